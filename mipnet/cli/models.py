@@ -1,0 +1,74 @@
+"""`mipnet info`, `mipnet predict`, `mipnet convert`: look at, run and convert model files."""
+
+from __future__ import annotations
+
+import click
+import pandas as pd
+
+from .common import echo_json, features_for, load_network, read_csv, write_csv
+
+
+@click.command()
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def info(model: str, as_json: bool) -> None:
+    """Show a model's layers, domain, parameter and non-zero counts."""
+    net = load_network(model)
+    s = net.summary()
+    if as_json:
+        s["domain"] = net.domain.to_dict()
+        echo_json(s)
+        return
+    click.echo(f"model: {model}")
+    click.echo(f"task: {net.task}   input shape: {tuple(net.input_shape)}   outputs: {net.n_outputs}")
+    if net.class_names is not None and net.task == "classify":
+        click.echo(f"classes: {', '.join(map(str, net.class_names))}")
+    click.echo("layers:")
+    for i, (layer, shape) in enumerate(zip(net.layers, net.shapes[1:])):
+        click.echo(f"  {i:2d}  {layer!r:60s} -> {tuple(shape)}")
+    click.echo(f"parameters: {s['n_params']}   non-zeros: {s['n_nonzero']}")
+    for u in s["units"]:
+        click.echo(f"  layer {u['layer']}: {u['active']}/{u['total']} active {u['kind']}")
+    d = net.domain
+    n = d.n_features
+    shown = min(n, 12)
+    click.echo(f"domain: {n} features" + (f" (first {shown})" if n > shown else ""))
+    for i in range(shown):
+        tag = " integer" if d.integer[i] else ""
+        click.echo(f"  {d.names[i]:24s} [{d.lower[i]:g}, {d.upper[i]:g}]{tag}")
+    for g in d.onehot_groups:
+        click.echo(f"  one-hot group: {', '.join(d.names[i] for i in g)}")
+    if net.metadata:
+        click.echo(f"metadata: {', '.join(sorted(net.metadata))}")
+
+
+@click.command()
+@click.argument("model")
+@click.argument("data")
+@click.option("-o", "--output", help="Write predictions to this CSV instead of stdout.")
+def predict(model: str, data: str, output: str | None) -> None:
+    """Run MODEL on the rows of DATA.csv (columns named as the model's features)."""
+    net = load_network(model)
+    df = read_csv(data)
+    X = features_for(net, df)
+    out = net.forward(X)
+    res = pd.DataFrame(out, columns=net.output_names)
+    if net.task == "classify":
+        res.insert(0, "prediction", net.predict(X))
+    if output:
+        write_csv(res, output)
+        click.echo(f"wrote {len(res)} predictions to {output}")
+    else:
+        click.echo(res.to_csv(index=False), nl=False)
+
+
+@click.command()
+@click.argument("source")
+@click.option("-o", "--output", required=True, help="Destination (.json, .onnx).")
+def convert(source: str, output: str) -> None:
+    """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX."""
+    from ..io import load_model, save_model
+
+    net = load_model(source)
+    save_model(net, output)
+    click.echo(f"wrote {output}: {net!r}")

@@ -1,0 +1,23 @@
+"""Exception types. Every error a user can cause is a :class:`MipnetError` with a one-line message."""
+
+from __future__ import annotations
+
+
+class MipnetError(Exception):
+    """Base class of every user-facing error (bad input, unsupported feature, missing solver)."""
+
+
+class ModelFormatError(MipnetError):
+    """A model file or object is malformed: bad JSON, wrong version, NaN weights, shapes that do not chain."""
+
+
+class UnsupportedError(MipnetError):
+    """A layer type, operator, solver or option that mipnet does not support (the message names it)."""
+
+
+class DataError(MipnetError):
+    """Input data do not fit the model: wrong columns, wrong shape, NaN or inf values."""
+
+
+class SolverError(MipnetError):
+    """A solver is missing, refused the model (licence size, bilinear terms) or failed."""

@@ -1,0 +1,338 @@
+"""The network model: an input domain plus an ordered list of layers, with a numpy forward pass.
+
+A :class:`Network` is what every part of mipnet exchanges: the importers build one, the trainers
+return one, the encoder reads one, the verifiers and explainers reason about one. Inputs are flat
+feature vectors in the domain's feature order; when ``input_shape`` is an image shape (C, H, W) the
+flat vector is reshaped C-order before the first layer.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .domain import Domain
+from .errors import DataError, ModelFormatError
+from .layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Layer,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Shape,
+    layer_from_dict,
+)
+
+FORMAT_NAME = "mipnet"
+FORMAT_VERSION = 1
+TASKS = ("classify", "regress")
+
+
+class Network:
+    """A feed-forward network over a typed input domain."""
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        domain: Domain | None = None,
+        input_shape: Sequence[int] | None = None,
+        class_names: Sequence[Any] | None = None,
+        output_names: Sequence[str] | None = None,
+        task: str = "classify",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.layers: list[Layer] = list(layers)
+        if not self.layers:
+            raise ModelFormatError("a network needs at least one layer")
+        if input_shape is None:
+            if domain is not None:
+                input_shape = (domain.n_features,)
+            else:
+                first = self.layers[0]
+                if not isinstance(first, Dense):
+                    raise ModelFormatError("give input_shape or a domain when the first layer is not Dense")
+                input_shape = (first.in_features,)
+        self.input_shape: Shape = tuple(int(s) for s in input_shape)
+        n_in = int(np.prod(self.input_shape))
+        self.domain = domain if domain is not None else Domain.box(n_in, -np.inf, np.inf)
+        if self.domain.n_features != n_in:
+            raise ModelFormatError(
+                f"the domain has {self.domain.n_features} features but the input shape {self.input_shape} has {n_in}"
+            )
+        if task not in TASKS:
+            raise ModelFormatError(f"task must be one of {TASKS}, got {task!r}")
+        self.task = task
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.shapes: list[Shape] = self._chain_shapes()
+        out = self.shapes[-1]
+        if len(out) != 1:
+            raise ModelFormatError(f"the last layer must produce a flat output, got shape {out}")
+        self.class_names = list(class_names) if class_names is not None else None
+        if task == "classify" and self.class_names is None:
+            self.class_names = [0, 1] if out[0] == 1 else list(range(out[0]))
+        if self.class_names is not None and task == "classify":
+            expected = 2 if out[0] == 1 else out[0]
+            if len(self.class_names) != expected:
+                raise ModelFormatError(
+                    f"{len(self.class_names)} class names for a network with {out[0]} output(s)"
+                )
+        self.output_names = list(output_names) if output_names is not None else [f"y{i}" for i in range(out[0])]
+        if len(self.output_names) != out[0]:
+            raise ModelFormatError(f"{len(self.output_names)} output names for {out[0]} outputs")
+
+    # ------------------------------------------------------------------ structure
+    def _chain_shapes(self) -> list[Shape]:
+        shapes = [self.input_shape]
+        for i, layer in enumerate(self.layers):
+            try:
+                shapes.append(tuple(layer.output_shape(shapes[-1])))
+            except ModelFormatError as exc:
+                raise ModelFormatError(f"layer {i} ({layer.kind}): {exc}") from None
+        return shapes
+
+    @property
+    def n_inputs(self) -> int:
+        return self.domain.n_features
+
+    @property
+    def n_outputs(self) -> int:
+        return self.shapes[-1][0]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.domain.names
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        return f"Network({self.input_shape} -> {' -> '.join(l.kind for l in self.layers)} -> {self.shapes[-1]})"
+
+    # ------------------------------------------------------------------ forward pass
+    def _check_input(self, X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2:
+            X = X.reshape(X.shape[0], -1)
+        if X.shape[1] != self.n_inputs:
+            raise DataError(f"the model takes {self.n_inputs} features, the data have {X.shape[1]}")
+        if not np.all(np.isfinite(X)):
+            raise DataError("the data contain NaN or inf values")
+        return X
+
+    def forward_trace(self, X: Any) -> list[np.ndarray]:
+        """All intermediate values: element i is the input of layer i, the last is the output."""
+        X = self._check_input(X)
+        values = [X.reshape((X.shape[0],) + self.input_shape)]
+        for layer in self.layers:
+            values.append(layer.forward(values[-1]))
+        return values
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Network outputs (logits for a classifier), shape (N, n_outputs)."""
+        return self.forward_trace(X)[-1]
+
+    __call__ = forward
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (classify) or outputs (regress; a single output is returned as a vector)."""
+        out = self.forward(X)
+        if self.task == "regress":
+            return out[:, 0] if out.shape[1] == 1 else out
+        return np.asarray(self.class_names, dtype=object)[self.predict_index(out)]
+
+    def predict_index(self, logits: np.ndarray) -> np.ndarray:
+        """Index of the predicted class from logits (one logit: class 1 iff logit > 0)."""
+        if logits.shape[1] == 1:
+            return (logits[:, 0] > 0).astype(int)
+        return np.argmax(logits, axis=1)
+
+    def activation_patterns(self, X: Any) -> list[np.ndarray]:
+        """For every ReLU/LeakyReLU layer, a boolean array (N, *shape): True where the unit is on (z > 0)."""
+        trace = self.forward_trace(X)
+        return [trace[i] > 0 for i, layer in enumerate(self.layers) if isinstance(layer, (ReLU, LeakyReLU))]
+
+    # ------------------------------------------------------------------ counts
+    def n_params(self) -> int:
+        return sum(layer.n_params() for layer in self.layers)
+
+    def n_nonzero(self) -> int:
+        return sum(layer.n_nonzero() for layer in self.layers)
+
+    def _unit_layers(self) -> list[tuple[int, int]]:
+        """Pairs (producer, consumer) of parametrised layers separated only by activations/pools/flatten."""
+        param = [i for i, l in enumerate(self.layers) if isinstance(l, (Dense, Conv2D))]
+        return list(zip(param[:-1], param[1:]))
+
+    def _outgoing(self, prod: int, cons: int) -> np.ndarray:
+        """Per unit (neuron or channel) of the producer, the max |weight| it feeds into the consumer."""
+        p, c = self.layers[prod], self.layers[cons]
+        n_units = p.out_features if isinstance(p, Dense) else p.out_channels
+        w = np.abs(c.weight)
+        if isinstance(c, Conv2D):
+            return w.max(axis=(0, 2, 3))
+        # Dense consumer: group its input columns by the producer's unit (channel blocks after Flatten)
+        return w.reshape(w.shape[0], n_units, -1).max(axis=(0, 2))
+
+    def _incoming(self, prod: int) -> np.ndarray:
+        p = self.layers[prod]
+        w = np.abs(p.weight)
+        return w.reshape(w.shape[0], -1).max(axis=1)
+
+    def active_units(self) -> list[dict[str, Any]]:
+        """Per hidden Dense/Conv2D layer: units (neurons or channels) with nonzero in- and out-weights."""
+        rows = []
+        for prod, cons in self._unit_layers():
+            active = (self._incoming(prod) > 0) & (self._outgoing(prod, cons) > 0)
+            kind = "neurons" if isinstance(self.layers[prod], Dense) else "channels"
+            rows.append({"layer": prod, "kind": kind, "total": int(active.size), "active": int(active.sum())})
+        return rows
+
+    def n_active_neurons(self) -> int:
+        return sum(r["active"] for r in self.active_units() if r["kind"] == "neurons")
+
+    def n_active_channels(self) -> int:
+        return sum(r["active"] for r in self.active_units() if r["kind"] == "channels")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "input_shape": list(self.input_shape),
+            "layers": [repr(l) for l in self.layers],
+            "shapes": [list(s) for s in self.shapes],
+            "task": self.task,
+            "classes": [str(c) for c in self.class_names] if self.class_names is not None else None,
+            "n_params": self.n_params(),
+            "n_nonzero": self.n_nonzero(),
+            "units": self.active_units(),
+        }
+
+    # ------------------------------------------------------------------ pruning
+    def _between_ok(self, prod: int, cons: int) -> bool:
+        """Only activations, pools and a Flatten between producer and consumer (unit structure kept)."""
+        for layer in self.layers[prod + 1 : cons]:
+            if not (layer.activation or isinstance(layer, (MaxPool2D, AvgPool2D, Flatten))):
+                return False
+        return True
+
+    def _constant_through(self, prod: int, cons: int, value: float) -> float | None:
+        """The value a constant unit output ``value`` has at the consumer, or None if not constant."""
+        v = np.array([value])
+        for layer in self.layers[prod + 1 : cons]:
+            if layer.activation:
+                v = layer.forward(v)
+            elif isinstance(layer, AvgPool2D) and layer.padding != (0, 0) and layer.count_include_pad and v[0] != 0:
+                return None
+        return float(v[0])
+
+    def pruned(self) -> "Network":
+        """A copy without dead neurons/channels; the function computed is unchanged.
+
+        A unit is removed when all its outgoing weights are zero, or when all its incoming weights
+        are zero (it is then a constant c = act(b), folded into the consumer's bias; for a channel
+        only when that constant is 0, since a constant channel meets zero padding downstream).
+        """
+        net = copy.deepcopy(self)
+        changed = True
+        while changed:
+            changed = False
+            for prod, cons in net._unit_layers():
+                if not net._between_ok(prod, cons):
+                    continue
+                p, c = net.layers[prod], net.layers[cons]
+                out = net._outgoing(prod, cons)
+                inc = net._incoming(prod)
+                n_units = out.size
+                remove = out == 0
+                for k in np.flatnonzero((inc == 0) & ~remove):
+                    const = net._constant_through(prod, cons, float(p.bias[k]))
+                    if const is None:
+                        continue
+                    if isinstance(p, Dense) and isinstance(c, Dense):
+                        c.bias = c.bias + c.weight[:, k] * const
+                        remove[k] = True
+                    elif const == 0.0:
+                        remove[k] = True
+                if remove.all():
+                    remove[int(np.argmax(out))] = False  # keep one unit so shapes stay valid
+                if not remove.any():
+                    continue
+                keep = ~remove
+                p.weight, p.bias = p.weight[keep], p.bias[keep]
+                if isinstance(c, Conv2D):
+                    c.weight = c.weight[:, keep]
+                else:
+                    c.weight = c.weight.reshape(c.weight.shape[0], n_units, -1)[:, keep].reshape(c.weight.shape[0], -1)
+                net.shapes = net._chain_shapes()
+                changed = True
+        return net
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "task": self.task,
+            "input_shape": list(self.input_shape),
+            "domain": self.domain.to_dict(),
+            "class_names": self.class_names,
+            "output_names": self.output_names,
+            "layers": [l.to_dict() for l in self.layers],
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "Network":
+        if not isinstance(d, dict):
+            raise ModelFormatError("a mipnet model must be a JSON object")
+        if d.get("format") != FORMAT_NAME:
+            raise ModelFormatError("not a mipnet model file (missing \"format\": \"mipnet\")")
+        version = d.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise ModelFormatError(f"invalid model format version {version!r}")
+        if version > FORMAT_VERSION:
+            raise ModelFormatError(
+                f"model format version {version} is newer than this mipnet reads ({FORMAT_VERSION}); upgrade mipnet"
+            )
+        try:
+            layers = [layer_from_dict(l) for l in d["layers"]]
+            return cls(
+                layers,
+                domain=Domain.from_dict(d["domain"]),
+                input_shape=d.get("input_shape"),
+                class_names=d.get("class_names"),
+                output_names=d.get("output_names"),
+                task=d.get("task", "classify"),
+                metadata=d.get("metadata") or {},
+            )
+        except KeyError as exc:
+            raise ModelFormatError(f"model file is missing field {exc}") from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the model's function: layers, domain and shape (metadata excluded)."""
+        d = self.to_dict()
+        d.pop("metadata")
+        return hashlib.sha256(json.dumps(d, sort_keys=True, allow_nan=False).encode()).hexdigest()
+
+    def copy(self) -> "Network":
+        return copy.deepcopy(self)
+
+    def with_domain(self, domain: Domain) -> "Network":
+        net = self.copy()
+        if domain.n_features != net.n_inputs:
+            raise ModelFormatError(f"domain has {domain.n_features} features, the model takes {net.n_inputs}")
+        net.domain = domain
+        return net
