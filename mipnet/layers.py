@@ -22,7 +22,7 @@ Smooth activations (encoded later by sound linear envelopes only)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,12 +45,19 @@ def _as_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
     return arr
 
 
+def _int(v: Any) -> int:
+    """An integer given as int or integral float (as JSON may hold it); anything else is a format error."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or v != int(v):
+        raise ModelFormatError(f"expected an integer, got {v!r}")
+    return int(v)
+
+
 def _pair(v: Any) -> tuple[int, int]:
     if isinstance(v, (list, tuple)):
         if len(v) != 2:
             raise ModelFormatError(f"expected an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+        return _int(v[0]), _int(v[1])
+    return _int(v), _int(v)
 
 
 class Layer:
@@ -68,7 +75,7 @@ class Layer:
         return input_shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise UnsupportedError(f"layer type {self.kind} has no forward pass")
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {}
@@ -232,6 +239,9 @@ class _Pool(Layer):
         self.padding = _pair(self.padding)
         if min(self.kernel) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
             raise ModelFormatError(f"{self.kind} kernel and stride must be >= 1, padding >= 0")
+        if self.padding[0] >= self.kernel[0] or self.padding[1] >= self.kernel[1]:
+            # a window lying wholly in the padding would have no input element (max -inf, mean 0/0)
+            raise ModelFormatError(f"{self.kind} padding {self.padding} must be smaller than the kernel {self.kernel}")
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -314,13 +324,11 @@ class Normalize(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         try:
-            np.broadcast_shapes(self.scale.shape, tuple(input_shape))
+            fits = np.broadcast_shapes(self.scale.shape, tuple(input_shape)) == tuple(input_shape)
         except ValueError:
-            raise ModelFormatError(
-                f"Normalize parameters of shape {self.scale.shape} do not fit input {input_shape}"
-            ) from None
-        if len(self.scale.shape) > len(input_shape):
-            raise ModelFormatError(f"Normalize parameters of shape {self.scale.shape} exceed input {input_shape}")
+            fits = False
+        if not fits:  # the parameters must broadcast *to* the input shape, never enlarge it
+            raise ModelFormatError(f"Normalize parameters of shape {self.scale.shape} do not fit input {input_shape}")
         return input_shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -415,12 +423,19 @@ def layer_from_dict(d: dict[str, Any]) -> Layer:
     if not isinstance(d, dict) or "type" not in d:
         raise ModelFormatError("every layer must be an object with a 'type' field")
     kind = d["type"]
-    cls = LAYER_TYPES.get(kind)
+    cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise UnsupportedError(f"unknown layer type {kind!r} (supported: {', '.join(LAYER_TYPES)})")
     kwargs = {k: v for k, v in d.items() if k != "type"}
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise ModelFormatError(f"{kind} layer has unknown field(s) {unknown}")
+    missing = [n for n, f in known.items() if f.default is MISSING and f.default_factory is MISSING and n not in kwargs]
+    if missing:
+        raise ModelFormatError(f"{kind} layer is missing field(s) {missing}")
     try:
         return cls(**kwargs)
-    except TypeError as exc:
-        raise ModelFormatError(f"layer {kind}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{kind} layer: {exc}") from None
 

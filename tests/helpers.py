@@ -1,0 +1,59 @@
+"""Small deterministic networks shared by the tests (other test modules import these; keep them stable).
+
+``random_dense_net(rng, sizes, act)``  Dense -> act -> ... -> Dense, sizes = [n_in, hidden..., n_out],
+                                       inputs in the box [-1, 1]^n_in, features x0..x{n-1}.
+``random_conv_net(rng)``               (1, 6, 6) image in [0, 1]: Conv2D(2, 3x3, pad 1) -> ReLU ->
+                                       MaxPool2D(2) -> Flatten -> Dense(18 -> 4) -> ReLU -> Dense(4 -> 2).
+Weights are N(0, 1/fan_in), biases N(0, 0.1^2); both are drawn from ``rng`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from mipnet.domain import Domain
+from mipnet.layers import GELU, Conv2D, Dense, Flatten, Identity, Layer, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh
+from mipnet.network import Network
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "gelu": GELU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+}
+
+
+def random_dense(rng: np.random.Generator, n_in: int, n_out: int) -> Dense:
+    """A Dense layer with N(0, 1/n_in) weights and N(0, 0.01) biases."""
+    return Dense(rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in)), rng.normal(0.0, 0.1, size=n_out))
+
+
+def random_dense_net(rng: np.random.Generator, sizes: Sequence[int], act: str = "relu") -> Network:
+    """A fully connected classifier (one output: binary logit) over the box [-1, 1]^sizes[0]."""
+    if len(sizes) < 2:
+        raise ValueError("sizes needs at least an input and an output size")
+    layers: list[Layer] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(random_dense(rng, n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[act]())
+    return Network(layers, domain=Domain.box(int(sizes[0]), -1.0, 1.0))
+
+
+def random_conv_net(rng: np.random.Generator) -> Network:
+    """A two-class conv net over 1x6x6 images with pixels in [0, 1] (36 features, C-order)."""
+    conv = Conv2D(rng.normal(0.0, 1.0 / 3.0, size=(2, 1, 3, 3)), rng.normal(0.0, 0.1, size=2), stride=1, padding=1)
+    layers: list[Layer] = [
+        conv,
+        ReLU(),
+        MaxPool2D(kernel=2),
+        Flatten(),
+        random_dense(rng, 18, 4),
+        ReLU(),
+        random_dense(rng, 4, 2),
+    ]
+    return Network(layers, domain=Domain.box(36, 0.0, 1.0), input_shape=(1, 6, 6))
