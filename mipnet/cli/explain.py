@@ -1,0 +1,258 @@
+"""`mipnet explain`: exact interpretation of a piecewise-linear model (OpenBox).
+
+    mipnet explain MODEL DATA.csv [-o DIR]          local linear classifiers of every configuration met
+    mipnet explain MODEL --instance ROW [-o DIR]    one instance: its region, classifier and boundaries
+    mipnet explain <subcommand> ...                 further analyses registered on the same group
+
+``explain`` is a click group whose first argument selects a subcommand when it names one and
+otherwise runs the OpenBox explanation (the hidden default subcommand ``openbox``).
+Everything is computed in memory first; DIR is written only when all artefacts are ready, each file
+atomically, so bad input exits 2 without leaving partial output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..io.atomic import atomic_write_bytes
+from ..network import Network
+from .common import features_for, load_network, read_csv
+
+DEFAULT_COMMAND = "openbox"
+
+
+class ExplainGroup(click.Group):
+    """A group that runs its default subcommand when the first argument is not a subcommand name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "MODEL [DATA] [--instance ROW] [-o DIR] | COMMAND ARGS...")
+
+
+@click.group(cls=ExplainGroup, invoke_without_command=False, no_args_is_help=True)
+def explain() -> None:
+    """Exact interpretation of a piecewise-linear network as local linear classifiers (OpenBox).
+
+    mipnet explain MODEL DATA.csv -o DIR groups the rows by activation configuration, writes each
+    configuration's local linear classifier, its non-redundant polytope boundaries, a summary table and
+    figures. mipnet explain MODEL --instance ROW explains one row (an index into DATA, or the feature
+    values as "v1,v2,..." or "name=value,...").
+    """
+
+
+def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray:
+    s = spec.strip()
+    if X is not None and s.lstrip("-").isdigit():
+        i = int(s)
+        if not -X.shape[0] <= i < X.shape[0]:
+            raise DataError(f"--instance {i} is out of range: DATA has {X.shape[0]} rows")
+        return X[i:i + 1]
+    parts = [p.strip() for p in s.split(",") if p.strip()]
+    if parts and all("=" in p for p in parts):
+        x = np.full(net.n_inputs, np.nan)
+        for p in parts:
+            name, val = p.split("=", 1)
+            try:
+                x[net.domain.index(name.strip())] = float(val)
+            except ValueError:
+                raise DataError(f"--instance: {val!r} is not a number") from None
+        if np.isnan(x).any():
+            missing = [net.feature_names[i] for i in np.flatnonzero(np.isnan(x))]
+            raise DataError(f"--instance lacks features {missing[:5]}")
+        return x[None, :]
+    try:
+        vals = np.array([float(p) for p in parts])
+    except ValueError:
+        raise DataError("--instance must be a row index of DATA, 'v1,v2,...' or 'name=value,...'") from None
+    if vals.size != net.n_inputs:
+        raise DataError(f"--instance has {vals.size} values, the model takes {net.n_inputs}")
+    if not np.all(np.isfinite(vals)):
+        raise DataError("--instance contains NaN or inf")
+    return vals[None, :]
+
+
+def _terms(net: Network, w: np.ndarray, b: float, x: np.ndarray | None, top: int) -> str:
+    """Readable local classifier: the ``top`` largest terms (by |w_j x_j| at x, else by |w_j|)."""
+    size = np.abs(w * x) if x is not None else np.abs(w)
+    order = np.argsort(-size)[:top]
+    text = " ".join(f"{w[j]:+.4g}*{net.feature_names[j]}" for j in order if w[j] != 0)
+    rest = int(np.count_nonzero(w)) - sum(1 for j in order if w[j] != 0)
+    return f"{text} {b:+.4g}" + (f"  (+{rest} more terms)" if rest > 0 else "")
+
+
+def _image_shape(net: Network) -> tuple[int, ...] | None:
+    if len(net.input_shape) == 3:
+        return net.input_shape
+    side = int(round(np.sqrt(net.n_inputs)))
+    return (side, side) if side * side == net.n_inputs and net.n_inputs >= 64 else None
+
+
+def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, regions: list[int]
+             ) -> dict[str, bytes]:
+    from ..explain.figures import image_features, regions_2d, tabular_features, to_png
+
+    files: dict[str, bytes] = {}
+    if net.n_inputs == 2 and net.n_outputs <= 2:
+        fig, _ = regions_2d(net, interp.lower, interp.upper, X, y, resolution=300)
+        files["regions_2d.png"] = to_png(fig)
+    shape = _image_shape(net)
+    for k in regions:
+        if shape is not None:
+            mean = X[interp.region == k].mean(axis=0) if np.any(interp.region == k) else None
+            fig = image_features(interp, k, shape, mean_image=mean)
+        else:
+            fig = tabular_features(interp, k, scale=X.std(axis=0) if X.shape[0] > 1 else None)
+        files[f"region_{k}.png"] = to_png(fig)
+    return files
+
+
+def _write_all(out_dir: str, files: dict[str, bytes]) -> None:
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise DataError(f"{d} exists and is not a directory")
+    for name, data in files.items():
+        atomic_write_bytes(d / name, data)
+
+
+def _json(obj: Any) -> bytes:
+    from .common import _json_default
+
+    return json.dumps(obj, indent=1, default=_json_default, allow_nan=False).encode()
+
+
+@explain.command(name=DEFAULT_COMMAND)
+@click.argument("model")
+@click.argument("data", required=False)
+@click.option("-o", "--output", "out_dir", help="Directory for figures, CSV and JSON (created if needed).")
+@click.option("--instance", "instance", help="Explain one row: an index into DATA, 'v1,v2,...' or 'name=value,...'.")
+@click.option("--label", help="Column of DATA with the true class (per-region accuracy).")
+@click.option("--max-boundaries", default=30, show_default=True,
+              help="Compute the non-redundant boundaries (one LP per inequality) of this many largest regions.")
+@click.option("--figures", "n_figures", default=4, show_default=True, help="Feature figures for this many regions.")
+@click.option("--top", default=20, show_default=True, help="Regions listed in the printed summary.")
+def openbox(model: str, data: str | None, out_dir: str | None, instance: str | None, label: str | None,
+            max_boundaries: int, n_figures: int, top: int) -> None:
+    """Local linear classifiers of MODEL on DATA.csv (or on one --instance)."""
+    from ..explain.figures import summary_frame
+    from ..explain.openbox import interpret, piece_layers
+
+    net = load_network(model)
+    piece_layers(net)  # unsupported layers fail before any data work
+    X = y = None
+    if data is not None:
+        df = read_csv(data)
+        X = features_for(net, df)
+        if label is not None:
+            if label not in df.columns:
+                raise DataError(f"--label column {label!r} is not in {data}")
+            y = _label_indices(net, df[label])
+    elif label is not None:
+        raise DataError("--label needs DATA")
+    if X is None and instance is None:
+        raise DataError("give DATA.csv, --instance ROW, or both")
+    if max_boundaries < 0 or n_figures < 0 or top < 0:
+        raise DataError("--max-boundaries, --figures and --top must be >= 0")
+
+    if instance is not None:
+        x = _parse_instance(net, instance, X)
+        _explain_one(net, x, X, out_dir)
+        return
+
+    interp = interpret(net, X)
+    exact = interp.exactness(X)
+    rows = interp.summary(y, max_boundaries)
+    table = summary_frame(rows)
+    click.echo(f"{X.shape[0]} instances, {interp.n_regions} configurations "
+               f"(bound 2^{interp.log2_bound():g}); exactness: {100 * exact['exact_fraction']:.2f} % of instances "
+               f"within 1e-9 relative (max relative error {exact['max_rel_error']:.2e})")
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        click.echo(table.head(top).to_string(index=False))
+    if interp.n_regions > top:
+        click.echo(f"... {interp.n_regions - top} more regions")
+    if not out_dir:
+        return
+    doc = interp.to_dict(max_boundaries=max_boundaries, y=y)
+    doc["exactness"] = exact
+    doc["model"] = model
+    files = {
+        "summary.csv": table.to_csv(index=False).encode(),
+        "local_classifiers.csv": pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode(),
+        "interpretation.json": _json(doc),
+    }
+    files.update(_figures(interp, net, X, y, list(range(min(n_figures, interp.n_regions, max_boundaries)))))
+    _write_all(out_dir, files)
+    click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
+
+
+def _label_indices(net: Network, col: pd.Series) -> np.ndarray:
+    names = [str(c) for c in (net.class_names or [])]
+    vals = col.astype(str).to_numpy()
+    lookup = {n: i for i, n in enumerate(names)}
+    idx = np.array([lookup.get(v, -1) for v in vals])
+    if np.any(idx < 0):
+        # numeric labels written as floats ("1.0") still match integer class names
+        try:
+            as_num = pd.to_numeric(col).to_numpy()
+            num = {float(n): i for i, n in enumerate(names) if _is_number(n)}
+            idx = np.array([num.get(float(v), -1) for v in as_num])
+        except (ValueError, TypeError):
+            pass
+    if np.any(idx < 0):
+        bad = sorted(set(vals[idx < 0]))[:5]
+        raise DataError(f"labels {bad} are not classes of the model ({names})")
+    return idx
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None) -> None:
+    from ..explain.openbox import input_box, interpret
+
+    context = x if X is None else np.vstack([x, X])
+    lo, hi = input_box(net, context)
+    interp = interpret(net, x, box=(lo, hi))
+    k = 0
+    P, idx = interp.facets(k)
+    w, b = interp.margin(k)
+    out = interp.outputs[0]
+    exact = interp.exactness(x)
+    pred = net.predict(x)[0] if net.task == "classify" else out
+    click.echo(f"prediction: {pred}   outputs: {', '.join(f'{v:.6g}' for v in out)}   "
+               f"(local classifier reproduces them to {exact['max_rel_error']:.1e} relative)")
+    code = interp.codes[0]
+    active = int(sum(code[p.offset:p.offset + p.n_codes].sum() for p in interp.pieces if p.kind != "maxpool"))
+    click.echo(f"configuration: {active} of {interp.n_hidden_units} ReLU units on")
+    label = "margin" if net.n_outputs == 2 else "logit"
+    click.echo(f"local {label}: {_terms(net, w, b, x[0], 12)}")
+    click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
+    slack = P.h - P.G @ x[0]
+    for i in idx:
+        click.echo(f"  {P.labels[i]:>16s}  slack {slack[i]:.4g}:  {_terms(net, P.G[i], -P.h[i], x[0], 6)} <= 0")
+    if out_dir:
+        doc = interp.to_dict(y=None)
+        doc["instance"] = dict(zip(net.feature_names, x[0].tolist()))
+        files = {"instance.json": _json(doc), "instance_classifier.csv":
+                 pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode()}
+        files.update(_figures(interp, net, x, None, [0]))
+        _write_all(out_dir, files)
+        click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
+
+
+COMMANDS = [explain]

@@ -1,0 +1,566 @@
+"""Exact interpretation of a piecewise-linear network as a set of local linear classifiers (OpenBox).
+
+A network built from affine layers (Dense, Conv2D, AvgPool2D, Normalize, Flatten) and piecewise-linear
+activations (ReLU, LeakyReLU, MaxPool2D, Identity) is affine on each *activation region*. The region
+of an input x is fixed by its **configuration** C(x):
+
+* for every ReLU / LeakyReLU unit u, the bit  s_u = 1[z_u(x) > 0]   (z_u its pre-activation);
+* for every MaxPool2D output o over the window P_o, the winner  w_o = argmax_{k in P_o} z_k(x).
+
+With C fixed, every activation is a fixed linear map: ReLU multiplies by diag(s), LeakyReLU by
+diag(s + alpha (1 - s)), MaxPool selects the winners' rows. Composing layer by layer,
+
+    z^(l)(x) = W^(l) x + b^(l)     for every pre-activation layer l,
+    f(x)     = W^ x + b^           (the local linear classifier of C; its rows are the decision features),
+
+and the region is the polyhedron
+
+    P(C) = { x :  (2 s_u - 1) z_u(x) >= 0                  for every ReLU/LeakyReLU unit u,
+                  z_k(x) <= z_{w_o}(x)   for every k in P_o \\ {w_o}, every max-pool output o }
+
+written here as G x <= h with  G_u = -(2 s_u - 1) W^(l)_u,  h_u = (2 s_u - 1) b^(l)_u  and
+G_{o,k} = W^(l)_k - W^(l)_{w_o},  h_{o,k} = b^(l)_{w_o} - b^(l)_k.  Within the input box
+lo <= x <= hi, inequality i is **redundant** iff
+
+    max { G_i x : G_j x <= h_j (j != i), lo <= x <= hi }  <=  h_i ,
+
+one LP per inequality (HiGHS through scipy). The non-redundant rows are the polytope's boundary
+features. The maps are computed for all configurations at once (batched numpy), which makes the whole
+interpretation of a data set cost about one forward pass per distinct configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ..errors import DataError, SolverError, UnsupportedError
+from ..layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Identity,
+    Layer,
+    LeakyReLU,
+    MaxPool2D,
+    Normalize,
+    ReLU,
+    Shape,
+    window_indices,
+)
+from ..network import Network
+
+#: float budget (number of float64 values) of one batch of configurations during propagation
+_BATCH_FLOATS = 2.5e7
+#: refuse interpretations whose stored maps would exceed this many float64 values (about 4 GB)
+_MAX_STORED_FLOATS = 5e8
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+@dataclass(frozen=True)
+class PieceLayer:
+    """A layer whose behaviour depends on the configuration, and its slice of the configuration code."""
+
+    layer: int  #: index in ``net.layers``
+    kind: str  #: "relu", "leaky" or "maxpool"
+    input_shape: Shape  #: shape of the layer's input (the pre-activation)
+    offset: int  #: first column of this layer in a configuration code
+    n_codes: int  #: number of code columns (units for ReLU, pooled outputs for MaxPool)
+    alpha: float = 0.0  #: LeakyReLU slope
+    windows: np.ndarray | None = None  #: MaxPool: (n_codes, kh*kw) flat input index per window slot, -1 = pad
+
+    @property
+    def n_inputs(self) -> int:
+        return int(np.prod(self.input_shape))
+
+
+def piece_layers(net: Network) -> list[PieceLayer]:
+    """The configuration-dependent layers of ``net`` (raises UnsupportedError for smooth activations)."""
+    pieces: list[PieceLayer] = []
+    offset = 0
+    for i, layer in enumerate(net.layers):
+        shape = net.shapes[i]
+        if isinstance(layer, (ReLU, LeakyReLU)):
+            n = int(np.prod(shape))
+            alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
+            kind = "leaky" if isinstance(layer, LeakyReLU) else "relu"
+            pieces.append(PieceLayer(i, kind, shape, offset, n, alpha))
+            offset += n
+        elif isinstance(layer, MaxPool2D):
+            win = window_indices(shape, layer.kernel, layer.stride, layer.padding)
+            win = win.reshape(-1, win.shape[-2] * win.shape[-1])
+            pieces.append(PieceLayer(i, "maxpool", shape, offset, win.shape[0], 0.0, win))
+            offset += win.shape[0]
+        elif not (layer.affine or isinstance(layer, Identity)):
+            raise UnsupportedError(
+                f"layer {i} ({layer.kind}) is not piecewise linear: exact interpretation needs "
+                "ReLU, LeakyReLU, MaxPool2D or affine layers"
+            )
+    return pieces
+
+
+def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Configuration code of every row of X and the network outputs.
+
+    Returns ``codes`` (N, P) int16 (ReLU bits, then max-pool winners as window slots) and ``out`` (N, n_out).
+    """
+    pieces = piece_layers(net) if pieces is None else pieces
+    trace = net.forward_trace(X)
+    n = trace[0].shape[0]
+    cols = []
+    for p in pieces:
+        z = trace[p.layer].reshape(n, -1)
+        if p.kind in ("relu", "leaky"):
+            cols.append((z > 0).astype(np.int16))
+        else:
+            ext = np.concatenate([z, np.full((n, 1), -np.inf)], axis=1)  # index -1 (padding) -> -inf
+            cols.append(np.argmax(ext[:, p.windows], axis=2).astype(np.int16))
+    codes = np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), dtype=np.int16)
+    return codes, trace[-1]
+
+
+# ----------------------------------------------------------------------------- affine maps
+
+
+def _linear_part(layer: Layer, V: np.ndarray, zero_bias: dict[int, Layer]) -> np.ndarray:
+    """The linear part L(v) - L(0) of an affine layer, on a batch V."""
+    if isinstance(layer, Dense):
+        return V @ layer.weight.T
+    if isinstance(layer, Conv2D):
+        conv = zero_bias.get(id(layer))
+        if conv is None:
+            conv = Conv2D(layer.weight, np.zeros_like(layer.bias), layer.stride, layer.padding)
+            zero_bias[id(layer)] = conv
+        return conv.forward(V)
+    if isinstance(layer, Normalize):
+        return V * layer.scale
+    if isinstance(layer, (AvgPool2D, Flatten)):
+        return layer.forward(V)
+    raise UnsupportedError(f"{layer.kind} is not an affine layer")  # pragma: no cover - guarded by piece_layers
+
+
+@dataclass
+class AffineMaps:
+    """For K configurations: the affine map of every piece layer's input and of the output.
+
+    ``pre_weight[j]`` has shape (K, units_j, n_in) and ``pre_bias[j]`` (K, units_j) for piece layer j;
+    ``weight`` (K, n_out, n_in) and ``bias`` (K, n_out) are the local linear classifiers.
+    """
+
+    pre_weight: list[np.ndarray]
+    pre_bias: list[np.ndarray]
+    weight: np.ndarray
+    bias: np.ndarray
+
+
+def _check_codes(codes: np.ndarray, pieces: Sequence[PieceLayer]) -> None:
+    for p in pieces:
+        block = codes[:, p.offset:p.offset + p.n_codes]
+        if p.kind in ("relu", "leaky"):
+            if np.any((block != 0) & (block != 1)):
+                raise DataError(f"configuration codes of layer {p.layer} must be 0/1")
+        else:
+            kk = p.windows.shape[1]
+            if np.any((block < 0) | (block >= kk)):
+                raise DataError(f"max-pool winners of layer {p.layer} must lie in 0..{kk - 1}")
+            if np.any(p.windows[np.arange(p.n_codes)[None, :], block] < 0):
+                raise DataError(f"a max-pool winner of layer {p.layer} points at padding")
+
+
+def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | None = None) -> AffineMaps:
+    """Closed-form affine maps of ``net`` for each configuration (rows of ``codes``), batched.
+
+    The input is pushed through as the identity: a value is carried as (A, c) with v = A^T x + c,
+    A of shape (K, n_in, *shape). Layers before the first piece layer do not depend on the
+    configuration and are pushed once; from there the K configurations go in batches.
+    """
+    pieces = piece_layers(net) if pieces is None else list(pieces)
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != sum(p.n_codes for p in pieces):
+        raise DataError(f"configuration codes must have shape (K, {sum(p.n_codes for p in pieces)})")
+    _check_codes(codes, pieces)
+    n_in = net.n_inputs
+    K = codes.shape[0]
+    zero_bias: dict[int, Layer] = {}
+    by_layer = {p.layer: p for p in pieces}
+    first = pieces[0].layer if pieces else len(net.layers)
+
+    # configuration-independent prefix, pushed once
+    A = np.eye(n_in).reshape((n_in,) + net.input_shape)
+    c = np.zeros((1,) + net.input_shape)
+    for i in range(first):
+        layer = net.layers[i]
+        if layer.affine:
+            A = _linear_part(layer, A, zero_bias)
+            c = layer.forward(c)
+    widths = [int(np.prod(s)) for s in net.shapes[first:]]
+    stored = K * n_in * (sum(p.n_inputs for p in pieces) + net.n_outputs)
+    if stored > _MAX_STORED_FLOATS:
+        raise UnsupportedError(
+            f"{K} configurations of a {n_in}-input network need {stored * 8 / 1e9:.1f} GB of affine maps; "
+            "explain fewer instances at a time"
+        )
+    batch = max(1, int(_BATCH_FLOATS // (n_in * max(widths))))
+    pre_w = [np.empty((K, p.n_inputs, n_in)) for p in pieces]
+    pre_b = [np.empty((K, p.n_inputs)) for p in pieces]
+    W = np.empty((K, net.n_outputs, n_in))
+    b = np.empty((K, net.n_outputs))
+    for start in range(0, K, batch):
+        stop = min(K, start + batch)
+        k = stop - start
+        cb = codes[start:stop]
+        Ab = np.broadcast_to(A[None], (k,) + A.shape)
+        cc = np.broadcast_to(c, (k,) + c.shape[1:])
+        for i in range(first, len(net.layers)):
+            layer = net.layers[i]
+            shape_in, shape_out = net.shapes[i], net.shapes[i + 1]
+            p = by_layer.get(i)
+            if p is not None:
+                j = pieces.index(p)
+                pre_w[j][start:stop] = Ab.reshape(k, n_in, -1).transpose(0, 2, 1)
+                pre_b[j][start:stop] = cc.reshape(k, -1)
+                code = cb[:, p.offset:p.offset + p.n_codes]
+                if p.kind in ("relu", "leaky"):
+                    slope = code.astype(np.float64) if p.kind == "relu" else np.where(code == 1, 1.0, p.alpha)
+                    slope = slope.reshape((k,) + shape_in)
+                    Ab = Ab * slope[:, None]
+                    cc = cc * slope
+                else:
+                    sel = p.windows[np.arange(p.n_codes)[None, :], code]  # (k, n_out) flat input index
+                    Ab = np.take_along_axis(Ab.reshape(k, n_in, -1), sel[:, None, :], axis=2)
+                    Ab = Ab.reshape((k, n_in) + shape_out)
+                    cc = np.take_along_axis(cc.reshape(k, -1), sel, axis=1).reshape((k,) + shape_out)
+            elif layer.affine:
+                Ab = _linear_part(layer, Ab.reshape((k * n_in,) + shape_in), zero_bias).reshape((k, n_in) + shape_out)
+                cc = layer.forward(np.ascontiguousarray(cc))
+        W[start:stop] = Ab.reshape(k, n_in, -1).transpose(0, 2, 1)
+        b[start:stop] = cc.reshape(k, -1)
+    return AffineMaps(pre_w, pre_b, W, b)
+
+
+# ----------------------------------------------------------------------------- polytopes
+
+
+@dataclass
+class Polytope:
+    """The region {x : G x <= h} of one configuration; ``labels[i]`` names the unit behind row i."""
+
+    G: np.ndarray
+    h: np.ndarray
+    labels: list[str]
+    layer: np.ndarray  #: network layer index behind each row
+    unit: np.ndarray  #: unit (flat index in that layer's input) behind each row
+
+
+def polytope(pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.ndarray],
+             pre_b: Sequence[np.ndarray]) -> Polytope:
+    """Inequalities G x <= h of one configuration from its pre-activation maps (see module docstring)."""
+    Gs, hs, labels, layers, units = [], [], [], [], []
+    for j, p in enumerate(pieces):
+        A, c = pre_w[j], pre_b[j]
+        cd = np.asarray(code[p.offset:p.offset + p.n_codes])
+        if p.kind in ("relu", "leaky"):
+            s = 2.0 * cd - 1.0
+            Gs.append(-s[:, None] * A)
+            hs.append(s * c)
+            labels += [f"L{p.layer}.u{u}{'+' if on else '-'}" for u, on in enumerate(cd)]
+            layers.append(np.full(p.n_codes, p.layer))
+            units.append(np.arange(p.n_codes))
+        else:
+            win = p.windows
+            winner = win[np.arange(p.n_codes), cd]
+            o, slot = np.nonzero((win >= 0) & (np.arange(win.shape[1])[None, :] != cd[:, None]))
+            other = win[o, slot]
+            w = winner[o]
+            Gs.append(A[other] - A[w])
+            hs.append(c[w] - c[other])
+            labels += [f"L{p.layer}.p{oo}:{kk}<={ww}" for oo, kk, ww in zip(o, other, w)]
+            layers.append(np.full(o.size, p.layer))
+            units.append(other)
+    n_in = pre_w[0].shape[1] if pre_w else 0
+    if not Gs:
+        return Polytope(np.zeros((0, n_in)), np.zeros(0), [], np.zeros(0, int), np.zeros(0, int))
+    return Polytope(np.concatenate(Gs), np.concatenate(hs), labels, np.concatenate(layers), np.concatenate(units))
+
+
+def nonredundant(G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of G x <= h are facets of the polytope inside the box lower <= x <= upper.
+
+    Rows are scaled to unit norm first. Zero rows are redundant; of several identical rows only the
+    first can be a facet. Row i is redundant when already max_{box} G_i x <= h_i (closed form) or
+    when the LP max {G_i x : G_j x <= h_j, j != i, box} <= h_i + tol. Returns the boolean mask and,
+    per row, the slack ``max - h_i`` found (>= tol for facets; -inf for rows never tested).
+    """
+    G = np.asarray(G, dtype=np.float64)
+    h = np.asarray(h, dtype=np.float64)
+    m = G.shape[0]
+    keep = np.zeros(m, dtype=bool)
+    excess = np.full(m, -np.inf)
+    if m == 0:
+        return keep, excess
+    norms = np.linalg.norm(G, axis=1)
+    live = norms > 1e-12 * max(1.0, float(norms.max()))
+    Gn = np.where(live[:, None], G / np.where(live, norms, 1.0)[:, None], 0.0)
+    hn = np.where(live, h / np.where(live, norms, 1.0), h)
+    # identical rows: only the first representative is tested
+    key = np.round(np.concatenate([Gn, hn[:, None]], axis=1), 12)
+    _, first = np.unique(key, axis=0, return_index=True)
+    rep = np.zeros(m, dtype=bool)
+    rep[first] = True
+    cand = live & rep
+    # closed-form box maximum: a row the box never violates is redundant
+    box_max = np.where(Gn > 0, Gn * upper, Gn * lower).sum(axis=1)
+    cand &= box_max > hn + tol
+    bounds = np.column_stack([lower, upper])
+    idx_live = np.flatnonzero(live)
+    for i in np.flatnonzero(cand):
+        others = idx_live[idx_live != i]
+        res = linprog(-Gn[i], A_ub=Gn[others] if others.size else None, b_ub=hn[others] if others.size else None,
+                      bounds=bounds, method="highs")
+        if res.status == 2:  # the other rows and the box are infeasible: empty region
+            raise DataError("a configuration's polytope does not meet the input box: are the instances inside it?")
+        if res.status != 0:
+            raise SolverError(f"redundancy LP failed: {res.message}")
+        excess[i] = -res.fun - hn[i]
+        keep[i] = excess[i] > tol
+    return keep, excess
+
+
+# ----------------------------------------------------------------------------- the interpretation
+
+
+@dataclass
+class Interpretation:
+    """Local linear classifiers of a network on a data set, one per configuration met.
+
+    Regions are numbered by decreasing number of instances. ``region[n]`` is the region of instance n.
+    """
+
+    net: Network
+    pieces: list[PieceLayer]
+    codes: np.ndarray  #: (K, P) configuration of each region
+    region: np.ndarray  #: (N,) region of each instance
+    counts: np.ndarray  #: (K,) instances per region
+    maps: AffineMaps
+    outputs: np.ndarray  #: (N, n_out) network outputs on the instances
+    lower: np.ndarray  #: input box used for redundancy
+    upper: np.ndarray
+    _facets: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    # --------------------------------------------------------------- sizes
+    @property
+    def n_regions(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.maps.weight
+
+    @property
+    def bias(self) -> np.ndarray:
+        return self.maps.bias
+
+    @property
+    def n_hidden_units(self) -> int:
+        """Number of ReLU/LeakyReLU units (N in the 2^N bound on configurations)."""
+        return sum(p.n_codes for p in self.pieces if p.kind != "maxpool")
+
+    def log2_bound(self) -> float:
+        """log2 of the number of possible configurations: 2 per ReLU unit, |window| per max-pool output."""
+        bits = float(self.n_hidden_units)
+        for p in self.pieces:
+            if p.kind == "maxpool":
+                bits += float(np.log2(np.maximum((p.windows >= 0).sum(axis=1), 1)).sum())
+        return bits
+
+    # --------------------------------------------------------------- local classifiers
+    def local_outputs(self, X: Any, region: np.ndarray | None = None) -> np.ndarray:
+        """W^_k x + b^_k for every row, with k = its region (default: the interpreted instances)."""
+        X = self.net._check_input(X)
+        region = self.region if region is None else np.asarray(region)
+        out = np.empty((X.shape[0], self.net.n_outputs))
+        for k in np.unique(region):
+            rows = np.flatnonzero(region == k)
+            out[rows] = X[rows] @ self.weight[k].T + self.bias[k]
+        return out
+
+    def exactness(self, X: Any) -> dict[str, float]:
+        """How exactly the local classifiers reproduce the network on the interpreted instances X.
+
+        The relative error of an output is |W^ x + b^ - f(x)| / (sum_j |W^_ij x_j| + |b^_i|), the scale of
+        the floating-point sum (so a zero output is not divided by zero). Also checks every piece
+        layer's pre-activation. ``exact_fraction`` is the share of instances with relative error <= 1e-9.
+        """
+        X = self.net._check_input(X)
+        if X.shape[0] != self.region.shape[0]:
+            raise DataError("exactness needs the same instances that were interpreted")
+        trace = self.net.forward_trace(X)
+        worst_rel = np.zeros(X.shape[0])
+        worst_abs = 0.0
+        targets = [(self.maps.pre_weight[j], self.maps.pre_bias[j], trace[p.layer].reshape(X.shape[0], -1))
+                   for j, p in enumerate(self.pieces)]
+        targets.append((self.weight, self.bias, trace[-1]))
+        for Wk, bk, ref in targets:
+            for k in range(self.n_regions):
+                rows = np.flatnonzero(self.region == k)
+                xr = X[rows]
+                got = xr @ Wk[k].T + bk[k]
+                scale = np.abs(xr) @ np.abs(Wk[k]).T + np.abs(bk[k])
+                err = np.abs(got - ref[rows])
+                worst_abs = max(worst_abs, float(err.max(initial=0.0)))
+                rel = np.where(err > 0, err / np.maximum(scale, np.finfo(float).tiny), 0.0)
+                worst_rel[rows] = np.maximum(worst_rel[rows], rel.max(axis=1, initial=0.0))
+        return {
+            "max_abs_error": worst_abs,
+            "max_rel_error": float(worst_rel.max(initial=0.0)),
+            "exact_fraction": float(np.mean(worst_rel <= 1e-9)),
+        }
+
+    def decision_features(self, k: int, cls: int | None = None) -> np.ndarray:
+        """Rows of the local classifier of region k: all (n_out, n_in), or class ``cls``'s row."""
+        return self.weight[k] if cls is None else self.weight[k, cls]
+
+    def margin(self, k: int) -> tuple[np.ndarray, float]:
+        """(w, b) of the local decision function of region k: logit 1 - logit 0 (two logits) or the logit.
+
+        With more classes, the margin of the region's most frequent predicted class over the runner-up.
+        """
+        W, b = self.weight[k], self.bias[k]
+        if W.shape[0] == 1:
+            return W[0].copy(), float(b[0])
+        if W.shape[0] == 2:
+            return W[1] - W[0], float(b[1] - b[0])
+        pred = np.argsort(self.outputs[self.region == k].mean(axis=0))
+        top, second = int(pred[-1]), int(pred[-2])
+        return W[top] - W[second], float(b[top] - b[second])
+
+    # --------------------------------------------------------------- polytopes
+    def polytope(self, k: int) -> Polytope:
+        return polytope(self.pieces, self.codes[k], [w[k] for w in self.maps.pre_weight],
+                        [c[k] for c in self.maps.pre_bias])
+
+    def facets(self, k: int, tol: float = 1e-7) -> tuple[Polytope, np.ndarray]:
+        """Region k's polytope and the indices of its non-redundant inequalities (cached)."""
+        P = self.polytope(k)
+        if k not in self._facets:
+            self._facets[k] = nonredundant(P.G, P.h, self.lower, self.upper, tol)
+        mask, _ = self._facets[k]
+        return P, np.flatnonzero(mask)
+
+    def boundary_features(self, k: int) -> tuple[np.ndarray, list[str]]:
+        """The non-redundant rows of G (outward normals of the region's facets) and their labels."""
+        P, idx = self.facets(k)
+        return P.G[idx], [P.labels[i] for i in idx]
+
+    def assign(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Region index of new rows (-1 when their configuration was not met) and their codes."""
+        codes, _ = configurations(self.net, X, self.pieces)
+        lookup = {row.tobytes(): k for k, row in enumerate(self.codes)}
+        return np.array([lookup.get(row.tobytes(), -1) for row in codes], dtype=np.int64), codes
+
+    # --------------------------------------------------------------- tables
+    def summary(self, y: np.ndarray | None = None, max_boundaries: int | None = None) -> list[dict[str, Any]]:
+        """One row per region (like the paper's Tables 6-7): instances, accuracy, facets.
+
+        ``y`` are class indices (accuracy per region); ``max_boundaries`` limits the LP work to the
+        largest regions (the others show ``None``).
+        """
+        rows = []
+        pred = self.net.predict_index(self.outputs) if self.net.task == "classify" else None
+        for k in range(self.n_regions):
+            members = self.region == k
+            row: dict[str, Any] = {"region": k, "instances": int(self.counts[k]),
+                                   "share": float(self.counts[k] / self.region.size)}
+            if pred is not None:
+                row["predicted"] = {str(self.net.class_names[c]): int(n)
+                                    for c, n in zip(*np.unique(pred[members], return_counts=True))}
+                if y is not None:
+                    row["accuracy"] = float(np.mean(pred[members] == np.asarray(y)[members]))
+            row["inequalities"] = int(self.polytope(k).G.shape[0])
+            if max_boundaries is None or k < max_boundaries:
+                _, idx = self.facets(k)
+                P = self.polytope(k)
+                row["boundaries"] = [P.labels[i] for i in idx]
+                row["n_boundaries"] = int(idx.size)
+            else:
+                row["boundaries"] = None
+                row["n_boundaries"] = None
+            rows.append(row)
+        return rows
+
+    def classifier_table(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Long-format local classifiers: one row per (region, output) with bias and all weights."""
+        names = list(names) if names is not None else self.net.feature_names
+        rows = []
+        for k in range(self.n_regions):
+            for o, oname in enumerate(self.net.output_names):
+                row: dict[str, Any] = {"region": k, "output": oname, "bias": float(self.bias[k, o])}
+                row.update({n: float(v) for n, v in zip(names, self.weight[k, o])})
+                rows.append(row)
+        return rows
+
+    def to_dict(self, max_boundaries: int | None = None, y: np.ndarray | None = None) -> dict[str, Any]:
+        """JSON-ready description: configurations, local classifiers, facets (for the largest regions)."""
+        summary = self.summary(y, max_boundaries)
+        regions = []
+        for k, s in enumerate(summary):
+            d = dict(s)
+            d["configuration"] = self.codes[k].tolist()
+            d["weight"] = self.weight[k].tolist()
+            d["bias"] = self.bias[k].tolist()
+            if s["boundaries"] is not None:
+                G, labels = self.boundary_features(k)
+                P, idx = self.facets(k)
+                d["boundary_rows"] = [{"label": lab, "normal": g.tolist(), "rhs": float(P.h[i])}
+                                      for lab, g, i in zip(labels, G, idx)]
+            regions.append(d)
+        return {
+            "n_instances": int(self.region.size),
+            "n_regions": self.n_regions,
+            "n_hidden_units": self.n_hidden_units,
+            "log2_configuration_bound": self.log2_bound(),
+            "features": self.net.feature_names,
+            "outputs": self.net.output_names,
+            "box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()},
+            "regions": regions,
+        }
+
+
+def input_box(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box used for redundancy: the model's domain, with infinite sides replaced by the data's range."""
+    lo = net.domain.lower.copy()
+    hi = net.domain.upper.copy()
+    dlo, dhi = X.min(axis=0), X.max(axis=0)
+    lo = np.where(np.isfinite(lo), np.minimum(lo, dlo), dlo)
+    hi = np.where(np.isfinite(hi), np.maximum(hi, dhi), dhi)
+    return lo, hi
+
+
+def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = None) -> Interpretation:
+    """Group the rows of X by configuration and compute each configuration's local linear classifier.
+
+    ``box`` (lower, upper) bounds the input for the redundancy LPs; default :func:`input_box`.
+    """
+    pieces = piece_layers(net)
+    X = net._check_input(X)
+    codes, out = configurations(net, X, pieces)
+    if codes.shape[1]:
+        packed = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1])))[:, 0]
+        _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
+    else:
+        first, inverse, counts = np.zeros(1, int), np.zeros(X.shape[0], int), np.array([X.shape[0]])
+    order = np.lexsort((first, -counts))  # most populated first, ties by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    uniq = codes[first[order]]
+    maps = affine_maps(net, uniq, pieces)
+    lo, hi = input_box(net, X) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
+    return Interpretation(net, pieces, uniq, rank[inverse.ravel()], counts[order], maps, out, lo, hi)
