@@ -1,0 +1,218 @@
+"""Affine layers as sparse *connections*, encoded with constant or variable weights.
+
+Every parametrised affine layer (Dense, Conv2D) and AvgPool2D is written as a list of connections
+(j, k, i, c): output j receives c * W_k * x_i, plus the bias b_{beta(j)}:
+
+    z_j = b_{beta(j)} + sum_{(j,k,i,c)} c * W_k * x_i
+
+Dense: k = (j, i), c = 1.  Conv2D: k = (o, ch, p, q), i the input pixel under the kernel at output
+position j = (o, r, s) (padding pixels dropped), c = 1.  AvgPool2D: no weight, c = 1/divisor.
+
+Each product W_k * x_i is, depending on what is variable,
+  * W constant, x variable  -> the linear term (c W_k) x_i            (verification)
+  * W variable, x constant  -> the linear term (c x_i) W_k            (training, first layer)
+  * both variable           -> ``product(W_k, x_i)`` supplied by the caller: an exact
+                               linearisation (quantized weights: binary x bounded continuous) or
+                               the bilinear term itself for nonconvex MIQCP solvers.
+Bounds are interval products summed per output: with W in [wl, wu] and x in [xl, xu],
+W x in [min(wl xl, wl xu, wu xl, wu xu), max(...)], which is sound for every weight in its box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..errors import UnsupportedError
+from ..layers import AvgPool2D, Conv2D, Dense, Layer, Shape, window_indices
+from .terms import Terms, constraint_list, new_vars
+
+
+@dataclass
+class Connections:
+    out_idx: np.ndarray  # (K,) flat output index
+    w_idx: np.ndarray  # (K,) flat weight index, -1 for a fixed coefficient
+    in_idx: np.ndarray  # (K,) flat input index
+    coef: np.ndarray  # (K,)
+    bias_idx: np.ndarray  # (n_out,) flat bias index, -1 for no bias
+    out_shape: Shape
+
+
+def connections(layer: Layer, input_shape: Shape) -> Connections:
+    """The connection list of a Dense, Conv2D or AvgPool2D layer."""
+    out_shape = tuple(layer.output_shape(input_shape))
+    if isinstance(layer, Dense):
+        n_out, n_in = layer.weight.shape
+        j, i = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
+        j, i = j.ravel(), i.ravel()
+        return Connections(j, j * n_in + i, i, np.ones(j.size), np.arange(n_out), out_shape)
+    if isinstance(layer, (Conv2D, AvgPool2D)):
+        if isinstance(layer, Conv2D):
+            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
+        else:
+            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
+        win = window_indices(tuple(input_shape), kernel, stride, padding)  # (C, oh, ow, kh, kw)
+        C, oh, ow, kh, kw = win.shape
+        if isinstance(layer, Conv2D):
+            O = layer.out_channels
+            o, c, r, s, p, q = np.meshgrid(np.arange(O), np.arange(C), np.arange(oh), np.arange(ow),
+                                           np.arange(kh), np.arange(kw), indexing="ij")
+            inp = win[c, r, s, p, q]
+            out = (o * oh + r) * ow + s
+            w = ((o * C + c) * kh + p) * kw + q
+            keep = inp >= 0
+            bias = np.repeat(np.arange(O), oh * ow)
+            return Connections(out[keep], w[keep], inp[keep], np.ones(int(keep.sum())), bias, out_shape)
+        c, r, s, p, q = np.meshgrid(np.arange(C), np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw),
+                                    indexing="ij")
+        inp = win[c, r, s, p, q]
+        out = (c * oh + r) * ow + s
+        div = layer.divisors(tuple(input_shape)).ravel()
+        keep = inp >= 0
+        return Connections(out[keep], np.full(int(keep.sum()), -1), inp[keep], 1.0 / div[out[keep]],
+                           np.full(C * oh * ow, -1), out_shape)
+    raise UnsupportedError(f"no connection structure for layer type {layer.kind}")
+
+
+@dataclass
+class VariableWeights:
+    """A layer's weights and bias as Pyomo terms (object arrays shaped like the layer's) with boxes."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    w_lower: np.ndarray
+    w_upper: np.ndarray
+    b_lower: np.ndarray
+    b_upper: np.ndarray
+
+
+class ProductRule(Protocol):
+    def __call__(self, block: pyo.Block, w: Any, w_lo: float, w_hi: float,
+                 x: Any, x_lo: float, x_hi: float) -> Any: ...
+
+
+def bilinear_product(block: pyo.Block, w: Any, w_lo: float, w_hi: float, x: Any, x_lo: float, x_hi: float) -> Any:
+    """The exact bilinear term w * x (nonconvex: only MIQCP solvers such as Gurobi or SCIP take it)."""
+    return w * x
+
+
+def _interval_products(wl: np.ndarray, wu: np.ndarray, xl: np.ndarray, xu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cands = np.stack([wl * xl, wl * xu, wu * xl, wu * xu])
+    return cands.min(axis=0), cands.max(axis=0)
+
+
+def encode_affine(
+    block: pyo.Block,
+    name: str,
+    layer: Layer,
+    inp: Terms,
+    weights: VariableWeights | None = None,
+    product: Callable[..., Any] | None = None,
+    out_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    as_variables: bool = True,
+) -> Terms:
+    """Encode z = affine(x) for a Dense, Conv2D or AvgPool2D layer; returns the output Terms.
+
+    With ``as_variables`` the outputs are new variables z_j tied by equalities z_j = expr_j (compact
+    when z feeds a ReLU's three inequalities); otherwise the expressions themselves.
+    """
+    conn = connections(layer, inp.shape)
+    x = inp.flat()
+    xl, xu = x.lower[conn.in_idx], x.upper[conn.in_idx]
+    x_const = np.vectorize(lambda e: isinstance(e, (int, float, np.floating)), otypes=[bool])(x.expr)[conn.in_idx]
+    n_out = int(np.prod(conn.out_shape))
+    has_w = conn.w_idx >= 0
+    if weights is None:
+        params = layer.parameters()
+        wv = np.where(has_w, params["weight"].ravel()[np.maximum(conn.w_idx, 0)] if "weight" in params else 1.0, 1.0)
+        wl = wu = wv
+        if "bias" in params:
+            bl = bu = params["bias"].ravel()[conn.bias_idx]
+        else:
+            bl = bu = np.zeros(n_out)
+        w_var = np.zeros(conn.w_idx.size, dtype=bool)
+    else:
+        wl = np.where(has_w, weights.w_lower.ravel()[np.maximum(conn.w_idx, 0)], 1.0)
+        wu = np.where(has_w, weights.w_upper.ravel()[np.maximum(conn.w_idx, 0)], 1.0)
+        bl = np.where(conn.bias_idx >= 0, weights.b_lower.ravel()[np.maximum(conn.bias_idx, 0)], 0.0)
+        bu = np.where(conn.bias_idx >= 0, weights.b_upper.ravel()[np.maximum(conn.bias_idx, 0)], 0.0)
+        w_var = has_w & (wl != wu)
+    plo, phi = _interval_products(wl, wu, xl, xu)
+    lower = bl + np.bincount(conn.out_idx, weights=conn.coef * plo, minlength=n_out)
+    upper = bu + np.bincount(conn.out_idx, weights=conn.coef * phi, minlength=n_out)
+    if out_bounds is not None:
+        lower = np.maximum(lower, np.asarray(out_bounds[0], float).ravel())
+        upper = np.minimum(upper, np.asarray(out_bounds[1], float).ravel())
+        upper = np.maximum(upper, lower)
+
+    order = np.argsort(conn.out_idx, kind="stable")
+    starts = np.searchsorted(conn.out_idx[order], np.arange(n_out + 1))
+    wexpr = weights.weight.ravel() if weights is not None else None
+    bexpr = weights.bias.ravel() if weights is not None else None
+    exprs = np.empty(n_out, dtype=object)
+    xe = x.expr
+    for j in range(n_out):
+        idx = order[starts[j] : starts[j + 1]]
+        parts: list[Any] = []
+        const = 0.0
+        if weights is None:
+            const = float(bl[j])
+        elif conn.bias_idx[j] >= 0:
+            be = bexpr[conn.bias_idx[j]]
+            if isinstance(be, (int, float, np.floating)):
+                const = float(be)
+            else:
+                parts.append(be)
+        for k in idx:
+            xi = xe[conn.in_idx[k]]
+            c = conn.coef[k]
+            if not w_var[k]:
+                w = c * wl[k]
+                if w == 0.0:
+                    continue
+                if x_const[k]:
+                    const += w * float(xi)
+                else:
+                    parts.append(w * xi)
+            else:
+                wk = wexpr[conn.w_idx[k]]
+                if x_const[k]:
+                    xv = float(xi)
+                    if xv != 0.0:
+                        parts.append((c * xv) * wk)
+                else:
+                    if product is None:
+                        raise UnsupportedError(
+                            "a product of a variable weight and a variable activation needs a hypothesis "
+                            "class (quantized for an exact MILP, continuous for a nonconvex solver)"
+                        )
+                    parts.append(c * product(block, wk, wl[k], wu[k], xi, xl[k], xu[k]))
+        exprs[j] = (pyo.quicksum(parts) + const) if parts else const
+    const_mask = np.array([isinstance(e, (int, float, np.floating)) for e in exprs], dtype=bool)
+    if as_variables and not const_mask.all():
+        z = new_vars(block, f"{name}_z", lower, upper)
+        cons = constraint_list(block, f"{name}_def")
+        for j in np.flatnonzero(~const_mask):
+            cons.add(z[j] == exprs[j])
+        out = np.where(const_mask, exprs, z)
+    else:
+        out = exprs
+    # constants carry exact bounds
+    for j in np.flatnonzero(const_mask):
+        lower[j] = upper[j] = float(exprs[j])
+    return Terms(out.reshape(conn.out_shape), lower.reshape(conn.out_shape), upper.reshape(conn.out_shape))
+
+
+def encode_normalize(scale: np.ndarray, offset: np.ndarray, inp: Terms) -> Terms:
+    """z = scale * x + offset, elementwise (no new variables)."""
+    s = np.broadcast_to(scale, inp.shape)
+    o = np.broadcast_to(offset, inp.shape)
+    expr = np.empty(inp.shape, dtype=object)
+    for idx in np.ndindex(inp.shape):
+        e = inp.expr[idx]
+        expr[idx] = float(s[idx]) * (float(e) if isinstance(e, (int, float, np.floating)) else e) + float(o[idx])
+    a, b = s * inp.lower + o, s * inp.upper + o
+    return Terms(expr, np.minimum(a, b), np.maximum(a, b))

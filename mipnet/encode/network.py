@@ -1,0 +1,150 @@
+"""Encode a whole network (or a slice of it) into a Pyomo block: the one encoder of mipnet.
+
+``encode_network`` walks the layers and calls the layer encoders of :mod:`.affine` and
+:mod:`.activations`. Weights are the layer's constants (verification) unless ``weights[i]`` gives
+:class:`VariableWeights` for layer i (training); a product of a variable weight and a variable
+activation is delegated to ``product`` (the hypothesis class decides how it is linearised).
+
+Bounds: every layer output gets interval bounds computed on the fly from the input Terms; a caller
+with tighter sound bounds (LP/MIP tightening, :mod:`mipnet.bounds`) passes them as
+``bounds[i] = (lower, upper)`` of layer i's output; they are used for the affine layers (Dense,
+Conv2D, AvgPool2D), whose outputs are the pre-activations, and activations derive theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..domain import Domain
+from ..errors import UnsupportedError
+from ..layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    MaxPool2D,
+    Normalize,
+    ReLU,
+)
+from ..network import Network
+from .activations import encode_maxpool, encode_relu, encode_smooth
+from .affine import VariableWeights, encode_affine, encode_normalize
+from .terms import Terms, constraint_list, new_vars
+
+
+@dataclass
+class NetworkEncoding:
+    """What the encoder built: Terms of every layer boundary and the binaries per layer."""
+
+    block: pyo.Block
+    terms: list[Terms]  # terms[0] = input, terms[i + 1] = output of layer i
+    binaries: list[np.ndarray | None] = field(default_factory=list)  # per layer; None for layers without
+
+    @property
+    def inputs(self) -> Terms:
+        return self.terms[0]
+
+    @property
+    def outputs(self) -> Terms:
+        return self.terms[-1]
+
+    def all_binaries(self) -> list[tuple[int, Any]]:
+        """(layer index, binary var) for every binary of the encoding, in layer order."""
+        out = []
+        for i, b in enumerate(self.binaries):
+            if b is None:
+                continue
+            for v in b.ravel():
+                if v is None:
+                    continue
+                if isinstance(v, np.ndarray):
+                    out.extend((i, d) for d in v)
+                else:
+                    out.append((i, v))
+        return out
+
+    def n_binaries(self) -> int:
+        return len(self.all_binaries())
+
+
+def input_terms(block: pyo.Block, domain: Domain, lower: np.ndarray | None = None,
+                upper: np.ndarray | None = None, name: str = "x") -> Terms:
+    """Input variables x in the domain (box, integers, one-hot groups), optionally within a sub-box.
+
+        lower_i <= x_i <= upper_i,  x_i integer (integer features),
+        x_g binary with sum_{i in g} x_i = 1 (one-hot groups).
+    """
+    domain.require_finite()
+    lo = domain.lower.copy() if lower is None else np.maximum(domain.lower, lower)
+    hi = domain.upper.copy() if upper is None else np.minimum(domain.upper, upper)
+    integer = domain.integer.copy()
+    for g in domain.onehot_groups:
+        integer[g] = True
+    lo = np.where(integer, np.ceil(lo - 1e-9), lo)
+    hi = np.where(integer, np.floor(hi + 1e-9), hi)
+    if np.any(lo > hi):
+        raise UnsupportedError("the requested input region is empty")
+    x = new_vars(block, name, lo, hi)
+    for i in np.flatnonzero(integer):
+        x[i].domain = pyo.Integers
+    if domain.onehot_groups:
+        cons = constraint_list(block, f"{name}_onehot")
+        for g in domain.onehot_groups:
+            cons.add(sum(x[i] for i in g) == 1)
+    return Terms(x, lo, hi)
+
+
+def encode_network(
+    block: pyo.Block,
+    net: Network,
+    inputs: Terms,
+    *,
+    bounds: Sequence[tuple[np.ndarray, np.ndarray] | None] | None = None,
+    weights: Sequence[VariableWeights | None] | None = None,
+    product: Callable[..., Any] | None = None,
+    relax: bool = False,
+    start: int = 0,
+    stop: int | None = None,
+    prefix: str = "L",
+) -> NetworkEncoding:
+    """Encode layers ``start:stop`` of ``net`` on ``block`` applied to ``inputs`` (flat or shaped)."""
+    stop = len(net.layers) if stop is None else stop
+    x = inputs.reshape(net.shapes[start])
+    enc = NetworkEncoding(block, [x], [])
+    for i in range(start, stop):
+        layer = net.layers[i]
+        ob = bounds[i] if bounds is not None and i < len(bounds) else None
+        w = weights[i] if weights is not None and i < len(weights) else None
+        name = f"{prefix}{i}"
+        b = None
+        if isinstance(layer, (Dense, Conv2D, AvgPool2D)):
+            if isinstance(layer, Dense) and len(x.shape) != 1:
+                x = x.flat()
+            y = encode_affine(block, name, layer, x, w, product, ob, as_variables=not isinstance(layer, AvgPool2D))
+        elif isinstance(layer, Normalize):
+            y = encode_normalize(layer.scale, layer.offset, x)
+        elif isinstance(layer, Flatten):
+            y = x.flat()
+        elif isinstance(layer, Identity):
+            y = x
+        elif isinstance(layer, ReLU):
+            y, b = encode_relu(block, name, x, 0.0, relax)
+        elif isinstance(layer, LeakyReLU):
+            y, b = encode_relu(block, name, x, layer.alpha, relax)
+        elif isinstance(layer, MaxPool2D):
+            y, b = encode_maxpool(block, name, layer, x, relax)
+        elif layer.activation and not layer.piecewise_linear:
+            y = encode_smooth(block, name, layer, x)
+        else:
+            raise UnsupportedError(f"the encoder has no formulation for layer type {layer.kind}")
+        enc.terms.append(y)
+        enc.binaries.append(b)
+        x = y
+    return enc
+

@@ -1,0 +1,254 @@
+"""The solver layer: one call, one :class:`Result`, whatever the solver.
+
+``solver="highs"`` (default, embedded, no licence), ``"gurobi"`` (gurobipy; the pip licence is
+size-limited), ``"scip"`` (pyscipopt; also solves nonconvex bilinear models globally), or any other
+Pyomo solver name. Every path honours ``time_limit``; a run cut by the limit reports status
+``feasible`` (an incumbent without proof) or ``unknown`` (nothing), never ``optimal``.
+
+Early stop (used by verification): ``stop_below`` ends a minimisation as soon as an incumbent with
+objective < stop_below is found (a counterexample). (A proof by exhaustion is written as a
+constraint "objective <= threshold" by the caller: "infeasible" then proves the optimum exceeds it.)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import pyomo.environ as pyo
+
+from .errors import SolverError
+
+#: our solver name -> Pyomo contrib solver name
+CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
+GUROBI_SIZE_LIMIT = 2000
+
+
+@dataclass
+class Result:
+    """Outcome of one solve. ``bound`` is the proved bound on the optimum (dual bound)."""
+
+    status: str  # optimal | feasible | infeasible | unknown
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    wall_time: float
+    nodes: int | None
+    solver: str
+    solver_version: str
+    termination: str
+    sense: str = "minimize"
+    stopped_early: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.incumbent is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("incumbent", "bound", "gap"):
+            if d[k] is not None and not math.isfinite(d[k]):
+                d[k] = str(d[k])
+        return d
+
+
+def relative_gap(incumbent: float | None, bound: float | None) -> float | None:
+    """|incumbent - bound| / max(|incumbent|, 1e-10), as HiGHS and Gurobi report it (1.0 if no bound)."""
+    if incumbent is None:
+        return None
+    if bound is None or not math.isfinite(bound):
+        return 1.0
+    return abs(incumbent - bound) / max(abs(incumbent), 1e-10)
+
+
+def available_solvers() -> list[str]:
+    out = []
+    for name in ("highs", "scip", "gurobi"):
+        try:
+            _contrib(name)
+            out.append(name)
+        except SolverError:
+            pass
+    return out
+
+
+def _contrib(name: str) -> Any:
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    cname = CONTRIB_NAMES.get(name, name)
+    try:
+        opt = SolverFactory(cname)
+    except Exception:
+        raise SolverError(f"unknown solver {name!r} (use highs, gurobi, scip or an installed Pyomo solver)") from None
+    if not opt.available():
+        hint = {"gurobi": "pip install gurobipy", "scip": "pip install pyscipopt", "highs": "pip install highspy"}
+        raise SolverError(f"solver {name!r} is not installed ({hint.get(name, 'install it first')})")
+    return opt
+
+
+def model_size(model: pyo.Block) -> tuple[int, int]:
+    """Number of (active) variables used and of constraints."""
+    n_con = sum(1 for _ in model.component_data_objects(pyo.Constraint, active=True))
+    n_var = sum(1 for _ in model.component_data_objects(pyo.Var))
+    return n_var, n_con
+
+
+def _objective(model: pyo.Block) -> Any:
+    objs = list(model.component_data_objects(pyo.Objective, active=True))
+    if len(objs) != 1:
+        raise SolverError(f"the model must have exactly one active objective, it has {len(objs)}")
+    return objs[0]
+
+
+def solve(
+    model: pyo.Block,
+    solver: str = "highs",
+    *,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    mip_gap: float | None = None,
+    warm_start: Mapping[Any, float] | None = None,
+    stop_below: float | None = None,
+    tee: bool = False,
+    options: Mapping[str, Any] | None = None,
+) -> Result:
+    """Solve ``model`` (one active objective); variable values are loaded when a solution exists."""
+    obj = _objective(model)
+    sense = "minimize" if obj.sense == pyo.minimize else "maximize"
+    opt = _contrib(solver)
+    if solver == "gurobi":
+        n_var, n_con = model_size(model)
+        if _gurobi_restricted() and (n_var > GUROBI_SIZE_LIMIT or n_con > GUROBI_SIZE_LIMIT):
+            raise SolverError(
+                f"the model has {n_var} variables and {n_con} constraints; the size-limited Gurobi licence "
+                f"allows {GUROBI_SIZE_LIMIT} of each: use solver='highs' or a full Gurobi licence"
+            )
+    solver_options: dict[str, Any] = dict(options or {})
+    if solver == "highs":
+        solver_options.setdefault("mip_feasibility_tolerance", 1e-7)
+        solver_options.setdefault("primal_feasibility_tolerance", 1e-8)
+        if stop_below is not None:
+            solver_options["objective_target"] = stop_below
+    elif solver == "gurobi":
+        solver_options.setdefault("FeasibilityTol", 1e-8)
+        solver_options.setdefault("IntFeasTol", 1e-7)
+        if stop_below is not None:
+            solver_options["BestObjStop"] = stop_below
+    elif solver == "scip":
+        solver_options.setdefault("numerics/feastol", 1e-8)
+    kwargs: dict[str, Any] = dict(
+        time_limit=time_limit, threads=threads, tee=tee, load_solutions=False,
+        raise_exception_on_nonoptimal_result=False, solver_options=solver_options,
+    )
+    if mip_gap is not None:
+        kwargs["rel_gap"] = mip_gap
+    t0 = time.perf_counter()
+    try:
+        if warm_start:
+            res = _solve_warm(opt, solver, model, warm_start, kwargs)
+        else:
+            res = opt.solve(model, **kwargs)
+    except SolverError:
+        raise
+    except Exception as exc:  # solver-specific failures become one clear line
+        raise SolverError(_explain_failure(solver, exc)) from None
+    wall = time.perf_counter() - t0
+    return _result(res, solver, opt, sense, wall, solver_options, stop_below)
+
+
+def _gurobi_restricted() -> bool:
+    try:
+        import gurobipy as gp
+
+        env = gp.Env(params={"OutputFlag": 0})
+        try:
+            m = gp.Model(env=env)
+            m.addVars(GUROBI_SIZE_LIMIT + 1)
+            m.optimize()
+            return False
+        except gp.GurobiError:
+            return True
+        finally:
+            env.dispose()
+    except Exception:
+        return True
+
+
+def _explain_failure(solver: str, exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = msg.lower()
+    if solver == "highs" and ("quadratic" in low or "nonlinear" in low or "degree" in low or "polynomial" in low):
+        return ("HiGHS solves linear models only; this model has bilinear (nonconvex) terms: use solver='scip' "
+                "or solver='gurobi', or the 'quantized' hypothesis class")
+    if "size-limited" in low or "too large" in low:
+        return f"the model is too large for the size-limited {solver} licence: {msg}"
+    return f"{solver} failed: {msg}"
+
+
+def _solve_warm(opt: Any, solver: str, model: pyo.Block, start: Mapping[Any, float], kwargs: dict[str, Any]) -> Any:
+    """Pass a MIP start. HiGHS: through the persistent interface's highspy object (setSolution);
+    SCIP/Gurobi: variable values plus their ``warmstart_discrete_vars`` option."""
+    for var, val in start.items():
+        var.set_value(float(val), skip_validation=True)
+    if solver == "highs":
+        import numpy as np
+
+        opt.set_instance(model)
+        vmap = opt._pyomo_var_to_solver_var_map  # Pyomo var id -> HiGHS column
+        idx, vals = [], []
+        for var, val in start.items():
+            col = vmap.get(id(var))
+            if col is not None:
+                idx.append(int(col))
+                vals.append(float(val))
+        opt._solver_model.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=np.float64))
+        return opt.solve(model, **kwargs)
+    if solver in ("scip", "gurobi"):
+        kwargs = dict(kwargs, warmstart_discrete_vars=True)
+    return opt.solve(model, **kwargs)
+
+
+def _result(res: Any, solver: str, opt: Any, sense: str, wall: float, options: dict[str, Any],
+            stop_below: float | None) -> Result:
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+
+    tc = res.termination_condition
+    has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_sol:
+        try:
+            res.solution_loader.load_vars()
+        except Exception:
+            has_sol = False
+    inc = res.incumbent_objective if has_sol else None
+    bound = res.objective_bound
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    nodes = getattr(res.extra_info, "mip_node_count", None)
+    stopped = False
+    if tc == TC.convergenceCriteriaSatisfied:
+        status = "optimal" if has_sol else "unknown"
+        if has_sol and bound is None:
+            bound = inc
+    elif tc in (TC.provenInfeasible, TC.locallyInfeasible):
+        status = "infeasible"
+    elif tc == TC.objectiveLimit:
+        stopped = True
+        if has_sol and stop_below is not None and inc is not None and inc < stop_below:
+            status = "feasible"
+        else:
+            status = "feasible" if has_sol else "unknown"
+    elif tc == TC.infeasibleOrUnbounded:
+        status = "unknown"
+    else:
+        status = "feasible" if has_sol else "unknown"
+    if status == "optimal" and inc is not None and bound is not None:
+        bound = min(bound, inc) if sense == "minimize" else max(bound, inc)
+    gap = relative_gap(inc, bound) if inc is not None else None
+    if status == "optimal":
+        gap = 0.0 if gap is None or gap < 1e-6 else gap
+    version = ".".join(str(v) for v in opt.version()) if opt.version() else "unknown"
+    return Result(status, inc, bound, gap, wall, int(nodes) if nodes is not None else None, solver, version,
+                  str(tc.name if hasattr(tc, "name") else tc), sense, stopped, dict(options))
