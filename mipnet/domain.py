@@ -63,6 +63,10 @@ class Domain:
         if np.any(self.lower > self.upper):
             bad = int(np.argmax(self.lower > self.upper))
             raise ModelFormatError(f"domain lower bound exceeds upper bound for feature {self.names[bad]!r}")
+        empty = self.integer & (np.ceil(self.lower) > np.floor(self.upper))
+        if np.any(empty):
+            bad = self.names[int(np.argmax(empty))]
+            raise ModelFormatError(f"integer feature {bad!r} has no integer value within its bounds")
         self.onehot_groups = [[int(i) for i in g] for g in self.onehot_groups]
         seen: set[int] = set()
         for g in self.onehot_groups:
@@ -85,6 +89,10 @@ class Domain:
     def from_data(cls, X: np.ndarray, names: Sequence[str] | None = None, margin: float = 0.0) -> "Domain":
         """The bounding box of the data, widened by ``margin`` times each feature's range."""
         X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise DataError(f"a domain is fitted to a non-empty matrix of samples, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise DataError("the data contain NaN or inf values")
         lo, hi = X.min(axis=0), X.max(axis=0)
         pad = margin * (hi - lo)
         names = list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
@@ -167,3 +175,5 @@ class Domain:
             return cls(names, d["lower"], d["upper"], integer, d.get("onehot_groups", []))
         except KeyError as exc:
             raise ModelFormatError(f"domain is missing field {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFormatError(f"malformed domain: {exc}") from None

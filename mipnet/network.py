@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .domain import Domain
-from .errors import DataError, ModelFormatError
+from .errors import DataError, MipnetError, ModelFormatError
 from .layers import (
     AvgPool2D,
     Conv2D,
@@ -120,7 +120,12 @@ class Network:
 
     # ------------------------------------------------------------------ forward pass
     def _check_input(self, X: Any) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError("the data are not numeric") from None
+        if X.ndim == 0:
+            raise DataError("the data must be a vector or a matrix of feature values")
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2:
@@ -264,7 +269,14 @@ class Network:
                     elif const == 0.0:
                         remove[k] = True
                 if remove.all():
-                    remove[int(np.argmax(out))] = False  # keep one unit so shapes stay valid
+                    # keep one unit so shapes stay valid; its contribution is zero or already folded
+                    # into the consumer's bias, so its outgoing weights are zeroed
+                    k = int(np.argmax(out))
+                    remove[k] = False
+                    if isinstance(c, Conv2D):
+                        c.weight[:, k] = 0.0
+                    else:
+                        c.weight.reshape(c.weight.shape[0], n_units, -1)[:, k] = 0.0
                 if not remove.any():
                     continue
                 keep = ~remove
@@ -298,25 +310,47 @@ class Network:
         if d.get("format") != FORMAT_NAME:
             raise ModelFormatError("not a mipnet model file (missing \"format\": \"mipnet\")")
         version = d.get("version")
-        if not isinstance(version, int) or version < 1:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ModelFormatError(f"invalid model format version {version!r}")
         if version > FORMAT_VERSION:
             raise ModelFormatError(
                 f"model format version {version} is newer than this mipnet reads ({FORMAT_VERSION}); upgrade mipnet"
             )
+        for key in ("layers", "domain"):
+            if key not in d:
+                raise ModelFormatError(f"model file is missing field {key!r}")
+        if not isinstance(d["layers"], list):
+            raise ModelFormatError("model field 'layers' must be a list")
+        input_shape = d.get("input_shape")
+        if input_shape is not None and not (
+            isinstance(input_shape, list)
+            and input_shape
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in input_shape)
+        ):
+            raise ModelFormatError(f"model field 'input_shape' must list positive integers, not {input_shape!r}")
+        for key in ("class_names", "output_names"):
+            if d.get(key) is not None and not isinstance(d[key], list):
+                raise ModelFormatError(f"model field {key!r} must be a list or null")
+        if d.get("metadata") is not None and not isinstance(d["metadata"], dict):
+            raise ModelFormatError("model field 'metadata' must be an object")
+        layers = []
+        for i, l in enumerate(d["layers"]):
+            try:
+                layers.append(layer_from_dict(l))
+            except MipnetError as exc:
+                raise type(exc)(f"layer {i}: {exc}") from None
         try:
-            layers = [layer_from_dict(l) for l in d["layers"]]
             return cls(
                 layers,
                 domain=Domain.from_dict(d["domain"]),
-                input_shape=d.get("input_shape"),
+                input_shape=input_shape,
                 class_names=d.get("class_names"),
                 output_names=d.get("output_names"),
                 task=d.get("task", "classify"),
                 metadata=d.get("metadata") or {},
             )
-        except KeyError as exc:
-            raise ModelFormatError(f"model file is missing field {exc}") from None
+        except (TypeError, ValueError) as exc:  # a field of the wrong JSON type deeper down
+            raise ModelFormatError(f"malformed model file: {exc}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
