@@ -213,7 +213,8 @@ def _solve_warm(opt: Any, solver: str, model: pyo.Block, start: Mapping[Any, flo
 
 def _result(res: Any, solver: str, opt: Any, sense: str, wall: float, options: dict[str, Any],
             stop_below: float | None) -> Result:
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+    from pyomo.contrib.solver.common.results import SolutionStatus
+    from pyomo.contrib.solver.common.results import TerminationCondition as TC
 
     tc = res.termination_condition
     has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from ..layers import GELU, Identity, Layer, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh, window_indices
 from ..errors import UnsupportedError
+from ..layers import GELU, Identity, Layer, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh, window_indices
 from .envelopes import envelope
 from .terms import Terms, constraint_list, new_binaries, new_vars
 
