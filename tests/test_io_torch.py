@@ -1,0 +1,166 @@
+"""torch nn.Sequential <-> Network: forward passes agree with torch to 1e-6 (float64)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mipnet.domain import Domain
+from mipnet.errors import ModelFormatError, UnsupportedError
+from mipnet.io.torch_io import from_torch, load_torch_file, to_torch
+from mipnet.layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, Normalize
+
+torch.manual_seed(0)
+
+
+def _conv_model() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(2, 4, kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
+        nn.ReLU(),
+        nn.MaxPool2d(2, stride=2, padding=1),
+        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+        nn.Conv2d(4, 3, 3, stride=1, padding=1),
+        nn.LeakyReLU(0.05),
+        nn.AvgPool2d(3, stride=2, padding=1),  # count_include_pad=True (torch default)
+        nn.Flatten(),
+        nn.Linear(3 * 3 * 3, 5),
+        nn.ReLU(),
+        nn.Linear(5, 3),
+    ).double().eval()
+
+
+def _compare(model: nn.Module, net, X: torch.Tensor) -> float:
+    with torch.no_grad():
+        want = model(X).numpy()
+    got = net.forward(X.numpy().reshape(X.shape[0], -1))
+    assert got.shape == want.shape
+    return float(np.abs(got - want).max())
+
+
+def test_conv_net_matches_torch():
+    model = _conv_model()
+    net = from_torch(model, (2, 11, 10))
+    kinds = [type(l) for l in net.layers]
+    assert kinds[:4] == [Conv2D, type(net.layers[1]), MaxPool2D, AvgPool2D] and Flatten in kinds
+    assert net.layers[0].stride == (2, 1) and net.layers[0].padding == (1, 0)
+    assert net.layers[3].count_include_pad is False and net.layers[6].count_include_pad is True
+    X = torch.randn(32, 2, 11, 10, dtype=torch.float64)
+    assert _compare(model, net, X) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "act",
+    [nn.ReLU(), nn.LeakyReLU(0.2), nn.GELU(), nn.Tanh(), nn.Sigmoid(), nn.Identity()],
+    ids=lambda m: type(m).__name__,
+)
+def test_each_activation_matches_torch(act):
+    model = nn.Sequential(nn.Linear(4, 7), act, nn.Dropout(0.5), nn.Sequential(nn.Linear(7, 6), act), nn.Linear(6, 2))
+    model = model.double().eval()
+    net = from_torch(model, (4,))
+    assert len([l for l in net.layers if isinstance(l, Dense)]) == 3  # nested Sequential flattened, Dropout gone
+    X = torch.randn(64, 4, dtype=torch.float64) * 3
+    assert _compare(model, net, X) < 1e-6
+
+
+def test_batchnorm_folds_into_normalize():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(18, 4),
+                          nn.BatchNorm1d(4), nn.Linear(4, 1)).double()
+    with torch.no_grad():
+        for bn in (model[1], model[5]):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.2, 3)
+            bn.weight.uniform_(-2, 2)
+            bn.bias.uniform_(-1, 1)
+    model.eval()
+    net = from_torch(model, (1, 5, 5))
+    assert isinstance(net.layers[1], Normalize) and net.layers[1].scale.shape == (2, 3, 3)
+    assert _compare(model, net, torch.randn(16, 1, 5, 5, dtype=torch.float64)) < 1e-6
+
+
+def test_to_torch_round_trip(conv_net, rng):
+    model = to_torch(conv_net, dtype=torch.float64)
+    X = rng.uniform(0, 1, size=(20, 36))
+    with torch.no_grad():
+        out = model(torch.as_tensor(X.reshape(20, 1, 6, 6))).numpy()
+    np.testing.assert_allclose(out, conv_net.forward(X), atol=1e-12)
+    back = from_torch(model, conv_net.input_shape)
+    np.testing.assert_array_equal(back.forward(X), conv_net.forward(X))
+    assert to_torch(conv_net)[0].weight.dtype == torch.float32
+
+
+def test_to_torch_every_layer_type(rng):
+    from mipnet.layers import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+    from mipnet.network import Network
+
+    layers = [Normalize(rng.uniform(0.5, 2, (2, 4, 4)), rng.normal(size=(2, 4, 4))),
+              Conv2D(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), padding=1), LeakyReLU(0.1),
+              AvgPool2D(2, 2, padding=1, count_include_pad=False), MaxPool2D(2, 1), Flatten(),
+              Dense(rng.normal(size=(5, 12)), rng.normal(size=5)), GELU(), Dense(rng.normal(size=(5, 5)), np.zeros(5)),
+              Tanh(), Identity(), Sigmoid(), Dense(rng.normal(size=(3, 5)), rng.normal(size=3)), ReLU()]
+    net = Network(layers, input_shape=(2, 4, 4))
+    X = rng.normal(size=(10, 32))
+    model = to_torch(net, torch.float64)
+    assert _compare(model, net, torch.as_tensor(X.reshape(10, 2, 4, 4))) < 1e-12
+    assert from_torch(model, (2, 4, 4)).fingerprint() == net.fingerprint()
+
+
+def test_load_torch_file(tmp_path):
+    mlp = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).double().eval()
+    torch.save(mlp, tmp_path / "mlp.pt")
+    net = load_torch_file(tmp_path / "mlp.pt")
+    assert net.input_shape == (3,)
+    assert _compare(mlp, net, torch.randn(8, 3, dtype=torch.float64)) < 1e-6
+
+    conv = _conv_model()
+    torch.save(conv, tmp_path / "conv.pt")
+    with pytest.raises(ModelFormatError, match="cannot infer the input shape.*Conv2d.*input_shape"):
+        load_torch_file(tmp_path / "conv.pt")
+    conv.input_shape = (2, 11, 10)
+    torch.save(conv, tmp_path / "conv.pt")
+    assert _compare(conv, load_torch_file(tmp_path / "conv.pt"), torch.randn(4, 2, 11, 10, dtype=torch.float64)) < 1e-6
+
+    torch.save(mlp.state_dict(), tmp_path / "sd.pt")
+    with pytest.raises(ModelFormatError, match="state_dict"):
+        load_torch_file(tmp_path / "sd.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(ModelFormatError, match="not a loadable torch model"):
+        load_torch_file(tmp_path / "junk.pt")
+
+
+def test_saved_to_torch_keeps_domain_and_classes(tmp_path, multiclass_net):
+    net = multiclass_net.with_domain(Domain.box(["a", "b", "c"], [0, -1, 2], [1, 1, 5]))
+    net.class_names = ["x", "y", "z"]
+    torch.save(to_torch(net, torch.float64), tmp_path / "m.pth")
+    back = load_torch_file(tmp_path / "m.pth")
+    assert back.class_names == ["x", "y", "z"] and back.feature_names == ["a", "b", "c"]
+    assert back.domain.upper.tolist() == [1, 1, 5]
+    assert back.fingerprint() == net.fingerprint()
+
+
+class _Custom(nn.Module):
+    def forward(self, x):
+        return x
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        (nn.Conv2d(1, 2, 3, dilation=2), "dilation"),
+        (nn.Conv2d(2, 2, 3, groups=2), "groups=2"),
+        (nn.Softmax(dim=1), "'Softmax'"),
+        (_Custom(), "'_Custom'"),
+        (nn.GELU(approximate="tanh"), "approximate='tanh'"),
+        (nn.MaxPool2d(2, ceil_mode=True), "ceil_mode"),
+        (nn.Flatten(start_dim=2), "start_dim=2"),
+    ],
+)
+def test_unsupported_modules_are_named(module, message):
+    with pytest.raises(UnsupportedError, match=message):
+        from_torch(nn.Sequential(module), (2, 6, 6))
+
+
+def test_shape_mismatch_names_the_module():
+    with pytest.raises(ModelFormatError, match=r"module 2 \(Linear\)"):
+        from_torch(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(5, 1)), (3,))
