@@ -1,0 +1,491 @@
+"""ONNX models <-> :class:`~mipnet.network.Network`.
+
+**Import** walks a graph with one input (``(N, d)`` or ``(N, C, H, W)``, any batch dim) and one output
+along its single data path; initializers and ``Constant`` nodes are weights, and nodes whose inputs
+are all constants are evaluated once (onnx reference runtime). Operator -> layer:
+
+    Gemm (transA=0)              Dense(alpha * B^T or alpha * B, beta * C)
+    MatMul [+ Add c]             Dense(B^T, c)
+    Conv (2-D, group 1)          Conv2D              (symmetric pads, dilation 1)
+    MaxPool / AveragePool        MaxPool2D / AvgPool2D (count_include_pad kept; ceil_mode 0)
+    GlobalMax/AveragePool        MaxPool2D / AvgPool2D over the whole image
+    Flatten (axis 1), Reshape    Flatten             (Reshape to (N, -1) or to the same shape only)
+    Relu, LeakyRelu, Sigmoid, Tanh, Gelu (exact), Identity    the same layer
+    x/sqrt2 -> Erf -> +1 -> *x -> *0.5                         GELU (the exporters' erf subgraph)
+    BatchNormalization           Normalize (per channel, inference statistics)
+    Dropout, Cast to float       nothing
+    Add/Sub/Mul/Div by a constant    Normalize(a, b) with the node computing a * x + b; an Add/Sub
+                                 right after a Dense/Conv2D goes into its bias; consecutive ones compose
+    Softmax / LogSoftmax         only as the very last node, and then dropped: the network returns
+                                 logits (same argmax); ``metadata["onnx_dropped_output"]`` records it
+
+Anything else raises ``UnsupportedError("unsupported ONNX operator 'Op' (node name)")``.
+
+**Export** writes opset 17 with a dynamic batch dim ``N`` (input ``input``, output ``output``), in
+float32 by default (onnxruntime has no float64 Conv/AveragePool/Erf kernels); ``dtype="float64"``
+keeps the weights bit-exact. GELU becomes the erf subgraph above. Task, domain, class and output
+names and metadata go to the model's ``metadata_props["mipnet"]`` (JSON), so JSON -> ONNX -> JSON
+keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..domain import Domain
+from ..errors import MipnetError, ModelFormatError, UnsupportedError
+from ..layers import (
+    GELU,
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Identity,
+    Layer,
+    LeakyReLU,
+    MaxPool2D,
+    Normalize,
+    ReLU,
+    Shape,
+    Sigmoid,
+    Tanh,
+)
+from ..network import Network
+from .atomic import atomic_write_bytes
+
+try:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError:  # pragma: no cover - depends on the environment
+    raise UnsupportedError("ONNX models need the 'onnx' package: pip install 'mipnet[onnx]'") from None
+
+OPSET = 17
+META_KEY = "mipnet"
+_ACTIVATIONS = {"Relu": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "Identity": Identity}
+_SKIP = {"Dropout"}
+_ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _fit(c: np.ndarray, shape: Shape, what: str) -> np.ndarray:
+    """A constant broadcast to one sample's ``shape`` (a leading batch dim of 1 is allowed)."""
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == len(shape) + 1 and c.shape[0] == 1:
+        c = c[0]
+    try:
+        return np.broadcast_to(c, shape).copy()
+    except ValueError:
+        raise UnsupportedError(f"{what}: a constant of shape {c.shape} does not broadcast to {shape}") from None
+
+
+def _node_name(node: Any) -> str:
+    return node.name or (node.output[0] if node.output else "?")
+
+
+class _Reader:
+    """Walks the data path of a graph, turning nodes into layers."""
+
+    def __init__(self, model: Any) -> None:
+        g = model.graph
+        self.nodes = list(g.node)
+        self.consts: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+        inputs = [i for i in g.input if i.name not in self.consts]
+        if len(inputs) != 1 or len(g.output) != 1:
+            raise UnsupportedError(
+                "mipnet reads ONNX graphs with one input and one output, "
+                f"this one has {len(inputs)} and {len(g.output)}"
+            )
+        dims = inputs[0].type.tensor_type.shape.dim
+        if len(dims) < 2 or any(d.dim_value <= 0 for d in dims[1:]):
+            raise UnsupportedError(
+                f"the ONNX input {inputs[0].name!r} needs a batch dim and fixed sizes (got rank {len(dims)})"
+            )
+        self.input_shape: Shape = tuple(int(d.dim_value) for d in dims[1:])
+        self.shape = self.input_shape
+        self.cur = inputs[0].name
+        self.output = g.output[0].name
+        self.layers: list[Layer] = []
+        self.notes: dict[str, Any] = {}
+        self.consumers: dict[str, list[int]] = {}
+        for i, n in enumerate(self.nodes):
+            for name in n.input:
+                self.consumers.setdefault(name, []).append(i)
+        self.done: set[int] = set()
+        for i, n in enumerate(self.nodes):  # constants first: they have no inputs, order is free
+            if n.op_type == "Constant":
+                self.fold_constant(n)
+                self.done.add(i)
+
+    # ------------------------------------------------------------------ helpers
+    def push(self, layer: Layer, node: Any) -> None:
+        try:
+            self.shape = tuple(layer.output_shape(self.shape))
+        except ModelFormatError as exc:
+            raise ModelFormatError(f"ONNX node {_node_name(node)!r} ({node.op_type}): {exc}") from None
+        self.layers.append(layer)
+
+    def const(self, name: str, node: Any) -> np.ndarray:
+        if name not in self.consts:
+            raise UnsupportedError(f"ONNX node {_node_name(node)!r} ({node.op_type}) needs a constant for {name!r}")
+        return np.asarray(self.consts[name], dtype=np.float64)
+
+    def scalar(self, name: str) -> float | None:
+        c = self.consts.get(name)
+        return float(np.asarray(c).reshape(-1)[0]) if c is not None and np.asarray(c).size == 1 else None
+
+    def only_consumer(self, name: str, op: str) -> int | None:
+        users = self.consumers.get(name, [])
+        if len(users) == 1 and self.nodes[users[0]].op_type == op and name != self.output:
+            return users[0]
+        return None
+
+    def fold_constant(self, node: Any) -> None:
+        if node.op_type == "Constant":
+            a = node.attribute[0]
+            v = helper.get_attribute_value(a)
+            self.consts[node.output[0]] = numpy_helper.to_array(v) if a.name == "value" else np.array(v)
+            return
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            outs = ReferenceEvaluator(node).run(None, {n: self.consts[n] for n in node.input if n})
+        except Exception as exc:  # noqa: BLE001 - any evaluation failure means we cannot read the graph
+            raise UnsupportedError(
+                f"cannot evaluate constant ONNX node {_node_name(node)!r} ({node.op_type}): {type(exc).__name__}"
+            ) from None
+        self.consts.update({name: np.asarray(v) for name, v in zip(node.output, outs) if name})
+
+    # ------------------------------------------------------------------ the walk
+    def read(self) -> list[Layer]:
+        for i, node in enumerate(self.nodes):
+            if i in self.done:
+                continue
+            if node.domain not in ("", "ai.onnx"):
+                op = f"{node.domain}.{node.op_type}"
+                raise UnsupportedError(f"unsupported ONNX operator '{op}' (node {_node_name(node)!r})")
+            data = [n for n in node.input if n and n not in self.consts]
+            if node.op_type == "Constant" or not data:
+                self.fold_constant(node)
+                continue
+            if set(data) != {self.cur} or len(data) != 1:
+                raise UnsupportedError(
+                    f"ONNX node {_node_name(node)!r} ({node.op_type}) reads {data}: "
+                    "only single-path graphs are supported"
+                )
+            out = self.gelu(i) or self.convert(node)
+            self.cur = out
+        if self.cur != self.output:
+            raise UnsupportedError(f"the ONNX output {self.output!r} is not computed along the input's single path")
+        if not self.layers:
+            raise ModelFormatError("the ONNX graph has no layers")
+        return self.layers
+
+    def gelu(self, i: int) -> str | None:
+        """Match x/sqrt2 -> Erf -> +1 -> (*x, *0.5 in either order); return the output name or None."""
+        x, n1 = self.cur, self.nodes[i]
+
+        def near(name: str, value: float) -> bool:
+            v = self.scalar(name)
+            return v is not None and math.isclose(v, value, rel_tol=1e-6)
+
+        other = [n for n in n1.input if n != x]
+        if len(other) != 1 or not (
+            (n1.op_type == "Div" and n1.input[0] == x and near(other[0], math.sqrt(2.0)))
+            or (n1.op_type == "Mul" and near(other[0], 1.0 / math.sqrt(2.0)))
+        ):
+            return None
+        i2 = self.only_consumer(n1.output[0], "Erf")
+        i3 = self.only_consumer(self.nodes[i2].output[0], "Add") if i2 is not None else None
+        if i3 is None:
+            return None
+        t2, t3 = self.nodes[i2].output[0], self.nodes[i3].output[0]
+        if sorted(n == t2 or near(n, 1.0) for n in self.nodes[i3].input) != [True, True]:
+            return None
+        i4 = self.only_consumer(t3, "Mul")
+        i5 = self.only_consumer(self.nodes[i4].output[0], "Mul") if i4 is not None else None
+        if i5 is None:
+            return None
+        rest = [*self.nodes[i4].input, *self.nodes[i5].input]
+        rest = [n for n in rest if n not in (t3, self.nodes[i4].output[0])]
+        if len(rest) != 2 or x not in rest or not near(rest[1 - rest.index(x)], 0.5):
+            return None
+        self.done.update((i2, i3, i4, i5))
+        self.push(GELU(), n1)
+        return self.nodes[i5].output[0]
+
+    def convert(self, node: Any) -> str:
+        op, at, name = node.op_type, _attrs(node), _node_name(node)
+        where = f"ONNX node {name!r} ({op})"
+        out = node.output[0]
+        if op in _ACTIVATIONS:
+            self.push(_ACTIVATIONS[op](), node)
+        elif op in _SKIP or (op == "Cast" and at.get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE)):
+            pass
+        elif op == "LeakyRelu":  # the attribute is float32: take its shortest decimal (0.1, not 0.10000000149)
+            self.push(LeakyReLU(float(str(np.float32(at.get("alpha", 0.01))))), node)
+        elif op == "BatchNormalization":  # y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
+            gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
+            scale = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
+            per_channel = (-1,) + (1,) * (len(self.shape) - 1)
+            a, b = (np.broadcast_to(v.reshape(per_channel), self.shape).copy() for v in (scale, beta - mean * scale))
+            self.affine(a, b, node)
+        elif op == "Gelu":
+            if at.get("approximate", "none") != "none":
+                raise UnsupportedError(f"{where}: only the exact (erf) GELU is supported")
+            self.push(GELU(), node)
+        elif op == "Gemm":
+            if at.get("transA", 0) or node.input[0] != self.cur:
+                raise UnsupportedError(f"{where}: only Gemm(input, W, b) with transA=0 is supported")
+            w = at.get("alpha", 1.0) * self.const(node.input[1], node)
+            w = w if at.get("transB", 0) else w.T
+            c = self.const(node.input[2], node) if len(node.input) > 2 and node.input[2] else np.zeros(1)
+            self.push(Dense(w, _fit(at.get("beta", 1.0) * c, (w.shape[0],), where)), node)
+        elif op == "MatMul":
+            w = self.const(node.input[1], node) if node.input[0] == self.cur else None
+            if w is None or w.ndim != 2 or len(self.shape) != 1:
+                raise UnsupportedError(f"{where}: only MatMul(flat input, constant 2-D matrix) is supported")
+            self.push(Dense(w.T, np.zeros(w.shape[1])), node)
+        elif op in _ELEMENTWISE:
+            self.elementwise(node, where)
+        elif op == "Conv":
+            w = self.const(node.input[1], node)
+            if w.ndim != 4 or at.get("group", 1) != 1 or any(d != 1 for d in at.get("dilations", [1, 1])):
+                raise UnsupportedError(f"{where}: only 2-D convolutions with group=1 and dilation 1 are supported")
+            b = self.const(node.input[2], node) if len(node.input) > 2 and node.input[2] else np.zeros(w.shape[0])
+            k = w.shape[2:]
+            self.push(Conv2D(w, b, at.get("strides", [1, 1]), self.pads(at, k, where)), node)
+        elif op in ("MaxPool", "AveragePool"):
+            k = tuple(at.get("kernel_shape", ()))
+            if len(k) != 2 or at.get("ceil_mode", 0) or any(d != 1 for d in at.get("dilations", [1, 1])):
+                raise UnsupportedError(f"{where}: only 2-D pooling with ceil_mode=0 and dilation 1 is supported")
+            if len(node.output) > 1 and node.output[1]:
+                raise UnsupportedError(f"{where}: MaxPool indices output is not supported")
+            pads, stride = self.pads(at, k, where), at.get("strides", [1, 1])
+            if op == "MaxPool":
+                self.push(MaxPool2D(k, stride, pads), node)
+            else:
+                self.push(AvgPool2D(k, stride, pads, count_include_pad=bool(at.get("count_include_pad", 0))), node)
+        elif op in ("GlobalMaxPool", "GlobalAveragePool") and len(self.shape) == 3:
+            k = self.shape[1:]
+            self.push(MaxPool2D(k, k) if op == "GlobalMaxPool" else AvgPool2D(k, k), node)
+        elif op == "Flatten":
+            if at.get("axis", 1) != 1:
+                raise UnsupportedError(f"{where}: only Flatten(axis=1) is supported")
+            self.push(Flatten(), node)
+        elif op == "Reshape":
+            self.reshape(node, where)
+        elif op in ("Softmax", "LogSoftmax") and out == self.output and len(self.shape) == 1:
+            self.notes["onnx_dropped_output"] = op
+        else:
+            raise UnsupportedError(f"unsupported ONNX operator '{op}' (node {name!r})")
+        return out
+
+    @staticmethod
+    def pads(at: dict[str, Any], kernel: tuple[int, ...], where: str) -> tuple[int, int]:
+        auto = at.get("auto_pad", "NOTSET")
+        if auto == "VALID":
+            return (0, 0)
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            if any(s != 1 for s in at.get("strides", [1, 1])) or any(k % 2 == 0 for k in kernel):
+                raise UnsupportedError(f"{where}: auto_pad={auto} needs stride 1 and odd kernels")
+            return (kernel[0] // 2, kernel[1] // 2)
+        p = list(at.get("pads", [0, 0, 0, 0]))
+        if p[:2] != p[2:]:
+            raise UnsupportedError(f"{where}: asymmetric padding {p} is not supported")
+        return (int(p[0]), int(p[1]))
+
+    def reshape(self, node: Any, where: str) -> None:
+        target = [int(v) for v in np.asarray(self.consts.get(node.input[1], [])).reshape(-1)]
+        if len(target) < 2:
+            raise UnsupportedError(f"{where}: only a Reshape to a constant (batch, ...) shape is supported")
+        rest = [self.shape[i] if v == 0 and i < len(self.shape) else v for i, v in enumerate(target[1:])]
+        n = int(np.prod(self.shape))
+        if rest.count(-1) == 1 and len(rest) > 1:
+            known = int(np.prod([v for v in rest if v != -1]))
+            rest = [n // known if v == -1 else v for v in rest]
+        if rest in ([n], [-1]):
+            if len(self.shape) != 1:
+                self.push(Flatten(), node)
+        elif tuple(rest) != self.shape:
+            raise UnsupportedError(f"{where}: only a Reshape to a flat vector is supported, not to {tuple(rest)}")
+
+    def elementwise(self, node: Any, where: str) -> None:
+        """x op c with a constant c, written as a * x + b and merged into the previous layer where exact."""
+        op = node.op_type
+        first = node.input[0] == self.cur
+        c = _fit(self.const(node.input[1] if first else node.input[0], node), self.shape, where)
+        one, zero = np.ones(self.shape), np.zeros(self.shape)
+        if op == "Add":
+            a, b = one, c
+        elif op == "Sub":
+            a, b = (one, -c) if first else (-one, c)
+        elif op == "Mul":
+            a, b = c, zero
+        elif not first:
+            raise UnsupportedError(f"{where}: dividing a constant by the input is not an affine map")
+        elif np.any(c == 0):
+            raise ModelFormatError(f"{where}: division by zero")
+        else:
+            a, b = 1.0 / c, zero
+        self.affine(a, b, node, shift_only=op in ("Add", "Sub") and first)
+
+    def affine(self, a: np.ndarray, b: np.ndarray, node: Any, shift_only: bool = False) -> None:
+        """Append ``a * x + b``: into the previous bias (a shift after Dense/Conv2D), Normalize, or a new one."""
+        prev = self.layers[-1] if self.layers else None
+        if shift_only and isinstance(prev, Dense):
+            prev.bias = prev.bias + b
+        elif shift_only and isinstance(prev, Conv2D) and np.all(b == b[:, :1, :1]):
+            prev.bias = prev.bias + b[:, 0, 0]
+        elif isinstance(prev, Normalize) and prev.scale.shape == self.shape:
+            prev.scale, prev.offset = a * prev.scale, a * prev.offset + b
+        else:
+            self.push(Normalize(a, b), node)
+
+
+def _load(model_or_path: Any) -> Any:
+    if isinstance(model_or_path, onnx.ModelProto):
+        return model_or_path
+    try:
+        if isinstance(model_or_path, (bytes, bytearray)):
+            return onnx.load_from_string(bytes(model_or_path))
+        p = Path(model_or_path)
+        if not p.is_file():
+            raise MipnetError(f"file not found: {p}")
+        return onnx.load(str(p))
+    except MipnetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - protobuf raises several types for a corrupt file
+        raise ModelFormatError(f"{model_or_path} is not a readable ONNX model: {type(exc).__name__}") from None
+
+
+def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None = None) -> Network:
+    """Read an ONNX model (a ``ModelProto``, serialized bytes or a file path) as a Network.
+
+    Models written by :func:`to_onnx` bring back their domain, task, class and output names; for
+    others the domain is the unbounded box and the task ``classify`` unless ``task`` says otherwise.
+    """
+    model = _load(model_or_path)
+    reader = _Reader(model)
+    layers = reader.read()
+    props = {p.key: p.value for p in model.metadata_props}
+    saved: dict[str, Any] = {}
+    if META_KEY in props:
+        try:
+            saved = json.loads(props[META_KEY])
+        except json.JSONDecodeError:
+            raise ModelFormatError(f"the ONNX model's {META_KEY!r} metadata is not valid JSON") from None
+    metadata = saved.get("metadata") or {"source": "onnx", "producer": model.producer_name or "unknown"}
+    metadata.update(reader.notes)
+    if domain is None and isinstance(saved.get("domain"), dict):
+        domain = Domain.from_dict(saved["domain"])
+    task = task or saved.get("task", "classify")
+    return Network(
+        layers,
+        domain=domain,
+        input_shape=reader.input_shape,
+        class_names=saved.get("class_names") if task == saved.get("task") else None,
+        output_names=saved.get("output_names"),
+        task=task,
+        metadata=metadata,
+    )
+
+
+def load_onnx(path: str | os.PathLike[str]) -> Network:
+    """Read an ONNX file; errors name the file."""
+    try:
+        return from_onnx(Path(path))
+    except MipnetError as exc:
+        msg = str(exc)
+        raise type(exc)(msg if str(path) in msg else f"{path}: {msg}") from None
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def to_onnx(net: Network, dtype: str = "float32") -> Any:
+    """The ONNX ``ModelProto`` of ``net`` (opset 17, dynamic batch dim ``N``)."""
+    np_type = np.dtype(dtype)
+    if np_type not in (np.float32, np.float64):
+        raise UnsupportedError(f"ONNX export supports float32 and float64, not {dtype}")
+    elem = helper.np_dtype_to_tensor_dtype(np_type)
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: Any) -> str:
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype=np_type), name))
+        return name
+
+    x = "input"
+    last = len(net.layers) - 1
+    for i, layer in enumerate(net.layers):
+        out = "output" if i == last else f"l{i}_{layer.kind.lower()}"
+        p = f"l{i}_"
+        if isinstance(layer, Dense):
+            nodes.append(helper.make_node("Gemm", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)],
+                                          [out], transB=1))
+        elif isinstance(layer, Conv2D):
+            nodes.append(helper.make_node("Conv", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], [out],
+                                          kernel_shape=list(layer.kernel), strides=list(layer.stride),
+                                          pads=list(layer.padding) * 2))
+        elif isinstance(layer, (MaxPool2D, AvgPool2D)):
+            kw: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride),
+                                  "pads": list(layer.padding) * 2}
+            if isinstance(layer, AvgPool2D):
+                kw["count_include_pad"] = int(layer.count_include_pad)
+            op = "MaxPool" if isinstance(layer, MaxPool2D) else "AveragePool"
+            nodes.append(helper.make_node(op, [x], [out], **kw))
+        elif isinstance(layer, Flatten):
+            nodes.append(helper.make_node("Flatten", [x], [out], axis=1))
+        elif isinstance(layer, Normalize):
+            nodes.append(helper.make_node("Mul", [x, const(p + "scale", layer.scale)], [p + "scaled"]))
+            nodes.append(helper.make_node("Add", [p + "scaled", const(p + "offset", layer.offset)], [out]))
+        elif isinstance(layer, LeakyReLU):
+            nodes.append(helper.make_node("LeakyRelu", [x], [out], alpha=layer.alpha))
+        elif isinstance(layer, GELU):  # 0.5 * x * (1 + erf(x / sqrt 2))
+            nodes += [helper.make_node("Div", [x, const(p + "sqrt2", math.sqrt(2.0))], [p + "div"]),
+                      helper.make_node("Erf", [p + "div"], [p + "erf"]),
+                      helper.make_node("Add", [p + "erf", const(p + "one", 1.0)], [p + "add"]),
+                      helper.make_node("Mul", [x, p + "add"], [p + "mul"]),
+                      helper.make_node("Mul", [p + "mul", const(p + "half", 0.5)], [out])]
+        else:
+            ops = {v: k for k, v in _ACTIVATIONS.items()}
+            if type(layer) not in ops:
+                raise UnsupportedError(f"no ONNX export for layer type {layer.kind!r}")
+            nodes.append(helper.make_node(ops[type(layer)], [x], [out]))
+        x = out
+    graph = helper.make_graph(
+        nodes, "mipnet",
+        [helper.make_tensor_value_info("input", elem, ["N", *net.input_shape])],
+        [helper.make_tensor_value_info("output", elem, ["N", net.n_outputs])],
+        inits,
+    )
+    from .. import __version__
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mipnet",
+                              producer_version=__version__)
+    model.ir_version = 8  # the IR of opset 17; readable by every onnxruntime since 1.11
+    d = net.to_dict()
+    saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}
+    helper.set_model_props(model, {META_KEY: json.dumps(saved, allow_nan=False)})
+    return model
+
+
+def save_onnx(net: Network, path: str | os.PathLike[str], dtype: str = "float32") -> None:
+    """Write ``net`` as an ONNX file atomically."""
+    atomic_write_bytes(path, to_onnx(net, dtype).SerializeToString())
+
+
+__all__ = ["from_onnx", "load_onnx", "to_onnx", "save_onnx"]

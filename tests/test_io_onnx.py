@@ -1,0 +1,260 @@
+"""ONNX import/export: against onnxruntime and torch, round trips, and clear errors."""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from torch import nn
+
+from mipnet.domain import Domain
+from mipnet.errors import ModelFormatError, UnsupportedError
+from mipnet.io import load_model, save_model
+from mipnet.io.onnx_io import from_onnx, to_onnx
+from mipnet.io.torch_io import from_torch
+from mipnet.layers import (
+    GELU,
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    MaxPool2D,
+    Normalize,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from mipnet.network import Network
+
+
+def _ort(model: onnx.ModelProto, X: np.ndarray) -> np.ndarray:
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    dtype = np.float64 if inp.type == "tensor(double)" else np.float32
+    return sess.run(None, {inp.name: X.astype(dtype)})[0]
+
+
+def _every_layer_net(rng: np.random.Generator) -> Network:
+    layers = [
+        Normalize(rng.uniform(0.5, 2, (2, 7, 6)), rng.normal(size=(2, 7, 6))),
+        Conv2D(rng.normal(0, 0.4, (3, 2, 3, 2)), rng.normal(size=3), stride=(2, 1), padding=(1, 0)),
+        ReLU(),
+        MaxPool2D(2, 1, padding=1),
+        AvgPool2D(2, 2, padding=1, count_include_pad=False),
+        LeakyReLU(0.1),
+        AvgPool2D(2, 1, padding=1, count_include_pad=True),
+        Flatten(),
+        Dense(rng.normal(0, 0.3, (6, 60)), rng.normal(size=6)),
+        GELU(),
+        Dense(rng.normal(0, 0.5, (5, 6)), rng.normal(size=5)),
+        Tanh(),
+        Identity(),
+        Dense(rng.normal(size=(4, 5)), rng.normal(size=4)),
+        Sigmoid(),
+        Dense(rng.normal(size=(3, 4)), rng.normal(size=3)),
+    ]
+    dom = Domain.box([f"p{i}" for i in range(84)], -2.0, 2.0)
+    return Network(layers, domain=dom, input_shape=(2, 7, 6), class_names=["cat", "dog", "eel"],
+                   metadata={"trained_by": "test", "gap": 0.0})
+
+
+def test_export_runs_in_onnxruntime_and_checks(rng):
+    net = _every_layer_net(rng)
+    model = to_onnx(net)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.opset_import[0].version >= 17
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"
+    X = rng.uniform(-2, 2, size=(50, 84))
+    got = _ort(model, X.reshape(50, 2, 7, 6))
+    # float32 arithmetic in onnxruntime against float64 here: agreement to float32 precision
+    np.testing.assert_allclose(got, net.forward(X), atol=2e-6, rtol=1e-5)
+    # the network read back from the float32 file, on float32-rounded inputs, is what onnxruntime computes
+    back = from_onnx(model)
+    X32 = X.astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(_ort(model, X32.reshape(50, 2, 7, 6)), back.forward(X32), atol=1e-6, rtol=0)
+
+
+def test_round_trip_keeps_everything(rng, tmp_path):
+    net = _every_layer_net(rng)
+    exact = from_onnx(to_onnx(net, dtype="float64"))
+    assert exact.fingerprint() == net.fingerprint()  # same layers, weights bit for bit, domain, names
+    assert exact.metadata == net.metadata
+    save_model(net, tmp_path / "m.onnx")
+    back = load_model(tmp_path / "m.onnx")
+    assert back.class_names == ["cat", "dog", "eel"]
+    assert back.domain.names == net.domain.names and back.domain.lower.tolist() == [-2.0] * 84
+    assert [type(l) for l in back.layers] == [type(l) for l in net.layers]
+    X = rng.uniform(-2, 2, size=(30, 84))
+    np.testing.assert_allclose(back.forward(X), net.forward(X), atol=1e-6, rtol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_regression_round_trip(dense_net):
+    net = Network(dense_net.layers, domain=dense_net.domain, task="regress", output_names=["price"])
+    back = from_onnx(to_onnx(net, dtype="float64"))
+    assert back.task == "regress" and back.output_names == ["price"]
+
+
+def _torch_export(model: nn.Module, shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros((1, *shape), dtype=torch.float64),), buf, dynamo=False,
+                          opset_version=17, input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "batch"}})
+    return buf.getvalue()
+
+
+def test_torch_export_conv_net_reads_back():
+    torch.manual_seed(3)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2, padding=1),
+        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False), nn.Flatten(), nn.Dropout(0.2),
+        nn.Linear(3 * 5 * 5, 6), nn.GELU(), nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 4), nn.Sigmoid(),
+        nn.Linear(4, 3), nn.LeakyReLU(0.3), nn.Linear(3, 2),
+    ).double()
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-1, 1)
+        model[1].running_var.uniform_(0.5, 2)
+    model.eval()
+    net = from_onnx(_torch_export(model, (1, 12, 12)))
+    # the exporter folds the eval-mode BatchNorm into the Conv; every other layer comes back as it was
+    kinds = [type(l) for l in from_torch(model, (1, 12, 12)).layers]
+    assert [type(l) for l in net.layers] == [k for k in kinds if k is not Normalize]
+    X = torch.randn(40, 1, 12, 12, dtype=torch.float64)
+    with torch.no_grad():
+        want = model(X).numpy()
+    np.testing.assert_allclose(net.forward(X.numpy().reshape(40, -1)), want, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU(), nn.LeakyReLU(0.2), nn.GELU(), nn.Tanh(), nn.Sigmoid()],
+                         ids=lambda m: type(m).__name__)
+def test_torch_export_each_activation(act):
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(5, 8), act, nn.Linear(8, 3)).double().eval()
+    net = from_onnx(_torch_export(model, (5,)))
+    X = torch.randn(50, 5, dtype=torch.float64) * 2
+    with torch.no_grad():
+        np.testing.assert_allclose(net.forward(X.numpy()), model(X).numpy(), atol=1e-6, rtol=0)
+
+
+# ----------------------------------------------------------------------------- hand-built graphs
+
+
+def _model(nodes, inits, in_shape, out_shape=None, elem=TensorProto.DOUBLE):
+    tensors = [numpy_helper.from_array(np.asarray(v, dtype=np.float64 if elem == TensorProto.DOUBLE else np.float32),
+                                       k) if np.asarray(v).dtype.kind == "f" else numpy_helper.from_array(v, k)
+               for k, v in inits.items()]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", elem, ["batch", *in_shape])],
+                              [helper.make_tensor_value_info("y", elem, out_shape)], tensors)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_normalisation_matmul_add_and_softmax(rng):
+    mean, std = rng.normal(size=4), rng.uniform(0.5, 2, 4)
+    W1, b1, W2 = rng.normal(size=(4, 6)), rng.normal(size=6), rng.normal(size=(3, 6))
+    nodes = [
+        helper.make_node("Sub", ["x", "mean"], ["c"]),
+        helper.make_node("Div", ["c", "std"], ["s"]),
+        helper.make_node("Mul", ["s", "two"], ["m"]),
+        helper.make_node("MatMul", ["m", "W1"], ["h"]),
+        helper.make_node("Add", ["h", "b1"], ["hb"]),
+        helper.make_node("Relu", ["hb"], ["r"]),
+        helper.make_node("Constant", [], ["W2"], value=numpy_helper.from_array(W2, "W2")),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["z"], transB=1, alpha=0.5, beta=2.0),
+        helper.make_node("Softmax", ["z"], ["y"], axis=-1),
+    ]
+    model = _model(nodes, {"mean": mean, "std": std, "two": [2.0], "W1": W1, "b1": b1, "b2": [[1.0, -1.0, 0.5]]},
+                   [4])
+    net = from_onnx(model)
+    assert [type(l) for l in net.layers] == [Normalize, Dense, ReLU, Dense]  # Sub/Div/Mul merged, Add -> bias
+    assert net.metadata["onnx_dropped_output"] == "Softmax"
+    X = rng.normal(size=(25, 4))
+    logits = net.forward(X)
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(probs / probs.sum(1, keepdims=True), _ort(model, X), atol=1e-9)
+    assert np.array_equal(net.predict_index(logits), _ort(model, X).argmax(1))
+
+
+def test_gemm_transb0_reshape_image_normalisation_and_global_pool(rng):
+    W, B = rng.normal(size=(4, 2, 3, 3)), rng.normal(size=4)
+    nodes = [
+        helper.make_node("Sub", ["x", "mean"], ["a"]),
+        helper.make_node("Mul", ["a", "inv"], ["b"]),
+        helper.make_node("Conv", ["b", "W", "B"], ["c"], pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        helper.make_node("Add", ["c", "cb"], ["d"]),  # per-channel shift -> conv bias
+        helper.make_node("Relu", ["d"], ["e"]),
+        helper.make_node("AveragePool", ["e"], ["f"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Reshape", ["f", "shape"], ["g"]),
+        helper.make_node("Gemm", ["g", "Wg"], ["y"]),
+    ]
+    inits = {"mean": rng.normal(size=(1, 2, 1, 1)), "inv": rng.uniform(1, 2, (1, 2, 1, 1)), "W": W, "B": B,
+             "cb": rng.normal(size=(4, 1, 1)), "shape": np.array([-1, 36], dtype=np.int64),
+             "Wg": rng.normal(size=(36, 2))}
+    model = _model(nodes, inits, [2, 6, 6], elem=TensorProto.FLOAT)  # onnxruntime has no float64 Conv
+    net = from_onnx(model, task="regress")
+    assert [type(l) for l in net.layers] == [Normalize, Conv2D, ReLU, AvgPool2D, Flatten, Dense]
+    assert net.task == "regress"
+    X = rng.normal(size=(20, 72)).astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(net.forward(X), _ort(model, X.reshape(20, 2, 6, 6)), atol=1e-5, rtol=1e-6)
+
+    gp = _model([helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["y"])],
+                {}, [3, 4, 5], elem=TensorProto.FLOAT)
+    X = rng.normal(size=(5, 60))
+    np.testing.assert_allclose(from_onnx(gp).forward(X), _ort(gp, X.reshape(5, 3, 4, 5)), atol=1e-6)
+
+
+def test_opset20_gelu_node(rng):
+    model = _model([helper.make_node("Gelu", ["x"], ["y"])], {}, [3], elem=TensorProto.FLOAT)
+    model.opset_import[0].version = 20
+    net = from_onnx(model)
+    assert isinstance(net.layers[0], GELU)
+    X = rng.normal(size=(10, 3))
+    np.testing.assert_allclose(net.forward(X), _ort(model, X), atol=1e-6)
+    erf_half = 0.5 * 1.0 * (1 + math.erf(1 / math.sqrt(2)))
+    assert net.forward(np.ones((1, 3)))[0, 0] == pytest.approx(erf_half, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "nodes, inits, message",
+    [
+        ([helper.make_node("Gemm", ["x", "W"], ["z"], transB=1), helper.make_node("Softmax", ["z"], ["s"]),
+          helper.make_node("Relu", ["s"], ["y"])], {"W": np.ones((2, 3))}, "unsupported ONNX operator 'Softmax'"),
+        ([helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0])], {}, "unsupported ONNX operator 'Transpose'"),
+        ([helper.make_node("Add", ["x", "x"], ["y"])], {}, "single-path"),
+        ([helper.make_node("Div", ["one", "x"], ["y"])], {"one": [1.0]}, "not an affine map"),
+        ([helper.make_node("Gemm", ["x", "W"], ["y"], transA=1)], {"W": np.ones((3, 3))}, "transA"),
+    ],
+)
+def test_unsupported_graphs_name_the_problem(nodes, inits, message):
+    with pytest.raises(UnsupportedError, match=message):
+        from_onnx(_model(nodes, inits, [3]))
+
+
+def test_unsupported_conv_settings():
+    W = np.ones((2, 1, 3, 3))
+    for attrs, message in [({"pads": [1, 1, 0, 0]}, "asymmetric"), ({"group": 1, "dilations": [2, 2]}, "dilation")]:
+        with pytest.raises(UnsupportedError, match=message):
+            from_onnx(_model([helper.make_node("Conv", ["x", "W"], ["y"], **attrs)], {"W": W}, [1, 5, 5]))
+
+
+def test_bad_files(tmp_path):
+    (tmp_path / "junk.onnx").write_bytes(b"\x00\x01garbage")
+    with pytest.raises(ModelFormatError, match="junk.onnx"):
+        load_model(tmp_path / "junk.onnx")
+    two_inputs = helper.make_model(helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 2]) for n in "ab"],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]))
+    with pytest.raises(UnsupportedError, match="one input and one output"):
+        from_onnx(two_inputs)
+    with pytest.raises(UnsupportedError, match="float32 and float64"):
+        to_onnx(Network([Dense(np.ones((1, 2)), np.zeros(1))]), dtype="int8")
