@@ -9,15 +9,29 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ..errors import MipnetError, ModelFormatError
 from ..network import Network
 from .atomic import atomic_write_text
 
 
+def _json_default(o: Any) -> Any:
+    """numpy scalars and arrays (e.g. in metadata or class names) as plain JSON values."""
+    if isinstance(o, (np.ndarray, np.generic)):
+        return o.tolist()
+    raise TypeError(f"object of type {type(o).__name__} is not JSON serialisable")
+
+
 def save_json(net: Network, path: str | os.PathLike[str]) -> None:
-    """Write ``net`` to ``path`` atomically."""
-    atomic_write_text(path, json.dumps(net.to_dict(), allow_nan=False, indent=1))
+    """Write ``net`` to ``path`` atomically (nothing is written if the model cannot be serialised)."""
+    try:
+        text = json.dumps(net.to_dict(), allow_nan=False, indent=1, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"cannot save the model as JSON: {exc}") from None
+    atomic_write_text(path, text)
 
 
 def load_json(path: str | os.PathLike[str]) -> Network:
@@ -37,6 +51,8 @@ def load_json(path: str | os.PathLike[str]) -> Network:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ModelFormatError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ModelFormatError(f"{path} is nested too deeply to be a model file") from None
     try:
         return Network.from_dict(data)
     except ModelFormatError as exc:
