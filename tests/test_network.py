@@ -16,7 +16,7 @@ from mipnet.errors import DataError, ModelFormatError
 from mipnet.layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, Normalize, ReLU
 from mipnet.network import Network
 
-HYP = settings(max_examples=30, deadline=None, derandomize=True)
+HYP = settings(max_examples=30, deadline=None, derandomize=True, database=None)
 
 
 def torch_forward(net: Network, X: np.ndarray) -> np.ndarray:
