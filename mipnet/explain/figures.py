@@ -76,11 +76,11 @@ def regions_2d(net: Network, lower: Sequence[float], upper: Sequence[float], X: 
         yy = np.zeros(len(Xp)) if y is None else np.asarray(y)
         step = max(1, len(Xp) // 5000)
         ax.scatter(Xp[::step, 0], Xp[::step, 1], c=yy[::step], s=2, cmap="coolwarm", rasterized=True)
-    ax.set_title("data" + (f" ({len(X)} points)" if X is not None else ""))
+    ax.set_title("data" + (f" ({len(X)} points)" if X is not None else ""), fontsize=10)
     ax = axes[1]
     ax.imshow(region_img, origin="lower", extent=extent, cmap=cmap, interpolation="nearest", aspect="auto")
     ax.contour(G0, G1, margin.reshape(resolution, resolution), levels=[0.0], colors="k", linewidths=1.5)
-    ax.set_title(f"{K} convex regions (configurations) on the grid; black: decision boundary")
+    ax.set_title(f"{K} regions on the grid (black: decision boundary)", fontsize=10)
     ax = axes[2]
     ax.imshow(region_img, origin="lower", extent=extent, cmap=cmap, interpolation="nearest", aspect="auto",
               alpha=0.25)
@@ -96,7 +96,7 @@ def regions_2d(net: Network, lower: Sequence[float], upper: Sequence[float], X: 
             ax.contour(G0, G1, inside, levels=[0.0], colors=[colour], linewidths=2.5)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    ax.set_title("local decision boundaries (thin: whole line, thick: inside its region)")
+    ax.set_title("local decision boundaries (thick: inside own region)", fontsize=10)
     for a in axes:
         a.set_xlabel(net.feature_names[0])
         a.set_ylabel(net.feature_names[1])

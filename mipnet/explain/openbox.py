@@ -320,7 +320,7 @@ def nonredundant(G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndar
     box_max = np.where(Gn > 0, Gn * upper, Gn * lower).sum(axis=1)
     cand &= box_max > hn + tol
     bounds = np.column_stack([lower, upper])
-    idx_live = np.flatnonzero(live)
+    idx_live = np.flatnonzero(live & rep)  # duplicates of a row would make each other redundant
     for i in np.flatnonzero(cand):
         others = idx_live[idx_live != i]
         res = linprog(-Gn[i], A_ub=Gn[others] if others.size else None, b_ub=hn[others] if others.size else None,

@@ -1,0 +1,299 @@
+"""Exact interpretation (OpenBox): local linear classifiers, polytope facets, consistency, CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from mipnet.cli import _Group
+from mipnet.cli.explain import explain
+from mipnet.domain import Domain
+from mipnet.errors import DataError, UnsupportedError
+from mipnet.explain import affine_maps, configurations, interpret, nonredundant, piece_layers
+from mipnet.explain.consistency import consistency, cosine, gradients, nearest_neighbours
+from mipnet.io import save_model
+from mipnet.layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    Normalize,
+    ReLU,
+    Tanh,
+)
+from mipnet.network import Network
+
+
+def _dense(rng: np.random.Generator, i: int, o: int) -> Dense:
+    return Dense(rng.normal(size=(o, i)) / np.sqrt(i), rng.normal(size=o) * 0.3)
+
+
+def _act(rng: np.random.Generator, leaky: bool):
+    return LeakyReLU(float(rng.uniform(0.01, 0.3))) if leaky else ReLU()
+
+
+def _dense_net(seed: int, widths: list[int], leaky: bool, n_out: int) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = [Normalize(rng.uniform(0.5, 2, widths[0]), rng.normal(size=widths[0]) * 0.1)]
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [_dense(rng, a, b), _act(rng, leaky)]
+    layers.append(_dense(rng, widths[-1], n_out))
+    return Network(layers, domain=Domain.box(widths[0], -1.0, 1.0))
+
+
+def _conv_net(seed: int, leaky: bool, pad: int, pool: str) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = [Conv2D(rng.normal(size=(3, 2, 3, 3)) * 0.4, rng.normal(size=3) * 0.1, stride=1, padding=pad),
+              _act(rng, leaky)]
+    if pool == "max":
+        layers.append(MaxPool2D(kernel=2, stride=2, padding=1))
+    else:
+        layers.append(AvgPool2D(kernel=2, stride=2))
+    net = Network(layers + [Flatten()], input_shape=(2, 6, 6), domain=Domain.box(72, 0.0, 1.0))
+    n_flat = net.shapes[-1][0]
+    return Network(layers + [Flatten(), _dense(rng, n_flat, 5), _act(rng, leaky), _dense(rng, 5, 3)],
+                   input_shape=(2, 6, 6), domain=Domain.box(72, 0.0, 1.0))
+
+
+# ----------------------------------------------------------------------------- exactness
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), widths=st.lists(st.integers(1, 7), min_size=2, max_size=4),
+       leaky=st.booleans(), n_out=st.integers(1, 3))
+def test_local_classifiers_reproduce_dense_nets(seed: int, widths: list[int], leaky: bool, n_out: int) -> None:
+    net = _dense_net(seed, widths, leaky, n_out)
+    X = np.random.default_rng(seed + 1).uniform(-1, 1, size=(300, widths[0]))
+    interp = interpret(net, X)
+    ex = interp.exactness(X)
+    assert ex["exact_fraction"] == 1.0
+    assert ex["max_rel_error"] <= 1e-9
+    np.testing.assert_allclose(interp.local_outputs(X), net.forward(X), rtol=1e-10, atol=1e-12)
+    assert interp.counts.sum() == 300
+    assert np.all(np.diff(interp.counts) <= 0)  # regions sorted by size
+    # every instance satisfies its region's inequalities
+    for k in range(interp.n_regions):
+        P = interp.polytope(k)
+        assert np.all(X[interp.region == k] @ P.G.T <= P.h + 1e-9)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), leaky=st.booleans(), pad=st.integers(0, 1), pool=st.sampled_from(["max", "avg"]))
+def test_local_classifiers_reproduce_conv_nets(seed: int, leaky: bool, pad: int, pool: str) -> None:
+    net = _conv_net(seed, leaky, pad, pool)
+    X = np.random.default_rng(seed).uniform(0, 1, size=(60, 72))
+    interp = interpret(net, X)
+    ex = interp.exactness(X)
+    assert ex["exact_fraction"] == 1.0 and ex["max_rel_error"] <= 1e-9
+    # max-pool argmax constraints hold at the instances too
+    for k in range(min(5, interp.n_regions)):
+        P = interp.polytope(k)
+        assert np.all(X[interp.region == k] @ P.G.T <= P.h + 1e-9)
+    if pool == "max":
+        assert any(lab.startswith("L2.p") for lab in interp.polytope(0).labels)
+
+
+def test_gradients_match_finite_differences() -> None:
+    net = _dense_net(3, [4, 6, 5], True, 2)
+    X = np.random.default_rng(0).uniform(-1, 1, size=(20, 4))
+    J = gradients(net, X)
+    h = 1e-6
+    for j in range(4):
+        E = np.zeros(4)
+        E[j] = h
+        fd = (net.forward(X + E) - net.forward(X - E)) / (2 * h)
+        np.testing.assert_allclose(J[:, :, j], fd, atol=1e-5)
+
+
+def test_smooth_activation_is_refused() -> None:
+    net = Network([Dense(np.eye(2), np.zeros(2)), Tanh(), Dense(np.ones((1, 2)), np.zeros(1))])
+    with pytest.raises(UnsupportedError, match="not piecewise linear"):
+        piece_layers(net)
+
+
+def test_bad_codes_are_refused() -> None:
+    net = _dense_net(0, [2, 3], False, 1)
+    with pytest.raises(DataError):
+        affine_maps(net, np.array([[0, 2, 1]]))
+
+
+# ----------------------------------------------------------------------------- redundancy
+
+
+def _grid(lo: float, hi: float, n: int) -> np.ndarray:
+    g = np.linspace(lo, hi, n)
+    return np.array(list(itertools.product(g, g)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_redundancy_lp_matches_dense_sampling_in_2d(seed: int) -> None:
+    net = _dense_net(seed, [2, 5, 4], False, 2)
+    lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    grid = _grid(-1, 1, 401)
+    interp = interpret(net, grid, box=(lo, hi))
+    checked = 0
+    for k in range(min(interp.n_regions, 12)):
+        P = interp.polytope(k)
+        keep, excess = nonredundant(P.G, P.h, lo, hi)
+        norms = np.linalg.norm(P.G, axis=1)
+        slack = (grid @ P.G.T - P.h) / np.where(norms > 0, norms, 1.0)  # signed distance, > 0 = violated
+        for i in range(P.G.shape[0]):
+            others = np.delete(np.arange(P.G.shape[0]), i)
+            feas = np.all(slack[:, others] <= 1e-12, axis=1)  # grid points satisfying the other rows
+            grid_max = slack[feas, i].max(initial=-np.inf)
+            if keep[i]:
+                # a facet: some grid point satisfying the others violates it (when not razor-thin)
+                if excess[i] > 0.02:
+                    assert grid_max > 0, (k, i)
+                    checked += 1
+            elif norms[i] > 0:
+                # redundant: no grid point satisfying the others violates it
+                assert grid_max <= 1e-7, (k, i, grid_max)
+                checked += 1
+        # every facet is tight somewhere on the polytope: the LP over the region reaches h_i
+        for i in np.flatnonzero(keep):
+            res = linprog(-P.G[i], A_ub=P.G, b_ub=P.h, bounds=np.column_stack([lo, hi]), method="highs")
+            assert res.status == 0 and -res.fun == pytest.approx(P.h[i], abs=1e-7)
+    assert checked > 10
+
+
+def test_duplicate_and_zero_rows() -> None:
+    G = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    h = np.array([0.5, 1.0, 1.0, 0.5, 5.0])
+    keep, _ = nonredundant(G, h, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    # x <= 0.5 twice (one kept), the zero row and x + y <= 5 (never binding in the box) redundant
+    assert keep.tolist() == [True, False, False, True, False]
+
+
+# ----------------------------------------------------------------------------- configurations
+
+
+def test_configuration_count_matches_enumeration() -> None:
+    """All 2^N patterns of a tiny net: those with a full-dimensional region in the box are the ones met."""
+    rng = np.random.default_rng(7)
+    net = Network([_dense(rng, 2, 3), ReLU(), _dense(rng, 3, 2), ReLU(), _dense(rng, 2, 1)],
+                  domain=Domain.box(2, -1.0, 1.0))
+    lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    pieces = piece_layers(net)
+    all_codes = np.array(list(itertools.product([0, 1], repeat=5)), dtype=np.int16)
+    maps = affine_maps(net, all_codes, pieces)
+    from mipnet.explain import polytope
+
+    radius = np.empty(len(all_codes))
+    for k in range(len(all_codes)):
+        P = polytope(pieces, all_codes[k], [w[k] for w in maps.pre_weight], [c[k] for c in maps.pre_bias])
+        A = np.vstack([P.G, np.eye(2), -np.eye(2)])
+        b = np.concatenate([P.h, hi, -lo])
+        norms = np.linalg.norm(A, axis=1)
+        # Chebyshev ball: max r s.t. A x + r ||A_i|| <= b
+        res = linprog(np.r_[0, 0, -1.0], A_ub=np.column_stack([A, norms]), b_ub=b,
+                      bounds=[(None, None), (None, None), (0, None)], method="highs")
+        radius[k] = -res.fun if res.status == 0 else -1.0
+    grid = _grid(-1, 1, 601)
+    codes, _ = configurations(net, grid, pieces)
+    met = {tuple(c) for c in np.unique(codes, axis=0)}
+    step = 2 / 600
+    big = {tuple(c) for c, r in zip(all_codes, radius) if r > 2 * step}
+    some = {tuple(c) for c, r in zip(all_codes, radius) if r > 1e-9}
+    assert big <= met <= some
+    assert len(big) >= 4
+    # the interpretation finds the same configurations as direct enumeration on the grid
+    assert interpret(net, grid).n_regions == len(met)
+
+
+# ----------------------------------------------------------------------------- consistency
+
+
+def test_consistency_openbox_is_one_within_a_region() -> None:
+    net = _dense_net(5, [3, 6], False, 2)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(400, 3))
+    interp = interpret(net, X)
+    res = consistency(interp, X, methods=("openbox", "smoothgrad"))
+    nbr = nearest_neighbours(X, np.arange(400))
+    assert np.all(nbr != np.arange(400))
+    same = interp.region == interp.region[nbr]
+    vals = np.array(res["methods"]["openbox"]["values"])
+    np.testing.assert_allclose(vals[same], 1.0, atol=1e-12)
+    assert res["same_region"] == pytest.approx(same.mean())
+    assert -1.0 <= res["methods"]["smoothgrad"]["mean"] <= 1.0
+    assert cosine(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))[0] == 0.0
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+@pytest.fixture()
+def cli_files(tmp_path):
+    rng = np.random.default_rng(0)
+    net = Network([_dense(rng, 3, 6), ReLU(), _dense(rng, 6, 2)], domain=Domain.box(["a", "b", "c"], -1, 1),
+                  class_names=["no", "yes"])
+    model = tmp_path / "m.json"
+    save_model(net, model)
+    X = rng.uniform(-1, 1, size=(200, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["y"] = np.where(X[:, 0] > 0, "yes", "no")
+    data = tmp_path / "d.csv"
+    df.to_csv(data, index=False)
+    group = _Group("mipnet")
+    group.add_command(explain)
+    return group, str(model), str(data), net, X
+
+
+def test_cli_writes_files(cli_files, tmp_path) -> None:
+    group, model, data, net, X = cli_files
+    out = tmp_path / "out"
+    res = CliRunner().invoke(group, ["explain", model, data, "-o", str(out), "--label", "y", "--figures", "2"])
+    assert res.exit_code == 0, res.output
+    assert "100.00 %" in res.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["interpretation.json", "local_classifiers.csv", "region_0.png", "region_1.png", "summary.csv"]
+    doc = json.loads((out / "interpretation.json").read_text())
+    interp = interpret(net, X)
+    assert doc["n_regions"] == interp.n_regions
+    assert doc["exactness"]["exact_fraction"] == 1.0
+    lc = pd.read_csv(out / "local_classifiers.csv")
+    assert len(lc) == 2 * interp.n_regions
+    row = lc[(lc.region == 0) & (lc.output == net.output_names[1])].iloc[0]
+    np.testing.assert_allclose(row[["a", "b", "c"]].to_numpy(float), interp.weight[0, 1])
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["instances"].sum() == 200
+
+
+def test_cli_single_instance(cli_files, tmp_path) -> None:
+    group, model, data, net, X = cli_files
+    out = tmp_path / "one"
+    res = CliRunner().invoke(group, ["explain", model, "--instance", "a=0.1,b=-0.2,c=0.3", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "non-redundant" in res.output
+    assert (out / "instance.json").is_file()
+    res = CliRunner().invoke(group, ["explain", model, data, "--instance", "5"])
+    assert res.exit_code == 0 and f"{net.predict(X[5:6])[0]}" in res.output
+
+
+@pytest.mark.parametrize("args", [
+    ["{model}", "{data}", "--instance", "1,2"],
+    ["{model}", "{data}", "--instance", "999"],
+    ["{model}", "{data}", "--label", "nope"],
+    ["{model}", "{tmp}/missing.csv"],
+    ["{tmp}/missing.json", "{data}"],
+    ["{model}"],
+])
+def test_cli_bad_input_exit_2_without_output(cli_files, tmp_path, args) -> None:
+    group, model, data, _, _ = cli_files
+    out = tmp_path / "bad"
+    argv = [a.format(model=model, data=data, tmp=tmp_path) for a in args] + ["-o", str(out)]
+    res = CliRunner().invoke(group, ["explain", *argv])
+    assert res.exit_code == 2, res.output
+    assert "error:" in res.output
+    assert not out.exists()
