@@ -177,10 +177,10 @@ class _Reader:
                 op = f"{node.domain}.{node.op_type}"
                 raise UnsupportedError(f"unsupported ONNX operator '{op}' (node {_node_name(node)!r})")
             data = [n for n in node.input if n and n not in self.consts]
-            if node.op_type == "Constant" or not data:
+            if not data:
                 self.fold_constant(node)
                 continue
-            if set(data) != {self.cur} or len(data) != 1:
+            if data != [self.cur]:
                 raise UnsupportedError(
                     f"ONNX node {_node_name(node)!r} ({node.op_type}) reads {data}: "
                     "only single-path graphs are supported"
@@ -340,7 +340,7 @@ class _Reader:
             raise ModelFormatError(f"{where}: division by zero")
         else:
             a, b = 1.0 / c, zero
-        self.affine(a, b, node, shift_only=op in ("Add", "Sub") and first)
+        self.affine(a, b, node, shift_only=op == "Add" or (op == "Sub" and first))
 
     def affine(self, a: np.ndarray, b: np.ndarray, node: Any, shift_only: bool = False) -> None:
         """Append ``a * x + b``: into the previous bias (a shift after Dense/Conv2D), Normalize, or a new one."""
