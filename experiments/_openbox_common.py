@@ -17,8 +17,9 @@ from mipnet.io.atomic import atomic_write_bytes, atomic_write_text
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "openbox"
 
 
-def mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear-ReLU stack with the given layer widths (no activation after the last Linear)."""
+def mlp(sizes: list[int], seed: int = 0) -> nn.Sequential:
+    """Linear-ReLU stack with the given layer widths (no activation after the last Linear), seeded init."""
+    torch.manual_seed(seed)
     mods: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         mods.append(nn.Linear(a, b))

@@ -228,6 +228,7 @@ def test_consistency_openbox_is_one_within_a_region() -> None:
     assert res["same_region"] == pytest.approx(same.mean())
     assert -1.0 <= res["methods"]["smoothgrad"]["mean"] <= 1.0
     assert cosine(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))[0] == 0.0
+    assert cosine(np.zeros((1, 2)), np.zeros((1, 2)))[0] == 1.0
 
 
 # ----------------------------------------------------------------------------- CLI

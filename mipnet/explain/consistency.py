@@ -5,7 +5,8 @@ method E that returns a feature-weight vector for a class c,
 
     consistency(x) = cos(E(x, c), E(x', c)) = <E(x,c), E(x',c)> / (||E(x,c)|| ||E(x',c)||),
 
-with c the class the network predicts for x. Methods compared:
+with c the class the network predicts for x. Two zero vectors count as identical (cosine 1): a region
+where every hidden unit is off has a constant classifier and zero decision features. Methods compared:
 
 * ``openbox``: the decision features of the local linear classifier, i.e. row c of W^ (for a
   one-logit net, the logit row; with two logits the margin row W^_c - W^_{1-c}). For a piecewise-linear
@@ -41,11 +42,12 @@ def nearest_neighbours(X: np.ndarray, queries: np.ndarray) -> np.ndarray:
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine similarity (0 when either row is zero)."""
+    """Row-wise cosine similarity; 1 when both rows are zero (identical explanations), 0 when one is."""
     na = np.linalg.norm(a, axis=1)
     nb = np.linalg.norm(b, axis=1)
     den = na * nb
-    return np.where(den > 0, np.sum(a * b, axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    cos = np.where(den > 0, np.sum(a * b, axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    return np.where((na == 0) & (nb == 0), 1.0, cos)
 
 
 def _class_row(W: np.ndarray, cls: np.ndarray) -> np.ndarray:
@@ -159,5 +161,6 @@ def consistency(interp: Interpretation, X: np.ndarray, rows: np.ndarray | None =
             raise UnsupportedError(f"unknown explanation method {m!r} (openbox, smoothgrad, lime)")
         cs = cosine(fa, fb)
         result["methods"][m] = {"n": int(cs.size), "mean": float(cs.mean()), "median": float(np.median(cs)),
-                                "min": float(cs.min()), "values": cs.tolist()}
+                                "min": float(cs.min()), "zero_explanations": float(np.mean(~fa.any(axis=1))),
+                                "values": cs.tolist()}
     return result
