@@ -1,0 +1,16 @@
+"""Training small dense ReLU networks as MILPs, with a certificate.
+
+* :mod:`.formulation` the MILP (hypothesis classes, losses, penalties, budgets, symmetry breaking)
+* :mod:`.warmstart`   gradient warm start mapped into the class, consistent completion, LP heuristic
+* :mod:`.groups`      the sample-group lower bound
+* :mod:`.certificate` the certificate and its numpy re-check
+* :mod:`.trainer`     :func:`train`, the pipeline
+* :mod:`.estimators`  scikit-learn estimators :class:`MIPNetClassifier`, :class:`MIPNetRegressor`
+"""
+
+from .certificate import Certificate, check_certificate, data_hash, recompute_terms
+from .formulation import TrainConfig, TrainingProblem
+from .trainer import TrainResult, train, train_dataset
+
+__all__ = ["TrainConfig", "TrainingProblem", "TrainResult", "train", "train_dataset", "Certificate",
+           "check_certificate", "data_hash", "recompute_terms"]

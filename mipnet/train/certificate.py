@@ -1,0 +1,203 @@
+"""The training certificate and its re-check with numpy.
+
+A :class:`Certificate` records what the solver proved (status, incumbent, best bound, gap, wall time,
+nodes, solver and version) about which problem (hypothesis class, loss, coefficients, N, SHA-256 of
+the training data), and every objective term *recomputed with numpy* from the returned network and
+the data:
+
+    loss     = (1/N) sum_n loss_n   with, on the outputs f of the network (raw features in):
+               hinge:            max(0, m - y_n f(x_n)),       y_n = +1 for the second class, else -1
+               multiclass_hinge: max(0, m + max_{k != y_n} f_k(x_n) - f_{y_n}(x_n))
+               zero_one:         [margin_n < m]  (margin_n the quantity of the hinge)
+               l1 / squared:     |r_n| / r_n^2,  r_n = (f(x_n) - y_n) / sigma_y  (standardised target)
+    l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense weight (no biases)
+    neurons  = c_n #{hidden units with a nonzero in-weight, bias or out-weight}
+    layers   = c_l #{hidden layers with an active unit}
+
+``terms`` are these true values; ``model_terms`` are the solver model's values at the same network.
+They agree to 1e-6 except for terms the model writes as a tangent outer approximation (HiGHS: l2,
+squared loss), where model <= true. ``incumbent`` is the true objective of the returned network,
+``bound`` the solver's proved lower bound (valid also for an outer approximation, which only lowers
+the optimum), ``gap = (incumbent - bound) / |incumbent|``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..layers import Dense
+from ..network import Network
+
+TOLERANCE = 1e-6
+TERMS = ("loss", "l1", "l2", "l0", "neurons", "layers")
+
+
+def data_hash(X: np.ndarray, y: np.ndarray) -> str:
+    """SHA-256 of the training data: float64 feature matrix (C order, with its shape) and the targets."""
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    h = hashlib.sha256()
+    h.update(f"{X.shape}".encode())
+    h.update(X.tobytes())
+    h.update("\x1f".join(str(v) for v in np.asarray(y).ravel().tolist()).encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Certificate:
+    status: str
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    terms: dict[str, float]
+    model_terms: dict[str, float]
+    solver_incumbent: float | None
+    wall_time: float
+    solve_time: float
+    nodes: int | None
+    solver: str
+    solver_version: str
+    n_samples: int
+    data_sha256: str
+    hypothesis: str
+    loss: str
+    margin: float
+    coefficients: dict[str, float]
+    task: str
+    classes: list[Any] | None = None
+    target_scale: float = 1.0
+    outer_approximated: list[str] = field(default_factory=list)
+    formulation: dict[str, Any] = field(default_factory=dict)
+    warm_start_objective: float | None = None
+    heuristic_objective: float | None = None
+    group_bound: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("incumbent", "bound", "gap", "solver_incumbent"):
+            if d[k] is not None and not math.isfinite(d[k]):
+                d[k] = None
+        if d["classes"] is not None:
+            d["classes"] = [c if isinstance(c, (int, float, str, bool)) else str(c) for c in d["classes"]]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Certificate":
+        return cls(**d)
+
+    @property
+    def objective(self) -> float:
+        return float(sum(self.terms.values()))
+
+    def lines(self) -> list[str]:
+        """A readable summary, one fact per line."""
+        def f(v: float | None, fmt: str = ".6g") -> str:
+            return "n/a" if v is None else format(v, fmt)
+
+        out = [
+            f"status        {self.status}",
+            f"objective     {f(self.incumbent)}  (best bound {f(self.bound)}, "
+            f"gap {f(self.gap * 100 if self.gap is not None else None, '.2f')} %)",
+        ]
+        for k, v in self.terms.items():
+            extra = ""
+            if k in self.outer_approximated:
+                extra = f"  (model {self.model_terms.get(k, float('nan')):.6g}, outer approx.)"
+            out.append(f"  {k:12s}{v:.6g}{extra}")
+        out += [
+            f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
+            f"solver        {self.solver} {self.solver_version}, {f(self.solve_time, '.1f')} s, nodes {self.nodes}",
+            f"data          N = {self.n_samples}, sha256 {self.data_sha256[:16]}...",
+        ]
+        return out
+
+
+def _targets(y: np.ndarray, task: str, classes: list[Any] | None, n_out: int) -> np.ndarray:
+    if task == "regress":
+        return np.asarray(y, dtype=np.float64)
+    assert classes is not None
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    try:
+        idx = np.array([lookup[str(v)] for v in np.asarray(y, dtype=object).ravel()])
+    except KeyError as exc:
+        raise DataError(f"label {exc.args[0]!r} is not one of the certificate's classes {classes}") from None
+    return np.where(idx == 1, 1.0, -1.0) if n_out == 1 else idx
+
+
+def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, scale: float = 1.0) -> np.ndarray:
+    """Per-sample loss values for outputs f (N, K) and encoded targets (module docstring)."""
+    if loss in ("l1", "squared"):
+        r = (f[:, 0] - target) / scale
+        return np.abs(r) if loss == "l1" else r * r
+    if f.shape[1] == 1:
+        mg = target * f[:, 0]
+    else:
+        y = target.astype(int)
+        rows = np.arange(len(y))
+        other = f.copy()
+        other[rows, y] = -np.inf
+        mg = f[rows, y] - other.max(axis=1)
+    if loss == "zero_one":
+        return (mg < margin - TOLERANCE).astype(np.float64)
+    return np.maximum(0.0, margin - mg)
+
+
+def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, float]:
+    """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers)."""
+    dense = [l for l in net.layers if isinstance(l, Dense)]
+    Ws = [d.weight for d in dense]
+    out: dict[str, float] = {}
+    if coefficients.get("l1", 0) > 0:
+        out["l1"] = coefficients["l1"] * float(sum(np.abs(W).sum() for W in Ws))
+    if coefficients.get("l2", 0) > 0:
+        out["l2"] = coefficients["l2"] * float(sum((W * W).sum() for W in Ws))
+    if coefficients.get("l0", 0) > 0:
+        out["l0"] = coefficients["l0"] * float(sum(np.count_nonzero(W) for W in Ws))
+    active = []
+    for a, b in zip(dense[:-1], dense[1:]):
+        act = (np.abs(a.weight).sum(axis=1) + np.abs(a.bias) + np.abs(b.weight).sum(axis=0)) > 0
+        active.append(act)
+    if coefficients.get("neuron_penalty", 0) > 0:
+        out["neurons"] = coefficients["neuron_penalty"] * float(sum(int(a.sum()) for a in active))
+    if coefficients.get("layer_penalty", 0) > 0:
+        out["layers"] = coefficients["layer_penalty"] * float(sum(int(a.any()) for a in active))
+    return out
+
+
+def recompute_terms(net: Network, X: np.ndarray, y: np.ndarray, cert: Certificate) -> dict[str, float]:
+    """Every objective term of ``net`` on the data, with numpy only."""
+    f = net.forward(np.asarray(X, dtype=np.float64))
+    target = _targets(y, cert.task, cert.classes, f.shape[1])
+    losses = sample_losses(f, target, cert.loss, cert.margin, cert.target_scale)
+    terms = {"loss": float(losses.sum() / cert.n_samples)}
+    terms.update(penalty_terms(net, cert.coefficients))
+    return terms
+
+
+def check_certificate(net: Network, X: np.ndarray, y: np.ndarray, cert: Certificate,
+                      tol: float = TOLERANCE) -> dict[str, Any]:
+    """Re-check a certificate: data hash, every term recomputed vs recorded, incumbent = sum of terms.
+
+    Returns ``{"ok": bool, "hash_ok": bool, "differences": {term: recomputed - recorded}, ...}``;
+    outer-approximated terms must satisfy model <= true instead of equality.
+    """
+    hash_ok = data_hash(X, y) == cert.data_sha256
+    terms = recompute_terms(net, X, y, cert)
+    diffs = {k: terms.get(k, 0.0) - cert.terms.get(k, 0.0) for k in set(terms) | set(cert.terms)}
+    model_diffs = {}
+    for k in cert.model_terms:
+        d = terms.get(k, 0.0) - cert.model_terms[k]
+        model_diffs[k] = d
+    model_ok = all(abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0))) if k not in cert.outer_approximated
+                   else d >= -tol for k, d in model_diffs.items())
+    inc_ok = (cert.incumbent is not None
+              and abs(sum(terms.values()) - cert.incumbent) <= tol * max(1.0, abs(cert.incumbent)))
+    ok = hash_ok and model_ok and inc_ok and all(abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0)))
+                                                 for k, d in diffs.items())
+    return {"ok": bool(ok), "hash_ok": hash_ok, "terms": terms, "differences": diffs,
+            "model_differences": model_diffs, "incumbent_ok": inc_ok}

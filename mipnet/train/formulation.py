@@ -1,0 +1,621 @@
+"""The training MILP: weights as bounded variables, one ReLU binary per hidden unit per sample.
+
+Data: standardised samples x_n in R^d, n = 1..N; targets y_n in {-1, +1} (binary), a class index
+(multiclass) or a standardised real (regression). Network: Dense_0 -> ReLU -> ... -> Dense_L.
+Every sample is encoded by the one encoder (:func:`mipnet.encode.encode_network`) on its own block,
+with the *same* weight terms (:class:`~mipnet.encode.VariableWeights`) shared by all samples:
+
+    z^1_n = W_0 x_n + b_0                 linear in (W_0, b_0): x_n is data
+    h^l_n = ReLU(z^l_n)                   the encoder's big-M with binary a^l_n (per sample)
+    z^{l+1}_n = W_l h^l_n + b_l           product W_l h^l_n: the hypothesis class's product rule
+
+Per-sample big-M (``tight_bounds``): the encoder's interval bounds with x_n constant are
+|W_0 x_n + b_0| <= B_w ||x_n||_1 + B_b, per sample. The plain formulation (``tight_bounds=False``)
+uses the bounds of the data's bounding box instead: B_w sum_i max_n |x_ni| + B_b, one M for all samples.
+
+**Hypothesis classes** (the product rule and the weight variables):
+
+* ``sign`` (one hidden layer, one output): W_0 in [-B_w, B_w], output weights v_j = p_j - q_j with
+  binaries p_j + q_j <= 1 (positive homogeneity: v_j ReLU(w_j x + b_j) = sign(v_j) ReLU(|v_j| w_j x
+  + |v_j| b_j)). v_j = 0 prunes neuron j and forces its weights and bias to 0:
+  |W_0[j, i]| <= B_w (p_j + q_j), |b_0[j]| <= B_b (p_j + q_j).
+* ``quantized`` (any depth and outputs): W_0 continuous; W_l (l >= 1) = s_l k with k in {-Q..Q}
+  written k = -Q + sum_t 2^t beta_t, beta binary, sum_t 2^t beta_t <= 2Q.
+* ``continuous``: every W_l in [-B_w, B_w]; the products stay bilinear (Gurobi / SCIP only).
+
+Exact product of a binary beta and a bounded continuous h in [L, U] (sign and quantized classes):
+
+    y = beta h:  L beta <= y <= U beta,   h - U (1 - beta) <= y <= h - L (1 - beta).
+
+**Losses** (mean over the N samples):
+
+* ``hinge``: xi_n >= m - y_n f(x_n), xi_n >= 0
+* ``multiclass_hinge`` (Crammer-Singer): xi_n >= m + f_k(x_n) - f_{y_n}(x_n) for all k != y_n, xi_n >= 0
+* ``zero_one``: e_n binary, y_n f(x_n) >= m - M_n e_n (multiclass: f_{y_n} - f_k >= m - M_nk e_n);
+  the count of samples without margin m
+* ``l1`` (regression): r_n >= +-(f(x_n) - y_n)
+* ``squared``: r_n >= (f(x_n) - y_n)^2; for HiGHS (linear only) the tangent-line outer approximation
+  r_n >= 2 a (f - y) - a^2 for a on a grid of the residual's bounds (a lower approximation, so the
+  solver's bound stays valid; the certificate reports the true value too).
+
+**Penalties** (over the Dense weights, biases excluded): l1 sum |w| (t >= +-w), l2 sum w^2 (quadratic for
+Gurobi/SCIP, tangent outer approximation for HiGHS), l0 sum s_w with |w| <= |w|_max s_w, neuron
+penalty sum u_j with u_j = 1 needed for any nonzero in-weight, bias or out-weight of hidden unit j
+(sign class: u_j = p_j + q_j), layer penalty sum r_l with r_l >= u_j for the units of layer l.
+Budgets: sum s_w <= K (``max_nonzeros``), sum u_j <= J (``max_neurons``).
+
+**Symmetry breaking** (hidden units of one layer are interchangeable):
+sign class: p_{j+1} <= p_j, p_{j+1} + q_{j+1} <= p_j + q_j (positive units first, then negative,
+then pruned), b_j >= b_{j+1} - 2 B_b (1 - p_{j+1}) and b_j >= b_{j+1} - 2 B_b (2 - q_j - q_{j+1})
+(biases non-increasing within a sign group). Other classes: u_{j+1} <= u_j with switches, and
+b_j >= b_{j+1} - 2 B_b (1 - u_{j+1}) (biases non-increasing among active units; without switches
+b_j >= b_{j+1}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..encode import Terms, VariableWeights, bilinear_product, encode_network
+from ..encode.terms import constraint_list, new_binaries, new_vars
+from ..errors import DataError, UnsupportedError
+from ..layers import Dense, Layer, ReLU
+from ..network import Network
+
+HYPOTHESES = ("auto", "sign", "quantized", "continuous")
+CLASSIFY_LOSSES = ("auto", "hinge", "multiclass_hinge", "zero_one")
+REGRESS_LOSSES = ("auto", "l1", "squared")
+QUADRATIC_SOLVERS = ("gurobi", "scip")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines the optimisation problem (not how long it is solved)."""
+
+    hidden: tuple[int, ...] = (3,)
+    hypothesis: str = "auto"
+    loss: str = "auto"
+    margin: float = 1.0
+    l1: float = 0.0
+    l2: float = 0.0
+    l0: float = 0.0
+    neuron_penalty: float = 0.0
+    layer_penalty: float = 0.0
+    max_nonzeros: int | None = None
+    max_neurons: int | None = None
+    weight_bound: float = 1.0
+    bias_bound: float = 1.0
+    levels: int = 1
+    scale: float = 1.0
+    tight_bounds: bool = True
+    symmetry_breaking: bool = True
+    oa_points: int = 9
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfig:
+    """Fill the ``auto`` choices and validate; returns a new config."""
+    hidden = tuple(int(h) for h in config.hidden)
+    if not hidden or any(h < 1 for h in hidden):
+        raise DataError(f"hidden layer sizes must be positive integers, got {list(config.hidden)}")
+    n_out = 1 if task == "regress" or n_classes == 2 else n_classes
+    hyp = config.hypothesis
+    if hyp not in HYPOTHESES:
+        raise DataError(f"hypothesis class must be one of {HYPOTHESES[1:]}, got {hyp!r}")
+    if hyp == "auto":
+        hyp = "sign" if len(hidden) == 1 and n_out == 1 else "quantized"
+    if hyp == "sign" and (len(hidden) != 1 or n_out != 1):
+        raise UnsupportedError("the sign class has one hidden layer and one output; use hypothesis='quantized'")
+    loss = config.loss
+    if task == "classify":
+        if loss not in CLASSIFY_LOSSES:
+            raise DataError(f"classification loss must be one of {CLASSIFY_LOSSES[1:]}, got {loss!r}")
+        if loss == "auto":
+            loss = "hinge" if n_out == 1 else "multiclass_hinge"
+        if loss == "hinge" and n_out > 1:
+            loss = "multiclass_hinge"
+        if loss == "multiclass_hinge" and n_out == 1:
+            loss = "hinge"
+    else:
+        if loss not in REGRESS_LOSSES:
+            raise DataError(f"regression loss must be one of {REGRESS_LOSSES[1:]}, got {loss!r}")
+        if loss == "auto":
+            loss = "l1"
+    for name in ("l1", "l2", "l0", "neuron_penalty", "layer_penalty", "margin"):
+        v = float(getattr(config, name))
+        if not np.isfinite(v) or v < 0:
+            raise DataError(f"{name} must be a finite number >= 0, got {v}")
+    for name in ("weight_bound", "bias_bound", "scale"):
+        v = float(getattr(config, name))
+        if not np.isfinite(v) or v <= 0:
+            raise DataError(f"{name} must be a finite number > 0, got {v}")
+    if int(config.levels) < 1:
+        raise DataError(f"levels (Q) must be >= 1, got {config.levels}")
+    for name in ("max_nonzeros", "max_neurons"):
+        v = getattr(config, name)
+        if v is not None and int(v) < 0:
+            raise DataError(f"{name} must be >= 0, got {v}")
+    if int(config.oa_points) < 2:
+        raise DataError("oa_points must be at least 2")
+    return replace(config, hidden=hidden, hypothesis=hyp, loss=loss, levels=int(config.levels))
+
+
+def template_network(n_in: int, hidden: tuple[int, ...], n_out: int) -> Network:
+    """Dense -> ReLU -> ... -> Dense with zero weights: the architecture the MILP fills in."""
+    sizes = [n_in, *hidden, n_out]
+    layers: list[Layer] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(np.zeros((b, a)), np.zeros(b)))
+        if i < len(sizes) - 2:
+            layers.append(ReLU())
+    return Network(layers, task="classify" if n_out >= 1 else "regress")
+
+
+@dataclass
+class LayerParams:
+    """The parameters of one Dense layer as Pyomo terms, with their representation.
+
+    ``kind``: ``continuous`` (Var), ``sign`` (p - q) or ``quantized`` (s (-Q + sum 2^t beta_t)).
+    ``expansion[k] = (scale, offset, [(coef, binary), ...])`` for discrete weight k (flat index).
+    """
+
+    kind: str
+    weight: np.ndarray  # object (out, in)
+    bias: np.ndarray  # object (out,)
+    w_lower: np.ndarray
+    w_upper: np.ndarray
+    b_lower: np.ndarray
+    b_upper: np.ndarray
+    w_var: Any = None
+    b_var: Any = None
+    expansion: dict[int, tuple[float, float, list[tuple[float, Any]]]] = field(default_factory=dict)
+    p: np.ndarray | None = None  # sign class binaries
+    q: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.weight.shape  # type: ignore[return-value]
+
+    def variable_weights(self) -> VariableWeights:
+        return VariableWeights(self.weight, self.bias, self.w_lower, self.w_upper, self.b_lower, self.b_upper)
+
+    @property
+    def w_abs_max(self) -> np.ndarray:
+        return np.maximum(np.abs(self.w_lower), np.abs(self.w_upper))
+
+
+class ExpansionProduct:
+    """The exact product rule of the sign and quantized classes, for :func:`encode_network`.
+
+        w h = s (offset h + sum_t c_t (beta_t h)),  each beta_t h linearised exactly (module doc).
+    """
+
+    def __init__(self) -> None:
+        self.expansion: dict[int, tuple[float, float, list[tuple[float, Any]]]] = {}
+        self._count: dict[int, int] = {}
+
+    def register(self, w: Any, scale: float, offset: float, bits: list[tuple[float, Any]]) -> None:
+        self.expansion[id(w)] = (scale, offset, bits)
+
+    def __call__(self, block: pyo.Block, w: Any, w_lo: float, w_hi: float, x: Any, x_lo: float, x_hi: float) -> Any:
+        entry = self.expansion.get(id(w))
+        if entry is None:
+            raise UnsupportedError("a product of two continuous variables needs the continuous class (SCIP/Gurobi)")
+        scale, offset, bits = entry
+        k = self._count.get(id(block), 0)
+        self._count[id(block)] = k + 1
+        n = len(bits)
+        y = new_vars(block, f"prod{k}", np.full(n, min(0.0, x_lo)), np.full(n, max(0.0, x_hi)))
+        cons = constraint_list(block, f"prod{k}_def")
+        parts = []
+        for t, (c, beta) in enumerate(bits):
+            cons.add(y[t] <= x_hi * beta)
+            cons.add(y[t] >= x_lo * beta)
+            cons.add(y[t] <= x - x_lo * (1 - beta))
+            cons.add(y[t] >= x - x_hi * (1 - beta))
+            parts.append(c * y[t])
+        expr = pyo.quicksum(parts)
+        if offset != 0.0:
+            expr = expr + offset * x
+        return scale * expr if scale != 1.0 else expr
+
+
+def _bits_for(levels: int) -> list[float]:
+    """Binary-expansion coefficients 2^t with sum >= 2Q (k + Q in {0..2Q})."""
+    n = int(np.ceil(np.log2(2 * levels + 1)))
+    return [float(2**t) for t in range(n)]
+
+
+class TrainingProblem:
+    """Builds the Pyomo model for standardised data; see the module docstring for the formulation.
+
+    ``X`` (N, d) standardised inputs; ``target``: y in {-1, +1} (binary), class index (multiclass)
+    or standardised value (regression). ``solver`` decides quadratic terms versus outer approximations.
+    """
+
+    def __init__(self, X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig,
+                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: int | None = None) -> None:
+        self.X = np.asarray(X, dtype=np.float64)
+        self.target = np.asarray(target)
+        self.task = task
+        self.n_classes = n_classes
+        self.config = config
+        self.solver = solver
+        self.penalty_weight = float(penalty_weight)
+        self.N, self.d = self.X.shape
+        self.loss_denominator = int(loss_denominator or self.N)
+        self.n_out = 1 if task == "regress" or n_classes == 2 else n_classes
+        self.quadratic = solver in QUADRATIC_SOLVERS
+        if config.hypothesis == "continuous" and len(config.hidden) >= 1:
+            self.product: Any = bilinear_product
+        else:
+            self.product = ExpansionProduct()
+        self.template = template_network(self.d, config.hidden, self.n_out)
+        self.dense_idx = [i for i, l in enumerate(self.template.layers) if isinstance(l, Dense)]
+        self.model = pyo.ConcreteModel()
+        self.params: list[LayerParams] = []
+        self.switch_groups: list[tuple[Any, list[Any]]] = []  # (binary, weight terms it gates) for canonicalising
+        self.nonzero_ind: list[list[Any]] = []  # per Dense layer: flat indicator expr per weight (or None)
+        self.neuron_ind: list[np.ndarray] = []  # per hidden layer: indicator expr per unit (or None)
+        self.layer_ind: list[Any] = []
+        self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
+        self._build()
+
+    # ------------------------------------------------------------------ weights
+    def _build_params(self) -> None:
+        cfg, m = self.config, self.model
+        sizes = [self.d, *cfg.hidden, self.n_out]
+        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            blo, bhi = np.full(n_out, -cfg.bias_bound), np.full(n_out, cfg.bias_bound)
+            b_var = new_vars(m, f"b{l}", blo, bhi)
+            kind = "continuous"
+            if l >= 1 and cfg.hypothesis == "sign":
+                kind = "sign"
+            elif l >= 1 and cfg.hypothesis == "quantized":
+                kind = "quantized"
+            if kind == "continuous":
+                wlo, whi = np.full((n_out, n_in), -cfg.weight_bound), np.full((n_out, n_in), cfg.weight_bound)
+                w_var = new_vars(m, f"W{l}", wlo, whi)
+                self.params.append(LayerParams(kind, w_var, b_var, wlo, whi, blo, bhi, w_var, b_var))
+                continue
+            weight = np.empty((n_out, n_in), dtype=object)
+            lp = LayerParams(kind, weight, b_var, np.zeros((n_out, n_in)), np.zeros((n_out, n_in)), blo, bhi,
+                             None, b_var)
+            if kind == "sign":
+                p = new_binaries(m, f"p{l}", (n_out, n_in))
+                q = new_binaries(m, f"q{l}", (n_out, n_in))
+                cons = constraint_list(m, f"pq{l}")
+                for idx in np.ndindex(n_out, n_in):
+                    cons.add(p[idx] + q[idx] <= 1)
+                    weight[idx] = p[idx] - q[idx]
+                    self.product.register(weight[idx], 1.0, 0.0, [(1.0, p[idx]), (-1.0, q[idx])])
+                    lp.expansion[int(np.ravel_multi_index(idx, (n_out, n_in)))] = (1.0, 0.0, [(1.0, p[idx]),
+                                                                                            (-1.0, q[idx])])
+                lp.p, lp.q = p, q
+                lp.w_lower[:], lp.w_upper[:] = -1.0, 1.0
+            else:
+                Q, s = cfg.levels, cfg.scale
+                coefs = _bits_for(Q)
+                beta = new_binaries(m, f"beta{l}", (n_out, n_in, len(coefs)))
+                cons = constraint_list(m, f"beta{l}_range")
+                for idx in np.ndindex(n_out, n_in):
+                    bits = [(c, beta[idx + (t,)]) for t, c in enumerate(coefs)]
+                    if sum(coefs) > 2 * Q:
+                        cons.add(sum(c * b for c, b in bits) <= 2 * Q)
+                    weight[idx] = s * (sum(c * b for c, b in bits) - Q)
+                    if not isinstance(self.product, ExpansionProduct):
+                        continue
+                    self.product.register(weight[idx], s, -float(Q), bits)
+                    lp.expansion[int(np.ravel_multi_index(idx, (n_out, n_in)))] = (s, -float(Q), bits)
+                lp.w_lower[:], lp.w_upper[:] = -s * Q, s * Q
+            self.params.append(lp)
+
+    # ------------------------------------------------------------------ samples
+    def _inputs(self) -> list[Terms]:
+        if self.config.tight_bounds:
+            return [Terms.constant(x) for x in self.X]
+        lo, hi = self.X.min(axis=0), self.X.max(axis=0)
+        out = []
+        for x in self.X:
+            t = Terms.constant(x)
+            out.append(Terms(t.expr, lo.copy(), hi.copy()))
+        return out
+
+    def _encode_samples(self) -> None:
+        m = self.model
+        m.S = pyo.Block(range(self.N))
+        weights: list[VariableWeights | None] = [None] * len(self.template.layers)
+        for k, i in enumerate(self.dense_idx):
+            weights[i] = self.params[k].variable_weights()
+        self.encodings = []
+        for n, inp in enumerate(self._inputs()):
+            enc = encode_network(m.S[n], self.template, inp, weights=weights, product=self.product)
+            self.encodings.append(enc)
+        self.outputs: list[Terms] = [enc.outputs for enc in self.encodings]
+
+    def relu_binaries(self, n: int) -> list[np.ndarray]:
+        """Sample n's ReLU binaries per hidden layer (object arrays, None for stable units)."""
+        enc = self.encodings[n]
+        return [enc.binaries[i] for i, l in enumerate(self.template.layers) if isinstance(l, ReLU)]
+
+    def pre_activation_bounds(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        enc = self.encodings[n]
+        return [(enc.terms[i + 1].lower, enc.terms[i + 1].upper) for i in self.dense_idx]
+
+    # ------------------------------------------------------------------ losses
+    def _loss(self) -> Any:
+        cfg, m, N = self.config, self.model, self.N
+        mg = float(cfg.margin)
+        inv = 1.0 / self.loss_denominator
+        loss = cfg.loss
+        self.loss_vars: dict[str, Any] = {}
+        if loss == "hinge":
+            xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
+            cons = constraint_list(m, "hinge")
+            for n in range(N):
+                cons.add(xi[n] >= mg - float(self.target[n]) * self.outputs[n].expr[0])
+            self.loss_vars["xi"] = xi
+            return inv * pyo.quicksum(xi)
+        if loss == "multiclass_hinge":
+            xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
+            cons = constraint_list(m, "mhinge")
+            for n in range(N):
+                f, yn = self.outputs[n].expr, int(self.target[n])
+                for k in range(self.n_out):
+                    if k != yn:
+                        cons.add(xi[n] >= mg + f[k] - f[yn])
+            self.loss_vars["xi"] = xi
+            return inv * pyo.quicksum(xi)
+        if loss == "zero_one":
+            e = new_binaries(m, "err", (N,))
+            cons = constraint_list(m, "zero_one")
+            for n in range(N):
+                o = self.outputs[n]
+                if self.n_out == 1:
+                    yn = float(self.target[n])
+                    lb = o.lower[0] if yn > 0 else -o.upper[0]
+                    M = max(mg - lb, 0.0) + 1e-6
+                    cons.add(yn * o.expr[0] >= mg - M * e[n])
+                else:
+                    yn = int(self.target[n])
+                    for k in range(self.n_out):
+                        if k != yn:
+                            M = max(mg - (o.lower[yn] - o.upper[k]), 0.0) + 1e-6
+                            cons.add(o.expr[yn] - o.expr[k] >= mg - M * e[n])
+            self.loss_vars["err"] = e
+            return inv * pyo.quicksum(e)
+        # regression
+        res_lo = np.array([o.lower[0] for o in self.outputs]) - self.target.astype(float)
+        res_hi = np.array([o.upper[0] for o in self.outputs]) - self.target.astype(float)
+        if loss == "l1":
+            r = new_vars(m, "res", np.zeros(N), np.maximum(np.abs(res_lo), np.abs(res_hi)))
+            cons = constraint_list(m, "l1loss")
+            for n in range(N):
+                diff = self.outputs[n].expr[0] - float(self.target[n])
+                cons.add(r[n] >= diff)
+                cons.add(r[n] >= -diff)
+            self.loss_vars["res"] = r
+            return inv * pyo.quicksum(r)
+        r = new_vars(m, "sq", np.zeros(N), np.maximum(res_lo**2, res_hi**2))
+        cons = constraint_list(m, "sqloss")
+        pts_all = []
+        for n in range(N):
+            diff = self.outputs[n].expr[0] - float(self.target[n])
+            if self.quadratic:
+                cons.add(r[n] >= diff * diff)
+            else:
+                pts = np.linspace(res_lo[n], res_hi[n], cfg.oa_points)
+                for a in pts:
+                    cons.add(r[n] >= 2.0 * float(a) * diff - float(a) ** 2)
+                pts_all.append(pts)
+        if not self.quadratic:
+            self.oa_terms["loss"] = [(r[n], pts_all[n]) for n in range(N)]
+        self.loss_vars["sq"] = r
+        return inv * pyo.quicksum(r)
+
+    # ------------------------------------------------------------------ penalties
+    def _abs_terms(self) -> list[Any]:
+        """|w| for every weight (sign class: p + q exactly; otherwise t >= +-w)."""
+        m, out = self.model, []
+        for l, lp in enumerate(self.params):
+            if lp.kind == "sign":
+                out.extend((lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape))
+                continue
+            t = new_vars(m, f"absw{l}", np.zeros(lp.shape), lp.w_abs_max)
+            cons = constraint_list(m, f"absw{l}_def")
+            for idx in np.ndindex(lp.shape):
+                cons.add(t[idx] >= lp.weight[idx])
+                cons.add(t[idx] >= -lp.weight[idx])
+                out.append(t[idx])
+        return out
+
+    def _square_terms(self) -> list[Any]:
+        """w^2 for every weight: quadratic (Gurobi/SCIP) or tangent outer approximation (HiGHS)."""
+        m, out, oa = self.model, [], []
+        for l, lp in enumerate(self.params):
+            if lp.kind == "sign":
+                out.extend((lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape))  # v^2 = |v| for v in {-1,0,1}
+                continue
+            wmax = lp.w_abs_max
+            t = new_vars(m, f"sqw{l}", np.zeros(lp.shape), wmax**2)
+            cons = constraint_list(m, f"sqw{l}_def")
+            for idx in np.ndindex(lp.shape):
+                w = lp.weight[idx]
+                if self.quadratic:
+                    cons.add(t[idx] >= w * w)
+                else:
+                    pts = np.linspace(-wmax[idx], wmax[idx], self.config.oa_points)
+                    for a in pts:
+                        cons.add(t[idx] >= 2.0 * float(a) * w - float(a) ** 2)
+                    oa.append((t[idx], pts))
+                out.append(t[idx])
+        if oa:
+            self.oa_terms["l2"] = oa
+        return out
+
+    def _nonzero_indicators(self) -> list[Any]:
+        """s_w in {0, 1} with |w| <= |w|_max s_w (sign class: p + q)."""
+        m, out = self.model, []
+        for l, lp in enumerate(self.params):
+            if lp.kind == "sign":
+                inds = [(lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape)]
+            else:
+                s = new_binaries(m, f"nz{l}", lp.shape)
+                cons = constraint_list(m, f"nz{l}_def")
+                wmax = lp.w_abs_max
+                inds = []
+                for idx in np.ndindex(lp.shape):
+                    cons.add(lp.weight[idx] <= wmax[idx] * s[idx])
+                    cons.add(-lp.weight[idx] <= wmax[idx] * s[idx])
+                    inds.append(s[idx])
+                    self.switch_groups.append((s[idx], [lp.weight[idx]]))
+            self.nonzero_ind.append(inds)
+            out.extend(inds)
+        return out
+
+    def _neuron_indicators(self, need_switch: bool) -> None:
+        """u_j per hidden unit; sign class: p_j + q_j with the forcing of its weights (always on)."""
+        m, cfg = self.model, self.config
+        for l in range(len(cfg.hidden)):
+            inc, out = self.params[l], self.params[l + 1]
+            H = inc.shape[0]
+            if out.kind == "sign":
+                u = np.array([out.p[0, j] + out.q[0, j] for j in range(H)], dtype=object)
+                cons = constraint_list(m, f"unit{l}_force")
+                for j in range(H):
+                    for i in range(inc.shape[1]):
+                        cons.add(inc.weight[j, i] <= cfg.weight_bound * u[j])
+                        cons.add(-inc.weight[j, i] <= cfg.weight_bound * u[j])
+                    cons.add(inc.bias[j] <= cfg.bias_bound * u[j])
+                    cons.add(-inc.bias[j] <= cfg.bias_bound * u[j])
+                self.neuron_ind.append(u)
+                continue
+            if not need_switch:
+                self.neuron_ind.append(np.full(H, None, dtype=object))
+                continue
+            u = new_binaries(m, f"unit{l}", (H,))
+            cons = constraint_list(m, f"unit{l}_def")
+            win, wout = inc.w_abs_max, out.w_abs_max
+            for j in range(H):
+                gated = []
+                for i in range(inc.shape[1]):
+                    cons.add(inc.weight[j, i] <= win[j, i] * u[j])
+                    cons.add(-inc.weight[j, i] <= win[j, i] * u[j])
+                    gated.append(inc.weight[j, i])
+                cons.add(inc.bias[j] <= cfg.bias_bound * u[j])
+                cons.add(-inc.bias[j] <= cfg.bias_bound * u[j])
+                gated.append(inc.bias[j])
+                for k in range(out.shape[0]):
+                    cons.add(out.weight[k, j] <= wout[k, j] * u[j])
+                    cons.add(-out.weight[k, j] <= wout[k, j] * u[j])
+                    gated.append(out.weight[k, j])
+                self.switch_groups.append((u[j], gated))
+            self.neuron_ind.append(u)
+
+    def _symmetry(self) -> None:
+        m, cfg = self.model, self.config
+        cons = constraint_list(m, "symmetry")
+        B2 = 2.0 * cfg.bias_bound
+        for l in range(len(cfg.hidden)):
+            b, H = self.params[l].bias, cfg.hidden[l]
+            out = self.params[l + 1]
+            u = self.neuron_ind[l]
+            for j in range(H - 1):
+                if out.kind == "sign":
+                    p, q = out.p[0], out.q[0]
+                    cons.add(p[j + 1] <= p[j])
+                    cons.add(p[j + 1] + q[j + 1] <= p[j] + q[j])
+                    cons.add(b[j] >= b[j + 1] - B2 * (1 - p[j + 1]))
+                    cons.add(b[j] >= b[j + 1] - B2 * (2 - q[j] - q[j + 1]))
+                elif u[j] is not None:
+                    cons.add(u[j + 1] <= u[j])
+                    cons.add(b[j] >= b[j + 1] - B2 * (1 - u[j + 1]))
+                else:
+                    cons.add(b[j] >= b[j + 1])
+
+    def _build(self) -> None:
+        cfg, m = self.config, self.model
+        self._build_params()
+        self._encode_samples()
+        terms: dict[str, Any] = {"loss": self._loss()}
+        pw = self.penalty_weight
+        if cfg.l1 > 0:
+            terms["l1"] = pw * cfg.l1 * pyo.quicksum(self._abs_terms())
+        if cfg.l2 > 0:
+            terms["l2"] = pw * cfg.l2 * pyo.quicksum(self._square_terms())
+        if cfg.l0 > 0 or cfg.max_nonzeros is not None:
+            nz = self._nonzero_indicators()
+            if cfg.l0 > 0:
+                terms["l0"] = pw * cfg.l0 * pyo.quicksum(nz)
+            if cfg.max_nonzeros is not None:
+                m.budget_nonzeros = pyo.Constraint(expr=pyo.quicksum(nz) <= int(cfg.max_nonzeros))
+        need_switch = cfg.neuron_penalty > 0 or cfg.layer_penalty > 0 or cfg.max_neurons is not None
+        self._neuron_indicators(need_switch)
+        units = [u for layer in self.neuron_ind for u in layer if u is not None]
+        if cfg.neuron_penalty > 0:
+            terms["neurons"] = pw * cfg.neuron_penalty * pyo.quicksum(units)
+        if cfg.max_neurons is not None:
+            m.budget_neurons = pyo.Constraint(expr=pyo.quicksum(units) <= int(cfg.max_neurons))
+        if cfg.layer_penalty > 0:
+            r = new_binaries(m, "layer_on", (len(cfg.hidden),))
+            cons = constraint_list(m, "layer_on_def")
+            for l, layer in enumerate(self.neuron_ind):
+                for u in layer:
+                    cons.add(r[l] >= u)
+            self.layer_ind = list(r)
+            terms["layers"] = pw * cfg.layer_penalty * pyo.quicksum(r)
+        if cfg.symmetry_breaking:
+            self._symmetry()
+        self.terms = {}
+        for name, expr in terms.items():
+            e = pyo.Expression(expr=expr)
+            m.add_component(f"term_{name}", e)
+            self.terms[name] = e
+        m.obj = pyo.Objective(expr=pyo.quicksum(list(self.terms.values())), sense=pyo.minimize)
+
+    # ------------------------------------------------------------------ read back
+    def weight_values(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Current (W, b) per Dense layer; discrete weights rounded to their exact grid values."""
+        out = []
+        for lp in self.params:
+            b = np.array([_val(e) for e in lp.bias])
+            if lp.kind == "continuous":
+                W = np.vectorize(_val, otypes=[float])(lp.weight)
+            else:
+                W = np.zeros(lp.shape)
+                for k, (s, off, bits) in lp.expansion.items():
+                    W.flat[k] = s * (off + sum(c * round(_val(bv)) for c, bv in bits))
+            W[np.abs(W) < 1e-9] = 0.0
+            b[np.abs(b) < 1e-9] = 0.0
+            out.append((W, b))
+        return out
+
+    def binaries(self) -> list[Any]:
+        return [v for v in self.model.component_data_objects(pyo.Var) if v.is_binary()]
+
+    def objective_value(self) -> float:
+        return float(pyo.value(self.model.obj))
+
+    def term_values(self) -> dict[str, float]:
+        return {k: float(pyo.value(e)) for k, e in self.terms.items()}
+
+    def size(self) -> dict[str, int]:
+        n_var = sum(1 for _ in self.model.component_data_objects(pyo.Var))
+        n_bin = len(self.binaries())
+        n_con = sum(1 for _ in self.model.component_data_objects(pyo.Constraint, active=True))
+        return {"variables": n_var, "binaries": n_bin, "constraints": n_con}
+
+
+def _val(e: Any) -> float:
+    if isinstance(e, (int, float, np.floating)):
+        return float(e)
+    v = pyo.value(e, exception=False)
+    return 0.0 if v is None else float(v)

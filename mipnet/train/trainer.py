@@ -1,0 +1,209 @@
+"""Train a dense ReLU network by MILP: data -> standardise -> formulation -> warm start -> solve -> certificate.
+
+The returned network reads *raw* features: ``Normalize(1/sigma, -mu/sigma)`` (the standardisation
+the MILP saw) comes first, then the Dense/ReLU layers found by the solver, and for regression a final
+``Normalize(sigma_y, mu_y)`` that maps the standardised output back to the target's units.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..domain import Domain
+from ..errors import DataError, SolverError
+from ..layers import Dense, Layer, Normalize, ReLU
+from ..network import Network
+from ..solve import Result, solve
+from .certificate import Certificate, check_certificate, data_hash
+from .formulation import TrainConfig, TrainingProblem, resolve_config
+from .warmstart import (
+    Weights,
+    _zero_dead_units,
+    fixed_lp,
+    gradient_weights,
+    lp_heuristic,
+    lp_solver_for,
+    map_to_class,
+    snapshot,
+)
+
+
+@dataclass
+class TrainResult:
+    network: Network  # pruned, raw features in
+    network_full: Network  # as solved (every unit kept)
+    certificate: Certificate
+    result: Result
+    check: dict[str, Any]
+
+
+def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = None
+                   ) -> tuple[np.ndarray, list[Any] | None, int, float, float]:
+    """(target for the MILP, classes, n_classes, mean, scale). Binary: -1/+1 with the second class +1."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise DataError(f"the target must be one column, got shape {y.shape}")
+    if task == "regress":
+        t = y.astype(np.float64)
+        if not np.all(np.isfinite(t)):
+            raise DataError("the regression target contains NaN or inf")
+        mu, sd = float(t.mean()), float(t.std())
+        sd = sd if sd > 1e-12 else 1.0
+        return (t - mu) / sd, None, 0, mu, sd
+    cls = list(classes) if classes is not None else sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
+    if len(cls) < 2:
+        raise DataError(f"classification needs at least two classes, the target has {len(cls)}")
+    lookup = {v: i for i, v in enumerate(cls)}
+    idx = np.array([lookup[v] for v in y.tolist()])
+    if len(cls) == 2:
+        return np.where(idx == 1, 1.0, -1.0), cls, 2, 0.0, 1.0
+    return idx, cls, len(cls), 0.0, 1.0
+
+
+def build_network(weights: Weights, mu: np.ndarray, sd: np.ndarray, domain: Domain, task: str,
+                  classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any]) -> Network:
+    layers: list[Layer] = [Normalize(1.0 / sd, -mu / sd)]
+    for l, (W, b) in enumerate(weights):
+        layers.append(Dense(W.copy(), b.copy()))
+        if l < len(weights) - 1:
+            layers.append(ReLU())
+    if task == "regress":
+        layers.append(Normalize(np.array([y_sd]), np.array([y_mu])))
+    return Network(layers, domain=domain, class_names=classes, task=task, metadata=metadata)
+
+
+def train(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "classify",
+    config: TrainConfig | None = None,
+    domain: Domain | None = None,
+    classes: Sequence[Any] | None = None,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    threads: int | None = None,
+    warm_start: bool = True,
+    lp_heuristic_rounds: int = 10,
+    seed: int | None = 0,
+    tee: bool = False,
+    log: Callable[[str], None] | None = None,
+    group_bound: int | None = None,
+    group_processes: int = 1,
+) -> TrainResult:
+    """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`."""
+    t_start = time.perf_counter()
+    say = log or (lambda s: None)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 1:
+        raise DataError(f"X must be a non-empty matrix, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise DataError("X contains NaN or inf values")
+    if len(y) != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {len(y)}")
+    target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
+    cfg = resolve_config(config or TrainConfig(), task, n_classes)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    Xs = (X - mu) / sd
+    if domain is None:
+        domain = Domain.from_data(X)
+    t0 = time.perf_counter()
+    problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
+    size = problem.size()
+    say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
+        f"built in {time.perf_counter() - t0:.1f} s")
+    start: dict[Any, float] | None = None
+    warm_obj = heur_obj = None
+    warm_w: Weights | None = None
+    lp_solver = lp_solver_for(problem, solver)
+    if warm_start:
+        t0 = time.perf_counter()
+        gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
+        warm_w = map_to_class(gw, problem)
+        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver)
+        if warm_obj is not None and lp_heuristic_rounds > 0:
+            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
+                                                    time_budget=max(1.0, 0.2 * time_limit))
+            say(f"warm start: gradient net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
+                f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
+                f"({time.perf_counter() - t0:.1f} s)")
+        elif warm_obj is not None:
+            say(f"warm start: objective {warm_obj:.6g}")
+        else:
+            say("warm start: the mapped network is not feasible for this problem (skipped)")
+        if warm_obj is not None:
+            start = snapshot(problem)
+        else:
+            warm_w = None
+    group_info = None
+    if group_bound:
+        from .groups import sample_group_bound
+
+        group_info = sample_group_bound(Xs, target, task, n_classes, cfg, groups=int(group_bound), solver=solver,
+                                        time_limit=time_limit, processes=group_processes)
+        say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
+    remaining = max(1.0, time_limit - (time.perf_counter() - t_start)) if warm_start else time_limit
+    res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee)
+    say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
+        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
+    if res.has_solution:
+        weights = _zero_dead_units(problem.weight_values(), problem)
+    elif warm_w is not None:
+        weights = warm_w
+    else:
+        raise SolverError(f"{solver} found no network within the time limit ({time_limit:g} s); raise --time-limit")
+    # a consistent point at exactly these weights: every binary and auxiliary recomputed
+    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver)
+    if obj is None:
+        raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
+    model_terms = problem.term_values()
+    bound = res.bound
+    if group_info is not None and group_info["bound"] is not None:
+        bound = group_info["bound"] if bound is None else max(bound, group_info["bound"])
+    coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
+                    "layer_penalty": cfg.layer_penalty}
+    oa = [k for k in problem.oa_terms]
+    cert = Certificate(
+        status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
+        solver_incumbent=res.incumbent, wall_time=0.0, solve_time=res.wall_time, nodes=res.nodes,
+        solver=res.solver, solver_version=res.solver_version, n_samples=problem.N, data_sha256=data_hash(X, y),
+        hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
+        classes=cls, target_scale=y_sd, outer_approximated=oa,
+        formulation={**size, "config": cfg.to_dict()}, warm_start_objective=warm_obj, heuristic_objective=heur_obj,
+        group_bound=group_info,
+    )
+    full = build_network(weights, mu, sd, domain, task, cls, y_mu, y_sd, {})
+    from .certificate import recompute_terms
+
+    cert.terms = recompute_terms(full, X, y, cert)
+    cert.incumbent = float(sum(cert.terms.values()))
+    if cert.bound is not None:
+        if cert.status == "optimal" and not oa:
+            cert.bound = min(cert.bound, cert.incumbent)
+        cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
+    if cert.status == "optimal" and cert.gap is not None and cert.gap > 1e-6:
+        cert.status = "feasible"
+    cert.wall_time = time.perf_counter() - t_start
+    check = check_certificate(full, X, y, cert)
+    meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
+    full.metadata = dict(meta)
+    pruned = full.pruned()
+    pruned.metadata = dict(meta)
+    return TrainResult(pruned, full, cert, res, check)
+
+
+def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
+    """Train on a :class:`mipnet.datasets.Dataset` (numeric one-hot inputs, its recommended domain)."""
+    if n_samples is not None and n_samples < data.n_rows:
+        data = data.sample(n_samples, random_state=seed)
+    X, _ = data.X_numeric()
+    kwargs.setdefault("classes", data.class_names and sorted(set(data.y.tolist())))
+    return train(X, data.y.to_numpy(), task=data.task, domain=data.domain, seed=seed, **kwargs)
+
+
+__all__ = ["TrainConfig", "TrainResult", "train", "train_dataset", "encode_targets", "build_network"]

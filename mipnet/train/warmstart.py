@@ -1,0 +1,307 @@
+"""Primal solutions for the training MILP: a gradient-trained net mapped into the hypothesis class,
+a complete consistent assignment of every variable, and the LP heuristic.
+
+**Mapping** (positive homogeneity of ReLU): for hidden unit j of layer l with outgoing weights
+W_{l+1}[:, j], alpha_j = max_k |W_{l+1}[k, j]| / tau scales its incoming row and bias by alpha_j and
+its outgoing column by 1 / alpha_j without changing the function; tau = 1 (sign), s Q (quantized) or
+B_w (continuous). Done from the last hidden layer backwards, every column of W_l (l >= 1) then has
+max |.| = tau; discrete layers are rounded onto their grid (sign: v_j = sign(v_j)). Then W_0 and every
+bias are multiplied by gamma = min(1, B_w / max |W_0|) (the output scales by gamma, the signs are
+kept) and biases clipped into their box. Budgets are met by magnitude pruning, and the hidden units
+are sorted into the order the symmetry-breaking constraints demand.
+
+**Completion**: the discrete variables (sign / grid binaries, switches) follow from the weights, the
+ReLU binaries from a numpy forward pass (a = [z > 0]), the 0-1 loss binaries from the margins; all
+binaries (and, for a warm start, the weights) are fixed and the remaining LP is solved for the
+auxiliary variables (hidden values, products, slacks, absolute values), which yields a point that
+satisfies every constraint.
+
+**LP heuristic**: fix the activation patterns and the discrete weights; the rest is an LP in the
+continuous weights, whose optimum is no worse than the current point. Units that end on their
+breakpoint (|z| <= eps) are flipped to the other side, the patterns recomputed, and the LP repeated
+while the objective improves.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
+
+from ..errors import MipnetError
+from ..solve import solve
+from .formulation import TrainingProblem
+
+Weights = list[tuple[np.ndarray, np.ndarray]]
+
+
+def forward_pre(weights: Weights, X: np.ndarray) -> list[np.ndarray]:
+    """Pre-activations of every Dense layer (the last one is the output), numpy, (N, width) each."""
+    out, h = [], X
+    for W, b in weights:
+        z = h @ W.T + b
+        out.append(z)
+        h = np.maximum(z, 0.0)
+    return out
+
+
+def gradient_weights(X: np.ndarray, target: np.ndarray, task: str, n_classes: int, hidden: tuple[int, ...],
+                     seed: int | None = 0, max_iter: int = 400) -> Weights:
+    """A scikit-learn MLP of the same architecture trained on the standardised data (ReLU, adam)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    kw = dict(hidden_layer_sizes=tuple(hidden), activation="relu", max_iter=max_iter, random_state=seed,
+              alpha=1e-3, learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if task == "regress":
+            est = MLPRegressor(**kw).fit(X, target)
+        else:
+            y = target if n_classes > 2 else (target > 0).astype(int)
+            est = MLPClassifier(**kw).fit(X, y)
+    return [(np.asarray(W, float).T.copy(), np.asarray(b, float).copy()) for W, b in zip(est.coefs_, est.intercepts_)]
+
+
+def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
+    """Rescale hidden units, round discrete layers onto their grid, fit the boxes and budgets, sort units."""
+    cfg = problem.config
+    w = [(W.copy(), b.copy()) for W, b in weights]
+    L = len(w)
+    tau = {"sign": 1.0, "quantized": cfg.scale * cfg.levels, "continuous": cfg.weight_bound}[cfg.hypothesis]
+    for l in range(L - 2, -1, -1):  # hidden layer l feeds layer l + 1
+        Wn, bn = w[l]
+        Wo = w[l + 1][0]
+        mx = np.abs(Wo).max(axis=0)
+        alpha = np.where(mx > 0, mx / tau, 0.0)
+        Wn *= alpha[:, None]
+        bn *= alpha
+        Wo /= np.where(alpha > 0, alpha, 1.0)[None, :]
+    for l in range(1, L):
+        kind = problem.params[l].kind
+        W = w[l][0]
+        if kind == "sign":
+            W[:] = np.sign(np.round(W, 12))
+        elif kind == "quantized":
+            W[:] = cfg.scale * np.clip(np.round(W / cfg.scale), -cfg.levels, cfg.levels)
+        else:
+            np.clip(W, -cfg.weight_bound, cfg.weight_bound, out=W)
+    gamma = min(1.0, cfg.weight_bound / max(float(np.abs(w[0][0]).max()), 1e-12))
+    w[0] = (w[0][0] * gamma, w[0][1])
+    for l in range(L):
+        w[l] = (w[l][0], np.clip(w[l][1] * gamma, -cfg.bias_bound, cfg.bias_bound))
+    w = _meet_budgets(w, problem)
+    return canonical_order(_zero_dead_units(w, problem), problem)
+
+
+def _zero_dead_units(w: Weights, problem: TrainingProblem) -> Weights:
+    """A hidden unit without outgoing weight gets zero incoming weights and bias (required by the switches)."""
+    for l in range(len(w) - 1):
+        dead = np.all(w[l + 1][0] == 0, axis=0)
+        w[l][0][dead] = 0.0
+        w[l][1][dead] = 0.0
+    return w
+
+
+def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
+    cfg = problem.config
+    if cfg.max_neurons is not None:
+        scores = []
+        for l in range(len(w) - 1):
+            imp = np.abs(w[l][0]).sum(axis=1) * np.abs(w[l + 1][0]).sum(axis=0)
+            scores.extend((float(s), l, j) for j, s in enumerate(imp))
+        scores.sort(reverse=True)
+        for _, l, j in scores[int(cfg.max_neurons):]:
+            w[l + 1][0][:, j] = 0.0
+        w = _zero_dead_units(w, problem)
+    if cfg.max_nonzeros is not None:
+        K = int(cfg.max_nonzeros)
+        flat = [(abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
+                for l, (W, _) in enumerate(w) for k, v in enumerate(W.ravel()) if v != 0]
+        flat.sort()
+        excess = len(flat) - K
+        for _, l, k in flat[:max(excess, 0)]:
+            w[l][0].flat[k] = 0.0
+        w = _zero_dead_units(w, problem)
+    return w
+
+
+def canonical_order(w: Weights, problem: TrainingProblem) -> Weights:
+    """Permute hidden units into the order of the symmetry-breaking constraints (function unchanged)."""
+    if not problem.config.symmetry_breaking:
+        return w
+    w = [(W.copy(), b.copy()) for W, b in w]
+    for l in range(len(w) - 1):
+        W, b = w[l]
+        Wo = w[l + 1][0]
+        if problem.params[l + 1].kind == "sign":
+            v = Wo[0]
+            group = np.where(v > 0, 0, np.where(v < 0, 1, 2))
+        else:
+            active = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(Wo).sum(axis=0)) > 0
+            has_switch = problem.neuron_ind[l][0] is not None
+            group = np.where(active | (not has_switch), 0, 1)
+        order = np.lexsort((-b, group))
+        w[l] = (W[order], b[order])
+        w[l + 1] = (Wo[:, order], w[l + 1][1])
+    return w
+
+
+# ---------------------------------------------------------------------- completion
+def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, float]:
+    """Values of every binary implied by ``weights`` (grid bits, switches, ReLU and 0-1 binaries)."""
+    cfg, vals = problem.config, ComponentMap()
+    for lp, (W, _b) in zip(problem.params, weights):
+        if lp.kind == "sign":
+            for idx in np.ndindex(lp.shape):
+                vals[lp.p[idx]] = float(W[idx] > 0)
+                vals[lp.q[idx]] = float(W[idx] < 0)
+        elif lp.kind == "quantized":
+            for k, (s, off, bits) in lp.expansion.items():
+                m = int(round(W.flat[k] / s - off))
+                for c, bv in bits:
+                    vals[bv] = float((m // int(c)) % 2)
+    for (W, _), inds in zip(weights, problem.nonzero_ind):
+        for k, ind in enumerate(inds):
+            if _is_var(ind):
+                vals[ind] = float(W.flat[k] != 0)
+    for l, units in enumerate(problem.neuron_ind):
+        W, b = weights[l]
+        Wo = weights[l + 1][0]
+        active = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(Wo).sum(axis=0)) > 0
+        for j, u in enumerate(units):
+            if _is_var(u):
+                vals[u] = float(active[j])
+        if problem.layer_ind:
+            vals[problem.layer_ind[l]] = float(active.any())
+    pre = forward_pre(weights, problem.X)
+    for n in range(problem.N):
+        for l, bins in enumerate(problem.relu_binaries(n)):
+            if bins is None:
+                continue
+            for j, a in enumerate(bins.ravel()):
+                if a is not None:
+                    vals[a] = float(pre[l][n, j] > 0)
+    if "err" in getattr(problem, "loss_vars", {}):
+        f = pre[-1]
+        margin = _margins(problem, f)
+        for n, e in enumerate(problem.loss_vars["err"]):
+            vals[e] = float(margin[n] < cfg.margin)
+    return vals
+
+
+def _margins(problem: TrainingProblem, f: np.ndarray) -> np.ndarray:
+    if problem.n_out == 1:
+        return problem.target.astype(float) * f[:, 0]
+    y = problem.target.astype(int)
+    fy = f[np.arange(len(y)), y]
+    other = f.copy()
+    other[np.arange(len(y)), y] = -np.inf
+    return fy - other.max(axis=1)
+
+
+def _is_var(e: Any) -> bool:
+    return e is not None and hasattr(e, "is_binary") and hasattr(e, "fix")
+
+
+def _weight_vars(problem: TrainingProblem, weights: Weights) -> dict[Any, float]:
+    vals = ComponentMap()
+    for lp, (W, b) in zip(problem.params, weights):
+        if lp.w_var is not None:
+            for idx in np.ndindex(lp.shape):
+                vals[lp.w_var[idx]] = float(W[idx])
+        for j in range(b.size):
+            vals[lp.b_var[j]] = float(b[j])
+    return vals
+
+
+def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, solver: str = "highs",
+             flips: dict[Any, float] | None = None, time_limit: float = 30.0) -> float | None:
+    """Fix the binaries implied by ``weights`` (and the weights unless ``free_weights``), solve the LP,
+    unfix; returns the objective (variable values stay loaded) or None if the LP found nothing."""
+    disc = discrete_values(problem, weights)
+    if flips:
+        disc.update(flips)
+    wv = _weight_vars(problem, weights)
+    fixed = []
+    try:
+        for v, x in disc.items():
+            v.fix(round(x))
+            fixed.append(v)
+        for v, x in wv.items():
+            if free_weights:
+                v.set_value(x, skip_validation=True)
+            else:
+                v.fix(x)
+                fixed.append(v)
+        try:
+            res = solve(problem.model, solver, time_limit=time_limit)
+        except MipnetError:
+            return None
+        if res.status not in ("optimal", "feasible"):
+            return None
+        return problem.objective_value()
+    finally:
+        for v in fixed:
+            v.unfix()
+
+
+def snapshot(problem: TrainingProblem) -> dict[Any, float]:
+    """Current values of every variable (a complete MIP start)."""
+    out = ComponentMap()
+    for v in problem.model.component_data_objects(pyo.Var):
+        if v.value is not None:
+            out[v] = float(v.value)
+    return out
+
+
+def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
+    linear = not problem.quadratic and problem.config.hypothesis != "continuous"
+    return "highs" if linear else solver
+
+
+def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
+                 time_budget: float = 30.0, eps: float = 1e-6) -> tuple[Weights, float | None, int]:
+    """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds)."""
+    if problem.config.hypothesis == "continuous":
+        return weights, None, 0
+    lp_solver = lp_solver_for(problem, solver)
+    t0 = time.perf_counter()
+    best_w = weights
+    best = fixed_lp(problem, weights, free_weights=False, solver=lp_solver)
+    if best is None:
+        return weights, None, 0
+    rounds = 0
+    flips: ComponentMap = ComponentMap()
+    current = weights
+    while rounds < max_rounds and time.perf_counter() - t0 < time_budget:
+        rounds += 1
+        obj = fixed_lp(problem, current, free_weights=True, solver=lp_solver, flips=flips)
+        if obj is None:
+            break
+        new_w = problem.weight_values()
+        new_w = _zero_dead_units(new_w, problem)
+        # breakpoints: units with z ~ 0 switch side in the next round
+        pre = forward_pre(new_w, problem.X)
+        flips = ComponentMap()
+        for n in range(problem.N):
+            for l, bins in enumerate(problem.relu_binaries(n)):
+                if bins is None:
+                    continue
+                for j, a in enumerate(bins.ravel()):
+                    if a is not None and abs(pre[l][n, j]) <= eps:
+                        flips[a] = 0.0 if round(a.value or 0.0) == 1 else 1.0
+        exact = fixed_lp(problem, new_w, free_weights=False, solver=lp_solver)
+        if exact is None or exact >= best - 1e-9:
+            if not flips or exact is None:
+                break
+            current = new_w
+            continue
+        best, best_w, current = exact, new_w, new_w
+    fixed_lp(problem, best_w, free_weights=False, solver=lp_solver)
+    return best_w, best, rounds
