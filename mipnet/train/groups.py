@@ -22,15 +22,14 @@ from ..solve import solve
 from .formulation import TrainConfig, TrainingProblem
 
 
-def _solve_group(args: tuple[np.ndarray, np.ndarray, str, int, dict[str, Any], int, float, str, int]
-                 ) -> dict[str, Any]:
-    X, t, task, n_classes, cfg_d, n_groups, time_limit, solver, N = args
+def _solve_group(args: tuple[Any, ...]) -> dict[str, Any]:
+    X, t, task, n_classes, cfg_d, n_groups, time_limit, solver, N, threads = args
     cfg_d = dict(cfg_d)
     cfg_d["hidden"] = tuple(cfg_d["hidden"])
     cfg = TrainConfig(**cfg_d)
     prob = TrainingProblem(X, t, task, n_classes, cfg, solver=solver, penalty_weight=1.0 / n_groups,
                            loss_denominator=N)
-    res = solve(prob.model, solver, time_limit=time_limit, threads=1)
+    res = solve(prob.model, solver, time_limit=time_limit, threads=threads)
     bound = res.bound if res.bound is not None else 0.0  # every objective term is >= 0
     if res.status == "infeasible":
         bound = float("inf")
@@ -40,14 +39,19 @@ def _solve_group(args: tuple[np.ndarray, np.ndarray, str, int, dict[str, Any], i
 
 def sample_group_bound(X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig, *,
                        groups: int, solver: str = "highs", time_limit: float = 60.0, processes: int = 1,
-                       seed: int = 0) -> dict[str, Any]:
-    """The sum of the groups' proved bounds (a valid lower bound of the full training problem)."""
+                       seed: int = 0, threads: int | None = None) -> dict[str, Any]:
+    """The sum of the groups' proved bounds (a valid lower bound of the full training problem).
+
+    HiGHS fixes its thread count at the first solve of a process: in-process groups use ``threads``
+    (the caller's setting), worker processes one thread each.
+    """
     N = X.shape[0]
     groups = max(1, min(int(groups), N))
     order = np.random.default_rng(seed).permutation(N)
     parts = np.array_split(order, groups)
     cfg_d = asdict(config)
-    jobs = [(X[p], target[p], task, n_classes, cfg_d, groups, time_limit, solver, N) for p in parts]
+    jobs = [(X[p], target[p], task, n_classes, cfg_d, groups, time_limit, solver, N, 1 if processes > 1 else threads)
+            for p in parts]
     if processes > 1:
         with ProcessPoolExecutor(max_workers=processes) as ex:
             out = list(ex.map(_solve_group, jobs))

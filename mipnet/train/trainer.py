@@ -125,10 +125,10 @@ def train(
         t0 = time.perf_counter()
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
         warm_w = map_to_class(gw, problem)
-        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver)
+        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, 0.2 * time_limit))
+                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads)
             say(f"warm start: gradient net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
@@ -145,7 +145,8 @@ def train(
         from .groups import sample_group_bound
 
         group_info = sample_group_bound(Xs, target, task, n_classes, cfg, groups=int(group_bound), solver=solver,
-                                        time_limit=time_limit, processes=group_processes)
+                                        time_limit=time_limit, processes=group_processes,
+                                        threads=threads)
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
     remaining = max(1.0, time_limit - (time.perf_counter() - t_start)) if warm_start else time_limit
     res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee)
@@ -158,7 +159,7 @@ def train(
     else:
         raise SolverError(f"{solver} found no network within the time limit ({time_limit:g} s); raise --time-limit")
     # a consistent point at exactly these weights: every binary and auxiliary recomputed
-    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver)
+    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
     if obj is None:
         raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     model_terms = problem.term_values()

@@ -221,7 +221,8 @@ def _weight_vars(problem: TrainingProblem, weights: Weights) -> dict[Any, float]
 
 
 def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, solver: str = "highs",
-             flips: dict[Any, float] | None = None, time_limit: float = 30.0) -> float | None:
+             flips: dict[Any, float] | None = None, time_limit: float = 30.0,
+             threads: int | None = None) -> float | None:
     """Fix the binaries implied by ``weights`` (and the weights unless ``free_weights``), solve the LP,
     unfix; returns the objective (variable values stay loaded) or None if the LP found nothing."""
     disc = discrete_values(problem, weights)
@@ -240,7 +241,7 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
                 v.fix(x)
                 fixed.append(v)
         try:
-            res = solve(problem.model, solver, time_limit=time_limit)
+            res = solve(problem.model, solver, time_limit=time_limit, threads=threads)
         except MipnetError:
             return None
         if res.status not in ("optimal", "feasible"):
@@ -266,14 +267,15 @@ def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
 
 
 def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
-                 time_budget: float = 30.0, eps: float = 1e-6) -> tuple[Weights, float | None, int]:
+                 time_budget: float = 30.0, eps: float = 1e-6,
+                 threads: int | None = None) -> tuple[Weights, float | None, int]:
     """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds)."""
     if problem.config.hypothesis == "continuous":
         return weights, None, 0
     lp_solver = lp_solver_for(problem, solver)
     t0 = time.perf_counter()
     best_w = weights
-    best = fixed_lp(problem, weights, free_weights=False, solver=lp_solver)
+    best = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
     if best is None:
         return weights, None, 0
     rounds = 0
@@ -281,7 +283,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
     current = weights
     while rounds < max_rounds and time.perf_counter() - t0 < time_budget:
         rounds += 1
-        obj = fixed_lp(problem, current, free_weights=True, solver=lp_solver, flips=flips)
+        obj = fixed_lp(problem, current, free_weights=True, solver=lp_solver, flips=flips, threads=threads)
         if obj is None:
             break
         new_w = problem.weight_values()
@@ -296,12 +298,12 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
                 for j, a in enumerate(bins.ravel()):
                     if a is not None and abs(pre[l][n, j]) <= eps:
                         flips[a] = 0.0 if round(a.value or 0.0) == 1 else 1.0
-        exact = fixed_lp(problem, new_w, free_weights=False, solver=lp_solver)
+        exact = fixed_lp(problem, new_w, free_weights=False, solver=lp_solver, threads=threads)
         if exact is None or exact >= best - 1e-9:
             if not flips or exact is None:
                 break
             current = new_w
             continue
         best, best_w, current = exact, new_w, new_w
-    fixed_lp(problem, best_w, free_weights=False, solver=lp_solver)
+    fixed_lp(problem, best_w, free_weights=False, solver=lp_solver, threads=threads)
     return best_w, best, rounds

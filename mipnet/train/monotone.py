@@ -1,0 +1,338 @@
+"""Certified monotonic learning: train, certify globally, tighten, repeat until the certificate holds.
+
+(a) **Gradient training** (torch; Liu et al. 2020). The loss adds, on uniform samples u of the
+domain (monotone features drawn continuously, the rest as the domain dictates), the regulariser
+
+    lambda * mean_u sum_{l in monotone} max(b, m - s_l df/du_l)^2,
+
+with s_l = +1 (increasing) or -1 (decreasing), b = 0 and m = 0 the seed's max(b, -df/dx_l)^2, and a
+margin m > 0 asking for a positive slope. The inputs are standardised (positive scales, so slopes
+keep their signs), the scaling is folded into the first Dense layer afterwards. After each round the
+exact global certificate (:func:`mipnet.verify.monotonic.verify_global`) is computed; while it does
+not hold, lambda is multiplied by 10 and training continues from the current weights.
+
+(b) **MILP training** (:mod:`mipnet.train`, same hypothesis classes): the training MILP plus, for
+every counterexample pair (x_k, x'_k) found so far (x'_k >= x_k on a monotone feature, the rest
+equal), both points encoded with the shared weight variables and the linear constraint
+
+    s_l (f(x'_k) - f(x_k)) >= 0;
+
+solve, certify the trained net globally, add the new witness pair, re-solve until it holds.
+
+Baselines: ``penalty=0`` is the unconstrained net; ``nonnegative=True`` projects, after every step,
+the first-layer weights of the monotone features to sign s_l and all later weights to >= 0 (a
+monotone architecture by construction: ReLU is non-decreasing).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..domain import Domain
+from ..errors import DataError, UnsupportedError
+from ..layers import Dense, Layer, ReLU
+from ..network import Network
+from ..verify.monotonic import GlobalReport, output_coefficients, resolve_features, verify_global
+
+__all__ = ["CertifiedModel", "fit_torch", "train_monotone_gradient", "train_monotone_milp"]
+
+
+@dataclass
+class CertifiedModel:
+    """A trained network, its global monotonicity certificate and the rounds that led to it."""
+
+    network: Network
+    certificate: GlobalReport | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    method: str = "gradient"
+
+    @property
+    def certified(self) -> bool:
+        return self.certificate is not None and self.certificate.status == "holds"
+
+
+def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    return mu, np.where(sd > 1e-12, sd, 1.0)
+
+
+def _to_network(mods: list[Any], mu: np.ndarray, sd: np.ndarray, y_mu: float, y_sd: float, domain: Domain,
+                task: str, classes: list[Any] | None, metadata: dict[str, Any]) -> Network:
+    """Torch Linear layers -> Dense/ReLU network with the input and output scaling folded in."""
+    Ws = [m.weight.detach().double().numpy().copy() for m in mods]
+    bs = [m.bias.detach().double().numpy().copy() for m in mods]
+    Ws[0], bs[0] = Ws[0] / sd[None, :], bs[0] - Ws[0] @ (mu / sd)
+    Ws[-1], bs[-1] = y_sd * Ws[-1], y_sd * bs[-1] + y_mu
+    layers: list[Layer] = []
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        layers.append(Dense(W, b))
+        if k < len(Ws) - 1:
+            layers.append(ReLU())
+    return Network(layers, domain=domain, class_names=classes, task=task, metadata=metadata)
+
+
+def _reg_samples(domain: Domain, mono: list[int], n: int, rng: np.random.Generator) -> np.ndarray:
+    U = domain.sample(n, rng)
+    for l in mono:  # monotone features continuous: the certificate asks the slope between lattice points
+        U[:, l] = rng.uniform(domain.lower[l], domain.upper[l], n)
+    return U
+
+
+def fit_torch(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "classify",
+    domain: Domain,
+    hidden: Sequence[int] = (100,),
+    monotone: Sequence[tuple[int, int]] = (),
+    penalty: float = 0.0,
+    b: float = 0.0,
+    margin: float = 0.0,
+    nonnegative: bool = False,
+    coef: np.ndarray | None = None,
+    epochs: int = 60,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    init: list[Any] | None = None,
+    classes: list[Any] | None = None,
+) -> tuple[Network, list[Any]]:
+    """One torch training run; returns the network (raw features in) and the torch Linear layers.
+
+    ``monotone`` lists (feature index, sign); ``init`` continues from earlier Linear layers.
+    """
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    X = np.asarray(X, dtype=np.float64)
+    mu, sd = _standardise(X)
+    Xs = torch.tensor((X - mu) / sd, dtype=torch.float32)
+    if task == "regress":
+        yv = np.asarray(y, dtype=np.float64)
+        y_mu, y_sd = float(yv.mean()), float(yv.std() or 1.0)
+        T = torch.tensor((yv - y_mu) / y_sd, dtype=torch.float32)[:, None]
+        n_out = 1
+        loss_fn: Any = nn.MSELoss()
+    else:
+        classes = list(classes) if classes is not None else sorted(set(np.asarray(y).tolist()))
+        idx = np.array([classes.index(v) for v in np.asarray(y).tolist()])
+        y_mu, y_sd = 0.0, 1.0
+        n_out = 1 if len(classes) == 2 else len(classes)
+        if n_out == 1:
+            T = torch.tensor(idx, dtype=torch.float32)[:, None]
+            loss_fn = nn.BCEWithLogitsLoss()
+        else:
+            T = torch.tensor(idx, dtype=torch.long)
+            loss_fn = nn.CrossEntropyLoss()
+    c = torch.tensor(np.ones(1) if coef is None else np.asarray(coef, float), dtype=torch.float32)
+    sizes = [X.shape[1], *[int(h) for h in hidden], n_out]
+    if init is not None:
+        mods = init
+    else:
+        mods = [nn.Linear(a, b_) for a, b_ in zip(sizes[:-1], sizes[1:])]
+    seq: list[nn.Module] = []
+    for k, m in enumerate(mods):
+        seq.append(m)
+        if k < len(mods) - 1:
+            seq.append(nn.ReLU())
+    model = nn.Sequential(*seq)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    mono_idx = [l for l, _ in monotone]
+    signs = torch.tensor([s for _, s in monotone], dtype=torch.float32)
+    N = X.shape[0]
+
+    def project() -> None:
+        with torch.no_grad():
+            for l, s in monotone:
+                w = mods[0].weight[:, l]
+                w.copy_(torch.clamp(w, min=0.0) if s > 0 else torch.clamp(w, max=0.0))
+            for m in mods[1:]:
+                m.weight.clamp_(min=0.0)
+
+    if nonnegative:
+        project()
+    for _ in range(epochs):
+        perm = torch.randperm(N)
+        for start in range(0, N, batch_size):
+            bi = perm[start:start + batch_size]
+            opt.zero_grad()
+            loss = loss_fn(model(Xs[bi]), T[bi])
+            if penalty > 0 and monotone:
+                U = _reg_samples(domain, mono_idx, len(bi), rng)
+                Ut = torch.tensor((U - mu) / sd, dtype=torch.float32, requires_grad=True)
+                fu = model(Ut) @ c
+                (g,) = torch.autograd.grad(fu.sum(), Ut, create_graph=True)
+                slope = g[:, mono_idx] * signs[None, :]
+                reg = torch.clamp(margin - slope, min=b) ** 2
+                loss = loss + penalty * reg.sum(dim=1).mean()
+            loss.backward()
+            opt.step()
+            if nonnegative:
+                project()
+    net = _to_network(mods, mu, sd, y_mu, y_sd, domain, task, classes,
+                      {"trained_by": "mipnet.train.monotone", "penalty": penalty, "nonnegative": nonnegative})
+    return net, mods
+
+
+def train_monotone_gradient(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "classify",
+    domain: Domain,
+    increasing: Sequence[str | int] = (),
+    decreasing: Sequence[str | int] = (),
+    output: int | str | None = None,
+    versus: int | str | None = None,
+    hidden: Sequence[int] = (100,),
+    penalty: float = 1.0,
+    growth: float = 10.0,
+    max_rounds: int = 6,
+    epochs: int = 60,
+    finetune_epochs: int | None = None,
+    margin: float = 0.0,
+    b: float = 0.0,
+    mode: str = "exact",
+    time_limit: float = 60.0,
+    solver: str = "highs",
+    seed: int = 0,
+    classes: list[Any] | None = None,
+    log: Any = None,
+    **torch_kwargs: Any,
+) -> CertifiedModel:
+    """Method (a): gradient training with the monotonicity regulariser, x``growth`` until certified.
+
+    The first round trains ``epochs`` epochs from scratch, every later round ``finetune_epochs``
+    (default: the same) from the current weights with the larger coefficient.
+    """
+    say = log or (lambda s: None)
+    if penalty <= 0:
+        raise DataError("the regulariser coefficient must be positive")
+    probe = Network([Dense(np.zeros((1, domain.n_features)), np.zeros(1))], domain=domain, task="regress")
+    feats = resolve_features(probe, increasing, decreasing)
+    monotone = [(l, s) for l, _, s in feats]
+    n_out = 1 if task == "regress" else (1 if len(set(np.asarray(y).tolist())) == 2 else
+                                         len(set(np.asarray(y).tolist())))
+    coef = np.ones(1) if n_out == 1 else None
+    history: list[dict[str, Any]] = []
+    mods = None
+    lam = float(penalty)
+    net = None
+    report = None
+    for rnd in range(max_rounds):
+        t0 = time.perf_counter()
+        ep = epochs if mods is None else (finetune_epochs or epochs)
+        if coef is None:  # multiclass: the coefficients follow the chosen output
+            tmp = _to_probe(domain, n_out, task, classes, y)
+            coef = output_coefficients(tmp, output, versus)[0]
+        net, mods = fit_torch(X, y, task=task, domain=domain, hidden=hidden, monotone=monotone, penalty=lam, b=b,
+                              margin=margin, coef=coef, epochs=ep, seed=seed + rnd, init=mods, classes=classes,
+                              **torch_kwargs)
+        t_train = time.perf_counter() - t0
+        report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
+                               mode=mode, output=output, versus=versus, time_limit=time_limit, solver=solver)
+        history.append({"round": rnd, "penalty": lam, "epochs": ep, "train_time": t_train,
+                        "status": report.status,
+                        "verify_time": report.build_time + sum(f.solve_time for f in report.features),
+                        "features": {f.feature: {"status": f.status, "min_derivative": f.min_derivative,
+                                                 "bound": f.bound} for f in report.features}})
+        say(f"round {rnd}: penalty {lam:g}, certificate {report.status}")
+        if report.status == "holds":
+            break
+        lam *= growth
+    assert net is not None
+    net.metadata["monotonicity"] = report.to_dict() if report is not None else None
+    return CertifiedModel(net, report, history, "gradient")
+
+
+def _to_probe(domain: Domain, n_out: int, task: str, classes: list[Any] | None, y: np.ndarray) -> Network:
+    cls = list(classes) if classes is not None else sorted(set(np.asarray(y).tolist()))
+    return Network([Dense(np.zeros((n_out, domain.n_features)), np.zeros(n_out))], domain=domain, task=task,
+                   class_names=cls if task == "classify" else None)
+
+
+def train_monotone_milp(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "classify",
+    domain: Domain,
+    increasing: Sequence[str | int] = (),
+    decreasing: Sequence[str | int] = (),
+    config: Any = None,
+    max_rounds: int = 8,
+    time_limit: float = 60.0,
+    verify_time_limit: float = 30.0,
+    solver: str = "highs",
+    log: Any = None,
+) -> CertifiedModel:
+    """Method (b): the training MILP with counterexample pairs as linear constraints, until certified.
+
+    Binary classification or single-output regression; see the module docstring.
+    """
+    try:
+        import pyomo.environ as pyo
+
+        from ..encode import Terms, encode_network
+        from ..solve import solve
+        from .formulation import TrainConfig, TrainingProblem, resolve_config
+        from .trainer import build_network, encode_targets
+    except ImportError as exc:
+        raise UnsupportedError(f"MILP-trained monotonic networks need the MILP trainer (mipnet.train): {exc}") from None
+    say = log or (lambda s: None)
+    X = np.asarray(X, dtype=np.float64)
+    probe = Network([Dense(np.zeros((1, domain.n_features)), np.zeros(1))], domain=domain, task="regress")
+    feats = resolve_features(probe, increasing, decreasing)
+    target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task)
+    if task == "classify" and n_classes != 2:
+        raise UnsupportedError("MILP-trained monotonic networks support binary classification and regression")
+    cfg = resolve_config(config or TrainConfig(), task, n_classes)
+    mu, sd = _standardise(X)
+    Xs = (X - mu) / sd
+    pairs: list[tuple[np.ndarray, np.ndarray, int]] = []  # (x, x', sign) in raw units
+    history: list[dict[str, Any]] = []
+    net = report = None
+    for rnd in range(max_rounds):
+        t0 = time.perf_counter()
+        problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
+        m = problem.model
+        if pairs:
+            weights: list[Any] = [None] * len(problem.template.layers)
+            for k, i in enumerate(problem.dense_idx):
+                weights[i] = problem.params[k].variable_weights()
+            m.MP = pyo.Block(range(2 * len(pairs)))
+            m.MP_cons = pyo.ConstraintList()
+            for k, (xa, xb, s) in enumerate(pairs):
+                outs = []
+                for t, xr in enumerate((xa, xb)):
+                    enc = encode_network(m.MP[2 * k + t], problem.template, Terms.constant((xr - mu) / sd),
+                                         weights=weights, product=problem.product)
+                    outs.append(enc.outputs.expr.ravel()[0])
+                m.MP_cons.add(s * (outs[1] - outs[0]) >= 0)
+        res = solve(m, solver, time_limit=time_limit)
+        if not res.has_solution:
+            raise UnsupportedError(f"round {rnd}: the training MILP found no network within {time_limit:g} s")
+        net = build_network(problem.weight_values(), mu, sd, domain, task, cls, y_mu, y_sd,
+                            {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)})
+        report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
+                               time_limit=verify_time_limit, solver=solver)
+        new = [(np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)
+               for f in report.features if f.witness is not None]
+        history.append({"round": rnd, "pairs": len(pairs), "train_status": res.status, "objective": res.incumbent,
+                        "train_time": time.perf_counter() - t0, "status": report.status,
+                        "new_pairs": len(new)})
+        say(f"round {rnd}: {len(pairs)} pairs, training {res.status}, certificate {report.status}")
+        if report.status == "holds" or not new:
+            break
+        pairs.extend(new)
+    assert net is not None
+    net.metadata["monotonicity"] = report.to_dict() if report is not None else None
+    return CertifiedModel(net, report, history, "milp")
