@@ -228,6 +228,17 @@ class ExpansionProduct:
         return scale * expr if scale != 1.0 else expr
 
 
+def tangent_points(lo: float, hi: float, k: int) -> np.ndarray:
+    """Tangent points of the outer approximation of a^2 on [lo, hi]: 0 and +-M 2^{-i/2}, i = 0..2k,
+    M = max(|lo|, |hi|), restricted to [lo, hi]. Between neighbours a < sqrt(2) a the approximation
+    error of r^2 is at most ((sqrt(2) - 1) a)^2 / 4, about 4.3 % of a^2."""
+    M = max(abs(float(lo)), abs(float(hi)))
+    mags = M * 2.0 ** (-np.arange(2 * k + 1) / 2.0)
+    pts = np.concatenate([[0.0], mags, -mags])
+    pts = pts[(pts >= lo - 1e-12) & (pts <= hi + 1e-12)]
+    return np.unique(np.concatenate([pts, [float(lo), float(hi)]]))
+
+
 def _bits_for(levels: int) -> list[float]:
     """Binary-expansion coefficients 2^t with sum >= 2Q (k + Q in {0..2Q})."""
     n = int(np.ceil(np.log2(2 * levels + 1)))
@@ -412,7 +423,7 @@ class TrainingProblem:
             if self.quadratic:
                 cons.add(r[n] >= diff * diff)
             else:
-                pts = np.linspace(res_lo[n], res_hi[n], cfg.oa_points)
+                pts = tangent_points(res_lo[n], res_hi[n], cfg.oa_points)
                 for a in pts:
                     cons.add(r[n] >= 2.0 * float(a) * diff - float(a) ** 2)
                 pts_all.append(pts)
@@ -452,7 +463,7 @@ class TrainingProblem:
                 if self.quadratic:
                     cons.add(t[idx] >= w * w)
                 else:
-                    pts = np.linspace(-wmax[idx], wmax[idx], self.config.oa_points)
+                    pts = tangent_points(-wmax[idx], wmax[idx], self.config.oa_points)
                     for a in pts:
                         cons.add(t[idx] >= 2.0 * float(a) * w - float(a) ** 2)
                     oa.append((t[idx], pts))

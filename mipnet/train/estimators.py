@@ -1,0 +1,239 @@
+"""scikit-learn estimators that train by MILP: :class:`MIPNetClassifier`, :class:`MIPNetRegressor`.
+
+They follow scikit-learn's conventions: the constructor only stores its parameters; ``fit`` sets
+``network_`` (the pruned :class:`~mipnet.Network`, raw features in), ``network_full_``,
+``certificate_``, ``n_features_in_``, ``feature_names_in_`` (for frames with string column names) and,
+for the classifier, ``classes_``. Input: numpy arrays or pandas frames; non-numeric frame columns
+(object, category, string) are one-hot encoded over the levels seen in ``fit`` (an unseen level at
+predict time is an error) and the one-hot block becomes a one-hot group of the network's domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..domain import Domain
+from ..errors import DataError
+from .formulation import TrainConfig
+from .trainer import train
+
+
+class InputError(DataError, ValueError):
+    """Invalid estimator input (also a ValueError, as scikit-learn expects)."""
+
+
+def _is_frame(X: Any) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def _categorical_columns(X: Any) -> list[Any]:
+    import pandas as pd
+
+    return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+
+
+class _MIPNetBase(BaseEstimator):
+    _task = "classify"
+
+    def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
+                 margin: float = 1.0, l1: float = 0.0, l2: float = 0.0, l0: float = 0.0,
+                 neuron_penalty: float = 0.0, layer_penalty: float = 0.0, max_nonzeros: int | None = None,
+                 max_neurons: int | None = None, weight_bound: float = 1.0, bias_bound: float = 1.0,
+                 levels: int = 1, scale: float = 1.0, solver: str = "highs", time_limit: float = 60.0,
+                 threads: int | None = None, warm_start: bool = True, lp_heuristic_rounds: int = 10,
+                 symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
+                 random_state: int | None = 0, verbose: bool = False) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.hypothesis = hypothesis
+        self.loss = loss
+        self.margin = margin
+        self.l1 = l1
+        self.l2 = l2
+        self.l0 = l0
+        self.neuron_penalty = neuron_penalty
+        self.layer_penalty = layer_penalty
+        self.max_nonzeros = max_nonzeros
+        self.max_neurons = max_neurons
+        self.weight_bound = weight_bound
+        self.bias_bound = bias_bound
+        self.levels = levels
+        self.scale = scale
+        self.solver = solver
+        self.time_limit = time_limit
+        self.threads = threads
+        self.warm_start = warm_start
+        self.lp_heuristic_rounds = lp_heuristic_rounds
+        self.symmetry_breaking = symmetry_breaking
+        self.tight_bounds = tight_bounds
+        self.max_samples = max_samples
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ inputs
+    def _config(self) -> TrainConfig:
+        hidden = self.hidden_layer_sizes
+        hidden = (int(hidden),) if np.isscalar(hidden) else tuple(int(h) for h in hidden)
+        return TrainConfig(hidden=hidden, hypothesis=self.hypothesis, loss=self.loss, margin=self.margin,
+                           l1=self.l1, l2=self.l2, l0=self.l0, neuron_penalty=self.neuron_penalty,
+                           layer_penalty=self.layer_penalty, max_nonzeros=self.max_nonzeros,
+                           max_neurons=self.max_neurons, weight_bound=self.weight_bound, bias_bound=self.bias_bound,
+                           levels=self.levels, scale=self.scale, tight_bounds=self.tight_bounds,
+                           symmetry_breaking=self.symmetry_breaking)
+
+    def _encode(self, X: Any, reset: bool) -> np.ndarray:
+        """Numeric matrix of ``X`` (categoricals one-hot); on ``reset`` learn columns and levels."""
+        if _is_frame(X) and _categorical_columns(X):
+            return self._encode_frame(X, reset)
+        if reset:
+            self.categories_ = {}
+        elif getattr(self, "categories_", None):
+            raise InputError("the estimator was fitted on a frame with categorical columns; pass a frame")
+        Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
+        if reset:
+            self.encoded_names_ = ([str(n) for n in self.feature_names_in_] if hasattr(self, "feature_names_in_")
+                                   else [f"x{i}" for i in range(Xa.shape[1])])
+            self.onehot_groups_ = []
+        return Xa
+
+    def _encode_frame(self, X: Any, reset: bool) -> np.ndarray:
+        import pandas as pd
+
+        cols = list(X.columns)
+        if reset:
+            self.n_features_in_ = len(cols)
+            if all(isinstance(c, str) for c in cols):
+                self.feature_names_in_ = np.asarray(cols, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            cats = _categorical_columns(X)
+            self.categories_ = {c: sorted(pd.unique(X[c].dropna()).tolist(), key=str) for c in cats}
+        else:
+            check_is_fitted(self)
+            if len(cols) != self.n_features_in_:
+                raise InputError(f"X has {len(cols)} features, but {type(self).__name__} is expecting "
+                                 f"{self.n_features_in_} features as input")
+            if hasattr(self, "feature_names_in_") and list(self.feature_names_in_) != cols:
+                raise InputError("the frame's columns differ from those seen in fit")
+        blocks, names, groups = [], [], []
+        for c in cols:
+            if c in self.categories_:
+                levels = self.categories_[c]
+                col = X[c]
+                if col.isna().any():
+                    raise InputError(f"column {c!r} has missing values")
+                codes = pd.Categorical(col, categories=levels).codes
+                if np.any(codes < 0):
+                    bad = col[codes < 0].iloc[0]
+                    raise InputError(f"column {c!r} has the level {bad!r} not seen in fit (levels {levels})")
+                groups.append(list(range(len(names), len(names) + len(levels))))
+                blocks.append((codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float64))
+                names.extend(f"{c}={lv}" for lv in levels)
+            else:
+                try:
+                    v = X[c].to_numpy(dtype=np.float64)[:, None]
+                except (TypeError, ValueError):
+                    raise InputError(f"column {c!r} is not numeric") from None
+                blocks.append(v)
+                names.append(str(c))
+        Xa = np.hstack(blocks)
+        if not np.all(np.isfinite(Xa)):
+            raise InputError("Input X contains NaN or infinity")
+        if reset:
+            self.encoded_names_ = names
+            self.onehot_groups_ = [g for g in groups if len(g) >= 2]
+        return Xa
+
+    def _domain(self, X: np.ndarray) -> Domain:
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        integer = np.all(np.equal(np.mod(X, 1), 0), axis=0)
+        names = list(self.encoded_names_)
+        if len(set(names)) != len(names):
+            names = [f"x{i}" for i in range(len(names))]
+        return Domain(names, lo, hi, integer, self.onehot_groups_)
+
+    def _subsample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.max_samples is None or X.shape[0] <= int(self.max_samples):
+            return X, y
+        rng = np.random.default_rng(self.random_state)
+        idx = np.sort(rng.choice(X.shape[0], size=int(self.max_samples), replace=False))
+        return X[idx], y[idx]
+
+    def _fit(self, X: Any, y: Any, classes: list[Any] | None) -> "_MIPNetBase":
+        Xa = self._encode(X, reset=True)
+        ya = np.asarray(y)
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya.ravel()
+        if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
+            raise InputError(f"y must be a vector with one entry per row of X ({Xa.shape[0]}), got shape {ya.shape}")
+        Xs, ys = self._subsample(Xa, ya)
+        log = print if self.verbose else None
+        res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
+                    solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
+                    warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
+                    seed=self.random_state, log=log)
+        self.network_ = res.network
+        self.network_full_ = res.network_full
+        self.certificate_ = res.certificate
+        self.certificate_check_ = res.check
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Network outputs: one logit per row (binary) or one per class."""
+        check_is_fitted(self)
+        out = self.network_.forward(self._encode(X, reset=False))
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+
+class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
+    """A small ReLU network trained by MILP with a certificate (binary: sign class; else quantized).
+
+    Parameters mirror :class:`~mipnet.train.TrainConfig` (formulation) and the solve: ``solver``,
+    ``time_limit`` (seconds), ``threads``, ``warm_start`` (gradient net + LP heuristic),
+    ``max_samples`` (random subsample for the MILP), ``random_state``.
+    """
+
+    _task = "classify"
+
+    def fit(self, X: Any, y: Any) -> "MIPNetClassifier":
+        ya = np.asarray(y)
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya.ravel()
+        check_classification_targets(ya)
+        self.classes_ = np.unique(ya)
+        if self.classes_.size < 2:
+            raise InputError(f"the target has only one class ({self.classes_[0]!r}); a classifier needs 2 classes")
+        return self._fit(X, ya, list(self.classes_))
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        logits = self.network_.forward(self._encode(X, reset=False))
+        return self.classes_[self.network_.predict_index(logits)]
+
+
+class MIPNetRegressor(RegressorMixin, _MIPNetBase):
+    """A small ReLU network regressor trained by MILP (L1 or squared error) with a certificate."""
+
+    _task = "regress"
+
+    def fit(self, X: Any, y: Any) -> "MIPNetRegressor":
+        ya = np.asarray(y, dtype=np.float64) if not _is_frame(y) else y.to_numpy(dtype=np.float64)
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya.ravel()
+        if not np.all(np.isfinite(ya)):
+            raise InputError("Input y contains NaN or infinity")
+        return self._fit(X, ya, None)
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return self.network_.forward(self._encode(X, reset=False))[:, 0]
