@@ -170,7 +170,7 @@ def encode_affine(
             xi = xe[conn.in_idx[k]]
             c = conn.coef[k]
             if not w_var[k]:
-                w = c * wl[k]
+                w = float(c * wl[k])
                 if w == 0.0:
                     continue
                 if x_const[k]:
@@ -182,14 +182,14 @@ def encode_affine(
                 if x_const[k]:
                     xv = float(xi)
                     if xv != 0.0:
-                        parts.append((c * xv) * wk)
+                        parts.append(float(c * xv) * wk)
                 else:
                     if product is None:
                         raise UnsupportedError(
                             "a product of a variable weight and a variable activation needs a hypothesis "
                             "class (quantized for an exact MILP, continuous for a nonconvex solver)"
                         )
-                    parts.append(c * product(block, wk, wl[k], wu[k], xi, xl[k], xu[k]))
+                    parts.append(float(c) * product(block, wk, float(wl[k]), float(wu[k]), xi, float(xl[k]), float(xu[k])))
         exprs[j] = (pyo.quicksum(parts) + const) if parts else const
     const_mask = np.array([isinstance(e, (int, float, np.floating)) for e in exprs], dtype=bool)
     if as_variables and not const_mask.all():
