@@ -189,7 +189,8 @@ def encode_affine(
                             "a product of a variable weight and a variable activation needs a hypothesis "
                             "class (quantized for an exact MILP, continuous for a nonconvex solver)"
                         )
-                    parts.append(float(c) * product(block, wk, float(wl[k]), float(wu[k]), xi, float(xl[k]), float(xu[k])))
+                    term = product(block, wk, float(wl[k]), float(wu[k]), xi, float(xl[k]), float(xu[k]))
+                    parts.append(float(c) * term)
         exprs[j] = (pyo.quicksum(parts) + const) if parts else const
     const_mask = np.array([isinstance(e, (int, float, np.floating)) for e in exprs], dtype=bool)
     if as_variables and not const_mask.all():
