@@ -73,7 +73,7 @@ def run_net(pair: str, kind: str, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndar
     t_lp = time.perf_counter() - t0
     tag = f"fashion_{pair}_{kind.replace('-', '_').lower()}"
     write_csv(f"{tag}_summary.csv", summary_frame(rows))
-    for k in range(2):
+    for k in range(min(2, itr.n_regions)):
         fig = image_features(itr, k, (28, 28), max_boundaries=4, mean_image=Xtr[itr.region == k].mean(axis=0))
         write_png(f"{tag}_region{k}.png", to_png(fig, dpi=80))
     test_rows = rng.choice(len(Xte), 300, replace=False)
