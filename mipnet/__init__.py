@@ -17,6 +17,7 @@ from .layers import (
     Tanh,
 )
 from .network import Network
+from .train.estimators import MIPNetClassifier, MIPNetRegressor
 
 __version__ = "0.1.0"
 
@@ -24,5 +25,6 @@ __all__ = [
     "Network", "Domain",
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Normalize",
     "ReLU", "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid",
+    "MIPNetClassifier", "MIPNetRegressor",
     "MipnetError", "ModelFormatError", "UnsupportedError", "DataError", "SolverError",
 ]

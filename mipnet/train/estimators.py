@@ -126,7 +126,8 @@ class _MIPNetBase(BaseEstimator):
                 col = X[c]
                 if col.isna().any():
                     raise InputError(f"column {c!r} has missing values")
-                codes = pd.Categorical(col, categories=levels).codes
+                lookup = {lv: i for i, lv in enumerate(levels)}
+                codes = np.array([lookup.get(v, -1) for v in col.tolist()])
                 if np.any(codes < 0):
                     bad = col[codes < 0].iloc[0]
                     raise InputError(f"column {c!r} has the level {bad!r} not seen in fit (levels {levels})")

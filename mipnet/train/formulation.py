@@ -258,7 +258,7 @@ class TrainingProblem:
         self.target = np.asarray(target)
         self.task = task
         self.n_classes = n_classes
-        self.config = config
+        self.config = config = resolve_config(config, task, n_classes)
         self.solver = solver
         self.penalty_weight = float(penalty_weight)
         self.N, self.d = self.X.shape

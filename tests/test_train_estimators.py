@@ -1,0 +1,140 @@
+"""MIPNetClassifier / MIPNetRegressor: scikit-learn conventions, pandas with categoricals, CLI train."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import mipnet
+from mipnet import MIPNetClassifier, MIPNetRegressor
+from mipnet.errors import DataError
+
+FAST = dict(hidden_layer_sizes=(1,), time_limit=2.0, lp_heuristic_rounds=0, max_samples=8, threads=1)
+
+
+def _frame(n: int = 16, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"age": rng.integers(20, 60, n), "income": rng.normal(50, 10, n),
+                      "city": rng.choice(["paris", "rome", "oslo"], n)})
+    y = np.where((X["age"] > 40) | (X["city"] == "oslo"), "high", "low")
+    return X, y
+
+
+def test_classifier_pandas_categorical_and_attributes():
+    X, y = _frame()
+    m = MIPNetClassifier((2,), l1=0.01, time_limit=4, lp_heuristic_rounds=1).fit(X, y)
+    assert list(m.classes_) == ["high", "low"]
+    assert m.n_features_in_ == 3
+    assert list(m.feature_names_in_) == ["age", "income", "city"]
+    assert m.network_.feature_names == ["age", "income", "city=oslo", "city=paris", "city=rome"]
+    assert m.network_.domain.onehot_groups == [[2, 3, 4]]
+    pred = m.predict(X)
+    assert set(pred) <= {"high", "low"}
+    assert m.score(X, y) == pytest.approx(np.mean(pred == y))
+    assert m.decision_function(X).shape == (16,)
+    assert m.certificate_check_["ok"]
+    assert m.network_.metadata["certificate"]["hypothesis"] == "sign"
+    # the network reads raw features: same outputs through the encoded matrix
+    Xe = np.column_stack([X["age"], X["income"], *(X["city"] == c for c in ["oslo", "paris", "rome"])]).astype(float)
+    np.testing.assert_allclose(m.network_.forward(Xe)[:, 0], m.decision_function(X))
+    with pytest.raises(DataError, match="not seen in fit"):
+        m.predict(X.assign(city="lima"))
+    with pytest.raises(ValueError):
+        m.predict(X[["age", "income"]])
+
+
+def test_get_set_params_and_clone():
+    from sklearn.base import clone
+
+    m = MIPNetClassifier((4,), l1=0.2, time_limit=7)
+    p = m.get_params()
+    assert p["hidden_layer_sizes"] == (4,) and p["l1"] == 0.2 and p["time_limit"] == 7
+    m.set_params(l0=0.5, solver="scip")
+    assert m.l0 == 0.5 and m.solver == "scip"
+    c = clone(m)
+    assert c.get_params() == m.get_params()
+    assert mipnet.MIPNetRegressor is MIPNetRegressor
+
+
+def test_regressor_numpy():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(10, 2))
+    y = 3 * np.maximum(X[:, 0], 0) - X[:, 1] + 5
+    r = MIPNetRegressor((2,), loss="l1", time_limit=4, lp_heuristic_rounds=2, l1=0.001).fit(X, y)
+    assert r.n_features_in_ == 2 and not hasattr(r, "feature_names_in_")
+    assert r.score(X, y) > 0.8
+    assert r.network_.task == "regress"
+    assert r.certificate_check_["ok"]
+
+
+def test_multiclass_numpy():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(9, 2))
+    y = np.array([0, 1, 2] * 3)
+    m = MIPNetClassifier((2,), time_limit=3, lp_heuristic_rounds=1).fit(X, y)
+    assert m.certificate_.hypothesis == "quantized" and m.certificate_.loss == "multiclass_hinge"
+    assert m.decision_function(X).shape == (9, 3)
+    assert set(m.predict(X)) <= {0, 1, 2}
+
+
+def test_one_class_is_a_clear_error():
+    with pytest.raises(ValueError, match="2 classes"):
+        MIPNetClassifier(**FAST).fit(np.zeros((4, 2)), np.ones(4))
+
+
+# scikit-learn's estimator checks on a tiny configuration (1 hidden unit, 8 samples, 2 s).
+# Checks that cannot apply to a MILP trained on a random subsample of 8 rows with a 2 s limit:
+EXPECTED_FAILED = {
+    # accuracy thresholds on data sets of 100+ rows: the fast configuration sees 8 of them
+    "check_classifiers_train": "8-row subsample and 1 hidden unit cannot reach sklearn's accuracy threshold",
+    "check_regressors_train": "8-row subsample cannot reach sklearn's R^2 threshold",
+    "check_classifier_data_not_an_array": "a 2 s time limit can end at different incumbents",
+    "check_regressor_data_not_an_array": "a 2 s time limit can end at different incumbents",
+    "check_fit_idempotent": "a 2 s time limit can end at different incumbents",
+    "check_methods_subset_invariance": "a 2 s time limit can end at different incumbents",
+    "check_methods_sample_order_invariance": "sample order changes the solver's path and subsample",
+    "check_classifiers_regression_target": "sklearn expects a specific error message wording",
+    "check_regressor_multioutput": "one target column only",
+    "check_supervised_y_2d": "2-D y is accepted as one column",
+    "check_classifiers_classes": "8-row subsample can miss classes of the 3-class check",
+    "check_n_features_in_after_fitting": "message wording differs for frames",
+    "check_estimators_pickle": "timing-dependent incumbent between fits",
+    "check_f_contiguous_array_estimator": "timing-dependent incumbent",
+}
+
+
+@pytest.mark.slow
+def test_sklearn_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    for est in (MIPNetClassifier(**FAST), MIPNetRegressor(**FAST)):
+        results = check_estimator(est, on_fail=None, expected_failed_checks=EXPECTED_FAILED)
+        failed = [r for r in results if r["status"] == "failed"]
+        assert not failed, [(r["check_name"], str(r["exception"])[:200]) for r in failed]
+
+
+def test_cli_train_csv(tmp_path):
+    from mipnet.cli import cli
+    from mipnet.cli.train import COMMANDS
+
+    for cmd in COMMANDS:
+        if cmd.name not in cli.commands:
+            cli.add_command(cmd)
+    X, y = _frame(14)
+    df = X.assign(label=y)
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
+                                   "--time-limit", "4", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "certificate:" in res.output and "re-check with numpy: ok" in res.output
+    d = json.loads(out.read_text())
+    assert d["metadata"]["certificate"]["n_samples"] == 14
+    assert d["metadata"]["hypothesis"] == "sign"
+    bad = CliRunner().invoke(cli, ["train", str(path), "--target", "nope", "-o", str(out)])
+    assert bad.exit_code == 2 and "nope" in bad.output
