@@ -1,0 +1,183 @@
+"""`mipnet verify resilience` (maximum resilience Phi_m) and `mipnet explain polytope` (polytope LP analysis).
+
+    mipnet verify resilience MODEL [--class m] --alpha A --k K [--norm 1|inf] [--heuristics ...]
+                                   [--input "v1,v2,..." [--delta D]] [--time-limit S] [--json]
+    mipnet explain polytope MODEL DATA.csv --eps E[,E2,...] -o DIR [--target COL] [--sense worst|best]
+
+Exit codes of `resilience`: 0 every value proved (optimal, or infeasible: no strongly classified input);
+3 some value unproved at the time limit; with --delta (decision): 0 not below delta (proved),
+1 below delta (a checked witness), 3 unknown; 2 input errors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from ..errors import DataError
+from ..io.atomic import atomic_write_bytes, atomic_write_text
+from .common import (
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATED,
+    echo_json,
+    features_for,
+    load_network,
+    read_csv,
+)
+
+
+def _parse_input(spec: str, n: int) -> np.ndarray:
+    try:
+        vals = np.array([float(p) for p in spec.split(",") if p.strip()])
+    except ValueError:
+        raise DataError("--input must be comma-separated numbers") from None
+    if vals.size != n:
+        raise DataError(f"--input has {vals.size} values, the model takes {n}")
+    return vals
+
+
+def _line(r: Any) -> str:
+    phi = "-" if r.phi is None else f"{r.phi:.6g}"
+    bound = "-" if r.bound is None else f"{r.bound:.6g}"
+    gap = "-" if r.gap is None else f"{100 * r.gap:.2f}%"
+    ok = r.witness.get("ok")
+    wit = "" if ok is None else f"  witness {'re-checked' if ok else 'FAILED the forward-pass check'}"
+    return (f"class {r.class_name}: Phi = {phi}  (bound {bound}, gap {gap}, {r.status}, "
+            f"{r.timings.get('total', 0.0):.2f} s){wit}")
+
+
+@click.command("resilience")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--class", "cls", default=None, help="class name or index (default: every class, Xi = min Phi_m)")
+@click.option("--alpha", type=float, default=1.0, show_default=True,
+              help="a is strongly classified: logit_m >= ln(alpha) + every other logit")
+@click.option("--k", "k", type=int, default=1, show_default=True, help="classes that must reach m after perturbation")
+@click.option("--norm", type=click.Choice(["1", "inf"]), default="1", show_default=True)
+@click.option("--heuristics", default="all", show_default=True,
+              help="all, none, or a comma list of dataflow,mip_bounds,priority,init,twin")
+@click.option("--input", "inp", default=None, help="local variant: the fixed input 'v1,v2,...'")
+@click.option("--delta", type=float, default=None, help="with --input: decide whether Phi of the input is <= delta")
+@click.option("--solver", default="highs", show_default=True)
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="seconds per class")
+@click.option("--threads", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str, heuristics: str, inp: str | None,
+                   delta: float | None, solver: str, time_limit: float, threads: int | None, as_json: bool) -> None:
+    """Maximum resilience Phi_m: the smallest input perturbation that takes a strongly classified input of
+    class m to at least k other classes (two copies of the network in one MILP), with its witness pair."""
+    from ..verify.resilience import Heuristics, class_resilience, local_resilience
+
+    net = load_network(model)
+    heur = Heuristics.parse(heuristics)
+    ctx = click.get_current_context()
+    if delta is not None and inp is None:
+        raise DataError("--delta needs --input (the decision is about one fixed input)")
+    if inp is not None:
+        x = _parse_input(inp, net.n_inputs)
+        r = local_resilience(net, x, cls, alpha=alpha, k=k, norm=norm, delta=delta, decide=delta is not None,
+                             heuristics=heur, solver=solver, time_limit=time_limit, threads=threads)
+        if as_json:
+            echo_json(r.to_dict())
+        else:
+            click.echo(_line(r) if delta is None else
+                       f"class {r.class_name}: perturbation bound below {delta:g}? {r.verdict} "
+                       f"({r.timings.get('total', 0.0):.2f} s)")
+            for note in r.notes:
+                click.echo(f"  note: {note}")
+        if delta is not None:
+            ctx.exit({"below": EXIT_VIOLATED, "not_below": EXIT_OK}.get(r.verdict or "", EXIT_UNKNOWN))
+        ctx.exit(EXIT_OK if r.status in ("optimal", "infeasible") else EXIT_UNKNOWN)
+    classes = [cls] if cls is not None else list(range(len(net.class_names or [])))
+    results = [class_resilience(net, c, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver,
+                                time_limit=time_limit, threads=threads) for c in classes]
+    vals = [r.phi for r in results if r.phi is not None]
+    xi = min(vals) if vals else None
+    if as_json:
+        echo_json({"xi": xi if cls is None else None, "results": [r.to_dict() for r in results]})
+    else:
+        for r in results:
+            click.echo(_line(r))
+            for note in r.notes:
+                click.echo(f"  note: {note}")
+        if cls is None:
+            click.echo(f"Xi = min_m Phi_m = {'-' if xi is None else f'{xi:.6g}'}")
+    decided = all(r.status in ("optimal", "infeasible") for r in results)
+    ctx.exit(EXIT_OK if decided else EXIT_UNKNOWN)
+
+
+def _parse_eps(spec: str) -> list[float]:
+    try:
+        vals = [float(p) for p in spec.split(",") if p.strip()]
+    except ValueError:
+        raise DataError("--eps must be a number or a comma list of numbers") from None
+    if not vals or any(v < 0 for v in vals):
+        raise DataError("--eps values must be >= 0")
+    return vals
+
+
+@click.command("polytope")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--eps", "eps_spec", required=True, help="L-inf radius, or a comma list of radii")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="output directory")
+@click.option("--target", default=None, help="label column of DATA (default: the one column that is not a feature)")
+@click.option("--sense", type=click.Choice(["worst", "best"]), default="worst", show_default=True)
+@click.option("--limit", type=int, default=None, help="analyse only the first N rows")
+def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str | None, sense: str,
+                 limit: int | None) -> None:
+    """Polytope LP analysis: the robust margin LP of every row over its eps-box (sound envelopes for smooth
+    activations), LP accuracy per class, and the constraint signatures as heatmaps and bar plots."""
+    from ..verify.polytope import accuracy_plot, analyse, envelope_bars, signature_heatmaps, to_png
+
+    net = load_network(model)
+    eps = _parse_eps(eps_spec)
+    df = read_csv(data)
+    if limit is not None:
+        df = df.head(limit)
+    X = features_for(net, df)
+    if target is None:
+        rest = [c for c in df.columns if c not in set(net.feature_names)]
+        if len(rest) != 1:
+            raise DataError(f"give --target: DATA has {len(rest)} non-feature columns {rest[:5]}")
+        target = rest[0]
+    if target not in df.columns:
+        raise DataError(f"DATA has no column {target!r}")
+    names = [str(c) for c in net.class_names or []]
+    labels = df[target].astype(str).str.replace(r"\.0$", "", regex=True).tolist()
+    bad = sorted({v for v in labels if v not in names})
+    if bad:
+        raise DataError(f"labels {bad[:5]} are not classes of the model ({', '.join(names[:10])})")
+    y = np.array([names.index(v) for v in labels])
+    an = analyse(net, X, y, eps, sense=sense)
+    files: dict[str, bytes] = {
+        "rows.csv": an.rows.to_csv(index=False).encode(),
+        "accuracy.csv": an.accuracy.to_csv(index=False).encode(),
+    }
+    summary = {"sense": sense, "eps": eps, "rows": int(len(X)),
+               "lp_accuracy": {str(e): float(v) for e, v in an.rows.groupby("eps")["correct"].mean().items()},
+               "smooth_layers": an.smooth_layers}
+    files["summary.json"] = json.dumps(summary, indent=1).encode()
+    files["lp_accuracy.png"] = to_png(accuracy_plot(an))
+    for e in eps:
+        files[f"signature_eps{e:g}.png"] = to_png(signature_heatmaps(an, net, e))
+        if an.smooth_layers:
+            files[f"envelopes_eps{e:g}.png"] = to_png(envelope_bars(an, e))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, blob in files.items():
+        if name.endswith((".csv", ".json")):
+            atomic_write_text(out / name, blob.decode())
+        else:
+            atomic_write_bytes(out / name, blob)
+    for e, v in summary["lp_accuracy"].items():
+        click.echo(f"eps={e}: LP accuracy {v:.3f}")
+    click.echo(f"wrote {len(files)} files to {out}")
+
+
+SUBCOMMANDS = {"verify": [resilience_cmd], "explain": [polytope_cmd]}
+COMMANDS: list[click.Command] = []
