@@ -13,7 +13,7 @@ import mipnet
 from mipnet import MIPNetClassifier, MIPNetRegressor
 from mipnet.errors import DataError
 
-FAST = dict(hidden_layer_sizes=(1,), time_limit=2.0, lp_heuristic_rounds=0, max_samples=8, threads=1)
+FAST = dict(hidden_layer_sizes=(1,), time_limit=2.0, lp_heuristic_rounds=0, max_samples=8)
 
 
 def _frame(n: int = 16, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -89,21 +89,12 @@ def test_one_class_is_a_clear_error():
 # scikit-learn's estimator checks on a tiny configuration (1 hidden unit, 8 samples, 2 s).
 # Checks that cannot apply to a MILP trained on a random subsample of 8 rows with a 2 s limit:
 EXPECTED_FAILED = {
-    # accuracy thresholds on data sets of 100+ rows: the fast configuration sees 8 of them
-    "check_classifiers_train": "8-row subsample and 1 hidden unit cannot reach sklearn's accuracy threshold",
-    "check_regressors_train": "8-row subsample cannot reach sklearn's R^2 threshold",
-    "check_classifier_data_not_an_array": "a 2 s time limit can end at different incumbents",
-    "check_regressor_data_not_an_array": "a 2 s time limit can end at different incumbents",
-    "check_fit_idempotent": "a 2 s time limit can end at different incumbents",
-    "check_methods_subset_invariance": "a 2 s time limit can end at different incumbents",
-    "check_methods_sample_order_invariance": "sample order changes the solver's path and subsample",
-    "check_classifiers_regression_target": "sklearn expects a specific error message wording",
-    "check_regressor_multioutput": "one target column only",
-    "check_supervised_y_2d": "2-D y is accepted as one column",
-    "check_classifiers_classes": "8-row subsample can miss classes of the 3-class check",
-    "check_n_features_in_after_fitting": "message wording differs for frames",
-    "check_estimators_pickle": "timing-dependent incumbent between fits",
-    "check_f_contiguous_array_estimator": "timing-dependent incumbent",
+    # accuracy / R^2 thresholds on sklearn's 100+-row data sets: the fast configuration trains on a random
+    # subsample of 8 rows with 1 hidden unit for 2 s (the estimator runs, its score is below the threshold)
+    "check_classifiers_train": "8-row subsample with 1 hidden unit is below sklearn's accuracy threshold",
+    "check_regressors_train": "8-row subsample with 1 hidden unit is below sklearn's R^2 threshold",
+    # a y of shape (n, 1) is read as the one target column without a DataConversionWarning
+    "check_supervised_y_2d": "y of shape (n, 1) is accepted silently as one column",
 }
 
 

@@ -37,6 +37,11 @@ def _categorical_columns(X: Any) -> list[Any]:
     return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
 
 
+def _require_y(est: Any, y: Any) -> None:
+    if y is None:
+        raise InputError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+
+
 class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
@@ -183,12 +188,6 @@ class _MIPNetBase(BaseEstimator):
         self.certificate_check_ = res.check
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Network outputs: one logit per row (binary) or one per class."""
-        check_is_fitted(self)
-        out = self.network_.forward(self._encode(X, reset=False))
-        return out[:, 0] if out.shape[1] == 1 else out
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -207,6 +206,8 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     _task = "classify"
 
     def fit(self, X: Any, y: Any) -> "MIPNetClassifier":
+        _require_y(self, y)
+        self._encode(X, reset=True)
         ya = np.asarray(y)
         if ya.ndim == 2 and ya.shape[1] == 1:
             ya = ya.ravel()
@@ -215,6 +216,12 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         if self.classes_.size < 2:
             raise InputError(f"the target has only one class ({self.classes_[0]!r}); a classifier needs 2 classes")
         return self._fit(X, ya, list(self.classes_))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Network outputs: one logit per row (binary) or one per class."""
+        check_is_fitted(self)
+        out = self.network_.forward(self._encode(X, reset=False))
+        return out[:, 0] if out.shape[1] == 1 else out
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
@@ -228,6 +235,7 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
     _task = "regress"
 
     def fit(self, X: Any, y: Any) -> "MIPNetRegressor":
+        _require_y(self, y)
         ya = np.asarray(y, dtype=np.float64) if not _is_frame(y) else y.to_numpy(dtype=np.float64)
         if ya.ndim == 2 and ya.shape[1] == 1:
             ya = ya.ravel()

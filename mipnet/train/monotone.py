@@ -5,6 +5,7 @@ domain (monotone features drawn continuously, the rest as the domain dictates), 
 
     lambda * mean_u sum_{l in monotone} max(b, m - s_l df/du_l)^2,
 
+(``reg_batch`` samples per step, a cosine learning-rate decay so that the final weights settle),
 with s_l = +1 (increasing) or -1 (decreasing), b = 0 and m = 0 the seed's max(b, -df/dx_l)^2, and a
 margin m > 0 asking for a positive slope. The inputs are standardised (positive scales, so slopes
 keep their signs), the scaling is folded into the first Dense layer afterwards. After each round the
@@ -102,14 +103,33 @@ def fit_torch(
     seed: int = 0,
     init: list[Any] | None = None,
     classes: list[Any] | None = None,
+    extra_points: np.ndarray | None = None,
+    reg_batch: int = 1024,
+    threads: int = 1,
 ) -> tuple[Network, list[Any]]:
     """One torch training run; returns the network (raw features in) and the torch Linear layers.
 
-    ``monotone`` lists (feature index, sign); ``init`` continues from earlier Linear layers.
+    ``monotone`` lists (feature index, sign); ``init`` continues from earlier Linear layers;
+    ``extra_points`` (raw units) join every regulariser batch (up to half of it), e.g. the
+    neighbourhoods of earlier counterexamples.
     """
     import torch
     from torch import nn
 
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)  # small nets: one thread is many times faster on a shared machine
+    try:
+        return _fit(torch, nn, X, y, task, domain, hidden, monotone, penalty, b, margin, nonnegative, coef, epochs,
+                    batch_size, lr, weight_decay, seed, init, classes, extra_points, reg_batch)
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: Domain, hidden: Sequence[int],
+         monotone: Sequence[tuple[int, int]], penalty: float, b: float, margin: float, nonnegative: bool,
+         coef: np.ndarray | None, epochs: int, batch_size: int, lr: float, weight_decay: float, seed: int,
+         init: list[Any] | None, classes: list[Any] | None, extra_points: np.ndarray | None, reg_batch: int
+         ) -> tuple[Network, list[Any]]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     X = np.asarray(X, dtype=np.float64)
@@ -145,6 +165,8 @@ def fit_torch(
             seq.append(nn.ReLU())
     model = nn.Sequential(*seq)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    steps = epochs * ((X.shape[0] + batch_size - 1) // batch_size)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, steps), eta_min=0.02 * lr)
     mono_idx = [l for l, _ in monotone]
     signs = torch.tensor([s for _, s in monotone], dtype=torch.float32)
     N = X.shape[0]
@@ -166,7 +188,10 @@ def fit_torch(
             opt.zero_grad()
             loss = loss_fn(model(Xs[bi]), T[bi])
             if penalty > 0 and monotone:
-                U = _reg_samples(domain, mono_idx, len(bi), rng)
+                U = _reg_samples(domain, mono_idx, reg_batch, rng)
+                if extra_points is not None and len(extra_points):
+                    k = min(len(extra_points), reg_batch // 2)
+                    U[:k] = extra_points[rng.choice(len(extra_points), k, replace=False)]
                 Ut = torch.tensor((U - mu) / sd, dtype=torch.float32, requires_grad=True)
                 fu = model(Ut) @ c
                 (g,) = torch.autograd.grad(fu.sum(), Ut, create_graph=True)
@@ -175,6 +200,7 @@ def fit_torch(
                 loss = loss + penalty * reg.sum(dim=1).mean()
             loss.backward()
             opt.step()
+            sched.step()
             if nonnegative:
                 project()
     net = _to_network(mods, mu, sd, y_mu, y_sd, domain, task, classes,
@@ -227,6 +253,8 @@ def train_monotone_gradient(
     lam = float(penalty)
     net = None
     report = None
+    extra: list[np.ndarray] = []
+    rng = np.random.default_rng(seed)
     for rnd in range(max_rounds):
         t0 = time.perf_counter()
         ep = epochs if mods is None else (finetune_epochs or epochs)
@@ -235,7 +263,7 @@ def train_monotone_gradient(
             coef = output_coefficients(tmp, output, versus)[0]
         net, mods = fit_torch(X, y, task=task, domain=domain, hidden=hidden, monotone=monotone, penalty=lam, b=b,
                               margin=margin, coef=coef, epochs=ep, seed=seed + rnd, init=mods, classes=classes,
-                              **torch_kwargs)
+                              extra_points=np.vstack(extra) if extra else None, **torch_kwargs)
         t_train = time.perf_counter() - t0
         report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
                                mode=mode, output=output, versus=versus, time_limit=time_limit, solver=solver)
@@ -247,10 +275,27 @@ def train_monotone_gradient(
         say(f"round {rnd}: penalty {lam:g}, certificate {report.status}")
         if report.status == "holds":
             break
+        extra.extend(_neighbourhoods(report, domain, rng))
         lam *= growth
     assert net is not None
     net.metadata["monotonicity"] = report.to_dict() if report is not None else None
     return CertifiedModel(net, report, history, "gradient")
+
+
+def _neighbourhoods(report: GlobalReport, domain: Domain, rng: np.random.Generator, n: int = 32) -> list[np.ndarray]:
+    """Points around each failed feature's minimiser and witness segment (for the next regulariser)."""
+    out = []
+    width = domain.upper - domain.lower
+    for f in report.features:
+        if f.status == "holds":
+            continue
+        anchors = [np.asarray(p) for p in ([f.argmin] if f.argmin is not None else [])]
+        if f.witness is not None:
+            a, b = np.asarray(f.witness.x), np.asarray(f.witness.x_prime)
+            anchors += [a + t * (b - a) for t in np.linspace(0, 1, 5)]
+        for p in anchors:
+            out.append(domain.clip(p[None] + rng.normal(size=(n, p.size)) * 0.01 * width))
+    return out
 
 
 def _to_probe(domain: Domain, n_out: int, task: str, classes: list[Any] | None, y: np.ndarray) -> Network:

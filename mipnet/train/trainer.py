@@ -125,8 +125,10 @@ def train(
     if warm_start:
         t0 = time.perf_counter()
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
-        warm_w = map_to_class(gw, problem)
-        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
+        if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
+            warm_w = map_to_class(gw, problem)
+            warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
+        # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
                                                     time_budget=max(1.0, 0.2 * time_limit), threads=threads)

@@ -236,9 +236,10 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
             fixed.append(v)
         for v, x in wv.items():
             if free_weights:
-                v.set_value(x, skip_validation=True)
+                v.set_value(float(np.clip(x, v.lb if v.lb is not None else -np.inf,
+                                          v.ub if v.ub is not None else np.inf)), skip_validation=True)
             else:
-                v.fix(x)
+                v.fix(float(np.clip(x, v.lb if v.lb is not None else -np.inf, v.ub if v.ub is not None else np.inf)))
                 fixed.append(v)
         try:
             res = solve(problem.model, solver, time_limit=time_limit, threads=threads)
