@@ -82,7 +82,9 @@ def _contrib(name: str) -> Any:
     try:
         opt = SolverFactory(cname)
     except Exception:
-        raise SolverError(f"unknown solver {name!r} (use highs, gurobi, scip or an installed Pyomo solver)") from None
+        opt = None
+    if opt is None:  # the contrib factory returns None for a name it does not know
+        raise SolverError(f"unknown solver {name!r} (use highs, gurobi, scip or an installed Pyomo solver)")
     if not opt.available():
         hint = {"gurobi": "pip install gurobipy", "scip": "pip install pyscipopt", "highs": "pip install highspy"}
         raise SolverError(f"solver {name!r} is not installed ({hint.get(name, 'install it first')})")

@@ -1,0 +1,115 @@
+"""`mipnet verify ...`: prove or refute properties of a model.
+
+Exit codes of every verify subcommand: 0 the property holds (for every sample), 1 some sample or
+the property is violated, 3 some verdict is unknown (time limit), 2 input error. Other modules add
+subcommands to the ``verify`` group (``from mipnet.cli.verify import verify``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import click
+
+from ..errors import MipnetError
+from .common import (
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATED,
+    echo_json,
+    features_for,
+    load_network,
+    read_csv,
+)
+
+
+def exit_code(verdicts: Sequence[str]) -> int:
+    """0 if everything holds, 1 if anything is violated, else 3 if anything is unknown."""
+    if any(v == "violated" for v in verdicts):
+        return EXIT_VIOLATED
+    if any(v == "unknown" for v in verdicts):
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+@click.group()
+def verify() -> None:
+    """Prove or refute properties of a model (robustness, VNN-LIB properties, ...)."""
+
+
+@verify.command("robustness")
+@click.argument("model")
+@click.argument("data")
+@click.option("--eps", type=float, required=True, help="Radius of the ball around each sample.")
+@click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True, help="L-inf or L1 ball.")
+@click.option("--label", "label_col", help="Column of DATA with the class to defend (default: the prediction).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per sample.")
+@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True,
+              help="How the big-M bounds are computed.")
+@click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str, label_col: str | None,
+               time_limit: float, solver: str, bounds: str, exact: bool, as_json: bool) -> None:
+    """Is every row of DATA.csv classified the same in the eps-ball around it?"""
+    from ..verify.robustness import summarize, verify_robustness
+
+    net = load_network(model)
+    df = read_csv(data)
+    X = features_for(net, df)
+    labels = None
+    if label_col is not None:
+        if label_col not in df.columns:
+            raise MipnetError(f"no column {label_col!r} in {data}")
+        labels = df[label_col].tolist()
+    if eps < 0:
+        raise MipnetError(f"--eps must be >= 0, got {eps}")
+    results = verify_robustness(net, X, eps, norm, labels, solver=solver, time_limit=time_limit, bounds=bounds,
+                                early_stop=not exact)
+    verdicts = [r.verdict for r in results]
+    if as_json:
+        echo_json({"model": model, "eps": eps, "norm": norm, "summary": summarize(results),
+                   "results": [r.to_dict() for r in results]})
+    else:
+        click.echo(f"{'row':>5}  {'class':>10}  {'verdict':8}  {'margin':>10}  {'adv. class':>10}  {'time':>7}")
+        for r in results:
+            mg = "" if r.margin is None else f"{r.margin:.4g}"
+            adv = "" if r.adversarial_class is None else str(r.adversarial_class)
+            click.echo(f"{r.index:>5}  {str(r.label):>10}  {r.verdict:8}  {mg:>10}  {adv:>10}  {r.time:6.2f}s")
+        s = summarize(results)
+        click.echo(f"eps={eps:g} (L{norm}): {s['holds']} hold, {s['violated']} violated, {s['unknown']} unknown")
+    ctx.exit(exit_code(verdicts))
+
+
+@verify.command("vnnlib")
+@click.argument("network")
+@click.argument("prop")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds for the whole property.")
+@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True)
+@click.pass_context
+def vnnlib(ctx: click.Context, network: str, prop: str, timeout: float, solver: str, bounds: str) -> None:
+    """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).
+
+    Prints one of holds, violated (followed by the counterexample), unknown or error.
+    """
+    from ..verify.vnnlib import verify_vnnlib
+
+    try:
+        res = verify_vnnlib(network, prop, timeout=timeout, solver=solver, bounds=bounds)
+    except MipnetError as exc:
+        click.echo("error")
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_INPUT_ERROR)
+        return
+    click.echo(res.verdict)
+    if res.verdict == "violated":
+        click.echo(res.counterexample_text())
+    elif res.reason:
+        click.echo(f"({res.reason})", err=True)
+    ctx.exit(exit_code([res.verdict]))
+
+
+COMMANDS = [verify]

@@ -1,0 +1,603 @@
+"""Local robustness of a classifier in an L-inf or L1 ball: one MILP per sample, early stop.
+
+For a sample x with class c (predicted, or given as a label) and the ball intersected with the domain
+
+    B = { x' in D : ||x' - x|| <= eps },
+
+the worst-case margin is
+
+    m* = min_{x' in B}  z_c(x') - max_{k in R} z_k(x'),
+
+where z are the logits and R the *rivals*: classes k != c that can reach c's logit on B, i.e. with
+U_k >= L_c for the output bounds [L, U] over B (the others are dropped). The maximum over rivals is
+one variable r and one binary d_k per rival (big-M from the output bounds):
+
+    r <= z_k + (U_R - L_k)(1 - d_k)  (k in R),    sum_k d_k = 1,    U_R = max_{k in R} U_k.
+
+(``r >= z_k`` is not needed: minimising z_c - r pushes r up to the selected rival's logit, and
+every feasible point has r <= max_k z_k, so the margin is never under-reported.) One rival needs no
+binary; no rival proves the sample robust without a solve. A binary classifier with one logit z
+(class 1 iff z > 0) has m = z for c = 1 and m = -z for c = 0.
+
+Balls. L-inf: the box [x - eps, x + eps] intersected with the domain's box. L1: x' = x + d,
+|d_i| <= t_i, sum_i t_i <= eps (t_i >= 0), inside the same box (which contains the L1 ball; the
+bounds of every layer are computed over that box, by :func:`mipnet.bounds.compute_bounds`).
+
+Early stop (default): add m <= 0 and stop at the first incumbent with m < 0. "infeasible" proves
+m > 0 on B: the verdict is ``holds``. An incumbent is a candidate counterexample: it is projected
+onto B (clipped to the box, L1 step rescaled, integers rounded), re-run through the numpy forward
+pass, and reported ``violated`` only if the predicted class differs from c. A candidate that fails
+the re-check (a tie on the decision boundary) is retried once with m <= -tau; if that fails too the
+verdict is ``unknown``. Before the MILP (early stop only) a cheap
+projected-gradient attack looks for a counterexample; it can only ever report ``violated`` with a
+re-checked point, never ``holds``. Without early stop the MILP is solved to optimality and reports m* (the worst
+margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
+
+:func:`minimal_perturbation` solves the smallest radius as one MILP:
+
+    min e   s.t.   x' in D,  ||x' - x|| <= e,  m(x') <= -tau,
+
+(tau = 1e-6 by default; tau = 0 gives the distance to the decision boundary, whose witness may be a
+tie), with the output bounds computed over the box of radius ``eps_max`` (default: the domain).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..bounds import Bounds, compute_bounds
+from ..domain import Domain
+from ..encode import Terms, constraint_list, encode_network, input_terms, new_binaries, new_vars
+from ..errors import DataError, UnsupportedError
+from ..network import Network
+from ..solve import Result, solve
+
+NORMS = {"inf": "inf", "linf": "inf", "l_inf": "inf", "max": "inf", "1": "1", "l1": "1"}
+VERDICTS = ("holds", "violated", "unknown")
+#: margin used for the retry of a boundary witness and for the minimal perturbation
+TAU = 1e-6
+#: a solve never gets less than this many seconds, even when bound computation used up the budget
+MIN_SOLVE_TIME = 1.0
+
+
+def normalise_norm(norm: str | int | float) -> str:
+    """'inf' or '1' from the spellings inf, linf, l_inf, max, 1, l1 (case-insensitive)."""
+    key = str(norm).strip().lower()
+    if key in ("inf", "infinity") or (isinstance(norm, float) and np.isinf(norm)):
+        return "inf"
+    if key in ("1.0",):
+        key = "1"
+    if key not in NORMS:
+        raise UnsupportedError(f"unknown norm {norm!r} (use 'inf' or '1')")
+    return NORMS[key]
+
+
+# ----------------------------------------------------------------------------- result types
+
+
+@dataclass
+class RobustnessResult:
+    """Verdict for one sample. ``margin`` is the worst-case margin when proved optimal (exact mode),
+    otherwise the margin of the witness; ``bound`` a proved lower bound on the worst margin."""
+
+    index: int
+    cls: int
+    label: Any
+    verdict: str
+    eps: float
+    norm: str
+    margin: float | None = None
+    bound: float | None = None
+    counterexample: np.ndarray | None = None
+    adversarial_class: Any = None
+    witness: np.ndarray | None = None
+    margin_forward: float | None = None
+    status: str = ""
+    reason: str = ""
+    n_rivals: int = 0
+    n_binaries: int = 0
+    nodes: int | None = None
+    bounds_time: float = 0.0
+    solve_time: float = 0.0
+    time: float = 0.0
+    solver: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for k in ("counterexample", "witness"):
+            d[k] = None if d[k] is None else [float(v) for v in d[k]]
+        d["label"] = _jsonable(self.label)
+        d["adversarial_class"] = _jsonable(self.adversarial_class)
+        return d
+
+
+@dataclass
+class PerturbationResult:
+    """Smallest perturbation radius found (``eps``, an upper bound when not optimal) and the proved lower
+    bound ``bound``; ``eps`` is None when no class change exists within ``eps_max``."""
+
+    cls: int
+    label: Any
+    norm: str
+    eps: float | None
+    bound: float | None
+    status: str
+    counterexample: np.ndarray | None = None
+    adversarial_class: Any = None
+    checked: bool = False
+    eps_max: float | None = None
+    time: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["counterexample"] = None if self.counterexample is None else [float(v) for v in self.counterexample]
+        d["label"] = _jsonable(self.label)
+        d["adversarial_class"] = _jsonable(self.adversarial_class)
+        return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+# ----------------------------------------------------------------------------- building blocks
+
+
+def class_indices(net: Network, labels: Sequence[Any]) -> np.ndarray:
+    """Class indices of ``labels`` given as class names (compared also as strings) or integer indices."""
+    names = list(net.class_names or [])
+    lookup: dict[Any, int] = {}
+    for i, n in enumerate(names):
+        lookup.setdefault(n, i)
+        lookup.setdefault(str(n), i)
+    out = np.empty(len(labels), dtype=int)
+    for j, lab in enumerate(labels):
+        lab = _jsonable(lab)
+        if lab in lookup:
+            out[j] = lookup[lab]
+            continue
+        if isinstance(lab, float) and lab.is_integer() and int(lab) in lookup:
+            out[j] = lookup[int(lab)]
+            continue
+        if str(lab) in lookup:
+            out[j] = lookup[str(lab)]
+            continue
+        raise DataError(f"label {lab!r} of row {j} is not one of the model's classes {names}")
+    return out
+
+
+def ball_box(net: Network, x: np.ndarray, eps: float, norm: str) -> tuple[np.ndarray, np.ndarray]:
+    """The box [x - eps, x + eps] intersected with the domain's box (it contains the L1 ball too)."""
+    lo = np.maximum(x - eps, net.domain.lower)
+    hi = np.minimum(x + eps, net.domain.upper)
+    return lo, hi
+
+
+def _sub_domain(net: Network, lo: np.ndarray, hi: np.ndarray) -> Domain:
+    d = net.domain
+    if np.any(lo > hi + 1e-12):
+        raise DataError("the ball around the sample does not meet the model's input domain")
+    return Domain(d.names, lo, np.maximum(hi, lo), d.integer, d.onehot_groups)
+
+
+def add_norm_ball(block: pyo.Block, name: str, x_terms: Terms, center: np.ndarray, radius: Any,
+                  norm: str) -> None:
+    """Constrain ||x' - center|| <= radius (a float or a Pyomo variable) for the given norm.
+
+    L-inf with a variable radius: -e <= x'_i - c_i <= e. L1: t_i >= +-(x'_i - c_i), sum t_i <= e.
+    (An L-inf ball of fixed radius is already the variables' box and adds nothing.)
+    """
+    xs = x_terms.expr.ravel()
+    lo, hi = x_terms.lower.ravel(), x_terms.upper.ravel()
+    cons = constraint_list(block, f"{name}_ball")
+    if norm == "inf":
+        if isinstance(radius, (int, float)):
+            return
+        for i, xi in enumerate(xs):
+            if isinstance(xi, (int, float)):
+                continue
+            cons.add(xi - float(center[i]) <= radius)
+            cons.add(float(center[i]) - xi <= radius)
+        return
+    tmax = np.maximum(np.abs(hi - center), np.abs(lo - center))
+    t = new_vars(block, f"{name}_t", np.zeros_like(tmax), tmax)
+    for i, xi in enumerate(xs):
+        cons.add(t[i] >= xi - float(center[i]))
+        cons.add(t[i] >= float(center[i]) - xi)
+    cons.add(pyo.quicksum(t.tolist()) <= radius)
+
+
+@dataclass
+class Margin:
+    """The margin term m = z_c - max_{k in R} z_k inside a model, with its bounds."""
+
+    expr: Any
+    lower: float
+    upper: float
+    rivals: list[int]
+    binaries: list[Any]
+
+
+def encode_margin(block: pyo.Block, name: str, outputs: Terms, cls: int, prune: bool = True) -> Margin:
+    """Encode the margin of class ``cls`` over the logits ``outputs`` (see the module docstring).
+
+    ``prune`` drops the rivals that can never reach z_c; that keeps every margin <= 0 exact (and the
+    verdict) but may over-state a positive worst margin: pass ``prune=False`` for the exact value.
+    """
+    z, L, U = outputs.expr.ravel(), outputs.lower.ravel(), outputs.upper.ravel()
+    if z.size == 1:
+        sign = 1.0 if cls == 1 else -1.0
+        lo, hi = (L[0], U[0]) if cls == 1 else (-U[0], -L[0])
+        return Margin(sign * z[0], float(lo), float(hi), [1 - cls], [])
+    rivals = [k for k in range(z.size) if k != cls and (U[k] >= L[cls] or not prune)]
+    others = np.arange(z.size) != cls
+    if not rivals:  # the bounds alone prove the margin positive; the expression is never solved
+        return Margin(z[cls], float(L[cls] - U[others].max()), float(U[cls] - L[others].max()), [], [])
+    if len(rivals) == 1:
+        k = rivals[0]
+        return Margin(z[cls] - z[k], float(L[cls] - U[k]), float(U[cls] - L[k]), rivals, [])
+    UR = float(U[rivals].max())
+    LR = float(L[rivals].max())
+    r = new_vars(block, f"{name}_r", np.array([LR]), np.array([UR]))[0]
+    d = new_binaries(block, f"{name}_d", (len(rivals),))
+    cons = constraint_list(block, f"{name}_max")
+    for t, k in enumerate(rivals):
+        cons.add(r <= z[k] + (UR - float(L[k])) * (1 - d[t]))
+    cons.add(pyo.quicksum(d.tolist()) == 1)
+    return Margin(z[cls] - r, float(L[cls] - UR), float(U[cls] - LR), rivals, d.tolist())
+
+
+def margins(net: Network, logits: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """Forward-pass margins z_c - max_{k != c} z_k (one logit: z for class 1, -z for class 0)."""
+    logits = np.atleast_2d(logits)
+    cls = np.broadcast_to(np.asarray(cls), (logits.shape[0],))
+    if logits.shape[1] == 1:
+        return np.where(cls == 1, logits[:, 0], -logits[:, 0])
+    n = logits.shape[0]
+    zc = logits[np.arange(n), cls]
+    other = logits.copy()
+    other[np.arange(n), cls] = -np.inf
+    return zc - other.max(axis=1)
+
+
+def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str) -> np.ndarray:
+    """The solver's point moved into the ball and the domain (solver tolerances, integers)."""
+    lo, hi = ball_box(net, x, eps, norm)
+    xp = np.clip(xp, lo, hi)
+    if norm == "1":
+        d = xp - x
+        n1 = np.abs(d).sum()
+        if n1 > eps > 0:
+            xp = x + d * (eps / n1)
+    dom = net.domain
+    if dom.integer.any():
+        xp[dom.integer] = np.clip(np.round(xp[dom.integer]), np.ceil(lo[dom.integer]), np.floor(hi[dom.integer]))
+    for g in dom.onehot_groups:
+        k = int(np.argmax(xp[g]))
+        xp[g] = 0.0
+        xp[g[k]] = 1.0
+    return xp
+
+
+# ----------------------------------------------------------------------------- attack (cheap witnesses)
+
+
+def _jacobian(net: Network, x: np.ndarray, h: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Logits at x and their forward-difference Jacobian (one batched forward pass of n + 1 rows)."""
+    n = x.size
+    P = np.repeat(x[None], n + 1, axis=0)
+    P[np.arange(1, n + 1), np.arange(n)] += h
+    out = net.forward(P)
+    return out[0], (out[1:] - out[0]).T / h  # (n_out,), (n_out, n)
+
+
+def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: int = 20,
+           rng: int = 0) -> np.ndarray | None:
+    """A cheap search for a counterexample before the MILP (never used to claim robustness).
+
+    Projected gradient descent on the margin z_c - z_k against each of the (at most three) strongest
+    rivals k, with forward-difference gradients: L-inf steps x <- proj(x - a sign(g)); L1 steps to the
+    best vertex of the linearisation over the L1 ball and the box (greedy on |g|). Returns a point of
+    the ball whose forward-pass class differs from c, or None.
+    """
+    lo, hi = ball_box(net, x, eps, norm)
+    z0 = net.forward(x[None])[0]
+    if z0.size == 1:
+        targets = [None]
+    else:
+        order = np.argsort(-z0)
+        targets = [int(k) for k in order if k != c][:3]
+    gen = np.random.default_rng(rng)
+    for k in targets:
+        starts = [x.copy(), np.clip(x + gen.uniform(-eps, eps, x.size), lo, hi)] if norm == "inf" else [x.copy()]
+        for xa in starts:
+            step = eps / 4.0
+            for _ in range(steps):
+                z, J = _jacobian(net, xa)
+                g = (J[0] * (1.0 if c == 1 else -1.0)) if k is None else J[c] - J[k]
+                if norm == "inf":
+                    xa = np.clip(xa - step * np.sign(g), lo, hi)
+                    step = max(step * 0.85, eps / 50.0)
+                else:
+                    xa = _l1_vertex(x, g, eps, lo, hi)
+                if int(net.predict_index(net.forward(xa[None]))[0]) != c:
+                    xp = project_to_ball(net, x, xa, eps, norm)
+                    if int(net.predict_index(net.forward(xp[None]))[0]) != c:
+                        return xp
+                if norm == "1":
+                    break
+    return None
+
+
+def _l1_vertex(x: np.ndarray, g: np.ndarray, eps: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """argmin_{x' in box, ||x' - x||_1 <= eps} g.(x' - x): spend the budget on the largest |g_i| first."""
+    xv = x.copy()
+    budget = eps
+    for i in np.argsort(-np.abs(g)):
+        if budget <= 0 or g[i] == 0:
+            break
+        room = (x[i] - lo[i]) if g[i] > 0 else (hi[i] - x[i])
+        move = min(room, budget)
+        xv[i] = x[i] - move if g[i] > 0 else x[i] + move
+        budget -= move
+    return xv
+
+
+def _prepare(net: Network) -> None:
+    if net.task != "classify":
+        raise UnsupportedError("robustness is defined for classifiers (task 'classify'), this model is a regressor")
+
+
+# ----------------------------------------------------------------------------- one sample
+
+
+def verify_sample(
+    net: Network,
+    x: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    cls: int | None = None,
+    *,
+    solver: str = "highs",
+    time_limit: float = 30.0,
+    bounds: str = "lp",
+    early_stop: bool = True,
+    threads: int | None = None,
+    index: int = 0,
+    precomputed_bounds: Bounds | None = None,
+    use_attack: bool = True,
+) -> RobustnessResult:
+    """Robustness of one sample (see the module docstring for the MILP).
+
+    With ``early_stop`` and ``use_attack`` a cheap gradient attack runs first; a point it finds
+    (re-checked by the forward pass) is a counterexample and no MILP is built.
+    """
+    _prepare(net)
+    norm = normalise_norm(norm)
+    t0 = time.perf_counter()
+    x = np.asarray(x, dtype=np.float64).ravel()
+    logits = net.forward(x[None])
+    pred = int(net.predict_index(logits)[0])
+    c = pred if cls is None else int(cls)
+    names = net.class_names or []
+    res = RobustnessResult(index, c, names[c] if c < len(names) else c, "unknown", float(eps), norm, solver=solver)
+    m0 = float(margins(net, logits, np.array([c]))[0])
+    if pred != c:  # the sample itself is not classified as c: it is its own counterexample
+        res.verdict, res.counterexample, res.adversarial_class = "violated", x.copy(), names[pred]
+        res.margin = res.margin_forward = m0
+        res.reason = "the sample itself is not classified as its label"
+        res.time = time.perf_counter() - t0
+        return res
+    lo, hi = ball_box(net, x, eps, norm)
+    sub = _sub_domain(net, lo, hi)
+    if early_stop and use_attack and eps > 0:
+        xa = attack(net, x, eps, norm, c)
+        if xa is not None:
+            la = net.forward(xa[None])
+            k = int(net.predict_index(la)[0])
+            res.verdict, res.counterexample, res.witness = "violated", xa, xa
+            res.adversarial_class = names[k] if k < len(names) else k
+            res.margin = res.margin_forward = float(margins(net, la, np.array([c]))[0])
+            res.status, res.reason = "attack", "counterexample found by the gradient attack"
+            res.time = time.perf_counter() - t0
+            return res
+    tb = time.perf_counter()
+    bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(net, lo, hi, method=bounds)
+    res.bounds_time = time.perf_counter() - tb
+    remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
+    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, remaining, early_stop, threads, res, margin_cap=0.0)
+    if out == "retry":
+        remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
+        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, remaining, True, threads, res, margin_cap=-TAU)
+        if out == "retry":
+            res.verdict = "unknown"
+            res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
+    res.time = time.perf_counter() - t0
+    return res
+
+
+def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: str, c: int, bnds: Bounds,
+                  solver: str, time_limit: float, early_stop: bool, threads: int | None,
+                  res: RobustnessResult, margin_cap: float) -> str:
+    """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check)."""
+    names = net.class_names or []
+    m = pyo.ConcreteModel()
+    xin = input_terms(m, sub, name="x")
+    add_norm_ball(m, "B", xin, x, float(eps), norm)
+    enc = encode_network(m, net, xin, bounds=bnds)
+    mg = encode_margin(m, "M", enc.outputs, c, prune=early_stop)
+    res.n_rivals = len(mg.rivals)
+    res.n_binaries = enc.n_binaries() + len(mg.binaries)
+    if mg.lower > 0 and early_stop:
+        res.verdict, res.bound, res.status = "holds", mg.lower, "bounds"
+        res.reason = "the output bounds alone prove the margin positive"
+        return "done"
+    cap = margin_cap if early_stop else None
+    if cap is not None and mg.lower > cap:
+        res.verdict, res.bound, res.status = "holds", mg.lower, "bounds"
+        return "done"
+    mv = new_vars(m, "margin", np.array([mg.lower]), np.array([mg.upper if cap is None else min(mg.upper, cap)]))[0]
+    m.margin_def = pyo.Constraint(expr=mv == mg.expr)
+    m.obj = pyo.Objective(expr=mv, sense=pyo.minimize)
+    r: Result = solve(m, solver, time_limit=time_limit, threads=threads,
+                      stop_below=(min(0.0, margin_cap) if early_stop else None),
+                      mip_gap=None if early_stop else 1e-9)
+    res.status, res.nodes = r.status, r.nodes
+    res.solve_time += r.wall_time
+    if r.bound is not None:
+        res.bound = float(r.bound) if res.bound is None else max(res.bound, float(r.bound))
+    if r.status == "infeasible":
+        res.verdict = "holds"
+        res.reason = "no point of the ball has margin <= %g" % (cap if cap is not None else 0.0)
+        return "done"
+    if not r.has_solution:
+        res.verdict = "unknown"
+        res.reason = f"solver stopped ({r.termination}) without proof or counterexample"
+        return "done"
+    xp = project_to_ball(net, x, xin.values().ravel(), eps, norm)
+    logits = net.forward(xp[None])
+    k = int(net.predict_index(logits)[0])
+    mf = float(margins(net, logits, np.array([c]))[0])
+    res.margin = float(r.incumbent)
+    res.margin_forward = mf
+    res.witness = xp
+    if r.status == "optimal" and r.incumbent is not None and r.incumbent > 0 and not early_stop:
+        res.verdict = "holds"
+        res.bound = max(res.bound or -np.inf, float(r.bound if r.bound is not None else r.incumbent))
+        res.reason = "worst-case margin is positive"
+        return "done"
+    if k != c:
+        res.verdict, res.counterexample, res.adversarial_class = "violated", xp, names[k] if k < len(names) else k
+        return "done"
+    if res.bound is not None and res.bound > 0:
+        res.verdict = "holds"
+        return "done"
+    if r.incumbent is not None and r.incumbent <= 0:
+        return "retry" if margin_cap == 0.0 else "done"
+    res.verdict = "unknown"
+    res.reason = f"solver stopped ({r.termination}) with margin bound {res.bound}"
+    return "done"
+
+
+# ----------------------------------------------------------------------------- many samples
+
+
+def verify_robustness(
+    net: Network,
+    X: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    labels: Sequence[Any] | None = None,
+    *,
+    solver: str = "highs",
+    time_limit: float = 30.0,
+    bounds: str = "lp",
+    early_stop: bool = True,
+    threads: int | None = None,
+    use_attack: bool = True,
+) -> list[RobustnessResult]:
+    """Verify every row of X: one :class:`RobustnessResult` per sample.
+
+    ``labels`` (class names or indices) fix the class to defend; by default the predicted class.
+    ``time_limit`` is per sample (bound computation included), ``bounds`` the bound method
+    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin.
+    """
+    _prepare(net)
+    if not (np.isfinite(eps) and eps >= 0):
+        raise DataError(f"eps must be a finite number >= 0, got {eps}")
+    X = net._check_input(X)
+    cls = None if labels is None else class_indices(net, list(labels))
+    if cls is not None and len(cls) != X.shape[0]:
+        raise DataError(f"{len(cls)} labels for {X.shape[0]} samples")
+    return [
+        verify_sample(net, X[i], eps, norm, None if cls is None else int(cls[i]), solver=solver,
+                      time_limit=time_limit, bounds=bounds, early_stop=early_stop, threads=threads, index=i,
+                      use_attack=use_attack)
+        for i in range(X.shape[0])
+    ]
+
+
+def summarize(results: Sequence[RobustnessResult]) -> dict[str, int]:
+    """Verdict counts."""
+    return {v: sum(r.verdict == v for r in results) for v in VERDICTS}
+
+
+# ----------------------------------------------------------------------------- minimal perturbation
+
+
+def minimal_perturbation(
+    net: Network,
+    x: np.ndarray,
+    norm: str = "inf",
+    cls: int | None = None,
+    *,
+    eps_max: float | None = None,
+    tau: float = TAU,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    bounds: str = "lp",
+    threads: int | None = None,
+) -> PerturbationResult:
+    """The smallest radius e (L-inf or L1) of a point x' in the domain whose margin is <= -tau.
+
+    One MILP: min e s.t. ||x' - x|| <= e, m(x') <= -tau, bounds over the box of radius ``eps_max``
+    (default: the whole domain, which must then be finite).
+    """
+    _prepare(net)
+    norm = normalise_norm(norm)
+    t0 = time.perf_counter()
+    x = np.asarray(x, dtype=np.float64).ravel()
+    logits = net.forward(x[None])
+    pred = int(net.predict_index(logits)[0])
+    c = pred if cls is None else int(cls)
+    names = net.class_names or []
+    label = names[c] if c < len(names) else c
+    if pred != c:
+        return PerturbationResult(c, label, norm, 0.0, 0.0, "optimal", x.copy(), names[pred], True, eps_max,
+                                  time.perf_counter() - t0)
+    if eps_max is None:
+        net.domain.require_finite()
+        lo, hi = net.domain.lower.copy(), net.domain.upper.copy()
+        reach = float(np.max(np.maximum(np.abs(hi - x), np.abs(lo - x))))
+        emax = reach if norm == "inf" else float(np.sum(np.maximum(np.abs(hi - x), np.abs(lo - x))))
+    else:
+        lo, hi = ball_box(net, x, float(eps_max), norm)
+        emax = float(eps_max)
+    sub = _sub_domain(net, lo, hi)
+    bnds = compute_bounds(net, lo, hi, method=bounds)
+    m = pyo.ConcreteModel()
+    xin = input_terms(m, sub, name="x")
+    e = new_vars(m, "eps", np.array([0.0]), np.array([emax]))[0]
+    add_norm_ball(m, "B", xin, x, e, norm)
+    enc = encode_network(m, net, xin, bounds=bnds)
+    mg = encode_margin(m, "M", enc.outputs, c)
+    if mg.lower > -tau:
+        return PerturbationResult(c, label, norm, None, emax, "infeasible", eps_max=emax,
+                                  time=time.perf_counter() - t0, extra={"reason": "bounds prove robustness"})
+    m.margin_cap = pyo.Constraint(expr=mg.expr <= -tau)
+    m.obj = pyo.Objective(expr=e, sense=pyo.minimize)
+    remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
+    r = solve(m, solver, time_limit=remaining, threads=threads, mip_gap=1e-6)
+    out = PerturbationResult(c, label, norm, None, r.bound, r.status, eps_max=emax,
+                             extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)})
+    if r.status == "infeasible":
+        out.bound = emax
+    elif r.has_solution:
+        xv = xin.values().ravel()
+        dist = float(np.max(np.abs(xv - x)) if norm == "inf" else np.sum(np.abs(xv - x)))
+        xp = project_to_ball(net, x, xv, dist, norm)
+        k = int(net.predict_index(net.forward(xp[None]))[0])
+        out.eps = float(r.incumbent)
+        out.counterexample = xp
+        out.adversarial_class = names[k] if k < len(names) else k
+        out.checked = k != c
+    out.time = time.perf_counter() - t0
+    return out

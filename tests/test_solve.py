@@ -1,0 +1,102 @@
+"""The solver layer: time limits honoured on a hard instance, clear errors for what cannot be solved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from helpers import random_dense_net
+from pyomo.common.collections import ComponentMap
+
+from mipnet.bounds import interval_bounds
+from mipnet.encode import encode_network, input_terms
+from mipnet.errors import SolverError
+from mipnet.solve import available_solvers, solve
+from mipnet.verify.robustness import encode_margin
+
+
+def hard_margin_model() -> pyo.ConcreteModel:
+    """Worst-case margin of a 12-40-40-10 ReLU net over its whole domain, interval big-M, no early stop."""
+    net = random_dense_net(np.random.default_rng(11), [12, 40, 40, 10])
+    m = pyo.ConcreteModel()
+    x = input_terms(m, net.domain)
+    enc = encode_network(m, net, x, bounds=interval_bounds(net))
+    c = int(net.predict_index(net.forward(np.zeros((1, 12))))[0])
+    mg = encode_margin(m, "M", enc.outputs, c)
+    m.obj = pyo.Objective(expr=mg.expr, sense=pyo.minimize)
+    return m
+
+
+@pytest.mark.parametrize("solver", ["highs", "scip"])
+def test_time_limit_honoured(solver: str) -> None:
+    if solver not in available_solvers():
+        pytest.skip(f"{solver} not installed")
+    m = hard_margin_model()
+    r = solve(m, solver, time_limit=2.0, threads=1)
+    assert r.wall_time < 2.0 + 4.0
+    assert r.status in ("feasible", "unknown")
+    assert r.status != "optimal" and r.solver == solver
+    if r.status == "feasible":  # an incumbent without proof: a gap and a bound below it
+        assert r.bound is None or r.bound <= r.incumbent + 1e-9
+        assert r.gap is not None and r.gap > 0
+
+
+def test_small_milp_optimal_with_bound_and_warm_start() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(4), domain=pyo.Binary)
+    w = [3.0, 4.0, 5.0, 6.0]
+    m.cap = pyo.Constraint(expr=sum(w[i] * m.x[i] for i in range(4)) <= 9.5)
+    m.obj = pyo.Objective(expr=sum((i + 1) * m.x[i] for i in range(4)), sense=pyo.maximize)
+    start = ComponentMap([(m.x[0], 1), (m.x[1], 0), (m.x[2], 0), (m.x[3], 1)])  # Pyomo vars are not hashable
+    r = solve(m, warm_start=start)
+    assert r.status == "optimal" and r.incumbent == pytest.approx(5.0) and r.bound == pytest.approx(5.0)
+    assert r.gap == 0.0 and r.solver_version != "unknown"
+    assert [round(pyo.value(m.x[i])) for i in range(4)] in ([1, 0, 0, 1], [0, 1, 1, 0])
+
+
+def test_infeasible_status() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.Binary)
+    m.c = pyo.Constraint(expr=m.x >= 2)
+    m.obj = pyo.Objective(expr=m.x)
+    assert solve(m).status == "infeasible"
+
+
+def test_gurobi_size_limit_is_a_clear_error() -> None:
+    if "gurobi" not in available_solvers():
+        pytest.skip("gurobipy not installed")
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2100), bounds=(0, 1))
+    m.c = pyo.Constraint(expr=sum(m.x[i] for i in range(2100)) >= 1)
+    m.obj = pyo.Objective(expr=sum(m.x[i] for i in range(2100)))
+    with pytest.raises(SolverError, match="size-limited"):
+        solve(m, "gurobi", time_limit=5)
+
+
+def test_bilinear_model_to_highs_is_a_clear_error() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1))
+    m.y = pyo.Var(bounds=(0, 1))
+    m.c = pyo.Constraint(expr=m.x * m.y >= 0.2)
+    m.obj = pyo.Objective(expr=m.x + m.y)
+    with pytest.raises(SolverError, match="HiGHS solves linear models only"):
+        solve(m, "highs")
+    if "scip" in available_solvers():  # the nonconvex solver takes it: optimum 2 sqrt(0.2)
+        r = solve(m, "scip", time_limit=10)
+        assert r.status == "optimal" and r.incumbent == pytest.approx(2 * np.sqrt(0.2), abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["no_such_solver", "cplex_direct_missing"])
+def test_unknown_solver_is_a_clear_error(name: str) -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1))
+    m.obj = pyo.Objective(expr=m.x)
+    with pytest.raises(SolverError, match="solver"):
+        solve(m, name)
+
+
+def test_one_objective_required() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1))
+    with pytest.raises(SolverError, match="exactly one active objective"):
+        solve(m)

@@ -1,0 +1,127 @@
+"""VNN-LIB: parsing, both verdicts, disjunctions, several input boxes, errors, and the CLI on ONNX."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from helpers import random_dense_net
+
+from mipnet.cli import cli
+from mipnet.cli.verify import verify
+from mipnet.errors import DataError, ModelFormatError
+from mipnet.io import save_model
+from mipnet.verify.vnnlib import CHECK_TOL, check_property, parse_vnnlib
+
+if "verify" not in cli.commands:
+    cli.add_command(verify)
+
+NET = random_dense_net(np.random.default_rng(1), [3, 8, 8, 3])
+
+
+def header(n_in: int = 3, n_out: int = 3) -> str:
+    return "".join(f"(declare-const X_{i} Real)\n" for i in range(n_in)) + \
+        "".join(f"(declare-const Y_{j} Real)\n" for j in range(n_out))
+
+
+def box(r: float, center: float = 0.0) -> str:
+    return "".join(f"(assert (<= X_{i} {center + r}))\n(assert (>= X_{i} {center - r}))\n" for i in range(3))
+
+
+def sampled_unsafe(lo: float, hi: float, pred) -> bool:
+    X = np.random.default_rng(0).uniform(lo, hi, (20000, 3))
+    Y = NET.forward(X)
+    return bool(np.any(pred(Y)))
+
+
+def test_parse_structure() -> None:
+    p = parse_vnnlib(header() + "; comment\n" + box(0.1) +
+                     "(assert (or (and (>= Y_0 Y_2) (<= (+ Y_1 (* 2 Y_0)) 0.5)) (and (< Y_1 (- Y_2 1)))))")
+    assert (p.n_inputs, p.n_outputs, len(p.disjuncts)) == (3, 3, 2)
+    (lo, hi, conjs), = p.boxes()
+    np.testing.assert_allclose(lo, -0.1)
+    np.testing.assert_allclose(hi, 0.1)
+    a = conjs[0][1]  # Y_1 + 2 Y_0 - 0.5 <= 0
+    assert a.b == {1: 1.0, 0: 2.0} and a.c == pytest.approx(-0.5) and not a.strict
+    s = conjs[1][0]  # Y_1 - Y_2 + 1 < 0
+    assert s.b == {1: 1.0, 2: -1.0} and s.c == pytest.approx(1.0) and s.strict
+
+
+def test_holds_and_violated_agree_with_sampling() -> None:
+    # class at the origin's neighbourhood: the largest output there
+    y0 = NET.forward(np.zeros((1, 3)))[0]
+    c = int(np.argmax(y0))
+    k = int(np.argmin(y0))
+    safe = header() + box(0.05) + f"(assert (>= Y_{k} Y_{c}))"
+    r = check_property(NET, parse_vnnlib(safe))
+    assert r.verdict == "holds"
+    assert not sampled_unsafe(-0.05, 0.05, lambda Y: Y[:, k] >= Y[:, c])
+    unsafe = header() + box(1.0) + f"(assert (>= Y_{k} Y_{c}))"
+    assert sampled_unsafe(-1, 1, lambda Y: Y[:, k] >= Y[:, c])
+    r = check_property(NET, parse_vnnlib(unsafe))
+    assert r.verdict == "violated"
+    assert np.all(np.abs(r.x) <= 1.0) and r.y[k] >= r.y[c] - CHECK_TOL  # a boundary witness is allowed
+    np.testing.assert_allclose(r.y, NET.forward(r.x[None])[0])
+
+
+def test_disjunction_needs_the_violated_branch() -> None:
+    y0 = NET.forward(np.zeros((1, 3)))[0]
+    c, k = int(np.argmax(y0)), int(np.argmin(y0))
+    impossible = f"(and (>= Y_{k} Y_{c}) (<= Y_{c} -1000))"
+    reachable = f"(and (<= Y_{k} Y_{c}) (>= Y_{c} {y0[c] - 0.01}))"  # true at the origin
+    r = check_property(NET, parse_vnnlib(header() + box(0.05) + f"(assert (or {impossible} {reachable}))"))
+    assert r.verdict == "violated"
+    assert r.y[k] <= r.y[c] and r.y[c] >= y0[c] - 0.01 - 1e-9
+    r = check_property(NET, parse_vnnlib(header() + box(0.05) + f"(assert (or {impossible} {impossible}))"))
+    assert r.verdict == "holds"
+
+
+def test_input_disjunction_is_several_boxes() -> None:
+    y0 = NET.forward(np.zeros((1, 3)))[0]
+    c, k = int(np.argmax(y0)), int(np.argmin(y0))
+    far = "(and " + " ".join(f"(<= X_{i} 1.0) (>= X_{i} -1.0)" for i in range(3)) + ")"
+    near = "(and " + " ".join(f"(<= X_{i} 0.05) (>= X_{i} -0.05)" for i in range(3)) + ")"
+    text = header() + f"(assert (or {near} {far}))\n(assert (>= Y_{k} Y_{c}))"
+    p = parse_vnnlib(text)
+    assert len(p.boxes()) == 2
+    assert check_property(NET, p).verdict == "violated"
+    assert check_property(NET, parse_vnnlib(header() + f"(assert (or {near} {near}))\n(assert (>= Y_{k} Y_{c}))"
+                                            )).verdict == "holds"
+
+
+@pytest.mark.parametrize("text,match", [
+    ("(declare-const X_0 Real)\n(assert (<= X_0 1)", "unbalanced"),
+    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= Z 1))", "undeclared"),
+    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= (* X_0 Y_0) 1))", "nonlinear"),
+    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (xor Y_0 1))", "unsupported operator"),
+    ("(declare-const X_1 Real)(declare-const Y_0 Real)", "numbered"),
+    ("(declare-const A Real)", "named X_i or Y_j"),
+])
+def test_parse_errors(text: str, match: str) -> None:
+    with pytest.raises(ModelFormatError, match=match):
+        parse_vnnlib(text)
+
+
+def test_shape_and_box_errors() -> None:
+    with pytest.raises(DataError, match="inputs"):
+        check_property(NET, parse_vnnlib(header(2, 3) + "(assert (<= Y_0 Y_1))"))
+    with pytest.raises(DataError, match="unbounded"):  # NET's domain is [-1, 1]^3, so widen it
+        wide = NET.with_domain(type(NET.domain).box(3, -np.inf, np.inf))
+        check_property(wide, parse_vnnlib(header() + "(assert (<= X_0 1))(assert (<= Y_0 Y_1))"))
+
+
+def test_cli_on_onnx(tmp_path) -> None:
+    save_model(NET, tmp_path / "net.onnx")
+    y0 = NET.forward(np.zeros((1, 3)))[0]
+    c, k = int(np.argmax(y0)), int(np.argmin(y0))
+    (tmp_path / "safe.vnnlib").write_text(header() + box(0.05) + f"(assert (>= Y_{k} Y_{c}))")
+    (tmp_path / "unsafe.vnnlib").write_text(header() + box(1.0) + f"(assert (>= Y_{k} Y_{c}))")
+    (tmp_path / "bad.vnnlib").write_text("(assert (<= X_0")
+    run = CliRunner().invoke
+    r = run(cli, ["verify", "vnnlib", str(tmp_path / "net.onnx"), str(tmp_path / "safe.vnnlib")])
+    assert r.exit_code == 0 and r.output.splitlines()[0] == "holds"
+    r = run(cli, ["verify", "vnnlib", str(tmp_path / "net.onnx"), str(tmp_path / "unsafe.vnnlib"), "--timeout", "20"])
+    assert r.exit_code == 1 and r.output.splitlines()[0] == "violated"
+    assert "(X_0 " in r.output and "(Y_2 " in r.output
+    r = run(cli, ["verify", "vnnlib", str(tmp_path / "net.onnx"), str(tmp_path / "bad.vnnlib")])
+    assert r.exit_code == 2 and r.output.splitlines()[0] == "error"
