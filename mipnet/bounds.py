@@ -54,6 +54,7 @@ from .layers import (
     window_indices,
 )
 from .network import Network
+from .solve import highs_threads
 
 Bounds = list[tuple[np.ndarray, np.ndarray]]
 METHODS = ("interval", "linear", "lp", "mip")
@@ -194,7 +195,7 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     h = opt._solver_model  # the highspy object of the persistent interface
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(tl) if method == "mip" else 1e4)
-    h.setOptionValue("threads", 1)
+    h.setOptionValue("threads", highs_threads())
     if method == "lp":  # re-solve from the previous basis: only the cost vector changes
         h.setOptionValue("presolve", "off")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex from the previous basis: fewest iterations here

@@ -24,6 +24,18 @@ from .errors import SolverError
 #: our solver name -> Pyomo contrib solver name
 CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
 GUROBI_SIZE_LIMIT = 2000
+#: HiGHS builds its thread pool once per process; a later run asking for another count fails at once
+#: (status unknown). mipnet therefore pins the count at the first use (default 1: parallelism in
+#: mipnet comes from independent problems in separate processes).
+_HIGHS_THREADS: int | None = None
+
+
+def highs_threads(requested: int | None = None) -> int:
+    """The HiGHS thread count of this process: the first requested value (default 1), then fixed."""
+    global _HIGHS_THREADS
+    if _HIGHS_THREADS is None:
+        _HIGHS_THREADS = int(requested) if requested else 1
+    return _HIGHS_THREADS
 
 
 @dataclass
@@ -130,6 +142,7 @@ def solve(
             )
     solver_options: dict[str, Any] = dict(options or {})
     if solver == "highs":
+        threads = highs_threads(threads)
         solver_options.setdefault("mip_feasibility_tolerance", 1e-7)
         solver_options.setdefault("primal_feasibility_tolerance", 1e-8)
         if stop_below is not None:

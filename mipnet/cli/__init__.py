@@ -15,7 +15,7 @@ from ..errors import MipnetError
 from .common import EXIT_INPUT_ERROR
 from .models import convert, info, predict
 
-SUBCOMMAND_MODULES: list[str] = ["datasets", "explain"]  # each module defines COMMANDS = [click commands]
+SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify"]  # each module defines COMMANDS = [click commands]
 
 
 class _Group(click.Group):
