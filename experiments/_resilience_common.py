@@ -49,8 +49,19 @@ def to_network(model: nn.Sequential, names: list[str], lower: float, upper: floa
     return from_torch(model, (len(names),), domain=dom, class_names=classes)
 
 
+def _clean(o: Any) -> Any:
+    """NaN/inf floats -> None, recursively (JSON has no NaN)."""
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, (float, np.floating)):
+        return float(o) if np.isfinite(o) else None
+    return o
+
+
 def write_json(sub: str, name: str, obj: Any) -> None:
-    atomic_write_text(ROOT / sub / name, json.dumps(obj, indent=1, default=_default, allow_nan=False))
+    atomic_write_text(ROOT / sub / name, json.dumps(_clean(obj), indent=1, default=_default, allow_nan=False))
 
 
 def write_csv(sub: str, name: str, df: pd.DataFrame) -> None:

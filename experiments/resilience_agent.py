@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _resilience_common import mlp, to_network, train, write_csv, write_json, write_png  # noqa: E402
 from sensor_task import ACTIONS, FEATURES, generate  # noqa: E402
 
-from mipnet.io import save_model  # noqa: E402
+from mipnet.io import load_model, save_model  # noqa: E402
 from mipnet.verify.resilience import Heuristics, alpha_max, class_resilience  # noqa: E402
 
 ALPHAS = [1.1, 1.2, 1.5, 1.7]
@@ -34,14 +34,19 @@ TIME_LIMIT = 30.0
 COMPARE_LIMIT = 10.0
 
 
-def main() -> None:
+def main(report_only: bool = False) -> None:
+    """Train, solve every value, write the table; with ``report_only`` rebuild summary and figures from it."""
     torch.set_num_threads(1)
     X, y = generate(6000, seed=0)
     Xte, yte = generate(2000, seed=1)
     model = mlp([27, 15, 4])
     train(model, X, y, epochs=60, lr=5e-3)
     net = to_network(model, FEATURES, 0.0, 1.0, ACTIONS)
-    save_model(net, Path(__file__).resolve().parents[1] / "results" / "resilience" / "agent_27_15_4.json")
+    model_path = Path(__file__).resolve().parents[1] / "results" / "resilience" / "agent_27_15_4.json"
+    if report_only:
+        net = load_model(model_path)
+    else:
+        save_model(net, model_path)
     acc = float((net.forward(Xte).argmax(1) == yte).mean())
     print(f"agent net test accuracy {acc:.3f}")
     amax = {ACTIONS[m]: alpha_max(net, m, time_limit=30).to_dict() for m in range(4)}
@@ -51,7 +56,7 @@ def main() -> None:
     runs = [(norm, m, alpha, "all") for norm in ("1", "inf") for m in range(4) for alpha in ALPHAS]
     runs += [("1", m, alpha, label) for m in range(4) for alpha in (1.1, 1.7)
              for label in ("paper", "dataflow", "none")]
-    for norm, m, alpha, label in runs:
+    for norm, m, alpha, label in ([] if report_only else runs):
         heur = configs[label]
         t0 = time.perf_counter()
         r = class_resilience(net, m, alpha=alpha, k=1, norm=norm, heuristics=heur,
@@ -62,8 +67,12 @@ def main() -> None:
                      "seconds": time.perf_counter() - t0, "milp_seconds": r.timings.get("milp"),
                      "n_binaries": r.n_binaries, "nodes": r.solver.get("nodes")})
         print(rows[-1], flush=True)
-    df = pd.DataFrame(rows)
-    write_csv("resilience", "agent_phi.csv", df)
+    if report_only:
+        df = pd.read_csv(Path(__file__).resolve().parents[1] / "results" / "resilience" / "agent_phi.csv",
+                         dtype={"norm": str})
+    else:
+        df = pd.DataFrame(rows)
+        write_csv("resilience", "agent_phi.csv", df)
     allh = df[df.heuristics == "all"]
     trend = {}
     for (norm, cls), g in allh.groupby(["norm", "class"]):
@@ -105,4 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(report_only="--report-only" in sys.argv)

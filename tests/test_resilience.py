@@ -64,16 +64,30 @@ def test_phi_below_random_search_and_witness_holds(net3, norm):
     assert np.delete(z[1], 1).max() >= z[1, 1] - 1e-6
 
 
-def test_heuristics_do_not_change_the_optimum(net_deep):
+@pytest.mark.parametrize("norm,specs", [("1", ("none", "dataflow", "all", "dataflow,mip_bounds,init")),
+                                         ("inf", ("none", "all"))])
+def test_heuristics_do_not_change_the_optimum(net_deep, norm, specs):
     vals = {}
-    for spec in ("none", "dataflow", "all", "dataflow,mip_bounds,init"):
-        r = class_resilience(net_deep, 2, alpha=1.05, k=1, norm="1", heuristics=Heuristics.parse(spec), time_limit=TL)
+    for spec in specs:
+        r = class_resilience(net_deep, 2, alpha=1.05, k=1, norm=norm, heuristics=Heuristics.parse(spec),
+                             time_limit=TL)
         assert r.status == "optimal", spec
         assert r.witness["ok"], spec
         vals[spec] = r.phi
     ref = vals["none"]
     assert all(abs(v - ref) <= 1e-5 * (1 + ref) for v in vals.values()), vals
-    assert ref <= random_search_phi(net_deep, 2, 1.05, 1, "1") + 1e-6
+    assert ref <= random_search_phi(net_deep, 2, 1.05, 1, norm) + 1e-6
+
+
+def test_initial_cut_is_valid_for_linf():
+    """The L-inf optimum here moves all 8 inputs: |sum e_i| exceeds Phi_ini, so a cut |sum e| <= Phi_ini
+    (valid for L1 only) would cut it off; the cut must scale with n."""
+    net = random_dense_net(np.random.default_rng(0), [8, 6, 3])
+    full = class_resilience(net, 2, alpha=1.05, norm="inf", time_limit=TL)
+    plain = class_resilience(net, 2, alpha=1.05, norm="inf", heuristics=Heuristics.none(), time_limit=TL)
+    assert full.status == plain.status == "optimal"
+    assert abs(full.phi - plain.phi) <= 1e-6
+    assert abs(np.sum(full.b - full.a)) > full.phi_init  # the case the L1 cut would get wrong
 
 
 def test_phi_grows_with_alpha_and_k(net_deep):

@@ -31,8 +31,8 @@ a feasible point (checked by the forward pass) answers *below*, infeasibility pr
   priorities and the result says so).
 * ``init``: three steps - (1) a strongly classified input a0 (sampling, else the alpha_max MILP),
   (2) the minimal perturbation Phi_ini of that fixed input (local MILP, a gradient search first),
-  (3) the full MILP started from (a0, a0 + e0) with the cut -Phi_ini <= sum_i e_i <= Phi_ini and
-  ||e|| <= Phi_ini. For the local variant step (2) is the gradient search alone.
+  (3) the full MILP started from (a0, a0 + e0) with the cut -Phi_ini <= sum_i e_i <= Phi_ini (L1;
+  n Phi_ini for L-inf, since |sum_i e_i| <= n ||e||_inf) and ||e|| <= Phi_ini. For the local variant step (2) is the gradient search alone.
 * ``twin`` (ours, not in the paper): the two copies are tied neuron by neuron. With e in
   [-E, E] (E = the domain width, or Phi_ini after the initialisation) interval arithmetic bounds the
   difference dz = z(b) - z(a) of every pre-activation in [l, u] (no bias: dz^1 = W^1 e,
@@ -599,8 +599,9 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     warm = None
     if b0 is not None:
         phi0 = res.phi_init
-        model.cut_sum = pyo.Constraint(expr=pyo.inequality(-phi0, sum(b_e[i] - a_e[i] for i in range(b_e.size)),
-                                                            phi0 * (1 + 1e-7) + 1e-9))
+        # |sum_i e_i| <= ||e||_1 <= Phi_ini (the paper's cut); for L-inf |sum_i e_i| <= n ||e||_inf
+        cap = (phi0 if norm == "1" else b_e.size * phi0) * (1 + 1e-7) + 1e-9
+        model.cut_sum = pyo.Constraint(expr=pyo.inequality(-cap, sum(b_e[i] - a_e[i] for i in range(b_e.size)), cap))
         model.cut_obj = pyo.Constraint(expr=obj <= phi0 * (1 + 1e-7) + 1e-9)
         warm = _start_values(enc_a, net, a0)
         for var, val in _start_values(enc_b, net, b0).items():
