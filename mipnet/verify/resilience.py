@@ -32,7 +32,8 @@ a feasible point (checked by the forward pass) answers *below*, infeasibility pr
 * ``init``: three steps - (1) a strongly classified input a0 (sampling, else the alpha_max MILP),
   (2) the minimal perturbation Phi_ini of that fixed input (local MILP, a gradient search first),
   (3) the full MILP started from (a0, a0 + e0) with the cut -Phi_ini <= sum_i e_i <= Phi_ini (L1;
-  n Phi_ini for L-inf, since |sum_i e_i| <= n ||e||_inf) and ||e|| <= Phi_ini. For the local variant step (2) is the gradient search alone.
+  n Phi_ini for L-inf, since |sum_i e_i| <= n ||e||_inf) and ||e|| <= Phi_ini. For the local variant
+  step (2) is the gradient search alone.
 * ``twin`` (ours, not in the paper): the two copies are tied neuron by neuron. With e in
   [-E, E] (E = the domain width, or Phi_ini after the initialisation) interval arithmetic bounds the
   difference dz = z(b) - z(a) of every pre-activation in [l, u] (no bias: dz^1 = W^1 e,
