@@ -163,6 +163,7 @@ class FeatureVerdict:
     witness: Witness | None = None
     solve_time: float = 0.0
     how: str = ""  #: which step decided: interval, sample, milp, region, lattice, blockwise
+    argmin: list[float] | None = None  #: a point where the lowest slope was found
     note: str = ""
     solver: dict[str, Any] | None = None
 
@@ -273,10 +274,14 @@ def verify_individual(
     versus: int | str | None = None,
     time_limit: float = 10.0,
     solver: str = "highs",
-    threads: int | None = 1,
+    threads: int | None = None,
     tol: float = 1e-6,
 ) -> IndividualReport:
-    """Individual monotonicity at every row of X (see module docstring); one small MILP per row."""
+    """Individual monotonicity at every row of X (see module docstring); one small MILP per row.
+
+    (HiGHS fixes its thread pool at the first solve of a process: keep ``threads`` the same in one
+    process, a different value makes later solves fail.)
+    """
     feats = resolve_features(net, increasing, decreasing)
     coef, desc = output_coefficients(net, output, versus)
     net.domain.require_finite()
@@ -417,6 +422,7 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
             w = _witness_from_point(net, coef, xs[k], l, s, tol)
             if w is not None:
                 verdict.status, verdict.how, verdict.witness = "violated", "sample", w
+                verdict.argmin = xs[k].tolist()
                 verdict.min_derivative = float(g[k]) if w.slope is None else s * w.slope
                 verdict.solve_time = time.perf_counter() - t0
                 return verdict
@@ -452,6 +458,7 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
         verdict.status = "holds"
     elif res.has_solution and res.incumbent is not None and res.incumbent < -tol:
         x_star = ex.x.values()
+        verdict.argmin = x_star.tolist()
         code = _code_from_encoding(net, ex.enc)
         w = _witness_from_code(net, coef, code, x_star, l, s, tol)
         if w is None:

@@ -1,0 +1,109 @@
+"""`mipnet verify monotonic`: global or individual monotonicity certificates.
+
+    mipnet verify monotonic MODEL --increasing a,b [--decreasing c] [--mode exact|blockwise]
+    mipnet verify monotonic MODEL --increasing a,b --data DATA.csv        (individual, per row)
+
+Without ``--data`` the property is global (the whole input domain, one verdict per feature); with
+it, individual monotonicity at every row (a counterexample x' <= x on the increasing features,
+>= x on the decreasing ones, with a larger output). Exit 0 holds, 1 violated, 3 unknown, 2 input
+error. Importing this module attaches the command to the ``verify`` group of
+:mod:`mipnet.cli.verify`; ``SUBCOMMANDS`` holds the command for a group that wants to add it itself.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import DataError
+from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
+
+
+def _names(spec: str | None) -> list[str]:
+    if not spec:
+        return []
+    names = [s.strip() for s in spec.split(",")]
+    if any(not n for n in names):
+        raise DataError(f"empty feature name in {spec!r}: give names separated by commas")
+    return names
+
+
+def _code(status: str) -> int:
+    return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(status, EXIT_UNKNOWN)
+
+
+@click.command("monotonic")
+@click.argument("model")
+@click.option("--increasing", help="Features in which the output must not decrease (comma separated).")
+@click.option("--decreasing", help="Features in which the output must not increase (comma separated).")
+@click.option("--data", help="CSV of points: check individual monotonicity at every row instead.")
+@click.option("--mode", type=click.Choice(["exact", "blockwise"]), default="exact", show_default=True,
+              help="Global check: exact (any depth) or the faster sufficient block-wise test.")
+@click.option("--output", "output", help="Output to monitor: a class or output name or index (multi-output).")
+@click.option("--versus", help="Monitor the logit difference output - versus (multiclass).")
+@click.option("--time-limit", type=float, default=60.0, show_default=True,
+              help="Seconds per feature (global) or per row (individual).")
+@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True,
+              help="How the big-M bounds are computed (global check).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decreasing: str | None,
+                  data: str | None, mode: str, output: str | None, versus: str | None, time_limit: float,
+                  solver: str, bounds: str, as_json: bool) -> None:
+    """Is MODEL monotone in the given features (on its whole domain, or at every row of DATA)?"""
+    from ..verify.monotonic import verify_global, verify_individual
+
+    inc, dec = _names(increasing), _names(decreasing)
+    if not inc and not dec:
+        raise DataError("give --increasing and/or --decreasing features")
+    if time_limit <= 0:
+        raise DataError(f"--time-limit must be positive, got {time_limit}")
+    net = load_network(model)
+    if data is not None:
+        X = features_for(net, read_csv(data))
+        rep = verify_individual(net, X, inc, dec, output=output, versus=versus, time_limit=time_limit,
+                                solver=solver)
+        if as_json:
+            echo_json({"model": model, **rep.to_dict()})
+        else:
+            click.echo(f"{'row':>5}  {'verdict':14}  {'f(x)':>10}  {'max f(x_)':>10}  {'time':>7}")
+            for p in rep.points:
+                best = "" if p.f_best is None else f"{p.f_best:.6g}"
+                click.echo(f"{p.row:>5}  {p.status:14}  {p.f_x:10.6g}  {best:>10}  {p.solve_time:6.2f}s")
+            w = rep.worst
+            click.echo(f"{rep.output}: {100 * rep.fraction_counterexamples:.1f} % of {len(rep.points)} rows have a "
+                       "counterexample" + (f"; worst at row {w.row} (gain {w.gain:.6g})" if w else ""))
+        ctx.exit(_code(rep.status))
+        return
+    rep_g = verify_global(net, inc, dec, mode=mode, output=output, versus=versus, time_limit=time_limit,
+                          solver=solver, bounds_method=bounds)
+    if as_json:
+        echo_json({"model": model, **rep_g.to_dict()})
+    else:
+        click.echo(f"global monotonicity of the {rep_g.output} ({rep_g.mode}; {rep_g.n_binaries} binaries, "
+                   f"{rep_g.n_products} products, built in {rep_g.build_time:.2f} s)")
+        for f in rep_g.features:
+            val = "" if f.min_derivative is None else f"min slope {f.min_derivative:.6g}"
+            bnd = "" if f.bound is None else f"bound {f.bound:.6g}"
+            click.echo(f"  {f.feature} ({f.direction}): {f.status:8} {val}  {bnd}  [{f.how}, {f.solve_time:.2f} s]")
+            if f.witness is not None:
+                w = f.witness
+                click.echo(f"    witness: f(x) = {w.f_x:.6g} -> f(x') = {w.f_x_prime:.6g} with x'_{f.feature} = "
+                           f"{w.x_prime[net.domain.index(f.feature)]:.6g} > x_{f.feature} = "
+                           f"{w.x[net.domain.index(f.feature)]:.6g}")
+            if f.note:
+                click.echo(f"    note: {f.note}")
+        click.echo(rep_g.status)
+    ctx.exit(_code(rep_g.status))
+
+
+SUBCOMMANDS = [monotonic_cmd]
+COMMANDS: list[click.Command] = []
+
+try:  # attach to the shared `verify` group when it is there
+    from .verify import verify as _verify_group
+
+    if "monotonic" not in _verify_group.commands:
+        _verify_group.add_command(monotonic_cmd)
+except ImportError:  # pragma: no cover - the verify group is optional
+    pass
