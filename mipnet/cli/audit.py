@@ -1,0 +1,125 @@
+"""`mipnet audit` (verify, explain, write one HTML report and its certificates) and `mipnet recheck`.
+
+    mipnet audit MODEL DATA.csv [--target COL] [--monotone-increasing F[,F...]] [--monotone-decreasing F]
+                 [--eps E [--norm inf|1] [--rows N]] [--alpha A --k K] -o report.html
+                 [--scheduler ADDRESS | --workers N] [--time-limit S] [--solver highs]
+    mipnet recheck CERT.json MODEL [DATA.csv] [--second-solver auto|none|scip|highs] [--json]
+
+Exit codes. audit: 0 every property holds, 1 some property is violated, 3 some verdict is undecided,
+2 input error (the report is written in the first three cases). recheck: 0 every check passed,
+1 some check failed (tampered file, another model or data, a false witness or bound, solvers disagree),
+3 nothing failed but a re-solve was undecided, 2 input error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import click
+
+from ..errors import DataError
+from .common import echo_json, features_for, load_network, read_csv
+from .verify import exit_code
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out += [p.strip() for p in v.split(",") if p.strip()]
+    return out
+
+
+def _target(net, df, target: str | None) -> str | None:
+    if target is not None:
+        if target not in df.columns:
+            raise DataError(f"no target column {target!r} in the data (columns: {list(df.columns)[:8]})")
+        return target
+    extra = [c for c in df.columns if c not in set(net.feature_names)]
+    return extra[0] if len(extra) == 1 else None
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, help="The HTML report to write.")
+@click.option("--target", default=None, help="Target column of DATA (default: the one column that is not a feature).")
+@click.option("--monotone-increasing", "increasing", multiple=True, help="Features (comma list or repeated).")
+@click.option("--monotone-decreasing", "decreasing", multiple=True, help="Features (comma list or repeated).")
+@click.option("--output-name", "output_name", default=None,
+              help="Monitored output for monotonicity (class or output name; default: the logit, or logit 1 - 0).")
+@click.option("--eps", type=float, default=None, help="Robustness radius around each audited row.")
+@click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True)
+@click.option("--rows", type=int, default=20, show_default=True, help="Rows (spread over DATA) checked for robustness.")
+@click.option("--alpha", type=float, default=None, help="Maximum resilience: strong classification ln(alpha).")
+@click.option("--k", "k", type=int, default=None, help="Maximum resilience: number of classes that must be reached.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per problem.")
+@click.option("--solver", default="highs", show_default=True)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786).")
+@click.option("--workers", type=int, default=None,
+              help="Local Dask worker processes (default: the CPU count; 0 = run serially in this process).")
+@click.option("--cert-dir", default=None, help="Where to write the certificates (default: REPORT-certificates/).")
+@click.pass_context
+def audit(ctx: click.Context, model: str, data: str, output: str, target: str | None, increasing: tuple[str, ...],
+          decreasing: tuple[str, ...], output_name: str | None, eps: float | None, norm: str, rows: int,
+          alpha: float | None, k: int | None, time_limit: float, solver: str, scheduler: str | None,
+          workers: int | None, cert_dir: str | None) -> None:
+    """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
+    from ..report.audit import check_request, default_cert_dir, run_audit, write_report
+
+    net = load_network(model)
+    inc, dec = _names(increasing), _names(decreasing)
+    check_request(net, inc, dec, eps, alpha, k)  # bad requests fail before the data are read
+    df = read_csv(data)
+    X = features_for(net, df)
+    tcol = _target(net, df, target)
+    y = df[tcol].tolist() if tcol is not None else None
+    if rows < 1:
+        raise DataError(f"--rows must be >= 1, got {rows}")
+    sched = scheduler if scheduler is not None else ("serial" if workers == 0 else None)
+
+    def log(line: str) -> None:
+        click.echo(line, err=True)
+
+    a = run_audit(net, X, y, increasing=inc, decreasing=dec, output=output_name, eps=eps, norm=norm, rows=rows,
+                  alpha=alpha, k=k, solver=solver, time_limit=time_limit, scheduler=sched, workers=workers,
+                  cert_dir=cert_dir or default_cert_dir(output), model_name=Path(model).name,
+                  data_name=Path(data).name, target=tcol, log=log)
+    write_report(a, output)
+    for p in a.properties:
+        click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
+    if "accuracy" in a.quality:
+        click.echo(f"accuracy on {Path(data).name}: {100 * a.quality['accuracy']:.1f} %")
+    click.echo(f"wrote {output}")
+    ctx.exit(exit_code(a.verdicts))
+
+
+@click.command()
+@click.argument("certificate", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", required=False, type=click.Path(dir_okay=False))
+@click.option("--second-solver", default="auto", show_default=True,
+              help="auto (the other installed solver), none, or a solver name.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per re-solved problem.")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.pass_context
+def recheck(ctx: click.Context, certificate: str, model: str, data: str | None, second_solver: str,
+            time_limit: float, as_json: bool) -> None:
+    """Re-check CERTIFICATE against MODEL (and DATA.csv) without trusting the solver that produced it."""
+    from ..report.certificates import load_certificate
+    from ..report.recheck import recheck as run_recheck
+
+    cert = load_certificate(certificate)
+    net = load_network(model)
+    df = read_csv(data) if data is not None else None
+    second = None if second_solver.lower() == "none" else second_solver.lower()
+    rep = run_recheck(cert, net, df, second_solver=second, time_limit=time_limit)
+    if as_json:
+        echo_json(rep.to_dict())
+    else:
+        for line in rep.lines():
+            click.echo(line)
+    ctx.exit(rep.exit_code)
+
+
+COMMANDS = [audit, recheck]

@@ -1,0 +1,183 @@
+"""Fan-out of independent problems on Dask (``dask.distributed``).
+
+:func:`run_many` evaluates ``fn(task)`` for every task and returns the results in task order, exactly
+as the serial loop ``[fn(t) for t in tasks]`` would (each task is a pure function of its arguments,
+so where it runs does not matter). Independent problems in mipnet: one verification per sample,
+feature or class; per-neuron bound tightening; the sample-group lower bounds of training.
+
+* ``scheduler=None``: a :class:`distributed.LocalCluster` is started for the call (worker processes,
+  one thread each; ``processes=False`` runs the workers as threads of this process) and closed after.
+* ``scheduler="tcp://host:8786"``: a running cluster. An unreachable address raises a
+  :class:`~mipnet.errors.MipnetError` after ``connect_timeout`` seconds.
+* ``scheduler="serial"``: the plain loop in this process (no Dask needed).
+
+Fault tolerance. Every task is one Dask future with a unique key. When a worker dies (crash, OOM,
+killed machine) the scheduler re-runs the tasks it held on another worker; a task that keeps killing
+workers ends as ``KilledWorker`` and is resubmitted under a fresh key up to ``retries`` more times.
+Results are gathered by task index, each exactly once: a re-run replaces a lost result, it is never
+added to it. An exception raised by ``fn`` itself is not retried (it would fail again): it is raised
+to the caller (a :class:`~mipnet.errors.MipnetError` keeps its type and message).
+
+Progress: ``progress`` (default: a line on stderr every ``progress_every`` seconds and at the end)
+receives ``(done, total)``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+from .errors import MipnetError, UnsupportedError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: seconds to wait for a scheduler before giving up
+CONNECT_TIMEOUT = 10.0
+
+
+def _dask() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UnsupportedError("fan-out needs dask.distributed: pip install 'mipnet[dask]'") from None
+    return distributed
+
+
+def stderr_progress(every: float = 2.0) -> Callable[[int, int], None]:
+    """A progress callback printing 'k/n tasks done' to stderr at most every ``every`` seconds (and at the end)."""
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= every:
+            last[0] = now
+            print(f"  {done}/{total} tasks done", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_serial(fn: Callable[[T], R], tasks: Iterable[T],
+               progress: Callable[[int, int], None] | None = None) -> list[R]:
+    """``[fn(t) for t in tasks]`` with progress (the reference the distributed run must equal)."""
+    items = list(tasks)
+    out = []
+    for i, t in enumerate(items):
+        out.append(fn(t))
+        if progress is not None:
+            progress(i + 1, len(items))
+    return out
+
+
+def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
+    """A client of the running scheduler at ``scheduler`` (clear MipnetError when unreachable)."""
+    distributed = _dask()
+    try:
+        return distributed.Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise MipnetError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                          f"({type(exc).__name__}); is it running? (dask scheduler)") from None
+    except ValueError as exc:
+        raise MipnetError(f"invalid Dask scheduler address {scheduler!r}: {exc}") from None
+
+
+def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[Any, Any]:
+    """(client, cluster) of a fresh LocalCluster: ``n_workers`` single-threaded workers, no dashboard."""
+    distributed = _dask()
+    import os
+
+    n = max(1, n_workers or os.cpu_count() or 1)
+    cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                       dashboard_address=None, silence_logs=50)
+    return distributed.Client(cluster, set_as_default=False), cluster
+
+
+def run_many(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str | None = None, processes: bool = True, *,
+             n_workers: int | None = None, retries: int = 2, connect_timeout: float = CONNECT_TIMEOUT,
+             progress: Callable[[int, int], None] | None | bool = True, client: Any = None) -> list[R]:
+    """``[fn(t) for t in tasks]`` on Dask (see the module docstring); results in task order.
+
+    ``fn`` must be picklable (a module-level function) when the workers are processes.
+    ``client`` reuses an existing ``distributed.Client`` (then ``scheduler`` is ignored).
+    """
+    items = list(tasks)
+    show = stderr_progress() if progress is True else (progress or None)
+    if not items:
+        return []
+    if scheduler == "serial":
+        return run_serial(fn, items, show)
+    own = None
+    if client is None:
+        if scheduler is None:
+            client, own = local_client(n_workers if n_workers else min(len(items), _cpus()), processes)
+        else:
+            client = connect(scheduler, connect_timeout)
+            own = "client"
+    try:
+        return _gather(client, fn, items, retries, show)
+    finally:
+        if own is not None:
+            client.close()
+            if own != "client":
+                own.close()
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def _gather(client: Any, fn: Callable[[T], R], items: list[T], retries: int,
+            show: Callable[[int, int], None] | None) -> list[R]:
+    distributed = _dask()
+    from distributed import KilledWorker
+
+    run = uuid.uuid4().hex[:8]
+    n = len(items)
+    results: list[Any] = [None] * n
+    done = [False] * n
+    attempts = [0] * n
+
+    def submit(i: int) -> Any:
+        key = f"mipnet-{run}-{i}-{attempts[i]}"
+        return client.submit(fn, items[i], key=key, pure=False)
+
+    index: dict[str, int] = {}
+    live: dict[str, Any] = {}
+    for i in range(n):
+        f = submit(i)
+        index[f.key], live[f.key] = i, f
+    pending = distributed.as_completed(list(live.values()), with_results=False, loop=client.loop)
+    n_done = 0
+    for fut in pending:
+        i = index.pop(fut.key)
+        live.pop(fut.key, None)
+        if done[i]:  # a stale duplicate can never be counted twice
+            continue
+        try:
+            value = fut.result()
+        except KilledWorker:
+            if attempts[i] >= retries:
+                raise MipnetError(f"task {i} killed its workers {attempts[i] + 1} times; giving up") from None
+            attempts[i] += 1
+            g = submit(i)
+            index[g.key], live[g.key] = i, g
+            pending.add(g)
+            continue
+        except Exception:  # fn's own error: raised as the serial loop would raise it
+            client.cancel(list(live.values()))
+            raise
+        results[i], done[i] = value, True
+        n_done += 1
+        fut.release()
+        if show is not None:
+            show(n_done, n)
+    if not all(done):  # cannot happen: every index is resubmitted or raised
+        raise MipnetError(f"{done.count(False)} task(s) produced no result")
+    return results
+
+
+__all__ = ["run_many", "run_serial", "connect", "local_client", "stderr_progress", "CONNECT_TIMEOUT"]
