@@ -1,0 +1,137 @@
+"""The audit: verdicts, certificate files, a self-contained HTML page that renders in headless Chromium,
+clear errors for properties the model cannot have."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mipnet.cli import cli
+from mipnet.cli.audit import COMMANDS
+from mipnet.errors import DataError
+from mipnet.io import save_model
+from mipnet.report import load_certificate, recheck
+from mipnet.report.audit import render_html, run_audit, run_demo_audit, write_report
+
+for _cmd in COMMANDS:
+    if _cmd.name not in cli.commands:
+        cli.add_command(_cmd)
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(3), [4, 5, 3, 1])
+    X = np.random.default_rng(1).uniform(-1, 1, (40, 4))
+    y = net.predict(X)
+    y[:4] = 1 - y[:4]  # four wrong labels: accuracy 90 %
+    d = tmp_path_factory.mktemp("audit")
+    a = run_audit(net, X, y, increasing=["x0"], decreasing=["x1"], eps=0.1, rows=6, time_limit=5,
+                  cert_dir=d / "certs", model_name="net.json", data_name="data.csv")
+    page = d / "report.html"
+    write_report(a, page)
+    return net, X, y, a, page
+
+
+def test_audit_verdicts_quality_and_certificates(audited):
+    net, X, y, a, page = audited
+    assert [p.key for p in a.properties] == ["monotonicity", "robustness"]
+    assert a.properties[0].verdict == "violated"  # both monotone features have forward-checked witness pairs
+    assert a.quality["accuracy"] == pytest.approx(0.9)
+    assert sum(map(sum, a.quality["confusion"])) == 40
+    assert a.explanation["exactness"]["exact_fraction"] == 1.0
+    for p in a.properties:
+        assert p.recheck.status == "ok", p.recheck.lines()
+        cert = load_certificate(p.cert_path)
+        assert cert.sealed() and cert.model_sha256 == net.fingerprint()
+        assert recheck(cert, net, second_solver=None).status == "ok"
+    rob = a.properties[1]
+    assert len(rob.rows) == 6 and [r["row"] for r in rob.rows] == ["0", "8", "16", "23", "31", "39"]
+
+
+def test_page_is_self_contained_and_complete(audited):
+    net, X, y, a, page = audited
+    text = page.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["'](https?:|//|file:)""", text)  # nothing fetched from outside
+    assert "<script" not in text
+    imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert len(imgs) >= 5  # sparsity diagram, two monotonicity profiles, robustness, region rules
+    for h in ["The model", "Training certificate", "Accuracy on the data", "Properties", "local linear rules",
+              "Certificate files", "monotonicity.json", "robustness.json", net.fingerprint(), "90.0 %"]:
+        assert h in text, h
+    assert text == render_html(a)  # written atomically as rendered
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_page_renders_in_headless_chromium(audited, tmp_path):
+    net, X, y, a, page = audited
+    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "page.png"
+    r = subprocess.run(flags + ["--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
+                       capture_output=True, text=True, timeout=60)
+    assert shot.exists() and shot.stat().st_size > 20_000, r.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
+    assert "At a glance" in dom.stdout and dom.stdout.count("<img") >= 5
+    errors = [ln for ln in (r.stderr + dom.stderr).splitlines()
+              if "CONSOLE" in ln or "Uncaught" in ln or "Failed to load resource" in ln]
+    assert not errors, errors
+
+
+def test_unknown_feature_is_refused_before_any_solve(dense_net):
+    X = np.zeros((3, 4))
+    with pytest.raises(DataError, match="no feature.*'income'"):
+        run_audit(dense_net, X, increasing=["income"])
+    with pytest.raises(DataError, match="both --alpha and --k"):
+        run_audit(dense_net, X, alpha=2.0)
+    with pytest.raises(DataError, match="at least one property"):
+        run_audit(dense_net, X)
+
+
+def test_audit_command(audited, tmp_path):
+    net, X, y, a, page = audited
+    model = tmp_path / "net.json"
+    save_model(net, model)
+    df = pd.DataFrame(X, columns=net.feature_names)
+    df["label"] = y
+    data = tmp_path / "data.csv"
+    df.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["audit", str(model), str(data), "--monotone-increasing", "x0", "--eps", "0.02",
+                              "--rows", "3", "--workers", "0", "--time-limit", "5", "-o", str(out)])
+    assert res.exit_code == 1, res.output  # monotonicity in x0 is violated
+    assert out.exists() and "accuracy on data.csv: 90.0 %" in res.output
+    cert = tmp_path / "r-certificates" / "robustness.json"
+    ok = runner.invoke(cli, ["recheck", str(cert), str(model), str(data), "--second-solver", "none"])
+    assert ok.exit_code == 0, ok.output
+    assert "[PASS     ] data sha256" in ok.output  # the audited rows of the CSV hash as recorded
+    bad = runner.invoke(cli, ["audit", str(model), str(data), "--monotone-increasing", "x0,income", "-o",
+                              str(tmp_path / "x.html")])
+    assert bad.exit_code == 2 and "no feature(s) 'income'" in bad.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_run_demo_audit(audited, tmp_path):
+    net, X, y, a, page = audited
+    df = pd.DataFrame(X[:12], columns=net.feature_names)
+    lines = []
+    out = tmp_path / "demo.html"
+    demo = run_demo_audit(net, df, y[:12], out, increasing=["x2"], eps=0.05, rows=3, time_limit=5, log=lines.append)
+    assert out.exists() and (tmp_path / "demo-certificates" / "monotonicity.json").exists()
+    assert [p.key for p in demo.properties] == ["monotonicity", "robustness"]
+    assert lines[-1].startswith("wrote ")

@@ -1,0 +1,213 @@
+"""Re-checking certificates: honest ones pass; tampered files, other models/data, false witnesses and
+false bounds fail; a second solver re-solves the proofs; the recheck command's exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mipnet.cli import cli
+from mipnet.cli.audit import COMMANDS
+from mipnet.io import save_model
+from mipnet.report.certificates import (
+    certificate_from_dict,
+    load_certificate,
+    monotonicity_certificate,
+    resilience_certificate,
+    robustness_certificate,
+    save_certificate,
+    training_certificate,
+)
+from mipnet.report.recheck import recheck
+from mipnet.solve import available_solvers
+from mipnet.verify.monotonic import verify_global
+from mipnet.verify.resilience import class_resilience
+from mipnet.verify.robustness import verify_robustness
+
+for _cmd in COMMANDS:
+    if _cmd.name not in cli.commands:
+        cli.add_command(_cmd)
+
+HAS_SCIP = "scip" in available_solvers()
+
+
+def _edited(cert, edit, reseal=True):
+    """A copy of ``cert`` edited by ``edit(dict)``; resealed (a careful forger) unless told otherwise."""
+    d = json.loads(json.dumps(cert.to_dict()))
+    edit(d)
+    c = certificate_from_dict(d)
+    if reseal:
+        c.seal = c.compute_seal()
+    return c
+
+
+def _failed(rep, name_part):
+    return [c for c in rep.checks if c.outcome == "fail" and name_part in c.name]
+
+
+@pytest.fixture(scope="module")
+def rob(request):
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(3), [4, 5, 3, 1])
+    X = np.random.default_rng(1).uniform(-1, 1, (6, 4))
+    res = verify_robustness(net, X, 0.1, "inf", time_limit=5)
+    return net, X, res, robustness_certificate(net, X, res, eps=0.1)
+
+
+def test_honest_robustness_certificate_passes_with_second_solver(rob):
+    net, X, res, cert = rob
+    rep = recheck(cert, net, second_solver="auto" if HAS_SCIP else None)
+    assert rep.status == "ok", rep.lines()
+    assert rep.exit_code == 0
+    n_viol = sum(r.verdict == "violated" for r in res)
+    assert n_viol >= 1 and len([c for c in rep.checks if "counterexample changes the class" in c.name]) == n_viol
+    if HAS_SCIP:
+        agree = [c for c in rep.checks if c.category == "solver"]
+        assert len(agree) == sum(r.verdict == "holds" for r in res) and all(c.outcome == "pass" for c in agree)
+
+
+def test_certificate_for_another_model(rob, dense_net):
+    net, X, res, cert = rob
+    other = dense_net.copy()
+    other.layers[0].weight[0, 0] += 1e-3
+    rep = recheck(cert, other, second_solver=None)
+    assert rep.status == "failed" and rep.problems() == ["certificate for another model"]
+    assert rep.exit_code == 1
+
+
+def test_edit_without_reseal_is_tampering(rob):
+    net, X, res, cert = rob
+    c = _edited(cert, lambda d: d["answer"].update(bound=123.0), reseal=False)
+    rep = recheck(c, net, second_solver=None)
+    assert _failed(rep, "content seal")
+    assert any(p.startswith("tampered") for p in rep.problems())
+
+
+def test_edited_verdict_is_caught_even_when_resealed(rob):
+    net, X, res, cert = rob
+    j = next(i for i, r in enumerate(res) if r.verdict == "violated")
+
+    def flip(d):  # claim robustness for a sample that has a counterexample, hide it, keep the aggregate tidy
+        it = d["answer"]["items"][j]
+        it.update(verdict="holds", counterexample=None, bound=0.5)
+        d["answer"]["status"] = "holds" if all(i["verdict"] == "holds" for i in d["answer"]["items"]) else "violated"
+
+    c = _edited(cert, flip)
+    rep = recheck(c, net, second_solver="auto" if HAS_SCIP else None)
+    assert rep.status == "failed"
+    assert _failed(rep, f"sample {j}: bound <= margin")  # 0.5 exceeds the margin at the sample itself
+    if HAS_SCIP:
+        assert _failed(rep, f"sample {j}: scip agrees")  # and SCIP finds a counterexample
+
+
+def test_edited_witness_and_verdict_mismatch(rob):
+    net, X, res, cert = rob
+    j = next(i for i, r in enumerate(res) if r.verdict == "violated")
+    c = _edited(cert, lambda d: d["answer"]["items"][j].update(counterexample=X[j].tolist()))
+    rep = recheck(c, net, second_solver=None)
+    bad = _failed(rep, f"sample {j}: counterexample")
+    assert bad and "keeps class" in bad[0].detail
+    c2 = _edited(cert, lambda d: d["answer"].update(status="holds"))
+    rep2 = recheck(c2, net, second_solver=None)
+    assert _failed(rep2, "verdict consistent")
+
+
+def test_monotonicity_witness_and_false_holds(dense_net):
+    rep0 = verify_global(dense_net, increasing=["x0"], decreasing=["x1"], time_limit=10)
+    assert [f.status for f in rep0.features] == ["violated", "violated"]
+    cert = monotonicity_certificate(dense_net, rep0, increasing=["x0"], decreasing=["x1"])
+    ok = recheck(cert, dense_net, second_solver=None)
+    assert ok.status == "ok", ok.lines()
+
+    def move(d):
+        d["answer"]["items"][0]["witness"]["x_prime"][1] += 0.3  # the pair now differs in another feature
+    assert _failed(recheck(_edited(cert, move), dense_net, second_solver=None), "x0: witness pair")
+
+    def claim_holds(d):
+        for it in d["answer"]["items"]:
+            it.update(verdict="holds", witness=None, bound=0.0)
+        d["answer"]["status"] = "holds"
+    rep = recheck(_edited(cert, claim_holds), dense_net, second_solver="auto" if HAS_SCIP else None)
+    assert _failed(rep, "x0: 2000 random secants") and _failed(rep, "x1: 2000 random secants")
+    if HAS_SCIP:
+        assert _failed(rep, "x0: scip agrees")
+
+
+def test_resilience_witness_and_second_solver(multiclass_net):
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    assert r.status == "optimal" and r.phi > 0
+    cert = resilience_certificate(multiclass_net, [r])
+    rep = recheck(cert, multiclass_net, second_solver="auto" if HAS_SCIP else None, time_limit=20)
+    assert rep.status == "ok", rep.lines()
+    if HAS_SCIP:
+        assert any(c.category == "solver" and c.outcome == "pass" for c in rep.checks)
+    lower = _edited(cert, lambda d: d["answer"]["items"][0].update(phi=r.phi * 0.5, bound=r.phi * 0.5))
+    rep2 = recheck(lower, multiclass_net, second_solver="auto" if HAS_SCIP else None, time_limit=20)
+    bad = _failed(rep2, "witness pair")
+    assert bad and "Phi" in bad[0].detail
+    if HAS_SCIP:
+        assert _failed(rep2, "scip agrees on Phi")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from mipnet.train import TrainConfig, train
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    res = train(X, y, config=TrainConfig(hidden=(2,), l1=0.01), time_limit=5, threads=1)
+    return res.network, X, y, training_certificate(res.network, res.network.metadata["certificate"], target="y")
+
+
+def test_training_certificate_recomputed_and_tampered(trained):
+    net, X, y, cert = trained
+    rep = recheck(cert, net, (X, y))
+    assert rep.status == "ok", rep.lines()
+    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "pass"
+               for c in rep.checks)
+    y2 = y.copy()
+    y2[0] = 1 - y2[0]
+    assert "the data do not match" in recheck(cert, net, (X, y2)).problems()
+
+    def lower_l1(d):
+        d["answer"]["terms"]["l1"] *= 0.5
+        d["answer"]["incumbent"] = sum(d["answer"]["terms"].values())
+    rep2 = recheck(_edited(cert, lower_l1), net, None)
+    assert _failed(rep2, "penalty terms recomputed")
+
+    def better_bound(d):
+        d["answer"]["bound"] = d["answer"]["incumbent"] * 2
+    assert _failed(recheck(_edited(cert, better_bound), net, None), "bound <= incumbent")
+
+
+def test_recheck_command_exit_codes(rob, tmp_path):
+    net, X, res, cert = rob
+    model = tmp_path / "m.json"
+    save_model(net, model)
+    good = save_certificate(cert, tmp_path / "good.json")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["recheck", str(good), str(model), "--second-solver", "none"])
+    assert r.exit_code == 0, r.output
+    assert "re-check: OK" in r.output
+    d = json.loads(good.read_text())
+    d["answer"]["items"][0]["verdict"] = "violated"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(d))
+    r = runner.invoke(cli, ["recheck", str(bad), str(model), "--second-solver", "none", "--json"])
+    assert r.exit_code == 1
+    out = json.loads(r.output)
+    assert out["status"] == "failed" and any(p.startswith("tampered") for p in out["problems"])
+    (tmp_path / "junk.json").write_text("{")
+    r = runner.invoke(cli, ["recheck", str(tmp_path / "junk.json"), str(model)])
+    assert r.exit_code == 2 and "not valid JSON" in r.output
+
+
+def test_recheck_loads_a_saved_file(rob, tmp_path):
+    net, X, res, cert = rob
+    c = load_certificate(save_certificate(cert, tmp_path / "c.json"))
+    assert recheck(c, net, second_solver=None).status == "ok"
