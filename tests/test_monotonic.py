@@ -86,6 +86,8 @@ def test_exact_minimum_equals_region_enumeration(sizes: list[int], leaky: bool) 
             assert (f.status == "holds") == (expected >= -1e-6)
             if f.status == "violated":
                 _check_witness(net, f.witness, l, s)
+        fast = verify_global(net, increasing=["x0"], decreasing=["x1"], time_limit=TL, presample=0)
+        assert [f.status for f in fast.features] == [f.status for f in rep.features]
 
 
 def test_holds_never_where_a_grid_finds_a_decrease() -> None:

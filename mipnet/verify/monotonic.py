@@ -31,8 +31,10 @@ the segment through it along e_l is cut at the region's facets.
 
 Fast path (on by default): a vectorised pre-check of the pattern gradients of uniform domain
 samples (a violating sample gives the witness directly, no MILP), LP-tightened bounds, the
-interval bound of the gradient (proves ``holds`` without a MILP when it is >= 0), and an early
-stop at the first incumbent below -tol. ``bounds_method="interval"``, ``presample=0``,
+interval bound of the gradient (proves ``holds`` without a MILP when it is >= 0), an early
+stop at the first incumbent below -tol, and (HiGHS) the objective cut-off -tol: every node whose
+bound exceeds -tol is pruned, so proving ``holds`` needs only "no slope below -tol", never the
+exact minimum (the reported bound is then -tol). ``bounds_method="interval"``, ``presample=0``,
 ``early_stop=False`` is the formulation written the plain way.
 
 **Block-wise** (the seed's sufficient test): the layers are cut after every second weight layer;
@@ -443,15 +445,12 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
     xl.domain = pyo.Reals
     try:
         ex.model.obj.set_value(s * gl)
-        res = solve(ex.model, solver, time_limit=time_limit, threads=threads,
-                    stop_below=-tol if early_stop else None)
+        res = _solve_cut(ex.model, solver, time_limit, threads, tol, early_stop)
     finally:
         if was_integer:
             xl.domain = pyo.Integers
     verdict.solver = res.to_dict()
-    verdict.bound = res.bound if res.status in ("optimal", "feasible", "unknown") else None
-    if res.status == "infeasible":  # the domain is empty? cannot be: input_terms checked it
-        verdict.note = "the solver reported the model infeasible"
+    verdict.bound = res.bound
     verdict.min_derivative = res.incumbent
     verdict.how = "milp"
     if res.bound is not None and res.bound >= -tol:
@@ -474,6 +473,26 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
         verdict.note = f"time limit of {time_limit:g} s reached; best bound {res.bound}"
     verdict.solve_time = time.perf_counter() - t0
     return verdict
+
+
+def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float, threads: int | None, tol: float,
+               early_stop: bool) -> Any:
+    """Solve min s * g_l. With ``early_stop``: stop at the first incumbent < -tol, and (HiGHS) prune every
+    node whose bound exceeds -tol (objective cutoff): a finished search then proves min >= -tol (the
+    Result's bound is set to -tol unless the solver proved more), an infeasible one likewise."""
+    if not early_stop:
+        return solve(model, solver, time_limit=time_limit, threads=threads)
+    opts = {"objective_bound": -tol} if solver == "highs" else None
+    res = solve(model, solver, time_limit=time_limit, threads=threads, stop_below=-tol, options=opts)
+    if opts is None:
+        return res
+    finished = res.status == "infeasible" or (res.status == "optimal" and not res.stopped_early)
+    if finished and (res.incumbent is None or res.incumbent >= -tol):
+        res.status = "optimal" if res.incumbent is not None else "infeasible"
+        res.bound = -tol  # what the cut-off search proves
+    elif res.bound is not None and res.incumbent is not None and res.incumbent >= -tol:
+        res.bound = min(res.bound, -tol)  # a cut-off search's bound is not a bound above -tol
+    return res
 
 
 # ============================================================================ witnesses
@@ -701,8 +720,7 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                         xi.domain = pyo.Reals
                     try:
                         built[k]["model"].obj.set_value(sign * gi)
-                        res = solve(built[k]["model"], solver, time_limit=time_limit, threads=threads,
-                                    stop_below=-tol if opts["early_stop"] else None)
+                        res = _solve_cut(built[k]["model"], solver, time_limit, threads, tol, opts["early_stop"])
                     finally:
                         if xi is not None:
                             xi.domain = pyo.Integers
