@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pyomo.environ as pyo
 
@@ -54,6 +54,8 @@ class Result:
     sense: str = "minimize"
     stopped_early: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    #: (seconds, incumbent, bound) as the solver went (HiGHS: from its MIP callback)
+    trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:
@@ -128,8 +130,14 @@ def solve(
     stop_below: float | None = None,
     tee: bool = False,
     options: Mapping[str, Any] | None = None,
+    progress: Callable[[float, float | None, float | None], None] | None = None,
+    progress_every: float = 5.0,
 ) -> Result:
-    """Solve ``model`` (one active objective); variable values are loaded when a solution exists."""
+    """Solve ``model`` (one active objective); variable values are loaded when a solution exists.
+
+    ``progress(seconds, incumbent, bound)`` is called about every ``progress_every`` seconds while
+    HiGHS runs (other solvers: use ``tee`` for their log); the points are kept in ``Result.trace``.
+    """
     obj = _objective(model)
     sense = "minimize" if obj.sense == pyo.minimize else "maximize"
     opt = _contrib(solver)
@@ -161,8 +169,11 @@ def solve(
     if mip_gap is not None:
         kwargs["rel_gap"] = mip_gap
     t0 = time.perf_counter()
+    trace: list[tuple[float, float | None, float | None]] = []
     try:
-        if warm_start:
+        if solver == "highs":
+            res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every)
+        elif warm_start:
             res = _solve_warm(opt, solver, model, warm_start, kwargs)
         else:
             res = opt.solve(model, **kwargs)
@@ -171,7 +182,11 @@ def solve(
     except Exception as exc:  # solver-specific failures become one clear line
         raise SolverError(_explain_failure(solver, exc)) from None
     wall = time.perf_counter() - t0
-    return _result(res, solver, opt, sense, wall, solver_options, stop_below)
+    result = _result(res, solver, opt, sense, wall, solver_options, stop_below)
+    result.trace = trace
+    if result.incumbent is not None or result.bound is not None:
+        trace.append((wall, result.incumbent, result.bound))
+    return result
 
 
 def _gurobi_restricted() -> bool:
@@ -203,24 +218,78 @@ def _explain_failure(solver: str, exc: Exception) -> str:
     return f"{solver} failed: {msg}"
 
 
-def _solve_warm(opt: Any, solver: str, model: pyo.Block, start: Mapping[Any, float], kwargs: dict[str, Any]) -> Any:
-    """Pass a MIP start. HiGHS: through the persistent interface's highspy object (setSolution);
-    SCIP/Gurobi: variable values plus their ``warmstart_discrete_vars`` option."""
-    for var, val in start.items():
-        var.set_value(float(val), skip_validation=True)
-    if solver == "highs":
-        import numpy as np
+def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, kwargs: dict[str, Any],
+                 trace: list, progress: Callable[..., None] | None, every: float) -> Any:
+    """HiGHS through Pyomo's persistent interface, so that its highspy object can take a MIP start
+    (``setSolution``) and a MIP callback (incumbent / bound as it goes) before the run."""
+    import numpy as np
 
-        opt.set_instance(model)
+    opt.set_instance(model)
+    h = opt._solver_model  # the highspy object of the persistent interface
+    if start:
         vmap = opt._pyomo_var_to_solver_var_map  # Pyomo var id -> HiGHS column
         idx, vals = [], []
         for var, val in start.items():
+            var.set_value(float(val), skip_validation=True)
             col = vmap.get(id(var))
             if col is not None:
                 idx.append(int(col))
                 vals.append(float(val))
-        opt._solver_model.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=np.float64))
+        h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(vals, dtype=np.float64))
+    last = [-every]
+
+    def _on_mip(event: Any) -> None:
+        out = event.data_out
+        t = float(out.running_time)
+        if t - last[0] < every:
+            return
+        last[0] = t
+        inc = float(out.mip_primal_bound)
+        bnd = float(out.mip_dual_bound)
+        point = (t, inc if math.isfinite(inc) and abs(inc) < 1e30 else None,
+                 bnd if math.isfinite(bnd) and abs(bnd) < 1e30 else None)
+        if point[1] is None and point[2] is None:
+            return
+        trace.append(point)
+        if progress is not None:
+            progress(*point)
+
+    h.cbMipInterrupt.subscribe(_on_mip)
+    try:
         return opt.solve(model, **kwargs)
+    finally:
+        h.cbMipInterrupt.unsubscribe(_on_mip)
+
+
+#: a duplicate of the process's stderr taken at import: solver interfaces capture file descriptors 1
+#: and 2 while they run, so progress lines written here still reach the terminal.
+try:
+    import os as _os
+
+    _CONSOLE = _os.fdopen(_os.dup(2), "w", buffering=1)
+except OSError:  # pragma: no cover - no stderr (embedded interpreters)
+    _CONSOLE = None
+
+
+def console_progress(prefix: str = "") -> Callable[[float, float | None, float | None], None]:
+    """A ``progress`` callback printing "time  incumbent  bound  gap" lines to the real stderr."""
+
+    def _print(t: float, inc: float | None, bound: float | None) -> None:
+        gap = relative_gap(inc, bound)
+        inc_s = "-" if inc is None else f"{inc:.6g}"
+        bound_s = "-" if bound is None else f"{bound:.6g}"
+        gap_s = "-" if gap is None else f"{100 * gap:.2f} %"
+        line = f"{prefix}{t:7.1f} s  incumbent {inc_s:>12}  bound {bound_s:>12}  gap {gap_s}"
+        if _CONSOLE is not None:
+            _CONSOLE.write(line + "\n")
+
+    return _print
+
+
+def _solve_warm(opt: Any, solver: str, model: pyo.Block, start: Mapping[Any, float], kwargs: dict[str, Any]) -> Any:
+    """Pass a MIP start to SCIP/Gurobi: variable values plus their ``warmstart_discrete_vars`` option."""
+    for var, val in start.items():
+        var.set_value(float(val), skip_validation=True)
     if solver in ("scip", "gurobi"):
         kwargs = dict(kwargs, warmstart_discrete_vars=True)
     return opt.solve(model, **kwargs)

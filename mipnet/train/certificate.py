@@ -10,9 +10,11 @@ the data:
                multiclass_hinge: max(0, m + max_{k != y_n} f_k(x_n) - f_{y_n}(x_n))
                zero_one:         [margin_n < m]  (margin_n the quantity of the hinge)
                l1 / squared:     |r_n| / r_n^2,  r_n = (f(x_n) - y_n) / sigma_y  (standardised target)
-    l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense weight (no biases)
+    l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense and Conv2D weight
+               (no biases)
     neurons  = c_n #{hidden units with a nonzero in-weight, bias or out-weight}
     layers   = c_l #{hidden layers with an active unit}
+    channels = c_ch #{conv channels with a nonzero filter weight, bias or outgoing weight}
 
 ``terms`` are these true values; ``model_terms`` are the solver model's values at the same network.
 They agree to 1e-6 except for terms the model writes as a tangent outer approximation (HiGHS: l2,
@@ -31,11 +33,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..layers import Dense
+from ..layers import Conv2D, Dense
 from ..network import Network
 
 TOLERANCE = 1e-6
-TERMS = ("loss", "l1", "l2", "l0", "neurons", "layers")
+TERMS = ("loss", "l1", "l2", "l0", "neurons", "layers", "channels")
 
 
 def data_hash(X: np.ndarray, y: np.ndarray) -> str:
@@ -143,14 +145,14 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
         other[rows, y] = -np.inf
         mg = f[rows, y] - other.max(axis=1)
     if loss == "zero_one":
-        return (mg < margin - TOLERANCE).astype(np.float64)
+        return (mg < margin).astype(np.float64)  # strict, as the MILP counts it (discrete_values)
     return np.maximum(0.0, margin - mg)
 
 
 def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, float]:
     """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers)."""
     dense = [l for l in net.layers if isinstance(l, Dense)]
-    Ws = [d.weight for d in dense]
+    Ws = [l.weight for l in net.layers if isinstance(l, (Dense, Conv2D))]
     out: dict[str, float] = {}
     if coefficients.get("l1", 0) > 0:
         out["l1"] = coefficients["l1"] * float(sum(np.abs(W).sum() for W in Ws))
@@ -166,6 +168,10 @@ def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, flo
         out["neurons"] = coefficients["neuron_penalty"] * float(sum(int(a.sum()) for a in active))
     if coefficients.get("layer_penalty", 0) > 0:
         out["layers"] = coefficients["layer_penalty"] * float(sum(int(a.any()) for a in active))
+    if coefficients.get("channel_penalty", 0) > 0:
+        from .conv import channel_activity
+
+        out["channels"] = coefficients["channel_penalty"] * float(sum(int(a.sum()) for a in channel_activity(net)))
     return out
 
 
