@@ -359,7 +359,10 @@ class Network:
         """SHA-256 of the model's function: layers, domain and shape (metadata excluded)."""
         d = self.to_dict()
         d.pop("metadata")
-        return hashlib.sha256(json.dumps(d, sort_keys=True, allow_nan=False).encode()).hexdigest()
+        # numpy scalars (e.g. class names from np.unique) hash as the plain values a saved file holds
+        text = json.dumps(d, sort_keys=True, allow_nan=False,
+                          default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def copy(self) -> "Network":
         return copy.deepcopy(self)
