@@ -248,3 +248,18 @@ def test_certified_gradient_training_small() -> None:
     assert g.min() >= -1e-9
     nn_net, _ = fit_torch(X, y, domain=dom, hidden=(8,), monotone=[(0, 1)], nonnegative=True, epochs=20)
     assert verify_global(nn_net, increasing=["x0"], time_limit=TL).status == "holds"
+
+
+def test_milp_training_with_counterexample_pairs() -> None:
+    from mipnet.train.formulation import TrainConfig
+    from mipnet.train.monotone import train_monotone_milp
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(16, 2))
+    y = (np.abs(X[:, 0]) + 0.3 * X[:, 1] > 0.5).astype(int)  # not monotone in x0
+    cm = train_monotone_milp(X, y, domain=Domain.box(2, -1, 1), increasing=["x0"],
+                             config=TrainConfig(hidden=(2,)), max_rounds=5, time_limit=5, verify_time_limit=5)
+    assert cm.history[0]["status"] == "violated" and cm.history[-1]["pairs"] >= 1
+    assert cm.certified
+    g = pattern_gradient(cm.network, Domain.box(2, -1, 1).sample(20000, 1), np.ones(1))[:, 0]
+    assert g.min() >= -1e-9
