@@ -135,3 +135,14 @@ def test_run_demo_audit(audited, tmp_path):
     assert out.exists() and (tmp_path / "demo-certificates" / "monotonicity.json").exists()
     assert [p.key for p in demo.properties] == ["monotonicity", "robustness"]
     assert lines[-1].startswith("wrote ")
+
+
+def test_rows_outside_the_domain_are_not_audited(dense_net):
+    X = np.random.default_rng(2).uniform(-1, 1, (8, 4))
+    X[[1, 4], 0] = 3.0  # outside the model's box [-1, 1]
+    a = run_audit(dense_net, X, eps=0.01, rows=8, time_limit=5)
+    rob = a.properties[0]
+    assert [r["row"] for r in rob.rows] == ["0", "2", "3", "5", "6", "7"]
+    assert "2 data row(s) lie outside" in rob.sentence
+    with pytest.raises(DataError, match="no row of the data lies inside"):
+        run_audit(dense_net, X[[1, 4]], eps=0.01)

@@ -36,7 +36,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..errors import DataError, UnsupportedError  # noqa: E402
+from ..errors import DataError, MipnetError, SolverError, UnsupportedError  # noqa: E402
 from ..layers import Dense  # noqa: E402
 from ..network import Network  # noqa: E402
 from .certificates import (  # noqa: E402
@@ -90,26 +90,45 @@ class Audit:
 
 
 # ============================================================================ tasks (module level: picklable)
+# A problem whose verification raises (a solver failure, numerical trouble) is reported as undecided with
+# the error as its reason, so that one bad problem does not sink the whole audit.
 def _robustness_task(args: tuple) -> Any:
-    from ..verify.robustness import verify_sample
+    from ..verify.robustness import RobustnessResult, normalise_norm, verify_sample
 
     net, x, eps, norm, cls, solver, time_limit, index = args
-    return verify_sample(net, x, eps, norm, cls, solver=solver, time_limit=time_limit, threads=1, index=index)
+    try:
+        return verify_sample(net, x, eps, norm, cls, solver=solver, time_limit=time_limit, threads=1, index=index)
+    except MipnetError as exc:
+        c = int(net.predict_index(net.forward(x[None]))[0]) if cls is None else int(cls)
+        return RobustnessResult(index, c, (net.class_names or [c])[c], "unknown", float(eps), normalise_norm(norm),
+                                solver=solver, status="error", reason=f"verification failed: {exc}")
 
 
 def _monotonicity_task(args: tuple) -> Any:
-    from ..verify.monotonic import verify_global
+    from ..verify.monotonic import FeatureVerdict, GlobalReport, output_coefficients, verify_global
 
     net, feature, sign, output, versus, solver, time_limit = args
     kw = {"increasing": [feature]} if sign > 0 else {"decreasing": [feature]}
-    return verify_global(net, **kw, output=output, versus=versus, solver=solver, time_limit=time_limit, threads=1)
+    try:
+        return verify_global(net, **kw, output=output, versus=versus, solver=solver, time_limit=time_limit,
+                             threads=1)
+    except (SolverError, DataError) as exc:
+        _, desc = output_coefficients(net, output, versus)
+        fv = FeatureVerdict(feature, "increasing" if sign > 0 else "decreasing", "unknown", "exact", None, None,
+                            note=f"verification failed: {exc}")
+        return GlobalReport([fv], desc, "exact", 0.0, 0, 0, {"solver": solver, "time_limit": time_limit})
 
 
 def _resilience_task(args: tuple) -> Any:
-    from ..verify.resilience import class_resilience
+    from ..verify.resilience import ResilienceResult, class_resilience
 
     net, m, alpha, k, norm, solver, time_limit = args
-    return class_resilience(net, m, alpha=alpha, k=k, norm=norm, solver=solver, time_limit=time_limit, threads=1)
+    try:
+        return class_resilience(net, m, alpha=alpha, k=k, norm=norm, solver=solver, time_limit=time_limit,
+                                threads=1)
+    except (SolverError, DataError) as exc:
+        return ResilienceResult("class", m, str(net.class_names[m]), float(alpha), int(k), norm, "unknown", None,
+                                None, None, notes=[f"verification failed: {exc}"])
 
 
 # ============================================================================ running the checks
@@ -174,9 +193,13 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
     for f, s in sign:
         tasks.append(("mono", _monotonicity_task, (net, f, s, out_arg, versus, solver, time_limit)))
     rob_rows = np.zeros(0, dtype=int)
-    if eps is not None:
-        n = X.shape[0]
-        rob_rows = np.unique(np.linspace(0, n - 1, min(rows, n)).round().astype(int))
+    n_outside = 0
+    if eps is not None:  # rows spread over the data, among those inside the model's input domain
+        inside = np.flatnonzero(net.domain.contains(X, tol=1e-7))
+        n_outside = X.shape[0] - inside.size
+        if inside.size == 0:
+            raise DataError("no row of the data lies inside the model's input domain: robustness cannot be checked")
+        rob_rows = inside[np.unique(np.linspace(0, inside.size - 1, min(rows, inside.size)).round().astype(int))]
         for i in rob_rows:
             tasks.append(("rob", _robustness_task, (net, X[i], float(eps), norm, None, solver, time_limit, int(i))))
     n_cls = len(net.class_names or [])
@@ -197,7 +220,7 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
         props.append(_monotonicity_property(net, by_kind["mono"], increasing, decreasing, out_arg, versus, X))
     if eps is not None:
         props.append(_robustness_property(net, X, rob_rows, by_kind["rob"], float(eps), norm, solver, time_limit,
-                                          target))
+                                          target, n_outside))
     if alpha is not None:
         props.append(_resilience_property(net, by_kind["res"]))
     for p in props:
@@ -267,10 +290,10 @@ def _monotonicity_property(net: Network, reports: list[Any], increasing: list[st
             wit = (f"{f.feature} {_fmt(w.x[l])} &rarr; {_fmt(w.x_prime[l])} (all else equal) moves the score "
                    f"{_fmt(w.f_x)} &rarr; {_fmt(w.f_x_prime)}")
         else:
-            wit = "-"
+            wit = html.escape(f.note) if f.status == "unknown" and f.note else "-"
         rows.append({"feature": html.escape(f.feature), "direction": f.direction, "verdict": f.status,
                      "bound": _fmt(f.bound), "witness": wit, "how": html.escape(f.how or ""),
-                     "time": f"{f.solve_time:.2f} s"})
+                     "time": f"{f.solve_time:.2f}&nbsp;s"})
         figs.append((f"The score along {f.feature}", _png(_profile_figure(net, coef, desc, f, X))))
     n_bad = sum(f.status == "violated" for f in feats)
     n_unk = sum(f.status == "unknown" for f in feats)
@@ -284,7 +307,8 @@ def _monotonicity_property(net: Network, reports: list[Any], increasing: list[st
 
 
 def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, results: list[Any], eps: float,
-                         norm: str, solver: str, time_limit: float, target: str | None) -> PropertyResult:
+                         norm: str, solver: str, time_limit: float, target: str | None,
+                         n_outside: int = 0) -> PropertyResult:
     from ..verify.robustness import normalise_norm
 
     norm = normalise_norm(norm)
@@ -295,16 +319,19 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
                                   options={"time_limit": time_limit}, target=target, rows=rows_idx.tolist())
     rows = []
     for i, r in zip(rows_idx, results):
-        wit = "-"
+        wit = html.escape(r.reason) if r.verdict == "unknown" and r.reason else "-"
         if r.counterexample is not None:
             wit = f"class {html.escape(str(r.label))} &rarr; {html.escape(str(r.adversarial_class))}: " + \
                   _changes(net, X[i], np.asarray(r.counterexample))
         rows.append({"row": str(int(i)), "class": html.escape(str(r.label)), "verdict": r.verdict,
-                     "bound": _fmt(r.bound), "witness": wit, "time": f"{r.time:.2f} s"})
+                     "bound": _fmt(r.bound), "witness": wit, "time": f"{r.time:.2f}&nbsp;s"})
     counts = {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}
     ball = f"every input within {'L-inf' if norm == 'inf' else 'L1'} distance {eps:g}"
     sentence = (f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
                 f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided.")
+    if n_outside:
+        sentence += (f" ({n_outside} data row(s) lie outside the model's input domain, the range it was built for, "
+                     "and were not audited.)")
     verdict = cert.status
     fig = _robustness_figure(results, eps)
     return PropertyResult("robustness", f"Robustness (eps = {eps:g})", verdict, sentence, rows, cert,
@@ -321,7 +348,7 @@ def _resilience_property(net: Network, results: list[Any]) -> PropertyResult:
         rows.append({"class": html.escape(r.class_name), "verdict": "holds" if r.status in ("optimal", "infeasible")
                      else "unknown", "Phi": _fmt(r.phi), "bound": _fmt(r.bound),
                      "gap": "-" if r.gap is None else f"{100 * r.gap:.2f} %", "witness": wit,
-                     "time": f"{r.timings.get('total', 0.0):.2f} s"})
+                     "time": f"{r.timings.get('total', 0.0):.2f}&nbsp;s"})
     r0 = results[0]
     vals = [r.phi for r in results if r.phi is not None]
     sentence = (f"The smallest change (L{r0.norm} norm) that takes a confidently classified input (logit margin "
@@ -373,8 +400,8 @@ def _explanation(net: Network, X: np.ndarray, top: int) -> dict[str, Any] | None
         order = [i for i in np.argsort(-np.abs(eff)) if abs(w[i]) > 1e-12][:8]
         regions.append({"k": k, "count": int(interp.counts[k]), "share": float(interp.counts[k] / X.shape[0]),
                         "bias": b, "terms": [(net.feature_names[i], float(w[i]), float(eff[i])) for i in order],
-                        "n_nonzero": int(np.sum(np.abs(w) > 1e-12)), "figure": _png(_region_figure(net, w, eff, k,
-                                                                                                      interp))})
+                        "n_nonzero": int(np.sum(np.abs(w) > 1e-12)),
+                        "figure": _png(_region_figure(net, w, eff, k, interp)) if order else None})
     ex = interp.exactness(X)
     return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex,
             "score": "logit 1 minus logit 0" if net.n_outputs == 2 else "the logit" if net.n_outputs == 1
@@ -697,7 +724,9 @@ def _section_explanation(a: Audit) -> str:
         more = r["n_nonzero"] - len(r["terms"])
         out.append(f"<h3>Region {r['k'] + 1}: {r['count']} rows ({100 * r['share']:.0f} %)</h3>"
                    f"<p><code>score = {r['bias']:.3g} {terms}{f' + {more} more' if more > 0 else ''}</code></p>"
-                   f"{_img(r['figure'], 'region rule')}")
+                   + (_img(r["figure"], "region rule") if r["figure"] is not None else
+                      "<p>The score is constant here: no feature changes it within this region (every hidden "
+                      "neuron it passes through is off).</p>"))
     return "".join(out)
 
 
