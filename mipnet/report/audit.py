@@ -486,15 +486,30 @@ def _graph_figure(net: Network, dense: list[Dense]) -> Figure:
     return fig
 
 
+def progress_points(cert: dict[str, Any]) -> list[tuple[float, float | None, float | None]]:
+    """(seconds, incumbent, bound) points from a training certificate's ``progress`` or ``trace`` field
+    (items as dicts with time/incumbent/bound or as triples, like :attr:`mipnet.solve.Result.trace`)."""
+    raw = cert.get("progress") or cert.get("trace") or []
+    out = []
+    for p in raw if isinstance(raw, list) else []:
+        if isinstance(p, dict):
+            p = (p.get("time"), p.get("incumbent"), p.get("bound"))
+        if isinstance(p, (list, tuple)) and len(p) == 3 and p[0] is not None:
+            out.append((float(p[0]), None if p[1] is None else float(p[1]), None if p[2] is None else float(p[2])))
+    return out
+
+
 def training_figure(cert: dict[str, Any]) -> Figure:
     """Incumbent and bound over time when the trainer recorded them (``progress``), else the final interval."""
-    prog = cert.get("progress")
+    pts = progress_points(cert)
     fig = Figure(figsize=(7.5, 3.0))
     ax = fig.subplots()
-    if isinstance(prog, list) and prog and isinstance(prog[0], dict):
-        t = [p.get("time") for p in prog]
-        ax.step(t, [p.get("incumbent") for p in prog], where="post", label="incumbent (best network found)")
-        ax.step(t, [p.get("bound") for p in prog], where="post", label="bound (no network can do better)")
+    if pts:
+        t = [p[0] for p in pts]
+        ax.step(t, [np.nan if p[1] is None else p[1] for p in pts], where="post",
+                label="incumbent (best network found)")
+        ax.step(t, [np.nan if p[2] is None else p[2] for p in pts], where="post",
+                label="bound (no network can do better)")
         ax.set_xlabel("seconds")
         ax.set_ylabel("objective")
         ax.legend(fontsize=8)
@@ -647,7 +662,7 @@ def _section_training(a: Audit) -> str:
     terms = ans.get("terms") or {}
     rows = [{"term": html.escape(k), "value": _fmt(v, ".6g")} for k, v in terms.items()]
     meta = a.net.metadata.get("certificate", {})
-    prog = "" if isinstance(meta.get("progress"), list) else (
+    prog = "" if progress_points(meta) else (
         '<p class="muted">The trainer did not record the incumbent and the bound over time; '
         'the final values are shown.</p>')
     rc = a.training_recheck
