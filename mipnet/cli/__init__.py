@@ -15,7 +15,9 @@ from ..errors import MipnetError
 from .common import EXIT_INPUT_ERROR
 from .models import convert, info, predict
 
-SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify"]  # each module defines COMMANDS = [click commands]
+#: modules whose ``COMMANDS`` list of click commands is added to the group
+#: and whose ``SUBCOMMANDS`` dict {group name: [commands]} extends the groups (verify, explain)
+SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "audit", "resilience"]
 
 
 class _Group(click.Group):
@@ -48,6 +50,11 @@ def _register() -> None:
         mod = importlib.import_module(f"{__name__}.{name}")
         for cmd in getattr(mod, "COMMANDS", []):
             cli.add_command(cmd)
+    for name in SUBCOMMAND_MODULES:
+        mod = importlib.import_module(f"{__name__}.{name}")
+        for group, cmds in getattr(mod, "SUBCOMMANDS", {}).items():
+            for cmd in cmds:
+                cli.commands[group].add_command(cmd)
 
 
 _register()

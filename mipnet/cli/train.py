@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 import numpy as np
 
@@ -21,45 +19,17 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _progress_printer(time_limit: float):
-    """A line per second with the elapsed time while the solver runs (HiGHS's own log with --log)."""
-    import threading
-
-    stop = threading.Event()
-    t0 = time.perf_counter()
-
-    def run() -> None:
-        while not stop.wait(5.0):
-            click.echo(f"  ... solving, {time.perf_counter() - t0:.0f} s of at most {time_limit:g} s", err=True)
-
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    return stop
-
-
 def _fit_and_report(X, y, *, task: str, hidden: tuple[int, ...], loss: str, l1: float, l2: float, l0: float,
                     neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, log: bool, hypothesis: str):
+                    samples: int | None, seed: int, hypothesis: str):
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
     est = cls(hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0, neuron_penalty=neuron_penalty,
               max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver, max_samples=samples,
               random_state=seed, verbose=True)
-    import contextlib
-    import io
-
-    buf = io.StringIO() if not log else None
-    stop = _progress_printer(time_limit) if not log else None
-    try:
-        with contextlib.redirect_stdout(buf) if buf is not None else contextlib.nullcontext():
-            est.fit(X, y)
-    finally:
-        if stop is not None:
-            stop.set()
-    if buf is not None:
-        for line in buf.getvalue().splitlines():
-            click.echo(line)
+    # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
+    est.fit(X, y)
     return est
 
 
@@ -94,11 +64,10 @@ def _summary(est, X, y) -> None:
 @click.option("--solver", default="highs", show_default=True, help="highs, gurobi or scip.")
 @click.option("--samples", type=int, default=None, help="Train on a random subsample of N rows.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--log", "show_log", is_flag=True, help="Print the solver's own log (incumbent, bound, gap).")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
           l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-          samples: int | None, seed: int, show_log: bool, output: str) -> None:
+          samples: int | None, seed: int, output: str) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate."""
     from ..io import save_model
 
@@ -110,7 +79,7 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
                + (f" (subsample of {samples})" if samples and samples < len(df) else ""))
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
-                          solver=solver, samples=samples, seed=seed, log=show_log, hypothesis=hypothesis)
+                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis)
     _summary(est, X, y)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
@@ -121,8 +90,11 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
 @click.option("--samples", type=int, default=100, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", default=None, help="Also save the trained model here.")
-def demo(time_limit: float, samples: int, seed: int, output: str | None) -> None:
-    """Train a sparse certified network on COMPAS (bundled) with HiGHS and print its certificate."""
+@click.option("--report", default="compas_audit.html", show_default=True,
+              help="Where to write the audit report (certificates beside it); '' for none.")
+def demo(time_limit: float, samples: int, seed: int, output: str | None, report: str) -> None:
+    """Train a sparse certified network on COMPAS, verify it (monotonicity, robustness), explain it and
+    write an audit report: the whole pipeline on the default solver."""
     from ..datasets import load_compas
 
     data = load_compas()
@@ -137,15 +109,24 @@ def demo(time_limit: float, samples: int, seed: int, output: str | None) -> None
                f"MILP with 2 hidden ReLU units (sign class), hinge loss + L1 0.01, HiGHS, {time_limit:g} s")
     est = _fit_and_report(Xdf, y, task="classify", hidden=(2,), loss="hinge", l1=0.01, l2=0.0, l0=0.0,
                           neuron_penalty=0.0, max_nonzeros=None, time_limit=time_limit, solver="highs",
-                          samples=None, seed=seed, log=False, hypothesis="sign")
+                          samples=None, seed=seed, hypothesis="sign")
     _summary(est, Xdf, y)
     Xte, _ = te.X_numeric()
-    click.echo(f"test accuracy ({te.n_rows} held-out rows): {est.score(pd.DataFrame(Xte, columns=names), te.y):.4f}")
+    te_df = pd.DataFrame(Xte, columns=names)
+    click.echo(f"test accuracy ({te.n_rows} held-out rows): {est.score(te_df, te.y):.4f}")
+    # verify over the data set's whole domain (not only the training rows' bounding box)
+    net = est.network_.with_domain(data.domain)
     if output:
         from ..io import save_model
 
-        save_model(est.network_, output)
+        save_model(net, output)
         click.echo(f"wrote {output}")
+    if report:
+        from ..report.audit import run_demo_audit
+
+        click.echo("audit: monotonicity in the four prior-count features, robustness, local linear rules")
+        run_demo_audit(net, te_df, te.y.tolist(), report, increasing=data.monotone_increasing, eps=1.0,
+                       rows=10, time_limit=20, log=click.echo)
 
 
 COMMANDS = [train, demo]

@@ -43,8 +43,22 @@ class Terms:
         return np.vectorize(lambda e: isinstance(e, (int, float, np.floating, np.integer)), otypes=[bool])(self.expr)
 
     def values(self) -> np.ndarray:
-        """Current numeric values (after a solve): floats for constants, ``pyo.value`` for the rest."""
-        return np.vectorize(_value, otypes=[np.float64])(self.expr)
+        """Current numeric values (after a solve): floats for constants, ``pyo.value`` for the rest.
+
+        A variable that occurs in no constraint or objective (an input whose weights are all zero)
+        gets no value from the solver; any value within its bounds is then equally optimal, and we
+        return the midpoint of its bounds (rounded for integer variables).
+        """
+        vals = np.vectorize(_value, otypes=[np.float64])(self.expr)
+        missing = np.isnan(vals)
+        if missing.any():
+            mid = np.where(np.isfinite(self.lower) & np.isfinite(self.upper), 0.5 * (self.lower + self.upper),
+                           np.where(np.isfinite(self.lower), self.lower, np.where(np.isfinite(self.upper),
+                                                                                  self.upper, 0.0)))
+            is_int = np.vectorize(lambda e: hasattr(e, "is_integer") and e.is_integer(), otypes=[bool])(self.expr)
+            mid = np.where(is_int, np.clip(np.round(mid), np.ceil(self.lower), np.floor(self.upper)), mid)
+            vals = np.where(missing, mid, vals)
+        return vals
 
     @classmethod
     def constant(cls, values: np.ndarray) -> "Terms":

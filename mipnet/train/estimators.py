@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..domain import Domain
 from ..errors import DataError
+from ..solve import console_progress
 from .formulation import TrainConfig
 from .trainer import train
 
@@ -178,10 +179,11 @@ class _MIPNetBase(BaseEstimator):
             raise InputError(f"y must be a vector with one entry per row of X ({Xa.shape[0]}), got shape {ya.shape}")
         Xs, ys = self._subsample(Xa, ya)
         log = print if self.verbose else None
+        progress = console_progress("  solver ") if self.verbose else None
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
                     solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
                     warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
-                    seed=self.random_state, log=log)
+                    seed=self.random_state, log=log, progress=progress)
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate

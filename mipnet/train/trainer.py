@@ -95,8 +95,22 @@ def train(
     group_bound: int | None = None,
     group_processes: int = 1,
     mip_gap: float = 1e-6,
+    input_shape: Sequence[int] | None = None,
+    downsample: int = 1,
+    progress: Callable[[float, float | None, float | None], None] | None = None,
 ) -> TrainResult:
-    """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`."""
+    """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
+
+    A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
+    ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
+    """
+    if config is not None and config.architecture is not None:
+        from .conv_trainer import train_conv
+
+        return train_conv(X, y, task=task, config=config, input_shape=input_shape, downsample=downsample,
+                          domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
+                          warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
+                          log=log, mip_gap=mip_gap)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
     X = np.asarray(X, dtype=np.float64)
@@ -153,25 +167,42 @@ def train(
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
     remaining = max(1.0, time_limit - (time.perf_counter() - t_start)) if warm_start else time_limit
     res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                mip_gap=mip_gap)
+                mip_gap=mip_gap, progress=progress)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
+    return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
+                  threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
+                  target_scale=y_sd, build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}))
+
+
+def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
+           heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
+           time_limit: float, threads: int | None, mip_gap: float, t_start: float,
+           group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
+           build: Callable[[Weights], Network]) -> TrainResult:
+    """After the solve: the returned weights, a consistent model point, the certificate and its re-check."""
+    task, cls, y_sd = problem.task, classes, target_scale
     if res.has_solution:
         weights = _zero_dead_units(problem.weight_values(), problem)
     elif warm_w is not None:
         weights = warm_w
     else:
         raise SolverError(f"{solver} found no network within the time limit ({time_limit:g} s); raise --time-limit")
+    lp_solver = lp_solver_for(problem, solver)
     # a consistent point at exactly these weights: every binary and auxiliary recomputed
     obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
     if obj is None:
         raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     model_terms = problem.term_values()
+    size = problem.size()
     bound = res.bound
     if group_info is not None and group_info["bound"] is not None:
         bound = group_info["bound"] if bound is None else max(bound, group_info["bound"])
     coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
                     "layer_penalty": cfg.layer_penalty}
+    if cfg.channel_penalty > 0:
+        coefficients["channel_penalty"] = cfg.channel_penalty
+    full = build(weights)
     oa = [k for k in problem.oa_terms]
     cert = Certificate(
         status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
@@ -182,7 +213,6 @@ def train(
         formulation={**size, "config": cfg.to_dict()}, warm_start_objective=warm_obj, heuristic_objective=heur_obj,
         group_bound=group_info,
     )
-    full = build_network(weights, mu, sd, domain, task, cls, y_mu, y_sd, {})
     from .certificate import recompute_terms
 
     cert.terms = recompute_terms(full, X, y, cert)
