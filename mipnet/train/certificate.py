@@ -78,6 +78,8 @@ class Certificate:
     warm_start_objective: float | None = None
     heuristic_objective: float | None = None
     group_bound: dict[str, Any] | None = None
+    #: [seconds, incumbent, bound] as the solver went (the model's objective; HiGHS's MIP callback)
+    trace: list[list[float | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -110,7 +110,7 @@ def train(
         return train_conv(X, y, task=task, config=config, input_shape=input_shape, downsample=downsample,
                           domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
                           warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
-                          log=log, mip_gap=mip_gap)
+                          log=log, mip_gap=mip_gap, progress=progress)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
     X = np.asarray(X, dtype=np.float64)
@@ -211,7 +211,7 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
         classes=cls, target_scale=y_sd, outer_approximated=oa,
         formulation={**size, "config": cfg.to_dict()}, warm_start_objective=warm_obj, heuristic_objective=heur_obj,
-        group_bound=group_info,
+        group_bound=group_info, trace=[list(p) for p in res.trace],
     )
     from .certificate import recompute_terms
 
