@@ -180,10 +180,15 @@ class _MIPNetBase(BaseEstimator):
         Xs, ys = self._subsample(Xa, ya)
         log = print if self.verbose else None
         progress = console_progress("  solver ") if self.verbose else None
+        conv = {}
+        if self.architecture is not None:
+            if self.image_shape_ is None:
+                raise InputError("a conv architecture needs images (N, C, H, W) or input_shape=(C, H, W)")
+            conv = {"input_shape": self.image_shape_, "downsample": int(self.downsample)}
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
                     solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
                     warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
-                    seed=self.random_state, log=log, progress=progress)
+                    seed=self.random_state, log=log, progress=progress, **conv)
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate
@@ -203,6 +208,11 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     Parameters mirror :class:`~mipnet.train.TrainConfig` (formulation) and the solve: ``solver``,
     ``time_limit`` (seconds), ``threads``, ``warm_start`` (gradient net + LP heuristic),
     ``max_samples`` (random subsample for the MILP), ``random_state``.
+
+    Conv nets: ``architecture`` (a spec of :mod:`mipnet.train.architecture`, e.g.
+    ``"conv4x3-maxpool2-dense8"``) replaces ``hidden_layer_sizes``; X are images (N, C, H, W) or flat
+    rows with ``input_shape=(C, H, W)``; ``downsample`` average-pools the images by that factor (folded
+    into the saved network as an AvgPool2D layer); ``channel_penalty`` / ``max_channels`` prune channels.
     """
 
     _task = "classify"

@@ -63,7 +63,7 @@ import pyomo.environ as pyo
 from ..encode import Terms, VariableWeights, bilinear_product, encode_network
 from ..encode.terms import constraint_list, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
-from ..layers import Dense, Layer, ReLU
+from ..layers import Conv2D, Dense, Layer, ReLU
 from ..network import Network
 
 HYPOTHESES = ("auto", "sign", "quantized", "continuous")
@@ -94,24 +94,39 @@ class TrainConfig:
     tight_bounds: bool = True
     symmetry_breaking: bool = True
     oa_points: int = 9
+    #: conv architectures (:mod:`mipnet.train.architecture`); None = the dense ``hidden`` net
+    architecture: tuple[tuple[Any, ...], ...] | None = None
+    channel_penalty: float = 0.0
+    max_channels: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        if self.architecture is not None:
+            d["architecture"] = [list(e) for e in self.architecture]
         return d
 
 
 def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfig:
     """Fill the ``auto`` choices and validate; returns a new config."""
     hidden = tuple(int(h) for h in config.hidden)
-    if not hidden or any(h < 1 for h in hidden):
+    conv = config.architecture is not None
+    if conv:  # the dense head's widths come from the architecture
+        from .architecture import dense_widths, parse_architecture
+
+        arch = parse_architecture(config.architecture)
+        hidden = dense_widths(arch)
+        config = replace(config, architecture=arch)
+    if (not hidden and not conv) or any(h < 1 for h in hidden):
         raise DataError(f"hidden layer sizes must be positive integers, got {list(config.hidden)}")
     n_out = 1 if task == "regress" or n_classes == 2 else n_classes
     hyp = config.hypothesis
     if hyp not in HYPOTHESES:
         raise DataError(f"hypothesis class must be one of {HYPOTHESES[1:]}, got {hyp!r}")
     if hyp == "auto":
-        hyp = "sign" if len(hidden) == 1 and n_out == 1 else "quantized"
+        hyp = "sign" if len(hidden) == 1 and n_out == 1 and not conv else "quantized"
+    if hyp == "sign" and conv:
+        raise UnsupportedError("conv architectures use hypothesis='quantized' (or 'continuous' on SCIP/Gurobi)")
     if hyp == "sign" and (len(hidden) != 1 or n_out != 1):
         raise UnsupportedError("the sign class has one hidden layer and one output; use hypothesis='quantized'")
     loss = config.loss
@@ -129,7 +144,7 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
             raise DataError(f"regression loss must be one of {REGRESS_LOSSES[1:]}, got {loss!r}")
         if loss == "auto":
             loss = "l1"
-    for name in ("l1", "l2", "l0", "neuron_penalty", "layer_penalty", "margin"):
+    for name in ("l1", "l2", "l0", "neuron_penalty", "layer_penalty", "channel_penalty", "margin"):
         v = float(getattr(config, name))
         if not np.isfinite(v) or v < 0:
             raise DataError(f"{name} must be a finite number >= 0, got {v}")
@@ -139,7 +154,7 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
             raise DataError(f"{name} must be a finite number > 0, got {v}")
     if int(config.levels) < 1:
         raise DataError(f"levels (Q) must be >= 1, got {config.levels}")
-    for name in ("max_nonzeros", "max_neurons"):
+    for name in ("max_nonzeros", "max_neurons", "max_channels"):
         v = getattr(config, name)
         if v is not None and int(v) < 0:
             raise DataError(f"{name} must be >= 0, got {v}")
@@ -265,12 +280,15 @@ class TrainingProblem:
         self.loss_denominator = int(loss_denominator or self.N)
         self.n_out = 1 if task == "regress" or n_classes == 2 else n_classes
         self.quadratic = solver in QUADRATIC_SOLVERS
-        if config.hypothesis == "continuous" and len(config.hidden) >= 1:
+        if config.hypothesis == "continuous":
             self.product: Any = bilinear_product
         else:
             self.product = ExpansionProduct()
-        self.template = template_network(self.d, config.hidden, self.n_out)
-        self.dense_idx = [i for i, l in enumerate(self.template.layers) if isinstance(l, Dense)]
+        self.template = self._template()
+        # parametrised layers (Dense and Conv2D) in order; params[k] belongs to layer dense_idx[k]
+        self.dense_idx = [i for i, l in enumerate(self.template.layers) if isinstance(l, (Dense, Conv2D))]
+        # params[hidden_offset + l] feeds hidden Dense layer l (conv layers come first)
+        self.hidden_offset = len(self.dense_idx) - len(config.hidden) - 1
         self.model = pyo.ConcreteModel()
         self.params: list[LayerParams] = []
         self.switch_groups: list[tuple[Any, list[Any]]] = []  # (binary, weight terms it gates) for canonicalising
@@ -280,11 +298,16 @@ class TrainingProblem:
         self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
         self._build()
 
+    def _template(self) -> Network:
+        """The architecture the MILP fills in (all parameters zero)."""
+        return template_network(self.d, self.config.hidden, self.n_out)
+
     # ------------------------------------------------------------------ weights
     def _build_params(self) -> None:
         cfg, m = self.config, self.model
-        sizes = [self.d, *cfg.hidden, self.n_out]
-        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for l, i in enumerate(self.dense_idx):
+            wshape = tuple(self.template.layers[i].weight.shape)
+            n_out = wshape[0]
             blo, bhi = np.full(n_out, -cfg.bias_bound), np.full(n_out, cfg.bias_bound)
             b_var = new_vars(m, f"b{l}", blo, bhi)
             kind = "continuous"
@@ -293,31 +316,31 @@ class TrainingProblem:
             elif l >= 1 and cfg.hypothesis == "quantized":
                 kind = "quantized"
             if kind == "continuous":
-                wlo, whi = np.full((n_out, n_in), -cfg.weight_bound), np.full((n_out, n_in), cfg.weight_bound)
+                wlo, whi = np.full(wshape, -cfg.weight_bound), np.full(wshape, cfg.weight_bound)
                 w_var = new_vars(m, f"W{l}", wlo, whi)
                 self.params.append(LayerParams(kind, w_var, b_var, wlo, whi, blo, bhi, w_var, b_var))
                 continue
-            weight = np.empty((n_out, n_in), dtype=object)
-            lp = LayerParams(kind, weight, b_var, np.zeros((n_out, n_in)), np.zeros((n_out, n_in)), blo, bhi,
+            weight = np.empty(wshape, dtype=object)
+            lp = LayerParams(kind, weight, b_var, np.zeros(wshape), np.zeros(wshape), blo, bhi,
                              None, b_var)
             if kind == "sign":
-                p = new_binaries(m, f"p{l}", (n_out, n_in))
-                q = new_binaries(m, f"q{l}", (n_out, n_in))
+                p = new_binaries(m, f"p{l}", wshape)
+                q = new_binaries(m, f"q{l}", wshape)
                 cons = constraint_list(m, f"pq{l}")
-                for idx in np.ndindex(n_out, n_in):
+                for idx in np.ndindex(wshape):
                     cons.add(p[idx] + q[idx] <= 1)
                     weight[idx] = p[idx] - q[idx]
                     self.product.register(weight[idx], 1.0, 0.0, [(1.0, p[idx]), (-1.0, q[idx])])
-                    lp.expansion[int(np.ravel_multi_index(idx, (n_out, n_in)))] = (1.0, 0.0, [(1.0, p[idx]),
+                    lp.expansion[int(np.ravel_multi_index(idx, wshape))] = (1.0, 0.0, [(1.0, p[idx]),
                                                                                             (-1.0, q[idx])])
                 lp.p, lp.q = p, q
                 lp.w_lower[:], lp.w_upper[:] = -1.0, 1.0
             else:
                 Q, s = cfg.levels, cfg.scale
                 coefs = _bits_for(Q)
-                beta = new_binaries(m, f"beta{l}", (n_out, n_in, len(coefs)))
+                beta = new_binaries(m, f"beta{l}", wshape + (len(coefs),))
                 cons = constraint_list(m, f"beta{l}_range")
-                for idx in np.ndindex(n_out, n_in):
+                for idx in np.ndindex(wshape):
                     bits = [(c, beta[idx + (t,)]) for t, c in enumerate(coefs)]
                     if sum(coefs) > 2 * Q:
                         cons.add(sum(c * b for c, b in bits) <= 2 * Q)
@@ -325,7 +348,7 @@ class TrainingProblem:
                     if not isinstance(self.product, ExpansionProduct):
                         continue
                     self.product.register(weight[idx], s, -float(Q), bits)
-                    lp.expansion[int(np.ravel_multi_index(idx, (n_out, n_in)))] = (s, -float(Q), bits)
+                    lp.expansion[int(np.ravel_multi_index(idx, wshape))] = (s, -float(Q), bits)
                 lp.w_lower[:], lp.w_upper[:] = -s * Q, s * Q
             self.params.append(lp)
 
@@ -495,8 +518,9 @@ class TrainingProblem:
     def _neuron_indicators(self, need_switch: bool) -> None:
         """u_j per hidden unit; sign class: p_j + q_j with the forcing of its weights (always on)."""
         m, cfg = self.model, self.config
+        o = self.hidden_offset
         for l in range(len(cfg.hidden)):
-            inc, out = self.params[l], self.params[l + 1]
+            inc, out = self.params[o + l], self.params[o + l + 1]
             H = inc.shape[0]
             if out.kind == "sign":
                 u = np.array([out.p[0, j] + out.q[0, j] for j in range(H)], dtype=object)
@@ -535,9 +559,10 @@ class TrainingProblem:
         m, cfg = self.model, self.config
         cons = constraint_list(m, "symmetry")
         B2 = 2.0 * cfg.bias_bound
+        o = self.hidden_offset
         for l in range(len(cfg.hidden)):
-            b, H = self.params[l].bias, cfg.hidden[l]
-            out = self.params[l + 1]
+            b, H = self.params[o + l].bias, cfg.hidden[l]
+            out = self.params[o + l + 1]
             u = self.neuron_ind[l]
             for j in range(H - 1):
                 if out.kind == "sign":
@@ -570,6 +595,7 @@ class TrainingProblem:
                 m.budget_nonzeros = pyo.Constraint(expr=pyo.quicksum(nz) <= int(cfg.max_nonzeros))
         need_switch = cfg.neuron_penalty > 0 or cfg.layer_penalty > 0 or cfg.max_neurons is not None
         self._neuron_indicators(need_switch)
+        terms.update(self._extra_terms())
         units = [u for layer in self.neuron_ind for u in layer if u is not None]
         if cfg.neuron_penalty > 0:
             terms["neurons"] = pw * cfg.neuron_penalty * pyo.quicksum(units)
@@ -592,7 +618,31 @@ class TrainingProblem:
             self.terms[name] = e
         m.obj = pyo.Objective(expr=pyo.quicksum(list(self.terms.values())), sense=pyo.minimize)
 
+    def _extra_terms(self) -> dict[str, Any]:
+        """Further objective terms of a subclass (conv: channel switches)."""
+        return {}
+
     # ------------------------------------------------------------------ read back
+    def network_with(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
+        """The template with ``weights`` (one (W, b) per parametrised layer), standardised inputs."""
+        net = self.template.copy()
+        for i, (W, b) in zip(self.dense_idx, weights):
+            net.layers[i].weight = np.asarray(W, dtype=np.float64).reshape(net.layers[i].weight.shape).copy()
+            net.layers[i].bias = np.asarray(b, dtype=np.float64).copy()
+        return net
+
+    def pre_activations(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Numpy forward pass on the training data: per ReLU layer its input (N, flat), and the outputs."""
+        trace = self.network_with(weights).forward_trace(self.X)
+        pre = [trace[i].reshape(self.N, -1) for i, l in enumerate(self.template.layers) if isinstance(l, ReLU)]
+        return pre, trace[-1]
+
+    def selection_values(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Any:
+        """Values of further binaries implied by ``weights`` (a ComponentMap; conv: max-pool selections)."""
+        from pyomo.common.collections import ComponentMap
+
+        return ComponentMap()
+
     def weight_values(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Current (W, b) per Dense layer; discrete weights rounded to their exact grid values."""
         out = []

@@ -101,6 +101,9 @@ def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
 
 def _zero_dead_units(w: Weights, problem: TrainingProblem) -> Weights:
     """A hidden unit without outgoing weight gets zero incoming weights and bias (required by the switches)."""
+    own = getattr(problem, "zero_dead_units", None)  # conv problems: channels too
+    if own is not None:
+        return own(w)
     for l in range(len(w) - 1):
         dead = np.all(w[l + 1][0] == 0, axis=0)
         w[l][0][dead] = 0.0
@@ -170,16 +173,17 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
         for k, ind in enumerate(inds):
             if _is_var(ind):
                 vals[ind] = float(W.flat[k] != 0)
+    o = problem.hidden_offset
     for l, units in enumerate(problem.neuron_ind):
-        W, b = weights[l]
-        Wo = weights[l + 1][0]
+        W, b = weights[o + l]
+        Wo = weights[o + l + 1][0]
         active = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(Wo).sum(axis=0)) > 0
         for j, u in enumerate(units):
             if _is_var(u):
                 vals[u] = float(active[j])
         if problem.layer_ind:
             vals[problem.layer_ind[l]] = float(active.any())
-    pre = forward_pre(weights, problem.X)
+    pre, f = problem.pre_activations(weights)
     for n in range(problem.N):
         for l, bins in enumerate(problem.relu_binaries(n)):
             if bins is None:
@@ -187,8 +191,8 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
             for j, a in enumerate(bins.ravel()):
                 if a is not None:
                     vals[a] = float(pre[l][n, j] > 0)
+    vals.update(problem.selection_values(weights))
     if "err" in getattr(problem, "loss_vars", {}):
-        f = pre[-1]
         margin = _margins(problem, f)
         for n, e in enumerate(problem.loss_vars["err"]):
             vals[e] = float(margin[n] < cfg.margin)
@@ -290,7 +294,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
         new_w = problem.weight_values()
         new_w = _zero_dead_units(new_w, problem)
         # breakpoints: units with z ~ 0 switch side in the next round
-        pre = forward_pre(new_w, problem.X)
+        pre, _ = problem.pre_activations(new_w)
         flips = ComponentMap()
         for n in range(problem.N):
             for l, bins in enumerate(problem.relu_binaries(n)):

@@ -1,0 +1,140 @@
+"""Train a conv net by MILP: images -> (downsample) -> standardise -> formulation -> warm start -> solve -> certificate.
+
+The returned network reads *raw* images (flat rows, C-order, ``input_shape`` (C, H, W)):
+``AvgPool2D(f)`` when the images were downsampled by f (28x28 -> 14x14 with f = 2, -> 7x7 with
+f = 4), then ``Normalize`` with one scale and offset per channel, ``(x - mu_c) / sigma_c`` over all
+pixels of channel c (a per-pixel standardisation would blow up the near-constant border pixels),
+then the conv/pool/dense layers the solver found (:mod:`.conv`), and for regression the map back to
+the target's units. The certificate is the dense trainer's (:func:`.trainer.finish`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..domain import Domain
+from ..errors import DataError
+from ..layers import Layer, Normalize
+from ..network import Network
+from ..solve import solve
+from .architecture import downsample_layer, image_shape
+from .conv import ConvTrainingProblem, Weights
+from .convstart import gradient_conv_weights, map_conv_to_class
+from .formulation import TrainConfig, resolve_config
+from .trainer import TrainResult, encode_targets, finish
+from .warmstart import fixed_lp, lp_heuristic, lp_solver_for, snapshot
+
+
+def prepare_images(X: np.ndarray, input_shape: Sequence[int] | None, downsample: int
+                   ) -> tuple[np.ndarray, tuple[int, int, int], list[Layer], np.ndarray, tuple[int, int, int]]:
+    """(raw flat rows, raw shape, front layers [AvgPool2D?, Normalize], standardised flat rows, their shape)."""
+    Xf, shape = image_shape(X, input_shape)
+    if Xf.shape[0] < 1:
+        raise DataError("no training images")
+    if not np.all(np.isfinite(Xf)):
+        raise DataError("the images contain NaN or inf values")
+    front: list[Layer] = []
+    imgs = Xf.reshape((Xf.shape[0],) + shape)
+    pool = downsample_layer(shape, downsample)
+    if pool is not None:
+        front.append(pool)
+        imgs = pool.forward(imgs)
+    mu = imgs.mean(axis=(0, 2, 3))
+    sd = imgs.std(axis=(0, 2, 3))
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    norm = Normalize((1.0 / sd)[:, None, None], (-mu / sd)[:, None, None])
+    front.append(norm)
+    Xs = norm.forward(imgs)
+    small = tuple(int(s) for s in Xs.shape[1:])
+    return Xf, shape, front, Xs.reshape(Xs.shape[0], -1), small  # type: ignore[return-value]
+
+
+def build_conv_network(problem: ConvTrainingProblem, weights: Weights, front: list[Layer],
+                       input_shape: Sequence[int], domain: Domain, task: str, classes: list[Any] | None,
+                       y_mu: float, y_sd: float) -> Network:
+    """Front layers + the template filled with ``weights`` (+ the target's units for regression)."""
+    body = problem.network_with(weights).layers
+    layers = [*front, *body]
+    if task == "regress":
+        layers.append(Normalize(np.array([y_sd]), np.array([y_mu])))
+    return Network(layers, domain=domain, input_shape=tuple(input_shape), class_names=classes, task=task)
+
+
+def train_conv(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    task: str = "classify",
+    config: TrainConfig,
+    input_shape: Sequence[int] | None = None,
+    downsample: int = 1,
+    domain: Domain | None = None,
+    classes: Sequence[Any] | None = None,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    threads: int | None = None,
+    warm_start: bool = True,
+    lp_heuristic_rounds: int = 10,
+    seed: int | None = 0,
+    tee: bool = False,
+    log: Callable[[str], None] | None = None,
+    mip_gap: float = 1e-6,
+    gradient_epochs: int = 300,
+    initial_weights: Weights | None = None,
+    progress: Callable[[float, float | None, float | None], None] | None = None,
+) -> TrainResult:
+    """Train and certify a conv architecture (``config.architecture``); ``initial_weights`` (one (W, b) per
+    Conv2D/Dense layer of the architecture, e.g. from a torch net) replace the gradient warm start."""
+    t_start = time.perf_counter()
+    say = log or (lambda s: None)
+    if config.architecture is None:
+        raise DataError("train_conv needs config.architecture")
+    Xf, shape, front, Xs, small = prepare_images(X, input_shape, downsample)
+    if len(y) != Xf.shape[0]:
+        raise DataError(f"X has {Xf.shape[0]} images but y has {len(y)}")
+    target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
+    cfg = resolve_config(config, task, n_classes)
+    if domain is None:
+        domain = Domain.from_data(Xf)
+    t0 = time.perf_counter()
+    problem = ConvTrainingProblem(Xs, target, task, n_classes, cfg, small, solver=solver)
+    size = problem.size()
+    say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
+        f"built in {time.perf_counter() - t0:.1f} s")
+    start = None
+    warm_obj = heur_obj = None
+    warm_w: Weights | None = None
+    if warm_start or initial_weights is not None:
+        t0 = time.perf_counter()
+        gw = initial_weights if initial_weights is not None else gradient_conv_weights(problem, seed=seed,
+                                                                                        epochs=gradient_epochs)
+        shapes = [tuple(lp.weight.shape) for lp in problem.params]
+        if [tuple(np.shape(W)) for W, _ in gw] != shapes:
+            raise DataError(f"initial weights have shapes {[np.shape(W) for W, _ in gw]}, the architecture {shapes}")
+        warm_w = map_conv_to_class(gw, problem)
+        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver_for(problem, solver),
+                            threads=threads)
+        if warm_obj is not None and lp_heuristic_rounds > 0:
+            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
+                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads)
+            say(f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
+                f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
+                f"({time.perf_counter() - t0:.1f} s)")
+        elif warm_obj is None:
+            say("warm start: the mapped network is not feasible for this problem (skipped)")
+        if warm_obj is not None:
+            start = snapshot(problem)
+        else:
+            warm_w = None
+    remaining = max(1.0, time_limit - (time.perf_counter() - t_start))
+    res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
+                mip_gap=mip_gap, progress=progress)
+    say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
+        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
+    return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, solver=solver,
+                  time_limit=time_limit, threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=None,
+                  classes=cls, target_scale=y_sd,
+                  build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd))
