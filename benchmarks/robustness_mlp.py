@@ -132,8 +132,8 @@ def baseline(net: Network, x: np.ndarray, eps: float, c: int, time_limit: float)
     return {"verdict": verdict, "time": time.perf_counter() - t0, "margin": worst, "nodes": nodes}
 
 
-def run(args: argparse.Namespace) -> pd.DataFrame:
-    rows = []
+def run(args: argparse.Namespace, sink: Path | None = None) -> pd.DataFrame:
+    rows: list[dict] = []
     for name in args.datasets:
         net = get_model(name)
         X, y = _data(name)
@@ -150,11 +150,13 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                     rows.append({"model": name, "eps": eps, "image": int(i), "method": f"mipnet[{meth}]",
                                  "verdict": r.verdict, "time": r.time, "bounds_time": r.bounds_time,
                                  "n_binaries": r.n_binaries, "n_rivals": r.n_rivals, "nodes": r.nodes})
-                if not args.no_baseline and j < args.baseline_images:
+                if not args.no_baseline and j < args.baseline_images and eps in args.baseline_eps:
                     b = baseline(net, x, eps, c, args.baseline_limit)
                     rows.append({"model": name, "eps": eps, "image": int(i), "method": "baseline",
                                  "verdict": b["verdict"], "time": b["time"], "bounds_time": 0.0,
                                  "n_binaries": None, "n_rivals": net.n_outputs - 1, "nodes": b["nodes"]})
+                if sink is not None:  # keep partial results of a long run
+                    pd.DataFrame(rows).to_csv(sink, index=False)
                 last = [r for r in rows if r["image"] == int(i) and r["eps"] == eps and r["model"] == name]
                 print(f"  eps={eps} img={i}: " + ", ".join(f"{r['method']}={r['verdict']} {r['time']:.2f}s"
                                                           for r in last), flush=True)
@@ -180,11 +182,12 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--baseline-limit", type=float, default=120.0)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline-eps", type=float, nargs="+", default=[0.02, 0.05, 0.1])
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    df = run(args)
     tag = f"_{args.tag}" if args.tag else ""
+    df = run(args, OUT / f"runs{tag}.csv")
     df.to_csv(OUT / f"runs{tag}.csv", index=False)
     s = summarise(df)
     s.to_csv(OUT / f"summary{tag}.csv", index=False)
