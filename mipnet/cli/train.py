@@ -19,15 +19,27 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _input_shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        raise DataError(f"--input-shape must be C,H,W like 1,28,28, got {text!r}") from None
+    if len(shape) not in (2, 3) or any(s < 1 for s in shape):
+        raise DataError(f"--input-shape must be C,H,W (or H,W) with positive sizes, got {text!r}")
+    return shape
+
+
 def _fit_and_report(X, y, *, task: str, hidden: tuple[int, ...], loss: str, l1: float, l2: float, l0: float,
                     neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, hypothesis: str):
+                    samples: int | None, seed: int, hypothesis: str, **conv):
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
     est = cls(hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0, neuron_penalty=neuron_penalty,
               max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver, max_samples=samples,
-              random_state=seed, verbose=True)
+              random_state=seed, verbose=True, **conv)
     # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
     est.fit(X, y)
     return est
@@ -40,7 +52,8 @@ def _summary(est, X, y) -> None:
         click.echo("  " + line)
     net = est.network_
     click.echo(f"network: {net!r}, {sum(np.count_nonzero(l.weight) for l in net.layers if hasattr(l, 'weight'))} "
-               f"non-zero weights, {net.n_active_neurons()} active hidden units")
+               f"non-zero weights, {net.n_active_neurons()} active hidden units"
+               + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else ""))
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
     click.echo(f"training score ({'accuracy' if net.task == 'classify' else 'R^2'}, all {len(y)} rows): "
                f"{est.score(X, y):.4f}")
@@ -64,11 +77,23 @@ def _summary(est, X, y) -> None:
 @click.option("--solver", default="highs", show_default=True, help="highs, gurobi or scip.")
 @click.option("--samples", type=int, default=None, help="Train on a random subsample of N rows.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--architecture", default=None,
+              help="Conv net instead of --hidden, e.g. conv4x3-maxpool2-dense8 (convCxK[sS][pP], maxpoolK, avgpoolK, "
+                   "flatten, denseN); the columns are pixels, C-order.")
+@click.option("--input-shape", default=None, help="Image shape of the pixel columns, C,H,W (e.g. 1,28,28).")
+@click.option("--downsample", type=int, default=1, show_default=True,
+              help="Average-pool the images by this factor first (kept in the saved model).")
+@click.option("--channel-penalty", type=float, default=0.0, show_default=True, help="Penalty per active channel.")
+@click.option("--max-channels", type=int, default=None, help="At most K active conv channels.")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
           l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-          samples: int | None, seed: int, output: str) -> None:
-    """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate."""
+          samples: int | None, seed: int, architecture: str | None, input_shape: str | None, downsample: int,
+          channel_penalty: float, max_channels: int | None, output: str) -> None:
+    """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
+
+    With --architecture the pixel columns are images of --input-shape and the network is a conv net
+    (channel switches with --channel-penalty / --max-channels)."""
     from ..io import save_model
 
     df = read_csv(data)
@@ -77,9 +102,21 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
     X, y = df.drop(columns=[target]), df[target].to_numpy()
     click.echo(f"training on {len(df)} rows x {X.shape[1]} features"
                + (f" (subsample of {samples})" if samples and samples < len(df) else ""))
+    conv = {}
+    if architecture is not None:
+        from ..train.architecture import parse_architecture
+
+        parse_architecture(architecture)
+        shape = _input_shape(input_shape)
+        if shape is None:
+            raise DataError("--architecture needs --input-shape C,H,W for the pixel columns")
+        conv = {"architecture": architecture, "input_shape": shape, "downsample": downsample,
+                "channel_penalty": channel_penalty, "max_channels": max_channels}
+    elif input_shape is not None or channel_penalty or max_channels is not None or downsample != 1:
+        raise DataError("--input-shape, --downsample, --channel-penalty and --max-channels need --architecture")
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
-                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis)
+                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis, **conv)
     _summary(est, X, y)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")

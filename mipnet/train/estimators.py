@@ -53,8 +53,15 @@ class _MIPNetBase(BaseEstimator):
                  levels: int = 1, scale: float = 1.0, solver: str = "highs", time_limit: float = 60.0,
                  threads: int | None = None, warm_start: bool = True, lp_heuristic_rounds: int = 10,
                  symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
-                 random_state: int | None = 0, verbose: bool = False) -> None:
+                 random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
+                 input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
+                 max_channels: int | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.architecture = architecture
+        self.input_shape = input_shape
+        self.downsample = downsample
+        self.channel_penalty = channel_penalty
+        self.max_channels = max_channels
         self.hypothesis = hypothesis
         self.loss = loss
         self.margin = margin
@@ -89,10 +96,26 @@ class _MIPNetBase(BaseEstimator):
                            layer_penalty=self.layer_penalty, max_nonzeros=self.max_nonzeros,
                            max_neurons=self.max_neurons, weight_bound=self.weight_bound, bias_bound=self.bias_bound,
                            levels=self.levels, scale=self.scale, tight_bounds=self.tight_bounds,
-                           symmetry_breaking=self.symmetry_breaking)
+                           symmetry_breaking=self.symmetry_breaking, architecture=self.architecture,
+                           channel_penalty=self.channel_penalty, max_channels=self.max_channels)
 
     def _encode(self, X: Any, reset: bool) -> np.ndarray:
-        """Numeric matrix of ``X`` (categoricals one-hot); on ``reset`` learn columns and levels."""
+        """Numeric matrix of ``X`` (categoricals one-hot); on ``reset`` learn columns and levels.
+
+        Images (N, C, H, W) (or (N, H, W)) become flat rows, C-order; with ``architecture`` set, flat
+        rows need ``input_shape``.
+        """
+        if not _is_frame(X) and np.ndim(X) > 2:
+            Xa = np.asarray(X, dtype=np.float64)
+            shape = tuple(int(s) for s in Xa.shape[1:])
+            shape = (1,) + shape if len(shape) == 2 else shape
+            if reset:
+                self.image_shape_ = shape
+            elif getattr(self, "image_shape_", None) is not None and shape != self.image_shape_:
+                raise InputError(f"images of shape {shape}, the estimator was fitted on {self.image_shape_}")
+            X = Xa.reshape(Xa.shape[0], -1)
+        elif reset:
+            self.image_shape_ = tuple(int(s) for s in self.input_shape) if self.input_shape is not None else None
         if _is_frame(X) and _categorical_columns(X):
             return self._encode_frame(X, reset)
         if reset:
