@@ -345,6 +345,7 @@ class _ExactModel:
     enc: Any
     n_products: int
     build_time: float
+    bounds: list[tuple[np.ndarray, np.ndarray]]
 
 
 def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool) -> _ExactModel:
@@ -357,7 +358,7 @@ def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forwar
     enc = encode_network(m, net, x, bounds=bnds, stop=stop)
     ge = encode_gradient(m, net, enc, coef)
     m.obj = pyo.Objective(expr=0.0, sense=pyo.minimize)
-    return _ExactModel(m, x, ge.gradient, enc, ge.n_products, time.perf_counter() - t0)
+    return _ExactModel(m, x, ge.gradient, enc, ge.n_products, time.perf_counter() - t0, bnds)
 
 
 def verify_global(
@@ -465,10 +466,11 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
         if w is not None:
             verdict.status, verdict.witness = "violated", w
             verdict.how = "region" if w.slope is not None else "lattice"
+        elif net.domain.integer[l]:
+            remaining = max(1.0, time_limit - (time.perf_counter() - t0))
+            _lattice_verdict(net, coef, l, s, ex.bounds, verdict, remaining, solver, threads, early_stop, tol)
         else:
-            verdict.note = ("negative slope found, but no witness pair reproduces on the domain"
-                            + (" lattice (integer feature: the derivative test is only sufficient)"
-                               if net.domain.integer[l] else " (a degenerate activation region)"))
+            verdict.note = "negative slope found, but no witness pair reproduces (a degenerate activation region)"
     elif res.status in ("feasible", "unknown"):
         verdict.note = f"time limit of {time_limit:g} s reached; best bound {res.bound}"
     verdict.solve_time = time.perf_counter() - t0
@@ -493,6 +495,81 @@ def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float, threads
     elif res.bound is not None and res.incumbent is not None and res.incumbent >= -tol:
         res.bound = min(res.bound, -tol)  # a cut-off search's bound is not a bound above -tol
     return res
+
+
+def _difference_cuts(m: pyo.ConcreteModel, net: Network, ea: Any, eb: Any, l: int) -> None:
+    """Valid cuts tying the two copies: every layer value of x + e_l minus that of x lies in an interval
+    propagated from d^0 = e_l (affine: J d; ReLU/LeakyReLU, slope in [alpha, 1]: t d, t in [alpha, 1])."""
+    n = net.n_inputs
+    dlo = np.zeros(n)
+    dlo[l] = 1.0
+    dhi = dlo.copy()
+    cons = pyo.ConstraintList()
+    m.add_component("diff_cuts", cons)
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, (ReLU, LeakyReLU)):
+            alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
+            corners = np.stack([dlo, alpha * dlo, dhi, alpha * dhi])
+            dlo, dhi = corners.min(axis=0), corners.max(axis=0)
+        elif layer.affine:
+            J = linear_matrix(layer, net.shapes[i])
+            Jp, Jn = np.maximum(J, 0.0), np.minimum(J, 0.0)
+            dlo, dhi = Jp @ dlo + Jn @ dhi, Jp @ dhi + Jn @ dlo
+        else:
+            continue  # Identity / Flatten keep the differences
+        a, b = ea.terms[i + 1].expr.ravel(), eb.terms[i + 1].expr.ravel()
+        for j in range(a.size):
+            if isinstance(a[j], (int, float)) and isinstance(b[j], (int, float)):
+                continue
+            cons.add(pyo.inequality(float(dlo[j]), b[j] - a[j], float(dhi[j])))
+
+
+def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]],
+                     verdict: FeatureVerdict, time_limit: float, solver: str, threads: int | None,
+                     early_stop: bool, tol: float) -> None:
+    """Integer feature whose slope test failed without a lattice witness: the exact lattice check
+
+        min  s (f(x + e_l) - f(x))   over x in the domain with x_l <= upper_l - 1,
+
+    two copies of the forward encoding sharing x. Optimum >= -tol: monotone on the lattice (the
+    integer feature only takes integer values, so consecutive steps decide); otherwise the
+    minimiser is a witness pair."""
+    dom = net.domain
+    m = pyo.ConcreteModel()
+    upper = dom.upper.copy()
+    upper[l] = math.floor(dom.upper[l] + 1e-9) - 1
+    x = input_terms(m, dom, upper=upper, name="x")
+    xe = x.expr.copy()
+    xe[l] = x.expr[l] + 1.0
+    lo, hi = x.lower.copy(), x.upper.copy()
+    lo[l] += 1.0
+    hi[l] += 1.0
+    xp = Terms(xe, lo, hi)
+    ea = encode_network(m, net, x, bounds=bnds, prefix="A")
+    eb = encode_network(m, net, xp, bounds=bnds, prefix="B")
+    _difference_cuts(m, net, ea, eb, l)
+    ya, yb = ea.outputs.expr.ravel(), eb.outputs.expr.ravel()
+    m.obj = pyo.Objective(expr=s * sum(float(c) * (yb[k] - ya[k]) for k, c in enumerate(coef) if c != 0.0))
+    res = _solve_cut(m, solver, time_limit, threads, tol, early_stop)
+    verdict.how = "lattice"
+    verdict.solver = res.to_dict()
+    if res.bound is not None and res.bound >= -tol:
+        verdict.status = "holds"
+        verdict.note = ("the slope test fails between lattice points, the exact lattice check f(x + e_l) >= f(x) "
+                        f"holds (min step {res.incumbent}, bound {res.bound})")
+        verdict.bound = None
+        return
+    if res.has_solution and res.incumbent is not None and res.incumbent < -tol:
+        xa = x.values()
+        xa = np.where(dom.integer, np.round(xa), xa)
+        xb = xa.copy()
+        xb[l] += 1.0
+        w = _check_pair(net, coef, xa, xb, s, tol, None)
+        if w is not None:
+            verdict.status, verdict.witness = "violated", w
+            return
+    verdict.note = (f"negative slope between lattice points; the lattice check ended {res.status} "
+                    f"(bound {res.bound}) within {time_limit:g} s")
 
 
 # ============================================================================ witnesses
