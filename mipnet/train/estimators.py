@@ -105,7 +105,7 @@ class _MIPNetBase(BaseEstimator):
         Images (N, C, H, W) (or (N, H, W)) become flat rows, C-order; with ``architecture`` set, flat
         rows need ``input_shape``.
         """
-        if not _is_frame(X) and np.ndim(X) > 2:
+        if isinstance(X, np.ndarray) and X.ndim > 2:
             Xa = np.asarray(X, dtype=np.float64)
             shape = tuple(int(s) for s in Xa.shape[1:])
             shape = (1,) + shape if len(shape) == 2 else shape
