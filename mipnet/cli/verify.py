@@ -11,6 +11,7 @@ from typing import Sequence
 
 import click
 
+from ..bounds import METHODS
 from ..errors import MipnetError
 from .common import (
     EXIT_INPUT_ERROR,
@@ -46,7 +47,7 @@ def verify() -> None:
 @click.option("--label", "label_col", help="Column of DATA with the class to defend (default: the prediction).")
 @click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per sample.")
 @click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
-@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True,
+@click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True,
               help="How the big-M bounds are computed.")
 @click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -88,7 +89,7 @@ def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str,
 @click.argument("prop")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds for the whole property.")
 @click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
-@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True)
+@click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True)
 @click.pass_context
 def vnnlib(ctx: click.Context, network: str, prop: str, timeout: float, solver: str, bounds: str) -> None:
     """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).

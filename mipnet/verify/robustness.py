@@ -54,6 +54,7 @@ from ..bounds import Bounds, compute_bounds
 from ..domain import Domain
 from ..encode import Terms, constraint_list, encode_network, input_terms, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
+from ..gradients import jacobian
 from ..network import Network
 from ..solve import Result, solve
 
@@ -290,13 +291,9 @@ def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, nor
 # ----------------------------------------------------------------------------- attack (cheap witnesses)
 
 
-def _jacobian(net: Network, x: np.ndarray, h: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """Logits at x and their forward-difference Jacobian (one batched forward pass of n + 1 rows)."""
-    n = x.size
-    P = np.repeat(x[None], n + 1, axis=0)
-    P[np.arange(1, n + 1), np.arange(n)] += h
-    out = net.forward(P)
-    return out[0], (out[1:] - out[0]).T / h  # (n_out,), (n_out, n)
+def _jacobian(net: Network, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logits at x and their exact Jacobian (reverse mode, :mod:`mipnet.gradients`)."""
+    return jacobian(net, x)  # (n_out,), (n_out, n)
 
 
 def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: int = 20,
@@ -304,7 +301,7 @@ def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: in
     """A cheap search for a counterexample before the MILP (never used to claim robustness).
 
     Projected gradient descent on the margin z_c - z_k against each of the (at most three) strongest
-    rivals k, with forward-difference gradients: L-inf steps x <- proj(x - a sign(g)); L1 steps to the
+    rivals k, with exact gradients: L-inf steps x <- proj(x - a sign(g)); L1 steps to the
     best vertex of the linearisation over the L1 ball and the box (greedy on |g|). Returns a point of
     the ball whose forward-pass class differs from c, or None.
     """
@@ -368,7 +365,7 @@ def verify_sample(
     *,
     solver: str = "highs",
     time_limit: float = 30.0,
-    bounds: str = "lp",
+    bounds: str = "linear",
     early_stop: bool = True,
     threads: int | None = None,
     index: int = 0,
@@ -499,7 +496,7 @@ def verify_robustness(
     *,
     solver: str = "highs",
     time_limit: float = 30.0,
-    bounds: str = "lp",
+    bounds: str = "linear",
     early_stop: bool = True,
     threads: int | None = None,
     use_attack: bool = True,
@@ -543,7 +540,7 @@ def minimal_perturbation(
     tau: float = TAU,
     solver: str = "highs",
     time_limit: float = 60.0,
-    bounds: str = "lp",
+    bounds: str = "linear",
     threads: int | None = None,
 ) -> PerturbationResult:
     """The smallest radius e (L-inf or L1) of a point x' in the domain whose margin is <= -tau.

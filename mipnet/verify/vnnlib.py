@@ -329,7 +329,7 @@ def _atom_upper(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi
 
 
 def check_property(net: Network, prop: Property, *, solver: str = "highs", timeout: float = 60.0,
-                   bounds: str = "lp", threads: int | None = None) -> VnnResult:
+                   bounds: str = "linear", threads: int | None = None) -> VnnResult:
     """Decide ``prop`` on ``net``: one MILP per distinct input box."""
     t0 = time.perf_counter()
     if prop.n_inputs != net.n_inputs:
@@ -425,7 +425,7 @@ def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: 
 
 
 def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, timeout: float = 60.0, solver: str = "highs",
-                  bounds: str = "lp") -> VnnResult:
+                  bounds: str = "linear") -> VnnResult:
     """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property."""
     from ..io import load_model
 
