@@ -10,8 +10,9 @@ scales u's filter/row and bias by alpha_u and its outgoing weights by 1/alpha_u,
 layer backwards (tau = s Q for ``quantized``, B_w for ``continuous``); the later layers are then
 rounded onto their grid (k s, |k| <= Q); W_0 and every bias are multiplied by
 gamma = min(1, B_w / max |W_0|) and biases clipped into their box. Budgets (``max_channels``,
-``max_neurons``) keep the units of largest |in| * |out| weight mass; units are sorted into the order of
-the symmetry-breaking constraints (active first, biases non-increasing).
+``max_neurons``) keep the units of largest |in| * |out| weight mass; with a channel penalty, channels
+are switched off greedily (least mass first) while the numpy objective decreases; units are sorted
+into the order of the symmetry-breaking constraints (active first, biases non-increasing).
 
 Every binary then follows from the weights (:func:`mipnet.train.warmstart.discrete_values`: grid
 bits, switches, ReLU binaries from the numpy forward pass, max-pool selections from the window
@@ -102,7 +103,38 @@ def map_conv_to_class(weights: Weights, problem: ConvTrainingProblem) -> Weights
         w[l] = (w[l][0], np.clip(w[l][1] * gamma, -cfg.bias_bound, cfg.bias_bound))
     w = problem.zero_dead_units(w)
     w = _meet_budgets(w, problem)
+    if cfg.channel_penalty > 0:
+        w = greedy_channel_pruning(w, problem)
     return canonical_conv_order(problem.zero_dead_units(w), problem)
+
+
+def numpy_objective(w: Weights, problem: ConvTrainingProblem) -> float:
+    """The training objective of ``w`` on the problem's data, with numpy (the certificate's formulas)."""
+    from .certificate import penalty_terms, sample_losses
+
+    cfg = problem.config
+    _, f = problem.pre_activations(w)
+    loss = float(sample_losses(f, problem.target, cfg.loss, cfg.margin).sum() / problem.loss_denominator)
+    coef = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
+            "layer_penalty": cfg.layer_penalty, "channel_penalty": cfg.channel_penalty}
+    return loss + problem.penalty_weight * sum(penalty_terms(problem.network_with(w), coef).values())
+
+
+def greedy_channel_pruning(w: Weights, problem: ConvTrainingProblem) -> Weights:
+    """Switch channels off one at a time (least |in| * |out| mass first) while the objective decreases."""
+    best = numpy_objective(w, problem)
+    for k in range(problem.n_conv):
+        for u in np.argsort(_importance(w, k)):
+            trial = [(W.copy(), b.copy()) for W, b in w]
+            n = trial[k][0].shape[0]
+            unit_out(trial[k + 1][0], n)[:, u, :] = 0.0
+            trial = problem.zero_dead_units(trial)
+            if problem.active_units(trial, k).sum() == 0:
+                continue
+            obj = numpy_objective(trial, problem)
+            if obj < best - 1e-12:
+                best, w = obj, trial
+    return w
 
 
 def _importance(w: Weights, k: int) -> np.ndarray:
