@@ -44,6 +44,11 @@ penalty sum u_j with u_j = 1 needed for any nonzero in-weight, bias or out-weigh
 (sign class: u_j = p_j + q_j), layer penalty sum r_l with r_l >= u_j for the units of layer l.
 Budgets: sum s_w <= K (``max_nonzeros``), sum u_j <= J (``max_neurons``).
 
+**Conv architectures** (``architecture``, :mod:`.conv`): the template comes from the spec, the
+parametrised layers are Conv2D and Dense (``params`` in layer order, conv first, ``hidden_offset`` =
+number of conv layers), weights keep their layer's shape, and :meth:`TrainingProblem._extra_terms`
+adds the channel switches; everything below applies unchanged.
+
 **Symmetry breaking** (hidden units of one layer are interchangeable):
 sign class: p_{j+1} <= p_j, p_{j+1} + q_{j+1} <= p_j + q_j (positive units first, then negative,
 then pruned), b_j >= b_{j+1} - 2 B_b (1 - p_{j+1}) and b_j >= b_{j+1} - 2 B_b (2 - q_j - q_{j+1})
