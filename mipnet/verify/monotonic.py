@@ -19,9 +19,12 @@ forward activation binaries (:func:`mipnet.encode.encode_network`) and the backw
 
     min_x  s_l * (grad c^T f(x))_l          (s_l = +1 increasing, -1 decreasing)
 
-with integrality relaxed for x_l only (the slope along a continuous segment in x_l; for an integer
-feature this is a sufficient test, a negative slope between lattice points is not yet a violation
-on the lattice) and the domain's other integer features and one-hot groups kept exact.
+with integrality relaxed for x_l only (the slope along a continuous segment in x_l) and the
+domain's other integer features and one-hot groups kept exact. For an integer feature the slope
+test is sufficient only: a negative slope between lattice points is not yet a violation. When it
+fails without a lattice witness, the exact lattice check decides: min s_l (f(x + e_l) - f(x)) over
+the domain, two copies of the forward encoding sharing x, tied by difference cuts (every layer's
+value difference lies in the interval propagated from e_l).
 The verdict is ``holds`` only when the proved bound is >= -tol, ``violated`` with a witness pair
 (x, x') with x'_l > x_l, x'_rest = x_rest, s_l (f(x') - f(x)) < 0 re-checked by the forward pass,
 ``unknown`` otherwise (time limit, or a negative slope without a reproducible witness).
@@ -60,7 +63,7 @@ from ..bounds import compute_bounds, interval_bounds
 from ..encode import encode_network, input_terms
 from ..encode.terms import Terms, new_vars
 from ..errors import DataError, UnsupportedError
-from ..explain.openbox import affine_maps, piece_layers, polytope
+from ..explain.openbox import affine_maps, configurations, piece_layers, polytope
 from ..layers import Conv2D, Dense, LeakyReLU, ReLU
 from ..network import Network
 from ..solve import solve
@@ -691,8 +694,6 @@ def _witness_from_point(net: Network, coef: np.ndarray, x0: np.ndarray, l: int, 
     for k in np.argsort(g)[:8]:
         if g[k] >= -tol:
             break
-        from ..explain.openbox import configurations
-
         code = configurations(net, P[k:k + 1], pieces)[0][0]
         w = _witness_from_code(net, coef, code, P[k], l, s, tol)
         if w is not None:
