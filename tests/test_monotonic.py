@@ -167,6 +167,8 @@ def test_integer_and_onehot_domain_witnesses() -> None:
     net = Network([Dense(rng.normal(size=(6, 5)), rng.normal(size=6)), ReLU(),
                    Dense(rng.normal(size=(1, 6)), np.zeros(1))], dom, task="regress")
     rep = verify_global(net, increasing=["count"], decreasing=["age"], time_limit=TL)
+    bw = verify_global(net, increasing=["count"], decreasing=["age"], mode="blockwise", time_limit=TL)
+    assert [f.status for f in bw.features] == [f.status for f in rep.features]
     for f, l, s in zip(rep.features, (0, 1), (1, -1)):
         assert f.status in ("holds", "violated", "unknown")
         if f.status == "violated":
@@ -263,3 +265,20 @@ def test_milp_training_with_counterexample_pairs() -> None:
     assert cm.certified
     g = pattern_gradient(cm.network, Domain.box(2, -1, 1).sample(20000, 1), np.ones(1))[:, 0]
     assert g.min() >= -1e-9
+
+
+def test_integer_feature_decided_on_the_lattice() -> None:
+    # f = k - 2 relu(k - 0.2) + 2 relu(k - 0.7) (+ 0 u): slope -1 on (0.2, 0.7), integer steps >= 0
+    dom = Domain(["k", "u"], np.array([0, 0.0]), np.array([5, 1.0]), np.array([True, False]))
+    W1 = np.array([[1.0, 0], [1, 0], [1, 0]])
+    net = Network([Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -2, 2]]), np.zeros(1))],
+                  dom, task="regress")
+    for mode in ("exact", "blockwise"):
+        f = verify_global(net, increasing=["k"], mode=mode, time_limit=TL).features[0]
+        assert f.status == "holds" and f.how == "lattice" and f.min_derivative == pytest.approx(-1.0)
+    bad = Network([Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -3, 2]]), np.zeros(1))],
+                  dom, task="regress")  # f(1) - f(0) = 1 - 2.4 + 0.6 < 0
+    f = verify_global(bad, increasing=["k"], time_limit=TL).features[0]
+    assert f.status == "violated"
+    _check_witness(bad, f.witness, 0, 1)
+    assert float(f.witness.x[0]).is_integer() and float(f.witness.x_prime[0]).is_integer()

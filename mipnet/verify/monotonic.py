@@ -830,6 +830,10 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                 v.min_derivative = val
                 if w is not None:
                     v.status, v.witness, v.how = "violated", w, "region"
+                elif net.domain.integer[l]:  # one block = the exact test: decide on the lattice
+                    v.status = "unknown"
+                    remaining = max(1.0, time_limit - (time.perf_counter() - ft0))
+                    _lattice_verdict(net, coef, l, s, bnds, v, remaining, solver, threads, opts["early_stop"], tol)
                 else:
                     v.status = "unknown"
                     v.note = "negative slope found but no witness pair reproduces on the domain"
