@@ -17,7 +17,7 @@ from .models import convert, info, predict
 
 #: modules whose ``COMMANDS`` list of click commands is added to the group
 #: and whose ``SUBCOMMANDS`` dict {group name: [commands]} extends the groups (verify, explain)
-SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "audit", "resilience"]
+SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "monotonic", "audit", "resilience"]
 
 
 class _Group(click.Group):

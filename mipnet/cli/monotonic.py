@@ -6,8 +6,7 @@
 Without ``--data`` the property is global (the whole input domain, one verdict per feature); with
 it, individual monotonicity at every row (a counterexample x' <= x on the increasing features,
 >= x on the decreasing ones, with a larger output). Exit 0 holds, 1 violated, 3 unknown, 2 input
-error. Importing this module attaches the command to the ``verify`` group of
-:mod:`mipnet.cli.verify`; ``SUBCOMMANDS`` holds the command for a group that wants to add it itself.
+error. The command joins the ``verify`` group through ``SUBCOMMANDS`` (see :mod:`mipnet.cli`).
 """
 
 from __future__ import annotations
@@ -97,13 +96,5 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
     ctx.exit(_code(rep_g.status))
 
 
-SUBCOMMANDS = [monotonic_cmd]
+SUBCOMMANDS = {"verify": [monotonic_cmd]}
 COMMANDS: list[click.Command] = []
-
-try:  # attach to the shared `verify` group when it is there
-    from .verify import verify as _verify_group
-
-    if "monotonic" not in _verify_group.commands:
-        _verify_group.add_command(monotonic_cmd)
-except ImportError:  # pragma: no cover - the verify group is optional
-    pass

@@ -85,11 +85,18 @@ def _summary(est, X, y) -> None:
               help="Average-pool the images by this factor first (kept in the saved model).")
 @click.option("--channel-penalty", type=float, default=0.0, show_default=True, help="Penalty per active channel.")
 @click.option("--max-channels", type=int, default=None, help="At most K active conv channels.")
+@click.option("--monotone-increasing", default=None,
+              help="Certified monotonic learning: features (comma list) the output must not decrease in.")
+@click.option("--monotone-decreasing", default=None, help="Features the output must not increase in.")
+@click.option("--monotone-method", type=click.Choice(["milp", "gradient"]), default="milp", show_default=True,
+              help="milp: the training MILP plus counterexample pairs, re-solved until the global certificate "
+                   "holds; gradient: the monotonicity regulariser, x10 until certified.")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
           l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
           samples: int | None, seed: int, architecture: str | None, input_shape: str | None, downsample: int,
-          channel_penalty: float, max_channels: int | None, output: str) -> None:
+          channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
+          monotone_decreasing: str | None, monotone_method: str, output: str) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
 
     With --architecture the pixel columns are images of --input-shape and the network is a conv net
@@ -114,12 +121,67 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
                 "channel_penalty": channel_penalty, "max_channels": max_channels}
     elif input_shape is not None or channel_penalty or max_channels is not None or downsample != 1:
         raise DataError("--input-shape, --downsample, --channel-penalty and --max-channels need --architecture")
+    if monotone_increasing or monotone_decreasing:
+        if architecture is not None:
+            raise DataError("certified monotonic learning takes dense networks (--hidden), not --architecture")
+        code = _train_monotone(X, y, task=task, hidden=_hidden(hidden), hypothesis=hypothesis, loss=loss, l1=l1,
+                               l2=l2, l0=l0, neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros,
+                               time_limit=time_limit, solver=solver, samples=samples, seed=seed,
+                               increasing=_names(monotone_increasing), decreasing=_names(monotone_decreasing),
+                               method=monotone_method, output=output)
+        raise SystemExit(code)
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
                           solver=solver, samples=samples, seed=seed, hypothesis=hypothesis, **conv)
     _summary(est, X, y)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
+
+
+def _names(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str, loss: str, l1: float, l2: float,
+                    l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
+                    samples: int | None, seed: int, increasing: list[str], decreasing: list[str], method: str,
+                    output: str) -> int:
+    """Certified monotonic learning (mipnet.train.monotone); exit 0 certified, 1 violated, 3 unknown."""
+    from ..domain import Domain
+    from ..io import save_model
+    from ..train.formulation import TrainConfig
+    from ..train.monotone import train_monotone_gradient, train_monotone_milp
+    from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
+
+    bad = [c for c in X.columns if not np.issubdtype(X[c].dtype, np.number)]
+    if bad:
+        raise DataError(f"certified monotonic learning needs numeric features; non-numeric columns: {bad[:5]}")
+    missing = [f for f in increasing + decreasing if f not in X.columns]
+    if missing:
+        raise DataError(f"monotone features {missing} are not columns of the data")
+    Xn = X.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(Xn)):
+        raise DataError("the data contain NaN or inf values")
+    domain = Domain.from_data(Xn, names=[str(c) for c in X.columns])  # the whole file's box, not the subsample's
+    if samples and samples < len(Xn):
+        idx = np.sort(np.random.default_rng(seed).choice(len(Xn), size=samples, replace=False))
+        Xn, y = Xn[idx], y[idx]
+    if method == "milp":
+        cfg = TrainConfig(hidden=hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0,
+                          neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros)
+        res = train_monotone_milp(Xn, y, task=task, domain=domain, increasing=increasing, decreasing=decreasing,
+                                  config=cfg, time_limit=time_limit, solver=solver, log=click.echo)
+    else:
+        res = train_monotone_gradient(Xn, y, task=task, domain=domain, increasing=increasing,
+                                      decreasing=decreasing, hidden=hidden, time_limit=time_limit, solver=solver,
+                                      seed=seed, log=click.echo)
+    status = res.certificate.status if res.certificate is not None else "unknown"
+    for f in res.certificate.features if res.certificate is not None else []:
+        click.echo(f"  {f.feature:24s} {f.direction:10s} {f.status}")
+    click.echo(f"global monotonicity certificate: {status} after {len(res.history)} round(s) ({method})")
+    save_model(res.network, output)
+    click.echo(f"wrote {output}")
+    return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(status, EXIT_UNKNOWN)
 
 
 @click.command()
