@@ -171,7 +171,7 @@ def solve(
     t0 = time.perf_counter()
     trace: list[tuple[float, float | None, float | None]] = []
     try:
-        if solver == "highs":
+        if solver == "highs" and (warm_start or progress is not None):
             res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every)
         elif warm_start:
             res = _solve_warm(opt, solver, model, warm_start, kwargs)
@@ -255,8 +255,14 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
             progress(*point)
 
     h.cbMipInterrupt.subscribe(_on_mip)
+    # the instance was just built: skip the persistent interface's change detection, which on models
+    # with fixed variables (treated as parameters) could turn a feasible model infeasible
+    no_updates = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                                     "check_for_new_or_removed_params", "check_for_new_objective",
+                                     "update_constraints", "update_vars", "update_parameters",
+                                     "update_named_expressions", "update_objective")}
     try:
-        return opt.solve(model, **kwargs)
+        return opt.solve(model, **kwargs, auto_updates=no_updates)
     finally:
         h.cbMipInterrupt.unsubscribe(_on_mip)
 

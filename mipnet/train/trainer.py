@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pyomo.environ as pyo
 
 from ..domain import Domain
 from ..errors import DataError, SolverError
@@ -24,10 +25,12 @@ from .warmstart import (
     Weights,
     _zero_dead_units,
     fixed_lp,
+    fixed_weights_mip,
     gradient_weights,
     lp_heuristic,
     lp_solver_for,
     map_to_class,
+    max_violation,
     snapshot,
 )
 
@@ -190,7 +193,19 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         raise SolverError(f"{solver} found no network within the time limit ({time_limit:g} s); raise --time-limit")
     lp_solver = lp_solver_for(problem, solver)
     # a consistent point at exactly these weights: every binary and auxiliary recomputed
+    loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
     obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
+    if obj is None:
+        # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
+        # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
+        # weights fixed and let the solver choose the binaries
+        obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads)
+    if obj is None and res.has_solution:
+        # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
+        for v, x in loaded:
+            v.set_value(x, skip_validation=True)
+        if max_violation(problem.model) <= 1e-6:
+            obj = problem.objective_value()
     if obj is None:
         raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     model_terms = problem.term_values()

@@ -257,6 +257,43 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
             v.unfix()
 
 
+def fixed_weights_mip(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
+                      time_limit: float = 30.0, threads: int | None = None) -> float | None:
+    """Fix only the weights; the solver sets every binary and auxiliary (a MIP whose binaries are
+    forced up to ties). Returns the objective, values loaded, or None."""
+    wv = _weight_vars(problem, weights)
+    fixed = []
+    try:
+        for v, x in wv.items():
+            v.fix(float(np.clip(x, v.lb if v.lb is not None else -np.inf, v.ub if v.ub is not None else np.inf)))
+            fixed.append(v)
+        try:
+            options = {"presolve": "off"} if solver == "highs" else None  # presolve's tolerances differ
+            res = solve(problem.model, solver, time_limit=time_limit, threads=threads, options=options)
+        except MipnetError:
+            return None
+        if res.status not in ("optimal", "feasible"):
+            return None
+        return problem.objective_value()
+    finally:
+        for v in fixed:
+            v.unfix()
+
+
+def max_violation(model: pyo.Block) -> float:
+    """Largest violation of any active constraint at the variables' current values (inf if unset)."""
+    worst = 0.0
+    for c in model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(c.body, exception=False)
+        if body is None:
+            return float("inf")
+        if c.has_lb():
+            worst = max(worst, pyo.value(c.lower) - body)
+        if c.has_ub():
+            worst = max(worst, body - pyo.value(c.upper))
+    return worst
+
+
 def snapshot(problem: TrainingProblem) -> dict[Any, float]:
     """Current values of every variable (a complete MIP start)."""
     out = ComponentMap()
