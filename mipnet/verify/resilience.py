@@ -83,19 +83,22 @@ class Heuristics:
     priority: bool = True
     init: bool = True
     twin: bool = True
+    #: k = 1 with a fixed input: decide "below delta" by the robustness MILP (one binary per rival,
+    #: rivals pruned by linear back-substitution bounds, early stop): the same question
+    robust: bool = True
     lookback: int = 1
     bound_time: float = 0.5
     processes: int = 1
 
-    NAMES = ("dataflow", "mip_bounds", "priority", "init", "twin")
+    NAMES = ("dataflow", "mip_bounds", "priority", "init", "twin", "robust")
 
     @classmethod
     def none(cls) -> "Heuristics":
-        return cls(False, False, False, False, False)
+        return cls(**{n: False for n in cls.NAMES})
 
     @classmethod
     def parse(cls, spec: str | None) -> "Heuristics":
-        """'all', 'none', or a comma list of dataflow, mip_bounds, priority, init, twin."""
+        """'all', 'none', or a comma list of dataflow, mip_bounds, priority, init, twin, robust."""
         if spec is None or spec.strip().lower() == "all":
             return cls()
         s = spec.strip().lower()
@@ -105,15 +108,14 @@ class Heuristics:
         bad = [n for n in names if n not in cls.NAMES]
         if bad:
             raise UnsupportedError(f"unknown heuristic {bad[0]!r} (use all, none or a list of {', '.join(cls.NAMES)})")
-        return cls(*(n in names for n in cls.NAMES))
+        return cls(**{n: n in names for n in cls.NAMES})
 
     def label(self) -> str:
         on = [n for n in self.NAMES if getattr(self, n)]
         return ",".join(on) if on else "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in ("dataflow", "mip_bounds", "priority", "init", "twin", "lookback",
-                                              "bound_time", "processes")}
+        return {n: getattr(self, n) for n in self.NAMES + ("lookback", "bound_time", "processes")}
 
 
 @dataclass
@@ -475,6 +477,12 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
                 return res
             if delta is not None and res.phi_init > delta:
                 b0 = None
+    if decide and k == 1 and heur.robust:
+        decided = _decide_by_robustness(net, x, mi, alpha, norm, float(delta), res, solver, time_limit, threads)
+        res.timings["robustness_milp"] = time.perf_counter() - t0 - res.timings.get("init_search", 0.0)
+        if decided:
+            res.timings["total"] = time.perf_counter() - t0
+            return res
     t1 = time.perf_counter()
     bounds, big_m = _prepare_bounds(net, lo_b, hi_b, heur)
     res.timings["bounds"] = time.perf_counter() - t1
@@ -523,6 +531,30 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
             res.verdict = "unknown"
     res.timings["total"] = time.perf_counter() - t0
     return res
+
+
+def _decide_by_robustness(net: Network, x: np.ndarray, mi: int, alpha: float, norm: str, delta: float,
+                          res: ResilienceResult, solver: str, time_limit: float, threads: int | None) -> bool:
+    """k = 1, fixed input: some e with ||e|| <= delta lets a rival reach m  <=>  min over the ball of
+    z_m - max_{i != m} z_i is <= 0, which the robustness MILP decides (with the tie counted as reaching).
+    Returns True when decided (res filled), False to fall back to the resilience MILP."""
+    from .robustness import verify_sample
+
+    r = verify_sample(net, x, delta, "inf" if norm == "inf" else "1", mi, solver=solver,
+                      time_limit=max(1.0, 0.5 * time_limit), threads=threads)
+    if r.verdict == "holds":
+        res.status, res.verdict = "infeasible", "not_below"
+        res.notes.append("decided by the robustness MILP: no point of the ball lets a rival reach the class")
+        return True
+    if r.verdict == "violated" and r.counterexample is not None:
+        b = np.asarray(r.counterexample, dtype=np.float64).ravel()
+        w = _witness(net, x, b, mi, alpha, 1, norm, None)
+        if w.get("ok") and w["norm_value"] <= delta * (1 + 1e-6) + 1e-9:
+            res.status, res.verdict, res.a, res.b, res.witness = "feasible", "below", x, b, w
+            res.phi = w["norm_value"]
+            res.notes.append("decided by the robustness MILP (counterexample re-checked)")
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------- class
