@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import click
 
+from ..bounds import METHODS
 from ..errors import DataError
 from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
 
@@ -42,7 +43,7 @@ def _code(status: str) -> int:
 @click.option("--time-limit", type=float, default=60.0, show_default=True,
               help="Seconds per feature (global) or per row (individual).")
 @click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
-@click.option("--bounds", type=click.Choice(["interval", "lp", "mip"]), default="lp", show_default=True,
+@click.option("--bounds", type=click.Choice(list(METHODS)), default="lp", show_default=True,
               help="How the big-M bounds are computed (global check).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
