@@ -1,6 +1,6 @@
 """Certificate benchmark: how far HiGHS closes the gap on exact training MILPs (breast cancer, sign class,
-hinge + L1 0.01), strong formulation (per-sample big-M, symmetry breaking, warm start + LP heuristic)
-against the plain one (data-box big-M, no symmetry breaking, no warm start), in the same run.
+hinge + L1 0.01), strong formulation (per-sample big-M, symmetry breaking, Lipschitz pair cuts, warm start +
+LP heuristic) against the plain one (data-box big-M, no symmetry breaking, no warm start), in the same run.
 
     python benchmarks/train_certificates.py [--quick] [--out results/training/certificates.json]
 
@@ -21,7 +21,8 @@ from mipnet.train import TrainConfig, train_dataset
 
 
 def run(n: int, hidden: int, time_limit: float, strong: bool, seed: int = 0) -> dict:
-    cfg = TrainConfig(hidden=(hidden,), hypothesis="sign", l1=0.01, tight_bounds=strong, symmetry_breaking=strong)
+    cfg = TrainConfig(hidden=(hidden,), hypothesis="sign", l1=0.01, tight_bounds=strong, symmetry_breaking=strong,
+                      lipschitz_pairs=20 if strong else 0)
     t0 = time.perf_counter()
     r = train_dataset(load_breast_cancer(), n_samples=n, seed=seed, config=cfg, time_limit=time_limit,
                       warm_start=strong, lp_heuristic_rounds=10 if strong else 0, threads=1)

@@ -183,3 +183,53 @@ def test_tampered_certificate_fails_recheck():
     assert not check_certificate(r.network_full, X, y2, c)["hash_ok"]
     c.terms["loss"] += 1e-3
     assert not check_certificate(r.network_full, X, y, c)["ok"]
+
+
+def _relaxation_value(prob: TrainingProblem) -> float:
+    import pyomo.environ as pyo
+
+    from mipnet.solve import solve
+
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(prob.model)
+    return solve(prob.model, "highs", time_limit=30).incumbent
+
+
+def test_lipschitz_cuts_keep_every_network_feasible_and_raise_the_relaxation():
+    """Every sign-class network (random weights, signs and prunings) stays feasible with the cuts, at
+    exactly its numpy objective; the LP relaxation bound rises."""
+    from mipnet.train.warmstart import fixed_lp
+
+    X, y = _data(n=10, d=2, seed=4)
+    t = np.where(y == "b", 1.0, -1.0)
+    Xs = (X - X.mean(0)) / X.std(0)
+    cfg = TrainConfig(hidden=(3,), l1=0.05, symmetry_breaking=False)
+    prob = TrainingProblem(Xs, t, "classify", 2, cfg)
+    assert len(prob.cut_pairs) > 0
+    assert all(t[n] > t[m] for n, m in prob.cut_pairs)
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        W0 = rng.uniform(-1, 1, size=(3, 2))
+        v = rng.integers(-1, 2, size=(1, 3)).astype(float)
+        W0[v[0] == 0] = 0.0
+        b0 = np.where(v[0] != 0, rng.uniform(-1, 1, 3), 0.0)
+        w = [(W0, b0), (v, rng.uniform(-1, 1, 1))]
+        obj = fixed_lp(prob, w, free_weights=False)
+        f = forward_pre(w, Xs)[-1][:, 0]
+        expect = np.maximum(0, 1 - t * f).mean() + 0.05 * (np.abs(W0).sum() + np.abs(v).sum())
+        assert obj == pytest.approx(expect, abs=1e-7)
+    plain = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(3,), l1=0.05, lipschitz_pairs=0))
+    assert plain.cut_pairs == []
+    cut = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(3,), l1=0.05))
+    assert _relaxation_value(cut) > _relaxation_value(plain) + 1e-3
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_lipschitz_cuts_do_not_change_the_optimum(seed):
+    X, y = _data(n=8, d=2, seed=seed)
+    objs = []
+    for k in (0, 20):
+        r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05, lipschitz_pairs=k), time_limit=30,
+                  lp_heuristic_rounds=1)
+        assert r.certificate.status == "optimal"
+        objs.append(r.certificate.incumbent)
+    assert objs[0] == pytest.approx(objs[1], abs=1e-5)

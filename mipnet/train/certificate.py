@@ -8,7 +8,9 @@ the data:
     loss     = (1/N) sum_n loss_n   with, on the outputs f of the network (raw features in):
                hinge:            max(0, m - y_n f(x_n)),       y_n = +1 for the second class, else -1
                multiclass_hinge: max(0, m + max_{k != y_n} f_k(x_n) - f_{y_n}(x_n))
-               zero_one:         [margin_n < m]  (margin_n the quantity of the hinge)
+               zero_one:         [margin_n < m - 1e-6]  (margin_n the quantity of the hinge; a margin
+                                 within the solvers' feasibility tolerance of m counts as met, as in
+                                 the MILP, where the optimum puts margins exactly on m)
                l1 / squared:     |r_n| / r_n^2,  r_n = (f(x_n) - y_n) / sigma_y  (standardised target)
     l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense and Conv2D weight
                (no biases)
@@ -37,6 +39,8 @@ from ..layers import Conv2D, Dense
 from ..network import Network
 
 TOLERANCE = 1e-6
+#: margins within this distance below m count as met by the 0-1 loss (the solvers' feasibility tolerance)
+ZERO_ONE_TIE = 1e-6
 TERMS = ("loss", "l1", "l2", "l0", "neurons", "layers", "channels")
 
 
@@ -147,7 +151,7 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
         other[rows, y] = -np.inf
         mg = f[rows, y] - other.max(axis=1)
     if loss == "zero_one":
-        return (mg < margin).astype(np.float64)  # strict, as the MILP counts it (discrete_values)
+        return (mg < margin - ZERO_ONE_TIE).astype(np.float64)  # as the MILP counts it (discrete_values)
     return np.maximum(0.0, margin - mg)
 
 

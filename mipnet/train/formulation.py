@@ -98,6 +98,8 @@ class TrainConfig:
     scale: float = 1.0
     tight_bounds: bool = True
     symmetry_breaking: bool = True
+    #: Lipschitz pair cuts (sign class with l1 > 0): partners per sample, 0 = off
+    lipschitz_pairs: int = 20
     oa_points: int = 9
     #: conv architectures (:mod:`mipnet.train.architecture`); None = the dense ``hidden`` net
     architecture: tuple[tuple[Any, ...], ...] | None = None
@@ -301,6 +303,8 @@ class TrainingProblem:
         self.neuron_ind: list[np.ndarray] = []  # per hidden layer: indicator expr per unit (or None)
         self.layer_ind: list[Any] = []
         self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
+        self.abs_vars: dict[int, Any] = {}  # layer -> t >= |W| (continuous layers, when l1 > 0)
+        self.cut_pairs: list[tuple[int, int]] = []
         self._build()
 
     def _template(self) -> Network:
@@ -469,6 +473,7 @@ class TrainingProblem:
                 out.extend((lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape))
                 continue
             t = new_vars(m, f"absw{l}", np.zeros(lp.shape), lp.w_abs_max)
+            self.abs_vars[l] = t
             cons = constraint_list(m, f"absw{l}_def")
             for idx in np.ndindex(lp.shape):
                 cons.add(t[idx] >= lp.weight[idx])
@@ -616,12 +621,46 @@ class TrainingProblem:
             terms["layers"] = pw * cfg.layer_penalty * pyo.quicksum(r)
         if cfg.symmetry_breaking:
             self._symmetry()
+        if cfg.lipschitz_pairs > 0 and cfg.hypothesis == "sign" and 0 in self.abs_vars:
+            self._lipschitz_cuts(int(cfg.lipschitz_pairs))
         self.terms = {}
         for name, expr in terms.items():
             e = pyo.Expression(expr=expr)
             m.add_component(f"term_{name}", e)
             self.terms[name] = e
         m.obj = pyo.Objective(expr=pyo.quicksum(list(self.terms.values())), sense=pyo.minimize)
+
+    def _lipschitz_cuts(self, k: int) -> None:
+        """Valid inequalities linking the outputs of two samples to the l1 mass of the weights.
+
+        In the sign class f(x) = sum_j v_j ReLU(w_j x + b_j) + c with |v_j| <= 1, and ReLU is
+        1-Lipschitz, so for any two samples
+
+            f(x_n) - f(x_m) <= sum_j |w_j (x_n - x_m)| <= sum_i |x_ni - x_mi| T_i,   T_i = sum_j t_ji,
+
+        with t >= |W_0| the l1 variables. Every network satisfies them (with t = |W_0|), but the LP
+        relaxation no longer separates two samples' outputs with zero weights: the separation must
+        be paid for in the l1 term. Pairs: for each sample n, the k partners m with t_n > t_m and
+        the largest (t_n - t_m) / ||x_n - x_m||_1 (binary: the nearest samples of the other class).
+        """
+        T = [pyo.quicksum(self.abs_vars[0][j, i] for j in range(self.params[0].shape[0])) for i in range(self.d)]
+        y = self.target.astype(float)
+        pairs: set[tuple[int, int]] = set()
+        for n in range(self.N):
+            dy = y[n] - y
+            dist = np.abs(self.X - self.X[n]).sum(axis=1)
+            cand = np.flatnonzero((dy > 0) & (dist > 0))
+            if cand.size == 0:
+                continue
+            score = dy[cand] / dist[cand]
+            for m in cand[np.argsort(-score)[:k]]:
+                pairs.add((n, int(m)))
+        cons = constraint_list(self.model, "lipschitz")
+        for n, m_ in sorted(pairs):
+            dx = np.abs(self.X[n] - self.X[m_])
+            cons.add(self.outputs[n].expr[0] - self.outputs[m_].expr[0]
+                     <= pyo.quicksum(float(dx[i]) * T[i] for i in range(self.d) if dx[i] > 0))
+        self.cut_pairs = sorted(pairs)
 
     def _extra_terms(self) -> dict[str, Any]:
         """Further objective terms of a subclass (conv: channel switches)."""

@@ -33,6 +33,7 @@ from pyomo.common.collections import ComponentMap
 
 from ..errors import MipnetError
 from ..solve import solve
+from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -195,7 +196,7 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
     if "err" in getattr(problem, "loss_vars", {}):
         margin = _margins(problem, f)
         for n, e in enumerate(problem.loss_vars["err"]):
-            vals[e] = float(margin[n] < cfg.margin)
+            vals[e] = float(margin[n] < cfg.margin - ZERO_ONE_TIE)
     return vals
 
 
