@@ -502,7 +502,12 @@ def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float, threads
 
 def _difference_cuts(m: pyo.ConcreteModel, net: Network, ea: Any, eb: Any, l: int) -> None:
     """Valid cuts tying the two copies: every layer value of x + e_l minus that of x lies in an interval
-    propagated from d^0 = e_l (affine: J d; ReLU/LeakyReLU, slope in [alpha, 1]: t d, t in [alpha, 1])."""
+    propagated from d^0 = e_l (affine: J d; ReLU/LeakyReLU, slope in [alpha, 1]: t d, t in [alpha, 1]).
+
+    Activation links: a unit whose pre-activation difference is >= 0 on the whole domain is active in
+    copy B whenever it is in copy A (a^B >= a^A), and <= 0 gives a^B <= a^A; with a difference
+    exactly 0 the two binaries are equal. (At z = 0 both phases give the same value, so no network
+    value is cut off.) In a 2-layer net every first-layer difference is the constant W_jl."""
     n = net.n_inputs
     dlo = np.zeros(n)
     dlo[l] = 1.0
@@ -511,6 +516,15 @@ def _difference_cuts(m: pyo.ConcreteModel, net: Network, ea: Any, eb: Any, l: in
     m.add_component("diff_cuts", cons)
     for i, layer in enumerate(net.layers):
         if isinstance(layer, (ReLU, LeakyReLU)):
+            ba, bb = ea.binaries[i], eb.binaries[i]
+            if ba is not None and bb is not None:
+                for j, (a, b) in enumerate(zip(ba.ravel(), bb.ravel())):
+                    if a is None or b is None:
+                        continue
+                    if dlo.flat[j] >= 0.0:
+                        cons.add(b >= a)
+                    if dhi.flat[j] <= 0.0:
+                        cons.add(b <= a)
             alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
             corners = np.stack([dlo, alpha * dlo, dhi, alpha * dhi])
             dlo, dhi = corners.min(axis=0), corners.max(axis=0)
