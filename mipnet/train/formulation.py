@@ -44,6 +44,11 @@ penalty sum u_j with u_j = 1 needed for any nonzero in-weight, bias or out-weigh
 (sign class: u_j = p_j + q_j), layer penalty sum r_l with r_l >= u_j for the units of layer l.
 Budgets: sum s_w <= K (``max_nonzeros``), sum u_j <= J (``max_neurons``).
 
+**Lipschitz pair cuts** (sign class with l1 > 0, ``lipschitz_pairs`` partners per sample): for samples
+n, m with t_n > t_m, f(x_n) - f(x_m) <= sum_i |x_ni - x_mi| sum_j t_ji with t >= |W_0| the l1
+variables (:meth:`TrainingProblem._lipschitz_cuts`). Valid for every network of the class; they stop
+the relaxation from separating the classes with zero weights.
+
 **Conv architectures** (``architecture``, :mod:`.conv`): the template comes from the spec, the
 parametrised layers are Conv2D and Dense (``params`` in layer order, conv first, ``hidden_offset`` =
 number of conv layers), weights keep their layer's shape, and :meth:`TrainingProblem._extra_terms`
