@@ -92,7 +92,7 @@ def derivative(layer: Layer, z: np.ndarray) -> np.ndarray:
     if isinstance(layer, ReLU):
         return (z > 0).astype(np.float64)
     if isinstance(layer, LeakyReLU):
-        return np.where(z >= 0, 1.0, layer.alpha)
+        return np.where(z > 0, 1.0, layer.alpha)
     if isinstance(layer, Identity):
         return np.ones_like(z, dtype=np.float64)
     if isinstance(layer, Tanh):
@@ -115,3 +115,33 @@ def jacobian(net: Network, x: np.ndarray, rows: np.ndarray | None = None) -> tup
     for i in range(len(net.layers) - 1, -1, -1):
         g = vjp(net.layers[i], trace[i][0], g)
     return trace[-1][0], g.reshape(g.shape[0], -1)
+
+
+def batch_gradients(net: Network, X: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Gradient of ``coef^T f`` at every row of X, shape (N, n_in): one batched backward pass.
+
+    The same local gradient as :func:`jacobian` (``coef @ J(x)``), vectorised over the rows for
+    Dense, activation, Normalize, Flatten and Identity layers; conv and pooling layers apply
+    :func:`vjp` row by row. At a kink the inactive side is taken (ReLU and LeakyReLU: slope 1 only
+    where z > 0), which is the activation pattern the MILP encodings read off a forward pass.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    trace = net.forward_trace(X)
+    n = trace[0].shape[0]
+    coef = np.asarray(coef, dtype=np.float64).ravel()
+    g = np.broadcast_to(coef, (n, coef.size)).copy()
+    for i in range(len(net.layers) - 1, -1, -1):
+        layer, x = net.layers[i], trace[i]
+        if isinstance(layer, Dense):
+            g = g @ layer.weight
+        elif isinstance(layer, (ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid)):
+            g = g * derivative(layer, x).reshape(n, -1)
+        elif isinstance(layer, Normalize):
+            g = g * np.broadcast_to(layer.scale, x.shape[1:]).reshape(1, -1)
+        elif isinstance(layer, Flatten):
+            continue
+        else:
+            out_shape = trace[i + 1].shape[1:]
+            g = np.concatenate([vjp(layer, x[k], g[k:k + 1].reshape((1,) + out_shape)).reshape(1, -1)
+                                for k in range(n)]) if n else np.zeros((0, int(np.prod(x.shape[1:]))))
+    return g

@@ -57,3 +57,18 @@ def test_rows_give_directional_products():
     r = rng.normal(size=(2, 4))
     _, G = jacobian(net, x, rows=r)
     np.testing.assert_allclose(G, r @ J, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["relu", "leaky_relu", "tanh", "conv"])
+def test_batch_gradients_equal_jacobian_rows(kind):
+    from mipnet.gradients import batch_gradients
+
+    rng = np.random.default_rng(7)
+    net = random_conv_net(rng) if kind == "conv" else random_dense_net(rng, [4, 6, 5, 3], act=kind)
+    X = net.domain.sample(6, 3)
+    coef = rng.normal(size=net.n_outputs)
+    G = batch_gradients(net, X, coef)
+    assert G.shape == (6, net.n_inputs)
+    for k, x in enumerate(X):
+        _, J = jacobian(net, x)
+        np.testing.assert_allclose(G[k], coef @ J, rtol=1e-12, atol=1e-12)

@@ -34,6 +34,7 @@ import pyomo.environ as pyo
 
 from ..encode import NetworkEncoding, Terms, constraint_list, new_vars
 from ..errors import UnsupportedError
+from ..gradients import batch_gradients
 from ..layers import Flatten, Identity, Layer, LeakyReLU, ReLU
 from ..network import Network
 
@@ -187,21 +188,7 @@ def pattern_gradient(net: Network, X: np.ndarray, coef: np.ndarray) -> np.ndarra
     """Numpy gradient of ``coef^T f`` at each row of X using the activation pattern z > 0 (N, n_in).
 
     The gradient of the region containing x (on a kink: the side with z > 0 counted off), the same
-    quantity the MILP encodes for that pattern.
+    quantity the MILP encodes for that pattern (:func:`mipnet.gradients.batch_gradients`).
     """
     check_gradient_support(net)
-    trace = net.forward_trace(X)
-    n = trace[0].shape[0]
-    coef = np.asarray(coef, dtype=np.float64).ravel()
-    g = np.broadcast_to(coef, (n, coef.size)).copy()
-    for i in range(len(net.layers) - 1, -1, -1):
-        layer = net.layers[i]
-        if isinstance(layer, (ReLU, LeakyReLU)):
-            alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
-            z = trace[i].reshape(n, -1)
-            g = g * np.where(z > 0, 1.0, alpha)
-        elif isinstance(layer, (Identity, Flatten)):
-            continue
-        else:
-            g = g @ linear_matrix(layer, net.shapes[i])
-    return g
+    return batch_gradients(net, X, coef)
