@@ -233,3 +233,174 @@ def test_lipschitz_cuts_do_not_change_the_optimum(seed):
         assert r.certificate.status == "optimal"
         objs.append(r.certificate.incumbent)
     assert objs[0] == pytest.approx(objs[1], abs=1e-5)
+
+
+# ---------------------------------------------------------------------- layer switches (pruned layer = identity)
+def _problem(X, y, **kw):
+    t = np.where(y == "b", 1.0, -1.0)
+    Xs = (X - X.mean(0)) / X.std(0)
+    return TrainingProblem(Xs, t, "classify", 2, TrainConfig(**kw)), Xs, t
+
+
+def _dense(net):
+    return [l for l in net.layers if l.kind == "Dense"]
+
+
+def test_layer_switch_removes_the_middle_layer():
+    """A large layer penalty: the optimum skips the equal-width middle layer; the certificate agrees and the
+    returned network is the 1-hidden-layer function W_2 ReLU(W_0 x + b_0) + b_2 of the standardised data."""
+    X, y = _data(n=8)
+    cfg = TrainConfig(hidden=(2, 2), hypothesis="quantized", layer_penalty=1.0, l1=0.01)
+    r = train(X, y, config=cfg, time_limit=15, lp_heuristic_rounds=1)
+    c = r.certificate
+    assert r.check["ok"], r.check
+    assert c.status == "optimal"
+    full = _dense(r.network_full)
+    assert len(full) == 2  # one hidden Dense layer and the output layer
+    assert c.terms["layers"] == pytest.approx(1.0, abs=1e-12)
+    assert c.model_terms["layers"] == pytest.approx(1.0, abs=1e-6)
+    Xs = (X - X.mean(0)) / X.std(0)
+    f = full[1].weight @ np.maximum(full[0].weight @ Xs.T + full[0].bias[:, None], 0.0) + full[1].bias[:, None]
+    np.testing.assert_allclose(r.network_full.forward(X), f.T, atol=1e-9)
+    np.testing.assert_allclose(r.network.forward(X), f.T, atol=1e-9)
+    assert np.any(full[1].weight != 0)  # the skipped layer is the identity, not a dead end
+    # the solver's incumbent is the certified one (the skip is exact in the MILP)
+    assert c.solver_incumbent == pytest.approx(c.incumbent, abs=1e-6)
+
+
+def test_layer_switch_absent_without_layer_penalty():
+    X, y = _data(n=8)
+    cfg = TrainConfig(hidden=(2, 2), hypothesis="quantized", l1=0.01)
+    prob, _, _ = _problem(X, y, **{k: getattr(cfg, k) for k in ("hidden", "hypothesis", "l1")})
+    assert prob.layer_switch == [None, None]
+    r = train(X, y, config=cfg, time_limit=5, lp_heuristic_rounds=1)
+    assert r.check["ok"], r.check
+    assert len(_dense(r.network_full)) == 3
+    assert "layers" not in r.certificate.terms
+
+
+def _cmap(pairs):
+    from pyomo.common.collections import ComponentMap
+
+    return ComponentMap(pairs)
+
+
+def _hinge_objective(f, t, W0, W2, active, cfg):
+    return (np.maximum(0, 1 - t * f).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
+            + cfg.neuron_penalty * active + cfg.layer_penalty * 1)
+
+
+@pytest.mark.parametrize("seed,silent", [(0, False), (1, False), (2, True)])
+def test_fixed_skipped_layer_gives_the_identity_objective(seed, silent):
+    """Weights of a 2-2-2-1 net with an all-zero middle layer, fixed in the MILP: the model's objective is
+    the numpy objective of the 2-2-1 net (middle layer = identity), with one hidden layer counted."""
+    from mipnet.train.warmstart import discrete_values, fixed_lp
+
+    X, y = _data(n=10, d=2, seed=seed)
+    kw = dict(hidden=(2, 2), hypothesis="quantized", levels=2, l1=0.03, neuron_penalty=0.02, layer_penalty=0.1,
+              symmetry_breaking=False)
+    prob, Xs, t = _problem(X, y, **kw)
+    cfg = prob.config
+    assert prob.layer_switch[0] is None and prob.layer_switch[1] is not None
+    rng = np.random.default_rng(seed)
+    W0, b0 = rng.uniform(-1, 1, size=(2, 2)), rng.uniform(-1, 1, size=2)
+    W2, b2 = rng.integers(-2, 3, size=(1, 2)).astype(float), rng.uniform(-1, 1, size=1)
+    W2[0, 0] = 2.0  # unit 0 of layer 0 is active through the skipped layer
+    if silent:  # unit 1 of layer 0: no in-weights or bias, an out-weight through the skipped layer
+        W0[1], b0[1], W2[0, 1] = 0.0, 0.0, -1.0
+    w = [(W0, b0), (np.zeros((2, 2)), np.zeros(2)), (W2, b2)]
+    assert prob.skipped_layers(w).tolist() == [False, True]
+    obj = fixed_lp(prob, w, free_weights=False)
+    f = (W2 @ np.maximum(W0 @ Xs.T + b0[:, None], 0.0) + b2[:, None])[0]
+    active = int(np.sum((np.abs(W0).sum(1) + np.abs(b0) + np.abs(W2).sum(0)) > 0))
+    expect = _hinge_objective(f, t, W0, W2, active, cfg)
+    assert obj == pytest.approx(expect, abs=1e-7)
+    assert prob.term_values()["layers"] == pytest.approx(0.1, abs=1e-9)
+    assert discrete_values(prob, w)[prob.layer_switch[1]] == 0.0
+    if silent:  # the out-weight through the skipped layer needs unit 1 of layer 0 switched on
+        assert fixed_lp(prob, w, free_weights=False, flips=_cmap([(prob.neuron_ind[0][1], 0.0)])) is None
+    # the numpy side of the convention: forward pass and the network handed out skip the layer
+    _, out = prob.pre_activations(w)
+    np.testing.assert_allclose(out[:, 0], f, atol=1e-12)
+    assert len(_dense(prob.network_with(w))) == 2
+    # the model's value of every sample's output is the identity network's
+    np.testing.assert_allclose([o.values()[0] for o in prob.outputs], f, atol=1e-6)
+    # r = 1 with an all-zero layer is the zero layer in the MILP (output b2); the read-back zeroes the
+    # weights reading it, so the convention (identity into zero weights) gives the same function
+    on = [(prob.layer_switch[1], 1.0)] + [(u, 1.0) for u in prob.neuron_ind[1]]  # out-weights W2 need u^1 = 1
+    obj_on = fixed_lp(prob, w, free_weights=False, flips=_cmap(on))
+    assert obj_on is not None
+    np.testing.assert_allclose([o.values()[0] for o in prob.outputs], np.full(len(t), b2[0]), atol=1e-6)
+    back = prob.weight_values()
+    assert prob.skipped_layers(back).tolist() == [False, True] and not np.any(back[2][0])
+    np.testing.assert_allclose(prob.pre_activations(back)[1][:, 0], np.full(len(t), b2[0]), atol=1e-12)
+    assert fixed_lp(prob, back, free_weights=False) <= obj_on + 1e-9
+    # a nonzero middle layer is a layer: two hidden layers counted, ReLU applied
+    W1 = np.array([[1.0, -1.0], [0.0, 2.0]])
+    w2 = [(W0, b0), (W1, np.array([0.1, -0.2])), (W2, b2)]
+    obj2 = fixed_lp(prob, w2, free_weights=False)
+    h = np.maximum(W1 @ np.maximum(W0 @ Xs.T + b0[:, None], 0.0) + np.array([[0.1], [-0.2]]), 0.0)
+    f2 = (W2 @ h + b2[:, None])[0]
+    act0 = (np.abs(W0).sum(1) + np.abs(b0) + np.abs(W1).sum(0)) > 0
+    act1 = (np.abs(W1).sum(1) + np.abs([0.1, -0.2]) + np.abs(W2).sum(0)) > 0
+    expect2 = (np.maximum(0, 1 - t * f2).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W1).sum() + np.abs(W2).sum())
+               + cfg.neuron_penalty * (act0.sum() + act1.sum()) + cfg.layer_penalty * 2)
+    assert obj2 == pytest.approx(expect2, abs=1e-7)
+    # without a layer switch the same all-zero layer is a zero layer: the output is the constant b2
+    plain, _, _ = _problem(X, y, **{**kw, "layer_penalty": 0.0})
+    obj3 = fixed_lp(plain, w, free_weights=False)
+    units3 = np.sum((np.abs(W0).sum(1) + np.abs(b0)) > 0) + np.sum(np.abs(W2).sum(0) > 0)
+    expect3 = (np.maximum(0, 1 - t * b2[0]).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
+               + cfg.neuron_penalty * units3)
+    assert obj3 == pytest.approx(expect3, abs=1e-7)
+
+
+def test_no_layer_switch_when_widths_differ():
+    X, y = _data(n=6)
+    kw = dict(hidden=(3, 2), hypothesis="quantized", l1=0.01)
+    prob, _, _ = _problem(X, y, **kw, layer_penalty=0.3)
+    base, _, _ = _problem(X, y, **kw)
+    assert prob.layer_switch == [None, None]
+    from pyomo.core.expr.visitor import identify_variables
+
+    assert list(identify_variables(prob.terms["layers"].expr)) == []
+    assert float(prob.terms["layers"].expr) == pytest.approx(0.6, abs=1e-12)  # c_l * 2 hidden layers
+    assert prob.size() == base.size()
+    r = train(X, y, config=TrainConfig(**kw, layer_penalty=0.3), time_limit=6, lp_heuristic_rounds=1)
+    assert r.check["ok"], r.check
+    assert r.certificate.terms["layers"] == pytest.approx(0.6, abs=1e-12)
+    assert len(_dense(r.network_full)) == 3
+
+
+def test_conv_dense_head_layer_switch_matches_numpy():
+    """Conv net with an equal-width dense head: conv layers are never switched, the second dense layer is;
+    with it all zero the MILP's objective at fixed weights is the numpy objective of the net without it."""
+    from mipnet.train.conv import ConvTrainingProblem
+    from mipnet.train.conv_trainer import prepare_images
+    from mipnet.train.convstart import canonical_conv_order, numpy_objective
+    from mipnet.train.formulation import resolve_config
+    from mipnet.train.warmstart import fixed_lp
+
+    rng = np.random.default_rng(0)
+    imgs = rng.uniform(0, 1, size=(6, 1, 6, 6))
+    y = np.where(imgs[:, 0, :3].mean(axis=(1, 2)) > imgs[:, 0, 3:].mean(axis=(1, 2)), 1.0, -1.0)
+    _, _, _, Xs, small = prepare_images(imgs, None, 1)
+    cfg = resolve_config(TrainConfig(architecture="conv2x3-maxpool2-dense2-dense2", l1=0.01, layer_penalty=0.1,
+                                     neuron_penalty=0.02), "classify", 2)
+    prob = ConvTrainingProblem(Xs, y, "classify", 2, cfg, small)
+    assert prob.layer_switch[0] is None and prob.layer_switch[1] is not None
+    for seed in (0, 1):
+        r = np.random.default_rng(seed)
+        w = [(np.round(r.uniform(-1, 1, lp.shape)) if lp.kind == "quantized" else r.uniform(-1, 1, lp.shape),
+              r.uniform(-0.5, 0.5, lp.shape[0])) for lp in prob.params]
+        w[2] = (np.zeros((2, 2)), np.zeros(2))
+        w[3][0][0] = [1.0, -1.0]  # both units of dense layer 0 reach the output through the skipped layer
+        w = canonical_conv_order(prob.zero_dead_units(w), prob)
+        assert prob.skipped_layers(w).tolist() == [False, True] and prob.consumers(w) == [1, 3, 3]
+        assert np.all(np.abs(w[1][0]).sum(1) > 0) and np.all(w[3][0] != 0)  # dense layer 0 is not dead
+        net = prob.network_with(w)
+        assert len([l for l in net.layers if l.kind == "Dense"]) == 2
+        expect = numpy_objective(w, prob)
+        assert fixed_lp(prob, w, free_weights=False) == pytest.approx(expect, abs=1e-7)
+        assert prob.term_values()["layers"] == pytest.approx(0.1, abs=1e-9)
+        np.testing.assert_allclose([o.values()[0] for o in prob.outputs], net.forward(Xs)[:, 0], atol=1e-6)

@@ -9,6 +9,10 @@ Bounds: every layer output gets interval bounds computed on the fly from the inp
 with tighter sound bounds (LP/MIP tightening, :mod:`mipnet.bounds`) passes them as
 ``bounds[i] = (lower, upper)`` of layer i's output; they are used for the affine layers (Dense,
 Conv2D, AvgPool2D), whose outputs are the pre-activations, and activations derive theirs.
+
+Hook: ``after(i, y)`` is called with layer i's output Terms y once layer i is encoded; what it
+returns is stored as ``terms[i + 1]`` and is what layer i + 1 reads (training: the value a switched
+layer passes on, :mod:`mipnet.train.formulation`). Its bounds must be sound, like every Terms.
 """
 
 from __future__ import annotations
@@ -112,8 +116,10 @@ def encode_network(
     start: int = 0,
     stop: int | None = None,
     prefix: str = "L",
+    after: Callable[[int, Terms], Terms] | None = None,
 ) -> NetworkEncoding:
-    """Encode layers ``start:stop`` of ``net`` on ``block`` applied to ``inputs`` (flat or shaped)."""
+    """Encode layers ``start:stop`` of ``net`` on ``block`` applied to ``inputs`` (flat or shaped);
+    ``after(i, y)`` may replace layer i's output Terms y (module docstring)."""
     stop = len(net.layers) if stop is None else stop
     x = inputs.reshape(net.shapes[start])
     enc = NetworkEncoding(block, [x], [])
@@ -143,6 +149,8 @@ def encode_network(
             y = encode_smooth(block, name, layer, x)
         else:
             raise UnsupportedError(f"the encoder has no formulation for layer type {layer.kind}")
+        if after is not None:
+            y = after(i, y)
         enc.terms.append(y)
         enc.binaries.append(b)
         x = y

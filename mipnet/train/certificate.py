@@ -15,7 +15,8 @@ the data:
     l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense and Conv2D weight
                (no biases)
     neurons  = c_n #{hidden units with a nonzero in-weight, bias or out-weight}
-    layers   = c_l #{hidden layers with an active unit}
+    layers   = c_l #{hidden Dense layers of the network}  (a layer the trainer switched off is the
+               identity and is not in the returned network, so this is a plain count)
     channels = c_ch #{conv channels with a nonzero filter weight, bias or outgoing weight}
 
 ``terms`` are these true values; ``model_terms`` are the solver model's values at the same network.
@@ -156,7 +157,8 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
 
 
 def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, float]:
-    """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers)."""
+    """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers;
+    layers: every Dense layer but the output one)."""
     dense = [l for l in net.layers if isinstance(l, Dense)]
     Ws = [l.weight for l in net.layers if isinstance(l, (Dense, Conv2D))]
     out: dict[str, float] = {}
@@ -173,7 +175,7 @@ def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, flo
     if coefficients.get("neuron_penalty", 0) > 0:
         out["neurons"] = coefficients["neuron_penalty"] * float(sum(int(a.sum()) for a in active))
     if coefficients.get("layer_penalty", 0) > 0:
-        out["layers"] = coefficients["layer_penalty"] * float(sum(int(a.any()) for a in active))
+        out["layers"] = coefficients["layer_penalty"] * float(max(len(dense) - 1, 0))
     if coefficients.get("channel_penalty", 0) > 0:
         from .conv import channel_activity
 

@@ -26,7 +26,8 @@ budget ``sum_c s_c <= max_channels``.
 next layer's input channels keeps the function): with switches s_{c+1} <= s_c and
 b_c >= b_{c+1} - 2 B_b (1 - s_{c+1}) (active channels first, biases non-increasing among them);
 without switches b_c >= b_{c+1}. The dense head keeps the neuron and layer switches and their
-ordering (:class:`~.formulation.TrainingProblem`).
+ordering (:class:`~.formulation.TrainingProblem`); conv layers are never skipped, only the dense
+head's equal-width hidden layers.
 """
 
 from __future__ import annotations
@@ -128,25 +129,38 @@ class ConvTrainingProblem(TrainingProblem):
 
     # ------------------------------------------------------------------ values implied by weights
     def active_units(self, weights: Weights, k: int) -> np.ndarray:
-        """Units of parametrised layer k (k < last) with a nonzero in-weight, bias or out-weight."""
+        """Units of parametrised layer k (k < last) with a nonzero in-weight, bias or out-weight (in the
+        layer that reads them, past skipped dense layers); none for a skipped layer."""
         W, b = weights[k]
         n = W.shape[0]
+        if self.skipped_params(weights)[k]:
+            return np.zeros(n, dtype=bool)
         inc = np.abs(W.reshape(n, -1)).sum(axis=1) + np.abs(b)
-        out = np.abs(unit_out(weights[k + 1][0], n)).sum(axis=(0, 2))
+        out = np.abs(unit_out(weights[self.consumers(weights)[k]][0], n)).sum(axis=(0, 2))
         return (inc + out) > 0
 
     def zero_dead_units(self, w: Weights) -> Weights:
         """A hidden unit or channel without outgoing weights gets zero filter and bias, and one with zero
-        filter and bias (a constant 0 after ReLU and pooling) zero outgoing weights: the function is unchanged."""
-        for k in range(len(w) - 1):
-            W, b = w[k]
-            n = W.shape[0]
-            out = unit_out(w[k + 1][0], n)
-            dead = np.all(out == 0, axis=(0, 2))
-            W[dead] = 0.0
-            b[dead] = 0.0
-            silent = (np.abs(W.reshape(n, -1)).sum(axis=1) == 0) & (b == 0)
-            out[:, silent, :] = 0.0
+        filter and bias (a constant 0 after ReLU and pooling) zero outgoing weights: the function is unchanged.
+        Out-weights are the consumer's (past skipped dense layers, which are left alone); repeated until
+        nothing changes (a dense layer that becomes all zero is skipped and feeds zero weights)."""
+        changed = True
+        while changed:
+            changed = False
+            skip, cons = self.skipped_params(w), self.consumers(w)
+            for k in range(len(w) - 1):
+                if skip[k]:
+                    continue
+                W, b = w[k]
+                n = W.shape[0]
+                out = unit_out(w[cons[k]][0], n)
+                before = np.count_nonzero(W) + np.count_nonzero(b) + np.count_nonzero(out)
+                dead = np.all(out == 0, axis=(0, 2))
+                W[dead] = 0.0
+                b[dead] = 0.0
+                silent = (np.abs(W.reshape(n, -1)).sum(axis=1) == 0) & (b == 0)
+                out[:, silent, :] = 0.0
+                changed |= np.count_nonzero(W) + np.count_nonzero(b) + np.count_nonzero(out) < before
         return w
 
     def selection_values(self, weights: Weights) -> Any:
@@ -161,7 +175,7 @@ class ConvTrainingProblem(TrainingProblem):
         pools = [i for i, l in enumerate(self.template.layers) if isinstance(l, MaxPool2D)]
         if not pools:
             return vals
-        trace = self.network_with(weights).forward_trace(self.X)
+        trace = self.template_trace(weights)
         for i in pools:
             layer = self.template.layers[i]
             for n, enc in enumerate(self.encodings):

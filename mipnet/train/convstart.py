@@ -137,17 +137,20 @@ def greedy_channel_pruning(w: Weights, problem: ConvTrainingProblem) -> Weights:
     return w
 
 
-def _importance(w: Weights, k: int) -> np.ndarray:
+def _importance(w: Weights, k: int, c: int | None = None) -> np.ndarray:
+    """|in| * |out| mass per unit of layer k; ``c`` the layer reading it (default k + 1)."""
     W = w[k][0]
     n = W.shape[0]
-    return np.abs(W.reshape(n, -1)).sum(axis=1) * np.abs(unit_out(w[k + 1][0], n)).sum(axis=(0, 2))
+    c = k + 1 if c is None else c
+    return np.abs(W.reshape(n, -1)).sum(axis=1) * np.abs(unit_out(w[c][0], n)).sum(axis=(0, 2))
 
 
-def _drop_units(w: Weights, keep_best: list[tuple[float, int, int]], budget: int) -> None:
+def _drop_units(w: Weights, keep_best: list[tuple[float, int, int]], budget: int,
+                cons: list[int] | None = None) -> None:
     keep_best.sort(reverse=True)
     for _, k, u in keep_best[budget:]:
         n = w[k][0].shape[0]
-        unit_out(w[k + 1][0], n)[:, u, :] = 0.0
+        unit_out(w[k + 1 if cons is None else cons[k]][0], n)[:, u, :] = 0.0
 
 
 def _meet_budgets(w: Weights, problem: ConvTrainingProblem) -> Weights:
@@ -158,8 +161,10 @@ def _meet_budgets(w: Weights, problem: ConvTrainingProblem) -> Weights:
         w = problem.zero_dead_units(w)
     if cfg.max_neurons is not None:
         o = problem.hidden_offset
-        scores = [(float(s), o + l, u) for l in range(len(cfg.hidden)) for u, s in enumerate(_importance(w, o + l))]
-        _drop_units(w, scores, int(cfg.max_neurons))
+        skip, cons = problem.skipped_params(w), problem.consumers(w)
+        scores = [(float(s), o + l, u) for l in range(len(cfg.hidden)) if not skip[o + l]
+                  for u, s in enumerate(_importance(w, o + l, cons[o + l]))]
+        _drop_units(w, scores, int(cfg.max_neurons), cons)
         w = problem.zero_dead_units(w)
     if cfg.max_nonzeros is not None:
         flat = [(abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
@@ -177,7 +182,10 @@ def canonical_conv_order(w: Weights, problem: ConvTrainingProblem) -> Weights:
         return w
     w = [(W.copy(), b.copy()) for W, b in w]
     o = problem.hidden_offset
+    skip, cons = problem.skipped_params(w), problem.consumers(w)
     for k in range(len(w) - 1):
+        if skip[k]:  # a skipped dense layer: all zero, its units are the previous layer's
+            continue
         W, b = w[k]
         n = W.shape[0]
         if k < o:
@@ -187,7 +195,7 @@ def canonical_conv_order(w: Weights, problem: ConvTrainingProblem) -> Weights:
         active = problem.active_units(w, k)
         group = np.where(active | (not has_switch), 0, 1)
         order = np.lexsort((-b, group))
-        Wn = w[k + 1][0]
+        Wn = w[cons[k]][0]
         w[k] = (W[order], b[order])
-        w[k + 1] = (unit_out(Wn, n)[:, order, :].reshape(Wn.shape).copy(), w[k + 1][1])
+        w[cons[k]] = (unit_out(Wn, n)[:, order, :].reshape(Wn.shape).copy(), w[cons[k]][1])
     return w

@@ -41,8 +41,32 @@ Exact product of a binary beta and a bounded continuous h in [L, U] (sign and qu
 **Penalties** (over the Dense weights, biases excluded): l1 sum |w| (t >= +-w), l2 sum w^2 (quadratic for
 Gurobi/SCIP, tangent outer approximation for HiGHS), l0 sum s_w with |w| <= |w|_max s_w, neuron
 penalty sum u_j with u_j = 1 needed for any nonzero in-weight, bias or out-weight of hidden unit j
-(sign class: u_j = p_j + q_j), layer penalty sum r_l with r_l >= u_j for the units of layer l.
+(sign class: u_j = p_j + q_j), layer penalty c_l * (number of hidden layers present, below).
 Budgets: sum s_w <= K (``max_nonzeros``), sum u_j <= J (``max_neurons``).
+
+**Layer switches** (``layer_penalty > 0``, quantized and continuous classes): hidden Dense layer l >= 1
+(counted in ``hidden``; conv nets: the dense head) whose input width equals its output width is
+*skippable*: its input h^{l-1} is a ReLU output, h >= 0, so ReLU(h) = h and removing the pair
+Dense_l + ReLU is the identity. A binary r_l (1 = layer present) per skippable layer; the value fed
+to the next layer is
+
+    g^l_n = r_l ReLU(W_l h^{l-1}_n + b_l) + (1 - r_l) h^{l-1}_n,
+
+per sample, both products of a binary and a bounded continuous value written with the exact
+product rule above (y1 = r_l a with a = ReLU(z) in [L_a, U_a], y2 = (1 - r_l) h with h in [L_h, U_h],
+g = y1 + y2 in [min(L_a, L_h), max(U_a, U_h)]), through the encoder's ``after`` hook. A skipped layer
+is all zero, |W_l[j, i]| <= |w|_max r_l and |b_l[j]| <= B_b r_l, so *a skippable layer whose weights
+and bias are all exactly zero is the identity* (the convention of the numpy side: forward pass,
+warm start, returned network, certificate). With unit switches: u^l_j <= r_l (the units of a skipped
+layer are not counted), r_l <= sum_j u^l_j, and the out-weights of g^l_j are gated by the unit that
+produces it in the network without the skipped layers: for each m <= l down to the first layer
+without a switch,
+
+    |W_{l+1}[k, j]| <= |w|_max (u^m_j + sum_{i = m+1..l} r_i + [m skippable] (1 - r_m)),
+
+which binds only when m is the nearest present layer (r_{m+1} = .. = r_l = 0, r_m = 1); with
+m = l and no switch it is the plain gating |W_{l+1}[k, j]| <= |w|_max u^l_j. Layer term:
+c_l (#hidden layers without a switch + sum_l r_l), a constant when no layer is skippable.
 
 **Lipschitz pair cuts** (sign class with l1 > 0, ``lipschitz_pairs`` partners per sample): for samples
 n, m with t_n > t_m, f(x_n) - f(x_m) <= sum_i |x_ni - x_mi| sum_j t_ji with t >= |W_0| the l1
@@ -65,12 +89,12 @@ b_j >= b_{j+1}).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyomo.environ as pyo
 
-from ..encode import Terms, VariableWeights, bilinear_product, encode_network
+from ..encode import NetworkEncoding, Terms, VariableWeights, bilinear_product, encode_network
 from ..encode.terms import constraint_list, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
 from ..layers import Conv2D, Dense, Layer, ReLU
@@ -306,7 +330,7 @@ class TrainingProblem:
         self.switch_groups: list[tuple[Any, list[Any]]] = []  # (binary, weight terms it gates) for canonicalising
         self.nonzero_ind: list[list[Any]] = []  # per Dense layer: flat indicator expr per weight (or None)
         self.neuron_ind: list[np.ndarray] = []  # per hidden layer: indicator expr per unit (or None)
-        self.layer_ind: list[Any] = []
+        self.layer_switch: list[Any] = []  # per hidden layer: r_l (1 = present) or None (not skippable)
         self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
         self.abs_vars: dict[int, Any] = {}  # layer -> t >= |W| (continuous layers, when l1 > 0)
         self.cut_pairs: list[tuple[int, int]] = []
@@ -380,14 +404,73 @@ class TrainingProblem:
     def _encode_samples(self) -> None:
         m = self.model
         m.S = pyo.Block(range(self.N))
+        self.encodings = [self.encode(m.S[n], inp) for n, inp in enumerate(self._inputs())]
+        self.outputs: list[Terms] = [enc.outputs for enc in self.encodings]
+
+    def encode(self, block: pyo.Block, inputs: Terms) -> NetworkEncoding:
+        """The template applied to ``inputs`` on ``block`` with the shared weight terms, the class's
+        product rule and the layer switches: every sample, and any further point (monotone pairs)."""
         weights: list[VariableWeights | None] = [None] * len(self.template.layers)
         for k, i in enumerate(self.dense_idx):
             weights[i] = self.params[k].variable_weights()
-        self.encodings = []
-        for n, inp in enumerate(self._inputs()):
-            enc = encode_network(m.S[n], self.template, inp, weights=weights, product=self.product)
-            self.encodings.append(enc)
-        self.outputs: list[Terms] = [enc.outputs for enc in self.encodings]
+        return encode_network(block, self.template, inputs, weights=weights, product=self.product,
+                              after=self._switch_hook(block))
+
+    # ------------------------------------------------------------------ layer switches
+    def _layer_switches(self) -> None:
+        """r_l per skippable hidden layer (module docstring) with |W_l| <= |w|_max r_l, |b_l| <= B_b r_l."""
+        cfg, m = self.config, self.model
+        H = len(cfg.hidden)
+        self.layer_switch = [None] * H
+        if cfg.layer_penalty <= 0 or cfg.hypothesis not in ("quantized", "continuous"):
+            return
+        skippable = [l for l in range(1, H) if cfg.hidden[l - 1] == cfg.hidden[l]]
+        if not skippable:
+            return
+        r = new_binaries(m, "layer_on", (len(skippable),))
+        cons = constraint_list(m, "layer_on_force")
+        o = self.hidden_offset
+        for t, l in enumerate(skippable):
+            lp = self.params[o + l]
+            wmax = lp.w_abs_max
+            for idx in np.ndindex(lp.shape):
+                cons.add(lp.weight[idx] <= wmax[idx] * r[t])
+                cons.add(-lp.weight[idx] <= wmax[idx] * r[t])
+            for j in range(lp.shape[0]):
+                cons.add(lp.bias[j] <= cfg.bias_bound * r[t])
+                cons.add(-lp.bias[j] <= cfg.bias_bound * r[t])
+            self.switch_groups.append((r[t], [*lp.weight.ravel(), *lp.bias]))
+            self.layer_switch[l] = r[t]
+
+    def _switch_hook(self, block: pyo.Block) -> Callable[[int, Terms], Terms] | None:
+        """The encoder hook that replaces the ReLU output of each switched layer l by g^l (module doc)."""
+        o = self.hidden_offset
+        relu_of = {self.dense_idx[o + l] + 1: (l, r) for l, r in enumerate(self.layer_switch) if r is not None}
+        if not relu_of:
+            return None
+        seen: dict[int, Terms] = {}
+
+        def after(i: int, y: Terms) -> Terms:
+            if i in relu_of:  # layer i - 1 is the switched Dense layer, seen[i - 2] its input h^{l-1}
+                l, r = relu_of[i]
+                y = _switched_value(block, f"skip{l}", r, y, seen[i - 2])
+            seen[i] = y
+            return y
+
+        return after
+
+    def _link_layer_switches(self) -> None:
+        """With unit switches: u^l_j <= r_l and r_l <= sum_j u^l_j."""
+        cons = None
+        for l, r in enumerate(self.layer_switch):
+            u = self.neuron_ind[l]
+            if r is None or u[0] is None:
+                continue
+            if cons is None:
+                cons = constraint_list(self.model, "layer_on_units")
+            for uj in u:
+                cons.add(uj <= r)
+            cons.add(r <= pyo.quicksum(u))
 
     def relu_binaries(self, n: int) -> list[np.ndarray]:
         """Sample n's ReLU binaries per hidden layer (object arrays, None for stable units)."""
@@ -553,7 +636,7 @@ class TrainingProblem:
                 continue
             u = new_binaries(m, f"unit{l}", (H,))
             cons = constraint_list(m, f"unit{l}_def")
-            win, wout = inc.w_abs_max, out.w_abs_max
+            win = inc.w_abs_max
             for j in range(H):
                 gated = []
                 for i in range(inc.shape[1]):
@@ -563,12 +646,30 @@ class TrainingProblem:
                 cons.add(inc.bias[j] <= cfg.bias_bound * u[j])
                 cons.add(-inc.bias[j] <= cfg.bias_bound * u[j])
                 gated.append(inc.bias[j])
-                for k in range(out.shape[0]):
-                    cons.add(out.weight[k, j] <= wout[k, j] * u[j])
-                    cons.add(-out.weight[k, j] <= wout[k, j] * u[j])
-                    gated.append(out.weight[k, j])
-                self.switch_groups.append((u[j], gated))
+                self.switch_groups.append((u[j], gated + list(out.weight[:, j])))
             self.neuron_ind.append(u)
+            self._gate_out_weights(l, cons)
+
+    def _gate_out_weights(self, l: int, cons: pyo.ConstraintList) -> None:
+        """|W_{l+1}[k, j]| <= |w|_max (u^m_j + sum_{i=m+1..l} r_i + [m switched] (1 - r_m)) for m = l, l-1, ..
+        down to the first layer without a switch: the unit that produces g^l_j gates its out-weights."""
+        out = self.params[self.hidden_offset + l + 1]
+        wout = out.w_abs_max
+        slack: list[Any] = []  # r_{m+1}, .., r_l
+        m = l
+        while True:
+            r = self.layer_switch[m]
+            extra = slack + ([1 - r] if r is not None else [])
+            u = self.neuron_ind[m]
+            for j in range(out.shape[1]):
+                rhs = u[j] + pyo.quicksum(extra) if extra else u[j]
+                for k in range(out.shape[0]):
+                    cons.add(out.weight[k, j] <= wout[k, j] * rhs)
+                    cons.add(-out.weight[k, j] <= wout[k, j] * rhs)
+            if r is None:
+                return
+            slack.append(r)
+            m -= 1
 
     def _symmetry(self) -> None:
         m, cfg = self.model, self.config
@@ -595,6 +696,7 @@ class TrainingProblem:
     def _build(self) -> None:
         cfg, m = self.config, self.model
         self._build_params()
+        self._layer_switches()
         self._encode_samples()
         terms: dict[str, Any] = {"loss": self._loss()}
         pw = self.penalty_weight
@@ -608,8 +710,9 @@ class TrainingProblem:
                 terms["l0"] = pw * cfg.l0 * pyo.quicksum(nz)
             if cfg.max_nonzeros is not None:
                 m.budget_nonzeros = pyo.Constraint(expr=pyo.quicksum(nz) <= int(cfg.max_nonzeros))
-        need_switch = cfg.neuron_penalty > 0 or cfg.layer_penalty > 0 or cfg.max_neurons is not None
+        need_switch = cfg.neuron_penalty > 0 or cfg.max_neurons is not None
         self._neuron_indicators(need_switch)
+        self._link_layer_switches()
         terms.update(self._extra_terms())
         units = [u for layer in self.neuron_ind for u in layer if u is not None]
         if cfg.neuron_penalty > 0:
@@ -617,13 +720,10 @@ class TrainingProblem:
         if cfg.max_neurons is not None:
             m.budget_neurons = pyo.Constraint(expr=pyo.quicksum(units) <= int(cfg.max_neurons))
         if cfg.layer_penalty > 0:
-            r = new_binaries(m, "layer_on", (len(cfg.hidden),))
-            cons = constraint_list(m, "layer_on_def")
-            for l, layer in enumerate(self.neuron_ind):
-                for u in layer:
-                    cons.add(r[l] >= u)
-            self.layer_ind = list(r)
-            terms["layers"] = pw * cfg.layer_penalty * pyo.quicksum(r)
+            switches = [r for r in self.layer_switch if r is not None]
+            fixed = float(len(self.layer_switch) - len(switches))  # hidden layers that are always present
+            present = fixed + pyo.quicksum(switches) if switches else fixed
+            terms["layers"] = pw * cfg.layer_penalty * present
         if cfg.symmetry_breaking:
             self._symmetry()
         if cfg.lipschitz_pairs > 0 and cfg.hypothesis == "sign" and 0 in self.abs_vars:
@@ -672,17 +772,70 @@ class TrainingProblem:
         return {}
 
     # ------------------------------------------------------------------ read back
-    def network_with(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
-        """The template with ``weights`` (one (W, b) per parametrised layer), standardised inputs."""
+    def skipped_layers(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Per hidden layer: True iff it has a layer switch and its weights and bias are all exactly zero,
+        i.e. it is the identity (module docstring)."""
+        o = self.hidden_offset
+        return np.array([r is not None and not np.any(weights[o + l][0]) and not np.any(weights[o + l][1])
+                         for l, r in enumerate(self.layer_switch)], dtype=bool)
+
+    def skipped_params(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """:meth:`skipped_layers` per parametrised layer (conv layers and the output layer: False)."""
+        out = np.zeros(len(self.dense_idx), dtype=bool)
+        skip = self.skipped_layers(weights)
+        out[self.hidden_offset : self.hidden_offset + skip.size] = skip
+        return out
+
+    def consumers(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
+        """For each parametrised layer k but the last, the layer that reads its units in the network
+        without the skipped layers: the first k' > k that is not skipped (k + 1 without switches)."""
+        skip = self.skipped_params(weights)
+        out = []
+        for k in range(len(self.dense_idx) - 1):
+            c = k + 1
+            while skip[c]:
+                c += 1
+            out.append(c)
+        return out
+
+    def _filled(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
         net = self.template.copy()
         for i, (W, b) in zip(self.dense_idx, weights):
             net.layers[i].weight = np.asarray(W, dtype=np.float64).reshape(net.layers[i].weight.shape).copy()
             net.layers[i].bias = np.asarray(b, dtype=np.float64).copy()
         return net
 
+    def network_with(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
+        """The template with ``weights`` (one (W, b) per parametrised layer), standardised inputs; the
+        Dense + ReLU pair of every skipped layer (all zero, the identity) is left out."""
+        net = self._filled(weights)
+        o = self.hidden_offset
+        drop = set()
+        for l in np.flatnonzero(self.skipped_layers(weights)):
+            i = self.dense_idx[o + l]
+            drop.update((i, i + 1))
+        if not drop:
+            return net
+        return Network([layer for i, layer in enumerate(net.layers) if i not in drop], domain=net.domain,
+                       input_shape=net.input_shape, class_names=net.class_names, output_names=net.output_names,
+                       task=net.task, metadata=net.metadata)
+
+    def template_trace(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        """Numpy forward pass of the template on the training data: element i is the input of template
+        layer i, the last the output. A skipped layer's Dense output is W h + b = 0 (as in the MILP) and
+        its ReLU returns the Dense layer's input h (the identity)."""
+        net = self._filled(weights)
+        o = self.hidden_offset
+        ident = {self.dense_idx[o + l] + 1 for l in np.flatnonzero(self.skipped_layers(weights))}
+        vals = [self.X.reshape((self.N,) + tuple(net.input_shape))]
+        for i, layer in enumerate(net.layers):
+            vals.append(vals[i - 1] if i in ident else layer.forward(vals[i]))
+        return vals
+
     def pre_activations(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
-        """Numpy forward pass on the training data: per ReLU layer its input (N, flat), and the outputs."""
-        trace = self.network_with(weights).forward_trace(self.X)
+        """Numpy forward pass on the training data: per template ReLU layer its input (N, flat; zero for a
+        skipped layer), and the outputs."""
+        trace = self.template_trace(weights)
         pre = [trace[i].reshape(self.N, -1) for i, l in enumerate(self.template.layers) if isinstance(l, ReLU)]
         return pre, trace[-1]
 
@@ -706,6 +859,25 @@ class TrainingProblem:
             W[np.abs(W) < 1e-9] = 0.0
             b[np.abs(b) < 1e-9] = 0.0
             out.append((W, b))
+        return self._present_zero_layers(out)
+
+    def _present_zero_layers(self, out: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """A switched layer with r_l = 1 but all-zero weights and bias outputs g^l = ReLU(0) = 0, so the
+        weights reading it (the next layer's, and through skipped layers the next present one's) do not
+        matter: they are zeroed, and the convention (all zero = identity, then fed into zero weights)
+        computes the same function at a no larger objective."""
+        o = self.hidden_offset
+        for l, r in enumerate(self.layer_switch):
+            k = o + l
+            if r is None or round(_val(r)) == 0 or np.any(out[k][0]) or np.any(out[k][1]):
+                continue
+            c = k + 1
+            while True:
+                out[c][0][...] = 0.0
+                rc = self.layer_switch[c - o] if c - o < len(self.layer_switch) else None
+                if rc is None or round(_val(rc)) == 1:
+                    break
+                c += 1
         return out
 
     def binaries(self) -> list[Any]:
@@ -722,6 +894,48 @@ class TrainingProblem:
         n_bin = len(self.binaries())
         n_con = sum(1 for _ in self.model.component_data_objects(pyo.Constraint, active=True))
         return {"variables": n_var, "binaries": n_bin, "constraints": n_con}
+
+
+def _is_num(e: Any) -> bool:
+    return isinstance(e, (int, float, np.floating, np.integer))
+
+
+def _binary_times(block: pyo.Block, name: str, beta: Any, x: Terms) -> np.ndarray:
+    """y = beta x elementwise, beta in {0, 1} (a binary or 1 - binary), x in [L, U]: the exact product
+    rule L beta <= y <= U beta, x - U (1 - beta) <= y <= x - L (1 - beta); constants give c beta."""
+    xe, L, U = x.expr.ravel(), x.lower.ravel(), x.upper.ravel()
+    out = np.empty(xe.size, dtype=object)
+    var_idx = [j for j in range(xe.size) if not _is_num(xe[j])]
+    for j in range(xe.size):
+        if _is_num(xe[j]):
+            c = float(xe[j])
+            out[j] = c * beta if c != 0.0 else 0.0
+    if var_idx:
+        y = new_vars(block, name, np.minimum(0.0, L[var_idx]), np.maximum(0.0, U[var_idx]))
+        cons = constraint_list(block, f"{name}_def")
+        for t, j in enumerate(var_idx):
+            Lj, Uj = float(L[j]), float(U[j])
+            cons.add(y[t] <= Uj * beta)
+            cons.add(y[t] >= Lj * beta)
+            cons.add(y[t] <= xe[j] - Lj * (1 - beta))
+            cons.add(y[t] >= xe[j] - Uj * (1 - beta))
+            out[j] = y[t]
+    return out.reshape(x.shape)
+
+
+def _switched_value(block: pyo.Block, name: str, r: Any, a: Terms, h: Terms) -> Terms:
+    """g = r a + (1 - r) h (module docstring), bounds [min(L_a, L_h), max(U_a, U_h)]."""
+    on = _binary_times(block, f"{name}_on", r, a).ravel()
+    off = _binary_times(block, f"{name}_off", 1 - r, h).ravel()
+    g = np.empty(on.size, dtype=object)
+    for j in range(on.size):
+        if _is_num(on[j]) and float(on[j]) == 0.0:
+            g[j] = off[j]
+        elif _is_num(off[j]) and float(off[j]) == 0.0:
+            g[j] = on[j]
+        else:
+            g[j] = on[j] + off[j]
+    return Terms(g.reshape(a.shape), np.minimum(a.lower, h.lower), np.maximum(a.upper, h.upper))
 
 
 def _val(e: Any) -> float:

@@ -326,7 +326,7 @@ def train_monotone_milp(
     try:
         import pyomo.environ as pyo
 
-        from ..encode import Terms, encode_network
+        from ..encode import Terms
         from ..solve import solve
         from .formulation import TrainConfig, TrainingProblem, resolve_config
         from .trainer import build_network, encode_targets
@@ -350,23 +350,21 @@ def train_monotone_milp(
         problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
         m = problem.model
         if pairs:
-            weights: list[Any] = [None] * len(problem.template.layers)
-            for k, i in enumerate(problem.dense_idx):
-                weights[i] = problem.params[k].variable_weights()
             m.MP = pyo.Block(range(2 * len(pairs)))
             m.MP_cons = pyo.ConstraintList()
             for k, (xa, xb, s) in enumerate(pairs):
                 outs = []
                 for t, xr in enumerate((xa, xb)):
-                    enc = encode_network(m.MP[2 * k + t], problem.template, Terms.constant((xr - mu) / sd),
-                                         weights=weights, product=problem.product)
+                    enc = problem.encode(m.MP[2 * k + t], Terms.constant((xr - mu) / sd))
                     outs.append(enc.outputs.expr.ravel()[0])
                 m.MP_cons.add(s * (outs[1] - outs[0]) >= 0)
         res = solve(m, solver, time_limit=time_limit)
         if not res.has_solution:
             raise UnsupportedError(f"round {rnd}: the training MILP found no network within {time_limit:g} s")
-        net = build_network(problem.weight_values(), mu, sd, domain, task, cls, y_mu, y_sd,
-                            {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)})
+        w = problem.weight_values()
+        net = build_network(w, mu, sd, domain, task, cls, y_mu, y_sd,
+                            {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)},
+                            skip=problem.skipped_layers(w))
         report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
                                time_limit=verify_time_limit, solver=solver)
         new = [(np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)

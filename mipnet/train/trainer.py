@@ -2,7 +2,8 @@
 
 The returned network reads *raw* features: ``Normalize(1/sigma, -mu/sigma)`` (the standardisation
 the MILP saw) comes first, then the Dense/ReLU layers found by the solver, and for regression a final
-``Normalize(sigma_y, mu_y)`` that maps the standardised output back to the target's units.
+``Normalize(sigma_y, mu_y)`` that maps the standardised output back to the target's units. A hidden
+layer the solver switched off (layer switches: all-zero weights, the identity) is left out entirely.
 """
 
 from __future__ import annotations
@@ -68,9 +69,15 @@ def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = Non
 
 
 def build_network(weights: Weights, mu: np.ndarray, sd: np.ndarray, domain: Domain, task: str,
-                  classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any]) -> Network:
+                  classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any],
+                  skip: Sequence[bool] | None = None) -> Network:
+    """Normalize -> Dense -> ReLU -> ... -> Dense (-> Normalize for regression) from one (W, b) per Dense
+    layer; ``skip[l]`` True leaves out hidden layer l's Dense + ReLU pair (a skipped layer, the identity:
+    :meth:`~.formulation.TrainingProblem.skipped_layers`)."""
     layers: list[Layer] = [Normalize(1.0 / sd, -mu / sd)]
     for l, (W, b) in enumerate(weights):
+        if skip is not None and l < len(skip) and skip[l]:
+            continue
         layers.append(Dense(W.copy(), b.copy()))
         if l < len(weights) - 1:
             layers.append(ReLU())
@@ -175,7 +182,8 @@ def train(
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
                   threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
-                  target_scale=y_sd, build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}))
+                  target_scale=y_sd, build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
+                                                skip=problem.skipped_layers(w)))
 
 
 def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,

@@ -10,6 +10,12 @@ bias are multiplied by gamma = min(1, B_w / max |W_0|) (the output scales by gam
 kept) and biases clipped into their box. Budgets are met by magnitude pruning, and the hidden units
 are sorted into the order the symmetry-breaking constraints demand.
 
+**Skipped layers** (layer switches, :mod:`.formulation`): a switched hidden layer whose weights and bias
+are all zero is the identity. The units of the layer before it are then read by the next present
+layer (:meth:`~.formulation.TrainingProblem.consumers`): activity, dead units, budgets and the unit
+order all use that consumer, and a skipped layer has no active unit. A gradient-trained net has no
+all-zero layer, so it maps with every layer present.
+
 **Completion**: the discrete variables (sign / grid binaries, switches) follow from the weights, the
 ReLU binaries from a numpy forward pass (a = [z > 0]), the 0-1 loss binaries from the margins; all
 binaries (and, for a warm start, the weights) are fixed and the remaining LP is solved for the
@@ -101,14 +107,25 @@ def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
 
 
 def _zero_dead_units(w: Weights, problem: TrainingProblem) -> Weights:
-    """A hidden unit without outgoing weight gets zero incoming weights and bias (required by the switches)."""
+    """A hidden unit without outgoing weight (in its consumer, past skipped layers) gets zero incoming
+    weights and bias (required by the switches); repeated until nothing changes. The function is kept:
+    a layer that becomes all zero had only dead units, so as the identity it feeds zero weights too."""
     own = getattr(problem, "zero_dead_units", None)  # conv problems: channels too
     if own is not None:
         return own(w)
-    for l in range(len(w) - 1):
-        dead = np.all(w[l + 1][0] == 0, axis=0)
-        w[l][0][dead] = 0.0
-        w[l][1][dead] = 0.0
+    changed = True
+    while changed:
+        changed = False
+        skip = problem.skipped_params(w)
+        cons = problem.consumers(w)
+        for l in range(len(w) - 1):
+            if skip[l]:
+                continue
+            dead = np.all(w[cons[l]][0] == 0, axis=0) & (np.any(w[l][0] != 0, axis=1) | (w[l][1] != 0))
+            if dead.any():
+                w[l][0][dead] = 0.0
+                w[l][1][dead] = 0.0
+                changed = True
     return w
 
 
@@ -116,12 +133,15 @@ def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
     cfg = problem.config
     if cfg.max_neurons is not None:
         scores = []
+        skip, cons = problem.skipped_params(w), problem.consumers(w)
         for l in range(len(w) - 1):
-            imp = np.abs(w[l][0]).sum(axis=1) * np.abs(w[l + 1][0]).sum(axis=0)
+            if skip[l]:
+                continue
+            imp = np.abs(w[l][0]).sum(axis=1) * np.abs(w[cons[l]][0]).sum(axis=0)
             scores.extend((float(s), l, j) for j, s in enumerate(imp))
         scores.sort(reverse=True)
         for _, l, j in scores[int(cfg.max_neurons):]:
-            w[l + 1][0][:, j] = 0.0
+            w[cons[l]][0][:, j] = 0.0
         w = _zero_dead_units(w, problem)
     if cfg.max_nonzeros is not None:
         K = int(cfg.max_nonzeros)
@@ -140,10 +160,14 @@ def canonical_order(w: Weights, problem: TrainingProblem) -> Weights:
     if not problem.config.symmetry_breaking:
         return w
     w = [(W.copy(), b.copy()) for W, b in w]
+    skip, cons = problem.skipped_params(w), problem.consumers(w)
     for l in range(len(w) - 1):
+        if skip[l]:  # all zero: every order is the canonical one
+            continue
         W, b = w[l]
-        Wo = w[l + 1][0]
-        if problem.params[l + 1].kind == "sign":
+        c = cons[l]  # the units' out-weights (past skipped layers, whose zero rows/columns need no permuting)
+        Wo = w[c][0]
+        if problem.params[c].kind == "sign":
             v = Wo[0]
             group = np.where(v > 0, 0, np.where(v < 0, 1, 2))
         else:
@@ -152,7 +176,7 @@ def canonical_order(w: Weights, problem: TrainingProblem) -> Weights:
             group = np.where(active | (not has_switch), 0, 1)
         order = np.lexsort((-b, group))
         w[l] = (W[order], b[order])
-        w[l + 1] = (Wo[:, order], w[l + 1][1])
+        w[c] = (Wo[:, order], w[c][1])
     return w
 
 
@@ -175,16 +199,19 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
             if _is_var(ind):
                 vals[ind] = float(W.flat[k] != 0)
     o = problem.hidden_offset
+    skip, cons = problem.skipped_layers(weights), problem.consumers(weights)
     for l, units in enumerate(problem.neuron_ind):
         W, b = weights[o + l]
-        Wo = weights[o + l + 1][0]
-        active = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(Wo).sum(axis=0)) > 0
+        n = W.shape[0]
+        Wo = weights[cons[o + l]][0]  # the next present layer reads these units
+        active = (np.abs(W.reshape(n, -1)).sum(axis=1) + np.abs(b) + np.abs(Wo).sum(axis=0)) > 0
+        active &= not skip[l]
         for j, u in enumerate(units):
             if _is_var(u):
                 vals[u] = float(active[j])
-        if problem.layer_ind:
-            vals[problem.layer_ind[l]] = float(active.any())
-    pre, f = problem.pre_activations(weights)
+        if _is_var(problem.layer_switch[l]):
+            vals[problem.layer_switch[l]] = float(not skip[l])
+    pre, f = problem.pre_activations(weights)  # a skipped layer: z = 0, ReLU binaries 0
     for n in range(problem.N):
         for l, bins in enumerate(problem.relu_binaries(n)):
             if bins is None:
