@@ -288,8 +288,8 @@ def test_integer_feature_decided_on_the_lattice() -> None:
 def test_lattice_check_minimum_equals_a_dense_scan(sizes: list[int]) -> None:
     """The two-copy lattice MILP (with its difference cuts and activation links) finds the exact
     min over u of f(k + 1, u) - f(k, u): compared with a dense scan of the continuous input."""
-    from mipnet.verify.monotonic import FeatureVerdict, _lattice_verdict
     from mipnet.bounds import compute_bounds
+    from mipnet.verify.monotonic import FeatureVerdict, _lattice_verdict
 
     for seed in range(20):
         base = _net(np.random.default_rng(seed), sizes)
