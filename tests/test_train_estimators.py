@@ -129,3 +129,25 @@ def test_cli_train_csv(tmp_path):
     assert d["metadata"]["hypothesis"] == "sign"
     bad = CliRunner().invoke(cli, ["train", str(path), "--target", "nope", "-o", str(out)])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
+    from mipnet.cli import cli
+    from mipnet.cli.train import COMMANDS
+    from mipnet.io import load_model
+    from mipnet.layers import Dense
+
+    for cmd in COMMANDS:
+        if cmd.name not in cli.commands:
+            cli.add_command(cmd)
+    X, y = _frame(12)
+    path = tmp_path / "d.csv"
+    X.assign(label=y).to_csv(path, index=False)
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2,2", "--l1", "0.01",
+                                   "--layer-penalty", "1.0", "--time-limit", "20", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    net = load_model(out)
+    assert sum(isinstance(layer, Dense) for layer in net.layers) == 2  # one hidden layer left
+    cert = net.metadata["certificate"]
+    assert cert["terms"]["layers"] == 1.0 and cert["coefficients"]["layer_penalty"] == 1.0

@@ -33,13 +33,13 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
 def _fit_and_report(X, y, *, task: str, hidden: tuple[int, ...], loss: str, l1: float, l2: float, l0: float,
                     neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, hypothesis: str, **conv):
+                    samples: int | None, seed: int, hypothesis: str, layer_penalty: float = 0.0, **conv):
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
     est = cls(hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0, neuron_penalty=neuron_penalty,
-              max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver, max_samples=samples,
-              random_state=seed, verbose=True, **conv)
+              layer_penalty=layer_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver,
+              max_samples=samples, random_state=seed, verbose=True, **conv)
     # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
     est.fit(X, y)
     return est
@@ -72,6 +72,9 @@ def _summary(est, X, y) -> None:
 @click.option("--l2", type=float, default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--l0", type=float, default=0.0, show_default=True, help="Penalty per non-zero weight.")
 @click.option("--neuron-penalty", type=float, default=0.0, show_default=True, help="Penalty per active neuron.")
+@click.option("--layer-penalty", type=float, default=0.0, show_default=True,
+              help="Penalty per hidden layer; a hidden layer as wide as the one before it can be switched off "
+                   "and becomes the identity (removed from the saved network).")
 @click.option("--max-nonzeros", type=int, default=None, help="At most K non-zero weights.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds for the whole fit.")
 @click.option("--solver", default="highs", show_default=True, help="highs, gurobi or scip.")
@@ -93,9 +96,9 @@ def _summary(est, X, y) -> None:
                    "holds; gradient: the monotonicity regulariser, x10 until certified.")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
-          l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-          samples: int | None, seed: int, architecture: str | None, input_shape: str | None, downsample: int,
-          channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
+          l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,
+          solver: str, samples: int | None, seed: int, architecture: str | None, input_shape: str | None,
+          downsample: int, channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
           monotone_decreasing: str | None, monotone_method: str, output: str) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
 
@@ -132,7 +135,8 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
         raise SystemExit(code)
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
-                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis, **conv)
+                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis,
+                          layer_penalty=layer_penalty, **conv)
     _summary(est, X, y)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
