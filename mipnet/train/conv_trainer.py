@@ -107,6 +107,7 @@ def train_conv(
     start = None
     warm_obj = heur_obj = None
     warm_w: Weights | None = None
+    reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     if warm_start or initial_weights is not None:
         t0 = time.perf_counter()
         gw = initial_weights if initial_weights is not None else gradient_conv_weights(problem, seed=seed,
@@ -115,8 +116,10 @@ def train_conv(
         if [tuple(np.shape(W)) for W, _ in gw] != shapes:
             raise DataError(f"initial weights have shapes {[np.shape(W) for W, _ in gw]}, the architecture {shapes}")
         warm_w = map_conv_to_class(gw, problem)
+        t_fix = time.perf_counter()
         warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver_for(problem, solver),
                             threads=threads)
+        reserve = time.perf_counter() - t_fix
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
                                                     time_budget=max(1.0, 0.2 * time_limit), threads=threads)
@@ -129,7 +132,7 @@ def train_conv(
             start = snapshot(problem)
         else:
             warm_w = None
-    remaining = max(1.0, time_limit - (time.perf_counter() - t_start))
+    remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve)
     res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
                 mip_gap=mip_gap, progress=progress)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "

@@ -145,13 +145,16 @@ def train(
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
     warm_w: Weights | None = None
+    reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     lp_solver = lp_solver_for(problem, solver)
     if warm_start:
         t0 = time.perf_counter()
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
+            t_fix = time.perf_counter()
             warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
+            reserve = time.perf_counter() - t_fix
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
@@ -175,7 +178,7 @@ def train(
                                         time_limit=time_limit, processes=group_processes,
                                         threads=threads)
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
-    remaining = max(1.0, time_limit - (time.perf_counter() - t_start)) if warm_start else time_limit
+    remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve) if warm_start else time_limit
     res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
                 mip_gap=mip_gap, progress=progress)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
