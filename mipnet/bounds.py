@@ -1,7 +1,9 @@
 """Sound bounds on every layer's outputs over an input box: interval -> linear -> LP -> MIP.
 
 ``bounds[i] = (lower, upper)`` bounds the output of layer i (for Dense/Conv2D: its pre-activations)
-for every input x with lower_in <= x <= upper_in (and the domain's integrality, which only helps).
+for every input x with lower_in <= x <= upper_in that satisfies the domain's one-hot groups (exactly
+one member 1, the others 0; the domain's integrality only helps). Inputs outside the domain's one-hot
+structure need ``interval_bounds`` (box only).
 
 * **interval** arithmetic, layer by layer: for z = W x + b,
   lower = W^+ l + W^- u + b, upper = W^+ u + W^- l + b; monotone maps (activations, pooling) map
@@ -12,7 +14,10 @@ for every input x with lower_in <= x <= upper_in (and the domain's integrality, 
   whichever is nearer; smooth activations: their envelopes; max pooling: the element with the
   largest lower bound below, the largest upper bound above). The bound of sum_j lam_j out_j is
   pushed back to the input box, taking the upper line where lam_j > 0 and the lower line where
-  lam_j < 0; closed form, numpy only, far cheaper than an LP and usually close to it.
+  lam_j < 0; closed form, numpy only, far cheaper than an LP and usually close to it. One-hot
+  groups are concretised exactly: a group g adds max_{i in g} lam_i (upper) instead of
+  sum_{i in g} max(lam_i l_i, lam_i u_i), the best single member at 1 (only members whose box holds 1,
+  when every other member's box holds 0).
 * **lp**: for each *unstable* neuron j of a Dense/Conv2D layer i (L_j < 0 < U_j and followed by a
   ReLU-type activation), min and max z_j over the LP relaxation of layers 0..i (binaries in
   [0, 1]; for a single ReLU this is its convex hull given the current bounds).
@@ -304,7 +309,7 @@ def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bou
                 L, U = out[-1] if out else (lo_in, hi_in)
                 lo_new, hi_new = np.ravel(L), np.ravel(U)
             else:
-                lo_new, hi_new = _backsubstitute(ops, lo_in, hi_in)
+                lo_new, hi_new = _backsubstitute(ops, lo_in, hi_in, net.domain.onehot_groups)
         else:
             L, U = (out[-1] if out else (lo_in, hi_in))
             ops.append(("relax",) + _relaxation(layer, np.ravel(L), np.ravel(U), in_shape))
@@ -317,8 +322,9 @@ def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bou
     return out
 
 
-def _backsubstitute(ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of the last op's output over the input box."""
+def _backsubstitute(ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray,
+                    groups: Sequence[Sequence[int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the last op's output over the input box (one-hot groups exact)."""
     _, A, c = ops[-1]
     Lam_u, Lam_l = A.tocsr(), A.tocsr()
     cu, cl = c.copy(), c.copy()
@@ -338,10 +344,31 @@ def _backsubstitute(ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray) -> t
             Lam_l = pl @ Al + nl @ Au
     pu, nu = Lam_u.maximum(0), Lam_u.minimum(0)
     pl, nl = Lam_l.maximum(0), Lam_l.minimum(0)
-    upper = cu + pu @ hi_in + nu @ lo_in
-    lower = cl + pl @ lo_in + nl @ hi_in
+    upper = np.asarray(cu + pu @ hi_in + nu @ lo_in).ravel()
+    lower = np.asarray(cl + pl @ lo_in + nl @ hi_in).ravel()
+    for g in groups:
+        hot = _hot_candidates(np.asarray(g), lo_in, hi_in)
+        if hot is None:
+            continue
+        g = np.asarray(g)
+        Lu, Ll = Lam_u[:, g].toarray(), Lam_l[:, g].toarray()
+        box_u = np.maximum(Lu * hi_in[g], Lu * lo_in[g]).sum(axis=1)
+        box_l = np.minimum(Ll * hi_in[g], Ll * lo_in[g]).sum(axis=1)
+        upper = upper - box_u + Lu[:, hot].max(axis=1)
+        lower = lower - box_l + Ll[:, hot].min(axis=1)
     slack = SAFETY * (1.0 + np.abs(upper) + np.abs(lower))
     return np.asarray(lower).ravel() - slack, np.asarray(upper).ravel() + slack
+
+
+def _hot_candidates(g: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+    """Positions (within group g) that can be the one member at 1 inside the box; None when the box
+    does not restrict the group to 0/1 values (then the plain box bound is kept)."""
+    can1 = (lo[g] <= 1.0) & (hi[g] >= 1.0)
+    can0 = (lo[g] <= 0.0) & (hi[g] >= 0.0)
+    if np.any(lo[g] < 0.0) or np.any(hi[g] > 1.0):
+        return None
+    feasible = [k for k in range(g.size) if can1[k] and np.all(np.delete(can0, k))]
+    return np.asarray(feasible) if feasible else None
 
 
 def check_bounds(net: Network, bounds: Sequence[tuple[np.ndarray, np.ndarray]], X: np.ndarray,

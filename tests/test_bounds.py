@@ -52,3 +52,41 @@ def test_parallel_bounds_equal_serial() -> None:
     for (l1, h1), (l2, h2) in zip(a, b):
         np.testing.assert_allclose(l1, l2, atol=1e-6)
         np.testing.assert_allclose(h1, h2, atol=1e-6)
+
+
+def test_linear_bounds_exact_on_one_hot_groups_and_sound():
+    """One-hot groups are concretised exactly (a single Dense layer: the bound is attained by an
+    enumerated vertex) and every layer's bounds hold on domain samples; the box bound is looser."""
+    import itertools
+
+    from mipnet.bounds import interval_bounds, linear_bounds
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+
+    rng = np.random.default_rng(4)
+    names = ["a", "b", "g0", "g1", "g2", "h0", "h1"]
+    dom = Domain(names, np.array([-1.0, 0, 0, 0, 0, 0, 0]), np.array([1.0, 2, 1, 1, 1, 1, 1]),
+                 np.array([False, True, True, True, True, True, True]), [[2, 3, 4], [5, 6]])
+    single = Network([Dense(rng.normal(size=(5, 7)), rng.normal(size=5))], dom, task="regress")
+    lo, hi = linear_bounds(single, dom.lower, dom.upper)[0]
+    verts = []
+    for a, b, g, h in itertools.product([-1.0, 1.0], [0.0, 2.0], range(3), range(2)):
+        x = np.zeros(7)
+        x[0], x[1], x[2 + g], x[5 + h] = a, b, 1.0, 1.0
+        verts.append(x)
+    f = single.forward(np.array(verts))
+    np.testing.assert_allclose(hi, f.max(axis=0), atol=1e-4)  # up to the 1e-6 (1 + |l| + |u|) safety margin
+    np.testing.assert_allclose(lo, f.min(axis=0), atol=1e-4)
+    box_lo, box_hi = interval_bounds(single)[0]
+    assert np.all(hi <= box_hi + 1e-9) and np.any(hi < box_hi - 1e-3)
+    deep = Network([Dense(rng.normal(size=(6, 7)), rng.normal(size=6)), ReLU(),
+                    Dense(rng.normal(size=(4, 6)), rng.normal(size=4)), ReLU(),
+                    Dense(rng.normal(size=(1, 4)), rng.normal(size=1))], dom, task="regress")
+    X = dom.sample(3000, 1)
+    for method in ("linear", "lp"):
+        bnds = compute_bounds(deep, method=method)
+        trace = deep.forward_trace(X)
+        for i, (l, u) in enumerate(bnds):
+            v = trace[i + 1].reshape(len(X), -1)
+            assert np.all(v >= l.ravel() - 1e-9) and np.all(v <= u.ravel() + 1e-9)

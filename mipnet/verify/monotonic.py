@@ -562,8 +562,10 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
     lo[l] += 1.0
     hi[l] += 1.0
     xp = Terms(xe, lo, hi)
+    # x + e_l leaves the domain's one-hot structure when l is a group member: box bounds for copy B
+    in_group = any(l in g for g in dom.onehot_groups)
     ea = encode_network(m, net, x, bounds=bnds, prefix="A")
-    eb = encode_network(m, net, xp, bounds=bnds, prefix="B")
+    eb = encode_network(m, net, xp, bounds=interval_bounds(net) if in_group else bnds, prefix="B")
     _difference_cuts(m, net, ea, eb, l)
     ya, yb = ea.outputs.expr.ravel(), eb.outputs.expr.ravel()
     m.obj = pyo.Objective(expr=s * sum(float(c) * (yb[k] - ya[k]) for k, c in enumerate(coef) if c != 0.0))
