@@ -268,15 +268,21 @@ class ExpansionProduct:
         cons = constraint_list(block, f"prod{k}_def")
         parts = []
         for t, (c, beta) in enumerate(bits):
-            cons.add(y[t] <= x_hi * beta)
-            cons.add(y[t] >= x_lo * beta)
-            cons.add(y[t] <= x - x_lo * (1 - beta))
-            cons.add(y[t] >= x - x_hi * (1 - beta))
+            add_product_rows(cons, y[t], beta, x, x_lo, x_hi)
             parts.append(c * y[t])
         expr = pyo.quicksum(parts)
         if offset != 0.0:
             expr = expr + offset * x
         return scale * expr if scale != 1.0 else expr
+
+
+def add_product_rows(cons: pyo.ConstraintList, y: Any, beta: Any, x: Any, lo: float, hi: float) -> None:
+    """y = beta x exactly for beta in {0, 1} and x in [lo, hi] (module docstring's product rule):
+    lo beta <= y <= hi beta,  x - hi (1 - beta) <= y <= x - lo (1 - beta)."""
+    cons.add(y <= hi * beta)
+    cons.add(y >= lo * beta)
+    cons.add(y <= x - lo * (1 - beta))
+    cons.add(y >= x - hi * (1 - beta))
 
 
 def tangent_points(lo: float, hi: float, k: int) -> np.ndarray:
@@ -914,11 +920,7 @@ def _binary_times(block: pyo.Block, name: str, beta: Any, x: Terms) -> np.ndarra
         y = new_vars(block, name, np.minimum(0.0, L[var_idx]), np.maximum(0.0, U[var_idx]))
         cons = constraint_list(block, f"{name}_def")
         for t, j in enumerate(var_idx):
-            Lj, Uj = float(L[j]), float(U[j])
-            cons.add(y[t] <= Uj * beta)
-            cons.add(y[t] >= Lj * beta)
-            cons.add(y[t] <= xe[j] - Lj * (1 - beta))
-            cons.add(y[t] >= xe[j] - Uj * (1 - beta))
+            add_product_rows(cons, y[t], beta, xe[j], float(L[j]), float(U[j]))
             out[j] = y[t]
     return out.reshape(x.shape)
 
