@@ -108,8 +108,12 @@ def train(
     input_shape: Sequence[int] | None = None,
     downsample: int = 1,
     progress: Callable[[float, float | None, float | None], None] | None = None,
+    sign_patterns: bool = False,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
+
+    ``sign_patterns`` (sign class): solve one MILP per pattern of output signs and combine them
+    (:mod:`mipnet.train.signs`); a tighter relaxation, the time shared among the patterns.
 
     A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
     ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
@@ -179,13 +183,22 @@ def train(
                                         threads=threads)
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
     remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve) if warm_start else time_limit
-    res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                mip_gap=mip_gap, progress=progress)
+    pattern_info = None
+    if sign_patterns and cfg.hypothesis == "sign":
+        from .signs import solve_by_patterns
+
+        res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
+                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress)
+        pattern_info = [o.to_dict() for o in outcomes]
+    else:
+        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
+                    mip_gap=mip_gap, progress=progress)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
                   threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
-                  target_scale=y_sd, build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
+                  target_scale=y_sd, sign_patterns=pattern_info,
+                  build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
                                                 skip=problem.skipped_layers(w)))
 
 
@@ -193,7 +206,7 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
            heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
            time_limit: float, threads: int | None, mip_gap: float, t_start: float,
            group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
-           build: Callable[[Weights], Network]) -> TrainResult:
+           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check."""
     task, cls, y_sd = problem.task, classes, target_scale
     if res.has_solution:
@@ -236,7 +249,9 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         solver=res.solver, solver_version=res.solver_version, n_samples=problem.N, data_sha256=data_hash(X, y),
         hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
         classes=cls, target_scale=y_sd, outer_approximated=oa,
-        formulation={**size, "config": cfg.to_dict()}, warm_start_objective=warm_obj, heuristic_objective=heur_obj,
+        formulation={**size, "config": cfg.to_dict(),
+                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {})},
+        warm_start_objective=warm_obj, heuristic_objective=heur_obj,
         group_bound=group_info, trace=[list(p) for p in res.trace],
     )
     from .certificate import recompute_terms

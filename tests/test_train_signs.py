@@ -1,0 +1,115 @@
+"""Sign-pattern decomposition of the sign class (mipnet.train.signs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mipnet.errors import UnsupportedError
+from mipnet.train import TrainConfig, TrainingProblem, train
+from mipnet.train.signs import FixedPattern, pattern_signs, sign_patterns, weights_in_pattern
+from mipnet.train.warmstart import fixed_weights_mip, forward_pre
+
+
+def _data(n: int = 8, d: int = 2, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * np.array([1.0, 3.0])[:d] + 2.0
+    score = X[:, 0] - X[:, 1] / 3 + 0.3 * rng.normal(size=n)
+    return X, np.where(score > np.median(score), "b", "a")
+
+
+def _problem(cfg: TrainConfig, n: int = 8, seed: int = 0) -> tuple[TrainingProblem, np.ndarray, np.ndarray]:
+    X, y = _data(n=n, seed=seed)
+    t = np.where(y == "b", 1.0, -1.0)
+    Xs = (X - X.mean(0)) / X.std(0)
+    return TrainingProblem(Xs, t, "classify", 2, cfg), Xs, t
+
+
+def test_patterns_cover_the_class():
+    full = sign_patterns(_problem(TrainConfig(hidden=(3,)))[0])
+    assert full == [(3, 0), (2, 1), (1, 2), (0, 3)]
+    # a unit that costs something by itself (its penalty, or l1 / l2 / l0 on |v_j| = 1): every smaller
+    # pattern too (10 = pairs P + M <= 3)
+    for kw in ({"neuron_penalty": 0.1}, {"l1": 0.01}, {"l2": 0.01}, {"l0": 0.01}):
+        every = sign_patterns(_problem(TrainConfig(hidden=(3,), **kw))[0])
+        assert len(every) == 10 and (0, 0) in every and len(set(every)) == 10
+    capped = sign_patterns(_problem(TrainConfig(hidden=(3,), max_neurons=1))[0])
+    assert sorted(capped) == [(0, 0), (0, 1), (1, 0)]
+    with pytest.raises(UnsupportedError):
+        sign_patterns(_problem(TrainConfig(hidden=(2,), hypothesis="quantized"))[0])
+
+
+@pytest.mark.parametrize("loss", ["hinge", "zero_one"])
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_directional_relaxation_is_exact_at_fixed_weights(loss, seed):
+    """With a pattern fixed and the loss-irrelevant binaries relaxed, the model's minimum at fixed weights
+    is exactly the numpy objective of the network (a relaxation in the wrong direction would go below)."""
+    cfg = TrainConfig(hidden=(3,), l1=0.05, loss=loss, symmetry_breaking=False)
+    prob, Xs, t = _problem(cfg, n=10, seed=seed % 7)
+    rng = np.random.default_rng(seed)
+    P = int(rng.integers(0, 4))
+    signs = pattern_signs(3, P, 3 - P)
+    W0 = rng.uniform(-1, 1, size=(3, 2))
+    b0 = rng.uniform(-1, 1, 3)
+    w = [(W0, b0), (signs[None, :].astype(float), rng.uniform(-1, 1, 1))]
+    fixed = FixedPattern(prob, signs)
+    try:
+        assert len(fixed.relaxed) > 0
+        obj = fixed_weights_mip(prob, w)
+    finally:
+        fixed.undo()
+    f = forward_pre(w, Xs)[-1][:, 0]
+    if loss == "hinge":
+        data = np.maximum(0, 1 - t * f).mean()
+    else:
+        data = np.mean(t * f < 1 - 1e-6)
+    expect = data + 0.05 * (np.abs(W0).sum() + 3)
+    assert obj == pytest.approx(expect, abs=1e-6)
+    # undo restored the model: binaries binary again, signs free
+    assert all(a.is_binary() for a in fixed.relaxed)
+    assert not any(v.fixed for v in fixed.fixed)
+
+
+def test_regression_loss_keeps_every_binary():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 2))
+    prob = TrainingProblem(X, X[:, 0] - X[:, 1], "regress", 0, TrainConfig(hidden=(2,), hypothesis="sign"))
+    fixed = FixedPattern(prob, pattern_signs(2, 1, 1))
+    assert fixed.relaxed == []
+    fixed.undo()
+
+
+def test_weights_in_pattern_keeps_the_function():
+    prob, Xs, _ = _problem(TrainConfig(hidden=(3,), l1=0.01))
+    rng = np.random.default_rng(1)
+    W0, b0 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 3)
+    V = np.array([[1.0, 0.0, -1.0]])
+    W0[1], b0[1] = 0.0, 0.0  # the pruned unit
+    w = [(W0, b0), (V, np.array([0.2]))]
+    f = forward_pre(w, Xs)[-1]
+    for P, M in [(2, 1), (1, 2)]:
+        moved = weights_in_pattern(w, prob, pattern_signs(3, P, M))
+        assert moved is not None
+        assert np.array_equal(moved[1][0][0], pattern_signs(3, P, M))
+        np.testing.assert_allclose(forward_pre(moved, Xs)[-1], f, atol=1e-12)
+    assert weights_in_pattern(w, prob, pattern_signs(3, 3, 0)) is None  # a negative unit cannot move
+
+
+@pytest.mark.parametrize("kw", [{"l1": 0.05}, {"l1": 0.3}, {"l1": 0.05, "loss": "zero_one"},
+                                {"l1": 0.02, "neuron_penalty": 0.05}])
+def test_decomposition_reaches_the_joint_optimum(kw):
+    X, y = _data(n=8, seed=3)
+    objs = []
+    for patterns in (False, True):
+        r = train(X, y, config=TrainConfig(hidden=(2,), **kw), time_limit=60, lp_heuristic_rounds=2,
+                  sign_patterns=patterns)
+        c = r.certificate
+        assert c.status == "optimal" and r.check["ok"]
+        objs.append(c.incumbent)
+    assert objs[1] == pytest.approx(objs[0], abs=1e-5)
+    outcomes = c.formulation["sign_patterns"]
+    assert len(outcomes) == len(sign_patterns(_problem(TrainConfig(hidden=(2,), **kw))[0]))
+    assert min(o["bound"] for o in outcomes) == pytest.approx(c.bound, abs=1e-9)
