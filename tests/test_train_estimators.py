@@ -151,3 +151,26 @@ def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
     assert sum(isinstance(layer, Dense) for layer in net.layers) == 2  # one hidden layer left
     cert = net.metadata["certificate"]
     assert cert["terms"]["layers"] == 1.0 and cert["coefficients"]["layer_penalty"] == 1.0
+
+
+def test_cli_train_sign_patterns(tmp_path):
+    from mipnet.cli import cli
+    from mipnet.cli.train import COMMANDS
+
+    for cmd in COMMANDS:
+        if cmd.name not in cli.commands:
+            cli.add_command(cmd)
+    X, y = _frame(12)
+    path = tmp_path / "d.csv"
+    X.assign(label=y).to_csv(path, index=False)
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
+                                   "--sign-patterns", "--time-limit", "20", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "sign pattern +1 -1" in res.output and "re-check with numpy: ok" in res.output
+    patterns = json.loads(out.read_text())["metadata"]["certificate"]["formulation"]["sign_patterns"]
+    assert len(patterns) == 6  # l1 > 0: every (P, M) with P + M <= 2
+    deep = tmp_path / "deep.json"
+    bad = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2,2", "--sign-patterns",
+                                   "--time-limit", "5", "-o", str(deep)])
+    assert bad.exit_code != 0 and "sign class" in bad.output and not deep.exists()

@@ -33,13 +33,14 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
 
 def _fit_and_report(X, y, *, task: str, hidden: tuple[int, ...], loss: str, l1: float, l2: float, l0: float,
                     neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, hypothesis: str, layer_penalty: float = 0.0, **conv):
+                    samples: int | None, seed: int, hypothesis: str, layer_penalty: float = 0.0,
+                    sign_patterns: bool = False, **conv):
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
     est = cls(hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0, neuron_penalty=neuron_penalty,
               layer_penalty=layer_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver,
-              max_samples=samples, random_state=seed, verbose=True, **conv)
+              max_samples=samples, random_state=seed, verbose=True, sign_patterns=sign_patterns, **conv)
     # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
     est.fit(X, y)
     return est
@@ -94,12 +95,14 @@ def _summary(est, X, y) -> None:
 @click.option("--monotone-method", type=click.Choice(["milp", "gradient"]), default="milp", show_default=True,
               help="milp: the training MILP plus counterexample pairs, re-solved until the global certificate "
                    "holds; gradient: the monotonicity regulariser, x10 until certified.")
+@click.option("--sign-patterns", is_flag=True, default=False,
+              help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared).")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
           l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,
           solver: str, samples: int | None, seed: int, architecture: str | None, input_shape: str | None,
           downsample: int, channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
-          monotone_decreasing: str | None, monotone_method: str, output: str) -> None:
+          monotone_decreasing: str | None, monotone_method: str, sign_patterns: bool, output: str) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
 
     With --architecture the pixel columns are images of --input-shape and the network is a conv net
@@ -127,6 +130,8 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
     if monotone_increasing or monotone_decreasing:
         if architecture is not None:
             raise DataError("certified monotonic learning takes dense networks (--hidden), not --architecture")
+        if sign_patterns:
+            raise DataError("--sign-patterns is not used by certified monotonic learning")
         code = _train_monotone(X, y, task=task, hidden=_hidden(hidden), hypothesis=hypothesis, loss=loss, l1=l1,
                                l2=l2, l0=l0, neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros,
                                time_limit=time_limit, solver=solver, samples=samples, seed=seed,
@@ -136,7 +141,7 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
                           solver=solver, samples=samples, seed=seed, hypothesis=hypothesis,
-                          layer_penalty=layer_penalty, **conv)
+                          layer_penalty=layer_penalty, sign_patterns=sign_patterns, **conv)
     _summary(est, X, y)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")

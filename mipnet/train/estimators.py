@@ -55,8 +55,9 @@ class _MIPNetBase(BaseEstimator):
                  symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
                  random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
                  input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
-                 max_channels: int | None = None) -> None:
+                 max_channels: int | None = None, sign_patterns: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.sign_patterns = sign_patterns
         self.architecture = architecture
         self.input_shape = input_shape
         self.downsample = downsample
@@ -211,7 +212,8 @@ class _MIPNetBase(BaseEstimator):
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
                     solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
                     warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
-                    seed=self.random_state, log=log, progress=progress, **conv)
+                    seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
+                    **conv)
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate

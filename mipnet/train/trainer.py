@@ -16,7 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..domain import Domain
-from ..errors import DataError, SolverError
+from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
 from ..solve import Result, solve
@@ -121,6 +121,8 @@ def train(
     if config is not None and config.architecture is not None:
         from .conv_trainer import train_conv
 
+        if sign_patterns:
+            raise UnsupportedError("sign patterns decompose the sign class; conv architectures are quantized")
         return train_conv(X, y, task=task, config=config, input_shape=input_shape, downsample=downsample,
                           domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
                           warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
@@ -136,6 +138,9 @@ def train(
         raise DataError(f"X has {X.shape[0]} rows but y has {len(y)}")
     target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
     cfg = resolve_config(config or TrainConfig(), task, n_classes)
+    if sign_patterns and cfg.hypothesis != "sign":
+        raise UnsupportedError("sign patterns decompose the sign class (one hidden layer, one output); "
+                               f"this problem is in the {cfg.hypothesis} class")
     mu, sd = X.mean(axis=0), X.std(axis=0)
     sd = np.where(sd > 1e-12, sd, 1.0)
     Xs = (X - mu) / sd
@@ -184,7 +189,7 @@ def train(
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
     remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve) if warm_start else time_limit
     pattern_info = None
-    if sign_patterns and cfg.hypothesis == "sign":
+    if sign_patterns:
         from .signs import solve_by_patterns
 
         res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
