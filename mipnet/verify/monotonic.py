@@ -23,8 +23,10 @@ with integrality relaxed for x_l only (the slope along a continuous segment in x
 domain's other integer features and one-hot groups kept exact. For an integer feature the slope
 test is sufficient only: a negative slope between lattice points is not yet a violation. When it
 fails without a lattice witness, the exact lattice check decides: min s_l (f(x + e_l) - f(x)) over
-the domain, two copies of the forward encoding sharing x, tied by difference cuts (every layer's
-value difference lies in the interval propagated from e_l).
+the domain; for one hidden layer the ramp model of :mod:`mipnet.verify.lattice` (each unit's share
+of the step is a clamp of its pre-activation: at most one binary per unit), for deeper nets two
+copies of the forward encoding sharing x, tied by difference cuts (every layer's value difference
+lies in the interval propagated from e_l).
 The verdict is ``holds`` only when the proved bound is >= -tol, ``violated`` with a witness pair
 (x, x') with x'_l > x_l, x'_rest = x_rest, s_l (f(x') - f(x)) < 0 re-checked by the forward pass,
 ``unknown`` otherwise (time limit, or a negative slope without a reproducible witness).
@@ -68,6 +70,7 @@ from ..layers import Conv2D, Dense, LeakyReLU, ReLU
 from ..network import Network
 from ..solve import solve
 from .gradient import check_gradient_support, encode_gradient, linear_matrix, pattern_gradient
+from .lattice import lattice_step_model, shallow_form
 
 __all__ = [
     "output_coefficients", "resolve_features", "Witness", "FeatureVerdict", "GlobalReport", "PointResult",
@@ -541,16 +544,9 @@ def _difference_cuts(m: pyo.ConcreteModel, net: Network, ea: Any, eb: Any, l: in
             cons.add(pyo.inequality(float(dlo[j]), b[j] - a[j], float(dhi[j])))
 
 
-def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]],
-                     verdict: FeatureVerdict, time_limit: float, solver: str, threads: int | None,
-                     early_stop: bool, tol: float) -> None:
-    """Integer feature whose slope test failed without a lattice witness: the exact lattice check
-
-        min  s (f(x + e_l) - f(x))   over x in the domain with x_l <= upper_l - 1,
-
-    two copies of the forward encoding sharing x. Optimum >= -tol: monotone on the lattice (the
-    integer feature only takes integer values, so consecutive steps decide); otherwise the
-    minimiser is a witness pair."""
+def _two_copy_model(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]]
+                    ) -> tuple[pyo.ConcreteModel, Terms]:
+    """min s (f(x + e_l) - f(x)): two copies of the forward encoding sharing x, with difference cuts."""
     dom = net.domain
     m = pyo.ConcreteModel()
     upper = dom.upper.copy()
@@ -569,6 +565,27 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
     _difference_cuts(m, net, ea, eb, l)
     ya, yb = ea.outputs.expr.ravel(), eb.outputs.expr.ravel()
     m.obj = pyo.Objective(expr=s * sum(float(c) * (yb[k] - ya[k]) for k, c in enumerate(coef) if c != 0.0))
+    return m, x
+
+
+def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]],
+                     verdict: FeatureVerdict, time_limit: float, solver: str, threads: int | None,
+                     early_stop: bool, tol: float) -> None:
+    """Integer feature whose slope test failed without a lattice witness: the exact lattice check
+
+        min  s (f(x + e_l) - f(x))   over x in the domain with x_l <= upper_l - 1,
+
+    one hidden layer: the ramp model of :mod:`mipnet.verify.lattice`; deeper nets: two copies of
+    the forward encoding sharing x (:func:`_two_copy_model`). Optimum >= -tol: monotone on the lattice (the
+    integer feature only takes integer values, so consecutive steps decide); otherwise the
+    minimiser is a witness pair."""
+    dom = net.domain
+    shallow = shallow_form(net)
+    if shallow is not None:  # one hidden layer: the ramp model, one binary per unit at most
+        zb = bnds[shallow.hidden] if bnds is not None and bnds[shallow.hidden] is not None else None
+        m, x, _ = lattice_step_model(shallow, dom, l, s, coef, zb)
+    else:
+        m, x = _two_copy_model(net, coef, l, s, bnds)
     res = _solve_cut(m, solver, time_limit, threads, tol, early_stop)
     verdict.how = "lattice"
     verdict.solver = res.to_dict()
