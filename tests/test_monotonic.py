@@ -262,9 +262,38 @@ def test_milp_training_with_counterexample_pairs() -> None:
     cm = train_monotone_milp(X, y, domain=Domain.box(2, -1, 1), increasing=["x0"],
                              config=TrainConfig(hidden=(2,)), max_rounds=5, time_limit=5, verify_time_limit=5)
     assert cm.history[0]["status"] == "violated" and cm.history[-1]["pairs"] >= 1
+    # every round started from a feasible network: the gradient net, then the previous one re-fitted
+    assert all(h["warm_start_objective"] is not None for h in cm.history)
     assert cm.certified
     g = pattern_gradient(cm.network, Domain.box(2, -1, 1).sample(20000, 1), np.ones(1))[:, 0]
     assert g.min() >= -1e-9
+
+
+def test_repair_fits_weights_to_a_pair_constraint() -> None:
+    """Weights cut off by a monotone pair become feasible weights that satisfy it (patterns kept)."""
+    import pyomo.environ as pyo
+
+    from mipnet.encode import Terms
+    from mipnet.train.formulation import TrainConfig, TrainingProblem
+    from mipnet.train.warmstart import fixed_lp, forward_pre, repair
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, size=(12, 2))
+    t = np.where(np.abs(X[:, 0]) > 0.5, 1.0, -1.0)
+    prob = TrainingProblem(X, t, "classify", 2, TrainConfig(hidden=(2,)))
+    w = [(np.array([[-1.0, 0.0], [1.0, 0.0]]), np.array([-0.3, -0.3])), (np.array([[1.0, 1.0]]), np.array([-0.5]))]
+    xa, xb = np.array([-0.9, 0.0]), np.array([-0.1, 0.0])  # f(xa) = 0.1 > f(xb) = -0.5: violates x0-increasing
+    m = prob.model
+    m.MP = pyo.Block(range(2))
+    outs = [prob.encode(m.MP[k], Terms.constant(x)).outputs.expr.ravel()[0] for k, x in enumerate((xa, xb))]
+    m.MP_cons = pyo.ConstraintList()
+    m.MP_cons.add(outs[1] - outs[0] >= 0)
+    assert fixed_lp(prob, w, free_weights=False) is None
+    fixed = repair(prob, w)
+    assert fixed is not None
+    f = forward_pre(fixed, np.stack([xa, xb]))[-1][:, 0]
+    assert f[1] - f[0] >= -1e-7
+    assert fixed_lp(prob, fixed, free_weights=False) is not None
 
 
 def test_integer_feature_decided_on_the_lattice() -> None:

@@ -282,6 +282,25 @@ def train_monotone_gradient(
     return CertifiedModel(net, report, history, "gradient")
 
 
+def _milp_start(problem: Any, previous: Any, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
+                cfg: Any, solver: str, *, seed: int, budget: float) -> tuple[Any, float | None]:
+    """A complete MIP start for a round of method (b): round 0 the gradient net mapped into the class,
+    later rounds the previous round's weights; either is first made feasible for the pair constraints
+    (:func:`~.warmstart.repair`), then improved by the LP heuristic. (start values or None, objective)."""
+    from .warmstart import gradient_weights, lp_heuristic, map_to_class, repair, snapshot
+
+    if previous is None:
+        gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
+        if [W.shape for W, _ in gw] != [lp.shape for lp in problem.params]:
+            return None, None
+        previous = map_to_class(gw, problem)
+    w = repair(problem, previous, solver=solver)
+    if w is None:
+        return None, None
+    w, obj, _ = lp_heuristic(problem, w, solver=solver, max_rounds=10, time_budget=max(1.0, budget))
+    return (snapshot(problem), obj) if obj is not None else (None, None)
+
+
 def _neighbourhoods(report: GlobalReport, domain: Domain, rng: np.random.Generator, n: int = 32) -> list[np.ndarray]:
     """Points around each failed feature's minimiser and witness segment (for the next regulariser)."""
     out = []
@@ -321,6 +340,9 @@ def train_monotone_milp(
 ) -> CertifiedModel:
     """Method (b): the training MILP with counterexample pairs as linear constraints, until certified.
 
+    Every round starts from a feasible network (:func:`_milp_start`): the gradient net in round 0,
+    the previous round's weights re-fitted to the new pairs afterwards.
+
     Binary classification or single-output regression; see the module docstring.
     """
     try:
@@ -345,6 +367,7 @@ def train_monotone_milp(
     pairs: list[tuple[np.ndarray, np.ndarray, int]] = []  # (x, x', sign) in raw units
     history: list[dict[str, Any]] = []
     net = report = None
+    net_w = None
     for rnd in range(max_rounds):
         t0 = time.perf_counter()
         problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
@@ -358,10 +381,14 @@ def train_monotone_milp(
                     enc = problem.encode(m.MP[2 * k + t], Terms.constant((xr - mu) / sd))
                     outs.append(enc.outputs.expr.ravel()[0])
                 m.MP_cons.add(s * (outs[1] - outs[0]) >= 0)
-        res = solve(m, solver, time_limit=time_limit)
+        start, start_obj = _milp_start(problem, net_w, Xs, target, task, n_classes, cfg, solver, seed=rnd,
+                                       budget=0.2 * time_limit)
+        remaining = max(1.0, time_limit - (time.perf_counter() - t0))
+        res = solve(m, solver, time_limit=remaining, warm_start=start)
         if not res.has_solution:
             raise UnsupportedError(f"round {rnd}: the training MILP found no network within {time_limit:g} s")
         w = problem.weight_values()
+        net_w = w
         net = build_network(w, mu, sd, domain, task, cls, y_mu, y_sd,
                             {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)},
                             skip=problem.skipped_layers(w))
@@ -370,6 +397,7 @@ def train_monotone_milp(
         new = [(np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)
                for f in report.features if f.witness is not None]
         history.append({"round": rnd, "pairs": len(pairs), "train_status": res.status, "objective": res.incumbent,
+                        "warm_start_objective": start_obj,
                         "train_time": time.perf_counter() - t0, "status": report.status,
                         "new_pairs": len(new)})
         say(f"round {rnd}: {len(pairs)} pairs, training {res.status}, certificate {report.status}")

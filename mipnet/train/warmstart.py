@@ -336,6 +336,20 @@ def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
     return "highs" if linear else solver
 
 
+def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
+           threads: int | None = None) -> Weights | None:
+    """``weights`` if they are feasible for the model; otherwise (extra rows, such as monotone pairs,
+    cut them off) the weights of the LP with their activation patterns fixed and the weights free.
+    That LP is feasible whenever all-zero weights are (every pre-activation is then 0, consistent
+    with either phase; a pair constraint f(x') - f(x) >= 0 holds with equality). None if neither is."""
+    lp_solver = lp_solver_for(problem, solver)
+    if fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads) is not None:
+        return weights
+    if fixed_lp(problem, weights, free_weights=True, solver=lp_solver, threads=threads) is None:
+        return None
+    return _zero_dead_units(problem.weight_values(), problem)
+
+
 def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
                  time_budget: float = 30.0, eps: float = 1e-6,
                  threads: int | None = None) -> tuple[Weights, float | None, int]:
