@@ -108,17 +108,22 @@ def test_sklearn_estimator_checks():
         assert not failed, [(r["check_name"], str(r["exception"])[:200]) for r in failed]
 
 
-def test_cli_train_csv(tmp_path):
+def _train_cli(tmp_path, n: int):
+    """The CLI with the train commands registered, and a CSV of n rows with target column "label"."""
     from mipnet.cli import cli
     from mipnet.cli.train import COMMANDS
 
     for cmd in COMMANDS:
         if cmd.name not in cli.commands:
             cli.add_command(cmd)
-    X, y = _frame(14)
-    df = X.assign(label=y)
+    X, y = _frame(n)
     path = tmp_path / "d.csv"
-    df.to_csv(path, index=False)
+    X.assign(label=y).to_csv(path, index=False)
+    return cli, path
+
+
+def test_cli_train_csv(tmp_path):
+    cli, path = _train_cli(tmp_path, 14)
     out = tmp_path / "m.json"
     res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
                                    "--time-limit", "4", "-o", str(out)])
@@ -132,17 +137,10 @@ def test_cli_train_csv(tmp_path):
 
 
 def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
-    from mipnet.cli import cli
-    from mipnet.cli.train import COMMANDS
     from mipnet.io import load_model
     from mipnet.layers import Dense
 
-    for cmd in COMMANDS:
-        if cmd.name not in cli.commands:
-            cli.add_command(cmd)
-    X, y = _frame(12)
-    path = tmp_path / "d.csv"
-    X.assign(label=y).to_csv(path, index=False)
+    cli, path = _train_cli(tmp_path, 12)
     out = tmp_path / "m.json"
     res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2,2", "--l1", "0.01",
                                    "--layer-penalty", "1.0", "--time-limit", "20", "-o", str(out)])
@@ -154,15 +152,7 @@ def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
 
 
 def test_cli_train_sign_patterns(tmp_path):
-    from mipnet.cli import cli
-    from mipnet.cli.train import COMMANDS
-
-    for cmd in COMMANDS:
-        if cmd.name not in cli.commands:
-            cli.add_command(cmd)
-    X, y = _frame(12)
-    path = tmp_path / "d.csv"
-    X.assign(label=y).to_csv(path, index=False)
+    cli, path = _train_cli(tmp_path, 12)
     out = tmp_path / "m.json"
     res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
                                    "--sign-patterns", "--time-limit", "20", "-o", str(out)])
