@@ -198,9 +198,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         for v, x in best_values.items():
             v.set_value(x, skip_validation=True)
     bounds = [o.bound for o in outcomes]
-    bound = None if any(b is None for b in bounds) else min(bounds)  # type: ignore[type-var]
-    if bound is not None and not math.isfinite(bound):
-        bound = None if best_values is not None else bound
+    bound = None if any(b is None for b in bounds) else min(bounds)  # type: ignore[type-var]  # inf: all infeasible
     statuses = {o.status for o in outcomes}
     if best_values is None:
         status = "infeasible" if statuses == {"infeasible"} else "unknown"

@@ -113,23 +113,21 @@ def lattice_step_model(shallow: ShallowNet, domain: Domain, l: int, s: int, coef
     neg = [k for k, j in enumerate(ramp) if omega[j] < 0 and t_lo[j] < 0.0]
     beta = new_binaries(m, "beta", (len(pos),))
     gamma = new_binaries(m, "gamma", (len(neg),))
-    which = {k: q for q, k in enumerate(pos)} | {k: q for q, k in enumerate(neg)}
+    binary = {k: beta[q] for q, k in enumerate(pos)} | {k: gamma[q] for q, k in enumerate(neg)}
     cons = constraint_list(m, "ramp")
     xe = x.expr
     for k, j in enumerate(ramp):
         z = sum(float(W1[j, i]) * xe[i] for i in np.flatnonzero(W1[j])) + float(b1[j])
         t = (z - float(o[j])) / float(width[j])
-        if omega[j] > 0:
-            if k in which and t_hi[j] > 1.0:
-                bk = beta[which[k]]
-                cons.add(e[k] >= bk)
-                cons.add(e[k] >= t - float(t_hi[j]) * bk)
-            else:
-                cons.add(e[k] >= t)
-        else:
-            cons.add(e[k] <= t if t_lo[j] >= 0.0 else e[k] <= t - float(t_lo[j]) * (1 - gamma[which[k]]))
-            if t_lo[j] < 0.0:
-                cons.add(e[k] <= gamma[which[k]])
+        b = binary.get(k)
+        if omega[j] > 0:  # e >= clamp(t): e >= t, or (beta = 1) e >= 1
+            cons.add(e[k] >= t if b is None else e[k] >= t - float(t_hi[j]) * b)
+            if b is not None:
+                cons.add(e[k] >= b)
+        else:  # e <= clamp(t): e <= t, or (gamma = 0) e <= 0
+            cons.add(e[k] <= t if b is None else e[k] <= t - float(t_lo[j]) * (1 - b))
+            if b is not None:
+                cons.add(e[k] <= b)
     m.obj = pyo.Objective(expr=constant + sum(float(omega[j]) * e[k] for k, j in enumerate(ramp)),
                           sense=pyo.minimize)
     return m, x, len(pos) + len(neg)
