@@ -12,6 +12,7 @@ constraint "objective <= threshold" by the caller: "infeasible" then proves the 
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,17 @@ def highs_threads(requested: int | None = None) -> int:
     if _HIGHS_THREADS is None:
         _HIGHS_THREADS = int(requested) if requested else 1
     return _HIGHS_THREADS
+
+
+@functools.lru_cache(maxsize=None)
+def highs_has_option(name: str) -> bool:
+    """Whether the installed HiGHS knows the option ``name`` (options come and go between versions)."""
+    try:
+        import highspy
+
+        return hasattr(highspy.HighsOptions(), name)
+    except Exception:  # no highspy, or a build without the options class
+        return False
 
 
 @dataclass

@@ -100,3 +100,10 @@ def test_one_objective_required() -> None:
     m.x = pyo.Var(bounds=(0, 1))
     with pytest.raises(SolverError, match="exactly one active objective"):
         solve(m)
+
+
+def test_highs_option_probe():
+    from mipnet.solve import highs_has_option
+
+    assert highs_has_option("time_limit") and highs_has_option("mip_rel_gap")
+    assert not highs_has_option("no_such_option_anywhere")

@@ -11,20 +11,22 @@ Unit j sees z_j = W1_j x + b1_j and z_j + delta_j with delta_j = W1_jl, so its s
 
 with kappa_j = s (c^T W2)_j, omega_j = kappa_j delta_j and o_j = -max(delta_j, 0): a ramp of width
 |delta_j| in z_j (delta_j > 0: ReLU(z + delta) - ReLU(z) = delta e; delta_j < 0: = delta e as well).
-Write t_j = (z_j - o_j) / |delta_j| in [T_lo, T_hi] (from the bounds of z_j). The objective is
-sum_j omega_j e_j with e_j in [0, 1] and only the side of the ramp that the minimiser pushes on:
+The model works in the units of z (well scaled whatever |delta_j|): d_j = |delta_j| e_j in
+[0, |delta_j|] is the clamp of r_j = z_j - o_j in [R_lo, R_hi] (from the bounds of z_j) to [0, |delta_j|],
+and the objective is sum_j omega_j e_j = sum_j kappa_j sign(delta_j) d_j. Only the side of the ramp that
+the minimiser pushes on is written:
 
-* omega_j > 0 (the minimiser wants e_j small): e_j >= clamp(t_j) = max(0, min(1, t_j)), i.e.
-  e_j >= 0 and (e_j >= 1 or e_j >= t_j): with a binary beta_j, e_j >= beta_j, e_j >= t_j - T_hi beta_j.
-  No binary when T_hi <= 1 (e_j >= max(0, t_j) is convex).
-* omega_j < 0 (the minimiser wants e_j large): e_j <= min(1, max(0, t_j)), i.e. e_j <= 1 and
-  (e_j <= 0 or e_j <= t_j): with a binary gamma_j, e_j <= gamma_j, e_j <= t_j - T_lo (1 - gamma_j).
-  No binary when T_lo >= 0 (e_j <= min(1, t_j) is concave).
+* omega_j > 0 (the minimiser wants d_j small): d_j >= clamp(r_j), i.e. d_j >= r_j or d_j >= |delta_j|:
+  with a binary beta_j, d_j >= r_j - R_hi beta_j, d_j >= |delta_j| beta_j. No binary when R_hi <= |delta_j|.
+* omega_j < 0 (the minimiser wants d_j large): d_j <= clamp(r_j), i.e. d_j <= r_j or d_j <= 0:
+  with a binary gamma_j, d_j <= r_j - R_lo (1 - gamma_j), d_j <= |delta_j| gamma_j. No binary when R_lo >= 0.
 
 Exact: at the optimum every e_j sits on its ramp, and each one-sided description contains the ramp's
-graph. Units with T_hi <= 0 or omega_j = 0 contribute 0, units with T_lo >= 1 contribute omega_j.
+graph. Units with R_hi <= 0 or omega_j = 0 contribute 0, units with R_lo >= |delta_j| contribute omega_j.
 Against the general check (two copies of the network, 2 binaries and 2 ReLU outputs per unit) this
-model has x, one e_j and at most one binary per unit, and no big-M on the outputs.
+model has x, one d_j and at most one binary per unit, and no big-M on the outputs. A solver that drops a
+tiny coefficient |delta_j| only relaxes the model (d_j keeps its bounds): a proved bound stays valid, and
+every witness is re-checked by the forward pass.
 """
 
 from __future__ import annotations
@@ -102,32 +104,29 @@ def lattice_step_model(shallow: ShallowNet, domain: Domain, l: int, s: int, coef
     omega = kappa * delta
     width = np.abs(delta)
     o = -np.maximum(delta, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_lo = np.where(width > 0, (zlo - o) / width, 0.0)
-        t_hi = np.where(width > 0, (zhi - o) / width, 0.0)
-    live = (omega != 0.0) & (width > 0) & (t_hi > 0.0)
-    constant = float(omega[live & (t_lo >= 1.0)].sum())
-    ramp = np.flatnonzero(live & (t_lo < 1.0))
-    e = new_vars(m, "e", np.zeros(ramp.size), np.ones(ramp.size))
-    pos = [k for k, j in enumerate(ramp) if omega[j] > 0 and t_hi[j] > 1.0]
-    neg = [k for k, j in enumerate(ramp) if omega[j] < 0 and t_lo[j] < 0.0]
+    r_lo, r_hi = zlo - o, zhi - o  # bounds of r_j = z_j - o_j
+    live = (omega != 0.0) & (width > 0) & (r_hi > 0.0)
+    constant = float(omega[live & (r_lo >= width)].sum())
+    ramp = np.flatnonzero(live & (r_lo < width))
+    d = new_vars(m, "d", np.zeros(ramp.size), width[ramp])
+    pos = [k for k, j in enumerate(ramp) if omega[j] > 0 and r_hi[j] > width[j]]
+    neg = [k for k, j in enumerate(ramp) if omega[j] < 0 and r_lo[j] < 0.0]
     beta = new_binaries(m, "beta", (len(pos),))
     gamma = new_binaries(m, "gamma", (len(neg),))
     binary = {k: beta[q] for q, k in enumerate(pos)} | {k: gamma[q] for q, k in enumerate(neg)}
     cons = constraint_list(m, "ramp")
     xe = x.expr
     for k, j in enumerate(ramp):
-        z = sum(float(W1[j, i]) * xe[i] for i in np.flatnonzero(W1[j])) + float(b1[j])
-        t = (z - float(o[j])) / float(width[j])
+        r = sum(float(W1[j, i]) * xe[i] for i in np.flatnonzero(W1[j])) + float(b1[j] - o[j])
         b = binary.get(k)
-        if omega[j] > 0:  # e >= clamp(t): e >= t, or (beta = 1) e >= 1
-            cons.add(e[k] >= t if b is None else e[k] >= t - float(t_hi[j]) * b)
+        if omega[j] > 0:  # d >= clamp(r): d >= r, or (beta = 1) d >= |delta|
+            cons.add(d[k] >= r if b is None else d[k] >= r - float(r_hi[j]) * b)
             if b is not None:
-                cons.add(e[k] >= b)
-        else:  # e <= clamp(t): e <= t, or (gamma = 0) e <= 0
-            cons.add(e[k] <= t if b is None else e[k] <= t - float(t_lo[j]) * (1 - b))
+                cons.add(d[k] >= float(width[j]) * b)
+        else:  # d <= clamp(r): d <= r, or (gamma = 0) d <= 0
+            cons.add(d[k] <= r if b is None else d[k] <= r - float(r_lo[j]) * (1 - b))
             if b is not None:
-                cons.add(e[k] <= b)
-    m.obj = pyo.Objective(expr=constant + sum(float(omega[j]) * e[k] for k, j in enumerate(ramp)),
+                cons.add(d[k] <= float(width[j]) * b)
+    m.obj = pyo.Objective(expr=constant + sum(float(kappa[j] * np.sign(delta[j])) * d[k] for k, j in enumerate(ramp)),
                           sense=pyo.minimize)
     return m, x, len(pos) + len(neg)

@@ -68,7 +68,7 @@ from ..errors import DataError, UnsupportedError
 from ..explain.openbox import affine_maps, configurations, piece_layers, polytope
 from ..layers import Conv2D, Dense, LeakyReLU, ReLU
 from ..network import Network
-from ..solve import solve
+from ..solve import highs_has_option, solve
 from .gradient import check_gradient_support, encode_gradient, linear_matrix, pattern_gradient
 from .lattice import lattice_step_model, shallow_form
 
@@ -488,9 +488,13 @@ def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float, threads
     """Solve min s * g_l. With ``early_stop``: stop at the first incumbent < -tol, and (HiGHS) prune every
     node whose bound exceeds -tol (objective cutoff): a finished search then proves min >= -tol (the
     Result's bound is set to -tol unless the solver proved more), an infeasible one likewise."""
+    # HiGHS's RINS heuristic can stall inside its sub-MIP presolve, past any time limit, on these
+    # models (seen on COMPAS lattice checks): the verification solves run without it
+    base = {"mip_heuristic_run_rins": False} if solver == "highs" and highs_has_option("mip_heuristic_run_rins") \
+        else {}
     if not early_stop:
-        return solve(model, solver, time_limit=time_limit, threads=threads)
-    opts = {"objective_bound": -tol} if solver == "highs" else None
+        return solve(model, solver, time_limit=time_limit, threads=threads, options=base or None)
+    opts = {"objective_bound": -tol, **base} if solver == "highs" else None
     res = solve(model, solver, time_limit=time_limit, threads=threads, stop_below=-tol, options=opts)
     if opts is None:
         return res
