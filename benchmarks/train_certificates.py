@@ -1,8 +1,8 @@
 """Certificate benchmark: how far HiGHS closes the gap on exact training MILPs (breast cancer, sign class,
 hinge + L1 0.01), strong formulation (per-sample big-M, symmetry breaking, Lipschitz pair cuts, warm start +
 LP heuristic), the strong formulation solved by sign patterns (one MILP per pattern of output signs,
-:mod:`mipnet.train.signs`), and the plain one (data-box big-M, no symmetry breaking, no warm start),
-in the same run.
+:mod:`mipnet.train.signs`) with and without the convex-combination cut loop (:mod:`mipnet.train.hull_cuts`),
+and the plain one (data-box big-M, no symmetry breaking, no warm start), in the same run.
 
     python benchmarks/train_certificates.py [--quick] [--out results/training/certificates.json]
 
@@ -22,15 +22,18 @@ from mipnet.datasets import load_breast_cancer
 from mipnet.train import TrainConfig, train_dataset
 
 
-def run(n: int, hidden: int, time_limit: float, strong: bool, patterns: bool = False, seed: int = 0) -> dict:
+def run(n: int, hidden: int, time_limit: float, strong: bool, patterns: bool = False, cuts: bool = True,
+        seed: int = 0) -> dict:
     cfg = TrainConfig(hidden=(hidden,), hypothesis="sign", l1=0.01, tight_bounds=strong, symmetry_breaking=strong,
                       lipschitz_pairs=20 if strong else 0)
     t0 = time.perf_counter()
     r = train_dataset(load_breast_cancer(), n_samples=n, seed=seed, config=cfg, time_limit=time_limit,
                       warm_start=strong, lp_heuristic_rounds=10 if strong else 0, threads=1,
-                      sign_patterns=patterns)
+                      sign_patterns=patterns, hull_cuts=cuts)
     c = r.certificate
-    name = ("strong + sign patterns" if patterns else "strong") if strong else "plain"
+    name = "plain"
+    if strong:
+        name = ("strong + sign patterns" + (" + hull cuts" if cuts else "")) if patterns else "strong"
     return {"N": n, "hidden": hidden, "formulation": name, "time_limit": time_limit,
             "status": c.status, "incumbent": c.incumbent, "bound": c.bound, "gap": c.gap,
             "solve_time": c.solve_time, "wall_time": time.perf_counter() - t0, "nodes": c.nodes,
@@ -49,8 +52,9 @@ def main() -> None:
     cases = [(30, 2, 60.0), (100, 3, 60.0 if args.quick else 300.0)]
     rows = []
     for n, h, tl in cases:
-        for strong, patterns in ((True, False), (True, True), (False, False)):
-            row = run(n, h, tl, strong, patterns)
+        for strong, patterns, cuts in ((True, False, False), (True, True, True), (True, True, False),
+                                       (False, False, False)):
+            row = run(n, h, tl, strong, patterns, cuts)
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = {"benchmark": "train_certificates", "dataset": "breast_cancer", "hypothesis": "sign", "loss": "hinge",

@@ -45,6 +45,7 @@ import pyomo.environ as pyo
 from ..errors import UnsupportedError
 from ..solve import Result, solve
 from .formulation import TrainingProblem
+from .hull_cuts import CutLoopReport, HullCuts, root_cut_loop
 from .warmstart import Weights, canonical_order, fixed_lp, lp_solver_for, snapshot
 
 #: losses that only grow as y_n f(x_n) falls (the directional relaxation applies)
@@ -63,12 +64,14 @@ class PatternOutcome:
     wall_time: float
     nodes: int | None
     warm_started: bool
+    cut_loop: CutLoopReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"positive": self.positive, "negative": self.negative, "status": self.status,
                 "incumbent": self.incumbent, "bound": self.bound if self.bound is None or math.isfinite(self.bound)
                 else str(self.bound), "wall_time": self.wall_time, "nodes": self.nodes,
-                "warm_started": self.warm_started}
+                "warm_started": self.warm_started,
+                "cut_loop": None if self.cut_loop is None else self.cut_loop.to_dict()}
 
 
 def sign_patterns(problem: TrainingProblem) -> list[tuple[int, int]]:
@@ -138,14 +141,20 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                       warm_weights: Weights | None = None, mip_gap: float = 1e-6, tee: bool = False,
                       log: Callable[[str], None] | None = None,
                       progress: Callable[[float, float | None, float | None], None] | None = None,
+                      hull_cuts: bool = True, cut_share: float = 0.5,
                       ) -> tuple[Result, list[PatternOutcome]]:
     """Solve every pattern in turn (each gets the remaining time over the patterns left) and combine:
     the best pattern's solution is loaded in the model; the returned Result carries the minimum
-    incumbent, the minimum of the patterns' bounds, the summed nodes and the whole wall time."""
+    incumbent, the minimum of the patterns' bounds, the summed nodes and the whole wall time.
+
+    ``hull_cuts`` (with an l1 term): each pattern first runs the convex-combination cut loop of
+    :mod:`.hull_cuts` on its LP relaxation (at most ``cut_share`` of its time, stopping early once the LP
+    bound reaches the best incumbent so far), then its MILP with the cuts."""
     say = log or (lambda s: None)
     patterns = sign_patterns(problem)
     H = problem.config.hidden[0]
     lp_solver = lp_solver_for(problem, solver)
+    use_cuts = hull_cuts and 0 in problem.abs_vars
     t0 = time.perf_counter()
     outcomes: list[PatternOutcome] = []
     best_values: dict[Any, float] | None = None
@@ -175,19 +184,30 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         cutoff = best_inc * (1 + 1e-9) + 1e-12 if solver == "highs" and math.isfinite(best_inc) else None
         options = None if cutoff is None else {"objective_bound": cutoff}
         fixed = FixedPattern(problem, signs)
+        cuts = HullCuts(problem, signs) if use_cuts and P + M > 0 else None
+        loop = None
         try:
-            res = solve(problem.model, solver, time_limit=budget, threads=threads, warm_start=start, tee=tee,
-                        mip_gap=mip_gap, progress=progress, options=options)
+            if cuts is not None:
+                loop = root_cut_loop(cuts, time_limit=cut_share * budget, threads=threads,
+                                     cutoff=best_inc if math.isfinite(best_inc) else None)
+                say(f"sign pattern +{P} -{M}: {loop.cuts} convex-combination cuts in {loop.rounds} rounds, "
+                    f"LP bound {loop.lp_bounds[-1] if loop.lp_bounds else None} ({loop.stopped})")
+            res = solve(problem.model, solver, time_limit=max(1.0, budget - (loop.seconds if loop else 0.0)),
+                        threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
+                        options=options)
             if res.has_solution and res.incumbent < best_inc:
                 best_inc, best_values = res.incumbent, snapshot(problem)
         finally:
             fixed.undo()
+            if cuts is not None:
+                cuts.remove()
         bound = math.inf if res.status == "infeasible" else res.bound
         if cutoff is not None:
             bound = cutoff if bound is None and res.status in ("optimal", "infeasible") else bound
             bound = None if bound is None else min(bound, cutoff)
-        outcomes.append(PatternOutcome(P, M, res.status, res.incumbent, bound, res.wall_time, res.nodes,
-                                       start is not None))
+        outcomes.append(PatternOutcome(P, M, res.status, res.incumbent, bound,
+                                       res.wall_time + (loop.seconds if loop else 0.0), res.nodes,
+                                       start is not None, loop))
         elapsed = time.perf_counter() - t0
         trace.append((elapsed, None if best_values is None else best_inc, None))
         say(f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
@@ -210,6 +230,10 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     gap = None
     if incumbent is not None and bound is not None:
         gap = max(0.0, incumbent - bound) / max(abs(incumbent), 1e-10)
+        if status == "feasible" and gap <= mip_gap:
+            # a pattern stopped by its time limit with a proved bound above the best incumbent: the
+            # combined bound proves the incumbent optimal all the same
+            status = "optimal"
     nodes = sum(o.nodes or 0 for o in outcomes)
     trace[-1] = (trace[-1][0], incumbent, bound)
     combined = Result(status=status, incumbent=incumbent, bound=bound, gap=gap, wall_time=time.perf_counter() - t0,

@@ -109,11 +109,13 @@ def train(
     downsample: int = 1,
     progress: Callable[[float, float | None, float | None], None] | None = None,
     sign_patterns: bool = False,
+    hull_cuts: bool = True,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
     ``sign_patterns`` (sign class): solve one MILP per pattern of output signs and combine them
-    (:mod:`mipnet.train.signs`); a tighter relaxation, the time shared among the patterns.
+    (:mod:`mipnet.train.signs`); a tighter relaxation, the time shared among the patterns. With an l1
+    term each pattern first tightens its LP by ``hull_cuts`` (:mod:`mipnet.train.hull_cuts`).
 
     A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
     ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
@@ -193,7 +195,7 @@ def train(
         from .signs import solve_by_patterns
 
         res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
-                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress)
+                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts)
         pattern_info = [o.to_dict() for o in outcomes]
     else:
         res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,

@@ -1,0 +1,238 @@
+"""Convex-combination cuts: a cutting-plane loop that tightens a sign pattern's relaxation.
+
+Unit j of a one-hidden-layer network computes h_j(x) = ReLU(w_j x + b_j), a convex function of x. For a
+sample n and any convex combination xbar = sum_m lambda_m x_m of other samples (lambda >= 0, sum = 1):
+
+    h_j(x_n) - sum_m lambda_m h_j(x_m) <= h_j(x_n) - h_j(xbar)                    (convexity)
+                                        <= ReLU(w_j delta),   delta = x_n - xbar   (ReLU monotone, 1-Lipschitz)
+                                        <= 1/2 sum_i (t_ji |delta_i| + w_ji delta_i)
+
+(ReLU(u) = (|u| + u) / 2, |w_j delta| <= sum_i |w_ji| |delta_i| and t >= |W_0|, the l1 variables). Every
+network of the class satisfies these with its own h, t, W: they are valid inequalities. They do not involve
+the bias, and their right side is cheap only where the direction w_j itself separates x_n from xbar, so the
+relaxation can no longer fit each sample with its own coordinate (the "Lipschitz mass" relaxation that the
+pair cuts of :meth:`TrainingProblem._lipschitz_cuts` leave).
+
+Which ones bind: with the output sign s_j fixed (a pattern, :mod:`.signs`) the margin losses want
+s_j y_n h_j(x_n) large, so n is taken on the side s_j y_n > 0 and lambda over the samples of the other label.
+A single sample (lambda = e_m) gives the directional pair cut, added first for the pairs the problem
+already selected. The most violated lambda for LP values (h*, t*, w*) solves the separation LP
+
+    min_{lambda, e}  sum_m lambda_m (h*_mj - w*_j x_m / 2) + sum_i t*_ji e_i / 2
+    s.t.  e >= x_n - X_opp^T lambda,  e >= -(x_n - X_opp^T lambda),  sum_m lambda_m = 1,  lambda >= 0,
+
+and the cut is violated iff h*_nj - w*_j x_n / 2 exceeds that optimum. The loop: solve the LP relaxation
+(HiGHS, persistent, warm re-solves), separate every (n, j), add the cuts violated by more than ``tol``,
+repeat until none is, the LP bound reaches ``cutoff`` or the round / time budget ends. The cuts stay in
+the model for the MILP; :meth:`HullCuts.remove` deletes them.
+
+With the directional relaxation of :mod:`.signs` the binaries of the opposite-label samples m are relaxed
+(h_mj >= ReLU(z_mj) only); h_mj enters the cut with a negative coefficient, so a larger h_mj only loosens
+it: the relaxed model with cuts still contains every true network and keeps the true optimum.
+
+Measured (breast cancer, N = 100, 3 hidden units, hinge + l1 = 0.01): the LP bound of the pattern (+2, -0)
+rises from 0.0708 (pair cuts) to 0.0863 in 15 rounds, above the best network's objective 0.0834.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from scipy.optimize import linprog
+
+from ..solve import _contrib, highs_threads
+from .formulation import TrainingProblem
+
+
+@dataclass
+class CutLoopReport:
+    """What the root cut loop did: rounds, cuts added, the LP bound after each round, why it stopped."""
+
+    rounds: int = 0
+    cuts: int = 0
+    lp_bounds: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Cut:
+    """h_nj - sum_m lam_m h_mj <= 1/2 sum_i (t_ji |delta_i| + w_ji delta_i), delta = x_n - lam X[others]."""
+
+    n: int
+    j: int
+    others: np.ndarray
+    lam: np.ndarray
+
+
+class HullCuts:
+    """The convex-combination cuts of one pattern ``signs`` on ``problem`` (module docstring)."""
+
+    def __init__(self, problem: TrainingProblem, signs: np.ndarray, tol: float = 1e-5) -> None:
+        if problem.config.hypothesis != "sign" or 0 not in problem.abs_vars:
+            raise ValueError("convex-combination cuts need the sign class with an l1 term (t >= |W_0|)")
+        self.problem = problem
+        self.signs = np.asarray(signs)
+        self.tol = float(tol)
+        self.X = problem.X
+        self.y = problem.target.astype(float)
+        self.H = int(self.signs.size)
+        self.h = [[enc.terms[2].expr[j] for j in range(self.H)] for enc in problem.encodings]
+        self.t = problem.abs_vars[0]
+        self.W = problem.params[0].weight
+        name = "hull_cuts"
+        k = 0
+        while problem.model.component(name) is not None:
+            k += 1
+            name = f"hull_cuts_{k}"
+        self.cons = pyo.ConstraintList()
+        problem.model.add_component(name, self.cons)
+        self.count = 0
+
+    # ------------------------------------------------------------------ cuts
+    def active_units(self) -> np.ndarray:
+        return np.flatnonzero(self.signs != 0)
+
+    def useful(self, n: int, j: int) -> bool:
+        """Sample n is on the side the loss pushes unit j up (s_j y_n > 0)."""
+        return bool(self.signs[j] * self.y[n] > 0)
+
+    def pair_cuts(self) -> list[Cut]:
+        """The single-sample cuts (lambda = e_m) for the problem's Lipschitz pairs, oriented per unit."""
+        out = []
+        for a, b in self.problem.cut_pairs:
+            for j in self.active_units():
+                n, m = (a, b) if self.useful(a, j) else (b, a)
+                if self.useful(n, j) and self.y[m] != self.y[n]:
+                    out.append(Cut(n, int(j), np.array([m]), np.array([1.0])))
+        return out
+
+    def add(self, cuts: list[Cut]) -> list[Any]:
+        """Add ``cuts`` to the model; returns the new constraint data (for a persistent solver)."""
+        new = []
+        w_max = self.problem.params[0].w_abs_max
+        for c in cuts:
+            delta = self.X[c.n] - c.lam @ self.X[c.others]
+            # a rounding-level delta_i (x_n matched by xbar) is bounded by its largest value |w| <= w_max:
+            # a constant of at most 1e-9 instead of coefficients a solver would drop
+            tiny = np.abs(delta) < 1e-9
+            slack = float(np.sum(np.abs(delta[tiny]) * w_max[c.j][tiny]))
+            rhs = slack + 0.5 * pyo.quicksum(float(abs(delta[i])) * self.t[c.j, i] + float(delta[i]) * self.W[c.j, i]
+                                             for i in np.flatnonzero(~tiny))
+            lhs = self.h[c.n][c.j] - pyo.quicksum(float(l) * self.h[m][c.j] for m, l in zip(c.others, c.lam))
+            new.append(self.cons.add(lhs <= rhs))
+        self.count += len(cuts)
+        return new
+
+    def separate(self, hv: np.ndarray, tv: np.ndarray, wv: np.ndarray) -> tuple[list[Cut], float]:
+        """The most violated cut of every (n, j) with violation > ``tol`` at LP values h (N, H), t and W
+        (H, d); returns the cuts and the largest violation."""
+        out: list[Cut] = []
+        worst = 0.0
+        d = self.X.shape[1]
+        eye = np.eye(d)
+        for j in self.active_units():
+            for n in range(self.X.shape[0]):
+                if not self.useful(n, j):
+                    continue
+                opp = np.flatnonzero(self.y != self.y[n])
+                if opp.size == 0:
+                    continue
+                Xo = self.X[opp]
+                c = np.concatenate([hv[opp, j] - 0.5 * (Xo @ wv[j]), 0.5 * tv[j]])
+                A = np.vstack([np.hstack([-Xo.T, -eye]), np.hstack([Xo.T, -eye])])
+                b = np.concatenate([-self.X[n], self.X[n]])
+                a_eq = np.concatenate([np.ones(opp.size), np.zeros(d)])[None]
+                sol = linprog(c, A_ub=A, b_ub=b, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
+                if sol.status != 0:
+                    continue
+                violation = hv[n, j] - 0.5 * float(wv[j] @ self.X[n]) - float(sol.fun)
+                worst = max(worst, violation)
+                if violation > self.tol:
+                    lam = sol.x[: opp.size]
+                    keep = lam > 1e-9
+                    out.append(Cut(n, int(j), opp[keep], lam[keep] / lam[keep].sum()))
+        return out, worst
+
+    def remove(self) -> None:
+        self.problem.model.del_component(self.cons)
+
+
+def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cutoff: float | None = None,
+                  stall: float = 1e-3, threads: int | None = None) -> CutLoopReport:
+    """Pair cuts, then rounds of LP relaxation + separation (module docstring); the cuts stay in the model.
+
+    Stops when no cut is violated, the LP bound reaches ``cutoff``, ``max_rounds`` rounds are done, the
+    bound rose by less than ``stall`` (relative) over the last three rounds, or ``time_limit`` has passed.
+
+    The LP relaxation relaxes every binary that is not fixed; the variables' domains are restored after.
+    """
+    problem = cuts.problem
+    model = problem.model
+    report = CutLoopReport()
+    t0 = time.perf_counter()
+    cuts.add(cuts.pair_cuts())
+    relaxed = []
+    for v in model.component_data_objects(pyo.Var):
+        if not v.fixed and v.is_integer():
+            relaxed.append((v, v.domain, v.lb, v.ub))
+            v.domain = pyo.Reals
+            v.setlb(0.0 if relaxed[-1][2] is None else relaxed[-1][2])
+            v.setub(1.0 if relaxed[-1][3] is None else relaxed[-1][3])
+    no_updates = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                                     "check_for_new_or_removed_params", "check_for_new_objective",
+                                     "update_constraints", "update_vars", "update_parameters",
+                                     "update_named_expressions", "update_objective")}
+    try:
+        opt = _contrib("highs")
+        opt.set_instance(model)
+        H, d = cuts.H, problem.d
+        while True:
+            left = time_limit - (time.perf_counter() - t0)
+            if left <= 0:
+                report.stopped = "time limit"
+                break
+            res = opt.solve(model, time_limit=left, threads=highs_threads(threads), load_solutions=False,
+                            raise_exception_on_nonoptimal_result=False, auto_updates=no_updates)
+            if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
+                report.stopped = f"LP relaxation: {res.termination_condition}"
+                break
+            res.solution_loader.load_vars()
+            report.lp_bounds.append(float(pyo.value(problem.model.obj)))
+            if cutoff is not None and report.lp_bounds[-1] >= cutoff:
+                report.stopped = "LP bound reached the cutoff"
+                break
+            if report.rounds >= max_rounds:
+                report.stopped = "round limit"
+                break
+            b = report.lp_bounds
+            if len(b) > 3 and b[-1] - b[-4] <= stall * max(abs(b[-1]), 1e-12):
+                report.stopped = "bound stalled"
+                break
+            hv = np.array([[pyo.value(cuts.h[n][j]) for j in range(H)] for n in range(problem.N)])
+            tv = np.array([[pyo.value(cuts.t[j, i]) for i in range(d)] for j in range(H)])
+            wv = np.array([[pyo.value(cuts.W[j, i]) for i in range(d)] for j in range(H)])
+            new, _ = cuts.separate(hv, tv, wv)
+            if not new:
+                report.stopped = "no violated cut"
+                break
+            opt.add_constraints(cuts.add(new))
+            report.rounds += 1
+    finally:
+        for v, dom, lb, ub in relaxed:
+            v.domain = dom
+            v.setlb(lb)
+            v.setub(ub)
+    report.cuts = cuts.count
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+__all__ = ["Cut", "CutLoopReport", "HullCuts", "root_cut_loop"]

@@ -1,0 +1,142 @@
+"""Convex-combination cuts of a sign pattern (mipnet.train.hull_cuts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mipnet.solve import solve
+from mipnet.train import TrainConfig, TrainingProblem
+from mipnet.train.hull_cuts import Cut, HullCuts, root_cut_loop
+from mipnet.train.signs import FixedPattern, pattern_signs
+
+
+def _problem(n: int, d: int, H: int, seed: int, l1: float = 0.05) -> TrainingProblem:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    t = np.where(X[:, 0] + 0.5 * rng.normal(size=n) > 0, 1.0, -1.0)
+    t[:2] = [1.0, -1.0]  # both labels present
+    return TrainingProblem(X, t, "classify", 2, TrainConfig(hidden=(H,), hypothesis="sign", l1=l1,
+                                                               lipschitz_pairs=3))
+
+
+def _cut_slack(cut_con) -> float:
+    return float(pyo.value(cut_con.upper) - pyo.value(cut_con.body))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_every_network_satisfies_every_cut(seed):
+    """Cuts with arbitrary lambda (not only separated ones) at the values of a random network of the class:
+    h = ReLU(X W^T + b), t = |W| (and t above |W|), nothing may be violated."""
+    rng = np.random.default_rng(seed)
+    prob = _problem(n=9, d=3, H=3, seed=seed % 13)
+    P = int(rng.integers(0, 4))
+    signs = pattern_signs(3, P, 3 - P)
+    cuts = HullCuts(prob, signs)
+    made = []
+    for _ in range(25):
+        n, j = int(rng.integers(0, prob.N)), int(rng.integers(0, 3))
+        others = np.flatnonzero(np.arange(prob.N) != n)
+        pick = rng.choice(others, size=int(rng.integers(1, others.size + 1)), replace=False)
+        lam = rng.dirichlet(np.ones(pick.size))
+        made.append(Cut(n, j, pick, lam))
+    cons = cuts.add(made)
+    W = rng.uniform(-1, 1, (3, 3)) * (rng.random((3, 3)) < 0.7)
+    b = rng.uniform(-1, 1, 3)
+    Hval = np.maximum(0.0, prob.X @ W.T + b)
+    for n in range(prob.N):
+        for j in range(3):
+            cuts.h[n][j].set_value(float(Hval[n, j]), skip_validation=True)
+    for extra in (0.0, 0.3):
+        for j in range(3):
+            for i in range(3):
+                cuts.W[j, i].set_value(float(W[j, i]), skip_validation=True)
+                cuts.t[j, i].set_value(float(abs(W[j, i]) + extra), skip_validation=True)
+        assert min(_cut_slack(c) for c in cons) >= -1e-9
+    cuts.remove()
+    assert prob.model.component("hull_cuts") is None
+
+
+def test_separation_returns_the_most_violated_combination():
+    """The separation LP's cut is violated by exactly what it reports, and no single sample or random
+    convex combination of the other label is violated by more."""
+    prob = _problem(n=14, d=3, H=2, seed=4)
+    signs = pattern_signs(2, 1, 1)
+    cuts = HullCuts(prob, signs, tol=-np.inf)  # return every (n, j), violated or not
+    rng = np.random.default_rng(0)
+    hv = rng.uniform(0, 2, (prob.N, 2))
+    tv = rng.uniform(0, 1, (2, 3))
+    wv = rng.uniform(-1, 1, (2, 3)) * tv
+
+    def violation(n: int, j: int, idx: np.ndarray, lam: np.ndarray) -> float:
+        delta = prob.X[n] - lam @ prob.X[idx]
+        return hv[n, j] - lam @ hv[idx, j] - 0.5 * (tv[j] @ np.abs(delta) + wv[j] @ delta)
+
+    found, worst = cuts.separate(hv, tv, wv)
+    useful = sum(1 for j in range(2) for n in range(prob.N) if signs[j] * prob.target[n] > 0)
+    assert len(found) == useful
+    best = -np.inf
+    for c in found:
+        assert signs[c.j] * prob.target[c.n] > 0 and np.all(prob.target[c.others] != prob.target[c.n])
+        v = violation(c.n, c.j, c.others, c.lam)
+        best = max(best, v)
+        opp = np.flatnonzero(prob.target != prob.target[c.n])
+        rivals = [violation(c.n, c.j, np.array([m]), np.ones(1)) for m in opp]
+        rivals += [violation(c.n, c.j, opp, rng.dirichlet(np.ones(opp.size))) for _ in range(200)]
+        assert max(rivals) <= v + 1e-7
+    assert worst == pytest.approx(best, abs=1e-7)
+
+
+@pytest.mark.parametrize("P,M", [(1, 1), (2, 0), (0, 1)])
+def test_cuts_keep_the_pattern_optimum(P, M):
+    """The pattern's MILP optimum with the root cut loop's cuts equals the one without (they are valid),
+    while the loop raises the LP bound; the relaxed binaries are binary again after the loop."""
+    prob = _problem(n=10, d=2, H=2, seed=7, l1=0.05)
+    signs = pattern_signs(2, P, M)
+    fixed = FixedPattern(prob, signs)
+    try:
+        plain = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+        cuts = HullCuts(prob, signs)
+        report = root_cut_loop(cuts, time_limit=60)
+        relaxed = {id(v) for v in fixed.relaxed}
+        assert all(v.is_binary() for n in range(prob.N) for v in prob.relu_binaries(n)[0]
+                   if v is not None and id(v) not in relaxed)
+        assert all(v.domain is pyo.UnitInterval for v in fixed.relaxed)
+        cut = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+    finally:
+        fixed.undo()
+    assert plain.status == cut.status == "optimal"
+    assert cut.incumbent == pytest.approx(plain.incumbent, abs=1e-6)
+    assert report.cuts > 0 and report.lp_bounds
+    assert report.lp_bounds[-1] >= report.lp_bounds[0] - 1e-9
+    assert report.lp_bounds[-1] <= plain.incumbent + 1e-6
+
+
+def test_cut_loop_tightens_a_real_relaxation():
+    """Breast cancer, 40 samples, pattern (+1, -1): the convex combinations lift the LP bound above the
+    pair cuts' one."""
+    from mipnet.datasets import load_breast_cancer
+
+    data = load_breast_cancer().sample(40, random_state=0)
+    X, _ = data.X_numeric()
+    Xs = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+    t = np.where(data.y.to_numpy() == sorted(set(data.y))[1], 1.0, -1.0)
+    prob = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(2,), hypothesis="sign", l1=0.01))
+    signs = pattern_signs(2, 1, 1)
+    fixed = FixedPattern(prob, signs)
+    try:
+        report = root_cut_loop(HullCuts(prob, signs), time_limit=60, max_rounds=6)
+    finally:
+        fixed.undo()
+    assert report.rounds >= 1
+    assert report.lp_bounds[-1] > report.lp_bounds[0] * 1.02
+
+
+def test_refuses_without_l1():
+    prob = _problem(n=6, d=2, H=2, seed=1, l1=0.0)
+    with pytest.raises(ValueError, match="l1"):
+        HullCuts(prob, pattern_signs(2, 1, 1))
