@@ -29,7 +29,7 @@ def nonzero(net) -> int:
     return int(sum(np.count_nonzero(l.weight) for l in net.layers if hasattr(l, "weight")))
 
 
-def run_one(name: str, n: int, seed: int, time_limit: float, l1: float) -> dict:
+def run_one(name: str, n: int, seed: int, time_limit: float, l1: float, sign_patterns: bool = False) -> dict:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -45,7 +45,8 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float) -> dict:
     ytr = train.y.to_numpy()
     row = {"dataset": name, "N": n, "n_train": int(train.n_rows), "seed": seed, "n_inputs": Xtr.shape[1]}
     t0 = time.perf_counter()
-    m = MIPNetClassifier((4,), l1=l1, time_limit=time_limit, random_state=seed, threads=1).fit(Xtr, ytr)
+    m = MIPNetClassifier((4,), l1=l1, time_limit=time_limit, random_state=seed, threads=1,
+                         sign_patterns=sign_patterns).fit(Xtr, ytr)
     row.update(mipnet_acc=float(m.score(Xte, yte_all)), mipnet_train_acc=float(m.score(Xtr, ytr)),
                mipnet_nonzero=nonzero(m.network_full_), mipnet_gap=m.certificate_.gap,
                mipnet_status=m.certificate_.status, mipnet_time=time.perf_counter() - t0,
@@ -77,6 +78,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--l1", type=float, default=0.01)
+    ap.add_argument("--sign-patterns", action="store_true",
+                    help="fit mipnet by sign patterns with convex-combination cuts (mipnet.train.signs)")
     ap.add_argument("--out", default="results/training/quality.json")
     ap.add_argument("--resume", action="store_true", help="keep the rows already in --out and run the rest")
     args = ap.parse_args()
@@ -91,7 +94,7 @@ def main() -> None:
             for seed in [int(v) for v in args.seeds.split(",")]:
                 if (name, n, seed) in done:
                     continue
-                row = run_one(name, n, seed, args.time_limit, args.l1)
+                row = run_one(name, n, seed, args.time_limit, args.l1, args.sign_patterns)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 out.write_text(json.dumps({"benchmark": "train_quality", "args": vars(args), "rows": rows}, indent=1))

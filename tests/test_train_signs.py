@@ -113,3 +113,33 @@ def test_decomposition_reaches_the_joint_optimum(kw):
     outcomes = c.formulation["sign_patterns"]
     assert len(outcomes) == len(sign_patterns(_problem(TrainConfig(hidden=(2,), **kw))[0]))
     assert min(o["bound"] for o in outcomes) == pytest.approx(c.bound, abs=1e-9)
+
+
+def test_time_left_goes_to_the_weakest_pattern(monkeypatch):
+    """A pattern stopped with a weak bound is solved again with the time left; it keeps the larger of its two
+    proved bounds, and the combined certificate is optimal again."""
+    import dataclasses
+
+    import mipnet.train.signs as signs_mod
+    from mipnet.solve import solve as real_solve
+
+    calls = []
+
+    def first_call_cut_short(model, solver, **kw):
+        res = real_solve(model, solver, **kw)
+        calls.append(res)
+        if len(calls) == 1:  # the first pattern "ran out of time" with a weaker (still valid) bound
+            weak = None if res.bound is None else res.bound - 0.05
+            return dataclasses.replace(res, status="feasible", bound=weak)
+        return res
+
+    monkeypatch.setattr(signs_mod, "solve", first_call_cut_short)
+    X, y = _data(n=8, seed=3)
+    r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05), time_limit=60, lp_heuristic_rounds=2,
+              sign_patterns=True)
+    outcomes = r.certificate.formulation["sign_patterns"]
+    again = [o for o in outcomes if o["runs"] == 2]
+    assert len(again) == 1 and again[0]["status"] != "feasible"
+    assert len(calls) == len(outcomes) + 1
+    assert r.certificate.status == "optimal" and r.check["ok"]
+    assert r.certificate.bound == pytest.approx(min(o["bound"] for o in outcomes), abs=1e-9)

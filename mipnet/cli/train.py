@@ -96,7 +96,8 @@ def _summary(est, X, y) -> None:
               help="milp: the training MILP plus counterexample pairs, re-solved until the global certificate "
                    "holds; gradient: the monotonicity regulariser, x10 until certified.")
 @click.option("--sign-patterns", is_flag=True, default=False,
-              help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared).")
+              help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared; "
+                   "with --l1 each pattern's LP is first tightened by convex-combination cuts).")
 @click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1: float, l2: float,
           l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,

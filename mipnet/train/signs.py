@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -65,12 +65,13 @@ class PatternOutcome:
     nodes: int | None
     warm_started: bool
     cut_loop: CutLoopReport | None = None
+    runs: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {"positive": self.positive, "negative": self.negative, "status": self.status,
                 "incumbent": self.incumbent, "bound": self.bound if self.bound is None or math.isfinite(self.bound)
                 else str(self.bound), "wall_time": self.wall_time, "nodes": self.nodes,
-                "warm_started": self.warm_started,
+                "warm_started": self.warm_started, "runs": self.runs,
                 "cut_loop": None if self.cut_loop is None else self.cut_loop.to_dict()}
 
 
@@ -170,14 +171,14 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     # warm-started patterns first, then the fewest units first (small MILPs, often solved): the best
     # incumbent so far is the next patterns' cutoff
     patterns = sorted(patterns, key=lambda pm: (pm not in starts, pm[0] + pm[1]))
-    for k, (P, M) in enumerate(patterns):
+
+    def run(P: int, M: int, budget: float, warm: bool) -> PatternOutcome:
+        nonlocal best_inc, best_values, last
         signs = pattern_signs(H, P, M)
         start = None
-        if (P, M) in starts and fixed_lp(problem, starts[(P, M)], free_weights=False, solver=lp_solver,
-                                         threads=threads) is not None:
+        if warm and (P, M) in starts and fixed_lp(problem, starts[(P, M)], free_weights=False, solver=lp_solver,
+                                                  threads=threads) is not None:
             start = snapshot(problem)
-        left = time_limit - (time.perf_counter() - t0)
-        budget = max(1.0, left / (len(patterns) - k))
         # HiGHS prunes every node whose bound reaches objective_bound; it may then call a worse point
         # "optimal", so a pattern's proved bound is min(reported bound, cutoff), and no point below
         # the cutoff (status infeasible) proves the cutoff
@@ -205,14 +206,33 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         if cutoff is not None:
             bound = cutoff if bound is None and res.status in ("optimal", "infeasible") else bound
             bound = None if bound is None else min(bound, cutoff)
-        outcomes.append(PatternOutcome(P, M, res.status, res.incumbent, bound,
-                                       res.wall_time + (loop.seconds if loop else 0.0), res.nodes,
-                                       start is not None, loop))
-        elapsed = time.perf_counter() - t0
-        trace.append((elapsed, None if best_values is None else best_inc, None))
+        trace.append((time.perf_counter() - t0, None if best_values is None else best_inc, None))
         say(f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
             f"({res.wall_time:.1f} s)")
         last = res
+        return PatternOutcome(P, M, res.status, res.incumbent, bound, res.wall_time + (loop.seconds if loop else 0.0),
+                              res.nodes, start is not None, loop)
+
+    for k, (P, M) in enumerate(patterns):
+        left = time_limit - (time.perf_counter() - t0)
+        outcomes.append(run(P, M, max(1.0, left / (len(patterns) - k)), warm=True))
+    # time left (patterns pruned early): re-solve the pattern with the weakest bound with all of it, under
+    # the final cutoff; both runs' bounds are proved, so the pattern keeps the larger
+    while best_values is not None:
+        left = time_limit - (time.perf_counter() - t0)
+        weak = [k for k, o in enumerate(outcomes)
+                if o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10)]
+        if left < 5.0 or not weak:
+            break
+        k = min(weak, key=lambda i: -math.inf if outcomes[i].bound is None else outcomes[i].bound)
+        old = outcomes[k]
+        if old.status in ("optimal", "infeasible"):
+            break  # solved, bounded at the cutoff of its time: nothing to gain from a rerun
+        again = run(old.positive, old.negative, left, warm=False)
+        bounds = [b for b in (old.bound, again.bound) if b is not None]
+        outcomes[k] = replace(again, bound=max(bounds) if bounds else None, wall_time=old.wall_time + again.wall_time,
+                              nodes=(old.nodes or 0) + (again.nodes or 0), warm_started=old.warm_started,
+                              runs=old.runs + 1)
     assert last is not None
     if best_values is not None:
         for v, x in best_values.items():
