@@ -143,3 +143,34 @@ def test_time_left_goes_to_the_weakest_pattern(monkeypatch):
     assert len(calls) == len(outcomes) + 1
     assert r.certificate.status == "optimal" and r.check["ok"]
     assert r.certificate.bound == pytest.approx(min(o["bound"] for o in outcomes), abs=1e-9)
+
+
+def test_cut_loop_lp_bound_stands_in_for_a_milp_without_bound(monkeypatch):
+    """A pattern whose MILP ends with no bound (no time left after the cut loop) keeps its cut loop's LP
+    optimum as its bound: below the pattern's true optimum, and the certificate still has a gap."""
+    import dataclasses
+
+    import mipnet.train.signs as signs_mod
+    from mipnet.solve import solve as real_solve
+
+    X, y = _data(n=10, seed=5)
+    cfg = TrainConfig(hidden=(2,), l1=0.05)
+    exact = train(X, y, config=cfg, time_limit=60, lp_heuristic_rounds=2, sign_patterns=True)
+    true_bound = {(o["positive"], o["negative"]): o["bound"] for o in exact.certificate.formulation["sign_patterns"]}
+
+    def no_bound_for_one(model, solver, **kw):
+        res = real_solve(model, solver, **kw)
+        p, q = model.component("p1"), model.component("q1")
+        plus, minus = (sum(v.value for v in c.values()) for c in (p, q))
+        if all(v.fixed for v in p.values()) and plus == 1 == minus:
+            return dataclasses.replace(res, status="unknown", incumbent=None, bound=None, gap=None)  # pattern (+1, -1)
+        return res
+
+    monkeypatch.setattr(signs_mod, "solve", no_bound_for_one)
+    r = train(X, y, config=cfg, time_limit=60, lp_heuristic_rounds=2, sign_patterns=True)
+    hit = [o for o in r.certificate.formulation["sign_patterns"] if o["status"] == "unknown"]
+    assert len(hit) == 1 and hit[0]["cut_loop"]["lp_bounds"]
+    lp = hit[0]["cut_loop"]["lp_bounds"][-1]
+    assert hit[0]["bound"] == pytest.approx(lp - signs_mod.LP_BOUND_TOL, abs=1e-12)
+    assert hit[0]["bound"] <= true_bound[(hit[0]["positive"], hit[0]["negative"])] + 1e-9
+    assert r.certificate.bound is not None and r.certificate.bound <= r.certificate.incumbent + 1e-9

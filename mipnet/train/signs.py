@@ -48,6 +48,9 @@ from .formulation import TrainingProblem
 from .hull_cuts import CutLoopReport, HullCuts, root_cut_loop
 from .warmstart import Weights, canonical_order, fixed_lp, lp_solver_for, snapshot
 
+#: relative allowance for the LP's tolerances when a cut loop's LP optimum is used as a pattern bound
+LP_BOUND_TOL = 1e-6
+
 #: losses that only grow as y_n f(x_n) falls (the directional relaxation applies)
 MARGIN_LOSSES = ("hinge", "zero_one")
 
@@ -206,6 +209,12 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         if cutoff is not None:
             bound = cutoff if bound is None and res.status in ("optimal", "infeasible") else bound
             bound = None if bound is None else min(bound, cutoff)
+        if loop is not None and loop.lp_bounds:
+            # the cut loop's last LP optimum bounds the pattern too (a relaxation of its MILP); less a
+            # relative 1e-6 for the LP's tolerances. It counts where the MILP ended without a bound
+            # of its own or with a lower one (little time left after the loop)
+            lp = loop.lp_bounds[-1] - LP_BOUND_TOL * max(1.0, abs(loop.lp_bounds[-1]))
+            bound = lp if bound is None else max(bound, lp)
         trace.append((time.perf_counter() - t0, None if best_values is None else best_inc, None))
         say(f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
             f"({res.wall_time:.1f} s)")
