@@ -30,6 +30,16 @@ MILPs that HiGHS often solves outright (breast cancer, N = 100, 3 hidden, l1 = 0
 bound is 0.041; the patterns' LP bounds are 0.049 (1 unit), 0.059 (2), 0.069 (3), and the best
 network found, one negative unit, is proved optimal in its pattern in 12 s). The directional
 relaxation removes the binaries of about half of the (sample, unit) pairs.
+
+With the signs fixed, each unit's share of f is a convex function of x with a known sign, which the
+**convex-combination cuts** of :mod:`.hull_cuts` exploit: each pattern first runs that cut loop on its LP
+relaxation (with an l1 term), stopping once the LP bound reaches the best incumbent so far, and the
+cut loop's last LP optimum is a bound of the pattern as well. On the instance above every 2- and 3-unit
+pattern then closes at or near its root and the best network is proved optimal (results/training).
+
+**Time**: each pattern of the first pass gets the time left over the patterns left; the time that the
+pruned patterns leave goes, pattern by pattern, to the one with the weakest bound, solved again under
+the final cutoff (it keeps the larger of its proved bounds).
 """
 
 from __future__ import annotations
