@@ -159,3 +159,20 @@ def test_regression_patterns_with_cuts_reach_the_joint_optimum():
     assert objs[1] == pytest.approx(objs[0], abs=1e-5)
     loops = [o["cut_loop"] for o in r.certificate.formulation["sign_patterns"] if o["cut_loop"]]
     assert loops and all(lp["cuts"] > 0 for lp in loops)
+
+
+def test_a_cut_of_one_unit_is_added_for_its_twins():
+    """Units of one sign are interchangeable: a combination violated by unit 0 is added for unit 1 (same
+    sign) but not for unit 2 (the other sign)."""
+    prob = _problem(n=12, d=3, H=3, seed=2)
+    signs = pattern_signs(3, 2, 1)
+    cuts = HullCuts(prob, signs)
+    hv = np.zeros((prob.N, 3))
+    pos = np.flatnonzero(prob.target > 0)
+    hv[pos, 0] = 5.0  # unit 0 far above anything its (zero) weights allow on the positive samples
+    found, worst = cuts.separate(hv, np.zeros((3, 3)), np.zeros((3, 3)))
+    assert worst == pytest.approx(5.0)
+    by_unit = {j: {c.n: c for c in found if c.j == j} for j in range(3)}
+    assert set(by_unit[0]) == set(pos) == set(by_unit[1]) and not by_unit[2]
+    for n in pos:
+        np.testing.assert_array_equal(by_unit[1][n].others, by_unit[0][n].others)

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
+from pyomo.core.expr import LinearExpression
 from scipy.optimize import linprog
 
 from ..solve import _contrib, highs_threads
@@ -106,14 +108,16 @@ class HullCuts:
         """Sample n is on the side the loss pushes unit j up (s_j y_n > 0)."""
         return bool(self.signs[j] * self.y[n] > 0)
 
-    def pair_cuts(self) -> list[Cut]:
-        """The single-sample cuts (lambda = e_m) for the problem's Lipschitz pairs, oriented per unit."""
+    def pair_cuts(self, partners: int) -> list[Cut]:
+        """The single-sample cuts (lambda = e_m): every (n, j) with n on unit j's side and its ``partners``
+        nearest samples (l1 distance) of the other label."""
         out = []
-        for a, b in self.problem.cut_pairs:
+        for n in range(self.X.shape[0]):
+            opp = np.flatnonzero(self.y != self.y[n])
+            near = opp[np.argsort(np.abs(self.X[opp] - self.X[n]).sum(axis=1), kind="stable")[:partners]]
             for j in self.active_units():
-                n, m = (a, b) if self.useful(a, j) else (b, a)
-                if self.useful(n, j) and self.y[m] != self.y[n]:
-                    out.append(Cut(n, int(j), np.array([m]), np.array([1.0])))
+                if self.useful(n, j):
+                    out.extend(Cut(n, int(j), np.array([m]), np.array([1.0])) for m in near)
         return out
 
     def add(self, cuts: list[Cut]) -> list[Any]:
@@ -126,10 +130,17 @@ class HullCuts:
             # a constant of at most 1e-9 instead of coefficients a solver would drop
             tiny = np.abs(delta) < 1e-9
             slack = float(np.sum(np.abs(delta[tiny]) * w_max[c.j][tiny]))
-            rhs = slack + 0.5 * pyo.quicksum(float(abs(delta[i])) * self.t[c.j, i] + float(delta[i]) * self.W[c.j, i]
-                                             for i in np.flatnonzero(~tiny))
-            lhs = self.h[c.n][c.j] - pyo.quicksum(float(l) * self.h[m][c.j] for m, l in zip(c.others, c.lam))
-            new.append(self.cons.add(lhs <= rhs))
+            idx = np.flatnonzero(~tiny)
+            # h_n - sum lam h_m - 1/2 sum_i (|delta_i| t_ji + delta_i w_ji) <= slack, as one linear expression
+            coefs = [1.0] + [-float(v) for v in c.lam] + [-0.5 * float(abs(delta[i])) for i in idx] \
+                + [-0.5 * float(delta[i]) for i in idx]
+            terms = [self.h[c.n][c.j]] + [self.h[m][c.j] for m in c.others] + [self.t[c.j, i] for i in idx] \
+                + [self.W[c.j, i] for i in idx]
+            const = sum(a * float(v) for a, v in zip(coefs, terms) if not isinstance(v, VarData))  # stable units
+            keep = [k for k, v in enumerate(terms) if isinstance(v, VarData)]
+            body = LinearExpression(constant=const, linear_coefs=[coefs[k] for k in keep],
+                                    linear_vars=[terms[k] for k in keep])
+            new.append(self.cons.add(body <= slack))
         self.count += len(cuts)
         return new
 
@@ -161,14 +172,23 @@ class HullCuts:
                     lam = sol.x[: opp.size]
                     keep = lam > 1e-9
                     out.append(Cut(n, int(j), opp[keep], lam[keep] / lam[keep].sum()))
-        return out, worst
+        # units of one sign are interchangeable in the pattern: a combination that cuts off one unit's
+        # values is added for its twins too, or the relaxation moves the same mass to a twin
+        seen = {(c.n, c.j) for c in out}
+        twins = []
+        for c in out:
+            for j2 in self.active_units():
+                if self.signs[j2] == self.signs[c.j] and (c.n, int(j2)) not in seen:
+                    seen.add((c.n, int(j2)))
+                    twins.append(Cut(c.n, int(j2), c.others, c.lam))
+        return out + twins, worst
 
     def remove(self) -> None:
         self.problem.model.del_component(self.cons)
 
 
 def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cutoff: float | None = None,
-                  stall: float = 1e-3, threads: int | None = None) -> CutLoopReport:
+                  stall: float = 1e-3, threads: int | None = None, partners: int = 5) -> CutLoopReport:
     """Pair cuts, then rounds of LP relaxation + separation (module docstring); the cuts stay in the model.
 
     Stops when no cut is violated, the LP bound reaches ``cutoff``, ``max_rounds`` rounds are done, the
@@ -180,7 +200,8 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
     model = problem.model
     report = CutLoopReport()
     t0 = time.perf_counter()
-    cuts.add(cuts.pair_cuts())
+    if partners > 0:
+        cuts.add(cuts.pair_cuts(partners))
     relaxed = []
     for v in model.component_data_objects(pyo.Var):
         if not v.fixed and v.is_integer():
