@@ -34,9 +34,9 @@ With the directional relaxation of :mod:`.signs` the binaries of the opposite-la
 it: the relaxed model with cuts still contains every true network and keeps the true optimum.
 
 Measured (breast cancer, N = 100, 3 hidden units, hinge + l1 = 0.01; results/training/README.md): the
-patterns' LP bounds rise from 0.061 / 0.071 / 0.081 (1 / 2 / 3 units, pair cuts) to 0.074-0.086, most of
+patterns' LP bounds rise from 0.060 / 0.070 / 0.080 (1 / 2 / 3 units, seed cuts) to 0.074-0.087, most of
 them above the best network's objective 0.0834, and the sign-pattern search proves that network optimal
-in 245 s (29.5 % gap without the cuts).
+in 163 s (29.5 % gap without the cuts).
 """
 
 from __future__ import annotations
