@@ -176,3 +176,12 @@ def test_a_cut_of_one_unit_is_added_for_its_twins():
     assert set(by_unit[0]) == set(pos) == set(by_unit[1]) and not by_unit[2]
     for n in pos:
         np.testing.assert_array_equal(by_unit[1][n].others, by_unit[0][n].others)
+
+
+def test_separation_stops_at_its_deadline():
+    prob = _problem(n=14, d=3, H=2, seed=4)
+    cuts = HullCuts(prob, pattern_signs(2, 1, 1), tol=-np.inf)
+    rng = np.random.default_rng(1)
+    hv, tv, wv = rng.uniform(0, 2, (prob.N, 2)), rng.uniform(0, 1, (2, 3)), np.zeros((2, 3))
+    assert cuts.separate(hv, tv, wv, deadline=0.0) == ([], 0.0)  # long past
+    assert len(cuts.separate(hv, tv, wv)[0]) > 0

@@ -19,7 +19,8 @@ A single sample (lambda = e_m) gives the directional pair cut; the loop is seede
 (n, j) and its ``partners`` nearest samples of the other label (5: on breast cancer, 20 built 3x the cuts for
 a slower loop, 0 or 2 needed more rounds). Units of one sign are interchangeable in a pattern, so a
 combination violated by one unit is added for its twins too (otherwise the relaxation moves the same l1
-mass to a twin and the bound does not move). The most violated lambda for LP values (h*, t*, w*) solves the separation LP
+mass to a twin and the bound does not move). The most violated lambda for LP values (h*, t*, w*) solves
+the separation LP
 
     min_{lambda, e}  sum_m lambda_m (h*_mj - w*_j x_m / 2) + sum_i t*_ji e_i / 2
     s.t.  e >= x_n - X_opp^T lambda,  e >= -(x_n - X_opp^T lambda),  sum_m lambda_m = 1,  lambda >= 0,
@@ -147,9 +148,11 @@ class HullCuts:
         self.count += len(cuts)
         return new
 
-    def separate(self, hv: np.ndarray, tv: np.ndarray, wv: np.ndarray) -> tuple[list[Cut], float]:
+    def separate(self, hv: np.ndarray, tv: np.ndarray, wv: np.ndarray,
+                 deadline: float | None = None) -> tuple[list[Cut], float]:
         """The most violated cut of every (n, j) with violation > ``tol`` at LP values h (N, H), t and W
-        (H, d); returns the cuts and the largest violation."""
+        (H, d); returns the cuts and the largest violation. Past ``deadline`` (a ``time.perf_counter``
+        value) it stops and returns what it has found."""
         out: list[Cut] = []
         worst = 0.0
         d = self.X.shape[1]
@@ -158,6 +161,8 @@ class HullCuts:
             for n in range(self.X.shape[0]):
                 if not self.useful(n, j):
                     continue
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
                 opp = np.flatnonzero(self.y != self.y[n])
                 if opp.size == 0:
                     continue
@@ -245,7 +250,7 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             hv = np.array([[pyo.value(cuts.h[n][j]) for j in range(H)] for n in range(problem.N)])
             tv = np.array([[pyo.value(cuts.t[j, i]) for i in range(d)] for j in range(H)])
             wv = np.array([[pyo.value(cuts.W[j, i]) for i in range(d)] for j in range(H)])
-            new, _ = cuts.separate(hv, tv, wv)
+            new, _ = cuts.separate(hv, tv, wv, deadline=t0 + time_limit)
             if not new:
                 report.stopped = "no violated cut"
                 break
