@@ -170,6 +170,7 @@ def test_cut_loop_lp_bound_stands_in_for_a_milp_without_bound(monkeypatch):
     r = train(X, y, config=cfg, time_limit=60, lp_heuristic_rounds=2, sign_patterns=True)
     hit = [o for o in r.certificate.formulation["sign_patterns"] if o["status"] == "unknown"]
     assert len(hit) == 1 and hit[0]["cut_loop"]["lp_bounds"]
+    assert hit[0]["runs"] == 2  # solved again once with the time left, not again and again
     lp = hit[0]["cut_loop"]["lp_bounds"][-1]
     assert hit[0]["bound"] == pytest.approx(lp - signs_mod.LP_BOUND_TOL, abs=1e-12)
     assert hit[0]["bound"] <= true_bound[(hit[0]["positive"], hit[0]["negative"])] + 1e-9

@@ -39,7 +39,7 @@ pattern then closes at or near its root and the best network is proved optimal (
 
 **Time**: each pattern of the first pass gets the time left over the patterns left; the time that the
 pruned patterns leave goes, pattern by pattern, to the one with the weakest bound, solved again under
-the final cutoff (it keeps the larger of its proved bounds).
+the final cutoff (once; it keeps the larger of its proved bounds).
 """
 
 from __future__ import annotations
@@ -236,11 +236,11 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         left = time_limit - (time.perf_counter() - t0)
         outcomes.append(run(P, M, max(1.0, left / (len(patterns) - k)), warm=True))
     # time left (patterns pruned early): re-solve the pattern with the weakest bound with all of it, under
-    # the final cutoff; both runs' bounds are proved, so the pattern keeps the larger
+    # the final cutoff (once per pattern); both runs' bounds are proved, so the pattern keeps the larger
     while best_values is not None:
         left = time_limit - (time.perf_counter() - t0)
-        weak = [k for k, o in enumerate(outcomes)
-                if o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10)]
+        weak = [k for k, o in enumerate(outcomes) if o.runs == 1
+                and (o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10))]
         if left < 5.0 or not weak:
             break
         k = min(weak, key=lambda i: -math.inf if outcomes[i].bound is None else outcomes[i].bound)
