@@ -232,9 +232,15 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         return PatternOutcome(P, M, res.status, res.incumbent, bound, res.wall_time + (loop.seconds if loop else 0.0),
                               res.nodes, start is not None, loop)
 
+    # model building (Pyomo -> solver) runs outside the solver's clock: what the last pattern took beyond
+    # its budget is taken off the next budgets, so that the whole stays near ``time_limit``
+    over = 0.0
     for k, (P, M) in enumerate(patterns):
         left = time_limit - (time.perf_counter() - t0)
-        outcomes.append(run(P, M, max(1.0, left / (len(patterns) - k)), warm=True))
+        budget = max(1.0, left / (len(patterns) - k) - over)
+        started = time.perf_counter()
+        outcomes.append(run(P, M, budget, warm=True))
+        over = max(0.0, time.perf_counter() - started - budget)
     # time left (patterns pruned early): re-solve the pattern with the weakest bound with all of it, under
     # the final cutoff (once per pattern); both runs' bounds are proved, so the pattern keeps the larger
     while best_values is not None:
@@ -247,7 +253,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         old = outcomes[k]
         if old.status in ("optimal", "infeasible"):
             break  # solved, bounded at the cutoff of its time: nothing to gain from a rerun
-        again = run(old.positive, old.negative, left, warm=False)
+        again = run(old.positive, old.negative, max(1.0, left - over), warm=False)
         bounds = [b for b in (old.bound, again.bound) if b is not None]
         outcomes[k] = replace(again, bound=max(bounds) if bounds else None, wall_time=old.wall_time + again.wall_time,
                               nodes=(old.nodes or 0) + (again.nodes or 0), warm_started=old.warm_started,
