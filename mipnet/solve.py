@@ -230,6 +230,15 @@ def _explain_failure(solver: str, exc: Exception) -> str:
     return f"{solver} failed: {msg}"
 
 
+#: the persistent HiGHS interface's change detection, all off: for an instance just built (change
+#: detection on models with fixed variables, treated as parameters, could turn a feasible model
+#: infeasible) or one the caller updates explicitly (``add_constraints``)
+HIGHS_NO_UPDATES = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                                       "check_for_new_or_removed_params", "check_for_new_objective",
+                                       "update_constraints", "update_vars", "update_parameters",
+                                       "update_named_expressions", "update_objective")}
+
+
 def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, kwargs: dict[str, Any],
                  trace: list, progress: Callable[..., None] | None, every: float) -> Any:
     """HiGHS through Pyomo's persistent interface, so that its highspy object can take a MIP start
@@ -269,12 +278,8 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
     h.cbMipInterrupt.subscribe(_on_mip)
     # the instance was just built: skip the persistent interface's change detection, which on models
     # with fixed variables (treated as parameters) could turn a feasible model infeasible
-    no_updates = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                                     "check_for_new_or_removed_params", "check_for_new_objective",
-                                     "update_constraints", "update_vars", "update_parameters",
-                                     "update_named_expressions", "update_objective")}
     try:
-        return opt.solve(model, **kwargs, auto_updates=no_updates)
+        return opt.solve(model, **kwargs, auto_updates=HIGHS_NO_UPDATES)
     finally:
         h.cbMipInterrupt.unsubscribe(_on_mip)
 

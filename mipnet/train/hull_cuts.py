@@ -52,7 +52,7 @@ from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 from scipy.optimize import linprog
 
-from ..solve import _contrib, highs_threads
+from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads
 from .formulation import TrainingProblem
 
 
@@ -217,10 +217,6 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             v.domain = pyo.Reals
             v.setlb(0.0 if relaxed[-1][2] is None else relaxed[-1][2])
             v.setub(1.0 if relaxed[-1][3] is None else relaxed[-1][3])
-    no_updates = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                                     "check_for_new_or_removed_params", "check_for_new_objective",
-                                     "update_constraints", "update_vars", "update_parameters",
-                                     "update_named_expressions", "update_objective")}
     try:
         opt = _contrib("highs")
         opt.set_instance(model)
@@ -231,7 +227,7 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
                 report.stopped = "time limit"
                 break
             res = opt.solve(model, time_limit=left, threads=highs_threads(threads), load_solutions=False,
-                            raise_exception_on_nonoptimal_result=False, auto_updates=no_updates)
+                            raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES)
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
                 report.stopped = f"LP relaxation: {res.termination_condition}"
                 break
