@@ -2,7 +2,8 @@
 
 For each data set, training size N and seed: a stratified training subset of N rows and a fixed test
 split (the other rows, at most 2000), standardised features for the baselines.
-  * mipnet: MIPNetClassifier(hidden=4, l1 penalty, time limit T, HiGHS)
+  * mipnet: MIPNetClassifier(hidden=4, l1 penalty, time limit T, HiGHS); ``--l1 cv`` chooses the penalty
+            by cross-validation on the training subset (mipnet.train.penalty_cv), inside the time limit
   * MLP:    sklearn MLPClassifier(hidden=4, relu, adam)
   * L1-LR:  LogisticRegression(penalty=l1, C=1, liblinear)
   * MLP pruned by magnitude to mipnet's number of non-zero weights
@@ -29,7 +30,7 @@ def nonzero(net) -> int:
     return int(sum(np.count_nonzero(l.weight) for l in net.layers if hasattr(l, "weight")))
 
 
-def run_one(name: str, n: int, seed: int, time_limit: float, l1: float, sign_patterns: bool = False) -> dict:
+def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, sign_patterns: bool = False) -> dict:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -50,7 +51,8 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float, sign_pat
     row.update(mipnet_acc=float(m.score(Xte, yte_all)), mipnet_train_acc=float(m.score(Xtr, ytr)),
                mipnet_nonzero=nonzero(m.network_full_), mipnet_gap=m.certificate_.gap,
                mipnet_status=m.certificate_.status, mipnet_time=time.perf_counter() - t0,
-               mipnet_neurons=m.network_.n_active_neurons())
+               mipnet_neurons=m.network_.n_active_neurons(), mipnet_l1=m.l1_,
+               mipnet_warm_objective=m.certificate_.warm_start_objective)
     sc = StandardScaler().fit(Xtr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -77,12 +79,13 @@ def main() -> None:
     ap.add_argument("--n", default="100")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--time-limit", type=float, default=120.0)
-    ap.add_argument("--l1", type=float, default=0.01)
+    ap.add_argument("--l1", default="0.01", help="a coefficient, or cv (cross-validation on the training subset)")
     ap.add_argument("--sign-patterns", action="store_true",
                     help="fit mipnet by sign patterns with convex-combination cuts (mipnet.train.signs)")
     ap.add_argument("--out", default="results/training/quality.json")
     ap.add_argument("--resume", action="store_true", help="keep the rows already in --out and run the rest")
     args = ap.parse_args()
+    l1 = "cv" if args.l1 == "cv" else float(args.l1)
     rows = []
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,7 @@ def main() -> None:
             for seed in [int(v) for v in args.seeds.split(",")]:
                 if (name, n, seed) in done:
                     continue
-                row = run_one(name, n, seed, args.time_limit, args.l1, args.sign_patterns)
+                row = run_one(name, n, seed, args.time_limit, l1, args.sign_patterns)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 out.write_text(json.dumps({"benchmark": "train_quality", "args": vars(args), "rows": rows}, indent=1))

@@ -21,6 +21,7 @@ from ..domain import Domain
 from ..errors import DataError
 from ..solve import console_progress
 from .formulation import TrainConfig
+from .penalty_cv import DEFAULT_L1_GRID
 from .trainer import train
 
 
@@ -47,7 +48,7 @@ class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
-                 margin: float = 1.0, l1: float = 0.0, l2: float = 0.0, l0: float = 0.0,
+                 margin: float = 1.0, l1: float | str = 0.0, l2: float = 0.0, l0: float = 0.0,
                  neuron_penalty: float = 0.0, layer_penalty: float = 0.0, max_nonzeros: int | None = None,
                  max_neurons: int | None = None, weight_bound: float = 1.0, bias_bound: float = 1.0,
                  levels: int = 1, scale: float = 1.0, solver: str = "highs", time_limit: float = 60.0,
@@ -55,8 +56,11 @@ class _MIPNetBase(BaseEstimator):
                  symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
                  random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
                  input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
-                 max_channels: int | None = None, sign_patterns: bool = False) -> None:
+                 max_channels: int | None = None, sign_patterns: bool = False,
+                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.l1_grid = l1_grid
+        self.cv_folds = cv_folds
         self.sign_patterns = sign_patterns
         self.architecture = architecture
         self.input_shape = input_shape
@@ -93,12 +97,20 @@ class _MIPNetBase(BaseEstimator):
         hidden = self.hidden_layer_sizes
         hidden = (int(hidden),) if np.isscalar(hidden) else tuple(int(h) for h in hidden)
         return TrainConfig(hidden=hidden, hypothesis=self.hypothesis, loss=self.loss, margin=self.margin,
-                           l1=self.l1, l2=self.l2, l0=self.l0, neuron_penalty=self.neuron_penalty,
+                           l1=0.0 if self._l1_by_cv() else float(self.l1), l2=self.l2, l0=self.l0,
+                           neuron_penalty=self.neuron_penalty,
                            layer_penalty=self.layer_penalty, max_nonzeros=self.max_nonzeros,
                            max_neurons=self.max_neurons, weight_bound=self.weight_bound, bias_bound=self.bias_bound,
                            levels=self.levels, scale=self.scale, tight_bounds=self.tight_bounds,
                            symmetry_breaking=self.symmetry_breaking, architecture=self.architecture,
                            channel_penalty=self.channel_penalty, max_channels=self.max_channels)
+
+    def _l1_by_cv(self) -> bool:
+        if isinstance(self.l1, str):
+            if self.l1 != "cv":
+                raise InputError(f"l1 must be a number >= 0 or 'cv' (cross-validation over l1_grid), got {self.l1!r}")
+            return True
+        return False
 
     def _encode(self, X: Any, reset: bool) -> np.ndarray:
         """Numeric matrix of ``X`` (categoricals one-hot); on ``reset`` learn columns and levels.
@@ -213,11 +225,15 @@ class _MIPNetBase(BaseEstimator):
                     solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
                     warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
                     seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
-                    **conv)
+                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv)
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate
         self.certificate_check_ = res.check
+        self.l1_ = float(res.certificate.coefficients["l1"])
+        selection = res.certificate.formulation.get("penalty_selection")
+        if selection is not None:
+            self.cv_results_ = selection
         return self
 
     def __sklearn_tags__(self) -> Any:
@@ -233,6 +249,11 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     Parameters mirror :class:`~mipnet.train.TrainConfig` (formulation) and the solve: ``solver``,
     ``time_limit`` (seconds), ``threads``, ``warm_start`` (gradient net + LP heuristic),
     ``max_samples`` (random subsample for the MILP), ``random_state``.
+
+    ``l1="cv"`` chooses the l1 coefficient from ``l1_grid`` by repeated stratified ``cv_folds``-fold
+    cross-validation on the training data (:mod:`mipnet.train.penalty_cv`; binary targets, sign class,
+    hinge loss); the choice is ``l1_`` and its evidence ``cv_results_``. The selection's time counts
+    against ``time_limit``.
 
     Conv nets: ``architecture`` (a spec of :mod:`mipnet.train.architecture`, e.g.
     ``"conv4x3-maxpool2-dense8"``) replaces ``hidden_layer_sizes``; X are images (N, C, H, W) or flat

@@ -9,7 +9,7 @@ layer the solver switched off (layer switches: all-zero weights, the identity) i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -110,12 +110,18 @@ def train(
     progress: Callable[[float, float | None, float | None], None] | None = None,
     sign_patterns: bool = False,
     hull_cuts: bool = True,
+    l1_grid: Sequence[float] | None = None,
+    cv_folds: int = 5,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
     ``sign_patterns`` (sign class): solve one MILP per pattern of output signs and combine them
     (:mod:`mipnet.train.signs`); a tighter relaxation, the time shared among the patterns. With an l1
     term each pattern first tightens its LP by ``hull_cuts`` (:mod:`mipnet.train.hull_cuts`).
+
+    ``l1_grid``: choose the l1 coefficient from these values by cross-validation on (X, y) before the
+    solve (:mod:`mipnet.train.penalty_cv`; sign class, hinge loss); the choice is recorded in the
+    certificate's formulation (``penalty_selection``) and its time counts against ``time_limit``.
 
     A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
     ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
@@ -125,6 +131,9 @@ def train(
 
         if sign_patterns:
             raise UnsupportedError("sign patterns decompose the sign class; conv architectures are quantized")
+        if l1_grid is not None:
+            raise UnsupportedError("choosing l1 by cross-validation is not yet supported for conv architectures; "
+                                   "use scikit-learn's GridSearchCV over MIPNetClassifier(l1=...)")
         return train_conv(X, y, task=task, config=config, input_shape=input_shape, downsample=downsample,
                           domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
                           warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
@@ -143,6 +152,20 @@ def train(
     if sign_patterns and cfg.hypothesis != "sign":
         raise UnsupportedError("sign patterns decompose the sign class (one hidden layer, one output); "
                                f"this problem is in the {cfg.hypothesis} class")
+    selection = None
+    if l1_grid is not None:
+        if not _surrogate_applies(cfg, task, n_classes):
+            raise UnsupportedError("choosing l1 by cross-validation is not yet supported here: it needs the sign class "
+                                   "with the hinge loss and no other penalty or budget (this problem: "
+                                   f"{cfg.hypothesis} class, {cfg.loss} loss); use scikit-learn's GridSearchCV "
+                                   "over MIPNetClassifier(l1=...)")
+        from .penalty_cv import select_l1
+
+        selection = select_l1(X, target, cfg.hidden[0], l1_grid, folds=cv_folds, margin=cfg.margin,
+                              weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+        cfg = replace(cfg, l1=selection.l1)
+        say(f"l1 by {cv_folds}-fold cross-validation (x{selection.repeats}): {selection.l1:g} "
+            f"(held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
     mu, sd = X.mean(axis=0), X.std(axis=0)
     sd = np.where(sd > 1e-12, sd, 1.0)
     Xs = (X - mu) / sd
@@ -163,6 +186,9 @@ def train(
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
+            if _surrogate_applies(cfg, task, n_classes):
+                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
+                say(f"warm start: the {origin} network has the lower objective")
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
             reserve = time.perf_counter() - t_fix
@@ -204,16 +230,40 @@ def train(
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
                   threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
-                  target_scale=y_sd, sign_patterns=pattern_info,
+                  target_scale=y_sd, sign_patterns=pattern_info, penalty_selection=selection,
                   build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
                                                 skip=problem.skipped_layers(w)))
+
+
+def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
+    """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
+    return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
+            and cfg.l2 == 0 and cfg.l0 == 0 and cfg.neuron_penalty == 0 and cfg.layer_penalty == 0
+            and cfg.max_nonzeros is None and cfg.max_neurons is None and len(cfg.hidden) == 1)
+
+
+def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig,
+                  seed: int | None) -> tuple[Weights, str]:
+    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective."""
+    from .surrogate import fit_sign_network_best, sign_objective
+
+    def objective(w: Weights) -> float:
+        return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
+
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, margin=cfg.margin,
+                                weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+    candidate = map_to_class(sur.weights(), problem)
+    if objective(candidate) < objective(mapped):
+        return candidate, "surrogate (sign-class proximal gradient)"
+    return mapped, "gradient-trained MLP"
 
 
 def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
            heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
            time_limit: float, threads: int | None, mip_gap: float, t_start: float,
            group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
-           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None) -> TrainResult:
+           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
+           penalty_selection: Any = None) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check."""
     task, cls, y_sd = problem.task, classes, target_scale
     if res.has_solution:
@@ -257,7 +307,8 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
         classes=cls, target_scale=y_sd, outer_approximated=oa,
         formulation={**size, "config": cfg.to_dict(),
-                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {})},
+                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
+                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {})},
         warm_start_objective=warm_obj, heuristic_objective=heur_obj,
         group_bound=group_info, trace=[list(p) for p in res.trace],
     )

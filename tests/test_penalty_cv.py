@@ -1,0 +1,121 @@
+"""l1 chosen by cross-validation on the training data: the scores are what they claim, the choice follows them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from mipnet import MIPNetClassifier, MIPNetRegressor
+from mipnet.errors import DataError, MipnetError, UnsupportedError
+from mipnet.train.formulation import TrainConfig
+from mipnet.train.penalty_cv import select_l1
+from mipnet.train.surrogate import fit_sign_network_best
+from mipnet.train.trainer import train
+
+
+def _data(n: int = 60, d: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * np.arange(1, d + 1) + 3.0  # unscaled columns: each fold standardises its own
+    y = np.where(X[:, 0] - 3.0 > 0, 1.0, -1.0)
+    return X, y
+
+
+def test_scores_are_the_held_out_accuracies_of_the_surrogate():
+    X, y = _data()
+    sel = select_l1(X, y, 2, [0.001, 0.05], folds=3, repeats=1, seed=7)
+    assert sel.grid == [0.001, 0.05] and sel.folds == 3 and sel.repeats == 1
+    for i, c in enumerate(sel.grid):
+        accs = []
+        for tr, va in RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=7).split(X, y):
+            mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
+            net = fit_sign_network_best((X[tr] - mu) / sd, y[tr], 2, l1=c, seed=7)
+            accs.append(np.mean(np.where(net.decision((X[va] - mu) / sd) > 0, 1.0, -1.0) == y[va]))
+        assert sel.mean_accuracy[i] == pytest.approx(np.mean(accs))
+        assert sel.std_accuracy[i] == pytest.approx(np.std(accs))
+    assert sel.l1 == sel.grid[int(np.argmax(sel.mean_accuracy))] or (
+        sel.mean_accuracy[0] == pytest.approx(sel.mean_accuracy[1]) and sel.l1 == 0.05)
+
+
+def test_a_penalty_that_kills_the_network_is_not_chosen_and_ties_go_to_the_sparser():
+    X, y = _data(seed=1)
+    sel = select_l1(X, y, 2, [0.001, 50.0], folds=3, repeats=1)
+    assert sel.mean_accuracy[0] > 0.85 > sel.mean_accuracy[1]  # 50: the constant network, about the majority rate
+    assert sel.l1 == 0.001
+    tie = select_l1(X, y, 2, [0.002, 0.002 + 1e-13], folds=3, repeats=1)  # the same fits: equal scores
+    assert tie.mean_accuracy[0] == pytest.approx(tie.mean_accuracy[1]) and tie.l1 == tie.grid[1]
+
+
+def test_bad_grids_and_too_few_rows_are_clear_errors():
+    X, y = _data(n=12)
+    with pytest.raises(DataError, match="grid"):
+        select_l1(X, y, 2, [])
+    with pytest.raises(DataError, match="grid"):
+        select_l1(X, y, 2, [0.01, -1.0])
+    with pytest.raises(DataError, match="folds"):
+        select_l1(X, y, 2, [0.01], folds=1)
+    y2 = -np.ones(12)
+    y2[:3] = 1.0
+    with pytest.raises(DataError, match="smaller class has 3 rows"):
+        select_l1(X, y2, 2, [0.01], folds=5)
+
+
+def test_train_records_the_choice_and_certifies_with_it():
+    X, y = _data(n=30, d=3, seed=2)
+    res = train(X, y, config=TrainConfig(hidden=(2,)), time_limit=20, threads=1, l1_grid=[0.003, 0.03], cv_folds=3)
+    sel = res.certificate.formulation["penalty_selection"]
+    assert sel["grid"] == [0.003, 0.03] and sel["folds"] == 3 and len(sel["mean_accuracy"]) == 2
+    assert res.certificate.coefficients["l1"] == sel["l1"]
+    assert res.check["ok"]  # the certificate's terms, with the chosen l1, recomputed by numpy
+    W = [lay.weight for lay in res.network_full.layers if hasattr(lay, "weight")]
+    assert res.certificate.terms["l1"] == pytest.approx(sel["l1"] * sum(np.abs(w).sum() for w in W), abs=1e-9)
+
+
+def test_where_cross_validation_does_not_apply_it_says_so():
+    X, y = _data(n=20, d=3)
+    with pytest.raises(UnsupportedError, match="not yet supported"):
+        train(X, X[:, 0], task="regress", config=TrainConfig(hidden=(2,)), l1_grid=[0.01], time_limit=5)
+    with pytest.raises(UnsupportedError, match="not yet supported"):
+        train(X, y, config=TrainConfig(hidden=(2,), loss="zero_one"), l1_grid=[0.01], time_limit=5)
+    with pytest.raises(MipnetError, match="not yet supported"):
+        MIPNetRegressor((2,), l1="cv", time_limit=5).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="'cv'"):
+        MIPNetClassifier((2,), l1="auto", time_limit=5).fit(X, y)
+
+
+def test_estimator_l1_cv():
+    X, y = _data(n=30, d=3, seed=3)
+    est = MIPNetClassifier((2,), l1="cv", l1_grid=(0.001, 0.03), cv_folds=3, time_limit=20, threads=1).fit(X, y)
+    assert est.l1_ in (0.001, 0.03) and est.cv_results_["l1"] == est.l1_
+    assert est.certificate_.coefficients["l1"] == est.l1_ and est.certificate_check_["ok"]
+    assert est.get_params()["l1"] == "cv"  # the parameter is kept as given
+    plain = MIPNetClassifier((2,), l1=0.01, time_limit=10, threads=1).fit(X, y)
+    assert plain.l1_ == 0.01 and not hasattr(plain, "cv_results_")
+
+
+def test_cli_l1_cv(tmp_path):
+    from mipnet.cli import cli
+    from mipnet.cli.train import COMMANDS
+
+    for cmd in COMMANDS:
+        if cmd.name not in cli.commands:
+            cli.add_command(cmd)
+    X, y = _data(n=30, d=3, seed=4)
+    path = tmp_path / "d.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,label", comments="")
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "cv",
+                                   "--l1-grid", "0.002,0.02", "--time-limit", "20", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "l1 by 5-fold cross-validation" in res.output and "re-check with numpy: ok" in res.output
+    cert = json.loads(out.read_text())["metadata"]["certificate"]
+    assert cert["coefficients"]["l1"] in (0.002, 0.02)
+    for args, msg in ((["--l1", "lots"], "--l1 must be"), (["--l1", "-1"], "--l1 must be"),
+                      (["--l1", "0.01", "--l1-grid", "0.1"], "--l1 cv"),
+                      (["--l1", "cv", "--l1-grid", "a"], "--l1-grid")):
+        bad_out = tmp_path / "bad.json"
+        bad = CliRunner().invoke(cli, ["train", str(path), "--target", "label", *args, "-o", str(bad_out)])
+        assert bad.exit_code != 0 and msg in bad.output and not bad_out.exists()
