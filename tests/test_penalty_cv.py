@@ -49,6 +49,16 @@ def test_a_penalty_that_kills_the_network_is_not_chosen_and_ties_go_to_the_spars
     assert tie.mean_accuracy[0] == pytest.approx(tie.mean_accuracy[1]) and tie.l1 == tie.grid[1]
 
 
+def test_a_deadline_stops_after_the_first_split():
+    import time
+
+    X, y = _data(seed=5)
+    sel = select_l1(X, y, 2, [0.001, 0.01], folds=3, repeats=2, deadline=time.perf_counter() - 1.0)
+    assert sel.splits == 1 and sel.folds == 3 and sel.repeats == 2
+    full = select_l1(X, y, 2, [0.001, 0.01], folds=3, repeats=2)
+    assert full.splits == 6
+
+
 def test_bad_grids_and_too_few_rows_are_clear_errors():
     X, y = _data(n=12)
     with pytest.raises(DataError, match="grid"):
@@ -65,7 +75,7 @@ def test_bad_grids_and_too_few_rows_are_clear_errors():
 
 def test_train_records_the_choice_and_certifies_with_it():
     X, y = _data(n=30, d=3, seed=2)
-    res = train(X, y, config=TrainConfig(hidden=(2,)), time_limit=20, threads=1, l1_grid=[0.003, 0.03], cv_folds=3)
+    res = train(X, y, config=TrainConfig(hidden=(2,)), time_limit=8, threads=1, l1_grid=[0.003, 0.03], cv_folds=3)
     sel = res.certificate.formulation["penalty_selection"]
     assert sel["grid"] == [0.003, 0.03] and sel["folds"] == 3 and len(sel["mean_accuracy"]) == 2
     assert res.certificate.coefficients["l1"] == sel["l1"]
@@ -88,12 +98,16 @@ def test_where_cross_validation_does_not_apply_it_says_so():
 
 def test_estimator_l1_cv():
     X, y = _data(n=30, d=3, seed=3)
-    est = MIPNetClassifier((2,), l1="cv", l1_grid=(0.001, 0.03), cv_folds=3, time_limit=20, threads=1).fit(X, y)
+    est = MIPNetClassifier((2,), l1="cv", l1_grid=(0.001, 0.03), cv_folds=3, time_limit=8, threads=1).fit(X, y)
     assert est.l1_ in (0.001, 0.03) and est.cv_results_["l1"] == est.l1_
     assert est.certificate_.coefficients["l1"] == est.l1_ and est.certificate_check_["ok"]
     assert est.get_params()["l1"] == "cv"  # the parameter is kept as given
-    plain = MIPNetClassifier((2,), l1=0.01, time_limit=10, threads=1).fit(X, y)
+    line = [t for t in est.certificate_.lines() if t.startswith("l1 chosen")]
+    assert line == [f"l1 chosen     {est.l1_:g} of 0.001, 0.03 by 3-fold cross-validation x 2 "
+                    f"(held-out accuracy {max(est.cv_results_['mean_accuracy']):.3f})"]
+    plain = MIPNetClassifier((2,), l1=0.01, time_limit=5, threads=1).fit(X, y)
     assert plain.l1_ == 0.01 and not hasattr(plain, "cv_results_")
+    assert not any(t.startswith("l1 chosen") for t in plain.certificate_.lines())
 
 
 def test_cli_l1_cv(tmp_path):
@@ -108,7 +122,7 @@ def test_cli_l1_cv(tmp_path):
     np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,label", comments="")
     out = tmp_path / "m.json"
     res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "cv",
-                                   "--l1-grid", "0.002,0.02", "--time-limit", "20", "-o", str(out)])
+                                   "--l1-grid", "0.002,0.02", "--time-limit", "8", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "l1 by 5-fold cross-validation" in res.output and "re-check with numpy: ok" in res.output
     cert = json.loads(out.read_text())["metadata"]["certificate"]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mipnet.errors import DataError
 from mipnet.train.formulation import TrainConfig, TrainingProblem, resolve_config
-from mipnet.train.surrogate import fit_sign_network, fit_sign_network_best, sign_objective
+from mipnet.train.surrogate import fit_sign_network, fit_sign_network_best, fit_sign_path, sign_objective
 from mipnet.train.warmstart import fixed_lp, lp_solver_for, map_to_class
 
 
@@ -87,3 +87,13 @@ def test_restarts_keep_the_best_and_bad_input_is_refused():
         fit_sign_network(X, y[:-1], 2, l1=0.0)
     with pytest.raises(DataError, match="hidden"):
         fit_sign_network(X, y, 0, l1=0.0)
+
+
+def test_a_batched_path_equals_the_separate_fits():
+    X, y = _data(40, 5, 6)
+    grid = [0.0, 0.01, 0.1]
+    path = fit_sign_path(X, y, 3, grid, restarts=3, seed=2, steps=200)
+    for c, net in zip(grid, path):
+        alone = fit_sign_network_best(X, y, 3, l1=c, restarts=3, seed=2, steps=200)
+        assert net.objective == pytest.approx(alone.objective, rel=1e-9)
+        assert np.allclose(net.W, alone.W) and np.array_equal(net.v, alone.v)

@@ -103,6 +103,14 @@ class Certificate:
     def objective(self) -> float:
         return float(sum(self.terms.values()))
 
+    def _selection_lines(self) -> list[str]:
+        sel = (self.formulation or {}).get("penalty_selection")
+        if not sel:
+            return []
+        best = max(sel["mean_accuracy"])
+        return [f"l1 chosen     {sel['l1']:g} of {', '.join(f'{c:g}' for c in sel['grid'])} by "
+                f"{sel['folds']}-fold cross-validation x {sel['repeats']} (held-out accuracy {best:.3f})"]
+
     def lines(self) -> list[str]:
         """A readable summary, one fact per line."""
         def f(v: float | None, fmt: str = ".6g") -> str:
@@ -120,6 +128,7 @@ class Certificate:
             out.append(f"  {k:12s}{v:.6g}{extra}")
         out += [
             f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
+            *self._selection_lines(),
             f"solver        {self.solver} {self.solver_version}, {f(self.solve_time, '.1f')} s, nodes {self.nodes}",
             f"data          N = {self.n_samples}, sha256 {self.data_sha256[:16]}...",
         ]

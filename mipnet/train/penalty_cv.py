@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import DataError
-from .surrogate import fit_sign_network_best
+from .surrogate import fit_sign_path
 
 DEFAULT_L1_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 
@@ -36,6 +36,7 @@ class PenaltySelection:
     std_accuracy: list[float]
     folds: int
     repeats: int
+    splits: int  # splits evaluated: folds x repeats unless the deadline came first
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,8 +51,12 @@ def _standardise(train: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.n
 
 def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] = DEFAULT_L1_GRID, *,
               folds: int = 5, repeats: int = 2, margin: float = 1.0, weight_bound: float = 1.0,
-              bias_bound: float = 1.0, seed: int | None = 0) -> PenaltySelection:
-    """Cross-validate the sign-class surrogate over ``grid`` (module docstring); y in {-1, +1}."""
+              bias_bound: float = 1.0, seed: int | None = 0, deadline: float | None = None) -> PenaltySelection:
+    """Cross-validate the sign-class surrogate over ``grid`` (module docstring); y in {-1, +1}.
+
+    ``deadline`` (a ``time.perf_counter()`` value): no split is started after it; the choice then rests on
+    the splits done (at least the first, which is always completed), and ``splits`` says how many.
+    """
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     t0 = time.perf_counter()
@@ -67,18 +72,20 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
         raise DataError(f"the smaller class has {smallest} rows, fewer than the {folds} cross-validation folds")
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats,
                                        random_state=None if seed is None else int(seed))
-    acc = np.zeros((len(grid), folds * repeats))
-    for s, (tr, va) in enumerate(splitter.split(X, y)):
+    scores = []
+    for tr, va in splitter.split(X, y):
+        if scores and deadline is not None and time.perf_counter() >= deadline:
+            break
         Xtr, Xva = _standardise(X[tr], X[va])
-        for i, c in enumerate(grid):
-            net = fit_sign_network_best(Xtr, y[tr], hidden, l1=c, margin=margin, weight_bound=weight_bound,
-                                        bias_bound=bias_bound, seed=seed)
-            acc[i, s] = float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va]))
+        nets = fit_sign_path(Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound,
+                             bias_bound=bias_bound, seed=seed)
+        scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va])) for net in nets])
+    acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
     return PenaltySelection(l1=grid[order[0]], grid=grid, mean_accuracy=mean.tolist(),
                             std_accuracy=acc.std(axis=1).tolist(), folds=folds, repeats=repeats,
-                            seconds=time.perf_counter() - t0)
+                            splits=acc.shape[1], seconds=time.perf_counter() - t0)
 
 
 __all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1"]

@@ -68,64 +68,102 @@ def _switch_off_constants(W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float,
     return b, v, c
 
 
-def fit_sign_network(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, margin: float = 1.0,
-                     weight_bound: float = 1.0, bias_bound: float = 1.0, positive: int | None = None,
-                     steps: int = 600, lr: float = 0.03, check_every: int = 20, seed: int | None = 0) -> SignNetwork:
-    """Proximal Adam on F with ``positive`` of the ``hidden`` output signs +1 (default: half, rounded up)."""
+def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positive: np.ndarray, seeds: list[int | None],
+               margin: float, weight_bound: float, bias_bound: float, steps: int, lr: float,
+               check_every: int) -> list[SignNetwork]:
+    """Proximal Adam on K independent problems at once (member k: l1[k], positive[k] + signs, seeds[k]).
+
+    The members share nothing but the data; stacking them along a leading axis makes one numpy call do K
+    small matrix products, which is where the time of a single fit goes at these sizes.
+    """
+    N, d = X.shape
+    K = len(seeds)
+    v = np.where(np.arange(hidden)[None, :] < positive[:, None], 1.0, -1.0)  # (K, H)
+    W = np.stack([np.clip(np.random.default_rng(s).normal(0.0, 1.0 / np.sqrt(d), size=(hidden, d)),
+                          -weight_bound, weight_bound) for s in seeds])  # (K, H, d)
+    b = np.zeros((K, hidden))
+    c = np.zeros(K)
+    params, bounds = [W, b, c], [weight_bound, bias_bound, bias_bound]
+    m1 = [np.zeros_like(p) for p in params]
+    m2 = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    best_F = np.full(K, np.inf)
+    best: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = [(W[k].copy(), b[k].copy(), v[k].copy(), 0.0)
+                                                                   for k in range(K)]
+    for step in range(1, steps + 1):
+        z = X @ W.transpose(0, 2, 1) + b[:, None, :]  # (K, N, H)
+        act = z > 0
+        f = (np.where(act, z, 0.0) * v[:, None, :]).sum(axis=2) + c[:, None]
+        g_f = np.where(margin - y[None, :] * f > 0, -y[None, :], 0.0) / N  # d mean-hinge / d f, (K, N)
+        g_z = g_f[:, :, None] * v[:, None, :] * act
+        grads = [g_z.transpose(0, 2, 1) @ X, g_z.sum(axis=1), g_f.sum(axis=1)]
+        for i, (p, g) in enumerate(zip(params, grads)):
+            m1[i] = beta1 * m1[i] + (1 - beta1) * g
+            m2[i] = beta2 * m2[i] + (1 - beta2) * g * g
+            step_size = lr / (np.sqrt(m2[i] / (1 - beta2 ** step)) + eps)
+            p -= step_size * m1[i] / (1 - beta1 ** step)
+            if i == 0:  # proximal map of l1 |W| with the per-coordinate step
+                thr = step_size * l1[:, None, None]
+                np.copyto(p, np.sign(p) * np.maximum(np.abs(p) - thr, 0.0))
+            np.clip(p, -bounds[i], bounds[i], out=p)
+        if step % check_every == 0 or step == steps:
+            for k in range(K):
+                bb, vv, cc = _switch_off_constants(W[k], b[k], v[k], float(c[k]), bias_bound)
+                F = sign_objective(W[k], bb, vv, cc, X, y, float(l1[k]), margin)
+                if F < best_F[k]:
+                    best_F[k] = F
+                    best[k] = (W[k].copy(), bb.copy(), vv.copy(), cc)
+    return [SignNetwork(Wk, bk, vk, ck, float(Fk)) for (Wk, bk, vk, ck), Fk in zip(best, best_F)]
+
+
+def _check(X: np.ndarray, y: np.ndarray, hidden: int, l1s: list[float], margin: float) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise DataError(f"X must be (N, d) and y (N,), got {X.shape} and {y.shape}")
     if not np.all(np.isin(y, (-1.0, 1.0))):
         raise DataError("the sign-class surrogate takes labels in {-1, +1}")
-    if hidden < 1 or l1 < 0 or margin <= 0:
-        raise DataError(f"need hidden >= 1, l1 >= 0 and margin > 0 (got {hidden}, {l1}, {margin})")
-    N, d = X.shape
+    if hidden < 1 or min(l1s) < 0 or margin <= 0:
+        raise DataError(f"need hidden >= 1, l1 >= 0 and margin > 0 (got {hidden}, {min(l1s)}, {margin})")
+    return X, y
+
+
+def fit_sign_network(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, margin: float = 1.0,
+                     weight_bound: float = 1.0, bias_bound: float = 1.0, positive: int | None = None,
+                     steps: int = 600, lr: float = 0.03, check_every: int = 20, seed: int | None = 0) -> SignNetwork:
+    """Proximal Adam on F with ``positive`` of the ``hidden`` output signs +1 (default: half, rounded up)."""
+    X, y = _check(X, y, hidden, [l1], margin)
     P = (hidden + 1) // 2 if positive is None else int(positive)
-    v = np.where(np.arange(hidden) < P, 1.0, -1.0)
-    rng = np.random.default_rng(seed)
-    W = np.clip(rng.normal(0.0, 1.0 / np.sqrt(d), size=(hidden, d)), -weight_bound, weight_bound)
-    b = np.zeros(hidden)
-    c = 0.0
-    params = [W, b, np.array([c])]
-    m1 = [np.zeros_like(p) for p in params]
-    m2 = [np.zeros_like(p) for p in params]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    best = (np.inf, W.copy(), b.copy(), v.copy(), c)
-    for step in range(1, steps + 1):
-        W, b, cv = params
-        z = X @ W.T + b  # (N, H)
-        act = z > 0
-        f = np.where(act, z, 0.0) @ v + cv[0]
-        g_f = np.where(margin - y * f > 0, -y, 0.0) / N  # d mean-hinge / d f
-        g_z = (g_f[:, None] * v[None, :]) * act
-        grads = [g_z.T @ X, g_z.sum(axis=0), np.array([g_f.sum()])]
-        for k, (p, g) in enumerate(zip(params, grads)):
-            m1[k] = beta1 * m1[k] + (1 - beta1) * g
-            m2[k] = beta2 * m2[k] + (1 - beta2) * g * g
-            step_size = lr / (np.sqrt(m2[k] / (1 - beta2 ** step)) + eps)
-            p -= step_size * m1[k] / (1 - beta1 ** step)
-            if k == 0 and l1 > 0:  # proximal map of l1 |W| with the per-coordinate step
-                np.copyto(p, np.sign(p) * np.maximum(np.abs(p) - step_size * l1, 0.0))
-            bound = weight_bound if k == 0 else bias_bound
-            np.clip(p, -bound, bound, out=p)
-        if step % check_every == 0 or step == steps:
-            bb, vv, cc = _switch_off_constants(params[0], params[1], v, float(params[2][0]), bias_bound)
-            F = sign_objective(params[0], bb, vv, cc, X, y, l1, margin)
-            if F < best[0]:
-                best = (F, params[0].copy(), bb.copy(), vv.copy(), cc)
-    F, W, b, v, c = best
-    return SignNetwork(W, b, v, c, F)
+    return _fit_batch(X, y, hidden, np.array([float(l1)]), np.array([P]), [seed], margin, weight_bound, bias_bound,
+                      steps, lr, check_every)[0]
+
+
+def _restart_plan(hidden: int, restarts: int, seed: int | None) -> tuple[list[int], list[int]]:
+    """Output-sign patterns (half positive, then the other half, all +, all -) and seeds seed, seed + 1, ..."""
+    base = 0 if seed is None else int(seed)
+    patterns = [(hidden + 1) // 2, hidden // 2, hidden, 0]
+    R = max(1, int(restarts))
+    return [patterns[r % len(patterns)] for r in range(R)], [base + r for r in range(R)]
+
+
+def fit_sign_path(X: np.ndarray, y: np.ndarray, hidden: int, l1s: list[float] | tuple[float, ...], *,
+                  restarts: int = 2, seed: int | None = 0, margin: float = 1.0, weight_bound: float = 1.0,
+                  bias_bound: float = 1.0, steps: int = 600, lr: float = 0.03, check_every: int = 20
+                  ) -> list[SignNetwork]:
+    """For each l1 in ``l1s``, the best of ``restarts`` fits (:func:`fit_sign_network_best`), all in one batch."""
+    l1s = [float(c) for c in l1s]
+    X, y = _check(X, y, hidden, l1s, margin)
+    pos, seeds = _restart_plan(hidden, restarts, seed)
+    R = len(seeds)
+    nets = _fit_batch(X, y, hidden, np.repeat(l1s, R), np.tile(pos, len(l1s)), seeds * len(l1s), margin,
+                      weight_bound, bias_bound, steps, lr, check_every)
+    return [min(nets[i * R:(i + 1) * R], key=lambda s: s.objective) for i in range(len(l1s))]
 
 
 def fit_sign_network_best(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, restarts: int = 2,
                           seed: int | None = 0, **kw: float) -> SignNetwork:
     """The best of ``restarts`` fits (sign patterns cycled from half positive, seeds seed, seed + 1, ...)."""
-    base = 0 if seed is None else int(seed)
-    patterns = [(hidden + 1) // 2, hidden // 2, hidden, 0]
-    fits = [fit_sign_network(X, y, hidden, l1=l1, positive=patterns[r % len(patterns)], seed=base + r, **kw)
-            for r in range(max(1, restarts))]
-    return min(fits, key=lambda s: s.objective)
+    return fit_sign_path(X, y, hidden, [l1], restarts=restarts, seed=seed, **kw)[0]
 
 
-__all__ = ["SignNetwork", "fit_sign_network", "fit_sign_network_best", "sign_objective"]
+__all__ = ["SignNetwork", "fit_sign_network", "fit_sign_network_best", "fit_sign_path", "sign_objective"]

@@ -35,6 +35,9 @@ from .warmstart import (
     snapshot,
 )
 
+#: at most this share of the time limit goes to choosing l1 by cross-validation (no split starts after it)
+CV_SHARE = 0.25
+
 
 @dataclass
 class TrainResult:
@@ -162,10 +165,11 @@ def train(
         from .penalty_cv import select_l1
 
         selection = select_l1(X, target, cfg.hidden[0], l1_grid, folds=cv_folds, margin=cfg.margin,
-                              weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+                              weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed,
+                              deadline=t_start + CV_SHARE * time_limit)
         cfg = replace(cfg, l1=selection.l1)
-        say(f"l1 by {cv_folds}-fold cross-validation (x{selection.repeats}): {selection.l1:g} "
-            f"(held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
+        say(f"l1 by {cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
+            f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
     mu, sd = X.mean(axis=0), X.std(axis=0)
     sd = np.where(sd > 1e-12, sd, 1.0)
     Xs = (X - mu) / sd
@@ -194,8 +198,9 @@ def train(
             reserve = time.perf_counter() - t_fix
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
+            left = time_limit - (time.perf_counter() - t_start)
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads)
+                                                    time_budget=max(1.0, 0.2 * left), threads=threads)
             say(f"warm start: gradient net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
