@@ -1,5 +1,11 @@
 """Train a dense ReLU network by MILP: data -> standardise -> formulation -> warm start -> solve -> certificate.
 
+Before the formulation, ``l1_grid`` may choose the l1 coefficient by cross-validation on the training rows
+(:mod:`.penalty_cv`, at most ``CV_SHARE`` of the time limit). The warm start is the gradient-trained MLP
+mapped into the hypothesis class (:mod:`.warmstart`); in the sign class with the hinge loss and an l1 term
+only, the network of the objective's own proximal-gradient surrogate (:mod:`.surrogate`) is the second
+candidate and the one with the lower objective (numpy) is completed and improved by the LP heuristic.
+
 The returned network reads *raw* features: ``Normalize(1/sigma, -mu/sigma)`` (the standardisation
 the MILP saw) comes first, then the Dense/ReLU layers found by the solver, and for regression a final
 ``Normalize(sigma_y, mu_y)`` that maps the standardised output back to the target's units. A hidden
