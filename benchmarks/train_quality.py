@@ -73,6 +73,33 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, si
     return row
 
 
+def summarise(rows: list[dict]) -> list[str]:
+    """Markdown table: means over seeds per (data set, N) and whether the issue's target is met."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["N"]), []).append(r)
+    out = ["| data set | N | seeds | mipnet acc | nnz | l1 chosen | median gap | MLP acc | nnz | L1-LR acc | nnz "
+           "| MLP pruned acc | target met |", "|" + "---|" * 13]
+    met = 0
+    for (name, n), rs in groups.items():
+        def mean(key: str, rs: list[dict] = rs) -> float:
+            return float(np.mean([r[key] for r in rs]))
+        gaps = [r["mipnet_gap"] for r in rs if r["mipnet_gap"] is not None]
+        l1s = ", ".join(f"{r['mipnet_l1']:g}" for r in rs if "mipnet_l1" in r) or "not recorded"
+        acc_ok = mean("mipnet_acc") >= mean("mlp_acc") - 1e-12
+        nnz_ok = mean("mipnet_nonzero") <= 0.5 * mean("mlp_nonzero")
+        verdict = "yes" if acc_ok and nnz_ok else "no (" + ", ".join(
+            ([f"acc {mean('mipnet_acc') - mean('mlp_acc'):+.3f}"] if not acc_ok else [])
+            + ([f"{100 * mean('mipnet_nonzero') / mean('mlp_nonzero'):.0f} % nnz"] if not nnz_ok else [])) + ")"
+        met += acc_ok and nnz_ok
+        out.append(f"| {name} | {n} | {len(rs)} | {mean('mipnet_acc'):.3f} | {mean('mipnet_nonzero'):.1f} | {l1s} | "
+                   f"{np.median(gaps) if gaps else float('nan'):.2f} ({len(rs) - len(gaps)} without bound) | "
+                   f"{mean('mlp_acc'):.3f} | {mean('mlp_nonzero'):.0f} | {mean('l1lr_acc'):.3f} | "
+                   f"{mean('l1lr_nonzero'):.1f} | {mean('mlp_pruned_acc'):.3f} | {verdict} |")
+    out.append(f"\ntarget met on {met} of {len(groups)}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="breast_cancer,compas,german,heart,adult")
@@ -84,7 +111,12 @@ def main() -> None:
                     help="fit mipnet by sign patterns with convex-combination cuts (mipnet.train.signs)")
     ap.add_argument("--out", default="results/training/quality.json")
     ap.add_argument("--resume", action="store_true", help="keep the rows already in --out and run the rest")
+    ap.add_argument("--summarise", nargs="+", metavar="JSON", help="print the table of these result files and stop")
     args = ap.parse_args()
+    if args.summarise:
+        rows = [r for f in args.summarise for r in json.loads(Path(f).read_text())["rows"]]
+        print("\n".join(summarise(rows)))
+        return
     l1 = "cv" if args.l1 == "cv" else float(args.l1)
     rows = []
     out = Path(args.out)
