@@ -49,6 +49,36 @@ def test_a_penalty_that_kills_the_network_is_not_chosen_and_ties_go_to_the_spars
     assert tie.mean_accuracy[0] == pytest.approx(tie.mean_accuracy[1]) and tie.l1 == tie.grid[1]
 
 
+def test_a_candidate_whose_full_data_fit_is_constant_is_passed_over(monkeypatch):
+    import mipnet.train.penalty_cv as cv
+    from mipnet.train.surrogate import constant_network
+
+    X, y = _data(seed=6)
+    base = select_l1(X, y, 2, [0.001, 50.0], folds=3, repeats=1)
+    assert base.full_data_nonzero[0] > 0 and base.full_data_nonzero[1] == 0 and base.l1 == 0.001
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    real = cv.fit_sign_path
+    assert [n.nonzero() for n in real(Xs, y, 2, base.grid, restarts=cv.FULL_DATA_RESTARTS)] == base.full_data_nonzero
+
+    grid = [0.001, 0.003, 50.0]
+    plain = select_l1(X, y, 2, grid, folds=3, repeats=1)
+    order = sorted(range(3), key=lambda i: (-round(plain.mean_accuracy[i], 12), -grid[i]))
+    assert grid[order[0]] == plain.l1 != 50.0 and grid[order[1]] != 50.0
+
+    def constant_on_all_rows(Xa, ya, hidden, g, restarts=2, **kw):
+        nets = real(Xa, ya, hidden, g, restarts=restarts, **kw)
+        if restarts == cv.FULL_DATA_RESTARTS:  # the full-data fit: the CV favourite ends constant
+            nets[order[0] if len(g) == 3 else 0] = constant_network(Xa, ya, hidden)
+        return nets
+
+    monkeypatch.setattr(cv, "fit_sign_path", constant_on_all_rows)
+    guarded = cv.select_l1(X, y, 2, grid, folds=3, repeats=1)
+    assert guarded.mean_accuracy == plain.mean_accuracy
+    assert guarded.full_data_nonzero[order[0]] == 0 and guarded.l1 == grid[order[1]]
+    everything_constant = cv.select_l1(X, y, 2, [grid[order[0]]], folds=3, repeats=1)
+    assert everything_constant.full_data_nonzero == [0] and everything_constant.l1 == grid[order[0]]
+
+
 def test_a_deadline_stops_after_the_first_split():
     import time
 

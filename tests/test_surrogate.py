@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from mipnet.errors import DataError
 from mipnet.train.formulation import TrainConfig, TrainingProblem, resolve_config
-from mipnet.train.surrogate import fit_sign_network, fit_sign_network_best, fit_sign_path, sign_objective
+from mipnet.train.surrogate import (
+    constant_network,
+    fit_sign_network,
+    fit_sign_network_best,
+    fit_sign_path,
+    sign_objective,
+)
 from mipnet.train.warmstart import fixed_lp, lp_solver_for, map_to_class
 
 
@@ -75,12 +81,28 @@ def test_a_huge_penalty_gives_the_constant_network():
     assert net.objective == pytest.approx(best_constant, abs=0.02)
 
 
+@pytest.mark.parametrize("margin,bias_bound", [(1.0, 1.0), (1.0, 0.5), (0.5, 2.0)])
+def test_the_constant_network_is_the_best_constant_and_wins_against_a_worse_local_fit(margin, bias_bound):
+    X, y = _data(50, 3, 8)
+    y[:35] = 1.0  # unbalanced: the best constant is not 0
+    const = constant_network(X, y, 2, margin, bias_bound)
+    grid = np.linspace(-bias_bound, bias_bound, 4001)
+    assert const.objective == pytest.approx(min(np.maximum(0.0, margin - y * c).mean() for c in grid), abs=1e-9)
+    assert const.nonzero() == 0 and np.allclose(const.decision(X), const.c)
+    # a penalty so high that every local fit with a unit on is worse than the constant network
+    local = fit_sign_network(X, y, 2, l1=0.4, margin=margin, bias_bound=bias_bound, positive=1, steps=5)
+    path = fit_sign_path(X, y, 2, [0.4], restarts=1, margin=margin, bias_bound=bias_bound, steps=5)[0]
+    assert path.objective == pytest.approx(min(local.objective, const.objective))
+    assert path.objective <= const.objective
+
+
 def test_restarts_keep_the_best_and_bad_input_is_refused():
     X, y = _data(30, 3, 4)
     single = [fit_sign_network(X, y, 3, l1=0.01, positive=p, seed=s)
               for s, p in ((0, 2), (1, 1), (2, 3))]
     best = fit_sign_network_best(X, y, 3, l1=0.01, restarts=3, seed=0)
     assert best.objective == pytest.approx(min(s.objective for s in single))
+    assert best.objective < constant_network(X, y, 3).objective
     with pytest.raises(DataError, match="labels"):
         fit_sign_network(X, np.where(y > 0, 1.0, 0.0), 2, l1=0.0)
     with pytest.raises(DataError, match="X must be"):

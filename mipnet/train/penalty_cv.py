@@ -4,7 +4,12 @@ For each candidate c on the grid and each of the ``folds`` x ``repeats`` splits 
 gradient surrogate of the sign class (:func:`.surrogate.fit_sign_network_best`) is fitted with l1 = c on
 the training part (standardised with that part's own mean and deviation) and scored by its accuracy on
 the held-out part. The chosen penalty maximises the mean held-out accuracy; among equal means the larger
-penalty (the sparser network) wins. The test data never enter: the selection sees only what ``fit`` sees.
+penalty (the sparser network) wins. One guard: the surrogate is then fitted on all rows for every candidate,
+and a candidate whose full-data fit is the constant network (every unit off: the penalty outweighs what
+the features add on this data) is passed over for the next best, unless every candidate ends constant.
+Near that threshold the folds (fewer rows, other local optima) can still find a network where the full
+data do not, and the MILP, minimising the same objective, would then return the constant network.
+The test data never enter: the selection sees only what ``fit`` sees.
 
 Why the surrogate and not the MILP: one MILP fit per (penalty, split) would cost the whole time budget
 many times over, and a MILP cut short after a few seconds is a poor stand-in for the fit it is meant to
@@ -24,6 +29,8 @@ from ..errors import DataError
 from .surrogate import fit_sign_path
 
 DEFAULT_L1_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+#: restarts (output-sign patterns) of the surrogate on all rows, for the full-data check and the warm start
+FULL_DATA_RESTARTS = 4
 
 
 @dataclass
@@ -37,6 +44,7 @@ class PenaltySelection:
     folds: int
     repeats: int
     splits: int  # splits evaluated: folds x repeats unless the deadline came first
+    full_data_nonzero: list[int]  # non-zero weights of the surrogate fitted on all rows, per candidate
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,9 +91,14 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
     acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
-    return PenaltySelection(l1=grid[order[0]], grid=grid, mean_accuracy=mean.tolist(),
+    Xs, _ = _standardise(X, X[:1])
+    full = fit_sign_path(Xs, y, hidden, grid, restarts=FULL_DATA_RESTARTS, margin=margin, weight_bound=weight_bound,
+                         bias_bound=bias_bound, seed=seed)
+    nonzero = [net.nonzero() for net in full]
+    chosen = next((i for i in order if nonzero[i] > 0), order[0])
+    return PenaltySelection(l1=grid[chosen], grid=grid, mean_accuracy=mean.tolist(),
                             std_accuracy=acc.std(axis=1).tolist(), folds=folds, repeats=repeats,
-                            splits=acc.shape[1], seconds=time.perf_counter() - t0)
+                            splits=acc.shape[1], full_data_nonzero=nonzero, seconds=time.perf_counter() - t0)
 
 
 __all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1"]

@@ -152,20 +152,38 @@ def fit_sign_path(X: np.ndarray, y: np.ndarray, hidden: int, l1s: list[float] | 
                   restarts: int = 2, seed: int | None = 0, margin: float = 1.0, weight_bound: float = 1.0,
                   bias_bound: float = 1.0, steps: int = 600, lr: float = 0.03, check_every: int = 20
                   ) -> list[SignNetwork]:
-    """For each l1 in ``l1s``, the best of ``restarts`` fits (:func:`fit_sign_network_best`), all in one batch."""
+    """For each l1 in ``l1s``, the best of ``restarts`` fits and the best constant network
+    (:func:`fit_sign_network_best`), the fits all in one batch."""
     l1s = [float(c) for c in l1s]
     X, y = _check(X, y, hidden, l1s, margin)
     pos, seeds = _restart_plan(hidden, restarts, seed)
     R = len(seeds)
     nets = _fit_batch(X, y, hidden, np.repeat(l1s, R), np.tile(pos, len(l1s)), seeds * len(l1s), margin,
                       weight_bound, bias_bound, steps, lr, check_every)
-    return [min(nets[i * R:(i + 1) * R], key=lambda s: s.objective) for i in range(len(l1s))]
+    return [min(nets[i * R:(i + 1) * R] + [constant_network(X, y, hidden, margin, bias_bound)],
+                key=lambda s: s.objective) for i in range(len(l1s))]
+
+
+def constant_network(X: np.ndarray, y: np.ndarray, hidden: int, margin: float = 1.0,
+                     bias_bound: float = 1.0) -> SignNetwork:
+    """The best network with every unit off: f = c minimising the mean hinge loss, |c| <= B_b (no l1 cost).
+
+    The mean hinge loss is convex and piecewise linear in c with breakpoints c = y_n m, so its minimum over
+    the box is at a breakpoint or an end of the box."""
+    d = X.shape[1]
+    cands = np.clip(np.array([margin, -margin, bias_bound, -bias_bound, 0.0]), -bias_bound, bias_bound)
+    losses = [float(np.maximum(0.0, margin - y * c).mean()) for c in cands]
+    k = int(np.argmin(losses))
+    return SignNetwork(np.zeros((hidden, d)), np.zeros(hidden), np.zeros(hidden), float(cands[k]), losses[k])
 
 
 def fit_sign_network_best(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, restarts: int = 2,
                           seed: int | None = 0, **kw: float) -> SignNetwork:
-    """The best of ``restarts`` fits (sign patterns cycled from half positive, seeds seed, seed + 1, ...)."""
+    """The best of ``restarts`` fits (sign patterns cycled from half positive, seeds seed, seed + 1, ...) and the
+    constant network (:func:`constant_network`): a local fit can end worse than the trivial network, which
+    the MILP would then find, so the surrogate must not stand in for the MILP with a worse point."""
     return fit_sign_path(X, y, hidden, [l1], restarts=restarts, seed=seed, **kw)[0]
 
 
-__all__ = ["SignNetwork", "fit_sign_network", "fit_sign_network_best", "fit_sign_path", "sign_objective"]
+__all__ = ["SignNetwork", "constant_network", "fit_sign_network", "fit_sign_network_best", "fit_sign_path",
+           "sign_objective"]

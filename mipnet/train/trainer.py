@@ -256,12 +256,13 @@ def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
 def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig,
                   seed: int | None) -> tuple[Weights, str]:
     """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective."""
+    from .penalty_cv import FULL_DATA_RESTARTS
     from .surrogate import fit_sign_network_best, sign_objective
 
     def objective(w: Weights) -> float:
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
-    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, margin=cfg.margin,
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=FULL_DATA_RESTARTS, margin=cfg.margin,
                                 weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
