@@ -119,3 +119,18 @@ def test_a_batched_path_equals_the_separate_fits():
         alone = fit_sign_network_best(X, y, 3, l1=c, restarts=3, seed=2, steps=200)
         assert net.objective == pytest.approx(alone.objective, rel=1e-9)
         assert np.allclose(net.W, alone.W) and np.array_equal(net.v, alone.v)
+
+
+def test_the_warm_start_keeps_the_candidate_with_the_lower_objective():
+    from mipnet.train.trainer import _better_start
+
+    X, y = _data(30, 3, 9)
+    cfg = resolve_config(TrainConfig(hidden=(2,), l1=0.01), "classify", 2)
+    problem = TrainingProblem(X, y, "classify", 2, cfg)
+    empty = [(np.zeros((2, 3)), np.zeros(2)), (np.zeros((1, 2)), np.zeros(1))]  # objective 1 (mean hinge at f = 0)
+    chosen, origin = _better_start(empty, problem, X, y, cfg, seed=0)
+    assert "surrogate" in origin
+    f = np.maximum(X @ chosen[0][0].T + chosen[0][1], 0) @ chosen[1][0][0] + chosen[1][1][0]
+    assert np.maximum(0, 1 - y * f).mean() + 0.01 * sum(np.abs(W).sum() for W, _ in chosen) < 1.0
+    again, origin = _better_start(chosen, problem, X, y, cfg, seed=0)  # the same network: not strictly better
+    assert "mapped" in origin and all(np.array_equal(a[0], b[0]) for a, b in zip(again, chosen))

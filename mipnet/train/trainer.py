@@ -196,9 +196,9 @@ def train(
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
+            origin = f"gradient net mapped into the {cfg.hypothesis} class"
             if _surrogate_applies(cfg, task, n_classes):
                 warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
-                say(f"warm start: the {origin} network has the lower objective")
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
             reserve = time.perf_counter() - t_fix
@@ -207,7 +207,7 @@ def train(
             left = time_limit - (time.perf_counter() - t_start)
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
                                                     time_budget=max(1.0, 0.2 * left), threads=threads)
-            say(f"warm start: gradient net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
+            say(f"warm start: {origin}, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
         elif warm_obj is not None:
@@ -266,8 +266,8 @@ def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, tar
                                 weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
-        return candidate, "surrogate (sign-class proximal gradient)"
-    return mapped, "gradient-trained MLP"
+        return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
+    return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
 
 
 def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
