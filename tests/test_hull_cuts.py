@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -134,6 +135,35 @@ def test_cut_loop_tightens_a_real_relaxation():
         fixed.undo()
     assert report.rounds >= 1
     assert report.lp_bounds[-1] > report.lp_bounds[0] * 1.02
+
+
+def test_cut_loop_resolves_a_pure_lp_from_its_basis(monkeypatch):
+    """The pattern's signs are fixed integer variables: sent as integers, HiGHS would solve each round as a MIP
+    from scratch (about 30x slower at N = 100). Every round must be a pure LP and every round after the first
+    must start from the previous basis; the fixed signs stay fixed and integer afterwards."""
+    import pyomo.contrib.solver.solvers.highs as pyomo_highs
+
+    seen: list[tuple[int, bool]] = []
+    real = pyomo_highs.Highs._solve
+
+    def spy(self, *args, **kwargs):
+        h = self._solver_model
+        ints = sum(1 for v in h.getLp().integrality_ if v != highspy.HighsVarType.kContinuous)
+        seen.append((ints, bool(h.getBasis().valid)))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pyomo_highs.Highs, "_solve", spy)
+    prob = _problem(n=16, d=3, H=2, seed=4)
+    signs = pattern_signs(2, 1, 1)
+    fixed = FixedPattern(prob, signs)
+    try:
+        report = root_cut_loop(HullCuts(prob, signs), time_limit=60, max_rounds=4)
+        assert all(v.fixed and v.is_binary() for v in fixed.fixed)
+    finally:
+        fixed.undo()
+    assert report.rounds >= 1 and len(seen) == len(report.lp_bounds) >= 2
+    assert all(ints == 0 for ints, _ in seen)
+    assert all(valid for _, valid in seen[1:])
 
 
 def test_refuses_without_l1():

@@ -175,3 +175,23 @@ def test_cut_loop_lp_bound_stands_in_for_a_milp_without_bound(monkeypatch):
     assert hit[0]["bound"] == pytest.approx(lp - signs_mod.LP_BOUND_TOL, abs=1e-12)
     assert hit[0]["bound"] <= true_bound[(hit[0]["positive"], hit[0]["negative"])] + 1e-9
     assert r.certificate.bound is not None and r.certificate.bound <= r.certificate.incumbent + 1e-9
+
+
+def test_an_optimal_warm_start_cuts_off_every_pattern():
+    """The warm start is the first incumbent: started at the optimum, each pattern is searched under its
+    objective as cutoff (none finds a better network), and the certificate proves the warm network optimal."""
+    from mipnet.solve import solve
+    from mipnet.train.signs import solve_by_patterns
+    from mipnet.train.warmstart import fixed_lp
+
+    prob, _, _ = _problem(TrainConfig(hidden=(2,), l1=0.05), n=10, seed=5)
+    joint = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+    assert joint.status == "optimal"
+    best = prob.weight_values()
+    res, outcomes = solve_by_patterns(prob, "highs", time_limit=60, warm_weights=best, mip_gap=1e-9)
+    assert res.status == "optimal"
+    assert res.incumbent == pytest.approx(joint.incumbent, abs=1e-6)
+    assert prob.objective_value() == pytest.approx(res.incumbent, abs=1e-6)  # its values are loaded
+    assert all(o.incumbent is None or o.incumbent >= joint.incumbent - 1e-6 for o in outcomes)
+    assert any(o.status == "infeasible" for o in outcomes)  # cut off at the warm start's objective
+    assert res.trace[0][1] == pytest.approx(fixed_lp(prob, best, free_weights=False), abs=1e-9)

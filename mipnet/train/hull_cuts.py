@@ -202,7 +202,10 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
     Stops when no cut is violated, the LP bound reaches ``cutoff``, ``max_rounds`` rounds are done, the
     bound rose by less than ``stall`` (relative) over the last three rounds, or ``time_limit`` has passed.
 
-    The LP relaxation relaxes every binary that is not fixed; the variables' domains are restored after.
+    The LP relaxation relaxes every integer variable, fixed ones included (their values stay fixed): HiGHS
+    treats a model with any integer column, fixed or not, as a MIP, solves it from scratch each round and
+    keeps no basis; as a pure LP each round is a warm dual-simplex re-solve. The variables' domains are
+    restored after.
     """
     problem = cuts.problem
     model = problem.model
@@ -212,7 +215,7 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
         cuts.add(cuts.pair_cuts(partners))
     relaxed = []
     for v in model.component_data_objects(pyo.Var):
-        if not v.fixed and v.is_integer():
+        if v.is_integer():
             relaxed.append((v, v.domain, v.lb, v.ub))
             v.domain = pyo.Reals
             v.setlb(0.0 if relaxed[-1][2] is None else relaxed[-1][2])

@@ -156,6 +156,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                       log: Callable[[str], None] | None = None,
                       progress: Callable[[float, float | None, float | None], None] | None = None,
                       hull_cuts: bool = True, cut_share: float = 0.5,
+                      warm_incumbent: tuple[float, dict[Any, float]] | None = None,
                       ) -> tuple[Result, list[PatternOutcome]]:
     """Solve every pattern in turn (each gets the remaining time over the patterns left) and combine:
     the best pattern's solution is loaded in the model; the returned Result carries the minimum
@@ -163,7 +164,11 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
 
     ``hull_cuts`` (with an l1 term): each pattern first runs the convex-combination cut loop of
     :mod:`.hull_cuts` on its LP relaxation (at most ``cut_share`` of its time, stopping early once the LP
-    bound reaches the best incumbent so far), then its MILP with the cuts."""
+    bound reaches the best incumbent so far), then its MILP with the cuts.
+
+    ``warm_weights`` is the first incumbent (every pattern is cut off at its objective) and the MIP start of
+    the pattern it fits; ``warm_incumbent`` (its objective and every variable's value, as the caller has
+    them loaded) saves the LP that completes it here."""
     say = log or (lambda s: None)
     patterns = sign_patterns(problem)
     H = problem.config.hidden[0]
@@ -181,9 +186,17 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             w = weights_in_pattern(warm_weights, problem, pattern_signs(H, P, M))
             if w is not None:
                 starts[(P, M)] = w
-    # warm-started patterns first, then the fewest units first (small MILPs, often solved): the best
-    # incumbent so far is the next patterns' cutoff
-    patterns = sorted(patterns, key=lambda pm: (pm not in starts, pm[0] + pm[1]))
+        # the warm start is the first incumbent: every pattern, the first included, is cut off at its
+        # objective, and it stays the answer if no pattern finds a better network
+        if warm_incumbent is None:
+            warm_obj = fixed_lp(problem, warm_weights, free_weights=False, solver=lp_solver, threads=threads)
+            warm_incumbent = None if warm_obj is None else (warm_obj, snapshot(problem))
+        if warm_incumbent is not None:
+            best_inc, best_values = warm_incumbent
+            trace.append((time.perf_counter() - t0, best_inc, None))
+    # the fewest units first (small MILPs, often solved outright): the best incumbent so far is the next
+    # patterns' cutoff
+    patterns = sorted(patterns, key=lambda pm: pm[0] + pm[1])
 
     def run(P: int, M: int, budget: float, warm: bool) -> PatternOutcome:
         nonlocal best_inc, best_values, last

@@ -43,6 +43,9 @@ from .warmstart import (
 
 #: at most this share of the time limit goes to choosing l1 by cross-validation (no split starts after it)
 CV_SHARE = 0.25
+#: share of the time left that the LP heuristic may take: the joint MILP leans on its incumbent; sign patterns
+#: search each pattern themselves (and found better networks than 50 s of LP rounds did: results/training)
+LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 
 
 @dataclass
@@ -205,8 +208,9 @@ def train(
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
             left = time_limit - (time.perf_counter() - t_start)
+            share = LP_HEURISTIC_SHARE["sign patterns" if sign_patterns else "joint"]
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, 0.2 * left), threads=threads)
+                                                    time_budget=max(1.0, share * left), threads=threads)
             say(f"warm start: {origin}, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
@@ -232,6 +236,7 @@ def train(
         from .signs import solve_by_patterns
 
         res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
+                                          warm_incumbent=None if start is None else (problem.objective_value(), start),
                                           mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts)
         pattern_info = [o.to_dict() for o in outcomes]
     else:
