@@ -50,7 +50,6 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
-from scipy.optimize import linprog
 
 from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads
 from .formulation import TrainingProblem
@@ -103,6 +102,7 @@ class HullCuts:
         self.cons = pyo.ConstraintList()
         problem.model.add_component(name, self.cons)
         self.count = 0
+        self._separation: dict[float, SeparationLP] = {}
 
     # ------------------------------------------------------------------ cuts
     def active_units(self) -> np.ndarray:
@@ -155,8 +155,6 @@ class HullCuts:
         value) it stops and returns what it has found."""
         out: list[Cut] = []
         worst = 0.0
-        d = self.X.shape[1]
-        eye = np.eye(d)
         for j in self.active_units():
             for n in range(self.X.shape[0]):
                 if not self.useful(n, j):
@@ -167,17 +165,13 @@ class HullCuts:
                 if opp.size == 0:
                     continue
                 Xo = self.X[opp]
-                c = np.concatenate([hv[opp, j] - 0.5 * (Xo @ wv[j]), 0.5 * tv[j]])
-                A = np.vstack([np.hstack([-Xo.T, -eye]), np.hstack([Xo.T, -eye])])
-                b = np.concatenate([-self.X[n], self.X[n]])
-                a_eq = np.concatenate([np.ones(opp.size), np.zeros(d)])[None]
-                sol = linprog(c, A_ub=A, b_ub=b, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
-                if sol.status != 0:
+                sep = self._separation_lp(float(self.y[n]), opp)
+                value, lam = sep.solve(hv[opp, j] - 0.5 * (Xo @ wv[j]), 0.5 * tv[j], self.X[n])
+                if value is None:
                     continue
-                violation = hv[n, j] - 0.5 * float(wv[j] @ self.X[n]) - float(sol.fun)
+                violation = hv[n, j] - 0.5 * float(wv[j] @ self.X[n]) - value
                 worst = max(worst, violation)
                 if violation > self.tol:
-                    lam = sol.x[: opp.size]
                     keep = lam > 1e-9
                     out.append(Cut(n, int(j), opp[keep], lam[keep] / lam[keep].sum()))
         # units of one sign are interchangeable in the pattern: a combination that cuts off one unit's
@@ -191,8 +185,57 @@ class HullCuts:
                     twins.append(Cut(c.n, int(j2), c.others, c.lam))
         return out + twins, worst
 
+    def _separation_lp(self, label: float, opp: np.ndarray) -> SeparationLP:
+        """The separation LP of the samples with ``label`` (its constraint matrix depends on the label only)."""
+        if label not in self._separation:
+            self._separation[label] = SeparationLP(self.X[opp])
+        return self._separation[label]
+
     def remove(self) -> None:
         self.problem.model.del_component(self.cons)
+
+
+class SeparationLP:
+    """min_{lambda, e} a^T lambda + g^T e  s.t.  -e <= x - X_opp^T lambda <= e,  sum lambda = 1,  lambda, e >= 0.
+
+    One HiGHS instance per label: only the costs (a, g: per unit) and the right-hand sides (x: per sample)
+    change between solves, so each solve is a warm simplex re-solve from the previous basis (the loop over
+    the samples of one unit changes the right-hand sides only). Returns (optimum, lambda), or (None, None)."""
+
+    def __init__(self, X_opp: np.ndarray) -> None:
+        import highspy
+
+        self._hs = highspy
+        m, d = X_opp.shape
+        self.m, self.d = m, d
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        inf = highspy.kHighsInf
+        n_col = m + d
+        h.addVars(n_col, np.zeros(n_col), np.full(n_col, inf))
+        # rows i < d:  X_opp[:, i]^T lambda + e_i >= x_i ;  rows d + i:  X_opp[:, i]^T lambda - e_i <= x_i
+        #  (|x_i - X_opp[:, i]^T lambda| <= e_i); last row: sum lambda = 1
+        A = np.vstack([np.hstack([X_opp.T, np.eye(d)]), np.hstack([X_opp.T, -np.eye(d)]),
+                       np.concatenate([np.ones(m), np.zeros(d)])[None]])
+        for row in A:
+            nz = np.flatnonzero(row)
+            h.addRow(-inf, inf, nz.size, nz.astype(np.int32), row[nz])
+        self.h = h
+        self._cols = np.arange(n_col, dtype=np.int32)
+        self._rows = np.arange(2 * d + 1, dtype=np.int32)
+
+    def solve(self, a: np.ndarray, g: np.ndarray, x: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+        inf = self._hs.kHighsInf
+        h = self.h
+        h.changeColsCost(self._cols.size, self._cols, np.concatenate([a, g]))
+        lower = np.concatenate([x, np.full(self.d, -inf), [1.0]])
+        upper = np.concatenate([np.full(self.d, inf), x, [1.0]])
+        h.changeRowsBounds(self._rows.size, self._rows, lower, upper)
+        h.run()
+        if h.getModelStatus() != self._hs.HighsModelStatus.kOptimal:
+            return None, None
+        return float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value[: self.m])
 
 
 def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cutoff: float | None = None,
