@@ -144,15 +144,20 @@ def solve(
     options: Mapping[str, Any] | None = None,
     progress: Callable[[float, float | None, float | None], None] | None = None,
     progress_every: float = 5.0,
+    instance: Any | None = None,
 ) -> Result:
     """Solve ``model`` (one active objective); variable values are loaded when a solution exists.
 
     ``progress(seconds, incumbent, bound)`` is called about every ``progress_every`` seconds while
     HiGHS runs (other solvers: use ``tee`` for their log); the points are kept in ``Result.trace``.
+    ``instance``: a persistent HiGHS interface that already holds ``model`` as it is now (its owner kept it
+    in sync, e.g. the cut loop of :mod:`mipnet.train.hull_cuts`); the model is then not translated again.
     """
     obj = _objective(model)
     sense = "minimize" if obj.sense == pyo.minimize else "maximize"
-    opt = _contrib(solver)
+    if instance is not None and solver != "highs":
+        raise SolverError(f"a persistent instance is a HiGHS one; cannot solve it with {solver!r}")
+    opt = _contrib(solver) if instance is None else instance
     if solver == "gurobi":
         n_var, n_con = model_size(model)
         if _gurobi_restricted() and (n_var > GUROBI_SIZE_LIMIT or n_con > GUROBI_SIZE_LIMIT):
@@ -183,8 +188,9 @@ def solve(
     t0 = time.perf_counter()
     trace: list[tuple[float, float | None, float | None]] = []
     try:
-        if solver == "highs" and (warm_start or progress is not None):
-            res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every)
+        if solver == "highs" and (warm_start or progress is not None or instance is not None):
+            res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every,
+                               built=instance is not None)
         elif warm_start:
             res = _solve_warm(opt, solver, model, warm_start, kwargs)
         else:
@@ -240,12 +246,14 @@ HIGHS_NO_UPDATES = {k: False for k in ("check_for_new_or_removed_constraints", "
 
 
 def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, kwargs: dict[str, Any],
-                 trace: list, progress: Callable[..., None] | None, every: float) -> Any:
+                 trace: list, progress: Callable[..., None] | None, every: float, built: bool = False) -> Any:
     """HiGHS through Pyomo's persistent interface, so that its highspy object can take a MIP start
-    (``setSolution``) and a MIP callback (incumbent / bound as it goes) before the run."""
+    (``setSolution``) and a MIP callback (incumbent / bound as it goes) before the run. ``built``: ``opt``
+    already holds ``model``."""
     import numpy as np
 
-    opt.set_instance(model)
+    if not built:
+        opt.set_instance(model)
     h = opt._solver_model  # the highspy object of the persistent interface
     if start:
         vmap = opt._pyomo_var_to_solver_var_map  # Pyomo var id -> HiGHS column

@@ -140,7 +140,7 @@ def test_time_left_goes_to_the_weakest_pattern(monkeypatch):
     outcomes = r.certificate.formulation["sign_patterns"]
     again = [o for o in outcomes if o["runs"] == 2]
     assert len(again) == 1 and again[0]["status"] != "feasible"
-    assert len(calls) == len(outcomes) + 1
+    assert len(calls) == sum(o["status"] != "pruned" for o in outcomes) + 1  # a pruned pattern runs no MILP
     assert r.certificate.status == "optimal" and r.check["ok"]
     assert r.certificate.bound == pytest.approx(min(o["bound"] for o in outcomes), abs=1e-9)
 
@@ -195,3 +195,26 @@ def test_an_optimal_warm_start_cuts_off_every_pattern():
     assert all(o.incumbent is None or o.incumbent >= joint.incumbent - 1e-6 for o in outcomes)
     assert any(o.status == "infeasible" for o in outcomes)  # cut off at the warm start's objective
     assert res.trace[0][1] == pytest.approx(fixed_lp(prob, best, free_weights=False), abs=1e-9)
+
+
+def test_a_pruned_pattern_has_no_better_network():
+    """A pattern pruned by its cut loop's LP bound (no MILP run) must hold no network below the incumbent:
+    each pruned pattern's own MILP, solved here without cuts, confirms its recorded bound."""
+    from mipnet.solve import solve
+    from mipnet.train.signs import solve_by_patterns
+
+    prob, _, _ = _problem(TrainConfig(hidden=(3,), l1=0.05), n=20, seed=2)
+    joint = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+    res, outcomes = solve_by_patterns(prob, "highs", time_limit=120, warm_weights=prob.weight_values(), mip_gap=1e-9)
+    assert res.status == "optimal" and res.incumbent == pytest.approx(joint.incumbent, abs=1e-6)
+    pruned = [o for o in outcomes if o.status == "pruned"]
+    assert len(pruned) >= 2
+    for o in pruned:
+        assert o.bound >= res.incumbent and o.cut_loop is not None and o.nodes == 0
+        fixed = FixedPattern(prob, pattern_signs(3, o.positive, o.negative))
+        try:
+            alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+        finally:
+            fixed.undo()
+        assert alone.status == "optimal"
+        assert alone.incumbent >= o.bound - 1e-7 and alone.incumbent >= res.incumbent - 1e-6

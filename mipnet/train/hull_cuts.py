@@ -103,6 +103,8 @@ class HullCuts:
         problem.model.add_component(name, self.cons)
         self.count = 0
         self._separation: dict[float, SeparationLP] = {}
+        #: the cut loop's persistent HiGHS interface, in sync with the model (cuts and domains) after the loop
+        self.instance: Any | None = None
 
     # ------------------------------------------------------------------ cuts
     def active_units(self) -> np.ndarray:
@@ -193,6 +195,7 @@ class HullCuts:
 
     def remove(self) -> None:
         self.problem.model.del_component(self.cons)
+        self.instance = None
 
 
 class SeparationLP:
@@ -303,6 +306,10 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             v.domain = dom
             v.setlb(lb)
             v.setub(ub)
+    # the instance holds the model with its cuts: with the integer columns restored it serves the MILP
+    # (``solve(..., instance=cuts.instance)``) without translating the model again
+    opt.update_variables([v for v, *_ in relaxed])
+    cuts.instance = opt
     report.cuts = cuts.count
     report.seconds = time.perf_counter() - t0
     return report

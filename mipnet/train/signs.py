@@ -34,8 +34,11 @@ relaxation removes the binaries of about half of the (sample, unit) pairs.
 With the signs fixed, each unit's share of f is a convex function of x with a known sign, which the
 **convex-combination cuts** of :mod:`.hull_cuts` exploit: each pattern first runs that cut loop on its LP
 relaxation (with an l1 term), stopping once the LP bound reaches the best incumbent so far, and the
-cut loop's last LP optimum is a bound of the pattern as well. On the instance above every 2- and 3-unit
-pattern then closes at or near its root and the best network is proved optimal (results/training).
+cut loop's last LP optimum is a bound of the pattern as well; a pattern whose LP bound reaches the incumbent
+is pruned there (status "pruned", no MILP). The MILP of a pattern runs on the cut loop's HiGHS instance
+(integer columns restored), so the model is translated to HiGHS once per pattern. On the instance above
+every 2- and 3-unit pattern then closes at or near its root and the best network is proved optimal
+(results/training).
 
 **Time**: each pattern of the first pass gets the time left over the patterns left; the time that the
 pruned patterns leave goes, pattern by pattern, to the one with the weakest bound, solved again under
@@ -60,6 +63,10 @@ from .warmstart import Weights, canonical_order, fixed_lp, lp_solver_for, snapsh
 
 #: relative allowance for the LP's tolerances when a cut loop's LP optimum is used as a pattern bound
 LP_BOUND_TOL = 1e-6
+
+#: pattern statuses that settle a pattern: solved, no point below the cutoff, or pruned by the cut loop's
+#: LP bound (at or above the incumbent: the MILP is not run)
+SETTLED = frozenset({"optimal", "infeasible", "pruned"})
 
 #: losses that only grow as y_n f(x_n) falls (the directional relaxation applies)
 MARGIN_LOSSES = ("hinge", "zero_one")
@@ -213,30 +220,38 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         fixed = FixedPattern(problem, signs)
         cuts = HullCuts(problem, signs) if use_cuts and P + M > 0 else None
         loop = None
+        lp = None  # the cut loop's last LP optimum, less a relative 1e-6 for the LP's tolerances: a bound
+        res = None
         try:
             if cuts is not None:
                 loop = root_cut_loop(cuts, time_limit=cut_share * budget, threads=threads,
                                      cutoff=best_inc if math.isfinite(best_inc) else None)
                 say(f"sign pattern +{P} -{M}: {loop.cuts} convex-combination cuts in {loop.rounds} rounds, "
                     f"LP bound {loop.lp_bounds[-1] if loop.lp_bounds else None} ({loop.stopped})")
-            res = solve(problem.model, solver, time_limit=max(1.0, budget - (loop.seconds if loop else 0.0)),
-                        threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
-                        options=options)
-            if res.has_solution and res.incumbent < best_inc:
-                best_inc, best_values = res.incumbent, snapshot(problem)
+                if loop.lp_bounds:
+                    lp = loop.lp_bounds[-1] - LP_BOUND_TOL * max(1.0, abs(loop.lp_bounds[-1]))
+            if lp is None or lp < best_inc:  # else pruned: no network of the pattern beats the incumbent
+                res = solve(problem.model, solver, time_limit=max(1.0, budget - (loop.seconds if loop else 0.0)),
+                            threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
+                            options=options, instance=None if cuts is None or solver != "highs" else cuts.instance)
+                if res.has_solution and res.incumbent < best_inc:
+                    best_inc, best_values = res.incumbent, snapshot(problem)
         finally:
             fixed.undo()
             if cuts is not None:
                 cuts.remove()
+        if res is None:
+            assert loop is not None and lp is not None
+            trace.append((time.perf_counter() - t0, best_inc, None))
+            say(f"sign pattern +{P} -{M}: pruned, LP bound {lp:.6g} >= incumbent {best_inc:.6g}")
+            return PatternOutcome(P, M, "pruned", None, lp, loop.seconds, 0, False, loop)
         bound = math.inf if res.status == "infeasible" else res.bound
         if cutoff is not None:
             bound = cutoff if bound is None and res.status in ("optimal", "infeasible") else bound
             bound = None if bound is None else min(bound, cutoff)
-        if loop is not None and loop.lp_bounds:
-            # the cut loop's last LP optimum bounds the pattern too (a relaxation of its MILP); less a
-            # relative 1e-6 for the LP's tolerances. It counts where the MILP ended without a bound
-            # of its own or with a lower one (little time left after the loop)
-            lp = loop.lp_bounds[-1] - LP_BOUND_TOL * max(1.0, abs(loop.lp_bounds[-1]))
+        if lp is not None:
+            # the cut loop's LP optimum bounds the pattern too (a relaxation of its MILP). It counts where
+            # the MILP ended without a bound of its own or with a lower one (little time left after the loop)
             bound = lp if bound is None else max(bound, lp)
         trace.append((time.perf_counter() - t0, None if best_values is None else best_inc, None))
         say(f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
@@ -264,8 +279,8 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             break
         k = min(weak, key=lambda i: -math.inf if outcomes[i].bound is None else outcomes[i].bound)
         old = outcomes[k]
-        if old.status in ("optimal", "infeasible"):
-            break  # solved, bounded at the cutoff of its time: nothing to gain from a rerun
+        if old.status in SETTLED:
+            break  # solved, cut off or pruned: nothing to gain from a rerun
         again = run(old.positive, old.negative, max(1.0, left - over), warm=False)
         bounds = [b for b in (old.bound, again.bound) if b is not None]
         outcomes[k] = replace(again, bound=max(bounds) if bounds else None, wall_time=old.wall_time + again.wall_time,
@@ -280,7 +295,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     statuses = {o.status for o in outcomes}
     if best_values is None:
         status = "infeasible" if statuses == {"infeasible"} else "unknown"
-    elif statuses <= {"optimal", "infeasible"}:
+    elif statuses <= SETTLED:
         status = "optimal"
     else:
         status = "feasible"
