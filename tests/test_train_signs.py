@@ -203,7 +203,7 @@ def test_a_pruned_pattern_has_no_better_network():
     from mipnet.solve import solve
     from mipnet.train.signs import solve_by_patterns
 
-    prob, _, _ = _problem(TrainConfig(hidden=(3,), l1=0.05), n=20, seed=2)
+    prob, _, _ = _problem(TrainConfig(hidden=(2,), l1=0.05), n=16, seed=1)
     joint = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
     res, outcomes = solve_by_patterns(prob, "highs", time_limit=120, warm_weights=prob.weight_values(), mip_gap=1e-9)
     assert res.status == "optimal" and res.incumbent == pytest.approx(joint.incumbent, abs=1e-6)
@@ -211,7 +211,7 @@ def test_a_pruned_pattern_has_no_better_network():
     assert len(pruned) >= 2
     for o in pruned:
         assert o.bound >= res.incumbent and o.cut_loop is not None and o.nodes == 0
-        fixed = FixedPattern(prob, pattern_signs(3, o.positive, o.negative))
+        fixed = FixedPattern(prob, pattern_signs(2, o.positive, o.negative))
         try:
             alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
         finally:
