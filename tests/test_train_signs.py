@@ -218,3 +218,29 @@ def test_a_pruned_pattern_has_no_better_network():
             fixed.undo()
         assert alone.status == "optimal"
         assert alone.incumbent >= o.bound - 1e-7 and alone.incumbent >= res.incumbent - 1e-6
+
+
+@pytest.mark.parametrize("cuts", [True, False])
+def test_every_pattern_outcome_is_exact_on_the_shared_instance(cuts):
+    """Patterns run one after another on one HiGHS instance (signs fixed and freed, binaries relaxed and
+    restored, cuts added and removed): each pattern's bound and incumbent must still be those of its own
+    model, solved here afresh."""
+    from mipnet.solve import solve
+    from mipnet.train.signs import solve_by_patterns
+
+    prob, _, _ = _problem(TrainConfig(hidden=(2,), l1=0.05), n=10, seed=2)
+    res, outcomes = solve_by_patterns(prob, "highs", time_limit=120, mip_gap=1e-9, hull_cuts=cuts)
+    assert res.status == "optimal"
+    assert prob.objective_value() == pytest.approx(res.incumbent, abs=1e-6)
+    for o in outcomes:
+        fixed = FixedPattern(prob, pattern_signs(2, o.positive, o.negative))
+        try:
+            alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+        finally:
+            fixed.undo()
+        assert alone.status == "optimal"
+        assert o.bound <= alone.incumbent + 1e-6
+        if o.incumbent is not None:
+            assert o.incumbent >= alone.incumbent - 1e-6
+        if o.status == "optimal" and o.incumbent is not None and o.incumbent < res.incumbent + 1e-9:
+            assert o.incumbent == pytest.approx(alone.incumbent, abs=1e-6)

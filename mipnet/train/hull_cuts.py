@@ -42,6 +42,7 @@ in 163 s (29.5 % gap without the cuts).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -82,7 +83,8 @@ class Cut:
 class HullCuts:
     """The convex-combination cuts of one pattern ``signs`` on ``problem`` (module docstring)."""
 
-    def __init__(self, problem: TrainingProblem, signs: np.ndarray, tol: float = 1e-5) -> None:
+    def __init__(self, problem: TrainingProblem, signs: np.ndarray, tol: float = 1e-5,
+                 instance: Any | None = None) -> None:
         if problem.config.hypothesis != "sign" or 0 not in problem.abs_vars:
             raise ValueError("convex-combination cuts need the sign class with an l1 term (t >= |W_0|)")
         self.problem = problem
@@ -103,8 +105,11 @@ class HullCuts:
         problem.model.add_component(name, self.cons)
         self.count = 0
         self._separation: dict[float, SeparationLP] = {}
-        #: the cut loop's persistent HiGHS interface, in sync with the model (cuts and domains) after the loop
-        self.instance: Any | None = None
+        #: a persistent HiGHS interface that holds the model, shared with the caller (who keeps it in sync
+        #: with the model): the cut loop runs its LPs on it, adds the cuts' rows to it and leaves it in sync
+        #: (it can then solve the MILP with the cuts); :meth:`remove` takes the rows out again. None: the
+        #: cut loop makes an instance of its own
+        self.instance: Any | None = instance
 
     # ------------------------------------------------------------------ cuts
     def active_units(self) -> np.ndarray:
@@ -194,8 +199,10 @@ class HullCuts:
         return self._separation[label]
 
     def remove(self) -> None:
+        """Delete the cuts from the model and from the persistent instance."""
+        if self.instance is not None and len(self.cons):
+            self.instance.remove_constraints(list(self.cons.values()))
         self.problem.model.del_component(self.cons)
-        self.instance = None
 
 
 class SeparationLP:
@@ -257,8 +264,7 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
     model = problem.model
     report = CutLoopReport()
     t0 = time.perf_counter()
-    if partners > 0:
-        cuts.add(cuts.pair_cuts(partners))
+    seeds = cuts.add(cuts.pair_cuts(partners)) if partners > 0 else []
     relaxed = []
     for v in model.component_data_objects(pyo.Var):
         if v.is_integer():
@@ -266,17 +272,24 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             v.domain = pyo.Reals
             v.setlb(0.0 if relaxed[-1][2] is None else relaxed[-1][2])
             v.setub(1.0 if relaxed[-1][3] is None else relaxed[-1][3])
+    opt = cuts.instance
     try:
-        opt = _contrib("highs")
-        opt.set_instance(model)
+        if opt is None:
+            opt = _contrib("highs")
+            opt.set_instance(model)
+        else:
+            opt.add_constraints(seeds)
+            opt.update_variables([v for v, *_ in relaxed])
         H, d = cuts.H, problem.d
         while True:
             left = time_limit - (time.perf_counter() - t0)
             if left <= 0:
                 report.stopped = "time limit"
                 break
+            # objective_bound: a shared instance may carry a MILP's cutoff, which would stop the dual simplex
             res = opt.solve(model, time_limit=left, threads=highs_threads(threads), load_solutions=False,
-                            raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES)
+                            raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
+                            solver_options={"objective_bound": math.inf})
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
                 report.stopped = f"LP relaxation: {res.termination_condition}"
                 break
@@ -306,10 +319,8 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             v.domain = dom
             v.setlb(lb)
             v.setub(ub)
-    # the instance holds the model with its cuts: with the integer columns restored it serves the MILP
-    # (``solve(..., instance=cuts.instance)``) without translating the model again
-    opt.update_variables([v for v, *_ in relaxed])
-    cuts.instance = opt
+    if cuts.instance is not None:  # a shared instance goes back in sync: integer columns restored, cuts kept
+        opt.update_variables([v for v, *_ in relaxed])
     report.cuts = cuts.count
     report.seconds = time.perf_counter() - t0
     return report

@@ -35,8 +35,9 @@ With the signs fixed, each unit's share of f is a convex function of x with a kn
 **convex-combination cuts** of :mod:`.hull_cuts` exploit: each pattern first runs that cut loop on its LP
 relaxation (with an l1 term), stopping once the LP bound reaches the best incumbent so far, and the
 cut loop's last LP optimum is a bound of the pattern as well; a pattern whose LP bound reaches the incumbent
-is pruned there (status "pruned", no MILP). The MILP of a pattern runs on the cut loop's HiGHS instance
-(integer columns restored), so the model is translated to HiGHS once per pattern. On the instance above
+is pruned there (status "pruned", no MILP). With HiGHS every pattern's cut loop and MILP run on one
+persistent instance (the pattern's changes sent to it and taken back): the model is translated once, which
+at N = 300 took longer than many a pattern's solve. On the instance above
 every 2- and 3-unit pattern then closes at or near its root and the best network is proved optimal
 (results/training).
 
@@ -56,7 +57,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
-from ..solve import Result, solve
+from ..solve import Result, _contrib, solve
 from .formulation import TrainingProblem
 from .hull_cuts import CutLoopReport, HullCuts, root_cut_loop
 from .warmstart import Weights, canonical_order, fixed_lp, lp_solver_for, snapshot
@@ -132,6 +133,10 @@ class FixedPattern:
                         a[j].domain = pyo.UnitInterval
                         self.relaxed.append(a[j])
 
+    def variables(self) -> list[Any]:
+        """Every variable this pattern changed (to send to a persistent solver after a change)."""
+        return self.fixed + self.relaxed
+
     def undo(self) -> None:
         for v in self.fixed:
             v.unfix()
@@ -204,13 +209,21 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     # the fewest units first (small MILPs, often solved outright): the best incumbent so far is the next
     # patterns' cutoff
     patterns = sorted(patterns, key=lambda pm: pm[0] + pm[1])
+    # HiGHS: one instance for every pattern, built while nothing is fixed (a variable fixed when the model is
+    # sent is written into the rows as a constant); each pattern's changes (fixed signs, relaxed binaries,
+    # cuts) are sent to it and taken back, so the model is translated once, not once per pattern. Its
+    # pattern's warm start is then no MIP start: the warm start's objective is every pattern's cutoff.
+    shared = None
+    if solver == "highs":
+        shared = _contrib("highs")
+        shared.set_instance(problem.model)
 
     def run(P: int, M: int, budget: float, warm: bool) -> PatternOutcome:
         nonlocal best_inc, best_values, last
         signs = pattern_signs(H, P, M)
         start = None
-        if warm and (P, M) in starts and fixed_lp(problem, starts[(P, M)], free_weights=False, solver=lp_solver,
-                                                  threads=threads) is not None:
+        if warm and shared is None and (P, M) in starts and fixed_lp(
+                problem, starts[(P, M)], free_weights=False, solver=lp_solver, threads=threads) is not None:
             start = snapshot(problem)
         # HiGHS prunes every node whose bound reaches objective_bound; it may then call a worse point
         # "optimal", so a pattern's proved bound is min(reported bound, cutoff), and no point below
@@ -218,7 +231,9 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         cutoff = best_inc * (1 + 1e-9) + 1e-12 if solver == "highs" and math.isfinite(best_inc) else None
         options = None if cutoff is None else {"objective_bound": cutoff}
         fixed = FixedPattern(problem, signs)
-        cuts = HullCuts(problem, signs) if use_cuts and P + M > 0 else None
+        if shared is not None:
+            shared.update_variables(fixed.variables())
+        cuts = HullCuts(problem, signs, instance=shared) if use_cuts and P + M > 0 else None
         loop = None
         lp = None  # the cut loop's last LP optimum, less a relative 1e-6 for the LP's tolerances: a bound
         res = None
@@ -233,11 +248,13 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             if lp is None or lp < best_inc:  # else pruned: no network of the pattern beats the incumbent
                 res = solve(problem.model, solver, time_limit=max(1.0, budget - (loop.seconds if loop else 0.0)),
                             threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
-                            options=options, instance=None if cuts is None or solver != "highs" else cuts.instance)
+                            options=options, instance=shared)
                 if res.has_solution and res.incumbent < best_inc:
                     best_inc, best_values = res.incumbent, snapshot(problem)
         finally:
             fixed.undo()
+            if shared is not None:
+                shared.update_variables(fixed.variables())
             if cuts is not None:
                 cuts.remove()
         if res is None:
