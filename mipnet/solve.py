@@ -255,6 +255,11 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
     if not built:
         opt.set_instance(model)
     h = opt._solver_model  # the highspy object of the persistent interface
+    # HiGHS measures time_limit (and the callback's running_time) on one clock per instance that runs on
+    # across runs: on a reused instance the limit is moved by the time its earlier runs took
+    base = float(h.getRunTime())
+    if kwargs.get("time_limit") is not None:
+        kwargs = dict(kwargs, time_limit=kwargs["time_limit"] + base)
     if start:
         vmap = opt._pyomo_var_to_solver_var_map  # Pyomo var id -> HiGHS column
         idx, vals = [], []
@@ -269,7 +274,7 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
 
     def _on_mip(event: Any) -> None:
         out = event.data_out
-        t = float(out.running_time)
+        t = float(out.running_time) - base
         if t - last[0] < every:
             return
         last[0] = t

@@ -215,3 +215,34 @@ def test_separation_stops_at_its_deadline():
     hv, tv, wv = rng.uniform(0, 2, (prob.N, 2)), rng.uniform(0, 1, (2, 3)), np.zeros((2, 3))
     assert cuts.separate(hv, tv, wv, deadline=0.0) == ([], 0.0)  # long past
     assert len(cuts.separate(hv, tv, wv)[0]) > 0
+
+
+def test_a_reused_instance_measures_each_run_from_its_start():
+    """HiGHS measures time_limit on one clock per instance that keeps running across runs. After a MILP that
+    spent its 6 s on a shared instance, an LP with a 2 s limit and a cut loop with 4 s must still run."""
+    from mipnet.datasets import load_breast_cancer
+    from mipnet.train.warmstart import fixed_lp, gradient_weights, lp_instance, map_to_class
+
+    data = load_breast_cancer().sample(40, random_state=0)
+    X, _ = data.X_numeric()
+    Xs = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
+    t = np.where(data.y.to_numpy() == sorted(set(data.y))[1], 1.0, -1.0)
+    prob = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(3,), hypothesis="sign", l1=0.01,
+                                                               symmetry_breaking=False, tight_bounds=False))
+    inst = lp_instance(prob)
+    first = solve(prob.model, "highs", time_limit=6.0, instance=inst)
+    assert first.status != "optimal"  # it used its whole 6 s
+    assert inst._solver_model.getRunTime() >= 5.5
+    w = map_to_class(gradient_weights(Xs, t, "classify", 2, (3,), seed=0), prob)
+    assert fixed_lp(prob, w, free_weights=False, time_limit=2.0, instance=inst) is not None
+    signs = pattern_signs(3, 2, 1)
+    fixed = FixedPattern(prob, signs)
+    inst.update_variables(fixed.variables())
+    cuts = HullCuts(prob, signs, instance=inst)
+    try:
+        report = root_cut_loop(cuts, time_limit=4.0, max_rounds=1)
+    finally:
+        fixed.undo()
+        inst.update_variables(fixed.variables())
+        cuts.remove()
+    assert report.lp_bounds and "time" not in report.stopped.lower()

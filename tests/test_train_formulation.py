@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 
 from mipnet.errors import SolverError, UnsupportedError
@@ -404,3 +405,38 @@ def test_conv_dense_head_layer_switch_matches_numpy():
         assert fixed_lp(prob, w, free_weights=False) == pytest.approx(expect, abs=1e-7)
         assert prob.term_values()["layers"] == pytest.approx(0.1, abs=1e-9)
         np.testing.assert_allclose([o.values()[0] for o in prob.outputs], net.forward(Xs)[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name,classes,task,cfg", CASES, ids=[c[0] for c in CASES])
+def test_persistent_instance_gives_the_fresh_answers(name, classes, task, cfg):
+    """Pattern-fixed LPs and the LP heuristic on one persistent HiGHS instance (fixed binaries sent as
+    continuous columns and taken back) give the objectives of fresh translations, and the instance is left
+    in sync: the MILP solved on it afterwards has the fresh MILP's optimum."""
+    from mipnet.solve import solve
+    from mipnet.train.formulation import resolve_config
+    from mipnet.train.trainer import encode_targets
+    from mipnet.train.warmstart import fixed_lp, gradient_weights, lp_heuristic, lp_instance
+
+    X, y = _data(n=4 if classes == 3 else 8, classes=classes)  # the multiclass MILP is slow to prove at 8
+    target, _, n_classes, _, _ = encode_targets(np.asarray(y), task, None)
+    Xs = (X - X.mean(0)) / X.std(0)
+    cfg = resolve_config(cfg, task, n_classes)
+    prob = TrainingProblem(Xs, target, task, n_classes, cfg)
+    w = map_to_class(gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=0), prob)
+    inst = lp_instance(prob)
+    for free in (False, True):
+        fresh = fixed_lp(prob, w, free_weights=free)
+        shared = fixed_lp(prob, w, free_weights=free, instance=inst)
+        assert (fresh is None) == (shared is None)
+        if fresh is not None:
+            assert shared == pytest.approx(fresh, abs=1e-7)
+    _, h_fresh, _ = lp_heuristic(prob, w, max_rounds=3, time_budget=60)
+    _, h_shared, _ = lp_heuristic(prob, w, max_rounds=3, time_budget=60, instance=inst)
+    assert (h_fresh is None) == (h_shared is None)
+    if h_fresh is not None:
+        assert h_shared == pytest.approx(h_fresh, abs=1e-7)
+    milp_fresh = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+    milp_shared = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9, instance=inst)
+    assert milp_fresh.status == milp_shared.status == "optimal"
+    assert milp_shared.incumbent == pytest.approx(milp_fresh.incumbent, abs=1e-6)
+    assert not any(v.fixed for v in prob.model.component_data_objects(pyo.Var))

@@ -286,8 +286,10 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             if left <= 0:
                 report.stopped = "time limit"
                 break
-            # objective_bound: a shared instance may carry a MILP's cutoff, which would stop the dual simplex
-            res = opt.solve(model, time_limit=left, threads=highs_threads(threads), load_solutions=False,
+            # a shared instance may carry a MILP's cutoff (objective_bound would stop the dual simplex), and
+            # HiGHS's time_limit counts on the instance's clock, which its earlier runs advanced
+            base = float(opt._solver_model.getRunTime())
+            res = opt.solve(model, time_limit=left + base, threads=highs_threads(threads), load_solutions=False,
                             raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
                             solver_options={"objective_bound": math.inf})
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":

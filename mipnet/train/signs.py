@@ -57,10 +57,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
-from ..solve import Result, _contrib, solve
+from ..solve import Result, solve
 from .formulation import TrainingProblem
 from .hull_cuts import CutLoopReport, HullCuts, root_cut_loop
-from .warmstart import Weights, canonical_order, fixed_lp, lp_solver_for, snapshot
+from .warmstart import Weights, canonical_order, fixed_lp, lp_instance, lp_solver_for, snapshot
 
 #: relative allowance for the LP's tolerances when a cut loop's LP optimum is used as a pattern bound
 LP_BOUND_TOL = 1e-6
@@ -168,7 +168,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                       log: Callable[[str], None] | None = None,
                       progress: Callable[[float, float | None, float | None], None] | None = None,
                       hull_cuts: bool = True, cut_share: float = 0.5,
-                      warm_incumbent: tuple[float, dict[Any, float]] | None = None,
+                      warm_incumbent: tuple[float, dict[Any, float]] | None = None, instance: Any | None = None,
                       ) -> tuple[Result, list[PatternOutcome]]:
     """Solve every pattern in turn (each gets the remaining time over the patterns left) and combine:
     the best pattern's solution is loaded in the model; the returned Result carries the minimum
@@ -180,7 +180,8 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
 
     ``warm_weights`` is the first incumbent (every pattern is cut off at its objective) and the MIP start of
     the pattern it fits; ``warm_incumbent`` (its objective and every variable's value, as the caller has
-    them loaded) saves the LP that completes it here."""
+    them loaded) saves the LP that completes it here. ``instance``: a HiGHS
+    :func:`~.warmstart.lp_instance` of the model to share (else one is built here)."""
     say = log or (lambda s: None)
     patterns = sign_patterns(problem)
     H = problem.config.hidden[0]
@@ -215,8 +216,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     # pattern's warm start is then no MIP start: the warm start's objective is every pattern's cutoff.
     shared = None
     if solver == "highs":
-        shared = _contrib("highs")
-        shared.set_instance(problem.model)
+        shared = instance if instance is not None else lp_instance(problem)
 
     def run(P: int, M: int, budget: float, warm: bool) -> PatternOutcome:
         nonlocal best_inc, best_values, last

@@ -34,7 +34,9 @@ from .warmstart import (
     fixed_lp,
     fixed_weights_mip,
     gradient_weights,
+    is_linear,
     lp_heuristic,
+    lp_instance,
     lp_solver_for,
     map_to_class,
     max_violation,
@@ -194,6 +196,8 @@ def train(
     warm_w: Weights | None = None
     reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     lp_solver = lp_solver_for(problem, solver)
+    # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
+    instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
     if warm_start:
         t0 = time.perf_counter()
         gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
@@ -203,14 +207,16 @@ def train(
             if _surrogate_applies(cfg, task, n_classes):
                 warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
             t_fix = time.perf_counter()
-            warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads)
+            warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads,
+                                instance=instance)
             reserve = time.perf_counter() - t_fix
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
             left = time_limit - (time.perf_counter() - t_start)
             share = LP_HEURISTIC_SHARE["sign patterns" if sign_patterns else "joint"]
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, share * left), threads=threads)
+                                                    time_budget=max(1.0, share * left), threads=threads,
+                                                    instance=instance)
             say(f"warm start: {origin}, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
@@ -237,16 +243,17 @@ def train(
 
         res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
                                           warm_incumbent=None if start is None else (problem.objective_value(), start),
-                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts)
+                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts,
+                                          instance=instance)
         pattern_info = [o.to_dict() for o in outcomes]
     else:
         res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                    mip_gap=mip_gap, progress=progress)
+                    mip_gap=mip_gap, progress=progress, instance=instance)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
                   threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
-                  target_scale=y_sd, sign_patterns=pattern_info, penalty_selection=selection,
+                  target_scale=y_sd, sign_patterns=pattern_info, penalty_selection=selection, instance=instance,
                   build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
                                                 skip=problem.skipped_layers(w)))
 
@@ -280,7 +287,7 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
            time_limit: float, threads: int | None, mip_gap: float, t_start: float,
            group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
            build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
-           penalty_selection: Any = None) -> TrainResult:
+           penalty_selection: Any = None, instance: Any | None = None) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check."""
     task, cls, y_sd = problem.task, classes, target_scale
     if res.has_solution:
@@ -292,7 +299,7 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     lp_solver = lp_solver_for(problem, solver)
     # a consistent point at exactly these weights: every binary and auxiliary recomputed
     loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
-    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
+    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
     if obj is None:
         # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
         # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the

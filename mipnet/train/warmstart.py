@@ -38,7 +38,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from ..errors import MipnetError
-from ..solve import solve
+from ..solve import _contrib, solve
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
 
@@ -252,18 +252,39 @@ def _weight_vars(problem: TrainingProblem, weights: Weights) -> dict[Any, float]
     return vals
 
 
+def lp_instance(problem: TrainingProblem) -> Any:
+    """A persistent HiGHS interface holding ``problem``'s model, built while no variable is fixed (a variable
+    fixed when the model is sent is written into the rows as a constant). :func:`fixed_lp`,
+    :func:`lp_heuristic` and :func:`mipnet.solve.solve` take it as ``instance``: the model is translated
+    once (at N = 300, 4 hidden units, several seconds per translation) and each solve sends only what it
+    fixes and frees."""
+    opt = _contrib("highs")
+    opt.set_instance(problem.model)
+    return opt
+
+
 def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, solver: str = "highs",
              flips: dict[Any, float] | None = None, time_limit: float = 30.0,
-             threads: int | None = None) -> float | None:
+             threads: int | None = None, instance: Any | None = None) -> float | None:
     """Fix the binaries implied by ``weights`` (and the weights unless ``free_weights``), solve the LP,
-    unfix; returns the objective (variable values stay loaded) or None if the LP found nothing."""
+    unfix; returns the objective (variable values stay loaded) or None if the LP found nothing.
+
+    ``instance`` (HiGHS, :func:`lp_instance`): solved on it; the fixed binaries are sent as continuous
+    columns (HiGHS treats a model with any integer column, fixed or not, as a MIP) and everything is taken
+    back after."""
+    if solver != "highs":
+        instance = None
     disc = discrete_values(problem, weights)
     if flips:
         disc.update(flips)
     wv = _weight_vars(problem, weights)
     fixed = []
+    domains = []
     try:
         for v, x in disc.items():
+            if instance is not None and v.is_integer():
+                domains.append((v, v.domain))
+                v.domain = pyo.Reals
             v.fix(round(x))
             fixed.append(v)
         for v, x in wv.items():
@@ -273,8 +294,10 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
             else:
                 v.fix(float(np.clip(x, v.lb if v.lb is not None else -np.inf, v.ub if v.ub is not None else np.inf)))
                 fixed.append(v)
+        if instance is not None:
+            instance.update_variables(fixed)
         try:
-            res = solve(problem.model, solver, time_limit=time_limit, threads=threads)
+            res = solve(problem.model, solver, time_limit=time_limit, threads=threads, instance=instance)
         except MipnetError:
             return None
         if res.status not in ("optimal", "feasible"):
@@ -283,6 +306,10 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
     finally:
         for v in fixed:
             v.unfix()
+        for v, dom in domains:
+            v.domain = dom
+        if instance is not None:
+            instance.update_variables(fixed)
 
 
 def fixed_weights_mip(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
@@ -331,9 +358,13 @@ def snapshot(problem: TrainingProblem) -> dict[Any, float]:
     return out
 
 
+def is_linear(problem: TrainingProblem) -> bool:
+    """No quadratic objective term and no bilinear products (the continuous class): HiGHS can take it."""
+    return not problem.quadratic and problem.config.hypothesis != "continuous"
+
+
 def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
-    linear = not problem.quadratic and problem.config.hypothesis != "continuous"
-    return "highs" if linear else solver
+    return "highs" if is_linear(problem) else solver
 
 
 def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
@@ -351,15 +382,24 @@ def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
 
 
 def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
-                 time_budget: float = 30.0, eps: float = 1e-6,
-                 threads: int | None = None) -> tuple[Weights, float | None, int]:
-    """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds)."""
+                 time_budget: float = 30.0, eps: float = 1e-6, threads: int | None = None,
+                 instance: Any | None = None) -> tuple[Weights, float | None, int]:
+    """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds). ``instance``:
+    a HiGHS :func:`lp_instance` of the problem for every LP (the LPs are HiGHS ones whenever the model is
+    linear)."""
     if problem.config.hypothesis == "continuous":
         return weights, None, 0
     lp_solver = lp_solver_for(problem, solver)
+    if lp_solver != "highs":
+        instance = None
+
+    def lp(w: Weights, free: bool, flips: dict[Any, float] | None = None) -> float | None:
+        return fixed_lp(problem, w, free_weights=free, solver=lp_solver, flips=flips, threads=threads,
+                        instance=instance)
+
     t0 = time.perf_counter()
     best_w = weights
-    best = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads)
+    best = lp(weights, False)
     if best is None:
         return weights, None, 0
     rounds = 0
@@ -367,7 +407,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
     current = weights
     while rounds < max_rounds and time.perf_counter() - t0 < time_budget:
         rounds += 1
-        obj = fixed_lp(problem, current, free_weights=True, solver=lp_solver, flips=flips, threads=threads)
+        obj = lp(current, True, flips)
         if obj is None:
             break
         new_w = problem.weight_values()
@@ -382,12 +422,12 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
                 for j, a in enumerate(bins.ravel()):
                     if a is not None and abs(pre[l][n, j]) <= eps:
                         flips[a] = 0.0 if round(a.value or 0.0) == 1 else 1.0
-        exact = fixed_lp(problem, new_w, free_weights=False, solver=lp_solver, threads=threads)
+        exact = lp(new_w, False)
         if exact is None or exact >= best - 1e-9:
             if not flips or exact is None:
                 break
             current = new_w
             continue
         best, best_w, current = exact, new_w, new_w
-    fixed_lp(problem, best_w, free_weights=False, solver=lp_solver, threads=threads)
+    lp(best_w, False)
     return best_w, best, rounds
