@@ -199,7 +199,7 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     opt.set_instance(m)
     h = opt._solver_model  # the highspy object of the persistent interface
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(tl) if method == "mip" else 1e4)
+    per_solve = float(tl) if method == "mip" else 1e4
     h.setOptionValue("threads", highs_threads())
     if method == "lp":  # re-solve from the previous basis: only the cost vector changes
         h.setOptionValue("presolve", "off")
@@ -221,6 +221,9 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             cost = zero.copy()
             cost[col] = sign
             h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
+            # HiGHS counts time_limit on the instance's clock, which runs on across runs: each solve gets
+            # its own allowance (else the first solves of a chunk use up every later one's)
+            h.setOptionValue("time_limit", per_solve + float(h.getRunTime()))
             h.run()
             st = h.getModelStatus()
             info = h.getInfo()

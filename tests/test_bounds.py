@@ -90,3 +90,24 @@ def test_linear_bounds_exact_on_one_hot_groups_and_sound():
         for i, (l, u) in enumerate(bnds):
             v = trace[i + 1].reshape(len(X), -1)
             assert np.all(v >= l.ravel() - 1e-9) and np.all(v <= u.ravel() + 1e-9)
+
+
+def test_every_mip_bound_solve_gets_its_own_time_limit(monkeypatch) -> None:
+    """The MIP tightening re-solves one HiGHS instance per chunk of neurons; HiGHS counts time_limit on the
+    instance's clock, which keeps running across solves. Each solve must start with its full allowance."""
+    import highspy
+
+    real = highspy.Highs.run
+    allowance: list[float] = []
+
+    def spy(self):
+        allowance.append(self.getOptionValue("time_limit")[1] - self.getRunTime())
+        return real(self)
+
+    monkeypatch.setattr(highspy.Highs, "run", spy)
+    net = random_dense_net(np.random.default_rng(5), [3, 8, 8, 2])
+    b = compute_bounds(net, -np.ones(3), np.ones(3), method="mip", time_limit_per_neuron=0.5)
+    assert len(allowance) >= 4
+    assert min(allowance) >= 0.5 - 1e-6
+    X = np.random.default_rng(6).uniform(-1, 1, (3000, 3))
+    assert check_bounds(net, b, X, tol=1e-6)
