@@ -200,6 +200,9 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     h = opt._solver_model  # the highspy object of the persistent interface
     h.setOptionValue("output_flag", False)
     per_solve = float(tl) if method == "mip" else 1e4
+    from .solve import highs_is_mip, highs_time_limit
+
+    mip = highs_is_mip(h)
     h.setOptionValue("threads", highs_threads())
     if method == "lp":  # re-solve from the previous basis: only the cost vector changes
         h.setOptionValue("presolve", "off")
@@ -221,9 +224,9 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             cost = zero.copy()
             cost[col] = sign
             h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
-            # HiGHS counts time_limit on the instance's clock, which runs on across runs: each solve gets
-            # its own allowance (else the first solves of a chunk use up every later one's)
-            h.setOptionValue("time_limit", per_solve + float(h.getRunTime()))
+            # each solve gets its own allowance (an LP's time_limit counts on the instance's clock, which
+            # runs on across runs: without this, the first LPs of a chunk would use up every later one's)
+            h.setOptionValue("time_limit", highs_time_limit(h, per_solve, mip))
             h.run()
             st = h.getModelStatus()
             info = h.getInfo()

@@ -52,7 +52,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 
-from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads
+from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads, highs_time_limit
 from .formulation import TrainingProblem
 
 
@@ -287,9 +287,9 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
                 report.stopped = "time limit"
                 break
             # a shared instance may carry a MILP's cutoff (objective_bound would stop the dual simplex), and
-            # HiGHS's time_limit counts on the instance's clock, which its earlier runs advanced
-            base = float(opt._solver_model.getRunTime())
-            res = opt.solve(model, time_limit=left + base, threads=highs_threads(threads), load_solutions=False,
+            # an LP's time_limit counts on the instance's clock, which its earlier runs advanced
+            res = opt.solve(model, time_limit=highs_time_limit(opt._solver_model, left),
+                            threads=highs_threads(threads), load_solutions=False,
                             raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
                             solver_options={"objective_bound": math.inf})
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
