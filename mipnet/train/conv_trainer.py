@@ -25,7 +25,7 @@ from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
 from .trainer import TrainResult, encode_targets, finish
-from .warmstart import fixed_lp, lp_heuristic, lp_solver_for, snapshot
+from .warmstart import fixed_lp, is_linear, lp_heuristic, lp_instance, lp_solver_for, snapshot
 
 
 def prepare_images(X: np.ndarray, input_shape: Sequence[int] | None, downsample: int
@@ -108,6 +108,8 @@ def train_conv(
     warm_obj = heur_obj = None
     warm_w: Weights | None = None
     reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
+    # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
+    instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
     if warm_start or initial_weights is not None:
         t0 = time.perf_counter()
         gw = initial_weights if initial_weights is not None else gradient_conv_weights(problem, seed=seed,
@@ -118,11 +120,12 @@ def train_conv(
         warm_w = map_conv_to_class(gw, problem)
         t_fix = time.perf_counter()
         warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver_for(problem, solver),
-                            threads=threads)
+                            threads=threads, instance=instance)
         reserve = time.perf_counter() - t_fix
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads)
+                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads,
+                                                    instance=instance)
             say(f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
@@ -134,10 +137,10 @@ def train_conv(
             warm_w = None
     remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve)
     res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                mip_gap=mip_gap, progress=progress)
+                mip_gap=mip_gap, progress=progress, instance=instance)
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, solver=solver,
                   time_limit=time_limit, threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=None,
-                  classes=cls, target_scale=y_sd,
+                  classes=cls, target_scale=y_sd, instance=instance,
                   build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd))
