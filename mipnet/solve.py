@@ -274,7 +274,6 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
     if not built:
         opt.set_instance(model)
     h = opt._solver_model  # the highspy object of the persistent interface
-    base = float(h.getRunTime())  # the callback's running_time counts on the instance's clock
     if kwargs.get("time_limit") is not None:
         kwargs = dict(kwargs, time_limit=highs_time_limit(h, kwargs["time_limit"]))
     if start:
@@ -291,7 +290,7 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
 
     def _on_mip(event: Any) -> None:
         out = event.data_out
-        t = float(out.running_time) - base
+        t = float(out.running_time)  # a MIP callback: seconds since this run started
         if t - last[0] < every:
             return
         last[0] = t

@@ -440,3 +440,18 @@ def test_persistent_instance_gives_the_fresh_answers(name, classes, task, cfg):
     assert milp_fresh.status == milp_shared.status == "optimal"
     assert milp_shared.incumbent == pytest.approx(milp_fresh.incumbent, abs=1e-6)
     assert not any(v.fixed for v in prob.model.component_data_objects(pyo.Var))
+
+
+def test_progress_reaches_the_caller_on_the_shared_instance():
+    """The MILP runs on the instance the warm-start LPs used: its progress points (MIP callback, seconds since
+    the MILP started) must still reach the caller as it goes."""
+    from mipnet.datasets import load_breast_cancer
+
+    data = load_breast_cancer().sample(40, random_state=0)
+    X, _ = data.X_numeric()
+    points: list[tuple[float, float | None, float | None]] = []
+    r = train(X, data.y.to_numpy(), config=TrainConfig(hidden=(3,), l1=0.01, symmetry_breaking=False), time_limit=14,
+              progress=lambda t, inc, bound: points.append((t, inc, bound)), lp_heuristic_rounds=1)
+    assert points  # the first callback passes on at once, the next ones every 5 s
+    assert all(0 <= t <= r.certificate.solve_time + 1 for t, _, _ in points)
+    assert all(inc is None or inc >= r.certificate.incumbent - 1e-9 for _, inc, _ in points)
