@@ -245,6 +245,31 @@ HIGHS_NO_UPDATES = {k: False for k in ("check_for_new_or_removed_constraints", "
                                        "update_named_expressions", "update_objective")}
 
 
+def remove_constraints(opt: Any, cons: list[Any]) -> None:
+    """``opt.remove_constraints(cons)`` for a Pyomo persistent interface, with its bookkeeping done once.
+
+    Pyomo (6.10) looks for variables left unreferenced after each constraint it removes, and every look
+    rebuilds the HiGHS interface's column maps: removing a sign pattern's 3000 cuts took 8 s at N = 300.
+    Here the same bookkeeping runs over all of ``cons`` and the look happens once; where the interface
+    lacks the internals this relies on, Pyomo's own method is used."""
+    needed = ("_remove_constraints", "_vars_referenced_by_con", "_referenced_variables", "_active_constraints",
+              "_named_expressions", "_check_to_remove_vars")
+    if not all(hasattr(opt, a) for a in needed):
+        opt.remove_constraints(cons)
+        return
+    opt._remove_constraints(cons)
+    touched: dict[int, Any] = {}
+    for con in cons:
+        for v in opt._vars_referenced_by_con[con]:
+            opt._referenced_variables[id(v)][0].pop(con)
+            touched[id(v)] = v
+        del opt._active_constraints[con]
+        del opt._named_expressions[con]
+        getattr(opt, "_external_functions", {}).pop(con, None)
+        del opt._vars_referenced_by_con[con]
+    opt._check_to_remove_vars(list(touched.values()))
+
+
 def highs_is_mip(h: Any) -> bool:
     """Whether the highspy instance ``h`` holds an integer column (fixed or not): HiGHS then runs its MIP solver."""
     import highspy

@@ -107,3 +107,32 @@ def test_highs_option_probe():
 
     assert highs_has_option("time_limit") and highs_has_option("mip_rel_gap")
     assert not highs_has_option("no_such_option_anywhere")
+
+
+def test_batched_constraint_removal_leaves_the_instance_as_pyomo_would():
+    """mipnet.solve.remove_constraints does Pyomo's persistent bookkeeping once for a batch: the HiGHS rows go,
+    the instance keeps working (new rows, a re-solve) and gives the fresh model's optimum."""
+    from mipnet.solve import _contrib, remove_constraints
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), bounds=(0, 4))
+    m.only_in_cuts = pyo.Var(bounds=(0, 1))
+    m.obj = pyo.Objective(expr=-sum(m.x.values()), sense=pyo.minimize)
+    m.base = pyo.Constraint(expr=m.x[0] + m.x[1] + m.x[2] <= 9)
+    opt = _contrib("highs")
+    opt.set_instance(m)
+    rows = opt._solver_model.getNumRow()
+    m.cuts = pyo.ConstraintList()
+    new = [m.cuts.add(m.x[i] + m.only_in_cuts <= 1 + i) for i in range(3)]
+    opt.add_constraints(new)
+    assert opt._solver_model.getNumRow() == rows + 3
+    assert solve(m, "highs", instance=opt).incumbent == pytest.approx(-6.0)  # x <= (1, 2, 3)
+    remove_constraints(opt, new)
+    m.del_component(m.cuts)
+    assert opt._solver_model.getNumRow() == rows
+    assert id(m.only_in_cuts) not in opt._pyomo_var_to_solver_var_map  # no row uses it any more
+    m.more = pyo.Constraint(expr=m.x[0] <= 0.5)
+    opt.add_constraints([m.more])
+    shared = solve(m, "highs", instance=opt)
+    fresh = solve(m, "highs")
+    assert shared.incumbent == pytest.approx(fresh.incumbent) == pytest.approx(-8.5)

@@ -52,7 +52,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 
-from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads, highs_time_limit
+from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads, highs_time_limit, remove_constraints
 from .formulation import TrainingProblem
 
 
@@ -201,7 +201,7 @@ class HullCuts:
     def remove(self) -> None:
         """Delete the cuts from the model and from the persistent instance."""
         if self.instance is not None and len(self.cons):
-            self.instance.remove_constraints(list(self.cons.values()))
+            remove_constraints(self.instance, list(self.cons.values()))
         self.problem.model.del_component(self.cons)
 
 
