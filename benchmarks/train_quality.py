@@ -30,21 +30,25 @@ def nonzero(net) -> int:
     return int(sum(np.count_nonzero(l.weight) for l in net.layers if hasattr(l, "weight")))
 
 
+def split(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, y_train, X_test, y_test): a training subset of n rows (seed) and the fixed test split (at most
+    2000 rows); Heart has 207 training rows, which its "N = 300" uses."""
+    data = load(name)
+    train, test = data.train_test_split(test_size=0.3, random_state=1000)  # fixed test split
+    train = train.sample(min(n, train.n_rows), random_state=seed)
+    Xtr, _ = train.X_numeric()
+    Xte, _ = test.X_numeric()
+    return Xtr, train.y.to_numpy(), Xte[:2000], test.y.to_numpy()[:2000]
+
+
 def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, sign_patterns: bool = False) -> dict:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
 
-    data = load(name)
-    train, test = data.train_test_split(test_size=0.3, random_state=1000)  # fixed test split
-    n_avail = train.n_rows
-    train = train.sample(min(n, n_avail), random_state=seed)  # Heart: 207 training rows for "N = 300"
-    Xtr, _ = train.X_numeric()
-    Xte, _ = test.X_numeric()
-    Xte, yte_all = Xte[:2000], test.y.to_numpy()[:2000]
-    ytr = train.y.to_numpy()
-    row = {"dataset": name, "N": n, "n_train": int(train.n_rows), "seed": seed, "n_inputs": Xtr.shape[1]}
+    Xtr, ytr, Xte, yte_all = split(name, n, seed)
+    row = {"dataset": name, "N": n, "n_train": int(Xtr.shape[0]), "seed": seed, "n_inputs": Xtr.shape[1]}
     t0 = time.perf_counter()
     m = MIPNetClassifier((4,), l1=l1, time_limit=time_limit, random_state=seed, threads=1,
                          sign_patterns=sign_patterns).fit(Xtr, ytr)

@@ -163,3 +163,12 @@ def test_cli_l1_cv(tmp_path):
         bad_out = tmp_path / "bad.json"
         bad = CliRunner().invoke(cli, ["train", str(path), "--target", "label", *args, "-o", str(bad_out)])
         assert bad.exit_code != 0 and msg in bad.output and not bad_out.exists()
+
+
+def test_the_default_grid_steps_by_at_most_a_factor_two():
+    from mipnet.train.penalty_cv import DEFAULT_L1_GRID
+
+    grid = np.asarray(DEFAULT_L1_GRID)
+    assert np.all(np.diff(grid) > 0) and grid[0] == 0.001 and grid[-1] == 0.1
+    assert np.max(grid[1:] / grid[:-1]) <= 2.0 + 1e-12  # a coarser grid stepped over the accuracy peak
+    assert MIPNetClassifier().l1_grid == DEFAULT_L1_GRID

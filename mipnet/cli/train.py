@@ -6,6 +6,7 @@ import click
 import numpy as np
 
 from ..errors import DataError
+from ..train.penalty_cv import DEFAULT_L1_GRID
 from .common import read_csv
 
 
@@ -97,7 +98,7 @@ def _summary(est, X, y) -> None:
               help="L1 penalty on the weights, or 'cv': chosen from --l1-grid by 5-fold cross-validation (x2) "
                    "on the training rows (binary target, sign class, hinge loss).")
 @click.option("--l1-grid", default=None, help="Candidates for --l1 cv, e.g. 0.003,0.01,0.03 "
-                                               "(default 0.001,0.003,0.01,0.03,0.1).")
+                                               f"(default {','.join(f'{c:g}' for c in DEFAULT_L1_GRID)}).")
 @click.option("--l2", type=float, default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--l0", type=float, default=0.0, show_default=True, help="Penalty per non-zero weight.")
 @click.option("--neuron-penalty", type=float, default=0.0, show_default=True, help="Penalty per active neuron.")
