@@ -177,6 +177,19 @@ def test_cut_loop_lp_bound_stands_in_for_a_milp_without_bound(monkeypatch):
     assert r.certificate.bound is not None and r.certificate.bound <= r.certificate.incumbent + 1e-9
 
 
+def _solve_pattern_alone(prob, outcome):
+    """The pattern's own model (its signs fixed on the joint model), solved afresh to optimality."""
+    from mipnet.solve import solve
+
+    fixed = FixedPattern(prob, pattern_signs(2, outcome.positive, outcome.negative))
+    try:
+        alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
+    finally:
+        fixed.undo()
+    assert alone.status == "optimal"
+    return alone
+
+
 def test_an_optimal_warm_start_cuts_off_every_pattern():
     """The warm start is the first incumbent: started at the optimum, each pattern is searched under its
     objective as cutoff (none finds a better network), and the certificate proves the warm network optimal."""
@@ -211,12 +224,7 @@ def test_a_pruned_pattern_has_no_better_network():
     assert len(pruned) >= 2
     for o in pruned:
         assert o.bound >= res.incumbent and o.cut_loop is not None and o.nodes == 0
-        fixed = FixedPattern(prob, pattern_signs(2, o.positive, o.negative))
-        try:
-            alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
-        finally:
-            fixed.undo()
-        assert alone.status == "optimal"
+        alone = _solve_pattern_alone(prob, o)
         assert alone.incumbent >= o.bound - 1e-7 and alone.incumbent >= res.incumbent - 1e-6
 
 
@@ -225,7 +233,6 @@ def test_every_pattern_outcome_is_exact_on_the_shared_instance(cuts):
     """Patterns run one after another on one HiGHS instance (signs fixed and freed, binaries relaxed and
     restored, cuts added and removed): each pattern's bound and incumbent must still be those of its own
     model, solved here afresh."""
-    from mipnet.solve import solve
     from mipnet.train.signs import solve_by_patterns
 
     prob, _, _ = _problem(TrainConfig(hidden=(2,), l1=0.05), n=10, seed=2)
@@ -233,12 +240,7 @@ def test_every_pattern_outcome_is_exact_on_the_shared_instance(cuts):
     assert res.status == "optimal"
     assert prob.objective_value() == pytest.approx(res.incumbent, abs=1e-6)
     for o in outcomes:
-        fixed = FixedPattern(prob, pattern_signs(2, o.positive, o.negative))
-        try:
-            alone = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
-        finally:
-            fixed.undo()
-        assert alone.status == "optimal"
+        alone = _solve_pattern_alone(prob, o)
         assert o.bound <= alone.incumbent + 1e-6
         if o.incumbent is not None:
             assert o.incumbent >= alone.incumbent - 1e-6
