@@ -2,12 +2,13 @@
 
 Same data sets, training subsets, seeds and test split as ``train_quality.py``. For each grid,
 ``mipnet.train.penalty_cv.select_l1`` chooses l1 on the training subset (repeated stratified 5-fold, x2),
-then the sign-class surrogate is fitted on all training rows at the chosen l1 (the warm start the MILP
-starts from; at N = 300 the 120 s MILP rarely moves away from it: results/training/README.md) and scored
-on the test split. Both grids in the same run, so the seconds are comparable. Figures:
-results/training/penalty_grid.json.
+then the sign-class surrogate is fitted on all training rows at the chosen l1 and scored on the test split.
+That network is the warm start the MILP starts from, not the MILP's answer: the LP heuristic and the MILP
+then lower the objective, which moves the test accuracy either way (train_quality.py measures the MILP).
+Both grids in the same run, so the seconds are comparable. Figures:
+results/training/penalty_grid_n100.json and penalty_grid_n300.json (one --n per run).
 
-    python benchmarks/penalty_grid.py --n 100,300
+    python benchmarks/penalty_grid.py --n 300 --out results/training/penalty_grid_n300.json
 """
 
 from __future__ import annotations

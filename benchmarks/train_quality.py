@@ -5,7 +5,7 @@ split (the other rows, at most 2000), standardised features for the baselines.
   * mipnet: MIPNetClassifier(hidden=4, l1 penalty, time limit T, HiGHS); ``--l1 cv`` chooses the penalty
             by cross-validation on the training subset (mipnet.train.penalty_cv), inside the time limit
   * MLP:    sklearn MLPClassifier(hidden=4, relu, adam)
-  * L1-LR:  LogisticRegression(penalty=l1, C=1, liblinear)
+  * L1-LR:  LogisticRegression(l1_ratio=1 (the L1 penalty), C=1, liblinear)
   * MLP pruned by magnitude to mipnet's number of non-zero weights
 Reported: test accuracy and non-zero weights (Dense weights, biases excluded).
 
@@ -63,7 +63,7 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, si
         mlp = MLPClassifier((4,), max_iter=2000, random_state=seed).fit(sc.transform(Xtr), ytr)
     row.update(mlp_acc=float(mlp.score(sc.transform(Xte), yte_all)),
                mlp_nonzero=int(sum(np.count_nonzero(W) for W in mlp.coefs_)))
-    lr = LogisticRegression(penalty="l1", C=1.0, solver="liblinear").fit(sc.transform(Xtr), ytr)
+    lr = LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear").fit(sc.transform(Xtr), ytr)
     row.update(l1lr_acc=float(lr.score(sc.transform(Xte), yte_all)), l1lr_nonzero=int(np.count_nonzero(lr.coef_)))
     k = row["mipnet_nonzero"]
     flat = np.concatenate([np.abs(W).ravel() for W in mlp.coefs_])

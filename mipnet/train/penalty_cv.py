@@ -30,7 +30,8 @@ from .surrogate import fit_sign_path
 
 #: 1-2-3-5 steps (adjacent candidates at most a factor 2 apart): on tabular data the held-out accuracy often
 #: peaks just below the penalty at which the fit collapses to the constant network, and a coarser grid
-#: (0.001, 0.003, 0.01, 0.03, 0.1) stepped over that peak (German credit at N = 300: results/training/penalty_grid.json)
+#: (0.001, 0.003, 0.01, 0.03, 0.1) stepped over that peak (German credit at N = 300:
+#: results/training/penalty_grid_n300.json)
 DEFAULT_L1_GRID = (0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
 #: restarts (output-sign patterns) of the surrogate on all rows, for the full-data check and the warm start
 FULL_DATA_RESTARTS = 4
