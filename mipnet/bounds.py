@@ -25,6 +25,11 @@ structure need ``interval_bounds`` (box only).
   (layers before them replaced by their bound box), each problem under a time limit; the solver's
   proved dual bound (not its incumbent) is used, so a time-limited problem still gives a sound bound.
 
+A ``deadline`` (:class:`mipnet.deadline.Deadline`, or seconds) bounds the whole tightening: no layer model is
+built and no per-neuron problem is started once it has passed, every solve gets at most what is left, and the
+bounds computed so far (interval and linear bounds, every neuron tightened before the deadline) are returned:
+they are sound at every stage, only looser.
+
 The per-neuron problems are independent; ``processes > 1`` splits them over worker processes.
 All optima are widened by a tolerance of 1e-6 (1 + |value|) against solver round-off.
 """
@@ -32,19 +37,20 @@ All optima are widened by a tolerance of 1e-6 (1 + |value|) against solver round
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from typing import Sequence
 
 import numpy as np
 import pyomo.environ as pyo
 from scipy import sparse
 
+from .deadline import Deadline
 from .encode.activations import activation_interval
 from .encode.affine import connections
 from .encode.envelopes import envelope
 from .encode.network import encode_network
 from .encode.terms import Terms, new_vars
 from .errors import UnsupportedError
+from .interrupt import native, process_map
 from .layers import (
     AvgPool2D,
     Conv2D,
@@ -117,8 +123,12 @@ def compute_bounds(
     lookback: int = 1,
     time_limit_per_neuron: float = 1.0,
     processes: int = 1,
+    deadline: Deadline | float | None = None,
 ) -> Bounds:
-    """Bounds of every layer output over the input box, by ``method`` in {interval, lp, mip}."""
+    """Bounds of every layer output over the input box, by ``method`` in {interval, lp, mip}.
+
+    ``deadline`` (a :class:`~mipnet.deadline.Deadline` or seconds from now): LP/MIP tightening stops when it
+    passes, keeping the sound bounds computed so far (module docstring)."""
     if method not in METHODS:
         raise UnsupportedError(f"unknown bound method {method!r} (use one of {', '.join(METHODS)})")
     lo_in = np.asarray(net.domain.lower if lower is None else np.maximum(lower, net.domain.lower), float)
@@ -129,18 +139,20 @@ def compute_bounds(
     bounds = linear_bounds(net, lo_in, hi_in, bounds)
     if method == "linear":
         return bounds
+    dl = Deadline.of(deadline)
     for i in _tightenable(net):
         if i == 0 and isinstance(net.layers[0], (Dense, Conv2D)):
             continue  # the first affine layer's interval bounds are exact over a box
+        if dl.expired():
+            break  # what is computed is sound: the later layers keep their linear bounds
         lo, hi = bounds[i]
         todo = np.flatnonzero(((lo < 0) & (hi > 0)).ravel())
         if todo.size == 0:
             continue
         chunks = [c for c in np.array_split(todo, max(1, processes)) if c.size]
-        args = [(net, lo_in, hi_in, bounds, i, c, method, lookback, time_limit_per_neuron) for c in chunks]
+        args = [(net, lo_in, hi_in, bounds, i, c, method, lookback, time_limit_per_neuron, dl) for c in chunks]
         if processes > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(max_workers=processes) as ex:
-                results = list(ex.map(_tighten_chunk, args))
+            results = process_map(_tighten_chunk, args, processes)  # Ctrl-C: workers killed, no orphans
         else:
             results = [_tighten_chunk(a) for a in args]
         new_lo, new_hi = lo.ravel().copy(), hi.ravel().copy()
@@ -179,8 +191,13 @@ def _window_start(net: Network, i: int, lookback: int) -> int:
 
 
 def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
-    net, lo_in, hi_in, bounds, i, neurons, method, lookback, tl = args
+    net, lo_in, hi_in, bounds, i, neurons, method, lookback, tl = args[:9]
+    dl: Deadline = args[9] if len(args) > 9 else Deadline(None)
     from pyomo.contrib.solver.common.factory import SolverFactory
+
+    lo_old, hi_old = bounds[i][0].ravel()[neurons], bounds[i][1].ravel()[neurons]
+    if dl.expired():
+        return lo_old.copy(), hi_old.copy()
 
     m = pyo.ConcreteModel()
     if method == "mip":
@@ -209,7 +226,6 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
         h.setOptionValue("simplex_strategy", 1)  # dual simplex from the previous basis: fewest iterations here
     vmap = opt._pyomo_var_to_solver_var_map
     n_col = h.getNumCol()
-    lo_old, hi_old = bounds[i][0].ravel()[neurons], bounds[i][1].ravel()[neurons]
     new_lo, new_hi = lo_old.copy(), hi_old.copy()
     zero = np.zeros(n_col)
     import highspy
@@ -221,13 +237,17 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             continue
         col = vmap[id(zj)]
         for sign in (1.0, -1.0):
+            left = dl.remaining()
+            if left <= 0.0:
+                break  # past the deadline: the neurons not reached keep their (sound) bounds
             cost = zero.copy()
             cost[col] = sign
             h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
             # each solve gets its own allowance (an LP's time_limit counts on the instance's clock, which
             # runs on across runs: without this, the first LPs of a chunk would use up every later one's)
-            h.setOptionValue("time_limit", highs_time_limit(h, per_solve, mip))
-            h.run()
+            h.setOptionValue("time_limit", highs_time_limit(h, min(per_solve, left), mip))
+            with native(h):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
+                h.run()
             st = h.getModelStatus()
             info = h.getInfo()
             if method == "mip" and info.mip_node_count >= 0:

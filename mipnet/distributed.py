@@ -117,6 +117,14 @@ def run_many(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str | None = N
             own = "client"
     try:
         return _gather(client, fn, items, retries, show)
+    except KeyboardInterrupt:
+        from . import interrupt
+
+        if own is not None and own != "client" and interrupt.installed():
+            # Ctrl-C in the CLI: the process ends right away and kills the local workers
+            # (interrupt.exit_now); a graceful close of the cluster takes seconds
+            own = None
+        raise
     finally:
         if own is not None:
             client.close()

@@ -84,6 +84,8 @@ class Layer:
         return int(sum(p.size for p in self.parameters().values()))
 
     def n_nonzero(self) -> int:
+        """Non-zero entries of all of this layer's parameters (biases and Normalize constants included);
+        the network's sparsity count is :meth:`mipnet.Network.n_nonzero` (trainable weights only)."""
         return int(sum(np.count_nonzero(p) for p in self.parameters().values()))
 
     def config(self) -> dict[str, Any]:

@@ -172,8 +172,25 @@ class Network:
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers)
 
-    def n_nonzero(self) -> int:
-        return sum(layer.n_nonzero() for layer in self.layers)
+    def n_weights(self, include_bias: bool = False) -> int:
+        """The number of weights: entries of the Dense and Conv2D weight arrays (the denominator of
+        :meth:`n_nonzero`; biases only with ``include_bias``). :meth:`n_params` counts every parameter."""
+        return sum(l.weight.size + (l.bias.size if include_bias else 0) for l in self._trainable())
+
+    def n_nonzero(self, include_bias: bool = False) -> int:
+        """The number of non-zero weights, mipnet's one sparsity count.
+
+        Counted: the entries of the weight arrays of the trainable layers (Dense and Conv2D) that are
+        not 0. Not counted: biases (unless ``include_bias=True``, which adds the non-zero Dense/Conv2D
+        biases), and never the parameters of Normalize layers (the fixed input scaling, imported batch
+        norms), which training does not choose. Out of :meth:`n_weights`; for all parameters see
+        :meth:`n_params`.
+        """
+        return sum(int(np.count_nonzero(l.weight)) + (int(np.count_nonzero(l.bias)) if include_bias else 0)
+                   for l in self._trainable())
+
+    def _trainable(self) -> list[Layer]:
+        return [l for l in self.layers if isinstance(l, (Dense, Conv2D))]
 
     def _unit_layers(self) -> list[tuple[int, int]]:
         """Pairs (producer, consumer) of parametrised layers separated only by activations/pools/flatten."""
@@ -218,6 +235,7 @@ class Network:
             "task": self.task,
             "classes": [str(c) for c in self.class_names] if self.class_names is not None else None,
             "n_params": self.n_params(),
+            "n_weights": self.n_weights(),
             "n_nonzero": self.n_nonzero(),
             "units": self.active_units(),
         }

@@ -13,6 +13,7 @@ constraint "objective <= threshold" by the caller: "infeasible" then proves the 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 import pyomo.environ as pyo
 
+from . import interrupt
 from .errors import SolverError
 
 #: our solver name -> Pyomo contrib solver name
@@ -187,18 +189,24 @@ def solve(
         kwargs["rel_gap"] = mip_gap
     t0 = time.perf_counter()
     trace: list[tuple[float, float | None, float | None]] = []
+    interrupt.check()
     try:
-        if solver == "highs" and (warm_start or progress is not None or instance is not None):
+        # HiGHS always through the persistent path: its highspy object then takes the interrupt callbacks
+        # (Ctrl-C asks HiGHS to stop instead of raising inside C++) before the run
+        if solver == "highs":
             res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every,
                                built=instance is not None)
         elif warm_start:
-            res = _solve_warm(opt, solver, model, warm_start, kwargs)
+            with interrupt.native():
+                res = _solve_warm(opt, solver, model, warm_start, kwargs)
         else:
-            res = opt.solve(model, **kwargs)
+            with interrupt.native():
+                res = opt.solve(model, **kwargs)
     except SolverError:
         raise
     except Exception as exc:  # solver-specific failures become one clear line
         raise SolverError(_explain_failure(solver, exc)) from None
+    _raise_if_interrupted(res)
     wall = time.perf_counter() - t0
     result = _result(res, solver, opt, sense, wall, solver_options, stop_below)
     result.trace = trace
@@ -299,7 +307,7 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
     if not built:
         opt.set_instance(model)
     h = opt._solver_model  # the highspy object of the persistent interface
-    if kwargs.get("time_limit") is not None:
+    if built and kwargs.get("time_limit") is not None:  # a fresh instance's clock is at 0: nothing to move
         kwargs = dict(kwargs, time_limit=highs_time_limit(h, kwargs["time_limit"]))
     if start:
         vmap = opt._pyomo_var_to_solver_var_map  # Pyomo var id -> HiGHS column
@@ -333,9 +341,30 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
     # the instance was just built: skip the persistent interface's change detection, which on models
     # with fixed variables (treated as parameters) could turn a feasible model infeasible
     try:
-        return opt.solve(model, **kwargs, auto_updates=HIGHS_NO_UPDATES)
+        with interrupt.native(h):
+            return opt.solve(model, **kwargs, auto_updates=HIGHS_NO_UPDATES)
     finally:
         h.cbMipInterrupt.unsubscribe(_on_mip)
+
+
+class _DropInterruptStatus(logging.Filter):
+    """Pyomo warns about HiGHS's status kInterrupt (it has no mapping for it): after Ctrl-C that is expected."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(_DropInterruptStatus())
+
+
+def _raise_if_interrupted(res: Any) -> None:
+    """A solve stopped by Ctrl-C is no result: SCIP and Gurobi catch SIGINT themselves and return
+    "interrupted" (HiGHS is stopped through :mod:`mipnet.interrupt`, which raises on its own)."""
+    from pyomo.contrib.solver.common.results import TerminationCondition as TC
+
+    if getattr(res, "termination_condition", None) == TC.interrupted:
+        interrupt.request()
+    interrupt.check()
 
 
 #: a duplicate of the process's stderr taken at import: solver interfaces capture file descriptors 1

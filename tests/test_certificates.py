@@ -15,7 +15,7 @@ from mipnet.report.certificates import (
     robustness_certificate,
     save_certificate,
 )
-from mipnet.train.certificate import data_hash
+from mipnet.train.certificate import data_hash, row_hash
 from mipnet.verify.monotonic import verify_global
 from mipnet.verify.resilience import class_resilience
 from mipnet.verify.robustness import verify_robustness
@@ -36,6 +36,8 @@ def test_robustness_certificate_contents_and_round_trip(dense_net, samples, tmp_
     assert d["model"]["sha256"] == dense_net.fingerprint()
     assert d["data"]["sha256"] == data_hash(samples, np.asarray([], dtype=object))
     assert d["data"]["rows"] == [0, 1, 2, 3, 4, 5] and d["data"]["target"] == "y"
+    for i, it in enumerate(d["answer"]["items"]):  # each sample bound to its row: index + hash of its values
+        assert it["data_row"] == i and it["data_row_sha256"] == row_hash(samples[i])
     assert d["question"]["eps"] == 0.1 and d["question"]["norm"] == "inf"
     assert d["question"]["domain"]["names"] == ["x0", "x1", "x2", "x3"]
     assert np.allclose(d["question"]["samples"], samples)

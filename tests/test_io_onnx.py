@@ -69,7 +69,8 @@ def _every_layer_net(rng: np.random.Generator) -> Network:
 
 def test_export_runs_in_onnxruntime_and_checks(rng):
     net = _every_layer_net(rng)
-    model = to_onnx(net)
+    model = to_onnx(net, dtype="float32")
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
     onnx.checker.check_model(model, full_check=True)
     assert model.opset_import[0].version >= 17
     assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"
@@ -81,6 +82,99 @@ def test_export_runs_in_onnxruntime_and_checks(rng):
     back = from_onnx(model)
     X32 = X.astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(_ort(model, X32.reshape(50, 2, 7, 6)), back.forward(X32), atol=2e-6, rtol=0)
+
+
+def _exact_net(rng: np.random.Generator) -> Network:
+    """Every layer, with values float32 cannot hold: biases 0.1, a -0.0 offset, LeakyReLU alpha 1/3."""
+    net = _every_layer_net(rng)
+    net.layers[0].offset[0, 0, 0] = -0.0  # -mu/sd with mu = 0, as the trainers write it
+    net.layers[5] = LeakyReLU(1 / 3)
+    net.layers[8].bias[:] = 0.1
+    return net
+
+
+def test_default_export_is_float64_bit_exact_and_runs_in_onnxruntime(rng, tmp_path):
+    net = _exact_net(rng)
+    save_model(net, tmp_path / "m.json")
+    save_model(net, tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    for v in (*model.graph.input, *model.graph.output):
+        assert v.type.tensor_type.elem_type == TensorProto.DOUBLE
+    assert {t.data_type for t in model.graph.initializer} == {TensorProto.DOUBLE}
+    from_json, from_onnx_file = load_model(tmp_path / "m.json"), load_model(tmp_path / "m.onnx")
+    # the hash certificates bind to: the JSON and the ONNX copy of a model are the same model
+    assert from_onnx_file.fingerprint() == from_json.fingerprint() == net.fingerprint()
+    for a, b in zip(from_onnx_file.layers, from_json.layers):
+        assert type(a) is type(b) and a.config() == b.config()
+        for k, v in b.parameters().items():
+            assert a.parameters()[k].dtype == np.float64
+            assert a.parameters()[k].tobytes() == v.tobytes()  # bit for bit, the sign of -0.0 included
+    assert from_onnx_file.layers[8].bias[0] == 0.1 and from_onnx_file.layers[5].alpha == 1 / 3
+    # onnxruntime runs it (Conv/AveragePool/Erf in float32 between Casts, the rest in float64)
+    X = rng.uniform(-2, 2, size=(50, 84))
+    got = _ort(model, X.reshape(50, 2, 7, 6))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, net.forward(X), atol=2e-6, rtol=1e-5)
+    # a Dense/ReLU net runs wholly in float64: onnxruntime agrees to float64 rounding
+    dense = Network([Dense(rng.normal(size=(6, 4)), np.full(6, 0.1)), ReLU(), Dense(rng.normal(size=(2, 6)),
+                     np.array([0.1, -0.3]))])
+    Xd = rng.normal(size=(40, 4))
+    np.testing.assert_allclose(_ort(to_onnx(dense), Xd), dense.forward(Xd), atol=1e-13, rtol=1e-13)
+
+
+def test_float32_option_and_float32_files_are_upcast(rng, tmp_path):
+    net = _exact_net(rng)
+    model = to_onnx(net, dtype="float32")
+    assert {t.data_type for t in model.graph.initializer} == {TensorProto.FLOAT}
+    assert not [n for n in model.graph.node if n.op_type == "Cast"]
+    back = from_onnx(model)  # as from another tool's float32 file: weights upcast to float64
+    for a, b in zip(back.layers, net.layers):
+        for k, v in b.parameters().items():
+            assert a.parameters()[k].dtype == np.float64
+            np.testing.assert_array_equal(a.parameters()[k], v.astype(np.float32).astype(np.float64))
+    assert back.layers[5].alpha == 1 / 3  # the exact value is in the mipnet metadata
+    assert back.fingerprint() != net.fingerprint()  # rounded weights: a different model, as it should be
+
+
+def test_casts_to_float_are_read_through_on_constants_and_data(rng):
+    """A float64 weight cast to float32 for the runtime reads as the float64 value, as the export writes it."""
+    W, b = rng.normal(size=(3, 4)), np.full(3, 0.1)
+    nodes = [helper.make_node("Cast", ["x"], ["x32"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", ["W"], ["W32"], to=TensorProto.FLOAT),
+             helper.make_node("Cast", ["b"], ["b32"], to=TensorProto.FLOAT),
+             helper.make_node("Gemm", ["x32", "W32", "b32"], ["z32"], transB=1),
+             helper.make_node("Cast", ["z32"], ["y"], to=TensorProto.DOUBLE)]
+    net = from_onnx(_model(nodes, {"W": W, "b": b}, [4]))
+    assert [type(l) for l in net.layers] == [Dense]
+    assert np.array_equal(net.layers[0].weight, W) and np.array_equal(net.layers[0].bias, b)
+
+
+def test_gemm_attributes_explicit_and_node_names_unique(rng):
+    model = to_onnx(_every_layer_net(rng))
+    gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
+    assert len(gemms) == 4
+    for n in gemms:
+        assert {a.name: helper.get_attribute_value(a) for a in n.attribute} == \
+            {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 1}
+    names = [n.name for n in model.graph.node]
+    assert all(names) and len(set(names)) == len(names)
+
+
+def test_omlt_reads_the_export(rng):
+    omlt_onnx = pytest.importorskip("omlt.io.onnx")
+    net = Network([Dense(rng.normal(size=(5, 3)), np.full(5, 0.1)), ReLU(), Dense(rng.normal(size=(4, 5)),
+                   rng.normal(size=4)), ReLU(), Dense(rng.normal(size=(2, 4)), np.array([0.1, -0.2]))],
+                  domain=Domain.box(3, -1.0, 1.0))
+    definition = omlt_onnx.load_onnx_neural_network(to_onnx(net), input_bounds=[(-1.0, 1.0)] * 3)
+    layers = list(definition.layers)
+    assert [type(l).__name__ for l in layers] == ["InputLayer", "DenseLayer", "DenseLayer", "DenseLayer"]
+    assert [l.activation for l in layers[1:]] == ["relu", "relu", "linear"]
+    for x in rng.uniform(-1, 1, size=(10, 3)):
+        v = x
+        for layer in layers[1:]:
+            v = layer.eval_single_layer(v)
+        np.testing.assert_allclose(v, net.forward(x)[0], atol=1e-12, rtol=1e-12)
 
 
 def test_round_trip_keeps_everything(rng, tmp_path):

@@ -167,7 +167,9 @@ def test_activation_patterns(dense_net, conv_net, rng):
 
 def test_counts_and_active_units(dense_net, conv_net):
     assert dense_net.n_params() == (4 * 5 + 5) + (5 * 3 + 3) + (3 + 1)
-    assert dense_net.n_nonzero() == dense_net.n_params()
+    assert dense_net.n_weights() == 4 * 5 + 5 * 3 + 3  # weights only: biases are not counted
+    assert dense_net.n_nonzero() == dense_net.n_weights()
+    assert dense_net.n_nonzero(include_bias=True) == dense_net.n_weights(include_bias=True) == dense_net.n_params()
     assert dense_net.active_units() == [
         {"layer": 0, "kind": "neurons", "total": 5, "active": 5},
         {"layer": 2, "kind": "neurons", "total": 3, "active": 3},
@@ -177,7 +179,7 @@ def test_counts_and_active_units(dense_net, conv_net):
     net.layers[2].weight[:, 4] = 0.0  # neuron 0/4: no outputs
     net.layers[2].weight[0, 0] = 0.0  # one more zero, the neuron stays active
     assert net.n_params() == dense_net.n_params()
-    assert net.n_nonzero() == dense_net.n_params() - 4 - 3 - 1
+    assert net.n_nonzero() == dense_net.n_weights() - 4 - 3 - 1
     assert [u["active"] for u in net.active_units()] == [3, 3]
     assert net.n_active_neurons() == 6 and net.n_active_channels() == 0
     assert conv_net.n_params() == (2 * 9 + 2) + (18 * 4 + 4) + (4 * 2 + 2)
@@ -186,7 +188,26 @@ def test_counts_and_active_units(dense_net, conv_net):
     cn.layers[4].weight[:, 9:] = 0.0  # channel 1's block of the flattened (2, 3, 3) map
     assert cn.n_active_channels() == 1 and cn.n_active_neurons() == 4
     s = cn.summary()
-    assert s["n_params"] == conv_net.n_params() and s["n_nonzero"] == conv_net.n_params() - 36
+    assert s["n_params"] == conv_net.n_params() and s["n_nonzero"] == conv_net.n_weights() - 36
+    assert s["n_weights"] == conv_net.n_weights() == 2 * 9 + 18 * 4 + 4 * 2
+
+
+def test_n_nonzero_counts_trainable_weights_only():
+    """One sparsity count: non-zero Dense/Conv2D weight entries; biases and Normalize parameters not counted."""
+    W1 = np.array([[0.5, 0.0, 0.0, -1.0], [0.0, 0.0, 2.0, 0.0]])  # 3 non-zero of 8
+    K = np.zeros((4, 1, 2, 2))
+    K[0, 0, 0, 0], K[1, 0, 1, 1], K[3, 0, 0, 1] = 1.0, -0.0, 2.0  # 2 non-zero of 16 (-0.0 is zero)
+    net = Network([Normalize(np.full((1, 2, 2), 2.0), np.full((1, 2, 2), -0.5)),
+                   Conv2D(K, np.array([0.3, 0.0, 0.0, 0.0])), ReLU(), Flatten(),
+                   Dense(W1, np.array([0.1, -0.2])), ReLU(), Dense(np.array([[0.0, 3.0]]), np.array([0.7])),
+                   Normalize(np.array([4.0]), np.array([1.0]))],
+                  input_shape=(1, 2, 2), task="regress")
+    assert net.n_nonzero() == 2 + 3 + 1
+    assert net.n_weights() == 16 + 8 + 2
+    assert net.n_nonzero(include_bias=True) == 6 + 1 + 2 + 1
+    assert net.n_weights(include_bias=True) == 26 + 4 + 2 + 1
+    assert net.n_params() == 8 + 20 + 10 + 3 + 2  # every parameter, the Normalize layers' included
+    assert net.summary()["n_nonzero"] == 6 and net.summary()["n_weights"] == 26
 
 
 def test_fingerprint_and_copy(dense_net):

@@ -221,7 +221,7 @@ def test_verify_torch_and_onnx_conv_nets_end_to_end():
     name = sess.get_inputs()[0].name
 
     def oforward(Z):
-        return sess.run(None, {name: Z.reshape((-1,) + tuple(onet.input_shape)).astype(np.float32)})[0]
+        return sess.run(None, {name: Z.reshape((-1,) + tuple(onet.input_shape)).astype(np.float64)})[0]
 
     res = verify_robustness(onet, X, 1.0, time_limit=10, bounds="lp", use_attack=False)
     _check_verdicts(onet, oforward, X, 1.0, res)

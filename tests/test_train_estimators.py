@@ -13,7 +13,7 @@ import mipnet
 from mipnet import MIPNetClassifier, MIPNetRegressor
 from mipnet.errors import DataError
 
-FAST = dict(hidden_layer_sizes=(1,), time_limit=2.0, lp_heuristic_rounds=0, max_samples=8)
+FAST = dict(hidden_layer_sizes=(1,), time_limit=10.0, lp_heuristic_rounds=0, max_samples=8)
 
 
 def _frame(n: int = 16, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -125,3 +125,104 @@ def test_cli_on_onnx(tmp_path) -> None:
     assert "(X_0 " in r.output and "(Y_2 " in r.output
     r = run(cli, ["verify", "vnnlib", str(tmp_path / "net.onnx"), str(tmp_path / "bad.vnnlib")])
     assert r.exit_code == 2 and r.output.splitlines()[0] == "error"
+
+
+# ----------------------------------------------------------------------------- soundness: the box as given
+
+def toy_net():
+    """The issue's toy net: domain age in [18, 90], score in [0, 1]; f(0, 10) = -18.9."""
+    from mipnet import Dense, Domain, Network, ReLU
+
+    return Network([Dense(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0.0, -1.0])), ReLU(),
+                    Dense(np.array([[1.0, -1.0]]), np.array([0.1]))],
+                   domain=Domain(["age", "score"], lower=[18, 0], upper=[90, 1]))
+
+
+TOY_PROP = ("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+            "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10)) (assert (<= Y_0 0))")
+
+
+def test_box_outside_the_domain_is_verified_as_given() -> None:
+    net = toy_net()
+    assert net.forward(np.array([[0.0, 10.0]]))[0, 0] == pytest.approx(-18.9)
+    r = check_property(net, parse_vnnlib(TOY_PROP))
+    assert r.verdict == "violated"
+    assert 0 <= r.x[0] <= 1 and 5 <= r.x[1] <= 10 and r.y[0] <= CHECK_TOL
+    np.testing.assert_allclose(r.y, net.forward(r.x[None])[0])
+    assert r.warnings and "domain" in r.warnings[0]
+
+
+@pytest.mark.parametrize("suffix", [".onnx", ".json"])
+def test_cli_box_outside_the_domain(tmp_path, suffix: str) -> None:
+    save_model(toy_net(), tmp_path / f"toy{suffix}")
+    (tmp_path / "p.vnnlib").write_text(TOY_PROP)
+    r = CliRunner().invoke(cli, ["verify", "vnnlib", str(tmp_path / f"toy{suffix}"), str(tmp_path / "p.vnnlib")])
+    assert r.exit_code == 1 and r.stdout.splitlines()[0] == "violated"
+    assert "warning:" in r.stderr and "domain" in r.stderr
+
+
+def test_integer_features_and_onehot_groups_are_not_imposed() -> None:
+    from mipnet import Dense, Domain, Network, ReLU
+
+    # f(x) = 1 - |x_0| on an integer feature in [-2, 2]: the integers of the box [0.2, 1] have f <= 0.2,
+    # the reals reach f = 0.8
+    dom = Domain(["n"], [-2.0], [2.0], integer=[True])
+    net = Network([Dense(np.array([[1.0], [-1.0]]), np.zeros(2)), ReLU(), Dense(np.array([[-1.0, -1.0]]), [1.0])],
+                  domain=dom)
+    prop = "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= X_0 0.2))(assert (<= X_0 1))" \
+           "(assert (>= Y_0 0.5))"
+    r = check_property(net, parse_vnnlib(prop))
+    assert r.verdict == "violated" and 0.2 <= r.x[0] <= 0.5
+    # f(x) = x_0 + x_1 on a one-hot pair: the box [0.4, 0.6]^2 holds no one-hot point, f = 1.2 at its corner
+    dom = Domain(["a", "b"], [0.0, 0.0], [1.0, 1.0], onehot_groups=[[0, 1]])
+    net = Network([Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[1.0, 1.0]]), [0.0])], domain=dom)
+    prop = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)" \
+           "(assert (>= X_0 0.4))(assert (<= X_0 0.6))(assert (>= X_1 0.4))(assert (<= X_1 0.6))(assert (>= Y_0 1.1))"
+    r = check_property(net, parse_vnnlib(prop))
+    assert r.verdict == "violated" and r.y[0] >= 1.1 - CHECK_TOL and np.all((r.x >= 0.4) & (r.x <= 0.6))
+
+
+@pytest.mark.parametrize("num", ["nan", "NaN", "inf", "-inf", "+inf", "infinity", "1e400"])
+def test_non_finite_numbers_are_input_errors(tmp_path, num: str) -> None:
+    text = TOY_PROP.replace("(>= X_0 0)", f"(>= X_0 {num})")
+    with pytest.raises(ModelFormatError, match="finite"):
+        parse_vnnlib(text)
+    save_model(toy_net(), tmp_path / "toy.onnx")
+    (tmp_path / "p.vnnlib").write_text(text)
+    r = CliRunner().invoke(cli, ["verify", "vnnlib", str(tmp_path / "toy.onnx"), str(tmp_path / "p.vnnlib")])
+    assert r.exit_code == 2 and r.stdout.splitlines()[0] == "error"
+    assert len(r.stderr.splitlines()) == 1 and "finite" in r.stderr
+
+
+@pytest.mark.parametrize("suffix", [".onnx", ".json"])
+@pytest.mark.parametrize("bounds", ["(assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10))",
+                                    "(assert (>= X_1 5)) (assert (<= X_1 10))",
+                                    "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5))"])
+def test_unbounded_box_is_refused_for_every_format(tmp_path, suffix: str, bounds: str) -> None:
+    text = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)" + bounds + "(assert (<= Y_0 0))"
+    net = toy_net()  # a finite domain: it must not bound the property's box
+    with pytest.raises(DataError, match="unbounded"):
+        check_property(net, parse_vnnlib(text))
+    save_model(net, tmp_path / f"toy{suffix}")
+    (tmp_path / "p.vnnlib").write_text(text)
+    r = CliRunner().invoke(cli, ["verify", "vnnlib", str(tmp_path / f"toy{suffix}"), str(tmp_path / "p.vnnlib")])
+    assert r.exit_code == 2 and r.stdout.splitlines()[0] == "error"
+    assert len(r.stderr.splitlines()) == 1 and "unbounded" in r.stderr
+
+
+def test_strict_input_bound_is_respected_by_the_witness() -> None:
+    from mipnet import Dense, Domain, Network, ReLU
+
+    # f(x) = ReLU(x_0): with X_0 > 0.5 no input gives Y_0 <= 0.5 (only X_0 = 0.5, outside the open box)
+    net = Network([Dense(np.array([[1.0]]), [0.0]), ReLU(), Dense(np.array([[1.0]]), [0.0])],
+                  domain=Domain.box(1, -1.0, 1.0))
+    prop = ("(declare-const X_0 Real)(declare-const Y_0 Real)"
+            "(assert (> X_0 0.5))(assert (<= X_0 1))(assert (<= Y_0 0.5))")
+    r = check_property(net, parse_vnnlib(prop))
+    assert r.verdict != "violated" or r.x[0] > 0.5
+
+
+def test_empty_input_set_holds_vacuously_with_a_warning() -> None:
+    text = header() + box(1.0) + "(assert (>= X_0 0.5))(assert (<= X_0 0))(assert (<= Y_0 Y_1))"
+    r = check_property(NET, parse_vnnlib(text))
+    assert r.verdict == "holds" and any("vacuously" in w for w in r.warnings)

@@ -1,16 +1,21 @@
 """The ``mipnet`` command line (click). Every command shares one error policy:
 
 exit 0 on success; exit 2 with one readable line on stderr (no traceback) for usage and input
-errors; output files are written atomically, so a failure never leaves a half-written file.
-Verification commands add exit 1 (some property violated) and 3 (some verdict unknown).
+errors, found before any work; output files are written atomically, so a failure never leaves a
+half-written file. Verification commands add exit 1 (some property violated) and 3 (some verdict
+unknown). Ctrl-C stops any command at the next safe point (solvers are asked to stop), prints
+"interrupted" and exits 130 (:mod:`mipnet.interrupt`); a closed output pipe (``| head``) ends the
+command quietly with exit 141.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
+from .. import interrupt
 from ..errors import MipnetError
 from .common import EXIT_INPUT_ERROR
 from .models import convert, info, predict
@@ -20,15 +25,62 @@ from .models import convert, info, predict
 SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "monotonic", "audit", "resilience"]
 
 
+#: exit status when stdout is a pipe closed early (128 + SIGPIPE, as a shell reports `yes | head`)
+EXIT_BROKEN_PIPE = 141
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so that the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. under CliRunner)
+        pass
+
+
+def _usage_error(ctx: click.Context, exc: click.ClickException) -> None:
+    """One line for a click usage error (click prints usage, a hint and the error on three)."""
+    sub = getattr(exc, "ctx", None)
+    path = sub.command_path if sub is not None else ctx.command_path
+    click.echo(f"error: {_one_line(exc.format_message()).rstrip('.')} (see '{path} -h')", err=True)
+    ctx.exit(exc.exit_code)
+
+
 class _Group(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):  # noqa: D102 - the root's own options
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:
+            if parent is not None:
+                raise
+            click.echo(f"error: {_one_line(exc.format_message()).rstrip('.')} (see '{info_name} -h')", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+
     def invoke(self, ctx: click.Context):  # noqa: D102 - error policy for every subcommand
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C (mipnet.interrupt.Interrupted): stopped at a safe point
+            interrupt.announce(lambda line: click.echo(line, err=True))
+            ctx.exit(interrupt.EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # the help text, as click prints it
+        except click.ClickException as exc:  # bad options and arguments: one line, exit 2 (click's code)
+            _usage_error(ctx, exc)
         except MipnetError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
         except (OSError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
 
 
@@ -62,8 +114,24 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mipnet`` script."""
+    interrupt.install()  # Ctrl-C: a flag the solvers poll, Interrupted at the next safe point
     try:
         cli.main(args=argv, prog_name="mipnet", standalone_mode=True)
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == interrupt.EXIT_INTERRUPTED and interrupt.requested():
+            interrupt.exit_now(interrupt.EXIT_INTERRUPTED)  # no slow interpreter teardown after Ctrl-C
+        raise
+    except KeyboardInterrupt:  # outside a command (argument parsing)
+        interrupt.announce(lambda line: click.echo(line, err=True))
+        interrupt.exit_now(interrupt.EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the last output sat in the buffer when the reader went away
+            _silence_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)
+        except (OSError, ValueError):
+            pass

@@ -6,9 +6,10 @@
     mipnet recheck CERT.json MODEL [DATA.csv] [--second-solver auto|none|scip|highs] [--json]
 
 Exit codes. audit: 0 every property holds, 1 some property is violated, 3 some verdict is undecided,
-2 input error (the report is written in the first three cases). recheck: 0 every check passed,
-1 some check failed (tampered file, another model or data, a false witness or bound, solvers disagree),
-3 nothing failed but a re-solve was undecided, 2 input error.
+2 input error (the report is written in the first three cases). recheck: 0 every check passed and every
+proved claim was re-proved by a fresh solve, 1 some check failed (tampered file, another model or data, a
+false witness or bound, a claim refuted by the fresh solve), 3 partial: nothing failed but some claims were
+not re-proved (time limit of the whole re-check, no data), 2 input error.
 """
 
 from __future__ import annotations
@@ -19,7 +20,19 @@ from typing import Sequence
 import click
 
 from ..errors import DataError
-from .common import echo_json, features_for, load_network, read_csv
+from .common import echo_json, features_for, load_network, missing_values, read_csv, stray_text
+from .options import (
+    FINITE_POSITIVE,
+    NONNEG_INT,
+    POSITIVE_INT,
+    RADIUS,
+    SOLVER,
+    WHOLE_COMMAND_LIMIT,
+    SolverName,
+    output_dir,
+    output_file,
+)
+from .resilience import ALPHA, check_k
 from .verify import exit_code
 
 
@@ -42,23 +55,30 @@ def _target(net, df, target: str | None) -> str | None:
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, help="The HTML report to write.")
+@click.option("-o", "--output", required=True, callback=output_file((".html",), "reports"),
+              help="The HTML report to write (.html).")
 @click.option("--target", default=None, help="Target column of DATA (default: the one column that is not a feature).")
 @click.option("--monotone-increasing", "increasing", multiple=True, help="Features (comma list or repeated).")
 @click.option("--monotone-decreasing", "decreasing", multiple=True, help="Features (comma list or repeated).")
 @click.option("--output-name", "output_name", default=None,
               help="Monitored output for monotonicity (class or output name; default: the logit, or logit 1 - 0).")
-@click.option("--eps", type=float, default=None, help="Robustness radius around each audited row.")
+@click.option("--eps", type=RADIUS, default=None, help="Robustness radius around each audited row.")
 @click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True)
-@click.option("--rows", type=int, default=20, show_default=True, help="Rows (spread over DATA) checked for robustness.")
-@click.option("--alpha", type=float, default=None, help="Maximum resilience: strong classification ln(alpha).")
-@click.option("--k", "k", type=int, default=None, help="Maximum resilience: number of classes that must be reached.")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per problem.")
-@click.option("--solver", default="highs", show_default=True)
+@click.option("--rows", type=POSITIVE_INT, default=20, show_default=True,
+              help="Rows (spread over DATA) checked for robustness.")
+@click.option("--alpha", type=ALPHA, default=None,
+              help="Maximum resilience: strong classification ln(alpha) (alpha >= 1).")
+@click.option("--k", "k", type=POSITIVE_INT, default=None,
+              help="Maximum resilience: number of classes that must be reached (1 .. classes - 1).")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True,
+              help="Seconds per problem (one robustness row, monotone feature or resilience class: its bounds, "
+                   "model building, solve and re-check).")
+@click.option("--solver", type=SOLVER, default="highs", show_default=True)
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786).")
-@click.option("--workers", type=int, default=None,
+@click.option("--workers", type=NONNEG_INT, default=None,
               help="Local Dask worker processes (default: the CPU count; 0 = run serially in this process).")
-@click.option("--cert-dir", default=None, help="Where to write the certificates (default: REPORT-certificates/).")
+@click.option("--cert-dir", default=None, callback=output_dir,
+              help="Where to write the certificates (default: REPORT-certificates/).")
 @click.pass_context
 def audit(ctx: click.Context, model: str, data: str, output: str, target: str | None, increasing: tuple[str, ...],
           decreasing: tuple[str, ...], output_name: str | None, eps: float | None, norm: str, rows: int,
@@ -70,12 +90,14 @@ def audit(ctx: click.Context, model: str, data: str, output: str, target: str | 
     net = load_network(model)
     inc, dec = _names(increasing), _names(decreasing)
     check_request(net, inc, dec, eps, alpha, k)  # bad requests fail before the data are read
+    if k is not None:
+        check_k(net, k)
     df = read_csv(data)
     X = features_for(net, df)
     tcol = _target(net, df, target)
+    if tcol is not None:
+        missing_values(df[[tcol]], what="target column")
     y = df[tcol].tolist() if tcol is not None else None
-    if rows < 1:
-        raise DataError(f"--rows must be >= 1, got {rows}")
     sched = scheduler if scheduler is not None else ("serial" if workers == 0 else None)
 
     def log(line: str) -> None:
@@ -98,20 +120,37 @@ def audit(ctx: click.Context, model: str, data: str, output: str, target: str | 
 @click.argument("certificate", type=click.Path(dir_okay=False))
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
-@click.option("--second-solver", default="auto", show_default=True,
+@click.option("--second-solver", type=SolverName(extra=("auto", "none")), default="auto", show_default=True,
               help="auto (the other installed solver), none, or a solver name.")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per re-solved problem.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True, help=WHOLE_COMMAND_LIMIT)
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.pass_context
 def recheck(ctx: click.Context, certificate: str, model: str, data: str | None, second_solver: str,
             time_limit: float, as_json: bool) -> None:
-    """Re-check CERTIFICATE against MODEL (and DATA.csv) without trusting the solver that produced it."""
+    """Re-check CERTIFICATE against MODEL (and DATA.csv) without trusting the solver that produced it.
+
+    Witnesses are re-checked with the network's forward pass; every proved claim (a robustness or
+    monotonicity "holds", a resilience value, a training bound) is re-proved by a fresh solve of a model
+    built afresh from MODEL: with the other installed solver (--second-solver auto), else with the
+    certificate's own solver (--second-solver none). --time-limit covers the whole re-check. Certified
+    samples are checked against their rows of DATA.csv (a training certificate of a --samples subsample
+    against its recorded rows of the full file).
+
+    Exit codes: 0 OK (every check passed, every claim re-proved); 1 FAILED (tampered or inconsistent file,
+    another model or data, a false witness or bound, a claim refuted by the fresh solve); 3 PARTIAL
+    (nothing failed, but some claims were not re-proved: time limit, no data; the UNDECIDED lines say
+    which); 2 input error.
+    """
     from ..report.certificates import load_certificate
     from ..report.recheck import recheck as run_recheck
 
     cert = load_certificate(certificate)
     net = load_network(model)
     df = read_csv(data) if data is not None else None
+    if df is not None:  # input errors of the data before any re-check
+        cols = [c for c in net.feature_names if c in df.columns]
+        stray_text(df, cols)
+        missing_values(df, cols)
     second = None if second_solver.lower() == "none" else second_solver.lower()
     rep = run_recheck(cert, net, df, second_solver=second, time_limit=time_limit)
     if as_json:

@@ -6,6 +6,7 @@ import click
 
 from ..errors import DataError
 from .common import write_csv
+from .options import output_file
 
 
 def _parse_option(text: str) -> tuple[str, object]:
@@ -29,7 +30,8 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("-o", "--output", help="Export the data set to this CSV file.")
+@click.option("-o", "--output", callback=output_file((), "exports"),
+              help="Export the data set to this CSV file.")
 @click.option("--set", "options", multiple=True, metavar="KEY=VALUE",
               help="A loader option, e.g. --set split=train (repeatable).")
 @click.option("--raw", is_flag=True,

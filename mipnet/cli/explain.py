@@ -23,7 +23,8 @@ import pandas as pd
 from ..errors import DataError
 from ..io.atomic import atomic_write_bytes
 from ..network import Network
-from .common import features_for, load_network, read_csv
+from .common import features_for, load_network, missing_values, read_csv
+from .options import NONNEG_INT, output_dir
 
 DEFAULT_COMMAND = "openbox"
 
@@ -134,13 +135,15 @@ def _json(obj: Any) -> bytes:
 @explain.command(name=DEFAULT_COMMAND)
 @click.argument("model")
 @click.argument("data", required=False)
-@click.option("-o", "--output", "out_dir", help="Directory for figures, CSV and JSON (created if needed).")
+@click.option("-o", "--output", "out_dir", callback=output_dir,
+              help="Directory for figures, CSV and JSON (created if needed).")
 @click.option("--instance", "instance", help="Explain one row: an index into DATA, 'v1,v2,...' or 'name=value,...'.")
 @click.option("--label", help="Column of DATA with the true class (per-region accuracy).")
-@click.option("--max-boundaries", default=30, show_default=True,
+@click.option("--max-boundaries", type=NONNEG_INT, default=30, show_default=True,
               help="Compute the non-redundant boundaries (one LP per inequality) of this many largest regions.")
-@click.option("--figures", "n_figures", default=4, show_default=True, help="Feature figures for this many regions.")
-@click.option("--top", default=20, show_default=True, help="Regions listed in the printed summary.")
+@click.option("--figures", "n_figures", type=NONNEG_INT, default=4, show_default=True,
+              help="Feature figures for this many regions.")
+@click.option("--top", type=NONNEG_INT, default=20, show_default=True, help="Regions listed in the printed summary.")
 def openbox(model: str, data: str | None, out_dir: str | None, instance: str | None, label: str | None,
             max_boundaries: int, n_figures: int, top: int) -> None:
     """Local linear classifiers of MODEL on DATA.csv (or on one --instance)."""
@@ -156,6 +159,7 @@ def openbox(model: str, data: str | None, out_dir: str | None, instance: str | N
         if label is not None:
             if label not in df.columns:
                 raise DataError(f"--label column {label!r} is not in {data}")
+            missing_values(df[[label]], what="label column")
             y = _label_indices(net, df[label])
     elif label is not None:
         raise DataError("--label needs DATA")

@@ -6,6 +6,7 @@ import click
 import pandas as pd
 
 from .common import echo_json, features_for, load_network, read_csv, write_csv
+from .options import MODEL_SUFFIXES, output_file
 
 
 @click.command()
@@ -45,7 +46,8 @@ def info(model: str, as_json: bool) -> None:
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("-o", "--output", help="Write predictions to this CSV instead of stdout.")
+@click.option("-o", "--output", callback=output_file((), "predictions"),
+              help="Write predictions to this CSV instead of stdout.")
 def predict(model: str, data: str, output: str | None) -> None:
     """Run MODEL on the rows of DATA.csv (columns named as the model's features)."""
     net = load_network(model)
@@ -64,7 +66,8 @@ def predict(model: str, data: str, output: str | None) -> None:
 
 @click.command()
 @click.argument("source")
-@click.option("-o", "--output", required=True, help="Destination (.json, .onnx).")
+@click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
+              help="Destination (.json, .onnx).")
 def convert(source: str, output: str) -> None:
     """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX."""
     from ..io import load_model, save_model

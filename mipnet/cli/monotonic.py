@@ -16,6 +16,7 @@ import click
 from ..bounds import METHODS
 from ..errors import DataError
 from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
+from .options import FINITE_POSITIVE, SOLVER
 
 
 def _names(spec: str | None) -> list[str]:
@@ -40,9 +41,11 @@ def _code(status: str) -> int:
               help="Global check: exact (any depth) or the faster sufficient block-wise test.")
 @click.option("--output", "output", help="Output to monitor: a class or output name or index (multi-output).")
 @click.option("--versus", help="Monitor the logit difference output - versus (multiclass).")
-@click.option("--time-limit", type=float, default=60.0, show_default=True,
-              help="Seconds per feature (global) or per row (individual).")
-@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
+              help="Seconds per feature (global: bounds, model building and solve of that feature) or per row "
+                   "(individual).")
+@click.option("--solver", type=SOLVER, default="highs", show_default=True,
+              help="highs, scip, gurobi or a Pyomo solver name.")
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="lp", show_default=True,
               help="How the big-M bounds are computed (global check).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -56,8 +59,6 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
     inc, dec = _names(increasing), _names(decreasing)
     if not inc and not dec:
         raise DataError("give --increasing and/or --decreasing features")
-    if time_limit <= 0:
-        raise DataError(f"--time-limit must be positive, got {time_limit}")
     net = load_network(model)
     if data is not None:
         X = features_for(net, read_csv(data))

@@ -27,8 +27,13 @@ from .common import (
     echo_json,
     features_for,
     load_network,
+    missing_values,
     read_csv,
 )
+from .options import FINITE_NONNEG, FINITE_POSITIVE, MAX_RADIUS, POSITIVE_INT, SOLVER, FiniteFloat, output_dir
+
+#: alpha of maximum resilience: a strongly classified input has logit_m >= ln(alpha) + every other logit
+ALPHA = FiniteFloat(1.0)
 
 
 def _parse_input(spec: str, n: int) -> np.ndarray:
@@ -38,7 +43,19 @@ def _parse_input(spec: str, n: int) -> np.ndarray:
         raise DataError("--input must be comma-separated numbers") from None
     if vals.size != n:
         raise DataError(f"--input has {vals.size} values, the model takes {n}")
+    if not np.all(np.isfinite(vals)):
+        raise DataError("--input contains NaN or inf")
     return vals
+
+
+def check_k(net: Any, k: int) -> None:
+    """k counts other classes: 1 <= k <= (number of classes) - 1."""
+    if net.task != "classify":
+        raise DataError("maximum resilience is defined for classifiers; this model is a regressor")
+    n_cls = len(net.class_names or []) or max(2, int(net.n_outputs))
+    if k > n_cls - 1:
+        raise DataError(f"--k {k} is more than the model's {n_cls - 1} other class{'es' if n_cls > 2 else ''} "
+                        f"(it has {n_cls} classes)")
 
 
 def _line(r: Any) -> str:
@@ -54,17 +71,20 @@ def _line(r: Any) -> str:
 @click.command("resilience")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--class", "cls", default=None, help="class name or index (default: every class, Xi = min Phi_m)")
-@click.option("--alpha", type=float, default=1.0, show_default=True,
-              help="a is strongly classified: logit_m >= ln(alpha) + every other logit")
-@click.option("--k", "k", type=int, default=1, show_default=True, help="classes that must reach m after perturbation")
+@click.option("--alpha", type=ALPHA, default=1.0, show_default=True,
+              help="a is strongly classified: logit_m >= ln(alpha) + every other logit (alpha >= 1)")
+@click.option("--k", "k", type=POSITIVE_INT, default=1, show_default=True,
+              help="classes that must reach m after perturbation (1 .. classes - 1)")
 @click.option("--norm", type=click.Choice(["1", "inf"]), default="1", show_default=True)
 @click.option("--heuristics", default="all", show_default=True,
               help="all, none, or a comma list of dataflow,mip_bounds,priority,init,twin")
 @click.option("--input", "inp", default=None, help="local variant: the fixed input 'v1,v2,...'")
-@click.option("--delta", type=float, default=None, help="with --input: decide whether Phi of the input is <= delta")
-@click.option("--solver", default="highs", show_default=True)
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="seconds per class")
-@click.option("--threads", type=int, default=None)
+@click.option("--delta", type=FINITE_NONNEG, default=None,
+              help="with --input: decide whether Phi of the input is <= delta")
+@click.option("--solver", type=SOLVER, default="highs", show_default=True)
+@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
+              help="seconds per class (bounds, heuristics, MILP and witness check of that class)")
+@click.option("--threads", type=POSITIVE_INT, default=None, help="solver threads")
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
 def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str, heuristics: str, inp: str | None,
                    delta: float | None, solver: str, time_limit: float, threads: int | None, as_json: bool) -> None:
@@ -72,11 +92,12 @@ def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str,
     class m to at least k other classes (two copies of the network in one MILP), with its witness pair."""
     from ..verify.resilience import Heuristics, class_resilience, local_resilience
 
-    net = load_network(model)
     heur = Heuristics.parse(heuristics)
-    ctx = click.get_current_context()
     if delta is not None and inp is None:
         raise DataError("--delta needs --input (the decision is about one fixed input)")
+    net = load_network(model)
+    check_k(net, k)
+    ctx = click.get_current_context()
     if inp is not None:
         x = _parse_input(inp, net.n_inputs)
         r = local_resilience(net, x, cls, alpha=alpha, k=k, norm=norm, delta=delta, decide=delta is not None,
@@ -115,8 +136,8 @@ def _parse_eps(spec: str) -> list[float]:
         vals = [float(p) for p in spec.split(",") if p.strip()]
     except ValueError:
         raise DataError("--eps must be a number or a comma list of numbers") from None
-    if not vals or any(v < 0 for v in vals):
-        raise DataError("--eps values must be >= 0")
+    if not vals or any(not (0 <= v <= MAX_RADIUS) for v in vals):
+        raise DataError(f"--eps values must be finite numbers in [0, {MAX_RADIUS:g}], got {spec!r}")
     return vals
 
 
@@ -124,18 +145,19 @@ def _parse_eps(spec: str) -> list[float]:
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--eps", "eps_spec", required=True, help="L-inf radius, or a comma list of radii")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="output directory")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), callback=output_dir,
+              help="output directory")
 @click.option("--target", default=None, help="label column of DATA (default: the one column that is not a feature)")
 @click.option("--sense", type=click.Choice(["worst", "best"]), default="worst", show_default=True)
-@click.option("--limit", type=int, default=None, help="analyse only the first N rows")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="analyse only the first N rows")
 def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str | None, sense: str,
                  limit: int | None) -> None:
     """Polytope LP analysis: the robust margin LP of every row over its eps-box (sound envelopes for smooth
     activations), LP accuracy per class, and the constraint signatures as heatmaps and bar plots."""
     from ..verify.polytope import accuracy_plot, analyse, envelope_bars, signature_heatmaps, to_png
 
-    net = load_network(model)
     eps = _parse_eps(eps_spec)
+    net = load_network(model)
     df = read_csv(data)
     if limit is not None:
         df = df.head(limit)
@@ -148,6 +170,7 @@ def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str
     if target not in df.columns:
         raise DataError(f"DATA has no column {target!r}")
     names = [str(c) for c in net.class_names or []]
+    missing_values(df[[target]], what="target column")
     labels = df[target].astype(str).str.replace(r"\.0$", "", regex=True).tolist()
     bad = sorted({v for v in labels if v not in names})
     if bad:

@@ -7,7 +7,18 @@ import numpy as np
 
 from ..errors import DataError
 from ..train.penalty_cv import DEFAULT_L1_GRID
-from .common import read_csv
+from .common import missing_values, read_csv, stray_text
+from .options import (
+    FINITE_NONNEG,
+    FINITE_POSITIVE,
+    MODEL_SUFFIXES,
+    NONNEG_INT,
+    POSITIVE_INT,
+    SEED,
+    SOLVER,
+    TRAIN_LIMIT,
+    output_file,
+)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -77,8 +88,8 @@ def _summary(est, X, y) -> None:
     for line in cert.lines():
         click.echo("  " + line)
     net = est.network_
-    click.echo(f"network: {net!r}, {sum(np.count_nonzero(l.weight) for l in net.layers if hasattr(l, 'weight'))} "
-               f"non-zero weights, {net.n_active_neurons()} active hidden units"
+    click.echo(f"network: {net!r}, {net.n_nonzero()} of {net.n_weights()} "
+               f"weights non-zero (biases and input scaling not counted), {net.n_active_neurons()} active hidden units"
                + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else ""))
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
     click.echo(f"training score ({'accuracy' if net.task == 'classify' else 'R^2'}, all {len(y)} rows): "
@@ -93,31 +104,33 @@ def _summary(est, X, y) -> None:
 @click.option("--hypothesis", type=click.Choice(["auto", "sign", "quantized", "continuous"]), default="auto",
               show_default=True, help="auto: sign for one hidden layer and one output, else quantized.")
 @click.option("--loss", default="auto", show_default=True,
+              type=click.Choice(["auto", "hinge", "multiclass_hinge", "zero_one", "l1", "squared"]),
               help="hinge, multiclass_hinge, zero_one (classify); l1, squared (regress).")
 @click.option("--l1", "l1_text", default="0.01", show_default=True,
               help="L1 penalty on the weights, or 'cv': chosen from --l1-grid by 5-fold cross-validation (x2) "
                    "on the training rows (binary target, sign class, hinge loss).")
 @click.option("--l1-grid", default=None, help="Candidates for --l1 cv, e.g. 0.003,0.01,0.03 "
                                                f"(default {','.join(f'{c:g}' for c in DEFAULT_L1_GRID)}).")
-@click.option("--l2", type=float, default=0.0, show_default=True, help="L2 penalty on the weights.")
-@click.option("--l0", type=float, default=0.0, show_default=True, help="Penalty per non-zero weight.")
-@click.option("--neuron-penalty", type=float, default=0.0, show_default=True, help="Penalty per active neuron.")
-@click.option("--layer-penalty", type=float, default=0.0, show_default=True,
+@click.option("--l2", type=FINITE_NONNEG, default=0.0, show_default=True, help="L2 penalty on the weights.")
+@click.option("--l0", type=FINITE_NONNEG, default=0.0, show_default=True, help="Penalty per non-zero weight.")
+@click.option("--neuron-penalty", type=FINITE_NONNEG, default=0.0, show_default=True, help="Penalty per active neuron.")
+@click.option("--layer-penalty", type=FINITE_NONNEG, default=0.0, show_default=True,
               help="Penalty per hidden layer; a hidden layer as wide as the one before it can be switched off "
                    "and becomes the identity (removed from the saved network).")
-@click.option("--max-nonzeros", type=int, default=None, help="At most K non-zero weights.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds for the whole fit.")
-@click.option("--solver", default="highs", show_default=True, help="highs, gurobi or scip.")
-@click.option("--samples", type=int, default=None, help="Train on a random subsample of N rows.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-nonzeros", type=NONNEG_INT, default=None, help="At most K non-zero weights.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True, help=TRAIN_LIMIT)
+@click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, gurobi or scip.")
+@click.option("--samples", type=POSITIVE_INT, default=None, help="Train on a random subsample of N rows.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--architecture", default=None,
               help="Conv net instead of --hidden, e.g. conv4x3-maxpool2-dense8 (convCxK[sS][pP], maxpoolK, avgpoolK, "
                    "flatten, denseN); the columns are pixels, C-order.")
 @click.option("--input-shape", default=None, help="Image shape of the pixel columns, C,H,W (e.g. 1,28,28).")
-@click.option("--downsample", type=int, default=1, show_default=True,
+@click.option("--downsample", type=POSITIVE_INT, default=1, show_default=True,
               help="Average-pool the images by this factor first (kept in the saved model).")
-@click.option("--channel-penalty", type=float, default=0.0, show_default=True, help="Penalty per active channel.")
-@click.option("--max-channels", type=int, default=None, help="At most K active conv channels.")
+@click.option("--channel-penalty", type=FINITE_NONNEG, default=0.0, show_default=True,
+              help="Penalty per active channel.")
+@click.option("--max-channels", type=NONNEG_INT, default=None, help="At most K active conv channels.")
 @click.option("--monotone-increasing", default=None,
               help="Certified monotonic learning: features (comma list) the output must not decrease in.")
 @click.option("--monotone-decreasing", default=None, help="Features the output must not increase in.")
@@ -127,7 +140,8 @@ def _summary(est, X, y) -> None:
 @click.option("--sign-patterns", is_flag=True, default=False,
               help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared; "
                    "with --l1 each pattern's LP is first tightened by convex-combination cuts).")
-@click.option("-o", "--output", required=True, help="Where to write the model (JSON, certificate in metadata).")
+@click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
+              help="Where to write the model (.json with the certificate in its metadata, or .onnx).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1_text: str,
           l1_grid: str | None, l2: float,
           l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,
@@ -140,16 +154,12 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
     (channel switches with --channel-penalty / --max-channels)."""
     from ..io import save_model
 
+    # every option is checked before the data are read, the data before any work
     l1 = _l1(l1_text)
     grid = _grid(l1_grid) if l1_grid is not None else None
     if grid is not None and l1 != "cv":
         raise DataError("--l1-grid lists the candidates of --l1 cv; pass --l1 cv with it")
-    df = read_csv(data)
-    if target not in df.columns:
-        raise DataError(f"target column {target!r} is not in {data} (columns: {list(df.columns)[:8]})")
-    X, y = df.drop(columns=[target]), df[target].to_numpy()
-    click.echo(f"training on {len(df)} rows x {X.shape[1]} features"
-               + (f" (subsample of {samples})" if samples and samples < len(df) else ""))
+    _check_loss(loss, task)
     conv = {}
     if architecture is not None:
         from ..train.architecture import parse_architecture
@@ -162,6 +172,15 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
                 "channel_penalty": channel_penalty, "max_channels": max_channels}
     elif input_shape is not None or channel_penalty or max_channels is not None or downsample != 1:
         raise DataError("--input-shape, --downsample, --channel-penalty and --max-channels need --architecture")
+    else:
+        _hidden(hidden)
+    df = read_csv(data)
+    if target not in df.columns:
+        raise DataError(f"target column {target!r} is not in {data} (columns: {list(df.columns)[:8]})")
+    _check_training_frame(df, target, task)
+    X, y = df.drop(columns=[target]), df[target].to_numpy()
+    click.echo(f"training on {len(df)} rows x {X.shape[1]} features"
+               + (f" (subsample of {samples})" if samples and samples < len(df) else ""))
     if monotone_increasing or monotone_decreasing:
         if architecture is not None:
             raise DataError("certified monotonic learning takes dense networks (--hidden), not --architecture")
@@ -186,6 +205,27 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
 
 def _names(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _check_loss(loss: str, task: str) -> None:
+    from ..train.formulation import CLASSIFY_LOSSES, REGRESS_LOSSES
+
+    ok = CLASSIFY_LOSSES if task == "classify" else REGRESS_LOSSES
+    if loss not in ok:
+        raise DataError(f"--loss {loss} does not fit --task {task} (use {', '.join(ok)})")
+
+
+def _check_training_frame(df, target: str, task: str) -> None:
+    """Input errors of the training data, before any work: a numeric column with stray text cells (it
+    would be one-hot encoded silently), empty/NaN/inf cells, a regression target that is not numeric."""
+    import pandas as pd
+
+    stray_text(df)
+    missing_values(df.drop(columns=[target]))
+    missing_values(df[[target]], what="target column")
+    if task == "regress" and not pd.api.types.is_numeric_dtype(df[target]):
+        raise DataError(f"--task regress needs a numeric target; column {target!r} holds text such as "
+                        f"{str(df[target].iloc[0])!r}")
 
 
 def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str, loss: str, l1: float, l2: float,
@@ -231,12 +271,15 @@ def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str
 
 
 @click.command()
-@click.option("--time-limit", type=float, default=60.0, show_default=True)
-@click.option("--samples", type=int, default=100, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("-o", "--output", default=None, help="Also save the trained model here.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
+              help="Seconds for the training MILP (the audit's checks get 20 s per problem).")
+@click.option("--samples", type=POSITIVE_INT, default=100, show_default=True, help="Training rows.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("-o", "--output", default=None, callback=output_file(MODEL_SUFFIXES, "model files"),
+              help="Also save the trained model here (.json or .onnx).")
 @click.option("--report", default="compas_audit.html", show_default=True,
-              help="Where to write the audit report (certificates beside it); '' for none.")
+              callback=output_file((".html",), "reports", allow_empty=True),
+              help="Where to write the audit report (.html; certificates beside it); '' for none.")
 def demo(time_limit: float, samples: int, seed: int, output: str | None, report: str) -> None:
     """Train a sparse certified network on COMPAS, verify it (monotonicity, robustness), explain it and
     write an audit report: the whole pipeline on the default solver."""

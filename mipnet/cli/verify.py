@@ -21,8 +21,10 @@ from .common import (
     echo_json,
     features_for,
     load_network,
+    missing_values,
     read_csv,
 )
+from .options import FINITE_POSITIVE, PER_ROW_LIMIT, RADIUS, SOLVER, WHOLE_COMMAND_LIMIT
 
 
 def exit_code(verdicts: Sequence[str]) -> int:
@@ -42,11 +44,12 @@ def verify() -> None:
 @verify.command("robustness")
 @click.argument("model")
 @click.argument("data")
-@click.option("--eps", type=float, required=True, help="Radius of the ball around each sample.")
+@click.option("--eps", type=RADIUS, required=True, help="Radius of the ball around each sample (finite, >= 0).")
 @click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True, help="L-inf or L1 ball.")
 @click.option("--label", "label_col", help="Column of DATA with the class to defend (default: the prediction).")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds per sample.")
-@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True, help=PER_ROW_LIMIT)
+@click.option("--solver", type=SOLVER, default="highs", show_default=True,
+              help="highs, scip, gurobi or a Pyomo solver name.")
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True,
               help="How the big-M bounds are computed.")
 @click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
@@ -64,9 +67,8 @@ def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str,
     if label_col is not None:
         if label_col not in df.columns:
             raise MipnetError(f"no column {label_col!r} in {data}")
+        missing_values(df[[label_col]], what="label column")
         labels = df[label_col].tolist()
-    if eps < 0:
-        raise MipnetError(f"--eps must be >= 0, got {eps}")
     results = verify_robustness(net, X, eps, norm, labels, solver=solver, time_limit=time_limit, bounds=bounds,
                                 early_stop=not exact)
     verdicts = [r.verdict for r in results]
@@ -81,21 +83,29 @@ def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str,
             click.echo(f"{r.index:>5}  {str(r.label):>10}  {r.verdict:8}  {mg:>10}  {adv:>10}  {r.time:6.2f}s")
         s = summarize(results)
         click.echo(f"eps={eps:g} (L{norm}): {s['holds']} hold, {s['violated']} violated, {s['unknown']} unknown")
+        if results:
+            click.echo(f"verified set per row: {results[0].region}")
     ctx.exit(exit_code(verdicts))
 
 
 @verify.command("vnnlib")
 @click.argument("network")
 @click.argument("prop")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds for the whole property.")
-@click.option("--solver", default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option("--time-limit", "time_limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
+              help=WHOLE_COMMAND_LIMIT)
+@click.option("--timeout", "timeout", type=FINITE_POSITIVE, default=None, hidden=True,
+              help="Deprecated alias of --time-limit.")
+@click.option("--solver", type=SOLVER, default="highs", show_default=True,
+              help="highs, scip, gurobi or a Pyomo solver name.")
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True)
 @click.pass_context
-def vnnlib(ctx: click.Context, network: str, prop: str, timeout: float, solver: str, bounds: str) -> None:
+def vnnlib(ctx: click.Context, network: str, prop: str, time_limit: float, timeout: float | None, solver: str,
+           bounds: str) -> None:
     """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).
 
     Prints one of holds, violated (followed by the counterexample), unknown or error.
     """
+    timeout = _time_limit_alias(ctx, time_limit, timeout)
     from ..verify.vnnlib import verify_vnnlib
 
     try:
@@ -105,12 +115,23 @@ def vnnlib(ctx: click.Context, network: str, prop: str, timeout: float, solver: 
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_INPUT_ERROR)
         return
+    for w in res.warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(res.verdict)
     if res.verdict == "violated":
         click.echo(res.counterexample_text())
     elif res.reason:
         click.echo(f"({res.reason})", err=True)
     ctx.exit(exit_code([res.verdict]))
+
+
+def _time_limit_alias(ctx: click.Context, time_limit: float, timeout: float | None) -> float:
+    """--timeout is the deprecated (hidden) name of --time-limit: it still works, not both at once."""
+    if timeout is None:
+        return time_limit
+    if ctx.get_parameter_source("time_limit") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --time-limit only (--timeout is its deprecated name)", ctx)
+    return timeout
 
 
 COMMANDS = [verify]

@@ -45,8 +45,11 @@ def load_model(path: str | os.PathLike[str]) -> Network:
     return load_sklearn_file(p)
 
 
-def save_model(net: Network, path: str | os.PathLike[str]) -> None:
-    """Save ``net``; the format follows the suffix (.json or .onnx). Written atomically."""
+def save_model(net: Network, path: str | os.PathLike[str], dtype: str = "float64") -> None:
+    """Save ``net``; the format follows the suffix (.json or .onnx). Written atomically.
+
+    ``dtype`` (ONNX only): ``float64`` (default) stores the weights bit for bit, so the ONNX copy has the
+    JSON copy's fingerprint and certificates re-check on either; ``float32`` for consumers that need it."""
     p = Path(path)
     kind = WRITERS.get(p.suffix.lower())
     if kind is None:
@@ -56,7 +59,7 @@ def save_model(net: Network, path: str | os.PathLike[str]) -> None:
     else:
         from .onnx_io import save_onnx
 
-        save_onnx(net, p)
+        save_onnx(net, p, dtype=dtype)
 
 
 __all__ = ["load_model", "save_model", "load_json", "save_json"]

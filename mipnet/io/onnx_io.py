@@ -13,7 +13,10 @@ are all constants are evaluated once (onnx reference runtime). Operator -> layer
     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (exact), Identity    the same layer
     x/sqrt2 -> Erf -> +1 -> *x -> *0.5                         GELU (the exporters' erf subgraph)
     BatchNormalization           Normalize (per channel, inference statistics)
-    Dropout, Cast to float       nothing
+    Dropout                      nothing
+    Cast to float/double         nothing, on the data path and on constants alike: a float64 weight cast
+                                 to float32 for the runtime is read as the float64 value (precision casts
+                                 are not part of the function, as in the export below)
     Add/Sub/Mul/Div by a constant    Normalize(a, b) with the node computing a * x + b; an Add/Sub
                                  right after a Dense/Conv2D goes into its bias; consecutive ones compose
     Softmax / LogSoftmax         only as the very last node, and then dropped: the network returns
@@ -21,11 +24,21 @@ are all constants are evaluated once (onnx reference runtime). Operator -> layer
 
 Anything else raises ``UnsupportedError("unsupported ONNX operator 'Op' (node name)")``.
 
+Float inputs, weights and outputs of any precision are read as float64 (float32 files of other tools
+are upcast). LeakyRelu's ``alpha`` attribute is float32 in ONNX: it is read as its shortest decimal
+(0.1, not 0.10000000149), or as the exact float64 value a mipnet export recorded in its metadata.
+
 **Export** writes opset 17 with a dynamic batch dim ``N`` (input ``input``, output ``output``), in
-float32 by default (onnxruntime has no float64 Conv/AveragePool/Erf kernels); ``dtype="float64"``
-keeps the weights bit-exact. GELU becomes the erf subgraph above. Task, domain, class and output
-names and metadata go to the model's ``metadata_props["mipnet"]`` (JSON), so JSON -> ONNX -> JSON
-keeps them.
+**float64** by default: input, output and every weight are DOUBLE tensors holding the network's values
+bit for bit, so ``from_onnx(to_onnx(net))`` has the same :meth:`~mipnet.network.Network.fingerprint`
+as ``net`` and as its JSON copy (a certificate made on one re-checks on the other). onnxruntime has no
+float64 Conv, AveragePool and Erf kernels: those nodes run in float32 between ``Cast`` nodes (their
+weights stay DOUBLE initializers, cast in the graph), so onnxruntime runs every export and the file
+still holds the exact weights. ``dtype="float32"`` writes a plain float32 model for consumers that need
+one (weights rounded to float32). Gemm nodes carry ``alpha``, ``beta``, ``transA`` and ``transB``
+explicitly and every node has a unique name (readers such as OMLT need both). GELU becomes the erf
+subgraph above. Task, domain, class and output names and metadata go to the model's
+``metadata_props["mipnet"]`` (JSON), so JSON -> ONNX -> JSON keeps them.
 """
 
 from __future__ import annotations
@@ -98,9 +111,10 @@ def _node_name(node: Any) -> str:
 class _Reader:
     """Walks the data path of a graph, turning nodes into layers."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, exact_attrs: dict[str, Any] | None = None) -> None:
         g = model.graph
-        self.nodes = list(g.node)
+        self.exact_attrs = exact_attrs if isinstance(exact_attrs, dict) else {}
+        self.nodes, alias = _without_float_casts(g.node)
         self.consts: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in g.initializer}
         inputs = [i for i in g.input if i.name not in self.consts]
         if len(inputs) != 1 or len(g.output) != 1:
@@ -116,7 +130,7 @@ class _Reader:
         self.input_shape: Shape = tuple(int(d.dim_value) for d in dims[1:])
         self.shape = self.input_shape
         self.cur = inputs[0].name
-        self.output = g.output[0].name
+        self.output = alias.get(g.output[0].name, g.output[0].name)
         self.layers: list[Layer] = []
         self.notes: dict[str, Any] = {}
         self.consumers: dict[str, list[int]] = {}
@@ -232,10 +246,15 @@ class _Reader:
         out = node.output[0]
         if op in _ACTIVATIONS:
             self.push(_ACTIVATIONS[op](), node)
-        elif op in _SKIP or (op == "Cast" and at.get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE)):
+        elif op in _SKIP:
             pass
         elif op == "LeakyRelu":  # the attribute is float32: take its shortest decimal (0.1, not 0.10000000149)
-            self.push(LeakyReLU(float(str(np.float32(at.get("alpha", 0.01))))), node)
+            alpha = np.float32(at.get("alpha", 0.01))
+            exact = self.exact_attrs.get(out, {}).get("alpha") if isinstance(self.exact_attrs.get(out), dict) else None
+            if isinstance(exact, float) and np.float32(exact) == alpha:  # the exporter's float64 value
+                self.push(LeakyReLU(exact), node)
+            else:
+                self.push(LeakyReLU(float(str(alpha))), node)
         elif op == "BatchNormalization":  # y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
             gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
             scale = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
@@ -350,9 +369,32 @@ class _Reader:
         elif shift_only and isinstance(prev, Conv2D) and np.all(b == b[:, :1, :1]):
             prev.bias = prev.bias + b[:, 0, 0]
         elif isinstance(prev, Normalize) and prev.scale.shape == self.shape:
-            prev.scale, prev.offset = a * prev.scale, a * prev.offset + b
+            # a zero offset (the Mul of an exported Normalize) takes b as it is: 0.0 + -0.0 would lose the sign
+            prev.scale, prev.offset = a * prev.scale, np.where(prev.offset == 0, b, a * prev.offset + b)
         else:
             self.push(Normalize(a, b), node)
+
+
+def _without_float_casts(nodes: Any) -> tuple[list[Any], dict[str, str]]:
+    """The nodes without their Casts to float/double, readers rewired to the Cast's input (copies).
+
+    Returns the nodes and the map from each dropped Cast's output to the name it now stands for.
+    """
+    alias: dict[str, str] = {}
+    out = []
+    for n in nodes:
+        if (n.op_type == "Cast" and n.domain in ("", "ai.onnx") and len(n.input) == 1 and len(n.output) == 1
+                and _attrs(n).get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE)):
+            alias[n.output[0]] = alias.get(n.input[0], n.input[0])
+            continue
+        if any(i in alias for i in n.input):
+            m = onnx.NodeProto()
+            m.CopyFrom(n)
+            del m.input[:]
+            m.input.extend(alias.get(i, i) for i in n.input)
+            n = m
+        out.append(n)
+    return out, alias
 
 
 def _load(model_or_path: Any) -> Any:
@@ -378,8 +420,6 @@ def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None
     others the domain is the unbounded box and the task ``classify`` unless ``task`` says otherwise.
     """
     model = _load(model_or_path)
-    reader = _Reader(model)
-    layers = reader.read()
     props = {p.key: p.value for p in model.metadata_props}
     saved: dict[str, Any] = {}
     if META_KEY in props:
@@ -387,6 +427,10 @@ def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None
             saved = json.loads(props[META_KEY])
         except json.JSONDecodeError:
             raise ModelFormatError(f"the ONNX model's {META_KEY!r} metadata is not valid JSON") from None
+        if not isinstance(saved, dict):
+            saved = {}
+    reader = _Reader(model, saved.get("exact_attributes"))
+    layers = reader.read()
     metadata = saved.get("metadata") or {"source": "onnx", "producer": model.producer_name or "unknown"}
     metadata.update(reader.notes)
     if domain is None and isinstance(saved.get("domain"), dict):
@@ -415,57 +459,77 @@ def load_onnx(path: str | os.PathLike[str]) -> Network:
 # ----------------------------------------------------------------------------- export
 
 
-def to_onnx(net: Network, dtype: str = "float32") -> Any:
-    """The ONNX ``ModelProto`` of ``net`` (opset 17, dynamic batch dim ``N``)."""
-    np_type = np.dtype(dtype)
+def to_onnx(net: Network, dtype: str = "float64") -> Any:
+    """The ONNX ``ModelProto`` of ``net`` (opset 17, dynamic batch dim ``N``).
+
+    ``dtype="float64"`` (the default) keeps every weight bit for bit (see the module docstring);
+    ``dtype="float32"`` rounds them to float32 for consumers that need a float32 model.
+    """
+    try:
+        np_type = np.dtype(dtype)
+    except TypeError:
+        np_type = None
     if np_type not in (np.float32, np.float64):
         raise UnsupportedError(f"ONNX export supports float32 and float64, not {dtype}")
     elem = helper.np_dtype_to_tensor_dtype(np_type)
+    # onnxruntime has no float64 kernels for these: they run in float32 between Casts
+    f32_ops = {"Conv", "AveragePool", "Erf"} if np_type == np.float64 else set()
     nodes: list[Any] = []
     inits: list[Any] = []
+    exact: dict[str, dict[str, float]] = {}
 
     def const(name: str, value: Any) -> str:
         inits.append(numpy_helper.from_array(np.asarray(value, dtype=np_type), name))
         return name
+
+    def node(op: str, inputs: list[str], out: str, **attrs: Any) -> None:
+        if op not in f32_ops:
+            nodes.append(helper.make_node(op, inputs, [out], **attrs))
+            return
+        cast = [f"{n}_f32" for n in inputs]
+        nodes.extend(helper.make_node("Cast", [n], [c], to=TensorProto.FLOAT) for n, c in zip(inputs, cast))
+        nodes.append(helper.make_node(op, cast, [f"{out}_f32"], **attrs))
+        nodes.append(helper.make_node("Cast", [f"{out}_f32"], [out], to=elem))
 
     x = "input"
     last = len(net.layers) - 1
     for i, layer in enumerate(net.layers):
         out = "output" if i == last else f"l{i}_{layer.kind.lower()}"
         p = f"l{i}_"
-        if isinstance(layer, Dense):
-            nodes.append(helper.make_node("Gemm", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)],
-                                          [out], transB=1))
+        if isinstance(layer, Dense):  # every attribute written: readers such as OMLT do not apply the defaults
+            node("Gemm", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], out,
+                 alpha=1.0, beta=1.0, transA=0, transB=1)
         elif isinstance(layer, Conv2D):
-            nodes.append(helper.make_node("Conv", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], [out],
-                                          kernel_shape=list(layer.kernel), strides=list(layer.stride),
-                                          pads=list(layer.padding) * 2))
+            node("Conv", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], out,
+                 kernel_shape=list(layer.kernel), strides=list(layer.stride), pads=list(layer.padding) * 2)
         elif isinstance(layer, (MaxPool2D, AvgPool2D)):
             kw: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride),
                                   "pads": list(layer.padding) * 2}
             if isinstance(layer, AvgPool2D):
                 kw["count_include_pad"] = int(layer.count_include_pad)
-            op = "MaxPool" if isinstance(layer, MaxPool2D) else "AveragePool"
-            nodes.append(helper.make_node(op, [x], [out], **kw))
+            node("MaxPool" if isinstance(layer, MaxPool2D) else "AveragePool", [x], out, **kw)
         elif isinstance(layer, Flatten):
-            nodes.append(helper.make_node("Flatten", [x], [out], axis=1))
+            node("Flatten", [x], out, axis=1)
         elif isinstance(layer, Normalize):
-            nodes.append(helper.make_node("Mul", [x, const(p + "scale", layer.scale)], [p + "scaled"]))
-            nodes.append(helper.make_node("Add", [p + "scaled", const(p + "offset", layer.offset)], [out]))
-        elif isinstance(layer, LeakyReLU):
-            nodes.append(helper.make_node("LeakyRelu", [x], [out], alpha=layer.alpha))
+            node("Mul", [x, const(p + "scale", layer.scale)], p + "scaled")
+            node("Add", [p + "scaled", const(p + "offset", layer.offset)], out)
+        elif isinstance(layer, LeakyReLU):  # the attribute is float32: the exact value goes to the metadata
+            node("LeakyRelu", [x], out, alpha=layer.alpha)
+            exact[out] = {"alpha": float(layer.alpha)}
         elif isinstance(layer, GELU):  # 0.5 * x * (1 + erf(x / sqrt 2))
-            nodes += [helper.make_node("Div", [x, const(p + "sqrt2", math.sqrt(2.0))], [p + "div"]),
-                      helper.make_node("Erf", [p + "div"], [p + "erf"]),
-                      helper.make_node("Add", [p + "erf", const(p + "one", 1.0)], [p + "add"]),
-                      helper.make_node("Mul", [x, p + "add"], [p + "mul"]),
-                      helper.make_node("Mul", [p + "mul", const(p + "half", 0.5)], [out])]
+            node("Div", [x, const(p + "sqrt2", math.sqrt(2.0))], p + "div")
+            node("Erf", [p + "div"], p + "erf")
+            node("Add", [p + "erf", const(p + "one", 1.0)], p + "add")
+            node("Mul", [x, p + "add"], p + "mul")
+            node("Mul", [p + "mul", const(p + "half", 0.5)], out)
         else:
             ops = {v: k for k, v in _ACTIVATIONS.items()}
             if type(layer) not in ops:
                 raise UnsupportedError(f"no ONNX export for layer type {layer.kind!r}")
-            nodes.append(helper.make_node(ops[type(layer)], [x], [out]))
+            node(ops[type(layer)], [x], out)
         x = out
+    for n in nodes:  # unique node names (OMLT keys its graph by node name)
+        n.name = n.output[0]
     graph = helper.make_graph(
         nodes, "mipnet",
         [helper.make_tensor_value_info("input", elem, ["N", *net.input_shape])],
@@ -479,12 +543,14 @@ def to_onnx(net: Network, dtype: str = "float32") -> Any:
     model.ir_version = 8  # the IR of opset 17; readable by every onnxruntime since 1.11
     d = net.to_dict()
     saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}
+    if exact:
+        saved["exact_attributes"] = exact
     helper.set_model_props(model, {META_KEY: json.dumps(saved, allow_nan=False)})
     return model
 
 
-def save_onnx(net: Network, path: str | os.PathLike[str], dtype: str = "float32") -> None:
-    """Write ``net`` as an ONNX file atomically."""
+def save_onnx(net: Network, path: str | os.PathLike[str], dtype: str = "float64") -> None:
+    """Write ``net`` as an ONNX file atomically (float64 unless ``dtype="float32"``, see :func:`to_onnx`)."""
     atomic_write_bytes(path, to_onnx(net, dtype).SerializeToString())
 
 

@@ -3,8 +3,8 @@
 :func:`run_audit` verifies the requested properties (independent problems fanned out with
 :func:`mipnet.distributed.run_many`: one global monotonicity problem per feature, one robustness
 problem per sample, one resilience problem per class), writes one certificate file per property
-(:mod:`mipnet.report.certificates`), re-checks every witness with the forward pass
-(:func:`mipnet.report.recheck.recheck`, no solver), and computes the exact local linear
+(:mod:`mipnet.report.certificates`), re-checks every witness with the forward pass and re-proves
+every claim on a fresh model (:func:`mipnet.report.recheck.recheck`), and computes the exact local linear
 classifiers of the data's activation regions (:func:`mipnet.explain.interpret`).
 :func:`render_html` turns the result into a page a non-programmer can read: every figure is a
 matplotlib (Agg) PNG embedded as base64, the page needs no script, network or file besides itself.
@@ -36,6 +36,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..deadline import Deadline  # noqa: E402
 from ..errors import DataError, MipnetError, SolverError, UnsupportedError  # noqa: E402
 from ..layers import Dense  # noqa: E402
 from ..network import Network  # noqa: E402
@@ -177,6 +178,11 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
 
     ``scheduler``: "serial" (this process), None (a local Dask cluster of ``workers`` processes) or the
     address of a running Dask scheduler. ``cert_dir``: where the certificate files go (None: not written).
+
+    Time: each problem (one robustness row, monotone feature or resilience class) has ``time_limit`` for all it
+    does (bounds, model building, solve, re-check); the whole audit has ``time_limit`` x the number of problems.
+    The re-proofs of the certificates' claims (:func:`~mipnet.report.recheck.recheck`, a fresh model) share what
+    the problems left of that budget (claims left without time are reported as not re-proved).
     """
     from ..distributed import run_many
 
@@ -207,6 +213,7 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
         for m in range(n_cls):
             tasks.append(("res", _resilience_task, (net, m, float(alpha), int(k), resilience_norm, solver,
                                                     time_limit)))
+    total = Deadline(float(time_limit) * max(1, len(tasks)))  # the whole audit's budget
     say(f"{len(tasks)} verification problems on {scheduler or 'a local Dask cluster'}")
     results = run_many(_call, [(fn, a) for _, fn, a in tasks], scheduler=scheduler, n_workers=workers,
                        progress=(lambda d, n: say(f"  {d}/{n} problems done")))
@@ -216,13 +223,19 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
 
     cdir = Path(cert_dir) if cert_dir is not None else None
     props: list[PropertyResult] = []
+    n_props = int(bool(sign)) + int(eps is not None) + int(alpha is not None)
+
+    def recheck_limit() -> float:  # the re-proofs share what the problems left of the audit's budget
+        return total.remaining() / max(1, n_props - len(props))
+
     if sign:
-        props.append(_monotonicity_property(net, by_kind["mono"], increasing, decreasing, out_arg, versus, X))
+        props.append(_monotonicity_property(net, by_kind["mono"], increasing, decreasing, out_arg, versus, X,
+                                            recheck_limit=recheck_limit()))
     if eps is not None:
         props.append(_robustness_property(net, X, rob_rows, by_kind["rob"], float(eps), norm, solver, time_limit,
-                                          target, n_outside))
+                                          target, n_outside, recheck_limit=recheck_limit()))
     if alpha is not None:
-        props.append(_resilience_property(net, by_kind["res"]))
+        props.append(_resilience_property(net, by_kind["res"], recheck_limit=recheck_limit()))
     for p in props:
         if cdir is not None:
             path = cdir / f"{p.key}.json"
@@ -233,7 +246,7 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
     meta = net.metadata.get("certificate") if isinstance(net.metadata, dict) else None
     if isinstance(meta, dict) and "data_sha256" in meta:
         training = training_certificate(net, meta)
-        rc = recheck(training, net, None, second_solver=None)
+        rc = recheck(training, net, None, second_solver=None, time_limit=total.remaining())
         if cdir is not None:
             save_certificate(training, cdir / "training.json")
     # 3. quality on the data, exact explanation
@@ -272,7 +285,7 @@ def _changes(net: Network, x: np.ndarray, xp: np.ndarray, top: int = 4) -> str:
 
 
 def _monotonicity_property(net: Network, reports: list[Any], increasing: list[str], decreasing: list[str],
-                           output: Any, versus: Any, X: np.ndarray) -> PropertyResult:
+                           output: Any, versus: Any, X: np.ndarray, recheck_limit: float = 60.0) -> PropertyResult:
     from ..verify.monotonic import GlobalReport, output_coefficients
 
     feats = [f for r in reports for f in r.features]
@@ -303,12 +316,12 @@ def _monotonicity_property(net: Network, reports: list[Any], increasing: list[st
                 f"shows it)" + (f"; {n_unk} undecided within the time limit." if n_unk else ".")
                 if n_bad else f"{n_unk} of {len(feats)} feature(s) undecided within the time limit.")
     return PropertyResult("monotonicity", "Monotonicity (global, whole domain)", merged.status, sentence, rows,
-                          cert, recheck(cert, net, second_solver=None), figs)
+                          cert, recheck(cert, net, second_solver=None, time_limit=recheck_limit), figs)
 
 
 def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, results: list[Any], eps: float,
                          norm: str, solver: str, time_limit: float, target: str | None,
-                         n_outside: int = 0) -> PropertyResult:
+                         n_outside: int = 0, recheck_limit: float = 60.0) -> PropertyResult:
     from ..verify.robustness import normalise_norm
 
     norm = normalise_norm(norm)
@@ -326,7 +339,8 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
         rows.append({"row": str(int(i)), "class": html.escape(str(r.label)), "verdict": r.verdict,
                      "bound": _fmt(r.bound), "witness": wit, "time": f"{r.time:.2f}&nbsp;s"})
     counts = {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}
-    ball = f"every input within {'L-inf' if norm == 'inf' else 'L1'} distance {eps:g}"
+    ball = (f"every input within {'L-inf' if norm == 'inf' else 'L1'} distance {eps:g} that lies in the model's "
+            "input domain (the ball intersected with the domain)")
     sentence = (f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
                 f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided.")
     if n_outside:
@@ -335,10 +349,11 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
     verdict = cert.status
     fig = _robustness_figure(results, eps)
     return PropertyResult("robustness", f"Robustness (eps = {eps:g})", verdict, sentence, rows, cert,
-                          recheck(cert, net, second_solver=None), [("Worst-case margins", _png(fig))])
+                          recheck(cert, net, second_solver=None, time_limit=recheck_limit),
+                          [("Worst-case margins", _png(fig))])
 
 
-def _resilience_property(net: Network, results: list[Any]) -> PropertyResult:
+def _resilience_property(net: Network, results: list[Any], recheck_limit: float = 60.0) -> PropertyResult:
     cert = resilience_certificate(net, results)
     rows = []
     for r in results:
@@ -356,7 +371,7 @@ def _resilience_property(net: Network, results: list[Any]) -> PropertyResult:
                 f"{_fmt(min(vals)) if vals else 'not found'}; the per-class values below are "
                 f"{'all proved optimal' if cert.status == 'holds' else 'not all proved (see the gaps)'}.")
     return PropertyResult("resilience", f"Maximum resilience (alpha = {r0.alpha:g}, k = {r0.k})", cert.status,
-                          sentence, rows, cert, recheck(cert, net, second_solver=None))
+                          sentence, rows, cert, recheck(cert, net, second_solver=None, time_limit=recheck_limit))
 
 
 # ============================================================================ quality and explanation
@@ -646,8 +661,8 @@ def _section_model(a: Audit) -> str:
     units = net.active_units()
     alive = "; ".join(f"layer {u['layer']}: {u['active']} of {u['total']} {u['kind']} in use" for u in units)
     return (f"<h2>1. The model</h2><p>A {html.escape(net.task == 'classify' and 'classifier' or 'regressor')} "
-            f"with {net.n_inputs} input features, {len(net.layers)} layers and {net.n_nonzero()} non-zero of "
-            f"{net.n_params()} parameters. {html.escape(alive)}.</p>"
+            f"with {net.n_inputs} input features, {len(net.layers)} layers and {net.n_nonzero()} of "
+            f"{net.n_weights()} weights non-zero (biases and input scaling not counted). {html.escape(alive)}.</p>"
             f"{_table(rows, ('parameters', 'non-zero'))}{_img(_png(sparsity_figure(net)), 'sparsity diagram')}"
             f"<p class=\"muted\">Model fingerprint (SHA-256): <code>{net.fingerprint()}</code></p>")
 
@@ -666,7 +681,8 @@ def _section_training(a: Audit) -> str:
         '<p class="muted">The trainer did not record the incumbent and the bound over time; '
         'the final values are shown.</p>')
     rc = a.training_recheck
-    rc_line = "" if rc is None else (f"<p>Independent re-check from the weights (no solver): <b>{rc.status}</b>"
+    rc_line = "" if rc is None else (f"<p>Independent re-check (objective recomputed from the weights; bound re-proved "
+                                     f"by a fresh solve where the training rows are at hand): <b>{rc.status}</b>"
                                      + (f" ({html.escape('; '.join(rc.problems()))})" if rc.problems() else "")
                                      + "</p>")
     return (f"<h2>2. Training certificate</h2><p>The weights were found by solving the training problem "
@@ -709,7 +725,8 @@ def _section_properties(a: Audit) -> str:
         rc = p.recheck
         out.append(f"<h3>{html.escape(p.name)} {_badge(p.verdict)}</h3><p>{p.sentence}</p>")
         out.append(_table(p.rows, ("bound", "Phi", "time")))
-        out.append(f"<p class=\"muted\">Witnesses re-checked with the network's own arithmetic (no solver): "
+        out.append(f"<p class=\"muted\">Re-checked independently (witnesses with the network's own arithmetic, "
+                   f"'holds' claims re-proved by a fresh solve on a model rebuilt from the weights): "
                    f"<b>{rc.status}</b>" + (f" ({html.escape('; '.join(rc.problems()))})" if rc.problems() else "")
                    + f". Solver: {html.escape(str(p.certificate.solver.get('name')))} "
                    f"{html.escape(str(p.certificate.solver.get('version')))}. Certificate: "

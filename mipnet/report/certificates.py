@@ -23,7 +23,14 @@ Hashes. The model hash is :meth:`mipnet.network.Network.fingerprint` (layers, do
 metadata excluded). The data hash is :func:`mipnet.train.certificate.data_hash` of the float64 feature
 matrix and the labels (an empty label list when none were used). The seal is a plain content hash: it
 shows an accidental or naive edit at once, but it is not a signature (whoever edits the file can
-recompute it), which is why the re-check also re-derives every verdict from the model.
+recompute it), which is why the re-check re-derives every verdict from the model: witnesses through the
+forward pass, every proved claim by a fresh solve (:mod:`mipnet.report.recheck`).
+
+Binding to the data file. A certified sample that is a row of a data file records that row:
+``data.rows`` (row indices of the file) and, per item, ``data_row`` and ``data_row_sha256``
+(:func:`mipnet.train.certificate.row_hash` of the row's own feature values), so that swapping a sample for
+another point is caught against the file. A training certificate of a random subsample records
+``data.rows`` (the rows trained on) and ``data.source_rows`` (the file's row count).
 
 Non-finite numbers are written as the strings ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has none).
 Files are written atomically (:mod:`mipnet.io.atomic`).
@@ -211,6 +218,23 @@ def _new(kind: str, question: dict[str, Any], net: Network, data: dict[str, Any]
     return cert
 
 
+def _bind_rows(items: list[dict[str, Any]], X: np.ndarray, rows: Sequence[int] | None,
+               positions: Sequence[int] | None = None) -> None:
+    """Bind item i (the sample X[i]) to its data row: ``data_row`` and ``data_row_sha256`` (the row's values).
+    ``positions``: the item's index into ``rows`` when it is not i."""
+    if rows is None:
+        return
+    from ..train.certificate import row_hash
+
+    rows = [int(r) for r in rows]
+    for i, it in enumerate(items):
+        p = int(positions[i]) if positions is not None else i
+        if not 0 <= p < len(rows):
+            raise MipnetError(f"{len(rows)} data rows for sample {p}")
+        it["data_row"] = rows[p]
+        it["data_row_sha256"] = row_hash(X[i])
+
+
 def _aggregate(statuses: Sequence[str]) -> str:
     if any(s in ("violated", "counterexample") for s in statuses):
         return "violated"
@@ -229,6 +253,9 @@ def training_certificate(net: Network, cert: Any, *, target: str | None = None,
                 "classes": d.get("classes"), "n_samples": d.get("n_samples"),
                 "config": (d.get("formulation") or {}).get("config")}
     data = {"sha256": d.get("data_sha256"), "n_rows": d.get("n_samples"), "labels": True}
+    if d.get("rows") is not None:  # a random subsample of the data file: its rows
+        data["rows"] = [int(i) for i in d["rows"]]
+        data["source_rows"] = d.get("source_rows")
     if target is not None:
         data["target"] = target
     if source is not None:
@@ -256,6 +283,7 @@ def robustness_certificate(net: Network, X: np.ndarray, results: Sequence[Any], 
                       "margin": r.margin, "bound": r.bound, "status": r.status,
                       "counterexample": r.counterexample, "adversarial_class": r.adversarial_class,
                       "margin_forward": r.margin_forward, "time": r.time, "reason": r.reason})
+    _bind_rows(items, X, rows)
     bounds = [r.bound for r in results if r.bound is not None]
     answer = {"status": _aggregate([r.verdict for r in results]), "incumbent": None,
               "bound": min(bounds) if bounds else None, "gap": None,
@@ -298,19 +326,25 @@ def monotonicity_certificate(net: Network, report: Any, *, increasing: Sequence[
 def individual_monotonicity_certificate(net: Network, X: np.ndarray, report: Any, *, increasing: Sequence[str] = (),
                                         decreasing: Sequence[str] = (), output: int | str | None = None,
                                         versus: int | str | None = None, solver: str = "highs",
-                                        options: dict[str, Any] | None = None) -> CertificateFile:
-    """From a :class:`mipnet.verify.monotonic.IndividualReport` at the rows of ``X``."""
+                                        options: dict[str, Any] | None = None,
+                                        rows: Sequence[int] | None = None) -> CertificateFile:
+    """From a :class:`mipnet.verify.monotonic.IndividualReport` at the rows of ``X`` (``rows``: their row
+    numbers in the data file; item ``row`` is the position in ``X``)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     items = [{"row": p.row, "verdict": "violated" if p.status == "counterexample" else p.status, "f_x": p.f_x,
               "f_best": p.f_best, "bound": p.bound, "x_prime": p.x_prime, "time": p.solve_time}
              for p in report.points]
+    _bind_rows(items, X[[int(it["row"]) for it in items]] if items else X[:0], rows, [it["row"] for it in items])
     answer = {"status": report.status, "incumbent": None, "bound": None, "gap": None,
               "time": float(sum(p.solve_time for p in report.points)), "items": items,
               "fraction_counterexamples": report.fraction_counterexamples}
     question = {"property": "individual monotonicity", "increasing": list(increasing),
                 "decreasing": list(decreasing), "output": output, "versus": versus,
                 "output_description": report.output, "samples": X}
-    return _new("monotonicity_individual", question, net, data_record(X), solver_record(solver, None, options),
+    data = data_record(X)
+    if rows is not None:
+        data["rows"] = [int(i) for i in rows]
+    return _new("monotonicity_individual", question, net, data, solver_record(solver, None, options),
                 answer, report.to_dict())
 
 

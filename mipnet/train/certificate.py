@@ -24,6 +24,10 @@ They agree to 1e-6 except for terms the model writes as a tangent outer approxim
 squared loss), where model <= true. ``incumbent`` is the true objective of the returned network,
 ``bound`` the solver's proved lower bound (valid also for an outer approximation, which only lowers
 the optimum), ``gap = (incumbent - bound) / |incumbent|``.
+
+Training on a random subsample (``max_samples``, ``mipnet train --samples``) records the chosen rows:
+``rows`` (indices into the full data, sorted) and ``source_rows`` (the full data's row count), so that the
+certificate can be re-checked on the full data file (``data_sha256`` is the hash of the selected rows).
 """
 
 from __future__ import annotations
@@ -53,6 +57,13 @@ def data_hash(X: np.ndarray, y: np.ndarray) -> str:
     h.update(X.tobytes())
     h.update("\x1f".join(str(v) for v in np.asarray(y).ravel().tolist()).encode())
     return h.hexdigest()
+
+
+def row_hash(x: np.ndarray) -> str:
+    """SHA-256 of one data row's own values (float64, as in :func:`data_hash`): binds a certified sample to
+    its row of the data file."""
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).ravel())
+    return hashlib.sha256(f"{x.shape}".encode() + x.tobytes()).hexdigest()
 
 
 @dataclass
@@ -85,6 +96,9 @@ class Certificate:
     group_bound: dict[str, Any] | None = None
     #: [seconds, incumbent, bound] as the solver went (the model's objective; HiGHS's MIP callback)
     trace: list[list[float | None]] = field(default_factory=list)
+    #: the rows of the full data trained on (a random subsample), None = every row; ``source_rows`` its row count
+    rows: list[int] | None = None
+    source_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -130,7 +144,9 @@ class Certificate:
             f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
             *self._selection_lines(),
             f"solver        {self.solver} {self.solver_version}, {f(self.solve_time, '.1f')} s, nodes {self.nodes}",
-            f"data          N = {self.n_samples}, sha256 {self.data_sha256[:16]}...",
+            f"data          N = {self.n_samples}"
+            + (f" (rows of the {self.source_rows}-row data, recorded)" if self.rows is not None else "")
+            + f", sha256 {self.data_sha256[:16]}...",
         ]
         return out
 

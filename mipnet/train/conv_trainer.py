@@ -15,8 +15,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..deadline import Deadline, OutOfTime, limit_seconds
 from ..domain import Domain
-from ..errors import DataError
+from ..errors import DataError, SolverError
 from ..layers import Layer, Normalize
 from ..network import Network
 from ..solve import solve
@@ -24,8 +25,17 @@ from .architecture import downsample_layer, image_shape
 from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
-from .trainer import TrainResult, encode_targets, finish
-from .warmstart import fixed_lp, is_linear, lp_heuristic, lp_instance, lp_solver_for, snapshot
+from .trainer import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish
+from .warmstart import (
+    fixed_lp,
+    is_linear,
+    lp_heuristic,
+    lp_instance,
+    lp_solver_for,
+    milp_options,
+    no_solve_result,
+    snapshot,
+)
 
 
 def prepare_images(X: np.ndarray, input_shape: Sequence[int] | None, downsample: int
@@ -74,7 +84,7 @@ def train_conv(
     domain: Domain | None = None,
     classes: Sequence[Any] | None = None,
     solver: str = "highs",
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     threads: int | None = None,
     warm_start: bool = True,
     lp_heuristic_rounds: int = 10,
@@ -87,7 +97,11 @@ def train_conv(
     progress: Callable[[float, float | None, float | None], None] | None = None,
 ) -> TrainResult:
     """Train and certify a conv architecture (``config.architecture``); ``initial_weights`` (one (W, b) per
-    Conv2D/Dense layer of the architecture, e.g. from a torch net) replace the gradient warm start."""
+    Conv2D/Dense layer of the architecture, e.g. from a torch net) replace the gradient warm start.
+
+    ``time_limit`` (seconds or a Deadline) is for the whole fit, as in :func:`.trainer.train`; a model that cannot
+    be built and translated in time raises a :class:`~mipnet.errors.SolverError` (no conv warm start without it)."""
+    dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
     if config.architecture is None:
@@ -100,7 +114,13 @@ def train_conv(
     if domain is None:
         domain = Domain.from_data(Xf)
     t0 = time.perf_counter()
-    problem = ConvTrainingProblem(Xs, target, task, n_classes, cfg, small, solver=solver)
+    shared = solver == "highs" and cfg.hypothesis != "continuous"
+    try:
+        problem = ConvTrainingProblem(Xs, target, task, n_classes, cfg, small, solver=solver, deadline=dl,
+                                      after_build=TRANSLATE_PER_BUILD if shared else 0.0)
+    except OutOfTime as exc:
+        raise SolverError(f"no conv network within the time limit ({limit_seconds(time_limit)} s): {exc}; "
+                          "raise --time-limit or train on fewer images") from None
     size = problem.size()
     say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
         f"built in {time.perf_counter() - t0:.1f} s")
@@ -109,11 +129,15 @@ def train_conv(
     warm_w: Weights | None = None
     reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
+    if shared and is_linear(problem) and not dl.allows(TRANSLATE_PER_BUILD * problem.build_seconds):
+        raise SolverError(f"no conv network within the time limit ({limit_seconds(time_limit)} s): translating the "
+                          f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
+                          f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images")
     instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
     if warm_start or initial_weights is not None:
         t0 = time.perf_counter()
-        gw = initial_weights if initial_weights is not None else gradient_conv_weights(problem, seed=seed,
-                                                                                        epochs=gradient_epochs)
+        gw = initial_weights if initial_weights is not None else gradient_conv_weights(
+            problem, seed=seed, epochs=gradient_epochs, deadline=dl.sub(fraction=0.2))
         shapes = [tuple(lp.weight.shape) for lp in problem.params]
         if [tuple(np.shape(W)) for W, _ in gw] != shapes:
             raise DataError(f"initial weights have shapes {[np.shape(W) for W, _ in gw]}, the architecture {shapes}")
@@ -124,8 +148,8 @@ def train_conv(
         reserve = time.perf_counter() - t_fix
         if warm_obj is not None and lp_heuristic_rounds > 0:
             warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, 0.2 * time_limit), threads=threads,
-                                                    instance=instance)
+                                                    time_budget=0.2 * max(0.0, dl.remaining() - reserve),
+                                                    threads=threads, instance=instance, deadline=dl)
             say(f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
                 f"({time.perf_counter() - t0:.1f} s)")
@@ -135,12 +159,17 @@ def train_conv(
             start = snapshot(problem)
         else:
             warm_w = None
-    remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve)
-    res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                mip_gap=mip_gap, progress=progress, instance=instance)
+    remaining = dl.remaining() - reserve
+    if remaining < MIN_SOLVE_SECONDS:
+        res = no_solve_result(solver, "the time limit was reached before the solve",
+                              status="feasible" if start is not None else "unknown")
+    else:
+        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
+                    mip_gap=mip_gap, progress=progress, instance=instance,
+                    options=milp_options(problem, solver, remaining))
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, solver=solver,
-                  time_limit=time_limit, threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=None,
-                  classes=cls, target_scale=y_sd, instance=instance,
+                  time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap, t_start=t_start,
+                  group_info=None, classes=cls, target_scale=y_sd, instance=instance, deadline=dl,
                   build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd))

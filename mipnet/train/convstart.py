@@ -21,6 +21,8 @@ argmax) and :func:`mipnet.train.warmstart.fixed_lp` completes the auxiliary vari
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..network import Network
@@ -28,16 +30,19 @@ from .conv import ConvTrainingProblem, Weights, unit_out
 
 
 def gradient_conv_weights(problem: ConvTrainingProblem, seed: int | None = 0, epochs: int = 300,
-                          lr: float = 0.01, weight_decay: float = 1e-4) -> Weights:
+                          lr: float = 0.01, weight_decay: float = 1e-4, deadline: Any = None) -> Weights:
     """Train the problem's template architecture by gradient descent on its standardised data."""
     return gradient_train(problem.template, problem.X.reshape((problem.N,) + problem.image_shape), problem.target,
-                          problem.task, problem.n_out, seed=seed, epochs=epochs, lr=lr, weight_decay=weight_decay)
+                          problem.task, problem.n_out, seed=seed, epochs=epochs, lr=lr, weight_decay=weight_decay,
+                          deadline=deadline)
 
 
 def gradient_train(template: Network, images: np.ndarray, target: np.ndarray, task: str, n_out: int,
-                   seed: int | None = 0, epochs: int = 300, lr: float = 0.01, weight_decay: float = 1e-4) -> Weights:
+                   seed: int | None = 0, epochs: int = 300, lr: float = 0.01, weight_decay: float = 1e-4,
+                   deadline: Any = None) -> Weights:
     """Train ``template`` (torch, Adam, full batch) on images (N, C, H, W) and encoded targets
-    (+-1 for one logit, class index, or standardised value); one (W, b) per Conv2D/Dense layer."""
+    (+-1 for one logit, class index, or standardised value); one (W, b) per Conv2D/Dense layer. No epoch starts
+    after ``deadline`` (a :class:`~mipnet.deadline.Deadline`)."""
     import torch
 
     from ..io.torch_io import to_torch
@@ -63,6 +68,8 @@ def gradient_train(template: Network, images: np.ndarray, target: np.ndarray, ta
     torch.set_num_threads(1)  # tiny nets: thread start-up costs more than it saves
     try:
         for _ in range(int(epochs)):
+            if deadline is not None and deadline.expired():
+                break
             opt.zero_grad()
             loss = loss_fn(model(X), y)
             loss.backward()

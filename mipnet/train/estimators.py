@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..deadline import Deadline
 from ..domain import Domain
 from ..errors import DataError
 from ..solve import console_progress
@@ -199,12 +200,13 @@ class _MIPNetBase(BaseEstimator):
             names = [f"x{i}" for i in range(len(names))]
         return Domain(names, lo, hi, integer, self.onehot_groups_)
 
-    def _subsample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _subsample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The rows trained on and their indices in X (None: every row)."""
         if self.max_samples is None or X.shape[0] <= int(self.max_samples):
-            return X, y
+            return X, y, None
         rng = np.random.default_rng(self.random_state)
         idx = np.sort(rng.choice(X.shape[0], size=int(self.max_samples), replace=False))
-        return X[idx], y[idx]
+        return X[idx], y[idx], idx
 
     def _fit(self, X: Any, y: Any, classes: list[Any] | None) -> "_MIPNetBase":
         Xa = self._encode(X, reset=True)
@@ -213,7 +215,7 @@ class _MIPNetBase(BaseEstimator):
             ya = ya.ravel()
         if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
             raise InputError(f"y must be a vector with one entry per row of X ({Xa.shape[0]}), got shape {ya.shape}")
-        Xs, ys = self._subsample(Xa, ya)
+        Xs, ys, rows = self._subsample(Xa, ya)
         log = print if self.verbose else None
         progress = console_progress("  solver ") if self.verbose else None
         conv = {}
@@ -222,10 +224,16 @@ class _MIPNetBase(BaseEstimator):
                 raise InputError("a conv architecture needs images (N, C, H, W) or input_shape=(C, H, W)")
             conv = {"input_shape": self.image_shape_, "downsample": int(self.downsample)}
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
-                    solver=self.solver, time_limit=float(self.time_limit), threads=self.threads,
+                    solver=self.solver, threads=self.threads,
+                    # a Deadline: the caller's clock (the command line's, started before it read the data)
+                    time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
                     warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
                     seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
                     l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv)
+        if rows is not None:  # the certificate names the rows, so that it re-checks on the full data file
+            res.certificate.rows, res.certificate.source_rows = [int(i) for i in rows], int(Xa.shape[0])
+            for net in (res.network, res.network_full):
+                net.metadata["certificate"] = res.certificate.to_dict()
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate

@@ -88,12 +88,14 @@ b_j >= b_{j+1}).
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
 import pyomo.environ as pyo
 
+from ..deadline import Deadline, OutOfTime
 from ..encode import NetworkEncoding, Terms, VariableWeights, bilinear_product, encode_network
 from ..encode.terms import constraint_list, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
@@ -104,6 +106,25 @@ HYPOTHESES = ("auto", "sign", "quantized", "continuous")
 CLASSIFY_LOSSES = ("auto", "hinge", "multiclass_hinge", "zero_one")
 REGRESS_LOSSES = ("auto", "l1", "squared")
 QUADRATIC_SOLVERS = ("gurobi", "scip")
+#: building the model under a deadline: samples encoded between two checks; the rest of the build (losses,
+#: penalties, cuts) per second of sample encoding (measured 0.1-0.25 at N = 300-3000)
+BUILD_CHECK_EVERY = 16
+BUILD_TAIL = 0.25
+
+
+def _check_build(dl: Deadline, spent: float, done: int, total: int, after: float) -> None:
+    """Raise OutOfTime if the deadline has passed, or if ``done`` of ``total`` samples encoded in ``spent``
+    seconds show that the rest of the build and ``after`` x the whole build's time would not end before it."""
+    if dl.expired():
+        raise OutOfTime("the time limit passed while the training model was being built")
+    if spent < 0.5 or done < 0.05 * total:
+        return  # too early for a projection
+    rest = spent * (total - done) / done
+    build = (spent + rest) * (1.0 + BUILD_TAIL)
+    need = build - spent + after * build
+    if need > dl.remaining():
+        raise OutOfTime(f"building the training model ({total} samples) would need about {need:.1f} s more, "
+                        f"{dl.remaining():.1f} s are left")
 
 
 @dataclass
@@ -310,7 +331,13 @@ class TrainingProblem:
     """
 
     def __init__(self, X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig,
-                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: int | None = None) -> None:
+                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: int | None = None,
+                 deadline: Deadline | None = None, after_build: float = 0.0) -> None:
+        # ``deadline``: building stops (OutOfTime) once it has passed, or once the samples encoded so far show
+        # that the rest of the build plus ``after_build`` x the build time (the caller's translation to the
+        # solver) would not end before it (see :func:`_check_build`)
+        self.deadline = deadline
+        self.after_build = float(after_build)
         self.X = np.asarray(X, dtype=np.float64)
         self.target = np.asarray(target)
         self.task = task
@@ -340,7 +367,10 @@ class TrainingProblem:
         self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
         self.abs_vars: dict[int, Any] = {}  # layer -> t >= |W| (continuous layers, when l1 > 0)
         self.cut_pairs: list[tuple[int, int]] = []
+        t0 = time.monotonic()
         self._build()
+        #: seconds the model took to build (translation and presolve costs are estimated from it)
+        self.build_seconds = time.monotonic() - t0
 
     def _template(self) -> Network:
         """The architecture the MILP fills in (all parameters zero)."""
@@ -410,7 +440,15 @@ class TrainingProblem:
     def _encode_samples(self) -> None:
         m = self.model
         m.S = pyo.Block(range(self.N))
-        self.encodings = [self.encode(m.S[n], inp) for n, inp in enumerate(self._inputs())]
+        dl = getattr(self, "deadline", None)
+        self.encodings = []
+        t0 = time.monotonic()
+        for n, inp in enumerate(self._inputs()):
+            if dl is not None and n and n % BUILD_CHECK_EVERY == 0:
+                _check_build(dl, time.monotonic() - t0, n, self.N, getattr(self, "after_build", 0.0))
+            self.encodings.append(self.encode(m.S[n], inp))
+        if dl is not None and dl.expired():
+            raise OutOfTime("the time limit passed while the training model was being built")
         self.outputs: list[Terms] = [enc.outputs for enc in self.encodings]
 
     def encode(self, block: pyo.Block, inputs: Terms) -> NetworkEncoding:

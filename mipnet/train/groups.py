@@ -12,12 +12,13 @@ the weights only), so the groups keep them. Each group is a much smaller MILP.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
+from ..deadline import Deadline, OutOfTime
+from ..interrupt import process_map
 from ..solve import solve
 from .formulation import TrainConfig, TrainingProblem
 
@@ -27,9 +28,16 @@ def _solve_group(args: tuple[Any, ...]) -> dict[str, Any]:
     cfg_d = dict(cfg_d)
     cfg_d["hidden"] = tuple(cfg_d["hidden"])
     cfg = TrainConfig(**cfg_d)
-    prob = TrainingProblem(X, t, task, n_classes, cfg, solver=solver, penalty_weight=1.0 / n_groups,
-                           loss_denominator=N)
-    res = solve(prob.model, solver, time_limit=time_limit, threads=threads)
+    dl = Deadline.of(time_limit)
+    skipped = {"n": int(X.shape[0]), "status": "unknown", "bound": 0.0, "incumbent": None, "time": 0.0}
+    try:  # out of time: the group's bound is 0 (every objective term is >= 0), still valid
+        prob = TrainingProblem(X, t, task, n_classes, cfg, solver=solver, penalty_weight=1.0 / n_groups,
+                               loss_denominator=N, deadline=dl, after_build=1.0)
+    except OutOfTime:
+        return skipped
+    if dl.expired():
+        return skipped
+    res = solve(prob.model, solver, time_limit=dl.solver_limit(), threads=threads)
     bound = res.bound if res.bound is not None else 0.0  # every objective term is >= 0
     if res.status == "infeasible":
         bound = float("inf")
@@ -38,9 +46,13 @@ def _solve_group(args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def sample_group_bound(X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig, *,
-                       groups: int, solver: str = "highs", time_limit: float = 60.0, processes: int = 1,
+                       groups: int, solver: str = "highs", time_limit: float | Deadline = 60.0, processes: int = 1,
                        seed: int = 0, threads: int | None = None) -> dict[str, Any]:
     """The sum of the groups' proved bounds (a valid lower bound of the full training problem).
+
+    ``time_limit``: seconds per group (a float), or a :class:`~mipnet.deadline.Deadline` for all of them (each
+    group then gets its share of what is left: one wave of ``processes`` groups after another; a group left
+    without time contributes the bound 0).
 
     HiGHS fixes its thread count at the first solve of a process: in-process groups use ``threads``
     (the caller's setting), worker processes one thread each.
@@ -50,11 +62,17 @@ def sample_group_bound(X: np.ndarray, target: np.ndarray, task: str, n_classes: 
     order = np.random.default_rng(seed).permutation(N)
     parts = np.array_split(order, groups)
     cfg_d = asdict(config)
+    total = time_limit if isinstance(time_limit, Deadline) else None
     jobs = [(X[p], target[p], task, n_classes, cfg_d, groups, time_limit, solver, N, 1 if processes > 1 else threads)
             for p in parts]
     if processes > 1:
-        with ProcessPoolExecutor(max_workers=processes) as ex:
-            out = list(ex.map(_solve_group, jobs))
+        if total is not None:  # wave w of the groups ends at (w + 1) / waves of the time left
+            waves = -(-groups // processes)
+            left = total.remaining()
+            jobs = [j[:6] + (total.sub(seconds=left * (k // processes + 1) / waves),) + j[7:]
+                    for k, j in enumerate(jobs)]
+        out = process_map(_solve_group, jobs, processes)  # Ctrl-C: workers killed, no orphans
     else:
-        out = [_solve_group(j) for j in jobs]
+        out = [_solve_group(j if total is None else j[:6] + (total.share(groups - k),) + j[7:])
+               for k, j in enumerate(jobs)]
     return {"bound": float(sum(o["bound"] for o in out)), "groups": out}

@@ -52,6 +52,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 
+from ..interrupt import native
 from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads, highs_time_limit, remove_constraints
 from .formulation import TrainingProblem
 
@@ -242,7 +243,8 @@ class SeparationLP:
         lower = np.concatenate([x, np.full(self.d, -inf), [1.0]])
         upper = np.concatenate([np.full(self.d, inf), x, [1.0]])
         h.changeRowsBounds(self._rows.size, self._rows, lower, upper)
-        h.run()
+        with native(h):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
+            h.run()
         if h.getModelStatus() != self._hs.HighsModelStatus.kOptimal:
             return None, None
         return float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value[: self.m])
@@ -288,10 +290,11 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
                 break
             # a shared instance may carry a MILP's cutoff (objective_bound would stop the dual simplex), and
             # an LP's time_limit counts on the instance's clock, which its earlier runs advanced
-            res = opt.solve(model, time_limit=highs_time_limit(opt._solver_model, left),
-                            threads=highs_threads(threads), load_solutions=False,
-                            raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
-                            solver_options={"objective_bound": math.inf})
+            with native(opt._solver_model):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
+                res = opt.solve(model, time_limit=highs_time_limit(opt._solver_model, left),
+                                threads=highs_threads(threads), load_solutions=False,
+                                raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
+                                solver_options={"objective_bound": math.inf})
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
                 report.stopped = f"LP relaxation: {res.termination_condition}"
                 break

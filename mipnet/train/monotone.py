@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..deadline import Deadline, OutOfTime
 from ..domain import Domain
 from ..errors import DataError, UnsupportedError
 from ..layers import Dense, Layer, ReLU
@@ -40,6 +41,20 @@ from ..network import Network
 from ..verify.monotonic import GlobalReport, output_coefficients, resolve_features, verify_global
 
 __all__ = ["CertifiedModel", "fit_torch", "train_monotone_gradient", "train_monotone_milp"]
+
+#: time of the train-certify loops (``time_limit`` is for the whole loop): a round that is not the last
+#: possible one gets this share of the time left, or ``ROUND_GROWTH`` x what the previous round took if that is
+#: more; within a round, training gets ``TRAIN_SHARE`` of the round's time and the global certificate the rest
+ROUND_SHARE = 0.5
+ROUND_GROWTH = 1.2
+TRAIN_SHARE = 2.0 / 3.0
+
+
+def _round_deadline(dl: Deadline, rnd: int, max_rounds: int, previous: float) -> Deadline:
+    """The sub-budget of round ``rnd`` (module constants); ``previous``: seconds the previous round took."""
+    if rnd == max_rounds - 1:
+        return dl
+    return dl.sub(seconds=max(ROUND_SHARE * dl.remaining(), ROUND_GROWTH * previous))
 
 
 @dataclass
@@ -106,12 +121,13 @@ def fit_torch(
     extra_points: np.ndarray | None = None,
     reg_batch: int = 1024,
     threads: int = 1,
+    deadline: Deadline | None = None,
 ) -> tuple[Network, list[Any]]:
     """One torch training run; returns the network (raw features in) and the torch Linear layers.
 
     ``monotone`` lists (feature index, sign); ``init`` continues from earlier Linear layers;
     ``extra_points`` (raw units) join every regulariser batch (up to half of it), e.g. the
-    neighbourhoods of earlier counterexamples.
+    neighbourhoods of earlier counterexamples. No epoch starts after ``deadline``.
     """
     import torch
     from torch import nn
@@ -120,7 +136,7 @@ def fit_torch(
     torch.set_num_threads(threads)  # small nets: one thread is many times faster on a shared machine
     try:
         return _fit(torch, nn, X, y, task, domain, hidden, monotone, penalty, b, margin, nonnegative, coef, epochs,
-                    batch_size, lr, weight_decay, seed, init, classes, extra_points, reg_batch)
+                    batch_size, lr, weight_decay, seed, init, classes, extra_points, reg_batch, deadline)
     finally:
         torch.set_num_threads(old_threads)
 
@@ -128,8 +144,8 @@ def fit_torch(
 def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: Domain, hidden: Sequence[int],
          monotone: Sequence[tuple[int, int]], penalty: float, b: float, margin: float, nonnegative: bool,
          coef: np.ndarray | None, epochs: int, batch_size: int, lr: float, weight_decay: float, seed: int,
-         init: list[Any] | None, classes: list[Any] | None, extra_points: np.ndarray | None, reg_batch: int
-         ) -> tuple[Network, list[Any]]:
+         init: list[Any] | None, classes: list[Any] | None, extra_points: np.ndarray | None, reg_batch: int,
+         deadline: Deadline | None = None) -> tuple[Network, list[Any]]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     X = np.asarray(X, dtype=np.float64)
@@ -181,7 +197,9 @@ def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: D
 
     if nonnegative:
         project()
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if epoch and deadline is not None and deadline.expired():
+            break
         perm = torch.randperm(N)
         for start in range(0, N, batch_size):
             bi = perm[start:start + batch_size]
@@ -227,7 +245,7 @@ def train_monotone_gradient(
     margin: float = 0.0,
     b: float = 0.0,
     mode: str = "exact",
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     solver: str = "highs",
     seed: int = 0,
     classes: list[Any] | None = None,
@@ -238,8 +256,13 @@ def train_monotone_gradient(
 
     The first round trains ``epochs`` epochs from scratch, every later round ``finetune_epochs``
     (default: the same) from the current weights with the larger coefficient.
+
+    ``time_limit`` (seconds or a Deadline) is for the whole loop: a round gets ``ROUND_SHARE`` of the time left
+    (the last possible round all of it), its training ``TRAIN_SHARE`` of that (no epoch starts after), its
+    certificate the rest; no round starts once the time is up (the last certificate is returned).
     """
     say = log or (lambda s: None)
+    dl = Deadline.of(time_limit)
     if penalty <= 0:
         raise DataError("the regulariser coefficient must be positive")
     probe = Network([Dense(np.zeros((1, domain.n_features)), np.zeros(1))], domain=domain, task="regress")
@@ -255,7 +278,12 @@ def train_monotone_gradient(
     report = None
     extra: list[np.ndarray] = []
     rng = np.random.default_rng(seed)
+    previous = 0.0
     for rnd in range(max_rounds):
+        if rnd and dl.expired():
+            say(f"round {rnd}: not started, the time limit is reached")
+            break
+        round_dl = _round_deadline(dl, rnd, max_rounds, previous)
         t0 = time.perf_counter()
         ep = epochs if mods is None else (finetune_epochs or epochs)
         if coef is None:  # multiclass: the coefficients follow the chosen output
@@ -263,16 +291,18 @@ def train_monotone_gradient(
             coef = output_coefficients(tmp, output, versus)[0]
         net, mods = fit_torch(X, y, task=task, domain=domain, hidden=hidden, monotone=monotone, penalty=lam, b=b,
                               margin=margin, coef=coef, epochs=ep, seed=seed + rnd, init=mods, classes=classes,
-                              extra_points=np.vstack(extra) if extra else None, **torch_kwargs)
+                              extra_points=np.vstack(extra) if extra else None,
+                              deadline=round_dl.sub(fraction=TRAIN_SHARE), **torch_kwargs)
         t_train = time.perf_counter() - t0
         report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
-                               mode=mode, output=output, versus=versus, time_limit=time_limit, solver=solver)
+                               mode=mode, output=output, versus=versus, time_limit=round_dl, solver=solver)
         history.append({"round": rnd, "penalty": lam, "epochs": ep, "train_time": t_train,
                         "status": report.status,
                         "verify_time": report.build_time + sum(f.solve_time for f in report.features),
                         "features": {f.feature: {"status": f.status, "min_derivative": f.min_derivative,
                                                  "bound": f.bound} for f in report.features}})
         say(f"round {rnd}: penalty {lam:g}, certificate {report.status}")
+        previous = time.perf_counter() - t0
         if report.status == "holds":
             break
         extra.extend(_neighbourhoods(report, domain, rng))
@@ -283,7 +313,8 @@ def train_monotone_gradient(
 
 
 def _milp_start(problem: Any, previous: Any, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
-                cfg: Any, solver: str, *, seed: int, budget: float) -> tuple[Any, float | None]:
+                cfg: Any, solver: str, *, seed: int, budget: float,
+                deadline: Deadline | None = None, instance: Any | None = None) -> tuple[Any, float | None]:
     """A complete MIP start for a round of method (b): round 0 the gradient net mapped into the class,
     later rounds the previous round's weights; either is first made feasible for the pair constraints
     (:func:`~.warmstart.repair`), then improved by the LP heuristic. (start values or None, objective)."""
@@ -294,10 +325,12 @@ def _milp_start(problem: Any, previous: Any, Xs: np.ndarray, target: np.ndarray,
         if [W.shape for W, _ in gw] != [lp.shape for lp in problem.params]:
             return None, None
         previous = map_to_class(gw, problem)
-    w = repair(problem, previous, solver=solver)
+    w = repair(problem, previous, solver=solver, instance=instance,
+               time_limit=30.0 if deadline is None else deadline.solver_limit(cap=30.0))
     if w is None:
         return None, None
-    w, obj, _ = lp_heuristic(problem, w, solver=solver, max_rounds=10, time_budget=max(1.0, budget))
+    w, obj, _ = lp_heuristic(problem, w, solver=solver, max_rounds=10, time_budget=max(0.0, budget), deadline=deadline,
+                             instance=instance)
     return (snapshot(problem), obj) if obj is not None else (None, None)
 
 
@@ -333,7 +366,7 @@ def train_monotone_milp(
     decreasing: Sequence[str | int] = (),
     config: Any = None,
     max_rounds: int = 8,
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     verify_time_limit: float = 30.0,
     solver: str = "highs",
     log: Any = None,
@@ -343,8 +376,15 @@ def train_monotone_milp(
     Every round starts from a feasible network (:func:`_milp_start`): the gradient net in round 0,
     the previous round's weights re-fitted to the new pairs afterwards.
 
+    ``time_limit`` (seconds or a Deadline) is for the whole loop, every round's model building, warm start,
+    MILP and global certificate included: a round that is not the last possible one gets ``ROUND_SHARE`` of the
+    time left, its training ``TRAIN_SHARE`` of that and its certificate the rest (at most ``verify_time_limit``
+    per feature). No round starts once the time is up; a round whose MILP finds no network in time ends the loop
+    with the previous round's network and certificate.
+
     Binary classification or single-output regression; see the module docstring.
     """
+    dl = Deadline.of(time_limit)
     try:
         import pyomo.environ as pyo
 
@@ -368,9 +408,26 @@ def train_monotone_milp(
     history: list[dict[str, Any]] = []
     net = report = None
     net_w = None
+    previous = 0.0
     for rnd in range(max_rounds):
+        if rnd and dl.expired():
+            say(f"round {rnd}: not started, the time limit is reached")
+            break
+        round_dl = _round_deadline(dl, rnd, max_rounds, previous)
+        train_dl = round_dl.sub(fraction=TRAIN_SHARE)
+        # without a network yet, the model may take longer to build than the round's share (its solve then gets
+        # little time, the warm start stays): a loop that returns nothing would be worse
+        build_dl = train_dl if net is not None else dl
         t0 = time.perf_counter()
-        problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
+        try:
+            problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver, deadline=build_dl,
+                                      after_build=1.0)
+        except OutOfTime as exc:
+            if net is None:
+                raise UnsupportedError(f"round {rnd}: the training MILP could not be built within the time limit "
+                                       f"({exc}); raise --time-limit or use --samples") from None
+            say(f"round {rnd}: the training MILP could not be built in time ({exc}); the last network is kept")
+            break
         m = problem.model
         if pairs:
             m.MP = pyo.Block(range(2 * len(pairs)))
@@ -381,19 +438,38 @@ def train_monotone_milp(
                     enc = problem.encode(m.MP[2 * k + t], Terms.constant((xr - mu) / sd))
                     outs.append(enc.outputs.expr.ravel()[0])
                 m.MP_cons.add(s * (outs[1] - outs[0]) >= 0)
+        from .warmstart import is_linear, lp_instance, milp_options
+
+        # HiGHS: one persistent instance for the round's LPs and its MILP (the model is translated once, which
+        # takes about as long as building it: not started without the time for it)
+        instance = None
+        if solver == "highs" and is_linear(problem):
+            if not build_dl.allows(problem.build_seconds):
+                if net is None:
+                    raise UnsupportedError(f"round {rnd}: no time left to hand the training MILP to the solver; "
+                                           "raise --time-limit or use --samples")
+                say(f"round {rnd}: no time left to solve the training MILP; the last network is kept")
+                break
+            instance = lp_instance(problem)
         start, start_obj = _milp_start(problem, net_w, Xs, target, task, n_classes, cfg, solver, seed=rnd,
-                                       budget=0.2 * time_limit)
-        remaining = max(1.0, time_limit - (time.perf_counter() - t0))
-        res = solve(m, solver, time_limit=remaining, warm_start=start)
+                                       budget=0.2 * train_dl.remaining(), deadline=train_dl, instance=instance)
+        # without an instance the translation happens inside solve() before its clock starts (about the build time)
+        remaining = train_dl.remaining() - (0.0 if instance is not None else problem.build_seconds)
+        res = solve(m, solver, time_limit=max(0.1, remaining), warm_start=start, instance=instance,
+                    options=milp_options(problem, solver, remaining))
         if not res.has_solution:
-            raise UnsupportedError(f"round {rnd}: the training MILP found no network within {time_limit:g} s")
+            if net is None:
+                raise UnsupportedError(f"round {rnd}: the training MILP found no network within the time limit")
+            say(f"round {rnd}: the training MILP found no network in time; the last network is kept")
+            break
         w = problem.weight_values()
         net_w = w
         net = build_network(w, mu, sd, domain, task, cls, y_mu, y_sd,
                             {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)},
                             skip=problem.skipped_layers(w))
         report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
-                               time_limit=verify_time_limit, solver=solver)
+                               time_limit=round_dl.sub(seconds=verify_time_limit * max(1, len(feats))),
+                               solver=solver)
         new = [(np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)
                for f in report.features if f.witness is not None]
         history.append({"round": rnd, "pairs": len(pairs), "train_status": res.status, "objective": res.incumbent,
@@ -401,6 +477,7 @@ def train_monotone_milp(
                         "train_time": time.perf_counter() - t0, "status": report.status,
                         "new_pairs": len(new)})
         say(f"round {rnd}: {len(pairs)} pairs, training {res.status}, certificate {report.status}")
+        previous = time.perf_counter() - t0
         if report.status == "holds" or not new:
             break
         pairs.extend(new)

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..deadline import Deadline
 from ..errors import DataError
 from .surrogate import fit_sign_path
 
@@ -63,12 +64,17 @@ def _standardise(train: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.n
 
 def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] = DEFAULT_L1_GRID, *,
               folds: int = 5, repeats: int = 2, margin: float = 1.0, weight_bound: float = 1.0,
-              bias_bound: float = 1.0, seed: int | None = 0, deadline: float | None = None) -> PenaltySelection:
+              bias_bound: float = 1.0, seed: int | None = 0,
+              deadline: Deadline | float | None = None) -> PenaltySelection:
     """Cross-validate the sign-class surrogate over ``grid`` (module docstring); y in {-1, +1}.
 
-    ``deadline`` (a ``time.perf_counter()`` value): no split is started after it; the choice then rests on
-    the splits done (at least the first, which is always completed), and ``splits`` says how many.
+    ``deadline`` (a :class:`~mipnet.deadline.Deadline`, or a ``time.perf_counter()`` value): no split is started
+    after it; the choice then rests on the splits done (at least the first, which is always completed), and
+    ``splits`` says how many (the full-data fits that follow always run: the caller's later stages take what is
+    left).
     """
+    expired = (deadline.expired if isinstance(deadline, Deadline)
+               else (lambda: deadline is not None and time.perf_counter() >= deadline))
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     t0 = time.perf_counter()
@@ -86,7 +92,7 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
                                        random_state=None if seed is None else int(seed))
     scores = []
     for tr, va in splitter.split(X, y):
-        if scores and deadline is not None and time.perf_counter() >= deadline:
+        if scores and expired():
             break
         Xtr, Xva = _standardise(X[tr], X[va])
         nets = fit_sign_path(Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound,

@@ -41,9 +41,12 @@ at N = 300 took longer than many a pattern's solve. On the instance above
 every 2- and 3-unit pattern then closes at or near its root and the best network is proved optimal
 (results/training).
 
-**Time**: each pattern of the first pass gets the time left over the patterns left; the time that the
-pruned patterns leave goes, pattern by pattern, to the one with the weakest bound, solved again under
-the final cutoff (once; it keeps the larger of its proved bounds).
+**Time**: ``time_limit`` is for the whole decomposition. Each pattern of the first pass gets the time left
+over the patterns left, less the time a pattern takes outside its budget (fixing and freeing its variables on
+the shared instance, adding and removing cuts, the solver's reaction to its limit: measured as the patterns go);
+a pattern whose share would not cover that is not run (status ``unknown``, no bound: the combined bound is then
+None, never a false one). The time that the pruned patterns leave goes, pattern by pattern, to the one with the
+weakest bound, solved again under the final cutoff (once; it keeps the larger of its proved bounds).
 """
 
 from __future__ import annotations
@@ -56,14 +59,28 @@ from typing import Any, Callable
 import numpy as np
 import pyomo.environ as pyo
 
+from ..deadline import Deadline, Rate
 from ..errors import UnsupportedError
 from ..solve import Result, solve
 from .formulation import TrainingProblem
 from .hull_cuts import CutLoopReport, HullCuts, root_cut_loop
-from .warmstart import Weights, canonical_order, fixed_lp, lp_instance, lp_solver_for, snapshot
+from .warmstart import (
+    Weights,
+    canonical_order,
+    fixed_lp,
+    fresh_lp_state,
+    lp_instance,
+    lp_solver_for,
+    milp_options,
+    snapshot,
+)
 
 #: relative allowance for the LP's tolerances when a cut loop's LP optimum is used as a pattern bound
 LP_BOUND_TOL = 1e-6
+#: a pattern is run only if its share of the time exceeds its expected time outside the budget by this much
+MIN_PATTERN_SECONDS = 0.5
+#: prior of a pattern's time outside its budget (seconds), until patterns have been measured
+PATTERN_OVERHEAD_PRIOR = 0.5
 
 #: pattern statuses that settle a pattern: solved, no point below the cutoff, or pruned by the cut loop's
 #: LP bound (at or above the incumbent: the MILP is not run)
@@ -163,7 +180,8 @@ def weights_in_pattern(weights: Weights, problem: TrainingProblem, signs: np.nda
     return canonical_order([(W0, b0), (V, c.copy())], problem)
 
 
-def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: float, threads: int | None = None,
+def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: float | Deadline,
+                      threads: int | None = None,
                       warm_weights: Weights | None = None, mip_gap: float = 1e-6, tee: bool = False,
                       log: Callable[[str], None] | None = None,
                       progress: Callable[[float, float | None, float | None], None] | None = None,
@@ -181,8 +199,10 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     ``warm_weights`` is the first incumbent (every pattern is cut off at its objective) and the MIP start of
     the pattern it fits; ``warm_incumbent`` (its objective and every variable's value, as the caller has
     them loaded) saves the LP that completes it here. ``instance``: a HiGHS
-    :func:`~.warmstart.lp_instance` of the model to share (else one is built here)."""
+    :func:`~.warmstart.lp_instance` of the model to share (else one is built here). ``time_limit`` (seconds or
+    a :class:`~mipnet.deadline.Deadline`) covers every pattern's work (module docstring, **Time**)."""
     say = log or (lambda s: None)
+    dl = Deadline.of(time_limit)
     patterns = sign_patterns(problem)
     H = problem.config.hidden[0]
     lp_solver = lp_solver_for(problem, solver)
@@ -218,8 +238,13 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     if solver == "highs":
         shared = instance if instance is not None else lp_instance(problem)
 
+    overhead = Rate(PATTERN_OVERHEAD_PRIOR)  # seconds outside the budget, per pattern run
+
     def run(P: int, M: int, budget: float, warm: bool) -> PatternOutcome:
         nonlocal best_inc, best_values, last
+        started = time.perf_counter()
+        pdl = dl.sub(seconds=budget)
+        inside = 0.0  # seconds of the cut loop and the solver within their limits
         signs = pattern_signs(H, P, M)
         start = None
         if warm and shared is None and (P, M) in starts and fixed_lp(
@@ -239,16 +264,22 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         res = None
         try:
             if cuts is not None:
-                loop = root_cut_loop(cuts, time_limit=cut_share * budget, threads=threads,
+                fresh_lp_state(shared)  # the last pattern's MILP state would slow the cut loop's LPs
+                loop = root_cut_loop(cuts, time_limit=cut_share * pdl.remaining(), threads=threads,
                                      cutoff=best_inc if math.isfinite(best_inc) else None)
+                inside += min(loop.seconds, cut_share * budget)
                 say(f"sign pattern +{P} -{M}: {loop.cuts} convex-combination cuts in {loop.rounds} rounds, "
                     f"LP bound {loop.lp_bounds[-1] if loop.lp_bounds else None} ({loop.stopped})")
                 if loop.lp_bounds:
                     lp = loop.lp_bounds[-1] - LP_BOUND_TOL * max(1.0, abs(loop.lp_bounds[-1]))
-            if lp is None or lp < best_inc:  # else pruned: no network of the pattern beats the incumbent
-                res = solve(problem.model, solver, time_limit=max(1.0, budget - (loop.seconds if loop else 0.0)),
+            if (lp is None or lp < best_inc) and not pdl.expired():  # else pruned (no network of the pattern
+                # beats the incumbent) or out of time
+                limit = pdl.solver_limit()
+                res = solve(problem.model, solver, time_limit=limit,
                             threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
-                            options=options, instance=shared)
+                            options={**(options or {}), **(milp_options(problem, solver, limit) or {})} or None,
+                            instance=shared)
+                inside += min(res.wall_time, limit or res.wall_time)
                 if res.has_solution and res.incumbent < best_inc:
                     best_inc, best_values = res.incumbent, snapshot(problem)
         finally:
@@ -257,6 +288,10 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                 shared.update_variables(fixed.variables())
             if cuts is not None:
                 cuts.remove()
+            overhead.add(time.perf_counter() - started - inside, 1)
+        if res is None and (lp is None or lp < best_inc):  # the time ran out before the MILP: no proof
+            say(f"sign pattern +{P} -{M}: time limit before its MILP" + ("" if lp is None else f", LP bound {lp:.6g}"))
+            return PatternOutcome(P, M, "unknown", None, lp, time.perf_counter() - started, 0, False, loop)
         if res is None:
             assert loop is not None and lp is not None
             trace.append((time.perf_counter() - t0, best_inc, None))
@@ -277,20 +312,22 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         return PatternOutcome(P, M, res.status, res.incumbent, bound, res.wall_time + (loop.seconds if loop else 0.0),
                               res.nodes, start is not None, loop)
 
-    # model building (Pyomo -> solver) runs outside the solver's clock: what the last pattern took beyond
-    # its budget is taken off the next budgets, so that the whole stays near ``time_limit``
-    over = 0.0
+    # the work around each MILP (fixing and freeing the pattern, cuts, the solver's reaction to its limit) runs
+    # outside the solver's clock: its measured mean is taken off each budget, so that the whole stays within
+    # ``time_limit``; a pattern whose share does not cover it is not run (no bound)
     for k, (P, M) in enumerate(patterns):
-        left = time_limit - (time.perf_counter() - t0)
-        budget = max(1.0, left / (len(patterns) - k) - over)
-        started = time.perf_counter()
+        share = dl.remaining() / (len(patterns) - k)
+        budget = share - overhead.per_unit
+        if budget < MIN_PATTERN_SECONDS:
+            say(f"sign pattern +{P} -{M}: not run, the time limit leaves {share:.2f} s for it")
+            outcomes.append(PatternOutcome(P, M, "unknown", None, None, 0.0, 0, False, runs=0))
+            continue
         outcomes.append(run(P, M, budget, warm=True))
-        over = max(0.0, time.perf_counter() - started - budget)
     # time left (patterns pruned early): re-solve the pattern with the weakest bound with all of it, under
     # the final cutoff (once per pattern); both runs' bounds are proved, so the pattern keeps the larger
     while best_values is not None:
-        left = time_limit - (time.perf_counter() - t0)
-        weak = [k for k, o in enumerate(outcomes) if o.runs == 1
+        left = dl.remaining() - overhead.per_unit
+        weak = [k for k, o in enumerate(outcomes) if o.runs <= 1
                 and (o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10))]
         if left < 5.0 or not weak:
             break
@@ -298,12 +335,11 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         old = outcomes[k]
         if old.status in SETTLED:
             break  # solved, cut off or pruned: nothing to gain from a rerun
-        again = run(old.positive, old.negative, max(1.0, left - over), warm=False)
+        again = run(old.positive, old.negative, left, warm=False)
         bounds = [b for b in (old.bound, again.bound) if b is not None]
         outcomes[k] = replace(again, bound=max(bounds) if bounds else None, wall_time=old.wall_time + again.wall_time,
                               nodes=(old.nodes or 0) + (again.nodes or 0), warm_started=old.warm_started,
                               runs=old.runs + 1)
-    assert last is not None
     if best_values is not None:
         for v, x in best_values.items():
             v.set_value(x, skip_validation=True)
@@ -325,11 +361,15 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             # combined bound proves the incumbent optimal all the same
             status = "optimal"
     nodes = sum(o.nodes or 0 for o in outcomes)
-    trace[-1] = (trace[-1][0], incumbent, bound)
+    if trace:
+        trace[-1] = (trace[-1][0], incumbent, bound)
+    else:
+        trace.append((time.perf_counter() - t0, incumbent, bound))
     combined = Result(status=status, incumbent=incumbent, bound=bound, gap=gap, wall_time=time.perf_counter() - t0,
-                      nodes=nodes, solver=last.solver, solver_version=last.solver_version,
-                      termination=f"sign patterns: {', '.join(o.status for o in outcomes)}", options=last.options,
-                      trace=trace)
+                      nodes=nodes, solver=last.solver if last is not None else solver,
+                      solver_version=last.solver_version if last is not None else "",
+                      termination=f"sign patterns: {', '.join(o.status for o in outcomes)}",
+                      options=last.options if last is not None else {}, trace=trace)
     return combined, outcomes
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pyomo.environ as pyo
 
+from ..deadline import Deadline, OutOfTime, limit_seconds
 from ..domain import Domain
 from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
@@ -33,13 +34,15 @@ from .warmstart import (
     _zero_dead_units,
     fixed_lp,
     fixed_weights_mip,
+    fresh_lp_state,
     gradient_weights,
-    is_linear,
     lp_heuristic,
     lp_instance,
     lp_solver_for,
     map_to_class,
     max_violation,
+    milp_options,
+    no_solve_result,
     snapshot,
 )
 
@@ -48,6 +51,15 @@ CV_SHARE = 0.25
 #: share of the time left that the LP heuristic may take: the joint MILP leans on its incumbent; sign patterns
 #: search each pattern themselves (and found better networks than 50 s of LP rounds did: results/training)
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
+#: seconds of translating the model to HiGHS per second of building it (measured 0.7-1.0 at N = 300-3000):
+#: the translation is not started when the time left would not cover it
+TRANSLATE_PER_BUILD = 1.0
+#: a solve (or an LP heuristic) is not started with less time than this left
+MIN_SOLVE_SECONDS = 0.5
+#: share of the time left that the sample-group bound may take
+GROUP_SHARE = 0.3
+#: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
+SURROGATE_SHARE_GUARD = 4.0
 
 
 @dataclass
@@ -109,7 +121,7 @@ def train(
     domain: Domain | None = None,
     classes: Sequence[Any] | None = None,
     solver: str = "highs",
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     threads: int | None = None,
     warm_start: bool = True,
     lp_heuristic_rounds: int = 10,
@@ -139,6 +151,11 @@ def train(
 
     A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
     ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
+
+    ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline` started by the caller) is for the whole
+    fit: cross-validation, the gradient warm start, building the model and translating it to the solver, the LP
+    heuristic, the solve (every sign pattern) and the final re-evaluation. A model that cannot be built or
+    translated in time is not: the warm start is returned, certified by numpy, status ``feasible``, no bound.
     """
     if config is not None and config.architecture is not None:
         from .conv_trainer import train_conv
@@ -152,6 +169,7 @@ def train(
                           domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
                           warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
                           log=log, mip_gap=mip_gap, progress=progress)
+    dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
     X = np.asarray(X, dtype=np.float64)
@@ -177,7 +195,7 @@ def train(
 
         selection = select_l1(X, target, cfg.hidden[0], l1_grid, folds=cv_folds, margin=cfg.margin,
                               weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed,
-                              deadline=t_start + CV_SHARE * time_limit)
+                              deadline=dl.sub(fraction=CV_SHARE))
         cfg = replace(cfg, l1=selection.l1)
         say(f"l1 by {cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
             f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
@@ -186,40 +204,74 @@ def train(
     Xs = (X - mu) / sd
     if domain is None:
         domain = Domain.from_data(X)
+
+    def build(w: Weights, prob: TrainingProblem) -> Network:
+        return build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w))
+
+    common = dict(solver=solver, time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap,
+                  t_start=t_start, classes=cls, target_scale=y_sd, penalty_selection=selection)
+    # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
-    problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver)
+    gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if warm_start else None
+    t_gradient = time.perf_counter() - t0
+    # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
+    shared = solver == "highs" and cfg.hypothesis != "continuous"
+    t0 = time.perf_counter()
+    try:
+        problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver, deadline=dl,
+                                  after_build=TRANSLATE_PER_BUILD if shared else 0.0)
+    except OutOfTime as exc:
+        say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
+        return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, None, build, str(exc), deadline=dl,
+                         gradient_seconds=t_gradient, seed=seed, **common)
+    t_size = time.perf_counter()
     size = problem.size()
+    t_size = time.perf_counter() - t_size  # finish() counts the model once more and lists its variables
     say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
         f"built in {time.perf_counter() - t0:.1f} s")
+    instance = None
+    if shared:
+        need = TRANSLATE_PER_BUILD * problem.build_seconds
+        if not dl.allows(need + MIN_SOLVE_SECONDS):
+            reason = (f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about "
+                      f"{need:.1f} s")
+            say(f"solver: not run ({reason}): the warm start is returned (no bound)")
+            return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, deadline=dl,
+                             gradient_seconds=t_gradient, seed=seed, **common)
+        instance = lp_instance(problem)
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
     warm_w: Weights | None = None
-    reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
+    # kept out of the solver's time: the final re-evaluation (finish: one completion LP and two passes over the
+    # model) and the solve's own work outside its clock (the warm start handed over, the solution loaded back:
+    # about one more completion LP)
+    reserve = 2.0 * t_size
     lp_solver = lp_solver_for(problem, solver)
-    # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
-    instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
-    if warm_start:
-        t0 = time.perf_counter()
-        gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
+    if warm_start and gw is not None:
+        t0 = time.perf_counter() - t_gradient
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
             origin = f"gradient net mapped into the {cfg.hypothesis} class"
-            if _surrogate_applies(cfg, task, n_classes):
+            if _surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
                 warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads,
                                 instance=instance)
-            reserve = time.perf_counter() - t_fix
+            reserve += 2.0 * (time.perf_counter() - t_fix)
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and lp_heuristic_rounds > 0:
-            left = time_limit - (time.perf_counter() - t_start)
+            left = dl.remaining() - reserve
             share = LP_HEURISTIC_SHARE["sign patterns" if sign_patterns else "joint"]
-            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
-                                                    time_budget=max(1.0, share * left), threads=threads,
-                                                    instance=instance)
-            say(f"warm start: {origin}, objective {warm_obj:.6g}; "
-                f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
-                f"({time.perf_counter() - t0:.1f} s)")
+            if share * left >= MIN_SOLVE_SECONDS:
+                warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
+                                                        time_budget=share * left, threads=threads,
+                                                        instance=instance, deadline=dl)
+                say(f"warm start: {origin}, objective {warm_obj:.6g}; "
+                    f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
+                    f"({time.perf_counter() - t0:.1f} s)")
+            else:
+                say(f"warm start: {origin}, objective {warm_obj:.6g}; LP heuristic skipped (the time limit is near) "
+                    f"({time.perf_counter() - t0:.1f} s)")
         elif warm_obj is not None:
             say(f"warm start: objective {warm_obj:.6g}")
         else:
@@ -233,29 +285,32 @@ def train(
         from .groups import sample_group_bound
 
         group_info = sample_group_bound(Xs, target, task, n_classes, cfg, groups=int(group_bound), solver=solver,
-                                        time_limit=time_limit, processes=group_processes,
+                                        time_limit=dl.sub(fraction=GROUP_SHARE), processes=group_processes,
                                         threads=threads)
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
-    remaining = max(1.0, time_limit - (time.perf_counter() - t_start) - reserve) if warm_start else time_limit
+    remaining = dl.remaining() - reserve
     pattern_info = None
     if sign_patterns:
         from .signs import solve_by_patterns
 
-        res, outcomes = solve_by_patterns(problem, solver, time_limit=remaining, threads=threads, warm_weights=warm_w,
+        res, outcomes = solve_by_patterns(problem, solver, time_limit=dl.sub(seconds=max(0.0, remaining)),
+                                          threads=threads, warm_weights=warm_w,
                                           warm_incumbent=None if start is None else (problem.objective_value(), start),
                                           mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts,
                                           instance=instance)
         pattern_info = [o.to_dict() for o in outcomes]
+    elif remaining < MIN_SOLVE_SECONDS:
+        res = no_solve_result(solver, "the time limit was reached before the solve",
+                              status="feasible" if start is not None else "unknown")
     else:
         res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                    mip_gap=mip_gap, progress=progress, instance=instance)
+                    mip_gap=mip_gap, progress=progress, instance=instance,
+                    options=milp_options(problem, solver, remaining))
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
-    return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, solver=solver, time_limit=time_limit,
-                  threads=threads, mip_gap=mip_gap, t_start=t_start, group_info=group_info, classes=cls,
-                  target_scale=y_sd, sign_patterns=pattern_info, penalty_selection=selection, instance=instance,
-                  build=lambda w: build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {},
-                                                skip=problem.skipped_layers(w)))
+    return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, group_info=group_info,
+                  sign_patterns=pattern_info, instance=instance, deadline=dl,
+                  build=lambda w: build(w, problem), **common)
 
 
 def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
@@ -284,37 +339,51 @@ def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, tar
 
 def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
            heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
-           time_limit: float, threads: int | None, mip_gap: float, t_start: float,
+           time_limit: float | None, threads: int | None, mip_gap: float, t_start: float,
            group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
            build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
-           penalty_selection: Any = None, instance: Any | None = None) -> TrainResult:
-    """After the solve: the returned weights, a consistent model point, the certificate and its re-check."""
+           penalty_selection: Any = None, instance: Any | None = None, deadline: Deadline | None = None,
+           evaluate: bool = True, note: str | None = None) -> TrainResult:
+    """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
+
+    ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
+    the certificate rests on numpy's terms alone. Past ``deadline`` a network the model cannot re-evaluate at
+    once is certified the same way instead of failing (``note`` says why)."""
     task, cls, y_sd = problem.task, classes, target_scale
+    dl = deadline if deadline is not None else Deadline(None)
     if res.has_solution:
         weights = _zero_dead_units(problem.weight_values(), problem)
     elif warm_w is not None:
         weights = warm_w
     else:
-        raise SolverError(f"{solver} found no network within the time limit ({time_limit:g} s); raise --time-limit")
-    lp_solver = lp_solver_for(problem, solver)
-    # a consistent point at exactly these weights: every binary and auxiliary recomputed
-    loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
-    obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
-    if obj is None:
-        # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
-        # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
-        # weights fixed and let the solver choose the binaries
-        obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads)
-    if obj is None and res.has_solution:
-        # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
-        for v, x in loaded:
-            v.set_value(x, skip_validation=True)
-        if max_violation(problem.model) <= 1e-6:
-            obj = problem.objective_value()
-    if obj is None:
-        raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
-    model_terms = problem.term_values()
-    size = problem.size()
+        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}); "
+                          "raise --time-limit")
+    model_terms: dict[str, float] = {}
+    size = problem.size() if evaluate else {}
+    if evaluate:
+        lp_solver = lp_solver_for(problem, solver)
+        # a consistent point at exactly these weights: every binary and auxiliary recomputed
+        loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
+        fresh_lp_state(instance)
+        obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
+        if obj is None and dl.allows(TRANSLATE_PER_BUILD * getattr(problem, "build_seconds", 0.0) + MIN_SOLVE_SECONDS):
+            # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
+            # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
+            # weights fixed and let the solver choose the binaries (a fresh translation of the model)
+            obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads,
+                                    time_limit=dl.solver_limit(cap=30.0))
+        if obj is None and res.has_solution:
+            # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
+            for v, x in loaded:
+                v.set_value(x, skip_validation=True)
+            if max_violation(problem.model) <= 1e-6:
+                obj = problem.objective_value()
+        if obj is not None:
+            model_terms = problem.term_values()
+        elif dl.expired():
+            note = "the time limit came before the network could be re-evaluated in the model"
+        else:
+            raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     bound = res.bound
     if group_info is not None and group_info["bound"] is not None:
         bound = group_info["bound"] if bound is None else max(bound, group_info["bound"])
@@ -327,12 +396,13 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     cert = Certificate(
         status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
         solver_incumbent=res.incumbent, wall_time=0.0, solve_time=res.wall_time, nodes=res.nodes,
-        solver=res.solver, solver_version=res.solver_version, n_samples=problem.N, data_sha256=data_hash(X, y),
+        solver=res.solver, solver_version=res.solver_version, n_samples=len(y), data_sha256=data_hash(X, y),
         hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
         classes=cls, target_scale=y_sd, outer_approximated=oa,
         formulation={**size, "config": cfg.to_dict(),
                      **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
-                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {})},
+                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
+                     **({"time_limit_note": note} if note else {})},
         warm_start_objective=warm_obj, heuristic_objective=heur_obj,
         group_bound=group_info, trace=[list(p) for p in res.trace],
     )
@@ -353,6 +423,40 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     pruned = full.pruned()
     pruned.metadata = dict(meta)
     return TrainResult(pruned, full, cert, res, check)
+
+
+def _seconds(limit: float | None) -> str:
+    return "no limit" if limit is None else f"{limit:g} s"
+
+
+def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
+              cfg: TrainConfig, gw: Weights | None, problem: TrainingProblem | None,
+              build: Callable[[Weights, TrainingProblem], Network], reason: str, *, solver: str,
+              time_limit: float | None, deadline: Deadline | None = None, gradient_seconds: float = 0.0,
+              seed: int | None = 0, **common: Any) -> TrainResult:
+    """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
+    class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
+
+    Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
+    switches (what the mapping reads) do not depend on the samples."""
+    if gw is None:
+        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; "
+                          "raise --time-limit")
+    mapper = problem if problem is not None else TrainingProblem(Xs[:2], target[:2], task, n_classes, cfg,
+                                                                 solver=solver)
+    if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
+        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
+                          "(and the gradient net does not fit the architecture); raise --time-limit")
+    weights = map_to_class(gw, mapper)
+    origin = "gradient net"
+    if (_surrogate_applies(cfg, task, n_classes) and deadline is not None
+            and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)):
+        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed)
+    reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
+    res = no_solve_result(solver, reason, status="feasible")
+    return finish(mapper, res, weights, None, None, X, y, cfg, group_info=None, solver=solver,
+                  time_limit=time_limit, evaluate=False, note=f"not solved: {reason}",
+                  build=lambda w: build(w, mapper), **common)
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:

@@ -30,6 +30,7 @@ while the objective improves.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -37,8 +38,9 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from ..deadline import Deadline
 from ..errors import MipnetError
-from ..solve import _contrib, solve
+from ..solve import Result, _contrib, solve
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
 
@@ -252,6 +254,63 @@ def _weight_vars(problem: TrainingProblem, weights: Weights) -> dict[Any, float]
     return vals
 
 
+#: HiGHS's MIP presolve does not watch the time limit: on training models it took 1 s (N = 300), 13 s
+#: (N = 1000) and 30 s (N = 3000) of a 0.5 s limit, about 1-4 x the time of building the model. Its initial
+#: sweep alone (``presolve_mode`` 1) took about 1 s on each. The full presolve runs only when the budget is
+#: at least this many times the model's build time (then it ends well inside the budget).
+FULL_PRESOLVE_PER_BUILD = 8.0
+
+
+def milp_options(problem: TrainingProblem, solver: str, budget: float | None) -> dict[str, Any] | None:
+    """Solver options for a training MILP given ``budget`` seconds: with HiGHS, the full presolve only when the
+    budget covers it (``FULL_PRESOLVE_PER_BUILD``), else its initial sweep. Always set explicitly: options
+    persist on a shared HiGHS instance."""
+    if solver != "highs" or not _highs_knows("presolve_mode"):
+        return None
+    build = float(getattr(problem, "build_seconds", 0.0))
+    full = budget is None or budget >= FULL_PRESOLVE_PER_BUILD * build
+    return {"presolve_mode": 0 if full else 1}
+
+
+@functools.lru_cache(maxsize=None)
+def _highs_knows(option: str) -> bool:
+    """Whether the installed HiGHS has the option (asked of a silent instance: highspy's options class does not
+    list every option)."""
+    try:
+        import highspy
+        from pyomo.common.tee import capture_output
+
+        with capture_output(capture_fd=True):
+            h = highspy.Highs()
+            ok = h.getOptionValue(option)[0] == highspy.HighsStatus.kOk
+        return bool(ok)
+    except Exception:
+        return False
+
+
+def fresh_lp_state(instance: Any | None) -> None:
+    """Before an LP on a shared HiGHS instance that has just run a MILP: clear the MILP's solver state and its
+    presolve setting. Left in place they made the next LP 4-6 x slower (a completion LP at N = 3000: 5.6 s after
+    a MILP, 0.8 s with the state cleared); the model and every value loaded in Pyomo are kept."""
+    if instance is None:
+        return
+    h = getattr(instance, "_solver_model", None)
+    if h is None:
+        return
+    try:
+        h.clearSolver()
+        if _highs_knows("presolve_mode"):
+            h.setOptionValue("presolve_mode", 0)
+    except Exception:  # an older highspy without these: the LP is only slower
+        pass
+
+
+def no_solve_result(solver: str, reason: str, status: str = "unknown") -> Result:
+    """The Result of a solve that was not run (no time left): no incumbent, no bound."""
+    return Result(status=status, incumbent=None, bound=None, gap=None, wall_time=0.0, nodes=0, solver=solver,
+                  solver_version="", termination=f"not run: {reason}")
+
+
 def lp_instance(problem: TrainingProblem) -> Any:
     """A persistent HiGHS interface holding ``problem``'s model, built while no variable is fixed (a variable
     fixed when the model is sent is written into the rows as a constant). :func:`fixed_lp`,
@@ -368,25 +427,30 @@ def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
 
 
 def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
-           threads: int | None = None) -> Weights | None:
+           threads: int | None = None, instance: Any | None = None, time_limit: float = 30.0) -> Weights | None:
     """``weights`` if they are feasible for the model; otherwise (extra rows, such as monotone pairs,
     cut them off) the weights of the LP with their activation patterns fixed and the weights free.
     That LP is feasible whenever all-zero weights are (every pre-activation is then 0, consistent
     with either phase; a pair constraint f(x') - f(x) >= 0 holds with equality). None if neither is."""
     lp_solver = lp_solver_for(problem, solver)
-    if fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads) is not None:
+    kw = dict(solver=lp_solver, threads=threads, instance=instance, time_limit=time_limit)
+    if fixed_lp(problem, weights, free_weights=False, **kw) is not None:
         return weights
-    if fixed_lp(problem, weights, free_weights=True, solver=lp_solver, threads=threads) is None:
+    fresh_lp_state(instance)  # the infeasible LP's state would slow the next one
+    if fixed_lp(problem, weights, free_weights=True, **kw) is None:  # also when its time_limit stopped it
         return None
     return _zero_dead_units(problem.weight_values(), problem)
 
 
 def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
                  time_budget: float = 30.0, eps: float = 1e-6, threads: int | None = None,
-                 instance: Any | None = None) -> tuple[Weights, float | None, int]:
+                 instance: Any | None = None, deadline: Deadline | None = None) -> tuple[Weights, float | None, int]:
     """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds). ``instance``:
     a HiGHS :func:`lp_instance` of the problem for every LP (the LPs are HiGHS ones whenever the model is
-    linear)."""
+    linear). ``time_budget`` seconds from now (no later than ``deadline``) bound the rounds: a round (an LP in the
+    free weights, then the completion LP of its weights) starts only if the budget still holds it and the final
+    completion LP that loads the best point (each as long as the first one took); its free LP gets what is left."""
+    budget = Deadline(time_budget) if deadline is None else deadline.sub(seconds=time_budget)
     if problem.config.hypothesis == "continuous":
         return weights, None, 0
     lp_solver = lp_solver_for(problem, solver)
@@ -394,20 +458,25 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
         instance = None
 
     def lp(w: Weights, free: bool, flips: dict[Any, float] | None = None) -> float | None:
+        limit = max(0.1, min(30.0, budget.remaining() - 2.0 * completion)) if free else 30.0
         return fixed_lp(problem, w, free_weights=free, solver=lp_solver, flips=flips, threads=threads,
-                        instance=instance)
+                        instance=instance, time_limit=limit)
 
-    t0 = time.perf_counter()
     best_w = weights
+    completion = 0.0
+    t0 = time.monotonic()
     best = lp(weights, False)
+    completion = time.monotonic() - t0  # a completion LP's time (the later ones are estimated by it)
     if best is None:
         return weights, None, 0
     rounds = 0
     flips: ComponentMap = ComponentMap()
     current = weights
-    while rounds < max_rounds and time.perf_counter() - t0 < time_budget:
+    loaded_best = True  # the variables hold best_w's completed point
+    while rounds < max_rounds and budget.allows(3.0 * completion + 0.1):
         rounds += 1
         obj = lp(current, True, flips)
+        loaded_best = False
         if obj is None:
             break
         new_w = problem.weight_values()
@@ -429,5 +498,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
             current = new_w
             continue
         best, best_w, current = exact, new_w, new_w
-    lp(best_w, False)
+        loaded_best = True
+    if not loaded_best:
+        lp(best_w, False)
     return best_w, best, rounds

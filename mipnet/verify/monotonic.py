@@ -62,6 +62,7 @@ import pyomo.environ as pyo
 from scipy.optimize import linprog
 
 from ..bounds import compute_bounds, interval_bounds
+from ..deadline import Deadline, limit_seconds
 from ..encode import encode_network, input_terms
 from ..encode.terms import Terms, new_vars
 from ..errors import DataError, UnsupportedError
@@ -78,6 +79,14 @@ __all__ = [
 ]
 
 MODES = ("exact", "blockwise")
+#: share of a global check's time that LP/MIP bound tightening may take (the rest: model building, MILPs)
+BOUNDS_SHARE = 0.5
+#: default tolerance of every verdict: ``holds`` needs a proved min slope (or lattice step)
+#: >= -TOL; individual: a proved max f(x') <= f(x) + TOL (1 + |f(x)|). It sits at the solvers'
+#: feasibility tolerance (1e-7, :func:`mipnet.solve.solve`), below which a MILP cannot tell a
+#: decrease from round-off (at 1e-9 a monotone net's exact lattice optimum 0 came back as
+#: -1.00000008e-9). It was 1e-6: a net decreasing with slope -5e-7 was certified monotone.
+TOL = 1e-7
 INCREASING, DECREASING = "increasing", "decreasing"
 
 
@@ -283,9 +292,11 @@ def verify_individual(
     time_limit: float = 10.0,
     solver: str = "highs",
     threads: int | None = None,
-    tol: float = 1e-6,
+    tol: float = TOL,
 ) -> IndividualReport:
     """Individual monotonicity at every row of X (see module docstring); one small MILP per row.
+
+    ``time_limit`` is per row and covers everything done for the row (bounds, model building, the MILP).
 
     (HiGHS fixes its thread pool at the first solve of a process: keep ``threads`` the same in one
     process, a different value makes later solves fail.)
@@ -314,8 +325,9 @@ def verify_individual(
 
 
 def _individual_point(net: Network, row: int, x: np.ndarray, fx: float, lo: np.ndarray, hi: np.ndarray,
-                      coef: np.ndarray, time_limit: float, solver: str, threads: int | None,
+                      coef: np.ndarray, time_limit: float | Deadline, solver: str, threads: int | None,
                       tol: float) -> PointResult:
+    dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     bnds = interval_bounds(net, lo, hi)
     olo, ohi = bnds[-1]
@@ -328,7 +340,9 @@ def _individual_point(net: Network, row: int, x: np.ndarray, fx: float, lo: np.n
     enc = encode_network(m, net, xt, bounds=bnds)
     y = enc.outputs.expr.ravel()
     m.obj = pyo.Objective(expr=-sum(float(c) * y[k] for k, c in enumerate(coef) if c != 0.0), sense=pyo.minimize)
-    res = solve(m, solver, time_limit=time_limit, threads=threads)
+    if dl.expired():
+        return PointResult(row, "unknown", fx, fx, upper, None, time.perf_counter() - t0)
+    res = solve(m, solver, time_limit=dl.solver_limit(), threads=threads)
     elapsed = time.perf_counter() - t0
     bound = -res.bound if res.bound is not None else None
     if res.has_solution:
@@ -354,9 +368,10 @@ class _ExactModel:
     bounds: list[tuple[np.ndarray, np.ndarray]]
 
 
-def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool) -> _ExactModel:
+def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool,
+                 deadline: Deadline | None = None) -> _ExactModel:
     t0 = time.perf_counter()
-    bnds = compute_bounds(net, method=bounds_method)
+    bnds = compute_bounds(net, method=bounds_method, deadline=deadline)
     m = pyo.ConcreteModel()
     x = input_terms(m, net.domain, name="x")
     last_act = max([i for i, layer in enumerate(net.layers) if isinstance(layer, (ReLU, LeakyReLU))], default=-1)
@@ -382,24 +397,33 @@ def verify_global(
     early_stop: bool = True,
     presample: int = 2000,
     seed: int = 0,
-    tol: float = 1e-6,
+    tol: float = TOL,
 ) -> GlobalReport:
-    """Global monotonicity of f = c^T y in each named feature over the whole domain."""
+    """Global monotonicity of f = c^T y in each named feature over the whole domain.
+
+    ``time_limit``: seconds per feature, covering everything (bound tightening, at most ``BOUNDS_SHARE`` of the
+    whole, model building, every MILP): the whole check ends within ``time_limit`` x the number of features, and
+    each feature gets the time left over the features left. A :class:`~mipnet.deadline.Deadline` is the budget
+    of the whole check instead. What the limit cuts short ends ``unknown``.
+    """
     if mode not in MODES:
         raise UnsupportedError(f"unknown mode {mode!r} (use exact or blockwise)")
     _prepare(net)
     feats = resolve_features(net, increasing, decreasing)
     coef, desc = output_coefficients(net, output, versus)
-    opts = dict(time_limit=time_limit, solver=solver, bounds_method=bounds_method, early_stop=early_stop,
-                presample=presample, tol=tol)
+    total = time_limit if isinstance(time_limit, Deadline) else Deadline(float(time_limit) * max(1, len(feats)))
+    opts = dict(time_limit=limit_seconds(time_limit) if not isinstance(time_limit, Deadline)
+                else (None if total.seconds is None else total.seconds / max(1, len(feats))),
+                solver=solver, bounds_method=bounds_method, early_stop=early_stop, presample=presample, tol=tol)
     if mode == "blockwise":
-        return _verify_blockwise(net, feats, coef, desc, opts, threads)
-    ex = _build_exact(net, coef, bounds_method, full_forward=not early_stop and presample == 0)
+        return _verify_blockwise(net, feats, coef, desc, opts, threads, total)
+    ex = _build_exact(net, coef, bounds_method, full_forward=not early_stop and presample == 0,
+                      deadline=total.sub(fraction=BOUNDS_SHARE))
     samples = net.domain.sample(presample, seed) if presample > 0 else None
     verdicts = []
-    for l, name, s in feats:
-        verdicts.append(_exact_feature(net, ex, coef, l, name, s, samples, time_limit, solver, threads,
-                                       early_stop, tol))
+    for k, (l, name, s) in enumerate(feats):
+        verdicts.append(_exact_feature(net, ex, coef, l, name, s, samples, total.share(len(feats) - k), solver,
+                                       threads, early_stop, tol))
     return GlobalReport(verdicts, desc, "exact", ex.build_time, ex.enc.n_binaries(), ex.n_products, opts)
 
 
@@ -408,9 +432,10 @@ def _trivial(net: Network, l: int) -> bool:
 
 
 def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name: str, s: int,
-                   samples: np.ndarray | None, time_limit: float, solver: str, threads: int | None,
+                   samples: np.ndarray | None, time_limit: float | Deadline, solver: str, threads: int | None,
                    early_stop: bool, tol: float) -> FeatureVerdict:
     direction = INCREASING if s > 0 else DECREASING
+    dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     verdict = FeatureVerdict(name, direction, "unknown", "exact", None, None)
     if _trivial(net, l):
@@ -447,12 +472,16 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
             verdict.status, verdict.witness = ("violated", w) if w is not None else ("unknown", None)
         verdict.solve_time = time.perf_counter() - t0
         return verdict
+    if dl.expired():
+        verdict.note = "the time limit was reached before the MILP could be solved"
+        verdict.solve_time = time.perf_counter() - t0
+        return verdict
     xl = ex.x.expr[l]
     was_integer = xl.domain is pyo.Integers
     xl.domain = pyo.Reals
     try:
         ex.model.obj.set_value(s * gl)
-        res = _solve_cut(ex.model, solver, time_limit, threads, tol, early_stop)
+        res = _solve_cut(ex.model, solver, dl.solver_limit(), threads, tol, early_stop)
     finally:
         if was_integer:
             xl.domain = pyo.Integers
@@ -473,12 +502,11 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
             verdict.status, verdict.witness = "violated", w
             verdict.how = "region" if w.slope is not None else "lattice"
         elif net.domain.integer[l]:
-            remaining = max(1.0, time_limit - (time.perf_counter() - t0))
-            _lattice_verdict(net, coef, l, s, ex.bounds, verdict, remaining, solver, threads, early_stop, tol)
+            _lattice_verdict(net, coef, l, s, ex.bounds, verdict, dl, solver, threads, early_stop, tol)
         else:
             verdict.note = "negative slope found, but no witness pair reproduces (a degenerate activation region)"
     elif res.status in ("feasible", "unknown"):
-        verdict.note = f"time limit of {time_limit:g} s reached; best bound {res.bound}"
+        verdict.note = f"time limit of {dl.seconds or 0.0:.3g} s reached; best bound {res.bound}"
     verdict.solve_time = time.perf_counter() - t0
     return verdict
 
@@ -573,7 +601,7 @@ def _two_copy_model(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[t
 
 
 def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]],
-                     verdict: FeatureVerdict, time_limit: float, solver: str, threads: int | None,
+                     verdict: FeatureVerdict, time_limit: float | Deadline, solver: str, threads: int | None,
                      early_stop: bool, tol: float) -> None:
     """Integer feature whose slope test failed without a lattice witness: the exact lattice check
 
@@ -582,7 +610,8 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
     one hidden layer: the ramp model of :mod:`mipnet.verify.lattice`; deeper nets: two copies of
     the forward encoding sharing x (:func:`_two_copy_model`). Optimum >= -tol: monotone on the lattice (the
     integer feature only takes integer values, so consecutive steps decide); otherwise the
-    minimiser is a witness pair."""
+    minimiser is a witness pair. ``time_limit`` (seconds or a Deadline) covers building the model too."""
+    dl = Deadline.of(time_limit)
     dom = net.domain
     shallow = shallow_form(net)
     if shallow is not None:  # one hidden layer: the ramp model, one binary per unit at most
@@ -590,7 +619,10 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
         m, x, _ = lattice_step_model(shallow, dom, l, s, coef, zb)
     else:
         m, x = _two_copy_model(net, coef, l, s, bnds)
-    res = _solve_cut(m, solver, time_limit, threads, tol, early_stop)
+    if dl.expired():
+        verdict.note = "negative slope between lattice points; the time limit came before the exact lattice check"
+        return
+    res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop)
     verdict.how = "lattice"
     verdict.solver = res.to_dict()
     if res.bound is not None and res.bound >= -tol:
@@ -609,7 +641,7 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
             verdict.status, verdict.witness = "violated", w
             return
     verdict.note = (f"negative slope between lattice points; the lattice check ended {res.status} "
-                    f"(bound {res.bound}) within {time_limit:g} s")
+                    f"(bound {res.bound}) within {dl.seconds or 0.0:.3g} s")
 
 
 # ============================================================================ witnesses
@@ -768,10 +800,12 @@ def _structure(net: Network, start: int, stop: int, bnds: list[tuple[np.ndarray,
 
 
 def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.ndarray, desc: str,
-                      opts: dict[str, Any], threads: int | None) -> GlobalReport:
+                      opts: dict[str, Any], threads: int | None, total: Deadline | None = None) -> GlobalReport:
     t0 = time.perf_counter()
-    tol, time_limit, solver = opts["tol"], opts["time_limit"], opts["solver"]
-    bnds = compute_bounds(net, method=opts["bounds_method"])
+    tol, solver = opts["tol"], opts["solver"]
+    total = total if total is not None else Deadline(None if opts["time_limit"] is None
+                                                     else opts["time_limit"] * max(1, len(feats)))
+    bnds = compute_bounds(net, method=opts["bounds_method"], deadline=total.sub(fraction=BOUNDS_SHARE))
     blks = blocks(net)
     built = []  # per block: model, forward encoding, per-output gradient Terms (lazily)
     n_bin = n_prod = 0
@@ -802,8 +836,9 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
         return bk["grads"][j]
 
     verdicts = []
-    for l, name, s in feats:
+    for n_f, (l, name, s) in enumerate(feats):
         ft0 = time.perf_counter()
+        fdl = total.share(len(feats) - n_f)  # the time left over the features left
         v = FeatureVerdict(name, INCREASING if s > 0 else DECREASING, "holds", "blockwise", None, None,
                            how="blockwise")
         relevant = np.array([l])
@@ -831,11 +866,15 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                         if val < -tol:
                             failed = (k, j, i, val, None)
                         continue
+                    if fdl.expired():  # no verdict without this block's proof: unknown
+                        failed = (k, j, i, None, None)
+                        break
                     if xi is not None:
                         xi.domain = pyo.Reals
                     try:
                         built[k]["model"].obj.set_value(sign * gi)
-                        res = _solve_cut(built[k]["model"], solver, time_limit, threads, tol, opts["early_stop"])
+                        res = _solve_cut(built[k]["model"], solver, fdl.solver_limit(), threads, tol,
+                                         opts["early_stop"])
                     finally:
                         if xi is not None:
                             xi.domain = pyo.Integers
@@ -869,8 +908,7 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                     v.status, v.witness, v.how = "violated", w, "region"
                 elif net.domain.integer[l]:  # one block = the exact test: decide on the lattice
                     v.status = "unknown"
-                    remaining = max(1.0, time_limit - (time.perf_counter() - ft0))
-                    _lattice_verdict(net, coef, l, s, bnds, v, remaining, solver, threads, opts["early_stop"], tol)
+                    _lattice_verdict(net, coef, l, s, bnds, v, fdl, solver, threads, opts["early_stop"], tol)
                 else:
                     v.status = "unknown"
                     v.note = "negative slope found but no witness pair reproduces on the domain"
@@ -879,7 +917,7 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                 v.min_derivative = val
                 v.note = (f"the block-wise test fails in block {k} (layers {blks[k][0]}..{blks[k][1] - 1}), output "
                           f"{'f' if j < 0 else j}, input {i}: min slope {val}; run mode exact for a verdict"
-                          if val is not None else f"time limit of {time_limit:g} s reached in block {k}")
+                          if val is not None else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}")
         v.solve_time = time.perf_counter() - ft0
         verdicts.append(v)
     return GlobalReport(verdicts, desc, "blockwise", build_time, n_bin, n_prod, dict(opts, blocks=blks))

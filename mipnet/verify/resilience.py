@@ -61,6 +61,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from ..bounds import compute_bounds, interval_bounds
+from ..deadline import Deadline
 from ..encode import NetworkEncoding, Terms, encode_network, input_terms
 from ..encode.terms import constraint_list, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
@@ -72,6 +73,11 @@ from .search import logits, perturbation_norm, reached, search_perturbation, str
 
 NORMS = ("1", "inf")
 TOL = 1e-6
+#: shares of a time limit (of what is left at that stage): MIP bound tightening, the alpha_max search for a
+#: strongly classified start, the minimal perturbation of that start; the MILP gets the rest
+BOUNDS_SHARE = 0.4
+INIT_STRONG_SHARE = 0.2
+INIT_LOCAL_SHARE = 0.25
 
 
 @dataclass
@@ -340,8 +346,10 @@ def _priorities(encs: list[NetworkEncoding], n_layers: int) -> list[tuple[Any, i
 
 
 def _solve(model: pyo.ConcreteModel, solver: str, heur: Heuristics, encs: list[NetworkEncoding], n_layers: int,
-           time_limit: float, threads: int | None, warm: dict[Any, float] | None, stop_below: float | None,
+           time_limit: float | Deadline, threads: int | None, warm: dict[Any, float] | None, stop_below: float | None,
            notes: list[str]) -> Result:
+    if isinstance(time_limit, Deadline):
+        time_limit = time_limit.remaining()
     name, opts = solver, None
     if heur.priority:
         pname = priority_solver(solver)
@@ -368,11 +376,14 @@ def _witness(net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k
             "norm_value": nv, "in_domain": in_dom, "logits_a": z[0].tolist(), "logits_b": z[1].tolist()}
 
 
-def _prepare_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, heur: Heuristics
-                    ) -> tuple[Any, float | None]:
+def _prepare_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, heur: Heuristics,
+                    deadline: Deadline | None = None) -> tuple[Any, float | None]:
+    """MIP-tightened bounds (at most until ``deadline``: sound but looser when cut short), the encoder's interval
+    bounds (None) or one uniform big-M."""
     if heur.mip_bounds:
         return compute_bounds(net, lower, upper, method="mip", lookback=heur.lookback,
-                              time_limit_per_neuron=heur.bound_time, processes=heur.processes), None
+                              time_limit_per_neuron=heur.bound_time, processes=heur.processes,
+                              deadline=deadline), None
     if heur.dataflow:
         return None, None  # the encoder's own interval bounds over the input box
     return None, uniform_big_m(net)
@@ -381,6 +392,13 @@ def _prepare_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, heur: He
 def _base(kind: str, net: Network, m: int, alpha: float, k: int, norm: str, heur: Heuristics) -> ResilienceResult:
     return ResilienceResult(kind, m, str(net.class_names[m]), float(alpha), int(k), norm, "unknown", None, None,
                             None, heuristics=heur.to_dict())
+
+
+def _out_of_time(res: ResilienceResult) -> None:
+    """The time limit came before the MILP: no proof; an initial pair already found stays the answer."""
+    res.status = "feasible" if res.phi is not None else "unknown"
+    res.bound = res.gap = None
+    res.notes.append("the time limit was reached before the MILP could be solved (no bound)")
 
 
 def _fill(res: ResilienceResult, r: Result) -> None:
@@ -392,15 +410,17 @@ def _fill(res: ResilienceResult, r: Result) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- alpha_max
-def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: float = 60.0,
+def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: float | Deadline = 60.0,
               threads: int | None = None, heuristics: Heuristics | None = None) -> ResilienceResult:
-    """The largest alpha for which some input is strongly classified to m: max t, alpha_max = exp(t)."""
+    """The largest alpha for which some input is strongly classified to m: max t, alpha_max = exp(t).
+    ``time_limit`` (seconds or a Deadline) covers bounds, model building and the MILP."""
     heur = heuristics or Heuristics()
     mi = _class_index(net, m)
     _check_args(net, 1.0, 1, "1")
     res = _base("alpha_max", net, mi, 1.0, 1, "1", heur)
+    dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
-    bounds, big_m = _prepare_bounds(net, net.domain.lower, net.domain.upper, heur)
+    bounds, big_m = _prepare_bounds(net, net.domain.lower, net.domain.upper, heur, dl.sub(fraction=BOUNDS_SHARE))
     res.timings["bounds"] = time.perf_counter() - t0
     model = pyo.ConcreteModel()
     model.A = pyo.Block()
@@ -422,7 +442,11 @@ def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: 
         warm = _start_values(enc, net, best)
         warm[model.t] = float(strong_margin(logits(net, best[None]), mi)[0])
     t1 = time.perf_counter()
-    r = _solve(model, solver, heur, [enc], len(net.layers), time_limit, threads, warm, None, res.notes)
+    if dl.expired():
+        _out_of_time(res)
+        res.timings["total"] = time.perf_counter() - t0
+        return res
+    r = _solve(model, solver, heur, [enc], len(net.layers), dl, threads, warm, None, res.notes)
     res.timings["milp"] = time.perf_counter() - t1
     _fill(res, r)
     if r.has_solution:
@@ -438,10 +462,15 @@ def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: 
 # ---------------------------------------------------------------------------------------------- local
 def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *, alpha: float = 1.0,
                      k: int = 1, norm: str = "1", delta: float | None = None, decide: bool = False,
-                     heuristics: Heuristics | None = None, solver: str = "highs", time_limit: float = 60.0,
-                     threads: int | None = None) -> ResilienceResult:
-    """Minimal perturbation of a fixed input x (``decide``: only whether it is <= ``delta``)."""
+                     heuristics: Heuristics | None = None, solver: str = "highs",
+                     time_limit: float | Deadline = 60.0, threads: int | None = None) -> ResilienceResult:
+    """Minimal perturbation of a fixed input x (``decide``: only whether it is <= ``delta``).
+
+    ``time_limit`` (seconds or a Deadline) covers everything: the gradient search, the robustness decision,
+    bound tightening, model building and the MILP; cut short, the result has no bound (status feasible with
+    the search's pair, or unknown)."""
     heur = heuristics or Heuristics()
+    dl = Deadline.of(time_limit)
     x = np.asarray(x, dtype=np.float64).ravel()
     if x.size != net.n_inputs:
         raise DataError(f"the input has {x.size} values, the model takes {net.n_inputs}")
@@ -478,13 +507,13 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
             if delta is not None and res.phi_init > delta:
                 b0 = None
     if decide and k == 1 and heur.robust:
-        decided = _decide_by_robustness(net, x, mi, alpha, norm, float(delta), res, solver, time_limit, threads)
+        decided = _decide_by_robustness(net, x, mi, alpha, norm, float(delta), res, solver, dl, threads)
         res.timings["robustness_milp"] = time.perf_counter() - t0 - res.timings.get("init_search", 0.0)
         if decided:
             res.timings["total"] = time.perf_counter() - t0
             return res
     t1 = time.perf_counter()
-    bounds, big_m = _prepare_bounds(net, lo_b, hi_b, heur)
+    bounds, big_m = _prepare_bounds(net, lo_b, hi_b, heur, dl.sub(fraction=BOUNDS_SHARE))
     res.timings["bounds"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     model = pyo.ConcreteModel()
@@ -514,11 +543,21 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
     res.n_binaries = enc.n_binaries() + len(others)
     res.timings["build"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    remaining = time_limit - (t3 - t0)
+    if dl.expired():
+        if b0 is not None:
+            res.phi, res.a, res.b = res.phi_init, x, b0
+            res.witness = _witness(net, x, b0, mi, alpha, k, norm, None)
+        _out_of_time(res)
+        if decide:
+            res.verdict = "unknown"
+        res.timings["total"] = time.perf_counter() - t0
+        return res
     stop = float(delta) * (1 + 1e-9) + 1e-12 if decide else None
-    r = _solve(model, solver, heur, [enc], len(net.layers), remaining, threads, warm, stop, res.notes)
+    r = _solve(model, solver, heur, [enc], len(net.layers), dl, threads, warm, stop, res.notes)
     res.timings["milp"] = time.perf_counter() - t3
     _fill(res, r)
+    if r.status == "infeasible" and b0 is not None:
+        _keep_initial_pair(net, res, x, b0, mi, alpha, k, norm)
     if r.has_solution:
         res.a, res.b = x, xb.values().ravel()
         res.witness = _witness(net, x, res.b, mi, alpha, k, norm, None)
@@ -534,14 +573,16 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
 
 
 def _decide_by_robustness(net: Network, x: np.ndarray, mi: int, alpha: float, norm: str, delta: float,
-                          res: ResilienceResult, solver: str, time_limit: float, threads: int | None) -> bool:
+                          res: ResilienceResult, solver: str, time_limit: float | Deadline,
+                          threads: int | None) -> bool:
     """k = 1, fixed input: some e with ||e|| <= delta lets a rival reach m  <=>  min over the ball of
     z_m - max_{i != m} z_i is <= 0, which the robustness MILP decides (with the tie counted as reaching).
     Returns True when decided (res filled), False to fall back to the resilience MILP."""
     from .robustness import verify_sample
 
+    dl = Deadline.of(time_limit)
     r = verify_sample(net, x, delta, "inf" if norm == "inf" else "1", mi, solver=solver,
-                      time_limit=max(1.0, 0.5 * time_limit), threads=threads)
+                      time_limit=dl.sub(fraction=0.5), threads=threads)
     if r.verdict == "holds":
         res.status, res.verdict = "infeasible", "not_below"
         res.notes.append("decided by the robustness MILP: no point of the ball lets a rival reach the class")
@@ -559,10 +600,16 @@ def _decide_by_robustness(net: Network, x: np.ndarray, mi: int, alpha: float, no
 
 # ---------------------------------------------------------------------------------------------- class
 def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int = 1, norm: str = "1",
-                     heuristics: Heuristics | None = None, solver: str = "highs", time_limit: float = 60.0,
-                     threads: int | None = None, samples: np.ndarray | None = None) -> ResilienceResult:
-    """Phi_m of class m: the smallest perturbation taking a strongly classified input to >= k rival classes."""
+                     heuristics: Heuristics | None = None, solver: str = "highs",
+                     time_limit: float | Deadline = 60.0, threads: int | None = None,
+                     samples: np.ndarray | None = None) -> ResilienceResult:
+    """Phi_m of class m: the smallest perturbation taking a strongly classified input to >= k rival classes.
+
+    ``time_limit`` (seconds or a Deadline) covers everything: MIP bound tightening (at most ``BOUNDS_SHARE``),
+    the initial strongly classified input and its minimal perturbation, building the two-copy model and the
+    MILP. Cut short, the result has no bound (status feasible with the initial pair, or unknown)."""
     heur = heuristics or Heuristics()
+    dl = Deadline.of(time_limit)
     mi = _class_index(net, m)
     _check_args(net, alpha, k, norm)
     dom = net.domain
@@ -570,7 +617,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     res = _base("class", net, mi, alpha, k, norm, heur)
     ln_a = math.log(alpha)
     t0 = time.perf_counter()
-    bounds, big_m = _prepare_bounds(net, dom.lower, dom.upper, heur)
+    bounds, big_m = _prepare_bounds(net, dom.lower, dom.upper, heur, dl.sub(fraction=BOUNDS_SHARE))
     res.timings["bounds"] = time.perf_counter() - t0
 
     a0 = b0 = None
@@ -584,7 +631,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
         if ok.size:  # the strongly classified sample closest to the alpha threshold: likely near a boundary
             a0 = X[ok[int(np.argmin(margins[ok]))]]
         else:
-            am = alpha_max(net, mi, solver=solver, time_limit=max(1.0, 0.2 * time_limit), threads=threads,
+            am = alpha_max(net, mi, solver=solver, time_limit=dl.sub(fraction=INIT_STRONG_SHARE), threads=threads,
                            heuristics=Heuristics(heur.dataflow, False, False, True))
             if am.status == "infeasible" or (am.bound is not None and am.bound < ln_a - 1e-9):
                 res.status = "infeasible"
@@ -596,11 +643,11 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
             if am.a is not None and am.witness.get("strong_margin", -np.inf) >= ln_a:
                 a0 = am.a
         res.timings["init_strong"] = time.perf_counter() - t1
-        if a0 is not None:
+        if a0 is not None and not dl.expired():
             t2 = time.perf_counter()
             loc = local_resilience(net, a0, mi, alpha=alpha, k=k, norm=norm, solver=solver, threads=threads,
                                    heuristics=Heuristics(heur.dataflow, False, False, True),
-                                   time_limit=max(1.0, 0.25 * time_limit))
+                                   time_limit=dl.sub(fraction=INIT_LOCAL_SHARE))
             if loc.b is not None and loc.witness.get("ok"):
                 b0 = loc.b
                 res.phi_init = perturbation_norm(a0, b0, norm)
@@ -651,10 +698,18 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     res.n_binaries = enc_a.n_binaries() + enc_b.n_binaries() + len(others)
     res.timings["build"] = time.perf_counter() - t3
     t4 = time.perf_counter()
-    remaining = time_limit - (t4 - t0)
-    r = _solve(model, solver, heur, [enc_a, enc_b], len(net.layers), remaining, threads, warm, None, res.notes)
+    if dl.expired():
+        if b0 is not None:
+            res.phi, res.a, res.b = res.phi_init, a0, b0
+            res.witness = _witness(net, a0, b0, mi, alpha, k, norm, None)
+        _out_of_time(res)
+        res.timings["total"] = time.perf_counter() - t0
+        return res
+    r = _solve(model, solver, heur, [enc_a, enc_b], len(net.layers), dl, threads, warm, None, res.notes)
     res.timings["milp"] = time.perf_counter() - t4
     _fill(res, r)
+    if r.status == "infeasible" and b0 is not None:
+        _keep_initial_pair(net, res, a0, b0, mi, alpha, k, norm)
     if r.has_solution:
         res.a, res.b = xa.values().ravel(), xb.values().ravel()
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
@@ -662,13 +717,28 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     return res
 
 
+def _keep_initial_pair(net: Network, res: ResilienceResult, a: np.ndarray, b: np.ndarray, mi: int, alpha: float,
+                       k: int, norm: str) -> None:
+    """The MILP under the cut ||e|| <= Phi_ini came back infeasible although the initial pair (a, b) passed the
+    forward re-check (within its tolerance): "infeasible" would claim that no perturbation at all reaches the
+    classes. Report the pair instead, with no proved bound."""
+    res.status, res.phi, res.bound, res.gap = "feasible", res.phi_init, None, None
+    res.a, res.b = a, b
+    res.witness = _witness(net, a, b, mi, alpha, k, norm, None)
+    res.notes.append("the MILP under the initial cut was infeasible (the initial pair reaches the classes only "
+                     "within the re-check tolerance): the initial pair is reported, no bound is claimed")
+
+
 def network_resilience(net: Network, *, alpha: float = 1.0, k: int = 1, norm: str = "1",
-                       heuristics: Heuristics | None = None, solver: str = "highs", time_limit: float = 60.0,
+                       heuristics: Heuristics | None = None, solver: str = "highs",
+                       time_limit: float | Deadline = 60.0,
                        threads: int | None = None) -> tuple[float | None, list[ResilienceResult]]:
     """Xi = min_m Phi_m over the classes (None if some class is undecided and no class gives a value),
-    with the per-class results. Each class gets ``time_limit`` / number of classes."""
+    with the per-class results. ``time_limit`` is for the whole: each class gets the time left over the classes
+    left (``time_limit`` / number of classes when every class uses its share)."""
     n = len(net.class_names)
+    total = Deadline.of(time_limit)
     results = [class_resilience(net, m, alpha=alpha, k=k, norm=norm, heuristics=heuristics, solver=solver,
-                                time_limit=time_limit / n, threads=threads) for m in range(n)]
+                                time_limit=total.share(n - m), threads=threads) for m in range(n)]
     vals = [r.phi for r in results if r.phi is not None]
     return (min(vals) if vals else None), results

@@ -22,13 +22,17 @@ binary; no rival proves the sample robust without a solve. A binary classifier w
 Balls. L-inf: the box [x - eps, x + eps] intersected with the domain's box. L1: x' = x + d,
 |d_i| <= t_i, sum_i t_i <= eps (t_i >= 0), inside the same box (which contains the L1 ball; the
 bounds of every layer are computed over that box, by :func:`mipnet.bounds.compute_bounds`).
+The verified set is stated in every result (``region``). The sample itself must lie in the domain
+(:func:`check_in_domain`, a :class:`~mipnet.errors.DataError` otherwise): cut to the domain, the ball
+around an outside sample would not contain it, or be empty, and the verdict would speak of another set.
 
 Early stop (default): add m <= 0 and stop at the first incumbent with m < 0. "infeasible" proves
 m > 0 on B: the verdict is ``holds``. An incumbent is a candidate counterexample: it is projected
 onto B (clipped to the box, L1 step rescaled, integers rounded), re-run through the numpy forward
 pass, and reported ``violated`` only if the predicted class differs from c. A candidate that fails
 the re-check (a tie on the decision boundary) is retried once with m <= -tau; if that fails too the
-verdict is ``unknown``. Before the MILP (early stop only) a cheap
+verdict is ``unknown``, and so it is when the retry is infeasible (that rules out margins <= -tau only,
+not a class change in (-tau, 0]). Before the MILP (early stop only) a cheap
 projected-gradient attack looks for a counterexample; it can only ever report ``violated`` with a
 re-checked point, never ``holds``. Without early stop the MILP is solved to optimality and reports m* (the worst
 margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
@@ -51,6 +55,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..bounds import Bounds, compute_bounds
+from ..deadline import Deadline
 from ..domain import Domain
 from ..encode import Terms, constraint_list, encode_network, input_terms, new_binaries, new_vars
 from ..errors import DataError, UnsupportedError
@@ -62,8 +67,8 @@ NORMS = {"inf": "inf", "linf": "inf", "l_inf": "inf", "max": "inf", "1": "1", "l
 VERDICTS = ("holds", "violated", "unknown")
 #: margin used for the retry of a boundary witness and for the minimal perturbation
 TAU = 1e-6
-#: a solve never gets less than this many seconds, even when bound computation used up the budget
-MIN_SOLVE_TIME = 1.0
+#: share of a sample's time limit that LP/MIP bound tightening may take (the rest: model, MILP, re-check)
+BOUNDS_SHARE = 0.5
 
 
 def normalise_norm(norm: str | int | float) -> str:
@@ -107,6 +112,8 @@ class RobustnessResult:
     solve_time: float = 0.0
     time: float = 0.0
     solver: str = ""
+    #: the set the verdict speaks of (:func:`region_text`): the ball intersected with the model's domain
+    region: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -120,7 +127,11 @@ class RobustnessResult:
 @dataclass
 class PerturbationResult:
     """Smallest perturbation radius found (``eps``, an upper bound when not optimal) and the proved lower
-    bound ``bound``; ``eps`` is None when no class change exists within ``eps_max``."""
+    bound ``bound``; ``eps`` is None when no class change exists within ``eps_max``.
+
+    Both speak of points of the domain with margin <= -tau: a point with margin in (-tau, 0] (a tie, or a
+    class change smaller than tau) may lie closer than ``bound``. Robustness within a radius is decided by
+    :func:`verify_sample`, which asks for margin <= 0."""
 
     cls: int
     label: Any
@@ -173,6 +184,36 @@ def class_indices(net: Network, labels: Sequence[Any]) -> np.ndarray:
             continue
         raise DataError(f"label {lab!r} of row {j} is not one of the model's classes {names}")
     return out
+
+
+def region_text(net: Network, eps: float, norm: str) -> str:
+    """The set a robustness verdict speaks of, in words (stored in every result, printed by the CLI)."""
+    d = net.domain
+    extra = (", integer features" if d.integer.any() else "") + (", one-hot groups" if d.onehot_groups else "")
+    return (f"{'L-inf' if normalise_norm(norm) == 'inf' else 'L1'} ball of radius {eps:g} around the sample, "
+            f"intersected with the model's input domain (its box{extra})")
+
+
+def check_in_domain(net: Network, x: np.ndarray, index: int = 0) -> None:
+    """A sample outside the model's input domain is an input error: the ball cut to the domain would not
+    contain it (or be empty), and the verdict would silently speak of another set."""
+    d = net.domain
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if d.contains(x[None], tol=1e-7)[0]:
+        return
+    out = np.flatnonzero((x < d.lower - 1e-7) | (x > d.upper + 1e-7))
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"row {index} has NaN or inf values")
+    if out.size:
+        i = int(out[0])
+        why = f"feature {d.names[i]!r} = {x[i]:g} is outside [{d.lower[i]:g}, {d.upper[i]:g}]"
+    elif d.integer.any() and np.any(np.abs(x[d.integer] - np.round(x[d.integer])) > 1e-7):
+        i = int(np.flatnonzero(d.integer & (np.abs(x - np.round(x)) > 1e-7))[0])
+        why = f"integer feature {d.names[i]!r} = {x[i]:g} is not an integer"
+    else:
+        why = "a one-hot group is not one-hot"
+    raise DataError(f"row {index} lies outside the model's input domain ({why}); robustness is verified on the "
+                    "ball intersected with the domain, so the sample must lie in it")
 
 
 def ball_box(net: Network, x: np.ndarray, eps: float, norm: str) -> tuple[np.ndarray, np.ndarray]:
@@ -297,13 +338,13 @@ def _jacobian(net: Network, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: int = 20,
-           rng: int = 0) -> np.ndarray | None:
+           rng: int = 0, deadline: Deadline | None = None) -> np.ndarray | None:
     """A cheap search for a counterexample before the MILP (never used to claim robustness).
 
     Projected gradient descent on the margin z_c - z_k against each of the (at most three) strongest
     rivals k, with exact gradients: L-inf steps x <- proj(x - a sign(g)); L1 steps to the
     best vertex of the linearisation over the L1 ball and the box (greedy on |g|). Returns a point of
-    the ball whose forward-pass class differs from c, or None.
+    the ball whose forward-pass class differs from c, or None (also once ``deadline`` has passed).
     """
     lo, hi = ball_box(net, x, eps, norm)
     z0 = net.forward(x[None])[0]
@@ -318,6 +359,8 @@ def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: in
         for xa in starts:
             step = eps / 4.0
             for _ in range(steps):
+                if deadline is not None and deadline.expired():
+                    return None
                 z, J = _jacobian(net, xa)
                 g = (J[0] * (1.0 if c == 1 else -1.0)) if k is None else J[c] - J[k]
                 if norm == "inf":
@@ -364,7 +407,7 @@ def verify_sample(
     cls: int | None = None,
     *,
     solver: str = "highs",
-    time_limit: float = 30.0,
+    time_limit: float | Deadline = 30.0,
     bounds: str = "linear",
     early_stop: bool = True,
     threads: int | None = None,
@@ -376,16 +419,23 @@ def verify_sample(
 
     With ``early_stop`` and ``use_attack`` a cheap gradient attack runs first; a point it finds
     (re-checked by the forward pass) is a counterexample and no MILP is built.
+
+    ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`) covers everything done for this sample:
+    the attack, bound tightening (at most ``BOUNDS_SHARE`` of it), building the MILP, solving it and the retry
+    of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
     """
     _prepare(net)
     norm = normalise_norm(norm)
+    dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     x = np.asarray(x, dtype=np.float64).ravel()
+    check_in_domain(net, x, index)
     logits = net.forward(x[None])
     pred = int(net.predict_index(logits)[0])
     c = pred if cls is None else int(cls)
     names = net.class_names or []
-    res = RobustnessResult(index, c, names[c] if c < len(names) else c, "unknown", float(eps), norm, solver=solver)
+    res = RobustnessResult(index, c, names[c] if c < len(names) else c, "unknown", float(eps), norm, solver=solver,
+                           region=region_text(net, eps, norm))
     m0 = float(margins(net, logits, np.array([c]))[0])
     if pred != c:  # the sample itself is not classified as c: it is its own counterexample
         res.verdict, res.counterexample, res.adversarial_class = "violated", x.copy(), names[pred]
@@ -396,7 +446,7 @@ def verify_sample(
     lo, hi = ball_box(net, x, eps, norm)
     sub = _sub_domain(net, lo, hi)
     if early_stop and use_attack and eps > 0:
-        xa = attack(net, x, eps, norm, c)
+        xa = attack(net, x, eps, norm, c, deadline=dl)
         if xa is not None:
             la = net.forward(xa[None])
             k = int(net.predict_index(la)[0])
@@ -407,13 +457,15 @@ def verify_sample(
             res.time = time.perf_counter() - t0
             return res
     tb = time.perf_counter()
-    bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(net, lo, hi, method=bounds)
+    bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(
+        net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
     res.bounds_time = time.perf_counter() - tb
-    remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
-    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, remaining, early_stop, threads, res, margin_cap=0.0)
-    if out == "retry":
-        remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
-        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, remaining, True, threads, res, margin_cap=-TAU)
+    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0)
+    if out == "retry" and dl.expired():
+        res.verdict = "unknown"
+        res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
+    elif out == "retry":
+        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU)
         if out == "retry":
             res.verdict = "unknown"
             res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
@@ -422,9 +474,10 @@ def verify_sample(
 
 
 def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: str, c: int, bnds: Bounds,
-                  solver: str, time_limit: float, early_stop: bool, threads: int | None,
+                  solver: str, time_limit: float | Deadline, early_stop: bool, threads: int | None,
                   res: RobustnessResult, margin_cap: float) -> str:
-    """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check)."""
+    """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check).
+    ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it)."""
     names = net.class_names or []
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x")
@@ -439,12 +492,22 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
         return "done"
     cap = margin_cap if early_stop else None
     if cap is not None and mg.lower > cap:
-        res.verdict, res.bound, res.status = "holds", mg.lower, "bounds"
+        res.bound, res.status = mg.lower, "bounds"
+        if mg.lower > 0:
+            res.verdict = "holds"
+        else:  # the retry's cap -tau: the bounds leave margins in (-tau, 0] open
+            res.verdict = "unknown"
+            res.reason = f"the output bounds leave the worst margin in [{mg.lower:g}, 0]"
         return "done"
     mv = new_vars(m, "margin", np.array([mg.lower]), np.array([mg.upper if cap is None else min(mg.upper, cap)]))[0]
     m.margin_def = pyo.Constraint(expr=mv == mg.expr)
     m.obj = pyo.Objective(expr=mv, sense=pyo.minimize)
-    r: Result = solve(m, solver, time_limit=time_limit, threads=threads,
+    dl = Deadline.of(time_limit)
+    if dl.expired():
+        res.verdict, res.status = "unknown", "time limit"
+        res.reason = "the time limit was reached before the MILP could be solved"
+        return "done"
+    r: Result = solve(m, solver, time_limit=dl.solver_limit(), threads=threads,
                       stop_below=(min(0.0, margin_cap) if early_stop else None),
                       mip_gap=None if early_stop else 1e-9)
     res.status, res.nodes = r.status, r.nodes
@@ -452,6 +515,13 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
     if r.bound is not None:
         res.bound = float(r.bound) if res.bound is None else max(res.bound, float(r.bound))
     if r.status == "infeasible":
+        if cap is not None and cap < 0:
+            # the retry: the first solve found margins <= 0 that the forward pass did not confirm, this one
+            # rules out margins <= -tau only: a real margin in (-tau, 0] (a class change) is not excluded
+            res.verdict = "unknown"
+            res.reason = (f"the worst margin lies in [-{-cap:g}, 0]: a tie or a class change below the solver's "
+                          "resolution")
+            return "done"
         res.verdict = "holds"
         res.reason = "no point of the ball has margin <= %g" % (cap if cap is not None else 0.0)
         return "done"
@@ -466,7 +536,7 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
     res.margin = float(r.incumbent)
     res.margin_forward = mf
     res.witness = xp
-    if r.status == "optimal" and r.incumbent is not None and r.incumbent > 0 and not early_stop:
+    if r.status == "optimal" and r.bound is not None and r.bound > 0 and not early_stop:
         res.verdict = "holds"
         res.bound = max(res.bound or -np.inf, float(r.bound if r.bound is not None else r.incumbent))
         res.reason = "worst-case margin is positive"
@@ -511,6 +581,8 @@ def verify_robustness(
     if not (np.isfinite(eps) and eps >= 0):
         raise DataError(f"eps must be a finite number >= 0, got {eps}")
     X = net._check_input(X)
+    for i in range(X.shape[0]):  # every row first: an input error before any solving
+        check_in_domain(net, X[i], i)
     cls = None if labels is None else class_indices(net, list(labels))
     if cls is not None and len(cls) != X.shape[0]:
         raise DataError(f"{len(cls)} labels for {X.shape[0]} samples")
@@ -539,17 +611,18 @@ def minimal_perturbation(
     eps_max: float | None = None,
     tau: float = TAU,
     solver: str = "highs",
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     bounds: str = "linear",
     threads: int | None = None,
 ) -> PerturbationResult:
     """The smallest radius e (L-inf or L1) of a point x' in the domain whose margin is <= -tau.
 
     One MILP: min e s.t. ||x' - x|| <= e, m(x') <= -tau, bounds over the box of radius ``eps_max``
-    (default: the whole domain, which must then be finite).
+    (default: the whole domain, which must then be finite). ``time_limit`` covers bounds, building and solving.
     """
     _prepare(net)
     norm = normalise_norm(norm)
+    dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     x = np.asarray(x, dtype=np.float64).ravel()
     logits = net.forward(x[None])
@@ -569,7 +642,7 @@ def minimal_perturbation(
         lo, hi = ball_box(net, x, float(eps_max), norm)
         emax = float(eps_max)
     sub = _sub_domain(net, lo, hi)
-    bnds = compute_bounds(net, lo, hi, method=bounds)
+    bnds = compute_bounds(net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x")
     e = new_vars(m, "eps", np.array([0.0]), np.array([emax]))[0]
@@ -581,8 +654,10 @@ def minimal_perturbation(
                                   time=time.perf_counter() - t0, extra={"reason": "bounds prove robustness"})
     m.margin_cap = pyo.Constraint(expr=mg.expr <= -tau)
     m.obj = pyo.Objective(expr=e, sense=pyo.minimize)
-    remaining = max(MIN_SOLVE_TIME, time_limit - (time.perf_counter() - t0))
-    r = solve(m, solver, time_limit=remaining, threads=threads, mip_gap=1e-6)
+    if dl.expired():
+        return PerturbationResult(c, label, norm, None, None, "unknown", eps_max=emax, time=time.perf_counter() - t0,
+                                  extra={"reason": "the time limit was reached before the MILP could be solved"})
+    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads, mip_gap=1e-6)
     out = PerturbationResult(c, label, norm, None, r.bound, r.status, eps_max=emax,
                              extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)})
     if r.status == "infeasible":

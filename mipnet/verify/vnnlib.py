@@ -19,11 +19,22 @@ disjunct's input box; disjuncts with the same box are solved together in one MIL
 with M_a the upper bound of e_a over the box and the output bounds (interval arithmetic over the
 encoding's Terms). A single disjunct needs no binary. Feasible -> candidate counterexample;
 infeasible for every box -> holds; a time limit -> unknown.
+
+The property defines the input set. Every X_i is a real number (the sort ``Real``): the box is
+verified exactly as written, whatever the model's stored input domain says. The domain never cuts
+the box, and its integer features and one-hot groups are not imposed (the encoding and its bounds
+are built on a copy of the network whose domain is the box itself). A box that leaves the domain,
+or a model whose domain has integer features or one-hot groups, gets a warning
+(:attr:`VnnResult.warnings`). A box must bound every input on both sides (otherwise the property is
+refused as unbounded, before any solving), and every number must be finite (nan, inf and numbers
+that overflow a double are refused by the parser).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -34,6 +45,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..bounds import compute_bounds
+from ..deadline import Deadline
 from ..domain import Domain
 from ..encode import encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError
@@ -80,17 +92,24 @@ class Property:
 
     def boxes(self) -> list[tuple[np.ndarray, np.ndarray, list[list[Atom]]]]:
         """Group the disjuncts by input box: (lower, upper, [remaining atoms per disjunct])."""
-        groups: dict[tuple, tuple[np.ndarray, np.ndarray, list[list[Atom]]]] = {}
+        return [(g.lower, g.upper, g.rest) for g in self.box_groups()]
+
+    def box_groups(self) -> list["BoxGroup"]:
+        """Group the disjuncts by input box (bounds, which bounds are strict, remaining atoms, and
+        every disjunct whole for the re-check of a witness). Empty boxes are dropped."""
+        groups: dict[tuple, BoxGroup] = {}
         for conj in self.disjuncts:
             lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
+            slo, shi = np.zeros(self.n_inputs, bool), np.zeros(self.n_inputs, bool)
             rest = []
             for at in conj:
                 if not at.b and len(at.a) == 1:
                     (i, v), = at.a.items()
-                    if v > 0:
-                        hi[i] = min(hi[i], -at.c / v)
-                    elif v < 0:
-                        lo[i] = max(lo[i], -at.c / v)
+                    t = -at.c / v + 0.0  # no -0.0
+                    if v > 0 and (t < hi[i] or (t == hi[i] and at.strict)):
+                        hi[i], shi[i] = t, at.strict
+                    elif v < 0 and (t > lo[i] or (t == lo[i] and at.strict)):
+                        lo[i], slo[i] = t, at.strict
                     continue
                 if not at.a and not at.b:
                     if at.c > 0 or (at.strict and at.c >= 0):
@@ -98,13 +117,27 @@ class Property:
                         break
                     continue
                 rest.append(at)
-            if rest is None or np.any(lo > hi):
+            if rest is None or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
                 continue  # an empty disjunct
-            key = (lo.tobytes(), hi.tobytes())
+            key = (lo.tobytes(), hi.tobytes(), slo.tobytes(), shi.tobytes())
             if key not in groups:
-                groups[key] = (lo, hi, [])
-            groups[key][2].append(rest)
+                groups[key] = BoxGroup(lo, hi, slo, shi, [], [])
+            groups[key].rest.append(rest)
+            groups[key].whole.append(conj)
         return list(groups.values())
+
+
+@dataclass
+class BoxGroup:
+    """Disjuncts sharing one input box: ``lower <= X <= upper`` (``<`` where ``strict_*``), the atoms
+    left once the box is taken out (``rest``, one list per disjunct) and the disjuncts whole."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    strict_lower: np.ndarray
+    strict_upper: np.ndarray
+    rest: list[list[Atom]]
+    whole: list[list[Atom]]
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -133,10 +166,15 @@ def _sexprs(tokens: list[str]) -> list[Any]:
 
 
 def _number(tok: str) -> float | None:
+    """The value of a numeral; None for a name. nan, inf and overflowing numerals are input errors."""
     try:
-        return float(tok)
+        v = float(tok)
     except ValueError:
         return None
+    if not math.isfinite(v):
+        raise ModelFormatError(f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are "
+                               "not allowed)")
+    return v
 
 
 class _Parser:
@@ -206,6 +244,8 @@ class _Parser:
         raise ModelFormatError(f"unsupported operator {op!r} in the VNN-LIB property")
 
     def atom(self, lin: dict[str, float], c: float, strict: bool) -> Atom:
+        if not (math.isfinite(c) and all(math.isfinite(v) for v in lin.values())):
+            raise ModelFormatError("a coefficient of the VNN-LIB property overflows (is not finite)")
         a: dict[int, float] = {}
         b: dict[int, float] = {}
         for name, v in lin.items():
@@ -229,8 +269,9 @@ class _Parser:
                 m = _VAR.match(e[1])
                 if m is None:
                     raise ModelFormatError(f"variable {e[1]!r}: VNN-LIB variables are named X_i or Y_j")
-                if e[2] not in ("Real", "Int"):
-                    raise ModelFormatError(f"variable {e[1]!r} has unsupported sort {e[2]!r}")
+                if e[2] != "Real":
+                    raise ModelFormatError(f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB "
+                                           "variables are Real)")
                 self.declared.add(e[1])
                 (self.inputs if m.group(1) == "X" else self.outputs).add(int(m.group(2)))
             elif head == "assert":
@@ -305,6 +346,9 @@ class VnnResult:
     n_binaries: int = 0
     reason: str = ""
     statuses: list[str] = field(default_factory=list)
+    #: what the verdict should be read with: the box leaves the model's domain, the domain's integer
+    #: features / one-hot groups were not imposed (the property's inputs are real)
+    warnings: list[str] = field(default_factory=list)
 
     def counterexample_text(self) -> str:
         """The witness in the competition's format: ((X_0 v) ... (Y_0 v) ...)."""
@@ -328,31 +372,48 @@ def _atom_upper(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi
     return float(u)
 
 
-def check_property(net: Network, prop: Property, *, solver: str = "highs", timeout: float = 60.0,
+def check_property(net: Network, prop: Property, *, solver: str = "highs", timeout: float | Deadline = 60.0,
                    bounds: str = "linear", threads: int | None = None) -> VnnResult:
-    """Decide ``prop`` on ``net``: one MILP per distinct input box."""
+    """Decide ``prop`` on ``net``: one MILP per distinct input box.
+
+    The box is verified exactly as the property gives it, over the reals (module docstring): the
+    model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
+    ``timeout`` (seconds, or a :class:`~mipnet.deadline.Deadline`) is for the whole property: bounds, model
+    building and every MILP of every box count against it.
+    """
+    dl = Deadline.of(timeout)
     t0 = time.perf_counter()
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
         raise DataError(f"the property has {prop.n_outputs} outputs Y_j, the network has {net.n_outputs}")
-    groups = prop.boxes()
+    groups = prop.box_groups()
+    for g in groups:  # every box bounded, before any solving
+        open_ = ~(np.isfinite(g.lower) & np.isfinite(g.upper))
+        if open_.any():
+            bad = int(np.flatnonzero(open_)[0])
+            side = "lower and upper" if not (np.isfinite(g.lower[bad]) or np.isfinite(g.upper[bad])) else (
+                "lower" if not np.isfinite(g.lower[bad]) else "upper")
+            raise DataError(f"the property leaves input X_{bad} unbounded (no {side} bound); VNN-LIB properties "
+                            "need a bounded input box")
     res = VnnResult("holds", boxes=len(groups))
+    res.warnings = _domain_warnings(net, groups)
+    if not groups:
+        res.warnings.append("no input satisfies the property's input constraints (every input box is empty): "
+                            "it holds vacuously")
     undecided: list[str] = []
-    for lo, hi, conjs in groups:
-        lo = np.maximum(lo, net.domain.lower)
-        hi = np.minimum(hi, net.domain.upper)
-        if np.any(lo > hi):
-            continue
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            bad = int(np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi)))[0])
-            raise DataError(f"the property leaves input X_{bad} unbounded; VNN-LIB properties need an input box")
+    for g in groups:
         for delta in (0.0, RETRY_DELTA):
-            left = timeout - (time.perf_counter() - t0)
-            if left <= 0:
+            if dl.expired():
                 undecided.append("timeout")
                 break
-            status, x = _solve_box(net, lo, hi, conjs, solver, left, bounds, threads, delta, res)
+            # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
+            lo = np.where(g.strict_lower, g.lower + delta, g.lower)
+            hi = np.where(g.strict_upper, g.upper - delta, g.upper)
+            if np.any(lo > hi):
+                undecided.append("the only witnesses lie on the boundary of a strict input bound")
+                break
+            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res)
             res.statuses.append(status)
             if status == "infeasible" and delta == 0.0:
                 break  # this box is safe
@@ -361,7 +422,7 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs", timeo
                                  "the only witnesses lie on the unsafe region's boundary and fail the re-check")
                 break
             y = net.forward(x[None])[0]
-            if _check(conjs, x, y):
+            if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
                 res.verdict, res.x, res.y = "violated", x, y
                 res.time = time.perf_counter() - t0
                 return res
@@ -373,12 +434,39 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs", timeo
     return res
 
 
-def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[Atom]], solver: str,
-               time_limit: float, bounds: str, threads: int | None, delta: float,
-               res: VnnResult) -> tuple[str, np.ndarray | None]:
+def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
+    """Say where the property's input set differs from the model's stored domain (it is verified as given)."""
     d = net.domain
-    dom = Domain(d.names, lo, hi, d.integer, d.onehot_groups)
-    bnds = compute_bounds(net, lo, hi, method=bounds)
+    out = []
+    for g in groups:
+        below, above = g.lower < d.lower, g.upper > d.upper
+        if below.any() or above.any():
+            i = int(np.flatnonzero(below | above)[0])
+            out.append(f"the property's input box leaves the model's input domain (X_{i} in [{g.lower[i]:g}, "
+                       f"{g.upper[i]:g}], domain {d.names[i]!r} in [{d.lower[i]:g}, {d.upper[i]:g}]); "
+                       "the box was verified as given")
+            break
+    if d.integer.any() or d.onehot_groups:
+        out.append("the model's domain has integer features or one-hot groups; the property's inputs are real "
+                   "numbers and were verified without them")
+    return out
+
+
+def _box_network(net: Network, lo: np.ndarray, hi: np.ndarray) -> Network:
+    """``net`` with its domain replaced by the plain real box [lo, hi] (no integers, no one-hot groups), so
+    that nothing downstream (bounds, encoding) cuts the box to the stored domain. Layers are shared."""
+    box = copy.copy(net)
+    box.domain = Domain(net.domain.names, lo, hi)
+    return box
+
+
+def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[Atom]], solver: str,
+               time_limit: float | Deadline, bounds: str, threads: int | None, delta: float,
+               res: VnnResult) -> tuple[str, np.ndarray | None]:
+    dl = Deadline.of(time_limit)
+    bnet = _box_network(net, lo, hi)
+    dom = bnet.domain
+    bnds = compute_bounds(bnet, lo, hi, method=bounds, deadline=dl.sub(fraction=0.5))
     ylo, yhi = bnds[-1][0].ravel(), bnds[-1][1].ravel()
     # disjuncts that the bounds already rule out are dropped
     live = [c for c in conjs if all(_lower_ok(a, lo, hi, ylo, yhi, delta) for a in c)]
@@ -386,7 +474,7 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
         return "infeasible", None
     m = pyo.ConcreteModel()
     xin = input_terms(m, dom)
-    enc = encode_network(m, net, xin, bounds=bnds)
+    enc = encode_network(m, bnet, xin, bounds=bnds)
     xs, ys = xin.expr.ravel(), enc.outputs.expr.ravel()
     yl, yu = enc.outputs.lower.ravel(), enc.outputs.upper.ravel()
     sel = new_binaries(m, "disj", (len(live),)) if len(live) > 1 else [None]
@@ -395,6 +483,13 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
         for at in conj:
             expr = at.c + sum(v * xs[i] for i, v in at.a.items()) + sum(v * ys[j] for j, v in at.b.items())
             cap = -delta
+            if isinstance(expr, (int, float, np.number)):  # constant outputs (every unit stable off)
+                if float(expr) <= cap:
+                    continue
+                if sel[p] is None:
+                    return "infeasible", None  # the only disjunct is false on the whole box
+                m.cons.add(sel[p] == 0)
+                continue
             if sel[p] is None:
                 m.cons.add(expr <= cap)
             else:
@@ -406,15 +501,14 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
         m.cons.add(pyo.quicksum(list(sel)) == 1)
     res.n_binaries = max(res.n_binaries, enc.n_binaries() + (len(live) if len(live) > 1 else 0))
     m.obj = pyo.Objective(expr=0.0)
-    r = solve(m, solver, time_limit=time_limit, threads=threads)
+    if dl.expired():
+        return "unknown", None
+    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads)
     if r.status == "infeasible":
         return "infeasible", None
     if not r.has_solution:
         return r.status, None
-    x = np.clip(xin.values().ravel(), lo, hi)
-    if d.integer.any():
-        x[d.integer] = np.clip(np.round(x[d.integer]), np.ceil(lo[d.integer]), np.floor(hi[d.integer]))
-    return r.status, x
+    return r.status, np.clip(xin.values().ravel(), lo, hi)
 
 
 def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray, delta: float) -> bool:
@@ -424,11 +518,13 @@ def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: 
     return lower <= -delta if delta > 0 else lower <= 0
 
 
-def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, timeout: float = 60.0, solver: str = "highs",
-                  bounds: str = "linear") -> VnnResult:
-    """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property."""
+def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, timeout: float | Deadline = 60.0,
+                  solver: str = "highs", bounds: str = "linear") -> VnnResult:
+    """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``timeout``: for
+    the whole, loading included)."""
     from ..io import load_model
 
+    dl = Deadline.of(timeout)
     net = load_model(net_path)
     prop = load_vnnlib(prop_path)
-    return check_property(net, prop, solver=solver, timeout=timeout, bounds=bounds)
+    return check_property(net, prop, solver=solver, timeout=dl, bounds=bounds)

@@ -1,0 +1,215 @@
+"""Every command's time limit, measured from the outside: limit vs wall-clock time of the whole process.
+
+The promise (:mod:`mipnet.deadline`): a command with time limit T ends within T * 1.1 + 5 s; a limit stated per
+unit (verify robustness: per sample, verify monotonic: per feature, verify resilience: per class, audit: per
+problem) promises T x units. Each command runs as a subprocess (``python -m mipnet.cli`` or the ``mipnet``
+script: the wall time includes Python's start-up and the imports) on an instance that hits its limit: the
+instances of the issue that reported the overshoots (sign patterns at N = 300, monotone rounds, resilience of a
+30-64-64-64-1 net, training on 1000-3000 rows) and one hard instance per other command.
+
+    python benchmarks/time_limits.py [--quick] [--only train_sign_patterns,verify_resilience]
+
+Writes ``results/time_limits.csv`` (one row per run: command, instance, limit, units, promised, wall,
+overshoot, within) and ``results/time_limits.md`` (the same as a table, with the issue's "before" figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import block_diag
+
+from mipnet.datasets import load
+from mipnet.deadline import OVERSHOOT_SECONDS, OVERSHOOT_SHARE, promised
+from mipnet.domain import Domain
+from mipnet.io import save_model
+from mipnet.layers import Dense, ReLU
+from mipnet.network import Network
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results"
+
+#: wall times the issue reported before the change (same command and limit)
+BEFORE = {
+    "train_sign_patterns": "82 s",
+    "train_monotone": "313 s",
+    "verify_resilience": "275 s",
+    "train_german_1000": "175-390 s at 120 s (1000-3000 rows)",
+    "train_compas_3000": "175-390 s at 120 s (1000-3000 rows)",
+}
+
+
+def mipnet_command() -> list[str]:
+    if (ROOT / "mipnet" / "cli" / "__main__.py").exists():
+        return [sys.executable, "-m", "mipnet.cli"]
+    script = Path(sys.executable).with_name("mipnet")
+    return [str(script)] if script.exists() else [shutil.which("mipnet") or "mipnet"]
+
+
+def dense_net(sizes: list[int], seed: int) -> Network:
+    """Dense ReLU classifier over [-1, 1]^n with N(0, 1/fan_in) weights (as tests/helpers.py)."""
+    rng = np.random.default_rng(seed)
+    layers: list = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(rng.normal(0.0, 1.0 / np.sqrt(a), size=(b, a)), rng.normal(0.0, 0.1, size=b)))
+        if i < len(sizes) - 2:
+            layers.append(ReLU())
+    return Network(layers, domain=Domain.box(sizes[0], -1.0, 1.0))
+
+
+def twin_net(n_in: int = 20, width: int = 32, depth: int = 3, seed: int = 0) -> Network:
+    """h(x) - h(x) + 2 x0: monotone in x0, but only a MILP can prove it (tests/test_time_limits.py)."""
+    base = dense_net([n_in] + [width] * depth + [1], seed)
+    dense = [layer for layer in base.layers if isinstance(layer, Dense)]
+    layers: list = []
+    for k, d in enumerate(dense[:-1]):
+        if k == 0:
+            W, b = np.vstack([d.weight, d.weight, np.eye(1, n_in)]), np.concatenate([d.bias, d.bias, [1.0]])
+        else:
+            W, b = block_diag(d.weight, d.weight, np.ones((1, 1))), np.concatenate([d.bias, d.bias, [0.0]])
+        layers += [Dense(W, b), ReLU()]
+    out = dense[-1]
+    layers.append(Dense(np.hstack([out.weight, -out.weight, [[2.0]]]), np.zeros(1)))
+    return Network(layers, domain=Domain.box(n_in, -1.0, 1.0))
+
+
+def instances(d: Path) -> dict[str, Path]:
+    f: dict[str, Path] = {}
+    for name in ("breast_cancer", "german", "compas"):
+        data = load(name)
+        X, names = data.X_numeric()
+        df = pd.DataFrame(X, columns=names)
+        df["target"] = data.y.to_numpy()
+        f[name] = d / f"{name}.csv"
+        df.to_csv(f[name], index=False)
+    deep = dense_net([30, 64, 64, 64, 1], 0)
+    f["deep"] = d / "deep.json"
+    save_model(deep, f["deep"])
+    X = np.random.default_rng(1).uniform(-1, 1, (3000, 30))
+    z = deep.forward(X)[:, 0]
+    order = np.argsort(-np.abs(z))[:20]
+    df = pd.DataFrame(X[order], columns=deep.domain.names)
+    df["label"] = deep.predict(X[order])
+    f["deep_data"] = d / "deep.csv"
+    df.to_csv(f["deep_data"], index=False)
+    df.iloc[:5].to_csv(d / "deep5.csv", index=False)
+    f["deep5"] = d / "deep5.csv"
+    x = X[order[0]]
+    lines = [f"(declare-const X_{i} Real)" for i in range(30)] + ["(declare-const Y_0 Real)"]
+    for i, v in enumerate(x):
+        lines += [f"(assert (>= X_{i} {max(-1.0, v - 0.15):.6f}))", f"(assert (<= X_{i} {min(1.0, v + 0.15):.6f}))"]
+    lines.append("(assert (>= Y_0 0.0))" if z[order[0]] < 0 else "(assert (<= Y_0 0.0))")
+    f["prop"] = d / "prop.vnnlib"
+    f["prop"].write_text("\n".join(lines) + "\n")
+    f["twin"] = d / "twin.json"
+    save_model(twin_net(), f["twin"])
+    return f
+
+
+def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[str], float, int]]:
+    """(key, instance, arguments, limit, units)."""
+    s = 0.5 if quick else 1.0
+    t = "--time-limit"
+    out = [
+        ("train_plain", "breast cancer, N = 300, 4 hidden", ["train", f["breast_cancer"], "--target", "target",
+         "--hidden", "4", "--samples", "300", t, 10 * s, "-o", d / "m1.json"], 10 * s, 1),
+        ("train_sign_patterns", "breast cancer, N = 300, 4 hidden (15 patterns)", ["train", f["breast_cancer"],
+         "--target", "target", "--hidden", "4", "--samples", "300", "--sign-patterns", t, 20 * s, "-o",
+         d / "m2.json"], 20 * s, 1),
+        ("train_l1_cv", "breast cancer, N = 300, 3 hidden, 10 candidates", ["train", f["breast_cancer"], "--target",
+         "target", "--hidden", "3", "--samples", "300", "--l1", "cv", t, 10 * s, "-o", d / "m3.json"], 10 * s, 1),
+        ("train_monotone", "COMPAS, N = 300, 4 hidden, age increasing, priors_count decreasing",
+         ["train", f["compas"], "--target", "target", "--hidden", "4", "--samples", "300", "--monotone-increasing",
+          "age", "--monotone-decreasing", "priors_count", t, 20 * s, "-o", d / "m4.json"], 20 * s, 1),
+        ("train_german_1000", "German credit, all 1000 rows, 3 hidden", ["train", f["german"], "--target", "target",
+         t, 30 * s, "-o", d / "m5.json"], 30 * s, 1),
+        ("train_compas_3000", "COMPAS, N = 3000, 4 hidden", ["train", f["compas"], "--target", "target", "--hidden",
+         "4", "--samples", "3000", t, 60 * s, "-o", d / "m6.json"], 60 * s, 1),
+        ("train_too_large", "COMPAS, N = 3000, 4 hidden, 5 s: not buildable in time", ["train", f["compas"],
+         "--target", "target", "--hidden", "4", "--samples", "3000", t, 5, "-o", d / "m7.json"], 5, 1),
+        ("verify_robustness", "30-64-64-64-1 net, 5 rows, L-inf eps 0.1 (per sample)", ["verify", "robustness",
+         f["deep"], f["deep5"], "--eps", "0.1", t, 3], 3, 5),
+        ("verify_monotonic", "twin net 20-65-65-65-1, x0 (per feature)", ["verify", "monotonic", f["twin"],
+         "--increasing", "x0", t, 10 * s], 10 * s, 1),
+        ("verify_resilience", "30-64-64-64-1 net, 2 classes (per class)", ["verify", "resilience", f["deep"], t,
+         10 * s], 10 * s, 2),
+        ("verify_vnnlib", "30-64-64-64-1 net, box +-0.15, other class (--timeout)", ["verify", "vnnlib", f["deep"],
+         f["prop"], "--timeout", 10 * s], 10 * s, 1),
+        ("audit", "30-64-64-64-1 net, 2 robustness rows + 1 monotone feature (per problem)", ["audit", f["deep"],
+         f["deep_data"], "--target", "label", "-o", d / "a.html", "--eps", "0.1", "--rows", "2",
+         "--monotone-increasing", "x0", t, 5, "--workers", "0"], 5, 3),
+    ]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="half the limits")
+    ap.add_argument("--only", default=None, help="comma list of run keys")
+    args = ap.parse_args()
+    cmd = mipnet_command()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        f = instances(d)
+        plan = runs(f, d, args.quick)
+        # recheck needs a certificate: made by a quick audit first (not timed)
+        plan.append(("recheck", "robustness certificate of 2 rows of the 30-64-64-64-1 net (whole re-check)",
+                     ["recheck", d / "r-certificates" / "robustness.json", f["deep"], f["deep_data"], "--time-limit",
+                      10], 10, 1))
+        subprocess.run(cmd + [str(a) for a in ["audit", f["deep"], f["deep_data"], "--target", "label", "-o",
+                                               d / "r.html", "--eps", "0.05", "--rows", "2", "--time-limit", "3",
+                                               "--workers", "0"]], capture_output=True)
+        only = set(args.only.split(",")) if args.only else None
+        for key, instance, argv, limit, units in plan:
+            if only and key not in only:
+                continue
+            t0 = time.monotonic()
+            p = subprocess.run(cmd + [str(a) for a in argv], capture_output=True, text=True)
+            wall = time.monotonic() - t0
+            budget = float(limit) * units
+            row = {"command": key, "instance": instance, "limit": float(limit), "units": units, "budget": budget,
+                   "promised": round(promised(budget), 2), "wall": round(wall, 2),
+                   "overshoot": round(wall - budget, 2), "within": "yes" if wall <= promised(budget) else "no",
+                   "exit": p.returncode, "before": BEFORE.get(key, "")}
+            rows.append(row)
+            tail = (p.stdout.strip().splitlines() or [""])[-1][:100]
+            print(f"{key:22s} limit {budget:6.1f} s  wall {wall:6.1f} s  {row['within']:3s}  exit {p.returncode}  "
+                  f"{tail}", flush=True)
+            if p.returncode == 2:
+                print(p.stderr[-2000:], file=sys.stderr)
+    OUT.mkdir(exist_ok=True)
+    with open(OUT / "time_limits.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    lines = ["# Time limits: limit vs wall-clock time of the whole command", "",
+             f"`python benchmarks/time_limits.py{' --quick' if args.quick else ''}` on "
+             f"{platform.processor() or platform.machine()}, each command a subprocess (`{' '.join(cmd[-3:])}`): "
+             "the wall time includes start-up and imports. Promise: wall <= budget x "
+             f"{1 + OVERSHOOT_SHARE:g} + {OVERSHOOT_SECONDS:g} s, budget = limit x units (units: samples, features, "
+             "classes or problems for the per-unit limits, else 1). The machine is shared (2 cores): times are noisy.",
+             "",
+             "| command | instance | limit | units | promised | wall | overshoot | within | exit | before (issue) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['command']} | {r['instance']} | {r['limit']:g} s | {r['units']} | {r['promised']:g} s | "
+                     f"{r['wall']:.1f} s | {r['overshoot']:+.1f} s | {r['within']} | {r['exit']} | {r['before']} |")
+    ok = sum(r["within"] == "yes" for r in rows)
+    lines += ["", f"{ok} of {len(rows)} within the promise."]
+    (OUT / "time_limits.md").write_text("\n".join(lines) + "\n")
+    print(f"{ok} of {len(rows)} within the promise; wrote {OUT / 'time_limits.csv'} and {OUT / 'time_limits.md'}")
+
+
+if __name__ == "__main__":
+    main()

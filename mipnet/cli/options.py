@@ -1,0 +1,184 @@
+"""Shared option types and checks of the ``mipnet`` commands: bad values fail while the command line is
+parsed, before any file is read or any solver runs (one line on stderr, exit 2).
+
+    @click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, help=WHOLE_COMMAND_LIMIT)
+
+Numbers: NaN and +-inf are refused everywhere; ``RADIUS`` (an eps) is also capped at 1e12, beyond
+which interval arithmetic over the ball overflows (a ball that large is the whole domain anyway).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+#: help text of a --time-limit that covers the whole command
+WHOLE_COMMAND_LIMIT = ("Wall-clock seconds for the whole command (bounds, model building, solving, re-checks); "
+                       "may overshoot by at most 10 % + 5 s.")
+#: help text of train's --time-limit
+TRAIN_LIMIT = ("Wall-clock seconds for the whole fit: --l1 cv, the gradient warm start, building the MILP and "
+               "handing it to the solver, the LP heuristic, the solve (all sign patterns together; every round of "
+               "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A model that cannot be "
+               "built in time gives the warm start, unproved (status feasible, no bound).")
+#: help text of the per-row limit of robustness checks
+PER_ROW_LIMIT = ("Seconds per row (bounds, attack, MILP and re-check of that row); the command takes at most "
+                 "rows x this, plus loading.")
+#: largest eps accepted: beyond it interval arithmetic over the ball overflows
+MAX_RADIUS = 1e12
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float within [min, max] (bounds optional, ``min_open``: strictly above ``min``)."""
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, max: float | None = None, min_open: bool = False) -> None:
+        self.min, self.max, self.min_open = min, max, min_open
+
+    def _range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"in {'(' if self.min_open else '['}{self.min:g}, {self.max:g}]"
+        if self.min is not None:
+            return f"{'>' if self.min_open else '>='} {self.min:g}"
+        if self.max is not None:
+            return f"<= {self.max:g}"
+        return ""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        want = f"a finite number {self._range()}".rstrip()
+        if not math.isfinite(x):
+            self.fail(f"must be {want}, got {value}", param, ctx)
+        if self.min is not None and (x < self.min or (self.min_open and x == self.min)):
+            self.fail(f"must be {want}, got {value}", param, ctx)
+        if self.max is not None and x > self.max:
+            self.fail(f"must be {want}, got {value}", param, ctx)
+        return x
+
+    def __repr__(self) -> str:
+        return f"FiniteFloat({self._range()})"
+
+
+class BoundedInt(click.ParamType):
+    """An integer >= ``min`` (and <= ``max`` if given)."""
+
+    name = "integer"
+
+    def __init__(self, min: int | None = None, max: int | None = None) -> None:
+        self.min, self.max = min, max
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, bool):
+            self.fail(f"{value!r} is not an integer", param, ctx)
+        try:
+            x = int(value) if not isinstance(value, str) else int(value.strip())
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an integer", param, ctx)
+        if self.min is not None and x < self.min:
+            self.fail(f"must be an integer >= {self.min}, got {value}", param, ctx)
+        if self.max is not None and x > self.max:
+            self.fail(f"must be an integer <= {self.max}, got {value}", param, ctx)
+        return x
+
+
+#: seconds, penalties, radii, ...
+FINITE_POSITIVE = FiniteFloat(0.0, min_open=True)
+FINITE_NONNEG = FiniteFloat(0.0)
+FINITE = FiniteFloat()
+RADIUS = FiniteFloat(0.0, MAX_RADIUS)
+POSITIVE_INT = BoundedInt(1)
+NONNEG_INT = BoundedInt(0)
+#: seeds of numpy's generators are 0 .. 2**32 - 1
+SEED = BoundedInt(0, 2**32 - 1)
+
+
+class SolverName(click.ParamType):
+    """A solver mipnet can run (highs, scip, gurobi or an installed Pyomo solver); checked at parse time."""
+
+    name = "solver"
+
+    def __init__(self, extra: Sequence[str] = ()) -> None:
+        self.extra = tuple(extra)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        name = str(value).strip()
+        if name.lower() in self.extra:
+            return name.lower()
+        from ..errors import SolverError
+        from ..solve import _contrib
+
+        try:
+            _contrib(name)
+        except SolverError as exc:
+            self.fail(str(exc), param, ctx)
+        return name
+
+
+SOLVER = SolverName()
+
+
+def output_file(suffixes: Sequence[str], what: str, allow_empty: bool = False) -> Any:
+    """A click callback checking an output path before any work: the suffix is one of ``suffixes`` (any if
+    empty), the path is not a directory, and its directory is (or can be created) writable. ``what``: the
+    kind of file, plural ("model files")."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or (allow_empty and value == ""):
+            return value
+        check_output_path(str(value), suffixes, what, param_hint=_hint(param))
+        return value
+
+    return check
+
+
+def output_dir(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: the output directory is not a file and can be created or written."""
+    if value is None:
+        return value
+    p = Path(value)
+    if p.exists() and not p.is_dir():
+        raise click.BadParameter(f"{p} exists and is not a directory", ctx, param)
+    _check_writable(p if p.exists() else p.parent, ctx, param)
+    return value
+
+
+def check_output_path(path: str, suffixes: Sequence[str], what: str, param_hint: str | None = None) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise click.BadParameter(f"{path} is a directory; give a file name", param_hint=param_hint)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise click.BadParameter(f"cannot write {what} of type {p.suffix or path!r} (supported: "
+                                 f"{', '.join(suffixes)})", param_hint=param_hint)
+    _check_writable(p.parent, None, None, param_hint)
+
+
+def _check_writable(d: Path, ctx: click.Context | None, param: click.Parameter | None,
+                    param_hint: str | None = None) -> None:
+    import os
+
+    d = d if str(d) else Path(".")
+    probe = d
+    while not probe.exists():  # the nearest existing ancestor must be a writable directory
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise click.BadParameter(f"cannot create {d}: {probe} is a file", ctx, param, param_hint)
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"cannot write to {probe}: permission denied", ctx, param, param_hint)
+
+
+def _hint(param: click.Parameter | None) -> str | None:
+    if param is None:
+        return None
+    opts = getattr(param, "opts", None)
+    return "/".join(opts) if opts else param.name
+
+
+MODEL_SUFFIXES = (".json", ".onnx")

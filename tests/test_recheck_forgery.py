@@ -1,0 +1,323 @@
+"""Forged certificates: each is edited by a careful forger (content re-sealed with the project's own seal
+function), so only a re-check that re-derives the claims from the model (and the data) can catch it.
+
+1. a violated robustness row flipped to holds, re-checked with no second solver (HiGHS re-proves it afresh);
+2. a certified sample swapped for another data row's values, the data file untouched;
+3. a training certificate edited from feasible (with a gap) to optimal, gap 0;
+4. a monotonicity item whose direction disagrees with its question;
+5. a training certificate of a random subsample (--samples), re-checked on the full data file.
+Plus the honest paths (exit 0) and the time limit of the whole re-check (claims not re-proved: exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mipnet.cli import cli
+from mipnet.cli.audit import COMMANDS
+from mipnet.domain import Domain
+from mipnet.io import save_model
+from mipnet.layers import Dense, ReLU
+from mipnet.network import Network
+from mipnet.report.certificates import (
+    certificate_from_dict,
+    monotonicity_certificate,
+    robustness_certificate,
+    save_certificate,
+    training_certificate,
+)
+from mipnet.report.recheck import recheck
+from mipnet.train.certificate import data_hash, row_hash
+from mipnet.verify.monotonic import verify_global
+from mipnet.verify.robustness import verify_robustness, verify_sample
+
+for _cmd in COMMANDS:
+    if _cmd.name not in cli.commands:
+        cli.add_command(_cmd)
+
+EXIT_PARTIAL = 3
+
+
+def _forged(cert, edit):
+    """A copy of ``cert`` edited by ``edit(dict)`` and sealed again (anyone can recompute the seal)."""
+    d = json.loads(json.dumps(cert.to_dict()))
+    edit(d)
+    c = certificate_from_dict(d)
+    c.seal = c.compute_seal()
+    assert c.sealed()
+    return c
+
+
+def _cli(tmp_path, cert, net, df=None, *extra):
+    model, path = tmp_path / "model.json", tmp_path / "cert.json"
+    save_model(net, model)
+    save_certificate(cert, path)
+    args = ["recheck", str(path), str(model)]
+    if df is not None:
+        data = tmp_path / "data.csv"
+        df.to_csv(data, index=False)
+        args.append(str(data))
+    r = CliRunner().invoke(cli, args + ["--json", *extra])
+    out = json.loads(r.output) if r.output.strip().startswith("{") else {"status": None, "raw": r.output}
+    return r.exit_code, out
+
+
+# ============================================================================ robustness: rows of a data file
+@pytest.fixture(scope="module")
+def rob():
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(3), [4, 5, 3, 1])
+    X = np.random.default_rng(1).uniform(-1, 1, (12, 4))
+    df = pd.DataFrame(X, columns=net.feature_names)
+    df["label"] = net.predict(X)
+    rows = [0, 2, 4, 6, 8, 10]
+    res = verify_robustness(net, X[rows], 0.1, "inf", time_limit=5)
+    for j, r in enumerate(res):
+        r.index = j
+    cert = robustness_certificate(net, X[rows], res, eps=0.1, rows=rows, target="label")
+    assert {"holds", "violated"} <= {r.verdict for r in res}
+    return net, X, df, rows, res, cert
+
+
+def _flip_violated(res):
+    j = next(i for i, r in enumerate(res) if r.verdict == "violated" and r.margin_forward is not None)
+
+    def edit(d):  # claim robustness for a row with a counterexample, hide it, keep everything tidy
+        it = d["answer"]["items"][j]
+        it.update(verdict="holds", counterexample=None, adversarial_class=None, bound=0.0, status="optimal")
+        d["answer"]["status"] = "holds" if all(i["verdict"] == "holds" for i in d["answer"]["items"]) else "violated"
+        d["answer"]["counts"] = {"holds": sum(i["verdict"] == "holds" for i in d["answer"]["items"])}
+    return j, edit
+
+
+def test_honest_robustness_certificate_is_ok_with_highs_alone(rob, tmp_path):
+    net, X, df, rows, res, cert = rob
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "ok" and rep.exit_code == 0, rep.lines()
+    n_holds = sum(r.verdict == "holds" for r in res)
+    reproved = [c for c in rep.checks if c.category == "solver" and c.outcome == "pass"]
+    assert len(reproved) == n_holds  # every holds row re-proved by a fresh solve
+    assert any("bound to its data row" in c.name and c.outcome == "pass" for c in rep.checks)
+    code, out = _cli(tmp_path, cert, net, df, "--second-solver", "none")
+    assert code == 0 and out["status"] == "ok", out
+
+
+def test_forgery_1_flipped_row_without_second_solver(rob, tmp_path, monkeypatch):
+    net, X, df, rows, res, cert = rob
+    j, edit = _flip_violated(res)
+    forged = _forged(cert, edit)
+    rep = recheck(forged, net, second_solver=None, time_limit=30)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+    assert any(c.outcome == "fail" and c.name.startswith(f"sample {j}:") and c.category == "solver"
+               for c in rep.checks), rep.lines()
+    code, out = _cli(tmp_path, forged, net, None, "--second-solver", "none")
+    assert code == 1 and out["status"] == "failed", out
+    # "auto" with only HiGHS installed: the fresh HiGHS build re-proves (here: refutes) the claim
+    monkeypatch.setattr("mipnet.solve.available_solvers", lambda: ["highs"])
+    rep2 = recheck(forged, net, second_solver="auto", time_limit=30)
+    assert rep2.status == "failed" and rep2.exit_code == 1, rep2.lines()
+
+
+def test_claims_not_reproved_are_partial_never_ok(rob, tmp_path):
+    net, X, df, rows, res, cert = rob
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30, reprove=False)
+    n_holds = sum(r.verdict == "holds" for r in res)
+    assert rep.status == "partial" and rep.exit_code == EXIT_PARTIAL, rep.lines()
+    assert len(rep.not_reproved()) == n_holds
+    assert f"{n_holds} claims not re-proved" in rep.lines()[-1]
+    # the time limit covers the whole re-check: none left, nothing re-proved, exit 3
+    code, out = _cli(tmp_path, cert, net, df, "--second-solver", "none", "--time-limit", "0.001")
+    assert code == EXIT_PARTIAL and out["status"] == "partial" and out["not_reproved"] == n_holds, out
+
+
+def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
+    net, X, df, rows, res, cert = rob
+    j, k = 1, 11  # certified row 2 now carries the values of row 11 (not certified); the file is untouched
+    rk = verify_sample(net, X[k], 0.1, "inf", time_limit=5, index=j)
+
+    def swap(d):  # the data hash is left alone: it is the file's, and the file is untouched
+        d["question"]["samples"][j] = X[k].tolist()
+        if "data_row_sha256" in d["answer"]["items"][j]:
+            d["answer"]["items"][j]["data_row_sha256"] = row_hash(X[k])
+        d["question"]["sample_classes"][j] = int(rk.cls)
+        it = d["answer"]["items"][j]
+        it.update(verdict=rk.verdict, bound=rk.bound, counterexample=None if rk.counterexample is None
+                  else rk.counterexample.tolist(), **{"class": int(rk.cls)})
+        d["answer"]["status"] = ("violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"])
+                                 else "holds")
+    forged = _forged(cert, swap)
+    rep = recheck(forged, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+    assert "the data do not match" in rep.problems(), rep.lines()
+    assert any(c.name == "each sample bound to its data row" and c.outcome == "fail" for c in rep.checks)
+
+    def rehash(d):  # the most careful forger also makes the data hash that of the new samples
+        swap(d)
+        d["data"]["sha256"] = data_hash(np.asarray(d["question"]["samples"], dtype=np.float64),
+                                        np.asarray([], dtype=object))
+    rep1 = recheck(_forged(cert, rehash), net, df, second_solver=None, time_limit=30)
+    assert rep1.problems() == ["the data do not match"], rep1.lines()  # the file itself is consistent
+    code, out = _cli(tmp_path, forged, net, df, "--second-solver", "none")
+    assert code == 1 and out["status"] == "failed", out
+    # without the data file the binding cannot be checked, and the report says so
+    rep2 = recheck(forged, net, None, second_solver=None, time_limit=30)
+    assert any("data row" in c.name and c.outcome == "skip" and "not checked" in c.detail for c in rep2.checks)
+
+
+# ============================================================================ monotonicity
+@pytest.fixture(scope="module")
+def monotone_net():
+    """f increasing in x0 (every path from x0 has positive weights), not monotone in x1."""
+    W1 = np.array([[1.0, 0.5], [0.5, -1.0]])
+    net = Network([Dense(W1, np.array([0.1, 0.0])), ReLU(), Dense(np.array([[1.0, 1.0]]), np.array([0.0]))],
+                  domain=Domain.box(2, -1.0, 1.0))
+    return net
+
+
+def test_forgery_4_monotonicity_direction_disagrees(monotone_net, tmp_path):
+    net = monotone_net
+    rep0 = verify_global(net, increasing=["x0"], time_limit=10)
+    assert rep0.features[0].status == "holds"
+    cert = monotonicity_certificate(net, rep0, increasing=["x0"])
+    honest = recheck(cert, net, second_solver=None, time_limit=20)
+    assert honest.status == "ok", honest.lines()
+
+    def direction(d):  # the question asks "increasing", the item answers for "decreasing"
+        d["answer"]["items"][0]["direction"] = "decreasing"
+    rep = recheck(_forged(cert, direction), net, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+    code, out = _cli(tmp_path, _forged(cert, direction), net, None, "--second-solver", "none")
+    assert code == 1, out
+
+    def question(d):  # the question now asks "decreasing in x0", the item still proves "increasing"
+        d["question"]["increasing"], d["question"]["decreasing"] = [], ["x0"]
+    rep2 = recheck(_forged(cert, question), net, second_solver=None, time_limit=20)
+    assert rep2.status == "failed", rep2.lines()
+
+
+def test_forgery_4_witness_pair_shows_the_other_direction(dense_net):
+    rep0 = verify_global(dense_net, increasing=["x0"], time_limit=10)
+    assert rep0.features[0].status == "violated"
+    cert = monotonicity_certificate(dense_net, rep0, increasing=["x0"])
+
+    def direction_only(d):  # the item answers for "decreasing" with the pair that violates "increasing"
+        d["answer"]["items"][0]["direction"] = "decreasing"
+    rep0 = recheck(_forged(cert, direction_only), dense_net, second_solver=None, time_limit=10)
+    assert rep0.status == "failed", rep0.lines()
+
+    def other_way(d):  # claim a violation of "decreasing" with the pair that violates "increasing"
+        d["question"]["increasing"], d["question"]["decreasing"] = [], ["x0"]
+        d["answer"]["items"][0]["direction"] = "decreasing"
+    rep = recheck(_forged(cert, other_way), dense_net, second_solver=None, time_limit=10)
+    assert rep.status == "failed", rep.lines()
+    assert any(c.outcome == "fail" and "witness pair" in c.name for c in rep.checks)
+
+
+# ============================================================================ training
+@pytest.fixture(scope="module")
+def trained_feasible():
+    """A training certificate with an open gap (stopped by a short time limit), on all 40 rows."""
+    from mipnet.train.estimators import MIPNetClassifier
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] - 0.3 * X[:, 2] + 0.4 * rng.normal(size=40) > 0).astype(int)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = MIPNetClassifier((3,), l1=0.01, time_limit=2, random_state=0, threads=1)
+    est.fit(df, y)
+    df["y"] = y
+    net = est.network_
+    return net, df, training_certificate(net, net.metadata["certificate"], target="y")
+
+
+@pytest.fixture(scope="module")
+def trained_small():
+    """A small training certificate proved optimal, on 12 of 30 rows (--samples 12)."""
+    from mipnet.train.estimators import MIPNetClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = MIPNetClassifier((2,), l1=0.01, time_limit=10, max_samples=12, random_state=1, threads=1)
+    est.fit(df, y)
+    df["y"] = y
+    net = est.network_
+    return net, df, training_certificate(net, net.metadata["certificate"], target="y")
+
+
+def test_forgery_5_subsample_rows_recorded_and_rechecked_on_the_full_file(trained_small, tmp_path):
+    net, df, cert = trained_small
+    rows = cert.data.get("rows")
+    assert rows is not None and len(rows) == 12 and cert.data.get("source_rows") == 30
+    assert cert.status == "optimal"
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "ok" and rep.exit_code == 0, rep.lines()
+    assert any(c.name.startswith("training bound re-proved") and c.outcome == "pass" for c in rep.checks)
+    code, out = _cli(tmp_path, cert, net, df, "--second-solver", "none")
+    assert code == 0 and out["status"] == "ok", out
+
+    def other_rows(d):  # point the certificate at other rows of the same file
+        free = sorted(set(range(30)) - set(rows))
+        d["data"]["rows"] = sorted(rows[1:] + free[:1])
+        d["result"]["rows"] = d["data"]["rows"]
+    bad = recheck(_forged(cert, other_rows), net, df, second_solver=None, time_limit=10)
+    assert bad.status == "failed" and "the data do not match" in bad.problems(), bad.lines()
+    # without the data the bound and the loss cannot be re-proved: partial, exit 3
+    nodata = recheck(cert, net, None, second_solver=None, time_limit=10)
+    assert nodata.status == "partial" and nodata.exit_code == EXIT_PARTIAL, nodata.lines()
+
+
+def test_forgery_3_feasible_edited_to_optimal(trained_feasible, tmp_path):
+    net, df, cert = trained_feasible
+    a = cert.answer
+    assert a["status"] == "feasible" and a["gap"] > 1e-3, cert.answer
+
+    def optimal(d):
+        ans = d["answer"]
+        ans.update(status="optimal", bound=ans["incumbent"], gap=0.0)
+        d["result"].update(status="optimal", bound=ans["incumbent"], gap=0.0)
+    forged = _forged(cert, optimal)
+    rep = recheck(forged, net, df, second_solver=None, time_limit=4)
+    assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
+    code, out = _cli(tmp_path, forged, net, df, "--second-solver", "none", "--time-limit", "4")
+    assert code in (1, EXIT_PARTIAL) and out["status"] in ("failed", "partial"), out
+
+    def optimal_with_gap(d):  # the lazier forger: status only
+        d["answer"]["status"] = "optimal"
+    rep2 = recheck(_forged(cert, optimal_with_gap), net, df, second_solver=None, time_limit=1, reprove=False)
+    assert rep2.status == "failed" and any(p.startswith("tampered") for p in rep2.problems()), rep2.lines()
+
+    def optimal_without_bound(d):
+        d["answer"].update(status="optimal", bound=None, gap=None)
+    rep3 = recheck(_forged(cert, optimal_without_bound), net, df, second_solver=None, time_limit=1, reprove=False)
+    assert rep3.status == "failed", rep3.lines()
+
+
+# ============================================================================ individual monotonicity
+def test_individual_monotonicity_rows_bound_and_flipped_row_refuted(rob, tmp_path):
+    from mipnet.report.certificates import individual_monotonicity_certificate
+    from mipnet.verify.monotonic import verify_individual
+
+    net, X, df, _, _, _ = rob
+    rows = [1, 3, 5, 7, 9]
+    r = verify_individual(net, X[rows], increasing=["x0"], time_limit=5)
+    cert = individual_monotonicity_certificate(net, X[rows], r, increasing=["x0"], rows=rows)
+    assert [it["data_row"] for it in cert.answer["items"]] == rows
+    honest = recheck(cert, net, df, second_solver=None, time_limit=20)
+    assert honest.status == "ok", honest.lines()
+    j = next(i for i, p in enumerate(r.points) if p.status == "counterexample")
+
+    def flip(d):
+        d["answer"]["items"][j].update(verdict="holds", x_prime=None, f_best=None, bound=None)
+        d["answer"]["status"] = "violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"]) \
+            else "holds"
+    rep = recheck(_forged(cert, flip), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and any(c.outcome == "fail" and c.name.startswith(f"row {j}: holds")
+                                          for c in rep.checks), rep.lines()
