@@ -17,9 +17,21 @@ from .layers import (
     Tanh,
 )
 from .network import Network
-from .train.estimators import MIPNetClassifier, MIPNetRegressor
 
 __version__ = "0.1.0"
+
+#: imported on first use (PEP 562): the estimators pull in Pyomo and scikit-learn, which the command
+#: line does not need for --help, info or predict
+_LAZY = {"MIPNetClassifier": "mipnet.train.estimators", "MIPNetRegressor": "mipnet.train.estimators"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mipnet' has no attribute {name!r}")
+
 
 __all__ = [
     "Network", "Domain",

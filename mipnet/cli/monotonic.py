@@ -54,7 +54,7 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
                   data: str | None, mode: str, output: str | None, versus: str | None, time_limit: float,
                   solver: str, bounds: str, as_json: bool) -> None:
     """Is MODEL monotone in the given features (on its whole domain, or at every row of DATA)?"""
-    from ..verify.monotonic import verify_global, verify_individual
+    from ..verify.monotonic import TOL, verify_global, verify_individual
 
     inc, dec = _names(increasing), _names(decreasing)
     if not inc and not dec:
@@ -74,6 +74,8 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
             w = rep.worst
             click.echo(f"{rep.output}: {100 * rep.fraction_counterexamples:.1f} % of {len(rep.points)} rows have a "
                        "counterexample" + (f"; worst at row {w.row} (gain {w.gain:.6g})" if w else ""))
+            click.echo(f"(no counterexample = a proved max f(x') <= f(x) + {TOL:g} (1 + |f(x)|): the solvers' "
+                       "feasibility tolerance)")
         ctx.exit(_code(rep.status))
         return
     rep_g = verify_global(net, inc, dec, mode=mode, output=output, versus=versus, time_limit=time_limit,
@@ -95,6 +97,9 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
             if f.note:
                 click.echo(f"    note: {f.note}")
         click.echo(rep_g.status)
+        if any(f.status == "holds" for f in rep_g.features):
+            click.echo(f"(holds = a proved minimum slope >= -{TOL:g} per unit of the feature: the solvers' "
+                       "feasibility tolerance, below which a MILP cannot tell a decrease from round-off)")
     ctx.exit(_code(rep_g.status))
 
 
