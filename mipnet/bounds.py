@@ -376,10 +376,10 @@ def _backsubstitute(ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray,
         hot = _hot_candidates(np.asarray(g), lo_in, hi_in)
         if hot is None:
             continue
-        g = np.asarray(g)
-        Lu, Ll = Lam_u[:, g].toarray(), Lam_l[:, g].toarray()
-        box_u = np.maximum(Lu * hi_in[g], Lu * lo_in[g]).sum(axis=1)
-        box_l = np.minimum(Ll * hi_in[g], Ll * lo_in[g]).sum(axis=1)
+        gi = np.asarray(g)
+        Lu, Ll = Lam_u[:, gi].toarray(), Lam_l[:, gi].toarray()
+        box_u = np.maximum(Lu * hi_in[gi], Lu * lo_in[gi]).sum(axis=1)
+        box_l = np.minimum(Ll * hi_in[gi], Ll * lo_in[gi]).sum(axis=1)
         upper = upper - box_u + Lu[:, hot].max(axis=1)
         lower = lower - box_l + Ll[:, hot].min(axis=1)
     slack = SAFETY * (1.0 + np.abs(upper) + np.abs(lower))

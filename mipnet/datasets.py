@@ -60,7 +60,7 @@ ONEHOT_SEP = "="
 
 def _data_file(name: str) -> Any:
     """A readable handle (path-like) of a vendored file."""
-    return resources.files("mipnet").joinpath("data", name)
+    return resources.files("mipnet").joinpath("data").joinpath(name)
 
 
 # ====================================================================== the Dataset type

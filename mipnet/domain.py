@@ -14,7 +14,7 @@ bound pre-activations. Bounds may be infinite in the model, but every MILP needs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def _float_list(a: np.ndarray) -> list[Any]:
     return [("inf" if v > 0 else "-inf") if np.isinf(v) else float(v) for v in a]
 
 
-def _float_array(v: Sequence[Any], name: str) -> np.ndarray:
+def _float_array(v: Iterable[Any], name: str) -> np.ndarray:
     try:
         arr = np.array([float(x) for x in v], dtype=np.float64)
     except (TypeError, ValueError):
@@ -43,7 +43,7 @@ class Domain:
     names: list[str]
     lower: np.ndarray
     upper: np.ndarray
-    integer: np.ndarray = field(default=None)  # type: ignore[assignment]
+    integer: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: no integer features (set in __post_init__)
     onehot_groups: list[list[int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -65,8 +65,8 @@ class Domain:
             raise ModelFormatError(f"domain lower bound exceeds upper bound for feature {self.names[bad]!r}")
         empty = self.integer & (np.ceil(self.lower) > np.floor(self.upper))
         if np.any(empty):
-            bad = self.names[int(np.argmax(empty))]
-            raise ModelFormatError(f"integer feature {bad!r} has no integer value within its bounds")
+            bad_name = self.names[int(np.argmax(empty))]
+            raise ModelFormatError(f"integer feature {bad_name!r} has no integer value within its bounds")
         self.onehot_groups = [[int(i) for i in g] for g in self.onehot_groups]
         seen: set[int] = set()
         for g in self.onehot_groups:

@@ -130,7 +130,7 @@ def _last_words(*streams: Any) -> None:
     with contextlib.suppress(Exception):
         import multiprocessing.util
 
-        multiprocessing.util._exit_function()
+        multiprocessing.util._exit_function()  # type: ignore[attr-defined]  # private, absent from typeshed
     for stream in streams:
         with contextlib.suppress(Exception):
             stream.flush()

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, dataclass, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 from scipy.special import erf
 
 from .errors import ModelFormatError, UnsupportedError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 Shape = tuple[int, ...]
 
@@ -232,7 +235,8 @@ def window_indices(
 @dataclass(repr=False)
 class _Pool(Layer):
     kernel: tuple[int, int] = (2, 2)
-    stride: tuple[int, int] | None = None
+    # None (the default) means the kernel; __post_init__ sets it, so it is a pair after construction
+    stride: tuple[int, int] = None  # type: ignore[assignment]
     padding: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
@@ -429,7 +433,7 @@ def layer_from_dict(d: dict[str, Any]) -> Layer:
     if cls is None:
         raise UnsupportedError(f"unknown layer type {kind!r} (supported: {', '.join(LAYER_TYPES)})")
     kwargs = {k: v for k, v in d.items() if k != "type"}
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cast("type[DataclassInstance]", cls))}  # every layer type is a dataclass
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise ModelFormatError(f"{kind} layer has unknown field(s) {unknown}")

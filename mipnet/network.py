@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, cast
 
 import numpy as np
 
@@ -189,7 +189,7 @@ class Network:
         return sum(int(np.count_nonzero(l.weight)) + (int(np.count_nonzero(l.bias)) if include_bias else 0)
                    for l in self._trainable())
 
-    def _trainable(self) -> list[Layer]:
+    def _trainable(self) -> list[Dense | Conv2D]:
         return [l for l in self.layers if isinstance(l, (Dense, Conv2D))]
 
     def _unit_layers(self) -> list[tuple[int, int]]:
@@ -197,9 +197,13 @@ class Network:
         param = [i for i, l in enumerate(self.layers) if isinstance(l, (Dense, Conv2D))]
         return list(zip(param[:-1], param[1:]))
 
+    def _param_layer(self, i: int) -> Dense | Conv2D:
+        """Layer ``i``, an index :meth:`_unit_layers` gives (so a Dense or a Conv2D)."""
+        return cast("Dense | Conv2D", self.layers[i])
+
     def _outgoing(self, prod: int, cons: int) -> np.ndarray:
         """Per unit (neuron or channel) of the producer, the max |weight| it feeds into the consumer."""
-        p, c = self.layers[prod], self.layers[cons]
+        p, c = self._param_layer(prod), self._param_layer(cons)
         n_units = p.out_features if isinstance(p, Dense) else p.out_channels
         w = np.abs(c.weight)
         if isinstance(c, Conv2D):
@@ -208,7 +212,7 @@ class Network:
         return w.reshape(w.shape[0], n_units, -1).max(axis=(0, 2))
 
     def _incoming(self, prod: int) -> np.ndarray:
-        p = self.layers[prod]
+        p = self._param_layer(prod)
         w = np.abs(p.weight)
         return w.reshape(w.shape[0], -1).max(axis=1)
 
@@ -272,7 +276,7 @@ class Network:
             for prod, cons in net._unit_layers():
                 if not net._between_ok(prod, cons):
                     continue
-                p, c = net.layers[prod], net.layers[cons]
+                p, c = net._param_layer(prod), net._param_layer(cons)
                 out = net._outgoing(prod, cons)
                 inc = net._incoming(prod)
                 n_units = out.size
@@ -289,12 +293,12 @@ class Network:
                 if remove.all():
                     # keep one unit so shapes stay valid; its contribution is zero or already folded
                     # into the consumer's bias, so its outgoing weights are zeroed
-                    k = int(np.argmax(out))
-                    remove[k] = False
+                    kept = int(np.argmax(out))
+                    remove[kept] = False
                     if isinstance(c, Conv2D):
-                        c.weight[:, k] = 0.0
+                        c.weight[:, kept] = 0.0
                     else:
-                        c.weight.reshape(c.weight.shape[0], n_units, -1)[:, k] = 0.0
+                        c.weight.reshape(c.weight.shape[0], n_units, -1)[:, kept] = 0.0
                 if not remove.any():
                     continue
                 keep = ~remove

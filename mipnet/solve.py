@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TextIO
 
 import pyomo.environ as pyo
 
@@ -369,6 +369,7 @@ def _raise_if_interrupted(res: Any) -> None:
 
 #: a duplicate of the process's stderr taken at import: solver interfaces capture file descriptors 1
 #: and 2 while they run, so progress lines written here still reach the terminal.
+_CONSOLE: TextIO | None
 try:
     import os as _os
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import cast
 
 import click
 
@@ -29,7 +30,7 @@ SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "mono
 EXIT_BROKEN_PIPE = 141
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text
 
@@ -106,7 +107,7 @@ def _register() -> None:
         mod = importlib.import_module(f"{__name__}.{name}")
         for group, cmds in getattr(mod, "SUBCOMMANDS", {}).items():
             for cmd in cmds:
-                cli.commands[group].add_command(cmd)
+                cast(click.Group, cli.commands[group]).add_command(cmd)  # SUBCOMMANDS name groups
 
 
 _register()

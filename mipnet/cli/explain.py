@@ -173,6 +173,7 @@ def openbox(model: str, data: str | None, out_dir: str | None, instance: str | N
         _explain_one(net, x, X, out_dir)
         return
 
+    assert X is not None  # DATA is required without --instance (checked above)
     interp = interpret(net, X)
     exact = interp.exactness(X)
     rows = interp.summary(y, max_boundaries)

@@ -90,10 +90,10 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
             bnd = "" if f.bound is None else f"bound {f.bound:.6g}"
             click.echo(f"  {f.feature} ({f.direction}): {f.status:8} {val}  {bnd}  [{f.how}, {f.solve_time:.2f} s]")
             if f.witness is not None:
-                w = f.witness
-                click.echo(f"    witness: f(x) = {w.f_x:.6g} -> f(x') = {w.f_x_prime:.6g} with x'_{f.feature} = "
-                           f"{w.x_prime[net.domain.index(f.feature)]:.6g} > x_{f.feature} = "
-                           f"{w.x[net.domain.index(f.feature)]:.6g}")
+                wit = f.witness
+                click.echo(f"    witness: f(x) = {wit.f_x:.6g} -> f(x') = {wit.f_x_prime:.6g} with x'_{f.feature} = "
+                           f"{wit.x_prime[net.domain.index(f.feature)]:.6g} > x_{f.feature} = "
+                           f"{wit.x[net.domain.index(f.feature)]:.6g}")
             if f.note:
                 click.echo(f"    note: {f.note}")
         click.echo(rep_g.status)

@@ -181,7 +181,7 @@ def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str
         "rows.csv": an.rows.to_csv(index=False).encode(),
         "accuracy.csv": an.accuracy.to_csv(index=False).encode(),
     }
-    summary = {"sense": sense, "eps": eps, "rows": int(len(X)),
+    summary: dict[str, Any] = {"sense": sense, "eps": eps, "rows": int(len(X)),
                "lp_accuracy": {str(e): float(v) for e, v in an.rows.groupby("eps")["correct"].mean().items()},
                "smooth_layers": an.smooth_layers}
     files["summary.json"] = json.dumps(summary, indent=1).encode()

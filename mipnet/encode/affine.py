@@ -46,8 +46,8 @@ def connections(layer: Layer, input_shape: Shape) -> Connections:
     out_shape = tuple(layer.output_shape(input_shape))
     if isinstance(layer, Dense):
         n_out, n_in = layer.weight.shape
-        j, i = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
-        j, i = j.ravel(), i.ravel()
+        jg, ig = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
+        j, i = jg.ravel(), ig.ravel()
         return Connections(j, j * n_in + i, i, np.ones(j.size), np.arange(n_out), out_shape)
     if isinstance(layer, (Conv2D, AvgPool2D)):
         if isinstance(layer, Conv2D):
@@ -158,7 +158,7 @@ def encode_affine(
         idx = order[starts[j] : starts[j + 1]]
         parts: list[Any] = []
         const = 0.0
-        if weights is None:
+        if bexpr is None:  # no variable weights (``weights is None``)
             const = float(bl[j])
         elif conn.bias_idx[j] >= 0:
             be = bexpr[conn.bias_idx[j]]
@@ -178,6 +178,7 @@ def encode_affine(
                 else:
                     parts.append(w * xi)
             else:
+                assert wexpr is not None  # w_var is all False without variable weights
                 wk = wexpr[conn.w_idx[k]]
                 if x_const[k]:
                     xv = float(xi)
@@ -196,14 +197,14 @@ def encode_affine(
     if as_variables and not const_mask.all():
         z = new_vars(block, f"{name}_z", lower, upper)
         cons = constraint_list(block, f"{name}_def")
-        for j in np.flatnonzero(~const_mask):
-            cons.add(z[j] == exprs[j])
+        for jz in np.flatnonzero(~const_mask):
+            cons.add(z[jz] == exprs[jz])
         out = np.where(const_mask, exprs, z)
     else:
         out = exprs
     # constants carry exact bounds
-    for j in np.flatnonzero(const_mask):
-        lower[j] = upper[j] = float(exprs[j])
+    for jc in np.flatnonzero(const_mask):
+        lower[jc] = upper[jc] = float(exprs[jc])
     return Terms(out.reshape(conn.out_shape), lower.reshape(conn.out_shape), upper.reshape(conn.out_shape))
 
 

@@ -60,7 +60,7 @@ class NetworkEncoding:
 
     def all_binaries(self) -> list[tuple[int, Any]]:
         """(layer index, binary var) for every binary of the encoding, in layer order."""
-        out = []
+        out: list[tuple[int, Any]] = []
         for i, b in enumerate(self.binaries):
             if b is None:
                 continue

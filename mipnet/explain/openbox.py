@@ -167,6 +167,7 @@ def _check_codes(codes: np.ndarray, pieces: Sequence[PieceLayer]) -> None:
             if np.any((block != 0) & (block != 1)):
                 raise DataError(f"configuration codes of layer {p.layer} must be 0/1")
         else:
+            assert p.windows is not None  # a max-pool piece layer carries its windows
             kk = p.windows.shape[1]
             if np.any((block < 0) | (block >= kk)):
                 raise DataError(f"max-pool winners of layer {p.layer} must lie in 0..{kk - 1}")
@@ -233,6 +234,7 @@ def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | 
                     Ab = Ab * slope[:, None]
                     cc = cc * slope
                 else:
+                    assert p.windows is not None  # a max-pool piece layer carries its windows
                     sel = p.windows[np.arange(p.n_codes)[None, :], code]  # (k, n_out) flat input index
                     Ab = np.take_along_axis(Ab.reshape(k, n_in, -1), sel[:, None, :], axis=2)
                     Ab = Ab.reshape((k, n_in) + shape_out)
@@ -275,6 +277,7 @@ def polytope(pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.
             units.append(np.arange(p.n_codes))
         else:
             win = p.windows
+            assert win is not None  # a max-pool piece layer carries its windows
             winner = win[np.arange(p.n_codes), cd]
             o, slot = np.nonzero((win >= 0) & (np.arange(win.shape[1])[None, :] != cd[:, None]))
             other = win[o, slot]
@@ -378,6 +381,7 @@ class Interpretation:
         bits = float(self.n_hidden_units)
         for p in self.pieces:
             if p.kind == "maxpool":
+                assert p.windows is not None  # a max-pool piece layer carries its windows
                 bits += float(np.log2(np.maximum((p.windows >= 0).sum(axis=1), 1)).sum())
         return bits
 
@@ -480,6 +484,7 @@ class Interpretation:
             row: dict[str, Any] = {"region": k, "instances": int(self.counts[k]),
                                    "share": float(self.counts[k] / self.region.size)}
             if pred is not None:
+                assert self.net.class_names is not None  # a classifier has class names
                 row["predicted"] = {str(self.net.class_names[c]): int(n)
                                     for c, n in zip(*np.unique(pred[members], return_counts=True))}
                 if y is not None:

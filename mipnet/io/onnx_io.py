@@ -223,14 +223,14 @@ class _Reader:
             return None
         i2 = self.only_consumer(n1.output[0], "Erf")
         i3 = self.only_consumer(self.nodes[i2].output[0], "Add") if i2 is not None else None
-        if i3 is None:
+        if i2 is None or i3 is None:
             return None
         t2, t3 = self.nodes[i2].output[0], self.nodes[i3].output[0]
         if sorted(n == t2 or near(n, 1.0) for n in self.nodes[i3].input) != [True, True]:
             return None
         i4 = self.only_consumer(t3, "Mul")
         i5 = self.only_consumer(self.nodes[i4].output[0], "Mul") if i4 is not None else None
-        if i5 is None:
+        if i4 is None or i5 is None:
             return None
         rest = [*self.nodes[i4].input, *self.nodes[i5].input]
         rest = [n for n in rest if n not in (t3, self.nodes[i4].output[0])]

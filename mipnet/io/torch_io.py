@@ -65,8 +65,9 @@ class Affine(nn.Module):
         return x * self.scale + self.offset
 
 
-def _np(t: torch.Tensor | None) -> np.ndarray | None:
-    return None if t is None else t.detach().cpu().to(torch.float64).numpy()
+def _np(t: torch.Tensor) -> np.ndarray:
+    """A tensor as float64 numpy (every caller passes a tensor: optional ones are checked for None first)."""
+    return t.detach().cpu().to(torch.float64).numpy()
 
 
 def _modules(module: nn.Module) -> list[nn.Module]:

@@ -109,7 +109,7 @@ def _monotonicity_task(args: tuple) -> Any:
     from ..verify.monotonic import FeatureVerdict, GlobalReport, output_coefficients, verify_global
 
     net, feature, sign, output, versus, solver, time_limit = args
-    kw = {"increasing": [feature]} if sign > 0 else {"decreasing": [feature]}
+    kw: dict[str, Any] = {"increasing": [feature]} if sign > 0 else {"decreasing": [feature]}
     try:
         return verify_global(net, **kw, output=output, versus=versus, solver=solver, time_limit=time_limit,
                              threads=1)
@@ -210,6 +210,7 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
             tasks.append(("rob", _robustness_task, (net, X[i], float(eps), norm, None, solver, time_limit, int(i))))
     n_cls = len(net.class_names or [])
     if alpha is not None:
+        assert k is not None  # check_request: alpha and k come together
         for m in range(n_cls):
             tasks.append(("res", _resilience_task, (net, m, float(alpha), int(k), resilience_norm, solver,
                                                     time_limit)))
@@ -378,6 +379,7 @@ def _resilience_property(net: Network, results: list[Any], recheck_limit: float 
 def _quality(net: Network, X: np.ndarray, y: Any) -> dict[str, Any]:
     q: dict[str, Any] = {"n_rows": int(X.shape[0])}
     if net.task == "classify":
+        assert net.class_names is not None  # a classifier has class names
         pred = net.predict_index(net.forward(X))
         q["predicted"] = {str(c): int(np.sum(pred == i)) for i, c in enumerate(net.class_names)}
         if y is not None:
@@ -445,8 +447,8 @@ def sparsity_figure(net: Network) -> Figure:
     dense = _dense_chain(net)
     if dense is not None and max([dense[0].in_features] + [d.out_features for d in dense]) <= 60:
         return _graph_figure(net, dense)
-    mats = [(i, layer.weight.reshape(layer.weight.shape[0], -1)) for i, layer in enumerate(net.layers)
-            if getattr(layer, "weight", None) is not None]
+    mats = [(i, w.reshape(w.shape[0], -1)) for i, layer in enumerate(net.layers)
+            if (w := getattr(layer, "weight", None)) is not None]
     fig = Figure(figsize=(3.2 * len(mats) + 1, 3.4))
     axes = fig.subplots(1, len(mats), squeeze=False)[0]
     for ax, (i, W) in zip(axes, mats):
@@ -700,6 +702,7 @@ def _section_quality(a: Audit) -> str:
     out = [f"<h2>3. Accuracy on the data</h2><p>{q['n_rows']} rows of <code>{html.escape(a.data_name)}</code>."]
     if "accuracy" in q:
         out.append(f" The model classifies <b>{100 * q['accuracy']:.1f} %</b> of them correctly.</p>")
+        assert a.net.class_names is not None  # accuracy is computed for classifiers
         names = [str(c) for c in a.net.class_names]
         rows = [{"true class": html.escape(n), **{f"predicted {html.escape(m)}": str(v)
                                                  for m, v in zip(names, q["confusion"][i])}}
@@ -744,10 +747,11 @@ def _section_explanation(a: Audit) -> str:
         out.append(f"<p>{html.escape((e or {}).get('note', 'not available'))}</p>")
         return "".join(out)
     ex = e["exactness"]
+    classes = a.net.class_names or []  # a classifier's, used only when a.net.task == "classify"
     out.append(f"<p>On the data the network behaves like {e['n_regions']} simple linear rules, one per region of "
                f"inputs that switch on the same neurons. Within a region the score ({html.escape(e['score'])}) is "
                f"exactly a weighted sum of the features; a positive score means class "
-               f"<b>{html.escape(str(a.net.class_names[-1])) if a.net.task == 'classify' else 'higher'}</b>. "
+               f"<b>{html.escape(str(classes[-1])) if a.net.task == 'classify' else 'higher'}</b>. "
                f"These rules reproduce the network exactly on {100 * ex['exact_fraction']:.0f} % of the rows "
                f"(largest difference {ex['max_abs_error']:.2g}). The largest regions:</p>")
     for r in e["regions"]:
@@ -780,7 +784,8 @@ def render_html(a: Audit) -> str:
     """The self-contained page (a string) of an audit."""
     from .. import __version__
 
-    tpl = string.Template(resources.files("mipnet.report").joinpath("templates", "report.html").read_text("utf-8"))
+    template = resources.files("mipnet.report").joinpath("templates").joinpath("report.html")
+    tpl = string.Template(template.read_text("utf-8"))
     body = "".join([_section_summary(a), _section_model(a), _section_training(a), _section_quality(a),
                     _section_properties(a), _section_explanation(a), _section_certificates(a)])
     subtitle = (f"Model <code>{html.escape(a.model_name)}</code>, data <code>{html.escape(a.data_name)}</code>; "
@@ -814,7 +819,7 @@ def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | 
     ``X`` is a matrix or a DataFrame with the model's feature columns. Returns the :class:`Audit`.
     """
     if hasattr(X, "columns"):
-        from ..cli.common import features_for
+        from ..tabular import features_for
 
         X = features_for(net, X)
     a = run_audit(net, X, y, increasing=increasing, decreasing=decreasing, eps=eps, rows=rows,

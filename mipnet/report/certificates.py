@@ -260,7 +260,7 @@ def training_certificate(net: Network, cert: Any, *, target: str | None = None,
         data["target"] = target
     if source is not None:
         data["source"] = source
-    answer = {"status": d.get("status"), "incumbent": d.get("incumbent"), "bound": d.get("bound"),
+    answer: dict[str, Any] = {"status": d.get("status"), "incumbent": d.get("incumbent"), "bound": d.get("bound"),
               "gap": d.get("gap"), "time": d.get("wall_time"), "terms": d.get("terms"),
               "items": [], "witness": "the model's weights (model sha256)"}
     solver = solver_record(str(d.get("solver", "highs")), d.get("solver_version"),
@@ -364,7 +364,7 @@ def resilience_certificate(net: Network, results: Sequence[Any], *, samples: np.
     bounds = [r.bound for r in results]
     s0 = r0.solver or {}
     name = str(s0.get("solver") or "highs")
-    answer = {"status": _aggregate([it["verdict"] for it in items]),
+    answer: dict[str, Any] = {"status": _aggregate([it["verdict"] for it in items]),
               "incumbent": min(phis) if phis else None,
               "bound": min(bounds) if bounds and all(b is not None for b in bounds) else None,
               "gap": None, "time": float(sum(r.timings.get("total", 0.0) for r in results)), "items": items}

@@ -63,15 +63,15 @@ def shallow_form(net: Network) -> ShallowNet | None:
     i = 0
     scale = np.ones(net.n_inputs)
     offset = np.zeros(net.n_inputs)
-    while i < len(layers) and isinstance(layers[i], Normalize):
-        sc, of = np.broadcast_to(layers[i].scale, scale.shape), np.broadcast_to(layers[i].offset, scale.shape)
+    while i < len(layers) and isinstance(norm := layers[i], Normalize):
+        sc, of = np.broadcast_to(norm.scale, scale.shape), np.broadcast_to(norm.offset, scale.shape)
         scale, offset = sc * scale, sc * offset + of
         i += 1
     rest = layers[i:]
     if len(rest) < 3 or not (isinstance(rest[0], Dense) and type(rest[1]) is ReLU and isinstance(rest[2], Dense)):
         return None
-    tail = rest[3:]
-    if not all(isinstance(t, Normalize) for t in tail):
+    tail = [t for t in rest[3:] if isinstance(t, Normalize)]
+    if len(tail) != len(rest) - 3:  # not all Normalize
         return None
     W1 = rest[0].weight * scale[None, :]
     b1 = rest[0].bias + rest[0].weight @ offset

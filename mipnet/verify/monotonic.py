@@ -119,13 +119,14 @@ def output_coefficients(net: Network, output: int | str | None = None,
         return c, desc
     k = index(output)
     c[k] = 1.0
-    desc = f"logit of {net.class_names[k]}" if net.task == "classify" and n > 1 else f"output {net.output_names[k]}"
+    names = net.class_names or []  # a classifier's, used only when net.task == "classify"
+    desc = f"logit of {names[k]}" if net.task == "classify" and n > 1 else f"output {net.output_names[k]}"
     if versus is not None:
         j = index(versus)
         if j == k:
             raise DataError("the output and the --versus output must differ")
         c[j] = -1.0
-        other = net.class_names[j] if net.task == "classify" and n > 1 else net.output_names[j]
+        other = names[j] if net.task == "classify" and n > 1 else net.output_names[j]
         desc += f" minus logit of {other}" if net.task == "classify" else f" minus output {other}"
     return c, desc
 
@@ -511,7 +512,7 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
     return verdict
 
 
-def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float, threads: int | None, tol: float,
+def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float,
                early_stop: bool) -> Any:
     """Solve min s * g_l. With ``early_stop``: stop at the first incumbent < -tol, and (HiGHS) prune every
     node whose bound exceeds -tol (objective cutoff): a finished search then proves min >= -tol (the
@@ -843,7 +844,7 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                            how="blockwise")
         relevant = np.array([l])
         worst = math.inf
-        failed = None
+        failed: tuple[int, Any, Any, float | None, Any] | None = None  # (k, j, i, value, result)
         for k, (a, b) in enumerate(blks):
             last = k == len(blks) - 1
             sign = s if k == 0 else 1
@@ -895,15 +896,15 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
             v.bound = worst if len(blks) == 1 else None
             v.min_derivative = v.bound
         else:
-            k, j, i, val, res = failed
+            k, j, i, fval, res = failed
             v.solver = res.to_dict() if res is not None else None
-            if len(blks) == 1 and res is not None and res.has_solution and val is not None and val < -tol:
+            if len(blks) == 1 and res is not None and res.has_solution and fval is not None and fval < -tol:
                 enc = built[0]["enc"]
                 code = _code_from_encoding(net, enc)
                 x_star = built[0]["u"].values()
                 w = _witness_from_code(net, coef, code, x_star, l, s, tol) or _witness_from_point(
                     net, coef, x_star, l, s, tol)
-                v.min_derivative = val
+                v.min_derivative = fval
                 if w is not None:
                     v.status, v.witness, v.how = "violated", w, "region"
                 elif net.domain.integer[l]:  # one block = the exact test: decide on the lattice
@@ -914,10 +915,10 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                     v.note = "negative slope found but no witness pair reproduces on the domain"
             else:
                 v.status = "unknown"
-                v.min_derivative = val
+                v.min_derivative = fval
                 v.note = (f"the block-wise test fails in block {k} (layers {blks[k][0]}..{blks[k][1] - 1}), output "
-                          f"{'f' if j < 0 else j}, input {i}: min slope {val}; run mode exact for a verdict"
-                          if val is not None else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}")
+                          f"{'f' if j < 0 else j}, input {i}: min slope {fval}; run mode exact for a verdict"
+                          if fval is not None else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}")
         v.solve_time = time.perf_counter() - ft0
         verdicts.append(v)
     return GlobalReport(verdicts, desc, "blockwise", build_time, n_bin, n_prod, dict(opts, blocks=blks))

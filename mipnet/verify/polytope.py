@@ -98,6 +98,7 @@ def polytope_lp(net: Network, x: np.ndarray, label: int, eps: float, sense: str 
             r = solve(model, solver)
             if r.status != "optimal":
                 raise SolverError(f"the margin LP against class {j} ended with status {r.status}")
+            assert r.incumbent is not None  # status optimal
             if r.incumbent < best_val:
                 best_val, best_j, sol = r.incumbent, j, _snapshot(enc)
         _restore(enc, sol)
@@ -110,6 +111,7 @@ def polytope_lp(net: Network, x: np.ndarray, label: int, eps: float, sense: str 
         r = solve(model, solver)
         if r.status != "optimal":
             raise SolverError(f"the margin LP ended with status {r.status}")
+        assert r.incumbent is not None  # status optimal
         best_val = r.incumbent
         zv = np.array([pyo.value(e) for e in z])
         best_j = rivals[int(np.argmin(zv[label] - zv[rivals]))]
@@ -162,14 +164,17 @@ class PolytopeAnalysis:
     class_names: list[str]
 
 
-def analyse(net: Network, X: np.ndarray, y: Sequence[int], eps_values: Sequence[float], sense: str = "worst",
-            solver: str = "highs") -> PolytopeAnalysis:
+def analyse(net: Network, X: np.ndarray, y: Sequence[int] | np.ndarray, eps_values: Sequence[float],
+            sense: str = "worst", solver: str = "highs") -> PolytopeAnalysis:
     """Run :func:`polytope_lp` for every row of X (true class indices y) and every eps; aggregate per class."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     y = np.asarray(y, dtype=int)
     if X.shape[0] != y.size:
         raise DataError(f"{X.shape[0]} rows but {y.size} labels")
-    rows, sig_u, sig_l, sig_e = [], {}, {}, {}
+    rows: list[dict[str, Any]] = []
+    sig_u: dict[tuple[int, float], list[np.ndarray]] = {}
+    sig_l: dict[tuple[int, float], list[np.ndarray]] = {}
+    sig_e: dict[tuple[int, float], list[list[np.ndarray]]] = {}
     layers: list[int] = []
     for eps in eps_values:
         for n in range(X.shape[0]):
@@ -195,6 +200,7 @@ def analyse(net: Network, X: np.ndarray, y: Sequence[int], eps_values: Sequence[
             per_layer.append(np.stack([np.mean(codes == 0, axis=0), np.mean((codes & 1) > 0, axis=0),
                                        np.mean((codes & 2) > 0, axis=0)], axis=1))
         envs[k] = per_layer
+    assert net.class_names is not None  # the margin LPs need a classifier
     return PolytopeAnalysis(df, acc, upper, lower, envs, layers, [str(c) for c in net.class_names])
 
 

@@ -167,6 +167,7 @@ class ResilienceResult:
 def _class_index(net: Network, m: int | str | None, x: np.ndarray | None = None) -> int:
     if net.task != "classify":
         raise UnsupportedError("maximum resilience is defined for classifiers only")
+    assert net.class_names is not None  # a classifier has class names
     names = [str(c) for c in net.class_names]
     if m is None:
         if x is None:
@@ -184,6 +185,7 @@ def _class_index(net: Network, m: int | str | None, x: np.ndarray | None = None)
 
 
 def _check_args(net: Network, alpha: float, k: int, norm: str) -> None:
+    assert net.class_names is not None  # _class_index (called first) accepts classifiers only
     n_cls = len(net.class_names)
     if norm not in NORMS:
         raise UnsupportedError(f"norm must be 1 or inf, got {norm!r}")
@@ -390,6 +392,7 @@ def _prepare_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, heur: He
 
 
 def _base(kind: str, net: Network, m: int, alpha: float, k: int, norm: str, heur: Heuristics) -> ResilienceResult:
+    assert net.class_names is not None  # _class_index (called first) accepts classifiers only
     return ResilienceResult(kind, m, str(net.class_names[m]), float(alpha), int(k), norm, "unknown", None, None,
                             None, heuristics=heur.to_dict())
 
@@ -450,6 +453,7 @@ def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: 
     res.timings["milp"] = time.perf_counter() - t1
     _fill(res, r)
     if r.has_solution:
+        assert r.incumbent is not None  # r.has_solution
         a = xa.values().ravel()
         res.a = a
         res.witness = {"strong_margin": float(strong_margin(logits(net, a[None]), mi)[0]),
@@ -485,6 +489,7 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
     za = logits(net, x[None])
     margin = float(strong_margin(za, mi)[0])
     if margin < math.log(alpha):
+        assert net.class_names is not None  # _class_index accepts classifiers only
         raise DataError(f"the input is not strongly classified to class {net.class_names[mi]} at alpha={alpha} "
                         f"(logit margin {margin:.4g} < ln(alpha) = {math.log(alpha):.4g})")
     t0 = time.perf_counter()
@@ -497,16 +502,17 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
         b0 = search_perturbation(net, x, mi, k, norm, radius=delta)
         res.timings["init_search"] = time.perf_counter() - t0
         if b0 is not None:
-            res.phi_init = perturbation_norm(x, b0, norm)
-            if decide and res.phi_init <= delta:
+            res.phi_init = phi_init = perturbation_norm(x, b0, norm)
+            if decide and delta is not None and phi_init <= delta:  # (decide needs delta: checked above)
                 res.status, res.phi, res.verdict, res.a, res.b = "feasible", res.phi_init, "below", x, b0
                 res.witness = _witness(net, x, b0, mi, alpha, k, norm, res.phi)
                 res.notes.append("decided by the gradient search (no MILP needed)")
                 res.timings["total"] = time.perf_counter() - t0
                 return res
-            if delta is not None and res.phi_init > delta:
+            if delta is not None and phi_init > delta:
                 b0 = None
     if decide and k == 1 and heur.robust:
+        assert delta is not None  # decide needs delta (checked above)
         decided = _decide_by_robustness(net, x, mi, alpha, norm, float(delta), res, solver, dl, threads)
         res.timings["robustness_milp"] = time.perf_counter() - t0 - res.timings.get("init_search", 0.0)
         if decided:
@@ -529,6 +535,7 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
         model.ball = pyo.Constraint(expr=obj <= float(delta))
     warm = None
     if b0 is not None:
+        assert res.phi_init is not None  # b0's norm, measured when it was found
         model.cut = pyo.Constraint(expr=obj <= res.phi_init * (1 + 1e-7) + 1e-9)
         warm = _start_values(enc, net, b0)
         zb = logits(net, b0[None])[0]
@@ -552,7 +559,7 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
             res.verdict = "unknown"
         res.timings["total"] = time.perf_counter() - t0
         return res
-    stop = float(delta) * (1 + 1e-9) + 1e-12 if decide else None
+    stop = float(delta) * (1 + 1e-9) + 1e-12 if decide and delta is not None else None  # decide needs delta
     r = _solve(model, solver, heur, [enc], len(net.layers), dl, threads, warm, stop, res.notes)
     res.timings["milp"] = time.perf_counter() - t3
     _fill(res, r)
@@ -562,6 +569,7 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
         res.a, res.b = x, xb.values().ravel()
         res.witness = _witness(net, x, res.b, mi, alpha, k, norm, None)
     if decide:
+        assert delta is not None  # decide needs delta (checked above)
         if r.status == "infeasible":
             res.verdict = "not_below"
         elif r.has_solution and res.witness.get("ok") and res.witness["norm_value"] <= delta * (1 + 1e-6) + 1e-9:
@@ -678,6 +686,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
         res.notes.append(f"twin constraints: {_add_twin(model, net, enc_a, enc_b, e_bound, e_abs)}")
     warm = None
     if b0 is not None:
+        assert a0 is not None and res.phi_init is not None  # b0 is found near a0, its norm measured (phi_init)
         phi0 = res.phi_init
         # |sum_i e_i| <= ||e||_1 <= Phi_ini (the paper's cut); for L-inf |sum_i e_i| <= n ||e||_inf
         cap = (phi0 if norm == "1" else b_e.size * phi0) * (1 + 1e-7) + 1e-9
@@ -700,6 +709,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     t4 = time.perf_counter()
     if dl.expired():
         if b0 is not None:
+            assert a0 is not None  # b0 is found near a0, its norm measured (phi_init)
             res.phi, res.a, res.b = res.phi_init, a0, b0
             res.witness = _witness(net, a0, b0, mi, alpha, k, norm, None)
         _out_of_time(res)
@@ -709,6 +719,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     res.timings["milp"] = time.perf_counter() - t4
     _fill(res, r)
     if r.status == "infeasible" and b0 is not None:
+        assert a0 is not None  # b0 is found near a0, its norm measured (phi_init)
         _keep_initial_pair(net, res, a0, b0, mi, alpha, k, norm)
     if r.has_solution:
         res.a, res.b = xa.values().ravel(), xb.values().ravel()
@@ -736,6 +747,8 @@ def network_resilience(net: Network, *, alpha: float = 1.0, k: int = 1, norm: st
     """Xi = min_m Phi_m over the classes (None if some class is undecided and no class gives a value),
     with the per-class results. ``time_limit`` is for the whole: each class gets the time left over the classes
     left (``time_limit`` / number of classes when every class uses its share)."""
+    if net.class_names is None:
+        raise UnsupportedError("maximum resilience is defined for classifiers only")
     n = len(net.class_names)
     total = Deadline.of(time_limit)
     results = [class_resilience(net, m, alpha=alpha, k=k, norm=norm, heuristics=heuristics, solver=solver,

@@ -348,6 +348,7 @@ def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: in
     """
     lo, hi = ball_box(net, x, eps, norm)
     z0 = net.forward(x[None])[0]
+    targets: Sequence[int | None]
     if z0.size == 1:
         targets = [None]
     else:
@@ -533,6 +534,7 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
     logits = net.forward(xp[None])
     k = int(net.predict_index(logits)[0])
     mf = float(margins(net, logits, np.array([c]))[0])
+    assert r.incumbent is not None  # r.has_solution
     res.margin = float(r.incumbent)
     res.margin_forward = mf
     res.witness = xp
@@ -667,6 +669,7 @@ def minimal_perturbation(
         dist = float(np.max(np.abs(xv - x)) if norm == "inf" else np.sum(np.abs(xv - x)))
         xp = project_to_ball(net, x, xv, dist, norm)
         k = int(net.predict_index(net.forward(xp[None]))[0])
+        assert r.incumbent is not None  # r.has_solution
         out.eps = float(r.incumbent)
         out.counterexample = xp
         out.adversarial_class = names[k] if k < len(names) else k

@@ -101,7 +101,8 @@ class Property:
         for conj in self.disjuncts:
             lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
             slo, shi = np.zeros(self.n_inputs, bool), np.zeros(self.n_inputs, bool)
-            rest = []
+            rest: list[Atom] = []
+            empty = False  # an atom false everywhere
             for at in conj:
                 if not at.b and len(at.a) == 1:
                     (i, v), = at.a.items()
@@ -113,11 +114,11 @@ class Property:
                     continue
                 if not at.a and not at.b:
                     if at.c > 0 or (at.strict and at.c >= 0):
-                        rest = None
+                        empty = True
                         break
                     continue
                 rest.append(at)
-            if rest is None or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
+            if empty or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
                 continue  # an empty disjunct
             key = (lo.tobytes(), hi.tobytes(), slo.tobytes(), shi.tobytes())
             if key not in groups:
@@ -480,23 +481,24 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
     sel = new_binaries(m, "disj", (len(live),)) if len(live) > 1 else [None]
     m.cons = pyo.ConstraintList()
     for p, conj in enumerate(live):
+        sel_p = sel[p]
         for at in conj:
             expr = at.c + sum(v * xs[i] for i, v in at.a.items()) + sum(v * ys[j] for j, v in at.b.items())
             cap = -delta
             if isinstance(expr, (int, float, np.number)):  # constant outputs (every unit stable off)
                 if float(expr) <= cap:
                     continue
-                if sel[p] is None:
+                if sel_p is None:
                     return "infeasible", None  # the only disjunct is false on the whole box
-                m.cons.add(sel[p] == 0)
+                m.cons.add(sel_p == 0)
                 continue
-            if sel[p] is None:
+            if sel_p is None:
                 m.cons.add(expr <= cap)
             else:
                 big = _atom_upper(at, lo, hi, yl, yu) - cap
                 if big <= 0:
                     continue  # satisfied everywhere in the box
-                m.cons.add(expr <= cap + big * (1 - sel[p]))
+                m.cons.add(expr <= cap + big * (1 - sel_p))
     if len(live) > 1:
         m.cons.add(pyo.quicksum(list(sel)) == 1)
     res.n_binaries = max(res.n_binaries, enc.n_binaries() + (len(live) if len(live) > 1 else 0))

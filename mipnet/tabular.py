@@ -1,0 +1,90 @@
+"""A model's feature columns of a data frame: numeric matrices with clear errors for text, empty or NaN cells."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+if TYPE_CHECKING:
+    from .network import Network
+
+__all__ = ["features_for", "missing_values", "numeric_matrix", "stray_text"]
+
+
+#: cells shown in an error message
+_SHOWN = 5
+
+
+def _rows(index: np.ndarray) -> str:
+    """Data rows counted from 1 below the header (as a spreadsheet shows them, minus the header line)."""
+    shown = ", ".join(str(int(i) + 1) for i in index[:_SHOWN])
+    return shown + (", ..." if len(index) > _SHOWN else "")
+
+
+def _cells(col: pd.Series, index: np.ndarray) -> str:
+    shown = ", ".join(f"row {int(i) + 1} {str(col.iloc[i])!r}" for i in index[:_SHOWN])
+    return shown + (", ..." if len(index) > _SHOWN else "")
+
+
+def stray_text(df: pd.DataFrame, columns: list[Any] | None = None) -> None:
+    """A column of numbers with a few cells that are not numbers is a typo, not a categorical feature:
+    raise a :class:`DataError` naming the column and the cells (most numeric, at least one not)."""
+    for c in (df.columns if columns is None else columns):
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        present = col.notna().to_numpy()
+        num = pd.to_numeric(col, errors="coerce").notna().to_numpy()
+        bad = np.flatnonzero(present & ~num)
+        if bad.size and num.sum() >= bad.size:
+            raise DataError(
+                f"column {str(c)!r} holds numbers but {bad.size} cell{'s are' if bad.size > 1 else ' is'} not a "
+                f"number: {_cells(col, bad)} (rows counted from 1 below the header); fix or remove "
+                f"{'them' if bad.size > 1 else 'it'}")
+
+
+def missing_values(df: pd.DataFrame, columns: list[Any] | None = None, what: str = "column") -> None:
+    """Empty, NaN or infinite cells: a :class:`DataError` naming the column, how many rows and what to do."""
+    for c in (df.columns if columns is None else columns):
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            vals = col.to_numpy(dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(vals))
+            kind = "empty, NaN or infinite"
+        else:
+            bad = np.flatnonzero(col.isna().to_numpy())
+            kind = "empty or NaN"
+        if bad.size:
+            n = bad.size
+            raise DataError(f"{what} {str(c)!r} has {n} {kind} cell{'s' if n > 1 else ''} (row{'s' if n > 1 else ''} "
+                            f"{_rows(bad)}, counted from 1 below the header): "
+                            f"{'fill them in or drop those rows' if n > 1 else 'fill it in or drop that row'}")
+
+
+def numeric_matrix(df: pd.DataFrame, columns: list[Any]) -> np.ndarray:
+    """``df[columns]`` as floats, with one clear error for text, empty, NaN or infinite cells."""
+    stray_text(df, columns)
+    text = [c for c in columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+    if text:
+        c = text[0]
+        raise DataError(f"column {str(c)!r} must hold numbers, it holds text such as {str(df[c].dropna().iloc[0])!r}"
+                        if df[c].notna().any() else f"column {str(c)!r} is empty")
+    missing_values(df, columns)
+    return df[columns].to_numpy(dtype=np.float64)
+
+
+def features_for(net: Network, df: pd.DataFrame) -> np.ndarray:
+    """The model's feature columns of ``df`` in the model's order, as floats (clear errors otherwise)."""
+    names = net.feature_names
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        raise DataError(
+            f"the CSV lacks the model's feature columns {missing[:5]}"
+            + (" ..." if len(missing) > 5 else "")
+            + f" (it has {list(df.columns)[:8]})"
+        )
+    return numeric_matrix(df, list(names))
