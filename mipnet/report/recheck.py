@@ -35,7 +35,9 @@ Checks, in order (each one ``pass``, ``fail``, ``undecided`` = not re-proved, or
 4. **Re-proof by a fresh solve** (one shared time limit for the whole re-check, split evenly over the
    claims left): a robustness ``holds`` (verify_sample), a monotonicity ``holds`` (verify_global /
    verify_individual), a resilience value (the fresh lower bound must reach the claimed one), a training
-   bound (the training MILP rebuilt from the recorded formulation and the data, solved again). The
+   bound (the training MILP rebuilt from the recorded formulation and the data, solved again; a bound from
+   the dual certificate, ``bound_source`` "dual: ...", is recomputed from its recorded multipliers instead:
+   in numpy for the transport plan, with a fresh single-neuron pricing MILP where the record used one). The
    solver is the other installed one (HiGHS <-> SCIP) when ``second_solver="auto"``, else the
    certificate's own solver on a model built afresh. A fresh solve that finds a counterexample (checked
    by the forward pass) or a network/witness below a claimed bound fails the claim.
@@ -299,7 +301,7 @@ def _data_arrays(cert: CertificateFile, net: Network, data: Any) -> tuple[np.nda
         X, y = data
         return np.atleast_2d(np.asarray(X, dtype=np.float64)), None if y is None else np.asarray(y)
     if hasattr(data, "columns"):
-        from ..cli.common import features_for
+        from ..tabular import features_for
 
         X = features_for(net, data)
         target = (cert.data or {}).get("target")
@@ -548,8 +550,105 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
     if not chk["hash_ok"]:
         rep.skip("training bound re-proved by a fresh solve", "solver", "not solved: the data differ")
         return
+    source = str((cert.result or {}).get("bound_source") or "milp")
+    if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
+        ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
+        rep.add(f"training bound re-checked from the dual certificate ({source})", category, ok, detail)
+        return
     _reprove(rep, ctx, [("training bound re-proved by a fresh solve", None)],
              lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t))
+
+
+def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, solver: str | None,
+                seconds: float | None) -> tuple[bool | None, str, str]:
+    """Re-check a training bound claimed from the dual certificate (``result.dual_bound``, sign class, hinge) by
+    weak duality, without trusting the trainer: for multipliers alpha_n in [0, count_n / N] on the groups of
+    identical (standardised x, label) rows, a = alpha y, every network of the class (width J, boxes B_w, B_b,
+    output bias |c| <= B_b, v_j in {-1, 0, 1}) has objective >= t base - J max(0, t V - (1 - t) kappa) with
+
+        alpha = marginals of the plan pi on the pairs (i, j) (y_i = +1, y_j = -1) + alpha_M on the rows,
+        base  = 2 m sum pi + m sum alpha_M - B_b |sum alpha_M y|,  beta_k = sum_p pi_p |x_ik - x_jk|,
+        V    >= max_{s, box} s sum_n alpha_M,n y_n (w . x_n + b)_+ - sum_k (lam - beta_k) |w_k| - kappa,
+
+    lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation. Without
+    alpha_M, V = B_w sum_k (beta_k - lam)_+ - kappa exactly (numpy); with alpha_M, V is the dual bound of a fresh
+    single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    from ..train.certificate import _targets
+
+    rec = (cert.result or {}).get("dual_bound")
+    if not isinstance(rec, dict):
+        return False, "the bound is claimed from a dual certificate the file does not hold", "integrity"
+    cfg = cert.question.get("config") or {}
+    if (cfg.get("hypothesis") != "sign" or cfg.get("loss") != "hinge" or float(cfg.get("layer_penalty") or 0) > 0
+            or cfg.get("architecture") or len(cfg.get("hidden") or ()) != 1):
+        return False, "a dual bound is only defined for the sign class with the hinge loss", "integrity"
+    num = lambda k, d=0.0: float(number(cfg.get(k)) if cfg.get(k) is not None else d)  # noqa: E731
+    m, l1 = num("margin", 1.0), num("l1")
+    lam, kappa = l1, l1 + num("l2") + num("l0") + num("neuron_penalty")
+    J = int(cfg["hidden"][0]) if cfg.get("max_neurons") is None else min(int(cfg["hidden"][0]),
+                                                                          int(cfg["max_neurons"]))
+    Bw, Bb = num("weight_bound", 1.0), num("bias_bound", 1.0)
+    N = X.shape[0]
+    target = _targets(y, tc.task, tc.classes, 1)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    Xs = (X - mu) / np.where(sd > 1e-12, sd, 1.0)
+    _, first, inv, counts = np.unique(np.column_stack([Xs, target]), axis=0, return_index=True,
+                                      return_inverse=True, return_counts=True)
+    inv = np.asarray(inv).ravel()
+    G, cap = counts.size, counts / float(N)
+    try:
+        pairs = np.asarray(rec.get("pairs") or [], dtype=np.float64).reshape(-1, 3)
+        rows = np.asarray(rec.get("rows") or [], dtype=np.float64).reshape(-1, 2)
+        t = float(number(rec.get("t")))
+    except (TypeError, ValueError, MipnetError):
+        return False, "the dual certificate's multipliers are not lists of numbers", "integrity"
+    pi, am = pairs[:, 2].copy(), rows[:, 1].copy()
+    idx = np.concatenate([pairs[:, :2].ravel(), rows[:, 0]])
+    if (not np.all(np.isfinite(pi)) or not np.all(np.isfinite(am)) or np.any(pi < 0) or np.any(am < 0)
+            or not 0.0 <= t <= 1.0 or np.any(idx != np.round(idx)) or np.any(idx < 0) or np.any(idx >= N)):
+        return False, "the dual certificate's multipliers are not >= 0, its rows not rows of the data or t not " \
+                      "in [0, 1]", "witness"
+    i, j, n = pairs[:, 0].astype(int), pairs[:, 1].astype(int), rows[:, 0].astype(int)
+    if np.any(target[i] != 1.0) or np.any(target[j] != -1.0):
+        return False, "a transport pair does not join a +1 row to a -1 row", "witness"
+    alpha = np.bincount(inv[i], pi, G) + np.bincount(inv[j], pi, G) + np.bincount(inv[n], am, G)
+    over = float(np.max(alpha / cap)) if G else 0.0
+    if over > 1.0 + 1e-9:
+        return False, f"the multipliers exceed their caps count / N (by a factor {over:.6g})", "witness"
+    if over > 1.0:  # float rounding: scale into the caps
+        pi, am = pi / over * (1 - 1e-15), am / over * (1 - 1e-15)
+    beta = np.abs(Xs[i] - Xs[j]).T @ pi if pi.size else np.zeros(X.shape[1])
+    base = 2.0 * m * math.fsum(pi) + m * math.fsum(am) - Bb * abs(math.fsum(am * target[n]))
+
+    def value(V: float) -> float:
+        return t * base - J * max(0.0, t * V - (1.0 - t) * kappa)
+
+    if not am.size:  # transport only: V exact in numpy
+        V = Bw * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
+        got = value(V)
+        ok = got >= claimed - 1e-9 * max(1.0, abs(claimed))
+        return ok, (f"recomputed with numpy from {pi.size} transport pairs: {got:.9g} "
+                    f"{'>=' if ok else '<'} claimed {claimed:.9g}"), "witness"
+    if solver is None or seconds is None or seconds < MIN_SOLVE_SECONDS:
+        return None, "not re-proved: the dual certificate needs its pricing MILP re-solved (re-proof switched off or " \
+                     "no time left)", "solver"
+    from ..train.dual_bound import price
+
+    a = np.bincount(inv[n], am * target[n], G)
+    keep = np.flatnonzero(a != 0)
+    prs = [price(Xs[first[keep]], a[keep], s, lam=lam - beta, kappa=kappa, ball=False, w_bound=Bw, b_bound=Bb,
+                 time_limit=seconds / 2, mip_gap=1e-6) for s in (1, -1)]
+    V = max(p.upper for p in prs)
+    got = value(V)
+    tol = BOUND_TOL * max(1.0, abs(claimed))
+    what = f"{pi.size} transport pairs, {am.size} rows, pricing bound V <= {V:.6g}"
+    if got >= claimed - tol:
+        return True, f"recomputed ({what}): {got:.9g} >= claimed {claimed:.9g}", "solver"
+    found = max(p.value for p in prs)
+    if math.isfinite(found) and value(found) < claimed - tol:
+        return False, (f"a unit with pricing value {found:.6g} exists (numpy): these multipliers prove at most "
+                       f"{value(found):.9g} < claimed {claimed:.9g}"), "solver"
+    return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
 
 
 def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.ndarray, tc: Any, bound: float,

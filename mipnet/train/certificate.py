@@ -22,8 +22,12 @@ the data:
 ``terms`` are these true values; ``model_terms`` are the solver model's values at the same network.
 They agree to 1e-6 except for terms the model writes as a tangent outer approximation (HiGHS: l2,
 squared loss), where model <= true. ``incumbent`` is the true objective of the returned network,
-``bound`` the solver's proved lower bound (valid also for an outer approximation, which only lowers
-the optimum), ``gap = (incumbent - bound) / |incumbent|``.
+``bound`` the best proved lower bound (valid also for an outer approximation, which only lowers
+the optimum), ``gap = (incumbent - bound) / |incumbent|``. ``bound_source`` says which: the solver's
+("milp"), the sample groups' ("groups") or, sign class with the hinge loss, the dual bound of
+:mod:`.dual_bound` ("dual: transport" / "dual: hybrid" / "dual: column generation", also when the MILP was
+not built in time); ``dual_bound`` records the latter's multipliers so that it is re-checked without trust
+(:func:`mipnet.report.recheck._dual_claim`).
 
 Training on a random subsample (``max_samples``, ``mipnet train --samples``) records the chosen rows:
 ``rows`` (indices into the full data, sorted) and ``source_rows`` (the full data's row count), so that the
@@ -99,6 +103,13 @@ class Certificate:
     #: the rows of the full data trained on (a random subsample), None = every row; ``source_rows`` its row count
     rows: list[int] | None = None
     source_rows: int | None = None
+    #: where ``bound`` comes from: "milp" (the solver), "groups" (sample groups), "dual: transport" /
+    #: "dual: hybrid" / "dual: column generation" (:mod:`.dual_bound`); None = no bound
+    bound_source: str | None = None
+    #: the dual bound's record (sign class, hinge): its value and what re-checks it without trusting it, the
+    #: transport plan ``pairs`` [[i, j, pi]] (rows i with y = +1, j with y = -1), extra multipliers ``rows``
+    #: [[n, alpha]], the scale ``t`` and, with ``rows``, the ``pricing`` bound used (mipnet.report.recheck)
+    dual_bound: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -132,8 +143,9 @@ class Certificate:
 
         out = [
             f"status        {self.status}",
-            f"objective     {f(self.incumbent)}  (best bound {f(self.bound)}, "
-            f"gap {f(self.gap * 100 if self.gap is not None else None, '.2f')} %)",
+            f"objective     {f(self.incumbent)}  (best bound {f(self.bound)}"
+            + (f" from {self.bound_source}" if self.bound_source else "")
+            + f", gap {f(self.gap * 100 if self.gap is not None else None, '.2f')} %)",
         ]
         for k, v in self.terms.items():
             extra = ""

@@ -146,6 +146,9 @@ class DualBoundResult:
     seconds: float
     pricing_optimal: bool
     info: dict[str, Any] = field(default_factory=dict)
+    #: what re-checks the bound without trusting the solver (width J only; :func:`recheck_record`): the
+    #: multipliers as sparse lists over *original* row indices (a representative row of each merged group)
+    record: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"bound": self.bound, "g_upper": self.g_upper, "scale": self.scale, "iterations": self.iterations,
@@ -162,6 +165,29 @@ def merge_duplicates(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     _, first, inverse, counts = np.unique(Z, axis=0, return_index=True, return_inverse=True, return_counts=True)
     inverse = np.asarray(inverse).ravel()
     return X[first], y[first], counts.astype(np.int64), inverse
+
+
+def _representatives(inverse: np.ndarray, n_groups: int) -> np.ndarray:
+    """The first original row of each merged group (``inverse`` as from :func:`merge_duplicates`)."""
+    rep = np.full(n_groups, -1, dtype=np.int64)
+    rep[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    return rep
+
+
+def _record(rep: np.ndarray, pairs: np.ndarray | None, pi: np.ndarray | None, S: np.ndarray | None,
+            am: np.ndarray | None, t: float, bound: float, pricing: dict[str, Any] | None) -> dict[str, Any]:
+    """The re-checkable certificate of a width-J bound: plan pi on pairs (i, j) with y_i = +1, y_j = -1, extra
+    multipliers alpha_M on rows, scale t and (alpha_M != 0) the pricing's certified upper bound."""
+    out: dict[str, Any] = {"bound": float(bound), "t": float(t), "pairs": [], "rows": [], "pricing": pricing}
+    if pairs is not None and pi is not None:
+        nz = np.flatnonzero(pi > 0)
+        out["pairs"] = [[int(rep[pairs[k, 0]]), int(rep[pairs[k, 1]]), float(pi[k])] for k in nz]
+    if S is not None and am is not None:
+        nz = np.flatnonzero(am > 0)
+        out["rows"] = [[int(rep[S[k]]), float(am[k])] for k in nz]
+    if not out["rows"]:
+        out["pricing"] = None
+    return out
 
 
 def standardise(X: np.ndarray) -> np.ndarray:
@@ -567,6 +593,9 @@ def any_width_lower_bound(
         return np.append(np.clip(w, -w_box, w_box), np.clip(b, -b_box, b_box))
 
     master = _Master(yu, omega, margin, c_bound, None if any_width else float(width), threads)
+    rep = _representatives(inverse, N)
+    records: list[dict[str, Any] | None] = [None]
+    best_record: dict[str, Any] | None = None
     start_units = []
     if init_units is not None:
         start_units.extend(np.atleast_2d(np.asarray(init_units, dtype=np.float64)))
@@ -644,7 +673,12 @@ def any_width_lower_bound(
             vals = [t * base - J * max(0.0, t * g - (1.0 - t) * kappa) for t in cands]
             i = int(np.argmax(vals))
             bound, t = vals[i], cands[i]
-        return max(_safe(bound), 0.0), g, t, alpha, prs, both
+        bound = max(_safe(bound), 0.0)
+        if not ball:
+            records[0] = _record(rep, None, None, np.arange(N), alpha, t, bound,
+                                 {"upper": float(g), "optimal": bool(both), "rows": int(N), "prices": "lam",
+                                  "solver": "highs (single-neuron MILP, mip_dual_bound)"})
+        return bound, g, t, alpha, prs, both
 
     final_reserve = final_share * dl.remaining() if not dl.unlimited else 0.0
     while it < max_iterations:
@@ -668,6 +702,7 @@ def any_width_lower_bound(
         if bound > best:
             best, best_alpha, best_g, best_t = bound, alpha, g, t
             pricing_optimal = both
+            best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
         say(f"iteration {it}: master {master_value:.6g}, pricing upper {g:.4g} (lam {lam:.4g}), "
             f"bound {bound:.6g}, best {best:.6g}, {len(master.units)} units, {time.perf_counter() - t_start:.1f} s")
@@ -694,6 +729,7 @@ def any_width_lower_bound(
         if bound > best:
             best, best_alpha, best_g, best_t = bound, alpha, g, t
             pricing_optimal = both
+            best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
         say(f"final pricing: upper {g:.4g}, bound {bound:.6g}, best {best:.6g}")
     if inconsistent:
@@ -704,7 +740,9 @@ def any_width_lower_bound(
                            iterations=it, trace=trace, units=units, status=status, mode=mode, n_rows=N0, n_merged=N,
                            master_value=master_value, seconds=time.perf_counter() - t_start,
                            pricing_optimal=pricing_optimal,
-                           info={"lam": lam, "kappa": kappa, "R": R, "D": D})
+                           info={"lam": lam, "kappa": kappa, "R": R, "D": D},
+                           record=None if ball else (best_record or _record(rep, None, None, None, None, 1.0, 0.0,
+                                                                            None)))
 
 
 # ---------------------------------------------------------------------------------------------------- transport
@@ -866,6 +904,7 @@ def transport_lower_bound(
         t = 1.0
         bound = margin * mass - J * max(0.0, g)
     bound = max(_safe(bound), 0.0)
+    record = None if J is None else _record(_representatives(inverse, N), pairs, pi, None, None, 1.0, bound, None)
     sec = time.perf_counter() - t_start
     say(f"transport: LP {status}, bound {bound:.6g}, {sec:.1f} s")
     return DualBoundResult(bound=float(bound), alpha=(alpha / counts)[inverse], g_upper=g, scale=t, iterations=1,
@@ -873,7 +912,8 @@ def transport_lower_bound(
                            mode=("any width" if J is None else f"width {width}") + " transport", n_rows=N0, n_merged=N,
                            master_value=float(h.getInfo().objective_function_value), seconds=sec,
                            pricing_optimal=False, info={"pairs": int(P), "lam": lam, "kappa": kappa,
-                                                        "beta_max": float(beta.max()) if d else 0.0})
+                                                        "beta_max": float(beta.max()) if d else 0.0},
+                           record=record)
 
 
 # ---------------------------------------------------------------------------------------------------- hybrid
@@ -943,6 +983,8 @@ def hybrid_lower_bound(
     pairs = opposite_pairs(Xu, yu, neighbours)
     P = pairs.shape[0]
     dx = pair_abs_diffs(Xu, pairs)
+    rep = _representatives(inverse, N)
+    records: list[dict[str, Any] | None] = [None, None]  # of the last certify(): (with alpha_M, transport only)
     # master LP (maximise): columns pi (P), aM (K), theta, beta (d, free), [e >= |sum y aM|]
     cb = output_bias_bound
 
@@ -1054,8 +1096,13 @@ def hybrid_lower_bound(
         cands = [0.0, 1.0] + ([min(1.0, max(0.0, kappa / (g + kappa)))] if g + kappa > 0 else [])
         vals = [t * base - J * max(0.0, t * g - (1.0 - t) * kappa) for t in cands]
         i = int(np.argmax(vals))
-        return (max(_safe(vals[i]), 0.0), g, cands[i], prs, all(p.optimal for p in prs), max(_safe(t_only), 0.0),
-                alpha)
+        both = all(p.optimal for p in prs)
+        b_m, b_t = max(_safe(vals[i]), 0.0), max(_safe(t_only), 0.0)
+        records[0] = _record(rep, pairs, pi, S, am, cands[i], b_m,
+                             {"upper": float(g), "optimal": bool(both), "rows": int(S.size),
+                              "prices": "lam - beta", "solver": "highs (single-neuron MILP, mip_dual_bound)"})
+        records[1] = _record(rep, pairs, pi, None, None, 1.0, b_t, None)
+        return (b_m, g, cands[i], prs, both, b_t, alpha)
 
     # 1. the transport plan alone: its bound and the capacity it leaves (rows of S)
     tr = transport_lower_bound(X, y, l1=l1, margin=margin, time_limit=dl.sub(fraction=0.2), width=width,
@@ -1073,6 +1120,7 @@ def hybrid_lower_bound(
         f"{time.perf_counter() - t_start:.1f} s")
     h, ncol = build(S)
     best, best_t, best_g, best_alpha = tr.bound, 1.0, tr.g_upper, alpha_t.copy()
+    best_record = tr.record
     trace = [(time.perf_counter() - t_start, best)]
     # initial cuts: coordinate units, the incumbent's units, random units
     start_units = []
@@ -1112,11 +1160,12 @@ def hybrid_lower_bound(
         it += 1
         tl = min(pricing_time, max(0.2, dl.remaining() - final_reserve))
         bound, g, t, prs, both, t_only, alpha = certify(col, S, tl, None)
-        for cand, gg, tt, ok in ((bound, g, t, both), (t_only, None, 1.0, False)):
+        for cand, gg, tt, ok, rec in ((bound, g, t, both, records[0]), (t_only, None, 1.0, False, records[1])):
             if cand > best:
                 best, best_t, best_alpha, best_col = cand, tt, alpha, col.copy()
                 best_g = gg if gg is not None else best_g
                 pricing_optimal = ok
+                best_record = rec
         trace.append((time.perf_counter() - t_start, best))
         say(f"hybrid iteration {it}: master {master_value:.6g}, V upper {g:.4g}, bound {bound:.6g}, "
             f"transport-only {t_only:.6g}, best {best:.6g}, {len(units)} units, {time.perf_counter() - t_start:.1f} s")
@@ -1144,6 +1193,7 @@ def hybrid_lower_bound(
         bound, g, t, prs, both, t_only, alpha = certify(best_col, S, max(0.5, dl.remaining() - 0.5), None)
         if bound > best:
             best, best_t, best_g, best_alpha, pricing_optimal = bound, t, g, alpha, both
+            best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
         say(f"hybrid final pricing: V upper {g:.4g}, bound {bound:.6g}, best {best:.6g}")
     return DualBoundResult(bound=float(best), alpha=(best_alpha / counts)[inverse], g_upper=float(best_g),
@@ -1152,7 +1202,7 @@ def hybrid_lower_bound(
                            mode=f"width {width} hybrid", n_rows=N0, n_merged=N, master_value=master_value,
                            seconds=time.perf_counter() - t_start, pricing_optimal=pricing_optimal,
                            info={"lam": lam, "kappa": kappa, "pairs": int(P), "milp_rows": int(S.size),
-                                 "transport_bound": tr.bound})
+                                 "transport_bound": tr.bound}, record=best_record)
 
 
 def bound_for_config(X: np.ndarray, target: np.ndarray, config: Any, *, time_limit: float | Deadline,

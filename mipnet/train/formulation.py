@@ -27,7 +27,8 @@ Exact product of a binary beta and a bounded continuous h in [L, U] (sign and qu
 
     y = beta h:  L beta <= y <= U beta,   h - U (1 - beta) <= y <= h - L (1 - beta).
 
-**Losses** (mean over the N samples):
+**Losses** (mean over the N samples; with ``sample_weight`` c_n, the weighted sum (1/D) sum_n c_n loss_n over D =
+``loss_denominator`` rows):
 
 * ``hinge``: xi_n >= m - y_n f(x_n), xi_n >= 0
 * ``multiclass_hinge`` (Crammer-Singer): xi_n >= m + f_k(x_n) - f_{y_n}(x_n) for all k != y_n, xi_n >= 0
@@ -37,6 +38,15 @@ Exact product of a binary beta and a bounded continuous h in [L, U] (sign and qu
 * ``squared``: r_n >= (f(x_n) - y_n)^2; for HiGHS (linear only) the tangent-line outer approximation
   r_n >= 2 a (f - y) - a^2 for a on a grid of the residual's bounds (a lower approximation, so the
   solver's bound stays valid; the certificate reports the true value too).
+
+**Exact data reduction** (:func:`merge_rows`): rows with the same (standardised x, target) have the same loss for
+every network, so they are one block with weight c_n = their count and D = the original row count: the objective
+is the unmerged one for every network, with one set of ReLU binaries per distinct row. Everything else that
+reads the rows is exact on the merged rows too: the Lipschitz pair cuts and the convex-combination cuts
+(:mod:`.hull_cuts`) are valid inequalities between any two (or more) inputs, the completion and the LP heuristic
+(:mod:`.warmstart`) read the model's objective, the sign patterns' directional relaxation (:mod:`.signs`) is
+per row and sign of y_n, unchanged by a positive weight; the sample groups (:mod:`.groups`) carry the weights.
+Identical x with different labels stay separate rows (one per label).
 
 **Penalties** (over the Dense weights, biases excluded): l1 sum |w| (t >= +-w), l2 sum w^2 (quadratic for
 Gurobi/SCIP, tangent outer approximation for HiGHS), l0 sum s_w with |w| <= |w|_max s_w, neuron
@@ -323,16 +333,37 @@ def _bits_for(levels: int) -> list[float]:
     return [float(2**t) for t in range(n)]
 
 
+def merge_rows(X: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, target) rows in the order of their first occurrence: (X_u, target_u, counts, inverse) with
+    X[i] == X_u[inverse[i]], target[i] == target_u[inverse[i]] (bit-for-bit equal float64 rows are merged)."""
+    X = np.asarray(X, dtype=np.float64)
+    target = np.asarray(target)
+    if X.shape[0] == 0:
+        return X, target, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    Z = np.ascontiguousarray(np.column_stack([X.reshape(X.shape[0], -1), target.astype(np.float64)]))
+    Z[Z == 0.0] = 0.0  # -0.0 and 0.0 are one value
+    _, first, inverse, counts = np.unique(Z, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    inverse = np.asarray(inverse).ravel()
+    order = np.argsort(first, kind="stable")  # first-occurrence order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    keep = first[order]
+    return X[keep], target[keep], counts[order].astype(np.int64), rank[inverse]
+
+
 class TrainingProblem:
     """Builds the Pyomo model for standardised data; see the module docstring for the formulation.
 
     ``X`` (N, d) standardised inputs; ``target``: y in {-1, +1} (binary), class index (multiclass)
     or standardised value (regression). ``solver`` decides quadratic terms versus outer approximations.
+    ``sample_weight``: a positive weight per row (the counts of :func:`merge_rows`), the loss is
+    (1/D) sum_n c_n loss_n with D = ``loss_denominator`` (default: the sum of the weights, N without weights).
     """
 
     def __init__(self, X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig,
-                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: int | None = None,
-                 deadline: Deadline | None = None, after_build: float = 0.0) -> None:
+                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: float | None = None,
+                 deadline: Deadline | None = None, after_build: float = 0.0,
+                 sample_weight: np.ndarray | None = None) -> None:
         # ``deadline``: building stops (OutOfTime) once it has passed, or once the samples encoded so far show
         # that the rest of the build plus ``after_build`` x the build time (the caller's translation to the
         # solver) would not end before it (see :func:`_check_build`)
@@ -346,7 +377,16 @@ class TrainingProblem:
         self.solver = solver
         self.penalty_weight = float(penalty_weight)
         self.N, self.d = self.X.shape
-        self.loss_denominator = int(loss_denominator or self.N)
+        if sample_weight is None:
+            self.sample_weight = np.ones(self.N)
+        else:
+            self.sample_weight = np.asarray(sample_weight, dtype=np.float64).ravel()
+            if self.sample_weight.shape != (self.N,) or not np.all(np.isfinite(self.sample_weight)) \
+                    or np.any(self.sample_weight <= 0):
+                raise DataError(f"sample_weight must be {self.N} finite positive numbers (one per row)")
+        D = float(loss_denominator) if loss_denominator else float(self.sample_weight.sum())
+        #: the loss is (1/D) sum_n c_n loss_n (an int when the weights are counts)
+        self.loss_denominator: float = int(D) if D.is_integer() else D
         self.n_out = 1 if task == "regress" or n_classes == 2 else n_classes
         self.quadratic = solver in QUADRATIC_SOLVERS
         if config.hypothesis == "continuous":
@@ -538,7 +578,7 @@ class TrainingProblem:
             for n in range(N):
                 cons.add(xi[n] >= mg - float(self.target[n]) * self.outputs[n].expr[0])
             self.loss_vars["xi"] = xi
-            return inv * pyo.quicksum(xi)
+            return inv * self._weighted(xi)
         if loss == "multiclass_hinge":
             xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
             cons = constraint_list(m, "mhinge")
@@ -548,7 +588,7 @@ class TrainingProblem:
                     if k != yn:
                         cons.add(xi[n] >= mg + f[k] - f[yn])
             self.loss_vars["xi"] = xi
-            return inv * pyo.quicksum(xi)
+            return inv * self._weighted(xi)
         if loss == "zero_one":
             e = new_binaries(m, "err", (N,))
             cons = constraint_list(m, "zero_one")
@@ -566,7 +606,7 @@ class TrainingProblem:
                             M = max(mg - (o.lower[yn] - o.upper[k]), 0.0) + 1e-6
                             cons.add(o.expr[yn] - o.expr[k] >= mg - M * e[n])
             self.loss_vars["err"] = e
-            return inv * pyo.quicksum(e)
+            return inv * self._weighted(e)
         # regression
         res_lo = np.array([o.lower[0] for o in self.outputs]) - self.target.astype(float)
         res_hi = np.array([o.upper[0] for o in self.outputs]) - self.target.astype(float)
@@ -578,7 +618,7 @@ class TrainingProblem:
                 cons.add(r[n] >= diff)
                 cons.add(r[n] >= -diff)
             self.loss_vars["res"] = r
-            return inv * pyo.quicksum(r)
+            return inv * self._weighted(r)
         r = new_vars(m, "sq", np.zeros(N), np.maximum(res_lo**2, res_hi**2))
         cons = constraint_list(m, "sqloss")
         pts_all = []
@@ -594,7 +634,12 @@ class TrainingProblem:
         if not self.quadratic:
             self.oa_terms["loss"] = [(r[n], pts_all[n]) for n in range(N)]
         self.loss_vars["sq"] = r
-        return inv * pyo.quicksum(r)
+        return inv * self._weighted(r)
+
+    def _weighted(self, v: Any) -> Any:
+        """sum_n c_n v_n (the plain sum without weights)."""
+        c = self.sample_weight
+        return pyo.quicksum(v[n] if c[n] == 1.0 else float(c[n]) * v[n] for n in range(self.N))
 
     # ------------------------------------------------------------------ penalties
     def _abs_terms(self) -> list[Any]:

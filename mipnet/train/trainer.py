@@ -28,7 +28,7 @@ from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
 from ..solve import Result, solve
 from .certificate import Certificate, check_certificate, data_hash
-from .formulation import TrainConfig, TrainingProblem, resolve_config
+from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
 from .warmstart import (
     Weights,
     _zero_dead_units,
@@ -60,6 +60,16 @@ MIN_SOLVE_SECONDS = 0.5
 GROUP_SHARE = 0.3
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
 SURROGATE_SHARE_GUARD = 4.0
+#: share of the time left before the solve that the dual bound (:mod:`.dual_bound`; sign class, binary hinge)
+#: may take; it stops early when its column generation converges
+DUAL_SHARE = 0.3
+#: share of the time left that the dual bound may take when the model was not built (then the only bound)
+DUAL_SHARE_UNSOLVED = 0.85
+#: the dual bound is not started with less time than this left
+MIN_DUAL_SECONDS = 1.0
+#: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
+#: the hybrid above; "transport", "hybrid", "cg" force one
+DUAL_METHOD = "auto"
 
 
 @dataclass
@@ -138,6 +148,7 @@ def train(
     hull_cuts: bool = True,
     l1_grid: Sequence[float] | None = None,
     cv_folds: int = 5,
+    merge_duplicates: bool = True,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
@@ -151,6 +162,11 @@ def train(
 
     A ``config.architecture`` (conv net) trains images: ``X`` (N, C, H, W) or flat rows with
     ``input_shape``, optionally average-pooled by ``downsample`` (:func:`mipnet.train.conv_trainer.train_conv`).
+
+    ``merge_duplicates``: rows with the same standardised x and label are one weighted block of the MILP (the loss
+    of the merged row times its count: the same objective for every network, one set of ReLU binaries per distinct
+    row; :func:`~.formulation.merge_rows`); the certificate is computed on the original rows and records
+    ``rows`` and ``distinct_rows`` in its formulation.
 
     ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline` started by the caller) is for the whole
     fit: cross-validation, the gradient warm start, building the model and translating it to the solver, the LP
@@ -208,8 +224,15 @@ def train(
     def build(w: Weights, prob: TrainingProblem) -> Network:
         return build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w))
 
+    # exact data reduction: one weighted row per distinct (x, label); the loss keeps the original row count
+    if merge_duplicates:
+        Xm, tm, counts, _ = merge_rows(Xs, target)
+    else:
+        Xm, tm, counts = Xs, target, None
+    reduction = {"rows": int(Xs.shape[0]), "distinct_rows": int(Xm.shape[0])}
     common = dict(solver=solver, time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap,
-                  t_start=t_start, classes=cls, target_scale=y_sd, penalty_selection=selection)
+                  t_start=t_start, classes=cls, target_scale=y_sd, penalty_selection=selection,
+                  data_reduction=reduction)
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if warm_start else None
@@ -218,17 +241,19 @@ def train(
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     t0 = time.perf_counter()
     try:
-        problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver, deadline=dl,
-                                  after_build=TRANSLATE_PER_BUILD if shared else 0.0)
+        problem = TrainingProblem(Xm, tm, task, n_classes, cfg, solver=solver, deadline=dl,
+                                  after_build=TRANSLATE_PER_BUILD if shared else 0.0, sample_weight=counts,
+                                  loss_denominator=Xs.shape[0])
     except OutOfTime as exc:
         say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
         return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, None, build, str(exc), deadline=dl,
-                         gradient_seconds=t_gradient, seed=seed, **common)
+                         gradient_seconds=t_gradient, seed=seed, log=say, **common)
     t_size = time.perf_counter()
     size = problem.size()
     t_size = time.perf_counter() - t_size  # finish() counts the model once more and lists its variables
     say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
-        f"built in {time.perf_counter() - t0:.1f} s")
+        f"built in {time.perf_counter() - t0:.1f} s; {reduction['rows']} rows, {reduction['distinct_rows']} distinct"
+        + (" (duplicates merged into weighted rows)" if reduction["distinct_rows"] < reduction["rows"] else ""))
     instance = None
     if shared:
         need = TRANSLATE_PER_BUILD * problem.build_seconds
@@ -237,7 +262,7 @@ def train(
                       f"{need:.1f} s")
             say(f"solver: not run ({reason}): the warm start is returned (no bound)")
             return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, deadline=dl,
-                             gradient_seconds=t_gradient, seed=seed, **common)
+                             gradient_seconds=t_gradient, seed=seed, log=say, **common)
         instance = lp_instance(problem)
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
@@ -280,11 +305,16 @@ def train(
             start = snapshot(problem)
         else:
             warm_w = None
+    dual = None
+    if _dual_applies(cfg, task, n_classes):
+        dual = _dual_bound(Xs, target, cfg, warm_w, dl.sub(seconds=DUAL_SHARE * max(0.0, dl.remaining() - reserve)),
+                           threads, seed, say)
     group_info = None
     if group_bound:
         from .groups import sample_group_bound
 
-        group_info = sample_group_bound(Xs, target, task, n_classes, cfg, groups=int(group_bound), solver=solver,
+        group_info = sample_group_bound(Xm, tm, task, n_classes, cfg, groups=int(group_bound), solver=solver,
+                                        sample_weight=counts, loss_denominator=Xs.shape[0],
                                         time_limit=dl.sub(fraction=GROUP_SHARE), processes=group_processes,
                                         threads=threads)
         say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
@@ -309,7 +339,7 @@ def train(
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
     return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, group_info=group_info,
-                  sign_patterns=pattern_info, instance=instance, deadline=dl,
+                  sign_patterns=pattern_info, instance=instance, deadline=dl, dual=dual,
                   build=lambda w: build(w, problem), **common)
 
 
@@ -318,6 +348,60 @@ def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
             and cfg.l2 == 0 and cfg.l0 == 0 and cfg.neuron_penalty == 0 and cfg.layer_penalty == 0
             and cfg.max_nonzeros is None and cfg.max_neurons is None and len(cfg.hidden) == 1)
+
+
+def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
+    """The dual bound (:mod:`.dual_bound`) covers the certificate's objective exactly or from below: sign class
+    (one hidden layer, v_j in {-1, 0, +1}), binary hinge, boxes B_w, B_b (output bias too), width
+    min(hidden, max_neurons); l2, l0 and the neuron penalty give each active unit kappa (v_j^2 = [v_j != 0] = 1,
+    their terms on W_0 are >= 0 and dropped); max_nonzeros, symmetry breaking and the Lipschitz cuts only
+    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound)."""
+    return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
+            and cfg.layer_penalty == 0 and cfg.architecture is None and len(cfg.hidden) == 1)
+
+
+def _dual_bound(Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, weights: Weights | None, deadline: Deadline,
+                threads: int | None, seed: int | None, say: Callable[[str], None]) -> dict[str, Any] | None:
+    """The dual lower bound of :mod:`.dual_bound` on the certificate's objective ((1/N) sum hinge + penalties
+    on the standardised inputs), started from the incumbent's units: column generation up to
+    ``AUTO_CG_ROWS`` distinct rows, the hybrid (transport + exact rows) bound above. Returns the certificate's
+    record (``bound``, ``source``, the multipliers that re-check it) or None."""
+    from ..errors import MipnetError
+    from .dual_bound import AUTO_CG_ROWS, bound_for_config, merge_duplicates
+
+    if not deadline.allows(MIN_DUAL_SECONDS):
+        say("dual bound: skipped (the time limit is near)")
+        return None
+    t0 = time.perf_counter()
+    init_units = row_scores = None
+    if weights is not None and len(weights) == 2:
+        W, b = np.asarray(weights[0][0], dtype=np.float64), np.asarray(weights[0][1], dtype=np.float64)
+        v, c = np.asarray(weights[1][0], dtype=np.float64).ravel(), float(np.asarray(weights[1][1]).ravel()[0])
+        keep = (np.abs(W).sum(axis=1) + np.abs(b)) > 0
+        init_units = np.column_stack([W[keep], b[keep]]) if keep.any() else None
+        f = np.maximum(Xs @ W.T + b, 0.0) @ v + c
+        row_scores = np.maximum(0.0, cfg.margin - target * f)
+    n_rows = merge_duplicates(Xs, target)[0].shape[0]
+    method = DUAL_METHOD if DUAL_METHOD != "auto" else ("cg" if n_rows <= AUTO_CG_ROWS else "hybrid")
+    extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
+    if method != "transport":
+        extra.update(threads=int(threads or 1), seed=int(seed or 0))
+    try:
+        r = bound_for_config(Xs, target, cfg, time_limit=deadline, init_units=init_units, method=method, **extra)
+    except (MipnetError, RuntimeError) as exc:
+        say(f"dual bound: not computed ({exc})")
+        return None
+    rec = r.record
+    if rec is None:
+        return None
+    kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
+    out = {**rec, "source": f"dual: {kind}", "method": method, "mode": r.mode, "status": r.status,
+           "iterations": r.iterations, "n_rows": r.n_rows, "n_merged": r.n_merged, "master_value": r.master_value,
+           "seconds": time.perf_counter() - t0,
+           "objective": {"margin": cfg.margin, "penalty_weight": 1.0, "loss_denominator": "N",
+                         "lam": r.info.get("lam"), "kappa": r.info.get("kappa")}}
+    say(f"dual bound ({out['source']}, {method}): {r.bound:.6g}, {r.status}, {out['seconds']:.1f} s")
+    return out
 
 
 def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig,
@@ -343,7 +427,8 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
            group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
            build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
            penalty_selection: Any = None, instance: Any | None = None, deadline: Deadline | None = None,
-           evaluate: bool = True, note: str | None = None) -> TrainResult:
+           data_reduction: dict[str, int] | None = None,
+           evaluate: bool = True, note: str | None = None, dual: dict[str, Any] | None = None) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
 
     ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
@@ -385,8 +470,10 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         else:
             raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     bound = res.bound
+    bound_source = None if bound is None else "milp"
     if group_info is not None and group_info["bound"] is not None:
-        bound = group_info["bound"] if bound is None else max(bound, group_info["bound"])
+        if bound is None or group_info["bound"] > bound:
+            bound, bound_source = group_info["bound"], "groups"
     coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
                     "layer_penalty": cfg.layer_penalty}
     if cfg.channel_penalty > 0:
@@ -399,23 +486,33 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         solver=res.solver, solver_version=res.solver_version, n_samples=len(y), data_sha256=data_hash(X, y),
         hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
         classes=cls, target_scale=y_sd, outer_approximated=oa,
-        formulation={**size, "config": cfg.to_dict(),
+        formulation={**size, **(data_reduction or {}), "config": cfg.to_dict(),
                      **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
                      **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
                      **({"time_limit_note": note} if note else {})},
         warm_start_objective=warm_obj, heuristic_objective=heur_obj,
-        group_bound=group_info, trace=[list(p) for p in res.trace],
+        group_bound=group_info, trace=[list(p) for p in res.trace], bound_source=bound_source,
     )
     from .certificate import recompute_terms
 
     cert.terms = recompute_terms(full, X, y, cert)
     cert.incumbent = float(sum(cert.terms.values()))
+    if dual is not None:
+        db = float(dual["bound"])
+        if db > cert.incumbent + 1e-9 * max(1.0, abs(cert.incumbent)):  # cannot be: the objectives would differ
+            dual = {**dual, "discarded": f"dual bound {db:.9g} above the incumbent {cert.incumbent:.9g}"}
+        elif db > 0 and (cert.bound is None or db > cert.bound):
+            cert.bound, cert.bound_source = db, str(dual["source"])
+        cert.dual_bound = dual
     if cert.bound is not None:
         if cert.status == "optimal" and not oa:
             cert.bound = min(cert.bound, cert.incumbent)
         cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
     if cert.status == "optimal" and cert.gap is not None and cert.gap > max(10 * mip_gap, 1e-6):
         cert.status = "feasible"
+    if (cert.status != "optimal" and str(cert.bound_source).startswith("dual") and cert.gap is not None
+            and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)):  # the dual bound closed the gap
+        cert.status = "optimal"
     cert.wall_time = time.perf_counter() - t_start
     check = check_certificate(full, X, y, cert)
     meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
@@ -433,7 +530,7 @@ def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, 
               cfg: TrainConfig, gw: Weights | None, problem: TrainingProblem | None,
               build: Callable[[Weights, TrainingProblem], Network], reason: str, *, solver: str,
               time_limit: float | None, deadline: Deadline | None = None, gradient_seconds: float = 0.0,
-              seed: int | None = 0, **common: Any) -> TrainResult:
+              seed: int | None = 0, log: Callable[[str], None] | None = None, **common: Any) -> TrainResult:
     """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
     class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
 
@@ -453,9 +550,14 @@ def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, 
             and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)):
         weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed)
     reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
+    dual = None
+    if _dual_applies(cfg, task, n_classes) and deadline is not None:
+        dual = _dual_bound(Xs, target, cfg, weights,
+                           deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
+                           common.get("threads"), seed, log or (lambda s: None))
     res = no_solve_result(solver, reason, status="feasible")
     return finish(mapper, res, weights, None, None, X, y, cfg, group_info=None, solver=solver,
-                  time_limit=time_limit, evaluate=False, note=f"not solved: {reason}",
+                  time_limit=time_limit, evaluate=False, note=f"not solved: {reason}", dual=dual,
                   build=lambda w: build(w, mapper), **common)
 
 
