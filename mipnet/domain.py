@@ -119,7 +119,8 @@ class Domain:
     def require_finite(self) -> None:
         if not self.is_finite():
             bad = [self.names[i] for i in np.flatnonzero(~(np.isfinite(self.lower) & np.isfinite(self.upper)))]
-            raise DataError(f"the input domain is unbounded for features {bad[:5]}; set finite bounds first")
+            raise DataError(f"the input domain is unbounded for features {bad[:5]}; set finite bounds first "
+                            "(--domain DATA.csv or --domain-json FILE)")
 
     def contains(self, X: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         """Boolean mask of the rows of X that lie in the domain (to ``tol``)."""

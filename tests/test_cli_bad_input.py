@@ -240,6 +240,25 @@ CASES: list[tuple[str, str, str]] = [
     ("root-option", "--bogus", "--bogus"),
     ("root-command", "nosuch", "nosuch"),
     ("verify-subcommand", "verify nosuch", "nosuch"),
+    # --- --domain / --domain-json (verify resilience, monotonic, robustness, audit, convert)
+    ("res-domain-both", "verify resilience {model3} --domain {data} --domain-json {model}", "not both"),
+    ("res-domain-margin-neg", "verify resilience {model3} --domain {data} --domain-margin -0.1", "--domain-margin"),
+    ("res-domain-margin-nan", "verify resilience {model3} --domain {data} --domain-margin nan", "--domain-margin"),
+    ("res-domain-margin-alone", "verify resilience {model3} --domain-margin 0.1", "needs --domain"),
+    ("res-domain-nan", "verify resilience {model3} --domain {nan}", "column 'b' has 2 empty"),
+    ("res-domain-missing", "verify resilience {model3} --domain {out}/none.csv", "file not found"),
+    ("res-domain-header", "verify resilience {model3} --domain {header}", "has no data rows"),
+    ("mono-domain-string", "verify monotonic {model} --increasing a --domain {str}", "row 4 'abc'"),
+    ("mono-domain-json-bad", "verify monotonic {model} --increasing a --domain-json {bad}", "not valid JSON"),
+    ("mono-domain-json-shape", "verify monotonic {model} --increasing a --domain-json {model}", "expected"),
+    ("rob-domain-nan", "verify robustness {model} {data} --eps 0.1 --domain {nan}", "column 'b' has 2 empty"),
+    ("audit-domain-both", "audit {model} {data} --eps 0.1 --domain {data} --domain-json {model} -o {out}/r.html",
+     "not both"),
+    ("audit-domain-nan", "audit {model} {data} --eps 0.1 --domain {nan} -o {out}/r.html", "column 'b' has 2 empty"),
+    ("convert-domain-nan", "convert {model} --domain {nan} -o {out}/m.json", "column 'b' has 2 empty"),
+    ("convert-domain-margin-neg", "convert {model} --domain {data} --domain-margin -1 -o {out}/m.json",
+     "--domain-margin"),
+    ("convert-domain-json-missing", "convert {model} --domain-json {out}/none.json -o {out}/m.json", "not found"),
 ]
 
 

@@ -29,6 +29,9 @@ from .options import (
     SOLVER,
     WHOLE_COMMAND_LIMIT,
     SolverName,
+    apply_domain,
+    check_domain_options,
+    domain_options,
     output_dir,
     output_file,
 )
@@ -79,15 +82,19 @@ def _target(net, df, target: str | None) -> str | None:
               help="Local Dask worker processes (default: the CPU count; 0 = run serially in this process).")
 @click.option("--cert-dir", default=None, callback=output_dir,
               help="Where to write the certificates (default: REPORT-certificates/).")
+@domain_options
 @click.pass_context
 def audit(ctx: click.Context, model: str, data: str, output: str, target: str | None, increasing: tuple[str, ...],
           decreasing: tuple[str, ...], output_name: str | None, eps: float | None, norm: str, rows: int,
           alpha: float | None, k: int | None, time_limit: float, solver: str, scheduler: str | None,
-          workers: int | None, cert_dir: str | None) -> None:
+          workers: int | None, cert_dir: str | None, domain: str | None, domain_margin: float | None,
+          domain_json: str | None) -> None:
     """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
     from ..report.audit import check_request, default_cert_dir, run_audit, write_report
 
+    check_domain_options(domain, domain_margin, domain_json)
     net = load_network(model)
+    net = apply_domain(net, domain, domain_margin, domain_json)
     inc, dec = _names(increasing), _names(decreasing)
     check_request(net, inc, dec, eps, alpha, k)  # bad requests fail before the data are read
     if k is not None:

@@ -6,7 +6,7 @@ import click
 import pandas as pd
 
 from .common import echo_json, features_for, load_network, read_csv, write_csv
-from .options import MODEL_SUFFIXES, output_file
+from .options import MODEL_SUFFIXES, apply_domain, check_domain_options, domain_options, output_file
 
 
 @click.command()
@@ -68,10 +68,15 @@ def predict(model: str, data: str, output: str | None) -> None:
 @click.argument("source")
 @click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
               help="Destination (.json, .onnx).")
-def convert(source: str, output: str) -> None:
-    """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX."""
+@domain_options
+def convert(source: str, output: str, domain: str | None, domain_margin: float | None,
+            domain_json: str | None) -> None:
+    """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX.
+    --domain / --domain-json store an input domain (box) in the converted model."""
     from ..io import load_model, save_model
 
+    check_domain_options(domain, domain_margin, domain_json)
     net = load_model(source)
+    net = apply_domain(net, domain, domain_margin, domain_json)
     save_model(net, output)
     click.echo(f"wrote {output}: {net!r}")

@@ -16,7 +16,7 @@ import click
 from ..bounds import METHODS
 from ..errors import DataError
 from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
-from .options import FINITE_POSITIVE, SOLVER
+from .options import FINITE_POSITIVE, SOLVER, apply_domain, check_domain_options, domain_options
 
 
 def _names(spec: str | None) -> list[str]:
@@ -49,17 +49,21 @@ def _code(status: str) -> int:
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="lp", show_default=True,
               help="How the big-M bounds are computed (global check).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@domain_options
 @click.pass_context
 def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decreasing: str | None,
                   data: str | None, mode: str, output: str | None, versus: str | None, time_limit: float,
-                  solver: str, bounds: str, as_json: bool) -> None:
+                  solver: str, bounds: str, as_json: bool, domain: str | None, domain_margin: float | None,
+                  domain_json: str | None) -> None:
     """Is MODEL monotone in the given features (on its whole domain, or at every row of DATA)?"""
     from ..verify.monotonic import TOL, verify_global, verify_individual
 
     inc, dec = _names(increasing), _names(decreasing)
     if not inc and not dec:
         raise DataError("give --increasing and/or --decreasing features")
+    check_domain_options(domain, domain_margin, domain_json)
     net = load_network(model)
+    net = apply_domain(net, domain, domain_margin, domain_json, echo=lambda s: click.echo(s, err=as_json))
     if data is not None:
         X = features_for(net, read_csv(data))
         rep = verify_individual(net, X, inc, dec, output=output, versus=versus, time_limit=time_limit,

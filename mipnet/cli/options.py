@@ -182,3 +182,129 @@ def _hint(param: click.Parameter | None) -> str | None:
 
 
 MODEL_SUFFIXES = (".json", ".onnx")
+
+
+# ---------------------------------------------------------------------------- --domain / --domain-json
+def domain_options(f: Any) -> Any:
+    """``--domain DATA.csv [--domain-margin F]`` or ``--domain-json FILE``: replace the model's input domain
+    for this run (see :func:`domain_override`). The decorated command takes ``domain``, ``domain_margin``
+    and ``domain_json`` keyword arguments."""
+    f = click.option("--domain-json", "domain_json", default=None, metavar="FILE",
+                     help='Input domain from a JSON file: {"lower": [...], "upper": [...]} (model feature order) '
+                          'or {"features": {"name": [lo, hi], ...}} (features not named keep their bounds).')(f)
+    f = click.option("--domain-margin", "domain_margin", type=FINITE_NONNEG, default=None,
+                     help="With --domain: widen each feature's range by this fraction on both sides (default 0).")(f)
+    f = click.option("--domain", "domain", default=None, metavar="DATA.csv",
+                     help="Input domain: the box of the model's feature columns of this CSV (replaces the model's "
+                          "domain for this run; needed for unbounded imported models).")(f)
+    return f
+
+
+def check_domain_options(domain: str | None, margin: float | None, domain_json: str | None) -> None:
+    """Option-level checks of :func:`domain_options` (one line, exit 2)."""
+    from ..errors import MipnetError
+
+    if domain is not None and domain_json is not None:
+        raise MipnetError("give either --domain or --domain-json, not both")
+    if margin is not None and domain is None:
+        raise MipnetError("--domain-margin needs --domain DATA.csv")
+
+
+def domain_override(net: Any, domain: str | None, margin: float | None, domain_json: str | None) -> Any:
+    """The input :class:`~mipnet.domain.Domain` given by ``--domain`` / ``--domain-json`` for ``net``, with a
+    one-line description ("domain: box of DATA.csv (+0.1 margin)"). Integer flags come from the data
+    (``--domain``, margin 0) or are kept from the model (``--domain-json``); one-hot groups are kept, their
+    bounds cut to [0, 1]. Every input error (unreadable file, missing columns, NaN or inf, lower > upper)
+    is a :class:`~mipnet.errors.MipnetError`."""
+    import numpy as np
+
+    from ..domain import Domain
+    from ..errors import DataError
+
+    check_domain_options(domain, margin, domain_json)
+    old = net.domain
+    names = list(old.names)
+    if domain is not None:
+        from .common import features_for, read_csv
+
+        X = features_for(net, read_csv(domain))
+        if not np.all(np.isfinite(X)):
+            bad = [names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
+            raise DataError(f"--domain {domain}: the feature columns {bad[:5]} contain NaN or inf values")
+        m = margin or 0.0
+        new = Domain.from_data(X, names=names, margin=m)
+        lower, upper, integer = new.lower, new.upper, new.integer
+        what = f"box of {Path(domain).name}" + (f" (+{m:g} margin)" if m else "")
+    else:
+        assert domain_json is not None
+        lower, upper = _domain_json(Path(domain_json), names, old.lower.copy(), old.upper.copy())
+        integer = old.integer.copy()
+        what = f"box of {Path(domain_json).name}"
+    for g in old.onehot_groups:
+        lower[g], upper[g] = np.maximum(lower[g], 0.0), np.minimum(upper[g], 1.0)
+    bad_box = np.flatnonzero(lower > upper)
+    if bad_box.size:
+        j = int(bad_box[0])
+        raise DataError(f"domain: lower bound {lower[j]:g} exceeds upper bound {upper[j]:g} for feature {names[j]!r}")
+    empty = integer & (np.ceil(lower) > np.floor(upper))
+    integer = integer & ~empty  # an integer feature whose new box holds no integer becomes continuous
+    return Domain(names, lower, upper, integer, old.onehot_groups), f"domain: {what}"
+
+
+def _domain_json(path: Path, names: list[str], lower: Any, upper: Any) -> tuple[Any, Any]:
+    import json
+
+    import numpy as np
+
+    from ..errors import DataError, MipnetError
+
+    if not path.is_file():
+        raise MipnetError(f"--domain-json: file not found: {path}" if not path.exists() else f"{path} is not a file")
+    try:
+        d = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"--domain-json {path.name} is not valid JSON: {exc}") from None
+    n = len(names)
+
+    def num(v: Any, where: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise DataError(f"--domain-json {path.name}: {where} must be a number, got {v!r}")
+        if not math.isfinite(v):
+            raise DataError(f"--domain-json {path.name}: {where} must be finite, got {v!r}")
+        return float(v)
+
+    if isinstance(d, dict) and "features" in d and isinstance(d["features"], dict):
+        unknown = [k for k in d["features"] if k not in names]
+        if unknown:
+            raise DataError(f"--domain-json {path.name}: unknown features {unknown[:5]}; the model's features are "
+                            f"{names[:8]}" + (" ..." if n > 8 else ""))
+        for k, v in d["features"].items():
+            if not isinstance(v, (list, tuple)) or len(v) != 2:
+                raise DataError(f"--domain-json {path.name}: feature {k!r} needs [lower, upper], got {v!r}")
+            j = names.index(k)
+            lower[j], upper[j] = num(v[0], f"lower bound of {k!r}"), num(v[1], f"upper bound of {k!r}")
+        return np.asarray(lower, float), np.asarray(upper, float)
+    if isinstance(d, dict) and "lower" in d and "upper" in d:
+        out = []
+        for key in ("lower", "upper"):
+            v = d[key]
+            if not isinstance(v, list) or len(v) != n:
+                got = len(v) if isinstance(v, list) else type(v).__name__
+                raise DataError(f"--domain-json {path.name}: {key!r} must be a list of {n} numbers (one per model "
+                                f"feature), got {got}")
+            out.append(np.array([num(x, f"{key}[{i}]") for i, x in enumerate(v)]))
+        return out[0], out[1]
+    raise DataError(f'--domain-json {path.name}: expected {{"lower": [...], "upper": [...]}} or '
+                    '{"features": {"name": [lo, hi], ...}}')
+
+
+def apply_domain(net: Any, domain: str | None, margin: float | None, domain_json: str | None,
+                 echo: Any = None) -> Any:
+    """``net`` with the domain of :func:`domain_override` (unchanged without the options); the description
+    line goes to ``echo`` (default: stdout)."""
+    given = domain is not None or domain_json is not None or margin is not None
+    if not given:
+        return net
+    new, line = domain_override(net, domain, margin, domain_json)
+    (echo or click.echo)(line)
+    return net.with_domain(new)

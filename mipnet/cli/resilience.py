@@ -30,7 +30,18 @@ from .common import (
     missing_values,
     read_csv,
 )
-from .options import FINITE_NONNEG, FINITE_POSITIVE, MAX_RADIUS, POSITIVE_INT, SOLVER, FiniteFloat, output_dir
+from .options import (
+    FINITE_NONNEG,
+    FINITE_POSITIVE,
+    MAX_RADIUS,
+    POSITIVE_INT,
+    SOLVER,
+    FiniteFloat,
+    apply_domain,
+    check_domain_options,
+    domain_options,
+    output_dir,
+)
 
 #: alpha of maximum resilience: a strongly classified input has logit_m >= ln(alpha) + every other logit
 ALPHA = FiniteFloat(1.0)
@@ -86,8 +97,10 @@ def _line(r: Any) -> str:
               help="seconds per class (bounds, heuristics, MILP and witness check of that class)")
 @click.option("--threads", type=POSITIVE_INT, default=None, help="solver threads")
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+@domain_options
 def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str, heuristics: str, inp: str | None,
-                   delta: float | None, solver: str, time_limit: float, threads: int | None, as_json: bool) -> None:
+                   delta: float | None, solver: str, time_limit: float, threads: int | None, as_json: bool,
+                   domain: str | None, domain_margin: float | None, domain_json: str | None) -> None:
     """Maximum resilience Phi_m: the smallest input perturbation that takes a strongly classified input of
     class m to at least k other classes (two copies of the network in one MILP), with its witness pair."""
     from ..verify.resilience import Heuristics, class_resilience, local_resilience
@@ -95,7 +108,9 @@ def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str,
     heur = Heuristics.parse(heuristics)
     if delta is not None and inp is None:
         raise DataError("--delta needs --input (the decision is about one fixed input)")
+    check_domain_options(domain, domain_margin, domain_json)
     net = load_network(model)
+    net = apply_domain(net, domain, domain_margin, domain_json, echo=lambda s: click.echo(s, err=as_json))
     check_k(net, k)
     ctx = click.get_current_context()
     if inp is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -273,21 +274,83 @@ def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str
     return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(status, EXIT_UNKNOWN)
 
 
+def demo_model_path(report: str, output: str | None) -> str:
+    """Where demo saves its model: -o, else beside the report (compas_audit.html -> compas_model.json), else
+    compas_model.json in the current directory."""
+    if output:
+        return output
+    if not report:
+        return "compas_model.json"
+    r = Path(report)
+    stem = r.stem[: -len("_audit")] if r.stem.endswith("_audit") and len(r.stem) > 6 else r.stem
+    return str(r.with_name(f"{stem}_model.json"))
+
+
+def demo_summary(cert: Any, audit: Any, model_path: str) -> str:
+    """The last line of demo: what was proved, what was violated, what is undecided, where the model is."""
+    proved: list[str] = []
+    violated: list[str] = []
+    unknown: list[str] = []
+    if cert is not None and cert.gap is not None:
+        proved.append(f"training gap {100 * cert.gap:.2f} %")  # a gap is a proved bound on the optimum
+    elif cert is not None:
+        unknown.append(f"training optimality ({cert.status}, no bound)")
+    for p in audit.properties if audit is not None else []:
+        if p.key == "monotonicity":
+            by: dict[str, list[str]] = {"holds": [], "violated": [], "unknown": []}
+            for r in p.rows:
+                by.setdefault(r.get("verdict", "unknown"), []).append(r.get("feature", "?"))
+            if by["holds"]:
+                proved.append(f"monotone in {', '.join(by['holds'])}")
+            if by["violated"]:
+                violated.append(f"monotonicity in {', '.join(by['violated'])}")
+            if by["unknown"]:
+                unknown.append(f"monotonicity in {', '.join(by['unknown'])}")
+        elif p.key == "robustness":
+            counts = {v: sum(r.get("verdict") == v for r in p.rows) for v in ("holds", "violated", "unknown")}
+            n = len(p.rows)
+            label = p.name.lower()
+            if counts["holds"]:
+                proved.append(f"{label} at {counts['holds']} of {n} rows")
+            if counts["violated"]:
+                violated.append(f"{label} at {counts['violated']} of {n} rows")
+            if counts["unknown"]:
+                unknown.append(f"{label} at {counts['unknown']} of {n} rows")
+        else:
+            {"holds": proved, "violated": violated}.get(p.verdict, unknown).append(p.name)
+    parts = [f"proved: {', '.join(proved) or 'nothing'}"]
+    if violated:
+        parts.append(f"violated: {', '.join(violated)}")
+    if unknown:
+        parts.append(f"undecided: {', '.join(unknown)}")
+    parts.append(f"model: {model_path}")
+    return "; ".join(parts)
+
+
 @click.command()
 @click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
               help="Seconds for the training MILP (the audit's checks get 20 s per problem).")
 @click.option("--samples", type=POSITIVE_INT, default=100, show_default=True, help="Training rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("-o", "--output", default=None, callback=output_file(MODEL_SUFFIXES, "model files"),
-              help="Also save the trained model here (.json or .onnx).")
+              help="Where to save the trained model (.json or .onnx; default: beside the report, "
+                   "compas_audit.html -> compas_model.json).")
 @click.option("--report", default="compas_audit.html", show_default=True,
               callback=output_file((".html",), "reports", allow_empty=True),
               help="Where to write the audit report (.html; certificates beside it); '' for none.")
-def demo(time_limit: float, samples: int, seed: int, output: str | None, report: str) -> None:
+@click.pass_context
+def demo(ctx: click.Context, time_limit: float, samples: int, seed: int, output: str | None, report: str) -> None:
     """Train a sparse certified network on COMPAS, verify it (monotonicity, robustness), explain it and
-    write an audit report: the whole pipeline on the default solver."""
-    from ..datasets import load_compas
+    write an audit report: the whole pipeline on the default solver.
 
+    Exit codes as audit: 0 every property holds, 1 some property is violated, 3 some verdict is undecided."""
+    from ..datasets import load_compas
+    from .options import check_output_path
+    from .verify import exit_code
+
+    model_path = demo_model_path(report, output)
+    if not output:
+        check_output_path(model_path, MODEL_SUFFIXES, "model files")
     data = load_compas()
     tr, te = data.train_test_split(test_size=0.3, random_state=seed)
     tr = tr.sample(min(samples, tr.n_rows), random_state=seed)
@@ -307,17 +370,19 @@ def demo(time_limit: float, samples: int, seed: int, output: str | None, report:
     click.echo(f"test accuracy ({te.n_rows} held-out rows): {est.score(te_df, te.y):.4f}")
     # verify over the data set's whole domain (not only the training rows' bounding box)
     net = est.network_.with_domain(data.domain)
-    if output:
-        from ..io import save_model
+    from ..io import save_model
 
-        save_model(net, output)
-        click.echo(f"wrote {output}")
+    save_model(net, model_path)
+    click.echo(f"wrote {model_path}")
+    a = None
     if report:
         from ..report.audit import run_demo_audit
 
         click.echo("audit: monotonicity in the four prior-count features, robustness, local linear rules")
-        run_demo_audit(net, te_df, te.y.tolist(), report, increasing=data.monotone_increasing, eps=1.0,
-                       rows=10, time_limit=20, log=click.echo)
+        a = run_demo_audit(net, te_df, te.y.tolist(), report, increasing=data.monotone_increasing, eps=1.0,
+                           rows=10, time_limit=20, model_name=Path(model_path).name, log=click.echo)
+    click.echo(demo_summary(getattr(est, "certificate_", None), a, model_path))
+    ctx.exit(exit_code(a.verdicts) if a is not None else 0)
 
 
 COMMANDS = [train, demo]

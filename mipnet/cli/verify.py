@@ -24,7 +24,16 @@ from .common import (
     missing_values,
     read_csv,
 )
-from .options import FINITE_POSITIVE, PER_ROW_LIMIT, RADIUS, SOLVER, WHOLE_COMMAND_LIMIT
+from .options import (
+    FINITE_POSITIVE,
+    PER_ROW_LIMIT,
+    RADIUS,
+    SOLVER,
+    WHOLE_COMMAND_LIMIT,
+    apply_domain,
+    check_domain_options,
+    domain_options,
+)
 
 
 def exit_code(verdicts: Sequence[str]) -> int:
@@ -54,13 +63,17 @@ def verify() -> None:
               help="How the big-M bounds are computed.")
 @click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@domain_options
 @click.pass_context
 def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str, label_col: str | None,
-               time_limit: float, solver: str, bounds: str, exact: bool, as_json: bool) -> None:
+               time_limit: float, solver: str, bounds: str, exact: bool, as_json: bool, domain: str | None,
+               domain_margin: float | None, domain_json: str | None) -> None:
     """Is every row of DATA.csv classified the same in the eps-ball around it?"""
     from ..verify.robustness import summarize, verify_robustness
 
+    check_domain_options(domain, domain_margin, domain_json)
     net = load_network(model)
+    net = apply_domain(net, domain, domain_margin, domain_json, echo=lambda s: click.echo(s, err=as_json))
     df = read_csv(data)
     X = features_for(net, df)
     labels = None
