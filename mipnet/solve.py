@@ -103,6 +103,12 @@ def available_solvers() -> list[str]:
     return out
 
 
+def solver_interface(name: str) -> Any:
+    """The Pyomo (contrib) solver interface for ``name`` (highs, gurobi, scip or an installed Pyomo solver):
+    :class:`~mipnet.errors.SolverError` if the name is unknown or the solver is not installed."""
+    return _contrib(name)
+
+
 def _contrib(name: str) -> Any:
     from pyomo.contrib.solver.common.factory import SolverFactory
 

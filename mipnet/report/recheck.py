@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 
@@ -329,7 +329,7 @@ def _check_data_hash(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y
     if rec.get("labels") and y is None:
         rep.skip("data sha256", "data", "not checked: the hash covers the labels, the data have no target column")
         return
-    labels = y if rec.get("labels") else np.asarray([], dtype=object)
+    labels = y if rec.get("labels") and y is not None else np.asarray([], dtype=object)  # y: checked above
     rows = rec.get("rows")
     if isinstance(rows, list) and rows and X.shape[0] != len(rows):
         if max(rows) >= X.shape[0] or min(rows) < 0:
@@ -478,7 +478,8 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
 
     a = cert.answer
     status = str(a.get("status"))
-    terms = {k: number(v) for k, v in (a.get("terms") or {}).items()}
+    # a term recorded as null fails in sum() below, as it always did
+    terms = cast("dict[str, float]", {k: number(v) for k, v in (a.get("terms") or {}).items()})
     inc, bound, gap = number(a.get("incumbent")), number(a.get("bound")), number(a.get("gap"))
     if inc is None:
         rep.add("incumbent recorded", "integrity", False, "the certificate records no objective value")
@@ -552,8 +553,8 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     source = str((cert.result or {}).get("bound_source") or "milp")
     if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
-        ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
-        rep.add(f"training bound re-checked from the dual certificate ({source})", category, ok, detail)
+        dual_ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
+        rep.add(f"training bound re-checked from the dual certificate ({source})", category, dual_ok, detail)
         return
     _reprove(rep, ctx, [("training bound re-proved by a fresh solve", None)],
              lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t))
@@ -582,7 +583,7 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
     if (cfg.get("hypothesis") != "sign" or cfg.get("loss") != "hinge" or float(cfg.get("layer_penalty") or 0) > 0
             or cfg.get("architecture") or len(cfg.get("hidden") or ()) != 1):
         return False, "a dual bound is only defined for the sign class with the hinge loss", "integrity"
-    num = lambda k, d=0.0: float(number(cfg.get(k)) if cfg.get(k) is not None else d)  # noqa: E731
+    num = lambda k, d=0.0: float(x) if (x := number(cfg.get(k))) is not None else float(d)  # noqa: E731
     m, l1 = num("margin", 1.0), num("l1")
     lam, kappa = l1, l1 + num("l2") + num("l0") + num("neuron_penalty")
     J = int(cfg["hidden"][0]) if cfg.get("max_neurons") is None else min(int(cfg["hidden"][0]),
@@ -599,7 +600,10 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
     try:
         pairs = np.asarray(rec.get("pairs") or [], dtype=np.float64).reshape(-1, 3)
         rows = np.asarray(rec.get("rows") or [], dtype=np.float64).reshape(-1, 2)
-        t = float(number(rec.get("t")))
+        t_rec = number(rec.get("t"))
+        if t_rec is None:
+            raise TypeError("t is missing")  # as float(None) did
+        t = float(t_rec)
     except (TypeError, ValueError, MipnetError):
         return False, "the dual certificate's multipliers are not lists of numbers", "integrity"
     pi, am = pairs[:, 2].copy(), rows[:, 1].copy()
@@ -660,7 +664,6 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
     from ..train.certificate import _targets, recompute_terms
     from ..train.formulation import TrainConfig, TrainingProblem
     from ..train.trainer import build_network, encode_targets
-    from ..train.warmstart import _zero_dead_units
 
     t0 = time.perf_counter()
     cfgd = dict(cert.question.get("config") or {})
@@ -672,8 +675,9 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
         return None, "not re-proved: the continuous class needs SCIP or Gurobi (pip install pyscipopt)"
     fields = TrainConfig.__dataclass_fields__
     try:
-        cfg = TrainConfig(**{k: (tuple(int(h) for h in v) if k == "hidden" else v)
-                             for k, v in cfgd.items() if k in fields})
+        cfg_fields: dict[str, Any] = {k: (tuple(int(h) for h in v) if k == "hidden" else v)
+                                      for k, v in cfgd.items() if k in fields}
+        cfg = TrainConfig(**cfg_fields)
     except (TypeError, ValueError) as exc:
         return None, f"not re-proved: the recorded formulation is not readable ({exc})"
     task, classes = tc.task, tc.classes
@@ -694,7 +698,7 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
     if r.bound is not None and r.bound >= bound - tol:
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
-        w = _zero_dead_units(problem.weight_values(), problem)
+        w = problem.zero_dead_units(problem.weight_values())
         other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w))
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - max(tol, 1e-4 * max(1.0, abs(bound))):
@@ -860,7 +864,7 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
                     f"bound {b}" if b is not None else "no bound recorded")
             slope = _secant_slopes(net, coef, l, s, ctx.samples, rng)
             if slope is not None:
-                lim = b if ok_b else 0.0
+                lim = b if ok_b and b is not None else 0.0  # ok_b: b is not None
                 mn = float(slope.min())
                 rep.add(f"{f}: {slope.size} random secants respect the bound", "witness",
                         mn >= lim - 1e-6 * (1 + abs(lim)), f"lowest secant slope {mn:.6g}, bound {lim:.6g}")
@@ -869,8 +873,8 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
 
     def prove(f: str, solver: str, t: float) -> tuple[bool | None, str]:
         s, l = sign[f], dom.index(f)
-        kw = {"increasing": [f]} if s > 0 else {"decreasing": [f]}
-        r = verify_global(net, **kw, mode=str(q.get("mode", "exact")), output=q.get("output"),
+        r = verify_global(net, [f] if s > 0 else (), () if s > 0 else [f], mode=str(q.get("mode", "exact")),
+                          output=q.get("output"),
                           versus=q.get("versus"), solver=solver, time_limit=t, bounds_method="interval",
                           presample=500)
         fv = r.features[0]
@@ -1022,7 +1026,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         return
     dom = net.domain
     ln_a = math.log(alpha)
-    claims = []
+    claims: list[tuple[str, tuple[int, float | None, float | None, Any]]] = []
     n_classes = logits(net, np.zeros((1, net.n_inputs))).shape[1]
     for it in items:
         m = int(it.get("class", -1))

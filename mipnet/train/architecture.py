@@ -119,7 +119,7 @@ def template_conv_network(spec: Sequence[Entry], input_shape: Sequence[int], n_o
     if len(shape) != 3:
         raise DataError(f"a conv architecture needs an image input shape (C, H, W), got {shape}")
     layers: list[Layer] = []
-    cur = shape
+    cur: tuple[int, ...] = shape
     flat = False
 
     def add(layer: Layer) -> None:
@@ -163,7 +163,7 @@ def downsample_layer(input_shape: Sequence[int], factor: int) -> AvgPool2D | Non
         return None
     if len(input_shape) != 3 or input_shape[1] < f or input_shape[2] < f:
         raise DataError(f"cannot downsample images of shape {tuple(input_shape)} by {f}")
-    return AvgPool2D(f, f)
+    return AvgPool2D((f, f), (f, f))
 
 
 def image_shape(X: np.ndarray, input_shape: Sequence[int] | None) -> tuple[np.ndarray, tuple[int, int, int]]:
@@ -185,4 +185,4 @@ def image_shape(X: np.ndarray, input_shape: Sequence[int] | None) -> tuple[np.nd
         shape = (1,) + shape
     if len(shape) != 3 or int(np.prod(shape)) != X.shape[1]:
         raise DataError(f"input_shape {tuple(input_shape)} does not match {X.shape[1]} features per row")
-    return X, shape  # type: ignore[return-value]
+    return X, shape

@@ -71,6 +71,7 @@ class ConvTrainingProblem(TrainingProblem):
         return self.hidden_offset
 
     def _template(self) -> Network:
+        assert self.config.architecture is not None  # a conv problem has an architecture
         spec = parse_architecture(self.config.architecture)
         return template_conv_network(spec, self.image_shape, self.n_out)
 
@@ -178,8 +179,10 @@ class ConvTrainingProblem(TrainingProblem):
         trace = self.template_trace(weights)
         for i in pools:
             layer = self.template.layers[i]
+            assert isinstance(layer, MaxPool2D)
             for n, enc in enumerate(self.encodings):
                 xin, bins = enc.terms[i], enc.binaries[i]
+                assert bins is not None  # the encoder makes selection binaries for every max-pool layer
                 win = window_indices(xin.shape, layer.kernel, layer.stride, layer.padding)
                 win = win.reshape(bins.size, -1)
                 xl, xu = xin.lower.ravel(), xin.upper.ravel()
@@ -211,6 +214,7 @@ def channel_activity(net: Network) -> list[np.ndarray]:
         p, c = net.layers[a], net.layers[b]
         if not isinstance(p, Conv2D):
             continue
+        assert isinstance(c, (Conv2D, Dense))
         n = p.out_channels
         inc = np.abs(p.weight.reshape(n, -1)).sum(axis=1) + np.abs(p.bias)
         outw = np.abs(unit_out(c.weight, n)).sum(axis=(0, 2))

@@ -25,7 +25,7 @@ from .architecture import downsample_layer, image_shape
 from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
-from .trainer import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish
+from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish
 from .warmstart import (
     fixed_lp,
     is_linear,

@@ -103,6 +103,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..deadline import Deadline
 from ..errors import DataError, UnsupportedError
@@ -242,6 +243,7 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
     t0 = time.perf_counter()
     a_s = sign * np.asarray(a, dtype=np.float64)
     keep = np.abs(a_s) > 0
+    ak: np.ndarray
     Xk, ak = X[keep], a_s[keep]
     if Xk.shape[0] > 1:  # rows with the same x (and opposite labels) share h_n: one row with the net weight
         Xk, inv = np.unique(Xk, axis=0, return_inverse=True)
@@ -592,11 +594,11 @@ def any_width_lower_bound(
             return np.append(w / n1, np.clip(b / n1, -R, R))
         return np.append(np.clip(w, -w_box, w_box), np.clip(b, -b_box, b_box))
 
-    master = _Master(yu, omega, margin, c_bound, None if any_width else float(width), threads)
+    master = _Master(yu, omega, margin, c_bound, None if width is None else float(width), threads)  # any_width
     rep = _representatives(inverse, N)
     records: list[dict[str, Any] | None] = [None]
     best_record: dict[str, Any] | None = None
-    start_units = []
+    start_units: list[np.ndarray] = []
     if init_units is not None:
         start_units.extend(np.atleast_2d(np.asarray(init_units, dtype=np.float64)))
     for _ in range(random_units):  # random directions through a random sample
@@ -666,6 +668,7 @@ def any_width_lower_bound(
             bound = t * base
         else:
             base = margin * mass - (0.0 if c_bound is None else float(c_bound)) * imbalance
+            assert width is not None  # not ball: a fixed width
             J = float(width)
             cands = [0.0, 1.0]
             if g + kappa > 0:
@@ -712,12 +715,12 @@ def any_width_lower_bound(
         for p in prs:
             cols = ([(np.append(p.w, p.b), p.value)] if p.w is not None else []) + p.extra
             for u, _ in cols:
-                v = normalise(u)
-                if v is None:
+                unit = normalise(u)
+                if unit is None:
                     continue
-                s_val = abs(float(a_m @ np.maximum(Xu @ v[:-1] + v[-1], 0.0)))
-                red = unit_cost_of(v) + theta - s_val
-                if red < -ENTER_TOL * max(lam + kappa, 1e-12) and add(v):
+                s_val = abs(float(a_m @ np.maximum(Xu @ unit[:-1] + unit[-1], 0.0)))
+                red = unit_cost_of(unit) + theta - s_val
+                if red < -ENTER_TOL * max(lam + kappa, 1e-12) and add(unit):
                     added += 1
         if added == 0:
             status = "converged" if both else "stalled"
@@ -852,11 +855,11 @@ def transport_lower_bound(
     r_cap = np.concatenate([np.arange(P), np.arange(P)])
     c_cap = np.concatenate([pairs[:, 0], pairs[:, 1]])
     dxc = dx.tocoo()
-    rows = [c_cap, N + dxc.col]
-    cols = [r_cap, dxc.row]
-    vals = [np.ones(2 * P), dxc.data]
-    row_lo = [np.full(N, -np.inf), np.full(d, -np.inf)]
-    row_hi = [omega, np.full(d, lam)]
+    rows: list[ArrayLike] = [c_cap, N + dxc.col]
+    cols: list[ArrayLike] = [r_cap, dxc.row]
+    vals: list[ArrayLike] = [np.ones(2 * P), dxc.data]
+    row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.full(d, -np.inf)]
+    row_hi: list[ArrayLike] = [omega, np.full(d, lam)]
     if J is not None:
         rows += [N + np.arange(d), np.full(d, N + d), [N + d]]
         cols += [P + np.arange(d), P + np.arange(d), [P + d]]
@@ -1003,7 +1006,9 @@ def hybrid_lower_bound(
         lo[c_be:c_be + d] = -np.inf
         if cb is not None:
             cost[c_e] = -float(cb)
-        rows, cols, vals = [], [], []
+        rows: list[ArrayLike] = []
+        cols: list[ArrayLike] = []
+        vals: list[ArrayLike] = []
         # caps (N rows)
         rows += [pairs[:, 0], pairs[:, 1], S]
         cols += [np.arange(P), np.arange(P), c_am + np.arange(K)]
@@ -1013,8 +1018,8 @@ def hybrid_lower_bound(
         rows += [N + dxc.col, N + np.arange(d)]
         cols += [dxc.row, c_be + np.arange(d)]
         vals += [-dxc.data, np.ones(d)]
-        row_lo = [np.full(N, -np.inf), np.zeros(d)]
-        row_hi = [omega, np.zeros(d)]
+        row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.zeros(d)]
+        row_hi: list[ArrayLike] = [omega, np.zeros(d)]
         nrow = N + d
         ys = yu[S]
         if cb is None:  # sum y aM = 0
@@ -1230,14 +1235,15 @@ def bound_for_config(X: np.ndarray, target: np.ndarray, config: Any, *, time_lim
     if method == "auto":
         n_rows = merge_duplicates(np.asarray(X, dtype=np.float64), np.asarray(target, dtype=np.float64))[0].shape[0]
         method = "cg" if n_rows <= AUTO_CG_ROWS else "hybrid"
-    common = dict(l1=cfg.l1, margin=cfg.margin, time_limit=time_limit, penalty_weight=penalty_weight,
+    common: dict[str, Any] = dict(l1=cfg.l1, margin=cfg.margin, time_limit=time_limit, penalty_weight=penalty_weight,
                   loss_denominator=loss_denominator)
     if method == "any width":
         return any_width_lower_bound(X, target, init_units=init_units, **common, **kwargs)
     if method == "transport":
         return transport_lower_bound(X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common,
                                      **kwargs)
-    box = dict(width=J, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, output_bias_bound=cfg.bias_bound,
+    box: dict[str, Any] = dict(width=J, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound,
+                               output_bias_bound=cfg.bias_bound,
                unit_cost=kappa, init_units=init_units)
     if method == "hybrid":
         return hybrid_lower_bound(X, target, **box, **common, **kwargs)

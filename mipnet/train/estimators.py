@@ -95,8 +95,9 @@ class _MIPNetBase(BaseEstimator):
 
     # ------------------------------------------------------------------ inputs
     def _config(self) -> TrainConfig:
-        hidden = self.hidden_layer_sizes
-        hidden = (int(hidden),) if np.isscalar(hidden) else tuple(int(h) for h in hidden)
+        sizes: Any = self.hidden_layer_sizes  # as in scikit-learn: an int or a sequence of ints
+        scalar = bool(np.isscalar(sizes))
+        hidden = (int(sizes),) if scalar else tuple(int(h) for h in sizes)
         return TrainConfig(hidden=hidden, hypothesis=self.hypothesis, loss=self.loss, margin=self.margin,
                            l1=0.0 if self._l1_by_cv() else float(self.l1), l2=self.l2, l0=self.l0,
                            neuron_penalty=self.neuron_penalty,
@@ -124,7 +125,7 @@ class _MIPNetBase(BaseEstimator):
             shape = tuple(int(s) for s in Xa.shape[1:])
             shape = (1,) + shape if len(shape) == 2 else shape
             if reset:
-                self.image_shape_ = shape
+                self.image_shape_: tuple[int, ...] | None = shape
             elif getattr(self, "image_shape_", None) is not None and shape != self.image_shape_:
                 raise InputError(f"images of shape {shape}, the estimator was fitted on {self.image_shape_}")
             X = Xa.reshape(Xa.shape[0], -1)
@@ -133,14 +134,14 @@ class _MIPNetBase(BaseEstimator):
         if _is_frame(X) and _categorical_columns(X):
             return self._encode_frame(X, reset)
         if reset:
-            self.categories_ = {}
+            self.categories_: dict[Any, list[Any]] = {}
         elif getattr(self, "categories_", None):
             raise InputError("the estimator was fitted on a frame with categorical columns; pass a frame")
         Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
         if reset:
             self.encoded_names_ = ([str(n) for n in self.feature_names_in_] if hasattr(self, "feature_names_in_")
                                    else [f"x{i}" for i in range(Xa.shape[1])])
-            self.onehot_groups_ = []
+            self.onehot_groups_: list[list[int]] = []
         return Xa
 
     def _encode_frame(self, X: Any, reset: bool) -> np.ndarray:
@@ -162,7 +163,9 @@ class _MIPNetBase(BaseEstimator):
                                  f"{self.n_features_in_} features as input")
             if hasattr(self, "feature_names_in_") and list(self.feature_names_in_) != cols:
                 raise InputError("the frame's columns differ from those seen in fit")
-        blocks, names, groups = [], [], []
+        blocks: list[np.ndarray] = []
+        names: list[str] = []
+        groups: list[list[int]] = []
         for c in cols:
             if c in self.categories_:
                 levels = self.categories_[c]
@@ -218,7 +221,7 @@ class _MIPNetBase(BaseEstimator):
         Xs, ys, rows = self._subsample(Xa, ya)
         log = print if self.verbose else None
         progress = console_progress("  solver ") if self.verbose else None
-        conv = {}
+        conv: dict[str, Any] = {}
         if self.architecture is not None:
             if self.image_shape_ is None:
                 raise InputError("a conv architecture needs images (N, C, H, W) or input_shape=(C, H, W)")

@@ -181,6 +181,7 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
     if conv:  # the dense head's widths come from the architecture
         from .architecture import dense_widths, parse_architecture
 
+        assert config.architecture is not None
         arch = parse_architecture(config.architecture)
         hidden = dense_widths(arch)
         config = replace(config, architecture=arch)
@@ -264,7 +265,7 @@ class LayerParams:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.weight.shape  # type: ignore[return-value]
+        return self.weight.shape
 
     def variable_weights(self) -> VariableWeights:
         return VariableWeights(self.weight, self.bias, self.w_lower, self.w_upper, self.b_lower, self.b_upper)
@@ -420,7 +421,9 @@ class TrainingProblem:
     def _build_params(self) -> None:
         cfg, m = self.config, self.model
         for l, i in enumerate(self.dense_idx):
-            wshape = tuple(self.template.layers[i].weight.shape)
+            layer = self.template.layers[i]
+            assert isinstance(layer, (Dense, Conv2D))  # dense_idx: the parametrised layers
+            wshape = tuple(layer.weight.shape)
             n_out = wshape[0]
             blo, bhi = np.full(n_out, -cfg.bias_bound), np.full(n_out, cfg.bias_bound)
             b_var = new_vars(m, f"b{l}", blo, bhi)
@@ -559,7 +562,13 @@ class TrainingProblem:
     def relu_binaries(self, n: int) -> list[np.ndarray]:
         """Sample n's ReLU binaries per hidden layer (object arrays, None for stable units)."""
         enc = self.encodings[n]
-        return [enc.binaries[i] for i, l in enumerate(self.template.layers) if isinstance(l, ReLU)]
+        out = []
+        for i, l in enumerate(self.template.layers):
+            if isinstance(l, ReLU):
+                b = enc.binaries[i]
+                assert b is not None  # the encoder makes a binary array for every ReLU layer
+                out.append(b)
+        return out
 
     def pre_activation_bounds(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
         enc = self.encodings[n]
@@ -583,10 +592,10 @@ class TrainingProblem:
             xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
             cons = constraint_list(m, "mhinge")
             for n in range(N):
-                f, yn = self.outputs[n].expr, int(self.target[n])
+                f, k_n = self.outputs[n].expr, int(self.target[n])
                 for k in range(self.n_out):
-                    if k != yn:
-                        cons.add(xi[n] >= mg + f[k] - f[yn])
+                    if k != k_n:
+                        cons.add(xi[n] >= mg + f[k] - f[k_n])
             self.loss_vars["xi"] = xi
             return inv * self._weighted(xi)
         if loss == "zero_one":
@@ -644,9 +653,10 @@ class TrainingProblem:
     # ------------------------------------------------------------------ penalties
     def _abs_terms(self) -> list[Any]:
         """|w| for every weight (sign class: p + q exactly; otherwise t >= +-w)."""
-        m, out = self.model, []
+        m, out = self.model, list[Any]()
         for l, lp in enumerate(self.params):
             if lp.kind == "sign":
+                assert lp.p is not None and lp.q is not None  # the sign class's binaries
                 out.extend((lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape))
                 continue
             t = new_vars(m, f"absw{l}", np.zeros(lp.shape), lp.w_abs_max)
@@ -660,9 +670,10 @@ class TrainingProblem:
 
     def _square_terms(self) -> list[Any]:
         """w^2 for every weight: quadratic (Gurobi/SCIP) or tangent outer approximation (HiGHS)."""
-        m, out, oa = self.model, [], []
+        m, out, oa = self.model, list[Any](), list[tuple[Any, np.ndarray]]()
         for l, lp in enumerate(self.params):
             if lp.kind == "sign":
+                assert lp.p is not None and lp.q is not None
                 out.extend((lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape))  # v^2 = |v| for v in {-1,0,1}
                 continue
             wmax = lp.w_abs_max
@@ -687,6 +698,7 @@ class TrainingProblem:
         m, out = self.model, []
         for l, lp in enumerate(self.params):
             if lp.kind == "sign":
+                assert lp.p is not None and lp.q is not None
                 inds = [(lp.p[idx] + lp.q[idx]) for idx in np.ndindex(lp.shape)]
             else:
                 s = new_binaries(m, f"nz{l}", lp.shape)
@@ -710,6 +722,7 @@ class TrainingProblem:
             inc, out = self.params[o + l], self.params[o + l + 1]
             H = inc.shape[0]
             if out.kind == "sign":
+                assert out.p is not None and out.q is not None
                 u = np.array([out.p[0, j] + out.q[0, j] for j in range(H)], dtype=object)
                 cons = constraint_list(m, f"unit{l}_force")
                 for j in range(H):
@@ -771,6 +784,7 @@ class TrainingProblem:
             u = self.neuron_ind[l]
             for j in range(H - 1):
                 if out.kind == "sign":
+                    assert out.p is not None and out.q is not None
                     p, q = out.p[0], out.q[0]
                     cons.add(p[j + 1] <= p[j])
                     cons.add(p[j + 1] + q[j + 1] <= p[j] + q[j])
@@ -887,11 +901,33 @@ class TrainingProblem:
             out.append(c)
         return out
 
+    def zero_dead_units(self, w: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """A hidden unit without outgoing weight (in its consumer, past skipped layers) gets zero incoming
+        weights and bias (required by the switches); repeated until nothing changes; ``w`` is changed in place
+        and returned. The function is kept: a layer that becomes all zero had only dead units, so as the
+        identity it feeds zero weights too. Conv problems (:class:`~.conv.ConvTrainingProblem`) zero channels too."""
+        changed = True
+        while changed:
+            changed = False
+            skip = self.skipped_params(w)
+            cons = self.consumers(w)
+            for l in range(len(w) - 1):
+                if skip[l]:
+                    continue
+                dead = np.all(w[cons[l]][0] == 0, axis=0) & (np.any(w[l][0] != 0, axis=1) | (w[l][1] != 0))
+                if dead.any():
+                    w[l][0][dead] = 0.0
+                    w[l][1][dead] = 0.0
+                    changed = True
+        return w
+
     def _filled(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
         net = self.template.copy()
         for i, (W, b) in zip(self.dense_idx, weights):
-            net.layers[i].weight = np.asarray(W, dtype=np.float64).reshape(net.layers[i].weight.shape).copy()
-            net.layers[i].bias = np.asarray(b, dtype=np.float64).copy()
+            layer = net.layers[i]
+            assert isinstance(layer, (Dense, Conv2D))  # dense_idx: the parametrised layers
+            layer.weight = np.asarray(W, dtype=np.float64).reshape(layer.weight.shape).copy()
+            layer.bias = np.asarray(b, dtype=np.float64).copy()
         return net
 
     def network_with(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Network:
@@ -899,7 +935,7 @@ class TrainingProblem:
         Dense + ReLU pair of every skipped layer (all zero, the identity) is left out."""
         net = self._filled(weights)
         o = self.hidden_offset
-        drop = set()
+        drop: set[int] = set()
         for l in np.flatnonzero(self.skipped_layers(weights)):
             i = self.dense_idx[o + l]
             drop.update((i, i + 1))

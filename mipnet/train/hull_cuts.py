@@ -53,7 +53,7 @@ from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 
 from ..interrupt import native
-from ..solve import HIGHS_NO_UPDATES, _contrib, highs_threads, highs_time_limit, remove_constraints
+from ..solve import HIGHS_NO_UPDATES, highs_threads, highs_time_limit, remove_constraints, solver_interface
 from .formulation import TrainingProblem
 
 
@@ -123,7 +123,7 @@ class HullCuts:
     def pair_cuts(self, partners: int) -> list[Cut]:
         """The single-sample cuts (lambda = e_m): every (n, j) with n on unit j's side and its ``partners``
         nearest samples (l1 distance) of the other label."""
-        out = []
+        out: list[Cut] = []
         for n in range(self.X.shape[0]):
             opp = np.flatnonzero(self.y != self.y[n])
             near = opp[np.argsort(np.abs(self.X[opp] - self.X[n]).sum(axis=1), kind="stable")[:partners]]
@@ -177,6 +177,7 @@ class HullCuts:
                 value, lam = sep.solve(hv[opp, j] - 0.5 * (Xo @ wv[j]), 0.5 * tv[j], self.X[n])
                 if value is None:
                     continue
+                assert lam is not None  # solve returns both or neither
                 violation = hv[n, j] - 0.5 * float(wv[j] @ self.X[n]) - value
                 worst = max(worst, violation)
                 if violation > self.tol:
@@ -242,7 +243,7 @@ class SeparationLP:
         h.changeColsCost(self._cols.size, self._cols, np.concatenate([a, g]))
         lower = np.concatenate([x, np.full(self.d, -inf), [1.0]])
         upper = np.concatenate([np.full(self.d, inf), x, [1.0]])
-        h.changeRowsBounds(self._rows.size, self._rows, lower, upper)
+        h.changeRowsBounds(self._rows.size, self._rows, lower, upper)  # type: ignore[attr-defined]  # not in highspy's stubs
         with native(h):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
             h.run()
         if h.getModelStatus() != self._hs.HighsModelStatus.kOptimal:
@@ -277,7 +278,7 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
     opt = cuts.instance
     try:
         if opt is None:
-            opt = _contrib("highs")
+            opt = solver_interface("highs")
             opt.set_instance(model)
         else:
             opt.add_constraints(seeds)

@@ -90,7 +90,7 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
         raise DataError(f"the smaller class has {smallest} rows, fewer than the {folds} cross-validation folds")
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats,
                                        random_state=None if seed is None else int(seed))
-    scores = []
+    scores: list[list[float]] = []
     for tr, va in splitter.split(X, y):
         if scores and expired():
             break

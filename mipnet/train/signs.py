@@ -137,6 +137,7 @@ class FixedPattern:
         out = problem.params[1]
         self.fixed: list[Any] = []
         self.relaxed: list[Any] = []
+        assert out.p is not None and out.q is not None  # the sign class's output binaries
         for j, s in enumerate(signs):
             for var, val in ((out.p[0, j], float(s > 0)), (out.q[0, j], float(s < 0))):
                 var.fix(val)
@@ -145,10 +146,10 @@ class FixedPattern:
             y = problem.target.astype(float)
             for n in range(problem.N):
                 a = problem.relu_binaries(n)[0]
-                for j in np.flatnonzero(y[n] * signs < 0):
-                    if a[j] is not None:
-                        a[j].domain = pyo.UnitInterval
-                        self.relaxed.append(a[j])
+                for u in np.flatnonzero(y[n] * signs < 0):
+                    if a[u] is not None:
+                        a[u].domain = pyo.UnitInterval
+                        self.relaxed.append(a[u])
 
     def variables(self) -> list[Any]:
         """Every variable this pattern changed (to send to a persistent solver after a change)."""
@@ -280,7 +281,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                             options={**(options or {}), **(milp_options(problem, solver, limit) or {})} or None,
                             instance=shared)
                 inside += min(res.wall_time, limit or res.wall_time)
-                if res.has_solution and res.incumbent < best_inc:
+                if res.incumbent is not None and res.incumbent < best_inc:  # has_solution
                     best_inc, best_values = res.incumbent, snapshot(problem)
         finally:
             fixed.undo()
@@ -331,7 +332,7 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
                 and (o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10))]
         if left < 5.0 or not weak:
             break
-        k = min(weak, key=lambda i: -math.inf if outcomes[i].bound is None else outcomes[i].bound)
+        k = min(weak, key=lambda i: -math.inf if (b := outcomes[i].bound) is None else b)
         old = outcomes[k]
         if old.status in SETTLED:
             break  # solved, cut off or pruned: nothing to gain from a rerun
@@ -343,8 +344,9 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     if best_values is not None:
         for v, x in best_values.items():
             v.set_value(x, skip_validation=True)
-    bounds = [o.bound for o in outcomes]
-    bound = None if any(b is None for b in bounds) else min(bounds)  # type: ignore[type-var]  # inf: all infeasible
+    pattern_bounds = [o.bound for o in outcomes]
+    # inf: all infeasible
+    bound = None if any(b is None for b in pattern_bounds) else min(b for b in pattern_bounds if b is not None)
     statuses = {o.status for o in outcomes}
     if best_values is None:
         status = "infeasible" if statuses == {"infeasible"} else "unknown"

@@ -24,6 +24,7 @@ steps, N = 240, d = 30, one core), which lets penalty selection (:mod:`.penalty_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -70,7 +71,8 @@ def _switch_off_constants(W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float,
     return b, v, c
 
 
-def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positive: np.ndarray, seeds: list[int | None],
+def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positive: np.ndarray,
+               seeds: Sequence[int | None],
                margin: float, weight_bound: float, bias_bound: float, steps: int, lr: float,
                check_every: int) -> list[SignNetwork]:
     """Proximal Adam on K independent problems at once (member k: l1[k], positive[k] + signs, seeds[k]).
@@ -178,7 +180,7 @@ def constant_network(X: np.ndarray, y: np.ndarray, hidden: int, margin: float = 
 
 
 def fit_sign_network_best(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, restarts: int = 2,
-                          seed: int | None = 0, **kw: float) -> SignNetwork:
+                          seed: int | None = 0, **kw: Any) -> SignNetwork:
     """The best of ``restarts`` fits (sign patterns cycled from half positive, seeds seed, seed + 1, ...) and the
     constant network (:func:`constant_network`): a local fit can end worse than the trivial network, which
     the MILP would then find, so the surrogate must not stand in for the MILP with a worse point."""

@@ -15,32 +15,27 @@ layer the solver switched off (layer switches: all-zero weights, the identity) i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import pyomo.environ as pyo
 
 from ..deadline import Deadline, OutOfTime, limit_seconds
 from ..domain import Domain
 from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
-from ..solve import Result, solve
-from .certificate import Certificate, check_certificate, data_hash
+from ..solve import solve
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
+from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, _seconds, encode_targets, finish
 from .warmstart import (
     Weights,
-    _zero_dead_units,
     fixed_lp,
-    fixed_weights_mip,
-    fresh_lp_state,
     gradient_weights,
     lp_heuristic,
     lp_instance,
     lp_solver_for,
     map_to_class,
-    max_violation,
     milp_options,
     no_solve_result,
     snapshot,
@@ -51,11 +46,6 @@ CV_SHARE = 0.25
 #: share of the time left that the LP heuristic may take: the joint MILP leans on its incumbent; sign patterns
 #: search each pattern themselves (and found better networks than 50 s of LP rounds did: results/training)
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
-#: seconds of translating the model to HiGHS per second of building it (measured 0.7-1.0 at N = 300-3000):
-#: the translation is not started when the time left would not cover it
-TRANSLATE_PER_BUILD = 1.0
-#: a solve (or an LP heuristic) is not started with less time than this left
-MIN_SOLVE_SECONDS = 0.5
 #: share of the time left that the sample-group bound may take
 GROUP_SHARE = 0.3
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
@@ -72,41 +62,9 @@ MIN_DUAL_SECONDS = 1.0
 DUAL_METHOD = "auto"
 
 
-@dataclass
-class TrainResult:
-    network: Network  # pruned, raw features in
-    network_full: Network  # as solved (every unit kept)
-    certificate: Certificate
-    result: Result
-    check: dict[str, Any]
-
-
-def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = None
-                   ) -> tuple[np.ndarray, list[Any] | None, int, float, float]:
-    """(target for the MILP, classes, n_classes, mean, scale). Binary: -1/+1 with the second class +1."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise DataError(f"the target must be one column, got shape {y.shape}")
-    if task == "regress":
-        t = y.astype(np.float64)
-        if not np.all(np.isfinite(t)):
-            raise DataError("the regression target contains NaN or inf")
-        mu, sd = float(t.mean()), float(t.std())
-        sd = sd if sd > 1e-12 else 1.0
-        return (t - mu) / sd, None, 0, mu, sd
-    cls = list(classes) if classes is not None else sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
-    if len(cls) < 2:
-        raise DataError(f"classification needs at least two classes, the target has {len(cls)}")
-    lookup = {v: i for i, v in enumerate(cls)}
-    idx = np.array([lookup[v] for v in y.tolist()])
-    if len(cls) == 2:
-        return np.where(idx == 1, 1.0, -1.0), cls, 2, 0.0, 1.0
-    return idx, cls, len(cls), 0.0, 1.0
-
-
 def build_network(weights: Weights, mu: np.ndarray, sd: np.ndarray, domain: Domain, task: str,
                   classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any],
-                  skip: Sequence[bool] | None = None) -> Network:
+                  skip: Sequence[bool] | np.ndarray | None = None) -> Network:
     """Normalize -> Dense -> ReLU -> ... -> Dense (-> Normalize for regression) from one (W, b) per Dense
     layer; ``skip[l]`` True leaves out hidden layer l's Dense + ReLU pair (a skipped layer, the identity:
     :meth:`~.formulation.TrainingProblem.skipped_layers`)."""
@@ -230,7 +188,7 @@ def train(
     else:
         Xm, tm, counts = Xs, target, None
     reduction = {"rows": int(Xs.shape[0]), "distinct_rows": int(Xm.shape[0])}
-    common = dict(solver=solver, time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap,
+    common: dict[str, Any] = dict(solver=solver, time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap,
                   t_start=t_start, classes=cls, target_scale=y_sd, penalty_selection=selection,
                   data_reduction=reduction)
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
@@ -288,6 +246,7 @@ def train(
             left = dl.remaining() - reserve
             share = LP_HEURISTIC_SHARE["sign patterns" if sign_patterns else "joint"]
             if share * left >= MIN_SOLVE_SECONDS:
+                assert warm_w is not None  # warm_obj is the objective of these weights
                 warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
                                                         time_budget=share * left, threads=threads,
                                                         instance=instance, deadline=dl)
@@ -419,111 +378,6 @@ def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, tar
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
     return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
-
-
-def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
-           heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
-           time_limit: float | None, threads: int | None, mip_gap: float, t_start: float,
-           group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
-           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
-           penalty_selection: Any = None, instance: Any | None = None, deadline: Deadline | None = None,
-           data_reduction: dict[str, int] | None = None,
-           evaluate: bool = True, note: str | None = None, dual: dict[str, Any] | None = None) -> TrainResult:
-    """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
-
-    ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
-    the certificate rests on numpy's terms alone. Past ``deadline`` a network the model cannot re-evaluate at
-    once is certified the same way instead of failing (``note`` says why)."""
-    task, cls, y_sd = problem.task, classes, target_scale
-    dl = deadline if deadline is not None else Deadline(None)
-    if res.has_solution:
-        weights = _zero_dead_units(problem.weight_values(), problem)
-    elif warm_w is not None:
-        weights = warm_w
-    else:
-        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}); "
-                          "raise --time-limit")
-    model_terms: dict[str, float] = {}
-    size = problem.size() if evaluate else {}
-    if evaluate:
-        lp_solver = lp_solver_for(problem, solver)
-        # a consistent point at exactly these weights: every binary and auxiliary recomputed
-        loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
-        fresh_lp_state(instance)
-        obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
-        if obj is None and dl.allows(TRANSLATE_PER_BUILD * getattr(problem, "build_seconds", 0.0) + MIN_SOLVE_SECONDS):
-            # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
-            # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
-            # weights fixed and let the solver choose the binaries (a fresh translation of the model)
-            obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads,
-                                    time_limit=dl.solver_limit(cap=30.0))
-        if obj is None and res.has_solution:
-            # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
-            for v, x in loaded:
-                v.set_value(x, skip_validation=True)
-            if max_violation(problem.model) <= 1e-6:
-                obj = problem.objective_value()
-        if obj is not None:
-            model_terms = problem.term_values()
-        elif dl.expired():
-            note = "the time limit came before the network could be re-evaluated in the model"
-        else:
-            raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
-    bound = res.bound
-    bound_source = None if bound is None else "milp"
-    if group_info is not None and group_info["bound"] is not None:
-        if bound is None or group_info["bound"] > bound:
-            bound, bound_source = group_info["bound"], "groups"
-    coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
-                    "layer_penalty": cfg.layer_penalty}
-    if cfg.channel_penalty > 0:
-        coefficients["channel_penalty"] = cfg.channel_penalty
-    full = build(weights)
-    oa = [k for k in problem.oa_terms]
-    cert = Certificate(
-        status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
-        solver_incumbent=res.incumbent, wall_time=0.0, solve_time=res.wall_time, nodes=res.nodes,
-        solver=res.solver, solver_version=res.solver_version, n_samples=len(y), data_sha256=data_hash(X, y),
-        hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
-        classes=cls, target_scale=y_sd, outer_approximated=oa,
-        formulation={**size, **(data_reduction or {}), "config": cfg.to_dict(),
-                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
-                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
-                     **({"time_limit_note": note} if note else {})},
-        warm_start_objective=warm_obj, heuristic_objective=heur_obj,
-        group_bound=group_info, trace=[list(p) for p in res.trace], bound_source=bound_source,
-    )
-    from .certificate import recompute_terms
-
-    cert.terms = recompute_terms(full, X, y, cert)
-    cert.incumbent = float(sum(cert.terms.values()))
-    if dual is not None:
-        db = float(dual["bound"])
-        if db > cert.incumbent + 1e-9 * max(1.0, abs(cert.incumbent)):  # cannot be: the objectives would differ
-            dual = {**dual, "discarded": f"dual bound {db:.9g} above the incumbent {cert.incumbent:.9g}"}
-        elif db > 0 and (cert.bound is None or db > cert.bound):
-            cert.bound, cert.bound_source = db, str(dual["source"])
-        cert.dual_bound = dual
-    if cert.bound is not None:
-        if cert.status == "optimal" and not oa:
-            cert.bound = min(cert.bound, cert.incumbent)
-        cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
-    if cert.status == "optimal" and cert.gap is not None and cert.gap > max(10 * mip_gap, 1e-6):
-        cert.status = "feasible"
-    if (cert.status != "optimal" and str(cert.bound_source).startswith("dual") and cert.gap is not None
-            and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)):  # the dual bound closed the gap
-        cert.status = "optimal"
-    cert.wall_time = time.perf_counter() - t_start
-    check = check_certificate(full, X, y, cert)
-    meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
-    full.metadata = dict(meta)
-    pruned = full.pruned()
-    pruned.metadata = dict(meta)
-    return TrainResult(pruned, full, cert, res, check)
-
-
-def _seconds(limit: float | None) -> str:
-    return "no limit" if limit is None else f"{limit:g} s"
 
 
 def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,

@@ -40,7 +40,7 @@ from pyomo.common.collections import ComponentMap
 
 from ..deadline import Deadline
 from ..errors import MipnetError
-from ..solve import Result, _contrib, solve
+from ..solve import Result, solve, solver_interface
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
 
@@ -105,36 +105,18 @@ def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
     for l in range(L):
         w[l] = (w[l][0], np.clip(w[l][1] * gamma, -cfg.bias_bound, cfg.bias_bound))
     w = _meet_budgets(w, problem)
-    return canonical_order(_zero_dead_units(w, problem), problem)
+    return canonical_order(problem.zero_dead_units(w), problem)
 
 
 def _zero_dead_units(w: Weights, problem: TrainingProblem) -> Weights:
-    """A hidden unit without outgoing weight (in its consumer, past skipped layers) gets zero incoming
-    weights and bias (required by the switches); repeated until nothing changes. The function is kept:
-    a layer that becomes all zero had only dead units, so as the identity it feeds zero weights too."""
-    own = getattr(problem, "zero_dead_units", None)  # conv problems: channels too
-    if own is not None:
-        return own(w)
-    changed = True
-    while changed:
-        changed = False
-        skip = problem.skipped_params(w)
-        cons = problem.consumers(w)
-        for l in range(len(w) - 1):
-            if skip[l]:
-                continue
-            dead = np.all(w[cons[l]][0] == 0, axis=0) & (np.any(w[l][0] != 0, axis=1) | (w[l][1] != 0))
-            if dead.any():
-                w[l][0][dead] = 0.0
-                w[l][1][dead] = 0.0
-                changed = True
-    return w
+    """``problem.zero_dead_units(w)`` (:meth:`.TrainingProblem.zero_dead_units`; kept for older callers)."""
+    return problem.zero_dead_units(w)
 
 
 def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
     cfg = problem.config
     if cfg.max_neurons is not None:
-        scores = []
+        scores: list[tuple[float, int, int]] = []
         skip, cons = problem.skipped_params(w), problem.consumers(w)
         for l in range(len(w) - 1):
             if skip[l]:
@@ -144,7 +126,7 @@ def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
         scores.sort(reverse=True)
         for _, l, j in scores[int(cfg.max_neurons):]:
             w[cons[l]][0][:, j] = 0.0
-        w = _zero_dead_units(w, problem)
+        w = problem.zero_dead_units(w)
     if cfg.max_nonzeros is not None:
         K = int(cfg.max_nonzeros)
         flat = [(abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
@@ -153,7 +135,7 @@ def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
         excess = len(flat) - K
         for _, l, k in flat[:max(excess, 0)]:
             w[l][0].flat[k] = 0.0
-        w = _zero_dead_units(w, problem)
+        w = problem.zero_dead_units(w)
     return w
 
 
@@ -188,6 +170,7 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
     cfg, vals = problem.config, ComponentMap()
     for lp, (W, _b) in zip(problem.params, weights):
         if lp.kind == "sign":
+            assert lp.p is not None and lp.q is not None  # the sign class's binaries
             for idx in np.ndindex(lp.shape):
                 vals[lp.p[idx]] = float(W[idx] > 0)
                 vals[lp.q[idx]] = float(W[idx] < 0)
@@ -317,13 +300,13 @@ def lp_instance(problem: TrainingProblem) -> Any:
     :func:`lp_heuristic` and :func:`mipnet.solve.solve` take it as ``instance``: the model is translated
     once (at N = 300, 4 hidden units, several seconds per translation) and each solve sends only what it
     fixes and frees."""
-    opt = _contrib("highs")
+    opt = solver_interface("highs")
     opt.set_instance(problem.model)
     return opt
 
 
 def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, solver: str = "highs",
-             flips: dict[Any, float] | None = None, time_limit: float = 30.0,
+             flips: dict[Any, float] | None = None, time_limit: float | None = 30.0,
              threads: int | None = None, instance: Any | None = None) -> float | None:
     """Fix the binaries implied by ``weights`` (and the weights unless ``free_weights``), solve the LP,
     unfix; returns the objective (variable values stay loaded) or None if the LP found nothing.
@@ -372,7 +355,7 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
 
 
 def fixed_weights_mip(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
-                      time_limit: float = 30.0, threads: int | None = None) -> float | None:
+                      time_limit: float | None = 30.0, threads: int | None = None) -> float | None:
     """Fix only the weights; the solver sets every binary and auxiliary (a MIP whose binaries are
     forced up to ties). Returns the objective, values loaded, or None."""
     wv = _weight_vars(problem, weights)
@@ -427,19 +410,20 @@ def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
 
 
 def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
-           threads: int | None = None, instance: Any | None = None, time_limit: float = 30.0) -> Weights | None:
+           threads: int | None = None, instance: Any | None = None, time_limit: float | None = 30.0) -> Weights | None:
     """``weights`` if they are feasible for the model; otherwise (extra rows, such as monotone pairs,
     cut them off) the weights of the LP with their activation patterns fixed and the weights free.
     That LP is feasible whenever all-zero weights are (every pre-activation is then 0, consistent
     with either phase; a pair constraint f(x') - f(x) >= 0 holds with equality). None if neither is."""
     lp_solver = lp_solver_for(problem, solver)
-    kw = dict(solver=lp_solver, threads=threads, instance=instance, time_limit=time_limit)
-    if fixed_lp(problem, weights, free_weights=False, **kw) is not None:
+    if fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
+                time_limit=time_limit) is not None:
         return weights
     fresh_lp_state(instance)  # the infeasible LP's state would slow the next one
-    if fixed_lp(problem, weights, free_weights=True, **kw) is None:  # also when its time_limit stopped it
+    if fixed_lp(problem, weights, free_weights=True, solver=lp_solver, threads=threads, instance=instance,
+                time_limit=time_limit) is None:  # also when its time_limit stopped it
         return None
-    return _zero_dead_units(problem.weight_values(), problem)
+    return problem.zero_dead_units(problem.weight_values())
 
 
 def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
@@ -480,7 +464,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
         if obj is None:
             break
         new_w = problem.weight_values()
-        new_w = _zero_dead_units(new_w, problem)
+        new_w = problem.zero_dead_units(new_w)
         # breakpoints: units with z ~ 0 switch side in the next round
         pre, _ = problem.pre_activations(new_w)
         flips = ComponentMap()

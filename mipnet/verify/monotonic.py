@@ -391,7 +391,7 @@ def verify_global(
     mode: str = "exact",
     output: int | str | None = None,
     versus: int | str | None = None,
-    time_limit: float = 60.0,
+    time_limit: float | Deadline = 60.0,
     solver: str = "highs",
     threads: int | None = None,
     bounds_method: str = "lp",

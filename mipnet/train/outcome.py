@@ -1,0 +1,167 @@
+"""What a training run returns and how it is finished: :class:`TrainResult`, the target encoding and
+:func:`finish` (the returned weights, a consistent model point, the certificate and its re-check). Shared by the
+dense (:mod:`.trainer`) and the conv (:mod:`.conv_trainer`) trainers, which both import it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..deadline import Deadline
+from ..errors import DataError, SolverError
+from ..network import Network
+from ..solve import Result
+from .certificate import Certificate, check_certificate, data_hash, recompute_terms
+from .formulation import TrainConfig, TrainingProblem
+from .warmstart import (
+    Weights,
+    fixed_lp,
+    fixed_weights_mip,
+    fresh_lp_state,
+    lp_solver_for,
+    max_violation,
+)
+
+#: seconds of translating the model to HiGHS per second of building it (measured 0.7-1.0 at N = 300-3000):
+#: the translation is not started when the time left would not cover it
+TRANSLATE_PER_BUILD = 1.0
+#: a solve (or an LP heuristic) is not started with less time than this left
+MIN_SOLVE_SECONDS = 0.5
+
+@dataclass
+class TrainResult:
+    network: Network  # pruned, raw features in
+    network_full: Network  # as solved (every unit kept)
+    certificate: Certificate
+    result: Result
+    check: dict[str, Any]
+
+
+def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = None
+                   ) -> tuple[np.ndarray, list[Any] | None, int, float, float]:
+    """(target for the MILP, classes, n_classes, mean, scale). Binary: -1/+1 with the second class +1."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise DataError(f"the target must be one column, got shape {y.shape}")
+    if task == "regress":
+        t = y.astype(np.float64)
+        if not np.all(np.isfinite(t)):
+            raise DataError("the regression target contains NaN or inf")
+        mu, sd = float(t.mean()), float(t.std())
+        sd = sd if sd > 1e-12 else 1.0
+        return (t - mu) / sd, None, 0, mu, sd
+    cls = list(classes) if classes is not None else sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
+    if len(cls) < 2:
+        raise DataError(f"classification needs at least two classes, the target has {len(cls)}")
+    lookup = {v: i for i, v in enumerate(cls)}
+    idx = np.array([lookup[v] for v in y.tolist()])
+    if len(cls) == 2:
+        return np.where(idx == 1, 1.0, -1.0), cls, 2, 0.0, 1.0
+    return idx, cls, len(cls), 0.0, 1.0
+
+
+def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
+           heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
+           time_limit: float | None, threads: int | None, mip_gap: float, t_start: float,
+           group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
+           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
+           penalty_selection: Any = None, instance: Any | None = None, deadline: Deadline | None = None,
+           data_reduction: dict[str, int] | None = None,
+           evaluate: bool = True, note: str | None = None, dual: dict[str, Any] | None = None) -> TrainResult:
+    """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
+
+    ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
+    the certificate rests on numpy's terms alone. Past ``deadline`` a network the model cannot re-evaluate at
+    once is certified the same way instead of failing (``note`` says why)."""
+    task, cls, y_sd = problem.task, classes, target_scale
+    dl = deadline if deadline is not None else Deadline(None)
+    if res.has_solution:
+        weights = problem.zero_dead_units(problem.weight_values())
+    elif warm_w is not None:
+        weights = warm_w
+    else:
+        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}); "
+                          "raise --time-limit")
+    model_terms: dict[str, float] = {}
+    size = problem.size() if evaluate else {}
+    if evaluate:
+        lp_solver = lp_solver_for(problem, solver)
+        # a consistent point at exactly these weights: every binary and auxiliary recomputed
+        loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
+        fresh_lp_state(instance)
+        obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
+        if obj is None and dl.allows(TRANSLATE_PER_BUILD * getattr(problem, "build_seconds", 0.0) + MIN_SOLVE_SECONDS):
+            # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
+            # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
+            # weights fixed and let the solver choose the binaries (a fresh translation of the model)
+            obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads,
+                                    time_limit=dl.solver_limit(cap=30.0))
+        if obj is None and res.has_solution:
+            # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
+            for v, x in loaded:
+                v.set_value(x, skip_validation=True)
+            if max_violation(problem.model) <= 1e-6:
+                obj = problem.objective_value()
+        if obj is not None:
+            model_terms = problem.term_values()
+        elif dl.expired():
+            note = "the time limit came before the network could be re-evaluated in the model"
+        else:
+            raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
+    bound = res.bound
+    bound_source = None if bound is None else "milp"
+    if group_info is not None and group_info["bound"] is not None:
+        if bound is None or group_info["bound"] > bound:
+            bound, bound_source = group_info["bound"], "groups"
+    coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
+                    "layer_penalty": cfg.layer_penalty}
+    if cfg.channel_penalty > 0:
+        coefficients["channel_penalty"] = cfg.channel_penalty
+    full = build(weights)
+    oa = [k for k in problem.oa_terms]
+    cert = Certificate(
+        status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
+        solver_incumbent=res.incumbent, wall_time=0.0, solve_time=res.wall_time, nodes=res.nodes,
+        solver=res.solver, solver_version=res.solver_version, n_samples=len(y), data_sha256=data_hash(X, y),
+        hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
+        classes=cls, target_scale=y_sd, outer_approximated=oa,
+        formulation={**size, **(data_reduction or {}), "config": cfg.to_dict(),
+                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
+                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
+                     **({"time_limit_note": note} if note else {})},
+        warm_start_objective=warm_obj, heuristic_objective=heur_obj,
+        group_bound=group_info, trace=[list(p) for p in res.trace], bound_source=bound_source,
+    )
+    cert.terms = recompute_terms(full, X, y, cert)
+    cert.incumbent = float(sum(cert.terms.values()))
+    if dual is not None:
+        db = float(dual["bound"])
+        if db > cert.incumbent + 1e-9 * max(1.0, abs(cert.incumbent)):  # cannot be: the objectives would differ
+            dual = {**dual, "discarded": f"dual bound {db:.9g} above the incumbent {cert.incumbent:.9g}"}
+        elif db > 0 and (cert.bound is None or db > cert.bound):
+            cert.bound, cert.bound_source = db, str(dual["source"])
+        cert.dual_bound = dual
+    if cert.bound is not None:
+        if cert.status == "optimal" and not oa:
+            cert.bound = min(cert.bound, cert.incumbent)
+        cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
+    if cert.status == "optimal" and cert.gap is not None and cert.gap > max(10 * mip_gap, 1e-6):
+        cert.status = "feasible"
+    if (cert.status != "optimal" and str(cert.bound_source).startswith("dual") and cert.gap is not None
+            and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)):  # the dual bound closed the gap
+        cert.status = "optimal"
+    cert.wall_time = time.perf_counter() - t_start
+    check = check_certificate(full, X, y, cert)
+    meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
+    full.metadata = dict(meta)
+    pruned = full.pruned()
+    pruned.metadata = dict(meta)
+    return TrainResult(pruned, full, cert, res, check)
+
+
+def _seconds(limit: float | None) -> str:
+    return "no limit" if limit is None else f"{limit:g} s"
