@@ -509,6 +509,25 @@ def _balanced(alpha: np.ndarray, y: np.ndarray, counts: np.ndarray, D: float) ->
     return k, k.astype(np.float64) / (D * scale)
 
 
+def _prepared(X: Any, y: Any, merge: bool = True
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The checked data (X float (N, d), y in {-1, +1}) and its merged rows (Xu, yu, counts, inverse);
+    ``merge=False``: every row its own group."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if X.ndim != 2 or X.shape[0] != y.size or y.size == 0:
+        raise DataError(f"X must be (N, d) with N = len(y) > 0, got {X.shape} and {y.size} labels")
+    if not np.all(np.isfinite(X)):
+        raise DataError("X contains NaN or inf values")
+    if not np.all(np.isin(y, (-1.0, 1.0))):
+        raise DataError("y must be in {-1, +1}")
+    if merge:
+        Xu, yu, counts, inverse = merge_duplicates(X, y)
+    else:
+        Xu, yu, counts, inverse = X, y, np.ones(X.shape[0], dtype=np.int64), np.arange(X.shape[0])
+    return X, y, Xu, yu, counts, inverse
+
+
 def _safe(x: float) -> float:
     return x - 1e-9 * abs(x) - 1e-12
 
@@ -550,14 +569,7 @@ def any_width_lower_bound(
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if X.ndim != 2 or X.shape[0] != y.size or y.size == 0:
-        raise DataError(f"X must be (N, d) with N = len(y) > 0, got {X.shape} and {y.size} labels")
-    if not np.all(np.isfinite(X)):
-        raise DataError("X contains NaN or inf values")
-    if not np.all(np.isin(y, (-1.0, 1.0))):
-        raise DataError("y must be in {-1, +1}")
+    X, y, Xu, yu, counts, inverse = _prepared(X, y, merge)
     if l1 < 0 or margin <= 0 or penalty_weight < 0 or unit_cost < 0:
         raise DataError("l1, unit_cost and penalty_weight must be >= 0 and the margin > 0")
     any_width = width is None
@@ -569,10 +581,6 @@ def any_width_lower_bound(
     lam = float(penalty_weight) * float(l1)
     kappa = 0.0 if any_width else float(unit_cost)
     mode = "any width" if any_width else f"width {width}"
-    if merge:
-        Xu, yu, counts, inverse = merge_duplicates(X, y)
-    else:
-        Xu, yu, counts, inverse = X, y, np.ones(N0, dtype=np.int64), np.arange(N0)
     N = Xu.shape[0]
     omega = counts / D
     R = float(np.abs(Xu).max()) if Xu.size else 0.0
@@ -828,18 +836,11 @@ def transport_lower_bound(
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if not np.all(np.isin(y, (-1.0, 1.0))):
-        raise DataError("y must be in {-1, +1}")
+    X, y, Xu, yu, counts, inverse = _prepared(X, y, merge)
     N0, d = X.shape
     D = float(loss_denominator or N0)
     lam = float(penalty_weight) * float(l1)
     kappa = float(unit_cost) if width is not None else 0.0
-    if merge:
-        Xu, yu, counts, inverse = merge_duplicates(X, y)
-    else:
-        Xu, yu, counts, inverse = X, y, np.ones(N0, dtype=np.int64), np.arange(N0)
     N = Xu.shape[0]
     omega = counts / D
     if pairs is None:  # (pairs given: indices into the merged rows)
@@ -969,17 +970,13 @@ def hybrid_lower_bound(
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if not np.all(np.isin(y, (-1.0, 1.0))):
-        raise DataError("y must be in {-1, +1}")
+    X, y, Xu, yu, counts, inverse = _prepared(X, y)
     N0, d = X.shape
     D = float(loss_denominator or N0)
     lam = float(penalty_weight) * float(l1)
     kappa = float(unit_cost)
     J = float(width)
     Bw, Bb = float(weight_bound), float(bias_bound)
-    Xu, yu, counts, inverse = merge_duplicates(X, y)
     N = Xu.shape[0]
     omega = counts / D
     rng = np.random.default_rng(seed)
