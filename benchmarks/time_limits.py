@@ -27,9 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import block_diag
 
 from mipnet.datasets import load
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import twin_of  # noqa: E402  (the twin-net builder the tests use too)
+
 from mipnet.deadline import OVERSHOOT_SECONDS, OVERSHOOT_SHARE, promised
 from mipnet.domain import Domain
 from mipnet.io import save_model
@@ -68,19 +71,8 @@ def dense_net(sizes: list[int], seed: int) -> Network:
 
 
 def twin_net(n_in: int = 20, width: int = 32, depth: int = 3, seed: int = 0) -> Network:
-    """h(x) - h(x) + 2 x0: monotone in x0, but only a MILP can prove it (tests/test_time_limits.py)."""
-    base = dense_net([n_in] + [width] * depth + [1], seed)
-    dense = [layer for layer in base.layers if isinstance(layer, Dense)]
-    layers: list = []
-    for k, d in enumerate(dense[:-1]):
-        if k == 0:
-            W, b = np.vstack([d.weight, d.weight, np.eye(1, n_in)]), np.concatenate([d.bias, d.bias, [1.0]])
-        else:
-            W, b = block_diag(d.weight, d.weight, np.ones((1, 1))), np.concatenate([d.bias, d.bias, [0.0]])
-        layers += [Dense(W, b), ReLU()]
-    out = dense[-1]
-    layers.append(Dense(np.hstack([out.weight, -out.weight, [[2.0]]]), np.zeros(1)))
-    return Network(layers, domain=Domain.box(n_in, -1.0, 1.0))
+    """h(x) - h(x) + 2 x0 (tests/helpers.py ``twin_of``): monotone in x0, but only a MILP can prove it."""
+    return twin_of(dense_net([n_in] + [width] * depth + [1], seed))
 
 
 def instances(d: Path) -> dict[str, Path]:

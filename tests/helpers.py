@@ -57,3 +57,23 @@ def random_conv_net(rng: np.random.Generator) -> Network:
         random_dense(rng, 4, 2),
     ]
     return Network(layers, domain=Domain.box(36, 0.0, 1.0), input_shape=(1, 6, 6))
+
+
+def twin_of(base: Network) -> Network:
+    """f(x) = h(x) - h(x) + 2 x0 for the dense ReLU net h = ``base`` (one output), written twice side by side;
+    x0 goes through always-active units (bias 1 on [-1, 1]). Monotone in x0 with slope 2, which interval
+    bounds cannot see (the two copies cancel only when their activation patterns agree)."""
+    from scipy.linalg import block_diag
+
+    n_in = base.n_inputs
+    dense = [layer for layer in base.layers if isinstance(layer, Dense)]
+    layers: list[Layer] = []
+    for k, d in enumerate(dense[:-1]):
+        if k == 0:
+            W, b = np.vstack([d.weight, d.weight, np.eye(1, n_in)]), np.concatenate([d.bias, d.bias, [1.0]])
+        else:
+            W, b = block_diag(d.weight, d.weight, np.ones((1, 1))), np.concatenate([d.bias, d.bias, [0.0]])
+        layers += [Dense(W, b), ReLU()]
+    out = dense[-1]
+    layers.append(Dense(np.hstack([out.weight, -out.weight, [[2.0]]]), np.zeros(1)))
+    return Network(layers, domain=Domain.box(n_in, -1.0, 1.0))

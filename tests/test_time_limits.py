@@ -19,15 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import random_dense_net
-from scipy.linalg import block_diag
+from helpers import random_dense_net, twin_of
 
 from mipnet.bounds import check_bounds, compute_bounds, linear_bounds
 from mipnet.cli import cli
 from mipnet.deadline import Deadline, promised
-from mipnet.domain import Domain
 from mipnet.io import load_model, save_model
-from mipnet.layers import Dense, ReLU
 from mipnet.network import Network
 
 
@@ -105,21 +102,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def twin_net(n_in: int = 20, width: int = 32, depth: int = 3, seed: int = 0) -> Network:
-    """f(x) = h(x) - h(x) + 2 x0 (h a random ReLU net, written twice; x0 through always-active units): monotone
-    in x0 with slope 2, which interval bounds cannot see (the two copies cancel only when their activation
-    patterns agree): the global MILP has to work for its proof."""
-    base = random_dense_net(np.random.default_rng(seed), [n_in] + [width] * depth + [1])
-    dense = [layer for layer in base.layers if isinstance(layer, Dense)]
-    layers: list = []
-    for k, d in enumerate(dense[:-1]):
-        if k == 0:
-            W, b = np.vstack([d.weight, d.weight, np.eye(1, n_in)]), np.concatenate([d.bias, d.bias, [1.0]])
-        else:
-            W, b = block_diag(d.weight, d.weight, np.ones((1, 1))), np.concatenate([d.bias, d.bias, [0.0]])
-        layers += [Dense(W, b), ReLU()]
-    out = dense[-1]
-    layers.append(Dense(np.hstack([out.weight, -out.weight, [[2.0]]]), np.zeros(1)))
-    return Network(layers, domain=Domain.box(n_in, -1.0, 1.0))
+    """:func:`helpers.twin_of` a random ReLU net: monotone in x0 with slope 2, which interval bounds cannot see;
+    the global MILP has to work for its proof."""
+    return twin_of(random_dense_net(np.random.default_rng(seed), [n_in] + [width] * depth + [1]))
 
 
 def run(args: list[str], limit: float, units: int = 1, codes: tuple[int, ...] = (0, 1, 3)) -> tuple[str, float]:
