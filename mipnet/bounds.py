@@ -43,6 +43,7 @@ import numpy as np
 import pyomo.environ as pyo
 from scipy import sparse
 
+from .choices import BOUND_METHODS
 from .deadline import Deadline
 from .encode.activations import activation_interval
 from .encode.affine import connections
@@ -68,7 +69,7 @@ from .network import Network
 from .solve import highs_threads
 
 Bounds = list[tuple[np.ndarray, np.ndarray]]
-METHODS = ("interval", "linear", "lp", "mip")
+METHODS = BOUND_METHODS
 SAFETY = 1e-6
 
 

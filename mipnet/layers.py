@@ -26,7 +26,6 @@ from dataclasses import MISSING, dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
-from scipy.special import erf
 
 from .errors import ModelFormatError, UnsupportedError
 
@@ -390,6 +389,8 @@ class GELU(Layer):
     piecewise_linear: ClassVar[bool] = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        from scipy.special import erf  # imported on use: the command line starts without scipy
+
         return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import DataError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the callers hand in data frames, so pandas is imported by then (imported lazily below)
+    import pandas as pd
+
     from .network import Network
 
 __all__ = ["features_for", "missing_values", "numeric_matrix", "stray_text"]
@@ -33,6 +34,8 @@ def _cells(col: pd.Series, index: np.ndarray) -> str:
 def stray_text(df: pd.DataFrame, columns: list[Any] | None = None) -> None:
     """A column of numbers with a few cells that are not numbers is a typo, not a categorical feature:
     raise a :class:`DataError` naming the column and the cells (most numeric, at least one not)."""
+    import pandas as pd
+
     for c in (df.columns if columns is None else columns):
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
@@ -49,6 +52,8 @@ def stray_text(df: pd.DataFrame, columns: list[Any] | None = None) -> None:
 
 def missing_values(df: pd.DataFrame, columns: list[Any] | None = None, what: str = "column") -> None:
     """Empty, NaN or infinite cells: a :class:`DataError` naming the column, how many rows and what to do."""
+    import pandas as pd
+
     for c in (df.columns if columns is None else columns):
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -67,6 +72,8 @@ def missing_values(df: pd.DataFrame, columns: list[Any] | None = None, what: str
 
 def numeric_matrix(df: pd.DataFrame, columns: list[Any]) -> np.ndarray:
     """``df[columns]`` as floats, with one clear error for text, empty, NaN or infinite cells."""
+    import pandas as pd
+
     stray_text(df, columns)
     text = [c for c in columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
     if text:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError, MipnetError
 from ..io.atomic import atomic_write_text
-from ..network import Network
 from ..tabular import (  # noqa: F401  (re-exported: the CLI commands import these from here)
     features_for,
     missing_values,
     numeric_matrix,
     stray_text,
 )
+
+if TYPE_CHECKING:  # pandas and the network model are imported where they are used: --help needs neither
+    import pandas as pd
+
+    from ..network import Network
 
 EXIT_OK = 0
 EXIT_VIOLATED = 1
@@ -33,6 +36,8 @@ def load_network(path: str) -> Network:
 
 
 def read_csv(path: str) -> pd.DataFrame:
+    import pandas as pd
+
     p = Path(path)
     if not p.is_file():
         raise MipnetError(f"file not found: {p}" if not p.exists() else f"{p} is not a file")

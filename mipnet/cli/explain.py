@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError
 from ..io.atomic import atomic_write_bytes
-from ..network import Network
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..network import Network
 from .common import features_for, load_network, missing_values, read_csv
 from .options import NONNEG_INT, output_dir
 
@@ -147,6 +150,8 @@ def _json(obj: Any) -> bytes:
 def openbox(model: str, data: str | None, out_dir: str | None, instance: str | None, label: str | None,
             max_boundaries: int, n_figures: int, top: int) -> None:
     """Local linear classifiers of MODEL on DATA.csv (or on one --instance)."""
+    import pandas as pd
+
     from ..explain.figures import summary_frame
     from ..explain.openbox import interpret, piece_layers
 
@@ -201,6 +206,8 @@ def openbox(model: str, data: str | None, out_dir: str | None, instance: str | N
 
 
 def _label_indices(net: Network, col: pd.Series) -> np.ndarray:
+    import pandas as pd
+
     names = [str(c) for c in (net.class_names or [])]
     vals = col.astype(str).to_numpy()
     lookup = {n: i for i, n in enumerate(names)}
@@ -228,6 +235,8 @@ def _is_number(s: str) -> bool:
 
 
 def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None) -> None:
+    import pandas as pd
+
     from ..explain.openbox import input_box, interpret
 
     context = x if X is None else np.vstack([x, X])

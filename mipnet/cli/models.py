@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import pandas as pd
 
 from .common import echo_json, features_for, load_network, read_csv, write_csv
 from .options import MODEL_SUFFIXES, apply_domain, check_domain_options, domain_options, output_file
@@ -50,6 +49,8 @@ def info(model: str, as_json: bool) -> None:
               help="Write predictions to this CSV instead of stdout.")
 def predict(model: str, data: str, output: str | None) -> None:
     """Run MODEL on the rows of DATA.csv (columns named as the model's features)."""
+    import pandas as pd
+
     net = load_network(model)
     df = read_csv(data)
     X = features_for(net, df)

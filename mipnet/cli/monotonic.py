@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from ..bounds import METHODS
+from ..choices import BOUND_METHODS as METHODS
 from ..errors import DataError
 from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
 from .options import FINITE_POSITIVE, SOLVER, apply_domain, check_domain_options, domain_options

@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 from ..errors import DataError
-from ..train.penalty_cv import DEFAULT_L1_GRID
+from ..choices import DEFAULT_L1_GRID
 from .common import missing_values, read_csv, stray_text
 from .options import (
     FINITE_NONNEG,

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import click
 
-from ..bounds import METHODS
+from ..choices import BOUND_METHODS as METHODS
 from ..errors import MipnetError
 from .common import (
     EXIT_INPUT_ERROR,

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import choices
 from ..deadline import Deadline
 from ..errors import DataError
 from .surrogate import fit_sign_path
@@ -33,7 +34,7 @@ from .surrogate import fit_sign_path
 #: peaks just below the penalty at which the fit collapses to the constant network, and a coarser grid
 #: (0.001, 0.003, 0.01, 0.03, 0.1) stepped over that peak (German credit at N = 300:
 #: results/training/penalty_grid_n300.json)
-DEFAULT_L1_GRID = (0.001, 0.002, 0.003, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
+DEFAULT_L1_GRID = choices.DEFAULT_L1_GRID
 #: restarts (output-sign patterns) of the surrogate on all rows, for the full-data check and the warm start
 FULL_DATA_RESTARTS = 4
 
