@@ -30,10 +30,10 @@ def test_help_imports_no_heavy_library(args):
 
 
 def test_info_needs_no_solver_or_dataframe(tmp_path):
+    import numpy as np
+
     from mipnet import Dense, Network, ReLU
     from mipnet.io import save_model
-
-    import numpy as np
 
     rng = np.random.default_rng(0)
     net = Network([Dense(rng.normal(size=(3, 2)), np.zeros(3)), ReLU(), Dense(rng.normal(size=(1, 3)), np.zeros(1))])

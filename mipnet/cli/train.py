@@ -8,8 +8,8 @@ from typing import Any
 import click
 import numpy as np
 
-from ..errors import DataError
 from ..choices import DEFAULT_L1_GRID
+from ..errors import DataError
 from .common import missing_values, read_csv, stray_text
 from .options import (
     FINITE_NONNEG,
