@@ -22,7 +22,8 @@ __version__ = "0.1.0"
 
 #: imported on first use (PEP 562): the estimators pull in Pyomo and scikit-learn, which the command
 #: line does not need for --help, info or predict
-_LAZY = {"MIPNetClassifier": "mipnet.train.estimators", "MIPNetRegressor": "mipnet.train.estimators"}
+_LAZY = {"MIPNetClassifier": "mipnet.train.estimators", "MIPNetRegressor": "mipnet.train.estimators",
+         "add_network": "mipnet.embed", "NetworkHandle": "mipnet.embed"}
 
 
 def __getattr__(name: str) -> object:
@@ -37,6 +38,6 @@ __all__ = [
     "Network", "Domain",
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Normalize",
     "ReLU", "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid",
-    "MIPNetClassifier", "MIPNetRegressor",
+    "MIPNetClassifier", "MIPNetRegressor", "add_network", "NetworkHandle",
     "MipnetError", "ModelFormatError", "UnsupportedError", "DataError", "SolverError",
 ]
