@@ -1,11 +1,15 @@
 """Training small dense ReLU networks as MILPs, with a certificate.
 
-* :mod:`.formulation` the MILP (hypothesis classes, losses, penalties, budgets, symmetry breaking)
+* :mod:`.formulation` the MILP: model building (samples, layer switches, symmetry breaking, Lipschitz cuts) from
+  :mod:`.config` (:class:`TrainConfig`), :mod:`.hypothesis` (weight variables, product rule), :mod:`.objective`
+  (losses, penalties, budgets) and :mod:`.readback` (solution -> weights -> network)
 * :mod:`.architecture` conv architecture specs (``"conv4x3p1-maxpool2-dense8"``) and their templates
 * :mod:`.conv`        the conv training MILP: channel switches, channel ordering, max-pool selections
 * :mod:`.convstart`   torch warm start of a conv net mapped into the class
 * :mod:`.conv_trainer` :func:`train_conv`, the conv pipeline (downsampling, per-channel standardisation)
-* :mod:`.warmstart`   gradient warm start mapped into the class, consistent completion, LP heuristic
+* :mod:`.warmstart`   re-exports :mod:`.warmstart_map` (gradient warm start mapped into the class) and
+  :mod:`.warmstart_complete` (consistent completion, LP heuristic)
+* :mod:`.monotone_training` certified monotonic training (:mod:`.monotone` is its former name, re-exported)
 * :mod:`.groups`      the sample-group lower bound
 * :mod:`.certificate` the certificate and its numpy re-check
 * :mod:`.trainer`     :func:`train`, the pipeline
