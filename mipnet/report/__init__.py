@@ -1,5 +1,6 @@
-"""The auditor's workflow: certificates as files (:mod:`.certificates`), their solver-independent
-re-check (:mod:`.recheck`) and the self-contained HTML audit report (:mod:`.audit`)."""
+"""The auditor's workflow: the self-contained HTML audit report (:mod:`.audit`) over certificates as files
+and their solver-independent re-check, which live in :mod:`mipnet.certificates` (one module per kind;
+:mod:`.certificates` and :mod:`.recheck` here re-export them under their old import paths)."""
 
 from .certificates import (
     CertificateError,

@@ -1,0 +1,196 @@
+"""Resilience certificates: the claim of a maximum-resilience value Phi per class, and its re-check.
+
+**Claim** (:func:`resilience_certificate` from :class:`mipnet.verify.resilience.ResilienceResult` objects,
+one per class m, same alpha, k and norm): Phi_m is the least distance ||b - a|| between an input a strongly
+classified as m (z_m(a) - max_{i != m} z_i(a) >= ln(alpha)) and an input b at which at least k classes
+i != m reach z_i(b) >= z_m(b), both in the domain. Each item records Phi with its witness pair (a, b), the
+proved lower bound and the gap; its verdict is ``holds`` when Phi is proved (status ``optimal``, or
+``infeasible``: no input is strongly classified), ``unknown`` otherwise.
+
+**Re-check** (:func:`_recheck_resilience`), re-derived without the solver that produced it:
+
+* integrity: alpha >= 1, the class exists, bound <= Phi, ``optimal`` means bound = Phi, the aggregate
+  verdict is that of the items;
+* the witness pair (a, b), through the numpy forward pass: a in the domain with
+  z_m(a) - max_{i != m} z_i(a) >= ln(alpha), b in the domain with at least k classes i != m reaching
+  z_i(b) >= z_m(b), and ||b - a|| = Phi; a value of Phi without its pair fails;
+* ``infeasible``: no strongly classified point among 2000 random domain points, then a fresh solve;
+* a positive bound, by a fresh solve (:func:`mipnet.verify.resilience.class_resilience`): the fresh lower
+  bound must reach the claimed one; a fresh bound above the claimed Phi, or a checked witness pair below the
+  claimed bound, refutes it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import MipnetError
+from ..network import Network
+from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _close, _Ctx, _reprove
+from .format import CertificateFile, Kind, _aggregate, _new, data_record, number, register, solver_record
+
+
+# ============================================================================ the certificate
+def resilience_certificate(net: Network, results: Sequence[Any], *, samples: np.ndarray | None = None
+                           ) -> CertificateFile:
+    """From :class:`mipnet.verify.resilience.ResilienceResult` objects (one per class, same alpha, k, norm)."""
+    if not results:
+        raise MipnetError("no resilience results to certify")
+    r0 = results[0]
+    items = []
+    for r in results:
+        items.append({"class": int(r.cls), "class_name": r.class_name, "kind": r.kind, "status": r.status,
+                      "verdict": _resilience_verdict(r), "phi": r.phi, "bound": r.bound, "gap": r.gap,
+                      "a": r.a, "b": r.b, "witness_check": r.witness, "delta": r.delta,
+                      "local_verdict": r.verdict, "time": r.timings.get("total"), "notes": r.notes})
+    phis = [r.phi for r in results if r.phi is not None]
+    bounds = [r.bound for r in results]
+    s0 = r0.solver or {}
+    name = str(s0.get("solver") or "highs")
+    answer: dict[str, Any] = {"status": _aggregate([it["verdict"] for it in items]),
+              "incumbent": min(phis) if phis else None,
+              "bound": min(bounds) if bounds and all(b is not None for b in bounds) else None,
+              "gap": None, "time": float(sum(r.timings.get("total", 0.0) for r in results)), "items": items}
+    if answer["incumbent"] is not None and answer["bound"] is not None:
+        inc, bnd = answer["incumbent"], answer["bound"]
+        answer["gap"] = max(0.0, inc - bnd) / max(abs(inc), 1e-10)
+    question = {"property": "maximum resilience", "kind": r0.kind, "alpha": r0.alpha, "k": r0.k, "norm": r0.norm,
+                "classes": [int(r.cls) for r in results], "heuristics": r0.heuristics}
+    data = None
+    if samples is not None:
+        question["samples"] = np.atleast_2d(np.asarray(samples, dtype=np.float64))
+        data = data_record(question["samples"])
+    return _new("resilience", question, net, data, solver_record(name, s0.get("solver_version"), s0.get("options")),
+                answer, [r.to_dict() for r in results])
+
+
+def _resilience_verdict(r: Any) -> str:
+    """'holds' when Phi is proved (optimal, or no strongly classified input), 'unknown' otherwise."""
+    if r.status in ("optimal", "infeasible"):
+        return "holds"
+    return "unknown"
+
+
+# ============================================================================ its re-check
+def _resilience_pair_problems(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, norm: str,
+                              phi: float | None) -> tuple[list[str], float, int]:
+    from ..verify.search import logits, perturbation_norm, reached, strong_margin
+
+    z = logits(net, np.vstack([a, b]))
+    tol = TOL * (1.0 + float(np.abs(z).max()))
+    why = []
+    if not np.all(net.domain.contains(np.vstack([a, b]), tol=1e-6)):
+        why.append("outside the domain")
+    sm = float(strong_margin(z[:1], m)[0])
+    if sm < ln_a - tol:
+        why.append(f"a is not strongly classified (margin {sm:.4g} < ln alpha {ln_a:.4g})")
+    nr = int(reached(z[1:], m, tol)[0])
+    if nr < k:
+        why.append(f"b reaches {nr} classes, fewer than k = {k}")
+    nv = perturbation_norm(a, b, norm)
+    if phi is not None and not _close(nv, phi, 1e-5):
+        why.append(f"||b - a|| = {nv:.6g} but Phi = {phi:.6g}")
+    return why, nv, nr
+
+
+def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
+    from ..verify.resilience import Heuristics, class_resilience
+    from ..verify.search import logits, strong_margin
+
+    q = cert.question
+    alpha, k, norm = float(q.get("alpha", 1.0)), int(q.get("k", 1)), str(q.get("norm", "1"))
+    items = cert.answer.get("items") or []
+    _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    if not (math.isfinite(alpha) and alpha >= 1.0):
+        rep.add("alpha", "integrity", False, f"alpha {alpha} (must be >= 1)")
+        return
+    dom = net.domain
+    ln_a = math.log(alpha)
+    claims: list[tuple[str, tuple[int, float | None, float | None, Any]]] = []
+    n_classes = logits(net, np.zeros((1, net.n_inputs))).shape[1]
+    for it in items:
+        m = int(it.get("class", -1))
+        if not 0 <= m < n_classes:
+            rep.add(f"class {m}", "integrity", False, "no such class")
+            continue
+        name = f"class {it.get('class_name', m)}"
+        phi, bound = number(it.get("phi")), number(it.get("bound"))
+        status = it.get("status")
+        if phi is not None and bound is not None:
+            rep.add(f"{name}: bound <= Phi", "integrity", bound <= phi + TOL * max(1.0, abs(phi)),
+                    f"bound {bound:.6g}, Phi {phi:.6g}")
+        if status == "optimal" and (phi is None or bound is None or not _close(phi, bound, 1e-4)):
+            rep.add(f"{name}: optimal means bound = Phi", "integrity", False, f"bound {bound}, Phi {phi}")
+        if it.get("a") is not None and it.get("b") is not None:
+            a = _array(it["a"], net.n_inputs, "witness a")
+            b = _array(it["b"], net.n_inputs, "witness b")
+            why, nv, nr = _resilience_pair_problems(net, a, b, m, ln_a, k, norm, phi)
+            rep.add(f"{name}: witness pair (a, b)", "witness", not why,
+                    "; ".join(why) if why else f"||b - a|| = {nv:.6g}, {nr} class(es) reached")
+        elif phi is not None:
+            rep.add(f"{name}: witness pair (a, b)", "witness", False, "a value of Phi without its witness pair")
+        if it.get("kind", q.get("kind")) != "class":
+            continue
+        if status == "infeasible":
+            if dom.is_finite():  # a strongly classified random point refutes "no input is strongly classified"
+                S = dom.sample(2000, 0)
+                hit = np.flatnonzero(strong_margin(logits(net, S), m) >= ln_a)
+                rep.add(f"{name}: no strongly classified input", "witness", hit.size == 0,
+                        f"the random point {np.round(S[hit[0]], 4).tolist()} is strongly classified" if hit.size
+                        else "none among 2000 random points")
+                if hit.size:
+                    continue
+            claims.append((f"{name}: no strongly classified input, re-proved by a fresh solve",
+                           (m, None, None, status)))
+        elif bound is not None and bound > 0:
+            claims.append((f"{name}: Phi >= {bound:.6g}, re-proved by a fresh solve", (m, phi, bound, status)))
+    heur_d = q.get("heuristics") or {}
+    heur = Heuristics(**{k2: v for k2, v in heur_d.items() if k2 in Heuristics.__dataclass_fields__})
+
+    def prove(claim: tuple[int, float | None, float | None, str], solver: str, t: float) -> tuple[bool | None, str]:
+        m, phi, bound, status = claim
+        r = class_resilience(net, m, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver, time_limit=t)
+        found = None
+        if r.phi is not None and r.a is not None and r.b is not None:
+            why, nv, _ = _resilience_pair_problems(net, np.asarray(r.a, float), np.asarray(r.b, float), m, ln_a, k,
+                                                   norm, None)
+            found = None if why else nv
+        if status == "infeasible":
+            if r.status == "infeasible":
+                return True, f"{solver}: infeasible"
+            if found is not None:
+                return False, f"{solver} found a strongly classified input and a pair at distance {found:.6g}"
+            return None, f"not re-proved within {t:.3g} s: {solver}: {r.status}"
+        assert bound is not None
+        tol = BOUND_TOL * max(1.0, abs(bound))
+        if r.bound is not None and phi is not None and phi < r.bound - BOUND_TOL * max(1.0, abs(r.bound)):
+            return False, f"{solver} proves Phi >= {r.bound:.6g}, the certificate claims Phi = {phi:.6g}"
+        if r.bound is not None and r.bound >= bound - tol:
+            return True, f"{solver} ({r.status}): bound {r.bound:.6g} >= claimed {bound:.6g}"
+        if found is not None and found < bound - max(tol, 1e-5 * max(1.0, abs(bound))):
+            return False, f"{solver} found a witness pair at distance {found:.6g} < claimed bound {bound:.6g}"
+        if r.status == "infeasible" and phi is not None:
+            return None, f"not re-proved: {solver} says infeasible, yet the certificate's witness pair checks"
+        got = "no bound" if r.bound is None else f"bound {r.bound:.6g}"
+        return None, f"not re-proved within {t:.3g} s: {solver} ({r.status}) reached {got} < claimed {bound:.6g}"
+
+    _reprove(rep, ctx, claims, prove)
+
+
+# ============================================================================ registration
+def _title(q: dict[str, Any]) -> str:
+    return f"maximum resilience, alpha = {q.get('alpha')}, k = {q.get('k')}, L{q.get('norm')} norm"
+
+
+def _from_results(net: Network, result: Any, **question: Any) -> CertificateFile:
+    """:func:`~mipnet.certificates.format.certificate_for` of a list of ResilienceResult."""
+    return resilience_certificate(net, result, **question)
+
+
+RESILIENCE = register(Kind("resilience", resilience_certificate, _recheck_resilience, _title,
+                           (("ResilienceResult", _from_results),)))
+
+__all__ = ["resilience_certificate", "RESILIENCE"]

@@ -1,0 +1,171 @@
+"""Robustness certificates: the claim that samples keep their class in an eps-ball, and its re-check.
+
+**Claim.** For each certified sample x (``question.samples``, each bound to its data row when it is one:
+``data_row`` and ``data_row_sha256``) and the defended class c (its label, or the predicted class), in the
+ball ||x' - x|| <= eps (L-inf or L1) intersected with the domain: ``holds`` (every x' keeps class c, with a
+proved lower bound b of the worst margin), ``violated`` (a counterexample x' is recorded) or ``unknown``.
+The aggregate status is ``violated`` if any sample is, else ``unknown`` if any is, else ``holds``
+(built by :func:`robustness_certificate` from :class:`mipnet.verify.robustness.RobustnessResult` objects).
+
+**Re-check** (:func:`_recheck_robustness`), re-derived without the solver that produced it:
+
+* integrity: eps is a finite number >= 0, one answer per sample, the aggregate verdict is that of the items;
+  the data hash (with the data) and each sample's binding to its data row;
+* ``violated``, through the numpy forward pass: the counterexample x' lies in the ball ||x' - x|| <= eps
+  and in the domain, and its predicted class differs from the defended class c;
+* ``holds``: no witness changing the class is recorded, the model classifies x as c, and the proved lower
+  bound b of the worst margin is <= m(x), the margin at x itself; then the claim is re-proved by a fresh
+  solve (:func:`mipnet.verify.robustness.verify_sample` with interval bounds, so that the proof owes nothing
+  to the first solver's LP bounds); a counterexample it finds (checked by the forward pass) refutes it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import MipnetError
+from ..network import Network
+from .checks import (
+    TOL,
+    RecheckReport,
+    _array,
+    _check_aggregate,
+    _check_data_hash,
+    _check_row_binding,
+    _Ctx,
+    _reprove,
+    _samples,
+)
+from .format import CertificateFile, Kind, _aggregate, _bind_rows, _new, data_record, number, register, solver_record
+
+
+# ============================================================================ the certificate
+def robustness_certificate(net: Network, X: np.ndarray, results: Sequence[Any], *, eps: float, norm: str = "inf",
+                           labels: Sequence[Any] | None = None, solver: str = "highs",
+                           options: dict[str, Any] | None = None, target: str | None = None,
+                           source: str | None = None, rows: Sequence[int] | None = None) -> CertificateFile:
+    """From the :class:`mipnet.verify.robustness.RobustnessResult` list of the rows of ``X``
+    (``rows``: their row numbers in the data file, so that the file's hash can be re-checked)."""
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    if len(results) != X.shape[0]:
+        raise MipnetError(f"{len(results)} robustness results for {X.shape[0]} samples")
+    items = []
+    for r in results:
+        items.append({"index": int(r.index), "class": int(r.cls), "label": r.label, "verdict": r.verdict,
+                      "margin": r.margin, "bound": r.bound, "status": r.status,
+                      "counterexample": r.counterexample, "adversarial_class": r.adversarial_class,
+                      "margin_forward": r.margin_forward, "time": r.time, "reason": r.reason})
+    _bind_rows(items, X, rows)
+    bounds = [r.bound for r in results if r.bound is not None]
+    answer = {"status": _aggregate([r.verdict for r in results]), "incumbent": None,
+              "bound": min(bounds) if bounds else None, "gap": None,
+              "time": float(sum(r.time for r in results)), "items": items,
+              "counts": {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}}
+    question = {"property": "local robustness", "eps": float(eps), "norm": str(norm),
+                "classes_defended": "labels" if labels is not None else "predicted",
+                "samples": X, "sample_classes": [int(r.cls) for r in results]}
+    data = data_record(X, labels, target=target, source=source)
+    if rows is not None:
+        data["rows"] = [int(i) for i in rows]
+    return _new("robustness", question, net, data, solver_record(solver, None, options),
+                answer, [r.to_dict() for r in results])
+
+
+# ============================================================================ its re-check
+def _ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str, c: int) -> tuple[list[str], str]:
+    """Why x' is not a counterexample in the eps-ball around x (empty: it is one), and a description."""
+    d = float(np.max(np.abs(xp - x))) if norm == "inf" else float(np.sum(np.abs(xp - x)))
+    k = int(net.predict_index(net.forward(xp[None]))[0])
+    why = []
+    if not d <= eps * (1 + 1e-9) + 1e-9:
+        why.append(f"distance {d:.6g} > eps {eps:g}")
+    if not bool(net.domain.contains(xp[None], tol=1e-7)[0]):
+        why.append("outside the domain")
+    if k == c:
+        why.append(f"the forward pass keeps class {c}")
+    return why, f"distance {d:.4g} <= {eps:g}, class {c} -> {k}"
+
+
+def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
+    from ..verify.robustness import margins, normalise_norm, verify_sample
+
+    q = cert.question
+    X = _samples(cert, net)
+    eps = number(q.get("eps"))
+    if eps is None or not math.isfinite(eps) or eps < 0:
+        rep.add("eps", "integrity", False, f"eps {eps!r} is not a finite number >= 0")
+        return
+    norm = normalise_norm(q.get("norm", "inf"))
+    items = cert.answer.get("items") or []
+    if len(items) != X.shape[0]:
+        rep.add("one answer per sample", "integrity", False, f"{len(items)} answers for {X.shape[0]} samples")
+        return
+    _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    if Xy is not None:
+        _check_data_hash(rep, cert, Xy[0], Xy[1])
+    _check_row_binding(rep, cert, X, items, list(range(len(items))), Xy)
+    logits = net.forward(X)
+    pred = net.predict_index(logits)
+    to_solve = []
+    for i, it in enumerate(items):
+        c = int(it.get("class", pred[i]))
+        v = it.get("verdict")
+        name = f"sample {i}"
+        if v == "violated":
+            ce = it.get("counterexample")
+            if ce is None:
+                rep.add(f"{name}: counterexample", "witness", False, "verdict violated without a counterexample")
+                continue
+            why, desc = _ball_problems(net, X[i], _array(ce, net.n_inputs, "counterexample"), eps, norm, c)
+            rep.add(f"{name}: counterexample changes the class", "witness", not why, "; ".join(why) or desc)
+        elif v == "holds":
+            if it.get("counterexample") is not None:
+                xp = _array(it["counterexample"], net.n_inputs, "counterexample")
+                k = int(net.predict_index(net.forward(xp[None]))[0])
+                rep.add(f"{name}: holds without a counterexample", "witness", k == c,
+                        "a recorded counterexample changes the class" if k != c else "recorded point keeps the class")
+            m_x = float(margins(net, logits[i:i + 1], np.array([c]))[0])
+            if pred[i] != c:
+                rep.add(f"{name}: sample is classified as defended", "witness", False,
+                        f"the model predicts class {int(pred[i])}, the certificate defends {c}")
+                continue
+            b = number(it.get("bound"))
+            if b is not None:
+                rep.add(f"{name}: bound <= margin at the sample", "witness", b <= m_x + TOL * max(1.0, abs(m_x)),
+                        f"bound {b:.6g}, margin at x {m_x:.6g}")
+            to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c)))
+
+    def prove(ic: tuple[int, int], solver: str, t: float) -> tuple[bool | None, str]:
+        i, c = ic
+        # interval bounds (numpy only): the proof owes nothing to the first solver's LP bounds
+        r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=t, bounds="interval")
+        if r.verdict == "holds":
+            return True, "interval arithmetic alone proves it" if r.status == "bounds" else f"{solver}: {r.status}"
+        if r.verdict == "violated" and r.counterexample is not None:
+            why, desc = _ball_problems(net, X[i], np.asarray(r.counterexample, dtype=np.float64), eps, norm, c)
+            if not why:
+                return False, f"the fresh solve found a counterexample: {desc}"
+            return None, "not re-proved: the fresh solve's point does not check (" + "; ".join(why) + ")"
+        return None, f"not re-proved within {t:.3g} s: {r.reason or r.status}"
+
+    _reprove(rep, ctx, to_solve, prove)
+
+
+# ============================================================================ registration
+def _title(q: dict[str, Any]) -> str:
+    norm = "L-inf" if q.get("norm") == "inf" else "L1"
+    return f"robustness, {norm} eps = {q.get('eps')}, {len(q.get('samples') or [])} samples"
+
+
+def _from_results(net: Network, result: Any, **question: Any) -> CertificateFile:
+    """:func:`~mipnet.certificates.format.certificate_for` of a list of RobustnessResult (``X`` in ``question``)."""
+    return robustness_certificate(net, question.pop("X"), result, **question)
+
+
+ROBUSTNESS = register(Kind("robustness", robustness_certificate, _recheck_robustness, _title,
+                           (("RobustnessResult", _from_results),)))
+
+__all__ = ["robustness_certificate", "ROBUSTNESS"]

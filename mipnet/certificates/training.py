@@ -1,0 +1,410 @@
+"""Training certificates: the claim that a trained network is (near) optimal in its class, and its re-check.
+
+**Claim.** The certificate (built by :func:`training_certificate` from a :class:`mipnet.train.Certificate`)
+records the training problem (hypothesis class, loss, margin, penalty coefficients, task, classes, N, the
+formulation) and the data (SHA-256 of the rows and labels trained on; for a random subsample the rows of the
+data file and its row count), and answers with what the solver proved: the status (``optimal`` or
+``feasible``), the incumbent = the objective of the returned network = the sum of its terms (the loss and the
+penalty terms, each recomputed with numpy, :mod:`mipnet.train.objective_check`), the best proved lower
+bound of the objective over the class, the gap = (incumbent - bound) / |incumbent| and where the bound comes
+from (``bound_source``: the solver's "milp", the sample groups' "groups" or the dual certificate's "dual: ...").
+The witness is the model's weights (the model sha256).
+
+**Re-check** (:func:`_recheck_training`), re-derived without the solver that produced it:
+
+* integrity: incumbent = sum of the terms; bound <= incumbent; the recorded gap is the gap recomputed;
+  a status ``optimal`` has a bound and a gap closed to 10 x the recorded MIP gap (at most 1e-4); the facts
+  the file repeats (question, answer, result, data record, formulation) agree;
+* the penalty terms recomputed from the weights; with the data (the recorded rows of it, for a subsample),
+  every term and the data hash (:func:`mipnet.train.objective_check.check_certificate`);
+* the bound, by a fresh solve: the training MILP rebuilt from the recorded formulation and the data and
+  solved again (:func:`_reprove_training`), its proved bound must reach the claimed one, and a network of the
+  class below the claimed bound (objective recomputed with numpy) refutes it; a bound from the dual
+  certificate (``bound_source`` "dual: ...") is recomputed from its recorded multipliers instead
+  (:func:`_dual_claim`): in numpy for the transport plan, with a fresh single-neuron pricing MILP where the
+  record used one. A bound <= 0 needs no solve (every objective term is >= 0).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, cast
+
+import numpy as np
+
+from ..errors import DataError, MipnetError
+from ..network import Network
+from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
+from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
+
+
+# ============================================================================ the certificate
+def training_certificate(net: Network, cert: Any, *, target: str | None = None,
+                         source: str | None = None) -> CertificateFile:
+    """From a :class:`mipnet.train.Certificate` (or its dict, e.g. ``net.metadata['certificate']``)."""
+    d = cert.to_dict() if hasattr(cert, "to_dict") else dict(cert)
+    question = {"property": "training objective", "hypothesis": d.get("hypothesis"), "loss": d.get("loss"),
+                "margin": d.get("margin"), "coefficients": d.get("coefficients"), "task": d.get("task"),
+                "classes": d.get("classes"), "n_samples": d.get("n_samples"),
+                "config": (d.get("formulation") or {}).get("config")}
+    data = {"sha256": d.get("data_sha256"), "n_rows": d.get("n_samples"), "labels": True}
+    if d.get("rows") is not None:  # a random subsample of the data file: its rows
+        data["rows"] = [int(i) for i in d["rows"]]
+        data["source_rows"] = d.get("source_rows")
+    if target is not None:
+        data["target"] = target
+    if source is not None:
+        data["source"] = source
+    answer: dict[str, Any] = {"status": d.get("status"), "incumbent": d.get("incumbent"), "bound": d.get("bound"),
+              "gap": d.get("gap"), "time": d.get("wall_time"), "terms": d.get("terms"),
+              "items": [], "witness": "the model's weights (model sha256)"}
+    solver = solver_record(str(d.get("solver", "highs")), d.get("solver_version"),
+                           {"mip_gap": (d.get("formulation") or {}).get("mip_gap")})
+    return _new("training", question, net, data, solver, answer, d)
+
+
+# ============================================================================ its re-check
+def _optimal_gap_tolerance(cert: CertificateFile) -> float:
+    """The largest gap a status ``optimal`` may carry: 10 x the recorded relative MIP gap (at most 1e-4)."""
+    try:
+        g = number((cert.solver.get("options") or {}).get("mip_gap"))
+    except MipnetError:
+        g = None
+    g = 1e-6 if g is None or not math.isfinite(g) or g < 0 else g
+    return min(max(10 * g, 1e-6), 1e-4)
+
+
+def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
+    """The facts the file repeats (question, answer, result, data record, formulation) must agree."""
+    q, a, res, rec = cert.question, cert.answer, cert.result or {}, cert.data or {}
+    cfg = q.get("config") or {}
+    bad = []
+
+    def same(what: str, *vals: Any) -> None:
+        vals = tuple(v for v in vals if v is not None)
+        if not vals:
+            return
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            ok = all(_close(float(v), float(vals[0]), 1e-12) for v in vals)
+        else:
+            ok = all(v == vals[0] for v in vals)
+        if not ok:
+            bad.append(f"{what}: {' vs '.join(repr(v) for v in vals)}")
+
+    same("hypothesis", q.get("hypothesis"), res.get("hypothesis"), cfg.get("hypothesis"))
+    same("loss", q.get("loss"), res.get("loss"), cfg.get("loss"))
+    same("margin", q.get("margin"), res.get("margin"), cfg.get("margin"))
+    same("task", q.get("task"), res.get("task"))
+    same("classes", q.get("classes"), res.get("classes"))
+    same("N", q.get("n_samples"), res.get("n_samples"), rec.get("n_rows"))
+    same("data sha256", rec.get("sha256"), res.get("data_sha256"))
+    same("rows", rec.get("rows"), res.get("rows"))
+    same("source rows", rec.get("source_rows"), res.get("source_rows"))
+    same("status", a.get("status"), res.get("status"))
+    qc, rc = q.get("coefficients") or {}, res.get("coefficients") or {}
+    for k in sorted(set(qc) | set(rc) | ({"l1", "l2", "l0", "neuron_penalty", "layer_penalty"} & set(cfg))):
+        same(f"coefficient {k}", qc.get(k), rc.get(k), cfg.get(k))
+    for k in ("incumbent", "bound", "gap"):
+        same(k, number(a.get(k)), number(res.get(k)))
+    at, rt = a.get("terms") or {}, res.get("terms") or {}
+    if res and set(at) != set(rt):
+        bad.append(f"terms: {sorted(at)} vs {sorted(rt)}")
+    else:
+        for k in at:
+            same(f"term {k}", number(at.get(k)), number(rt.get(k)))
+    rep.add("question, answer and record agree", "integrity", not bad, "; ".join(bad[:4]) if bad else "")
+
+
+def _training_rows(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows trained on: all of the data, or the recorded rows of the full data file (a subsample)."""
+    rec = cert.data or {}
+    rows, src = rec.get("rows"), rec.get("source_rows")
+    if rows is None:
+        return X, y
+    try:
+        idx = np.asarray([int(r) for r in rows], dtype=int)
+    except (TypeError, ValueError):
+        rep.add("training rows of the data", "integrity", False, "the recorded rows are not integers")
+        return None
+    if idx.size and (src is None or X.shape[0] == src) and X.shape[0] != idx.size:
+        if idx.min() < 0 or idx.max() >= X.shape[0]:
+            rep.add("training rows of the data", "data", False,
+                    f"the data have {X.shape[0]} rows, the certificate trains on row {int(idx.max())}")
+            return None
+        if np.unique(idx).size != idx.size:
+            rep.add("training rows of the data", "integrity", False, "a row is listed twice")
+            return None
+        rep.add("training rows of the data", "data", True, f"{idx.size} recorded rows of {X.shape[0]}")
+        return X[idx], y[idx]
+    if X.shape[0] == idx.size:
+        rep.skip("training rows of the data", "data", "the data hold the training rows themselves")
+        return X, y
+    rep.add("training rows of the data", "data", False,
+            f"the data have {X.shape[0]} rows; the certificate's rows are of a file with {src} rows")
+    return None
+
+
+def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
+    from ..train.objective_check import Certificate, check_certificate, penalty_terms
+
+    a = cert.answer
+    status = str(a.get("status"))
+    # a term recorded as null fails in sum() below, as it always did
+    terms = cast("dict[str, float]", {k: number(v) for k, v in (a.get("terms") or {}).items()})
+    inc, bound, gap = number(a.get("incumbent")), number(a.get("bound")), number(a.get("gap"))
+    if inc is None:
+        rep.add("incumbent recorded", "integrity", False, "the certificate records no objective value")
+    else:
+        rep.add("incumbent = sum of its terms", "integrity", _close(inc, sum(terms.values())),
+                f"{inc:.9g} vs {sum(terms.values()):.9g}")
+    if inc is not None and bound is not None:
+        rep.add("bound <= incumbent", "integrity", bound <= inc + TOL * max(1.0, abs(inc)),
+                f"bound {bound:.9g}, incumbent {inc:.9g}")
+        if gap is None:
+            rep.add("gap recorded with the bound", "integrity", False, "a bound without its gap")
+        else:
+            g = max(0.0, inc - bound) / max(abs(inc), 1e-10)
+            rep.add("gap = (incumbent - bound) / |incumbent|", "integrity", _close(g, gap),
+                    f"recorded {gap:.6g}, recomputed {g:.6g}")
+    if status == "optimal":
+        tol = _optimal_gap_tolerance(cert)
+        if bound is None or gap is None:
+            rep.add("status optimal with a closed gap", "integrity", False, "status optimal without a bound and gap")
+        else:
+            rep.add("status optimal with a closed gap", "integrity", gap <= tol * (1 + 1e-9),
+                    f"gap {gap:.3g} (tolerance {tol:.3g})")
+    elif status not in ("feasible", "unknown"):
+        rep.add("status of a training certificate", "integrity", False,
+                f"status {status!r} (a trained network is 'optimal' or 'feasible')")
+    _training_consistency(rep, cert)
+    coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
+    pen = penalty_terms(net, coefs)
+    bad = [k for k, v in pen.items() if not _close(v, terms.get(k, 0.0))]
+    rep.add("penalty terms recomputed from the weights", "objective", not bad,
+            ", ".join(f"{k} {terms.get(k, 0.0):.6g} -> {pen[k]:.6g}" for k in bad) if bad
+            else ", ".join(f"{k} {v:.6g}" for k, v in pen.items()) or "no penalty terms")
+    proved = bound is not None and bound > 0
+    if Xy is None:
+        rep.add("loss recomputed from the data", "objective", None,
+                "not re-proved: no data given (mipnet recheck CERT MODEL DATA.csv)")
+        if proved:
+            rep.add("training bound re-proved by a fresh solve", "solver", None,
+                    "not re-proved: re-solving the training problem needs the data")
+        return
+    X, y = Xy
+    if y is None:
+        raise DataError("a training certificate needs the labels too")
+    sel = _training_rows(rep, cert, X, y)
+    if sel is None:
+        return
+    X, y = sel
+    res = cert.result or {}
+    try:
+        tc = Certificate.from_dict(res)
+    except TypeError:
+        raise DataError("the certificate does not hold the full training record (result)") from None
+    tc.terms, tc.incumbent, tc.data_sha256 = terms, inc, str((cert.data or {}).get("sha256"))
+    if tc.n_samples != X.shape[0]:
+        rep.add("N = number of training rows", "integrity", False, f"N = {tc.n_samples}, {X.shape[0]} rows")
+        return
+    chk = check_certificate(net, X, y, tc)
+    rep.add("data sha256", "data", chk["hash_ok"],
+            "matches" if chk["hash_ok"] else "the data differ from the training data")
+    worst = max(chk["differences"].items(), key=lambda kv: abs(kv[1]), default=("-", 0.0))
+    ok = all(abs(d) <= TOL * max(1.0, abs(chk["terms"].get(k, 0.0))) for k, d in chk["differences"].items())
+    rep.add("objective terms recomputed from weights and data", "objective", ok and chk["incumbent_ok"],
+            f"largest difference {worst[0]} {worst[1]:.3g}; loss {chk['terms'].get('loss', float('nan')):.9g}")
+    if bound is None:
+        return
+    if not proved:
+        rep.add("training bound re-proved", "solver", True, f"bound {bound:.6g} <= 0: every objective term is >= 0")
+        return
+    if not chk["hash_ok"]:
+        rep.skip("training bound re-proved by a fresh solve", "solver", "not solved: the data differ")
+        return
+    source = str((cert.result or {}).get("bound_source") or "milp")
+    if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
+        dual_ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
+        rep.add(f"training bound re-checked from the dual certificate ({source})", category, dual_ok, detail)
+        return
+    _reprove(rep, ctx, [("training bound re-proved by a fresh solve", None)],
+             lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t))
+
+
+def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, solver: str | None,
+                seconds: float | None) -> tuple[bool | None, str, str]:
+    """Re-check a training bound claimed from the dual certificate (``result.dual_bound``, sign class, hinge) by
+    weak duality, without trusting the trainer: for multipliers alpha_n in [0, count_n / N] on the groups of
+    identical (standardised x, label) rows, a = alpha y, every network of the class (width J, boxes B_w, B_b,
+    output bias |c| <= B_b, v_j in {-1, 0, 1}) has objective >= t base - J max(0, t V - (1 - t) kappa) with
+
+        alpha = marginals of the plan pi on the pairs (i, j) (y_i = +1, y_j = -1) + alpha_M on the rows,
+        base  = 2 m sum pi + m sum alpha_M - B_b |sum alpha_M y|,  beta_k = sum_p pi_p |x_ik - x_jk|,
+        V    >= max_{s, box} s sum_n alpha_M,n y_n (w . x_n + b)_+ - sum_k (lam - beta_k) |w_k| - kappa,
+
+    lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation. Without
+    alpha_M, V = B_w sum_k (beta_k - lam)_+ - kappa exactly (numpy); with alpha_M, V is the dual bound of a fresh
+    single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    from ..train.objective_check import _targets
+
+    rec = (cert.result or {}).get("dual_bound")
+    if not isinstance(rec, dict):
+        return False, "the bound is claimed from a dual certificate the file does not hold", "integrity"
+    cfg = cert.question.get("config") or {}
+    if (cfg.get("hypothesis") != "sign" or cfg.get("loss") != "hinge" or float(cfg.get("layer_penalty") or 0) > 0
+            or cfg.get("architecture") or len(cfg.get("hidden") or ()) != 1):
+        return False, "a dual bound is only defined for the sign class with the hinge loss", "integrity"
+    num = lambda k, d=0.0: float(x) if (x := number(cfg.get(k))) is not None else float(d)  # noqa: E731
+    m, l1 = num("margin", 1.0), num("l1")
+    lam, kappa = l1, l1 + num("l2") + num("l0") + num("neuron_penalty")
+    J = int(cfg["hidden"][0]) if cfg.get("max_neurons") is None else min(int(cfg["hidden"][0]),
+                                                                          int(cfg["max_neurons"]))
+    Bw, Bb = num("weight_bound", 1.0), num("bias_bound", 1.0)
+    N = X.shape[0]
+    target = _targets(y, tc.task, tc.classes, 1)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    Xs = (X - mu) / np.where(sd > 1e-12, sd, 1.0)
+    _, first, inv, counts = np.unique(np.column_stack([Xs, target]), axis=0, return_index=True,
+                                      return_inverse=True, return_counts=True)
+    inv = np.asarray(inv).ravel()
+    G, cap = counts.size, counts / float(N)
+    try:
+        pairs = np.asarray(rec.get("pairs") or [], dtype=np.float64).reshape(-1, 3)
+        rows = np.asarray(rec.get("rows") or [], dtype=np.float64).reshape(-1, 2)
+        t_rec = number(rec.get("t"))
+        if t_rec is None:
+            raise TypeError("t is missing")  # as float(None) did
+        t = float(t_rec)
+    except (TypeError, ValueError, MipnetError):
+        return False, "the dual certificate's multipliers are not lists of numbers", "integrity"
+    pi, am = pairs[:, 2].copy(), rows[:, 1].copy()
+    idx = np.concatenate([pairs[:, :2].ravel(), rows[:, 0]])
+    if (not np.all(np.isfinite(pi)) or not np.all(np.isfinite(am)) or np.any(pi < 0) or np.any(am < 0)
+            or not 0.0 <= t <= 1.0 or np.any(idx != np.round(idx)) or np.any(idx < 0) or np.any(idx >= N)):
+        return False, "the dual certificate's multipliers are not >= 0, its rows not rows of the data or t not " \
+                      "in [0, 1]", "witness"
+    i, j, n = pairs[:, 0].astype(int), pairs[:, 1].astype(int), rows[:, 0].astype(int)
+    if np.any(target[i] != 1.0) or np.any(target[j] != -1.0):
+        return False, "a transport pair does not join a +1 row to a -1 row", "witness"
+    alpha = np.bincount(inv[i], pi, G) + np.bincount(inv[j], pi, G) + np.bincount(inv[n], am, G)
+    over = float(np.max(alpha / cap)) if G else 0.0
+    if over > 1.0 + 1e-9:
+        return False, f"the multipliers exceed their caps count / N (by a factor {over:.6g})", "witness"
+    if over > 1.0:  # float rounding: scale into the caps
+        pi, am = pi / over * (1 - 1e-15), am / over * (1 - 1e-15)
+    beta = np.abs(Xs[i] - Xs[j]).T @ pi if pi.size else np.zeros(X.shape[1])
+    base = 2.0 * m * math.fsum(pi) + m * math.fsum(am) - Bb * abs(math.fsum(am * target[n]))
+
+    def value(V: float) -> float:
+        return t * base - J * max(0.0, t * V - (1.0 - t) * kappa)
+
+    if not am.size:  # transport only: V exact in numpy
+        V = Bw * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
+        got = value(V)
+        ok = got >= claimed - 1e-9 * max(1.0, abs(claimed))
+        return ok, (f"recomputed with numpy from {pi.size} transport pairs: {got:.9g} "
+                    f"{'>=' if ok else '<'} claimed {claimed:.9g}"), "witness"
+    if solver is None or seconds is None or seconds < MIN_SOLVE_SECONDS:
+        return None, "not re-proved: the dual certificate needs its pricing MILP re-solved (re-proof switched off or " \
+                     "no time left)", "solver"
+    from ..train.dual_bound import price
+
+    a = np.bincount(inv[n], am * target[n], G)
+    keep = np.flatnonzero(a != 0)
+    prs = [price(Xs[first[keep]], a[keep], s, lam=lam - beta, kappa=kappa, ball=False, w_bound=Bw, b_bound=Bb,
+                 time_limit=seconds / 2, mip_gap=1e-6) for s in (1, -1)]
+    V = max(p.upper for p in prs)
+    got = value(V)
+    tol = BOUND_TOL * max(1.0, abs(claimed))
+    what = f"{pi.size} transport pairs, {am.size} rows, pricing bound V <= {V:.6g}"
+    if got >= claimed - tol:
+        return True, f"recomputed ({what}): {got:.9g} >= claimed {claimed:.9g}", "solver"
+    found = max(p.value for p in prs)
+    if math.isfinite(found) and value(found) < claimed - tol:
+        return False, (f"a unit with pricing value {found:.6g} exists (numpy): these multipliers prove at most "
+                       f"{value(found):.9g} < claimed {claimed:.9g}"), "solver"
+    return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
+
+
+def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.ndarray, tc: Any, bound: float,
+                      solver: str, seconds: float) -> tuple[bool | None, str]:
+    """Rebuild the training MILP from the recorded formulation and the data, solve it within ``seconds``:
+    its proved bound must reach the claimed one; a network of the class (objective recomputed with numpy)
+    below the claimed bound refutes it."""
+    from ..solve import solve
+    from ..train.formulation import TrainConfig, TrainingProblem
+    from ..train.objective_check import _targets, recompute_terms
+    from ..train.trainer import build_network, encode_targets
+
+    t0 = time.perf_counter()
+    cfgd = dict(cert.question.get("config") or {})
+    if not cfgd:
+        return None, "not re-proved: the certificate does not record the formulation"
+    if cfgd.get("architecture"):
+        return None, "not re-proved: re-solving a conv training problem is not supported by the re-check yet"
+    if cfgd.get("hypothesis") == "continuous" and solver == "highs":
+        return None, "not re-proved: the continuous class needs SCIP or Gurobi (pip install pyscipopt)"
+    fields = TrainConfig.__dataclass_fields__
+    try:
+        cfg_fields: dict[str, Any] = {k: (tuple(int(h) for h in v) if k == "hidden" else v)
+                                      for k, v in cfgd.items() if k in fields}
+        cfg = TrainConfig(**cfg_fields)
+    except (TypeError, ValueError) as exc:
+        return None, f"not re-proved: the recorded formulation is not readable ({exc})"
+    task, classes = tc.task, tc.classes
+    if task == "regress":
+        target, _, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), "regress")
+    else:
+        n_classes = len(classes or [])
+        target = _targets(y, task, classes, 1 if n_classes == 2 else n_classes)
+        y_mu, y_sd = 0.0, 1.0
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    problem = TrainingProblem((X - mu) / sd, target, task, n_classes, cfg, solver=solver)
+    left = seconds - (time.perf_counter() - t0)
+    if left < MIN_SOLVE_SECONDS:
+        return None, f"not re-proved: building the problem took the {seconds:.3g} s left"
+    r = solve(problem.model, solver, time_limit=left, mip_gap=1e-6)
+    tol = BOUND_TOL * max(1.0, abs(bound))
+    if r.bound is not None and r.bound >= bound - tol:
+        return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
+    if r.has_solution:
+        w = problem.zero_dead_units(problem.weight_values())
+        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w))
+        obj = float(sum(recompute_terms(other, X, y, tc).values()))
+        if obj < bound - max(tol, 1e-4 * max(1.0, abs(bound))):
+            return False, (f"{solver} found a network of the class with objective {obj:.6g} (recomputed with "
+                           f"numpy), below the claimed bound {bound:.6g}")
+    got = "no bound" if r.bound is None else f"bound {r.bound:.6g}"
+    return None, f"not re-proved within {seconds:.3g} s: {solver} ({r.status}) reached {got} < claimed {bound:.6g}"
+
+
+# ============================================================================ registration
+def _title(q: dict[str, Any]) -> str:
+    return f"training ({q.get('hypothesis')}, {q.get('loss')} loss, N = {q.get('n_samples')})"
+
+
+def _from_record(net: Network, result: Any, **question: Any) -> CertificateFile:
+    """:func:`~mipnet.certificates.format.certificate_for` of a :class:`mipnet.train.Certificate`."""
+    return training_certificate(net, result, **question)
+
+
+def _from_dict(net: Network, result: Any, **question: Any) -> CertificateFile:
+    """:func:`~mipnet.certificates.format.certificate_for` of a training certificate's dict (it has
+    ``data_sha256``; any other dict has no certificate format)."""
+    if isinstance(result, dict) and "data_sha256" in result:
+        return training_certificate(net, result, **question)
+    raise no_certificate_format(type(result[0] if isinstance(result, (list, tuple)) else result).__name__)
+
+
+def _from_train_result(net: Network, result: Any, **question: Any) -> CertificateFile:
+    """:func:`~mipnet.certificates.format.certificate_for` of a :class:`mipnet.train.TrainResult`."""
+    return training_certificate(net, result.certificate, **question)
+
+
+TRAINING = register(Kind("training", training_certificate, _recheck_training, _title,
+                         (("Certificate", _from_record), ("dict", _from_dict), ("TrainResult", _from_train_result))))
+
+__all__ = ["training_certificate", "TRAINING"]
