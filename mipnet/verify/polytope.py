@@ -33,6 +33,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..encode import encode_network, envelope, input_terms
+from ..encode.properties import logit_terms
 from ..errors import DataError, SolverError, UnsupportedError
 from ..network import Network
 from ..solve import solve
@@ -63,10 +64,9 @@ class PolytopeResult:
 
 
 def _logits(t: Any) -> tuple[list[Any], int]:
-    e = t.expr.ravel()
-    if e.size == 1:
-        return [0.0, e[0]], 2
-    return list(e), e.size
+    """The logits as a list (one logit l read as (0, l), :func:`logit_terms`) and their number."""
+    z, _, _ = logit_terms(t)
+    return z, len(z)
 
 
 def polytope_lp(net: Network, x: np.ndarray, label: int, eps: float, sense: str = "worst",

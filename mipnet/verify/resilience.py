@@ -63,9 +63,10 @@ from pyomo.common.collections import ComponentMap
 from ..bounds import compute_bounds, interval_bounds
 from ..deadline import Deadline
 from ..encode import NetworkEncoding, Terms, encode_network, input_terms
-from ..encode.terms import constraint_list, new_binaries, new_vars
+from ..encode.properties import add_margin_floor, logit_terms, norm_epigraph, twin_constraints
+from ..encode.terms import constraint_list, new_binaries
 from ..errors import DataError, UnsupportedError
-from ..layers import Conv2D, Dense, Flatten, Identity, ReLU
+from ..layers import Conv2D, Dense
 from ..network import Network
 from ..solve import Result, solve
 from .branching import priority_solver, set_priorities, solver_options
@@ -207,31 +208,26 @@ def uniform_big_m(net: Network) -> float:
 
 def _encode_copy(block: pyo.Block, net: Network, inp: Terms, bounds: Any, big_m: float | None,
                  prefix: str) -> NetworkEncoding:
-    """One copy of the net. With ``big_m`` every Dense/Conv2D output gets the uniform box [-M, M]."""
+    """One copy of the net. With ``big_m`` every Dense/Conv2D output gets the uniform box [-M, M]
+    (its variables' bounds and its Terms bounds, which the next layer reads)."""
     if big_m is None:
         return encode_network(block, net, inp, bounds=bounds, prefix=prefix)
-    enc = NetworkEncoding(block, [inp.reshape(net.shapes[0])], [])
-    x = enc.terms[0]
-    for i in range(len(net.layers)):
-        part = encode_network(block, net, x, start=i, stop=i + 1, prefix=prefix)
-        y = part.outputs
-        if isinstance(net.layers[i], (Dense, Conv2D)):
-            for e in y.expr.ravel():
-                if _is_var(e):
-                    e.setlb(-big_m)
-                    e.setub(big_m)
-            y = Terms(y.expr, np.full(y.shape, -big_m), np.full(y.shape, big_m))
-        enc.terms.append(y)
-        enc.binaries.append(part.binaries[0])
-        x = y
-    return enc
+    M = float(big_m)
+
+    def uniform_box(i: int, y: Terms) -> Terms:
+        if not isinstance(net.layers[i], (Dense, Conv2D)):
+            return y
+        for e in y.expr.ravel():
+            if _is_var(e):
+                e.setlb(-M)
+                e.setub(M)
+        return Terms(y.expr, np.full(y.shape, -M), np.full(y.shape, M))
+
+    return encode_network(block, net, inp, prefix=prefix, after=uniform_box)
 
 
 def _logit_terms(t: Terms) -> tuple[list[Any], np.ndarray, np.ndarray]:
-    e, lo, hi = t.expr.ravel(), t.lower.ravel(), t.upper.ravel()
-    if e.size == 1:
-        return [0.0, e[0]], np.array([0.0, lo[0]]), np.array([0.0, hi[0]])
-    return list(e), lo, hi
+    return logit_terms(t)
 
 
 def _add_reach(block: pyo.Block, name: str, z: list[Any], lo: np.ndarray, hi: np.ndarray, m: int,
@@ -248,20 +244,8 @@ def _add_reach(block: pyo.Block, name: str, z: list[Any], lo: np.ndarray, hi: np
 
 
 def _add_norm(block: pyo.Block, a: np.ndarray, b: np.ndarray, width: np.ndarray, norm: str) -> tuple[Any, Any]:
-    """Objective expression ||b - a|| and the auxiliary variables (t or s)."""
-    n = b.size
-    cons = constraint_list(block, "norm")
-    if norm == "1":
-        t = new_vars(block, "t", np.zeros(n), width)
-        for i in range(n):
-            cons.add(t[i] >= b[i] - a[i])
-            cons.add(t[i] >= a[i] - b[i])
-        return pyo.quicksum(t), t
-    s = new_vars(block, "s", np.zeros(1), np.array([float(width.max())]))[0]
-    for i in range(n):
-        cons.add(s >= b[i] - a[i])
-        cons.add(s >= a[i] - b[i])
-    return s, s
+    """Objective expression ||b - a|| and the auxiliary variables (t or s): :func:`norm_epigraph`."""
+    return norm_epigraph(block, a, b, width, norm)
 
 
 def _is_var(e: Any) -> bool:
@@ -289,54 +273,10 @@ def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> Componen
 
 def _add_twin(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc_b: NetworkEncoding,
               e_bound: np.ndarray, e_abs: np.ndarray) -> int:
-    """Difference (twin) constraints between the copies, see the module docstring; returns their number.
+    """Difference (twin) constraints between the copies (:func:`twin_constraints`); returns their number.
 
     ``e_abs[i]`` is a model term >= |e_i| (t_i for L1, s for L-inf)."""
-    cons = constraint_list(block, "twin")
-    dl, du = -np.asarray(e_bound, float).ravel(), np.asarray(e_bound, float).ravel()
-    G = np.eye(dl.size)  # |dx| <= G @ e_abs, elementwise, for the current layer's values
-    count = 0
-    for i, layer in enumerate(net.layers):
-        za, zb = enc_a.terms[i].flat(), enc_b.terms[i].flat()
-        if isinstance(layer, Dense):
-            Wp, Wn = np.maximum(layer.weight, 0), np.minimum(layer.weight, 0)
-            dl, du = Wp @ dl + Wn @ du, Wp @ du + Wn @ dl
-            oa, ob = enc_a.terms[i + 1].flat(), enc_b.terms[i + 1].flat()
-            dl = np.maximum(dl, ob.lower - oa.upper)
-            du = np.minimum(du, ob.upper - oa.lower)
-            G = np.abs(layer.weight) @ G
-        elif isinstance(layer, ReLU):
-            ha, hb = enc_a.terms[i + 1].flat(), enc_b.terms[i + 1].flat()
-            off = (za.upper <= 0) & (zb.upper <= 0)
-            for j in range(dl.size):
-                l, u = float(dl[j]), float(du[j])
-                both_on = za.lower[j] >= 0 and zb.lower[j] >= 0
-                if both_on or off[j]:
-                    continue  # both copies linear here: dh is dz or 0 already
-                dz = zb.expr[j] - za.expr[j]
-                dh = hb.expr[j] - ha.expr[j]
-                if u <= 0:
-                    cons.add(dh >= dz)
-                    cons.add(dh <= 0)
-                elif l >= 0:
-                    cons.add(dh >= 0)
-                    cons.add(dh <= dz)
-                else:
-                    cons.add((u - l) * dh <= u * (dz - l))
-                    cons.add((u - l) * dh >= l * (u - dz))
-                lip = [(float(g), e) for g, e in zip(G[j], e_abs) if g > 0]
-                if lip:
-                    bound = pyo.quicksum(g * e for g, e in lip)
-                    cons.add(dh <= bound)
-                    cons.add(dh >= -bound)
-                count += 4
-            dl, du = np.minimum(0.0, dl), np.maximum(0.0, du)
-            G = G * (~off)[:, None]
-        elif isinstance(layer, (Flatten, Identity)):
-            continue
-        else:
-            break  # other layer types: stop tying (the constraints added so far remain valid)
-    return count
+    return twin_constraints(block, net, enc_a, enc_b, e_bound, e_abs)
 
 
 def _priorities(encs: list[NetworkEncoding], n_layers: int) -> list[tuple[Any, int]]:
@@ -434,8 +374,7 @@ def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: 
     span = float(hi[mi] - lo[others].min())
     model.t = pyo.Var(bounds=(float(lo[mi] - hi[others].max()), span))
     model.margin = pyo.ConstraintList()
-    for i in others:
-        model.margin.add(z[mi] >= model.t + z[i])
+    add_margin_floor(model.margin, z, mi, model.t)
     model.obj = pyo.Objective(expr=model.t, sense=pyo.maximize)
     res.n_binaries = enc.n_binaries()
     warm = None
@@ -671,9 +610,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     za, _, _ = _logit_terms(enc_a.outputs)
     zb, lob, hib = _logit_terms(enc_b.outputs)
     model.strong = pyo.ConstraintList()
-    for i in range(len(za)):
-        if i != mi:
-            model.strong.add(za[mi] >= ln_a + za[i])
+    add_margin_floor(model.strong, za, mi, ln_a)
     c, others = _add_reach(model, "p", zb, lob, hib, mi, k)
     a_e, b_e = xa.expr.ravel(), xb.expr.ravel()
     obj, aux = _add_norm(model, a_e, b_e, dom.upper - dom.lower, norm)

@@ -57,7 +57,8 @@ import pyomo.environ as pyo
 from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
 from ..domain import Domain
-from ..encode import Terms, constraint_list, encode_network, input_terms, new_binaries, new_vars
+from ..encode import encode_network, input_terms, new_vars
+from ..encode.properties import Margin, add_norm_ball, class_margins, encode_margin  # noqa: F401 (Margin: re-export)
 from ..errors import DataError, UnsupportedError
 from ..gradients import jacobian
 from ..network import Network
@@ -230,84 +231,13 @@ def _sub_domain(net: Network, lo: np.ndarray, hi: np.ndarray) -> Domain:
     return Domain(d.names, lo, np.maximum(hi, lo), d.integer, d.onehot_groups)
 
 
-def add_norm_ball(block: pyo.Block, name: str, x_terms: Terms, center: np.ndarray, radius: Any,
-                  norm: str) -> None:
-    """Constrain ||x' - center|| <= radius (a float or a Pyomo variable) for the given norm.
-
-    L-inf with a variable radius: -e <= x'_i - c_i <= e. L1: t_i >= +-(x'_i - c_i), sum t_i <= e.
-    (An L-inf ball of fixed radius is already the variables' box and adds nothing.)
-    """
-    xs = x_terms.expr.ravel()
-    lo, hi = x_terms.lower.ravel(), x_terms.upper.ravel()
-    cons = constraint_list(block, f"{name}_ball")
-    if norm == "inf":
-        if isinstance(radius, (int, float)):
-            return
-        for i, xi in enumerate(xs):
-            if isinstance(xi, (int, float)):
-                continue
-            cons.add(xi - float(center[i]) <= radius)
-            cons.add(float(center[i]) - xi <= radius)
-        return
-    tmax = np.maximum(np.abs(hi - center), np.abs(lo - center))
-    t = new_vars(block, f"{name}_t", np.zeros_like(tmax), tmax)
-    for i, xi in enumerate(xs):
-        cons.add(t[i] >= xi - float(center[i]))
-        cons.add(t[i] >= float(center[i]) - xi)
-    cons.add(pyo.quicksum(t.tolist()) <= radius)
-
-
-@dataclass
-class Margin:
-    """The margin term m = z_c - max_{k in R} z_k inside a model, with its bounds."""
-
-    expr: Any
-    lower: float
-    upper: float
-    rivals: list[int]
-    binaries: list[Any]
-
-
-def encode_margin(block: pyo.Block, name: str, outputs: Terms, cls: int, prune: bool = True) -> Margin:
-    """Encode the margin of class ``cls`` over the logits ``outputs`` (see the module docstring).
-
-    ``prune`` drops the rivals that can never reach z_c; that keeps every margin <= 0 exact (and the
-    verdict) but may over-state a positive worst margin: pass ``prune=False`` for the exact value.
-    """
-    z, L, U = outputs.expr.ravel(), outputs.lower.ravel(), outputs.upper.ravel()
-    if z.size == 1:
-        sign = 1.0 if cls == 1 else -1.0
-        lo, hi = (L[0], U[0]) if cls == 1 else (-U[0], -L[0])
-        return Margin(sign * z[0], float(lo), float(hi), [1 - cls], [])
-    rivals = [k for k in range(z.size) if k != cls and (U[k] >= L[cls] or not prune)]
-    others = np.arange(z.size) != cls
-    if not rivals:  # the bounds alone prove the margin positive; the expression is never solved
-        return Margin(z[cls], float(L[cls] - U[others].max()), float(U[cls] - L[others].max()), [], [])
-    if len(rivals) == 1:
-        k = rivals[0]
-        return Margin(z[cls] - z[k], float(L[cls] - U[k]), float(U[cls] - L[k]), rivals, [])
-    UR = float(U[rivals].max())
-    LR = float(L[rivals].max())
-    r = new_vars(block, f"{name}_r", np.array([LR]), np.array([UR]))[0]
-    d = new_binaries(block, f"{name}_d", (len(rivals),))
-    cons = constraint_list(block, f"{name}_max")
-    for t, k in enumerate(rivals):
-        cons.add(r <= z[k] + (UR - float(L[k])) * (1 - d[t]))
-    cons.add(pyo.quicksum(d.tolist()) == 1)
-    return Margin(z[cls] - r, float(L[cls] - UR), float(U[cls] - LR), rivals, d.tolist())
-
-
 def margins(net: Network, logits: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """Forward-pass margins z_c - max_{k != c} z_k (one logit: z for class 1, -z for class 0)."""
     logits = np.atleast_2d(logits)
     cls = np.broadcast_to(np.asarray(cls), (logits.shape[0],))
     if logits.shape[1] == 1:
         return np.where(cls == 1, logits[:, 0], -logits[:, 0])
-    n = logits.shape[0]
-    zc = logits[np.arange(n), cls]
-    other = logits.copy()
-    other[np.arange(n), cls] = -np.inf
-    return zc - other.max(axis=1)
+    return class_margins(logits, cls)
 
 
 def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str) -> np.ndarray:

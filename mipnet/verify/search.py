@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..encode.properties import class_margins
 from ..network import Network
 
 
@@ -36,8 +37,7 @@ def reached(z: np.ndarray, m: int, tol: float = 0.0) -> np.ndarray:
 
 def strong_margin(z: np.ndarray, m: int) -> np.ndarray:
     """Per row: z_m - max_{i != m} z_i (a is strongly classified at alpha iff this >= ln alpha)."""
-    others = np.delete(np.arange(z.shape[1]), m)
-    return z[:, m] - z[:, others].max(axis=1)
+    return class_margins(z, m)
 
 
 def _score(z: np.ndarray, m: int, k: int) -> tuple[np.ndarray, np.ndarray]:

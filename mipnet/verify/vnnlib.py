@@ -37,6 +37,7 @@ import itertools
 import math
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ from ..network import Network
 from ..solve import solve
 
 MAX_DISJUNCTS = 4096
+#: seconds for a whole property when no time limit is given
+DEFAULT_TIME_LIMIT = 60.0
+#: ``VnnResult.reason`` when the time limit ends a box undecided (the word printed since the first release)
+TIME_LIMIT_REASON = "timeout"
 #: tolerance of the forward-pass re-check of a non-strict atom
 CHECK_TOL = 1e-6
 #: margin by which atoms are tightened when a witness fails the re-check
@@ -373,16 +378,29 @@ def _atom_upper(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi
     return float(u)
 
 
-def check_property(net: Network, prop: Property, *, solver: str = "highs", timeout: float | Deadline = 60.0,
-                   bounds: str = "linear", threads: int | None = None) -> VnnResult:
+def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline | None,
+                where: str) -> float | Deadline:
+    """``time_limit``, or the deprecated keyword ``timeout`` (with a DeprecationWarning; not both)."""
+    if timeout is None:
+        return DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    if time_limit is not None:
+        raise TypeError(f"{where}: give time_limit only (timeout is its deprecated name)")
+    warnings.warn(f"{where}(timeout=...) is deprecated: use time_limit=...", DeprecationWarning, stacklevel=3)
+    return timeout
+
+
+def check_property(net: Network, prop: Property, *, solver: str = "highs",
+                   time_limit: float | Deadline | None = None, bounds: str = "linear", threads: int | None = None,
+                   timeout: float | Deadline | None = None) -> VnnResult:
     """Decide ``prop`` on ``net``: one MILP per distinct input box.
 
     The box is verified exactly as the property gives it, over the reals (module docstring): the
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
-    ``timeout`` (seconds, or a :class:`~mipnet.deadline.Deadline`) is for the whole property: bounds, model
-    building and every MILP of every box count against it.
+    ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`; default ``DEFAULT_TIME_LIMIT``) is for
+    the whole property: bounds, model building and every MILP of every box count against it.
+    ``timeout`` is its deprecated name.
     """
-    dl = Deadline.of(timeout)
+    dl = Deadline.of(_time_limit(time_limit, timeout, "check_property"))
     t0 = time.perf_counter()
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
@@ -406,7 +424,7 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs", timeo
     for g in groups:
         for delta in (0.0, RETRY_DELTA):
             if dl.expired():
-                undecided.append("timeout")
+                undecided.append(TIME_LIMIT_REASON)
                 break
             # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
             lo = np.where(g.strict_lower, g.lower + delta, g.lower)
@@ -419,7 +437,7 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs", timeo
             if status == "infeasible" and delta == 0.0:
                 break  # this box is safe
             if x is None:
-                undecided.append("timeout" if status != "infeasible" else
+                undecided.append(TIME_LIMIT_REASON if status != "infeasible" else
                                  "the only witnesses lie on the unsafe region's boundary and fail the re-check")
                 break
             y = net.forward(x[None])[0]
@@ -520,13 +538,13 @@ def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: 
     return lower <= -delta if delta > 0 else lower <= 0
 
 
-def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, timeout: float | Deadline = 60.0,
-                  solver: str = "highs", bounds: str = "linear") -> VnnResult:
-    """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``timeout``: for
-    the whole, loading included)."""
+def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, time_limit: float | Deadline | None = None,
+                  solver: str = "highs", bounds: str = "linear", timeout: float | Deadline | None = None) -> VnnResult:
+    """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``time_limit``: for
+    the whole, loading included; default ``DEFAULT_TIME_LIMIT``; ``timeout`` is its deprecated name)."""
     from ..io import load_model
 
-    dl = Deadline.of(timeout)
+    dl = Deadline.of(_time_limit(time_limit, timeout, "verify_vnnlib"))
     net = load_model(net_path)
     prop = load_vnnlib(prop_path)
-    return check_property(net, prop, solver=solver, timeout=dl, bounds=bounds)
+    return check_property(net, prop, solver=solver, time_limit=dl, bounds=bounds)
