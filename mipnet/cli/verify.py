@@ -118,11 +118,11 @@ def vnnlib(ctx: click.Context, network: str, prop: str, time_limit: float, timeo
 
     Prints one of holds, violated (followed by the counterexample), unknown or error.
     """
-    timeout = _time_limit_alias(ctx, time_limit, timeout)
+    time_limit = _time_limit_alias(ctx, time_limit, timeout)
     from ..verify.vnnlib import verify_vnnlib
 
     try:
-        res = verify_vnnlib(network, prop, timeout=timeout, solver=solver, bounds=bounds)
+        res = verify_vnnlib(network, prop, time_limit=time_limit, solver=solver, bounds=bounds)
     except MipnetError as exc:
         click.echo("error")
         click.echo(f"error: {exc}", err=True)
