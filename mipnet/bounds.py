@@ -45,26 +45,11 @@ from scipy import sparse
 
 from .choices import BOUND_METHODS
 from .deadline import Deadline
-from .encode.activations import activation_interval
-from .encode.affine import connections
-from .encode.envelopes import envelope
 from .encode.network import encode_network
 from .encode.terms import Terms, new_vars
 from .errors import UnsupportedError
 from .interrupt import native, process_map
-from .layers import (
-    AvgPool2D,
-    Conv2D,
-    Dense,
-    Flatten,
-    Identity,
-    Layer,
-    LeakyReLU,
-    MaxPool2D,
-    Normalize,
-    ReLU,
-    window_indices,
-)
+from .layers import Layer, Relaxation
 from .network import Network
 from .solve import highs_threads
 
@@ -74,19 +59,8 @@ SAFETY = 1e-6
 
 
 def _affine_interval(layer: Layer, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(layer, Dense):
-        Wp, Wn = np.maximum(layer.weight, 0), np.minimum(layer.weight, 0)
-        return lo @ Wp.T + hi @ Wn.T + layer.bias, hi @ Wp.T + lo @ Wn.T + layer.bias
-    if isinstance(layer, Conv2D):
-        pos = Conv2D(np.maximum(layer.weight, 0), layer.bias, layer.stride, layer.padding)
-        neg = Conv2D(np.minimum(layer.weight, 0), np.zeros_like(layer.bias), layer.stride, layer.padding)
-        return pos.forward(lo) + neg.forward(hi), pos.forward(hi) + neg.forward(lo)
-    if isinstance(layer, Normalize):
-        a, b = layer.forward(lo), layer.forward(hi)
-        return np.minimum(a, b), np.maximum(a, b)
-    if isinstance(layer, (AvgPool2D, MaxPool2D, Flatten)):
-        return layer.forward(lo), layer.forward(hi)  # monotone non-decreasing maps
-    raise UnsupportedError(f"no interval rule for layer type {layer.kind}")
+    """The layer's own sound interval rule (:meth:`mipnet.layers.Layer.interval`)."""
+    return layer.interval(lo, hi)
 
 
 def interval_bounds(net: Network, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Bounds:
@@ -98,20 +72,17 @@ def interval_bounds(net: Network, lower: np.ndarray | None = None, upper: np.nda
     lo, hi = lo.reshape((1,) + net.input_shape), hi.reshape((1,) + net.input_shape)
     out: Bounds = []
     for layer in net.layers:
-        if layer.activation:
-            lo, hi = activation_interval(layer, lo, hi)
-        else:
-            lo, hi = _affine_interval(layer, lo, hi)
+        lo, hi = layer.interval(lo, hi)
         out.append((lo[0].copy(), hi[0].copy()))
     return out
 
 
 def _tightenable(net: Network) -> list[int]:
-    """Dense/Conv2D layers followed by a piecewise-linear non-identity activation."""
+    """Parametrised (Dense/Conv2D) layers followed by a ReLU-type (gated) activation."""
     idx = []
     for i, layer in enumerate(net.layers[:-1]):
         nxt = net.layers[i + 1]
-        if isinstance(layer, (Dense, Conv2D)) and nxt.activation and nxt.kind in ("ReLU", "LeakyReLU"):
+        if layer.parametrised and nxt.gated:
             idx.append(i)
     return idx
 
@@ -142,7 +113,7 @@ def compute_bounds(
         return bounds
     dl = Deadline.of(deadline)
     for i in _tightenable(net):
-        if i == 0 and isinstance(net.layers[0], (Dense, Conv2D)):
+        if i == 0 and net.layers[0].parametrised:
             continue  # the first affine layer's interval bounds are exact over a box
         if dl.expired():
             break  # what is computed is sound: the later layers keep their linear bounds
@@ -172,7 +143,7 @@ def _propagate(net: Network, bounds: Bounds, start: int) -> Bounds:
     lo, hi = lo[None], hi[None]
     for i in range(start, len(net.layers)):
         layer = net.layers[i]
-        lo, hi = activation_interval(layer, lo, hi) if layer.activation else _affine_interval(layer, lo, hi)
+        lo, hi = layer.interval(lo, hi)
         lo = np.maximum(lo, bounds[i][0][None])
         hi = np.maximum(np.minimum(hi, bounds[i][1][None]), lo)
         bounds[i] = (lo[0].copy(), hi[0].copy())
@@ -181,12 +152,12 @@ def _propagate(net: Network, bounds: Bounds, start: int) -> Bounds:
 
 def _window_start(net: Network, i: int, lookback: int) -> int:
     """First layer of the MIP window: ``lookback`` activation layers before layer i are kept exact."""
-    acts = [k for k in range(i) if net.layers[k].kind in ("ReLU", "LeakyReLU", "MaxPool2D")]
+    acts = [k for k in range(i) if net.layers[k].piece_kind is not None]
     if len(acts) <= lookback:
         return 0
     first_act = acts[-lookback]
     s = first_act
-    while s > 0 and not net.layers[s - 1].activation and net.layers[s - 1].kind != "MaxPool2D":
+    while s > 0 and not net.layers[s - 1].activation and net.layers[s - 1].piece_kind is None:
         s -= 1
     return s
 
@@ -268,57 +239,14 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _layer_matrix(layer: Layer, in_shape: tuple[int, ...]) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """(A, c) with layer(x) = A x + c on flat vectors, for the affine layer types."""
-    n_in = int(np.prod(in_shape))
-    if isinstance(layer, (Dense, Conv2D, AvgPool2D)):
-        conn = connections(layer, in_shape)
-        n_out = int(np.prod(conn.out_shape))
-        params = layer.parameters()
-        w = params["weight"].ravel()[np.maximum(conn.w_idx, 0)] if "weight" in params else 1.0
-        vals = conn.coef * np.where(conn.w_idx >= 0, w, 1.0)
-        A = sparse.csr_matrix((vals, (conn.out_idx, conn.in_idx)), shape=(n_out, n_in))
-        c = params["bias"][conn.bias_idx] if "bias" in params else np.zeros(n_out)
-        return A, np.asarray(c, dtype=np.float64)
-    if isinstance(layer, Flatten):
-        return sparse.identity(n_in, format="csr"), np.zeros(n_in)
-    if isinstance(layer, Normalize):
-        scale = np.broadcast_to(layer.scale, in_shape).ravel()
-        return sparse.diags(scale, format="csr"), np.broadcast_to(layer.offset, in_shape).ravel().copy()
-    raise UnsupportedError(f"no affine matrix for layer type {layer.kind}")
+    """(A, c) with layer(x) = A x + c on flat vectors (:meth:`mipnet.layers.Layer.linear_map`)."""
+    return layer.linear_map(in_shape)
 
 
-def _relaxation(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, ...]):
-    """Lower and upper linear relaxations (Al, bl, Au, bu) of a non-affine layer on [L, U] (flat)."""
-    n = L.size
-    if isinstance(layer, (ReLU, LeakyReLU, Identity)):
-        alpha = layer.alpha if isinstance(layer, LeakyReLU) else (1.0 if isinstance(layer, Identity) else 0.0)
-        on, off = L >= 0, U <= 0
-        amb = ~on & ~off
-        width = np.where(amb, U - L, 1.0)
-        su = np.where(on, 1.0, np.where(off, alpha, (U - alpha * L) / width))
-        bu = np.where(amb, (alpha - su) * L, 0.0)  # chord through (L, alpha L) and (U, U)
-        sl = np.where(on, 1.0, np.where(off, alpha, np.where(U > -L, 1.0, alpha)))
-        return sparse.diags(sl, format="csr"), np.zeros(n), sparse.diags(su, format="csr"), bu
-    if layer.activation and not layer.piecewise_linear:
-        a_lo, b_lo, a_hi, b_hi = envelope(layer.kind, L, U)
-        return sparse.diags(a_lo, format="csr"), b_lo, sparse.diags(a_hi, format="csr"), b_hi
-    if isinstance(layer, MaxPool2D):
-        win = window_indices(in_shape, layer.kernel, layer.stride, layer.padding)
-        win = win.reshape(-1, win.shape[-2] * win.shape[-1])
-        m = win.shape[0]
-        Lw = np.where(win >= 0, L[np.maximum(win, 0)], -np.inf)
-        Uw = np.where(win >= 0, U[np.maximum(win, 0)], -np.inf)
-        best = win[np.arange(m), np.argmax(Lw, axis=1)]
-        Al = sparse.csr_matrix((np.ones(m), (np.arange(m), best)), shape=(m, n))
-        Lstar = Lw.max(axis=1)
-        # dominant element: every other element's upper bound is at most its lower bound
-        others = np.where(win == best[:, None], -np.inf, Uw).max(axis=1)
-        dom = others <= Lstar
-        rows = np.flatnonzero(dom)
-        Au = sparse.csr_matrix((np.ones(rows.size), (rows, best[rows])), shape=(m, n))
-        bu = np.where(dom, 0.0, Uw.max(axis=1))
-        return Al, np.zeros(m), Au, bu
-    raise UnsupportedError(f"no linear relaxation for layer type {layer.kind}")
+def _relaxation(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, ...]) -> Relaxation:
+    """Lower and upper linear relaxations (Al, bl, Au, bu) of a non-affine layer on [L, U] (flat)
+    (:meth:`mipnet.layers.Layer.relaxation`)."""
+    return layer.relaxation(L, U, in_shape)
 
 
 def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bounds | None = None) -> Bounds:
@@ -330,17 +258,17 @@ def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bou
     for i, layer in enumerate(net.layers):
         in_shape = net.shapes[i]
         if layer.affine:
-            A, c = _layer_matrix(layer, in_shape)
+            A, c = layer.linear_map(in_shape)
             ops.append(("affine", A, c))
-            if isinstance(layer, (Flatten,)):
+            if layer.passthrough:
                 L, U = out[-1] if out else (lo_in, hi_in)
                 lo_new, hi_new = np.ravel(L), np.ravel(U)
             else:
                 lo_new, hi_new = _backsubstitute(ops, lo_in, hi_in, net.domain.onehot_groups)
         else:
             L, U = (out[-1] if out else (lo_in, hi_in))
-            ops.append(("relax",) + _relaxation(layer, np.ravel(L), np.ravel(U), in_shape))
-            lo_new, hi_new = activation_interval(layer, np.ravel(L), np.ravel(U)) if layer.activation else (
+            ops.append(("relax",) + layer.relaxation(np.ravel(L), np.ravel(U), in_shape))
+            lo_new, hi_new = layer.interval(np.ravel(L), np.ravel(U)) if layer.activation else (
                 known[i][0].ravel(), known[i][1].ravel())
         klo, khi = known[i][0].ravel(), known[i][1].ravel()
         lo_new, hi_new = np.maximum(lo_new, klo), np.minimum(hi_new, khi)

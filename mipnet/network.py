@@ -18,14 +18,9 @@ import numpy as np
 from .domain import Domain
 from .errors import DataError, MipnetError, ModelFormatError
 from .layers import (
-    AvgPool2D,
     Conv2D,
     Dense,
-    Flatten,
     Layer,
-    LeakyReLU,
-    MaxPool2D,
-    ReLU,
     Shape,
     layer_from_dict,
 )
@@ -55,10 +50,10 @@ class Network:
             if domain is not None:
                 input_shape = (domain.n_features,)
             else:
-                first = self.layers[0]
-                if not isinstance(first, Dense):
+                n_first = self.layers[0].flat_input_size
+                if n_first is None:
                     raise ModelFormatError("give input_shape or a domain when the first layer is not Dense")
-                input_shape = (first.in_features,)
+                input_shape = (n_first,)
         self.input_shape: Shape = tuple(int(s) for s in input_shape)
         n_in = int(np.prod(self.input_shape))
         self.domain = domain if domain is not None else Domain.box(n_in, -np.inf, np.inf)
@@ -166,7 +161,7 @@ class Network:
     def activation_patterns(self, X: Any) -> list[np.ndarray]:
         """For every ReLU/LeakyReLU layer, a boolean array (N, *shape): True where the unit is on (z > 0)."""
         trace = self.forward_trace(X)
-        return [trace[i] > 0 for i, layer in enumerate(self.layers) if isinstance(layer, (ReLU, LeakyReLU))]
+        return [trace[i] > 0 for i, layer in enumerate(self.layers) if layer.gated]
 
     # ------------------------------------------------------------------ counts
     def n_params(self) -> int:
@@ -190,11 +185,11 @@ class Network:
                    for l in self._trainable())
 
     def _trainable(self) -> list[Dense | Conv2D]:
-        return [l for l in self.layers if isinstance(l, (Dense, Conv2D))]
+        return cast("list[Dense | Conv2D]", [l for l in self.layers if l.parametrised])
 
     def _unit_layers(self) -> list[tuple[int, int]]:
         """Pairs (producer, consumer) of parametrised layers separated only by activations/pools/flatten."""
-        param = [i for i, l in enumerate(self.layers) if isinstance(l, (Dense, Conv2D))]
+        param = [i for i, l in enumerate(self.layers) if l.parametrised]
         return list(zip(param[:-1], param[1:]))
 
     def _param_layer(self, i: int) -> Dense | Conv2D:
@@ -204,12 +199,8 @@ class Network:
     def _outgoing(self, prod: int, cons: int) -> np.ndarray:
         """Per unit (neuron or channel) of the producer, the max |weight| it feeds into the consumer."""
         p, c = self._param_layer(prod), self._param_layer(cons)
-        n_units = p.out_features if isinstance(p, Dense) else p.out_channels
-        w = np.abs(c.weight)
-        if isinstance(c, Conv2D):
-            return w.max(axis=(0, 2, 3))
-        # Dense consumer: group its input columns by the producer's unit (channel blocks after Flatten)
-        return w.reshape(w.shape[0], n_units, -1).max(axis=(0, 2))
+        # the consumer's input columns grouped by the producer's unit (channel blocks after Flatten)
+        return np.abs(c.input_unit_weights(p.units)).max(axis=(0, 2))
 
     def _incoming(self, prod: int) -> np.ndarray:
         p = self._param_layer(prod)
@@ -221,7 +212,7 @@ class Network:
         rows = []
         for prod, cons in self._unit_layers():
             active = (self._incoming(prod) > 0) & (self._outgoing(prod, cons) > 0)
-            kind = "neurons" if isinstance(self.layers[prod], Dense) else "channels"
+            kind = self._param_layer(prod).unit_name
             rows.append({"layer": prod, "kind": kind, "total": int(active.size), "active": int(active.sum())})
         return rows
 
@@ -248,18 +239,19 @@ class Network:
     def _between_ok(self, prod: int, cons: int) -> bool:
         """Only activations, pools and a Flatten between producer and consumer (unit structure kept)."""
         for layer in self.layers[prod + 1 : cons]:
-            if not (layer.activation or isinstance(layer, (MaxPool2D, AvgPool2D, Flatten))):
+            if not layer.keeps_units:
                 return False
         return True
 
     def _constant_through(self, prod: int, cons: int, value: float) -> float | None:
         """The value a constant unit output ``value`` has at the consumer, or None if not constant."""
-        v = np.array([value])
+        v: np.ndarray | None = np.array([value])
         for layer in self.layers[prod + 1 : cons]:
-            if layer.activation:
-                v = layer.forward(v)
-            elif isinstance(layer, AvgPool2D) and layer.padding != (0, 0) and layer.count_include_pad and v[0] != 0:
+            assert v is not None
+            v = layer.carry_constant(v)
+            if v is None:
                 return None
+        assert v is not None
         return float(v[0])
 
     def pruned(self) -> "Network":
@@ -285,8 +277,7 @@ class Network:
                     const = net._constant_through(prod, cons, float(p.bias[k]))
                     if const is None:
                         continue
-                    if isinstance(p, Dense) and isinstance(c, Dense):
-                        c.bias = c.bias + c.weight[:, k] * const
+                    if p.unit_name == "neurons" and c.absorb_constant_input(int(k), const):
                         remove[k] = True
                     elif const == 0.0:
                         remove[k] = True
@@ -295,18 +286,12 @@ class Network:
                     # into the consumer's bias, so its outgoing weights are zeroed
                     kept = int(np.argmax(out))
                     remove[kept] = False
-                    if isinstance(c, Conv2D):
-                        c.weight[:, kept] = 0.0
-                    else:
-                        c.weight.reshape(c.weight.shape[0], n_units, -1)[:, kept] = 0.0
+                    c.zero_input_unit(kept, n_units)
                 if not remove.any():
                     continue
                 keep = ~remove
-                p.weight, p.bias = p.weight[keep], p.bias[keep]
-                if isinstance(c, Conv2D):
-                    c.weight = c.weight[:, keep]
-                else:
-                    c.weight = c.weight.reshape(c.weight.shape[0], n_units, -1)[:, keep].reshape(c.weight.shape[0], -1)
+                p.keep_units(keep)
+                c.keep_input_units(keep, n_units)
                 net.shapes = net._chain_shapes()
                 changed = True
         return net

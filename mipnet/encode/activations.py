@@ -24,7 +24,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
-from ..layers import GELU, Identity, Layer, LeakyReLU, MaxPool2D, ReLU, Sigmoid, Tanh, window_indices
+from ..layers import GELU_ARGMIN, Layer, MaxPool2D
 from .envelopes import envelope
 from .terms import Terms, constraint_list, new_binaries, new_vars
 
@@ -73,7 +73,7 @@ def encode_relu(block: pyo.Block, name: str, z: Terms, alpha: float = 0.0,
 def encode_maxpool(block: pyo.Block, name: str, layer: MaxPool2D, x: Terms,
                    relax: bool = False) -> tuple[Terms, np.ndarray]:
     """Max pooling with one selection binary per window element that can still be the maximum."""
-    win = window_indices(x.shape, layer.kernel, layer.stride, layer.padding)
+    win = layer.window_indices(x.shape)
     C, oh, ow = win.shape[:3]
     win = win.reshape(C * oh * ow, -1)
     xe, xl, xu = x.expr.ravel(), x.lower.ravel(), x.upper.ravel()
@@ -112,7 +112,7 @@ def encode_smooth(block: pyo.Block, name: str, layer: Layer, z: Terms) -> Terms:
     L, U = z.lower.ravel(), z.upper.ravel()
     a_lo, b_lo, a_hi, b_hi = envelope(layer.kind, L, U)
     f = layer.forward
-    flo, fhi = _smooth_interval(layer, L, U)
+    flo, fhi = layer.interval(L, U)
     ze = z.expr.ravel()
     n = L.size
     out = np.empty(n, dtype=object)
@@ -130,22 +130,16 @@ def encode_smooth(block: pyo.Block, name: str, layer: Layer, z: Terms) -> Terms:
     return Terms(out.reshape(z.shape), flo.reshape(z.shape), fhi.reshape(z.shape))
 
 
-GELU_ARGMIN = -0.7517915246935645  # argmin of z * Phi(z)
-
-
 def _smooth_interval(layer: Layer, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    fL, fU = layer.forward(L), layer.forward(U)
-    if isinstance(layer, GELU):
-        fmin = layer.forward(np.array([GELU_ARGMIN]))[0]
-        inside = (L <= GELU_ARGMIN) & (U >= GELU_ARGMIN)
-        return np.where(inside, fmin, np.minimum(fL, fU)), np.maximum(fL, fU)
-    return fL, fU  # monotone increasing
+    """The sound output interval of a smooth activation (:meth:`mipnet.layers.Layer.interval`)."""
+    return layer.interval(L, U)
 
 
 def activation_interval(layer: Layer, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sound output interval of an elementwise activation on [L, U]."""
-    if isinstance(layer, (ReLU, LeakyReLU, Identity, Tanh, Sigmoid)):
-        return layer.forward(L), layer.forward(U)  # monotone non-decreasing
-    if isinstance(layer, GELU):
-        return _smooth_interval(layer, L, U)
-    raise UnsupportedError(f"no interval rule for activation {layer.kind}")
+    """Sound output interval of an elementwise activation on [L, U] (:meth:`mipnet.layers.Layer.interval`)."""
+    if not layer.activation:
+        raise UnsupportedError(f"no interval rule for activation {layer.kind}")
+    return layer.interval(L, U)
+
+
+__all__ = ["encode_relu", "encode_maxpool", "encode_smooth", "activation_interval", "GELU_ARGMIN"]

@@ -27,54 +27,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
-from ..layers import AvgPool2D, Conv2D, Dense, Layer, Shape, window_indices
+from ..layers import Connections, Layer
 from .terms import Terms, constraint_list, new_vars
 
 
-@dataclass
-class Connections:
-    out_idx: np.ndarray  # (K,) flat output index
-    w_idx: np.ndarray  # (K,) flat weight index, -1 for a fixed coefficient
-    in_idx: np.ndarray  # (K,) flat input index
-    coef: np.ndarray  # (K,)
-    bias_idx: np.ndarray  # (n_out,) flat bias index, -1 for no bias
-    out_shape: Shape
-
-
-def connections(layer: Layer, input_shape: Shape) -> Connections:
-    """The connection list of a Dense, Conv2D or AvgPool2D layer."""
-    out_shape = tuple(layer.output_shape(input_shape))
-    if isinstance(layer, Dense):
-        n_out, n_in = layer.weight.shape
-        jg, ig = np.meshgrid(np.arange(n_out), np.arange(n_in), indexing="ij")
-        j, i = jg.ravel(), ig.ravel()
-        return Connections(j, j * n_in + i, i, np.ones(j.size), np.arange(n_out), out_shape)
-    if isinstance(layer, (Conv2D, AvgPool2D)):
-        if isinstance(layer, Conv2D):
-            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
-        else:
-            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
-        win = window_indices(tuple(input_shape), kernel, stride, padding)  # (C, oh, ow, kh, kw)
-        C, oh, ow, kh, kw = win.shape
-        if isinstance(layer, Conv2D):
-            O = layer.out_channels
-            o, c, r, s, p, q = np.meshgrid(np.arange(O), np.arange(C), np.arange(oh), np.arange(ow),
-                                           np.arange(kh), np.arange(kw), indexing="ij")
-            inp = win[c, r, s, p, q]
-            out = (o * oh + r) * ow + s
-            w = ((o * C + c) * kh + p) * kw + q
-            keep = inp >= 0
-            bias = np.repeat(np.arange(O), oh * ow)
-            return Connections(out[keep], w[keep], inp[keep], np.ones(int(keep.sum())), bias, out_shape)
-        c, r, s, p, q = np.meshgrid(np.arange(C), np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw),
-                                    indexing="ij")
-        inp = win[c, r, s, p, q]
-        out = (c * oh + r) * ow + s
-        div = layer.divisors(tuple(input_shape)).ravel()
-        keep = inp >= 0
-        return Connections(out[keep], np.full(int(keep.sum()), -1), inp[keep], 1.0 / div[out[keep]],
-                           np.full(C * oh * ow, -1), out_shape)
-    raise UnsupportedError(f"no connection structure for layer type {layer.kind}")
+def connections(layer: Layer, input_shape: tuple[int, ...]) -> Connections:
+    """The connection list of a Dense, Conv2D or AvgPool2D layer (:meth:`mipnet.layers.Layer.connections`)."""
+    return layer.connections(tuple(input_shape))
 
 
 @dataclass

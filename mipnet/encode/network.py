@@ -1,9 +1,10 @@
 """Encode a whole network (or a slice of it) into a Pyomo block: the one encoder of mipnet.
 
-``encode_network`` walks the layers and calls the layer encoders of :mod:`.affine` and
-:mod:`.activations`. Weights are the layer's constants (verification) unless ``weights[i]`` gives
-:class:`VariableWeights` for layer i (training); a product of a variable weight and a variable
-activation is delegated to ``product`` (the hypothesis class decides how it is linearised).
+``encode_network`` walks the layers and calls each layer's own :meth:`~mipnet.layers.Layer.encode`,
+which uses the layer encoders of :mod:`.affine` and :mod:`.activations`. Weights are the layer's
+constants (verification) unless ``weights[i]`` gives :class:`VariableWeights` for layer i (training);
+a product of a variable weight and a variable activation is delegated to ``product`` (the hypothesis
+class decides how it is linearised).
 
 Bounds: every layer output gets interval bounds computed on the fly from the input Terms; a caller
 with tighter sound bounds (LP/MIP tightening, :mod:`mipnet.bounds`) passes them as
@@ -25,20 +26,8 @@ import pyomo.environ as pyo
 
 from ..domain import Domain
 from ..errors import UnsupportedError
-from ..layers import (
-    AvgPool2D,
-    Conv2D,
-    Dense,
-    Flatten,
-    Identity,
-    LeakyReLU,
-    MaxPool2D,
-    Normalize,
-    ReLU,
-)
 from ..network import Network
-from .activations import encode_maxpool, encode_relu, encode_smooth
-from .affine import VariableWeights, encode_affine, encode_normalize
+from .affine import VariableWeights
 from .terms import Terms, constraint_list, new_vars
 
 
@@ -128,27 +117,7 @@ def encode_network(
         ob = bounds[i] if bounds is not None and i < len(bounds) else None
         w = weights[i] if weights is not None and i < len(weights) else None
         name = f"{prefix}{i}"
-        b = None
-        if isinstance(layer, (Dense, Conv2D, AvgPool2D)):
-            if isinstance(layer, Dense) and len(x.shape) != 1:
-                x = x.flat()
-            y = encode_affine(block, name, layer, x, w, product, ob, as_variables=not isinstance(layer, AvgPool2D))
-        elif isinstance(layer, Normalize):
-            y = encode_normalize(layer.scale, layer.offset, x)
-        elif isinstance(layer, Flatten):
-            y = x.flat()
-        elif isinstance(layer, Identity):
-            y = x
-        elif isinstance(layer, ReLU):
-            y, b = encode_relu(block, name, x, 0.0, relax)
-        elif isinstance(layer, LeakyReLU):
-            y, b = encode_relu(block, name, x, layer.alpha, relax)
-        elif isinstance(layer, MaxPool2D):
-            y, b = encode_maxpool(block, name, layer, x, relax)
-        elif layer.activation and not layer.piecewise_linear:
-            y = encode_smooth(block, name, layer, x)
-        else:
-            raise UnsupportedError(f"the encoder has no formulation for layer type {layer.kind}")
+        y, b = layer.encode(block, name, x, weights=w, product=product, bounds=ob, relax=relax)
         if after is not None:
             y = after(i, y)
         enc.terms.append(y)

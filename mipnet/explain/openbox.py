@@ -38,20 +38,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from ..errors import DataError, SolverError, UnsupportedError
-from ..layers import (
-    AvgPool2D,
-    Conv2D,
-    Dense,
-    Flatten,
-    Identity,
-    Layer,
-    LeakyReLU,
-    MaxPool2D,
-    Normalize,
-    ReLU,
-    Shape,
-    window_indices,
-)
+from ..layers import Layer, Shape
 from ..network import Network
 
 #: float budget (number of float64 values) of one batch of configurations during propagation
@@ -86,18 +73,16 @@ def piece_layers(net: Network) -> list[PieceLayer]:
     offset = 0
     for i, layer in enumerate(net.layers):
         shape = net.shapes[i]
-        if isinstance(layer, (ReLU, LeakyReLU)):
+        if layer.gated:
             n = int(np.prod(shape))
-            alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
-            kind = "leaky" if isinstance(layer, LeakyReLU) else "relu"
-            pieces.append(PieceLayer(i, kind, shape, offset, n, alpha))
+            assert layer.piece_kind is not None  # a gated activation is a "relu" or "leaky" piece
+            pieces.append(PieceLayer(i, layer.piece_kind, shape, offset, n, layer.negative_slope))
             offset += n
-        elif isinstance(layer, MaxPool2D):
-            win = window_indices(shape, layer.kernel, layer.stride, layer.padding)
-            win = win.reshape(-1, win.shape[-2] * win.shape[-1])
-            pieces.append(PieceLayer(i, "maxpool", shape, offset, win.shape[0], 0.0, win))
+        elif layer.piece_kind is not None:  # a max-pool selection
+            win = layer.flat_windows(shape)
+            pieces.append(PieceLayer(i, layer.piece_kind, shape, offset, win.shape[0], 0.0, win))
             offset += win.shape[0]
-        elif not (layer.affine or isinstance(layer, Identity)):
+        elif not (layer.affine or layer.passthrough):
             raise UnsupportedError(
                 f"layer {i} ({layer.kind}) is not piecewise linear: exact interpretation needs "
                 "ReLU, LeakyReLU, MaxPool2D or affine layers"
@@ -129,21 +114,9 @@ def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = N
 # ----------------------------------------------------------------------------- affine maps
 
 
-def _linear_part(layer: Layer, V: np.ndarray, zero_bias: dict[int, Layer]) -> np.ndarray:
-    """The linear part L(v) - L(0) of an affine layer, on a batch V."""
-    if isinstance(layer, Dense):
-        return V @ layer.weight.T
-    if isinstance(layer, Conv2D):
-        conv = zero_bias.get(id(layer))
-        if conv is None:
-            conv = Conv2D(layer.weight, np.zeros_like(layer.bias), layer.stride, layer.padding)
-            zero_bias[id(layer)] = conv
-        return conv.forward(V)
-    if isinstance(layer, Normalize):
-        return V * layer.scale
-    if isinstance(layer, (AvgPool2D, Flatten)):
-        return layer.forward(V)
-    raise UnsupportedError(f"{layer.kind} is not an affine layer")  # pragma: no cover - guarded by piece_layers
+def _linear_part(layer: Layer, V: np.ndarray) -> np.ndarray:
+    """The linear part L(v) - L(0) of an affine layer, on a batch V (:meth:`mipnet.layers.Layer.linear_forward`)."""
+    return layer.linear_forward(V)
 
 
 @dataclass
@@ -189,7 +162,6 @@ def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | 
     _check_codes(codes, pieces)
     n_in = net.n_inputs
     K = codes.shape[0]
-    zero_bias: dict[int, Layer] = {}
     by_layer = {p.layer: p for p in pieces}
     first = pieces[0].layer if pieces else len(net.layers)
 
@@ -199,7 +171,7 @@ def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | 
     for i in range(first):
         layer = net.layers[i]
         if layer.affine:
-            A = _linear_part(layer, A, zero_bias)
+            A = _linear_part(layer, A)
             c = layer.forward(c)
     widths = [int(np.prod(s)) for s in net.shapes[first:]]
     stored = K * n_in * (sum(p.n_inputs for p in pieces) + net.n_outputs)
@@ -240,7 +212,7 @@ def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | 
                     Ab = Ab.reshape((k, n_in) + shape_out)
                     cc = np.take_along_axis(cc.reshape(k, -1), sel, axis=1).reshape((k,) + shape_out)
             elif layer.affine:
-                Ab = _linear_part(layer, Ab.reshape((k * n_in,) + shape_in), zero_bias).reshape((k, n_in) + shape_out)
+                Ab = _linear_part(layer, Ab.reshape((k * n_in,) + shape_in)).reshape((k, n_in) + shape_out)
                 cc = layer.forward(np.ascontiguousarray(cc))
         W[start:stop] = Ab.reshape(k, n_in, -1).transpose(0, 2, 1)
         b[start:stop] = cc.reshape(k, -1)

@@ -55,19 +55,16 @@ from ..domain import Domain
 from ..errors import MipnetError, ModelFormatError, UnsupportedError
 from ..layers import (
     GELU,
+    LAYER_TYPES,
     AvgPool2D,
     Conv2D,
     Dense,
     Flatten,
-    Identity,
     Layer,
     LeakyReLU,
     MaxPool2D,
     Normalize,
-    ReLU,
     Shape,
-    Sigmoid,
-    Tanh,
 )
 from ..network import Network
 from .atomic import atomic_write_bytes
@@ -80,7 +77,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 OPSET = 17
 META_KEY = "mipnet"
-_ACTIVATIONS = {"Relu": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "Identity": Identity}
+#: the parameterless ONNX operators that are a layer type (Relu, Sigmoid, Tanh, Identity): the layers' ``onnx_op``
+_ACTIVATIONS: dict[str, type[Layer]] = {cls.onnx_op: cls for cls in LAYER_TYPES.values() if cls.onnx_op is not None}
 _SKIP = {"Dropout"}
 _ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
 
@@ -364,14 +362,7 @@ class _Reader:
     def affine(self, a: np.ndarray, b: np.ndarray, node: Any, shift_only: bool = False) -> None:
         """Append ``a * x + b``: into the previous bias (a shift after Dense/Conv2D), Normalize, or a new one."""
         prev = self.layers[-1] if self.layers else None
-        if shift_only and isinstance(prev, Dense):
-            prev.bias = prev.bias + b
-        elif shift_only and isinstance(prev, Conv2D) and np.all(b == b[:, :1, :1]):
-            prev.bias = prev.bias + b[:, 0, 0]
-        elif isinstance(prev, Normalize) and prev.scale.shape == self.shape:
-            # a zero offset (the Mul of an exported Normalize) takes b as it is: 0.0 + -0.0 would lose the sign
-            prev.scale, prev.offset = a * prev.scale, np.where(prev.offset == 0, b, a * prev.offset + b)
-        else:
+        if prev is None or not prev.absorb_affine(a, b, self.shape, shift_only):  # the layer's own merge rule
             self.push(Normalize(a, b), node)
 
 
@@ -459,6 +450,29 @@ def load_onnx(path: str | os.PathLike[str]) -> Network:
 # ----------------------------------------------------------------------------- export
 
 
+class _Graph:
+    """The nodes and initializers of an export (:class:`mipnet.layers.OnnxGraph`, what layers write to)."""
+
+    def __init__(self, np_type: Any, elem: int, f32_ops: set[str]) -> None:
+        self.np_type, self.elem, self.f32_ops = np_type, elem, f32_ops
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self.exact: dict[str, dict[str, float]] = {}
+
+    def const(self, name: str, value: Any) -> str:
+        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=self.np_type), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], out: str, **attrs: Any) -> None:
+        if op not in self.f32_ops:
+            self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+            return
+        cast = [f"{n}_f32" for n in inputs]
+        self.nodes.extend(helper.make_node("Cast", [n], [c], to=TensorProto.FLOAT) for n, c in zip(inputs, cast))
+        self.nodes.append(helper.make_node(op, cast, [f"{out}_f32"], **attrs))
+        self.nodes.append(helper.make_node("Cast", [f"{out}_f32"], [out], to=self.elem))
+
+
 def to_onnx(net: Network, dtype: str = "float64") -> Any:
     """The ONNX ``ModelProto`` of ``net`` (opset 17, dynamic batch dim ``N``).
 
@@ -474,60 +488,14 @@ def to_onnx(net: Network, dtype: str = "float64") -> Any:
     elem = helper.np_dtype_to_tensor_dtype(np_type)
     # onnxruntime has no float64 kernels for these: they run in float32 between Casts
     f32_ops = {"Conv", "AveragePool", "Erf"} if np_type == np.float64 else set()
-    nodes: list[Any] = []
-    inits: list[Any] = []
-    exact: dict[str, dict[str, float]] = {}
-
-    def const(name: str, value: Any) -> str:
-        inits.append(numpy_helper.from_array(np.asarray(value, dtype=np_type), name))
-        return name
-
-    def node(op: str, inputs: list[str], out: str, **attrs: Any) -> None:
-        if op not in f32_ops:
-            nodes.append(helper.make_node(op, inputs, [out], **attrs))
-            return
-        cast = [f"{n}_f32" for n in inputs]
-        nodes.extend(helper.make_node("Cast", [n], [c], to=TensorProto.FLOAT) for n, c in zip(inputs, cast))
-        nodes.append(helper.make_node(op, cast, [f"{out}_f32"], **attrs))
-        nodes.append(helper.make_node("Cast", [f"{out}_f32"], [out], to=elem))
-
+    g = _Graph(np_type, elem, f32_ops)
     x = "input"
     last = len(net.layers) - 1
     for i, layer in enumerate(net.layers):
         out = "output" if i == last else f"l{i}_{layer.kind.lower()}"
-        p = f"l{i}_"
-        if isinstance(layer, Dense):  # every attribute written: readers such as OMLT do not apply the defaults
-            node("Gemm", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], out,
-                 alpha=1.0, beta=1.0, transA=0, transB=1)
-        elif isinstance(layer, Conv2D):
-            node("Conv", [x, const(p + "W", layer.weight), const(p + "b", layer.bias)], out,
-                 kernel_shape=list(layer.kernel), strides=list(layer.stride), pads=list(layer.padding) * 2)
-        elif isinstance(layer, (MaxPool2D, AvgPool2D)):
-            kw: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride),
-                                  "pads": list(layer.padding) * 2}
-            if isinstance(layer, AvgPool2D):
-                kw["count_include_pad"] = int(layer.count_include_pad)
-            node("MaxPool" if isinstance(layer, MaxPool2D) else "AveragePool", [x], out, **kw)
-        elif isinstance(layer, Flatten):
-            node("Flatten", [x], out, axis=1)
-        elif isinstance(layer, Normalize):
-            node("Mul", [x, const(p + "scale", layer.scale)], p + "scaled")
-            node("Add", [p + "scaled", const(p + "offset", layer.offset)], out)
-        elif isinstance(layer, LeakyReLU):  # the attribute is float32: the exact value goes to the metadata
-            node("LeakyRelu", [x], out, alpha=layer.alpha)
-            exact[out] = {"alpha": float(layer.alpha)}
-        elif isinstance(layer, GELU):  # 0.5 * x * (1 + erf(x / sqrt 2))
-            node("Div", [x, const(p + "sqrt2", math.sqrt(2.0))], p + "div")
-            node("Erf", [p + "div"], p + "erf")
-            node("Add", [p + "erf", const(p + "one", 1.0)], p + "add")
-            node("Mul", [x, p + "add"], p + "mul")
-            node("Mul", [p + "mul", const(p + "half", 0.5)], out)
-        else:
-            ops = {v: k for k, v in _ACTIVATIONS.items()}
-            if type(layer) not in ops:
-                raise UnsupportedError(f"no ONNX export for layer type {layer.kind!r}")
-            node(ops[type(layer)], [x], out)
+        layer.onnx_export(g, x, out, f"l{i}_")  # the layer's own nodes
         x = out
+    nodes, inits, exact = g.nodes, g.inits, g.exact
     for n in nodes:  # unique node names (OMLT keys its graph by node name)
         n.name = n.output[0]
     graph = helper.make_graph(

@@ -27,19 +27,16 @@ from ..domain import Domain
 from ..errors import MipnetError, ModelFormatError, UnsupportedError
 from ..layers import (
     GELU,
+    LAYER_TYPES,
     AvgPool2D,
     Conv2D,
     Dense,
     Flatten,
-    Identity,
     Layer,
     LeakyReLU,
     MaxPool2D,
     Normalize,
-    ReLU,
     Shape,
-    Sigmoid,
-    Tanh,
 )
 from ..network import Network
 
@@ -49,7 +46,12 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     raise UnsupportedError("torch models need PyTorch: pip install 'mipnet[torch]'") from None
 
-_SIMPLE = {nn.ReLU: ReLU, nn.Tanh: Tanh, nn.Sigmoid: Sigmoid, nn.Identity: Identity}
+#: the parameterless torch modules that are a layer type (ReLU, Tanh, Sigmoid, Identity): the layers' ``torch_module``
+#: (GELU and Flatten take arguments and are read below)
+_SIMPLE: dict[type[nn.Module], type[Layer]] = {
+    getattr(nn, cls.torch_module): cls for cls in LAYER_TYPES.values()
+    if cls.torch_module is not None and cls.torch_module not in ("GELU", "Flatten")
+}
 _DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
 
 
@@ -238,41 +240,7 @@ def to_torch(net: Network, dtype: torch.dtype = torch.float32) -> nn.Sequential:
     ``torch.save(model)`` followed by :func:`load_torch_file` restores the same network.
     """
 
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.tensor(np.array(a, dtype=np.float64), dtype=dtype)
-
-    def param(a: np.ndarray) -> nn.Parameter:
-        return nn.Parameter(t(a))
-
-    mods: list[nn.Module] = []
-    for layer, shape in zip(net.layers, net.shapes):
-        if isinstance(layer, Dense):
-            m = nn.Linear(layer.in_features, layer.out_features, dtype=dtype)
-            m.weight, m.bias = param(layer.weight), param(layer.bias)
-        elif isinstance(layer, Conv2D):
-            m = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel, layer.stride, layer.padding, dtype=dtype)
-            m.weight, m.bias = param(layer.weight), param(layer.bias)
-        elif isinstance(layer, (MaxPool2D, AvgPool2D)):
-            if any(2 * p > k for p, k in zip(layer.padding, layer.kernel)):
-                raise UnsupportedError(f"torch pools need padding <= kernel/2; {layer!r} has more")
-            if isinstance(layer, MaxPool2D):
-                m = nn.MaxPool2d(layer.kernel, layer.stride, layer.padding)
-            else:
-                m = nn.AvgPool2d(layer.kernel, layer.stride, layer.padding, count_include_pad=layer.count_include_pad)
-        elif isinstance(layer, Flatten):
-            m = nn.Flatten()
-        elif isinstance(layer, Normalize):
-            m = Affine(t(np.broadcast_to(layer.scale, shape)), t(np.broadcast_to(layer.offset, shape)))
-        elif isinstance(layer, LeakyReLU):
-            m = nn.LeakyReLU(layer.alpha)
-        elif isinstance(layer, GELU):
-            m = nn.GELU()
-        else:
-            simple = {v: k for k, v in _SIMPLE.items()}
-            if type(layer) not in simple:
-                raise UnsupportedError(f"no torch module for layer type {layer.kind!r}")
-            m = simple[type(layer)]()
-        mods.append(m)
+    mods: list[nn.Module] = [layer.to_torch(shape, dtype) for layer, shape in zip(net.layers, net.shapes)]
     model = nn.Sequential(*mods)
     model.input_shape = tuple(net.input_shape)
     model.class_names = list(net.class_names) if net.class_names is not None else None

@@ -32,14 +32,14 @@ head's equal-width hidden layers.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from ..encode.terms import constraint_list, new_binaries
-from ..layers import Conv2D, Dense, MaxPool2D, window_indices
+from ..layers import Conv2D, Dense
 from ..network import Network
 from .architecture import parse_architecture, template_conv_network
 from .formulation import TrainConfig, TrainingProblem
@@ -173,18 +173,16 @@ class ConvTrainingProblem(TrainingProblem):
             for c, s in enumerate(switches):
                 if s is not None:
                     vals[s] = float(act[c])
-        pools = [i for i, l in enumerate(self.template.layers) if isinstance(l, MaxPool2D)]
+        pools = [i for i, l in enumerate(self.template.layers) if l.piece_kind == "maxpool"]
         if not pools:
             return vals
         trace = self.template_trace(weights)
         for i in pools:
             layer = self.template.layers[i]
-            assert isinstance(layer, MaxPool2D)
             for n, enc in enumerate(self.encodings):
                 xin, bins = enc.terms[i], enc.binaries[i]
                 assert bins is not None  # the encoder makes selection binaries for every max-pool layer
-                win = window_indices(xin.shape, layer.kernel, layer.stride, layer.padding)
-                win = win.reshape(bins.size, -1)
+                win = layer.flat_windows(xin.shape)
                 xl, xu = xin.lower.ravel(), xin.upper.ravel()
                 v = trace[i][n].ravel()
                 for j, d in enumerate(bins.ravel()):
@@ -203,18 +201,17 @@ class ConvTrainingProblem(TrainingProblem):
 
 
 def conv_layers(net: Network) -> list[int]:
-    return [i for i, l in enumerate(net.layers) if isinstance(l, Conv2D)]
+    return [i for i, l in enumerate(net.layers) if l.parametrised and l.unit_name == "channels"]
 
 
 def channel_activity(net: Network) -> list[np.ndarray]:
     """Per Conv2D layer with a parametrised consumer: channels with a nonzero filter, bias or outgoing weight."""
-    params = [i for i, l in enumerate(net.layers) if isinstance(l, (Conv2D, Dense))]
+    params = [i for i, l in enumerate(net.layers) if l.parametrised]
     out = []
     for a, b in zip(params[:-1], params[1:]):
-        p, c = net.layers[a], net.layers[b]
-        if not isinstance(p, Conv2D):
+        if net.layers[a].unit_name != "channels":
             continue
-        assert isinstance(c, (Conv2D, Dense))
+        p, c = cast(Conv2D, net.layers[a]), cast("Conv2D | Dense", net.layers[b])  # parametrised layers
         n = p.out_channels
         inc = np.abs(p.weight.reshape(n, -1)).sum(axis=1) + np.abs(p.bias)
         outw = np.abs(unit_out(c.weight, n)).sum(axis=(0, 2))

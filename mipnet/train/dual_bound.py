@@ -202,9 +202,7 @@ def standardise(X: np.ndarray) -> np.ndarray:
 def units_of_network(net: Any) -> np.ndarray:
     """The hidden units (w_j, b_j) of a trained sign-class network, in the MILP's standardised coordinates
     (the first Dense layer after the trainer's Normalize): array (J, d + 1), pruned units left out."""
-    from ..layers import Dense
-
-    dense = [l for l in net.layers if isinstance(l, Dense)]
+    dense = [l for l in net.layers if l.parametrised and l.unit_name == "neurons"]  # the Dense layers
     W, b = np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[0].bias, dtype=np.float64)
     keep = (np.abs(W).sum(axis=1) + np.abs(b)) > 0
     return np.column_stack([W[keep], b[keep]])

@@ -1,0 +1,106 @@
+"""ReLU-type activations, h = max(alpha z, z): ReLU (alpha = 0) and LeakyReLU (0 <= alpha < 1).
+
+Rules (elementwise, on [L, U]):
+    interval   [f(L), f(U)] (non-decreasing)
+    derivative 1 where z > 0, alpha elsewhere (the forward pass's activation pattern)
+    relaxation on: L >= 0 -> h = z;  off: U <= 0 -> h = alpha z;  else upper chord through
+               (L, alpha L) and (U, U): su = (U - alpha L) / (U - L), bu = (alpha - su) L; lower
+               slope 1 if U > -L else alpha (the nearer line), intercept 0
+    encoding   big-M with one binary per unstable unit (:func:`mipnet.encode.activations.encode_relu`)
+    ONNX       Relu / LeakyRelu(alpha; the exact float64 value in the metadata);  torch nn.ReLU / nn.LeakyReLU
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import ModelFormatError
+from .base import Activation, OnnxGraph, Relaxation, Shape
+
+if TYPE_CHECKING:
+    from ..encode.affine import VariableWeights
+    from ..encode.terms import Terms
+
+
+def slope_relaxation(alpha: float, L: np.ndarray, U: np.ndarray) -> Relaxation:
+    """Linear relaxation of h = max(alpha z, z) on [L, U] (flat; module docstring)."""
+    n = L.size
+    on, off = L >= 0, U <= 0
+    amb = ~on & ~off
+    width = np.where(amb, U - L, 1.0)
+    su = np.where(on, 1.0, np.where(off, alpha, (U - alpha * L) / width))
+    bu = np.where(amb, (alpha - su) * L, 0.0)  # chord through (L, alpha L) and (U, U)
+    sl = np.where(on, 1.0, np.where(off, alpha, np.where(U > -L, 1.0, alpha)))
+    return sparse.diags(sl, format="csr"), np.zeros(n), sparse.diags(su, format="csr"), bu
+
+
+class _Gated(Activation):
+    gated: ClassVar[bool] = True
+
+    def relaxation(self, L: np.ndarray, U: np.ndarray, input_shape: Shape) -> Relaxation:
+        return slope_relaxation(self.negative_slope, L, U)
+
+    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
+               product: Callable[..., Any] | None = None,
+               bounds: tuple[np.ndarray, np.ndarray] | None = None,
+               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+        from ..encode.activations import encode_relu
+
+        return encode_relu(block, name, x, self.negative_slope, relax)
+
+
+@dataclass(repr=False)
+class ReLU(_Gated):
+    kind: ClassVar[str] = "ReLU"
+    piece_kind: ClassVar[str | None] = "relu"
+    onnx_op: ClassVar[str | None] = "Relu"
+    torch_module: ClassVar[str | None] = "ReLU"
+
+    @property
+    def negative_slope(self) -> float:
+        return 0.0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        return (z > 0).astype(np.float64)
+
+
+@dataclass(repr=False)
+class LeakyReLU(_Gated):
+    alpha: float = 0.01
+    kind: ClassVar[str] = "LeakyReLU"
+    piece_kind: ClassVar[str | None] = "leaky"
+
+    def __post_init__(self) -> None:
+        self.alpha = float(self.alpha)
+        if not (0.0 <= self.alpha < 1.0):
+            raise ModelFormatError(f"LeakyReLU alpha must be in [0, 1), got {self.alpha}")
+
+    @property
+    def negative_slope(self) -> float:
+        return self.alpha
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x >= 0, x, self.alpha * x)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, 1.0, self.alpha)
+
+    def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
+        # the attribute is float32: the exact value goes to the metadata
+        graph.node("LeakyRelu", [x], out, alpha=self.alpha)
+        graph.exact[out] = {"alpha": float(self.alpha)}
+
+    def to_torch(self, shape: Shape, dtype: Any) -> Any:
+        from torch import nn
+
+        return nn.LeakyReLU(self.alpha)
