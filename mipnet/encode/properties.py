@@ -55,13 +55,13 @@ Two cut families use these intervals:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
-from ..layers import Dense, Flatten, Identity, LeakyReLU, ReLU
+from ..layers import Weighted
 from ..network import Network
 from .network import NetworkEncoding
 from .terms import Terms, constraint_list, new_binaries, new_vars
@@ -248,13 +248,11 @@ def difference_cuts(block: pyo.Block, net: Network, ea: NetworkEncoding, eb: Net
     every layer value difference in its propagated interval, and the activation links of the units
     whose pre-activation difference has one sign. (Lattice check: d = e_l exactly; in a 2-layer net
     every first-layer difference is then the constant W_jl.)"""
-    from ..verify.gradient import linear_matrix  # the affine Jacobian (verify imports encode: no cycle at load)
-
     dlo, dhi = np.asarray(d_lo, dtype=np.float64).copy(), np.asarray(d_hi, dtype=np.float64).copy()
     cons = pyo.ConstraintList()
     block.add_component(name, cons)
     for i, layer in enumerate(net.layers):
-        if isinstance(layer, (ReLU, LeakyReLU)):
+        if layer.gated:
             ba, bb = ea.binaries[i], eb.binaries[i]
             if ba is not None and bb is not None:
                 for j, (a, b) in enumerate(zip(ba.ravel(), bb.ravel())):
@@ -264,10 +262,9 @@ def difference_cuts(block: pyo.Block, net: Network, ea: NetworkEncoding, eb: Net
                         cons.add(b >= a)
                     if dhi.flat[j] <= 0.0:
                         cons.add(b <= a)
-            alpha = layer.alpha if isinstance(layer, LeakyReLU) else 0.0
-            dlo, dhi = activation_difference(dlo, dhi, alpha)
+            dlo, dhi = activation_difference(dlo, dhi, layer.negative_slope)
         elif layer.affine:
-            dlo, dhi = interval_image(linear_matrix(layer, net.shapes[i]), dlo, dhi)
+            dlo, dhi = interval_image(layer.linear_matrix(net.shapes[i]), dlo, dhi)
         else:
             continue  # Identity / Flatten keep the differences
         a_, b_ = ea.terms[i + 1].expr.ravel(), eb.terms[i + 1].expr.ravel()
@@ -289,13 +286,14 @@ def twin_constraints(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc
     count = 0
     for i, layer in enumerate(net.layers):
         za, zb = enc_a.terms[i].flat(), enc_b.terms[i].flat()
-        if isinstance(layer, Dense):
+        if layer.unit_name == "neurons":  # Dense
+            layer = cast(Weighted, layer)
             dl, du = interval_image(layer.weight, dl, du)
             oa, ob = enc_a.terms[i + 1].flat(), enc_b.terms[i + 1].flat()
             dl = np.maximum(dl, ob.lower - oa.upper)
             du = np.minimum(du, ob.upper - oa.lower)
             G = np.abs(layer.weight) @ G
-        elif isinstance(layer, ReLU):
+        elif layer.piece_kind == "relu":
             ha, hb = enc_a.terms[i + 1].flat(), enc_b.terms[i + 1].flat()
             off = (za.upper <= 0) & (zb.upper <= 0)
             for j in range(dl.size):
@@ -322,7 +320,7 @@ def twin_constraints(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc
                 count += 4
             dl, du = np.minimum(0.0, dl), np.maximum(0.0, du)  # the ReLU hull of {0, dz}
             G = G * (~off)[:, None]
-        elif isinstance(layer, (Flatten, Identity)):
+        elif layer.passthrough:
             continue
         else:
             break  # other layer types: stop tying (the constraints added so far remain valid)

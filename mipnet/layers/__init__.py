@@ -31,6 +31,7 @@ from .base import (
     OnnxGraph,
     Relaxation,
     Shape,
+    Weighted,
     _as_array,
     _int,
     _pair,
@@ -52,8 +53,9 @@ from .smooth import GELU, GELU_ARGMIN, Sigmoid, Tanh
 register(Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Normalize, ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid)
 
 __all__ = [
-    "LAYER_TYPES", "Activation", "Connections", "Layer", "OnnxGraph", "Relaxation", "Shape", "layer_from_dict",
-    "register", "window_indices", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Normalize", "ReLU",
+    "LAYER_TYPES", "Activation", "Connections", "Layer", "OnnxGraph", "Relaxation", "Shape", "Weighted",
+    "layer_from_dict", "register", "window_indices", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
+    "Normalize", "ReLU",
     "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid", "GELU_ARGMIN",
     "_as_array", "_int", "_pair", "_windows", "_scatter_windows", "_Pool",
 ]

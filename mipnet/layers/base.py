@@ -158,6 +158,8 @@ class Layer:
     piece_kind: ClassVar[str | None] = None
     #: True when the output values are the input values (possibly reshaped): Identity, Flatten.
     passthrough: ClassVar[bool] = False
+    #: True for an elementwise affine map ``scale * x + offset`` with ``scale`` and ``offset`` arrays (Normalize).
+    scaling: ClassVar[bool] = False
     #: the parameterless ONNX operator computing this layer exactly (export and import), if any.
     onnx_op: ClassVar[str | None] = None
     #: the parameterless ``torch.nn`` module computing this layer exactly (export and import), if any.
@@ -322,6 +324,15 @@ def _torch_param(a: np.ndarray, dtype: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- elementwise activations
+
+
+class Weighted(Layer):
+    """A layer with a trainable ``weight`` tensor (first axis: the units) and ``bias`` (one per unit):
+    the parametrised layers (Dense, Conv2D). Code that reads or trains weights asks for this base class."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    parametrised: ClassVar[bool] = True
 
 
 class Activation(Layer):

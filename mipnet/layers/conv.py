@@ -22,9 +22,9 @@ from scipy import sparse
 from ..errors import ModelFormatError
 from .base import (
     Connections,
-    Layer,
     OnnxGraph,
     Shape,
+    Weighted,
     _as_array,
     _connection_map,
     _pair,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(repr=False)
-class Conv2D(Layer):
+class Conv2D(Weighted):
     """2-D convolution (cross-correlation, as in PyTorch/ONNX) with zero padding."""
 
     weight: np.ndarray  # (out_channels, in_channels, kh, kw)

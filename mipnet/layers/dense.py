@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ModelFormatError
-from .base import Connections, Layer, OnnxGraph, Shape, _as_array, _connection_map, _torch_param
+from .base import Connections, OnnxGraph, Shape, Weighted, _as_array, _connection_map, _torch_param
 
 if TYPE_CHECKING:
     from ..encode.affine import VariableWeights
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(repr=False)
-class Dense(Layer):
+class Dense(Weighted):
     """Fully connected layer ``z = W x + b`` on a flat input."""
 
     weight: np.ndarray

@@ -32,6 +32,7 @@ class Normalize(Layer):
     offset: np.ndarray
     kind: ClassVar[str] = "Normalize"
     affine: ClassVar[bool] = True
+    scaling: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.scale = _as_array(self.scale, "Normalize scale")

@@ -83,7 +83,7 @@ from ..deadline import Deadline, OutOfTime
 from ..encode import NetworkEncoding, Terms, VariableWeights, bilinear_product, encode_network
 from ..encode.terms import constraint_list, new_binaries
 from ..errors import DataError
-from ..layers import Conv2D, Dense, Layer, ReLU
+from ..layers import Dense, Layer, ReLU
 from ..network import Network
 from .config import (  # noqa: F401
     CLASSIFY_LOSSES,
@@ -203,7 +203,7 @@ class TrainingProblem(ObjectiveTerms, Readback):
             self.product = ExpansionProduct()
         self.template = self._template()
         # parametrised layers (Dense and Conv2D) in order; params[k] belongs to layer dense_idx[k]
-        self.dense_idx = [i for i, l in enumerate(self.template.layers) if isinstance(l, (Dense, Conv2D))]
+        self.dense_idx = [i for i, l in enumerate(self.template.layers) if l.parametrised]
         # params[hidden_offset + l] feeds hidden Dense layer l (conv layers come first)
         self.hidden_offset = len(self.dense_idx) - len(config.hidden) - 1
         self.model = pyo.ConcreteModel()
@@ -324,7 +324,7 @@ class TrainingProblem(ObjectiveTerms, Readback):
         enc = self.encodings[n]
         out = []
         for i, l in enumerate(self.template.layers):
-            if isinstance(l, ReLU):
+            if l.gated:  # the templates' activations are ReLU
                 b = enc.binaries[i]
                 assert b is not None  # the encoder makes a binary array for every ReLU layer
                 out.append(b)

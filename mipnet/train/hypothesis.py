@@ -33,7 +33,7 @@ import pyomo.environ as pyo
 from ..encode import Terms, VariableWeights
 from ..encode.terms import constraint_list, new_binaries, new_vars
 from ..errors import UnsupportedError
-from ..layers import Conv2D, Dense
+from ..layers import Weighted
 from ..network import Network
 from .config import TrainConfig
 
@@ -129,7 +129,7 @@ def layer_params(model: pyo.ConcreteModel, template: Network, dense_idx: list[in
     m = model
     for l, i in enumerate(dense_idx):
         layer = template.layers[i]
-        assert isinstance(layer, (Dense, Conv2D))  # dense_idx: the parametrised layers
+        assert isinstance(layer, Weighted)  # dense_idx: the parametrised layers
         wshape = tuple(layer.weight.shape)
         n_out = wshape[0]
         blo, bhi = np.full(n_out, -cfg.bias_bound), np.full(n_out, cfg.bias_bound)

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..layers import Conv2D, Dense
+from ..layers import Weighted
 from ..network import Network
 
 TOLERANCE = 1e-6
@@ -199,8 +199,9 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
 def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, float]:
     """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers;
     layers: every Dense layer but the output one)."""
-    dense = [l for l in net.layers if isinstance(l, Dense)]
-    Ws = [l.weight for l in net.layers if isinstance(l, (Dense, Conv2D))]
+    weighted = [l for l in net.layers if isinstance(l, Weighted)]
+    dense = [l for l in weighted if l.unit_name == "neurons"]
+    Ws = [l.weight for l in weighted]
     out: dict[str, float] = {}
     if coefficients.get("l1", 0) > 0:
         out["l1"] = coefficients["l1"] * float(sum(np.abs(W).sum() for W in Ws))

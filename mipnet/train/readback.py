@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from ..layers import Conv2D, Dense, ReLU
+from ..layers import Weighted
 from ..network import Network
 from .problem_state import ProblemState
 
@@ -74,7 +74,7 @@ class Readback(ProblemState):
         net = self.template.copy()
         for i, (W, b) in zip(self.dense_idx, weights):
             layer = net.layers[i]
-            assert isinstance(layer, (Dense, Conv2D))  # dense_idx: the parametrised layers
+            assert isinstance(layer, Weighted)  # dense_idx: the parametrised layers
             layer.weight = np.asarray(W, dtype=np.float64).reshape(layer.weight.shape).copy()
             layer.bias = np.asarray(b, dtype=np.float64).copy()
         return net
@@ -110,7 +110,7 @@ class Readback(ProblemState):
         """Numpy forward pass on the training data: per template ReLU layer its input (N, flat; zero for a
         skipped layer), and the outputs."""
         trace = self.template_trace(weights)
-        pre = [trace[i].reshape(self.N, -1) for i, l in enumerate(self.template.layers) if isinstance(l, ReLU)]
+        pre = [trace[i].reshape(self.N, -1) for i, l in enumerate(self.template.layers) if l.gated]
         return pre, trace[-1]
 
     def selection_values(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> Any:

@@ -32,6 +32,7 @@ every witness is re-checked by the forward pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pyomo.environ as pyo
@@ -39,7 +40,7 @@ import pyomo.environ as pyo
 from ..domain import Domain
 from ..encode import input_terms
 from ..encode.terms import Terms, constraint_list, new_binaries, new_vars
-from ..layers import Dense, Normalize, ReLU
+from ..layers import Normalize, Weighted
 from ..network import Network
 
 __all__ = ["ShallowNet", "shallow_form", "lattice_step_model"]
@@ -63,19 +64,22 @@ def shallow_form(net: Network) -> ShallowNet | None:
     i = 0
     scale = np.ones(net.n_inputs)
     offset = np.zeros(net.n_inputs)
-    while i < len(layers) and isinstance(norm := layers[i], Normalize):
+    while i < len(layers) and layers[i].scaling:
+        norm = cast(Normalize, layers[i])
         sc, of = np.broadcast_to(norm.scale, scale.shape), np.broadcast_to(norm.offset, scale.shape)
         scale, offset = sc * scale, sc * offset + of
         i += 1
     rest = layers[i:]
-    if len(rest) < 3 or not (isinstance(rest[0], Dense) and type(rest[1]) is ReLU and isinstance(rest[2], Dense)):
+    if len(rest) < 3 or not (rest[0].unit_name == "neurons" and rest[1].piece_kind == "relu"
+                             and rest[2].unit_name == "neurons"):
         return None
-    tail = [t for t in rest[3:] if isinstance(t, Normalize)]
+    tail = [cast(Normalize, t) for t in rest[3:] if t.scaling]
     if len(tail) != len(rest) - 3:  # not all Normalize
         return None
-    W1 = rest[0].weight * scale[None, :]
-    b1 = rest[0].bias + rest[0].weight @ offset
-    W2, b2 = rest[2].weight.copy(), rest[2].bias.copy()
+    first, last = cast(Weighted, rest[0]), cast(Weighted, rest[2])
+    W1 = first.weight * scale[None, :]
+    b1 = first.bias + first.weight @ offset
+    W2, b2 = last.weight.copy(), last.bias.copy()
     for t in tail:
         sc = np.broadcast_to(t.scale, b2.shape)
         W2, b2 = sc[:, None] * W2, sc * b2 + np.broadcast_to(t.offset, b2.shape)

@@ -66,7 +66,6 @@ from ..encode import NetworkEncoding, Terms, encode_network, input_terms
 from ..encode.properties import add_margin_floor, logit_terms, norm_epigraph, twin_constraints
 from ..encode.terms import constraint_list, new_binaries
 from ..errors import DataError, UnsupportedError
-from ..layers import Conv2D, Dense
 from ..network import Network
 from ..solve import Result, solve
 from .branching import priority_solver, set_priorities, solver_options
@@ -215,7 +214,7 @@ def _encode_copy(block: pyo.Block, net: Network, inp: Terms, bounds: Any, big_m:
     M = float(big_m)
 
     def uniform_box(i: int, y: Terms) -> Terms:
-        if not isinstance(net.layers[i], (Dense, Conv2D)):
+        if not net.layers[i].parametrised:
             return y
         for e in y.expr.ravel():
             if _is_var(e):

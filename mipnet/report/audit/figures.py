@@ -16,7 +16,7 @@ touched, so importing :mod:`mipnet.report.audit` leaves an interactive session's
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -42,10 +42,8 @@ def _png(fig: Figure) -> bytes:
 
 def _dense_chain(net: Network) -> list[Dense] | None:
     """The Dense layers when the net is a plain MLP (elementwise layers in between), else None."""
-    from ...layers import Normalize
-
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
-    plain = all(isinstance(layer, (Dense, Normalize)) or layer.activation for layer in net.layers)
+    dense = [cast(Dense, layer) for layer in net.layers if layer.unit_name == "neurons"]
+    plain = all(layer.unit_name == "neurons" or layer.scaling or layer.activation for layer in net.layers)
     return dense if dense and plain else None
 
 

@@ -16,7 +16,7 @@ built on the sub-box, where interval bounds are tight and most units are stable.
 **Global**: f is non-decreasing in x_l on the domain iff min_{x in domain} df/dx_l >= 0 (one-sided
 slopes at kinks included; f is continuous and piecewise linear). The exact check encodes the
 forward activation binaries (:func:`mipnet.encode.encode_network`) and the backward gradient
-(:mod:`mipnet.verify.gradient`) and solves
+(:mod:`mipnet.verify.slope_encoding`) and solves
 
     min_x  s_l * (grad c^T f(x))_l          (s_l = +1 increasing, -1 decreasing)
 

@@ -22,16 +22,15 @@ from ...bounds import compute_bounds
 from ...deadline import Deadline
 from ...encode import encode_network, input_terms
 from ...encode.terms import Terms, new_vars
-from ...layers import Conv2D, Dense, LeakyReLU, ReLU
 from ...network import Network
-from ..gradient import encode_gradient, linear_matrix
+from ..slope_encoding import encode_gradient, linear_matrix
 from .common import BOUNDS_SHARE, DECREASING, INCREASING, FeatureVerdict, GlobalReport, _solve_cut
 from .lattice_check import _lattice_verdict
 from .witness import _code_from_encoding, _witness_from_code, _witness_from_point
 
 
 def _weight_layers(net: Network) -> list[int]:
-    return [i for i, layer in enumerate(net.layers) if isinstance(layer, (Dense, Conv2D))]
+    return [i for i, layer in enumerate(net.layers) if layer.parametrised]
 
 
 def blocks(net: Network) -> list[tuple[int, int]]:
@@ -49,9 +48,9 @@ def _structure(net: Network, start: int, stop: int, bnds: list[tuple[np.ndarray,
     M = np.eye(n_in)
     for i in range(start, stop):
         layer = net.layers[i]
-        if isinstance(layer, (ReLU, LeakyReLU)):
+        if layer.gated:
             zhi = (bnds[i - 1][1] if i > 0 else net.domain.upper).ravel()
-            if isinstance(layer, ReLU):
+            if layer.negative_slope == 0.0:
                 M = M * (zhi > 0)[:, None]
         elif layer.affine:
             M = np.abs(linear_matrix(layer, net.shapes[i])) @ M

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from ...errors import DataError, UnsupportedError
 from ...network import Network
 from ...solve import highs_has_option, solve
-from ..gradient import check_gradient_support
+from ..slope_encoding import check_gradient_support
 
 MODES = ("exact", "blockwise")
 #: share of a global check's time that LP/MIP bound tightening may take (the rest: model building, MILPs)

@@ -2,7 +2,7 @@
 min_{x in domain} df/dx_l >= 0 (one-sided slopes at kinks included; f is continuous and piecewise linear).
 
 The check encodes the forward activation binaries (:func:`mipnet.encode.encode_network`) and the
-backward gradient (:mod:`mipnet.verify.gradient`) and solves
+backward gradient (:mod:`mipnet.verify.slope_encoding`) and solves
 
     min_x  s_l * (grad c^T f(x))_l          (s_l = +1 increasing, -1 decreasing)
 
@@ -34,9 +34,8 @@ from ...deadline import Deadline, limit_seconds
 from ...encode import encode_network, input_terms
 from ...encode.terms import Terms
 from ...errors import UnsupportedError
-from ...layers import LeakyReLU, ReLU
 from ...network import Network
-from ..gradient import encode_gradient, pattern_gradient
+from ..slope_encoding import encode_gradient, pattern_gradient
 from .blockwise import _verify_blockwise
 from .common import (
     BOUNDS_SHARE,
@@ -72,7 +71,7 @@ def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forwar
     bnds = compute_bounds(net, method=bounds_method, deadline=deadline)
     m = pyo.ConcreteModel()
     x = input_terms(m, net.domain, name="x")
-    last_act = max([i for i, layer in enumerate(net.layers) if isinstance(layer, (ReLU, LeakyReLU))], default=-1)
+    last_act = max([i for i, layer in enumerate(net.layers) if layer.gated], default=-1)
     stop = len(net.layers) if full_forward else last_act + 1
     enc = encode_network(m, net, x, bounds=bnds, stop=stop)
     ge = encode_gradient(m, net, enc, coef)

@@ -23,7 +23,7 @@ from scipy.optimize import linprog
 
 from ...explain.openbox import affine_maps, configurations, piece_layers, polytope
 from ...network import Network
-from ..gradient import pattern_gradient
+from ..slope_encoding import pattern_gradient
 from .common import Witness
 
 
