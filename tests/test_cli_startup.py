@@ -7,11 +7,14 @@ import sys
 
 import pytest
 
-HEAVY = ("pyomo", "pandas", "scipy", "sklearn", "torch", "onnx", "matplotlib", "highspy")
+#: what is slow to import; scipy.sparse (about 0.15 s) is allowed: the layer types' linear maps are sparse matrices
+HEAVY = ("pyomo", "pandas", "sklearn", "torch", "onnx", "matplotlib", "highspy", "scipy.stats", "scipy.optimize",
+         "scipy.special", "scipy.spatial")
 
 
 def _loaded_after(code: str) -> set[str]:
-    probe = code + "\nimport sys, json\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = code + ("\nimport sys, json\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules}"
+                    " | {'.'.join(m.split('.')[:2]) for m in sys.modules})))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -61,7 +61,6 @@ from ..layers import (
     Dense,
     Flatten,
     Layer,
-    LeakyReLU,
     MaxPool2D,
     Normalize,
     Shape,
@@ -79,6 +78,8 @@ OPSET = 17
 META_KEY = "mipnet"
 #: the parameterless ONNX operators that are a layer type (Relu, Sigmoid, Tanh, Identity): the layers' ``onnx_op``
 _ACTIVATIONS: dict[str, type[Layer]] = {cls.onnx_op: cls for cls in LAYER_TYPES.values() if cls.onnx_op is not None}
+#: the ONNX operators with attributes or constant inputs that a layer type reads itself (``onnx_imports``)
+_IMPORTERS: dict[str, type[Layer]] = {op: cls for cls in LAYER_TYPES.values() for op in cls.onnx_imports}
 _SKIP = {"Dropout"}
 _ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
 
@@ -246,13 +247,10 @@ class _Reader:
             self.push(_ACTIVATIONS[op](), node)
         elif op in _SKIP:
             pass
-        elif op == "LeakyRelu":  # the attribute is float32: take its shortest decimal (0.1, not 0.10000000149)
-            alpha = np.float32(at.get("alpha", 0.01))
-            exact = self.exact_attrs.get(out, {}).get("alpha") if isinstance(self.exact_attrs.get(out), dict) else None
-            if isinstance(exact, float) and np.float32(exact) == alpha:  # the exporter's float64 value
-                self.push(LeakyReLU(exact), node)
-            else:
-                self.push(LeakyReLU(float(str(alpha))), node)
+        elif op in _IMPORTERS:  # a layer type with attributes or constant inputs reads the node itself
+            consts = [self.const(n, node) if n else None for n in node.input[1:]]
+            exact = self.exact_attrs.get(out)
+            self.push(_IMPORTERS[op].from_onnx(op, at, consts, exact if isinstance(exact, dict) else {}), node)
         elif op == "BatchNormalization":  # y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
             gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
             scale = gamma / np.sqrt(var + at.get("epsilon", 1e-5))

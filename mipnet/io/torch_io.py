@@ -33,7 +33,6 @@ from ..layers import (
     Dense,
     Flatten,
     Layer,
-    LeakyReLU,
     MaxPool2D,
     Normalize,
     Shape,
@@ -52,6 +51,8 @@ _SIMPLE: dict[type[nn.Module], type[Layer]] = {
     getattr(nn, cls.torch_module): cls for cls in LAYER_TYPES.values()
     if cls.torch_module is not None and cls.torch_module not in ("GELU", "Flatten")
 }
+#: torch modules with arguments that a layer type reads itself (``torch_imports``), by class name
+_IMPORTERS: dict[str, type[Layer]] = {name: cls for cls in LAYER_TYPES.values() for name in cls.torch_imports}
 _DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
 
 
@@ -128,8 +129,8 @@ def _layer(m: nn.Module, shape: Shape) -> Layer | None:
         return _conv(m)
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return _pool(m)
-    if isinstance(m, nn.LeakyReLU):
-        return LeakyReLU(m.negative_slope)
+    if type(m).__name__ in _IMPORTERS:
+        return _IMPORTERS[type(m).__name__].from_torch(m)
     if isinstance(m, nn.GELU):
         if m.approximate != "none":
             raise UnsupportedError(f"GELU(approximate={m.approximate!r}) is not supported (only the exact erf form)")
@@ -197,7 +198,8 @@ def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
     for m in _modules(module):
         if isinstance(m, nn.Linear):
             return (m.in_features,)
-        if not isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.LeakyReLU, nn.GELU)):
+        if not (isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.GELU))
+                or type(m).__name__ in _IMPORTERS):
             break
     raise ModelFormatError(
         f"cannot infer the input shape of a model starting with {type(_modules(module)[0]).__name__}; "

@@ -164,6 +164,10 @@ class Layer:
     onnx_op: ClassVar[str | None] = None
     #: the parameterless ``torch.nn`` module computing this layer exactly (export and import), if any.
     torch_module: ClassVar[str | None] = None
+    #: ONNX operators with attributes or constant inputs that this layer type imports (:meth:`from_onnx`).
+    onnx_imports: ClassVar[tuple[str, ...]] = ()
+    #: ``torch.nn`` module class names with arguments that this layer type imports (:meth:`from_torch`).
+    torch_imports: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ structure
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -288,6 +292,19 @@ class Layer:
         """Merge a following elementwise ``a * out + b`` (ONNX import) into this layer where exact;
         ``shift_only``: a = 1. Returns whether it was merged."""
         return False
+
+    @classmethod
+    def from_onnx(cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None],
+                  exact: dict[str, float]) -> "Layer":
+        """The layer an ONNX node with ``op`` in :attr:`onnx_imports` computes: ``attrs`` its attributes, ``inputs``
+        its constant inputs after the first (None where absent), ``exact`` the float64 attribute values a mipnet
+        export recorded for it (float32 attributes lose them)."""
+        raise UnsupportedError(f"no ONNX import for layer type {cls.kind!r}")
+
+    @classmethod
+    def from_torch(cls, module: Any) -> "Layer":
+        """The layer a ``torch.nn`` module whose class name is in :attr:`torch_imports` computes."""
+        raise UnsupportedError(f"no torch import for layer type {cls.kind!r}")
 
     def to_torch(self, shape: Shape, dtype: Any) -> Any:
         """The ``torch.nn`` module computing this layer on inputs of ``shape`` (torch imported lazily)."""

@@ -76,6 +76,8 @@ class LeakyReLU(_Gated):
     alpha: float = 0.01
     kind: ClassVar[str] = "LeakyReLU"
     piece_kind: ClassVar[str | None] = "leaky"
+    onnx_imports: ClassVar[tuple[str, ...]] = ("LeakyRelu",)
+    torch_imports: ClassVar[tuple[str, ...]] = ("LeakyReLU",)
 
     def __post_init__(self) -> None:
         self.alpha = float(self.alpha)
@@ -99,6 +101,21 @@ class LeakyReLU(_Gated):
         # the attribute is float32: the exact value goes to the metadata
         graph.node("LeakyRelu", [x], out, alpha=self.alpha)
         graph.exact[out] = {"alpha": float(self.alpha)}
+
+    @classmethod
+    def from_onnx(cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None],
+                  exact: dict[str, float]) -> "LeakyReLU":
+        """The attribute is float32: the exporter's float64 value when it rounds to it, else its shortest
+        decimal (0.1, not 0.10000000149)."""
+        alpha = np.float32(attrs.get("alpha", 0.01))
+        value = exact.get("alpha")
+        if isinstance(value, float) and np.float32(value) == alpha:
+            return cls(value)
+        return cls(float(str(alpha)))
+
+    @classmethod
+    def from_torch(cls, module: Any) -> "LeakyReLU":
+        return cls(float(module.negative_slope))
 
     def to_torch(self, shape: Shape, dtype: Any) -> Any:
         from torch import nn
