@@ -16,6 +16,7 @@ from mipnet.layers import (
     Conv2D,
     Dense,
     Flatten,
+    HardTanh,
     Identity,
     Layer,
     LeakyReLU,
@@ -42,6 +43,7 @@ CASES: list[tuple[Layer, tuple[int, ...]]] = [
     (GELU(), (7,)),
     (Tanh(), (7,)),
     (Sigmoid(), (7,)),
+    (HardTanh(-0.4, 0.9), (2, 4)),
 ]
 IDS = [f"{layer.kind}{i}" for i, (layer, _) in enumerate(CASES)]
 

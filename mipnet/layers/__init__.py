@@ -15,6 +15,7 @@ Piecewise-linear activations
     ReLU        h = max(0, z)                                                          (:mod:`.relu`)
     LeakyReLU   h = max(alpha z, z), 0 <= alpha < 1
     Identity    h = z
+    HardTanh    h = min(max(z, a), b)                                                   (:mod:`.hardtanh`)
     MaxPool2D   h[c,i,j] = max of the window (padding never wins)
 Smooth activations (encoded later by sound linear envelopes only)                      (:mod:`.smooth`)
     GELU        h = z * Phi(z)  (exact erf form)
@@ -44,18 +45,20 @@ from .base import (
 from .conv import Conv2D
 from .dense import Dense
 from .flatten import Flatten
+from .hardtanh import HardTanh
 from .identity import Identity
 from .normalize import Normalize
 from .pool import AvgPool2D, MaxPool2D, _Pool
 from .relu import LeakyReLU, ReLU
 from .smooth import GELU, GELU_ARGMIN, Sigmoid, Tanh
 
-register(Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Normalize, ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid)
+register(Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Normalize, ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid,
+         HardTanh)
 
 __all__ = [
     "LAYER_TYPES", "Activation", "Connections", "Layer", "OnnxGraph", "Relaxation", "Shape", "Weighted",
     "layer_from_dict", "register", "window_indices", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
-    "Normalize", "ReLU",
+    "Normalize", "ReLU", "HardTanh",
     "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid", "GELU_ARGMIN",
     "_as_array", "_int", "_pair", "_windows", "_scatter_windows", "_Pool",
 ]
