@@ -132,7 +132,10 @@ def test_train_sign_patterns(files: dict[str, Path], tmp_path: Path) -> None:
     patterns = cert["formulation"]["sign_patterns"]
     assert len(patterns) == 15
     if any(p["status"] == "unknown" for p in patterns):  # a pattern not solved (or not run): no combined bound
-        assert cert["bound"] is None and cert["status"] == "feasible"
+        # the patterns give none; a bound may only come from the dual bound computed before the solve
+        dual = str(cert.get("bound_source")).startswith("dual")
+        assert cert["bound"] is None or dual, cert.get("bound_source")
+        assert cert["status"] == "feasible" or dual
 
 
 def test_train_l1_cv(files: dict[str, Path], tmp_path: Path) -> None:
