@@ -20,6 +20,11 @@ to the caller (a :class:`~mipnet.errors.MipnetError` keeps its type and message)
 
 Progress: ``progress`` (default: a line on stderr every ``progress_every`` seconds and at the end)
 receives ``(done, total)``.
+
+Task shape. ``run_many(fn, tasks)`` takes any picklable items and one function; a fan-out of *different*
+problems names each as a :class:`Task` (function, its argument, a kind label) and runs them with
+:func:`run_tasks` (``run_many(run_task, tasks)``): the typed form of a list of ``(fn, args)`` tuples. Each
+submission of task i is one :class:`Submission` (index, attempt, Dask key ``mipnet-<run>-<i>-<attempt>``).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
 from .errors import MipnetError, UnsupportedError
 
@@ -36,6 +42,41 @@ R = TypeVar("R")
 
 #: seconds to wait for a scheduler before giving up
 CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Task(Generic[R]):
+    """One independent problem: ``fn(args)``. ``fn`` must be a module-level function (picklable) when the
+    workers are processes; ``kind`` labels the problem for the caller (e.g. "mono", "rob", "res")."""
+
+    fn: Callable[[Any], R]
+    args: Any
+    kind: str = ""
+
+    def __call__(self) -> R:
+        return self.fn(self.args)
+
+
+def run_task(task: Task[R]) -> R:
+    """``task.fn(task.args)``: the one function :func:`run_tasks` fans out."""
+    return task()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Attempt ``attempt`` (0 = first run) of task ``index`` within run ``run``: one Dask future of key
+    :attr:`key` (unique, so a re-run after a lost worker is a new future, never the old one again)."""
+
+    run: str
+    index: int
+    attempt: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"mipnet-{self.run}-{self.index}-{self.attempt}"
+
+    def retry(self) -> "Submission":
+        return Submission(self.run, self.index, self.attempt + 1)
 
 
 def _dask() -> Any:
@@ -132,6 +173,12 @@ def run_many(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str | None = N
                 own.close()
 
 
+def run_tasks(tasks: Sequence[Task[R]], scheduler: str | None = None, processes: bool = True,
+              **kwargs: Any) -> list[R]:
+    """``[t.fn(t.args) for t in tasks]`` through :func:`run_many` (same options); results in task order."""
+    return run_many(run_task, list(tasks), scheduler, processes, **kwargs)
+
+
 def _cpus() -> int:
     import os
 
@@ -147,32 +194,32 @@ def _gather(client: Any, fn: Callable[[T], R], items: list[T], retries: int,
     n = len(items)
     results: list[Any] = [None] * n
     done = [False] * n
-    attempts = [0] * n
 
-    def submit(i: int) -> Any:
-        key = f"mipnet-{run}-{i}-{attempts[i]}"
-        return client.submit(fn, items[i], key=key, pure=False)
+    def submit(sub: Submission) -> Any:
+        return client.submit(fn, items[sub.index], key=sub.key, pure=False)
 
-    index: dict[str, int] = {}
+    index: dict[str, Submission] = {}
     live: dict[str, Any] = {}
     for i in range(n):
-        f = submit(i)
-        index[f.key], live[f.key] = i, f
+        sub = Submission(run, i)
+        f = submit(sub)
+        index[f.key], live[f.key] = sub, f
     pending = distributed.as_completed(list(live.values()), with_results=False, loop=client.loop)
     n_done = 0
     for fut in pending:
-        i = index.pop(fut.key)
+        sub = index.pop(fut.key)
+        i = sub.index
         live.pop(fut.key, None)
         if done[i]:  # a stale duplicate can never be counted twice
             continue
         try:
             value = fut.result()
         except KilledWorker:
-            if attempts[i] >= retries:
-                raise MipnetError(f"task {i} killed its workers {attempts[i] + 1} times; giving up") from None
-            attempts[i] += 1
-            g = submit(i)
-            index[g.key], live[g.key] = i, g
+            if sub.attempt >= retries:
+                raise MipnetError(f"task {i} killed its workers {sub.attempt + 1} times; giving up") from None
+            again = sub.retry()
+            g = submit(again)
+            index[g.key], live[g.key] = again, g
             pending.add(g)
             continue
         except Exception:  # fn's own error: raised as the serial loop would raise it
@@ -188,4 +235,5 @@ def _gather(client: Any, fn: Callable[[T], R], items: list[T], retries: int,
     return results
 
 
-__all__ = ["run_many", "run_serial", "connect", "local_client", "stderr_progress", "CONNECT_TIMEOUT"]
+__all__ = ["run_many", "run_serial", "run_tasks", "run_task", "Task", "Submission", "connect", "local_client",
+           "stderr_progress", "CONNECT_TIMEOUT"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, TextIO
@@ -22,7 +23,7 @@ from typing import Any, Callable, Mapping, TextIO
 import pyomo.environ as pyo
 
 from . import interrupt
-from .errors import SolverError
+from .errors import MipnetError, SolverError
 
 #: our solver name -> Pyomo contrib solver name
 CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
@@ -139,6 +140,91 @@ def _objective(model: pyo.Block) -> Any:
     return objs[0]
 
 
+class OptionError(MipnetError, ValueError):
+    """An option value out of its range (a negative time limit, a NaN gap, ...): one line naming the option."""
+
+
+#: numpy's generators take seeds 0 .. 2**32 - 1 (the command line's ``--seed`` range)
+MAX_SEED = 2**32 - 1
+#: progress(seconds, incumbent, bound)
+Progress = Callable[[float, float | None, float | None], None]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How a problem is solved (not what it is): the solver and its limits, checked once when built.
+
+    Fields and their ranges (the command line's rules, :mod:`mipnet.cli.options`; one
+    :class:`OptionError`, also a ``ValueError``, naming the field for a bad value):
+
+    * ``solver``: ``"highs"``, ``"gurobi"``, ``"scip"`` or an installed Pyomo solver; an unknown or missing
+      one is a :class:`~mipnet.errors.SolverError` with the command line's message.
+    * ``time_limit``: seconds, ``t`` in [0, inf) (finite, not NaN), or None for no limit.
+    * ``threads``: an integer >= 1, or None (the solver's default; HiGHS: :func:`highs_threads`).
+    * ``mip_gap``: relative gap ``|incumbent - bound| / max(|incumbent|, 1e-10)`` at which a MIP stops,
+      a finite number >= 0, or None (the solver's default).
+    * ``seed``: an integer in [0, 2**32 - 1] or None (the callers' random generators).
+    * ``progress``: ``progress(seconds, incumbent, bound)`` called as the solver runs, or None.
+
+    >>> SolveOptions(time_limit=10.0).time_limit
+    10.0
+    """
+
+    solver: str = "highs"
+    time_limit: float | None = None
+    threads: int | None = None
+    mip_gap: float | None = None
+    seed: int | None = None
+    progress: Progress | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.solver, str) or not self.solver.strip():
+            raise OptionError(f"solver must be a solver name (highs, gurobi, scip), got {self.solver!r}")
+        solver_interface(self.solver)  # SolverError: unknown or not installed (as --solver)
+        object.__setattr__(self, "time_limit", _number("time_limit", self.time_limit, "seconds"))
+        object.__setattr__(self, "mip_gap", _number("mip_gap", self.mip_gap, "a relative gap"))
+        object.__setattr__(self, "threads", _integer("threads", self.threads, 1, None))
+        object.__setattr__(self, "seed", _integer("seed", self.seed, 0, MAX_SEED))
+        if self.progress is not None and not callable(self.progress):
+            raise OptionError(f"progress must be a callable progress(seconds, incumbent, bound) or None, "
+                              f"got {self.progress!r}")
+
+    @property
+    def gap(self) -> float | None:
+        """The relative MIP gap (``mip_gap``)."""
+        return self.mip_gap
+
+
+def _number(name: str, value: Any, what: str) -> float | None:
+    """``value`` as a float in [0, inf) (None kept); :class:`OptionError` naming ``name`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise OptionError(f"{name} must be a number ({what}) or None, got {value!r}")
+    x = float(value)
+    if math.isnan(x):
+        raise OptionError(f"{name} must be a finite number >= 0 ({what}), got NaN")
+    if math.isinf(x):
+        raise OptionError(f"{name} must be a finite number >= 0 ({what}), got {x}"
+                          + ("; use None for no limit" if name == "time_limit" and x > 0 else ""))
+    if x < 0:
+        raise OptionError(f"{name} must be a finite number >= 0 ({what}), got {value!r}")
+    return x
+
+
+def _integer(name: str, value: Any, low: int, high: int | None) -> int | None:
+    """``value`` as an int in [low, high] (None kept); :class:`OptionError` naming ``name`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise OptionError(f"{name} must be an integer or None, got {value!r}")
+    x = int(value)
+    if x < low or (high is not None and x > high):
+        span = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise OptionError(f"{name} must be an integer {span}, got {x}")
+    return x
+
+
 def solve(
     model: pyo.Block,
     solver: str = "highs",
@@ -153,14 +239,27 @@ def solve(
     progress: Callable[[float, float | None, float | None], None] | None = None,
     progress_every: float = 5.0,
     instance: Any | None = None,
+    solve_options: SolveOptions | None = None,
 ) -> Result:
     """Solve ``model`` (one active objective); variable values are loaded when a solution exists.
+
+    ``solve_options``: a checked :class:`SolveOptions` giving ``solver``, ``time_limit``, ``threads``,
+    ``mip_gap`` and ``progress`` at once (those arguments must then be left at their defaults;
+    ``options`` stays the solver's own option mapping).
 
     ``progress(seconds, incumbent, bound)`` is called about every ``progress_every`` seconds while
     HiGHS runs (other solvers: use ``tee`` for their log); the points are kept in ``Result.trace``.
     ``instance``: a persistent HiGHS interface that already holds ``model`` as it is now (its owner kept it
     in sync, e.g. the cut loop of :mod:`mipnet.train.hull_cuts`); the model is then not translated again.
     """
+    if solve_options is not None:
+        given = [k for k, v in (("solver", solver != "highs"), ("time_limit", time_limit is not None),
+                                ("threads", threads is not None), ("mip_gap", mip_gap is not None),
+                                ("progress", progress is not None)) if v]
+        if given:
+            raise TypeError(f"solve(): give {', '.join(given)} either as arguments or in solve_options, not both")
+        solver, time_limit, threads = solve_options.solver, solve_options.time_limit, solve_options.threads
+        mip_gap, progress = solve_options.mip_gap, solve_options.progress
     obj = _objective(model)
     sense = "minimize" if obj.sense == pyo.minimize else "maximize"
     if instance is not None and solver != "highs":

@@ -11,6 +11,7 @@ the target's units. The certificate is the dense trainer's (:func:`.trainer.fini
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ from .architecture import downsample_layer, image_shape
 from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
+from .options import TrainOptions
 from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish
 from .warmstart import (
     fixed_lp,
@@ -78,7 +80,7 @@ def train_conv(
     y: np.ndarray,
     *,
     task: str = "classify",
-    config: TrainConfig,
+    config: TrainConfig | None = None,
     input_shape: Sequence[int] | None = None,
     downsample: int = 1,
     domain: Domain | None = None,
@@ -95,17 +97,39 @@ def train_conv(
     gradient_epochs: int = 300,
     initial_weights: Weights | None = None,
     progress: Callable[[float, float | None, float | None], None] | None = None,
+    options: TrainOptions | None = None,
 ) -> TrainResult:
     """Train and certify a conv architecture (``config.architecture``); ``initial_weights`` (one (W, b) per
     Conv2D/Dense layer of the architecture, e.g. from a torch net) replace the gradient warm start.
 
     ``time_limit`` (seconds or a Deadline) is for the whole fit, as in :func:`.trainer.train`; a model that cannot
-    be built and translated in time raises a :class:`~mipnet.errors.SolverError` (no conv warm start without it)."""
-    dl = Deadline.of(time_limit)
+    be built and translated in time raises a :class:`~mipnet.errors.SolverError` (no conv warm start without it).
+
+    ``options``: the run's :class:`~.options.TrainOptions` built by the caller (:func:`.trainer.train`); the
+    keyword arguments other than ``task``, ``config``, ``domain`` and ``classes`` then stay at their defaults
+    (``config`` overrides ``options.config`` when given)."""
+    if options is None:
+        options = TrainOptions.build(config=config, input_shape=input_shape, downsample=downsample, solver=solver,
+                                     time_limit=time_limit, threads=threads, warm_start=warm_start,
+                                     lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee, log=log,
+                                     mip_gap=mip_gap, gradient_epochs=gradient_epochs,
+                                     initial_weights=initial_weights, progress=progress)
+    elif config is not None and config is not options.config:
+        options = replace(options, config=config)
+    return _train_conv(X, y, options, task=task, domain=domain, classes=classes)
+
+
+def _train_conv(X: np.ndarray, y: np.ndarray, opts: TrainOptions, *, task: str, domain: Domain | None,
+                classes: Sequence[Any] | None) -> TrainResult:
+    """:func:`train_conv` with its options built."""
+    dl = opts.deadline
     t_start = time.perf_counter()
-    say = log or (lambda s: None)
-    if config.architecture is None:
+    say = opts.say()
+    config = opts.config
+    if config is None or config.architecture is None:
         raise DataError("train_conv needs config.architecture")
+    solver, threads, seed, time_limit = opts.solver, opts.threads, opts.seed, opts.time_limit
+    input_shape, downsample, initial_weights = opts.input_shape, opts.downsample, opts.initial_weights
     Xf, shape, front, Xs, small = prepare_images(X, input_shape, downsample)
     if len(y) != Xf.shape[0]:
         raise DataError(f"X has {Xf.shape[0]} images but y has {len(y)}")
@@ -134,10 +158,10 @@ def train_conv(
                           f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
                           f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images")
     instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
-    if warm_start or initial_weights is not None:
+    if opts.warm_start or initial_weights is not None:
         t0 = time.perf_counter()
         gw = initial_weights if initial_weights is not None else gradient_conv_weights(
-            problem, seed=seed, epochs=gradient_epochs, deadline=dl.sub(fraction=0.2))
+            problem, seed=seed, epochs=opts.gradient_epochs, deadline=dl.sub(fraction=0.2))
         shapes = [tuple(lp.weight.shape) for lp in problem.params]
         if [tuple(np.shape(W)) for W, _ in gw] != shapes:
             raise DataError(f"initial weights have shapes {[np.shape(W) for W, _ in gw]}, the architecture {shapes}")
@@ -146,8 +170,8 @@ def train_conv(
         warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver_for(problem, solver),
                             threads=threads, instance=instance)
         reserve = time.perf_counter() - t_fix
-        if warm_obj is not None and lp_heuristic_rounds > 0:
-            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
+        if warm_obj is not None and opts.lp_heuristic_rounds > 0:
+            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=opts.lp_heuristic_rounds,
                                                     time_budget=0.2 * max(0.0, dl.remaining() - reserve),
                                                     threads=threads, instance=instance, deadline=dl)
             say(f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
@@ -164,12 +188,11 @@ def train_conv(
         res = no_solve_result(solver, "the time limit was reached before the solve",
                               status="feasible" if start is not None else "unknown")
     else:
-        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                    mip_gap=mip_gap, progress=progress, instance=instance,
+        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=opts.tee,
+                    mip_gap=opts.mip_gap, progress=opts.progress, instance=instance,
                     options=milp_options(problem, solver, remaining))
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
-    return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, solver=solver,
-                  time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap, t_start=t_start,
+    return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, **opts.record(), t_start=t_start,
                   group_info=None, classes=cls, target_scale=y_sd, instance=instance, deadline=dl,
                   build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd))

@@ -6,28 +6,73 @@ They follow scikit-learn's conventions: the constructor only stores its paramete
 for the classifier, ``classes_``. Input: numpy arrays or pandas frames; non-numeric frame columns
 (object, category, string) are one-hot encoded over the levels seen in ``fit`` (an unseen level at
 predict time is an error) and the one-hot block becomes a one-hot group of the network's domain.
+
+Parameters are checked at ``fit`` against ``_parameter_constraints`` (scikit-learn's parameter validation): a
+bad value fails before any training with an ``InvalidParameterError`` naming the parameter
+(:class:`ParameterError`, also a :class:`~mipnet.errors.DataError`). ``init`` ("gradient" | "none") chooses the
+MILP's start; its former name ``warm_start`` still works with a FutureWarning (scikit-learn's ``warm_start``
+means reusing the previous fit, which these estimators do not do).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Hidden, Interval, InvalidParameterError, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..deadline import Deadline
 from ..domain import Domain
-from ..errors import DataError
-from ..solve import console_progress
-from .formulation import TrainConfig
+from ..errors import DataError, SolverError
+from ..solve import MAX_SEED, console_progress, solver_interface
+from .formulation import CLASSIFY_LOSSES, HYPOTHESES, REGRESS_LOSSES, TrainConfig
 from .penalty_cv import DEFAULT_L1_GRID
 from .trainer import train
 
 
 class InputError(DataError, ValueError):
     """Invalid estimator input (also a ValueError, as scikit-learn expects)."""
+
+
+class ParameterError(InputError, InvalidParameterError):
+    """A constructor parameter out of its range, found at ``fit``: scikit-learn's
+    :class:`~sklearn.utils._param_validation.InvalidParameterError` (a ValueError and a TypeError) that is also
+    a :class:`~mipnet.errors.DataError` (one line on the command line). The message names the parameter:
+    "The 'time_limit' parameter of MIPNetClassifier must be ... Got -1 instead."."""
+
+
+class SolverNames(StrOptions):
+    """Constraint: the name of a solver mipnet can run (highs, gurobi, scip or an installed Pyomo solver), the
+    names ``--solver`` accepts (:func:`mipnet.solve.solver_interface`)."""
+
+    def __init__(self) -> None:
+        super().__init__({"highs", "gurobi", "scip"})
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        if not isinstance(val, str) or not val.strip():
+            return False
+        try:
+            solver_interface(val)
+        except SolverError:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "the name of an installed solver ('highs', 'gurobi', 'scip' or a Pyomo solver)"
+
+
+#: non-negative finite reals, [0, inf)
+_NONNEG = Interval(Real, 0, None, closed="left")
+#: positive finite reals, (0, inf)
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+#: the estimators' ``init`` values, and what the deprecated ``warm_start`` meant
+INITS = ("gradient", "none")
 
 
 def _is_frame(X: Any) -> bool:
@@ -48,12 +93,53 @@ def _require_y(est: Any, y: Any) -> None:
 class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
+    #: every constructor parameter's admissible values, checked at ``fit`` (scikit-learn's parameter validation;
+    #: a bad value is a :class:`ParameterError` naming the parameter)
+    _parameter_constraints: dict[str, list[Any]] = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hypothesis": [StrOptions(set(HYPOTHESES))],
+        "loss": [StrOptions(set(CLASSIFY_LOSSES) | set(REGRESS_LOSSES))],
+        "margin": [_NONNEG],
+        "l1": [_NONNEG, StrOptions({"cv"})],
+        "l2": [_NONNEG],
+        "l0": [_NONNEG],
+        "neuron_penalty": [_NONNEG],
+        "layer_penalty": [_NONNEG],
+        "max_nonzeros": [Interval(Integral, 0, None, closed="left"), None],
+        "max_neurons": [Interval(Integral, 0, None, closed="left"), None],
+        "weight_bound": [_POSITIVE],
+        "bias_bound": [_POSITIVE],
+        "levels": [Interval(Integral, 1, None, closed="left")],
+        "scale": [_POSITIVE],
+        "solver": [SolverNames()],
+        # +inf: no limit; a Deadline: the caller's clock (the command line's, started before it read the data)
+        "time_limit": [_NONNEG, Hidden(Options(Real, {math.inf})), Hidden(Deadline)],
+        "threads": [Interval(Integral, 1, None, closed="left"), None],
+        "init": [StrOptions(set(INITS))],
+        "warm_start": ["boolean", Hidden(StrOptions({"deprecated"}))],
+        "lp_heuristic_rounds": [Interval(Integral, 0, None, closed="left")],
+        "symmetry_breaking": ["boolean"],
+        "tight_bounds": ["boolean"],
+        "max_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, MAX_SEED, closed="both"), None],
+        "verbose": ["verbose"],
+        "architecture": [str, list, tuple, None],
+        "input_shape": ["array-like", None],
+        "downsample": [Interval(Integral, 1, None, closed="left")],
+        "channel_penalty": [_NONNEG],
+        "max_channels": [Interval(Integral, 0, None, closed="left"), None],
+        "sign_patterns": ["boolean"],
+        "l1_grid": ["array-like"],
+        "cv_folds": [Interval(Integral, 2, None, closed="left")],
+    }
+
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
                  margin: float = 1.0, l1: float | str = 0.0, l2: float = 0.0, l0: float = 0.0,
                  neuron_penalty: float = 0.0, layer_penalty: float = 0.0, max_nonzeros: int | None = None,
                  max_neurons: int | None = None, weight_bound: float = 1.0, bias_bound: float = 1.0,
                  levels: int = 1, scale: float = 1.0, solver: str = "highs", time_limit: float = 60.0,
-                 threads: int | None = None, warm_start: bool = True, lp_heuristic_rounds: int = 10,
+                 threads: int | None = None, init: str = "gradient", warm_start: bool | str = "deprecated",
+                 lp_heuristic_rounds: int = 10,
                  symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
                  random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
                  input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
@@ -85,6 +171,7 @@ class _MIPNetBase(BaseEstimator):
         self.solver = solver
         self.time_limit = time_limit
         self.threads = threads
+        self.init = init
         self.warm_start = warm_start
         self.lp_heuristic_rounds = lp_heuristic_rounds
         self.symmetry_breaking = symmetry_breaking
@@ -92,6 +179,29 @@ class _MIPNetBase(BaseEstimator):
         self.max_samples = max_samples
         self.random_state = random_state
         self.verbose = verbose
+
+    # ------------------------------------------------------------------ parameters
+    def _validate_params(self) -> None:
+        """scikit-learn's check of :attr:`_parameter_constraints` (called by ``fit``), its error raised as a
+        :class:`ParameterError`."""
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            raise ParameterError(str(exc)) from None
+
+    def _gradient_start(self) -> bool:
+        """Whether the fit starts from the gradient-trained net: ``init="gradient"``, or the deprecated
+        ``warm_start`` when given (a FutureWarning names ``init``)."""
+        if isinstance(self.warm_start, str):  # "deprecated": not given
+            return self.init == "gradient"
+        new = "gradient" if self.warm_start else "none"
+        if self.init != "gradient" and self.init != new:
+            raise ParameterError(f"warm_start={self.warm_start!r} contradicts init={self.init!r}; "
+                                 "pass init only (warm_start is deprecated)")
+        warnings.warn(f"warm_start is renamed init (scikit-learn's warm_start means reusing the previous fit) and "
+                      f"will be removed: pass init={new!r} instead of warm_start={self.warm_start!r}",
+                      FutureWarning, stacklevel=5)
+        return bool(self.warm_start)
 
     # ------------------------------------------------------------------ inputs
     def _config(self) -> TrainConfig:
@@ -230,7 +340,7 @@ class _MIPNetBase(BaseEstimator):
                     solver=self.solver, threads=self.threads,
                     # a Deadline: the caller's clock (the command line's, started before it read the data)
                     time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
-                    warm_start=self.warm_start, lp_heuristic_rounds=self.lp_heuristic_rounds,
+                    warm_start=self._gradient_start(), lp_heuristic_rounds=self.lp_heuristic_rounds,
                     seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
                     l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv)
         if rows is not None:  # the certificate names the rows, so that it re-checks on the full data file
@@ -254,12 +364,102 @@ class _MIPNetBase(BaseEstimator):
         return tags
 
 
-class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
-    """A small ReLU network trained by MILP with a certificate (binary: sign class; else quantized).
+_PARAMETERS = """
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(3,)
+        Widths of the hidden ReLU layers (each >= 1). Ignored with ``architecture``.
+    hypothesis : {"auto", "sign", "quantized", "continuous"}, default="auto"
+        Hypothesis class of :class:`~mipnet.train.TrainConfig`; "auto": the sign class (one hidden layer, one
+        output, output weights in {-1, 0, +1}) when it applies, else "quantized".
+    loss : str, default="auto"
+        Classifier: "hinge", "multiclass_hinge" or "zero_one"; regressor: "l1" or "squared"; "auto" picks the
+        first that applies.
+    margin : float, default=1.0
+        Hinge margin m >= 0 of ``max(0, m - y f(x))``.
+    l1 : float >= 0 or "cv", default=0.0
+        Coefficient of the L1 penalty ``sum |w|``; "cv" chooses it from ``l1_grid`` by cross-validation.
+    l2, l0, neuron_penalty, layer_penalty, channel_penalty : float >= 0, default=0.0
+        Coefficients of ``sum w^2``, of the non-zero weights, the active units, the active layers, the active
+        conv channels.
+    max_nonzeros, max_neurons, max_channels : int >= 0 or None, default=None
+        Budgets: at most this many non-zero weights, active units, active channels.
+    weight_bound, bias_bound : float > 0, default=1.0
+        Boxes ``|W| <= B_w``, ``|b| <= B_b`` on the standardised inputs.
+    levels : int >= 1, default=1
+        Quantisation levels Q of the quantized class (weights in ``scale * {-Q, ..., Q} / Q``).
+    scale : float > 0, default=1.0
+        Scale of the quantized weights.
+    solver : str, default="highs"
+        "highs", "gurobi", "scip" or an installed Pyomo solver (checked at ``fit``).
+    time_limit : float >= 0, default=60.0
+        Wall-clock seconds for the whole fit (cross-validation, warm start, model building, solve, re-check);
+        ``inf``: no limit.
+    threads : int >= 1 or None, default=None
+        Solver threads (None: the solver's default; HiGHS: one per process).
+    init : {"gradient", "none"}, default="gradient"
+        Start of the MILP: "gradient" maps a gradient-trained net into the class (and, in the sign class, the
+        proximal-gradient surrogate's net) and improves it by the LP heuristic; "none" starts the solver cold.
+    warm_start : bool, deprecated
+        The former name of ``init`` (True: "gradient", False: "none"); a FutureWarning names ``init``. Not
+        scikit-learn's warm_start (refitting from the previous fit is not supported).
+    lp_heuristic_rounds : int >= 0, default=10
+        Rounds of the LP heuristic on the start (0: none).
+    symmetry_breaking, tight_bounds : bool, default=True
+        Symmetry-breaking constraints between hidden units; big-M constants from bound propagation.
+    max_samples : int >= 1 or None, default=None
+        Train on a random subsample of this many rows (the certificate names them).
+    random_state : int in [0, 2**32 - 1] or None, default=0
+        Seed of the subsample, the gradient start and the cross-validation splits.
+    verbose : bool, default=False
+        Print the trainer's stage lines and the solver's progress.
+    architecture : str or list of tuples or None, default=None
+        A conv architecture (:mod:`mipnet.train.architecture`, e.g. ``"conv4x3-maxpool2-dense8"``).
+    input_shape : tuple of int or None, default=None
+        (C, H, W) of flat image rows.
+    downsample : int >= 1, default=1
+        Average-pool the images by this factor (folded into the network as an AvgPool2D layer).
+    sign_patterns : bool, default=False
+        Solve the sign class one pattern of output signs at a time (:mod:`mipnet.train.signs`).
+    l1_grid : array-like of float, default=DEFAULT_L1_GRID
+        Candidates of ``l1="cv"``.
+    cv_folds : int >= 2, default=5
+        Folds of ``l1="cv"`` (repeated stratified K-fold).
+"""
 
-    Parameters mirror :class:`~mipnet.train.TrainConfig` (formulation) and the solve: ``solver``,
-    ``time_limit`` (seconds), ``threads``, ``warm_start`` (gradient net + LP heuristic),
-    ``max_samples`` (random subsample for the MILP), ``random_state``.
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    network_ : Network
+        The trained network, pruned (raw features in).
+    network_full_ : Network
+        The trained network before pruning.
+    certificate_ : Certificate
+        What was proved: objective, bound, gap, status, the formulation (:mod:`mipnet.train.certificate`).
+    certificate_check_ : dict
+        The certificate's numpy re-check (``ok`` True when it holds).
+    l1_ : float
+        The l1 coefficient used (chosen by cross-validation with ``l1="cv"``).
+    cv_results_ : dict
+        The cross-validation's evidence (only with ``l1="cv"``).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names seen in ``fit`` (frames with string column names only).
+    categories_ : dict
+        Levels of each categorical frame column (one-hot encoded).
+"""
+
+
+def _doc(head: str, extra_attributes: str, examples: str) -> str:
+    return head + _PARAMETERS + _ATTRIBUTES + extra_attributes + examples
+
+
+class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
+    __doc__ = _doc("""A small ReLU network trained by MILP with a certificate (binary: sign class; else quantized).
+
+    The constructor only stores its parameters; ``fit`` checks them (a bad value is a
+    :class:`ParameterError`, scikit-learn's InvalidParameterError naming the parameter) and trains.
 
     ``l1="cv"`` chooses the l1 coefficient from ``l1_grid`` by repeated stratified ``cv_folds``-fold
     cross-validation on the training data (:mod:`mipnet.train.penalty_cv`; binary targets, sign class,
@@ -270,11 +470,40 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     ``"conv4x3-maxpool2-dense8"``) replaces ``hidden_layer_sizes``; X are images (N, C, H, W) or flat
     rows with ``input_shape=(C, H, W)``; ``downsample`` average-pools the images by that factor (folded
     into the saved network as an AvgPool2D layer); ``channel_penalty`` / ``max_channels`` prune channels.
-    """
+""", """    classes_ : ndarray
+        The class labels seen in ``fit``.
+""", """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mipnet import MIPNetClassifier
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 3)
+    >>> y = np.array([0, 1, 1, 1] * 3)
+    >>> clf = MIPNetClassifier((1,), l1=0.01, time_limit=10).fit(X, y)  # doctest: +SKIP
+    >>> clf.predict(X[:4])  # doctest: +SKIP
+    array([0, 1, 1, 1])
+""")
 
     _task = "classify"
+    _parameter_constraints: dict[str, list[Any]] = {
+        **_MIPNetBase._parameter_constraints, "loss": [StrOptions(set(CLASSIFY_LOSSES))]}
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetClassifier":
+        """Train the network by MILP and certify it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images (n_samples, C, H, W)
+            Training inputs; non-numeric frame columns are one-hot encoded.
+        y : array-like of shape (n_samples,)
+            Class labels (at least 2 classes).
+
+        Returns
+        -------
+        self : MIPNetClassifier
+            The fitted estimator.
+        """
         _require_y(self, y)
         self._encode(X, reset=True)
         ya = np.asarray(y)
@@ -287,23 +516,77 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         return self._fit(X, ya, list(self.classes_))
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Network outputs: one logit per row (binary) or one per class."""
+        """Network outputs: one logit per row (binary) or one per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images
+            Inputs, encoded as in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The network's output for each row.
+        """
         check_is_fitted(self)
         out = self.network_.forward(self._encode(X, reset=False))
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predicted class of each row (the sign of the logit, or the largest output).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images
+            Inputs, encoded as in ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Entries of ``classes_``.
+        """
         check_is_fitted(self)
         logits = self.network_.forward(self._encode(X, reset=False))
         return self.classes_[self.network_.predict_index(logits)]
 
 
 class MIPNetRegressor(RegressorMixin, _MIPNetBase):
-    """A small ReLU network regressor trained by MILP (L1 or squared error) with a certificate."""
+    __doc__ = _doc("""A small ReLU network regressor trained by MILP (L1 or squared error) with a certificate.
+
+    The constructor only stores its parameters; ``fit`` checks them (a bad value is a
+    :class:`ParameterError`, scikit-learn's InvalidParameterError naming the parameter) and trains. The
+    network maps its standardised output back to the target's units.
+""", "", """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mipnet import MIPNetRegressor
+    >>> X = np.linspace(-1, 1, 12).reshape(-1, 1)
+    >>> reg = MIPNetRegressor((1,), loss="l1", time_limit=10).fit(X, np.maximum(X[:, 0], 0))  # doctest: +SKIP
+    >>> reg.predict(X).shape  # doctest: +SKIP
+    (12,)
+""")
 
     _task = "regress"
+    _parameter_constraints: dict[str, list[Any]] = {
+        **_MIPNetBase._parameter_constraints, "loss": [StrOptions(set(REGRESS_LOSSES))]}
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetRegressor":
+        """Train the network by MILP and certify it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images (n_samples, C, H, W)
+            Training inputs; non-numeric frame columns are one-hot encoded.
+        y : array-like of shape (n_samples,)
+            Finite targets.
+
+        Returns
+        -------
+        self : MIPNetRegressor
+            The fitted estimator.
+        """
         _require_y(self, y)
         ya = np.asarray(y, dtype=np.float64) if not _is_frame(y) else y.to_numpy(dtype=np.float64)
         if ya.ndim == 2 and ya.shape[1] == 1:
@@ -313,5 +596,17 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
         return self._fit(X, ya, None)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predicted target of each row, in the target's units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images
+            Inputs, encoded as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The network's output.
+        """
         check_is_fitted(self)
         return self.network_.forward(self._encode(X, reset=False))[:, 0]

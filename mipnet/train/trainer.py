@@ -20,13 +20,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..deadline import Deadline, OutOfTime, limit_seconds
+from ..deadline import Deadline, OutOfTime
 from ..domain import Domain
 from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
-from ..solve import solve
+from ..solve import SolveOptions, solve
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
+from .options import TrainOptions
 from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, _seconds, encode_targets, finish
 from .warmstart import (
     Weights,
@@ -131,21 +132,36 @@ def train(
     heuristic, the solve (every sign pattern) and the final re-evaluation. A model that cannot be built or
     translated in time is not: the warm start is returned, certified by numpy, status ``feasible``, no bound.
     """
-    if config is not None and config.architecture is not None:
+    return train_with_options(
+        X, y, TrainOptions.build(config=config, solver=solver, time_limit=time_limit, threads=threads,
+                                 warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
+                                 log=log, group_bound=group_bound, group_processes=group_processes, mip_gap=mip_gap,
+                                 input_shape=input_shape, downsample=downsample, progress=progress,
+                                 sign_patterns=sign_patterns, hull_cuts=hull_cuts, l1_grid=l1_grid, cv_folds=cv_folds,
+                                 merge_duplicates=merge_duplicates),
+        task=task, domain=domain, classes=classes)
+
+
+def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, task: str = "classify",
+                       domain: Domain | None = None, classes: Sequence[Any] | None = None) -> TrainResult:
+    """:func:`train` with its options built (:class:`~.options.TrainOptions`): the pipeline itself.
+
+    ``X`` (N, d) raw features, ``y`` labels (``task="classify"``) or targets (``"regress"``); the data are
+    standardised, ``x_s = (x - mu) / sigma`` per column, before the formulation sees them."""
+    opts = options
+    if opts.config is not None and opts.config.architecture is not None:
         from .conv_trainer import train_conv
 
-        if sign_patterns:
+        if opts.sign_patterns:
             raise UnsupportedError("sign patterns decompose the sign class; conv architectures are quantized")
-        if l1_grid is not None:
+        if opts.l1_grid is not None:
             raise UnsupportedError("choosing l1 by cross-validation is not yet supported for conv architectures; "
                                    "use scikit-learn's GridSearchCV over MIPNetClassifier(l1=...)")
-        return train_conv(X, y, task=task, config=config, input_shape=input_shape, downsample=downsample,
-                          domain=domain, classes=classes, solver=solver, time_limit=time_limit, threads=threads,
-                          warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
-                          log=log, mip_gap=mip_gap, progress=progress)
-    dl = Deadline.of(time_limit)
+        return train_conv(X, y, task=task, config=opts.config, domain=domain, classes=classes, options=opts)
+    dl = opts.deadline
     t_start = time.perf_counter()
-    say = log or (lambda s: None)
+    say = opts.say()
+    solver, threads, seed = opts.solver, opts.threads, opts.seed
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] < 1:
         raise DataError(f"X must be a non-empty matrix, got shape {X.shape}")
@@ -154,12 +170,12 @@ def train(
     if len(y) != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {len(y)}")
     target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
-    cfg = resolve_config(config or TrainConfig(), task, n_classes)
-    if sign_patterns and cfg.hypothesis != "sign":
+    cfg = resolve_config(opts.config or TrainConfig(), task, n_classes)
+    if opts.sign_patterns and cfg.hypothesis != "sign":
         raise UnsupportedError("sign patterns decompose the sign class (one hidden layer, one output); "
                                f"this problem is in the {cfg.hypothesis} class")
     selection = None
-    if l1_grid is not None:
+    if opts.l1_grid is not None:
         if not _surrogate_applies(cfg, task, n_classes):
             raise UnsupportedError("choosing l1 by cross-validation is not yet supported here: it needs the sign class "
                                    "with the hinge loss and no other penalty or budget (this problem: "
@@ -167,11 +183,11 @@ def train(
                                    "over MIPNetClassifier(l1=...)")
         from .penalty_cv import select_l1
 
-        selection = select_l1(X, target, cfg.hidden[0], l1_grid, folds=cv_folds, margin=cfg.margin,
+        selection = select_l1(X, target, cfg.hidden[0], opts.l1_grid, folds=opts.cv_folds, margin=cfg.margin,
                               weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed,
                               deadline=dl.sub(fraction=CV_SHARE))
         cfg = replace(cfg, l1=selection.l1)
-        say(f"l1 by {cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
+        say(f"l1 by {opts.cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
             f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
     mu, sd = X.mean(axis=0), X.std(axis=0)
     sd = np.where(sd > 1e-12, sd, 1.0)
@@ -183,17 +199,17 @@ def train(
         return build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w))
 
     # exact data reduction: one weighted row per distinct (x, label); the loss keeps the original row count
-    if merge_duplicates:
+    if opts.merge_duplicates:
         Xm, tm, counts, _ = merge_rows(Xs, target)
     else:
         Xm, tm, counts = Xs, target, None
     reduction = {"rows": int(Xs.shape[0]), "distinct_rows": int(Xm.shape[0])}
-    common: dict[str, Any] = dict(solver=solver, time_limit=limit_seconds(time_limit), threads=threads, mip_gap=mip_gap,
-                  t_start=t_start, classes=cls, target_scale=y_sd, penalty_selection=selection,
-                  data_reduction=reduction)
+    # what finish() records besides the run's outcome
+    common: dict[str, Any] = dict(**opts.record(), t_start=t_start, classes=cls, target_scale=y_sd,
+                                  penalty_selection=selection, data_reduction=reduction)
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
-    gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if warm_start else None
+    gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
     t_gradient = time.perf_counter() - t0
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
     shared = solver == "highs" and cfg.hypothesis != "continuous"
@@ -204,8 +220,8 @@ def train(
                                   loss_denominator=Xs.shape[0])
     except OutOfTime as exc:
         say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
-        return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, None, build, str(exc), deadline=dl,
-                         gradient_seconds=t_gradient, seed=seed, log=say, **common)
+        return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, None, build, str(exc), opts, deadline=dl,
+                         gradient_seconds=t_gradient, **common)
     t_size = time.perf_counter()
     size = problem.size()
     t_size = time.perf_counter() - t_size  # finish() counts the model once more and lists its variables
@@ -219,8 +235,8 @@ def train(
             reason = (f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about "
                       f"{need:.1f} s")
             say(f"solver: not run ({reason}): the warm start is returned (no bound)")
-            return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, deadline=dl,
-                             gradient_seconds=t_gradient, seed=seed, log=say, **common)
+            return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, opts, deadline=dl,
+                             gradient_seconds=t_gradient, **common)
         instance = lp_instance(problem)
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
@@ -230,7 +246,7 @@ def train(
     # about one more completion LP)
     reserve = 2.0 * t_size
     lp_solver = lp_solver_for(problem, solver)
-    if warm_start and gw is not None:
+    if opts.warm_start and gw is not None:
         t0 = time.perf_counter() - t_gradient
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
@@ -242,12 +258,13 @@ def train(
                                 instance=instance)
             reserve += 2.0 * (time.perf_counter() - t_fix)
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
-        if warm_obj is not None and lp_heuristic_rounds > 0:
+        if warm_obj is not None and opts.lp_heuristic_rounds > 0:
             left = dl.remaining() - reserve
-            share = LP_HEURISTIC_SHARE["sign patterns" if sign_patterns else "joint"]
+            share = LP_HEURISTIC_SHARE["sign patterns" if opts.sign_patterns else "joint"]
             if share * left >= MIN_SOLVE_SECONDS:
                 assert warm_w is not None  # warm_obj is the objective of these weights
-                warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=lp_heuristic_rounds,
+                warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver,
+                                                        max_rounds=opts.lp_heuristic_rounds,
                                                         time_budget=share * left, threads=threads,
                                                         instance=instance, deadline=dl)
                 say(f"warm start: {origin}, objective {warm_obj:.6g}; "
@@ -267,33 +284,34 @@ def train(
     dual = None
     if _dual_applies(cfg, task, n_classes):
         dual = _dual_bound(Xs, target, cfg, warm_w, dl.sub(seconds=DUAL_SHARE * max(0.0, dl.remaining() - reserve)),
-                           threads, seed, say)
+                           opts.solve, say)
     group_info = None
-    if group_bound:
+    if opts.group_bound:
         from .groups import sample_group_bound
 
-        group_info = sample_group_bound(Xm, tm, task, n_classes, cfg, groups=int(group_bound), solver=solver,
+        group_info = sample_group_bound(Xm, tm, task, n_classes, cfg, groups=int(opts.group_bound), solver=solver,
                                         sample_weight=counts, loss_denominator=Xs.shape[0],
-                                        time_limit=dl.sub(fraction=GROUP_SHARE), processes=group_processes,
+                                        time_limit=dl.sub(fraction=GROUP_SHARE), processes=opts.group_processes,
                                         threads=threads)
-        say(f"sample-group bound: {group_info['bound']:.6g} from {group_bound} groups")
+        say(f"sample-group bound: {group_info['bound']:.6g} from {opts.group_bound} groups")
     remaining = dl.remaining() - reserve
     pattern_info = None
-    if sign_patterns:
+    if opts.sign_patterns:
         from .signs import solve_by_patterns
 
         res, outcomes = solve_by_patterns(problem, solver, time_limit=dl.sub(seconds=max(0.0, remaining)),
                                           threads=threads, warm_weights=warm_w,
                                           warm_incumbent=None if start is None else (problem.objective_value(), start),
-                                          mip_gap=mip_gap, tee=tee, log=say, progress=progress, hull_cuts=hull_cuts,
+                                          mip_gap=opts.mip_gap, tee=opts.tee, log=say, progress=opts.progress,
+                                          hull_cuts=opts.hull_cuts,
                                           instance=instance)
         pattern_info = [o.to_dict() for o in outcomes]
     elif remaining < MIN_SOLVE_SECONDS:
         res = no_solve_result(solver, "the time limit was reached before the solve",
                               status="feasible" if start is not None else "unknown")
     else:
-        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=tee,
-                    mip_gap=mip_gap, progress=progress, instance=instance,
+        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=opts.tee,
+                    mip_gap=opts.mip_gap, progress=opts.progress, instance=instance,
                     options=milp_options(problem, solver, remaining))
     say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
         f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
@@ -320,11 +338,12 @@ def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
 
 
 def _dual_bound(Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, weights: Weights | None, deadline: Deadline,
-                threads: int | None, seed: int | None, say: Callable[[str], None]) -> dict[str, Any] | None:
+                solve_options: SolveOptions, say: Callable[[str], None]) -> dict[str, Any] | None:
     """The dual lower bound of :mod:`.dual_bound` on the certificate's objective ((1/N) sum hinge + penalties
     on the standardised inputs), started from the incumbent's units: column generation up to
     ``AUTO_CG_ROWS`` distinct rows, the hybrid (transport + exact rows) bound above. Returns the certificate's
-    record (``bound``, ``source``, the multipliers that re-check it) or None."""
+    record (``bound``, ``source``, the multipliers that re-check it) or None. ``solve_options``: its threads and
+    seed are the column generation's."""
     from ..errors import MipnetError
     from .dual_bound import AUTO_CG_ROWS, bound_for_config, merge_duplicates
 
@@ -344,7 +363,7 @@ def _dual_bound(Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, weights: W
     method = DUAL_METHOD if DUAL_METHOD != "auto" else ("cg" if n_rows <= AUTO_CG_ROWS else "hybrid")
     extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
     if method != "transport":
-        extra.update(threads=int(threads or 1), seed=int(seed or 0))
+        extra.update(threads=int(solve_options.threads or 1), seed=int(solve_options.seed or 0))
     try:
         r = bound_for_config(Xs, target, cfg, time_limit=deadline, init_units=init_units, method=method, **extra)
     except (MipnetError, RuntimeError) as exc:
@@ -382,14 +401,15 @@ def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, tar
 
 def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
               cfg: TrainConfig, gw: Weights | None, problem: TrainingProblem | None,
-              build: Callable[[Weights, TrainingProblem], Network], reason: str, *, solver: str,
-              time_limit: float | None, deadline: Deadline | None = None, gradient_seconds: float = 0.0,
-              seed: int | None = 0, log: Callable[[str], None] | None = None, **common: Any) -> TrainResult:
+              build: Callable[[Weights, TrainingProblem], Network], reason: str, opts: TrainOptions, *,
+              deadline: Deadline | None = None, gradient_seconds: float = 0.0, **common: Any) -> TrainResult:
     """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
     class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
 
     Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
-    switches (what the mapping reads) do not depend on the samples."""
+    switches (what the mapping reads) do not depend on the samples. ``common``: what :func:`~.outcome.finish`
+    records (the solve settings of ``opts.record()`` among them)."""
+    solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
     if gw is None:
         raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; "
                           "raise --time-limit")
@@ -408,11 +428,10 @@ def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, 
     if _dual_applies(cfg, task, n_classes) and deadline is not None:
         dual = _dual_bound(Xs, target, cfg, weights,
                            deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
-                           common.get("threads"), seed, log or (lambda s: None))
+                           opts.solve, opts.say())
     res = no_solve_result(solver, reason, status="feasible")
-    return finish(mapper, res, weights, None, None, X, y, cfg, group_info=None, solver=solver,
-                  time_limit=time_limit, evaluate=False, note=f"not solved: {reason}", dual=dual,
-                  build=lambda w: build(w, mapper), **common)
+    return finish(mapper, res, weights, None, None, X, y, cfg, group_info=None, evaluate=False,
+                  note=f"not solved: {reason}", dual=dual, build=lambda w: build(w, mapper), **common)
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
@@ -424,4 +443,5 @@ def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None =
     return train(X, data.y.to_numpy(), task=data.task, domain=data.domain, seed=seed, **kwargs)
 
 
-__all__ = ["TrainConfig", "TrainResult", "train", "train_dataset", "encode_targets", "build_network"]
+__all__ = ["TrainConfig", "TrainOptions", "TrainResult", "train", "train_with_options", "train_dataset",
+           "encode_targets", "build_network"]
