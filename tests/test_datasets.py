@@ -245,7 +245,7 @@ def test_vendored_files_match_provenance_checksums():
     import hashlib
     import re
 
-    data = Path(ds.__file__).parent / "data"
+    data = Path(ds.__file__).parents[1] / "data"  # mipnet/data (ds is the package mipnet/datasets/)
     text = (data / "PROVENANCE.md").read_text(encoding="utf-8")
     sums = dict((f, h) for h, f in re.findall(r"^([0-9a-f]{64})  (\S+)$", text, flags=re.M))
     assert len(sums) == 9

@@ -1,0 +1,235 @@
+"""The single-neuron pricing MILP of the dual bounds (HiGHS, matrix API) and its certified upper bound.
+
+For multipliers a_n = alpha_n y_n and both signs s, :func:`price` solves
+
+    max  s sum_n a_n h_n - sum_i lam_i (w+_i + w-_i) - kappa
+    s.t. z_n = (w+ - w-) . x_n + b;  rows with s a_n > 0 (binary d_n): h_n <= z_n + M_n (1 - d_n),
+         h_n <= U_n d_n;  rows with s a_n < 0 (LP): h_n >= z_n, h_n >= 0;  rows with a_n = 0 drop out;
+         any width: sum_i (w+_i + w-_i) <= 1, |b| <= R, lam = 0;   width J: w+-, b in their boxes,
+
+with U_n = -L_n = ||x_n||_inf + R (any width) or B_w ||x_n||_1 + B_b (width J), the bounds of z_n (M_n = -L_n).
+Rows with s a_n > 0 need h_n = (z_n)_+ from above (binary), the others only from below (the objective pushes
+h_n down). A negative feature price lam_i (the hybrid's lam - beta_i; box only) gets a sign binary so that one
+of w+_i, w-_i is 0. Its primal solution is a new column (recomputed in numpy); its *dual* bound (HiGHS
+``mip_dual_bound``, valid at any time limit) gives Gub / Vub, so even an unfinished pricing gives a valid
+bound. The safety margin of the package docstring is added, the trivial bound caps it, and a found unit above
+the "upper bound" makes the solver's bound untrusted (``consistent=False``). Rows with the same x are merged
+(net a_n; exact: they share h_n).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import DataError
+from .result import ABS_SAFETY, REL_SAFETY
+
+
+@dataclass
+class Pricing:
+    """One single-neuron pricing MILP: best unit found (numpy value) and the certified upper bound."""
+
+    value: float  # numpy value s S(w, b) - lam ||w||_1 - kappa of the returned unit (-inf: none)
+    upper: float  # certified upper bound of the pricing optimum
+    w: np.ndarray | None
+    b: float
+    optimal: bool
+    seconds: float
+    extra: list[tuple[np.ndarray, float]]  # (w with b appended, value) of the solutions found on the way
+    consistent: bool = True  # False: a found unit beat the solver's dual bound (the trivial bound is used)
+
+
+def _trivial_upper(a_s: np.ndarray, U: np.ndarray, kappa: float) -> float:
+    pos = a_s > 0
+    return float(np.dot(a_s[pos], U[pos])) - kappa
+
+
+def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, kappa: float, ball: bool, w_bound: float,
+          b_bound: float, time_limit: float, threads: int = 1, seed: int = 0,
+          start: tuple[np.ndarray, float] | None = None, mip_gap: float = 1e-4) -> Pricing:
+    """max_{w,b} sign * sum_n a_n (w . x_n + b)_+ - sum_i lam_i |w_i| - kappa over the l1 ball (``ball``:
+    ||w||_1 <= 1, |b| <= b_bound) or the box (|w_i| <= w_bound, |b| <= b_bound), by a HiGHS MILP built with the
+    matrix API. ``lam``: one price or one per feature; a negative lam_i (box only, |w_i| rewarded) gets a sign
+    binary so that one of w+_i, w-_i is 0 and w+_i + w-_i = |w_i| exactly."""
+    import highspy
+    from scipy import sparse
+
+    t0 = time.perf_counter()
+    a_s = sign * np.asarray(a, dtype=np.float64)
+    keep = np.abs(a_s) > 0
+    ak: np.ndarray
+    Xk, ak = X[keep], a_s[keep]
+    if Xk.shape[0] > 1:  # rows with the same x (and opposite labels) share h_n: one row with the net weight
+        Xk, inv = np.unique(Xk, axis=0, return_inverse=True)
+        ak = np.bincount(np.asarray(inv).ravel(), weights=ak, minlength=Xk.shape[0])
+        nz = ak != 0
+        Xk, ak = Xk[nz], ak[nz]
+    N, d = Xk.shape
+    if ball:
+        U = np.abs(Xk).max(axis=1) + b_bound if d else np.full(N, b_bound)
+    else:
+        U = w_bound * np.abs(Xk).sum(axis=1) + b_bound
+    L = -U
+    lam_v = np.broadcast_to(np.asarray(lam, dtype=np.float64), (d,)).copy()
+    if ball and np.any(lam_v < 0):
+        raise DataError("negative feature prices need the box")
+    neg_lam = np.flatnonzero(lam_v < 0)
+    trivial = _trivial_upper(ak, U, kappa) + (w_bound * float(-lam_v[neg_lam].sum()) if neg_lam.size else 0.0)
+    pos = np.flatnonzero(ak > 0)
+    neg = np.flatnonzero(ak < 0)
+    P, Q = pos.size, neg.size
+    if P == 0 and not neg_lam.size:  # every h_n has a non-positive coefficient: w = 0, b = -b_bound (all off)
+        return Pricing(-kappa, max(-kappa, trivial), np.zeros(X.shape[1]), -b_bound, True,
+                       time.perf_counter() - t0, [])
+    # columns: w+ (d), w- (d), b, h_pos (P), d_pos (P), h_neg (Q), sign binaries of the rewarded features (G)
+    nw = 2 * d + 1
+    c_hp, c_d, c_hn = nw, nw + P, nw + 2 * P
+    G = neg_lam.size
+    c_sg = nw + 2 * P + Q
+    ncol = nw + 2 * P + Q + G
+    cost = np.zeros(ncol)
+    cost[:d] = -lam_v
+    cost[d:2 * d] = -lam_v
+    cost[c_hp:c_hp + P] = ak[pos]
+    cost[c_hn:c_hn + Q] = ak[neg]
+    wmax = 1.0 if ball else w_bound
+    lower = np.zeros(ncol)
+    upper = np.empty(ncol)
+    upper[:2 * d] = wmax
+    lower[2 * d], upper[2 * d] = -b_bound, b_bound
+    upper[c_hp:c_hp + P] = U[pos]
+    upper[c_d:c_d + P] = 1.0
+    upper[c_hn:c_hn + Q] = np.maximum(U[neg], 0.0)
+    upper[c_sg:c_sg + G] = 1.0
+    # rows: (1) h_n - z_n - L_n d_n <= -L_n  (h <= z - L (1 - d)), (2) h_n - U_n d_n <= 0 for n in pos;
+    # (3) h_n - z_n >= 0 for n in neg; (4) sum w+ + w- <= 1 (ball)
+    rows, cols, vals = [], [], []
+
+    def z_entries(r0: int, idx: np.ndarray, sgn: float) -> None:
+        # -sgn * z_n = -sgn (x_n . w+ - x_n . w- + b) on rows r0 + k
+        sub = Xk[idx]
+        rr, cc = np.nonzero(sub)
+        v = sub[rr, cc]
+        rows.extend([r0 + rr, r0 + rr, r0 + np.arange(idx.size)])
+        cols.extend([cc, d + cc, np.full(idx.size, 2 * d)])
+        vals.extend([-sgn * v, sgn * v, np.full(idx.size, -sgn)])
+
+    r1, r2, r3 = 0, P, 2 * P
+    z_entries(r1, pos, 1.0)
+    rows += [r1 + np.arange(P), r1 + np.arange(P), r2 + np.arange(P), r2 + np.arange(P)]
+    cols += [c_hp + np.arange(P), c_d + np.arange(P), c_hp + np.arange(P), c_d + np.arange(P)]
+    vals += [np.ones(P), -L[pos], np.ones(P), -U[pos]]
+    z_entries(r3, neg, 1.0)
+    rows.append(r3 + np.arange(Q))
+    cols.append(c_hn + np.arange(Q))
+    vals.append(np.ones(Q))
+    nrow = 2 * P + Q
+    row_lo = np.concatenate([np.full(2 * P, -np.inf), np.zeros(Q)])
+    row_hi = np.concatenate([-L[pos], np.zeros(P), np.full(Q, np.inf)])
+    if ball:
+        rows.append(np.full(2 * d, nrow))
+        cols.append(np.arange(2 * d))
+        vals.append(np.ones(2 * d))
+        row_lo = np.append(row_lo, -np.inf)
+        row_hi = np.append(row_hi, 1.0)
+        nrow += 1
+    for g, i in enumerate(neg_lam):  # |w_i| rewarded: one of w+_i, w-_i is 0 (sign binary sigma_g)
+        rows.append(np.array([nrow, nrow, nrow + 1, nrow + 1]))
+        cols.append(np.array([i, c_sg + g, d + i, c_sg + g]))
+        vals.append(np.array([1.0, -w_bound, 1.0, w_bound]))
+        row_lo = np.append(row_lo, [-np.inf, -np.inf])
+        row_hi = np.append(row_hi, [0.0, w_bound])
+        nrow += 2
+    A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
+    A.sum_duplicates()
+    A.sort_indices()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(float(time_limit), 0.05))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_improving_solution_save", True)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = ncol, nrow
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.offset_ = -kappa
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data
+    integ = [highspy.HighsVarType.kContinuous] * ncol
+    for k in list(range(c_d, c_d + P)) + list(range(c_sg, c_sg + G)):
+        integ[k] = highspy.HighsVarType.kInteger
+    lp.integrality_ = integ
+    h.passModel(lp)
+    if start is not None:
+        sol = _consistent_solution(Xk, pos, neg, start[0], start[1], d, ncol, c_hp, c_d, c_hn)
+        sol[c_sg:c_sg + G] = (np.asarray(start[0])[neg_lam] >= 0).astype(float)
+        hs = highspy.HighsSolution()
+        hs.col_value = list(sol)
+        hs.value_valid = True
+        h.setSolution(hs)
+    h.run()
+    info = h.getInfo()
+    status = h.getModelStatus()
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    db = float(info.mip_dual_bound)
+    safety = REL_SAFETY * abs(db) + ABS_SAFETY * (float(np.abs(ak) @ (U - L)) + wmax * float(np.abs(lam_v).sum()))
+    ub = min(db + safety, trivial) if math.isfinite(db) else trivial
+    best_w, best_b, best_v, extra = None, 0.0, -math.inf, []
+    cands = []
+    if info.primal_solution_status == 2:
+        cands.append(np.asarray(h.getSolution().col_value))
+    try:
+        for s in h.getSavedMipSolutions():
+            cands.append(np.asarray(s.col_value))
+    except Exception:  # pragma: no cover - older highspy
+        pass
+    for col in cands:
+        w, b = _unit_from(col, d, ball, wmax, b_bound)
+        v = sign * float(a @ np.maximum(X @ w + b, 0.0)) - float(lam_v @ np.abs(w)) - kappa
+        extra.append((np.append(w, b), v))
+        if v > best_v:
+            best_w, best_b, best_v = w, b, v
+    if start is not None:
+        w, b = _unit_from(np.concatenate([np.maximum(start[0], 0), np.maximum(-start[0], 0), [start[1]]]), d, ball,
+                          wmax, b_bound)
+        v = sign * float(a @ np.maximum(X @ w + b, 0.0)) - float(lam_v @ np.abs(w)) - kappa
+        if v > best_v:
+            best_w, best_b, best_v = w, b, v
+    extra.sort(key=lambda t: -t[1])
+    consistent = best_v <= ub + 1e-9 * max(1.0, abs(best_v))
+    if not consistent:  # a unit better than the "upper bound": distrust the solver's bound, keep the trivial one
+        ub = max(trivial, best_v)
+    return Pricing(best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8],
+                   consistent)
+
+
+def _unit_from(col: np.ndarray, d: int, ball: bool, wmax: float, b_bound: float) -> tuple[np.ndarray, float]:
+    """(w, b) from a pricing solution, projected into the feasible set (ball or box) so that it is a unit of
+    the class whatever the solver's tolerances."""
+    w = np.clip(col[:d], 0, wmax) - np.clip(col[d:2 * d], 0, wmax)
+    b = float(np.clip(col[2 * d], -b_bound, b_bound))
+    if ball:
+        n1 = float(np.abs(w).sum())
+        if n1 > 1.0:
+            w = w / n1
+    return w, b
+
+
+def _consistent_solution(Xk: np.ndarray, pos: np.ndarray, neg: np.ndarray, w: np.ndarray, b: float, d: int,
+                         ncol: int, c_hp: int, c_d: int, c_hn: int) -> np.ndarray:
+    sol = np.zeros(ncol)
+    sol[:d], sol[d:2 * d], sol[2 * d] = np.maximum(w, 0), np.maximum(-w, 0), b
+    z = Xk @ w + b
+    sol[c_hp:c_hp + pos.size] = np.maximum(z[pos], 0)
+    sol[c_d:c_d + pos.size] = (z[pos] > 0).astype(float)
+    sol[c_hn:c_hn + neg.size] = np.maximum(z[neg], 0)
+    return sol

@@ -1,0 +1,250 @@
+"""Local robustness of a classifier in an L-inf or L1 ball: one margin MILP per sample, early stop.
+
+For a sample x with class c (predicted, or given as a label) and the ball intersected with the domain
+
+    B = { x' in D : ||x' - x|| <= eps },
+
+the worst-case margin is
+
+    m* = min_{x' in B}  z_c(x') - max_{k in R} z_k(x'),
+
+where z are the logits and R the *rivals*: classes k != c that can reach c's logit on B, i.e. with
+U_k >= L_c for the output bounds [L, U] over B (the others are dropped). The maximum over rivals is
+one variable r and one binary d_k per rival (big-M from the output bounds):
+
+    r <= z_k + (U_R - L_k)(1 - d_k)  (k in R),    sum_k d_k = 1,    U_R = max_{k in R} U_k.
+
+(``r >= z_k`` is not needed: minimising z_c - r pushes r up to the selected rival's logit, and
+every feasible point has r <= max_k z_k, so the margin is never under-reported.) One rival needs no
+binary; no rival proves the sample robust without a solve. A binary classifier with one logit z
+(class 1 iff z > 0) has m = z for c = 1 and m = -z for c = 0.
+
+Early stop (default): add m <= 0 and stop at the first incumbent with m < 0. "infeasible" proves
+m > 0 on B: the verdict is ``holds``. An incumbent is a candidate counterexample: it is projected
+onto B (clipped to the box, L1 step rescaled, integers rounded), re-run through the numpy forward
+pass, and reported ``violated`` only if the predicted class differs from c. A candidate that fails
+the re-check (a tie on the decision boundary) is retried once with m <= -tau; if that fails too the
+verdict is ``unknown``, and so it is when the retry is infeasible (that rules out margins <= -tau only,
+not a class change in (-tau, 0]). Before the MILP (early stop only) a cheap
+projected-gradient attack looks for a counterexample; it can only ever report ``violated`` with a
+re-checked point, never ``holds``. Without early stop the MILP is solved to optimality and reports m* (the worst
+margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
+
+(``solve`` and ``project_to_ball`` are looked up on :mod:`mipnet.verify.robustness`, so that patching them there
+takes effect.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+
+import mipnet.verify.robustness as _pkg
+
+from ...bounds import Bounds, compute_bounds
+from ...deadline import Deadline
+from ...domain import Domain
+from ...encode import encode_network, input_terms, new_vars
+from ...encode.properties import add_norm_ball, encode_margin
+from ...errors import DataError
+from ...network import Network
+from ...solve import Result
+from .gradient_attack import attack
+from .region import _prepare, _sub_domain, ball_box, check_in_domain, class_indices, margins, region_text
+from .results import BOUNDS_SHARE, TAU, RobustnessResult, normalise_norm
+
+
+def verify_sample(
+    net: Network,
+    x: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    cls: int | None = None,
+    *,
+    solver: str = "highs",
+    time_limit: float | Deadline = 30.0,
+    bounds: str = "linear",
+    early_stop: bool = True,
+    threads: int | None = None,
+    index: int = 0,
+    precomputed_bounds: Bounds | None = None,
+    use_attack: bool = True,
+) -> RobustnessResult:
+    """Robustness of one sample (see the module docstring for the MILP).
+
+    With ``early_stop`` and ``use_attack`` a cheap gradient attack runs first; a point it finds
+    (re-checked by the forward pass) is a counterexample and no MILP is built.
+
+    ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`) covers everything done for this sample:
+    the attack, bound tightening (at most ``BOUNDS_SHARE`` of it), building the MILP, solving it and the retry
+    of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
+    """
+    _prepare(net)
+    norm = normalise_norm(norm)
+    dl = Deadline.of(time_limit)
+    t0 = time.perf_counter()
+    x = np.asarray(x, dtype=np.float64).ravel()
+    check_in_domain(net, x, index)
+    logits = net.forward(x[None])
+    pred = int(net.predict_index(logits)[0])
+    c = pred if cls is None else int(cls)
+    names = net.class_names or []
+    res = RobustnessResult(index, c, names[c] if c < len(names) else c, "unknown", float(eps), norm, solver=solver,
+                           region=region_text(net, eps, norm))
+    m0 = float(margins(net, logits, np.array([c]))[0])
+    if pred != c:  # the sample itself is not classified as c: it is its own counterexample
+        res.verdict, res.counterexample, res.adversarial_class = "violated", x.copy(), names[pred]
+        res.margin = res.margin_forward = m0
+        res.reason = "the sample itself is not classified as its label"
+        res.time = time.perf_counter() - t0
+        return res
+    lo, hi = ball_box(net, x, eps, norm)
+    sub = _sub_domain(net, lo, hi)
+    if early_stop and use_attack and eps > 0:
+        xa = attack(net, x, eps, norm, c, deadline=dl)
+        if xa is not None:
+            la = net.forward(xa[None])
+            k = int(net.predict_index(la)[0])
+            res.verdict, res.counterexample, res.witness = "violated", xa, xa
+            res.adversarial_class = names[k] if k < len(names) else k
+            res.margin = res.margin_forward = float(margins(net, la, np.array([c]))[0])
+            res.status, res.reason = "attack", "counterexample found by the gradient attack"
+            res.time = time.perf_counter() - t0
+            return res
+    tb = time.perf_counter()
+    bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(
+        net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
+    res.bounds_time = time.perf_counter() - tb
+    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0)
+    if out == "retry" and dl.expired():
+        res.verdict = "unknown"
+        res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
+    elif out == "retry":
+        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU)
+        if out == "retry":
+            res.verdict = "unknown"
+            res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
+    res.time = time.perf_counter() - t0
+    return res
+
+
+def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: str, c: int, bnds: Bounds,
+                  solver: str, time_limit: float | Deadline, early_stop: bool, threads: int | None,
+                  res: RobustnessResult, margin_cap: float) -> str:
+    """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check).
+    ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it)."""
+    names = net.class_names or []
+    m = pyo.ConcreteModel()
+    xin = input_terms(m, sub, name="x")
+    add_norm_ball(m, "B", xin, x, float(eps), norm)
+    enc = encode_network(m, net, xin, bounds=bnds)
+    mg = encode_margin(m, "M", enc.outputs, c, prune=early_stop)
+    res.n_rivals = len(mg.rivals)
+    res.n_binaries = enc.n_binaries() + len(mg.binaries)
+    if mg.lower > 0 and early_stop:
+        res.verdict, res.bound, res.status = "holds", mg.lower, "bounds"
+        res.reason = "the output bounds alone prove the margin positive"
+        return "done"
+    cap = margin_cap if early_stop else None
+    if cap is not None and mg.lower > cap:
+        res.bound, res.status = mg.lower, "bounds"
+        if mg.lower > 0:
+            res.verdict = "holds"
+        else:  # the retry's cap -tau: the bounds leave margins in (-tau, 0] open
+            res.verdict = "unknown"
+            res.reason = f"the output bounds leave the worst margin in [{mg.lower:g}, 0]"
+        return "done"
+    mv = new_vars(m, "margin", np.array([mg.lower]), np.array([mg.upper if cap is None else min(mg.upper, cap)]))[0]
+    m.margin_def = pyo.Constraint(expr=mv == mg.expr)
+    m.obj = pyo.Objective(expr=mv, sense=pyo.minimize)
+    dl = Deadline.of(time_limit)
+    if dl.expired():
+        res.verdict, res.status = "unknown", "time limit"
+        res.reason = "the time limit was reached before the MILP could be solved"
+        return "done"
+    r: Result = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads,
+                      stop_below=(min(0.0, margin_cap) if early_stop else None),
+                      mip_gap=None if early_stop else 1e-9)
+    res.status, res.nodes = r.status, r.nodes
+    res.solve_time += r.wall_time
+    if r.bound is not None:
+        res.bound = float(r.bound) if res.bound is None else max(res.bound, float(r.bound))
+    if r.status == "infeasible":
+        if cap is not None and cap < 0:
+            # the retry: the first solve found margins <= 0 that the forward pass did not confirm, this one
+            # rules out margins <= -tau only: a real margin in (-tau, 0] (a class change) is not excluded
+            res.verdict = "unknown"
+            res.reason = (f"the worst margin lies in [-{-cap:g}, 0]: a tie or a class change below the solver's "
+                          "resolution")
+            return "done"
+        res.verdict = "holds"
+        res.reason = "no point of the ball has margin <= %g" % (cap if cap is not None else 0.0)
+        return "done"
+    if not r.has_solution:
+        res.verdict = "unknown"
+        res.reason = f"solver stopped ({r.termination}) without proof or counterexample"
+        return "done"
+    xp = _pkg.project_to_ball(net, x, xin.values().ravel(), eps, norm)
+    logits = net.forward(xp[None])
+    k = int(net.predict_index(logits)[0])
+    mf = float(margins(net, logits, np.array([c]))[0])
+    assert r.incumbent is not None  # r.has_solution
+    res.margin = float(r.incumbent)
+    res.margin_forward = mf
+    res.witness = xp
+    if r.status == "optimal" and r.bound is not None and r.bound > 0 and not early_stop:
+        res.verdict = "holds"
+        res.bound = max(res.bound or -np.inf, float(r.bound if r.bound is not None else r.incumbent))
+        res.reason = "worst-case margin is positive"
+        return "done"
+    if k != c:
+        res.verdict, res.counterexample, res.adversarial_class = "violated", xp, names[k] if k < len(names) else k
+        return "done"
+    if res.bound is not None and res.bound > 0:
+        res.verdict = "holds"
+        return "done"
+    if r.incumbent is not None and r.incumbent <= 0:
+        return "retry" if margin_cap == 0.0 else "done"
+    res.verdict = "unknown"
+    res.reason = f"solver stopped ({r.termination}) with margin bound {res.bound}"
+    return "done"
+
+
+def verify_robustness(
+    net: Network,
+    X: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    labels: Sequence[Any] | None = None,
+    *,
+    solver: str = "highs",
+    time_limit: float = 30.0,
+    bounds: str = "linear",
+    early_stop: bool = True,
+    threads: int | None = None,
+    use_attack: bool = True,
+) -> list[RobustnessResult]:
+    """Verify every row of X: one :class:`RobustnessResult` per sample.
+
+    ``labels`` (class names or indices) fix the class to defend; by default the predicted class.
+    ``time_limit`` is per sample (bound computation included), ``bounds`` the bound method
+    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin.
+    """
+    _prepare(net)
+    if not (np.isfinite(eps) and eps >= 0):
+        raise DataError(f"eps must be a finite number >= 0, got {eps}")
+    X = net._check_input(X)
+    for i in range(X.shape[0]):  # every row first: an input error before any solving
+        check_in_domain(net, X[i], i)
+    cls = None if labels is None else class_indices(net, list(labels))
+    if cls is not None and len(cls) != X.shape[0]:
+        raise DataError(f"{len(cls)} labels for {X.shape[0]} samples")
+    return [
+        verify_sample(net, X[i], eps, norm, None if cls is None else int(cls[i]), solver=solver,
+                      time_limit=time_limit, bounds=bounds, early_stop=early_stop, threads=threads, index=i,
+                      use_attack=use_attack)
+        for i in range(X.shape[0])
+    ]

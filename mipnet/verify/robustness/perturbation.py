@@ -1,0 +1,103 @@
+"""The smallest perturbation radius that changes the class, as one MILP.
+
+:func:`minimal_perturbation` solves the smallest radius as one MILP:
+
+    min e   s.t.   x' in D,  ||x' - x|| <= e,  m(x') <= -tau,
+
+(tau = 1e-6 by default; tau = 0 gives the distance to the decision boundary, whose witness may be a
+tie), with the output bounds computed over the box of radius ``eps_max`` (default: the domain).
+
+(``solve`` and ``project_to_ball`` are looked up on :mod:`mipnet.verify.robustness`, so that patching them there
+takes effect.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+
+import mipnet.verify.robustness as _pkg
+
+from ...bounds import compute_bounds
+from ...deadline import Deadline
+from ...encode import encode_network, input_terms, new_vars
+from ...encode.properties import add_norm_ball, encode_margin
+from ...network import Network
+from .region import _prepare, _sub_domain, ball_box
+from .results import BOUNDS_SHARE, TAU, PerturbationResult, normalise_norm
+
+
+def minimal_perturbation(
+    net: Network,
+    x: np.ndarray,
+    norm: str = "inf",
+    cls: int | None = None,
+    *,
+    eps_max: float | None = None,
+    tau: float = TAU,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    bounds: str = "linear",
+    threads: int | None = None,
+) -> PerturbationResult:
+    """The smallest radius e (L-inf or L1) of a point x' in the domain whose margin is <= -tau.
+
+    One MILP: min e s.t. ||x' - x|| <= e, m(x') <= -tau, bounds over the box of radius ``eps_max``
+    (default: the whole domain, which must then be finite). ``time_limit`` covers bounds, building and solving.
+    """
+    _prepare(net)
+    norm = normalise_norm(norm)
+    dl = Deadline.of(time_limit)
+    t0 = time.perf_counter()
+    x = np.asarray(x, dtype=np.float64).ravel()
+    logits = net.forward(x[None])
+    pred = int(net.predict_index(logits)[0])
+    c = pred if cls is None else int(cls)
+    names = net.class_names or []
+    label = names[c] if c < len(names) else c
+    if pred != c:
+        return PerturbationResult(c, label, norm, 0.0, 0.0, "optimal", x.copy(), names[pred], True, eps_max,
+                                  time.perf_counter() - t0)
+    if eps_max is None:
+        net.domain.require_finite()
+        lo, hi = net.domain.lower.copy(), net.domain.upper.copy()
+        reach = float(np.max(np.maximum(np.abs(hi - x), np.abs(lo - x))))
+        emax = reach if norm == "inf" else float(np.sum(np.maximum(np.abs(hi - x), np.abs(lo - x))))
+    else:
+        lo, hi = ball_box(net, x, float(eps_max), norm)
+        emax = float(eps_max)
+    sub = _sub_domain(net, lo, hi)
+    bnds = compute_bounds(net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
+    m = pyo.ConcreteModel()
+    xin = input_terms(m, sub, name="x")
+    e = new_vars(m, "eps", np.array([0.0]), np.array([emax]))[0]
+    add_norm_ball(m, "B", xin, x, e, norm)
+    enc = encode_network(m, net, xin, bounds=bnds)
+    mg = encode_margin(m, "M", enc.outputs, c)
+    if mg.lower > -tau:
+        return PerturbationResult(c, label, norm, None, emax, "infeasible", eps_max=emax,
+                                  time=time.perf_counter() - t0, extra={"reason": "bounds prove robustness"})
+    m.margin_cap = pyo.Constraint(expr=mg.expr <= -tau)
+    m.obj = pyo.Objective(expr=e, sense=pyo.minimize)
+    if dl.expired():
+        return PerturbationResult(c, label, norm, None, None, "unknown", eps_max=emax, time=time.perf_counter() - t0,
+                                  extra={"reason": "the time limit was reached before the MILP could be solved"})
+    r = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads, mip_gap=1e-6)
+    out = PerturbationResult(c, label, norm, None, r.bound, r.status, eps_max=emax,
+                             extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)})
+    if r.status == "infeasible":
+        out.bound = emax
+    elif r.has_solution:
+        xv = xin.values().ravel()
+        dist = float(np.max(np.abs(xv - x)) if norm == "inf" else np.sum(np.abs(xv - x)))
+        xp = _pkg.project_to_ball(net, x, xv, dist, norm)
+        k = int(net.predict_index(net.forward(xp[None]))[0])
+        assert r.incumbent is not None  # r.has_solution
+        out.eps = float(r.incumbent)
+        out.counterexample = xp
+        out.adversarial_class = names[k] if k < len(names) else k
+        out.checked = k != c
+    out.time = time.perf_counter() - t0
+    return out
