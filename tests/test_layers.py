@@ -17,6 +17,7 @@ from mipnet.layers import (
     Conv2D,
     Dense,
     Flatten,
+    HardTanh,
     Identity,
     LeakyReLU,
     MaxPool2D,
@@ -273,6 +274,7 @@ def _all_layers(rng: np.random.Generator) -> list:
         GELU(),
         Tanh(),
         Sigmoid(),
+        HardTanh(-0.5, 2.0),
     ]
 
 
