@@ -41,6 +41,7 @@ from .model import (
     _encode_copy,
     _logit_terms,
     _prepare_bounds,
+    _start_rivals_and_norm,
     _start_values,
 )
 from .results import (
@@ -143,15 +144,7 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
         warm = _start_values(enc_a, net, a0)
         for var, val in _start_values(enc_b, net, b0).items():
             warm[var] = val
-        zb0 = logits(net, b0[None])[0]
-        for t, i in enumerate(others):
-            warm[c[t]] = 1.0 if zb0[i] >= zb0[mi] else 0.0
-        e = np.abs(b0 - a0)
-        if norm == "1":
-            for i in range(e.size):
-                warm[aux[i]] = float(e[i])
-        else:
-            warm[aux] = float(e.max())
+        _start_rivals_and_norm(warm, net, b0, c, others, mi, aux, b0 - a0, norm)
     res.n_binaries = enc_a.n_binaries() + enc_b.n_binaries() + len(others)
     res.timings["build"] = time.perf_counter() - t3
     t4 = time.perf_counter()

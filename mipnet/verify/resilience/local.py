@@ -31,6 +31,7 @@ from .model import (
     _encode_copy,
     _logit_terms,
     _prepare_bounds,
+    _start_rivals_and_norm,
     _start_values,
 )
 from .results import BOUNDS_SHARE, Heuristics, ResilienceResult, _base, _fill, _out_of_time
@@ -111,15 +112,7 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
         assert res.phi_init is not None  # b0's norm, measured when it was found
         model.cut = pyo.Constraint(expr=obj <= res.phi_init * (1 + 1e-7) + 1e-9)
         warm = _start_values(enc, net, b0)
-        zb = logits(net, b0[None])[0]
-        for t, i in enumerate(others):
-            warm[c[t]] = 1.0 if zb[i] >= zb[mi] else 0.0
-        e = np.abs(b0 - x)
-        if norm == "1":
-            for i in range(e.size):
-                warm[aux[i]] = float(e[i])
-        else:
-            warm[aux] = float(e.max())
+        _start_rivals_and_norm(warm, net, b0, c, others, mi, aux, b0 - x, norm)
     res.n_binaries = enc.n_binaries() + len(others)
     res.timings["build"] = time.perf_counter() - t2
     t3 = time.perf_counter()

@@ -155,6 +155,21 @@ def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> Componen
     return out
 
 
+def _start_rivals_and_norm(warm: ComponentMap, net: Network, b: np.ndarray, c: Any, others: list[int], mi: int,
+                           aux: Any, diff: np.ndarray, norm: str) -> None:
+    """Complete a warm start at the perturbed point b: rival indicators c[t] on iff rival others[t] reaches the
+    target class's logit mi at b; the norm's auxiliary variables at |diff| (L1: one each; L-inf: their max)."""
+    zb = logits(net, b[None])[0]
+    for t, i in enumerate(others):
+        warm[c[t]] = 1.0 if zb[i] >= zb[mi] else 0.0
+    e = np.abs(diff)
+    if norm == "1":
+        for i in range(e.size):
+            warm[aux[i]] = float(e[i])
+    else:
+        warm[aux] = float(e.max())
+
+
 def _add_twin(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc_b: NetworkEncoding,
               e_bound: np.ndarray, e_abs: np.ndarray) -> int:
     """Difference (twin) constraints between the copies (:func:`twin_constraints`); returns their number.
