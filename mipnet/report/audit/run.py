@@ -417,8 +417,10 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
                      "time": f"{r.time:.2f}&nbsp;s"})
     counts = {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}
     dist = "L-inf" if norm == "inf" else "L1"
-    ball = (f"every input within {dist} distance {eps:g} (in the features' own units) that lies in the model's "
-            "input domain (the ball intersected with the domain)")
+    how = ("every feature may change by up to eps at the same time" if norm == "inf" else
+           "the changes of all features add up to at most eps")
+    ball = (f"every input within {dist} distance {eps:g} ({how}, in the features' own units) that lies in the "
+            "model's input domain (the ball intersected with the domain)")
     sentence = (f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
                 f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided.")
     region = next((r.region for r in results if getattr(r, "region", "")), "")
