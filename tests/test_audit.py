@@ -3,9 +3,11 @@ clear errors for properties the model cannot have."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,6 +87,10 @@ def test_page_renders_in_headless_chromium(audited, tmp_path):
     assert shot.exists() and shot.stat().st_size > 20_000, r.stderr[-2000:]
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    keep = os.environ.get("MIPNET_SCREENSHOT_DIR")  # e.g. results/: keep the screenshot to show it
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / "audit_report.png").write_bytes(png)
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
     assert "At a glance" in dom.stdout and dom.stdout.count("<img") >= 5
     errors = [ln for ln in (r.stderr + dom.stderr).splitlines()

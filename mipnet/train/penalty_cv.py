@@ -28,6 +28,7 @@ import numpy as np
 from .. import choices
 from ..deadline import Deadline
 from ..errors import DataError
+from ..progress import progress
 from .surrogate import fit_sign_path
 
 #: 1-2-3-5 steps (adjacent candidates at most a factor 2 apart): on tabular data the held-out accuracy often
@@ -92,13 +93,15 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats,
                                        random_state=None if seed is None else int(seed))
     scores: list[list[float]] = []
-    for tr, va in splitter.split(X, y):
-        if scores and expired():
-            break
-        Xtr, Xva = _standardise(X[tr], X[va])
-        nets = fit_sign_path(Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound,
-                             bias_bound=bias_bound, seed=seed)
-        scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va])) for net in nets])
+    with progress(folds * repeats, "cross-validation", unit="split") as bar:  # stderr, on a terminal only
+        for tr, va in splitter.split(X, y):
+            if scores and expired():
+                break
+            Xtr, Xva = _standardise(X[tr], X[va])
+            nets = fit_sign_path(Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound,
+                                 bias_bound=bias_bound, seed=seed)
+            scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va])) for net in nets])
+            bar.update()
     acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))

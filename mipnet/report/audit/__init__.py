@@ -84,10 +84,11 @@ def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | 
                    increasing: Sequence[str] = (), decreasing: Sequence[str] = (), eps: float | None = None,
                    rows: int = 10, time_limit: float = 20.0, scheduler: str | None = "serial",
                    workers: int | None = None, model_name: str = "demo model", data_name: str = "held-out data",
-                   log: Callable[[str], None] | None = print) -> Audit:
+                   log: Callable[[str], None] | None = print, data_note: str | None = None) -> Audit:
     """The audit step of ``mipnet demo``: verify, explain and write ``output`` (HTML) with its certificates.
 
-    ``X`` is a matrix or a DataFrame with the model's feature columns. Returns the :class:`Audit`.
+    ``X`` is a matrix or a DataFrame with the model's feature columns; ``data_note`` says which rows they are (for
+    the accuracy, e.g. "the 30 % of the data held out from training"). Returns the :class:`Audit`.
     """
     if hasattr(X, "columns"):
         from ...tabular import features_for
@@ -95,7 +96,7 @@ def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | 
         X = features_for(net, X)
     a = run_audit(net, X, y, increasing=increasing, decreasing=decreasing, eps=eps, rows=rows,
                   time_limit=time_limit, scheduler=scheduler, workers=workers, cert_dir=default_cert_dir(output),
-                  model_name=model_name, data_name=data_name, log=log)
+                  model_name=model_name, data_name=data_name, log=log, data_note=data_note)
     write_report(a, output)
     if log is not None:
         for p in a.properties:

@@ -93,6 +93,9 @@ def _graph_figure(net: Network, dense: list[Dense]) -> Figure:
             ax.text(-0.08, ys[0][j], name, ha="right", va="center", fontsize=7,
                     color="#1d2228" if used_in[j] else "#a0a7af")
     outs = [str(c) for c in net.output_names]
+    if net.task == "classify" and len(outs) == 1 and len(net.class_names or []) == 2:
+        assert net.class_names is not None
+        outs = [f"logit\n> 0: {net.class_names[1]}\n< 0: {net.class_names[0]}"]
     for j, name in enumerate(outs):
         ax.text(len(sizes) - 1 + 0.08, ys[-1][j], name, ha="left", va="center", fontsize=8)
     labels = ["inputs"] + [f"hidden {i + 1}\n{int(alive[i + 1].sum())}/{sizes[i + 1]} alive"
@@ -183,19 +186,33 @@ def _profile_figure(net: Network, coef: np.ndarray, desc: str, verdict: Any, X: 
 
 
 def _robustness_figure(results: list[Any], eps: float) -> Figure:
+    """Per audited row a bar: the proved lowest margin in the ball (green, > 0 = robust) or the margin of the
+    input that changes the class (red, <= 0). A violated row always gets a visible red bar, however small its
+    margin (a margin of -1e-6 is drawn at the minimum height and labelled); an undecided row a hatched stub."""
     fig = new_figure((7.5, 2.8))
     ax = fig.subplots()
     colors = {"holds": "tab:green", "violated": "tab:red", "unknown": "tab:orange"}
-    for j, r in enumerate(results):
-        val = r.bound if r.verdict == "holds" else (r.margin_forward if r.margin_forward is not None else r.margin)
-        if val is None:
-            continue
-        ax.bar(j, val, color=colors.get(r.verdict, "grey"))
+    vals = [r.bound if r.verdict == "holds" else (r.margin_forward if r.margin_forward is not None else r.margin)
+            for r in results]
+    finite = [abs(float(v)) for v in vals if v is not None and math.isfinite(float(v))]
+    stub = 0.04 * (max(finite) if finite else 1.0) or 0.04
+    for j, (r, val) in enumerate(zip(results, vals)):
+        if r.verdict == "violated":
+            v = float(val) if val is not None and math.isfinite(float(val)) else 0.0
+            ax.bar(j, min(v, -stub), color=colors["violated"])
+            ax.annotate("changes\nclass", (j, min(v, -stub)), ha="center", va="top", fontsize=6, color="tab:red")
+        elif val is None or not math.isfinite(float(val)):
+            ax.bar(j, stub, color="none", edgecolor=colors.get(r.verdict, "grey"), hatch="//")
+        else:
+            ax.bar(j, float(val), color=colors.get(r.verdict, "grey"))
     ax.axhline(0, color="k", lw=0.6)
+    ax.set_xticks(range(len(results)))
+    ax.set_xticklabels([str(j + 1) for j in range(len(results))], fontsize=7)
     ax.set_xlabel("audited row (in table order)")
     ax.set_ylabel("margin")
-    ax.set_title(f"green: proved lower bound of the margin within eps = {eps:g} (> 0 = robust); "
-                 "red: margin of the counterexample", fontsize=8)
+    ax.margins(y=0.25)
+    ax.set_title(f"green: proved lowest margin within eps = {eps:g} (> 0 = keeps its class); "
+                 "red: an input that changes the class", fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -5,7 +5,11 @@ network or file besides itself. The page, top to bottom: the verdicts at a glanc
 diagram of the surviving weights and neurons); the training certificate when the model carries one (gap,
 incumbent and bound, and their progress over time when the trainer recorded it); accuracy on the data; each
 property with its verdict, proved bound and witness; the local linear classifiers in feature names; the
-certificate files. The frame is ``mipnet/report/templates/report.html`` (a :class:`string.Template`).
+certificate files; a glossary of the words used (:mod:`.words`). Every technical term is explained where it is
+used (the layers, the hinge loss, the logit, a bound, the L-inf distance, the gap); classes are named by their
+names; eps is explained per feature in the features' own units, with the statement that the robustness ball is
+cut to the model's domain; the accuracy says which rows it is measured on. The frame is
+``mipnet/report/templates/report.html`` (a :class:`string.Template`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Sequence
 
 from .figures import _png, progress_points, sparsity_figure, training_figure
 from .run import Audit, _fmt
+from .words import feature_kinds, glossary_html, layer_words
 
 VERDICT_WORDS = {"holds": "holds", "violated": "violated", "unknown": "undecided"}
 
@@ -46,7 +51,8 @@ def _table(rows: list[dict[str, str]], numeric: Sequence[str] = ()) -> str:
                 cells.append(f"<td>{_badge(v)}</td>")
             else:
                 cells.append(f'<td class="num">{v}</td>' if c in numeric else f"<td>{v}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        bad = ' class="bad"' if r.get("verdict") == "violated" else ""  # a violated row stands out
+        body.append(f"<tr{bad}>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -57,33 +63,83 @@ def _section_summary(a: Audit) -> str:
     if a.training is not None:
         g = a.training.answer.get("gap")
         items.append(f"<tr><td>Training certificate</td><td>{html.escape(str(a.training.status))}, gap "
-                     f"{'-' if g is None else f'{100 * float(g):.2f} %'}</td></tr>")
+                     f"{'-' if g is None else f'{100 * float(g):.2f} %'} ({_gap_words(g)})</td></tr>")
     if "accuracy" in a.quality:
         items.append(f"<tr><td>Accuracy on {html.escape(a.data_name)}</td><td>{100 * a.quality['accuracy']:.1f} %"
-                     f" of {a.quality['n_rows']} rows</td></tr>")
+                     f" of {a.quality['n_rows']} rows: {html.escape(_rows_short(a))}</td></tr>")
     return ('<div class="box"><h3>At a glance</h3><table class="summary">' + "".join(items) + "</table>"
             '<p class="muted">"holds" means proved for every input the property covers, not only tested; '
-            '"violated" means a concrete input shows the problem; "undecided" means the solver ran out of time.'
-            "</p></div>")
+            '"violated" means a concrete input shows the problem; "undecided" means the solver ran out of time. '
+            'Technical words are explained where they are used and in the <a href="#glossary">glossary</a> at '
+            "the end of the page.</p></div>")
+
+
+def _gap_words(g: object) -> str:
+    """What a training gap means, in a few words."""
+    if g is None:
+        return "no proved bound: nobody knows how far a better network could be"
+    gap = float(g)  # type: ignore[arg-type]
+    if gap <= 1e-6:
+        return "proved the best network of its class on the training rows"
+    return (f"a network of the same class with an objective up to {100 * gap:.0f} % lower might exist; "
+            "this one is not proved the best")
+
+
+def _rows_short(a: Audit) -> str:
+    note = a.data_note or ""
+    return note.split(":")[0].split(".")[0] if note else "all rows of the data"
 
 
 def _section_model(a: Audit) -> str:
     net = a.net
     rows = []
     for i, layer in enumerate(net.layers):
-        rows.append({"#": str(i), "layer": html.escape(layer.kind), "output shape": html.escape(str(net.shapes[i + 1])),
+        rows.append({"#": str(i), "layer": html.escape(layer.kind),
+                     "what it does": html.escape(layer_words(layer.kind)),
+                     "output shape": html.escape(str(net.shapes[i + 1])),
                      "parameters": str(layer.n_params()), "non-zero": str(layer.n_nonzero())})
     units = net.active_units()
     alive = "; ".join(f"layer {u['layer']}: {u['active']} of {u['total']} {u['kind']} in use" for u in units)
+    classes = ""
+    if net.task == "classify" and net.class_names:
+        classes = (" It puts each case into one of the classes "
+                   + ", ".join(f"<b>{html.escape(str(c))}</b>" for c in net.class_names) + ".")
     return (f"<h2>1. The model</h2><p>A {html.escape(net.task == 'classify' and 'classifier' or 'regressor')} "
-            f"with {net.n_inputs} input features, {len(net.layers)} layers and {net.n_nonzero()} of "
-            f"{net.n_weights()} weights non-zero (biases and input scaling not counted). {html.escape(alive)}.</p>"
+            f"with {net.n_inputs} input features, {len(net.layers)} layers (stages of arithmetic the data pass "
+            f"through in order) and {net.n_nonzero()} of {net.n_weights()} weights non-zero (biases and input "
+            f"scaling not counted; a weight of 0 is a connection the model does not use). {html.escape(alive)}."
+            f"{classes}</p>"
             f"{_table(rows, ('parameters', 'non-zero'))}{_img(_png(sparsity_figure(net)), 'sparsity diagram')}"
+            f"{_domain_table(a)}"
             f"<p class=\"muted\">Model fingerprint (SHA-256): <code>{net.fingerprint()}</code></p>")
+
+
+def _domain_table(a: Audit) -> str:
+    """The model's domain (the inputs it is meant for) per feature, in the features' own units."""
+    d = a.net.domain
+    kinds = feature_kinds(a.net)
+    words = {"indicator": "yes/no (0 or 1)", "category": "category indicator (0 or 1; one per group is 1)",
+             "whole number": "whole number", "number": "number"}
+    if d.n_features > 60:
+        return ""
+
+    def num(v: float) -> str:
+        return format(float(v), ".6g") if abs(float(v)) != float("inf") else "no limit"
+
+    rows = [{"feature": html.escape(str(n)), "kind": words[kinds[i]], "lowest": num(d.lower[i]),
+             "highest": num(d.upper[i])} for i, n in enumerate(d.names)]
+    return ("<details><summary>The model's domain: the inputs it is meant for</summary><p>Every proof on this "
+            "page speaks of inputs inside this domain only: each feature between its lowest and highest value, in "
+            "its own units (the raw data, before any scaling the model does inside).</p>"
+            + _table(rows, ("lowest", "highest")) + "</details>")
 
 
 def _section_training(a: Audit) -> str:
     if a.training is None:
+        told = a.net.metadata.get("training_summary") if isinstance(a.net.metadata, dict) else None
+        if isinstance(told, str) and told:  # what the program that trained it says, in words
+            return ("<h2>2. Training certificate</h2><p>The model file carries no re-checkable training "
+                    f"certificate. How it was trained: {html.escape(told)}</p>")
         return ("<h2>2. Training certificate</h2><p>The model file carries no training certificate (it was not "
                 "trained by mipnet's MILP trainer, or the certificate was removed).</p>")
     c = a.training
@@ -106,13 +162,18 @@ def _section_training(a: Audit) -> str:
             f"{html.escape(str(c.solver.get('version')))}. Status <b>{html.escape(str(c.status))}</b>: "
             f"objective {_fmt(ans.get('incumbent'), '.6g')}, proved bound {_fmt(ans.get('bound'), '.6g')}, gap "
             f"{'-' if g is None else f'{100 * float(g):.2f} %'} (0 % = no better network of this class exists), "
-            f"{_fmt(ans.get('time'), '.1f')} s.</p>{_table(rows, ('value',))}"
+            f"{_fmt(ans.get('time'), '.1f')} s.</p><p>In plain words: the <i>objective</i> is the number training "
+            "makes as small as it can (the average loss on the training rows plus penalties on the weights); the "
+            "<i>proved bound</i> is a value no network of this class can go below; the <i>gap</i> between them "
+            f"says how much better a network could still be: {_gap_words(g)}.</p>{_table(rows, ('value',))}"
             f"{_img(_png(training_figure(meta)), 'training certificate')}{prog}{rc_line}")
 
 
 def _section_quality(a: Audit) -> str:
     q = a.quality
-    out = [f"<h2>3. Accuracy on the data</h2><p>{q['n_rows']} rows of <code>{html.escape(a.data_name)}</code>."]
+    note = a.data_note if not a.data_note or a.data_note.endswith(".") else a.data_note + "."
+    out = [f"<h2>3. Accuracy on the data</h2><p>Measured on {html.escape(note)}" if note else
+           f"<h2>3. Accuracy on the data</h2><p>{q['n_rows']} rows of <code>{html.escape(a.data_name)}</code>."]
     if "accuracy" in q:
         out.append(f" The model classifies <b>{100 * q['accuracy']:.1f} %</b> of them correctly.</p>")
         assert a.net.class_names is not None  # accuracy is computed for classifiers
@@ -139,7 +200,7 @@ def _section_properties(a: Audit) -> str:
         out.append("<p>No property was requested.</p>")
     for p in a.properties:
         rc = p.recheck
-        out.append(f"<h3>{html.escape(p.name)} {_badge(p.verdict)}</h3><p>{p.sentence}</p>")
+        out.append(f"<h3>{html.escape(p.name)} {_badge(p.verdict)}</h3><p>{p.sentence}</p>{p.details}")
         out.append(_table(p.rows, ("bound", "Phi", "time")))
         out.append(f"<p class=\"muted\">Re-checked independently (witnesses with the network's own arithmetic, "
                    f"'holds' claims re-proved by a fresh solve on a model rebuilt from the weights): "
@@ -189,8 +250,9 @@ def _section_certificates(a: Audit) -> str:
             str(Path(a.properties[0].cert_path).parent / "training.json") if a.properties and a.properties[0].cert_path
             else "not written"), "seal (SHA-256)": f"<code>{a.training.compute_seal()[:16]}...</code>"})
     return ("<h2>6. Certificate files</h2><p>Each file records the question, the model's and the data's "
-            "SHA-256, the solver and the answer with its witnesses. Anyone can re-check them against the model: "
-            "<code>mipnet recheck FILE.json MODEL [DATA.csv]</code>.</p>" + _table(rows))
+            "SHA-256, the solver and the answer with its witnesses. Anyone can re-check them against the model "
+            f"(<code>{html.escape(a.model_name)}</code>): <code>mipnet recheck FILE.json MODEL [DATA.csv]</code>."
+            "</p>" + _table(rows))
 
 
 def render_html(a: Audit) -> str:
@@ -200,7 +262,7 @@ def render_html(a: Audit) -> str:
     template = resources.files("mipnet.report").joinpath("templates").joinpath("report.html")
     tpl = string.Template(template.read_text("utf-8"))
     body = "".join([_section_summary(a), _section_model(a), _section_training(a), _section_quality(a),
-                    _section_properties(a), _section_explanation(a), _section_certificates(a)])
+                    _section_properties(a), _section_explanation(a), _section_certificates(a), glossary_html()])
     subtitle = (f"Model <code>{html.escape(a.model_name)}</code>, data <code>{html.escape(a.data_name)}</code>; "
                 f"{len(a.properties)} propert{'y' if len(a.properties) == 1 else 'ies'} checked in {a.time:.1f} s "
                 f"({html.escape(a.scheduler)}).")

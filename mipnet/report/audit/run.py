@@ -26,6 +26,7 @@ import numpy as np
 from ...deadline import Deadline
 from ...errors import DataError, MipnetError, SolverError, UnsupportedError
 from ...network import Network
+from ...progress import progress
 from ..certificates import (
     CertificateFile,
     monotonicity_certificate,
@@ -36,6 +37,7 @@ from ..certificates import (
 )
 from ..recheck import RecheckReport, recheck
 from .figures import _png, _profile_figure, _region_figure, _robustness_figure
+from .words import class_name, eps_meaning, flippable, pair, score_words
 
 if TYPE_CHECKING:
     from ...verify.monotonic import GlobalReport
@@ -57,6 +59,8 @@ class PropertyResult:
     recheck: RecheckReport
     figures: list[tuple[str, bytes]] = field(default_factory=list)
     cert_path: str | None = None
+    #: HTML shown under the sentence (robustness: what eps allows per feature, the set the verdicts speak of)
+    details: str = ""
 
 
 @dataclass
@@ -74,6 +78,8 @@ class Audit:
     time: float
     created: str
     scheduler: str
+    #: which rows the accuracy is measured on, in words (held out from training, or not known)
+    data_note: str = ""
 
     @property
     def verdicts(self) -> list[str]:
@@ -222,11 +228,14 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
               resilience_norm: str = "1", solver: str = "highs", time_limit: float = 30.0,
               scheduler: str | None = "serial", workers: int | None = None, cert_dir: str | Path | None = None,
               model_name: str = "model", data_name: str = "data", target: str | None = None,
-              explain_regions: int = 3, log: Callable[[str], None] | None = None) -> Audit:
+              explain_regions: int = 3, log: Callable[[str], None] | None = None,
+              data_note: str | None = None) -> Audit:
     """Run the requested checks (see the module docstring). ``time_limit`` is per problem.
 
     ``scheduler``: "serial" (this process), None (a local Dask cluster of ``workers`` processes) or the
     address of a running Dask scheduler. ``cert_dir``: where the certificate files go (None: not written).
+    ``data_note``: which rows ``X`` are, in words, for the accuracy (e.g. "held out from training"); default: all
+    rows of ``data_name``, with the warning that the audit cannot tell whether the model was trained on them.
 
     Time: each problem (one robustness row, monotone feature or resilience class) has ``time_limit`` for all it
     does (bounds, model building, solve, re-check); the whole audit has ``time_limit`` x the number of problems.
@@ -264,8 +273,14 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
             tasks.append(ResilienceTask(net, m, float(alpha), int(k), resilience_norm, solver, time_limit))
     total = Deadline(float(time_limit) * max(1, len(tasks)))  # the whole audit's budget
     say(f"{len(tasks)} verification problems on {scheduler or 'a local Dask cluster'}")
-    results = run_many(_call, tasks, scheduler=scheduler, n_workers=workers,
-                       progress=(lambda d, n: say(f"  {d}/{n} problems done")))
+    with progress(len(tasks), "audit") as bar:  # a bar on a terminal's stderr, else the log's lines
+
+        def report(done: int, n: int) -> None:
+            bar.set(done)
+            if not bar.shown:
+                say(f"  {done}/{n} problems done")
+
+        results = run_many(_call, tasks, scheduler=scheduler, n_workers=workers, progress=report)
     by_kind: dict[type, list[Any]] = {MonotonicityTask: [], RobustnessTask: [], ResilienceTask: []}
     for task, r in zip(tasks, results):
         by_kind[type(task)].append(r)
@@ -302,8 +317,11 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
     quality = _quality(net, X, y)
     explanation = _explanation(net, X, explain_regions)
     now = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat(sep=" ")
+    if data_note is None:
+        data_note = (f"all {X.shape[0]} rows of {data_name}. The audit cannot tell whether the model was trained on "
+                     "these rows; if it was, the accuracy overstates how well it does on new cases.")
     return Audit(net, model_name, data_name, X, y, props, training, rc, quality, explanation,
-                 time.perf_counter() - t0, now, scheduler or "local Dask cluster")
+                 time.perf_counter() - t0, now, scheduler or "local Dask cluster", data_note)
 
 
 # ============================================================================ properties
@@ -319,11 +337,18 @@ def _fmt(v: Any, spec: str = ".4g") -> str:
     return format(f, spec)
 
 
+def _arrow(a: float, b: float) -> str:
+    """'a &rarr; b' with enough significant digits that the two printed values differ (:func:`.words.pair`)."""
+    sa, sb = pair(a, b)
+    return f"{sa} &rarr; {sb}"
+
+
 def _changes(net: Network, x: np.ndarray, xp: np.ndarray, top: int = 4) -> str:
-    """'priors_count 2 -> 3, age 31 -> 30.5' for the largest changes (in feature units)."""
+    """'priors_count 2 -> 3, age 31 -> 30.5' for the largest changes (in feature units, printed at a precision
+    that shows each change)."""
     d = np.abs(xp - x)
     idx = [i for i in np.argsort(-d) if d[i] > 1e-9][:top]
-    parts = [f"{net.feature_names[i]} {_fmt(x[i])} &rarr; {_fmt(xp[i])}" for i in idx]
+    parts = [f"{html.escape(net.feature_names[i])} {_arrow(x[i], xp[i])}" for i in idx]
     more = int(np.sum(d > 1e-9)) - len(idx)
     return ", ".join(parts) + (f" (+{more} smaller)" if more > 0 else "") if parts else "no change"
 
@@ -344,8 +369,8 @@ def _monotonicity_property(net: Network, reports: list[Any], increasing: list[st
         w = f.witness
         if w is not None:
             l = net.feature_names.index(f.feature)
-            wit = (f"{f.feature} {_fmt(w.x[l])} &rarr; {_fmt(w.x_prime[l])} (all else equal) moves the score "
-                   f"{_fmt(w.f_x)} &rarr; {_fmt(w.f_x_prime)}")
+            wit = (f"{html.escape(f.feature)} {_arrow(w.x[l], w.x_prime[l])} (all else equal) moves the score "
+                   f"{_arrow(w.f_x, w.f_x_prime)}")
         else:
             wit = html.escape(f.note) if f.status == "unknown" and f.note else "-"
         rows.append({"feature": html.escape(f.feature), "direction": f.direction, "verdict": f.status,
@@ -354,11 +379,15 @@ def _monotonicity_property(net: Network, reports: list[Any], increasing: list[st
         figs.append((f"The score along {f.feature}", _png(_profile_figure(net, coef, desc, f, X))))
     n_bad = sum(f.status == "violated" for f in feats)
     n_unk = sum(f.status == "unknown" for f in feats)
-    sentence = (f"The {html.escape(desc)} is proved monotone in every one of the {len(feats)} feature(s) on the "
-                f"whole input domain." if merged.status == "holds" else
-                f"{n_bad} of {len(feats)} feature(s) violate the required direction (a concrete pair of inputs "
-                f"shows it)" + (f"; {n_unk} undecided within the time limit." if n_unk else ".")
-                if n_bad else f"{n_unk} of {len(feats)} feature(s) undecided within the time limit.")
+    if merged.status == "holds":
+        verdict_words = (f"The score is proved monotone in every one of the {len(feats)} feature(s) on the whole "
+                         "input domain (every input the model is meant for, not only the data's rows).")
+    elif n_bad:
+        verdict_words = (f"{n_bad} of {len(feats)} feature(s) violate the required direction (a concrete pair of "
+                         "inputs shows it)" + (f"; {n_unk} undecided within the time limit." if n_unk else "."))
+    else:
+        verdict_words = f"{n_unk} of {len(feats)} feature(s) undecided within the time limit."
+    sentence = f"Monitored score: the {html.escape(score_words(net, desc))}. {verdict_words}"
     return PropertyResult("monotonicity", "Monotonicity (global, whole domain)", merged.status, sentence, rows,
                           cert, recheck(cert, net, second_solver=None, time_limit=recheck_limit), figs)
 
@@ -375,18 +404,40 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
     cert = robustness_certificate(net, Xs, results, eps=eps, norm=norm, solver=solver,
                                   options={"time_limit": time_limit}, target=target, rows=rows_idx.tolist())
     rows = []
-    for i, r in zip(rows_idx, results):
+    vals = [_margin_value(r) for r in results]
+    scale = max([abs(v) for v in vals if v is not None] + [1e-12])
+    for i, r, v in zip(rows_idx, results, vals):
         wit = html.escape(r.reason) if r.verdict == "unknown" and r.reason else "-"
         if r.counterexample is not None:
-            wit = f"class {html.escape(str(r.label))} &rarr; {html.escape(str(r.adversarial_class))}: " + \
-                  _changes(net, X[i], np.asarray(r.counterexample))
-        rows.append({"row": str(int(i)), "class": html.escape(str(r.label)), "verdict": r.verdict,
-                     "bound": _fmt(r.bound), "witness": wit, "time": f"{r.time:.2f}&nbsp;s"})
+            wit = (f"class {html.escape(class_name(net, r.label))} &rarr; "
+                   f"{html.escape(class_name(net, r.adversarial_class))}: "
+                   + _changes(net, X[i], np.asarray(r.counterexample)))
+        rows.append({"row": str(int(i)), "class": html.escape(class_name(net, r.label)), "verdict": r.verdict,
+                     "margin": _margin_bar(r.verdict, v, scale), "bound": _fmt(r.bound), "witness": wit,
+                     "time": f"{r.time:.2f}&nbsp;s"})
     counts = {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}
-    ball = (f"every input within {'L-inf' if norm == 'inf' else 'L1'} distance {eps:g} that lies in the model's "
-            "input domain (the ball intersected with the domain)")
+    dist = "L-inf" if norm == "inf" else "L1"
+    how = ("every feature may change by up to eps at the same time" if norm == "inf" else
+           "the changes of all features add up to at most eps")
+    ball = (f"every input within {dist} distance {eps:g} ({how}, in the features' own units) that lies in the "
+            "model's input domain (the ball intersected with the domain)")
     sentence = (f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
                 f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided.")
+    region = next((r.region for r in results if getattr(r, "region", "")), "")
+    flips = flippable(net, eps, norm)
+    details = ("<p><b>The set the verdicts speak of.</b> The robustness ball is cut to the model's domain: only "
+               "inputs the model is meant for count (each feature within its range, whole numbers stay whole, "
+               "exactly one category per group). "
+               + (f"In the verifier's words: <i>{html.escape(region)}</i>. " if region else "")
+               + "A margin above 0 means the row keeps its class; the bar shows it (green: proved lowest margin "
+               "in the ball; red: the margin of an input that changes the class).</p>")
+    if flips:
+        shown = ", ".join(f"<code>{html.escape(f)}</code>" for f in flips[:8]) + (" ..." if len(flips) > 8 else "")
+        details += (f'<p class="warn">With eps = {eps:g} the check may flip yes/no features such as {shown}: a '
+                    "change of class found this way can mean the decision depends on such a feature (for "
+                    "example a person's sex or race), not that the model is fragile to small changes.</p>")
+    details += (f"<details open><summary>What eps = {eps:g} ({dist} distance) allows for each feature</summary>"
+                f"{_table_rows(eps_meaning(net, eps, norm))}</details>")
     if n_outside:
         sentence += (f" ({n_outside} data row(s) lie outside the model's input domain, the range it was built for, "
                      "and were not audited.)")
@@ -394,7 +445,31 @@ def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, resu
     fig = _robustness_figure(results, eps)
     return PropertyResult("robustness", f"Robustness (eps = {eps:g})", verdict, sentence, rows, cert,
                           recheck(cert, net, second_solver=None, time_limit=recheck_limit),
-                          [("Worst-case margins", _png(fig))])
+                          [("Worst-case margins", _png(fig))], details=details)
+
+
+def _margin_value(r: Any) -> float | None:
+    """The margin a row's verdict rests on: the proved lower bound (holds), the witness's margin (violated)."""
+    v = r.bound if r.verdict == "holds" else (r.margin_forward if r.margin_forward is not None else r.margin)
+    return None if v is None or not math.isfinite(float(v)) else float(v)
+
+
+def _margin_bar(verdict: str, v: float | None, scale: float) -> str:
+    """The margin as a number and a horizontal bar (HTML and CSS only; red for a violated row)."""
+    if v is None:
+        return "-"
+    width = 4 + int(round(76 * min(1.0, abs(v) / scale)))
+    cls = "violated" if verdict == "violated" or v <= 0 else "holds"
+    return f'<span class="bar {cls}" style="width:{width}px"></span>&nbsp;{_fmt(v)}'
+
+
+def _table_rows(rows: list[dict[str, str]]) -> str:
+    """A plain HTML table of ``rows`` (their keys as the header)."""
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{r[c]}</td>" for c in rows[0]) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _resilience_property(net: Network, results: list[Any], recheck_limit: float = 60.0) -> PropertyResult:
@@ -463,9 +538,10 @@ def _explanation(net: Network, X: np.ndarray, top: int) -> dict[str, Any] | None
                         "n_nonzero": int(np.sum(np.abs(w) > 1e-12)),
                         "figure": _png(_region_figure(net, w, eff, k, interp)) if order else None})
     ex = interp.exactness(X)
-    return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex,
-            "score": "logit 1 minus logit 0" if net.n_outputs == 2 else "the logit" if net.n_outputs == 1
-            else "the margin of the region's top class"}
+    names = [str(c) for c in (net.class_names or ["output 0", "output 1"])]
+    score = (f"the logit of {names[1]} minus the logit of {names[0]}" if net.n_outputs == 2 and len(names) == 2
+             else "the logit" if net.n_outputs == 1 else "the margin of the region's top class")
+    return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex, "score": score}
 
 
 
