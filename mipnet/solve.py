@@ -118,9 +118,12 @@ def _contrib(name: str) -> Any:
         opt = SolverFactory(cname)
     except Exception:
         opt = None
+    available = opt is not None and opt.available()
+    # a Ctrl-C during the check can be swallowed by it (it then reads "not available"): say interrupted instead
+    interrupt.check()
     if opt is None:  # the contrib factory returns None for a name it does not know
         raise SolverError(f"unknown solver {name!r} (use highs, gurobi, scip or an installed Pyomo solver)")
-    if not opt.available():
+    if not available:
         hint = {"gurobi": "pip install gurobipy", "scip": "pip install pyscipopt", "highs": "pip install highspy"}
         raise SolverError(f"solver {name!r} is not installed ({hint.get(name, 'install it first')})")
     return opt
