@@ -1,8 +1,12 @@
 """ONNX models <-> :class:`~mipnet.network.Network`.
 
-**Import** walks a graph with one input (``(N, d)`` or ``(N, C, H, W)``, any batch dim) and one output
-along its single data path; initializers and ``Constant`` nodes are weights, and nodes whose inputs
-are all constants are evaluated once (onnx reference runtime). Operator -> layer:
+**Import** walks a graph with one input and one output along its single data path. The input is
+``(N, ...)`` (dynamic batch), ``(1, ...)`` (batch fixed to 1: ``[1, 5]``, ``[1, 1, 1, 5]``) or a vector
+without batch dim (``[5]``); ``input_shape`` is one sample's shape, its inputs (the VNN-LIB ``X_i``) the
+sample flattened in C order. With a fixed batch the whole tensor's shape is followed: Reshape, Flatten,
+Squeeze and Unsqueeze map it to a new one whose leading 1 (at rank >= 2) is the batch axis, and a MatMul
+on a sample ``(1, ..., 1, d)`` flattens it first. Initializers and ``Constant`` nodes are weights, and
+nodes whose inputs are all constants are evaluated once (onnx reference runtime). Operator -> layer:
 
     Gemm (transA=0)              Dense(alpha * B^T or alpha * B, beta * C)
     MatMul [+ Add c]             Dense(B^T, c)
@@ -10,6 +14,7 @@ are all constants are evaluated once (onnx reference runtime). Operator -> layer
     MaxPool / AveragePool        MaxPool2D / AvgPool2D (count_include_pad kept; ceil_mode 0)
     GlobalMax/AveragePool        MaxPool2D / AvgPool2D over the whole image
     Flatten (axis 1), Reshape    Flatten             (Reshape to (N, -1) or to the same shape only)
+    Squeeze, Unsqueeze           Flatten or nothing  (the same rule as Reshape)
     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (exact), Identity    the same layer
     x/sqrt2 -> Erf -> +1 -> *x -> *0.5                         GELU (the exporters' erf subgraph)
     BatchNormalization           Normalize (per channel, inference statistics)
@@ -82,6 +87,24 @@ _ACTIVATIONS: dict[str, type[Layer]] = {cls.onnx_op: cls for cls in LAYER_TYPES.
 _IMPORTERS: dict[str, type[Layer]] = {op: cls for cls in LAYER_TYPES.values() for op in cls.onnx_imports}
 _SKIP = {"Dropout"}
 _ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
+#: operators whose first axis is the batch: refused on a tensor without one
+_BATCHED = {"Gemm", "Conv", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "BatchNormalization"}
+
+
+def _input_layout(name: str, dims: Any) -> tuple[str, Shape]:
+    """The batch axis of the input (``dynamic``, ``one`` = fixed to 1, ``none``) and one sample's shape."""
+    sizes = [int(d.dim_value) if d.dim_value > 0 else None for d in dims]
+    shown = ["?" if s is None else s for s in sizes]
+    if not sizes or None in sizes[1:]:
+        raise UnsupportedError(f"the ONNX input {name!r} needs fixed sizes after its batch dim (got shape {shown})")
+    if len(sizes) == 1:
+        if sizes[0] is None:
+            raise UnsupportedError(f"the ONNX input {name!r} has one dimension and it is not fixed")
+        return "none", (sizes[0],)
+    if sizes[0] is None or sizes[0] == 1:
+        return ("dynamic" if sizes[0] is None else "one"), tuple(int(s or 0) for s in sizes[1:])
+    raise UnsupportedError(f"the ONNX input {name!r} has shape {shown}: its first dimension must be the batch "
+                           "(dynamic or 1), or the input a vector without batch dim")
 
 
 def _attrs(node: Any) -> dict[str, Any]:
@@ -121,12 +144,9 @@ class _Reader:
                 "mipnet reads ONNX graphs with one input and one output, "
                 f"this one has {len(inputs)} and {len(g.output)}"
             )
-        dims = inputs[0].type.tensor_type.shape.dim
-        if len(dims) < 2 or any(d.dim_value <= 0 for d in dims[1:]):
-            raise UnsupportedError(
-                f"the ONNX input {inputs[0].name!r} needs a batch dim and fixed sizes (got rank {len(dims)})"
-            )
-        self.input_shape: Shape = tuple(int(d.dim_value) for d in dims[1:])
+        self.batch, self.input_shape = _input_layout(inputs[0].name, inputs[0].type.tensor_type.shape.dim)
+        #: the current tensor has a leading batch axis (always with a dynamic batch; of size 1 otherwise)
+        self.batched = self.batch != "none"
         self.shape = self.input_shape
         self.cur = inputs[0].name
         self.output = alias.get(g.output[0].name, g.output[0].name)
@@ -143,6 +163,10 @@ class _Reader:
                 self.done.add(i)
 
     # ------------------------------------------------------------------ helpers
+    def full_shape(self) -> Shape:
+        """The whole tensor's shape (with a fixed batch: the batch axis of size 1 where present)."""
+        return (1, *self.shape) if self.batched else self.shape
+
     def push(self, layer: Layer, node: Any) -> None:
         try:
             self.shape = tuple(layer.output_shape(self.shape))
@@ -243,6 +267,8 @@ class _Reader:
         op, at, name = node.op_type, _attrs(node), _node_name(node)
         where = f"ONNX node {name!r} ({op})"
         out = node.output[0]
+        if op in _BATCHED and not self.batched:
+            raise UnsupportedError(f"{where}: reads a tensor of shape {list(self.shape)} without batch dim")
         if op in _ACTIVATIONS:
             self.push(_ACTIVATIONS[op](), node)
         elif op in _SKIP:
@@ -270,6 +296,8 @@ class _Reader:
             self.push(Dense(w, _fit(at.get("beta", 1.0) * c, (w.shape[0],), where)), node)
         elif op == "MatMul":
             w = self.const(node.input[1], node) if node.input[0] == self.cur else None
+            if self.batch != "dynamic" and len(self.shape) > 1 and all(d == 1 for d in self.shape[:-1]):
+                self.push(Flatten(), node)  # (1, ..., 1, d) @ W: the same values as the flat sample
             if w is None or w.ndim != 2 or len(self.shape) != 1:
                 raise UnsupportedError(f"{where}: only MatMul(flat input, constant 2-D matrix) is supported")
             self.push(Dense(w.T, np.zeros(w.shape[1])), node)
@@ -296,12 +324,18 @@ class _Reader:
         elif op in ("GlobalMaxPool", "GlobalAveragePool") and len(self.shape) == 3:
             k = self.shape[1:]
             self.push(MaxPool2D(k, k) if op == "GlobalMaxPool" else AvgPool2D(k, k), node)
+        elif op == "Flatten" and self.batch != "dynamic":  # [prod(dims before axis), prod(dims from axis)]
+            full, a = self.full_shape(), int(at.get("axis", 1))
+            a = a + len(full) if a < 0 else a
+            self.reshape_to([int(np.prod(full[:a])), int(np.prod(full[a:]))], node, where)
         elif op == "Flatten":
             if at.get("axis", 1) != 1:
                 raise UnsupportedError(f"{where}: only Flatten(axis=1) is supported")
             self.push(Flatten(), node)
         elif op == "Reshape":
             self.reshape(node, where)
+        elif op in ("Squeeze", "Unsqueeze"):
+            self.squeeze(node, at, where)
         elif op in ("Softmax", "LogSoftmax") and out == self.output and len(self.shape) == 1:
             self.notes["onnx_dropped_output"] = op
         else:
@@ -324,6 +358,14 @@ class _Reader:
 
     def reshape(self, node: Any, where: str) -> None:
         target = [int(v) for v in np.asarray(self.consts.get(node.input[1], [])).reshape(-1)]
+        if self.batch != "dynamic" and node.input[1] in self.consts:  # a concrete whole shape
+            full = self.full_shape()
+            t = [full[i] if v == 0 and i < len(full) else v for i, v in enumerate(target)]
+            if t.count(-1) == 1:
+                known = int(np.prod([v for v in t if v != -1]))
+                t = [int(np.prod(full)) // max(known, 1) if v == -1 else v for v in t]
+            self.reshape_to(t, node, where)
+            return
         if len(target) < 2:
             raise UnsupportedError(f"{where}: only a Reshape to a constant (batch, ...) shape is supported")
         rest = [self.shape[i] if v == 0 and i < len(self.shape) else v for i, v in enumerate(target[1:])]
@@ -331,17 +373,50 @@ class _Reader:
         if rest.count(-1) == 1 and len(rest) > 1:
             known = int(np.prod([v for v in rest if v != -1]))
             rest = [n // known if v == -1 else v for v in rest]
+        self.sample_shape(rest, n, node, where)
+
+    def sample_shape(self, rest: list[int], n: int, node: Any, where: str) -> None:
+        """The sample becomes ``rest``: a flat vector (Flatten) or the same shape (nothing)."""
         if rest in ([n], [-1]):
             if len(self.shape) != 1:
                 self.push(Flatten(), node)
         elif tuple(rest) != self.shape:
             raise UnsupportedError(f"{where}: only a Reshape to a flat vector is supported, not to {tuple(rest)}")
 
+    def reshape_to(self, target: list[int], node: Any, where: str) -> None:
+        """With a fixed batch: the whole tensor becomes ``target`` (a leading 1 of rank >= 2 is the batch)."""
+        n = int(np.prod(self.shape))
+        if int(np.prod(target)) != n or any(v < 1 for v in target):
+            raise ModelFormatError(f"{where}: cannot reshape {list(self.full_shape())} to {target}")
+        self.batched = len(target) >= 2 and target[0] == 1
+        self.sample_shape(target[1:] if self.batched else target, n, node, where)
+
+    def squeeze(self, node: Any, at: dict[str, Any], where: str) -> None:
+        """Squeeze / Unsqueeze (axes as attribute before opset 13, as a constant input since) as a reshape."""
+        unsq, full = node.op_type == "Unsqueeze", list(self.full_shape())
+        given = at.get("axes") if "axes" in at else (self.consts.get(node.input[1]) if len(node.input) > 1 else None)
+        rank = len(full) + (len(np.asarray(given).reshape(-1)) if unsq and given is not None else 0)
+        axes = sorted(int(a) % rank for a in np.asarray(given if given is not None else []).reshape(-1))
+        if unsq:
+            for a in axes:
+                full.insert(a, 1)
+        else:
+            full = [d for i, d in enumerate(full) if (i not in axes if axes else d != 1)]
+        if self.batch == "dynamic":
+            if 0 in axes or not axes:
+                raise UnsupportedError(f"{where}: only a {node.op_type} off the batch axis is supported")
+            self.sample_shape(full[1:], int(np.prod(self.shape)), node, where)
+        else:
+            self.reshape_to(full, node, where)
+
     def elementwise(self, node: Any, where: str) -> None:
         """x op c with a constant c, written as a * x + b and merged into the previous layer where exact."""
         op = node.op_type
         first = node.input[0] == self.cur
-        c = _fit(self.const(node.input[1] if first else node.input[0], node), self.shape, where)
+        raw = self.const(node.input[1] if first else node.input[0], node)
+        if self.batch != "dynamic" and raw.ndim > len(self.shape):
+            self.batched = True  # broadcasting against (1, ...) adds the batch axis
+        c = _fit(raw, self.shape, where)
         one, zero = np.ones(self.shape), np.zeros(self.shape)
         if op == "Add":
             a, b = one, c

@@ -1,0 +1,180 @@
+"""The VNN-COMP tool interface: ``vnncomp/run_instance.sh`` -> ``mipnet vnncomp run`` -> the result file
+(``sat`` + counterexample, ``unsat``, ``timeout``, ``error``), the instances.csv runner, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from click.testing import CliRunner
+
+from mipnet import Dense, Network, ReLU
+from mipnet.cli import cli
+from mipnet.cli.vnncomp import counterexample_text, read_instances, read_result, result_text
+from mipnet.io import load_model, save_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "vnncomp"
+BENCH = ROOT / "benchmarks" / "vnncomp_small"
+ENV = {**os.environ, "MIPNET_PYTHON": sys.executable,
+       "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+def _run_script(onnx: Path, vnnlib: Path, result: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    prep = subprocess.run([str(SCRIPTS / "prepare_instance.sh"), "v1", "test", str(onnx), str(vnnlib)], env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert prep.returncode == 0, prep.stderr
+    return subprocess.run([str(SCRIPTS / "run_instance.sh"), "v1", "test", str(onnx), str(vnnlib), str(result),
+                           f"{timeout:g}"], env=ENV, capture_output=True, text=True, timeout=timeout + 60)
+
+
+def test_sat_instance_writes_a_rechecked_counterexample(tmp_path):
+    onnx, vnnlib = BENCH / "onnx" / "ctrl_rank1.onnx", BENCH / "vnnlib" / "rank1_y0_violated.vnnlib"
+    out = tmp_path / "out.txt"
+    r = _run_script(onnx, vnnlib, out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert text.splitlines()[0] == "sat"
+    assert re.fullmatch(r"sat\n\(\(X_0 \S+\)\n( \(X_\d \S+\)\n){4}( \(Y_\d \S+\)\n){2} \(Y_2 \S+\)\)\n", text), text
+    word, values = read_result(out)
+    assert word == "sat" and len(values) == 5 + 3
+    x = np.array([values[f"X_{i}"] for i in range(5)])
+    y = np.array([values[f"Y_{j}"] for j in range(3)])
+    spec = vnnlib.read_text()
+    assert np.all(x >= -1.0) and np.all(x <= 1.0)  # inside the property's box
+    # Y is the network's output at X by the forward pass, in full precision (the printed doubles read back exactly)
+    np.testing.assert_array_equal(y, load_model(onnx).forward(x[None])[0])
+    sess = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"X": x.astype(np.float32)})[0], y, atol=1e-5)  # rank-1 input
+    threshold = float(re.search(r"\(assert \(>= Y_0 (\S+)\)\)", spec).group(1))
+    assert y[0] >= threshold  # the unsafe region is reached: a true counterexample
+
+
+def test_unsat_instance_and_a_four_dim_input(tmp_path):
+    out = tmp_path / "out.txt"
+    r = _run_script(BENCH / "onnx" / "ctrl_4d.onnx", BENCH / "vnnlib" / "4d_disjunction_holds.vnnlib", out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == "unsat\n"
+
+
+@pytest.mark.parametrize("case", ["missing-onnx", "missing-vnnlib", "malformed-vnnlib", "size-mismatch"])
+def test_bad_inputs_give_error_and_exit_zero(tmp_path, case):
+    onnx, vnnlib = BENCH / "onnx" / "mlp_batch1.onnx", BENCH / "vnnlib" / "batch1_boxes_holds.vnnlib"
+    if case == "missing-onnx":
+        onnx = tmp_path / "nope.onnx"
+    elif case == "missing-vnnlib":
+        vnnlib = tmp_path / "nope.vnnlib"
+    elif case == "malformed-vnnlib":
+        vnnlib = tmp_path / "bad.vnnlib"
+        vnnlib.write_text("(declare-const X_0 Real)\n(assert (<= X_0 1.0)\n")  # unbalanced
+    else:
+        vnnlib = BENCH / "vnnlib" / "rank1_y0_holds.vnnlib"  # 5 inputs, the net takes 4
+    out = tmp_path / "out.txt"
+    out.write_text("no_result_in_file\n")  # what the competition's runner leaves there
+    r = _run_script(onnx, vnnlib, out)
+    assert r.returncode == 0, r.stderr  # a result was written: the runner must not read a tool failure
+    assert out.read_text() == "error\n"
+    assert "error:" in r.stderr
+
+
+def test_wrong_version_or_arguments_exit_one(tmp_path):
+    r = subprocess.run([str(SCRIPTS / "run_instance.sh"), "v2", "c", "a.onnx", "b.vnnlib", str(tmp_path / "o"), "5"],
+                       env=ENV, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "v1" in r.stderr
+    r = subprocess.run([str(SCRIPTS / "prepare_instance.sh"), "v1", "c"], env=ENV, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1
+
+
+def test_timeout_is_kept(tmp_path):
+    """A net too hard for the time given: ``timeout`` in the file, exit 0, within the timeout plus start-up."""
+    rng = np.random.default_rng(0)
+    sizes, layers = [5, 80, 80, 80, 80, 1], []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [Dense(rng.normal(0, 1 / np.sqrt(a), (b, a)), rng.normal(0, 0.3, b)), ReLU()]
+    net = Network(layers[:-1])
+    save_model(net, tmp_path / "hard.onnx")
+    top = float(net.forward(rng.uniform(-3, 3, (5000, 5))).max())
+    spec = "".join(f"(declare-const X_{i} Real)\n(assert (>= X_{i} -3))\n(assert (<= X_{i} 3))\n" for i in range(5))
+    (tmp_path / "hard.vnnlib").write_text(spec + f"(declare-const Y_0 Real)\n(assert (>= Y_0 {top * 1.02}))\n")
+    out = tmp_path / "out.txt"
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "hard.onnx"),
+                        str(tmp_path / "hard.vnnlib"), "--result-file", str(out), "--timeout", "3", "--bounds", "mip"],
+                       env=ENV, capture_output=True, text=True, timeout=120)
+    wall = time.perf_counter() - t0
+    assert r.returncode in (0, 142, -14), r.stderr  # exit 0, or the alarm signal past the timeout
+    assert out.read_text().splitlines()[0] in ("timeout", "unsat", "sat")  # a fast machine may decide it
+    assert wall < 3 + 5, wall
+
+
+def test_table_runs_an_instances_csv(tmp_path):
+    rows = [(BENCH / "onnx" / "ctrl_rank1.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib"),
+            (BENCH / "onnx" / "mlp_batch1.onnx", BENCH / "vnnlib" / "batch1_boxes_violated.vnnlib"),
+            (tmp_path / "missing.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib")]
+    csv = tmp_path / "instances.csv"
+    csv.write_text("".join(f"{o},{v},120\n" for o, v in rows))
+    out = tmp_path / "results.csv"
+    r = subprocess.run([sys.executable, "-m", "mipnet.cli", "vnncomp", "table", str(csv), "--timeout-scale", "0.25",
+                        "-o", str(out), "--tool-script", str(SCRIPTS / "run_instance.sh")], env=ENV,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr  # an instance gave error
+    lines = out.read_text().splitlines()
+    assert lines[0] == "instance,onnx,vnnlib,timeout,result,seconds"
+    got = [line.split(",") for line in lines[1:]]
+    assert [g[4] for g in got] == ["unsat", "sat", "error"]
+    assert [float(g[3]) for g in got] == [30.0, 30.0, 30.0]
+    assert all(0 < float(g[5]) < 60 for g in got)
+    assert got[0][0] == "ctrl_rank1/rank1_y0_holds"
+    assert "1 sat, 1 unsat, 1 error" in r.stdout
+
+
+def test_benchmark_instances_csv_reads():
+    inst = read_instances(BENCH / "instances.csv")
+    assert len(inst) >= 6 and all(i.onnx.is_file() and i.vnnlib.is_file() and i.timeout > 0 for i in inst)
+    expected = (BENCH / "expected.csv").read_text().splitlines()[1:]
+    assert sorted({e.split(",")[2] for e in expected}) == ["sat", "unsat"]
+
+
+@pytest.mark.parametrize("text, message", [("a.onnx,b.vnnlib\n", "expected onnx,vnnlib,timeout"),
+                                           ("a.onnx,b.vnnlib,soon\n", "not a number"),
+                                           ("a.onnx,b.vnnlib,-1\n", "positive"), ("\n", "no instances")])
+def test_bad_instances_csv(tmp_path, text, message):
+    p = tmp_path / "instances.csv"
+    p.write_text(text)
+    r = CliRunner().invoke(cli, ["vnncomp", "table", str(p), "-o", str(tmp_path / "r.csv")])
+    assert r.exit_code == 2 and message in r.output
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_result_text_and_reading_it_back(tmp_path):
+    x, y = np.array([0.1, -1 / 3]), np.array([2.0 ** -60, 1e300])
+    assert result_text("holds") == "unsat\n"
+    assert result_text("unknown", "timeout") == "timeout\n"
+    assert result_text("unknown", "the witness fails the forward-pass re-check") == "unknown\n"
+    text = result_text("violated", x=x, y=y)
+    assert text == f"sat\n{counterexample_text(x, y)}\n"
+    assert counterexample_text(x, y) == "((X_0 0.1)\n (X_1 -0.3333333333333333)\n (Y_0 8.673617379884035e-19)\n" \
+                                        " (Y_1 1e+300))"
+    (tmp_path / "r.txt").write_text(text)
+    word, values = read_result(tmp_path / "r.txt")
+    assert word == "sat" and values == {"X_0": 0.1, "X_1": -1 / 3, "Y_0": 2.0 ** -60, "Y_1": 1e300}  # exact
+    assert read_result(tmp_path / "none.txt") == ("error", {})
+
+
+def test_help_imports_no_heavy_library():
+    code = ("from click.testing import CliRunner\nfrom mipnet.cli import cli\nimport sys, json\n"
+            "r = CliRunner().invoke(cli, ['vnncomp', 'run', '--help'])\nassert r.exit_code == 0, r.output\n"
+            "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=ENV,
+                         check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not loaded & {"pyomo", "pandas", "sklearn", "torch", "onnx", "highspy", "matplotlib"}
