@@ -5,6 +5,7 @@ worse than interval arithmetic on the output bounds, the analytic alpha gradient
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pyomo.environ as pyo
@@ -19,6 +20,7 @@ from mipnet.encode import encode_network, input_terms
 from mipnet.layers import Conv2D, Dense, Flatten, HardTanh, Layer, LeakyReLU, MaxPool2D, ReLU
 from mipnet.network import Network
 from mipnet.solve import solve
+from mipnet.verify.robustness import PROVERS, margins, verify_robustness, verify_sample
 from mipnet.verify.spec_bounds import _backward, _gradient, layer_ops, margin_rows, spec_bounds
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -150,3 +152,49 @@ def test_margin_rows_and_stage() -> None:
     net = Network([Dense(np.eye(2), np.array([1.0, -1.0]))], domain=Domain.box(2, 0.0, 1.0))
     sb = spec_bounds(net, np.eye(2))
     assert sb.stage(np.array([0])) == "crown" and sb.stage() == ""
+
+
+# ----------------------------------------------------------------------------- the first prover: robustness
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from([[3, 8, 8, 4], [2, 10, 3], [4, 12, 12, 1], [3, 10, 6]]),
+       st.sampled_from(["inf", "1"]), st.floats(0.02, 0.4))
+def test_robustness_prover_never_changes_a_verdict(seed: int, sizes: list[int], norm: str, eps: float) -> None:
+    rng = np.random.default_rng(seed)
+    net = random_dense_net(rng, sizes, "leaky_relu" if seed % 2 else "relu")
+    x = rng.uniform(-0.7, 0.7, sizes[0])
+    on = verify_sample(net, x, eps, norm, time_limit=20)
+    off = verify_sample(net, x, eps, norm, time_limit=20, spec_bound=False)
+    assert on.verdict == off.verdict, (on, off)
+    assert on.prover in PROVERS and "bounds" in on.seconds or on.prover in ("sample", "attack")
+    if on.prover in ("crown", "alpha-crown"):
+        assert on.verdict == "holds" and on.bound is not None and on.bound > 0 and on.n_binaries == 0
+        S = rng.uniform(np.maximum(x - eps, -1), np.minimum(x + eps, 1), (5000, x.size))
+        assert on.bound <= margins(net, net.forward(S), np.array([on.cls])).min() + 1e-9
+        assert on.prover in on.seconds
+    if on.verdict == "holds" and on.bound is not None and off.bound is not None and on.prover == "milp":
+        assert on.bound <= off.bound + 1e-6 or on.n_rivals < off.n_rivals
+    d = json.loads(json.dumps(on.to_dict()))
+    assert d["prover"] == on.prover and set(d["seconds"]) == set(on.seconds)
+
+
+def test_rivals_proved_by_the_bound_leave_the_milp() -> None:
+    hits = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        net = random_dense_net(rng, [3, 10, 10, 5])
+        x = rng.uniform(-0.5, 0.5, 3)
+        on = verify_sample(net, x, 0.25, time_limit=20, use_attack=False)
+        off = verify_sample(net, x, 0.25, time_limit=20, use_attack=False, spec_bound=False)
+        assert on.verdict == off.verdict
+        if on.prover == "milp" and on.n_rivals < off.n_rivals:
+            hits += 1
+            assert "crown" in on.seconds and "milp" in on.seconds
+    assert hits > 0
+    X = np.random.default_rng(1).uniform(-0.5, 0.5, (4, 3))
+    net = random_dense_net(np.random.default_rng(2), [3, 10, 10, 5])
+    on = verify_robustness(net, X, 0.05, spec_bound=True)
+    off = verify_robustness(net, X, 0.05)
+    assert [r.verdict for r in on] == [r.verdict for r in off]
+    assert all(r.prover for r in on) and all(r.prover != "crown" for r in off)
