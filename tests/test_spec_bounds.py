@@ -13,7 +13,7 @@ from helpers import random_dense_net
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mipnet.bounds import compute_bounds
+from mipnet.bounds import check_bounds, compute_bounds
 from mipnet.deadline import Deadline
 from mipnet.domain import Domain
 from mipnet.encode import encode_network, input_terms
@@ -21,7 +21,15 @@ from mipnet.layers import Conv2D, Dense, Flatten, HardTanh, Layer, LeakyReLU, Ma
 from mipnet.network import Network
 from mipnet.solve import solve
 from mipnet.verify.robustness import PROVERS, margins, verify_robustness, verify_sample
-from mipnet.verify.spec_bounds import _backward, _gradient, layer_ops, margin_rows, spec_bounds
+from mipnet.verify.spec_bounds import (
+    _backward,
+    _gradient,
+    affine_maps,
+    crown_bounds,
+    layer_ops,
+    margin_rows,
+    spec_bounds,
+)
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 ACTS = {"relu": ReLU, "leaky": lambda: LeakyReLU(0.1), "hardtanh": lambda: HardTanh(-0.5, 0.7)}
@@ -198,3 +206,16 @@ def test_rivals_proved_by_the_bound_leave_the_milp() -> None:
     off = verify_robustness(net, X, 0.05)
     assert [r.verdict for r in on] == [r.verdict for r in off]
     assert all(r.prover for r in on) and all(r.prover != "crown" for r in off)
+
+
+@SETTINGS
+@given(st.integers(0, 10_000), st.sampled_from(["relu", "leaky", "hardtanh", "conv"]), st.floats(0.05, 0.5))
+def test_crown_layer_bounds_are_sound_and_not_looser_than_linear(seed: int, act: str, width: float) -> None:
+    rng = np.random.default_rng(seed)
+    net = conv(rng) if act == "conv" else dense(rng, [4, 10, 10, 10, 3], act)
+    c = net.domain.sample(1, rng)[0]
+    lo, hi = np.maximum(c - width, net.domain.lower), np.minimum(c + width, net.domain.upper)
+    cb = crown_bounds(net, lo, hi, affine_maps(net))
+    assert check_bounds(net, cb, samples(rng, lo, hi, 5000))
+    for (a, b), (p, q) in zip(compute_bounds(net, lo, hi, "linear"), cb):
+        assert np.all(p >= a - 1e-5 * (1 + np.abs(a))) and np.all(q <= b + 1e-5 * (1 + np.abs(b)))

@@ -15,7 +15,8 @@ some disjunct p, i.e. every atom e_a(x, y) = a.x + b.y + c <= 0 (a <= -delta on 
 
       w_i * sum_r |Lam_ri|        (w the widths, Lam the back-substituted input coefficients of the live rows),
 
-  the input whose width costs the bound most. Every node is bounded (refutation above) and sampled; a node is
+  the input whose width costs the bound most. Every node is bounded (per-layer bounds by
+  :func:`mipnet.verify.spec_bounds.crown_bounds`, then the refutation above) and sampled; a node is
   handed to the MILP (the caller's ``leaf``) when it is small (at most ``LEAF_UNSTABLE`` unstable ReLU-type
   units under its bounds) or at depth ``max_depth``. One deadline covers the whole tree. The box is safe
   ("holds") only when every leaf is closed (refuted, or its MILP infeasible); a re-checked point of any node is a
@@ -33,11 +34,11 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ..bounds import Bounds, compute_bounds
+from ..bounds import Bounds
 from ..deadline import Deadline
 from ..domain import Domain
 from ..network import Network
-from .spec_bounds import spec_bounds
+from .spec_bounds import ALPHA_STEPS, Maps, affine_maps, crown_bounds, spec_bounds
 
 if TYPE_CHECKING:
     from .vnnlib import Atom
@@ -124,7 +125,7 @@ class Refutation:
 
 
 def refute(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "Sequence[Sequence[Atom]]", bounds: Bounds,
-           delta: float, deadline: Deadline, steps: int | None = None) -> Refutation:
+           delta: float, deadline: Deadline, steps: int = ALPHA_STEPS, maps: Maps | None = None) -> Refutation:
     """Drop the disjuncts with an atom whose proved lower bound over the box is > -delta (> 0 for delta = 0)."""
     if not conjs:
         return Refutation([], "crown", np.zeros((0, lo.size)))
@@ -134,9 +135,8 @@ def refute(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "Sequence[Sequen
     def closed(b: np.ndarray) -> np.ndarray:
         return np.array([bool(np.any(b[rows] > thr)) for rows in owner])
 
-    kw = {} if steps is None else {"steps": steps}
-    sb = spec_bounds(net, C, d, lo, hi, E=E, bounds=bounds, deadline=deadline,
-                     goal=lambda b: bool(np.all(closed(b))), **kw)
+    sb = spec_bounds(net, C, d, lo, hi, E=E, bounds=bounds, deadline=deadline, steps=steps,
+                     goal=lambda b: bool(np.all(closed(b))), maps=maps)
     by_crown, by_best = closed(sb.crown), closed(sb.lower)
     live = [p for p in range(len(conjs)) if not by_best[p]]
     stage = "" if not by_best.any() else ("crown" if np.array_equal(by_crown, by_best) else "alpha-crown")
@@ -187,6 +187,7 @@ def branch_and_bound(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "list[
     out = TreeResult("infeasible")
     secs = out.seconds
     rng = np.random.default_rng(1)
+    maps = affine_maps(net)
     stack: list[tuple[np.ndarray, np.ndarray, int, list[int]]] = [(lo, hi, 0, list(range(len(conjs))))]
     while stack:
         if deadline.expired():
@@ -195,10 +196,10 @@ def branch_and_bound(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "list[
         nlo, nhi, depth, alive = stack.pop()
         out.nodes += 1
         t = time.perf_counter()
-        bnds = compute_bounds(net, nlo, nhi, method="linear")
+        bnds = crown_bounds(net, nlo, nhi, maps)
         secs["bounds"] = secs.get("bounds", 0.0) + time.perf_counter() - t
         sub = [conjs[p] for p in alive]
-        ref = refute(net, nlo, nhi, sub, bnds, delta, deadline, steps=NODE_STEPS if depth else None)
+        ref = refute(net, nlo, nhi, sub, bnds, delta, deadline, NODE_STEPS if depth else ALPHA_STEPS, maps)
         for k, v in ref.seconds.items():
             secs[k] = secs.get(k, 0.0) + v
         live = [alive[p] for p in ref.live]

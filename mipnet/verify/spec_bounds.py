@@ -44,6 +44,12 @@ the analytic gradient. Projected gradient ascent (Adam steps of size ``lr``, the
 ``steps`` iterations from CROWN's own slopes (slope 1 where U > -L, else a), keeping the best bound of each
 row; it stops early when ``goal(best)`` says the bounds suffice, or when the deadline passes.
 
+Per-layer bounds by the same back-substitution (:func:`crown_bounds`, the input branch-and-bound's per-node
+bounds): the output of every affine layer is bounded by back-substituting the rows +I and -I through the layers
+before it, each relaxed on the bounds already found, and intersected with interval arithmetic on the previous
+layer's bounds; a non-affine layer's output gets its interval rule. Affine maps are computed once per network
+(:func:`affine_maps`, dense when small) and shared by every box.
+
 Round-off: every bound is lowered by 1e-6 (1 + |b| + sum_i |Lam_ri x*_ri|) (:data:`mipnet.bounds.SAFETY`).
 Numpy only (torch is not needed).
 """
@@ -59,11 +65,14 @@ from scipy import sparse
 
 from ..bounds import SAFETY, Bounds, compute_bounds
 from ..deadline import Deadline
+from ..layers import Layer
 from ..network import Network
 
 #: default number of alpha-CROWN iterations and its Adam step size
 ALPHA_STEPS = 30
 ALPHA_LR = 0.25
+#: affine maps with at most this many entries are kept dense
+DENSE_ENTRIES = 4_000_000
 
 Goal = Callable[[np.ndarray], bool]
 
@@ -74,7 +83,7 @@ class _Op:
     any lower slope in [amin, 1]) or ``relax`` (sparse Al, bl, Au, bu)."""
 
     kind: str
-    A: sparse.csr_matrix | None = None
+    A: sparse.csr_matrix | np.ndarray | None = None
     c: np.ndarray | None = None
     Al: sparse.csr_matrix | None = None
     Au: sparse.csr_matrix | None = None
@@ -114,9 +123,33 @@ class SpecBound:
         return ""
 
 
-def _rmul(Lam: np.ndarray, A: sparse.csr_matrix) -> np.ndarray:
-    """Lam @ A for a dense Lam (m, p) and a sparse A (p, q)."""
+def _rmul(Lam: np.ndarray, A: sparse.csr_matrix | np.ndarray) -> np.ndarray:
+    """Lam @ A for a dense Lam (m, p) and a sparse or dense A (p, q)."""
+    if isinstance(A, np.ndarray):
+        return Lam @ A
     return np.asarray((A.T @ Lam.T).T)
+
+
+def _apply(A: sparse.csr_matrix | np.ndarray, V: np.ndarray) -> np.ndarray:
+    """The rows of V mapped by A: (A @ V.T).T."""
+    if isinstance(A, np.ndarray):
+        return V @ A.T
+    return np.asarray((A @ V.T).T)
+
+
+Maps = dict[int, tuple["sparse.csr_matrix | np.ndarray", np.ndarray]]
+
+
+def affine_maps(net: Network) -> Maps:
+    """(A, c) of every affine layer (by index), A dense when it has at most ``DENSE_ENTRIES`` entries."""
+    maps: Maps = {}
+    for i, layer in enumerate(net.layers):
+        if layer.affine:
+            A, c = layer.linear_map(net.shapes[i])
+            A = sparse.csr_matrix(A)
+            dense = A.shape[0] * A.shape[1] <= DENSE_ENTRIES
+            maps[i] = (A.toarray() if dense else A, np.asarray(c, float).ravel())
+    return maps
 
 
 def _is_diagonal(M: sparse.csr_matrix) -> bool:
@@ -124,26 +157,59 @@ def _is_diagonal(M: sparse.csr_matrix) -> bool:
     return M.shape[0] == M.shape[1] and bool(np.all(coo.row == coo.col))
 
 
-def layer_ops(net: Network, lo: np.ndarray, hi: np.ndarray, bounds: Bounds) -> list[_Op]:
+def layer_ops(net: Network, lo: np.ndarray, hi: np.ndarray, bounds: Bounds, maps: Maps | None = None) -> list[_Op]:
     """Every layer's affine map or relaxation on its input bounds (``bounds[i - 1]``, the box for layer 0)."""
+    maps = affine_maps(net) if maps is None else maps
     ops: list[_Op] = []
     for i, layer in enumerate(net.layers):
-        in_shape = net.shapes[i]
         if layer.affine:
-            A, c = layer.linear_map(in_shape)
-            ops.append(_Op("affine", A=sparse.csr_matrix(A), c=np.asarray(c, float).ravel()))
+            A, c = maps[i]
+            ops.append(_Op("affine", A=A, c=c))
             continue
         L, U = (bounds[i - 1][0].ravel(), bounds[i - 1][1].ravel()) if i else (lo, hi)
-        Al, bl, Au, bu = layer.relaxation(L, U, in_shape)
-        Al, Au = sparse.csr_matrix(Al), sparse.csr_matrix(Au)
-        bl, bu = np.asarray(bl, float).ravel(), np.asarray(bu, float).ravel()
-        if _is_diagonal(Al) and _is_diagonal(Au):
-            free = (L < 0) & (U > 0) if layer.gated else np.zeros(L.size, bool)
-            ops.append(_Op("diag", sl=Al.diagonal(), su=Au.diagonal(), bl=bl, bu=bu, free=free,
-                           amin=float(layer.negative_slope) if layer.gated else 0.0))
-        else:
-            ops.append(_Op("relax", Al=Al, bl=bl, Au=Au, bu=bu))
+        ops.append(_relax_op(layer, L, U, net.shapes[i]))
     return ops
+
+
+def _relax_op(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, ...]) -> _Op:
+    """The relaxation of a non-affine layer on its input bounds [L, U] (diagonal when elementwise)."""
+    Al, bl, Au, bu = layer.relaxation(L, U, in_shape)
+    Al, Au = sparse.csr_matrix(Al), sparse.csr_matrix(Au)
+    bl, bu = np.asarray(bl, float).ravel(), np.asarray(bu, float).ravel()
+    if _is_diagonal(Al) and _is_diagonal(Au):
+        free = (L < 0) & (U > 0) if layer.gated else np.zeros(L.size, bool)
+        return _Op("diag", sl=Al.diagonal(), su=Au.diagonal(), bl=bl, bu=bu, free=free,
+                   amin=float(layer.negative_slope) if layer.gated else 0.0)
+    return _Op("relax", Al=Al, bl=bl, Au=Au, bu=bu)
+
+
+def crown_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, maps: Maps | None = None) -> Bounds:
+    """Bounds of every layer's output over the box [lower, upper] by CROWN (module docstring)."""
+    maps = affine_maps(net) if maps is None else maps
+    lo, hi = np.asarray(lower, float).ravel(), np.asarray(upper, float).ravel()
+    L, U = lo, hi
+    ops: list[_Op] = []
+    out: Bounds = []
+    for i, layer in enumerate(net.layers):
+        in_shape, out_shape = net.shapes[i], net.shapes[i + 1]
+        ilo, ihi = layer.interval(L.reshape((1,) + in_shape), U.reshape((1,) + in_shape))
+        nlo, nhi = np.ravel(ilo), np.ravel(ihi)
+        if layer.affine:
+            A, c = maps[i]
+            ops.append(_Op("affine", A=A, c=c))
+            if layer.passthrough:
+                nlo, nhi = L, U
+            elif any(op.kind != "affine" for op in ops):
+                n = nlo.size
+                eye = np.eye(n)
+                b = _backward(ops, np.vstack([eye, -eye]), np.zeros((2 * n, lo.size)), np.zeros(2 * n), lo, hi, {})[0]
+                nlo, nhi = np.maximum(nlo, b[:n]), np.minimum(nhi, -b[n:])
+        else:
+            ops.append(_relax_op(layer, L, U, in_shape))
+        nhi = np.maximum(nhi, nlo)
+        out.append((nlo.reshape(out_shape), nhi.reshape(out_shape)))
+        L, U = nlo, nhi
+    return out
 
 
 def _slopes(op: _Op, alpha: np.ndarray | None) -> np.ndarray:
@@ -189,7 +255,7 @@ def _gradient(ops: list[_Op], xs: np.ndarray, pos: dict[int, np.ndarray],
     for t, op in enumerate(ops):
         if op.kind == "affine":
             assert op.A is not None
-            V = np.asarray((op.A @ V.T).T) + op.c
+            V = _apply(op.A, V) + op.c
             continue
         sel = pos[t] > 0
         if op.kind == "diag":
@@ -200,18 +266,19 @@ def _gradient(ops: list[_Op], xs: np.ndarray, pos: dict[int, np.ndarray],
             V = np.where(sel, _slopes(op, alphas.get(t)) * V + op.bl, op.su * V + op.bu)
         else:
             assert op.Al is not None and op.Au is not None
-            V = np.where(sel, np.asarray((op.Al @ V.T).T) + op.bl, np.asarray((op.Au @ V.T).T) + op.bu)
+            V = np.where(sel, _apply(op.Al, V) + op.bl, _apply(op.Au, V) + op.bu)
     return grads
 
 
 def spec_bounds(net: Network, C: np.ndarray, d: np.ndarray | None = None, lower: np.ndarray | None = None,
                 upper: np.ndarray | None = None, *, E: np.ndarray | None = None, bounds: Bounds | None = None,
                 steps: int = ALPHA_STEPS, lr: float = ALPHA_LR, deadline: Deadline | float | None = None,
-                goal: Goal | None = None) -> SpecBound:
+                goal: Goal | None = None, maps: Maps | None = None) -> SpecBound:
     """Lower bounds of C f(x) + E x + d over the box [lower, upper] (module docstring): interval, CROWN, then
     ``steps`` alpha-CROWN iterations (0: none) unless ``goal(bounds)`` is already met or the deadline passed.
 
-    ``bounds``: per-layer bounds valid over the box (computed by linear back-substitution when None)."""
+    ``bounds``: per-layer bounds valid over the box (computed by linear back-substitution when None);
+    ``maps``: the network's :func:`affine_maps` when already computed."""
     t0 = time.perf_counter()
     dl = Deadline.of(deadline)
     lo = np.asarray(net.domain.lower if lower is None else np.maximum(lower, net.domain.lower), float).ravel()
@@ -227,7 +294,7 @@ def spec_bounds(net: Network, C: np.ndarray, d: np.ndarray | None = None, lower:
     Cp, Cn, Ep, En = np.maximum(C, 0), np.minimum(C, 0), np.maximum(E, 0), np.minimum(E, 0)
     interval = Cp @ ylo + Cn @ yhi + Ep @ lo + En @ hi + d
     interval = interval - SAFETY * (1.0 + np.abs(interval))
-    ops = layer_ops(net, lo, hi, bounds)
+    ops = layer_ops(net, lo, hi, bounds, maps)
     b, Lam, xs, pos = _backward(ops, C, E, d, lo, hi, {})
     crown = np.maximum(b, interval)
     coef = Lam.copy()

@@ -80,6 +80,8 @@ DEFAULT_TIME_LIMIT = 60.0
 TIME_LIMIT_REASON = "timeout"
 #: margin by which atoms are tightened when a witness fails the re-check
 RETRY_DELTA = 1e-5
+#: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
+PIPELINES = ("auto", "milp")
 #: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
 _REEXPORTED = (_VAR, CHECK_TOL, MAX_DISJUNCTS, Atom, BoxGroup, Property, _add, _number, _Parser, _sexprs, _show,
                _tokens, load_vnnlib, parse_vnnlib, ModelFormatError)
@@ -156,8 +158,9 @@ def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline |
 
 def check_property(net: Network, prop: Property, *, solver: str = "highs",
                    time_limit: float | Deadline | None = None, bounds: str = "linear", threads: int | None = None,
-                   timeout: float | Deadline | None = None) -> VnnResult:
-    """Decide ``prop`` on ``net``: one MILP per distinct input box.
+                   timeout: float | Deadline | None = None, pipeline: str = "auto") -> VnnResult:
+    """Decide ``prop`` on ``net``: per distinct input box, the attack, the bounds and input branch-and-bound
+    around the MILP (``pipeline="auto"``), or one MILP per box and nothing else (``pipeline="milp"``).
 
     The box is verified exactly as the property gives it, over the reals (module docstring): the
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
@@ -167,6 +170,8 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
     """
     dl = Deadline.of(_time_limit(time_limit, timeout, "check_property"))
     t0 = time.perf_counter()
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
@@ -189,7 +194,8 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
     closed_by: list[str] = []
     for g in groups:
         ta = time.perf_counter()
-        x = find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole), deadline=dl)
+        x = None if pipeline == "milp" else find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole),
+                                                         deadline=dl)
         res._stage("attack", time.perf_counter() - ta)
         if x is not None:
             res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
@@ -205,7 +211,7 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
             if np.any(lo > hi):
                 undecided.append("the only witnesses lie on the boundary of a strict input bound")
                 break
-            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res)
+            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline)
             res.statuses.append(status)
             if status == "infeasible" and delta == 0.0:
                 closed_by.append(res.prover)
@@ -257,9 +263,10 @@ def _box_network(net: Network, lo: np.ndarray, hi: np.ndarray) -> Network:
 
 def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[Atom]], solver: str,
                time_limit: float | Deadline, bounds: str, threads: int | None, delta: float,
-               res: VnnResult) -> tuple[str, np.ndarray | None]:
+               res: VnnResult, pipeline: str = "auto") -> tuple[str, np.ndarray | None]:
     """Decide one box: output bounds, the CROWN / alpha-CROWN refutation, then input branch-and-bound (few
-    inputs) or one MILP; ``res.prover`` names the stage that closed it."""
+    inputs) or one MILP (``pipeline="milp"``: the MILP right after the output bounds); ``res.prover`` names the
+    stage that closed it."""
     dl = Deadline.of(time_limit)
     bnet = _box_network(net, lo, hi)
     tb = time.perf_counter()
@@ -271,6 +278,12 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
     res.prover = "bounds"
     if not live:
         return "infeasible", None
+    if pipeline == "milp":
+        tm = time.perf_counter()
+        res.prover = "milp"
+        out = _milp_box(bnet, lo, hi, live, bnds, solver, dl, threads, delta, res)
+        res._stage("milp", time.perf_counter() - tm)
+        return out
     ref = refute(bnet, lo, hi, live, bnds, delta, dl.sub(fraction=0.25))
     for k, v in ref.seconds.items():
         res._stage(k, v)
