@@ -219,3 +219,19 @@ def test_crown_layer_bounds_are_sound_and_not_looser_than_linear(seed: int, act:
     assert check_bounds(net, cb, samples(rng, lo, hi, 5000))
     for (a, b), (p, q) in zip(compute_bounds(net, lo, hi, "linear"), cb):
         assert np.all(p >= a - 1e-5 * (1 + np.abs(a))) and np.all(q <= b + 1e-5 * (1 + np.abs(b)))
+
+
+def test_gated_lines_are_the_layers_own_relaxation() -> None:
+    from mipnet.layers.relu import slope_relaxation
+    from mipnet.verify.spec_bounds import gated_lines
+
+    rng = np.random.default_rng(0)
+    L = rng.normal(size=200)
+    U = L + np.abs(rng.normal(size=200)) * (rng.random(200) < 0.9)
+    for a in (0.0, 0.1):
+        Al, bl, Au, bu = slope_relaxation(a, L, U)
+        sl, bl2, su, bu2 = gated_lines(a, L, U)
+        np.testing.assert_array_equal(Al.diagonal(), sl)
+        np.testing.assert_array_equal(Au.diagonal(), su)
+        np.testing.assert_array_equal(bl, bl2)
+        np.testing.assert_array_equal(bu, bu2)

@@ -171,8 +171,24 @@ def layer_ops(net: Network, lo: np.ndarray, hi: np.ndarray, bounds: Bounds, maps
     return ops
 
 
+def gated_lines(a: float, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(sl, bl, su, bu): the ReLU-type relaxation of :func:`mipnet.layers.relu.slope_relaxation` as plain vectors
+    (on: slope 1; off: slope a; unstable: the chord above, the nearer of the lines a z and z below)."""
+    on, off = L >= 0, U <= 0
+    amb = ~on & ~off
+    su = np.where(on, 1.0, np.where(off, a, (U - a * L) / np.where(amb, U - L, 1.0)))
+    bu = np.where(amb, (a - su) * L, 0.0)
+    sl = np.where(on, 1.0, np.where(off, a, np.where(U > -L, 1.0, a)))
+    return sl, np.zeros(L.size), su, bu
+
+
 def _relax_op(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, ...]) -> _Op:
-    """The relaxation of a non-affine layer on its input bounds [L, U] (diagonal when elementwise)."""
+    """The relaxation of a non-affine layer on its input bounds [L, U] (diagonal when elementwise; ReLU-type
+    layers by :func:`gated_lines`, without building sparse matrices)."""
+    if layer.gated:
+        a = float(layer.negative_slope)
+        sl, bl, su, bu = gated_lines(a, L, U)
+        return _Op("diag", sl=sl, su=su, bl=bl, bu=bu, free=(L < 0) & (U > 0), amin=a)
     Al, bl, Au, bu = layer.relaxation(L, U, in_shape)
     Al, Au = sparse.csr_matrix(Al), sparse.csr_matrix(Au)
     bl, bu = np.asarray(bl, float).ravel(), np.asarray(bu, float).ravel()
