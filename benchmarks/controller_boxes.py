@@ -163,7 +163,8 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace) -> None:
         f"(auto / milp = {df.auto_time.sum() / df.milp_time.sum():.3f})",
         f"- median time per property: milp {df.milp_time.median():.2f} s, auto {df.auto_time.median():.2f} s; "
         f"median ratio milp / auto {ratio.median():.1f} (range {ratio.min():.2f} - {ratio.max():.1f})",
-        f"- undecided by auto: {len(df) - decided['auto']} ({', '.join(sorted(set(open_props)))}): the bound of a node (CROWN per-layer bounds, alpha only on the specification) is too loose on 6 x 50 "
+        f"- undecided by auto: {len(df) - decided['auto']} ({', '.join(sorted(set(open_props)))}): "
+        "the bound of a node (CROWN per-layer bounds, alpha only on the specification) is too loose on 6 x 50 "
         "nets to close the tree in the time limit, and the MILP leaves are slow too; the issue's target (all "
         "decided, most in seconds) needs tighter node bounds (alpha on the intermediate layers, ReLU splitting, "
         "batched nodes).",
