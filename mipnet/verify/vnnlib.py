@@ -20,6 +20,14 @@ with M_a the upper bound of e_a over the box and the output bounds (interval ari
 encoding's Terms). A single disjunct needs no binary. Feasible -> candidate counterexample;
 infeasible for every box -> holds; a time limit -> unknown.
 
+Before the MILP (:mod:`mipnet.verify.input_split`): the box is sampled (corners, centre, uniform points; a
+point is a counterexample only once the whole disjunct re-checks on it), then every atom is bounded below by
+CROWN / alpha-CROWN (:mod:`mipnet.verify.spec_bounds`); a disjunct with an atom that cannot hold anywhere in the
+box is dropped, and a box without live disjuncts is safe with no MILP. A net with at most ``SPLIT_INPUTS``
+inputs then goes through input branch-and-bound, whose small or deep leaves get the MILP above; a larger net
+gets the one MILP over the box. ``VnnResult.prover`` names the stage that decided ("attack", "bounds", "crown",
+"alpha-crown", "split", "milp"), ``seconds`` the time of each stage, ``open_leaves`` what a cut tree left.
+
 The property defines the input set. Every X_i is a real number (the sort ``Real``): the box is
 verified exactly as written, whatever the model's stored input domain says. The domain never cuts
 the box, and its integer features and one-hot groups are not imposed (the encoding and its bounds
@@ -32,10 +40,7 @@ that overflow a double are refused by the parser).
 
 from __future__ import annotations
 
-import copy
-import itertools
-import math
-import re
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -45,296 +50,41 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from ..bounds import compute_bounds
+from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
-from ..domain import Domain
 from ..encode import encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError
 from ..network import Network
 from ..solve import solve
+from .input_split import SPLIT_INPUTS, box_network, branch_and_bound, find_witness, refute
+from .vnnlib_format import (
+    _VAR,
+    CHECK_TOL,
+    MAX_DISJUNCTS,
+    Atom,
+    BoxGroup,
+    Property,
+    _add,
+    _number,
+    _Parser,
+    _sexprs,
+    _show,
+    _tokens,
+    load_vnnlib,
+    parse_vnnlib,
+)
 
-MAX_DISJUNCTS = 4096
 #: seconds for a whole property when no time limit is given
 DEFAULT_TIME_LIMIT = 60.0
 #: ``VnnResult.reason`` when the time limit ends a box undecided (the word printed since the first release)
 TIME_LIMIT_REASON = "timeout"
-#: tolerance of the forward-pass re-check of a non-strict atom
-CHECK_TOL = 1e-6
 #: margin by which atoms are tightened when a witness fails the re-check
 RETRY_DELTA = 1e-5
-
-_VAR = re.compile(r"^([XY])_(\d+)$")
-
-
-# ----------------------------------------------------------------------------- property model
-
-
-@dataclass
-class Atom:
-    """sum_i a[i] X_i + sum_j b[j] Y_j + c <= 0 (< 0 if strict), coefficients as sparse dicts."""
-
-    a: dict[int, float]
-    b: dict[int, float]
-    c: float
-    strict: bool = False
-
-    def value(self, x: np.ndarray, y: np.ndarray) -> float:
-        return self.c + sum(v * x[i] for i, v in self.a.items()) + sum(v * y[j] for j, v in self.b.items())
-
-    def holds_at(self, x: np.ndarray, y: np.ndarray, tol: float = CHECK_TOL) -> bool:
-        v = self.value(x, y)
-        return v < 0 if self.strict else v <= tol
-
-
-@dataclass
-class Property:
-    """Inputs, outputs and the unsafe region as a disjunction of conjunctions of atoms."""
-
-    n_inputs: int
-    n_outputs: int
-    disjuncts: list[list[Atom]]
-    source: str = ""
-
-    def boxes(self) -> list[tuple[np.ndarray, np.ndarray, list[list[Atom]]]]:
-        """Group the disjuncts by input box: (lower, upper, [remaining atoms per disjunct])."""
-        return [(g.lower, g.upper, g.rest) for g in self.box_groups()]
-
-    def box_groups(self) -> list["BoxGroup"]:
-        """Group the disjuncts by input box (bounds, which bounds are strict, remaining atoms, and
-        every disjunct whole for the re-check of a witness). Empty boxes are dropped."""
-        groups: dict[tuple, BoxGroup] = {}
-        for conj in self.disjuncts:
-            lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
-            slo, shi = np.zeros(self.n_inputs, bool), np.zeros(self.n_inputs, bool)
-            rest: list[Atom] = []
-            empty = False  # an atom false everywhere
-            for at in conj:
-                if not at.b and len(at.a) == 1:
-                    (i, v), = at.a.items()
-                    t = -at.c / v + 0.0  # no -0.0
-                    if v > 0 and (t < hi[i] or (t == hi[i] and at.strict)):
-                        hi[i], shi[i] = t, at.strict
-                    elif v < 0 and (t > lo[i] or (t == lo[i] and at.strict)):
-                        lo[i], slo[i] = t, at.strict
-                    continue
-                if not at.a and not at.b:
-                    if at.c > 0 or (at.strict and at.c >= 0):
-                        empty = True
-                        break
-                    continue
-                rest.append(at)
-            if empty or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
-                continue  # an empty disjunct
-            key = (lo.tobytes(), hi.tobytes(), slo.tobytes(), shi.tobytes())
-            if key not in groups:
-                groups[key] = BoxGroup(lo, hi, slo, shi, [], [])
-            groups[key].rest.append(rest)
-            groups[key].whole.append(conj)
-        return list(groups.values())
-
-
-@dataclass
-class BoxGroup:
-    """Disjuncts sharing one input box: ``lower <= X <= upper`` (``<`` where ``strict_*``), the atoms
-    left once the box is taken out (``rest``, one list per disjunct) and the disjuncts whole."""
-
-    lower: np.ndarray
-    upper: np.ndarray
-    strict_lower: np.ndarray
-    strict_upper: np.ndarray
-    rest: list[list[Atom]]
-    whole: list[list[Atom]]
-
-
-# ----------------------------------------------------------------------------- parsing
-
-
-def _tokens(text: str) -> list[str]:
-    text = re.sub(r";[^\n]*", " ", text)
-    return re.findall(r"\(|\)|[^\s()]+", text)
-
-
-def _sexprs(tokens: list[str]) -> list[Any]:
-    stack: list[list[Any]] = [[]]
-    for t in tokens:
-        if t == "(":
-            stack.append([])
-        elif t == ")":
-            if len(stack) == 1:
-                raise ModelFormatError("unbalanced ')' in the VNN-LIB file")
-            done = stack.pop()
-            stack[-1].append(done)
-        else:
-            stack[-1].append(t)
-    if len(stack) != 1:
-        raise ModelFormatError("unbalanced '(' in the VNN-LIB file (missing ')')")
-    return stack[0]
-
-
-def _number(tok: str) -> float | None:
-    """The value of a numeral; None for a name. nan, inf and overflowing numerals are input errors."""
-    try:
-        v = float(tok)
-    except ValueError:
-        return None
-    if not math.isfinite(v):
-        raise ModelFormatError(f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are "
-                               "not allowed)")
-    return v
-
-
-class _Parser:
-    def __init__(self) -> None:
-        self.inputs: set[int] = set()
-        self.outputs: set[int] = set()
-
-    def linear(self, e: Any) -> tuple[dict[str, float], float]:
-        """A term as ({variable: coefficient}, constant)."""
-        if isinstance(e, str):
-            v = _number(e)
-            if v is not None:
-                return {}, v
-            if e not in self.declared:
-                raise ModelFormatError(f"undeclared variable {e!r} in the VNN-LIB property")
-            return {e: 1.0}, 0.0
-        if not e or not isinstance(e[0], str):
-            raise ModelFormatError(f"malformed term {_show(e)}")
-        op, args = e[0], [self.linear(a) for a in e[1:]]
-        if op == "+":
-            return _add(args, [1.0] * len(args))
-        if op == "-":
-            if len(args) == 1:
-                return _add(args, [-1.0])
-            return _add(args, [1.0] + [-1.0] * (len(args) - 1))
-        if op == "*":
-            coef, var = 1.0, None
-            for lin, const in args:
-                if lin:
-                    if var is not None:
-                        raise ModelFormatError(f"nonlinear term {_show(e)} (a product of variables)")
-                    var = (lin, const)
-                else:
-                    coef *= const
-            if var is None:
-                return {}, coef
-            return {k: coef * v for k, v in var[0].items()}, coef * var[1]
-        raise ModelFormatError(f"unsupported operator {op!r} in term {_show(e)}")
-
-    def formula(self, e: Any) -> list[list[Atom]]:
-        """DNF of a formula: a list of conjunctions (lists of atoms)."""
-        if not isinstance(e, list) or not e or not isinstance(e[0], str):
-            raise ModelFormatError(f"malformed assertion {_show(e)}")
-        op = e[0]
-        if op == "and":
-            parts = [self.formula(a) for a in e[1:]]
-            total = int(np.prod([len(p) for p in parts])) if parts else 1
-            if total > MAX_DISJUNCTS:
-                raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
-            return [[a for conj in combo for a in conj] for combo in itertools.product(*parts)]
-        if op == "or":
-            out = [c for a in e[1:] for c in self.formula(a)]
-            if len(out) > MAX_DISJUNCTS:
-                raise ModelFormatError(f"the property has more than {MAX_DISJUNCTS} disjuncts")
-            return out
-        if op in ("<=", ">=", "<", ">", "="):
-            if len(e) != 3:
-                raise ModelFormatError(f"comparison {_show(e)} needs exactly two operands")
-            (la, ca), (lb, cb) = self.linear(e[1]), self.linear(e[2])
-            diff, c = _add([(la, ca), (lb, cb)], [1.0, -1.0])  # lhs - rhs
-            strict = op in ("<", ">")
-            if op in ("<=", "<"):
-                return [[self.atom(diff, c, strict)]]
-            if op in (">=", ">"):
-                return [[self.atom({k: -v for k, v in diff.items()}, -c, strict)]]
-            return [[self.atom(diff, c, False), self.atom({k: -v for k, v in diff.items()}, -c, False)]]
-        raise ModelFormatError(f"unsupported operator {op!r} in the VNN-LIB property")
-
-    def atom(self, lin: dict[str, float], c: float, strict: bool) -> Atom:
-        if not (math.isfinite(c) and all(math.isfinite(v) for v in lin.values())):
-            raise ModelFormatError("a coefficient of the VNN-LIB property overflows (is not finite)")
-        a: dict[int, float] = {}
-        b: dict[int, float] = {}
-        for name, v in lin.items():
-            if v == 0.0:
-                continue
-            kind, idx = _VAR.match(name).groups()  # type: ignore[union-attr]
-            (a if kind == "X" else b)[int(idx)] = v
-        return Atom(a, b, float(c), strict)
-
-    def parse(self, text: str, source: str = "") -> Property:
-        exprs = _sexprs(_tokens(text))
-        self.declared: set[str] = set()
-        conj: list[list[list[Atom]]] = []
-        for e in exprs:
-            if not isinstance(e, list) or not e:
-                raise ModelFormatError(f"unexpected {_show(e)} at the top level of the VNN-LIB file")
-            head = e[0]
-            if head == "declare-const":
-                if len(e) != 3 or not isinstance(e[1], str):
-                    raise ModelFormatError(f"malformed declaration {_show(e)}")
-                m = _VAR.match(e[1])
-                if m is None:
-                    raise ModelFormatError(f"variable {e[1]!r}: VNN-LIB variables are named X_i or Y_j")
-                if e[2] != "Real":
-                    raise ModelFormatError(f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB "
-                                           "variables are Real)")
-                self.declared.add(e[1])
-                (self.inputs if m.group(1) == "X" else self.outputs).add(int(m.group(2)))
-            elif head == "assert":
-                if len(e) != 2:
-                    raise ModelFormatError(f"malformed assertion {_show(e)}")
-                conj.append(self.formula(e[1]))
-            elif head in ("set-logic", "set-info", "set-option", "check-sat", "get-model", "exit"):
-                continue
-            else:
-                raise ModelFormatError(f"unsupported command {head!r} in the VNN-LIB file")
-        for kind, idx in (("X", self.inputs), ("Y", self.outputs)):
-            if not idx:
-                raise ModelFormatError(f"the property declares no {kind}_ variables")
-            if sorted(idx) != list(range(len(idx))):
-                raise ModelFormatError(f"the {kind}_ variables must be numbered 0..{len(idx) - 1}")
-        total = int(np.prod([len(c) for c in conj])) if conj else 1
-        if total > MAX_DISJUNCTS:
-            raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
-        disjuncts = [[a for c in combo for a in c] for combo in itertools.product(*conj)]
-        return Property(len(self.inputs), len(self.outputs), disjuncts, source)
-
-
-def _add(terms: list[tuple[dict[str, float], float]], signs: list[float]) -> tuple[dict[str, float], float]:
-    out: dict[str, float] = {}
-    const = 0.0
-    for (lin, c), s in zip(terms, signs):
-        const += s * c
-        for k, v in lin.items():
-            out[k] = out.get(k, 0.0) + s * v
-    return out, const
-
-
-def _show(e: Any) -> str:
-    if isinstance(e, list):
-        s = "(" + " ".join(_show(a) for a in e) + ")"
-    else:
-        s = str(e)
-    return s if len(s) <= 80 else s[:77] + "..."
-
-
-def parse_vnnlib(text: str, source: str = "") -> Property:
-    """Parse VNN-LIB text into a :class:`Property`."""
-    return _Parser().parse(text, source)
-
-
-def load_vnnlib(path: str | Path) -> Property:
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"file not found: {p}")
-    try:
-        text = p.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p} is not a readable text file: {exc}") from None
-    try:
-        return parse_vnnlib(text, str(p))
-    except ModelFormatError as exc:
-        raise ModelFormatError(f"{p}: {exc}") from None
+#: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
+PIPELINES = ("auto", "milp")
+#: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
+_REEXPORTED = (_VAR, CHECK_TOL, MAX_DISJUNCTS, Atom, BoxGroup, Property, _add, _number, _Parser, _sexprs, _show,
+               _tokens, load_vnnlib, parse_vnnlib, ModelFormatError)
 
 
 # ----------------------------------------------------------------------------- checking
@@ -355,6 +105,23 @@ class VnnResult:
     #: what the verdict should be read with: the box leaves the model's domain, the domain's integer
     #: features / one-hot groups were not imposed (the property's inputs are real)
     warnings: list[str] = field(default_factory=list)
+    #: the stage that decided (module docstring; "" when undecided), seconds per stage, tree counts
+    prover: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    nodes: int = 0
+    open_leaves: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict, witness, stages and their times as JSON-ready values."""
+        return {"verdict": self.verdict, "x": None if self.x is None else [float(v) for v in self.x],
+                "y": None if self.y is None else [float(v) for v in self.y], "time": self.time,
+                "boxes": self.boxes, "n_binaries": self.n_binaries, "reason": self.reason,
+                "statuses": list(self.statuses), "warnings": list(self.warnings), "prover": self.prover,
+                "seconds": {k: float(v) for k, v in self.seconds.items()}, "nodes": self.nodes,
+                "open_leaves": self.open_leaves}
+
+    def _stage(self, name: str, seconds: float = 0.0) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def counterexample_text(self) -> str:
         """The witness in the competition's format: ((X_0 v) ... (Y_0 v) ...)."""
@@ -391,8 +158,9 @@ def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline |
 
 def check_property(net: Network, prop: Property, *, solver: str = "highs",
                    time_limit: float | Deadline | None = None, bounds: str = "linear", threads: int | None = None,
-                   timeout: float | Deadline | None = None) -> VnnResult:
-    """Decide ``prop`` on ``net``: one MILP per distinct input box.
+                   timeout: float | Deadline | None = None, pipeline: str = "auto") -> VnnResult:
+    """Decide ``prop`` on ``net``: per distinct input box, the attack, the bounds and input branch-and-bound
+    around the MILP (``pipeline="auto"``), or one MILP per box and nothing else (``pipeline="milp"``).
 
     The box is verified exactly as the property gives it, over the reals (module docstring): the
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
@@ -402,6 +170,8 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
     """
     dl = Deadline.of(_time_limit(time_limit, timeout, "check_property"))
     t0 = time.perf_counter()
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
@@ -421,7 +191,16 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
         res.warnings.append("no input satisfies the property's input constraints (every input box is empty): "
                             "it holds vacuously")
     undecided: list[str] = []
+    closed_by: list[str] = []
     for g in groups:
+        ta = time.perf_counter()
+        x = None if pipeline == "milp" else find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole),
+                                                         deadline=dl)
+        res._stage("attack", time.perf_counter() - ta)
+        if x is not None:
+            res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
+            res.time = time.perf_counter() - t0
+            return res
         for delta in (0.0, RETRY_DELTA):
             if dl.expired():
                 undecided.append(TIME_LIMIT_REASON)
@@ -432,9 +211,10 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
             if np.any(lo > hi):
                 undecided.append("the only witnesses lie on the boundary of a strict input bound")
                 break
-            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res)
+            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline)
             res.statuses.append(status)
             if status == "infeasible" and delta == 0.0:
+                closed_by.append(res.prover)
                 break  # this box is safe
             if x is None:
                 undecided.append(TIME_LIMIT_REASON if status != "infeasible" else
@@ -447,8 +227,12 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
                 return res
             if delta > 0:
                 undecided.append("the witness fails the forward-pass re-check")
+    order = ("bounds", "crown", "alpha-crown", "split", "milp")
+    res.prover = max(closed_by, key=lambda p: order.index(p) if p in order else len(order), default="bounds")
     if undecided:
-        res.verdict, res.reason = "unknown", undecided[0]
+        res.verdict, res.reason, res.prover = "unknown", undecided[0], ""
+        if res.open_leaves:
+            res.reason += f" ({res.open_leaves} open leaves of the input split)"
     res.time = time.perf_counter() - t0
     return res
 
@@ -474,23 +258,69 @@ def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
 def _box_network(net: Network, lo: np.ndarray, hi: np.ndarray) -> Network:
     """``net`` with its domain replaced by the plain real box [lo, hi] (no integers, no one-hot groups), so
     that nothing downstream (bounds, encoding) cuts the box to the stored domain. Layers are shared."""
-    box = copy.copy(net)
-    box.domain = Domain(net.domain.names, lo, hi)
-    return box
+    return box_network(net, lo, hi)
 
 
 def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[Atom]], solver: str,
                time_limit: float | Deadline, bounds: str, threads: int | None, delta: float,
-               res: VnnResult) -> tuple[str, np.ndarray | None]:
+               res: VnnResult, pipeline: str = "auto") -> tuple[str, np.ndarray | None]:
+    """Decide one box: output bounds, the CROWN / alpha-CROWN refutation, then input branch-and-bound (few
+    inputs) or one MILP (``pipeline="milp"``: the MILP right after the output bounds); ``res.prover`` names the
+    stage that closed it."""
     dl = Deadline.of(time_limit)
     bnet = _box_network(net, lo, hi)
-    dom = bnet.domain
+    tb = time.perf_counter()
     bnds = compute_bounds(bnet, lo, hi, method=bounds, deadline=dl.sub(fraction=0.5))
+    res._stage("bounds", time.perf_counter() - tb)
     ylo, yhi = bnds[-1][0].ravel(), bnds[-1][1].ravel()
     # disjuncts that the bounds already rule out are dropped
     live = [c for c in conjs if all(_lower_ok(a, lo, hi, ylo, yhi, delta) for a in c)]
+    res.prover = "bounds"
     if not live:
         return "infeasible", None
+    if pipeline == "milp":
+        tm = time.perf_counter()
+        res.prover = "milp"
+        out = _milp_box(bnet, lo, hi, live, bnds, solver, dl, threads, delta, res)
+        res._stage("milp", time.perf_counter() - tm)
+        return out
+    ref = refute(bnet, lo, hi, live, bnds, delta, dl.sub(fraction=0.25))
+    for k, v in ref.seconds.items():
+        res._stage(k, v)
+    res.prover = ref.stage
+    live = [live[p] for p in ref.live]
+    if not live:
+        return "infeasible", None
+
+    def leaf(llo: np.ndarray, lhi: np.ndarray, lconjs: list[list[Atom]], lb: Bounds,
+             ldl: Deadline) -> tuple[str, np.ndarray | None]:
+        if bounds != "linear":  # the user's (tighter) bound method for the MILP's big-M values
+            lb = compute_bounds(box_network(net, llo, lhi), llo, lhi, method=bounds, deadline=ldl.sub(fraction=0.5))
+        return _milp_box(box_network(net, llo, lhi), llo, lhi, lconjs, lb, solver, ldl, threads, delta, res)
+
+    if net.n_inputs <= SPLIT_INPUTS:
+        tree = branch_and_bound(bnet, lo, hi, live, lambda x, y: _check(live, x, y), leaf, delta, dl)
+        for k, v in tree.seconds.items():
+            res._stage(k, v)
+        res.nodes += tree.nodes
+        res.open_leaves += tree.open_leaves
+        res.prover = "milp" if tree.milp_leaves else "split"
+        if tree.status == "violated":
+            res.prover = tree.stage
+            return "feasible", tree.x
+        return ("infeasible", None) if tree.status == "infeasible" else ("unknown", tree.boundary)
+    tm = time.perf_counter()
+    try:
+        res.prover = "milp"
+        return _milp_box(bnet, lo, hi, live, bnds, solver, dl, threads, delta, res)
+    finally:
+        res._stage("milp", time.perf_counter() - tm)
+
+
+def _milp_box(bnet: Network, lo: np.ndarray, hi: np.ndarray, live: list[list[Atom]], bnds: Bounds, solver: str,
+              dl: Deadline, threads: int | None, delta: float, res: VnnResult) -> tuple[str, np.ndarray | None]:
+    """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts."""
+    dom = bnet.domain
     m = pyo.ConcreteModel()
     xin = input_terms(m, dom)
     enc = encode_network(m, bnet, xin, bounds=bnds)

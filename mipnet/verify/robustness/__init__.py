@@ -14,7 +14,9 @@ around an outside sample would not contain it, or be empty, and the verdict woul
 Modules: :mod:`.results` (norms, verdicts, the tolerance ``TAU``, the result types, :func:`summarize`),
 :mod:`.region` (class labels, the ball and its domain check, forward margins, the projection of a solver's
 point into the ball), :mod:`.gradient_attack` (the cheap gradient attack: witnesses only), :mod:`.margin_milp`
-(:func:`verify_sample`, :func:`verify_robustness`) and :mod:`.perturbation` (:func:`minimal_perturbation`).
+(:func:`verify_sample`, :func:`verify_robustness`; the CROWN / alpha-CROWN bound of the margins from
+:mod:`mipnet.verify.spec_bounds` is its first prover, before any MILP) and :mod:`.perturbation`
+(:func:`minimal_perturbation`).
 Every name of the former single module is importable from here; ``solve`` and ``project_to_ball`` are looked
 up here by the modules that call them (patching them here takes effect).
 """
@@ -39,6 +41,8 @@ from .region import (
 from .results import (
     BOUNDS_SHARE,
     NORMS,
+    PROVERS,
+    SPEC_SHARE,
     TAU,
     VERDICTS,
     PerturbationResult,
@@ -55,3 +59,5 @@ _REEXPORTED = (
     summarize, minimal_perturbation, Margin, encode_margin, add_norm_ball, class_margins, Result, solve, _jsonable,
     _sub_domain, _jacobian, _l1_vertex, _prepare, _solve_margin,
 )
+#: added with the CROWN / alpha-CROWN prover (:mod:`mipnet.verify.spec_bounds`)
+_NEW = (PROVERS, SPEC_SHARE)

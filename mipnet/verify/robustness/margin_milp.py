@@ -27,7 +27,16 @@ the re-check (a tie on the decision boundary) is retried once with m <= -tau; if
 verdict is ``unknown``, and so it is when the retry is infeasible (that rules out margins <= -tau only,
 not a class change in (-tau, 0]). Before the MILP (early stop only) a cheap
 projected-gradient attack looks for a counterexample; it can only ever report ``violated`` with a
-re-checked point, never ``holds``. Without early stop the MILP is solved to optimality and reports m* (the worst
+re-checked point, never ``holds``.
+
+The first prover (early stop only, after the attack, before any MILP): CROWN / alpha-CROWN lower bounds
+b_k <= min_B z_c - z_k of every rival's margin over the ball's box (:mod:`mipnet.verify.spec_bounds`, rows
+C = e_c - e_k, the per-layer bounds of the chosen method, linear ones for ``interval``). b_k > 0 for every
+k proves the sample robust (``holds``, ``bound`` = min_k b_k, ``prover`` "crown" or "alpha-crown"). Otherwise
+the rivals with b_k > 0 are dropped from the MILP: at any point with margin <= 0 some rival k has
+z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
+margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
+Without early stop the MILP is solved to optimality and reports m* (the worst
 margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
 
 (``solve`` and ``project_to_ball`` are looked up on :mod:`mipnet.verify.robustness`, so that patching them there
@@ -49,12 +58,14 @@ from ...deadline import Deadline
 from ...domain import Domain
 from ...encode import encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
+from ...encode.terms import Terms
 from ...errors import DataError
 from ...network import Network
 from ...solve import Result
+from ..spec_bounds import margin_rows, spec_bounds
 from .gradient_attack import attack
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, class_indices, margins, region_text
-from .results import BOUNDS_SHARE, TAU, RobustnessResult, normalise_norm
+from .results import BOUNDS_SHARE, SPEC_SHARE, TAU, RobustnessResult, normalise_norm
 
 
 def verify_sample(
@@ -72,11 +83,14 @@ def verify_sample(
     index: int = 0,
     precomputed_bounds: Bounds | None = None,
     use_attack: bool = True,
+    spec_bound: bool = True,
 ) -> RobustnessResult:
     """Robustness of one sample (see the module docstring for the MILP).
 
     With ``early_stop`` and ``use_attack`` a cheap gradient attack runs first; a point it finds
-    (re-checked by the forward pass) is a counterexample and no MILP is built.
+    (re-checked by the forward pass) is a counterexample and no MILP is built. With ``early_stop`` and
+    ``spec_bound`` the CROWN / alpha-CROWN bound of the margins runs next; when it proves every margin
+    positive no MILP is built either (module docstring).
 
     ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`) covers everything done for this sample:
     the attack, bound tightening (at most ``BOUNDS_SHARE`` of it), building the MILP, solving it and the retry
@@ -99,13 +113,17 @@ def verify_sample(
         res.verdict, res.counterexample, res.adversarial_class = "violated", x.copy(), names[pred]
         res.margin = res.margin_forward = m0
         res.reason = "the sample itself is not classified as its label"
+        res.prover = "sample"
         res.time = time.perf_counter() - t0
         return res
     lo, hi = ball_box(net, x, eps, norm)
     sub = _sub_domain(net, lo, hi)
     if early_stop and use_attack and eps > 0:
+        ta = time.perf_counter()
         xa = attack(net, x, eps, norm, c, deadline=dl)
+        res.seconds["attack"] = time.perf_counter() - ta
         if xa is not None:
+            res.prover = "attack"
             la = net.forward(xa[None])
             k = int(net.predict_index(la)[0])
             res.verdict, res.counterexample, res.witness = "violated", xa, xa
@@ -117,31 +135,61 @@ def verify_sample(
     tb = time.perf_counter()
     bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(
         net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
-    res.bounds_time = time.perf_counter() - tb
-    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0)
+    res.bounds_time = res.seconds["bounds"] = time.perf_counter() - tb
+    keep, proved = None, None
+    if early_stop and spec_bound:
+        spec_in = bnds if (precomputed_bounds is not None or bounds != "interval") else None
+        C, rivals = margin_rows(net.n_outputs, c)
+        sb = spec_bounds(net, C, lower=lo, upper=hi, bounds=spec_in, deadline=dl.sub(fraction=SPEC_SHARE),
+                         goal=lambda b: bool(np.all(b > 0)))
+        res.seconds.update(sb.seconds)
+        stage = sb.stage()
+        if stage:
+            res.verdict, res.bound, res.status, res.prover = "holds", float(sb.lower.min()), "bounds", stage
+            res.reason = f"the {stage} bound proves every margin positive"
+            res.time = time.perf_counter() - t0
+            return res
+        done = sb.lower > 0
+        if done.any() and net.n_outputs > 1:
+            keep, proved = rivals[~done], float(sb.lower[done].min())
+    tm = time.perf_counter()
+    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0,
+                        keep=keep)
     if out == "retry" and dl.expired():
         res.verdict = "unknown"
         res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
     elif out == "retry":
-        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU)
+        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU,
+                            keep=keep)
         if out == "retry":
             res.verdict = "unknown"
             res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
+    res.seconds["milp"] = time.perf_counter() - tm
+    if proved is not None and res.bound is not None:  # the dropped rivals' margins are at least their bounds
+        res.bound = min(res.bound, proved)
+    if res.verdict != "unknown":
+        res.prover = "bounds" if res.status == "bounds" else "milp"
     res.time = time.perf_counter() - t0
     return res
 
 
 def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: str, c: int, bnds: Bounds,
                   solver: str, time_limit: float | Deadline, early_stop: bool, threads: int | None,
-                  res: RobustnessResult, margin_cap: float) -> str:
+                  res: RobustnessResult, margin_cap: float, keep: np.ndarray | None = None) -> str:
     """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check).
-    ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it)."""
+    ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it).
+    ``keep``: the rivals the MILP considers (all by default; the others are proved by a bound)."""
     names = net.class_names or []
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x")
     add_norm_ball(m, "B", xin, x, float(eps), norm)
     enc = encode_network(m, net, xin, bounds=bnds)
-    mg = encode_margin(m, "M", enc.outputs, c, prune=early_stop)
+    outs, cls = enc.outputs, c
+    if keep is not None:
+        idx = np.concatenate([[c], np.asarray(keep, dtype=int)])
+        flat = outs.flat()
+        outs, cls = Terms(flat.expr[idx], flat.lower[idx], flat.upper[idx]), 0
+    mg = encode_margin(m, "M", outs, cls, prune=early_stop)
     res.n_rivals = len(mg.rivals)
     res.n_binaries = enc.n_binaries() + len(mg.binaries)
     if mg.lower > 0 and early_stop:
@@ -226,12 +274,15 @@ def verify_robustness(
     early_stop: bool = True,
     threads: int | None = None,
     use_attack: bool = True,
+    spec_bound: bool = False,
 ) -> list[RobustnessResult]:
     """Verify every row of X: one :class:`RobustnessResult` per sample.
 
     ``labels`` (class names or indices) fix the class to defend; by default the predicted class.
     ``time_limit`` is per sample (bound computation included), ``bounds`` the bound method
-    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin.
+    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin. ``spec_bound=True``
+    runs the CROWN / alpha-CROWN prover before the MILP (:func:`verify_sample`'s default); it is off here by
+    default so that the command line's pipeline stays attack -> MILP until it opts in.
     """
     _prepare(net)
     if not (np.isfinite(eps) and eps >= 0):
@@ -245,6 +296,6 @@ def verify_robustness(
     return [
         verify_sample(net, X[i], eps, norm, None if cls is None else int(cls[i]), solver=solver,
                       time_limit=time_limit, bounds=bounds, early_stop=early_stop, threads=threads, index=i,
-                      use_attack=use_attack)
+                      use_attack=use_attack, spec_bound=spec_bound)
         for i in range(X.shape[0])
     ]

@@ -15,6 +15,10 @@ VERDICTS = ("holds", "violated", "unknown")
 TAU = 1e-6
 #: share of a sample's time limit that LP/MIP bound tightening may take (the rest: model, MILP, re-check)
 BOUNDS_SHARE = 0.5
+#: share of what is left that the CROWN / alpha-CROWN bound of the margins may take
+SPEC_SHARE = 0.25
+#: the stages that can decide a sample (``RobustnessResult.prover``)
+PROVERS = ("sample", "attack", "crown", "alpha-crown", "bounds", "milp")
 
 
 def normalise_norm(norm: str | int | float) -> str:
@@ -32,7 +36,11 @@ def normalise_norm(norm: str | int | float) -> str:
 @dataclass
 class RobustnessResult:
     """Verdict for one sample. ``margin`` is the worst-case margin when proved optimal (exact mode),
-    otherwise the margin of the witness; ``bound`` a proved lower bound on the worst margin."""
+    otherwise the margin of the witness; ``bound`` a proved lower bound on the worst margin.
+
+    ``prover`` names the stage that decided it (one of :data:`PROVERS`; "" when undecided): the sample itself,
+    the gradient attack, the CROWN or alpha-CROWN bound of the margins, the output bounds or the MILP;
+    ``seconds`` the time of every stage that ran (attack, bounds, crown, alpha-crown, milp)."""
 
     index: int
     cls: int
@@ -57,9 +65,12 @@ class RobustnessResult:
     solver: str = ""
     #: the set the verdict speaks of (:func:`region_text`): the ball intersected with the model's domain
     region: str = ""
+    prover: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["seconds"] = {k: float(v) for k, v in self.seconds.items()}
         for k in ("counterexample", "witness"):
             d[k] = None if d[k] is None else [float(v) for v in d[k]]
         d["label"] = _jsonable(self.label)

@@ -1,0 +1,180 @@
+"""Benchmark: controller-style nets and VNN-LIB properties over large input boxes, single MILP vs the pipeline.
+
+The nets (issue 21): 5 inputs in [0, 1]^5, 6 hidden layers of 50 ReLUs, 5 outputs, trained (scikit-learn's
+MLPRegressor, seeded) to imitate a synthetic piecewise-constant lookup table (a seeded random score per cell of a
+4^5 grid and per output, plus a smooth trend), like the advisory-score tables that controller nets compress.
+
+Properties per net (unsafe regions; thresholds from 20 000 seeded samples, so the verdict is not known in
+advance for the "holds"-style ones):
+  bound-hi     Y_0 >= max_sampled + 0.25 * range        over a box of half the space   (expected to hold)
+  bound-lo     Y_0 >= max_sampled - 0.02 * range        over the same box             (violated: sampling)
+  small-box    Y_0 >= max_sampled + 0.1 * range over a box of width 0.2 around a random point
+  never-min    Y_k <= Y_j for all j != k, k the output that is never the minimum in the samples of the box
+  is-min       the same for the output that is most often the minimum                  (violated)
+  disjunction  Y_1 >= t_1 or Y_2 >= t_2, thresholds 0.25 * range above the sampled maxima
+  two-boxes    Y_3 >= t_3 on either of two quarter-space boxes
+
+Every property is decided twice in the same run with the same time limit: ``pipeline="milp"`` (one big-M MILP
+per box after the output bounds, as before issue 21) and ``pipeline="auto"`` (sampling attack, CROWN /
+alpha-CROWN refutation, input branch-and-bound with MILP leaves). Verdicts must agree wherever both decide.
+Output: results/verification/controller_boxes.md (and .csv).
+
+    python benchmarks/controller_boxes.py [--nets 2] [--time-limit 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mipnet.domain import Domain  # noqa: E402
+from mipnet.network import Network  # noqa: E402
+from mipnet.verify.vnnlib import check_property, parse_vnnlib  # noqa: E402
+
+OUT = ROOT / "results" / "verification"
+N_IN, N_OUT, GRID = 5, 5, 4
+
+
+def lookup_table(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Samples of the seeded piecewise-constant table: (X, Y)."""
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 6, size=(GRID,) * N_IN + (N_OUT,)).astype(float)
+    X = rng.uniform(0, 1, (6000, N_IN))
+    cell = np.minimum((X * GRID).astype(int), GRID - 1)
+    Y = table[tuple(cell.T)] + X @ rng.normal(0, 1, (N_IN, N_OUT))
+    return X, Y
+
+
+def controller_net(seed: int) -> Network:
+    from sklearn.neural_network import MLPRegressor
+
+    from mipnet.io.sklearn_io import from_sklearn
+
+    X, Y = lookup_table(seed)
+    mlp = MLPRegressor(hidden_layer_sizes=(50,) * 6, max_iter=150, random_state=seed, learning_rate_init=2e-3)
+    mlp.fit(X, Y)
+    return from_sklearn(mlp, domain=Domain.box(N_IN, 0.0, 1.0))
+
+
+def _decl() -> str:
+    return "".join(f"(declare-const X_{i} Real)\n" for i in range(N_IN)) + \
+        "".join(f"(declare-const Y_{j} Real)\n" for j in range(N_OUT))
+
+
+def _box(lo: np.ndarray, hi: np.ndarray) -> str:
+    return "".join(f"(assert (>= X_{i} {lo[i]:.6f}))\n(assert (<= X_{i} {hi[i]:.6f}))\n" for i in range(N_IN))
+
+
+def _box_and(lo: np.ndarray, hi: np.ndarray) -> str:
+    return "(and " + " ".join(f"(>= X_{i} {lo[i]:.6f}) (<= X_{i} {hi[i]:.6f})" for i in range(N_IN)) + ")"
+
+
+def properties(net: Network, seed: int) -> dict[str, str]:
+    rng = np.random.default_rng(seed + 100)
+    lo, hi = np.zeros(N_IN), np.ones(N_IN)
+    hi[rng.integers(N_IN)] = 0.5  # half the space
+    S = rng.uniform(lo, hi, (20000, N_IN))
+    Y = net.forward(S)
+    rng_y = Y.max(axis=0) - Y.min(axis=0)
+    props = {
+        "bound-hi": _box(lo, hi) + f"(assert (>= Y_0 {Y[:, 0].max() + 0.25 * rng_y[0]:.6f}))",
+        "bound-lo": _box(lo, hi) + f"(assert (>= Y_0 {Y[:, 0].max() - 0.02 * rng_y[0]:.6f}))",
+    }
+    c = rng.uniform(0.1, 0.9, N_IN)
+    S1 = rng.uniform(c - 0.1, c + 0.1, (20000, N_IN))
+    Y1 = net.forward(S1)[:, 0]
+    props["small-box"] = _box(c - 0.1, c + 0.1) + f"(assert (>= Y_0 {Y1.max() + 0.1 * (Y1.max() - Y1.min()):.6f}))"
+    counts = np.bincount(Y.argmin(axis=1), minlength=N_OUT)
+    for name, k in (("never-min", int(np.argmin(counts))), ("is-min", int(np.argmax(counts)))):
+        props[name] = _box(lo, hi) + "".join(f"(assert (<= Y_{k} Y_{j}))\n" for j in range(N_OUT) if j != k)
+    t1, t2 = Y[:, 1].max() + 0.25 * rng_y[1], Y[:, 2].max() + 0.25 * rng_y[2]
+    props["disjunction"] = _box(lo, hi) + f"(assert (or (>= Y_1 {t1:.6f}) (>= Y_2 {t2:.6f})))"
+    a_lo, a_hi = np.zeros(N_IN), np.full(N_IN, 1.0)
+    a_hi[:2] = 0.5
+    b_lo, b_hi = np.zeros(N_IN), np.ones(N_IN)
+    b_lo[:2] = 0.5
+    S2 = np.vstack([rng.uniform(a_lo, a_hi, (10000, N_IN)), rng.uniform(b_lo, b_hi, (10000, N_IN))])
+    Y2 = net.forward(S2)
+    t3 = Y2[:, 3].max() + 0.25 * (Y2[:, 3].max() - Y2[:, 3].min())
+    props["two-boxes"] = f"(assert (or {_box_and(a_lo, a_hi)} {_box_and(b_lo, b_hi)}))\n(assert (>= Y_3 {t3:.6f}))"
+    return {k: _decl() + v for k, v in props.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nets", type=int, default=2)
+    ap.add_argument("--time-limit", type=float, default=30.0)
+    args = ap.parse_args()
+    rows = []
+    for seed in range(args.nets):
+        t = time.perf_counter()
+        net = controller_net(seed)
+        print(f"net {seed}: trained in {time.perf_counter() - t:.1f} s", flush=True)
+        for name, text in properties(net, seed).items():
+            prop = parse_vnnlib(text, name)
+            row: dict[str, object] = {"net": seed, "property": name}
+            for pipeline in ("milp", "auto"):
+                t = time.perf_counter()
+                r = check_property(net, prop, time_limit=args.time_limit, pipeline=pipeline)
+                wall = time.perf_counter() - t
+                row[f"{pipeline}_verdict"], row[f"{pipeline}_time"] = r.verdict, round(wall, 3)
+                if pipeline == "auto":
+                    row["auto_prover"], row["auto_nodes"] = r.prover, r.nodes
+                    row["auto_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
+            print(row, flush=True)
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    df.to_csv(OUT / "controller_boxes.csv", index=False)
+    write_summary(df, args)
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns)
+    return head + "".join("\n| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False))
+
+
+def write_summary(df: pd.DataFrame, args: argparse.Namespace) -> None:
+    decided = {p: int((df[f"{p}_verdict"] != "unknown").sum()) for p in ("milp", "auto")}
+    both = (df.milp_verdict != "unknown") & (df.auto_verdict != "unknown")
+    agree = bool((df.milp_verdict[both] == df.auto_verdict[both]).all())
+    ratio = df.milp_time / df.auto_time
+    open_props = df.property[df.auto_verdict == "unknown"]
+    lines = [
+        "# Controller-style nets, VNN-LIB properties over large boxes: single MILP vs the pipeline",
+        "",
+        f"`python benchmarks/controller_boxes.py --nets {args.nets} --time-limit {args.time_limit:g}` (one run, "
+        "2 shared cores). Nets: 5 inputs, 6 x 50 ReLU, 5 outputs, imitating a seeded piecewise-constant lookup "
+        "table. `milp`: one big-M MILP per input box after the output bounds (the pipeline before issue 21); "
+        "`auto`: sampling attack -> CROWN / alpha-CROWN -> input branch-and-bound with MILP leaves. Same time "
+        "limit per property, same run.",
+        "",
+        f"- decided: milp {decided['milp']} / {len(df)}, auto {decided['auto']} / {len(df)}; verdicts agree where "
+        f"both decide: {'yes' if agree else 'NO'}",
+        f"- total time: milp {df.milp_time.sum():.1f} s, auto {df.auto_time.sum():.1f} s "
+        f"(auto / milp = {df.auto_time.sum() / df.milp_time.sum():.3f})",
+        f"- median time per property: milp {df.milp_time.median():.2f} s, auto {df.auto_time.median():.2f} s; "
+        f"median ratio milp / auto {ratio.median():.1f} (range {ratio.min():.2f} - {ratio.max():.1f})",
+        f"- undecided by auto: {len(df) - decided['auto']} ({', '.join(sorted(set(open_props)))}): "
+        "the bound of a node (CROWN per-layer bounds, alpha only on the specification) is too loose on 6 x 50 "
+        "nets to close the tree in the time limit, and the MILP leaves are slow too; the issue's target (all "
+        "decided, most in seconds) needs tighter node bounds (alpha on the intermediate layers, ReLU splitting, "
+        "batched nodes).",
+        "",
+        _markdown(df),
+        "",
+    ]
+    (OUT / "controller_boxes.md").write_text("\n".join(lines))
+    print("\n".join(lines[:8]))
+
+
+if __name__ == "__main__":
+    main()

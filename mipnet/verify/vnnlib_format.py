@@ -1,0 +1,299 @@
+"""The VNN-LIB format: the property model (atoms, disjuncts, input boxes) and the parser.
+
+A property declares inputs ``X_0 .. X_{n-1}`` and outputs ``Y_0 .. Y_{m-1}`` (``declare-const``, sort ``Real``)
+and asserts the *unsafe* region: a conjunction of assertions, each built from ``and``, ``or`` and linear
+comparisons ``<= >= < > =`` between sums (``+``, ``-``, ``*`` by a constant) of variables and numbers. Every
+assertion is put in disjunctive normal form (at most ``MAX_DISJUNCTS`` disjuncts); every atom becomes
+``a.X + b.Y + c <= 0`` (``< 0`` when strict); atoms on a single input variable with no output form the
+disjunct's input box, and disjuncts with the same box are grouped (:meth:`Property.box_groups`). nan, inf and
+numbers that overflow a double are refused. Deciding a property: :mod:`mipnet.verify.vnnlib`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, ModelFormatError
+
+MAX_DISJUNCTS = 4096
+#: tolerance of the forward-pass re-check of a non-strict atom
+CHECK_TOL = 1e-6
+
+_VAR = re.compile(r"^([XY])_(\d+)$")
+
+# ----------------------------------------------------------------------------- property model
+
+
+@dataclass
+class Atom:
+    """sum_i a[i] X_i + sum_j b[j] Y_j + c <= 0 (< 0 if strict), coefficients as sparse dicts."""
+
+    a: dict[int, float]
+    b: dict[int, float]
+    c: float
+    strict: bool = False
+
+    def value(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.c + sum(v * x[i] for i, v in self.a.items()) + sum(v * y[j] for j, v in self.b.items())
+
+    def holds_at(self, x: np.ndarray, y: np.ndarray, tol: float = CHECK_TOL) -> bool:
+        v = self.value(x, y)
+        return v < 0 if self.strict else v <= tol
+
+
+@dataclass
+class Property:
+    """Inputs, outputs and the unsafe region as a disjunction of conjunctions of atoms."""
+
+    n_inputs: int
+    n_outputs: int
+    disjuncts: list[list[Atom]]
+    source: str = ""
+
+    def boxes(self) -> list[tuple[np.ndarray, np.ndarray, list[list[Atom]]]]:
+        """Group the disjuncts by input box: (lower, upper, [remaining atoms per disjunct])."""
+        return [(g.lower, g.upper, g.rest) for g in self.box_groups()]
+
+    def box_groups(self) -> list["BoxGroup"]:
+        """Group the disjuncts by input box (bounds, which bounds are strict, remaining atoms, and
+        every disjunct whole for the re-check of a witness). Empty boxes are dropped."""
+        groups: dict[tuple, BoxGroup] = {}
+        for conj in self.disjuncts:
+            lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
+            slo, shi = np.zeros(self.n_inputs, bool), np.zeros(self.n_inputs, bool)
+            rest: list[Atom] = []
+            empty = False  # an atom false everywhere
+            for at in conj:
+                if not at.b and len(at.a) == 1:
+                    (i, v), = at.a.items()
+                    t = -at.c / v + 0.0  # no -0.0
+                    if v > 0 and (t < hi[i] or (t == hi[i] and at.strict)):
+                        hi[i], shi[i] = t, at.strict
+                    elif v < 0 and (t > lo[i] or (t == lo[i] and at.strict)):
+                        lo[i], slo[i] = t, at.strict
+                    continue
+                if not at.a and not at.b:
+                    if at.c > 0 or (at.strict and at.c >= 0):
+                        empty = True
+                        break
+                    continue
+                rest.append(at)
+            if empty or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
+                continue  # an empty disjunct
+            key = (lo.tobytes(), hi.tobytes(), slo.tobytes(), shi.tobytes())
+            if key not in groups:
+                groups[key] = BoxGroup(lo, hi, slo, shi, [], [])
+            groups[key].rest.append(rest)
+            groups[key].whole.append(conj)
+        return list(groups.values())
+
+
+@dataclass
+class BoxGroup:
+    """Disjuncts sharing one input box: ``lower <= X <= upper`` (``<`` where ``strict_*``), the atoms
+    left once the box is taken out (``rest``, one list per disjunct) and the disjuncts whole."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    strict_lower: np.ndarray
+    strict_upper: np.ndarray
+    rest: list[list[Atom]]
+    whole: list[list[Atom]]
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _tokens(text: str) -> list[str]:
+    text = re.sub(r";[^\n]*", " ", text)
+    return re.findall(r"\(|\)|[^\s()]+", text)
+
+
+def _sexprs(tokens: list[str]) -> list[Any]:
+    stack: list[list[Any]] = [[]]
+    for t in tokens:
+        if t == "(":
+            stack.append([])
+        elif t == ")":
+            if len(stack) == 1:
+                raise ModelFormatError("unbalanced ')' in the VNN-LIB file")
+            done = stack.pop()
+            stack[-1].append(done)
+        else:
+            stack[-1].append(t)
+    if len(stack) != 1:
+        raise ModelFormatError("unbalanced '(' in the VNN-LIB file (missing ')')")
+    return stack[0]
+
+
+def _number(tok: str) -> float | None:
+    """The value of a numeral; None for a name. nan, inf and overflowing numerals are input errors."""
+    try:
+        v = float(tok)
+    except ValueError:
+        return None
+    if not math.isfinite(v):
+        raise ModelFormatError(f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are "
+                               "not allowed)")
+    return v
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.inputs: set[int] = set()
+        self.outputs: set[int] = set()
+
+    def linear(self, e: Any) -> tuple[dict[str, float], float]:
+        """A term as ({variable: coefficient}, constant)."""
+        if isinstance(e, str):
+            v = _number(e)
+            if v is not None:
+                return {}, v
+            if e not in self.declared:
+                raise ModelFormatError(f"undeclared variable {e!r} in the VNN-LIB property")
+            return {e: 1.0}, 0.0
+        if not e or not isinstance(e[0], str):
+            raise ModelFormatError(f"malformed term {_show(e)}")
+        op, args = e[0], [self.linear(a) for a in e[1:]]
+        if op == "+":
+            return _add(args, [1.0] * len(args))
+        if op == "-":
+            if len(args) == 1:
+                return _add(args, [-1.0])
+            return _add(args, [1.0] + [-1.0] * (len(args) - 1))
+        if op == "*":
+            coef, var = 1.0, None
+            for lin, const in args:
+                if lin:
+                    if var is not None:
+                        raise ModelFormatError(f"nonlinear term {_show(e)} (a product of variables)")
+                    var = (lin, const)
+                else:
+                    coef *= const
+            if var is None:
+                return {}, coef
+            return {k: coef * v for k, v in var[0].items()}, coef * var[1]
+        raise ModelFormatError(f"unsupported operator {op!r} in term {_show(e)}")
+
+    def formula(self, e: Any) -> list[list[Atom]]:
+        """DNF of a formula: a list of conjunctions (lists of atoms)."""
+        if not isinstance(e, list) or not e or not isinstance(e[0], str):
+            raise ModelFormatError(f"malformed assertion {_show(e)}")
+        op = e[0]
+        if op == "and":
+            parts = [self.formula(a) for a in e[1:]]
+            total = int(np.prod([len(p) for p in parts])) if parts else 1
+            if total > MAX_DISJUNCTS:
+                raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
+            return [[a for conj in combo for a in conj] for combo in itertools.product(*parts)]
+        if op == "or":
+            out = [c for a in e[1:] for c in self.formula(a)]
+            if len(out) > MAX_DISJUNCTS:
+                raise ModelFormatError(f"the property has more than {MAX_DISJUNCTS} disjuncts")
+            return out
+        if op in ("<=", ">=", "<", ">", "="):
+            if len(e) != 3:
+                raise ModelFormatError(f"comparison {_show(e)} needs exactly two operands")
+            (la, ca), (lb, cb) = self.linear(e[1]), self.linear(e[2])
+            diff, c = _add([(la, ca), (lb, cb)], [1.0, -1.0])  # lhs - rhs
+            strict = op in ("<", ">")
+            if op in ("<=", "<"):
+                return [[self.atom(diff, c, strict)]]
+            if op in (">=", ">"):
+                return [[self.atom({k: -v for k, v in diff.items()}, -c, strict)]]
+            return [[self.atom(diff, c, False), self.atom({k: -v for k, v in diff.items()}, -c, False)]]
+        raise ModelFormatError(f"unsupported operator {op!r} in the VNN-LIB property")
+
+    def atom(self, lin: dict[str, float], c: float, strict: bool) -> Atom:
+        if not (math.isfinite(c) and all(math.isfinite(v) for v in lin.values())):
+            raise ModelFormatError("a coefficient of the VNN-LIB property overflows (is not finite)")
+        a: dict[int, float] = {}
+        b: dict[int, float] = {}
+        for name, v in lin.items():
+            if v == 0.0:
+                continue
+            kind, idx = _VAR.match(name).groups()  # type: ignore[union-attr]
+            (a if kind == "X" else b)[int(idx)] = v
+        return Atom(a, b, float(c), strict)
+
+    def parse(self, text: str, source: str = "") -> Property:
+        exprs = _sexprs(_tokens(text))
+        self.declared: set[str] = set()
+        conj: list[list[list[Atom]]] = []
+        for e in exprs:
+            if not isinstance(e, list) or not e:
+                raise ModelFormatError(f"unexpected {_show(e)} at the top level of the VNN-LIB file")
+            head = e[0]
+            if head == "declare-const":
+                if len(e) != 3 or not isinstance(e[1], str):
+                    raise ModelFormatError(f"malformed declaration {_show(e)}")
+                m = _VAR.match(e[1])
+                if m is None:
+                    raise ModelFormatError(f"variable {e[1]!r}: VNN-LIB variables are named X_i or Y_j")
+                if e[2] != "Real":
+                    raise ModelFormatError(f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB "
+                                           "variables are Real)")
+                self.declared.add(e[1])
+                (self.inputs if m.group(1) == "X" else self.outputs).add(int(m.group(2)))
+            elif head == "assert":
+                if len(e) != 2:
+                    raise ModelFormatError(f"malformed assertion {_show(e)}")
+                conj.append(self.formula(e[1]))
+            elif head in ("set-logic", "set-info", "set-option", "check-sat", "get-model", "exit"):
+                continue
+            else:
+                raise ModelFormatError(f"unsupported command {head!r} in the VNN-LIB file")
+        for kind, idx in (("X", self.inputs), ("Y", self.outputs)):
+            if not idx:
+                raise ModelFormatError(f"the property declares no {kind}_ variables")
+            if sorted(idx) != list(range(len(idx))):
+                raise ModelFormatError(f"the {kind}_ variables must be numbered 0..{len(idx) - 1}")
+        total = int(np.prod([len(c) for c in conj])) if conj else 1
+        if total > MAX_DISJUNCTS:
+            raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
+        disjuncts = [[a for c in combo for a in c] for combo in itertools.product(*conj)]
+        return Property(len(self.inputs), len(self.outputs), disjuncts, source)
+
+
+def _add(terms: list[tuple[dict[str, float], float]], signs: list[float]) -> tuple[dict[str, float], float]:
+    out: dict[str, float] = {}
+    const = 0.0
+    for (lin, c), s in zip(terms, signs):
+        const += s * c
+        for k, v in lin.items():
+            out[k] = out.get(k, 0.0) + s * v
+    return out, const
+
+
+def _show(e: Any) -> str:
+    if isinstance(e, list):
+        s = "(" + " ".join(_show(a) for a in e) + ")"
+    else:
+        s = str(e)
+    return s if len(s) <= 80 else s[:77] + "..."
+
+
+def parse_vnnlib(text: str, source: str = "") -> Property:
+    """Parse VNN-LIB text into a :class:`Property`."""
+    return _Parser().parse(text, source)
+
+
+def load_vnnlib(path: str | Path) -> Property:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"file not found: {p}")
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p} is not a readable text file: {exc}") from None
+    try:
+        return parse_vnnlib(text, str(p))
+    except ModelFormatError as exc:
+        raise ModelFormatError(f"{p}: {exc}") from None
