@@ -154,5 +154,14 @@ def test_cli_exit_codes(model_and_data, monkeypatch) -> None:
         return Result("unknown", None, -1.0, None, 1.0, 10, "highs", "1", "maxTimeLimit")
 
     monkeypatch.setattr(rob, "solve", timed_out)
+    # and bound propagation that proves nothing, so that the query reaches the (timed-out) MILP
+    import types
+
+    from mipnet.verify.robustness import margin_milp
+
+    def no_proof(net, C, **kwargs):
+        return types.SimpleNamespace(lower=np.full(C.shape[0], -np.inf), seconds={}, stage=lambda: None)
+
+    monkeypatch.setattr(margin_milp, "spec_bounds", no_proof)
     r = run(cli, ["verify", "robustness", str(d / "net.json"), str(d / "robust.csv"), "--eps", "0.2"])
     assert r.exit_code == 3 and "0 hold, 0 violated, 2 unknown" in r.output

@@ -143,7 +143,8 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
         # interval bounds (numpy only): the proof owes nothing to the first solver's LP bounds
         r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=t, bounds="interval")
         if r.verdict == "holds":
-            return True, "interval arithmetic alone proves it" if r.status == "bounds" else f"{solver}: {r.status}"
+            return True, (f"bound propagation alone proves it ({r.prover or 'interval'})" if r.status == "bounds"
+                          else f"{solver}: {r.status}")
         if r.verdict == "violated" and r.counterexample is not None:
             why, desc = _ball_problems(net, X[i], np.asarray(r.counterexample, dtype=np.float64), eps, norm, c)
             if not why:

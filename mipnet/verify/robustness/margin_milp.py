@@ -274,15 +274,14 @@ def verify_robustness(
     early_stop: bool = True,
     threads: int | None = None,
     use_attack: bool = True,
-    spec_bound: bool = False,
+    spec_bound: bool = True,
 ) -> list[RobustnessResult]:
     """Verify every row of X: one :class:`RobustnessResult` per sample.
 
     ``labels`` (class names or indices) fix the class to defend; by default the predicted class.
     ``time_limit`` is per sample (bound computation included), ``bounds`` the bound method
-    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin. ``spec_bound=True``
-    runs the CROWN / alpha-CROWN prover before the MILP (:func:`verify_sample`'s default); it is off here by
-    default so that the command line's pipeline stays attack -> MILP until it opts in.
+    (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin. ``spec_bound``
+    (default on) runs the CROWN / alpha-CROWN prover after the attack and before the MILP (:func:`verify_sample`).
     """
     _prepare(net)
     if not (np.isfinite(eps) and eps >= 0):
