@@ -372,7 +372,8 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
         w = problem.zero_dead_units(problem.weight_values())
-        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w))
+        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w),
+                              linear=problem.linear_w)  # the linear term's units, when the class has them
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - max(tol, 1e-4 * max(1.0, abs(bound))):
             return False, (f"{solver} found a network of the class with objective {obj:.6g} (recomputed with "

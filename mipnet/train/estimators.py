@@ -31,6 +31,7 @@ from ..deadline import Deadline
 from ..domain import Domain
 from ..errors import DataError, SolverError
 from ..solve import MAX_SEED, console_progress, solver_interface
+from .constraints import ParityBound, as_constraints
 from .formulation import CLASSIFY_LOSSES, HYPOTHESES, REGRESS_LOSSES, TrainConfig
 from .penalty_cv import DEFAULT_L1_GRID
 from .trainer import train
@@ -90,6 +91,18 @@ def _require_y(est: Any, y: Any) -> None:
         raise InputError(f"{type(est).__name__} requires y to be passed, but the target y is None")
 
 
+def _subsampled(constraints: list[Any], rows: np.ndarray | None, n_rows: int) -> list[Any]:
+    """A parity mask given for every row of X, restricted to the subsample trained on (``max_samples``)."""
+    if rows is None:
+        return constraints
+    out = []
+    for c in constraints:
+        if isinstance(c, ParityBound) and isinstance(c.group, tuple) and len(c.group) == n_rows:
+            c = ParityBound(tuple(np.asarray(c.group)[rows]), c.delta)
+        out.append(c)
+    return out
+
+
 class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
@@ -131,6 +144,8 @@ class _MIPNetBase(BaseEstimator):
         "sign_patterns": ["boolean"],
         "l1_grid": ["array-like"],
         "cv_folds": [Interval(Integral, 2, None, closed="left")],
+        "linear_term": ["boolean"],
+        "constraints": [list, tuple, None],
     }
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
@@ -144,8 +159,11 @@ class _MIPNetBase(BaseEstimator):
                  random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
                  input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
                  max_channels: int | None = None, sign_patterns: bool = False,
-                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5) -> None:
+                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5, linear_term: bool = False,
+                 constraints: list[Any] | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.linear_term = linear_term
+        self.constraints = constraints
         self.l1_grid = l1_grid
         self.cv_folds = cv_folds
         self.sign_patterns = sign_patterns
@@ -336,13 +354,19 @@ class _MIPNetBase(BaseEstimator):
             if self.image_shape_ is None:
                 raise InputError("a conv architecture needs images (N, C, H, W) or input_shape=(C, H, W)")
             conv = {"input_shape": self.image_shape_, "downsample": int(self.downsample)}
+        extra: dict[str, Any] = {}
+        if self.linear_term:
+            extra["linear"] = True
+        if self.constraints:
+            extra["constraints"] = _subsampled(as_constraints(self.constraints), rows, Xa.shape[0])
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
                     solver=self.solver, threads=self.threads,
                     # a Deadline: the caller's clock (the command line's, started before it read the data)
                     time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
                     warm_start=self._gradient_start(), lp_heuristic_rounds=self.lp_heuristic_rounds,
                     seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
-                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv)
+                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv,
+                    **extra)
         if rows is not None:  # the certificate names the rows, so that it re-checks on the full data file
             res.certificate.rows, res.certificate.source_rows = [int(i) for i in rows], int(Xa.shape[0])
             for net in (res.network, res.network_full):
@@ -425,6 +449,13 @@ _PARAMETERS = """
         Candidates of ``l1="cv"``.
     cv_folds : int >= 2, default=5
         Folds of ``l1="cv"`` (repeated stratified K-fold).
+    linear_term : bool, default=False
+        Add the linear (skip) term ``w0 . x`` to the output (one hidden layer; :mod:`mipnet.train.linear_term`),
+        with the same l1 / l2 / l0 coefficients, saved in the network as two exact ReLU units per output.
+    constraints : list or None, default=None
+        Domain constraints in training (:mod:`mipnet.train.constraints`: ``ExcludeFeatures``, ``WeightSign``,
+        ``FeatureBudget``, ``OutputOrder``, ``ParityBound`` or their JSON dicts), each checked on the returned
+        network and recorded in ``certificate_.formulation["domain_constraints"]``; features by their encoded names.
 """
 
 _ATTRIBUTES = """
