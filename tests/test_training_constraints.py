@@ -83,6 +83,7 @@ def _rechecks(res):
     cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
     rep = recheck(cert, res.network, (X, y))
     assert rep.status == "ok", rep.lines()
+    assert any(c.name == "domain constraints hold on the network" and c.outcome == "pass" for c in rep.checks)
 
 
 def test_exclude_features(free):
