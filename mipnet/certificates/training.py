@@ -15,6 +15,8 @@ The witness is the model's weights (the model sha256).
 * integrity: incumbent = sum of the terms; bound <= incumbent; the recorded gap is the gap recomputed;
   a status ``optimal`` has a bound and a gap closed to 10 x the recorded MIP gap (at most 1e-4); the facts
   the file repeats (question, answer, result, data record, formulation) agree;
+* the domain constraints of the recorded formulation measured again on the network
+  (:func:`mipnet.train.constraints.check_constraints`; the parity bound with the data only);
 * the penalty terms recomputed from the weights; with the data (the recorded rows of it, for a subsample),
   every term and the data hash (:func:`mipnet.train.objective_check.check_certificate`);
 * the bound, by a fresh solve: the training MILP rebuilt from the recorded formulation and the data and
@@ -187,6 +189,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
             else ", ".join(f"{k} {v:.6g}" for k, v in pen.items()) or "no penalty terms")
     proved = bound is not None and bound > 0
     if Xy is None:
+        _constraints_claim(rep, cert, net, None)
         rep.add("loss recomputed from the data", "objective", None,
                 "not re-proved: no data given (mipnet recheck CERT MODEL DATA.csv)")
         if proved:
@@ -200,6 +203,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
     if sel is None:
         return
     X, y = sel
+    _constraints_claim(rep, cert, net, X)
     res = cert.result or {}
     try:
         tc = Certificate.from_dict(res)
@@ -231,6 +235,27 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     _reprove(rep, ctx, [("training bound re-proved by a fresh solve", None)],
              lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t))
+
+
+def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray | None) -> None:
+    """The domain constraints of the recorded formulation (:mod:`mipnet.train.constraints`) measured again on the
+    network with numpy (the parity bound needs the training rows: skipped without data)."""
+    recorded = (cert.question.get("config") or {}).get("constraints")
+    if not recorded:
+        return
+    from ..train.constraints import check_constraints, read_resolved
+
+    try:
+        resolved = [read_resolved(c) for c in recorded]
+        if X is None:
+            resolved = [r for r in resolved if r.kind != "parity"]
+        recs = check_constraints(net, resolved, X if X is not None else np.zeros((0, 0)))
+    except MipnetError as exc:
+        rep.add("domain constraints hold on the network", "objective", False, str(exc))
+        return
+    bad = [r["constraint"] for r in recs if not r["holds"]]
+    rep.add("domain constraints hold on the network", "objective", not bad,
+            f"violated: {'; '.join(bad[:3])}" if bad else f"{len(recs)} measured with numpy")
 
 
 def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, solver: str | None,
@@ -372,7 +397,8 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
         w = problem.zero_dead_units(problem.weight_values())
-        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w))
+        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w),
+                              linear=problem.linear_w)  # the linear term's units, when the class has them
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - max(tol, 1e-4 * max(1.0, abs(bound))):
             return False, (f"{solver} found a network of the class with objective {obj:.6g} (recomputed with "

@@ -145,6 +145,15 @@ def _summary(est, X, y) -> None:
 @click.option("--sign-patterns", is_flag=True, default=False,
               help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared; "
                    "with --l1 each pattern's LP is first tightened by convex-combination cuts).")
+@click.option("--linear", is_flag=True, default=False,
+              help="Add a linear (skip) term w0.x to the output, with the same l1/l2/l0 penalties (one hidden layer); "
+                   "saved as two exact ReLU units per output.")
+@click.option("--constraint", "constraint_file", default=None, type=click.Path(dir_okay=False),
+              help="Domain constraints in training from a JSON list, e.g. "
+                   '[{"kind": "exclude", "features": ["race"]}, {"kind": "sign", "feature": "priors", "sign": 1}, '
+                   '{"kind": "budget", "k": 3}, {"kind": "order", "x_a": {...}, "x_b": {...}, "delta": 0.5}, '
+                   '{"kind": "parity", "group": "sex", "delta": 0.1}]; features by column name (one-hot columns: '
+                   "column=level); each is checked on the network and recorded in the certificate.")
 @click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
               help="Where to write the model (.json with the certificate in its metadata, or .onnx).")
 def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1_text: str,
@@ -152,14 +161,25 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
           l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,
           solver: str, samples: int | None, seed: int, architecture: str | None, input_shape: str | None,
           downsample: int, channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
-          monotone_decreasing: str | None, monotone_method: str, sign_patterns: bool, output: str) -> None:
+          monotone_decreasing: str | None, monotone_method: str, sign_patterns: bool, linear: bool,
+          constraint_file: str | None, output: str) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
 
     With --architecture the pixel columns are images of --input-shape and the network is a conv net
-    (channel switches with --channel-penalty / --max-channels)."""
+    (channel switches with --channel-penalty / --max-channels). --linear adds a linear term to the output;
+    --constraint FILE.json adds domain constraints (format: mipnet.train.constraints)."""
     from ..io import save_model
 
     # every option is checked before the data are read, the data before any work
+    extra: dict[str, Any] = {}
+    if linear:
+        extra["linear_term"] = True
+    if constraint_file is not None:
+        extra["constraints"] = _read_constraints(constraint_file)
+    if extra and (architecture is not None or monotone_increasing or monotone_decreasing or sign_patterns
+                  or l1_text.strip().lower() == "cv"):
+        raise DataError("--linear and --constraint take dense networks without --architecture, --monotone-*, "
+                        "--sign-patterns or --l1 cv")
     l1 = _l1(l1_text)
     grid = _grid(l1_grid) if l1_grid is not None else None
     if grid is not None and l1 != "cv":
@@ -202,10 +222,27 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
     est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
                           neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
                           solver=solver, samples=samples, seed=seed, hypothesis=hypothesis,
-                          layer_penalty=layer_penalty, sign_patterns=sign_patterns, l1_grid=grid, **conv)
-    _summary(est, X, y)
+                          layer_penalty=layer_penalty, sign_patterns=sign_patterns, l1_grid=grid, **conv, **extra)
+    _summary(est, X, y)  # the certificate's lines show each domain constraint's check
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
+
+
+def _read_constraints(path: str) -> list[Any]:
+    """--constraint FILE.json: the JSON list of mipnet.train.constraints, checked before the data are read."""
+    import json
+
+    from ..train.constraints import parse_constraints
+
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise DataError(f"--constraint: cannot read {path} ({exc.strerror})") from None
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"--constraint: {path} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    return list(parse_constraints(items))
 
 
 def _names(text: str | None) -> list[str]:

@@ -49,12 +49,24 @@ class TrainConfig:
     architecture: tuple[tuple[Any, ...], ...] | None = None
     channel_penalty: float = 0.0
     max_channels: int | None = None
+    #: the linear (skip) term w0 x added to the output (:mod:`.linear_term`; one hidden layer)
+    linear: bool = False
+    #: domain constraints as the MILP sees them (:class:`~.constraints.Resolved`, standardised inputs and outputs;
+    #: :mod:`.constraints`); dicts are read into them by :func:`resolve_config`
+    constraints: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         if self.architecture is not None:
             d["architecture"] = [list(e) for e in self.architecture]
+        # the options added later are recorded only when used (the records of other runs are unchanged)
+        if not self.linear:
+            del d["linear"]
+        if self.constraints:
+            d["constraints"] = [c.to_dict() if hasattr(c, "to_dict") else dict(c) for c in self.constraints]
+        else:
+            del d["constraints"]
         return d
 
 
@@ -112,7 +124,17 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
             raise DataError(f"{name} must be >= 0, got {v}")
     if int(config.oa_points) < 2:
         raise DataError("oa_points must be at least 2")
-    return replace(config, hidden=hidden, hypothesis=hyp, loss=loss, levels=int(config.levels))
+    if config.linear and (conv or len(hidden) != 1):
+        raise UnsupportedError("the linear term is supported with one hidden layer (dense nets)")
+    constraints: tuple[Any, ...] = ()
+    if config.constraints:
+        from .constraints import read_resolved
+
+        if conv or len(hidden) != 1:
+            raise UnsupportedError("domain constraints in training are supported with one hidden layer (dense nets)")
+        constraints = tuple(read_resolved(c) for c in config.constraints)
+    return replace(config, hidden=hidden, hypothesis=hyp, loss=loss, levels=int(config.levels),
+                   linear=bool(config.linear), constraints=constraints)
 
 
 __all__ = ["HYPOTHESES", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "QUADRATIC_SOLVERS", "TrainConfig", "resolve_config"]

@@ -31,6 +31,8 @@ from ..deadline import Deadline
 from ..domain import Domain
 from ..errors import DataError, SolverError
 from ..solve import MAX_SEED, console_progress, solver_interface
+from .constraints import ParityBound, as_constraints
+from .estimator_docs import _ATTRIBUTES, _PARAMETERS, _doc  # noqa: F401  (the classes' docstrings)
 from .formulation import CLASSIFY_LOSSES, HYPOTHESES, REGRESS_LOSSES, TrainConfig
 from .penalty_cv import DEFAULT_L1_GRID
 from .trainer import train
@@ -90,6 +92,18 @@ def _require_y(est: Any, y: Any) -> None:
         raise InputError(f"{type(est).__name__} requires y to be passed, but the target y is None")
 
 
+def _subsampled(constraints: list[Any], rows: np.ndarray | None, n_rows: int) -> list[Any]:
+    """A parity mask given for every row of X, restricted to the subsample trained on (``max_samples``)."""
+    if rows is None:
+        return constraints
+    out = []
+    for c in constraints:
+        if isinstance(c, ParityBound) and isinstance(c.group, tuple) and len(c.group) == n_rows:
+            c = ParityBound(tuple(np.asarray(c.group)[rows]), c.delta)
+        out.append(c)
+    return out
+
+
 class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
@@ -131,6 +145,8 @@ class _MIPNetBase(BaseEstimator):
         "sign_patterns": ["boolean"],
         "l1_grid": ["array-like"],
         "cv_folds": [Interval(Integral, 2, None, closed="left")],
+        "linear_term": ["boolean"],
+        "constraints": [list, tuple, None],
     }
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
@@ -144,8 +160,11 @@ class _MIPNetBase(BaseEstimator):
                  random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
                  input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
                  max_channels: int | None = None, sign_patterns: bool = False,
-                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5) -> None:
+                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5, linear_term: bool = False,
+                 constraints: list[Any] | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.linear_term = linear_term
+        self.constraints = constraints
         self.l1_grid = l1_grid
         self.cv_folds = cv_folds
         self.sign_patterns = sign_patterns
@@ -336,13 +355,19 @@ class _MIPNetBase(BaseEstimator):
             if self.image_shape_ is None:
                 raise InputError("a conv architecture needs images (N, C, H, W) or input_shape=(C, H, W)")
             conv = {"input_shape": self.image_shape_, "downsample": int(self.downsample)}
+        extra: dict[str, Any] = {}
+        if self.linear_term:
+            extra["linear"] = True
+        if self.constraints:
+            extra["constraints"] = _subsampled(as_constraints(self.constraints), rows, Xa.shape[0])
         res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
                     solver=self.solver, threads=self.threads,
                     # a Deadline: the caller's clock (the command line's, started before it read the data)
                     time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
                     warm_start=self._gradient_start(), lp_heuristic_rounds=self.lp_heuristic_rounds,
                     seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
-                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv)
+                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv,
+                    **extra)
         if rows is not None:  # the certificate names the rows, so that it re-checks on the full data file
             res.certificate.rows, res.certificate.source_rows = [int(i) for i in rows], int(Xa.shape[0])
             for net in (res.network, res.network_full):
@@ -362,97 +387,6 @@ class _MIPNetBase(BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags
-
-
-_PARAMETERS = """
-    Parameters
-    ----------
-    hidden_layer_sizes : int or tuple of int, default=(3,)
-        Widths of the hidden ReLU layers (each >= 1). Ignored with ``architecture``.
-    hypothesis : {"auto", "sign", "quantized", "continuous"}, default="auto"
-        Hypothesis class of :class:`~mipnet.train.TrainConfig`; "auto": the sign class (one hidden layer, one
-        output, output weights in {-1, 0, +1}) when it applies, else "quantized".
-    loss : str, default="auto"
-        Classifier: "hinge", "multiclass_hinge" or "zero_one"; regressor: "l1" or "squared"; "auto" picks the
-        first that applies.
-    margin : float, default=1.0
-        Hinge margin m >= 0 of ``max(0, m - y f(x))``.
-    l1 : float >= 0 or "cv", default=0.0
-        Coefficient of the L1 penalty ``sum |w|``; "cv" chooses it from ``l1_grid`` by cross-validation.
-    l2, l0, neuron_penalty, layer_penalty, channel_penalty : float >= 0, default=0.0
-        Coefficients of ``sum w^2``, of the non-zero weights, the active units, the active layers, the active
-        conv channels.
-    max_nonzeros, max_neurons, max_channels : int >= 0 or None, default=None
-        Budgets: at most this many non-zero weights, active units, active channels.
-    weight_bound, bias_bound : float > 0, default=1.0
-        Boxes ``|W| <= B_w``, ``|b| <= B_b`` on the standardised inputs.
-    levels : int >= 1, default=1
-        Quantisation levels Q of the quantized class (weights in ``scale * {-Q, ..., Q} / Q``).
-    scale : float > 0, default=1.0
-        Scale of the quantized weights.
-    solver : str, default="highs"
-        "highs", "gurobi", "scip" or an installed Pyomo solver (checked at ``fit``).
-    time_limit : float >= 0, default=60.0
-        Wall-clock seconds for the whole fit (cross-validation, warm start, model building, solve, re-check);
-        ``inf``: no limit.
-    threads : int >= 1 or None, default=None
-        Solver threads (None: the solver's default; HiGHS: one per process).
-    init : {"gradient", "none"}, default="gradient"
-        Start of the MILP: "gradient" maps a gradient-trained net into the class (and, in the sign class, the
-        proximal-gradient surrogate's net) and improves it by the LP heuristic; "none" starts the solver cold.
-    warm_start : bool, deprecated
-        The former name of ``init`` (True: "gradient", False: "none"); a FutureWarning names ``init``. Not
-        scikit-learn's warm_start (refitting from the previous fit is not supported).
-    lp_heuristic_rounds : int >= 0, default=10
-        Rounds of the LP heuristic on the start (0: none).
-    symmetry_breaking, tight_bounds : bool, default=True
-        Symmetry-breaking constraints between hidden units; big-M constants from bound propagation.
-    max_samples : int >= 1 or None, default=None
-        Train on a random subsample of this many rows (the certificate names them).
-    random_state : int in [0, 2**32 - 1] or None, default=0
-        Seed of the subsample, the gradient start and the cross-validation splits.
-    verbose : bool, default=False
-        Print the trainer's stage lines and the solver's progress.
-    architecture : str or list of tuples or None, default=None
-        A conv architecture (:mod:`mipnet.train.architecture`, e.g. ``"conv4x3-maxpool2-dense8"``).
-    input_shape : tuple of int or None, default=None
-        (C, H, W) of flat image rows.
-    downsample : int >= 1, default=1
-        Average-pool the images by this factor (folded into the network as an AvgPool2D layer).
-    sign_patterns : bool, default=False
-        Solve the sign class one pattern of output signs at a time (:mod:`mipnet.train.signs`).
-    l1_grid : array-like of float, default=DEFAULT_L1_GRID
-        Candidates of ``l1="cv"``.
-    cv_folds : int >= 2, default=5
-        Folds of ``l1="cv"`` (repeated stratified K-fold).
-"""
-
-_ATTRIBUTES = """
-    Attributes
-    ----------
-    network_ : Network
-        The trained network, pruned (raw features in).
-    network_full_ : Network
-        The trained network before pruning.
-    certificate_ : Certificate
-        What was proved: objective, bound, gap, status, the formulation (:mod:`mipnet.train.certificate`).
-    certificate_check_ : dict
-        The certificate's numpy re-check (``ok`` True when it holds).
-    l1_ : float
-        The l1 coefficient used (chosen by cross-validation with ``l1="cv"``).
-    cv_results_ : dict
-        The cross-validation's evidence (only with ``l1="cv"``).
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of str
-        Feature names seen in ``fit`` (frames with string column names only).
-    categories_ : dict
-        Levels of each categorical frame column (one-hot encoded).
-"""
-
-
-def _doc(head: str, extra_attributes: str, examples: str) -> str:
-    return head + _PARAMETERS + _ATTRIBUTES + extra_attributes + examples
 
 
 class MIPNetClassifier(ClassifierMixin, _MIPNetBase):

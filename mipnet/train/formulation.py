@@ -19,6 +19,11 @@ a network: :mod:`.readback`. The configuration (:class:`TrainConfig`, :func:`res
 This module builds the model (:class:`TrainingProblem`) from them; every name it had before the split is still
 importable from here.
 
+**Linear term and domain constraints** (``TrainConfig.linear``, ``TrainConfig.constraints``; one hidden layer):
+continuous weights w0 added to every sample's outputs, w0 x_n linear because x_n is data (:mod:`.linear_term`);
+the constraints' rows, with their own binaries and, for output orderings, two extra encoded points
+(:mod:`.constraints` for the math, :mod:`.constraint_rows` for the rows).
+
 **Exact data reduction** (:func:`merge_rows`): rows with the same (standardised x, target) have the same loss for
 every network, so they are one block with weight c_n = their count and D = the original row count: the objective
 is the unmerged one for every network, with one set of ReLU binaries per distinct row. Everything else that
@@ -103,6 +108,7 @@ from .hypothesis import (  # noqa: F401  (re-exports: the names of the module be
     add_product_rows,
     layer_params,
 )
+from .linear_term import add_linear_part, linear_abs_terms, linear_nonzero_indicators, linear_square_terms
 from .objective import ObjectiveTerms, tangent_points  # noqa: F401
 from .readback import Readback, _val  # noqa: F401
 
@@ -215,6 +221,10 @@ class TrainingProblem(ObjectiveTerms, Readback):
         self.oa_terms: dict[str, list[tuple[Any, np.ndarray]]] = {}  # term -> [(var, tangent points)]
         self.abs_vars: dict[int, Any] = {}  # layer -> t >= |W| (continuous layers, when l1 > 0)
         self.cut_pairs: list[tuple[int, int]] = []
+        self.linear_var: Any = None  # w0 (K, d) of the linear term (:mod:`.linear_term`), None without it
+        self.linear_w: np.ndarray | None = None  # its current value (read back with the weights)
+        self.linear_abs: Any = None
+        self.constraint_binaries: list[tuple[Any, Callable[..., float]]] = []  # (binary, its value from weights)
         t0 = time.monotonic()
         self._build()
         #: seconds the model took to build (translation and presolve costs are estimated from it)
@@ -362,14 +372,16 @@ class TrainingProblem(ObjectiveTerms, Readback):
         self._build_params()
         self._layer_switches()
         self._encode_samples()
+        if cfg.linear:  # the linear (skip) term on the outputs, before the loss reads them (:mod:`.linear_term`)
+            add_linear_part(self)
         terms: dict[str, Any] = {"loss": self._loss()}
         pw = self.penalty_weight
         if cfg.l1 > 0:
-            terms["l1"] = pw * cfg.l1 * pyo.quicksum(self._abs_terms())
+            terms["l1"] = pw * cfg.l1 * pyo.quicksum(self._abs_terms() + linear_abs_terms(self))
         if cfg.l2 > 0:
-            terms["l2"] = pw * cfg.l2 * pyo.quicksum(self._square_terms())
+            terms["l2"] = pw * cfg.l2 * pyo.quicksum(self._square_terms() + linear_square_terms(self))
         if cfg.l0 > 0 or cfg.max_nonzeros is not None:
-            nz = self._nonzero_indicators()
+            nz = self._nonzero_indicators() + linear_nonzero_indicators(self)
             if cfg.l0 > 0:
                 terms["l0"] = pw * cfg.l0 * pyo.quicksum(nz)
             if cfg.max_nonzeros is not None:
@@ -388,6 +400,10 @@ class TrainingProblem(ObjectiveTerms, Readback):
             fixed = float(len(self.layer_switch) - len(switches))  # hidden layers that are always present
             present = fixed + pyo.quicksum(switches) if switches else fixed
             terms["layers"] = pw * cfg.layer_penalty * present
+        if cfg.constraints:  # domain constraints (:mod:`.constraint_rows`)
+            from .constraint_rows import add_constraint_rows
+
+            add_constraint_rows(self)
         if cfg.symmetry_breaking:
             self._symmetry()
         if cfg.lipschitz_pairs > 0 and cfg.hypothesis == "sign" and 0 in self.abs_vars:
@@ -412,7 +428,9 @@ class TrainingProblem(ObjectiveTerms, Readback):
         be paid for in the l1 term. Pairs: for each sample n, the k partners m with t_n > t_m and
         the largest (t_n - t_m) / ||x_n - x_m||_1 (binary: the nearest samples of the other class).
         """
-        T = [pyo.quicksum(self.abs_vars[0][j, i] for j in range(self.params[0].shape[0])) for i in range(self.d)]
+        lin = getattr(self, "linear_abs", None)  # |w0 (x_n - x_m)| <= sum_i |dx_i| t0_i (:mod:`.linear_term`)
+        T = [pyo.quicksum([self.abs_vars[0][j, i] for j in range(self.params[0].shape[0])]
+                          + ([lin[0, i]] if lin is not None else [])) for i in range(self.d)]
         y = self.target.astype(float)
         pairs: set[tuple[int, int]] = set()
         for n in range(self.N):

@@ -16,8 +16,9 @@ the data:
                                  the MILP, where the optimum puts margins exactly on m)
                l1 / squared:     |r_n| / r_n^2,  r_n = (f(x_n) - y_n) / sigma_y  (standardised target)
     l1       = c_1 sum |W|,  l2 = c_2 sum W^2,  l0 = c_0 #{W != 0}   over every Dense and Conv2D weight
-               (no biases)
-    neurons  = c_n #{hidden units with a nonzero in-weight, bias or out-weight}
+               (no biases); the linear term's units (``metadata["linear_units"]``, :mod:`.linear_term`) count
+               their weights w0 once (not the copy -w0 nor the out-weights +-1), as the MILP does
+    neurons  = c_n #{hidden units with a nonzero in-weight, bias or out-weight}, the linear units left out
     layers   = c_l #{hidden Dense layers of the network}  (a layer the trainer switched off is the
                identity and is not in the returned network, so this is a plain count)
     channels = c_ch #{conv channels with a nonzero filter weight, bias or outgoing weight}
@@ -139,6 +140,12 @@ class Certificate:
         return [f"l1 chosen     {sel['l1']:g} of {', '.join(f'{c:g}' for c in sel['grid'])} by "
                 f"{sel['folds']}-fold cross-validation x {sel['repeats']} (held-out accuracy {best:.3f})"]
 
+    def _constraint_lines(self) -> list[str]:
+        """The domain constraints' numpy checks (:mod:`.constraints`), one line each."""
+        recs = (self.formulation or {}).get("domain_constraints") or []
+        return [f"constraint    {r['constraint']}: {'holds' if r['holds'] else 'VIOLATED'} "
+                f"(measured {r['measured']:.6g})" for r in recs]
+
     def lines(self) -> list[str]:
         """A readable summary, one fact per line."""
         def f(v: float | None, fmt: str = ".6g") -> str:
@@ -158,6 +165,7 @@ class Certificate:
         out += [
             f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
             *self._selection_lines(),
+            *self._constraint_lines(),
             f"solver        {self.solver} {self.solver_version}, {f(self.solve_time, '.1f')} s, nodes {self.nodes}",
             f"data          N = {self.n_samples}"
             + (f" (rows of the {self.source_rows}-row data, recorded)" if self.rows is not None else "")
@@ -202,16 +210,23 @@ def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, flo
     weighted = [l for l in net.layers if isinstance(l, Weighted)]
     dense = [l for l in weighted if l.unit_name == "neurons"]
     Ws = [l.weight for l in weighted]
+    lin: dict[str, Any] = {}
+    if (net.metadata or {}).get("linear_units"):  # the linear term's units, counted once (:mod:`.linear_term`)
+        from .linear_term import linear_corrections
+
+        lin = linear_corrections(net)
     out: dict[str, float] = {}
     if coefficients.get("l1", 0) > 0:
-        out["l1"] = coefficients["l1"] * float(sum(np.abs(W).sum() for W in Ws))
+        out["l1"] = coefficients["l1"] * (float(sum(np.abs(W).sum() for W in Ws)) - lin.get("abs", 0.0))
     if coefficients.get("l2", 0) > 0:
-        out["l2"] = coefficients["l2"] * float(sum((W * W).sum() for W in Ws))
+        out["l2"] = coefficients["l2"] * (float(sum((W * W).sum() for W in Ws)) - lin.get("sq", 0.0))
     if coefficients.get("l0", 0) > 0:
-        out["l0"] = coefficients["l0"] * float(sum(np.count_nonzero(W) for W in Ws))
-    active = []
+        out["l0"] = coefficients["l0"] * (float(sum(np.count_nonzero(W) for W in Ws)) - lin.get("nz", 0.0))
+    active: list[np.ndarray] = []
     for a, b in zip(dense[:-1], dense[1:]):
         act = (np.abs(a.weight).sum(axis=1) + np.abs(a.bias) + np.abs(b.weight).sum(axis=0)) > 0
+        if not active and "units" in lin:
+            act = act & ~lin["units"]
         active.append(act)
     if coefficients.get("neuron_penalty", 0) > 0:
         out["neurons"] = coefficients["neuron_penalty"] * float(sum(int(a.sum()) for a in active))

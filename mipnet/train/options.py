@@ -41,6 +41,8 @@ class TrainOptions:
     * ``l1_grid``, ``cv_folds``: choose l1 from the grid by ``cv_folds``-fold cross-validation (None: no).
     * ``group_bound``, ``group_processes``: the sample-group lower bound (number of groups, processes).
     * ``merge_duplicates``: one weighted row per distinct (standardised x, label).
+    * ``linear``: the linear (skip) term w0 x (:mod:`.linear_term`); ``constraints``: domain constraints
+      (:mod:`.constraints`, objects or JSON-style dicts).
     * conv nets: ``input_shape``, ``downsample``, ``gradient_epochs``, ``initial_weights``.
     * ``tee``: the solver's log; ``log``: the pipeline's stage lines.
     """
@@ -63,6 +65,9 @@ class TrainOptions:
     downsample: int = 1
     gradient_epochs: int = 300
     initial_weights: Any = field(default=None, compare=False)
+    #: the linear (skip) term (:mod:`.linear_term`) and the domain constraints as given (:mod:`.constraints`)
+    linear: bool = False
+    constraints: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         tl = self.time_limit
@@ -75,6 +80,10 @@ class TrainOptions:
             object.__setattr__(self, "l1_grid", tuple(self.l1_grid))
         if self.input_shape is not None and not isinstance(self.input_shape, tuple):
             object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        if not isinstance(self.constraints, tuple):
+            from .constraints import as_constraints
+
+            object.__setattr__(self, "constraints", tuple(as_constraints(self.constraints)))
 
     @classmethod
     def build(cls, *, config: TrainConfig | None = None, solver: str = "highs",

@@ -1,5 +1,7 @@
 """What a training run returns and how it is finished: :class:`TrainResult`, the target encoding and
-:func:`finish` (the returned weights, a consistent model point, the certificate and its re-check). Shared by the
+:func:`finish` (the returned weights, a consistent model point, the certificate and its re-check; with domain
+constraints their numpy checks in the certificate's formulation, with the linear term its units in the networks'
+metadata). Shared by the
 dense (:mod:`.trainer`) and the conv (:mod:`.conv_trainer`) trainers, which both import it."""
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from ..network import Network
 from ..solve import Result
 from .certificate import Certificate, check_certificate, data_hash, recompute_terms
 from .formulation import TrainConfig, TrainingProblem
+from .linear_term import META_KEY as LINEAR_KEY
+from .linear_term import shifted_units
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -86,6 +90,10 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     else:
         raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}); "
                           "raise --time-limit")
+    if cfg.constraints:  # the weight constraints met exactly, not to the solver's tolerance (:mod:`.constraint_rows`)
+        from .constraint_rows import clean_weights
+
+        weights = clean_weights(weights, problem)
     model_terms: dict[str, float] = {}
     size = problem.size() if evaluate else {}
     if evaluate:
@@ -122,6 +130,11 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     if cfg.channel_penalty > 0:
         coefficients["channel_penalty"] = cfg.channel_penalty
     full = build(weights)
+    checks = None
+    if cfg.constraints:  # each constraint measured with numpy on the returned network (:mod:`.constraints`)
+        from .constraints import check_constraints
+
+        checks = check_constraints(full, cfg.constraints, X)
     oa = [k for k in problem.oa_terms]
     cert = Certificate(
         status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
@@ -132,6 +145,7 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         formulation={**size, **(data_reduction or {}), "config": cfg.to_dict(),
                      **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
                      **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
+                     **({"domain_constraints": checks} if checks is not None else {}),
                      **({"time_limit_note": note} if note else {})},
         warm_start_objective=warm_obj, heuristic_objective=heur_obj,
         group_bound=group_info, trace=[list(p) for p in res.trace], bound_source=bound_source,
@@ -157,9 +171,10 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     cert.wall_time = time.perf_counter() - t_start
     check = check_certificate(full, X, y, cert)
     meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
-    full.metadata = dict(meta)
+    units = (full.metadata or {}).get(LINEAR_KEY)  # the linear term's units (:mod:`.linear_term`)
+    full.metadata = dict(meta, **({LINEAR_KEY: units} if units else {}))
     pruned = full.pruned()
-    pruned.metadata = dict(meta)
+    pruned.metadata = dict(meta, **({LINEAR_KEY: shifted_units(units, full, pruned)} if units else {}))
     return TrainResult(pruned, full, cert, res, check)
 
 

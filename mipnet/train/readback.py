@@ -24,6 +24,11 @@ class Readback(ProblemState):
     """Solution -> weights -> :class:`~mipnet.network.Network` (and the traces the warm start and the
     certificate read); see the module docstring."""
 
+    # the linear term (:mod:`.linear_term`) and the domain constraints' binaries (:mod:`.constraint_rows`)
+    linear_var: Any
+    linear_w: np.ndarray | None
+    constraint_binaries: list[tuple[Any, Any]]
+
     def skipped_layers(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Per hidden layer: True iff it has a layer switch and its weights and bias are all exactly zero,
         i.e. it is the identity (module docstring)."""
@@ -117,7 +122,12 @@ class Readback(ProblemState):
         """Values of further binaries implied by ``weights`` (a ComponentMap; conv: max-pool selections)."""
         from pyomo.common.collections import ComponentMap
 
-        return ComponentMap()
+        out = ComponentMap()
+        if getattr(self, "constraint_binaries", None):  # the domain constraints' binaries (:mod:`.constraint_rows`)
+            from .constraint_rows import constraint_values
+
+            out.update(constraint_values(self, weights))
+        return out
 
     def weight_values(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Current (W, b) per Dense layer; discrete weights rounded to their exact grid values."""
@@ -133,6 +143,10 @@ class Readback(ProblemState):
             W[np.abs(W) < 1e-9] = 0.0
             b[np.abs(b) < 1e-9] = 0.0
             out.append((W, b))
+        if getattr(self, "linear_var", None) is not None:  # the linear term's w0 (:mod:`.linear_term`)
+            from .linear_term import read_linear
+
+            read_linear(self)
         return self._present_zero_layers(out)
 
     def _present_zero_layers(self, out: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -26,7 +26,10 @@ from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
 from ..solve import SolveOptions, solve
+from .constraints import as_constraints, resolve
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
+from .linear_term import META_KEY as LINEAR_KEY
+from .linear_term import expand_linear
 from .options import TrainOptions
 from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, _seconds, encode_targets, finish
 from .warmstart import (
@@ -65,10 +68,15 @@ DUAL_METHOD = "auto"
 
 def build_network(weights: Weights, mu: np.ndarray, sd: np.ndarray, domain: Domain, task: str,
                   classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any],
-                  skip: Sequence[bool] | np.ndarray | None = None) -> Network:
+                  skip: Sequence[bool] | np.ndarray | None = None, linear: np.ndarray | None = None) -> Network:
     """Normalize -> Dense -> ReLU -> ... -> Dense (-> Normalize for regression) from one (W, b) per Dense
     layer; ``skip[l]`` True leaves out hidden layer l's Dense + ReLU pair (a skipped layer, the identity:
-    :meth:`~.formulation.TrainingProblem.skipped_layers`)."""
+    :meth:`~.formulation.TrainingProblem.skipped_layers`). ``linear``: the linear term's w0 (K, d), written as
+    extra hidden units named in ``metadata["linear_units"]`` (:func:`.linear_term.expand_linear`)."""
+    units: list[list[int]] = []
+    if linear is not None:  # w0 x as two exact ReLU units per output (:mod:`.linear_term`)
+        weights, units = expand_linear(weights, linear)
+        metadata = {**metadata, LINEAR_KEY: units} if units else metadata
     layers: list[Layer] = [Normalize(1.0 / sd, -mu / sd)]
     for l, (W, b) in enumerate(weights):
         if skip is not None and l < len(skip) and skip[l]:
@@ -108,6 +116,8 @@ def train(
     l1_grid: Sequence[float] | None = None,
     cv_folds: int = 5,
     merge_duplicates: bool = True,
+    linear: bool = False,
+    constraints: Sequence[Any] | None = None,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
@@ -131,6 +141,14 @@ def train(
     fit: cross-validation, the gradient warm start, building the model and translating it to the solver, the LP
     heuristic, the solve (every sign pattern) and the final re-evaluation. A model that cannot be built or
     translated in time is not: the warm start is returned, certified by numpy, status ``feasible``, no bound.
+
+    ``linear``: add the linear (skip) term, f(x) = w0 x + b + sum_j v_j ReLU(W_j x + c_j) (:mod:`.linear_term`;
+    one hidden layer), written into the returned network as exact ReLU units. ``constraints``: domain
+    constraints (:mod:`.constraints`: :class:`~.constraints.ExcludeFeatures`, :class:`~.constraints.WeightSign`,
+    :class:`~.constraints.FeatureBudget`, :class:`~.constraints.OutputOrder`, :class:`~.constraints.ParityBound`
+    or their JSON dicts) as rows of the MILP, each checked on the returned network and recorded in the
+    certificate's formulation (``domain_constraints``). With either, the dual bound, the surrogate start, sign patterns,
+    the sample-group bound and ``l1_grid`` are not used (they bound or search the plain class).
     """
     return train_with_options(
         X, y, TrainOptions.build(config=config, solver=solver, time_limit=time_limit, threads=threads,
@@ -138,7 +156,8 @@ def train(
                                  log=log, group_bound=group_bound, group_processes=group_processes, mip_gap=mip_gap,
                                  input_shape=input_shape, downsample=downsample, progress=progress,
                                  sign_patterns=sign_patterns, hull_cuts=hull_cuts, l1_grid=l1_grid, cv_folds=cv_folds,
-                                 merge_duplicates=merge_duplicates),
+                                 merge_duplicates=merge_duplicates, linear=bool(linear),
+                                 constraints=tuple(as_constraints(constraints))),
         task=task, domain=domain, classes=classes)
 
 
@@ -152,6 +171,8 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
     if opts.config is not None and opts.config.architecture is not None:
         from .conv_trainer import train_conv
 
+        if opts.linear or opts.constraints:
+            raise UnsupportedError("the linear term and domain constraints are supported for dense nets (--hidden)")
         if opts.sign_patterns:
             raise UnsupportedError("sign patterns decompose the sign class; conv architectures are quantized")
         if opts.l1_grid is not None:
@@ -171,6 +192,19 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
         raise DataError(f"X has {X.shape[0]} rows but y has {len(y)}")
     target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
     cfg = resolve_config(opts.config or TrainConfig(), task, n_classes)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    if domain is None:
+        domain = Domain.from_data(X)
+    if opts.linear or opts.constraints:  # checked before any work (:mod:`.constraints`, :mod:`.linear_term`)
+        resolved = resolve(opts.constraints, domain.names, X, mu, sd, y_scale=y_sd, task=task, n_classes=n_classes)
+        cfg = resolve_config(replace(cfg, linear=cfg.linear or opts.linear, constraints=cfg.constraints + resolved),
+                             task, n_classes)
+    if cfg.linear or cfg.constraints:
+        used = [n for n, on in (("sign patterns", opts.sign_patterns), ("the sample-group bound", opts.group_bound),
+                                ("l1 by cross-validation", opts.l1_grid is not None)) if on]
+        if used:
+            raise UnsupportedError(f"{used[0]} is not yet supported with the linear term or domain constraints")
     if opts.sign_patterns and cfg.hypothesis != "sign":
         raise UnsupportedError("sign patterns decompose the sign class (one hidden layer, one output); "
                                f"this problem is in the {cfg.hypothesis} class")
@@ -189,17 +223,16 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
         cfg = replace(cfg, l1=selection.l1)
         say(f"l1 by {opts.cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
             f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
     Xs = (X - mu) / sd
-    if domain is None:
-        domain = Domain.from_data(X)
+    dom = domain
 
     def build(w: Weights, prob: TrainingProblem) -> Network:
-        return build_network(w, mu, sd, domain, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w))
+        return build_network(w, mu, sd, dom, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w),
+                             linear=prob.linear_w)
 
     # exact data reduction: one weighted row per distinct (x, label); the loss keeps the original row count
-    if opts.merge_duplicates:
+    # (not with a parity bound: its groups are per row)
+    if opts.merge_duplicates and not any(c.kind == "parity" for c in cfg.constraints):
         Xm, tm, counts, _ = merge_rows(Xs, target)
     else:
         Xm, tm, counts = Xs, target, None
@@ -323,6 +356,7 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
 def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
     return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
+            and not cfg.linear and not cfg.constraints
             and cfg.l2 == 0 and cfg.l0 == 0 and cfg.neuron_penalty == 0 and cfg.layer_penalty == 0
             and cfg.max_nonzeros is None and cfg.max_neurons is None and len(cfg.hidden) == 1)
 
@@ -332,8 +366,10 @@ def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     (one hidden layer, v_j in {-1, 0, +1}), binary hinge, boxes B_w, B_b (output bias too), width
     min(hidden, max_neurons); l2, l0 and the neuron penalty give each active unit kappa (v_j^2 = [v_j != 0] = 1,
     their terms on W_0 are >= 0 and dropped); max_nonzeros, symmetry breaking and the Lipschitz cuts only
-    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound)."""
+    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound). Not used with
+    the linear term (a larger class) or domain constraints (:mod:`.constraints`)."""
     return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
+            and not cfg.linear and not cfg.constraints
             and cfg.layer_penalty == 0 and cfg.architecture is None and len(cfg.hidden) == 1)
 
 
@@ -413,8 +449,10 @@ def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, 
     if gw is None:
         raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; "
                           "raise --time-limit")
-    mapper = problem if problem is not None else TrainingProblem(Xs[:2], target[:2], task, n_classes, cfg,
-                                                                 solver=solver)
+    # (the two-row model without the parity bound: its groups are the data's rows)
+    mapper = problem if problem is not None else TrainingProblem(
+        Xs[:2], target[:2], task, n_classes,
+        replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")), solver=solver)
     if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
         raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
                           "(and the gradient net does not fit the architecture); raise --time-limit")

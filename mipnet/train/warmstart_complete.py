@@ -9,7 +9,8 @@ auxiliary variables (hidden values, products, slacks, absolute values), which yi
 satisfies every constraint.
 
 **LP heuristic**: fix the activation patterns and the discrete weights; the rest is an LP in the
-continuous weights, whose optimum is no worse than the current point. Units that end on their
+continuous weights (with the linear term's w0, :mod:`.linear_term`), whose optimum is no worse than the current
+point. Units that end on their
 breakpoint (|z| <= eps) are flipped to the other side, the patterns recomputed, and the LP repeated
 while the objective improves.
 """
@@ -29,6 +30,7 @@ from ..errors import MipnetError
 from ..solve import Result, solve, solver_interface
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
+from .linear_term import linear_outputs, linear_var_values
 from .warmstart_map import Weights
 
 
@@ -74,6 +76,8 @@ def discrete_values(problem: TrainingProblem, weights: Weights) -> dict[Any, flo
                     vals[a] = float(pre[l][n, j] > 0)
     vals.update(problem.selection_values(weights))
     if "err" in getattr(problem, "loss_vars", {}):
+        if getattr(problem, "linear_var", None) is not None:  # the linear term's w0 x (:mod:`.linear_term`)
+            f = f + linear_outputs(problem, problem.X)
         margin = _margins(problem, f)
         for n, e in enumerate(problem.loss_vars["err"]):
             vals[e] = float(margin[n] < cfg.margin - ZERO_ONE_TIE)
@@ -102,6 +106,8 @@ def _weight_vars(problem: TrainingProblem, weights: Weights) -> dict[Any, float]
                 vals[lp.w_var[idx]] = float(W[idx])
         for j in range(b.size):
             vals[lp.b_var[j]] = float(b[j])
+    for v, x in linear_var_values(problem):  # the linear term at ``problem.linear_w`` (:mod:`.linear_term`)
+        vals[v] = x
     return vals
 
 
@@ -315,6 +321,7 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
                         instance=instance, time_limit=limit)
 
     best_w = weights
+    best_lin = None if problem.linear_w is None else problem.linear_w.copy()  # the linear term goes with best_w
     completion = 0.0
     t0 = time.monotonic()
     best = lp(weights, False)
@@ -350,7 +357,10 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
             current = new_w
             continue
         best, best_w, current = exact, new_w, new_w
+        best_lin = None if problem.linear_w is None else problem.linear_w.copy()
         loaded_best = True
+    if best_lin is not None:
+        problem.linear_w = best_lin
     if not loaded_best:
         lp(best_w, False)
     return best_w, best, rounds

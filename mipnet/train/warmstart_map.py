@@ -14,6 +14,9 @@ are all zero is the identity. The units of the layer before it are then read by 
 layer (:meth:`~.formulation.TrainingProblem.consumers`): activity, dead units, budgets and the unit
 order all use that consumer, and a skipped layer has no active unit. A gradient-trained net has no
 
+The linear term (:mod:`.linear_term`) starts at 0; the weight constraints (:mod:`.constraints`: excluded
+features, path signs, the feature budget) are met by zeroing what they forbid.
+
 The weights then go to :mod:`.warmstart_complete` for a complete consistent assignment of the MILP.
 """
 
@@ -59,6 +62,8 @@ def gradient_weights(X: np.ndarray, target: np.ndarray, task: str, n_classes: in
 def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
     """Rescale hidden units, round discrete layers onto their grid, fit the boxes and budgets, sort units."""
     cfg = problem.config
+    if getattr(problem, "linear_w", None) is not None:  # the linear term starts at 0 (:mod:`.linear_term`)
+        problem.linear_w = np.zeros_like(problem.linear_w)
     w = [(W.copy(), b.copy()) for W, b in weights]
     L = len(w)
     tau = {"sign": 1.0, "quantized": cfg.scale * cfg.levels, "continuous": cfg.weight_bound}[cfg.hypothesis]
@@ -83,6 +88,10 @@ def map_to_class(weights: Weights, problem: TrainingProblem) -> Weights:
     w[0] = (w[0][0] * gamma, w[0][1])
     for l in range(L):
         w[l] = (w[l][0], np.clip(w[l][1] * gamma, -cfg.bias_bound, cfg.bias_bound))
+    if cfg.constraints:  # zero what the weight constraints forbid (:func:`.constraint_rows.project_start`)
+        from .constraint_rows import project_start
+
+        w = project_start(w, problem)
     w = _meet_budgets(w, problem)
     return canonical_order(problem.zero_dead_units(w), problem)
 

@@ -1,0 +1,381 @@
+"""Domain constraints in training: what the user asks, how it is read, and its check on the returned network.
+
+``train(..., constraints=[...])``, the estimators' ``constraints=`` and ``mipnet train --constraint FILE.json``
+take these (one hidden layer, dense nets; the MILP rows are :mod:`.constraint_rows`). Notation: the network
+f(x) = w0 x + c + sum_j v_j ReLU(W_j x + b_j) on standardised inputs x (K outputs, v_kj; w0 the linear term of
+:mod:`.linear_term`, 0 without it); B_w the weight box.
+
+* :class:`ExcludeFeatures` ``(features)``: W[j, i] = 0 for every unit j and w0_ki = 0, for each named input i
+  (protected attributes: the network does not read them at all).
+* :class:`WeightSign` ``(feature, sign)``, sign s = +1 / -1: every path from input i to an output has sign s,
+  s v_kj W[j, i] >= 0 for all k, j, and s w0_ki >= 0. Linear in the weights with the output weights' signs:
+  sign class (v_j = p_j - q_j): s W[j, i] >= -B_w (1 - p_j) and s W[j, i] <= B_w (1 - q_j); other classes: a
+  binary sigma_kj with -V (1 - sigma_kj) <= v_kj <= V sigma_kj, -B_w (1 - sigma_kj) <= s W[j, i] <= B_w sigma_kj
+  (V the bound of |v_kj|). **This is sufficient for monotonicity**: each term v_kj ReLU(W_j x + b_j) is
+  non-decreasing in s x_i (ReLU is non-decreasing and v_kj W[j, i] has sign s), and so is w0_ki x_i, so f_k
+  is monotone (non-decreasing for s = +1, non-increasing for s = -1) in feature i over all of R^d, for one
+  hidden layer in every class. (A plain sign on the first layer, s W[:, i] >= 0, would suffice only with
+  non-negative output weights; the path sign needs no such restriction and costs no more binaries in the sign
+  class.) Not necessary: a network can be monotone through cancellations these rows exclude.
+* :class:`FeatureBudget` ``(k)``: at most k inputs used: z_i binary per input, |W[j, i]| <= B_w z_i,
+  |w0_ki| <= B_w z_i, sum_i z_i <= k.
+* :class:`OutputOrder` ``(x_a, x_b, delta)``: f(x_a) >= f(x_b) + delta (one output: the binary logit or the
+  regression prediction, in the target's units), raw feature values. Both points are encoded as extra rows of
+  the MILP with their own ReLU binaries (like training rows, without a loss), so the row is exact.
+* :class:`ParityBound` ``(group, delta)``: |positive rate in group A - positive rate in group B| <= delta on
+  the training rows (binary classification). ``group``: a feature (rows with a nonzero value are A, the others
+  B) or a mask with one boolean per training row (True: A). One binary pi_n per row of the two groups, the
+  prediction indicator: pi_n = 1 => f(x_n) >= eps, pi_n = 0 => f(x_n) <= -eps (big-M with the row's output
+  bounds, eps = :data:`PREDICTION_EPS`), and -delta <= (1/|A|) sum_A pi_n - (1/|B|) sum_B pi_n <= delta. Exact
+  for the 0-1 predictions (class 1 iff f > 0) of every network whose outputs on these rows avoid (-eps, eps):
+  the MILP leaves out the networks with an output within eps of the decision boundary on a group row (so that
+  rounding in the forward pass cannot flip a prediction the MILP counted).
+
+Each constraint is checked with numpy on the returned network (raw features in) and recorded in the
+certificate's formulation (``domain_constraints``: what was asked, ``holds`` and the measured value). The formulation's
+``config`` records them as the MILP sees them (:class:`Resolved`: feature indices, standardised points, the
+output delta in standardised units, the rows' groups), so that the re-check rebuilds the same MILP.
+
+**JSON format** (``--constraint FILE.json``): a list of objects, each with ``kind``::
+
+    [{"kind": "exclude", "features": ["race", "sex"]},
+     {"kind": "sign", "feature": "priors_count", "sign": 1},
+     {"kind": "budget", "k": 3},
+     {"kind": "order", "x_a": {"age": 30, "priors_count": 5, ...}, "x_b": [..one value per feature..],
+      "delta": 0.5},
+     {"kind": "parity", "group": "sex", "delta": 0.1}]
+
+Points are objects naming every feature or lists in the column order (one-hot columns by their encoded names,
+``column=level``). Bad constraints (unknown kind or feature, k < 1, delta < 0, NaN, a sign not +-1) fail before
+any work with one line (:class:`ConstraintError`; the command line exits 2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import DataError, UnsupportedError
+from ..layers import Weighted
+
+#: the gap of the prediction indicators (:class:`ParityBound`): pi_n = 1 needs f(x_n) >= eps, pi_n = 0 f <= -eps
+PREDICTION_EPS = 1e-5
+#: tolerance of the numpy checks of the output constraints (the solvers' feasibility tolerance)
+CHECK_TOL = 1e-6
+KINDS = ("exclude", "sign", "budget", "order", "parity")
+
+
+class ConstraintError(DataError):
+    """A domain constraint that cannot be used (one line; the command line exits 2)."""
+
+
+def _delta(delta: Any, what: str) -> float:
+    try:
+        d = float(delta)
+    except (TypeError, ValueError):
+        raise ConstraintError(f"{what}: delta must be a number >= 0, got {delta!r}") from None
+    if not math.isfinite(d) or d < 0:
+        raise ConstraintError(f"{what}: delta must be a finite number >= 0, got {delta!r}")
+    return d
+
+
+def _feature(f: Any, what: str) -> str | int:
+    if isinstance(f, bool) or not isinstance(f, (str, int, np.integer)):
+        raise ConstraintError(f"{what}: a feature is a column name or index, got {f!r}")
+    return f if isinstance(f, str) else int(f)
+
+
+@dataclass(frozen=True)
+class ExcludeFeatures:
+    """Weight 0 everywhere on these inputs (module docstring)."""
+
+    features: tuple[str | int, ...]
+
+    def __post_init__(self) -> None:
+        feats = (self.features,) if isinstance(self.features, (str, int)) else tuple(self.features)
+        if not feats:
+            raise ConstraintError("ExcludeFeatures: name at least one feature")
+        object.__setattr__(self, "features", tuple(_feature(f, "ExcludeFeatures") for f in feats))
+
+
+@dataclass(frozen=True)
+class WeightSign:
+    """Every path from ``feature`` to the output has sign ``sign`` (+1 / -1): monotone (module docstring)."""
+
+    feature: str | int
+    sign: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feature", _feature(self.feature, "WeightSign"))
+        if isinstance(self.sign, bool) or self.sign not in (1, -1):
+            raise ConstraintError(f"WeightSign: sign must be +1 or -1, got {self.sign!r}")
+        object.__setattr__(self, "sign", int(self.sign))
+
+
+@dataclass(frozen=True)
+class FeatureBudget:
+    """At most ``k`` inputs used (module docstring)."""
+
+    k: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or int(self.k) < 1:
+            raise ConstraintError(f"FeatureBudget: k must be an integer >= 1, got {self.k!r}")
+        object.__setattr__(self, "k", int(self.k))
+
+
+@dataclass(frozen=True)
+class OutputOrder:
+    """f(x_a) >= f(x_b) + delta at two points of raw feature values (module docstring)."""
+
+    x_a: Any
+    x_b: Any
+    delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delta", _delta(self.delta, "OutputOrder"))
+        for name in ("x_a", "x_b"):
+            v = getattr(self, name)
+            if isinstance(v, Mapping):
+                object.__setattr__(self, name, dict(v))
+            else:
+                try:
+                    arr = np.asarray(v, dtype=np.float64).ravel()
+                except (TypeError, ValueError):
+                    raise ConstraintError(f"OutputOrder: {name} must be numbers (or a feature -> value map)") from None
+                if not np.all(np.isfinite(arr)):
+                    raise ConstraintError(f"OutputOrder: {name} contains NaN or inf")
+                object.__setattr__(self, name, tuple(float(a) for a in arr))
+
+
+@dataclass(frozen=True)
+class ParityBound:
+    """|positive rate in group A - in group B| <= delta on the training rows (module docstring)."""
+
+    group: Any
+    delta: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delta", _delta(self.delta, "ParityBound"))
+        g = self.group
+        if isinstance(g, (str, int, np.integer)) and not isinstance(g, bool):
+            object.__setattr__(self, "group", _feature(g, "ParityBound"))
+        else:
+            try:
+                mask = np.asarray(g).ravel()
+            except (TypeError, ValueError):
+                raise ConstraintError("ParityBound: group is a feature or one boolean per training row") from None
+            if mask.dtype != bool and not np.all(np.isin(mask, (0, 1))):
+                raise ConstraintError("ParityBound: a group mask holds booleans (or 0/1), one per training row")
+            object.__setattr__(self, "group", tuple(bool(v) for v in mask))
+
+
+Constraint = ExcludeFeatures | WeightSign | FeatureBudget | OutputOrder | ParityBound
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A constraint as the MILP sees it: feature indices, standardised points (``x_a``, ``x_b``) and output
+    delta (standardised for regression), the rows' groups (1: A, 0: B); ``text`` and the raw points
+    (``raw_a``, ``raw_b``, ``raw_delta``) for the record and the numpy check."""
+
+    kind: str
+    text: str = ""
+    features: tuple[int, ...] = ()
+    sign: int = 0
+    k: int = 0
+    x_a: tuple[float, ...] = ()
+    x_b: tuple[float, ...] = ()
+    raw_a: tuple[float, ...] = ()
+    raw_b: tuple[float, ...] = ()
+    delta: float = 0.0
+    raw_delta: float = 0.0
+    groups: tuple[int, ...] = field(default=(), repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def read_resolved(c: Any) -> Resolved:
+    """A :class:`Resolved` from itself or its dict (a certificate's recorded formulation)."""
+    if isinstance(c, Resolved):
+        return c
+    if not isinstance(c, Mapping) or c.get("kind") not in KINDS:
+        raise ConstraintError(f"a recorded constraint must be an object with a kind in {KINDS}, got {c!r}")
+    known = Resolved.__dataclass_fields__
+    d: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in c.items() if k in known}
+    try:
+        return Resolved(**d)
+    except TypeError as exc:
+        raise ConstraintError(f"a recorded constraint is not readable ({exc})") from None
+
+
+def parse_constraints(items: Any) -> list[Constraint]:
+    """The constraints of the JSON format (module docstring): a list of objects with ``kind``."""
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        raise ConstraintError("constraints: expected a JSON list of objects with a 'kind'")
+    out: list[Constraint] = []
+    for n, it in enumerate(items):
+        if not isinstance(it, Mapping):
+            raise ConstraintError(f"constraint {n + 1}: expected an object with a 'kind', got {it!r}")
+        kind = it.get("kind")
+        args = {k: v for k, v in it.items() if k != "kind"}
+        make: Any = {"exclude": ExcludeFeatures, "sign": WeightSign, "budget": FeatureBudget, "order": OutputOrder,
+                     "parity": ParityBound}.get(str(kind))
+        if make is None:
+            raise ConstraintError(f"constraint {n + 1}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        try:
+            out.append(make(**args))
+        except TypeError:
+            fields = ", ".join(f for f in make.__dataclass_fields__)
+            raise ConstraintError(f"constraint {n + 1} ({kind}): takes {fields}, got {', '.join(args) or 'none'}") \
+                from None
+    return out
+
+
+def as_constraints(items: Any) -> list[Constraint]:
+    """``constraints=`` of :func:`~mipnet.train.train` and the estimators: constraint objects or JSON-style
+    dicts (None: none)."""
+    if items is None:
+        return []
+    if isinstance(items, (Mapping, ExcludeFeatures, WeightSign, FeatureBudget, OutputOrder, ParityBound)):
+        items = [items]
+    out: list[Constraint] = []
+    for it in items:
+        if isinstance(it, (ExcludeFeatures, WeightSign, FeatureBudget, OutputOrder, ParityBound)):
+            out.append(it)
+        else:
+            out.extend(parse_constraints([it]))
+    return out
+
+
+def _index(f: str | int, names: Sequence[str], what: str) -> int:
+    if isinstance(f, str):
+        if f not in names:
+            raise ConstraintError(f"{what}: unknown feature {f!r} (features: {', '.join(list(names)[:8])}"
+                                  + (", ..." if len(names) > 8 else "") + ")")
+        return list(names).index(f)
+    if not 0 <= f < len(names):
+        raise ConstraintError(f"{what}: feature index {f} is not in 0..{len(names) - 1}")
+    return int(f)
+
+
+def _point(v: Any, names: Sequence[str], what: str) -> np.ndarray:
+    if isinstance(v, Mapping):
+        missing = [n for n in names if n not in v]
+        extra = [k for k in v if k not in names]
+        if missing or extra:
+            raise ConstraintError(f"{what}: the point must name every feature once"
+                                  + (f"; missing {missing[:4]}" if missing else "")
+                                  + (f"; unknown {extra[:4]}" if extra else ""))
+        try:
+            arr = np.array([float(v[n]) for n in names])
+        except (TypeError, ValueError):
+            raise ConstraintError(f"{what}: point values must be numbers") from None
+    else:
+        arr = np.asarray(v, dtype=np.float64)
+    if arr.shape != (len(names),):
+        raise ConstraintError(f"{what}: a point has one value per feature ({len(names)}), got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ConstraintError(f"{what}: a point contains NaN or inf")
+    return arr
+
+
+def describe(c: Constraint) -> str:
+    """The constraint in one line (a mask: its group sizes)."""
+    if isinstance(c, ParityBound) and isinstance(c.group, tuple):
+        a = sum(c.group)
+        return f"ParityBound(group=mask with {a} of {len(c.group)} rows in A, delta={c.delta:g})"
+    return repr(c)
+
+
+def resolve(constraints: Sequence[Constraint], names: Sequence[str], X: np.ndarray, mu: np.ndarray, sd: np.ndarray,
+            *, y_scale: float, task: str, n_classes: int) -> tuple[Resolved, ...]:
+    """The user's constraints as the MILP sees them (:class:`Resolved`), every name and shape checked."""
+    out: list[Resolved] = []
+    one_output = task == "regress" or n_classes == 2
+    for c in constraints:
+        text = describe(c)
+        what = type(c).__name__
+        if isinstance(c, ExcludeFeatures):
+            idx = tuple(sorted({_index(f, names, what) for f in c.features}))
+            out.append(Resolved("exclude", text, features=idx))
+        elif isinstance(c, WeightSign):
+            out.append(Resolved("sign", text, features=(_index(c.feature, names, what),), sign=c.sign))
+        elif isinstance(c, FeatureBudget):
+            out.append(Resolved("budget", text, k=min(c.k, len(names))))
+        elif isinstance(c, OutputOrder):
+            if not one_output:
+                raise UnsupportedError("OutputOrder compares one output (binary classification or regression)")
+            a, b = _point(c.x_a, names, what), _point(c.x_b, names, what)
+            out.append(Resolved("order", text, x_a=tuple((a - mu) / sd), x_b=tuple((b - mu) / sd),
+                                raw_a=tuple(a), raw_b=tuple(b), delta=c.delta / y_scale, raw_delta=c.delta))
+        elif isinstance(c, ParityBound):
+            if task != "classify" or n_classes != 2:
+                raise UnsupportedError("ParityBound bounds positive-prediction rates: binary classification only")
+            if isinstance(c.group, tuple):
+                if len(c.group) != X.shape[0]:
+                    raise ConstraintError(f"ParityBound: the mask has {len(c.group)} entries, the training data "
+                                          f"{X.shape[0]} rows")
+                g = np.asarray(c.group, dtype=bool)
+            else:
+                g = X[:, _index(c.group, names, what)] != 0
+            if g.all() or not g.any():
+                raise ConstraintError("ParityBound: both groups need at least one training row")
+            out.append(Resolved("parity", text, delta=c.delta, raw_delta=c.delta,
+                                groups=tuple(int(v) for v in g)))
+        else:
+            raise ConstraintError(f"not a domain constraint: {c!r}")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------- the check on the returned network
+def _layers(net: Any) -> tuple[np.ndarray, np.ndarray]:
+    dense = [l for l in net.layers if isinstance(l, Weighted) and l.unit_name == "neurons"]
+    if len(dense) != 2:
+        raise UnsupportedError("domain constraints are checked on networks with one hidden layer")
+    return np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[1].weight, dtype=np.float64)
+
+
+def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> list[dict[str, Any]]:
+    """Each constraint measured with numpy on ``net`` (raw features in; ``X`` the raw training rows):
+    ``{"constraint", "kind", "holds", "measured", "required"}``."""
+    W, V = _layers(net)
+    out: list[dict[str, Any]] = []
+    for r in resolved:
+        rec: dict[str, Any] = {"constraint": r.text, "kind": r.kind}
+        if r.kind == "exclude":
+            m = float(np.abs(W[:, list(r.features)]).max()) if W.size else 0.0
+            rec.update(measured=m, required="max |weight| on the features = 0", holds=m == 0.0)
+        elif r.kind == "sign":
+            i = r.features[0]
+            paths = r.sign * V * W[:, i][None, :]
+            m = float(paths.min()) if paths.size else 0.0
+            rec.update(measured=m, required="min over paths of sign * v * w >= 0", holds=m >= 0.0)
+        elif r.kind == "budget":
+            used = int(np.count_nonzero(np.any(W != 0, axis=0)))
+            rec.update(measured=used, required=f"inputs used <= {r.k}", holds=used <= r.k)
+        elif r.kind == "order":
+            f = net.forward(np.array([r.raw_a, r.raw_b]))[:, 0]
+            m = float(f[0] - f[1])
+            rec.update(measured=m, required=f"f(x_a) - f(x_b) >= {r.raw_delta:g}",
+                       holds=m >= r.raw_delta - CHECK_TOL * max(1.0, abs(r.raw_delta)))
+        else:  # parity
+            g = np.asarray(r.groups, dtype=bool)
+            pos = net.predict_index(net.forward(np.asarray(X, dtype=np.float64))) == 1
+            m = float(abs(pos[g].mean() - pos[~g].mean()))
+            rec.update(measured=m, required=f"|rate A - rate B| <= {r.raw_delta:g}", holds=m <= r.raw_delta + 1e-12)
+        rec["holds"] = bool(rec["holds"])
+        out.append(rec)
+    return out
+
+
+__all__ = ["ExcludeFeatures", "WeightSign", "FeatureBudget", "OutputOrder", "ParityBound", "Constraint", "Resolved",
+           "ConstraintError", "parse_constraints", "as_constraints", "resolve", "read_resolved", "check_constraints",
+           "describe", "PREDICTION_EPS", "KINDS"]

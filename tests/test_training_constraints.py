@@ -1,0 +1,223 @@
+"""Domain constraints in training (mipnet.train.constraints): each kind on a tiny planted problem whose
+unconstrained optimum violates it; with the constraint it holds on the returned network (numpy), is recorded in
+the certificate, the certified objective is no lower than without it, and the certificate re-checks. Bad
+constraints fail before any work with one line (exit 2 on the command line)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mipnet.certificates import training_certificate
+from mipnet.domain import Domain
+from mipnet.report.recheck import recheck
+from mipnet.train import TrainConfig, train
+from mipnet.train.constraints import (
+    ConstraintError,
+    ExcludeFeatures,
+    FeatureBudget,
+    OutputOrder,
+    ParityBound,
+    WeightSign,
+    check_constraints,
+    parse_constraints,
+)
+
+NAMES = ["a", "b", "c"]
+CFG = TrainConfig(hidden=(1,), l1=0.02)
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(14, 3))
+    y = (1.5 * X[:, 0] - 1.0 * X[:, 1] + 0.6 * X[:, 2] > 0).astype(int)
+    return X, y
+
+
+def _train(constraints=None, linear=False, config=CFG):
+    X, y = _data()
+    return train(X, y, config=config, domain=Domain.from_data(X, names=NAMES), constraints=constraints,
+                 linear=linear, time_limit=120, threads=1)
+
+
+@pytest.fixture(scope="module")
+def free():
+    return _train()
+
+
+def _first(net):
+    return net.layers[1].weight, net.layers[3].weight
+
+
+def _certified(res):
+    c = res.certificate
+    assert c.status == "optimal" and c.gap is not None and c.gap <= 1e-6, (c.status, c.gap)
+    assert res.check["ok"]
+    return c
+
+
+def _recorded(res, kind):
+    recs = res.certificate.formulation["domain_constraints"]
+    rec = [r for r in recs if r["kind"] == kind]
+    assert rec and all(r["holds"] for r in rec), recs
+    # the same check again, on the saved (pruned) network
+    X, _ = _data()
+    cfg = res.certificate.formulation["config"]
+    from mipnet.train.constraints import read_resolved
+
+    again = check_constraints(res.network, [read_resolved(c) for c in cfg["constraints"]], X)
+    assert all(r["holds"] for r in again)
+    return rec
+
+
+def _costs_at_least(res, free):
+    assert _certified(res).incumbent >= _certified(free).incumbent - 1e-9
+
+
+def _rechecks(res):
+    X, y = _data()
+    cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
+    rep = recheck(cert, res.network, (X, y))
+    assert rep.status == "ok", rep.lines()
+    assert any(c.name == "domain constraints hold on the network" and c.outcome == "pass" for c in rep.checks)
+
+
+def test_exclude_features(free):
+    W, _ = _first(free.network)
+    assert np.any(W[:, 0] != 0)  # planted: the free optimum reads feature a
+    res = _train([ExcludeFeatures(("a",))], linear=True)
+    W, _ = _first(res.network)
+    assert np.all(W[:, 0] == 0)
+    rec = _recorded(res, "exclude")
+    assert rec[0]["measured"] == 0.0
+    _costs_at_least(res, free)
+    _rechecks(res)
+
+
+def test_weight_sign_gives_a_certified_monotone_network(free):
+    from mipnet.verify.monotonic import verify_global
+
+    W, V = _first(free.network)
+    assert np.min(V * W[:, 1][None, :]) < 0  # planted: the free optimum decreases in b
+    res = _train([WeightSign("b", +1)])
+    W, V = _first(res.network)
+    assert np.min(V * W[:, 1][None, :]) >= 0
+    _recorded(res, "sign")
+    _costs_at_least(res, free)
+    mono = verify_global(res.network, increasing=["b"], time_limit=30)
+    assert mono.status == "holds"
+    _rechecks(res)
+
+
+def test_weight_sign_other_classes_and_linear_part():
+    from mipnet.verify.monotonic import verify_global
+
+    cfg = TrainConfig(hidden=(2,), hypothesis="quantized", l1=0.02)
+    res = _train([WeightSign("b", +1)], linear=True, config=cfg)
+    assert res.check["ok"]
+    _recorded(res, "sign")
+    assert verify_global(res.network, increasing=["b"], time_limit=30).status == "holds"
+
+
+def test_feature_budget(free):
+    W, _ = _first(free.network)
+    assert np.count_nonzero(np.any(W != 0, axis=0)) >= 2
+    res = _train([FeatureBudget(1)])
+    W, _ = _first(res.network)
+    assert np.count_nonzero(np.any(W != 0, axis=0)) <= 1
+    assert _recorded(res, "budget")[0]["measured"] <= 1
+    _costs_at_least(res, free)
+    _rechecks(res)
+
+
+def test_output_order(free):
+    X, y = _data()
+    score = 1.5 * X[:, 0] - 1.0 * X[:, 1] + 0.6 * X[:, 2]
+    xa, xb = X[np.argmin(score)], X[np.argmax(score)]  # planted: the free optimum ranks xb far above xa
+    f = free.network.forward(np.array([xa, xb]))[:, 0]
+    assert f[0] < f[1] - 0.1
+    res = _train([OutputOrder(dict(zip(NAMES, xa)), list(xb), 0.1)])
+    f = res.network.forward(np.array([xa, xb]))[:, 0]
+    assert f[0] >= f[1] + 0.1 - 1e-6
+    assert _recorded(res, "order")[0]["measured"] >= 0.1 - 1e-6
+    _costs_at_least(res, free)
+    _rechecks(res)
+
+
+def test_parity_bound(free):
+    X, y = _data()
+    g = X[:, 0] > 0  # planted: group A is mostly positive
+    pos = free.network.predict_index(free.network.forward(X)) == 1
+    assert abs(pos[g].mean() - pos[~g].mean()) > 0.3
+    res = _train([ParityBound(g, 0.2)])
+    pos = res.network.predict_index(res.network.forward(X)) == 1
+    assert abs(pos[g].mean() - pos[~g].mean()) <= 0.2
+    assert _recorded(res, "parity")[0]["measured"] <= 0.2
+    _costs_at_least(res, free)
+    _rechecks(res)
+
+
+def test_parity_by_feature_column_and_estimator():
+    from mipnet import MIPNetClassifier
+
+    X, y = _data()
+    Xg = np.column_stack([X, (X[:, 0] > 0).astype(float)])
+    clf = MIPNetClassifier((1,), l1=0.02, time_limit=60,
+                           constraints=[{"kind": "parity", "group": 3, "delta": 0.25},
+                                        {"kind": "exclude", "features": [3]}]).fit(Xg, y)
+    recs = clf.certificate_.formulation["domain_constraints"]
+    assert [r["holds"] for r in recs] == [True, True]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([ExcludeFeatures(("zzz",))], "unknown feature 'zzz'"),
+    ([{"kind": "budget", "k": 0}], "k must be an integer >= 1"),
+    ([{"kind": "parity", "group": "a", "delta": -0.1}], "delta must be a finite number >= 0"),
+    ([{"kind": "order", "x_a": [0, 0, float("nan")], "x_b": [0, 0, 0]}], "NaN"),
+    ([{"kind": "sign", "feature": "a", "sign": 2}], "sign must be +1 or -1"),
+    ([{"kind": "monotone", "feature": "a"}], "unknown kind"),
+    ([OutputOrder([0, 0], [0, 0, 0])], "one value per feature"),
+])
+def test_bad_constraints_fail_before_any_work(bad, message):
+    X, y = _data()
+    with pytest.raises(ConstraintError, match=re.escape(message)):
+        train(X, y, config=CFG, domain=Domain.from_data(X, names=NAMES), constraints=bad, time_limit=0.001)
+
+
+def test_cli_constraint_file(tmp_path):
+    import pandas as pd
+
+    from mipnet.cli import cli
+
+    X, y = _data()
+    df = pd.DataFrame(X, columns=NAMES)
+    df["label"] = y
+    data = tmp_path / "d.csv"
+    df.to_csv(data, index=False)
+    cons = tmp_path / "c.json"
+    cons.write_text(json.dumps([{"kind": "exclude", "features": ["a"]}, {"kind": "sign", "feature": "b", "sign": 1}]))
+    out = tmp_path / "m.json"
+    r = CliRunner().invoke(cli, ["train", str(data), "--target", "label", "--hidden", "1", "--l1", "0.02",
+                                 "--linear", "--constraint", str(cons), "--time-limit", "60", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "holds" in r.output and "VIOLATED" not in r.output
+    saved = json.loads(out.read_text())
+    assert saved["metadata"]["certificate"]["formulation"]["config"]["linear"] is True
+    for bad, msg in [([{"kind": "exclude", "features": ["nope"]}], "unknown feature"), ("{", "not JSON"),
+                     ([{"kind": "budget", "k": 0}], "k must be")]:
+        cons.write_text(bad if isinstance(bad, str) else json.dumps(bad))
+        r = CliRunner().invoke(cli, ["train", str(data), "--target", "label", "--constraint", str(cons),
+                                     "-o", str(out)])
+        assert r.exit_code == 2, r.output
+        assert msg in r.output
+    assert "--constraint" in CliRunner().invoke(cli, ["train", "--help"]).output
+
+
+def test_parse_constraints_round_trip():
+    cs = parse_constraints([{"kind": "exclude", "features": ["a", 1]}, {"kind": "budget", "k": 2},
+                            {"kind": "parity", "group": [True, False], "delta": 0.1}])
+    assert cs == [ExcludeFeatures(("a", 1)), FeatureBudget(2), ParityBound((True, False), 0.1)]
