@@ -49,14 +49,23 @@ def main() -> None:
             from mipnet.io import save_model
 
             rng = np.random.default_rng(0)
-            net = Network([Dense(rng.normal(size=(8, 5)), np.zeros(8)), ReLU(), Dense(rng.normal(size=(2, 8)),
-                                                                                      np.zeros(2))])
+            net = Network(
+                [Dense(rng.normal(size=(8, 5)), np.zeros(8)), ReLU(), Dense(rng.normal(size=(2, 8)), np.zeros(2))]
+            )
             model, data = Path(tmp) / "m.json", Path(tmp) / "d.csv"
             save_model(net, model)
-            data.write_text(",".join(net.domain.names) + "\n" + "\n".join(
-                ",".join(f"{v:.4f}" for v in row) for row in rng.normal(size=(20, 5))) + "\n")
-            commands = {"--help": ["--help"], "train --help": ["train", "--help"], "info": ["info", str(model)],
-                        "predict": ["predict", str(model), str(data)]}
+            data.write_text(
+                ",".join(net.domain.names)
+                + "\n"
+                + "\n".join(",".join(f"{v:.4f}" for v in row) for row in rng.normal(size=(20, 5)))
+                + "\n"
+            )
+            commands = {
+                "--help": ["--help"],
+                "train --help": ["train", "--help"],
+                "info": ["info", str(model)],
+                "predict": ["predict", str(model), str(data)],
+            }
             rows = []
             for name, args in commands.items():
                 this, old = [], []
@@ -69,10 +78,15 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
-    lines = ["# Command-line start-up time", "",
-             f"`python benchmarks/cli_startup.py --baseline {a.baseline} --repeats {a.repeats}`: medians of "
-             f"{a.repeats} runs per tree, trees alternated, same interpreter (load average at the end: {load}).", "",
-             "| command | baseline (s) | this tree (s) | ratio this / baseline |", "|---|---|---|---|"]
+    lines = [
+        "# Command-line start-up time",
+        "",
+        f"`python benchmarks/cli_startup.py --baseline {a.baseline} --repeats {a.repeats}`: medians of "
+        f"{a.repeats} runs per tree, trees alternated, same interpreter (load average at the end: {load}).",
+        "",
+        "| command | baseline (s) | this tree (s) | ratio this / baseline |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| `mipnet {n}` | {o:.2f} | {t:.2f} | {r:.2f} |" for n, o, t, r in rows]
     lines += ["", "Target (issue: for the people who use it): under 1 s for `--help`, `info`, `predict`."]
     Path(a.output).parent.mkdir(parents=True, exist_ok=True)

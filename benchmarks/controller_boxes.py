@@ -65,8 +65,9 @@ def controller_net(seed: int) -> Network:
 
 
 def _decl() -> str:
-    return "".join(f"(declare-const X_{i} Real)\n" for i in range(N_IN)) + \
-        "".join(f"(declare-const Y_{j} Real)\n" for j in range(N_OUT))
+    return "".join(f"(declare-const X_{i} Real)\n" for i in range(N_IN)) + "".join(
+        f"(declare-const Y_{j} Real)\n" for j in range(N_OUT)
+    )
 
 
 def _box(lo: np.ndarray, hi: np.ndarray) -> str:

@@ -52,20 +52,44 @@ def main() -> None:
     te = np.setdiff1d(np.arange(len(y)), tr)
     rows = []
     for pen in args.penalties:
-        cfg = TrainConfig(architecture=args.architecture, hypothesis="quantized", loss="hinge", l1=1e-3,
-                          channel_penalty=pen, levels=3, scale=1.0 / 3)
+        cfg = TrainConfig(
+            architecture=args.architecture,
+            hypothesis="quantized",
+            loss="hinge",
+            l1=1e-3,
+            channel_penalty=pen,
+            levels=3,
+            scale=1.0 / 3,
+        )
         t0 = time.perf_counter()
-        r = train_conv(X[tr], y[tr], config=cfg, input_shape=(1, 8, 8), time_limit=args.time_limit,
-                       seed=args.seed, lp_heuristic_rounds=5)
+        r = train_conv(
+            X[tr],
+            y[tr],
+            config=cfg,
+            input_shape=(1, 8, 8),
+            time_limit=args.time_limit,
+            seed=args.seed,
+            lp_heuristic_rounds=5,
+        )
         c = r.certificate
         net = r.network
-        rows.append({"channel_penalty": pen, "active_channels": net.n_active_channels(),
-                     "conv_out_channels": [l.out_channels for l in net.layers if l.kind == "Conv2D"][0],
-                     "train_acc": float(np.mean(net.predict(X[tr]).astype(int) == y[tr])),
-                     "test_acc": float(np.mean(net.predict(X[te]).astype(int) == y[te])),
-                     "status": c.status, "objective": c.incumbent, "bound": c.bound, "gap": c.gap,
-                     "terms": c.terms, "check_ok": r.check["ok"], "time_s": time.perf_counter() - t0,
-                     "binaries": c.formulation.get("binaries")})
+        rows.append(
+            {
+                "channel_penalty": pen,
+                "active_channels": net.n_active_channels(),
+                "conv_out_channels": [l.out_channels for l in net.layers if l.kind == "Conv2D"][0],
+                "train_acc": float(np.mean(net.predict(X[tr]).astype(int) == y[tr])),
+                "test_acc": float(np.mean(net.predict(X[te]).astype(int) == y[te])),
+                "status": c.status,
+                "objective": c.incumbent,
+                "bound": c.bound,
+                "gap": c.gap,
+                "terms": c.terms,
+                "check_ok": r.check["ok"],
+                "time_s": time.perf_counter() - t0,
+                "binaries": c.formulation.get("binaries"),
+            }
+        )
         print(rows[-1], flush=True)
         pd.DataFrame(rows).to_csv(OUT / "channel_pruning.csv", index=False)
     df = pd.DataFrame(rows)
@@ -78,22 +102,32 @@ def main() -> None:
     ax.plot(df.active_channels, 100 * df.test_acc, "o-", label="test")
     ax.plot(df.active_channels, 100 * df.train_acc, "s--", alpha=0.6, label="train")
     for _, r in df.iterrows():
-        ax.annotate(f"{r.channel_penalty:g}", (r.active_channels, 100 * r.test_acc), textcoords="offset points",
-                    xytext=(4, -10), fontsize=7)
+        ax.annotate(
+            f"{r.channel_penalty:g}",
+            (r.active_channels, 100 * r.test_acc),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+        )
     ax.set_xlabel("active conv channels (after pruning)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"digits 3 vs 8, {args.train} training images; labels: channel penalty")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(OUT / "channel_pruning.png", dpi=120)
-    lines = [f"# Channel pruning, digits 3 vs 8, {args.train} training images, {args.architecture}, "
-             f"{args.time_limit:g} s per fit", "",
-             "| channel penalty | active channels | train acc | test acc | status | gap | re-check |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Channel pruning, digits 3 vs 8, {args.train} training images, {args.architecture}, "
+        f"{args.time_limit:g} s per fit",
+        "",
+        "| channel penalty | active channels | train acc | test acc | status | gap | re-check |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, r in df.iterrows():
         gap = "n/a" if r.gap is None or pd.isna(r.gap) else f"{100 * r.gap:.1f} %"
-        lines.append(f"| {r.channel_penalty:g} | {r.active_channels} | {100 * r.train_acc:.1f} % | "
-                     f"{100 * r.test_acc:.1f} % | {r.status} | {gap} | {'ok' if r.check_ok else 'FAIL'} |")
+        lines.append(
+            f"| {r.channel_penalty:g} | {r.active_channels} | {100 * r.train_acc:.1f} % | "
+            f"{100 * r.test_acc:.1f} % | {r.status} | {gap} | {'ok' if r.check_ok else 'FAIL'} |"
+        )
     (OUT / "channel_pruning.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

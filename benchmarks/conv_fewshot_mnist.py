@@ -49,8 +49,9 @@ def split(X: np.ndarray, y: np.ndarray, per_class: int, seed: int) -> tuple[np.n
     return np.sort(tr), te
 
 
-def gradient_baseline(Xtr: np.ndarray, ytr: np.ndarray, cfg: TrainConfig, downsample: int, seed: int,
-                      epochs: int) -> tuple[object, float]:
+def gradient_baseline(
+    Xtr: np.ndarray, ytr: np.ndarray, cfg: TrainConfig, downsample: int, seed: int, epochs: int
+) -> tuple[object, float]:
     """The same architecture trained by gradient descent from the seed (no MILP): the raw-image network."""
     t0 = time.perf_counter()
     Xf, shape, front, Xs, small = prepare_images(Xtr, (1, 28, 28), downsample)
@@ -80,40 +81,82 @@ def main() -> None:
     data = load_mnist_subset(scale=True)
     X, _ = data.X_numeric()
     y = data.y.to_numpy()
-    cfg = TrainConfig(architecture=args.architecture, hypothesis="quantized", loss="multiclass_hinge", l1=args.l1,
-                      levels=args.levels, scale=1.0 / args.levels)
+    cfg = TrainConfig(
+        architecture=args.architecture,
+        hypothesis="quantized",
+        loss="multiclass_hinge",
+        l1=args.l1,
+        levels=args.levels,
+        scale=1.0 / args.levels,
+    )
     rows = []
     for seed in args.seeds:
         tr, te = split(X, y, args.per_class, seed)
         net_g, t_g = gradient_baseline(X[tr], y[tr], cfg, args.downsample, seed, args.epochs)
         acc_g = float(np.mean(net_g.predict(X[te]).astype(int) == y[te]))
-        rows.append({"seed": seed, "model": "gradient", "train_acc": float(np.mean(net_g.predict(X[tr]).astype(int)
-                                                                                   == y[tr])),
-                     "test_acc": acc_g, "time_s": t_g, "status": "", "objective": None, "bound": None, "gap": None})
+        rows.append(
+            {
+                "seed": seed,
+                "model": "gradient",
+                "train_acc": float(np.mean(net_g.predict(X[tr]).astype(int) == y[tr])),
+                "test_acc": acc_g,
+                "time_s": t_g,
+                "status": "",
+                "objective": None,
+                "bound": None,
+                "gap": None,
+            }
+        )
         print(rows[-1], flush=True)
         t0 = time.perf_counter()
-        r = train_conv(X[tr], y[tr], config=cfg, input_shape=(1, 28, 28), downsample=args.downsample,
-                       time_limit=args.time_limit, seed=seed, lp_heuristic_rounds=5, gradient_epochs=args.epochs,
-                       log=lambda s: print("  " + s, flush=True))
+        r = train_conv(
+            X[tr],
+            y[tr],
+            config=cfg,
+            input_shape=(1, 28, 28),
+            downsample=args.downsample,
+            time_limit=args.time_limit,
+            seed=seed,
+            lp_heuristic_rounds=5,
+            gradient_epochs=args.epochs,
+            log=lambda s: print("  " + s, flush=True),
+        )
         c = r.certificate
         acc = float(np.mean(r.network.predict(X[te]).astype(int) == y[te]))
-        rows.append({"seed": seed, "model": "mipnet", "train_acc": float(np.mean(r.network.predict(X[tr]).astype(int)
-                                                                                 == y[tr])),
-                     "test_acc": acc, "time_s": time.perf_counter() - t0, "status": c.status,
-                     "objective": c.incumbent, "bound": c.bound, "gap": c.gap, "warm_objective": c.warm_start_objective,
-                     "heuristic_objective": c.heuristic_objective, "check_ok": r.check["ok"],
-                     "binaries": c.formulation.get("binaries"), "constraints": c.formulation.get("constraints")})
+        rows.append(
+            {
+                "seed": seed,
+                "model": "mipnet",
+                "train_acc": float(np.mean(r.network.predict(X[tr]).astype(int) == y[tr])),
+                "test_acc": acc,
+                "time_s": time.perf_counter() - t0,
+                "status": c.status,
+                "objective": c.incumbent,
+                "bound": c.bound,
+                "gap": c.gap,
+                "warm_objective": c.warm_start_objective,
+                "heuristic_objective": c.heuristic_objective,
+                "check_ok": r.check["ok"],
+                "binaries": c.formulation.get("binaries"),
+                "constraints": c.formulation.get("constraints"),
+            }
+        )
         print(rows[-1], flush=True)
         pd.DataFrame(rows).to_csv(OUT / f"{args.tag}.csv", index=False)
     df = pd.DataFrame(rows)
     summ = df.groupby("model")["test_acc"].agg(["mean", "std", "min", "max"])
-    lines = [f"# Few-shot MNIST, {args.per_class} images per class, "
-             f"architecture {args.architecture} (Q = {args.levels}), "
-             f"images downsampled by {args.downsample}, MILP time limit {args.time_limit:g} s, seeds {args.seeds}", "",
-             "| model | mean test acc | std | min | max |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Few-shot MNIST, {args.per_class} images per class, "
+        f"architecture {args.architecture} (Q = {args.levels}), "
+        f"images downsampled by {args.downsample}, MILP time limit {args.time_limit:g} s, seeds {args.seeds}",
+        "",
+        "| model | mean test acc | std | min | max |",
+        "|---|---|---|---|---|",
+    ]
     for m, s in summ.iterrows():
-        lines.append(f"| {m} | {100 * s['mean']:.1f} % | {100 * s['std']:.1f} | {100 * s['min']:.1f} | "
-                     f"{100 * s['max']:.1f} |")
+        lines.append(
+            f"| {m} | {100 * s['mean']:.1f} % | {100 * s['std']:.1f} | {100 * s['min']:.1f} | {100 * s['max']:.1f} |"
+        )
     lines += ["", "Published MIP-trained reference: 61.7 % (10 per class), 76.4 % (40 per class).", ""]
     (OUT / f"{args.tag}.md").write_text("\n".join(lines))
     import matplotlib

@@ -37,8 +37,9 @@ def train_cnn(X: np.ndarray, y: np.ndarray, seed: int = 0):
     import torch
 
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                                torch.nn.Flatten(), torch.nn.Linear(36, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(36, 10)
+    )
     Xt = torch.tensor(X.reshape(-1, 1, 8, 8), dtype=torch.float32)
     yt = torch.tensor(y, dtype=torch.long)
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
@@ -77,22 +78,38 @@ def main() -> None:
                     k = int(model(torch.tensor(xc.reshape(1, 1, 8, 8), dtype=torch.float32)).argmax())
                 in_ball = bool(np.max(np.abs(xc - X[i])) <= eps + 1e-9 and xc.min() >= 0 and xc.max() <= 1)
                 torch_ok = bool(k != int(y[i]) and in_ball)
-            rows.append({"eps": eps, "image": int(i), "label": int(y[i]), "verdict": r.verdict, "status": r.status,
-                         "time_s": r.time, "bounds_time_s": r.bounds_time, "solve_time_s": r.solve_time,
-                         "binaries": r.n_binaries, "rivals": r.n_rivals, "counterexample_rechecked_torch": torch_ok})
+            rows.append(
+                {
+                    "eps": eps,
+                    "image": int(i),
+                    "label": int(y[i]),
+                    "verdict": r.verdict,
+                    "status": r.status,
+                    "time_s": r.time,
+                    "bounds_time_s": r.bounds_time,
+                    "solve_time_s": r.solve_time,
+                    "binaries": r.n_binaries,
+                    "rivals": r.n_rivals,
+                    "counterexample_rechecked_torch": torch_ok,
+                }
+            )
             print(rows[-1], flush=True)
             pd.DataFrame(rows).to_csv(OUT / "robustness.csv", index=False)
     df = pd.DataFrame(rows)
-    lines = [f"# Robustness of a digits CNN (Conv2d 1->4 3x3, ReLU, MaxPool 2, Linear 36->10; test acc "
-             f"{100 * acc:.1f} %), {args.images} test images, L-inf, HiGHS, {args.time_limit:g} s per image", "",
-             "| eps | holds | violated | unknown | median time (s) | max time (s) | counterexamples confirmed "
-             "by torch |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Robustness of a digits CNN (Conv2d 1->4 3x3, ReLU, MaxPool 2, Linear 36->10; test acc "
+        f"{100 * acc:.1f} %), {args.images} test images, L-inf, HiGHS, {args.time_limit:g} s per image",
+        "",
+        "| eps | holds | violated | unknown | median time (s) | max time (s) | counterexamples confirmed by torch |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for eps, g in df.groupby("eps"):
         v = g[g.verdict == "violated"]
-        lines.append(f"| {eps:g} | {(g.verdict == 'holds').sum()} | {len(v)} | {(g.verdict == 'unknown').sum()} | "
-                     f"{g.time_s.median():.2f} | {g.time_s.max():.2f} | "
-                     f"{int(v.counterexample_rechecked_torch.fillna(False).sum())}/{len(v)} |")
+        lines.append(
+            f"| {eps:g} | {(g.verdict == 'holds').sum()} | {len(v)} | {(g.verdict == 'unknown').sum()} | "
+            f"{g.time_s.median():.2f} | {g.time_s.max():.2f} | "
+            f"{int(v.counterexample_rechecked_torch.fillna(False).sum())}/{len(v)} |"
+        )
     (OUT / "robustness.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -85,23 +85,37 @@ def main() -> None:
         obj = (None, None)
         if args.check:  # both models again (untimed)
             Xu, tu, counts, _ = merge_rows(Xs, t)
-            obj = check_objective(TrainingProblem(Xs, t, "classify", 2, cfg),
-                                  TrainingProblem(Xu, tu, "classify", 2, cfg, sample_weight=counts,
-                                                  loss_denominator=len(t)), args.seed)
-        row = {"samples": s, "rows": len(t), "distinct_xy": n_xy, "distinct_x": n_x, "before": before,
-               "after": after, "objective": obj}
+            obj = check_objective(
+                TrainingProblem(Xs, t, "classify", 2, cfg),
+                TrainingProblem(Xu, tu, "classify", 2, cfg, sample_weight=counts, loss_denominator=len(t)),
+                args.seed,
+            )
+        row = {
+            "samples": s,
+            "rows": len(t),
+            "distinct_xy": n_xy,
+            "distinct_x": n_x,
+            "before": before,
+            "after": after,
+            "objective": obj,
+        }
         rows.append(row)
-        print(f"{s}: {len(t)} rows, {n_xy} distinct (x, y), {n_x} distinct x; build {before['seconds']:.1f} s -> "
-              f"{after['seconds']:.1f} s, binaries {before['binaries']} -> {after['binaries']}, variables "
-              f"{before['variables']} -> {after['variables']}, constraints {before['constraints']} -> "
-              f"{after['constraints']}" + (f"; objective {obj[0]!r} vs {obj[1]!r}" if args.check else ""), flush=True)
+        print(
+            f"{s}: {len(t)} rows, {n_xy} distinct (x, y), {n_x} distinct x; build {before['seconds']:.1f} s -> "
+            f"{after['seconds']:.1f} s, binaries {before['binaries']} -> {after['binaries']}, variables "
+            f"{before['variables']} -> {after['variables']}, constraints {before['constraints']} -> "
+            f"{after['constraints']}" + (f"; objective {obj[0]!r} vs {obj[1]!r}" if args.check else ""),
+            flush=True,
+        )
     if args.out:
         write(rows, args, Path(args.out))
 
 
 def write(rows: list[dict], args: argparse.Namespace, path: Path) -> None:
-    cmd = (f"python benchmarks/data_reduction.py --samples {args.samples} --seed {args.seed} --hidden {args.hidden} "
-           f"--l1 {args.l1:g} --repeat {args.repeat}" + (" --check" if args.check else "") + f" --out {path}")
+    cmd = (
+        f"python benchmarks/data_reduction.py --samples {args.samples} --seed {args.seed} --hidden {args.hidden} "
+        f"--l1 {args.l1:g} --repeat {args.repeat}" + (" --check" if args.check else "") + f" --out {path}"
+    )
     lines = [
         "# Exact data reduction: duplicate rows merged into weighted rows",
         "",
@@ -122,12 +136,17 @@ def write(rows: list[dict], args: argparse.Namespace, path: Path) -> None:
     for r in rows:
         b, a = r["before"], r["after"]
         label = f"{r['rows']}" + (" (full split)" if r["samples"] == "full" else f" (sample {r['samples']})")
-        lines.append(f"| {label} | {r['distinct_xy']} | {r['distinct_x']} | {b['seconds']:.1f} -> {a['seconds']:.1f} "
-                     f"| {b['binaries']} -> {a['binaries']} | {b['variables']} -> {a['variables']} "
-                     f"| {b['constraints']} -> {a['constraints']} |")
+        lines.append(
+            f"| {label} | {r['distinct_xy']} | {r['distinct_x']} | {b['seconds']:.1f} -> {a['seconds']:.1f} "
+            f"| {b['binaries']} -> {a['binaries']} | {b['variables']} -> {a['variables']} "
+            f"| {b['constraints']} -> {a['constraints']} |"
+        )
     if args.check:
-        lines += ["", "Objective of one network (the gradient net mapped into the class, completion LP) on both "
-                  "models:", ""]
+        lines += [
+            "",
+            "Objective of one network (the gradient net mapped into the class, completion LP) on both models:",
+            "",
+        ]
         for r in rows:
             o = r["objective"]
             lines.append(f"* {r['rows']} rows: unmerged {o[0]!r}, merged {o[1]!r}")

@@ -54,8 +54,13 @@ def relaxed(net):
     """The same net on the domain with every integer feature continuous (one-hot groups kept)."""
     d = net.domain
     out = net.copy()
-    out.domain = Domain(list(d.names), d.lower.copy(), d.upper.copy(), np.zeros(len(d.names), dtype=bool),
-                        [list(g) for g in d.onehot_groups])
+    out.domain = Domain(
+        list(d.names),
+        d.lower.copy(),
+        d.upper.copy(),
+        np.zeros(len(d.names), dtype=bool),
+        [list(g) for g in d.onehot_groups],
+    )
     return out
 
 
@@ -69,21 +74,45 @@ def main() -> None:
     idx = [ds.domain.index(f) for f in mono]
     rows = []
     for H in WIDTHS:
-        net, _ = fit_torch(X, y, domain=ds.domain, hidden=(H,), epochs=40, seed=H,
-                           monotone=[(i, 1) for i in idx], penalty=1000.0, margin=0.2, reg_batch=2048)
+        net, _ = fit_torch(
+            X,
+            y,
+            domain=ds.domain,
+            hidden=(H,),
+            epochs=40,
+            seed=H,
+            monotone=[(i, 1) for i in idx],
+            penalty=1000.0,
+            margin=0.2,
+            reg_batch=2048,
+        )
         for method, kw in METHODS.items():
             t0 = time.perf_counter()
             target = relaxed(net) if method == "continuous" else net
             # two-copy: no net is seen as one hidden layer, so the lattice step takes the general model
-            with mock.patch("mipnet.verify.monotonic.shallow_form", return_value=None) if method == "two-copy" \
-                    else mock.patch.dict({}):
+            with (
+                mock.patch("mipnet.verify.monotonic.shallow_form", return_value=None)
+                if method == "two-copy"
+                else mock.patch.dict({})
+            ):
                 rep = verify_global(target, increasing=mono, time_limit=TL, **kw)
             total = time.perf_counter() - t0
             for f in rep.features:
-                rows.append({"hidden": H, "method": method, "feature": f.feature, "status": f.status, "how": f.how,
-                             "time_s": f.solve_time + rep.build_time / len(rep.features),
-                             "min_slope": f.min_derivative, "bound": f.bound, "build_s": rep.build_time,
-                             "binaries": rep.n_binaries, "total_s": total})
+                rows.append(
+                    {
+                        "hidden": H,
+                        "method": method,
+                        "feature": f.feature,
+                        "status": f.status,
+                        "how": f.how,
+                        "time_s": f.solve_time + rep.build_time / len(rep.features),
+                        "min_slope": f.min_derivative,
+                        "bound": f.bound,
+                        "build_s": rep.build_time,
+                        "binaries": rep.n_binaries,
+                        "total_s": total,
+                    }
+                )
             print(H, method, [(f.status, round(f.solve_time, 2)) for f in rep.features], round(total, 2))
         pd.DataFrame(rows).to_csv(OUT / "verification_time.csv", index=False)
     df = pd.DataFrame(rows)

@@ -40,22 +40,38 @@ def run_one(name: str, n: int, seed: int, hidden: int = 4) -> list[dict]:
         sel = select_l1(Xtr, ys, hidden, grid, seed=seed)
         net = fit_sign_network_best((Xtr - mu) / sd, ys, hidden, l1=sel.l1, restarts=FULL_DATA_RESTARTS, seed=seed)
         acc = float(np.mean(np.where(net.decision((Xte - mu) / sd) > 0, 1.0, -1.0) == yts))
-        rows.append({"dataset": name, "N": n, "seed": seed, "grid": grid_name, "l1": sel.l1, "test_acc": acc,
-                     "nonzero": net.nonzero(), "cv_seconds": sel.seconds, "cv_best_mean": max(sel.mean_accuracy)})
+        rows.append(
+            {
+                "dataset": name,
+                "N": n,
+                "seed": seed,
+                "grid": grid_name,
+                "l1": sel.l1,
+                "test_acc": acc,
+                "nonzero": net.nonzero(),
+                "cv_seconds": sel.seconds,
+                "cv_best_mean": max(sel.mean_accuracy),
+            }
+        )
     return rows
 
 
 def summarise(rows: list[dict]) -> list[str]:
-    out = ["| data set | N | coarse grid: acc | nnz | l1 chosen | default grid: acc | nnz | l1 chosen | CV time x |",
-           "|" + "---|" * 9]
+    out = [
+        "| data set | N | coarse grid: acc | nnz | l1 chosen | default grid: acc | nnz | l1 chosen | CV time x |",
+        "|" + "---|" * 9,
+    ]
     keys = sorted({(r["dataset"], r["N"]) for r in rows}, key=lambda k: (k[1], k[0]))
     for name, n in keys:
         cells = []
         by = {g: [r for r in rows if (r["dataset"], r["N"], r["grid"]) == (name, n, g)] for g in GRIDS}
         for g in GRIDS:
             rs = by[g]
-            cells += [f"{np.mean([r['test_acc'] for r in rs]):.3f}", f"{np.mean([r['nonzero'] for r in rs]):.1f}",
-                      ", ".join(f"{r['l1']:g}" for r in rs)]
+            cells += [
+                f"{np.mean([r['test_acc'] for r in rs]):.3f}",
+                f"{np.mean([r['nonzero'] for r in rs]):.1f}",
+                ", ".join(f"{r['l1']:g}" for r in rs),
+            ]
         ratio = np.median([d["cv_seconds"] / c["cv_seconds"] for c, d in zip(by["coarse"], by["default"])])
         out.append(f"| {name} | {n} | " + " | ".join(cells) + f" | {ratio:.2f} |")
     return out

@@ -58,24 +58,38 @@ def main() -> None:
                 for way in ("fresh", "persistent"):
                     t0 = time.perf_counter()
                     inst = lp_instance(prob) if way == "persistent" else None
-                    _, obj, rounds = lp_heuristic(prob, w, max_rounds=args.rounds, time_budget=1e9, threads=1,
-                                                  instance=inst)
+                    _, obj, rounds = lp_heuristic(
+                        prob, w, max_rounds=args.rounds, time_budget=1e9, threads=1, instance=inst
+                    )
                     times[way].append(time.perf_counter() - t0)
                     objs[way] = obj
             med = {k: statistics.median(v) for k, v in times.items()}
-            row = {"dataset": name, "N": n, "variables": prob.size()["variables"],
-                   "constraints": prob.size()["constraints"], "rounds": rounds, "repeats": args.repeats,
-                   "median_fresh_s": med["fresh"], "median_persistent_s": med["persistent"],
-                   "speedup": med["fresh"] / med["persistent"], "objective_fresh": objs["fresh"],
-                   "objective_persistent": objs["persistent"],
-                   "same_objective": objs["fresh"] is not None and objs["persistent"] is not None
-                   and abs(objs["fresh"] - objs["persistent"]) <= 1e-6 * max(1.0, abs(objs["fresh"]))}
+            row = {
+                "dataset": name,
+                "N": n,
+                "variables": prob.size()["variables"],
+                "constraints": prob.size()["constraints"],
+                "rounds": rounds,
+                "repeats": args.repeats,
+                "median_fresh_s": med["fresh"],
+                "median_persistent_s": med["persistent"],
+                "speedup": med["fresh"] / med["persistent"],
+                "objective_fresh": objs["fresh"],
+                "objective_persistent": objs["persistent"],
+                "same_objective": objs["fresh"] is not None
+                and objs["persistent"] is not None
+                and abs(objs["fresh"] - objs["persistent"]) <= 1e-6 * max(1.0, abs(objs["fresh"])),
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "persistent_instance", "machine": platform.platform(),
-                               "args": vars(args), "rows": rows}, indent=1))
+    out.write_text(
+        json.dumps(
+            {"benchmark": "persistent_instance", "machine": platform.platform(), "args": vars(args), "rows": rows},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ def train(name: str) -> Network:
     tr, te = _split(len(y))
     torch.manual_seed(SEED)
     n_in = X.shape[1]
-    model = torch.nn.Sequential(torch.nn.Linear(n_in, 50), torch.nn.ReLU(), torch.nn.Linear(50, 50),
-                                torch.nn.ReLU(), torch.nn.Linear(50, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(n_in, 50), torch.nn.ReLU(), torch.nn.Linear(50, 50), torch.nn.ReLU(), torch.nn.Linear(50, 10)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     Xt, yt = torch.tensor(X[tr], dtype=torch.float32), torch.tensor(y[tr])
     g = torch.Generator().manual_seed(SEED)
@@ -81,9 +82,13 @@ def train(name: str) -> Network:
         if i < len(lin) - 1:
             layers.append(ReLU())
     shape = (1, 28, 28) if name == "mnist" else (1, 8, 8)
-    net = Network(layers, domain=Domain.box(n_in, 0.0, 1.0), input_shape=(n_in,),
-                  class_names=[str(d) for d in range(10)],
-                  metadata={"trained_by": "benchmarks/robustness_mlp.py", "seed": SEED, "image_shape": list(shape)})
+    net = Network(
+        layers,
+        domain=Domain.box(n_in, 0.0, 1.0),
+        input_shape=(n_in,),
+        class_names=[str(d) for d in range(10)],
+        metadata={"trained_by": "benchmarks/robustness_mlp.py", "seed": SEED, "image_shape": list(shape)},
+    )
     acc = float(np.mean(net.predict_index(net.forward(X[te])) == y[te]))
     net.metadata["test_accuracy"] = acc
     return net
@@ -145,28 +150,65 @@ def run(args: argparse.Namespace, sink: Path | None = None) -> pd.DataFrame:
                 x = X[i]
                 c = int(net.predict_index(net.forward(x[None]))[0])
                 for meth in args.methods:
-                    r = verify_sample(net, x, eps, "inf", solver="highs", time_limit=args.time_limit,
-                                      bounds=meth, threads=1, index=int(i))
-                    rows.append({"model": name, "eps": eps, "image": int(i), "method": f"mipnet[{meth}]",
-                                 "verdict": r.verdict, "time": r.time, "bounds_time": r.bounds_time,
-                                 "n_binaries": r.n_binaries, "n_rivals": r.n_rivals, "nodes": r.nodes})
+                    r = verify_sample(
+                        net,
+                        x,
+                        eps,
+                        "inf",
+                        solver="highs",
+                        time_limit=args.time_limit,
+                        bounds=meth,
+                        threads=1,
+                        index=int(i),
+                    )
+                    rows.append(
+                        {
+                            "model": name,
+                            "eps": eps,
+                            "image": int(i),
+                            "method": f"mipnet[{meth}]",
+                            "verdict": r.verdict,
+                            "time": r.time,
+                            "bounds_time": r.bounds_time,
+                            "n_binaries": r.n_binaries,
+                            "n_rivals": r.n_rivals,
+                            "nodes": r.nodes,
+                        }
+                    )
                 if not args.no_baseline and j < args.baseline_images and eps in args.baseline_eps:
                     b = baseline(net, x, eps, c, args.baseline_limit)
-                    rows.append({"model": name, "eps": eps, "image": int(i), "method": "baseline",
-                                 "verdict": b["verdict"], "time": b["time"], "bounds_time": 0.0,
-                                 "n_binaries": None, "n_rivals": net.n_outputs - 1, "nodes": b["nodes"]})
+                    rows.append(
+                        {
+                            "model": name,
+                            "eps": eps,
+                            "image": int(i),
+                            "method": "baseline",
+                            "verdict": b["verdict"],
+                            "time": b["time"],
+                            "bounds_time": 0.0,
+                            "n_binaries": None,
+                            "n_rivals": net.n_outputs - 1,
+                            "nodes": b["nodes"],
+                        }
+                    )
                 if sink is not None:  # keep partial results of a long run
                     pd.DataFrame(rows).to_csv(sink, index=False)
                 last = [r for r in rows if r["image"] == int(i) and r["eps"] == eps and r["model"] == name]
-                print(f"  eps={eps} img={i}: " + ", ".join(f"{r['method']}={r['verdict']} {r['time']:.2f}s"
-                                                          for r in last), flush=True)
+                print(
+                    f"  eps={eps} img={i}: "
+                    + ", ".join(f"{r['method']}={r['verdict']} {r['time']:.2f}s" for r in last),
+                    flush=True,
+                )
     return pd.DataFrame(rows)
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     g = df.groupby(["model", "eps", "method"])
-    s = g["time"].agg(["count", "median", "max"]).rename(columns={"count": "images", "median": "median_s",
-                                                                  "max": "max_s"})
+    s = (
+        g["time"]
+        .agg(["count", "median", "max"])
+        .rename(columns={"count": "images", "median": "median_s", "max": "max_s"})
+    )
     for v in ("holds", "violated", "unknown"):
         s[v] = g["verdict"].apply(lambda col, v=v: int((col == v).sum()))
     return s.reset_index()

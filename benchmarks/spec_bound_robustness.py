@@ -48,11 +48,23 @@ def main() -> None:
                 for spec in (False, True):
                     t0 = time.perf_counter()
                     r = verify_sample(net, x, eps, time_limit=a.time_limit, spec_bound=spec)
-                    rows.append({"model": name, "eps": eps, "image": int(i), "spec_bound": spec, "verdict": r.verdict,
-                                 "prover": r.prover, "seconds": time.perf_counter() - t0})
+                    rows.append(
+                        {
+                            "model": name,
+                            "eps": eps,
+                            "image": int(i),
+                            "spec_bound": spec,
+                            "verdict": r.verdict,
+                            "prover": r.prover,
+                            "seconds": time.perf_counter() - t0,
+                        }
+                    )
                 last = rows[-2:]
-                print(f"{name} eps {eps} image {i}: off {last[0]['verdict']} {last[0]['seconds']:.2f} s, "
-                      f"on {last[1]['verdict']} ({last[1]['prover']}) {last[1]['seconds']:.2f} s", flush=True)
+                print(
+                    f"{name} eps {eps} image {i}: off {last[0]['verdict']} {last[0]['seconds']:.2f} s, "
+                    f"on {last[1]['verdict']} ({last[1]['prover']}) {last[1]['seconds']:.2f} s",
+                    flush=True,
+                )
     df = pd.DataFrame(rows)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,20 +72,27 @@ def main() -> None:
     off = df[~df.spec_bound].reset_index(drop=True)
     on = df[df.spec_bound].reset_index(drop=True)
     agree = bool((off.verdict == on.verdict).all())
-    lines = ["# Robustness: CROWN / alpha-CROWN first prover, on against off (same run)", "",
-             f"`python benchmarks/spec_bound_robustness.py --images {a.images} --eps {' '.join(map(str, a.eps))} "
-             f"--time-limit {a.time_limit:g}`; L-inf, per query the two pipelines alternate. Verdicts agree on every "
-             f"query: {'yes' if agree else 'NO'}.", "",
-             "| model | eps | queries (h/v/u) | median s off | median s on | median per-query ratio on/off | "
-             "max s off | max s on | decided by the bound |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Robustness: CROWN / alpha-CROWN first prover, on against off (same run)",
+        "",
+        f"`python benchmarks/spec_bound_robustness.py --images {a.images} --eps {' '.join(map(str, a.eps))} "
+        f"--time-limit {a.time_limit:g}`; L-inf, per query the two pipelines alternate. Verdicts agree on every "
+        f"query: {'yes' if agree else 'NO'}.",
+        "",
+        "| model | eps | queries (h/v/u) | median s off | median s on | median per-query ratio on/off | "
+        "max s off | max s on | decided by the bound |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for (model, eps), g_off in off.groupby(["model", "eps"], sort=False):
         g_on = on.loc[g_off.index]
-        ratio = (g_on.seconds.to_numpy() / g_off.seconds.to_numpy())
+        ratio = g_on.seconds.to_numpy() / g_off.seconds.to_numpy()
         counts = "/".join(str(int((g_on.verdict == v).sum())) for v in ("holds", "violated", "unknown"))
         by_bound = int(g_on.prover.isin(["crown", "alpha-crown"]).sum())
-        lines.append(f"| {model} | {eps:g} | {counts} | {g_off.seconds.median():.2f} | {g_on.seconds.median():.2f} | "
-                     f"{np.median(ratio):.2f} | {g_off.seconds.max():.2f} | {g_on.seconds.max():.2f} | "
-                     f"{by_bound} of {len(g_on)} |")
+        lines.append(
+            f"| {model} | {eps:g} | {counts} | {g_off.seconds.median():.2f} | {g_on.seconds.median():.2f} | "
+            f"{np.median(ratio):.2f} | {g_off.seconds.max():.2f} | {g_on.seconds.max():.2f} | "
+            f"{by_bound} of {len(g_on)} |"
+        )
     (out / "spec_bound.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -113,33 +113,193 @@ def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[
     s = 0.5 if quick else 1.0
     t = "--time-limit"
     out = [
-        ("train_plain", "breast cancer, N = 300, 4 hidden", ["train", f["breast_cancer"], "--target", "target",
-         "--hidden", "4", "--samples", "300", t, 10 * s, "-o", d / "m1.json"], 10 * s, 1),
-        ("train_sign_patterns", "breast cancer, N = 300, 4 hidden (15 patterns)", ["train", f["breast_cancer"],
-         "--target", "target", "--hidden", "4", "--samples", "300", "--sign-patterns", t, 20 * s, "-o",
-         d / "m2.json"], 20 * s, 1),
-        ("train_l1_cv", "breast cancer, N = 300, 3 hidden, 10 candidates", ["train", f["breast_cancer"], "--target",
-         "target", "--hidden", "3", "--samples", "300", "--l1", "cv", t, 10 * s, "-o", d / "m3.json"], 10 * s, 1),
-        ("train_monotone", "COMPAS, N = 300, 4 hidden, age increasing, priors_count decreasing",
-         ["train", f["compas"], "--target", "target", "--hidden", "4", "--samples", "300", "--monotone-increasing",
-          "age", "--monotone-decreasing", "priors_count", t, 20 * s, "-o", d / "m4.json"], 20 * s, 1),
-        ("train_german_1000", "German credit, all 1000 rows, 3 hidden", ["train", f["german"], "--target", "target",
-         t, 30 * s, "-o", d / "m5.json"], 30 * s, 1),
-        ("train_compas_3000", "COMPAS, N = 3000, 4 hidden", ["train", f["compas"], "--target", "target", "--hidden",
-         "4", "--samples", "3000", t, 60 * s, "-o", d / "m6.json"], 60 * s, 1),
-        ("train_too_large", "COMPAS, N = 3000, 4 hidden, 5 s: not buildable in time", ["train", f["compas"],
-         "--target", "target", "--hidden", "4", "--samples", "3000", t, 5, "-o", d / "m7.json"], 5, 1),
-        ("verify_robustness", "30-64-64-64-1 net, 5 rows, L-inf eps 0.1 (per sample)", ["verify", "robustness",
-         f["deep"], f["deep5"], "--eps", "0.1", t, 3], 3, 5),
-        ("verify_monotonic", "twin net 20-65-65-65-1, x0 (per feature)", ["verify", "monotonic", f["twin"],
-         "--increasing", "x0", t, 10 * s], 10 * s, 1),
-        ("verify_resilience", "30-64-64-64-1 net, 2 classes (per class)", ["verify", "resilience", f["deep"], t,
-         10 * s], 10 * s, 2),
-        ("verify_vnnlib", "30-64-64-64-1 net, box +-0.15, other class (--timeout)", ["verify", "vnnlib", f["deep"],
-         f["prop"], "--timeout", 10 * s], 10 * s, 1),
-        ("audit", "30-64-64-64-1 net, 2 robustness rows + 1 monotone feature (per problem)", ["audit", f["deep"],
-         f["deep_data"], "--target", "label", "-o", d / "a.html", "--eps", "0.1", "--rows", "2",
-         "--monotone-increasing", "x0", t, 5, "--workers", "0"], 5, 3),
+        (
+            "train_plain",
+            "breast cancer, N = 300, 4 hidden",
+            [
+                "train",
+                f["breast_cancer"],
+                "--target",
+                "target",
+                "--hidden",
+                "4",
+                "--samples",
+                "300",
+                t,
+                10 * s,
+                "-o",
+                d / "m1.json",
+            ],
+            10 * s,
+            1,
+        ),
+        (
+            "train_sign_patterns",
+            "breast cancer, N = 300, 4 hidden (15 patterns)",
+            [
+                "train",
+                f["breast_cancer"],
+                "--target",
+                "target",
+                "--hidden",
+                "4",
+                "--samples",
+                "300",
+                "--sign-patterns",
+                t,
+                20 * s,
+                "-o",
+                d / "m2.json",
+            ],
+            20 * s,
+            1,
+        ),
+        (
+            "train_l1_cv",
+            "breast cancer, N = 300, 3 hidden, 10 candidates",
+            [
+                "train",
+                f["breast_cancer"],
+                "--target",
+                "target",
+                "--hidden",
+                "3",
+                "--samples",
+                "300",
+                "--l1",
+                "cv",
+                t,
+                10 * s,
+                "-o",
+                d / "m3.json",
+            ],
+            10 * s,
+            1,
+        ),
+        (
+            "train_monotone",
+            "COMPAS, N = 300, 4 hidden, age increasing, priors_count decreasing",
+            [
+                "train",
+                f["compas"],
+                "--target",
+                "target",
+                "--hidden",
+                "4",
+                "--samples",
+                "300",
+                "--monotone-increasing",
+                "age",
+                "--monotone-decreasing",
+                "priors_count",
+                t,
+                20 * s,
+                "-o",
+                d / "m4.json",
+            ],
+            20 * s,
+            1,
+        ),
+        (
+            "train_german_1000",
+            "German credit, all 1000 rows, 3 hidden",
+            ["train", f["german"], "--target", "target", t, 30 * s, "-o", d / "m5.json"],
+            30 * s,
+            1,
+        ),
+        (
+            "train_compas_3000",
+            "COMPAS, N = 3000, 4 hidden",
+            [
+                "train",
+                f["compas"],
+                "--target",
+                "target",
+                "--hidden",
+                "4",
+                "--samples",
+                "3000",
+                t,
+                60 * s,
+                "-o",
+                d / "m6.json",
+            ],
+            60 * s,
+            1,
+        ),
+        (
+            "train_too_large",
+            "COMPAS, N = 3000, 4 hidden, 5 s: not buildable in time",
+            [
+                "train",
+                f["compas"],
+                "--target",
+                "target",
+                "--hidden",
+                "4",
+                "--samples",
+                "3000",
+                t,
+                5,
+                "-o",
+                d / "m7.json",
+            ],
+            5,
+            1,
+        ),
+        (
+            "verify_robustness",
+            "30-64-64-64-1 net, 5 rows, L-inf eps 0.1 (per sample)",
+            ["verify", "robustness", f["deep"], f["deep5"], "--eps", "0.1", t, 3],
+            3,
+            5,
+        ),
+        (
+            "verify_monotonic",
+            "twin net 20-65-65-65-1, x0 (per feature)",
+            ["verify", "monotonic", f["twin"], "--increasing", "x0", t, 10 * s],
+            10 * s,
+            1,
+        ),
+        (
+            "verify_resilience",
+            "30-64-64-64-1 net, 2 classes (per class)",
+            ["verify", "resilience", f["deep"], t, 10 * s],
+            10 * s,
+            2,
+        ),
+        (
+            "verify_vnnlib",
+            "30-64-64-64-1 net, box +-0.15, other class (--timeout)",
+            ["verify", "vnnlib", f["deep"], f["prop"], "--timeout", 10 * s],
+            10 * s,
+            1,
+        ),
+        (
+            "audit",
+            "30-64-64-64-1 net, 2 robustness rows + 1 monotone feature (per problem)",
+            [
+                "audit",
+                f["deep"],
+                f["deep_data"],
+                "--target",
+                "label",
+                "-o",
+                d / "a.html",
+                "--eps",
+                "0.1",
+                "--rows",
+                "2",
+                "--monotone-increasing",
+                "x0",
+                t,
+                5,
+                "--workers",
+                "0",
+            ],
+            5,
+            3,
+        ),
     ]
     return out
 
@@ -156,12 +316,39 @@ def main() -> None:
         f = instances(d)
         plan = runs(f, d, args.quick)
         # recheck needs a certificate: made by a quick audit first (not timed)
-        plan.append(("recheck", "robustness certificate of 2 rows of the 30-64-64-64-1 net (whole re-check)",
-                     ["recheck", d / "r-certificates" / "robustness.json", f["deep"], f["deep_data"], "--time-limit",
-                      10], 10, 1))
-        subprocess.run(cmd + [str(a) for a in ["audit", f["deep"], f["deep_data"], "--target", "label", "-o",
-                                               d / "r.html", "--eps", "0.05", "--rows", "2", "--time-limit", "3",
-                                               "--workers", "0"]], capture_output=True)
+        plan.append(
+            (
+                "recheck",
+                "robustness certificate of 2 rows of the 30-64-64-64-1 net (whole re-check)",
+                ["recheck", d / "r-certificates" / "robustness.json", f["deep"], f["deep_data"], "--time-limit", 10],
+                10,
+                1,
+            )
+        )
+        subprocess.run(
+            cmd
+            + [
+                str(a)
+                for a in [
+                    "audit",
+                    f["deep"],
+                    f["deep_data"],
+                    "--target",
+                    "label",
+                    "-o",
+                    d / "r.html",
+                    "--eps",
+                    "0.05",
+                    "--rows",
+                    "2",
+                    "--time-limit",
+                    "3",
+                    "--workers",
+                    "0",
+                ]
+            ],
+            capture_output=True,
+        )
         only = set(args.only.split(",")) if args.only else None
         for key, instance, argv, limit, units in plan:
             if only and key not in only:
@@ -170,14 +357,25 @@ def main() -> None:
             p = subprocess.run(cmd + [str(a) for a in argv], capture_output=True, text=True)
             wall = time.monotonic() - t0
             budget = float(limit) * units
-            row = {"command": key, "instance": instance, "limit": float(limit), "units": units, "budget": budget,
-                   "promised": round(promised(budget), 2), "wall": round(wall, 2),
-                   "overshoot": round(wall - budget, 2), "within": "yes" if wall <= promised(budget) else "no",
-                   "exit": p.returncode, "before": BEFORE.get(key, "")}
+            row = {
+                "command": key,
+                "instance": instance,
+                "limit": float(limit),
+                "units": units,
+                "budget": budget,
+                "promised": round(promised(budget), 2),
+                "wall": round(wall, 2),
+                "overshoot": round(wall - budget, 2),
+                "within": "yes" if wall <= promised(budget) else "no",
+                "exit": p.returncode,
+                "before": BEFORE.get(key, ""),
+            }
             rows.append(row)
             tail = (p.stdout.strip().splitlines() or [""])[-1][:100]
-            print(f"{key:22s} limit {budget:6.1f} s  wall {wall:6.1f} s  {row['within']:3s}  exit {p.returncode}  "
-                  f"{tail}", flush=True)
+            print(
+                f"{key:22s} limit {budget:6.1f} s  wall {wall:6.1f} s  {row['within']:3s}  exit {p.returncode}  {tail}",
+                flush=True,
+            )
             if p.returncode == 2:
                 print(p.stderr[-2000:], file=sys.stderr)
     OUT.mkdir(exist_ok=True)
@@ -185,18 +383,23 @@ def main() -> None:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    lines = ["# Time limits: limit vs wall-clock time of the whole command", "",
-             f"`python benchmarks/time_limits.py{' --quick' if args.quick else ''}` on "
-             f"{platform.processor() or platform.machine()}, each command a subprocess (`{' '.join(cmd[-3:])}`): "
-             "the wall time includes start-up and imports. Promise: wall <= budget x "
-             f"{1 + OVERSHOOT_SHARE:g} + {OVERSHOOT_SECONDS:g} s, budget = limit x units (units: samples, features, "
-             "classes or problems for the per-unit limits, else 1). The machine is shared (2 cores): times are noisy.",
-             "",
-             "| command | instance | limit | units | promised | wall | overshoot | within | exit | before (issue) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Time limits: limit vs wall-clock time of the whole command",
+        "",
+        f"`python benchmarks/time_limits.py{' --quick' if args.quick else ''}` on "
+        f"{platform.processor() or platform.machine()}, each command a subprocess (`{' '.join(cmd[-3:])}`): "
+        "the wall time includes start-up and imports. Promise: wall <= budget x "
+        f"{1 + OVERSHOOT_SHARE:g} + {OVERSHOOT_SECONDS:g} s, budget = limit x units (units: samples, features, "
+        "classes or problems for the per-unit limits, else 1). The machine is shared (2 cores): times are noisy.",
+        "",
+        "| command | instance | limit | units | promised | wall | overshoot | within | exit | before (issue) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['command']} | {r['instance']} | {r['limit']:g} s | {r['units']} | {r['promised']:g} s | "
-                     f"{r['wall']:.1f} s | {r['overshoot']:+.1f} s | {r['within']} | {r['exit']} | {r['before']} |")
+        lines.append(
+            f"| {r['command']} | {r['instance']} | {r['limit']:g} s | {r['units']} | {r['promised']:g} s | "
+            f"{r['wall']:.1f} s | {r['overshoot']:+.1f} s | {r['within']} | {r['exit']} | {r['before']} |"
+        )
     ok = sum(r["within"] == "yes" for r in rows)
     lines += ["", f"{ok} of {len(rows)} within the promise."]
     (OUT / "time_limits.md").write_text("\n".join(lines) + "\n")

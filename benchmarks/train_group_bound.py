@@ -26,13 +26,22 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=120.0)
     args = ap.parse_args()
     cfg = TrainConfig(hidden=(3,), hypothesis="sign", l1=0.01)
-    r = train_dataset(load_breast_cancer(), n_samples=100, seed=0, config=cfg, time_limit=args.time_limit,
-                      group_bound=args.groups)
+    r = train_dataset(
+        load_breast_cancer(), n_samples=100, seed=0, config=cfg, time_limit=args.time_limit, group_bound=args.groups
+    )
     c = r.certificate
-    out = {"N": 100, "hidden": 3, "groups": args.groups, "time_limit": args.time_limit,
-           "incumbent": c.incumbent, "bound_reported": c.bound, "gap_reported": c.gap,
-           "solver_bound": c.bound if c.group_bound is None else None, "group_bound": c.group_bound,
-           "status": c.status}
+    out = {
+        "N": 100,
+        "hidden": 3,
+        "groups": args.groups,
+        "time_limit": args.time_limit,
+        "incumbent": c.incumbent,
+        "bound_reported": c.bound,
+        "gap_reported": c.gap,
+        "solver_bound": c.bound if c.group_bound is None else None,
+        "group_bound": c.group_bound,
+        "status": c.status,
+    }
     path = ROOT / "results" / "training" / "group_bound.json"
     path.write_text(json.dumps(out, indent=1, default=str))
     print(json.dumps(out, indent=1, default=str))

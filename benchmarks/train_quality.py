@@ -50,19 +50,28 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, si
     Xtr, ytr, Xte, yte_all = split(name, n, seed)
     row = {"dataset": name, "N": n, "n_train": int(Xtr.shape[0]), "seed": seed, "n_inputs": Xtr.shape[1]}
     t0 = time.perf_counter()
-    m = MIPNetClassifier((4,), l1=l1, time_limit=time_limit, random_state=seed, threads=1,
-                         sign_patterns=sign_patterns).fit(Xtr, ytr)
-    row.update(mipnet_acc=float(m.score(Xte, yte_all)), mipnet_train_acc=float(m.score(Xtr, ytr)),
-               mipnet_nonzero=nonzero(m.network_full_), mipnet_gap=m.certificate_.gap,
-               mipnet_status=m.certificate_.status, mipnet_time=time.perf_counter() - t0,
-               mipnet_neurons=m.network_.n_active_neurons(), mipnet_l1=m.l1_,
-               mipnet_warm_objective=m.certificate_.warm_start_objective)
+    m = MIPNetClassifier(
+        (4,), l1=l1, time_limit=time_limit, random_state=seed, threads=1, sign_patterns=sign_patterns
+    ).fit(Xtr, ytr)
+    row.update(
+        mipnet_acc=float(m.score(Xte, yte_all)),
+        mipnet_train_acc=float(m.score(Xtr, ytr)),
+        mipnet_nonzero=nonzero(m.network_full_),
+        mipnet_gap=m.certificate_.gap,
+        mipnet_status=m.certificate_.status,
+        mipnet_time=time.perf_counter() - t0,
+        mipnet_neurons=m.network_.n_active_neurons(),
+        mipnet_l1=m.l1_,
+        mipnet_warm_objective=m.certificate_.warm_start_objective,
+    )
     sc = StandardScaler().fit(Xtr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp = MLPClassifier((4,), max_iter=2000, random_state=seed).fit(sc.transform(Xtr), ytr)
-    row.update(mlp_acc=float(mlp.score(sc.transform(Xte), yte_all)),
-               mlp_nonzero=int(sum(np.count_nonzero(W) for W in mlp.coefs_)))
+    row.update(
+        mlp_acc=float(mlp.score(sc.transform(Xte), yte_all)),
+        mlp_nonzero=int(sum(np.count_nonzero(W) for W in mlp.coefs_)),
+    )
     lr = LogisticRegression(l1_ratio=1.0, C=1.0, solver="liblinear").fit(sc.transform(Xtr), ytr)
     row.update(l1lr_acc=float(lr.score(sc.transform(Xte), yte_all)), l1lr_nonzero=int(np.count_nonzero(lr.coef_)))
     k = row["mipnet_nonzero"]
@@ -71,8 +80,10 @@ def run_one(name: str, n: int, seed: int, time_limit: float, l1: float | str, si
     saved = [W.copy() for W in mlp.coefs_]
     for W in mlp.coefs_:
         W[np.abs(W) < thr] = 0.0
-    row.update(mlp_pruned_acc=float(mlp.score(sc.transform(Xte), yte_all)),
-               mlp_pruned_nonzero=int(sum(np.count_nonzero(W) for W in mlp.coefs_)))
+    row.update(
+        mlp_pruned_acc=float(mlp.score(sc.transform(Xte), yte_all)),
+        mlp_pruned_nonzero=int(sum(np.count_nonzero(W) for W in mlp.coefs_)),
+    )
     mlp.coefs_ = saved
     return row
 
@@ -82,24 +93,38 @@ def summarise(rows: list[dict]) -> list[str]:
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["N"]), []).append(r)
-    out = ["| data set | N | seeds | mipnet acc | nnz | l1 chosen | median gap | MLP acc | nnz | L1-LR acc | nnz "
-           "| MLP pruned acc | target met |", "|" + "---|" * 13]
+    out = [
+        "| data set | N | seeds | mipnet acc | nnz | l1 chosen | median gap | MLP acc | nnz | L1-LR acc | nnz "
+        "| MLP pruned acc | target met |",
+        "|" + "---|" * 13,
+    ]
     met = 0
     for (name, n), rs in groups.items():
+
         def mean(key: str, rs: list[dict] = rs) -> float:
             return float(np.mean([r[key] for r in rs]))
+
         gaps = [r["mipnet_gap"] for r in rs if r["mipnet_gap"] is not None]
         l1s = ", ".join(f"{r['mipnet_l1']:g}" for r in rs if "mipnet_l1" in r) or "not recorded"
         acc_ok = mean("mipnet_acc") >= mean("mlp_acc") - 1e-12
         nnz_ok = mean("mipnet_nonzero") <= 0.5 * mean("mlp_nonzero")
-        verdict = "yes" if acc_ok and nnz_ok else "no (" + ", ".join(
-            ([f"acc {mean('mipnet_acc') - mean('mlp_acc'):+.3f}"] if not acc_ok else [])
-            + ([f"{100 * mean('mipnet_nonzero') / mean('mlp_nonzero'):.0f} % nnz"] if not nnz_ok else [])) + ")"
+        verdict = (
+            "yes"
+            if acc_ok and nnz_ok
+            else "no ("
+            + ", ".join(
+                ([f"acc {mean('mipnet_acc') - mean('mlp_acc'):+.3f}"] if not acc_ok else [])
+                + ([f"{100 * mean('mipnet_nonzero') / mean('mlp_nonzero'):.0f} % nnz"] if not nnz_ok else [])
+            )
+            + ")"
+        )
         met += acc_ok and nnz_ok
-        out.append(f"| {name} | {n} | {len(rs)} | {mean('mipnet_acc'):.3f} | {mean('mipnet_nonzero'):.1f} | {l1s} | "
-                   f"{np.median(gaps) if gaps else float('nan'):.2f} ({len(rs) - len(gaps)} without bound) | "
-                   f"{mean('mlp_acc'):.3f} | {mean('mlp_nonzero'):.0f} | {mean('l1lr_acc'):.3f} | "
-                   f"{mean('l1lr_nonzero'):.1f} | {mean('mlp_pruned_acc'):.3f} | {verdict} |")
+        out.append(
+            f"| {name} | {n} | {len(rs)} | {mean('mipnet_acc'):.3f} | {mean('mipnet_nonzero'):.1f} | {l1s} | "
+            f"{np.median(gaps) if gaps else float('nan'):.2f} ({len(rs) - len(gaps)} without bound) | "
+            f"{mean('mlp_acc'):.3f} | {mean('mlp_nonzero'):.0f} | {mean('l1lr_acc'):.3f} | "
+            f"{mean('l1lr_nonzero'):.1f} | {mean('mlp_pruned_acc'):.3f} | {verdict} |"
+        )
     out.append(f"\ntarget met on {met} of {len(groups)}")
     return out
 
@@ -111,8 +136,11 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--l1", default="0.01", help="a coefficient, or cv (cross-validation on the training subset)")
-    ap.add_argument("--sign-patterns", action="store_true",
-                    help="fit mipnet by sign patterns with convex-combination cuts (mipnet.train.signs)")
+    ap.add_argument(
+        "--sign-patterns",
+        action="store_true",
+        help="fit mipnet by sign patterns with convex-combination cuts (mipnet.train.signs)",
+    )
     ap.add_argument("--out", default="results/training/quality.json")
     ap.add_argument("--resume", action="store_true", help="keep the rows already in --out and run the rest")
     ap.add_argument("--summarise", nargs="+", metavar="JSON", help="print the table of these result files and stop")

@@ -94,8 +94,10 @@ def main() -> int:
     decision = int(pipe.predict(x1[None])[0])
     p = float(pipe.predict_proba(x1[None])[0, 1])
     same = abs(np.log(p / (1 - p)) - float(net.forward(x1[None])[0, 0])) < 1e-6  # the converted net is the MLP
-    print(f"re-checked with the scikit-learn pipeline: {data.class_names[decision]!r} (P(bad) = "
-          f"{float(pipe.predict_proba(x1[None])[0, bad]):.3f})")
+    print(
+        f"re-checked with the scikit-learn pipeline: {data.class_names[decision]!r} (P(bad) = "
+        f"{float(pipe.predict_proba(x1[None])[0, bad]):.3f})"
+    )
     ok = decision != bad and same
     return 0 if ok else 1
 

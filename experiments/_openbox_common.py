@@ -28,8 +28,17 @@ def mlp(sizes: list[int], seed: int = 0) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
-def train(model: nn.Sequential, X: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, batch: int = 128,
-          l1: float = 0.0, nonneg: bool = False, seed: int = 0) -> dict[str, float]:
+def train(
+    model: nn.Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    lr: float = 1e-2,
+    batch: int = 128,
+    l1: float = 0.0,
+    nonneg: bool = False,
+    seed: int = 0,
+) -> dict[str, float]:
     """Adam on cross-entropy (+ l1 * sum |W|); ``nonneg`` projects every weight matrix onto W >= 0 after
     each step (the non-negative and sparse 'NS' constraints). Returns the training time and final loss."""
     torch.manual_seed(seed)
@@ -47,7 +56,7 @@ def train(model: nn.Sequential, X: np.ndarray, y: np.ndarray, epochs: int, lr: f
     for _ in range(epochs):
         perm = torch.randperm(len(Xt), generator=gen)
         for s in range(0, len(Xt), batch):
-            idx = perm[s:s + batch]
+            idx = perm[s : s + batch]
             opt.zero_grad()
             loss = nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
             if l1:

@@ -29,8 +29,9 @@ def mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
-def train(model: nn.Sequential, X: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, batch: int = 128,
-          seed: int = 0) -> None:
+def train(
+    model: nn.Sequential, X: np.ndarray, y: np.ndarray, epochs: int, lr: float = 1e-2, batch: int = 128, seed: int = 0
+) -> None:
     torch.manual_seed(seed)
     Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -38,7 +39,7 @@ def train(model: nn.Sequential, X: np.ndarray, y: np.ndarray, epochs: int, lr: f
     for _ in range(epochs):
         perm = torch.randperm(len(Xt), generator=gen)
         for s in range(0, len(Xt), batch):
-            idx = perm[s:s + batch]
+            idx = perm[s : s + batch]
             opt.zero_grad()
             nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
             opt.step()

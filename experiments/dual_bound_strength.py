@@ -83,16 +83,29 @@ def incumbent(name: str) -> dict[str, Any]:
     X, y = data_of(name)
     spec = INSTANCES[name]
     t0 = time.perf_counter()
-    r = train(X, y, config=config_of(name), time_limit=spec["train_limit"], threads=1,
-              classes=sorted(set(y.tolist())))
+    r = train(X, y, config=config_of(name), time_limit=spec["train_limit"], threads=1, classes=sorted(set(y.tolist())))
     c = r.certificate
-    return {"incumbent": c.incumbent, "milp_bound": c.bound, "status": c.status, "check_ok": bool(r.check["ok"]),
-            "train_seconds": time.perf_counter() - t0, "train_limit": spec["train_limit"],
-            "units": units_of_network(r.network).tolist()}
+    return {
+        "incumbent": c.incumbent,
+        "milp_bound": c.bound,
+        "status": c.status,
+        "check_ok": bool(r.check["ok"]),
+        "train_seconds": time.perf_counter() - t0,
+        "train_limit": spec["train_limit"],
+        "units": units_of_network(r.network).tolist(),
+    }
 
 
-def bounds(name: str, inc: dict[str, Any] | None, cg_limit: float, tr_limit: float, neighbours: int,
-           methods: list[str], hy_limit: float = 180.0, milp_rows: int = 150) -> list[dict[str, Any]]:
+def bounds(
+    name: str,
+    inc: dict[str, Any] | None,
+    cg_limit: float,
+    tr_limit: float,
+    neighbours: int,
+    methods: list[str],
+    hy_limit: float = 180.0,
+    milp_rows: int = 150,
+) -> list[dict[str, Any]]:
     X, y = data_of(name)
     Xs, t = standardise(X), targets(y)
     cfg = config_of(name)
@@ -112,18 +125,44 @@ def bounds(name: str, inc: dict[str, Any] | None, cg_limit: float, tr_limit: flo
         elif method == "transport width J":
             r = bound_for_config(Xs, t, cfg, time_limit=tr_limit, method="transport", neighbours=neighbours)
         elif method == "hybrid width J":
-            r = hybrid_lower_bound(Xs, t, l1=L1, width=J, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound,
-                                   output_bias_bound=cfg.bias_bound, unit_cost=L1, time_limit=hy_limit,
-                                   init_units=units, neighbours=neighbours, milp_rows=milp_rows)
+            r = hybrid_lower_bound(
+                Xs,
+                t,
+                l1=L1,
+                width=J,
+                weight_bound=cfg.weight_bound,
+                bias_bound=cfg.bias_bound,
+                output_bias_bound=cfg.bias_bound,
+                unit_cost=L1,
+                time_limit=hy_limit,
+                init_units=units,
+                neighbours=neighbours,
+                milp_rows=milp_rows,
+            )
         else:
             raise ValueError(method)
-        row = {"instance": name, "method": method, "N": int(Xs.shape[0]), "d": int(Xs.shape[1]),
-               "N_merged": int(n_merged), "hidden": J, "bound": r.bound, "reference": ref,
-               "reference_kind": "optimum" if INSTANCES[name].get("known_optimum") else "incumbent",
-               "gap": None if not ref else (ref - r.bound) / ref, "seconds": time.perf_counter() - t0,
-               "iterations": r.iterations, "status": r.status, "master_value": r.master_value,
-               "g_upper": r.g_upper, "scale": r.scale, "pricing_optimal": r.pricing_optimal,
-               "trace": r.trace, "info": r.info, "milp_bound": (inc or {}).get("milp_bound")}
+        row = {
+            "instance": name,
+            "method": method,
+            "N": int(Xs.shape[0]),
+            "d": int(Xs.shape[1]),
+            "N_merged": int(n_merged),
+            "hidden": J,
+            "bound": r.bound,
+            "reference": ref,
+            "reference_kind": "optimum" if INSTANCES[name].get("known_optimum") else "incumbent",
+            "gap": None if not ref else (ref - r.bound) / ref,
+            "seconds": time.perf_counter() - t0,
+            "iterations": r.iterations,
+            "status": r.status,
+            "master_value": r.master_value,
+            "g_upper": r.g_upper,
+            "scale": r.scale,
+            "pricing_optimal": r.pricing_optimal,
+            "trace": r.trace,
+            "info": r.info,
+            "milp_bound": (inc or {}).get("milp_bound"),
+        }
         rows.append(row)
         print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
     return rows
@@ -138,9 +177,16 @@ def neighbours_sweep(name: str, inc: dict[str, Any] | None, ks: list[int], limit
     for k in ks:
         t0 = time.perf_counter()
         r = bound_for_config(Xs, t, config_of(name), time_limit=limit, method="transport", neighbours=k)
-        row = {"instance": name, "neighbours": k, "pairs": r.info["pairs"], "bound": r.bound, "reference": ref,
-               "gap": None if not ref else (ref - r.bound) / ref, "seconds": time.perf_counter() - t0,
-               "status": r.status}
+        row = {
+            "instance": name,
+            "neighbours": k,
+            "pairs": r.info["pairs"],
+            "bound": r.bound,
+            "reference": ref,
+            "gap": None if not ref else (ref - r.bound) / ref,
+            "seconds": time.perf_counter() - t0,
+            "status": r.status,
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -151,8 +197,7 @@ def main() -> None:
     ap.add_argument("--stage", choices=("incumbents", "bounds", "neighbours"), required=True)
     ap.add_argument("--sweep", default="5,20,50,100", help="neighbours per row for --stage neighbours")
     ap.add_argument("--instances", default=",".join(INSTANCES))
-    ap.add_argument("--methods",
-                    default="cg any width,cg width J,transport any width,transport width J,hybrid width J")
+    ap.add_argument("--methods", default="cg any width,cg width J,transport any width,transport width J,hybrid width J")
     ap.add_argument("--cg-limit", type=float, default=120.0)
     ap.add_argument("--transport-limit", type=float, default=300.0)
     ap.add_argument("--hybrid-limit", type=float, default=180.0)
@@ -167,16 +212,24 @@ def main() -> None:
         doc["incumbents"] = json.loads(Path(args.incumbents_from).read_text()).get("incumbents", {})
     doc.setdefault("incumbents", {})
     doc.setdefault("rows", [])
-    doc.update(experiment="dual_bound_strength", l1=L1, margin=1.0, weight_bound=1.0, bias_bound=1.0,
-               solver="highs", threads=1, machine=platform.platform())
+    doc.update(
+        experiment="dual_bound_strength",
+        l1=L1,
+        margin=1.0,
+        weight_bound=1.0,
+        bias_bound=1.0,
+        solver="highs",
+        threads=1,
+        machine=platform.platform(),
+    )
     names = [n for n in args.instances.split(",") if n]
     for name in names:
         if args.stage == "neighbours":
             doc.setdefault("neighbours_sweep", [])
             doc["neighbours_sweep"] = [r for r in doc["neighbours_sweep"] if r["instance"] != name]
-            doc["neighbours_sweep"] += neighbours_sweep(name, doc["incumbents"].get(name),
-                                                        [int(k) for k in args.sweep.split(",")],
-                                                        args.transport_limit)
+            doc["neighbours_sweep"] += neighbours_sweep(
+                name, doc["incumbents"].get(name), [int(k) for k in args.sweep.split(",")], args.transport_limit
+            )
         elif args.stage == "incumbents":
             if INSTANCES[name]["train_limit"] <= 0:
                 continue
@@ -184,8 +237,16 @@ def main() -> None:
             print(json.dumps({name: {k: v for k, v in doc["incumbents"][name].items() if k != "units"}}), flush=True)
         else:
             methods = [m for m in args.methods.split(",") if m]
-            new = bounds(name, doc["incumbents"].get(name), args.cg_limit, args.transport_limit, args.neighbours,
-                         methods, args.hybrid_limit, args.milp_rows)
+            new = bounds(
+                name,
+                doc["incumbents"].get(name),
+                args.cg_limit,
+                args.transport_limit,
+                args.neighbours,
+                methods,
+                args.hybrid_limit,
+                args.milp_rows,
+            )
             doc["rows"] = [r for r in doc["rows"] if not (r["instance"] == name and r["method"] in methods)] + new
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=1))

@@ -59,13 +59,34 @@ def main(seeds=(0, 1, 2)) -> None:
         net, _ = fit_torch(X, y, domain=ds.domain, hidden=(HIDDEN,), epochs=40, seed=seed)
         runs["unconstrained"] = (net, time.perf_counter() - t0, None, None)
         t0 = time.perf_counter()
-        net, _ = fit_torch(X, y, domain=ds.domain, hidden=(HIDDEN,), epochs=40, seed=seed,
-                           monotone=[(i, 1) for i in idx], nonnegative=True)
+        net, _ = fit_torch(
+            X,
+            y,
+            domain=ds.domain,
+            hidden=(HIDDEN,),
+            epochs=40,
+            seed=seed,
+            monotone=[(i, 1) for i in idx],
+            nonnegative=True,
+        )
         runs["nonnegative"] = (net, time.perf_counter() - t0, None, None)
         t0 = time.perf_counter()
-        cm = train_monotone_gradient(X, y, domain=ds.domain, increasing=mono, hidden=(HIDDEN,), epochs=40,
-                                     finetune_epochs=20, penalty=10.0, margin=0.2, reg_batch=2048, max_rounds=4,
-                                     time_limit=TL, seed=seed, log=print)
+        cm = train_monotone_gradient(
+            X,
+            y,
+            domain=ds.domain,
+            increasing=mono,
+            hidden=(HIDDEN,),
+            epochs=40,
+            finetune_epochs=20,
+            penalty=10.0,
+            margin=0.2,
+            reg_batch=2048,
+            max_rounds=4,
+            time_limit=TL,
+            seed=seed,
+            log=print,
+        )
         runs["certified_gradient"] = (cm.network, time.perf_counter() - t0, cm.history, cm.certificate)
         try:
             sub = tr.sample(150, random_state=seed)
@@ -73,9 +94,17 @@ def main(seeds=(0, 1, 2)) -> None:
             from mipnet.train.formulation import TrainConfig
 
             t0 = time.perf_counter()
-            cmm = train_monotone_milp(Xs, sub.y.to_numpy(), domain=ds.domain, increasing=mono,
-                                      config=TrainConfig(hidden=(3,)), max_rounds=5, time_limit=60.0,
-                                      verify_time_limit=TL, log=print)
+            cmm = train_monotone_milp(
+                Xs,
+                sub.y.to_numpy(),
+                domain=ds.domain,
+                increasing=mono,
+                config=TrainConfig(hidden=(3,)),
+                max_rounds=5,
+                time_limit=60.0,
+                verify_time_limit=TL,
+                log=print,
+            )
             runs["certified_milp"] = (cmm.network, time.perf_counter() - t0, cmm.history, cmm.certificate)
         except Exception as exc:  # the MILP trainer is optional for this script
             print(f"MILP training skipped: {exc}")
@@ -85,30 +114,41 @@ def main(seeds=(0, 1, 2)) -> None:
             else:  # the learner's own final certificate
                 t_ver = rep.build_time + sum(f.solve_time for f in rep.features)
             acc = float((net.predict(Xt) == yt).mean())
-            row = {"seed": seed, "method": name, "test_accuracy": acc,
-                   "train_accuracy": float((net.predict(X) == y).mean()), "params": net.n_params(),
-                   "certificate": rep.status, "train_time_s": t_train, "verify_time_s": t_ver,
-                   "rounds": len(hist) if hist else 1,
-                   **{f"{f.feature}": f.status for f in rep.features},
-                   **{f"minslope_{f.feature}": f.min_derivative for f in rep.features}}
+            row = {
+                "seed": seed,
+                "method": name,
+                "test_accuracy": acc,
+                "train_accuracy": float((net.predict(X) == y).mean()),
+                "params": net.n_params(),
+                "certificate": rep.status,
+                "train_time_s": t_train,
+                "verify_time_s": t_ver,
+                "rounds": len(hist) if hist else 1,
+                **{f"{f.feature}": f.status for f in rep.features},
+                **{f"minslope_{f.feature}": f.min_derivative for f in rep.features},
+            }
             rows.append(row)
             details.append({"seed": seed, "method": name, "history": hist, "certificate": rep.to_dict()})
             print({k: row[k] for k in ("seed", "method", "test_accuracy", "params", "certificate", "verify_time_s")})
     df = pd.DataFrame(rows)
     df.to_csv(OUT / "compas.csv", index=False)
     (OUT / "compas.json").write_text(json.dumps(details, indent=1, default=str))
-    summ = df.groupby("method").agg(acc_mean=("test_accuracy", "mean"), acc_std=("test_accuracy", "std"),
-                                    params=("params", "mean"),
-                                    certified=("certificate", lambda s: f"{(s == 'holds').sum()}/{len(s)}"),
-                                    verify_s=("verify_time_s", "mean"))
+    summ = df.groupby("method").agg(
+        acc_mean=("test_accuracy", "mean"),
+        acc_std=("test_accuracy", "std"),
+        params=("params", "mean"),
+        certified=("certificate", lambda s: f"{(s == 'holds').sum()}/{len(s)}"),
+        verify_s=("verify_time_s", "mean"),
+    )
     print(summ)
     summ.to_csv(OUT / "compas_summary.csv")
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
     order = [m for m in ("unconstrained", "nonnegative", "certified_gradient", "certified_milp") if m in summ.index]
     ax.bar(order, 100 * summ.loc[order, "acc_mean"], yerr=100 * summ.loc[order, "acc_std"].fillna(0), color="#888")
     for k, m in enumerate(order):
-        ax.text(k, 100 * summ.loc[m, "acc_mean"] + 0.6, f"certified {summ.loc[m, 'certified']}", ha="center",
-                fontsize=8)
+        ax.text(
+            k, 100 * summ.loc[m, "acc_mean"] + 0.6, f"certified {summ.loc[m, 'certified']}", ha="center", fontsize=8
+        )
     for v, lab in ((68.8, "paper: certified 68.8"), (67.3, "paper: non-neg 67.3")):
         ax.axhline(v, ls="--", lw=0.8, color="k")
         ax.text(len(order) - 0.5, v, lab, fontsize=7, va="bottom", ha="right")

@@ -73,8 +73,9 @@ def synthetic() -> dict:
     line = x0[None] + t[:, None] * (xp - x0)[None]
     axes[2].plot(t, net.forward(line)[:, 0], "r")
     axes[2].axhline(p.f_x, color="k", lw=0.8, ls=":")
-    axes[2].set(xlabel="s (x0 + s (x' - x0))", ylabel="f",
-                title=f"counterexample: f(x') = {p.f_best:.2f} > f(x0) = {p.f_x:.2f}")
+    axes[2].set(
+        xlabel="s (x0 + s (x' - x0))", ylabel="f", title=f"counterexample: f(x') = {p.f_best:.2f} > f(x0) = {p.f_x:.2f}"
+    )
     fig.tight_layout()
     fig.savefig(OUT / "slices_synthetic.png", dpi=120)
     return {"x0": x0.tolist(), "individual": ind.to_dict()["points"][0], "global": glob.to_dict()}
@@ -93,9 +94,12 @@ def compas(n_points: int = 400) -> dict:
     slice_ok = np.all([[p.status == "holds" for p in single[f].points] for f in mono], axis=0)
     joint_bad = np.array([p.status == "counterexample" for p in joint.points])
     effect = np.flatnonzero(slice_ok & joint_bad)
-    out = {"n_points": n_points, "joint_fraction": joint.fraction_counterexamples,
-           "single_fraction": {f: single[f].fraction_counterexamples for f in mono},
-           "slices_pass_joint_fails": int(effect.size)}
+    out = {
+        "n_points": n_points,
+        "joint_fraction": joint.fraction_counterexamples,
+        "single_fraction": {f: single[f].fraction_counterexamples for f in mono},
+        "slices_pass_joint_fails": int(effect.size),
+    }
     if effect.size:
         k = int(effect[np.argmax([joint.points[i].gain for i in effect])])
         x, xp = Xt[k], np.asarray(joint.points[k].x_prime)
@@ -106,21 +110,29 @@ def compas(n_points: int = 400) -> dict:
             Z = np.repeat(x[None], ks.size, axis=0)
             Z[:, i] = ks
             axes[0].plot(ks, net.forward(Z)[:, 0], "o-", ms=3, label=f)
-        axes[0].set(xlabel="feature value (others at x)", ylabel="logit",
-                    title="slices through x, each feature lowered alone")
+        axes[0].set(
+            xlabel="feature value (others at x)", ylabel="logit", title="slices through x, each feature lowered alone"
+        )
         axes[0].legend(fontsize=7)
         s = np.linspace(0, 1, 101)
         axes[1].plot(s, net.forward(x[None] + s[:, None] * (xp - x)[None])[:, 0], "r")
         axes[1].axhline(joint.points[k].f_x, color="k", lw=0.8, ls=":")
         change = {f: (float(x[ds.domain.index(f)]), float(xp[ds.domain.index(f)])) for f in mono}
-        axes[1].set(xlabel="s (x + s (x' - x))", ylabel="logit",
-                    title="joint counterexample: " + ", ".join(f"{f[:8]} {a:g}->{b:g}" for f, (a, b) in change.items()
-                                                               if a != b))
+        axes[1].set(
+            xlabel="s (x + s (x' - x))",
+            ylabel="logit",
+            title="joint counterexample: "
+            + ", ".join(f"{f[:8]} {a:g}->{b:g}" for f, (a, b) in change.items() if a != b),
+        )
         axes[1].title.set_fontsize(8)
         fig.tight_layout()
         fig.savefig(OUT / "slices_compas.png", dpi=120)
-        out["example"] = {"x": x.tolist(), "x_prime": xp.tolist(), "f_x": joint.points[k].f_x,
-                          "f_x_prime": joint.points[k].f_best}
+        out["example"] = {
+            "x": x.tolist(),
+            "x_prime": xp.tolist(),
+            "f_x": joint.points[k].f_x,
+            "f_x_prime": joint.points[k].f_best,
+        }
     return out
 
 
@@ -128,9 +140,17 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     res = {"synthetic": synthetic(), "compas": compas()}
     (OUT / "slices.json").write_text(json.dumps(res, indent=1, default=str))
-    print(json.dumps({"synthetic_counterexample": res["synthetic"]["individual"],
-                      "synthetic_global": res["synthetic"]["global"]["status"],
-                      "compas": {k: v for k, v in res["compas"].items() if k != "example"}}, indent=1, default=str))
+    print(
+        json.dumps(
+            {
+                "synthetic_counterexample": res["synthetic"]["individual"],
+                "synthetic_global": res["synthetic"]["global"]["status"],
+                "compas": {k: v for k, v in res["compas"].items() if k != "example"},
+            },
+            indent=1,
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

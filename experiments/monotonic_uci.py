@@ -40,10 +40,23 @@ def main(seeds=(0, 1, 2)) -> None:
             Xt, _ = te.X_numeric()
             yt = te.y.to_numpy()
             kw = dict(task=ds.task, domain=ds.domain, hidden=(20,), epochs=300, batch_size=32, seed=seed)
-            nets = {"unconstrained": (fit_torch(X, y, **kw)[0], None),
-                    "nonnegative": (fit_torch(X, y, monotone=mono, nonnegative=True, **kw)[0], None)}
-            cm = train_monotone_gradient(X, y, increasing=inc, decreasing=dec, penalty=1.0, margin=0.1,
-                                         reg_batch=512, finetune_epochs=100, max_rounds=5, time_limit=TL, **kw)
+            nets = {
+                "unconstrained": (fit_torch(X, y, **kw)[0], None),
+                "nonnegative": (fit_torch(X, y, monotone=mono, nonnegative=True, **kw)[0], None),
+            }
+            cm = train_monotone_gradient(
+                X,
+                y,
+                increasing=inc,
+                decreasing=dec,
+                penalty=1.0,
+                margin=0.1,
+                reg_batch=512,
+                finetune_epochs=100,
+                max_rounds=5,
+                time_limit=TL,
+                **kw,
+            )
             nets["certified_gradient"] = (cm.network, cm.certificate)
             for name, (net, rep) in nets.items():
                 rep = rep or verify_global(net, inc, dec, time_limit=TL)
@@ -51,15 +64,27 @@ def main(seeds=(0, 1, 2)) -> None:
                     score = float(np.mean((net.predict(Xt) - yt) ** 2))
                 else:
                     score = float((net.predict(Xt) == yt).mean())
-                rows.append({"dataset": ds.name, "seed": seed, "method": name,
-                             "metric": "test_mse" if ds.task == "regress" else "test_accuracy", "score": score,
-                             "params": net.n_params(), "certificate": rep.status})
+                rows.append(
+                    {
+                        "dataset": ds.name,
+                        "seed": seed,
+                        "method": name,
+                        "metric": "test_mse" if ds.task == "regress" else "test_accuracy",
+                        "score": score,
+                        "params": net.n_params(),
+                        "certificate": rep.status,
+                    }
+                )
                 print(rows[-1])
     df = pd.DataFrame(rows)
     df.to_csv(OUT / "uci.csv", index=False)
     summ = df.groupby(["dataset", "method"]).agg(
-        metric=("metric", "first"), mean=("score", "mean"), std=("score", "std"), params=("params", "mean"),
-        certified=("certificate", lambda s: f"{(s == 'holds').sum()}/{len(s)}"))
+        metric=("metric", "first"),
+        mean=("score", "mean"),
+        std=("score", "std"),
+        params=("params", "mean"),
+        certified=("certificate", lambda s: f"{(s == 'holds').sum()}/{len(s)}"),
+    )
     summ.to_csv(OUT / "uci_summary.csv")
     print(summ)
 

@@ -50,8 +50,16 @@ def split(pair: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return X[tr_i], y[tr_i], X[te_i], y[te_i], list(ds.class_names)
 
 
-def run_net(pair: str, kind: str, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray,
-            classes: list[str], rng: np.random.Generator) -> dict:
+def run_net(
+    pair: str,
+    kind: str,
+    Xtr: np.ndarray,
+    ytr: np.ndarray,
+    Xte: np.ndarray,
+    yte: np.ndarray,
+    classes: list[str],
+    rng: np.random.Generator,
+) -> dict:
     model = mlp([784, 8, 2, 2])
     if kind == "PLNN":
         fit = train(model, Xtr, ytr, epochs=20, lr=1e-3, batch=64, seed=0)
@@ -59,8 +67,10 @@ def run_net(pair: str, kind: str, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndar
         fit = train(model, Xtr, ytr, epochs=20, lr=1e-3, batch=64, l1=1e-4, nonneg=True, seed=0)
     domain = Domain.box([f"pixel{i}" for i in range(784)], 0.0, 1.0)
     net = from_torch(model.double(), (784,), domain=domain, class_names=classes)
-    acc = {s: float(np.mean(net.predict_index(net.forward(X)) == y)) for s, X, y in
-           (("train", Xtr, ytr), ("test", Xte, yte))}
+    acc = {
+        s: float(np.mean(net.predict_index(net.forward(X)) == y))
+        for s, X, y in (("train", Xtr, ytr), ("test", Xte, yte))
+    }
     t0 = time.perf_counter()
     itr = interpret(net, Xtr)
     speed = len(Xtr) / (time.perf_counter() - t0)
@@ -82,14 +92,21 @@ def run_net(pair: str, kind: str, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndar
         m.pop("values", None)
     W = [l.weight for l in net.layers if hasattr(l, "weight")]
     return {
-        "pair": pair, "net": kind, "train": fit, "accuracy": acc,
-        "hidden_units": itr.n_hidden_units, "bound": 2 ** itr.n_hidden_units,
-        "configurations_train": itr.n_regions, "configurations_test": ite.n_regions,
+        "pair": pair,
+        "net": kind,
+        "train": fit,
+        "accuracy": acc,
+        "hidden_units": itr.n_hidden_units,
+        "bound": 2**itr.n_hidden_units,
+        "configurations_train": itr.n_regions,
+        "configurations_test": ite.n_regions,
         "configurations_train_and_test": n_all,
-        "instances_per_second": speed, "exactness": exact,
+        "instances_per_second": speed,
+        "exactness": exact,
         "boundary_lp_seconds_10_regions": t_lp,
-        "largest_regions": [{k: r[k] for k in ("region", "instances", "accuracy", "n_boundaries", "boundaries")}
-                            for r in rows[:5]],
+        "largest_regions": [
+            {k: r[k] for k in ("region", "instances", "accuracy", "n_boundaries", "boundaries")} for r in rows[:5]
+        ],
         "first_layer_zero_weights": float(np.mean(W[0] == 0)),
         "units_always_on_train": int(np.all(itr.codes == 1, axis=0).sum()),
         "units_always_off_train": int(np.all(itr.codes == 0, axis=0).sum()),
@@ -111,16 +128,27 @@ def main() -> None:
             r["paper"] = paper
             results.append(r)
             m = r["consistency"]["methods"]
-            table.append({"pair": pair, "net": kind, "train_acc": r["accuracy"]["train"],
-                          "test_acc": r["accuracy"]["test"], "lr_test_acc": lr_acc["test"],
-                          "configs_train": r["configurations_train"], "configs_test": r["configurations_test"],
-                          "bound": r["bound"], "exact_train": r["exactness"]["train"]["exact_fraction"],
-                          "exact_test": r["exactness"]["test"]["exact_fraction"],
-                          "instances_per_s": round(r["instances_per_second"]),
-                          "cos_openbox": m["openbox"]["mean"], "cos_smoothgrad": m["smoothgrad"]["mean"],
-                          "cos_lime": m.get("lime", {}).get("mean"), "same_region_nn": r["consistency"]["same_region"],
-                          "w1_zero_share": r["first_layer_zero_weights"],
-                          "units_on_off_always": f"{r['units_always_on_train']}/{r['units_always_off_train']}"})
+            table.append(
+                {
+                    "pair": pair,
+                    "net": kind,
+                    "train_acc": r["accuracy"]["train"],
+                    "test_acc": r["accuracy"]["test"],
+                    "lr_test_acc": lr_acc["test"],
+                    "configs_train": r["configurations_train"],
+                    "configs_test": r["configurations_test"],
+                    "bound": r["bound"],
+                    "exact_train": r["exactness"]["train"]["exact_fraction"],
+                    "exact_test": r["exactness"]["test"]["exact_fraction"],
+                    "instances_per_s": round(r["instances_per_second"]),
+                    "cos_openbox": m["openbox"]["mean"],
+                    "cos_smoothgrad": m["smoothgrad"]["mean"],
+                    "cos_lime": m.get("lime", {}).get("mean"),
+                    "same_region_nn": r["consistency"]["same_region"],
+                    "w1_zero_share": r["first_layer_zero_weights"],
+                    "units_on_off_always": f"{r['units_always_on_train']}/{r['units_always_off_train']}",
+                }
+            )
             print(table[-1], flush=True)
     write_json("fashion.json", results)
     df = pd.DataFrame(table)

@@ -36,14 +36,30 @@ def main() -> None:
     frame = Xdf.copy()
     frame[data.target] = data.y.to_numpy()
     frame.to_csv(OUT / "data.csv", index=False)
-    cli.main(args=["explain", str(OUT / "model.json"), str(OUT / "data.csv"), "--label", data.target,
-                   "-o", str(OUT / "explained")], prog_name="mipnet", standalone_mode=False)
+    cli.main(
+        args=[
+            "explain",
+            str(OUT / "model.json"),
+            str(OUT / "data.csv"),
+            "--label",
+            data.target,
+            "-o",
+            str(OUT / "explained"),
+        ],
+        prog_name="mipnet",
+        standalone_mode=False,
+    )
     summary = {
-        "training": {"status": cert.status, "objective": cert.objective, "bound": cert.bound, "gap": cert.gap,
-                     "samples": cert.n_samples, "solve_time": cert.solve_time},
+        "training": {
+            "status": cert.status,
+            "objective": cert.objective,
+            "bound": cert.bound,
+            "gap": cert.gap,
+            "samples": cert.n_samples,
+            "solve_time": cert.solve_time,
+        },
         "accuracy_all_rows": float(clf.score(Xdf, data.y)),
-        "nonzero_dense_weights": int(sum((layer.weight != 0).sum() for layer in net.layers
-                                         if layer.kind == "Dense")),
+        "nonzero_dense_weights": int(sum((layer.weight != 0).sum() for layer in net.layers if layer.kind == "Dense")),
         "active_hidden_units": net.n_active_neurons(),
     }
     (OUT / "summary.json").write_text(json.dumps(summary, indent=1))

@@ -81,7 +81,7 @@ def main() -> None:
         "train": fit,
         "train_accuracy": acc,
         "hidden_units": n_units,
-        "configuration_bound": f"2^{n_units} = {2 ** n_units}",
+        "configuration_bound": f"2^{n_units} = {2**n_units}",
         "configurations_data": interp.n_regions,
         "configurations_grid_500x500": grid["grid_configurations"],
         "instances_per_second_interpret": len(X) / t_interp,

@@ -54,8 +54,9 @@ def main() -> None:
     core = from_torch(model.double(), (30,))
     lo = np.array([ds.bounds[f][0] for f in ds.features])
     hi = np.array([ds.bounds[f][1] for f in ds.features])
-    net = Network([Normalize(1 / sd, -mu / sd), *core.layers], domain=Domain(ds.features, lo, hi),
-                  class_names=ds.class_names)
+    net = Network(
+        [Normalize(1 / sd, -mu / sd), *core.layers], domain=Domain(ds.features, lo, hi), class_names=ds.class_names
+    )
     acc = {s: float(np.mean(net.predict_index(net.forward(X[i])) == y[i])) for s, i in (("train", tr), ("test", te))}
 
     interp = interpret(net, X)
@@ -68,13 +69,19 @@ def main() -> None:
     for k in range(min(4, interp.n_regions)):
         w, b = interp.margin(k)
         G, labels = interp.boundary_features(k)
-        regions.append({
-            "region": k, "instances": int(interp.counts[k]), "accuracy": rows[k].get("accuracy"),
-            "margin": f"{ds.class_names[1]} - {ds.class_names[0]} = " + readable(names, w, b, sd),
-            "nonzero_features": int(np.count_nonzero(w)),
-            "boundaries": [f"{lab}: " + readable(names, g, -float(interp.polytope(k).h[i]), sd, 5) + " <= 0"
-                           for lab, g, i in zip(labels, G, interp.facets(k)[1])],
-        })
+        regions.append(
+            {
+                "region": k,
+                "instances": int(interp.counts[k]),
+                "accuracy": rows[k].get("accuracy"),
+                "margin": f"{ds.class_names[1]} - {ds.class_names[0]} = " + readable(names, w, b, sd),
+                "nonzero_features": int(np.count_nonzero(w)),
+                "boundaries": [
+                    f"{lab}: " + readable(names, g, -float(interp.polytope(k).h[i]), sd, 5) + " <= 0"
+                    for lab, g, i in zip(labels, G, interp.facets(k)[1])
+                ],
+            }
+        )
         write_png(f"tabular_breast_cancer_region{k}.png", to_png(tabular_features(interp, k, top=12, scale=sd)))
     cons = consistency(interp, X, rows=te, lime_rows=20)
     for m in cons["methods"].values():
@@ -83,10 +90,16 @@ def main() -> None:
     result = {
         "data": "breast cancer (569 rows, 30 features); 400 train / 169 test",
         "net": "(30, 6, 2) ReLU, torch Adam + L1, standardisation folded into a Normalize layer",
-        "train": fit, "accuracy": acc, "first_layer_nonzero": int(np.count_nonzero(W1)), "first_layer_size": W1.size,
+        "train": fit,
+        "accuracy": acc,
+        "first_layer_nonzero": int(np.count_nonzero(W1)),
+        "first_layer_size": W1.size,
         "active_hidden_units": net.n_active_neurons(),
-        "configurations": interp.n_regions, "bound": 2 ** interp.n_hidden_units, "exactness": exact,
-        "largest_regions": regions, "consistency": cons,
+        "configurations": interp.n_regions,
+        "bound": 2**interp.n_hidden_units,
+        "exactness": exact,
+        "largest_regions": regions,
+        "consistency": cons,
     }
     write_json("tabular_breast_cancer.json", result)
     print({k: v for k, v in result.items() if k not in ("largest_regions", "consistency")})

@@ -55,17 +55,35 @@ def run(name: str, n: int, seeds: list[int]) -> dict:
         mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
         sd = np.where(sd > 1e-12, sd, 1.0)
         for bound, margin in SETTINGS:
-            nets = fit_sign_path((Xtr - mu) / sd, ys, 4, GRID, restarts=FULL_DATA_RESTARTS, seed=seed,
-                                 weight_bound=bound, bias_bound=bound, margin=margin)
+            nets = fit_sign_path(
+                (Xtr - mu) / sd,
+                ys,
+                4,
+                GRID,
+                restarts=FULL_DATA_RESTARTS,
+                seed=seed,
+                weight_bound=bound,
+                bias_bound=bound,
+                margin=margin,
+            )
             for l1, net in zip(GRID, nets):
                 key = f"bound={bound:g} margin={margin:g} l1={l1:g}"
                 pred = np.where(net.decision((Xte - mu) / sd) > 0, 1.0, -1.0)
                 acc.setdefault(key, []).append(float(np.mean(pred == yts)))
                 nnz.setdefault(key, []).append(net.nonzero())
     best = max(acc, key=lambda k: np.mean(acc[k]))
-    return {"dataset": name, "N": n, "seeds": seeds, "mlp_acc": mlp, "mlp_mean": float(np.mean(mlp)),
-            "oracle_setting": best, "oracle_mean": float(np.mean(acc[best])), "oracle_nonzero": nnz[best],
-            "accuracy": acc, "nonzero": nnz}
+    return {
+        "dataset": name,
+        "N": n,
+        "seeds": seeds,
+        "mlp_acc": mlp,
+        "mlp_mean": float(np.mean(mlp)),
+        "oracle_setting": best,
+        "oracle_mean": float(np.mean(acc[best])),
+        "oracle_nonzero": nnz[best],
+        "accuracy": acc,
+        "nonzero": nnz,
+    }
 
 
 def main() -> None:
@@ -79,8 +97,11 @@ def main() -> None:
     for name in args.datasets.split(","):
         rows.append(run(name, args.n, [int(s) for s in args.seeds.split(",")]))
         r = rows[-1]
-        print(f"{name} N={args.n}: best test-chosen setting {r['oracle_setting']}: {r['oracle_mean']:.3f} "
-              f"(nnz {np.mean(r['oracle_nonzero']):.1f}) against the MLP's {r['mlp_mean']:.3f}", flush=True)
+        print(
+            f"{name} N={args.n}: best test-chosen setting {r['oracle_setting']}: {r['oracle_mean']:.3f} "
+            f"(nnz {np.mean(r['oracle_nonzero']):.1f}) against the MLP's {r['mlp_mean']:.3f}",
+            flush=True,
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"experiment": "penalty_oracle", "args": vars(args), "rows": rows}, indent=1))

@@ -96,11 +96,15 @@ def main(attack_only: bool = False) -> None:
     write_csv("polytope", "lp_accuracy_per_digit.csv", an.accuracy)
     table = an.accuracy.pivot(index="class", columns="eps", values="lp_accuracy")
     summary = {
-        "test_accuracy_net": acc, "per_digit_accuracy_net": per_class_acc, "images": int(pick.size),
-        "eps": EPS, "lp_accuracy_overall": an.rows.groupby("eps")["correct"].mean().to_dict(),
+        "test_accuracy_net": acc,
+        "per_digit_accuracy_net": per_class_acc,
+        "images": int(pick.size),
+        "eps": EPS,
+        "lp_accuracy_overall": an.rows.groupby("eps")["correct"].mean().to_dict(),
         "lp_accuracy_per_digit": {str(c): {str(e): float(v) for e, v in row.items()} for c, row in table.iterrows()},
         "best_case_lp_accuracy_eps_0.05": float(best.rows["correct"].mean()),
-        "seconds": seconds, "seconds_per_lp_analysis": float(an.rows["seconds"].mean()),
+        "seconds": seconds,
+        "seconds_per_lp_analysis": float(an.rows["seconds"].mean()),
         "mean_inputs_at_upper": an.rows.groupby("eps")["n_upper"].mean().to_dict(),
         "mean_inputs_at_lower": an.rows.groupby("eps")["n_lower"].mean().to_dict(),
     }

@@ -51,25 +51,52 @@ def main(report_only: bool = False) -> None:
     print(f"agent net test accuracy {acc:.3f}")
     amax = {ACTIONS[m]: alpha_max(net, m, time_limit=30).to_dict() for m in range(4)}
     rows = []
-    configs = {"all": Heuristics(), "paper": Heuristics.parse("dataflow,mip_bounds,priority,init"),
-               "dataflow": Heuristics.parse("dataflow"), "none": Heuristics.none()}
+    configs = {
+        "all": Heuristics(),
+        "paper": Heuristics.parse("dataflow,mip_bounds,priority,init"),
+        "dataflow": Heuristics.parse("dataflow"),
+        "none": Heuristics.none(),
+    }
     runs = [(norm, m, alpha, "all") for norm in ("1", "inf") for m in range(4) for alpha in ALPHAS]
-    runs += [("1", m, alpha, label) for m in range(4) for alpha in (1.1, 1.7)
-             for label in ("paper", "dataflow", "none")]
-    for norm, m, alpha, label in ([] if report_only else runs):
+    runs += [
+        ("1", m, alpha, label) for m in range(4) for alpha in (1.1, 1.7) for label in ("paper", "dataflow", "none")
+    ]
+    for norm, m, alpha, label in [] if report_only else runs:
         heur = configs[label]
         t0 = time.perf_counter()
-        r = class_resilience(net, m, alpha=alpha, k=1, norm=norm, heuristics=heur,
-                             time_limit=TIME_LIMIT if label == "all" else COMPARE_LIMIT, samples=X)
-        rows.append({"norm": norm, "class": ACTIONS[m], "alpha": alpha, "heuristics": label,
-                     "status": r.status, "phi": r.phi, "bound": r.bound, "gap": r.gap,
-                     "phi_init": r.phi_init, "witness_ok": r.witness.get("ok"),
-                     "seconds": time.perf_counter() - t0, "milp_seconds": r.timings.get("milp"),
-                     "n_binaries": r.n_binaries, "nodes": r.solver.get("nodes")})
+        r = class_resilience(
+            net,
+            m,
+            alpha=alpha,
+            k=1,
+            norm=norm,
+            heuristics=heur,
+            time_limit=TIME_LIMIT if label == "all" else COMPARE_LIMIT,
+            samples=X,
+        )
+        rows.append(
+            {
+                "norm": norm,
+                "class": ACTIONS[m],
+                "alpha": alpha,
+                "heuristics": label,
+                "status": r.status,
+                "phi": r.phi,
+                "bound": r.bound,
+                "gap": r.gap,
+                "phi_init": r.phi_init,
+                "witness_ok": r.witness.get("ok"),
+                "seconds": time.perf_counter() - t0,
+                "milp_seconds": r.timings.get("milp"),
+                "n_binaries": r.n_binaries,
+                "nodes": r.solver.get("nodes"),
+            }
+        )
         print(rows[-1], flush=True)
     if report_only:
-        df = pd.read_csv(Path(__file__).resolve().parents[1] / "results" / "resilience" / "agent_phi.csv",
-                         dtype={"norm": str})
+        df = pd.read_csv(
+            Path(__file__).resolve().parents[1] / "results" / "resilience" / "agent_phi.csv", dtype={"norm": str}
+        )
     else:
         df = pd.DataFrame(rows)
         write_csv("resilience", "agent_phi.csv", df)
@@ -78,13 +105,22 @@ def main(report_only: bool = False) -> None:
     for (norm, cls), g in allh.groupby(["norm", "class"]):
         vals = g.sort_values("alpha")["phi"].to_numpy(dtype=float)
         ok = g["status"].eq("optimal").all()
-        trend[f"{cls}/L{norm}"] = {"phi": vals.tolist(), "non_decreasing": bool(np.all(np.diff(vals) >= -1e-6)),
-                                   "all_optimal": bool(ok)}
-    summary = {"test_accuracy": acc, "alpha_max": amax, "trend": trend,
-               "seconds_per_value": df.groupby("heuristics")["seconds"].describe().to_dict(),
-               "proved_optimal": df[df.status == "optimal"].groupby("heuristics").size().to_dict(),
-               "runs": df.groupby("heuristics").size().to_dict(),
-               "time_limit": TIME_LIMIT, "solver": "highs", "k": 1}
+        trend[f"{cls}/L{norm}"] = {
+            "phi": vals.tolist(),
+            "non_decreasing": bool(np.all(np.diff(vals) >= -1e-6)),
+            "all_optimal": bool(ok),
+        }
+    summary = {
+        "test_accuracy": acc,
+        "alpha_max": amax,
+        "trend": trend,
+        "seconds_per_value": df.groupby("heuristics")["seconds"].describe().to_dict(),
+        "proved_optimal": df[df.status == "optimal"].groupby("heuristics").size().to_dict(),
+        "runs": df.groupby("heuristics").size().to_dict(),
+        "time_limit": TIME_LIMIT,
+        "solver": "highs",
+        "k": 1,
+    }
     write_json("resilience", "agent_summary.json", summary)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, norm in zip(axes, ("1", "inf")):

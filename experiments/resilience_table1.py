@@ -48,19 +48,18 @@ def main(report_only: bool = False) -> None:
         return
     torch.set_num_threads(1)
     rows = []
-    configs = {"none": Heuristics.none(), "dataflow": Heuristics.parse("dataflow"),
-               "all": Heuristics(bound_time=0.2)}
+    configs = {"none": Heuristics.none(), "dataflow": Heuristics.parse("dataflow"), "all": Heuristics(bound_time=0.2)}
     for dname in ("digits", "mnist"):
         X, y, names = _data(dname)
         rng = np.random.default_rng(0)
         perm = rng.permutation(len(y))
-        tr, te = perm[: int(0.8 * len(y))], perm[int(0.8 * len(y)):]
+        tr, te = perm[: int(0.8 * len(y))], perm[int(0.8 * len(y)) :]
         for depth in (2, 4):
             model = mlp([X.shape[1]] + [50] * depth + [10])
             train(model, X[tr], y[tr], epochs=30 if dname == "digits" else 15, lr=2e-3)
             net = to_network(model, names, 0.0, 1.0, [str(c) for c in range(10)])
             acc = float((net.forward(X[te]).argmax(1) == y[te]).mean())
-            x = next(X[i] for i in te if net.forward(X[i:i + 1]).argmax() == y[i])
+            x = next(X[i] for i in te if net.forward(X[i : i + 1]).argmax() == y[i])
             m = int(net.forward(x[None]).argmax())
             b = search_perturbation(net, x, m, 1, "inf")
             r = float(np.abs(b - x).max())
@@ -69,14 +68,27 @@ def main(report_only: bool = False) -> None:
                 delta = round(f * r, 5)
                 for label, heur in configs.items():
                     t0 = time.perf_counter()
-                    res = local_resilience(net, x, m, k=1, norm="inf", delta=delta, decide=True, heuristics=heur,
-                                           time_limit=LIMITS[label])
-                    rows.append({"data": dname, "net": f"{depth}x50", "accuracy": acc, "search_radius": r,
-                                 "delta": delta, "heuristics": label, "verdict": res.verdict,
-                                 "status": res.status, "seconds": time.perf_counter() - t0,
-                                 "bounds_s": res.timings.get("bounds", 0.0), "milp_s": res.timings.get("milp", 0.0),
-                                 "nodes": res.solver.get("nodes"), "witness_ok": res.witness.get("ok"),
-                                 "limit": LIMITS[label]})
+                    res = local_resilience(
+                        net, x, m, k=1, norm="inf", delta=delta, decide=True, heuristics=heur, time_limit=LIMITS[label]
+                    )
+                    rows.append(
+                        {
+                            "data": dname,
+                            "net": f"{depth}x50",
+                            "accuracy": acc,
+                            "search_radius": r,
+                            "delta": delta,
+                            "heuristics": label,
+                            "verdict": res.verdict,
+                            "status": res.status,
+                            "seconds": time.perf_counter() - t0,
+                            "bounds_s": res.timings.get("bounds", 0.0),
+                            "milp_s": res.timings.get("milp", 0.0),
+                            "nodes": res.solver.get("nodes"),
+                            "witness_ok": res.witness.get("ok"),
+                            "limit": LIMITS[label],
+                        }
+                    )
                     print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
     write_csv("resilience", "table1.csv", df)
@@ -90,11 +102,17 @@ def report(df: pd.DataFrame) -> None:
         "instances": df.groupby("heuristics").size().to_dict(),
         "max_seconds_all": float(df[df.heuristics == "all"]["seconds"].max()),
         "all_decided_within_60s": bool((df[df.heuristics == "all"]["verdict"] != "unknown").all()),
-        "mean_seconds": {f"{d} {n} {h}": float(v) for (d, n, h), v in
-                         df.groupby(["data", "net", "heuristics"])["seconds"].mean().items()},
-        "limits": LIMITS, "norm": "inf", "k": 1, "solver": "highs",
-        "verdict_conflicts": int(sum(len(set(g[g.verdict != "unknown"]["verdict"])) > 1
-                                     for _, g in df.groupby(["data", "net", "delta"]))),
+        "mean_seconds": {
+            f"{d} {n} {h}": float(v)
+            for (d, n, h), v in df.groupby(["data", "net", "heuristics"])["seconds"].mean().items()
+        },
+        "limits": LIMITS,
+        "norm": "inf",
+        "k": 1,
+        "solver": "highs",
+        "verdict_conflicts": int(
+            sum(len(set(g[g.verdict != "unknown"]["verdict"])) > 1 for _, g in df.groupby(["data", "net", "delta"]))
+        ),
     }
     write_json("resilience", "table1_summary.json", summary)
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -102,8 +120,13 @@ def report(df: pd.DataFrame) -> None:
     width = 0.27
     for t, label in enumerate(LIMITS):
         g = df[df.heuristics == label]
-        ax.bar(np.arange(len(g)) + (t - 1) * width, g["seconds"], width, label=label,
-               hatch=["//" if v == "unknown" else "" for v in g["verdict"]])
+        ax.bar(
+            np.arange(len(g)) + (t - 1) * width,
+            g["seconds"],
+            width,
+            label=label,
+            hatch=["//" if v == "unknown" else "" for v in g["verdict"]],
+        )
     ax.set_xticks(np.arange(len(keys)))
     ax.set_xticklabels(keys, fontsize=5, rotation=90)
     ax.set_yscale("log")

@@ -31,11 +31,30 @@ __version__ = "0.1.0"
 #: catch Ctrl-C from its first instant) costs nothing: the network model needs numpy and scipy, the estimators
 #: Pyomo and scikit-learn
 _LAZY = {
-    **{name: "mipnet.layers" for name in ("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Normalize", "ReLU",
-                                          "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid", "HardTanh")},
-    "Network": "mipnet.network", "Domain": "mipnet.domain",
-    "MIPNetClassifier": "mipnet.train.estimators", "MIPNetRegressor": "mipnet.train.estimators",
-    "add_network": "mipnet.embed", "NetworkHandle": "mipnet.embed",
+    **{
+        name: "mipnet.layers"
+        for name in (
+            "Dense",
+            "Conv2D",
+            "MaxPool2D",
+            "AvgPool2D",
+            "Flatten",
+            "Normalize",
+            "ReLU",
+            "LeakyReLU",
+            "Identity",
+            "GELU",
+            "Tanh",
+            "Sigmoid",
+            "HardTanh",
+        )
+    },
+    "Network": "mipnet.network",
+    "Domain": "mipnet.domain",
+    "MIPNetClassifier": "mipnet.train.estimators",
+    "MIPNetRegressor": "mipnet.train.estimators",
+    "add_network": "mipnet.embed",
+    "NetworkHandle": "mipnet.embed",
 }
 
 
@@ -50,9 +69,28 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "Network", "Domain",
-    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Normalize",
-    "ReLU", "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid", "HardTanh",
-    "MIPNetClassifier", "MIPNetRegressor", "add_network", "NetworkHandle",
-    "MipnetError", "ModelFormatError", "UnsupportedError", "DataError", "SolverError",
+    "Network",
+    "Domain",
+    "Dense",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
+    "Normalize",
+    "ReLU",
+    "LeakyReLU",
+    "Identity",
+    "GELU",
+    "Tanh",
+    "Sigmoid",
+    "HardTanh",
+    "MIPNetClassifier",
+    "MIPNetRegressor",
+    "add_network",
+    "NetworkHandle",
+    "MipnetError",
+    "ModelFormatError",
+    "UnsupportedError",
+    "DataError",
+    "SolverError",
 ]

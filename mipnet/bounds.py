@@ -266,10 +266,13 @@ def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bou
             else:
                 lo_new, hi_new = _backsubstitute(ops, lo_in, hi_in, net.domain.onehot_groups)
         else:
-            L, U = (out[-1] if out else (lo_in, hi_in))
+            L, U = out[-1] if out else (lo_in, hi_in)
             ops.append(("relax",) + layer.relaxation(np.ravel(L), np.ravel(U), in_shape))
-            lo_new, hi_new = layer.interval(np.ravel(L), np.ravel(U)) if layer.activation else (
-                known[i][0].ravel(), known[i][1].ravel())
+            lo_new, hi_new = (
+                layer.interval(np.ravel(L), np.ravel(U))
+                if layer.activation
+                else (known[i][0].ravel(), known[i][1].ravel())
+            )
         klo, khi = known[i][0].ravel(), known[i][1].ravel()
         lo_new, hi_new = np.maximum(lo_new, klo), np.minimum(hi_new, khi)
         hi_new = np.maximum(hi_new, lo_new)
@@ -277,8 +280,9 @@ def linear_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, known: Bou
     return out
 
 
-def _backsubstitute(ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray,
-                    groups: Sequence[Sequence[int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+def _backsubstitute(
+    ops: list[tuple], lo_in: np.ndarray, hi_in: np.ndarray, groups: Sequence[Sequence[int]] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the last op's output over the input box (one-hot groups exact)."""
     _, A, c = ops[-1]
     Lam_u, Lam_l = A.tocsr(), A.tocsr()
@@ -326,8 +330,9 @@ def _hot_candidates(g: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     return np.asarray(feasible) if feasible else None
 
 
-def check_bounds(net: Network, bounds: Sequence[tuple[np.ndarray, np.ndarray]], X: np.ndarray,
-                 tol: float = 1e-7) -> bool:
+def check_bounds(
+    net: Network, bounds: Sequence[tuple[np.ndarray, np.ndarray]], X: np.ndarray, tol: float = 1e-7
+) -> bool:
     """True if every layer value of every row of X lies within ``bounds`` (to ``tol``)."""
     trace = net.forward_trace(X)
     for (lo, hi), v in zip(bounds, trace[1:]):

@@ -179,5 +179,13 @@ class Rate:
         return self.per_unit * max(0.0, float(units))
 
 
-__all__ = ["Deadline", "OutOfTime", "Rate", "promised", "limit_seconds", "OVERSHOOT_SHARE", "OVERSHOOT_SECONDS",
-           "MIN_SOLVER_SECONDS"]
+__all__ = [
+    "Deadline",
+    "OutOfTime",
+    "Rate",
+    "promised",
+    "limit_seconds",
+    "OVERSHOOT_SHARE",
+    "OVERSHOOT_SECONDS",
+    "MIN_SOLVER_SECONDS",
+]

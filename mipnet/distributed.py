@@ -100,8 +100,7 @@ def stderr_progress(every: float = 2.0) -> Callable[[int, int], None]:
     return show
 
 
-def run_serial(fn: Callable[[T], R], tasks: Iterable[T],
-               progress: Callable[[int, int], None] | None = None) -> list[R]:
+def run_serial(fn: Callable[[T], R], tasks: Iterable[T], progress: Callable[[int, int], None] | None = None) -> list[R]:
     """``[fn(t) for t in tasks]`` with progress (the reference the distributed run must equal)."""
     items = list(tasks)
     out = []
@@ -118,8 +117,10 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     try:
         return distributed.Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise MipnetError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
-                          f"({type(exc).__name__}); is it running? (dask scheduler)") from None
+        raise MipnetError(
+            f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+            f"({type(exc).__name__}); is it running? (dask scheduler)"
+        ) from None
     except ValueError as exc:
         raise MipnetError(f"invalid Dask scheduler address {scheduler!r}: {exc}") from None
 
@@ -130,14 +131,24 @@ def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[
     import os
 
     n = max(1, n_workers or os.cpu_count() or 1)
-    cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                       dashboard_address=None, silence_logs=50)
+    cluster = distributed.LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None, silence_logs=50
+    )
     return distributed.Client(cluster, set_as_default=False), cluster
 
 
-def run_many(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str | None = None, processes: bool = True, *,
-             n_workers: int | None = None, retries: int = 2, connect_timeout: float = CONNECT_TIMEOUT,
-             progress: Callable[[int, int], None] | None | bool = True, client: Any = None) -> list[R]:
+def run_many(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    scheduler: str | None = None,
+    processes: bool = True,
+    *,
+    n_workers: int | None = None,
+    retries: int = 2,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    progress: Callable[[int, int], None] | None | bool = True,
+    client: Any = None,
+) -> list[R]:
     """``[fn(t) for t in tasks]`` on Dask (see the module docstring); results in task order.
 
     ``fn`` must be picklable (a module-level function) when the workers are processes.
@@ -173,8 +184,7 @@ def run_many(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str | None = N
                 own.close()
 
 
-def run_tasks(tasks: Sequence[Task[R]], scheduler: str | None = None, processes: bool = True,
-              **kwargs: Any) -> list[R]:
+def run_tasks(tasks: Sequence[Task[R]], scheduler: str | None = None, processes: bool = True, **kwargs: Any) -> list[R]:
     """``[t.fn(t.args) for t in tasks]`` through :func:`run_many` (same options); results in task order."""
     return run_many(run_task, list(tasks), scheduler, processes, **kwargs)
 
@@ -185,8 +195,9 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _gather(client: Any, fn: Callable[[T], R], items: list[T], retries: int,
-            show: Callable[[int, int], None] | None) -> list[R]:
+def _gather(
+    client: Any, fn: Callable[[T], R], items: list[T], retries: int, show: Callable[[int, int], None] | None
+) -> list[R]:
     distributed = _dask()
     from distributed import KilledWorker
 
@@ -235,5 +246,15 @@ def _gather(client: Any, fn: Callable[[T], R], items: list[T], retries: int,
     return results
 
 
-__all__ = ["run_many", "run_serial", "run_tasks", "run_task", "Task", "Submission", "connect", "local_client",
-           "stderr_progress", "CONNECT_TIMEOUT"]
+__all__ = [
+    "run_many",
+    "run_serial",
+    "run_tasks",
+    "run_task",
+    "Task",
+    "Submission",
+    "connect",
+    "local_client",
+    "stderr_progress",
+    "CONNECT_TIMEOUT",
+]

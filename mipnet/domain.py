@@ -78,12 +78,16 @@ class Domain:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def box(cls, n_or_names: int | Sequence[str], lower: float | Sequence[float] = 0.0,
-            upper: float | Sequence[float] = 1.0) -> "Domain":
+    def box(
+        cls, n_or_names: int | Sequence[str], lower: float | Sequence[float] = 0.0, upper: float | Sequence[float] = 1.0
+    ) -> "Domain":
         names = [f"x{i}" for i in range(n_or_names)] if isinstance(n_or_names, int) else list(n_or_names)
         n = len(names)
-        return cls(names, np.broadcast_to(np.asarray(lower, float), (n,)).copy(),
-                   np.broadcast_to(np.asarray(upper, float), (n,)).copy())
+        return cls(
+            names,
+            np.broadcast_to(np.asarray(lower, float), (n,)).copy(),
+            np.broadcast_to(np.asarray(upper, float), (n,)).copy(),
+        )
 
     @classmethod
     def from_data(cls, X: np.ndarray, names: Sequence[str] | None = None, margin: float = 0.0) -> "Domain":
@@ -119,8 +123,10 @@ class Domain:
     def require_finite(self) -> None:
         if not self.is_finite():
             bad = [self.names[i] for i in np.flatnonzero(~(np.isfinite(self.lower) & np.isfinite(self.upper)))]
-            raise DataError(f"the input domain is unbounded for features {bad[:5]}; set finite bounds first "
-                            "(--domain DATA.csv or --domain-json FILE)")
+            raise DataError(
+                f"the input domain is unbounded for features {bad[:5]}; set finite bounds first "
+                "(--domain DATA.csv or --domain-json FILE)"
+            )
 
     def contains(self, X: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         """Boolean mask of the rows of X that lie in the domain (to ``tol``)."""
@@ -144,8 +150,9 @@ class Domain:
         rng = np.random.default_rng(rng)
         X = rng.uniform(self.lower, self.upper, size=(n, self.n_features))
         if self.integer.any():
-            X[:, self.integer] = np.clip(np.round(X[:, self.integer]), np.ceil(self.lower[self.integer]),
-                                         np.floor(self.upper[self.integer]))
+            X[:, self.integer] = np.clip(
+                np.round(X[:, self.integer]), np.ceil(self.lower[self.integer]), np.floor(self.upper[self.integer])
+            )
         for g in self.onehot_groups:
             X[:, g] = 0.0
             X[np.arange(n), np.asarray(g)[rng.integers(len(g), size=n)]] = 1.0

@@ -80,8 +80,9 @@ def _flat_vars(inputs: Any, what: str) -> list[Any]:
     elif hasattr(inputs, "is_variable_type") and inputs.is_variable_type():
         items = [inputs]
     else:
-        raise DataError(f"{what} must be an indexed Pyomo Var or a sequence of scalar Vars, "
-                        f"got {type(inputs).__name__}")
+        raise DataError(
+            f"{what} must be an indexed Pyomo Var or a sequence of scalar Vars, got {type(inputs).__name__}"
+        )
     for k, v in enumerate(items):
         if not (hasattr(v, "is_variable_type") and v.is_variable_type()):
             raise DataError(f"{what}[{k}] is not a Pyomo variable ({type(v).__name__})")
@@ -193,8 +194,10 @@ def add_network(
         raise UnsupportedError(f"unknown bounds method {bounds!r} (use auto or one of {', '.join(BOUND_METHODS)})")
     smooth = [layer.kind for layer in net.layers if layer.activation and not layer.piecewise_linear]
     if smooth:
-        raise UnsupportedError(f"the network has smooth activations ({', '.join(sorted(set(smooth)))}) with no exact "
-                               "MILP form; add_network embeds piecewise-linear networks only")
+        raise UnsupportedError(
+            f"the network has smooth activations ({', '.join(sorted(set(smooth)))}) with no exact "
+            "MILP form; add_network embeds piecewise-linear networks only"
+        )
     xs = _flat_vars(inputs, "inputs")
     if len(xs) != net.n_inputs:
         raise DataError(f"the network has {net.n_inputs} inputs, {len(xs)} input variables were given")
@@ -203,8 +206,10 @@ def add_network(
     unbounded = np.flatnonzero(~(np.isfinite(lb) & np.isfinite(ub)))
     if unbounded.size:
         shown = ", ".join(xs[i].name for i in unbounded[:5])
-        raise DataError(f"input variables need finite lower and upper bounds (the big-M constants are derived from "
-                        f"them); unbounded: {shown}" + (" ..." if unbounded.size > 5 else ""))
+        raise DataError(
+            f"input variables need finite lower and upper bounds (the big-M constants are derived from "
+            f"them); unbounded: {shown}" + (" ..." if unbounded.size > 5 else "")
+        )
     if np.any(lb > ub):
         raise DataError("an input variable has a lower bound above its upper bound")
     ys = None
@@ -228,6 +233,6 @@ def add_network(
         link = constraint_list(sub, "output_link")
         for y_var, e in zip(ys, out.expr):
             link.add(y_var == e)
-    return NetworkHandle(net=net, block=sub, inputs=xs, outputs=out.expr.copy(), lower=lb, upper=ub,
-                         encoding=enc, bound_method=method)
-
+    return NetworkHandle(
+        net=net, block=sub, inputs=xs, outputs=out.expr.copy(), lower=lb, upper=ub, encoding=enc, bound_method=method
+    )

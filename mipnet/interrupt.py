@@ -148,7 +148,7 @@ def _descendants(pid: int) -> list[int]:
                     stat = fh.read()
             except OSError:
                 continue
-            fields = stat[stat.rfind(b")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+            fields = stat[stat.rfind(b")") + 2 :].split()  # after "pid (comm) ": state, ppid, ...
             with contextlib.suppress(IndexError, ValueError):
                 parent[int(entry)] = int(fields[1])
     out: list[int] = []
@@ -341,4 +341,3 @@ def _kill_workers(ex: Any) -> None:
             p.join(timeout=2)
             if p.is_alive():
                 p.kill()
-

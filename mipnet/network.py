@@ -75,9 +75,7 @@ class Network:
         if self.class_names is not None and task == "classify":
             expected = 2 if out[0] == 1 else out[0]
             if len(self.class_names) != expected:
-                raise ModelFormatError(
-                    f"{len(self.class_names)} class names for a network with {out[0]} output(s)"
-                )
+                raise ModelFormatError(f"{len(self.class_names)} class names for a network with {out[0]} output(s)")
         self.output_names = list(output_names) if output_names is not None else [f"y{i}" for i in range(out[0])]
         if len(self.output_names) != out[0]:
             raise ModelFormatError(f"{len(self.output_names)} output names for {out[0]} outputs")
@@ -181,8 +179,10 @@ class Network:
         norms), which training does not choose. Out of :meth:`n_weights`; for all parameters see
         :meth:`n_params`.
         """
-        return sum(int(np.count_nonzero(l.weight)) + (int(np.count_nonzero(l.bias)) if include_bias else 0)
-                   for l in self._trainable())
+        return sum(
+            int(np.count_nonzero(l.weight)) + (int(np.count_nonzero(l.bias)) if include_bias else 0)
+            for l in self._trainable()
+        )
 
     def _trainable(self) -> list[Dense | Conv2D]:
         return cast("list[Dense | Conv2D]", [l for l in self.layers if l.parametrised])
@@ -315,7 +315,7 @@ class Network:
         if not isinstance(d, dict):
             raise ModelFormatError("a mipnet model must be a JSON object")
         if d.get("format") != FORMAT_NAME:
-            raise ModelFormatError("not a mipnet model file (missing \"format\": \"mipnet\")")
+            raise ModelFormatError('not a mipnet model file (missing "format": "mipnet")')
         version = d.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ModelFormatError(f"invalid model format version {version!r}")
@@ -367,8 +367,9 @@ class Network:
         d = self.to_dict()
         d.pop("metadata")
         # numpy scalars (e.g. class names from np.unique) hash as the plain values a saved file holds
-        text = json.dumps(d, sort_keys=True, allow_nan=False,
-                          default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+        text = json.dumps(
+            d, sort_keys=True, allow_nan=False, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)
+        )
         return hashlib.sha256(text.encode()).hexdigest()
 
     def copy(self) -> "Network":

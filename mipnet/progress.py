@@ -50,8 +50,15 @@ def enabled(stream: IO[str] | None = None) -> bool:
 class Progress:
     """One bar of ``total`` steps (a no-op object when :func:`enabled` is false). A context manager."""
 
-    def __init__(self, total: int, desc: str = "", *, unit: str = "problem", stream: IO[str] | None = None,
-                 show: bool | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        desc: str = "",
+        *,
+        unit: str = "problem",
+        stream: IO[str] | None = None,
+        show: bool | None = None,
+    ) -> None:
         self.total = int(total)
         self.done = 0
         self.stream = sys.stderr if stream is None else stream
@@ -59,8 +66,15 @@ class Progress:
         self._bar: Any = None
         if on and self.total > 0:
             tqdm = importlib.import_module("tqdm").tqdm
-            self._bar = tqdm(total=self.total, desc=desc, unit=unit, file=self.stream, leave=False,
-                             dynamic_ncols=True, mininterval=0.5)
+            self._bar = tqdm(
+                total=self.total,
+                desc=desc,
+                unit=unit,
+                file=self.stream,
+                leave=False,
+                dynamic_ncols=True,
+                mininterval=0.5,
+            )
 
     @property
     def shown(self) -> bool:
@@ -89,8 +103,9 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

@@ -189,8 +189,9 @@ class SolveOptions:
         object.__setattr__(self, "threads", _integer("threads", self.threads, 1, None))
         object.__setattr__(self, "seed", _integer("seed", self.seed, 0, MAX_SEED))
         if self.progress is not None and not callable(self.progress):
-            raise OptionError(f"progress must be a callable progress(seconds, incumbent, bound) or None, "
-                              f"got {self.progress!r}")
+            raise OptionError(
+                f"progress must be a callable progress(seconds, incumbent, bound) or None, got {self.progress!r}"
+            )
 
     @property
     def gap(self) -> float | None:
@@ -208,8 +209,10 @@ def _number(name: str, value: Any, what: str) -> float | None:
     if math.isnan(x):
         raise OptionError(f"{name} must be a finite number >= 0 ({what}), got NaN")
     if math.isinf(x):
-        raise OptionError(f"{name} must be a finite number >= 0 ({what}), got {x}"
-                          + ("; use None for no limit" if name == "time_limit" and x > 0 else ""))
+        raise OptionError(
+            f"{name} must be a finite number >= 0 ({what}), got {x}"
+            + ("; use None for no limit" if name == "time_limit" and x > 0 else "")
+        )
     if x < 0:
         raise OptionError(f"{name} must be a finite number >= 0 ({what}), got {value!r}")
     return x
@@ -256,9 +259,17 @@ def solve(
     in sync, e.g. the cut loop of :mod:`mipnet.train.hull_cuts`); the model is then not translated again.
     """
     if solve_options is not None:
-        given = [k for k, v in (("solver", solver != "highs"), ("time_limit", time_limit is not None),
-                                ("threads", threads is not None), ("mip_gap", mip_gap is not None),
-                                ("progress", progress is not None)) if v]
+        given = [
+            k
+            for k, v in (
+                ("solver", solver != "highs"),
+                ("time_limit", time_limit is not None),
+                ("threads", threads is not None),
+                ("mip_gap", mip_gap is not None),
+                ("progress", progress is not None),
+            )
+            if v
+        ]
         if given:
             raise TypeError(f"solve(): give {', '.join(given)} either as arguments or in solve_options, not both")
         solver, time_limit, threads = solve_options.solver, solve_options.time_limit, solve_options.threads
@@ -290,8 +301,12 @@ def solve(
     elif solver == "scip":
         solver_options.setdefault("numerics/feastol", 1e-8)
     kwargs: dict[str, Any] = dict(
-        time_limit=time_limit, threads=threads, tee=tee, load_solutions=False,
-        raise_exception_on_nonoptimal_result=False, solver_options=solver_options,
+        time_limit=time_limit,
+        threads=threads,
+        tee=tee,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options=solver_options,
     )
     if mip_gap is not None:
         kwargs["rel_gap"] = mip_gap
@@ -302,8 +317,9 @@ def solve(
         # HiGHS always through the persistent path: its highspy object then takes the interrupt callbacks
         # (Ctrl-C asks HiGHS to stop instead of raising inside C++) before the run
         if solver == "highs":
-            res = _solve_highs(opt, model, warm_start, kwargs, trace, progress, progress_every,
-                               built=instance is not None)
+            res = _solve_highs(
+                opt, model, warm_start, kwargs, trace, progress, progress_every, built=instance is not None
+            )
         elif warm_start:
             with interrupt.native():
                 res = _solve_warm(opt, solver, model, warm_start, kwargs)
@@ -345,8 +361,10 @@ def _explain_failure(solver: str, exc: Exception) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = msg.lower()
     if solver == "highs" and ("quadratic" in low or "nonlinear" in low or "degree" in low or "polynomial" in low):
-        return ("HiGHS solves linear models only; this model has bilinear (nonconvex) terms: use solver='scip' "
-                "or solver='gurobi', or the 'quantized' hypothesis class")
+        return (
+            "HiGHS solves linear models only; this model has bilinear (nonconvex) terms: use solver='scip' "
+            "or solver='gurobi', or the 'quantized' hypothesis class"
+        )
     if "size-limited" in low or "too large" in low:
         return f"the model is too large for the size-limited {solver} licence: {msg}"
     return f"{solver} failed: {msg}"
@@ -355,10 +373,20 @@ def _explain_failure(solver: str, exc: Exception) -> str:
 #: the persistent HiGHS interface's change detection, all off: for an instance just built (change
 #: detection on models with fixed variables, treated as parameters, could turn a feasible model
 #: infeasible) or one the caller updates explicitly (``add_constraints``)
-HIGHS_NO_UPDATES = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                                       "check_for_new_or_removed_params", "check_for_new_objective",
-                                       "update_constraints", "update_vars", "update_parameters",
-                                       "update_named_expressions", "update_objective")}
+HIGHS_NO_UPDATES = {
+    k: False
+    for k in (
+        "check_for_new_or_removed_constraints",
+        "check_for_new_or_removed_vars",
+        "check_for_new_or_removed_params",
+        "check_for_new_objective",
+        "update_constraints",
+        "update_vars",
+        "update_parameters",
+        "update_named_expressions",
+        "update_objective",
+    )
+}
 
 
 def remove_constraints(opt: Any, cons: list[Any]) -> None:
@@ -368,8 +396,14 @@ def remove_constraints(opt: Any, cons: list[Any]) -> None:
     rebuilds the HiGHS interface's column maps: removing a sign pattern's 3000 cuts took 8 s at N = 300.
     Here the same bookkeeping runs over all of ``cons`` and the look happens once; where the interface
     lacks the internals this relies on, Pyomo's own method is used."""
-    needed = ("_remove_constraints", "_vars_referenced_by_con", "_referenced_variables", "_active_constraints",
-              "_named_expressions", "_check_to_remove_vars")
+    needed = (
+        "_remove_constraints",
+        "_vars_referenced_by_con",
+        "_referenced_variables",
+        "_active_constraints",
+        "_named_expressions",
+        "_check_to_remove_vars",
+    )
     if not all(hasattr(opt, a) for a in needed):
         opt.remove_constraints(cons)
         return
@@ -405,8 +439,16 @@ def highs_time_limit(h: Any, seconds: float, mip: bool | None = None) -> float:
     return float(seconds) if mip else float(seconds) + float(h.getRunTime())
 
 
-def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, kwargs: dict[str, Any],
-                 trace: list, progress: Callable[..., None] | None, every: float, built: bool = False) -> Any:
+def _solve_highs(
+    opt: Any,
+    model: pyo.Block,
+    start: Mapping[Any, float] | None,
+    kwargs: dict[str, Any],
+    trace: list,
+    progress: Callable[..., None] | None,
+    every: float,
+    built: bool = False,
+) -> Any:
     """HiGHS through Pyomo's persistent interface, so that its highspy object can take a MIP start
     (``setSolution``) and a MIP callback (incumbent / bound as it goes) before the run. ``built``: ``opt``
     already holds ``model``."""
@@ -437,8 +479,11 @@ def _solve_highs(opt: Any, model: pyo.Block, start: Mapping[Any, float] | None, 
         last[0] = t
         inc = float(out.mip_primal_bound)
         bnd = float(out.mip_dual_bound)
-        point = (t, inc if math.isfinite(inc) and abs(inc) < 1e30 else None,
-                 bnd if math.isfinite(bnd) and abs(bnd) < 1e30 else None)
+        point = (
+            t,
+            inc if math.isfinite(inc) and abs(inc) < 1e30 else None,
+            bnd if math.isfinite(bnd) and abs(bnd) < 1e30 else None,
+        )
         if point[1] is None and point[2] is None:
             return
         trace.append(point)
@@ -510,8 +555,9 @@ def _solve_warm(opt: Any, solver: str, model: pyo.Block, start: Mapping[Any, flo
     return opt.solve(model, **kwargs)
 
 
-def _result(res: Any, solver: str, opt: Any, sense: str, wall: float, options: dict[str, Any],
-            stop_below: float | None) -> Result:
+def _result(
+    res: Any, solver: str, opt: Any, sense: str, wall: float, options: dict[str, Any], stop_below: float | None
+) -> Result:
     from pyomo.contrib.solver.common.results import SolutionStatus
     from pyomo.contrib.solver.common.results import TerminationCondition as TC
 
@@ -550,5 +596,17 @@ def _result(res: Any, solver: str, opt: Any, sense: str, wall: float, options: d
     if status == "optimal":
         gap = 0.0 if gap is None or gap < 1e-6 else gap
     version = ".".join(str(v) for v in opt.version()) if opt.version() else "unknown"
-    return Result(status, inc, bound, gap, wall, int(nodes) if nodes is not None else None, solver, version,
-                  str(tc.name if hasattr(tc, "name") else tc), sense, stopped, dict(options))
+    return Result(
+        status,
+        inc,
+        bound,
+        gap,
+        wall,
+        int(nodes) if nodes is not None else None,
+        solver,
+        version,
+        str(tc.name if hasattr(tc, "name") else tc),
+        sense,
+        stopped,
+        dict(options),
+    )

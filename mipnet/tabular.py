@@ -36,7 +36,7 @@ def stray_text(df: pd.DataFrame, columns: list[Any] | None = None) -> None:
     raise a :class:`DataError` naming the column and the cells (most numeric, at least one not)."""
     import pandas as pd
 
-    for c in (df.columns if columns is None else columns):
+    for c in df.columns if columns is None else columns:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             continue
@@ -47,14 +47,15 @@ def stray_text(df: pd.DataFrame, columns: list[Any] | None = None) -> None:
             raise DataError(
                 f"column {str(c)!r} holds numbers but {bad.size} cell{'s are' if bad.size > 1 else ' is'} not a "
                 f"number: {_cells(col, bad)} (rows counted from 1 below the header); fix or remove "
-                f"{'them' if bad.size > 1 else 'it'}")
+                f"{'them' if bad.size > 1 else 'it'}"
+            )
 
 
 def missing_values(df: pd.DataFrame, columns: list[Any] | None = None, what: str = "column") -> None:
     """Empty, NaN or infinite cells: a :class:`DataError` naming the column, how many rows and what to do."""
     import pandas as pd
 
-    for c in (df.columns if columns is None else columns):
+    for c in df.columns if columns is None else columns:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             vals = col.to_numpy(dtype=np.float64)
@@ -65,9 +66,11 @@ def missing_values(df: pd.DataFrame, columns: list[Any] | None = None, what: str
             kind = "empty or NaN"
         if bad.size:
             n = bad.size
-            raise DataError(f"{what} {str(c)!r} has {n} {kind} cell{'s' if n > 1 else ''} (row{'s' if n > 1 else ''} "
-                            f"{_rows(bad)}, counted from 1 below the header): "
-                            f"{'fill them in or drop those rows' if n > 1 else 'fill it in or drop that row'}")
+            raise DataError(
+                f"{what} {str(c)!r} has {n} {kind} cell{'s' if n > 1 else ''} (row{'s' if n > 1 else ''} "
+                f"{_rows(bad)}, counted from 1 below the header): "
+                f"{'fill them in or drop those rows' if n > 1 else 'fill it in or drop that row'}"
+            )
 
 
 def numeric_matrix(df: pd.DataFrame, columns: list[Any]) -> np.ndarray:
@@ -78,8 +81,11 @@ def numeric_matrix(df: pd.DataFrame, columns: list[Any]) -> np.ndarray:
     text = [c for c in columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
     if text:
         c = text[0]
-        raise DataError(f"column {str(c)!r} must hold numbers, it holds text such as {str(df[c].dropna().iloc[0])!r}"
-                        if df[c].notna().any() else f"column {str(c)!r} is empty")
+        raise DataError(
+            f"column {str(c)!r} must hold numbers, it holds text such as {str(df[c].dropna().iloc[0])!r}"
+            if df[c].notna().any()
+            else f"column {str(c)!r} is empty"
+        )
     missing_values(df, columns)
     return df[columns].to_numpy(dtype=np.float64)
 

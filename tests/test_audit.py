@@ -35,8 +35,19 @@ def audited(tmp_path_factory):
     y = net.predict(X)
     y[:4] = 1 - y[:4]  # four wrong labels: accuracy 90 %
     d = tmp_path_factory.mktemp("audit")
-    a = run_audit(net, X, y, increasing=["x0"], decreasing=["x1"], eps=0.1, rows=6, time_limit=5,
-                  cert_dir=d / "certs", model_name="net.json", data_name="data.csv")
+    a = run_audit(
+        net,
+        X,
+        y,
+        increasing=["x0"],
+        decreasing=["x1"],
+        eps=0.1,
+        rows=6,
+        time_limit=5,
+        cert_dir=d / "certs",
+        model_name="net.json",
+        data_name="data.csv",
+    )
     page = d / "report.html"
     write_report(a, page)
     return net, X, y, a, page
@@ -65,8 +76,18 @@ def test_page_is_self_contained_and_complete(audited):
     assert "<script" not in text
     imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert len(imgs) >= 5  # sparsity diagram, two monotonicity profiles, robustness, region rules
-    for h in ["The model", "Training certificate", "Accuracy on the data", "Properties", "local linear rules",
-              "Certificate files", "monotonicity.json", "robustness.json", net.fingerprint(), "90.0 %"]:
+    for h in [
+        "The model",
+        "Training certificate",
+        "Accuracy on the data",
+        "Properties",
+        "local linear rules",
+        "Certificate files",
+        "monotonicity.json",
+        "robustness.json",
+        net.fingerprint(),
+        "90.0 %",
+    ]:
         assert h in text, h
     assert text == render_html(a)  # written atomically as rendered
 
@@ -78,12 +99,27 @@ def _chromium() -> str | None:
 @pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_page_renders_in_headless_chromium(audited, tmp_path):
     net, X, y, a, page = audited
-    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    flags = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
     shot = tmp_path / "page.png"
-    r = subprocess.run(flags + ["--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        flags + ["--window-size=1200,3000", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shot.exists() and shot.stat().st_size > 20_000, r.stderr[-2000:]
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -93,8 +129,11 @@ def test_page_renders_in_headless_chromium(audited, tmp_path):
         (Path(keep) / "audit_report.png").write_bytes(png)
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
     assert "At a glance" in dom.stdout and dom.stdout.count("<img") >= 5
-    errors = [ln for ln in (r.stderr + dom.stderr).splitlines()
-              if "CONSOLE" in ln or "Uncaught" in ln or "Failed to load resource" in ln]
+    errors = [
+        ln
+        for ln in (r.stderr + dom.stderr).splitlines()
+        if "CONSOLE" in ln or "Uncaught" in ln or "Failed to load resource" in ln
+    ]
     assert not errors, errors
 
 
@@ -118,16 +157,35 @@ def test_audit_command(audited, tmp_path):
     df.to_csv(data, index=False)
     out = tmp_path / "r.html"
     runner = CliRunner()
-    res = runner.invoke(cli, ["audit", str(model), str(data), "--monotone-increasing", "x0", "--eps", "0.02",
-                              "--rows", "3", "--workers", "0", "--time-limit", "5", "-o", str(out)])
+    res = runner.invoke(
+        cli,
+        [
+            "audit",
+            str(model),
+            str(data),
+            "--monotone-increasing",
+            "x0",
+            "--eps",
+            "0.02",
+            "--rows",
+            "3",
+            "--workers",
+            "0",
+            "--time-limit",
+            "5",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 1, res.output  # monotonicity in x0 is violated
     assert out.exists() and "accuracy on data.csv: 90.0 %" in res.output
     cert = tmp_path / "r-certificates" / "robustness.json"
     ok = runner.invoke(cli, ["recheck", str(cert), str(model), str(data), "--second-solver", "none"])
     assert ok.exit_code == 0, ok.output
     assert "[PASS     ] data sha256" in ok.output  # the audited rows of the CSV hash as recorded
-    bad = runner.invoke(cli, ["audit", str(model), str(data), "--monotone-increasing", "x0,income", "-o",
-                              str(tmp_path / "x.html")])
+    bad = runner.invoke(
+        cli, ["audit", str(model), str(data), "--monotone-increasing", "x0,income", "-o", str(tmp_path / "x.html")]
+    )
     assert bad.exit_code == 2 and "no feature(s) 'income'" in bad.output
     assert not (tmp_path / "x.html").exists()
 

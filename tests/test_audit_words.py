@@ -21,18 +21,27 @@ NAMES = ["age", "priors", "male", "race=a", "race=b", "score"]
 
 def _net() -> Network:
     rng = np.random.default_rng(7)
-    dom = Domain(NAMES, lower=[18, 0, 0, 0, 0, 0.0], upper=[90, 20, 1, 1, 1, 1.0],
-                 integer=[True, True, True, True, True, False], onehot_groups=[[3, 4]])
+    dom = Domain(
+        NAMES,
+        lower=[18, 0, 0, 0, 0, 0.0],
+        upper=[90, 20, 1, 1, 1, 1.0],
+        integer=[True, True, True, True, True, False],
+        onehot_groups=[[3, 4]],
+    )
     w1 = rng.normal(0, 1, (4, 6)) / np.array([30.0, 5.0, 1.0, 1.0, 1.0, 1.0])
-    return Network([Dense(w1, rng.normal(0, 0.3, 4)), ReLU(), Dense(rng.normal(0, 1, (1, 4)), np.zeros(1))],
-                   domain=dom, class_names=["benign", "malignant"])
+    return Network(
+        [Dense(w1, rng.normal(0, 0.3, 4)), ReLU(), Dense(rng.normal(0, 1, (1, 4)), np.zeros(1))],
+        domain=dom,
+        class_names=["benign", "malignant"],
+    )
 
 
 def _data(net: Network, n: int = 30) -> np.ndarray:
     rng = np.random.default_rng(1)
     race = rng.integers(0, 2, n)
-    return np.column_stack([rng.integers(18, 91, n), rng.integers(0, 21, n), rng.integers(0, 2, n), race, 1 - race,
-                            rng.uniform(0, 1, n)]).astype(np.float64)
+    return np.column_stack(
+        [rng.integers(18, 91, n), rng.integers(0, 21, n), rng.integers(0, 2, n), race, 1 - race, rng.uniform(0, 1, n)]
+    ).astype(np.float64)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +49,9 @@ def page() -> tuple[Network, str, object]:
     net = _net()
     X = _data(net)
     y = net.predict(X)
-    a = run_audit(net, X, y, increasing=["priors"], eps=1.0, rows=6, time_limit=5, model_name="net.json",
-                  data_name="data.csv")
+    a = run_audit(
+        net, X, y, increasing=["priors"], eps=1.0, rows=6, time_limit=5, model_name="net.json", data_name="data.csv"
+    )
     return net, render_html(a), a
 
 

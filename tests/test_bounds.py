@@ -66,8 +66,13 @@ def test_linear_bounds_exact_on_one_hot_groups_and_sound():
 
     rng = np.random.default_rng(4)
     names = ["a", "b", "g0", "g1", "g2", "h0", "h1"]
-    dom = Domain(names, np.array([-1.0, 0, 0, 0, 0, 0, 0]), np.array([1.0, 2, 1, 1, 1, 1, 1]),
-                 np.array([False, True, True, True, True, True, True]), [[2, 3, 4], [5, 6]])
+    dom = Domain(
+        names,
+        np.array([-1.0, 0, 0, 0, 0, 0, 0]),
+        np.array([1.0, 2, 1, 1, 1, 1, 1]),
+        np.array([False, True, True, True, True, True, True]),
+        [[2, 3, 4], [5, 6]],
+    )
     single = Network([Dense(rng.normal(size=(5, 7)), rng.normal(size=5))], dom, task="regress")
     lo, hi = linear_bounds(single, dom.lower, dom.upper)[0]
     verts = []
@@ -80,9 +85,17 @@ def test_linear_bounds_exact_on_one_hot_groups_and_sound():
     np.testing.assert_allclose(lo, f.min(axis=0), atol=1e-4)
     box_lo, box_hi = interval_bounds(single)[0]
     assert np.all(hi <= box_hi + 1e-9) and np.any(hi < box_hi - 1e-3)
-    deep = Network([Dense(rng.normal(size=(6, 7)), rng.normal(size=6)), ReLU(),
-                    Dense(rng.normal(size=(4, 6)), rng.normal(size=4)), ReLU(),
-                    Dense(rng.normal(size=(1, 4)), rng.normal(size=1))], dom, task="regress")
+    deep = Network(
+        [
+            Dense(rng.normal(size=(6, 7)), rng.normal(size=6)),
+            ReLU(),
+            Dense(rng.normal(size=(4, 6)), rng.normal(size=4)),
+            ReLU(),
+            Dense(rng.normal(size=(1, 4)), rng.normal(size=1)),
+        ],
+        dom,
+        task="regress",
+    )
     X = dom.sample(3000, 1)
     for method in ("linear", "lp"):
         bnds = compute_bounds(deep, method=method)

@@ -80,18 +80,27 @@ def test_non_finite_numbers_are_strings(dense_net, samples, tmp_path):
     assert load_certificate(path).sealed()
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "not found"),
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "not a JSON object"),
-    ('{"format": "other"}', "not a mipnet certificate"),
-    ('{"format": "mipnet-certificate", "version": 99}', "newer than this mipnet"),
-    ('{"format": "mipnet-certificate", "version": 1, "kind": "robustness"}', "lacks the field"),
-    ('{"format": "mipnet-certificate", "version": 1, "kind": "magic", "question": {}, "model": {}, "solver": {},'
-     ' "answer": {}}', "unknown kind"),
-    ('{"format": "mipnet-certificate", "version": 1, "kind": "robustness", "question": {}, "model": {}, '
-     '"solver": {}, "answer": {}}', "model's sha256"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "not found"),
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"format": "other"}', "not a mipnet certificate"),
+        ('{"format": "mipnet-certificate", "version": 99}', "newer than this mipnet"),
+        ('{"format": "mipnet-certificate", "version": 1, "kind": "robustness"}', "lacks the field"),
+        (
+            '{"format": "mipnet-certificate", "version": 1, "kind": "magic", "question": {}, "model": {}, "solver": {},'
+            ' "answer": {}}',
+            "unknown kind",
+        ),
+        (
+            '{"format": "mipnet-certificate", "version": 1, "kind": "robustness", "question": {}, "model": {}, '
+            '"solver": {}, "answer": {}}',
+            "model's sha256",
+        ),
+    ],
+)
 def test_bad_files_give_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.json"
     if content is not None:

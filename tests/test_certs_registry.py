@@ -47,8 +47,9 @@ def test_unknown_kind_is_refused(tmp_path, dense_net):
     with pytest.raises(CertificateError, match="unknown certificate kind 'nope'"):
         kind("nope")
     X = np.zeros((1, dense_net.n_inputs))
-    cert = certs.robustness_certificate(dense_net, X, verify_robustness(dense_net, X, 0.01, "inf", time_limit=5),
-                                        eps=0.01)
+    cert = certs.robustness_certificate(
+        dense_net, X, verify_robustness(dense_net, X, 0.01, "inf", time_limit=5), eps=0.01
+    )
     d = json.loads(json.dumps(cert.to_dict()))
     d["kind"] = "nope"
     with pytest.raises(CertificateError, match="unknown kind 'nope'"):
@@ -96,8 +97,7 @@ def test_training_round_trip(tmp_path):
     assert back.to_dict() == cert.to_dict() and back.sealed()
     rep = recheck(back, res.network, (X, y), second_solver=None, time_limit=30)
     assert rep.status == "ok", rep.lines()
-    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "pass"
-               for c in rep.checks)
+    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "pass" for c in rep.checks)
 
 
 def test_old_import_paths_are_the_same_objects():
@@ -114,9 +114,14 @@ def test_old_import_paths_are_the_same_objects():
 
     for name in old_certs.__all__:
         assert getattr(old_certs, name) is getattr(certs.format, name, None) or name in (
-            "training_certificate", "robustness_certificate", "monotonicity_certificate",
-            "individual_monotonicity_certificate", "resilience_certificate", "_features_text",
-            "_resilience_verdict")
+            "training_certificate",
+            "robustness_certificate",
+            "monotonicity_certificate",
+            "individual_monotonicity_certificate",
+            "resilience_certificate",
+            "_features_text",
+            "_resilience_verdict",
+        )
     assert old_certs.training_certificate is certs.training_certificate
     assert old_recheck.recheck is new_recheck.recheck is certs.recheck
     assert old_recheck._dual_claim is new_training._dual_claim

@@ -76,14 +76,20 @@ def files(tmp_path_factory) -> dict[str, str]:
     res = verify_robustness(binary, X[:2], 0.05, "inf", time_limit=5)
     save_certificate(robustness_certificate(binary, X[:2], res, eps=0.05), d / "cert.json")
 
-    (d / "prop.vnnlib").write_text("".join(f"(declare-const X_{i} Real)\n" for i in range(3))
-                                   + "(declare-const Y_0 Real)\n"
-                                   + "".join(f"(assert (<= X_{i} 0.1))\n(assert (>= X_{i} -0.1))\n" for i in range(3))
-                                   + "(assert (>= Y_0 100))\n")
+    (d / "prop.vnnlib").write_text(
+        "".join(f"(declare-const X_{i} Real)\n" for i in range(3))
+        + "(declare-const Y_0 Real)\n"
+        + "".join(f"(assert (<= X_{i} 0.1))\n(assert (>= X_{i} -0.1))\n" for i in range(3))
+        + "(assert (>= Y_0 100))\n"
+    )
     (d / "badprop.vnnlib").write_text("(assert (<= X_0")
     out = {p.stem: str(p) for p in d.iterdir() if p.suffix in (".csv", ".json", ".vnnlib")}
-    return out | {"onnx_model": str(d / "model.onnx"), "trunc": str(d / "trunc.onnx"),
-                  "model_txt": str(d / "model.txt"), "dir": str(d)}
+    return out | {
+        "onnx_model": str(d / "model.onnx"),
+        "trunc": str(d / "trunc.onnx"),
+        "model_txt": str(d / "model.txt"),
+        "dir": str(d),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- cases
@@ -103,12 +109,9 @@ CASES: list[tuple[str, str, str]] = [
     ("train-samples-zero", "train {data} --target label --samples 0 -o {out}/m.json", "--samples"),
     ("train-l2-neg", "train {data} --target label --l2 -1 -o {out}/m.json", "--l2"),
     ("train-l0-nan", "train {data} --target label --l0 nan -o {out}/m.json", "--l0"),
-    ("train-neuron-penalty", "train {data} --target label --neuron-penalty -0.5 -o {out}/m.json",
-     "--neuron-penalty"),
-    ("train-layer-penalty-inf", "train {data} --target label --layer-penalty inf -o {out}/m.json",
-     "--layer-penalty"),
-    ("train-channel-penalty", "train {data} --target label --channel-penalty -2 -o {out}/m.json",
-     "--channel-penalty"),
+    ("train-neuron-penalty", "train {data} --target label --neuron-penalty -0.5 -o {out}/m.json", "--neuron-penalty"),
+    ("train-layer-penalty-inf", "train {data} --target label --layer-penalty inf -o {out}/m.json", "--layer-penalty"),
+    ("train-channel-penalty", "train {data} --target label --channel-penalty -2 -o {out}/m.json", "--channel-penalty"),
     ("train-max-nonzeros", "train {data} --target label --max-nonzeros -1 -o {out}/m.json", "--max-nonzeros"),
     ("train-seed", "train {data} --target label --seed -1 -o {out}/m.json", "--seed"),
     ("train-downsample", "train {data} --target label --downsample 0 -o {out}/m.json", "--downsample"),
@@ -119,8 +122,11 @@ CASES: list[tuple[str, str, str]] = [
     ("train-loss-task", "train {data} --target label --loss squared -o {out}/m.json", "--loss squared"),
     ("train-loss-unknown", "train {data} --target label --loss bogus -o {out}/m.json", "--loss"),
     ("train-solver", "train {data} --target label --solver nosuch -o {out}/m.json", "nosuch"),
-    ("train-string-cell", "train {str} --target label -o {out}/m.json", "column 'b' holds numbers but 1 cell is not "
-                                                                        "a number: row 4 'abc'"),
+    (
+        "train-string-cell",
+        "train {str} --target label -o {out}/m.json",
+        "column 'b' holds numbers but 1 cell is not a number: row 4 'abc'",
+    ),
     ("train-nan-feature", "train {nan} --target label -o {out}/m.json", "column 'b' has 2 empty"),
     ("train-nan-target", "train {target_nan} --target label -o {out}/m.json", "target column 'label' has 1"),
     ("train-regress-text", "train {text_target} --target label --task regress -o {out}/m.json", "numeric target"),
@@ -128,8 +134,11 @@ CASES: list[tuple[str, str, str]] = [
     ("train-header-only", "train {header} --target label -o {out}/m.json", "has no data rows"),
     ("train-no-target", "train {data} --target nope -o {out}/m.json", "'nope'"),
     ("train-missing-file", "train {out}/none.csv --target label -o {out}/m.json", "file not found"),
-    ("train-architecture", "train {data} --target label --architecture conv4x3-bogus --input-shape 1,1,3 "
-                           "-o {out}/m.json", "bogus"),
+    (
+        "train-architecture",
+        "train {data} --target label --architecture conv4x3-bogus --input-shape 1,1,3 -o {out}/m.json",
+        "bogus",
+    ),
     ("train-monotone-feature", "train {data} --target label --monotone-increasing zz -o {out}/m.json", "zz"),
     ("train-unknown-option", "train {data} --target label --tim 3 -o {out}/m.json", "--tim"),
     # --- demo
@@ -252,12 +261,18 @@ CASES: list[tuple[str, str, str]] = [
     ("mono-domain-json-bad", "verify monotonic {model} --increasing a --domain-json {bad}", "not valid JSON"),
     ("mono-domain-json-shape", "verify monotonic {model} --increasing a --domain-json {model}", "expected"),
     ("rob-domain-nan", "verify robustness {model} {data} --eps 0.1 --domain {nan}", "column 'b' has 2 empty"),
-    ("audit-domain-both", "audit {model} {data} --eps 0.1 --domain {data} --domain-json {model} -o {out}/r.html",
-     "not both"),
+    (
+        "audit-domain-both",
+        "audit {model} {data} --eps 0.1 --domain {data} --domain-json {model} -o {out}/r.html",
+        "not both",
+    ),
     ("audit-domain-nan", "audit {model} {data} --eps 0.1 --domain {nan} -o {out}/r.html", "column 'b' has 2 empty"),
     ("convert-domain-nan", "convert {model} --domain {nan} -o {out}/m.json", "column 'b' has 2 empty"),
-    ("convert-domain-margin-neg", "convert {model} --domain {data} --domain-margin -1 -o {out}/m.json",
-     "--domain-margin"),
+    (
+        "convert-domain-margin-neg",
+        "convert {model} --domain {data} --domain-margin -1 -o {out}/m.json",
+        "--domain-margin",
+    ),
     ("convert-domain-json-missing", "convert {model} --domain-json {out}/none.json -o {out}/m.json", "not found"),
 ]
 
@@ -271,6 +286,7 @@ def no_work(monkeypatch):
         def f(*args, **kwargs):
             started.append(name)
             raise RuntimeError(f"work started: {name}")
+
         return f
 
     monkeypatch.setattr(highspy.Highs, "run", mark("HiGHS run"))
@@ -318,9 +334,27 @@ def test_bad_input_fails_at_once_with_one_line(case, files, tmp_path, no_work):
     assert elapsed < 10.0, f"took {elapsed:.1f} s"
 
 
-_INPUTS = ["model.json", "model3.json", "model.onnx", "trunc.onnx", "bad.json", "unknown_layer.json", "shapes.json",
-           "model.txt", "data.csv", "str.csv", "nan.csv", "target_nan.csv", "text_target.csv", "empty.csv",
-           "header.csv", "junk_cert.json", "cert.json", "prop.vnnlib", "badprop.vnnlib"]
+_INPUTS = [
+    "model.json",
+    "model3.json",
+    "model.onnx",
+    "trunc.onnx",
+    "bad.json",
+    "unknown_layer.json",
+    "shapes.json",
+    "model.txt",
+    "data.csv",
+    "str.csv",
+    "nan.csv",
+    "target_nan.csv",
+    "text_target.csv",
+    "empty.csv",
+    "header.csv",
+    "junk_cert.json",
+    "cert.json",
+    "prop.vnnlib",
+    "badprop.vnnlib",
+]
 
 
 def test_vnnlib_time_limit_is_the_main_flag_and_timeout_a_hidden_alias(files):
@@ -355,9 +389,11 @@ def test_outputs_get_the_usual_permissions(files, tmp_path):
     """Written files are 0o666 minus the umask (0644 under the usual umask), not mkstemp's 0600."""
     old = os.umask(0o022)
     try:
-        for argv, path in ((["predict", files["model"], files["data"], "-o", str(tmp_path / "p.csv")], "p.csv"),
-                           (["convert", files["model"], "-o", str(tmp_path / "m.onnx")], "m.onnx"),
-                           (["convert", files["model"], "-o", str(tmp_path / "sub" / "m.json")], "sub/m.json")):
+        for argv, path in (
+            (["predict", files["model"], files["data"], "-o", str(tmp_path / "p.csv")], "p.csv"),
+            (["convert", files["model"], "-o", str(tmp_path / "m.onnx")], "m.onnx"),
+            (["convert", files["model"], "-o", str(tmp_path / "sub" / "m.json")], "sub/m.json"),
+        ):
             r = CliRunner().invoke(cli, argv)
             assert r.exit_code == 0, r.output
             assert (tmp_path / path).stat().st_mode & 0o777 == 0o644, (path, oct((tmp_path / path).stat().st_mode))

@@ -77,8 +77,12 @@ def test_failing_convert_exits_2_with_one_line_and_no_output(tmp_path):
     torch.save(conv, tmp_path / "conv.pt")  # no input_shape attribute: cannot be read
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
     (tmp_path / "lr.pkl").write_bytes(pickle.dumps({"not": "a model"}))
-    cases = [("conv.pt", "m.json", "input shape"), ("bad.onnx", "m.json", "not a readable ONNX model"),
-             ("lr.pkl", "m.json", "dict"), ("missing.onnx", "m.json", "file not found")]
+    cases = [
+        ("conv.pt", "m.json", "input shape"),
+        ("bad.onnx", "m.json", "not a readable ONNX model"),
+        ("lr.pkl", "m.json", "dict"),
+        ("missing.onnx", "m.json", "file not found"),
+    ]
     for src, dst, message in cases:
         res = _run("convert", str(tmp_path / src), "-o", str(tmp_path / dst))
         assert res.exit_code == 2, (src, res.output)

@@ -13,8 +13,9 @@ from mipnet.io import load_model
 
 
 def _verdicts(stdout: str) -> list[str]:
-    return re.findall(r"^(?:Monotonicity|Robustness|Maximum resilience)[^\n]*: (holds|violated|unknown)$", stdout,
-                      flags=re.M)
+    return re.findall(
+        r"^(?:Monotonicity|Robustness|Maximum resilience)[^\n]*: (holds|violated|unknown)$", stdout, flags=re.M
+    )
 
 
 def test_demo_exit_code_follows_verdicts_and_model_is_saved(tmp_path, monkeypatch):
@@ -35,8 +36,7 @@ def test_demo_exit_code_follows_verdicts_and_model_is_saved(tmp_path, monkeypatc
 
 def test_demo_without_report_still_saves_the_model(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = CliRunner().invoke(cli, ["demo", "--time-limit", "3", "--samples", "20", "--report", "",
-                                 "-o", "sub/m.json"])
+    r = CliRunner().invoke(cli, ["demo", "--time-limit", "3", "--samples", "20", "--report", "", "-o", "sub/m.json"])
     assert r.exit_code == 0, (r.stdout[-1000:], r.exception)
     assert (tmp_path / "sub" / "m.json").exists() and not (tmp_path / "compas_model.json").exists()
     assert r.stdout.strip().splitlines()[-1].endswith("model: sub/m.json")

@@ -60,8 +60,9 @@ def test_resilience_refused_without_domain_and_runs_with_one(sk):
     assert r.exit_code in (0, 3), (r.output, r.exception)
     assert "domain: box of data.csv" in r.stdout
     assert "class 0: Phi =" in r.stdout
-    r = _run("verify", "resilience", sk["mlp"], "--class", "0", "--time-limit", "5", "--domain-json", sk["box"],
-             "--json")
+    r = _run(
+        "verify", "resilience", sk["mlp"], "--class", "0", "--time-limit", "5", "--domain-json", sk["box"], "--json"
+    )
     assert r.exit_code in (0, 3), (r.output, r.exception)
     json.loads(r.stdout)  # the domain line goes to stderr with --json
     assert "domain: box of box.json" in r.stderr
@@ -88,24 +89,39 @@ def test_convert_stores_the_box(sk, tmp_path):
 def test_monotonic_and_robustness_take_a_domain(sk):
     r = _run("verify", "monotonic", sk["mlp"], "--increasing", "a", "--output", "0", "--time-limit", "5")
     assert r.exit_code == 2 and "set finite bounds first" in r.stderr, r.output
-    r = _run("verify", "monotonic", sk["mlp"], "--increasing", "a", "--output", "0", "--time-limit", "5",
-             "--domain-json", sk["box"])
+    r = _run(
+        "verify",
+        "monotonic",
+        sk["mlp"],
+        "--increasing",
+        "a",
+        "--output",
+        "0",
+        "--time-limit",
+        "5",
+        "--domain-json",
+        sk["box"],
+    )
     assert r.exit_code in (0, 1, 3) and "domain: box of box.json" in r.stdout, (r.output, r.exception)
-    r = _run("verify", "robustness", sk["mlp"], sk["data"], "--eps", "0.01", "--time-limit", "5",
-             "--domain", sk["data"])
+    r = _run(
+        "verify", "robustness", sk["mlp"], sk["data"], "--eps", "0.01", "--time-limit", "5", "--domain", sk["data"]
+    )
     assert r.exit_code in (0, 1, 3) and "domain: box of data.csv" in r.stdout, (r.output, r.exception)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--domain", "{inf}"], "NaN or inf"),
-    (["--domain", "{cols}"], "lacks the model's feature columns"),
-    (["--domain-json", "{swap}"], "exceeds upper bound"),
-    (["--domain-json", "{short}"], "list of 3 numbers"),
-    (["--domain-json", "{unknown}"], "unknown features ['zz']"),
-    (["--domain", "{data}", "--domain-margin", "-1"], "--domain-margin"),
-    (["--domain", "{data}", "--domain-json", "{box}"], "not both"),
-    (["--domain-margin", "0.1"], "needs --domain"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--domain", "{inf}"], "NaN or inf"),
+        (["--domain", "{cols}"], "lacks the model's feature columns"),
+        (["--domain-json", "{swap}"], "exceeds upper bound"),
+        (["--domain-json", "{short}"], "list of 3 numbers"),
+        (["--domain-json", "{unknown}"], "unknown features ['zz']"),
+        (["--domain", "{data}", "--domain-margin", "-1"], "--domain-margin"),
+        (["--domain", "{data}", "--domain-json", "{box}"], "not both"),
+        (["--domain-margin", "0.1"], "needs --domain"),
+    ],
+)
 @pytest.mark.parametrize("command", ["resilience", "convert"])
 def test_bad_domain_fails_at_once(sk, tmp_path, monkeypatch, args, fragment, command):
     import highspy
@@ -114,8 +130,11 @@ def test_bad_domain_fails_at_once(sk, tmp_path, monkeypatch, args, fragment, com
         raise AssertionError("a solver ran")
 
     monkeypatch.setattr(highspy.Highs, "run", no_run)
-    argv = ([*("verify resilience".split()), sk["mlp"]] if command == "resilience"
-            else ["convert", sk["mlp"], "-o", str(tmp_path / "m.json")])
+    argv = (
+        [*("verify resilience".split()), sk["mlp"]]
+        if command == "resilience"
+        else ["convert", sk["mlp"], "-o", str(tmp_path / "m.json")]
+    )
     r = _run(*argv, *[a.format(**sk) for a in args])
     assert r.exit_code == 2, (r.output, r.exception)
     lines = r.stderr.splitlines()

@@ -32,8 +32,12 @@ def assert_input_error(result, pattern: str) -> None:
 
 @pytest.fixture
 def model_file(tmp_path, dense_net):
-    net = Network(dense_net.layers, domain=Domain.box(["age", "income", "debt", "score"], -1.0, 1.0),
-                  class_names=["deny", "grant"], metadata={"trainer": "test"})
+    net = Network(
+        dense_net.layers,
+        domain=Domain.box(["age", "income", "debt", "score"], -1.0, 1.0),
+        class_names=["deny", "grant"],
+        metadata={"trainer": "test"},
+    )
     path = tmp_path / "model.json"
     save_model(net, path)
     return path, net
@@ -70,8 +74,10 @@ def test_info_json(model_file, tmp_path, conv_net):
     assert s["n_params"] == net.n_params() == 47
     assert s["shapes"] == [[4], [5], [5], [3], [3], [1]]
     assert s["domain"]["names"] == ["age", "income", "debt", "score"]
-    assert s["units"] == [{"layer": 0, "kind": "neurons", "total": 5, "active": 5},
-                          {"layer": 2, "kind": "neurons", "total": 3, "active": 3}]
+    assert s["units"] == [
+        {"layer": 0, "kind": "neurons", "total": 5, "active": 5},
+        {"layer": 2, "kind": "neurons", "total": 3, "active": 3},
+    ]
     save_model(conv_net, tmp_path / "conv.json")
     s = json.loads(run("info", "--json", tmp_path / "conv.json").stdout)
     assert s["input_shape"] == [1, 6, 6] and s["units"][0]["kind"] == "channels"
@@ -142,8 +148,10 @@ def test_predict_multiclass_and_regression_outputs(tmp_path, multiclass_net, dat
         (lambda df: df.rename(columns={"income": "salary"}), "the CSV lacks the model's feature columns ['income']"),
         (lambda df: df.drop(columns=["age", "debt"]), "lacks the model's feature columns ['age', 'debt']"),
         (lambda df: df.set_axis(["a", "b", "c", "d"], axis=1), "lacks the model's feature columns"),
-        (lambda df: df.assign(debt=np.where(np.arange(len(df)) == 3, np.nan, df["debt"])),
-         "column 'debt' has 1 empty, NaN or infinite cell (row 4, "),
+        (
+            lambda df: df.assign(debt=np.where(np.arange(len(df)) == 3, np.nan, df["debt"])),
+            "column 'debt' has 1 empty, NaN or infinite cell (row 4, ",
+        ),
         (lambda df: df.assign(age=np.inf), "column 'age' has 25 empty, NaN or infinite cells (rows 1, 2, 3, 4, 5,"),
         (lambda df: df.assign(score=["high"] * len(df)), "column 'score' must hold numbers, it holds text"),
         (lambda df: df.iloc[:0], "has no data rows"),

@@ -22,8 +22,25 @@ def _csv(tmp_path):
 
 def test_certified_monotone_training_saves_a_network_whose_certificate_rechecks(tmp_path):
     path, out = _csv(tmp_path), tmp_path / "m.json"
-    r = CliRunner().invoke(cli, ["train", str(path), "--target", "y", "--task", "regress", "--hidden", "2",
-                                 "--time-limit", "5", "--monotone-increasing", "a", "-o", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(path),
+            "--target",
+            "y",
+            "--task",
+            "regress",
+            "--hidden",
+            "2",
+            "--time-limit",
+            "5",
+            "--monotone-increasing",
+            "a",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code in (0, 1, 3), r.output
     assert "global monotonicity certificate:" in r.output
     net = load_model(out)
@@ -33,8 +50,9 @@ def test_certified_monotone_training_saves_a_network_whose_certificate_rechecks(
 
 def test_unknown_monotone_feature_is_an_input_error(tmp_path):
     path, out = _csv(tmp_path), tmp_path / "m.json"
-    r = CliRunner().invoke(cli, ["train", str(path), "--target", "y", "--task", "regress",
-                                 "--monotone-increasing", "zz", "-o", str(out)])
+    r = CliRunner().invoke(
+        cli, ["train", str(path), "--target", "y", "--task", "regress", "--monotone-increasing", "zz", "-o", str(out)]
+    )
     assert r.exit_code == 2
     assert "zz" in r.output
     assert not out.exists()

@@ -71,8 +71,13 @@ def test_compas_propublica_filter_and_13_inputs():
     assert int(d.y.sum()) == 2809  # 45.5 % re-offended
     assert d.monotone_increasing == ["priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"]
     assert d.categorical["race"] == [
-        "race=African-American", "race=Asian", "race=Caucasian", "race=Hispanic", "race=Native American",
-        "race=Other"]
+        "race=African-American",
+        "race=Asian",
+        "race=Caucasian",
+        "race=Hispanic",
+        "race=Native American",
+        "race=Other",
+    ]
     assert d.n_inputs == 13
     assert int(d.frame["male"].sum()) == 4997 and int(d.frame["felony"].sum()) == 3970
     dom = d.domain
@@ -263,9 +268,17 @@ def test_loaders_never_open_a_network_connection(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    for fn in (ds._compas_raw, ds._adult_raw, ds._german_raw, ds._heart_raw, ds._autompg_raw, ds._sklearn_raw,
-               ds._npz):
+    for fn in (ds._compas_raw, ds._adult_raw, ds._german_raw, ds._heart_raw, ds._autompg_raw, ds._sklearn_raw, ds._npz):
         fn.cache_clear()
-    for name in ("compas", "adult", "german", "heart", "autompg", "breast_cancer", "digits", "mnist_subset",
-                 "fashion_coat_vs_pullover"):
+    for name in (
+        "compas",
+        "adult",
+        "german",
+        "heart",
+        "autompg",
+        "breast_cancer",
+        "digits",
+        "mnist_subset",
+        "fashion_coat_vs_pullover",
+    ):
         assert ds.load(name).n_rows > 0

@@ -30,7 +30,7 @@ FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 VERDICT_COMMANDS = ("verify", "audit", "demo", "recheck")
 
 #: runs in the subprocess: argv[1] is a JSON list of [kind, source, code] steps
-DRIVER = r'''
+DRIVER = r"""
 import json, shlex, subprocess, sys
 steps = json.load(open(sys.argv[1]))
 verdicts = tuple(json.loads(sys.argv[2]))
@@ -49,7 +49,7 @@ for kind, source, code in steps:
         if proc.returncode not in allowed:
             sys.exit(f"{source}: {line!r} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 print("ok")
-'''
+"""
 
 
 def _blocks(page: Path) -> list[tuple[str, str]]:
@@ -67,8 +67,18 @@ def _env() -> dict[str, str]:
 
 def test_docs_have_the_pages_and_runnable_examples():
     names = {p.name for p in PAGES}
-    for name in ("index.md", "getting-started.md", "training.md", "verification.md", "explanations.md",
-                 "embedding.md", "certificates.md", "formulations.md", "cli.md", "api.md"):
+    for name in (
+        "index.md",
+        "getting-started.md",
+        "training.md",
+        "verification.md",
+        "explanations.md",
+        "embedding.md",
+        "certificates.md",
+        "formulations.md",
+        "cli.md",
+        "api.md",
+    ):
         assert name in names, name
     runnable = [b for p in PAGES for b in _runnable(p)]
     assert sum(k == "python" for k, _ in runnable) >= 10
@@ -89,8 +99,14 @@ def test_site_builds_strict_with_every_command(tmp_path: Path):
     for module in ("mkdocs", "material", "mkdocs_click", "mkdocstrings", "mkdocstrings_handlers.python"):
         pytest.importorskip(module, reason=f"{module} is not installed (pip install -e '.[docs]')")
     site = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
-                           "-d", str(site)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site)],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     for page in PAGES:
         out = site / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
@@ -130,7 +146,13 @@ def test_page_examples_run(page: Path, tmp_path: Path):
     (tmp_path / "steps.json").write_text(json.dumps(steps))
     work = tmp_path / "work"
     work.mkdir()
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(tmp_path / "steps.json"), json.dumps(VERDICT_COMMANDS)],
-                          cwd=work, env=_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(tmp_path / "steps.json"), json.dumps(VERDICT_COMMANDS)],
+        cwd=work,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"{page.name}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     assert proc.stdout.rstrip().endswith("ok")

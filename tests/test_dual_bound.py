@@ -30,8 +30,9 @@ def xor_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def objective(Xs: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, l1: float,
-              margin: float = 1.0) -> float:
+def objective(
+    Xs: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, l1: float, margin: float = 1.0
+) -> float:
     """The sign class's training objective (hinge + l1 over every Dense weight), recomputed in numpy."""
     f = c + np.maximum(Xs @ W.T + b, 0.0) @ v
     return float(np.maximum(0.0, margin - t * f).mean() + l1 * (np.abs(W).sum() + np.abs(v).sum()))
@@ -43,11 +44,21 @@ def all_bounds(Xs: np.ndarray, t: np.ndarray, cfg: TrainConfig, limit: float = 8
         "cg any width": any_width_lower_bound(Xs, t, l1=cfg.l1, time_limit=limit).bound,
         "cg width J": bound_for_config(Xs, t, cfg, time_limit=limit).bound,
         "transport any width": transport_lower_bound(Xs, t, l1=cfg.l1, time_limit=limit).bound,
-        "transport width J": transport_lower_bound(Xs, t, l1=cfg.l1, time_limit=limit, width=J,
-                                                   weight_bound=cfg.weight_bound, unit_cost=cfg.l1).bound,
+        "transport width J": transport_lower_bound(
+            Xs, t, l1=cfg.l1, time_limit=limit, width=J, weight_bound=cfg.weight_bound, unit_cost=cfg.l1
+        ).bound,
         # the split multipliers: a few rows in the MILP, the rest by transport
-        "hybrid width J": hybrid_lower_bound(Xs, t, l1=cfg.l1, width=J, output_bias_bound=cfg.bias_bound,
-                                             unit_cost=cfg.l1, time_limit=limit, milp_rows=5, neighbours=4).bound,
+        "hybrid width J": hybrid_lower_bound(
+            Xs,
+            t,
+            l1=cfg.l1,
+            width=J,
+            output_bias_bound=cfg.bias_bound,
+            unit_cost=cfg.l1,
+            time_limit=limit,
+            milp_rows=5,
+            neighbours=4,
+        ).bound,
     }
 
 
@@ -67,8 +78,9 @@ def test_bound_below_milp_optimum(n: int, d: int, hidden: int, l1: float, seed: 
     assert bounds["cg width J"] >= 0.5 * cert.incumbent
 
 
-def _descend(Xs: np.ndarray, t: np.ndarray, J: int, l1: float, rng: np.random.Generator, steps: int = 300
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _descend(
+    Xs: np.ndarray, t: np.ndarray, J: int, l1: float, rng: np.random.Generator, steps: int = 300
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A network of the class (boxes 1) by projected subgradient steps on the objective (a gradient net)."""
     d = Xs.shape[1]
     W, b = rng.uniform(-1, 1, size=(J, d)), rng.uniform(-1, 1, size=J)
@@ -161,9 +173,9 @@ def test_pricing_matches_brute_force(seed: int) -> None:
         p = price(X, a, sign, lam=0.0, kappa=0.0, ball=True, w_bound=1.0, b_bound=R, time_limit=20)
         best = float((sign * S).max())
         assert p.optimal
-        assert p.upper >= best - 1e-12          # the certified bound is above every grid value
-        assert p.value >= best - 1e-9           # the MILP's unit is at least as good as the grid's best
-        assert p.value <= best + err + 1e-12    # and within the grid's resolution of it
+        assert p.upper >= best - 1e-12  # the certified bound is above every grid value
+        assert p.value >= best - 1e-9  # the MILP's unit is at least as good as the grid's best
+        assert p.value <= best + err + 1e-12  # and within the grid's resolution of it
         assert p.upper <= p.value + 1e-4 * max(1.0, abs(p.value)) + 1e-4
     # box mode with a penalty: max s S(w, b) - lam ||w||_1 - kappa over |w_i| <= 1, |b| <= 1
     lam, kappa = 0.02, 0.01
@@ -173,8 +185,9 @@ def test_pricing_matches_brute_force(seed: int) -> None:
     val = np.tensordot(a, np.maximum(Z, 0), axes=(0, 0)) - lam * (np.abs(W1) + np.abs(W2)) - kappa
     for sign in (1, -1):
         p = price(X, sign * a * 1.0, 1, lam=lam, kappa=kappa, ball=False, w_bound=1.0, b_bound=1.0, time_limit=20)
-        best = float((sign * np.tensordot(a, np.maximum(Z, 0), axes=(0, 0)) - lam * (np.abs(W1) + np.abs(W2))
-                      - kappa).max())
+        best = float(
+            (sign * np.tensordot(a, np.maximum(Z, 0), axes=(0, 0)) - lam * (np.abs(W1) + np.abs(W2)) - kappa).max()
+        )
         assert p.upper >= best - 1e-12 and p.value >= best - 1e-9
     assert val.shape == (121, 121, 121)
 

@@ -98,6 +98,7 @@ def test_no_model_transport_bound_rechecked_and_forgery_refuted(monkeypatch: pyt
         raised(d)
         for p in d["result"]["dual_bound"]["pairs"]:
             p[2] *= 1.05
+
     bad2 = recheck(_forged(cert, inflated), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     assert bad2.status == "failed", bad2.lines()
 

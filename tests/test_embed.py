@@ -15,6 +15,7 @@ SOLVER = "appsi_highs"
 #: HiGHS's feasibility tolerance (1e-7 .. 1e-6) times the big-M constants of these small nets
 SOLVER_TOL = 1e-5
 
+
 def _net(seed: int, widths=(3, 5, 4, 2), leaky: bool = False) -> Network:
     rng = np.random.default_rng(seed)
     layers = []
@@ -128,11 +129,14 @@ def test_sequences_of_scalar_variables_are_accepted():
     assert h.outputs.shape == (2,)
 
 
-@pytest.mark.parametrize(("make", "error", "text"), [
-    (lambda m: pyo.Var(range(3), bounds=(None, 1)), DataError, "finite lower and upper bounds"),
-    (lambda m: pyo.Var(range(4), bounds=(0, 1)), DataError, "3 inputs, 4 input variables"),
-    (lambda m: pyo.Var(range(3), bounds=(1, 0)), DataError, "lower bound above"),
-])
+@pytest.mark.parametrize(
+    ("make", "error", "text"),
+    [
+        (lambda m: pyo.Var(range(3), bounds=(None, 1)), DataError, "finite lower and upper bounds"),
+        (lambda m: pyo.Var(range(4), bounds=(0, 1)), DataError, "3 inputs, 4 input variables"),
+        (lambda m: pyo.Var(range(3), bounds=(1, 0)), DataError, "lower bound above"),
+    ],
+)
 def test_bad_inputs_are_refused_before_anything_is_added(make, error, text):
     net = _net(0)
     m = pyo.ConcreteModel()

@@ -15,27 +15,38 @@ from mipnet.layers import AvgPool2D, Conv2D, Dense, Flatten, LeakyReLU, MaxPool2
 from mipnet.network import Network
 from mipnet.solve import solve
 
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def dense_net(rng: np.random.Generator, n_in: int, h1: int, h2: int) -> Network:
-    return Network([
-        Normalize(rng.uniform(0.5, 2.0, n_in), rng.normal(0, 0.2, n_in)),
-        Dense(rng.normal(0, 1, (h1, n_in)), rng.normal(0, 0.3, h1)), ReLU(),
-        Dense(rng.normal(0, 1, (h2, h1)), rng.normal(0, 0.3, h2)), LeakyReLU(0.1),
-        Dense(rng.normal(0, 1, (3, h2)), rng.normal(0, 0.3, 3)),
-    ], domain=Domain.box(n_in, -1.0, 1.0))
+    return Network(
+        [
+            Normalize(rng.uniform(0.5, 2.0, n_in), rng.normal(0, 0.2, n_in)),
+            Dense(rng.normal(0, 1, (h1, n_in)), rng.normal(0, 0.3, h1)),
+            ReLU(),
+            Dense(rng.normal(0, 1, (h2, h1)), rng.normal(0, 0.3, h2)),
+            LeakyReLU(0.1),
+            Dense(rng.normal(0, 1, (3, h2)), rng.normal(0, 0.3, 3)),
+        ],
+        domain=Domain.box(n_in, -1.0, 1.0),
+    )
 
 
 def conv_net(rng: np.random.Generator, channels: int) -> Network:
     """Over a small box around a random image (a random objective over all of [0, 1]^36 is a hard MILP)."""
     center = rng.uniform(0.1, 0.9, 36)
-    return Network([
-        Conv2D(rng.normal(0, 0.5, (channels, 1, 3, 3)), rng.normal(0, 0.1, channels), padding=1), ReLU(),
-        MaxPool2D(kernel=2), AvgPool2D(kernel=3, stride=1, padding=1), Flatten(),
-        Dense(rng.normal(0, 0.5, (2, channels * 9)), rng.normal(0, 0.1, 2)),
-    ], domain=Domain(["p%d" % i for i in range(36)], center - 0.1, center + 0.1), input_shape=(1, 6, 6))
+    return Network(
+        [
+            Conv2D(rng.normal(0, 0.5, (channels, 1, 3, 3)), rng.normal(0, 0.1, channels), padding=1),
+            ReLU(),
+            MaxPool2D(kernel=2),
+            AvgPool2D(kernel=3, stride=1, padding=1),
+            Flatten(),
+            Dense(rng.normal(0, 0.5, (2, channels * 9)), rng.normal(0, 0.1, 2)),
+        ],
+        domain=Domain(["p%d" % i for i in range(36)], center - 0.1, center + 0.1),
+        input_shape=(1, 6, 6),
+    )
 
 
 def encoded_equals_forward(net: Network, seed: int) -> None:
@@ -73,8 +84,14 @@ def test_conv_pool_encoding_matches_forward(seed: int, channels: int) -> None:
 
 def test_stable_neurons_get_no_binary() -> None:
     """A ReLU whose pre-activation is always positive (or negative) adds no binary."""
-    net = Network([Dense(np.array([[1.0], [-1.0], [1.0]]), np.array([2.0, -2.0, 0.0])), ReLU(),
-                   Dense(np.ones((1, 3)), np.zeros(1))], domain=Domain.box(1, -1.0, 1.0))
+    net = Network(
+        [
+            Dense(np.array([[1.0], [-1.0], [1.0]]), np.array([2.0, -2.0, 0.0])),
+            ReLU(),
+            Dense(np.ones((1, 3)), np.zeros(1)),
+        ],
+        domain=Domain.box(1, -1.0, 1.0),
+    )
     m = pyo.ConcreteModel()
     enc = encode_network(m, net, input_terms(m, net.domain))
     assert enc.n_binaries() == 1

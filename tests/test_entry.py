@@ -18,12 +18,19 @@ def test_ctrl_c_at_start_up_is_one_line_and_exit_130(tmp_path: Path, delay: floa
     data.write_text("\n".join(rows) + "\n")
     out = tmp_path / "m.json"
     # the script's own code path (mipnet.entry:main), with Ctrl-C's default action as in a terminal
-    code = ("import sys; from mipnet.entry import main; "
-            f"sys.argv = ['mipnet', 'train', {str(data)!r}, '--target', 'y', '--time-limit', '60', "
-            f"'-o', {str(out)!r}]; "
-            "main()")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    code = (
+        "import sys; from mipnet.entry import main; "
+        f"sys.argv = ['mipnet', 'train', {str(data)!r}, '--target', 'y', '--time-limit', '60', "
+        f"'-o', {str(out)!r}]; "
+        "main()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     time.sleep(delay)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)

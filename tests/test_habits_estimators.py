@@ -28,17 +28,42 @@ def _data(n: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 BAD: list[tuple[str, Any]] = [
-    ("time_limit", -1.0), ("time_limit", math.nan), ("time_limit", "60"),
-    ("solver", "no-such-solver"), ("solver", ""),
-    ("l1", -0.1), ("l1", "auto"), ("l1", math.nan), ("l2", -1.0), ("l0", math.inf), ("margin", -1.0),
-    ("neuron_penalty", -0.5), ("layer_penalty", math.nan), ("channel_penalty", -1.0),
-    ("threads", 0), ("threads", 1.5),
-    ("hidden_layer_sizes", 0), ("hidden_layer_sizes", "3"),
-    ("levels", 0), ("weight_bound", 0.0), ("bias_bound", -1.0), ("scale", math.inf),
-    ("max_nonzeros", -1), ("max_neurons", 2.5), ("max_channels", -2),
-    ("max_samples", 0), ("random_state", -1), ("random_state", 2**32),
-    ("hypothesis", "binary"), ("loss", "squared"), ("init", "cold"), ("warm_start", "yes"),
-    ("lp_heuristic_rounds", -1), ("downsample", 0), ("cv_folds", 1), ("sign_patterns", "no"),
+    ("time_limit", -1.0),
+    ("time_limit", math.nan),
+    ("time_limit", "60"),
+    ("solver", "no-such-solver"),
+    ("solver", ""),
+    ("l1", -0.1),
+    ("l1", "auto"),
+    ("l1", math.nan),
+    ("l2", -1.0),
+    ("l0", math.inf),
+    ("margin", -1.0),
+    ("neuron_penalty", -0.5),
+    ("layer_penalty", math.nan),
+    ("channel_penalty", -1.0),
+    ("threads", 0),
+    ("threads", 1.5),
+    ("hidden_layer_sizes", 0),
+    ("hidden_layer_sizes", "3"),
+    ("levels", 0),
+    ("weight_bound", 0.0),
+    ("bias_bound", -1.0),
+    ("scale", math.inf),
+    ("max_nonzeros", -1),
+    ("max_neurons", 2.5),
+    ("max_channels", -2),
+    ("max_samples", 0),
+    ("random_state", -1),
+    ("random_state", 2**32),
+    ("hypothesis", "binary"),
+    ("loss", "squared"),
+    ("init", "cold"),
+    ("warm_start", "yes"),
+    ("lp_heuristic_rounds", -1),
+    ("downsample", 0),
+    ("cv_folds", 1),
+    ("sign_patterns", "no"),
 ]
 
 
@@ -65,10 +90,23 @@ def test_regressor_losses_and_bad_values():
 def test_good_values_pass_the_checks():
     for value in (0.0, 5, 60.0, math.inf, Deadline(30.0)):  # inf: no limit; a Deadline: the caller's clock
         MIPNetClassifier(time_limit=value)._validate_params()
-    for kw in (dict(l1="cv"), dict(l1=0), dict(hidden_layer_sizes=4), dict(hidden_layer_sizes=[2, 2]),
-               dict(solver="highs"), dict(threads=None), dict(random_state=None), dict(architecture="conv2x3"),
-               dict(architecture=[("conv", 2, 3)]), dict(input_shape=(1, 8, 8)), dict(max_nonzeros=0),
-               dict(init="none"), dict(warm_start=True), dict(verbose=1), dict(loss="zero_one")):
+    for kw in (
+        dict(l1="cv"),
+        dict(l1=0),
+        dict(hidden_layer_sizes=4),
+        dict(hidden_layer_sizes=[2, 2]),
+        dict(solver="highs"),
+        dict(threads=None),
+        dict(random_state=None),
+        dict(architecture="conv2x3"),
+        dict(architecture=[("conv", 2, 3)]),
+        dict(input_shape=(1, 8, 8)),
+        dict(max_nonzeros=0),
+        dict(init="none"),
+        dict(warm_start=True),
+        dict(verbose=1),
+        dict(loss="zero_one"),
+    ):
         MIPNetClassifier(**kw)._validate_params()
     MIPNetRegressor(loss="squared")._validate_params()
 

@@ -25,8 +25,7 @@ from mipnet.train.trainer import train_with_options
 # ---------------------------------------------------------------------------- SolveOptions
 def test_solve_options_defaults_and_values():
     o = SolveOptions()
-    assert (o.solver, o.time_limit, o.threads, o.mip_gap, o.seed, o.progress) == ("highs", None, None, None, None,
-                                                                                  None)
+    assert (o.solver, o.time_limit, o.threads, o.mip_gap, o.seed, o.progress) == ("highs", None, None, None, None, None)
     o = SolveOptions(time_limit=5, threads=2, mip_gap=0.01, seed=3)
     assert o.time_limit == 5.0 and isinstance(o.time_limit, float) and o.gap == 0.01 and o.seed == 3
     assert SolveOptions(time_limit=0).time_limit == 0.0  # zero: stop at once (what a spent Deadline gives)
@@ -34,22 +33,25 @@ def test_solve_options_defaults_and_values():
         o.time_limit = 1.0  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("kwargs, field, text", [
-    (dict(time_limit=-1.0), "time_limit", ">= 0"),
-    (dict(time_limit=math.nan), "time_limit", "NaN"),
-    (dict(time_limit=math.inf), "time_limit", "None for no limit"),
-    (dict(time_limit="10"), "time_limit", "must be a number"),
-    (dict(time_limit=True), "time_limit", "must be a number"),
-    (dict(mip_gap=-0.1), "mip_gap", ">= 0"),
-    (dict(mip_gap=math.nan), "mip_gap", "NaN"),
-    (dict(mip_gap=math.inf), "mip_gap", "finite"),
-    (dict(threads=0), "threads", ">= 1"),
-    (dict(threads=1.5), "threads", "integer"),
-    (dict(seed=-1), "seed", "[0, 4294967295]"),
-    (dict(seed=2**32), "seed", "[0, 4294967295]"),
-    (dict(progress=3), "progress", "callable"),
-    (dict(solver=""), "solver", "solver name"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field, text",
+    [
+        (dict(time_limit=-1.0), "time_limit", ">= 0"),
+        (dict(time_limit=math.nan), "time_limit", "NaN"),
+        (dict(time_limit=math.inf), "time_limit", "None for no limit"),
+        (dict(time_limit="10"), "time_limit", "must be a number"),
+        (dict(time_limit=True), "time_limit", "must be a number"),
+        (dict(mip_gap=-0.1), "mip_gap", ">= 0"),
+        (dict(mip_gap=math.nan), "mip_gap", "NaN"),
+        (dict(mip_gap=math.inf), "mip_gap", "finite"),
+        (dict(threads=0), "threads", ">= 1"),
+        (dict(threads=1.5), "threads", "integer"),
+        (dict(seed=-1), "seed", "[0, 4294967295]"),
+        (dict(seed=2**32), "seed", "[0, 4294967295]"),
+        (dict(progress=3), "progress", "callable"),
+        (dict(solver=""), "solver", "solver name"),
+    ],
+)
 def test_solve_options_bad_values_fail_with_one_clear_message(kwargs: dict[str, Any], field: str, text: str):
     with pytest.raises(OptionError) as info:
         SolveOptions(**kwargs)
@@ -79,16 +81,25 @@ def test_solve_takes_solve_options():
     seen: list[Any] = []
     a = solve(_tiny_milp(), "highs", time_limit=5, mip_gap=1e-6)
     b = solve(_tiny_milp(), solve_options=SolveOptions(time_limit=5, mip_gap=1e-6, progress=lambda *p: seen.append(p)))
-    assert (a.status, a.incumbent, a.bound, a.solver) == (b.status, b.incumbent, b.bound, b.solver) == \
-        ("optimal", 10.0, 10.0, "highs")
+    assert (
+        (a.status, a.incumbent, a.bound, a.solver)
+        == (b.status, b.incumbent, b.bound, b.solver)
+        == ("optimal", 10.0, 10.0, "highs")
+    )
     with pytest.raises(TypeError, match="time_limit"):
         solve(_tiny_milp(), time_limit=5, solve_options=SolveOptions())
 
 
 # ---------------------------------------------------------------------------- TrainOptions and train()
 def test_train_options_build_mirrors_train_keywords():
-    o = TrainOptions.build(config=TrainConfig(hidden=(2,)), time_limit=7, threads=1, l1_grid=[0.1, 0.01],
-                           lp_heuristic_rounds=3, sign_patterns=True)
+    o = TrainOptions.build(
+        config=TrainConfig(hidden=(2,)),
+        time_limit=7,
+        threads=1,
+        l1_grid=[0.1, 0.01],
+        lp_heuristic_rounds=3,
+        sign_patterns=True,
+    )
     assert o.solve == SolveOptions(solver="highs", time_limit=7.0, threads=1, mip_gap=TRAIN_MIP_GAP, seed=0)
     assert o.l1_grid == (0.1, 0.01) and o.lp_heuristic_rounds == 3 and o.sign_patterns and o.time_limit == 7
     assert o.record() == dict(solver="highs", time_limit=7.0, threads=1, mip_gap=TRAIN_MIP_GAP)
@@ -117,8 +128,9 @@ def _data(n: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_train_gives_the_same_result_through_the_options_path():
     X, y = _data()
-    kw: dict[str, Any] = dict(config=TrainConfig(hidden=(1,), l1=0.01), time_limit=30, threads=1, seed=0,
-                              lp_heuristic_rounds=2)
+    kw: dict[str, Any] = dict(
+        config=TrainConfig(hidden=(1,), l1=0.01), time_limit=30, threads=1, seed=0, lp_heuristic_rounds=2
+    )
     a = train(X, y, **kw)
     b = train_with_options(X, y, TrainOptions.build(**kw))
     assert a.certificate.status == b.certificate.status == "optimal"
@@ -127,14 +139,16 @@ def test_train_gives_the_same_result_through_the_options_path():
     for na, nb in ((a.network, b.network), (a.network_full, b.network_full)):
         np.testing.assert_array_equal(na.forward(X), nb.forward(X))
         assert repr(na) == repr(nb)
-    assert (a.result.status, a.result.incumbent, a.result.bound) == (b.result.status, b.result.incumbent,
-                                                                      b.result.bound)
+    assert (a.result.status, a.result.incumbent, a.result.bound) == (
+        b.result.status,
+        b.result.incumbent,
+        b.result.bound,
+    )
 
 
 def test_train_records_the_solve_settings_as_before():
     X, y = _data(10, seed=1)
-    r = train(X, y, config=TrainConfig(hidden=(1,), l1=0.01), time_limit=30, threads=1, mip_gap=1e-4,
-              warm_start=False)
+    r = train(X, y, config=TrainConfig(hidden=(1,), l1=0.01), time_limit=30, threads=1, mip_gap=1e-4, warm_start=False)
     assert r.result.solver == "highs" and r.certificate.solver == "highs" and r.check["ok"]
     assert r.certificate.warm_start_objective is None  # warm_start=False: no start
     with pytest.raises(SolverError, match="unknown solver"):

@@ -20,8 +20,7 @@ def _problem(n: int, d: int, H: int, seed: int, l1: float = 0.05) -> TrainingPro
     X = rng.normal(size=(n, d))
     t = np.where(X[:, 0] + 0.5 * rng.normal(size=n) > 0, 1.0, -1.0)
     t[:2] = [1.0, -1.0]  # both labels present
-    return TrainingProblem(X, t, "classify", 2, TrainConfig(hidden=(H,), hypothesis="sign", l1=l1,
-                                                               lipschitz_pairs=3))
+    return TrainingProblem(X, t, "classify", 2, TrainConfig(hidden=(H,), hypothesis="sign", l1=l1, lipschitz_pairs=3))
 
 
 def _cut_slack(cut_con) -> float:
@@ -104,8 +103,12 @@ def test_cuts_keep_the_pattern_optimum(P, M):
         cuts = HullCuts(prob, signs)
         report = root_cut_loop(cuts, time_limit=60)
         relaxed = {id(v) for v in fixed.relaxed}
-        assert all(v.is_binary() for n in range(prob.N) for v in prob.relu_binaries(n)[0]
-                   if v is not None and id(v) not in relaxed)
+        assert all(
+            v.is_binary()
+            for n in range(prob.N)
+            for v in prob.relu_binaries(n)[0]
+            if v is not None and id(v) not in relaxed
+        )
         assert all(v.domain is pyo.UnitInterval for v in fixed.relaxed)
         cut = solve(prob.model, "highs", time_limit=60, mip_gap=1e-9)
     finally:
@@ -182,8 +185,15 @@ def test_regression_patterns_with_cuts_reach_the_joint_optimum():
     y = np.maximum(0, X[:, 0]) - 0.5 * X[:, 1]
     objs = []
     for patterns in (False, True):
-        r = train(X, y, task="regress", config=TrainConfig(hidden=(2,), hypothesis="sign", l1=0.05, loss="l1"),
-                  time_limit=60, lp_heuristic_rounds=2, sign_patterns=patterns)
+        r = train(
+            X,
+            y,
+            task="regress",
+            config=TrainConfig(hidden=(2,), hypothesis="sign", l1=0.05, loss="l1"),
+            time_limit=60,
+            lp_heuristic_rounds=2,
+            sign_patterns=patterns,
+        )
         assert r.certificate.status == "optimal" and r.check["ok"]
         objs.append(r.certificate.incumbent)
     assert objs[1] == pytest.approx(objs[0], abs=1e-5)
@@ -227,8 +237,13 @@ def test_a_reused_instance_measures_each_run_from_its_start():
     X, _ = data.X_numeric()
     Xs = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
     t = np.where(data.y.to_numpy() == sorted(set(data.y))[1], 1.0, -1.0)
-    prob = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(3,), hypothesis="sign", l1=0.01,
-                                                               symmetry_breaking=False, tight_bounds=False))
+    prob = TrainingProblem(
+        Xs,
+        t,
+        "classify",
+        2,
+        TrainConfig(hidden=(3,), hypothesis="sign", l1=0.01, symmetry_breaking=False, tight_bounds=False),
+    )
     inst = lp_instance(prob)
     first = solve(prob.model, "highs", time_limit=6.0, instance=inst)
     assert first.status != "optimal"  # it used its whole 6 s

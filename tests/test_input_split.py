@@ -74,12 +74,14 @@ def test_splitting_alone_closes_the_outside_case(monkeypatch) -> None:
         calls.append(1)
         return "unknown", None
 
-    tree = branch_and_bound(box_network(net, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf,
-                            0.0, Deadline(60))
+    tree = branch_and_bound(
+        box_network(net, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(60)
+    )
     assert tree.status == "infeasible" and not calls and tree.nodes > 1 and tree.open_leaves == 0
     inside = bump_net(N - 0.03, pairs=2)
-    tree = branch_and_bound(box_network(inside, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf,
-                            0.0, Deadline(60))
+    tree = branch_and_bound(
+        box_network(inside, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(60)
+    )
     assert tree.status in ("violated", "unknown")
     if tree.status == "violated":
         assert inside.forward(tree.x[None])[0, 0] >= THRESHOLD - CHECK_TOL
@@ -90,15 +92,24 @@ def test_the_deadline_cuts_the_tree_with_open_leaves(monkeypatch) -> None:
     net = bump_net(N + 0.03, pairs=40)  # y <= 0.5 in the box, 0.5 at the corner: only tiny leaves there close
     lo, hi = np.zeros(N), np.ones(N)
     (g,) = parse_vnnlib(prop(0.5 + 1e-4)).box_groups()
-    tree = branch_and_bound(box_network(net, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y),
-                            lambda *a: ("unknown", None), 0.0, Deadline(0.5))
+    tree = branch_and_bound(
+        box_network(net, lo, hi),
+        lo,
+        hi,
+        g.rest,
+        lambda x, y: _check(g.whole, x, y),
+        lambda *a: ("unknown", None),
+        0.0,
+        Deadline(0.5),
+    )
     assert tree.status == "unknown" and tree.open_leaves >= 1
 
 
 def test_attack_and_refutation_on_the_toy_cases() -> None:
     net = random_dense_net(np.random.default_rng(1), [3, 8, 8, 3])
     decl = "".join(f"(declare-const X_{i} Real)" for i in range(3)) + "".join(
-        f"(declare-const Y_{j} Real)" for j in range(3))
+        f"(declare-const Y_{j} Real)" for j in range(3)
+    )
     box = "".join(f"(assert (<= X_{i} 1))(assert (>= X_{i} -1))" for i in range(3))
     y0 = net.forward(np.zeros((1, 3)))[0]
     c, k = int(np.argmax(y0)), int(np.argmin(y0))
@@ -113,8 +124,7 @@ def test_attack_and_refutation_on_the_toy_cases() -> None:
     bnet = box_network(net, g.lower, g.upper)
     from mipnet.bounds import compute_bounds
 
-    ref = refute(bnet, g.lower, g.upper, g.rest, compute_bounds(bnet, g.lower, g.upper, "linear"), 0.0,
-                 Deadline(None))
+    ref = refute(bnet, g.lower, g.upper, g.rest, compute_bounds(bnet, g.lower, g.upper, "linear"), 0.0, Deadline(None))
     assert ref.live == [1] and ref.stage in ("crown", "alpha-crown") and ref.coef.shape == (1, 3)
     x = find_witness(net, g.lower, g.upper, lambda x, y: _check(g.whole, x, y))
     assert x is not None and _check(g.whole, x, net.forward(x[None])[0])
@@ -131,8 +141,10 @@ def test_vnnlib_verdicts_unchanged_on_random_nets() -> None:
         net = random_dense_net(rng, [3, 10, 10, 2])
         c = rng.uniform(-0.5, 0.5, 3)
         w = float(rng.uniform(0.05, 0.5))
-        decl = "".join(f"(declare-const X_{i} Real)" for i in range(3)) + "(declare-const Y_0 Real)" \
+        decl = (
+            "".join(f"(declare-const X_{i} Real)" for i in range(3)) + "(declare-const Y_0 Real)"
             "(declare-const Y_1 Real)"
+        )
         box = "".join(f"(assert (<= X_{i} {c[i] + w}))(assert (>= X_{i} {c[i] - w}))" for i in range(3))
         r = check_property(net, parse_vnnlib(decl + box + "(assert (>= Y_0 Y_1))"), time_limit=30)
         S = rng.uniform(c - w, c + w, (20000, 3))

@@ -41,12 +41,20 @@ class Command:
     """A ``mipnet`` subprocess whose stdout and stderr lines are collected as they come."""
 
     def __init__(self, argv: list[str], cwd: Path) -> None:
-        self.p = subprocess.Popen([sys.executable, "-c", MAIN, *argv], cwd=cwd, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+        self.p = subprocess.Popen(
+            [sys.executable, "-c", MAIN, *argv],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
         self.out: list[str] = []
         self.err: list[str] = []
-        self._threads = [threading.Thread(target=self._read, args=(s, b), daemon=True)
-                         for s, b in ((self.p.stdout, self.out), (self.p.stderr, self.err))]
+        self._threads = [
+            threading.Thread(target=self._read, args=(s, b), daemon=True)
+            for s, b in ((self.p.stdout, self.out), (self.p.stderr, self.err))
+        ]
         for t in self._threads:
             t.start()
 
@@ -113,11 +121,14 @@ def train_csv(tmp_path_factory) -> Path:
 TRAIN = ["--samples", "100", "--time-limit", "120"]
 
 
-@pytest.mark.parametrize("stage, marker, delay", [
-    ("model building", "training on", 0.1),
-    ("warm start (gradient surrogate and LP heuristic)", "formulation:", 0.8),
-    ("MILP", "warm start:", 1.0),
-])
+@pytest.mark.parametrize(
+    "stage, marker, delay",
+    [
+        ("model building", "training on", 0.1),
+        ("warm start (gradient surrogate and LP heuristic)", "formulation:", 0.8),
+        ("MILP", "warm start:", 1.0),
+    ],
+)
 def test_ctrl_c_during_train(stage, marker, delay, train_csv, tmp_path):
     target = "diagnosis"
     out = tmp_path / "m.json"
@@ -140,8 +151,26 @@ def test_ctrl_c_during_verification(tmp_path):
 
     pd.DataFrame(rng.uniform(-1, 1, (300, 8)), columns=names).to_csv(tmp_path / "rows.csv", index=False)
     report = tmp_path / "r.html"
-    cmd = Command(["audit", "net.json", "rows.csv", "--monotone-increasing", "f0,f1,f2", "--eps", "0.2", "--rows",
-                   "20", "--workers", "0", "--time-limit", "60", "-o", str(report)], tmp_path)
+    cmd = Command(
+        [
+            "audit",
+            "net.json",
+            "rows.csv",
+            "--monotone-increasing",
+            "f0,f1,f2",
+            "--eps",
+            "0.2",
+            "--rows",
+            "20",
+            "--workers",
+            "0",
+            "--time-limit",
+            "60",
+            "-o",
+            str(report),
+        ],
+        tmp_path,
+    )
     cmd.wait_for(lambda c: any("problems done" in line for line in c.err))
     time.sleep(0.3)
     assert cmd.p.poll() is None
@@ -190,8 +219,9 @@ def test_ctrl_c_inside_a_highs_solve_is_no_result():
         r = solve(M, "highs", options={"presolve": "off"})  # the next solve is not affected
         print("AFTER", r.status)
     """)
-    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                       preexec_fn=_default_sigint)
+    p = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, preexec_fn=_default_sigint
+    )
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr[-2000:])
     assert "INTERRUPTED Interrupted" in p.stdout, p.stdout
     assert "AFTER optimal" in p.stdout, p.stdout
@@ -200,8 +230,13 @@ def test_ctrl_c_inside_a_highs_solve_is_no_result():
 def test_closed_output_pipe_ends_quietly(tmp_path):
     net = random_dense_net(np.random.default_rng(3), [4, 5, 1])
     save_model(net, tmp_path / "m.json")
-    p = subprocess.Popen([sys.executable, "-c", MAIN, "info", "m.json"], cwd=tmp_path, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+    p = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "info", "m.json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
+    )
     p.stdout.close()  # the reader is gone before the first line (as `| head` after its lines)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 141, (p.returncode, err)

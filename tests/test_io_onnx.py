@@ -63,8 +63,13 @@ def _every_layer_net(rng: np.random.Generator) -> Network:
         Dense(rng.normal(size=(3, 4)), rng.normal(size=3)),
     ]
     dom = Domain.box([f"p{i}" for i in range(84)], -2.0, 2.0)
-    return Network(layers, domain=dom, input_shape=(2, 7, 6), class_names=["cat", "dog", "eel"],
-                   metadata={"trained_by": "test", "gap": 0.0})
+    return Network(
+        layers,
+        domain=dom,
+        input_shape=(2, 7, 6),
+        class_names=["cat", "dog", "eel"],
+        metadata={"trained_by": "test", "gap": 0.0},
+    )
 
 
 def test_export_runs_in_onnxruntime_and_checks(rng):
@@ -117,8 +122,9 @@ def test_default_export_is_float64_bit_exact_and_runs_in_onnxruntime(rng, tmp_pa
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, net.forward(X), atol=2e-6, rtol=1e-5)
     # a Dense/ReLU net runs wholly in float64: onnxruntime agrees to float64 rounding
-    dense = Network([Dense(rng.normal(size=(6, 4)), np.full(6, 0.1)), ReLU(), Dense(rng.normal(size=(2, 6)),
-                     np.array([0.1, -0.3]))])
+    dense = Network(
+        [Dense(rng.normal(size=(6, 4)), np.full(6, 0.1)), ReLU(), Dense(rng.normal(size=(2, 6)), np.array([0.1, -0.3]))]
+    )
     Xd = rng.normal(size=(40, 4))
     np.testing.assert_allclose(_ort(to_onnx(dense), Xd), dense.forward(Xd), atol=1e-13, rtol=1e-13)
 
@@ -140,11 +146,13 @@ def test_float32_option_and_float32_files_are_upcast(rng, tmp_path):
 def test_casts_to_float_are_read_through_on_constants_and_data(rng):
     """A float64 weight cast to float32 for the runtime reads as the float64 value, as the export writes it."""
     W, b = rng.normal(size=(3, 4)), np.full(3, 0.1)
-    nodes = [helper.make_node("Cast", ["x"], ["x32"], to=TensorProto.FLOAT),
-             helper.make_node("Cast", ["W"], ["W32"], to=TensorProto.FLOAT),
-             helper.make_node("Cast", ["b"], ["b32"], to=TensorProto.FLOAT),
-             helper.make_node("Gemm", ["x32", "W32", "b32"], ["z32"], transB=1),
-             helper.make_node("Cast", ["z32"], ["y"], to=TensorProto.DOUBLE)]
+    nodes = [
+        helper.make_node("Cast", ["x"], ["x32"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["W"], ["W32"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["b"], ["b32"], to=TensorProto.FLOAT),
+        helper.make_node("Gemm", ["x32", "W32", "b32"], ["z32"], transB=1),
+        helper.make_node("Cast", ["z32"], ["y"], to=TensorProto.DOUBLE),
+    ]
     net = from_onnx(_model(nodes, {"W": W, "b": b}, [4]))
     assert [type(l) for l in net.layers] == [Dense]
     assert np.array_equal(net.layers[0].weight, W) and np.array_equal(net.layers[0].bias, b)
@@ -155,17 +163,28 @@ def test_gemm_attributes_explicit_and_node_names_unique(rng):
     gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
     assert len(gemms) == 4
     for n in gemms:
-        assert {a.name: helper.get_attribute_value(a) for a in n.attribute} == \
-            {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 1}
+        assert {a.name: helper.get_attribute_value(a) for a in n.attribute} == {
+            "alpha": 1.0,
+            "beta": 1.0,
+            "transA": 0,
+            "transB": 1,
+        }
     names = [n.name for n in model.graph.node]
     assert all(names) and len(set(names)) == len(names)
 
 
 def test_omlt_reads_the_export(rng):
     omlt_onnx = pytest.importorskip("omlt.io.onnx")
-    net = Network([Dense(rng.normal(size=(5, 3)), np.full(5, 0.1)), ReLU(), Dense(rng.normal(size=(4, 5)),
-                   rng.normal(size=4)), ReLU(), Dense(rng.normal(size=(2, 4)), np.array([0.1, -0.2]))],
-                  domain=Domain.box(3, -1.0, 1.0))
+    net = Network(
+        [
+            Dense(rng.normal(size=(5, 3)), np.full(5, 0.1)),
+            ReLU(),
+            Dense(rng.normal(size=(4, 5)), rng.normal(size=4)),
+            ReLU(),
+            Dense(rng.normal(size=(2, 4)), np.array([0.1, -0.2])),
+        ],
+        domain=Domain.box(3, -1.0, 1.0),
+    )
     definition = omlt_onnx.load_onnx_neural_network(to_onnx(net), input_bounds=[(-1.0, 1.0)] * 3)
     layers = list(definition.layers)
     assert [type(l).__name__ for l in layers] == ["InputLayer", "DenseLayer", "DenseLayer", "DenseLayer"]
@@ -202,18 +221,38 @@ def _torch_export(model: nn.Module, shape: tuple[int, ...]) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros((1, *shape), dtype=torch.float64),), buf, dynamo=False,
-                          opset_version=17, input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "batch"}})
+        torch.onnx.export(
+            model,
+            (torch.zeros((1, *shape), dtype=torch.float64),),
+            buf,
+            dynamo=False,
+            opset_version=17,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}},
+        )
     return buf.getvalue()
 
 
 def test_torch_export_conv_net_reads_back():
     torch.manual_seed(3)
     model = nn.Sequential(
-        nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2, padding=1),
-        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False), nn.Flatten(), nn.Dropout(0.2),
-        nn.Linear(3 * 5 * 5, 6), nn.GELU(), nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 4), nn.Sigmoid(),
-        nn.Linear(4, 3), nn.LeakyReLU(0.3), nn.Linear(3, 2),
+        nn.Conv2d(1, 3, 3, stride=2, padding=1),
+        nn.BatchNorm2d(3),
+        nn.ReLU(),
+        nn.MaxPool2d(2, padding=1),
+        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Linear(3 * 5 * 5, 6),
+        nn.GELU(),
+        nn.Linear(6, 4),
+        nn.Tanh(),
+        nn.Linear(4, 4),
+        nn.Sigmoid(),
+        nn.Linear(4, 3),
+        nn.LeakyReLU(0.3),
+        nn.Linear(3, 2),
     ).double()
     with torch.no_grad():
         model[1].running_mean.uniform_(-1, 1)
@@ -229,8 +268,9 @@ def test_torch_export_conv_net_reads_back():
     np.testing.assert_allclose(net.forward(X.numpy().reshape(40, -1)), want, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("act", [nn.ReLU(), nn.LeakyReLU(0.2), nn.GELU(), nn.Tanh(), nn.Sigmoid()],
-                         ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize(
+    "act", [nn.ReLU(), nn.LeakyReLU(0.2), nn.GELU(), nn.Tanh(), nn.Sigmoid()], ids=lambda m: type(m).__name__
+)
 def test_torch_export_each_activation(act):
     torch.manual_seed(4)
     model = nn.Sequential(nn.Linear(5, 8), act, nn.Linear(8, 3)).double().eval()
@@ -244,11 +284,19 @@ def test_torch_export_each_activation(act):
 
 
 def _model(nodes, inits, in_shape, out_shape=None, elem=TensorProto.DOUBLE):
-    tensors = [numpy_helper.from_array(np.asarray(v, dtype=np.float64 if elem == TensorProto.DOUBLE else np.float32),
-                                       k) if np.asarray(v).dtype.kind == "f" else numpy_helper.from_array(v, k)
-               for k, v in inits.items()]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", elem, ["batch", *in_shape])],
-                              [helper.make_tensor_value_info("y", elem, out_shape)], tensors)
+    tensors = [
+        numpy_helper.from_array(np.asarray(v, dtype=np.float64 if elem == TensorProto.DOUBLE else np.float32), k)
+        if np.asarray(v).dtype.kind == "f"
+        else numpy_helper.from_array(v, k)
+        for k, v in inits.items()
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", elem, ["batch", *in_shape])],
+        [helper.make_tensor_value_info("y", elem, out_shape)],
+        tensors,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -266,8 +314,7 @@ def test_normalisation_matmul_add_and_softmax(rng):
         helper.make_node("Gemm", ["r", "W2", "b2"], ["z"], transB=1, alpha=0.5, beta=2.0),
         helper.make_node("Softmax", ["z"], ["y"], axis=-1),
     ]
-    model = _model(nodes, {"mean": mean, "std": std, "two": [2.0], "W1": W1, "b1": b1, "b2": [[1.0, -1.0, 0.5]]},
-                   [4])
+    model = _model(nodes, {"mean": mean, "std": std, "two": [2.0], "W1": W1, "b1": b1, "b2": [[1.0, -1.0, 0.5]]}, [4])
     net = from_onnx(model)
     assert [type(l) for l in net.layers] == [Normalize, Dense, ReLU, Dense]  # Sub/Div/Mul merged, Add -> bias
     assert net.metadata["onnx_dropped_output"] == "Softmax"
@@ -290,9 +337,15 @@ def test_gemm_transb0_reshape_image_normalisation_and_global_pool(rng):
         helper.make_node("Reshape", ["f", "shape"], ["g"]),
         helper.make_node("Gemm", ["g", "Wg"], ["y"]),
     ]
-    inits = {"mean": rng.normal(size=(1, 2, 1, 1)), "inv": rng.uniform(1, 2, (1, 2, 1, 1)), "W": W, "B": B,
-             "cb": rng.normal(size=(4, 1, 1)), "shape": np.array([-1, 36], dtype=np.int64),
-             "Wg": rng.normal(size=(36, 2))}
+    inits = {
+        "mean": rng.normal(size=(1, 2, 1, 1)),
+        "inv": rng.uniform(1, 2, (1, 2, 1, 1)),
+        "W": W,
+        "B": B,
+        "cb": rng.normal(size=(4, 1, 1)),
+        "shape": np.array([-1, 36], dtype=np.int64),
+        "Wg": rng.normal(size=(36, 2)),
+    }
     model = _model(nodes, inits, [2, 6, 6], elem=TensorProto.FLOAT)  # onnxruntime has no float64 Conv
     net = from_onnx(model, task="regress")
     assert [type(l) for l in net.layers] == [Normalize, Conv2D, ReLU, AvgPool2D, Flatten, Dense]
@@ -300,8 +353,12 @@ def test_gemm_transb0_reshape_image_normalisation_and_global_pool(rng):
     X = rng.normal(size=(20, 72)).astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(net.forward(X), _ort(model, X.reshape(20, 2, 6, 6)), atol=1e-5, rtol=1e-6)
 
-    gp = _model([helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["y"])],
-                {}, [3, 4, 5], elem=TensorProto.FLOAT)
+    gp = _model(
+        [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["y"])],
+        {},
+        [3, 4, 5],
+        elem=TensorProto.FLOAT,
+    )
     X = rng.normal(size=(5, 60))
     np.testing.assert_allclose(from_onnx(gp).forward(X), _ort(gp, X.reshape(5, 3, 4, 5)), atol=1e-6)
 
@@ -320,8 +377,15 @@ def test_opset20_gelu_node(rng):
 @pytest.mark.parametrize(
     "nodes, inits, message",
     [
-        ([helper.make_node("Gemm", ["x", "W"], ["z"], transB=1), helper.make_node("Softmax", ["z"], ["s"]),
-          helper.make_node("Relu", ["s"], ["y"])], {"W": np.ones((2, 3))}, "unsupported ONNX operator 'Softmax'"),
+        (
+            [
+                helper.make_node("Gemm", ["x", "W"], ["z"], transB=1),
+                helper.make_node("Softmax", ["z"], ["s"]),
+                helper.make_node("Relu", ["s"], ["y"]),
+            ],
+            {"W": np.ones((2, 3))},
+            "unsupported ONNX operator 'Softmax'",
+        ),
         ([helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0])], {}, "unsupported ONNX operator 'Transpose'"),
         ([helper.make_node("Add", ["x", "x"], ["y"])], {}, "single-path"),
         ([helper.make_node("Div", ["one", "x"], ["y"])], {"one": [1.0]}, "not an affine map"),
@@ -344,10 +408,14 @@ def test_bad_files(tmp_path):
     (tmp_path / "junk.onnx").write_bytes(b"\x00\x01garbage")
     with pytest.raises(ModelFormatError, match="junk.onnx"):
         load_model(tmp_path / "junk.onnx")
-    two_inputs = helper.make_model(helper.make_graph(
-        [helper.make_node("Add", ["a", "b"], ["y"])], "g",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 2]) for n in "ab"],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]))
+    two_inputs = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Add", ["a", "b"], ["y"])],
+            "g",
+            [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 2]) for n in "ab"],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        )
+    )
     with pytest.raises(UnsupportedError, match="one input and one output"):
         from_onnx(two_inputs)
     with pytest.raises(UnsupportedError, match="float32 and float64"):

@@ -65,8 +65,9 @@ def test_classifier_matches_predict_proba(activation, target, scaler):
 
 def test_regressor_matches_predict_single_and_multi_output():
     y1 = X[:, 0] * 3 - X[:, 1] / 10
-    est = _fit(make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=400, random_state=0)),
-               X, y1)
+    est = _fit(
+        make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8,), max_iter=400, random_state=0)), X, y1
+    )
     net = from_sklearn(est)
     assert net.task == "regress" and net.n_outputs == 1
     np.testing.assert_allclose(net.predict(X), est.predict(X), atol=1e-9)
@@ -77,8 +78,9 @@ def test_regressor_matches_predict_single_and_multi_output():
 
 def test_feature_names_from_dataframe_or_argument_and_domain():
     df = pd.DataFrame(X, columns=COLS)
-    est = _fit(make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(3,), max_iter=50, random_state=0)),
-               df, Y_BIN)
+    est = _fit(
+        make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(3,), max_iter=50, random_state=0)), df, Y_BIN
+    )
     net = from_sklearn(est)
     assert net.feature_names == COLS
     np.testing.assert_allclose(_proba(net.forward(X)), est.predict_proba(df), atol=1e-6)
@@ -100,8 +102,9 @@ def test_json_round_trip_keeps_classes_and_outputs(tmp_path):
 
 @pytest.mark.parametrize("dump", ["pickle", "joblib"])
 def test_load_file(tmp_path, dump):
-    est = _fit(make_pipeline(MinMaxScaler(), MLPClassifier(hidden_layer_sizes=(4,), max_iter=100, random_state=0)),
-               X, Y_BIN)
+    est = _fit(
+        make_pipeline(MinMaxScaler(), MLPClassifier(hidden_layer_sizes=(4,), max_iter=100, random_state=0)), X, Y_BIN
+    )
     path = tmp_path / "model.pkl"
     if dump == "pickle":
         path.write_bytes(pickle.dumps(est))

@@ -16,19 +16,23 @@ torch.manual_seed(0)
 
 
 def _conv_model() -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(2, 4, kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
-        nn.ReLU(),
-        nn.MaxPool2d(2, stride=2, padding=1),
-        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
-        nn.Conv2d(4, 3, 3, stride=1, padding=1),
-        nn.LeakyReLU(0.05),
-        nn.AvgPool2d(3, stride=2, padding=1),  # count_include_pad=True (torch default)
-        nn.Flatten(),
-        nn.Linear(3 * 3 * 3, 5),
-        nn.ReLU(),
-        nn.Linear(5, 3),
-    ).double().eval()
+    return (
+        nn.Sequential(
+            nn.Conv2d(2, 4, kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
+            nn.ReLU(),
+            nn.MaxPool2d(2, stride=2, padding=1),
+            nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+            nn.Conv2d(4, 3, 3, stride=1, padding=1),
+            nn.LeakyReLU(0.05),
+            nn.AvgPool2d(3, stride=2, padding=1),  # count_include_pad=True (torch default)
+            nn.Flatten(),
+            nn.Linear(3 * 3 * 3, 5),
+            nn.ReLU(),
+            nn.Linear(5, 3),
+        )
+        .double()
+        .eval()
+    )
 
 
 def _compare(model: nn.Module, net, X: torch.Tensor) -> float:
@@ -65,8 +69,15 @@ def test_each_activation_matches_torch(act):
 
 
 def test_batchnorm_folds_into_normalize():
-    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(18, 4),
-                          nn.BatchNorm1d(4), nn.Linear(4, 1)).double()
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(18, 4),
+        nn.BatchNorm1d(4),
+        nn.Linear(4, 1),
+    ).double()
     with torch.no_grad():
         for bn in (model[1], model[5]):
             bn.running_mean.uniform_(-1, 1)
@@ -94,11 +105,22 @@ def test_to_torch_every_layer_type(rng):
     from mipnet.layers import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
     from mipnet.network import Network
 
-    layers = [Normalize(rng.uniform(0.5, 2, (2, 4, 4)), rng.normal(size=(2, 4, 4))),
-              Conv2D(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), padding=1), LeakyReLU(0.1),
-              AvgPool2D(2, 2, padding=1, count_include_pad=False), MaxPool2D(2, 1), Flatten(),
-              Dense(rng.normal(size=(5, 12)), rng.normal(size=5)), GELU(), Dense(rng.normal(size=(5, 5)), np.zeros(5)),
-              Tanh(), Identity(), Sigmoid(), Dense(rng.normal(size=(3, 5)), rng.normal(size=3)), ReLU()]
+    layers = [
+        Normalize(rng.uniform(0.5, 2, (2, 4, 4)), rng.normal(size=(2, 4, 4))),
+        Conv2D(rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3), padding=1),
+        LeakyReLU(0.1),
+        AvgPool2D(2, 2, padding=1, count_include_pad=False),
+        MaxPool2D(2, 1),
+        Flatten(),
+        Dense(rng.normal(size=(5, 12)), rng.normal(size=5)),
+        GELU(),
+        Dense(rng.normal(size=(5, 5)), np.zeros(5)),
+        Tanh(),
+        Identity(),
+        Sigmoid(),
+        Dense(rng.normal(size=(3, 5)), rng.normal(size=3)),
+        ReLU(),
+    ]
     net = Network(layers, input_shape=(2, 4, 4))
     X = rng.normal(size=(10, 32))
     model = to_torch(net, torch.float64)

@@ -18,17 +18,25 @@ from mipnet.verify.monotonic import _two_copy_model
 
 def _domain() -> Domain:
     # k integer in {0..4}, u continuous, a one-hot pair (g0, g1)
-    return Domain(["k", "u", "g0", "g1"], np.array([0.0, -1.0, 0.0, 0.0]), np.array([4.0, 1.0, 1.0, 1.0]),
-                  np.array([True, False, False, False]), onehot_groups=[[2, 3]])
+    return Domain(
+        ["k", "u", "g0", "g1"],
+        np.array([0.0, -1.0, 0.0, 0.0]),
+        np.array([4.0, 1.0, 1.0, 1.0]),
+        np.array([True, False, False, False]),
+        onehot_groups=[[2, 3]],
+    )
 
 
 def _net(seed: int, hidden: int, n_out: int = 1) -> Network:
     rng = np.random.default_rng(seed)
     dom = _domain()
-    layers = [Normalize(rng.uniform(0.3, 2.0, 4), rng.normal(size=4) * 0.3),
-              Dense(rng.normal(size=(hidden, 4)), rng.normal(size=hidden) * 0.5), ReLU(),
-              Dense(rng.normal(size=(n_out, hidden)), rng.normal(size=n_out)),
-              Normalize(rng.uniform(0.5, 2.0, n_out), rng.normal(size=n_out))]
+    layers = [
+        Normalize(rng.uniform(0.3, 2.0, 4), rng.normal(size=4) * 0.3),
+        Dense(rng.normal(size=(hidden, 4)), rng.normal(size=hidden) * 0.5),
+        ReLU(),
+        Dense(rng.normal(size=(n_out, hidden)), rng.normal(size=n_out)),
+        Normalize(rng.uniform(0.5, 2.0, n_out), rng.normal(size=n_out)),
+    ]
     return Network(layers, dom, task="regress")
 
 
@@ -39,16 +47,27 @@ def test_shallow_form_folds_the_scalings() -> None:
     X = net.domain.sample(200, 0)
     f = np.maximum(X @ sh.W1.T + sh.b1, 0) @ sh.W2.T + sh.b2
     np.testing.assert_allclose(f, net.forward(X), atol=1e-10)
-    deep = Network([Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.eye(2), np.zeros(2)), ReLU(),
-                    Dense(np.ones((1, 2)), np.zeros(1))], Domain.box(2, 0, 1), task="regress")
-    leaky = Network([Dense(np.eye(2), np.zeros(2)), LeakyReLU(0.1), Dense(np.ones((1, 2)), np.zeros(1))],
-                    Domain.box(2, 0, 1), task="regress")
+    deep = Network(
+        [
+            Dense(np.eye(2), np.zeros(2)),
+            ReLU(),
+            Dense(np.eye(2), np.zeros(2)),
+            ReLU(),
+            Dense(np.ones((1, 2)), np.zeros(1)),
+        ],
+        Domain.box(2, 0, 1),
+        task="regress",
+    )
+    leaky = Network(
+        [Dense(np.eye(2), np.zeros(2)), LeakyReLU(0.1), Dense(np.ones((1, 2)), np.zeros(1))],
+        Domain.box(2, 0, 1),
+        task="regress",
+    )
     assert shallow_form(deep) is None and shallow_form(leaky) is None
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 100_000), hidden=st.integers(1, 8), s=st.sampled_from([1, -1]),
-       lp=st.booleans())
+@given(seed=st.integers(0, 100_000), hidden=st.integers(1, 8), s=st.sampled_from([1, -1]), lp=st.booleans())
 def test_ramp_model_minimum_equals_the_two_copy_model(seed: int, hidden: int, s: int, lp: bool) -> None:
     """Both exact formulations of min s (f(x + e_k) - f(x)) agree, with interval or LP bounds of z."""
     net = _net(seed, hidden, n_out=2)

@@ -14,11 +14,18 @@ from mipnet.layers import HardTanh, layer_from_dict
 #: HiGHS's feasibility tolerance (1e-7 .. 1e-6) times the big-M constants of these small nets
 SOLVER_TOL = 1e-5
 
+
 def _net(seed: int, a: float = -1.0, b: float = 1.0) -> Network:
     rng = np.random.default_rng(seed)
-    return Network([Dense(rng.normal(size=(5, 3)), rng.normal(size=5)), HardTanh(a, b),
-                    Dense(rng.normal(size=(4, 5)), rng.normal(size=4)), HardTanh(a, b),
-                    Dense(rng.normal(size=(2, 4)), rng.normal(size=2))])
+    return Network(
+        [
+            Dense(rng.normal(size=(5, 3)), rng.normal(size=5)),
+            HardTanh(a, b),
+            Dense(rng.normal(size=(4, 5)), rng.normal(size=4)),
+            HardTanh(a, b),
+            Dense(rng.normal(size=(2, 4)), rng.normal(size=2)),
+        ]
+    )
 
 
 def test_forward_derivative_and_validation():
@@ -126,7 +133,9 @@ def test_torch_round_trip_and_relu6(tmp_path):
     seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU6(), nn.Linear(4, 2), nn.Hardtanh(-0.3, 0.3)).double()
     back = from_torch(seq, input_shape=(3,))
     assert [(layer.min_val, layer.max_val) for layer in back.layers if isinstance(layer, HardTanh)] == [
-        (0.0, 6.0), (-0.3, 0.3)]
+        (0.0, 6.0),
+        (-0.3, 0.3),
+    ]
     with torch.no_grad():
         want = seq(torch.tensor(X)).numpy()
     np.testing.assert_allclose(back.forward(X), want, atol=1e-10)

@@ -61,15 +61,30 @@ def _top(mod: str) -> str:
 
 #: (importer prefix, imported prefix) pairs that would point upwards
 FORBIDDEN = [
-    ("mipnet.train", "mipnet.cli"), ("mipnet.verify", "mipnet.cli"), ("mipnet.report", "mipnet.cli"),
-    ("mipnet.certificates", "mipnet.cli"), ("mipnet.explain", "mipnet.cli"), ("mipnet.encode", "mipnet.cli"),
-    ("mipnet.layers", "mipnet.cli"), ("mipnet.bounds", "mipnet.cli"), ("mipnet.embed", "mipnet.cli"),
-    ("mipnet.verify", "mipnet.report"), ("mipnet.train", "mipnet.report"),
-    ("mipnet.verify", "mipnet.certificates"), ("mipnet.train", "mipnet.certificates"),
-    ("mipnet.encode", "mipnet.verify"), ("mipnet.encode", "mipnet.train"), ("mipnet.encode", "mipnet.bounds"),
-    ("mipnet.layers", "mipnet.bounds"), ("mipnet.layers", "mipnet.verify"), ("mipnet.layers", "mipnet.train"),
-    ("mipnet.network", "mipnet.encode"), ("mipnet.network", "mipnet.bounds"),
-    ("mipnet.solve", "mipnet.encode"), ("mipnet.solve", "mipnet.train"), ("mipnet.solve", "mipnet.verify"),
+    ("mipnet.train", "mipnet.cli"),
+    ("mipnet.verify", "mipnet.cli"),
+    ("mipnet.report", "mipnet.cli"),
+    ("mipnet.certificates", "mipnet.cli"),
+    ("mipnet.explain", "mipnet.cli"),
+    ("mipnet.encode", "mipnet.cli"),
+    ("mipnet.layers", "mipnet.cli"),
+    ("mipnet.bounds", "mipnet.cli"),
+    ("mipnet.embed", "mipnet.cli"),
+    ("mipnet.verify", "mipnet.report"),
+    ("mipnet.train", "mipnet.report"),
+    ("mipnet.verify", "mipnet.certificates"),
+    ("mipnet.train", "mipnet.certificates"),
+    ("mipnet.encode", "mipnet.verify"),
+    ("mipnet.encode", "mipnet.train"),
+    ("mipnet.encode", "mipnet.bounds"),
+    ("mipnet.layers", "mipnet.bounds"),
+    ("mipnet.layers", "mipnet.verify"),
+    ("mipnet.layers", "mipnet.train"),
+    ("mipnet.network", "mipnet.encode"),
+    ("mipnet.network", "mipnet.bounds"),
+    ("mipnet.solve", "mipnet.encode"),
+    ("mipnet.solve", "mipnet.train"),
+    ("mipnet.solve", "mipnet.verify"),
 ]
 
 
@@ -91,7 +106,8 @@ def test_layers_import_the_encoder_only_lazily() -> None:
             top = _imports(path, module_level_only=True)
             assert not any(t.startswith(("mipnet.encode", "pyomo")) for t in top), (mod, top)
             assert "import pyomo" not in "\n".join(
-                line for line in path.read_text().splitlines() if not line.startswith((" ", "\t")))
+                line for line in path.read_text().splitlines() if not line.startswith((" ", "\t"))
+            )
 
 
 def test_no_module_level_import_cycle() -> None:
@@ -106,7 +122,7 @@ def test_no_module_level_import_cycle() -> None:
         stack.append(m)
         for n in graph.get(m, ()):
             if state.get(n) == 1:
-                cyc = stack[stack.index(n):] + [n]
+                cyc = stack[stack.index(n) :] + [n]
                 # an __init__ re-exporting a submodule that imports a sibling through the package is fine only
                 # when every member of the loop is inside one package
                 if len({_top(c) for c in cyc}) > 1:
@@ -122,10 +138,24 @@ def test_no_module_level_import_cycle() -> None:
     assert not cycles, "module-level import loops across packages:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-LAYER_TYPES = ("Dense", "ReLU", "Conv2D", "Normalize", "Flatten", "MaxPool2D", "AvgPool2D", "LeakyReLU",
-               "Identity", "GELU", "Tanh", "Sigmoid", "HardTanh")
-DISPATCH = re.compile(r"isinstance\([^()]*\b(" + "|".join(LAYER_TYPES) + r")\b|type\([^()]*\) is (" +
-                      "|".join(LAYER_TYPES) + r")\b")
+LAYER_TYPES = (
+    "Dense",
+    "ReLU",
+    "Conv2D",
+    "Normalize",
+    "Flatten",
+    "MaxPool2D",
+    "AvgPool2D",
+    "LeakyReLU",
+    "Identity",
+    "GELU",
+    "Tanh",
+    "Sigmoid",
+    "HardTanh",
+)
+DISPATCH = re.compile(
+    r"isinstance\([^()]*\b(" + "|".join(LAYER_TYPES) + r")\b|type\([^()]*\) is (" + "|".join(LAYER_TYPES) + r")\b"
+)
 
 
 def test_no_isinstance_dispatch_on_layer_types_outside_the_layer_homes() -> None:

@@ -230,8 +230,9 @@ def test_window_indices_reproduce_pooling_and_conv(rng, shape, kernel, stride, p
     # AvgPool (count_include_pad=False): padding gathers 0 and is not counted
     zero_padded = np.concatenate([flat, np.zeros((4, 1))], axis=1)[:, np.where(idx >= 0, idx, flat.shape[1])]
     ap = AvgPool2D(kernel=kernel, stride=stride, padding=padding, count_include_pad=False)
-    np.testing.assert_allclose(zero_padded.sum(axis=(4, 5)) / (idx >= 0).sum(axis=(3, 4)), ap.forward(x),
-                               rtol=0, atol=TOL)
+    np.testing.assert_allclose(
+        zero_padded.sum(axis=(4, 5)) / (idx >= 0).sum(axis=(3, 4)), ap.forward(x), rtol=0, atol=TOL
+    )
 
     # every window element of channel k indexes channel k, in row-major order
     ch = np.where(idx >= 0, idx // (h * w), np.arange(c)[:, None, None, None, None])

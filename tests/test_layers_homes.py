@@ -76,8 +76,9 @@ def test_interval_contains_sampled_outputs(layer: Layer, shape: tuple[int, ...])
         assert np.all(y >= olo - 1e-12) and np.all(y <= ohi + 1e-12)
 
 
-@pytest.mark.parametrize("layer,shape", [c for c in CASES if c[0].affine], ids=[i for i, c in zip(IDS, CASES)
-                                                                             if c[0].affine])
+@pytest.mark.parametrize(
+    "layer,shape", [c for c in CASES if c[0].affine], ids=[i for i, c in zip(IDS, CASES) if c[0].affine]
+)
 def test_linear_map_reproduces_forward(layer: Layer, shape: tuple[int, ...]):
     X = np.random.default_rng(1).normal(size=(6,) + shape)
     A, c = layer.linear_map(shape)
@@ -87,8 +88,9 @@ def test_linear_map_reproduces_forward(layer: Layer, shape: tuple[int, ...]):
     np.testing.assert_allclose(X.reshape(6, -1) @ A.T.toarray() + c, y, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(layer.linear_matrix(shape), A.toarray())
     lin = layer.linear_forward(X) - layer.linear_forward(np.zeros_like(X))
-    np.testing.assert_allclose(lin.reshape(6, -1), y - layer.forward(np.zeros((1,) + shape)).reshape(1, -1),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        lin.reshape(6, -1), y - layer.forward(np.zeros((1,) + shape)).reshape(1, -1), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("layer,shape", CASES, ids=IDS)
@@ -104,29 +106,33 @@ def test_vjp_matches_finite_differences(layer: Layer, shape: tuple[int, ...]):
     for k in range(x.size):
         e = np.zeros(x.size)
         e[k] = h
-        d = (layer.forward((x.ravel() + e).reshape((1,) + shape)) -
-             layer.forward((x.ravel() - e).reshape((1,) + shape))) / (2 * h)
+        d = (
+            layer.forward((x.ravel() + e).reshape((1,) + shape)) - layer.forward((x.ravel() - e).reshape((1,) + shape))
+        ) / (2 * h)
         num[:, k] = g.reshape(2, -1) @ d.ravel()
     np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6)
     # the batched form is the same product row by row
     X = np.stack([x, -x])
     G = g.reshape(2, -1)
-    rows = np.concatenate([layer.vjp(X[k], G[k:k + 1].reshape((1,) + out_shape)).reshape(1, -1) for k in range(2)])
+    rows = np.concatenate([layer.vjp(X[k], G[k : k + 1].reshape((1,) + out_shape)).reshape(1, -1) for k in range(2)])
     np.testing.assert_allclose(layer.batch_vjp(X, G), rows, rtol=1e-14, atol=1e-14)
 
 
-@pytest.mark.parametrize("layer,shape", [c for c in CASES if c[0].activation], ids=[i for i, c in zip(IDS, CASES)
-                                                                                 if c[0].activation])
+@pytest.mark.parametrize(
+    "layer,shape", [c for c in CASES if c[0].activation], ids=[i for i, c in zip(IDS, CASES) if c[0].activation]
+)
 def test_derivative_matches_finite_differences(layer: Layer, shape: tuple[int, ...]):
     z = np.random.default_rng(4).normal(size=(3,) + shape)
     z = np.where(np.abs(z) < 1e-2, 0.5, z)
     h = 1e-6
-    np.testing.assert_allclose(layer.derivative(z), (layer.forward(z + h) - layer.forward(z - h)) / (2 * h),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        layer.derivative(z), (layer.forward(z + h) - layer.forward(z - h)) / (2 * h), rtol=1e-6, atol=1e-7
+    )
 
 
-@pytest.mark.parametrize("layer,shape", [c for c in CASES if not c[0].affine],
-                         ids=[i for i, c in zip(IDS, CASES) if not c[0].affine])
+@pytest.mark.parametrize(
+    "layer,shape", [c for c in CASES if not c[0].affine], ids=[i for i, c in zip(IDS, CASES) if not c[0].affine]
+)
 def test_relaxation_bounds_the_layer(layer: Layer, shape: tuple[int, ...]):
     for seed in range(4):
         lo, hi = _box(shape, 10 + seed)

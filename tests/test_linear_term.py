@@ -57,8 +57,9 @@ def l1_svm(X: np.ndarray, y: np.ndarray, lam: float, bw: float, bb: float) -> fl
 @pytest.fixture(scope="module")
 def linear_only():
     X, y = _data()
-    res = train(X, y, config=TrainConfig(hidden=(2,), l1=L1, neuron_penalty=100.0), linear=True, time_limit=60,
-                threads=1)
+    res = train(
+        X, y, config=TrainConfig(hidden=(2,), l1=L1, neuron_penalty=100.0), linear=True, time_limit=60, threads=1
+    )
     return X, y, res
 
 
@@ -112,7 +113,7 @@ def test_network_forward_is_what_the_certificate_recomputed(which, request):
 def test_linear_weights_counted_once(linear_only):
     X, y, res = linear_only
     net = res.network
-    (p, q, k), = linear_units_of(net)
+    ((p, q, k),) = linear_units_of(net)
     W = net.layers[1].weight
     assert np.array_equal(W[q], -W[p])
     assert res.certificate.terms["l1"] == pytest.approx(L1 * np.abs(W[p]).sum(), rel=1e-12)
@@ -133,8 +134,12 @@ def test_round_trip_keeps_function_and_units(with_units, suffix, tmp_path):
     path = tmp_path / f"m{suffix}"
     save_model(res.network, path)
     back = load_model(path)
-    np.testing.assert_allclose(back.forward(X), res.network.forward(X), rtol=1e-6 if suffix == ".onnx" else 0,
-                               atol=1e-6 if suffix == ".onnx" else 0)
+    np.testing.assert_allclose(
+        back.forward(X),
+        res.network.forward(X),
+        rtol=1e-6 if suffix == ".onnx" else 0,
+        atol=1e-6 if suffix == ".onnx" else 0,
+    )
     assert back.metadata.get("linear_units") == res.network.metadata["linear_units"]
 
 

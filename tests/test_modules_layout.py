@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mipnet"
-MAX_LINES = 600
+#: in ruff-format lines (the formatter puts long argument lists one per line: about 600 lines of the former
+#: compact style); the longest one-job modules today: train/trainer.py and report/audit/run.py (~760)
+MAX_LINES = 800
 #: longer than MAX_LINES today, with the reason: none (the training dual bound, the robustness and resilience
 #: verification and the dataset loaders are packages now; the estimators' shared documentation lives in
 #: train/estimator_docs.py; the certificate re-check and the monotonicity verification were split before)
@@ -56,8 +58,9 @@ def test_importing_the_audit_keeps_matplotlib_backend():
 
 
 def _line_counts() -> dict[str, int]:
-    return {p.relative_to(PACKAGE).as_posix(): len(p.read_text("utf-8").splitlines())
-            for p in sorted(PACKAGE.rglob("*.py"))}
+    return {
+        p.relative_to(PACKAGE).as_posix(): len(p.read_text("utf-8").splitlines()) for p in sorted(PACKAGE.rglob("*.py"))
+    }
 
 
 def test_no_module_is_longer_than_the_limit():
@@ -68,38 +71,137 @@ def test_no_module_is_longer_than_the_limit():
 
 def test_split_modules_are_each_under_the_limit():
     counts = _line_counts()
-    for name in ["report/audit/__init__.py", "report/audit/run.py", "report/audit/figures.py",
-                 "report/audit/render.py", "train/formulation.py", "train/config.py", "train/hypothesis.py",
-                 "train/objective.py", "train/readback.py", "train/problem_state.py", "train/warmstart.py",
-                 "train/warmstart_map.py", "train/warmstart_complete.py", "train/monotone.py",
-                 "train/monotone_training.py"]:
+    for name in [
+        "report/audit/__init__.py",
+        "report/audit/run.py",
+        "report/audit/figures.py",
+        "report/audit/render.py",
+        "train/formulation.py",
+        "train/config.py",
+        "train/hypothesis.py",
+        "train/objective.py",
+        "train/readback.py",
+        "train/problem_state.py",
+        "train/warmstart.py",
+        "train/warmstart_map.py",
+        "train/warmstart_complete.py",
+        "train/monotone.py",
+        "train/monotone_training.py",
+    ]:
         assert name in counts, name
         assert counts[name] <= MAX_LINES, (name, counts[name])
 
 
 OLD_NAMES = {
     "mipnet.report.audit": [
-        "VERDICT_WORDS", "PropertyResult", "Audit", "_robustness_task", "_monotonicity_task", "_resilience_task",
-        "monotone_output", "check_request", "run_audit", "_call", "_fmt", "_changes", "_monotonicity_property",
-        "_robustness_property", "_resilience_property", "_quality", "_explanation", "_png", "_dense_chain",
-        "sparsity_figure", "_graph_figure", "progress_points", "training_figure", "_profile_figure",
-        "_robustness_figure", "_region_figure", "_img", "_badge", "_table", "_section_summary", "_section_model",
-        "_section_training", "_section_quality", "_section_properties", "_section_explanation",
-        "_section_certificates", "render_html", "write_report", "default_cert_dir", "run_demo_audit"],
+        "VERDICT_WORDS",
+        "PropertyResult",
+        "Audit",
+        "_robustness_task",
+        "_monotonicity_task",
+        "_resilience_task",
+        "monotone_output",
+        "check_request",
+        "run_audit",
+        "_call",
+        "_fmt",
+        "_changes",
+        "_monotonicity_property",
+        "_robustness_property",
+        "_resilience_property",
+        "_quality",
+        "_explanation",
+        "_png",
+        "_dense_chain",
+        "sparsity_figure",
+        "_graph_figure",
+        "progress_points",
+        "training_figure",
+        "_profile_figure",
+        "_robustness_figure",
+        "_region_figure",
+        "_img",
+        "_badge",
+        "_table",
+        "_section_summary",
+        "_section_model",
+        "_section_training",
+        "_section_quality",
+        "_section_properties",
+        "_section_explanation",
+        "_section_certificates",
+        "render_html",
+        "write_report",
+        "default_cert_dir",
+        "run_demo_audit",
+    ],
     "mipnet.train.formulation": [
-        "HYPOTHESES", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "QUADRATIC_SOLVERS", "BUILD_CHECK_EVERY", "BUILD_TAIL",
-        "_check_build", "TrainConfig", "resolve_config", "template_network", "LayerParams", "ExpansionProduct",
-        "add_product_rows", "tangent_points", "_bits_for", "merge_rows", "TrainingProblem", "_is_num",
-        "_binary_times", "_switched_value", "_val"],
+        "HYPOTHESES",
+        "CLASSIFY_LOSSES",
+        "REGRESS_LOSSES",
+        "QUADRATIC_SOLVERS",
+        "BUILD_CHECK_EVERY",
+        "BUILD_TAIL",
+        "_check_build",
+        "TrainConfig",
+        "resolve_config",
+        "template_network",
+        "LayerParams",
+        "ExpansionProduct",
+        "add_product_rows",
+        "tangent_points",
+        "_bits_for",
+        "merge_rows",
+        "TrainingProblem",
+        "_is_num",
+        "_binary_times",
+        "_switched_value",
+        "_val",
+    ],
     "mipnet.train.warmstart": [
-        "Weights", "forward_pre", "gradient_weights", "map_to_class", "_zero_dead_units", "_meet_budgets",
-        "canonical_order", "discrete_values", "_margins", "_is_var", "_weight_vars", "FULL_PRESOLVE_PER_BUILD",
-        "milp_options", "_highs_knows", "fresh_lp_state", "no_solve_result", "lp_instance", "fixed_lp",
-        "fixed_weights_mip", "max_violation", "snapshot", "is_linear", "lp_solver_for", "repair", "lp_heuristic"],
+        "Weights",
+        "forward_pre",
+        "gradient_weights",
+        "map_to_class",
+        "_zero_dead_units",
+        "_meet_budgets",
+        "canonical_order",
+        "discrete_values",
+        "_margins",
+        "_is_var",
+        "_weight_vars",
+        "FULL_PRESOLVE_PER_BUILD",
+        "milp_options",
+        "_highs_knows",
+        "fresh_lp_state",
+        "no_solve_result",
+        "lp_instance",
+        "fixed_lp",
+        "fixed_weights_mip",
+        "max_violation",
+        "snapshot",
+        "is_linear",
+        "lp_solver_for",
+        "repair",
+        "lp_heuristic",
+    ],
     "mipnet.train.monotone": [
-        "ROUND_SHARE", "ROUND_GROWTH", "TRAIN_SHARE", "_round_deadline", "CertifiedModel", "_standardise",
-        "_to_network", "_reg_samples", "fit_torch", "_fit", "train_monotone_gradient", "_milp_start",
-        "_neighbourhoods", "_to_probe", "train_monotone_milp"],
+        "ROUND_SHARE",
+        "ROUND_GROWTH",
+        "TRAIN_SHARE",
+        "_round_deadline",
+        "CertifiedModel",
+        "_standardise",
+        "_to_network",
+        "_reg_samples",
+        "fit_torch",
+        "_fit",
+        "train_monotone_gradient",
+        "_milp_start",
+        "_neighbourhoods",
+        "_to_probe",
+        "train_monotone_milp",
+    ],
 }
 
 
@@ -141,9 +243,11 @@ def test_audit_tasks_are_frozen_and_picklable():
     from mipnet.train.formulation import template_network
 
     net = template_network(2, (2,), 2)
-    tasks = [MonotonicityTask(net, "x0", 1, 1, 0, "highs", 1.0),
-             RobustnessTask(net, np.zeros(2), 0.1, "inf", None, "highs", 1.0, 0),
-             ResilienceTask(net, 0, 1.0, 1, "1", "highs", 1.0)]
+    tasks = [
+        MonotonicityTask(net, "x0", 1, 1, 0, "highs", 1.0),
+        RobustnessTask(net, np.zeros(2), 0.1, "inf", None, "highs", 1.0, 0),
+        ResilienceTask(net, 0, 1.0, 1, "1", "highs", 1.0),
+    ]
     for t in tasks:
         assert dataclasses.is_dataclass(t)
         with pytest.raises(dataclasses.FrozenInstanceError):

@@ -24,8 +24,15 @@ from mipnet.verify.monotonic import blocks, verify_global, verify_individual
 TL = 20.0
 
 
-def _net(rng: np.random.Generator, sizes: list[int], leaky: bool = False, shift: float = 0.0,
-         lo: float = -1.0, hi: float = 1.0, positive: float | None = None) -> Network:
+def _net(
+    rng: np.random.Generator,
+    sizes: list[int],
+    leaky: bool = False,
+    shift: float = 0.0,
+    lo: float = -1.0,
+    hi: float = 1.0,
+    positive: float | None = None,
+) -> Network:
     """Random net; ``positive=e``: weights |N(0,1)| - e |N(0,1)| (mostly monotone increasing)."""
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
@@ -68,14 +75,15 @@ def _check_witness(net: Network, w, l: int, s: int) -> None:
     assert s * (fxp - fx) < 0
 
 
-@pytest.mark.parametrize("sizes,leaky", [([2, 6, 1], False), ([2, 4, 4, 1], False), ([2, 3, 3, 2, 1], False),
-                                         ([2, 5, 1], True), ([2, 3, 4, 1], True)])
+@pytest.mark.parametrize(
+    "sizes,leaky",
+    [([2, 6, 1], False), ([2, 4, 4, 1], False), ([2, 3, 3, 2, 1], False), ([2, 5, 1], True), ([2, 3, 4, 1], True)],
+)
 def test_exact_minimum_equals_region_enumeration(sizes: list[int], leaky: bool) -> None:
     rng = np.random.default_rng(sum(sizes) + 7 * leaky)
     for trial in range(2):
         net = _net(rng, sizes, leaky, shift=0.3 * trial)
-        rep = verify_global(net, increasing=["x0"], decreasing=["x1"], time_limit=TL, presample=0,
-                            early_stop=False)
+        rep = verify_global(net, increasing=["x0"], decreasing=["x1"], time_limit=TL, presample=0, early_stop=False)
         for f, (l, s) in zip(rep.features, [(0, 1), (1, -1)]):
             expected = _enumerated_min(net, l, s)
             assert f.how in ("milp", "region", "lattice", "interval")
@@ -162,10 +170,18 @@ def test_individual_counterexamples_reproduce_and_agree_with_a_grid() -> None:
 
 def test_integer_and_onehot_domain_witnesses() -> None:
     rng = np.random.default_rng(2)
-    dom = Domain(["count", "age", "a", "b", "c"], np.array([0, 0, 0, 0, 0.0]), np.array([10, 5, 1, 1, 1.0]),
-                 np.array([True, False, False, False, False]), [[2, 3, 4]])
-    net = Network([Dense(rng.normal(size=(6, 5)), rng.normal(size=6)), ReLU(),
-                   Dense(rng.normal(size=(1, 6)), np.zeros(1))], dom, task="regress")
+    dom = Domain(
+        ["count", "age", "a", "b", "c"],
+        np.array([0, 0, 0, 0, 0.0]),
+        np.array([10, 5, 1, 1, 1.0]),
+        np.array([True, False, False, False, False]),
+        [[2, 3, 4]],
+    )
+    net = Network(
+        [Dense(rng.normal(size=(6, 5)), rng.normal(size=6)), ReLU(), Dense(rng.normal(size=(1, 6)), np.zeros(1))],
+        dom,
+        task="regress",
+    )
     rep = verify_global(net, increasing=["count"], decreasing=["age"], time_limit=TL)
     bw = verify_global(net, increasing=["count"], decreasing=["age"], mode="blockwise", time_limit=TL)
     assert [f.status for f in bw.features] == [f.status for f in rep.features]
@@ -186,13 +202,18 @@ def test_integer_and_onehot_domain_witnesses() -> None:
 
 def test_output_selection_multiclass() -> None:
     rng = np.random.default_rng(4)
-    net = Network([Dense(rng.normal(size=(5, 2)), rng.normal(size=5)), ReLU(),
-                   Dense(rng.normal(size=(3, 5)), rng.normal(size=3))], Domain.box(2, -1, 1),
-                  class_names=["a", "b", "c"])
+    net = Network(
+        [
+            Dense(rng.normal(size=(5, 2)), rng.normal(size=5)),
+            ReLU(),
+            Dense(rng.normal(size=(3, 5)), rng.normal(size=3)),
+        ],
+        Domain.box(2, -1, 1),
+        class_names=["a", "b", "c"],
+    )
     with pytest.raises(DataError, match="3 outputs"):
         verify_global(net, increasing=["x0"])
-    rep = verify_global(net, increasing=["x0"], output="c", versus="a", time_limit=TL, presample=0,
-                        early_stop=False)
+    rep = verify_global(net, increasing=["x0"], output="c", versus="a", time_limit=TL, presample=0, early_stop=False)
     X = net.domain.sample(20000, 1)
     grad = pattern_gradient(net, X, np.array([-1.0, 0.0, 1.0]))[:, 0]
     f = rep.features[0]
@@ -242,8 +263,19 @@ def test_certified_gradient_training_small() -> None:
     X = rng.uniform(-1, 1, size=(300, 2))
     y = (X[:, 0] + 0.5 * np.sin(3 * X[:, 1]) + 0.2 * rng.normal(size=300) > 0).astype(int)
     dom = Domain.box(2, -1, 1)
-    cm = train_monotone_gradient(X, y, domain=dom, increasing=["x0"], hidden=(8,), epochs=40, penalty=1.0,
-                                 margin=0.1, reg_batch=256, time_limit=TL, seed=0)
+    cm = train_monotone_gradient(
+        X,
+        y,
+        domain=dom,
+        increasing=["x0"],
+        hidden=(8,),
+        epochs=40,
+        penalty=1.0,
+        margin=0.1,
+        reg_batch=256,
+        time_limit=TL,
+        seed=0,
+    )
     assert cm.certified and cm.certificate.features[0].bound >= -1e-6
     assert (cm.network.predict(X) == y).mean() > 0.8
     g = pattern_gradient(cm.network, dom.sample(20000, 3), np.ones(1))[:, 0]
@@ -259,8 +291,16 @@ def test_milp_training_with_counterexample_pairs() -> None:
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(16, 2))
     y = (np.abs(X[:, 0]) + 0.3 * X[:, 1] > 0.5).astype(int)  # not monotone in x0
-    cm = train_monotone_milp(X, y, domain=Domain.box(2, -1, 1), increasing=["x0"],
-                             config=TrainConfig(hidden=(2,)), max_rounds=5, time_limit=5, verify_time_limit=5)
+    cm = train_monotone_milp(
+        X,
+        y,
+        domain=Domain.box(2, -1, 1),
+        increasing=["x0"],
+        config=TrainConfig(hidden=(2,)),
+        max_rounds=5,
+        time_limit=5,
+        verify_time_limit=5,
+    )
     assert cm.history[0]["status"] == "violated" and cm.history[-1]["pairs"] >= 1
     # every round started from a feasible network: the gradient net, then the previous one re-fitted
     assert all(h["warm_start_objective"] is not None for h in cm.history)
@@ -300,13 +340,19 @@ def test_integer_feature_decided_on_the_lattice() -> None:
     # f = k - 2 relu(k - 0.2) + 2 relu(k - 0.7) (+ 0 u): slope -1 on (0.2, 0.7), integer steps >= 0
     dom = Domain(["k", "u"], np.array([0, 0.0]), np.array([5, 1.0]), np.array([True, False]))
     W1 = np.array([[1.0, 0], [1, 0], [1, 0]])
-    net = Network([Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -2, 2]]), np.zeros(1))],
-                  dom, task="regress")
+    net = Network(
+        [Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -2, 2]]), np.zeros(1))],
+        dom,
+        task="regress",
+    )
     for mode in ("exact", "blockwise"):
         f = verify_global(net, increasing=["k"], mode=mode, time_limit=TL).features[0]
         assert f.status == "holds" and f.how == "lattice" and f.min_derivative == pytest.approx(-1.0)
-    bad = Network([Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -3, 2]]), np.zeros(1))],
-                  dom, task="regress")  # f(1) - f(0) = 1 - 2.4 + 0.6 < 0
+    bad = Network(
+        [Dense(W1, np.array([0.0, -0.2, -0.7])), ReLU(), Dense(np.array([[1.0, -3, 2]]), np.zeros(1))],
+        dom,
+        task="regress",
+    )  # f(1) - f(0) = 1 - 2.4 + 0.6 < 0
     f = verify_global(bad, increasing=["k"], time_limit=TL).features[0]
     assert f.status == "violated"
     _check_witness(bad, f.witness, 0, 1)
@@ -325,8 +371,9 @@ def test_lattice_check_minimum_equals_a_dense_scan(sizes: list[int]) -> None:
         dom = Domain(["k", "u"], np.array([0.0, -1.0]), np.array([4.0, 1.0]), np.array([True, False]))
         net = Network(base.layers, dom, task="regress")
         v = FeatureVerdict("k", "increasing", "unknown", "exact", None, None)
-        _lattice_verdict(net, np.ones(1), 0, 1, compute_bounds(net, method="interval"), v, TL, "highs", None,
-                         False, 1e-6)
+        _lattice_verdict(
+            net, np.ones(1), 0, 1, compute_bounds(net, method="interval"), v, TL, "highs", None, False, 1e-6
+        )
         assert v.solver["status"] == "optimal"
         u = np.linspace(-1, 1, 4001)
         steps = []

@@ -68,11 +68,23 @@ def full_net() -> Network:
     lower[30], upper[30] = -3.0, 12.0
     domain = Domain([f"pixel {i} é" for i in range(n)], lower, upper, integer, [[20, 21, 22]])
     metadata = {
-        "trainer": "test", "seed": 7, "gap": 0.1, "tiny": 5e-324, "ok": True, "none": None,
-        "history": [{"t": 1.5, "bound": -1e300}], "unicode": "naïve ∀x",
+        "trainer": "test",
+        "seed": 7,
+        "gap": 0.1,
+        "tiny": 5e-324,
+        "ok": True,
+        "none": None,
+        "history": [{"t": 1.5, "bound": -1e300}],
+        "unicode": "naïve ∀x",
     }
-    return Network(layers, domain=domain, input_shape=(2, 6, 5), class_names=["cat", "dog", "eel"],
-                   output_names=["l_cat", "l_dog", "l_eel"], metadata=metadata)
+    return Network(
+        layers,
+        domain=domain,
+        input_shape=(2, 6, 5),
+        class_names=["cat", "dog", "eel"],
+        output_names=["l_cat", "l_dog", "l_eel"],
+        metadata=metadata,
+    )
 
 
 def assert_identical(a: Network, b: Network) -> None:
@@ -88,8 +100,12 @@ def assert_identical(a: Network, b: Network) -> None:
     assert da.names == db.names and da.onehot_groups == db.onehot_groups
     assert np.array_equal(da.lower, db.lower) and np.array_equal(da.upper, db.upper)
     assert np.array_equal(da.integer, db.integer)
-    assert (a.input_shape, a.task, a.class_names, a.output_names) == (b.input_shape, b.task, b.class_names,
-                                                                      b.output_names)
+    assert (a.input_shape, a.task, a.class_names, a.output_names) == (
+        b.input_shape,
+        b.task,
+        b.class_names,
+        b.output_names,
+    )
     assert a.metadata == b.metadata
     assert a.fingerprint() == b.fingerprint()
 
@@ -122,8 +138,11 @@ def test_round_trip_through_load_model_and_regression(tmp_path, dense_net):
 
 
 def test_numpy_values_in_metadata_and_class_names_are_saved(tmp_path):
-    net = Network([Dense(np.ones((1, 2)), np.zeros(1))], class_names=[np.int64(0), np.int64(1)],
-                  metadata={"n": np.int64(3), "w": np.array([1.5, 2.0]), "f": np.float32(0.5)})
+    net = Network(
+        [Dense(np.ones((1, 2)), np.zeros(1))],
+        class_names=[np.int64(0), np.int64(1)],
+        metadata={"n": np.int64(3), "w": np.array([1.5, 2.0]), "f": np.float32(0.5)},
+    )
     save_json(net, tmp_path / "m.json")
     back = load_json(tmp_path / "m.json")
     assert back.metadata == {"n": 3, "w": [1.5, 2.0], "f": 0.5}
@@ -234,31 +253,54 @@ BAD_FILES: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
     "deeply-nested": (lambda: "[" * 200_000 + "]" * 200_000, ModelFormatError, "nested too deeply"),
     "not-an-object": (lambda: "[1, 2, 3]", ModelFormatError, "must be a JSON object"),
     "not-mipnet": (lambda: '{"format": "onnx", "version": 1}', ModelFormatError, "not a mipnet model file"),
-    "version-2": (_edit(_set(["version"], 2)), ModelFormatError,
-                  "model format version 2 is newer than this mipnet reads \\(1\\); upgrade mipnet"),
+    "version-2": (
+        _edit(_set(["version"], 2)),
+        ModelFormatError,
+        "model format version 2 is newer than this mipnet reads \\(1\\); upgrade mipnet",
+    ),
     "version-string": (_edit(_set(["version"], "1")), ModelFormatError, "invalid model format version '1'"),
     "version-missing": (_edit(_del(["version"])), ModelFormatError, "invalid model format version None"),
-    "nan-constant": (_edit(_first_weight(float("nan")), allow_nan=True), ModelFormatError,
-                     "NaN is not allowed in a model file"),
-    "inf-constant": (_edit(_first_weight(float("inf")), allow_nan=True), ModelFormatError,
-                     "Infinity is not allowed"),
-    "minus-inf-constant": (_edit(_set(["layers", 0, "bias", 1], float("-inf")), allow_nan=True), ModelFormatError,
-                           "-Infinity is not allowed"),
+    "nan-constant": (
+        _edit(_first_weight(float("nan")), allow_nan=True),
+        ModelFormatError,
+        "NaN is not allowed in a model file",
+    ),
+    "inf-constant": (_edit(_first_weight(float("inf")), allow_nan=True), ModelFormatError, "Infinity is not allowed"),
+    "minus-inf-constant": (
+        _edit(_set(["layers", 0, "bias", 1], float("-inf")), allow_nan=True),
+        ModelFormatError,
+        "-Infinity is not allowed",
+    ),
     "nan-string": (_edit(_first_weight("nan")), ModelFormatError, "layer 0: Dense weight contains NaN or inf"),
-    "inf-string-bias": (_edit(_set(["layers", 2, "bias", 0], "-inf")), ModelFormatError,
-                        "layer 2: Dense bias contains NaN or inf"),
-    "overflowing-number": (lambda: _edit(_first_weight(12345.5))().replace("12345.5", "1e999"),
-                           ModelFormatError, "layer 0: Dense weight contains NaN or inf"),
+    "inf-string-bias": (
+        _edit(_set(["layers", 2, "bias", 0], "-inf")),
+        ModelFormatError,
+        "layer 2: Dense bias contains NaN or inf",
+    ),
+    "overflowing-number": (
+        lambda: _edit(_first_weight(12345.5))().replace("12345.5", "1e999"),
+        ModelFormatError,
+        "layer 0: Dense weight contains NaN or inf",
+    ),
     "string-weight": (_edit(_first_weight("heavy")), ModelFormatError, "layer 0: Dense weight is not a numeric"),
-    "shapes-do-not-chain": (_edit(_wrong_width), ModelFormatError,
-                            r"layer 2 \(Dense\): Dense layer expects 5 inputs but receives shape \(4,\)"),
+    "shapes-do-not-chain": (
+        _edit(_wrong_width),
+        ModelFormatError,
+        r"layer 2 \(Dense\): Dense layer expects 5 inputs but receives shape \(4,\)",
+    ),
     "bias-length": (_edit(_set(["layers", 0, "bias"], [0.0])), ModelFormatError, "layer 0: Dense bias has 1 entries"),
-    "unknown-layer-type": (_edit(_set(["layers", 1, "type"], "Swish")), UnsupportedError,
-                           "layer 1: unknown layer type 'Swish'"),
+    "unknown-layer-type": (
+        _edit(_set(["layers", 1, "type"], "Swish")),
+        UnsupportedError,
+        "layer 1: unknown layer type 'Swish'",
+    ),
     "missing-layers": (_edit(_del(["layers"])), ModelFormatError, "missing field 'layers'"),
     "missing-domain": (_edit(_del(["domain"])), ModelFormatError, "missing field 'domain'"),
-    "missing-bias": (_edit(_del(["layers", 0, "bias"])), ModelFormatError,
-                     r"layer 0: Dense layer is missing field\(s\) \['bias'\]"),
+    "missing-bias": (
+        _edit(_del(["layers", 0, "bias"])),
+        ModelFormatError,
+        r"layer 0: Dense layer is missing field\(s\) \['bias'\]",
+    ),
     "missing-layer-type": (_edit(_del(["layers", 1, "type"])), ModelFormatError, "'type' field"),
     "missing-domain-lower": (_edit(_del(["domain", "lower"])), ModelFormatError, "domain is missing field 'lower'"),
     "layers-not-a-list": (_edit(_set(["layers"], {"0": {}})), ModelFormatError, "'layers' must be a list"),

@@ -57,19 +57,30 @@ def test_shapes_chain(dense_net, conv_net):
 @pytest.mark.parametrize(
     "layers, kwargs, msg",
     [
-        ([Dense(np.ones((4, 3)), np.zeros(4)), ReLU(), Dense(np.ones((2, 5)), np.zeros(2))], {},
-         r"layer 2 \(Dense\): Dense layer expects 5 inputs but receives shape \(4,\)"),
-        ([Conv2D(np.ones((2, 1, 3, 3)), np.zeros(2)), Conv2D(np.ones((1, 3, 3, 3)), np.zeros(1)), Flatten()],
-         {"input_shape": (1, 8, 8)}, r"layer 1 \(Conv2D\): Conv2D expects input \(C=3"),
-        ([Dense(np.ones((4, 3)), np.zeros(4)), Conv2D(np.ones((1, 1, 1, 1)), np.zeros(1))], {},
-         r"layer 1 \(Conv2D\)"),
+        (
+            [Dense(np.ones((4, 3)), np.zeros(4)), ReLU(), Dense(np.ones((2, 5)), np.zeros(2))],
+            {},
+            r"layer 2 \(Dense\): Dense layer expects 5 inputs but receives shape \(4,\)",
+        ),
+        (
+            [Conv2D(np.ones((2, 1, 3, 3)), np.zeros(2)), Conv2D(np.ones((1, 3, 3, 3)), np.zeros(1)), Flatten()],
+            {"input_shape": (1, 8, 8)},
+            r"layer 1 \(Conv2D\): Conv2D expects input \(C=3",
+        ),
+        ([Dense(np.ones((4, 3)), np.zeros(4)), Conv2D(np.ones((1, 1, 1, 1)), np.zeros(1))], {}, r"layer 1 \(Conv2D\)"),
         ([Conv2D(np.ones((2, 1, 3, 3)), np.zeros(2))], {"input_shape": (1, 5, 5)}, "flat output"),
-        ([Conv2D(np.ones((2, 1, 7, 7)), np.zeros(2)), Flatten()], {"input_shape": (1, 5, 5)},
-         r"layer 0 \(Conv2D\).*does not fit"),
+        (
+            [Conv2D(np.ones((2, 1, 7, 7)), np.zeros(2)), Flatten()],
+            {"input_shape": (1, 5, 5)},
+            r"layer 0 \(Conv2D\).*does not fit",
+        ),
         ([Flatten(), MaxPool2D()], {"input_shape": (1, 4, 4)}, r"layer 1 \(MaxPool2D\)"),
         ([Normalize(np.ones(4), np.zeros(4))], {"input_shape": (3,)}, r"layer 0 \(Normalize\)"),
-        ([Dense(np.ones((2, 3)), np.zeros(2))], {"domain": Domain.box(4), "input_shape": (3,)},
-         "domain has 4 features"),
+        (
+            [Dense(np.ones((2, 3)), np.zeros(2))],
+            {"domain": Domain.box(4), "input_shape": (3,)},
+            "domain has 4 features",
+        ),
         ([Dense(np.ones((3, 3)), np.zeros(3))], {"class_names": ["a", "b"]}, "2 class names"),
         ([Dense(np.ones((1, 3)), np.zeros(1))], {"class_names": ["a", "b", "c"]}, "3 class names"),
         ([Dense(np.ones((2, 3)), np.zeros(2))], {"output_names": ["y"]}, "1 output names for 2"),
@@ -197,11 +208,20 @@ def test_n_nonzero_counts_trainable_weights_only():
     W1 = np.array([[0.5, 0.0, 0.0, -1.0], [0.0, 0.0, 2.0, 0.0]])  # 3 non-zero of 8
     K = np.zeros((4, 1, 2, 2))
     K[0, 0, 0, 0], K[1, 0, 1, 1], K[3, 0, 0, 1] = 1.0, -0.0, 2.0  # 2 non-zero of 16 (-0.0 is zero)
-    net = Network([Normalize(np.full((1, 2, 2), 2.0), np.full((1, 2, 2), -0.5)),
-                   Conv2D(K, np.array([0.3, 0.0, 0.0, 0.0])), ReLU(), Flatten(),
-                   Dense(W1, np.array([0.1, -0.2])), ReLU(), Dense(np.array([[0.0, 3.0]]), np.array([0.7])),
-                   Normalize(np.array([4.0]), np.array([1.0]))],
-                  input_shape=(1, 2, 2), task="regress")
+    net = Network(
+        [
+            Normalize(np.full((1, 2, 2), 2.0), np.full((1, 2, 2), -0.5)),
+            Conv2D(K, np.array([0.3, 0.0, 0.0, 0.0])),
+            ReLU(),
+            Flatten(),
+            Dense(W1, np.array([0.1, -0.2])),
+            ReLU(),
+            Dense(np.array([[0.0, 3.0]]), np.array([0.7])),
+            Normalize(np.array([4.0]), np.array([1.0])),
+        ],
+        input_shape=(1, 2, 2),
+        task="regress",
+    )
     assert net.n_nonzero() == 2 + 3 + 1
     assert net.n_weights() == 16 + 8 + 2
     assert net.n_nonzero(include_bias=True) == 6 + 1 + 2 + 1
@@ -283,9 +303,16 @@ def _conv_pair_net(rng: np.random.Generator, c1: int, c2: int) -> Network:
     -> AvgPool(2, s1, p1, counted padding) -> Flatten -> Dense(2)."""
     conv1 = Conv2D(rng.normal(0, 0.4, size=(c1, 1, 3, 3)), rng.normal(0, 0.1, size=c1), padding=1)
     conv2 = Conv2D(rng.normal(0, 0.4, size=(c2, c1, 3, 3)), rng.normal(0, 0.1, size=c2), stride=2, padding=1)
-    layers = [conv1, ReLU(), MaxPool2D(kernel=2, stride=1, padding=1), conv2, ReLU(),
-              AvgPool2D(kernel=2, stride=1, padding=1, count_include_pad=True), Flatten(),
-              random_dense(rng, c2 * 16, 2)]
+    layers = [
+        conv1,
+        ReLU(),
+        MaxPool2D(kernel=2, stride=1, padding=1),
+        conv2,
+        ReLU(),
+        AvgPool2D(kernel=2, stride=1, padding=1, count_include_pad=True),
+        Flatten(),
+        random_dense(rng, c2 * 16, 2),
+    ]
     return Network(layers, domain=Domain.box(25, 0.0, 1.0), input_shape=(1, 5, 5))
 
 

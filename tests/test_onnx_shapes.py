@@ -18,10 +18,17 @@ from mipnet.verify.vnnlib import check_property, parse_vnnlib
 
 def _model(nodes: list, inits: dict, in_dims: list, elem: int = TensorProto.DOUBLE, opset: int = 17) -> onnx.ModelProto:
     dtype = np.float64 if elem == TensorProto.DOUBLE else np.float32
-    tensors = [numpy_helper.from_array(np.asarray(v, dtype=dtype) if np.asarray(v).dtype.kind == "f" else
-                                       np.asarray(v), k) for k, v in inits.items()]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("X", elem, in_dims)],
-                              [helper.make_tensor_value_info("Y", elem, None)], tensors)
+    tensors = [
+        numpy_helper.from_array(np.asarray(v, dtype=dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v), k)
+        for k, v in inits.items()
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("X", elem, in_dims)],
+        [helper.make_tensor_value_info("Y", elem, None)],
+        tensors,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
     return model  # onnxruntime checks each model when it loads it
@@ -32,13 +39,18 @@ def _ort_rows(model: onnx.ModelProto, X: np.ndarray, in_dims: list) -> np.ndarra
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
     dtype = np.float64 if inp.type == "tensor(double)" else np.float32
-    return np.stack([np.asarray(sess.run(None, {inp.name: x.reshape(in_dims).astype(dtype)})[0]).reshape(-1)
-                     for x in X])
+    return np.stack(
+        [np.asarray(sess.run(None, {inp.name: x.reshape(in_dims).astype(dtype)})[0]).reshape(-1) for x in X]
+    )
 
 
 def _mlp(rng: np.random.Generator, n: int = 5, h: int = 7, m: int = 3) -> dict:
-    return {"W1": rng.normal(size=(n, h)), "b1": rng.normal(size=h), "W2": rng.normal(size=(h, m)),
-            "b2": rng.normal(size=m)}
+    return {
+        "W1": rng.normal(size=(n, h)),
+        "b1": rng.normal(size=h),
+        "W2": rng.normal(size=(h, m)),
+        "b2": rng.normal(size=m),
+    }
 
 
 _MATMUL_MLP = [
@@ -50,8 +62,9 @@ _MATMUL_MLP = [
 ]
 
 
-def _check_against_ort(model: onnx.ModelProto, in_dims: list, sample_shape: tuple, rng: np.random.Generator,
-                       atol: float = 1e-9) -> None:
+def _check_against_ort(
+    model: onnx.ModelProto, in_dims: list, sample_shape: tuple, rng: np.random.Generator, atol: float = 1e-9
+) -> None:
     net = from_onnx(model)
     assert net.input_shape == sample_shape
     X = rng.uniform(-2, 2, size=(12, int(np.prod(sample_shape))))
@@ -70,8 +83,11 @@ def test_rank1_input_without_batch_dim(rng):
 
 def test_batch_fixed_to_one(rng):
     p = _mlp(rng)
-    nodes = [helper.make_node("Gemm", ["X", "W1", "b1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
-             helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"])]
+    nodes = [
+        helper.make_node("Gemm", ["X", "W1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"]),
+    ]
     _check_against_ort(_model(nodes, p, [1, 5]), [1, 5], (5,), rng)
     _check_against_ort(_model(_MATMUL_MLP, p, [1, 5]), [1, 5], (5,), rng)
 
@@ -81,10 +97,14 @@ def test_four_dim_input_normalised_then_flattened(rng, elem):
     """The layout of controller nets in the competition: [1, 1, 1, 5], Sub / Div, Flatten, MatMul + Add."""
     p = _mlp(rng)
     p.update(mean=rng.normal(size=(1, 1, 1, 5)), std=rng.uniform(0.5, 2, (1, 1, 1, 5)))
-    nodes = [helper.make_node("Sub", ["X", "mean"], ["c"]), helper.make_node("Div", ["c", "std"], ["s"]),
-             helper.make_node("Flatten", ["s"], ["f"], axis=1)]
-    nodes += [helper.make_node(n.op_type, ["f" if i == "X" else i for i in n.input], list(n.output))
-              for n in _MATMUL_MLP]
+    nodes = [
+        helper.make_node("Sub", ["X", "mean"], ["c"]),
+        helper.make_node("Div", ["c", "std"], ["s"]),
+        helper.make_node("Flatten", ["s"], ["f"], axis=1),
+    ]
+    nodes += [
+        helper.make_node(n.op_type, ["f" if i == "X" else i for i in n.input], list(n.output)) for n in _MATMUL_MLP
+    ]
     model = _model(nodes, p, [1, 1, 1, 5], elem)
     _check_against_ort(model, [1, 1, 1, 5], (1, 1, 5), rng, atol=1e-9 if elem == TensorProto.DOUBLE else 2e-5)
     assert [type(l) for l in from_onnx(model).layers] == [Normalize, Flatten, Dense, ReLU, Dense]
@@ -102,8 +122,9 @@ def test_reshape_adds_or_removes_the_batch_axis(rng, shape):
     p = _mlp(rng)
     p["shape"] = np.array(shape, dtype=np.int64)
     nodes = [helper.make_node("Reshape", ["X", "shape"], ["f"])]
-    nodes += [helper.make_node(n.op_type, ["f" if i == "X" else i for i in n.input], list(n.output))
-              for n in _MATMUL_MLP]
+    nodes += [
+        helper.make_node(n.op_type, ["f" if i == "X" else i for i in n.input], list(n.output)) for n in _MATMUL_MLP
+    ]
     for dims in ([1, 1, 1, 5], [1, 5], [5]):
         if 0 in shape and len(dims) == 1:
             continue  # [0, 5] copies a dim the rank-1 input does not have
@@ -113,35 +134,54 @@ def test_reshape_adds_or_removes_the_batch_axis(rng, shape):
 def test_rank1_input_reshaped_to_a_batch_for_gemm(rng):
     p = _mlp(rng)
     p["shape"] = np.array([1, 5], dtype=np.int64)
-    nodes = [helper.make_node("Reshape", ["X", "shape"], ["x2"]), helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
-             helper.make_node("Relu", ["h"], ["r"]), helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"])]
+    nodes = [
+        helper.make_node("Reshape", ["X", "shape"], ["x2"]),
+        helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"]),
+    ]
     _check_against_ort(_model(nodes, p, [5]), [5], (5,), rng)
 
 
 def test_unsqueeze_and_squeeze(rng):
     p = _mlp(rng)
     p.update(ax0=np.array([0], dtype=np.int64), ax12=np.array([1, 2], dtype=np.int64))
-    nodes = [helper.make_node("Unsqueeze", ["X", "ax0"], ["x2"]), helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
-             helper.make_node("Relu", ["h"], ["r"]), helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"])]
+    nodes = [
+        helper.make_node("Unsqueeze", ["X", "ax0"], ["x2"]),
+        helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"]),
+    ]
     _check_against_ort(_model(nodes, p, [5]), [5], (5,), rng)
-    nodes = [helper.make_node("Squeeze", ["X", "ax12"], ["x2"]), helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
-             helper.make_node("Relu", ["h"], ["r"]), helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"])]
+    nodes = [
+        helper.make_node("Squeeze", ["X", "ax12"], ["x2"]),
+        helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"]),
+    ]
     _check_against_ort(_model(nodes, p, [1, 1, 1, 5]), [1, 1, 1, 5], (1, 1, 5), rng)
     nodes = [helper.make_node("Squeeze", ["X"], ["x2"])] + [
-        helper.make_node(n.op_type, ["x2" if i == "X" else i for i in n.input], list(n.output)) for n in _MATMUL_MLP]
+        helper.make_node(n.op_type, ["x2" if i == "X" else i for i in n.input], list(n.output)) for n in _MATMUL_MLP
+    ]
     _check_against_ort(_model(nodes, p, [1, 1, 1, 5]), [1, 1, 1, 5], (1, 1, 5), rng)
     # opset 11: axes as an attribute
-    nodes = [helper.make_node("Unsqueeze", ["X"], ["x2"], axes=[0]),
-             helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
-             helper.make_node("Relu", ["h"], ["r"]), helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"])]
+    nodes = [
+        helper.make_node("Unsqueeze", ["X"], ["x2"], axes=[0]),
+        helper.make_node("Gemm", ["x2", "W1", "b1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Gemm", ["r", "W2", "b2"], ["Y"]),
+    ]
     _check_against_ort(_model(nodes, p, [5], opset=11), [5], (5,), rng)
 
 
 def test_image_with_batch_fixed_to_one(rng):
     W, B = rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3)
-    nodes = [helper.make_node("Conv", ["X", "W", "B"], ["c"], kernel_shape=[3, 3]),
-             helper.make_node("Relu", ["c"], ["r"]), helper.make_node("Flatten", ["r"], ["f"]),
-             helper.make_node("Gemm", ["f", "Wg"], ["Y"], transB=1)]
+    nodes = [
+        helper.make_node("Conv", ["X", "W", "B"], ["c"], kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("Flatten", ["r"], ["f"]),
+        helper.make_node("Gemm", ["f", "Wg"], ["Y"], transB=1),
+    ]
     model = _model(nodes, {"W": W, "B": B, "Wg": rng.normal(size=(2, 48))}, [1, 1, 6, 6], TensorProto.FLOAT)
     _check_against_ort(model, [1, 1, 6, 6], (1, 6, 6), rng, atol=2e-5)
     assert [type(l) for l in from_onnx(model).layers] == [Conv2D, ReLU, Flatten, Dense]
@@ -174,9 +214,12 @@ def test_export_is_unchanged_dynamic_batch(rng):
     ids=["batch-2", "rank1-dynamic", "rank0", "dynamic-sizes"],
 )
 def test_unreadable_input_shapes_say_why(dims, message):
-    graph = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"])], "g",
-                              [helper.make_tensor_value_info("X", TensorProto.DOUBLE, dims)],
-                              [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, None)])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["X"], ["Y"])],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.DOUBLE, dims)],
+        [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, None)],
+    )
     with pytest.raises(UnsupportedError, match=message):
         from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
 
@@ -193,8 +236,9 @@ def test_vnnlib_on_a_rank1_network(rng):
     model = _model(_MATMUL_MLP, p, [5])
     net = from_onnx(model)
     box = "\n".join(f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))" for i in range(5))
-    decl = "\n".join([f"(declare-const X_{i} Real)" for i in range(5)] + ["(declare-const Y_0 Real)",
-                                                                         "(declare-const Y_1 Real)"])
+    decl = "\n".join(
+        [f"(declare-const X_{i} Real)" for i in range(5)] + ["(declare-const Y_0 Real)", "(declare-const Y_1 Real)"]
+    )
     corners = net.forward(rng.uniform(-1, 1, size=(2000, 5)))
     reachable = float(corners[:, 0].max())
     res = check_property(net, parse_vnnlib(f"{decl}\n{box}\n(assert (>= Y_0 {reachable - 1e-3}))"), time_limit=60)

@@ -53,24 +53,33 @@ def _dense_net(seed: int, widths: list[int], leaky: bool, n_out: int) -> Network
 
 def _conv_net(seed: int, leaky: bool, pad: int, pool: str) -> Network:
     rng = np.random.default_rng(seed)
-    layers = [Conv2D(rng.normal(size=(3, 2, 3, 3)) * 0.4, rng.normal(size=3) * 0.1, stride=1, padding=pad),
-              _act(rng, leaky)]
+    layers = [
+        Conv2D(rng.normal(size=(3, 2, 3, 3)) * 0.4, rng.normal(size=3) * 0.1, stride=1, padding=pad),
+        _act(rng, leaky),
+    ]
     if pool == "max":
         layers.append(MaxPool2D(kernel=2, stride=2, padding=1))
     else:
         layers.append(AvgPool2D(kernel=2, stride=2))
     net = Network(layers + [Flatten()], input_shape=(2, 6, 6), domain=Domain.box(72, 0.0, 1.0))
     n_flat = net.shapes[-1][0]
-    return Network(layers + [Flatten(), _dense(rng, n_flat, 5), _act(rng, leaky), _dense(rng, 5, 3)],
-                   input_shape=(2, 6, 6), domain=Domain.box(72, 0.0, 1.0))
+    return Network(
+        layers + [Flatten(), _dense(rng, n_flat, 5), _act(rng, leaky), _dense(rng, 5, 3)],
+        input_shape=(2, 6, 6),
+        domain=Domain.box(72, 0.0, 1.0),
+    )
 
 
 # ----------------------------------------------------------------------------- exactness
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), widths=st.lists(st.integers(1, 7), min_size=2, max_size=4),
-       leaky=st.booleans(), n_out=st.integers(1, 3))
+@given(
+    seed=st.integers(0, 10_000),
+    widths=st.lists(st.integers(1, 7), min_size=2, max_size=4),
+    leaky=st.booleans(),
+    n_out=st.integers(1, 3),
+)
 def test_local_classifiers_reproduce_dense_nets(seed: int, widths: list[int], leaky: bool, n_out: int) -> None:
     net = _dense_net(seed, widths, leaky, n_out)
     X = np.random.default_rng(seed + 1).uniform(-1, 1, size=(300, widths[0]))
@@ -181,8 +190,9 @@ def test_duplicate_and_zero_rows() -> None:
 def test_configuration_count_matches_enumeration() -> None:
     """All 2^N patterns of a tiny net: those with a full-dimensional region in the box are the ones met."""
     rng = np.random.default_rng(7)
-    net = Network([_dense(rng, 2, 3), ReLU(), _dense(rng, 3, 2), ReLU(), _dense(rng, 2, 1)],
-                  domain=Domain.box(2, -1.0, 1.0))
+    net = Network(
+        [_dense(rng, 2, 3), ReLU(), _dense(rng, 3, 2), ReLU(), _dense(rng, 2, 1)], domain=Domain.box(2, -1.0, 1.0)
+    )
     lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
     pieces = piece_layers(net)
     all_codes = np.array(list(itertools.product([0, 1], repeat=5)), dtype=np.int16)
@@ -196,8 +206,13 @@ def test_configuration_count_matches_enumeration() -> None:
         b = np.concatenate([P.h, hi, -lo])
         norms = np.linalg.norm(A, axis=1)
         # Chebyshev ball: max r s.t. A x + r ||A_i|| <= b
-        res = linprog(np.r_[0, 0, -1.0], A_ub=np.column_stack([A, norms]), b_ub=b,
-                      bounds=[(None, None), (None, None), (0, None)], method="highs")
+        res = linprog(
+            np.r_[0, 0, -1.0],
+            A_ub=np.column_stack([A, norms]),
+            b_ub=b,
+            bounds=[(None, None), (None, None), (0, None)],
+            method="highs",
+        )
         radius[k] = -res.fun if res.status == 0 else -1.0
     grid = _grid(-1, 1, 601)
     codes, _ = configurations(net, grid, pieces)
@@ -237,8 +252,11 @@ def test_consistency_openbox_is_one_within_a_region() -> None:
 @pytest.fixture()
 def cli_files(tmp_path):
     rng = np.random.default_rng(0)
-    net = Network([_dense(rng, 3, 6), ReLU(), _dense(rng, 6, 2)], domain=Domain.box(["a", "b", "c"], -1, 1),
-                  class_names=["no", "yes"])
+    net = Network(
+        [_dense(rng, 3, 6), ReLU(), _dense(rng, 6, 2)],
+        domain=Domain.box(["a", "b", "c"], -1, 1),
+        class_names=["no", "yes"],
+    )
     model = tmp_path / "m.json"
     save_model(net, model)
     X = rng.uniform(-1, 1, size=(200, 3))
@@ -282,14 +300,17 @@ def test_cli_single_instance(cli_files, tmp_path) -> None:
     assert res.exit_code == 0 and f"{net.predict(X[5:6])[0]}" in res.output
 
 
-@pytest.mark.parametrize("args", [
-    ["{model}", "{data}", "--instance", "1,2"],
-    ["{model}", "{data}", "--instance", "999"],
-    ["{model}", "{data}", "--label", "nope"],
-    ["{model}", "{tmp}/missing.csv"],
-    ["{tmp}/missing.json", "{data}"],
-    ["{model}"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["{model}", "{data}", "--instance", "1,2"],
+        ["{model}", "{data}", "--instance", "999"],
+        ["{model}", "{data}", "--label", "nope"],
+        ["{model}", "{tmp}/missing.csv"],
+        ["{tmp}/missing.json", "{data}"],
+        ["{model}"],
+    ],
+)
 def test_cli_bad_input_exit_2_without_output(cli_files, tmp_path, args) -> None:
     group, model, data, _, _ = cli_files
     out = tmp_path / "bad"

@@ -37,7 +37,8 @@ def test_scores_are_the_held_out_accuracies_of_the_surrogate():
         assert sel.mean_accuracy[i] == pytest.approx(np.mean(accs))
         assert sel.std_accuracy[i] == pytest.approx(np.std(accs))
     assert sel.l1 == sel.grid[int(np.argmax(sel.mean_accuracy))] or (
-        sel.mean_accuracy[0] == pytest.approx(sel.mean_accuracy[1]) and sel.l1 == 0.05)
+        sel.mean_accuracy[0] == pytest.approx(sel.mean_accuracy[1]) and sel.l1 == 0.05
+    )
 
 
 def test_a_penalty_that_kills_the_network_is_not_chosen_and_ties_go_to_the_sparser():
@@ -133,8 +134,10 @@ def test_estimator_l1_cv():
     assert est.certificate_.coefficients["l1"] == est.l1_ and est.certificate_check_["ok"]
     assert est.get_params()["l1"] == "cv"  # the parameter is kept as given
     line = [t for t in est.certificate_.lines() if t.startswith("l1 chosen")]
-    assert line == [f"l1 chosen     {est.l1_:g} of 0.001, 0.03 by 3-fold cross-validation x 2 "
-                    f"(held-out accuracy {max(est.cv_results_['mean_accuracy']):.3f})"]
+    assert line == [
+        f"l1 chosen     {est.l1_:g} of 0.001, 0.03 by 3-fold cross-validation x 2 "
+        f"(held-out accuracy {max(est.cv_results_['mean_accuracy']):.3f})"
+    ]
     plain = MIPNetClassifier((2,), l1=0.01, time_limit=5, threads=1).fit(X, y)
     assert plain.l1_ == 0.01 and not hasattr(plain, "cv_results_")
     assert not any(t.startswith("l1 chosen") for t in plain.certificate_.lines())
@@ -151,15 +154,35 @@ def test_cli_l1_cv(tmp_path):
     path = tmp_path / "d.csv"
     np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,label", comments="")
     out = tmp_path / "m.json"
-    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "cv",
-                                   "--l1-grid", "0.002,0.02", "--time-limit", "8", "-o", str(out)])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(path),
+            "--target",
+            "label",
+            "--hidden",
+            "2",
+            "--l1",
+            "cv",
+            "--l1-grid",
+            "0.002,0.02",
+            "--time-limit",
+            "8",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "l1 by 5-fold cross-validation" in res.output and "re-check with numpy: ok" in res.output
     cert = json.loads(out.read_text())["metadata"]["certificate"]
     assert cert["coefficients"]["l1"] in (0.002, 0.02)
-    for args, msg in ((["--l1", "lots"], "--l1 must be"), (["--l1", "-1"], "--l1 must be"),
-                      (["--l1", "0.01", "--l1-grid", "0.1"], "--l1 cv"),
-                      (["--l1", "cv", "--l1-grid", "a"], "--l1-grid")):
+    for args, msg in (
+        (["--l1", "lots"], "--l1 must be"),
+        (["--l1", "-1"], "--l1 must be"),
+        (["--l1", "0.01", "--l1-grid", "0.1"], "--l1 cv"),
+        (["--l1", "cv", "--l1-grid", "a"], "--l1-grid"),
+    ):
         bad_out = tmp_path / "bad.json"
         bad = CliRunner().invoke(cli, ["train", str(path), "--target", "label", *args, "-o", str(bad_out)])
         assert bad.exit_code != 0 and msg in bad.output and not bad_out.exists()

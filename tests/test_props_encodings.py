@@ -52,8 +52,9 @@ def _net(seed: int, sizes: list[int], leaky: bool = False, lo: float = -1.0, hi:
     return Network(layers, Domain.box(sizes[0], lo, hi), task="regress")
 
 
-def _ball_model(center: np.ndarray, radius: float, norm: str, variable_radius: bool) -> tuple[pyo.ConcreteModel,
-                                                                                                Terms, object]:
+def _ball_model(
+    center: np.ndarray, radius: float, norm: str, variable_radius: bool
+) -> tuple[pyo.ConcreteModel, Terms, object]:
     """Inputs in the box [c - 2r, c + 2r] (wide enough to hold the planted points) and the ball constraint."""
     m = pyo.ConcreteModel()
     dom = Domain.box(center.size, -10.0, 10.0)
@@ -89,8 +90,7 @@ def test_norm_ball_membership_of_planted_points(norm: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     center, radius = rng.uniform(-1, 1, 4), float(rng.uniform(0.2, 1.0))
     inside, outside = _planted(center, radius, norm, seed)
-    assert np.linalg.norm(inside - center, NORM_ORD[norm]) < radius < np.linalg.norm(outside - center,
-                                                                                       NORM_ORD[norm])
+    assert np.linalg.norm(inside - center, NORM_ORD[norm]) < radius < np.linalg.norm(outside - center, NORM_ORD[norm])
     m, x, _ = _ball_model(center, radius, norm, variable_radius=True)
     assert _feasible_at(m, x, inside)
     assert not _feasible_at(m, x, outside)
@@ -311,8 +311,11 @@ def test_resilience_copy_with_uniform_big_m_uses_the_one_encoder() -> None:
 def test_monotonic_package_lookups_can_be_patched(monkeypatch) -> None:
     """The lattice check looks shallow_form / lattice_step_model up on mipnet.verify.monotonic."""
     dom = Domain(["k", "u"], np.array([0.0, -1.0]), np.array([4.0, 1.0]), np.array([True, False]))
-    net = Network([Dense(np.array([[1.0, 0.5], [-1.0, 1.0]]), np.zeros(2)), ReLU(),
-                   Dense(np.array([[1.0, -2.0]]), np.zeros(1))], dom, task="regress")
+    net = Network(
+        [Dense(np.array([[1.0, 0.5], [-1.0, 1.0]]), np.zeros(2)), ReLU(), Dense(np.array([[1.0, -2.0]]), np.zeros(1))],
+        dom,
+        task="regress",
+    )
     bnds = compute_bounds(net, method="interval")
     calls: list[str] = []
     real = mono.lattice_step_model
@@ -338,9 +341,11 @@ def test_monotonic_package_lookups_can_be_patched(monkeypatch) -> None:
 
 def test_vnnlib_time_limit_and_its_deprecated_alias() -> None:
     net = _net(40, [2, 3, 1])
-    prop = parse_vnnlib("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
-                        "(assert (>= X_0 -0.5))(assert (<= X_0 0.5))(assert (>= X_1 -0.5))(assert (<= X_1 0.5))"
-                        "(assert (>= Y_0 1000))")
+    prop = parse_vnnlib(
+        "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+        "(assert (>= X_0 -0.5))(assert (<= X_0 0.5))(assert (>= X_1 -0.5))(assert (<= X_1 0.5))"
+        "(assert (>= Y_0 1000))"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert check_property(net, prop, time_limit=20).verdict == "holds"

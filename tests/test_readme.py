@@ -47,8 +47,7 @@ def test_readme_shell_session_runs(tmp_path: Path):
         command, _, comment = line.partition("#")
         argv = shlex.split(command)
         assert argv[0] == "mipnet", line
-        proc = subprocess.run(_mipnet() + argv[1:], cwd=tmp_path, capture_output=True, text=True, env=env,
-                              timeout=600)
+        proc = subprocess.run(_mipnet() + argv[1:], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         checks = argv[1] in ("verify", "audit")
         # verify and audit exit 1 when some row is violated, as README documents; every other step must succeed
         assert proc.returncode in ((0, 1) if checks else (0,)), (line, proc.stdout[-2000:], proc.stderr[-2000:])

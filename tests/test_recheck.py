@@ -123,12 +123,14 @@ def test_monotonicity_witness_and_false_holds(dense_net):
 
     def move(d):
         d["answer"]["items"][0]["witness"]["x_prime"][1] += 0.3  # the pair now differs in another feature
+
     assert _failed(recheck(_edited(cert, move), dense_net, second_solver=None), "x0: witness pair")
 
     def claim_holds(d):
         for it in d["answer"]["items"]:
             it.update(verdict="holds", witness=None, bound=0.0)
         d["answer"]["status"] = "holds"
+
     rep = recheck(_edited(cert, claim_holds), dense_net, second_solver="auto" if HAS_SCIP else None)
     assert _failed(rep, "x0: 2000 random secants") and _failed(rep, "x1: 2000 random secants")
     assert _failed(rep, "x0: increasing, re-proved")
@@ -164,8 +166,7 @@ def test_training_certificate_recomputed_and_tampered(trained):
     net, X, y, cert = trained
     rep = recheck(cert, net, (X, y))
     assert rep.status == "ok", rep.lines()
-    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "pass"
-               for c in rep.checks)
+    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "pass" for c in rep.checks)
     y2 = y.copy()
     y2[0] = 1 - y2[0]
     assert "the data do not match" in recheck(cert, net, (X, y2)).problems()
@@ -173,11 +174,13 @@ def test_training_certificate_recomputed_and_tampered(trained):
     def lower_l1(d):
         d["answer"]["terms"]["l1"] *= 0.5
         d["answer"]["incumbent"] = sum(d["answer"]["terms"].values())
+
     rep2 = recheck(_edited(cert, lower_l1), net, None)
     assert _failed(rep2, "penalty terms recomputed")
 
     def better_bound(d):
         d["answer"]["bound"] = d["answer"]["incumbent"] * 2
+
     assert _failed(recheck(_edited(cert, better_bound), net, None), "bound <= incumbent")
 
 

@@ -93,6 +93,7 @@ def _flip_violated(res):
         it.update(verdict="holds", counterexample=None, adversarial_class=None, bound=0.0, status="optimal")
         d["answer"]["status"] = "holds" if all(i["verdict"] == "holds" for i in d["answer"]["items"]) else "violated"
         d["answer"]["counts"] = {"holds": sum(i["verdict"] == "holds" for i in d["answer"]["items"])}
+
     return j, edit
 
 
@@ -114,8 +115,9 @@ def test_forgery_1_flipped_row_without_second_solver(rob, tmp_path, monkeypatch)
     forged = _forged(cert, edit)
     rep = recheck(forged, net, second_solver=None, time_limit=30)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
-    assert any(c.outcome == "fail" and c.name.startswith(f"sample {j}:") and c.category == "solver"
-               for c in rep.checks), rep.lines()
+    assert any(
+        c.outcome == "fail" and c.name.startswith(f"sample {j}:") and c.category == "solver" for c in rep.checks
+    ), rep.lines()
     code, out = _cli(tmp_path, forged, net, None, "--second-solver", "none")
     assert code == 1 and out["status"] == "failed", out
     # "auto" with only HiGHS installed: the fresh HiGHS build re-proves (here: refutes) the claim
@@ -147,10 +149,14 @@ def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
             d["answer"]["items"][j]["data_row_sha256"] = row_hash(X[k])
         d["question"]["sample_classes"][j] = int(rk.cls)
         it = d["answer"]["items"][j]
-        it.update(verdict=rk.verdict, bound=rk.bound, counterexample=None if rk.counterexample is None
-                  else rk.counterexample.tolist(), **{"class": int(rk.cls)})
-        d["answer"]["status"] = ("violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"])
-                                 else "holds")
+        it.update(
+            verdict=rk.verdict,
+            bound=rk.bound,
+            counterexample=None if rk.counterexample is None else rk.counterexample.tolist(),
+            **{"class": int(rk.cls)},
+        )
+        d["answer"]["status"] = "violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"]) else "holds"
+
     forged = _forged(cert, swap)
     rep = recheck(forged, net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
@@ -159,8 +165,10 @@ def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
 
     def rehash(d):  # the most careful forger also makes the data hash that of the new samples
         swap(d)
-        d["data"]["sha256"] = data_hash(np.asarray(d["question"]["samples"], dtype=np.float64),
-                                        np.asarray([], dtype=object))
+        d["data"]["sha256"] = data_hash(
+            np.asarray(d["question"]["samples"], dtype=np.float64), np.asarray([], dtype=object)
+        )
+
     rep1 = recheck(_forged(cert, rehash), net, df, second_solver=None, time_limit=30)
     assert rep1.problems() == ["the data do not match"], rep1.lines()  # the file itself is consistent
     code, out = _cli(tmp_path, forged, net, df, "--second-solver", "none")
@@ -175,8 +183,10 @@ def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
 def monotone_net():
     """f increasing in x0 (every path from x0 has positive weights), not monotone in x1."""
     W1 = np.array([[1.0, 0.5], [0.5, -1.0]])
-    net = Network([Dense(W1, np.array([0.1, 0.0])), ReLU(), Dense(np.array([[1.0, 1.0]]), np.array([0.0]))],
-                  domain=Domain.box(2, -1.0, 1.0))
+    net = Network(
+        [Dense(W1, np.array([0.1, 0.0])), ReLU(), Dense(np.array([[1.0, 1.0]]), np.array([0.0]))],
+        domain=Domain.box(2, -1.0, 1.0),
+    )
     return net
 
 
@@ -190,6 +200,7 @@ def test_forgery_4_monotonicity_direction_disagrees(monotone_net, tmp_path):
 
     def direction(d):  # the question asks "increasing", the item answers for "decreasing"
         d["answer"]["items"][0]["direction"] = "decreasing"
+
     rep = recheck(_forged(cert, direction), net, second_solver=None, time_limit=20)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
     code, out = _cli(tmp_path, _forged(cert, direction), net, None, "--second-solver", "none")
@@ -197,6 +208,7 @@ def test_forgery_4_monotonicity_direction_disagrees(monotone_net, tmp_path):
 
     def question(d):  # the question now asks "decreasing in x0", the item still proves "increasing"
         d["question"]["increasing"], d["question"]["decreasing"] = [], ["x0"]
+
     rep2 = recheck(_forged(cert, question), net, second_solver=None, time_limit=20)
     assert rep2.status == "failed", rep2.lines()
 
@@ -208,12 +220,14 @@ def test_forgery_4_witness_pair_shows_the_other_direction(dense_net):
 
     def direction_only(d):  # the item answers for "decreasing" with the pair that violates "increasing"
         d["answer"]["items"][0]["direction"] = "decreasing"
+
     rep0 = recheck(_forged(cert, direction_only), dense_net, second_solver=None, time_limit=10)
     assert rep0.status == "failed", rep0.lines()
 
     def other_way(d):  # claim a violation of "decreasing" with the pair that violates "increasing"
         d["question"]["increasing"], d["question"]["decreasing"] = [], ["x0"]
         d["answer"]["items"][0]["direction"] = "decreasing"
+
     rep = recheck(_forged(cert, other_way), dense_net, second_solver=None, time_limit=10)
     assert rep.status == "failed", rep.lines()
     assert any(c.outcome == "fail" and "witness pair" in c.name for c in rep.checks)
@@ -267,6 +281,7 @@ def test_forgery_5_subsample_rows_recorded_and_rechecked_on_the_full_file(traine
         free = sorted(set(range(30)) - set(rows))
         d["data"]["rows"] = sorted(rows[1:] + free[:1])
         d["result"]["rows"] = d["data"]["rows"]
+
     bad = recheck(_forged(cert, other_rows), net, df, second_solver=None, time_limit=10)
     assert bad.status == "failed" and "the data do not match" in bad.problems(), bad.lines()
     # without the data the bound and the loss cannot be re-proved: partial, exit 3
@@ -283,6 +298,7 @@ def test_forgery_3_feasible_edited_to_optimal(trained_feasible, tmp_path):
         ans = d["answer"]
         ans.update(status="optimal", bound=ans["incumbent"], gap=0.0)
         d["result"].update(status="optimal", bound=ans["incumbent"], gap=0.0)
+
     forged = _forged(cert, optimal)
     rep = recheck(forged, net, df, second_solver=None, time_limit=4)
     assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
@@ -291,11 +307,13 @@ def test_forgery_3_feasible_edited_to_optimal(trained_feasible, tmp_path):
 
     def optimal_with_gap(d):  # the lazier forger: status only
         d["answer"]["status"] = "optimal"
+
     rep2 = recheck(_forged(cert, optimal_with_gap), net, df, second_solver=None, time_limit=1, reprove=False)
     assert rep2.status == "failed" and any(p.startswith("tampered") for p in rep2.problems()), rep2.lines()
 
     def optimal_without_bound(d):
         d["answer"].update(status="optimal", bound=None, gap=None)
+
     rep3 = recheck(_forged(cert, optimal_without_bound), net, df, second_solver=None, time_limit=1, reprove=False)
     assert rep3.status == "failed", rep3.lines()
 
@@ -316,8 +334,9 @@ def test_individual_monotonicity_rows_bound_and_flipped_row_refuted(rob, tmp_pat
 
     def flip(d):
         d["answer"]["items"][j].update(verdict="holds", x_prime=None, f_best=None, bound=None)
-        d["answer"]["status"] = "violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"]) \
-            else "holds"
+        d["answer"]["status"] = "violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"]) else "holds"
+
     rep = recheck(_forged(cert, flip), net, df, second_solver=None, time_limit=20)
-    assert rep.status == "failed" and any(c.outcome == "fail" and c.name.startswith(f"row {j}: holds")
-                                          for c in rep.checks), rep.lines()
+    assert rep.status == "failed" and any(
+        c.outcome == "fail" and c.name.startswith(f"row {j}: holds") for c in rep.checks
+    ), rep.lines()

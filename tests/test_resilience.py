@@ -64,13 +64,13 @@ def test_phi_below_random_search_and_witness_holds(net3, norm):
     assert np.delete(z[1], 1).max() >= z[1, 1] - 1e-6
 
 
-@pytest.mark.parametrize("norm,specs", [("1", ("none", "dataflow", "all", "dataflow,mip_bounds,init")),
-                                         ("inf", ("none", "all"))])
+@pytest.mark.parametrize(
+    "norm,specs", [("1", ("none", "dataflow", "all", "dataflow,mip_bounds,init")), ("inf", ("none", "all"))]
+)
 def test_heuristics_do_not_change_the_optimum(net_deep, norm, specs):
     vals = {}
     for spec in specs:
-        r = class_resilience(net_deep, 2, alpha=1.05, k=1, norm=norm, heuristics=Heuristics.parse(spec),
-                             time_limit=TL)
+        r = class_resilience(net_deep, 2, alpha=1.05, k=1, norm=norm, heuristics=Heuristics.parse(spec), time_limit=TL)
         assert r.status == "optimal", spec
         assert r.witness["ok"], spec
         vals[spec] = r.phi
@@ -175,8 +175,24 @@ def test_cli_resilience(net3, tmp_path):
     path = tmp_path / "net.json"
     save_model(net3, path)
     runner = CliRunner()
-    res = runner.invoke(group, ["resilience", str(path), "--class", "1", "--alpha", "1.1", "--k", "1",
-                                "--norm", "inf", "--time-limit", "20", "--json"])
+    res = runner.invoke(
+        group,
+        [
+            "resilience",
+            str(path),
+            "--class",
+            "1",
+            "--alpha",
+            "1.1",
+            "--k",
+            "1",
+            "--norm",
+            "inf",
+            "--time-limit",
+            "20",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["results"][0]["status"] == "optimal" and out["results"][0]["witness"]["ok"]

@@ -20,8 +20,9 @@ def test_robust_path_agrees_with_the_resilience_milp(norm):
     assert exact.status == "optimal"
     phi = exact.phi
     for delta in (0.5 * phi, 0.95 * phi, 1.05 * phi, 2.0 * phi):
-        fast = local_resilience(net, x, norm=norm, delta=delta, decide=True,
-                                heuristics=Heuristics.parse("dataflow,robust"), time_limit=30)
+        fast = local_resilience(
+            net, x, norm=norm, delta=delta, decide=True, heuristics=Heuristics.parse("dataflow,robust"), time_limit=30
+        )
         expected = "below" if phi <= delta else "not_below"
         assert fast.verdict == expected, (delta, phi, fast.notes)
         if fast.verdict == "below":

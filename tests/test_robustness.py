@@ -42,8 +42,12 @@ def sample_ball(net: Network, x: np.ndarray, eps: float, norm: str, n: int, seed
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
-@given(st.integers(0, 100_000), st.sampled_from([[3, 6, 6, 3], [2, 5, 4, 1], [3, 8, 4]]),
-       st.sampled_from(["inf", "1"]), st.floats(0.05, 0.5))
+@given(
+    st.integers(0, 100_000),
+    st.sampled_from([[3, 6, 6, 3], [2, 5, 4, 1], [3, 8, 4]]),
+    st.sampled_from(["inf", "1"]),
+    st.floats(0.05, 0.5),
+)
 def test_worst_margin_against_sampling(seed: int, sizes: list[int], norm: str, eps: float) -> None:
     rng = np.random.default_rng(seed)
     net = random_dense_net(rng, sizes)
@@ -141,8 +145,9 @@ def test_cli_exit_codes(model_and_data, monkeypatch) -> None:
     out = json.loads(r.output)
     assert out["summary"] == {"holds": 2, "violated": 3, "unknown": 0}
     assert all(len(x["counterexample"]) == 3 for x in out["results"] if x["verdict"] == "violated")
-    r = run(cli, ["verify", "robustness", str(d / "net.json"), str(d / "all.csv"), "--eps", "0.2", "--norm", "1",
-                  "--exact"])
+    r = run(
+        cli, ["verify", "robustness", str(d / "net.json"), str(d / "all.csv"), "--eps", "0.2", "--norm", "1", "--exact"]
+    )
     assert r.exit_code == 1
     for bad in (["--eps", "0.2", "--label", "nope"], ["--eps", "-1"]):
         r = run(cli, ["verify", "robustness", str(d / "net.json"), str(d / "all.csv"), *bad])

@@ -29,8 +29,9 @@ SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCh
 
 
 # ============================================================================ helpers
-def relu_net(seed: int, n_in: int, hidden: list[int], n_out: int, domain: Domain | None = None,
-             task: str = "classify") -> Network:
+def relu_net(
+    seed: int, n_in: int, hidden: list[int], n_out: int, domain: Domain | None = None, task: str = "classify"
+) -> Network:
     rng = np.random.default_rng(seed)
     sizes = [n_in, *hidden, n_out]
     layers: list = []
@@ -50,8 +51,9 @@ def nets(draw, min_out: int = 1, max_out: int = 3, task: str = "classify") -> Ne
 
 
 def header(n_in: int, n_out: int) -> str:
-    return "".join(f"(declare-const X_{i} Real)" for i in range(n_in)) + \
-        "".join(f"(declare-const Y_{j} Real)" for j in range(n_out))
+    return "".join(f"(declare-const X_{i} Real)" for i in range(n_in)) + "".join(
+        f"(declare-const Y_{j} Real)" for j in range(n_out)
+    )
 
 
 def box_text(lo: np.ndarray, hi: np.ndarray) -> str:
@@ -68,8 +70,14 @@ def dense_box(lo: np.ndarray, hi: np.ndarray, n: int, seed: int = 0) -> np.ndarr
 # ============================================================================ robustness: planted
 def two_class_net(domain: Domain) -> Network:
     """Logits (0, x_0 - 1.8): class 0 on x_0 < 1.8 (all of the domain [-1, 1]^2), class 1 beyond."""
-    return Network([Dense(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2)), ReLU(),
-                    Dense(np.array([[0.0, 0.0], [1.0, -1.0]]), np.array([0.0, -1.8]))], domain=domain)
+    return Network(
+        [
+            Dense(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2)),
+            ReLU(),
+            Dense(np.array([[0.0, 0.0], [1.0, -1.0]]), np.array([0.0, -1.8])),
+        ],
+        domain=domain,
+    )
 
 
 def test_robustness_sample_outside_the_domain_is_an_input_error(tmp_path) -> None:
@@ -90,8 +98,9 @@ def test_robustness_sample_outside_the_domain_is_an_input_error(tmp_path) -> Non
         rob.verify_robustness(int_net, np.array([[0.0, 0.5]]), 0.1)
     save_model(net, tmp_path / "net.json")
     pd.DataFrame([[0.0, 0.0], [1.5, 0.0]], columns=["a", "b"]).to_csv(tmp_path / "d.csv", index=False)
-    r = CliRunner().invoke(cli, ["verify", "robustness", str(tmp_path / "net.json"), str(tmp_path / "d.csv"),
-                                 "--eps", "0.6"])
+    r = CliRunner().invoke(
+        cli, ["verify", "robustness", str(tmp_path / "net.json"), str(tmp_path / "d.csv"), "--eps", "0.6"]
+    )
     assert r.exit_code == 2 and "row 1" in r.stderr and "outside" in r.stderr
 
 
@@ -107,8 +116,9 @@ def test_robustness_result_states_the_verified_set(tmp_path) -> None:
     assert "L1 ball of radius 0.5" in d["region"] and "intersected with the model's input domain" in d["region"]
     save_model(net, tmp_path / "net.json")
     pd.DataFrame([[0.9, 0.0]], columns=["a", "b"]).to_csv(tmp_path / "d.csv", index=False)
-    out = CliRunner().invoke(cli, ["verify", "robustness", str(tmp_path / "net.json"), str(tmp_path / "d.csv"),
-                                   "--eps", "0.5"])
+    out = CliRunner().invoke(
+        cli, ["verify", "robustness", str(tmp_path / "net.json"), str(tmp_path / "d.csv"), "--eps", "0.5"]
+    )
     assert out.exit_code == 0
     assert "L-inf ball of radius 0.5 around the sample, intersected with the model's input domain" in out.stdout
 
@@ -118,9 +128,14 @@ def test_robustness_retry_never_turns_a_tiny_violation_into_holds(monkeypatch) -
     simulated), the retry asks for margin <= -tau and is infeasible: a real margin in (-tau, 0) is
     still possible, so the verdict must not be ``holds``."""
     # logits (0, x_0 - 0.9999995): class 1 on x_0 in (0.9999995, 1]: margin of class 0 down to -5e-7
-    net = Network([Dense(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2)), ReLU(),
-                   Dense(np.array([[0.0, 0.0], [1.0, -1.0]]), np.array([0.0, -0.9999995]))],
-                  domain=Domain.box(2, -1.0, 1.0))
+    net = Network(
+        [
+            Dense(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2)),
+            ReLU(),
+            Dense(np.array([[0.0, 0.0], [1.0, -1.0]]), np.array([0.0, -0.9999995])),
+        ],
+        domain=Domain.box(2, -1.0, 1.0),
+    )
     x = np.array([0.5, 0.0])
     assert net.predict_index(net.forward(np.array([[1.0, 0.0]])))[0] == 1  # the real counterexample
     monkeypatch.setattr(rob, "project_to_ball", lambda net_, x_, xp, eps, norm: np.asarray(x_, float).copy())
@@ -132,9 +147,15 @@ def test_robustness_retry_never_turns_a_tiny_violation_into_holds(monkeypatch) -
 def ramp_net(eta: float, corner: float = 1.98, task: str = "regress") -> Network:
     """f = relu(x_0) - (1 + eta) relu(x_0 + x_1 - corner) on [0, 1]^2: slope in x_0 is -eta on the
     corner x_0 + x_1 > corner (area 2e-4: the pre-sampling misses it, the MILP decides), 1 elsewhere."""
-    return Network([Dense(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([0.0, -corner])), ReLU(),
-                    Dense(np.array([[1.0, -(1.0 + eta)]]), np.array([0.0]))], domain=Domain.box(2, 0.0, 1.0),
-                   task=task)
+    return Network(
+        [
+            Dense(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([0.0, -corner])),
+            ReLU(),
+            Dense(np.array([[1.0, -(1.0 + eta)]]), np.array([0.0])),
+        ],
+        domain=Domain.box(2, 0.0, 1.0),
+        task=task,
+    )
 
 
 @pytest.mark.parametrize("mode", ["exact", "blockwise"])
@@ -154,8 +175,11 @@ def test_global_monotonicity_tiny_real_decrease_is_not_holds(mode: str) -> None:
 
 def test_individual_monotonicity_tiny_real_increase_is_a_counterexample() -> None:
     # f = x_1 - 5 TOL x_0 on [0, 1]^2, increasing in x_0 asked at x = (1, 0.5): f(0, 0.5) > f(1, 0.5)
-    net = Network([Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[-5 * TOL, 1.0]]), [0.0])],
-                  domain=Domain.box(2, 0.0, 1.0), task="regress")
+    net = Network(
+        [Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[-5 * TOL, 1.0]]), [0.0])],
+        domain=Domain.box(2, 0.0, 1.0),
+        task="regress",
+    )
     rep = verify_individual(net, np.array([[1.0, 0.5]]), [0])
     assert rep.status == "violated"
     p = rep.points[0]
@@ -168,8 +192,15 @@ def test_lattice_tiny_real_step_decrease_is_not_holds() -> None:
     dom = Domain(["k", "u"], [0.0, 0.0], [5.0, 1.0], integer=[True, False])
     for eta, expect in ((5 * TOL, "violated"), (-1e-3, "holds")):
         c = 2 * (1 + eta)
-        net = Network([Dense(np.array([[1.0, 0], [1, 0], [1, 0], [0, 1]]), np.array([0, -2.5, -3, 0])), ReLU(),
-                       Dense(np.array([[1.0, -c, c, 1]]), [0.0])], domain=dom, task="regress")
+        net = Network(
+            [
+                Dense(np.array([[1.0, 0], [1, 0], [1, 0], [0, 1]]), np.array([0, -2.5, -3, 0])),
+                ReLU(),
+                Dense(np.array([[1.0, -c, c, 1]]), [0.0]),
+            ],
+            domain=dom,
+            task="regress",
+        )
         for mode in ("exact", "blockwise"):
             f = verify_global(net, ["k"], mode=mode, time_limit=20).features[0]
             assert f.status == expect, (eta, mode, f)
@@ -303,8 +334,9 @@ def test_robustness_planted_counterexample(inside: bool, net: Network, norm: str
 
 
 # ============================================================================ property-based: monotonicity
-def planted_monotone_net(seed: int, n_in: int, hidden: list[int], l: int, eta: float, c: float,
-                         domain: Domain) -> Network:
+def planted_monotone_net(
+    seed: int, n_in: int, hidden: list[int], l: int, eta: float, c: float, domain: Domain
+) -> Network:
     """f = g(x without x_l) + relu(x_l - lo_l) - (1 + eta) relu(x_l - c): slope in x_l is 1 below c and
     -eta above (a real decrease iff eta > 0). g is a random ReLU net blind to x_l; two planted units
     pass through the hidden layers unchanged (relu of a non-negative value)."""
@@ -332,11 +364,17 @@ def planted_monotone_net(seed: int, n_in: int, hidden: list[int], l: int, eta: f
 @pytest.mark.parametrize("violated", [True, False])
 @pytest.mark.parametrize("integer", [False, True])
 @settings(max_examples=12, **SETTINGS)
-@given(seed=st.integers(0, 2**31), n_in=st.integers(2, 4), hidden=st.lists(st.integers(2, 6), min_size=1, max_size=2),
-       log_eta=st.floats(math.log10(3 * TOL), -2), c=st.floats(-0.8, 0.999), data=st.data())
+@given(
+    seed=st.integers(0, 2**31),
+    n_in=st.integers(2, 4),
+    hidden=st.lists(st.integers(2, 6), min_size=1, max_size=2),
+    log_eta=st.floats(math.log10(3 * TOL), -2),
+    c=st.floats(-0.8, 0.999),
+    data=st.data(),
+)
 def test_monotonicity_planted_violation(violated, integer, seed, n_in, hidden, log_eta, c, data) -> None:
     l = data.draw(st.integers(0, n_in - 1))
-    eta = 10 ** log_eta * (1 if violated else -1)
+    eta = 10**log_eta * (1 if violated else -1)
     lo, hi = np.full(n_in, -1.0), np.full(n_in, 1.0)
     is_int = np.zeros(n_in, bool)
     if integer:  # the monotone feature is an integer in [0, 5], the step over c + 0.5 decreases by eta
@@ -347,8 +385,11 @@ def test_monotonicity_planted_violation(violated, integer, seed, n_in, hidden, l
         unit = np.zeros((1, n_in))
         unit[0, l] = 1.0
         net = planted_monotone_net(seed, n_in, hidden, l, 0.0, c, dom)
-        net = Network(_add_unit(net.layers, unit, np.array([-(c + 0.5)]), 2 * (1 + eta), -2 * (1 + eta)),
-                      domain=dom, task="regress")
+        net = Network(
+            _add_unit(net.layers, unit, np.array([-(c + 0.5)]), 2 * (1 + eta), -2 * (1 + eta)),
+            domain=dom,
+            task="regress",
+        )
     else:
         net = planted_monotone_net(seed, n_in, hidden, l, eta, c, dom)
     # oracle: secant slopes (continuous) or lattice steps (integer) along x_l at random base points

@@ -45,11 +45,19 @@ def dense(rng: np.random.Generator, sizes: list[int], act: str) -> Network:
 
 
 def conv(rng: np.random.Generator) -> Network:
-    return Network([
-        Conv2D(rng.normal(0, 0.5, (2, 1, 3, 3)), rng.normal(0, 0.1, 2), padding=1), LeakyReLU(0.05),
-        MaxPool2D(kernel=2), Flatten(), Dense(rng.normal(0, 0.5, (5, 18)), rng.normal(0, 0.1, 5)), ReLU(),
-        Dense(rng.normal(0, 0.5, (3, 5)), rng.normal(0, 0.1, 3)),
-    ], domain=Domain.box(36, 0.0, 1.0), input_shape=(1, 6, 6))
+    return Network(
+        [
+            Conv2D(rng.normal(0, 0.5, (2, 1, 3, 3)), rng.normal(0, 0.1, 2), padding=1),
+            LeakyReLU(0.05),
+            MaxPool2D(kernel=2),
+            Flatten(),
+            Dense(rng.normal(0, 0.5, (5, 18)), rng.normal(0, 0.1, 5)),
+            ReLU(),
+            Dense(rng.normal(0, 0.5, (3, 5)), rng.normal(0, 0.1, 3)),
+        ],
+        domain=Domain.box(36, 0.0, 1.0),
+        input_shape=(1, 6, 6),
+    )
 
 
 def samples(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, n: int = 20_000) -> np.ndarray:
@@ -77,8 +85,12 @@ def check(net: Network, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator
 
 
 @SETTINGS
-@given(st.integers(0, 10_000), st.sampled_from(["relu", "leaky", "hardtanh"]),
-       st.sampled_from([[3, 8, 8, 4], [5, 12, 3], [2, 6, 6, 6, 2]]), st.floats(0.05, 1.0))
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from(["relu", "leaky", "hardtanh"]),
+    st.sampled_from([[3, 8, 8, 4], [5, 12, 3], [2, 6, 6, 6, 2]]),
+    st.floats(0.05, 1.0),
+)
 def test_bounds_below_every_sampled_point(seed: int, act: str, sizes: list[int], width: float) -> None:
     rng = np.random.default_rng(seed)
     net = dense(rng, sizes, act)
@@ -124,8 +136,11 @@ def test_alpha_gradient_is_the_derivative_of_the_bound() -> None:
     lo, hi = np.full(4, -0.6), np.full(4, 0.4)
     C, _ = margin_rows(5, 2)
     ops = layer_ops(net, lo, hi, compute_bounds(net, lo, hi, "linear"))
-    alphas = {t: rng.uniform(op.amin, 1, (4, op.free.size)) for t, op in enumerate(ops)
-              if op.kind == "diag" and op.free is not None and op.free.any()}
+    alphas = {
+        t: rng.uniform(op.amin, 1, (4, op.free.size))
+        for t, op in enumerate(ops)
+        if op.kind == "diag" and op.free is not None and op.free.any()
+    }
     E, d = np.zeros((4, 4)), np.zeros(4)
     b, _, xs, pos = _backward(ops, C, E, d, lo, hi, alphas)
     grads = _gradient(ops, xs, pos, alphas)
@@ -166,8 +181,12 @@ def test_margin_rows_and_stage() -> None:
 
 
 @settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.sampled_from([[3, 8, 8, 4], [2, 10, 3], [4, 12, 12, 1], [3, 10, 6]]),
-       st.sampled_from(["inf", "1"]), st.floats(0.02, 0.4))
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([[3, 8, 8, 4], [2, 10, 3], [4, 12, 12, 1], [3, 10, 6]]),
+    st.sampled_from(["inf", "1"]),
+    st.floats(0.02, 0.4),
+)
 def test_robustness_prover_never_changes_a_verdict(seed: int, sizes: list[int], norm: str, eps: float) -> None:
     rng = np.random.default_rng(seed)
     net = random_dense_net(rng, sizes, "leaky_relu" if seed % 2 else "relu")

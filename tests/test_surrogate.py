@@ -29,8 +29,13 @@ def _data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), hidden=st.integers(1, 4), l1=st.sampled_from([0.0, 0.01, 0.3]),
-       wb=st.sampled_from([0.5, 1.0]), bb=st.sampled_from([0.5, 2.0]))
+@given(
+    seed=st.integers(0, 10_000),
+    hidden=st.integers(1, 4),
+    l1=st.sampled_from([0.0, 0.01, 0.3]),
+    wb=st.sampled_from([0.5, 1.0]),
+    bb=st.sampled_from([0.5, 2.0]),
+)
 def test_result_is_in_the_sign_class_and_objective_is_exact(seed, hidden, l1, wb, bb):
     X, y = _data(30, 4, seed)
     net = fit_sign_network(X, y, hidden, l1=l1, weight_bound=wb, bias_bound=bb, steps=120, seed=seed)
@@ -54,8 +59,9 @@ def test_surrogate_objective_equals_the_milp_objective_at_its_point(l1):
     milp = fixed_lp(problem, w, free_weights=False, solver=lp_solver_for(problem, "highs"))
     assert milp is not None  # the point is feasible for the MILP
     assert milp == pytest.approx(net.objective, abs=1e-6)
-    assert sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), X, y, l1, 1.0) == pytest.approx(milp,
-                                                                                                         abs=1e-6)
+    assert sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), X, y, l1, 1.0) == pytest.approx(
+        milp, abs=1e-6
+    )
 
 
 def test_fits_separable_data_and_l1_sparsifies():
@@ -98,8 +104,7 @@ def test_the_constant_network_is_the_best_constant_and_wins_against_a_worse_loca
 
 def test_restarts_keep_the_best_and_bad_input_is_refused():
     X, y = _data(30, 3, 4)
-    single = [fit_sign_network(X, y, 3, l1=0.01, positive=p, seed=s)
-              for s, p in ((0, 2), (1, 1), (2, 3))]
+    single = [fit_sign_network(X, y, 3, l1=0.01, positive=p, seed=s) for s, p in ((0, 2), (1, 1), (2, 3))]
     best = fit_sign_network_best(X, y, 3, l1=0.01, restarts=3, seed=0)
     assert best.objective == pytest.approx(min(s.objective for s in single))
     assert best.objective < constant_network(X, y, 3).objective

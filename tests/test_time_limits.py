@@ -119,15 +119,46 @@ def run(args: list[str], limit: float, units: int = 1, codes: tuple[int, ...] = 
 
 # ----------------------------------------------------------------------------- training
 def test_train_plain(files: dict[str, Path], tmp_path: Path) -> None:
-    out, wall = run(["train", files["breast_cancer"], "--target", "target", "--hidden", "4", "--samples", "300",
-                     "--time-limit", 6, "-o", tmp_path / "m.json"], 6)
+    out, wall = run(
+        [
+            "train",
+            files["breast_cancer"],
+            "--target",
+            "target",
+            "--hidden",
+            "4",
+            "--samples",
+            "300",
+            "--time-limit",
+            6,
+            "-o",
+            tmp_path / "m.json",
+        ],
+        6,
+    )
     cert = load_model(tmp_path / "m.json").metadata["certificate"]
     assert cert["status"] in ("feasible", "optimal") and wall >= 3.0  # the limit was hit, not a quick optimum
 
 
 def test_train_sign_patterns(files: dict[str, Path], tmp_path: Path) -> None:
-    out, _ = run(["train", files["breast_cancer"], "--target", "target", "--hidden", "4", "--samples", "300",
-                  "--sign-patterns", "--time-limit", 8, "-o", tmp_path / "m.json"], 8)
+    out, _ = run(
+        [
+            "train",
+            files["breast_cancer"],
+            "--target",
+            "target",
+            "--hidden",
+            "4",
+            "--samples",
+            "300",
+            "--sign-patterns",
+            "--time-limit",
+            8,
+            "-o",
+            tmp_path / "m.json",
+        ],
+        8,
+    )
     cert = load_model(tmp_path / "m.json").metadata["certificate"]
     patterns = cert["formulation"]["sign_patterns"]
     assert len(patterns) == 15
@@ -139,23 +170,73 @@ def test_train_sign_patterns(files: dict[str, Path], tmp_path: Path) -> None:
 
 
 def test_train_l1_cv(files: dict[str, Path], tmp_path: Path) -> None:
-    run(["train", files["breast_cancer"], "--target", "target", "--hidden", "3", "--samples", "300", "--l1", "cv",
-         "--time-limit", 6, "-o", tmp_path / "m.json"], 6)
+    run(
+        [
+            "train",
+            files["breast_cancer"],
+            "--target",
+            "target",
+            "--hidden",
+            "3",
+            "--samples",
+            "300",
+            "--l1",
+            "cv",
+            "--time-limit",
+            6,
+            "-o",
+            tmp_path / "m.json",
+        ],
+        6,
+    )
 
 
 @pytest.mark.slow
 def test_train_monotone_rounds(files: dict[str, Path], tmp_path: Path) -> None:
     # the data say the opposite of both constraints: several train-certify rounds, all inside one limit
-    out, _ = run(["train", files["compas"], "--target", "target", "--hidden", "4", "--samples", "300",
-                  "--monotone-increasing", "age", "--monotone-decreasing", "priors_count", "--time-limit", 10,
-                  "-o", tmp_path / "m.json"], 10)
+    out, _ = run(
+        [
+            "train",
+            files["compas"],
+            "--target",
+            "target",
+            "--hidden",
+            "4",
+            "--samples",
+            "300",
+            "--monotone-increasing",
+            "age",
+            "--monotone-decreasing",
+            "priors_count",
+            "--time-limit",
+            10,
+            "-o",
+            tmp_path / "m.json",
+        ],
+        10,
+    )
     assert "round 0" in out
 
 
 def test_train_model_too_large_for_the_limit(files: dict[str, Path], tmp_path: Path) -> None:
     """3000 rows and 3 s: the model cannot be built in time; the warm start comes back on time, no false bound."""
-    out, wall = run(["train", files["compas"], "--target", "target", "--hidden", "4", "--samples", "3000",
-                     "--time-limit", 3, "-o", tmp_path / "m.json"], 3)
+    out, wall = run(
+        [
+            "train",
+            files["compas"],
+            "--target",
+            "target",
+            "--hidden",
+            "4",
+            "--samples",
+            "3000",
+            "--time-limit",
+            3,
+            "-o",
+            tmp_path / "m.json",
+        ],
+        3,
+    )
     cert = load_model(tmp_path / "m.json").metadata["certificate"]
     assert cert["status"] == "feasible" and cert["bound"] is None and cert["gap"] is None
     assert "not solved" in cert["formulation"]["time_limit_note"]
@@ -166,8 +247,9 @@ def test_train_model_too_large_for_the_limit(files: dict[str, Path], tmp_path: P
 def test_verify_robustness_per_sample(files: dict[str, Path], tmp_path: Path) -> None:
     data = pd.read_csv(files["deep_data"]).iloc[:2]
     data.to_csv(tmp_path / "two.csv", index=False)
-    out, _ = run(["verify", "robustness", files["deep"], tmp_path / "two.csv", "--eps", 0.1, "--time-limit", 3], 3,
-                 units=2)
+    out, _ = run(
+        ["verify", "robustness", files["deep"], tmp_path / "two.csv", "--eps", 0.1, "--time-limit", 3], 3, units=2
+    )
 
 
 def test_verify_monotonic_global(files: dict[str, Path]) -> None:
@@ -186,15 +268,54 @@ def test_verify_vnnlib_timeout(files: dict[str, Path]) -> None:
 
 def test_audit_per_problem(files: dict[str, Path], tmp_path: Path) -> None:
     # two robustness rows and one monotone feature: three problems
-    out, _ = run(["audit", files["deep"], files["deep_data"], "--target", "label", "-o", tmp_path / "a.html",
-                  "--eps", 0.1, "--rows", 2, "--monotone-increasing", "x0", "--time-limit", 3, "--workers", 0],
-                 3, units=3)
+    out, _ = run(
+        [
+            "audit",
+            files["deep"],
+            files["deep_data"],
+            "--target",
+            "label",
+            "-o",
+            tmp_path / "a.html",
+            "--eps",
+            0.1,
+            "--rows",
+            2,
+            "--monotone-increasing",
+            "x0",
+            "--time-limit",
+            3,
+            "--workers",
+            0,
+        ],
+        3,
+        units=3,
+    )
     assert (tmp_path / "a.html").exists()
 
 
 @pytest.mark.slow
 def test_recheck_whole(files: dict[str, Path], tmp_path: Path) -> None:
-    run(["audit", files["deep"], files["deep_data"], "--target", "label", "-o", tmp_path / "a.html", "--eps", 0.05,
-         "--rows", 2, "--time-limit", 3, "--workers", 0], 3, units=2)
+    run(
+        [
+            "audit",
+            files["deep"],
+            files["deep_data"],
+            "--target",
+            "label",
+            "-o",
+            tmp_path / "a.html",
+            "--eps",
+            0.05,
+            "--rows",
+            2,
+            "--time-limit",
+            3,
+            "--workers",
+            0,
+        ],
+        3,
+        units=2,
+    )
     cert = tmp_path / "a-certificates" / "robustness.json"
     run(["recheck", cert, files["deep"], files["deep_data"], "--time-limit", 4], 4)

@@ -64,8 +64,7 @@ def test_conv_certificate_recomputed_matches():
     act = channel_activity(r.network_full)
     assert c.terms["channels"] == pytest.approx(0.05 * sum(int(a.sum()) for a in act), abs=1e-12)
     # the saved network reads raw images and agrees with the full one
-    np.testing.assert_allclose(r.network.forward(X.reshape(8, -1)), r.network_full.forward(X.reshape(8, -1)),
-                               atol=1e-9)
+    np.testing.assert_allclose(r.network.forward(X.reshape(8, -1)), r.network_full.forward(X.reshape(8, -1)), atol=1e-9)
     assert any(isinstance(l, MaxPool2D) for l in r.network.layers)
 
 
@@ -121,15 +120,20 @@ def test_estimator_images_and_flat_rows_with_downsampling():
     from mipnet.train.estimators import MIPNetClassifier
 
     X, y = _images(8, seed=3, size=8)
-    est = MIPNetClassifier(architecture="conv2x3-maxpool2", downsample=2, time_limit=3, lp_heuristic_rounds=0,
-                           l1=0.01)
+    est = MIPNetClassifier(architecture="conv2x3-maxpool2", downsample=2, time_limit=3, lp_heuristic_rounds=0, l1=0.01)
     est.fit(X, y)
     assert isinstance(est.network_.layers[0], AvgPool2D) and est.network_.input_shape == (1, 8, 8)
     p4 = est.predict(X)
     assert p4.shape == (8,) and est.certificate_check_["ok"]
     np.testing.assert_array_equal(p4, est.predict(X.reshape(8, -1)))
-    est2 = MIPNetClassifier(architecture=[("conv", 2, 3), ("maxpool", 2)], input_shape=(1, 8, 8), downsample=2,
-                            time_limit=3, lp_heuristic_rounds=0, l1=0.01).fit(X.reshape(8, -1), y)
+    est2 = MIPNetClassifier(
+        architecture=[("conv", 2, 3), ("maxpool", 2)],
+        input_shape=(1, 8, 8),
+        downsample=2,
+        time_limit=3,
+        lp_heuristic_rounds=0,
+        l1=0.01,
+    ).fit(X.reshape(8, -1), y)
     assert est2.network_.input_shape == (1, 8, 8) and isinstance(est2.network_.layers[0], AvgPool2D)
     assert est2.certificate_check_["ok"]
     np.testing.assert_array_equal(est2.predict(X), est2.predict(X.reshape(8, -1)))
@@ -149,15 +153,32 @@ def test_cli_train_with_architecture(tmp_path):
     df["label"] = y
     df.to_csv(tmp_path / "img.csv", index=False)
     out = tmp_path / "m.json"
-    r = CliRunner().invoke(main, ["train", str(tmp_path / "img.csv"), "--target", "label", "--architecture",
-                                  "conv2x3-maxpool2", "--input-shape", "1,6,6", "--time-limit", "3",
-                                  "--channel-penalty", "0.01", "-o", str(out)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "train",
+            str(tmp_path / "img.csv"),
+            "--target",
+            "label",
+            "--architecture",
+            "conv2x3-maxpool2",
+            "--input-shape",
+            "1,6,6",
+            "--time-limit",
+            "3",
+            "--channel-penalty",
+            "0.01",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "re-check with numpy: ok" in r.output
     net = load_model(str(out))
     assert net.input_shape == (1, 6, 6) and any(isinstance(l, Conv2D) for l in net.layers)
-    bad = CliRunner().invoke(main, ["train", str(tmp_path / "img.csv"), "--target", "label", "--architecture",
-                                    "conv2x3", "-o", str(out)])
+    bad = CliRunner().invoke(
+        main, ["train", str(tmp_path / "img.csv"), "--target", "label", "--architecture", "conv2x3", "-o", str(out)]
+    )
     assert bad.exit_code == 2 and "--input-shape" in bad.output
 
 
@@ -165,8 +186,9 @@ def _torch_cnn(seed: int = 0):
     import torch
 
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-                                torch.nn.Linear(8, 3))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(8, 3)
+    )
     X = torch.tensor(np.random.default_rng(seed).uniform(0, 1, size=(60, 1, 6, 6)), dtype=torch.float32)
     y = torch.stack([X[:, 0, :2].mean((1, 2)), X[:, 0, 2:4].mean((1, 2)), X[:, 0, 4:].mean((1, 2))], 1).argmax(1)
     opt = torch.optim.Adam(model.parameters(), lr=0.05)

@@ -18,8 +18,13 @@ FAST = dict(hidden_layer_sizes=(1,), time_limit=10.0, lp_heuristic_rounds=0, max
 
 def _frame(n: int = 16, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"age": rng.integers(20, 60, n), "income": rng.normal(50, 10, n),
-                      "city": rng.choice(["paris", "rome", "oslo"], n)})
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(20, 60, n),
+            "income": rng.normal(50, 10, n),
+            "city": rng.choice(["paris", "rome", "oslo"], n),
+        }
+    )
     y = np.where((X["age"] > 40) | (X["city"] == "oslo"), "high", "low")
     return X, y
 
@@ -125,8 +130,10 @@ def _train_cli(tmp_path, n: int):
 def test_cli_train_csv(tmp_path):
     cli, path = _train_cli(tmp_path, 14)
     out = tmp_path / "m.json"
-    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
-                                   "--time-limit", "4", "-o", str(out)])
+    res = CliRunner().invoke(
+        cli,
+        ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01", "--time-limit", "4", "-o", str(out)],
+    )
     assert res.exit_code == 0, res.output
     assert "certificate:" in res.output and "re-check with numpy: ok" in res.output
     d = json.loads(out.read_text())
@@ -142,8 +149,25 @@ def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
 
     cli, path = _train_cli(tmp_path, 12)
     out = tmp_path / "m.json"
-    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2,2", "--l1", "0.01",
-                                   "--layer-penalty", "1.0", "--time-limit", "20", "-o", str(out)])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(path),
+            "--target",
+            "label",
+            "--hidden",
+            "2,2",
+            "--l1",
+            "0.01",
+            "--layer-penalty",
+            "1.0",
+            "--time-limit",
+            "20",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     net = load_model(out)
     assert sum(isinstance(layer, Dense) for layer in net.layers) == 2  # one hidden layer left
@@ -154,13 +178,43 @@ def test_cli_train_layer_penalty_removes_a_hidden_layer(tmp_path):
 def test_cli_train_sign_patterns(tmp_path):
     cli, path = _train_cli(tmp_path, 12)
     out = tmp_path / "m.json"
-    res = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2", "--l1", "0.01",
-                                   "--sign-patterns", "--time-limit", "20", "-o", str(out)])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(path),
+            "--target",
+            "label",
+            "--hidden",
+            "2",
+            "--l1",
+            "0.01",
+            "--sign-patterns",
+            "--time-limit",
+            "20",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "sign pattern +1 -1" in res.output and "re-check with numpy: ok" in res.output
     patterns = json.loads(out.read_text())["metadata"]["certificate"]["formulation"]["sign_patterns"]
     assert len(patterns) == 6  # l1 > 0: every (P, M) with P + M <= 2
     deep = tmp_path / "deep.json"
-    bad = CliRunner().invoke(cli, ["train", str(path), "--target", "label", "--hidden", "2,2", "--sign-patterns",
-                                   "--time-limit", "5", "-o", str(deep)])
+    bad = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(path),
+            "--target",
+            "label",
+            "--hidden",
+            "2,2",
+            "--sign-patterns",
+            "--time-limit",
+            "5",
+            "-o",
+            str(deep),
+        ],
+    )
     assert bad.exit_code != 0 and "sign class" in bad.output and not deep.exists()

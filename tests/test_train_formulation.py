@@ -30,8 +30,12 @@ CASES = [
     ("hinge+l2 (tangent OA)", 2, "classify", TrainConfig(hidden=(2,), l2=0.05)),
     ("hinge+l0", 2, "classify", TrainConfig(hidden=(2,), l0=0.02)),
     ("zero_one", 2, "classify", TrainConfig(hidden=(2,), loss="zero_one", l1=0.01)),
-    ("quantized neurons+layers", 2, "classify",
-     TrainConfig(hidden=(2,), hypothesis="quantized", neuron_penalty=0.05, layer_penalty=0.05, l1=0.01)),
+    (
+        "quantized neurons+layers",
+        2,
+        "classify",
+        TrainConfig(hidden=(2,), hypothesis="quantized", neuron_penalty=0.05, layer_penalty=0.05, l1=0.01),
+    ),
     ("multiclass hinge", 3, "classify", TrainConfig(hidden=(2,), l1=0.01)),
     ("regression l1", 0, "regress", TrainConfig(hidden=(2,), loss="l1", l1=0.01)),
     ("regression squared (OA)", 0, "regress", TrainConfig(hidden=(2,), loss="squared", l1=0.01)),
@@ -57,9 +61,17 @@ def test_certificate_recomputed_matches(name, classes, task, cfg):
         assert abs(c.solver_incumbent - c.incumbent) <= 1e-6
         assert c.gap <= 1e-5
     assert c.bound is None or c.bound <= c.incumbent + 1e-6
-    assert set(c.terms) == {"loss"} | {k for k, a in (("l1", cfg.l1), ("l2", cfg.l2), ("l0", cfg.l0),
-                                                        ("neurons", cfg.neuron_penalty),
-                                                        ("layers", cfg.layer_penalty)) if a > 0}
+    assert set(c.terms) == {"loss"} | {
+        k
+        for k, a in (
+            ("l1", cfg.l1),
+            ("l2", cfg.l2),
+            ("l0", cfg.l0),
+            ("neurons", cfg.neuron_penalty),
+            ("layers", cfg.layer_penalty),
+        )
+        if a > 0
+    }
     # the pruned network computes the same function
     np.testing.assert_allclose(r.network.forward(X), r.network_full.forward(X), atol=1e-9)
     assert len(c.data_sha256) == 64 and c.n_samples == 8
@@ -135,8 +147,9 @@ def test_tight_big_m_is_per_sample_and_tighter_than_plain():
         np.testing.assert_allclose(hi, expect)
         np.testing.assert_allclose(lo, -expect)
         assert np.all(loose.pre_activation_bounds(n)[0][1] >= hi - 1e-12)
-    assert any(np.any(loose.pre_activation_bounds(n)[0][1] > tight.pre_activation_bounds(n)[0][1] + 1e-9)
-               for n in range(6))
+    assert any(
+        np.any(loose.pre_activation_bounds(n)[0][1] > tight.pre_activation_bounds(n)[0][1] + 1e-9) for n in range(6)
+    )
 
 
 def test_mapping_into_class_keeps_sign_of_function():
@@ -229,8 +242,9 @@ def test_lipschitz_cuts_do_not_change_the_optimum(seed):
     X, y = _data(n=8, d=2, seed=seed)
     objs = []
     for k in (0, 20):
-        r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05, lipschitz_pairs=k), time_limit=30,
-                  lp_heuristic_rounds=1)
+        r = train(
+            X, y, config=TrainConfig(hidden=(2,), l1=0.05, lipschitz_pairs=k), time_limit=30, lp_heuristic_rounds=1
+        )
         assert r.certificate.status == "optimal"
         objs.append(r.certificate.incumbent)
     assert objs[0] == pytest.approx(objs[1], abs=1e-5)
@@ -287,8 +301,12 @@ def _cmap(pairs):
 
 
 def _hinge_objective(f, t, W0, W2, active, cfg):
-    return (np.maximum(0, 1 - t * f).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
-            + cfg.neuron_penalty * active + cfg.layer_penalty * 1)
+    return (
+        np.maximum(0, 1 - t * f).mean()
+        + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
+        + cfg.neuron_penalty * active
+        + cfg.layer_penalty * 1
+    )
 
 
 @pytest.mark.parametrize("seed,silent", [(0, False), (1, False), (2, True)])
@@ -298,8 +316,15 @@ def test_fixed_skipped_layer_gives_the_identity_objective(seed, silent):
     from mipnet.train.warmstart import discrete_values, fixed_lp
 
     X, y = _data(n=10, d=2, seed=seed)
-    kw = dict(hidden=(2, 2), hypothesis="quantized", levels=2, l1=0.03, neuron_penalty=0.02, layer_penalty=0.1,
-              symmetry_breaking=False)
+    kw = dict(
+        hidden=(2, 2),
+        hypothesis="quantized",
+        levels=2,
+        l1=0.03,
+        neuron_penalty=0.02,
+        layer_penalty=0.1,
+        symmetry_breaking=False,
+    )
     prob, Xs, t = _problem(X, y, **kw)
     cfg = prob.config
     assert prob.layer_switch[0] is None and prob.layer_switch[1] is not None
@@ -344,15 +369,22 @@ def test_fixed_skipped_layer_gives_the_identity_objective(seed, silent):
     f2 = (W2 @ h + b2[:, None])[0]
     act0 = (np.abs(W0).sum(1) + np.abs(b0) + np.abs(W1).sum(0)) > 0
     act1 = (np.abs(W1).sum(1) + np.abs([0.1, -0.2]) + np.abs(W2).sum(0)) > 0
-    expect2 = (np.maximum(0, 1 - t * f2).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W1).sum() + np.abs(W2).sum())
-               + cfg.neuron_penalty * (act0.sum() + act1.sum()) + cfg.layer_penalty * 2)
+    expect2 = (
+        np.maximum(0, 1 - t * f2).mean()
+        + cfg.l1 * (np.abs(W0).sum() + np.abs(W1).sum() + np.abs(W2).sum())
+        + cfg.neuron_penalty * (act0.sum() + act1.sum())
+        + cfg.layer_penalty * 2
+    )
     assert obj2 == pytest.approx(expect2, abs=1e-7)
     # without a layer switch the same all-zero layer is a zero layer: the output is the constant b2
     plain, _, _ = _problem(X, y, **{**kw, "layer_penalty": 0.0})
     obj3 = fixed_lp(plain, w, free_weights=False)
     units3 = np.sum((np.abs(W0).sum(1) + np.abs(b0)) > 0) + np.sum(np.abs(W2).sum(0) > 0)
-    expect3 = (np.maximum(0, 1 - t * b2[0]).mean() + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
-               + cfg.neuron_penalty * units3)
+    expect3 = (
+        np.maximum(0, 1 - t * b2[0]).mean()
+        + cfg.l1 * (np.abs(W0).sum() + np.abs(W2).sum())
+        + cfg.neuron_penalty * units3
+    )
     assert obj3 == pytest.approx(expect3, abs=1e-7)
 
 
@@ -386,14 +418,22 @@ def test_conv_dense_head_layer_switch_matches_numpy():
     imgs = rng.uniform(0, 1, size=(6, 1, 6, 6))
     y = np.where(imgs[:, 0, :3].mean(axis=(1, 2)) > imgs[:, 0, 3:].mean(axis=(1, 2)), 1.0, -1.0)
     _, _, _, Xs, small = prepare_images(imgs, None, 1)
-    cfg = resolve_config(TrainConfig(architecture="conv2x3-maxpool2-dense2-dense2", l1=0.01, layer_penalty=0.1,
-                                     neuron_penalty=0.02), "classify", 2)
+    cfg = resolve_config(
+        TrainConfig(architecture="conv2x3-maxpool2-dense2-dense2", l1=0.01, layer_penalty=0.1, neuron_penalty=0.02),
+        "classify",
+        2,
+    )
     prob = ConvTrainingProblem(Xs, y, "classify", 2, cfg, small)
     assert prob.layer_switch[0] is None and prob.layer_switch[1] is not None
     for seed in (0, 1):
         r = np.random.default_rng(seed)
-        w = [(np.round(r.uniform(-1, 1, lp.shape)) if lp.kind == "quantized" else r.uniform(-1, 1, lp.shape),
-              r.uniform(-0.5, 0.5, lp.shape[0])) for lp in prob.params]
+        w = [
+            (
+                np.round(r.uniform(-1, 1, lp.shape)) if lp.kind == "quantized" else r.uniform(-1, 1, lp.shape),
+                r.uniform(-0.5, 0.5, lp.shape[0]),
+            )
+            for lp in prob.params
+        ]
         w[2] = (np.zeros((2, 2)), np.zeros(2))
         w[3][0][0] = [1.0, -1.0]  # both units of dense layer 0 reach the output through the skipped layer
         w = canonical_conv_order(prob.zero_dead_units(w), prob)
@@ -450,8 +490,14 @@ def test_progress_reaches_the_caller_on_the_shared_instance():
     data = load_breast_cancer().sample(40, random_state=0)
     X, _ = data.X_numeric()
     points: list[tuple[float, float | None, float | None]] = []
-    r = train(X, data.y.to_numpy(), config=TrainConfig(hidden=(3,), l1=0.01, symmetry_breaking=False), time_limit=14,
-              progress=lambda t, inc, bound: points.append((t, inc, bound)), lp_heuristic_rounds=1)
+    r = train(
+        X,
+        data.y.to_numpy(),
+        config=TrainConfig(hidden=(3,), l1=0.01, symmetry_breaking=False),
+        time_limit=14,
+        progress=lambda t, inc, bound: points.append((t, inc, bound)),
+        lp_heuristic_rounds=1,
+    )
     assert points  # the first callback passes on at once, the next ones every 5 s
     assert all(0 <= t <= r.certificate.solve_time + 1 for t, _, _ in points)
     assert all(inc is None or inc >= r.certificate.incumbent - 1e-9 for _, inc, _ in points)

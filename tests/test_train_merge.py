@@ -161,8 +161,9 @@ def test_group_bound_uses_the_weights():
     opt = solve(full.model, "highs", time_limit=60, mip_gap=0.0).incumbent
     one = sample_group_bound(Xu, tu, "classify", n_classes, cfg, groups=1, time_limit=30, sample_weight=counts)
     assert abs(one["bound"] - opt) <= 1e-6  # one group is the whole weighted problem
-    two = sample_group_bound(Xu, tu, "classify", n_classes, cfg, groups=2, time_limit=30, sample_weight=counts,
-                             loss_denominator=len(t))
+    two = sample_group_bound(
+        Xu, tu, "classify", n_classes, cfg, groups=2, time_limit=30, sample_weight=counts, loss_denominator=len(t)
+    )
     plain = sample_group_bound(Xs, t, "classify", n_classes, cfg, groups=2, time_limit=30)
     assert 0 < two["bound"] <= opt + 1e-6 and plain["bound"] <= opt + 1e-6
 

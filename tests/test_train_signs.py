@@ -98,14 +98,16 @@ def test_weights_in_pattern_keeps_the_function():
     assert weights_in_pattern(w, prob, pattern_signs(3, 3, 0)) is None  # a negative unit cannot move
 
 
-@pytest.mark.parametrize("kw", [{"l1": 0.05}, {"l1": 0.3}, {"l1": 0.05, "loss": "zero_one"},
-                                {"l1": 0.02, "neuron_penalty": 0.05}])
+@pytest.mark.parametrize(
+    "kw", [{"l1": 0.05}, {"l1": 0.3}, {"l1": 0.05, "loss": "zero_one"}, {"l1": 0.02, "neuron_penalty": 0.05}]
+)
 def test_decomposition_reaches_the_joint_optimum(kw):
     X, y = _data(n=8, seed=3)
     objs = []
     for patterns in (False, True):
-        r = train(X, y, config=TrainConfig(hidden=(2,), **kw), time_limit=60, lp_heuristic_rounds=2,
-                  sign_patterns=patterns)
+        r = train(
+            X, y, config=TrainConfig(hidden=(2,), **kw), time_limit=60, lp_heuristic_rounds=2, sign_patterns=patterns
+        )
         c = r.certificate
         assert c.status == "optimal" and r.check["ok"]
         objs.append(c.incumbent)
@@ -135,8 +137,7 @@ def test_time_left_goes_to_the_weakest_pattern(monkeypatch):
 
     monkeypatch.setattr(signs_mod, "solve", first_call_cut_short)
     X, y = _data(n=8, seed=3)
-    r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05), time_limit=60, lp_heuristic_rounds=2,
-              sign_patterns=True)
+    r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05), time_limit=60, lp_heuristic_rounds=2, sign_patterns=True)
     outcomes = r.certificate.formulation["sign_patterns"]
     again = [o for o in outcomes if o["runs"] == 2]
     assert len(again) == 1 and again[0]["status"] != "feasible"

@@ -40,8 +40,16 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 
 def _train(constraints=None, linear=False, config=CFG):
     X, y = _data()
-    return train(X, y, config=config, domain=Domain.from_data(X, names=NAMES), constraints=constraints,
-                 linear=linear, time_limit=120, threads=1)
+    return train(
+        X,
+        y,
+        config=config,
+        domain=Domain.from_data(X, names=NAMES),
+        constraints=constraints,
+        linear=linear,
+        time_limit=120,
+        threads=1,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -166,22 +174,28 @@ def test_parity_by_feature_column_and_estimator():
 
     X, y = _data()
     Xg = np.column_stack([X, (X[:, 0] > 0).astype(float)])
-    clf = MIPNetClassifier((1,), l1=0.02, time_limit=60,
-                           constraints=[{"kind": "parity", "group": 3, "delta": 0.25},
-                                        {"kind": "exclude", "features": [3]}]).fit(Xg, y)
+    clf = MIPNetClassifier(
+        (1,),
+        l1=0.02,
+        time_limit=60,
+        constraints=[{"kind": "parity", "group": 3, "delta": 0.25}, {"kind": "exclude", "features": [3]}],
+    ).fit(Xg, y)
     recs = clf.certificate_.formulation["domain_constraints"]
     assert [r["holds"] for r in recs] == [True, True]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ([ExcludeFeatures(("zzz",))], "unknown feature 'zzz'"),
-    ([{"kind": "budget", "k": 0}], "k must be an integer >= 1"),
-    ([{"kind": "parity", "group": "a", "delta": -0.1}], "delta must be a finite number >= 0"),
-    ([{"kind": "order", "x_a": [0, 0, float("nan")], "x_b": [0, 0, 0]}], "NaN"),
-    ([{"kind": "sign", "feature": "a", "sign": 2}], "sign must be +1 or -1"),
-    ([{"kind": "monotone", "feature": "a"}], "unknown kind"),
-    ([OutputOrder([0, 0], [0, 0, 0])], "one value per feature"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([ExcludeFeatures(("zzz",))], "unknown feature 'zzz'"),
+        ([{"kind": "budget", "k": 0}], "k must be an integer >= 1"),
+        ([{"kind": "parity", "group": "a", "delta": -0.1}], "delta must be a finite number >= 0"),
+        ([{"kind": "order", "x_a": [0, 0, float("nan")], "x_b": [0, 0, 0]}], "NaN"),
+        ([{"kind": "sign", "feature": "a", "sign": 2}], "sign must be +1 or -1"),
+        ([{"kind": "monotone", "feature": "a"}], "unknown kind"),
+        ([OutputOrder([0, 0], [0, 0, 0])], "one value per feature"),
+    ],
+)
 def test_bad_constraints_fail_before_any_work(bad, message):
     X, y = _data()
     with pytest.raises(ConstraintError, match=re.escape(message)):
@@ -201,23 +215,50 @@ def test_cli_constraint_file(tmp_path):
     cons = tmp_path / "c.json"
     cons.write_text(json.dumps([{"kind": "exclude", "features": ["a"]}, {"kind": "sign", "feature": "b", "sign": 1}]))
     out = tmp_path / "m.json"
-    r = CliRunner().invoke(cli, ["train", str(data), "--target", "label", "--hidden", "1", "--l1", "0.02",
-                                 "--linear", "--constraint", str(cons), "--time-limit", "60", "-o", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(data),
+            "--target",
+            "label",
+            "--hidden",
+            "1",
+            "--l1",
+            "0.02",
+            "--linear",
+            "--constraint",
+            str(cons),
+            "--time-limit",
+            "60",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "holds" in r.output and "VIOLATED" not in r.output
     saved = json.loads(out.read_text())
     assert saved["metadata"]["certificate"]["formulation"]["config"]["linear"] is True
-    for bad, msg in [([{"kind": "exclude", "features": ["nope"]}], "unknown feature"), ("{", "not JSON"),
-                     ([{"kind": "budget", "k": 0}], "k must be")]:
+    for bad, msg in [
+        ([{"kind": "exclude", "features": ["nope"]}], "unknown feature"),
+        ("{", "not JSON"),
+        ([{"kind": "budget", "k": 0}], "k must be"),
+    ]:
         cons.write_text(bad if isinstance(bad, str) else json.dumps(bad))
-        r = CliRunner().invoke(cli, ["train", str(data), "--target", "label", "--constraint", str(cons),
-                                     "-o", str(out)])
+        r = CliRunner().invoke(
+            cli, ["train", str(data), "--target", "label", "--constraint", str(cons), "-o", str(out)]
+        )
         assert r.exit_code == 2, r.output
         assert msg in r.output
     assert "--constraint" in CliRunner().invoke(cli, ["train", "--help"]).output
 
 
 def test_parse_constraints_round_trip():
-    cs = parse_constraints([{"kind": "exclude", "features": ["a", 1]}, {"kind": "budget", "k": 2},
-                            {"kind": "parity", "group": [True, False], "delta": 0.1}])
+    cs = parse_constraints(
+        [
+            {"kind": "exclude", "features": ["a", 1]},
+            {"kind": "budget", "k": 2},
+            {"kind": "parity", "group": [True, False], "delta": 0.1},
+        ]
+    )
     assert cs == [ExcludeFeatures(("a", 1)), FeatureBudget(2), ParityBound((True, False), 0.1)]

@@ -24,16 +24,29 @@ from mipnet.io import load_model, save_model
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "vnncomp"
 BENCH = ROOT / "benchmarks" / "vnncomp_small"
-ENV = {**os.environ, "MIPNET_PYTHON": sys.executable,
-       "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+ENV = {
+    **os.environ,
+    "MIPNET_PYTHON": sys.executable,
+    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+}
 
 
 def _run_script(onnx: Path, vnnlib: Path, result: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    prep = subprocess.run([str(SCRIPTS / "prepare_instance.sh"), "v1", "test", str(onnx), str(vnnlib)], env=ENV,
-                          capture_output=True, text=True, timeout=120)
+    prep = subprocess.run(
+        [str(SCRIPTS / "prepare_instance.sh"), "v1", "test", str(onnx), str(vnnlib)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert prep.returncode == 0, prep.stderr
-    return subprocess.run([str(SCRIPTS / "run_instance.sh"), "v1", "test", str(onnx), str(vnnlib), str(result),
-                           f"{timeout:g}"], env=ENV, capture_output=True, text=True, timeout=timeout + 60)
+    return subprocess.run(
+        [str(SCRIPTS / "run_instance.sh"), "v1", "test", str(onnx), str(vnnlib), str(result), f"{timeout:g}"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 60,
+    )
 
 
 def test_sat_instance_writes_a_rechecked_counterexample(tmp_path):
@@ -86,11 +99,17 @@ def test_bad_inputs_give_error_and_exit_zero(tmp_path, case):
 
 
 def test_wrong_version_or_arguments_exit_one(tmp_path):
-    r = subprocess.run([str(SCRIPTS / "run_instance.sh"), "v2", "c", "a.onnx", "b.vnnlib", str(tmp_path / "o"), "5"],
-                       env=ENV, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(SCRIPTS / "run_instance.sh"), "v2", "c", "a.onnx", "b.vnnlib", str(tmp_path / "o"), "5"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "v1" in r.stderr
-    r = subprocess.run([str(SCRIPTS / "prepare_instance.sh"), "v1", "c"], env=ENV, capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [str(SCRIPTS / "prepare_instance.sh"), "v1", "c"], env=ENV, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 1
 
 
@@ -107,9 +126,27 @@ def test_timeout_is_kept(tmp_path):
     (tmp_path / "hard.vnnlib").write_text(spec + f"(declare-const Y_0 Real)\n(assert (>= Y_0 {top * 1.02}))\n")
     out = tmp_path / "out.txt"
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "hard.onnx"),
-                        str(tmp_path / "hard.vnnlib"), "--result-file", str(out), "--timeout", "3", "--bounds", "mip"],
-                       env=ENV, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mipnet.cli",
+            "vnncomp",
+            "run",
+            str(tmp_path / "hard.onnx"),
+            str(tmp_path / "hard.vnnlib"),
+            "--result-file",
+            str(out),
+            "--timeout",
+            "3",
+            "--bounds",
+            "mip",
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     wall = time.perf_counter() - t0
     assert r.returncode in (0, 142, -14), r.stderr  # exit 0, or the alarm signal past the timeout
     assert out.read_text().splitlines()[0] in ("timeout", "unsat", "sat")  # a fast machine may decide it
@@ -117,15 +154,34 @@ def test_timeout_is_kept(tmp_path):
 
 
 def test_table_runs_an_instances_csv(tmp_path):
-    rows = [(BENCH / "onnx" / "ctrl_rank1.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib"),
-            (BENCH / "onnx" / "mlp_batch1.onnx", BENCH / "vnnlib" / "batch1_boxes_violated.vnnlib"),
-            (tmp_path / "missing.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib")]
+    rows = [
+        (BENCH / "onnx" / "ctrl_rank1.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib"),
+        (BENCH / "onnx" / "mlp_batch1.onnx", BENCH / "vnnlib" / "batch1_boxes_violated.vnnlib"),
+        (tmp_path / "missing.onnx", BENCH / "vnnlib" / "rank1_y0_holds.vnnlib"),
+    ]
     csv = tmp_path / "instances.csv"
     csv.write_text("".join(f"{o},{v},120\n" for o, v in rows))
     out = tmp_path / "results.csv"
-    r = subprocess.run([sys.executable, "-m", "mipnet.cli", "vnncomp", "table", str(csv), "--timeout-scale", "0.25",
-                        "-o", str(out), "--tool-script", str(SCRIPTS / "run_instance.sh")], env=ENV,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mipnet.cli",
+            "vnncomp",
+            "table",
+            str(csv),
+            "--timeout-scale",
+            "0.25",
+            "-o",
+            str(out),
+            "--tool-script",
+            str(SCRIPTS / "run_instance.sh"),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2, r.stderr  # an instance gave error
     lines = out.read_text().splitlines()
     assert lines[0] == "instance,onnx,vnnlib,timeout,result,seconds"
@@ -144,9 +200,15 @@ def test_benchmark_instances_csv_reads():
     assert sorted({e.split(",")[2] for e in expected}) == ["sat", "unsat"]
 
 
-@pytest.mark.parametrize("text, message", [("a.onnx,b.vnnlib\n", "expected onnx,vnnlib,timeout"),
-                                           ("a.onnx,b.vnnlib,soon\n", "not a number"),
-                                           ("a.onnx,b.vnnlib,-1\n", "positive"), ("\n", "no instances")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a.onnx,b.vnnlib\n", "expected onnx,vnnlib,timeout"),
+        ("a.onnx,b.vnnlib,soon\n", "not a number"),
+        ("a.onnx,b.vnnlib,-1\n", "positive"),
+        ("\n", "no instances"),
+    ],
+)
 def test_bad_instances_csv(tmp_path, text, message):
     p = tmp_path / "instances.csv"
     p.write_text(text)
@@ -156,25 +218,28 @@ def test_bad_instances_csv(tmp_path, text, message):
 
 
 def test_result_text_and_reading_it_back(tmp_path):
-    x, y = np.array([0.1, -1 / 3]), np.array([2.0 ** -60, 1e300])
+    x, y = np.array([0.1, -1 / 3]), np.array([2.0**-60, 1e300])
     assert result_text("holds") == "unsat\n"
     assert result_text("unknown", "timeout") == "timeout\n"
     assert result_text("unknown", "the witness fails the forward-pass re-check") == "unknown\n"
     text = result_text("violated", x=x, y=y)
     assert text == f"sat\n{counterexample_text(x, y)}\n"
-    assert counterexample_text(x, y) == "((X_0 0.1)\n (X_1 -0.3333333333333333)\n (Y_0 8.673617379884035e-19)\n" \
-                                        " (Y_1 1e+300))"
+    assert (
+        counterexample_text(x, y) == "((X_0 0.1)\n (X_1 -0.3333333333333333)\n (Y_0 8.673617379884035e-19)\n"
+        " (Y_1 1e+300))"
+    )
     (tmp_path / "r.txt").write_text(text)
     word, values = read_result(tmp_path / "r.txt")
-    assert word == "sat" and values == {"X_0": 0.1, "X_1": -1 / 3, "Y_0": 2.0 ** -60, "Y_1": 1e300}  # exact
+    assert word == "sat" and values == {"X_0": 0.1, "X_1": -1 / 3, "Y_0": 2.0**-60, "Y_1": 1e300}  # exact
     assert read_result(tmp_path / "none.txt") == ("error", {})
 
 
 def test_help_imports_no_heavy_library():
-    code = ("from click.testing import CliRunner\nfrom mipnet.cli import cli\nimport sys, json\n"
-            "r = CliRunner().invoke(cli, ['vnncomp', 'run', '--help'])\nassert r.exit_code == 0, r.output\n"
-            "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=ENV,
-                         check=True)
+    code = (
+        "from click.testing import CliRunner\nfrom mipnet.cli import cli\nimport sys, json\n"
+        "r = CliRunner().invoke(cli, ['vnncomp', 'run', '--help'])\nassert r.exit_code == 0, r.output\n"
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=ENV, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"pyomo", "pandas", "sklearn", "torch", "onnx", "highspy", "matplotlib"}

@@ -20,8 +20,9 @@ NET = random_dense_net(np.random.default_rng(1), [3, 8, 8, 3])
 
 
 def header(n_in: int = 3, n_out: int = 3) -> str:
-    return "".join(f"(declare-const X_{i} Real)\n" for i in range(n_in)) + \
-        "".join(f"(declare-const Y_{j} Real)\n" for j in range(n_out))
+    return "".join(f"(declare-const X_{i} Real)\n" for i in range(n_in)) + "".join(
+        f"(declare-const Y_{j} Real)\n" for j in range(n_out)
+    )
 
 
 def box(r: float, center: float = 0.0) -> str:
@@ -35,10 +36,14 @@ def sampled_unsafe(lo: float, hi: float, pred) -> bool:
 
 
 def test_parse_structure() -> None:
-    p = parse_vnnlib(header() + "; comment\n" + box(0.1) +
-                     "(assert (or (and (>= Y_0 Y_2) (<= (+ Y_1 (* 2 Y_0)) 0.5)) (and (< Y_1 (- Y_2 1)))))")
+    p = parse_vnnlib(
+        header()
+        + "; comment\n"
+        + box(0.1)
+        + "(assert (or (and (>= Y_0 Y_2) (<= (+ Y_1 (* 2 Y_0)) 0.5)) (and (< Y_1 (- Y_2 1)))))"
+    )
     assert (p.n_inputs, p.n_outputs, len(p.disjuncts)) == (3, 3, 2)
-    (lo, hi, conjs), = p.boxes()
+    ((lo, hi, conjs),) = p.boxes()
     np.testing.assert_allclose(lo, -0.1)
     np.testing.assert_allclose(hi, 0.1)
     a = conjs[0][1]  # Y_1 + 2 Y_0 - 0.5 <= 0
@@ -85,18 +90,23 @@ def test_input_disjunction_is_several_boxes() -> None:
     p = parse_vnnlib(text)
     assert len(p.boxes()) == 2
     assert check_property(NET, p).verdict == "violated"
-    assert check_property(NET, parse_vnnlib(header() + f"(assert (or {near} {near}))\n(assert (>= Y_{k} Y_{c}))"
-                                            )).verdict == "holds"
+    assert (
+        check_property(NET, parse_vnnlib(header() + f"(assert (or {near} {near}))\n(assert (>= Y_{k} Y_{c}))")).verdict
+        == "holds"
+    )
 
 
-@pytest.mark.parametrize("text,match", [
-    ("(declare-const X_0 Real)\n(assert (<= X_0 1)", "unbalanced"),
-    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= Z 1))", "undeclared"),
-    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= (* X_0 Y_0) 1))", "nonlinear"),
-    ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (xor Y_0 1))", "unsupported operator"),
-    ("(declare-const X_1 Real)(declare-const Y_0 Real)", "numbered"),
-    ("(declare-const A Real)", "named X_i or Y_j"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("(declare-const X_0 Real)\n(assert (<= X_0 1)", "unbalanced"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= Z 1))", "undeclared"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= (* X_0 Y_0) 1))", "nonlinear"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (xor Y_0 1))", "unsupported operator"),
+        ("(declare-const X_1 Real)(declare-const Y_0 Real)", "numbered"),
+        ("(declare-const A Real)", "named X_i or Y_j"),
+    ],
+)
 def test_parse_errors(text: str, match: str) -> None:
     with pytest.raises(ModelFormatError, match=match):
         parse_vnnlib(text)
@@ -129,17 +139,25 @@ def test_cli_on_onnx(tmp_path) -> None:
 
 # ----------------------------------------------------------------------------- soundness: the box as given
 
+
 def toy_net():
     """The issue's toy net: domain age in [18, 90], score in [0, 1]; f(0, 10) = -18.9."""
     from mipnet import Dense, Domain, Network, ReLU
 
-    return Network([Dense(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0.0, -1.0])), ReLU(),
-                    Dense(np.array([[1.0, -1.0]]), np.array([0.1]))],
-                   domain=Domain(["age", "score"], lower=[18, 0], upper=[90, 1]))
+    return Network(
+        [
+            Dense(np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0.0, -1.0])),
+            ReLU(),
+            Dense(np.array([[1.0, -1.0]]), np.array([0.1])),
+        ],
+        domain=Domain(["age", "score"], lower=[18, 0], upper=[90, 1]),
+    )
 
 
-TOY_PROP = ("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
-            "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10)) (assert (<= Y_0 0))")
+TOY_PROP = (
+    "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+    "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10)) (assert (<= Y_0 0))"
+)
 
 
 def test_box_outside_the_domain_is_verified_as_given() -> None:
@@ -167,17 +185,21 @@ def test_integer_features_and_onehot_groups_are_not_imposed() -> None:
     # f(x) = 1 - |x_0| on an integer feature in [-2, 2]: the integers of the box [0.2, 1] have f <= 0.2,
     # the reals reach f = 0.8
     dom = Domain(["n"], [-2.0], [2.0], integer=[True])
-    net = Network([Dense(np.array([[1.0], [-1.0]]), np.zeros(2)), ReLU(), Dense(np.array([[-1.0, -1.0]]), [1.0])],
-                  domain=dom)
-    prop = "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= X_0 0.2))(assert (<= X_0 1))" \
-           "(assert (>= Y_0 0.5))"
+    net = Network(
+        [Dense(np.array([[1.0], [-1.0]]), np.zeros(2)), ReLU(), Dense(np.array([[-1.0, -1.0]]), [1.0])], domain=dom
+    )
+    prop = (
+        "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= X_0 0.2))(assert (<= X_0 1))(assert (>= Y_0 0.5))"
+    )
     r = check_property(net, parse_vnnlib(prop))
     assert r.verdict == "violated" and 0.2 <= r.x[0] <= 0.5
     # f(x) = x_0 + x_1 on a one-hot pair: the box [0.4, 0.6]^2 holds no one-hot point, f = 1.2 at its corner
     dom = Domain(["a", "b"], [0.0, 0.0], [1.0, 1.0], onehot_groups=[[0, 1]])
     net = Network([Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[1.0, 1.0]]), [0.0])], domain=dom)
-    prop = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)" \
-           "(assert (>= X_0 0.4))(assert (<= X_0 0.6))(assert (>= X_1 0.4))(assert (<= X_1 0.6))(assert (>= Y_0 1.1))"
+    prop = (
+        "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+        "(assert (>= X_0 0.4))(assert (<= X_0 0.6))(assert (>= X_1 0.4))(assert (<= X_1 0.6))(assert (>= Y_0 1.1))"
+    )
     r = check_property(net, parse_vnnlib(prop))
     assert r.verdict == "violated" and r.y[0] >= 1.1 - CHECK_TOL and np.all((r.x >= 0.4) & (r.x <= 0.6))
 
@@ -195,9 +217,14 @@ def test_non_finite_numbers_are_input_errors(tmp_path, num: str) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".onnx", ".json"])
-@pytest.mark.parametrize("bounds", ["(assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10))",
-                                    "(assert (>= X_1 5)) (assert (<= X_1 10))",
-                                    "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5))"])
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        "(assert (<= X_0 1)) (assert (>= X_1 5)) (assert (<= X_1 10))",
+        "(assert (>= X_1 5)) (assert (<= X_1 10))",
+        "(assert (>= X_0 0)) (assert (<= X_0 1)) (assert (>= X_1 5))",
+    ],
+)
 def test_unbounded_box_is_refused_for_every_format(tmp_path, suffix: str, bounds: str) -> None:
     text = "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)" + bounds + "(assert (<= Y_0 0))"
     net = toy_net()  # a finite domain: it must not bound the property's box
@@ -214,10 +241,12 @@ def test_strict_input_bound_is_respected_by_the_witness() -> None:
     from mipnet import Dense, Domain, Network, ReLU
 
     # f(x) = ReLU(x_0): with X_0 > 0.5 no input gives Y_0 <= 0.5 (only X_0 = 0.5, outside the open box)
-    net = Network([Dense(np.array([[1.0]]), [0.0]), ReLU(), Dense(np.array([[1.0]]), [0.0])],
-                  domain=Domain.box(1, -1.0, 1.0))
-    prop = ("(declare-const X_0 Real)(declare-const Y_0 Real)"
-            "(assert (> X_0 0.5))(assert (<= X_0 1))(assert (<= Y_0 0.5))")
+    net = Network(
+        [Dense(np.array([[1.0]]), [0.0]), ReLU(), Dense(np.array([[1.0]]), [0.0])], domain=Domain.box(1, -1.0, 1.0)
+    )
+    prop = (
+        "(declare-const X_0 Real)(declare-const Y_0 Real)(assert (> X_0 0.5))(assert (<= X_0 1))(assert (<= Y_0 0.5))"
+    )
     r = check_property(net, parse_vnnlib(prop))
     assert r.verdict != "violated" or r.x[0] > 0.5
 

@@ -44,8 +44,13 @@ def _f32(name: str, v: np.ndarray) -> onnx.TensorProto:
 
 def _save(path: Path, nodes: list, inits: list, in_dims: list[int], n_out: int) -> None:
     out_dims = [n_out] if len(in_dims) == 1 else [1, n_out]
-    graph = helper.make_graph(nodes, path.stem, [helper.make_tensor_value_info("X", TensorProto.FLOAT, in_dims)],
-                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, out_dims)], inits)
+    graph = helper.make_graph(
+        nodes,
+        path.stem,
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, in_dims)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, out_dims)],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="vnncomp_small")
     model.ir_version = 8
     onnx.checker.check_model(model, full_check=True)
@@ -62,8 +67,10 @@ def ctrl_rank1(rng: np.random.Generator, path: Path) -> None:
     for k, (w, b) in enumerate(layers):
         inits += [_f32(f"W{k}", w), _f32(f"b{k}", b)]
         last = k == len(layers) - 1
-        nodes += [helper.make_node("MatMul", [x, f"W{k}"], [f"m{k}"]),
-                  helper.make_node("Add", [f"m{k}", f"b{k}"], ["Y" if last else f"a{k}"])]
+        nodes += [
+            helper.make_node("MatMul", [x, f"W{k}"], [f"m{k}"]),
+            helper.make_node("Add", [f"m{k}", f"b{k}"], ["Y" if last else f"a{k}"]),
+        ]
         if not last:
             nodes.append(helper.make_node("Relu", [f"a{k}"], [f"r{k}"]))
             x = f"r{k}"
@@ -72,8 +79,11 @@ def ctrl_rank1(rng: np.random.Generator, path: Path) -> None:
 
 def ctrl_4d(rng: np.random.Generator, path: Path) -> None:
     inits = [_f32("mean", rng.normal(0, 0.5, (1, 1, 1, 5))), _f32("std", rng.uniform(0.5, 2.0, (1, 1, 1, 5)))]
-    nodes = [helper.make_node("Sub", ["X", "mean"], ["c"]), helper.make_node("Div", ["c", "std"], ["s"]),
-             helper.make_node("Flatten", ["s"], ["h0"], axis=1)]
+    nodes = [
+        helper.make_node("Sub", ["X", "mean"], ["c"]),
+        helper.make_node("Div", ["c", "std"], ["s"]),
+        helper.make_node("Flatten", ["s"], ["h0"], axis=1),
+    ]
     layers = _layers(rng, [5, 12, 12, 12, 5])
     for k, (w, b) in enumerate(layers):
         inits += [_f32(f"W{k}", w.T), _f32(f"b{k}", b)]
@@ -101,13 +111,19 @@ def mlp_batch1(rng: np.random.Generator, path: Path) -> None:
 
 
 def _declare(n_in: int, n_out: int) -> str:
-    return "\n".join([f"(declare-const X_{i} Real)" for i in range(n_in)] +
-                     [f"(declare-const Y_{j} Real)" for j in range(n_out)]) + "\n"
+    return (
+        "\n".join(
+            [f"(declare-const X_{i} Real)" for i in range(n_in)] + [f"(declare-const Y_{j} Real)" for j in range(n_out)]
+        )
+        + "\n"
+    )
 
 
 def _box(lo: np.ndarray, hi: np.ndarray) -> str:
-    return "".join(f"(assert (>= X_{i} {a!r}))\n(assert (<= X_{i} {b!r}))\n"
-                   for i, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())))
+    return "".join(
+        f"(assert (>= X_{i} {a!r}))\n(assert (<= X_{i} {b!r}))\n"
+        for i, (a, b) in enumerate(zip(lo.tolist(), hi.tolist()))
+    )
 
 
 def _box_terms(lo: np.ndarray, hi: np.ndarray) -> str:

@@ -56,8 +56,14 @@ def main() -> None:
     expected = {(r["onnx"], r["vnnlib"]): r["expected"] for r in csv.DictReader((HERE / "expected.csv").open())}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as keep:
-        rows = run_table(instances, timeout_scale=args.timeout_scale, tool_script=str(ROOT / "vnncomp" /
-                         "run_instance.sh"), category="vnncomp_small", keep=keep, echo=print)
+        rows = run_table(
+            instances,
+            timeout_scale=args.timeout_scale,
+            tool_script=str(ROOT / "vnncomp" / "run_instance.sh"),
+            category="vnncomp_small",
+            keep=keep,
+            echo=print,
+        )
         for k, (inst, row) in enumerate(zip(instances, rows)):
             key = (inst.onnx.relative_to(HERE).as_posix(), inst.vnnlib.relative_to(HERE).as_posix())
             row["expected"] = expected.get(key, "?")
@@ -91,13 +97,21 @@ def main() -> None:
     ]
     shapes = {"ctrl_rank1": "[5]", "ctrl_4d": "[1, 1, 1, 5]", "mlp_batch1": "[1, 4]"}
     for r in rows:
-        chk = "" if r["result"] != "sat" else (
-            f"{'ok' if r['recheck'] else 'FAILED'} (max abs Y - onnxruntime {r['y_diff']:.1e})")
+        chk = (
+            ""
+            if r["result"] != "sat"
+            else (f"{'ok' if r['recheck'] else 'FAILED'} (max abs Y - onnxruntime {r['y_diff']:.1e})")
+        )
         net = r["instance"].split("/")[0]
-        lines.append(f"| {r['instance']} | {shapes.get(net, '?')} | {r['expected']} | {r['result']} | "
-                     f"{r['seconds']:.2f} | {chk} |")
-    lines += ["", f"{agree} of {len(rows)} verdicts as expected; {sum(r['seconds'] for r in rows):.1f} s in the run "
-              f"scripts, {total:.1f} s in all."]
+        lines.append(
+            f"| {r['instance']} | {shapes.get(net, '?')} | {r['expected']} | {r['result']} | "
+            f"{r['seconds']:.2f} | {chk} |"
+        )
+    lines += [
+        "",
+        f"{agree} of {len(rows)} verdicts as expected; {sum(r['seconds'] for r in rows):.1f} s in the run "
+        f"scripts, {total:.1f} s in all.",
+    ]
     (OUT / "vnncomp_small.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

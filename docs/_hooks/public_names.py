@@ -42,7 +42,7 @@ def _rewrite(match: re.Match[str]) -> str:
     if real is None or real == public:
         return match.group(0)
     # the block's own options (if any) follow the two added here
-    return f"::: {real}\n    options:\n      heading: \"{public}\"\n      show_root_full_path: false"
+    return f'::: {real}\n    options:\n      heading: "{public}"\n      show_root_full_path: false'
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:

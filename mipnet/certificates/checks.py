@@ -57,11 +57,15 @@ BOUND_TOL = 1e-5
 MIN_SOLVE_SECONDS = 0.05
 OUTCOMES = ("pass", "fail", "undecided", "skip")
 EXIT_CODES = {"ok": 0, "failed": 1, "partial": 3}
-CATEGORIES = {"integrity": "tampered: the file was edited or is inconsistent",
-              "model": "certificate for another model", "data": "the data do not match",
-              "witness": "false claim: a witness or bound does not hold for this model",
-              "objective": "the training objective does not match",
-              "solver": "false claim: a fresh solve refutes it", "note": "note"}
+CATEGORIES = {
+    "integrity": "tampered: the file was edited or is inconsistent",
+    "model": "certificate for another model",
+    "data": "the data do not match",
+    "witness": "false claim: a witness or bound does not hold for this model",
+    "objective": "the training objective does not match",
+    "solver": "false claim: a fresh solve refutes it",
+    "note": "note",
+}
 
 
 @dataclass
@@ -134,10 +138,17 @@ class RecheckReport:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "title": self.title, "claimed": self.claimed, "status": self.status,
-                "problems": self.problems(), "not_reproved": len(self.not_reproved()),
-                "second_solver": self.second_solver, "time_limit": self.time_limit,
-                "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "claimed": self.claimed,
+            "status": self.status,
+            "problems": self.problems(),
+            "not_reproved": len(self.not_reproved()),
+            "second_solver": self.second_solver,
+            "time_limit": self.time_limit,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 # ============================================================================ helpers
@@ -150,7 +161,7 @@ def other_solver(name: str) -> str | None:
     from .. import solve as _solve
 
     avail = _solve.available_solvers()
-    for cand in (("scip", "highs") if name != "scip" else ("highs",)):
+    for cand in ("scip", "highs") if name != "scip" else ("highs",):
         if cand != name and cand in avail:
             return cand
     return None
@@ -192,8 +203,12 @@ class _Ctx:
     samples: int
 
 
-def _reprove(rep: RecheckReport, ctx: _Ctx, claims: Sequence[tuple[str, Any]],
-             prove: Callable[[Any, str, float], tuple[bool | None, str]]) -> None:
+def _reprove(
+    rep: RecheckReport,
+    ctx: _Ctx,
+    claims: Sequence[tuple[str, Any]],
+    prove: Callable[[Any, str, float], tuple[bool | None, str]],
+) -> None:
     """Re-prove each claim (name, payload) by ``prove(payload, solver, seconds)`` -> (verdict, detail)."""
     for n, (name, payload) in enumerate(claims):
         if ctx.solver is None:
@@ -201,8 +216,12 @@ def _reprove(rep: RecheckReport, ctx: _Ctx, claims: Sequence[tuple[str, Any]],
             continue
         t = ctx.budget.share(len(claims) - n)
         if t is None:
-            rep.add(name, "solver", None, f"not re-proved: the re-check's time limit ({ctx.budget.seconds:g} s) "
-                    "is used up (raise --time-limit)")
+            rep.add(
+                name,
+                "solver",
+                None,
+                f"not re-proved: the re-check's time limit ({ctx.budget.seconds:g} s) is used up (raise --time-limit)",
+            )
             continue
         try:
             ok, detail = prove(payload, ctx.solver, t)
@@ -238,8 +257,16 @@ def _claimed(cert: CertificateFile) -> str:
 
 
 # ============================================================================ the re-check
-def recheck(cert: CertificateFile, net: Network, data: Any = None, *, second_solver: str | None = "auto",
-            time_limit: float = 60.0, samples: int = 2000, reprove: bool = True) -> RecheckReport:
+def recheck(
+    cert: CertificateFile,
+    net: Network,
+    data: Any = None,
+    *,
+    second_solver: str | None = "auto",
+    time_limit: float = 60.0,
+    samples: int = 2000,
+    reprove: bool = True,
+) -> RecheckReport:
     """Re-check ``cert`` against ``net`` (and ``data``: ``(X, y)``, or a DataFrame with the model's feature
     columns and, for training certificates, the target column named in the certificate).
 
@@ -256,14 +283,23 @@ def recheck(cert: CertificateFile, net: Network, data: Any = None, *, second_sol
     if cert.seal is None:
         rep.add("content seal", "integrity", False, "the certificate carries no seal")
     else:
-        rep.add("content seal", "integrity", cert.sealed(),
-                "matches the content (a plain hash: anyone can recompute it, so every claim is re-derived below)"
-                if cert.sealed() else "does not match: the file was edited after it was written")
+        rep.add(
+            "content seal",
+            "integrity",
+            cert.sealed(),
+            "matches the content (a plain hash: anyone can recompute it, so every claim is re-derived below)"
+            if cert.sealed()
+            else "does not match: the file was edited after it was written",
+        )
     # 2. model, data
     fp = net.fingerprint()
     if fp != cert.model_sha256:
-        rep.add("model sha256", "model", False,
-                f"the model's hash {fp[:16]}... differs from the certificate's {cert.model_sha256[:16]}...")
+        rep.add(
+            "model sha256",
+            "model",
+            False,
+            f"the model's hash {fp[:16]}... differs from the certificate's {cert.model_sha256[:16]}...",
+        )
         rep.skip("witnesses and proofs", "witness", "not checked: the certificate is about another model")
         return rep
     rep.add("model sha256", "model", True, fp[:16] + "...")
@@ -274,9 +310,12 @@ def recheck(cert: CertificateFile, net: Network, data: Any = None, *, second_sol
     ctx = _Ctx(prover, budget, samples)
     checker(rep, cert, net, Xy, ctx)
     if prover is not None and any(c.category == "solver" and c.outcome in ("pass", "fail") for c in rep.checks):
-        how = ("a second solver" if prover != solver else
-               f"the same solver on a model built afresh from the model file (no second solver"
-               f"{' requested' if second_solver is None else ' installed: pip install pyscipopt'})")
+        how = (
+            "a second solver"
+            if prover != solver
+            else f"the same solver on a model built afresh from the model file (no second solver"
+            f"{' requested' if second_solver is None else ' installed: pip install pyscipopt'})"
+        )
         rep.skip("re-proved with", "note", f"{prover}: {how}")
     return rep
 
@@ -320,19 +359,31 @@ def _check_data_hash(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y
     rows = rec.get("rows")
     if isinstance(rows, list) and rows and X.shape[0] != len(rows):
         if max(rows) >= X.shape[0] or min(rows) < 0:
-            rep.add("data sha256", "data", False, f"the data have {X.shape[0]} rows, the certificate uses row "
-                    f"{max(rows)}")
+            rep.add(
+                "data sha256", "data", False, f"the data have {X.shape[0]} rows, the certificate uses row {max(rows)}"
+            )
             return
         X = X[rows]
         labels = labels[rows] if len(labels) else labels
     h = data_hash(X, labels)
-    rep.add("data sha256", "data", h == rec["sha256"],
-            h[:16] + "..." if h == rec["sha256"] else
-            f"the data's hash {h[:16]}... differs from the certificate's {str(rec['sha256'])[:16]}...")
+    rep.add(
+        "data sha256",
+        "data",
+        h == rec["sha256"],
+        h[:16] + "..."
+        if h == rec["sha256"]
+        else f"the data's hash {h[:16]}... differs from the certificate's {str(rec['sha256'])[:16]}...",
+    )
 
 
-def _check_row_binding(rep: RecheckReport, cert: CertificateFile, S: np.ndarray, items: Sequence[dict[str, Any]],
-                       positions: Sequence[int], Xy: Any) -> None:
+def _check_row_binding(
+    rep: RecheckReport,
+    cert: CertificateFile,
+    S: np.ndarray,
+    items: Sequence[dict[str, Any]],
+    positions: Sequence[int],
+    Xy: Any,
+) -> None:
     """Each certified sample S[positions[i]] is row ``data_row`` of the data file: the recorded hash of the
     row's values matches the sample and (with the data) the file's row."""
     from ..train.objective_check import data_hash, row_hash
@@ -341,8 +392,13 @@ def _check_row_binding(rep: RecheckReport, cert: CertificateFile, S: np.ndarray,
     rec = cert.data or {}
     rows = rec.get("rows")
     if not any("data_row" in it for it in items):
-        rep.skip(name, "data", "not checked: the certificate does not name the samples' data rows"
-                 if rows is None else "not checked: the certificate names the rows but not their values' hashes")
+        rep.skip(
+            name,
+            "data",
+            "not checked: the certificate does not name the samples' data rows"
+            if rows is None
+            else "not checked: the certificate names the rows but not their values' hashes",
+        )
         return
     bad = []
     for it, p in zip(items, positions):
@@ -353,8 +409,12 @@ def _check_row_binding(rep: RecheckReport, cert: CertificateFile, S: np.ndarray,
             bad.append(f"sample {p} (row {r} not in the row list)")
     if not rec.get("labels") and rec.get("sha256") and data_hash(S, np.asarray([], dtype=object)) != rec["sha256"]:
         bad.append("the data hash is not the hash of the certified samples")
-    rep.add("samples match their recorded row hashes", "integrity", not bad,
-            "; ".join(bad[:5]) if bad else f"{len(items)} samples")
+    rep.add(
+        "samples match their recorded row hashes",
+        "integrity",
+        not bad,
+        "; ".join(bad[:5]) if bad else f"{len(items)} samples",
+    )
     if Xy is None:
         rep.skip(name, "data", "not checked: no data file given (mipnet recheck CERT MODEL DATA.csv)")
         return
@@ -366,15 +426,36 @@ def _check_row_binding(rep: RecheckReport, cert: CertificateFile, S: np.ndarray,
             wrong.append(f"sample {p}: row {r} is not in the data ({X.shape[0]} rows)")
         elif row_hash(X[r]) != row_hash(S[p]) and not (X.shape[0] == len(items) and row_hash(X[p]) == row_hash(S[p])):
             wrong.append(f"sample {p}: the data's row {r} has other values")
-    rep.add(name, "data", not wrong, "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else "") if wrong
-            else f"{len(items)} samples equal their rows of the data")
+    rep.add(
+        name,
+        "data",
+        not wrong,
+        "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else "")
+        if wrong
+        else f"{len(items)} samples equal their rows of the data",
+    )
 
 
 def _check_aggregate(rep: RecheckReport, cert: CertificateFile, verdicts: Sequence[str]) -> None:
     agg = _aggregate(list(verdicts))
-    rep.add("verdict consistent with its items", "integrity", agg == cert.status,
-            f"items give {agg!r}, the certificate says {cert.status!r}" if agg != cert.status else agg)
+    rep.add(
+        "verdict consistent with its items",
+        "integrity",
+        agg == cert.status,
+        f"items give {agg!r}, the certificate says {cert.status!r}" if agg != cert.status else agg,
+    )
 
 
-__all__ = ["Check", "RecheckReport", "recheck", "other_solver", "reproving_solver", "EXIT_CODES", "OUTCOMES",
-           "CATEGORIES", "TOL", "BOUND_TOL", "MIN_SOLVE_SECONDS"]
+__all__ = [
+    "Check",
+    "RecheckReport",
+    "recheck",
+    "other_solver",
+    "reproving_solver",
+    "EXIT_CODES",
+    "OUTCOMES",
+    "CATEGORIES",
+    "TOL",
+    "BOUND_TOL",
+    "MIN_SOLVE_SECONDS",
+]

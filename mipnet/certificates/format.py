@@ -181,12 +181,18 @@ def solver_record(name: str, version: str | None = None, options: dict[str, Any]
 
 
 def model_record(net: Network) -> dict[str, Any]:
-    return {"sha256": net.fingerprint(), "layers": [layer.kind for layer in net.layers],
-            "features": list(net.feature_names), "classes": jsonable(net.class_names), "task": net.task}
+    return {
+        "sha256": net.fingerprint(),
+        "layers": [layer.kind for layer in net.layers],
+        "features": list(net.feature_names),
+        "classes": jsonable(net.class_names),
+        "task": net.task,
+    }
 
 
-def data_record(X: np.ndarray, labels: Sequence[Any] | None = None, *, target: str | None = None,
-                source: str | None = None) -> dict[str, Any]:
+def data_record(
+    X: np.ndarray, labels: Sequence[Any] | None = None, *, target: str | None = None, source: str | None = None
+) -> dict[str, Any]:
     """SHA-256 of the rows used (float64 features and labels, :func:`mipnet.train.objective_check.data_hash`)."""
     from ..train.objective_check import data_hash
 
@@ -200,17 +206,34 @@ def data_record(X: np.ndarray, labels: Sequence[Any] | None = None, *, target: s
     return rec
 
 
-def _new(kind: str, question: dict[str, Any], net: Network, data: dict[str, Any] | None, solver: dict[str, Any],
-         answer: dict[str, Any], result: Any) -> CertificateFile:
+def _new(
+    kind: str,
+    question: dict[str, Any],
+    net: Network,
+    data: dict[str, Any] | None,
+    solver: dict[str, Any],
+    answer: dict[str, Any],
+    result: Any,
+) -> CertificateFile:
     q = {"domain": net.domain.to_dict(), **question}
-    cert = CertificateFile(kind, jsonable(q), model_record(net), data, solver, jsonable(answer), jsonable(result),
-                           _now(), _mipnet_version())
+    cert = CertificateFile(
+        kind,
+        jsonable(q),
+        model_record(net),
+        data,
+        solver,
+        jsonable(answer),
+        jsonable(result),
+        _now(),
+        _mipnet_version(),
+    )
     cert.seal = cert.compute_seal()
     return cert
 
 
-def _bind_rows(items: list[dict[str, Any]], X: np.ndarray, rows: Sequence[int] | None,
-               positions: Sequence[int] | None = None) -> None:
+def _bind_rows(
+    items: list[dict[str, Any]], X: np.ndarray, rows: Sequence[int] | None, positions: Sequence[int] | None = None
+) -> None:
     """Bind item i (the sample X[i]) to its data row: ``data_row`` and ``data_row_sha256`` (the row's values).
     ``positions``: the item's index into ``rows`` when it is not i."""
     if rows is None:
@@ -312,7 +335,7 @@ def certificate_from_dict(d: Any, where: str = "the certificate") -> Certificate
     if not isinstance(d, dict):
         raise CertificateError(f"{where} is not a JSON object")
     if d.get("format") != FORMAT:
-        raise CertificateError(f"{where} is not a mipnet certificate (missing \"format\": \"{FORMAT}\")")
+        raise CertificateError(f'{where} is not a mipnet certificate (missing "format": "{FORMAT}")')
     v = d.get("version")
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise CertificateError(f"{where} has an invalid version {v!r}")
@@ -332,9 +355,18 @@ def certificate_from_dict(d: Any, where: str = "the certificate") -> Certificate
         raise CertificateError(f"{where} does not record the model's sha256")
     if not isinstance(d["answer"].get("items", []), list):
         raise CertificateError(f"{where}: answer.items must be a list")
-    return CertificateFile(d["kind"], d["question"], d["model"], d.get("data"), d["solver"], d["answer"],
-                           d.get("result") or {}, str(d.get("created", "")), str(d.get("mipnet_version", "")),
-                           d.get("seal"))
+    return CertificateFile(
+        d["kind"],
+        d["question"],
+        d["model"],
+        d.get("data"),
+        d["solver"],
+        d["answer"],
+        d.get("result") or {},
+        str(d.get("created", "")),
+        str(d.get("mipnet_version", "")),
+        d.get("seal"),
+    )
 
 
 def load_certificate(path: str | os.PathLike[str]) -> CertificateFile:
@@ -353,6 +385,25 @@ def load_certificate(path: str | os.PathLike[str]) -> CertificateFile:
     return certificate_from_dict(d, str(p))
 
 
-__all__ = ["FORMAT", "VERSION", "KINDS", "FIELDS", "CertificateFile", "CertificateError", "Kind", "register", "kind",
-           "registered_kinds", "certificate_for", "save_certificate", "load_certificate", "certificate_from_dict",
-           "data_record", "model_record", "solver_record", "jsonable", "number", "canonical"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "KINDS",
+    "FIELDS",
+    "CertificateFile",
+    "CertificateError",
+    "Kind",
+    "register",
+    "kind",
+    "registered_kinds",
+    "certificate_for",
+    "save_certificate",
+    "load_certificate",
+    "certificate_from_dict",
+    "data_record",
+    "model_record",
+    "solver_record",
+    "jsonable",
+    "number",
+    "canonical",
+]

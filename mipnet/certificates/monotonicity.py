@@ -48,53 +48,111 @@ from .format import CertificateFile, Kind, _bind_rows, _new, data_record, number
 
 
 # ============================================================================ the certificates
-def monotonicity_certificate(net: Network, report: Any, *, increasing: Sequence[str] = (),
-                             decreasing: Sequence[str] = (), output: int | str | None = None,
-                             versus: int | str | None = None) -> CertificateFile:
+def monotonicity_certificate(
+    net: Network,
+    report: Any,
+    *,
+    increasing: Sequence[str] = (),
+    decreasing: Sequence[str] = (),
+    output: int | str | None = None,
+    versus: int | str | None = None,
+) -> CertificateFile:
     """From a :class:`mipnet.verify.monotonic.GlobalReport` (global monotonicity, per feature)."""
     items, versions = [], []
     for f in report.features:
         s = f.solver or {}
         if s.get("solver_version"):
             versions.append((s.get("solver"), s.get("solver_version")))
-        items.append({"feature": f.feature, "direction": f.direction, "verdict": f.status, "how": f.how,
-                      "min_derivative": f.min_derivative, "bound": f.bound, "witness": f.witness,
-                      "time": f.solve_time, "note": f.note})
+        items.append(
+            {
+                "feature": f.feature,
+                "direction": f.direction,
+                "verdict": f.status,
+                "how": f.how,
+                "min_derivative": f.min_derivative,
+                "bound": f.bound,
+                "witness": f.witness,
+                "time": f.solve_time,
+                "note": f.note,
+            }
+        )
     opts = dict(report.options)
     name = str(opts.get("solver", "highs"))
     version = next((v for n, v in versions if n == name), None)
     proved = [f.bound for f in report.features if f.bound is not None]
-    answer = {"status": report.status, "incumbent": None, "bound": min(proved) if proved else None, "gap": None,
-              "time": float(report.build_time + sum(f.solve_time for f in report.features)), "items": items}
-    question = {"property": "global monotonicity", "mode": report.mode, "increasing": list(increasing),
-                "decreasing": list(decreasing), "output": output, "versus": versus,
-                "output_description": report.output}
+    answer = {
+        "status": report.status,
+        "incumbent": None,
+        "bound": min(proved) if proved else None,
+        "gap": None,
+        "time": float(report.build_time + sum(f.solve_time for f in report.features)),
+        "items": items,
+    }
+    question = {
+        "property": "global monotonicity",
+        "mode": report.mode,
+        "increasing": list(increasing),
+        "decreasing": list(decreasing),
+        "output": output,
+        "versus": versus,
+        "output_description": report.output,
+    }
     return _new("monotonicity", question, net, None, solver_record(name, version, opts), answer, report.to_dict())
 
 
-def individual_monotonicity_certificate(net: Network, X: np.ndarray, report: Any, *, increasing: Sequence[str] = (),
-                                        decreasing: Sequence[str] = (), output: int | str | None = None,
-                                        versus: int | str | None = None, solver: str = "highs",
-                                        options: dict[str, Any] | None = None,
-                                        rows: Sequence[int] | None = None) -> CertificateFile:
+def individual_monotonicity_certificate(
+    net: Network,
+    X: np.ndarray,
+    report: Any,
+    *,
+    increasing: Sequence[str] = (),
+    decreasing: Sequence[str] = (),
+    output: int | str | None = None,
+    versus: int | str | None = None,
+    solver: str = "highs",
+    options: dict[str, Any] | None = None,
+    rows: Sequence[int] | None = None,
+) -> CertificateFile:
     """From a :class:`mipnet.verify.monotonic.IndividualReport` at the rows of ``X`` (``rows``: their row
     numbers in the data file; item ``row`` is the position in ``X``)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    items = [{"row": p.row, "verdict": "violated" if p.status == "counterexample" else p.status, "f_x": p.f_x,
-              "f_best": p.f_best, "bound": p.bound, "x_prime": p.x_prime, "time": p.solve_time}
-             for p in report.points]
+    items = [
+        {
+            "row": p.row,
+            "verdict": "violated" if p.status == "counterexample" else p.status,
+            "f_x": p.f_x,
+            "f_best": p.f_best,
+            "bound": p.bound,
+            "x_prime": p.x_prime,
+            "time": p.solve_time,
+        }
+        for p in report.points
+    ]
     _bind_rows(items, X[[int(it["row"]) for it in items]] if items else X[:0], rows, [it["row"] for it in items])
-    answer = {"status": report.status, "incumbent": None, "bound": None, "gap": None,
-              "time": float(sum(p.solve_time for p in report.points)), "items": items,
-              "fraction_counterexamples": report.fraction_counterexamples}
-    question = {"property": "individual monotonicity", "increasing": list(increasing),
-                "decreasing": list(decreasing), "output": output, "versus": versus,
-                "output_description": report.output, "samples": X}
+    answer = {
+        "status": report.status,
+        "incumbent": None,
+        "bound": None,
+        "gap": None,
+        "time": float(sum(p.solve_time for p in report.points)),
+        "items": items,
+        "fraction_counterexamples": report.fraction_counterexamples,
+    }
+    question = {
+        "property": "individual monotonicity",
+        "increasing": list(increasing),
+        "decreasing": list(decreasing),
+        "output": output,
+        "versus": versus,
+        "output_description": report.output,
+        "samples": X,
+    }
     data = data_record(X)
     if rows is not None:
         data["rows"] = [int(i) for i in rows]
-    return _new("monotonicity_individual", question, net, data, solver_record(solver, None, options),
-                answer, report.to_dict())
+    return _new(
+        "monotonicity_individual", question, net, data, solver_record(solver, None, options), answer, report.to_dict()
+    )
 
 
 # ============================================================================ their re-checks
@@ -103,8 +161,9 @@ def _feature_list(cert: CertificateFile) -> tuple[list[str], list[str]]:
     return [str(f) for f in q.get("increasing") or []], [str(f) for f in q.get("decreasing") or []]
 
 
-def _pair_problems(net: Network, coef: np.ndarray, l: int, s: int, f: str, x: np.ndarray, xp: np.ndarray
-                   ) -> tuple[list[str], float, float]:
+def _pair_problems(
+    net: Network, coef: np.ndarray, l: int, s: int, f: str, x: np.ndarray, xp: np.ndarray
+) -> tuple[list[str], float, float]:
     """Why (x, x') does not violate monotonicity in feature l with sign s (empty: it does), f(x), f(x')."""
     dom = net.domain
     fx, fxp = (net.forward(np.stack([x, xp])) @ coef).tolist()
@@ -132,13 +191,18 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
     dom = net.domain
     both = sorted(set(inc) & set(dec))
     if both:
-        rep.add("each feature asked in one direction", "integrity", False,
-                f"{', '.join(both)} listed as both increasing and decreasing")
+        rep.add(
+            "each feature asked in one direction",
+            "integrity",
+            False,
+            f"{', '.join(both)} listed as both increasing and decreasing",
+        )
     sign = {f: 1 for f in inc} | {f: -1 for f in dec if f not in both}
     recorded = [str(it.get("feature")) for it in items]
     if set(recorded) != set(sign) or len(recorded) != len(set(recorded)):
-        rep.add("one answer per feature asked", "integrity", False,
-                f"asked {sorted(sign)}, answered {sorted(recorded)}")
+        rep.add(
+            "one answer per feature asked", "integrity", False, f"asked {sorted(sign)}, answered {sorted(recorded)}"
+        )
     rng = np.random.default_rng(0)
     proved = []
     for it in items:
@@ -148,8 +212,12 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
         s, l = sign[f], dom.index(f)
         asked = "increasing" if s > 0 else "decreasing"
         if it.get("direction") != asked:
-            rep.add(f"{f}: direction of the answer = direction asked", "integrity", False,
-                    f"the question asks {asked}, the item answers for {it.get('direction')!r}")
+            rep.add(
+                f"{f}: direction of the answer = direction asked",
+                "integrity",
+                False,
+                f"the question asks {asked}, the item answers for {it.get('direction')!r}",
+            )
             continue
         v = it.get("verdict")
         if v == "violated":
@@ -164,34 +232,61 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
                 rv = number(w.get(key))
                 if rv is not None and not _close(rv, val, 1e-6):
                     why.append(f"recorded {key} {rv:.6g} but the forward pass gives {val:.6g}")
-            rep.add(f"{f}: witness pair violates monotonicity", "witness", not why,
-                    "; ".join(why) if why else f"f: {fx:.6g} -> {fxp:.6g} as {f}: {x[l]:.6g} -> {xp[l]:.6g}")
+            rep.add(
+                f"{f}: witness pair violates monotonicity",
+                "witness",
+                not why,
+                "; ".join(why) if why else f"f: {fx:.6g} -> {fxp:.6g} as {f}: {x[l]:.6g} -> {xp[l]:.6g}",
+            )
         elif v == "holds":
             b = number(it.get("bound"))
             ok_b = b is not None and b >= -1e-6
-            rep.add(f"{f}: proved bound on the slope >= 0", "witness", ok_b,
-                    f"bound {b}" if b is not None else "no bound recorded")
+            rep.add(
+                f"{f}: proved bound on the slope >= 0",
+                "witness",
+                ok_b,
+                f"bound {b}" if b is not None else "no bound recorded",
+            )
             slope = _secant_slopes(net, coef, l, s, ctx.samples, rng)
             if slope is not None:
                 lim = b if ok_b and b is not None else 0.0  # ok_b: b is not None
                 mn = float(slope.min())
-                rep.add(f"{f}: {slope.size} random secants respect the bound", "witness",
-                        mn >= lim - 1e-6 * (1 + abs(lim)), f"lowest secant slope {mn:.6g}, bound {lim:.6g}")
+                rep.add(
+                    f"{f}: {slope.size} random secants respect the bound",
+                    "witness",
+                    mn >= lim - 1e-6 * (1 + abs(lim)),
+                    f"lowest secant slope {mn:.6g}, bound {lim:.6g}",
+                )
             if ok_b:
                 proved.append((f"{f}: {asked}, re-proved by a fresh solve", f))
 
     def prove(f: str, solver: str, t: float) -> tuple[bool | None, str]:
         s, l = sign[f], dom.index(f)
-        r = verify_global(net, [f] if s > 0 else (), () if s > 0 else [f], mode=str(q.get("mode", "exact")),
-                          output=q.get("output"),
-                          versus=q.get("versus"), solver=solver, time_limit=t, bounds_method="interval",
-                          presample=500)
+        r = verify_global(
+            net,
+            [f] if s > 0 else (),
+            () if s > 0 else [f],
+            mode=str(q.get("mode", "exact")),
+            output=q.get("output"),
+            versus=q.get("versus"),
+            solver=solver,
+            time_limit=t,
+            bounds_method="interval",
+            presample=500,
+        )
         fv = r.features[0]
         if fv.status == "holds":
             return True, f"{solver}: holds" + (f", bound {fv.bound:.6g}" if fv.bound is not None else "")
         if fv.status == "violated" and fv.witness is not None:
-            why, fx, fxp = _pair_problems(net, coef, l, s, f, np.asarray(fv.witness.x, dtype=np.float64),
-                                          np.asarray(fv.witness.x_prime, dtype=np.float64))
+            why, fx, fxp = _pair_problems(
+                net,
+                coef,
+                l,
+                s,
+                f,
+                np.asarray(fv.witness.x, dtype=np.float64),
+                np.asarray(fv.witness.x_prime, dtype=np.float64),
+            )
             if not why:
                 return False, f"the fresh solve found a violating pair: f {fx:.6g} -> {fxp:.6g} as {f} grows"
             return None, "not re-proved: the fresh solve's pair does not check (" + "; ".join(why) + ")"
@@ -200,8 +295,9 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
     _reprove(rep, ctx, proved, prove)
 
 
-def _secant_slopes(net: Network, coef: np.ndarray, l: int, s: int, n: int, rng: np.random.Generator
-                   ) -> np.ndarray | None:
+def _secant_slopes(
+    net: Network, coef: np.ndarray, l: int, s: int, n: int, rng: np.random.Generator
+) -> np.ndarray | None:
     """s * (f(x + h e_l) - f(x)) / h on ``n`` random domain points (h = 1 for an integer feature)."""
     dom = net.domain
     if not dom.is_finite() or n <= 0:
@@ -228,8 +324,16 @@ def _secant_slopes(net: Network, coef: np.ndarray, l: int, s: int, n: int, rng: 
     return s * (f[m:] - f[:m]) / h[keep]
 
 
-def _individual_problems(net: Network, coef: np.ndarray, x: np.ndarray, fx: float, xp: np.ndarray, ia: list[int],
-                         idd: list[int], rest: np.ndarray) -> tuple[list[str], float]:
+def _individual_problems(
+    net: Network,
+    coef: np.ndarray,
+    x: np.ndarray,
+    fx: float,
+    xp: np.ndarray,
+    ia: list[int],
+    idd: list[int],
+    rest: np.ndarray,
+) -> tuple[list[str], float]:
     fxp = float(net.forward(xp[None])[0] @ coef)
     why = []
     if not net.domain.contains(xp[None], tol=1e-7)[0]:
@@ -273,25 +377,35 @@ def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network,
             rec = number(it.get("f_best"))
             if rec is not None and not _close(rec, fxp):
                 why.append(f"recorded f(x') {rec:.6g} but the forward pass gives {fxp:.6g}")
-            rep.add(f"row {r}: counterexample", "witness", not why,
-                    "; ".join(why) if why else f"f: {fX[r]:.6g} -> {fxp:.6g}")
+            rep.add(
+                f"row {r}: counterexample",
+                "witness",
+                not why,
+                "; ".join(why) if why else f"f: {fX[r]:.6g} -> {fxp:.6g}",
+            )
         elif v == "holds":
             b = number(it.get("bound"))
             if b is not None:
-                rep.add(f"row {r}: proved max <= f(x)", "witness", b <= fX[r] + 1e-6 * (1 + abs(fX[r])),
-                        f"bound {b:.6g}, f(x) {fX[r]:.6g}")
+                rep.add(
+                    f"row {r}: proved max <= f(x)",
+                    "witness",
+                    b <= fX[r] + 1e-6 * (1 + abs(fX[r])),
+                    f"bound {b:.6g}, f(x) {fX[r]:.6g}",
+                )
             proved.append((f"row {r}: holds, re-proved by a fresh solve", r))
     _check_row_binding(rep, cert, X, good, [int(it["row"]) for it in good], Xy)
 
     def prove(r: int, solver: str, t: float) -> tuple[bool | None, str]:
-        res = verify_individual(net, X[[r]], inc, dec, output=q.get("output"), versus=q.get("versus"),
-                                solver=solver, time_limit=t)
+        res = verify_individual(
+            net, X[[r]], inc, dec, output=q.get("output"), versus=q.get("versus"), solver=solver, time_limit=t
+        )
         p = res.points[0]
         if p.status == "holds":
             return True, f"{solver}: holds"
         if p.status == "counterexample" and p.x_prime is not None:
-            why, fxp = _individual_problems(net, coef, X[r], float(fX[r]), np.asarray(p.x_prime, dtype=np.float64),
-                                            ia, idd, rest)
+            why, fxp = _individual_problems(
+                net, coef, X[r], float(fX[r]), np.asarray(p.x_prime, dtype=np.float64), ia, idd, rest
+            )
             if not why:
                 return False, f"the fresh solve found a counterexample: f {fX[r]:.6g} -> {fxp:.6g}"
             return None, "not re-proved: the fresh solve's point does not check (" + "; ".join(why) + ")"
@@ -328,11 +442,23 @@ def _from_individual(net: Network, result: Any, **question: Any) -> CertificateF
     return individual_monotonicity_certificate(net, question.pop("X"), result, **question)
 
 
-MONOTONICITY = register(Kind("monotonicity", monotonicity_certificate, _recheck_monotonicity, _title_global,
-                             (("GlobalReport", _from_global),)))
-MONOTONICITY_INDIVIDUAL = register(Kind("monotonicity_individual", individual_monotonicity_certificate,
-                                        _recheck_individual, _title_individual,
-                                        (("IndividualReport", _from_individual),)))
+MONOTONICITY = register(
+    Kind(
+        "monotonicity",
+        monotonicity_certificate,
+        _recheck_monotonicity,
+        _title_global,
+        (("GlobalReport", _from_global),),
+    )
+)
+MONOTONICITY_INDIVIDUAL = register(
+    Kind(
+        "monotonicity_individual",
+        individual_monotonicity_certificate,
+        _recheck_individual,
+        _title_individual,
+        (("IndividualReport", _from_individual),),
+    )
+)
 
-__all__ = ["monotonicity_certificate", "individual_monotonicity_certificate", "MONOTONICITY",
-           "MONOTONICITY_INDIVIDUAL"]
+__all__ = ["monotonicity_certificate", "individual_monotonicity_certificate", "MONOTONICITY", "MONOTONICITY_INDIVIDUAL"]

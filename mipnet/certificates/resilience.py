@@ -34,37 +34,71 @@ from .format import CertificateFile, Kind, _aggregate, _new, data_record, number
 
 
 # ============================================================================ the certificate
-def resilience_certificate(net: Network, results: Sequence[Any], *, samples: np.ndarray | None = None
-                           ) -> CertificateFile:
+def resilience_certificate(
+    net: Network, results: Sequence[Any], *, samples: np.ndarray | None = None
+) -> CertificateFile:
     """From :class:`mipnet.verify.resilience.ResilienceResult` objects (one per class, same alpha, k, norm)."""
     if not results:
         raise MipnetError("no resilience results to certify")
     r0 = results[0]
     items = []
     for r in results:
-        items.append({"class": int(r.cls), "class_name": r.class_name, "kind": r.kind, "status": r.status,
-                      "verdict": _resilience_verdict(r), "phi": r.phi, "bound": r.bound, "gap": r.gap,
-                      "a": r.a, "b": r.b, "witness_check": r.witness, "delta": r.delta,
-                      "local_verdict": r.verdict, "time": r.timings.get("total"), "notes": r.notes})
+        items.append(
+            {
+                "class": int(r.cls),
+                "class_name": r.class_name,
+                "kind": r.kind,
+                "status": r.status,
+                "verdict": _resilience_verdict(r),
+                "phi": r.phi,
+                "bound": r.bound,
+                "gap": r.gap,
+                "a": r.a,
+                "b": r.b,
+                "witness_check": r.witness,
+                "delta": r.delta,
+                "local_verdict": r.verdict,
+                "time": r.timings.get("total"),
+                "notes": r.notes,
+            }
+        )
     phis = [r.phi for r in results if r.phi is not None]
     bounds = [r.bound for r in results]
     s0 = r0.solver or {}
     name = str(s0.get("solver") or "highs")
-    answer: dict[str, Any] = {"status": _aggregate([it["verdict"] for it in items]),
-              "incumbent": min(phis) if phis else None,
-              "bound": min(bounds) if bounds and all(b is not None for b in bounds) else None,
-              "gap": None, "time": float(sum(r.timings.get("total", 0.0) for r in results)), "items": items}
+    answer: dict[str, Any] = {
+        "status": _aggregate([it["verdict"] for it in items]),
+        "incumbent": min(phis) if phis else None,
+        "bound": min(bounds) if bounds and all(b is not None for b in bounds) else None,
+        "gap": None,
+        "time": float(sum(r.timings.get("total", 0.0) for r in results)),
+        "items": items,
+    }
     if answer["incumbent"] is not None and answer["bound"] is not None:
         inc, bnd = answer["incumbent"], answer["bound"]
         answer["gap"] = max(0.0, inc - bnd) / max(abs(inc), 1e-10)
-    question = {"property": "maximum resilience", "kind": r0.kind, "alpha": r0.alpha, "k": r0.k, "norm": r0.norm,
-                "classes": [int(r.cls) for r in results], "heuristics": r0.heuristics}
+    question = {
+        "property": "maximum resilience",
+        "kind": r0.kind,
+        "alpha": r0.alpha,
+        "k": r0.k,
+        "norm": r0.norm,
+        "classes": [int(r.cls) for r in results],
+        "heuristics": r0.heuristics,
+    }
     data = None
     if samples is not None:
         question["samples"] = np.atleast_2d(np.asarray(samples, dtype=np.float64))
         data = data_record(question["samples"])
-    return _new("resilience", question, net, data, solver_record(name, s0.get("solver_version"), s0.get("options")),
-                answer, [r.to_dict() for r in results])
+    return _new(
+        "resilience",
+        question,
+        net,
+        data,
+        solver_record(name, s0.get("solver_version"), s0.get("options")),
+        answer,
+        [r.to_dict() for r in results],
+    )
 
 
 def _resilience_verdict(r: Any) -> str:
@@ -75,8 +109,9 @@ def _resilience_verdict(r: Any) -> str:
 
 
 # ============================================================================ its re-check
-def _resilience_pair_problems(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, norm: str,
-                              phi: float | None) -> tuple[list[str], float, int]:
+def _resilience_pair_problems(
+    net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, norm: str, phi: float | None
+) -> tuple[list[str], float, int]:
     from ..verify.search import logits, perturbation_norm, reached, strong_margin
 
     z = logits(net, np.vstack([a, b]))
@@ -120,16 +155,24 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         phi, bound = number(it.get("phi")), number(it.get("bound"))
         status = it.get("status")
         if phi is not None and bound is not None:
-            rep.add(f"{name}: bound <= Phi", "integrity", bound <= phi + TOL * max(1.0, abs(phi)),
-                    f"bound {bound:.6g}, Phi {phi:.6g}")
+            rep.add(
+                f"{name}: bound <= Phi",
+                "integrity",
+                bound <= phi + TOL * max(1.0, abs(phi)),
+                f"bound {bound:.6g}, Phi {phi:.6g}",
+            )
         if status == "optimal" and (phi is None or bound is None or not _close(phi, bound, 1e-4)):
             rep.add(f"{name}: optimal means bound = Phi", "integrity", False, f"bound {bound}, Phi {phi}")
         if it.get("a") is not None and it.get("b") is not None:
             a = _array(it["a"], net.n_inputs, "witness a")
             b = _array(it["b"], net.n_inputs, "witness b")
             why, nv, nr = _resilience_pair_problems(net, a, b, m, ln_a, k, norm, phi)
-            rep.add(f"{name}: witness pair (a, b)", "witness", not why,
-                    "; ".join(why) if why else f"||b - a|| = {nv:.6g}, {nr} class(es) reached")
+            rep.add(
+                f"{name}: witness pair (a, b)",
+                "witness",
+                not why,
+                "; ".join(why) if why else f"||b - a|| = {nv:.6g}, {nr} class(es) reached",
+            )
         elif phi is not None:
             rep.add(f"{name}: witness pair (a, b)", "witness", False, "a value of Phi without its witness pair")
         if it.get("kind", q.get("kind")) != "class":
@@ -138,13 +181,19 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
             if dom.is_finite():  # a strongly classified random point refutes "no input is strongly classified"
                 S = dom.sample(2000, 0)
                 hit = np.flatnonzero(strong_margin(logits(net, S), m) >= ln_a)
-                rep.add(f"{name}: no strongly classified input", "witness", hit.size == 0,
-                        f"the random point {np.round(S[hit[0]], 4).tolist()} is strongly classified" if hit.size
-                        else "none among 2000 random points")
+                rep.add(
+                    f"{name}: no strongly classified input",
+                    "witness",
+                    hit.size == 0,
+                    f"the random point {np.round(S[hit[0]], 4).tolist()} is strongly classified"
+                    if hit.size
+                    else "none among 2000 random points",
+                )
                 if hit.size:
                     continue
-            claims.append((f"{name}: no strongly classified input, re-proved by a fresh solve",
-                           (m, None, None, status)))
+            claims.append(
+                (f"{name}: no strongly classified input, re-proved by a fresh solve", (m, None, None, status))
+            )
         elif bound is not None and bound > 0:
             claims.append((f"{name}: Phi >= {bound:.6g}, re-proved by a fresh solve", (m, phi, bound, status)))
     heur_d = q.get("heuristics") or {}
@@ -155,8 +204,9 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         r = class_resilience(net, m, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver, time_limit=t)
         found = None
         if r.phi is not None and r.a is not None and r.b is not None:
-            why, nv, _ = _resilience_pair_problems(net, np.asarray(r.a, float), np.asarray(r.b, float), m, ln_a, k,
-                                                   norm, None)
+            why, nv, _ = _resilience_pair_problems(
+                net, np.asarray(r.a, float), np.asarray(r.b, float), m, ln_a, k, norm, None
+            )
             found = None if why else nv
         if status == "infeasible":
             if r.status == "infeasible":
@@ -190,7 +240,8 @@ def _from_results(net: Network, result: Any, **question: Any) -> CertificateFile
     return resilience_certificate(net, result, **question)
 
 
-RESILIENCE = register(Kind("resilience", resilience_certificate, _recheck_resilience, _title,
-                           (("ResilienceResult", _from_results),)))
+RESILIENCE = register(
+    Kind("resilience", resilience_certificate, _recheck_resilience, _title, (("ResilienceResult", _from_results),))
+)
 
 __all__ = ["resilience_certificate", "RESILIENCE"]

@@ -43,10 +43,20 @@ from .format import CertificateFile, Kind, _aggregate, _bind_rows, _new, data_re
 
 
 # ============================================================================ the certificate
-def robustness_certificate(net: Network, X: np.ndarray, results: Sequence[Any], *, eps: float, norm: str = "inf",
-                           labels: Sequence[Any] | None = None, solver: str = "highs",
-                           options: dict[str, Any] | None = None, target: str | None = None,
-                           source: str | None = None, rows: Sequence[int] | None = None) -> CertificateFile:
+def robustness_certificate(
+    net: Network,
+    X: np.ndarray,
+    results: Sequence[Any],
+    *,
+    eps: float,
+    norm: str = "inf",
+    labels: Sequence[Any] | None = None,
+    solver: str = "highs",
+    options: dict[str, Any] | None = None,
+    target: str | None = None,
+    source: str | None = None,
+    rows: Sequence[int] | None = None,
+) -> CertificateFile:
     """From the :class:`mipnet.verify.robustness.RobustnessResult` list of the rows of ``X``
     (``rows``: their row numbers in the data file, so that the file's hash can be re-checked)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
@@ -54,24 +64,47 @@ def robustness_certificate(net: Network, X: np.ndarray, results: Sequence[Any], 
         raise MipnetError(f"{len(results)} robustness results for {X.shape[0]} samples")
     items = []
     for r in results:
-        items.append({"index": int(r.index), "class": int(r.cls), "label": r.label, "verdict": r.verdict,
-                      "margin": r.margin, "bound": r.bound, "status": r.status,
-                      "counterexample": r.counterexample, "adversarial_class": r.adversarial_class,
-                      "margin_forward": r.margin_forward, "time": r.time, "reason": r.reason})
+        items.append(
+            {
+                "index": int(r.index),
+                "class": int(r.cls),
+                "label": r.label,
+                "verdict": r.verdict,
+                "margin": r.margin,
+                "bound": r.bound,
+                "status": r.status,
+                "counterexample": r.counterexample,
+                "adversarial_class": r.adversarial_class,
+                "margin_forward": r.margin_forward,
+                "time": r.time,
+                "reason": r.reason,
+            }
+        )
     _bind_rows(items, X, rows)
     bounds = [r.bound for r in results if r.bound is not None]
-    answer = {"status": _aggregate([r.verdict for r in results]), "incumbent": None,
-              "bound": min(bounds) if bounds else None, "gap": None,
-              "time": float(sum(r.time for r in results)), "items": items,
-              "counts": {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}}
-    question = {"property": "local robustness", "eps": float(eps), "norm": str(norm),
-                "classes_defended": "labels" if labels is not None else "predicted",
-                "samples": X, "sample_classes": [int(r.cls) for r in results]}
+    answer = {
+        "status": _aggregate([r.verdict for r in results]),
+        "incumbent": None,
+        "bound": min(bounds) if bounds else None,
+        "gap": None,
+        "time": float(sum(r.time for r in results)),
+        "items": items,
+        "counts": {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")},
+    }
+    question = {
+        "property": "local robustness",
+        "eps": float(eps),
+        "norm": str(norm),
+        "classes_defended": "labels" if labels is not None else "predicted",
+        "samples": X,
+        "sample_classes": [int(r.cls) for r in results],
+    }
     data = data_record(X, labels, target=target, source=source)
     if rows is not None:
         data["rows"] = [int(i) for i in rows]
-    return _new("robustness", question, net, data, solver_record(solver, None, options),
-                answer, [r.to_dict() for r in results])
+    return _new(
+        "robustness", question, net, data, solver_record(solver, None, options), answer, [r.to_dict() for r in results]
+    )
 
 
 # ============================================================================ its re-check
@@ -125,17 +158,29 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
             if it.get("counterexample") is not None:
                 xp = _array(it["counterexample"], net.n_inputs, "counterexample")
                 k = int(net.predict_index(net.forward(xp[None]))[0])
-                rep.add(f"{name}: holds without a counterexample", "witness", k == c,
-                        "a recorded counterexample changes the class" if k != c else "recorded point keeps the class")
-            m_x = float(margins(net, logits[i:i + 1], np.array([c]))[0])
+                rep.add(
+                    f"{name}: holds without a counterexample",
+                    "witness",
+                    k == c,
+                    "a recorded counterexample changes the class" if k != c else "recorded point keeps the class",
+                )
+            m_x = float(margins(net, logits[i : i + 1], np.array([c]))[0])
             if pred[i] != c:
-                rep.add(f"{name}: sample is classified as defended", "witness", False,
-                        f"the model predicts class {int(pred[i])}, the certificate defends {c}")
+                rep.add(
+                    f"{name}: sample is classified as defended",
+                    "witness",
+                    False,
+                    f"the model predicts class {int(pred[i])}, the certificate defends {c}",
+                )
                 continue
             b = number(it.get("bound"))
             if b is not None:
-                rep.add(f"{name}: bound <= margin at the sample", "witness", b <= m_x + TOL * max(1.0, abs(m_x)),
-                        f"bound {b:.6g}, margin at x {m_x:.6g}")
+                rep.add(
+                    f"{name}: bound <= margin at the sample",
+                    "witness",
+                    b <= m_x + TOL * max(1.0, abs(m_x)),
+                    f"bound {b:.6g}, margin at x {m_x:.6g}",
+                )
             to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c)))
 
     def prove(ic: tuple[int, int], solver: str, t: float) -> tuple[bool | None, str]:
@@ -143,8 +188,11 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
         # interval bounds (numpy only): the proof owes nothing to the first solver's LP bounds
         r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=t, bounds="interval")
         if r.verdict == "holds":
-            return True, (f"bound propagation alone proves it ({r.prover or 'interval'})" if r.status == "bounds"
-                          else f"{solver}: {r.status}")
+            return True, (
+                f"bound propagation alone proves it ({r.prover or 'interval'})"
+                if r.status == "bounds"
+                else f"{solver}: {r.status}"
+            )
         if r.verdict == "violated" and r.counterexample is not None:
             why, desc = _ball_problems(net, X[i], np.asarray(r.counterexample, dtype=np.float64), eps, norm, c)
             if not why:
@@ -166,7 +214,8 @@ def _from_results(net: Network, result: Any, **question: Any) -> CertificateFile
     return robustness_certificate(net, question.pop("X"), result, **question)
 
 
-ROBUSTNESS = register(Kind("robustness", robustness_certificate, _recheck_robustness, _title,
-                           (("RobustnessResult", _from_results),)))
+ROBUSTNESS = register(
+    Kind("robustness", robustness_certificate, _recheck_robustness, _title, (("RobustnessResult", _from_results),))
+)
 
 __all__ = ["robustness_certificate", "ROBUSTNESS"]

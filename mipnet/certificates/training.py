@@ -42,14 +42,22 @@ from .format import CertificateFile, Kind, _new, no_certificate_format, number, 
 
 
 # ============================================================================ the certificate
-def training_certificate(net: Network, cert: Any, *, target: str | None = None,
-                         source: str | None = None) -> CertificateFile:
+def training_certificate(
+    net: Network, cert: Any, *, target: str | None = None, source: str | None = None
+) -> CertificateFile:
     """From a :class:`mipnet.train.Certificate` (or its dict, e.g. ``net.metadata['certificate']``)."""
     d = cert.to_dict() if hasattr(cert, "to_dict") else dict(cert)
-    question = {"property": "training objective", "hypothesis": d.get("hypothesis"), "loss": d.get("loss"),
-                "margin": d.get("margin"), "coefficients": d.get("coefficients"), "task": d.get("task"),
-                "classes": d.get("classes"), "n_samples": d.get("n_samples"),
-                "config": (d.get("formulation") or {}).get("config")}
+    question = {
+        "property": "training objective",
+        "hypothesis": d.get("hypothesis"),
+        "loss": d.get("loss"),
+        "margin": d.get("margin"),
+        "coefficients": d.get("coefficients"),
+        "task": d.get("task"),
+        "classes": d.get("classes"),
+        "n_samples": d.get("n_samples"),
+        "config": (d.get("formulation") or {}).get("config"),
+    }
     data = {"sha256": d.get("data_sha256"), "n_rows": d.get("n_samples"), "labels": True}
     if d.get("rows") is not None:  # a random subsample of the data file: its rows
         data["rows"] = [int(i) for i in d["rows"]]
@@ -58,11 +66,19 @@ def training_certificate(net: Network, cert: Any, *, target: str | None = None,
         data["target"] = target
     if source is not None:
         data["source"] = source
-    answer: dict[str, Any] = {"status": d.get("status"), "incumbent": d.get("incumbent"), "bound": d.get("bound"),
-              "gap": d.get("gap"), "time": d.get("wall_time"), "terms": d.get("terms"),
-              "items": [], "witness": "the model's weights (model sha256)"}
-    solver = solver_record(str(d.get("solver", "highs")), d.get("solver_version"),
-                           {"mip_gap": (d.get("formulation") or {}).get("mip_gap")})
+    answer: dict[str, Any] = {
+        "status": d.get("status"),
+        "incumbent": d.get("incumbent"),
+        "bound": d.get("bound"),
+        "gap": d.get("gap"),
+        "time": d.get("wall_time"),
+        "terms": d.get("terms"),
+        "items": [],
+        "witness": "the model's weights (model sha256)",
+    }
+    solver = solver_record(
+        str(d.get("solver", "highs")), d.get("solver_version"), {"mip_gap": (d.get("formulation") or {}).get("mip_gap")}
+    )
     return _new("training", question, net, data, solver, answer, d)
 
 
@@ -118,8 +134,9 @@ def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
     rep.add("question, answer and record agree", "integrity", not bad, "; ".join(bad[:4]) if bad else "")
 
 
-def _training_rows(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray] | None:
+def _training_rows(
+    rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows trained on: all of the data, or the recorded rows of the full data file (a subsample)."""
     rec = cert.data or {}
     rows, src = rec.get("rows"), rec.get("source_rows")
@@ -132,8 +149,12 @@ def _training_rows(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: 
         return None
     if idx.size and (src is None or X.shape[0] == src) and X.shape[0] != idx.size:
         if idx.min() < 0 or idx.max() >= X.shape[0]:
-            rep.add("training rows of the data", "data", False,
-                    f"the data have {X.shape[0]} rows, the certificate trains on row {int(idx.max())}")
+            rep.add(
+                "training rows of the data",
+                "data",
+                False,
+                f"the data have {X.shape[0]} rows, the certificate trains on row {int(idx.max())}",
+            )
             return None
         if np.unique(idx).size != idx.size:
             rep.add("training rows of the data", "integrity", False, "a row is listed twice")
@@ -143,8 +164,12 @@ def _training_rows(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: 
     if X.shape[0] == idx.size:
         rep.skip("training rows of the data", "data", "the data hold the training rows themselves")
         return X, y
-    rep.add("training rows of the data", "data", False,
-            f"the data have {X.shape[0]} rows; the certificate's rows are of a file with {src} rows")
+    rep.add(
+        "training rows of the data",
+        "data",
+        False,
+        f"the data have {X.shape[0]} rows; the certificate's rows are of a file with {src} rows",
+    )
     return None
 
 
@@ -159,42 +184,75 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
     if inc is None:
         rep.add("incumbent recorded", "integrity", False, "the certificate records no objective value")
     else:
-        rep.add("incumbent = sum of its terms", "integrity", _close(inc, sum(terms.values())),
-                f"{inc:.9g} vs {sum(terms.values()):.9g}")
+        rep.add(
+            "incumbent = sum of its terms",
+            "integrity",
+            _close(inc, sum(terms.values())),
+            f"{inc:.9g} vs {sum(terms.values()):.9g}",
+        )
     if inc is not None and bound is not None:
-        rep.add("bound <= incumbent", "integrity", bound <= inc + TOL * max(1.0, abs(inc)),
-                f"bound {bound:.9g}, incumbent {inc:.9g}")
+        rep.add(
+            "bound <= incumbent",
+            "integrity",
+            bound <= inc + TOL * max(1.0, abs(inc)),
+            f"bound {bound:.9g}, incumbent {inc:.9g}",
+        )
         if gap is None:
             rep.add("gap recorded with the bound", "integrity", False, "a bound without its gap")
         else:
             g = max(0.0, inc - bound) / max(abs(inc), 1e-10)
-            rep.add("gap = (incumbent - bound) / |incumbent|", "integrity", _close(g, gap),
-                    f"recorded {gap:.6g}, recomputed {g:.6g}")
+            rep.add(
+                "gap = (incumbent - bound) / |incumbent|",
+                "integrity",
+                _close(g, gap),
+                f"recorded {gap:.6g}, recomputed {g:.6g}",
+            )
     if status == "optimal":
         tol = _optimal_gap_tolerance(cert)
         if bound is None or gap is None:
             rep.add("status optimal with a closed gap", "integrity", False, "status optimal without a bound and gap")
         else:
-            rep.add("status optimal with a closed gap", "integrity", gap <= tol * (1 + 1e-9),
-                    f"gap {gap:.3g} (tolerance {tol:.3g})")
+            rep.add(
+                "status optimal with a closed gap",
+                "integrity",
+                gap <= tol * (1 + 1e-9),
+                f"gap {gap:.3g} (tolerance {tol:.3g})",
+            )
     elif status not in ("feasible", "unknown"):
-        rep.add("status of a training certificate", "integrity", False,
-                f"status {status!r} (a trained network is 'optimal' or 'feasible')")
+        rep.add(
+            "status of a training certificate",
+            "integrity",
+            False,
+            f"status {status!r} (a trained network is 'optimal' or 'feasible')",
+        )
     _training_consistency(rep, cert)
     coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
     pen = penalty_terms(net, coefs)
     bad = [k for k, v in pen.items() if not _close(v, terms.get(k, 0.0))]
-    rep.add("penalty terms recomputed from the weights", "objective", not bad,
-            ", ".join(f"{k} {terms.get(k, 0.0):.6g} -> {pen[k]:.6g}" for k in bad) if bad
-            else ", ".join(f"{k} {v:.6g}" for k, v in pen.items()) or "no penalty terms")
+    rep.add(
+        "penalty terms recomputed from the weights",
+        "objective",
+        not bad,
+        ", ".join(f"{k} {terms.get(k, 0.0):.6g} -> {pen[k]:.6g}" for k in bad)
+        if bad
+        else ", ".join(f"{k} {v:.6g}" for k, v in pen.items()) or "no penalty terms",
+    )
     proved = bound is not None and bound > 0
     if Xy is None:
         _constraints_claim(rep, cert, net, None)
-        rep.add("loss recomputed from the data", "objective", None,
-                "not re-proved: no data given (mipnet recheck CERT MODEL DATA.csv)")
+        rep.add(
+            "loss recomputed from the data",
+            "objective",
+            None,
+            "not re-proved: no data given (mipnet recheck CERT MODEL DATA.csv)",
+        )
         if proved:
-            rep.add("training bound re-proved by a fresh solve", "solver", None,
-                    "not re-proved: re-solving the training problem needs the data")
+            rep.add(
+                "training bound re-proved by a fresh solve",
+                "solver",
+                None,
+                "not re-proved: re-solving the training problem needs the data",
+            )
         return
     X, y = Xy
     if y is None:
@@ -214,12 +272,17 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         rep.add("N = number of training rows", "integrity", False, f"N = {tc.n_samples}, {X.shape[0]} rows")
         return
     chk = check_certificate(net, X, y, tc)
-    rep.add("data sha256", "data", chk["hash_ok"],
-            "matches" if chk["hash_ok"] else "the data differ from the training data")
+    rep.add(
+        "data sha256", "data", chk["hash_ok"], "matches" if chk["hash_ok"] else "the data differ from the training data"
+    )
     worst = max(chk["differences"].items(), key=lambda kv: abs(kv[1]), default=("-", 0.0))
     ok = all(abs(d) <= TOL * max(1.0, abs(chk["terms"].get(k, 0.0))) for k, d in chk["differences"].items())
-    rep.add("objective terms recomputed from weights and data", "objective", ok and chk["incumbent_ok"],
-            f"largest difference {worst[0]} {worst[1]:.3g}; loss {chk['terms'].get('loss', float('nan')):.9g}")
+    rep.add(
+        "objective terms recomputed from weights and data",
+        "objective",
+        ok and chk["incumbent_ok"],
+        f"largest difference {worst[0]} {worst[1]:.3g}; loss {chk['terms'].get('loss', float('nan')):.9g}",
+    )
     if bound is None:
         return
     if not proved:
@@ -233,8 +296,12 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         dual_ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
         rep.add(f"training bound re-checked from the dual certificate ({source})", category, dual_ok, detail)
         return
-    _reprove(rep, ctx, [("training bound re-proved by a fresh solve", None)],
-             lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t))
+    _reprove(
+        rep,
+        ctx,
+        [("training bound re-proved by a fresh solve", None)],
+        lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t),
+    )
 
 
 def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray | None) -> None:
@@ -254,12 +321,23 @@ def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, 
         rep.add("domain constraints hold on the network", "objective", False, str(exc))
         return
     bad = [r["constraint"] for r in recs if not r["holds"]]
-    rep.add("domain constraints hold on the network", "objective", not bad,
-            f"violated: {'; '.join(bad[:3])}" if bad else f"{len(recs)} measured with numpy")
+    rep.add(
+        "domain constraints hold on the network",
+        "objective",
+        not bad,
+        f"violated: {'; '.join(bad[:3])}" if bad else f"{len(recs)} measured with numpy",
+    )
 
 
-def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, solver: str | None,
-                seconds: float | None) -> tuple[bool | None, str, str]:
+def _dual_claim(
+    cert: CertificateFile,
+    X: np.ndarray,
+    y: np.ndarray,
+    tc: Any,
+    claimed: float,
+    solver: str | None,
+    seconds: float | None,
+) -> tuple[bool | None, str, str]:
     """Re-check a training bound claimed from the dual certificate (``result.dual_bound``, sign class, hinge) by
     weak duality, without trusting the trainer: for multipliers alpha_n in [0, count_n / N] on the groups of
     identical (standardised x, label) rows, a = alpha y, every network of the class (width J, boxes B_w, B_b,
@@ -278,21 +356,26 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
     if not isinstance(rec, dict):
         return False, "the bound is claimed from a dual certificate the file does not hold", "integrity"
     cfg = cert.question.get("config") or {}
-    if (cfg.get("hypothesis") != "sign" or cfg.get("loss") != "hinge" or float(cfg.get("layer_penalty") or 0) > 0
-            or cfg.get("architecture") or len(cfg.get("hidden") or ()) != 1):
+    if (
+        cfg.get("hypothesis") != "sign"
+        or cfg.get("loss") != "hinge"
+        or float(cfg.get("layer_penalty") or 0) > 0
+        or cfg.get("architecture")
+        or len(cfg.get("hidden") or ()) != 1
+    ):
         return False, "a dual bound is only defined for the sign class with the hinge loss", "integrity"
     num = lambda k, d=0.0: float(x) if (x := number(cfg.get(k))) is not None else float(d)  # noqa: E731
     m, l1 = num("margin", 1.0), num("l1")
     lam, kappa = l1, l1 + num("l2") + num("l0") + num("neuron_penalty")
-    J = int(cfg["hidden"][0]) if cfg.get("max_neurons") is None else min(int(cfg["hidden"][0]),
-                                                                          int(cfg["max_neurons"]))
+    J = int(cfg["hidden"][0]) if cfg.get("max_neurons") is None else min(int(cfg["hidden"][0]), int(cfg["max_neurons"]))
     Bw, Bb = num("weight_bound", 1.0), num("bias_bound", 1.0)
     N = X.shape[0]
     target = _targets(y, tc.task, tc.classes, 1)
     mu, sd = X.mean(axis=0), X.std(axis=0)
     Xs = (X - mu) / np.where(sd > 1e-12, sd, 1.0)
-    _, first, inv, counts = np.unique(np.column_stack([Xs, target]), axis=0, return_index=True,
-                                      return_inverse=True, return_counts=True)
+    _, first, inv, counts = np.unique(
+        np.column_stack([Xs, target]), axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
     inv = np.asarray(inv).ravel()
     G, cap = counts.size, counts / float(N)
     try:
@@ -306,10 +389,21 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
         return False, "the dual certificate's multipliers are not lists of numbers", "integrity"
     pi, am = pairs[:, 2].copy(), rows[:, 1].copy()
     idx = np.concatenate([pairs[:, :2].ravel(), rows[:, 0]])
-    if (not np.all(np.isfinite(pi)) or not np.all(np.isfinite(am)) or np.any(pi < 0) or np.any(am < 0)
-            or not 0.0 <= t <= 1.0 or np.any(idx != np.round(idx)) or np.any(idx < 0) or np.any(idx >= N)):
-        return False, "the dual certificate's multipliers are not >= 0, its rows not rows of the data or t not " \
-                      "in [0, 1]", "witness"
+    if (
+        not np.all(np.isfinite(pi))
+        or not np.all(np.isfinite(am))
+        or np.any(pi < 0)
+        or np.any(am < 0)
+        or not 0.0 <= t <= 1.0
+        or np.any(idx != np.round(idx))
+        or np.any(idx < 0)
+        or np.any(idx >= N)
+    ):
+        return (
+            False,
+            "the dual certificate's multipliers are not >= 0, its rows not rows of the data or t not in [0, 1]",
+            "witness",
+        )
     i, j, n = pairs[:, 0].astype(int), pairs[:, 1].astype(int), rows[:, 0].astype(int)
     if np.any(target[i] != 1.0) or np.any(target[j] != -1.0):
         return False, "a transport pair does not join a +1 row to a -1 row", "witness"
@@ -329,17 +423,40 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
         V = Bw * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
         got = value(V)
         ok = got >= claimed - 1e-9 * max(1.0, abs(claimed))
-        return ok, (f"recomputed with numpy from {pi.size} transport pairs: {got:.9g} "
-                    f"{'>=' if ok else '<'} claimed {claimed:.9g}"), "witness"
+        return (
+            ok,
+            (
+                f"recomputed with numpy from {pi.size} transport pairs: {got:.9g} "
+                f"{'>=' if ok else '<'} claimed {claimed:.9g}"
+            ),
+            "witness",
+        )
     if solver is None or seconds is None or seconds < MIN_SOLVE_SECONDS:
-        return None, "not re-proved: the dual certificate needs its pricing MILP re-solved (re-proof switched off or " \
-                     "no time left)", "solver"
+        return (
+            None,
+            "not re-proved: the dual certificate needs its pricing MILP re-solved (re-proof switched off or "
+            "no time left)",
+            "solver",
+        )
     from ..train.dual_bound import price
 
     a = np.bincount(inv[n], am * target[n], G)
     keep = np.flatnonzero(a != 0)
-    prs = [price(Xs[first[keep]], a[keep], s, lam=lam - beta, kappa=kappa, ball=False, w_bound=Bw, b_bound=Bb,
-                 time_limit=seconds / 2, mip_gap=1e-6) for s in (1, -1)]
+    prs = [
+        price(
+            Xs[first[keep]],
+            a[keep],
+            s,
+            lam=lam - beta,
+            kappa=kappa,
+            ball=False,
+            w_bound=Bw,
+            b_bound=Bb,
+            time_limit=seconds / 2,
+            mip_gap=1e-6,
+        )
+        for s in (1, -1)
+    ]
     V = max(p.upper for p in prs)
     got = value(V)
     tol = BOUND_TOL * max(1.0, abs(claimed))
@@ -348,13 +465,27 @@ def _dual_claim(cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, cl
         return True, f"recomputed ({what}): {got:.9g} >= claimed {claimed:.9g}", "solver"
     found = max(p.value for p in prs)
     if math.isfinite(found) and value(found) < claimed - tol:
-        return False, (f"a unit with pricing value {found:.6g} exists (numpy): these multipliers prove at most "
-                       f"{value(found):.9g} < claimed {claimed:.9g}"), "solver"
+        return (
+            False,
+            (
+                f"a unit with pricing value {found:.6g} exists (numpy): these multipliers prove at most "
+                f"{value(found):.9g} < claimed {claimed:.9g}"
+            ),
+            "solver",
+        )
     return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
 
 
-def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.ndarray, tc: Any, bound: float,
-                      solver: str, seconds: float) -> tuple[bool | None, str]:
+def _reprove_training(
+    cert: CertificateFile,
+    net: Network,
+    X: np.ndarray,
+    y: np.ndarray,
+    tc: Any,
+    bound: float,
+    solver: str,
+    seconds: float,
+) -> tuple[bool | None, str]:
     """Rebuild the training MILP from the recorded formulation and the data, solve it within ``seconds``:
     its proved bound must reach the claimed one; a network of the class (objective recomputed with numpy)
     below the claimed bound refutes it."""
@@ -373,8 +504,9 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
         return None, "not re-proved: the continuous class needs SCIP or Gurobi (pip install pyscipopt)"
     fields = TrainConfig.__dataclass_fields__
     try:
-        cfg_fields: dict[str, Any] = {k: (tuple(int(h) for h in v) if k == "hidden" else v)
-                                      for k, v in cfgd.items() if k in fields}
+        cfg_fields: dict[str, Any] = {
+            k: (tuple(int(h) for h in v) if k == "hidden" else v) for k, v in cfgd.items() if k in fields
+        }
         cfg = TrainConfig(**cfg_fields)
     except (TypeError, ValueError) as exc:
         return None, f"not re-proved: the recorded formulation is not readable ({exc})"
@@ -397,12 +529,25 @@ def _reprove_training(cert: CertificateFile, net: Network, X: np.ndarray, y: np.
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
         w = problem.zero_dead_units(problem.weight_values())
-        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=problem.skipped_layers(w),
-                              linear=problem.linear_w)  # the linear term's units, when the class has them
+        other = build_network(
+            w,
+            mu,
+            sd,
+            net.domain,
+            task,
+            classes,
+            y_mu,
+            y_sd,
+            {},
+            skip=problem.skipped_layers(w),
+            linear=problem.linear_w,
+        )  # the linear term's units, when the class has them
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - max(tol, 1e-4 * max(1.0, abs(bound))):
-            return False, (f"{solver} found a network of the class with objective {obj:.6g} (recomputed with "
-                           f"numpy), below the claimed bound {bound:.6g}")
+            return False, (
+                f"{solver} found a network of the class with objective {obj:.6g} (recomputed with "
+                f"numpy), below the claimed bound {bound:.6g}"
+            )
     got = "no bound" if r.bound is None else f"bound {r.bound:.6g}"
     return None, f"not re-proved within {seconds:.3g} s: {solver} ({r.status}) reached {got} < claimed {bound:.6g}"
 
@@ -430,7 +575,14 @@ def _from_train_result(net: Network, result: Any, **question: Any) -> Certificat
     return training_certificate(net, result.certificate, **question)
 
 
-TRAINING = register(Kind("training", training_certificate, _recheck_training, _title,
-                         (("Certificate", _from_record), ("dict", _from_dict), ("TrainResult", _from_train_result))))
+TRAINING = register(
+    Kind(
+        "training",
+        training_certificate,
+        _recheck_training,
+        _title,
+        (("Certificate", _from_record), ("dict", _from_dict), ("TrainResult", _from_train_result)),
+    )
+)
 
 __all__ = ["training_certificate", "TRAINING"]

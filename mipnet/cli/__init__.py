@@ -23,8 +23,17 @@ from .models import convert, info, predict
 
 #: modules whose ``COMMANDS`` list of click commands is added to the group
 #: and whose ``SUBCOMMANDS`` dict {group name: [commands]} extends the groups (verify, explain)
-SUBCOMMAND_MODULES: list[str] = ["datasets", "explain", "train", "verify", "monotonic", "audit", "resilience",
-                                 "vnncomp"]
+SUBCOMMAND_MODULES: list[str] = [
+    "datasets",
+    "explain",
+    "train",
+    "demo",
+    "verify",
+    "monotonic",
+    "audit",
+    "resilience",
+    "vnncomp",
+]
 
 
 #: exit status when stdout is a pipe closed early (128 + SIGPIPE, as a shell reports `yes | head`)

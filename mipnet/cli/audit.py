@@ -58,37 +58,84 @@ def _target(net, df, target: str | None) -> str | None:
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, callback=output_file((".html",), "reports"),
-              help="The HTML report to write (.html).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    callback=output_file((".html",), "reports"),
+    help="The HTML report to write (.html).",
+)
 @click.option("--target", default=None, help="Target column of DATA (default: the one column that is not a feature).")
 @click.option("--monotone-increasing", "increasing", multiple=True, help="Features (comma list or repeated).")
 @click.option("--monotone-decreasing", "decreasing", multiple=True, help="Features (comma list or repeated).")
-@click.option("--output-name", "output_name", default=None,
-              help="Monitored output for monotonicity (class or output name; default: the logit, or logit 1 - 0).")
+@click.option(
+    "--output-name",
+    "output_name",
+    default=None,
+    help="Monitored output for monotonicity (class or output name; default: the logit, or logit 1 - 0).",
+)
 @click.option("--eps", type=RADIUS, default=None, help="Robustness radius around each audited row.")
 @click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True)
-@click.option("--rows", type=POSITIVE_INT, default=20, show_default=True,
-              help="Rows (spread over DATA) checked for robustness.")
-@click.option("--alpha", type=ALPHA, default=None,
-              help="Maximum resilience: strong classification ln(alpha) (alpha >= 1).")
-@click.option("--k", "k", type=POSITIVE_INT, default=None,
-              help="Maximum resilience: number of classes that must be reached (1 .. classes - 1).")
-@click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True,
-              help="Seconds per problem (one robustness row, monotone feature or resilience class: its bounds, "
-                   "model building, solve and re-check).")
+@click.option(
+    "--rows", type=POSITIVE_INT, default=20, show_default=True, help="Rows (spread over DATA) checked for robustness."
+)
+@click.option(
+    "--alpha", type=ALPHA, default=None, help="Maximum resilience: strong classification ln(alpha) (alpha >= 1)."
+)
+@click.option(
+    "--k",
+    "k",
+    type=POSITIVE_INT,
+    default=None,
+    help="Maximum resilience: number of classes that must be reached (1 .. classes - 1).",
+)
+@click.option(
+    "--time-limit",
+    type=FINITE_POSITIVE,
+    default=30.0,
+    show_default=True,
+    help="Seconds per problem (one robustness row, monotone feature or resilience class: its bounds, "
+    "model building, solve and re-check).",
+)
 @click.option("--solver", type=SOLVER, default="highs", show_default=True)
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786).")
-@click.option("--workers", type=NONNEG_INT, default=None,
-              help="Local Dask worker processes (default: the CPU count; 0 = run serially in this process).")
-@click.option("--cert-dir", default=None, callback=output_dir,
-              help="Where to write the certificates (default: REPORT-certificates/).")
+@click.option(
+    "--workers",
+    type=NONNEG_INT,
+    default=None,
+    help="Local Dask worker processes (default: the CPU count; 0 = run serially in this process).",
+)
+@click.option(
+    "--cert-dir",
+    default=None,
+    callback=output_dir,
+    help="Where to write the certificates (default: REPORT-certificates/).",
+)
 @domain_options
 @click.pass_context
-def audit(ctx: click.Context, model: str, data: str, output: str, target: str | None, increasing: tuple[str, ...],
-          decreasing: tuple[str, ...], output_name: str | None, eps: float | None, norm: str, rows: int,
-          alpha: float | None, k: int | None, time_limit: float, solver: str, scheduler: str | None,
-          workers: int | None, cert_dir: str | None, domain: str | None, domain_margin: float | None,
-          domain_json: str | None) -> None:
+def audit(
+    ctx: click.Context,
+    model: str,
+    data: str,
+    output: str,
+    target: str | None,
+    increasing: tuple[str, ...],
+    decreasing: tuple[str, ...],
+    output_name: str | None,
+    eps: float | None,
+    norm: str,
+    rows: int,
+    alpha: float | None,
+    k: int | None,
+    time_limit: float,
+    solver: str,
+    scheduler: str | None,
+    workers: int | None,
+    cert_dir: str | None,
+    domain: str | None,
+    domain_margin: float | None,
+    domain_json: str | None,
+) -> None:
     """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
     from ..report.audit import check_request, default_cert_dir, run_audit, write_report
 
@@ -110,10 +157,28 @@ def audit(ctx: click.Context, model: str, data: str, output: str, target: str | 
     def log(line: str) -> None:
         click.echo(line, err=True)
 
-    a = run_audit(net, X, y, increasing=inc, decreasing=dec, output=output_name, eps=eps, norm=norm, rows=rows,
-                  alpha=alpha, k=k, solver=solver, time_limit=time_limit, scheduler=sched, workers=workers,
-                  cert_dir=cert_dir or default_cert_dir(output), model_name=Path(model).name,
-                  data_name=Path(data).name, target=tcol, log=log)
+    a = run_audit(
+        net,
+        X,
+        y,
+        increasing=inc,
+        decreasing=dec,
+        output=output_name,
+        eps=eps,
+        norm=norm,
+        rows=rows,
+        alpha=alpha,
+        k=k,
+        solver=solver,
+        time_limit=time_limit,
+        scheduler=sched,
+        workers=workers,
+        cert_dir=cert_dir or default_cert_dir(output),
+        model_name=Path(model).name,
+        data_name=Path(data).name,
+        target=tcol,
+        log=log,
+    )
     write_report(a, output)
     for p in a.properties:
         click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
@@ -127,13 +192,25 @@ def audit(ctx: click.Context, model: str, data: str, output: str, target: str | 
 @click.argument("certificate", type=click.Path(dir_okay=False))
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", required=False, type=click.Path(dir_okay=False))
-@click.option("--second-solver", type=SolverName(extra=("auto", "none")), default="auto", show_default=True,
-              help="auto (the other installed solver), none, or a solver name.")
+@click.option(
+    "--second-solver",
+    type=SolverName(extra=("auto", "none")),
+    default="auto",
+    show_default=True,
+    help="auto (the other installed solver), none, or a solver name.",
+)
 @click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True, help=WHOLE_COMMAND_LIMIT)
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.pass_context
-def recheck(ctx: click.Context, certificate: str, model: str, data: str | None, second_solver: str,
-            time_limit: float, as_json: bool) -> None:
+def recheck(
+    ctx: click.Context,
+    certificate: str,
+    model: str,
+    data: str | None,
+    second_solver: str,
+    time_limit: float,
+    as_json: bool,
+) -> None:
     """Re-check CERTIFICATE against MODEL (and DATA.csv) without trusting the solver that produced it.
 
     Witnesses are re-checked with the network's forward pass; every proved claim (a robustness or

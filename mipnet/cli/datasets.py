@@ -30,12 +30,15 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("-o", "--output", callback=output_file((), "exports"),
-              help="Export the data set to this CSV file.")
-@click.option("--set", "options", multiple=True, metavar="KEY=VALUE",
-              help="A loader option, e.g. --set split=train (repeatable).")
-@click.option("--raw", is_flag=True,
-              help="Export the readable frame (categoricals as text) instead of the numeric one-hot matrix.")
+@click.option("-o", "--output", callback=output_file((), "exports"), help="Export the data set to this CSV file.")
+@click.option(
+    "--set", "options", multiple=True, metavar="KEY=VALUE", help="A loader option, e.g. --set split=train (repeatable)."
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Export the readable frame (categoricals as text) instead of the numeric one-hot matrix.",
+)
 def datasets(name: str | None, output: str | None, options: tuple[str, ...], raw: bool) -> None:
     """List the bundled data sets, or describe / export data set NAME.
 
@@ -62,8 +65,10 @@ def datasets(name: str | None, output: str | None, options: tuple[str, ...], raw
         return
 
     click.echo(f"{data.name}: {data.description}")
-    click.echo(f"rows: {data.n_rows}   features: {len(data.feature_types)}   inputs: {data.n_inputs}   "
-               f"input shape: {data.input_shape}")
+    click.echo(
+        f"rows: {data.n_rows}   features: {len(data.feature_types)}   inputs: {data.n_inputs}   "
+        f"input shape: {data.input_shape}"
+    )
     click.echo(f"task: {data.task}   target: {data.target}")
     if data.task == "classify":
         counts = data.y.value_counts().sort_index()
@@ -82,7 +87,8 @@ def datasets(name: str | None, output: str | None, options: tuple[str, ...], raw
         for f, t in data.feature_types.items():
             if t == "categorical":
                 detail = f"{len(data.categories[f])} levels: {', '.join(data.categories[f][:6])}" + (
-                    " ..." if len(data.categories[f]) > 6 else "")
+                    " ..." if len(data.categories[f]) > 6 else ""
+                )
             else:
                 lo, hi = data.bounds[f]
                 detail = f"[{lo:g}, {hi:g}]"

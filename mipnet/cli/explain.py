@@ -61,7 +61,7 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
         i = int(s)
         if not -X.shape[0] <= i < X.shape[0]:
             raise DataError(f"--instance {i} is out of range: DATA has {X.shape[0]} rows")
-        return X[i:i + 1]
+        return X[i : i + 1]
     parts = [p.strip() for p in s.split(",") if p.strip()]
     if parts and all("=" in p for p in parts):
         x = np.full(net.n_inputs, np.nan)
@@ -102,8 +102,7 @@ def _image_shape(net: Network) -> tuple[int, ...] | None:
     return (side, side) if side * side == net.n_inputs and net.n_inputs >= 64 else None
 
 
-def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, regions: list[int]
-             ) -> dict[str, bytes]:
+def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, regions: list[int]) -> dict[str, bytes]:
     from ..explain.figures import image_features, regions_2d, tabular_features, to_png
 
     files: dict[str, bytes] = {}
@@ -138,17 +137,37 @@ def _json(obj: Any) -> bytes:
 @explain.command(name=DEFAULT_COMMAND)
 @click.argument("model")
 @click.argument("data", required=False)
-@click.option("-o", "--output", "out_dir", callback=output_dir,
-              help="Directory for figures, CSV and JSON (created if needed).")
+@click.option(
+    "-o", "--output", "out_dir", callback=output_dir, help="Directory for figures, CSV and JSON (created if needed)."
+)
 @click.option("--instance", "instance", help="Explain one row: an index into DATA, 'v1,v2,...' or 'name=value,...'.")
 @click.option("--label", help="Column of DATA with the true class (per-region accuracy).")
-@click.option("--max-boundaries", type=NONNEG_INT, default=30, show_default=True,
-              help="Compute the non-redundant boundaries (one LP per inequality) of this many largest regions.")
-@click.option("--figures", "n_figures", type=NONNEG_INT, default=4, show_default=True,
-              help="Feature figures for this many regions.")
+@click.option(
+    "--max-boundaries",
+    type=NONNEG_INT,
+    default=30,
+    show_default=True,
+    help="Compute the non-redundant boundaries (one LP per inequality) of this many largest regions.",
+)
+@click.option(
+    "--figures",
+    "n_figures",
+    type=NONNEG_INT,
+    default=4,
+    show_default=True,
+    help="Feature figures for this many regions.",
+)
 @click.option("--top", type=NONNEG_INT, default=20, show_default=True, help="Regions listed in the printed summary.")
-def openbox(model: str, data: str | None, out_dir: str | None, instance: str | None, label: str | None,
-            max_boundaries: int, n_figures: int, top: int) -> None:
+def openbox(
+    model: str,
+    data: str | None,
+    out_dir: str | None,
+    instance: str | None,
+    label: str | None,
+    max_boundaries: int,
+    n_figures: int,
+    top: int,
+) -> None:
     """Local linear classifiers of MODEL on DATA.csv (or on one --instance)."""
     import pandas as pd
 
@@ -183,9 +202,11 @@ def openbox(model: str, data: str | None, out_dir: str | None, instance: str | N
     exact = interp.exactness(X)
     rows = interp.summary(y, max_boundaries)
     table = summary_frame(rows)
-    click.echo(f"{X.shape[0]} instances, {interp.n_regions} configurations "
-               f"(bound 2^{interp.log2_bound():g}); exactness: {100 * exact['exact_fraction']:.2f} % of instances "
-               f"within 1e-9 relative (max relative error {exact['max_rel_error']:.2e})")
+    click.echo(
+        f"{X.shape[0]} instances, {interp.n_regions} configurations "
+        f"(bound 2^{interp.log2_bound():g}); exactness: {100 * exact['exact_fraction']:.2f} % of instances "
+        f"within 1e-9 relative (max relative error {exact['max_rel_error']:.2e})"
+    )
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         click.echo(table.head(top).to_string(index=False))
     if interp.n_regions > top:
@@ -248,10 +269,12 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     out = interp.outputs[0]
     exact = interp.exactness(x)
     pred = net.predict(x)[0] if net.task == "classify" else out
-    click.echo(f"prediction: {pred}   outputs: {', '.join(f'{v:.6g}' for v in out)}   "
-               f"(local classifier reproduces them to {exact['max_rel_error']:.1e} relative)")
+    click.echo(
+        f"prediction: {pred}   outputs: {', '.join(f'{v:.6g}' for v in out)}   "
+        f"(local classifier reproduces them to {exact['max_rel_error']:.1e} relative)"
+    )
     code = interp.codes[0]
-    active = int(sum(code[p.offset:p.offset + p.n_codes].sum() for p in interp.pieces if p.kind != "maxpool"))
+    active = int(sum(code[p.offset : p.offset + p.n_codes].sum() for p in interp.pieces if p.kind != "maxpool"))
     click.echo(f"configuration: {active} of {interp.n_hidden_units} ReLU units on")
     label = "margin" if net.n_outputs == 2 else "logit"
     click.echo(f"local {label}: {_terms(net, w, b, x[0], 12)}")
@@ -262,8 +285,10 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     if out_dir:
         doc = interp.to_dict(y=None)
         doc["instance"] = dict(zip(net.feature_names, x[0].tolist()))
-        files = {"instance.json": _json(doc), "instance_classifier.csv":
-                 pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode()}
+        files = {
+            "instance.json": _json(doc),
+            "instance_classifier.csv": pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode(),
+        }
         files.update(_figures(interp, net, x, None, [0]))
         _write_all(out_dir, files)
         click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")

@@ -45,8 +45,9 @@ def info(model: str, as_json: bool) -> None:
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("-o", "--output", callback=output_file((), "predictions"),
-              help="Write predictions to this CSV instead of stdout.")
+@click.option(
+    "-o", "--output", callback=output_file((), "predictions"), help="Write predictions to this CSV instead of stdout."
+)
 def predict(model: str, data: str, output: str | None) -> None:
     """Run MODEL on the rows of DATA.csv (columns named as the model's features)."""
     import pandas as pd
@@ -67,11 +68,15 @@ def predict(model: str, data: str, output: str | None) -> None:
 
 @click.command()
 @click.argument("source")
-@click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
-              help="Destination (.json, .onnx).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    callback=output_file(MODEL_SUFFIXES, "model files"),
+    help="Destination (.json, .onnx).",
+)
 @domain_options
-def convert(source: str, output: str, domain: str | None, domain_margin: float | None,
-            domain_json: str | None) -> None:
+def convert(source: str, output: str, domain: str | None, domain_margin: float | None, domain_json: str | None) -> None:
     """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX.
     --domain / --domain-json store an input domain (box) in the converted model."""
     from ..io import load_model, save_model

@@ -37,24 +37,52 @@ def _code(status: str) -> int:
 @click.option("--increasing", help="Features in which the output must not decrease (comma separated).")
 @click.option("--decreasing", help="Features in which the output must not increase (comma separated).")
 @click.option("--data", help="CSV of points: check individual monotonicity at every row instead.")
-@click.option("--mode", type=click.Choice(["exact", "blockwise"]), default="exact", show_default=True,
-              help="Global check: exact (any depth) or the faster sufficient block-wise test.")
+@click.option(
+    "--mode",
+    type=click.Choice(["exact", "blockwise"]),
+    default="exact",
+    show_default=True,
+    help="Global check: exact (any depth) or the faster sufficient block-wise test.",
+)
 @click.option("--output", "output", help="Output to monitor: a class or output name or index (multi-output).")
 @click.option("--versus", help="Monitor the logit difference output - versus (multiclass).")
-@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
-              help="Seconds per feature (global: bounds, model building and solve of that feature) or per row "
-                   "(individual).")
-@click.option("--solver", type=SOLVER, default="highs", show_default=True,
-              help="highs, scip, gurobi or a Pyomo solver name.")
-@click.option("--bounds", type=click.Choice(list(METHODS)), default="lp", show_default=True,
-              help="How the big-M bounds are computed (global check).")
+@click.option(
+    "--time-limit",
+    type=FINITE_POSITIVE,
+    default=60.0,
+    show_default=True,
+    help="Seconds per feature (global: bounds, model building and solve of that feature) or per row (individual).",
+)
+@click.option(
+    "--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name."
+)
+@click.option(
+    "--bounds",
+    type=click.Choice(list(METHODS)),
+    default="lp",
+    show_default=True,
+    help="How the big-M bounds are computed (global check).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @domain_options
 @click.pass_context
-def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decreasing: str | None,
-                  data: str | None, mode: str, output: str | None, versus: str | None, time_limit: float,
-                  solver: str, bounds: str, as_json: bool, domain: str | None, domain_margin: float | None,
-                  domain_json: str | None) -> None:
+def monotonic_cmd(
+    ctx: click.Context,
+    model: str,
+    increasing: str | None,
+    decreasing: str | None,
+    data: str | None,
+    mode: str,
+    output: str | None,
+    versus: str | None,
+    time_limit: float,
+    solver: str,
+    bounds: str,
+    as_json: bool,
+    domain: str | None,
+    domain_margin: float | None,
+    domain_json: str | None,
+) -> None:
     """Is MODEL monotone in the given features (on its whole domain, or at every row of DATA)?"""
     from ..verify.monotonic import TOL, verify_global, verify_individual
 
@@ -66,8 +94,7 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
     net = apply_domain(net, domain, domain_margin, domain_json, echo=lambda s: click.echo(s, err=as_json))
     if data is not None:
         X = features_for(net, read_csv(data))
-        rep = verify_individual(net, X, inc, dec, output=output, versus=versus, time_limit=time_limit,
-                                solver=solver)
+        rep = verify_individual(net, X, inc, dec, output=output, versus=versus, time_limit=time_limit, solver=solver)
         if as_json:
             echo_json({"model": model, **rep.to_dict()})
         else:
@@ -76,34 +103,53 @@ def monotonic_cmd(ctx: click.Context, model: str, increasing: str | None, decrea
                 best = "" if p.f_best is None else f"{p.f_best:.6g}"
                 click.echo(f"{p.row:>5}  {p.status:14}  {p.f_x:10.6g}  {best:>10}  {p.solve_time:6.2f}s")
             w = rep.worst
-            click.echo(f"{rep.output}: {100 * rep.fraction_counterexamples:.1f} % of {len(rep.points)} rows have a "
-                       "counterexample" + (f"; worst at row {w.row} (gain {w.gain:.6g})" if w else ""))
-            click.echo(f"(no counterexample = a proved max f(x') <= f(x) + {TOL:g} (1 + |f(x)|): the solvers' "
-                       "feasibility tolerance)")
+            click.echo(
+                f"{rep.output}: {100 * rep.fraction_counterexamples:.1f} % of {len(rep.points)} rows have a "
+                "counterexample" + (f"; worst at row {w.row} (gain {w.gain:.6g})" if w else "")
+            )
+            click.echo(
+                f"(no counterexample = a proved max f(x') <= f(x) + {TOL:g} (1 + |f(x)|): the solvers' "
+                "feasibility tolerance)"
+            )
         ctx.exit(_code(rep.status))
         return
-    rep_g = verify_global(net, inc, dec, mode=mode, output=output, versus=versus, time_limit=time_limit,
-                          solver=solver, bounds_method=bounds)
+    rep_g = verify_global(
+        net,
+        inc,
+        dec,
+        mode=mode,
+        output=output,
+        versus=versus,
+        time_limit=time_limit,
+        solver=solver,
+        bounds_method=bounds,
+    )
     if as_json:
         echo_json({"model": model, **rep_g.to_dict()})
     else:
-        click.echo(f"global monotonicity of the {rep_g.output} ({rep_g.mode}; {rep_g.n_binaries} binaries, "
-                   f"{rep_g.n_products} products, built in {rep_g.build_time:.2f} s)")
+        click.echo(
+            f"global monotonicity of the {rep_g.output} ({rep_g.mode}; {rep_g.n_binaries} binaries, "
+            f"{rep_g.n_products} products, built in {rep_g.build_time:.2f} s)"
+        )
         for f in rep_g.features:
             val = "" if f.min_derivative is None else f"min slope {f.min_derivative:.6g}"
             bnd = "" if f.bound is None else f"bound {f.bound:.6g}"
             click.echo(f"  {f.feature} ({f.direction}): {f.status:8} {val}  {bnd}  [{f.how}, {f.solve_time:.2f} s]")
             if f.witness is not None:
                 wit = f.witness
-                click.echo(f"    witness: f(x) = {wit.f_x:.6g} -> f(x') = {wit.f_x_prime:.6g} with x'_{f.feature} = "
-                           f"{wit.x_prime[net.domain.index(f.feature)]:.6g} > x_{f.feature} = "
-                           f"{wit.x[net.domain.index(f.feature)]:.6g}")
+                click.echo(
+                    f"    witness: f(x) = {wit.f_x:.6g} -> f(x') = {wit.f_x_prime:.6g} with x'_{f.feature} = "
+                    f"{wit.x_prime[net.domain.index(f.feature)]:.6g} > x_{f.feature} = "
+                    f"{wit.x[net.domain.index(f.feature)]:.6g}"
+                )
             if f.note:
                 click.echo(f"    note: {f.note}")
         click.echo(rep_g.status)
         if any(f.status == "holds" for f in rep_g.features):
-            click.echo(f"(holds = a proved minimum slope >= -{TOL:g} per unit of the feature: the solvers' "
-                       "feasibility tolerance, below which a MILP cannot tell a decrease from round-off)")
+            click.echo(
+                f"(holds = a proved minimum slope >= -{TOL:g} per unit of the feature: the solvers' "
+                "feasibility tolerance, below which a MILP cannot tell a decrease from round-off)"
+            )
     ctx.exit(_code(rep_g.status))
 
 

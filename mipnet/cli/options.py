@@ -16,16 +16,22 @@ from typing import Any, Sequence
 import click
 
 #: help text of a --time-limit that covers the whole command
-WHOLE_COMMAND_LIMIT = ("Wall-clock seconds for the whole command (bounds, model building, solving, re-checks); "
-                       "may overshoot by at most 10 % + 5 s.")
+WHOLE_COMMAND_LIMIT = (
+    "Wall-clock seconds for the whole command (bounds, model building, solving, re-checks); "
+    "may overshoot by at most 10 % + 5 s."
+)
 #: help text of train's --time-limit
-TRAIN_LIMIT = ("Wall-clock seconds for the whole fit: --l1 cv, the gradient warm start, building the MILP and "
-               "handing it to the solver, the LP heuristic, the solve (all sign patterns together; every round of "
-               "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A model that cannot be "
-               "built in time gives the warm start, unproved (status feasible, no bound).")
+TRAIN_LIMIT = (
+    "Wall-clock seconds for the whole fit: --l1 cv, the gradient warm start, building the MILP and "
+    "handing it to the solver, the LP heuristic, the solve (all sign patterns together; every round of "
+    "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A model that cannot be "
+    "built in time gives the warm start, unproved (status feasible, no bound)."
+)
 #: help text of the per-row limit of robustness checks
-PER_ROW_LIMIT = ("Seconds per row (bounds, attack, MILP and re-check of that row); the command takes at most "
-                 "rows x this, plus loading.")
+PER_ROW_LIMIT = (
+    "Seconds per row (bounds, attack, MILP and re-check of that row); the command takes at most "
+    "rows x this, plus loading."
+)
 #: largest eps accepted: beyond it interval arithmetic over the ball overflows
 MAX_RADIUS = 1e12
 
@@ -153,13 +159,16 @@ def check_output_path(path: str, suffixes: Sequence[str], what: str, param_hint:
     if p.is_dir():
         raise click.BadParameter(f"{path} is a directory; give a file name", param_hint=param_hint)
     if suffixes and p.suffix.lower() not in suffixes:
-        raise click.BadParameter(f"cannot write {what} of type {p.suffix or path!r} (supported: "
-                                 f"{', '.join(suffixes)})", param_hint=param_hint)
+        raise click.BadParameter(
+            f"cannot write {what} of type {p.suffix or path!r} (supported: {', '.join(suffixes)})",
+            param_hint=param_hint,
+        )
     _check_writable(p.parent, None, None, param_hint)
 
 
-def _check_writable(d: Path, ctx: click.Context | None, param: click.Parameter | None,
-                    param_hint: str | None = None) -> None:
+def _check_writable(
+    d: Path, ctx: click.Context | None, param: click.Parameter | None, param_hint: str | None = None
+) -> None:
     import os
 
     d = d if str(d) else Path(".")
@@ -189,14 +198,29 @@ def domain_options(f: Any) -> Any:
     """``--domain DATA.csv [--domain-margin F]`` or ``--domain-json FILE``: replace the model's input domain
     for this run (see :func:`domain_override`). The decorated command takes ``domain``, ``domain_margin``
     and ``domain_json`` keyword arguments."""
-    f = click.option("--domain-json", "domain_json", default=None, metavar="FILE",
-                     help='Input domain from a JSON file: {"lower": [...], "upper": [...]} (model feature order) '
-                          'or {"features": {"name": [lo, hi], ...}} (features not named keep their bounds).')(f)
-    f = click.option("--domain-margin", "domain_margin", type=FINITE_NONNEG, default=None,
-                     help="With --domain: widen each feature's range by this fraction on both sides (default 0).")(f)
-    f = click.option("--domain", "domain", default=None, metavar="DATA.csv",
-                     help="Input domain: the box of the model's feature columns of this CSV (replaces the model's "
-                          "domain for this run; needed for unbounded imported models).")(f)
+    f = click.option(
+        "--domain-json",
+        "domain_json",
+        default=None,
+        metavar="FILE",
+        help='Input domain from a JSON file: {"lower": [...], "upper": [...]} (model feature order) '
+        'or {"features": {"name": [lo, hi], ...}} (features not named keep their bounds).',
+    )(f)
+    f = click.option(
+        "--domain-margin",
+        "domain_margin",
+        type=FINITE_NONNEG,
+        default=None,
+        help="With --domain: widen each feature's range by this fraction on both sides (default 0).",
+    )(f)
+    f = click.option(
+        "--domain",
+        "domain",
+        default=None,
+        metavar="DATA.csv",
+        help="Input domain: the box of the model's feature columns of this CSV (replaces the model's "
+        "domain for this run; needed for unbounded imported models).",
+    )(f)
     return f
 
 
@@ -276,8 +300,10 @@ def _domain_json(path: Path, names: list[str], lower: Any, upper: Any) -> tuple[
     if isinstance(d, dict) and "features" in d and isinstance(d["features"], dict):
         unknown = [k for k in d["features"] if k not in names]
         if unknown:
-            raise DataError(f"--domain-json {path.name}: unknown features {unknown[:5]}; the model's features are "
-                            f"{names[:8]}" + (" ..." if n > 8 else ""))
+            raise DataError(
+                f"--domain-json {path.name}: unknown features {unknown[:5]}; the model's features are "
+                f"{names[:8]}" + (" ..." if n > 8 else "")
+            )
         for k, v in d["features"].items():
             if not isinstance(v, (list, tuple)) or len(v) != 2:
                 raise DataError(f"--domain-json {path.name}: feature {k!r} needs [lower, upper], got {v!r}")
@@ -290,16 +316,19 @@ def _domain_json(path: Path, names: list[str], lower: Any, upper: Any) -> tuple[
             v = d[key]
             if not isinstance(v, list) or len(v) != n:
                 got = len(v) if isinstance(v, list) else type(v).__name__
-                raise DataError(f"--domain-json {path.name}: {key!r} must be a list of {n} numbers (one per model "
-                                f"feature), got {got}")
+                raise DataError(
+                    f"--domain-json {path.name}: {key!r} must be a list of {n} numbers (one per model "
+                    f"feature), got {got}"
+                )
             out.append(np.array([num(x, f"{key}[{i}]") for i, x in enumerate(v)]))
         return out[0], out[1]
-    raise DataError(f'--domain-json {path.name}: expected {{"lower": [...], "upper": [...]}} or '
-                    '{"features": {"name": [lo, hi], ...}}')
+    raise DataError(
+        f'--domain-json {path.name}: expected {{"lower": [...], "upper": [...]}} or '
+        '{"features": {"name": [lo, hi], ...}}'
+    )
 
 
-def apply_domain(net: Any, domain: str | None, margin: float | None, domain_json: str | None,
-                 echo: Any = None) -> Any:
+def apply_domain(net: Any, domain: str | None, margin: float | None, domain_json: str | None, echo: Any = None) -> Any:
     """``net`` with the domain of :func:`domain_override` (unchanged without the options); the description
     line goes to ``echo`` (default: stdout)."""
     given = domain is not None or domain_json is not None or margin is not None

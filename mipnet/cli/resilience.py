@@ -65,8 +65,10 @@ def check_k(net: Any, k: int) -> None:
         raise DataError("maximum resilience is defined for classifiers; this model is a regressor")
     n_cls = len(net.class_names or []) or max(2, int(net.n_outputs))
     if k > n_cls - 1:
-        raise DataError(f"--k {k} is more than the model's {n_cls - 1} other class{'es' if n_cls > 2 else ''} "
-                        f"(it has {n_cls} classes)")
+        raise DataError(
+            f"--k {k} is more than the model's {n_cls - 1} other class{'es' if n_cls > 2 else ''} "
+            f"(it has {n_cls} classes)"
+        )
 
 
 def _line(r: Any) -> str:
@@ -75,32 +77,69 @@ def _line(r: Any) -> str:
     gap = "-" if r.gap is None else f"{100 * r.gap:.2f}%"
     ok = r.witness.get("ok")
     wit = "" if ok is None else f"  witness {'re-checked' if ok else 'FAILED the forward-pass check'}"
-    return (f"class {r.class_name}: Phi = {phi}  (bound {bound}, gap {gap}, {r.status}, "
-            f"{r.timings.get('total', 0.0):.2f} s){wit}")
+    return (
+        f"class {r.class_name}: Phi = {phi}  (bound {bound}, gap {gap}, {r.status}, "
+        f"{r.timings.get('total', 0.0):.2f} s){wit}"
+    )
 
 
 @click.command("resilience")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--class", "cls", default=None, help="class name or index (default: every class, Xi = min Phi_m)")
-@click.option("--alpha", type=ALPHA, default=1.0, show_default=True,
-              help="a is strongly classified: logit_m >= ln(alpha) + every other logit (alpha >= 1)")
-@click.option("--k", "k", type=POSITIVE_INT, default=1, show_default=True,
-              help="classes that must reach m after perturbation (1 .. classes - 1)")
+@click.option(
+    "--alpha",
+    type=ALPHA,
+    default=1.0,
+    show_default=True,
+    help="a is strongly classified: logit_m >= ln(alpha) + every other logit (alpha >= 1)",
+)
+@click.option(
+    "--k",
+    "k",
+    type=POSITIVE_INT,
+    default=1,
+    show_default=True,
+    help="classes that must reach m after perturbation (1 .. classes - 1)",
+)
 @click.option("--norm", type=click.Choice(["1", "inf"]), default="1", show_default=True)
-@click.option("--heuristics", default="all", show_default=True,
-              help="all, none, or a comma list of dataflow,mip_bounds,priority,init,twin")
+@click.option(
+    "--heuristics",
+    default="all",
+    show_default=True,
+    help="all, none, or a comma list of dataflow,mip_bounds,priority,init,twin",
+)
 @click.option("--input", "inp", default=None, help="local variant: the fixed input 'v1,v2,...'")
-@click.option("--delta", type=FINITE_NONNEG, default=None,
-              help="with --input: decide whether Phi of the input is <= delta")
+@click.option(
+    "--delta", type=FINITE_NONNEG, default=None, help="with --input: decide whether Phi of the input is <= delta"
+)
 @click.option("--solver", type=SOLVER, default="highs", show_default=True)
-@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
-              help="seconds per class (bounds, heuristics, MILP and witness check of that class)")
+@click.option(
+    "--time-limit",
+    type=FINITE_POSITIVE,
+    default=60.0,
+    show_default=True,
+    help="seconds per class (bounds, heuristics, MILP and witness check of that class)",
+)
 @click.option("--threads", type=POSITIVE_INT, default=None, help="solver threads")
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
 @domain_options
-def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str, heuristics: str, inp: str | None,
-                   delta: float | None, solver: str, time_limit: float, threads: int | None, as_json: bool,
-                   domain: str | None, domain_margin: float | None, domain_json: str | None) -> None:
+def resilience_cmd(
+    model: str,
+    cls: str | None,
+    alpha: float,
+    k: int,
+    norm: str,
+    heuristics: str,
+    inp: str | None,
+    delta: float | None,
+    solver: str,
+    time_limit: float,
+    threads: int | None,
+    as_json: bool,
+    domain: str | None,
+    domain_margin: float | None,
+    domain_json: str | None,
+) -> None:
     """Maximum resilience Phi_m: the smallest input perturbation that takes a strongly classified input of
     class m to at least k other classes (two copies of the network in one MILP), with its witness pair."""
     from ..verify.resilience import Heuristics, class_resilience, local_resilience
@@ -115,22 +154,41 @@ def resilience_cmd(model: str, cls: str | None, alpha: float, k: int, norm: str,
     ctx = click.get_current_context()
     if inp is not None:
         x = _parse_input(inp, net.n_inputs)
-        r = local_resilience(net, x, cls, alpha=alpha, k=k, norm=norm, delta=delta, decide=delta is not None,
-                             heuristics=heur, solver=solver, time_limit=time_limit, threads=threads)
+        r = local_resilience(
+            net,
+            x,
+            cls,
+            alpha=alpha,
+            k=k,
+            norm=norm,
+            delta=delta,
+            decide=delta is not None,
+            heuristics=heur,
+            solver=solver,
+            time_limit=time_limit,
+            threads=threads,
+        )
         if as_json:
             echo_json(r.to_dict())
         else:
-            click.echo(_line(r) if delta is None else
-                       f"class {r.class_name}: perturbation bound below {delta:g}? {r.verdict} "
-                       f"({r.timings.get('total', 0.0):.2f} s)")
+            click.echo(
+                _line(r)
+                if delta is None
+                else f"class {r.class_name}: perturbation bound below {delta:g}? {r.verdict} "
+                f"({r.timings.get('total', 0.0):.2f} s)"
+            )
             for note in r.notes:
                 click.echo(f"  note: {note}")
         if delta is not None:
             ctx.exit({"below": EXIT_VIOLATED, "not_below": EXIT_OK}.get(r.verdict or "", EXIT_UNKNOWN))
         ctx.exit(EXIT_OK if r.status in ("optimal", "infeasible") else EXIT_UNKNOWN)
     classes = [cls] if cls is not None else list(range(len(net.class_names or [])))
-    results = [class_resilience(net, c, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver,
-                                time_limit=time_limit, threads=threads) for c in classes]
+    results = [
+        class_resilience(
+            net, c, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver, time_limit=time_limit, threads=threads
+        )
+        for c in classes
+    ]
     vals = [r.phi for r in results if r.phi is not None]
     xi = min(vals) if vals else None
     if as_json:
@@ -160,13 +218,21 @@ def _parse_eps(spec: str) -> list[float]:
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--eps", "eps_spec", required=True, help="L-inf radius, or a comma list of radii")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), callback=output_dir,
-              help="output directory")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    callback=output_dir,
+    help="output directory",
+)
 @click.option("--target", default=None, help="label column of DATA (default: the one column that is not a feature)")
 @click.option("--sense", type=click.Choice(["worst", "best"]), default="worst", show_default=True)
 @click.option("--limit", type=POSITIVE_INT, default=None, help="analyse only the first N rows")
-def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str | None, sense: str,
-                 limit: int | None) -> None:
+def polytope_cmd(
+    model: str, data: str, eps_spec: str, out_dir: str, target: str | None, sense: str, limit: int | None
+) -> None:
     """Polytope LP analysis: the robust margin LP of every row over its eps-box (sound envelopes for smooth
     activations), LP accuracy per class, and the constraint signatures as heatmaps and bar plots."""
     from ..verify.polytope import accuracy_plot, analyse, envelope_bars, signature_heatmaps, to_png
@@ -196,9 +262,13 @@ def polytope_cmd(model: str, data: str, eps_spec: str, out_dir: str, target: str
         "rows.csv": an.rows.to_csv(index=False).encode(),
         "accuracy.csv": an.accuracy.to_csv(index=False).encode(),
     }
-    summary: dict[str, Any] = {"sense": sense, "eps": eps, "rows": int(len(X)),
-               "lp_accuracy": {str(e): float(v) for e, v in an.rows.groupby("eps")["correct"].mean().items()},
-               "smooth_layers": an.smooth_layers}
+    summary: dict[str, Any] = {
+        "sense": sense,
+        "eps": eps,
+        "rows": int(len(X)),
+        "lp_accuracy": {str(e): float(v) for e, v in an.rows.groupby("eps")["correct"].mean().items()},
+        "smooth_layers": an.smooth_layers,
+    }
     files["summary.json"] = json.dumps(summary, indent=1).encode()
     files["lp_accuracy.png"] = to_png(accuracy_plot(an))
     for e in eps:

@@ -1,4 +1,4 @@
-"""`mipnet train`: train a certified sparse network from a CSV file; `mipnet demo`: the same on COMPAS."""
+"""`mipnet train`: train a certified sparse network from a CSV file (`mipnet demo` lives in :mod:`.demo`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from .options import (
     MODEL_SUFFIXES,
     NONNEG_INT,
     POSITIVE_INT,
-    RADIUS,
     SEED,
     SOLVER,
     TRAIN_LIMIT,
@@ -70,18 +69,51 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _fit_and_report(X, y, *, task: str, hidden: tuple[int, ...], loss: str, l1: float | str, l2: float, l0: float,
-                    neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, hypothesis: str, layer_penalty: float = 0.0,
-                    sign_patterns: bool = False, l1_grid: tuple[float, ...] | None = None, **conv):
+def _fit_and_report(
+    X,
+    y,
+    *,
+    task: str,
+    hidden: tuple[int, ...],
+    loss: str,
+    l1: float | str,
+    l2: float,
+    l0: float,
+    neuron_penalty: float,
+    max_nonzeros: int | None,
+    time_limit: float,
+    solver: str,
+    samples: int | None,
+    seed: int,
+    hypothesis: str,
+    layer_penalty: float = 0.0,
+    sign_patterns: bool = False,
+    l1_grid: tuple[float, ...] | None = None,
+    **conv,
+):
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
     grid: dict[str, Any] = {"l1_grid": l1_grid} if l1_grid is not None else {}
-    est = cls(hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0, neuron_penalty=neuron_penalty,
-              layer_penalty=layer_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit, solver=solver,
-              max_samples=samples, random_state=seed, verbose=True, sign_patterns=sign_patterns,
-              **grid, **conv)
+    est = cls(
+        hidden,
+        hypothesis=hypothesis,
+        loss=loss,
+        l1=l1,
+        l2=l2,
+        l0=l0,
+        neuron_penalty=neuron_penalty,
+        layer_penalty=layer_penalty,
+        max_nonzeros=max_nonzeros,
+        time_limit=time_limit,
+        solver=solver,
+        max_samples=samples,
+        random_state=seed,
+        verbose=True,
+        sign_patterns=sign_patterns,
+        **grid,
+        **conv,
+    )
     # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
     est.fit(X, y)
     return est
@@ -93,12 +125,15 @@ def _summary(est, X, y) -> None:
     for line in cert.lines():
         click.echo("  " + line)
     net = est.network_
-    click.echo(f"network: {net!r}, {net.n_nonzero()} of {net.n_weights()} "
-               f"weights non-zero (biases and input scaling not counted), {net.n_active_neurons()} active hidden units"
-               + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else ""))
+    click.echo(
+        f"network: {net!r}, {net.n_nonzero()} of {net.n_weights()} "
+        f"weights non-zero (biases and input scaling not counted), {net.n_active_neurons()} active hidden units"
+        + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else "")
+    )
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
-    click.echo(f"training score ({'accuracy' if net.task == 'classify' else 'R^2'}, all {len(y)} rows): "
-               f"{est.score(X, y):.4f}")
+    click.echo(
+        f"training score ({'accuracy' if net.task == 'classify' else 'R^2'}, all {len(y)} rows): {est.score(X, y):.4f}"
+    )
 
 
 @click.command()
@@ -106,63 +141,144 @@ def _summary(est, X, y) -> None:
 @click.option("--target", required=True, help="Target column.")
 @click.option("--task", type=click.Choice(["classify", "regress"]), default="classify", show_default=True)
 @click.option("--hidden", default="3", show_default=True, help="Hidden layer sizes, e.g. 4 or 4,3.")
-@click.option("--hypothesis", type=click.Choice(["auto", "sign", "quantized", "continuous"]), default="auto",
-              show_default=True, help="auto: sign for one hidden layer and one output, else quantized.")
-@click.option("--loss", default="auto", show_default=True,
-              type=click.Choice(["auto", "hinge", "multiclass_hinge", "zero_one", "l1", "squared"]),
-              help="hinge, multiclass_hinge, zero_one (classify); l1, squared (regress).")
-@click.option("--l1", "l1_text", default="0.01", show_default=True,
-              help="L1 penalty on the weights, or 'cv': chosen from --l1-grid by 5-fold cross-validation (x2) "
-                   "on the training rows (binary target, sign class, hinge loss).")
-@click.option("--l1-grid", default=None, help="Candidates for --l1 cv, e.g. 0.003,0.01,0.03 "
-                                               f"(default {','.join(f'{c:g}' for c in DEFAULT_L1_GRID)}).")
+@click.option(
+    "--hypothesis",
+    type=click.Choice(["auto", "sign", "quantized", "continuous"]),
+    default="auto",
+    show_default=True,
+    help="auto: sign for one hidden layer and one output, else quantized.",
+)
+@click.option(
+    "--loss",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "hinge", "multiclass_hinge", "zero_one", "l1", "squared"]),
+    help="hinge, multiclass_hinge, zero_one (classify); l1, squared (regress).",
+)
+@click.option(
+    "--l1",
+    "l1_text",
+    default="0.01",
+    show_default=True,
+    help="L1 penalty on the weights, or 'cv': chosen from --l1-grid by 5-fold cross-validation (x2) "
+    "on the training rows (binary target, sign class, hinge loss).",
+)
+@click.option(
+    "--l1-grid",
+    default=None,
+    help=f"Candidates for --l1 cv, e.g. 0.003,0.01,0.03 (default {','.join(f'{c:g}' for c in DEFAULT_L1_GRID)}).",
+)
 @click.option("--l2", type=FINITE_NONNEG, default=0.0, show_default=True, help="L2 penalty on the weights.")
 @click.option("--l0", type=FINITE_NONNEG, default=0.0, show_default=True, help="Penalty per non-zero weight.")
 @click.option("--neuron-penalty", type=FINITE_NONNEG, default=0.0, show_default=True, help="Penalty per active neuron.")
-@click.option("--layer-penalty", type=FINITE_NONNEG, default=0.0, show_default=True,
-              help="Penalty per hidden layer; a hidden layer as wide as the one before it can be switched off "
-                   "and becomes the identity (removed from the saved network).")
+@click.option(
+    "--layer-penalty",
+    type=FINITE_NONNEG,
+    default=0.0,
+    show_default=True,
+    help="Penalty per hidden layer; a hidden layer as wide as the one before it can be switched off "
+    "and becomes the identity (removed from the saved network).",
+)
 @click.option("--max-nonzeros", type=NONNEG_INT, default=None, help="At most K non-zero weights.")
 @click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True, help=TRAIN_LIMIT)
 @click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, gurobi or scip.")
 @click.option("--samples", type=POSITIVE_INT, default=None, help="Train on a random subsample of N rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--architecture", default=None,
-              help="Conv net instead of --hidden, e.g. conv4x3-maxpool2-dense8 (convCxK[sS][pP], maxpoolK, avgpoolK, "
-                   "flatten, denseN); the columns are pixels, C-order.")
+@click.option(
+    "--architecture",
+    default=None,
+    help="Conv net instead of --hidden, e.g. conv4x3-maxpool2-dense8 (convCxK[sS][pP], maxpoolK, avgpoolK, "
+    "flatten, denseN); the columns are pixels, C-order.",
+)
 @click.option("--input-shape", default=None, help="Image shape of the pixel columns, C,H,W (e.g. 1,28,28).")
-@click.option("--downsample", type=POSITIVE_INT, default=1, show_default=True,
-              help="Average-pool the images by this factor first (kept in the saved model).")
-@click.option("--channel-penalty", type=FINITE_NONNEG, default=0.0, show_default=True,
-              help="Penalty per active channel.")
+@click.option(
+    "--downsample",
+    type=POSITIVE_INT,
+    default=1,
+    show_default=True,
+    help="Average-pool the images by this factor first (kept in the saved model).",
+)
+@click.option(
+    "--channel-penalty", type=FINITE_NONNEG, default=0.0, show_default=True, help="Penalty per active channel."
+)
 @click.option("--max-channels", type=NONNEG_INT, default=None, help="At most K active conv channels.")
-@click.option("--monotone-increasing", default=None,
-              help="Certified monotonic learning: features (comma list) the output must not decrease in.")
+@click.option(
+    "--monotone-increasing",
+    default=None,
+    help="Certified monotonic learning: features (comma list) the output must not decrease in.",
+)
 @click.option("--monotone-decreasing", default=None, help="Features the output must not increase in.")
-@click.option("--monotone-method", type=click.Choice(["milp", "gradient"]), default="milp", show_default=True,
-              help="milp: the training MILP plus counterexample pairs, re-solved until the global certificate "
-                   "holds; gradient: the monotonicity regulariser, x10 until certified.")
-@click.option("--sign-patterns", is_flag=True, default=False,
-              help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared; "
-                   "with --l1 each pattern's LP is first tightened by convex-combination cuts).")
-@click.option("--linear", is_flag=True, default=False,
-              help="Add a linear (skip) term w0.x to the output, with the same l1/l2/l0 penalties (one hidden layer); "
-                   "saved as two exact ReLU units per output.")
-@click.option("--constraint", "constraint_file", default=None, type=click.Path(dir_okay=False),
-              help="Domain constraints in training from a JSON list, e.g. "
-                   '[{"kind": "exclude", "features": ["race"]}, {"kind": "sign", "feature": "priors", "sign": 1}, '
-                   '{"kind": "budget", "k": 3}, {"kind": "order", "x_a": {...}, "x_b": {...}, "delta": 0.5}, '
-                   '{"kind": "parity", "group": "sex", "delta": 0.1}]; features by column name (one-hot columns: '
-                   "column=level); each is checked on the network and recorded in the certificate.")
-@click.option("-o", "--output", required=True, callback=output_file(MODEL_SUFFIXES, "model files"),
-              help="Where to write the model (.json with the certificate in its metadata, or .onnx).")
-def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss: str, l1_text: str,
-          l1_grid: str | None, l2: float,
-          l0: float, neuron_penalty: float, layer_penalty: float, max_nonzeros: int | None, time_limit: float,
-          solver: str, samples: int | None, seed: int, architecture: str | None, input_shape: str | None,
-          downsample: int, channel_penalty: float, max_channels: int | None, monotone_increasing: str | None,
-          monotone_decreasing: str | None, monotone_method: str, sign_patterns: bool, linear: bool,
-          constraint_file: str | None, output: str) -> None:
+@click.option(
+    "--monotone-method",
+    type=click.Choice(["milp", "gradient"]),
+    default="milp",
+    show_default=True,
+    help="milp: the training MILP plus counterexample pairs, re-solved until the global certificate "
+    "holds; gradient: the monotonicity regulariser, x10 until certified.",
+)
+@click.option(
+    "--sign-patterns",
+    is_flag=True,
+    default=False,
+    help="Sign class: solve one MILP per pattern of output signs (a tighter bound, time shared; "
+    "with --l1 each pattern's LP is first tightened by convex-combination cuts).",
+)
+@click.option(
+    "--linear",
+    is_flag=True,
+    default=False,
+    help="Add a linear (skip) term w0.x to the output, with the same l1/l2/l0 penalties (one hidden layer); "
+    "saved as two exact ReLU units per output.",
+)
+@click.option(
+    "--constraint",
+    "constraint_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Domain constraints in training from a JSON list, e.g. "
+    '[{"kind": "exclude", "features": ["race"]}, {"kind": "sign", "feature": "priors", "sign": 1}, '
+    '{"kind": "budget", "k": 3}, {"kind": "order", "x_a": {...}, "x_b": {...}, "delta": 0.5}, '
+    '{"kind": "parity", "group": "sex", "delta": 0.1}]; features by column name (one-hot columns: '
+    "column=level); each is checked on the network and recorded in the certificate.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    callback=output_file(MODEL_SUFFIXES, "model files"),
+    help="Where to write the model (.json with the certificate in its metadata, or .onnx).",
+)
+def train(
+    data: str,
+    target: str,
+    task: str,
+    hidden: str,
+    hypothesis: str,
+    loss: str,
+    l1_text: str,
+    l1_grid: str | None,
+    l2: float,
+    l0: float,
+    neuron_penalty: float,
+    layer_penalty: float,
+    max_nonzeros: int | None,
+    time_limit: float,
+    solver: str,
+    samples: int | None,
+    seed: int,
+    architecture: str | None,
+    input_shape: str | None,
+    downsample: int,
+    channel_penalty: float,
+    max_channels: int | None,
+    monotone_increasing: str | None,
+    monotone_decreasing: str | None,
+    monotone_method: str,
+    sign_patterns: bool,
+    linear: bool,
+    constraint_file: str | None,
+    output: str,
+) -> None:
     """Train a sparse ReLU network on DATA.csv by MILP and save it with its optimality certificate.
 
     With --architecture the pixel columns are images of --input-shape and the network is a conv net
@@ -176,10 +292,17 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
         extra["linear_term"] = True
     if constraint_file is not None:
         extra["constraints"] = _read_constraints(constraint_file)
-    if extra and (architecture is not None or monotone_increasing or monotone_decreasing or sign_patterns
-                  or l1_text.strip().lower() == "cv"):
-        raise DataError("--linear and --constraint take dense networks without --architecture, --monotone-*, "
-                        "--sign-patterns or --l1 cv")
+    if extra and (
+        architecture is not None
+        or monotone_increasing
+        or monotone_decreasing
+        or sign_patterns
+        or l1_text.strip().lower() == "cv"
+    ):
+        raise DataError(
+            "--linear and --constraint take dense networks without --architecture, --monotone-*, "
+            "--sign-patterns or --l1 cv"
+        )
     l1 = _l1(l1_text)
     grid = _grid(l1_grid) if l1_grid is not None else None
     if grid is not None and l1 != "cv":
@@ -193,8 +316,13 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
         shape = _input_shape(input_shape)
         if shape is None:
             raise DataError("--architecture needs --input-shape C,H,W for the pixel columns")
-        conv = {"architecture": architecture, "input_shape": shape, "downsample": downsample,
-                "channel_penalty": channel_penalty, "max_channels": max_channels}
+        conv = {
+            "architecture": architecture,
+            "input_shape": shape,
+            "downsample": downsample,
+            "channel_penalty": channel_penalty,
+            "max_channels": max_channels,
+        }
     elif input_shape is not None or channel_penalty or max_channels is not None or downsample != 1:
         raise DataError("--input-shape, --downsample, --channel-penalty and --max-channels need --architecture")
     else:
@@ -204,8 +332,10 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
         raise DataError(f"target column {target!r} is not in {data} (columns: {list(df.columns)[:8]})")
     _check_training_frame(df, target, task)
     X, y = df.drop(columns=[target]), df[target].to_numpy()
-    click.echo(f"training on {len(df)} rows x {X.shape[1]} features"
-               + (f" (subsample of {samples})" if samples and samples < len(df) else ""))
+    click.echo(
+        f"training on {len(df)} rows x {X.shape[1]} features"
+        + (f" (subsample of {samples})" if samples and samples < len(df) else "")
+    )
     if monotone_increasing or monotone_decreasing:
         if architecture is not None:
             raise DataError("certified monotonic learning takes dense networks (--hidden), not --architecture")
@@ -213,16 +343,50 @@ def train(data: str, target: str, task: str, hidden: str, hypothesis: str, loss:
             raise DataError("--sign-patterns is not used by certified monotonic learning")
         if isinstance(l1, str):  # "cv", the one text _l1 returns
             raise DataError("--l1 cv is not yet supported by certified monotonic learning; pass a number")
-        code = _train_monotone(X, y, task=task, hidden=_hidden(hidden), hypothesis=hypothesis, loss=loss, l1=l1,
-                               l2=l2, l0=l0, neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros,
-                               time_limit=time_limit, solver=solver, samples=samples, seed=seed,
-                               increasing=_names(monotone_increasing), decreasing=_names(monotone_decreasing),
-                               method=monotone_method, output=output)
+        code = _train_monotone(
+            X,
+            y,
+            task=task,
+            hidden=_hidden(hidden),
+            hypothesis=hypothesis,
+            loss=loss,
+            l1=l1,
+            l2=l2,
+            l0=l0,
+            neuron_penalty=neuron_penalty,
+            max_nonzeros=max_nonzeros,
+            time_limit=time_limit,
+            solver=solver,
+            samples=samples,
+            seed=seed,
+            increasing=_names(monotone_increasing),
+            decreasing=_names(monotone_decreasing),
+            method=monotone_method,
+            output=output,
+        )
         raise SystemExit(code)
-    est = _fit_and_report(X, y, task=task, hidden=_hidden(hidden), loss=loss, l1=l1, l2=l2, l0=l0,
-                          neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros, time_limit=time_limit,
-                          solver=solver, samples=samples, seed=seed, hypothesis=hypothesis,
-                          layer_penalty=layer_penalty, sign_patterns=sign_patterns, l1_grid=grid, **conv, **extra)
+    est = _fit_and_report(
+        X,
+        y,
+        task=task,
+        hidden=_hidden(hidden),
+        loss=loss,
+        l1=l1,
+        l2=l2,
+        l0=l0,
+        neuron_penalty=neuron_penalty,
+        max_nonzeros=max_nonzeros,
+        time_limit=time_limit,
+        solver=solver,
+        samples=samples,
+        seed=seed,
+        hypothesis=hypothesis,
+        layer_penalty=layer_penalty,
+        sign_patterns=sign_patterns,
+        l1_grid=grid,
+        **conv,
+        **extra,
+    )
     _summary(est, X, y)  # the certificate's lines show each domain constraint's check
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
@@ -266,14 +430,33 @@ def _check_training_frame(df, target: str, task: str) -> None:
     missing_values(df.drop(columns=[target]))
     missing_values(df[[target]], what="target column")
     if task == "regress" and not pd.api.types.is_numeric_dtype(df[target]):
-        raise DataError(f"--task regress needs a numeric target; column {target!r} holds text such as "
-                        f"{str(df[target].iloc[0])!r}")
+        raise DataError(
+            f"--task regress needs a numeric target; column {target!r} holds text such as {str(df[target].iloc[0])!r}"
+        )
 
 
-def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str, loss: str, l1: float, l2: float,
-                    l0: float, neuron_penalty: float, max_nonzeros: int | None, time_limit: float, solver: str,
-                    samples: int | None, seed: int, increasing: list[str], decreasing: list[str], method: str,
-                    output: str) -> int:
+def _train_monotone(
+    X,
+    y,
+    *,
+    task: str,
+    hidden: tuple[int, ...],
+    hypothesis: str,
+    loss: str,
+    l1: float,
+    l2: float,
+    l0: float,
+    neuron_penalty: float,
+    max_nonzeros: int | None,
+    time_limit: float,
+    solver: str,
+    samples: int | None,
+    seed: int,
+    increasing: list[str],
+    decreasing: list[str],
+    method: str,
+    output: str,
+) -> int:
     """Certified monotonic learning (mipnet.train.monotone); exit 0 certified, 1 violated, 3 unknown."""
     from ..domain import Domain
     from ..io import save_model
@@ -295,14 +478,42 @@ def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str
         idx = np.sort(np.random.default_rng(seed).choice(len(Xn), size=samples, replace=False))
         Xn, y = Xn[idx], y[idx]
     if method == "milp":
-        cfg = TrainConfig(hidden=hidden, hypothesis=hypothesis, loss=loss, l1=l1, l2=l2, l0=l0,
-                          neuron_penalty=neuron_penalty, max_nonzeros=max_nonzeros)
-        res = train_monotone_milp(Xn, y, task=task, domain=domain, increasing=increasing, decreasing=decreasing,
-                                  config=cfg, time_limit=time_limit, solver=solver, log=click.echo)
+        cfg = TrainConfig(
+            hidden=hidden,
+            hypothesis=hypothesis,
+            loss=loss,
+            l1=l1,
+            l2=l2,
+            l0=l0,
+            neuron_penalty=neuron_penalty,
+            max_nonzeros=max_nonzeros,
+        )
+        res = train_monotone_milp(
+            Xn,
+            y,
+            task=task,
+            domain=domain,
+            increasing=increasing,
+            decreasing=decreasing,
+            config=cfg,
+            time_limit=time_limit,
+            solver=solver,
+            log=click.echo,
+        )
     else:
-        res = train_monotone_gradient(Xn, y, task=task, domain=domain, increasing=increasing,
-                                      decreasing=decreasing, hidden=hidden, time_limit=time_limit, solver=solver,
-                                      seed=seed, log=click.echo)
+        res = train_monotone_gradient(
+            Xn,
+            y,
+            task=task,
+            domain=domain,
+            increasing=increasing,
+            decreasing=decreasing,
+            hidden=hidden,
+            time_limit=time_limit,
+            solver=solver,
+            seed=seed,
+            log=click.echo,
+        )
     status = res.certificate.status if res.certificate is not None else "unknown"
     for f in res.certificate.features if res.certificate is not None else []:
         click.echo(f"  {f.feature:24s} {f.direction:10s} {f.status}")
@@ -312,217 +523,7 @@ def _train_monotone(X, y, *, task: str, hidden: tuple[int, ...], hypothesis: str
     return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(status, EXIT_UNKNOWN)
 
 
-def demo_model_path(report: str, output: str | None) -> str:
-    """Where demo saves its model: -o, else beside the report (compas_audit.html -> compas_model.json), else
-    compas_model.json in the current directory."""
-    if output:
-        return output
-    if not report:
-        return "compas_model.json"
-    r = Path(report)
-    stem = r.stem[: -len("_audit")] if r.stem.endswith("_audit") and len(r.stem) > 6 else r.stem
-    return str(r.with_name(f"{stem}_model.json"))
+COMMANDS = [train]
 
-
-def demo_summary(cert: Any, audit: Any, model_path: str, training: Any = None) -> str:
-    """The last line of demo: what was proved, what was violated, what is undecided, where the model is.
-
-    ``cert``: a training certificate (``gap``, ``status``) or None; ``training``: the demo's
-    :class:`DemoTraining` (the train-and-prove loop) or None; ``audit``: the :class:`~mipnet.report.audit.Audit`
-    or None (then the training loop's own monotonicity certificate speaks)."""
-    proved: list[str] = []
-    violated: list[str] = []
-    unknown: list[str] = []
-    if cert is not None and cert.gap is not None:
-        proved.append(f"training gap {100 * cert.gap:.2f} %")  # a gap is a proved bound on the optimum
-    elif cert is not None:
-        unknown.append(f"training optimality ({cert.status}, no bound)")
-    if training is not None:
-        (proved if training.optimal else unknown).append(
-            f"training optimal on its {training.rows} rows (gap 0)" if training.optimal
-            else "training optimality (stopped at the time limit, gap unknown)")
-    if audit is None and training is not None and training.features:
-        by_status: dict[str, list[str]] = {"holds": [], "violated": [], "unknown": []}
-        for feature, status in training.features:
-            by_status.setdefault(status, []).append(feature)
-        if by_status["holds"]:
-            proved.append(f"monotone in {', '.join(by_status['holds'])}")
-        if by_status["violated"]:
-            violated.append(f"monotonicity in {', '.join(by_status['violated'])}")
-        if by_status["unknown"]:
-            unknown.append(f"monotonicity in {', '.join(by_status['unknown'])}")
-    for p in audit.properties if audit is not None else []:
-        if p.key == "monotonicity":
-            by: dict[str, list[str]] = {"holds": [], "violated": [], "unknown": []}
-            for r in p.rows:
-                by.setdefault(r.get("verdict", "unknown"), []).append(r.get("feature", "?"))
-            if by["holds"]:
-                proved.append(f"monotone in {', '.join(by['holds'])}")
-            if by["violated"]:
-                violated.append(f"monotonicity in {', '.join(by['violated'])}")
-            if by["unknown"]:
-                unknown.append(f"monotonicity in {', '.join(by['unknown'])}")
-        elif p.key == "robustness":
-            counts = {v: sum(r.get("verdict") == v for r in p.rows) for v in ("holds", "violated", "unknown")}
-            n = len(p.rows)
-            label = p.name.lower() if training is None else training.robustness_words
-            if counts["holds"]:
-                proved.append(f"{label} at {counts['holds']} of {n} held-out rows")
-            if counts["violated"]:
-                violated.append(f"{label} at {counts['violated']} of {n} held-out rows")
-            if counts["unknown"]:
-                unknown.append(f"{label} at {counts['unknown']} of {n} held-out rows")
-        else:
-            {"holds": proved, "violated": violated}.get(p.verdict, unknown).append(p.name)
-    parts = [f"proved: {', '.join(proved) or 'nothing'}"]
-    if violated:
-        parts.append(f"violated: {', '.join(violated)}")
-    if unknown:
-        parts.append(f"undecided: {', '.join(unknown)}")
-    parts.append(f"model: {model_path}")
-    return "; ".join(parts)
-
-
-class DemoTraining:
-    """What the demo's train-and-prove loop established (for its summary line and the report's words)."""
-
-    def __init__(self, rows: int, optimal: bool, rounds: int, objective: float | None,
-                 features: list[tuple[str, str]], eps: float) -> None:
-        self.rows = rows
-        self.optimal = optimal
-        self.rounds = rounds
-        self.objective = objective
-        self.features = features  # (feature, holds | violated | unknown) of the loop's global certificate
-        self.robustness_words = f"robustness to +-{eps:g} year(s) of age"
-
-    @property
-    def monotone_status(self) -> str:
-        statuses = {s for _, s in self.features}
-        return "violated" if "violated" in statuses else "unknown" if "unknown" in statuses or not statuses \
-            else "holds"
-
-    def words(self) -> str:
-        """The training certificate in plain words (stored in the model's metadata, shown by the report)."""
-        obj = "" if self.objective is None else f" (objective {self.objective:.6g})"
-        if self.optimal:
-            gap = ("the training MILP was solved to optimality, gap 0: among the networks of this class (2 hidden "
-                   "ReLU units, sign class) that satisfy the monotonicity constraints added during training, none "
-                   f"has a lower objective (hinge loss + 0.01 x the sum of the absolute weights) on the {self.rows} "
-                   f"training rows{obj}")
-            if self.monotone_status == "holds":
-                gap += ("; the network is proved monotone as well, so it is the best monotone network of its class "
-                        "on those rows")
-        else:
-            gap = ("the training MILP stopped at the time limit with this network but without proving it the best: "
-                   f"its objective{obj} has no proved bound, so a network of this class with a lower objective on "
-                   f"the {self.rows} training rows may exist (raise --time-limit or lower --samples for a proof)")
-        return (f"certified monotonic learning on {self.rows} COMPAS rows ({self.rounds} round(s) of training "
-                f"and global proof; global monotonicity {self.monotone_status}); {gap}.")
-
-
-def _demo_domain(domain: Any) -> Any:
-    """COMPAS's domain with ``age`` continuous (a superset: every proof also covers whole-year ages), so that a
-    radius below 1 moves age in fractions of a year while no count or yes/no feature can change."""
-    from ..domain import Domain
-
-    integer = np.array(domain.integer, dtype=bool)
-    if "age" in domain.names:
-        integer[list(domain.names).index("age")] = False
-    return Domain(list(domain.names), domain.lower, domain.upper, integer, domain.onehot_groups)
-
-
-@click.command()
-@click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
-              help="Seconds for training: the loop of training MILP and global monotonicity proof (the audit's "
-                   "checks then get 20 s per problem).")
-@click.option("--samples", type=POSITIVE_INT, default=20, show_default=True,
-              help="Training rows: few enough for the training MILP to be proved optimal (gap 0) in --time-limit.")
-@click.option("--seed", type=SEED, default=0, show_default=True,
-              help="Seed of the held-out split (30 %) and of the training subsample.")
-@click.option("--eps", type=RADIUS, default=0.5, show_default=True,
-              help="Robustness radius (L-inf) in the features' own units: age moves by up to eps years; below 1 "
-                   "no count and no yes/no feature (male, race, felony) can change.")
-@click.option("-o", "--output", default=None, callback=output_file(MODEL_SUFFIXES, "model files"),
-              help="Where to save the trained model (.json or .onnx; default: beside the report, "
-                   "compas_audit.html -> compas_model.json).")
-@click.option("--report", default="compas_audit.html", show_default=True,
-              callback=output_file((".html",), "reports", allow_empty=True),
-              help="Where to write the audit report (.html; certificates beside it); '' for none.")
-@click.pass_context
-def demo(ctx: click.Context, time_limit: float, samples: int, seed: int, eps: float, output: str | None,
-         report: str) -> None:
-    """Train a sparse network on COMPAS that is proved monotone in its four count features, verify it
-    (monotonicity on the whole domain, robustness of held-out rows), explain it, write an audit report and
-    save the model beside it: the whole pipeline on the default solver.
-
-    Training is certified monotonic learning (mipnet.train.monotone_training): the training MILP, then a proof
-    that the score never decreases when a count of prior offences grows (all else equal), repeated with the
-    counterexamples as constraints until the proof holds. The robustness radius is in the features' own units
-    (years of age; below 1 no whole-number feature can change). The last line says what was proved.
-
-    Exit codes as audit: 0 every property holds, 1 some property is violated, 3 some verdict is undecided
-    (without a report: the training loop's monotonicity proof decides)."""
-    import pandas as pd
-
-    from ..datasets import load_compas
-    from ..io import save_model
-    from ..train.formulation import TrainConfig
-    from ..train.monotone_training import train_monotone_milp
-    from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
-    from .options import check_output_path
-    from .verify import exit_code
-
-    model_path = demo_model_path(report, output)
-    if not output:
-        check_output_path(model_path, MODEL_SUFFIXES, "model files")
-    data = load_compas()
-    classes = [str(c) for c in (data.class_names or ["0", "1"])]
-    tr, te = data.train_test_split(test_size=0.3, random_state=seed)
-    tr = tr.sample(min(samples, tr.n_rows), random_state=seed)
-    X, names = tr.X_numeric()
-    y = np.array([classes[int(v)] for v in tr.y.to_numpy()])  # class names, not 0/1
-    domain = _demo_domain(data.domain)
-    mono = list(data.monotone_increasing)
-    click.echo(f"COMPAS two-year recidivism: {tr.n_rows} training rows, {len(names)} inputs; certified monotonic "
-               f"learning (score increasing in {', '.join(mono)}): MILP with 2 hidden ReLU units (sign class), "
-               f"hinge loss + L1 0.01, HiGHS, {time_limit:g} s")
-    res = train_monotone_milp(np.asarray(X, dtype=np.float64), y, task="classify", domain=domain, increasing=mono,
-                              config=TrainConfig(hidden=(2,), hypothesis="sign", loss="hinge", l1=0.01),
-                              time_limit=time_limit, solver="highs", log=click.echo)
-    last = res.history[-1] if res.history else {}
-    feats = [(f.feature, f.status) for f in (res.certificate.features if res.certificate is not None else [])]
-    training = DemoTraining(len(X), last.get("train_status") == "optimal", len(res.history),
-                            last.get("objective"), feats, eps)
-    for f_name, f_status in feats:
-        click.echo(f"  {f_name:24s} increasing {f_status}")
-    click.echo("training: " + training.words())
-    net = res.network
-    net.metadata["training_summary"] = training.words()
-    Xte, _ = te.X_numeric()
-    te_df = pd.DataFrame(Xte, columns=names)
-    y_te = [classes[int(v)] for v in te.y.to_numpy()]
-    acc = float(np.mean(net.predict(te_df.to_numpy(dtype=np.float64)) == np.asarray(y_te, dtype=object)))
-    click.echo(f"accuracy on the {te.n_rows} held-out rows (30 %, never seen in training): {acc:.4f}")
-    save_model(net, model_path)
-    click.echo(f"wrote {model_path}")
-    a = None
-    if report:
-        from ..report.audit import run_demo_audit
-
-        click.echo(f"audit: monotonicity in the four prior-count features on the whole domain, robustness of 10 "
-                   f"held-out rows within eps = {eps:g} (L-inf, features' own units: age +-{eps:g} years"
-                   + ("; counts and yes/no features cannot change)" if eps < 1 else
-                      "; WARNING: eps >= 1 lets counts move and yes/no features such as male or race flip)")
-                   + ", local linear rules")
-        note = (f"the {te.n_rows} rows of COMPAS held out before training (30 %, split with seed {seed}): the "
-                "model never saw them")
-        a = run_demo_audit(net, te_df, y_te, report, increasing=mono, eps=eps, rows=10, time_limit=20,
-                           model_name=Path(model_path).name, data_name="COMPAS held-out rows", log=click.echo,
-                           data_note=note)
-    click.echo(demo_summary(None, a, model_path, training))
-    if a is not None:
-        ctx.exit(exit_code(a.verdicts))
-    ctx.exit({"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(training.monotone_status, EXIT_UNKNOWN))
-
-
-COMMANDS = [train, demo]
+# the demo has its own module (mipnet.cli.demo); these names stay importable from here
+from .demo import DemoTraining, demo, demo_model_path, demo_summary  # noqa: E402, F401

@@ -57,17 +57,36 @@ def verify() -> None:
 @click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True, help="L-inf or L1 ball.")
 @click.option("--label", "label_col", help="Column of DATA with the class to defend (default: the prediction).")
 @click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True, help=PER_ROW_LIMIT)
-@click.option("--solver", type=SOLVER, default="highs", show_default=True,
-              help="highs, scip, gurobi or a Pyomo solver name.")
-@click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True,
-              help="How the big-M bounds are computed.")
+@click.option(
+    "--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name."
+)
+@click.option(
+    "--bounds",
+    type=click.Choice(list(METHODS)),
+    default="linear",
+    show_default=True,
+    help="How the big-M bounds are computed.",
+)
 @click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @domain_options
 @click.pass_context
-def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str, label_col: str | None,
-               time_limit: float, solver: str, bounds: str, exact: bool, as_json: bool, domain: str | None,
-               domain_margin: float | None, domain_json: str | None) -> None:
+def robustness(
+    ctx: click.Context,
+    model: str,
+    data: str,
+    eps: float,
+    norm: str,
+    label_col: str | None,
+    time_limit: float,
+    solver: str,
+    bounds: str,
+    exact: bool,
+    as_json: bool,
+    domain: str | None,
+    domain_margin: float | None,
+    domain_json: str | None,
+) -> None:
     """Is every row of DATA.csv classified the same in the eps-ball around it?"""
     from ..verify.robustness import summarize, verify_robustness
 
@@ -82,12 +101,20 @@ def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str,
             raise MipnetError(f"no column {label_col!r} in {data}")
         missing_values(df[[label_col]], what="label column")
         labels = df[label_col].tolist()
-    results = verify_robustness(net, X, eps, norm, labels, solver=solver, time_limit=time_limit, bounds=bounds,
-                                early_stop=not exact)
+    results = verify_robustness(
+        net, X, eps, norm, labels, solver=solver, time_limit=time_limit, bounds=bounds, early_stop=not exact
+    )
     verdicts = [r.verdict for r in results]
     if as_json:
-        echo_json({"model": model, "eps": eps, "norm": norm, "summary": summarize(results),
-                   "results": [r.to_dict() for r in results]})
+        echo_json(
+            {
+                "model": model,
+                "eps": eps,
+                "norm": norm,
+                "summary": summarize(results),
+                "results": [r.to_dict() for r in results],
+            }
+        )
     else:
         click.echo(f"{'row':>5}  {'class':>10}  {'verdict':8}  {'margin':>10}  {'adv. class':>10}  {'time':>7}")
         for r in results:
@@ -104,16 +131,20 @@ def robustness(ctx: click.Context, model: str, data: str, eps: float, norm: str,
 @verify.command("vnnlib")
 @click.argument("network")
 @click.argument("prop")
-@click.option("--time-limit", "time_limit", type=FINITE_POSITIVE, default=60.0, show_default=True,
-              help=WHOLE_COMMAND_LIMIT)
-@click.option("--timeout", "timeout", type=FINITE_POSITIVE, default=None, hidden=True,
-              help="Deprecated alias of --time-limit.")
-@click.option("--solver", type=SOLVER, default="highs", show_default=True,
-              help="highs, scip, gurobi or a Pyomo solver name.")
+@click.option(
+    "--time-limit", "time_limit", type=FINITE_POSITIVE, default=60.0, show_default=True, help=WHOLE_COMMAND_LIMIT
+)
+@click.option(
+    "--timeout", "timeout", type=FINITE_POSITIVE, default=None, hidden=True, help="Deprecated alias of --time-limit."
+)
+@click.option(
+    "--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name."
+)
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True)
 @click.pass_context
-def vnnlib(ctx: click.Context, network: str, prop: str, time_limit: float, timeout: float | None, solver: str,
-           bounds: str) -> None:
+def vnnlib(
+    ctx: click.Context, network: str, prop: str, time_limit: float, timeout: float | None, solver: str, bounds: str
+) -> None:
     """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).
 
     Prints one of holds, violated (followed by the counterexample), unknown or error.

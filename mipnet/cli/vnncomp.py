@@ -148,8 +148,16 @@ def verification_limit(left: float) -> float:
     return max(0.5 * left, (left - OVERSHOOT_SECONDS) / (1.0 + OVERSHOOT_SHARE), 0.01)
 
 
-def run_instance(onnx: str, vnnlib: str, result_file: str, timeout: float, *, solver: str = "highs",
-                 bounds: str = "linear", started: float | None = None) -> str:
+def run_instance(
+    onnx: str,
+    vnnlib: str,
+    result_file: str,
+    timeout: float,
+    *,
+    solver: str = "highs",
+    bounds: str = "linear",
+    started: float | None = None,
+) -> str:
     """Decide one instance and write its result file (module docstring); returns the first word written."""
     t0 = time.monotonic() if started is None else started
     out = _Once(result_file)
@@ -253,9 +261,17 @@ def _run_process(cmd: list[str], limit: float) -> int | None:
     return proc.returncode
 
 
-def run_table(instances: Sequence[Instance], *, timeout_scale: float = 1.0, tool_script: str | None = None,
-              category: str = "mipnet", solver: str = "highs", bounds: str = "linear",
-              keep: str | os.PathLike[str] | None = None, echo: Any = None) -> list[dict[str, Any]]:
+def run_table(
+    instances: Sequence[Instance],
+    *,
+    timeout_scale: float = 1.0,
+    tool_script: str | None = None,
+    category: str = "mipnet",
+    solver: str = "highs",
+    bounds: str = "linear",
+    keep: str | os.PathLike[str] | None = None,
+    echo: Any = None,
+) -> list[dict[str, Any]]:
     """Run each instance in a fresh process (``mipnet vnncomp run``, or ``tool_script`` with the competition's
     arguments ``v1 category onnx vnnlib result timeout`` after its folder's ``prepare_instance.sh``).
 
@@ -273,8 +289,23 @@ def run_table(instances: Sequence[Instance], *, timeout_scale: float = 1.0, tool
             res = folder / f"{k:04d}.txt"
             res.unlink(missing_ok=True)
             if tool_script is None:
-                cmd = [sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(inst.onnx), str(inst.vnnlib),
-                       "--result-file", str(res), "--timeout", f"{t:g}", "--solver", solver, "--bounds", bounds]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "mipnet.cli",
+                    "vnncomp",
+                    "run",
+                    str(inst.onnx),
+                    str(inst.vnnlib),
+                    "--result-file",
+                    str(res),
+                    "--timeout",
+                    f"{t:g}",
+                    "--solver",
+                    solver,
+                    "--bounds",
+                    bounds,
+                ]
             else:
                 prepare = Path(tool_script).with_name("prepare_instance.sh")
                 if prepare.is_file():
@@ -290,9 +321,17 @@ def run_table(instances: Sequence[Instance], *, timeout_scale: float = 1.0, tool
             else:
                 word = "error"
             word = word if word in RESULTS else "error"
-            rows.append({"instance": inst.name, "onnx": str(inst.onnx), "vnnlib": str(inst.vnnlib), "timeout": t,
-                         "result": word, "seconds": round(seconds, 3),
-                         "result_file": res.read_text() if res.is_file() else ""})
+            rows.append(
+                {
+                    "instance": inst.name,
+                    "onnx": str(inst.onnx),
+                    "vnnlib": str(inst.vnnlib),
+                    "timeout": t,
+                    "result": word,
+                    "seconds": round(seconds, 3),
+                    "result_file": res.read_text() if res.is_file() else "",
+                }
+            )
             if echo is not None:
                 echo(f"{inst.name:40s} {word:8s} {seconds:8.2f} s")
     return rows
@@ -335,22 +374,42 @@ def run(onnx: str, vnnlib: str, result_file: str, timeout: float, solver: str, b
 
 @vnncomp.command("table")
 @click.argument("instances")
-@click.option("--timeout-scale", type=FINITE_POSITIVE, default=1.0, show_default=True,
-              help="Multiply every row's timeout by this.")
+@click.option(
+    "--timeout-scale",
+    type=FINITE_POSITIVE,
+    default=1.0,
+    show_default=True,
+    help="Multiply every row's timeout by this.",
+)
 @click.option("-o", "--output", default="results.csv", show_default=True, help="The results table (CSV).")
 @click.option("--tool-script", default=None, help="Run each instance through this run_instance.sh.")
 @click.option("--category", default=None, help="Category passed to --tool-script (default: the csv's folder).")
 @click.option("--solver", type=SOLVER, default="highs", show_default=True)
 @click.option("--bounds", type=_BOUNDS, default="linear", show_default=True)
 @click.pass_context
-def table(ctx: click.Context, instances: str, timeout_scale: float, output: str, tool_script: str | None,
-          category: str | None, solver: str, bounds: str) -> None:
+def table(
+    ctx: click.Context,
+    instances: str,
+    timeout_scale: float,
+    output: str,
+    tool_script: str | None,
+    category: str | None,
+    solver: str,
+    bounds: str,
+) -> None:
     """Run every instance of INSTANCES.csv (onnx,vnnlib,timeout) and write a results table."""
     rows_in = read_instances(instances)
     if tool_script is not None and not os.access(tool_script, os.X_OK):
         raise MipnetError(f"{tool_script} is not an executable file")
-    rows = run_table(rows_in, timeout_scale=timeout_scale, tool_script=tool_script, solver=solver, bounds=bounds,
-                     category=category or Path(instances).resolve().parent.name, echo=click.echo)
+    rows = run_table(
+        rows_in,
+        timeout_scale=timeout_scale,
+        tool_script=tool_script,
+        solver=solver,
+        bounds=bounds,
+        category=category or Path(instances).resolve().parent.name,
+        echo=click.echo,
+    )
     atomic_write_text(output, table_csv(rows))
     counts = {w: sum(r["result"] == w for r in rows) for w in RESULTS}
     total = sum(r["seconds"] for r in rows)

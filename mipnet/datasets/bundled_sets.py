@@ -34,8 +34,13 @@ def load_breast_cancer() -> Dataset:
     df["diagnosis"] = y
     types = dict.fromkeys(X.columns, "continuous")
     return Dataset(
-        name="breast_cancer", frame=df, target="diagnosis", task="classify", feature_types=types,
-        bounds=_bounds_of(df, types), description="Wisconsin diagnostic breast cancer (scikit-learn)",
+        name="breast_cancer",
+        frame=df,
+        target="diagnosis",
+        task="classify",
+        feature_types=types,
+        bounds=_bounds_of(df, types),
+        description="Wisconsin diagnostic breast cancer (scikit-learn)",
         class_names=list(classes),
     )
 
@@ -53,7 +58,13 @@ def load_digits(scale: bool = False) -> Dataset:
     types = {c: t for c in X.columns}
     hi = 1.0 if scale else 16.0
     return Dataset(
-        name="digits", frame=df, target="digit", task="classify", feature_types=types,
-        bounds={c: (0.0, hi) for c in X.columns}, description="8x8 hand-written digits (scikit-learn)",
-        class_names=list(classes), input_shape=(1, 8, 8),
+        name="digits",
+        frame=df,
+        target="digit",
+        task="classify",
+        feature_types=types,
+        bounds={c: (0.0, hi) for c in X.columns},
+        description="8x8 hand-written digits (scikit-learn)",
+        class_names=list(classes),
+        input_shape=(1, 8, 8),
     )

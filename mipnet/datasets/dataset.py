@@ -102,8 +102,11 @@ class Dataset:
     @property
     def categorical(self) -> dict[str, list[str]]:
         """Each categorical feature -> the names of its one-hot columns in :meth:`X_numeric`."""
-        return {f: [f"{f}{ONEHOT_SEP}{c}" for c in self.categories[f]]
-                for f, t in self.feature_types.items() if t == "categorical"}
+        return {
+            f: [f"{f}{ONEHOT_SEP}{c}" for c in self.categories[f]]
+            for f, t in self.feature_types.items()
+            if t == "categorical"
+        }
 
     @property
     def numeric_names(self) -> list[str]:
@@ -182,8 +185,9 @@ class Dataset:
     # ------------------------------------------------------------------ subsets
     def subset(self, rows: Sequence[int] | np.ndarray) -> Dataset:
         """The rows at positions ``rows`` (same metadata and domain)."""
-        return replace(self, frame=self.frame.iloc[np.asarray(rows)].reset_index(drop=True),
-                       feature_types=dict(self.feature_types))
+        return replace(
+            self, frame=self.frame.iloc[np.asarray(rows)].reset_index(drop=True), feature_types=dict(self.feature_types)
+        )
 
     def sample(self, n: int, random_state: int | None = 0, stratify: bool = True) -> Dataset:
         """``n`` rows drawn without replacement; stratified by class for classification."""
@@ -195,24 +199,32 @@ class Dataset:
         if stratify and self.task == "classify":
             from sklearn.model_selection import train_test_split
 
-            idx, _ = train_test_split(np.arange(self.n_rows), train_size=n, stratify=self.y.to_numpy(),
-                                      random_state=int(rng.integers(2**31 - 1)))
+            idx, _ = train_test_split(
+                np.arange(self.n_rows),
+                train_size=n,
+                stratify=self.y.to_numpy(),
+                random_state=int(rng.integers(2**31 - 1)),
+            )
             return self.subset(np.sort(idx))
         return self.subset(np.sort(rng.choice(self.n_rows, size=n, replace=False)))
 
-    def train_test_split(self, test_size: float | int = 0.25, random_state: int | None = 0,
-                         stratify: bool = True) -> tuple[Dataset, Dataset]:
+    def train_test_split(
+        self, test_size: float | int = 0.25, random_state: int | None = 0, stratify: bool = True
+    ) -> tuple[Dataset, Dataset]:
         """A random split into two data sets (stratified by class for classification)."""
         from sklearn.model_selection import train_test_split
 
         strat = self.y.to_numpy() if stratify and self.task == "classify" else None
         try:
-            tr, te = train_test_split(np.arange(self.n_rows), test_size=test_size, stratify=strat,
-                                      random_state=random_state)
+            tr, te = train_test_split(
+                np.arange(self.n_rows), test_size=test_size, stratify=strat, random_state=random_state
+            )
         except ValueError as exc:
             raise DataError(f"cannot split dataset {self.name!r}: {exc}") from None
         return self.subset(np.sort(tr)), self.subset(np.sort(te))
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, rows={self.n_rows}, features={len(self.feature_types)}, "
-                f"inputs={self.n_inputs}, task={self.task!r}, target={self.target!r})")
+        return (
+            f"Dataset({self.name!r}, rows={self.n_rows}, features={len(self.feature_types)}, "
+            f"inputs={self.n_inputs}, task={self.task!r}, target={self.target!r})"
+        )

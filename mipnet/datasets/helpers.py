@@ -17,8 +17,9 @@ def _data_file(name: str) -> Any:
     return resources.files("mipnet").joinpath("data").joinpath(name)
 
 
-def _bounds_of(df: pd.DataFrame, feature_types: dict[str, str],
-               known: dict[str, tuple[float, float]] | None = None) -> dict[str, tuple[float, float]]:
+def _bounds_of(
+    df: pd.DataFrame, feature_types: dict[str, str], known: dict[str, tuple[float, float]] | None = None
+) -> dict[str, tuple[float, float]]:
     """Known ranges where given, [0, 1] for binary flags, else the data's min and max."""
     known = known or {}
     out: dict[str, tuple[float, float]] = {}

@@ -24,16 +24,23 @@ def _npz(name: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _image_dataset(name: str, X: np.ndarray, y: np.ndarray, target: str, class_names: list[str],
-                   scale: bool, description: str) -> Dataset:
+def _image_dataset(
+    name: str, X: np.ndarray, y: np.ndarray, target: str, class_names: list[str], scale: bool, description: str
+) -> Dataset:
     data = X.astype(np.float64) / 255.0 if scale else X.astype(np.int64)
     df = pd.DataFrame(data, columns=_PIXELS)
     df[target] = y.astype(np.int64)
     t = "continuous" if scale else "integer"
     hi = 1.0 if scale else 255.0
     return Dataset(
-        name=name, frame=df, target=target, task="classify", feature_types=dict.fromkeys(_PIXELS, t),
-        bounds=dict.fromkeys(_PIXELS, (0.0, hi)), description=description, class_names=class_names,
+        name=name,
+        frame=df,
+        target=target,
+        task="classify",
+        feature_types=dict.fromkeys(_PIXELS, t),
+        bounds=dict.fromkeys(_PIXELS, (0.0, hi)),
+        description=description,
+        class_names=class_names,
         input_shape=(1, 28, 28),
     )
 
@@ -44,12 +51,29 @@ def load_mnist_subset(scale: bool = True) -> Dataset:
     Pixels in [0, 1] (``scale=True``) or integers in [0, 255]; target ``digit``.
     """
     z = _npz("mnist_5k.npz")
-    return _image_dataset("mnist_subset", z["X"], z["y"], "digit", [str(d) for d in range(10)], scale,
-                          "MNIST subset, 500 images per digit")
+    return _image_dataset(
+        "mnist_subset",
+        z["X"],
+        z["y"],
+        "digit",
+        [str(d) for d in range(10)],
+        scale,
+        "MNIST subset, 500 images per digit",
+    )
 
 
-_FASHION_LABELS = {0: "t_shirt", 1: "trouser", 2: "pullover", 3: "dress", 4: "coat", 5: "sandal", 6: "shirt",
-                   7: "sneaker", 8: "bag", 9: "ankle_boot"}
+_FASHION_LABELS = {
+    0: "t_shirt",
+    1: "trouser",
+    2: "pullover",
+    3: "dress",
+    4: "coat",
+    5: "sandal",
+    6: "shirt",
+    7: "sneaker",
+    8: "bag",
+    9: "ankle_boot",
+}
 FASHION_PAIRS: dict[str, tuple[int, int]] = {"ankle_boot_vs_bag": (9, 8), "coat_vs_pullover": (4, 2)}
 
 
@@ -70,6 +94,12 @@ def load_fashion_pair(pair: str = "ankle_boot_vs_bag", split: str = "all", scale
     if split != "all":
         keep &= z["official_test"] == (1 if split == "test" else 0)
     y = (z["y"][keep] == pos).astype(np.int64)
-    return _image_dataset(f"fashion_{pair}", z["X"][keep], y, "label", [_FASHION_LABELS[neg], _FASHION_LABELS[pos]],
-                          scale, f"Fashion-MNIST {_FASHION_LABELS[pos]} (1) vs {_FASHION_LABELS[neg]} (0), "
-                          f"split={split}")
+    return _image_dataset(
+        f"fashion_{pair}",
+        z["X"][keep],
+        y,
+        "label",
+        [_FASHION_LABELS[neg], _FASHION_LABELS[pos]],
+        scale,
+        f"Fashion-MNIST {_FASHION_LABELS[pos]} (1) vs {_FASHION_LABELS[neg]} (0), split={split}",
+    )

@@ -31,28 +31,51 @@ class _Entry:
     info: DatasetInfo
 
 
-def _entry(name: str, loader: Callable[..., Dataset], description: str, rows: int, features: int, task: str,
-           **fixed: Any) -> tuple[str, _Entry]:
+def _entry(
+    name: str, loader: Callable[..., Dataset], description: str, rows: int, features: int, task: str, **fixed: Any
+) -> tuple[str, _Entry]:
     return name, _Entry(loader, fixed, DatasetInfo(name, description, rows, features, task))
 
 
-_REGISTRY: dict[str, _Entry] = dict([
-    _entry("compas", load_compas, "ProPublica COMPAS two-year recidivism", 6172, 13, "classify"),
-    _entry("adult", load_adult, "UCI Adult census income > 50K (train + test)", 45222, 86, "classify"),
-    _entry("german", load_german, "UCI Statlog German credit risk", 1000, 59, "classify"),
-    _entry("heart", load_heart, "UCI Cleveland heart disease", 297, 22, "classify"),
-    _entry("autompg", load_autompg, "UCI Auto-MPG fuel consumption", 392, 9, "regress"),
-    _entry("breast_cancer", load_breast_cancer, "Wisconsin diagnostic breast cancer", 569, 30, "classify"),
-    _entry("digits", load_digits, "8x8 hand-written digits", 1797, 64, "classify"),
-    _entry("mnist_subset", load_mnist_subset, "MNIST, 500 images per digit", 5000, 784, "classify"),
-    _entry("fashion_ankle_boot_vs_bag", load_fashion_pair, "Fashion-MNIST ankle boot vs bag", 14000, 784,
-           "classify", pair="ankle_boot_vs_bag"),
-    _entry("fashion_coat_vs_pullover", load_fashion_pair, "Fashion-MNIST coat vs pullover", 14000, 784,
-           "classify", pair="coat_vs_pullover"),
-])
-_ALIASES = {"mnist": "mnist_subset", "auto_mpg": "autompg", "german_credit": "german", "heart_disease": "heart",
-            "cleveland": "heart", "ankle_boot_vs_bag": "fashion_ankle_boot_vs_bag",
-            "coat_vs_pullover": "fashion_coat_vs_pullover"}
+_REGISTRY: dict[str, _Entry] = dict(
+    [
+        _entry("compas", load_compas, "ProPublica COMPAS two-year recidivism", 6172, 13, "classify"),
+        _entry("adult", load_adult, "UCI Adult census income > 50K (train + test)", 45222, 86, "classify"),
+        _entry("german", load_german, "UCI Statlog German credit risk", 1000, 59, "classify"),
+        _entry("heart", load_heart, "UCI Cleveland heart disease", 297, 22, "classify"),
+        _entry("autompg", load_autompg, "UCI Auto-MPG fuel consumption", 392, 9, "regress"),
+        _entry("breast_cancer", load_breast_cancer, "Wisconsin diagnostic breast cancer", 569, 30, "classify"),
+        _entry("digits", load_digits, "8x8 hand-written digits", 1797, 64, "classify"),
+        _entry("mnist_subset", load_mnist_subset, "MNIST, 500 images per digit", 5000, 784, "classify"),
+        _entry(
+            "fashion_ankle_boot_vs_bag",
+            load_fashion_pair,
+            "Fashion-MNIST ankle boot vs bag",
+            14000,
+            784,
+            "classify",
+            pair="ankle_boot_vs_bag",
+        ),
+        _entry(
+            "fashion_coat_vs_pullover",
+            load_fashion_pair,
+            "Fashion-MNIST coat vs pullover",
+            14000,
+            784,
+            "classify",
+            pair="coat_vs_pullover",
+        ),
+    ]
+)
+_ALIASES = {
+    "mnist": "mnist_subset",
+    "auto_mpg": "autompg",
+    "german_credit": "german",
+    "heart_disease": "heart",
+    "cleveland": "heart",
+    "ankle_boot_vs_bag": "fashion_ankle_boot_vs_bag",
+    "coat_vs_pullover": "fashion_coat_vs_pullover",
+}
 
 
 def available() -> list[DatasetInfo]:

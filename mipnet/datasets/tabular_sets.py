@@ -17,20 +17,27 @@ from .helpers import _as_categorical, _bounds_of, _check_split, _data_file, _lev
 @functools.lru_cache(maxsize=None)
 def _compas_raw() -> pd.DataFrame:
     df = pd.read_csv(_data_file("compas-scores-two-years.csv.gz"))
-    keep = (df["days_b_screening_arrest"].between(-30, 30) & (df["is_recid"] != -1)
-            & (df["c_charge_degree"] != "O") & (df["score_text"] != "N/A") & df["score_text"].notna())
+    keep = (
+        df["days_b_screening_arrest"].between(-30, 30)
+        & (df["is_recid"] != -1)
+        & (df["c_charge_degree"] != "O")
+        & (df["score_text"] != "N/A")
+        & df["score_text"].notna()
+    )
     df = df.loc[keep].reset_index(drop=True)
-    out = pd.DataFrame({
-        "priors_count": df["priors_count"].astype(np.int64),
-        "juv_fel_count": df["juv_fel_count"].astype(np.int64),
-        "juv_misd_count": df["juv_misd_count"].astype(np.int64),
-        "juv_other_count": df["juv_other_count"].astype(np.int64),
-        "age": df["age"].astype(np.int64),
-        "male": (df["sex"] == "Male").astype(np.int64),
-        "race": df["race"].astype(str),
-        "felony": (df["c_charge_degree"] == "F").astype(np.int64),
-        "two_year_recid": df["two_year_recid"].astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "priors_count": df["priors_count"].astype(np.int64),
+            "juv_fel_count": df["juv_fel_count"].astype(np.int64),
+            "juv_misd_count": df["juv_misd_count"].astype(np.int64),
+            "juv_other_count": df["juv_other_count"].astype(np.int64),
+            "age": df["age"].astype(np.int64),
+            "male": (df["sex"] == "Male").astype(np.int64),
+            "race": df["race"].astype(str),
+            "felony": (df["c_charge_degree"] == "F").astype(np.int64),
+            "two_year_recid": df["two_year_recid"].astype(np.int64),
+        }
+    )
     return out
 
 
@@ -45,13 +52,25 @@ def load_compas() -> Dataset:
     0 = misdemeanour).
     """
     df = _compas_raw().copy()
-    types = {"priors_count": "integer", "juv_fel_count": "integer", "juv_misd_count": "integer",
-             "juv_other_count": "integer", "age": "integer", "male": "binary", "race": "categorical",
-             "felony": "binary"}
+    types = {
+        "priors_count": "integer",
+        "juv_fel_count": "integer",
+        "juv_misd_count": "integer",
+        "juv_other_count": "integer",
+        "age": "integer",
+        "male": "binary",
+        "race": "categorical",
+        "felony": "binary",
+    }
     cats = _as_categorical(df, _levels(df, ["race"]))
     return Dataset(
-        name="compas", frame=df, target="two_year_recid", task="classify", feature_types=types,
-        categories=cats, bounds=_bounds_of(df, types),
+        name="compas",
+        frame=df,
+        target="two_year_recid",
+        task="classify",
+        feature_types=types,
+        categories=cats,
+        bounds=_bounds_of(df, types),
         monotone_increasing=["priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"],
         description="ProPublica COMPAS two-year recidivism (ProPublica filter, 13 inputs)",
         class_names=["no_recidivism", "recidivism"],
@@ -59,19 +78,41 @@ def load_compas() -> Dataset:
 
 
 # ====================================================================== Adult
-_ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
-                  "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week",
-                  "native_country", "income"]
-_ADULT_CATEGORICAL = ["workclass", "education", "marital_status", "occupation", "relationship", "race",
-                      "native_country"]
+_ADULT_COLUMNS = [
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education_num",
+    "marital_status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital_gain",
+    "capital_loss",
+    "hours_per_week",
+    "native_country",
+    "income",
+]
+_ADULT_CATEGORICAL = [
+    "workclass",
+    "education",
+    "marital_status",
+    "occupation",
+    "relationship",
+    "race",
+    "native_country",
+]
 
 
 @functools.lru_cache(maxsize=None)
 def _adult_raw() -> pd.DataFrame:
     parts = []
     for fname, split, skip in (("adult.data.gz", "train", 0), ("adult.test.gz", "test", 1)):
-        df = pd.read_csv(_data_file(fname), header=None, names=_ADULT_COLUMNS, skipinitialspace=True,
-                         na_values="?", skiprows=skip)
+        df = pd.read_csv(
+            _data_file(fname), header=None, names=_ADULT_COLUMNS, skipinitialspace=True, na_values="?", skiprows=skip
+        )
         df = df.dropna().reset_index(drop=True)
         df["split"] = split
         parts.append(df)
@@ -104,29 +145,65 @@ def load_adult(split: str = "all", drop_redundant: bool = True) -> Dataset:
     cats = _levels(full, _ADULT_CATEGORICAL)  # levels from every split
     df = full if split == "all" else full[full["split"] == split]
     df = df.drop(columns="split").reset_index(drop=True)
-    types = {"age": "integer", "workclass": "categorical", "fnlwgt": "integer", "education": "categorical",
-             "education_num": "integer", "marital_status": "categorical", "occupation": "categorical",
-             "relationship": "categorical", "race": "categorical", "male": "binary",
-             "capital_gain": "integer", "capital_loss": "integer", "hours_per_week": "integer",
-             "native_country": "categorical"}
+    types = {
+        "age": "integer",
+        "workclass": "categorical",
+        "fnlwgt": "integer",
+        "education": "categorical",
+        "education_num": "integer",
+        "marital_status": "categorical",
+        "occupation": "categorical",
+        "relationship": "categorical",
+        "race": "categorical",
+        "male": "binary",
+        "capital_gain": "integer",
+        "capital_loss": "integer",
+        "hours_per_week": "integer",
+        "native_country": "categorical",
+    }
     if drop_redundant:
         df = df.drop(columns=["fnlwgt", "education"])
         del types["fnlwgt"], types["education"]
         cats.pop("education")
     _as_categorical(df, cats)
     return Dataset(
-        name="adult", frame=df, target="income", task="classify", feature_types=types, categories=cats,
+        name="adult",
+        frame=df,
+        target="income",
+        task="classify",
+        feature_types=types,
+        categories=cats,
         bounds=_bounds_of(full, types),
         monotone_increasing=["education_num", "capital_gain", "hours_per_week"],
-        description=f"UCI Adult census income > 50K (split={split})", class_names=["<=50K", ">50K"],
+        description=f"UCI Adult census income > 50K (split={split})",
+        class_names=["<=50K", ">50K"],
     )
 
 
 # ====================================================================== German credit
-_GERMAN_COLUMNS = ["status", "duration", "credit_history", "purpose", "credit_amount", "savings",
-                   "present_employment", "installment_rate", "status_sex", "other_debtors", "present_residence",
-                   "property", "age", "installment_plans", "housing", "existing_credits", "job",
-                   "people_liable", "telephone", "foreign_worker", "credit"]
+_GERMAN_COLUMNS = [
+    "status",
+    "duration",
+    "credit_history",
+    "purpose",
+    "credit_amount",
+    "savings",
+    "present_employment",
+    "installment_rate",
+    "status_sex",
+    "other_debtors",
+    "present_residence",
+    "property",
+    "age",
+    "installment_plans",
+    "housing",
+    "existing_credits",
+    "job",
+    "people_liable",
+    "telephone",
+    "foreign_worker",
+    "credit",
+]
 
 
 @functools.lru_cache(maxsize=None)
@@ -159,22 +236,51 @@ def load_german() -> Dataset:
     cats = _as_categorical(df, _levels(df, cat_cols))
     labels = {c: {str(k): str(v) for k, v in maps[c].items()} for c in cat_cols}
     return Dataset(
-        name="german", frame=df, target="bad_credit", task="classify", feature_types=types, categories=cats,
-        bounds=_bounds_of(df, types), description="UCI Statlog German credit risk (1 = bad credit)",
-        class_names=["good", "bad"], value_labels=labels,
+        name="german",
+        frame=df,
+        target="bad_credit",
+        task="classify",
+        feature_types=types,
+        categories=cats,
+        bounds=_bounds_of(df, types),
+        description="UCI Statlog German credit risk (1 = bad credit)",
+        class_names=["good", "bad"],
+        value_labels=labels,
     )
 
 
 # ====================================================================== Heart (Cleveland)
-_HEART_RENAME = {"age": "age", "gender": "male", "chest pain": "chest_pain", "rest SBP": "rest_sbp",
-                 "cholesterol": "cholesterol", "fasting blood sugar > 120": "fasting_blood_sugar",
-                 "rest ECG": "rest_ecg", "max HR": "max_hr", "exerc ind ang": "exercise_angina",
-                 "ST by exercise": "st_depression", "slope peak exc ST": "st_slope",
-                 "major vessels colored": "major_vessels", "thal": "thal", "diameter narrowing": "disease"}
-_HEART_TYPES = {"age": "integer", "male": "binary", "chest_pain": "categorical", "rest_sbp": "integer",
-                "cholesterol": "integer", "fasting_blood_sugar": "binary", "rest_ecg": "categorical",
-                "max_hr": "integer", "exercise_angina": "binary", "st_depression": "continuous",
-                "st_slope": "categorical", "major_vessels": "integer", "thal": "categorical"}
+_HEART_RENAME = {
+    "age": "age",
+    "gender": "male",
+    "chest pain": "chest_pain",
+    "rest SBP": "rest_sbp",
+    "cholesterol": "cholesterol",
+    "fasting blood sugar > 120": "fasting_blood_sugar",
+    "rest ECG": "rest_ecg",
+    "max HR": "max_hr",
+    "exerc ind ang": "exercise_angina",
+    "ST by exercise": "st_depression",
+    "slope peak exc ST": "st_slope",
+    "major vessels colored": "major_vessels",
+    "thal": "thal",
+    "diameter narrowing": "disease",
+}
+_HEART_TYPES = {
+    "age": "integer",
+    "male": "binary",
+    "chest_pain": "categorical",
+    "rest_sbp": "integer",
+    "cholesterol": "integer",
+    "fasting_blood_sugar": "binary",
+    "rest_ecg": "categorical",
+    "max_hr": "integer",
+    "exercise_angina": "binary",
+    "st_depression": "continuous",
+    "st_slope": "categorical",
+    "major_vessels": "integer",
+    "thal": "categorical",
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -206,8 +312,14 @@ def load_heart(dropna: bool = True) -> Dataset:
     cats = _as_categorical(df, _levels(full, [c for c, t in _HEART_TYPES.items() if t == "categorical"]))
     bounds = _bounds_of(full, _HEART_TYPES)
     return Dataset(
-        name="heart", frame=df, target="disease", task="classify", feature_types=dict(_HEART_TYPES),
-        categories=cats, bounds=bounds, monotone_increasing=["rest_sbp", "cholesterol"],
+        name="heart",
+        frame=df,
+        target="disease",
+        task="classify",
+        feature_types=dict(_HEART_TYPES),
+        categories=cats,
+        bounds=bounds,
+        monotone_increasing=["rest_sbp", "cholesterol"],
         description="UCI Cleveland heart disease (> 50% diameter narrowing)",
         class_names=["no_disease", "disease"],
     )
@@ -216,9 +328,21 @@ def load_heart(dropna: bool = True) -> Dataset:
 # ====================================================================== Auto-MPG
 @functools.lru_cache(maxsize=None)
 def _autompg_raw() -> pd.DataFrame:
-    df = pd.read_csv(_data_file("autompg.csv.gz"), header=None,
-                     names=["cylinders", "displacement", "horsepower", "weight", "acceleration", "model_year",
-                            "origin", "car_name", "mpg"])
+    df = pd.read_csv(
+        _data_file("autompg.csv.gz"),
+        header=None,
+        names=[
+            "cylinders",
+            "displacement",
+            "horsepower",
+            "weight",
+            "acceleration",
+            "model_year",
+            "origin",
+            "car_name",
+            "mpg",
+        ],
+    )
     df = df.drop(columns="car_name")
     df["origin"] = df["origin"].map({1: "usa", 2: "europe", 3: "japan"})
     for c in ("cylinders", "model_year"):
@@ -236,11 +360,24 @@ def load_autompg() -> Dataset:
     (Liu et al. 2020; Sivaraman et al. 2020).
     """
     df = _autompg_raw().copy()
-    types = {"cylinders": "integer", "displacement": "continuous", "horsepower": "continuous",
-             "weight": "continuous", "acceleration": "continuous", "model_year": "integer", "origin": "categorical"}
+    types = {
+        "cylinders": "integer",
+        "displacement": "continuous",
+        "horsepower": "continuous",
+        "weight": "continuous",
+        "acceleration": "continuous",
+        "model_year": "integer",
+        "origin": "categorical",
+    }
     cats = _as_categorical(df, {"origin": ["usa", "europe", "japan"]})
     return Dataset(
-        name="autompg", frame=df, target="mpg", task="regress", feature_types=types, categories=cats,
-        bounds=_bounds_of(df, types), monotone_decreasing=["weight", "displacement", "horsepower"],
+        name="autompg",
+        frame=df,
+        target="mpg",
+        task="regress",
+        feature_types=types,
+        categories=cats,
+        bounds=_bounds_of(df, types),
+        monotone_decreasing=["weight", "displacement", "horsepower"],
         description="UCI Auto-MPG fuel consumption (miles per gallon)",
     )

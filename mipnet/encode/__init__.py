@@ -8,7 +8,21 @@ from .network import NetworkEncoding, encode_network, input_terms
 from .terms import Terms, constraint_list, new_binaries, new_vars
 
 __all__ = [
-    "Terms", "NetworkEncoding", "VariableWeights", "encode_network", "input_terms", "encode_affine",
-    "encode_normalize", "encode_relu", "encode_maxpool", "encode_smooth", "envelope", "connections",
-    "bilinear_product", "activation_interval", "new_vars", "new_binaries", "constraint_list",
+    "Terms",
+    "NetworkEncoding",
+    "VariableWeights",
+    "encode_network",
+    "input_terms",
+    "encode_affine",
+    "encode_normalize",
+    "encode_relu",
+    "encode_maxpool",
+    "encode_smooth",
+    "envelope",
+    "connections",
+    "bilinear_product",
+    "activation_interval",
+    "new_vars",
+    "new_binaries",
+    "constraint_list",
 ]

@@ -33,8 +33,9 @@ def _is_num(e: Any) -> bool:
     return isinstance(e, (int, float, np.floating))
 
 
-def encode_relu(block: pyo.Block, name: str, z: Terms, alpha: float = 0.0,
-                relax: bool = False) -> tuple[Terms, np.ndarray]:
+def encode_relu(
+    block: pyo.Block, name: str, z: Terms, alpha: float = 0.0, relax: bool = False
+) -> tuple[Terms, np.ndarray]:
     """ReLU (alpha = 0) or LeakyReLU; returns output Terms and an object array of binaries (None if stable)."""
     L, U = z.lower.ravel(), z.upper.ravel()
     ze = z.expr.ravel()
@@ -70,8 +71,9 @@ def encode_relu(block: pyo.Block, name: str, z: Terms, alpha: float = 0.0,
     return Terms(out.reshape(shape), lo.reshape(shape), hi.reshape(shape)), bins.reshape(shape)
 
 
-def encode_maxpool(block: pyo.Block, name: str, layer: MaxPool2D, x: Terms,
-                   relax: bool = False) -> tuple[Terms, np.ndarray]:
+def encode_maxpool(
+    block: pyo.Block, name: str, layer: MaxPool2D, x: Terms, relax: bool = False
+) -> tuple[Terms, np.ndarray]:
     """Max pooling with one selection binary per window element that can still be the maximum."""
     win = layer.window_indices(x.shape)
     C, oh, ow = win.shape[:3]

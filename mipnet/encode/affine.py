@@ -49,8 +49,7 @@ class VariableWeights:
 
 
 class ProductRule(Protocol):
-    def __call__(self, block: pyo.Block, w: Any, w_lo: float, w_hi: float,
-                 x: Any, x_lo: float, x_hi: float) -> Any: ...
+    def __call__(self, block: pyo.Block, w: Any, w_lo: float, w_hi: float, x: Any, x_lo: float, x_hi: float) -> Any: ...
 
 
 def bilinear_product(block: pyo.Block, w: Any, w_lo: float, w_hi: float, x: Any, x_lo: float, x_hi: float) -> Any:

@@ -66,12 +66,13 @@ class NetworkEncoding:
         return len(self.all_binaries())
 
 
-def input_terms(block: pyo.Block, domain: Domain, lower: np.ndarray | None = None,
-                upper: np.ndarray | None = None, name: str = "x") -> Terms:
+def input_terms(
+    block: pyo.Block, domain: Domain, lower: np.ndarray | None = None, upper: np.ndarray | None = None, name: str = "x"
+) -> Terms:
     """Input variables x in the domain (box, integers, one-hot groups), optionally within a sub-box.
 
-        lower_i <= x_i <= upper_i,  x_i integer (integer features),
-        x_g binary with sum_{i in g} x_i = 1 (one-hot groups).
+    lower_i <= x_i <= upper_i,  x_i integer (integer features),
+    x_g binary with sum_{i in g} x_i = 1 (one-hot groups).
     """
     domain.require_finite()
     lo = domain.lower.copy() if lower is None else np.maximum(domain.lower, lower)
@@ -124,4 +125,3 @@ def encode_network(
         enc.binaries.append(b)
         x = y
     return enc
-

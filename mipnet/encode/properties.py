@@ -67,9 +67,21 @@ from .network import NetworkEncoding
 from .terms import Terms, constraint_list, new_binaries, new_vars
 
 __all__ = [
-    "NORM_BALLS", "norm_epigraph", "add_norm_ball", "output_functional", "functional_bounds",
-    "functional_difference", "logit_terms", "add_margin_floor", "Margin", "encode_margin", "class_margins",
-    "interval_image", "activation_difference", "difference_cuts", "twin_constraints",
+    "NORM_BALLS",
+    "norm_epigraph",
+    "add_norm_ball",
+    "output_functional",
+    "functional_bounds",
+    "functional_difference",
+    "logit_terms",
+    "add_margin_floor",
+    "Margin",
+    "encode_margin",
+    "class_margins",
+    "interval_image",
+    "activation_difference",
+    "difference_cuts",
+    "twin_constraints",
 ]
 
 #: the norms the encodings write linearly ("inf" and "1")
@@ -93,8 +105,17 @@ def _abs_rows(cons: pyo.ConstraintList, bound: Any, a: Any, b: Any) -> None:
     cons.add(bound >= a - b)
 
 
-def norm_epigraph(block: pyo.Block, a: np.ndarray, b: np.ndarray, width: np.ndarray, norm: str, *,
-                  name: str = "norm", l1_name: str = "t", inf_name: str = "s") -> tuple[Any, Any]:
+def norm_epigraph(
+    block: pyo.Block,
+    a: np.ndarray,
+    b: np.ndarray,
+    width: np.ndarray,
+    norm: str,
+    *,
+    name: str = "norm",
+    l1_name: str = "t",
+    inf_name: str = "s",
+) -> tuple[Any, Any]:
     """The expression ||b - a|| (sum_i t_i for "1", s for "inf", module docstring) and its auxiliary
     variables (the object array t, or the variable s); ``width`` bounds |b_i - a_i|."""
     _check_norm(norm)
@@ -111,8 +132,7 @@ def norm_epigraph(block: pyo.Block, a: np.ndarray, b: np.ndarray, width: np.ndar
     return s, s
 
 
-def add_norm_ball(block: pyo.Block, name: str, x_terms: Terms, center: np.ndarray, radius: Any,
-                  norm: str) -> None:
+def add_norm_ball(block: pyo.Block, name: str, x_terms: Terms, center: np.ndarray, radius: Any, norm: str) -> None:
     """Constrain ||x' - center|| <= radius (a float or a Pyomo variable) for the given norm.
 
     L-inf with a variable radius: -e <= x'_i - c_i <= e. L1: t_i >= +-(x'_i - c_i), sum t_i <= e.
@@ -242,8 +262,15 @@ def activation_difference(lo: np.ndarray, hi: np.ndarray, alpha: float = 0.0) ->
     return corners.min(axis=0), corners.max(axis=0)
 
 
-def difference_cuts(block: pyo.Block, net: Network, ea: NetworkEncoding, eb: NetworkEncoding, d_lo: np.ndarray,
-                    d_hi: np.ndarray, name: str = "diff_cuts") -> None:
+def difference_cuts(
+    block: pyo.Block,
+    net: Network,
+    ea: NetworkEncoding,
+    eb: NetworkEncoding,
+    d_lo: np.ndarray,
+    d_hi: np.ndarray,
+    name: str = "diff_cuts",
+) -> None:
     """Valid cuts tying copy B (input a + d, d in [d_lo, d_hi]) to copy A (input a), module docstring:
     every layer value difference in its propagated interval, and the activation links of the units
     whose pre-activation difference has one sign. (Lattice check: d = e_l exactly; in a 2-layer net
@@ -274,8 +301,15 @@ def difference_cuts(block: pyo.Block, net: Network, ea: NetworkEncoding, eb: Net
             cons.add(pyo.inequality(float(dlo[j]), b_[j] - a_[j], float(dhi[j])))
 
 
-def twin_constraints(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc_b: NetworkEncoding,
-                     e_bound: np.ndarray, e_abs: np.ndarray, name: str = "twin") -> int:
+def twin_constraints(
+    block: pyo.Block,
+    net: Network,
+    enc_a: NetworkEncoding,
+    enc_b: NetworkEncoding,
+    e_bound: np.ndarray,
+    e_abs: np.ndarray,
+    name: str = "twin",
+) -> int:
     """The twin constraints of the module docstring between copies A (input a) and B (input b), with
     b - a in [-e_bound, e_bound] and model terms ``e_abs[i]`` >= |b_i - a_i|; returns their number.
     Ties Dense and ReLU layers (Flatten and Identity pass through) and stops at any other layer (the

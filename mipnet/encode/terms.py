@@ -52,9 +52,11 @@ class Terms:
         vals = np.vectorize(_value, otypes=[np.float64])(self.expr)
         missing = np.isnan(vals)
         if missing.any():
-            mid = np.where(np.isfinite(self.lower) & np.isfinite(self.upper), 0.5 * (self.lower + self.upper),
-                           np.where(np.isfinite(self.lower), self.lower, np.where(np.isfinite(self.upper),
-                                                                                  self.upper, 0.0)))
+            mid = np.where(
+                np.isfinite(self.lower) & np.isfinite(self.upper),
+                0.5 * (self.lower + self.upper),
+                np.where(np.isfinite(self.lower), self.lower, np.where(np.isfinite(self.upper), self.upper, 0.0)),
+            )
             is_int = np.vectorize(lambda e: hasattr(e, "is_integer") and e.is_integer(), otypes=[bool])(self.expr)
             mid = np.where(is_int, np.clip(np.round(mid), np.ceil(self.lower), np.floor(self.upper)), mid)
             vals = np.where(missing, mid, vals)
@@ -75,8 +77,7 @@ def _value(e: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
-def new_vars(block: pyo.Block, name: str, lower: np.ndarray, upper: np.ndarray,
-             domain: Any = pyo.Reals) -> np.ndarray:
+def new_vars(block: pyo.Block, name: str, lower: np.ndarray, upper: np.ndarray, domain: Any = pyo.Reals) -> np.ndarray:
     """An indexed Var named ``name`` on ``block`` with elementwise bounds, as an object array."""
     lower = np.asarray(lower, dtype=np.float64)
     upper = np.asarray(upper, dtype=np.float64)

@@ -78,8 +78,15 @@ def openbox_features(interp: Interpretation, rows: np.ndarray, cls: np.ndarray) 
     return _class_row(interp.weight[interp.region[rows]], cls)
 
 
-def smoothgrad_features(net: Network, X: np.ndarray, cls: np.ndarray, sigma: float = 0.1, n_samples: int = 50,
-                        scale: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+def smoothgrad_features(
+    net: Network,
+    X: np.ndarray,
+    cls: np.ndarray,
+    sigma: float = 0.1,
+    n_samples: int = 50,
+    scale: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
     """SmoothGrad: mean exact gradient over ``n_samples`` Gaussian copies, noise sigma * feature range."""
     rng = np.random.default_rng(seed)
     scale = np.ones(X.shape[1]) if scale is None else np.asarray(scale, float)
@@ -90,8 +97,9 @@ def smoothgrad_features(net: Network, X: np.ndarray, cls: np.ndarray, sigma: flo
     return out
 
 
-def lime_features(net: Network, X_train: np.ndarray, X: np.ndarray, cls: np.ndarray, num_samples: int = 2000,
-                  seed: int = 0) -> np.ndarray:
+def lime_features(
+    net: Network, X_train: np.ndarray, X: np.ndarray, cls: np.ndarray, num_samples: int = 2000, seed: int = 0
+) -> np.ndarray:
     """LIME tabular weights of all features for class cls[i] (needs the optional package ``lime``)."""
     try:
         from lime.lime_tabular import LimeTabularExplainer
@@ -99,13 +107,15 @@ def lime_features(net: Network, X_train: np.ndarray, X: np.ndarray, cls: np.ndar
         raise UnsupportedError("LIME is not installed: pip install lime (or mipnet[lime])") from None
 
     predict_proba = _probabilities(net)
-    explainer = LimeTabularExplainer(X_train, mode="classification", discretize_continuous=False,
-                                     feature_names=net.feature_names, random_state=seed)
+    explainer = LimeTabularExplainer(
+        X_train, mode="classification", discretize_continuous=False, feature_names=net.feature_names, random_state=seed
+    )
     out = np.zeros_like(X)
     for i in range(X.shape[0]):
         label = int(cls[i])
-        exp = explainer.explain_instance(X[i], predict_proba, labels=(label,), num_features=X.shape[1],
-                                         num_samples=num_samples)
+        exp = explainer.explain_instance(
+            X[i], predict_proba, labels=(label,), num_features=X.shape[1], num_samples=num_samples
+        )
         for j, w in exp.as_map()[label]:
             out[i, j] = w
     return out
@@ -123,9 +133,15 @@ def _probabilities(net: Network) -> Callable[[np.ndarray], np.ndarray]:
     return proba
 
 
-def consistency(interp: Interpretation, X: np.ndarray, rows: np.ndarray | None = None,
-                methods: tuple[str, ...] = ("openbox", "smoothgrad", "lime"), lime_rows: int = 20,
-                lime_samples: int = 2000, seed: int = 0) -> dict[str, Any]:
+def consistency(
+    interp: Interpretation,
+    X: np.ndarray,
+    rows: np.ndarray | None = None,
+    methods: tuple[str, ...] = ("openbox", "smoothgrad", "lime"),
+    lime_rows: int = 20,
+    lime_samples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Cosine similarity of each method's explanation of x and of its nearest neighbour.
 
     ``rows`` are the instances tested (default: all); LIME runs on the first ``lime_rows`` of them only
@@ -160,7 +176,12 @@ def consistency(interp: Interpretation, X: np.ndarray, rows: np.ndarray | None =
         else:
             raise UnsupportedError(f"unknown explanation method {m!r} (openbox, smoothgrad, lime)")
         cs = cosine(fa, fb)
-        result["methods"][m] = {"n": int(cs.size), "mean": float(cs.mean()), "median": float(np.median(cs)),
-                                "min": float(cs.min()), "zero_explanations": float(np.mean(~fa.any(axis=1))),
-                                "values": cs.tolist()}
+        result["methods"][m] = {
+            "n": int(cs.size),
+            "mean": float(cs.mean()),
+            "median": float(np.median(cs)),
+            "min": float(cs.min()),
+            "zero_explanations": float(np.mean(~fa.any(axis=1))),
+            "values": cs.tolist(),
+        }
     return result

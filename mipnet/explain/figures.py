@@ -39,8 +39,15 @@ def _margin_maps(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     raise DataError("2-D region plots support one-logit and two-logit classifiers")
 
 
-def regions_2d(net: Network, lower: Sequence[float], upper: Sequence[float], X: np.ndarray | None = None,
-               y: np.ndarray | None = None, resolution: int = 400, seed: int = 0) -> tuple[Figure, dict[str, Any]]:
+def regions_2d(
+    net: Network,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    X: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    resolution: int = 400,
+    seed: int = 0,
+) -> tuple[Figure, dict[str, Any]]:
     """Three panels over the box [lower, upper]: data, regions by configuration, local decision boundaries.
 
     Returns the figure and counts: configurations met on the grid and by the data (when given).
@@ -82,8 +89,7 @@ def regions_2d(net: Network, lower: Sequence[float], upper: Sequence[float], X: 
     ax.contour(G0, G1, margin.reshape(resolution, resolution), levels=[0.0], colors="k", linewidths=1.5)
     ax.set_title(f"{K} regions on the grid (black: decision boundary)", fontsize=10)
     ax = axes[2]
-    ax.imshow(region_img, origin="lower", extent=extent, cmap=cmap, interpolation="nearest", aspect="auto",
-              alpha=0.25)
+    ax.imshow(region_img, origin="lower", extent=extent, cmap=cmap, interpolation="nearest", aspect="auto", alpha=0.25)
     xs = np.array([lo[0], hi[0]])
     for k in range(K):
         colour = colours[k]
@@ -123,8 +129,13 @@ def _heat(ax: Any, img: np.ndarray, title: str) -> None:
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
 
-def image_features(interp: Interpretation, k: int, image_shape: Sequence[int],
-                   max_boundaries: int = 6, mean_image: np.ndarray | None = None) -> Figure:
+def image_features(
+    interp: Interpretation,
+    k: int,
+    image_shape: Sequence[int],
+    max_boundaries: int = 6,
+    mean_image: np.ndarray | None = None,
+) -> Figure:
     """Heatmaps of region k: decision features per output, the margin, and up to ``max_boundaries`` facets.
 
     Red = positive weight (raises the logit / lies on the outer side of the facet), blue = negative.
@@ -158,10 +169,9 @@ def image_features(interp: Interpretation, k: int, image_shape: Sequence[int],
             ax.set_yticks([])
         else:
             _heat(ax, img2, title)
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.axis("off")
-    fig.suptitle(f"region {k}: {int(interp.counts[k])} instances, {len(labels)} non-redundant boundaries",
-                 fontsize=10)
+    fig.suptitle(f"region {k}: {int(interp.counts[k])} instances, {len(labels)} non-redundant boundaries", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -90,8 +90,7 @@ def piece_layers(net: Network) -> list[PieceLayer]:
     return pieces
 
 
-def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Configuration code of every row of X and the network outputs.
 
     Returns ``codes`` (N, P) int16 (ReLU bits, then max-pool winners as window slots) and ``out`` (N, n_out).
@@ -135,7 +134,7 @@ class AffineMaps:
 
 def _check_codes(codes: np.ndarray, pieces: Sequence[PieceLayer]) -> None:
     for p in pieces:
-        block = codes[:, p.offset:p.offset + p.n_codes]
+        block = codes[:, p.offset : p.offset + p.n_codes]
         if p.kind in ("relu", "leaky"):
             if np.any((block != 0) & (block != 1)):
                 raise DataError(f"configuration codes of layer {p.layer} must be 0/1")
@@ -199,7 +198,7 @@ def affine_maps(net: Network, codes: np.ndarray, pieces: Sequence[PieceLayer] | 
                 j = pieces.index(p)
                 pre_w[j][start:stop] = Ab.reshape(k, n_in, -1).transpose(0, 2, 1)
                 pre_b[j][start:stop] = cc.reshape(k, -1)
-                code = cb[:, p.offset:p.offset + p.n_codes]
+                code = cb[:, p.offset : p.offset + p.n_codes]
                 if p.kind in ("relu", "leaky"):
                     slope = code.astype(np.float64) if p.kind == "relu" else np.where(code == 1, 1.0, p.alpha)
                     slope = slope.reshape((k,) + shape_in)
@@ -233,13 +232,14 @@ class Polytope:
     unit: np.ndarray  #: unit (flat index in that layer's input) behind each row
 
 
-def polytope(pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.ndarray],
-             pre_b: Sequence[np.ndarray]) -> Polytope:
+def polytope(
+    pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.ndarray], pre_b: Sequence[np.ndarray]
+) -> Polytope:
     """Inequalities G x <= h of one configuration from its pre-activation maps (see module docstring)."""
     Gs, hs, labels, layers, units = [], [], [], [], []
     for j, p in enumerate(pieces):
         A, c = pre_w[j], pre_b[j]
-        cd = np.asarray(code[p.offset:p.offset + p.n_codes])
+        cd = np.asarray(code[p.offset : p.offset + p.n_codes])
         if p.kind in ("relu", "leaky"):
             s = 2.0 * cd - 1.0
             Gs.append(-s[:, None] * A)
@@ -265,8 +265,9 @@ def polytope(pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.
     return Polytope(np.concatenate(Gs), np.concatenate(hs), labels, np.concatenate(layers), np.concatenate(units))
 
 
-def nonredundant(G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+def nonredundant(
+    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-7
+) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of G x <= h are facets of the polytope inside the box lower <= x <= upper.
 
     Rows are scaled to unit norm first. Zero rows are redundant; of several identical rows only the
@@ -298,8 +299,13 @@ def nonredundant(G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndar
     idx_live = np.flatnonzero(live & rep)  # duplicates of a row would make each other redundant
     for i in np.flatnonzero(cand):
         others = idx_live[idx_live != i]
-        res = linprog(-Gn[i], A_ub=Gn[others] if others.size else None, b_ub=hn[others] if others.size else None,
-                      bounds=bounds, method="highs")
+        res = linprog(
+            -Gn[i],
+            A_ub=Gn[others] if others.size else None,
+            b_ub=hn[others] if others.size else None,
+            bounds=bounds,
+            method="highs",
+        )
         if res.status == 2:  # the other rows and the box are infeasible: empty region
             raise DataError("a configuration's polytope does not meet the input box: are the instances inside it?")
         if res.status != 0:
@@ -381,8 +387,10 @@ class Interpretation:
         trace = self.net.forward_trace(X)
         worst_rel = np.zeros(X.shape[0])
         worst_abs = 0.0
-        targets = [(self.maps.pre_weight[j], self.maps.pre_bias[j], trace[p.layer].reshape(X.shape[0], -1))
-                   for j, p in enumerate(self.pieces)]
+        targets = [
+            (self.maps.pre_weight[j], self.maps.pre_bias[j], trace[p.layer].reshape(X.shape[0], -1))
+            for j, p in enumerate(self.pieces)
+        ]
         targets.append((self.weight, self.bias, trace[-1]))
         for Wk, bk, ref in targets:
             for k in range(self.n_regions):
@@ -420,8 +428,9 @@ class Interpretation:
 
     # --------------------------------------------------------------- polytopes
     def polytope(self, k: int) -> Polytope:
-        return polytope(self.pieces, self.codes[k], [w[k] for w in self.maps.pre_weight],
-                        [c[k] for c in self.maps.pre_bias])
+        return polytope(
+            self.pieces, self.codes[k], [w[k] for w in self.maps.pre_weight], [c[k] for c in self.maps.pre_bias]
+        )
 
     def facets(self, k: int, tol: float = 1e-7) -> tuple[Polytope, np.ndarray]:
         """Region k's polytope and the indices of its non-redundant inequalities (cached)."""
@@ -453,12 +462,16 @@ class Interpretation:
         pred = self.net.predict_index(self.outputs) if self.net.task == "classify" else None
         for k in range(self.n_regions):
             members = self.region == k
-            row: dict[str, Any] = {"region": k, "instances": int(self.counts[k]),
-                                   "share": float(self.counts[k] / self.region.size)}
+            row: dict[str, Any] = {
+                "region": k,
+                "instances": int(self.counts[k]),
+                "share": float(self.counts[k] / self.region.size),
+            }
             if pred is not None:
                 assert self.net.class_names is not None  # a classifier has class names
-                row["predicted"] = {str(self.net.class_names[c]): int(n)
-                                    for c, n in zip(*np.unique(pred[members], return_counts=True))}
+                row["predicted"] = {
+                    str(self.net.class_names[c]): int(n) for c, n in zip(*np.unique(pred[members], return_counts=True))
+                }
                 if y is not None:
                     row["accuracy"] = float(np.mean(pred[members] == np.asarray(y)[members]))
             row["inequalities"] = int(self.polytope(k).G.shape[0])
@@ -496,8 +509,9 @@ class Interpretation:
             if s["boundaries"] is not None:
                 G, labels = self.boundary_features(k)
                 P, idx = self.facets(k)
-                d["boundary_rows"] = [{"label": lab, "normal": g.tolist(), "rhs": float(P.h[i])}
-                                      for lab, g, i in zip(labels, G, idx)]
+                d["boundary_rows"] = [
+                    {"label": lab, "normal": g.tolist(), "rhs": float(P.h[i])} for lab, g, i in zip(labels, G, idx)
+                ]
             regions.append(d)
         return {
             "n_instances": int(self.region.size),

@@ -17,8 +17,15 @@ from ..errors import MipnetError, UnsupportedError
 from ..network import Network
 from .native import load_json, save_json
 
-READERS = {".json": "json", ".onnx": "onnx", ".pt": "torch", ".pth": "torch",
-           ".pkl": "sklearn", ".pickle": "sklearn", ".joblib": "sklearn"}
+READERS = {
+    ".json": "json",
+    ".onnx": "onnx",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".pkl": "sklearn",
+    ".pickle": "sklearn",
+    ".joblib": "sklearn",
+}
 WRITERS = {".json": "json", ".onnx": "onnx"}
 
 

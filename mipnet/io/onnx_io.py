@@ -103,8 +103,10 @@ def _input_layout(name: str, dims: Any) -> tuple[str, Shape]:
         return "none", (sizes[0],)
     if sizes[0] is None or sizes[0] == 1:
         return ("dynamic" if sizes[0] is None else "one"), tuple(int(s or 0) for s in sizes[1:])
-    raise UnsupportedError(f"the ONNX input {name!r} has shape {shown}: its first dimension must be the batch "
-                           "(dynamic or 1), or the input a vector without batch dim")
+    raise UnsupportedError(
+        f"the ONNX input {name!r} has shape {shown}: its first dimension must be the batch "
+        "(dynamic or 1), or the input a vector without batch dim"
+    )
 
 
 def _attrs(node: Any) -> dict[str, Any]:
@@ -447,8 +449,13 @@ def _without_float_casts(nodes: Any) -> tuple[list[Any], dict[str, str]]:
     alias: dict[str, str] = {}
     out = []
     for n in nodes:
-        if (n.op_type == "Cast" and n.domain in ("", "ai.onnx") and len(n.input) == 1 and len(n.output) == 1
-                and _attrs(n).get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE)):
+        if (
+            n.op_type == "Cast"
+            and n.domain in ("", "ai.onnx")
+            and len(n.input) == 1
+            and len(n.output) == 1
+            and _attrs(n).get("to") in (TensorProto.FLOAT, TensorProto.DOUBLE)
+        ):
             alias[n.output[0]] = alias.get(n.input[0], n.input[0])
             continue
         if any(i in alias for i in n.input):
@@ -572,15 +579,17 @@ def to_onnx(net: Network, dtype: str = "float64") -> Any:
     for n in nodes:  # unique node names (OMLT keys its graph by node name)
         n.name = n.output[0]
     graph = helper.make_graph(
-        nodes, "mipnet",
+        nodes,
+        "mipnet",
         [helper.make_tensor_value_info("input", elem, ["N", *net.input_shape])],
         [helper.make_tensor_value_info("output", elem, ["N", net.n_outputs])],
         inits,
     )
     from .. import __version__
 
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mipnet",
-                              producer_version=__version__)
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mipnet", producer_version=__version__
+    )
     model.ir_version = 8  # the IR of opset 17; readable by every onnxruntime since 1.11
     d = net.to_dict()
     saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}

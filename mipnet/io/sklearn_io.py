@@ -80,9 +80,7 @@ def _split(estimator: Any) -> tuple[list[Any], Any]:
     return steps, estimator
 
 
-def from_sklearn(
-    estimator: Any, feature_names: Sequence[str] | None = None, domain: Domain | None = None
-) -> Network:
+def from_sklearn(estimator: Any, feature_names: Sequence[str] | None = None, domain: Domain | None = None) -> Network:
     """Convert a fitted sklearn MLP (or scaler + MLP pipeline) to a Network outputting logits.
 
     Feature names come from ``feature_names``, else the estimator's ``feature_names_in_``, else

@@ -48,7 +48,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 #: the parameterless torch modules that are a layer type (ReLU, Tanh, Sigmoid, Identity): the layers' ``torch_module``
 #: (GELU and Flatten take arguments and are read below)
 _SIMPLE: dict[type[nn.Module], type[Layer]] = {
-    getattr(nn, cls.torch_module): cls for cls in LAYER_TYPES.values()
+    getattr(nn, cls.torch_module): cls
+    for cls in LAYER_TYPES.values()
     if cls.torch_module is not None and cls.torch_module not in ("GELU", "Flatten")
 }
 #: torch modules with arguments that a layer type reads itself (``torch_imports``), by class name
@@ -187,8 +188,14 @@ def from_torch(
         domain = Domain.box(list(feature_names), -np.inf, np.inf)
     if domain is not None and domain.n_features != n_in:
         raise ModelFormatError(f"the domain has {domain.n_features} features, the input shape {shape} has {n_in}")
-    return Network(layers, domain=domain, input_shape=input_shape, class_names=class_names, task=task,
-                   metadata={"source": "torch", "module": type(module).__name__})
+    return Network(
+        layers,
+        domain=domain,
+        input_shape=input_shape,
+        class_names=class_names,
+        task=task,
+        metadata={"source": "torch", "module": type(module).__name__},
+    )
 
 
 def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
@@ -198,8 +205,9 @@ def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
     for m in _modules(module):
         if isinstance(m, nn.Linear):
             return (m.in_features,)
-        if not (isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.GELU))
-                or type(m).__name__ in _IMPORTERS):
+        if not (
+            isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.GELU)) or type(m).__name__ in _IMPORTERS
+        ):
             break
     raise ModelFormatError(
         f"cannot infer the input shape of a model starting with {type(_modules(module)[0]).__name__}; "
@@ -228,9 +236,14 @@ def load_torch_file(path: str | os.PathLike[str]) -> Network:
         raise ModelFormatError(f"{p} holds a {type(obj).__name__}, not a torch nn.Module")
     try:
         dom = getattr(obj, "domain", None)
-        return from_torch(obj, _guess_input_shape(obj), class_names=getattr(obj, "class_names", None),
-                          task=getattr(obj, "task", "classify"), feature_names=getattr(obj, "feature_names", None),
-                          domain=Domain.from_dict(dom) if isinstance(dom, dict) else None)
+        return from_torch(
+            obj,
+            _guess_input_shape(obj),
+            class_names=getattr(obj, "class_names", None),
+            task=getattr(obj, "task", "classify"),
+            feature_names=getattr(obj, "feature_names", None),
+            domain=Domain.from_dict(dom) if isinstance(dom, dict) else None,
+        )
     except MipnetError as exc:
         raise type(exc)(f"{p}: {exc}") from None
 

@@ -52,13 +52,40 @@ from .pool import AvgPool2D, MaxPool2D, _Pool
 from .relu import LeakyReLU, ReLU
 from .smooth import GELU, GELU_ARGMIN, Sigmoid, Tanh
 
-register(Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Normalize, ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid,
-         HardTanh)
+register(
+    Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Normalize, ReLU, LeakyReLU, Identity, GELU, Tanh, Sigmoid, HardTanh
+)
 
 __all__ = [
-    "LAYER_TYPES", "Activation", "Connections", "Layer", "OnnxGraph", "Relaxation", "Shape", "Weighted",
-    "layer_from_dict", "register", "window_indices", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
-    "Normalize", "ReLU", "HardTanh",
-    "LeakyReLU", "Identity", "GELU", "Tanh", "Sigmoid", "GELU_ARGMIN",
-    "_as_array", "_int", "_pair", "_windows", "_scatter_windows", "_Pool",
+    "LAYER_TYPES",
+    "Activation",
+    "Connections",
+    "Layer",
+    "OnnxGraph",
+    "Relaxation",
+    "Shape",
+    "Weighted",
+    "layer_from_dict",
+    "register",
+    "window_indices",
+    "Dense",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
+    "Normalize",
+    "ReLU",
+    "HardTanh",
+    "LeakyReLU",
+    "Identity",
+    "GELU",
+    "Tanh",
+    "Sigmoid",
+    "GELU_ARGMIN",
+    "_as_array",
+    "_int",
+    "_pair",
+    "_windows",
+    "_scatter_windows",
+    "_Pool",
 ]

@@ -268,14 +268,20 @@ class Layer:
         if not n:
             return np.zeros((0, int(np.prod(x.shape[1:]))))
         out_shape = tuple(self.output_shape(tuple(x.shape[1:])))
-        return np.concatenate([self.vjp(x[k], g[k:k + 1].reshape((1,) + out_shape)).reshape(1, -1)
-                               for k in range(n)])
+        return np.concatenate([self.vjp(x[k], g[k : k + 1].reshape((1,) + out_shape)).reshape(1, -1) for k in range(n)])
 
     # ------------------------------------------------------------------ MILP encoding
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         """The layer as constraints on ``block`` applied to input Terms ``x``: (output Terms, binaries or
         None). ``weights``/``product``: variable weights (training); ``bounds``: known sound output
         bounds; ``relax``: binaries continuous in [0, 1]. Formulations: :mod:`mipnet.encode`."""
@@ -294,8 +300,9 @@ class Layer:
         return False
 
     @classmethod
-    def from_onnx(cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None],
-                  exact: dict[str, float]) -> "Layer":
+    def from_onnx(
+        cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None], exact: dict[str, float]
+    ) -> "Layer":
         """The layer an ONNX node with ``op`` in :attr:`onnx_imports` computes: ``attrs`` its attributes, ``inputs``
         its constant inputs after the first (None where absent), ``exact`` the float64 attribute values a mipnet
         export recorded for it (float32 attributes lose them)."""

@@ -130,16 +130,19 @@ class Conv2D(Weighted):
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Wp, Wn = np.maximum(self.weight, 0), np.minimum(self.weight, 0)
         zero = np.zeros_like(self.bias)
-        return (self._correlate(lo, Wp, self.bias) + self._correlate(hi, Wn, zero),
-                self._correlate(hi, Wp, self.bias) + self._correlate(lo, Wn, zero))
+        return (
+            self._correlate(lo, Wp, self.bias) + self._correlate(hi, Wn, zero),
+            self._correlate(hi, Wp, self.bias) + self._correlate(lo, Wn, zero),
+        )
 
     def connections(self, input_shape: Shape) -> Connections:
         out_shape = tuple(self.output_shape(input_shape))
         win = window_indices(tuple(input_shape), self.kernel, self.stride, self.padding)  # (C, oh, ow, kh, kw)
         C, oh, ow, kh, kw = win.shape
         O = self.out_channels
-        o, c, r, s, p, q = np.meshgrid(np.arange(O), np.arange(C), np.arange(oh), np.arange(ow),
-                                       np.arange(kh), np.arange(kw), indexing="ij")
+        o, c, r, s, p, q = np.meshgrid(
+            np.arange(O), np.arange(C), np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw), indexing="ij"
+        )
         inp = win[c, r, s, p, q]
         out = (o * oh + r) * ow + s
         w = ((o * C + c) * kh + p) * kw + q
@@ -172,17 +175,30 @@ class Conv2D(Weighted):
         return out.reshape((m,) + shape)
 
     # ------------------------------------------------------------------ encoding and exchange
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.affine import encode_affine
 
         return encode_affine(block, name, self, x, weights, product, bounds, as_variables=True), None
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
-        graph.node("Conv", [x, graph.const(prefix + "W", self.weight), graph.const(prefix + "b", self.bias)], out,
-                   kernel_shape=list(self.kernel), strides=list(self.stride), pads=list(self.padding) * 2)
+        graph.node(
+            "Conv",
+            [x, graph.const(prefix + "W", self.weight), graph.const(prefix + "b", self.bias)],
+            out,
+            kernel_shape=list(self.kernel),
+            strides=list(self.stride),
+            pads=list(self.padding) * 2,
+        )
 
     def absorb_affine(self, a: np.ndarray, b: np.ndarray, shape: Shape, shift_only: bool) -> bool:
         """A shift constant per channel goes into the bias."""

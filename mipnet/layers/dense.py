@@ -61,9 +61,7 @@ class Dense(Weighted):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1 or input_shape[0] != self.in_features:
-            raise ModelFormatError(
-                f"Dense layer expects {self.in_features} inputs but receives shape {input_shape}"
-            )
+            raise ModelFormatError(f"Dense layer expects {self.in_features} inputs but receives shape {input_shape}")
         return (self.out_features,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -120,10 +118,17 @@ class Dense(Weighted):
         return g @ self.weight
 
     # ------------------------------------------------------------------ encoding and exchange
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.affine import encode_affine
 
         if len(x.shape) != 1:
@@ -132,8 +137,15 @@ class Dense(Weighted):
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
         # every attribute written: readers such as OMLT do not apply the defaults
-        graph.node("Gemm", [x, graph.const(prefix + "W", self.weight), graph.const(prefix + "b", self.bias)], out,
-                   alpha=1.0, beta=1.0, transA=0, transB=1)
+        graph.node(
+            "Gemm",
+            [x, graph.const(prefix + "W", self.weight), graph.const(prefix + "b", self.bias)],
+            out,
+            alpha=1.0,
+            beta=1.0,
+            transA=0,
+            transB=1,
+        )
 
     def absorb_affine(self, a: np.ndarray, b: np.ndarray, shape: Shape, shift_only: bool) -> bool:
         """A shift z + b goes into the bias."""

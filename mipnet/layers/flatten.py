@@ -51,10 +51,17 @@ class Flatten(Layer):
     def batch_vjp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         return x.flat(), None
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:

@@ -67,10 +67,17 @@ class HardTanh(Activation):
         g = self.forward(points) - k * points
         return sparse.diags(k, format="csr"), g.min(axis=0), sparse.diags(k, format="csr"), g.max(axis=0)
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.activations import encode_relu
         from ..encode.terms import Terms
 
@@ -90,8 +97,9 @@ class HardTanh(Activation):
         graph.exact[out] = {"min": self.min_val, "max": self.max_val}  # a float32 export rounds the constants
 
     @classmethod
-    def from_onnx(cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None],
-                  exact: dict[str, float]) -> "HardTanh":
+    def from_onnx(
+        cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None], exact: dict[str, float]
+    ) -> "HardTanh":
         given = [inputs[k] if k < len(inputs) else None for k in (0, 1)]
         bounds: list[float | None] = []
         for k, key in enumerate(("min", "max")):
@@ -107,8 +115,9 @@ class HardTanh(Activation):
                 value = e  # the exporter's float64 value
             bounds.append(value)
         if bounds[0] is None or bounds[1] is None:
-            raise UnsupportedError("Clip without both a min and a max is not supported (import it as a ReLU-type "
-                                   "layer instead)")
+            raise UnsupportedError(
+                "Clip without both a min and a max is not supported (import it as a ReLU-type layer instead)"
+            )
         return cls(bounds[0], bounds[1])
 
     @classmethod

@@ -72,10 +72,17 @@ class Normalize(Layer):
     def batch_vjp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g * np.broadcast_to(self.scale, x.shape[1:]).reshape(1, -1)
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.affine import encode_normalize
 
         return encode_normalize(self.scale, self.offset, x), None
@@ -95,5 +102,7 @@ class Normalize(Layer):
     def to_torch(self, shape: Shape, dtype: Any) -> Any:
         from ..io.torch_io import Affine
 
-        return Affine(_torch_tensor(np.broadcast_to(self.scale, shape), dtype),
-                      _torch_tensor(np.broadcast_to(self.offset, shape), dtype))
+        return Affine(
+            _torch_tensor(np.broadcast_to(self.scale, shape), dtype),
+            _torch_tensor(np.broadcast_to(self.offset, shape), dtype),
+        )

@@ -137,17 +137,25 @@ class MaxPool2D(_Pool):
         bu = np.where(dom, 0.0, Uw.max(axis=1))
         return Al, np.zeros(m), Au, bu
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.activations import encode_maxpool
 
         return encode_maxpool(block, name, self, x, relax)
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
-        graph.node("MaxPool", [x], out, kernel_shape=list(self.kernel), strides=list(self.stride),
-                   pads=list(self.padding) * 2)
+        graph.node(
+            "MaxPool", [x], out, kernel_shape=list(self.kernel), strides=list(self.stride), pads=list(self.padding) * 2
+        )
 
     def to_torch(self, shape: Shape, dtype: Any) -> Any:
         from torch import nn
@@ -191,14 +199,21 @@ class AvgPool2D(_Pool):
         out_shape = tuple(self.output_shape(input_shape))
         win = self.window_indices(input_shape)  # (C, oh, ow, kh, kw)
         C, oh, ow, kh, kw = win.shape
-        c, r, s, p, q = np.meshgrid(np.arange(C), np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw),
-                                    indexing="ij")
+        c, r, s, p, q = np.meshgrid(
+            np.arange(C), np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw), indexing="ij"
+        )
         inp = win[c, r, s, p, q]
         out = (c * oh + r) * ow + s
         div = self.divisors(tuple(input_shape)).ravel()
         keep = inp >= 0
-        return Connections(out[keep], np.full(int(keep.sum()), -1), inp[keep], 1.0 / div[out[keep]],
-                           np.full(C * oh * ow, -1), out_shape)
+        return Connections(
+            out[keep],
+            np.full(int(keep.sum()), -1),
+            inp[keep],
+            1.0 / div[out[keep]],
+            np.full(C * oh * ow, -1),
+            out_shape,
+        )
 
     def linear_map(self, input_shape: Shape) -> tuple[sparse.csr_matrix, np.ndarray]:
         return _connection_map(self, input_shape)
@@ -210,17 +225,31 @@ class AvgPool2D(_Pool):
         """1 / d_o for every slot of window o."""
         return np.broadcast_to(1.0 / self.divisors(x.shape).reshape(-1, 1), wf.shape)
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.affine import encode_affine
 
         return encode_affine(block, name, self, x, weights, product, bounds, as_variables=False), None
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
-        graph.node("AveragePool", [x], out, kernel_shape=list(self.kernel), strides=list(self.stride),
-                   pads=list(self.padding) * 2, count_include_pad=int(self.count_include_pad))
+        graph.node(
+            "AveragePool",
+            [x],
+            out,
+            kernel_shape=list(self.kernel),
+            strides=list(self.stride),
+            pads=list(self.padding) * 2,
+            count_include_pad=int(self.count_include_pad),
+        )
 
     def to_torch(self, shape: Shape, dtype: Any) -> Any:
         from torch import nn

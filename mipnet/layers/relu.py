@@ -44,10 +44,17 @@ class _Gated(Activation):
     def relaxation(self, L: np.ndarray, U: np.ndarray, input_shape: Shape) -> Relaxation:
         return slope_relaxation(self.negative_slope, L, U)
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.activations import encode_relu
 
         return encode_relu(block, name, x, self.negative_slope, relax)
@@ -103,8 +110,9 @@ class LeakyReLU(_Gated):
         graph.exact[out] = {"alpha": float(self.alpha)}
 
     @classmethod
-    def from_onnx(cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None],
-                  exact: dict[str, float]) -> "LeakyReLU":
+    def from_onnx(
+        cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None], exact: dict[str, float]
+    ) -> "LeakyReLU":
         """The attribute is float32: the exporter's float64 value when it rounds to it, else its shortest
         decimal (0.1, not 0.10000000149)."""
         alpha = np.float32(attrs.get("alpha", 0.01))

@@ -38,10 +38,17 @@ class _Smooth(Activation):
         a_lo, b_lo, a_hi, b_hi = envelope(self.kind, L, U)
         return sparse.diags(a_lo, format="csr"), b_lo, sparse.diags(a_hi, format="csr"), b_hi
 
-    def encode(self, block: Any, name: str, x: "Terms", *, weights: "VariableWeights | None" = None,
-               product: Callable[..., Any] | None = None,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None,
-               relax: bool = False) -> tuple["Terms", np.ndarray | None]:
+    def encode(
+        self,
+        block: Any,
+        name: str,
+        x: "Terms",
+        *,
+        weights: "VariableWeights | None" = None,
+        product: Callable[..., Any] | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        relax: bool = False,
+    ) -> tuple["Terms", np.ndarray | None]:
         from ..encode.activations import encode_smooth
 
         return encode_smooth(block, name, self, x), None

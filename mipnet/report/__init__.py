@@ -16,7 +16,16 @@ from .certificates import (
 from .recheck import Check, RecheckReport, recheck
 
 __all__ = [
-    "CertificateError", "CertificateFile", "certificate_for", "load_certificate", "save_certificate",
-    "training_certificate", "robustness_certificate", "monotonicity_certificate", "resilience_certificate",
-    "Check", "RecheckReport", "recheck",
+    "CertificateError",
+    "CertificateFile",
+    "certificate_for",
+    "load_certificate",
+    "save_certificate",
+    "training_certificate",
+    "robustness_certificate",
+    "monotonicity_certificate",
+    "resilience_certificate",
+    "Check",
+    "RecheckReport",
+    "recheck",
 ]

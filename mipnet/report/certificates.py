@@ -33,10 +33,35 @@ from ..certificates.resilience import _resilience_verdict, resilience_certificat
 from ..certificates.robustness import robustness_certificate
 from ..certificates.training import training_certificate
 
-__all__ = ["CertificateFile", "CertificateError", "training_certificate", "robustness_certificate",
-           "monotonicity_certificate", "individual_monotonicity_certificate", "resilience_certificate",
-           "certificate_for", "save_certificate", "load_certificate", "certificate_from_dict", "data_record",
-           "model_record", "solver_record", "jsonable", "number", "KINDS",
-           # not in the public list before, importable as before
-           "FORMAT", "VERSION", "FIELDS", "canonical", "_SOLVER_PACKAGES", "_aggregate", "_bind_rows",
-           "_mipnet_version", "_new", "_now", "_features_text", "_resilience_verdict"]
+__all__ = [
+    "CertificateFile",
+    "CertificateError",
+    "training_certificate",
+    "robustness_certificate",
+    "monotonicity_certificate",
+    "individual_monotonicity_certificate",
+    "resilience_certificate",
+    "certificate_for",
+    "save_certificate",
+    "load_certificate",
+    "certificate_from_dict",
+    "data_record",
+    "model_record",
+    "solver_record",
+    "jsonable",
+    "number",
+    "KINDS",
+    # not in the public list before, importable as before
+    "FORMAT",
+    "VERSION",
+    "FIELDS",
+    "canonical",
+    "_SOLVER_PACKAGES",
+    "_aggregate",
+    "_bind_rows",
+    "_mipnet_version",
+    "_new",
+    "_now",
+    "_features_text",
+    "_resilience_verdict",
+]

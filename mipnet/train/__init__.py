@@ -20,5 +20,14 @@ from .certificate import Certificate, check_certificate, data_hash, recompute_te
 from .formulation import TrainConfig, TrainingProblem
 from .trainer import TrainResult, train, train_dataset
 
-__all__ = ["TrainConfig", "TrainingProblem", "TrainResult", "train", "train_dataset", "Certificate",
-           "check_certificate", "data_hash", "recompute_terms"]
+__all__ = [
+    "TrainConfig",
+    "TrainingProblem",
+    "TrainResult",
+    "train",
+    "train_dataset",
+    "Certificate",
+    "check_certificate",
+    "data_hash",
+    "recompute_terms",
+]

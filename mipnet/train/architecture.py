@@ -26,15 +26,18 @@ from ..layers import AvgPool2D, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU
 from ..network import Network
 
 Entry = tuple[Any, ...]
-_TOKEN = re.compile(r"^(conv)(\d+)x(\d+)(?:s(\d+))?(?:p(\d+))?$|^(maxpool|avgpool)(\d+)(?:s(\d+))?$|^(dense)(\d+)$|"
-                    r"^(flatten)$")
+_TOKEN = re.compile(
+    r"^(conv)(\d+)x(\d+)(?:s(\d+))?(?:p(\d+))?$|^(maxpool|avgpool)(\d+)(?:s(\d+))?$|^(dense)(\d+)$|"
+    r"^(flatten)$"
+)
 
 
 def _parse_token(tok: str) -> Entry:
     m = _TOKEN.match(tok.strip().lower())
     if m is None:
-        raise DataError(f"unknown architecture entry {tok!r} "
-                        "(use convCxK[sS][pP], maxpoolK, avgpoolK, flatten, denseN)")
+        raise DataError(
+            f"unknown architecture entry {tok!r} (use convCxK[sS][pP], maxpoolK, avgpoolK, flatten, denseN)"
+        )
     g = m.groups()
     if g[0]:
         return ("conv", int(g[1]), int(g[2]), {"stride": int(g[3] or 1), "padding": int(g[4] or 0)})
@@ -132,8 +135,11 @@ def template_conv_network(spec: Sequence[Entry], input_shape: Sequence[int], n_o
 
     for e in spec:
         if e[0] == "conv":
-            add(Conv2D(np.zeros((e[1], cur[0], e[2], e[2])), np.zeros(e[1]), stride=e[3]["stride"],
-                       padding=e[3]["padding"]))
+            add(
+                Conv2D(
+                    np.zeros((e[1], cur[0], e[2], e[2])), np.zeros(e[1]), stride=e[3]["stride"], padding=e[3]["padding"]
+                )
+            )
             add(ReLU())
         elif e[0] == "maxpool":
             add(MaxPool2D(e[1], e[2]["stride"]))

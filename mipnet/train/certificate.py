@@ -16,5 +16,16 @@ from .objective_check import (
     sample_losses,
 )
 
-__all__ = ["TERMS", "TOLERANCE", "ZERO_ONE_TIE", "Certificate", "_targets", "check_certificate", "data_hash",
-           "penalty_terms", "recompute_terms", "row_hash", "sample_losses"]
+__all__ = [
+    "TERMS",
+    "TOLERANCE",
+    "ZERO_ONE_TIE",
+    "Certificate",
+    "_targets",
+    "check_certificate",
+    "data_hash",
+    "penalty_terms",
+    "recompute_terms",
+    "row_hash",
+    "sample_losses",
+]

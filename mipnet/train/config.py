@@ -133,8 +133,15 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
         if conv or len(hidden) != 1:
             raise UnsupportedError("domain constraints in training are supported with one hidden layer (dense nets)")
         constraints = tuple(read_resolved(c) for c in config.constraints)
-    return replace(config, hidden=hidden, hypothesis=hyp, loss=loss, levels=int(config.levels),
-                   linear=bool(config.linear), constraints=constraints)
+    return replace(
+        config,
+        hidden=hidden,
+        hypothesis=hyp,
+        loss=loss,
+        levels=int(config.levels),
+        linear=bool(config.linear),
+        constraints=constraints,
+    )
 
 
 __all__ = ["HYPOTHESES", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "QUADRATIC_SOLVERS", "TrainConfig", "resolve_config"]

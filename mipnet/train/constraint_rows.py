@@ -31,7 +31,8 @@ def add_constraint_rows(problem: Any) -> None:
     """Every constraint of ``problem.config.constraints`` as rows of the model (:mod:`.constraints`)."""
     for t, r in enumerate(problem.config.constraints):
         {"exclude": _exclude, "sign": _sign, "budget": _budget, "order": _order, "parity": _parity}[r.kind](
-            problem, r, f"dc{t}")
+            problem, r, f"dc{t}"
+        )
 
 
 def _linear_column(problem: Any, i: int) -> list[Any]:
@@ -184,7 +185,7 @@ def project_start(w: Weights, problem: Any) -> Weights:
             W[bad, i] = 0.0
         elif r.kind == "budget":
             mass = (np.abs(W) * np.abs(V).sum(axis=0)[:, None]).sum(axis=0)
-            drop = np.argsort(-mass, kind="stable")[int(r.k):]
+            drop = np.argsort(-mass, kind="stable")[int(r.k) :]
             W[:, drop] = 0.0
     return w
 

@@ -226,16 +226,22 @@ def parse_constraints(items: Any) -> list[Constraint]:
             raise ConstraintError(f"constraint {n + 1}: expected an object with a 'kind', got {it!r}")
         kind = it.get("kind")
         args = {k: v for k, v in it.items() if k != "kind"}
-        make: Any = {"exclude": ExcludeFeatures, "sign": WeightSign, "budget": FeatureBudget, "order": OutputOrder,
-                     "parity": ParityBound}.get(str(kind))
+        make: Any = {
+            "exclude": ExcludeFeatures,
+            "sign": WeightSign,
+            "budget": FeatureBudget,
+            "order": OutputOrder,
+            "parity": ParityBound,
+        }.get(str(kind))
         if make is None:
             raise ConstraintError(f"constraint {n + 1}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
         try:
             out.append(make(**args))
         except TypeError:
             fields = ", ".join(f for f in make.__dataclass_fields__)
-            raise ConstraintError(f"constraint {n + 1} ({kind}): takes {fields}, got {', '.join(args) or 'none'}") \
-                from None
+            raise ConstraintError(
+                f"constraint {n + 1} ({kind}): takes {fields}, got {', '.join(args) or 'none'}"
+            ) from None
     return out
 
 
@@ -258,8 +264,11 @@ def as_constraints(items: Any) -> list[Constraint]:
 def _index(f: str | int, names: Sequence[str], what: str) -> int:
     if isinstance(f, str):
         if f not in names:
-            raise ConstraintError(f"{what}: unknown feature {f!r} (features: {', '.join(list(names)[:8])}"
-                                  + (", ..." if len(names) > 8 else "") + ")")
+            raise ConstraintError(
+                f"{what}: unknown feature {f!r} (features: {', '.join(list(names)[:8])}"
+                + (", ..." if len(names) > 8 else "")
+                + ")"
+            )
         return list(names).index(f)
     if not 0 <= f < len(names):
         raise ConstraintError(f"{what}: feature index {f} is not in 0..{len(names) - 1}")
@@ -271,9 +280,11 @@ def _point(v: Any, names: Sequence[str], what: str) -> np.ndarray:
         missing = [n for n in names if n not in v]
         extra = [k for k in v if k not in names]
         if missing or extra:
-            raise ConstraintError(f"{what}: the point must name every feature once"
-                                  + (f"; missing {missing[:4]}" if missing else "")
-                                  + (f"; unknown {extra[:4]}" if extra else ""))
+            raise ConstraintError(
+                f"{what}: the point must name every feature once"
+                + (f"; missing {missing[:4]}" if missing else "")
+                + (f"; unknown {extra[:4]}" if extra else "")
+            )
         try:
             arr = np.array([float(v[n]) for n in names])
         except (TypeError, ValueError):
@@ -295,8 +306,17 @@ def describe(c: Constraint) -> str:
     return repr(c)
 
 
-def resolve(constraints: Sequence[Constraint], names: Sequence[str], X: np.ndarray, mu: np.ndarray, sd: np.ndarray,
-            *, y_scale: float, task: str, n_classes: int) -> tuple[Resolved, ...]:
+def resolve(
+    constraints: Sequence[Constraint],
+    names: Sequence[str],
+    X: np.ndarray,
+    mu: np.ndarray,
+    sd: np.ndarray,
+    *,
+    y_scale: float,
+    task: str,
+    n_classes: int,
+) -> tuple[Resolved, ...]:
     """The user's constraints as the MILP sees them (:class:`Resolved`), every name and shape checked."""
     out: list[Resolved] = []
     one_output = task == "regress" or n_classes == 2
@@ -314,22 +334,32 @@ def resolve(constraints: Sequence[Constraint], names: Sequence[str], X: np.ndarr
             if not one_output:
                 raise UnsupportedError("OutputOrder compares one output (binary classification or regression)")
             a, b = _point(c.x_a, names, what), _point(c.x_b, names, what)
-            out.append(Resolved("order", text, x_a=tuple((a - mu) / sd), x_b=tuple((b - mu) / sd),
-                                raw_a=tuple(a), raw_b=tuple(b), delta=c.delta / y_scale, raw_delta=c.delta))
+            out.append(
+                Resolved(
+                    "order",
+                    text,
+                    x_a=tuple((a - mu) / sd),
+                    x_b=tuple((b - mu) / sd),
+                    raw_a=tuple(a),
+                    raw_b=tuple(b),
+                    delta=c.delta / y_scale,
+                    raw_delta=c.delta,
+                )
+            )
         elif isinstance(c, ParityBound):
             if task != "classify" or n_classes != 2:
                 raise UnsupportedError("ParityBound bounds positive-prediction rates: binary classification only")
             if isinstance(c.group, tuple):
                 if len(c.group) != X.shape[0]:
-                    raise ConstraintError(f"ParityBound: the mask has {len(c.group)} entries, the training data "
-                                          f"{X.shape[0]} rows")
+                    raise ConstraintError(
+                        f"ParityBound: the mask has {len(c.group)} entries, the training data {X.shape[0]} rows"
+                    )
                 g = np.asarray(c.group, dtype=bool)
             else:
                 g = X[:, _index(c.group, names, what)] != 0
             if g.all() or not g.any():
                 raise ConstraintError("ParityBound: both groups need at least one training row")
-            out.append(Resolved("parity", text, delta=c.delta, raw_delta=c.delta,
-                                groups=tuple(int(v) for v in g)))
+            out.append(Resolved("parity", text, delta=c.delta, raw_delta=c.delta, groups=tuple(int(v) for v in g)))
         else:
             raise ConstraintError(f"not a domain constraint: {c!r}")
     return tuple(out)
@@ -364,8 +394,11 @@ def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> 
         elif r.kind == "order":
             f = net.forward(np.array([r.raw_a, r.raw_b]))[:, 0]
             m = float(f[0] - f[1])
-            rec.update(measured=m, required=f"f(x_a) - f(x_b) >= {r.raw_delta:g}",
-                       holds=m >= r.raw_delta - CHECK_TOL * max(1.0, abs(r.raw_delta)))
+            rec.update(
+                measured=m,
+                required=f"f(x_a) - f(x_b) >= {r.raw_delta:g}",
+                holds=m >= r.raw_delta - CHECK_TOL * max(1.0, abs(r.raw_delta)),
+            )
         else:  # parity
             g = np.asarray(r.groups, dtype=bool)
             pos = net.predict_index(net.forward(np.asarray(X, dtype=np.float64))) == 1
@@ -376,6 +409,21 @@ def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> 
     return out
 
 
-__all__ = ["ExcludeFeatures", "WeightSign", "FeatureBudget", "OutputOrder", "ParityBound", "Constraint", "Resolved",
-           "ConstraintError", "parse_constraints", "as_constraints", "resolve", "read_resolved", "check_constraints",
-           "describe", "PREDICTION_EPS", "KINDS"]
+__all__ = [
+    "ExcludeFeatures",
+    "WeightSign",
+    "FeatureBudget",
+    "OutputOrder",
+    "ParityBound",
+    "Constraint",
+    "Resolved",
+    "ConstraintError",
+    "parse_constraints",
+    "as_constraints",
+    "resolve",
+    "read_resolved",
+    "check_constraints",
+    "describe",
+    "PREDICTION_EPS",
+    "KINDS",
+]

@@ -58,13 +58,34 @@ def unit_out(W_next: np.ndarray, n_units: int) -> np.ndarray:
 class ConvTrainingProblem(TrainingProblem):
     """The training MILP of a conv architecture (module docstring); ``X`` flat rows of standardised images."""
 
-    def __init__(self, X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig,
-                 image_shape: Sequence[int], solver: str = "highs", penalty_weight: float = 1.0,
-                 loss_denominator: int | None = None, deadline: Any = None, after_build: float = 0.0) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        target: np.ndarray,
+        task: str,
+        n_classes: int,
+        config: TrainConfig,
+        image_shape: Sequence[int],
+        solver: str = "highs",
+        penalty_weight: float = 1.0,
+        loss_denominator: int | None = None,
+        deadline: Any = None,
+        after_build: float = 0.0,
+    ) -> None:
         self.image_shape = tuple(int(s) for s in image_shape)
         self.channel_ind: list[np.ndarray] = []
-        super().__init__(X, target, task, n_classes, config, solver=solver, penalty_weight=penalty_weight,
-                         loss_denominator=loss_denominator, deadline=deadline, after_build=after_build)
+        super().__init__(
+            X,
+            target,
+            task,
+            n_classes,
+            config,
+            solver=solver,
+            penalty_weight=penalty_weight,
+            loss_denominator=loss_denominator,
+            deadline=deadline,
+            after_build=after_build,
+        )
 
     @property
     def n_conv(self) -> int:

@@ -40,8 +40,9 @@ from .warmstart import (
 )
 
 
-def prepare_images(X: np.ndarray, input_shape: Sequence[int] | None, downsample: int
-                   ) -> tuple[np.ndarray, tuple[int, int, int], list[Layer], np.ndarray, tuple[int, int, int]]:
+def prepare_images(
+    X: np.ndarray, input_shape: Sequence[int] | None, downsample: int
+) -> tuple[np.ndarray, tuple[int, int, int], list[Layer], np.ndarray, tuple[int, int, int]]:
     """(raw flat rows, raw shape, front layers [AvgPool2D?, Normalize], standardised flat rows, their shape)."""
     Xf, shape = image_shape(X, input_shape)
     if Xf.shape[0] < 1:
@@ -64,9 +65,17 @@ def prepare_images(X: np.ndarray, input_shape: Sequence[int] | None, downsample:
     return Xf, shape, front, Xs.reshape(Xs.shape[0], -1), small  # type: ignore[return-value]
 
 
-def build_conv_network(problem: ConvTrainingProblem, weights: Weights, front: list[Layer],
-                       input_shape: Sequence[int], domain: Domain, task: str, classes: list[Any] | None,
-                       y_mu: float, y_sd: float) -> Network:
+def build_conv_network(
+    problem: ConvTrainingProblem,
+    weights: Weights,
+    front: list[Layer],
+    input_shape: Sequence[int],
+    domain: Domain,
+    task: str,
+    classes: list[Any] | None,
+    y_mu: float,
+    y_sd: float,
+) -> Network:
     """Front layers + the template filled with ``weights`` (+ the target's units for regression)."""
     body = problem.network_with(weights).layers
     layers = [*front, *body]
@@ -109,18 +118,31 @@ def train_conv(
     keyword arguments other than ``task``, ``config``, ``domain`` and ``classes`` then stay at their defaults
     (``config`` overrides ``options.config`` when given)."""
     if options is None:
-        options = TrainOptions.build(config=config, input_shape=input_shape, downsample=downsample, solver=solver,
-                                     time_limit=time_limit, threads=threads, warm_start=warm_start,
-                                     lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee, log=log,
-                                     mip_gap=mip_gap, gradient_epochs=gradient_epochs,
-                                     initial_weights=initial_weights, progress=progress)
+        options = TrainOptions.build(
+            config=config,
+            input_shape=input_shape,
+            downsample=downsample,
+            solver=solver,
+            time_limit=time_limit,
+            threads=threads,
+            warm_start=warm_start,
+            lp_heuristic_rounds=lp_heuristic_rounds,
+            seed=seed,
+            tee=tee,
+            log=log,
+            mip_gap=mip_gap,
+            gradient_epochs=gradient_epochs,
+            initial_weights=initial_weights,
+            progress=progress,
+        )
     elif config is not None and config is not options.config:
         options = replace(options, config=config)
     return _train_conv(X, y, options, task=task, domain=domain, classes=classes)
 
 
-def _train_conv(X: np.ndarray, y: np.ndarray, opts: TrainOptions, *, task: str, domain: Domain | None,
-                classes: Sequence[Any] | None) -> TrainResult:
+def _train_conv(
+    X: np.ndarray, y: np.ndarray, opts: TrainOptions, *, task: str, domain: Domain | None, classes: Sequence[Any] | None
+) -> TrainResult:
     """:func:`train_conv` with its options built."""
     dl = opts.deadline
     t_start = time.perf_counter()
@@ -140,43 +162,76 @@ def _train_conv(X: np.ndarray, y: np.ndarray, opts: TrainOptions, *, task: str, 
     t0 = time.perf_counter()
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     try:
-        problem = ConvTrainingProblem(Xs, target, task, n_classes, cfg, small, solver=solver, deadline=dl,
-                                      after_build=TRANSLATE_PER_BUILD if shared else 0.0)
+        problem = ConvTrainingProblem(
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg,
+            small,
+            solver=solver,
+            deadline=dl,
+            after_build=TRANSLATE_PER_BUILD if shared else 0.0,
+        )
     except OutOfTime as exc:
-        raise SolverError(f"no conv network within the time limit ({limit_seconds(time_limit)} s): {exc}; "
-                          "raise --time-limit or train on fewer images") from None
+        raise SolverError(
+            f"no conv network within the time limit ({limit_seconds(time_limit)} s): {exc}; "
+            "raise --time-limit or train on fewer images"
+        ) from None
     size = problem.size()
-    say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
-        f"built in {time.perf_counter() - t0:.1f} s")
+    say(
+        f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
+        f"built in {time.perf_counter() - t0:.1f} s"
+    )
     start = None
     warm_obj = heur_obj = None
     warm_w: Weights | None = None
     reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
     if shared and is_linear(problem) and not dl.allows(TRANSLATE_PER_BUILD * problem.build_seconds):
-        raise SolverError(f"no conv network within the time limit ({limit_seconds(time_limit)} s): translating the "
-                          f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
-                          f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images")
+        raise SolverError(
+            f"no conv network within the time limit ({limit_seconds(time_limit)} s): translating the "
+            f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
+            f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images"
+        )
     instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
     if opts.warm_start or initial_weights is not None:
         t0 = time.perf_counter()
-        gw = initial_weights if initial_weights is not None else gradient_conv_weights(
-            problem, seed=seed, epochs=opts.gradient_epochs, deadline=dl.sub(fraction=0.2))
+        gw = (
+            initial_weights
+            if initial_weights is not None
+            else gradient_conv_weights(problem, seed=seed, epochs=opts.gradient_epochs, deadline=dl.sub(fraction=0.2))
+        )
         shapes = [tuple(lp.weight.shape) for lp in problem.params]
         if [tuple(np.shape(W)) for W, _ in gw] != shapes:
             raise DataError(f"initial weights have shapes {[np.shape(W) for W, _ in gw]}, the architecture {shapes}")
         warm_w = map_conv_to_class(gw, problem)
         t_fix = time.perf_counter()
-        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver_for(problem, solver),
-                            threads=threads, instance=instance)
+        warm_obj = fixed_lp(
+            problem,
+            warm_w,
+            free_weights=False,
+            solver=lp_solver_for(problem, solver),
+            threads=threads,
+            instance=instance,
+        )
         reserve = time.perf_counter() - t_fix
         if warm_obj is not None and opts.lp_heuristic_rounds > 0:
-            warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver, max_rounds=opts.lp_heuristic_rounds,
-                                                    time_budget=0.2 * max(0.0, dl.remaining() - reserve),
-                                                    threads=threads, instance=instance, deadline=dl)
-            say(f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
+            warm_w, heur_obj, rounds = lp_heuristic(
+                problem,
+                warm_w,
+                solver=solver,
+                max_rounds=opts.lp_heuristic_rounds,
+                time_budget=0.2 * max(0.0, dl.remaining() - reserve),
+                threads=threads,
+                instance=instance,
+                deadline=dl,
+            )
+            say(
+                f"warm start: gradient conv net mapped into the {cfg.hypothesis} class, objective {warm_obj:.6g}; "
                 f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
-                f"({time.perf_counter() - t0:.1f} s)")
+                f"({time.perf_counter() - t0:.1f} s)"
+            )
         elif warm_obj is None:
             say("warm start: the mapped network is not feasible for this problem (skipped)")
         if warm_obj is not None:
@@ -185,14 +240,41 @@ def _train_conv(X: np.ndarray, y: np.ndarray, opts: TrainOptions, *, task: str, 
             warm_w = None
     remaining = dl.remaining() - reserve
     if remaining < MIN_SOLVE_SECONDS:
-        res = no_solve_result(solver, "the time limit was reached before the solve",
-                              status="feasible" if start is not None else "unknown")
+        res = no_solve_result(
+            solver, "the time limit was reached before the solve", status="feasible" if start is not None else "unknown"
+        )
     else:
-        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=opts.tee,
-                    mip_gap=opts.mip_gap, progress=opts.progress, instance=instance,
-                    options=milp_options(problem, solver, remaining))
-    say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
-        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
-    return finish(problem, res, warm_w, warm_obj, heur_obj, Xf, np.asarray(y), cfg, **opts.record(), t_start=t_start,
-                  group_info=None, classes=cls, target_scale=y_sd, instance=instance, deadline=dl,
-                  build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd))
+        res = solve(
+            problem.model,
+            solver,
+            time_limit=remaining,
+            threads=threads,
+            warm_start=start,
+            tee=opts.tee,
+            mip_gap=opts.mip_gap,
+            progress=opts.progress,
+            instance=instance,
+            options=milp_options(problem, solver, remaining),
+        )
+    say(
+        f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
+        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s"
+    )
+    return finish(
+        problem,
+        res,
+        warm_w,
+        warm_obj,
+        heur_obj,
+        Xf,
+        np.asarray(y),
+        cfg,
+        **opts.record(),
+        t_start=t_start,
+        group_info=None,
+        classes=cls,
+        target_scale=y_sd,
+        instance=instance,
+        deadline=dl,
+        build=lambda w: build_conv_network(problem, w, front, shape, domain, task, cls, y_mu, y_sd),
+    )

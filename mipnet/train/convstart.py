@@ -29,17 +29,41 @@ from ..network import Network
 from .conv import ConvTrainingProblem, Weights, unit_out
 
 
-def gradient_conv_weights(problem: ConvTrainingProblem, seed: int | None = 0, epochs: int = 300,
-                          lr: float = 0.01, weight_decay: float = 1e-4, deadline: Any = None) -> Weights:
+def gradient_conv_weights(
+    problem: ConvTrainingProblem,
+    seed: int | None = 0,
+    epochs: int = 300,
+    lr: float = 0.01,
+    weight_decay: float = 1e-4,
+    deadline: Any = None,
+) -> Weights:
     """Train the problem's template architecture by gradient descent on its standardised data."""
-    return gradient_train(problem.template, problem.X.reshape((problem.N,) + problem.image_shape), problem.target,
-                          problem.task, problem.n_out, seed=seed, epochs=epochs, lr=lr, weight_decay=weight_decay,
-                          deadline=deadline)
+    return gradient_train(
+        problem.template,
+        problem.X.reshape((problem.N,) + problem.image_shape),
+        problem.target,
+        problem.task,
+        problem.n_out,
+        seed=seed,
+        epochs=epochs,
+        lr=lr,
+        weight_decay=weight_decay,
+        deadline=deadline,
+    )
 
 
-def gradient_train(template: Network, images: np.ndarray, target: np.ndarray, task: str, n_out: int,
-                   seed: int | None = 0, epochs: int = 300, lr: float = 0.01, weight_decay: float = 1e-4,
-                   deadline: Any = None) -> Weights:
+def gradient_train(
+    template: Network,
+    images: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_out: int,
+    seed: int | None = 0,
+    epochs: int = 300,
+    lr: float = 0.01,
+    weight_decay: float = 1e-4,
+    deadline: Any = None,
+) -> Weights:
     """Train ``template`` (torch, Adam, full batch) on images (N, C, H, W) and encoded targets
     (+-1 for one logit, class index, or standardised value); one (W, b) per Conv2D/Dense layer. No epoch starts
     after ``deadline`` (a :class:`~mipnet.deadline.Deadline`)."""
@@ -122,8 +146,14 @@ def numpy_objective(w: Weights, problem: ConvTrainingProblem) -> float:
     cfg = problem.config
     _, f = problem.pre_activations(w)
     loss = float(sample_losses(f, problem.target, cfg.loss, cfg.margin).sum() / problem.loss_denominator)
-    coef = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
-            "layer_penalty": cfg.layer_penalty, "channel_penalty": cfg.channel_penalty}
+    coef = {
+        "l1": cfg.l1,
+        "l2": cfg.l2,
+        "l0": cfg.l0,
+        "neuron_penalty": cfg.neuron_penalty,
+        "layer_penalty": cfg.layer_penalty,
+        "channel_penalty": cfg.channel_penalty,
+    }
     return loss + problem.penalty_weight * sum(penalty_terms(problem.network_with(w), coef).values())
 
 
@@ -152,8 +182,9 @@ def _importance(w: Weights, k: int, c: int | None = None) -> np.ndarray:
     return np.abs(W.reshape(n, -1)).sum(axis=1) * np.abs(unit_out(w[c][0], n)).sum(axis=(0, 2))
 
 
-def _drop_units(w: Weights, keep_best: list[tuple[float, int, int]], budget: int,
-                cons: list[int] | None = None) -> None:
+def _drop_units(
+    w: Weights, keep_best: list[tuple[float, int, int]], budget: int, cons: list[int] | None = None
+) -> None:
     keep_best.sort(reverse=True)
     for _, k, u in keep_best[budget:]:
         n = w[k][0].shape[0]
@@ -169,15 +200,23 @@ def _meet_budgets(w: Weights, problem: ConvTrainingProblem) -> Weights:
     if cfg.max_neurons is not None:
         o = problem.hidden_offset
         skip, cons = problem.skipped_params(w), problem.consumers(w)
-        scores = [(float(s), o + l, u) for l in range(len(cfg.hidden)) if not skip[o + l]
-                  for u, s in enumerate(_importance(w, o + l, cons[o + l]))]
+        scores = [
+            (float(s), o + l, u)
+            for l in range(len(cfg.hidden))
+            if not skip[o + l]
+            for u, s in enumerate(_importance(w, o + l, cons[o + l]))
+        ]
         _drop_units(w, scores, int(cfg.max_neurons), cons)
         w = problem.zero_dead_units(w)
     if cfg.max_nonzeros is not None:
-        flat = [(abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
-                for l, (W, _) in enumerate(w) for k, v in enumerate(W.ravel()) if v != 0]
+        flat = [
+            (abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
+            for l, (W, _) in enumerate(w)
+            for k, v in enumerate(W.ravel())
+            if v != 0
+        ]
         flat.sort()
-        for _, l, k in flat[:max(len(flat) - int(cfg.max_nonzeros), 0)]:
+        for _, l, k in flat[: max(len(flat) - int(cfg.max_nonzeros), 0)]:
             w[l][0].flat[k] = 0.0
         w = problem.zero_dead_units(w)
     return w

@@ -149,19 +149,46 @@ class _MIPNetBase(BaseEstimator):
         "constraints": [list, tuple, None],
     }
 
-    def __init__(self, hidden_layer_sizes: tuple[int, ...] = (3,), *, hypothesis: str = "auto", loss: str = "auto",
-                 margin: float = 1.0, l1: float | str = 0.0, l2: float = 0.0, l0: float = 0.0,
-                 neuron_penalty: float = 0.0, layer_penalty: float = 0.0, max_nonzeros: int | None = None,
-                 max_neurons: int | None = None, weight_bound: float = 1.0, bias_bound: float = 1.0,
-                 levels: int = 1, scale: float = 1.0, solver: str = "highs", time_limit: float = 60.0,
-                 threads: int | None = None, init: str = "gradient", warm_start: bool | str = "deprecated",
-                 lp_heuristic_rounds: int = 10,
-                 symmetry_breaking: bool = True, tight_bounds: bool = True, max_samples: int | None = None,
-                 random_state: int | None = 0, verbose: bool = False, architecture: Any = None,
-                 input_shape: tuple[int, ...] | None = None, downsample: int = 1, channel_penalty: float = 0.0,
-                 max_channels: int | None = None, sign_patterns: bool = False,
-                 l1_grid: tuple[float, ...] = DEFAULT_L1_GRID, cv_folds: int = 5, linear_term: bool = False,
-                 constraints: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] = (3,),
+        *,
+        hypothesis: str = "auto",
+        loss: str = "auto",
+        margin: float = 1.0,
+        l1: float | str = 0.0,
+        l2: float = 0.0,
+        l0: float = 0.0,
+        neuron_penalty: float = 0.0,
+        layer_penalty: float = 0.0,
+        max_nonzeros: int | None = None,
+        max_neurons: int | None = None,
+        weight_bound: float = 1.0,
+        bias_bound: float = 1.0,
+        levels: int = 1,
+        scale: float = 1.0,
+        solver: str = "highs",
+        time_limit: float = 60.0,
+        threads: int | None = None,
+        init: str = "gradient",
+        warm_start: bool | str = "deprecated",
+        lp_heuristic_rounds: int = 10,
+        symmetry_breaking: bool = True,
+        tight_bounds: bool = True,
+        max_samples: int | None = None,
+        random_state: int | None = 0,
+        verbose: bool = False,
+        architecture: Any = None,
+        input_shape: tuple[int, ...] | None = None,
+        downsample: int = 1,
+        channel_penalty: float = 0.0,
+        max_channels: int | None = None,
+        sign_patterns: bool = False,
+        l1_grid: tuple[float, ...] = DEFAULT_L1_GRID,
+        cv_folds: int = 5,
+        linear_term: bool = False,
+        constraints: list[Any] | None = None,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.linear_term = linear_term
         self.constraints = constraints
@@ -215,11 +242,16 @@ class _MIPNetBase(BaseEstimator):
             return self.init == "gradient"
         new = "gradient" if self.warm_start else "none"
         if self.init != "gradient" and self.init != new:
-            raise ParameterError(f"warm_start={self.warm_start!r} contradicts init={self.init!r}; "
-                                 "pass init only (warm_start is deprecated)")
-        warnings.warn(f"warm_start is renamed init (scikit-learn's warm_start means reusing the previous fit) and "
-                      f"will be removed: pass init={new!r} instead of warm_start={self.warm_start!r}",
-                      FutureWarning, stacklevel=5)
+            raise ParameterError(
+                f"warm_start={self.warm_start!r} contradicts init={self.init!r}; "
+                "pass init only (warm_start is deprecated)"
+            )
+        warnings.warn(
+            f"warm_start is renamed init (scikit-learn's warm_start means reusing the previous fit) and "
+            f"will be removed: pass init={new!r} instead of warm_start={self.warm_start!r}",
+            FutureWarning,
+            stacklevel=5,
+        )
         return bool(self.warm_start)
 
     # ------------------------------------------------------------------ inputs
@@ -227,14 +259,28 @@ class _MIPNetBase(BaseEstimator):
         sizes: Any = self.hidden_layer_sizes  # as in scikit-learn: an int or a sequence of ints
         scalar = bool(np.isscalar(sizes))
         hidden = (int(sizes),) if scalar else tuple(int(h) for h in sizes)
-        return TrainConfig(hidden=hidden, hypothesis=self.hypothesis, loss=self.loss, margin=self.margin,
-                           l1=0.0 if self._l1_by_cv() else float(self.l1), l2=self.l2, l0=self.l0,
-                           neuron_penalty=self.neuron_penalty,
-                           layer_penalty=self.layer_penalty, max_nonzeros=self.max_nonzeros,
-                           max_neurons=self.max_neurons, weight_bound=self.weight_bound, bias_bound=self.bias_bound,
-                           levels=self.levels, scale=self.scale, tight_bounds=self.tight_bounds,
-                           symmetry_breaking=self.symmetry_breaking, architecture=self.architecture,
-                           channel_penalty=self.channel_penalty, max_channels=self.max_channels)
+        return TrainConfig(
+            hidden=hidden,
+            hypothesis=self.hypothesis,
+            loss=self.loss,
+            margin=self.margin,
+            l1=0.0 if self._l1_by_cv() else float(self.l1),
+            l2=self.l2,
+            l0=self.l0,
+            neuron_penalty=self.neuron_penalty,
+            layer_penalty=self.layer_penalty,
+            max_nonzeros=self.max_nonzeros,
+            max_neurons=self.max_neurons,
+            weight_bound=self.weight_bound,
+            bias_bound=self.bias_bound,
+            levels=self.levels,
+            scale=self.scale,
+            tight_bounds=self.tight_bounds,
+            symmetry_breaking=self.symmetry_breaking,
+            architecture=self.architecture,
+            channel_penalty=self.channel_penalty,
+            max_channels=self.max_channels,
+        )
 
     def _l1_by_cv(self) -> bool:
         if isinstance(self.l1, str):
@@ -268,8 +314,11 @@ class _MIPNetBase(BaseEstimator):
             raise InputError("the estimator was fitted on a frame with categorical columns; pass a frame")
         Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
         if reset:
-            self.encoded_names_ = ([str(n) for n in self.feature_names_in_] if hasattr(self, "feature_names_in_")
-                                   else [f"x{i}" for i in range(Xa.shape[1])])
+            self.encoded_names_ = (
+                [str(n) for n in self.feature_names_in_]
+                if hasattr(self, "feature_names_in_")
+                else [f"x{i}" for i in range(Xa.shape[1])]
+            )
             self.onehot_groups_: list[list[int]] = []
         return Xa
 
@@ -288,8 +337,10 @@ class _MIPNetBase(BaseEstimator):
         else:
             check_is_fitted(self)
             if len(cols) != self.n_features_in_:
-                raise InputError(f"X has {len(cols)} features, but {type(self).__name__} is expecting "
-                                 f"{self.n_features_in_} features as input")
+                raise InputError(
+                    f"X has {len(cols)} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
             if hasattr(self, "feature_names_in_") and list(self.feature_names_in_) != cols:
                 raise InputError("the frame's columns differ from those seen in fit")
         blocks: list[np.ndarray] = []
@@ -360,14 +411,28 @@ class _MIPNetBase(BaseEstimator):
             extra["linear"] = True
         if self.constraints:
             extra["constraints"] = _subsampled(as_constraints(self.constraints), rows, Xa.shape[0])
-        res = train(Xs, ys, task=self._task, config=self._config(), domain=self._domain(Xa), classes=classes,
-                    solver=self.solver, threads=self.threads,
-                    # a Deadline: the caller's clock (the command line's, started before it read the data)
-                    time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
-                    warm_start=self._gradient_start(), lp_heuristic_rounds=self.lp_heuristic_rounds,
-                    seed=self.random_state, log=log, progress=progress, sign_patterns=bool(self.sign_patterns),
-                    l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None, cv_folds=int(self.cv_folds), **conv,
-                    **extra)
+        res = train(
+            Xs,
+            ys,
+            task=self._task,
+            config=self._config(),
+            domain=self._domain(Xa),
+            classes=classes,
+            solver=self.solver,
+            threads=self.threads,
+            # a Deadline: the caller's clock (the command line's, started before it read the data)
+            time_limit=self.time_limit if isinstance(self.time_limit, Deadline) else float(self.time_limit),
+            warm_start=self._gradient_start(),
+            lp_heuristic_rounds=self.lp_heuristic_rounds,
+            seed=self.random_state,
+            log=log,
+            progress=progress,
+            sign_patterns=bool(self.sign_patterns),
+            l1_grid=tuple(self.l1_grid) if self._l1_by_cv() else None,
+            cv_folds=int(self.cv_folds),
+            **conv,
+            **extra,
+        )
         if rows is not None:  # the certificate names the rows, so that it re-checks on the full data file
             res.certificate.rows, res.certificate.source_rows = [int(i) for i in rows], int(Xa.shape[0])
             for net in (res.network, res.network_full):
@@ -390,7 +455,8 @@ class _MIPNetBase(BaseEstimator):
 
 
 class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
-    __doc__ = _doc("""A small ReLU network trained by MILP with a certificate (binary: sign class; else quantized).
+    __doc__ = _doc(
+        """A small ReLU network trained by MILP with a certificate (binary: sign class; else quantized).
 
     The constructor only stores its parameters; ``fit`` checks them (a bad value is a
     :class:`ParameterError`, scikit-learn's InvalidParameterError naming the parameter) and trains.
@@ -404,9 +470,11 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     ``"conv4x3-maxpool2-dense8"``) replaces ``hidden_layer_sizes``; X are images (N, C, H, W) or flat
     rows with ``input_shape=(C, H, W)``; ``downsample`` average-pools the images by that factor (folded
     into the saved network as an AvgPool2D layer); ``channel_penalty`` / ``max_channels`` prune channels.
-""", """    classes_ : ndarray
+""",
+        """    classes_ : ndarray
         The class labels seen in ``fit``.
-""", """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -416,11 +484,14 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
     >>> clf = MIPNetClassifier((1,), l1=0.01, time_limit=10).fit(X, y)  # doctest: +SKIP
     >>> clf.predict(X[:4])  # doctest: +SKIP
     array([0, 1, 1, 1])
-""")
+""",
+    )
 
     _task = "classify"
     _parameter_constraints: dict[str, list[Any]] = {
-        **_MIPNetBase._parameter_constraints, "loss": [StrOptions(set(CLASSIFY_LOSSES))]}
+        **_MIPNetBase._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFY_LOSSES))],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetClassifier":
@@ -485,12 +556,15 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
 
 
 class MIPNetRegressor(RegressorMixin, _MIPNetBase):
-    __doc__ = _doc("""A small ReLU network regressor trained by MILP (L1 or squared error) with a certificate.
+    __doc__ = _doc(
+        """A small ReLU network regressor trained by MILP (L1 or squared error) with a certificate.
 
     The constructor only stores its parameters; ``fit`` checks them (a bad value is a
     :class:`ParameterError`, scikit-learn's InvalidParameterError naming the parameter) and trains. The
     network maps its standardised output back to the target's units.
-""", "", """
+""",
+        "",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -499,11 +573,14 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
     >>> reg = MIPNetRegressor((1,), loss="l1", time_limit=10).fit(X, np.maximum(X[:, 0], 0))  # doctest: +SKIP
     >>> reg.predict(X).shape  # doctest: +SKIP
     (12,)
-""")
+""",
+    )
 
     _task = "regress"
     _parameter_constraints: dict[str, list[Any]] = {
-        **_MIPNetBase._parameter_constraints, "loss": [StrOptions(set(REGRESS_LOSSES))]}
+        **_MIPNetBase._parameter_constraints,
+        "loss": [StrOptions(set(REGRESS_LOSSES))],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetRegressor":

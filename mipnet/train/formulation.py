@@ -129,8 +129,10 @@ def _check_build(dl: Deadline, spent: float, done: int, total: int, after: float
     build = (spent + rest) * (1.0 + BUILD_TAIL)
     need = build - spent + after * build
     if need > dl.remaining():
-        raise OutOfTime(f"building the training model ({total} samples) would need about {need:.1f} s more, "
-                        f"{dl.remaining():.1f} s are left")
+        raise OutOfTime(
+            f"building the training model ({total} samples) would need about {need:.1f} s more, "
+            f"{dl.remaining():.1f} s are left"
+        )
 
 
 def template_network(n_in: int, hidden: tuple[int, ...], n_out: int) -> Network:
@@ -174,10 +176,20 @@ class TrainingProblem(ObjectiveTerms, Readback):
     :class:`~.readback.Readback`, the weight variables from :func:`~.hypothesis.layer_params`.
     """
 
-    def __init__(self, X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig,
-                 solver: str = "highs", penalty_weight: float = 1.0, loss_denominator: float | None = None,
-                 deadline: Deadline | None = None, after_build: float = 0.0,
-                 sample_weight: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        target: np.ndarray,
+        task: str,
+        n_classes: int,
+        config: TrainConfig,
+        solver: str = "highs",
+        penalty_weight: float = 1.0,
+        loss_denominator: float | None = None,
+        deadline: Deadline | None = None,
+        after_build: float = 0.0,
+        sample_weight: np.ndarray | None = None,
+    ) -> None:
         # ``deadline``: building stops (OutOfTime) once it has passed, or once the samples encoded so far show
         # that the rest of the build plus ``after_build`` x the build time (the caller's translation to the
         # solver) would not end before it (see :func:`_check_build`)
@@ -195,8 +207,11 @@ class TrainingProblem(ObjectiveTerms, Readback):
             self.sample_weight = np.ones(self.N)
         else:
             self.sample_weight = np.asarray(sample_weight, dtype=np.float64).ravel()
-            if self.sample_weight.shape != (self.N,) or not np.all(np.isfinite(self.sample_weight)) \
-                    or np.any(self.sample_weight <= 0):
+            if (
+                self.sample_weight.shape != (self.N,)
+                or not np.all(np.isfinite(self.sample_weight))
+                or np.any(self.sample_weight <= 0)
+            ):
                 raise DataError(f"sample_weight must be {self.N} finite positive numbers (one per row)")
         D = float(loss_denominator) if loss_denominator else float(self.sample_weight.sum())
         #: the loss is (1/D) sum_n c_n loss_n (an int when the weights are counts)
@@ -270,8 +285,9 @@ class TrainingProblem(ObjectiveTerms, Readback):
         weights: list[VariableWeights | None] = [None] * len(self.template.layers)
         for k, i in enumerate(self.dense_idx):
             weights[i] = self.params[k].variable_weights()
-        return encode_network(block, self.template, inputs, weights=weights, product=self.product,
-                              after=self._switch_hook(block))
+        return encode_network(
+            block, self.template, inputs, weights=weights, product=self.product, after=self._switch_hook(block)
+        )
 
     # ------------------------------------------------------------------ layer switches
     def _layer_switches(self) -> None:
@@ -429,8 +445,13 @@ class TrainingProblem(ObjectiveTerms, Readback):
         the largest (t_n - t_m) / ||x_n - x_m||_1 (binary: the nearest samples of the other class).
         """
         lin = getattr(self, "linear_abs", None)  # |w0 (x_n - x_m)| <= sum_i |dx_i| t0_i (:mod:`.linear_term`)
-        T = [pyo.quicksum([self.abs_vars[0][j, i] for j in range(self.params[0].shape[0])]
-                          + ([lin[0, i]] if lin is not None else [])) for i in range(self.d)]
+        T = [
+            pyo.quicksum(
+                [self.abs_vars[0][j, i] for j in range(self.params[0].shape[0])]
+                + ([lin[0, i]] if lin is not None else [])
+            )
+            for i in range(self.d)
+        ]
         y = self.target.astype(float)
         pairs: set[tuple[int, int]] = set()
         for n in range(self.N):
@@ -445,8 +466,10 @@ class TrainingProblem(ObjectiveTerms, Readback):
         cons = constraint_list(self.model, "lipschitz")
         for n, m_ in sorted(pairs):
             dx = np.abs(self.X[n] - self.X[m_])
-            cons.add(self.outputs[n].expr[0] - self.outputs[m_].expr[0]
-                     <= pyo.quicksum(float(dx[i]) * T[i] for i in range(self.d) if dx[i] > 0))
+            cons.add(
+                self.outputs[n].expr[0] - self.outputs[m_].expr[0]
+                <= pyo.quicksum(float(dx[i]) * T[i] for i in range(self.d) if dx[i] > 0)
+            )
         self.cut_pairs = sorted(pairs)
 
     def _extra_terms(self) -> dict[str, Any]:
@@ -454,6 +477,20 @@ class TrainingProblem(ObjectiveTerms, Readback):
         return {}
 
 
-__all__ = ["TrainingProblem", "TrainConfig", "resolve_config", "template_network", "merge_rows", "LayerParams",
-           "ExpansionProduct", "add_product_rows", "tangent_points", "HYPOTHESES", "CLASSIFY_LOSSES",
-           "REGRESS_LOSSES", "QUADRATIC_SOLVERS", "BUILD_CHECK_EVERY", "BUILD_TAIL"]
+__all__ = [
+    "TrainingProblem",
+    "TrainConfig",
+    "resolve_config",
+    "template_network",
+    "merge_rows",
+    "LayerParams",
+    "ExpansionProduct",
+    "add_product_rows",
+    "tangent_points",
+    "HYPOTHESES",
+    "CLASSIFY_LOSSES",
+    "REGRESS_LOSSES",
+    "QUADRATIC_SOLVERS",
+    "BUILD_CHECK_EVERY",
+    "BUILD_TAIL",
+]

@@ -35,8 +35,19 @@ def _solve_group(args: tuple[Any, ...]) -> dict[str, Any]:
     dl = Deadline.of(time_limit)
     skipped = {"n": int(X.shape[0]), "status": "unknown", "bound": 0.0, "incumbent": None, "time": 0.0}
     try:  # out of time: the group's bound is 0 (every objective term is >= 0), still valid
-        prob = TrainingProblem(X, t, task, n_classes, cfg, solver=solver, penalty_weight=1.0 / n_groups,
-                               loss_denominator=N, deadline=dl, after_build=1.0, sample_weight=weight)
+        prob = TrainingProblem(
+            X,
+            t,
+            task,
+            n_classes,
+            cfg,
+            solver=solver,
+            penalty_weight=1.0 / n_groups,
+            loss_denominator=N,
+            deadline=dl,
+            after_build=1.0,
+            sample_weight=weight,
+        )
     except OutOfTime:
         return skipped
     if dl.expired():
@@ -45,14 +56,31 @@ def _solve_group(args: tuple[Any, ...]) -> dict[str, Any]:
     bound = res.bound if res.bound is not None else 0.0  # every objective term is >= 0
     if res.status == "infeasible":
         bound = float("inf")
-    return {"n": int(X.shape[0]), "status": res.status, "bound": float(max(bound, 0.0)),
-            "incumbent": res.incumbent, "time": res.wall_time}
+    return {
+        "n": int(X.shape[0]),
+        "status": res.status,
+        "bound": float(max(bound, 0.0)),
+        "incumbent": res.incumbent,
+        "time": res.wall_time,
+    }
 
 
-def sample_group_bound(X: np.ndarray, target: np.ndarray, task: str, n_classes: int, config: TrainConfig, *,
-                       groups: int, solver: str = "highs", time_limit: float | Deadline = 60.0, processes: int = 1,
-                       seed: int = 0, threads: int | None = None, sample_weight: np.ndarray | None = None,
-                       loss_denominator: float | None = None) -> dict[str, Any]:
+def sample_group_bound(
+    X: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_classes: int,
+    config: TrainConfig,
+    *,
+    groups: int,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    processes: int = 1,
+    seed: int = 0,
+    threads: int | None = None,
+    sample_weight: np.ndarray | None = None,
+    loss_denominator: float | None = None,
+) -> dict[str, Any]:
     """The sum of the groups' proved bounds (a valid lower bound of the full training problem).
 
     ``time_limit``: seconds per group (a float), or a :class:`~mipnet.deadline.Deadline` for all of them (each
@@ -73,16 +101,32 @@ def sample_group_bound(X: np.ndarray, target: np.ndarray, task: str, n_classes: 
     parts = np.array_split(order, groups)
     cfg_d = asdict(config)
     total = time_limit if isinstance(time_limit, Deadline) else None
-    jobs = [(X[p], target[p], task, n_classes, cfg_d, groups, time_limit, solver, D, 1 if processes > 1 else threads,
-             None if w is None else w[p]) for p in parts]
+    jobs = [
+        (
+            X[p],
+            target[p],
+            task,
+            n_classes,
+            cfg_d,
+            groups,
+            time_limit,
+            solver,
+            D,
+            1 if processes > 1 else threads,
+            None if w is None else w[p],
+        )
+        for p in parts
+    ]
     if processes > 1:
         if total is not None:  # wave w of the groups ends at (w + 1) / waves of the time left
             waves = -(-groups // processes)
             left = total.remaining()
-            jobs = [j[:6] + (total.sub(seconds=left * (k // processes + 1) / waves),) + j[7:]
-                    for k, j in enumerate(jobs)]
+            jobs = [
+                j[:6] + (total.sub(seconds=left * (k // processes + 1) / waves),) + j[7:] for k, j in enumerate(jobs)
+            ]
         out = process_map(_solve_group, jobs, processes)  # Ctrl-C: workers killed, no orphans
     else:
-        out = [_solve_group(j if total is None else j[:6] + (total.share(groups - k),) + j[7:])
-               for k, j in enumerate(jobs)]
+        out = [
+            _solve_group(j if total is None else j[:6] + (total.share(groups - k),) + j[7:]) for k, j in enumerate(jobs)
+        ]
     return {"bound": float(sum(o["bound"] for o in out)), "groups": out}

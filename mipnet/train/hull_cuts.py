@@ -84,8 +84,9 @@ class Cut:
 class HullCuts:
     """The convex-combination cuts of one pattern ``signs`` on ``problem`` (module docstring)."""
 
-    def __init__(self, problem: TrainingProblem, signs: np.ndarray, tol: float = 1e-5,
-                 instance: Any | None = None) -> None:
+    def __init__(
+        self, problem: TrainingProblem, signs: np.ndarray, tol: float = 1e-5, instance: Any | None = None
+    ) -> None:
         if problem.config.hypothesis != "sign" or 0 not in problem.abs_vars:
             raise ValueError("convex-combination cuts need the sign class with an l1 term (t >= |W_0|)")
         self.problem = problem
@@ -144,20 +145,30 @@ class HullCuts:
             slack = float(np.sum(np.abs(delta[tiny]) * w_max[c.j][tiny]))
             idx = np.flatnonzero(~tiny)
             # h_n - sum lam h_m - 1/2 sum_i (|delta_i| t_ji + delta_i w_ji) <= slack, as one linear expression
-            coefs = [1.0] + [-float(v) for v in c.lam] + [-0.5 * float(abs(delta[i])) for i in idx] \
+            coefs = (
+                [1.0]
+                + [-float(v) for v in c.lam]
+                + [-0.5 * float(abs(delta[i])) for i in idx]
                 + [-0.5 * float(delta[i]) for i in idx]
-            terms = [self.h[c.n][c.j]] + [self.h[m][c.j] for m in c.others] + [self.t[c.j, i] for i in idx] \
+            )
+            terms = (
+                [self.h[c.n][c.j]]
+                + [self.h[m][c.j] for m in c.others]
+                + [self.t[c.j, i] for i in idx]
                 + [self.W[c.j, i] for i in idx]
+            )
             const = sum(a * float(v) for a, v in zip(coefs, terms) if not isinstance(v, VarData))  # stable units
             keep = [k for k, v in enumerate(terms) if isinstance(v, VarData)]
-            body = LinearExpression(constant=const, linear_coefs=[coefs[k] for k in keep],
-                                    linear_vars=[terms[k] for k in keep])
+            body = LinearExpression(
+                constant=const, linear_coefs=[coefs[k] for k in keep], linear_vars=[terms[k] for k in keep]
+            )
             new.append(self.cons.add(body <= slack))
         self.count += len(cuts)
         return new
 
-    def separate(self, hv: np.ndarray, tv: np.ndarray, wv: np.ndarray,
-                 deadline: float | None = None) -> tuple[list[Cut], float]:
+    def separate(
+        self, hv: np.ndarray, tv: np.ndarray, wv: np.ndarray, deadline: float | None = None
+    ) -> tuple[list[Cut], float]:
         """The most violated cut of every (n, j) with violation > ``tol`` at LP values h (N, H), t and W
         (H, d); returns the cuts and the largest violation. Past ``deadline`` (a ``time.perf_counter``
         value) it stops and returns what it has found."""
@@ -228,8 +239,13 @@ class SeparationLP:
         h.addVars(n_col, np.zeros(n_col), np.full(n_col, inf))
         # rows i < d:  X_opp[:, i]^T lambda + e_i >= x_i ;  rows d + i:  X_opp[:, i]^T lambda - e_i <= x_i
         #  (|x_i - X_opp[:, i]^T lambda| <= e_i); last row: sum lambda = 1
-        A = np.vstack([np.hstack([X_opp.T, np.eye(d)]), np.hstack([X_opp.T, -np.eye(d)]),
-                       np.concatenate([np.ones(m), np.zeros(d)])[None]])
+        A = np.vstack(
+            [
+                np.hstack([X_opp.T, np.eye(d)]),
+                np.hstack([X_opp.T, -np.eye(d)]),
+                np.concatenate([np.ones(m), np.zeros(d)])[None],
+            ]
+        )
         for row in A:
             nz = np.flatnonzero(row)
             h.addRow(-inf, inf, nz.size, nz.astype(np.int32), row[nz])
@@ -251,8 +267,16 @@ class SeparationLP:
         return float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value[: self.m])
 
 
-def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cutoff: float | None = None,
-                  stall: float = 1e-3, threads: int | None = None, partners: int = 5) -> CutLoopReport:
+def root_cut_loop(
+    cuts: HullCuts,
+    *,
+    time_limit: float,
+    max_rounds: int = 30,
+    cutoff: float | None = None,
+    stall: float = 1e-3,
+    threads: int | None = None,
+    partners: int = 5,
+) -> CutLoopReport:
     """Pair cuts, then rounds of LP relaxation + separation (module docstring); the cuts stay in the model.
 
     Stops when no cut is violated, the LP bound reaches ``cutoff``, ``max_rounds`` rounds are done, the
@@ -292,10 +316,15 @@ def root_cut_loop(cuts: HullCuts, *, time_limit: float, max_rounds: int = 30, cu
             # a shared instance may carry a MILP's cutoff (objective_bound would stop the dual simplex), and
             # an LP's time_limit counts on the instance's clock, which its earlier runs advanced
             with native(opt._solver_model):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
-                res = opt.solve(model, time_limit=highs_time_limit(opt._solver_model, left),
-                                threads=highs_threads(threads), load_solutions=False,
-                                raise_exception_on_nonoptimal_result=False, auto_updates=HIGHS_NO_UPDATES,
-                                solver_options={"objective_bound": math.inf})
+                res = opt.solve(
+                    model,
+                    time_limit=highs_time_limit(opt._solver_model, left),
+                    threads=highs_threads(threads),
+                    load_solutions=False,
+                    raise_exception_on_nonoptimal_result=False,
+                    auto_updates=HIGHS_NO_UPDATES,
+                    solver_options={"objective_bound": math.inf},
+                )
             if str(res.termination_condition).rsplit(".", 1)[-1] != "convergenceCriteriaSatisfied":
                 report.stopped = f"LP relaxation: {res.termination_condition}"
                 break

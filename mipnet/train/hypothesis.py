@@ -74,7 +74,7 @@ class LayerParams:
 class ExpansionProduct:
     """The exact product rule of the sign and quantized classes, for :func:`encode_network`.
 
-        w h = s (offset h + sum_t c_t (beta_t h)),  each beta_t h linearised exactly (module doc).
+    w h = s (offset h + sum_t c_t (beta_t h)),  each beta_t h linearised exactly (module doc).
     """
 
     def __init__(self) -> None:
@@ -113,15 +113,15 @@ def add_product_rows(cons: pyo.ConstraintList, y: Any, beta: Any, x: Any, lo: fl
     cons.add(y >= x - hi * (1 - beta))
 
 
-
 def _bits_for(levels: int) -> list[float]:
     """Binary-expansion coefficients 2^t with sum >= 2Q (k + Q in {0..2Q})."""
     n = int(np.ceil(np.log2(2 * levels + 1)))
     return [float(2**t) for t in range(n)]
 
 
-def layer_params(model: pyo.ConcreteModel, template: Network, dense_idx: list[int], cfg: TrainConfig,
-                 product: Any) -> list[LayerParams]:
+def layer_params(
+    model: pyo.ConcreteModel, template: Network, dense_idx: list[int], cfg: TrainConfig, product: Any
+) -> list[LayerParams]:
     """The weight and bias terms of template layers ``dense_idx`` (in order) on ``model``: biases in
     [-B_b, B_b]; weights by the hypothesis class (module docstring), the first layer always continuous.
     Discrete weights are registered with ``product`` when it is an :class:`ExpansionProduct`."""
@@ -145,8 +145,7 @@ def layer_params(model: pyo.ConcreteModel, template: Network, dense_idx: list[in
             params.append(LayerParams(kind, w_var, b_var, wlo, whi, blo, bhi, w_var, b_var))
             continue
         weight = np.empty(wshape, dtype=object)
-        lp = LayerParams(kind, weight, b_var, np.zeros(wshape), np.zeros(wshape), blo, bhi,
-                         None, b_var)
+        lp = LayerParams(kind, weight, b_var, np.zeros(wshape), np.zeros(wshape), blo, bhi, None, b_var)
         if kind == "sign":
             p = new_binaries(m, f"p{l}", wshape)
             q = new_binaries(m, f"q{l}", wshape)
@@ -155,8 +154,7 @@ def layer_params(model: pyo.ConcreteModel, template: Network, dense_idx: list[in
                 cons.add(p[idx] + q[idx] <= 1)
                 weight[idx] = p[idx] - q[idx]
                 product.register(weight[idx], 1.0, 0.0, [(1.0, p[idx]), (-1.0, q[idx])])
-                lp.expansion[int(np.ravel_multi_index(idx, wshape))] = (1.0, 0.0, [(1.0, p[idx]),
-                                                                                        (-1.0, q[idx])])
+                lp.expansion[int(np.ravel_multi_index(idx, wshape))] = (1.0, 0.0, [(1.0, p[idx]), (-1.0, q[idx])])
             lp.p, lp.q = p, q
             lp.w_lower[:], lp.w_upper[:] = -1.0, 1.0
         else:

@@ -145,8 +145,9 @@ def linear_outputs(problem: Any, X: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the network
-def expand_linear(weights: list[tuple[np.ndarray, np.ndarray]], w0: np.ndarray | None
-                  ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[list[int]]]:
+def expand_linear(
+    weights: list[tuple[np.ndarray, np.ndarray]], w0: np.ndarray | None
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[list[int]]]:
     """One-hidden-layer weights with w0 x written as ReLU(w0_k x) - ReLU(-w0_k x) (module docstring): the
     expanded (W, b) list and the linear units [pos, neg, k] (only outputs k with w0_k != 0)."""
     if w0 is None or not np.any(w0):
@@ -177,8 +178,11 @@ def linear_units_of(net: Network) -> list[tuple[int, int, int]]:
     if len(dense) != 2:
         return []
     first, out = dense
-    W, b, V = (np.asarray(first.weight, dtype=np.float64), np.asarray(first.bias, dtype=np.float64),
-               np.asarray(out.weight, dtype=np.float64))
+    W, b, V = (
+        np.asarray(first.weight, dtype=np.float64),
+        np.asarray(first.bias, dtype=np.float64),
+        np.asarray(out.weight, dtype=np.float64),
+    )
     units: list[tuple[int, int, int]] = []
     seen: set[int] = set()
     try:
@@ -188,8 +192,13 @@ def linear_units_of(net: Network) -> list[tuple[int, int, int]]:
                 return []
             e = np.zeros(V.shape[0])
             e[k] = 1.0
-            if (not np.array_equal(W[q], -W[p]) or b[p] != 0 or b[q] != 0 or not np.array_equal(V[:, p], e)
-                    or not np.array_equal(V[:, q], -e)):
+            if (
+                not np.array_equal(W[q], -W[p])
+                or b[p] != 0
+                or b[q] != 0
+                or not np.array_equal(V[:, p], e)
+                or not np.array_equal(V[:, q], -e)
+            ):
                 return []
             seen.update((p, q))
             units.append((p, q, k))
@@ -226,10 +235,25 @@ def linear_corrections(net: Network) -> dict[str, Any]:
     mask[[u[0] for u in units]] = True
     mask[q] = True
     n = len(units)
-    return {"abs": float(np.abs(W[q]).sum()) + 2.0 * n, "sq": float((W[q] ** 2).sum()) + 2.0 * n,
-            "nz": float(np.count_nonzero(W[q])) + 2.0 * n, "units": mask}
+    return {
+        "abs": float(np.abs(W[q]).sum()) + 2.0 * n,
+        "sq": float((W[q] ** 2).sum()) + 2.0 * n,
+        "nz": float(np.count_nonzero(W[q])) + 2.0 * n,
+        "units": mask,
+    }
 
 
-__all__ = ["META_KEY", "add_linear_part", "linear_abs_terms", "linear_square_terms", "linear_nonzero_indicators",
-           "read_linear", "linear_var_values", "linear_outputs", "expand_linear", "linear_units_of", "shifted_units",
-           "linear_corrections"]
+__all__ = [
+    "META_KEY",
+    "add_linear_part",
+    "linear_abs_terms",
+    "linear_square_terms",
+    "linear_nonzero_indicators",
+    "read_linear",
+    "linear_var_values",
+    "linear_outputs",
+    "expand_linear",
+    "linear_units_of",
+    "shifted_units",
+    "linear_corrections",
+]

@@ -76,8 +76,17 @@ def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu, np.where(sd > 1e-12, sd, 1.0)
 
 
-def _to_network(mods: list[Any], mu: np.ndarray, sd: np.ndarray, y_mu: float, y_sd: float, domain: Domain,
-                task: str, classes: list[Any] | None, metadata: dict[str, Any]) -> Network:
+def _to_network(
+    mods: list[Any],
+    mu: np.ndarray,
+    sd: np.ndarray,
+    y_mu: float,
+    y_sd: float,
+    domain: Domain,
+    task: str,
+    classes: list[Any] | None,
+    metadata: dict[str, Any],
+) -> Network:
     """Torch Linear layers -> Dense/ReLU network with the input and output scaling folded in."""
     Ws = [m.weight.detach().double().numpy().copy() for m in mods]
     bs = [m.bias.detach().double().numpy().copy() for m in mods]
@@ -135,17 +144,60 @@ def fit_torch(
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)  # small nets: one thread is many times faster on a shared machine
     try:
-        return _fit(torch, nn, X, y, task, domain, hidden, monotone, penalty, b, margin, nonnegative, coef, epochs,
-                    batch_size, lr, weight_decay, seed, init, classes, extra_points, reg_batch, deadline)
+        return _fit(
+            torch,
+            nn,
+            X,
+            y,
+            task,
+            domain,
+            hidden,
+            monotone,
+            penalty,
+            b,
+            margin,
+            nonnegative,
+            coef,
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            seed,
+            init,
+            classes,
+            extra_points,
+            reg_batch,
+            deadline,
+        )
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: Domain, hidden: Sequence[int],
-         monotone: Sequence[tuple[int, int]], penalty: float, b: float, margin: float, nonnegative: bool,
-         coef: np.ndarray | None, epochs: int, batch_size: int, lr: float, weight_decay: float, seed: int,
-         init: list[Any] | None, classes: list[Any] | None, extra_points: np.ndarray | None, reg_batch: int,
-         deadline: Deadline | None = None) -> tuple[Network, list[Any]]:
+def _fit(
+    torch: Any,
+    nn: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    domain: Domain,
+    hidden: Sequence[int],
+    monotone: Sequence[tuple[int, int]],
+    penalty: float,
+    b: float,
+    margin: float,
+    nonnegative: bool,
+    coef: np.ndarray | None,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    init: list[Any] | None,
+    classes: list[Any] | None,
+    extra_points: np.ndarray | None,
+    reg_batch: int,
+    deadline: Deadline | None = None,
+) -> tuple[Network, list[Any]]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     X = np.asarray(X, dtype=np.float64)
@@ -202,7 +254,7 @@ def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: D
             break
         perm = torch.randperm(N)
         for start in range(0, N, batch_size):
-            bi = perm[start:start + batch_size]
+            bi = perm[start : start + batch_size]
             opt.zero_grad()
             loss = loss_fn(model(Xs[bi]), T[bi])
             if penalty > 0 and monotone:
@@ -221,8 +273,17 @@ def _fit(torch: Any, nn: Any, X: np.ndarray, y: np.ndarray, task: str, domain: D
             sched.step()
             if nonnegative:
                 project()
-    net = _to_network(mods, mu, sd, y_mu, y_sd, domain, task, classes,
-                      {"trained_by": "mipnet.train.monotone", "penalty": penalty, "nonnegative": nonnegative})
+    net = _to_network(
+        mods,
+        mu,
+        sd,
+        y_mu,
+        y_sd,
+        domain,
+        task,
+        classes,
+        {"trained_by": "mipnet.train.monotone", "penalty": penalty, "nonnegative": nonnegative},
+    )
     return net, mods
 
 
@@ -268,8 +329,9 @@ def train_monotone_gradient(
     probe = Network([Dense(np.zeros((1, domain.n_features)), np.zeros(1))], domain=domain, task="regress")
     feats = resolve_features(probe, increasing, decreasing)
     monotone = [(l, s) for l, _, s in feats]
-    n_out = 1 if task == "regress" else (1 if len(set(np.asarray(y).tolist())) == 2 else
-                                         len(set(np.asarray(y).tolist())))
+    n_out = (
+        1 if task == "regress" else (1 if len(set(np.asarray(y).tolist())) == 2 else len(set(np.asarray(y).tolist())))
+    )
     coef = np.ones(1) if n_out == 1 else None
     history: list[dict[str, Any]] = []
     mods = None
@@ -289,18 +351,50 @@ def train_monotone_gradient(
         if coef is None:  # multiclass: the coefficients follow the chosen output
             tmp = _to_probe(domain, n_out, task, classes, y)
             coef = output_coefficients(tmp, output, versus)[0]
-        net, mods = fit_torch(X, y, task=task, domain=domain, hidden=hidden, monotone=monotone, penalty=lam, b=b,
-                              margin=margin, coef=coef, epochs=ep, seed=seed + rnd, init=mods, classes=classes,
-                              extra_points=np.vstack(extra) if extra else None,
-                              deadline=round_dl.sub(fraction=TRAIN_SHARE), **torch_kwargs)
+        net, mods = fit_torch(
+            X,
+            y,
+            task=task,
+            domain=domain,
+            hidden=hidden,
+            monotone=monotone,
+            penalty=lam,
+            b=b,
+            margin=margin,
+            coef=coef,
+            epochs=ep,
+            seed=seed + rnd,
+            init=mods,
+            classes=classes,
+            extra_points=np.vstack(extra) if extra else None,
+            deadline=round_dl.sub(fraction=TRAIN_SHARE),
+            **torch_kwargs,
+        )
         t_train = time.perf_counter() - t0
-        report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
-                               mode=mode, output=output, versus=versus, time_limit=round_dl, solver=solver)
-        history.append({"round": rnd, "penalty": lam, "epochs": ep, "train_time": t_train,
-                        "status": report.status,
-                        "verify_time": report.build_time + sum(f.solve_time for f in report.features),
-                        "features": {f.feature: {"status": f.status, "min_derivative": f.min_derivative,
-                                                 "bound": f.bound} for f in report.features}})
+        report = verify_global(
+            net,
+            [n for _, n, s in feats if s > 0],
+            [n for _, n, s in feats if s < 0],
+            mode=mode,
+            output=output,
+            versus=versus,
+            time_limit=round_dl,
+            solver=solver,
+        )
+        history.append(
+            {
+                "round": rnd,
+                "penalty": lam,
+                "epochs": ep,
+                "train_time": t_train,
+                "status": report.status,
+                "verify_time": report.build_time + sum(f.solve_time for f in report.features),
+                "features": {
+                    f.feature: {"status": f.status, "min_derivative": f.min_derivative, "bound": f.bound}
+                    for f in report.features
+                },
+            }
+        )
         say(f"round {rnd}: penalty {lam:g}, certificate {report.status}")
         previous = time.perf_counter() - t0
         if report.status == "holds":
@@ -312,9 +406,21 @@ def train_monotone_gradient(
     return CertifiedModel(net, report, history, "gradient")
 
 
-def _milp_start(problem: Any, previous: Any, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
-                cfg: Any, solver: str, *, seed: int, budget: float,
-                deadline: Deadline | None = None, instance: Any | None = None) -> tuple[Any, float | None]:
+def _milp_start(
+    problem: Any,
+    previous: Any,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_classes: int,
+    cfg: Any,
+    solver: str,
+    *,
+    seed: int,
+    budget: float,
+    deadline: Deadline | None = None,
+    instance: Any | None = None,
+) -> tuple[Any, float | None]:
     """A complete MIP start for a round of method (b): round 0 the gradient net mapped into the class,
     later rounds the previous round's weights; either is first made feasible for the pair constraints
     (:func:`~.warmstart.repair`), then improved by the LP heuristic. (start values or None, objective)."""
@@ -325,12 +431,18 @@ def _milp_start(problem: Any, previous: Any, Xs: np.ndarray, target: np.ndarray,
         if [W.shape for W, _ in gw] != [lp.shape for lp in problem.params]:
             return None, None
         previous = map_to_class(gw, problem)
-    w = repair(problem, previous, solver=solver, instance=instance,
-               time_limit=30.0 if deadline is None else deadline.solver_limit(cap=30.0))
+    w = repair(
+        problem,
+        previous,
+        solver=solver,
+        instance=instance,
+        time_limit=30.0 if deadline is None else deadline.solver_limit(cap=30.0),
+    )
     if w is None:
         return None, None
-    w, obj, _ = lp_heuristic(problem, w, solver=solver, max_rounds=10, time_budget=max(0.0, budget), deadline=deadline,
-                             instance=instance)
+    w, obj, _ = lp_heuristic(
+        problem, w, solver=solver, max_rounds=10, time_budget=max(0.0, budget), deadline=deadline, instance=instance
+    )
     return (snapshot(problem), obj) if obj is not None else (None, None)
 
 
@@ -352,8 +464,12 @@ def _neighbourhoods(report: GlobalReport, domain: Domain, rng: np.random.Generat
 
 def _to_probe(domain: Domain, n_out: int, task: str, classes: list[Any] | None, y: np.ndarray) -> Network:
     cls = list(classes) if classes is not None else sorted(set(np.asarray(y).tolist()))
-    return Network([Dense(np.zeros((n_out, domain.n_features)), np.zeros(n_out))], domain=domain, task=task,
-                   class_names=cls if task == "classify" else None)
+    return Network(
+        [Dense(np.zeros((n_out, domain.n_features)), np.zeros(n_out))],
+        domain=domain,
+        task=task,
+        class_names=cls if task == "classify" else None,
+    )
 
 
 def train_monotone_milp(
@@ -420,12 +536,15 @@ def train_monotone_milp(
         build_dl = train_dl if net is not None else dl
         t0 = time.perf_counter()
         try:
-            problem = TrainingProblem(Xs, target, task, n_classes, cfg, solver=solver, deadline=build_dl,
-                                      after_build=1.0)
+            problem = TrainingProblem(
+                Xs, target, task, n_classes, cfg, solver=solver, deadline=build_dl, after_build=1.0
+            )
         except OutOfTime as exc:
             if net is None:
-                raise UnsupportedError(f"round {rnd}: the training MILP could not be built within the time limit "
-                                       f"({exc}); raise --time-limit or use --samples") from None
+                raise UnsupportedError(
+                    f"round {rnd}: the training MILP could not be built within the time limit "
+                    f"({exc}); raise --time-limit or use --samples"
+                ) from None
             say(f"round {rnd}: the training MILP could not be built in time ({exc}); the last network is kept")
             break
         m = problem.model
@@ -446,17 +565,37 @@ def train_monotone_milp(
         if solver == "highs" and is_linear(problem):
             if not build_dl.allows(problem.build_seconds):
                 if net is None:
-                    raise UnsupportedError(f"round {rnd}: no time left to hand the training MILP to the solver; "
-                                           "raise --time-limit or use --samples")
+                    raise UnsupportedError(
+                        f"round {rnd}: no time left to hand the training MILP to the solver; "
+                        "raise --time-limit or use --samples"
+                    )
                 say(f"round {rnd}: no time left to solve the training MILP; the last network is kept")
                 break
             instance = lp_instance(problem)
-        start, start_obj = _milp_start(problem, net_w, Xs, target, task, n_classes, cfg, solver, seed=rnd,
-                                       budget=0.2 * train_dl.remaining(), deadline=train_dl, instance=instance)
+        start, start_obj = _milp_start(
+            problem,
+            net_w,
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg,
+            solver,
+            seed=rnd,
+            budget=0.2 * train_dl.remaining(),
+            deadline=train_dl,
+            instance=instance,
+        )
         # without an instance the translation happens inside solve() before its clock starts (about the build time)
         remaining = train_dl.remaining() - (0.0 if instance is not None else problem.build_seconds)
-        res = solve(m, solver, time_limit=max(0.1, remaining), warm_start=start, instance=instance,
-                    options=milp_options(problem, solver, remaining))
+        res = solve(
+            m,
+            solver,
+            time_limit=max(0.1, remaining),
+            warm_start=start,
+            instance=instance,
+            options=milp_options(problem, solver, remaining),
+        )
         if not res.has_solution:
             if net is None:
                 raise UnsupportedError(f"round {rnd}: the training MILP found no network within the time limit")
@@ -464,18 +603,42 @@ def train_monotone_milp(
             break
         w = problem.weight_values()
         net_w = w
-        net = build_network(w, mu, sd, domain, task, cls, y_mu, y_sd,
-                            {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)},
-                            skip=problem.skipped_layers(w))
-        report = verify_global(net, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0],
-                               time_limit=round_dl.sub(seconds=verify_time_limit * max(1, len(feats))),
-                               solver=solver)
-        new = [(np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)
-               for f in report.features if f.witness is not None]
-        history.append({"round": rnd, "pairs": len(pairs), "train_status": res.status, "objective": res.incumbent,
-                        "warm_start_objective": start_obj,
-                        "train_time": time.perf_counter() - t0, "status": report.status,
-                        "new_pairs": len(new)})
+        net = build_network(
+            w,
+            mu,
+            sd,
+            domain,
+            task,
+            cls,
+            y_mu,
+            y_sd,
+            {"trained_by": "mipnet.train.monotone (milp)", "pairs": len(pairs)},
+            skip=problem.skipped_layers(w),
+        )
+        report = verify_global(
+            net,
+            [n for _, n, s in feats if s > 0],
+            [n for _, n, s in feats if s < 0],
+            time_limit=round_dl.sub(seconds=verify_time_limit * max(1, len(feats))),
+            solver=solver,
+        )
+        new = [
+            (np.asarray(f.witness.x), np.asarray(f.witness.x_prime), 1 if f.direction == "increasing" else -1)
+            for f in report.features
+            if f.witness is not None
+        ]
+        history.append(
+            {
+                "round": rnd,
+                "pairs": len(pairs),
+                "train_status": res.status,
+                "objective": res.incumbent,
+                "warm_start_objective": start_obj,
+                "train_time": time.perf_counter() - t0,
+                "status": report.status,
+                "new_pairs": len(new),
+            }
+        )
         say(f"round {rnd}: {len(pairs)} pairs, training {res.status}, certificate {report.status}")
         previous = time.perf_counter() - t0
         if report.status == "holds" or not new:

@@ -137,17 +137,22 @@ class Certificate:
         if not sel:
             return []
         best = max(sel["mean_accuracy"])
-        return [f"l1 chosen     {sel['l1']:g} of {', '.join(f'{c:g}' for c in sel['grid'])} by "
-                f"{sel['folds']}-fold cross-validation x {sel['repeats']} (held-out accuracy {best:.3f})"]
+        return [
+            f"l1 chosen     {sel['l1']:g} of {', '.join(f'{c:g}' for c in sel['grid'])} by "
+            f"{sel['folds']}-fold cross-validation x {sel['repeats']} (held-out accuracy {best:.3f})"
+        ]
 
     def _constraint_lines(self) -> list[str]:
         """The domain constraints' numpy checks (:mod:`.constraints`), one line each."""
         recs = (self.formulation or {}).get("domain_constraints") or []
-        return [f"constraint    {r['constraint']}: {'holds' if r['holds'] else 'VIOLATED'} "
-                f"(measured {r['measured']:.6g})" for r in recs]
+        return [
+            f"constraint    {r['constraint']}: {'holds' if r['holds'] else 'VIOLATED'} (measured {r['measured']:.6g})"
+            for r in recs
+        ]
 
     def lines(self) -> list[str]:
         """A readable summary, one fact per line."""
+
         def f(v: float | None, fmt: str = ".6g") -> str:
             return "n/a" if v is None else format(v, fmt)
 
@@ -249,8 +254,9 @@ def recompute_terms(net: Network, X: np.ndarray, y: np.ndarray, cert: Certificat
     return terms
 
 
-def check_certificate(net: Network, X: np.ndarray, y: np.ndarray, cert: Certificate,
-                      tol: float = TOLERANCE) -> dict[str, Any]:
+def check_certificate(
+    net: Network, X: np.ndarray, y: np.ndarray, cert: Certificate, tol: float = TOLERANCE
+) -> dict[str, Any]:
     """Re-check a certificate: data hash, every term recomputed vs recorded, incumbent = sum of terms.
 
     Returns ``{"ok": bool, "hash_ok": bool, "differences": {term: recomputed - recorded}, ...}``;
@@ -263,11 +269,24 @@ def check_certificate(net: Network, X: np.ndarray, y: np.ndarray, cert: Certific
     for k in cert.model_terms:
         d = terms.get(k, 0.0) - cert.model_terms[k]
         model_diffs[k] = d
-    model_ok = all(abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0))) if k not in cert.outer_approximated
-                   else d >= -tol for k, d in model_diffs.items())
-    inc_ok = (cert.incumbent is not None
-              and abs(sum(terms.values()) - cert.incumbent) <= tol * max(1.0, abs(cert.incumbent)))
-    ok = hash_ok and model_ok and inc_ok and all(abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0)))
-                                                 for k, d in diffs.items())
-    return {"ok": bool(ok), "hash_ok": hash_ok, "terms": terms, "differences": diffs,
-            "model_differences": model_diffs, "incumbent_ok": inc_ok}
+    model_ok = all(
+        abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0))) if k not in cert.outer_approximated else d >= -tol
+        for k, d in model_diffs.items()
+    )
+    inc_ok = cert.incumbent is not None and abs(sum(terms.values()) - cert.incumbent) <= tol * max(
+        1.0, abs(cert.incumbent)
+    )
+    ok = (
+        hash_ok
+        and model_ok
+        and inc_ok
+        and all(abs(d) <= tol * max(1.0, abs(terms.get(k, 0.0))) for k, d in diffs.items())
+    )
+    return {
+        "ok": bool(ok),
+        "hash_ok": hash_ok,
+        "terms": terms,
+        "differences": diffs,
+        "model_differences": model_diffs,
+        "incumbent_ok": inc_ok,
+    }

@@ -86,17 +86,38 @@ class TrainOptions:
             object.__setattr__(self, "constraints", tuple(as_constraints(self.constraints)))
 
     @classmethod
-    def build(cls, *, config: TrainConfig | None = None, solver: str = "highs",
-              time_limit: float | Deadline | None = 60.0, threads: int | None = None, mip_gap: float = TRAIN_MIP_GAP,
-              seed: int | None = 0, progress: Progress | None = None, l1_grid: Sequence[float] | None = None,
-              input_shape: Sequence[int] | None = None, **switches: Any) -> "TrainOptions":
+    def build(
+        cls,
+        *,
+        config: TrainConfig | None = None,
+        solver: str = "highs",
+        time_limit: float | Deadline | None = 60.0,
+        threads: int | None = None,
+        mip_gap: float = TRAIN_MIP_GAP,
+        seed: int | None = 0,
+        progress: Progress | None = None,
+        l1_grid: Sequence[float] | None = None,
+        input_shape: Sequence[int] | None = None,
+        **switches: Any,
+    ) -> "TrainOptions":
         """The options of :func:`~mipnet.train.train`'s keyword arguments (same names, same defaults); the
         solver's part becomes one checked :class:`~mipnet.solve.SolveOptions`."""
-        solve = SolveOptions(solver=solver, time_limit=solve_seconds(time_limit), threads=threads, mip_gap=mip_gap,
-                             seed=seed, progress=progress)
-        return cls(config=config, solve=solve, time_limit=time_limit,
-                   l1_grid=None if l1_grid is None else tuple(float(v) for v in l1_grid),
-                   input_shape=None if input_shape is None else tuple(int(s) for s in input_shape), **switches)
+        solve = SolveOptions(
+            solver=solver,
+            time_limit=solve_seconds(time_limit),
+            threads=threads,
+            mip_gap=mip_gap,
+            seed=seed,
+            progress=progress,
+        )
+        return cls(
+            config=config,
+            solve=solve,
+            time_limit=time_limit,
+            l1_grid=None if l1_grid is None else tuple(float(v) for v in l1_grid),
+            input_shape=None if input_shape is None else tuple(int(s) for s in input_shape),
+            **switches,
+        )
 
     # ------------------------------------------------------------------ views used by the pipeline
     @property

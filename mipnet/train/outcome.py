@@ -36,6 +36,7 @@ TRANSLATE_PER_BUILD = 1.0
 #: a solve (or an LP heuristic) is not started with less time than this left
 MIN_SOLVE_SECONDS = 0.5
 
+
 @dataclass
 class TrainResult:
     network: Network  # pruned, raw features in
@@ -45,8 +46,9 @@ class TrainResult:
     check: dict[str, Any]
 
 
-def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = None
-                   ) -> tuple[np.ndarray, list[Any] | None, int, float, float]:
+def encode_targets(
+    y: np.ndarray, task: str, classes: Sequence[Any] | None = None
+) -> tuple[np.ndarray, list[Any] | None, int, float, float]:
     """(target for the MILP, classes, n_classes, mean, scale). Binary: -1/+1 with the second class +1."""
     y = np.asarray(y)
     if y.ndim != 1:
@@ -68,14 +70,34 @@ def encode_targets(y: np.ndarray, task: str, classes: Sequence[Any] | None = Non
     return idx, cls, len(cls), 0.0, 1.0
 
 
-def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_obj: float | None,
-           heur_obj: float | None, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, solver: str,
-           time_limit: float | None, threads: int | None, mip_gap: float, t_start: float,
-           group_info: dict[str, Any] | None, classes: list[Any] | None, target_scale: float,
-           build: Callable[[Weights], Network], sign_patterns: list[dict[str, Any]] | None = None,
-           penalty_selection: Any = None, instance: Any | None = None, deadline: Deadline | None = None,
-           data_reduction: dict[str, int] | None = None,
-           evaluate: bool = True, note: str | None = None, dual: dict[str, Any] | None = None) -> TrainResult:
+def finish(
+    problem: TrainingProblem,
+    res: Result,
+    warm_w: Weights | None,
+    warm_obj: float | None,
+    heur_obj: float | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    cfg: TrainConfig,
+    *,
+    solver: str,
+    time_limit: float | None,
+    threads: int | None,
+    mip_gap: float,
+    t_start: float,
+    group_info: dict[str, Any] | None,
+    classes: list[Any] | None,
+    target_scale: float,
+    build: Callable[[Weights], Network],
+    sign_patterns: list[dict[str, Any]] | None = None,
+    penalty_selection: Any = None,
+    instance: Any | None = None,
+    deadline: Deadline | None = None,
+    data_reduction: dict[str, int] | None = None,
+    evaluate: bool = True,
+    note: str | None = None,
+    dual: dict[str, Any] | None = None,
+) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
 
     ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
@@ -88,8 +110,9 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     elif warm_w is not None:
         weights = warm_w
     else:
-        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}); "
-                          "raise --time-limit")
+        raise SolverError(
+            f"{solver} found no network within the time limit ({_seconds(time_limit)}); raise --time-limit"
+        )
     if cfg.constraints:  # the weight constraints met exactly, not to the solver's tolerance (:mod:`.constraint_rows`)
         from .constraint_rows import clean_weights
 
@@ -106,8 +129,9 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
             # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
             # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
             # weights fixed and let the solver choose the binaries (a fresh translation of the model)
-            obj = fixed_weights_mip(problem, weights, solver=solver, threads=threads,
-                                    time_limit=dl.solver_limit(cap=30.0))
+            obj = fixed_weights_mip(
+                problem, weights, solver=solver, threads=threads, time_limit=dl.solver_limit(cap=30.0)
+            )
         if obj is None and res.has_solution:
             # the solver's own point, if it satisfies every row to 1e-6 (the numpy re-check below decides)
             for v, x in loaded:
@@ -125,8 +149,13 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
     if group_info is not None and group_info["bound"] is not None:
         if bound is None or group_info["bound"] > bound:
             bound, bound_source = group_info["bound"], "groups"
-    coefficients = {"l1": cfg.l1, "l2": cfg.l2, "l0": cfg.l0, "neuron_penalty": cfg.neuron_penalty,
-                    "layer_penalty": cfg.layer_penalty}
+    coefficients = {
+        "l1": cfg.l1,
+        "l2": cfg.l2,
+        "l0": cfg.l0,
+        "neuron_penalty": cfg.neuron_penalty,
+        "layer_penalty": cfg.layer_penalty,
+    }
     if cfg.channel_penalty > 0:
         coefficients["channel_penalty"] = cfg.channel_penalty
     full = build(weights)
@@ -137,18 +166,42 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         checks = check_constraints(full, cfg.constraints, X)
     oa = [k for k in problem.oa_terms]
     cert = Certificate(
-        status=res.status, incumbent=None, bound=bound, gap=None, terms={}, model_terms=model_terms,
-        solver_incumbent=res.incumbent, wall_time=0.0, solve_time=res.wall_time, nodes=res.nodes,
-        solver=res.solver, solver_version=res.solver_version, n_samples=len(y), data_sha256=data_hash(X, y),
-        hypothesis=cfg.hypothesis, loss=cfg.loss, margin=cfg.margin, coefficients=coefficients, task=task,
-        classes=cls, target_scale=y_sd, outer_approximated=oa,
-        formulation={**size, **(data_reduction or {}), "config": cfg.to_dict(),
-                     **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
-                     **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
-                     **({"domain_constraints": checks} if checks is not None else {}),
-                     **({"time_limit_note": note} if note else {})},
-        warm_start_objective=warm_obj, heuristic_objective=heur_obj,
-        group_bound=group_info, trace=[list(p) for p in res.trace], bound_source=bound_source,
+        status=res.status,
+        incumbent=None,
+        bound=bound,
+        gap=None,
+        terms={},
+        model_terms=model_terms,
+        solver_incumbent=res.incumbent,
+        wall_time=0.0,
+        solve_time=res.wall_time,
+        nodes=res.nodes,
+        solver=res.solver,
+        solver_version=res.solver_version,
+        n_samples=len(y),
+        data_sha256=data_hash(X, y),
+        hypothesis=cfg.hypothesis,
+        loss=cfg.loss,
+        margin=cfg.margin,
+        coefficients=coefficients,
+        task=task,
+        classes=cls,
+        target_scale=y_sd,
+        outer_approximated=oa,
+        formulation={
+            **size,
+            **(data_reduction or {}),
+            "config": cfg.to_dict(),
+            **({"sign_patterns": sign_patterns} if sign_patterns is not None else {}),
+            **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
+            **({"domain_constraints": checks} if checks is not None else {}),
+            **({"time_limit_note": note} if note else {}),
+        },
+        warm_start_objective=warm_obj,
+        heuristic_objective=heur_obj,
+        group_bound=group_info,
+        trace=[list(p) for p in res.trace],
+        bound_source=bound_source,
     )
     cert.terms = recompute_terms(full, X, y, cert)
     cert.incumbent = float(sum(cert.terms.values()))
@@ -165,8 +218,12 @@ def finish(problem: TrainingProblem, res: Result, warm_w: Weights | None, warm_o
         cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
     if cert.status == "optimal" and cert.gap is not None and cert.gap > max(10 * mip_gap, 1e-6):
         cert.status = "feasible"
-    if (cert.status != "optimal" and str(cert.bound_source).startswith("dual") and cert.gap is not None
-            and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)):  # the dual bound closed the gap
+    if (
+        cert.status != "optimal"
+        and str(cert.bound_source).startswith("dual")
+        and cert.gap is not None
+        and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)
+    ):  # the dual bound closed the gap
         cert.status = "optimal"
     cert.wall_time = time.perf_counter() - t_start
     check = check_certificate(full, X, y, cert)

@@ -64,10 +64,20 @@ def _standardise(train: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.n
     return (train - mu) / sd, (other - mu) / sd
 
 
-def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] = DEFAULT_L1_GRID, *,
-              folds: int = 5, repeats: int = 2, margin: float = 1.0, weight_bound: float = 1.0,
-              bias_bound: float = 1.0, seed: int | None = 0,
-              deadline: Deadline | float | None = None) -> PenaltySelection:
+def select_l1(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    grid: Sequence[float] = DEFAULT_L1_GRID,
+    *,
+    folds: int = 5,
+    repeats: int = 2,
+    margin: float = 1.0,
+    weight_bound: float = 1.0,
+    bias_bound: float = 1.0,
+    seed: int | None = 0,
+    deadline: Deadline | float | None = None,
+) -> PenaltySelection:
     """Cross-validate the sign-class surrogate over ``grid`` (module docstring); y in {-1, +1}.
 
     ``deadline`` (a :class:`~mipnet.deadline.Deadline`, or a ``time.perf_counter()`` value): no split is started
@@ -75,8 +85,11 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
     ``splits`` says how many (the full-data fits that follow always run: the caller's later stages take what is
     left).
     """
-    expired = (deadline.expired if isinstance(deadline, Deadline)
-               else (lambda: deadline is not None and time.perf_counter() >= deadline))
+    expired = (
+        deadline.expired
+        if isinstance(deadline, Deadline)
+        else (lambda: deadline is not None and time.perf_counter() >= deadline)
+    )
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     t0 = time.perf_counter()
@@ -90,29 +103,48 @@ def select_l1(X: np.ndarray, y: np.ndarray, hidden: int, grid: Sequence[float] =
     smallest = int(min(np.sum(y > 0), np.sum(y < 0)))
     if smallest < folds:
         raise DataError(f"the smaller class has {smallest} rows, fewer than the {folds} cross-validation folds")
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats,
-                                       random_state=None if seed is None else int(seed))
+    splitter = RepeatedStratifiedKFold(
+        n_splits=folds, n_repeats=repeats, random_state=None if seed is None else int(seed)
+    )
     scores: list[list[float]] = []
     with progress(folds * repeats, "cross-validation", unit="split") as bar:  # stderr, on a terminal only
         for tr, va in splitter.split(X, y):
             if scores and expired():
                 break
             Xtr, Xva = _standardise(X[tr], X[va])
-            nets = fit_sign_path(Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound,
-                                 bias_bound=bias_bound, seed=seed)
+            nets = fit_sign_path(
+                Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound, bias_bound=bias_bound, seed=seed
+            )
             scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va])) for net in nets])
             bar.update()
     acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
     Xs, _ = _standardise(X, X[:1])
-    full = fit_sign_path(Xs, y, hidden, grid, restarts=FULL_DATA_RESTARTS, margin=margin, weight_bound=weight_bound,
-                         bias_bound=bias_bound, seed=seed)
+    full = fit_sign_path(
+        Xs,
+        y,
+        hidden,
+        grid,
+        restarts=FULL_DATA_RESTARTS,
+        margin=margin,
+        weight_bound=weight_bound,
+        bias_bound=bias_bound,
+        seed=seed,
+    )
     nonzero = [net.nonzero() for net in full]
     chosen = next((i for i in order if nonzero[i] > 0), order[0])
-    return PenaltySelection(l1=grid[chosen], grid=grid, mean_accuracy=mean.tolist(),
-                            std_accuracy=acc.std(axis=1).tolist(), folds=folds, repeats=repeats,
-                            splits=acc.shape[1], full_data_nonzero=nonzero, seconds=time.perf_counter() - t0)
+    return PenaltySelection(
+        l1=grid[chosen],
+        grid=grid,
+        mean_accuracy=mean.tolist(),
+        std_accuracy=acc.std(axis=1).tolist(),
+        folds=folds,
+        repeats=repeats,
+        splits=acc.shape[1],
+        full_data_nonzero=nonzero,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 __all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1"]

@@ -33,8 +33,13 @@ class Readback(ProblemState):
         """Per hidden layer: True iff it has a layer switch and its weights and bias are all exactly zero,
         i.e. it is the identity (module docstring)."""
         o = self.hidden_offset
-        return np.array([r is not None and not np.any(weights[o + l][0]) and not np.any(weights[o + l][1])
-                         for l, r in enumerate(self.layer_switch)], dtype=bool)
+        return np.array(
+            [
+                r is not None and not np.any(weights[o + l][0]) and not np.any(weights[o + l][1])
+                for l, r in enumerate(self.layer_switch)
+            ],
+            dtype=bool,
+        )
 
     def skipped_params(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """:meth:`skipped_layers` per parametrised layer (conv layers and the output layer: False)."""
@@ -95,9 +100,15 @@ class Readback(ProblemState):
             drop.update((i, i + 1))
         if not drop:
             return net
-        return Network([layer for i, layer in enumerate(net.layers) if i not in drop], domain=net.domain,
-                       input_shape=net.input_shape, class_names=net.class_names, output_names=net.output_names,
-                       task=net.task, metadata=net.metadata)
+        return Network(
+            [layer for i, layer in enumerate(net.layers) if i not in drop],
+            domain=net.domain,
+            input_shape=net.input_shape,
+            class_names=net.class_names,
+            output_names=net.output_names,
+            task=net.task,
+            metadata=net.metadata,
+        )
 
     def template_trace(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """Numpy forward pass of the template on the training data: element i is the input of template

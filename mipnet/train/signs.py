@@ -106,11 +106,18 @@ class PatternOutcome:
     runs: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"positive": self.positive, "negative": self.negative, "status": self.status,
-                "incumbent": self.incumbent, "bound": self.bound if self.bound is None or math.isfinite(self.bound)
-                else str(self.bound), "wall_time": self.wall_time, "nodes": self.nodes,
-                "warm_started": self.warm_started, "runs": self.runs,
-                "cut_loop": None if self.cut_loop is None else self.cut_loop.to_dict()}
+        return {
+            "positive": self.positive,
+            "negative": self.negative,
+            "status": self.status,
+            "incumbent": self.incumbent,
+            "bound": self.bound if self.bound is None or math.isfinite(self.bound) else str(self.bound),
+            "wall_time": self.wall_time,
+            "nodes": self.nodes,
+            "warm_started": self.warm_started,
+            "runs": self.runs,
+            "cut_loop": None if self.cut_loop is None else self.cut_loop.to_dict(),
+        }
 
 
 def sign_patterns(problem: TrainingProblem) -> list[tuple[int, int]]:
@@ -181,14 +188,22 @@ def weights_in_pattern(weights: Weights, problem: TrainingProblem, signs: np.nda
     return canonical_order([(W0, b0), (V, c.copy())], problem)
 
 
-def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: float | Deadline,
-                      threads: int | None = None,
-                      warm_weights: Weights | None = None, mip_gap: float = 1e-6, tee: bool = False,
-                      log: Callable[[str], None] | None = None,
-                      progress: Callable[[float, float | None, float | None], None] | None = None,
-                      hull_cuts: bool = True, cut_share: float = 0.5,
-                      warm_incumbent: tuple[float, dict[Any, float]] | None = None, instance: Any | None = None,
-                      ) -> tuple[Result, list[PatternOutcome]]:
+def solve_by_patterns(
+    problem: TrainingProblem,
+    solver: str,
+    *,
+    time_limit: float | Deadline,
+    threads: int | None = None,
+    warm_weights: Weights | None = None,
+    mip_gap: float = 1e-6,
+    tee: bool = False,
+    log: Callable[[str], None] | None = None,
+    progress: Callable[[float, float | None, float | None], None] | None = None,
+    hull_cuts: bool = True,
+    cut_share: float = 0.5,
+    warm_incumbent: tuple[float, dict[Any, float]] | None = None,
+    instance: Any | None = None,
+) -> tuple[Result, list[PatternOutcome]]:
     """Solve every pattern in turn (each gets the remaining time over the patterns left) and combine:
     the best pattern's solution is loaded in the model; the returned Result carries the minimum
     incumbent, the minimum of the patterns' bounds, the summed nodes and the whole wall time.
@@ -248,8 +263,12 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         inside = 0.0  # seconds of the cut loop and the solver within their limits
         signs = pattern_signs(H, P, M)
         start = None
-        if warm and shared is None and (P, M) in starts and fixed_lp(
-                problem, starts[(P, M)], free_weights=False, solver=lp_solver, threads=threads) is not None:
+        if (
+            warm
+            and shared is None
+            and (P, M) in starts
+            and fixed_lp(problem, starts[(P, M)], free_weights=False, solver=lp_solver, threads=threads) is not None
+        ):
             start = snapshot(problem)
         # HiGHS prunes every node whose bound reaches objective_bound; it may then call a worse point
         # "optimal", so a pattern's proved bound is min(reported bound, cutoff), and no point below
@@ -266,20 +285,34 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         try:
             if cuts is not None:
                 fresh_lp_state(shared)  # the last pattern's MILP state would slow the cut loop's LPs
-                loop = root_cut_loop(cuts, time_limit=cut_share * pdl.remaining(), threads=threads,
-                                     cutoff=best_inc if math.isfinite(best_inc) else None)
+                loop = root_cut_loop(
+                    cuts,
+                    time_limit=cut_share * pdl.remaining(),
+                    threads=threads,
+                    cutoff=best_inc if math.isfinite(best_inc) else None,
+                )
                 inside += min(loop.seconds, cut_share * budget)
-                say(f"sign pattern +{P} -{M}: {loop.cuts} convex-combination cuts in {loop.rounds} rounds, "
-                    f"LP bound {loop.lp_bounds[-1] if loop.lp_bounds else None} ({loop.stopped})")
+                say(
+                    f"sign pattern +{P} -{M}: {loop.cuts} convex-combination cuts in {loop.rounds} rounds, "
+                    f"LP bound {loop.lp_bounds[-1] if loop.lp_bounds else None} ({loop.stopped})"
+                )
                 if loop.lp_bounds:
                     lp = loop.lp_bounds[-1] - LP_BOUND_TOL * max(1.0, abs(loop.lp_bounds[-1]))
             if (lp is None or lp < best_inc) and not pdl.expired():  # else pruned (no network of the pattern
                 # beats the incumbent) or out of time
                 limit = pdl.solver_limit()
-                res = solve(problem.model, solver, time_limit=limit,
-                            threads=threads, warm_start=start, tee=tee, mip_gap=mip_gap, progress=progress,
-                            options={**(options or {}), **(milp_options(problem, solver, limit) or {})} or None,
-                            instance=shared)
+                res = solve(
+                    problem.model,
+                    solver,
+                    time_limit=limit,
+                    threads=threads,
+                    warm_start=start,
+                    tee=tee,
+                    mip_gap=mip_gap,
+                    progress=progress,
+                    options={**(options or {}), **(milp_options(problem, solver, limit) or {})} or None,
+                    instance=shared,
+                )
                 inside += min(res.wall_time, limit or res.wall_time)
                 if res.incumbent is not None and res.incumbent < best_inc:  # has_solution
                     best_inc, best_values = res.incumbent, snapshot(problem)
@@ -307,11 +340,22 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             # the MILP ended without a bound of its own or with a lower one (little time left after the loop)
             bound = lp if bound is None else max(bound, lp)
         trace.append((time.perf_counter() - t0, None if best_values is None else best_inc, None))
-        say(f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
-            f"({res.wall_time:.1f} s)")
+        say(
+            f"sign pattern +{P} -{M}: {res.status}, incumbent {res.incumbent}, bound {res.bound} "
+            f"({res.wall_time:.1f} s)"
+        )
         last = res
-        return PatternOutcome(P, M, res.status, res.incumbent, bound, res.wall_time + (loop.seconds if loop else 0.0),
-                              res.nodes, start is not None, loop)
+        return PatternOutcome(
+            P,
+            M,
+            res.status,
+            res.incumbent,
+            bound,
+            res.wall_time + (loop.seconds if loop else 0.0),
+            res.nodes,
+            start is not None,
+            loop,
+        )
 
     # the work around each MILP (fixing and freeing the pattern, cuts, the solver's reaction to its limit) runs
     # outside the solver's clock: its measured mean is taken off each budget, so that the whole stays within
@@ -328,8 +372,11 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
     # the final cutoff (once per pattern); both runs' bounds are proved, so the pattern keeps the larger
     while best_values is not None:
         left = dl.remaining() - overhead.per_unit
-        weak = [k for k, o in enumerate(outcomes) if o.runs <= 1
-                and (o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10))]
+        weak = [
+            k
+            for k, o in enumerate(outcomes)
+            if o.runs <= 1 and (o.bound is None or best_inc - o.bound > mip_gap * max(abs(best_inc), 1e-10))
+        ]
         if left < 5.0 or not weak:
             break
         k = min(weak, key=lambda i: -math.inf if (b := outcomes[i].bound) is None else b)
@@ -338,9 +385,14 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
             break  # solved, cut off or pruned: nothing to gain from a rerun
         again = run(old.positive, old.negative, left, warm=False)
         bounds = [b for b in (old.bound, again.bound) if b is not None]
-        outcomes[k] = replace(again, bound=max(bounds) if bounds else None, wall_time=old.wall_time + again.wall_time,
-                              nodes=(old.nodes or 0) + (again.nodes or 0), warm_started=old.warm_started,
-                              runs=old.runs + 1)
+        outcomes[k] = replace(
+            again,
+            bound=max(bounds) if bounds else None,
+            wall_time=old.wall_time + again.wall_time,
+            nodes=(old.nodes or 0) + (again.nodes or 0),
+            warm_started=old.warm_started,
+            runs=old.runs + 1,
+        )
     if best_values is not None:
         for v, x in best_values.items():
             v.set_value(x, skip_validation=True)
@@ -367,13 +419,27 @@ def solve_by_patterns(problem: TrainingProblem, solver: str, *, time_limit: floa
         trace[-1] = (trace[-1][0], incumbent, bound)
     else:
         trace.append((time.perf_counter() - t0, incumbent, bound))
-    combined = Result(status=status, incumbent=incumbent, bound=bound, gap=gap, wall_time=time.perf_counter() - t0,
-                      nodes=nodes, solver=last.solver if last is not None else solver,
-                      solver_version=last.solver_version if last is not None else "",
-                      termination=f"sign patterns: {', '.join(o.status for o in outcomes)}",
-                      options=last.options if last is not None else {}, trace=trace)
+    combined = Result(
+        status=status,
+        incumbent=incumbent,
+        bound=bound,
+        gap=gap,
+        wall_time=time.perf_counter() - t0,
+        nodes=nodes,
+        solver=last.solver if last is not None else solver,
+        solver_version=last.solver_version if last is not None else "",
+        termination=f"sign patterns: {', '.join(o.status for o in outcomes)}",
+        options=last.options if last is not None else {},
+        trace=trace,
+    )
     return combined, outcomes
 
 
-__all__ = ["PatternOutcome", "sign_patterns", "pattern_signs", "FixedPattern", "weights_in_pattern",
-           "solve_by_patterns"]
+__all__ = [
+    "PatternOutcome",
+    "sign_patterns",
+    "pattern_signs",
+    "FixedPattern",
+    "weights_in_pattern",
+    "solve_by_patterns",
+]

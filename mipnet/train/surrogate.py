@@ -52,15 +52,17 @@ class SignNetwork:
         return int(np.count_nonzero(self.W) + np.count_nonzero(self.v))
 
 
-def sign_objective(W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, X: np.ndarray, y: np.ndarray,
-                   l1: float, margin: float) -> float:
+def sign_objective(
+    W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, X: np.ndarray, y: np.ndarray, l1: float, margin: float
+) -> float:
     """F above (the MILP objective of the sign class with hinge loss and an l1 term)."""
     f = np.maximum(X @ W.T + b, 0.0) @ v + c
     return float(np.maximum(0.0, margin - y * f).mean() + l1 * (np.abs(W).sum() + np.abs(v).sum()))
 
 
-def _switch_off_constants(W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, bias_bound: float
-                          ) -> tuple[np.ndarray, np.ndarray, float]:
+def _switch_off_constants(
+    W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, bias_bound: float
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Units with all-zero in-weights are constants v_j ReLU(b_j): folded into c, switched off."""
     const = ~np.any(W != 0, axis=1) & (v != 0)
     if not const.any():
@@ -71,10 +73,20 @@ def _switch_off_constants(W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float,
     return b, v, c
 
 
-def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positive: np.ndarray,
-               seeds: Sequence[int | None],
-               margin: float, weight_bound: float, bias_bound: float, steps: int, lr: float,
-               check_every: int) -> list[SignNetwork]:
+def _fit_batch(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    l1: np.ndarray,
+    positive: np.ndarray,
+    seeds: Sequence[int | None],
+    margin: float,
+    weight_bound: float,
+    bias_bound: float,
+    steps: int,
+    lr: float,
+    check_every: int,
+) -> list[SignNetwork]:
     """Proximal Adam on K independent problems at once (member k: l1[k], positive[k] + signs, seeds[k]).
 
     The members share nothing but the data; stacking them along a leading axis makes one numpy call do K
@@ -83,8 +95,14 @@ def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positi
     N, d = X.shape
     K = len(seeds)
     v = np.where(np.arange(hidden)[None, :] < positive[:, None], 1.0, -1.0)  # (K, H)
-    W = np.stack([np.clip(np.random.default_rng(s).normal(0.0, 1.0 / np.sqrt(d), size=(hidden, d)),
-                          -weight_bound, weight_bound) for s in seeds])  # (K, H, d)
+    W = np.stack(
+        [
+            np.clip(
+                np.random.default_rng(s).normal(0.0, 1.0 / np.sqrt(d), size=(hidden, d)), -weight_bound, weight_bound
+            )
+            for s in seeds
+        ]
+    )  # (K, H, d)
     b = np.zeros((K, hidden))
     c = np.zeros(K)
     params, bounds = [W, b, c], [weight_bound, bias_bound, bias_bound]
@@ -92,8 +110,9 @@ def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positi
     m2 = [np.zeros_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     best_F = np.full(K, np.inf)
-    best: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = [(W[k].copy(), b[k].copy(), v[k].copy(), 0.0)
-                                                                   for k in range(K)]
+    best: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = [
+        (W[k].copy(), b[k].copy(), v[k].copy(), 0.0) for k in range(K)
+    ]
     for step in range(1, steps + 1):
         z = X @ W.transpose(0, 2, 1) + b[:, None, :]  # (K, N, H)
         act = z > 0
@@ -104,8 +123,8 @@ def _fit_batch(X: np.ndarray, y: np.ndarray, hidden: int, l1: np.ndarray, positi
         for i, (p, g) in enumerate(zip(params, grads)):
             m1[i] = beta1 * m1[i] + (1 - beta1) * g
             m2[i] = beta2 * m2[i] + (1 - beta2) * g * g
-            step_size = lr / (np.sqrt(m2[i] / (1 - beta2 ** step)) + eps)
-            p -= step_size * m1[i] / (1 - beta1 ** step)
+            step_size = lr / (np.sqrt(m2[i] / (1 - beta2**step)) + eps)
+            p -= step_size * m1[i] / (1 - beta1**step)
             if i == 0:  # proximal map of l1 |W| with the per-coordinate step
                 thr = step_size * l1[:, None, None]
                 np.copyto(p, np.sign(p) * np.maximum(np.abs(p) - thr, 0.0))
@@ -132,14 +151,38 @@ def _check(X: np.ndarray, y: np.ndarray, hidden: int, l1s: list[float], margin: 
     return X, y
 
 
-def fit_sign_network(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, margin: float = 1.0,
-                     weight_bound: float = 1.0, bias_bound: float = 1.0, positive: int | None = None,
-                     steps: int = 600, lr: float = 0.03, check_every: int = 20, seed: int | None = 0) -> SignNetwork:
+def fit_sign_network(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    *,
+    l1: float,
+    margin: float = 1.0,
+    weight_bound: float = 1.0,
+    bias_bound: float = 1.0,
+    positive: int | None = None,
+    steps: int = 600,
+    lr: float = 0.03,
+    check_every: int = 20,
+    seed: int | None = 0,
+) -> SignNetwork:
     """Proximal Adam on F with ``positive`` of the ``hidden`` output signs +1 (default: half, rounded up)."""
     X, y = _check(X, y, hidden, [l1], margin)
     P = (hidden + 1) // 2 if positive is None else int(positive)
-    return _fit_batch(X, y, hidden, np.array([float(l1)]), np.array([P]), [seed], margin, weight_bound, bias_bound,
-                      steps, lr, check_every)[0]
+    return _fit_batch(
+        X,
+        y,
+        hidden,
+        np.array([float(l1)]),
+        np.array([P]),
+        [seed],
+        margin,
+        weight_bound,
+        bias_bound,
+        steps,
+        lr,
+        check_every,
+    )[0]
 
 
 def _restart_plan(hidden: int, restarts: int, seed: int | None) -> tuple[list[int], list[int]]:
@@ -150,24 +193,50 @@ def _restart_plan(hidden: int, restarts: int, seed: int | None) -> tuple[list[in
     return [patterns[r % len(patterns)] for r in range(R)], [base + r for r in range(R)]
 
 
-def fit_sign_path(X: np.ndarray, y: np.ndarray, hidden: int, l1s: list[float] | tuple[float, ...], *,
-                  restarts: int = 2, seed: int | None = 0, margin: float = 1.0, weight_bound: float = 1.0,
-                  bias_bound: float = 1.0, steps: int = 600, lr: float = 0.03, check_every: int = 20
-                  ) -> list[SignNetwork]:
+def fit_sign_path(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    l1s: list[float] | tuple[float, ...],
+    *,
+    restarts: int = 2,
+    seed: int | None = 0,
+    margin: float = 1.0,
+    weight_bound: float = 1.0,
+    bias_bound: float = 1.0,
+    steps: int = 600,
+    lr: float = 0.03,
+    check_every: int = 20,
+) -> list[SignNetwork]:
     """For each l1 in ``l1s``, the best of ``restarts`` fits and the best constant network
     (:func:`fit_sign_network_best`), the fits all in one batch."""
     l1s = [float(c) for c in l1s]
     X, y = _check(X, y, hidden, l1s, margin)
     pos, seeds = _restart_plan(hidden, restarts, seed)
     R = len(seeds)
-    nets = _fit_batch(X, y, hidden, np.repeat(l1s, R), np.tile(pos, len(l1s)), seeds * len(l1s), margin,
-                      weight_bound, bias_bound, steps, lr, check_every)
-    return [min(nets[i * R:(i + 1) * R] + [constant_network(X, y, hidden, margin, bias_bound)],
-                key=lambda s: s.objective) for i in range(len(l1s))]
+    nets = _fit_batch(
+        X,
+        y,
+        hidden,
+        np.repeat(l1s, R),
+        np.tile(pos, len(l1s)),
+        seeds * len(l1s),
+        margin,
+        weight_bound,
+        bias_bound,
+        steps,
+        lr,
+        check_every,
+    )
+    return [
+        min(nets[i * R : (i + 1) * R] + [constant_network(X, y, hidden, margin, bias_bound)], key=lambda s: s.objective)
+        for i in range(len(l1s))
+    ]
 
 
-def constant_network(X: np.ndarray, y: np.ndarray, hidden: int, margin: float = 1.0,
-                     bias_bound: float = 1.0) -> SignNetwork:
+def constant_network(
+    X: np.ndarray, y: np.ndarray, hidden: int, margin: float = 1.0, bias_bound: float = 1.0
+) -> SignNetwork:
     """The best network with every unit off: f = c minimising the mean hinge loss, |c| <= B_b (no l1 cost).
 
     The mean hinge loss is convex and piecewise linear in c with breakpoints c = y_n m, so its minimum over
@@ -179,13 +248,20 @@ def constant_network(X: np.ndarray, y: np.ndarray, hidden: int, margin: float = 
     return SignNetwork(np.zeros((hidden, d)), np.zeros(hidden), np.zeros(hidden), float(cands[k]), losses[k])
 
 
-def fit_sign_network_best(X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, restarts: int = 2,
-                          seed: int | None = 0, **kw: Any) -> SignNetwork:
+def fit_sign_network_best(
+    X: np.ndarray, y: np.ndarray, hidden: int, *, l1: float, restarts: int = 2, seed: int | None = 0, **kw: Any
+) -> SignNetwork:
     """The best of ``restarts`` fits (sign patterns cycled from half positive, seeds seed, seed + 1, ...) and the
     constant network (:func:`constant_network`): a local fit can end worse than the trivial network, which
     the MILP would then find, so the surrogate must not stand in for the MILP with a worse point."""
     return fit_sign_path(X, y, hidden, [l1], restarts=restarts, seed=seed, **kw)[0]
 
 
-__all__ = ["SignNetwork", "constant_network", "fit_sign_network", "fit_sign_network_best", "fit_sign_path",
-           "sign_objective"]
+__all__ = [
+    "SignNetwork",
+    "constant_network",
+    "fit_sign_network",
+    "fit_sign_network_best",
+    "fit_sign_path",
+    "sign_objective",
+]

@@ -66,9 +66,19 @@ MIN_DUAL_SECONDS = 1.0
 DUAL_METHOD = "auto"
 
 
-def build_network(weights: Weights, mu: np.ndarray, sd: np.ndarray, domain: Domain, task: str,
-                  classes: list[Any] | None, y_mu: float, y_sd: float, metadata: dict[str, Any],
-                  skip: Sequence[bool] | np.ndarray | None = None, linear: np.ndarray | None = None) -> Network:
+def build_network(
+    weights: Weights,
+    mu: np.ndarray,
+    sd: np.ndarray,
+    domain: Domain,
+    task: str,
+    classes: list[Any] | None,
+    y_mu: float,
+    y_sd: float,
+    metadata: dict[str, Any],
+    skip: Sequence[bool] | np.ndarray | None = None,
+    linear: np.ndarray | None = None,
+) -> Network:
     """Normalize -> Dense -> ReLU -> ... -> Dense (-> Normalize for regression) from one (W, b) per Dense
     layer; ``skip[l]`` True leaves out hidden layer l's Dense + ReLU pair (a skipped layer, the identity:
     :meth:`~.formulation.TrainingProblem.skipped_layers`). ``linear``: the linear term's w0 (K, d), written as
@@ -151,18 +161,47 @@ def train(
     the sample-group bound and ``l1_grid`` are not used (they bound or search the plain class).
     """
     return train_with_options(
-        X, y, TrainOptions.build(config=config, solver=solver, time_limit=time_limit, threads=threads,
-                                 warm_start=warm_start, lp_heuristic_rounds=lp_heuristic_rounds, seed=seed, tee=tee,
-                                 log=log, group_bound=group_bound, group_processes=group_processes, mip_gap=mip_gap,
-                                 input_shape=input_shape, downsample=downsample, progress=progress,
-                                 sign_patterns=sign_patterns, hull_cuts=hull_cuts, l1_grid=l1_grid, cv_folds=cv_folds,
-                                 merge_duplicates=merge_duplicates, linear=bool(linear),
-                                 constraints=tuple(as_constraints(constraints))),
-        task=task, domain=domain, classes=classes)
+        X,
+        y,
+        TrainOptions.build(
+            config=config,
+            solver=solver,
+            time_limit=time_limit,
+            threads=threads,
+            warm_start=warm_start,
+            lp_heuristic_rounds=lp_heuristic_rounds,
+            seed=seed,
+            tee=tee,
+            log=log,
+            group_bound=group_bound,
+            group_processes=group_processes,
+            mip_gap=mip_gap,
+            input_shape=input_shape,
+            downsample=downsample,
+            progress=progress,
+            sign_patterns=sign_patterns,
+            hull_cuts=hull_cuts,
+            l1_grid=l1_grid,
+            cv_folds=cv_folds,
+            merge_duplicates=merge_duplicates,
+            linear=bool(linear),
+            constraints=tuple(as_constraints(constraints)),
+        ),
+        task=task,
+        domain=domain,
+        classes=classes,
+    )
 
 
-def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, task: str = "classify",
-                       domain: Domain | None = None, classes: Sequence[Any] | None = None) -> TrainResult:
+def train_with_options(
+    X: np.ndarray,
+    y: np.ndarray,
+    options: TrainOptions,
+    *,
+    task: str = "classify",
+    domain: Domain | None = None,
+    classes: Sequence[Any] | None = None,
+) -> TrainResult:
     """:func:`train` with its options built (:class:`~.options.TrainOptions`): the pipeline itself.
 
     ``X`` (N, d) raw features, ``y`` labels (``task="classify"``) or targets (``"regress"``); the data are
@@ -176,8 +215,10 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
         if opts.sign_patterns:
             raise UnsupportedError("sign patterns decompose the sign class; conv architectures are quantized")
         if opts.l1_grid is not None:
-            raise UnsupportedError("choosing l1 by cross-validation is not yet supported for conv architectures; "
-                                   "use scikit-learn's GridSearchCV over MIPNetClassifier(l1=...)")
+            raise UnsupportedError(
+                "choosing l1 by cross-validation is not yet supported for conv architectures; "
+                "use scikit-learn's GridSearchCV over MIPNetClassifier(l1=...)"
+            )
         return train_conv(X, y, task=task, config=opts.config, domain=domain, classes=classes, options=opts)
     dl = opts.deadline
     t_start = time.perf_counter()
@@ -198,37 +239,61 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
         domain = Domain.from_data(X)
     if opts.linear or opts.constraints:  # checked before any work (:mod:`.constraints`, :mod:`.linear_term`)
         resolved = resolve(opts.constraints, domain.names, X, mu, sd, y_scale=y_sd, task=task, n_classes=n_classes)
-        cfg = resolve_config(replace(cfg, linear=cfg.linear or opts.linear, constraints=cfg.constraints + resolved),
-                             task, n_classes)
+        cfg = resolve_config(
+            replace(cfg, linear=cfg.linear or opts.linear, constraints=cfg.constraints + resolved), task, n_classes
+        )
     if cfg.linear or cfg.constraints:
-        used = [n for n, on in (("sign patterns", opts.sign_patterns), ("the sample-group bound", opts.group_bound),
-                                ("l1 by cross-validation", opts.l1_grid is not None)) if on]
+        used = [
+            n
+            for n, on in (
+                ("sign patterns", opts.sign_patterns),
+                ("the sample-group bound", opts.group_bound),
+                ("l1 by cross-validation", opts.l1_grid is not None),
+            )
+            if on
+        ]
         if used:
             raise UnsupportedError(f"{used[0]} is not yet supported with the linear term or domain constraints")
     if opts.sign_patterns and cfg.hypothesis != "sign":
-        raise UnsupportedError("sign patterns decompose the sign class (one hidden layer, one output); "
-                               f"this problem is in the {cfg.hypothesis} class")
+        raise UnsupportedError(
+            "sign patterns decompose the sign class (one hidden layer, one output); "
+            f"this problem is in the {cfg.hypothesis} class"
+        )
     selection = None
     if opts.l1_grid is not None:
         if not _surrogate_applies(cfg, task, n_classes):
-            raise UnsupportedError("choosing l1 by cross-validation is not yet supported here: it needs the sign class "
-                                   "with the hinge loss and no other penalty or budget (this problem: "
-                                   f"{cfg.hypothesis} class, {cfg.loss} loss); use scikit-learn's GridSearchCV "
-                                   "over MIPNetClassifier(l1=...)")
+            raise UnsupportedError(
+                "choosing l1 by cross-validation is not yet supported here: it needs the sign class "
+                "with the hinge loss and no other penalty or budget (this problem: "
+                f"{cfg.hypothesis} class, {cfg.loss} loss); use scikit-learn's GridSearchCV "
+                "over MIPNetClassifier(l1=...)"
+            )
         from .penalty_cv import select_l1
 
-        selection = select_l1(X, target, cfg.hidden[0], opts.l1_grid, folds=opts.cv_folds, margin=cfg.margin,
-                              weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed,
-                              deadline=dl.sub(fraction=CV_SHARE))
+        selection = select_l1(
+            X,
+            target,
+            cfg.hidden[0],
+            opts.l1_grid,
+            folds=opts.cv_folds,
+            margin=cfg.margin,
+            weight_bound=cfg.weight_bound,
+            bias_bound=cfg.bias_bound,
+            seed=seed,
+            deadline=dl.sub(fraction=CV_SHARE),
+        )
         cfg = replace(cfg, l1=selection.l1)
-        say(f"l1 by {opts.cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
-            f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)")
+        say(
+            f"l1 by {opts.cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
+            f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)"
+        )
     Xs = (X - mu) / sd
     dom = domain
 
     def build(w: Weights, prob: TrainingProblem) -> Network:
-        return build_network(w, mu, sd, dom, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w),
-                             linear=prob.linear_w)
+        return build_network(
+            w, mu, sd, dom, task, cls, y_mu, y_sd, {}, skip=prob.skipped_layers(w), linear=prob.linear_w
+        )
 
     # exact data reduction: one weighted row per distinct (x, label); the loss keeps the original row count
     # (not with a parity bound: its groups are per row)
@@ -238,8 +303,14 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
         Xm, tm, counts = Xs, target, None
     reduction = {"rows": int(Xs.shape[0]), "distinct_rows": int(Xm.shape[0])}
     # what finish() records besides the run's outcome
-    common: dict[str, Any] = dict(**opts.record(), t_start=t_start, classes=cls, target_scale=y_sd,
-                                  penalty_selection=selection, data_reduction=reduction)
+    common: dict[str, Any] = dict(
+        **opts.record(),
+        t_start=t_start,
+        classes=cls,
+        target_scale=y_sd,
+        penalty_selection=selection,
+        data_reduction=reduction,
+    )
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
@@ -248,28 +319,70 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     t0 = time.perf_counter()
     try:
-        problem = TrainingProblem(Xm, tm, task, n_classes, cfg, solver=solver, deadline=dl,
-                                  after_build=TRANSLATE_PER_BUILD if shared else 0.0, sample_weight=counts,
-                                  loss_denominator=Xs.shape[0])
+        problem = TrainingProblem(
+            Xm,
+            tm,
+            task,
+            n_classes,
+            cfg,
+            solver=solver,
+            deadline=dl,
+            after_build=TRANSLATE_PER_BUILD if shared else 0.0,
+            sample_weight=counts,
+            loss_denominator=Xs.shape[0],
+        )
     except OutOfTime as exc:
         say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
-        return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, None, build, str(exc), opts, deadline=dl,
-                         gradient_seconds=t_gradient, **common)
+        return _unsolved(
+            X,
+            y,
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg,
+            gw,
+            None,
+            build,
+            str(exc),
+            opts,
+            deadline=dl,
+            gradient_seconds=t_gradient,
+            **common,
+        )
     t_size = time.perf_counter()
     size = problem.size()
     t_size = time.perf_counter() - t_size  # finish() counts the model once more and lists its variables
-    say(f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
+    say(
+        f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
         f"built in {time.perf_counter() - t0:.1f} s; {reduction['rows']} rows, {reduction['distinct_rows']} distinct"
-        + (" (duplicates merged into weighted rows)" if reduction["distinct_rows"] < reduction["rows"] else ""))
+        + (" (duplicates merged into weighted rows)" if reduction["distinct_rows"] < reduction["rows"] else "")
+    )
     instance = None
     if shared:
         need = TRANSLATE_PER_BUILD * problem.build_seconds
         if not dl.allows(need + MIN_SOLVE_SECONDS):
-            reason = (f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about "
-                      f"{need:.1f} s")
+            reason = (
+                f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about {need:.1f} s"
+            )
             say(f"solver: not run ({reason}): the warm start is returned (no bound)")
-            return _unsolved(X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, opts, deadline=dl,
-                             gradient_seconds=t_gradient, **common)
+            return _unsolved(
+                X,
+                y,
+                Xs,
+                target,
+                task,
+                n_classes,
+                cfg,
+                gw,
+                problem,
+                build,
+                reason,
+                opts,
+                deadline=dl,
+                gradient_seconds=t_gradient,
+                **common,
+            )
         instance = lp_instance(problem)
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
@@ -287,8 +400,9 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
             if _surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
                 warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
             t_fix = time.perf_counter()
-            warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads,
-                                instance=instance)
+            warm_obj = fixed_lp(
+                problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
+            )
             reserve += 2.0 * (time.perf_counter() - t_fix)
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and opts.lp_heuristic_rounds > 0:
@@ -296,16 +410,26 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
             share = LP_HEURISTIC_SHARE["sign patterns" if opts.sign_patterns else "joint"]
             if share * left >= MIN_SOLVE_SECONDS:
                 assert warm_w is not None  # warm_obj is the objective of these weights
-                warm_w, heur_obj, rounds = lp_heuristic(problem, warm_w, solver=solver,
-                                                        max_rounds=opts.lp_heuristic_rounds,
-                                                        time_budget=share * left, threads=threads,
-                                                        instance=instance, deadline=dl)
-                say(f"warm start: {origin}, objective {warm_obj:.6g}; "
+                warm_w, heur_obj, rounds = lp_heuristic(
+                    problem,
+                    warm_w,
+                    solver=solver,
+                    max_rounds=opts.lp_heuristic_rounds,
+                    time_budget=share * left,
+                    threads=threads,
+                    instance=instance,
+                    deadline=dl,
+                )
+                say(
+                    f"warm start: {origin}, objective {warm_obj:.6g}; "
                     f"LP heuristic {rounds} rounds -> {heur_obj if heur_obj is not None else float('nan'):.6g} "
-                    f"({time.perf_counter() - t0:.1f} s)")
+                    f"({time.perf_counter() - t0:.1f} s)"
+                )
             else:
-                say(f"warm start: {origin}, objective {warm_obj:.6g}; LP heuristic skipped (the time limit is near) "
-                    f"({time.perf_counter() - t0:.1f} s)")
+                say(
+                    f"warm start: {origin}, objective {warm_obj:.6g}; LP heuristic skipped (the time limit is near) "
+                    f"({time.perf_counter() - t0:.1f} s)"
+                )
         elif warm_obj is not None:
             say(f"warm start: objective {warm_obj:.6g}")
         else:
@@ -316,49 +440,105 @@ def train_with_options(X: np.ndarray, y: np.ndarray, options: TrainOptions, *, t
             warm_w = None
     dual = None
     if _dual_applies(cfg, task, n_classes):
-        dual = _dual_bound(Xs, target, cfg, warm_w, dl.sub(seconds=DUAL_SHARE * max(0.0, dl.remaining() - reserve)),
-                           opts.solve, say)
+        dual = _dual_bound(
+            Xs, target, cfg, warm_w, dl.sub(seconds=DUAL_SHARE * max(0.0, dl.remaining() - reserve)), opts.solve, say
+        )
     group_info = None
     if opts.group_bound:
         from .groups import sample_group_bound
 
-        group_info = sample_group_bound(Xm, tm, task, n_classes, cfg, groups=int(opts.group_bound), solver=solver,
-                                        sample_weight=counts, loss_denominator=Xs.shape[0],
-                                        time_limit=dl.sub(fraction=GROUP_SHARE), processes=opts.group_processes,
-                                        threads=threads)
+        group_info = sample_group_bound(
+            Xm,
+            tm,
+            task,
+            n_classes,
+            cfg,
+            groups=int(opts.group_bound),
+            solver=solver,
+            sample_weight=counts,
+            loss_denominator=Xs.shape[0],
+            time_limit=dl.sub(fraction=GROUP_SHARE),
+            processes=opts.group_processes,
+            threads=threads,
+        )
         say(f"sample-group bound: {group_info['bound']:.6g} from {opts.group_bound} groups")
     remaining = dl.remaining() - reserve
     pattern_info = None
     if opts.sign_patterns:
         from .signs import solve_by_patterns
 
-        res, outcomes = solve_by_patterns(problem, solver, time_limit=dl.sub(seconds=max(0.0, remaining)),
-                                          threads=threads, warm_weights=warm_w,
-                                          warm_incumbent=None if start is None else (problem.objective_value(), start),
-                                          mip_gap=opts.mip_gap, tee=opts.tee, log=say, progress=opts.progress,
-                                          hull_cuts=opts.hull_cuts,
-                                          instance=instance)
+        res, outcomes = solve_by_patterns(
+            problem,
+            solver,
+            time_limit=dl.sub(seconds=max(0.0, remaining)),
+            threads=threads,
+            warm_weights=warm_w,
+            warm_incumbent=None if start is None else (problem.objective_value(), start),
+            mip_gap=opts.mip_gap,
+            tee=opts.tee,
+            log=say,
+            progress=opts.progress,
+            hull_cuts=opts.hull_cuts,
+            instance=instance,
+        )
         pattern_info = [o.to_dict() for o in outcomes]
     elif remaining < MIN_SOLVE_SECONDS:
-        res = no_solve_result(solver, "the time limit was reached before the solve",
-                              status="feasible" if start is not None else "unknown")
+        res = no_solve_result(
+            solver, "the time limit was reached before the solve", status="feasible" if start is not None else "unknown"
+        )
     else:
-        res = solve(problem.model, solver, time_limit=remaining, threads=threads, warm_start=start, tee=opts.tee,
-                    mip_gap=opts.mip_gap, progress=opts.progress, instance=instance,
-                    options=milp_options(problem, solver, remaining))
-    say(f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
-        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s")
-    return finish(problem, res, warm_w, warm_obj, heur_obj, X, y, cfg, group_info=group_info,
-                  sign_patterns=pattern_info, instance=instance, deadline=dl, dual=dual,
-                  build=lambda w: build(w, problem), **common)
+        res = solve(
+            problem.model,
+            solver,
+            time_limit=remaining,
+            threads=threads,
+            warm_start=start,
+            tee=opts.tee,
+            mip_gap=opts.mip_gap,
+            progress=opts.progress,
+            instance=instance,
+            options=milp_options(problem, solver, remaining),
+        )
+    say(
+        f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
+        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s"
+    )
+    return finish(
+        problem,
+        res,
+        warm_w,
+        warm_obj,
+        heur_obj,
+        X,
+        y,
+        cfg,
+        group_info=group_info,
+        sign_patterns=pattern_info,
+        instance=instance,
+        deadline=dl,
+        dual=dual,
+        build=lambda w: build(w, problem),
+        **common,
+    )
 
 
 def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
-    return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
-            and not cfg.linear and not cfg.constraints
-            and cfg.l2 == 0 and cfg.l0 == 0 and cfg.neuron_penalty == 0 and cfg.layer_penalty == 0
-            and cfg.max_nonzeros is None and cfg.max_neurons is None and len(cfg.hidden) == 1)
+    return (
+        task == "classify"
+        and n_classes == 2
+        and cfg.hypothesis == "sign"
+        and cfg.loss == "hinge"
+        and not cfg.linear
+        and not cfg.constraints
+        and cfg.l2 == 0
+        and cfg.l0 == 0
+        and cfg.neuron_penalty == 0
+        and cfg.layer_penalty == 0
+        and cfg.max_nonzeros is None
+        and cfg.max_neurons is None
+        and len(cfg.hidden) == 1
+    )
 
 
 def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
@@ -368,13 +548,28 @@ def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     their terms on W_0 are >= 0 and dropped); max_nonzeros, symmetry breaking and the Lipschitz cuts only
     shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound). Not used with
     the linear term (a larger class) or domain constraints (:mod:`.constraints`)."""
-    return (task == "classify" and n_classes == 2 and cfg.hypothesis == "sign" and cfg.loss == "hinge"
-            and not cfg.linear and not cfg.constraints
-            and cfg.layer_penalty == 0 and cfg.architecture is None and len(cfg.hidden) == 1)
+    return (
+        task == "classify"
+        and n_classes == 2
+        and cfg.hypothesis == "sign"
+        and cfg.loss == "hinge"
+        and not cfg.linear
+        and not cfg.constraints
+        and cfg.layer_penalty == 0
+        and cfg.architecture is None
+        and len(cfg.hidden) == 1
+    )
 
 
-def _dual_bound(Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, weights: Weights | None, deadline: Deadline,
-                solve_options: SolveOptions, say: Callable[[str], None]) -> dict[str, Any] | None:
+def _dual_bound(
+    Xs: np.ndarray,
+    target: np.ndarray,
+    cfg: TrainConfig,
+    weights: Weights | None,
+    deadline: Deadline,
+    solve_options: SolveOptions,
+    say: Callable[[str], None],
+) -> dict[str, Any] | None:
     """The dual lower bound of :mod:`.dual_bound` on the certificate's objective ((1/N) sum hinge + penalties
     on the standardised inputs), started from the incumbent's units: column generation up to
     ``AUTO_CG_ROWS`` distinct rows, the hybrid (transport + exact rows) bound above. Returns the certificate's
@@ -409,17 +604,32 @@ def _dual_bound(Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, weights: W
     if rec is None:
         return None
     kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
-    out = {**rec, "source": f"dual: {kind}", "method": method, "mode": r.mode, "status": r.status,
-           "iterations": r.iterations, "n_rows": r.n_rows, "n_merged": r.n_merged, "master_value": r.master_value,
-           "seconds": time.perf_counter() - t0,
-           "objective": {"margin": cfg.margin, "penalty_weight": 1.0, "loss_denominator": "N",
-                         "lam": r.info.get("lam"), "kappa": r.info.get("kappa")}}
+    out = {
+        **rec,
+        "source": f"dual: {kind}",
+        "method": method,
+        "mode": r.mode,
+        "status": r.status,
+        "iterations": r.iterations,
+        "n_rows": r.n_rows,
+        "n_merged": r.n_merged,
+        "master_value": r.master_value,
+        "seconds": time.perf_counter() - t0,
+        "objective": {
+            "margin": cfg.margin,
+            "penalty_weight": 1.0,
+            "loss_denominator": "N",
+            "lam": r.info.get("lam"),
+            "kappa": r.info.get("kappa"),
+        },
+    }
     say(f"dual bound ({out['source']}, {method}): {r.bound:.6g}, {r.status}, {out['seconds']:.1f} s")
     return out
 
 
-def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig,
-                  seed: int | None) -> tuple[Weights, str]:
+def _better_start(
+    mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, seed: int | None
+) -> tuple[Weights, str]:
     """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective."""
     from .penalty_cv import FULL_DATA_RESTARTS
     from .surrogate import fit_sign_network_best, sign_objective
@@ -427,18 +637,41 @@ def _better_start(mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, tar
     def objective(w: Weights) -> float:
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
-    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=FULL_DATA_RESTARTS, margin=cfg.margin,
-                                weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+    sur = fit_sign_network_best(
+        Xs,
+        target,
+        cfg.hidden[0],
+        l1=cfg.l1,
+        restarts=FULL_DATA_RESTARTS,
+        margin=cfg.margin,
+        weight_bound=cfg.weight_bound,
+        bias_bound=cfg.bias_bound,
+        seed=seed,
+    )
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
     return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
 
 
-def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, task: str, n_classes: int,
-              cfg: TrainConfig, gw: Weights | None, problem: TrainingProblem | None,
-              build: Callable[[Weights, TrainingProblem], Network], reason: str, opts: TrainOptions, *,
-              deadline: Deadline | None = None, gradient_seconds: float = 0.0, **common: Any) -> TrainResult:
+def _unsolved(
+    X: np.ndarray,
+    y: np.ndarray,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_classes: int,
+    cfg: TrainConfig,
+    gw: Weights | None,
+    problem: TrainingProblem | None,
+    build: Callable[[Weights, TrainingProblem], Network],
+    reason: str,
+    opts: TrainOptions,
+    *,
+    deadline: Deadline | None = None,
+    gradient_seconds: float = 0.0,
+    **common: Any,
+) -> TrainResult:
     """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
     class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
 
@@ -447,29 +680,64 @@ def _unsolved(X: np.ndarray, y: np.ndarray, Xs: np.ndarray, target: np.ndarray, 
     records (the solve settings of ``opts.record()`` among them)."""
     solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
     if gw is None:
-        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; "
-                          "raise --time-limit")
+        raise SolverError(
+            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; raise --time-limit"
+        )
     # (the two-row model without the parity bound: its groups are the data's rows)
-    mapper = problem if problem is not None else TrainingProblem(
-        Xs[:2], target[:2], task, n_classes,
-        replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")), solver=solver)
+    mapper = (
+        problem
+        if problem is not None
+        else TrainingProblem(
+            Xs[:2],
+            target[:2],
+            task,
+            n_classes,
+            replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")),
+            solver=solver,
+        )
+    )
     if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
-        raise SolverError(f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
-                          "(and the gradient net does not fit the architecture); raise --time-limit")
+        raise SolverError(
+            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
+            "(and the gradient net does not fit the architecture); raise --time-limit"
+        )
     weights = map_to_class(gw, mapper)
     origin = "gradient net"
-    if (_surrogate_applies(cfg, task, n_classes) and deadline is not None
-            and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)):
+    if (
+        _surrogate_applies(cfg, task, n_classes)
+        and deadline is not None
+        and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
+    ):
         weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed)
     reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
     dual = None
     if _dual_applies(cfg, task, n_classes) and deadline is not None:
-        dual = _dual_bound(Xs, target, cfg, weights,
-                           deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
-                           opts.solve, opts.say())
+        dual = _dual_bound(
+            Xs,
+            target,
+            cfg,
+            weights,
+            deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
+            opts.solve,
+            opts.say(),
+        )
     res = no_solve_result(solver, reason, status="feasible")
-    return finish(mapper, res, weights, None, None, X, y, cfg, group_info=None, evaluate=False,
-                  note=f"not solved: {reason}", dual=dual, build=lambda w: build(w, mapper), **common)
+    return finish(
+        mapper,
+        res,
+        weights,
+        None,
+        None,
+        X,
+        y,
+        cfg,
+        group_info=None,
+        evaluate=False,
+        note=f"not solved: {reason}",
+        dual=dual,
+        build=lambda w: build(w, mapper),
+        **common,
+    )
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
@@ -481,5 +749,13 @@ def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None =
     return train(X, data.y.to_numpy(), task=data.task, domain=data.domain, seed=seed, **kwargs)
 
 
-__all__ = ["TrainConfig", "TrainOptions", "TrainResult", "train", "train_with_options", "train_dataset",
-           "encode_targets", "build_network"]
+__all__ = [
+    "TrainConfig",
+    "TrainOptions",
+    "TrainResult",
+    "train",
+    "train_with_options",
+    "train_dataset",
+    "encode_targets",
+    "build_network",
+]

@@ -34,4 +34,3 @@ from .warmstart_map import (  # noqa: F401
     gradient_weights,
     map_to_class,
 )
-

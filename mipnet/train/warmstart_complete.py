@@ -164,8 +164,17 @@ def fresh_lp_state(instance: Any | None) -> None:
 
 def no_solve_result(solver: str, reason: str, status: str = "unknown") -> Result:
     """The Result of a solve that was not run (no time left): no incumbent, no bound."""
-    return Result(status=status, incumbent=None, bound=None, gap=None, wall_time=0.0, nodes=0, solver=solver,
-                  solver_version="", termination=f"not run: {reason}")
+    return Result(
+        status=status,
+        incumbent=None,
+        bound=None,
+        gap=None,
+        wall_time=0.0,
+        nodes=0,
+        solver=solver,
+        solver_version="",
+        termination=f"not run: {reason}",
+    )
 
 
 def lp_instance(problem: TrainingProblem) -> Any:
@@ -179,9 +188,17 @@ def lp_instance(problem: TrainingProblem) -> Any:
     return opt
 
 
-def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, solver: str = "highs",
-             flips: dict[Any, float] | None = None, time_limit: float | None = 30.0,
-             threads: int | None = None, instance: Any | None = None) -> float | None:
+def fixed_lp(
+    problem: TrainingProblem,
+    weights: Weights,
+    *,
+    free_weights: bool,
+    solver: str = "highs",
+    flips: dict[Any, float] | None = None,
+    time_limit: float | None = 30.0,
+    threads: int | None = None,
+    instance: Any | None = None,
+) -> float | None:
     """Fix the binaries implied by ``weights`` (and the weights unless ``free_weights``), solve the LP,
     unfix; returns the objective (variable values stay loaded) or None if the LP found nothing.
 
@@ -205,8 +222,10 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
             fixed.append(v)
         for v, x in wv.items():
             if free_weights:
-                v.set_value(float(np.clip(x, v.lb if v.lb is not None else -np.inf,
-                                          v.ub if v.ub is not None else np.inf)), skip_validation=True)
+                v.set_value(
+                    float(np.clip(x, v.lb if v.lb is not None else -np.inf, v.ub if v.ub is not None else np.inf)),
+                    skip_validation=True,
+                )
             else:
                 v.fix(float(np.clip(x, v.lb if v.lb is not None else -np.inf, v.ub if v.ub is not None else np.inf)))
                 fixed.append(v)
@@ -228,8 +247,14 @@ def fixed_lp(problem: TrainingProblem, weights: Weights, *, free_weights: bool, 
             instance.update_variables(fixed)
 
 
-def fixed_weights_mip(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
-                      time_limit: float | None = 30.0, threads: int | None = None) -> float | None:
+def fixed_weights_mip(
+    problem: TrainingProblem,
+    weights: Weights,
+    *,
+    solver: str = "highs",
+    time_limit: float | None = 30.0,
+    threads: int | None = None,
+) -> float | None:
     """Fix only the weights; the solver sets every binary and auxiliary (a MIP whose binaries are
     forced up to ties). Returns the objective, values loaded, or None."""
     wv = _weight_vars(problem, weights)
@@ -283,26 +308,62 @@ def lp_solver_for(problem: TrainingProblem, solver: str) -> str:
     return "highs" if is_linear(problem) else solver
 
 
-def repair(problem: TrainingProblem, weights: Weights, *, solver: str = "highs",
-           threads: int | None = None, instance: Any | None = None, time_limit: float | None = 30.0) -> Weights | None:
+def repair(
+    problem: TrainingProblem,
+    weights: Weights,
+    *,
+    solver: str = "highs",
+    threads: int | None = None,
+    instance: Any | None = None,
+    time_limit: float | None = 30.0,
+) -> Weights | None:
     """``weights`` if they are feasible for the model; otherwise (extra rows, such as monotone pairs,
     cut them off) the weights of the LP with their activation patterns fixed and the weights free.
     That LP is feasible whenever all-zero weights are (every pre-activation is then 0, consistent
     with either phase; a pair constraint f(x') - f(x) >= 0 holds with equality). None if neither is."""
     lp_solver = lp_solver_for(problem, solver)
-    if fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
-                time_limit=time_limit) is not None:
+    if (
+        fixed_lp(
+            problem,
+            weights,
+            free_weights=False,
+            solver=lp_solver,
+            threads=threads,
+            instance=instance,
+            time_limit=time_limit,
+        )
+        is not None
+    ):
         return weights
     fresh_lp_state(instance)  # the infeasible LP's state would slow the next one
-    if fixed_lp(problem, weights, free_weights=True, solver=lp_solver, threads=threads, instance=instance,
-                time_limit=time_limit) is None:  # also when its time_limit stopped it
+    if (
+        fixed_lp(
+            problem,
+            weights,
+            free_weights=True,
+            solver=lp_solver,
+            threads=threads,
+            instance=instance,
+            time_limit=time_limit,
+        )
+        is None
+    ):  # also when its time_limit stopped it
         return None
     return problem.zero_dead_units(problem.weight_values())
 
 
-def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "highs", max_rounds: int = 10,
-                 time_budget: float = 30.0, eps: float = 1e-6, threads: int | None = None,
-                 instance: Any | None = None, deadline: Deadline | None = None) -> tuple[Weights, float | None, int]:
+def lp_heuristic(
+    problem: TrainingProblem,
+    weights: Weights,
+    *,
+    solver: str = "highs",
+    max_rounds: int = 10,
+    time_budget: float = 30.0,
+    eps: float = 1e-6,
+    threads: int | None = None,
+    instance: Any | None = None,
+    deadline: Deadline | None = None,
+) -> tuple[Weights, float | None, int]:
     """Improve ``weights`` by repeated pattern-fixed LPs; returns (weights, objective, rounds). ``instance``:
     a HiGHS :func:`lp_instance` of the problem for every LP (the LPs are HiGHS ones whenever the model is
     linear). ``time_budget`` seconds from now (no later than ``deadline``) bound the rounds: a round (an LP in the
@@ -317,8 +378,16 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
 
     def lp(w: Weights, free: bool, flips: dict[Any, float] | None = None) -> float | None:
         limit = max(0.1, min(30.0, budget.remaining() - 2.0 * completion)) if free else 30.0
-        return fixed_lp(problem, w, free_weights=free, solver=lp_solver, flips=flips, threads=threads,
-                        instance=instance, time_limit=limit)
+        return fixed_lp(
+            problem,
+            w,
+            free_weights=free,
+            solver=lp_solver,
+            flips=flips,
+            threads=threads,
+            instance=instance,
+            time_limit=limit,
+        )
 
     best_w = weights
     best_lin = None if problem.linear_w is None else problem.linear_w.copy()  # the linear term goes with best_w
@@ -366,6 +435,19 @@ def lp_heuristic(problem: TrainingProblem, weights: Weights, *, solver: str = "h
     return best_w, best, rounds
 
 
-__all__ = ["discrete_values", "milp_options", "fresh_lp_state", "no_solve_result", "lp_instance", "fixed_lp",
-           "fixed_weights_mip", "max_violation", "snapshot", "is_linear", "lp_solver_for", "repair", "lp_heuristic",
-           "FULL_PRESOLVE_PER_BUILD"]
+__all__ = [
+    "discrete_values",
+    "milp_options",
+    "fresh_lp_state",
+    "no_solve_result",
+    "lp_instance",
+    "fixed_lp",
+    "fixed_weights_mip",
+    "max_violation",
+    "snapshot",
+    "is_linear",
+    "lp_solver_for",
+    "repair",
+    "lp_heuristic",
+    "FULL_PRESOLVE_PER_BUILD",
+]

@@ -39,16 +39,29 @@ def forward_pre(weights: Weights, X: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def gradient_weights(X: np.ndarray, target: np.ndarray, task: str, n_classes: int, hidden: tuple[int, ...],
-                     seed: int | None = 0, max_iter: int = 400) -> Weights:
+def gradient_weights(
+    X: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_classes: int,
+    hidden: tuple[int, ...],
+    seed: int | None = 0,
+    max_iter: int = 400,
+) -> Weights:
     """A scikit-learn MLP of the same architecture trained on the standardised data (ReLU, adam)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    kw = dict(hidden_layer_sizes=tuple(hidden), activation="relu", max_iter=max_iter, random_state=seed,
-              alpha=1e-3, learning_rate_init=0.01)
+    kw = dict(
+        hidden_layer_sizes=tuple(hidden),
+        activation="relu",
+        max_iter=max_iter,
+        random_state=seed,
+        alpha=1e-3,
+        learning_rate_init=0.01,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if task == "regress":
@@ -112,16 +125,20 @@ def _meet_budgets(w: Weights, problem: TrainingProblem) -> Weights:
             imp = np.abs(w[l][0]).sum(axis=1) * np.abs(w[cons[l]][0]).sum(axis=0)
             scores.extend((float(s), l, j) for j, s in enumerate(imp))
         scores.sort(reverse=True)
-        for _, l, j in scores[int(cfg.max_neurons):]:
+        for _, l, j in scores[int(cfg.max_neurons) :]:
             w[cons[l]][0][:, j] = 0.0
         w = problem.zero_dead_units(w)
     if cfg.max_nonzeros is not None:
         K = int(cfg.max_nonzeros)
-        flat = [(abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
-                for l, (W, _) in enumerate(w) for k, v in enumerate(W.ravel()) if v != 0]
+        flat = [
+            (abs(float(v)) / max(float(np.abs(W).max()), 1e-12), l, k)
+            for l, (W, _) in enumerate(w)
+            for k, v in enumerate(W.ravel())
+            if v != 0
+        ]
         flat.sort()
         excess = len(flat) - K
-        for _, l, k in flat[:max(excess, 0)]:
+        for _, l, k in flat[: max(excess, 0)]:
             w[l][0].flat[k] = 0.0
         w = problem.zero_dead_units(w)
     return w

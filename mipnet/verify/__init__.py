@@ -13,7 +13,17 @@ from .robustness import (
 from .vnnlib import Property, VnnResult, check_property, load_vnnlib, parse_vnnlib, verify_vnnlib
 
 __all__ = [
-    "RobustnessResult", "PerturbationResult", "verify_robustness", "verify_sample", "minimal_perturbation",
-    "encode_margin", "margins", "Property", "VnnResult", "parse_vnnlib", "load_vnnlib", "check_property",
+    "RobustnessResult",
+    "PerturbationResult",
+    "verify_robustness",
+    "verify_sample",
+    "minimal_perturbation",
+    "encode_margin",
+    "margins",
+    "Property",
+    "VnnResult",
+    "parse_vnnlib",
+    "load_vnnlib",
+    "check_property",
     "verify_vnnlib",
 ]

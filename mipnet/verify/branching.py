@@ -40,8 +40,9 @@ def _suffix_items(model: Any) -> list[tuple[Any, int]]:
 
 
 def _has_start(model: Any) -> bool:
-    return any(v.value is not None and not v.is_continuous()
-               for v in model.component_data_objects(pyo.Var, active=True))
+    return any(
+        v.value is not None and not v.is_continuous() for v in model.component_data_objects(pyo.Var, active=True)
+    )
 
 
 def _register() -> None:

@@ -77,14 +77,21 @@ def box_points(lo: np.ndarray, hi: np.ndarray, n: int, rng: np.random.Generator)
     return np.vstack([(lo + hi)[None] / 2.0, corners, rng.uniform(lo, hi, (n, k))])
 
 
-def find_witness(net: Network, lo: np.ndarray, hi: np.ndarray, check: Check, n: int = BOX_SAMPLES,
-                 seed: int = 0, deadline: Deadline | None = None) -> np.ndarray | None:
+def find_witness(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    check: Check,
+    n: int = BOX_SAMPLES,
+    seed: int = 0,
+    deadline: Deadline | None = None,
+) -> np.ndarray | None:
     """A point of the box that ``check(x, f(x))`` accepts, by sampling (:func:`box_points`); None if none."""
     X = box_points(lo, hi, n, np.random.default_rng(seed))
     for s in range(0, X.shape[0], 2048):
         if deadline is not None and deadline.expired():
             return None
-        part = X[s:s + 2048]
+        part = X[s : s + 2048]
         Y = net.forward(part)
         for x, y in zip(part, Y):
             if check(x, y):
@@ -92,8 +99,9 @@ def find_witness(net: Network, lo: np.ndarray, hi: np.ndarray, check: Check, n: 
     return None
 
 
-def spec_rows(conjs: "Sequence[Sequence[Atom]]", n_in: int, n_out: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
+def spec_rows(
+    conjs: "Sequence[Sequence[Atom]]", n_in: int, n_out: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
     """(C, E, d, rows of each disjunct): one row per atom, a.x + b.y + c = C y + E x + d."""
     rows: list[tuple[dict[int, float], dict[int, float], float]] = []
     owner: list[list[int]] = []
@@ -124,8 +132,17 @@ class Refutation:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def refute(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "Sequence[Sequence[Atom]]", bounds: Bounds,
-           delta: float, deadline: Deadline, steps: int = ALPHA_STEPS, maps: Maps | None = None) -> Refutation:
+def refute(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    conjs: "Sequence[Sequence[Atom]]",
+    bounds: Bounds,
+    delta: float,
+    deadline: Deadline,
+    steps: int = ALPHA_STEPS,
+    maps: Maps | None = None,
+) -> Refutation:
     """Drop the disjuncts with an atom whose proved lower bound over the box is > -delta (> 0 for delta = 0)."""
     if not conjs:
         return Refutation([], "crown", np.zeros((0, lo.size)))
@@ -135,8 +152,19 @@ def refute(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "Sequence[Sequen
     def closed(b: np.ndarray) -> np.ndarray:
         return np.array([bool(np.any(b[rows] > thr)) for rows in owner])
 
-    sb = spec_bounds(net, C, d, lo, hi, E=E, bounds=bounds, deadline=deadline, steps=steps,
-                     goal=lambda b: bool(np.all(closed(b))), maps=maps)
+    sb = spec_bounds(
+        net,
+        C,
+        d,
+        lo,
+        hi,
+        E=E,
+        bounds=bounds,
+        deadline=deadline,
+        steps=steps,
+        goal=lambda b: bool(np.all(closed(b))),
+        maps=maps,
+    )
     by_crown, by_best = closed(sb.crown), closed(sb.lower)
     live = [p for p in range(len(conjs)) if not by_best[p]]
     stage = "" if not by_best.any() else ("crown" if np.array_equal(by_crown, by_best) else "alpha-crown")
@@ -179,8 +207,17 @@ class TreeResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def branch_and_bound(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: "list[list[Atom]]", check: Check,
-                     leaf: Leaf, delta: float, deadline: Deadline, max_depth: int | None = None) -> TreeResult:
+def branch_and_bound(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    conjs: "list[list[Atom]]",
+    check: Check,
+    leaf: Leaf,
+    delta: float,
+    deadline: Deadline,
+    max_depth: int | None = None,
+) -> TreeResult:
     """Input branch-and-bound over the box (module docstring). ``net`` must have the box as its domain;
     ``leaf`` decides a node by the MILP."""
     depth_cap = 4 * lo.size + 8 if max_depth is None else max_depth

@@ -70,8 +70,9 @@ def shallow_form(net: Network) -> ShallowNet | None:
         scale, offset = sc * scale, sc * offset + of
         i += 1
     rest = layers[i:]
-    if len(rest) < 3 or not (rest[0].unit_name == "neurons" and rest[1].piece_kind == "relu"
-                             and rest[2].unit_name == "neurons"):
+    if len(rest) < 3 or not (
+        rest[0].unit_name == "neurons" and rest[1].piece_kind == "relu" and rest[2].unit_name == "neurons"
+    ):
         return None
     tail = [cast(Normalize, t) for t in rest[3:] if t.scaling]
     if len(tail) != len(rest) - 3:  # not all Normalize
@@ -86,9 +87,14 @@ def shallow_form(net: Network) -> ShallowNet | None:
     return ShallowNet(W1, b1, W2, b2, i)
 
 
-def lattice_step_model(shallow: ShallowNet, domain: Domain, l: int, s: int, coef: np.ndarray,
-                       z_bounds: tuple[np.ndarray, np.ndarray] | None = None,
-                       ) -> tuple[pyo.ConcreteModel, Terms, int]:
+def lattice_step_model(
+    shallow: ShallowNet,
+    domain: Domain,
+    l: int,
+    s: int,
+    coef: np.ndarray,
+    z_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[pyo.ConcreteModel, Terms, int]:
     """The model of the module docstring: (model with objective ``obj``, input Terms, number of binaries).
 
     ``z_bounds``: valid bounds of W1 x + b1 on the whole domain (e.g. LP-tightened); they are
@@ -131,6 +137,7 @@ def lattice_step_model(shallow: ShallowNet, domain: Domain, l: int, s: int, coef
             cons.add(d[k] <= r if b is None else d[k] <= r - float(r_lo[j]) * (1 - b))
             if b is not None:
                 cons.add(d[k] <= float(width[j]) * b)
-    m.obj = pyo.Objective(expr=constant + sum(float(kappa[j] * np.sign(delta[j])) * d[k] for k, j in enumerate(ramp)),
-                          sense=pyo.minimize)
+    m.obj = pyo.Objective(
+        expr=constant + sum(float(kappa[j] * np.sign(delta[j])) * d[k] for k, j in enumerate(ramp)), sense=pyo.minimize
+    )
     return m, x, len(pos) + len(neg)

@@ -69,8 +69,9 @@ def _logits(t: Any) -> tuple[list[Any], int]:
     return z, len(z)
 
 
-def polytope_lp(net: Network, x: np.ndarray, label: int, eps: float, sense: str = "worst",
-                solver: str = "highs") -> PolytopeResult:
+def polytope_lp(
+    net: Network, x: np.ndarray, label: int, eps: float, sense: str = "worst", solver: str = "highs"
+) -> PolytopeResult:
     """The robust margin LP of x (true class index ``label``) over the eps-ball, with its signature."""
     if sense not in SENSES:
         raise UnsupportedError(f"sense must be one of {', '.join(SENSES)}, got {sense!r}")
@@ -133,8 +134,18 @@ def polytope_lp(net: Network, x: np.ndarray, label: int, eps: float, sense: str 
         up = ((a_hi * zv + b_hi) - hv) <= s
         envs.append(low.astype(np.int8) + 2 * up.astype(np.int8))
         layers.append(i)
-    return PolytopeResult(int(label), float(eps), sense, float(best_val), int(best_j), at_upper, at_lower, envs,
-                          layers, time.perf_counter() - t0)
+    return PolytopeResult(
+        int(label),
+        float(eps),
+        sense,
+        float(best_val),
+        int(best_j),
+        at_upper,
+        at_lower,
+        envs,
+        layers,
+        time.perf_counter() - t0,
+    )
 
 
 def _snapshot(enc: Any) -> list[np.ndarray]:
@@ -164,8 +175,14 @@ class PolytopeAnalysis:
     class_names: list[str]
 
 
-def analyse(net: Network, X: np.ndarray, y: Sequence[int] | np.ndarray, eps_values: Sequence[float],
-            sense: str = "worst", solver: str = "highs") -> PolytopeAnalysis:
+def analyse(
+    net: Network,
+    X: np.ndarray,
+    y: Sequence[int] | np.ndarray,
+    eps_values: Sequence[float],
+    sense: str = "worst",
+    solver: str = "highs",
+) -> PolytopeAnalysis:
     """Run :func:`polytope_lp` for every row of X (true class indices y) and every eps; aggregate per class."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     y = np.asarray(y, dtype=int)
@@ -184,12 +201,27 @@ def analyse(net: Network, X: np.ndarray, y: Sequence[int] | np.ndarray, eps_valu
             sig_u.setdefault(key, []).append(r.at_upper)
             sig_l.setdefault(key, []).append(r.at_lower)
             sig_e.setdefault(key, []).append(r.envelopes)
-            rows.append({"instance": n, "label": int(y[n]), "eps": float(eps), "sense": sense, "margin": r.margin,
-                         "rival": r.rival, "correct": r.correct, "n_upper": int(r.at_upper.sum()),
-                         "n_lower": int(r.at_lower.sum()), "seconds": r.seconds})
+            rows.append(
+                {
+                    "instance": n,
+                    "label": int(y[n]),
+                    "eps": float(eps),
+                    "sense": sense,
+                    "margin": r.margin,
+                    "rival": r.rival,
+                    "correct": r.correct,
+                    "n_upper": int(r.at_upper.sum()),
+                    "n_lower": int(r.at_lower.sum()),
+                    "seconds": r.seconds,
+                }
+            )
     df = pd.DataFrame(rows)
-    acc = (df.groupby(["label", "eps"]).agg(n=("correct", "size"), lp_accuracy=("correct", "mean"))
-           .reset_index().rename(columns={"label": "class"}))
+    acc = (
+        df.groupby(["label", "eps"])
+        .agg(n=("correct", "size"), lp_accuracy=("correct", "mean"))
+        .reset_index()
+        .rename(columns={"label": "class"})
+    )
     upper = {k: np.mean(v, axis=0) for k, v in sig_u.items()}
     lower = {k: np.mean(v, axis=0) for k, v in sig_l.items()}
     envs = {}
@@ -197,8 +229,12 @@ def analyse(net: Network, X: np.ndarray, y: Sequence[int] | np.ndarray, eps_valu
         per_layer = []
         for li in range(len(layers)):
             codes = np.stack([e[li] for e in v])  # (instances, neurons)
-            per_layer.append(np.stack([np.mean(codes == 0, axis=0), np.mean((codes & 1) > 0, axis=0),
-                                       np.mean((codes & 2) > 0, axis=0)], axis=1))
+            per_layer.append(
+                np.stack(
+                    [np.mean(codes == 0, axis=0), np.mean((codes & 1) > 0, axis=0), np.mean((codes & 2) > 0, axis=0)],
+                    axis=1,
+                )
+            )
         envs[k] = per_layer
     assert net.class_names is not None  # the margin LPs need a classifier
     return PolytopeAnalysis(df, acc, upper, lower, envs, layers, [str(c) for c in net.class_names])
@@ -228,8 +264,9 @@ def signature_heatmaps(an: PolytopeAnalysis, net: Network, eps: float) -> Any:
             ax = axes[row, col]
             v = sig[(c, float(eps))]
             img = v.reshape(shape) if shape else v[None, :]
-            im = ax.imshow(img, vmin=0, vmax=1, cmap="Reds" if row == 0 else "Blues",
-                           aspect="auto" if not shape else None)
+            im = ax.imshow(
+                img, vmin=0, vmax=1, cmap="Reds" if row == 0 else "Blues", aspect="auto" if not shape else None
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
@@ -262,8 +299,7 @@ def envelope_bars(an: PolytopeAnalysis, eps: float) -> Any:
             w = 0.8 / len(classes)
             for t, c in enumerate(classes):
                 vals = an.envelopes[(c, float(eps))][li][:, side]
-                ax.bar(np.arange(n_neurons) + t * w - 0.4 + w / 2, vals, w, color=cmap(t % 10),
-                       label=an.class_names[c])
+                ax.bar(np.arange(n_neurons) + t * w - 0.4 + w / 2, vals, w, color=cmap(t % 10), label=an.class_names[c])
             ax.set_ylim(0, 1)
             ax.set_xticks(np.arange(n_neurons))
             ax.set_xlabel(f"neuron of layer {an.smooth_layers[li]}")

@@ -71,9 +71,17 @@ def _norm(e: np.ndarray, norm: str) -> float:
     return float(np.abs(e).max() if norm == "inf" else np.abs(e).sum())
 
 
-def search_perturbation(net: Network, a: np.ndarray, m: int, k: int = 1, norm: str = "1",
-                        radius: float | None = None, steps: int = 40, restarts: int = 3,
-                        seed: int = 0) -> np.ndarray | None:
+def search_perturbation(
+    net: Network,
+    a: np.ndarray,
+    m: int,
+    k: int = 1,
+    norm: str = "1",
+    radius: float | None = None,
+    steps: int = 40,
+    restarts: int = 3,
+    seed: int = 0,
+) -> np.ndarray | None:
     """A point b in the domain (within ``radius`` of a if given) reaching k classes, or None.
 
     Without a radius the radius doubles from 1/64 of the domain width until a point is found.
@@ -83,7 +91,7 @@ def search_perturbation(net: Network, a: np.ndarray, m: int, k: int = 1, norm: s
     dom = net.domain
     lo, hi = dom.lower, dom.upper
     width = float(np.max(hi - lo)) * (1.0 if norm == "inf" else a.size)
-    radii = [radius] if radius is not None else [width / 64 * 2 ** j for j in range(7)]
+    radii = [radius] if radius is not None else [width / 64 * 2**j for j in range(7)]
     rng = np.random.default_rng(seed)
     for r in radii:
         b = _attack(net, a, m, k, norm, float(r), lo, hi, steps, restarts, rng)
@@ -96,8 +104,19 @@ def _valid(net: Network, B: np.ndarray, m: int, k: int, dom) -> np.ndarray:
     return (reached(logits(net, B), m) >= k) & dom.contains(B)
 
 
-def _attack(net: Network, a: np.ndarray, m: int, k: int, norm: str, r: float, lo: np.ndarray,
-            hi: np.ndarray, steps: int, restarts: int, rng: np.random.Generator) -> np.ndarray | None:
+def _attack(
+    net: Network,
+    a: np.ndarray,
+    m: int,
+    k: int,
+    norm: str,
+    r: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    steps: int,
+    restarts: int,
+    rng: np.random.Generator,
+) -> np.ndarray | None:
     n = a.size
     q = max(1, n // 20)
     for rs in range(restarts):

@@ -105,8 +105,9 @@ def _affine_back(block: pyo.Block, name: str, J: np.ndarray, g: Terms) -> Terms:
     return Terms(out, lo, hi)
 
 
-def _activation_back(block: pyo.Block, name: str, g: Terms, z: Terms, binaries: np.ndarray | None,
-                     alpha: float) -> tuple[Terms, int]:
+def _activation_back(
+    block: pyo.Block, name: str, g: Terms, z: Terms, binaries: np.ndarray | None, alpha: float
+) -> tuple[Terms, int]:
     """g' = g * (alpha + (1 - alpha) a) elementwise, exact; returns the Terms and the number of products."""
     ge, glo, ghi = g.expr.ravel(), g.lower.ravel(), g.upper.ravel()
     L = z.lower.ravel()
@@ -145,8 +146,16 @@ def _activation_back(block: pyo.Block, name: str, g: Terms, z: Terms, binaries: 
     return Terms(out.reshape(shape), lo.reshape(shape), hi.reshape(shape)), len(prod_idx)
 
 
-def encode_gradient(block: pyo.Block, net: Network, enc: NetworkEncoding, coef: np.ndarray, *,
-                    start: int = 0, stop: int | None = None, prefix: str = "G") -> GradientEncoding:
+def encode_gradient(
+    block: pyo.Block,
+    net: Network,
+    enc: NetworkEncoding,
+    coef: np.ndarray,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    prefix: str = "G",
+) -> GradientEncoding:
     """Encode the gradient of ``coef^T (layers start:stop)(u)`` w.r.t. the input u of layer ``start``.
 
     ``enc`` is the forward encoding of (at least) layers ``start:`` up to the last activation layer
@@ -158,8 +167,10 @@ def encode_gradient(block: pyo.Block, net: Network, enc: NetworkEncoding, coef: 
     check_gradient_support(net, start, stop)
     coef = np.asarray(coef, dtype=np.float64).ravel()
     if coef.size != int(np.prod(net.shapes[stop])):
-        raise UnsupportedError(f"the output coefficients have {coef.size} entries, layer {stop - 1} has "
-                               f"{int(np.prod(net.shapes[stop]))} outputs")
+        raise UnsupportedError(
+            f"the output coefficients have {coef.size} entries, layer {stop - 1} has "
+            f"{int(np.prod(net.shapes[stop]))} outputs"
+        )
     n_encoded = len(enc.terms) - 1
     g = Terms.constant(coef)
     n_products = 0

@@ -194,8 +194,15 @@ def _relax_op(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, .
     bl, bu = np.asarray(bl, float).ravel(), np.asarray(bu, float).ravel()
     if _is_diagonal(Al) and _is_diagonal(Au):
         free = (L < 0) & (U > 0) if layer.gated else np.zeros(L.size, bool)
-        return _Op("diag", sl=Al.diagonal(), su=Au.diagonal(), bl=bl, bu=bu, free=free,
-                   amin=float(layer.negative_slope) if layer.gated else 0.0)
+        return _Op(
+            "diag",
+            sl=Al.diagonal(),
+            su=Au.diagonal(),
+            bl=bl,
+            bu=bu,
+            free=free,
+            amin=float(layer.negative_slope) if layer.gated else 0.0,
+        )
     return _Op("relax", Al=Al, bl=bl, Au=Au, bu=bu)
 
 
@@ -233,8 +240,15 @@ def _slopes(op: _Op, alpha: np.ndarray | None) -> np.ndarray:
     return op.sl if alpha is None else np.where(op.free, alpha, op.sl)
 
 
-def _backward(ops: list[_Op], C: np.ndarray, E: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-              alphas: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+def _backward(
+    ops: list[_Op],
+    C: np.ndarray,
+    E: np.ndarray,
+    d: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    alphas: dict[int, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
     """(bounds, input coefficients Lam, corners x*, Lam+ at every relaxed layer's output)."""
     Lam, k = C.astype(float).copy(), d.astype(float).copy()
     pos: dict[int, np.ndarray] = {}
@@ -263,8 +277,9 @@ def _backward(ops: list[_Op], C: np.ndarray, E: np.ndarray, d: np.ndarray, lo: n
     return b, Lam, xs, pos
 
 
-def _gradient(ops: list[_Op], xs: np.ndarray, pos: dict[int, np.ndarray],
-              alphas: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+def _gradient(
+    ops: list[_Op], xs: np.ndarray, pos: dict[int, np.ndarray], alphas: dict[int, np.ndarray]
+) -> dict[int, np.ndarray]:
     """d b / d alpha for every optimised layer: the forward pass of the corners x* through the chosen lines."""
     V = xs
     grads: dict[int, np.ndarray] = {}
@@ -286,10 +301,21 @@ def _gradient(ops: list[_Op], xs: np.ndarray, pos: dict[int, np.ndarray],
     return grads
 
 
-def spec_bounds(net: Network, C: np.ndarray, d: np.ndarray | None = None, lower: np.ndarray | None = None,
-                upper: np.ndarray | None = None, *, E: np.ndarray | None = None, bounds: Bounds | None = None,
-                steps: int = ALPHA_STEPS, lr: float = ALPHA_LR, deadline: Deadline | float | None = None,
-                goal: Goal | None = None, maps: Maps | None = None) -> SpecBound:
+def spec_bounds(
+    net: Network,
+    C: np.ndarray,
+    d: np.ndarray | None = None,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    *,
+    E: np.ndarray | None = None,
+    bounds: Bounds | None = None,
+    steps: int = ALPHA_STEPS,
+    lr: float = ALPHA_LR,
+    deadline: Deadline | float | None = None,
+    goal: Goal | None = None,
+    maps: Maps | None = None,
+) -> SpecBound:
     """Lower bounds of C f(x) + E x + d over the box [lower, upper] (module docstring): interval, CROWN, then
     ``steps`` alpha-CROWN iterations (0: none) unless ``goal(bounds)`` is already met or the deadline passed.
 
@@ -320,8 +346,10 @@ def spec_bounds(net: Network, C: np.ndarray, d: np.ndarray | None = None, lower:
     if steps <= 0 or not free or (goal is not None and goal(out.lower)) or dl.expired():
         return out
     t1 = time.perf_counter()
-    alphas = {t: np.broadcast_to(_slopes(op, None), (m, op.free.size)).copy()  # type: ignore[union-attr]
-              for t, op in free.items()}
+    alphas = {
+        t: np.broadcast_to(_slopes(op, None), (m, op.free.size)).copy()  # type: ignore[union-attr]
+        for t, op in free.items()
+    }
     mom = {t: np.zeros_like(a) for t, a in alphas.items()}
     var = {t: np.zeros_like(a) for t, a in alphas.items()}
     best = b.copy()

@@ -83,8 +83,23 @@ RETRY_DELTA = 1e-5
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
 PIPELINES = ("auto", "milp")
 #: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
-_REEXPORTED = (_VAR, CHECK_TOL, MAX_DISJUNCTS, Atom, BoxGroup, Property, _add, _number, _Parser, _sexprs, _show,
-               _tokens, load_vnnlib, parse_vnnlib, ModelFormatError)
+_REEXPORTED = (
+    _VAR,
+    CHECK_TOL,
+    MAX_DISJUNCTS,
+    Atom,
+    BoxGroup,
+    Property,
+    _add,
+    _number,
+    _Parser,
+    _sexprs,
+    _show,
+    _tokens,
+    load_vnnlib,
+    parse_vnnlib,
+    ModelFormatError,
+)
 
 
 # ----------------------------------------------------------------------------- checking
@@ -113,12 +128,21 @@ class VnnResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict, witness, stages and their times as JSON-ready values."""
-        return {"verdict": self.verdict, "x": None if self.x is None else [float(v) for v in self.x],
-                "y": None if self.y is None else [float(v) for v in self.y], "time": self.time,
-                "boxes": self.boxes, "n_binaries": self.n_binaries, "reason": self.reason,
-                "statuses": list(self.statuses), "warnings": list(self.warnings), "prover": self.prover,
-                "seconds": {k: float(v) for k, v in self.seconds.items()}, "nodes": self.nodes,
-                "open_leaves": self.open_leaves}
+        return {
+            "verdict": self.verdict,
+            "x": None if self.x is None else [float(v) for v in self.x],
+            "y": None if self.y is None else [float(v) for v in self.y],
+            "time": self.time,
+            "boxes": self.boxes,
+            "n_binaries": self.n_binaries,
+            "reason": self.reason,
+            "statuses": list(self.statuses),
+            "warnings": list(self.warnings),
+            "prover": self.prover,
+            "seconds": {k: float(v) for k, v in self.seconds.items()},
+            "nodes": self.nodes,
+            "open_leaves": self.open_leaves,
+        }
 
     def _stage(self, name: str, seconds: float = 0.0) -> None:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
@@ -145,8 +169,7 @@ def _atom_upper(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi
     return float(u)
 
 
-def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline | None,
-                where: str) -> float | Deadline:
+def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline | None, where: str) -> float | Deadline:
     """``time_limit``, or the deprecated keyword ``timeout`` (with a DeprecationWarning; not both)."""
     if timeout is None:
         return DEFAULT_TIME_LIMIT if time_limit is None else time_limit
@@ -156,9 +179,17 @@ def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline |
     return timeout
 
 
-def check_property(net: Network, prop: Property, *, solver: str = "highs",
-                   time_limit: float | Deadline | None = None, bounds: str = "linear", threads: int | None = None,
-                   timeout: float | Deadline | None = None, pipeline: str = "auto") -> VnnResult:
+def check_property(
+    net: Network,
+    prop: Property,
+    *,
+    solver: str = "highs",
+    time_limit: float | Deadline | None = None,
+    bounds: str = "linear",
+    threads: int | None = None,
+    timeout: float | Deadline | None = None,
+    pipeline: str = "auto",
+) -> VnnResult:
     """Decide ``prop`` on ``net``: per distinct input box, the attack, the bounds and input branch-and-bound
     around the MILP (``pipeline="auto"``), or one MILP per box and nothing else (``pipeline="milp"``).
 
@@ -181,21 +212,30 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
         open_ = ~(np.isfinite(g.lower) & np.isfinite(g.upper))
         if open_.any():
             bad = int(np.flatnonzero(open_)[0])
-            side = "lower and upper" if not (np.isfinite(g.lower[bad]) or np.isfinite(g.upper[bad])) else (
-                "lower" if not np.isfinite(g.lower[bad]) else "upper")
-            raise DataError(f"the property leaves input X_{bad} unbounded (no {side} bound); VNN-LIB properties "
-                            "need a bounded input box")
+            side = (
+                "lower and upper"
+                if not (np.isfinite(g.lower[bad]) or np.isfinite(g.upper[bad]))
+                else ("lower" if not np.isfinite(g.lower[bad]) else "upper")
+            )
+            raise DataError(
+                f"the property leaves input X_{bad} unbounded (no {side} bound); VNN-LIB properties "
+                "need a bounded input box"
+            )
     res = VnnResult("holds", boxes=len(groups))
     res.warnings = _domain_warnings(net, groups)
     if not groups:
-        res.warnings.append("no input satisfies the property's input constraints (every input box is empty): "
-                            "it holds vacuously")
+        res.warnings.append(
+            "no input satisfies the property's input constraints (every input box is empty): it holds vacuously"
+        )
     undecided: list[str] = []
     closed_by: list[str] = []
     for g in groups:
         ta = time.perf_counter()
-        x = None if pipeline == "milp" else find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole),
-                                                         deadline=dl)
+        x = (
+            None
+            if pipeline == "milp"
+            else find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole), deadline=dl)
+        )
         res._stage("attack", time.perf_counter() - ta)
         if x is not None:
             res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
@@ -217,8 +257,11 @@ def check_property(net: Network, prop: Property, *, solver: str = "highs",
                 closed_by.append(res.prover)
                 break  # this box is safe
             if x is None:
-                undecided.append(TIME_LIMIT_REASON if status != "infeasible" else
-                                 "the only witnesses lie on the unsafe region's boundary and fail the re-check")
+                undecided.append(
+                    TIME_LIMIT_REASON
+                    if status != "infeasible"
+                    else "the only witnesses lie on the unsafe region's boundary and fail the re-check"
+                )
                 break
             y = net.forward(x[None])[0]
             if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
@@ -245,13 +288,17 @@ def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
         below, above = g.lower < d.lower, g.upper > d.upper
         if below.any() or above.any():
             i = int(np.flatnonzero(below | above)[0])
-            out.append(f"the property's input box leaves the model's input domain (X_{i} in [{g.lower[i]:g}, "
-                       f"{g.upper[i]:g}], domain {d.names[i]!r} in [{d.lower[i]:g}, {d.upper[i]:g}]); "
-                       "the box was verified as given")
+            out.append(
+                f"the property's input box leaves the model's input domain (X_{i} in [{g.lower[i]:g}, "
+                f"{g.upper[i]:g}], domain {d.names[i]!r} in [{d.lower[i]:g}, {d.upper[i]:g}]); "
+                "the box was verified as given"
+            )
             break
     if d.integer.any() or d.onehot_groups:
-        out.append("the model's domain has integer features or one-hot groups; the property's inputs are real "
-                   "numbers and were verified without them")
+        out.append(
+            "the model's domain has integer features or one-hot groups; the property's inputs are real "
+            "numbers and were verified without them"
+        )
     return out
 
 
@@ -261,9 +308,19 @@ def _box_network(net: Network, lo: np.ndarray, hi: np.ndarray) -> Network:
     return box_network(net, lo, hi)
 
 
-def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[Atom]], solver: str,
-               time_limit: float | Deadline, bounds: str, threads: int | None, delta: float,
-               res: VnnResult, pipeline: str = "auto") -> tuple[str, np.ndarray | None]:
+def _solve_box(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    conjs: list[list[Atom]],
+    solver: str,
+    time_limit: float | Deadline,
+    bounds: str,
+    threads: int | None,
+    delta: float,
+    res: VnnResult,
+    pipeline: str = "auto",
+) -> tuple[str, np.ndarray | None]:
     """Decide one box: output bounds, the CROWN / alpha-CROWN refutation, then input branch-and-bound (few
     inputs) or one MILP (``pipeline="milp"``: the MILP right after the output bounds); ``res.prover`` names the
     stage that closed it."""
@@ -292,8 +349,9 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
     if not live:
         return "infeasible", None
 
-    def leaf(llo: np.ndarray, lhi: np.ndarray, lconjs: list[list[Atom]], lb: Bounds,
-             ldl: Deadline) -> tuple[str, np.ndarray | None]:
+    def leaf(
+        llo: np.ndarray, lhi: np.ndarray, lconjs: list[list[Atom]], lb: Bounds, ldl: Deadline
+    ) -> tuple[str, np.ndarray | None]:
         if bounds != "linear":  # the user's (tighter) bound method for the MILP's big-M values
             lb = compute_bounds(box_network(net, llo, lhi), llo, lhi, method=bounds, deadline=ldl.sub(fraction=0.5))
         return _milp_box(box_network(net, llo, lhi), llo, lhi, lconjs, lb, solver, ldl, threads, delta, res)
@@ -317,8 +375,18 @@ def _solve_box(net: Network, lo: np.ndarray, hi: np.ndarray, conjs: list[list[At
         res._stage("milp", time.perf_counter() - tm)
 
 
-def _milp_box(bnet: Network, lo: np.ndarray, hi: np.ndarray, live: list[list[Atom]], bnds: Bounds, solver: str,
-              dl: Deadline, threads: int | None, delta: float, res: VnnResult) -> tuple[str, np.ndarray | None]:
+def _milp_box(
+    bnet: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    live: list[list[Atom]],
+    bnds: Bounds,
+    solver: str,
+    dl: Deadline,
+    threads: int | None,
+    delta: float,
+    res: VnnResult,
+) -> tuple[str, np.ndarray | None]:
     """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts."""
     dom = bnet.domain
     m = pyo.ConcreteModel()
@@ -368,8 +436,15 @@ def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: 
     return lower <= -delta if delta > 0 else lower <= 0
 
 
-def verify_vnnlib(net_path: str | Path, prop_path: str | Path, *, time_limit: float | Deadline | None = None,
-                  solver: str = "highs", bounds: str = "linear", timeout: float | Deadline | None = None) -> VnnResult:
+def verify_vnnlib(
+    net_path: str | Path,
+    prop_path: str | Path,
+    *,
+    time_limit: float | Deadline | None = None,
+    solver: str = "highs",
+    bounds: str = "linear",
+    timeout: float | Deadline | None = None,
+) -> VnnResult:
     """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``time_limit``: for
     the whole, loading included; default ``DEFAULT_TIME_LIMIT``; ``timeout`` is its deprecated name)."""
     from ..io import load_model

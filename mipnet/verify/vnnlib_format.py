@@ -72,7 +72,7 @@ class Property:
             empty = False  # an atom false everywhere
             for at in conj:
                 if not at.b and len(at.a) == 1:
-                    (i, v), = at.a.items()
+                    ((i, v),) = at.a.items()
                     t = -at.c / v + 0.0  # no -0.0
                     if v > 0 and (t < hi[i] or (t == hi[i] and at.strict)):
                         hi[i], shi[i] = t, at.strict
@@ -140,8 +140,9 @@ def _number(tok: str) -> float | None:
     except ValueError:
         return None
     if not math.isfinite(v):
-        raise ModelFormatError(f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are "
-                               "not allowed)")
+        raise ModelFormatError(
+            f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are not allowed)"
+        )
     return v
 
 
@@ -238,8 +239,9 @@ class _Parser:
                 if m is None:
                     raise ModelFormatError(f"variable {e[1]!r}: VNN-LIB variables are named X_i or Y_j")
                 if e[2] != "Real":
-                    raise ModelFormatError(f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB "
-                                           "variables are Real)")
+                    raise ModelFormatError(
+                        f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB variables are Real)"
+                    )
                 self.declared.add(e[1])
                 (self.inputs if m.group(1) == "X" else self.outputs).add(int(m.group(2)))
             elif head == "assert":

@@ -80,11 +80,24 @@ from .run import (  # noqa: F401
 )
 
 
-def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | Path, *,
-                   increasing: Sequence[str] = (), decreasing: Sequence[str] = (), eps: float | None = None,
-                   rows: int = 10, time_limit: float = 20.0, scheduler: str | None = "serial",
-                   workers: int | None = None, model_name: str = "demo model", data_name: str = "held-out data",
-                   log: Callable[[str], None] | None = print, data_note: str | None = None) -> Audit:
+def run_demo_audit(
+    net: Network,
+    X: Any,
+    y: Sequence[Any] | None,
+    output: str | Path,
+    *,
+    increasing: Sequence[str] = (),
+    decreasing: Sequence[str] = (),
+    eps: float | None = None,
+    rows: int = 10,
+    time_limit: float = 20.0,
+    scheduler: str | None = "serial",
+    workers: int | None = None,
+    model_name: str = "demo model",
+    data_name: str = "held-out data",
+    log: Callable[[str], None] | None = print,
+    data_note: str | None = None,
+) -> Audit:
     """The audit step of ``mipnet demo``: verify, explain and write ``output`` (HTML) with its certificates.
 
     ``X`` is a matrix or a DataFrame with the model's feature columns; ``data_note`` says which rows they are (for
@@ -94,9 +107,23 @@ def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | 
         from ...tabular import features_for
 
         X = features_for(net, X)
-    a = run_audit(net, X, y, increasing=increasing, decreasing=decreasing, eps=eps, rows=rows,
-                  time_limit=time_limit, scheduler=scheduler, workers=workers, cert_dir=default_cert_dir(output),
-                  model_name=model_name, data_name=data_name, log=log, data_note=data_note)
+    a = run_audit(
+        net,
+        X,
+        y,
+        increasing=increasing,
+        decreasing=decreasing,
+        eps=eps,
+        rows=rows,
+        time_limit=time_limit,
+        scheduler=scheduler,
+        workers=workers,
+        cert_dir=default_cert_dir(output),
+        model_name=model_name,
+        data_name=data_name,
+        log=log,
+        data_note=data_note,
+    )
     write_report(a, output)
     if log is not None:
         for p in a.properties:
@@ -105,7 +132,23 @@ def run_demo_audit(net: Network, X: Any, y: Sequence[Any] | None, output: str | 
     return a
 
 
-__all__ = ["Audit", "PropertyResult", "run_audit", "render_html", "write_report", "run_demo_audit",
-           "sparsity_figure", "training_figure", "default_cert_dir", "check_request", "monotone_output",
-           "MonotonicityTask", "RobustnessTask", "ResilienceTask", "AuditTask", "progress_points", "new_figure",
-           "VERDICT_WORDS"]
+__all__ = [
+    "Audit",
+    "PropertyResult",
+    "run_audit",
+    "render_html",
+    "write_report",
+    "run_demo_audit",
+    "sparsity_figure",
+    "training_figure",
+    "default_cert_dir",
+    "check_request",
+    "monotone_output",
+    "MonotonicityTask",
+    "RobustnessTask",
+    "ResilienceTask",
+    "AuditTask",
+    "progress_points",
+    "new_figure",
+    "VERDICT_WORDS",
+]

@@ -53,8 +53,11 @@ def sparsity_figure(net: Network) -> Figure:
     dense = _dense_chain(net)
     if dense is not None and max([dense[0].in_features] + [d.out_features for d in dense]) <= 60:
         return _graph_figure(net, dense)
-    mats = [(i, w.reshape(w.shape[0], -1)) for i, layer in enumerate(net.layers)
-            if (w := getattr(layer, "weight", None)) is not None]
+    mats = [
+        (i, w.reshape(w.shape[0], -1))
+        for i, layer in enumerate(net.layers)
+        if (w := getattr(layer, "weight", None)) is not None
+    ]
     fig = new_figure((3.2 * len(mats) + 1, 3.4))
     axes = fig.subplots(1, len(mats), squeeze=False)[0]
     for ax, (i, W) in zip(axes, mats):
@@ -82,24 +85,34 @@ def _graph_figure(net: Network, dense: list[Dense]) -> Figure:
         rows, cols = np.nonzero(d.weight)
         for r, c in zip(rows, cols):
             w = d.weight[r, c]
-            ax.plot([li, li + 1], [ys[li][c], ys[li + 1][r]], color="tab:red" if w > 0 else "tab:blue",
-                    lw=0.4 + 2.6 * abs(w) / wmax, alpha=0.35 + 0.5 * abs(w) / wmax, zorder=1)
+            ax.plot(
+                [li, li + 1],
+                [ys[li][c], ys[li + 1][r]],
+                color="tab:red" if w > 0 else "tab:blue",
+                lw=0.4 + 2.6 * abs(w) / wmax,
+                alpha=0.35 + 0.5 * abs(w) / wmax,
+                zorder=1,
+            )
     for li, n in enumerate(sizes):
         on = alive[li]
         ax.scatter(np.full(n, li)[on], ys[li][on], s=70, color="#2b3a4a", zorder=2)
         ax.scatter(np.full(n, li)[~on], ys[li][~on], s=70, facecolors="white", edgecolors="#b0b7bf", zorder=2)
     if sizes[0] <= 60:
         for j, name in enumerate(net.feature_names):
-            ax.text(-0.08, ys[0][j], name, ha="right", va="center", fontsize=7,
-                    color="#1d2228" if used_in[j] else "#a0a7af")
+            ax.text(
+                -0.08, ys[0][j], name, ha="right", va="center", fontsize=7, color="#1d2228" if used_in[j] else "#a0a7af"
+            )
     outs = [str(c) for c in net.output_names]
     if net.task == "classify" and len(outs) == 1 and len(net.class_names or []) == 2:
         assert net.class_names is not None
         outs = [f"logit\n> 0: {net.class_names[1]}\n< 0: {net.class_names[0]}"]
     for j, name in enumerate(outs):
         ax.text(len(sizes) - 1 + 0.08, ys[-1][j], name, ha="left", va="center", fontsize=8)
-    labels = ["inputs"] + [f"hidden {i + 1}\n{int(alive[i + 1].sum())}/{sizes[i + 1]} alive"
-                           for i in range(len(sizes) - 2)] + ["output"]
+    labels = (
+        ["inputs"]
+        + [f"hidden {i + 1}\n{int(alive[i + 1].sum())}/{sizes[i + 1]} alive" for i in range(len(sizes) - 2)]
+        + ["output"]
+    )
     for li, lab in enumerate(labels):
         ax.text(li, 1.08, lab, ha="center", va="bottom", fontsize=8)
     ax.set_xlim(-1.6, len(sizes) - 1 + 0.9)
@@ -107,8 +120,7 @@ def _graph_figure(net: Network, dense: list[Dense]) -> Figure:
     ax.axis("off")
     nz = sum(int(np.count_nonzero(d.weight)) for d in dense)
     tot = sum(d.weight.size for d in dense)
-    ax.set_title(f"surviving weights: {nz} of {tot} (red positive, blue negative; hollow = unused / dead)",
-                 fontsize=9)
+    ax.set_title(f"surviving weights: {nz} of {tot} (red positive, blue negative; hollow = unused / dead)", fontsize=9)
     return fig
 
 
@@ -132,10 +144,12 @@ def training_figure(cert: dict[str, Any]) -> Figure:
     ax = fig.subplots()
     if pts:
         t = [p[0] for p in pts]
-        ax.step(t, [np.nan if p[1] is None else p[1] for p in pts], where="post",
-                label="incumbent (best network found)")
-        ax.step(t, [np.nan if p[2] is None else p[2] for p in pts], where="post",
-                label="bound (no network can do better)")
+        ax.step(
+            t, [np.nan if p[1] is None else p[1] for p in pts], where="post", label="incumbent (best network found)"
+        )
+        ax.step(
+            t, [np.nan if p[2] is None else p[2] for p in pts], where="post", label="bound (no network can do better)"
+        )
         ax.set_xlabel("seconds")
         ax.set_ylabel("objective")
         ax.legend(fontsize=8)
@@ -144,8 +158,14 @@ def training_figure(cert: dict[str, Any]) -> Figure:
         inc, bnd = cert.get("incumbent"), cert.get("bound")
         inc = float(inc) if inc is not None else float("nan")
         bnd = float(bnd) if bnd is not None else float("nan")
-        ax.barh([0], [inc - bnd if math.isfinite(bnd) else 0.0], left=[bnd if math.isfinite(bnd) else inc],
-                height=0.4, color="#f2c6a0", label="gap")
+        ax.barh(
+            [0],
+            [inc - bnd if math.isfinite(bnd) else 0.0],
+            left=[bnd if math.isfinite(bnd) else inc],
+            height=0.4,
+            color="#f2c6a0",
+            label="gap",
+        )
         ax.plot([inc], [0], "o", color="tab:red", label=f"incumbent {inc:.4g} (the model's objective)")
         if math.isfinite(bnd):
             ax.plot([bnd], [0], "|", ms=30, mew=3, color="tab:green", label=f"proved bound {bnd:.4g}")
@@ -164,8 +184,9 @@ def _profile_figure(net: Network, coef: np.ndarray, desc: str, verdict: Any, X: 
     base = np.asarray(verdict.witness.x) if verdict.witness is not None else X[np.argsort(X[:, l])[len(X) // 2]]
     lo = dom.lower[l] if np.isfinite(dom.lower[l]) else X[:, l].min()
     hi = dom.upper[l] if np.isfinite(dom.upper[l]) else X[:, l].max()
-    grid = np.arange(math.ceil(lo), math.floor(hi) + 1) if dom.integer[l] and hi - lo <= 400 else \
-        np.linspace(lo, hi, 200)
+    grid = (
+        np.arange(math.ceil(lo), math.floor(hi) + 1) if dom.integer[l] and hi - lo <= 400 else np.linspace(lo, hi, 200)
+    )
     P = np.repeat(base[None], grid.size, axis=0)
     P[:, l] = grid
     f = net.forward(P) @ coef
@@ -174,8 +195,7 @@ def _profile_figure(net: Network, coef: np.ndarray, desc: str, verdict: Any, X: 
     ax.plot(grid, f, "-o" if grid.size <= 40 else "-", ms=3, color="#2b3a4a")
     if verdict.witness is not None:
         w = verdict.witness
-        ax.plot([w.x[l], w.x_prime[l]], [w.f_x, w.f_x_prime], "o", color="tab:red", ms=7,
-                label="witness pair")
+        ax.plot([w.x[l], w.x_prime[l]], [w.f_x, w.f_x_prime], "o", color="tab:red", ms=7, label="witness pair")
         ax.legend(fontsize=8)
     ax.set_xlabel(verdict.feature)
     ax.set_ylabel("score")
@@ -192,8 +212,10 @@ def _robustness_figure(results: list[Any], eps: float) -> Figure:
     fig = new_figure((7.5, 2.8))
     ax = fig.subplots()
     colors = {"holds": "tab:green", "violated": "tab:red", "unknown": "tab:orange"}
-    vals = [r.bound if r.verdict == "holds" else (r.margin_forward if r.margin_forward is not None else r.margin)
-            for r in results]
+    vals = [
+        r.bound if r.verdict == "holds" else (r.margin_forward if r.margin_forward is not None else r.margin)
+        for r in results
+    ]
     finite = [abs(float(v)) for v in vals if v is not None and math.isfinite(float(v))]
     stub = 0.04 * (max(finite) if finite else 1.0) or 0.04
     for j, (r, val) in enumerate(zip(results, vals)):
@@ -211,8 +233,11 @@ def _robustness_figure(results: list[Any], eps: float) -> Figure:
     ax.set_xlabel("audited row (in table order)")
     ax.set_ylabel("margin")
     ax.margins(y=0.25)
-    ax.set_title(f"green: proved lowest margin within eps = {eps:g} (> 0 = keeps its class); "
-                 "red: an input that changes the class", fontsize=8)
+    ax.set_title(
+        f"green: proved lowest margin within eps = {eps:g} (> 0 = keeps its class); "
+        "red: an input that changes the class",
+        fontsize=8,
+    )
     fig.tight_layout()
     return fig
 
@@ -221,8 +246,9 @@ def _region_figure(net: Network, w: np.ndarray, eff: np.ndarray, k: int, interp:
     order = [i for i in np.argsort(-np.abs(eff)) if abs(w[i]) > 1e-12][:10][::-1]
     fig = new_figure((5.6, max(1.6, 0.3 * len(order) + 0.9)))
     ax = fig.subplots()
-    ax.barh(np.arange(len(order)), [eff[i] for i in order],
-            color=["tab:red" if eff[i] > 0 else "tab:blue" for i in order])
+    ax.barh(
+        np.arange(len(order)), [eff[i] for i in order], color=["tab:red" if eff[i] > 0 else "tab:blue" for i in order]
+    )
     ax.set_yticks(np.arange(len(order)))
     ax.set_yticklabels([net.feature_names[i] for i in order], fontsize=8)
     ax.axvline(0, color="k", lw=0.5)

@@ -144,8 +144,17 @@ def _robustness_task(task: RobustnessTask) -> RobustnessResult:
         return verify_sample(net, x, eps, norm, cls, solver=solver, time_limit=time_limit, threads=1, index=index)
     except MipnetError as exc:
         c = int(net.predict_index(net.forward(x[None]))[0]) if cls is None else int(cls)
-        return RobustnessResult(index, c, (net.class_names or [c])[c], "unknown", float(eps), normalise_norm(norm),
-                                solver=solver, status="error", reason=f"verification failed: {exc}")
+        return RobustnessResult(
+            index,
+            c,
+            (net.class_names or [c])[c],
+            "unknown",
+            float(eps),
+            normalise_norm(norm),
+            solver=solver,
+            status="error",
+            reason=f"verification failed: {exc}",
+        )
 
 
 def _monotonicity_task(task: MonotonicityTask) -> GlobalReport:
@@ -155,12 +164,18 @@ def _monotonicity_task(task: MonotonicityTask) -> GlobalReport:
     solver, time_limit = task.solver, task.time_limit
     kw: dict[str, Any] = {"increasing": [feature]} if sign > 0 else {"decreasing": [feature]}
     try:
-        return verify_global(net, **kw, output=output, versus=versus, solver=solver, time_limit=time_limit,
-                             threads=1)
+        return verify_global(net, **kw, output=output, versus=versus, solver=solver, time_limit=time_limit, threads=1)
     except (SolverError, DataError) as exc:
         _, desc = output_coefficients(net, output, versus)
-        fv = FeatureVerdict(feature, "increasing" if sign > 0 else "decreasing", "unknown", "exact", None, None,
-                            note=f"verification failed: {exc}")
+        fv = FeatureVerdict(
+            feature,
+            "increasing" if sign > 0 else "decreasing",
+            "unknown",
+            "exact",
+            None,
+            None,
+            note=f"verification failed: {exc}",
+        )
         return GlobalReport([fv], desc, "exact", 0.0, 0, 0, {"solver": solver, "time_limit": time_limit})
 
 
@@ -170,12 +185,22 @@ def _resilience_task(task: ResilienceTask) -> ResilienceResult:
     net, m, alpha, k, norm = task.net, task.m, task.alpha, task.k, task.norm
     solver, time_limit = task.solver, task.time_limit
     try:
-        return class_resilience(net, m, alpha=alpha, k=k, norm=norm, solver=solver, time_limit=time_limit,
-                                threads=1)
+        return class_resilience(net, m, alpha=alpha, k=k, norm=norm, solver=solver, time_limit=time_limit, threads=1)
     except (SolverError, DataError) as exc:
         assert net.class_names is not None  # a resilience task is made for each class of a classifier
-        return ResilienceResult("class", m, str(net.class_names[m]), float(alpha), int(k), norm, "unknown", None,
-                                None, None, notes=[f"verification failed: {exc}"])
+        return ResilienceResult(
+            "class",
+            m,
+            str(net.class_names[m]),
+            float(alpha),
+            int(k),
+            norm,
+            "unknown",
+            None,
+            None,
+            None,
+            notes=[f"verification failed: {exc}"],
+        )
 
 
 def _call(task: AuditTask) -> Any:
@@ -199,8 +224,14 @@ def monotone_output(net: Network, output: int | str | None = None) -> tuple[Any,
     raise DataError(f"the model has {net.n_outputs} outputs: choose the monitored output (--output)")
 
 
-def check_request(net: Network, increasing: Sequence[str], decreasing: Sequence[str], eps: float | None,
-                  alpha: float | None, k: int | None) -> None:
+def check_request(
+    net: Network,
+    increasing: Sequence[str],
+    decreasing: Sequence[str],
+    eps: float | None,
+    alpha: float | None,
+    k: int | None,
+) -> None:
     """Fail fast (before any solve) on a property the model cannot have."""
     from ...verify.monotonic import resolve_features
 
@@ -218,18 +249,37 @@ def check_request(net: Network, increasing: Sequence[str], decreasing: Sequence[
     if eps is not None and not (math.isfinite(eps) and eps >= 0):
         raise DataError(f"eps must be a finite number >= 0, got {eps}")
     if not (increasing or decreasing or eps is not None or alpha is not None):
-        raise DataError("ask for at least one property: --monotone-increasing/--monotone-decreasing, --eps, "
-                        "or --alpha with --k")
+        raise DataError(
+            "ask for at least one property: --monotone-increasing/--monotone-decreasing, --eps, or --alpha with --k"
+        )
 
 
-def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, increasing: Sequence[str] = (),
-              decreasing: Sequence[str] = (), output: int | str | None = None, eps: float | None = None,
-              norm: str = "inf", rows: int = 20, alpha: float | None = None, k: int | None = None,
-              resilience_norm: str = "1", solver: str = "highs", time_limit: float = 30.0,
-              scheduler: str | None = "serial", workers: int | None = None, cert_dir: str | Path | None = None,
-              model_name: str = "model", data_name: str = "data", target: str | None = None,
-              explain_regions: int = 3, log: Callable[[str], None] | None = None,
-              data_note: str | None = None) -> Audit:
+def run_audit(
+    net: Network,
+    X: np.ndarray,
+    y: Sequence[Any] | None = None,
+    *,
+    increasing: Sequence[str] = (),
+    decreasing: Sequence[str] = (),
+    output: int | str | None = None,
+    eps: float | None = None,
+    norm: str = "inf",
+    rows: int = 20,
+    alpha: float | None = None,
+    k: int | None = None,
+    resilience_norm: str = "1",
+    solver: str = "highs",
+    time_limit: float = 30.0,
+    scheduler: str | None = "serial",
+    workers: int | None = None,
+    cert_dir: str | Path | None = None,
+    model_name: str = "model",
+    data_name: str = "data",
+    target: str | None = None,
+    explain_regions: int = 3,
+    log: Callable[[str], None] | None = None,
+    data_note: str | None = None,
+) -> Audit:
     """Run the requested checks (see the module docstring). ``time_limit`` is per problem.
 
     ``scheduler``: "serial" (this process), None (a local Dask cluster of ``workers`` processes) or the
@@ -293,11 +343,34 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
         return total.remaining() / max(1, n_props - len(props))
 
     if sign:
-        props.append(_monotonicity_property(net, by_kind[MonotonicityTask], increasing, decreasing, out_arg, versus, X,
-                                            recheck_limit=recheck_limit()))
+        props.append(
+            _monotonicity_property(
+                net,
+                by_kind[MonotonicityTask],
+                increasing,
+                decreasing,
+                out_arg,
+                versus,
+                X,
+                recheck_limit=recheck_limit(),
+            )
+        )
     if eps is not None:
-        props.append(_robustness_property(net, X, rob_rows, by_kind[RobustnessTask], float(eps), norm, solver,
-                                          time_limit, target, n_outside, recheck_limit=recheck_limit()))
+        props.append(
+            _robustness_property(
+                net,
+                X,
+                rob_rows,
+                by_kind[RobustnessTask],
+                float(eps),
+                norm,
+                solver,
+                time_limit,
+                target,
+                n_outside,
+                recheck_limit=recheck_limit(),
+            )
+        )
     if alpha is not None:
         props.append(_resilience_property(net, by_kind[ResilienceTask], recheck_limit=recheck_limit()))
     for p in props:
@@ -318,10 +391,26 @@ def run_audit(net: Network, X: np.ndarray, y: Sequence[Any] | None = None, *, in
     explanation = _explanation(net, X, explain_regions)
     now = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat(sep=" ")
     if data_note is None:
-        data_note = (f"all {X.shape[0]} rows of {data_name}. The audit cannot tell whether the model was trained on "
-                     "these rows; if it was, the accuracy overstates how well it does on new cases.")
-    return Audit(net, model_name, data_name, X, y, props, training, rc, quality, explanation,
-                 time.perf_counter() - t0, now, scheduler or "local Dask cluster", data_note)
+        data_note = (
+            f"all {X.shape[0]} rows of {data_name}. The audit cannot tell whether the model was trained on "
+            "these rows; if it was, the accuracy overstates how well it does on new cases."
+        )
+    return Audit(
+        net,
+        model_name,
+        data_name,
+        X,
+        y,
+        props,
+        training,
+        rc,
+        quality,
+        explanation,
+        time.perf_counter() - t0,
+        now,
+        scheduler or "local Dask cluster",
+        data_note,
+    )
 
 
 # ============================================================================ properties
@@ -353,99 +442,183 @@ def _changes(net: Network, x: np.ndarray, xp: np.ndarray, top: int = 4) -> str:
     return ", ".join(parts) + (f" (+{more} smaller)" if more > 0 else "") if parts else "no change"
 
 
-def _monotonicity_property(net: Network, reports: list[Any], increasing: list[str], decreasing: list[str],
-                           output: Any, versus: Any, X: np.ndarray, recheck_limit: float = 60.0) -> PropertyResult:
+def _monotonicity_property(
+    net: Network,
+    reports: list[Any],
+    increasing: list[str],
+    decreasing: list[str],
+    output: Any,
+    versus: Any,
+    X: np.ndarray,
+    recheck_limit: float = 60.0,
+) -> PropertyResult:
     from ...verify.monotonic import GlobalReport, output_coefficients
 
     feats = [f for r in reports for f in r.features]
     r0 = reports[0]
-    merged = GlobalReport(feats, r0.output, r0.mode, sum(r.build_time for r in reports), r0.n_binaries,
-                          r0.n_products, r0.options)
-    cert = monotonicity_certificate(net, merged, increasing=increasing, decreasing=decreasing, output=output,
-                                    versus=versus)
+    merged = GlobalReport(
+        feats, r0.output, r0.mode, sum(r.build_time for r in reports), r0.n_binaries, r0.n_products, r0.options
+    )
+    cert = monotonicity_certificate(
+        net, merged, increasing=increasing, decreasing=decreasing, output=output, versus=versus
+    )
     coef, desc = output_coefficients(net, output, versus)
     rows, figs = [], []
     for f in feats:
         w = f.witness
         if w is not None:
             l = net.feature_names.index(f.feature)
-            wit = (f"{html.escape(f.feature)} {_arrow(w.x[l], w.x_prime[l])} (all else equal) moves the score "
-                   f"{_arrow(w.f_x, w.f_x_prime)}")
+            wit = (
+                f"{html.escape(f.feature)} {_arrow(w.x[l], w.x_prime[l])} (all else equal) moves the score "
+                f"{_arrow(w.f_x, w.f_x_prime)}"
+            )
         else:
             wit = html.escape(f.note) if f.status == "unknown" and f.note else "-"
-        rows.append({"feature": html.escape(f.feature), "direction": f.direction, "verdict": f.status,
-                     "bound": _fmt(f.bound), "witness": wit, "how": html.escape(f.how or ""),
-                     "time": f"{f.solve_time:.2f}&nbsp;s"})
+        rows.append(
+            {
+                "feature": html.escape(f.feature),
+                "direction": f.direction,
+                "verdict": f.status,
+                "bound": _fmt(f.bound),
+                "witness": wit,
+                "how": html.escape(f.how or ""),
+                "time": f"{f.solve_time:.2f}&nbsp;s",
+            }
+        )
         figs.append((f"The score along {f.feature}", _png(_profile_figure(net, coef, desc, f, X))))
     n_bad = sum(f.status == "violated" for f in feats)
     n_unk = sum(f.status == "unknown" for f in feats)
     if merged.status == "holds":
-        verdict_words = (f"The score is proved monotone in every one of the {len(feats)} feature(s) on the whole "
-                         "input domain (every input the model is meant for, not only the data's rows).")
+        verdict_words = (
+            f"The score is proved monotone in every one of the {len(feats)} feature(s) on the whole "
+            "input domain (every input the model is meant for, not only the data's rows)."
+        )
     elif n_bad:
-        verdict_words = (f"{n_bad} of {len(feats)} feature(s) violate the required direction (a concrete pair of "
-                         "inputs shows it)" + (f"; {n_unk} undecided within the time limit." if n_unk else "."))
+        verdict_words = (
+            f"{n_bad} of {len(feats)} feature(s) violate the required direction (a concrete pair of "
+            "inputs shows it)" + (f"; {n_unk} undecided within the time limit." if n_unk else ".")
+        )
     else:
         verdict_words = f"{n_unk} of {len(feats)} feature(s) undecided within the time limit."
     sentence = f"Monitored score: the {html.escape(score_words(net, desc))}. {verdict_words}"
-    return PropertyResult("monotonicity", "Monotonicity (global, whole domain)", merged.status, sentence, rows,
-                          cert, recheck(cert, net, second_solver=None, time_limit=recheck_limit), figs)
+    return PropertyResult(
+        "monotonicity",
+        "Monotonicity (global, whole domain)",
+        merged.status,
+        sentence,
+        rows,
+        cert,
+        recheck(cert, net, second_solver=None, time_limit=recheck_limit),
+        figs,
+    )
 
 
-def _robustness_property(net: Network, X: np.ndarray, rows_idx: np.ndarray, results: list[Any], eps: float,
-                         norm: str, solver: str, time_limit: float, target: str | None,
-                         n_outside: int = 0, recheck_limit: float = 60.0) -> PropertyResult:
+def _robustness_property(
+    net: Network,
+    X: np.ndarray,
+    rows_idx: np.ndarray,
+    results: list[Any],
+    eps: float,
+    norm: str,
+    solver: str,
+    time_limit: float,
+    target: str | None,
+    n_outside: int = 0,
+    recheck_limit: float = 60.0,
+) -> PropertyResult:
     from ...verify.robustness import normalise_norm
 
     norm = normalise_norm(norm)
     Xs = X[rows_idx]
     for j, r in enumerate(results):
         r.index = j  # position in the certificate's sample list (the data row is in the table)
-    cert = robustness_certificate(net, Xs, results, eps=eps, norm=norm, solver=solver,
-                                  options={"time_limit": time_limit}, target=target, rows=rows_idx.tolist())
+    cert = robustness_certificate(
+        net,
+        Xs,
+        results,
+        eps=eps,
+        norm=norm,
+        solver=solver,
+        options={"time_limit": time_limit},
+        target=target,
+        rows=rows_idx.tolist(),
+    )
     rows = []
     vals = [_margin_value(r) for r in results]
     scale = max([abs(v) for v in vals if v is not None] + [1e-12])
     for i, r, v in zip(rows_idx, results, vals):
         wit = html.escape(r.reason) if r.verdict == "unknown" and r.reason else "-"
         if r.counterexample is not None:
-            wit = (f"class {html.escape(class_name(net, r.label))} &rarr; "
-                   f"{html.escape(class_name(net, r.adversarial_class))}: "
-                   + _changes(net, X[i], np.asarray(r.counterexample)))
-        rows.append({"row": str(int(i)), "class": html.escape(class_name(net, r.label)), "verdict": r.verdict,
-                     "margin": _margin_bar(r.verdict, v, scale), "bound": _fmt(r.bound), "witness": wit,
-                     "time": f"{r.time:.2f}&nbsp;s"})
+            wit = (
+                f"class {html.escape(class_name(net, r.label))} &rarr; "
+                f"{html.escape(class_name(net, r.adversarial_class))}: "
+                + _changes(net, X[i], np.asarray(r.counterexample))
+            )
+        rows.append(
+            {
+                "row": str(int(i)),
+                "class": html.escape(class_name(net, r.label)),
+                "verdict": r.verdict,
+                "margin": _margin_bar(r.verdict, v, scale),
+                "bound": _fmt(r.bound),
+                "witness": wit,
+                "time": f"{r.time:.2f}&nbsp;s",
+            }
+        )
     counts = {v: sum(r.verdict == v for r in results) for v in ("holds", "violated", "unknown")}
     dist = "L-inf" if norm == "inf" else "L1"
-    how = ("every feature may change by up to eps at the same time" if norm == "inf" else
-           "the changes of all features add up to at most eps")
-    ball = (f"every input within {dist} distance {eps:g} ({how}, in the features' own units) that lies in the "
-            "model's input domain (the ball intersected with the domain)")
-    sentence = (f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
-                f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided.")
+    how = (
+        "every feature may change by up to eps at the same time"
+        if norm == "inf"
+        else "the changes of all features add up to at most eps"
+    )
+    ball = (
+        f"every input within {dist} distance {eps:g} ({how}, in the features' own units) that lies in the "
+        "model's input domain (the ball intersected with the domain)"
+    )
+    sentence = (
+        f"Of {len(results)} data rows, {counts['holds']} keep their class for {ball} (proved), "
+        f"{counts['violated']} change class for some such input (shown), {counts['unknown']} undecided."
+    )
     region = next((r.region for r in results if getattr(r, "region", "")), "")
     flips = flippable(net, eps, norm)
-    details = ("<p><b>The set the verdicts speak of.</b> The robustness ball is cut to the model's domain: only "
-               "inputs the model is meant for count (each feature within its range, whole numbers stay whole, "
-               "exactly one category per group). "
-               + (f"In the verifier's words: <i>{html.escape(region)}</i>. " if region else "")
-               + "A margin above 0 means the row keeps its class; the bar shows it (green: proved lowest margin "
-               "in the ball; red: the margin of an input that changes the class).</p>")
+    details = (
+        "<p><b>The set the verdicts speak of.</b> The robustness ball is cut to the model's domain: only "
+        "inputs the model is meant for count (each feature within its range, whole numbers stay whole, "
+        "exactly one category per group). "
+        + (f"In the verifier's words: <i>{html.escape(region)}</i>. " if region else "")
+        + "A margin above 0 means the row keeps its class; the bar shows it (green: proved lowest margin "
+        "in the ball; red: the margin of an input that changes the class).</p>"
+    )
     if flips:
         shown = ", ".join(f"<code>{html.escape(f)}</code>" for f in flips[:8]) + (" ..." if len(flips) > 8 else "")
-        details += (f'<p class="warn">With eps = {eps:g} the check may flip yes/no features such as {shown}: a '
-                    "change of class found this way can mean the decision depends on such a feature (for "
-                    "example a person's sex or race), not that the model is fragile to small changes.</p>")
-    details += (f"<details open><summary>What eps = {eps:g} ({dist} distance) allows for each feature</summary>"
-                f"{_table_rows(eps_meaning(net, eps, norm))}</details>")
+        details += (
+            f'<p class="warn">With eps = {eps:g} the check may flip yes/no features such as {shown}: a '
+            "change of class found this way can mean the decision depends on such a feature (for "
+            "example a person's sex or race), not that the model is fragile to small changes.</p>"
+        )
+    details += (
+        f"<details open><summary>What eps = {eps:g} ({dist} distance) allows for each feature</summary>"
+        f"{_table_rows(eps_meaning(net, eps, norm))}</details>"
+    )
     if n_outside:
-        sentence += (f" ({n_outside} data row(s) lie outside the model's input domain, the range it was built for, "
-                     "and were not audited.)")
+        sentence += (
+            f" ({n_outside} data row(s) lie outside the model's input domain, the range it was built for, "
+            "and were not audited.)"
+        )
     verdict = cert.status
     fig = _robustness_figure(results, eps)
-    return PropertyResult("robustness", f"Robustness (eps = {eps:g})", verdict, sentence, rows, cert,
-                          recheck(cert, net, second_solver=None, time_limit=recheck_limit),
-                          [("Worst-case margins", _png(fig))], details=details)
+    return PropertyResult(
+        "robustness",
+        f"Robustness (eps = {eps:g})",
+        verdict,
+        sentence,
+        rows,
+        cert,
+        recheck(cert, net, second_solver=None, time_limit=recheck_limit),
+        [("Worst-case margins", _png(fig))],
+        details=details,
+    )
 
 
 def _margin_value(r: Any) -> float | None:
@@ -479,18 +652,34 @@ def _resilience_property(net: Network, results: list[Any], recheck_limit: float 
         wit = "-"
         if r.a is not None and r.b is not None:
             wit = _changes(net, np.asarray(r.a), np.asarray(r.b))
-        rows.append({"class": html.escape(r.class_name), "verdict": "holds" if r.status in ("optimal", "infeasible")
-                     else "unknown", "Phi": _fmt(r.phi), "bound": _fmt(r.bound),
-                     "gap": "-" if r.gap is None else f"{100 * r.gap:.2f} %", "witness": wit,
-                     "time": f"{r.timings.get('total', 0.0):.2f}&nbsp;s"})
+        rows.append(
+            {
+                "class": html.escape(r.class_name),
+                "verdict": "holds" if r.status in ("optimal", "infeasible") else "unknown",
+                "Phi": _fmt(r.phi),
+                "bound": _fmt(r.bound),
+                "gap": "-" if r.gap is None else f"{100 * r.gap:.2f} %",
+                "witness": wit,
+                "time": f"{r.timings.get('total', 0.0):.2f}&nbsp;s",
+            }
+        )
     r0 = results[0]
     vals = [r.phi for r in results if r.phi is not None]
-    sentence = (f"The smallest change (L{r0.norm} norm) that takes a confidently classified input (logit margin "
-                f">= ln {r0.alpha:g}) to at least {r0.k} other class(es) is "
-                f"{_fmt(min(vals)) if vals else 'not found'}; the per-class values below are "
-                f"{'all proved optimal' if cert.status == 'holds' else 'not all proved (see the gaps)'}.")
-    return PropertyResult("resilience", f"Maximum resilience (alpha = {r0.alpha:g}, k = {r0.k})", cert.status,
-                          sentence, rows, cert, recheck(cert, net, second_solver=None, time_limit=recheck_limit))
+    sentence = (
+        f"The smallest change (L{r0.norm} norm) that takes a confidently classified input (logit margin "
+        f">= ln {r0.alpha:g}) to at least {r0.k} other class(es) is "
+        f"{_fmt(min(vals)) if vals else 'not found'}; the per-class values below are "
+        f"{'all proved optimal' if cert.status == 'holds' else 'not all proved (see the gaps)'}."
+    )
+    return PropertyResult(
+        "resilience",
+        f"Maximum resilience (alpha = {r0.alpha:g}, k = {r0.k})",
+        cert.status,
+        sentence,
+        rows,
+        cert,
+        recheck(cert, net, second_solver=None, time_limit=recheck_limit),
+    )
 
 
 # ============================================================================ quality and explanation
@@ -509,8 +698,10 @@ def _quality(net: Network, X: np.ndarray, y: Any) -> dict[str, Any]:
                 q["note"] = f"accuracy not computed: {exc}"
                 return q
             q["accuracy"] = float(np.mean(pred == yi))
-            q["confusion"] = [[int(np.sum((yi == a) & (pred == b))) for b in range(len(net.class_names))]
-                              for a in range(len(net.class_names))]
+            q["confusion"] = [
+                [int(np.sum((yi == a) & (pred == b))) for b in range(len(net.class_names))]
+                for a in range(len(net.class_names))
+            ]
     elif y is not None:
         yv = np.asarray(y, dtype=np.float64)
         f = net.forward(X)[:, 0]
@@ -533,17 +724,37 @@ def _explanation(net: Network, X: np.ndarray, top: int) -> dict[str, Any] | None
         w, b = interp.margin(k)
         eff = w * np.where(sd > 0, sd, 1.0)
         order = [i for i in np.argsort(-np.abs(eff)) if abs(w[i]) > 1e-12][:8]
-        regions.append({"k": k, "count": int(interp.counts[k]), "share": float(interp.counts[k] / X.shape[0]),
-                        "bias": b, "terms": [(net.feature_names[i], float(w[i]), float(eff[i])) for i in order],
-                        "n_nonzero": int(np.sum(np.abs(w) > 1e-12)),
-                        "figure": _png(_region_figure(net, w, eff, k, interp)) if order else None})
+        regions.append(
+            {
+                "k": k,
+                "count": int(interp.counts[k]),
+                "share": float(interp.counts[k] / X.shape[0]),
+                "bias": b,
+                "terms": [(net.feature_names[i], float(w[i]), float(eff[i])) for i in order],
+                "n_nonzero": int(np.sum(np.abs(w) > 1e-12)),
+                "figure": _png(_region_figure(net, w, eff, k, interp)) if order else None,
+            }
+        )
     ex = interp.exactness(X)
     names = [str(c) for c in (net.class_names or ["output 0", "output 1"])]
-    score = (f"the logit of {names[1]} minus the logit of {names[0]}" if net.n_outputs == 2 and len(names) == 2
-             else "the logit" if net.n_outputs == 1 else "the margin of the region's top class")
+    score = (
+        f"the logit of {names[1]} minus the logit of {names[0]}"
+        if net.n_outputs == 2 and len(names) == 2
+        else "the logit"
+        if net.n_outputs == 1
+        else "the margin of the region's top class"
+    )
     return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex, "score": score}
 
 
-
-__all__ = ["Audit", "PropertyResult", "MonotonicityTask", "RobustnessTask", "ResilienceTask", "AuditTask",
-           "run_audit", "check_request", "monotone_output"]
+__all__ = [
+    "Audit",
+    "PropertyResult",
+    "MonotonicityTask",
+    "RobustnessTask",
+    "ResilienceTask",
+    "AuditTask",
+    "run_audit",
+    "check_request",
+    "monotone_output",
+]

@@ -31,44 +31,85 @@ from ...network import Network
 #: the glossary of the page: (term, plain explanation)
 GLOSSARY: list[tuple[str, str]] = [
     ("feature", "one input column of the data, such as age or a count of prior offences."),
-    ("layer", "one stage of the network's arithmetic. A <i>Dense</i> layer forms weighted sums of its inputs "
-              "plus a constant (the bias); a <i>ReLU</i> layer keeps positive values and turns negative ones "
-              "into 0; a <i>Normalize</i> layer only rescales the raw features. Data pass through the layers in "
-              "order."),
-    ("neuron (hidden unit)", "one weighted sum followed by a ReLU inside the network; a neuron whose weights are "
-                             "all 0 is unused (\"dead\")."),
-    ("weight", "a number the training chose: how strongly one value feeds into the next weighted sum. "
-               "A weight of 0 means the connection is not used (a sparse network has many)."),
-    ("logit (score)", "the raw number the network outputs before it is turned into a class. With one logit, "
-                      "a positive logit means the second class and a negative one the first; with one logit per "
-                      "class, the class with the largest logit wins."),
-    ("margin", "how far a row is from the decision changing: the logit of its class minus the largest other "
-               "logit (or the logit itself, signed). Positive: the class stays; 0 or below: another class wins."),
-    ("hinge loss", "the training penalty of one row: 0 when the row is on the right side with a margin of at "
-                   "least 1, otherwise how far it falls short. The training minimises the average hinge loss "
-                   "plus a penalty on the size of the weights (which makes them sparse)."),
+    (
+        "layer",
+        "one stage of the network's arithmetic. A <i>Dense</i> layer forms weighted sums of its inputs "
+        "plus a constant (the bias); a <i>ReLU</i> layer keeps positive values and turns negative ones "
+        "into 0; a <i>Normalize</i> layer only rescales the raw features. Data pass through the layers in "
+        "order.",
+    ),
+    (
+        "neuron (hidden unit)",
+        'one weighted sum followed by a ReLU inside the network; a neuron whose weights are all 0 is unused ("dead").',
+    ),
+    (
+        "weight",
+        "a number the training chose: how strongly one value feeds into the next weighted sum. "
+        "A weight of 0 means the connection is not used (a sparse network has many).",
+    ),
+    (
+        "logit (score)",
+        "the raw number the network outputs before it is turned into a class. With one logit, "
+        "a positive logit means the second class and a negative one the first; with one logit per "
+        "class, the class with the largest logit wins.",
+    ),
+    (
+        "margin",
+        "how far a row is from the decision changing: the logit of its class minus the largest other "
+        "logit (or the logit itself, signed). Positive: the class stays; 0 or below: another class wins.",
+    ),
+    (
+        "hinge loss",
+        "the training penalty of one row: 0 when the row is on the right side with a margin of at "
+        "least 1, otherwise how far it falls short. The training minimises the average hinge loss "
+        "plus a penalty on the size of the weights (which makes them sparse).",
+    ),
     ("objective", "the number the training minimises (the loss plus the penalties). Lower is better."),
     ("incumbent", "the objective of the best network the solver found."),
-    ("bound", "a number proved by the solver: no network of the class (or no input, for a property) can do "
-              "better than it. A proved bound is a guarantee, not an estimate."),
-    ("gap", "how far the incumbent may still be from the best possible: (incumbent - bound) / incumbent. "
-            "0 % means the network is proved to be the best of its class on the training rows; 40 % means a "
-            "network with an objective up to 40 % lower might exist, nobody knows."),
-    ("L-inf distance", "the largest change of any single feature, in that feature's own units. "
-                       "\"Within L-inf distance 2\" allows every feature to move by up to 2 at the same time."),
+    (
+        "bound",
+        "a number proved by the solver: no network of the class (or no input, for a property) can do "
+        "better than it. A proved bound is a guarantee, not an estimate.",
+    ),
+    (
+        "gap",
+        "how far the incumbent may still be from the best possible: (incumbent - bound) / incumbent. "
+        "0 % means the network is proved to be the best of its class on the training rows; 40 % means a "
+        "network with an objective up to 40 % lower might exist, nobody knows.",
+    ),
+    (
+        "L-inf distance",
+        "the largest change of any single feature, in that feature's own units. "
+        '"Within L-inf distance 2" allows every feature to move by up to 2 at the same time.',
+    ),
     ("L1 distance", "the sum of the changes of all features, each in its own units."),
-    ("eps (radius)", "the size of the changes a robustness check allows around a row, measured with the L-inf "
-                     "or L1 distance, in the features' own units (years, counts, 0/1 indicators); the table "
-                     "\"What eps allows\" says what it means for each feature."),
-    ("domain", "the range of inputs the model is meant for: a lowest and highest value per feature, whole "
-               "numbers where the data hold whole numbers, and exactly one category per group. Every proof "
-               "speaks of inputs inside the domain only."),
-    ("monotone", "the score never goes down (increasing) or never goes up (decreasing) when one feature grows "
-                 "and every other feature stays the same."),
-    ("witness (counterexample)", "a concrete input, or pair of inputs, that shows a property is violated; "
-                                 "it is re-run through the network to confirm it."),
-    ("certificate", "a file with the question, the fingerprints of the model and the data, the solver and the "
-                    "answer; anyone can re-check it without trusting the program that wrote it."),
+    (
+        "eps (radius)",
+        "the size of the changes a robustness check allows around a row, measured with the L-inf "
+        "or L1 distance, in the features' own units (years, counts, 0/1 indicators); the table "
+        '"What eps allows" says what it means for each feature.',
+    ),
+    (
+        "domain",
+        "the range of inputs the model is meant for: a lowest and highest value per feature, whole "
+        "numbers where the data hold whole numbers, and exactly one category per group. Every proof "
+        "speaks of inputs inside the domain only.",
+    ),
+    (
+        "monotone",
+        "the score never goes down (increasing) or never goes up (decreasing) when one feature grows "
+        "and every other feature stays the same.",
+    ),
+    (
+        "witness (counterexample)",
+        "a concrete input, or pair of inputs, that shows a property is violated; "
+        "it is re-run through the network to confirm it.",
+    ),
+    (
+        "certificate",
+        "a file with the question, the fingerprints of the model and the data, the solver and the "
+        "answer; anyone can re-check it without trusting the program that wrote it.",
+    ),
 ]
 
 #: what each layer type does, in a few words (kind -> text); unknown kinds get a generic sentence
@@ -96,7 +137,7 @@ def layer_words(kind: str) -> str:
 def glossary_html() -> str:
     """The glossary section (a definition list)."""
     items = "".join(f"<dt>{html.escape(t)}</dt><dd>{d}</dd>" for t, d in GLOSSARY)
-    return (f'<h2 id="glossary">Words used on this page</h2><dl class="glossary">{items}</dl>')
+    return f'<h2 id="glossary">Words used on this page</h2><dl class="glossary">{items}</dl>'
 
 
 def pair(a: float, b: float, min_digits: int = 4) -> tuple[str, str]:
@@ -144,14 +185,20 @@ def eps_meaning(net: Network, eps: float, norm: str) -> list[dict[str, str]]:
         width = float(d.upper[i] - d.lower[i])
         if k in ("indicator", "category"):
             cost = 2 if (k == "category" and l1) else 1
-            what = (f"can flip ({'0 &harr; 1' if k == 'indicator' else 'switch to another category of its group'}"
-                    f"{', costing ' + str(cost) + ' of the L1 budget' if l1 else ''})" if eps >= cost else
-                    f"cannot change (a yes/no value needs a change of {cost}; eps = {eps:g} is smaller)")
+            what = (
+                f"can flip ({'0 &harr; 1' if k == 'indicator' else 'switch to another category of its group'}"
+                f"{', costing ' + str(cost) + ' of the L1 budget' if l1 else ''})"
+                if eps >= cost
+                else f"cannot change (a yes/no value needs a change of {cost}; eps = {eps:g} is smaller)"
+            )
             kind = "yes/no indicator (0 or 1)" if k == "indicator" else "one category of a group (0 or 1)"
         elif k == "whole number":
             steps = int(math.floor(eps + 1e-9))
-            what = (f"may move by up to {steps} step{'s' if steps != 1 else ''} (whole numbers only)" if steps
-                    else "cannot change (whole numbers only; eps is below 1)")
+            what = (
+                f"may move by up to {steps} step{'s' if steps != 1 else ''} (whole numbers only)"
+                if steps
+                else "cannot change (whole numbers only; eps is below 1)"
+            )
             kind = "whole number"
         else:
             what = f"may move by up to {eps:g} in its own units"
@@ -160,8 +207,14 @@ def eps_meaning(net: Network, eps: float, norm: str) -> list[dict[str, str]]:
             what += " (the moves of all features share the L1 budget)"
         if math.isfinite(width) and width > 0 and k not in ("indicator", "category") and eps > 0:
             what += f"; that is {100 * min(1.0, eps / width):.1f} % of its range"
-        rows.append({"feature": html.escape(str(name)), "kind": kind, "range in the domain":
-                     _range(float(d.lower[i]), float(d.upper[i])), f"what eps = {eps:g} allows": what})
+        rows.append(
+            {
+                "feature": html.escape(str(name)),
+                "kind": kind,
+                "range in the domain": _range(float(d.lower[i]), float(d.upper[i])),
+                f"what eps = {eps:g} allows": what,
+            }
+        )
     return rows
 
 
@@ -194,5 +247,15 @@ def class_name(net: Network, c: Any) -> str:
     return str(c)
 
 
-__all__ = ["GLOSSARY", "LAYER_WORDS", "layer_words", "glossary_html", "pair", "feature_kinds", "eps_meaning",
-           "flippable", "score_words", "class_name"]
+__all__ = [
+    "GLOSSARY",
+    "LAYER_WORDS",
+    "layer_words",
+    "glossary_html",
+    "pair",
+    "feature_kinds",
+    "eps_meaning",
+    "flippable",
+    "score_words",
+    "class_name",
+]

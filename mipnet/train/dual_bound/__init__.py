@@ -98,12 +98,36 @@ from .pricing import Pricing, _consistent_solution, _trivial_upper, _unit_from, 
 from .result import ABS_SAFETY, ALPHA_ZERO, AUTO_CG_ROWS, ENTER_TOL, QUANT_BITS, REL_SAFETY, DualBoundResult
 from .safety import _balanced, _record, _safe
 
-__all__ = ["DualBoundResult", "any_width_lower_bound", "bound_for_config", "merge_duplicates", "opposite_pairs",
-           "hybrid_lower_bound", "pair_abs_diffs", "price", "standardise", "transport_lower_bound",
-           "units_of_network"]
+__all__ = [
+    "DualBoundResult",
+    "any_width_lower_bound",
+    "bound_for_config",
+    "merge_duplicates",
+    "opposite_pairs",
+    "hybrid_lower_bound",
+    "pair_abs_diffs",
+    "price",
+    "standardise",
+    "transport_lower_bound",
+    "units_of_network",
+]
 
 #: every other name of the former single module, importable from here as before
 _REEXPORTED = (
-    QUANT_BITS, REL_SAFETY, ABS_SAFETY, ENTER_TOL, AUTO_CG_ROWS, ALPHA_ZERO, Pricing, _representatives, _record,
-    _trivial_upper, _unit_from, _consistent_solution, _Master, _balanced, _prepared, _safe,
+    QUANT_BITS,
+    REL_SAFETY,
+    ABS_SAFETY,
+    ENTER_TOL,
+    AUTO_CG_ROWS,
+    ALPHA_ZERO,
+    Pricing,
+    _representatives,
+    _record,
+    _trivial_upper,
+    _unit_from,
+    _consistent_solution,
+    _Master,
+    _balanced,
+    _prepared,
+    _safe,
 )

@@ -33,8 +33,9 @@ from .safety import _balanced, _record, _safe
 class _Master:
     """The restricted master LP (module docstring), HiGHS matrix API, columns added as units are found."""
 
-    def __init__(self, y: np.ndarray, omega: np.ndarray, margin: float, c_bound: float | None,
-                 width: float | None, threads: int) -> None:
+    def __init__(
+        self, y: np.ndarray, omega: np.ndarray, margin: float, c_bound: float | None, width: float | None, threads: int
+    ) -> None:
         import highspy
 
         self.hs = highspy
@@ -74,8 +75,16 @@ class _Master:
             v = sgn * vals
             if self.width is not None:
                 v = np.append(v, 1.0)
-            self.h.addCols(1, np.array([cost]), np.array([0.0]), np.array([np.inf]), idx.size,
-                           np.array([0], dtype=np.int32), idx, v)
+            self.h.addCols(
+                1,
+                np.array([cost]),
+                np.array([0.0]),
+                np.array([np.inf]),
+                idx.size,
+                np.array([0], dtype=np.int32),
+                idx,
+                v,
+            )
         self.units.append(np.asarray(unit, dtype=np.float64))
 
     def solve(self, time_limit: float) -> tuple[float, np.ndarray, float]:
@@ -88,7 +97,7 @@ class _Master:
         sol = self.h.getSolution()
         duals = np.asarray(sol.row_dual)
         theta = -float(duals[self.N]) if self.width is not None else 0.0
-        return float(self.h.getInfo().objective_function_value), duals[:self.N], max(theta, 0.0)
+        return float(self.h.getInfo().objective_function_value), duals[: self.N], max(theta, 0.0)
 
 
 def any_width_lower_bound(
@@ -133,8 +142,10 @@ def any_width_lower_bound(
         raise DataError("l1, unit_cost and penalty_weight must be >= 0 and the margin > 0")
     any_width = width is None
     if any_width and output_bias_bound is not None:
-        raise UnsupportedError("the any-width relaxation has no bias boxes: hidden units with w = 0 are output "
-                               "biases of any size, so the output bias is free there; pass width= to use its box")
+        raise UnsupportedError(
+            "the any-width relaxation has no bias boxes: hidden units with w = 0 are output "
+            "biases of any size, so the output bias is free there; pass width= to use its box"
+        )
     N0, d = X.shape
     D = float(loss_denominator or N0)
     lam = float(penalty_weight) * float(l1)
@@ -205,8 +216,9 @@ def any_width_lower_bound(
     if pricing_time is None:
         pricing_time = max(2.0, 0.05 * (dl.remaining() if not dl.unlimited else 600.0))
 
-    def evaluate(alpha_raw: np.ndarray, tl: float, starts: dict[int, tuple[np.ndarray, float]] | None
-                 ) -> tuple[float, float, float, np.ndarray, list[Pricing], bool]:
+    def evaluate(
+        alpha_raw: np.ndarray, tl: float, starts: dict[int, tuple[np.ndarray, float]] | None
+    ) -> tuple[float, float, float, np.ndarray, list[Pricing], bool]:
         """Certified bound at alpha (after the safety projection); returns (bound, g_upper, t, alpha, pricings,
         both optimal)."""
         nonlocal inconsistent
@@ -214,7 +226,7 @@ def any_width_lower_bound(
         alpha[alpha < ALPHA_ZERO] = 0.0
         if c_bound is None:
             k, alpha = _balanced(alpha, yu, counts, D)
-            mass = float(k.sum()) / (D * 2.0 ** QUANT_BITS)
+            mass = float(k.sum()) / (D * 2.0**QUANT_BITS)
             imbalance = 0.0
         else:
             mass = math.fsum(alpha)
@@ -223,8 +235,22 @@ def any_width_lower_bound(
         prs = []
         for sgn in (1, -1):
             st = None if starts is None else starts.get(sgn)
-            prs.append(price(Xu, a, sgn, lam=0.0 if ball else lam, kappa=kappa, ball=ball, w_bound=w_box,
-                             b_bound=b_box, time_limit=tl / 2, threads=threads, seed=seed + it, start=st))
+            prs.append(
+                price(
+                    Xu,
+                    a,
+                    sgn,
+                    lam=0.0 if ball else lam,
+                    kappa=kappa,
+                    ball=ball,
+                    w_bound=w_box,
+                    b_bound=b_box,
+                    time_limit=tl / 2,
+                    threads=threads,
+                    seed=seed + it,
+                    start=st,
+                )
+            )
         if not all(p.consistent for p in prs):
             inconsistent = True
         g = max(p.upper for p in prs)
@@ -245,9 +271,22 @@ def any_width_lower_bound(
             bound, t = vals[i], cands[i]
         bound = max(_safe(bound), 0.0)
         if not ball:
-            records[0] = _record(rep, None, None, np.arange(N), alpha, t, bound,
-                                 {"upper": float(g), "optimal": bool(both), "rows": int(N), "prices": "lam",
-                                  "solver": "highs (single-neuron MILP, mip_dual_bound)"})
+            records[0] = _record(
+                rep,
+                None,
+                None,
+                np.arange(N),
+                alpha,
+                t,
+                bound,
+                {
+                    "upper": float(g),
+                    "optimal": bool(both),
+                    "rows": int(N),
+                    "prices": "lam",
+                    "solver": "highs (single-neuron MILP, mip_dual_bound)",
+                },
+            )
         return bound, g, t, alpha, prs, both
 
     final_reserve = final_share * dl.remaining() if not dl.unlimited else 0.0
@@ -274,8 +313,10 @@ def any_width_lower_bound(
             pricing_optimal = both
             best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
-        say(f"iteration {it}: master {master_value:.6g}, pricing upper {g:.4g} (lam {lam:.4g}), "
-            f"bound {bound:.6g}, best {best:.6g}, {len(master.units)} units, {time.perf_counter() - t_start:.1f} s")
+        say(
+            f"iteration {it}: master {master_value:.6g}, pricing upper {g:.4g} (lam {lam:.4g}), "
+            f"bound {bound:.6g}, best {best:.6g}, {len(master.units)} units, {time.perf_counter() - t_start:.1f} s"
+        )
         # columns with a negative reduced cost at the master's duals
         a_m = np.clip(alpha_raw, 0, None) * yu
         added = 0
@@ -306,10 +347,21 @@ def any_width_lower_bound(
         status = "inconsistent"
     alpha_rows = best_alpha[inverse] / counts[inverse]
     units = np.array(master.units) if master.units else np.zeros((0, d + 1))
-    return DualBoundResult(bound=float(best), alpha=alpha_rows, g_upper=float(best_g), scale=float(best_t),
-                           iterations=it, trace=trace, units=units, status=status, mode=mode, n_rows=N0, n_merged=N,
-                           master_value=master_value, seconds=time.perf_counter() - t_start,
-                           pricing_optimal=pricing_optimal,
-                           info={"lam": lam, "kappa": kappa, "R": R, "D": D},
-                           record=None if ball else (best_record or _record(rep, None, None, None, None, 1.0, 0.0,
-                                                                            None)))
+    return DualBoundResult(
+        bound=float(best),
+        alpha=alpha_rows,
+        g_upper=float(best_g),
+        scale=float(best_t),
+        iterations=it,
+        trace=trace,
+        units=units,
+        status=status,
+        mode=mode,
+        n_rows=N0,
+        n_merged=N,
+        master_value=master_value,
+        seconds=time.perf_counter() - t_start,
+        pricing_optimal=pricing_optimal,
+        info={"lam": lam, "kappa": kappa, "R": R, "D": D},
+        record=None if ball else (best_record or _record(rep, None, None, None, None, 1.0, 0.0, None)),
+    )

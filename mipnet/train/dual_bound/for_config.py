@@ -15,9 +15,18 @@ from .pairwise import transport_lower_bound
 from .result import AUTO_CG_ROWS, DualBoundResult
 
 
-def bound_for_config(X: np.ndarray, target: np.ndarray, config: Any, *, time_limit: float | Deadline,
-                     penalty_weight: float = 1.0, loss_denominator: float | None = None,
-                     init_units: np.ndarray | None = None, method: str = "cg", **kwargs: Any) -> DualBoundResult:
+def bound_for_config(
+    X: np.ndarray,
+    target: np.ndarray,
+    config: Any,
+    *,
+    time_limit: float | Deadline,
+    penalty_weight: float = 1.0,
+    loss_denominator: float | None = None,
+    init_units: np.ndarray | None = None,
+    method: str = "cg",
+    **kwargs: Any,
+) -> DualBoundResult:
     """The width-J bound of this module for a :class:`~.formulation.TrainingProblem`'s data (``X`` the
     standardised inputs, ``target`` in {-1, +1}) and config: sign class, hinge loss, one hidden layer of J units
     (J = min(hidden, max_neurons)); boxes B_w, B_b; output bias in [-B_b, B_b]; unit cost
@@ -31,8 +40,9 @@ def bound_for_config(X: np.ndarray, target: np.ndarray, config: Any, *, time_lim
 
     cfg = resolve_config(config, "classify", 2)
     if cfg.hypothesis != "sign" or cfg.loss != "hinge":
-        raise UnsupportedError(f"the dual bound is for the sign class with the hinge loss, not {cfg.hypothesis}/"
-                               f"{cfg.loss}")
+        raise UnsupportedError(
+            f"the dual bound is for the sign class with the hinge loss, not {cfg.hypothesis}/{cfg.loss}"
+        )
     if cfg.layer_penalty > 0:
         raise UnsupportedError("the layer penalty is not in the sign class's dual bound")
     J = int(cfg.hidden[0]) if cfg.max_neurons is None else min(int(cfg.hidden[0]), int(cfg.max_neurons))
@@ -40,16 +50,27 @@ def bound_for_config(X: np.ndarray, target: np.ndarray, config: Any, *, time_lim
     if method == "auto":
         n_rows = merge_duplicates(np.asarray(X, dtype=np.float64), np.asarray(target, dtype=np.float64))[0].shape[0]
         method = "cg" if n_rows <= AUTO_CG_ROWS else "hybrid"
-    common: dict[str, Any] = dict(l1=cfg.l1, margin=cfg.margin, time_limit=time_limit, penalty_weight=penalty_weight,
-                  loss_denominator=loss_denominator)
+    common: dict[str, Any] = dict(
+        l1=cfg.l1,
+        margin=cfg.margin,
+        time_limit=time_limit,
+        penalty_weight=penalty_weight,
+        loss_denominator=loss_denominator,
+    )
     if method == "any width":
         return any_width_lower_bound(X, target, init_units=init_units, **common, **kwargs)
     if method == "transport":
-        return transport_lower_bound(X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common,
-                                     **kwargs)
-    box: dict[str, Any] = dict(width=J, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound,
-                               output_bias_bound=cfg.bias_bound,
-               unit_cost=kappa, init_units=init_units)
+        return transport_lower_bound(
+            X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common, **kwargs
+        )
+    box: dict[str, Any] = dict(
+        width=J,
+        weight_bound=cfg.weight_bound,
+        bias_bound=cfg.bias_bound,
+        output_bias_bound=cfg.bias_bound,
+        unit_cost=kappa,
+        init_units=init_units,
+    )
     if method == "hybrid":
         return hybrid_lower_bound(X, target, **box, **common, **kwargs)
     if method != "cg":

@@ -91,12 +91,12 @@ def hybrid_lower_bound(
         c_e = P + K + 1 + d
         cost = np.zeros(ncol)
         cost[:P] = 2.0 * margin
-        cost[c_am:c_am + K] = margin
+        cost[c_am : c_am + K] = margin
         cost[c_th] = -J
         lo = np.zeros(ncol)
         hi = np.full(ncol, np.inf)
-        hi[c_am:c_am + K] = omega[S]
-        lo[c_be:c_be + d] = -np.inf
+        hi[c_am : c_am + K] = omega[S]
+        lo[c_be : c_be + d] = -np.inf
         if cb is not None:
             cost[c_e] = -float(cb)
         rows: list[ArrayLike] = []
@@ -130,8 +130,7 @@ def hybrid_lower_bound(
                 row_lo.append([0.0])
                 row_hi.append([np.inf])
                 nrow += 1
-        A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                              shape=(nrow, ncol))
+        A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
         A.sum_duplicates()
         A.sort_indices()
         h = highspy.Highs()
@@ -160,12 +159,13 @@ def hybrid_lower_bound(
         val = np.concatenate([-sgn * yu[S][nz] * phi[nz], [1.0], -aw[fz]])
         h.addRow(-lam * float(aw.sum()) - kappa, np.inf, idx.size, idx, val)
 
-    def certify(col: np.ndarray, S: np.ndarray, tl: float, starts: dict[int, tuple[np.ndarray, float]] | None
-                ) -> tuple[float, float, float, list[Pricing], bool, float, np.ndarray]:
+    def certify(
+        col: np.ndarray, S: np.ndarray, tl: float, starts: dict[int, tuple[np.ndarray, float]] | None
+    ) -> tuple[float, float, float, list[Pricing], bool, float, np.ndarray]:
         """Certified (bound, V upper, t, pricings, optimal, transport-only bound, alpha per merged row)."""
         K = S.size
         pi = np.clip(col[:P], 0.0, None)
-        am = np.clip(col[P:P + K], 0.0, omega[S])
+        am = np.clip(col[P : P + K], 0.0, omega[S])
         alpha = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
         alpha[S] += am
         ratio = np.where(alpha > omega, omega / np.maximum(alpha, 1e-300), 1.0) * (1.0 - 1e-12)
@@ -188,24 +188,63 @@ def hybrid_lower_bound(
         prs = []
         for sgn in (1, -1):
             st = None if starts is None else starts.get(sgn)
-            prs.append(price(Xu[S], a, sgn, lam=lam - beta, kappa=kappa, ball=False, w_bound=Bw, b_bound=Bb,
-                             time_limit=tl / 2, threads=threads, seed=seed, start=st))
+            prs.append(
+                price(
+                    Xu[S],
+                    a,
+                    sgn,
+                    lam=lam - beta,
+                    kappa=kappa,
+                    ball=False,
+                    w_bound=Bw,
+                    b_bound=Bb,
+                    time_limit=tl / 2,
+                    threads=threads,
+                    seed=seed,
+                    start=st,
+                )
+            )
         g = max(p.upper for p in prs)
         cands = [0.0, 1.0] + ([min(1.0, max(0.0, kappa / (g + kappa)))] if g + kappa > 0 else [])
         vals = [t * base - J * max(0.0, t * g - (1.0 - t) * kappa) for t in cands]
         i = int(np.argmax(vals))
         both = all(p.optimal for p in prs)
         b_m, b_t = max(_safe(vals[i]), 0.0), max(_safe(t_only), 0.0)
-        records[0] = _record(rep, pairs, pi, S, am, cands[i], b_m,
-                             {"upper": float(g), "optimal": bool(both), "rows": int(S.size),
-                              "prices": "lam - beta", "solver": "highs (single-neuron MILP, mip_dual_bound)"})
+        records[0] = _record(
+            rep,
+            pairs,
+            pi,
+            S,
+            am,
+            cands[i],
+            b_m,
+            {
+                "upper": float(g),
+                "optimal": bool(both),
+                "rows": int(S.size),
+                "prices": "lam - beta",
+                "solver": "highs (single-neuron MILP, mip_dual_bound)",
+            },
+        )
         records[1] = _record(rep, pairs, pi, None, None, 1.0, b_t, None)
         return (b_m, g, cands[i], prs, both, b_t, alpha)
 
     # 1. the transport plan alone: its bound and the capacity it leaves (rows of S)
-    tr = transport_lower_bound(X, y, l1=l1, margin=margin, time_limit=dl.sub(fraction=0.2), width=width,
-                               weight_bound=Bw, unit_cost=kappa, penalty_weight=penalty_weight, loss_denominator=D,
-                               neighbours=neighbours, threads=threads, pairs=pairs)
+    tr = transport_lower_bound(
+        X,
+        y,
+        l1=l1,
+        margin=margin,
+        time_limit=dl.sub(fraction=0.2),
+        width=width,
+        weight_bound=Bw,
+        unit_cost=kappa,
+        penalty_weight=penalty_weight,
+        loss_denominator=D,
+        neighbours=neighbours,
+        threads=threads,
+        pairs=pairs,
+    )
     alpha_t = np.bincount(inverse, tr.alpha, N)  # per merged row
     leftover = omega - np.minimum(alpha_t, omega)
     score = leftover + 1e-9 * omega  # rows the plan uses fully come last
@@ -213,9 +252,11 @@ def hybrid_lower_bound(
         rs = np.asarray(row_scores, dtype=np.float64)
         score = score * (np.bincount(inverse, rs, N) / counts + 1e-9)
     order = np.argsort(-score, kind="stable")
-    S = np.sort(order[:min(milp_rows, N)])
-    say(f"hybrid: {N} rows, {P} pairs, transport bound {tr.bound:.6g}, MILP rows {S.size}, "
-        f"{time.perf_counter() - t_start:.1f} s")
+    S = np.sort(order[: min(milp_rows, N)])
+    say(
+        f"hybrid: {N} rows, {P} pairs, transport bound {tr.bound:.6g}, MILP rows {S.size}, "
+        f"{time.perf_counter() - t_start:.1f} s"
+    )
     h, ncol = build(S)
     best, best_t, best_g, best_alpha = tr.bound, 1.0, tr.g_upper, alpha_t.copy()
     best_record = tr.record
@@ -265,19 +306,25 @@ def hybrid_lower_bound(
                 pricing_optimal = ok
                 best_record = rec
         trace.append((time.perf_counter() - t_start, best))
-        say(f"hybrid iteration {it}: master {master_value:.6g}, V upper {g:.4g}, bound {bound:.6g}, "
-            f"transport-only {t_only:.6g}, best {best:.6g}, {len(units)} units, {time.perf_counter() - t_start:.1f} s")
+        say(
+            f"hybrid iteration {it}: master {master_value:.6g}, V upper {g:.4g}, bound {bound:.6g}, "
+            f"transport-only {t_only:.6g}, best {best:.6g}, {len(units)} units, {time.perf_counter() - t_start:.1f} s"
+        )
         # cuts violated at the master's point
-        am = col[P:P + S.size]
-        beta = col[P + S.size + 1:P + S.size + 1 + d]
+        am = col[P : P + S.size]
+        beta = col[P + S.size + 1 : P + S.size + 1 + d]
         theta = col[P + S.size]
         added = 0
         for sgn, p in zip((1, -1), prs):
             cands = ([(np.append(p.w, p.b), p.value)] if p.w is not None else []) + p.extra
             for u, _ in cands:
                 w, b = u[:-1], float(u[-1])
-                val = sgn * float((am * yu[S]) @ np.maximum(Xu[S] @ w + b, 0.0)) + float(np.abs(w) @ beta) \
-                    - lam * float(np.abs(w).sum()) - kappa
+                val = (
+                    sgn * float((am * yu[S]) @ np.maximum(Xu[S] @ w + b, 0.0))
+                    + float(np.abs(w) @ beta)
+                    - lam * float(np.abs(w).sum())
+                    - kappa
+                )
                 if val > theta + ENTER_TOL * max(lam + kappa, 1e-12):
                     add_cut(h, S, u, sgn)
                     units.append(u)
@@ -294,10 +341,21 @@ def hybrid_lower_bound(
             best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
         say(f"hybrid final pricing: V upper {g:.4g}, bound {bound:.6g}, best {best:.6g}")
-    return DualBoundResult(bound=float(best), alpha=(best_alpha / counts)[inverse], g_upper=float(best_g),
-                           scale=float(best_t), iterations=it, trace=trace,
-                           units=np.array(units) if units else np.zeros((0, d + 1)), status=status,
-                           mode=f"width {width} hybrid", n_rows=N0, n_merged=N, master_value=master_value,
-                           seconds=time.perf_counter() - t_start, pricing_optimal=pricing_optimal,
-                           info={"lam": lam, "kappa": kappa, "pairs": int(P), "milp_rows": int(S.size),
-                                 "transport_bound": tr.bound}, record=best_record)
+    return DualBoundResult(
+        bound=float(best),
+        alpha=(best_alpha / counts)[inverse],
+        g_upper=float(best_g),
+        scale=float(best_t),
+        iterations=it,
+        trace=trace,
+        units=np.array(units) if units else np.zeros((0, d + 1)),
+        status=status,
+        mode=f"width {width} hybrid",
+        n_rows=N0,
+        n_merged=N,
+        master_value=master_value,
+        seconds=time.perf_counter() - t_start,
+        pricing_optimal=pricing_optimal,
+        info={"lam": lam, "kappa": kappa, "pairs": int(P), "milp_rows": int(S.size), "transport_bound": tr.bound},
+        record=best_record,
+    )

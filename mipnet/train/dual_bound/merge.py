@@ -47,8 +47,9 @@ def units_of_network(net: Any) -> np.ndarray:
     return np.column_stack([W[keep], b[keep]])
 
 
-def _prepared(X: Any, y: Any, merge: bool = True
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _prepared(
+    X: Any, y: Any, merge: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The checked data (X float (N, d), y in {-1, +1}) and its merged rows (Xu, yu, counts, inverse);
     ``merge=False``: every row its own group."""
     X = np.asarray(X, dtype=np.float64)

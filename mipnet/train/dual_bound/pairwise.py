@@ -34,7 +34,7 @@ def opposite_pairs(X: np.ndarray, y: np.ndarray, k: int, chunk: int = 1024) -> n
         kk = min(k, dst.size)
         Xd, sd = X[dst], sq[dst]
         for s0 in range(0, src.size, chunk):
-            idx = src[s0:s0 + chunk]
+            idx = src[s0 : s0 + chunk]
             dist = sq[idx][:, None] + sd[None, :] - 2.0 * (X[idx] @ Xd.T)
             if kk < dst.size:
                 near = np.argpartition(dist, kk - 1, axis=1)[:, :kk]
@@ -54,7 +54,7 @@ def pair_abs_diffs(X: np.ndarray, pairs: np.ndarray, chunk: int = 20000) -> Any:
 
     blocks = []
     for s0 in range(0, pairs.shape[0], chunk):
-        p = pairs[s0:s0 + chunk]
+        p = pairs[s0 : s0 + chunk]
         blocks.append(sparse.csr_matrix(np.abs(X[p[:, 0]] - X[p[:, 1]])))
     if not blocks:
         return sparse.csr_matrix((0, X.shape[1]))
@@ -115,8 +115,9 @@ def transport_lower_bound(
     # LP (maximise): columns pi (P), mu (d) [width], nu [width]; rows: caps (N), loads (d), nu >= B_w sum mu - kappa
     J = None if width is None else float(width)
     ncol = P + (d + 1 if J is not None else 0)
-    cost = np.concatenate([np.full(P, 2.0 * margin), np.zeros(d) if J is not None else [],
-                           [-J] if J is not None else []])
+    cost = np.concatenate(
+        [np.full(P, 2.0 * margin), np.zeros(d) if J is not None else [], [-J] if J is not None else []]
+    )
     r_cap = np.concatenate([np.arange(P), np.arange(P)])
     c_cap = np.concatenate([pairs[:, 0], pairs[:, 1]])
     dxc = dx.tocoo()
@@ -175,10 +176,21 @@ def transport_lower_bound(
     record = None if J is None else _record(_representatives(inverse, N), pairs, pi, None, None, 1.0, bound, None)
     sec = time.perf_counter() - t_start
     say(f"transport: LP {status}, bound {bound:.6g}, {sec:.1f} s")
-    return DualBoundResult(bound=float(bound), alpha=(alpha / counts)[inverse], g_upper=g, scale=t, iterations=1,
-                           trace=[(sec, float(bound))], units=np.zeros((0, d + 1)), status=status,
-                           mode=("any width" if J is None else f"width {width}") + " transport", n_rows=N0, n_merged=N,
-                           master_value=float(h.getInfo().objective_function_value), seconds=sec,
-                           pricing_optimal=False, info={"pairs": int(P), "lam": lam, "kappa": kappa,
-                                                        "beta_max": float(beta.max()) if d else 0.0},
-                           record=record)
+    return DualBoundResult(
+        bound=float(bound),
+        alpha=(alpha / counts)[inverse],
+        g_upper=g,
+        scale=t,
+        iterations=1,
+        trace=[(sec, float(bound))],
+        units=np.zeros((0, d + 1)),
+        status=status,
+        mode=("any width" if J is None else f"width {width}") + " transport",
+        n_rows=N0,
+        n_merged=N,
+        master_value=float(h.getInfo().objective_function_value),
+        seconds=sec,
+        pricing_optimal=False,
+        info={"pairs": int(P), "lam": lam, "kappa": kappa, "beta_max": float(beta.max()) if d else 0.0},
+        record=record,
+    )

@@ -48,9 +48,22 @@ def _trivial_upper(a_s: np.ndarray, U: np.ndarray, kappa: float) -> float:
     return float(np.dot(a_s[pos], U[pos])) - kappa
 
 
-def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, kappa: float, ball: bool, w_bound: float,
-          b_bound: float, time_limit: float, threads: int = 1, seed: int = 0,
-          start: tuple[np.ndarray, float] | None = None, mip_gap: float = 1e-4) -> Pricing:
+def price(
+    X: np.ndarray,
+    a: np.ndarray,
+    sign: int,
+    *,
+    lam: float | np.ndarray,
+    kappa: float,
+    ball: bool,
+    w_bound: float,
+    b_bound: float,
+    time_limit: float,
+    threads: int = 1,
+    seed: int = 0,
+    start: tuple[np.ndarray, float] | None = None,
+    mip_gap: float = 1e-4,
+) -> Pricing:
     """max_{w,b} sign * sum_n a_n (w . x_n + b)_+ - sum_i lam_i |w_i| - kappa over the l1 ball (``ball``:
     ||w||_1 <= 1, |b| <= b_bound) or the box (|w_i| <= w_bound, |b| <= b_bound), by a HiGHS MILP built with the
     matrix API. ``lam``: one price or one per feature; a negative lam_i (box only, |w_i| rewarded) gets a sign
@@ -83,8 +96,7 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
     neg = np.flatnonzero(ak < 0)
     P, Q = pos.size, neg.size
     if P == 0 and not neg_lam.size:  # every h_n has a non-positive coefficient: w = 0, b = -b_bound (all off)
-        return Pricing(-kappa, max(-kappa, trivial), np.zeros(X.shape[1]), -b_bound, True,
-                       time.perf_counter() - t0, [])
+        return Pricing(-kappa, max(-kappa, trivial), np.zeros(X.shape[1]), -b_bound, True, time.perf_counter() - t0, [])
     # columns: w+ (d), w- (d), b, h_pos (P), d_pos (P), h_neg (Q), sign binaries of the rewarded features (G)
     nw = 2 * d + 1
     c_hp, c_d, c_hn = nw, nw + P, nw + 2 * P
@@ -93,18 +105,18 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
     ncol = nw + 2 * P + Q + G
     cost = np.zeros(ncol)
     cost[:d] = -lam_v
-    cost[d:2 * d] = -lam_v
-    cost[c_hp:c_hp + P] = ak[pos]
-    cost[c_hn:c_hn + Q] = ak[neg]
+    cost[d : 2 * d] = -lam_v
+    cost[c_hp : c_hp + P] = ak[pos]
+    cost[c_hn : c_hn + Q] = ak[neg]
     wmax = 1.0 if ball else w_bound
     lower = np.zeros(ncol)
     upper = np.empty(ncol)
-    upper[:2 * d] = wmax
+    upper[: 2 * d] = wmax
     lower[2 * d], upper[2 * d] = -b_bound, b_bound
-    upper[c_hp:c_hp + P] = U[pos]
-    upper[c_d:c_d + P] = 1.0
-    upper[c_hn:c_hn + Q] = np.maximum(U[neg], 0.0)
-    upper[c_sg:c_sg + G] = 1.0
+    upper[c_hp : c_hp + P] = U[pos]
+    upper[c_d : c_d + P] = 1.0
+    upper[c_hn : c_hn + Q] = np.maximum(U[neg], 0.0)
+    upper[c_sg : c_sg + G] = 1.0
     # rows: (1) h_n - z_n - L_n d_n <= -L_n  (h <= z - L (1 - d)), (2) h_n - U_n d_n <= 0 for n in pos;
     # (3) h_n - z_n >= 0 for n in neg; (4) sum w+ + w- <= 1 (ball)
     rows, cols, vals = [], [], []
@@ -171,7 +183,7 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
     h.passModel(lp)
     if start is not None:
         sol = _consistent_solution(Xk, pos, neg, start[0], start[1], d, ncol, c_hp, c_d, c_hn)
-        sol[c_sg:c_sg + G] = (np.asarray(start[0])[neg_lam] >= 0).astype(float)
+        sol[c_sg : c_sg + G] = (np.asarray(start[0])[neg_lam] >= 0).astype(float)
         hs = highspy.HighsSolution()
         hs.col_value = list(sol)
         hs.value_valid = True
@@ -199,8 +211,9 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
         if v > best_v:
             best_w, best_b, best_v = w, b, v
     if start is not None:
-        w, b = _unit_from(np.concatenate([np.maximum(start[0], 0), np.maximum(-start[0], 0), [start[1]]]), d, ball,
-                          wmax, b_bound)
+        w, b = _unit_from(
+            np.concatenate([np.maximum(start[0], 0), np.maximum(-start[0], 0), [start[1]]]), d, ball, wmax, b_bound
+        )
         v = sign * float(a @ np.maximum(X @ w + b, 0.0)) - float(lam_v @ np.abs(w)) - kappa
         if v > best_v:
             best_w, best_b, best_v = w, b, v
@@ -208,14 +221,13 @@ def price(X: np.ndarray, a: np.ndarray, sign: int, *, lam: float | np.ndarray, k
     consistent = best_v <= ub + 1e-9 * max(1.0, abs(best_v))
     if not consistent:  # a unit better than the "upper bound": distrust the solver's bound, keep the trivial one
         ub = max(trivial, best_v)
-    return Pricing(best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8],
-                   consistent)
+    return Pricing(best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8], consistent)
 
 
 def _unit_from(col: np.ndarray, d: int, ball: bool, wmax: float, b_bound: float) -> tuple[np.ndarray, float]:
     """(w, b) from a pricing solution, projected into the feasible set (ball or box) so that it is a unit of
     the class whatever the solver's tolerances."""
-    w = np.clip(col[:d], 0, wmax) - np.clip(col[d:2 * d], 0, wmax)
+    w = np.clip(col[:d], 0, wmax) - np.clip(col[d : 2 * d], 0, wmax)
     b = float(np.clip(col[2 * d], -b_bound, b_bound))
     if ball:
         n1 = float(np.abs(w).sum())
@@ -224,12 +236,22 @@ def _unit_from(col: np.ndarray, d: int, ball: bool, wmax: float, b_bound: float)
     return w, b
 
 
-def _consistent_solution(Xk: np.ndarray, pos: np.ndarray, neg: np.ndarray, w: np.ndarray, b: float, d: int,
-                         ncol: int, c_hp: int, c_d: int, c_hn: int) -> np.ndarray:
+def _consistent_solution(
+    Xk: np.ndarray,
+    pos: np.ndarray,
+    neg: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    d: int,
+    ncol: int,
+    c_hp: int,
+    c_d: int,
+    c_hn: int,
+) -> np.ndarray:
     sol = np.zeros(ncol)
-    sol[:d], sol[d:2 * d], sol[2 * d] = np.maximum(w, 0), np.maximum(-w, 0), b
+    sol[:d], sol[d : 2 * d], sol[2 * d] = np.maximum(w, 0), np.maximum(-w, 0), b
     z = Xk @ w + b
-    sol[c_hp:c_hp + pos.size] = np.maximum(z[pos], 0)
-    sol[c_d:c_d + pos.size] = (z[pos] > 0).astype(float)
-    sol[c_hn:c_hn + neg.size] = np.maximum(z[neg], 0)
+    sol[c_hp : c_hp + pos.size] = np.maximum(z[pos], 0)
+    sol[c_d : c_d + pos.size] = (z[pos] > 0).astype(float)
+    sol[c_hn : c_hn + neg.size] = np.maximum(z[neg], 0)
     return sol

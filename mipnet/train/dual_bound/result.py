@@ -51,8 +51,19 @@ class DualBoundResult:
     record: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bound": self.bound, "g_upper": self.g_upper, "scale": self.scale, "iterations": self.iterations,
-                "trace": [list(t) for t in self.trace], "n_units": int(self.units.shape[0]), "status": self.status,
-                "mode": self.mode, "n_rows": self.n_rows, "n_merged": self.n_merged,
-                "master_value": self.master_value, "seconds": self.seconds, "pricing_optimal": self.pricing_optimal,
-                "info": self.info}
+        return {
+            "bound": self.bound,
+            "g_upper": self.g_upper,
+            "scale": self.scale,
+            "iterations": self.iterations,
+            "trace": [list(t) for t in self.trace],
+            "n_units": int(self.units.shape[0]),
+            "status": self.status,
+            "mode": self.mode,
+            "n_rows": self.n_rows,
+            "n_merged": self.n_merged,
+            "master_value": self.master_value,
+            "seconds": self.seconds,
+            "pricing_optimal": self.pricing_optimal,
+            "info": self.info,
+        }

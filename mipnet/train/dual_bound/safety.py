@@ -19,8 +19,8 @@ from .result import QUANT_BITS
 def _balanced(alpha: np.ndarray, y: np.ndarray, counts: np.ndarray, D: float) -> tuple[np.ndarray, np.ndarray]:
     """alpha rounded down to integer multiples k of q = 1 / (D 2^QUANT_BITS), the larger side reduced until
     sum k_n y_n = 0 exactly; returns (k as int64, alpha = k q)."""
-    scale = float(2 ** QUANT_BITS)
-    cap = counts.astype(np.int64) * (2 ** QUANT_BITS)
+    scale = float(2**QUANT_BITS)
+    cap = counts.astype(np.int64) * (2**QUANT_BITS)
     k = np.floor(np.clip(alpha, 0.0, None) * D * scale).astype(np.int64)
     k = np.minimum(np.maximum(k, 0), cap)
     pos, neg = y > 0, y < 0
@@ -49,8 +49,16 @@ def _safe(x: float) -> float:
     return x - 1e-9 * abs(x) - 1e-12
 
 
-def _record(rep: np.ndarray, pairs: np.ndarray | None, pi: np.ndarray | None, S: np.ndarray | None,
-            am: np.ndarray | None, t: float, bound: float, pricing: dict[str, Any] | None) -> dict[str, Any]:
+def _record(
+    rep: np.ndarray,
+    pairs: np.ndarray | None,
+    pi: np.ndarray | None,
+    S: np.ndarray | None,
+    am: np.ndarray | None,
+    t: float,
+    bound: float,
+    pricing: dict[str, Any] | None,
+) -> dict[str, Any]:
     """The re-checkable certificate of a width-J bound: plan pi on pairs (i, j) with y_i = +1, y_j = -1, extra
     multipliers alpha_M on rows, scale t and (alpha_M != 0) the pricing's certified upper bound."""
     out: dict[str, Any] = {"bound": float(bound), "t": float(t), "pairs": [], "rows": [], "pricing": pricing}

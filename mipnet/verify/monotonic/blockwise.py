@@ -57,12 +57,22 @@ def _structure(net: Network, start: int, stop: int, bnds: list[tuple[np.ndarray,
     return M
 
 
-def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.ndarray, desc: str,
-                      opts: dict[str, Any], threads: int | None, total: Deadline | None = None) -> GlobalReport:
+def _verify_blockwise(
+    net: Network,
+    feats: list[tuple[int, str, int]],
+    coef: np.ndarray,
+    desc: str,
+    opts: dict[str, Any],
+    threads: int | None,
+    total: Deadline | None = None,
+) -> GlobalReport:
     t0 = time.perf_counter()
     tol, solver = opts["tol"], opts["solver"]
-    total = total if total is not None else Deadline(None if opts["time_limit"] is None
-                                                     else opts["time_limit"] * max(1, len(feats)))
+    total = (
+        total
+        if total is not None
+        else Deadline(None if opts["time_limit"] is None else opts["time_limit"] * max(1, len(feats)))
+    )
     bnds = compute_bounds(net, method=opts["bounds_method"], deadline=total.sub(fraction=BOUNDS_SHARE))
     blks = blocks(net)
     built = []  # per block: model, forward encoding, per-output gradient Terms (lazily)
@@ -97,8 +107,7 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
     for n_f, (l, name, s) in enumerate(feats):
         ft0 = time.perf_counter()
         fdl = total.share(len(feats) - n_f)  # the time left over the features left
-        v = FeatureVerdict(name, INCREASING if s > 0 else DECREASING, "holds", "blockwise", None, None,
-                           how="blockwise")
+        v = FeatureVerdict(name, INCREASING if s > 0 else DECREASING, "holds", "blockwise", None, None, how="blockwise")
         relevant = np.array([l])
         worst = math.inf
         failed: tuple[int, Any, Any, float | None, Any] | None = None  # (k, j, i, value, result)
@@ -131,8 +140,9 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                         xi.domain = pyo.Reals
                     try:
                         built[k]["model"].obj.set_value(sign * gi)
-                        res = _solve_cut(built[k]["model"], solver, fdl.solver_limit(), threads, tol,
-                                         opts["early_stop"])
+                        res = _solve_cut(
+                            built[k]["model"], solver, fdl.solver_limit(), threads, tol, opts["early_stop"]
+                        )
                     finally:
                         if xi is not None:
                             xi.domain = pyo.Integers
@@ -160,7 +170,8 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
                 code = _code_from_encoding(net, enc)
                 x_star = built[0]["u"].values()
                 w = _witness_from_code(net, coef, code, x_star, l, s, tol) or _witness_from_point(
-                    net, coef, x_star, l, s, tol)
+                    net, coef, x_star, l, s, tol
+                )
                 v.min_derivative = fval
                 if w is not None:
                     v.status, v.witness, v.how = "violated", w, "region"
@@ -173,10 +184,12 @@ def _verify_blockwise(net: Network, feats: list[tuple[int, str, int]], coef: np.
             else:
                 v.status = "unknown"
                 v.min_derivative = fval
-                v.note = (f"the block-wise test fails in block {k} (layers {blks[k][0]}..{blks[k][1] - 1}), output "
-                          f"{'f' if j < 0 else j}, input {i}: min slope {fval}; run mode exact for a verdict"
-                          if fval is not None else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}")
+                v.note = (
+                    f"the block-wise test fails in block {k} (layers {blks[k][0]}..{blks[k][1] - 1}), output "
+                    f"{'f' if j < 0 else j}, input {i}: min slope {fval}; run mode exact for a verdict"
+                    if fval is not None
+                    else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}"
+                )
         v.solve_time = time.perf_counter() - ft0
         verdicts.append(v)
     return GlobalReport(verdicts, desc, "blockwise", build_time, n_bin, n_prod, dict(opts, blocks=blks))
-

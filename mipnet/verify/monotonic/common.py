@@ -33,8 +33,9 @@ INCREASING, DECREASING = "increasing", "decreasing"
 
 
 # ============================================================================ inputs
-def output_coefficients(net: Network, output: int | str | None = None,
-                        versus: int | str | None = None) -> tuple[np.ndarray, str]:
+def output_coefficients(
+    net: Network, output: int | str | None = None, versus: int | str | None = None
+) -> tuple[np.ndarray, str]:
     """The coefficient vector c of the monitored functional f = c^T y and its description."""
     n = net.n_outputs
 
@@ -73,8 +74,9 @@ def output_coefficients(net: Network, output: int | str | None = None,
     return c, desc
 
 
-def resolve_features(net: Network, increasing: Sequence[str | int] = (),
-                     decreasing: Sequence[str | int] = ()) -> list[tuple[int, str, int]]:
+def resolve_features(
+    net: Network, increasing: Sequence[str | int] = (), decreasing: Sequence[str | int] = ()
+) -> list[tuple[int, str, int]]:
     """(index, name, sign) per monotone feature; sign +1 increasing, -1 decreasing."""
     dom = net.domain
     out: list[tuple[int, str, int]] = []
@@ -91,8 +93,10 @@ def resolve_features(net: Network, increasing: Sequence[str | int] = (),
             if i in seen:
                 raise DataError(f"feature {dom.names[i]!r} is listed twice")
             if i in in_group:
-                raise UnsupportedError(f"feature {dom.names[i]!r} is one level of a one-hot group: monotonicity "
-                                       "in a category level is not defined")
+                raise UnsupportedError(
+                    f"feature {dom.names[i]!r} is one level of a one-hot group: monotonicity "
+                    "in a category level is not defined"
+                )
             seen.add(i)
             out.append((i, dom.names[i], sign))
     if not out:
@@ -147,10 +151,19 @@ class GlobalReport:
         return "violated" if "violated" in st else ("unknown" if "unknown" in st else "holds")
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({"property": "global monotonicity", "status": self.status, "output": self.output,
-                       "mode": self.mode, "build_time": self.build_time, "n_binaries": self.n_binaries,
-                       "n_products": self.n_products, "options": self.options,
-                       "features": [f.to_dict() for f in self.features]})
+        return _clean(
+            {
+                "property": "global monotonicity",
+                "status": self.status,
+                "output": self.output,
+                "mode": self.mode,
+                "build_time": self.build_time,
+                "n_binaries": self.n_binaries,
+                "n_products": self.n_products,
+                "options": self.options,
+                "features": [f.to_dict() for f in self.features],
+            }
+        )
 
 
 @dataclass
@@ -191,14 +204,20 @@ class IndividualReport:
 
     def to_dict(self) -> dict[str, Any]:
         w = self.worst
-        return _clean({
-            "property": "individual monotonicity", "status": self.status, "output": self.output,
-            "increasing": self.increasing, "decreasing": self.decreasing, "n_points": len(self.points),
-            "fraction_counterexamples": self.fraction_counterexamples,
-            "n_unknown": sum(p.status == "unknown" for p in self.points),
-            "worst": None if w is None else {**asdict(w), "gain": w.gain},
-            "points": [{**asdict(p), "gain": p.gain} for p in self.points],
-        })
+        return _clean(
+            {
+                "property": "individual monotonicity",
+                "status": self.status,
+                "output": self.output,
+                "increasing": self.increasing,
+                "decreasing": self.decreasing,
+                "n_points": len(self.points),
+                "fraction_counterexamples": self.fraction_counterexamples,
+                "n_unknown": sum(p.status == "unknown" for p in self.points),
+                "worst": None if w is None else {**asdict(w), "gain": w.gain},
+                "points": [{**asdict(p), "gain": p.gain} for p in self.points],
+            }
+        )
 
 
 def _clean(o: Any) -> Any:
@@ -223,15 +242,15 @@ def _prepare(net: Network) -> None:
     check_gradient_support(net)
 
 
-def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float,
-               early_stop: bool) -> Any:
+def _solve_cut(
+    model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float, early_stop: bool
+) -> Any:
     """Solve min s * g_l. With ``early_stop``: stop at the first incumbent < -tol, and (HiGHS) prune every
     node whose bound exceeds -tol (objective cutoff): a finished search then proves min >= -tol (the
     Result's bound is set to -tol unless the solver proved more), an infeasible one likewise."""
     # HiGHS's RINS heuristic can stall inside its sub-MIP presolve, past any time limit, on these
     # models (seen on COMPAS lattice checks): the verification solves run without it
-    base = {"mip_heuristic_run_rins": False} if solver == "highs" and highs_has_option("mip_heuristic_run_rins") \
-        else {}
+    base = {"mip_heuristic_run_rins": False} if solver == "highs" and highs_has_option("mip_heuristic_run_rins") else {}
     if not early_stop:
         return solve(model, solver, time_limit=time_limit, threads=threads, options=base or None)
     opts = {"objective_bound": -tol, **base} if solver == "highs" else None
@@ -247,9 +266,8 @@ def _solve_cut(model: pyo.ConcreteModel, solver: str, time_limit: float | None, 
     return res
 
 
-
 def certificate_summary(report: GlobalReport) -> dict[str, Any]:
     """A compact per-feature dict (status, bound, witness) for training histories and tables."""
-    return {f.feature: {"status": f.status, "bound": f.bound, "min_derivative": f.min_derivative}
-            for f in report.features}
-
+    return {
+        f.feature: {"status": f.status, "bound": f.bound, "min_derivative": f.min_derivative} for f in report.features
+    }

@@ -65,8 +65,9 @@ class _ExactModel:
     bounds: list[tuple[np.ndarray, np.ndarray]]
 
 
-def _build_exact(net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool,
-                 deadline: Deadline | None = None) -> _ExactModel:
+def _build_exact(
+    net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool, deadline: Deadline | None = None
+) -> _ExactModel:
     t0 = time.perf_counter()
     bnds = compute_bounds(net, method=bounds_method, deadline=deadline)
     m = pyo.ConcreteModel()
@@ -109,18 +110,33 @@ def verify_global(
     feats = resolve_features(net, increasing, decreasing)
     coef, desc = output_coefficients(net, output, versus)
     total = time_limit if isinstance(time_limit, Deadline) else Deadline(float(time_limit) * max(1, len(feats)))
-    opts = dict(time_limit=limit_seconds(time_limit) if not isinstance(time_limit, Deadline)
-                else (None if total.seconds is None else total.seconds / max(1, len(feats))),
-                solver=solver, bounds_method=bounds_method, early_stop=early_stop, presample=presample, tol=tol)
+    opts = dict(
+        time_limit=limit_seconds(time_limit)
+        if not isinstance(time_limit, Deadline)
+        else (None if total.seconds is None else total.seconds / max(1, len(feats))),
+        solver=solver,
+        bounds_method=bounds_method,
+        early_stop=early_stop,
+        presample=presample,
+        tol=tol,
+    )
     if mode == "blockwise":
         return _verify_blockwise(net, feats, coef, desc, opts, threads, total)
-    ex = _build_exact(net, coef, bounds_method, full_forward=not early_stop and presample == 0,
-                      deadline=total.sub(fraction=BOUNDS_SHARE))
+    ex = _build_exact(
+        net,
+        coef,
+        bounds_method,
+        full_forward=not early_stop and presample == 0,
+        deadline=total.sub(fraction=BOUNDS_SHARE),
+    )
     samples = net.domain.sample(presample, seed) if presample > 0 else None
     verdicts = []
     for k, (l, name, s) in enumerate(feats):
-        verdicts.append(_exact_feature(net, ex, coef, l, name, s, samples, total.share(len(feats) - k), solver,
-                                       threads, early_stop, tol))
+        verdicts.append(
+            _exact_feature(
+                net, ex, coef, l, name, s, samples, total.share(len(feats) - k), solver, threads, early_stop, tol
+            )
+        )
     return GlobalReport(verdicts, desc, "exact", ex.build_time, ex.enc.n_binaries(), ex.n_products, opts)
 
 
@@ -128,9 +144,20 @@ def _trivial(net: Network, l: int) -> bool:
     return bool(net.domain.upper[l] - net.domain.lower[l] <= 0)
 
 
-def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name: str, s: int,
-                   samples: np.ndarray | None, time_limit: float | Deadline, solver: str, threads: int | None,
-                   early_stop: bool, tol: float) -> FeatureVerdict:
+def _exact_feature(
+    net: Network,
+    ex: _ExactModel,
+    coef: np.ndarray,
+    l: int,
+    name: str,
+    s: int,
+    samples: np.ndarray | None,
+    time_limit: float | Deadline,
+    solver: str,
+    threads: int | None,
+    early_stop: bool,
+    tol: float,
+) -> FeatureVerdict:
     direction = INCREASING if s > 0 else DECREASING
     dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
@@ -206,4 +233,3 @@ def _exact_feature(net: Network, ex: _ExactModel, coef: np.ndarray, l: int, name
         verdict.note = f"time limit of {dl.seconds or 0.0:.3g} s reached; best bound {res.bound}"
     verdict.solve_time = time.perf_counter() - t0
     return verdict
-

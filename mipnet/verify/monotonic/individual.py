@@ -71,9 +71,19 @@ def verify_individual(
     return IndividualReport(points, [n for _, n, s in feats if s > 0], [n for _, n, s in feats if s < 0], desc)
 
 
-def _individual_point(net: Network, row: int, x: np.ndarray, fx: float, lo: np.ndarray, hi: np.ndarray,
-                      coef: np.ndarray, time_limit: float | Deadline, solver: str, threads: int | None,
-                      tol: float) -> PointResult:
+def _individual_point(
+    net: Network,
+    row: int,
+    x: np.ndarray,
+    fx: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    coef: np.ndarray,
+    time_limit: float | Deadline,
+    solver: str,
+    threads: int | None,
+    tol: float,
+) -> PointResult:
     dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     bnds = interval_bounds(net, lo, hi)
@@ -101,4 +111,3 @@ def _individual_point(net: Network, row: int, x: np.ndarray, fx: float, lo: np.n
     if bound is not None and bound <= thr:
         return PointResult(row, "holds", fx, fx, bound, None, elapsed)
     return PointResult(row, "unknown", fx, fx, bound, None, elapsed)
-

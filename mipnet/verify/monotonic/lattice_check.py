@@ -41,8 +41,9 @@ def _difference_cuts(m: pyo.ConcreteModel, net: Network, ea: Any, eb: Any, l: in
     difference_cuts(m, net, ea, eb, e_l, e_l, name="diff_cuts")
 
 
-def _two_copy_model(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]]
-                    ) -> tuple[pyo.ConcreteModel, Terms]:
+def _two_copy_model(
+    net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[pyo.ConcreteModel, Terms]:
     """min s (f(x + e_l) - f(x)): two copies of the forward encoding sharing x, with difference cuts."""
     dom = net.domain
     m = pyo.ConcreteModel()
@@ -65,9 +66,19 @@ def _two_copy_model(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[t
     return m, x
 
 
-def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[tuple[np.ndarray, np.ndarray]],
-                     verdict: FeatureVerdict, time_limit: float | Deadline, solver: str, threads: int | None,
-                     early_stop: bool, tol: float) -> None:
+def _lattice_verdict(
+    net: Network,
+    coef: np.ndarray,
+    l: int,
+    s: int,
+    bnds: list[tuple[np.ndarray, np.ndarray]],
+    verdict: FeatureVerdict,
+    time_limit: float | Deadline,
+    solver: str,
+    threads: int | None,
+    early_stop: bool,
+    tol: float,
+) -> None:
     """Integer feature whose slope test failed without a lattice witness: the exact lattice check
 
         min  s (f(x + e_l) - f(x))   over x in the domain with x_l <= upper_l - 1,
@@ -92,8 +103,10 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
     verdict.solver = res.to_dict()
     if res.bound is not None and res.bound >= -tol:
         verdict.status = "holds"
-        verdict.note = ("the slope test fails between lattice points, the exact lattice check f(x + e_l) >= f(x) "
-                        f"holds (min step {res.incumbent}, bound {res.bound})")
+        verdict.note = (
+            "the slope test fails between lattice points, the exact lattice check f(x + e_l) >= f(x) "
+            f"holds (min step {res.incumbent}, bound {res.bound})"
+        )
         verdict.bound = None
         return
     if res.has_solution and res.incumbent is not None and res.incumbent < -tol:
@@ -105,6 +118,7 @@ def _lattice_verdict(net: Network, coef: np.ndarray, l: int, s: int, bnds: list[
         if w is not None:
             verdict.status, verdict.witness = "violated", w
             return
-    verdict.note = (f"negative slope between lattice points; the lattice check ended {res.status} "
-                    f"(bound {res.bound}) within {dl.seconds or 0.0:.3g} s")
-
+    verdict.note = (
+        f"negative slope between lattice points; the lattice check ended {res.status} "
+        f"(bound {res.bound}) within {dl.seconds or 0.0:.3g} s"
+    )

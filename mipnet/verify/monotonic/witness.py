@@ -52,8 +52,9 @@ def _fixed_mask(net: Network, l: int) -> np.ndarray:
     return fixed
 
 
-def _check_pair(net: Network, coef: np.ndarray, x: np.ndarray, xp: np.ndarray, s: int, tol: float,
-                slope: float | None) -> Witness | None:
+def _check_pair(
+    net: Network, coef: np.ndarray, x: np.ndarray, xp: np.ndarray, s: int, tol: float, slope: float | None
+) -> Witness | None:
     if not np.all(net.domain.contains(np.stack([x, xp]), tol=1e-9)):
         return None
     fx, fxp = (net.forward(np.stack([x, xp])) @ coef).tolist()
@@ -62,8 +63,9 @@ def _check_pair(net: Network, coef: np.ndarray, x: np.ndarray, xp: np.ndarray, s
     return None
 
 
-def _witness_from_code(net: Network, coef: np.ndarray, code: np.ndarray, anchor: np.ndarray, l: int, s: int,
-                       tol: float) -> Witness | None:
+def _witness_from_code(
+    net: Network, coef: np.ndarray, code: np.ndarray, anchor: np.ndarray, l: int, s: int, tol: float
+) -> Witness | None:
     """A pair along e_l inside the region of ``code``: its Chebyshev centre, cut at the region's facets."""
     pieces = piece_layers(net)
     maps = affine_maps(net, code[None], pieces)
@@ -105,11 +107,13 @@ def _witness_from_code(net: Network, coef: np.ndarray, code: np.ndarray, anchor:
     x, xp = centre.copy(), centre.copy()
     x[l], xp[l] = a, b
     return _check_pair(net, coef, x, xp, s, tol, slope) or (
-        _lattice_witness(net, coef, centre, l, s) if dom.integer[l] else None)
+        _lattice_witness(net, coef, centre, l, s) if dom.integer[l] else None
+    )
 
 
-def _lattice_witness(net: Network, coef: np.ndarray, base: np.ndarray, l: int, s: int,
-                     max_points: int = 20001) -> Witness | None:
+def _lattice_witness(
+    net: Network, coef: np.ndarray, base: np.ndarray, l: int, s: int, max_points: int = 20001
+) -> Witness | None:
     """Scan the integer values of feature l at ``base`` for a consecutive decreasing pair."""
     lo, hi = math.ceil(net.domain.lower[l]), math.floor(net.domain.upper[l])
     if hi <= lo:
@@ -127,8 +131,9 @@ def _lattice_witness(net: Network, coef: np.ndarray, base: np.ndarray, l: int, s
     return None
 
 
-def _witness_from_point(net: Network, coef: np.ndarray, x0: np.ndarray, l: int, s: int, tol: float,
-                        n_probe: int = 64) -> Witness | None:
+def _witness_from_point(
+    net: Network, coef: np.ndarray, x0: np.ndarray, l: int, s: int, tol: float, n_probe: int = 64
+) -> Witness | None:
     """Witness from the region of x0 (forward pattern), then of small perturbations of x0."""
     dom = net.domain
     fixed = _fixed_mask(net, l)
@@ -145,9 +150,8 @@ def _witness_from_point(net: Network, coef: np.ndarray, x0: np.ndarray, l: int, 
     for k in np.argsort(g)[:8]:
         if g[k] >= -tol:
             break
-        code = configurations(net, P[k:k + 1], pieces)[0][0]
+        code = configurations(net, P[k : k + 1], pieces)[0][0]
         w = _witness_from_code(net, coef, code, P[k], l, s, tol)
         if w is not None:
             return w
     return _lattice_witness(net, coef, x0, l, s) if dom.integer[l] else None
-

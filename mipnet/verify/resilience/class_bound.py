@@ -58,10 +58,19 @@ from .strong import alpha_max
 from .witness import _keep_initial_pair, _witness
 
 
-def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int = 1, norm: str = "1",
-                     heuristics: Heuristics | None = None, solver: str = "highs",
-                     time_limit: float | Deadline = 60.0, threads: int | None = None,
-                     samples: np.ndarray | None = None) -> ResilienceResult:
+def class_resilience(
+    net: Network,
+    m: int | str,
+    *,
+    alpha: float = 1.0,
+    k: int = 1,
+    norm: str = "1",
+    heuristics: Heuristics | None = None,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    threads: int | None = None,
+    samples: np.ndarray | None = None,
+) -> ResilienceResult:
     """Phi_m of class m: the smallest perturbation taking a strongly classified input to >= k rival classes.
 
     ``time_limit`` (seconds or a Deadline) covers everything: MIP bound tightening (at most ``BOUNDS_SHARE``),
@@ -90,12 +99,20 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
         if ok.size:  # the strongly classified sample closest to the alpha threshold: likely near a boundary
             a0 = X[ok[int(np.argmin(margins[ok]))]]
         else:
-            am = alpha_max(net, mi, solver=solver, time_limit=dl.sub(fraction=INIT_STRONG_SHARE), threads=threads,
-                           heuristics=Heuristics(heur.dataflow, False, False, True))
+            am = alpha_max(
+                net,
+                mi,
+                solver=solver,
+                time_limit=dl.sub(fraction=INIT_STRONG_SHARE),
+                threads=threads,
+                heuristics=Heuristics(heur.dataflow, False, False, True),
+            )
             if am.status == "infeasible" or (am.bound is not None and am.bound < ln_a - 1e-9):
                 res.status = "infeasible"
-                res.notes.append(f"no input is strongly classified at alpha={alpha} (alpha_max <= "
-                                 f"{math.exp(am.bound) if am.bound is not None else float('nan'):.4g})")
+                res.notes.append(
+                    f"no input is strongly classified at alpha={alpha} (alpha_max <= "
+                    f"{math.exp(am.bound) if am.bound is not None else float('nan'):.4g})"
+                )
                 res.timings["init_strong"] = time.perf_counter() - t1
                 res.timings["total"] = time.perf_counter() - t0
                 return res
@@ -104,9 +121,18 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
         res.timings["init_strong"] = time.perf_counter() - t1
         if a0 is not None and not dl.expired():
             t2 = time.perf_counter()
-            loc = local_resilience(net, a0, mi, alpha=alpha, k=k, norm=norm, solver=solver, threads=threads,
-                                   heuristics=Heuristics(heur.dataflow, False, False, True),
-                                   time_limit=dl.sub(fraction=INIT_LOCAL_SHARE))
+            loc = local_resilience(
+                net,
+                a0,
+                mi,
+                alpha=alpha,
+                k=k,
+                norm=norm,
+                solver=solver,
+                threads=threads,
+                heuristics=Heuristics(heur.dataflow, False, False, True),
+                time_limit=dl.sub(fraction=INIT_LOCAL_SHARE),
+            )
             if loc.b is not None and loc.witness.get("ok"):
                 b0 = loc.b
                 res.phi_init = perturbation_norm(a0, b0, norm)
@@ -169,10 +195,17 @@ def class_resilience(net: Network, m: int | str, *, alpha: float = 1.0, k: int =
     return res
 
 
-def network_resilience(net: Network, *, alpha: float = 1.0, k: int = 1, norm: str = "1",
-                       heuristics: Heuristics | None = None, solver: str = "highs",
-                       time_limit: float | Deadline = 60.0,
-                       threads: int | None = None) -> tuple[float | None, list[ResilienceResult]]:
+def network_resilience(
+    net: Network,
+    *,
+    alpha: float = 1.0,
+    k: int = 1,
+    norm: str = "1",
+    heuristics: Heuristics | None = None,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    threads: int | None = None,
+) -> tuple[float | None, list[ResilienceResult]]:
     """Xi = min_m Phi_m over the classes (None if some class is undecided and no class gives a value),
     with the per-class results. ``time_limit`` is for the whole: each class gets the time left over the classes
     left (``time_limit`` / number of classes when every class uses its share)."""
@@ -180,7 +213,19 @@ def network_resilience(net: Network, *, alpha: float = 1.0, k: int = 1, norm: st
         raise UnsupportedError("maximum resilience is defined for classifiers only")
     n = len(net.class_names)
     total = Deadline.of(time_limit)
-    results = [class_resilience(net, m, alpha=alpha, k=k, norm=norm, heuristics=heuristics, solver=solver,
-                                time_limit=total.share(n - m), threads=threads) for m in range(n)]
+    results = [
+        class_resilience(
+            net,
+            m,
+            alpha=alpha,
+            k=k,
+            norm=norm,
+            heuristics=heuristics,
+            solver=solver,
+            time_limit=total.share(n - m),
+            threads=threads,
+        )
+        for m in range(n)
+    ]
     vals = [r.phi for r in results if r.phi is not None]
     return (min(vals) if vals else None), results

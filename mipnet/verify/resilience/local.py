@@ -38,10 +38,21 @@ from .results import BOUNDS_SHARE, Heuristics, ResilienceResult, _base, _fill, _
 from .witness import _keep_initial_pair, _witness
 
 
-def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *, alpha: float = 1.0,
-                     k: int = 1, norm: str = "1", delta: float | None = None, decide: bool = False,
-                     heuristics: Heuristics | None = None, solver: str = "highs",
-                     time_limit: float | Deadline = 60.0, threads: int | None = None) -> ResilienceResult:
+def local_resilience(
+    net: Network,
+    x: np.ndarray,
+    m: int | str | None = None,
+    *,
+    alpha: float = 1.0,
+    k: int = 1,
+    norm: str = "1",
+    delta: float | None = None,
+    decide: bool = False,
+    heuristics: Heuristics | None = None,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    threads: int | None = None,
+) -> ResilienceResult:
     """Minimal perturbation of a fixed input x (``decide``: only whether it is <= ``delta``).
 
     ``time_limit`` (seconds or a Deadline) covers everything: the gradient search, the robustness decision,
@@ -64,8 +75,10 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
     margin = float(strong_margin(za, mi)[0])
     if margin < math.log(alpha):
         assert net.class_names is not None  # _class_index accepts classifiers only
-        raise DataError(f"the input is not strongly classified to class {net.class_names[mi]} at alpha={alpha} "
-                        f"(logit margin {margin:.4g} < ln(alpha) = {math.log(alpha):.4g})")
+        raise DataError(
+            f"the input is not strongly classified to class {net.class_names[mi]} at alpha={alpha} "
+            f"(logit margin {margin:.4g} < ln(alpha) = {math.log(alpha):.4g})"
+        )
     t0 = time.perf_counter()
     dom = net.domain
     lo_b, hi_b = dom.lower.copy(), dom.upper.copy()
@@ -146,17 +159,34 @@ def local_resilience(net: Network, x: np.ndarray, m: int | str | None = None, *,
     return res
 
 
-def _decide_by_robustness(net: Network, x: np.ndarray, mi: int, alpha: float, norm: str, delta: float,
-                          res: ResilienceResult, solver: str, time_limit: float | Deadline,
-                          threads: int | None) -> bool:
+def _decide_by_robustness(
+    net: Network,
+    x: np.ndarray,
+    mi: int,
+    alpha: float,
+    norm: str,
+    delta: float,
+    res: ResilienceResult,
+    solver: str,
+    time_limit: float | Deadline,
+    threads: int | None,
+) -> bool:
     """k = 1, fixed input: some e with ||e|| <= delta lets a rival reach m  <=>  min over the ball of
     z_m - max_{i != m} z_i is <= 0, which the robustness MILP decides (with the tie counted as reaching).
     Returns True when decided (res filled), False to fall back to the resilience MILP."""
     from ..robustness import verify_sample
 
     dl = Deadline.of(time_limit)
-    r = verify_sample(net, x, delta, "inf" if norm == "inf" else "1", mi, solver=solver,
-                      time_limit=dl.sub(fraction=0.5), threads=threads)
+    r = verify_sample(
+        net,
+        x,
+        delta,
+        "inf" if norm == "inf" else "1",
+        mi,
+        solver=solver,
+        time_limit=dl.sub(fraction=0.5),
+        threads=threads,
+    )
     if r.verdict == "holds":
         res.status, res.verdict = "infeasible", "not_below"
         res.notes.append("decided by the robustness MILP: no point of the ball lets a rival reach the class")

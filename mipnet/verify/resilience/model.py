@@ -90,8 +90,9 @@ def uniform_big_m(net: Network) -> float:
     return float(10.0 ** math.ceil(math.log10(max(mx, 1.0))))
 
 
-def _encode_copy(block: pyo.Block, net: Network, inp: Terms, bounds: Any, big_m: float | None,
-                 prefix: str) -> NetworkEncoding:
+def _encode_copy(
+    block: pyo.Block, net: Network, inp: Terms, bounds: Any, big_m: float | None, prefix: str
+) -> NetworkEncoding:
     """One copy of the net. With ``big_m`` every Dense/Conv2D output gets the uniform box [-M, M]
     (its variables' bounds and its Terms bounds, which the next layer reads)."""
     if big_m is None:
@@ -114,8 +115,9 @@ def _logit_terms(t: Terms) -> tuple[list[Any], np.ndarray, np.ndarray]:
     return logit_terms(t)
 
 
-def _add_reach(block: pyo.Block, name: str, z: list[Any], lo: np.ndarray, hi: np.ndarray, m: int,
-               k: int) -> tuple[np.ndarray, list[int]]:
+def _add_reach(
+    block: pyo.Block, name: str, z: list[Any], lo: np.ndarray, hi: np.ndarray, m: int, k: int
+) -> tuple[np.ndarray, list[int]]:
     """c_i binaries with z_i >= z_m - M_i (1 - c_i), sum c_i >= k."""
     others = [i for i in range(len(z)) if i != m]
     c = new_binaries(block, f"{name}_c", (len(others),))
@@ -155,8 +157,17 @@ def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> Componen
     return out
 
 
-def _start_rivals_and_norm(warm: ComponentMap, net: Network, b: np.ndarray, c: Any, others: list[int], mi: int,
-                           aux: Any, diff: np.ndarray, norm: str) -> None:
+def _start_rivals_and_norm(
+    warm: ComponentMap,
+    net: Network,
+    b: np.ndarray,
+    c: Any,
+    others: list[int],
+    mi: int,
+    aux: Any,
+    diff: np.ndarray,
+    norm: str,
+) -> None:
     """Complete a warm start at the perturbed point b: rival indicators c[t] on iff rival others[t] reaches the
     target class's logit mi at b; the norm's auxiliary variables at |diff| (L1: one each; L-inf: their max)."""
     zb = logits(net, b[None])[0]
@@ -170,8 +181,14 @@ def _start_rivals_and_norm(warm: ComponentMap, net: Network, b: np.ndarray, c: A
         warm[aux] = float(e.max())
 
 
-def _add_twin(block: pyo.Block, net: Network, enc_a: NetworkEncoding, enc_b: NetworkEncoding,
-              e_bound: np.ndarray, e_abs: np.ndarray) -> int:
+def _add_twin(
+    block: pyo.Block,
+    net: Network,
+    enc_a: NetworkEncoding,
+    enc_b: NetworkEncoding,
+    e_bound: np.ndarray,
+    e_abs: np.ndarray,
+) -> int:
     """Difference (twin) constraints between the copies (:func:`twin_constraints`); returns their number.
 
     ``e_abs[i]`` is a model term >= |e_i| (t_i for L1, s for L-inf)."""
@@ -186,9 +203,18 @@ def _priorities(encs: list[NetworkEncoding], n_layers: int) -> list[tuple[Any, i
     return items
 
 
-def _solve(model: pyo.ConcreteModel, solver: str, heur: Heuristics, encs: list[NetworkEncoding], n_layers: int,
-           time_limit: float | Deadline, threads: int | None, warm: dict[Any, float] | None, stop_below: float | None,
-           notes: list[str]) -> Result:
+def _solve(
+    model: pyo.ConcreteModel,
+    solver: str,
+    heur: Heuristics,
+    encs: list[NetworkEncoding],
+    n_layers: int,
+    time_limit: float | Deadline,
+    threads: int | None,
+    warm: dict[Any, float] | None,
+    stop_below: float | None,
+    notes: list[str],
+) -> Result:
     if isinstance(time_limit, Deadline):
         time_limit = time_limit.remaining()
     name, opts = solver, None
@@ -199,18 +225,33 @@ def _solve(model: pyo.ConcreteModel, solver: str, heur: Heuristics, encs: list[N
         else:
             set_priorities(model, _priorities(encs, n_layers))
             name, opts = pname, solver_options(solver)
-    return solve(model, name, time_limit=max(0.05, time_limit), threads=threads, warm_start=warm or None,
-                 stop_below=stop_below, options=opts)
+    return solve(
+        model,
+        name,
+        time_limit=max(0.05, time_limit),
+        threads=threads,
+        warm_start=warm or None,
+        stop_below=stop_below,
+        options=opts,
+    )
 
 
-def _prepare_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, heur: Heuristics,
-                    deadline: Deadline | None = None) -> tuple[Any, float | None]:
+def _prepare_bounds(
+    net: Network, lower: np.ndarray, upper: np.ndarray, heur: Heuristics, deadline: Deadline | None = None
+) -> tuple[Any, float | None]:
     """MIP-tightened bounds (at most until ``deadline``: sound but looser when cut short), the encoder's interval
     bounds (None) or one uniform big-M."""
     if heur.mip_bounds:
-        return compute_bounds(net, lower, upper, method="mip", lookback=heur.lookback,
-                              time_limit_per_neuron=heur.bound_time, processes=heur.processes,
-                              deadline=deadline), None
+        return compute_bounds(
+            net,
+            lower,
+            upper,
+            method="mip",
+            lookback=heur.lookback,
+            time_limit_per_neuron=heur.bound_time,
+            processes=heur.processes,
+            deadline=deadline,
+        ), None
     if heur.dataflow:
         return None, None  # the encoder's own interval bounds over the input box
     return None, uniform_big_m(net)

@@ -106,8 +106,19 @@ class ResilienceResult:
 
 def _base(kind: str, net: Network, m: int, alpha: float, k: int, norm: str, heur: Heuristics) -> ResilienceResult:
     assert net.class_names is not None  # _class_index (called first) accepts classifiers only
-    return ResilienceResult(kind, m, str(net.class_names[m]), float(alpha), int(k), norm, "unknown", None, None,
-                            None, heuristics=heur.to_dict())
+    return ResilienceResult(
+        kind,
+        m,
+        str(net.class_names[m]),
+        float(alpha),
+        int(k),
+        norm,
+        "unknown",
+        None,
+        None,
+        None,
+        heuristics=heur.to_dict(),
+    )
 
 
 def _out_of_time(res: ResilienceResult) -> None:

@@ -23,8 +23,15 @@ from .model import _check_args, _class_index, _encode_copy, _logit_terms, _prepa
 from .results import BOUNDS_SHARE, Heuristics, ResilienceResult, _base, _fill, _out_of_time
 
 
-def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: float | Deadline = 60.0,
-              threads: int | None = None, heuristics: Heuristics | None = None) -> ResilienceResult:
+def alpha_max(
+    net: Network,
+    m: int | str,
+    *,
+    solver: str = "highs",
+    time_limit: float | Deadline = 60.0,
+    threads: int | None = None,
+    heuristics: Heuristics | None = None,
+) -> ResilienceResult:
     """The largest alpha for which some input is strongly classified to m: max t, alpha_max = exp(t).
     ``time_limit`` (seconds or a Deadline) covers bounds, model building and the MILP."""
     heur = heuristics or Heuristics()
@@ -65,8 +72,11 @@ def alpha_max(net: Network, m: int | str, *, solver: str = "highs", time_limit: 
         assert r.incumbent is not None  # r.has_solution
         a = xa.values().ravel()
         res.a = a
-        res.witness = {"strong_margin": float(strong_margin(logits(net, a[None]), mi)[0]),
-                       "ok": bool(abs(float(strong_margin(logits(net, a[None]), mi)[0]) - r.incumbent)
-                                  <= 1e-5 * (1 + abs(r.incumbent)))}
+        res.witness = {
+            "strong_margin": float(strong_margin(logits(net, a[None]), mi)[0]),
+            "ok": bool(
+                abs(float(strong_margin(logits(net, a[None]), mi)[0]) - r.incumbent) <= 1e-5 * (1 + abs(r.incumbent))
+            ),
+        }
     res.timings["total"] = time.perf_counter() - t0
     return res

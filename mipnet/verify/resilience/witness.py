@@ -12,8 +12,9 @@ from ..search import logits, perturbation_norm, reached, strong_margin
 from .results import TOL, ResilienceResult
 
 
-def _witness(net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, norm: str,
-             phi: float | None) -> dict[str, Any]:
+def _witness(
+    net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, norm: str, phi: float | None
+) -> dict[str, Any]:
     z = logits(net, np.vstack([a, b]))
     tol = TOL * (1.0 + float(np.abs(z).max()))
     margin = float(strong_margin(z[:1], m)[0])
@@ -22,17 +23,28 @@ def _witness(net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k
     in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=1e-6).all())
     strong = margin >= math.log(alpha) - tol
     ok = strong and n_reach >= k and in_dom and (phi is None or nv <= phi + 1e-5 * (1 + abs(phi)))
-    return {"ok": bool(ok), "strong_margin": margin, "ln_alpha": math.log(alpha), "classes_reached": n_reach,
-            "norm_value": nv, "in_domain": in_dom, "logits_a": z[0].tolist(), "logits_b": z[1].tolist()}
+    return {
+        "ok": bool(ok),
+        "strong_margin": margin,
+        "ln_alpha": math.log(alpha),
+        "classes_reached": n_reach,
+        "norm_value": nv,
+        "in_domain": in_dom,
+        "logits_a": z[0].tolist(),
+        "logits_b": z[1].tolist(),
+    }
 
 
-def _keep_initial_pair(net: Network, res: ResilienceResult, a: np.ndarray, b: np.ndarray, mi: int, alpha: float,
-                       k: int, norm: str) -> None:
+def _keep_initial_pair(
+    net: Network, res: ResilienceResult, a: np.ndarray, b: np.ndarray, mi: int, alpha: float, k: int, norm: str
+) -> None:
     """The MILP under the cut ||e|| <= Phi_ini came back infeasible although the initial pair (a, b) passed the
     forward re-check (within its tolerance): "infeasible" would claim that no perturbation at all reaches the
     classes. Report the pair instead, with no proved bound."""
     res.status, res.phi, res.bound, res.gap = "feasible", res.phi_init, None, None
     res.a, res.b = a, b
     res.witness = _witness(net, a, b, mi, alpha, k, norm, None)
-    res.notes.append("the MILP under the initial cut was infeasible (the initial pair reaches the classes only "
-                     "within the re-check tolerance): the initial pair is reported, no bound is claimed")
+    res.notes.append(
+        "the MILP under the initial cut was infeasible (the initial pair reaches the classes only "
+        "within the re-check tolerance): the initial pair is reported, no bound is claimed"
+    )

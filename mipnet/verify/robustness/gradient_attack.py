@@ -22,8 +22,16 @@ def _jacobian(net: Network, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return jacobian(net, x)  # (n_out,), (n_out, n)
 
 
-def attack(net: Network, x: np.ndarray, eps: float, norm: str, c: int, steps: int = 20,
-           rng: int = 0, deadline: Deadline | None = None) -> np.ndarray | None:
+def attack(
+    net: Network,
+    x: np.ndarray,
+    eps: float,
+    norm: str,
+    c: int,
+    steps: int = 20,
+    rng: int = 0,
+    deadline: Deadline | None = None,
+) -> np.ndarray | None:
     """A cheap search for a counterexample before the MILP (never used to claim robustness).
 
     Projected gradient descent on the margin z_c - z_k against each of the (at most three) strongest

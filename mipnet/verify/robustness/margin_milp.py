@@ -106,8 +106,16 @@ def verify_sample(
     pred = int(net.predict_index(logits)[0])
     c = pred if cls is None else int(cls)
     names = net.class_names or []
-    res = RobustnessResult(index, c, names[c] if c < len(names) else c, "unknown", float(eps), norm, solver=solver,
-                           region=region_text(net, eps, norm))
+    res = RobustnessResult(
+        index,
+        c,
+        names[c] if c < len(names) else c,
+        "unknown",
+        float(eps),
+        norm,
+        solver=solver,
+        region=region_text(net, eps, norm),
+    )
     m0 = float(margins(net, logits, np.array([c]))[0])
     if pred != c:  # the sample itself is not classified as c: it is its own counterexample
         res.verdict, res.counterexample, res.adversarial_class = "violated", x.copy(), names[pred]
@@ -133,15 +141,25 @@ def verify_sample(
             res.time = time.perf_counter() - t0
             return res
     tb = time.perf_counter()
-    bnds = precomputed_bounds if precomputed_bounds is not None else compute_bounds(
-        net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
+    bnds = (
+        precomputed_bounds
+        if precomputed_bounds is not None
+        else compute_bounds(net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
+    )
     res.bounds_time = res.seconds["bounds"] = time.perf_counter() - tb
     keep, proved = None, None
     if early_stop and spec_bound:
         spec_in = bnds if (precomputed_bounds is not None or bounds != "interval") else None
         C, rivals = margin_rows(net.n_outputs, c)
-        sb = spec_bounds(net, C, lower=lo, upper=hi, bounds=spec_in, deadline=dl.sub(fraction=SPEC_SHARE),
-                         goal=lambda b: bool(np.all(b > 0)))
+        sb = spec_bounds(
+            net,
+            C,
+            lower=lo,
+            upper=hi,
+            bounds=spec_in,
+            deadline=dl.sub(fraction=SPEC_SHARE),
+            goal=lambda b: bool(np.all(b > 0)),
+        )
         res.seconds.update(sb.seconds)
         stage = sb.stage()
         if stage:
@@ -153,14 +171,14 @@ def verify_sample(
         if done.any() and net.n_outputs > 1:
             keep, proved = rivals[~done], float(sb.lower[done].min())
     tm = time.perf_counter()
-    out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0,
-                        keep=keep)
+    out = _solve_margin(
+        net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0, keep=keep
+    )
     if out == "retry" and dl.expired():
         res.verdict = "unknown"
         res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
     elif out == "retry":
-        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU,
-                            keep=keep)
+        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU, keep=keep)
         if out == "retry":
             res.verdict = "unknown"
             res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
@@ -173,9 +191,22 @@ def verify_sample(
     return res
 
 
-def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: str, c: int, bnds: Bounds,
-                  solver: str, time_limit: float | Deadline, early_stop: bool, threads: int | None,
-                  res: RobustnessResult, margin_cap: float, keep: np.ndarray | None = None) -> str:
+def _solve_margin(
+    net: Network,
+    sub: Domain,
+    x: np.ndarray,
+    eps: float,
+    norm: str,
+    c: int,
+    bnds: Bounds,
+    solver: str,
+    time_limit: float | Deadline,
+    early_stop: bool,
+    threads: int | None,
+    res: RobustnessResult,
+    margin_cap: float,
+    keep: np.ndarray | None = None,
+) -> str:
     """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check).
     ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it).
     ``keep``: the rivals the MILP considers (all by default; the others are proved by a bound)."""
@@ -213,9 +244,14 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
         res.verdict, res.status = "unknown", "time limit"
         res.reason = "the time limit was reached before the MILP could be solved"
         return "done"
-    r: Result = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads,
-                      stop_below=(min(0.0, margin_cap) if early_stop else None),
-                      mip_gap=None if early_stop else 1e-9)
+    r: Result = _pkg.solve(
+        m,
+        solver,
+        time_limit=dl.solver_limit(),
+        threads=threads,
+        stop_below=(min(0.0, margin_cap) if early_stop else None),
+        mip_gap=None if early_stop else 1e-9,
+    )
     res.status, res.nodes = r.status, r.nodes
     res.solve_time += r.wall_time
     if r.bound is not None:
@@ -225,8 +261,9 @@ def _solve_margin(net: Network, sub: Domain, x: np.ndarray, eps: float, norm: st
             # the retry: the first solve found margins <= 0 that the forward pass did not confirm, this one
             # rules out margins <= -tau only: a real margin in (-tau, 0] (a class change) is not excluded
             res.verdict = "unknown"
-            res.reason = (f"the worst margin lies in [-{-cap:g}, 0]: a tie or a class change below the solver's "
-                          "resolution")
+            res.reason = (
+                f"the worst margin lies in [-{-cap:g}, 0]: a tie or a class change below the solver's resolution"
+            )
             return "done"
         res.verdict = "holds"
         res.reason = "no point of the ball has margin <= %g" % (cap if cap is not None else 0.0)
@@ -293,8 +330,20 @@ def verify_robustness(
     if cls is not None and len(cls) != X.shape[0]:
         raise DataError(f"{len(cls)} labels for {X.shape[0]} samples")
     return [
-        verify_sample(net, X[i], eps, norm, None if cls is None else int(cls[i]), solver=solver,
-                      time_limit=time_limit, bounds=bounds, early_stop=early_stop, threads=threads, index=i,
-                      use_attack=use_attack, spec_bound=spec_bound)
+        verify_sample(
+            net,
+            X[i],
+            eps,
+            norm,
+            None if cls is None else int(cls[i]),
+            solver=solver,
+            time_limit=time_limit,
+            bounds=bounds,
+            early_stop=early_stop,
+            threads=threads,
+            index=i,
+            use_attack=use_attack,
+            spec_bound=spec_bound,
+        )
         for i in range(X.shape[0])
     ]

@@ -58,8 +58,9 @@ def minimal_perturbation(
     names = net.class_names or []
     label = names[c] if c < len(names) else c
     if pred != c:
-        return PerturbationResult(c, label, norm, 0.0, 0.0, "optimal", x.copy(), names[pred], True, eps_max,
-                                  time.perf_counter() - t0)
+        return PerturbationResult(
+            c, label, norm, 0.0, 0.0, "optimal", x.copy(), names[pred], True, eps_max, time.perf_counter() - t0
+        )
     if eps_max is None:
         net.domain.require_finite()
         lo, hi = net.domain.lower.copy(), net.domain.upper.copy()
@@ -77,16 +78,42 @@ def minimal_perturbation(
     enc = encode_network(m, net, xin, bounds=bnds)
     mg = encode_margin(m, "M", enc.outputs, c)
     if mg.lower > -tau:
-        return PerturbationResult(c, label, norm, None, emax, "infeasible", eps_max=emax,
-                                  time=time.perf_counter() - t0, extra={"reason": "bounds prove robustness"})
+        return PerturbationResult(
+            c,
+            label,
+            norm,
+            None,
+            emax,
+            "infeasible",
+            eps_max=emax,
+            time=time.perf_counter() - t0,
+            extra={"reason": "bounds prove robustness"},
+        )
     m.margin_cap = pyo.Constraint(expr=mg.expr <= -tau)
     m.obj = pyo.Objective(expr=e, sense=pyo.minimize)
     if dl.expired():
-        return PerturbationResult(c, label, norm, None, None, "unknown", eps_max=emax, time=time.perf_counter() - t0,
-                                  extra={"reason": "the time limit was reached before the MILP could be solved"})
+        return PerturbationResult(
+            c,
+            label,
+            norm,
+            None,
+            None,
+            "unknown",
+            eps_max=emax,
+            time=time.perf_counter() - t0,
+            extra={"reason": "the time limit was reached before the MILP could be solved"},
+        )
     r = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads, mip_gap=1e-6)
-    out = PerturbationResult(c, label, norm, None, r.bound, r.status, eps_max=emax,
-                             extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)})
+    out = PerturbationResult(
+        c,
+        label,
+        norm,
+        None,
+        r.bound,
+        r.status,
+        eps_max=emax,
+        extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)},
+    )
     if r.status == "infeasible":
         out.bound = emax
     elif r.has_solution:

@@ -44,8 +44,10 @@ def region_text(net: Network, eps: float, norm: str) -> str:
     """The set a robustness verdict speaks of, in words (stored in every result, printed by the CLI)."""
     d = net.domain
     extra = (", integer features" if d.integer.any() else "") + (", one-hot groups" if d.onehot_groups else "")
-    return (f"{'L-inf' if normalise_norm(norm) == 'inf' else 'L1'} ball of radius {eps:g} around the sample, "
-            f"intersected with the model's input domain (its box{extra})")
+    return (
+        f"{'L-inf' if normalise_norm(norm) == 'inf' else 'L1'} ball of radius {eps:g} around the sample, "
+        f"intersected with the model's input domain (its box{extra})"
+    )
 
 
 def check_in_domain(net: Network, x: np.ndarray, index: int = 0) -> None:
@@ -66,8 +68,10 @@ def check_in_domain(net: Network, x: np.ndarray, index: int = 0) -> None:
         why = f"integer feature {d.names[i]!r} = {x[i]:g} is not an integer"
     else:
         why = "a one-hot group is not one-hot"
-    raise DataError(f"row {index} lies outside the model's input domain ({why}); robustness is verified on the "
-                    "ball intersected with the domain, so the sample must lie in it")
+    raise DataError(
+        f"row {index} lies outside the model's input domain ({why}); robustness is verified on the "
+        "ball intersected with the domain, so the sample must lie in it"
+    )
 
 
 def ball_box(net: Network, x: np.ndarray, eps: float, norm: str) -> tuple[np.ndarray, np.ndarray]:
