@@ -18,19 +18,13 @@ tightening (it is the convex hull for a single ReLU given its input bounds).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
 from ..layers import GELU_ARGMIN, Layer, MaxPool2D
 from .envelopes import envelope
-from .terms import Terms, constraint_list, new_binaries, new_vars
-
-
-def _is_num(e: Any) -> bool:
-    return isinstance(e, (int, float, np.floating))
+from .terms import Terms, constraint_list, is_number, new_binaries, new_vars
 
 
 def encode_relu(
@@ -49,7 +43,7 @@ def encode_relu(
         out[j] = ze[j]
     for j in np.flatnonzero(off & ~on):
         e = ze[j]
-        out[j] = 0.0 if alpha == 0.0 else (alpha * float(e) if _is_num(e) else alpha * e)
+        out[j] = 0.0 if alpha == 0.0 else (alpha * float(e) if is_number(e) else alpha * e)
     bins = np.full(n, None, dtype=object)
     if unstable.size:
         h = new_vars(block, f"{name}_h", lo[unstable], hi[unstable])
@@ -118,9 +112,9 @@ def encode_smooth(block: pyo.Block, name: str, layer: Layer, z: Terms) -> Terms:
     ze = z.expr.ravel()
     n = L.size
     out = np.empty(n, dtype=object)
-    var_idx = [j for j in range(n) if not _is_num(ze[j])]
+    var_idx = [j for j in range(n) if not is_number(ze[j])]
     for j in range(n):
-        if _is_num(ze[j]):
+        if is_number(ze[j]):
             out[j] = float(f(np.array([float(ze[j])]))[0])
     if var_idx:
         h = new_vars(block, f"{name}_h", flo[var_idx], fhi[var_idx])

@@ -64,7 +64,7 @@ from ..errors import UnsupportedError
 from ..layers import Weighted
 from ..network import Network
 from .network import NetworkEncoding
-from .terms import Terms, constraint_list, new_binaries, new_vars
+from .terms import Terms, constraint_list, is_number, new_binaries, new_vars
 
 __all__ = [
     "NORM_BALLS",
@@ -86,10 +86,6 @@ __all__ = [
 
 #: the norms the encodings write linearly ("inf" and "1")
 NORM_BALLS = ("inf", "1")
-
-
-def _is_number(e: Any) -> bool:
-    return isinstance(e, (int, float))
 
 
 def _check_norm(norm: str) -> None:
@@ -146,7 +142,7 @@ def add_norm_ball(block: pyo.Block, name: str, x_terms: Terms, center: np.ndarra
         if isinstance(radius, (int, float)):
             return
         for i, xi in enumerate(xs):
-            if _is_number(xi):
+            if is_number(xi):
                 continue
             _abs_rows(cons, radius, float(center[i]), xi)
         return
@@ -296,7 +292,7 @@ def difference_cuts(
             continue  # Identity / Flatten keep the differences
         a_, b_ = ea.terms[i + 1].expr.ravel(), eb.terms[i + 1].expr.ravel()
         for j in range(a_.size):
-            if _is_number(a_[j]) and _is_number(b_[j]):
+            if is_number(a_[j]) and is_number(b_[j]):
                 continue
             cons.add(pyo.inequality(float(dlo[j]), b_[j] - a_[j], float(dhi[j])))
 

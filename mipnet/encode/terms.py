@@ -40,7 +40,7 @@ class Terms:
 
     def is_constant(self) -> np.ndarray:
         """Elementwise: True where the entry is a plain number (not a Pyomo object)."""
-        return np.vectorize(lambda e: isinstance(e, (int, float, np.floating, np.integer)), otypes=[bool])(self.expr)
+        return np.vectorize(is_number, otypes=[bool])(self.expr)
 
     def values(self) -> np.ndarray:
         """Current numeric values (after a solve): floats for constants, ``pyo.value`` for the rest.
@@ -70,8 +70,13 @@ class Terms:
         return cls(expr, values.copy(), values.copy())
 
 
+def is_number(e: Any) -> bool:
+    """Whether a Terms entry is a plain number (a constant) rather than a Pyomo variable or expression."""
+    return isinstance(e, (int, float, np.floating, np.integer))
+
+
 def _value(e: Any) -> float:
-    if isinstance(e, (int, float, np.floating, np.integer)):
+    if is_number(e):
         return float(e)
     v = pyo.value(e, exception=False)
     return float("nan") if v is None else float(v)

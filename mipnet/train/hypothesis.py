@@ -31,11 +31,14 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..encode import Terms, VariableWeights
-from ..encode.terms import constraint_list, new_binaries, new_vars
+from ..encode.terms import constraint_list, is_number, new_binaries, new_vars
 from ..errors import UnsupportedError
 from ..layers import Weighted
 from ..network import Network
 from .config import TrainConfig
+
+#: the former name of :func:`mipnet.encode.terms.is_number` (kept: mipnet.train.formulation re-exports it)
+_is_num = is_number
 
 
 @dataclass
@@ -176,18 +179,14 @@ def layer_params(
     return params
 
 
-def _is_num(e: Any) -> bool:
-    return isinstance(e, (int, float, np.floating, np.integer))
-
-
 def _binary_times(block: pyo.Block, name: str, beta: Any, x: Terms) -> np.ndarray:
     """y = beta x elementwise, beta in {0, 1} (a binary or 1 - binary), x in [L, U]: the exact product
     rule L beta <= y <= U beta, x - U (1 - beta) <= y <= x - L (1 - beta); constants give c beta."""
     xe, L, U = x.expr.ravel(), x.lower.ravel(), x.upper.ravel()
     out = np.empty(xe.size, dtype=object)
-    var_idx = [j for j in range(xe.size) if not _is_num(xe[j])]
+    var_idx = [j for j in range(xe.size) if not is_number(xe[j])]
     for j in range(xe.size):
-        if _is_num(xe[j]):
+        if is_number(xe[j]):
             c = float(xe[j])
             out[j] = c * beta if c != 0.0 else 0.0
     if var_idx:
@@ -205,9 +204,9 @@ def _switched_value(block: pyo.Block, name: str, r: Any, a: Terms, h: Terms) -> 
     off = _binary_times(block, f"{name}_off", 1 - r, h).ravel()
     g = np.empty(on.size, dtype=object)
     for j in range(on.size):
-        if _is_num(on[j]) and float(on[j]) == 0.0:
+        if is_number(on[j]) and float(on[j]) == 0.0:
             g[j] = off[j]
-        elif _is_num(off[j]) and float(off[j]) == 0.0:
+        elif is_number(off[j]) and float(off[j]) == 0.0:
             g[j] = on[j]
         else:
             g[j] = on[j] + off[j]

@@ -35,6 +35,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..encode import NetworkEncoding, Terms, constraint_list, new_vars
+from ..encode.terms import is_number
 from ..errors import UnsupportedError
 from ..gradients import batch_gradients
 from ..layers import Layer
@@ -70,17 +71,13 @@ def check_gradient_support(net: Network, start: int = 0, stop: int | None = None
             )
 
 
-def _is_num(e: object) -> bool:
-    return isinstance(e, (int, float, np.floating, np.integer))
-
-
 def _affine_back(block: pyo.Block, name: str, J: np.ndarray, g: Terms) -> Terms:
     """g' = J^T g with interval bounds; non-constant entries become bounded variables."""
     ge, glo, ghi = g.expr.ravel(), g.lower.ravel(), g.upper.ravel()
     Jp, Jn = np.maximum(J, 0.0), np.minimum(J, 0.0)
     lo = Jp.T @ glo + Jn.T @ ghi
     hi = Jp.T @ ghi + Jn.T @ glo
-    const = np.array([_is_num(e) for e in ge])
+    const = np.array([is_number(e) for e in ge])
     cval = np.where(const, np.array([float(e) if c else 0.0 for e, c in zip(ge, const)]), 0.0)
     base = J.T @ cval  # contribution of the constant entries
     var_rows = np.flatnonzero(~const)
@@ -120,9 +117,9 @@ def _activation_back(
         a = bins[j]
         if a is None:  # stable, as decided by the forward encoder: on iff L >= 0
             s = 1.0 if L[j] >= 0 else alpha
-            out[j] = s * float(ge[j]) if _is_num(ge[j]) else (ge[j] if s == 1.0 else (0.0 if s == 0.0 else s * ge[j]))
+            out[j] = s * float(ge[j]) if is_number(ge[j]) else (ge[j] if s == 1.0 else (0.0 if s == 0.0 else s * ge[j]))
             lo[j], hi[j] = (s * glo[j], s * ghi[j])
-        elif _is_num(ge[j]):
+        elif is_number(ge[j]):
             c = float(ge[j])
             out[j] = (alpha * c + (1 - alpha) * c * a) if c != 0.0 else 0.0
             lo[j], hi[j] = min(c, alpha * c), max(c, alpha * c)
