@@ -21,21 +21,18 @@ from ..domain import Domain
 from ..errors import DataError, SolverError
 from ..layers import Layer, Normalize
 from ..network import Network
-from ..solve import solve
 from .architecture import downsample_layer, image_shape
 from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
 from .options import TrainOptions
-from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish
+from .outcome import TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish, solve_milp
 from .warmstart import (
     fixed_lp,
     is_linear,
     lp_heuristic,
     lp_instance,
     lp_solver_for,
-    milp_options,
-    no_solve_result,
     snapshot,
 )
 
@@ -239,27 +236,7 @@ def _train_conv(
         else:
             warm_w = None
     remaining = dl.remaining() - reserve
-    if remaining < MIN_SOLVE_SECONDS:
-        res = no_solve_result(
-            solver, "the time limit was reached before the solve", status="feasible" if start is not None else "unknown"
-        )
-    else:
-        res = solve(
-            problem.model,
-            solver,
-            time_limit=remaining,
-            threads=threads,
-            warm_start=start,
-            tee=opts.tee,
-            mip_gap=opts.mip_gap,
-            progress=opts.progress,
-            instance=instance,
-            options=milp_options(problem, solver, remaining),
-        )
-    say(
-        f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
-        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s"
-    )
+    res = solve_milp(problem, solver, remaining, threads=threads, start=start, opts=opts, instance=instance, say=say)
     return finish(
         problem,
         res,

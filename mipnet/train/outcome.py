@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 from ..deadline import Deadline
 from ..errors import DataError, SolverError
 from ..network import Network
-from ..solve import Result
+from ..solve import Result, solve
 from .certificate import Certificate, check_certificate, data_hash, recompute_terms
 from .formulation import TrainConfig, TrainingProblem
 from .linear_term import META_KEY as LINEAR_KEY
@@ -28,6 +28,8 @@ from .warmstart import (
     fresh_lp_state,
     lp_solver_for,
     max_violation,
+    milp_options,
+    no_solve_result,
 )
 
 #: seconds of translating the model to HiGHS per second of building it (measured 0.7-1.0 at N = 300-3000):
@@ -68,6 +70,47 @@ def encode_targets(
     if len(cls) == 2:
         return np.where(idx == 1, 1.0, -1.0), cls, 2, 0.0, 1.0
     return idx, cls, len(cls), 0.0, 1.0
+
+
+def solve_milp(
+    problem: TrainingProblem,
+    solver: str,
+    remaining: float,
+    *,
+    threads: int | None,
+    start: Any,
+    opts: Any,
+    instance: Any = None,
+    say: Callable[[str], None] = lambda line: None,
+) -> Result:
+    """Solve the training MILP with the ``remaining`` seconds (from the warm start ``start``), or, with less than
+    :data:`MIN_SOLVE_SECONDS` left, return a result that says the time limit came first; log one line either way.
+    ``opts``: the run's :class:`~mipnet.train.options.TrainOptions` (tee, mip_gap, progress)."""
+    if remaining < MIN_SOLVE_SECONDS:
+        res = no_solve_result(
+            solver, "the time limit was reached before the solve", status="feasible" if start is not None else "unknown"
+        )
+    else:
+        res = solve(
+            problem.model,
+            solver,
+            time_limit=remaining,
+            threads=threads,
+            warm_start=start,
+            tee=opts.tee,
+            mip_gap=opts.mip_gap,
+            progress=opts.progress,
+            instance=instance,
+            options=milp_options(problem, solver, remaining),
+        )
+    say(solve_line(res))
+    return res
+
+
+def solve_line(res: Result) -> str:
+    """The log line of a training solve: status, incumbent, bound, gap, seconds."""
+    gap = "n/a" if res.gap is None else f"{100 * res.gap:.2f} %"
+    return f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap {gap}, {res.wall_time:.1f} s"
 
 
 def finish(

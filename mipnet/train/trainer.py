@@ -25,13 +25,22 @@ from ..domain import Domain
 from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
-from ..solve import SolveOptions, solve
+from ..solve import SolveOptions
 from .constraints import as_constraints, resolve
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
 from .linear_term import META_KEY as LINEAR_KEY
 from .linear_term import expand_linear
 from .options import TrainOptions
-from .outcome import MIN_SOLVE_SECONDS, TRANSLATE_PER_BUILD, TrainResult, _seconds, encode_targets, finish
+from .outcome import (
+    MIN_SOLVE_SECONDS,
+    TRANSLATE_PER_BUILD,
+    TrainResult,
+    _seconds,
+    encode_targets,
+    finish,
+    solve_line,
+    solve_milp,
+)
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -40,7 +49,6 @@ from .warmstart import (
     lp_instance,
     lp_solver_for,
     map_to_class,
-    milp_options,
     no_solve_result,
     snapshot,
 )
@@ -482,27 +490,11 @@ def train_with_options(
             instance=instance,
         )
         pattern_info = [o.to_dict() for o in outcomes]
-    elif remaining < MIN_SOLVE_SECONDS:
-        res = no_solve_result(
-            solver, "the time limit was reached before the solve", status="feasible" if start is not None else "unknown"
-        )
+        say(solve_line(res))
     else:
-        res = solve(
-            problem.model,
-            solver,
-            time_limit=remaining,
-            threads=threads,
-            warm_start=start,
-            tee=opts.tee,
-            mip_gap=opts.mip_gap,
-            progress=opts.progress,
-            instance=instance,
-            options=milp_options(problem, solver, remaining),
+        res = solve_milp(
+            problem, solver, remaining, threads=threads, start=start, opts=opts, instance=instance, say=say
         )
-    say(
-        f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap "
-        f"{'n/a' if res.gap is None else f'{100 * res.gap:.2f} %'}, {res.wall_time:.1f} s"
-    )
     return finish(
         problem,
         res,
