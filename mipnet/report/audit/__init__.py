@@ -16,7 +16,8 @@ bound, and their progress over time when the trainer recorded it); accuracy on t
 property with its verdict, proved bound and witness; the local linear classifiers in feature names;
 the certificate files.
 
-Modules: :mod:`.run` (tasks, :func:`run_audit`, property results), :mod:`.figures` (matplotlib figures),
+Modules: :mod:`.run` (tasks, :func:`run_audit`), :mod:`.summaries` (property results for the page),
+:mod:`.figures` (matplotlib figures),
 :mod:`.render` (HTML). Every name of the former single module ``mipnet/report/audit.py`` is importable from
 here; :func:`run_demo_audit` lives here and calls :func:`run_audit` and :func:`write_report` through this
 module's namespace (so a patched ``mipnet.report.audit.run_audit`` is the one it runs).
