@@ -329,21 +329,27 @@ def verify_robustness(
     cls = None if labels is None else class_indices(net, list(labels))
     if cls is not None and len(cls) != X.shape[0]:
         raise DataError(f"{len(cls)} labels for {X.shape[0]} samples")
-    return [
-        verify_sample(
-            net,
-            X[i],
-            eps,
-            norm,
-            None if cls is None else int(cls[i]),
-            solver=solver,
-            time_limit=time_limit,
-            bounds=bounds,
-            early_stop=early_stop,
-            threads=threads,
-            index=i,
-            use_attack=use_attack,
-            spec_bound=spec_bound,
-        )
-        for i in range(X.shape[0])
-    ]
+    from ...progress import progress
+
+    results: list[RobustnessResult] = []
+    with progress(total=X.shape[0], desc="robustness rows", unit="row") as bar:  # stderr, terminals only
+        for i in range(X.shape[0]):
+            results.append(
+                verify_sample(
+                    net,
+                    X[i],
+                    eps,
+                    norm,
+                    None if cls is None else int(cls[i]),
+                    solver=solver,
+                    time_limit=time_limit,
+                    bounds=bounds,
+                    early_stop=early_stop,
+                    threads=threads,
+                    index=i,
+                    use_attack=use_attack,
+                    spec_bound=spec_bound,
+                )
+            )
+            bar.update()
+    return results
