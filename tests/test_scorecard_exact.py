@@ -90,7 +90,7 @@ def test_normalize_folded_into_original_units() -> None:
     assert np.allclose(card.biases, W @ np.array([-4.0, -1.0, -1.0]) + np.array([0.5, -1.0]))
     assert card.scale == 0.25 and card.points.tolist() == [[2.0, -1.0]]
     text = card.render()
-    assert "unit h1  +2 points per unit of (" in text and "unit h2  -1 points per unit of (" in text
+    assert "unit h1  +2 points per unit of (" in text and "unit h2  -1 point per unit of (" in text
     assert "0.1*age - priors" in text  # 1*priors -> priors
     assert "+ 6 if male" in text  # the indicator, an integer in the original units: 3 * 2
     assert "+ 0*" not in text and "0*male" not in text  # zero weights left out
@@ -125,7 +125,7 @@ def test_zero_units_and_no_hidden_layer() -> None:
     _close(dead, card, dom.sample(20, rng=0))
     lin = Network([Normalize(np.array([2.0, 1.0]), np.array([1.0, 0.0])), Dense(np.array([[1.5, 0.0]]), [1.0])], dom)
     card = scorecard(lin)
-    assert card.hidden_width == 0 and "no hidden layer" in card.render()
+    assert card.hidden_width == 0 and "a linear model" in card.render()
     assert card.linear.tolist() == [[3.0, 0.0]] and card.base.tolist() == [2.5]
     assert "per unit of a" in card.render() and " b" not in card.render().split("\n", 2)[2]
     _close(lin, card, dom.sample(20, rng=0))

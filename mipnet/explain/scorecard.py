@@ -187,6 +187,11 @@ def _check(net: Network, form: Scorecard | LayerForm, seed: int = 0) -> float:
     return err
 
 
+def _checked(err: float, digits: int) -> str:
+    exact = "numbers exact" if digits <= 0 else f"numbers rounded to {digits} significant digits"
+    return f"(checked against the network on {N_CHECK} random inputs: largest difference {err:.1g}; {exact})"
+
+
 def _decision(task: str, classes: list[str], outputs: list[str], K: int, score: str) -> str:
     if task == "regress":
         return f"prediction of {', '.join(outputs)} = {score}"
@@ -249,7 +254,8 @@ class Scorecard:
     def _points(self, v: np.ndarray, digits: int) -> str:
         """Points of one line: ``+3 points`` (one output) or ``points (+3 to A, -1 to B)`` (several, zeros left out)."""
         if v.size == 1:
-            return f"{'+' if v[0] >= 0 else '-'}{fmt(abs(v[0]), digits)} points"
+            mag = fmt(abs(v[0]), digits)
+            return f"{'+' if v[0] >= 0 else '-'}{mag} point{'' if mag == '1' else 's'}"
         each = [f"{'+' if x >= 0 else '-'}{fmt(abs(x), digits)} to {n}" for x, n in zip(v, self._targets()) if x != 0]
         return f"points ({', '.join(each) or '0'})"
 
@@ -260,45 +266,44 @@ class Scorecard:
             else self.output_names
         )
 
-    def lines(self, digits: int = 6) -> list[str]:
-        """The scorecard as text lines (numbers with ``digits`` significant digits; 0: exact)."""
-        names, ind = self.feature_names, self.indicator
-        pts = "points"
-        kept = len(self.units)
-        head = (
-            f"Scorecard ({kept} of {self.hidden_width} hidden units used"
-            if self.hidden_width
-            else "Scorecard (a linear model: no hidden layer"
-        )
+    def head(self) -> str:
+        """What the scorecard covers, in one line."""
         n_lin = int(np.count_nonzero(np.any(self.linear != 0, axis=0)))
-        out = [f"{head}, linear part on {n_lin} feature(s); exact, in the features' own units)"]
-        out.append(f"{pts} = the sum of these lines:")
+        lin = f"linear part on {n_lin} feature(s)" if n_lin else "no linear part"
+        used = f"{len(self.units)} of {self.hidden_width} hidden units used" if self.hidden_width else "a linear model"
+        return f"Scorecard ({used}, {lin}; exact, in the features' own units)"
+
+    def rows(self, digits: int = 6) -> list[tuple[str, str]]:
+        """(label, points) per line of the card: start, the linear part per feature, the units; zeros left out."""
+        names, ind = self.feature_names, self.indicator
         rows: list[tuple[str, str]] = [("start", self._points(self.base, digits))]
         for i in np.flatnonzero(np.any(self.linear != 0, axis=0)):
-            v = self.linear[:, i]
-            rows.append(
-                (
-                    names[i],
-                    f"{self._points(v, digits)} " + (f"if {names[i]}" if ind[i] else f"per unit of {names[i]}"),
-                )
-            )
+            each = f"if {names[i]}" if ind[i] else f"per unit of {names[i]}"
+            rows.append((names[i], f"{self._points(self.linear[:, i], digits)} {each}"))
         for n, w, b, p in zip(self.unit_names(), self.weights, self.biases, self.points.T):
             e = expression(w, float(b), names, ind, digits)
             rows.append((f"unit {n}", f"{self._points(p, digits)} per unit of ({e}) when that is positive"))
-        width = max(len(r[0]) for r in rows)
-        out.extend(f"  {label:<{width}}  {text}" for label, text in rows)
-        score = pts
+        return rows
+
+    def notes(self, digits: int = 6) -> list[str]:
+        """The lines after the card: the factor of the points (if not 1), the decision rule, the check."""
+        out = []
+        score = "points"
         if self.scale != 1.0:
-            score = f"{fmt(self.scale, digits)} * {pts}"
+            score = f"{fmt(self.scale, digits)} * points"
             if self.task == "classify":
                 out.append(f"the network's score is {score} (a positive factor: the decision is the same)")
-                score = pts
+                score = "points"
         out.append(_decision(self.task, self.class_names, self.output_names, self.base.size, score))
-        out.append(
-            f"(checked against the network on {N_CHECK} random inputs: largest difference {self.max_error:.1g}; "
-            + ("numbers exact)" if digits <= 0 else f"numbers rounded to {digits} significant digits)")
-        )
+        out.append(_checked(self.max_error, digits))
         return out
+
+    def lines(self, digits: int = 6) -> list[str]:
+        """The scorecard as text lines (numbers with ``digits`` significant digits; 0: exact)."""
+        rows = self.rows(digits)
+        width = max(len(r[0]) for r in rows)
+        body = [f"  {label:<{width}}  {text}" for label, text in rows]
+        return [self.head(), "points = the sum of these lines:", *body, *self.notes(digits)]
 
     def render(self, digits: int = 6) -> str:
         return "\n".join(self.lines(digits))
@@ -432,10 +437,7 @@ class LayerForm:
             names = [f"h{l + 1}_{j + 1}" for j in range(W.shape[0])]
             ind = np.zeros(W.shape[0], dtype=bool)
         out.append(_decision(self.task, self.class_names, self.output_names, self.weights[-1].shape[0], "output"))
-        out.append(
-            f"(checked against the network on {N_CHECK} random inputs: largest difference {self.max_error:.1g}; "
-            + ("numbers exact)" if digits <= 0 else f"numbers rounded to {digits} significant digits)")
-        )
+        out.append(_checked(self.max_error, digits))
         return out
 
     def render(self, digits: int = 6) -> str:
