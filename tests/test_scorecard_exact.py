@@ -183,3 +183,34 @@ def test_numbers() -> None:
     assert grid_step(np.array([[0.5, -0.25, 0.0]])) == 0.25
     assert grid_step(np.array([[2.0, -4.0]])) == 1.0  # integers stay integers
     assert grid_step(np.array([[0.3, np.pi]])) == 1.0  # no small grid
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(st.integers(1, 3), st.integers(2, 3), st.integers(1, 3), st.booleans(), st.integers(0, 2**31 - 1))
+def test_layer_form_evaluates_to_deeper_networks(d: int, depth: int, K: int, leaky: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    layers: list = [Normalize(rng.uniform(0.1, 2.0, d), rng.normal(size=d))]
+    width = d
+    for _ in range(depth):
+        h = int(rng.integers(1, 4))
+        layers += [Dense(rng.normal(size=(h, width)) * (rng.random((h, width)) > 0.3), rng.normal(size=h))]
+        layers.append(LeakyReLU(0.1) if leaky else ReLU())
+        width = h
+    net = Network([*layers, Dense(rng.normal(size=(K, width)), rng.normal(size=K))], domain=_mixed_domain(d))
+    form = readable(net)
+    assert isinstance(form, LayerForm) and len(form.slopes) == depth
+    _close(net, form, rng.uniform(-30, 60, size=(50, d)))
+    assert form.render().count("layer ") >= depth
+
+
+def test_a_wrong_form_is_never_shown() -> None:
+    """The constructor's own check against the forward pass fails on a scorecard that is not the network."""
+    from mipnet.errors import MipnetError
+    from mipnet.explain.scorecard import _check
+
+    dom = Domain.box(["a", "b"], 0.0, 5.0)
+    net = Network([Dense(np.array([[1.0, -1.0]]), [0.5]), ReLU(), Dense(np.array([[2.0]]), [0.0])], dom)
+    card = scorecard(net)
+    card.biases = card.biases + 1e-6
+    with pytest.raises(MipnetError, match="differs from the network"):
+        _check(net, card)
