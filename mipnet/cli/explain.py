@@ -2,6 +2,7 @@
 
     mipnet explain MODEL DATA.csv [-o DIR]          local linear classifiers of every configuration met
     mipnet explain MODEL --instance ROW [-o DIR]    one instance: its region, classifier and boundaries
+    mipnet explain scorecard MODEL [--digits N]     the whole model as an exact scorecard (one hidden layer)
     mipnet explain <subcommand> ...                 further analyses registered on the same group
 
 ``explain`` is a click group whose first argument selects a subcommand when it names one and
@@ -52,6 +53,9 @@ def explain() -> None:
     configuration's local linear classifier, its non-redundant polytope boundaries, a summary table and
     figures. mipnet explain MODEL --instance ROW explains one row (an index into DATA, or the feature
     values as "v1,v2,..." or "name=value,...").
+
+    mipnet explain scorecard MODEL prints the whole model as points per feature and per hidden unit
+    (one hidden layer; deeper networks: their layer-by-layer sparse form).
     """
 
 
@@ -292,6 +296,35 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
         files.update(_figures(interp, net, x, None, [0]))
         _write_all(out_dir, files)
         click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
+
+
+@explain.command(name="scorecard")
+@click.argument("model")
+@click.option(
+    "--digits",
+    type=NONNEG_INT,
+    default=6,
+    show_default=True,
+    help="Significant digits of the printed numbers; 0 prints every number exactly (shortest round-trip form).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scorecard's numbers as JSON instead of the text.")
+def scorecard_command(model: str, digits: int, as_json: bool) -> None:
+    """The whole MODEL as a scorecard: points per feature and per hidden unit, exact, in the features' own units.
+
+    For a network with one hidden layer (Dense / Normalize / ReLU or LeakyReLU, the linear term included):
+    start points, points per unit of each feature of the linear part ("if FEATURE" for 0/1 features) and,
+    per hidden unit, "+v points per unit of (w . x + b) when that is positive", then the decision rule.
+    Integer-grid output weights (the sign and quantized classes) print as integer points. A deeper network
+    prints its exact layer-by-layer sparse form instead. Every form is checked against the network's own
+    forward pass on random inputs before it is printed.
+    """
+    from ..explain.scorecard import readable
+
+    form = readable(load_network(model))
+    if as_json:
+        click.echo(_json(form.to_dict()).decode())
+    else:
+        click.echo(form.render(digits))
 
 
 COMMANDS = [explain]

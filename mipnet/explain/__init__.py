@@ -1,6 +1,6 @@
 """Exact interpretation of piecewise-linear networks (OpenBox): local linear classifiers per
 activation configuration, the polytope of each configuration and its non-redundant boundaries,
-the consistency of explanations, and figures."""
+the consistency of explanations, figures, and the whole model as an exact scorecard (:mod:`.scorecard`)."""
 
 from .openbox import (
     AffineMaps,
@@ -15,12 +15,15 @@ from .openbox import (
     piece_layers,
     polytope,
 )
+from .scorecard import LayerForm, Scorecard, readable, scorecard
 
 __all__ = [
     "AffineMaps",
     "Interpretation",
+    "LayerForm",
     "PieceLayer",
     "Polytope",
+    "Scorecard",
     "affine_maps",
     "configurations",
     "input_box",
@@ -28,4 +31,6 @@ __all__ = [
     "nonredundant",
     "piece_layers",
     "polytope",
+    "readable",
+    "scorecard",
 ]

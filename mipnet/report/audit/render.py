@@ -1,14 +1,15 @@
 """The audit's page: :func:`render_html` turns an :class:`~.run.Audit` into a page a non-programmer can read.
 
-Every figure is a matplotlib (Agg) PNG embedded as base64 (:mod:`.figures`); the page needs no script,
-network or file besides itself. The page, top to bottom: the verdicts at a glance; the model (layers, a
-diagram of the surviving weights and neurons); the training certificate when the model carries one (gap,
-incumbent and bound, and their progress over time when the trainer recorded it); accuracy on the data; each
-property with its verdict, proved bound and witness; the local linear classifiers in feature names; the
-certificate files; a glossary of the words used (:mod:`.words`). Every technical term is explained where it is
-used (the layers, the hinge loss, the logit, a bound, the L-inf distance, the gap); classes are named by their
-names; eps is explained per feature in the features' own units, with the statement that the robustness ball is
-cut to the model's domain; the accuracy says which rows it is measured on. The frame is
+Every figure is a matplotlib (Agg) PNG embedded as base64 (:mod:`.figures`); the page needs no script, network
+or file besides itself. The page, top to bottom: the verdicts at a glance; the model (layers, a diagram of the
+surviving weights and neurons; for one hidden layer the whole model as a scorecard,
+:func:`.summaries.scorecard_html`); the training certificate when the model carries one (gap, incumbent and
+bound, and their progress over time when the trainer recorded it); accuracy on the data; each property with its
+verdict, proved bound and witness; the local linear classifiers in feature names; the certificate files; a
+glossary of the words used (:mod:`.words`). Every technical term is explained where it is used (the layers, the
+hinge loss, the logit, a bound, the L-inf distance, the gap); classes are named by their names; eps is explained
+per feature in the features' own units, with the statement that the robustness ball is cut to the model's
+domain; the accuracy says which rows it is measured on. The frame is
 ``mipnet/report/templates/report.html`` (a :class:`string.Template`).
 """
 
@@ -23,6 +24,7 @@ from typing import Sequence
 
 from .figures import _png, progress_points, sparsity_figure, training_figure
 from .run import Audit, _fmt
+from .summaries import scorecard_html
 from .words import feature_kinds, glossary_html, layer_words
 
 VERDICT_WORDS = {"holds": "holds", "violated": "violated", "unknown": "undecided"}
@@ -130,6 +132,7 @@ def _section_model(a: Audit) -> str:
         f"{_table(rows, ('parameters', 'non-zero'))}{_img(_png(sparsity_figure(net)), 'sparsity diagram')}"
         f"{_domain_table(a)}"
         f'<p class="muted">Model fingerprint (SHA-256): <code>{net.fingerprint()}</code></p>'
+        f"{scorecard_html(net)}"
     )
 
 

@@ -375,3 +375,34 @@ def _explanation(net: Network, X: np.ndarray, top: int) -> dict[str, Any] | None
         else "the margin of the region's top class"
     )
     return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex, "score": score}
+
+
+#: the scorecard is shown on the page for at most this many lines (start, linear features, units)
+SCORECARD_MAX_ROWS = 40
+
+
+def scorecard_html(net: Network) -> str:
+    """The whole model as a scorecard (:mod:`mipnet.explain.scorecard`), for a network with one hidden layer (or
+    none) of at most SCORECARD_MAX_ROWS lines; "" for the others (deeper, convolutional, smooth, too large)."""
+    from ...errors import MipnetError
+    from ...explain.scorecard import scorecard
+
+    try:
+        card = scorecard(net)
+    except MipnetError:
+        return ""
+    rows = card.rows()
+    if len(rows) > SCORECARD_MAX_ROWS:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(text)}</code></td></tr>" for label, text in rows
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in card.notes())
+    return (
+        "<h3>The whole model as a scorecard</h3><p>This model has one hidden layer, so it can be written exactly "
+        "as a points table in the features' own units: a case's points are the sum of the lines below. A "
+        "feature line adds its points once per unit of the feature (or once, if the feature is a 0/1 feature and "
+        "is 1); a hidden unit adds its points once per unit of its expression, and only when that expression is "
+        "positive (otherwise nothing). Lines worth nothing are left out.</p>"
+        f"<table><tr><th>line</th><th>points</th></tr>{body}</table><ul>{notes}</ul>"
+    )

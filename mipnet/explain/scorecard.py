@@ -1,0 +1,466 @@
+"""The whole model as a scorecard: an exact, readable form of a small ReLU network in the features' own units.
+
+**Collapsing the affine layers.** A network of Normalize / Dense / Flatten / Identity layers and ReLU-type
+activations on flat features is a chain of affine maps separated by activations. Every run of affine layers
+between two activations is one map z = A x + c, composed exactly from the layers' linear maps
+(:meth:`~mipnet.layers.Layer.linear_map`): with the input scaling Normalize(s, o) in front of Dense(W, b),
+
+    W (s * x + o) + b = (W diag(s)) x + (W o + b),
+
+so the first layer's weights w_ji = W_ji s_i act on the raw feature values x_i (age in years, not in standard
+deviations). A one-hidden-layer network is then
+
+    f_k(x) = c_k + sum_j V_kj g(w_j . x + b_j),      g(z) = max(alpha z, z)   (ReLU: alpha = 0).
+
+**The scorecard** rewrites f exactly as base points, a linear part and units that count when positive:
+
+    f_k(x) = scale * ( p0_k + sum_i a_ki x_i + sum_{j in U} P_kj max(0, w_j . x + b_j) ),
+
+by these identities, each exact:
+
+* LeakyReLU:  max(alpha z, z) = alpha z + (1 - alpha) max(0, z)  (the alpha part joins the linear part);
+* a pair of units p, q with w_q = -w_p, b_q = -b_p, V_q = -V_p (the linear skip term of ``train(linear=True)``
+  is written in the network as such pairs, :mod:`mipnet.train.linear_term`; any pair of that form is found):
+  V_p max(0, z) - V_p max(0, -z) = V_p z, a linear term;
+* a unit with w_j = 0 is the constant max(0, b_j): it joins the base points;
+* a unit with V_j = 0 contributes nothing and is left out;
+* ``scale`` > 0 is the output weights' common grid step when they are small integer multiples of one number
+  (the quantized class: integers times a per-layer scale; the sign class: +-1), so that the points P_kj are
+  integers. Dividing by ``scale`` > 0 changes neither the sign of a single score nor the argmax of several.
+
+The decision rule: one output -> class 1 when the points are > 0 (the network's ``predict``); several outputs ->
+the class with the most points; regression -> the prediction is ``scale`` times the points.
+
+**Deeper networks** have no scorecard; :func:`readable` then returns their exact layer-by-layer sparse form
+(:class:`LayerForm`, the first layer in the features' own units) instead.
+
+Both forms carry the numbers (vectorised arrays); :meth:`Scorecard.evaluate` / :meth:`LayerForm.evaluate`
+compute them, and the constructor checks them against ``network.forward`` on random inputs of the domain
+(to 1e-9 relative) before returning anything; the text is rendered from the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import MipnetError, UnsupportedError
+from ..network import Network
+
+#: largest |points| for which the output weights count as a small integer grid
+MAX_POINTS = 1000
+#: the grid steps tried are min|V| / k for k = 1..MAX_DIVISOR
+MAX_DIVISOR = 12
+#: relative tolerance of "this number is an integer multiple of the grid step" and of the exactness check
+TOL = 1e-9
+#: random inputs on which every readable form is checked against the network
+N_CHECK = 64
+
+
+# ----------------------------------------------------------------------------- the affine blocks
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """z^(l) = A_l h^(l-1) + c_l; h^(l) = max(alpha_l z, z) for l < L (one slope per activation)."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    slopes: list[float]
+
+
+def _blocks(net: Network) -> _Blocks:
+    """The network as affine maps separated by ReLU-type activations (module docstring)."""
+    if len(net.input_shape) != 1:
+        raise UnsupportedError(
+            f"the scorecard reads networks on flat features; this one takes inputs of shape {net.input_shape} "
+            "(a convolutional network): use 'mipnet explain MODEL DATA' for its local linear rules"
+        )
+    n = net.n_inputs
+    A, c = np.eye(n), np.zeros(n)
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
+    slopes: list[float] = []
+    for i, layer in enumerate(net.layers):
+        shape = net.shapes[i]
+        if len(shape) != 1 or layer.unit_name == "channels":
+            raise UnsupportedError(
+                f"layer {i} ({layer.kind}) works on images: the scorecard reads Dense networks on flat features"
+            )
+        if layer.gated:
+            weights.append(A)
+            biases.append(c)
+            slopes.append(float(layer.negative_slope))
+            A, c = np.eye(int(shape[0])), np.zeros(int(shape[0]))
+        elif layer.passthrough:
+            continue
+        elif layer.affine:
+            M = layer.linear_matrix(shape)
+            A, c = M @ A, M @ c + layer.linear_map(shape)[1]
+        else:
+            raise UnsupportedError(
+                f"layer {i} ({layer.kind}) is not a ReLU-type or affine layer: the scorecard reads networks of "
+                "Dense, Normalize, ReLU and LeakyReLU layers"
+            )
+    weights.append(A)
+    biases.append(c)
+    return _Blocks(weights, biases, slopes)
+
+
+def indicator_features(net: Network) -> np.ndarray:
+    """Boolean mask of the 0/1 features of the domain: integer (or one-hot) with bounds exactly [0, 1]."""
+    d = net.domain
+    in_group = np.zeros(d.n_features, dtype=bool)
+    for g in d.onehot_groups:
+        in_group[g] = True
+    return np.asarray((d.integer | in_group) & (d.lower == 0.0) & (d.upper == 1.0), dtype=bool)
+
+
+def grid_step(V: np.ndarray) -> float:
+    """The largest s > 0 with every V / s an integer of size <= MAX_POINTS among s = min|V| / k, k <= MAX_DIVISOR;
+    1.0 when V is already such integers or no such s exists."""
+    nz = np.abs(V[V != 0])
+    if nz.size == 0 or _on_grid(nz, 1.0):
+        return 1.0
+    m = float(nz.min())
+    for k in range(1, MAX_DIVISOR + 1):
+        if _on_grid(nz, m / k):
+            return m / k
+    return 1.0
+
+
+def _on_grid(values: np.ndarray, s: float) -> bool:
+    q = values / s
+    return bool(np.all(np.abs(q - np.round(q)) <= TOL * np.maximum(1.0, q)) and q.max() <= MAX_POINTS)
+
+
+# ----------------------------------------------------------------------------- numbers as text
+
+
+def fmt(v: float, digits: int = 6) -> str:
+    """A number as text: an integer (to 1e-9 relative) without decimals; otherwise ``digits`` significant digits,
+    or the shortest exact form (``repr``) when ``digits`` is 0."""
+    v = float(v)
+    r = round(v)
+    if abs(v) < 1e15 and (v == r or (digits > 0 and abs(v - r) <= TOL * max(1.0, abs(v)))):
+        return str(int(r))
+    return repr(v) if digits <= 0 else format(v, f".{digits}g")
+
+
+def expression(
+    w: np.ndarray, b: float, names: list[str], indicator: np.ndarray, digits: int, constant_first: bool = True
+) -> str:
+    """b + sum_i w_i x_i as text: the constant, the features (``2*age``), then the 0/1 features (``+ 4 if juv``);
+    zero terms left out."""
+    parts: list[tuple[float, str]] = []
+    if b != 0 or not np.any(w):
+        parts.append((b, ""))
+    for flag in (False, True):
+        for i in np.flatnonzero((w != 0) & (indicator == flag)):
+            parts.append((float(w[i]), f" if {names[i]}" if flag else f"*{names[i]}"))
+    out = []
+    for n, (v, tail) in enumerate(parts):
+        mag = fmt(abs(v), digits)
+        body = tail[1:] if tail.startswith("*") and mag == "1" else mag + tail  # 1*age -> age
+        out.append((body if v >= 0 else f"-{body}") if n == 0 else f"{'+' if v >= 0 else '-'} {body}")
+    return " ".join(out)
+
+
+def _check(net: Network, form: Scorecard | LayerForm, seed: int = 0) -> float:
+    """max |form(x) - f(x)| / max(1, |f(x)|) on N_CHECK random inputs of the domain (inside its finite bounds,
+    integers rounded, one-hot groups one category); raises if it exceeds TOL."""
+    d = net.domain
+    rng = np.random.default_rng(seed)
+    lo = np.where(np.isfinite(d.lower), d.lower, np.where(np.isfinite(d.upper), d.upper - 10.0, -10.0))
+    hi = np.where(np.isfinite(d.upper), d.upper, lo + 20.0)
+    X = rng.uniform(lo, hi, size=(N_CHECK, d.n_features))
+    X[:, d.integer] = np.clip(np.round(X[:, d.integer]), np.ceil(lo[d.integer]), np.floor(hi[d.integer]))
+    for g in d.onehot_groups:
+        X[:, g] = 0.0
+        X[np.arange(N_CHECK), np.asarray(g)[rng.integers(len(g), size=N_CHECK)]] = 1.0
+    f = net.forward(X)
+    err = float(np.max(np.abs(form.evaluate(X) - f) / np.maximum(1.0, np.abs(f))))
+    if not err <= TOL:
+        raise MipnetError(f"internal error: the readable form differs from the network by {err:.3g}; not shown")
+    return err
+
+
+def _checked(err: float, digits: int) -> str:
+    exact = "numbers exact" if digits <= 0 else f"numbers rounded to {digits} significant digits"
+    return f"(checked against the network on {N_CHECK} random inputs: largest difference {err:.1g}; {exact})"
+
+
+def _decision(task: str, classes: list[str], outputs: list[str], K: int, score: str) -> str:
+    if task == "regress":
+        return f"prediction of {', '.join(outputs)} = {score}"
+    if K == 1:
+        return f"decision: predict {classes[1]} when {score} > 0, otherwise {classes[0]}"
+    return f"decision: predict the class with the largest {score} ({', '.join(classes)})"
+
+
+# ----------------------------------------------------------------------------- the scorecard
+
+
+@dataclass
+class Scorecard:
+    """f_k(x) = scale * (base_k + linear_k . x + sum_j points_kj max(0, weights_j . x + biases_j)) (module
+    docstring); ``units`` are the hidden units' indices in the network's hidden layer."""
+
+    feature_names: list[str]
+    indicator: np.ndarray  #: (d,) the 0/1 features, shown as "if <feature>"
+    task: str
+    class_names: list[str]
+    output_names: list[str]
+    scale: float
+    base: np.ndarray  #: (K,)
+    linear: np.ndarray  #: (K, d)
+    weights: np.ndarray  #: (H, d) the units' weights in the features' own units
+    biases: np.ndarray  #: (H,)
+    points: np.ndarray  #: (K, H)
+    units: list[int]
+    hidden_width: int  #: units in the network's hidden layer (0: no hidden layer)
+    max_error: float = 0.0  #: checked against the network's forward pass on random inputs
+
+    def evaluate(self, X: Any) -> np.ndarray:
+        """The network's outputs (N, K) computed from the scorecard's numbers."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        h = np.maximum(0.0, X @ self.weights.T + self.biases)
+        return self.scale * (self.base + X @ self.linear.T + h @ self.points.T)
+
+    def unit_names(self) -> list[str]:
+        return [f"h{j + 1}" for j in self.units]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "scorecard",
+            "features": list(self.feature_names),
+            "indicators": [self.feature_names[i] for i in np.flatnonzero(self.indicator)],
+            "task": self.task,
+            "classes": list(self.class_names),
+            "outputs": list(self.output_names),
+            "scale": self.scale,
+            "base": self.base.tolist(),
+            "linear": self.linear.tolist(),
+            "units": [
+                {"unit": n, "weights": w.tolist(), "bias": float(b), "points": p.tolist()}
+                for n, w, b, p in zip(self.unit_names(), self.weights, self.biases, self.points.T)
+            ],
+            "hidden_width": self.hidden_width,
+            "max_error": self.max_error,
+        }
+
+    def _points(self, v: np.ndarray, digits: int) -> str:
+        """Points of one line: ``+3 points`` (one output) or ``points (+3 to A, -1 to B)`` (several, zeros left out)."""
+        if v.size == 1:
+            mag = fmt(abs(v[0]), digits)
+            return f"{'+' if v[0] >= 0 else '-'}{mag} point{'' if mag == '1' else 's'}"
+        each = [f"{'+' if x >= 0 else '-'}{fmt(abs(x), digits)} to {n}" for x, n in zip(v, self._targets()) if x != 0]
+        return f"points ({', '.join(each) or '0'})"
+
+    def _targets(self) -> list[str]:
+        return (
+            self.class_names
+            if self.task == "classify" and len(self.class_names) == self.base.size
+            else self.output_names
+        )
+
+    def head(self) -> str:
+        """What the scorecard covers, in one line."""
+        n_lin = int(np.count_nonzero(np.any(self.linear != 0, axis=0)))
+        lin = f"linear part on {n_lin} feature(s)" if n_lin else "no linear part"
+        used = f"{len(self.units)} of {self.hidden_width} hidden units used" if self.hidden_width else "a linear model"
+        return f"Scorecard ({used}, {lin}; exact, in the features' own units)"
+
+    def rows(self, digits: int = 6) -> list[tuple[str, str]]:
+        """(label, points) per line of the card: start, the linear part per feature, the units; zeros left out."""
+        names, ind = self.feature_names, self.indicator
+        rows: list[tuple[str, str]] = [("start", self._points(self.base, digits))]
+        for i in np.flatnonzero(np.any(self.linear != 0, axis=0)):
+            each = f"if {names[i]}" if ind[i] else f"per unit of {names[i]}"
+            rows.append((names[i], f"{self._points(self.linear[:, i], digits)} {each}"))
+        for n, w, b, p in zip(self.unit_names(), self.weights, self.biases, self.points.T):
+            e = expression(w, float(b), names, ind, digits)
+            rows.append((f"unit {n}", f"{self._points(p, digits)} per unit of ({e}) when that is positive"))
+        return rows
+
+    def notes(self, digits: int = 6) -> list[str]:
+        """The lines after the card: the factor of the points (if not 1), the decision rule, the check."""
+        out = []
+        score = "points"
+        if self.scale != 1.0:
+            score = f"{fmt(self.scale, digits)} * points"
+            if self.task == "classify":
+                out.append(f"the network's score is {score} (a positive factor: the decision is the same)")
+                score = "points"
+        out.append(_decision(self.task, self.class_names, self.output_names, self.base.size, score))
+        out.append(_checked(self.max_error, digits))
+        return out
+
+    def lines(self, digits: int = 6) -> list[str]:
+        """The scorecard as text lines (numbers with ``digits`` significant digits; 0: exact)."""
+        rows = self.rows(digits)
+        width = max(len(r[0]) for r in rows)
+        body = [f"  {label:<{width}}  {text}" for label, text in rows]
+        return [self.head(), "points = the sum of these lines:", *body, *self.notes(digits)]
+
+    def render(self, digits: int = 6) -> str:
+        return "\n".join(self.lines(digits))
+
+
+def scorecard(net: Network) -> Scorecard:
+    """The exact scorecard of a network with at most one hidden layer (module docstring); UnsupportedError for
+    deeper networks (see :func:`readable`) and for layers that are not Dense / Normalize / ReLU-type."""
+    bl = _blocks(net)
+    if len(bl.weights) > 2:
+        raise UnsupportedError(
+            f"the scorecard covers networks with one hidden layer; this one has {len(bl.slopes)} "
+            "(see mipnet.explain.scorecard.readable for its layer-by-layer form)"
+        )
+    d = net.n_inputs
+    if len(bl.weights) == 1:  # no hidden layer: a linear model
+        W1, b1, alpha = np.zeros((0, d)), np.zeros(0), 0.0
+        V, c = np.zeros((bl.weights[0].shape[0], 0)), bl.biases[0]
+        base, linear = c.copy(), bl.weights[0].copy()
+    else:
+        W1, b1, alpha = bl.weights[0], bl.biases[0], bl.slopes[0]
+        V, c = bl.weights[1], bl.biases[1]
+        # max(alpha z, z) = alpha z + (1 - alpha) max(0, z)
+        linear = alpha * (V @ W1)
+        base = c + alpha * (V @ b1)
+        V = (1.0 - alpha) * V
+    H = W1.shape[0]
+    keep = np.any(V != 0, axis=0)
+
+    # pairs w_q = -w_p, b_q = -b_p, V_q = -V_p: V_p (max(0, z) - max(0, -z)) = V_p z
+    def key(j: int, sign: float) -> bytes:  # + 0.0 makes -0.0 the +0.0 of the partner's bytes
+        return (sign * np.concatenate([W1[j], [b1[j]], V[:, j]]) + 0.0).tobytes()
+
+    rows = {key(j, 1.0): j for j in range(H) if keep[j]}
+    for p in range(H):
+        if not keep[p] or not np.any(W1[p]):
+            continue
+        q = rows.get(key(p, -1.0))
+        if q is not None and q != p and keep[q]:
+            linear = linear + np.outer(V[:, p], W1[p])
+            base = base + V[:, p] * b1[p]
+            keep[p] = keep[q] = False
+    const = keep & ~np.any(W1 != 0, axis=1)  # w_j = 0: the constant max(0, b_j)
+    base = base + V[:, const] @ np.maximum(0.0, b1[const])
+    keep &= ~const
+    s = grid_step(V[:, keep])
+    classes = [str(k) for k in (net.class_names or [])]
+    card = Scorecard(
+        feature_names=list(net.feature_names),
+        indicator=indicator_features(net),
+        task=net.task,
+        class_names=classes,
+        output_names=[str(n) for n in net.output_names],
+        scale=s,
+        base=base / s,
+        linear=linear / s,
+        weights=W1[keep],
+        biases=b1[keep],
+        points=V[:, keep] / s,
+        units=[int(j) for j in np.flatnonzero(keep)],
+        hidden_width=H,
+    )
+    card.max_error = _check(net, card)
+    return card
+
+
+# ----------------------------------------------------------------------------- deeper networks
+
+
+@dataclass
+class LayerForm:
+    """The exact layer-by-layer sparse form: h^(l) = max(alpha_l z, z), z = weights[l] h^(l-1) + biases[l],
+    h^(0) = x in the features' own units; the last map gives the outputs."""
+
+    feature_names: list[str]
+    indicator: np.ndarray
+    task: str
+    class_names: list[str]
+    output_names: list[str]
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    slopes: list[float]
+    max_error: float = 0.0
+
+    def evaluate(self, X: Any) -> np.ndarray:
+        h = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = h @ W.T + b
+            h = np.maximum(self.slopes[l] * z, z) if l < len(self.slopes) else z
+        return h
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "layers",
+            "features": list(self.feature_names),
+            "task": self.task,
+            "classes": list(self.class_names),
+            "outputs": list(self.output_names),
+            "layers": [
+                {"weight": W.tolist(), "bias": b.tolist(), "slope": self.slopes[l] if l < len(self.slopes) else None}
+                for l, (W, b) in enumerate(zip(self.weights, self.biases))
+            ],
+            "max_error": self.max_error,
+        }
+
+    def lines(self, digits: int = 6) -> list[str]:
+        L = len(self.slopes)
+        used = [np.ones(W.shape[0], dtype=bool) for W in self.weights]
+        for l in range(L - 1, -1, -1):  # a unit no later unit reads is left out of the text
+            used[l] = np.any(self.weights[l + 1][used[l + 1]] != 0, axis=0)
+        out = [
+            f"This network has {L} hidden layers: the scorecard covers one hidden layer. Its exact layer-by-layer "
+            "sparse form, the first layer in the features' own units (units no later layer reads left out):"
+        ]
+        names, ind = self.feature_names, self.indicator
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            last = l == L
+            a = self.slopes[l] if not last else 0.0
+            out.append(
+                "outputs:" if last else f"layer {l + 1} ({'ReLU' if a == 0 else f'LeakyReLU {fmt(a, digits)}'}):"
+            )
+            for j in np.flatnonzero(used[l]):
+                e = expression(W[j], float(b[j]), names, ind, digits)
+                if last:
+                    label = self.output_names[j]
+                    out.append(f"  {label} = {e}")
+                elif a == 0:
+                    out.append(f"  h{l + 1}_{j + 1} = max(0, {e})")
+                else:
+                    out.append(f"  h{l + 1}_{j + 1} = max({fmt(a, digits)} * z, z), z = {e}")
+            names = [f"h{l + 1}_{j + 1}" for j in range(W.shape[0])]
+            ind = np.zeros(W.shape[0], dtype=bool)
+        out.append(_decision(self.task, self.class_names, self.output_names, self.weights[-1].shape[0], "output"))
+        out.append(_checked(self.max_error, digits))
+        return out
+
+    def render(self, digits: int = 6) -> str:
+        return "\n".join(self.lines(digits))
+
+
+def readable(net: Network) -> Scorecard | LayerForm:
+    """The scorecard of a network with at most one hidden layer, else its exact layer-by-layer sparse form."""
+    bl = _blocks(net)
+    if len(bl.weights) <= 2:
+        return scorecard(net)
+    form = LayerForm(
+        feature_names=list(net.feature_names),
+        indicator=indicator_features(net),
+        task=net.task,
+        class_names=[str(k) for k in (net.class_names or [])],
+        output_names=[str(n) for n in net.output_names],
+        weights=bl.weights,
+        biases=bl.biases,
+        slopes=bl.slopes,
+    )
+    form.max_error = _check(net, form)
+    return form
+
+
+__all__ = ["Scorecard", "LayerForm", "scorecard", "readable", "indicator_features", "grid_step", "fmt", "expression"]
