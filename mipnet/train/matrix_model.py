@@ -163,6 +163,19 @@ class _Rows:
         return A, np.concatenate(self.lo), np.concatenate(self.hi)
 
 
+def _new_highs(threads: int | None = None) -> Any:
+    """A quiet ``highspy.Highs`` with the process's pinned thread count (:func:`mipnet.solve.highs_threads`:
+    HiGHS builds its thread pool once per process, and a run asking for another count fails)."""
+    import highspy
+
+    from ..solve import highs_threads
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", highs_threads(threads))
+    return h
+
+
 @dataclass
 class SolveOutcome:
     """One solve: status (optimal | feasible | infeasible | unknown), the solver's objective and proved bound."""
@@ -343,30 +356,49 @@ class MatrixTrainingModel:
         if self._highs is None:
             import highspy
 
-            h = highspy.Highs()
-            h.setOptionValue("output_flag", False)
-            A = self.A
-            status = h.passModel(
-                int(self.n_col),
-                int(A.shape[0]),
-                int(A.nnz),
-                int(highspy.MatrixFormat.kRowwise),
-                int(highspy.ObjSense.kMinimize),
-                0.0,
-                self.cost,
-                self.col_lower,
-                self.col_upper,
-                self.row_lower,
-                self.row_upper,
-                A.indptr.astype(np.int32),
-                A.indices.astype(np.int32),
-                A.data.astype(np.float64),
-                self.integrality,
-            )
+            h = _new_highs()
+            status = self._pass(h, integer=True)
             if status != highspy.HighsStatus.kOk:
                 raise RuntimeError(f"HiGHS did not accept the matrix training model: {status}")
             self._highs = h
         return self._highs
+
+    def _pass(self, h: Any, integer: bool) -> Any:
+        """passModel of the CSR rows into ``h`` (with the binaries' integrality, or none: the LP relaxation)."""
+        import highspy
+
+        A = self.A
+        args = [
+            int(self.n_col),
+            int(A.shape[0]),
+            int(A.nnz),
+            int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMinimize),
+            0.0,
+            self.cost,
+            self.col_lower,
+            self.col_upper,
+            self.row_lower,
+            self.row_upper,
+            A.indptr.astype(np.int32),
+            A.indices.astype(np.int32),
+            A.data.astype(np.float64),
+        ]
+        return h.passModel(*args, self.integrality if integer else np.zeros_like(self.integrality))
+
+    def relaxation(self, time_limit: float | None = None) -> float | None:
+        """The optimum of the LP relaxation (every binary in [0, 1]) on a fresh HiGHS instance; None if HiGHS
+        did not prove one (time limit)."""
+        import highspy
+
+        h = _new_highs()
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        self._pass(h, integer=False)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(h.getInfo().objective_function_value)
 
     def size(self) -> dict[str, int]:
         """Variables, binaries, constraints and nonzeros of the model."""
