@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.spatial.distance import cdist
 
 from ..deadline import Deadline
 from ..errors import DataError, UnsupportedError
@@ -59,7 +60,7 @@ from .config import TrainConfig, resolve_config
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
 
-#: pairs of the Lipschitz cuts are searched in blocks of at most this many (row, partner, feature) entries
+#: pairs of the Lipschitz cuts are searched in blocks of at most this many (row, partner) distances
 PAIR_BLOCK = 1 << 22
 
 
@@ -100,11 +101,11 @@ def lipschitz_pairs(X: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     kk = min(int(k), neg.size)
     Xn = X[neg]
-    step = max(1, PAIR_BLOCK // max(1, neg.size * X.shape[1]))
+    step = max(1, PAIR_BLOCK // neg.size)
     ns, ms = [], []
     for s in range(0, pos.size, step):
         rows = pos[s : s + step]
-        dist = np.abs(X[rows][:, None, :] - Xn[None, :, :]).sum(axis=2)
+        dist = cdist(X[rows], Xn, "cityblock")
         dist[dist == 0.0] = np.inf  # identical x: no cut
         sel = (
             np.argpartition(dist, kk - 1, axis=1)[:, :kk]
