@@ -1,6 +1,6 @@
 """Model building at scale: seconds and peak memory to build the training MILP and hand it to HiGHS, Pyomo path
 (TrainingProblem + the persistent HiGHS instance, mipnet.train.warmstart.lp_instance) versus the matrix path
-(mipnet.train.matrix_model.MatrixTrainingModel + passModel), in the same run.
+(mipnet.train.matrix.MatrixTrainingModel + passModel), in the same run.
 
 Data: COMPAS and Adult, the split of experiments/dual_bound_strength.py (train_test_split(test_size=0.3,
 random_state=1000), then sample(N, random_state=0)); standardised, duplicate (x, y) rows merged as the trainer
@@ -57,7 +57,7 @@ def rss_mb() -> float:
 def one(path: str, dataset: str, n: int) -> dict[str, Any]:
     """Build (and translate) one model in this process; seconds and memory."""
     from mipnet.train.formulation import TrainConfig, TrainingProblem
-    from mipnet.train.matrix_model import MatrixTrainingModel
+    from mipnet.train.matrix import MatrixTrainingModel
     from mipnet.train.warmstart import lp_instance
 
     X, t, counts, rows = data(dataset, n)
@@ -148,7 +148,7 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace, started: str,
     lines += [
         "",
         "The matrix model has the Pyomo model's columns and rows except the 2 N J rows r >= 0 p of the product rule, "
-        "which are column bounds there (mipnet/train/matrix_model.py; tests/test_matrix_model_equivalence.py checks "
+        "which are column bounds there (mipnet/train/matrix/model.py; tests/test_matrix_model_equivalence.py checks "
         "equal MILP optima and LP relaxations on small instances).",
         "",
         "Regenerate:",

@@ -1,4 +1,4 @@
-"""The matrix-built training MILP (mipnet.train.matrix_model) is the Pyomo TrainingProblem's model: same optimum,
+"""The matrix-built training MILP (mipnet.train.matrix) is the Pyomo TrainingProblem's model: same optimum,
 same LP relaxation, same cut pairs and columns; its read-back network's objective is re-computed by numpy."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from mipnet.errors import UnsupportedError
 from mipnet.solve import solve
 from mipnet.train.formulation import TrainConfig, TrainingProblem, merge_rows
-from mipnet.train.matrix_model import MatrixTrainingModel
+from mipnet.train.matrix import MatrixTrainingModel
 from mipnet.train.surrogate import sign_objective
 
 # (seed, N, d, J, l1, symmetry breaking)

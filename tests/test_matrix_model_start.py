@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mipnet.deadline import Deadline
 from mipnet.errors import DataError
 from mipnet.train.formulation import TrainConfig
-from mipnet.train.matrix_model import MatrixTrainingModel
+from mipnet.train.matrix import MatrixTrainingModel
 from mipnet.train.surrogate import sign_objective
 
 
@@ -57,3 +58,14 @@ def test_start_outside_class_refused() -> None:
         mm.set_start([(W, b), (np.array([[0.5, 1.0, 0.0]]), np.array([0.0]))])  # v not in {-1, 0, 1}
     with pytest.raises(DataError):
         mm.set_start([(W + 2.0, b), (np.array([[1.0, 1.0, 1.0]]), np.array([0.0]))])  # |W| > B_w
+
+
+def test_expired_limit_claims_nothing() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = np.where(X[:, 0] + rng.normal(size=200) > 0, 1.0, -1.0)
+    mm = MatrixTrainingModel(X, y, TrainConfig(hidden=(3,), l1=0.01))
+    out = mm.solve(Deadline(0.0))
+    assert out.status in ("unknown", "feasible")  # never "optimal" without the time to prove it
+    if out.objective is not None and out.bound is not None:
+        assert out.bound <= out.objective + 1e-9

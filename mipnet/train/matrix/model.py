@@ -51,117 +51,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.spatial.distance import cdist
 
-from ..deadline import Deadline
-from ..errors import DataError, UnsupportedError
-from .config import TrainConfig, resolve_config
-
-Weights = list[tuple[np.ndarray, np.ndarray]]
-
-#: pairs of the Lipschitz cuts are searched in blocks of at most this many (row, partner) distances
-PAIR_BLOCK = 1 << 22
-
-
-def check_supported(cfg: TrainConfig) -> TrainConfig:
-    """The resolved config if the matrix model covers it (module docstring), else UnsupportedError (one line)."""
-    r = resolve_config(cfg, "classify", 2)
-    bad = []
-    if r.hypothesis != "sign":
-        bad.append(f"hypothesis {r.hypothesis!r}")
-    if r.loss != "hinge":
-        bad.append(f"loss {r.loss!r}")
-    for name in ("l2", "l0", "neuron_penalty", "layer_penalty", "channel_penalty"):
-        if float(getattr(r, name)) != 0.0:
-            bad.append(name)
-    for name in ("max_nonzeros", "max_neurons", "max_channels"):
-        if getattr(r, name) is not None:
-            bad.append(name)
-    if not r.tight_bounds:
-        bad.append("tight_bounds=False")
-    if r.linear:
-        bad.append("the linear term")
-    if r.constraints:
-        bad.append("domain constraints")
-    if r.architecture is not None:
-        bad.append("conv architectures")
-    if bad:
-        raise UnsupportedError(
-            "the matrix training model covers the sign class with hinge + l1 only; not: " + ", ".join(bad)
-        )
-    return r
-
-
-def lipschitz_pairs(X: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, m) index arrays, sorted, of the Lipschitz pair cuts: for each n with y_n = +1 the k rows m with
-    y_m = -1 and 0 < ||x_n - x_m||_1 smallest. Vectorised over blocks of rows n."""
-    pos, neg = np.flatnonzero(y > 0), np.flatnonzero(y < 0)
-    if k <= 0 or pos.size == 0 or neg.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    kk = min(int(k), neg.size)
-    Xn = X[neg]
-    step = max(1, PAIR_BLOCK // neg.size)
-    ns, ms = [], []
-    for s in range(0, pos.size, step):
-        rows = pos[s : s + step]
-        dist = cdist(X[rows], Xn, "cityblock")
-        dist[dist == 0.0] = np.inf  # identical x: no cut
-        sel = (
-            np.argpartition(dist, kk - 1, axis=1)[:, :kk]
-            if kk < neg.size
-            else np.tile(np.arange(neg.size), (rows.size, 1))
-        )
-        ok = np.isfinite(np.take_along_axis(dist, sel, axis=1))
-        ns.append(np.broadcast_to(rows[:, None], sel.shape)[ok])
-        ms.append(neg[sel[ok]])
-    n_all, m_all = np.concatenate(ns), np.concatenate(ms)
-    order = np.lexsort((m_all, n_all))
-    return n_all[order].astype(np.int64), m_all[order].astype(np.int64)
-
-
-class _Rows:
-    """Constraint rows collected as COO triplets, one block at a time: lo <= A x <= hi."""
-
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.count = 0
-        self.blocks: dict[str, tuple[int, int]] = {}
-
-    def add(self, name: str, terms: list[tuple[np.ndarray, Any]], lo: Any, hi: Any, R: int | None = None) -> None:
-        """R rows; term (cols, coef): row k gets coef[k] on column cols[k] (cols (R,), coef scalar or (R,))."""
-        R = int(terms[0][0].size) if R is None else R
-        rows = self.count + np.arange(R)
-        for cols, coef in terms:
-            self.r.append(rows)
-            self.c.append(np.asarray(cols, dtype=np.int64).ravel())
-            self.v.append(np.broadcast_to(np.asarray(coef, dtype=np.float64), (R,)).ravel())
-        self._finish(name, R, lo, hi)
-
-    def add_coo(self, name: str, R: int, r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: Any, hi: Any) -> None:
-        """R rows given as local COO triplets (r in 0..R-1)."""
-        self.r.append(self.count + np.asarray(r, dtype=np.int64))
-        self.c.append(np.asarray(c, dtype=np.int64))
-        self.v.append(np.asarray(v, dtype=np.float64))
-        self._finish(name, R, lo, hi)
-
-    def _finish(self, name: str, R: int, lo: Any, hi: Any) -> None:
-        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (R,)).copy())
-        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=np.float64), (R,)).copy())
-        self.blocks[name] = (self.count, self.count + R)
-        self.count += R
-
-    def csr(self, n_col: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
-        A = sp.csr_array(
-            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))), shape=(self.count, n_col)
-        )
-        A.sum_duplicates()
-        A.eliminate_zeros()
-        return A, np.concatenate(self.lo), np.concatenate(self.hi)
+from ...deadline import Deadline
+from ...errors import DataError
+from ..config import TrainConfig
+from .rows import Rows, Weights, check_supported, lipschitz_pairs
 
 
 def _new_highs(threads: int | None = None) -> Any:
@@ -169,7 +63,7 @@ def _new_highs(threads: int | None = None) -> Any:
     HiGHS builds its thread pool once per process, and a run asking for another count fails)."""
     import highspy
 
-    from ..solve import highs_threads
+    from ...solve import highs_threads
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -251,7 +145,7 @@ class MatrixTrainingModel:
         self.U = U
         UJ = np.repeat(U, J)  # (N*J,) in the (n, j) order of the per-unit columns
         W, b, p, q = C["W"], C["b"], C["p"], C["q"]
-        R = _Rows()
+        R = Rows()
         inf = np.inf
         R.add("pq", [(p, 1.0), (q, 1.0)], -inf, 1.0)
         R.add("hinge", [(C["xi"], -1.0), (C["o"], -y)], -inf, -float(cfg.margin))
@@ -336,7 +230,7 @@ class MatrixTrainingModel:
             cost[p], cost[q] = pen, pen
         self.col_lower, self.col_upper, self.cost, self.integrality = lo, hi, cost, integ
 
-    def _lipschitz(self, R: _Rows, k: int) -> None:
+    def _lipschitz(self, R: Rows, k: int) -> None:
         """o_n - o_m - sum_{i, j} |x_ni - x_mi| t_ji <= 0 for the pairs of :func:`lipschitz_pairs`."""
         n, m = lipschitz_pairs(self.X, self.y, k)
         self.cut_pairs = (n, m)
@@ -494,23 +388,22 @@ class MatrixTrainingModel:
 
     def solve(
         self,
-        time_limit: float | None = None,
+        limit: Deadline | float | None = None,
         *,
-        deadline: Deadline | None = None,
         threads: int | None = None,
         seed: int | None = None,
         mip_gap: float | None = None,
     ) -> SolveOutcome:
-        """Solve (``deadline`` or ``time_limit`` seconds). Status ``optimal`` only when HiGHS proved it (within
-        ``mip_gap``, HiGHS's default 1e-4 if None); ``bound`` only a finite proved bound."""
+        """Solve within ``limit`` (a :class:`~mipnet.deadline.Deadline` or seconds; None: no limit). Status
+        ``optimal`` only when HiGHS proved it (within ``mip_gap``, HiGHS's default 1e-4 if None); ``bound`` only a
+        finite proved bound; ``objective`` the solver's (:meth:`objective_of` recomputes it with numpy)."""
         import highspy
 
-        from ..solve import highs_threads
+        from ...solve import highs_threads
 
         h = self.highs()
-        dl = deadline if deadline is not None else Deadline.of(time_limit)
-        limit = dl.remaining()
-        h.setOptionValue("time_limit", float(limit) if math.isfinite(limit) else float("inf"))
+        left = Deadline.of(limit).remaining()
+        h.setOptionValue("time_limit", float(left) if math.isfinite(left) else float("inf"))
         h.setOptionValue("threads", highs_threads(threads))
         if seed is not None:
             h.setOptionValue("random_seed", int(seed))
@@ -561,4 +454,4 @@ class MatrixTrainingModel:
         return loss / self.loss_denominator + pen
 
 
-__all__ = ["MatrixTrainingModel", "SolveOutcome", "check_supported", "lipschitz_pairs"]
+__all__ = ["MatrixTrainingModel", "SolveOutcome"]
