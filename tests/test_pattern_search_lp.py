@@ -104,3 +104,18 @@ def test_bad_start_is_refused() -> None:
             bias_bound=1.0,
             deadline=5.0,
         )
+
+
+def test_held_units_keep_their_weights() -> None:
+    from mipnet.deadline import Deadline
+
+    X, y = _data(30, 3, 8)
+    W, b, v, c = _net(3, 3, 8)
+    lp = PatternLP(X, y, np.ones(30), 30.0, v, X @ W.T + b > 0, l1=0.01, margin=1.0, weight_bound=1.0, bias_bound=1.0)
+    lp.set_free(np.array([False, True, False]), W, b)
+    lp.set_start(W, b, c, X, 1.0)
+    assert lp.solve(Deadline(None))
+    W1, b1, c1 = lp.network()
+    assert np.allclose(W1[[0, 2]], W[[0, 2]], atol=1e-12) and np.allclose(b1[[0, 2]], b[[0, 2]], atol=1e-12)
+    start = sign_class_objective(W, b, v, c, X, y, np.ones(30), 30.0, l1=0.01, margin=1.0)
+    assert sign_class_objective(W1, b1, v, c1, X, y, np.ones(30), 30.0, l1=0.01, margin=1.0) <= start + 1e-7

@@ -97,3 +97,15 @@ def test_deadline_and_round_limit_stop_the_search_with_the_best_so_far() -> None
     assert r2.info["stop"] in ("deadline", "local optimum", "first LP not solved")
     assert r2.objective <= r2.start_objective
     assert r2.objective == pytest.approx(_objective(r2.weights, X, y, 0.01), abs=1e-12)
+
+
+def test_block_mode_moves_one_unit_at_a_time_and_is_never_worse() -> None:
+    X, y = _data(50, 3, 4)
+    start = fit_sign_network(X, y, 3, l1=0.01, steps=30).weights()
+    kw = dict(l1=0.01, margin=1.0, weight_bound=1.0, bias_bound=1.0, deadline=20.0, max_rounds=6)
+    r = improve_by_patterns(X, y, start, block=True, **kw)  # type: ignore[arg-type]
+    assert r.info["block"] is True
+    assert r.objective <= r.start_objective
+    assert r.objective == pytest.approx(_objective(r.weights, X, y, 0.01), abs=1e-12)
+    _in_class(r.weights, 1.0, 1.0)
+    assert improve_by_patterns(X, y, start, **kw).info["block"] is False  # type: ignore[arg-type]

@@ -34,7 +34,9 @@ drop a unit (v_j -> 0), change its sign (v_j -> -v_j with the complementary patt
 (-w_j, -b_j) satisfies), revive a dropped unit (v_j = +-1 with w_j = 0, b_j = 0: every row is tight, so
 descent then decides which rows it serves). Moves (2)-(4) may make the LP worse or infeasible: a move is kept
 only if the numpy objective of the LP's network is lower than the current one, else its bounds and basis are
-restored. Every candidate network is scored by numpy on the data (the weights clipped to their boxes), never
+restored. *Block mode* (large n H d, or ``block=True``): in round r only unit r mod H moves, the others' w_j, b_j
+held at their values by bounds (a coordinate descent over units; every LP is still exact for its networks).
+Every candidate network is scored by numpy on the data (the weights clipped to their boxes), never
 by the LP's value, so the returned objective is exact and never above the start's.
 
 It is a local method: no bound is proved here (the returned network is an incumbent for the MILP).
@@ -59,10 +61,14 @@ Weights = list[tuple[np.ndarray, np.ndarray]]
 
 #: a row with |z_nj| at most this is on unit j's hyperplane (HiGHS' primal feasibility tolerance is 1e-7)
 TIGHT = 1e-7
-#: a reduced cost below -this marks a tight row whose flip the LP gains by
-DUAL_TOL = 1e-9
+#: a reduced cost below -DUAL_SHARE min_n k_n / D marks a tight row whose flip the LP gains by (smaller ones are
+#: the noise of degenerate vertices: flips that gain nothing but an LP solve)
+DUAL_SHARE = 1e-3
 #: a move is kept only if the numpy objective drops by more than this (relative)
 IMPROVE = 1e-12
+#: above this many nonzeros in the z rows (n H (d + 3)) one unit moves at a time (block mode): the joint LP's first
+#: solve took 56 s at Adult 3000 x 4 units x 86 inputs (loaded machine), one unit's 3 s
+BLOCK_NNZ = 250_000
 #: weights of magnitude below this in an LP solution are read as 0
 ZERO = 1e-12
 
@@ -132,6 +138,9 @@ class PatternLP:
         self.v = v.astype(np.float64).copy()
         self.A = A.astype(bool).copy()
         self.Bw, self.Bb = float(weight_bound), float(bias_bound)
+        self.free = np.ones(H, dtype=bool)
+        self.fixed_W, self.fixed_b = np.zeros((H, d)), np.zeros(H)
+        self.dual_tol = DUAL_SHARE * float(k.min(initial=1.0)) / D
         Hd = H * d
         self.iW, self.iT, self.ib, self.ic = 0, Hd, 2 * Hd, 2 * Hd + H
         self.ixi = self.ic + 1
@@ -227,9 +236,20 @@ class PatternLP:
         d = self.d
         cols = np.arange(j * d, (j + 1) * d)
         bw, bb = (self.Bw, self.Bb) if on else (0.0, 0.0)
-        self._change(self.iW + cols, np.full(d, -bw), np.full(d, bw))
+        if on and not self.free[j]:  # block mode: the unit's weights held at their values
+            self._change(self.iW + cols, self.fixed_W[j], self.fixed_W[j])
+            self._change(np.array([self.ib + j]), self.fixed_b[j : j + 1], self.fixed_b[j : j + 1])
+        else:
+            self._change(self.iW + cols, np.full(d, -bw), np.full(d, bw))
+            self._change(np.array([self.ib + j]), np.array([-bb]), np.array([bb]))
         self._change(self.iT + cols, np.zeros(d), np.full(d, bw))
-        self._change(np.array([self.ib + j]), np.array([-bb]), np.array([bb]))
+
+    def set_free(self, free: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
+        """Block mode: only the units ``free`` move; the others keep the in-weights and biases (W, b)."""
+        self.free = free.astype(bool).copy()
+        self.fixed_W, self.fixed_b = W.copy(), b.copy()
+        for j in range(self.H):
+            self._unit_bounds(j)
 
     def flip(self, rows: np.ndarray, units: np.ndarray) -> None:
         """Flip the pattern at the cells (rows[i], units[i])."""
@@ -301,7 +321,7 @@ class PatternLP:
         dzp = dual[self.izp : self.izp + n * H].reshape(n, H)
         dzn = dual[self.izn : self.izn + n * H].reshape(n, H)
         fixed_dual = np.where(self.A, dzn, dzp)
-        mask = (np.abs(Z) <= TIGHT) & (fixed_dual < -DUAL_TOL) & (self.v != 0)[None, :]
+        mask = (np.abs(Z) <= TIGHT) & (fixed_dual < -self.dual_tol) & ((self.v != 0) & self.free)[None, :]
         rows, units = np.nonzero(mask)
         return rows, units
 
@@ -395,8 +415,9 @@ def improve_by_patterns(
     seed: int = 0,
     neuron_penalty: float = 0.0,
     max_rounds: int | None = None,
+    block: bool | None = None,
     depth: int = 3,
-    patience: int = 3,
+    patience: int = 10,
     threads: int = 1,
 ) -> PatternSearchResult:
     """Local search over activation patterns from the sign-class network ``weights`` (module docstring).
@@ -404,7 +425,8 @@ def improve_by_patterns(
     ``Xs`` (N, d) standardised rows, ``target`` in {-1, +1}; ``sample_weight`` (N,) row weights, loss denominator
     ``loss_denominator`` (default their sum, N without weights). Duplicate rows are merged here. Stops when the
     ``deadline`` (a Deadline or seconds) expires, after ``max_rounds`` rounds, or when ``patience`` rounds in a
-    row kept no move at the smallest batch size. Each move is followed by up to ``depth`` descent re-solves
+    row kept no move at the smallest batch size (``patience`` H in block mode: ``block`` None decides by the LP's
+    size). Each move is followed by up to ``depth`` descent re-solves
     before it is judged. The result is never worse than the start (the start itself if nothing improved)."""
     t_start = time.perf_counter()
     dl = Deadline.of(deadline)
@@ -444,6 +466,9 @@ def improve_by_patterns(
 
     if dl.expired() or n == 0:
         return finish("deadline", None)
+    if block is None:
+        block = n * H * (d + 3) > BLOCK_NNZ
+    info["block"] = bool(block)
     t_build = time.perf_counter()
     Z0 = X @ W0.T + b0
     lp = PatternLP(
@@ -460,6 +485,8 @@ def improve_by_patterns(
         threads=threads,
         seed=seed,
     )
+    if block:
+        lp.set_free(np.arange(H) == 0, W0, b0)
     lp.set_start(W0, b0, c0, X, margin)
     info["build_seconds"] = time.perf_counter() - t_build
     if not lp.solve(dl):
@@ -515,7 +542,7 @@ def improve_by_patterns(
         f = np.maximum(cur.Z, 0.0) @ cur.v + cur.c
         xi = np.maximum(0.0, margin - y * f)
         yv = y[:, None] * cur.v[None, :]
-        good = ((~lp.A & (yv > 0)) | (lp.A & (yv < 0))) & (cur.v != 0)[None, :]
+        good = ((~lp.A & (yv > 0)) | (lp.A & (yv < 0))) & ((cur.v != 0) & lp.free)[None, :]
         dist = np.abs(cur.Z) / (np.linalg.norm(cur.W, axis=1)[None, :] + 1e-12)
         return good, dist, xi
 
@@ -539,7 +566,8 @@ def improve_by_patterns(
         g_f = np.where(margin - y * f > 0, -y * k / D, 0.0)
         g_z = g_f[:, None] * cur.v[None, :] * (cur.Z > 0)
         gW = g_z.T @ X + l1 * np.sign(cur.W)
-        gb = g_z.sum(axis=0)
+        gb = g_z.sum(axis=0) * lp.free
+        gW *= lp.free[:, None]
         scale = max(float(np.abs(gW).max(initial=0.0)), float(np.abs(gb).max(initial=0.0)), 1e-300)
         s = step["step"] * weight_bound / scale
         W = np.clip(cur.W - s * gW, -weight_bound, weight_bound)
@@ -547,7 +575,7 @@ def improve_by_patterns(
 
     def shift_move() -> bool:
         """Shift one unit's hyperplane (its bias) by step * B_b in a random direction."""
-        on = np.nonzero(cur.v != 0)[0]
+        on = np.nonzero((cur.v != 0) & lp.free)[0]
         if on.size == 0:
             return False
         j = int(rng.choice(on))
@@ -575,7 +603,7 @@ def improve_by_patterns(
         return ok
 
     def unit_moves() -> bool:
-        for j in rng.permutation(H):
+        for j in rng.permutation(np.nonzero(lp.free)[0]):
             j = int(j)
             s = float(cur.v[j])
             if s != 0:
@@ -596,6 +624,8 @@ def improve_by_patterns(
         if max_rounds is not None and info["rounds"] >= max_rounds:
             return finish("round limit", lp)
         info["rounds"] += 1
+        if block:  # one unit moves per round, in turn
+            lp.set_free(np.arange(H) == (info["rounds"] - 1) % H, cur.W, cur.b)
         rows, units = lp.descent_cells(cur.Z, cur.dual)
         if rows.size and attempt("descent", lp.flip, rows, units):
             stall = 0
@@ -605,7 +635,7 @@ def improve_by_patterns(
             continue
         if batch["loss"] == 1 and batch["near"] == 1 and step["step"] < 1e-3:
             stall += 1
-            if stall >= patience:
+            if stall >= patience * (H if block else 1):
                 return finish("local optimum", lp)
 
 
