@@ -140,15 +140,21 @@ def finish(
     evaluate: bool = True,
     note: str | None = None,
     dual: dict[str, Any] | None = None,
+    weights: Weights | None = None,
 ) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
+
+    ``weights``: the network the caller chose, when the solve ran outside ``problem``'s model (the matrix MILP of
+    :mod:`.large_data`); ``res`` then carries that solve's status and bound.
 
     ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
     the certificate rests on numpy's terms alone. Past ``deadline`` a network the model cannot re-evaluate at
     once is certified the same way instead of failing (``note`` says why)."""
     task, cls, y_sd = problem.task, classes, target_scale
     dl = deadline if deadline is not None else Deadline(None)
-    if res.has_solution:
+    if weights is not None:
+        pass
+    elif res.has_solution:
         weights = problem.zero_dead_units(problem.weight_values())
     elif warm_w is not None:
         weights = warm_w

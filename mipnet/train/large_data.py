@@ -1,0 +1,181 @@
+"""Training at sizes the Pyomo model does not reach: pattern search and the matrix MILP around the warm start.
+
+When the scale plan (:mod:`.scale_policy`) says the Pyomo training MILP would not be built and translated in
+time (or in memory), the trainer keeps the warm start (the gradient net or the surrogate mapped into the class)
+and, for the sign class with the binary hinge and l1 (what both tools below cover):
+
+1. **Pattern search** (:mod:`.pattern_search`), at most ``PATTERN_SHARE`` of the time left: a local search
+   over activation patterns, each pattern an LP in the weights; the network it returns has an objective,
+   recomputed with numpy, never above the start's.
+2. **The dual bound** (:mod:`.dual_bound`; run by the trainer), seeded by the incumbent's units.
+3. **The matrix MILP** (:mod:`.matrix`): the same MILP as the Pyomo model, built as sparse matrices and handed
+   to HiGHS (about 100x faster to build and translate), started from the incumbent and given the time left.
+   Its proved bound is the certificate's MILP bound; its network replaces the incumbent only if its objective,
+   recomputed with numpy on the merged rows, is lower.
+
+Every figure that reaches the certificate is recomputed there (:func:`.outcome.finish`): the objective by numpy
+on the original rows, the bound as the larger of the MILP's and the dual bound.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from ..deadline import Deadline
+from ..errors import MipnetError
+from ..solve import Result
+from .config import TrainConfig
+
+Weights = list[tuple[np.ndarray, np.ndarray]]
+
+#: share of the time left (after the warm start) that the pattern search may take
+PATTERN_SHARE = 0.3
+#: below this many seconds left neither the search nor the matrix MILP is started
+MIN_SECONDS = 2.0
+#: the matrix build takes about this many seconds per million nonzeros on this machine (train_build.md:
+#: 6.5 s for Adult 10000's 5.0 M nonzeros, loaded); the MILP is started only if building it takes at most
+#: half the time left
+BUILD_SECONDS_PER_NNZ = 1.5e-6
+
+
+def applies(cfg: TrainConfig) -> bool:
+    """Whether the matrix MILP covers ``cfg`` (and the pattern search with it): sign class, binary hinge, l1."""
+    from .matrix.rows import check_supported
+
+    try:
+        check_supported(cfg)
+    except MipnetError:
+        return False
+    return True
+
+
+def search_patterns(
+    weights: Weights,
+    Xm: np.ndarray,
+    tm: np.ndarray,
+    counts: np.ndarray | None,
+    n_rows: int,
+    cfg: TrainConfig,
+    deadline: Deadline,
+    *,
+    seed: int | None,
+    say: Callable[[str], None],
+) -> tuple[Weights, dict[str, Any] | None]:
+    """The pattern search from ``weights`` with at most ``PATTERN_SHARE`` of the time left; returns the better
+    network (never worse: the search keeps only moves that lower the numpy objective) and its record."""
+    from .pattern_search import improve_by_patterns
+
+    left = deadline.remaining()
+    if not applies(cfg) or left < MIN_SECONDS:
+        return weights, None
+    t0 = time.perf_counter()
+    res = improve_by_patterns(
+        Xm,
+        tm,
+        weights,
+        l1=cfg.l1,
+        margin=cfg.margin,
+        weight_bound=cfg.weight_bound,
+        bias_bound=cfg.bias_bound,
+        sample_weight=counts,
+        loss_denominator=n_rows,
+        deadline=deadline.sub(seconds=PATTERN_SHARE * left),
+        seed=int(seed or 0),
+    )
+    info: dict[str, Any] = {
+        "start_objective": res.start_objective,
+        "objective": res.objective,
+        "seconds": time.perf_counter() - t0,
+        **{k: res.info[k] for k in ("rounds", "lp_solves", "stop") if k in res.info},
+    }
+    say(
+        f"pattern search: objective {res.start_objective:.6g} -> {res.objective:.6g} "
+        f"({info.get('rounds', '?')} rounds, {info['seconds']:.1f} s)"
+    )
+    return (zero_dead_units(res.weights) if res.improved else weights), info
+
+
+def matrix_milp(
+    weights: Weights,
+    Xm: np.ndarray,
+    tm: np.ndarray,
+    counts: np.ndarray | None,
+    n_rows: int,
+    cfg: TrainConfig,
+    deadline: Deadline,
+    *,
+    threads: int | None,
+    seed: int | None,
+    mip_gap: float | None,
+    say: Callable[[str], None],
+) -> tuple[Weights, Result | None]:
+    """The matrix MILP (module docstring, step 3) from ``weights`` with the time left: the better of the two
+    networks by the numpy objective on the merged rows, and the solve's :class:`~mipnet.solve.Result` (its bound
+    valid for every network of the class; ``incumbent`` the chosen network's objective), or None if not run."""
+    from .matrix import MatrixTrainingModel
+
+    left = deadline.remaining()
+    nnz = Xm.shape[0] * int(cfg.hidden[0]) * (Xm.shape[1] + 12)
+    if not applies(cfg) or left < MIN_SECONDS or BUILD_SECONDS_PER_NNZ * nnz > 0.5 * left:
+        if applies(cfg):
+            say(f"matrix MILP: not run ({left:.1f} s left)")
+        return weights, None
+    t0 = time.perf_counter()
+    model = MatrixTrainingModel(Xm, tm, cfg, sample_weight=counts, loss_denominator=n_rows)
+    start_obj = model.objective_of(weights)
+    try:
+        model.set_start(weights)
+    except (MipnetError, RuntimeError) as exc:  # a start outside the class: the MILP starts without it
+        say(f"matrix MILP: start not accepted ({exc})")
+    built = time.perf_counter() - t0
+    out = model.solve(deadline, threads=threads, seed=seed, mip_gap=mip_gap)
+    chosen, obj = weights, start_obj
+    if out.objective is not None:
+        cand = model.weights()
+        cand_obj = model.objective_of(cand)
+        if cand_obj < start_obj:
+            chosen, obj = cand, cand_obj
+    status = out.status if out.status in ("optimal", "feasible") else "feasible"
+    if status == "optimal" and obj > (out.bound if out.bound is not None else obj) + 1e-6 * max(1.0, abs(obj)):
+        status = "feasible"  # the solver's optimum was not the network kept (cannot be, but never claim it)
+    say(
+        f"matrix MILP: {model.size().get('variables', '?')} variables, built in {built:.1f} s; {out.status}, "
+        f"objective {obj:.6g}, bound {out.bound if out.bound is not None else float('nan'):.6g}, "
+        f"{out.seconds:.1f} s"
+    )
+    res = Result(
+        status=status,
+        incumbent=obj,
+        bound=out.bound,
+        gap=None,
+        wall_time=out.seconds,
+        nodes=None,
+        solver="highs",
+        solver_version=_highs_version(model.highs()),
+        termination=f"matrix MILP: {out.status}",
+    )
+    return zero_dead_units(chosen), res
+
+
+def zero_dead_units(weights: Weights) -> Weights:
+    """Units whose output weight v_j is 0 get W_j = 0, b_j = 0 (the function is unchanged; the l1 term of the
+    certificate, which counts every Dense weight, is not charged for weights no output reads)."""
+    (W, b), (v, c) = weights
+    W, b, v = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64), np.asarray(v, dtype=np.float64)
+    dead = np.asarray(v).reshape(-1) == 0
+    W[dead] = 0.0
+    b[dead] = 0.0
+    return [(W, b), (v, np.asarray(c, dtype=np.float64))]
+
+
+def _highs_version(h: Any) -> str:
+    try:
+        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except AttributeError:  # an older highspy
+        return "unknown"
+
+
+__all__ = ["PATTERN_SHARE", "applies", "matrix_milp", "search_patterns", "zero_dead_units"]
