@@ -262,9 +262,10 @@ def _price_of(w: np.ndarray, lam_pos: np.ndarray, lam_neg: np.ndarray) -> float:
     return float(lam_pos @ np.maximum(w, 0.0) + lam_neg @ np.maximum(-w, 0.0))
 
 
-def _near_pairs(Xp: np.ndarray, Xq: np.ndarray, k: int, chunk: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _near_pairs(Xp: np.ndarray, Xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` nearest rows of ``Xq`` (l1 distance) of every row of ``Xp``: (p index, q index, x_p - x_q)."""
     k = min(k, Xq.shape[0])
+    chunk = max(1, int(5e6 // max(1, Xq.shape[0] * Xq.shape[1])))  # about 40 MB of differences at a time
     ps, qs = [], []
     for s0 in range(0, Xp.shape[0], chunk):
         D = np.abs(Xp[s0 : s0 + chunk, None, :] - Xq[None, :, :]).sum(axis=2)
