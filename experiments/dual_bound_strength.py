@@ -18,6 +18,10 @@ width J, hybrid width J), each with its own time limit, the incumbent's units as
 
     python experiments/dual_bound_strength.py --stage incumbents --instances compas1000,compas_full
     python experiments/dual_bound_strength.py --stage bounds --cg-limit 120
+
+The pricing study (results/training/dual_bound_pricing.md) ran the ``bounds`` stage with ``--out`` into a scratch
+JSON, once on this code and once on the code before the one-sided loads and the pricing's pair cuts (``git
+archive`` of that commit), on the same machine at the same time, so the ratios compare like with like.
 """
 
 from __future__ import annotations
@@ -101,7 +105,7 @@ def bounds(
     inc: dict[str, Any] | None,
     cg_limit: float,
     tr_limit: float,
-    neighbours: int,
+    neighbours: int | None,
     methods: list[str],
     hy_limit: float = 180.0,
     milp_rows: int = 150,
@@ -121,9 +125,9 @@ def bounds(
         elif method == "cg width J":
             r = bound_for_config(Xs, t, cfg, time_limit=cg_limit, init_units=units)
         elif method == "transport any width":
-            r = transport_lower_bound(Xs, t, l1=L1, time_limit=tr_limit, neighbours=neighbours)
+            r = transport_lower_bound(Xs, t, l1=L1, time_limit=tr_limit, neighbours=neighbours or 20)
         elif method == "transport width J":
-            r = bound_for_config(Xs, t, cfg, time_limit=tr_limit, method="transport", neighbours=neighbours)
+            r = bound_for_config(Xs, t, cfg, time_limit=tr_limit, method="transport", neighbours=neighbours or 20)
         elif method == "hybrid width J":
             r = hybrid_lower_bound(
                 Xs,
@@ -202,7 +206,9 @@ def main() -> None:
     ap.add_argument("--transport-limit", type=float, default=300.0)
     ap.add_argument("--hybrid-limit", type=float, default=180.0)
     ap.add_argument("--milp-rows", type=int, default=150)
-    ap.add_argument("--neighbours", type=int, default=20)
+    ap.add_argument(
+        "--neighbours", type=int, default=None, help="pairs per row (default: transport 20, hybrid its own)"
+    )
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--incumbents-from", default=None, help="read the incumbents from this JSON (default: --out)")
     args = ap.parse_args()

@@ -344,12 +344,14 @@ def _dual_claim(
     output bias |c| <= B_b, v_j in {-1, 0, 1}) has objective >= t base - J max(0, t V - (1 - t) kappa) with
 
         alpha = marginals of the plan pi on the pairs (i, j) (y_i = +1, y_j = -1) + alpha_M on the rows,
-        base  = 2 m sum pi + m sum alpha_M - B_b |sum alpha_M y|,  beta_k = sum_p pi_p |x_ik - x_jk|,
-        V    >= max_{s, box} s sum_n alpha_M,n y_n (w . x_n + b)_+ - sum_k (lam - beta_k) |w_k| - kappa,
+        base  = 2 m sum pi + m sum alpha_M - B_b |sum alpha_M y|,  beta+-_k = sum_p pi_p (+-(x_ik - x_jk))_+,
+        V    >= max_{s, box} s sum_n alpha_M,n y_n (w . x_n + b)_+
+                 - sum_k [(lam - beta^s_k) (w_k)_+ + (lam - beta^-s_k) (-w_k)_+] - kappa,
 
     lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation. Without
-    alpha_M, V = B_w sum_k (beta_k - lam)_+ - kappa exactly (numpy); with alpha_M, V is the dual bound of a fresh
-    single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    alpha_M, V = B_w sum_k [(beta+_k - lam)_+ + (beta-_k - lam)_+] - kappa exactly (numpy; beta^{+1} = beta+,
+    beta^{-1} = beta-, :func:`~mipnet.train.dual_bound.hybrid_lower_bound`); with alpha_M, V is the dual bound of a
+    fresh single-neuron pricing MILP. Returns (verdict, detail, category)."""
     from ..train.objective_check import _targets
 
     rec = (cert.result or {}).get("dual_bound")
@@ -413,14 +415,17 @@ def _dual_claim(
         return False, f"the multipliers exceed their caps count / N (by a factor {over:.6g})", "witness"
     if over > 1.0:  # float rounding: scale into the caps
         pi, am = pi / over * (1 - 1e-15), am / over * (1 - 1e-15)
-    beta = np.abs(Xs[i] - Xs[j]).T @ pi if pi.size else np.zeros(X.shape[1])
+    dxp = Xs[i] - Xs[j]
+    d_in = X.shape[1]
+    beta_p = np.clip(dxp, 0.0, None).T @ pi if pi.size else np.zeros(d_in)  # one-sided loads
+    beta_n = np.clip(-dxp, 0.0, None).T @ pi if pi.size else np.zeros(d_in)
     base = 2.0 * m * math.fsum(pi) + m * math.fsum(am) - Bb * abs(math.fsum(am * target[n]))
 
     def value(V: float) -> float:
         return t * base - J * max(0.0, t * V - (1.0 - t) * kappa)
 
     if not am.size:  # transport only: V exact in numpy
-        V = Bw * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
+        V = Bw * float(np.clip(beta_p - lam, 0.0, None).sum() + np.clip(beta_n - lam, 0.0, None).sum()) - kappa
         got = value(V)
         ok = got >= claimed - 1e-9 * max(1.0, abs(claimed))
         return (
@@ -447,7 +452,8 @@ def _dual_claim(
             Xs[first[keep]],
             a[keep],
             s,
-            lam=lam - beta,
+            lam=lam - (beta_p if s > 0 else beta_n),
+            lam_neg=lam - (beta_n if s > 0 else beta_p),
             kappa=kappa,
             ball=False,
             w_bound=Bw,

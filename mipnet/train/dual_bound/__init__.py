@@ -60,10 +60,13 @@ with fewer rows and binaries.
 rows its dual bound stays far above lam (COMPAS, d = 13: 855 rows, bound 0.3 after 90 s, lam = 0.01) and the
 certified LB is near 0 (results/training/dual_bound_strength.md). Two bounds of the same weak duality that
 do scale: :func:`transport_lower_bound` pairs multipliers of opposite labels (sum a_n = 0 by construction)
-and bounds each unit's S(w, b) <= sum_i |w_i| beta_i by the 1-Lipschitz ReLU, with beta_i the transport
-load of feature i: one LP over the k nearest opposite pairs, no MILP; :func:`hybrid_lower_bound` splits
-alpha = alpha_T (transport) + alpha_M (at most ``milp_rows`` rows, exact pricing with the feature prices
-lam - beta_i). :func:`bound_for_config` maps a TrainConfig to the width-J versions.
+and bounds each unit's s S(w, b) <= sum_i beta^s_i (w_i)_+ + beta^-s_i (-w_i)_+ by the monotone, 1-Lipschitz
+ReLU, with beta+-_i the one-sided transport loads of feature i (sum_p pi_p (+-dx_pi)_+; the two-sided
+sum_i |w_i| (beta+_i + beta-_i) is never better): one LP over the k nearest opposite pairs, no MILP;
+:func:`hybrid_lower_bound` splits alpha = alpha_T (transport) + alpha_M (at most ``milp_rows`` rows, exact
+pricing with the one-sided feature prices lam - beta^s_i on w+_i and lam - beta^-s_i on w-_i). The pricing
+MILP carries the same argument as valid pair cuts h_p - h_q <= (w . (x_p - x_q))_+ (:mod:`.pricing`).
+:func:`bound_for_config` maps a TrainConfig to the width-J versions.
 
 **Safety.** The reported bound never relies on the LP's alpha being exactly feasible or on the MILP's
 bound being exact:
@@ -93,9 +96,18 @@ from .column_generation import _Master, any_width_lower_bound
 from .for_config import bound_for_config
 from .hybrid import hybrid_lower_bound
 from .merge import _prepared, _representatives, merge_duplicates, standardise, units_of_network
-from .pairwise import opposite_pairs, pair_abs_diffs, transport_lower_bound
+from .pairwise import one_sided_excess, opposite_pairs, pair_abs_diffs, pair_signed_loads, transport_lower_bound
 from .pricing import Pricing, _consistent_solution, _trivial_upper, _unit_from, price
-from .result import ABS_SAFETY, ALPHA_ZERO, AUTO_CG_ROWS, ENTER_TOL, QUANT_BITS, REL_SAFETY, DualBoundResult
+from .result import (
+    ABS_SAFETY,
+    ALPHA_ZERO,
+    AUTO_CG_ROWS,
+    ENTER_TOL,
+    PAIR_CUTS,
+    QUANT_BITS,
+    REL_SAFETY,
+    DualBoundResult,
+)
 from .safety import _balanced, _record, _safe
 
 __all__ = [
@@ -106,6 +118,8 @@ __all__ = [
     "opposite_pairs",
     "hybrid_lower_bound",
     "pair_abs_diffs",
+    "pair_signed_loads",
+    "one_sided_excess",
     "price",
     "standardise",
     "transport_lower_bound",
@@ -120,6 +134,7 @@ _REEXPORTED = (
     ENTER_TOL,
     AUTO_CG_ROWS,
     ALPHA_ZERO,
+    PAIR_CUTS,
     Pricing,
     _representatives,
     _record,

@@ -11,10 +11,17 @@ from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
 from .merge import _prepared, _representatives
-from .pairwise import opposite_pairs, pair_abs_diffs, transport_lower_bound
+from .pairwise import one_sided_excess, opposite_pairs, pair_signed_loads, transport_lower_bound
 from .pricing import Pricing, price
-from .result import ENTER_TOL, DualBoundResult
+from .result import ENTER_TOL, HYBRID_NEIGHBOURS, HYBRID_NEIGHBOURS_ROWS, DualBoundResult
 from .safety import _balanced, _record, _safe
+
+
+def _load_weights(w: np.ndarray, sgn: int) -> np.ndarray:
+    """The weights (length 2d) of the one-sided loads (beta+, beta-) in a unit's transport term:
+    s = +1: sum_i w+_i beta+_i + w-_i beta-_i; s = -1: sum_i w-_i beta+_i + w+_i beta-_i."""
+    wp, wn = np.maximum(w, 0.0), np.maximum(-w, 0.0)
+    return np.concatenate([wp, wn] if sgn > 0 else [wn, wp])
 
 
 def hybrid_lower_bound(
@@ -32,7 +39,7 @@ def hybrid_lower_bound(
     penalty_weight: float = 1.0,
     loss_denominator: float | None = None,
     init_units: np.ndarray | None = None,
-    neighbours: int = 20,
+    neighbours: int | None = None,
     milp_rows: int = 150,
     row_scores: np.ndarray | None = None,
     pricing_time: float | None = None,
@@ -45,21 +52,23 @@ def hybrid_lower_bound(
     r"""Width-J bound with the multipliers split: alpha = alpha_T + alpha_M, the transport part on pairs (cheap,
     any N) and the MILP part on at most ``milp_rows`` rows S (the pricing MILP stays small).
 
-    With a plan pi on opposite pairs (alpha_T its marginals), beta_i = sum_p pi_p |dx_pi| and alpha_M >= 0 on S,
-    alpha_T + alpha_M <= count / D: in (*) every active unit pays at least
-    sum_i (lam - beta_i) |w_i| + kappa - s S_M(w, b) (the transport part by the Lipschitz argument of
-    :func:`transport_lower_bound`, S_M = sum_{n in S} alpha_M,n y_n (w.x_n + b)_+), so
+    With a plan pi on opposite pairs (alpha_T its marginals), the one-sided loads beta+-_i = sum_p pi_p (+-dx_pi)_+
+    and alpha_M >= 0 on S, alpha_T + alpha_M <= count / D: in (*) an active unit of sign s pays at least
+    sum_i [(lam - beta^s_i) w+_i + (lam - beta^-s_i) w-_i] + kappa - s S_M(w, b) (beta^{+1} = beta+,
+    beta^{-1} = beta-; the transport part by the monotone, 1-Lipschitz argument of :func:`transport_lower_bound`,
+    S_M = sum_{n in S} alpha_M,n y_n (w.x_n + b)_+), so
 
         P* >= 2 m sum pi + m sum alpha_M - B_c |sum alpha_M y| - J max(0, V),
-        V = max_{s, box} s S_M(w, b) - sum_i (lam - beta_i) |w_i| - kappa,
+        V = max_{s, box} s S_M(w, b) - sum_i [(lam - beta^s_i) w+_i + (lam - beta^-s_i) w-_i] - kappa,
 
-    V bounded by the pricing MILP on S with the feature prices lam - beta_i (:func:`price`), and the same
+    V bounded by the pricing MILP on S with the one-sided feature prices (:func:`price`, ``lam_neg``), and the same
     t-scaling as the width-J bound. (pi, alpha_M) come from a cutting-plane LP (one cut per unit found:
-    theta >= s S_M(unit) + sum_i |w_i| beta_i - lam ||w||_1 - kappa); every iterate is certified in numpy
+    theta >= s S_M(unit) + (the unit's load term) - lam ||w||_1 - kappa); every iterate is certified in numpy
     (caps, exact balance of alpha_M if the output bias is free, beta recomputed) and by the pricing's dual
     bound. alpha_M = 0 is :func:`transport_lower_bound`'s width-J figure, also certified at every iterate.
     S: the rows the transport plan leaves capacity on, highest ``row_scores`` (e.g. the incumbent's hinge
-    losses, per original row) first."""
+    losses, per original row) first. ``neighbours``: opposite rows offered per row (None: ``HYBRID_NEIGHBOURS``
+    up to ``HYBRID_NEIGHBOURS_ROWS`` distinct rows, 20 above, where the pair matrix would grow large)."""
     import highspy
     from scipy import sparse
 
@@ -76,19 +85,22 @@ def hybrid_lower_bound(
     N = Xu.shape[0]
     omega = counts / D
     rng = np.random.default_rng(seed)
+    if neighbours is None:  # more pairs: a higher bound (COMPAS 1000: 0.610 / 0.620 / 0.621 at k = 20 / 50 / 100)
+        neighbours = HYBRID_NEIGHBOURS if N <= HYBRID_NEIGHBOURS_ROWS else 20
     pairs = opposite_pairs(Xu, yu, neighbours)
     P = pairs.shape[0]
-    dx = pair_abs_diffs(Xu, pairs)
+    dx = pair_signed_loads(Xu, pairs)  # (P, 2d): one-sided loads (beta+, beta-)
+    d2 = 2 * d
     rep = _representatives(inverse, N)
     records: list[dict[str, Any] | None] = [None, None]  # of the last certify(): (with alpha_M, transport only)
-    # master LP (maximise): columns pi (P), aM (K), theta, beta (d, free), [e >= |sum y aM|]
+    # master LP (maximise): columns pi (P), aM (K), theta, beta+- (2d, free), [e >= |sum y aM|]
     cb = output_bias_bound
 
     def build(S: np.ndarray) -> tuple[Any, int]:
         K = S.size
         c_am, c_th, c_be = P, P + K, P + K + 1
-        ncol = P + K + 1 + d + (1 if cb is not None else 0)
-        c_e = P + K + 1 + d
+        ncol = P + K + 1 + d2 + (1 if cb is not None else 0)
+        c_e = P + K + 1 + d2
         cost = np.zeros(ncol)
         cost[:P] = 2.0 * margin
         cost[c_am : c_am + K] = margin
@@ -96,7 +108,7 @@ def hybrid_lower_bound(
         lo = np.zeros(ncol)
         hi = np.full(ncol, np.inf)
         hi[c_am : c_am + K] = omega[S]
-        lo[c_be : c_be + d] = -np.inf
+        lo[c_be : c_be + d2] = -np.inf
         if cb is not None:
             cost[c_e] = -float(cb)
         rows: list[ArrayLike] = []
@@ -106,14 +118,14 @@ def hybrid_lower_bound(
         rows += [pairs[:, 0], pairs[:, 1], S]
         cols += [np.arange(P), np.arange(P), c_am + np.arange(K)]
         vals += [np.ones(P), np.ones(P), np.ones(K)]
-        # beta definitions (d rows): beta_i - sum_p dx_pi pi_p = 0
+        # beta definitions (2d rows): beta+-_i - sum_p (+-dx_pi)_+ pi_p = 0
         dxc = dx.tocoo()
-        rows += [N + dxc.col, N + np.arange(d)]
-        cols += [dxc.row, c_be + np.arange(d)]
-        vals += [-dxc.data, np.ones(d)]
-        row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.zeros(d)]
-        row_hi: list[ArrayLike] = [omega, np.zeros(d)]
-        nrow = N + d
+        rows += [N + dxc.col, N + np.arange(d2)]
+        cols += [dxc.row, c_be + np.arange(d2)]
+        vals += [-dxc.data, np.ones(d2)]
+        row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.zeros(d2)]
+        row_hi: list[ArrayLike] = [omega, np.zeros(d2)]
+        nrow = N + d2
         ys = yu[S]
         if cb is None:  # sum y aM = 0
             rows.append(np.full(K, nrow))
@@ -154,9 +166,10 @@ def hybrid_lower_bound(
         phi = np.maximum(Xu[S] @ w + b, 0.0)
         nz = np.flatnonzero(phi > 0)
         aw = np.abs(w)
-        fz = np.flatnonzero(aw > 0)
+        wl = _load_weights(w, sgn)  # s = +1: w+ on beta+, w- on beta-; s = -1 swapped
+        fz = np.flatnonzero(wl > 0)
         idx = np.concatenate([P + nz, [P + K], P + K + 1 + fz]).astype(np.int32)
-        val = np.concatenate([-sgn * yu[S][nz] * phi[nz], [1.0], -aw[fz]])
+        val = np.concatenate([-sgn * yu[S][nz] * phi[nz], [1.0], -wl[fz]])
         h.addRow(-lam * float(aw.sum()) - kappa, np.inf, idx.size, idx, val)
 
     def certify(
@@ -180,7 +193,7 @@ def hybrid_lower_bound(
         beta = np.asarray(dx.T @ pi).ravel()
         tmass = 2.0 * margin * math.fsum(pi)
         # transport-only certificate (alpha_M = 0)
-        tv = Bw * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
+        tv = Bw * one_sided_excess(beta, lam, d) - kappa
         t_only = tmass - J * max(0.0, tv)
         a = am * yu[S]
         imbalance = 0.0 if cb is None else abs(math.fsum(a))
@@ -193,7 +206,8 @@ def hybrid_lower_bound(
                     Xu[S],
                     a,
                     sgn,
-                    lam=lam - beta,
+                    lam=lam - (beta[:d] if sgn > 0 else beta[d:]),
+                    lam_neg=lam - (beta[d:] if sgn > 0 else beta[:d]),
                     kappa=kappa,
                     ball=False,
                     w_bound=Bw,
@@ -222,7 +236,7 @@ def hybrid_lower_bound(
                 "upper": float(g),
                 "optimal": bool(both),
                 "rows": int(S.size),
-                "prices": "lam - beta",
+                "prices": "lam - beta (one-sided)",
                 "solver": "highs (single-neuron MILP, mip_dual_bound)",
             },
         )
@@ -312,7 +326,7 @@ def hybrid_lower_bound(
         )
         # cuts violated at the master's point
         am = col[P : P + S.size]
-        beta = col[P + S.size + 1 : P + S.size + 1 + d]
+        beta = col[P + S.size + 1 : P + S.size + 1 + d2]
         theta = col[P + S.size]
         added = 0
         for sgn, p in zip((1, -1), prs):
@@ -321,7 +335,7 @@ def hybrid_lower_bound(
                 w, b = u[:-1], float(u[-1])
                 val = (
                     sgn * float((am * yu[S]) @ np.maximum(Xu[S] @ w + b, 0.0))
-                    + float(np.abs(w) @ beta)
+                    + float(_load_weights(w, sgn) @ beta)
                     - lam * float(np.abs(w).sum())
                     - kappa
                 )

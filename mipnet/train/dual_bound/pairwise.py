@@ -61,6 +61,25 @@ def pair_abs_diffs(X: np.ndarray, pairs: np.ndarray, chunk: int = 20000) -> Any:
     return sparse.vstack(blocks, format="csr")
 
 
+def pair_signed_loads(X: np.ndarray, pairs: np.ndarray) -> Any:
+    """The one-sided feature loads of every pair (i, j): [(x_i - x_j)_+, (x_j - x_i)_+] as a sparse (P, 2d) CSR
+    matrix (columns 0..d-1 the positive parts, d..2d-1 the negative parts)."""
+    from scipy import sparse
+
+    D = pair_abs_diffs(X, pairs)  # |dx| with the sparsity of dx
+    coo = D.tocoo()
+    sgn = np.sign(X[pairs[coo.row, 0], coo.col] - X[pairs[coo.row, 1], coo.col])
+    d = X.shape[1]
+    cols = np.where(sgn > 0, coo.col, coo.col + d)
+    return sparse.csr_matrix((coo.data, (coo.row, cols)), shape=(pairs.shape[0], 2 * d))
+
+
+def one_sided_excess(beta2: np.ndarray, lam: float | np.ndarray, d: int) -> float:
+    """sum_k (beta+_k - lam)_+ + (beta-_k - lam)_+ for the one-sided loads beta2 = (beta+, beta-) (length 2d)."""
+    lam2 = np.concatenate([np.broadcast_to(lam, (d,)), np.broadcast_to(lam, (d,))])
+    return float(np.clip(beta2 - lam2, 0.0, None).sum())
+
+
 def transport_lower_bound(
     X: np.ndarray,
     y: np.ndarray,
@@ -84,11 +103,15 @@ def transport_lower_bound(
     Pair every multiplier of a positive row with multipliers of negative rows: a transport plan pi_p >= 0 on
     pairs p = (i, j), y_i = +1, y_j = -1, alpha_n = sum_{p at n} pi_p <= count_n / D. Then sum_n a_n = 0 and
     for every unit S(w, b) = sum_p pi_p ((w.x_i + b)_+ - (w.x_j + b)_+) <= sum_k |w_k| beta_k with the feature
-    loads beta_k = sum_p pi_p |x_ik - x_jk| (ReLU is 1-Lipschitz). In (*) every active unit pays at least
-    sum_k |w_k| (lam - beta_k) + kappa >= kappa - B_w sum_k (beta_k - lam)_+, so
+    loads beta_k = sum_p pi_p |x_ik - x_jk| (ReLU is 1-Lipschitz). One-sided (tighter): ReLU is also monotone,
+    so (w.x_i + b)_+ - (w.x_j + b)_+ <= (w.dx_p)_+ <= sum_k (dx_pk)_+ w+_k + (-dx_pk)_+ w-_k (dx_p = x_i - x_j,
+    w = w+ - w-, w+- >= 0), hence S(w, b) <= sum_k beta+_k w+_k + beta-_k w-_k and -S(w, b) <= sum_k beta-_k w+_k +
+    beta+_k w-_k with beta+-_k = sum_p pi_p (+-dx_pk)_+ (beta+ + beta- = beta). In (*) every active unit (either
+    sign v_j, one of w+_k, w-_k zero) pays at least kappa - B_w sum_k [(beta+_k - lam)_+ + (beta-_k - lam)_+]
+    (<= the two-sided kappa - B_w sum_k (beta_k - lam)_+), so
 
-        width J:    P* >= 2 m sum_p pi_p - J max(0, B_w sum_k (beta_k - lam)_+ - kappa),
-        any width:  P* >= 2 m t sum_p pi_p,  t = min(1, min_k lam / beta_k).
+        width J:    P* >= 2 m sum_p pi_p - J max(0, B_w sum_k [(beta+_k - lam)_+ + (beta-_k - lam)_+] - kappa),
+        any width:  P* >= 2 m t sum_p pi_p,  t = min(1, min_k lam / max(beta+_k, beta-_k)).
 
     pi maximises the width-J (or any-width, t = 1) figure over the pairs of :func:`opposite_pairs` by one LP
     (HiGHS); any plan on any pairs is feasible, so restricting the pairs only weakens the bound. alpha, beta
@@ -110,13 +133,15 @@ def transport_lower_bound(
     if pairs is None:  # (pairs given: indices into the merged rows)
         pairs = opposite_pairs(Xu, yu, neighbours)
     P = pairs.shape[0]
-    dx = pair_abs_diffs(Xu, pairs)  # (P, d) sparse
+    dx = pair_signed_loads(Xu, pairs)  # (P, 2d) sparse: one-sided loads
+    d2 = 2 * d
     say(f"transport: {N} rows, {P} pairs, {time.perf_counter() - t_start:.1f} s")
-    # LP (maximise): columns pi (P), mu (d) [width], nu [width]; rows: caps (N), loads (d), nu >= B_w sum mu - kappa
+    # LP (maximise): columns pi (P), mu (2d) [width], nu [width]; rows: caps (N), one-sided loads (2d),
+    # nu >= B_w sum mu - kappa
     J = None if width is None else float(width)
-    ncol = P + (d + 1 if J is not None else 0)
+    ncol = P + (d2 + 1 if J is not None else 0)
     cost = np.concatenate(
-        [np.full(P, 2.0 * margin), np.zeros(d) if J is not None else [], [-J] if J is not None else []]
+        [np.full(P, 2.0 * margin), np.zeros(d2) if J is not None else [], [-J] if J is not None else []]
     )
     r_cap = np.concatenate([np.arange(P), np.arange(P)])
     c_cap = np.concatenate([pairs[:, 0], pairs[:, 1]])
@@ -124,15 +149,15 @@ def transport_lower_bound(
     rows: list[ArrayLike] = [c_cap, N + dxc.col]
     cols: list[ArrayLike] = [r_cap, dxc.row]
     vals: list[ArrayLike] = [np.ones(2 * P), dxc.data]
-    row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.full(d, -np.inf)]
-    row_hi: list[ArrayLike] = [omega, np.full(d, lam)]
+    row_lo: list[ArrayLike] = [np.full(N, -np.inf), np.full(d2, -np.inf)]
+    row_hi: list[ArrayLike] = [omega, np.full(d2, lam)]
     if J is not None:
-        rows += [N + np.arange(d), np.full(d, N + d), [N + d]]
-        cols += [P + np.arange(d), P + np.arange(d), [P + d]]
-        vals += [-np.ones(d), -float(weight_bound) * np.ones(d), [1.0]]
+        rows += [N + np.arange(d2), np.full(d2, N + d2), [N + d2]]
+        cols += [P + np.arange(d2), P + np.arange(d2), [P + d2]]
+        vals += [-np.ones(d2), -float(weight_bound) * np.ones(d2), [1.0]]
         row_lo += [[-kappa]]
         row_hi += [[np.inf]]
-    nrow = N + d + (1 if J is not None else 0)
+    nrow = N + d2 + (1 if J is not None else 0)
     A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
     A.sum_duplicates()
     A.sort_indices()
@@ -162,14 +187,14 @@ def transport_lower_bound(
     pi = pi * np.minimum(ratio[pairs[:, 0]], ratio[pairs[:, 1]]) * (1.0 - 1e-12)
     alpha = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
     assert np.all(alpha <= omega)
-    beta = np.asarray(dx.T @ pi).ravel()
+    beta = np.asarray(dx.T @ pi).ravel()  # (beta+, beta-)
     mass = 2.0 * math.fsum(pi)
     if J is None:
         over = beta.max() if d else 0.0
         t = 1.0 if over <= lam else (lam / over if over > 0 else 1.0)
         bound, g = t * margin * mass, float(over)
     else:
-        g = float(weight_bound) * float(np.clip(beta - lam, 0.0, None).sum()) - kappa
+        g = float(weight_bound) * one_sided_excess(beta, lam, d) - kappa
         t = 1.0
         bound = margin * mass - J * max(0.0, g)
     bound = max(_safe(bound), 0.0)

@@ -16,6 +16,11 @@ ABS_SAFETY = 1e-6
 ENTER_TOL = 1e-7
 #: bound_for_config(method="auto"): column generation up to this many distinct rows, the hybrid above
 AUTO_CG_ROWS = 300
+#: pricing MILP: pair cuts h_p - h_q <= (w . (x_p - x_q))_+ to this many nearest opposite-sign rows per binary row
+PAIR_CUTS = 5
+#: hybrid: nearest opposite rows per row in its transport part up to HYBRID_NEIGHBOURS_ROWS distinct rows (20 above)
+HYBRID_NEIGHBOURS = 50
+HYBRID_NEIGHBOURS_ROWS = 5000
 #: rows with alpha_n below this (absolute) leave the pricing problem (they contribute exactly 0 as alpha_n := 0)
 ALPHA_ZERO = 1e-12
 
