@@ -29,7 +29,7 @@ African-American and other defendants) against the unconstrained fit, same split
 on the returned network is read from the certificate.
 
 Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means over seeds), ``frontier_<data>_<N>.png``,
-``constraints.md``. Short run (what results/interpretable/ holds):
+``constraints_<N>.md``. Short run (what results/interpretable/ holds):
 
     python benchmarks/interpretable_frontier.py --datasets compas,breast_cancer --n 1000 --seeds 0 \\
         --time-limit 60 --constraints-table --out results/interpretable
@@ -417,6 +417,8 @@ def constraints_table(args: argparse.Namespace) -> list[Row]:
             [ParityBound(black, args.parity_delta)],
         ),
     ]
+    kinds = set(args.constraints_kinds.split(","))
+    cases = [c for c in cases if c[0] == "none" or c[0].split(":")[0] in kinds]
     l1: float | str = "cv" if args.constraints_l1 == "cv" else float(args.constraints_l1)
     rows = []
     for text, cons in cases:
@@ -440,7 +442,7 @@ def constraints_table(args: argparse.Namespace) -> list[Row]:
             grp = Xte[:, black] != 0
             row.update(r)
             row["test_parity_gap"] = float(abs(pos[grp].mean() - pos[~grp].mean()))
-            row["checks"] = [{"holds": c.get("holds"), "value": c.get("value")} for c in checks]
+            row["checks"] = [{k: c.get(k) for k in ("holds", "measured", "required")} for c in checks]
         except Exception as exc:
             row["status"] = f"no network: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
         rows.append(row)
@@ -469,9 +471,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--constraints-table", action="store_true", help="also the COMPAS constraints table")
     ap.add_argument("--constraints-n", default="1000")
     ap.add_argument("--constraints-l1", default="0.01")
+    ap.add_argument("--constraints-kinds", default="exclude,sign,budget,order,parity", help="besides 'none'")
     ap.add_argument("--budget", type=int, default=3)
     ap.add_argument("--parity-delta", type=float, default=0.1)
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--from-rows", type=Path, help="redo table.md and the plots from this rows.json, run nothing")
     ap.add_argument("--out", type=Path, default=Path("results/interpretable"))
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -480,21 +484,32 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.from_rows is not None:
+        saved = json.loads(args.from_rows.read_text())
+        rows, started, argv = saved["rows"], saved["started"], saved["argv"]
+        args.datasets = ""
     for name in filter(None, args.datasets.split(",")):
         for n in _sizes(args.n):
             for seed in [int(s) for s in args.seeds.split(",")]:
                 rows.extend(run_one(name, n, seed, args))
-    meta = {"benchmark": "interpretable_frontier", "started": started, "argv": sys.argv[1:] if argv is None else argv}
+    if args.from_rows is None:
+        argv = sys.argv[1:] if argv is None else argv
+    meta = {"benchmark": "interpretable_frontier", "started": started, "argv": argv}
     (args.out / "rows.json").write_text(json.dumps({**meta, "rows": rows}, indent=1, default=str))
     agg = summary.aggregate(rows)
     md = [f"Run {started}: `{' '.join(meta['argv'])}`", "", *summary.table(agg), "", "Target:", *summary.verdict(agg)]
     (args.out / "table.md").write_text("\n".join(md) + "\n")
     if not args.no_plots:
         summary.plot(agg, args.out)
-    if args.constraints_table:
+    if args.from_rows is not None:  # each constraints*.json of the output folder rendered again
+        for path in sorted(args.out.glob("constraints*.json")):
+            crow = json.loads(path.read_text())["rows"]
+            path.with_suffix(".md").write_text("\n".join(summary.constraints_md(crow)) + "\n")
+    elif args.constraints_table:
         crow = constraints_table(args)
-        (args.out / "constraints.json").write_text(json.dumps({**meta, "rows": crow}, indent=1, default=str))
-        (args.out / "constraints.md").write_text("\n".join(summary.constraints_md(crow)) + "\n")
+        name = f"constraints_{args.constraints_n}"
+        (args.out / f"{name}.json").write_text(json.dumps({**meta, "rows": crow}, indent=1, default=str))
+        (args.out / f"{name}.md").write_text("\n".join(summary.constraints_md(crow)) + "\n")
     print("\n".join(md))
 
 

@@ -114,3 +114,27 @@ def test_verdict_needs_a_certified_point_of_equal_size() -> None:
     assert "**not reached**" in summary.verdict(agg)[0]
     agg = summary.aggregate([row("l1lr", 5, 0.70), row("mipnet", 4, 0.75, None)])  # no proved bound: no claim
     assert "**not reached**" in summary.verdict(agg)[0]
+
+
+def test_constraints_table_marks_a_violated_constraint() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from interpretable import summary
+
+    def row(text: str, acc: float, holds: bool | None) -> dict[str, Any]:
+        checks = [] if holds is None else [{"holds": holds, "measured": 0.3, "required": "|rate A - rate B| <= 0.1"}]
+        return {
+            "constraint": text,
+            "acc": acc,
+            "train_acc": acc,
+            "size": 5,
+            "features_used": 3,
+            "test_parity_gap": 0.2,
+            "checks": checks,
+            "status": "feasible",
+            "gap": None,
+        }
+
+    lines = summary.constraints_md([row("none", 0.70, None), row("a", 0.68, True), row("|b|", 0.71, False)])
+    assert "| -0.020 |" in lines[3]
+    assert "violates" in lines[4] and "+0.010" not in lines[4] and "\\|b\\|" in lines[4]
+    assert all(line.count("|") - line.count("\\|") == lines[0].count("|") for line in lines)

@@ -117,7 +117,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     paths = []
     by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in agg:
-        if "acc" in e:
+        if "acc" in e and e["size"] > 0:  # constant models (size 0) stay in the table, off the log axis
             by[(e["dataset"], e["N"])].append(e)
     markers = {"l1lr": "s", "l1lr_path": ".", "mlp": "x", "mipnet": "o", "mipnet_linear": "D"}
     markers.update({"fasterrisk": "^", "gosdt": "v", "ebm": "*"})
@@ -155,25 +155,28 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 
 def constraints_md(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| constraint | test acc | cost (acc) | train acc | size | features used | test parity gap | "
+        "| constraint | test acc | cost (acc vs none) | train acc | size | features used | test parity gap | "
         "checked on the network | certificate |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     ref = next((r.get("acc") for r in rows if r["constraint"] == "none"), None)
     for r in rows:
+        r = {**r, "constraint": r["constraint"].replace("|", "\\|")}
         if r.get("acc") is None:
             lines.append(f"| {r['constraint']} | - | - | - | - | - | - | - | {r.get('status')} |")
             continue
         cost = "-" if ref is None or r["constraint"] == "none" else f"{r['acc'] - ref:+.3f}"
         checks = r.get("checks") or []
+        if any(not c.get("holds") for c in checks):
+            cost = "n/a: **the returned network violates it**"
         chk = (
             "-"
             if not checks
             else ", ".join(
-                f"holds={c['holds']} ({_fmt(c['value'])})" if c.get("value") is not None else f"holds={c['holds']}"
-                for c in checks
+                f"holds={c['holds']} (measured {_fmt(c.get('measured'))}; {c.get('required')})" for c in checks
             )
         )
+        chk = chk.replace("|", "\\|")
         gap = "no bound" if r.get("gap") is None else f"gap {100 * r['gap']:.1f} %"
         lines.append(
             f"| {r['constraint']} | {r['acc']:.3f} | {cost} | {r['train_acc']:.3f} | {r['size']} | "
