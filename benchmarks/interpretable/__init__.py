@@ -1,0 +1,1 @@
+"""Helpers of benchmarks/interpretable_frontier.py (baselines that run in their own environment)."""

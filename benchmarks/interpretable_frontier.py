@@ -1,0 +1,517 @@
+"""Interpretable frontier: test accuracy (and AUC) against model size, mipnet and the interpretable baselines on
+the same splits, in the same run; and what each training constraint costs.
+
+Splits: per data set a fixed test split (2000 rows where the file has at least 4000, else 30 %; seed 1000), a
+stratified training subset of N rows per seed (``full``: every training row). Features as ``X_numeric`` (one-hot
+categoricals); the baselines that need it get them standardised on the training rows.
+
+Methods (``--methods``, each a row per setting; a method that cannot run gives a row "skipped: <reason>"):
+
+* ``l1lr``: L1 logistic regression, C chosen by 5-fold CV (liblinear); ``l1lr_path``: the same at fixed Cs, the
+  linear frontier. Size: non-zero coefficients.
+* ``mlp``: scikit-learn MLPClassifier with mipnet's hidden width. Size: non-zero weights.
+* ``mipnet`` / ``mipnet_linear``: MIPNetClassifier (sign class, hinge, one hidden layer) without / with the linear
+  term f(x) = w0 x + b + sum_j v_j ReLU(W_j x + c_j), per l1 of ``--l1``. Size: non-zero weights, a linear weight
+  counted once (not its two exact ReLU units). Each row records the certificate's status and gap.
+* ``fasterrisk``: FasterRisk risk scores (integer points in [-5, 5], binarised features), per sparsity k, in its own
+  virtual environment (``--fasterrisk-python``; it pins numpy < 2, pandas 1.5.2, scikit-learn 1.2) as a subprocess
+  on the same split (an .npz in, JSON out). Size: non-zero points.
+* ``gosdt``: GOSDT with the binarisation of its documentation (ThresholdGuessBinarizer from 40 depth-1 boosted
+  stumps, reference labels from the same boosted model), depth budget 4, per regularisation; predicted through
+  its tree (its ``predict`` breaks on scikit-learn 1.9); its optimality is relative to the guessed thresholds.
+  Size: leaves. AUC from each leaf's training frequency.
+* ``ebm``: interpret's ExplainableBoostingClassifier, one job, 4 outer bags and at most 5 pair terms (its defaults,
+  14 bags and 3x pairs, ran over 100 s on 100 rows of 30 features on the loaded machine). Size: terms.
+
+``--constraints-table`` (COMPAS): mipnet with each training constraint of :mod:`mipnet.train.constraints` (exclude
+the race columns, a sign on priors_count, a budget of K features, an output order at two points, parity between
+African-American and other defendants) against the unconstrained fit, same split and l1; each constraint's check
+on the returned network is read from the certificate.
+
+Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means over seeds), ``frontier_<data>_<N>.png``,
+``constraints_<N>.md``. Short run (what results/interpretable/ holds):
+
+    python benchmarks/interpretable_frontier.py --datasets compas,breast_cancer --n 1000 --seeds 0 \\
+        --time-limit 60 --constraints-table --out results/interpretable
+
+Full run (the issue's grid): ``--datasets compas,adult,german,heart,breast_cancer --n 1000,full --seeds 0,1,2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from mipnet.datasets import load
+
+METHODS = ("l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "fasterrisk", "gosdt", "ebm")
+HERE = Path(__file__).resolve().parent
+DEFAULT_FR_PYTHON = HERE.parent / ".fasterriskvenv" / "bin" / "python"
+Row = dict[str, Any]
+
+
+# ---------------------------------------------------------------------- data
+def split(name: str, n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """(X_train, y_train, X_test, y_test, feature names): the fixed test split and a stratified training subset
+    of n rows (None: all training rows); labels 0/1."""
+    data = load(name)
+    test_size: float | int = 2000 if data.n_rows >= 4000 else 0.3
+    train, test = data.train_test_split(test_size=test_size, random_state=1000)
+    if n is not None and n < train.n_rows:
+        train = train.sample(n, random_state=seed)
+    Xtr, names = train.X_numeric()
+    Xte, _ = test.X_numeric()
+    classes = np.unique(np.concatenate([train.y.to_numpy(), test.y.to_numpy()]))
+    if classes.size != 2:
+        raise ValueError(f"{name}: the frontier benchmark is for binary targets, found {classes.size} classes")
+    ytr = (train.y.to_numpy() == classes[1]).astype(np.int64)
+    yte = (test.y.to_numpy() == classes[1]).astype(np.int64)
+    return Xtr.astype(np.float64), ytr, Xte.astype(np.float64), yte, list(names)
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
+
+
+def _standardise(Xtr: np.ndarray, Xte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return (Xtr - mu) / sd, (Xte - mu) / sd
+
+
+# ---------------------------------------------------------------------- mipnet
+def mipnet_size(net: Any) -> int:
+    """Non-zero weights of a one-hidden-layer net (Dense layers, biases excluded); the linear term's two exact
+    ReLU units per output (``metadata["linear_units"]`` = [pos, neg, k]) count as its non-zero w0 only."""
+    dense = [layer for layer in net.layers if getattr(layer, "weight", None) is not None and layer.weight.ndim == 2]
+    lin = net.metadata.get("linear_units") or []
+    if len(dense) != 2:
+        return int(sum(np.count_nonzero(layer.weight) for layer in dense))
+    W1, W2 = np.asarray(dense[0].weight), np.asarray(dense[1].weight)
+    skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
+    units = np.array([j for j in range(W1.shape[0]) if j not in skip], dtype=np.int64)
+    n = int(np.count_nonzero(W1[units])) + int(np.count_nonzero(W2[:, units])) if units.size else 0
+    return n + int(sum(np.count_nonzero(W1[int(pos)]) for pos, _, _ in lin))
+
+
+def fit_mipnet(
+    Xtr: np.ndarray,
+    ytr: np.ndarray,
+    Xte: np.ndarray,
+    yte: np.ndarray,
+    *,
+    hidden: int,
+    l1: float | str,
+    linear: bool,
+    time_limit: float,
+    seed: int,
+    constraints: list[Any] | None = None,
+    max_rows: int | None = None,
+) -> Row:
+    """One MIPNetClassifier fit: test accuracy / AUC, size, certificate status and gap (None: no bound)."""
+    from mipnet.train.estimators import MIPNetClassifier
+
+    t0 = time.perf_counter()
+    m = MIPNetClassifier(
+        (hidden,),
+        l1=l1,
+        linear_term=linear,
+        constraints=constraints,
+        time_limit=time_limit,
+        random_state=seed,
+        threads=1,
+        max_samples=max_rows,
+    ).fit(Xtr, ytr)
+    cert = m.certificate_
+    pred = m.predict(Xte)
+    return {
+        "acc": float(np.mean(pred == yte)),
+        "auc": _auc(yte, m.decision_function(Xte)),
+        "train_acc": float(np.mean(m.predict(Xtr) == ytr)),
+        "size": mipnet_size(m.network_),
+        "features_used": int(np.count_nonzero(np.abs(_first_weight(m.network_)).sum(axis=0))),
+        "gap": None if cert.gap is None or not np.isfinite(cert.gap) else float(cert.gap),
+        "status": cert.status,
+        "l1": float(m.l1_),
+        "time": time.perf_counter() - t0,
+        "domain_constraints": (cert.formulation or {}).get("domain_constraints"),
+        "network": m.network_,
+    }
+
+
+def _first_weight(net: Any) -> np.ndarray:
+    return np.asarray(next(layer.weight for layer in net.layers if getattr(layer, "weight", None) is not None))
+
+
+# ---------------------------------------------------------------------- baselines
+def run_l1lr(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, seed: int) -> list[Row]:
+    """L1 logistic regression, C by 5-fold CV on the log loss (liblinear)."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    A, B = _standardise(Xtr, Xte)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lr = LogisticRegressionCV(
+            Cs=12, l1_ratios=(1.0,), solver="liblinear", cv=5, scoring="neg_log_loss", random_state=seed
+        ).fit(A, ytr)
+    C = float(np.ravel(lr.C_)[0])
+    return [
+        {
+            "setting": f"C={C:.3g} (cv)",
+            "acc": float(np.mean(lr.predict(B) == yte)),  # not lr.score: that is the CV scoring (log loss)
+            "auc": _auc(yte, lr.decision_function(B)),
+            "size": int(np.count_nonzero(lr.coef_)),
+            "time": time.perf_counter() - t0,
+        }
+    ]
+
+
+def run_l1lr_path(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, seed: int) -> list[Row]:
+    """L1 logistic regression at fixed C (the sparse linear frontier)."""
+    from sklearn.linear_model import LogisticRegression
+
+    A, B = _standardise(Xtr, Xte)
+    rows = []
+    for C in (0.003, 0.01, 0.03, 0.1, 1.0):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lr = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", random_state=seed).fit(A, ytr)
+        score = lr.decision_function(B)
+        rows.append(
+            {
+                "setting": f"C={C:g}",
+                "acc": float(np.mean(lr.predict(B) == yte)),
+                "auc": _auc(yte, score) if np.ptp(score) > 0 else 0.5,
+                "size": int(np.count_nonzero(lr.coef_)),
+                "time": time.perf_counter() - t0,
+            }
+        )
+    return rows
+
+
+def run_mlp(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, seed: int, hidden: int) -> list[Row]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    A, B = _standardise(Xtr, Xte)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier((hidden,), max_iter=2000, random_state=seed).fit(A, ytr)
+    return [
+        {
+            "setting": f"{hidden} hidden",
+            "acc": float(mlp.score(B, yte)),
+            "auc": _auc(yte, mlp.predict_proba(B)[:, 1]),
+            "size": int(sum(np.count_nonzero(W) for W in mlp.coefs_)),
+            "time": time.perf_counter() - t0,
+        }
+    ]
+
+
+def run_fasterrisk(
+    Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, python: Path, ks: list[int], timeout: float
+) -> list[Row]:
+    """FasterRisk in its own environment (benchmarks/interpretable/fasterrisk_runner.py) on this split."""
+    if not python.exists():
+        raise RuntimeError(f"no FasterRisk environment at {python} (README: how to make it)")
+    runner = HERE / "interpretable" / "fasterrisk_runner.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        npz, out = Path(tmp) / "split.npz", Path(tmp) / "out.json"
+        np.savez(npz, Xtr=Xtr, ytr=ytr, Xte=Xte, yte=yte)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        r = subprocess.run(
+            [str(python), str(runner), str(npz), str(out), ",".join(map(str, ks))],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        if r.returncode != 0:
+            tail = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise RuntimeError(f"FasterRisk failed: {tail}")
+        res = json.loads(out.read_text())
+    return [{"setting": f"k={d['k']}", **{k: d[k] for k in ("acc", "auc", "size", "time")}} for d in res]
+
+
+def _gosdt_leaf_scores(root: Any, Xb: np.ndarray, Xtr_b: np.ndarray, ytr: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each row's leaf (routing through GOSDT's tree: ``true`` branch where the binary feature is 1), scored by
+    the leaf's training frequency of class 1 (its predicted class breaks ties); the number of leaves."""
+    score = np.zeros(Xb.shape[0])
+    leaves = 0
+
+    def walk(node: Any, mask: np.ndarray, mask_tr: np.ndarray) -> None:
+        nonlocal leaves
+        if hasattr(node, "prediction"):
+            leaves += 1
+            freq = float(ytr[mask_tr].mean()) if mask_tr.any() else float(node.prediction)
+            score[mask] = freq
+            return
+        f = int(node.feature)
+        walk(node.left_child, mask & Xb[:, f], mask_tr & Xtr_b[:, f])
+        walk(node.right_child, mask & ~Xb[:, f], mask_tr & ~Xtr_b[:, f])
+
+    walk(root, np.ones(Xb.shape[0], dtype=bool), np.ones(Xtr_b.shape[0], dtype=bool))
+    return score, leaves
+
+
+def run_gosdt(
+    Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, seed: int, time_limit: float
+) -> list[Row]:
+    from gosdt import GOSDTClassifier, ThresholdGuessBinarizer
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    rows = []
+    t0 = time.perf_counter()
+    enc = ThresholdGuessBinarizer(n_estimators=40, max_depth=1, random_state=seed)
+    Xtr_b = np.asarray(enc.fit_transform(Xtr, ytr), dtype=bool)
+    Xte_b = np.asarray(enc.transform(Xte), dtype=bool)
+    ref = GradientBoostingClassifier(n_estimators=40, max_depth=1, random_state=seed).fit(Xtr_b, ytr)
+    y_ref = ref.predict(Xtr_b)
+    t_enc = time.perf_counter() - t0
+    for reg in (0.02, 0.01, 0.005):
+        t1 = time.perf_counter()
+        clf = GOSDTClassifier(regularization=reg, depth_budget=4, time_limit=int(time_limit), worker_limit=1)
+        clf.fit(Xtr_b, ytr, y_ref=y_ref)
+        tree = clf.trees_[0]
+        pred = np.asarray(tree.predict(Xte_b))
+        score, leaves = _gosdt_leaf_scores(tree.tree, Xte_b, Xtr_b, ytr)
+        rows.append(
+            {
+                "setting": f"reg={reg:g}, depth<=4",
+                "acc": float(np.mean(pred == yte)),
+                "auc": _auc(yte, score) if np.ptp(score) > 0 else 0.5,
+                "size": leaves,
+                "time": t_enc + time.perf_counter() - t1,
+                "status": str(getattr(clf.result_, "status", "")),
+            }
+        )
+    return rows
+
+
+def run_ebm(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, seed: int) -> list[Row]:
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    t0 = time.perf_counter()
+    ebm = ExplainableBoostingClassifier(n_jobs=1, outer_bags=4, interactions=5, random_state=seed).fit(Xtr, ytr)
+    return [
+        {
+            "setting": "4 bags, <= 5 pairs",
+            "acc": float(np.mean(ebm.predict(Xte) == yte)),
+            "auc": _auc(yte, ebm.predict_proba(Xte)[:, 1]),
+            "size": int(len(ebm.term_features_)),
+            "time": time.perf_counter() - t0,
+        }
+    ]
+
+
+# ---------------------------------------------------------------------- one (data set, N, seed)
+def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> list[Row]:
+    Xtr, ytr, Xte, yte, _ = split(name, n, seed)
+    base = {
+        "dataset": name,
+        "N": "full" if n is None else n,
+        "n_train": int(Xtr.shape[0]),
+        "n_test": int(Xte.shape[0]),
+        "seed": seed,
+    }
+    rows: list[Row] = []
+    l1s: list[float | str] = ["cv" if v == "cv" else float(v) for v in args.l1.split(",")]
+    max_rows = args.mipnet_max_rows if args.mipnet_max_rows else None
+    jobs: list[tuple[str, Callable[[], list[Row]]]] = []
+    for meth in args.methods.split(","):
+        if meth == "l1lr":
+            jobs.append((meth, lambda: run_l1lr(Xtr, ytr, Xte, yte, seed)))
+        elif meth == "l1lr_path":
+            jobs.append((meth, lambda: run_l1lr_path(Xtr, ytr, Xte, yte, seed)))
+        elif meth == "mlp":
+            jobs.append((meth, lambda: run_mlp(Xtr, ytr, Xte, yte, seed, args.hidden)))
+        elif meth in ("mipnet", "mipnet_linear"):
+            for l1 in l1s:
+
+                def job(l1: float | str = l1, linear: bool = meth == "mipnet_linear") -> list[Row]:
+                    r = fit_mipnet(
+                        Xtr,
+                        ytr,
+                        Xte,
+                        yte,
+                        hidden=args.hidden,
+                        l1=l1,
+                        linear=linear,
+                        time_limit=args.time_limit,
+                        seed=seed,
+                        max_rows=max_rows,
+                    )
+                    r.pop("network")
+                    r.pop("domain_constraints")
+                    r["setting"] = f"{args.hidden} hidden, l1={l1}" + (" (chose %g)" % r["l1"] if l1 == "cv" else "")
+                    if max_rows and Xtr.shape[0] > max_rows:
+                        r["note"] = f"trained on {max_rows} of the {Xtr.shape[0]} rows"
+                    return [r]
+
+                jobs.append((meth, job))
+        elif meth == "fasterrisk":
+            ks = [int(k) for k in args.fasterrisk_k.split(",")]
+            jobs.append(
+                (
+                    meth,
+                    lambda ks=ks: run_fasterrisk(Xtr, ytr, Xte, yte, args.fasterrisk_python, ks, args.baseline_timeout),
+                )
+            )
+        elif meth == "gosdt":
+            jobs.append((meth, lambda: run_gosdt(Xtr, ytr, Xte, yte, seed, args.time_limit)))
+        elif meth == "ebm":
+            jobs.append((meth, lambda: run_ebm(Xtr, ytr, Xte, yte, seed)))
+        else:
+            raise SystemExit(f"unknown method {meth!r}; methods: {', '.join(METHODS)}")
+    for meth, fn in jobs:
+        try:
+            out = fn()
+        except ImportError as exc:
+            out = [{"setting": "", "status": f"skipped: not installed ({exc.name or exc})"}]
+        except Exception as exc:  # a baseline that does not run: its reason, never a number
+            out = [{"setting": "", "status": f"skipped: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"}]
+        for r in out:
+            rows.append({**base, "method": meth, **r})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------------- constraints table
+def constraints_table(args: argparse.Namespace) -> list[Row]:
+    """COMPAS: each training constraint kind against the unconstrained fit, same split, l1 and time limit."""
+    from mipnet.train.constraints import ExcludeFeatures, FeatureBudget, OutputOrder, ParityBound, WeightSign
+
+    n = None if args.constraints_n == "full" else int(args.constraints_n)
+    Xtr, ytr, Xte, yte, names = split("compas", n, 0)
+    idx = {f: i for i, f in enumerate(names)}
+    race = [i for i, f in enumerate(names) if f.startswith("race=")]
+    black = idx["race=African-American"]
+    x_b = np.median(Xtr, axis=0)
+    x_b[race] = 0.0
+    x_b[black] = 1.0
+    x_a = x_b.copy()
+    x_a[idx["priors_count"]] = x_b[idx["priors_count"]] + 5
+    cases: list[tuple[str, list[Any] | None]] = [
+        ("none", None),
+        ("exclude: the 6 race columns", [ExcludeFeatures(tuple(race))]),
+        ("sign: priors_count +1 (monotone increasing)", [WeightSign(idx["priors_count"], 1)]),
+        (f"budget: at most {args.budget} features", [FeatureBudget(args.budget)]),
+        ("order: f(median + 5 priors) >= f(median) + 0.5", [OutputOrder(tuple(x_a), tuple(x_b), 0.5)]),
+        (
+            f"parity: |rate(African-American) - rate(others)| <= {args.parity_delta:g} (training rows)",
+            [ParityBound(black, args.parity_delta)],
+        ),
+    ]
+    kinds = set(args.constraints_kinds.split(","))
+    cases = [c for c in cases if c[0] == "none" or c[0].split(":")[0] in kinds]
+    l1: float | str = "cv" if args.constraints_l1 == "cv" else float(args.constraints_l1)
+    rows = []
+    for text, cons in cases:
+        row: Row = {"constraint": text, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0])}
+        try:
+            r = fit_mipnet(
+                Xtr,
+                ytr,
+                Xte,
+                yte,
+                hidden=args.hidden,
+                l1=l1,
+                linear=False,
+                time_limit=args.time_limit,
+                seed=0,
+                constraints=cons,
+            )
+            net = r.pop("network")
+            checks = r.pop("domain_constraints") or []
+            pos = (net.forward(Xte)[:, 0] > 0).astype(np.int64)
+            grp = Xte[:, black] != 0
+            row.update(r)
+            row["test_parity_gap"] = float(abs(pos[grp].mean() - pos[~grp].mean()))
+            row["checks"] = [{k: c.get(k) for k in ("holds", "measured", "required")} for c in checks]
+        except Exception as exc:
+            row["status"] = f"no network: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+# ---------------------------------------------------------------------- main
+def _sizes(text: str) -> list[int | None]:
+    return [None if v.strip() == "full" else int(v) for v in text.split(",")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--datasets", default="compas,adult,german,heart,breast_cancer")
+    ap.add_argument("--n", default="1000,full", help="training sizes; 'full' = every training row")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--hidden", type=int, default=4, help="mipnet's and the MLP's hidden width")
+    ap.add_argument("--l1", default="0.003,0.01,0.03", help="mipnet's l1 values (one point each), or cv")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
+    ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")
+    ap.add_argument("--fasterrisk-python", type=Path, default=DEFAULT_FR_PYTHON)
+    ap.add_argument("--fasterrisk-k", default="3,5,7,10")
+    ap.add_argument("--baseline-timeout", type=float, default=900.0)
+    ap.add_argument("--constraints-table", action="store_true", help="also the COMPAS constraints table")
+    ap.add_argument("--constraints-n", default="1000")
+    ap.add_argument("--constraints-l1", default="0.01")
+    ap.add_argument("--constraints-kinds", default="exclude,sign,budget,order,parity", help="besides 'none'")
+    ap.add_argument("--budget", type=int, default=3)
+    ap.add_argument("--parity-delta", type=float, default=0.1)
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--from-rows", type=Path, help="redo table.md and the plots from this rows.json, run nothing")
+    ap.add_argument("--out", type=Path, default=Path("results/interpretable"))
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    from interpretable import summary
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.from_rows is not None:
+        saved = json.loads(args.from_rows.read_text())
+        rows, started, argv = saved["rows"], saved["started"], saved["argv"]
+        args.datasets = ""
+    for name in filter(None, args.datasets.split(",")):
+        for n in _sizes(args.n):
+            for seed in [int(s) for s in args.seeds.split(",")]:
+                rows.extend(run_one(name, n, seed, args))
+    if args.from_rows is None:
+        argv = sys.argv[1:] if argv is None else argv
+    meta = {"benchmark": "interpretable_frontier", "started": started, "argv": argv}
+    (args.out / "rows.json").write_text(json.dumps({**meta, "rows": rows}, indent=1, default=str))
+    agg = summary.aggregate(rows)
+    md = [f"Run {started}: `{' '.join(meta['argv'])}`", "", *summary.table(agg), "", "Target:", *summary.verdict(agg)]
+    (args.out / "table.md").write_text("\n".join(md) + "\n")
+    if not args.no_plots:
+        summary.plot(agg, args.out)
+    if args.from_rows is not None:  # each constraints*.json of the output folder rendered again
+        for path in sorted(args.out.glob("constraints*.json")):
+            crow = json.loads(path.read_text())["rows"]
+            path.with_suffix(".md").write_text("\n".join(summary.constraints_md(crow)) + "\n")
+    elif args.constraints_table:
+        crow = constraints_table(args)
+        name = f"constraints_{args.constraints_n}"
+        (args.out / f"{name}.json").write_text(json.dumps({**meta, "rows": crow}, indent=1, default=str))
+        (args.out / f"{name}.md").write_text("\n".join(summary.constraints_md(crow)) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
