@@ -3,11 +3,12 @@
 The tree of :mod:`mipnet.verify.input_split`, with every step taking the ``batch`` open boxes whose parent had
 the lowest live row bound (best first: where a counterexample is likeliest) and deciding them together:
 
-1. **bounds** (:mod:`mipnet.verify.batched_bounds`): per-layer CROWN bounds of all the boxes (only the units
-   that interval arithmetic leaves unstable are back-substituted), then CROWN on the specification rows
-   s_r(x) = a_r.x + b_r.y + c_r (one per atom). Disjunct p is closed on box b when some row r of p has
-   lower bound > thr (thr = -delta, or 0 when delta = 0): then no x of the box satisfies p. A closed disjunct
-   stays closed in the box's children (they lie inside it).
+1. **bounds** (:mod:`mipnet.verify.batched_bounds`): per-layer CROWN bounds of all the boxes, each intersected
+   with its parent's per-layer bounds (valid on the box, which lies inside the parent; kept in a pool until both
+   children were bounded), only the units that this leaves unstable back-substituted; then CROWN on the
+   specification rows s_r(x) = a_r.x + b_r.y + c_r (one per atom). Disjunct p is closed on box b when some row r
+   of p has lower bound > thr (thr = -delta, or 0 when delta = 0): then no x of the box satisfies p. A closed
+   disjunct stays closed in the box's children (they lie inside it).
 2. **alpha-CROWN** only on the boxes CROWN leaves open: ``NODE_STEPS`` projected gradient steps on the slopes of
    the specification's back-substitution, for all of them at once, stopping when every box is closed.
 3. **attack** on the open boxes: the centre, the corners when there are at most ``ATTACK_CORNERS``, the
@@ -40,7 +41,7 @@ import numpy as np
 from ..deadline import Deadline
 from ..network import Network
 from . import input_split as split
-from .batched_bounds import layer_bounds, spec_alpha, spec_crown, take, unstable_counts
+from .batched_bounds import BoundsB, layer_bounds, spec_alpha, spec_crown, take, unstable_counts
 from .spec_bounds import ALPHA_STEPS, Maps
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 #: how the per-layer bounds of a node are computed (:func:`mipnet.verify.batched_bounds.layer_bounds`)
 ROWS = "unstable"
+#: intersect a box's per-layer bounds with its parent's (valid: the box lies inside its parent)
+PARENT_BOUNDS = True
 #: uniform points per open box, and the most corners of a box that are tried (all 2^n when 2^n is at most this)
 ATTACK_SAMPLES = 16
 ATTACK_CORNERS = 32
@@ -58,6 +61,48 @@ CANDIDATE_TOL = 1e-5
 def _closed(lb: np.ndarray, own: np.ndarray, thr: float) -> np.ndarray:
     """(B, P): disjunct p has a row whose lower bound exceeds thr on box b."""
     return ((lb > thr)[:, None, :] & own[None]).any(axis=2)
+
+
+class _Pool:
+    """Per-layer bounds of split boxes, one row per box, shared by its two children (freed when both were
+    taken): the children's prior bounds."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.L = [np.empty((0, n)) for n in sizes]
+        self.U = [np.empty((0, n)) for n in sizes]
+        self.refs = np.zeros(0, dtype=int)
+        self.size = 0
+        self.free: list[int] = []
+
+    def put(self, bounds: BoundsB) -> np.ndarray:
+        k = bounds[0][0].shape[0]
+        reuse = [self.free.pop() for _ in range(min(k, len(self.free)))]
+        new = np.arange(self.size, self.size + k - len(reuse))
+        self.size += new.size
+        if self.size > self.refs.size:  # grow the capacity by doubling
+            extra = max(self.size, 2 * self.refs.size) - self.refs.size
+            self.refs = np.concatenate([self.refs, np.zeros(extra, dtype=int)])
+            self.L = [np.vstack([A, np.empty((extra, A.shape[1]))]) for A in self.L]
+            self.U = [np.vstack([A, np.empty((extra, A.shape[1]))]) for A in self.U]
+        rows = np.concatenate([np.array(reuse, dtype=int), new])
+        for t, (lo, hi) in enumerate(bounds):
+            self.L[t][rows], self.U[t][rows] = lo, hi
+        self.refs[rows] = 2
+        return rows
+
+    def get(self, rows: np.ndarray) -> BoundsB:
+        """The bounds of ``rows`` (-1: none, as -inf / inf), and one use of each row is released."""
+        has = rows >= 0
+        r = np.where(has, rows, 0)
+        out = []
+        for L, U in zip(self.L, self.U):
+            if not self.size:
+                out.append((np.full((rows.size, L.shape[1]), -np.inf), np.full((rows.size, L.shape[1]), np.inf)))
+                continue
+            out.append((np.where(has[:, None], L[r], -np.inf), np.where(has[:, None], U[r], np.inf)))
+        np.subtract.at(self.refs, rows[has], 1)
+        self.free.extend(int(i) for i in np.unique(rows[has]) if self.refs[i] == 0)
+        return out
 
 
 def _subtree(low: np.ndarray, parent: np.ndarray, thr: float) -> np.ndarray:
@@ -125,6 +170,8 @@ def batched_tree(
     S_lo, S_hi = lo[None].astype(float), hi[None].astype(float)
     S_dep, S_alive = np.zeros(1, dtype=int), np.ones((1, len(conjs)), dtype=bool)
     S_key = np.full(1, -np.inf)  # the parent's lowest live row bound
+    S_ref = np.full(1, -1)  # the row of the parent's per-layer bounds in the pool (-1: none)
+    pool = _Pool([int(np.prod(s)) for s in net.shapes[1:]])
 
     start = time.perf_counter()
 
@@ -141,12 +188,14 @@ def batched_tree(
             pick[np.argpartition(S_key, b - 1)[:b]] = True
         else:
             pick = np.ones(S_lo.shape[0], dtype=bool)
-        nlo, nhi, dep, alive, key = S_lo[pick], S_hi[pick], S_dep[pick], S_alive[pick], S_key[pick]
+        nlo, nhi, dep, alive, key, ref = S_lo[pick], S_hi[pick], S_dep[pick], S_alive[pick], S_key[pick], S_ref[pick]
         S_lo, S_hi, S_dep, S_alive, S_key = S_lo[~pick], S_hi[~pick], S_dep[~pick], S_alive[~pick], S_key[~pick]
+        S_ref = S_ref[~pick]
+        prior = pool.get(ref) if PARENT_BOUNDS else None
         first = out.nodes == 0
         out.nodes += b
         t = time.perf_counter()
-        bounds, ops = layer_bounds(net, nlo, nhi, maps, ROWS)
+        bounds, ops = layer_bounds(net, nlo, nhi, maps, ROWS, prior)
         tick("bounds", t)
         t = time.perf_counter()
         lb, coef = spec_crown(ops, bounds, C, E, d, nlo, nhi)
@@ -219,6 +268,8 @@ def batched_tree(
         S_dep = np.concatenate([S_dep, dep[go] + 1, dep[go] + 1])
         S_alive = np.vstack([S_alive, alive[go], alive[go]])
         S_key = np.concatenate([S_key, low[go], low[go]])
+        rows_go = pool.put([(L[go], U[go]) for L, U in bounds]) if PARENT_BOUNDS else np.full(go.size, -1)
+        S_ref = np.concatenate([S_ref, rows_go, rows_go])
     if out.status == "infeasible" and out.open_leaves:
         out.status = "unknown"
     return out

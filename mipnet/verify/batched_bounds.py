@@ -117,16 +117,16 @@ def backward(
 
 
 def layer_bounds(
-    net: Network, lo: np.ndarray, hi: np.ndarray, maps: Maps, rows: str = "all"
+    net: Network, lo: np.ndarray, hi: np.ndarray, maps: Maps, rows: str = "all", prior: BoundsB | None = None
 ) -> tuple[BoundsB, list[BatchOp]]:
     """Every layer's output bounds over each box (B, n_i) and the layers' relaxations (for :func:`spec_crown`).
     ``maps`` from :func:`batch_plan`. ``rows="all"``: every unit of an affine layer is back-substituted, equal to
     :func:`crown_bounds` box by box; ``rows="unstable"``: only the units that the interval bound leaves
     unstable (L < 0 < U) before a ReLU-type layer (the others keep the interval bound: sound, and the relaxation
-    of a stable unit does not depend on its bounds), and all units of the last layer."""
+    of a stable unit does not depend on its bounds), and all units of the last layer. ``prior``: bounds known to
+    hold on each box (e.g. the parent box's bounds in a branch-and-bound tree: the box lies inside its parent),
+    intersected with the interval bounds before the unstable units are chosen, and with the result."""
     B = lo.shape[0]
-    if rows == "forward":
-        return _forward_bounds(net, lo, hi, maps)
     L, U = lo, hi
     ops: list[BatchOp] = []
     out: BoundsB = []
@@ -134,6 +134,8 @@ def layer_bounds(
         in_shape = net.shapes[i]
         ilo, ihi = layer.interval(L.reshape((B,) + in_shape), U.reshape((B,) + in_shape))
         nlo, nhi = np.asarray(ilo, float).reshape(B, -1), np.asarray(ihi, float).reshape(B, -1)
+        if prior is not None:
+            nlo, nhi = np.maximum(nlo, prior[i][0]), np.minimum(nhi, prior[i][1])
         if layer.affine:
             A, c = maps[i]
             ops.append(BatchOp("affine", A=np.asarray(A), c=c))
@@ -151,60 +153,6 @@ def layer_bounds(
                     nlo, nhi = _refine_unstable(ops, nlo, nhi, lo, hi)
         else:
             ops.append(_gated_op(float(layer.negative_slope), L, U))
-        nhi = np.maximum(nhi, nlo)
-        out.append((nlo, nhi))
-        L, U = nlo, nhi
-    return out, ops
-
-
-def _concretise(G: np.ndarray, c: np.ndarray, lo: np.ndarray, hi: np.ndarray, upper: bool) -> np.ndarray:
-    """min (max if ``upper``) over each box of x . G[b, :, j] + c[b, j], moved outward by the round-off margin."""
-    P, N = np.maximum(G, 0.0), np.minimum(G, 0.0)
-    a, z = (hi, lo) if upper else (lo, hi)
-    terms = P * a[:, :, None] + N * z[:, :, None]
-    v = c + terms.sum(axis=1)
-    slack = SAFETY * (1.0 + np.abs(v) + np.abs(terms).sum(axis=1))
-    return v + slack if upper else v - slack
-
-
-def _forward_bounds(net: Network, lo: np.ndarray, hi: np.ndarray, maps: Maps) -> tuple[BoundsB, list[BatchOp]]:
-    """Per-layer bounds by forward linear bounds in the inputs (``rows="forward"`` of :func:`layer_bounds`):
-    every unit's value v_j satisfies x.Gl_j + cl_j <= v_j <= x.Gu_j + cu_j on the box, pushed through
-
-        affine:     Gl' = Gl A+^T + Gu A-^T,  cl' = A+ cl + A- cu + c   (and the mirror for the upper one)
-        ReLU-type:  Gl' = sl Gl, cl' = sl cl;  Gu' = su Gu, cu' = su cu + bu   (sl, su >= 0, the lines of the
-                    relaxation on the unit's bounds [L, U], valid for every z in [L, U]),
-
-    and each affine layer's bounds are the interval ones intersected with the concretised linear bounds.
-    Costs O(n_in) per unit and layer instead of CROWN's back-substitution from every layer (a few inputs)."""
-    B, k = lo.shape
-    Gl = np.broadcast_to(np.eye(k), (B, k, k)).copy()
-    Gu, cl, cu = Gl.copy(), np.zeros((B, k)), np.zeros((B, k))
-    L, U = lo, hi
-    ops: list[BatchOp] = []
-    out: BoundsB = []
-    for i, layer in enumerate(net.layers):
-        in_shape = net.shapes[i]
-        ilo, ihi = layer.interval(L.reshape((B,) + in_shape), U.reshape((B,) + in_shape))
-        nlo, nhi = np.asarray(ilo, float).reshape(B, -1), np.asarray(ihi, float).reshape(B, -1)
-        if layer.affine:
-            A, c = maps[i]
-            A = np.asarray(A)
-            ops.append(BatchOp("affine", A=A, c=c))
-            Ap, An = np.maximum(A, 0.0).T, np.minimum(A, 0.0).T
-            Gl, Gu = Gl @ Ap + Gu @ An, Gu @ Ap + Gl @ An
-            cl, cu = cl @ Ap + cu @ An + c, cu @ Ap + cl @ An + c
-            if layer.passthrough:
-                nlo, nhi = L, U
-            else:
-                nlo = np.maximum(nlo, _concretise(Gl, cl, lo, hi, False))
-                nhi = np.minimum(nhi, _concretise(Gu, cu, lo, hi, True))
-        else:
-            op = _gated_op(float(layer.negative_slope), L, U)
-            assert op.sl is not None and op.su is not None and op.bu is not None
-            ops.append(op)
-            Gl, cl = Gl * op.sl[:, None, :], cl * op.sl
-            Gu, cu = Gu * op.su[:, None, :], cu * op.su + op.bu
         nhi = np.maximum(nhi, nlo)
         out.append((nlo, nhi))
         L, U = nlo, nhi
