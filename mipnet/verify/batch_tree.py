@@ -16,10 +16,12 @@ the lowest live row bound (best first: where a counterexample is likeliest) and 
    ``ATTACK_SAMPLES`` uniform points, all in one forward pass; points whose atom values satisfy some disjunct up
    to 1e-5 go to the caller's exact re-check ``check(x, f(x))``, and a point it accepts is the counterexample.
 4. **leaves and splits**: an open box with at most ``LEAF_UNSTABLE`` unstable ReLU-type units goes to the MILP
-   (``leaf``) when a MILP leaf costs (mean seconds so far; the first one is tried) less than splitting is
-   expected to: the box's lowest live bound ``low`` rose by g = low - parent's over the last split and must
-   rise by thr - low more, so about 2^((thr - low) / g) nodes at the measured seconds per node. A box at depth
-   ``depth_cap`` or a point is a leaf too; any other box is split in two at the middle of the input i
+   (``leaf``) when ``LEAF_COST`` times a MILP leaf's cost (mean seconds so far; the first one is tried) is less
+   than splitting is expected to cost: the box's lowest live bound ``low`` rose by g = (low - root's) / depth per
+   split on average and must rise by thr - low more, so about 2^((thr - low) / g) nodes at the measured seconds
+   per node. A box at depth
+   ``depth_cap`` or a point is a leaf too (with all the time left; other MILP leaves get ``LEAF_SECONDS``, and a
+   box whose MILP stops undecided is split instead); any other box is split in two at the middle of the input i
    maximising
 
        w_bi * sum_{r live} |Lam_bri|,
@@ -49,6 +51,11 @@ if TYPE_CHECKING:
 
 #: how the per-layer bounds of a node are computed (:func:`mipnet.verify.batched_bounds.layer_bounds`)
 ROWS = "unstable"
+#: a MILP leaf is chosen when LEAF_COST times its mean cost is below the estimated subtree's (the estimate is
+#: pessimistic: relaxation errors shrink faster than the box)
+LEAF_COST = 4.0
+#: seconds a MILP leaf may take before its box is split instead (leaves at the depth cap get all that is left)
+LEAF_SECONDS = 2.0
 #: intersect a box's per-layer bounds with its parent's (valid: the box lies inside its parent)
 PARENT_BOUNDS = True
 #: uniform points per open box, and the most corners of a box that are tried (all 2^n when 2^n is at most this)
@@ -105,10 +112,11 @@ class _Pool:
         return out
 
 
-def _subtree(low: np.ndarray, parent: np.ndarray, thr: float) -> np.ndarray:
-    """Estimated nodes below a box when splitting goes on as the last split did: the bound rose by
-    g = low - parent, it must rise by thr - low more, about (thr - low) / g halvings more, 2^that nodes."""
-    gain = np.maximum(low - parent, 1e-12)
+def _subtree(low: np.ndarray, root: float, depth: np.ndarray, thr: float) -> np.ndarray:
+    """Estimated nodes below a box if splitting goes on as it went from the root: the bound rose by
+    g = (low - root) / depth per split on average, it must rise by thr - low more, about (thr - low) / g halvings
+    more, 2^that nodes."""
+    gain = np.maximum((low - root) / depth, 1e-12)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.exp2(np.clip((thr - low) / gain, 0.0, 60.0))
 
@@ -174,6 +182,7 @@ def batched_tree(
     pool = _Pool([int(np.prod(s)) for s in net.shapes[1:]])
 
     start = time.perf_counter()
+    root_low = -np.inf  # the root's lowest live bound
 
     def tick(key: str, t: float) -> None:
         secs[key] = secs.get(key, 0.0) + time.perf_counter() - t
@@ -228,13 +237,16 @@ def batched_tree(
             return out
         width = nhi - nlo
         low = np.where(live_rows, lb, np.inf).min(axis=1)
-        est = _subtree(low, key, thr)
+        if first:
+            root_low = float(low.min())
+        est = _subtree(low, root_low, np.maximum(dep, 1), thr)
         few = unstable_counts(net, bounds) <= split.LEAF_UNSTABLE
-        is_leaf = (dep >= depth_cap) | np.all(width <= 0, axis=1)
+        forced = (dep >= depth_cap) | np.all(width <= 0, axis=1)
+        is_leaf = forced.copy()
         node_rate = (time.perf_counter() - start - secs.get("milp", 0.0)) / out.nodes
         for j in np.flatnonzero(few | is_leaf):
             if not is_leaf[j]:  # few unstable units: the MILP when it is cheaper than the subtree's estimate
-                if out.milp_leaves and secs["milp"] / out.milp_leaves > est[j] * node_rate:
+                if out.milp_leaves and LEAF_COST * secs["milp"] / out.milp_leaves > est[j] * node_rate:
                     continue
                 is_leaf[j] = True
             if deadline.expired():
@@ -242,7 +254,8 @@ def batched_tree(
                 continue
             t = time.perf_counter()
             nb = [(L[j].reshape(s), U[j].reshape(s)) for (L, U), s in zip(bounds, net.shapes[1:])]
-            status, w = leaf(nlo[j], nhi[j], [conjs[p] for p in np.flatnonzero(alive[j])], nb, deadline)
+            cap = deadline if forced[j] else deadline.sub(LEAF_SECONDS)
+            status, w = leaf(nlo[j], nhi[j], [conjs[p] for p in np.flatnonzero(alive[j])], nb, cap)
             tick("milp", t)
             out.milp_leaves += 1
             if status == "infeasible":
@@ -252,6 +265,9 @@ def batched_tree(
                 return out
             if w is not None:
                 out.boundary = w
+            if not forced[j] and not deadline.expired():  # the MILP ran out of its share: split the box instead
+                is_leaf[j] = False
+                continue
             out.status, out.open_leaves = "unknown", out.open_leaves + 1
         go = np.flatnonzero(~is_leaf)
         if not go.size:
