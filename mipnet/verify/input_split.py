@@ -22,6 +22,11 @@ some disjunct p, i.e. every atom e_a(x, y) = a.x + b.y + c <= 0 (a <= -delta on 
   ("holds") only when every leaf is closed (refuted, or its MILP infeasible); a re-checked point of any node is a
   counterexample; a tree the deadline cuts is "unknown" with the count of open leaves. The children of a node
   cover it (lo <= x <= mid, mid <= x <= hi), so a closed tree covers the box.
+
+  For networks of dense affine and ReLU-type layers the tree bounds ``BATCH`` nodes per step
+  (:mod:`mipnet.verify.batch_tree`, bounds by :mod:`mipnet.verify.batched_bounds`): the same bounds and splits,
+  best first, each node's per-layer bounds intersected with its parent's, the MILP only when a leaf is cheaper
+  than the estimated subtree; ``branch_and_bound(..., batch=1)`` keeps the one-node-per-step tree above.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from ..bounds import Bounds
 from ..deadline import Deadline
 from ..domain import Domain
 from ..network import Network
+from .batched_bounds import batch_plan
 from .spec_bounds import ALPHA_STEPS, Maps, affine_maps, crown_bounds, spec_bounds
 
 if TYPE_CHECKING:
@@ -53,6 +59,8 @@ NODE_SAMPLES = 64
 LEAF_UNSTABLE = 24
 #: alpha-CROWN iterations per node of the tree (the whole box gets the default)
 NODE_STEPS = 8
+#: nodes bounded at once by the batched tree (:mod:`mipnet.verify.batch_tree`); 1: one node per step
+BATCH = 64
 
 Check = Callable[[np.ndarray, np.ndarray], bool]
 #: leaf(lo, hi, live disjuncts, bounds, deadline) -> ("infeasible" | status, witness or None)
@@ -217,10 +225,33 @@ def branch_and_bound(
     delta: float,
     deadline: Deadline,
     max_depth: int | None = None,
+    batch: int | None = None,
 ) -> TreeResult:
     """Input branch-and-bound over the box (module docstring). ``net`` must have the box as its domain;
-    ``leaf`` decides a node by the MILP."""
+    ``leaf`` decides a node by the MILP. ``batch`` nodes are bounded at once (default ``BATCH``) when the
+    network is made of dense affine and ReLU-type layers (:mod:`mipnet.verify.batched_bounds`); ``batch=1``,
+    or any other network, bounds one node per step."""
     depth_cap = 4 * lo.size + 8 if max_depth is None else max_depth
+    size = BATCH if batch is None else int(batch)
+    if size > 1 and conjs:
+        plan = batch_plan(net, affine_maps(net))
+        if plan is not None:
+            return batched_tree(net, lo, hi, conjs, check, leaf, delta, deadline, depth_cap, plan, size)
+    return _serial_tree(net, lo, hi, conjs, check, leaf, delta, deadline, depth_cap)
+
+
+def _serial_tree(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    conjs: "list[list[Atom]]",
+    check: Check,
+    leaf: Leaf,
+    delta: float,
+    deadline: Deadline,
+    depth_cap: int,
+) -> TreeResult:
+    """One node per step: CROWN per-layer bounds, the refutation, sampling, the MILP leaf or a split."""
     out = TreeResult("infeasible")
     secs = out.seconds
     rng = np.random.default_rng(1)
@@ -269,3 +300,6 @@ def branch_and_bound(
         stack.append((right_lo, nhi.copy(), depth + 1, live))
         stack.append((nlo.copy(), left_hi, depth + 1, live))
     return out
+
+
+from .batch_tree import batched_tree  # noqa: E402  (batch_tree uses the helpers above)

@@ -1,0 +1,291 @@
+"""Input branch-and-bound that bounds a batch of nodes per step (:func:`mipnet.verify.input_split.branch_and_bound`).
+
+The tree of :mod:`mipnet.verify.input_split`, with every step taking the ``batch`` open boxes whose parent had
+the lowest live row bound (best first: where a counterexample is likeliest) and deciding them together:
+
+1. **bounds** (:mod:`mipnet.verify.batched_bounds`): per-layer CROWN bounds of all the boxes, each intersected
+   with its parent's per-layer bounds (valid on the box, which lies inside the parent; kept in a pool until both
+   children were bounded), only the units that this leaves unstable back-substituted; then CROWN on the
+   specification rows s_r(x) = a_r.x + b_r.y + c_r (one per atom). Disjunct p is closed on box b when some row r
+   of p has lower bound > thr (thr = -delta, or 0 when delta = 0): then no x of the box satisfies p. A closed
+   disjunct stays closed in the box's children (they lie inside it).
+2. **alpha-CROWN** only on the boxes CROWN leaves open: ``NODE_STEPS`` projected gradient steps on the slopes of
+   the specification's back-substitution, for all of them at once, stopping when every box is closed.
+3. **attack** on the open boxes: the centre, the corners when there are at most ``ATTACK_CORNERS``, the
+   corner x*_br that minimises each live row's linear lower bound (lo_i where Lam_bri >= 0, else hi_i) and
+   ``ATTACK_SAMPLES`` uniform points, all in one forward pass; points whose atom values satisfy some disjunct up
+   to 1e-5 go to the caller's exact re-check ``check(x, f(x))``, and a point it accepts is the counterexample.
+4. **leaves and splits**: an open box with at most ``LEAF_UNSTABLE`` unstable ReLU-type units goes to the MILP
+   (``leaf``) when ``LEAF_COST`` times a MILP leaf's cost (mean seconds so far; the first one is tried) is less
+   than splitting is expected to cost: the box's lowest live bound ``low`` rose by g = (low - root's) / depth per
+   split on average and must rise by thr - low more, so about 2^((thr - low) / g) nodes at the measured seconds
+   per node. A box at depth
+   ``depth_cap`` or a point is a leaf too (with all the time left; other MILP leaves get ``LEAF_SECONDS``, and a
+   box whose MILP stops undecided is split instead); any other box is split in two at the middle of the input i
+   maximising
+
+       w_bi * sum_{r live} |Lam_bri|,
+
+   the children lo <= x_i <= mid and mid <= x_i <= hi covering it.
+
+"holds" (status "infeasible") only when the stack empties with every leaf closed; the deadline leaves the tree
+"unknown" with its open boxes counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..deadline import Deadline
+from ..network import Network
+from . import input_split as split
+from .batched_bounds import BoundsB, layer_bounds, spec_alpha, spec_crown, take, unstable_counts
+from .spec_bounds import ALPHA_STEPS, Maps
+
+if TYPE_CHECKING:
+    from .vnnlib import Atom
+
+#: how the per-layer bounds of a node are computed (:func:`mipnet.verify.batched_bounds.layer_bounds`)
+ROWS = "unstable"
+#: a MILP leaf is chosen when LEAF_COST times its mean cost is below the estimated subtree's (the estimate is
+#: pessimistic: relaxation errors shrink faster than the box)
+LEAF_COST = 4.0
+#: seconds a MILP leaf may take before its box is split instead (leaves at the depth cap get all that is left)
+LEAF_SECONDS = 2.0
+#: intersect a box's per-layer bounds with its parent's (valid: the box lies inside its parent)
+PARENT_BOUNDS = True
+#: uniform points per open box, and the most corners of a box that are tried (all 2^n when 2^n is at most this)
+ATTACK_SAMPLES = 16
+ATTACK_CORNERS = 32
+#: atom values up to this are handed to the exact re-check
+CANDIDATE_TOL = 1e-5
+
+
+def _closed(lb: np.ndarray, own: np.ndarray, thr: float) -> np.ndarray:
+    """(B, P): disjunct p has a row whose lower bound exceeds thr on box b."""
+    return ((lb > thr)[:, None, :] & own[None]).any(axis=2)
+
+
+class _Pool:
+    """Per-layer bounds of split boxes, one row per box, shared by its two children (freed when both were
+    taken): the children's prior bounds."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.L = [np.empty((0, n)) for n in sizes]
+        self.U = [np.empty((0, n)) for n in sizes]
+        self.refs = np.zeros(0, dtype=int)
+        self.size = 0
+        self.free: list[int] = []
+
+    def put(self, bounds: BoundsB) -> np.ndarray:
+        k = bounds[0][0].shape[0]
+        reuse = [self.free.pop() for _ in range(min(k, len(self.free)))]
+        new = np.arange(self.size, self.size + k - len(reuse))
+        self.size += new.size
+        if self.size > self.refs.size:  # grow the capacity by doubling
+            extra = max(self.size, 2 * self.refs.size) - self.refs.size
+            self.refs = np.concatenate([self.refs, np.zeros(extra, dtype=int)])
+            self.L = [np.vstack([A, np.empty((extra, A.shape[1]))]) for A in self.L]
+            self.U = [np.vstack([A, np.empty((extra, A.shape[1]))]) for A in self.U]
+        rows = np.concatenate([np.array(reuse, dtype=int), new])
+        for t, (lo, hi) in enumerate(bounds):
+            self.L[t][rows], self.U[t][rows] = lo, hi
+        self.refs[rows] = 2
+        return rows
+
+    def get(self, rows: np.ndarray) -> BoundsB:
+        """The bounds of ``rows`` (-1: none, as -inf / inf), and one use of each row is released."""
+        has = rows >= 0
+        r = np.where(has, rows, 0)
+        out = []
+        for L, U in zip(self.L, self.U):
+            if not self.size:
+                out.append((np.full((rows.size, L.shape[1]), -np.inf), np.full((rows.size, L.shape[1]), np.inf)))
+                continue
+            out.append((np.where(has[:, None], L[r], -np.inf), np.where(has[:, None], U[r], np.inf)))
+        np.subtract.at(self.refs, rows[has], 1)
+        self.free.extend(int(i) for i in np.unique(rows[has]) if self.refs[i] == 0)
+        return out
+
+
+def _subtree(low: np.ndarray, root: float, depth: np.ndarray, thr: float) -> np.ndarray:
+    """Estimated nodes below a box if splitting goes on as it went from the root: the bound rose by
+    g = (low - root) / depth per split on average, it must rise by thr - low more, about (thr - low) / g halvings
+    more, 2^that nodes."""
+    gain = np.maximum((low - root) / depth, 1e-12)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp2(np.clip((thr - low) / gain, 0.0, 60.0))
+
+
+def _attack(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    coef: np.ndarray,
+    live_rows: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    check: split.Check,
+    rng: np.random.Generator,
+) -> np.ndarray | None:
+    """A re-checked counterexample among the attack points of the boxes (module docstring, step 3), or None."""
+    B, n = lo.shape
+    C, E, d, own = rows
+    pts = [(lo + hi) / 2.0]
+    if 2**n <= ATTACK_CORNERS:
+        for corner in itertools.product((0, 1), repeat=n):
+            pts.append(np.where(np.array(corner, bool), hi, lo))
+    xs = np.where(coef >= 0, lo[:, None, :], hi[:, None, :])  # (B, m, n): the rows' minimising corners
+    pts.extend(xs[:, r] for r in range(xs.shape[1]) if live_rows[:, r].any())
+    pts.extend(np.moveaxis(rng.uniform(lo[:, None, :], hi[:, None, :], (B, ATTACK_SAMPLES, n)), 1, 0))
+    X = np.stack(pts, axis=1).reshape(-1, n)
+    Y = net.forward(X).reshape(X.shape[0], -1)
+    S = Y @ C.T + X @ E.T + d  # the atom values
+    ok = ((S <= CANDIDATE_TOL)[:, None, :] | ~own[None]).all(axis=2).any(axis=1)
+    for j in np.flatnonzero(ok):
+        if check(X[j], Y[j]):
+            return X[j].copy()
+    return None
+
+
+def batched_tree(
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    conjs: "list[list[Atom]]",
+    check: split.Check,
+    leaf: split.Leaf,
+    delta: float,
+    deadline: Deadline,
+    depth_cap: int,
+    maps: Maps,
+    batch: int,
+) -> split.TreeResult:
+    """The batched input branch-and-bound (module docstring); ``maps`` from
+    :func:`mipnet.verify.batched_bounds.batch_plan`."""
+    out = split.TreeResult("infeasible")
+    secs = out.seconds
+    rng = np.random.default_rng(1)
+    C, E, d, owner = split.spec_rows(conjs, net.n_inputs, net.n_outputs)
+    own = np.zeros((len(conjs), C.shape[0]), dtype=bool)
+    for p, rs in enumerate(owner):
+        own[p, rs] = True
+    rows = (C, E, d, own)
+    thr = -delta if delta > 0 else 0.0
+    S_lo, S_hi = lo[None].astype(float), hi[None].astype(float)
+    S_dep, S_alive = np.zeros(1, dtype=int), np.ones((1, len(conjs)), dtype=bool)
+    S_key = np.full(1, -np.inf)  # the parent's lowest live row bound
+    S_ref = np.full(1, -1)  # the row of the parent's per-layer bounds in the pool (-1: none)
+    pool = _Pool([int(np.prod(s)) for s in net.shapes[1:]])
+
+    start = time.perf_counter()
+    root_low = -np.inf  # the root's lowest live bound
+
+    def tick(key: str, t: float) -> None:
+        secs[key] = secs.get(key, 0.0) + time.perf_counter() - t
+
+    while S_lo.shape[0]:
+        if deadline.expired():
+            out.status, out.open_leaves = "unknown", out.open_leaves + S_lo.shape[0]
+            break
+        b = min(batch, S_lo.shape[0])
+        if b < S_lo.shape[0]:  # best first: the boxes whose bound is lowest
+            pick = np.zeros(S_lo.shape[0], dtype=bool)
+            pick[np.argpartition(S_key, b - 1)[:b]] = True
+        else:
+            pick = np.ones(S_lo.shape[0], dtype=bool)
+        nlo, nhi, dep, alive, key, ref = S_lo[pick], S_hi[pick], S_dep[pick], S_alive[pick], S_key[pick], S_ref[pick]
+        S_lo, S_hi, S_dep, S_alive, S_key = S_lo[~pick], S_hi[~pick], S_dep[~pick], S_alive[~pick], S_key[~pick]
+        S_ref = S_ref[~pick]
+        prior = pool.get(ref) if PARENT_BOUNDS else None
+        first = out.nodes == 0
+        out.nodes += b
+        t = time.perf_counter()
+        bounds, ops = layer_bounds(net, nlo, nhi, maps, ROWS, prior)
+        tick("bounds", t)
+        t = time.perf_counter()
+        lb, coef = spec_crown(ops, bounds, C, E, d, nlo, nhi)
+        alive = alive & ~_closed(lb, own, thr)
+        tick("crown", t)
+        idx = np.flatnonzero(alive.any(axis=1))
+        steps = ALPHA_STEPS if first else split.NODE_STEPS
+        if idx.size and steps > 0:
+            t = time.perf_counter()
+            sub_alive = alive[idx]
+
+            def done(best: np.ndarray, sub_alive: np.ndarray = sub_alive) -> np.ndarray:
+                return ~(sub_alive & ~_closed(best, own, thr)).any(axis=1)
+
+            best, c2 = spec_alpha(take(ops, idx), C, E, d, nlo[idx], nhi[idx], lb[idx], coef[idx], steps, done)
+            lb[idx], coef[idx] = best, c2
+            alive = alive & ~_closed(lb, own, thr)
+            idx = np.flatnonzero(alive.any(axis=1))
+            tick("alpha-crown", t)
+        if not idx.size:
+            continue
+        nlo, nhi, dep, alive, lb, coef, key = nlo[idx], nhi[idx], dep[idx], alive[idx], lb[idx], coef[idx], key[idx]
+        bounds = [(L[idx], U[idx]) for L, U in bounds]
+        live_rows = (lb <= thr) & (alive.astype(float) @ own.astype(float) > 0)
+        t = time.perf_counter()
+        x = _attack(net, nlo, nhi, coef, live_rows, rows, check, rng)
+        tick("attack", t)
+        if x is not None:
+            out.status, out.x, out.stage = "violated", x, "split"
+            return out
+        width = nhi - nlo
+        low = np.where(live_rows, lb, np.inf).min(axis=1)
+        if first:
+            root_low = float(low.min())
+        est = _subtree(low, root_low, np.maximum(dep, 1), thr)
+        few = unstable_counts(net, bounds) <= split.LEAF_UNSTABLE
+        forced = (dep >= depth_cap) | np.all(width <= 0, axis=1)
+        is_leaf = forced.copy()
+        node_rate = (time.perf_counter() - start - secs.get("milp", 0.0)) / out.nodes
+        for j in np.flatnonzero(few | is_leaf):
+            if not is_leaf[j]:  # few unstable units: the MILP when it is cheaper than the subtree's estimate
+                if out.milp_leaves and LEAF_COST * secs["milp"] / out.milp_leaves > est[j] * node_rate:
+                    continue
+                is_leaf[j] = True
+            if deadline.expired():
+                out.status, out.open_leaves = "unknown", out.open_leaves + 1
+                continue
+            t = time.perf_counter()
+            nb = [(L[j].reshape(s), U[j].reshape(s)) for (L, U), s in zip(bounds, net.shapes[1:])]
+            cap = deadline if forced[j] else deadline.sub(LEAF_SECONDS)
+            status, w = leaf(nlo[j], nhi[j], [conjs[p] for p in np.flatnonzero(alive[j])], nb, cap)
+            tick("milp", t)
+            out.milp_leaves += 1
+            if status == "infeasible":
+                continue
+            if w is not None and check(w, net.forward(w[None])[0]):
+                out.status, out.x, out.stage = "violated", w, "milp"
+                return out
+            if w is not None:
+                out.boundary = w
+            if not forced[j] and not deadline.expired():  # the MILP ran out of its share: split the box instead
+                is_leaf[j] = False
+                continue
+            out.status, out.open_leaves = "unknown", out.open_leaves + 1
+        go = np.flatnonzero(~is_leaf)
+        if not go.size:
+            continue
+        score = width[go] * (np.abs(coef[go]) * live_rows[go][:, :, None]).sum(axis=1)
+        score = np.where((score > 0).any(axis=1, keepdims=True), score, width[go])
+        dim = np.argmax(score, axis=1)
+        g = np.arange(go.size)
+        mid = 0.5 * (nlo[go, dim] + nhi[go, dim])
+        left_hi, right_lo = nhi[go].copy(), nlo[go].copy()
+        left_hi[g, dim], right_lo[g, dim] = mid, mid
+        S_lo = np.vstack([S_lo, right_lo, nlo[go]])
+        S_hi = np.vstack([S_hi, nhi[go], left_hi])
+        S_dep = np.concatenate([S_dep, dep[go] + 1, dep[go] + 1])
+        S_alive = np.vstack([S_alive, alive[go], alive[go]])
+        S_key = np.concatenate([S_key, low[go], low[go]])
+        rows_go = pool.put([(L[go], U[go]) for L, U in bounds]) if PARENT_BOUNDS else np.full(go.size, -1)
+        S_ref = np.concatenate([S_ref, rows_go, rows_go])
+    if out.status == "infeasible" and out.open_leaves:
+        out.status = "unknown"
+    return out
