@@ -213,6 +213,13 @@ def finish(
         from .constraints import check_constraints
 
         checks = check_constraints(full, cfg.constraints, X)
+        broken = [c["constraint"] for c in checks if not c["holds"]]
+        if broken:  # never a network that breaks what the user required (the warm start, when no solve ran)
+            raise SolverError(
+                f"no network meeting the training constraints was found within the time limit "
+                f"({_seconds(time_limit)}): {', '.join(map(str, broken))} do(es) not hold on the best network "
+                "found; raise --time-limit"
+            )
     oa = [k for k in problem.oa_terms]
     cert = Certificate(
         status=res.status,
