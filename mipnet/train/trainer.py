@@ -41,6 +41,8 @@ from .outcome import (
     solve_line,
     solve_milp,
 )
+from .scale_policy import ScalePolicy, proved_words
+from .scale_policy import plan as scale_plan
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -136,6 +138,7 @@ def train(
     merge_duplicates: bool = True,
     linear: bool = False,
     constraints: Sequence[Any] | None = None,
+    scale_policy: ScalePolicy | None = None,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
@@ -159,6 +162,10 @@ def train(
     fit: cross-validation, the gradient warm start, building the model and translating it to the solver, the LP
     heuristic, the solve (every sign pattern) and the final re-evaluation. A model that cannot be built or
     translated in time is not: the warm start is returned, certified by numpy, status ``feasible``, no bound.
+    ``scale_policy`` (:class:`~.scale_policy.ScalePolicy`; None: its defaults and the environment) decides before
+    any build whether the MILP is built at all: not when building and translating it would take more than half the
+    time left or its memory is above the cap; the warm start then gets the dual bound (sign class, binary hinge) or
+    the certificate says "no certificate".
 
     ``linear``: add the linear (skip) term, f(x) = w0 x + b + sum_j v_j ReLU(W_j x + c_j) (:mod:`.linear_term`;
     one hidden layer), written into the returned network as exact ReLU units. ``constraints``: domain
@@ -194,6 +201,7 @@ def train(
             merge_duplicates=merge_duplicates,
             linear=bool(linear),
             constraints=tuple(as_constraints(constraints)),
+            scale_policy=scale_policy,
         ),
         task=task,
         domain=domain,
@@ -323,6 +331,27 @@ def train_with_options(
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
     t_gradient = time.perf_counter() - t0
+    # the training MILP only if building and translating it fits the time left and the memory (:mod:`.scale_policy`)
+    sp = scale_plan(Xm.shape[0], Xm.shape[1], cfg.hidden, dl.remaining(), opts.scale_policy)
+    if not sp.build:
+        say(f"formulation: not built ({sp.reason}): the warm start is returned with the dual bound, if any")
+        return _unsolved(
+            X,
+            y,
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg,
+            gw,
+            None,
+            build,
+            f"no MILP was built: {sp.reason}",
+            opts,
+            deadline=dl,
+            gradient_seconds=t_gradient,
+            **common,
+        )
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     t0 = time.perf_counter()
@@ -664,8 +693,9 @@ def _unsolved(
     gradient_seconds: float = 0.0,
     **common: Any,
 ) -> TrainResult:
-    """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
-    class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
+    """No MILP (the scale plan said no, or the time limit left no room to build or translate it): the warm start
+    mapped into the class, its objective by numpy, status ``feasible``; the dual bound if one applies, and the note
+    says what was proved ("no certificate: no bound was proved" without one).
 
     Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
     switches (what the mapping reads) do not depend on the samples. ``common``: what :func:`~.outcome.finish`
@@ -714,7 +744,9 @@ def _unsolved(
             opts.say(),
         )
     res = no_solve_result(solver, reason, status="feasible")
-    return finish(
+    words = proved_words(dual)
+    opts.say()(f"certificate: {words}")
+    out = finish(
         mapper,
         res,
         weights,
@@ -725,11 +757,17 @@ def _unsolved(
         cfg,
         group_info=None,
         evaluate=False,
-        note=f"not solved: {reason}",
+        note=f"not solved: {reason}; {words}",
         dual=dual,
         build=lambda w: build(w, mapper),
         **common,
     )
+    if words != proved_words(None) and not str(out.certificate.bound_source).startswith("dual"):
+        # finish() discarded the dual bound (above the incumbent): the note must not claim it
+        out.certificate.formulation["time_limit_note"] = f"not solved: {reason}; {proved_words(None)}"
+        for net in (out.network, out.network_full):
+            net.metadata = {**(net.metadata or {}), "certificate": out.certificate.to_dict()}
+    return out
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
