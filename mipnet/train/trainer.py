@@ -334,7 +334,7 @@ def train_with_options(
     # the training MILP only if building and translating it fits the time left and the memory (:mod:`.scale_policy`)
     sp = scale_plan(Xm.shape[0], Xm.shape[1], cfg.hidden, dl.remaining(), opts.scale_policy)
     if not sp.build:
-        say(f"formulation: not built ({sp.reason}): the warm start is returned with the dual bound, if any")
+        say(f"formulation: not built ({sp.reason}): the warm start (gradient net {t_gradient:.1f} s) is returned")
         return _unsolved(
             X,
             y,
@@ -745,7 +745,7 @@ def _unsolved(
         )
     res = no_solve_result(solver, reason, status="feasible")
     words = proved_words(dual)
-    opts.say()(f"certificate: {words}")
+    opts.say()(words)
     out = finish(
         mapper,
         res,
