@@ -12,9 +12,10 @@ not, and the MILP, minimising the same objective, would then return the constant
 The test data never enter: the selection sees only what ``fit`` sees.
 
 Under a deadline (the trainer gives this stage ``CV_SHARE`` of the fit's limit) every piece of work is projected
-before it starts: the surrogate's cost is linear in rows x problems x steps, so a probe (``PROBE_STEPS`` steps on
-at most ``PROBE_ROWS`` rows) gives the seconds per row-problem-step s. A split is started only if the mean time of
-the splits done (the first: s x rows x problems x steps) fits in what is left; when even the first would not, the
+before it starts: the surrogate's cost is about linear in rows x problems x steps, so a probe (``PROBE_STEPS`` steps
+on at most ``PROBE_ROWS`` rows, 1/120 of a fit) gives the seconds per row-problem-step s. A split is started only
+if the mean time of the splits done (the first: s x rows x problems x steps) fits in what is left; when even the
+first would not, the
 cross-validation runs on a stratified sample of the rows that fits (at least ``MIN_CV_ROWS``; ``cv_rows`` records
 it). The full-data check fits every candidate at once when that fits, else the candidates in the order of their
 scores one at a time, each only while it fits, until one is not constant (``full_data_nonzero`` is -1 for a
@@ -50,11 +51,14 @@ FULL_DATA_RESTARTS = 4
 #: restarts per candidate in each split; steps of every surrogate fit (:func:`.surrogate.fit_sign_path`'s default)
 SPLIT_RESTARTS = 2
 STEPS = 600
-#: the cost probe under a deadline: this many steps on at most this many rows
-PROBE_STEPS = 20
-PROBE_ROWS = 400
+#: the cost probe under a deadline: this many steps on at most this many rows (a probe on a few hundred rows
+#: underestimated a fit on 9511 rows x 86 features by a factor of about 3: cache effects, so it takes the rows)
+PROBE_STEPS = 5
+PROBE_ROWS = 20000
 #: cross-validation never runs on fewer rows than this (or all of them, if fewer)
 MIN_CV_ROWS = 200
+#: a surrogate fit cut to fewer steps than this (the time left) is not started (:func:`surrogate_steps`)
+MIN_STEPS = 60
 
 
 @dataclass
@@ -174,6 +178,19 @@ def select_l1(
     )
 
 
+def surrogate_steps(
+    X: np.ndarray, y: np.ndarray, hidden: int, l1: float, restarts: int, seconds: float, **kw: Any
+) -> int:
+    """Steps of a surrogate fit of ``restarts`` problems on all of (X, y) (standardised) that fit in ``seconds``:
+    :data:`STEPS` without a limit, else as many as the probe's rate allows (at most :data:`STEPS`; 0 when fewer
+    than :data:`MIN_STEPS`, i.e. no time for the fit). ``kw``: the fit's margin, boxes and seed."""
+    if not np.isfinite(seconds):
+        return STEPS
+    rate = _probe(X, y, hidden, [float(l1)], kw, standardised=True)
+    steps = int(max(0.0, seconds) / max(rate * X.shape[0] * max(1, restarts), 1e-12))
+    return min(STEPS, steps) if steps >= MIN_STEPS else 0
+
+
 def _left(deadline: Deadline | float | None) -> Callable[[], float]:
     """Seconds left before ``deadline`` (inf without one)."""
     if isinstance(deadline, Deadline):
@@ -184,11 +201,13 @@ def _left(deadline: Deadline | float | None) -> Callable[[], float]:
     return lambda: end - time.perf_counter()
 
 
-def _probe(X: np.ndarray, y: np.ndarray, hidden: int, grid: list[float], kw: dict[str, Any]) -> float:
+def _probe(
+    X: np.ndarray, y: np.ndarray, hidden: int, grid: list[float], kw: dict[str, Any], standardised: bool = False
+) -> float:
     """Seconds per row x problem x step of the surrogate, from ``PROBE_STEPS`` steps on at most ``PROBE_ROWS``
     rows (a stratified sample) with the grid's problems."""
     keep = _stratified_sample(y, PROBE_ROWS, kw.get("seed"))
-    Xp, _ = _standardise(X[keep], X[:1])
+    Xp = X[keep] if standardised else _standardise(X[keep], X[:1])[0]
     t0 = time.perf_counter()
     fit_sign_path(Xp, y[keep], hidden, grid, restarts=SPLIT_RESTARTS, steps=PROBE_STEPS, check_every=PROBE_STEPS, **kw)
     return (time.perf_counter() - t0) / (keep.size * len(grid) * SPLIT_RESTARTS * PROBE_STEPS)
@@ -206,4 +225,4 @@ def _stratified_sample(y: np.ndarray, n: int, seed: int | None) -> np.ndarray:
     return np.sort(np.concatenate(parts))
 
 
-__all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1"]
+__all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1", "surrogate_steps"]

@@ -64,6 +64,8 @@ LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 GROUP_SHARE = 0.3
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
 SURROGATE_SHARE_GUARD = 4.0
+#: and gets at most this share of the time left (0.4 when the model is not built; the dual bound takes the rest)
+SURROGATE_SHARE = 0.25
 #: share of the time left before the solve that the dual bound (:mod:`.dual_bound`; sign class, binary hinge)
 #: may take; it stops early when its column generation converges
 DUAL_SHARE = 0.3
@@ -435,7 +437,7 @@ def train_with_options(
             warm_w = map_to_class(gw, problem)
             origin = f"gradient net mapped into the {cfg.hypothesis} class"
             if _surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
-                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
+                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed, SURROGATE_SHARE * dl.remaining())
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
@@ -649,26 +651,27 @@ def _dual_bound(
 
 
 def _better_start(
-    mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, seed: int | None
+    mapped: Weights,
+    problem: TrainingProblem,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    cfg: TrainConfig,
+    seed: int | None,
+    seconds: float = float("inf"),
 ) -> tuple[Weights, str]:
-    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective."""
-    from .penalty_cv import FULL_DATA_RESTARTS
+    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective; the
+    surrogate gets the steps that fit in ``seconds`` (:func:`.penalty_cv.surrogate_steps`; none: the mapped net)."""
+    from .penalty_cv import FULL_DATA_RESTARTS, surrogate_steps
     from .surrogate import fit_sign_network_best, sign_objective
 
     def objective(w: Weights) -> float:
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
-    sur = fit_sign_network_best(
-        Xs,
-        target,
-        cfg.hidden[0],
-        l1=cfg.l1,
-        restarts=FULL_DATA_RESTARTS,
-        margin=cfg.margin,
-        weight_bound=cfg.weight_bound,
-        bias_bound=cfg.bias_bound,
-        seed=seed,
-    )
+    kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+    steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
+    if steps == 0:
+        return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=FULL_DATA_RESTARTS, steps=steps, **kw)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
@@ -730,7 +733,7 @@ def _unsolved(
         and deadline is not None
         and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
     ):
-        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed)
+        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed, 0.4 * deadline.remaining())
     reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
     dual = None
     if _dual_applies(cfg, task, n_classes) and deadline is not None:
