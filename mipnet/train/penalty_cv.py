@@ -13,7 +13,7 @@ The test data never enter: the selection sees only what ``fit`` sees.
 
 Under a deadline (the trainer gives this stage ``CV_SHARE`` of the fit's limit) every piece of work is projected
 before it starts: the surrogate's cost is about linear in rows x problems x steps, so a probe (``PROBE_STEPS`` steps
-on at most ``PROBE_ROWS`` rows, 1/120 of a fit) gives the seconds per row-problem-step s. A split is started only
+on at most ``PROBE_ROWS`` rows, 1/20 of a fit) gives the seconds per row-problem-step s. A split is started only
 if the mean time of the splits done (the first: s x rows x problems x steps) fits in what is left; when even the
 first would not, the
 cross-validation runs on a stratified sample of the rows that fits (at least ``MIN_CV_ROWS``; ``cv_rows`` records
@@ -51,9 +51,9 @@ FULL_DATA_RESTARTS = 4
 #: restarts per candidate in each split; steps of every surrogate fit (:func:`.surrogate.fit_sign_path`'s default)
 SPLIT_RESTARTS = 2
 STEPS = 600
-#: the cost probe under a deadline: this many steps on at most this many rows (a probe on a few hundred rows
-#: underestimated a fit on 9511 rows x 86 features by a factor of about 3: cache effects, so it takes the rows)
-PROBE_STEPS = 5
+#: the cost probe under a deadline: a fit of this many steps on at most this many rows (a probe on a few hundred
+#: rows underestimated a fit on 9511 rows x 86 features about 3 times, so it takes the rows)
+PROBE_STEPS = 30
 PROBE_ROWS = 20000
 #: cross-validation never runs on fewer rows than this (or all of them, if fewer)
 MIN_CV_ROWS = 200
@@ -130,18 +130,19 @@ def select_l1(
     )
     left = _left(deadline)
     kw: dict[str, Any] = dict(margin=margin, weight_bound=weight_bound, bias_bound=bias_bound, seed=seed)
-    rate = _probe(X, y, hidden, grid, kw) if np.isfinite(left()) else 0.0  # seconds per row x problem x step
+    # seconds per row x problem x step, and the fixed seconds of one fit
+    rate, fixed = _probe(X, y, hidden, grid, kw) if np.isfinite(left()) else (0.0, 0.0)
     per_row = rate * len(grid) * SPLIT_RESTARTS * STEPS * (folds - 1) / folds  # one split's seconds per row
     Xcv, ycv, cv_rows = X, y, None
-    if per_row * X.shape[0] > left() and X.shape[0] > MIN_CV_ROWS:
-        keep = _stratified_sample(y, max(MIN_CV_ROWS, int(0.8 * left() / per_row)), seed)
+    if fixed + per_row * X.shape[0] > left() and X.shape[0] > MIN_CV_ROWS:
+        keep = _stratified_sample(y, max(MIN_CV_ROWS, int(0.8 * max(0.0, left() - fixed) / per_row)), seed)
         if keep.size < X.shape[0] and min(np.sum(y[keep] > 0), np.sum(y[keep] < 0)) >= folds:
             Xcv, ycv, cv_rows = X[keep], y[keep], int(keep.size)
     scores: list[list[float]] = []
     t_splits = time.perf_counter()
     with progress(folds * repeats, "cross-validation", unit="split") as bar:  # stderr, on a terminal only
         for tr, va in splitter.split(Xcv, ycv):
-            mean_split = (time.perf_counter() - t_splits) / len(scores) if scores else per_row * Xcv.shape[0]
+            mean_split = (time.perf_counter() - t_splits) / len(scores) if scores else fixed + per_row * Xcv.shape[0]
             if scores and (expired() or mean_split > left()):
                 break
             Xtr, Xva = _standardise(Xcv[tr], Xcv[va])
@@ -152,7 +153,7 @@ def select_l1(
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
     Xs, _ = _standardise(X, X[:1])
-    one = rate * X.shape[0] * FULL_DATA_RESTARTS * STEPS  # seconds of one candidate's full-data fit
+    one = fixed + rate * X.shape[0] * FULL_DATA_RESTARTS * STEPS  # seconds of one candidate's full-data fit
     nonzero = [-1] * len(grid)
     if one * len(grid) <= left():
         nonzero = [net.nonzero() for net in fit_sign_path(Xs, y, hidden, grid, restarts=FULL_DATA_RESTARTS, **kw)]
@@ -186,8 +187,8 @@ def surrogate_steps(
     than :data:`MIN_STEPS`, i.e. no time for the fit). ``kw``: the fit's margin, boxes and seed."""
     if not np.isfinite(seconds):
         return STEPS
-    rate = _probe(X, y, hidden, [float(l1)], kw, standardised=True)
-    steps = int(max(0.0, seconds) / max(rate * X.shape[0] * max(1, restarts), 1e-12))
+    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=restarts)
+    steps = int(max(0.0, seconds - fixed) / max(rate * X.shape[0] * max(1, restarts), 1e-12))
     return min(STEPS, steps) if steps >= MIN_STEPS else 0
 
 
@@ -202,15 +203,23 @@ def _left(deadline: Deadline | float | None) -> Callable[[], float]:
 
 
 def _probe(
-    X: np.ndarray, y: np.ndarray, hidden: int, grid: list[float], kw: dict[str, Any], standardised: bool = False
-) -> float:
-    """Seconds per row x problem x step of the surrogate, from ``PROBE_STEPS`` steps on at most ``PROBE_ROWS``
-    rows (a stratified sample) with the grid's problems."""
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    grid: list[float],
+    kw: dict[str, Any],
+    standardised: bool = False,
+    restarts: int = SPLIT_RESTARTS,
+) -> tuple[float, float]:
+    """(seconds per row x problem x step, fixed seconds: 0) of the surrogate: one fit of ``PROBE_STEPS`` steps on
+    at most ``PROBE_ROWS`` rows (a stratified sample) with the grid's problems. Its mean per step includes the
+    first steps' start-up cost, so it over-estimates a full fit (about 2x measured): the deadline is kept at the
+    price of fewer steps; a difference of two short fits under-estimated by 4x on the loaded machine."""
     keep = _stratified_sample(y, PROBE_ROWS, kw.get("seed"))
     Xp = X[keep] if standardised else _standardise(X[keep], X[:1])[0]
     t0 = time.perf_counter()
-    fit_sign_path(Xp, y[keep], hidden, grid, restarts=SPLIT_RESTARTS, steps=PROBE_STEPS, check_every=PROBE_STEPS, **kw)
-    return (time.perf_counter() - t0) / (keep.size * len(grid) * SPLIT_RESTARTS * PROBE_STEPS)
+    fit_sign_path(Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, **kw)
+    return (time.perf_counter() - t0) / (keep.size * len(grid) * max(1, restarts) * PROBE_STEPS), 0.0
 
 
 def _stratified_sample(y: np.ndarray, n: int, seed: int | None) -> np.ndarray:

@@ -64,7 +64,7 @@ LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 GROUP_SHARE = 0.3
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
 SURROGATE_SHARE_GUARD = 4.0
-#: and gets at most this share of the time left (0.4 when the model is not built; the dual bound takes the rest)
+#: and gets at most this share of the time left (0.3 when the model is not built; the dual bound takes the rest)
 SURROGATE_SHARE = 0.25
 #: share of the time left before the solve that the dual bound (:mod:`.dual_bound`; sign class, binary hinge)
 #: may take; it stops early when its column generation converges
@@ -733,7 +733,7 @@ def _unsolved(
         and deadline is not None
         and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
     ):
-        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed, 0.4 * deadline.remaining())
+        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed, 0.3 * deadline.remaining())
     reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
     dual = None
     if _dual_applies(cfg, task, n_classes) and deadline is not None:
@@ -748,7 +748,7 @@ def _unsolved(
         )
     res = no_solve_result(solver, reason, status="feasible")
     words = proved_words(dual)
-    opts.say()(words)
+    opts.say()(f"{words}; the network: {origin}")
     out = finish(
         mapper,
         res,
