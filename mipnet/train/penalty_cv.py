@@ -181,15 +181,19 @@ def select_l1(
 
 def surrogate_steps(
     X: np.ndarray, y: np.ndarray, hidden: int, l1: float, restarts: int, seconds: float, **kw: Any
-) -> int:
-    """Steps of a surrogate fit of ``restarts`` problems on all of (X, y) (standardised) that fit in ``seconds``:
-    :data:`STEPS` without a limit, else as many as the probe's rate allows (at most :data:`STEPS`; 0 when fewer
-    than :data:`MIN_STEPS`, i.e. no time for the fit). ``kw``: the fit's margin, boxes and seed."""
+) -> tuple[int, int]:
+    """(restarts, steps) of a surrogate fit on all of (X, y) (standardised) that fits in ``seconds``: (``restarts``,
+    :data:`STEPS`) without a limit or when that fits by the probe's rate, else one restart with as many steps as fit
+    (at most :data:`STEPS`; 0 steps when fewer than :data:`MIN_STEPS`: no time for the fit). ``kw``: the fit's
+    margin, boxes and seed."""
     if not np.isfinite(seconds):
-        return STEPS
-    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=restarts)
-    steps = int(max(0.0, seconds - fixed) / max(rate * X.shape[0] * max(1, restarts), 1e-12))
-    return min(STEPS, steps) if steps >= MIN_STEPS else 0
+        return restarts, STEPS
+    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=1)
+    per_step = max(rate * X.shape[0], 1e-12)  # one problem's step on all rows
+    if fixed + per_step * max(1, restarts) * STEPS <= seconds:
+        return restarts, STEPS
+    steps = int(max(0.0, seconds - fixed) / per_step)
+    return 1, (min(STEPS, steps) if steps >= MIN_STEPS else 0)
 
 
 def _left(deadline: Deadline | float | None) -> Callable[[], float]:

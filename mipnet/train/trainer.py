@@ -668,10 +668,10 @@ def _better_start(
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
     kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
-    steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
+    restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
     if steps == 0:
         return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
-    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=FULL_DATA_RESTARTS, steps=steps, **kw)
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, **kw)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
