@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 from ..deadline import Deadline, limit_seconds
 from ..solve import OptionError, Progress, SolveOptions
 from .formulation import TrainConfig
+from .scale_policy import ScalePolicy
 
 #: train()'s default MIP gap (relative): the trainer proves optimality, not a 1e-4 gap
 TRAIN_MIP_GAP = 1e-6
@@ -44,6 +45,7 @@ class TrainOptions:
     * ``linear``: the linear (skip) term w0 x (:mod:`.linear_term`); ``constraints``: domain constraints
       (:mod:`.constraints`, objects or JSON-style dicts).
     * conv nets: ``input_shape``, ``downsample``, ``gradient_epochs``, ``initial_weights``.
+    * ``scale_policy``: build the training MILP only if it fits the time left and memory (:mod:`.scale_policy`).
     * ``tee``: the solver's log; ``log``: the pipeline's stage lines.
     """
 
@@ -68,6 +70,8 @@ class TrainOptions:
     #: the linear (skip) term (:mod:`.linear_term`) and the domain constraints as given (:mod:`.constraints`)
     linear: bool = False
     constraints: tuple[Any, ...] = ()
+    #: whether the training MILP is built at all (:class:`~.scale_policy.ScalePolicy`; None: defaults + environment)
+    scale_policy: ScalePolicy | None = None
 
     def __post_init__(self) -> None:
         tl = self.time_limit

@@ -11,6 +11,16 @@ Near that threshold the folds (fewer rows, other local optima) can still find a 
 not, and the MILP, minimising the same objective, would then return the constant network.
 The test data never enter: the selection sees only what ``fit`` sees.
 
+Under a deadline (the trainer gives this stage ``CV_SHARE`` of the fit's limit) every piece of work is projected
+before it starts: the surrogate's cost is about linear in rows x problems x steps, so a probe (``PROBE_STEPS`` steps
+on at most ``PROBE_ROWS`` rows, 1/20 of a fit) gives the seconds per row-problem-step s. A split is started only
+if the mean time of the splits done (the first: s x rows x problems x steps) fits in what is left; when even the
+first would not, the
+cross-validation runs on a stratified sample of the rows that fits (at least ``MIN_CV_ROWS``; ``cv_rows`` records
+it). The full-data check fits every candidate at once when that fits, else the candidates in the order of their
+scores one at a time, each only while it fits, until one is not constant (``full_data_nonzero`` is -1 for a
+candidate not fitted); with no time for any, the best-scoring candidate is taken unchecked.
+
 Why the surrogate and not the MILP: one MILP fit per (penalty, split) would cost the whole time budget
 many times over, and a MILP cut short after a few seconds is a poor stand-in for the fit it is meant to
 predict (its incumbent is still the dense warm start). The surrogate minimises the same objective
@@ -21,7 +31,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -38,6 +48,17 @@ from .surrogate import fit_sign_path
 DEFAULT_L1_GRID = choices.DEFAULT_L1_GRID
 #: restarts (output-sign patterns) of the surrogate on all rows, for the full-data check and the warm start
 FULL_DATA_RESTARTS = 4
+#: restarts per candidate in each split; steps of every surrogate fit (:func:`.surrogate.fit_sign_path`'s default)
+SPLIT_RESTARTS = 2
+STEPS = 600
+#: the cost probe under a deadline: a fit of this many steps on at most this many rows (a probe on a few hundred
+#: rows underestimated a fit on 9511 rows x 86 features about 3 times, so it takes the rows)
+PROBE_STEPS = 30
+PROBE_ROWS = 20000
+#: cross-validation never runs on fewer rows than this (or all of them, if fewer)
+MIN_CV_ROWS = 200
+#: a surrogate fit cut to fewer steps than this (the time left) is not started (:func:`surrogate_steps`)
+MIN_STEPS = 60
 
 
 @dataclass
@@ -51,8 +72,9 @@ class PenaltySelection:
     folds: int
     repeats: int
     splits: int  # splits evaluated: folds x repeats unless the deadline came first
-    full_data_nonzero: list[int]  # non-zero weights of the surrogate fitted on all rows, per candidate
+    full_data_nonzero: list[int]  # non-zero weights of the surrogate fitted on all rows, per candidate (-1: not fitted)
     seconds: float
+    cv_rows: int | None = None  # rows the splits were drawn from when a sample was needed to fit the deadline
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,34 +128,43 @@ def select_l1(
     splitter = RepeatedStratifiedKFold(
         n_splits=folds, n_repeats=repeats, random_state=None if seed is None else int(seed)
     )
+    left = _left(deadline)
+    kw: dict[str, Any] = dict(margin=margin, weight_bound=weight_bound, bias_bound=bias_bound, seed=seed)
+    # seconds per row x problem x step, and the fixed seconds of one fit
+    rate, fixed = _probe(X, y, hidden, grid, kw) if np.isfinite(left()) else (0.0, 0.0)
+    per_row = rate * len(grid) * SPLIT_RESTARTS * STEPS * (folds - 1) / folds  # one split's seconds per row
+    Xcv, ycv, cv_rows = X, y, None
+    if fixed + per_row * X.shape[0] > left() and X.shape[0] > MIN_CV_ROWS:
+        keep = _stratified_sample(y, max(MIN_CV_ROWS, int(0.8 * max(0.0, left() - fixed) / per_row)), seed)
+        if keep.size < X.shape[0] and min(np.sum(y[keep] > 0), np.sum(y[keep] < 0)) >= folds:
+            Xcv, ycv, cv_rows = X[keep], y[keep], int(keep.size)
     scores: list[list[float]] = []
+    t_splits = time.perf_counter()
     with progress(folds * repeats, "cross-validation", unit="split") as bar:  # stderr, on a terminal only
-        for tr, va in splitter.split(X, y):
-            if scores and expired():
+        for tr, va in splitter.split(Xcv, ycv):
+            mean_split = (time.perf_counter() - t_splits) / len(scores) if scores else fixed + per_row * Xcv.shape[0]
+            if scores and (expired() or mean_split > left()):
                 break
-            Xtr, Xva = _standardise(X[tr], X[va])
-            nets = fit_sign_path(
-                Xtr, y[tr], hidden, grid, margin=margin, weight_bound=weight_bound, bias_bound=bias_bound, seed=seed
-            )
-            scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == y[va])) for net in nets])
+            Xtr, Xva = _standardise(Xcv[tr], Xcv[va])
+            nets = fit_sign_path(Xtr, ycv[tr], hidden, grid, restarts=SPLIT_RESTARTS, **kw)
+            scores.append([float(np.mean(np.where(net.decision(Xva) > 0, 1.0, -1.0) == ycv[va])) for net in nets])
             bar.update()
     acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
     order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
     Xs, _ = _standardise(X, X[:1])
-    full = fit_sign_path(
-        Xs,
-        y,
-        hidden,
-        grid,
-        restarts=FULL_DATA_RESTARTS,
-        margin=margin,
-        weight_bound=weight_bound,
-        bias_bound=bias_bound,
-        seed=seed,
-    )
-    nonzero = [net.nonzero() for net in full]
-    chosen = next((i for i in order if nonzero[i] > 0), order[0])
+    one = fixed + rate * X.shape[0] * FULL_DATA_RESTARTS * STEPS  # seconds of one candidate's full-data fit
+    nonzero = [-1] * len(grid)
+    if one * len(grid) <= left():
+        nonzero = [net.nonzero() for net in fit_sign_path(Xs, y, hidden, grid, restarts=FULL_DATA_RESTARTS, **kw)]
+    else:  # one candidate at a time, best score first, while the deadline allows
+        for i in order:
+            if one > left():
+                break
+            nonzero[i] = fit_sign_path(Xs, y, hidden, [grid[i]], restarts=FULL_DATA_RESTARTS, **kw)[0].nonzero()
+            if nonzero[i] > 0:
+                break
+    chosen = next((i for i in order if nonzero[i] > 0), next((i for i in order if nonzero[i] < 0), order[0]))
     return PenaltySelection(
         l1=grid[chosen],
         grid=grid,
@@ -144,7 +175,67 @@ def select_l1(
         splits=acc.shape[1],
         full_data_nonzero=nonzero,
         seconds=time.perf_counter() - t0,
+        cv_rows=cv_rows,
     )
 
 
-__all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1"]
+def surrogate_steps(
+    X: np.ndarray, y: np.ndarray, hidden: int, l1: float, restarts: int, seconds: float, **kw: Any
+) -> tuple[int, int]:
+    """(restarts, steps) of a surrogate fit on all of (X, y) (standardised) that fits in ``seconds``: (``restarts``,
+    :data:`STEPS`) without a limit or when that fits by the probe's rate, else one restart with as many steps as fit
+    (at most :data:`STEPS`; 0 steps when fewer than :data:`MIN_STEPS`: no time for the fit). ``kw``: the fit's
+    margin, boxes and seed."""
+    if not np.isfinite(seconds):
+        return restarts, STEPS
+    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=1)
+    per_step = max(rate * X.shape[0], 1e-12)  # one problem's step on all rows
+    if fixed + per_step * max(1, restarts) * STEPS <= seconds:
+        return restarts, STEPS
+    steps = int(max(0.0, seconds - fixed) / per_step)
+    return 1, (min(STEPS, steps) if steps >= MIN_STEPS else 0)
+
+
+def _left(deadline: Deadline | float | None) -> Callable[[], float]:
+    """Seconds left before ``deadline`` (inf without one)."""
+    if isinstance(deadline, Deadline):
+        return deadline.remaining
+    if deadline is None:
+        return lambda: float("inf")
+    end = float(deadline)
+    return lambda: end - time.perf_counter()
+
+
+def _probe(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    grid: list[float],
+    kw: dict[str, Any],
+    standardised: bool = False,
+    restarts: int = SPLIT_RESTARTS,
+) -> tuple[float, float]:
+    """(seconds per row x problem x step, fixed seconds: 0) of the surrogate: one fit of ``PROBE_STEPS`` steps on
+    at most ``PROBE_ROWS`` rows (a stratified sample) with the grid's problems. Its mean per step includes the
+    first steps' start-up cost, so it over-estimates a full fit (about 2x measured): the deadline is kept at the
+    price of fewer steps; a difference of two short fits under-estimated by 4x on the loaded machine."""
+    keep = _stratified_sample(y, PROBE_ROWS, kw.get("seed"))
+    Xp = X[keep] if standardised else _standardise(X[keep], X[:1])[0]
+    t0 = time.perf_counter()
+    fit_sign_path(Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, **kw)
+    return (time.perf_counter() - t0) / (keep.size * len(grid) * max(1, restarts) * PROBE_STEPS), 0.0
+
+
+def _stratified_sample(y: np.ndarray, n: int, seed: int | None) -> np.ndarray:
+    """Indices of at most ``n`` rows, each class in its proportion (sorted; all rows if n >= len(y))."""
+    if n >= y.size:
+        return np.arange(y.size)
+    rng = np.random.default_rng(None if seed is None else int(seed))
+    parts = []
+    for cls in np.unique(y):
+        idx = np.flatnonzero(y == cls)
+        parts.append(rng.choice(idx, size=max(1, int(round(n * idx.size / y.size))), replace=False))
+    return np.sort(np.concatenate(parts))
+
+
+__all__ = ["DEFAULT_L1_GRID", "PenaltySelection", "select_l1", "surrogate_steps"]

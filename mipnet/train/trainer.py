@@ -41,6 +41,8 @@ from .outcome import (
     solve_line,
     solve_milp,
 )
+from .scale_policy import ScalePolicy, proved_words
+from .scale_policy import plan as scale_plan
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -62,6 +64,8 @@ LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 GROUP_SHARE = 0.3
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
 SURROGATE_SHARE_GUARD = 4.0
+#: and gets at most this share of the time left (0.3 when the model is not built; the dual bound takes the rest)
+SURROGATE_SHARE = 0.25
 #: share of the time left before the solve that the dual bound (:mod:`.dual_bound`; sign class, binary hinge)
 #: may take; it stops early when its column generation converges
 DUAL_SHARE = 0.3
@@ -136,6 +140,7 @@ def train(
     merge_duplicates: bool = True,
     linear: bool = False,
     constraints: Sequence[Any] | None = None,
+    scale_policy: ScalePolicy | None = None,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
@@ -159,6 +164,10 @@ def train(
     fit: cross-validation, the gradient warm start, building the model and translating it to the solver, the LP
     heuristic, the solve (every sign pattern) and the final re-evaluation. A model that cannot be built or
     translated in time is not: the warm start is returned, certified by numpy, status ``feasible``, no bound.
+    ``scale_policy`` (:class:`~.scale_policy.ScalePolicy`; None: its defaults and the environment) decides before
+    any build whether the MILP is built at all: not when building and translating it would take more than half the
+    time left or its memory is above the cap; the warm start then gets the dual bound (sign class, binary hinge) or
+    the certificate says "no certificate".
 
     ``linear``: add the linear (skip) term, f(x) = w0 x + b + sum_j v_j ReLU(W_j x + c_j) (:mod:`.linear_term`;
     one hidden layer), written into the returned network as exact ReLU units. ``constraints``: domain
@@ -194,6 +203,7 @@ def train(
             merge_duplicates=merge_duplicates,
             linear=bool(linear),
             constraints=tuple(as_constraints(constraints)),
+            scale_policy=scale_policy,
         ),
         task=task,
         domain=domain,
@@ -323,6 +333,27 @@ def train_with_options(
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
     t_gradient = time.perf_counter() - t0
+    # the training MILP only if building and translating it fits the time left and the memory (:mod:`.scale_policy`)
+    sp = scale_plan(Xm.shape[0], Xm.shape[1], cfg.hidden, dl.remaining(), opts.scale_policy)
+    if not sp.build:
+        say(f"formulation: not built ({sp.reason}): the warm start (gradient net {t_gradient:.1f} s) is returned")
+        return _unsolved(
+            X,
+            y,
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg,
+            gw,
+            None,
+            build,
+            f"no MILP was built: {sp.reason}",
+            opts,
+            deadline=dl,
+            gradient_seconds=t_gradient,
+            **common,
+        )
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     t0 = time.perf_counter()
@@ -406,7 +437,7 @@ def train_with_options(
             warm_w = map_to_class(gw, problem)
             origin = f"gradient net mapped into the {cfg.hypothesis} class"
             if _surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
-                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed)
+                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed, SURROGATE_SHARE * dl.remaining())
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
@@ -620,26 +651,27 @@ def _dual_bound(
 
 
 def _better_start(
-    mapped: Weights, problem: TrainingProblem, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig, seed: int | None
+    mapped: Weights,
+    problem: TrainingProblem,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    cfg: TrainConfig,
+    seed: int | None,
+    seconds: float = float("inf"),
 ) -> tuple[Weights, str]:
-    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective."""
-    from .penalty_cv import FULL_DATA_RESTARTS
+    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective; the
+    surrogate gets the steps that fit in ``seconds`` (:func:`.penalty_cv.surrogate_steps`; none: the mapped net)."""
+    from .penalty_cv import FULL_DATA_RESTARTS, surrogate_steps
     from .surrogate import fit_sign_network_best, sign_objective
 
     def objective(w: Weights) -> float:
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
-    sur = fit_sign_network_best(
-        Xs,
-        target,
-        cfg.hidden[0],
-        l1=cfg.l1,
-        restarts=FULL_DATA_RESTARTS,
-        margin=cfg.margin,
-        weight_bound=cfg.weight_bound,
-        bias_bound=cfg.bias_bound,
-        seed=seed,
-    )
+    kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+    restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
+    if steps == 0:
+        return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, **kw)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
@@ -664,8 +696,9 @@ def _unsolved(
     gradient_seconds: float = 0.0,
     **common: Any,
 ) -> TrainResult:
-    """The time limit left no room to build or translate the model: the gradient net mapped into the hypothesis
-    class, its objective computed by numpy, status ``feasible`` and no bound (nothing was proved).
+    """No MILP (the scale plan said no, or the time limit left no room to build or translate it): the warm start
+    mapped into the class, its objective by numpy, status ``feasible``; the dual bound if one applies, and the note
+    says what was proved ("no certificate: no bound was proved" without one).
 
     Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
     switches (what the mapping reads) do not depend on the samples. ``common``: what :func:`~.outcome.finish`
@@ -700,7 +733,7 @@ def _unsolved(
         and deadline is not None
         and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
     ):
-        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed)
+        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed, 0.3 * deadline.remaining())
     reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
     dual = None
     if _dual_applies(cfg, task, n_classes) and deadline is not None:
@@ -714,7 +747,9 @@ def _unsolved(
             opts.say(),
         )
     res = no_solve_result(solver, reason, status="feasible")
-    return finish(
+    words = proved_words(dual)
+    opts.say()(f"{words}; the network: {origin}")
+    out = finish(
         mapper,
         res,
         weights,
@@ -725,11 +760,17 @@ def _unsolved(
         cfg,
         group_info=None,
         evaluate=False,
-        note=f"not solved: {reason}",
+        note=f"not solved: {reason}; {words}",
         dual=dual,
         build=lambda w: build(w, mapper),
         **common,
     )
+    if words != proved_words(None) and not str(out.certificate.bound_source).startswith("dual"):
+        # finish() discarded the dual bound (above the incumbent): the note must not claim it
+        out.certificate.formulation["time_limit_note"] = f"not solved: {reason}; {proved_words(None)}"
+        for net in (out.network, out.network_full):
+            net.metadata = {**(net.metadata or {}), "certificate": out.certificate.to_dict()}
+    return out
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
