@@ -13,6 +13,7 @@ from mipnet.deadline import OutOfTime
 from mipnet.report.certificates import certificate_from_dict, training_certificate
 from mipnet.report.recheck import recheck
 from mipnet.train import TrainConfig, train
+from mipnet.train import dual_record as dual_record_mod
 from mipnet.train import trainer as trainer_mod
 
 CFG = TrainConfig(hidden=(2,), hypothesis="sign", l1=0.01)
@@ -71,7 +72,7 @@ def test_bound_never_above_the_proved_optimum() -> None:
 
 def test_no_model_transport_bound_rechecked_and_forgery_refuted(monkeypatch: pytest.MonkeyPatch) -> None:
     _no_model(monkeypatch)
-    monkeypatch.setattr(trainer_mod, "DUAL_METHOD", "transport")
+    monkeypatch.setattr(dual_record_mod, "DUAL_METHOD", "transport")
     X, y = _data(60, 1, dup=8)
     r = train(X, y, config=CFG, time_limit=8, threads=1)
     c = r.certificate

@@ -20,25 +20,176 @@ on the original rows, the bound as the larger of the MILP's and the dual bound.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
 
 from ..deadline import Deadline
-from ..errors import MipnetError
+from ..errors import MipnetError, SolverError
+from ..network import Network
 from ..solve import Result
 from .config import TrainConfig
+from .dual_record import DUAL_SHARE_UNSOLVED, dual_applies, dual_bound_record
+from .formulation import TrainingProblem
+from .options import TrainOptions
+from .outcome import TrainResult, _seconds, finish
+from .scale_policy import proved_words
+from .sign_start import SURROGATE_SHARE_GUARD, better_start, surrogate_applies
+from .warmstart import map_to_class, no_solve_result
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
 
 #: share of the time left (after the warm start) that the pattern search may take
 PATTERN_SHARE = 0.3
+#: from this many distinct rows on, the sign class (hinge, l1) skips the Pyomo model for this path: its build and
+#: translation take 16-30 s per 1000 rows (results/training/train_build.md) and its MILP returned the warm start
+#: unchanged at every size from 300 rows up (results/training)
+LARGE_ROWS = 500
+#: the end of a matrix MILP's termination text when its network replaced the start
+IMPROVED = "; a better network"
 #: below this many seconds left neither the search nor the matrix MILP is started
 MIN_SECONDS = 2.0
 #: the matrix build takes about this many seconds per million nonzeros on this machine (train_build.md:
 #: 6.5 s for Adult 10000's 5.0 M nonzeros, loaded); the MILP is started only if building it takes at most
 #: half the time left
 BUILD_SECONDS_PER_NNZ = 1.5e-6
+
+
+def fit_without_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    task: str,
+    n_classes: int,
+    cfg: TrainConfig,
+    gw: Weights | None,
+    problem: TrainingProblem | None,
+    build: Callable[[Weights, TrainingProblem], Network],
+    reason: str,
+    opts: TrainOptions,
+    *,
+    deadline: Deadline | None = None,
+    gradient_seconds: float = 0.0,
+    merged: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+    **common: Any,
+) -> TrainResult:
+    """No MILP (the scale plan said no, or the time limit left no room to build or translate it): the warm start
+    mapped into the class, its objective by numpy, status ``feasible``; the dual bound if one applies, and the note
+    says what was proved ("no certificate: no bound was proved" without one).
+
+    Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
+    switches (what the mapping reads) do not depend on the samples. ``common``: what :func:`~.outcome.finish`
+    records (the solve settings of ``opts.record()`` among them).
+
+    ``merged`` (the merged rows, labels and counts; sign class, binary hinge, l1, HiGHS): the pattern search, the
+    dual bound and the matrix MILP of the module docstring run around the warm start."""
+    solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
+    if gw is None:
+        raise SolverError(
+            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; raise --time-limit"
+        )
+    # (the two-row model without the parity bound: its groups are the data's rows)
+    mapper = (
+        problem
+        if problem is not None
+        else TrainingProblem(
+            Xs[:2],
+            target[:2],
+            task,
+            n_classes,
+            replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")),
+            solver=solver,
+        )
+    )
+    if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
+        raise SolverError(
+            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
+            "(and the gradient net does not fit the architecture); raise --time-limit"
+        )
+    weights = map_to_class(gw, mapper)
+    origin = "gradient net"
+    if (
+        surrogate_applies(cfg, task, n_classes)
+        and deadline is not None
+        and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
+    ):
+        weights, origin = better_start(weights, mapper, Xs, target, cfg, seed, 0.3 * deadline.remaining())
+    reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
+    say = opts.say()
+    large = merged is not None and deadline is not None and opts.solver == "highs" and applies(cfg)
+    pattern_info = None
+    if large:
+        assert merged is not None and deadline is not None
+        weights, pattern_info = search_patterns(weights, *merged, Xs.shape[0], cfg, deadline, seed=seed, say=say)
+        if pattern_info is not None and pattern_info["objective"] < pattern_info["start_objective"]:
+            reason = (
+                f"{reason}, improved by the pattern search (objective {pattern_info['start_objective']:.6g} -> "
+                f"{pattern_info['objective']:.6g})"
+            )
+    dual = None
+    if dual_applies(cfg, task, n_classes) and deadline is not None:
+        dual = dual_bound_record(
+            Xs,
+            target,
+            cfg,
+            weights,
+            deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
+            opts.solve,
+            opts.say(),
+        )
+    res = no_solve_result(solver, reason, status="feasible")
+    chosen = None
+    if large:
+        assert merged is not None and deadline is not None
+        chosen, mres = matrix_milp(
+            weights,
+            *merged,
+            Xs.shape[0],
+            cfg,
+            deadline,
+            threads=opts.threads,
+            seed=seed,
+            mip_gap=opts.mip_gap,
+            say=say,
+        )
+        if mres is not None:
+            res = mres
+            better = mres.termination.endswith(IMPROVED)
+            status = mres.termination.split(": ")[1].split(";")[0]
+            reason = f"{reason}; the matrix MILP ran ({status}, {mres.wall_time:.1f} s)" + (
+                " and found a better network" if better else ", the network above kept"
+            )
+        else:
+            chosen = None
+    if pattern_info is not None:
+        common = {**common, "pattern_search": pattern_info}
+    words = proved_words(dual, None if res.bound is None else float(res.bound))
+    opts.say()(f"{words}; the network: {origin}")
+    out = finish(
+        mapper,
+        res,
+        weights,
+        None,
+        None,
+        X,
+        y,
+        cfg,
+        group_info=None,
+        evaluate=False,
+        note=f"not solved: {reason}; {words}",
+        dual=dual,
+        build=lambda w: build(w, mapper),
+        weights=chosen,
+        **common,
+    )
+    if words != proved_words(None) and out.certificate.bound is None:
+        # finish() discarded the dual bound (above the incumbent): the note must not claim it
+        out.certificate.formulation["time_limit_note"] = f"not solved: {reason}; {proved_words(None)}"
+        for net in (out.network, out.network_full):
+            net.metadata = {**(net.metadata or {}), "certificate": out.certificate.to_dict()}
+    return out
 
 
 def applies(cfg: TrainConfig) -> bool:
@@ -155,7 +306,7 @@ def matrix_milp(
         nodes=None,
         solver="highs",
         solver_version=_highs_version(model.highs()),
-        termination=f"matrix MILP: {out.status}",
+        termination=f"matrix MILP: {out.status}" + (IMPROVED if chosen is not weights else ""),
     )
     return zero_dead_units(chosen), res
 
@@ -178,4 +329,12 @@ def _highs_version(h: Any) -> str:
         return "unknown"
 
 
-__all__ = ["PATTERN_SHARE", "applies", "matrix_milp", "search_patterns", "zero_dead_units"]
+__all__ = [
+    "LARGE_ROWS",
+    "PATTERN_SHARE",
+    "applies",
+    "fit_without_model",
+    "matrix_milp",
+    "search_patterns",
+    "zero_dead_units",
+]

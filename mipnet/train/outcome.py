@@ -141,6 +141,7 @@ def finish(
     note: str | None = None,
     dual: dict[str, Any] | None = None,
     weights: Weights | None = None,
+    pattern_search: dict[str, Any] | None = None,
 ) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
 
@@ -252,6 +253,7 @@ def finish(
             **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
             **({"domain_constraints": checks} if checks is not None else {}),
             **({"time_limit_note": note} if note else {}),
+            **({"pattern_search": pattern_search} if pattern_search is not None else {}),
         },
         warm_start_objective=warm_obj,
         heuristic_objective=heur_obj,

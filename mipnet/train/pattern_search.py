@@ -55,6 +55,7 @@ from scipy import sparse
 
 from ..deadline import Deadline
 from ..errors import DataError
+from ..highs import new_highs
 from .formulation import merge_rows
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -188,7 +189,7 @@ class PatternLP:
         M.sort_indices()
         row_lo = np.concatenate([np.zeros(2 * Hd), np.zeros(n * H), np.full(n, float(margin))])
         row_hi = np.concatenate([np.full(2 * Hd, np.inf), np.zeros(n * H), np.full(n, np.inf)])
-        self.h = highspy.Highs()
+        self.h = new_highs()
         h = self.h
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))

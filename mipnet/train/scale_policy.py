@@ -102,6 +102,8 @@ class Plan:
     decision: str
     reason: str
     estimate: SizeEstimate
+    #: False when the policy is off (the behaviour before it: the Pyomo MILP always built, nothing routed elsewhere)
+    enabled: bool = True
 
     @property
     def build(self) -> bool:
@@ -188,7 +190,7 @@ def plan(
     slow = pol.slowdown if pol.slowdown is not None else load_slowdown()
     est = estimate(rows, d, hidden, base_mb=base_mb, slowdown=slow)
     if not pol.enabled:
-        return Plan("milp", "the scale policy is off: the MILP is always built", est)
+        return Plan("milp", "the scale policy is off: the MILP is always built", est, enabled=False)
     need = est.build_seconds + est.translate_seconds
     size = f"{est.rows} distinct rows x {est.units} units: about {est.binaries} binaries, {est.constraints} rows"
     if est.peak_mb > pol.memory_cap_mb:
@@ -208,10 +210,17 @@ def plan(
     return Plan("milp", f"the training MILP ({size}) fits: about {need:.0f} s to build and translate", est)
 
 
-def proved_words(dual: dict[str, Any] | None) -> str:
-    """What a run without a MILP proved, in words: the dual bound if it gave one above 0, else no certificate."""
+def proved_words(dual: dict[str, Any] | None, milp_bound: float | None = None) -> str:
+    """What a run without the Pyomo MILP proved, in words: the larger of the dual bound and the matrix MILP's bound
+    when one is above 0, else no certificate."""
+    db = None
     if dual is not None and "discarded" not in dual and float(dual.get("bound", 0.0)) > 0.0:
-        return f"proved: the dual lower bound {float(dual['bound']):.6g} ({dual.get('source', 'dual')})"
+        db = float(dual["bound"])
+    if milp_bound is not None and milp_bound > 0.0 and (db is None or milp_bound > db):
+        return f"proved: the lower bound {milp_bound:.6g} (matrix MILP)"
+    if db is not None:
+        assert dual is not None
+        return f"proved: the dual lower bound {db:.6g} ({dual.get('source', 'dual')})"
     return "no certificate: no bound was proved"
 
 

@@ -22,12 +22,14 @@ import numpy as np
 
 from ..deadline import Deadline, OutOfTime
 from ..domain import Domain
-from ..errors import DataError, SolverError, UnsupportedError
+from ..errors import DataError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
-from ..solve import SolveOptions
 from .constraints import as_constraints, resolve
+from .dual_record import DUAL_SHARE, dual_applies, dual_bound_record
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
+from .large_data import LARGE_ROWS, fit_without_model
+from .large_data import applies as large_data_applies
 from .linear_term import META_KEY as LINEAR_KEY
 from .linear_term import expand_linear
 from .options import TrainOptions
@@ -35,14 +37,14 @@ from .outcome import (
     MIN_SOLVE_SECONDS,
     TRANSLATE_PER_BUILD,
     TrainResult,
-    _seconds,
     encode_targets,
     finish,
     solve_line,
     solve_milp,
 )
-from .scale_policy import ScalePolicy, proved_words
+from .scale_policy import ScalePolicy
 from .scale_policy import plan as scale_plan
+from .sign_start import SURROGATE_SHARE, SURROGATE_SHARE_GUARD, better_start, surrogate_applies
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -51,9 +53,10 @@ from .warmstart import (
     lp_instance,
     lp_solver_for,
     map_to_class,
-    no_solve_result,
     snapshot,
 )
+
+_better_start = better_start  # the name tests and older callers import
 
 #: at most this share of the time limit goes to choosing l1 by cross-validation (no split starts after it)
 CV_SHARE = 0.25
@@ -62,20 +65,6 @@ CV_SHARE = 0.25
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 #: share of the time left that the sample-group bound may take
 GROUP_SHARE = 0.3
-#: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
-SURROGATE_SHARE_GUARD = 4.0
-#: and gets at most this share of the time left (0.3 when the model is not built; the dual bound takes the rest)
-SURROGATE_SHARE = 0.25
-#: share of the time left before the solve that the dual bound (:mod:`.dual_bound`; sign class, binary hinge)
-#: may take; it stops early when its column generation converges
-DUAL_SHARE = 0.3
-#: share of the time left that the dual bound may take when the model was not built (then the only bound)
-DUAL_SHARE_UNSOLVED = 0.85
-#: the dual bound is not started with less time than this left
-MIN_DUAL_SECONDS = 1.0
-#: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
-#: the hybrid above; "transport", "hybrid", "cg" force one
-DUAL_METHOD = "auto"
 
 
 def build_network(
@@ -279,7 +268,7 @@ def train_with_options(
         )
     selection = None
     if opts.l1_grid is not None:
-        if not _surrogate_applies(cfg, task, n_classes):
+        if not surrogate_applies(cfg, task, n_classes):
             raise UnsupportedError(
                 "choosing l1 by cross-validation is not yet supported here: it needs the sign class "
                 "with the hinge loss and no other penalty or budget (this problem: "
@@ -335,9 +324,13 @@ def train_with_options(
     t_gradient = time.perf_counter() - t0
     # the training MILP only if building and translating it fits the time left and the memory (:mod:`.scale_policy`)
     sp = scale_plan(Xm.shape[0], Xm.shape[1], cfg.hidden, dl.remaining(), opts.scale_policy)
-    if not sp.build:
-        say(f"formulation: not built ({sp.reason}): the warm start (gradient net {t_gradient:.1f} s) is returned")
-        return _unsolved(
+    large = (  # the sign class at thousands of rows: pattern search, dual bound, matrix MILP (:mod:`.large_data`)
+        sp.enabled and solver == "highs" and Xm.shape[0] >= LARGE_ROWS and large_data_applies(cfg)
+    ) and not (opts.sign_patterns or opts.group_bound)
+    if not sp.build or large:
+        why = sp.reason if not sp.build else f"{Xm.shape[0]} distinct rows: the matrix MILP replaces it"
+        say(f"formulation (Pyomo): not built ({why}); the warm start (gradient net {t_gradient:.1f} s) goes on")
+        return fit_without_model(
             X,
             y,
             Xs,
@@ -348,10 +341,11 @@ def train_with_options(
             gw,
             None,
             build,
-            f"no MILP was built: {sp.reason}",
+            f"the Pyomo MILP was not built: {why}",
             opts,
             deadline=dl,
             gradient_seconds=t_gradient,
+            merged=(Xm, tm, counts),
             **common,
         )
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
@@ -372,7 +366,7 @@ def train_with_options(
         )
     except OutOfTime as exc:
         say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
-        return _unsolved(
+        return fit_without_model(
             X,
             y,
             Xs,
@@ -405,7 +399,7 @@ def train_with_options(
                 f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about {need:.1f} s"
             )
             say(f"solver: not run ({reason}): the warm start is returned (no bound)")
-            return _unsolved(
+            return fit_without_model(
                 X,
                 y,
                 Xs,
@@ -436,8 +430,8 @@ def train_with_options(
         if [W.shape for W, _ in gw] == [lp.shape for lp in problem.params]:
             warm_w = map_to_class(gw, problem)
             origin = f"gradient net mapped into the {cfg.hypothesis} class"
-            if _surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
-                warm_w, origin = _better_start(warm_w, problem, Xs, target, cfg, seed, SURROGATE_SHARE * dl.remaining())
+            if surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
+                warm_w, origin = better_start(warm_w, problem, Xs, target, cfg, seed, SURROGATE_SHARE * dl.remaining())
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
@@ -478,8 +472,8 @@ def train_with_options(
         else:
             warm_w = None
     dual = None
-    if _dual_applies(cfg, task, n_classes):
-        dual = _dual_bound(
+    if dual_applies(cfg, task, n_classes):
+        dual = dual_bound_record(
             Xs, target, cfg, warm_w, dl.sub(seconds=DUAL_SHARE * max(0.0, dl.remaining() - reserve)), opts.solve, say
         )
     group_info = None
@@ -543,234 +537,6 @@ def train_with_options(
         build=lambda w: build(w, problem),
         **common,
     )
-
-
-def _surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
-    """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
-    return (
-        task == "classify"
-        and n_classes == 2
-        and cfg.hypothesis == "sign"
-        and cfg.loss == "hinge"
-        and not cfg.linear
-        and not cfg.constraints
-        and cfg.l2 == 0
-        and cfg.l0 == 0
-        and cfg.neuron_penalty == 0
-        and cfg.layer_penalty == 0
-        and cfg.max_nonzeros is None
-        and cfg.max_neurons is None
-        and len(cfg.hidden) == 1
-    )
-
-
-def _dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
-    """The dual bound (:mod:`.dual_bound`) covers the certificate's objective exactly or from below: sign class
-    (one hidden layer, v_j in {-1, 0, +1}), binary hinge, boxes B_w, B_b (output bias too), width
-    min(hidden, max_neurons); l2, l0 and the neuron penalty give each active unit kappa (v_j^2 = [v_j != 0] = 1,
-    their terms on W_0 are >= 0 and dropped); max_nonzeros, symmetry breaking and the Lipschitz cuts only
-    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound). Not used with
-    the linear term (a larger class) or domain constraints (:mod:`.constraints`)."""
-    return (
-        task == "classify"
-        and n_classes == 2
-        and cfg.hypothesis == "sign"
-        and cfg.loss == "hinge"
-        and not cfg.linear
-        and not cfg.constraints
-        and cfg.layer_penalty == 0
-        and cfg.architecture is None
-        and len(cfg.hidden) == 1
-    )
-
-
-def _dual_bound(
-    Xs: np.ndarray,
-    target: np.ndarray,
-    cfg: TrainConfig,
-    weights: Weights | None,
-    deadline: Deadline,
-    solve_options: SolveOptions,
-    say: Callable[[str], None],
-) -> dict[str, Any] | None:
-    """The dual lower bound of :mod:`.dual_bound` on the certificate's objective ((1/N) sum hinge + penalties
-    on the standardised inputs), started from the incumbent's units: column generation up to
-    ``AUTO_CG_ROWS`` distinct rows, the hybrid (transport + exact rows) bound above. Returns the certificate's
-    record (``bound``, ``source``, the multipliers that re-check it) or None. ``solve_options``: its threads and
-    seed are the column generation's."""
-    from ..errors import MipnetError
-    from .dual_bound import AUTO_CG_ROWS, bound_for_config, merge_duplicates
-
-    if not deadline.allows(MIN_DUAL_SECONDS):
-        say("dual bound: skipped (the time limit is near)")
-        return None
-    t0 = time.perf_counter()
-    init_units = row_scores = None
-    if weights is not None and len(weights) == 2:
-        W, b = np.asarray(weights[0][0], dtype=np.float64), np.asarray(weights[0][1], dtype=np.float64)
-        v, c = np.asarray(weights[1][0], dtype=np.float64).ravel(), float(np.asarray(weights[1][1]).ravel()[0])
-        keep = (np.abs(W).sum(axis=1) + np.abs(b)) > 0
-        init_units = np.column_stack([W[keep], b[keep]]) if keep.any() else None
-        f = np.maximum(Xs @ W.T + b, 0.0) @ v + c
-        row_scores = np.maximum(0.0, cfg.margin - target * f)
-    n_rows = merge_duplicates(Xs, target)[0].shape[0]
-    method = DUAL_METHOD if DUAL_METHOD != "auto" else ("cg" if n_rows <= AUTO_CG_ROWS else "hybrid")
-    extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
-    if method != "transport":
-        extra.update(threads=int(solve_options.threads or 1), seed=int(solve_options.seed or 0))
-    try:
-        r = bound_for_config(Xs, target, cfg, time_limit=deadline, init_units=init_units, method=method, **extra)
-    except (MipnetError, RuntimeError) as exc:
-        say(f"dual bound: not computed ({exc})")
-        return None
-    rec = r.record
-    if rec is None:
-        return None
-    kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
-    out = {
-        **rec,
-        "source": f"dual: {kind}",
-        "method": method,
-        "mode": r.mode,
-        "status": r.status,
-        "iterations": r.iterations,
-        "n_rows": r.n_rows,
-        "n_merged": r.n_merged,
-        "master_value": r.master_value,
-        "seconds": time.perf_counter() - t0,
-        "objective": {
-            "margin": cfg.margin,
-            "penalty_weight": 1.0,
-            "loss_denominator": "N",
-            "lam": r.info.get("lam"),
-            "kappa": r.info.get("kappa"),
-        },
-    }
-    say(f"dual bound ({out['source']}, {method}): {r.bound:.6g}, {r.status}, {out['seconds']:.1f} s")
-    return out
-
-
-def _better_start(
-    mapped: Weights,
-    problem: TrainingProblem,
-    Xs: np.ndarray,
-    target: np.ndarray,
-    cfg: TrainConfig,
-    seed: int | None,
-    seconds: float = float("inf"),
-) -> tuple[Weights, str]:
-    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective; the
-    surrogate gets the steps that fit in ``seconds`` (:func:`.penalty_cv.surrogate_steps`; none: the mapped net)."""
-    from .penalty_cv import FULL_DATA_RESTARTS, surrogate_steps
-    from .surrogate import fit_sign_network_best, sign_objective
-
-    def objective(w: Weights) -> float:
-        return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
-
-    kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
-    restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
-    if steps == 0:
-        return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
-    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, **kw)
-    candidate = map_to_class(sur.weights(), problem)
-    if objective(candidate) < objective(mapped):
-        return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
-    return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
-
-
-def _unsolved(
-    X: np.ndarray,
-    y: np.ndarray,
-    Xs: np.ndarray,
-    target: np.ndarray,
-    task: str,
-    n_classes: int,
-    cfg: TrainConfig,
-    gw: Weights | None,
-    problem: TrainingProblem | None,
-    build: Callable[[Weights, TrainingProblem], Network],
-    reason: str,
-    opts: TrainOptions,
-    *,
-    deadline: Deadline | None = None,
-    gradient_seconds: float = 0.0,
-    **common: Any,
-) -> TrainResult:
-    """No MILP (the scale plan said no, or the time limit left no room to build or translate it): the warm start
-    mapped into the class, its objective by numpy, status ``feasible``; the dual bound if one applies, and the note
-    says what was proved ("no certificate: no bound was proved" without one).
-
-    Without the full model, the mapping uses the model of two samples: the weight variables, their boxes and the
-    switches (what the mapping reads) do not depend on the samples. ``common``: what :func:`~.outcome.finish`
-    records (the solve settings of ``opts.record()`` among them)."""
-    solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
-    if gw is None:
-        raise SolverError(
-            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; raise --time-limit"
-        )
-    # (the two-row model without the parity bound: its groups are the data's rows)
-    mapper = (
-        problem
-        if problem is not None
-        else TrainingProblem(
-            Xs[:2],
-            target[:2],
-            task,
-            n_classes,
-            replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")),
-            solver=solver,
-        )
-    )
-    if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
-        raise SolverError(
-            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
-            "(and the gradient net does not fit the architecture); raise --time-limit"
-        )
-    weights = map_to_class(gw, mapper)
-    origin = "gradient net"
-    if (
-        _surrogate_applies(cfg, task, n_classes)
-        and deadline is not None
-        and deadline.allows(SURROGATE_SHARE_GUARD * gradient_seconds)
-    ):
-        weights, origin = _better_start(weights, mapper, Xs, target, cfg, seed, 0.3 * deadline.remaining())
-    reason = f"{reason}; the network is the warm start ({origin.split(' (')[0]})"
-    dual = None
-    if _dual_applies(cfg, task, n_classes) and deadline is not None:
-        dual = _dual_bound(
-            Xs,
-            target,
-            cfg,
-            weights,
-            deadline.sub(seconds=DUAL_SHARE_UNSOLVED * max(0.0, deadline.remaining() - 1.0)),
-            opts.solve,
-            opts.say(),
-        )
-    res = no_solve_result(solver, reason, status="feasible")
-    words = proved_words(dual)
-    opts.say()(f"{words}; the network: {origin}")
-    out = finish(
-        mapper,
-        res,
-        weights,
-        None,
-        None,
-        X,
-        y,
-        cfg,
-        group_info=None,
-        evaluate=False,
-        note=f"not solved: {reason}; {words}",
-        dual=dual,
-        build=lambda w: build(w, mapper),
-        **common,
-    )
-    if words != proved_words(None) and not str(out.certificate.bound_source).startswith("dual"):
-        # finish() discarded the dual bound (above the incumbent): the note must not claim it
-        out.certificate.formulation["time_limit_note"] = f"not solved: {reason}; {proved_words(None)}"
-        for net in (out.network, out.network_full):
-            net.metadata = {**(net.metadata or {}), "certificate": out.certificate.to_dict()}
-    return out
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:

@@ -27,6 +27,7 @@ from pyomo.common.collections import ComponentMap
 
 from ..deadline import Deadline
 from ..errors import MipnetError
+from ..highs import new_highs
 from ..solve import Result, solve, solver_interface
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
@@ -138,7 +139,7 @@ def _highs_knows(option: str) -> bool:
         from pyomo.common.tee import capture_output
 
         with capture_output(capture_fd=True):
-            h = highspy.Highs()
+            h = new_highs()
             ok = h.getOptionValue(option)[0] == highspy.HighsStatus.kOk
         return bool(ok)
     except Exception:

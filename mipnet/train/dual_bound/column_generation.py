@@ -24,6 +24,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError, UnsupportedError
+from ...highs import new_highs
 from .merge import _prepared, _representatives
 from .pricing import Pricing, price
 from .result import ALPHA_ZERO, ENTER_TOL, QUANT_BITS, DualBoundResult
@@ -42,7 +43,7 @@ class _Master:
         self.N = N = y.size
         self.y = y
         self.width = width
-        h = self.h = highspy.Highs()
+        h = self.h = new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))
         # columns: xi (N), c; rows: hinge (N) [+ width]

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
+from ...highs import new_highs
 from .merge import _prepared, _representatives
 from .pairwise import one_sided_excess, opposite_pairs, pair_signed_loads, transport_lower_bound
 from .pricing import Pricing, price
@@ -145,7 +146,7 @@ def hybrid_lower_bound(
         A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
         A.sum_duplicates()
         A.sort_indices()
-        h = highspy.Highs()
+        h = new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(threads))
         lp = highspy.HighsLp()

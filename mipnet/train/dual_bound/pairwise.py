@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
+from ...highs import new_highs
 from .merge import _prepared, _representatives
 from .result import DualBoundResult
 from .safety import _record, _safe
@@ -161,7 +162,7 @@ def transport_lower_bound(
     A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
     A.sum_duplicates()
     A.sort_indices()
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("time_limit", max(dl.remaining() - 0.5, 0.1) if not dl.unlimited else math.inf)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import DataError
+from ...highs import new_highs
 from .result import ABS_SAFETY, PAIR_CUTS, REL_SAFETY
 
 
@@ -190,7 +191,7 @@ def price(
     A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
     A.sum_duplicates()
     A.sort_indices()
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(float(time_limit), 0.05))
     h.setOptionValue("threads", int(threads))

@@ -54,6 +54,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError
+from ...highs import new_highs
 from ..config import TrainConfig
 from .rows import Rows, Weights, check_supported, lipschitz_pairs
 
@@ -61,11 +62,10 @@ from .rows import Rows, Weights, check_supported, lipschitz_pairs
 def _new_highs(threads: int | None = None) -> Any:
     """A quiet ``highspy.Highs`` with the process's pinned thread count (:func:`mipnet.solve.highs_threads`:
     HiGHS builds its thread pool once per process, and a run asking for another count fails)."""
-    import highspy
 
     from ...solve import highs_threads
 
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", highs_threads(threads))
     return h

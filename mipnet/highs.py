@@ -1,0 +1,52 @@
+"""One way to open a HiGHS instance through highspy's matrix API: quiet, and without its start-up banner on stdout.
+
+HiGHS prints "Running HiGHS ..." on the process's stdout (C level, file descriptor 1) when the first ``Highs``
+object of a process is made, before any option can switch its log off. The commands print their results (JSON,
+verdict lines) on stdout, so the first instance is made with descriptor 1 pointed at the null device for that one
+call; later instances print nothing anyway. Every instance gets ``output_flag = False``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+_LOCK = threading.Lock()
+_FIRST_DONE = False
+
+
+def new_highs() -> Any:
+    """A ``highspy.Highs`` with ``output_flag`` off (module docstring)."""
+    global _FIRST_DONE
+    import highspy
+
+    with _LOCK:
+        if _FIRST_DONE:
+            h = highspy.Highs()
+        else:
+            try:
+                sys.stdout.flush()
+            except (ValueError, OSError):  # a closed stdout: nothing to protect
+                pass
+            try:
+                saved = os.dup(1)
+            except OSError:  # no descriptor 1 (an embedded interpreter): nothing to protect
+                saved = -1
+            try:
+                if saved >= 0:
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, 1)
+                    os.close(null)
+                h = highspy.Highs()
+            finally:
+                if saved >= 0:
+                    os.dup2(saved, 1)
+                    os.close(saved)
+            _FIRST_DONE = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+__all__ = ["new_highs"]

@@ -1,0 +1,66 @@
+"""The sign class's start: whether the proximal-gradient surrogate applies, and the better of it and the mapped
+gradient net (both by the numpy objective)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .formulation import TrainConfig, TrainingProblem
+from .warmstart import Weights, map_to_class
+
+#: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
+SURROGATE_SHARE_GUARD = 4.0
+#: and gets at most this share of the time left (0.3 when the model is not built; the dual bound takes the rest)
+SURROGATE_SHARE = 0.25
+
+
+def surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
+    """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
+    return (
+        task == "classify"
+        and n_classes == 2
+        and cfg.hypothesis == "sign"
+        and cfg.loss == "hinge"
+        and not cfg.linear
+        and not cfg.constraints
+        and cfg.l2 == 0
+        and cfg.l0 == 0
+        and cfg.neuron_penalty == 0
+        and cfg.layer_penalty == 0
+        and cfg.max_nonzeros is None
+        and cfg.max_neurons is None
+        and len(cfg.hidden) == 1
+    )
+
+
+def better_start(
+    mapped: Weights,
+    problem: TrainingProblem,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    cfg: TrainConfig,
+    seed: int | None,
+    seconds: float = float("inf"),
+) -> tuple[Weights, str]:
+    """The gradient net mapped into the sign class or the surrogate's net, whichever has the lower objective; the
+    surrogate gets the steps that fit in ``seconds`` (:func:`.penalty_cv.surrogate_steps`; none: the mapped net)."""
+    from .penalty_cv import FULL_DATA_RESTARTS, surrogate_steps
+    from .surrogate import fit_sign_network_best, sign_objective
+
+    def objective(w: Weights) -> float:
+        return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
+
+    kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
+    restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
+    if steps == 0:
+        return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, **kw)
+    candidate = map_to_class(sur.weights(), problem)
+    if objective(candidate) < objective(mapped):
+        return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"
+    return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
+
+
+__all__ = ["SURROGATE_SHARE", "SURROGATE_SHARE_GUARD", "better_start", "surrogate_applies"]
