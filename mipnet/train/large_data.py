@@ -34,7 +34,7 @@ from .dual_record import DUAL_SHARE_UNSOLVED, dual_applies, dual_bound_record
 from .formulation import TrainingProblem
 from .options import TrainOptions
 from .outcome import TrainResult, _seconds, finish
-from .scale_policy import proved_words
+from .scale_policy import ScalePolicy, proved_words
 from .sign_start import SURROGATE_SHARE_GUARD, better_start, surrogate_applies
 from .warmstart import map_to_class, no_solve_result
 
@@ -50,9 +50,9 @@ LARGE_ROWS = 500
 IMPROVED = "; a better network"
 #: below this many seconds left neither the search nor the matrix MILP is started
 MIN_SECONDS = 2.0
-#: the matrix build takes about this many seconds per million nonzeros on this machine (train_build.md:
+#: the matrix build takes about this many seconds per nonzero on this machine (train_build.md:
 #: 6.5 s for Adult 10000's 5.0 M nonzeros, loaded); the MILP is started only if building it takes at most
-#: half the time left
+#: the scale policy's share of the time left (half by default)
 BUILD_SECONDS_PER_NNZ = 1.5e-6
 
 
@@ -143,6 +143,7 @@ def fit_without_model(
     chosen = None
     if large:
         assert merged is not None and deadline is not None
+        policy = opts.scale_policy if opts.scale_policy is not None else ScalePolicy.from_env()
         chosen, mres = matrix_milp(
             weights,
             *merged,
@@ -153,6 +154,7 @@ def fit_without_model(
             seed=seed,
             mip_gap=opts.mip_gap,
             say=say,
+            time_share=policy.time_share,
         )
         if mres is not None:
             res = mres
@@ -262,15 +264,17 @@ def matrix_milp(
     seed: int | None,
     mip_gap: float | None,
     say: Callable[[str], None],
+    time_share: float = 0.5,
 ) -> tuple[Weights, Result | None]:
     """The matrix MILP (module docstring, step 3) from ``weights`` with the time left: the better of the two
     networks by the numpy objective on the merged rows, and the solve's :class:`~mipnet.solve.Result` (its bound
-    valid for every network of the class; ``incumbent`` the chosen network's objective), or None if not run."""
+    valid for every network of the class; ``incumbent`` the chosen network's objective), or None if not run: it is
+    built only if its estimated build time is at most ``time_share`` of the time left (the scale policy's share)."""
     from .matrix import MatrixTrainingModel
 
     left = deadline.remaining()
     nnz = Xm.shape[0] * int(cfg.hidden[0]) * (Xm.shape[1] + 12)
-    if not applies(cfg) or left < MIN_SECONDS or BUILD_SECONDS_PER_NNZ * nnz > 0.5 * left:
+    if not applies(cfg) or left < MIN_SECONDS or BUILD_SECONDS_PER_NNZ * nnz > time_share * left:
         if applies(cfg):
             say(f"matrix MILP: not run ({left:.1f} s left)")
         return weights, None

@@ -329,7 +329,7 @@ def train_with_options(
     ) and not (opts.sign_patterns or opts.group_bound)
     if not sp.build or large:
         why = sp.reason if not sp.build else f"{Xm.shape[0]} distinct rows: the matrix MILP replaces it"
-        say(f"formulation (Pyomo): not built ({why}); the warm start (gradient net {t_gradient:.1f} s) goes on")
+        say(f"formulation: not built ({why}); the warm start (gradient net {t_gradient:.1f} s) goes on")
         return fit_without_model(
             X,
             y,
@@ -341,7 +341,7 @@ def train_with_options(
             gw,
             None,
             build,
-            f"the Pyomo MILP was not built: {why}",
+            f"no Pyomo MILP was built: {why}",
             opts,
             deadline=dl,
             gradient_seconds=t_gradient,
