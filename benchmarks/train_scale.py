@@ -253,21 +253,27 @@ def main() -> None:
     skip = set(filter(None, a.skip.split(",")))
     rows: list[dict[str, Any]] = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    for data in a.datasets.split(","):
-        for n in sizes:
-            for seed in seeds:
-                if a.calibrate:
-                    r = run_sub("calibrate", {"data": data, "n": n, "seed": seed}, {}, 3600)
-                    print(json.dumps(r), flush=True)
-                    rows.append(r)
-                    continue
-                for method in a.methods.split(","):
-                    if f"{data}:{n or 'full'}:{method}" in skip:
-                        continue
-                    spec = {"data": data, "n": n, "seed": seed, "method": method, "time_limit": a.time_limit}
-                    r = run_sub("fit", spec, METHODS[method]["env"], 3 * a.time_limit + 600)
-                    print(json.dumps({k: v for k, v in r.items() if k != "log"}), flush=True)
-                    rows.append(r)
+    from mipnet.progress import progress
+
+    jobs = [
+        (data, n, seed, method)
+        for data in a.datasets.split(",")
+        for n in sizes
+        for seed in seeds
+        for method in (["calibrate"] if a.calibrate else a.methods.split(","))
+        if f"{data}:{n or 'full'}:{method}" not in skip
+    ]
+    with progress(total=len(jobs), desc="train_scale", unit="fit") as bar:  # stderr, terminals only
+        for data, n, seed, method in jobs:
+            if a.calibrate:
+                r = run_sub("calibrate", {"data": data, "n": n, "seed": seed}, {}, 3600)
+                print(json.dumps(r), flush=True)
+            else:
+                spec = {"data": data, "n": n, "seed": seed, "method": method, "time_limit": a.time_limit}
+                r = run_sub("fit", spec, METHODS[method]["env"], 3 * a.time_limit + 600)
+                print(json.dumps({k: v for k, v in r.items() if k != "log"}), flush=True)
+            rows.append(r)
+            bar.update()
     stem = Path(a.out) if a.out else OUT / ("train_scale_calibration" if a.calibrate else "train_scale")
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".json").write_text(json.dumps({"started": started, "args": vars(a), "rows": rows}, indent=1))
