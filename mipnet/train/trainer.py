@@ -322,6 +322,14 @@ def train_with_options(
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
     t_gradient = time.perf_counter() - t0
+
+    def no_model(problem: TrainingProblem | None, reason: str, merged: Any = None) -> TrainResult:
+        """The fit without the Pyomo model's solve (:func:`.large_data.fit_without_model`)."""
+        return fit_without_model(
+            X, y, Xs, target, task, n_classes, cfg, gw, problem, build, reason, opts,
+            deadline=dl, gradient_seconds=t_gradient, merged=merged, **common,
+        )  # fmt: skip
+
     # the training MILP only if building and translating it fits the time left and the memory (:mod:`.scale_policy`)
     sp = scale_plan(Xm.shape[0], Xm.shape[1], cfg.hidden, dl.remaining(), opts.scale_policy)
     large = (  # the sign class at thousands of rows: pattern search, dual bound, matrix MILP (:mod:`.large_data`)
@@ -330,24 +338,7 @@ def train_with_options(
     if not sp.build or large:
         why = sp.reason if not sp.build else f"{Xm.shape[0]} distinct rows: the matrix MILP replaces it"
         say(f"formulation: not built ({why}); the warm start (gradient net {t_gradient:.1f} s) goes on")
-        return fit_without_model(
-            X,
-            y,
-            Xs,
-            target,
-            task,
-            n_classes,
-            cfg,
-            gw,
-            None,
-            build,
-            f"no Pyomo MILP was built: {why}",
-            opts,
-            deadline=dl,
-            gradient_seconds=t_gradient,
-            merged=(Xm, tm, counts),
-            **common,
-        )
+        return no_model(None, f"no Pyomo MILP was built: {why}", merged=(Xm, tm, counts))
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
     shared = solver == "highs" and cfg.hypothesis != "continuous"
     t0 = time.perf_counter()
@@ -366,23 +357,7 @@ def train_with_options(
         )
     except OutOfTime as exc:
         say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
-        return fit_without_model(
-            X,
-            y,
-            Xs,
-            target,
-            task,
-            n_classes,
-            cfg,
-            gw,
-            None,
-            build,
-            str(exc),
-            opts,
-            deadline=dl,
-            gradient_seconds=t_gradient,
-            **common,
-        )
+        return no_model(None, str(exc))
     t_size = time.perf_counter()
     size = problem.size()
     t_size = time.perf_counter() - t_size  # finish() counts the model once more and lists its variables
@@ -399,23 +374,7 @@ def train_with_options(
                 f"the time limit leaves {dl.remaining():.1f} s, translating the model to HiGHS takes about {need:.1f} s"
             )
             say(f"solver: not run ({reason}): the warm start is returned (no bound)")
-            return fit_without_model(
-                X,
-                y,
-                Xs,
-                target,
-                task,
-                n_classes,
-                cfg,
-                gw,
-                problem,
-                build,
-                reason,
-                opts,
-                deadline=dl,
-                gradient_seconds=t_gradient,
-                **common,
-            )
+            return no_model(problem, reason)
         instance = lp_instance(problem)
     start: dict[Any, float] | None = None
     warm_obj = heur_obj = None
