@@ -19,6 +19,7 @@ on the original rows, the bound as the larger of the MILP's and the dual bound.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from typing import Any, Callable
@@ -46,6 +47,10 @@ PATTERN_SHARE = 0.3
 #: translation take 16-30 s per 1000 rows (results/training/train_build.md) and its MILP returned the warm start
 #: unchanged at every size from 300 rows up (results/training)
 LARGE_ROWS = 500
+#: the matrix MILP is not started above this many (estimated) nonzeros: at full Adult (28 265 distinct rows,
+#: about 11 M) HiGHS ran past the fit's 1800 s limit by minutes inside its solve and found nothing; at these sizes
+#: its root LP is out of reach and the MILP adds neither a network nor a bound (results/training/train_scale*.md)
+MATRIX_MAX_NNZ = 4_000_000
 #: the end of a matrix MILP's termination text when its network replaced the start
 IMPROVED = "; a better network"
 #: below this many seconds left neither the search nor the matrix MILP is started
@@ -270,49 +275,119 @@ def matrix_milp(
     networks by the numpy objective on the merged rows, and the solve's :class:`~mipnet.solve.Result` (its bound
     valid for every network of the class; ``incumbent`` the chosen network's objective), or None if not run: it is
     built only if its estimated build time is at most ``time_share`` of the time left (the scale policy's share)."""
-    from .matrix import MatrixTrainingModel
 
     left = deadline.remaining()
     nnz = Xm.shape[0] * int(cfg.hidden[0]) * (Xm.shape[1] + 12)
-    if not applies(cfg) or left < MIN_SECONDS or BUILD_SECONDS_PER_NNZ * nnz > time_share * left:
-        if applies(cfg):
-            say(f"matrix MILP: not run ({left:.1f} s left)")
+    if not applies(cfg):
+        return weights, None
+    if nnz > MATRIX_MAX_NNZ:
+        say(f"matrix MILP: not run ({Xm.shape[0]} distinct rows, about {nnz / 1e6:.1f} M nonzeros: above the cap)")
+        return weights, None
+    if left < MIN_SECONDS or BUILD_SECONDS_PER_NNZ * nnz > time_share * left:
+        say(f"matrix MILP: not run ({left:.1f} s left)")
         return weights, None
     t0 = time.perf_counter()
-    model = MatrixTrainingModel(Xm, tm, cfg, sample_weight=counts, loss_denominator=n_rows)
-    start_obj = model.objective_of(weights)
-    try:
-        model.set_start(weights)
-    except (MipnetError, RuntimeError) as exc:  # a start outside the class: the MILP starts without it
-        say(f"matrix MILP: start not accepted ({exc})")
-    built = time.perf_counter() - t0
-    out = model.solve(deadline, threads=threads, seed=seed, mip_gap=mip_gap)
+    # in a child process, ended at the deadline: HiGHS overran its own time limit (and the interrupt callbacks it
+    # polls) by minutes on larger models of this MILP (Adult: 2500 rows, 15 s asked, 70 s taken)
+    job = (Xm, tm, counts, n_rows, cfg, weights, left, threads, seed, mip_gap)
+    out = _in_child(job, deadline)
+    if out is None:
+        say(f"matrix MILP: stopped at the time limit without a result ({time.perf_counter() - t0:.1f} s)")
+        return weights, None
+    if "error" in out:
+        say(f"matrix MILP: not run ({out['error']})")
+        return weights, None
+    model_obj = _objective(Xm, tm, counts, n_rows, cfg)
+    start_obj = model_obj(weights)
     chosen, obj = weights, start_obj
-    if out.objective is not None:
-        cand = model.weights()
-        cand_obj = model.objective_of(cand)
+    if out["weights"] is not None:
+        cand = [(np.asarray(W), np.asarray(b)) for W, b in out["weights"]]
+        cand_obj = model_obj(cand)  # recomputed here with numpy, not taken from the child
         if cand_obj < start_obj:
             chosen, obj = cand, cand_obj
-    status = out.status if out.status in ("optimal", "feasible") else "feasible"
-    if status == "optimal" and obj > (out.bound if out.bound is not None else obj) + 1e-6 * max(1.0, abs(obj)):
+    status = out["status"] if out["status"] in ("optimal", "feasible") else "feasible"
+    bound = out["bound"]
+    if status == "optimal" and obj > (bound if bound is not None else obj) + 1e-6 * max(1.0, abs(obj)):
         status = "feasible"  # the solver's optimum was not the network kept (cannot be, but never claim it)
     say(
-        f"matrix MILP: {model.size().get('variables', '?')} variables, built in {built:.1f} s; {out.status}, "
-        f"objective {obj:.6g}, bound {out.bound if out.bound is not None else float('nan'):.6g}, "
-        f"{out.seconds:.1f} s"
+        f"matrix MILP: {out['variables']} variables, built in {out['built']:.1f} s; {out['status']}, "
+        f"objective {obj:.6g}, bound {bound if bound is not None else float('nan'):.6g}, {out['seconds']:.1f} s"
     )
     res = Result(
         status=status,
         incumbent=obj,
-        bound=out.bound,
+        bound=bound,
         gap=None,
-        wall_time=out.seconds,
+        wall_time=float(out["seconds"]),
         nodes=None,
         solver="highs",
-        solver_version=_highs_version(model.highs()),
-        termination=f"matrix MILP: {out.status}" + (IMPROVED if chosen is not weights else ""),
+        solver_version=str(out["version"]),
+        termination=f"matrix MILP: {out['status']}" + (IMPROVED if chosen is not weights else ""),
     )
     return zero_dead_units(chosen), res
+
+
+#: seconds the parent waits past the deadline for the child's answer before it ends the child
+CHILD_GRACE = 2.0
+
+
+def _in_child(job: tuple[Any, ...], deadline: Deadline) -> dict[str, Any] | None:
+    """Run :func:`~.matrix.child.solve_job` on ``job`` in a fresh interpreter (``python -m
+    mipnet.train.matrix.child``, the job and the answer as files in a temporary folder); its answer, or None when
+    the deadline (plus ``CHILD_GRACE``) came first or the child died: the child is then killed. Ctrl-C kills it
+    too. A fresh interpreter, not multiprocessing: the caller's script is never imported again."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    from .. import interrupt
+
+    with tempfile.TemporaryDirectory(prefix="mipnet-milp-") as tmp:
+        job_path, out_path = os.path.join(tmp, "job.pkl"), os.path.join(tmp, "answer.pkl")
+        with open(job_path, "wb") as fh:
+            pickle.dump(job, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mipnet.train.matrix.child", job_path, out_path],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stop = time.perf_counter() + deadline.remaining() + CHILD_GRACE  # (remaining() is never below 0)
+        try:
+            with interrupt.native():
+                while proc.poll() is None:
+                    interrupt.check()
+                    if time.perf_counter() > stop:
+                        break
+                    time.sleep(0.1)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10.0)
+        if proc.returncode != 0 or not os.path.exists(out_path):
+            return None
+        with open(out_path, "rb") as fh:
+            out: dict[str, Any] = pickle.load(fh)  # written by our own child from our own job
+        return out
+
+
+def _objective(
+    Xm: np.ndarray, tm: np.ndarray, counts: np.ndarray | None, n_rows: int, cfg: TrainConfig
+) -> Callable[[Weights], float]:
+    """F of a sign-class network on the merged rows with numpy: (1/N) sum_n k_n max(0, m - y_n f(x_n))
+    + l1 (||W||_1 + ||v||_1)."""
+    k = np.ones(Xm.shape[0]) if counts is None else np.asarray(counts, dtype=np.float64)
+
+    def F(w: Weights) -> float:
+        W, b = (np.asarray(a, dtype=np.float64) for a in w[0])
+        v = np.asarray(w[1][0], dtype=np.float64).reshape(-1)
+        c = float(np.asarray(w[1][1]).reshape(-1)[0])
+        f = np.maximum(Xm @ W.T + b, 0.0) @ v + c
+        loss = float(k @ np.maximum(0.0, float(cfg.margin) - tm * f)) / float(n_rows)
+        return loss + float(cfg.l1) * float(np.abs(W).sum() + np.abs(v).sum())
+
+    return F
 
 
 def zero_dead_units(weights: Weights) -> Weights:
@@ -324,13 +399,6 @@ def zero_dead_units(weights: Weights) -> Weights:
     W[dead] = 0.0
     b[dead] = 0.0
     return [(W, b), (v, np.asarray(c, dtype=np.float64))]
-
-
-def _highs_version(h: Any) -> str:
-    try:
-        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-    except AttributeError:  # an older highspy
-        return "unknown"
 
 
 __all__ = [

@@ -54,7 +54,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError
-from ...highs import new_highs
+from ...highs import new_highs, stop_at
 from ..config import TrainConfig
 from .rows import Rows, Weights, check_supported, lipschitz_pairs
 
@@ -410,7 +410,8 @@ class MatrixTrainingModel:
         if mip_gap is not None:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
         run_t = h.getRunTime()
-        h.run()
+        with stop_at(h, Deadline.of(limit)):  # HiGHS's own time limit overshot by minutes at 28 000 rows
+            h.run()
         seconds = h.getRunTime() - run_t
         ms, info = h.getModelStatus(), h.getInfo()
         has_sol = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
