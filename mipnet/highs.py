@@ -50,38 +50,25 @@ def new_highs() -> Any:
     return h
 
 
-#: the HiGHS callbacks called regularly while it solves (simplex, interior point, branch and bound), whose input
-#: can ask it to stop
-_POLLED = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
-
-
 @contextlib.contextmanager
 def stop_at(h: Any, deadline: Any) -> Iterator[None]:
     """Within the block, HiGHS ``h`` is asked to stop once ``deadline`` (a :class:`~mipnet.deadline.Deadline`) has
-    passed, through the callbacks it polls while it solves, and on Ctrl-C (:func:`mipnet.interrupt.native`). Its
-    own ``time_limit`` option is not enough: a large model overshot it by minutes (the matrix training MILP at
-    28 000 rows). What HiGHS found before it stopped is kept (status "time limit" or "interrupted")."""
+    passed, through the callbacks it polls while it solves, and on Ctrl-C (:func:`mipnet.interrupt.native`). A best
+    effort only: on large models of the training MILP HiGHS overran both its own ``time_limit`` and these
+    callbacks by minutes (it polls none of them in some phases), so a hard limit needs a process of its own
+    (:func:`mipnet.train.large_data.matrix_milp`). What HiGHS found before it stopped is kept."""
     from . import interrupt
 
     def poll(event: Any) -> None:
         if event.data_in is not None and deadline.expired():
             event.data_in.user_interrupt = True
 
-    done = []
-    for name in _POLLED:
-        cb = getattr(h, name, None)
-        if cb is None:
-            continue
-        with contextlib.suppress(Exception):
-            cb.subscribe(poll)
-            done.append(cb)
+    undo = interrupt.watch_highs(h, poll)
     try:
         with interrupt.native(h):
             yield
     finally:
-        for cb in done:
-            with contextlib.suppress(Exception):
-                cb.unsubscribe(poll)
+        undo()
 
 
 __all__ = ["new_highs", "stop_at"]

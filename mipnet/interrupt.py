@@ -256,21 +256,23 @@ def _interrupt_callback(event: Any) -> None:
 _HIGHS_INTERRUPTS = ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt")
 
 
-def watch_highs(h: Any) -> Callable[[], None]:
-    """Subscribe the interrupt callbacks on the highspy instance ``h``; returns the undo function."""
+def watch_highs(h: Any, callback: Callable[[Any], None] | None = None) -> Callable[[], None]:
+    """Subscribe ``callback`` (default: stop on Ctrl-C) to the interrupt callbacks HiGHS polls while it solves, on
+    the highspy instance ``h``; returns the undo function."""
+    fn = _interrupt_callback if callback is None else callback
     done = []
     for name in _HIGHS_INTERRUPTS:
         cb = getattr(h, name, None)
         if cb is None:
             continue
         with contextlib.suppress(Exception):
-            cb.subscribe(_interrupt_callback)
+            cb.subscribe(fn)
             done.append(cb)
 
     def undo() -> None:
         for cb in done:
             with contextlib.suppress(Exception):
-                cb.unsubscribe(_interrupt_callback)
+                cb.unsubscribe(fn)
 
     return undo
 
