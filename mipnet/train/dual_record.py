@@ -23,6 +23,11 @@ MIN_DUAL_SECONDS = 1.0
 #: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
 #: the hybrid above; "transport", "hybrid", "cg" force one
 DUAL_METHOD = "auto"
+#: above this many distinct rows "auto" is the transport bound alone: the hybrid's exact rows added nothing at
+#: Adult 10 000 (0.2539 both, 4x the time; dual_bound_strength.md), and at full Adult (28 265 distinct rows) the
+#: transport part it runs first, on a fifth of the time, ended far from its optimum (bound 0.024 against the
+#: transport LP's 0.2877 in 100 s; train_scale.md)
+HYBRID_MAX_ROWS = 10_000
 
 
 def dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
@@ -75,7 +80,8 @@ def dual_bound_record(
         f = np.maximum(Xs @ W.T + b, 0.0) @ v + c
         row_scores = np.maximum(0.0, cfg.margin - target * f)
     n_rows = merge_duplicates(Xs, target)[0].shape[0]
-    method = DUAL_METHOD if DUAL_METHOD != "auto" else ("cg" if n_rows <= AUTO_CG_ROWS else "hybrid")
+    auto = "cg" if n_rows <= AUTO_CG_ROWS else ("hybrid" if n_rows <= HYBRID_MAX_ROWS else "transport")
+    method = DUAL_METHOD if DUAL_METHOD != "auto" else auto
     extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
     if method != "transport":
         extra.update(threads=int(solve_options.threads or 1), seed=int(solve_options.seed or 0))
