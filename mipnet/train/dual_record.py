@@ -21,7 +21,7 @@ DUAL_SHARE_UNSOLVED = 0.85
 #: the dual bound is not started with less time than this left
 MIN_DUAL_SECONDS = 1.0
 #: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
-#: the hybrid above; "transport", "hybrid", "cg" force one
+#: the hybrid above, the transport bound above HYBRID_MAX_ROWS; "transport", "hybrid", "cg" force one
 DUAL_METHOD = "auto"
 #: above this many distinct rows "auto" is the transport bound alone: the hybrid's exact rows added nothing at
 #: Adult 10 000 (0.2539 both, 4x the time; dual_bound_strength.md), and at full Adult (28 265 distinct rows) the
