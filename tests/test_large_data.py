@@ -101,5 +101,5 @@ def test_a_broken_training_constraint_stops_the_fit() -> None:
             constraints=[ParityBound(g, 0.0)],
             time_limit=20,
             seed=0,
-            scale_policy=ScalePolicy(time_share=1e-12, slowdown=1.0),
+            scale_policy=ScalePolicy(time_share=1e-12, min_seconds=0.0, slowdown=1.0),
         )

@@ -70,7 +70,7 @@ def test_a_fit_without_the_milp_certifies_only_what_was_proved() -> None:
     X, y = _data(80, 4)
     t = np.where(y == 1, 1.0, -1.0)
     lines: list[str] = []
-    never = ScalePolicy(time_share=1e-12, slowdown=1.0)
+    never = ScalePolicy(time_share=1e-12, min_seconds=0.0, slowdown=1.0)
     r = train(
         X,
         y,
@@ -105,7 +105,7 @@ def test_without_a_dual_bound_the_note_says_no_certificate() -> None:
         config=TrainConfig(hidden=(2,), hypothesis="sign", loss="l1", l1=0.01),
         time_limit=30,
         seed=0,
-        scale_policy=ScalePolicy(time_share=1e-12, slowdown=1.0),
+        scale_policy=ScalePolicy(time_share=1e-12, min_seconds=0.0, slowdown=1.0),
     )
     c = r.certificate
     assert c.bound is None and c.gap is None and c.status == "feasible"

@@ -69,6 +69,8 @@ MODEL_MB = (4.57e-2, 1.95e-4)  # n h, n h d
 SOLVE_MEMORY_FACTOR = 2.2
 #: default share of the time left that building + translating may take
 TIME_SHARE = 0.5
+#: below this estimate (seconds to build and translate) the time share does not forbid the build
+MIN_SECONDS = 10.0
 #: default memory cap of the MILP path (MB)
 MEMORY_CAP_MB = 6000.0
 #: resident memory of a process that has read the data and imported the trainer, when it cannot be measured
@@ -116,11 +118,16 @@ class Plan:
 @dataclass(frozen=True)
 class ScalePolicy:
     """The thresholds of :func:`plan`: the MILP is built only if building + translating takes at most
-    ``time_share`` of the time left and the peak memory stays under ``memory_cap_mb``. ``slowdown``: the factor
-    on the calibrated seconds (None: the machine's load, :func:`load_slowdown`). ``enabled=False``: always build."""
+    ``time_share`` of the time left (or at most ``min_seconds``) and the peak memory stays under
+    ``memory_cap_mb``. ``slowdown``: the factor on the calibrated seconds (None: the machine's load,
+    :func:`load_slowdown`). ``enabled=False``: always build."""
 
     enabled: bool = True
     time_share: float = TIME_SHARE
+    #: a model estimated to build and translate within this many seconds is always built (the build's own
+    #: deadline check still applies): the estimate is multiplied by the machine's load, and on a busy machine
+    #: it kept even 300-row models from the solver
+    min_seconds: float = MIN_SECONDS
     memory_cap_mb: float = MEMORY_CAP_MB
     slowdown: float | None = None
 
@@ -200,7 +207,7 @@ def plan(
             f"above the {pol.memory_cap_mb / 1024:.1f} GB cap",
             est,
         )
-    if math.isfinite(seconds_left) and need > pol.time_share * max(0.0, seconds_left):
+    if math.isfinite(seconds_left) and need > max(pol.time_share * max(0.0, seconds_left), pol.min_seconds):
         return Plan(
             "no milp",
             f"building and translating the training MILP ({size}) would take about {need:.0f} s, more than "
