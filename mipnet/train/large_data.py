@@ -289,7 +289,9 @@ def matrix_milp(
     t0 = time.perf_counter()
     # in a child process, ended at the deadline: HiGHS overran its own time limit (and the interrupt callbacks it
     # polls) by minutes on larger models of this MILP (Adult: 2500 rows, 15 s asked, 70 s taken)
-    job = (Xm, tm, counts, n_rows, cfg, weights, left, threads, seed, mip_gap)
+    # the child's solve ends at this wall-clock time (not after ``left`` seconds of its own: its interpreter
+    # start and imports would push its answer past the deadline, and the parent would discard a finished solve)
+    job = (Xm, tm, counts, n_rows, cfg, weights, time.time() + left, threads, seed, mip_gap)
     out = _in_child(job, deadline)
     if out is None:
         say(f"matrix MILP: stopped at the time limit without a result ({time.perf_counter() - t0:.1f} s)")

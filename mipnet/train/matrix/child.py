@@ -16,19 +16,25 @@ from typing import Any
 
 import numpy as np
 
+#: seconds kept between the end of the solve and the parent's deadline, for reading the solution and writing
+#: the answer
+ANSWER_SECONDS = 0.5
+
 
 def solve_job(job: tuple[Any, ...]) -> dict[str, Any]:
-    """Build the MILP, start it from the network, solve with the seconds left; the answer (module docstring)."""
+    """Build the MILP, start it from the network, solve until ``ANSWER_SECONDS`` before the job's end (a
+    wall-clock time, ``time.time()``); the answer (module docstring)."""
     from ...errors import MipnetError
     from .model import MatrixTrainingModel
 
     t0 = time.perf_counter()
-    Xm, tm, counts, n_rows, cfg, weights, seconds, threads, seed, mip_gap = job
+    Xm, tm, counts, n_rows, cfg, weights, end_wall, threads, seed, mip_gap = job
     model = MatrixTrainingModel(Xm, tm, cfg, sample_weight=counts, loss_denominator=n_rows)
     with contextlib.suppress(MipnetError, RuntimeError):  # a start outside the class: solve without it
         model.set_start(weights)
     built = time.perf_counter() - t0
-    res = model.solve(max(0.1, seconds - (time.perf_counter() - t0)), threads=threads, seed=seed, mip_gap=mip_gap)
+    seconds = end_wall - time.time() - ANSWER_SECONDS  # the answer reaches the parent before its deadline
+    res = model.solve(max(0.1, seconds), threads=threads, seed=seed, mip_gap=mip_gap)
     w = model.weights() if res.objective is not None else None
     h = model.highs()
     try:
