@@ -137,15 +137,16 @@ def run_query(
         elif tool == "gurobi_ml":
             g = verify(net, torch_model, x, lo, hi, c, limit, 1)
             ok = recheck(net, g["counterexample"], lo, hi, c)
-            detail = g["reason"] or g.get("size", "")
-            rows[tool] = {"verdict": g["verdict"], "seconds": g["seconds"], "detail": detail, "recheck": ok}
+            rows[tool] = {"verdict": g["verdict"], "seconds": g["seconds"], "detail": g["reason"], "recheck": ok}
+            rows[tool]["size"] = g.get("size", "")
             if g["counterexample"] is not None:
                 points.append(g["counterexample"])
         elif tool == "lirpa" and lirpa is not None:
             lirpa_out = lirpa.query(x, lo, hi, c)
     for method, tool in (("CROWN", "crown"), ("alpha-CROWN", "alpha_crown")):
-        if "error" in lirpa_out:
-            rows[tool] = {"verdict": "error", "seconds": np.nan, "detail": lirpa_out["error"], "recheck": None}
+        err = lirpa_out.get("error") or lirpa_out.get(method, {}).get("error")
+        if err:
+            rows[tool] = {"verdict": "error", "seconds": np.nan, "detail": err, "recheck": None}
         elif method in lirpa_out:
             lower = np.asarray(lirpa_out[method]["lower"], np.float64)
             bad = bound_violations(net, lower, c, points, lo, hi, seed=int(1e6 * eps) + c)
@@ -226,10 +227,15 @@ def report(df: pd.DataFrame, meta: dict[str, Any], a: argparse.Namespace, comman
             else ""
         ),
         "",
+        "Gurobi ML model size (the pip licence allows 2000 variables and 2000 linear constraints): "
+        + "; ".join(_sizes(df))
+        + ".",
+        "",
         *table(s),
         "",
         "h/v/u/e: holds / violated / unknown / error. Ratios are per query (mipnet's seconds over the other's),",
-        "then the median; 'robust' = both mipnet and Gurobi ML say holds. CROWN / alpha-CROWN seconds are",
+        "then the median; 'robust' = both mipnet and Gurobi ML say holds; 'hard robust' = robust and neither CROWN",
+        "nor alpha-CROWN (auto_LiRPA) proves it, so a complete method is needed. CROWN / alpha-CROWN seconds are",
         "auto_LiRPA's `compute_bounds` alone (model conversion excluded); mipnet and Gurobi ML seconds are the whole",
         "query (model build included).",
         "",
@@ -242,6 +248,21 @@ def report(df: pd.DataFrame, meta: dict[str, Any], a: argparse.Namespace, comman
     if not unsound.empty:
         lines += ["", "## UNSOUND BOUNDS", "", "```", unsound.to_string(index=False), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _sizes(df: pd.DataFrame) -> list[str]:
+    """Per model: Gurobi ML's model size, or the licence's refusal."""
+    g = df[df.tool == "gurobi_ml"]
+    out = []
+    for model, gm in g.groupby("model", sort=False):
+        err = gm[gm.verdict == "error"]
+        sizes = gm["size"].dropna().astype(str) if "size" in gm else pd.Series([], dtype=str)
+        sizes = sizes[sizes != ""]
+        if not err.empty:
+            out.append(f"{model}: **refused on {len(err)} queries**: {err.detail.iloc[0]}")
+        elif not sizes.empty:
+            out.append(f"{model}: {sizes.iloc[0]}")
+    return out or ["not run"]
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

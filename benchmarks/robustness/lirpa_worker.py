@@ -11,7 +11,8 @@ e_c - e_k (k != c, in increasing k) it computes lower bounds
 
 with ``method="CROWN"`` (backward linear relaxation, adaptive lower slopes) and ``method="alpha-CROWN"``
 (``CROWN-Optimized``: lower slopes optimised by projected gradient) and prints
-``{"CROWN": {"lower": [...], "seconds": s}, "alpha-CROWN": {...}}``; ``seconds`` times ``compute_bounds`` alone (a
+``{"CROWN": {"lower": [...], "seconds": s}, "alpha-CROWN": {...}}`` (``{"error": "..."}`` in place of a method's
+result when auto_LiRPA raises); ``seconds`` times ``compute_bounds`` alone (a
 fresh ``BoundedModule`` per query and method, built before the clock starts, so no optimised slopes carry over from
 one query to the next). The first line printed is ``{"ready": true, "versions": {...}}`` or
 ``{"ready": false, "error": "..."}``. One torch thread, float64.
@@ -108,10 +109,12 @@ def main(path: str) -> None:
         if not line.strip():
             continue
         q = json.loads(line)
-        try:
-            out = {m: _bounds(model, q, m) for m in ("CROWN", "alpha-CROWN")}
-        except Exception as e:
-            out = {"error": f"{type(e).__name__}: {e}"}
+        out: dict[str, Any] = {}
+        for m in ("CROWN", "alpha-CROWN"):
+            try:
+                out[m] = _bounds(model, q, m)
+            except Exception as e:  # reported as this method's error on this query
+                out[m] = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(out), flush=True)
 
 
