@@ -20,7 +20,8 @@ counterexample is re-run through mipnet's forward pass and checked inside the bo
 bound is checked against the margins at the image, at the counterexamples and at random points of the box.
 
     python benchmarks/robustness_competitors.py [--images 10] [--eps 0.05 0.1] [--time-limit 60]
-      -> results/robustness/competitors.md, competitors.csv
+      -> results/robustness/competitors.md, competitors.csv, competitors.json (the run's command, date, load)
+    python benchmarks/robustness_competitors.py --report-only   # the .md again from .csv + .json, notes kept
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ from mipnet.verify.robustness import ball_box, verify_sample  # noqa: E402
 WORKER = ROOT / "benchmarks" / "robustness" / "lirpa_worker.py"
 DEFAULT_LIRPA = "/work/bench-venvs/lirpa/bin/python"
 TOL = 1e-6
+
+
+SETUP = [
+    "## Setup",
+    "",
+    "- Gurobi ML: `pip install gurobi-machinelearning` (1.7.0) into mipnet's venv: it changes none of numpy, scipy,",
+    "  scikit-learn, torch, pandas (checked with `pip install --dry-run`); it is in the `bench` extra. gurobipy 13",
+    "  with its size-limited pip licence; both nets fit (sizes above).",
+    "- auto_LiRPA: its only PyPI release with wheels for this setup is 0.3 (2022); it pins torch < 1.13 and",
+    "  torchvision, which would download another torch. It runs in its own venv, `/work/bench-venvs/lirpa`, made by",
+    "  `benchmarks/robustness/setup_lirpa.sh` (the local CPU torch 2.13 wheel, auto_LiRPA 0.3 with `--no-deps`,",
+    "  numpy < 2 and its light dependencies), driven over JSON lines by `benchmarks/robustness/lirpa_worker.py`,",
+    "  which maps back three torch helpers auto_LiRPA 0.3 imports under their pre-1.13 names and sets float64 as",
+    "  torch's default dtype (auto_LiRPA 0.3 makes some buffers in the default dtype and then fails on float64",
+    "  models). auto_LiRPA's bound code is unchanged; every bound it returns is checked against sampled margins.",
+    "  The issue's earlier measurement used auto_LiRPA 0.7 from its source repository (not on PyPI); 0.3's CROWN and",
+    "  alpha-CROWN are the same methods, its speed may differ.",
+    "- One thread each: HiGHS (`threads=1`), Gurobi (`Threads=1`), torch (`set_num_threads(1)`).",
+]
 
 
 class Lirpa:
@@ -243,6 +263,7 @@ def report(df: pd.DataFrame, meta: dict[str, Any], a: argparse.Namespace, comman
         "",
         *target_lines(s, crown_ran),
     ]
+    lines += ["", *SETUP]
     if not bad.empty:
         lines += ["", "## DISAGREEMENTS", "", "```", bad.to_string(index=False), "```"]
     if not unsound.empty:
@@ -265,6 +286,9 @@ def _sizes(df: pd.DataFrame) -> list[str]:
     return out or ["not run"]
 
 
+NOTES = "<!-- notes: kept by --report-only, dropped by a new run -->"
+
+
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["digits", "mnist"])
@@ -274,17 +298,32 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--tools", nargs="+", default=["mipnet", "gurobi_ml", "lirpa"])
     ap.add_argument("--lirpa-python", default=DEFAULT_LIRPA)
     ap.add_argument("--out", default=str(ROOT / "results" / "robustness"))
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .csv and .json of a run")
     a = ap.parse_args(argv)
+    out = Path(a.out)
+    if a.report_only:
+        df = pd.read_csv(out / "competitors.csv")
+        meta = json.loads((out / "competitors.json").read_text())
+        for k in ("models", "images", "eps", "time_limit"):
+            setattr(a, k, meta["args"][k])
+        old = (out / "competitors.md").read_text() if (out / "competitors.md").exists() else ""
+        notes = old[old.index(NOTES) :] if NOTES in old else ""
+        text = report(df, meta, a, meta["command"]) + ("\n" + notes if notes else "")
+        (out / "competitors.md").write_text(text)
+        print(text)
+        return df
     command = "python benchmarks/robustness_competitors.py " + " ".join(argv if argv is not None else sys.argv[1:])
     t0 = time.perf_counter()
     df, meta = run(a)
     meta["date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta["machine"] = f"{os.cpu_count()} cores, {time.perf_counter() - t0:.0f} s wall"
     meta["versions"] = _versions(a.tools)
-    out = Path(a.out)
+    meta["command"] = command.strip()
+    meta["args"] = {"models": a.models, "images": a.images, "eps": a.eps, "time_limit": a.time_limit}
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "competitors.csv", index=False)
-    text = report(df, meta, a, command.strip())
+    (out / "competitors.json").write_text(json.dumps(meta, indent=1) + "\n")
+    text = report(df, meta, a, meta["command"])
     (out / "competitors.md").write_text(text)
     print(text)
     return df

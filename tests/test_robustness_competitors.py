@@ -4,6 +4,7 @@ auto_LiRPA's venv is missing, the counterexample re-check and bound soundness ch
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -148,4 +149,20 @@ def test_one_query_run_without_lirpa(tmp_path: Path) -> None:
     md = (tmp_path / "competitors.md").read_text()
     assert "not run: auto_LiRPA's venv interpreter" in md and "**all agree**" in md
     assert "digits: 274 vars" in md  # Gurobi ML's model size, under the pip licence's limits
-    assert (tmp_path / "competitors.csv").exists()
+    notes = bench.NOTES + "\n\n## Findings\n\nwritten by hand\n"
+    (tmp_path / "competitors.md").write_text(md + "\n" + notes)
+    bench.main(["--report-only", "--out", str(tmp_path)])
+    again = (tmp_path / "competitors.md").read_text()
+    assert again.startswith(md) and again.endswith(notes)
+
+
+def test_lirpa_worker_reports_a_missing_package() -> None:
+    """The worker started where auto_LiRPA is not installed answers with the reason, and the column is skipped."""
+    if importlib.util.find_spec("auto_LiRPA") is not None:
+        pytest.skip("auto_LiRPA is installed in this interpreter")
+    bench = importlib.import_module("robustness_competitors")
+    w = bench.Lirpa(sys.executable, _net())
+    try:
+        assert not w.ready and "auto_LiRPA" in w.error
+    finally:
+        w.close()
