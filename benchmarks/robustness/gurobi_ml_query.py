@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mipnet.layers import Dense, ReLU
 from mipnet.network import Network
 
 
@@ -30,13 +31,10 @@ def weights(net: Network) -> list[tuple[np.ndarray, np.ndarray]]:
     """(W, b) of each Dense layer of a Dense-ReLU-...-Dense net; anything else is refused."""
     out: list[tuple[np.ndarray, np.ndarray]] = []
     for i, layer in enumerate(net.layers):
-        kind = type(layer).__name__
-        if i % 2 == 0 and kind == "Dense":
+        if i % 2 == 0 and isinstance(layer, Dense):
             out.append((np.asarray(layer.weight, np.float64), np.asarray(layer.bias, np.float64)))
-        elif i % 2 == 1 and kind == "ReLU":
-            continue
-        else:
-            raise ValueError(f"only Dense-ReLU-...-Dense nets are compared here (layer {i} is {kind})")
+        elif not (i % 2 == 1 and isinstance(layer, ReLU)):
+            raise ValueError(f"only Dense-ReLU-...-Dense nets are compared here (layer {i} is {type(layer).__name__})")
     return out
 
 
@@ -62,7 +60,7 @@ def verify(
 ) -> dict[str, Any]:
     """One query with Gurobi ML (module docstring); ``model`` is :func:`torch_sequential` of ``net``."""
     import gurobipy as gp
-    from gurobi_ml import add_predictor_constr
+    from gurobi_ml import add_predictor_constr  # type: ignore[import-untyped]
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"verdict": "unknown", "reason": "", "counterexample": None, "rivals_closed": 0}

@@ -46,11 +46,11 @@ def _torch_compat() -> None:
         GLOBALS.export_onnx_opset_version = v
 
     if not hasattr(tu, "_optimize_graph"):
-        tu._optimize_graph = ts_utils._optimize_graph  # type: ignore[attr-defined]
+        tu._optimize_graph = ts_utils._optimize_graph
     if not hasattr(sh, "_set_opset_version"):
-        sh._set_opset_version = _set_opset_version  # type: ignore[attr-defined]
+        sh._set_opset_version = _set_opset_version
     if not hasattr(torch._C.Node, "__getitem__"):
-        torch._C.Node.__getitem__ = lambda self, k: getattr(self, self.kindOf(k))(k)  # type: ignore[attr-defined]
+        torch._C.Node.__getitem__ = lambda self, k: getattr(self, self.kindOf(k))(k)
 
 
 def _sequential(weights: Any) -> Any:
@@ -72,7 +72,7 @@ def _sequential(weights: Any) -> Any:
 
 def _bounds(model: Any, q: dict, method: str) -> dict:
     import torch
-    from auto_LiRPA import BoundedModule, BoundedTensor, PerturbationLpNorm
+    from auto_LiRPA import BoundedModule, BoundedTensor, PerturbationLpNorm  # type: ignore[import-not-found]
 
     x = torch.tensor([q["x"]], dtype=torch.float64)
     lo = torch.tensor([q["lo"]], dtype=torch.float64)
