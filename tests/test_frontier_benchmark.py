@@ -138,3 +138,37 @@ def test_constraints_table_marks_a_violated_constraint() -> None:
     assert "| -0.020 |" in lines[3]
     assert "violates" in lines[4] and "+0.010" not in lines[4] and "\\|b\\|" in lines[4]
     assert all(line.count("|") - line.count("\\|") == lines[0].count("|") for line in lines)
+
+
+def test_small_end_rows(bench: Any, tmp_path: Path) -> None:
+    """mipnet_small: the linear term alone (no hidden unit left), with a feature budget K, and with a hidden unit;
+    each row with its certificate's status and gap, sizes counted as for mipnet_linear."""
+    bench.main(
+        [
+            *("--datasets", "breast_cancer", "--n", "30", "--seeds", "0", "--methods", "mipnet_small"),
+            *("--small-l1", "0.1", "--small-k", "1", "--small-hidden", "1", "--time-limit", "3"),
+            *("--no-plots", "--out", str(tmp_path)),
+        ]
+    )
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    by = {r["setting"]: r for r in rows}
+    assert set(by) == {"linear only, l1=0.1", "linear only, K=1 features, l1=0.001", "linear + 1 hidden, l1=0.03"}
+    for r in rows:
+        assert r["method"] == "mipnet_small" and r["status"] in ("optimal", "feasible")
+        assert r["gap"] is None or 0.0 <= r["gap"] <= 1.0 + 1e-9
+    for setting in ("linear only, l1=0.1", "linear only, K=1 features, l1=0.001"):
+        assert by[setting]["size"] == by[setting]["features_used"]  # the linear weights alone, each once
+    assert by["linear only, K=1 features, l1=0.001"]["features_used"] <= 1
+    assert "linear only, K=1 features" in (tmp_path / "table.md").read_text()
+    with pytest.raises(ValueError, match="needs the linear term"):
+        bench.fit_mipnet(
+            np.zeros((4, 2)),
+            np.array([0, 1, 0, 1]),
+            np.zeros((2, 2)),
+            np.array([0, 1]),
+            hidden=0,
+            l1=0.1,
+            linear=False,
+            time_limit=1.0,
+            seed=0,
+        )

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-MIPNET = ("mipnet", "mipnet_linear")
+MIPNET = ("mipnet", "mipnet_linear", "mipnet_small")
 COLUMNS = ("dataset", "N", "method", "setting", "seeds", "n_train", "n_test", "size", "acc", "acc_std", "auc", "gap")
 
 
@@ -119,7 +119,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     for e in agg:
         if "acc" in e and e["size"] > 0:  # constant models (size 0) stay in the table, off the log axis
             by[(e["dataset"], e["N"])].append(e)
-    markers = {"l1lr": "s", "l1lr_path": ".", "mlp": "x", "mipnet": "o", "mipnet_linear": "D"}
+    markers = {"l1lr": "s", "l1lr_path": ".", "mlp": "x", "mipnet": "o", "mipnet_linear": "D", "mipnet_small": "P"}
     markers.update({"fasterrisk": "^", "gosdt": "v", "ebm": "*"})
     for (ds, n), es in by.items():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -131,7 +131,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
                 [p["acc"] for p in pts],
                 yerr=[p["acc_std"] for p in pts],
                 marker=markers.get(meth, "o"),
-                linestyle="-" if len(pts) > 1 else "none",
+                linestyle="-" if len(pts) > 1 and meth != "mipnet_small" else "none",
                 label=meth,
                 capsize=2,
             )
