@@ -151,3 +151,21 @@ def test_wrong_rules_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     card.rules.clear()
     with pytest.raises(MipnetError, match="rules differ"):
         _add_rules(net, card)
+
+
+def test_head_counts_the_linear_term_units_apart() -> None:
+    """The linear term's exact unit pairs are counted as the linear part, not as hidden units used."""
+    from mipnet.train.trainer import build_network
+
+    dom = Domain(["age", "priors", "male"], [18, 0, 0], [90, 30, 1], np.array([False, True, True]))
+    mu, sd = np.zeros(3), np.ones(3)
+    pruned = [(np.zeros((1, 3)), np.zeros(1)), (np.zeros((1, 1)), np.array([0.2]))]
+    net = build_network(pruned, mu, sd, dom, "classify", [0, 1], 0.0, 1.0, {}, linear=np.array([[0.5, 0.0, -1.0]]))
+    head = scorecard(net).render().splitlines()[0]
+    assert "0 of 1 hidden units used, 2 more units written as the linear part" in head  # the pruned unit stays
+    one = [(np.array([[0.0, 0.0, 2.0]]), np.array([-1.0])), (np.array([[1.0]]), np.array([0.2]))]
+    card = scorecard(
+        build_network(one, mu, sd, dom, "classify", [0, 1], 0.0, 1.0, {}, linear=np.array([[0.5, 0.0, 0.0]]))
+    )
+    assert "1 of 1 hidden units used, 2 more units written as the linear part" in card.render()
+    assert list(card.rules) == [0] and "+1 point if male (otherwise 0)" in card.render()  # max(0, 2 male - 1)

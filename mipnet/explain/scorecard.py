@@ -234,6 +234,7 @@ class Scorecard:
     points: np.ndarray  #: (K, H)
     units: list[int]
     hidden_width: int  #: units in the network's hidden layer (0: no hidden layer)
+    paired: int = 0  #: of those, the units written as the linear part (pairs w, -w)
     max_error: float = 0.0  #: checked against the network's forward pass on random inputs
     #: units (positions in ``units``) that read only 0/1 features, as rules (:mod:`mipnet.explain.rules`)
     rules: dict[int, UnitRules] = field(default_factory=dict)
@@ -291,7 +292,11 @@ class Scorecard:
         """What the scorecard covers, in one line."""
         n_lin = int(np.count_nonzero(np.any(self.linear != 0, axis=0)))
         lin = f"linear part on {n_lin} feature(s)" if n_lin else "no linear part"
-        used = f"{len(self.units)} of {self.hidden_width} hidden units used" if self.hidden_width else "a linear model"
+        real = self.hidden_width - self.paired
+        used = f"{len(self.units)} of {real} hidden units used" if real else ""
+        if self.paired:
+            used += f"{', ' if used else ''}{self.paired} {'more ' if used else ''}units written as the linear part"
+        used = used or "a linear model"
         return f"Scorecard ({used}, {lin}; exact, in the features' own units)"
 
     def rows(self, digits: int = 6) -> list[tuple[str, str]]:
@@ -379,6 +384,7 @@ def scorecard(net: Network) -> Scorecard:
         return (sign * np.concatenate([W1[j], [b1[j]], V[:, j]]) + 0.0).tobytes()
 
     rows = {key(j, 1.0): j for j in range(H) if keep[j]}
+    paired = 0
     for p in range(H):
         if not keep[p] or not np.any(W1[p]):
             continue
@@ -387,6 +393,7 @@ def scorecard(net: Network) -> Scorecard:
             linear = linear + np.outer(V[:, p], W1[p])
             base = base + V[:, p] * b1[p]
             keep[p] = keep[q] = False
+            paired += 2
     const = keep & ~np.any(W1 != 0, axis=1)  # w_j = 0: the constant max(0, b_j)
     base = base + V[:, const] @ np.maximum(0.0, b1[const])
     keep &= ~const
@@ -406,6 +413,7 @@ def scorecard(net: Network) -> Scorecard:
         points=V[:, keep] / s,
         units=[int(j) for j in np.flatnonzero(keep)],
         hidden_width=H,
+        paired=paired,
     )
     card.max_error = _check(net, card)
     _add_rules(net, card)
