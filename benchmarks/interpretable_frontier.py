@@ -151,7 +151,7 @@ def fit_mipnet(
     ).fit(Xtr, ytr)
     cert = m.certificate_
     pred = m.predict(Xte)
-    return {
+    row: Row = {
         "acc": float(np.mean(pred == yte)),
         "auc": _auc(yte, m.decision_function(Xte)),
         "train_acc": float(np.mean(m.predict(Xtr) == ytr)),
@@ -164,6 +164,10 @@ def fit_mipnet(
         "domain_constraints": (cert.formulation or {}).get("domain_constraints"),
         "network": m.network_,
     }
+    why = (cert.formulation or {}).get("time_limit_note")  # a fit without a solve says why (e.g. the scale plan)
+    if why:
+        row["no_solve"] = str(why)[:300]
+    return row
 
 
 def _first_weight(net: Any) -> np.ndarray:
