@@ -40,10 +40,13 @@ African-American and other defendants) against the unconstrained fit, same split
 on the returned network is read from the certificate.
 
 Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means over seeds), ``frontier_<data>_<N>.png``,
-``constraints_<N>.md``. Short run (what results/interpretable/ holds):
+``constraints_<N>.md``. Short run (what results/interpretable/ holds: one process per data set, each to its
+own folder, the rows then merged and rendered with ``--from-rows``; results/interpretable/README.md):
 
-    python benchmarks/interpretable_frontier.py --datasets compas,breast_cancer --n 1000 --seeds 0 \\
-        --time-limit 60 --constraints-table --out results/interpretable
+    python benchmarks/interpretable_frontier.py --datasets compas --n 1000 --seeds 0 --l1 0.03 \\
+        --time-limit 30 --out /tmp/fr_run/compas     # then breast_cancer, german, heart, adult
+    python benchmarks/interpretable_frontier.py --from-rows /tmp/fr_run/compas/rows.json,... \\
+        --out results/interpretable
 
 Full run (the issue's grid): ``--datasets compas,adult,german,heart,breast_cancer --n 1000,full --seeds 0,1,2``.
 """
@@ -546,7 +549,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--budget", type=int, default=3)
     ap.add_argument("--parity-delta", type=float, default=0.1)
     ap.add_argument("--no-plots", action="store_true")
-    ap.add_argument("--from-rows", type=Path, help="redo table.md and the plots from this rows.json, run nothing")
+    ap.add_argument(
+        "--from-rows",
+        type=lambda v: [Path(p) for p in v.split(",")],
+        help="redo table.md and the plots from this rows.json (several, comma-separated: rows merged), run nothing",
+    )
     ap.add_argument("--out", type=Path, default=Path("results/interpretable"))
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -556,8 +563,14 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.from_rows is not None:
-        saved = json.loads(args.from_rows.read_text())
-        rows, started, argv = saved["rows"], saved["started"], saved["argv"]
+        saved = [json.loads(p.read_text()) for p in args.from_rows]
+        rows = [r for sv in saved for r in sv["rows"]]
+        started = min(sv["started"] for sv in saved)
+        argv = (
+            saved[0]["argv"]
+            if len(saved) == 1
+            else ["merged from:", *(" ".join(map(str, sv["argv"])) + ";" for sv in saved)]
+        )
         args.datasets = ""
     for name in filter(None, args.datasets.split(",")):
         for n in _sizes(args.n):

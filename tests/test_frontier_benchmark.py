@@ -172,3 +172,22 @@ def test_small_end_rows(bench: Any, tmp_path: Path) -> None:
             time_limit=1.0,
             seed=0,
         )
+
+
+def test_from_rows_merges_several_runs(bench: Any, tmp_path: Path) -> None:
+    def run(ds: str, acc: float) -> Path:
+        row = {"dataset": ds, "N": 10, "n_train": 10, "n_test": 5, "seed": 0, "method": "l1lr", "setting": "C=1"}
+        row.update(acc=acc, auc=0.6, size=2, time=0.1)
+        path = tmp_path / f"{ds}.json"
+        path.write_text(
+            json.dumps({"started": f"2026-01-0{len(ds) % 9 + 1}", "argv": ["--datasets", ds], "rows": [row]})
+        )
+        return path
+
+    a, b = run("aa", 0.7), run("bbb", 0.8)
+    bench.main(["--from-rows", f"{a},{b}", "--no-plots", "--out", str(tmp_path / "out")])
+    saved = json.loads((tmp_path / "out" / "rows.json").read_text())
+    assert [r["dataset"] for r in saved["rows"]] == ["aa", "bbb"] and saved["started"] == "2026-01-03"
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert "| aa | 10 (10 / 5) | l1lr |" in table and "| bbb | 10 (10 / 5) | l1lr |" in table
+    assert "--datasets aa;" in table and "--datasets bbb;" in table
