@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +170,23 @@ def test_head_counts_the_linear_term_units_apart() -> None:
     )
     assert "1 of 1 hidden units used, 2 more units written as the linear part" in card.render()
     assert list(card.rules) == [0] and "+1 point if male (otherwise 0)" in card.render()  # max(0, 2 male - 1)
+
+
+def test_cli_prints_the_rules_and_their_numbers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.io import save_model
+
+    dom = Domain(["age", "juv", "male"], [18, 0, 0], [90, 1, 1], np.array([False, True, True]))
+    W = np.array([[0.1, 0.0, 0.0], [0.0, 2.0, -1.0]])
+    net = Network([Dense(W, np.array([-3.0, 0.5])), ReLU(), Dense(np.array([[1.0, -1.0]]), [0.0])], domain=dom)
+    path = str(tmp_path / "m.json")
+    save_model(net, path)
+    r = CliRunner().invoke(cli, ["explain", "scorecard", path])
+    assert r.exit_code == 0, r.output
+    assert "-2.5 points if juv and not male" in r.output and "every 0/1 combination" in r.output
+    r = CliRunner().invoke(cli, ["explain", "scorecard", path, "--json"])
+    assert r.exit_code == 0, r.output
+    units = json.loads(r.output)["units"]
+    assert "rules" not in units[0] and {"if": ["juv"], "if_not": ["male"], "value": 2.5} in units[1]["rules"]
