@@ -148,7 +148,7 @@ def test_wrong_rules_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = UnitRules((0, 1), (Rule((0,), (1,), 1.5), Rule((0, 1), (), 0.5), Rule((), (0, 1), 0.5 + 1e-6)))
     card.rules[0] = bad
     assert rules_error(card, net) > 1e-9
-    monkeypatch.setattr(sc, "unit_rules", lambda w, b, ind: bad)
+    monkeypatch.setattr(sc, "unit_rules", lambda w, b, ind, groups=(): bad)
     card.rules.clear()
     with pytest.raises(MipnetError, match="rules differ"):
         _add_rules(net, card)
@@ -190,3 +190,71 @@ def test_cli_prints_the_rules_and_their_numbers(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     units = json.loads(r.output)["units"]
     assert "rules" not in units[0] and {"if": ["juv"], "if_not": ["male"], "value": 2.5} in units[1]["rules"]
+
+
+@st.composite
+def onehot_nets(draw: st.DrawFn) -> Network:
+    """Features: a one-hot group c0..c{k-1} (a categorical feature's levels), then 0/1 features, then a real one;
+    the units read the group's levels (some or all) and the 0/1 features."""
+    k, n_bin = draw(st.integers(2, 4)), draw(st.integers(0, 2))
+    d = k + n_bin + 1
+    names = [f"c{i}" for i in range(k)] + [f"b{i}" for i in range(n_bin)] + ["r"]
+    lower, upper = np.zeros(d), np.ones(d)
+    upper[-1] = 5.0
+    integer = np.array([True] * (d - 1) + [False])
+    dom = Domain(names, lower, upper, integer, onehot_groups=[list(range(k))])
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    H = draw(st.integers(1, 3))
+    W = np.round(rng.normal(size=(H, d)) * 2) * (rng.random((H, d)) > 0.3)
+    W[:, -1] *= rng.random(H) < 0.3  # most units read only 0/1 features
+    V = np.round(rng.normal(size=(1, H)) * 3)
+    return Network([Dense(W, np.round(rng.normal(size=H))), ReLU(), Dense(V, [0.5])], domain=dom)
+
+
+def _allowed_inputs(net: Network, seed: int) -> np.ndarray:
+    """Every input the domain allows on its 0/1 features (one level of the group, any 0/1 values), the real
+    feature at random."""
+    d = net.domain
+    k = len(d.onehot_groups[0])
+    n_bin = d.n_features - k - 1
+    rows = []
+    for level in range(k):
+        for bits in itertools.product([0.0, 1.0], repeat=n_bin):
+            x = np.zeros(d.n_features)
+            x[level] = 1.0
+            x[k : k + n_bin] = bits
+            rows.append(x)
+    X = np.repeat(np.array(rows), 3, axis=0)
+    X[:, -1] = np.random.default_rng(seed).uniform(0, 5, X.shape[0])
+    return X
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(onehot_nets(), st.integers(0, 1000))
+def test_rules_on_one_hot_groups_are_exact_where_the_domain_allows(net: Network, seed: int) -> None:
+    card = scorecard(net)
+    X = _allowed_inputs(net, seed)
+    f = net.forward(X)
+    assert np.all(np.abs(card.evaluate(X, rules=True) - f) <= 1e-9 * np.maximum(1.0, np.abs(f)))
+    group = set(net.domain.onehot_groups[0])
+    for ur in card.rules.values():
+        hits = np.array([r.matches(X) for r in ur.rules] or np.zeros((0, X.shape[0]), dtype=bool))
+        assert np.all(hits.sum(axis=0) <= 1)  # one line at most applies to an allowed input
+        for r in ur.rules:
+            on = group & set(r.when)
+            assert len(on) <= 1  # never two levels of one categorical feature
+            assert not (on and group & set(r.unless))  # "c0 and not c1": the "not c1" is implied, left out
+    if any(group & set(ur.inputs) for ur in card.rules.values()):
+        assert "that the domain allows (one level per one-hot group)" in card.render()
+
+
+def test_one_hot_rules_text() -> None:
+    dom = Domain(["race=A", "race=B", "race=C", "male"], [0] * 4, [1] * 4, np.ones(4, bool), onehot_groups=[[0, 1, 2]])
+    # max(0, 2 [race=A] + 2 [race=B] + male - 2): 1 if (A or B) and male, 0 otherwise
+    net = Network([Dense(np.array([[2.0, 2.0, 0.0, 1.0]]), [-2.0]), ReLU(), Dense(np.array([[3.0]]), [0.0])], dom)
+    card = scorecard(net)
+    text = card.render()
+    assert "+3 points if race=A and male" in text and "+3 points if race=B and male" in text
+    assert "race=A and race=B" not in text and "not race=" not in text
+    unrestricted = unit_rules(card.weights[0], float(card.biases[0]), card.indicator)  # no groups: all 8 combinations
+    assert unrestricted is not None and len(unrestricted.rules) > len(card.rules[0].rules)

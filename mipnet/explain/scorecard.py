@@ -238,7 +238,8 @@ class Scorecard:
     max_error: float = 0.0  #: checked against the network's forward pass on random inputs
     #: units (positions in ``units``) that read only 0/1 features, as rules (:mod:`mipnet.explain.rules`)
     rules: dict[int, UnitRules] = field(default_factory=dict)
-    rules_error: float = 0.0  #: checked against the forward pass on every 0/1 combination of their inputs
+    rules_error: float = 0.0  #: checked against the forward pass on every allowed 0/1 combination of their inputs
+    groups: list[list[int]] = field(default_factory=list)  #: the domain's one-hot groups (the rules read them)
 
     def evaluate(self, X: Any, rules: bool = False) -> np.ndarray:
         """The network's outputs (N, K) computed from the scorecard's numbers; with ``rules``, each rule unit's
@@ -340,9 +341,17 @@ class Scorecard:
         if self.rules:
             out.append(
                 f"(the rules of {len(self.rules)} unit(s) checked against the network on every 0/1 combination of "
-                f"their features, the others at random: largest difference {self.rules_error:.1g})"
+                f"their features{self._allowed_words()}, the others at random: largest difference "
+                f"{self.rules_error:.1g})"
             )
         return out
+
+    def _allowed_words(self) -> str:
+        """How the one-hot groups restrict the rules' combinations ("" without groups among their inputs)."""
+        read = {i for ur in self.rules.values() for i in ur.inputs}
+        if not any(read & set(g) for g in self.groups):
+            return ""
+        return " that the domain allows (one level per one-hot group)"
 
     def lines(self, digits: int = 6) -> list[str]:
         """The scorecard as text lines (numbers with ``digits`` significant digits; 0: exact)."""
@@ -416,6 +425,7 @@ def scorecard(net: Network) -> Scorecard:
         paired=paired,
     )
     card.max_error = _check(net, card)
+    card.groups = [[int(i) for i in g] for g in net.domain.onehot_groups]
     _add_rules(net, card)
     return card
 
@@ -424,7 +434,7 @@ def _add_rules(net: Network, card: Scorecard) -> None:
     """The units that read only 0/1 features as rules (:mod:`mipnet.explain.rules`), checked against the
     forward pass on every 0/1 combination of their inputs; a unit over the size cap keeps its expression."""
     for pos in range(len(card.units)):
-        ur = unit_rules(card.weights[pos], float(card.biases[pos]), card.indicator)
+        ur = unit_rules(card.weights[pos], float(card.biases[pos]), card.indicator, net.domain.onehot_groups)
         if ur is not None:
             card.rules[pos] = ur
     card.rules_error = rules_error(card, net)
