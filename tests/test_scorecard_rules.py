@@ -18,7 +18,7 @@ from mipnet import Dense, Network, Normalize, ReLU
 from mipnet.domain import Domain
 from mipnet.errors import MipnetError
 from mipnet.explain import scorecard
-from mipnet.explain.rules import MAX_INPUTS, MAX_RULES, Rule, UnitRules, combinations, unit_rules
+from mipnet.explain.rules import EQUAL, MAX_INPUTS, MAX_RULES, Rule, UnitRules, combinations, unit_rules
 from mipnet.explain.scorecard import _add_rules
 from mipnet.layers import LeakyReLU
 
@@ -81,7 +81,8 @@ def test_rules_are_the_network_on_every_combination(net: Network, seed: int) -> 
         C[:, list(ur.inputs)] = combinations(S.size)
         hits = np.array([r.matches(C) for r in ur.rules] or np.zeros((0, C.shape[0]), dtype=bool))
         assert np.all(hits.sum(axis=0) <= 1)  # disjoint: one line applies at most
-        assert np.array_equal(ur.evaluate(C), np.maximum(0.0, C @ w + b))  # the unit, exactly
+        eps = EQUAL * max(1.0, abs(b) + np.abs(w).sum())  # floating-point rounding of b + w . c
+        assert np.all(np.abs(ur.evaluate(C) - np.maximum(0.0, C @ w + b)) <= eps)  # the unit
         assert all(r.value > 0 for r in ur.rules)
     # the units that reading a real feature keep their expression
     for pos in range(len(card.units)):
@@ -258,3 +259,9 @@ def test_one_hot_rules_text() -> None:
     assert "race=A and race=B" not in text and "not race=" not in text
     unrestricted = unit_rules(card.weights[0], float(card.biases[0]), card.indicator)  # no groups: all 8 combinations
     assert unrestricted is not None and len(unrestricted.rules) > len(card.rules[0].rules)
+
+
+def test_rounding_is_not_a_rule() -> None:
+    """max(0, 0.1 a + 0.2 b - 0.3) is 0 on {0, 1}^2, though 0.1 + 0.2 - 0.3 = 5.6e-17 in floating point."""
+    ur = unit_rules(np.array([0.1, 0.2]), -0.3, np.ones(2, dtype=bool))
+    assert ur is not None and ur.rules == ()

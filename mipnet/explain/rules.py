@@ -14,8 +14,10 @@ with h != 0 are the rules: each is a conjunction of literals (x_i = 1: "A", x_i 
     h(x) = sum_r value_r [x matches the literals of rule r]     for every x in {0, 1}^S,
 
 exactly, because the leaves are disjoint and cover the cube (each combination matches one leaf, and the
-leaves with h = 0 are left out). The values are the unit's own, computed once with numpy on all 2^m
-combinations (ordered so that every sub-cube is a contiguous block of them) and read per leaf.
+leaves with h = 0 are left out). Two values within :data:`EQUAL` times 1 + |b| + sum |w_i| count as equal
+(rounding of b + w . c in floating point: 0.1 + 0.2 - 0.3 is not 0), so the rules are exact to that, far
+inside the scorecard's own check (1e-9 relative). The values are the unit's own, computed once with numpy on
+all 2^m combinations (ordered so that every sub-cube is a contiguous block of them) and read per leaf.
 
 **One-hot groups.** The domain allows only some combinations: in a one-hot group (the levels of one categorical
 feature) exactly one member is 1, so among the members of a group in S at most one is 1 (exactly one when
@@ -43,6 +45,8 @@ import numpy as np
 MAX_INPUTS = 6
 #: and so does a unit whose rules would be more than this many lines
 MAX_RULES = 8
+#: values of a unit within this much (relative to 1 + |b| + sum |w_i|) count as equal: floating-point rounding
+EQUAL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ def unit_rules(
     m = order.size
     C = combinations(m)
     h = np.maximum(0.0, float(b) + C @ w[order])  # the unit on every combination, in ``order``'s columns
+    eps = EQUAL * max(1.0, abs(float(b)) + float(np.abs(w[order]).sum()))  # rounding of b + w . c
+    h[h <= eps] = 0.0
     ok = allowed([int(i) for i in order], groups, C)
     group_of = {int(i): n for n, g in enumerate(groups) for i in g}
     rules: list[Rule] = []
@@ -134,7 +140,7 @@ def unit_rules(
         vals = h[lo:hi][ok[lo:hi]]
         if vals.size == 0:  # no combination the domain allows
             return True
-        if np.all(vals == vals[0]):
+        if np.all(np.abs(vals - vals[0]) <= eps):
             if vals[0] != 0.0:
                 when = tuple(int(order[k]) for k in range(depth) if fixed[k] == 1)
                 on = {group_of[i] for i in when if i in group_of}  # "not B" is implied by "A" of B's group
