@@ -34,8 +34,9 @@ the class with the most points; regression -> the prediction is ``scale`` times 
 **Units that read only 0/1 features** (every w_ji != 0 on a feature of :func:`indicator_features`, at most
 :data:`mipnet.explain.rules.MAX_INPUTS` of them) are printed as rules, "+3 points if A and not B": the unit's
 values max(0, w_j . c + b_j) on the combinations c in {0, 1}^S split into disjoint sub-cubes of constant value
-(:mod:`mipnet.explain.rules`), checked against ``network.forward`` on every combination before anything is
-shown; a unit over the size cap keeps the "per unit of (...) when that is positive" form.
+(:mod:`mipnet.explain.rules`; with one-hot groups, only the combinations the domain allows), checked against
+``network.forward`` on every such combination before anything is shown; a unit over the size cap keeps the
+"per unit of (...) when that is positive" form.
 
 **Deeper networks** have no scorecard; :func:`readable` then returns their exact layer-by-layer sparse form
 (:class:`LayerForm`, the first layer in the features' own units) instead.
@@ -243,7 +244,7 @@ class Scorecard:
 
     def evaluate(self, X: Any, rules: bool = False) -> np.ndarray:
         """The network's outputs (N, K) computed from the scorecard's numbers; with ``rules``, each rule unit's
-        max(0, w . x + b) is computed from its rules instead (equal where its inputs are 0/1)."""
+        max(0, w . x + b) is computed from its rules instead (equal on the 0/1 inputs the domain allows)."""
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         h = np.maximum(0.0, X @ self.weights.T + self.biases)
         if rules:
