@@ -13,6 +13,17 @@ Methods (``--methods``, each a row per setting; a method that cannot run gives a
 * ``mipnet`` / ``mipnet_linear``: MIPNetClassifier (sign class, hinge, one hidden layer) without / with the linear
   term f(x) = w0 x + b + sum_j v_j ReLU(W_j x + c_j), per l1 of ``--l1``. Size: non-zero weights, a linear weight
   counted once (not its two exact ReLU units). Each row records the certificate's status and gap.
+* ``mipnet_small``: the small end of mipnet's frontier, each configuration a row (its setting names it):
+  the linear term alone (0 hidden units) per l1 of ``--small-l1``; the linear term alone with a feature budget
+  of K = ``--small-k`` inputs (:class:`~mipnet.train.constraints.FeatureBudget`) at the small l1 of
+  ``--small-k-l1``; the linear term with 1-2 hidden units (``--small-hidden``) at ``--small-hidden-l1``.
+  "0 hidden units" is one unit with ``max_neurons=0``: its switch s = 0 forces W_1 = 0, v_1 = 0, so the class is
+  f(x) = w0 . x + b and the MILP is the L1-regularised hinge (an L1-SVM on the standardised inputs),
+
+      min_{w0, b}  (1/N) sum_n max(0, 1 - y_n (w0 . x_n + b)) + l1 ||w0||_1,
+      s.t. |w0_i| <= B_w z_i, sum_i z_i <= K, z binary   (the budget's feature switches, when K is given),
+
+  solved to a certified gap like every mipnet fit. Size counted as for ``mipnet_linear``.
 * ``fasterrisk``: FasterRisk risk scores (integer points in [-5, 5], binarised features), per sparsity k, in its own
   virtual environment (``--fasterrisk-python``; it pins numpy < 2, pandas 1.5.2, scikit-learn 1.2) as a subprocess
   on the same split (an .npz in, JSON out). Size: non-zero points.
@@ -29,10 +40,13 @@ African-American and other defendants) against the unconstrained fit, same split
 on the returned network is read from the certificate.
 
 Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means over seeds), ``frontier_<data>_<N>.png``,
-``constraints_<N>.md``. Short run (what results/interpretable/ holds):
+``constraints_<N>.md``. Short run (what results/interpretable/ holds: one process per data set, each to its
+own folder, the rows then merged and rendered with ``--from-rows``; results/interpretable/README.md):
 
-    python benchmarks/interpretable_frontier.py --datasets compas,breast_cancer --n 1000 --seeds 0 \\
-        --time-limit 60 --constraints-table --out results/interpretable
+    python benchmarks/interpretable_frontier.py --datasets compas --n 1000 --seeds 0 --l1 0.03 \\
+        --time-limit 30 --out /tmp/fr_run/compas     # then breast_cancer, german, heart, adult
+    python benchmarks/interpretable_frontier.py --from-rows /tmp/fr_run/compas/rows.json,... \\
+        --out results/interpretable
 
 Full run (the issue's grid): ``--datasets compas,adult,german,heart,breast_cancer --n 1000,full --seeds 0,1,2``.
 """
@@ -54,7 +68,7 @@ import numpy as np
 
 from mipnet.datasets import load
 
-METHODS = ("l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "fasterrisk", "gosdt", "ebm")
+METHODS = ("l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "fasterrisk", "gosdt", "ebm")
 HERE = Path(__file__).resolve().parent
 DEFAULT_FR_PYTHON = HERE.parent / ".fasterriskvenv" / "bin" / "python"
 Row = dict[str, Any]
@@ -120,12 +134,16 @@ def fit_mipnet(
     constraints: list[Any] | None = None,
     max_rows: int | None = None,
 ) -> Row:
-    """One MIPNetClassifier fit: test accuracy / AUC, size, certificate status and gap (None: no bound)."""
+    """One MIPNetClassifier fit: test accuracy / AUC, size, certificate status and gap (None: no bound).
+    ``hidden`` = 0 (with ``linear``): the linear term alone, one unit held off by ``max_neurons=0``."""
     from mipnet.train.estimators import MIPNetClassifier
 
+    if hidden == 0 and not linear:
+        raise ValueError("0 hidden units needs the linear term")
     t0 = time.perf_counter()
     m = MIPNetClassifier(
-        (hidden,),
+        (max(hidden, 1),),
+        max_neurons=0 if hidden == 0 else None,
         l1=l1,
         linear_term=linear,
         constraints=constraints,
@@ -136,7 +154,7 @@ def fit_mipnet(
     ).fit(Xtr, ytr)
     cert = m.certificate_
     pred = m.predict(Xte)
-    return {
+    row: Row = {
         "acc": float(np.mean(pred == yte)),
         "auc": _auc(yte, m.decision_function(Xte)),
         "train_acc": float(np.mean(m.predict(Xtr) == ytr)),
@@ -149,10 +167,32 @@ def fit_mipnet(
         "domain_constraints": (cert.formulation or {}).get("domain_constraints"),
         "network": m.network_,
     }
+    why = (cert.formulation or {}).get("time_limit_note")  # a fit without a solve says why (e.g. the scale plan)
+    if why:
+        row["no_solve"] = str(why)[:300]
+    return row
 
 
 def _first_weight(net: Any) -> np.ndarray:
     return np.asarray(next(layer.weight for layer in net.layers if getattr(layer, "weight", None) is not None))
+
+
+def small_configs(args: argparse.Namespace) -> list[tuple[str, int, float, int | None]]:
+    """(setting, hidden units, l1, feature budget K or None) of each ``mipnet_small`` row, all with the linear
+    term: the linear term alone per ``--small-l1``, with a budget K per ``--small-k``, then 1-2 hidden units."""
+    out: list[tuple[str, int, float, int | None]] = []
+    for l1 in _floats(args.small_l1):
+        out.append((f"linear only, l1={l1:g}", 0, l1, None))
+    for k in [int(v) for v in args.small_k.split(",") if v.strip()]:
+        out.append((f"linear only, K={k} features, l1={float(args.small_k_l1):g}", 0, float(args.small_k_l1), k))
+    for h in [int(v) for v in args.small_hidden.split(",") if v.strip()]:
+        hl1 = float(args.small_hidden_l1)
+        out.append((f"linear + {h} hidden, l1={hl1:g}", h, hl1, None))
+    return out
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v.strip()]
 
 
 # ---------------------------------------------------------------------- baselines
@@ -364,6 +404,35 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     return [r]
 
                 jobs.append((meth, job))
+        elif meth == "mipnet_small":
+            from mipnet.train.constraints import FeatureBudget
+
+            for setting, hidden, l1v, k in small_configs(args):
+
+                def small_job(
+                    setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k
+                ) -> list[Row]:
+                    r = fit_mipnet(
+                        Xtr,
+                        ytr,
+                        Xte,
+                        yte,
+                        hidden=hidden,
+                        l1=l1v,
+                        linear=True,
+                        time_limit=args.time_limit,
+                        seed=seed,
+                        constraints=None if k is None else [FeatureBudget(k)],
+                        max_rows=max_rows,
+                    )
+                    r.pop("network")
+                    r.pop("domain_constraints")
+                    r["setting"] = setting
+                    if max_rows and Xtr.shape[0] > max_rows:
+                        r["note"] = f"trained on {max_rows} of the {Xtr.shape[0]} rows"
+                    return [r]
+
+                jobs.append((meth, small_job))
         elif meth == "fasterrisk":
             ks = [int(k) for k in args.fasterrisk_k.split(",")]
             jobs.append(
@@ -463,6 +532,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--hidden", type=int, default=4, help="mipnet's and the MLP's hidden width")
     ap.add_argument("--l1", default="0.003,0.01,0.03", help="mipnet's l1 values (one point each), or cv")
+    ap.add_argument("--small-l1", default="0.01,0.03,0.1", help="mipnet_small: l1 of the linear term alone")
+    ap.add_argument("--small-k", default="1,2,3,4,5", help="mipnet_small: feature budgets K of the linear term")
+    ap.add_argument("--small-k-l1", default="0.001", help="mipnet_small: l1 of the budget fits")
+    ap.add_argument("--small-hidden", default="1,2", help="mipnet_small: hidden units beside the linear term")
+    ap.add_argument("--small-hidden-l1", default="0.03", help="mipnet_small: l1 of those fits")
     ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
     ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")
     ap.add_argument("--fasterrisk-python", type=Path, default=DEFAULT_FR_PYTHON)
@@ -475,7 +549,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--budget", type=int, default=3)
     ap.add_argument("--parity-delta", type=float, default=0.1)
     ap.add_argument("--no-plots", action="store_true")
-    ap.add_argument("--from-rows", type=Path, help="redo table.md and the plots from this rows.json, run nothing")
+    ap.add_argument(
+        "--from-rows",
+        type=lambda v: [Path(p) for p in v.split(",")],
+        help="redo table.md and the plots from this rows.json (several, comma-separated: rows merged), run nothing",
+    )
     ap.add_argument("--out", type=Path, default=Path("results/interpretable"))
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -485,8 +563,14 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.from_rows is not None:
-        saved = json.loads(args.from_rows.read_text())
-        rows, started, argv = saved["rows"], saved["started"], saved["argv"]
+        saved = [json.loads(p.read_text()) for p in args.from_rows]
+        rows = [r for sv in saved for r in sv["rows"]]
+        started = min(sv["started"] for sv in saved)
+        argv = (
+            saved[0]["argv"]
+            if len(saved) == 1
+            else ["merged from:", *(" ".join(map(str, sv["argv"])) + ";" for sv in saved)]
+        )
         args.datasets = ""
     for name in filter(None, args.datasets.split(",")):
         for n in _sizes(args.n):

@@ -138,3 +138,56 @@ def test_constraints_table_marks_a_violated_constraint() -> None:
     assert "| -0.020 |" in lines[3]
     assert "violates" in lines[4] and "+0.010" not in lines[4] and "\\|b\\|" in lines[4]
     assert all(line.count("|") - line.count("\\|") == lines[0].count("|") for line in lines)
+
+
+def test_small_end_rows(bench: Any, tmp_path: Path) -> None:
+    """mipnet_small: the linear term alone (no hidden unit left), with a feature budget K, and with a hidden unit;
+    each row with its certificate's status and gap, sizes counted as for mipnet_linear."""
+    bench.main(
+        [
+            *("--datasets", "breast_cancer", "--n", "30", "--seeds", "0", "--methods", "mipnet_small"),
+            *("--small-l1", "0.1", "--small-k", "1", "--small-hidden", "1", "--time-limit", "3"),
+            *("--no-plots", "--out", str(tmp_path)),
+        ]
+    )
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    by = {r["setting"]: r for r in rows}
+    assert set(by) == {"linear only, l1=0.1", "linear only, K=1 features, l1=0.001", "linear + 1 hidden, l1=0.03"}
+    for r in rows:
+        assert r["method"] == "mipnet_small" and r["status"] in ("optimal", "feasible")
+        assert r["gap"] is None or 0.0 <= r["gap"] <= 1.0 + 1e-9
+    for setting in ("linear only, l1=0.1", "linear only, K=1 features, l1=0.001"):
+        assert by[setting]["size"] == by[setting]["features_used"]  # the linear weights alone, each once
+    assert by["linear only, K=1 features, l1=0.001"]["features_used"] <= 1
+    assert "linear only, K=1 features" in (tmp_path / "table.md").read_text()
+    with pytest.raises(ValueError, match="needs the linear term"):
+        bench.fit_mipnet(
+            np.zeros((4, 2)),
+            np.array([0, 1, 0, 1]),
+            np.zeros((2, 2)),
+            np.array([0, 1]),
+            hidden=0,
+            l1=0.1,
+            linear=False,
+            time_limit=1.0,
+            seed=0,
+        )
+
+
+def test_from_rows_merges_several_runs(bench: Any, tmp_path: Path) -> None:
+    def run(ds: str, acc: float) -> Path:
+        row = {"dataset": ds, "N": 10, "n_train": 10, "n_test": 5, "seed": 0, "method": "l1lr", "setting": "C=1"}
+        row.update(acc=acc, auc=0.6, size=2, time=0.1)
+        path = tmp_path / f"{ds}.json"
+        path.write_text(
+            json.dumps({"started": f"2026-01-0{len(ds) % 9 + 1}", "argv": ["--datasets", ds], "rows": [row]})
+        )
+        return path
+
+    a, b = run("aa", 0.7), run("bbb", 0.8)
+    bench.main(["--from-rows", f"{a},{b}", "--no-plots", "--out", str(tmp_path / "out")])
+    saved = json.loads((tmp_path / "out" / "rows.json").read_text())
+    assert [r["dataset"] for r in saved["rows"]] == ["aa", "bbb"] and saved["started"] == "2026-01-03"
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert "| aa | 10 (10 / 5) | l1lr |" in table and "| bbb | 10 (10 / 5) | l1lr |" in table
+    assert "--datasets aa;" in table and "--datasets bbb;" in table

@@ -31,6 +31,13 @@ by these identities, each exact:
 The decision rule: one output -> class 1 when the points are > 0 (the network's ``predict``); several outputs ->
 the class with the most points; regression -> the prediction is ``scale`` times the points.
 
+**Units that read only 0/1 features** (every w_ji != 0 on a feature of :func:`indicator_features`, at most
+:data:`mipnet.explain.rules.MAX_INPUTS` of them) are printed as rules, "+3 points if A and not B": the unit's
+values max(0, w_j . c + b_j) on the combinations c in {0, 1}^S split into disjoint sub-cubes of constant value
+(:mod:`mipnet.explain.rules`; with one-hot groups, only the combinations the domain allows), checked against
+``network.forward`` on every such combination before anything is shown; a unit over the size cap keeps the
+"per unit of (...) when that is positive" form.
+
 **Deeper networks** have no scorecard; :func:`readable` then returns their exact layer-by-layer sparse form
 (:class:`LayerForm`, the first layer in the features' own units) instead.
 
@@ -41,13 +48,15 @@ compute them, and the constructor checks them against ``network.forward`` on ran
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..domain import Domain
 from ..errors import MipnetError, UnsupportedError
 from ..network import Network
+from .rules import UnitRules, rules_error, unit_rules
 
 #: largest |points| for which the output weights count as a small integer grid
 MAX_POINTS = 1000
@@ -168,18 +177,23 @@ def expression(
     return " ".join(out)
 
 
-def _check(net: Network, form: Scorecard | LayerForm, seed: int = 0) -> float:
-    """max |form(x) - f(x)| / max(1, |f(x)|) on N_CHECK random inputs of the domain (inside its finite bounds,
-    integers rounded, one-hot groups one category); raises if it exceeds TOL."""
-    d = net.domain
+def sample_domain(d: Domain, n: int, seed: int) -> np.ndarray:
+    """n random inputs of the domain (inside its finite bounds, integers rounded, one-hot groups one category)."""
     rng = np.random.default_rng(seed)
     lo = np.where(np.isfinite(d.lower), d.lower, np.where(np.isfinite(d.upper), d.upper - 10.0, -10.0))
     hi = np.where(np.isfinite(d.upper), d.upper, lo + 20.0)
-    X = rng.uniform(lo, hi, size=(N_CHECK, d.n_features))
+    X = rng.uniform(lo, hi, size=(n, d.n_features))
     X[:, d.integer] = np.clip(np.round(X[:, d.integer]), np.ceil(lo[d.integer]), np.floor(hi[d.integer]))
     for g in d.onehot_groups:
         X[:, g] = 0.0
-        X[np.arange(N_CHECK), np.asarray(g)[rng.integers(len(g), size=N_CHECK)]] = 1.0
+        X[np.arange(n), np.asarray(g)[rng.integers(len(g), size=n)]] = 1.0
+    return X
+
+
+def _check(net: Network, form: Scorecard | LayerForm, seed: int = 0) -> float:
+    """max |form(x) - f(x)| / max(1, |f(x)|) on N_CHECK random inputs of the domain (:func:`sample_domain`);
+    raises if it exceeds TOL."""
+    X = sample_domain(net.domain, N_CHECK, seed)
     f = net.forward(X)
     err = float(np.max(np.abs(form.evaluate(X) - f) / np.maximum(1.0, np.abs(f))))
     if not err <= TOL:
@@ -221,12 +235,21 @@ class Scorecard:
     points: np.ndarray  #: (K, H)
     units: list[int]
     hidden_width: int  #: units in the network's hidden layer (0: no hidden layer)
+    paired: int = 0  #: of those, the units written as the linear part (pairs w, -w)
     max_error: float = 0.0  #: checked against the network's forward pass on random inputs
+    #: units (positions in ``units``) that read only 0/1 features, as rules (:mod:`mipnet.explain.rules`)
+    rules: dict[int, UnitRules] = field(default_factory=dict)
+    rules_error: float = 0.0  #: checked against the forward pass on every allowed 0/1 combination of their inputs
+    groups: list[list[int]] = field(default_factory=list)  #: the domain's one-hot groups (the rules read them)
 
-    def evaluate(self, X: Any) -> np.ndarray:
-        """The network's outputs (N, K) computed from the scorecard's numbers."""
+    def evaluate(self, X: Any, rules: bool = False) -> np.ndarray:
+        """The network's outputs (N, K) computed from the scorecard's numbers; with ``rules``, each rule unit's
+        max(0, w . x + b) is computed from its rules instead (equal on the 0/1 inputs the domain allows)."""
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         h = np.maximum(0.0, X @ self.weights.T + self.biases)
+        if rules:
+            for pos, ur in self.rules.items():
+                h[:, pos] = ur.evaluate(X)
         return self.scale * (self.base + X @ self.linear.T + h @ self.points.T)
 
     def unit_names(self) -> list[str]:
@@ -245,7 +268,8 @@ class Scorecard:
             "linear": self.linear.tolist(),
             "units": [
                 {"unit": n, "weights": w.tolist(), "bias": float(b), "points": p.tolist()}
-                for n, w, b, p in zip(self.unit_names(), self.weights, self.biases, self.points.T)
+                | ({"rules": self.rules[pos].to_dict(self.feature_names)} if pos in self.rules else {})
+                for pos, (n, w, b, p) in enumerate(zip(self.unit_names(), self.weights, self.biases, self.points.T))
             ],
             "hidden_width": self.hidden_width,
             "max_error": self.max_error,
@@ -270,7 +294,11 @@ class Scorecard:
         """What the scorecard covers, in one line."""
         n_lin = int(np.count_nonzero(np.any(self.linear != 0, axis=0)))
         lin = f"linear part on {n_lin} feature(s)" if n_lin else "no linear part"
-        used = f"{len(self.units)} of {self.hidden_width} hidden units used" if self.hidden_width else "a linear model"
+        real = self.hidden_width - self.paired
+        used = f"{len(self.units)} of {real} hidden units used" if real else ""
+        if self.paired:
+            used += f"{', ' if used else ''}{self.paired} {'more ' if used else ''}units written as the linear part"
+        used = used or "a linear model"
         return f"Scorecard ({used}, {lin}; exact, in the features' own units)"
 
     def rows(self, digits: int = 6) -> list[tuple[str, str]]:
@@ -280,10 +308,25 @@ class Scorecard:
         for i in np.flatnonzero(np.any(self.linear != 0, axis=0)):
             each = f"if {names[i]}" if ind[i] else f"per unit of {names[i]}"
             rows.append((names[i], f"{self._points(self.linear[:, i], digits)} {each}"))
-        for n, w, b, p in zip(self.unit_names(), self.weights, self.biases, self.points.T):
+        for pos, (n, w, b, p) in enumerate(zip(self.unit_names(), self.weights, self.biases, self.points.T)):
+            if pos in self.rules:
+                rows.extend(self._rule_rows(f"unit {n}", self.rules[pos], p, digits))
+                continue
             e = expression(w, float(b), names, ind, digits)
             rows.append((f"unit {n}", f"{self._points(p, digits)} per unit of ({e}) when that is positive"))
         return rows
+
+    def _rule_rows(self, label: str, ur: UnitRules, p: np.ndarray, digits: int) -> list[tuple[str, str]]:
+        """A rule unit's lines: ``+3 points if A and not B`` per rule (one line when it has one rule)."""
+        names = self.feature_names
+        reads = ", ".join(names[i] for i in ur.inputs)
+        if not ur.rules:
+            return [(label, f"0 points (reads only the 0/1 features {reads}; never positive on them)")]
+        each = [f"{self._points(p * r.value, digits)} if {r.condition(names)}" for r in ur.rules]
+        if len(each) == 1:
+            return [(label, f"{each[0]} (otherwise 0)")]
+        head = f"reads only the 0/1 features {reads}; the points of the one line that applies (otherwise 0):"
+        return [(label, head), *(("", f"  {e}") for e in each)]
 
     def notes(self, digits: int = 6) -> list[str]:
         """The lines after the card: the factor of the points (if not 1), the decision rule, the check."""
@@ -296,7 +339,20 @@ class Scorecard:
                 score = "points"
         out.append(_decision(self.task, self.class_names, self.output_names, self.base.size, score))
         out.append(_checked(self.max_error, digits))
+        if self.rules:
+            out.append(
+                f"(the rules of {len(self.rules)} unit(s) checked against the network on every 0/1 combination of "
+                f"their features{self._allowed_words()}, the others at random: largest difference "
+                f"{self.rules_error:.1g})"
+            )
         return out
+
+    def _allowed_words(self) -> str:
+        """How the one-hot groups restrict the rules' combinations ("" without groups among their inputs)."""
+        read = {i for ur in self.rules.values() for i in ur.inputs}
+        if not any(read & set(g) for g in self.groups):
+            return ""
+        return " that the domain allows (one level per one-hot group)"
 
     def lines(self, digits: int = 6) -> list[str]:
         """The scorecard as text lines (numbers with ``digits`` significant digits; 0: exact)."""
@@ -338,6 +394,7 @@ def scorecard(net: Network) -> Scorecard:
         return (sign * np.concatenate([W1[j], [b1[j]], V[:, j]]) + 0.0).tobytes()
 
     rows = {key(j, 1.0): j for j in range(H) if keep[j]}
+    paired = 0
     for p in range(H):
         if not keep[p] or not np.any(W1[p]):
             continue
@@ -346,6 +403,7 @@ def scorecard(net: Network) -> Scorecard:
             linear = linear + np.outer(V[:, p], W1[p])
             base = base + V[:, p] * b1[p]
             keep[p] = keep[q] = False
+            paired += 2
     const = keep & ~np.any(W1 != 0, axis=1)  # w_j = 0: the constant max(0, b_j)
     base = base + V[:, const] @ np.maximum(0.0, b1[const])
     keep &= ~const
@@ -365,9 +423,26 @@ def scorecard(net: Network) -> Scorecard:
         points=V[:, keep] / s,
         units=[int(j) for j in np.flatnonzero(keep)],
         hidden_width=H,
+        paired=paired,
     )
     card.max_error = _check(net, card)
+    card.groups = [[int(i) for i in g] for g in net.domain.onehot_groups]
+    _add_rules(net, card)
     return card
+
+
+def _add_rules(net: Network, card: Scorecard) -> None:
+    """The units that read only 0/1 features as rules (:mod:`mipnet.explain.rules`), checked against the
+    forward pass on every 0/1 combination of their inputs; a unit over the size cap keeps its expression."""
+    for pos in range(len(card.units)):
+        ur = unit_rules(card.weights[pos], float(card.biases[pos]), card.indicator, net.domain.onehot_groups)
+        if ur is not None:
+            card.rules[pos] = ur
+    card.rules_error = rules_error(card, net)
+    if not card.rules_error <= TOL:
+        raise MipnetError(
+            f"internal error: the rules differ from the network by {card.rules_error:.3g} on 0/1 inputs; not shown"
+        )
 
 
 # ----------------------------------------------------------------------------- deeper networks
