@@ -114,3 +114,27 @@ def test_relu_cuts_keep_the_optimum_and_tighten_the_root_lp_in_two_dimensions() 
         assert cut.upper >= best - 1e-12
         assert cut.value == pytest.approx(plain.value, abs=1e-6)
         assert cut.cuts["lp_last"] <= cut.cuts["lp_first"] + 1e-12
+
+
+def test_a_pricing_whose_solver_did_not_run_claims_only_the_trivial_bound() -> None:
+    """HiGHS refuses a thread count other than its process-wide scheduler's (status "Not Set", mip_dual_bound
+    0.0): the pricing must not take that 0.0 as a bound."""
+    import highspy
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=12)
+    a = rng.uniform(-1, 1, size=12) / 12
+    exact = _exact_max_1d(x, a, 1, 0.0, 0.0, 0.0)
+    try:
+        highspy.Highs.resetThreadScheduler(True)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 2)
+        h.passModel(highspy.HighsLp())
+        h.run()  # the scheduler now has 2 threads; a solve asking for 1 errors
+        kw = dict(lam=0.0, kappa=0.0, ball=False, w_bound=1.0, b_bound=1.0, time_limit=5, threads=1)
+        p = price(x[:, None], a, 1, **kw)  # type: ignore[arg-type]
+        assert p.upper >= exact - 1e-12
+        assert not p.optimal
+    finally:
+        highspy.Highs.resetThreadScheduler(True)

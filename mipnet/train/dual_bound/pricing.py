@@ -260,11 +260,14 @@ def price(
         hs.col_value = list(sol)
         hs.value_valid = True
         h.setSolution(hs)
-    h.run()
+    run_status = h.run()
     info = h.getInfo()
     status = h.getModelStatus()
     optimal = status == highspy.HighsModelStatus.kOptimal
-    db = float(info.mip_dual_bound)
+    # the dual bound only of a solve that ran (an option error, e.g. a thread count other than the process' HiGHS
+    # scheduler's, leaves status "Not Set" and mip_dual_bound 0.0: a finite number that bounds nothing)
+    ran = run_status != highspy.HighsStatus.kError and status in _ran_statuses()
+    db = float(info.mip_dual_bound) if ran else math.inf
     safety = REL_SAFETY * abs(db) + ABS_SAFETY * (
         float(np.abs(ak) @ (U - L)) + wmax * float(np.abs(lam_v).sum() + np.abs(lam_n).sum())
     )
@@ -298,6 +301,14 @@ def price(
     return Pricing(
         best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8], consistent, cut_info
     )
+
+
+def _ran_statuses() -> frozenset[Any]:
+    """The model statuses after which HiGHS' mip_dual_bound is a bound (the solve ran, possibly cut by a limit)."""
+    import highspy
+
+    S = highspy.HighsModelStatus
+    return frozenset({S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt})
 
 
 def _price_of(w: np.ndarray, lam_pos: np.ndarray, lam_neg: np.ndarray) -> float:
