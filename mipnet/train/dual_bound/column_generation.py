@@ -49,7 +49,9 @@ class _Master:
         self.width = width
         h = self.h = new_highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(threads))
+        from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+        h.setOptionValue("threads", highs_threads(threads))
         # columns: xi (N), c; rows: hinge (N) [+ width]
         ncol = N + 1
         nrow = N + (1 if width is not None else 0)

@@ -85,7 +85,9 @@ def local_search(
     lp.a_matrix_.value_ = A.data
     h: Any = new_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
+    from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+    h.setOptionValue("threads", highs_threads(threads))
     h.passModel(lp)
     cols = np.arange(2 * d + 1, dtype=np.int32)
     found: dict[bytes, tuple[np.ndarray, float]] = {}

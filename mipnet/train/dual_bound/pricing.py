@@ -213,7 +213,9 @@ def price(
         h = new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", max(float(limit), 0.05))
-        h.setOptionValue("threads", int(threads))
+        from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+        h.setOptionValue("threads", highs_threads(threads))
         h.setOptionValue("random_seed", int(seed))
         return h
 
