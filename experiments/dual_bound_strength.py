@@ -21,7 +21,9 @@ width J, hybrid width J), each with its own time limit, the incumbent's units as
 
 The pricing study (results/training/dual_bound_pricing.md) ran the ``bounds`` stage with ``--out`` into a scratch
 JSON, once on this code and once on the code before the one-sided loads and the pricing's pair cuts (``git
-archive`` of that commit), on the same machine at the same time, so the ratios compare like with like.
+archive`` of that commit), on the same machine at the same time, so the ratios compare like with like. The
+cuts study (results/training/dual_bound_cuts.md: pattern local search in the column generation, strong ReLU cuts
+in the pricing) ran ``--methods "cg width J,hybrid width J"`` the same way, and ``--cg-limit 600`` on compas_full.
 """
 
 from __future__ import annotations

@@ -148,7 +148,9 @@ def hybrid_lower_bound(
         A.sort_indices()
         h = new_highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(threads))
+        from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+        h.setOptionValue("threads", highs_threads(threads))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = ncol, nrow
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lo, hi

@@ -164,7 +164,9 @@ def transport_lower_bound(
     A.sort_indices()
     h = new_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
+    from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+    h.setOptionValue("threads", highs_threads(threads))
     h.setOptionValue("time_limit", max(dl.remaining() - 0.5, 0.1) if not dl.unlimited else math.inf)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = ncol, nrow

@@ -33,13 +33,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ...errors import DataError
 from ...highs import new_highs
-from .result import ABS_SAFETY, PAIR_CUTS, REL_SAFETY
+from .relu_cuts import cut_loop, row_coefficients
+from .result import ABS_SAFETY, PAIR_CUTS, REL_SAFETY, RELU_CUT_ROUNDS
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Pricing:
     seconds: float
     extra: list[tuple[np.ndarray, float]]  # (w with b appended, value) of the solutions found on the way
     consistent: bool = True  # False: a found unit beat the solver's dual bound (the trivial bound is used)
+    cuts: dict[str, Any] = field(default_factory=dict)  # the root loop of strong ReLU cuts (:func:`.cut_loop`)
 
 
 def _trivial_upper(a_s: np.ndarray, U: np.ndarray, kappa: float) -> float:
@@ -78,13 +81,17 @@ def price(
     mip_gap: float = 1e-4,
     pair_cuts: int | None = None,
     lam_neg: float | np.ndarray | None = None,
+    relu_cuts: int | None = None,
+    cut_share: float = 0.3,
 ) -> Pricing:
     """max_{w,b} sign * sum_n a_n (w . x_n + b)_+ - sum_i lam_i |w_i| - kappa over the l1 ball (``ball``:
     ||w||_1 <= 1, |b| <= b_bound) or the box (|w_i| <= w_bound, |b| <= b_bound), by a HiGHS MILP built with the
     matrix API. ``lam``: one price or one per feature (of w+_i; ``lam_neg``: of w-_i, default the same: the
     objective then has - sum_i lam_i (w_i)_+ + lam_neg_i (-w_i)_+); a feature with a negative price (box only,
     rewarded) gets a sign binary so that one of w+_i, w-_i is 0. ``pair_cuts``: k nearest opposite-sign rows per
-    binary row for the pair cuts of the module docstring (None: ``PAIR_CUTS``; 0: none)."""
+    binary row for the pair cuts of the module docstring (None: ``PAIR_CUTS``; 0: none). ``relu_cuts``: rounds of
+    the root loop of strong ReLU cuts (:mod:`.relu_cuts`; None: ``RELU_CUT_ROUNDS``; 0: none), on at most
+    ``cut_share`` of the time limit."""
     import highspy
     from scipy import sparse
 
@@ -191,13 +198,6 @@ def price(
     A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
     A.sum_duplicates()
     A.sort_indices()
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit), 0.05))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("mip_improving_solution_save", True)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = ncol, nrow
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
@@ -208,11 +208,53 @@ def price(
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data
+
+    def solver(limit: float) -> Any:
+        h = new_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(float(limit), 0.05))
+        from ...solve import highs_threads  # the process pins one HiGHS thread count
+
+        h.setOptionValue("threads", highs_threads(threads))
+        h.setOptionValue("random_seed", int(seed))
+        return h
+
+    rounds = RELU_CUT_ROUNDS if relu_cuts is None else int(relu_cuts)
+    cut_info: dict[str, Any] = {}
+    cuts = None
+    if rounds > 0 and P:  # the root loop on the LP relaxation (a separate instance: every column continuous)
+        C, m_lo, M_hi = row_coefficients(Xk[pos], lower[:nw], upper[:nw])
+        h_lp = solver(cut_share * float(time_limit))
+        h_lp.passModel(lp)
+        cuts, cut_info = cut_loop(
+            h_lp,
+            C,
+            m_lo,
+            M_hi,
+            col_v=np.arange(nw),
+            col_h=c_hp + np.arange(P),
+            col_d=c_d + np.arange(P),
+            time_limit=cut_share * float(time_limit),
+            rounds=rounds,
+        )
+    h = solver(float(time_limit) - (time.perf_counter() - t0))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_improving_solution_save", True)
     integ = [highspy.HighsVarType.kContinuous] * ncol
     for k in list(range(c_d, c_d + P)) + list(range(c_sg, c_sg + G)):
         integ[k] = highspy.HighsVarType.kInteger
     lp.integrality_ = integ
     h.passModel(lp)
+    if cuts is not None and cuts.count:
+        h.addRows(
+            cuts.count,
+            np.full(cuts.count, -np.inf),
+            cuts.upper,
+            cuts.index.size,
+            cuts.starts[:-1],
+            cuts.index,
+            cuts.value,
+        )
     if start is not None:
         sol = _consistent_solution(Xk, pos, neg, start[0], start[1], d, ncol, c_hp, c_d, c_hn)
         sol[c_sg : c_sg + G] = (np.asarray(start[0])[neg_lam] >= 0).astype(float)
@@ -220,11 +262,14 @@ def price(
         hs.col_value = list(sol)
         hs.value_valid = True
         h.setSolution(hs)
-    h.run()
+    run_status = h.run()
     info = h.getInfo()
     status = h.getModelStatus()
     optimal = status == highspy.HighsModelStatus.kOptimal
-    db = float(info.mip_dual_bound)
+    # the dual bound only of a solve that ran (an option error, e.g. a thread count other than the process' HiGHS
+    # scheduler's, leaves status "Not Set" and mip_dual_bound 0.0: a finite number that bounds nothing)
+    ran = run_status != highspy.HighsStatus.kError and status in _ran_statuses()
+    db = float(info.mip_dual_bound) if ran else math.inf
     safety = REL_SAFETY * abs(db) + ABS_SAFETY * (
         float(np.abs(ak) @ (U - L)) + wmax * float(np.abs(lam_v).sum() + np.abs(lam_n).sum())
     )
@@ -255,7 +300,17 @@ def price(
     consistent = best_v <= ub + 1e-9 * max(1.0, abs(best_v))
     if not consistent:  # a unit better than the "upper bound": distrust the solver's bound, keep the trivial one
         ub = max(trivial, best_v)
-    return Pricing(best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8], consistent)
+    return Pricing(
+        best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8], consistent, cut_info
+    )
+
+
+def _ran_statuses() -> frozenset[Any]:
+    """The model statuses after which HiGHS' mip_dual_bound is a bound (the solve ran, possibly cut by a limit)."""
+    import highspy
+
+    S = highspy.HighsModelStatus
+    return frozenset({S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt})
 
 
 def _price_of(w: np.ndarray, lam_pos: np.ndarray, lam_neg: np.ndarray) -> float:

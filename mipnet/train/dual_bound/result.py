@@ -18,6 +18,11 @@ ENTER_TOL = 1e-7
 AUTO_CG_ROWS = 300
 #: pricing MILP: pair cuts h_p - h_q <= (w . (x_p - x_q))_+ to this many nearest opposite-sign rows per binary row
 PAIR_CUTS = 5
+#: pricing MILP: rounds of the root loop of strong ReLU cuts (:mod:`.relu_cuts`) before the branch and bound; off
+#: by default: at COMPAS 1000's multipliers they lower the root LP (0.278 -> 0.213) but HiGHS' own root cuts reach
+#: more, and the extra rows slow its root: the dual bound after 15 s is 0.146-0.152 with them, 0.139 without
+#: (results/training/dual_bound_cuts.md)
+RELU_CUT_ROUNDS = 0
 #: hybrid: nearest opposite rows per row in its transport part up to HYBRID_NEIGHBOURS_ROWS distinct rows (20 above)
 HYBRID_NEIGHBOURS = 50
 HYBRID_NEIGHBOURS_ROWS = 5000
