@@ -48,6 +48,7 @@ from .deadline import Deadline
 from .encode.network import encode_network
 from .encode.terms import Terms, new_vars
 from .errors import UnsupportedError
+from .highs import proved_dual_bound
 from .interrupt import native, process_map
 from .layers import Layer, Relaxation
 from .network import Network
@@ -219,12 +220,16 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             # runs on across runs: without this, the first LPs of a chunk would use up every later one's)
             h.setOptionValue("time_limit", highs_time_limit(h, min(per_solve, left), mip))
             with native(h):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
-                h.run()
+                run_status = h.run()
             st = h.getModelStatus()
             info = h.getInfo()
-            if method == "mip" and info.mip_node_count >= 0:
-                val = info.mip_dual_bound
-            elif st == highspy.HighsModelStatus.kOptimal:
+            if method == "mip":
+                # only a run that happened bounds anything (a refused run leaves "Not Set" and 0.0)
+                found = proved_dual_bound(h, run_status)
+                if found is None:
+                    continue
+                val = found
+            elif run_status != highspy.HighsStatus.kError and st == highspy.HighsModelStatus.kOptimal:
                 val = info.objective_function_value
             else:
                 continue

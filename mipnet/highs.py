@@ -71,4 +71,22 @@ def stop_at(h: Any, deadline: Any) -> Iterator[None]:
         undo()
 
 
-__all__ = ["new_highs", "stop_at"]
+def proved_dual_bound(h: Any, run_status: Any) -> float | None:
+    """HiGHS ``h``'s MIP dual bound after ``run_status = h.run()``, or None when it bounds nothing: the run was
+    refused (an option error, e.g. a thread count other than the process' HiGHS scheduler's, leaves the model
+    status "Not Set" and ``mip_dual_bound`` 0.0, a finite number) or ended in a status after which HiGHS has no
+    bound (load, model, presolve, solve or postsolve errors), or the value is not finite. A solve cut by a
+    time, iteration, solution limit or an interrupt keeps its (valid) bound."""
+    import math
+
+    import highspy
+
+    S = highspy.HighsModelStatus
+    ran = {S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt}
+    if run_status == highspy.HighsStatus.kError or h.getModelStatus() not in ran:
+        return None
+    val = float(h.getInfo().mip_dual_bound)
+    return val if math.isfinite(val) and abs(val) < 1e30 else None
+
+
+__all__ = ["new_highs", "proved_dual_bound", "stop_at"]

@@ -16,9 +16,38 @@
 * :mod:`.estimators`  scikit-learn estimators :class:`MIPNetClassifier`, :class:`MIPNetRegressor`
 """
 
-from .certificate import Certificate, check_certificate, data_hash, recompute_terms
-from .formulation import TrainConfig, TrainingProblem
-from .trainer import TrainResult, train, train_dataset
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below are loaded on first use (PEP 562): importing a light submodule such as
+    # :mod:`.matrix.child` (the matrix MILP's own process) must not load Pyomo and the whole trainer
+    from .certificate import Certificate, check_certificate, data_hash, recompute_terms
+    from .formulation import TrainConfig, TrainingProblem
+    from .trainer import TrainResult, train, train_dataset
+
+_HOME = {
+    "Certificate": ".certificate",
+    "check_certificate": ".certificate",
+    "data_hash": ".certificate",
+    "recompute_terms": ".certificate",
+    "TrainConfig": ".formulation",
+    "TrainingProblem": ".formulation",
+    "TrainResult": ".trainer",
+    "train": ".trainer",
+    "train_dataset": ".trainer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "TrainConfig",

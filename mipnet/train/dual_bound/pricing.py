@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import DataError
-from ...highs import new_highs
+from ...highs import new_highs, proved_dual_bound
 from .relu_cuts import cut_loop, row_coefficients
 from .result import ABS_SAFETY, PAIR_CUTS, REL_SAFETY, RELU_CUT_ROUNDS
 
@@ -268,8 +268,8 @@ def price(
     optimal = status == highspy.HighsModelStatus.kOptimal
     # the dual bound only of a solve that ran (an option error, e.g. a thread count other than the process' HiGHS
     # scheduler's, leaves status "Not Set" and mip_dual_bound 0.0: a finite number that bounds nothing)
-    ran = run_status != highspy.HighsStatus.kError and status in _ran_statuses()
-    db = float(info.mip_dual_bound) if ran else math.inf
+    proved = proved_dual_bound(h, run_status)
+    db = math.inf if proved is None else proved
     safety = REL_SAFETY * abs(db) + ABS_SAFETY * (
         float(np.abs(ak) @ (U - L)) + wmax * float(np.abs(lam_v).sum() + np.abs(lam_n).sum())
     )
@@ -303,14 +303,6 @@ def price(
     return Pricing(
         best_v, ub, best_w, best_b, optimal and consistent, time.perf_counter() - t0, extra[:8], consistent, cut_info
     )
-
-
-def _ran_statuses() -> frozenset[Any]:
-    """The model statuses after which HiGHS' mip_dual_bound is a bound (the solve ran, possibly cut by a limit)."""
-    import highspy
-
-    S = highspy.HighsModelStatus
-    return frozenset({S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt})
 
 
 def _price_of(w: np.ndarray, lam_pos: np.ndarray, lam_neg: np.ndarray) -> float:

@@ -54,7 +54,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError
-from ...highs import new_highs, stop_at
+from ...highs import new_highs, proved_dual_bound, stop_at
 from ..config import TrainConfig
 from .rows import Rows, Weights, check_supported, lipschitz_pairs
 
@@ -411,14 +411,12 @@ class MatrixTrainingModel:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
         run_t = h.getRunTime()
         with stop_at(h, Deadline.of(limit)):  # HiGHS's own time limit overshot by minutes at 28 000 rows
-            h.run()
+            run_status = h.run()
         seconds = h.getRunTime() - run_t
         ms, info = h.getModelStatus(), h.getInfo()
         has_sol = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
         obj = float(info.objective_function_value) if has_sol else None
-        bound: float | None = float(info.mip_dual_bound)
-        if bound is not None and not math.isfinite(bound):
-            bound = None
+        bound = proved_dual_bound(h, run_status)  # None after a refused run (its 0.0 bounds nothing)
         if ms == highspy.HighsModelStatus.kOptimal and has_sol:
             status = "optimal"
             assert obj is not None
