@@ -14,7 +14,7 @@ import mipnet.verify.robustness as rob
 import mipnet.verify.robustness.margin_milp as mm
 from mipnet.bounds import compute_bounds
 from mipnet.domain import Domain
-from mipnet.errors import UnsupportedError
+from mipnet.errors import DataError, UnsupportedError
 from mipnet.layers import Dense, ReLU
 from mipnet.network import Network
 from mipnet.verify.robustness import ball_box, verify_robustness, verify_sample
@@ -155,3 +155,9 @@ def test_blas_threads_cap() -> None:
         assert all(n == 1 for n in inside)
     with blas_threads(None):  # no cap: nothing changes
         pass
+
+
+def test_unbounded_ball_is_an_input_error_not_a_bound() -> None:
+    net = Network([Dense(np.eye(2), np.zeros(2))], Domain.box(2, -np.inf, np.inf))
+    with pytest.raises(DataError, match="unbounded"):
+        verify_sample(net, np.array([1.0, 0.0]), np.inf)

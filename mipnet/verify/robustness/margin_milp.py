@@ -117,8 +117,9 @@ def verify_sample(
     and the retry of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
     ``threads`` caps the solver's threads and, while the query runs, numpy's BLAS threads (:mod:`.threads`).
     """
+    t0 = time.perf_counter()
     with blas_threads(threads):
-        return _verify_sample(
+        res = _verify_sample(
             net,
             x,
             eps,
@@ -134,6 +135,8 @@ def verify_sample(
             use_attack=use_attack,
             spec_bound=spec_bound,
         )
+    res.time = time.perf_counter() - t0  # the whole call, the thread cap included
+    return res
 
 
 def _verify_sample(
@@ -185,7 +188,10 @@ def _verify_sample(
         res.time = time.perf_counter() - t0
         return res
     lo, hi = ball_box(net, x, eps, norm)
-    sub = _sub_domain(net, lo, hi)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        net.domain.require_finite()  # an unbounded ball in an unbounded domain: no bound exists (an input error)
+    if np.any(lo > hi + 1e-12):
+        _sub_domain(net, lo, hi)  # raises: the ball does not meet the domain
     staged = early_stop and spec_bound
     C, rivals = margin_rows(net.n_outputs, c)
     first: Bounds | None = None  # stage 1's layer bounds
@@ -244,6 +250,7 @@ def _verify_sample(
         if done.any() and net.n_outputs > 1:
             keep, proved = rivals[~done], float(best[done].min())
     tm = time.perf_counter()
+    sub = _sub_domain(net, lo, hi)  # the ball's box as a domain, for the MILP only (building it costs per feature)
     out = _solve_margin(
         net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0, keep=keep
     )
