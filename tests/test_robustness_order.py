@@ -161,3 +161,27 @@ def test_unbounded_ball_is_an_input_error_not_a_bound() -> None:
     net = Network([Dense(np.eye(2), np.zeros(2))], Domain.box(2, -np.inf, np.inf))
     with pytest.raises(DataError, match="unbounded"):
         verify_sample(net, np.array([1.0, 0.0]), np.inf)
+
+
+def test_benchmark_summary_before_column() -> None:
+    """benchmarks/robustness/competitors_summary.py: the 'mipnet before' ratios of the same run."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    summary = importlib.import_module("robustness.competitors_summary")
+    rows = []
+    for image, (new, before, crown, verdict) in enumerate([(0.002, 0.02, 0.004, "holds"), (0.01, 0.005, 0.004, "u")]):
+        for tool, t, v in (("mipnet", new, "holds"), ("mipnet_before", before, "holds"), ("crown", crown, verdict)):
+            rows.append({"model": "m", "eps": 0.1, "image": image, "tool": tool, "verdict": v, "seconds": t})
+    s = summary.summarise(pd.DataFrame(rows))
+    r = s.iloc[0]
+    assert r.ratio_before_crown_max == pytest.approx(5.0) and r.ratio_crown_max == pytest.approx(0.5)
+    assert r.ratio_new_before_crown_median == pytest.approx(0.1)
+    assert r.ratio_new_before_median == pytest.approx(np.median([0.1, 2.0]))
+    lines = "\n".join(summary.target_lines(s, crown_ran=True))
+    assert "mipnet before (same run): max / CROWN = 5.00" in lines and "= 0.50 (target <= 2): reached" in lines
+    assert "| 2/0/0/0 | 0.013 | 5.00, 5.00 | 0.100, 1.050 |" in "\n".join(summary.table(s))
