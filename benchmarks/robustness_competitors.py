@@ -4,8 +4,11 @@ Same models as ``benchmarks/robustness_mlp.py`` (digits 64-50-50-10, MNIST 784-5
 test images (the first ``--images`` of its test split), same eps and one per-query time limit. Per query, in one
 run, the tools take turns in an order that rotates from query to query (machine load hits all alike):
 
-- mipnet: ``verify_sample`` with its default pipeline (attack, CROWN / alpha-CROWN spec bound, one MILP with the
-  rivals as binaries), HiGHS, one thread;
+- mipnet: ``verify_sample`` with its default pipeline (a CROWN pass, the attack, the MILP's layer bounds,
+  alpha-CROWN, one MILP with the rivals as binaries), HiGHS, one thread;
+- mipnet before (``--before DIR``, optional): an earlier mipnet's ``verify_sample`` on the same query, called the
+  same way, in a process whose PYTHONPATH is DIR (e.g. ``git archive <parent commit> | tar -x -C DIR``), through
+  ``benchmarks/robustness/mipnet_before_worker.py``: the effect of a change, measured in the same run;
 - Gurobi ML: ``add_predictor_constr`` of the torch Sequential, max z_k - z_c per rival with BestBdStop /
   BestObjStop = 0 (``benchmarks/robustness/gurobi_ml_query.py``), one thread, the pip licence;
 - auto_LiRPA: the CROWN and alpha-CROWN lower bounds of every margin z_c - z_k over the same box (the ball
@@ -19,7 +22,10 @@ Checks: decided verdicts must agree across tools (disagreements are printed and 
 counterexample is re-run through mipnet's forward pass and checked inside the box; every CROWN / alpha-CROWN lower
 bound is checked against the margins at the image, at the counterexamples and at random points of the box.
 
-    python benchmarks/robustness_competitors.py [--images 10] [--eps 0.05 0.1] [--time-limit 60]
+One BLAS thread everywhere (``OPENBLAS_NUM_THREADS=1`` unless set, inherited by the workers), like torch's one
+thread in auto_LiRPA's worker and HiGHS' and Gurobi's one thread.
+
+    python benchmarks/robustness_competitors.py [--images 10] [--eps 0.05 0.1] [--time-limit 60] [--before DIR]
       -> results/robustness/competitors.md, competitors.csv, competitors.json (the run's command, date, load)
     python benchmarks/robustness_competitors.py --report-only   # the .md again from .csv + .json, notes kept
 """
@@ -37,8 +43,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: one BLAS thread, also in the workers
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,6 +60,7 @@ from mipnet.network import Network  # noqa: E402
 from mipnet.verify.robustness import ball_box, verify_sample  # noqa: E402
 
 WORKER = ROOT / "benchmarks" / "robustness" / "lirpa_worker.py"
+BEFORE_WORKER = ROOT / "benchmarks" / "robustness" / "mipnet_before_worker.py"
 DEFAULT_LIRPA = "/work/bench-venvs/lirpa/bin/python"
 TOL = 1e-6
 
@@ -71,7 +80,8 @@ SETUP = [
     "  models). auto_LiRPA's bound code is unchanged; every bound it returns is checked against sampled margins.",
     "  The issue's earlier measurement used auto_LiRPA 0.7 from its source repository (not on PyPI); 0.3's CROWN and",
     "  alpha-CROWN are the same methods, its speed may differ.",
-    "- One thread each: HiGHS (`threads=1`), Gurobi (`Threads=1`), torch (`set_num_threads(1)`).",
+    "- One thread each: HiGHS (`threads=1`), Gurobi (`Threads=1`), torch (`set_num_threads(1)`), numpy's BLAS",
+    "  (`OPENBLAS_NUM_THREADS=1`, and mipnet's `threads=1` caps it too).",
 ]
 
 
@@ -117,6 +127,49 @@ class Lirpa:
         os.unlink(self.path)
 
 
+class Before:
+    """An earlier mipnet's ``verify_sample`` in its own process (``mipnet_before_worker.py``, JSON lines)."""
+
+    def __init__(self, tree: str, net: Network) -> None:
+        from mipnet.io import save_model
+
+        fd, self.path = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        save_model(net, self.path)
+        env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(BEFORE_WORKER), self.path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=str(Path(tree).resolve()),
+        )
+        first = self._read()
+        self.ready, self.where = bool(first.get("ready")), str(first.get("mipnet", first.get("error", "")))
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"ready": False, "error": f"the worker exited (code {self.proc.poll()}) without an answer"}
+        out: dict[str, Any] = json.loads(line)
+        return out
+
+    def query(self, x: np.ndarray, eps: float, limit: float) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"x": x.tolist(), "eps": eps, "limit": limit}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        os.unlink(self.path)
+
+
 def recheck(net: Network, xc: np.ndarray | None, lo: np.ndarray, hi: np.ndarray, c: int) -> bool | None:
     """A counterexample is in the box and mipnet's forward pass classifies it as another class (None: no point)."""
     if xc is None:
@@ -139,7 +192,14 @@ def bound_violations(
 
 
 def run_query(
-    net: Network, torch_model: Any, lirpa: Lirpa | None, x: np.ndarray, eps: float, limit: float, order: list[str]
+    net: Network,
+    torch_model: Any,
+    lirpa: Lirpa | None,
+    x: np.ndarray,
+    eps: float,
+    limit: float,
+    order: list[str],
+    before: Before | None = None,
 ) -> list[dict[str, Any]]:
     """The tools on one query in the given order: one row per tool (crown and alpha_crown from the one worker)."""
     c = int(net.predict_index(net.forward(x[None]))[0])
@@ -154,6 +214,13 @@ def run_query(
             rows[tool] = {"verdict": r.verdict, "seconds": r.time, "detail": r.prover, "recheck": ok}
             if r.counterexample is not None:
                 points.append(r.counterexample)
+        elif tool == "mipnet_before" and before is not None:
+            b = before.query(x, eps, limit)
+            xb = None if b.get("counterexample") is None else np.asarray(b["counterexample"], np.float64)
+            ok = recheck(net, xb, lo, hi, c)
+            rows[tool] = {"verdict": b["verdict"], "seconds": b["seconds"], "detail": b["prover"], "recheck": ok}
+            if xb is not None:
+                points.append(xb)
         elif tool == "gurobi_ml":
             g = verify(net, torch_model, x, lo, hi, c, limit, 1)
             ok = recheck(net, g["counterexample"], lo, hi, c)
@@ -190,6 +257,11 @@ def run(a: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
         _, te = _split(len(y))
         tm = torch_sequential(net) if "gurobi_ml" in a.tools else None
         lirpa = Lirpa(py, net) if py else None
+        before = Before(a.before, net) if a.before else None
+        if before is not None:
+            if not before.ready:
+                raise SystemExit(f"the earlier mipnet in {a.before} does not start: {before.where}")
+            meta["before"] = f"{a.before} (imports {before.where})"
         if lirpa is not None and not lirpa.ready:
             why, lirpa = f"auto_LiRPA does not start: {lirpa.error}", None
         elif lirpa is not None:
@@ -197,13 +269,15 @@ def run(a: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
         meta["lirpa"] = why
         try:
             if len(te) and a.eps:  # warm-up (imports, first-call costs of each tool), not recorded
-                run_query(net, tm, lirpa, X[te[0]], a.eps[0], a.time_limit, ["mipnet", "gurobi_ml", "lirpa"])
+                warm = ["mipnet", "mipnet_before", "gurobi_ml", "lirpa"]
+                run_query(net, tm, lirpa, X[te[0]], a.eps[0], a.time_limit, warm, before)
             for eps in a.eps:
                 for i in te[: a.images]:
                     tools = [t for t in ("mipnet", "gurobi_ml", "lirpa") if t in a.tools]
+                    tools += ["mipnet_before"] if before is not None else []
                     order = tools[q % len(tools) :] + tools[: q % len(tools)]
                     q += 1
-                    out = run_query(net, tm, lirpa, X[i], eps, a.time_limit, order)
+                    out = run_query(net, tm, lirpa, X[i], eps, a.time_limit, order, before)
                     rows += [{"model": name, "eps": eps, "image": int(i), **r} for r in out]
                     print(
                         f"{name} eps {eps} image {i}: "
@@ -213,6 +287,8 @@ def run(a: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
         finally:
             if lirpa is not None:
                 lirpa.close()
+            if before is not None:
+                before.close()
     meta["load_end"] = os.getloadavg()
     return pd.DataFrame(rows), meta
 
@@ -234,6 +310,8 @@ def report(df: pd.DataFrame, meta: dict[str, Any], a: argparse.Namespace, comman
         f"per query and tool; {a.images} images x {len(a.eps)} eps x {len(a.models)} models (a short run).",
         "",
         f"Versions: {meta['versions']}. auto_LiRPA: {meta.get('lirpa_versions') or 'not run: ' + meta['lirpa']}.",
+        "",
+        f"mipnet before: {meta['before']}." if meta.get("before") else "mipnet before: not run (no --before).",
         "",
         "Verdict agreement where two tools decide: "
         + ("**all agree**" if bad.empty else f"**DISAGREEMENT on {len(bad)} queries** (listed below)")
@@ -298,6 +376,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--tools", nargs="+", default=["mipnet", "gurobi_ml", "lirpa"])
     ap.add_argument("--lirpa-python", default=DEFAULT_LIRPA)
     ap.add_argument("--out", default=str(ROOT / "results" / "robustness"))
+    ap.add_argument("--before", default=None, help="tree of an earlier mipnet for a 'mipnet before' column")
     ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .csv and .json of a run")
     a = ap.parse_args(argv)
     out = Path(a.out)
@@ -306,6 +385,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         meta = json.loads((out / "competitors.json").read_text())
         for k in ("models", "images", "eps", "time_limit"):
             setattr(a, k, meta["args"][k])
+        a.before = meta["args"].get("before")
         old = (out / "competitors.md").read_text() if (out / "competitors.md").exists() else ""
         notes = old[old.index(NOTES) :] if NOTES in old else ""
         text = report(df, meta, a, meta["command"]) + ("\n" + notes if notes else "")
@@ -319,7 +399,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     meta["machine"] = f"{os.cpu_count()} cores, {time.perf_counter() - t0:.0f} s wall"
     meta["versions"] = _versions(a.tools)
     meta["command"] = command.strip()
-    meta["args"] = {"models": a.models, "images": a.images, "eps": a.eps, "time_limit": a.time_limit}
+    meta["args"] = {
+        "models": a.models,
+        "images": a.images,
+        "eps": a.eps,
+        "time_limit": a.time_limit,
+        "before": a.before,
+    }
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "competitors.csv", index=False)
     (out / "competitors.json").write_text(json.dumps(meta, indent=1) + "\n")

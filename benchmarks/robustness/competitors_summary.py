@@ -2,15 +2,16 @@
 
 The run table has one row per (model, eps, image, tool) with ``verdict`` in holds / violated / unknown / error and
 ``seconds``; tools are ``mipnet``, ``gurobi_ml``, ``crown`` and ``alpha_crown`` (a bound method says "holds" when
-every margin's lower bound is > 0, else "unknown": it never refutes). Per model and eps the summary gives verdict
+every margin's lower bound is > 0, else "unknown": it never refutes), and optionally ``mipnet_before`` (an earlier
+mipnet on the same queries, same run). Per model and eps the summary gives verdict
 counts and median seconds per tool, and the per-query ratios
 
     r_G(q) = t_mipnet(q) / t_gurobi_ml(q)   over the robust queries (both say "holds") and over the hard ones
                                             among them (no bound method alone proves them: :func:`hard_easy`),
     r_C(q) = t_mipnet(q) / t_crown(q)       over the queries CROWN proves (likewise for alpha-CROWN),
 
-with the issue's targets: median r_G <= 0.5 on the hard robust queries, max r_C <= 2, every mipnet query
-decided within 30 s.
+(and r_C for ``mipnet_before``, and t_mipnet / t_mipnet_before where CROWN proves), with the issue's targets:
+median r_G <= 0.5 on the hard robust queries, max r_C <= 2, every mipnet query decided within 30 s.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TOOLS = ("mipnet", "gurobi_ml", "crown", "alpha_crown")
+TOOLS = ("mipnet", "gurobi_ml", "crown", "alpha_crown", "mipnet_before")
 DECIDED = ("holds", "violated")
 KEY = ["model", "eps", "image"]
 TARGET_GUROBI = 0.5
@@ -60,11 +61,11 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
     return w[bad.astype(bool)]
 
 
-def _ratios(w: pd.DataFrame, other: str, mask: pd.Series) -> np.ndarray:
-    if f"seconds_{other}" not in w or "seconds_mipnet" not in w:
+def _ratios(w: pd.DataFrame, other: str, mask: pd.Series, num: str = "mipnet") -> np.ndarray:
+    if f"seconds_{other}" not in w or f"seconds_{num}" not in w:
         return np.array([])
     sel = w[mask]
-    return (sel["seconds_mipnet"] / sel[f"seconds_{other}"]).to_numpy(dtype=np.float64)
+    return (sel[f"seconds_{num}"] / sel[f"seconds_{other}"]).to_numpy(dtype=np.float64)
 
 
 def _is(w: pd.DataFrame, tool: str, verdict: str) -> pd.Series:
@@ -118,6 +119,16 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             row[f"ratio_{t}_median"] = float(np.median(rc)) if rc.size else np.nan
             row[f"ratio_{t}_max"] = float(rc.max()) if rc.size else np.nan
             row[f"{t}_over_2x"] = int((rc > TARGET_CROWN).sum())
+        if "seconds_mipnet_before" in w:
+            proved = _is(w, "crown", "holds")
+            rb = _ratios(w, "crown", proved, num="mipnet_before")
+            row["ratio_before_crown_median"] = float(np.median(rb)) if rb.size else np.nan
+            row["ratio_before_crown_max"] = float(rb.max()) if rb.size else np.nan
+            rn = _ratios(w, "mipnet_before", proved)
+            row["ratio_new_before_crown_median"] = float(np.median(rn)) if rn.size else np.nan
+            every = _is(w, "mipnet", "holds") | _is(w, "mipnet", "violated")
+            ra = _ratios(w, "mipnet_before", every)
+            row["ratio_new_before_median"] = float(np.median(ra)) if ra.size else np.nan
         if "seconds_mipnet" in w:
             decided = _is(w, "mipnet", "holds") | _is(w, "mipnet", "violated")
             row["mipnet_decided_30s"] = int((decided & (w["seconds_mipnet"] <= TARGET_SECONDS)).sum())
@@ -151,6 +162,12 @@ def target_lines(s: pd.DataFrame, crown_ran: bool) -> list[str]:
                 mx = float(r.ratio_crown_max)
                 ok = "reached" if mx <= TARGET_CROWN else f"**not reached** ({int(r.crown_over_2x)} of {n} over 2x)"
                 out.append(f"- {tag}: max mipnet / CROWN on {n} queries CROWN proves = {mx:.2f} (target <= 2): {ok}")
+        if crown_ran and int(r.get("crown_proves", 0)) and not pd.isna(r.get("ratio_before_crown_max", np.nan)):
+            out.append(
+                f"- {tag}: mipnet before (same run): max / CROWN = {float(r.ratio_before_crown_max):.2f}, median "
+                f"{float(r.ratio_before_crown_median):.2f}; new / before where CROWN proves: median "
+                f"{float(r.ratio_new_before_crown_median):.3f}"
+            )
         if "mipnet_decided_30s" in r:
             q = int(r.queries)
             d = int(r.mipnet_decided_30s)
@@ -175,7 +192,8 @@ def table(s: pd.DataFrame) -> list[str]:
         "median s Gurobi ML | median s CROWN | median s alpha-CROWN | median mipnet/Gurobi ML, robust (range) | "
         "median mipnet/Gurobi ML, hard robust (range) | median mipnet/Gurobi ML, all decided | "
         "mipnet/CROWN where CROWN proves: median, max | "
-        "mipnet/alpha-CROWN where it proves: median, max |"
+        "mipnet/alpha-CROWN where it proves: median, max | mipnet before h/v/u/e | median s mipnet before | "
+        "mipnet before/CROWN where CROWN proves: median, max | mipnet/mipnet before: where CROWN proves, all |"
     )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for _, r in s.iterrows():
@@ -192,6 +210,9 @@ def table(s: pd.DataFrame) -> list[str]:
             f"{_f(r.get('alpha_crown_median_s'), 3)} | {rg} | {rh} | {_f(r.get('ratio_gurobi_all_median'))} | "
             f"{_f(r.get('ratio_crown_median'))}, {_f(r.get('ratio_crown_max'))} (n={r.get('crown_proves', 0)}) | "
             f"{_f(r.get('ratio_alpha_crown_median'))}, {_f(r.get('ratio_alpha_crown_max'))} "
-            f"(n={r.get('alpha_crown_proves', 0)}) |"
+            f"(n={r.get('alpha_crown_proves', 0)}) | {r.get('mipnet_before_hvue', 'not run')} | "
+            f"{_f(r.get('mipnet_before_median_s'), 3)} | {_f(r.get('ratio_before_crown_median'))}, "
+            f"{_f(r.get('ratio_before_crown_max'))} | {_f(r.get('ratio_new_before_crown_median'), 3)}, "
+            f"{_f(r.get('ratio_new_before_median'), 3)} |"
         )
     return lines

@@ -48,7 +48,9 @@ Per-layer bounds by the same back-substitution (:func:`crown_bounds`, the input 
 bounds): the output of every affine layer is bounded by back-substituting the rows +I and -I through the layers
 before it, each relaxed on the bounds already found, and intersected with interval arithmetic on the previous
 layer's bounds; a non-affine layer's output gets its interval rule. Affine maps are computed once per network
-(:func:`affine_maps`, dense when small) and shared by every box.
+(:func:`affine_maps`, dense when small) and shared by every box; :func:`network_maps` keeps them with the network
+(a weak cache, re-validated on every use against the layers' identity, shapes and parameters, so a changed
+weight is never served from the cache) for the callers that do not pass their own ``maps``.
 
 Round-off: every bound is lowered by 1e-6 (1 + |b| + sum_i |Lam_ri x*_ri|) (:data:`mipnet.bounds.SAFETY`).
 Numpy only (torch is not needed).
@@ -57,8 +59,9 @@ Numpy only (torch is not needed).
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from scipy import sparse
@@ -152,6 +155,39 @@ def affine_maps(net: Network) -> Maps:
     return maps
 
 
+#: per network: (layers, input shapes, parameter copies, maps) of the last :func:`network_maps` call
+_MAPS: "weakref.WeakKeyDictionary[Network, tuple[list[Layer], list[Any], list[dict[str, np.ndarray]], Maps]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def network_maps(net: Network) -> Maps:
+    """:func:`affine_maps` of ``net``, cached with the network. The cache is used only while every layer is the
+    same object with the same input shape and equal parameters (compared in full, so an in-place change of a
+    weight recomputes the maps); otherwise the maps are recomputed and stored."""
+    layers = list(net.layers)
+    hit = _MAPS.get(net)
+    if hit is not None:
+        old_layers, old_shapes, old_params, maps = hit
+        if (
+            len(old_layers) == len(layers)
+            and all(a is b for a, b in zip(old_layers, layers))
+            and old_shapes == list(net.shapes)
+            and all(_same_params(p, layer.parameters()) for p, layer in zip(old_params, layers))
+        ):
+            return maps
+    maps = affine_maps(net)
+    params = [{k: np.array(v, copy=True) for k, v in layer.parameters().items()} for layer in layers]
+    _MAPS[net] = (layers, list(net.shapes), params, maps)
+    return maps
+
+
+def _same_params(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> bool:
+    return old.keys() == new.keys() and all(
+        old[k].shape == np.shape(new[k]) and np.array_equal(old[k], new[k]) for k in old
+    )
+
+
 def _is_diagonal(M: sparse.csr_matrix) -> bool:
     coo = M.tocoo()
     return M.shape[0] == M.shape[1] and bool(np.all(coo.row == coo.col))
@@ -159,7 +195,7 @@ def _is_diagonal(M: sparse.csr_matrix) -> bool:
 
 def layer_ops(net: Network, lo: np.ndarray, hi: np.ndarray, bounds: Bounds, maps: Maps | None = None) -> list[_Op]:
     """Every layer's affine map or relaxation on its input bounds (``bounds[i - 1]``, the box for layer 0)."""
-    maps = affine_maps(net) if maps is None else maps
+    maps = network_maps(net) if maps is None else maps
     ops: list[_Op] = []
     for i, layer in enumerate(net.layers):
         if layer.affine:
@@ -208,7 +244,7 @@ def _relax_op(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, .
 
 def crown_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, maps: Maps | None = None) -> Bounds:
     """Bounds of every layer's output over the box [lower, upper] by CROWN (module docstring)."""
-    maps = affine_maps(net) if maps is None else maps
+    maps = network_maps(net) if maps is None else maps
     lo, hi = np.asarray(lower, float).ravel(), np.asarray(upper, float).ravel()
     L, U = lo, hi
     ops: list[_Op] = []

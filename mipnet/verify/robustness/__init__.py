@@ -14,9 +14,10 @@ around an outside sample would not contain it, or be empty, and the verdict woul
 Modules: :mod:`.results` (norms, verdicts, the tolerance ``TAU``, the result types, :func:`summarize`),
 :mod:`.region` (class labels, the ball and its domain check, forward margins, the projection of a solver's
 point into the ball), :mod:`.gradient_attack` (the cheap gradient attack: witnesses only), :mod:`.margin_milp`
-(:func:`verify_sample`, :func:`verify_robustness`; the CROWN / alpha-CROWN bound of the margins from
-:mod:`mipnet.verify.spec_bounds` is its first prover, before any MILP) and :mod:`.perturbation`
-(:func:`minimal_perturbation`).
+(:func:`verify_sample`, :func:`verify_robustness`; a CROWN pass over the margins from
+:mod:`mipnet.verify.spec_bounds` is its first prover, before the attack, the MILP's layer bounds, alpha-CROWN
+and the MILP), :mod:`.threads` (``threads`` caps numpy's BLAS threads during a query too) and
+:mod:`.perturbation` (:func:`minimal_perturbation`).
 Every name of the former single module is importable from here; ``solve`` and ``project_to_ball`` are looked
 up here by the modules that call them (patching them here takes effect).
 """

@@ -29,13 +29,32 @@ not a class change in (-tau, 0]). Before the MILP (early stop only) a cheap
 projected-gradient attack looks for a counterexample; it can only ever report ``violated`` with a
 re-checked point, never ``holds``.
 
-The first prover (early stop only, after the attack, before any MILP): CROWN / alpha-CROWN lower bounds
-b_k <= min_B z_c - z_k of every rival's margin over the ball's box (:mod:`mipnet.verify.spec_bounds`, rows
-C = e_c - e_k, the per-layer bounds of the chosen method, linear ones for ``interval``). b_k > 0 for every
-k proves the sample robust (``holds``, ``bound`` = min_k b_k, ``prover`` "crown" or "alpha-crown"). Otherwise
-the rivals with b_k > 0 are dropped from the MILP: at any point with margin <= 0 some rival k has
-z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
-margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
+The stages (early stop), cheapest proof first, so that a sample CROWN proves costs about one CROWN pass:
+
+1. **CROWN** (the first prover): the per-layer bounds of the ball's box by CROWN itself
+   (:func:`mipnet.verify.spec_bounds.crown_bounds`, each affine layer's output bounded by back-substitution
+   through the layers before it; ``precomputed_bounds`` instead when given), then lower bounds
+   b_k <= min_B z_c - z_k of every rival's margin by back-substituting the rows C = e_c - e_k
+   (:func:`mipnet.verify.spec_bounds.spec_bounds`, no alpha). b_k > 0 for every k proves the sample robust
+   (``holds``, ``bound`` = min_k b_k, ``prover`` "crown"): no attack, no other bound, no MILP.
+2. **Attack**: the projected-gradient attack; a point it finds, re-checked by the forward pass, is a
+   counterexample (``prover`` "attack"). It never proves robustness.
+3. **Layer bounds for the MILP** (``bounds``): ``linear`` reuses stage 1's CROWN bounds (the same
+   back-substitution; on a domain with one-hot groups intersected with
+   :func:`mipnet.bounds.compute_bounds` ``"linear"``, which treats the groups exactly), ``interval`` is interval
+   arithmetic, ``lp`` / ``mip`` tighten by :func:`mipnet.bounds.compute_bounds` and are intersected with stage
+   1's (an intersection of sound bounds is sound).
+4. **alpha-CROWN** on those layer bounds (stage 1's for ``interval``): the rows' bounds are the larger of the
+   two stages' (both sound). All > 0: ``holds``, ``prover`` "crown" (CROWN on the tighter bounds) or
+   "alpha-crown".
+5. **MILP**: the rivals with b_k > 0 are dropped: at any point with margin <= 0 some rival k has
+   z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
+   margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
+
+``spec_bound=False`` skips stages 1 and 4 (what runs: attack, layer bounds, MILP); ``use_attack=False`` skips
+stage 2; without early stop only stages 3 and 5 run.
+The seconds of every stage that ran are in ``RobustnessResult.seconds``: bounds (the layer bounds of stages 1
+and 3), crown (stage 1's margin rows), attack, alpha-crown (stage 4), milp.
 Without early stop the MILP is solved to optimality and reports m* (the worst
 margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
 
@@ -53,19 +72,20 @@ import pyomo.environ as pyo
 
 import mipnet.verify.robustness as _pkg
 
-from ...bounds import Bounds, compute_bounds
+from ...bounds import METHODS, Bounds, compute_bounds
 from ...deadline import Deadline
 from ...domain import Domain
 from ...encode import encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
 from ...encode.terms import Terms
-from ...errors import DataError
+from ...errors import DataError, UnsupportedError
 from ...network import Network
 from ...solve import Result
-from ..spec_bounds import margin_rows, spec_bounds
+from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, class_indices, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, TAU, RobustnessResult, normalise_norm
+from .threads import blas_threads
 
 
 def verify_sample(
@@ -87,17 +107,60 @@ def verify_sample(
 ) -> RobustnessResult:
     """Robustness of one sample (see the module docstring for the MILP).
 
-    With ``early_stop`` and ``use_attack`` a cheap gradient attack runs first; a point it finds
-    (re-checked by the forward pass) is a counterexample and no MILP is built. With ``early_stop`` and
-    ``spec_bound`` the CROWN / alpha-CROWN bound of the margins runs next; when it proves every margin
-    positive no MILP is built either (module docstring).
+    With ``early_stop`` and ``spec_bound`` a CROWN bound of the margins runs first; when it proves every margin
+    positive nothing else runs. With ``early_stop`` and ``use_attack`` a cheap gradient attack runs next; a
+    point it finds (re-checked by the forward pass) is a counterexample and no MILP is built. Then the MILP's
+    layer bounds, alpha-CROWN on them (``spec_bound``) and the MILP (module docstring, stages 1-5).
 
     ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`) covers everything done for this sample:
-    the attack, bound tightening (at most ``BOUNDS_SHARE`` of it), building the MILP, solving it and the retry
-    of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
+    the CROWN pass, the attack, bound tightening (at most ``BOUNDS_SHARE`` of it), building the MILP, solving it
+    and the retry of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
+    ``threads`` caps the solver's threads and, while the query runs, numpy's BLAS threads (:mod:`.threads`).
     """
+    t0 = time.perf_counter()
+    with blas_threads(threads):
+        res = _verify_sample(
+            net,
+            x,
+            eps,
+            norm,
+            cls,
+            solver=solver,
+            time_limit=time_limit,
+            bounds=bounds,
+            early_stop=early_stop,
+            threads=threads,
+            index=index,
+            precomputed_bounds=precomputed_bounds,
+            use_attack=use_attack,
+            spec_bound=spec_bound,
+        )
+    res.time = time.perf_counter() - t0  # the whole call, the thread cap included
+    return res
+
+
+def _verify_sample(
+    net: Network,
+    x: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    cls: int | None = None,
+    *,
+    solver: str = "highs",
+    time_limit: float | Deadline = 30.0,
+    bounds: str = "linear",
+    early_stop: bool = True,
+    threads: int | None = None,
+    index: int = 0,
+    precomputed_bounds: Bounds | None = None,
+    use_attack: bool = True,
+    spec_bound: bool = True,
+) -> RobustnessResult:
+    """:func:`verify_sample` (its stages: module docstring)."""
     _prepare(net)
     norm = normalise_norm(norm)
+    if bounds not in METHODS:
+        raise UnsupportedError(f"unknown bound method {bounds!r} (use one of {', '.join(METHODS)})")
     dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
     x = np.asarray(x, dtype=np.float64).ravel()
@@ -125,8 +188,25 @@ def verify_sample(
         res.time = time.perf_counter() - t0
         return res
     lo, hi = ball_box(net, x, eps, norm)
-    sub = _sub_domain(net, lo, hi)
-    if early_stop and use_attack and eps > 0:
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        net.domain.require_finite()  # an unbounded ball in an unbounded domain: no bound exists (an input error)
+    if np.any(lo > hi + 1e-12):
+        _sub_domain(net, lo, hi)  # raises: the ball does not meet the domain
+    staged = early_stop and spec_bound
+    C, rivals = margin_rows(net.n_outputs, c)
+    first: Bounds | None = None  # stage 1's layer bounds
+    best: np.ndarray | None = None  # the best proved bound of every margin row so far
+    if staged:  # stage 1: one CROWN pass (layer bounds by CROWN, then the margins)
+        tc = time.perf_counter()
+        first = precomputed_bounds if precomputed_bounds is not None else crown_bounds(net, lo, hi)
+        tm = time.perf_counter()
+        res.bounds_time = res.seconds["bounds"] = tm - tc
+        sb = spec_bounds(net, C, lower=lo, upper=hi, bounds=first, steps=0)
+        res.seconds["crown"] = time.perf_counter() - tm
+        best = sb.lower
+        if np.all(best > 0):
+            return _proved(res, "crown", best, t0)
+    if early_stop and use_attack and eps > 0:  # stage 2
         ta = time.perf_counter()
         xa = attack(net, x, eps, norm, c, deadline=dl)
         res.seconds["attack"] = time.perf_counter() - ta
@@ -140,17 +220,19 @@ def verify_sample(
             res.status, res.reason = "attack", "counterexample found by the gradient attack"
             res.time = time.perf_counter() - t0
             return res
-    tb = time.perf_counter()
+    tb = time.perf_counter()  # stage 3
     bnds = (
         precomputed_bounds
         if precomputed_bounds is not None
-        else compute_bounds(net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
+        else milp_bounds(net, lo, hi, bounds, dl.sub(fraction=BOUNDS_SHARE), first)
     )
-    res.bounds_time = res.seconds["bounds"] = time.perf_counter() - tb
+    res.bounds_time = res.seconds["bounds"] = res.seconds.get("bounds", 0.0) + time.perf_counter() - tb
     keep, proved = None, None
-    if early_stop and spec_bound:
-        spec_in = bnds if (precomputed_bounds is not None or bounds != "interval") else None
-        C, rivals = margin_rows(net.n_outputs, c)
+    if staged:  # stage 4: alpha-CROWN on the MILP's layer bounds
+        assert best is not None and first is not None
+        b1 = best
+        tal = time.perf_counter()
+        spec_in = first if (bounds == "interval" and precomputed_bounds is None) else bnds
         sb = spec_bounds(
             net,
             C,
@@ -158,19 +240,17 @@ def verify_sample(
             upper=hi,
             bounds=spec_in,
             deadline=dl.sub(fraction=SPEC_SHARE),
-            goal=lambda b: bool(np.all(b > 0)),
+            goal=lambda b: bool(np.all(np.maximum(b, b1) > 0)),
         )
-        res.seconds.update(sb.seconds)
-        stage = sb.stage()
-        if stage:
-            res.verdict, res.bound, res.status, res.prover = "holds", float(sb.lower.min()), "bounds", stage
-            res.reason = f"the {stage} bound proves every margin positive"
-            res.time = time.perf_counter() - t0
-            return res
-        done = sb.lower > 0
+        res.seconds["alpha-crown"] = time.perf_counter() - tal
+        best = np.maximum(best, sb.lower)
+        if np.all(best > 0):
+            return _proved(res, "crown" if sb.alpha is None else "alpha-crown", best, t0)
+        done = best > 0
         if done.any() and net.n_outputs > 1:
-            keep, proved = rivals[~done], float(sb.lower[done].min())
+            keep, proved = rivals[~done], float(best[done].min())
     tm = time.perf_counter()
+    sub = _sub_domain(net, lo, hi)  # the ball's box as a domain, for the MILP only (building it costs per feature)
     out = _solve_margin(
         net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0, keep=keep
     )
@@ -189,6 +269,38 @@ def verify_sample(
         res.prover = "bounds" if res.status == "bounds" else "milp"
     res.time = time.perf_counter() - t0
     return res
+
+
+def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> RobustnessResult:
+    """``res`` filled as proved robust by the bound of ``stage``: every margin's lower bound is > 0."""
+    res.verdict, res.bound, res.status, res.prover = "holds", float(lower.min()), "bounds", stage
+    res.reason = f"the {stage} bound proves every margin positive"
+    res.time = time.perf_counter() - t0
+    return res
+
+
+def milp_bounds(
+    net: Network, lo: np.ndarray, hi: np.ndarray, method: str, deadline: Deadline, first: Bounds | None = None
+) -> Bounds:
+    """Layer bounds over the box [lo, hi] for the MILP by ``method`` (module docstring, stage 3); ``first``:
+    sound layer bounds already computed over the same box (stage 1's), reused or intersected."""
+    if method == "interval":
+        return compute_bounds(net, lo, hi, method="interval")
+    if method == "linear" and not net.domain.onehot_groups:
+        return first if first is not None else crown_bounds(net, lo, hi)
+    out = compute_bounds(net, lo, hi, method=method, deadline=deadline)
+    if method == "linear" and first is None:
+        first = crown_bounds(net, lo, hi)
+    return out if first is None else intersect_bounds(out, first)
+
+
+def intersect_bounds(a: Bounds, b: Bounds) -> Bounds:
+    """The elementwise intersection of two sound bound lists of the same network and box (sound as well)."""
+    out: Bounds = []
+    for (la, ua), (lb, ub) in zip(a, b):
+        lo = np.maximum(la, lb)
+        out.append((lo, np.maximum(np.minimum(ua, ub), lo)))
+    return out
 
 
 def _solve_margin(
