@@ -170,3 +170,25 @@ def test_cli_exit_codes(model_and_data, monkeypatch) -> None:
     monkeypatch.setattr(margin_milp, "spec_bounds", no_proof)
     r = run(cli, ["verify", "robustness", str(d / "net.json"), str(d / "robust.csv"), "--eps", "0.2"])
     assert r.exit_code == 3 and "0 hold, 0 violated, 2 unknown" in r.output
+
+
+def test_cli_threads_option(model_and_data, monkeypatch) -> None:
+    """--threads reaches every row's query (solver and BLAS cap); nonsense is refused before any work."""
+    from mipnet.verify import robustness as rob_pkg
+
+    d = model_and_data
+    run = CliRunner().invoke
+    seen: list[int | None] = []
+    real = rob_pkg.verify_robustness
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("threads"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rob_pkg, "verify_robustness", spy)
+    argv = ["verify", "robustness", str(d / "net.json"), str(d / "robust.csv"), "--eps", "0.2", "--label", "y"]
+    r = run(cli, [*argv, "--threads", "1"])
+    assert r.exit_code == 0 and "2 hold, 0 violated, 0 unknown" in r.output, r.output
+    assert seen == [1]
+    r = run(cli, [*argv, "--threads", "0"])
+    assert r.exit_code == 2 and seen == [1], r.output

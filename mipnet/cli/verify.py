@@ -27,6 +27,7 @@ from .common import (
 from .options import (
     FINITE_POSITIVE,
     PER_ROW_LIMIT,
+    POSITIVE_INT,
     RADIUS,
     SOLVER,
     WHOLE_COMMAND_LIMIT,
@@ -68,6 +69,12 @@ def verify() -> None:
     help="How the big-M bounds are computed.",
 )
 @click.option("--exact", is_flag=True, help="Compute the exact worst-case margin (no early stop).")
+@click.option(
+    "--threads",
+    type=POSITIVE_INT,
+    default=None,
+    help="Threads for the solver and for numpy's BLAS during each row (default: the solver's and BLAS's own).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @domain_options
 @click.pass_context
@@ -82,6 +89,7 @@ def robustness(
     solver: str,
     bounds: str,
     exact: bool,
+    threads: int | None,
     as_json: bool,
     domain: str | None,
     domain_margin: float | None,
@@ -102,7 +110,16 @@ def robustness(
         missing_values(df[[label_col]], what="label column")
         labels = df[label_col].tolist()
     results = verify_robustness(
-        net, X, eps, norm, labels, solver=solver, time_limit=time_limit, bounds=bounds, early_stop=not exact
+        net,
+        X,
+        eps,
+        norm,
+        labels,
+        solver=solver,
+        time_limit=time_limit,
+        bounds=bounds,
+        early_stop=not exact,
+        threads=threads,
     )
     verdicts = [r.verdict for r in results]
     if as_json:
