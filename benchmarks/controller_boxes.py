@@ -16,9 +16,11 @@ advance for the "holds"-style ones):
 
 Every property is decided by each pipeline in the same run with the same time limit: ``milp`` (one big-M MILP
 per box after the output bounds, as before issue 21), ``serial`` (``pipeline="auto"`` with the input
-branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree before the batched nodes) and
+branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree before the batched nodes),
 ``auto`` (sampling attack, CROWN / alpha-CROWN refutation, the batched input branch-and-bound of
-:mod:`mipnet.verify.batch_tree` with MILP leaves). Verdicts must agree wherever two pipelines decide. BLAS runs on
+:mod:`mipnet.verify.batch_tree` with MILP leaves, the split input chosen by the smear) and ``base`` (``auto`` with
+the split input chosen by the CROWN coefficients, ``batch_tree.BRANCHING = "crown"``: the tree before the smear).
+Verdicts must agree wherever two pipelines decide. BLAS runs on
 one thread (``OPENBLAS_NUM_THREADS=1`` unless set: the machine is shared). Output:
 results/verification/controller_boxes.md (and .csv).
 
@@ -43,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from mipnet.domain import Domain  # noqa: E402
 from mipnet.network import Network  # noqa: E402
-from mipnet.verify import input_split  # noqa: E402
+from mipnet.verify import batch_tree, input_split  # noqa: E402
 from mipnet.verify.vnnlib import check_property, parse_vnnlib  # noqa: E402
 
 OUT = ROOT / "results" / "verification"
@@ -120,10 +122,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nets", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, auto")
+    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, auto")
     args = ap.parse_args()
     pipelines = [p for p in args.pipelines.split(",") if p]
-    batch = input_split.BATCH
+    batch, branching = input_split.BATCH, batch_tree.BRANCHING
     rows = []
     for seed in range(args.nets):
         t = time.perf_counter()
@@ -134,6 +136,7 @@ def main() -> None:
             row: dict[str, object] = {"net": seed, "property": name}
             for pipeline in pipelines:
                 input_split.BATCH = 1 if pipeline == "serial" else batch
+                batch_tree.BRANCHING = "crown" if pipeline == "base" else branching
                 t = time.perf_counter()
                 r = check_property(
                     net, prop, time_limit=args.time_limit, pipeline="milp" if pipeline == "milp" else "auto"
@@ -142,9 +145,9 @@ def main() -> None:
                 row[f"{pipeline}_verdict"], row[f"{pipeline}_time"] = r.verdict, round(wall, 3)
                 if pipeline != "milp":
                     row[f"{pipeline}_prover"], row[f"{pipeline}_nodes"] = r.prover, r.nodes
-                if pipeline == "auto":
-                    row["auto_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
-            input_split.BATCH = batch
+                if pipeline in ("base", "auto"):
+                    row[f"{pipeline}_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
+            input_split.BATCH, batch_tree.BRANCHING = batch, branching
             print(row, flush=True)
             rows.append(row)
     df = pd.DataFrame(rows)
@@ -179,7 +182,9 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
         "issue 21); `serial`: attack -> CROWN / alpha-CROWN -> input branch-and-bound bounding one node per step "
         "(the tree before the batched nodes); `auto`: the same with the batched tree (64 boxes per step, "
         "per-layer CROWN intersected with the parent box's bounds, best first, alpha-CROWN only where CROWN "
-        "leaves a box open, MILP leaves by cost). Same time limit per property, same run.",
+        "leaves a box open, MILP leaves by cost, the split input by the smear: width times the interval bound of "
+        "the input gradient); `base`: `auto` with the split input chosen by width times the CROWN coefficients "
+        "(the batched tree before the smear). Same time limit per property, same run.",
         "",
         "- decided: "
         + ", ".join(f"{p} {decided[p]} / {n}" for p in pipelines)
@@ -199,6 +204,15 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
                 f"(range {rate[both_open].min():.2f} - {rate[both_open].max():.2f}); nodes: serial "
                 f"{int(df.serial_nodes[both_open].sum())}, auto {int(df.auto_nodes[both_open].sum())}"
             )
+    if "base" in pipelines and "auto" in pipelines:
+        ratio = df.auto_time / df.base_time
+        both = (df.base_verdict != "unknown") & (df.auto_verdict != "unknown")
+        lines.append(
+            f"- time auto / base per property: median {ratio.median():.3f} over all {n} (range {ratio.min():.3f} - "
+            f"{ratio.max():.3f}); on the {int(both.sum())} both decide: median "
+            f"{ratio[both].median() if both.any() else float('nan'):.3f}; total auto / base = "
+            f"{total['auto'] / total['base']:.3f}"
+        )
     open_props = sorted(set(df.property[df[f"{pipelines[-1]}_verdict"] == "unknown"]))
     lines += [
         f"- undecided by {pipelines[-1]}: {n - decided[pipelines[-1]]} ({', '.join(open_props)})",
