@@ -77,6 +77,20 @@ def test_split_dims_is_the_argmax_of_the_score_and_the_widest_when_all_are_zero(
     np.testing.assert_array_equal(bt.split_dims(width, coef, dead, grad), [0, 1])
 
 
+def test_halves_cover_the_box_and_meet_at_the_middle() -> None:
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(-1, 0, (6, 4))
+    hi = lo + rng.uniform(0, 1, (6, 4))
+    dim = rng.integers(0, 4, 6)
+    c_lo, c_hi = bt.halve(lo, hi, dim)
+    X = rng.uniform(lo[:, None, :], hi[:, None, :], (6, 500, 4))
+    for b in range(6):
+        inside = [np.all((X[b] >= c_lo[k]) & (X[b] <= c_hi[k]), axis=1) for k in (b, 6 + b)]
+        assert np.all(inside[0] | inside[1])  # every point of the box is in a half
+        assert np.all(c_lo[[b, 6 + b]] >= lo[b]) and np.all(c_hi[[b, 6 + b]] <= hi[b])  # inside the box
+        assert c_lo[b, dim[b]] == c_hi[6 + b, dim[b]] == 0.5 * (lo[b, dim[b]] + hi[b, dim[b]])
+
+
 def _query(net: Network, lo: np.ndarray, hi: np.ndarray, thr: float):  # type: ignore[no-untyped-def]
     n = lo.size
     text = "".join(f"(declare-const X_{i} Real)" for i in range(n)) + "(declare-const Y_0 Real)"
@@ -96,7 +110,7 @@ def _query(net: Network, lo: np.ndarray, hi: np.ndarray, thr: float):  # type: i
     ), g
 
 
-@pytest.mark.parametrize("rule", ["crown", "smear"])
+@pytest.mark.parametrize(("rule", "multi"), [("crown", np.inf), ("smear", np.inf), ("smear", 0.0)])
 @settings(
     max_examples=5,
     deadline=None,
@@ -104,9 +118,12 @@ def _query(net: Network, lo: np.ndarray, hi: np.ndarray, thr: float):  # type: i
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(seed=st.integers(0, 10_000), above=st.sampled_from([-0.02, 0.05]))
-def test_tree_verdicts_are_sound_against_dense_sampling(monkeypatch, rule: str, seed: int, above: float) -> None:  # type: ignore[no-untyped-def]
+def test_tree_verdicts_are_sound_against_dense_sampling(
+    monkeypatch, rule: str, multi: float, seed: int, above: float
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("mipnet.verify.input_split.LEAF_UNSTABLE", -1)  # splitting alone
     monkeypatch.setattr(bt, "BRANCHING", rule)
+    monkeypatch.setattr(bt, "MULTI_GAP", multi)  # 0: every box that can be is split twice at once
     rng = np.random.default_rng(seed)
     net = net_of(rng, [2, 10, 10, 1])
     lo, hi = np.array([-0.5, -0.3]), np.array([0.4, 0.6])

@@ -31,6 +31,10 @@ the lowest live row bound (best first: where a counterexample is likeliest) and 
    mid <= x_i <= hi cover it. The smear counts how much the rows can vary along input i anywhere in the box,
    including the variation that the relaxation of the unstable units hides from Lam (measured on the controller
    nets of ``benchmarks/controller_boxes.py``: 5-8x fewer nodes to close the same box than ``"crown"``).
+   A box far from closing, whose lowest live bound must still rise by more than ``MULTI_GAP`` times what its
+   last split gained (low - parent's low), is split twice at once: at its two inputs of largest score, into 4
+   boxes that cover it, the halves in between never bounded (they would almost never close; their children take
+   the box's own per-layer bounds as prior).
 
 "holds" (status "infeasible") only when the stack empties with every leaf closed; the deadline leaves the tree
 "unknown" with its open boxes counted.
@@ -67,6 +71,9 @@ ATTACK_SAMPLES = 16
 ATTACK_CORNERS = 32
 #: the split input: "crown" (width times the CROWN coefficients) or "smear" (width times the gradient's bounds)
 BRANCHING = "smear"
+#: a box whose bound must still rise by more than MULTI_GAP times what its last split gained is split twice at
+#: once (4 boxes; inf: never)
+MULTI_GAP = 1.0
 #: atom values up to this are handed to the exact re-check
 CANDIDATE_TOL = 1e-5
 
@@ -87,7 +94,8 @@ class _Pool:
         self.size = 0
         self.free: list[int] = []
 
-    def put(self, bounds: BoundsB) -> np.ndarray:
+    def put(self, bounds: BoundsB, uses: np.ndarray | int = 2) -> np.ndarray:
+        """Store the bounds of k boxes, each kept until it was taken ``uses`` times (its children)."""
         k = bounds[0][0].shape[0]
         reuse = [self.free.pop() for _ in range(min(k, len(self.free)))]
         new = np.arange(self.size, self.size + k - len(reuse))
@@ -100,7 +108,7 @@ class _Pool:
         rows = np.concatenate([np.array(reuse, dtype=int), new])
         for t, (lo, hi) in enumerate(bounds):
             self.L[t][rows], self.U[t][rows] = lo, hi
-        self.refs[rows] = 2
+        self.refs[rows] = uses
         return rows
 
     def get(self, rows: np.ndarray) -> BoundsB:
@@ -144,19 +152,38 @@ def gradient_box(
     return gl + E, gu + E
 
 
+def split_scores(
+    width: np.ndarray,
+    coef: np.ndarray,
+    live_rows: np.ndarray,
+    grad: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(B, n_in) how much each input's width costs the live rows: w_bi * sum_{r live} |Lam_bri| (the CROWN
+    coefficients), or with ``grad`` the smear w_bi * sum_{r live} max(|G-_bri|, |G+_bri|) (:func:`gradient_box`);
+    the widths when every score of a box is 0."""
+    sens = np.abs(coef) if grad is None else np.maximum(np.abs(grad[0]), np.abs(grad[1]))
+    score = width * (sens * live_rows[:, :, None]).sum(axis=1)
+    return np.where((score > 0).any(axis=1, keepdims=True), score, width)
+
+
 def split_dims(
     width: np.ndarray,
     coef: np.ndarray,
     live_rows: np.ndarray,
     grad: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The input each box is split at: argmax_i w_bi * sum_{r live} |Lam_bri| (the CROWN coefficients), or with
-    ``grad`` the smear w_bi * sum_{r live} max(|G-_bri|, |G+_bri|) (:func:`gradient_box`); the widest input when
-    every score is 0."""
-    sens = np.abs(coef) if grad is None else np.maximum(np.abs(grad[0]), np.abs(grad[1]))
-    score = width * (sens * live_rows[:, :, None]).sum(axis=1)
-    score = np.where((score > 0).any(axis=1, keepdims=True), score, width)
-    return np.argmax(score, axis=1)
+    """The input each box is split at: the argmax of :func:`split_scores`."""
+    return np.argmax(split_scores(width, coef, live_rows, grad), axis=1)
+
+
+def halve(lo: np.ndarray, hi: np.ndarray, dim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two halves of every box at the middle of input ``dim[b]``: (lo, hi) of 2B boxes, box b's halves at
+    rows b (upper: mid <= x_i <= hi) and B + b (lower: lo <= x_i <= mid); together they cover the box."""
+    g = np.arange(lo.shape[0])
+    mid = 0.5 * (lo[g, dim] + hi[g, dim])
+    left_hi, right_lo = hi.copy(), lo.copy()
+    left_hi[g, dim], right_lo[g, dim] = mid, mid
+    return np.vstack([right_lo, lo]), np.vstack([hi, left_hi])
 
 
 def _subtree(low: np.ndarray, root: float, depth: np.ndarray, thr: float) -> np.ndarray:
@@ -320,18 +347,31 @@ def batched_tree(
         if not go.size:
             continue
         grad = gradient_box(net, maps, [(L[go], U[go]) for L, U in bounds], C, E) if BRANCHING == "smear" else None
-        dim = split_dims(width[go], coef[go], live_rows[go], grad)
-        g = np.arange(go.size)
-        mid = 0.5 * (nlo[go, dim] + nhi[go, dim])
-        left_hi, right_lo = nhi[go].copy(), nlo[go].copy()
-        left_hi[g, dim], right_lo[g, dim] = mid, mid
-        S_lo = np.vstack([S_lo, right_lo, nlo[go]])
-        S_hi = np.vstack([S_hi, nhi[go], left_hi])
-        S_dep = np.concatenate([S_dep, dep[go] + 1, dep[go] + 1])
-        S_alive = np.vstack([S_alive, alive[go], alive[go]])
-        S_key = np.concatenate([S_key, low[go], low[go]])
-        rows_go = pool.put([(L[go], U[go]) for L, U in bounds]) if PARENT_BOUNDS else np.full(go.size, -1)
-        S_ref = np.concatenate([S_ref, rows_go, rows_go])
+        score = split_scores(width[go], coef[go], live_rows[go], grad)
+        order = np.argsort(-score, axis=1, kind="stable")
+        # far from closing (the bound must still rise by more than MULTI_GAP times what the last split gained):
+        # split twice at once, at the two inputs of largest score, without bounding the halves in between
+        # (they would almost never close)
+        far = np.isfinite(key[go]) & (score[np.arange(go.size), order[:, 1]] > 0) & (dep[go] + 2 <= depth_cap)
+        if np.isfinite(MULTI_GAP):
+            rise = np.maximum(np.where(far, low[go] - key[go], 0.0), 0.0)
+            far &= thr - low[go] > MULTI_GAP * rise
+        else:
+            far[:] = False
+        c_lo, c_hi = halve(nlo[go], nhi[go], order[:, 0])
+        parent = np.tile(np.arange(go.size), 2)
+        twice = np.tile(far, 2)
+        q_lo, q_hi = halve(c_lo[twice], c_hi[twice], np.tile(order[:, 1], 2)[twice])
+        c_lo, c_hi = np.vstack([c_lo[~twice], q_lo]), np.vstack([c_hi[~twice], q_hi])
+        parent = np.concatenate([parent[~twice], np.tile(parent[twice], 2)])
+        splits = np.where(far, 2, 1)[parent]
+        S_lo, S_hi = np.vstack([S_lo, c_lo]), np.vstack([S_hi, c_hi])
+        S_dep = np.concatenate([S_dep, dep[go][parent] + splits])
+        S_alive = np.vstack([S_alive, alive[go][parent]])
+        S_key = np.concatenate([S_key, low[go][parent]])
+        uses = np.bincount(parent, minlength=go.size)
+        rows_go = pool.put([(L[go], U[go]) for L, U in bounds], uses) if PARENT_BOUNDS else np.full(go.size, -1)
+        S_ref = np.concatenate([S_ref, rows_go[parent]])
     if out.status == "infeasible" and out.open_leaves:
         out.status = "unknown"
     return out
