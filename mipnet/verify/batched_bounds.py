@@ -101,12 +101,17 @@ def backward(
         assert op.sl is not None and op.su is not None and op.bu is not None and op.free is not None
         if Lam.ndim == 2:
             Lam = np.broadcast_to(Lam, (B,) + Lam.shape)
-        neg = Lam < 0
+        N = np.minimum(Lam, 0.0)
         if alphas:  # Lam+ for the alpha gradient
-            pos[t] = np.where(neg, 0.0, Lam)
-        k = k + (np.where(neg, Lam, 0.0) @ op.bu[:, :, None])[:, :, 0]
+            pos[t] = Lam - N
+        k = k + np.matmul(N, op.bu[:, :, None])[:, :, 0]
+        # Lam+ sl + Lam- su = Lam sl + Lam- (su - sl), in place (fresh temporaries of this size cost more than
+        # the arithmetic)
         slope = op.sl[:, None, :] if t not in alphas else np.where(op.free[:, None, :], alphas[t], op.sl[:, None, :])
-        Lam = Lam * np.where(neg, op.su[:, None, :], slope)  # = Lam+ slope + Lam- su, one product per entry
+        out = Lam * slope
+        N *= op.su[:, None, :] - slope
+        out += N
+        Lam = out
     if Lam.ndim == 2:
         Lam = np.broadcast_to(Lam, (B,) + Lam.shape)
     Lam = Lam + E
