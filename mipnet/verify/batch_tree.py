@@ -72,8 +72,9 @@ ATTACK_CORNERS = 32
 #: the split input: "crown" (width times the CROWN coefficients) or "smear" (width times the gradient's bounds)
 BRANCHING = "smear"
 #: a box whose bound must still rise by more than MULTI_GAP times what its last split gained is split twice at
-#: once (4 boxes; inf: never)
+#: once (4 boxes; inf: never), by more than 4 MULTI_GAP times three times at once, up to MULTI_SPLITS cuts
 MULTI_GAP = 1.0
+MULTI_SPLITS = 2
 #: atom values up to this are handed to the exact re-check
 CANDIDATE_TOL = 1e-5
 
@@ -349,22 +350,24 @@ def batched_tree(
         grad = gradient_box(net, maps, [(L[go], U[go]) for L, U in bounds], C, E) if BRANCHING == "smear" else None
         score = split_scores(width[go], coef[go], live_rows[go], grad)
         order = np.argsort(-score, axis=1, kind="stable")
-        # far from closing (the bound must still rise by more than MULTI_GAP times what the last split gained):
-        # split twice at once, at the two inputs of largest score, without bounding the halves in between
-        # (they would almost never close)
-        far = np.isfinite(key[go]) & (score[np.arange(go.size), order[:, 1]] > 0) & (dep[go] + 2 <= depth_cap)
+        # far from closing (the bound must still rise by more than MULTI_GAP times what the last split gained, or
+        # 4x that for a third cut): cut at the inputs of largest score one after the other, without bounding the
+        # boxes in between (they would almost never close)
+        g = np.arange(go.size)
+        cuts = np.ones(go.size, dtype=int)
         if np.isfinite(MULTI_GAP):
-            rise = np.maximum(np.where(far, low[go] - key[go], 0.0), 0.0)
-            far &= thr - low[go] > MULTI_GAP * rise
-        else:
-            far[:] = False
-        c_lo, c_hi = halve(nlo[go], nhi[go], order[:, 0])
-        parent = np.tile(np.arange(go.size), 2)
-        twice = np.tile(far, 2)
-        q_lo, q_hi = halve(c_lo[twice], c_hi[twice], np.tile(order[:, 1], 2)[twice])
-        c_lo, c_hi = np.vstack([c_lo[~twice], q_lo]), np.vstack([c_hi[~twice], q_hi])
-        parent = np.concatenate([parent[~twice], np.tile(parent[twice], 2)])
-        splits = np.where(far, 2, 1)[parent]
+            prev = np.isfinite(key[go])
+            rise = np.maximum(np.where(prev, low[go] - key[go], 0.0), 0.0)
+            for extra in range(1, min(MULTI_SPLITS, lo.size)):
+                more = prev & (cuts == extra) & (thr - low[go] > MULTI_GAP * 4.0 ** (extra - 1) * rise)
+                cuts += more & (score[g, order[:, extra]] > 0) & (dep[go] + extra + 1 <= depth_cap)
+        c_lo, c_hi, parent = nlo[go], nhi[go], g
+        for level in range(int(cuts.max())):
+            cut = cuts[parent] > level
+            h_lo, h_hi = halve(c_lo[cut], c_hi[cut], order[parent[cut], level])
+            c_lo, c_hi = np.vstack([c_lo[~cut], h_lo]), np.vstack([c_hi[~cut], h_hi])
+            parent = np.concatenate([parent[~cut], np.tile(parent[cut], 2)])
+        splits = cuts[parent]
         S_lo, S_hi = np.vstack([S_lo, c_lo]), np.vstack([S_hi, c_hi])
         S_dep = np.concatenate([S_dep, dep[go][parent] + splits])
         S_alive = np.vstack([S_alive, alive[go][parent]])
