@@ -175,7 +175,10 @@ FINDINGS = (
     "smear (width times the interval bound of the input gradient) instead of width times the CROWN coefficients "
     "closed centred sub-boxes of net 1 bound-hi with 5-8x fewer nodes (35 %: 2587 -> 457, 42 %: 9769 -> 1237; "
     "50 %: open after 42 000 nodes -> closed with 3601), and net 0 bound-hi whole with 54 000 nodes (136 s on a "
-    "loaded machine). Splitting boxes far from closing twice at once: 10 % fewer nodes. Tried and not used: "
+    "loaded machine). On these nets the gradient's interval bounds are nearly equal across the 5 inputs (within "
+    "1.4x), so the smear amounts to halving the widest input (that rule alone: 2-3 % more nodes than the smear); "
+    "the CROWN coefficients had concentrated the splits on few inputs. Splitting boxes far from closing twice at "
+    "once: 10 % fewer nodes. Tried and not used: "
     "alpha-CROWN on the per-layer bounds (5 projected steps halve the gap at w = 1/4 and 1/8, and close 84 % "
     "instead of 56 % of random w = 1/8 boxes, but cost 10-17x a CROWN node; one signed step: 73 % at 6x), "
     "re-using the parent's per-layer linear bounds on the child (barely tighter than the parent's bounds: "
@@ -201,7 +204,7 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
     total = {p: float(df[f"{p}_time"].sum()) for p in pipelines}
     ended = time.strftime("%Y-%m-%d %H:%M", time.gmtime((OUT / "controller_boxes.csv").stat().st_mtime))
     lines = [
-        "# Controller-style nets, VNN-LIB properties over large boxes: single MILP, serial tree, batched tree",
+        "# Controller-style nets, VNN-LIB properties over large boxes: the pipelines around the input branch-and-bound",
         "",
         f"`python benchmarks/controller_boxes.py --nets {args.nets} --time-limit {args.time_limit:g} --pipelines "
         f"{','.join(pipelines)}` (one run, ended {ended} UTC, on 2 cores shared with other jobs: the machine was "
@@ -244,6 +247,20 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
             f"{ratio[both].median() if both.any() else float('nan'):.3f}; total auto / base = "
             f"{total['auto'] / total['base']:.3f}"
         )
+        only = (df.base_verdict == "unknown") & (df.auto_verdict != "unknown")
+        lines.append(
+            f"- decided by auto only: {int(only.sum())} ("
+            + ", ".join(f"net {r.net} {r.property} in {r.auto_time:.1f} s" for r in df[only].itertuples())
+            + ")"
+        )
+        open_both = (df.base_verdict == "unknown") & (df.auto_verdict == "unknown")
+        if open_both.any():
+            rate = (df.auto_nodes / df.auto_time) / (df.base_nodes / df.base_time)
+            lines.append(
+                f"- bounded nodes per second auto / base where both stay open ({int(open_both.sum())}): median "
+                f"{rate[open_both].median():.2f} (range {rate[open_both].min():.2f} - {rate[open_both].max():.2f}; "
+                "base spends part of its time on MILP leaves)"
+            )
     open_props = sorted(set(df.property[df[f"{pipelines[-1]}_verdict"] == "unknown"]))
     lines += [
         f"- undecided by {pipelines[-1]}: {n - decided[pipelines[-1]]} ({', '.join(open_props)})",
