@@ -16,9 +16,12 @@ advance for the "holds"-style ones):
 
 Every property is decided by each pipeline in the same run with the same time limit: ``milp`` (one big-M MILP
 per box after the output bounds, as before issue 21), ``serial`` (``pipeline="auto"`` with the input
-branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree before the batched nodes) and
+branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree before the batched nodes),
 ``auto`` (sampling attack, CROWN / alpha-CROWN refutation, the batched input branch-and-bound of
-:mod:`mipnet.verify.batch_tree` with MILP leaves). Verdicts must agree wherever two pipelines decide. BLAS runs on
+:mod:`mipnet.verify.batch_tree` with MILP leaves, the split input chosen by the smear) and ``base`` (``auto`` with
+the split input chosen by the CROWN coefficients and every box cut once, ``batch_tree.BRANCHING = "crown"``,
+``MULTI_GAP = inf``: the tree's rules before the smear).
+Verdicts must agree wherever two pipelines decide. BLAS runs on
 one thread (``OPENBLAS_NUM_THREADS=1`` unless set: the machine is shared). Output:
 results/verification/controller_boxes.md (and .csv).
 
@@ -43,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from mipnet.domain import Domain  # noqa: E402
 from mipnet.network import Network  # noqa: E402
-from mipnet.verify import input_split  # noqa: E402
+from mipnet.verify import batch_tree, input_split  # noqa: E402
 from mipnet.verify.vnnlib import check_property, parse_vnnlib  # noqa: E402
 
 OUT = ROOT / "results" / "verification"
@@ -120,10 +123,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nets", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, auto")
+    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, auto")
+    ap.add_argument("--summary-only", action="store_true", help="rewrite the .md from the existing .csv")
     args = ap.parse_args()
     pipelines = [p for p in args.pipelines.split(",") if p]
-    batch = input_split.BATCH
+    if args.summary_only:
+        write_summary(pd.read_csv(OUT / "controller_boxes.csv", keep_default_na=False), args, pipelines)
+        return
+    batch, branching, multi = input_split.BATCH, batch_tree.BRANCHING, batch_tree.MULTI_GAP
     rows = []
     for seed in range(args.nets):
         t = time.perf_counter()
@@ -134,6 +141,8 @@ def main() -> None:
             row: dict[str, object] = {"net": seed, "property": name}
             for pipeline in pipelines:
                 input_split.BATCH = 1 if pipeline == "serial" else batch
+                batch_tree.BRANCHING = "crown" if pipeline == "base" else branching
+                batch_tree.MULTI_GAP = np.inf if pipeline == "base" else multi
                 t = time.perf_counter()
                 r = check_property(
                     net, prop, time_limit=args.time_limit, pipeline="milp" if pipeline == "milp" else "auto"
@@ -142,15 +151,63 @@ def main() -> None:
                 row[f"{pipeline}_verdict"], row[f"{pipeline}_time"] = r.verdict, round(wall, 3)
                 if pipeline != "milp":
                     row[f"{pipeline}_prover"], row[f"{pipeline}_nodes"] = r.prover, r.nodes
-                if pipeline == "auto":
-                    row["auto_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
-            input_split.BATCH = batch
+                if pipeline in ("base", "auto"):
+                    row[f"{pipeline}_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
+            input_split.BATCH, batch_tree.BRANCHING, batch_tree.MULTI_GAP = batch, branching, multi
             print(row, flush=True)
             rows.append(row)
     df = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
     df.to_csv(OUT / "controller_boxes.csv", index=False)
     write_summary(df, args, pipelines)
+
+
+#: what was measured outside the table (kept with the benchmark so that the summary can be rewritten from the csv)
+FINDINGS = (
+    "Measured on 2026-12-05 before the run of the table (the same nets and properties; these notes are text in "
+    "the benchmark script, not re-measured by later runs; node counts are robust, seconds are not on this "
+    "machine). The 6 properties `base` leaves open hold: dense sampling (200 000 points) and signed-gradient "
+    "ascent (300 steps from 4000 starts) over each box find no point closer to the unsafe region than 0.37 "
+    "(net 1 bound-hi) to 1.43 (net 0 two-boxes). The gap between the CROWN bound and the sampled minimum over "
+    "random sub-boxes of net 1 bound-hi "
+    "shrinks faster than w^2 below w = 1/2 (w the relative width; median 921 at w = 1, 300 at 1/2, 51 at 1/4, "
+    "4.9 at 1/8, 0.6 at 1/16), so closing a box is a matter of how many nodes the tree needs. Choosing the split "
+    "input by the "
+    "smear (width times the interval bound of the input gradient) instead of width times the CROWN coefficients "
+    "closed centred sub-boxes of net 1 bound-hi with 5-8x fewer nodes (35 %: 2587 -> 457, 42 %: 9769 -> 1237; "
+    "50 %: open after 42 000 nodes -> closed with 3601), and net 0 bound-hi whole with 54 000 nodes (136 s on a "
+    "loaded machine). On these nets the gradient's interval bounds are nearly equal across the 5 inputs (within "
+    "1.4x), so the smear amounts to halving the widest input (that rule alone: 2-3 % more nodes than the smear); "
+    "the CROWN coefficients had concentrated the splits on few inputs. Splitting boxes far from closing twice at "
+    "once: 10 % fewer nodes. Tried and not used: "
+    "alpha-CROWN on the per-layer bounds (5 projected steps halve the gap at w = 1/4 and 1/8, and close 84 % "
+    "instead of 56 % of random w = 1/8 boxes, but cost 10-17x a CROWN node; one signed step: 73 % at 6x), "
+    "re-using the parent's per-layer linear bounds on the child (barely tighter than the parent's bounds: "
+    "-98 vs -57 for a fresh CROWN), the mean-value bound from the gradient's interval (thousands below CROWN), and "
+    "fewer alpha steps per node (0 steps: 33 % more nodes). Time per node: about 75 % in the per-layer "
+    "back-substitution, 12 % alpha-CROWN, 10 % the attack."
+)
+
+
+#: measured after the run above (``auto`` alone, then ``base`` alone, on the same nets and properties)
+AFTER = (
+    "Measured on 2026-12-05 after the run of the table (also text, not re-measured): with the issue's budget "
+    "(about 2 minutes per property, `check_property(..., time_limit=120)`, same machine, still loaded) `auto` "
+    "decides the 4 properties it leaves open above, all "
+    "'holds' from closed trees: net 0 two-boxes 48.5 s (72 720 nodes), net 1 disjunction 106.8 s (183 417), "
+    "net 1 two-boxes 63.6 s (104 722), net 1 bound-hi 86.2 s (175 501): so all 6 properties that the former "
+    "tree left open are decided within that budget, none wrongly. `base` with the "
+    "same 120 s decides none of the 4 (14 207 - 89 855 nodes; 28 - 102 s of each in MILP leaves that stop "
+    "undecided).\n\n"
+    "What still limits it: the number of nodes (73 000 - 183 000 for these boxes; the CROWN gap must fall below "
+    "the margin of 0.4 - 1.4 near the maxima, which takes boxes of about 1/16 of the width) times the cost of a "
+    "node, three quarters of it the per-layer back-substitution (numpy, one thread). On a loaded 2-core machine "
+    "the tree bounds about 1 000 - 1 700 nodes per second. Next: bounds that are tighter at the same cost (beta-CROWN "
+    "ReLU splitting on the small leaves, alpha on the last layers' bounds only where a box is about to close), "
+    "the leaves across processes (issue 21, item 2), and deciding the input boxes of one property side by side: "
+    "`check_property` gives the first box of two-boxes the whole deadline, so a hard first box leaves the second "
+    "one untried."
+)
 
 
 def _markdown(df: pd.DataFrame) -> str:
@@ -169,7 +226,7 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
     total = {p: float(df[f"{p}_time"].sum()) for p in pipelines}
     ended = time.strftime("%Y-%m-%d %H:%M", time.gmtime((OUT / "controller_boxes.csv").stat().st_mtime))
     lines = [
-        "# Controller-style nets, VNN-LIB properties over large boxes: single MILP, serial tree, batched tree",
+        "# Controller-style nets, VNN-LIB properties over large boxes: the pipelines around the input branch-and-bound",
         "",
         f"`python benchmarks/controller_boxes.py --nets {args.nets} --time-limit {args.time_limit:g} --pipelines "
         f"{','.join(pipelines)}` (one run, ended {ended} UTC, on 2 cores shared with other jobs: the machine was "
@@ -179,7 +236,11 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
         "issue 21); `serial`: attack -> CROWN / alpha-CROWN -> input branch-and-bound bounding one node per step "
         "(the tree before the batched nodes); `auto`: the same with the batched tree (64 boxes per step, "
         "per-layer CROWN intersected with the parent box's bounds, best first, alpha-CROWN only where CROWN "
-        "leaves a box open, MILP leaves by cost). Same time limit per property, same run.",
+        "leaves a box open, MILP leaves by cost, the split input by the smear: width times the interval bound of "
+        "the input gradient, boxes far from closing cut twice at once); `base`: `auto` with the split input chosen by "
+        "width times the CROWN coefficients and every box cut once (the batched tree's rules before this change; "
+        "the back-substitution, which gives the same numbers faster, is today's in both). Same time limit per "
+        "property, same run.",
         "",
         "- decided: "
         + ", ".join(f"{p} {decided[p]} / {n}" for p in pipelines)
@@ -199,18 +260,36 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
                 f"(range {rate[both_open].min():.2f} - {rate[both_open].max():.2f}); nodes: serial "
                 f"{int(df.serial_nodes[both_open].sum())}, auto {int(df.auto_nodes[both_open].sum())}"
             )
+    if "base" in pipelines and "auto" in pipelines:
+        ratio = df.auto_time / df.base_time
+        both = (df.base_verdict != "unknown") & (df.auto_verdict != "unknown")
+        lines.append(
+            f"- time auto / base per property: median {ratio.median():.3f} over all {n} (range {ratio.min():.3f} - "
+            f"{ratio.max():.3f}); on the {int(both.sum())} both decide: median "
+            f"{ratio[both].median() if both.any() else float('nan'):.3f}; total auto / base = "
+            f"{total['auto'] / total['base']:.3f}"
+        )
+        only = (df.base_verdict == "unknown") & (df.auto_verdict != "unknown")
+        lines.append(
+            f"- decided by auto only: {int(only.sum())} ("
+            + ", ".join(f"net {r.net} {r.property} in {r.auto_time:.1f} s" for r in df[only].itertuples())
+            + ")"
+        )
+        open_both = (df.base_verdict == "unknown") & (df.auto_verdict == "unknown")
+        if open_both.any():
+            rate = (df.auto_nodes / df.auto_time) / (df.base_nodes / df.base_time)
+            lines.append(
+                f"- bounded nodes per second auto / base where both stay open ({int(open_both.sum())}): median "
+                f"{rate[open_both].median():.2f} (range {rate[open_both].min():.2f} - {rate[open_both].max():.2f}; "
+                "base spends part of its time on MILP leaves)"
+            )
     open_props = sorted(set(df.property[df[f"{pipelines[-1]}_verdict"] == "unknown"]))
     lines += [
         f"- undecided by {pipelines[-1]}: {n - decided[pipelines[-1]]} ({', '.join(open_props)})",
         "",
-        "What limits the batched tree on the large boxes (measured on net 0, bound-hi, before this run): the "
-        "root's CROWN bound of the specification is about -440 against the threshold 0, and after ~14 000 "
-        "best-first nodes the lowest open bound is still about -20; about 70 % of the time goes to the per-layer "
-        "CROWN back-substitution (flop-bound: batching removed the per-node Python overhead, the parent's "
-        "bounds removed the rows of units already stable). Forward linear bounds in the 5 inputs (tried: 20x "
-        "cheaper per node) were too loose (root bound about -1140) and are not used. Closing these properties "
-        "needs tighter per-node bounds (alpha on the intermediate layers, ReLU splitting / beta-CROWN), not more "
-        "node throughput alone.",
+        FINDINGS,
+        "",
+        AFTER,
         "",
         _markdown(df),
         "",

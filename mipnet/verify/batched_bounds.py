@@ -83,9 +83,9 @@ def backward(
     hi: np.ndarray,
     alphas: dict[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
-    """Back-substitution of the rows (C, E, d) (the same for every box) through ``ops`` over the boxes
-    [lo_b, hi_b] (B, n_in): (bounds (B, m), input coefficients Lam (B, m, n_in), corners x* (B, m, n_in),
-    Lam+ at every ReLU-type layer's output)."""
+    """Back-substitution of the rows (C, E, d) (the same for every box, or (B, m, n) per box) through ``ops``
+    over the boxes [lo_b, hi_b] (B, n_in): (bounds (B, m), input coefficients Lam (B, m, n_in), corners x*
+    (B, m, n_in), Lam+ at every ReLU-type layer's output when ``alphas`` is given (empty otherwise))."""
     B = lo.shape[0]
     alphas = {} if alphas is None else alphas
     Lam: np.ndarray = np.asarray(C, dtype=np.float64)
@@ -101,11 +101,17 @@ def backward(
         assert op.sl is not None and op.su is not None and op.bu is not None and op.free is not None
         if Lam.ndim == 2:
             Lam = np.broadcast_to(Lam, (B,) + Lam.shape)
-        P, N = np.maximum(Lam, 0.0), np.minimum(Lam, 0.0)
-        pos[t] = P
-        k = k + (N @ op.bu[:, :, None])[:, :, 0]
+        N = np.minimum(Lam, 0.0)
+        if alphas:  # Lam+ for the alpha gradient
+            pos[t] = Lam - N
+        k = k + np.matmul(N, op.bu[:, :, None])[:, :, 0]
+        # Lam+ sl + Lam- su = Lam sl + Lam- (su - sl), in place (fresh temporaries of this size cost more than
+        # the arithmetic)
         slope = op.sl[:, None, :] if t not in alphas else np.where(op.free[:, None, :], alphas[t], op.sl[:, None, :])
-        Lam = P * slope + N * op.su[:, None, :]
+        out = Lam * slope
+        N *= op.su[:, None, :] - slope
+        out += N
+        Lam = out
     if Lam.ndim == 2:
         Lam = np.broadcast_to(Lam, (B,) + Lam.shape)
     Lam = Lam + E

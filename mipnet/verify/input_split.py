@@ -24,9 +24,11 @@ some disjunct p, i.e. every atom e_a(x, y) = a.x + b.y + c <= 0 (a <= -delta on 
   cover it (lo <= x <= mid, mid <= x <= hi), so a closed tree covers the box.
 
   For networks of dense affine and ReLU-type layers the tree bounds ``BATCH`` nodes per step
-  (:mod:`mipnet.verify.batch_tree`, bounds by :mod:`mipnet.verify.batched_bounds`): the same bounds and splits,
-  best first, each node's per-layer bounds intersected with its parent's, the MILP only when a leaf is cheaper
-  than the estimated subtree; ``branch_and_bound(..., batch=1)`` keeps the one-node-per-step tree above.
+  (:mod:`mipnet.verify.batch_tree`, bounds by :mod:`mipnet.verify.batched_bounds`): the same bounds, best first,
+  each node's per-layer bounds intersected with its parent's, the split input chosen by the smear (width times
+  the interval bound of the input gradient; the rule above is ``batch_tree.BRANCHING = "crown"``), boxes far from
+  closing cut twice at once, the MILP only when a leaf is cheaper than the estimated subtree;
+  ``branch_and_bound(..., batch=1)`` keeps the one-node-per-step tree above.
 """
 
 from __future__ import annotations
