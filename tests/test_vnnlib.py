@@ -257,9 +257,9 @@ def test_empty_input_set_holds_vacuously_with_a_warning() -> None:
     assert r.verdict == "holds" and any("vacuously" in w for w in r.warnings)
 
 
-def test_every_box_attacked_first_and_each_box_gets_a_share(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_box_attacked_before_any_is_proved(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two input boxes: a counterexample the attack finds in the second box is found even when the first box
-    would take the whole limit to prove; and each box's proof gets an equal share of the time left."""
+    would take the whole limit to prove."""
     from mipnet.verify import vnnlib as vnn
 
     y0 = NET.forward(np.zeros((1, 3)))[0]
@@ -275,17 +275,4 @@ def test_every_box_attacked_first_and_each_box_gets_a_share(monkeypatch: pytest.
     r = check_property(NET, p, time_limit=20)
     assert r.verdict == "violated" and r.prover == "attack"
     assert np.all(np.abs(r.x) <= 1.0) and r.y[k] >= r.y[c] - CHECK_TOL
-
-    shares: list[float] = []
-
-    def undecided(net, lo, hi, conjs, solver, dl, *args, **kwargs):  # every box ends at its own deadline
-        shares.append(dl.remaining())
-        return "unknown", None
-
-    monkeypatch.setattr(vnn, "_solve_box", undecided)
-    monkeypatch.setattr(vnn, "find_witness", lambda *a, **k: None)
-    r = check_property(NET, parse_vnnlib(header() + f"(assert (or {near} {near}))\n(assert (>= Y_{k} Y_{c}))"))
-    assert r.verdict == "unknown"
-    r = check_property(NET, p, time_limit=20)
-    assert r.verdict == "unknown" and len(shares) >= 2
-    assert shares[-2] <= 10.0 + 1e-6  # the first box: half of the 20 s
+    np.testing.assert_allclose(r.y, NET.forward(r.x[None])[0])

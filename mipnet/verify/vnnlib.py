@@ -190,9 +190,9 @@ def check_property(
     timeout: float | Deadline | None = None,
     pipeline: str = "auto",
 ) -> VnnResult:
-    """Decide ``prop`` on ``net``: the attack on every distinct input box, then per box (an equal share of the
-    time left) the bounds and input branch-and-bound around the MILP (``pipeline="auto"``), or one MILP per box
-    and nothing else (``pipeline="milp"``).
+    """Decide ``prop`` on ``net``: the attack on every distinct input box, then per box (one after the other,
+    each with all the time left) the bounds and input branch-and-bound around the MILP (``pipeline="auto"``), or
+    one MILP per box and nothing else (``pipeline="milp"``).
 
     The box is verified exactly as the property gives it, over the reals (module docstring): the
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
@@ -238,12 +238,12 @@ def check_property(
             res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
             res.time = time.perf_counter() - t0
             return res
-    for k, g in enumerate(groups):
-        # each box an equal share of the time left (what an easy box leaves flows to the later ones): a hard
-        # first box no longer takes the whole limit and leaves the others untried
-        box_dl = dl.share(len(groups) - k)
+    for g in groups:
+        # one box after the other, each with all the time left: "holds" needs every box proved, so a share per
+        # box would turn a first box that needs most of the limit into "unknown" (the attack above already
+        # looked for cheap counterexamples in every box)
         for delta in (0.0, RETRY_DELTA):
-            if box_dl.expired():
+            if dl.expired():
                 undecided.append(TIME_LIMIT_REASON)
                 break
             # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
@@ -252,7 +252,7 @@ def check_property(
             if np.any(lo > hi):
                 undecided.append("the only witnesses lie on the boundary of a strict input bound")
                 break
-            status, x = _solve_box(net, lo, hi, g.rest, solver, box_dl, bounds, threads, delta, res, pipeline)
+            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline)
             res.statuses.append(status)
             if status == "infeasible" and delta == 0.0:
                 closed_by.append(res.prover)
