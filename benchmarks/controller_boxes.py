@@ -204,9 +204,8 @@ AFTER = (
     "node, three quarters of it the per-layer back-substitution (numpy, one thread). On a loaded 2-core machine "
     "the tree bounds about 1 000 - 1 700 nodes per second. Next: bounds that are tighter at the same cost (beta-CROWN "
     "ReLU splitting on the small leaves, alpha on the last layers' bounds only where a box is about to close), "
-    "the leaves across processes (issue 21, item 2), and deciding the input boxes of one property side by side: "
-    "`check_property` gives the first box of two-boxes the whole deadline, so a hard first box leaves the second "
-    "one untried."
+    "and the leaves across processes (issue 21, item 2). `check_property` proves the input boxes of one property "
+    "one after the other, each with all the time left (since this run it attacks every box before proving any)."
 )
 
 
