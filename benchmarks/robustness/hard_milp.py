@@ -36,13 +36,13 @@ from robustness.competitors_summary import _is, hard_easy, wide  # noqa: E402
 OUT = ROOT / "results" / "robustness"
 #: variant -> keyword arguments of verify_sample ("base": the MILP stage as it was, plain HiGHS options)
 VARIANTS: dict[str, dict[str, Any]] = {
-    "base": {"milp_options": {}},
-    "lp_bounds": {"milp_options": {}, "bounds": "lp"},
-    "opts": {},
+    "base": {"milp_options": {}, "tighten": "none"},
+    "lp_bounds": {"milp_options": {}, "tighten": "none", "bounds": "lp"},
+    "opts": {"tighten": "none"},
     "opts_last": {"tighten": "last"},
     "opts_all": {"tighten": "all"},
     "opts_last20": {"tighten": "last:20"},
-    "opts_split": {"split": True},
+    "opts_split": {"tighten": "none", "split": True},
     "opts_last_split": {"tighten": "last", "split": True},
     "opts_all_split": {"tighten": "all", "split": True},
 }

@@ -50,6 +50,9 @@ The stages (early stop), cheapest proof first, so that a sample CROWN proves cos
 5. **MILP**: the rivals with b_k > 0 are dropped: at any point with margin <= 0 some rival k has
    z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
    margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
+   Only queries that get here pay for :mod:`.hard_milp`: HiGHS without its RINS / RENS sub-MIP heuristics
+   (``milp_options``; the model is unchanged), and optionally LP tightening of unstable neurons before the MILP
+   (``tighten``, then CROWN again on the tighter bounds) and one MILP per rival (``split``).
 
 ``spec_bound=False`` skips stages 1 and 4 (what runs: attack, layer bounds, MILP); ``use_attack=False`` skips
 stage 2; without early stop only stages 3 and 5 run.
@@ -107,7 +110,7 @@ def verify_sample(
     precomputed_bounds: Bounds | None = None,
     use_attack: bool = True,
     spec_bound: bool = True,
-    tighten: str = "none",
+    tighten: str = "last:20",
     split: bool = False,
     milp_options: dict[str, Any] | None = None,
 ) -> RobustnessResult:
@@ -164,7 +167,7 @@ def _verify_sample(
     precomputed_bounds: Bounds | None = None,
     use_attack: bool = True,
     spec_bound: bool = True,
-    tighten: str = "none",
+    tighten: str = "last:20",
     split: bool = False,
     milp_options: dict[str, Any] | None = None,
 ) -> RobustnessResult:
