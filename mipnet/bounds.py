@@ -138,6 +138,58 @@ def compute_bounds(
     return bounds
 
 
+def tighten_neurons(
+    net: Network,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    bounds: Bounds,
+    layer: int,
+    neurons: np.ndarray,
+    method: str = "lp",
+    deadline: Deadline | float | None = None,
+    lookback: int = 1,
+    time_limit_per_neuron: float = 1.0,
+) -> Bounds:
+    """``bounds`` with the chosen ``neurons`` of layer ``layer`` tightened by ``method`` (lp or mip), then the
+    later layers' interval bounds re-propagated and intersected (a copy; ``bounds`` is not changed).
+
+    Each chosen neuron j gets min / max z_j over the LP relaxation (``lp``) or the MILP window (``mip``) of
+    layers 0..layer built with the current ``bounds`` over the input box [lower, upper] (the domain's box
+    intersected), exactly as :func:`compute_bounds` does for every unstable neuron; the new bounds are
+    intersected with the old ones, so the result is sound whenever ``bounds`` is sound over that box. Neurons not
+    reached before the ``deadline`` keep their bounds."""
+    if method not in ("lp", "mip"):
+        raise UnsupportedError(f"neurons are tightened by 'lp' or 'mip', not {method!r}")
+    lo_in = np.maximum(np.asarray(lower, float), net.domain.lower)
+    hi_in = np.minimum(np.asarray(upper, float), net.domain.upper)
+    out: Bounds = [(lo.copy(), hi.copy()) for lo, hi in bounds]
+    todo = np.asarray(neurons, dtype=np.int64).ravel()
+    if todo.size == 0:
+        return out
+    dl = Deadline.of(deadline)
+    args = (net, lo_in, hi_in, out, layer, todo, method, lookback, time_limit_per_neuron, dl)
+    l_new, u_new = _tighten_chunk(args)
+    lo, hi = out[layer]
+    new_lo, new_hi = lo.ravel().copy(), hi.ravel().copy()
+    new_lo[todo] = np.maximum(new_lo[todo], l_new)
+    new_hi[todo] = np.minimum(new_hi[todo], u_new)
+    new_hi = np.maximum(new_hi, new_lo)
+    out[layer] = (new_lo.reshape(lo.shape), new_hi.reshape(hi.shape))
+    return _propagate(net, out, layer + 1) if layer + 1 < len(net.layers) else out
+
+
+def tightenable_layers(net: Network) -> list[int]:
+    """The layers whose neurons LP / MIP tightening works on: Dense / Conv2D followed by a ReLU-type activation."""
+    return _tightenable(net)
+
+
+def unstable_neurons(bounds: Bounds, layer: int) -> np.ndarray:
+    """Flat indices of the neurons of layer ``layer`` with L < 0 < U, most unstable first (by -L * U)."""
+    lo, hi = bounds[layer][0].ravel(), bounds[layer][1].ravel()
+    idx = np.flatnonzero((lo < 0) & (hi > 0))
+    return idx[np.argsort(lo[idx] * hi[idx], kind="stable")]
+
+
 def _propagate(net: Network, bounds: Bounds, start: int) -> Bounds:
     """Recompute interval bounds from layer ``start`` on, intersected with the known ones."""
     lo, hi = bounds[start - 1]

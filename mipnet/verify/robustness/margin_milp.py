@@ -50,6 +50,9 @@ The stages (early stop), cheapest proof first, so that a sample CROWN proves cos
 5. **MILP**: the rivals with b_k > 0 are dropped: at any point with margin <= 0 some rival k has
    z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
    margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
+   Only queries that get here pay for :mod:`.hard_milp`: HiGHS without its RINS / RENS sub-MIP heuristics
+   (``milp_options``; the model is unchanged), and optionally LP tightening of unstable neurons before the MILP
+   (``tighten``, then CROWN again on the tighter bounds) and one MILP per rival (``split``).
 
 ``spec_bound=False`` skips stages 1 and 4 (what runs: attack, layer bounds, MILP); ``use_attack=False`` skips
 stage 2; without early stop only stages 3 and 5 run.
@@ -65,6 +68,7 @@ takes effect.)
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -83,6 +87,8 @@ from ...network import Network
 from ...solve import Result
 from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
+from .hard_milp import check_tighten, rival_order, tighten_for_milp
+from .hard_milp import milp_options as milp_options_for
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, class_indices, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, TAU, RobustnessResult, normalise_norm
 from .threads import blas_threads
@@ -104,6 +110,9 @@ def verify_sample(
     precomputed_bounds: Bounds | None = None,
     use_attack: bool = True,
     spec_bound: bool = True,
+    tighten: str = "last:20",
+    split: bool = False,
+    milp_options: dict[str, Any] | None = None,
 ) -> RobustnessResult:
     """Robustness of one sample (see the module docstring for the MILP).
 
@@ -134,6 +143,9 @@ def verify_sample(
             precomputed_bounds=precomputed_bounds,
             use_attack=use_attack,
             spec_bound=spec_bound,
+            tighten=tighten,
+            split=split,
+            milp_options=milp_options,
         )
     res.time = time.perf_counter() - t0  # the whole call, the thread cap included
     return res
@@ -155,9 +167,13 @@ def _verify_sample(
     precomputed_bounds: Bounds | None = None,
     use_attack: bool = True,
     spec_bound: bool = True,
+    tighten: str = "last:20",
+    split: bool = False,
+    milp_options: dict[str, Any] | None = None,
 ) -> RobustnessResult:
     """:func:`verify_sample` (its stages: module docstring)."""
     _prepare(net)
+    check_tighten(tighten)
     norm = normalise_norm(norm)
     if bounds not in METHODS:
         raise UnsupportedError(f"unknown bound method {bounds!r} (use one of {', '.join(METHODS)})")
@@ -246,22 +262,27 @@ def _verify_sample(
         best = np.maximum(best, sb.lower)
         if np.all(best > 0):
             return _proved(res, "crown" if sb.alpha is None else "alpha-crown", best, t0)
+    if tighten != "none" and precomputed_bounds is None:  # the MILP's big-M bounds, tightened (hard_milp, 2)
+        tt = time.perf_counter()
+        bnds = tighten_for_milp(net, lo, hi, bnds, tighten, dl.sub(fraction=BOUNDS_SHARE))
+        if staged:  # CROWN on the tightened bounds may prove more rivals
+            assert best is not None
+            best = np.maximum(best, spec_bounds(net, C, lower=lo, upper=hi, bounds=bnds, steps=0).lower)
+        res.seconds["tighten"] = time.perf_counter() - tt
+        if staged and best is not None and np.all(best > 0):
+            return _proved(res, "crown", best, t0)
+    if staged and best is not None:
         done = best > 0
         if done.any() and net.n_outputs > 1:
             keep, proved = rivals[~done], float(best[done].min())
     tm = time.perf_counter()
     sub = _sub_domain(net, lo, hi)  # the ball's box as a domain, for the MILP only (building it costs per feature)
-    out = _solve_margin(
-        net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, margin_cap=0.0, keep=keep
-    )
-    if out == "retry" and dl.expired():
-        res.verdict = "unknown"
-        res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
-    elif out == "retry":
-        out = _solve_margin(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, res, margin_cap=-TAU, keep=keep)
-        if out == "retry":
-            res.verdict = "unknown"
-            res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
+    opts = milp_options_for(solver, early_stop, milp_options)
+    if split and early_stop and net.n_outputs > 1:
+        order = rival_order(rivals if keep is None else keep, rivals, best)
+        _solve_rivals(net, sub, x, eps, norm, c, bnds, solver, dl, threads, res, order, opts)
+    else:
+        _solve_retry(net, sub, x, eps, norm, c, bnds, solver, dl, early_stop, threads, res, keep, opts)
     res.seconds["milp"] = time.perf_counter() - tm
     if proved is not None and res.bound is not None:  # the dropped rivals' margins are at least their bounds
         res.bound = min(res.bound, proved)
@@ -269,6 +290,73 @@ def _verify_sample(
         res.prover = "bounds" if res.status == "bounds" else "milp"
     res.time = time.perf_counter() - t0
     return res
+
+
+def _solve_retry(
+    net: Network,
+    sub: Domain,
+    x: np.ndarray,
+    eps: float,
+    norm: str,
+    c: int,
+    bnds: Bounds,
+    solver: str,
+    dl: Deadline,
+    early_stop: bool,
+    threads: int | None,
+    res: RobustnessResult,
+    keep: np.ndarray | None,
+    opts: dict[str, Any],
+) -> None:
+    """One margin MILP over the rivals ``keep`` (all: None), and the retry with m <= -tau of a witness that
+    failed the re-check (module docstring); fills ``res``."""
+    args = (net, sub, x, eps, norm, c, bnds, solver, dl)
+    out = _solve_margin(*args, early_stop, threads, res, margin_cap=0.0, keep=keep, options=opts)
+    if out == "retry" and dl.expired():
+        res.verdict = "unknown"
+        res.reason = "the witness lies on the decision boundary and the time limit came before its re-check"
+    elif out == "retry":
+        out = _solve_margin(*args, True, threads, res, margin_cap=-TAU, keep=keep, options=opts)
+        if out == "retry":
+            res.verdict = "unknown"
+            res.reason = "witnesses lie on the decision boundary (ties); the forward pass keeps the class"
+
+
+def _solve_rivals(
+    net: Network,
+    sub: Domain,
+    x: np.ndarray,
+    eps: float,
+    norm: str,
+    c: int,
+    bnds: Bounds,
+    solver: str,
+    dl: Deadline,
+    threads: int | None,
+    res: RobustnessResult,
+    order: np.ndarray,
+    opts: dict[str, Any],
+) -> None:
+    """One early-stop MILP per rival k in ``order`` (min z_c - z_k <= 0, :mod:`.hard_milp` 3) until one is not
+    proved; ``res`` gets that rival's verdict, or ``holds`` with the least of the rivals' bounds (0 where a
+    rival's MILP is infeasible without a bound: no point has z_c - z_k <= 0 there)."""
+    lows: list[float] = []
+    res.nodes, res.n_binaries, res.n_rivals = 0, 0, len(order)
+    for k in order:
+        rk = replace(res, seconds={}, bound=None, status="", reason="", nodes=None, solve_time=0.0)
+        _solve_retry(net, sub, x, eps, norm, c, bnds, solver, dl, True, threads, rk, np.array([k]), opts)
+        res.nodes += rk.nodes or 0
+        res.solve_time += rk.solve_time
+        res.n_binaries = max(res.n_binaries, rk.n_binaries)
+        res.status = rk.status
+        if rk.verdict != "holds":
+            for f in ("verdict", "reason", "margin", "margin_forward", "witness", "counterexample"):
+                setattr(res, f, getattr(rk, f))
+            res.adversarial_class, res.bound = rk.adversarial_class, None
+            return
+        lows.append(0.0 if rk.bound is None else float(rk.bound))
+    res.verdict, res.bound = "holds", min(lows) if lows else None
+    res.reason = f"no point of the ball has z_c - z_k <= 0 for any of the {len(order)} rivals (one MILP each)"
 
 
 def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> RobustnessResult:
@@ -318,6 +406,7 @@ def _solve_margin(
     res: RobustnessResult,
     margin_cap: float,
     keep: np.ndarray | None = None,
+    options: dict[str, Any] | None = None,
 ) -> str:
     """Build and solve one margin MILP; fills ``res``; returns 'done' or 'retry' (witness failed the check).
     ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it).
@@ -363,6 +452,7 @@ def _solve_margin(
         threads=threads,
         stop_below=(min(0.0, margin_cap) if early_stop else None),
         mip_gap=None if early_stop else 1e-9,
+        options=options,
     )
     res.status, res.nodes = r.status, r.nodes
     res.solve_time += r.wall_time
