@@ -14,9 +14,10 @@ around an outside sample would not contain it, or be empty, and the verdict woul
 Modules: :mod:`.results` (norms, verdicts, the tolerance ``TAU``, the result types, :func:`summarize`),
 :mod:`.region` (class labels, the ball and its domain check, forward margins, the projection of a solver's
 point into the ball), :mod:`.gradient_attack` (the cheap gradient attack: witnesses only), :mod:`.margin_milp`
-(:func:`verify_sample`, :func:`verify_robustness`; a CROWN pass over the margins from
-:mod:`mipnet.verify.spec_bounds` is its first prover, before the attack, the MILP's layer bounds, alpha-CROWN
-and the MILP), :mod:`.threads` (``threads`` caps numpy's BLAS threads during a query too) and
+(:func:`verify_sample`; a CROWN pass over the margins from :mod:`mipnet.verify.spec_bounds` is its first prover,
+before the attack, the MILP's layer bounds, alpha-CROWN and the MILP), :mod:`.hard_milp` (what a query that
+reaches the MILP gets: LP tightening of the most unstable neurons, solver options), :mod:`.rows`
+(:func:`verify_robustness`, every row of a data set), :mod:`.threads` (``threads`` caps numpy's BLAS threads during a query too) and
 :mod:`.perturbation` (:func:`minimal_perturbation`).
 Every name of the former single module is importable from here; ``solve`` and ``project_to_ball`` are looked
 up here by the modules that call them (patching them here takes effect).
@@ -27,7 +28,7 @@ from __future__ import annotations
 from ...encode.properties import Margin, add_norm_ball, class_margins, encode_margin
 from ...solve import Result, solve
 from .gradient_attack import _jacobian, _l1_vertex, attack
-from .margin_milp import _solve_margin, verify_robustness, verify_sample
+from .margin_milp import _solve_margin, verify_sample
 from .perturbation import minimal_perturbation
 from .region import (
     _prepare,
@@ -52,6 +53,7 @@ from .results import (
     normalise_norm,
     summarize,
 )
+from .rows import verify_robustness
 
 #: the names of the former single module, importable from here as before (it had no ``__all__``)
 _REEXPORTED = (
