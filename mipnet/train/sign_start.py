@@ -3,6 +3,7 @@ gradient net (both by the numpy objective)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,8 @@ def better_start(
     restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
     if steps == 0:
         return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
-    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, **kw)
+    end = time.perf_counter() + seconds if np.isfinite(seconds) else None  # the plan's steps, or the share's end
+    sur = fit_sign_network_best(Xs, target, cfg.hidden[0], l1=cfg.l1, restarts=restarts, steps=steps, end=end, **kw)
     candidate = map_to_class(sur.weights(), problem)
     if objective(candidate) < objective(mapped):
         return candidate, "proximal-gradient surrogate (lower objective than the mapped MLP)"

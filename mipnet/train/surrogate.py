@@ -23,6 +23,7 @@ steps, N = 240, d = 30, one core), which lets penalty selection (:mod:`.penalty_
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -86,11 +87,14 @@ def _fit_batch(
     steps: int,
     lr: float,
     check_every: int,
+    end: float | None = None,
 ) -> list[SignNetwork]:
     """Proximal Adam on K independent problems at once (member k: l1[k], positive[k] + signs, seeds[k]).
 
     The members share nothing but the data; stacking them along a leading axis makes one numpy call do K
-    small matrix products, which is where the time of a single fit goes at these sizes.
+    small matrix products, which is where the time of a single fit goes at these sizes. ``end`` (a
+    ``time.perf_counter()`` value): the fit stops after the first step past it, its iterate scored like a check
+    (the number of steps is planned from a probe of the speed, which a loaded machine can make wrong by 4x).
     """
     N, d = X.shape
     K = len(seeds)
@@ -129,13 +133,16 @@ def _fit_batch(
                 thr = step_size * l1[:, None, None]
                 np.copyto(p, np.sign(p) * np.maximum(np.abs(p) - thr, 0.0))
             np.clip(p, -bounds[i], bounds[i], out=p)
-        if step % check_every == 0 or step == steps:
+        late = end is not None and time.perf_counter() > end
+        if step % check_every == 0 or step == steps or late:
             for k in range(K):
                 bb, vv, cc = _switch_off_constants(W[k], b[k], v[k], float(c[k]), bias_bound)
                 F = sign_objective(W[k], bb, vv, cc, X, y, float(l1[k]), margin)
                 if F < best_F[k]:
                     best_F[k] = F
                     best[k] = (W[k].copy(), bb.copy(), vv.copy(), cc)
+            if late:
+                break
     return [SignNetwork(Wk, bk, vk, ck, float(Fk)) for (Wk, bk, vk, ck), Fk in zip(best, best_F)]
 
 
@@ -207,9 +214,10 @@ def fit_sign_path(
     steps: int = 600,
     lr: float = 0.03,
     check_every: int = 20,
+    end: float | None = None,
 ) -> list[SignNetwork]:
     """For each l1 in ``l1s``, the best of ``restarts`` fits and the best constant network
-    (:func:`fit_sign_network_best`), the fits all in one batch."""
+    (:func:`fit_sign_network_best`), the fits all in one batch; ``end``: as in :func:`_fit_batch`."""
     l1s = [float(c) for c in l1s]
     X, y = _check(X, y, hidden, l1s, margin)
     pos, seeds = _restart_plan(hidden, restarts, seed)
@@ -227,6 +235,7 @@ def fit_sign_path(
         steps,
         lr,
         check_every,
+        end,
     )
     return [
         min(nets[i * R : (i + 1) * R] + [constant_network(X, y, hidden, margin, bias_bound)], key=lambda s: s.objective)
