@@ -21,13 +21,19 @@ DUAL_SHARE_UNSOLVED = 0.85
 #: the dual bound is not started with less time than this left
 MIN_DUAL_SECONDS = 1.0
 #: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
-#: the hybrid above, the transport bound above HYBRID_MAX_ROWS; "transport", "hybrid", "cg" force one
+#: the hybrid above, the transport bound above HYBRID_MAX_ROWS (or HYBRID_MAX_ENTRIES); "transport", "hybrid",
+#: "cg" force one
 DUAL_METHOD = "auto"
 #: above this many distinct rows "auto" is the transport bound alone: the hybrid's exact rows added nothing at
 #: Adult 10 000 (0.2539 both, 4x the time; dual_bound_strength.md), and at full Adult (28 265 distinct rows) the
 #: transport part it runs first, on a fifth of the time, ended far from its optimum (bound 0.024 against the
 #: transport LP's 0.2877 in 100 s; train_scale.md)
 HYBRID_MAX_ROWS = 10_000
+#: ... and above this many entries (distinct rows x features): at Adult 3000 (2 939 rows x 86 features) the
+#: hybrid's transport phase, on a fifth of the time, ended at 0.0096 in one run of three (0.29 in another) on the
+#: loaded machine, where the transport LP alone gets all of the dual's time (train_scale_sweep.md); COMPAS 3000
+#: and full (about 2 200-2 900 rows x 13) stay with the hybrid, which proves more there (8-9.6 % vs 10-10.7 %)
+HYBRID_MAX_ENTRIES = 150_000
 
 
 def dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
@@ -80,7 +86,8 @@ def dual_bound_record(
         f = np.maximum(Xs @ W.T + b, 0.0) @ v + c
         row_scores = np.maximum(0.0, cfg.margin - target * f)
     n_rows = merge_duplicates(Xs, target)[0].shape[0]
-    auto = "cg" if n_rows <= AUTO_CG_ROWS else ("hybrid" if n_rows <= HYBRID_MAX_ROWS else "transport")
+    small = n_rows <= HYBRID_MAX_ROWS and n_rows * Xs.shape[1] <= HYBRID_MAX_ENTRIES
+    auto = "cg" if n_rows <= AUTO_CG_ROWS else ("hybrid" if small else "transport")
     method = DUAL_METHOD if DUAL_METHOD != "auto" else auto
     extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
     if method != "transport":

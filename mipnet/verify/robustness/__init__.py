@@ -17,8 +17,8 @@ point into the ball), :mod:`.gradient_attack` (the cheap gradient attack: witnes
 (:func:`verify_sample`; a CROWN pass over the margins from :mod:`mipnet.verify.spec_bounds` is its first prover,
 before the attack, the MILP's layer bounds, alpha-CROWN and the MILP), :mod:`.hard_milp` (what a query that
 reaches the MILP gets: LP tightening of the most unstable neurons, solver options), :mod:`.rows`
-(:func:`verify_robustness`, every row of a data set), :mod:`.threads` (``threads`` caps numpy's BLAS threads during a query too) and
-:mod:`.perturbation` (:func:`minimal_perturbation`).
+(:func:`verify_robustness`, every row of a data set), :mod:`.threads` (``threads`` caps numpy's BLAS threads
+during a query too) and :mod:`.perturbation` (:func:`minimal_perturbation`).
 Every name of the former single module is importable from here; ``solve`` and ``project_to_ball`` are looked
 up here by the modules that call them (patching them here takes effect).
 """
