@@ -72,6 +72,7 @@ def dual_bound_record(
     seed are the column generation's."""
     from ..errors import MipnetError
     from .dual_bound import AUTO_CG_ROWS, bound_for_config, merge_duplicates
+    from .dual_bound.result import HYBRID_NEIGHBOURS, HYBRID_NEIGHBOURS_ROWS
 
     if not deadline.allows(MIN_DUAL_SECONDS):
         say("dual bound: skipped (the time limit is near)")
@@ -92,6 +93,8 @@ def dual_bound_record(
     extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
     if method != "transport":
         extra.update(threads=int(solve_options.threads or 1), seed=int(solve_options.seed or 0))
+    elif n_rows <= HYBRID_NEIGHBOURS_ROWS:  # as many pairs as the hybrid's transport part offers (a higher bound)
+        extra["neighbours"] = HYBRID_NEIGHBOURS
     try:
         r = bound_for_config(Xs, target, cfg, time_limit=deadline, init_units=init_units, method=method, **extra)
     except (MipnetError, RuntimeError) as exc:
