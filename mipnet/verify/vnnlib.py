@@ -24,8 +24,9 @@ Before the MILP (:mod:`mipnet.verify.input_split`): the box is sampled (corners,
 point is a counterexample only once the whole disjunct re-checks on it), then every atom is bounded below by
 CROWN / alpha-CROWN (:mod:`mipnet.verify.spec_bounds`); a disjunct with an atom that cannot hold anywhere in the
 box is dropped, and a box without live disjuncts is safe with no MILP. A net with at most ``SPLIT_INPUTS``
-inputs then goes through input branch-and-bound, whose small or deep leaves get the MILP above; a larger net
-gets the one MILP over the box. ``VnnResult.prover`` names the stage that decided ("attack", "bounds", "crown",
+inputs then goes through input branch-and-bound, whose small or deep leaves get the MILP above (with
+``processes`` > 1 across worker processes, :mod:`mipnet.verify.parallel_tree`); a larger net gets the one MILP
+over the box. ``VnnResult.prover`` names the stage that decided ("attack", "bounds", "crown",
 "alpha-crown", "split", "milp"), ``seconds`` the time of each stage, ``open_leaves`` what a cut tree left.
 
 The property defines the input set. Every X_i is a real number (the sort ``Real``): the box is
