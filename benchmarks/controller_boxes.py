@@ -234,9 +234,9 @@ NOTES_PARALLEL = (
     "frontier). The node counts of p1 and p2 differ by well under 1 %: the work is the same, only spread; the "
     "CPU seconds per node of p2 include the parallel overhead (boxes handed over lose their parents' per-layer "
     "bounds, smaller batches at the start of a task, two processes sharing caches) and the cost of time-sharing "
-    "a core with other jobs. The wall-time ratio p2 / p1 is about (CPU per node ratio) / (cores the workers "
-    "got over the cores one process got); on a machine with 2 free cores this model puts p2 / p1 near half the "
-    "CPU-per-node ratio: an estimate from the figures above, not measured here (this machine had no 2 free cores)."
+    "a core with other jobs. The wall-time ratio p2 / p1 is about the CPU-per-node ratio over the cores the "
+    "workers got relative to one process: near 1 when the other jobs leave one core, near half the CPU-per-node "
+    "ratio when both cores are free during the whole pair (`free_cores` is measured only just before it)."
 )
 
 
