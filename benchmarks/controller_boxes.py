@@ -26,12 +26,20 @@ one thread (``OPENBLAS_NUM_THREADS=1`` unless set: the machine is shared). Outpu
 results/verification/controller_boxes.md (and .csv).
 
     python benchmarks/controller_boxes.py [--nets 2] [--time-limit 30] [--pipelines milp,serial,auto]
+
+With ``--processes 1,2`` it instead runs ``auto`` once per number of worker processes of the input
+branch-and-bound (:mod:`mipnet.verify.parallel_tree`), on the properties ``--properties`` (default: all), and writes
+results/verification/controller_boxes_parallel.md (and .csv) with the time ratios against 1 process and the load
+average of the machine before and after each run.
+
+    python benchmarks/controller_boxes.py --processes 1,2 --properties bound-hi,disjunction,two-boxes --time-limit 120
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -125,8 +133,18 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, auto")
     ap.add_argument("--summary-only", action="store_true", help="rewrite the .md from the existing .csv")
+    ap.add_argument("--processes", default="", help="comma-separated worker counts: the parallel comparison")
+    ap.add_argument("--properties", default="", help="comma-separated property names (default: all)")
     args = ap.parse_args()
     pipelines = [p for p in args.pipelines.split(",") if p]
+    if args.processes:
+        counts = [int(k) for k in args.processes.split(",")]
+        if args.summary_only:
+            df = pd.read_csv(OUT / "controller_boxes_parallel.csv", keep_default_na=False)
+            write_parallel_summary(df, args, counts)
+        else:
+            parallel(args, counts, [p for p in args.properties.split(",") if p])
+        return
     if args.summary_only:
         write_summary(pd.read_csv(OUT / "controller_boxes.csv", keep_default_na=False), args, pipelines)
         return
@@ -207,6 +225,109 @@ AFTER = (
     "and the leaves across processes (issue 21, item 2). `check_property` proves the input boxes of one property "
     "one after the other, each with all the time left (since this run it attacks every box before proving any)."
 )
+
+
+#: what the table means (text, kept with the benchmark)
+NOTES_PARALLEL = (
+    "How the tree is shared: the parent grows it until 4 boxes per process are open, the workers take them from a "
+    "queue, and an idle worker gets half of the open boxes of a busy one (it stops at its next step and returns its "
+    "frontier). The node counts of p1 and p2 differ by well under 1 %: the work is the same, only spread; the "
+    "CPU seconds per node of p2 include the parallel overhead (boxes handed over lose their parents' per-layer "
+    "bounds, smaller batches at the start of a task, two processes sharing caches) and the cost of time-sharing "
+    "a core with other jobs. The wall-time ratio p2 / p1 is about the CPU-per-node ratio over the cores the "
+    "workers got relative to one process: near 1 when the other jobs leave one core, near half the CPU-per-node "
+    "ratio when both cores are free during the whole pair (`free_cores` is measured only just before it)."
+)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def _burn(seconds: float) -> float:
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+    return time.process_time() - t
+
+
+def free_cores(k: int, seconds: float = 1.0) -> float:
+    """How many cores ``k`` processes get at the moment: k CPU-bound processes of ``seconds`` CPU each, their CPU
+    seconds over the wall time (k on an idle machine with k cores; about 1 when other jobs leave one core)."""
+    import multiprocessing as mp
+
+    t = time.perf_counter()
+    with mp.get_context("fork").Pool(k) as pool:
+        cpu = sum(pool.map(_burn, [seconds] * k))
+    return cpu / (time.perf_counter() - t)
+
+
+def parallel(args: argparse.Namespace, counts: list[int], names: list[str]) -> None:
+    """``auto`` with each number of worker processes in ``counts``, same properties, same run."""
+    rows = []
+    for seed in range(args.nets):
+        net = controller_net(seed)
+        for name, text in properties(net, seed).items():
+            if names and name not in names:
+                continue
+            prop = parse_vnnlib(text, name)
+            row: dict[str, object] = {"net": seed, "property": name}
+            row["free_cores"] = round(free_cores(max(counts)), 2)
+            for k in counts:
+                load, c = os.getloadavg()[0], _cpu()
+                t = time.perf_counter()
+                r = check_property(net, prop, time_limit=args.time_limit, processes=k)
+                wall, c = time.perf_counter() - t, _cpu() - c
+                row[f"p{k}_verdict"], row[f"p{k}_time"], row[f"p{k}_nodes"] = r.verdict, round(wall, 3), r.nodes
+                row[f"p{k}_cpu"] = round(c, 2)  # CPU seconds of this process and its (joined) workers
+                row[f"p{k}_load"] = f"{load:.2f}/{os.getloadavg()[0]:.2f}"
+            print(row, flush=True)
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    df.to_csv(OUT / "controller_boxes_parallel.csv", index=False)
+    write_parallel_summary(df, args, counts)
+
+
+def write_parallel_summary(df: pd.DataFrame, args: argparse.Namespace, counts: list[int]) -> None:
+    base, lines = counts[0], []
+    ended = time.strftime("%Y-%m-%d %H:%M", time.gmtime((OUT / "controller_boxes_parallel.csv").stat().st_mtime))
+    lines += [
+        "# Controller-style nets: the input branch-and-bound across worker processes",
+        "",
+        f"`python benchmarks/controller_boxes.py --nets {args.nets} --time-limit {args.time_limit:g} --processes "
+        f"{args.processes} --properties {args.properties or 'all'}` (one run, ended {ended} UTC). Pipeline `auto` "
+        "(attack, CROWN / alpha-CROWN, the batched input branch-and-bound with MILP leaves); `pK`: its tree across K "
+        "worker processes (`check_property(..., processes=K)`, mipnet.verify.parallel_tree), same properties, same "
+        "time limit, same run, one after the other. The machine has 2 cores shared with other jobs: the columns "
+        "`pK_load` give the 1-minute load average before / after each run, `free_cores` how many cores "
+        f"{max(counts)} CPU-bound processes got just before the pair (their CPU seconds over the wall time: "
+        f"{max(counts)} on an idle machine): the speed-up cannot exceed it. `pK_cpu`: CPU seconds of the parent and "
+        "its workers. BLAS on one thread.",
+        "",
+    ]
+    for k in counts[1:]:
+        both = (df[f"p{base}_verdict"] != "unknown") & (df[f"p{k}_verdict"] != "unknown")
+        agree = bool((df[f"p{base}_verdict"][both] == df[f"p{k}_verdict"][both]).all())
+        ratio = df[f"p{k}_time"] / df[f"p{base}_time"]
+        lines += [
+            f"- p{k} / p{base} wall time per property: median {ratio.median():.3f} (range {ratio.min():.3f} - "
+            f"{ratio.max():.3f}); total {df[f'p{k}_time'].sum() / df[f'p{base}_time'].sum():.3f}; decided p{base} "
+            f"{int((df[f'p{base}_verdict'] != 'unknown').sum())} / {len(df)}, p{k} "
+            f"{int((df[f'p{k}_verdict'] != 'unknown').sum())} / {len(df)}; verdicts agree where both decide: "
+            f"{'yes' if agree else 'NO'}",
+            f"- CPU seconds per node p{k} / p{base}: median "
+            f"{((df[f'p{k}_cpu'] / df[f'p{k}_nodes']) / (df[f'p{base}_cpu'] / df[f'p{base}_nodes'])).median():.3f}; "
+            f"nodes p{k} / p{base}: total {df[f'p{k}_nodes'].sum() / df[f'p{base}_nodes'].sum():.3f}; free cores "
+            f"before the runs: median {df.free_cores.median():.2f} (range {df.free_cores.min():.2f} - "
+            f"{df.free_cores.max():.2f})",
+        ]
+    lines += ["", NOTES_PARALLEL]
+    lines += ["", _markdown(df), ""]
+    (OUT / "controller_boxes_parallel.md").write_text("\n".join(lines))
+    print("\n".join(lines[:8]))
 
 
 def _markdown(df: pd.DataFrame) -> str:

@@ -158,9 +158,23 @@ def robustness(
     "--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi or a Pyomo solver name."
 )
 @click.option("--bounds", type=click.Choice(list(METHODS)), default="linear", show_default=True)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for the input branch-and-bound (the same time limit for the whole).",
+)
 @click.pass_context
 def vnnlib(
-    ctx: click.Context, network: str, prop: str, time_limit: float, timeout: float | None, solver: str, bounds: str
+    ctx: click.Context,
+    network: str,
+    prop: str,
+    time_limit: float,
+    timeout: float | None,
+    solver: str,
+    bounds: str,
+    processes: int,
 ) -> None:
     """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).
 
@@ -170,7 +184,7 @@ def vnnlib(
     from ..verify.vnnlib import verify_vnnlib
 
     try:
-        res = verify_vnnlib(network, prop, time_limit=time_limit, solver=solver, bounds=bounds)
+        res = verify_vnnlib(network, prop, time_limit=time_limit, solver=solver, bounds=bounds, processes=processes)
     except MipnetError as exc:
         click.echo("error")
         click.echo(f"error: {exc}", err=True)

@@ -38,13 +38,21 @@ the lowest live row bound (best first: where a counterexample is likeliest) and 
 
 "holds" (status "infeasible") only when the stack empties with every leaf closed; the deadline leaves the tree
 "unknown" with its open boxes counted.
+
+**Resuming and handing over** (:mod:`mipnet.verify.parallel_tree`): the tree may start from a :class:`Frontier`
+(open boxes with their depths, live disjuncts and parents' bounds, e.g. another tree's) instead of the root, and
+may stop early and return its open boxes as ``SplitTree.frontier`` (status "paused"): when the open boxes number
+at least ``frontier``, or when ``pause(open boxes)`` says so. The open boxes together with the closed ones cover
+the start, so a paused tree's box is safe exactly when every box of its frontier is; MILP leaves it left open
+are counted in ``open_leaves`` as always.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -77,6 +85,40 @@ MULTI_GAP = 1.0
 MULTI_SPLITS = 2
 #: atom values up to this are handed to the exact re-check
 CANDIDATE_TOL = 1e-5
+
+
+@dataclass
+class Frontier:
+    """Open boxes of a tree, one row each: bounds ``lo``/``hi`` (B, n), ``depth`` (B,), the disjuncts still
+    ``alive`` on each (B, P), ``key`` the lowest live bound of each box's parent (-inf: none), and the root's
+    lowest live bound ``root_low`` (the subtree estimate's reference)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    depth: np.ndarray
+    alive: np.ndarray
+    key: np.ndarray
+    root_low: float = -np.inf
+
+    def __len__(self) -> int:
+        return int(self.lo.shape[0])
+
+    def take(self, rows: np.ndarray) -> "Frontier":
+        """The boxes ``rows``."""
+        return Frontier(self.lo[rows], self.hi[rows], self.depth[rows], self.alive[rows], self.key[rows], self.root_low)
+
+    def parts(self, k: int) -> "list[Frontier]":
+        """At most ``k`` non-empty parts that together hold every box, dealt in order of the key (each part gets
+        some of the boxes likeliest to hold a counterexample and some of the easiest)."""
+        order = np.argsort(self.key, kind="stable")
+        return [self.take(order[j::k]) for j in range(min(k, len(self)))]
+
+
+@dataclass
+class SplitTree(split.TreeResult):
+    """A tree's result; ``frontier`` holds the open boxes of a tree that stopped early (status "paused")."""
+
+    frontier: Frontier | None = None
 
 
 def _closed(lb: np.ndarray, own: np.ndarray, thr: float) -> np.ndarray:
@@ -238,10 +280,15 @@ def batched_tree(
     depth_cap: int,
     maps: Maps,
     batch: int,
-) -> split.TreeResult:
+    *,
+    start: Frontier | None = None,
+    frontier: int | None = None,
+    pause: Callable[[int], bool] | None = None,
+) -> SplitTree:
     """The batched input branch-and-bound (module docstring); ``maps`` from
-    :func:`mipnet.verify.batched_bounds.batch_plan`."""
-    out = split.TreeResult("infeasible")
+    :func:`mipnet.verify.batched_bounds.batch_plan`. From ``start`` instead of the box [lo, hi] when given;
+    stopped with its open boxes (status "paused") once they number ``frontier`` or ``pause(count)`` is true."""
+    out = SplitTree("infeasible")
     secs = out.seconds
     rng = np.random.default_rng(1)
     C, E, d, owner = split.spec_rows(conjs, net.n_inputs, net.n_outputs)
@@ -250,14 +297,18 @@ def batched_tree(
         own[p, rs] = True
     rows = (C, E, d, own)
     thr = -delta if delta > 0 else 0.0
-    S_lo, S_hi = lo[None].astype(float), hi[None].astype(float)
-    S_dep, S_alive = np.zeros(1, dtype=int), np.ones((1, len(conjs)), dtype=bool)
-    S_key = np.full(1, -np.inf)  # the parent's lowest live row bound
-    S_ref = np.full(1, -1)  # the row of the parent's per-layer bounds in the pool (-1: none)
+    if start is None:
+        S_lo, S_hi = lo[None].astype(float), hi[None].astype(float)
+        S_dep, S_alive = np.zeros(1, dtype=int), np.ones((1, len(conjs)), dtype=bool)
+        S_key = np.full(1, -np.inf)  # the parent's lowest live row bound
+    else:
+        S_lo, S_hi, S_dep = start.lo.astype(float), start.hi.astype(float), start.depth.astype(int)
+        S_alive, S_key = start.alive.astype(bool), start.key.astype(float)
+    S_ref = np.full(S_lo.shape[0], -1)  # the row of the parent's per-layer bounds in the pool (-1: none)
     pool = _Pool([int(np.prod(s)) for s in net.shapes[1:]])
 
-    start = time.perf_counter()
-    root_low = -np.inf  # the root's lowest live bound
+    t_start = time.perf_counter()
+    root_low = -np.inf if start is None else start.root_low  # the root's lowest live bound
 
     def tick(key: str, t: float) -> None:
         secs[key] = secs.get(key, 0.0) + time.perf_counter() - t
@@ -266,6 +317,10 @@ def batched_tree(
         if deadline.expired():
             out.status, out.open_leaves = "unknown", out.open_leaves + S_lo.shape[0]
             break
+        if (frontier is not None and S_lo.shape[0] >= frontier) or (pause is not None and pause(S_lo.shape[0])):
+            out.status = "paused"
+            out.frontier = Frontier(S_lo, S_hi, S_dep, S_alive, S_key, root_low)
+            return out
         b = min(batch, S_lo.shape[0])
         if b < S_lo.shape[0]:  # best first: the boxes whose bound is lowest
             pick = np.zeros(S_lo.shape[0], dtype=bool)
@@ -276,7 +331,7 @@ def batched_tree(
         S_lo, S_hi, S_dep, S_alive, S_key = S_lo[~pick], S_hi[~pick], S_dep[~pick], S_alive[~pick], S_key[~pick]
         S_ref = S_ref[~pick]
         prior = pool.get(ref) if PARENT_BOUNDS else None
-        first = out.nodes == 0
+        first = start is None and out.nodes == 0
         out.nodes += b
         t = time.perf_counter()
         bounds, ops = layer_bounds(net, nlo, nhi, maps, ROWS, prior)
@@ -318,7 +373,7 @@ def batched_tree(
         few = unstable_counts(net, bounds) <= split.LEAF_UNSTABLE
         forced = (dep >= depth_cap) | np.all(width <= 0, axis=1)
         is_leaf = forced.copy()
-        node_rate = (time.perf_counter() - start - secs.get("milp", 0.0)) / out.nodes
+        node_rate = (time.perf_counter() - t_start - secs.get("milp", 0.0)) / out.nodes
         for j in np.flatnonzero(few | is_leaf):
             if not is_leaf[j]:  # few unstable units: the MILP when it is cheaper than the subtree's estimate
                 if out.milp_leaves and LEAF_COST * secs["milp"] / out.milp_leaves > est[j] * node_rate:

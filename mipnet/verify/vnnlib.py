@@ -24,8 +24,9 @@ Before the MILP (:mod:`mipnet.verify.input_split`): the box is sampled (corners,
 point is a counterexample only once the whole disjunct re-checks on it), then every atom is bounded below by
 CROWN / alpha-CROWN (:mod:`mipnet.verify.spec_bounds`); a disjunct with an atom that cannot hold anywhere in the
 box is dropped, and a box without live disjuncts is safe with no MILP. A net with at most ``SPLIT_INPUTS``
-inputs then goes through input branch-and-bound, whose small or deep leaves get the MILP above; a larger net
-gets the one MILP over the box. ``VnnResult.prover`` names the stage that decided ("attack", "bounds", "crown",
+inputs then goes through input branch-and-bound, whose small or deep leaves get the MILP above (with
+``processes`` > 1 across worker processes, :mod:`mipnet.verify.parallel_tree`); a larger net gets the one MILP
+over the box. ``VnnResult.prover`` names the stage that decided ("attack", "bounds", "crown",
 "alpha-crown", "split", "milp"), ``seconds`` the time of each stage, ``open_leaves`` what a cut tree left.
 
 The property defines the input set. Every X_i is a real number (the sort ``Real``): the box is
@@ -57,6 +58,7 @@ from ..errors import DataError, ModelFormatError
 from ..network import Network
 from ..solve import solve
 from .input_split import SPLIT_INPUTS, box_network, branch_and_bound, find_witness, refute
+from .parallel_tree import parallel_tree
 from .vnnlib_format import (
     _VAR,
     CHECK_TOL,
@@ -189,6 +191,7 @@ def check_property(
     threads: int | None = None,
     timeout: float | Deadline | None = None,
     pipeline: str = "auto",
+    processes: int = 1,
 ) -> VnnResult:
     """Decide ``prop`` on ``net``: the attack on every distinct input box, then per box (one after the other,
     each with all the time left) the bounds and input branch-and-bound around the MILP (``pipeline="auto"``), or
@@ -198,12 +201,16 @@ def check_property(
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
     ``time_limit`` (seconds, or a :class:`~mipnet.deadline.Deadline`; default ``DEFAULT_TIME_LIMIT``) is for
     the whole property: bounds, model building and every MILP of every box count against it.
-    ``timeout`` is its deprecated name.
+    ``timeout`` is its deprecated name. ``processes`` > 1 runs the input branch-and-bound of each box across
+    that many worker processes (:mod:`mipnet.verify.parallel_tree`; the same deadline, the same verdicts);
+    1 (the default) keeps it in this process.
     """
     dl = Deadline.of(_time_limit(time_limit, timeout, "check_property"))
     t0 = time.perf_counter()
     if pipeline not in PIPELINES:
         raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
+    if isinstance(processes, bool) or not isinstance(processes, (int, np.integer)) or processes < 1:
+        raise ValueError(f"processes must be a whole number >= 1, got {processes!r}")
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
@@ -252,7 +259,7 @@ def check_property(
             if np.any(lo > hi):
                 undecided.append("the only witnesses lie on the boundary of a strict input bound")
                 break
-            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline)
+            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline, processes)
             res.statuses.append(status)
             if status == "infeasible" and delta == 0.0:
                 closed_by.append(res.prover)
@@ -321,10 +328,11 @@ def _solve_box(
     delta: float,
     res: VnnResult,
     pipeline: str = "auto",
+    processes: int = 1,
 ) -> tuple[str, np.ndarray | None]:
     """Decide one box: output bounds, the CROWN / alpha-CROWN refutation, then input branch-and-bound (few
-    inputs) or one MILP (``pipeline="milp"``: the MILP right after the output bounds); ``res.prover`` names the
-    stage that closed it."""
+    inputs; its leaves across ``processes`` worker processes when more than 1) or one MILP (``pipeline="milp"``:
+    the MILP right after the output bounds); ``res.prover`` names the stage that closed it."""
     dl = Deadline.of(time_limit)
     bnet = _box_network(net, lo, hi)
     tb = time.perf_counter()
@@ -350,15 +358,14 @@ def _solve_box(
     if not live:
         return "infeasible", None
 
-    def leaf(
-        llo: np.ndarray, lhi: np.ndarray, lconjs: list[list[Atom]], lb: Bounds, ldl: Deadline
-    ) -> tuple[str, np.ndarray | None]:
-        if bounds != "linear":  # the user's (tighter) bound method for the MILP's big-M values
-            lb = compute_bounds(box_network(net, llo, lhi), llo, lhi, method=bounds, deadline=ldl.sub(fraction=0.5))
-        return _milp_box(box_network(net, llo, lhi), llo, lhi, lconjs, lb, solver, ldl, threads, delta, res)
-
+    leaf = _MilpLeaf(net, bounds, solver, threads, delta, res)
     if net.n_inputs <= SPLIT_INPUTS:
-        tree = branch_and_bound(bnet, lo, hi, live, lambda x, y: _check(live, x, y), leaf, delta, dl)
+        check = functools.partial(_check, live)
+        if processes > 1:
+            tree, nb = parallel_tree(bnet, lo, hi, live, check, leaf, delta, dl, processes)
+            res.n_binaries = max(res.n_binaries, nb)
+        else:
+            tree = branch_and_bound(bnet, lo, hi, live, check, leaf, delta, dl)
         for k, v in tree.seconds.items():
             res._stage(k, v)
         res.nodes += tree.nodes
@@ -374,6 +381,32 @@ def _solve_box(
         return _milp_box(bnet, lo, hi, live, bnds, solver, dl, threads, delta, res)
     finally:
         res._stage("milp", time.perf_counter() - tm)
+
+
+@dataclass
+class _MilpLeaf:
+    """The input branch-and-bound's leaf: the MILP over a sub-box (:func:`_milp_box`; with the user's bound method
+    for the big-M values when it is not ``linear``). A plain object, so that worker processes can run it too
+    (:mod:`mipnet.verify.parallel_tree`); ``res`` collects the most binaries of a leaf's MILP."""
+
+    net: Network
+    bounds: str
+    solver: str
+    threads: int | None
+    delta: float
+    res: VnnResult
+
+    @property
+    def n_binaries(self) -> int:
+        return self.res.n_binaries
+
+    def __call__(
+        self, llo: np.ndarray, lhi: np.ndarray, lconjs: list[list[Atom]], lb: Bounds, ldl: Deadline
+    ) -> tuple[str, np.ndarray | None]:
+        bnet = box_network(self.net, llo, lhi)
+        if self.bounds != "linear":  # the user's (tighter) bound method for the MILP's big-M values
+            lb = compute_bounds(bnet, llo, lhi, method=self.bounds, deadline=ldl.sub(fraction=0.5))
+        return _milp_box(bnet, llo, lhi, lconjs, lb, self.solver, ldl, self.threads, self.delta, self.res)
 
 
 def _milp_box(
@@ -445,12 +478,14 @@ def verify_vnnlib(
     solver: str = "highs",
     bounds: str = "linear",
     timeout: float | Deadline | None = None,
+    processes: int = 1,
 ) -> VnnResult:
     """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``time_limit``: for
-    the whole, loading included; default ``DEFAULT_TIME_LIMIT``; ``timeout`` is its deprecated name)."""
+    the whole, loading included; default ``DEFAULT_TIME_LIMIT``; ``timeout`` is its deprecated name;
+    ``processes``: worker processes of the input branch-and-bound, :func:`check_property`)."""
     from ..io import load_model
 
     dl = Deadline.of(_time_limit(time_limit, timeout, "verify_vnnlib"))
     net = load_model(net_path)
     prop = load_vnnlib(prop_path)
-    return check_property(net, prop, solver=solver, time_limit=dl, bounds=bounds)
+    return check_property(net, prop, solver=solver, time_limit=dl, bounds=bounds, processes=processes)
