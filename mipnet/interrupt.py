@@ -325,13 +325,14 @@ def process_map(fn: Callable[[T], R], items: Sequence[T], processes: int) -> lis
         ex.shutdown(wait=True)
         return out
     except BaseException:
-        _kill_workers(ex)
+        kill_workers(ex)
         raise
     finally:
         _executors.discard(ex)
 
 
-def _kill_workers(ex: Any) -> None:
+def kill_workers(ex: Any) -> None:
+    """End every worker process of the executor ``ex`` now (SIGTERM, then SIGKILL after 2 s) and drop its queue."""
     procs = list((getattr(ex, "_processes", None) or {}).values())
     for p in procs:
         with contextlib.suppress(Exception):

@@ -121,19 +121,6 @@ def _context() -> Any:
     return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
 
 
-def _kill(ex: cf.ProcessPoolExecutor) -> None:
-    """Kill every worker of ``ex`` now (SIGKILL) and wait until they are gone."""
-    procs = list((getattr(ex, "_processes", None) or {}).values())
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.kill()
-    with contextlib.suppress(Exception):
-        ex.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.join(timeout=5)
-
-
 def parallel_tree(
     net: Network,
     lo: np.ndarray,
@@ -202,7 +189,7 @@ def parallel_tree(
                     if r.status == "violated" and r.x is not None:
                         x = np.asarray(r.x, dtype=float)
                         if check(x, net.forward(x[None])[0]):  # the parent's own re-check
-                            _kill(ex)
+                            interrupt.kill_workers(ex)
                             out.status, out.x, out.stage = "violated", x, r.stage
                             return out, binaries
                         out.boundary, out.open_leaves = x, out.open_leaves + 1
@@ -212,11 +199,11 @@ def parallel_tree(
                         hungry.clear()
                         todo.extend(r.frontier.parts(processes))
         if running:  # workers past the deadline's grace
-            _kill(ex)
+            interrupt.kill_workers(ex)
         else:
             ex.shutdown(wait=True)
     except BaseException:
-        _kill(ex)
+        interrupt.kill_workers(ex)
         raise
     finally:
         out.seconds["parallel"] = out.seconds.get("parallel", 0.0) + time.perf_counter() - t_par

@@ -67,9 +67,10 @@ takes effect.)
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable, ParamSpec
 
 import numpy as np
 import pyomo.environ as pyo
@@ -93,7 +94,26 @@ from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, r
 from .results import BOUNDS_SHARE, SPEC_SHARE, TAU, RobustnessResult, normalise_norm
 from .threads import blas_threads
 
+P = ParamSpec("P")
 
+
+def _whole_call(fn: Callable[P, RobustnessResult]) -> Callable[P, RobustnessResult]:
+    """``fn`` run under the BLAS thread cap of its ``threads`` (keyword) argument, its result's ``time`` the whole
+    call, the cap included."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> RobustnessResult:
+        t0 = time.perf_counter()
+        threads = kwargs.get("threads")
+        with blas_threads(threads if isinstance(threads, int) else None):
+            res = fn(*args, **kwargs)
+        res.time = time.perf_counter() - t0
+        return res
+
+    return run
+
+
+@_whole_call
 def verify_sample(
     net: Network,
     x: np.ndarray,
@@ -126,52 +146,6 @@ def verify_sample(
     and the retry of a boundary witness. What the deadline cuts short ends ``unknown``, never ``holds``.
     ``threads`` caps the solver's threads and, while the query runs, numpy's BLAS threads (:mod:`.threads`).
     """
-    t0 = time.perf_counter()
-    with blas_threads(threads):
-        res = _verify_sample(
-            net,
-            x,
-            eps,
-            norm,
-            cls,
-            solver=solver,
-            time_limit=time_limit,
-            bounds=bounds,
-            early_stop=early_stop,
-            threads=threads,
-            index=index,
-            precomputed_bounds=precomputed_bounds,
-            use_attack=use_attack,
-            spec_bound=spec_bound,
-            tighten=tighten,
-            split=split,
-            milp_options=milp_options,
-        )
-    res.time = time.perf_counter() - t0  # the whole call, the thread cap included
-    return res
-
-
-def _verify_sample(
-    net: Network,
-    x: np.ndarray,
-    eps: float,
-    norm: str = "inf",
-    cls: int | None = None,
-    *,
-    solver: str = "highs",
-    time_limit: float | Deadline = 30.0,
-    bounds: str = "linear",
-    early_stop: bool = True,
-    threads: int | None = None,
-    index: int = 0,
-    precomputed_bounds: Bounds | None = None,
-    use_attack: bool = True,
-    spec_bound: bool = True,
-    tighten: str = "last:20",
-    split: bool = False,
-    milp_options: dict[str, Any] | None = None,
-) -> RobustnessResult:
-    """:func:`verify_sample` (its stages: module docstring)."""
     _prepare(net)
     check_tighten(tighten)
     norm = normalise_norm(norm)
