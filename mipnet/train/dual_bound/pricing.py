@@ -246,15 +246,7 @@ def price(
     lp.integrality_ = integ
     h.passModel(lp)
     if cuts is not None and cuts.count:
-        h.addRows(
-            cuts.count,
-            np.full(cuts.count, -np.inf),
-            cuts.upper,
-            cuts.index.size,
-            cuts.starts[:-1],
-            cuts.index,
-            cuts.value,
-        )
+        cuts.add_to(h)
     if start is not None:
         sol = _consistent_solution(Xk, pos, neg, start[0], start[1], d, ncol, c_hp, c_d, c_hn)
         sol[c_sg : c_sg + G] = (np.asarray(start[0])[neg_lam] >= 0).astype(float)

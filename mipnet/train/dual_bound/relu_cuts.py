@@ -52,6 +52,18 @@ class CutRows:
     def count(self) -> int:
         return int(self.upper.size)
 
+    def add_to(self, h: Any) -> None:
+        """Add these rows (-inf <= a . x <= upper) to the HiGHS instance ``h``."""
+        h.addRows(
+            self.count,
+            np.full(self.count, -np.inf),
+            self.upper,
+            self.index.size,
+            self.starts[:-1],
+            self.index,
+            self.value,
+        )
+
 
 def row_coefficients(Xb: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(C, m, M) of the module docstring for the binary rows' inputs ``Xb`` (P, d): C = (x, -x, 1) (P, 2d + 1)
@@ -155,15 +167,7 @@ def cut_loop(
         cuts = separate(C, m, M, x[col_v], x[col_d], x[col_h], col_v=col_v, col_h=col_h, col_d=col_d)
         if cuts.count == 0:
             break
-        h.addRows(
-            cuts.count,
-            np.full(cuts.count, -np.inf),
-            cuts.upper,
-            cuts.index.size,
-            cuts.starts[:-1],
-            cuts.index,
-            cuts.value,
-        )
+        cuts.add_to(h)
         found.append(cuts)
         info["rounds"] = r + 1
         info["cuts"] += cuts.count
