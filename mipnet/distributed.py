@@ -18,6 +18,11 @@ Results are gathered by task index, each exactly once: a re-run replaces a lost 
 added to it. An exception raised by ``fn`` itself is not retried (it would fail again): it is raised
 to the caller (a :class:`~mipnet.errors.MipnetError` keeps its type and message).
 
+Early stop. :func:`run_until` runs the same fan-out but ends it at the first result that ``stop(result)`` accepts
+(e.g. a first counterexample: every other task's answer is then moot) or at a deadline: the tasks still running are
+cancelled and their places in the result list are ``None``. The serial loop stops the same way (a task that
+ran is never dropped; one the loop never started is ``None``).
+
 Progress: ``progress`` (default: a line on stderr every ``progress_every`` seconds and at the end)
 receives ``(done, total)``.
 
@@ -29,12 +34,14 @@ submission of task i is one :class:`Submission` (index, attempt, Dask key ``mipn
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
+from .deadline import Deadline
 from .errors import MipnetError, UnsupportedError
 
 T = TypeVar("T")
@@ -111,6 +118,19 @@ def run_serial(fn: Callable[[T], R], tasks: Iterable[T], progress: Callable[[int
     return out
 
 
+def _serial_until(
+    fn: Callable[[T], R], items: list[T], stop: Callable[[R], bool], deadline: Deadline | None
+) -> list[R | None]:
+    out: list[R | None] = [None] * len(items)
+    for i, t in enumerate(items):
+        if deadline is not None and deadline.expired():
+            break
+        out[i] = value = fn(t)
+        if stop(value):
+            break
+    return out
+
+
 def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     """A client of the running scheduler at ``scheduler`` (clear MipnetError when unreachable)."""
     distributed = _dask()
@@ -160,15 +180,23 @@ def run_many(
         return []
     if scheduler == "serial":
         return run_serial(fn, items, show)
-    own = None
+    with _client(client, scheduler, processes, n_workers or min(len(items), _cpus()), connect_timeout) as (c, _):
+        return _gather(c, fn, items, retries, show)
+
+
+@contextlib.contextmanager
+def _client(client: Any, scheduler: str | None, processes: bool, n_workers: int, connect_timeout: float) -> Any:
+    """(client, cluster) of a fan-out: ``client`` itself, or one of a fresh LocalCluster (``scheduler`` None; then
+    the cluster, else None) or of the scheduler at that address, closed at the end (with its cluster)."""
+    own: Any = None
     if client is None:
         if scheduler is None:
-            client, own = local_client(n_workers if n_workers else min(len(items), _cpus()), processes)
+            client, own = local_client(n_workers, processes)
         else:
             client = connect(scheduler, connect_timeout)
             own = "client"
     try:
-        return _gather(client, fn, items, retries, show)
+        yield client, (own if own not in (None, "client") else None)
     except KeyboardInterrupt:
         from . import interrupt
 
@@ -187,6 +215,103 @@ def run_many(
 def run_tasks(tasks: Sequence[Task[R]], scheduler: str | None = None, processes: bool = True, **kwargs: Any) -> list[R]:
     """``[t.fn(t.args) for t in tasks]`` through :func:`run_many` (same options); results in task order."""
     return run_many(run_task, list(tasks), scheduler, processes, **kwargs)
+
+
+def run_until(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    stop: Callable[[R], bool],
+    scheduler: str | None = None,
+    processes: bool = True,
+    *,
+    deadline: Deadline | None = None,
+    n_workers: int | None = None,
+    retries: int = 2,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    client: Any = None,
+) -> list[R | None]:
+    """:func:`run_many` that ends at the first result ``stop`` accepts, or when ``deadline`` expires (module
+    docstring, early stop): the results in task order, ``None`` where a task was cancelled or never started.
+    Same options as :func:`run_many` (no progress lines)."""
+    items = list(tasks)
+    if not items:
+        return []
+    if scheduler == "serial":
+        return _serial_until(fn, items, stop, deadline)
+    with _client(client, scheduler, processes, n_workers or min(len(items), _cpus()), connect_timeout) as (c, own):
+        return _gather_until(c, fn, items, retries, stop, deadline, own)
+
+
+#: seconds between two looks at the running tasks (and the deadline) in :func:`run_until`
+POLL_SECONDS = 0.05
+
+
+def _gather_until(
+    client: Any,
+    fn: Callable[[T], R],
+    items: list[T],
+    retries: int,
+    stop: Callable[[R], bool],
+    deadline: Deadline | None,
+    cluster: Any = None,
+) -> list[R | None]:
+    """The loop of :func:`run_until`. Tasks still running at the end are cancelled; on ``cluster`` (a LocalCluster
+    of this call, process workers) their worker processes are killed too, since Dask's cancel does not stop a task
+    that runs and closing the cluster would wait for it."""
+    from distributed import KilledWorker
+
+    run = uuid.uuid4().hex[:8]
+    results: list[R | None] = [None] * len(items)
+    index: dict[str, Submission] = {}
+    live: dict[str, Any] = {}
+
+    def submit(sub: Submission) -> None:
+        f = client.submit(fn, items[sub.index], key=sub.key, pure=False)
+        index[f.key], live[f.key] = sub, f
+
+    for i in range(len(items)):
+        submit(Submission(run, i))
+    try:
+        while live:
+            if deadline is not None and deadline.expired():
+                break
+            finished = [f for f in live.values() if f.done()]
+            if not finished:
+                time.sleep(POLL_SECONDS if deadline is None else max(0.0, min(POLL_SECONDS, deadline.remaining())))
+                continue
+            for fut in finished:
+                sub = index.pop(fut.key)
+                live.pop(fut.key, None)
+                try:
+                    value = fut.result()
+                except KilledWorker:
+                    if sub.attempt >= retries:
+                        raise MipnetError(
+                            f"task {sub.index} killed its workers {sub.attempt + 1} times; giving up"
+                        ) from None
+                    submit(sub.retry())
+                    continue
+                results[sub.index] = value
+                fut.release()
+                if stop(value):
+                    return results
+        return results
+    finally:
+        if live:
+            if cluster is not None:
+                _kill_worker_processes(cluster)
+            client.cancel(list(live.values()), force=True)
+
+
+def _kill_worker_processes(cluster: Any) -> None:
+    import os
+    import signal
+
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(getattr(nanny, "process", None), "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _cpus() -> int:
@@ -250,6 +375,7 @@ __all__ = [
     "run_many",
     "run_serial",
     "run_tasks",
+    "run_until",
     "run_task",
     "Task",
     "Submission",

@@ -72,3 +72,41 @@ def test_unreachable_scheduler_fails_within_timeout():
     with pytest.raises(MipnetError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_many(_fails, [1, 2], scheduler="tcp://127.0.0.1:9", connect_timeout=2)
     assert time.perf_counter() - t0 < 15
+
+
+def _slow_marked(args):
+    """Task 1 answers at once; the others take a while (a first counterexample among slow proofs) and leave a
+    file when they finish."""
+    i, folder = args
+    time.sleep(0.05 if i == 1 else 4.0)
+    open(os.path.join(folder, f"done{i}"), "w").close()
+    return i * i
+
+
+def test_run_until_stops_at_the_first_accepted_result_and_ends_the_rest(tmp_path):
+    from mipnet.distributed import run_until
+
+    tasks = [(i, str(tmp_path)) for i in range(3)]
+    out = run_until(_slow_marked, tasks, lambda v: v == 1, processes=True, n_workers=3)
+    assert out == [None, 1, None]  # the others cancelled: never counted as answers
+    time.sleep(4.5)
+    assert sorted(os.listdir(tmp_path)) == ["done1"]  # their workers were ended with the local cluster
+    # the serial loop runs in order until the first accepted result; the rest never start
+    assert run_until(_slow_marked, [(1, str(tmp_path)), (2, str(tmp_path))], lambda v: v == 1, scheduler="serial") == [
+        1,
+        None,
+    ]
+    assert run_until(_fails, [0, 1, 3], lambda v: False, scheduler="serial") == [0, 1, 3]
+    assert run_until(_fails, [], lambda v: True, processes=False) == []
+
+
+def test_run_until_ends_at_the_deadline(tmp_path):
+    from mipnet.deadline import Deadline
+    from mipnet.distributed import run_until
+
+    out = run_until(_slow_marked, [(0, str(tmp_path)), (2, str(tmp_path))], lambda v: False, deadline=Deadline(3.0))
+    assert out == [None, None]
+    time.sleep(4.5)
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(MipnetError, match="task two is bad"):
+        run_until(_fails, list(range(4)), lambda v: False, processes=False, n_workers=2)
