@@ -165,6 +165,13 @@ def robustness(
     show_default=True,
     help="Worker processes for the input branch-and-bound (the same time limit for the whole).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="local|ADDRESS",
+    help="Decide the input boxes of a property with several at the same time on Dask, stopping at the first "
+    "counterexample: 'local' (a local cluster) or a running scheduler's address (tcp://host:8786).",
+)
 @click.pass_context
 def vnnlib(
     ctx: click.Context,
@@ -175,6 +182,7 @@ def vnnlib(
     solver: str,
     bounds: str,
     processes: int,
+    scheduler: str | None,
 ) -> None:
     """Check a VNN-LIB property (the unsafe region) on NETWORK (ONNX or any model file).
 
@@ -183,8 +191,18 @@ def vnnlib(
     time_limit = _time_limit_alias(ctx, time_limit, timeout)
     from ..verify.vnnlib import verify_vnnlib
 
+    if scheduler is not None and not scheduler.strip():
+        raise click.BadParameter("needs 'local' or a Dask scheduler address", param_hint="'--scheduler'")
     try:
-        res = verify_vnnlib(network, prop, time_limit=time_limit, solver=solver, bounds=bounds, processes=processes)
+        res = verify_vnnlib(
+            network,
+            prop,
+            time_limit=time_limit,
+            solver=solver,
+            bounds=bounds,
+            processes=processes,
+            scheduler=scheduler,
+        )
     except MipnetError as exc:
         click.echo("error")
         click.echo(f"error: {exc}", err=True)

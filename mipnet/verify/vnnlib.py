@@ -192,10 +192,13 @@ def check_property(
     timeout: float | Deadline | None = None,
     pipeline: str = "auto",
     processes: int = 1,
+    scheduler: str | None = None,
 ) -> VnnResult:
     """Decide ``prop`` on ``net``: the attack on every distinct input box, then per box (one after the other,
     each with all the time left) the bounds and input branch-and-bound around the MILP (``pipeline="auto"``), or
-    one MILP per box and nothing else (``pipeline="milp"``).
+    one MILP per box and nothing else (``pipeline="milp"``). With ``scheduler`` (``"local"``: a local Dask
+    cluster; or a Dask scheduler's address) the boxes of a property with several are decided at the same time,
+    one task each, ending at the first counterexample (:mod:`mipnet.verify.box_fanout`).
 
     The box is verified exactly as the property gives it, over the reals (module docstring): the
     model's domain never shrinks it; a box leaving the domain is reported in ``warnings``.
@@ -211,6 +214,8 @@ def check_property(
         raise ValueError(f"pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
     if isinstance(processes, bool) or not isinstance(processes, (int, np.integer)) or processes < 1:
         raise ValueError(f"processes must be a whole number >= 1, got {processes!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"scheduler must be 'local' or a Dask scheduler address, got {scheduler!r}")
     if prop.n_inputs != net.n_inputs:
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
@@ -245,39 +250,32 @@ def check_property(
             res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
             res.time = time.perf_counter() - t0
             return res
-    for g in groups:
-        # one box after the other, each with all the time left: "holds" needs every box proved, so a share per
-        # box would turn a first box that needs most of the limit into "unknown" (the attack above already
-        # looked for cheap counterexamples in every box)
-        for delta in (0.0, RETRY_DELTA):
-            if dl.expired():
-                undecided.append(TIME_LIMIT_REASON)
+    if scheduler is not None and len(groups) > 1 and not dl.expired():
+        from .box_fanout import decide_boxes_distributed
+
+        outcomes = decide_boxes_distributed(
+            net, groups, solver, dl, bounds, threads, pipeline, processes, scheduler, res
+        )
+    else:
+        outcomes = []
+        for g in groups:
+            # one box after the other, each with all the time left: "holds" needs every box proved, so a share per
+            # box would turn a first box that needs most of the limit into "unknown" (the attack above already
+            # looked for cheap counterexamples in every box)
+            outcomes.append(decide_box(net, g, solver, dl, bounds, threads, res, pipeline, processes))
+            if outcomes[-1].verdict == "violated":
                 break
-            # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
-            lo = np.where(g.strict_lower, g.lower + delta, g.lower)
-            hi = np.where(g.strict_upper, g.upper - delta, g.upper)
-            if np.any(lo > hi):
-                undecided.append("the only witnesses lie on the boundary of a strict input bound")
-                break
-            status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline, processes)
-            res.statuses.append(status)
-            if status == "infeasible" and delta == 0.0:
-                closed_by.append(res.prover)
-                break  # this box is safe
-            if x is None:
-                undecided.append(
-                    TIME_LIMIT_REASON
-                    if status != "infeasible"
-                    else "the only witnesses lie on the unsafe region's boundary and fail the re-check"
-                )
-                break
-            y = net.forward(x[None])[0]
-            if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
-                res.verdict, res.x, res.y = "violated", x, y
-                res.time = time.perf_counter() - t0
-                return res
-            if delta > 0:
-                undecided.append("the witness fails the forward-pass re-check")
+    for out in outcomes:
+        if out.verdict == "violated":
+            assert out.x is not None
+            res.verdict, res.x, res.y = "violated", out.x, net.forward(out.x[None])[0]
+            res.prover = out.prover
+            res.time = time.perf_counter() - t0
+            return res
+        if out.verdict == "holds":
+            closed_by.append(out.prover)
+        else:
+            undecided.append(out.reason)
     order = ("bounds", "crown", "alpha-crown", "split", "milp")
     res.prover = max(closed_by, key=lambda p: order.index(p) if p in order else len(order), default="bounds")
     if undecided:
@@ -286,6 +284,57 @@ def check_property(
             res.reason += f" ({res.open_leaves} open leaves of the input split)"
     res.time = time.perf_counter() - t0
     return res
+
+
+@dataclass
+class BoxOutcome:
+    """What :func:`decide_box` concluded on one input box: ``verdict`` "holds" (``prover`` the stage that closed
+    it), "violated" (``x`` a counterexample that passed the re-check of the whole disjunct) or "unknown"
+    (``reason``)."""
+
+    verdict: str
+    prover: str = ""
+    x: np.ndarray | None = None
+    reason: str = ""
+
+
+def decide_box(
+    net: Network,
+    g: BoxGroup,
+    solver: str,
+    dl: Deadline,
+    bounds: str,
+    threads: int | None,
+    res: VnnResult,
+    pipeline: str = "auto",
+    processes: int = 1,
+) -> BoxOutcome:
+    """Decide one input box of a property (after the attack on every box): :func:`_solve_box` on the box as given,
+    and once more kept ``RETRY_DELTA`` off the boundary of strict bounds and the unsafe region when the first
+    witness fails the re-check. ``res`` collects the stages' seconds, the tree's counts and the solver statuses."""
+    for delta in (0.0, RETRY_DELTA):
+        if dl.expired():
+            return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
+        # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
+        lo = np.where(g.strict_lower, g.lower + delta, g.lower)
+        hi = np.where(g.strict_upper, g.upper - delta, g.upper)
+        if np.any(lo > hi):
+            return BoxOutcome("unknown", reason="the only witnesses lie on the boundary of a strict input bound")
+        status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline, processes)
+        res.statuses.append(status)
+        if status == "infeasible" and delta == 0.0:
+            return BoxOutcome("holds", prover=res.prover)  # this box is safe
+        if x is None:
+            return BoxOutcome(
+                "unknown",
+                reason=TIME_LIMIT_REASON
+                if status != "infeasible"
+                else "the only witnesses lie on the unsafe region's boundary and fail the re-check",
+            )
+        y = net.forward(x[None])[0]
+        if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
+            return BoxOutcome("violated", prover=res.prover, x=x)
+    return BoxOutcome("unknown", reason="the witness fails the forward-pass re-check")
 
 
 def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
@@ -479,13 +528,17 @@ def verify_vnnlib(
     bounds: str = "linear",
     timeout: float | Deadline | None = None,
     processes: int = 1,
+    scheduler: str | None = None,
 ) -> VnnResult:
     """Load an ONNX (or any supported) network and a VNN-LIB file and decide the property (``time_limit``: for
     the whole, loading included; default ``DEFAULT_TIME_LIMIT``; ``timeout`` is its deprecated name;
-    ``processes``: worker processes of the input branch-and-bound, :func:`check_property`)."""
+    ``processes``: worker processes of the input branch-and-bound; ``scheduler``: the boxes on Dask;
+    :func:`check_property`)."""
     from ..io import load_model
 
     dl = Deadline.of(_time_limit(time_limit, timeout, "verify_vnnlib"))
     net = load_model(net_path)
     prop = load_vnnlib(prop_path)
-    return check_property(net, prop, solver=solver, time_limit=dl, bounds=bounds, processes=processes)
+    return check_property(
+        net, prop, solver=solver, time_limit=dl, bounds=bounds, processes=processes, scheduler=scheduler
+    )

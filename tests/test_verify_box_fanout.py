@@ -1,0 +1,100 @@
+"""The input boxes of one VNN-LIB property on Dask (mipnet.verify.box_fanout): the same verdict as the serial
+loop and as dense sampling, with a counterexample planted just inside or just outside one of the boxes; a worker's
+counterexample counts only after the parent re-checks it; bad --scheduler values are refused before any work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import mipnet.verify.box_fanout as bf
+from mipnet import Dense, Domain, Network, ReLU
+from mipnet.cli import cli
+from mipnet.io import save_model
+from mipnet.verify.vnnlib import BoxOutcome, check_property, parse_vnnlib
+
+pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install mipnet[dask])")
+
+BOXES = [(np.array([-0.9, -0.9]), np.array([-0.2, -0.1])), (np.array([0.1, -0.5]), np.array([0.8, 0.6]))]
+
+
+def net_of(seed: int) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = [
+        Dense(rng.normal(0, 0.9, (10, 2)), rng.normal(0, 0.2, 10)),
+        ReLU(),
+        Dense(rng.normal(0, 0.4, (1, 10)), np.zeros(1)),
+    ]
+    return Network(layers, domain=Domain.box(2, -1.0, 1.0))
+
+
+def grid(lo: np.ndarray, hi: np.ndarray, k: int = 301) -> np.ndarray:
+    return np.stack(np.meshgrid(*[np.linspace(a, b, k) for a, b in zip(lo, hi)]), -1).reshape(-1, lo.size)
+
+
+def prop_text(thr: float) -> str:
+    """Unsafe: Y_0 >= thr on either box (a disjunction of two boxes)."""
+    box = "".join(
+        "(and "
+        + "".join(f"(>= X_{i} {float(lo[i])!r})(<= X_{i} {float(hi[i])!r})" for i in range(2))
+        + f"(>= Y_0 {thr!r}))"
+        for lo, hi in BOXES
+    )
+    return "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)" + f"(assert (or {box}))"
+
+
+def threshold(net: Network, planted: str) -> float:
+    """Just above the largest output on the boxes (holds) or just below it (violated, in the second box only
+    when the second box has the larger maximum)."""
+    top = max(float(net.forward(grid(lo, hi))[:, 0].max()) for lo, hi in BOXES)
+    span = top - min(float(net.forward(grid(lo, hi))[:, 0].min()) for lo, hi in BOXES)
+    return top + (0.01 if planted == "outside" else -0.002) * span
+
+
+@pytest.mark.parametrize("planted", ["inside", "outside"])
+def test_boxes_on_a_local_cluster_decide_as_the_serial_loop_and_sampling(planted: str) -> None:
+    net = net_of(1)
+    prop = parse_vnnlib(prop_text(threshold(net, planted)))
+    assert len(prop.box_groups()) == 2
+    serial = check_property(net, prop, time_limit=60)
+    fanned = check_property(net, prop, time_limit=60, scheduler="local")
+    expected = "violated" if planted == "inside" else "holds"
+    assert serial.verdict == fanned.verdict == expected
+    assert "fan-out" in fanned.seconds and fanned.prover != "attack"  # decided by the boxes' tasks, not the attack
+    if expected == "violated":
+        assert fanned.x is not None and fanned.y is not None
+        np.testing.assert_allclose(fanned.y, net.forward(fanned.x[None])[0])  # re-run through the forward pass
+        assert fanned.y[0] >= threshold(net, planted)
+        assert any(np.all(lo <= fanned.x) and np.all(fanned.x <= hi) for lo, hi in BOXES)
+
+
+def test_a_workers_counterexample_counts_only_after_the_parents_recheck(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = net_of(1)
+    prop = parse_vnnlib(prop_text(threshold(net, "outside")))
+    bogus = np.array([0.5, 0.0])  # inside box 2, but its output is below the threshold: not a counterexample
+    part = {"seconds": {}, "nodes": 0, "open_leaves": 0, "statuses": [], "n_binaries": 0}
+
+    def forged(fn, tasks, stop, **kwargs):  # a worker that claims a counterexample
+        return [(BoxOutcome("holds", prover="crown"), part), (BoxOutcome("violated", prover="split", x=bogus), part)]
+
+    monkeypatch.setattr(bf, "run_until", forged)
+    r = check_property(net, prop, time_limit=30, scheduler="local")
+    assert r.verdict == "unknown"
+    assert "re-check" in r.reason
+
+
+def test_cli_scheduler_option(tmp_path: Path) -> None:
+    net = net_of(1)
+    save_model(net, tmp_path / "net.json")
+    (tmp_path / "p.vnnlib").write_text(prop_text(threshold(net, "inside")))
+    args = ["verify", "vnnlib", str(tmp_path / "net.json"), str(tmp_path / "p.vnnlib"), "--time-limit", "60"]
+    r = CliRunner().invoke(cli, [*args, "--scheduler", "local"])
+    assert r.stdout.splitlines()[0] == "violated", r.output
+    assert r.exit_code == CliRunner().invoke(cli, args).exit_code
+    bad = CliRunner().invoke(cli, [*args, "--scheduler", " "])
+    assert bad.exit_code == 2 and "--scheduler" in bad.output
+    with pytest.raises(ValueError, match="scheduler"):
+        check_property(net, parse_vnnlib(prop_text(0.0)), scheduler="")
