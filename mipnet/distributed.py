@@ -239,7 +239,11 @@ def run_until(
     if scheduler == "serial":
         return _serial_until(fn, items, stop, deadline)
     with _client(client, scheduler, processes, n_workers or min(len(items), _cpus()), connect_timeout) as (c, own):
-        return _gather_until(c, fn, items, retries, stop, deadline, own)
+        try:
+            return _gather_until(c, fn, items, retries, stop, deadline, own)
+        finally:
+            if own is not None:  # its workers are done or moot: ended now, not by the cluster's graceful close
+                _kill_worker_processes(own)
 
 
 #: seconds between two looks at the running tasks (and the deadline) in :func:`run_until`

@@ -6,8 +6,11 @@ counterexample. The boxes are independent problems, so each one is a task of :fu
 (:func:`mipnet.verify.vnnlib.decide_box` on a worker: bounds, input branch-and-bound, MILP), and the fan-out ends
 at the first box that returns a counterexample (the others are moot) or at the property's deadline. Every worker
 gets the seconds left when the fan-out starts and stops by them; the parent stops waiting at its own deadline and
-counts a box without an answer as undecided. A counterexample from a worker is re-checked here, through this
-process' forward pass, against the whole disjunct before it is reported ("holds" needs every box's answer).
+counts a box without an answer as undecided (the workers' own deadline is a little earlier, ``RETURN_MARGIN``,
+so that their undecided answers arrive with their counts; on a local cluster the fan-out ends
+``LOCAL_CLOSE_SECONDS`` early, the time the cluster takes to close). A counterexample from a worker is re-checked here,
+through this process' forward pass, against the whole disjunct before it is reported ("holds" needs every box's
+answer).
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ if TYPE_CHECKING:
     from .vnnlib import BoxOutcome, VnnResult
     from .vnnlib_format import BoxGroup
 
+#: the workers end min(RETURN_MARGIN, RETURN_SHARE x the seconds left) before the caller's deadline, so that an
+#: undecided box's answer (its open leaves and stage seconds) reaches the caller before it stops waiting
+RETURN_MARGIN = 1.0
+RETURN_SHARE = 0.05
+#: seconds a local Dask cluster takes to close (measured 3.0-3.4 s for 3 workers on the loaded 2-core machine, its
+#: workers already ended): the fan-out on a local cluster stops that much before the caller's deadline
+LOCAL_CLOSE_SECONDS = 3.5
 #: ``scheduler`` value of :func:`~mipnet.verify.vnnlib.check_property` for a local cluster started for the call
 LOCAL = "local"
 
@@ -31,9 +41,11 @@ def _decide_one(args: tuple[Any, ...]) -> tuple[BoxOutcome, dict[str, Any]]:
     """One box on a worker: its outcome and what it adds to the result (stage seconds, tree counts, statuses)."""
     from .vnnlib import VnnResult, decide_box
 
-    net, g, solver, seconds, bounds, threads, pipeline, processes = args
+    net, g, solver, seconds, end, bounds, threads, pipeline, processes = args
     part = VnnResult("holds", boxes=1)
-    out = decide_box(net, g, solver, Deadline(seconds), bounds, threads, part, pipeline, processes)
+    # until the caller's wall-clock end (a worker started late gets less), never longer than the seconds it had
+    dl = Deadline(max(0.0, min(seconds, end - time.time())))
+    out = decide_box(net, g, solver, dl, bounds, threads, part, pipeline, processes)
     return out, {
         "seconds": dict(part.seconds),
         "nodes": part.nodes,
@@ -65,8 +77,11 @@ def decide_boxes_distributed(
     seconds and counts."""
     from .vnnlib import TIME_LIMIT_REASON, BoxOutcome, _check
 
+    if scheduler == LOCAL and not dl.unlimited:  # the local cluster's close is inside the time limit
+        dl = dl.sub(seconds=max(0.0, dl.remaining() - LOCAL_CLOSE_SECONDS))
     seconds = dl.remaining() if not dl.unlimited else float("inf")
-    tasks = [(net, g, solver, seconds, bounds, threads, pipeline, processes) for g in groups]
+    seconds -= min(RETURN_MARGIN, RETURN_SHARE * seconds)  # the workers stop a little early: their answers arrive
+    tasks = [(net, g, solver, seconds, time.time() + seconds, bounds, threads, pipeline, processes) for g in groups]
     t0 = time.perf_counter()
     answers = run_until(_decide_one, tasks, _violated, scheduler=None if scheduler == LOCAL else scheduler, deadline=dl)
     res._stage("fan-out", time.perf_counter() - t0)
