@@ -17,7 +17,7 @@ from mipnet.deadline import Deadline, promised
 from mipnet.domain import Domain
 from mipnet.layers import Dense, Layer, LeakyReLU, ReLU
 from mipnet.network import Network
-from mipnet.verify.relu_split import relu_split
+from mipnet.verify.relu_split import _empty, relu_split
 from mipnet.verify.relu_split_bounds import Pool, backward, domain_bounds, domain_ops, optimise, supported
 from mipnet.verify.robustness import PROVERS, ball_box, margins, verify_sample
 from mipnet.verify.spec_bounds import margin_rows
@@ -222,3 +222,22 @@ def test_pipeline_stage() -> None:
     assert seen >= 1
     l1 = verify_sample(random_dense_net(np.random.default_rng(0), [3, 8, 8, 3]), np.zeros(3), 0.3, "1")
     assert "relu-split" not in l1.seconds
+
+
+def test_exact_leaves_and_empty_patterns() -> None:
+    """Domains with every unit fixed are decided by LP (here the counterexample comes from one, re-checked); an
+    infeasible pattern region closes a domain only when it is empty with a margin."""
+    rng = np.random.default_rng(0)
+    net = random_dense_net(rng, [3, 8, 8, 3])
+    x = rng.uniform(-1, 1, 3)
+    c = int(net.predict_index(net.forward(x[None]))[0])
+    lo, hi = ball_box(net, x, 0.5, "inf")
+    C, _ = margin_rows(3, c)
+    out = relu_split(net, C, lo, hi, _checker(net, lo, hi, c), deadline=30)
+    assert out.lps > 0 and out.status == "violated"
+    assert out.counterexample is not None and int(net.predict_index(net.forward(out.counterexample[None]))[0]) != c
+    box = (np.zeros(2), np.ones(2))
+    Q = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert _empty(Q, np.array([-0.5, 0.4]), *box)  # x0 >= 0.5 and x0 <= 0.4
+    assert not _empty(Q[:1], np.array([-0.5]), *box)  # x0 >= 0.5
+    assert not _empty(Q[:1], np.array([-(1 + 1e-9)]), *box)  # x0 >= 1 + 1e-9: empty, but not by a margin

@@ -29,8 +29,10 @@ is exact: the network is affine on it, and the LP (scipy / HiGHS)
 
     min_r min { C_r f(x) + d_r : x in X, every unit's input on its side }
 
-decides it: optimum > tol closes it, infeasible closes it (empty), a point with value <= 0 goes to ``check``;
-a point the check refuses leaves the tree "unknown" (the caller's MILP then decides). One deadline for the
+decides it: an optimum > tol closes it, a point with value <= 0 goes to ``check``. An LP reported infeasible
+closes it only when the region is empty with a margin (max { s : Q_i x + q_i >= s ||Q_i|| on the box } < -tol for
+the pattern's constraints Q x + q >= 0). A point the check refuses, or an infeasibility without that margin, leaves
+the tree "unknown" (the caller's MILP then decides). One deadline for the
 whole tree; ``max_domains`` caps the pool (reached: "unknown").
 """
 
@@ -136,9 +138,9 @@ def _exact(
         cost = C[r] @ G
         const = float(C[r] @ g + d[r])
         lp = linprog(cost, A_ub=-Q, b_ub=q, bounds=list(zip(lo, hi)), method="highs")
-        if lp.status == 2:  # infeasible: the domain has no point
+        if lp.status == 2 and _empty(Q, q, lo, hi):  # no point of the box has this pattern
             return "closed", None
-        if lp.status != 0:
+        if lp.status != 0:  # failed, or infeasible without the margin of _empty: left to the caller's MILP
             return "open", None
         val = float(lp.fun) + const
         if val > LP_TOL * (1.0 + abs(val) + float(np.abs(cost).sum())):
@@ -147,6 +149,21 @@ def _exact(
         hit = check(np.clip(np.asarray(lp.x, float), lo, hi)[None])
         return ("violated", hit) if hit is not None else ("open", None)
     return "closed", float(least)
+
+
+def _empty(Q: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+    """Whether { x in [lo, hi] : Q x + q >= 0 } is empty with a margin: the LP max { s : Q_i x + q_i >= s ||Q_i||,
+    x in the box, s <= 1 } has optimum s* < -``LP_TOL``, so every point of the box violates some constraint by at
+    least |s*| ||Q_i|| (far beyond the LP's tolerances)."""
+    from scipy.optimize import linprog
+
+    norm = np.maximum(np.linalg.norm(Q, axis=1), 1e-12)
+    n = Q.shape[1]
+    A = np.hstack([-Q / norm[:, None], np.ones((Q.shape[0], 1))])
+    cost = np.zeros(n + 1)
+    cost[-1] = -1.0
+    lp = linprog(cost, A_ub=A, b_ub=q / norm, bounds=list(zip(lo, hi)) + [(None, 1.0)], method="highs")
+    return bool(lp.status == 0 and -float(lp.fun) < -LP_TOL)
 
 
 def relu_split(
@@ -210,7 +227,7 @@ def relu_split(
     res.domains = 1
     res.seconds["root"] = time.perf_counter() - t0
     leaves: list[float] = []  # the least row bound of every closed leaf (empty ones: none)
-    queue, branch = _settle(net, maps, lo1, hi1, C, d, check, root, ops, xs, lam, leaves, res)
+    queue, branch = _settle(net, maps, lo1, hi1, C, d, check, root, ops, xs, lam, leaves, res, dl)
     while res.status == "unknown" and not res.reason and len(queue):
         if dl.expired():
             res.reason = "the deadline came first"
@@ -236,7 +253,7 @@ def relu_split(
         lo2, hi2 = lo2[: len(kids)], hi2[: len(kids)]
         ops = domain_ops(net, maps, lo2, hi2, kids.bounds, len(net.layers))
         _, xs, lam = optimise(ops, C, d, lo2, hi2, kids, steps, dl)
-        more, mb = _settle(net, maps, lo1, hi1, C, d, check, kids, ops, xs, lam, leaves, res)
+        more, mb = _settle(net, maps, lo1, hi1, C, d, check, kids, ops, xs, lam, leaves, res, dl)
         queue = Pool.concat(queue, more)
         branch = (np.concatenate([branch[0], mb[0]]), np.concatenate([branch[1], mb[1]]))
     res.open = len(queue)
@@ -280,6 +297,7 @@ def _settle(
     lam: dict[int, np.ndarray],
     leaves: list[float],
     res: SplitResult,
+    dl: Deadline,
 ) -> tuple[Pool, tuple[np.ndarray, np.ndarray]]:
     """The freshly bounded domains of ``pool``: closed ones recorded in ``leaves``, the open ones attacked
     (a counterexample ends the tree: ``res`` filled), exact ones decided by their LP; returns the open ones
@@ -302,6 +320,9 @@ def _settle(
     exact = np.flatnonzero(bt < 0)
     still = np.ones(len(pool), bool)
     for e in exact:
+        if dl.expired():
+            res.reason = "the deadline came first"
+            return none
         res.lps += 1
         one = [(L[e : e + 1], U[e : e + 1]) for L, U in pool.bounds]
         out, val = _exact(net, maps, lo, hi, one, C, d, pool.lower[e] <= 0, check)
@@ -310,7 +331,7 @@ def _settle(
             res.reason = "the LP of a domain with every unit fixed gives a counterexample, re-checked"
             return none
         if out == "open":
-            res.reason = "an exact domain's LP point failed the re-check (a tie)"
+            res.reason = "an exact domain's LP is infeasible or its point failed the re-check (a tie)"
             res.status = "unknown"
             return none
         if isinstance(val, float):

@@ -102,7 +102,10 @@ class Pool:
 
 
 def supported(net: Network) -> Maps | None:
-    """The dense affine maps when ``net`` is made of affine and ReLU-type layers only (else None: no tree)."""
+    """The dense affine maps when ``net`` is made of affine and ReLU-type layers only and does not start with a
+    ReLU-type layer (whose units, on the inputs, the tree does not split); else None: no tree."""
+    if not net.layers or net.layers[0].gated:
+        return None
     return batch_plan(net)
 
 
