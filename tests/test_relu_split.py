@@ -195,6 +195,8 @@ def test_deadline() -> None:
     assert time.perf_counter() - t0 <= promised(0.3)
     assert out.status == "unknown" and "deadline" in out.reason and out.open >= 1
     assert out.bound is not None and out.bound <= 0
+    capped = relu_split(net, C, lo, hi, never, deadline=30, max_domains=3)
+    assert capped.status == "unknown" and "more than 3 open domains" in capped.reason
 
 
 def test_pipeline_stage() -> None:
@@ -215,7 +217,7 @@ def test_pipeline_stage() -> None:
             if on.prover == "relu-split":
                 seen += 1
                 d = json.loads(json.dumps(on.to_dict()))
-                assert d["prover"] == "relu-split" and d["seconds"]["relu-split"] >= 0
+                assert d["prover"] == "relu-split" and d["seconds"]["relu-split"] >= 0 and d["nodes"] >= 1
                 if on.verdict == "holds":
                     m0 = float(margins(net, net.forward(x[None]), np.array([on.cls]))[0])
                     assert on.bound is not None and 0 < on.bound <= m0

@@ -33,7 +33,7 @@ decides it: an optimum > tol closes it, a point with value <= 0 goes to ``check`
 closes it only when the region is empty with a margin (max { s : Q_i x + q_i >= s ||Q_i|| on the box } < -tol for
 the pattern's constraints Q x + q >= 0). A point the check refuses, or an infeasibility without that margin, leaves
 the tree "unknown" (the caller's MILP then decides). One deadline for the
-whole tree; ``max_domains`` caps the pool (reached: "unknown").
+whole tree; ``max_domains`` caps the pool, and so does ``POOL_BYTES`` for its arrays (reached: "unknown").
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ from .spec_bounds import Maps
 BATCH = 32
 ROOT_STEPS = 30
 STEPS = 12
-#: the most open domains kept (beyond: "unknown")
+#: the most open domains kept (beyond: "unknown"), and the most memory their arrays may take
 MAX_DOMAINS = 20_000
+POOL_BYTES = 200_000_000
 #: an exact leaf's LP optimum must exceed this (times 1 + |value|) to close it
 LP_TOL = 1e-6
 
@@ -224,6 +225,8 @@ def relu_split(
         np.zeros(1, int),
     )
     _, xs, lam = optimise(ops, C, d, lo1[None], hi1[None], root, root_steps, dl)
+    per = sum(a.nbytes for a in (*root.alpha.values(), *root.beta.values(), *root.split.values()))
+    max_domains = min(max_domains, max(1, POOL_BYTES // (per + sum(L.nbytes + U.nbytes for L, U in bnd))))
     res.domains = 1
     res.seconds["root"] = time.perf_counter() - t0
     leaves: list[float] = []  # the least row bound of every closed leaf (empty ones: none)

@@ -54,7 +54,8 @@ The stages (early stop), cheapest proof first, so that a sample CROWN proves cos
    beyond that (or no finite bound at all) means a loose relaxation over many unstable units, where the number
    of domains grows fast and the MILP goes first (a rough rule, not tuned: on the hard robust queries of the
    benchmark the deficit is 0.03-0.3 m(x)). Every domain closed: ``holds`` (``bound``
-   = the least of the tree's bound and the other rows' b_k; ``prover`` "relu-split"); a point of a domain that,
+   = the least of the tree's bound and the other rows' b_k; ``prover`` "relu-split", ``nodes`` the domains
+   bounded); a point of a domain that,
    projected into the ball and re-run through the forward pass, changes the class: ``violated``. Otherwise
    (deadline, a tie at an exact leaf) the MILP runs with what is left. Measured on the hard robust queries of
    ``benchmarks/robustness_competitors.py`` (results/robustness/relu_split.md).
@@ -392,6 +393,7 @@ def _split_stage(
         low = best.copy()
         low[live] = tree.bound
         res.verdict, res.bound, res.status, res.prover = "holds", float(low.min()), "bounds", "relu-split"
+        res.nodes = tree.domains
         res.reason = f"the ReLU-split tree closes every domain ({tree.domains} domains bounded, depth {tree.depth})"
         return True
     if tree.status == "violated" and tree.counterexample is not None:
@@ -399,6 +401,7 @@ def _split_stage(
         la = net.forward(xa[None])
         k = int(net.predict_index(la)[0])
         res.verdict, res.counterexample, res.witness, res.prover = "violated", xa, xa, "relu-split"
+        res.nodes = tree.domains
         res.adversarial_class = names[k] if k < len(names) else k
         res.margin = res.margin_forward = float(margins(net, la, np.array([c]))[0])
         res.status, res.reason = "relu-split", f"counterexample found by the ReLU-split tree ({tree.reason})"
