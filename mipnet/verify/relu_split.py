@@ -304,7 +304,8 @@ def _settle(
 ) -> tuple[Pool, tuple[np.ndarray, np.ndarray]]:
     """The freshly bounded domains of ``pool``: closed ones recorded in ``leaves``, the open ones attacked
     (a counterexample ends the tree: ``res`` filled), exact ones decided by their LP; returns the open ones
-    with their branching choice."""
+    with their branching choice (an exact one stays open when its LP does not decide it or the deadline comes
+    first; ``res.reason`` then stops the tree, and the open domains still count in its bound)."""
     none = (pool.take(np.zeros(0, int)), (np.zeros(0, int), np.zeros(0, int)))
     lowest = pool.lower.min(axis=1)
     closed = lowest > 0
@@ -325,7 +326,7 @@ def _settle(
     for e in exact:
         if dl.expired():
             res.reason = "the deadline came first"
-            return none
+            break
         res.lps += 1
         one = [(L[e : e + 1], U[e : e + 1]) for L, U in pool.bounds]
         out, val = _exact(net, maps, lo, hi, one, C, d, pool.lower[e] <= 0, check)
@@ -333,10 +334,9 @@ def _settle(
             res.status, res.counterexample = "violated", np.asarray(val, float)
             res.reason = "the LP of a domain with every unit fixed gives a counterexample, re-checked"
             return none
-        if out == "open":
+        if out == "open":  # stays open (and counts in the bound); the tree stops
             res.reason = "an exact domain's LP is infeasible or its point failed the re-check (a tie)"
-            res.status = "unknown"
-            return none
+            break
         if isinstance(val, float):
             leaves.append(val)
         still[e] = False
