@@ -9,6 +9,8 @@ run, the tools take turns in an order that rotates from query to query (machine 
 - mipnet before (``--before DIR``, optional): an earlier mipnet's ``verify_sample`` on the same query, called the
   same way, in a process whose PYTHONPATH is DIR (e.g. ``git archive <parent commit> | tar -x -C DIR``), through
   ``benchmarks/robustness/mipnet_before_worker.py``: the effect of a change, measured in the same run;
+  ``--before milp``: this mipnet's MILP path instead (``verify_sample(..., relu_split=False)``, in process: the
+  pipeline without the ReLU-split tree), ``benchmarks/robustness/relu_split_summary.py`` compares the two;
 - Gurobi ML: ``add_predictor_constr`` of the torch Sequential, max z_k - z_c per rival with BestBdStop /
   BestObjStop = 0 (``benchmarks/robustness/gurobi_ml_query.py``), one thread, the pip licence;
 - auto_LiRPA: the CROWN and alpha-CROWN lower bounds of every margin z_c - z_k over the same box (the ball
@@ -170,6 +172,23 @@ class Before:
         os.unlink(self.path)
 
 
+class MilpPath:
+    """This mipnet's MILP path (``verify_sample(..., relu_split=False)``: no ReLU-split tree), in process, answering
+    like :class:`Before`: ``--before milp`` puts it in the "mipnet before" column of the same run."""
+
+    def __init__(self, net: Network) -> None:
+        self.net, self.ready = net, True
+        self.where = "this mipnet with relu_split=False (the MILP path), in process"
+
+    def query(self, x: np.ndarray, eps: float, limit: float) -> dict[str, Any]:
+        r = verify_sample(self.net, x, eps, "inf", time_limit=limit, threads=1, relu_split=False)
+        cex = None if r.counterexample is None else [float(v) for v in r.counterexample]
+        return {"verdict": r.verdict, "seconds": float(r.time), "prover": r.prover, "counterexample": cex}
+
+    def close(self) -> None:
+        pass
+
+
 def recheck(net: Network, xc: np.ndarray | None, lo: np.ndarray, hi: np.ndarray, c: int) -> bool | None:
     """A counterexample is in the box and mipnet's forward pass classifies it as another class (None: no point)."""
     if xc is None:
@@ -199,7 +218,7 @@ def run_query(
     eps: float,
     limit: float,
     order: list[str],
-    before: Before | None = None,
+    before: "Before | MilpPath | None" = None,
 ) -> list[dict[str, Any]]:
     """The tools on one query in the given order: one row per tool (crown and alpha_crown from the one worker)."""
     c = int(net.predict_index(net.forward(x[None]))[0])
@@ -257,7 +276,11 @@ def run(a: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
         _, te = _split(len(y))
         tm = torch_sequential(net) if "gurobi_ml" in a.tools else None
         lirpa = Lirpa(py, net) if py else None
-        before = Before(a.before, net) if a.before else None
+        before: Before | MilpPath | None = None
+        if a.before == "milp":
+            before = MilpPath(net)
+        elif a.before:
+            before = Before(a.before, net)
         if before is not None:
             if not before.ready:
                 raise SystemExit(f"the earlier mipnet in {a.before} does not start: {before.where}")
@@ -376,7 +399,12 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--tools", nargs="+", default=["mipnet", "gurobi_ml", "lirpa"])
     ap.add_argument("--lirpa-python", default=DEFAULT_LIRPA)
     ap.add_argument("--out", default=str(ROOT / "results" / "robustness"))
-    ap.add_argument("--before", default=None, help="tree of an earlier mipnet for a 'mipnet before' column")
+    ap.add_argument(
+        "--before",
+        default=None,
+        help="tree of an earlier mipnet for a 'mipnet before' column, or 'milp': this mipnet without the ReLU-split "
+        "tree (relu_split=False)",
+    )
     ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .csv and .json of a run")
     a = ap.parse_args(argv)
     out = Path(a.out)

@@ -47,6 +47,18 @@ The stages (early stop), cheapest proof first, so that a sample CROWN proves cos
 4. **alpha-CROWN** on those layer bounds (stage 1's for ``interval``): the rows' bounds are the larger of the
    two stages' (both sound). All > 0: ``holds``, ``prover`` "crown" (CROWN on the tighter bounds) or
    "alpha-crown".
+4b. **ReLU-split tree** (``relu_split``, on by default; L-inf balls, networks of affine and ReLU-type layers):
+   the complete branch and bound of :mod:`mipnet.verify.relu_split` on the rows with b_k <= 0, over the ball's box
+   with stage 3's layer bounds, within ``SPLIT_SHARE`` of the time left. The cost rule: the tree runs when the
+   worst bound is within reach, min_k b_k >= -``SPLIT_REACH`` * m(x) (m(x) the margin at the sample); a deficit
+   beyond that (or no finite bound at all) means a loose relaxation over many unstable units, where the number
+   of domains grows fast and the MILP goes first (a rough rule, not tuned: on the hard robust queries of the
+   benchmark the deficit is 0.03-0.3 m(x)). Every domain closed: ``holds`` (``bound``
+   = the least of the tree's bound and the other rows' b_k; ``prover`` "relu-split", ``nodes`` the domains
+   bounded); a point of a domain that,
+   projected into the ball and re-run through the forward pass, changes the class: ``violated``. Otherwise
+   (deadline, a tie at an exact leaf) the MILP runs with what is left. Measured on the hard robust queries of
+   ``benchmarks/robustness_competitors.py`` (results/robustness/relu_split.md).
 5. **MILP**: the rivals with b_k > 0 are dropped: at any point with margin <= 0 some rival k has
    z_k >= z_c, and it is not a dropped one, so the MILP over the remaining rivals has the same points with
    margin <= 0 (the verdict is unchanged); its bound is combined as min(MILP bound, min of the dropped b_k).
@@ -54,10 +66,11 @@ The stages (early stop), cheapest proof first, so that a sample CROWN proves cos
    (``milp_options``; the model is unchanged), and optionally LP tightening of unstable neurons before the MILP
    (``tighten``, then CROWN again on the tighter bounds) and one MILP per rival (``split``).
 
-``spec_bound=False`` skips stages 1 and 4 (what runs: attack, layer bounds, MILP); ``use_attack=False`` skips
+``spec_bound=False`` skips stages 1, 4 and 4b (what runs: attack, layer bounds, MILP); ``relu_split=False`` skips
+stage 4b (the MILP path); ``use_attack=False`` skips
 stage 2; without early stop only stages 3 and 5 run.
 The seconds of every stage that ran are in ``RobustnessResult.seconds``: bounds (the layer bounds of stages 1
-and 3), crown (stage 1's margin rows), attack, alpha-crown (stage 4), milp.
+and 3), crown (stage 1's margin rows), attack, alpha-crown (stage 4), relu-split (stage 4b), milp.
 Without early stop the MILP is solved to optimality and reports m* (the worst
 margin) with its witness. A time limit without proof or checked witness gives ``unknown``.
 
@@ -86,12 +99,14 @@ from ...encode.terms import Terms
 from ...errors import UnsupportedError
 from ...network import Network
 from ...solve import Result
+from ..relu_split import relu_split as split_tree
+from ..relu_split_bounds import supported
 from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
 from .hard_milp import check_tighten, rival_order, tighten_for_milp
 from .hard_milp import milp_options as milp_options_for
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, region_text
-from .results import BOUNDS_SHARE, SPEC_SHARE, TAU, RobustnessResult, normalise_norm
+from .results import BOUNDS_SHARE, SPEC_SHARE, SPLIT_REACH, SPLIT_SHARE, TAU, RobustnessResult, normalise_norm
 from .threads import blas_threads
 
 P = ParamSpec("P")
@@ -133,6 +148,7 @@ def verify_sample(
     tighten: str = "last:20",
     split: bool = False,
     milp_options: dict[str, Any] | None = None,
+    relu_split: bool = True,
 ) -> RobustnessResult:
     """Robustness of one sample (see the module docstring for the MILP).
 
@@ -236,6 +252,13 @@ def verify_sample(
         best = np.maximum(best, sb.lower)
         if np.all(best > 0):
             return _proved(res, "crown" if sb.alpha is None else "alpha-crown", best, t0)
+    if staged and relu_split and norm == "inf" and eps > 0 and supported(net) is not None:  # stage 4b
+        assert best is not None
+        if best.min() >= -SPLIT_REACH * m0 and _split_stage(
+            net, x, eps, norm, c, C, best, lo, hi, bnds, dl.sub(fraction=SPLIT_SHARE), res
+        ):
+            res.time = time.perf_counter() - t0
+            return res
     if tighten != "none" and precomputed_bounds is None:  # the MILP's big-M bounds, tightened (hard_milp, 2)
         tt = time.perf_counter()
         bnds = tighten_for_milp(net, lo, hi, bnds, tighten, dl.sub(fraction=BOUNDS_SHARE))
@@ -331,6 +354,59 @@ def _solve_rivals(
         lows.append(0.0 if rk.bound is None else float(rk.bound))
     res.verdict, res.bound = "holds", min(lows) if lows else None
     res.reason = f"no point of the ball has z_c - z_k <= 0 for any of the {len(order)} rivals (one MILP each)"
+
+
+def _split_stage(
+    net: Network,
+    x: np.ndarray,
+    eps: float,
+    norm: str,
+    c: int,
+    C: np.ndarray,
+    best: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    bnds: Bounds,
+    dl: Deadline,
+    res: RobustnessResult,
+) -> bool:
+    """Stage 5, the ReLU-split tree (:mod:`mipnet.verify.relu_split`) on the rows that no bound proved, within
+    ``dl``: fills ``res`` and returns True when it decides (every domain closed: ``holds``; a point re-checked
+    by the forward pass inside the ball: ``violated``), else False (the MILP follows)."""
+    ts = time.perf_counter()
+    live = best <= 0
+    names = net.class_names or []
+    plain = not net.domain.integer.any() and not net.domain.onehot_groups
+
+    def check(P: np.ndarray) -> np.ndarray | None:
+        if plain:
+            Q = np.clip(P, lo, hi)
+        else:
+            Q = np.array([_pkg.project_to_ball(net, x, p, eps, norm) for p in P])
+        k = net.predict_index(net.forward(Q))
+        bad = np.flatnonzero(k != c)
+        return Q[bad[0]] if bad.size else None
+
+    tree = split_tree(net, C[live], lo, hi, check, deadline=dl, bounds=bnds)
+    res.seconds["relu-split"] = time.perf_counter() - ts
+    if tree.status == "holds" and tree.bound is not None:
+        low = best.copy()
+        low[live] = tree.bound
+        res.verdict, res.bound, res.status, res.prover = "holds", float(low.min()), "bounds", "relu-split"
+        res.nodes = tree.domains
+        res.reason = f"the ReLU-split tree closes every domain ({tree.domains} domains bounded, depth {tree.depth})"
+        return True
+    if tree.status == "violated" and tree.counterexample is not None:
+        xa = tree.counterexample
+        la = net.forward(xa[None])
+        k = int(net.predict_index(la)[0])
+        res.verdict, res.counterexample, res.witness, res.prover = "violated", xa, xa, "relu-split"
+        res.nodes = tree.domains
+        res.adversarial_class = names[k] if k < len(names) else k
+        res.margin = res.margin_forward = float(margins(net, la, np.array([c]))[0])
+        res.status, res.reason = "relu-split", f"counterexample found by the ReLU-split tree ({tree.reason})"
+        return True
+    return False
 
 
 def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> RobustnessResult:

@@ -17,8 +17,12 @@ TAU = 1e-6
 BOUNDS_SHARE = 0.5
 #: share of what is left that the CROWN / alpha-CROWN bound of the margins may take
 SPEC_SHARE = 0.25
+#: share of what is left that the ReLU-split tree may take before the MILP (:mod:`mipnet.verify.relu_split`)
+SPLIT_SHARE = 0.5
+#: the tree runs when every margin's bound is >= -SPLIT_REACH * (the margin at the sample) (margin_milp, 4b)
+SPLIT_REACH = 4.0
 #: the stages that can decide a sample (``RobustnessResult.prover``)
-PROVERS = ("sample", "attack", "crown", "alpha-crown", "bounds", "milp")
+PROVERS = ("sample", "attack", "crown", "alpha-crown", "relu-split", "bounds", "milp")
 
 
 def normalise_norm(norm: str | int | float) -> str:
@@ -39,8 +43,9 @@ class RobustnessResult:
     otherwise the margin of the witness; ``bound`` a proved lower bound on the worst margin.
 
     ``prover`` names the stage that decided it (one of :data:`PROVERS`; "" when undecided): the sample itself,
-    the gradient attack, the CROWN or alpha-CROWN bound of the margins, the output bounds or the MILP;
-    ``seconds`` the time of every stage that ran (attack, bounds, crown, alpha-crown, milp)."""
+    the gradient attack, the CROWN or alpha-CROWN bound of the margins, the ReLU-split tree, the output bounds or the
+    MILP;
+    ``seconds`` the time of every stage that ran (attack, bounds, crown, alpha-crown, relu-split, milp)."""
 
     index: int
     cls: int
