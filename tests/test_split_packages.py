@@ -215,7 +215,7 @@ def test_robustness_looks_solve_and_projection_up_on_the_package(monkeypatch: py
         with pytest.raises(_Reached):
             rob.minimal_perturbation(net, x, "inf", time_limit=20)
         with pytest.raises(_Reached):
-            rob.verify_sample(net, x, 0.3, "inf", use_attack=False, time_limit=20)
+            rob.verify_sample(net, x, 0.3, "inf", use_attack=False, time_limit=20, relu_split=False)
     with monkeypatch.context() as mp:
         mp.setattr(rob, "project_to_ball", _reached)
         with pytest.raises(_Reached):  # the attack's first step crosses the boundary x_0 = x_1

@@ -15,7 +15,8 @@ Modules: :mod:`.results` (norms, verdicts, the tolerance ``TAU``, the result typ
 :mod:`.region` (class labels, the ball and its domain check, forward margins, the projection of a solver's
 point into the ball), :mod:`.gradient_attack` (the cheap gradient attack: witnesses only), :mod:`.margin_milp`
 (:func:`verify_sample`; a CROWN pass over the margins from :mod:`mipnet.verify.spec_bounds` is its first prover,
-before the attack, the MILP's layer bounds, alpha-CROWN and the MILP), :mod:`.hard_milp` (what a query that
+before the attack, the MILP's layer bounds, alpha-CROWN, the ReLU-split tree of :mod:`.split_stage` and the MILP),
+:mod:`.hard_milp` (what a query that
 reaches the MILP gets: LP tightening of the most unstable neurons, solver options), :mod:`.rows`
 (:func:`verify_robustness`, every row of a data set), :mod:`.threads` (``threads`` caps numpy's BLAS threads
 during a query too) and :mod:`.perturbation` (:func:`minimal_perturbation`).

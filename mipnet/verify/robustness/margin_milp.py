@@ -99,7 +99,6 @@ from ...encode.terms import Terms
 from ...errors import UnsupportedError
 from ...network import Network
 from ...solve import Result
-from ..relu_split import relu_split as split_tree
 from ..relu_split_bounds import supported
 from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
@@ -107,6 +106,7 @@ from .hard_milp import check_tighten, rival_order, tighten_for_milp
 from .hard_milp import milp_options as milp_options_for
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, SPLIT_REACH, SPLIT_SHARE, TAU, RobustnessResult, normalise_norm
+from .split_stage import split_stage
 from .threads import blas_threads
 
 P = ParamSpec("P")
@@ -254,7 +254,7 @@ def verify_sample(
             return _proved(res, "crown" if sb.alpha is None else "alpha-crown", best, t0)
     if staged and relu_split and norm == "inf" and eps > 0 and supported(net) is not None:  # stage 4b
         assert best is not None
-        if best.min() >= -SPLIT_REACH * m0 and _split_stage(
+        if best.min() >= -SPLIT_REACH * m0 and split_stage(
             net, x, eps, norm, c, C, best, lo, hi, bnds, dl.sub(fraction=SPLIT_SHARE), res
         ):
             res.time = time.perf_counter() - t0
@@ -354,59 +354,6 @@ def _solve_rivals(
         lows.append(0.0 if rk.bound is None else float(rk.bound))
     res.verdict, res.bound = "holds", min(lows) if lows else None
     res.reason = f"no point of the ball has z_c - z_k <= 0 for any of the {len(order)} rivals (one MILP each)"
-
-
-def _split_stage(
-    net: Network,
-    x: np.ndarray,
-    eps: float,
-    norm: str,
-    c: int,
-    C: np.ndarray,
-    best: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    bnds: Bounds,
-    dl: Deadline,
-    res: RobustnessResult,
-) -> bool:
-    """Stage 5, the ReLU-split tree (:mod:`mipnet.verify.relu_split`) on the rows that no bound proved, within
-    ``dl``: fills ``res`` and returns True when it decides (every domain closed: ``holds``; a point re-checked
-    by the forward pass inside the ball: ``violated``), else False (the MILP follows)."""
-    ts = time.perf_counter()
-    live = best <= 0
-    names = net.class_names or []
-    plain = not net.domain.integer.any() and not net.domain.onehot_groups
-
-    def check(P: np.ndarray) -> np.ndarray | None:
-        if plain:
-            Q = np.clip(P, lo, hi)
-        else:
-            Q = np.array([_pkg.project_to_ball(net, x, p, eps, norm) for p in P])
-        k = net.predict_index(net.forward(Q))
-        bad = np.flatnonzero(k != c)
-        return Q[bad[0]] if bad.size else None
-
-    tree = split_tree(net, C[live], lo, hi, check, deadline=dl, bounds=bnds)
-    res.seconds["relu-split"] = time.perf_counter() - ts
-    if tree.status == "holds" and tree.bound is not None:
-        low = best.copy()
-        low[live] = tree.bound
-        res.verdict, res.bound, res.status, res.prover = "holds", float(low.min()), "bounds", "relu-split"
-        res.nodes = tree.domains
-        res.reason = f"the ReLU-split tree closes every domain ({tree.domains} domains bounded, depth {tree.depth})"
-        return True
-    if tree.status == "violated" and tree.counterexample is not None:
-        xa = tree.counterexample
-        la = net.forward(xa[None])
-        k = int(net.predict_index(la)[0])
-        res.verdict, res.counterexample, res.witness, res.prover = "violated", xa, xa, "relu-split"
-        res.nodes = tree.domains
-        res.adversarial_class = names[k] if k < len(names) else k
-        res.margin = res.margin_forward = float(margins(net, la, np.array([c]))[0])
-        res.status, res.reason = "relu-split", f"counterexample found by the ReLU-split tree ({tree.reason})"
-        return True
-    return False
 
 
 def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> RobustnessResult:
