@@ -99,3 +99,44 @@ def test_active_and_former_node_bounds_give_the_same_verdicts(monkeypatch) -> No
         assert bad.verdict == "violated" and bad.x is not None and bad.y is not None
         np.testing.assert_allclose(bad.y, net.forward(bad.x[None])[0])
         assert bad.y[0] >= top - 0.05 - 1e-9
+
+
+def test_milp_leaves_get_sound_output_bounds_that_are_back_substituted(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without the output's bounds on every node (``OUTPUT_BOUNDS = False``) a MILP leaf still gets them
+    back-substituted: every layer's bounds handed to the leaf contain the sampled values of its box, and the
+    output's are the full CROWN bounds of the leaf (at least as tight as with the output's interval bound)."""
+    from mipnet.deadline import Deadline
+    from mipnet.verify.input_split import box_network, branch_and_bound
+    from mipnet.verify.vnnlib import _check
+
+    monkeypatch.setattr(bt, "OUTPUT_BOUNDS", False)
+    monkeypatch.setattr("mipnet.verify.input_split.LEAF_UNSTABLE", 10_000)  # every open box is a leaf
+    rng = np.random.default_rng(4)
+    net = net_of(rng, [3, 12, 12, 2])
+    top = float(net.forward(rng.uniform(-1, 1, (4000, 3)))[:, 0].max())
+    decl = "".join(f"(declare-const X_{i} Real)\n" for i in range(3)) + "(declare-const Y_0 Real)\n"
+    decl += "(declare-const Y_1 Real)\n" + "".join(f"(assert (>= X_{i} -1))\n(assert (<= X_{i} 1))\n" for i in range(3))
+    (g,) = parse_vnnlib(decl + f"(assert (>= Y_0 {top + 0.3:.6f}))").box_groups()
+    seen: list[tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = []
+
+    def leaf(lo, hi, conjs, bounds, deadline):  # type: ignore[no-untyped-def]
+        seen.append((lo.copy(), hi.copy(), bounds))
+        return "unknown", None
+
+    sub = box_network(net, g.lower, g.upper)
+    out = branch_and_bound(sub, g.lower, g.upper, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(10))
+    assert seen and out.status in ("unknown", "infeasible")  # an undecided leaf is split instead
+    maps = batch_plan(net)
+    assert maps is not None
+    gain = 0.0
+    for lo, hi, bounds in seen:
+        X = rng.uniform(lo, hi, (500, 3))
+        for (L, U), v in zip(bounds, net.forward_trace(X)[1:]):
+            assert np.all(v >= L - 1e-9) and np.all(v <= U + 1e-9)
+        prior = [(L[None], U[None]) for L, U in bounds[:-1]] + [(np.full((1, 2), -np.inf), np.full((1, 2), np.inf))]
+        loose, _ = active_layer_bounds(net, lo[None], hi[None], maps, prior, output=False)
+        tight, _ = active_layer_bounds(net, lo[None], hi[None], maps, prior, output=True)
+        np.testing.assert_allclose(bounds[-1][0], tight[-1][0][0], atol=1e-9)
+        np.testing.assert_allclose(bounds[-1][1], tight[-1][1][0], atol=1e-9)
+        gain = max(gain, float(np.max(bounds[-1][0] - loose[-1][0][0])), float(np.max(loose[-1][1][0] - bounds[-1][1])))
+    assert gain > 1e-6  # the back-substitution did tighten the output's interval bounds

@@ -72,6 +72,8 @@ if TYPE_CHECKING:
 #: where the network alternates affine and ReLU-type layers, else as "unstable") or a ``rows`` value of
 #: :func:`mipnet.verify.batched_bounds.layer_bounds` ("unstable": the same numbers with more arithmetic)
 ROWS = "active"
+#: back-substitute the output's bounds of every node (False: only of the MILP leaves, which use them)
+OUTPUT_BOUNDS = False
 #: a MILP leaf is chosen when LEAF_COST times its mean cost is below the estimated subtree's (the estimate is
 #: pessimistic: relaxation errors shrink faster than the box)
 LEAF_COST = 4.0
@@ -341,7 +343,7 @@ def batched_tree(
         out.nodes += b
         t = time.perf_counter()
         if active:
-            bounds, ops = active_layer_bounds(net, nlo, nhi, maps, prior)
+            bounds, ops = active_layer_bounds(net, nlo, nhi, maps, prior, OUTPUT_BOUNDS)
         else:
             bounds, ops = layer_bounds(net, nlo, nhi, maps, "unstable" if ROWS == "active" else ROWS, prior)
         tick("bounds", t)
@@ -392,7 +394,10 @@ def batched_tree(
                 out.status, out.open_leaves = "unknown", out.open_leaves + 1
                 continue
             t = time.perf_counter()
-            nb = [(L[j].reshape(s), U[j].reshape(s)) for (L, U), s in zip(bounds, net.shapes[1:])]
+            jb = [(L[j : j + 1], U[j : j + 1]) for L, U in bounds]
+            if active and not OUTPUT_BOUNDS:  # the output's bounds by back-substitution, for this leaf only
+                jb = active_layer_bounds(net, nlo[j : j + 1], nhi[j : j + 1], maps, jb)[0]
+            nb = [(L[0].reshape(s), U[0].reshape(s)) for (L, U), s in zip(jb, net.shapes[1:])]
             cap = deadline if forced[j] else deadline.sub(LEAF_SECONDS)
             status, w = leaf(nlo[j], nhi[j], [conjs[p] for p in np.flatnonzero(alive[j])], nb, cap)
             tick("milp", t)

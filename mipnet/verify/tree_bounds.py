@@ -156,11 +156,18 @@ def _gather(A: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def active_layer_bounds(
-    net: Network, lo: np.ndarray, hi: np.ndarray, maps: Maps, prior: BoundsB | None = None
+    net: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    maps: Maps,
+    prior: BoundsB | None = None,
+    output: bool = True,
 ) -> tuple[BoundsB, list[BatchOp]]:
     """:func:`mipnet.verify.batched_bounds.layer_bounds` with ``rows="unstable"`` in the active coordinates
     (module docstring); the network must pass :func:`plan_ok` and ``maps`` come from
-    :func:`mipnet.verify.batched_bounds.batch_plan`."""
+    :func:`mipnet.verify.batched_bounds.batch_plan`. ``output=False``: the network's output keeps its interval
+    bound (intersected with the prior; sound, looser), e.g. where only the specification's own back-substitution
+    uses it."""
     B = lo.shape[0]
     L, U = lo, hi
     ops: list[BatchOp] = []
@@ -180,7 +187,8 @@ def active_layer_bounds(
             last_affine = (A, c)
             if state.acts:
                 last = i + 1 == len(net.layers)
-                nlo, nhi = _refine(state, A, c, nlo, nhi, everything=last)
+                if output or not last:
+                    nlo, nhi = _refine(state, A, c, nlo, nhi, everything=last)
         else:
             op = _gated_op(float(layer.negative_slope), L, U)
             ops.append(op)
