@@ -243,7 +243,8 @@ def _gradient(
     for t, op in enumerate(ops):
         if op.kind == "affine":
             assert op.A is not None and op.c is not None
-            V = V @ op.A.T + op.c
+            # one product for all boxes (a stacked V @ A.T would be one small product per box)
+            V = (V.reshape(-1, V.shape[-1]) @ op.A.T).reshape(V.shape[:-1] + (op.A.shape[0],)) + op.c
             continue
         assert op.sl is not None and op.su is not None and op.bu is not None and op.free is not None
         free = op.free[:, None, :]
