@@ -21,6 +21,10 @@ branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree
 :mod:`mipnet.verify.batch_tree` with MILP leaves, the split input chosen by the smear) and ``base`` (``auto`` with
 the split input chosen by the CROWN coefficients and every box cut once, ``batch_tree.BRANCHING = "crown"``,
 ``MULTI_GAP = inf``: the tree's rules before the smear).
+``before`` is ``auto`` with the tree's node bounds as before the active coordinates
+(``batch_tree.ROWS = "unstable"``, ``OUTPUT_BOUNDS = True``): with ``--pipelines before,auto`` the run writes
+results/verification/controller_speed.md (and .csv) instead: properties decided within 5 / 20 / 60 s, median
+seconds, nodes per CPU second, new / old, with the CPU seconds and the load average around each run.
 Verdicts must agree wherever two pipelines decide. BLAS runs on
 one thread (``OPENBLAS_NUM_THREADS=1`` unless set: the machine is shared). Output:
 results/verification/controller_boxes.md (and .csv).
@@ -131,7 +135,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nets", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, auto")
+    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, before, auto")
     ap.add_argument("--summary-only", action="store_true", help="rewrite the .md from the existing .csv")
     ap.add_argument("--processes", default="", help="comma-separated worker counts: the parallel comparison")
     ap.add_argument("--properties", default="", help="comma-separated property names (default: all)")
@@ -145,37 +149,54 @@ def main() -> None:
         else:
             parallel(args, counts, [p for p in args.properties.split(",") if p])
         return
+    speed = "before" in pipelines
     if args.summary_only:
-        write_summary(pd.read_csv(OUT / "controller_boxes.csv", keep_default_na=False), args, pipelines)
+        if speed:
+            write_speed_summary(pd.read_csv(OUT / "controller_speed.csv", keep_default_na=False), args)
+        else:
+            write_summary(pd.read_csv(OUT / "controller_boxes.csv", keep_default_na=False), args, pipelines)
         return
     batch, branching, multi = input_split.BATCH, batch_tree.BRANCHING, batch_tree.MULTI_GAP
+    node_rows, out_bounds = batch_tree.ROWS, batch_tree.OUTPUT_BOUNDS
     rows = []
     for seed in range(args.nets):
         t = time.perf_counter()
         net = controller_net(seed)
         print(f"net {seed}: trained in {time.perf_counter() - t:.1f} s", flush=True)
         for name, text in properties(net, seed).items():
+            if args.properties and name not in args.properties.split(","):
+                continue
             prop = parse_vnnlib(text, name)
             row: dict[str, object] = {"net": seed, "property": name}
             for pipeline in pipelines:
                 input_split.BATCH = 1 if pipeline == "serial" else batch
                 batch_tree.BRANCHING = "crown" if pipeline == "base" else branching
                 batch_tree.MULTI_GAP = np.inf if pipeline == "base" else multi
-                t = time.perf_counter()
+                batch_tree.ROWS = "unstable" if pipeline == "before" else node_rows
+                batch_tree.OUTPUT_BOUNDS = True if pipeline == "before" else out_bounds
+                load, t, c = os.getloadavg()[0], time.perf_counter(), time.process_time()
                 r = check_property(
                     net, prop, time_limit=args.time_limit, pipeline="milp" if pipeline == "milp" else "auto"
                 )
-                wall = time.perf_counter() - t
+                wall, c = time.perf_counter() - t, time.process_time() - c
                 row[f"{pipeline}_verdict"], row[f"{pipeline}_time"] = r.verdict, round(wall, 3)
+                if speed:
+                    row[f"{pipeline}_cpu"] = round(c, 3)
+                    row[f"{pipeline}_load"] = f"{load:.2f}/{os.getloadavg()[0]:.2f}"
                 if pipeline != "milp":
                     row[f"{pipeline}_prover"], row[f"{pipeline}_nodes"] = r.prover, r.nodes
-                if pipeline in ("base", "auto"):
+                if pipeline in ("base", "before", "auto"):
                     row[f"{pipeline}_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
             input_split.BATCH, batch_tree.BRANCHING, batch_tree.MULTI_GAP = batch, branching, multi
+            batch_tree.ROWS, batch_tree.OUTPUT_BOUNDS = node_rows, out_bounds
             print(row, flush=True)
             rows.append(row)
     df = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
+    if speed:
+        df.to_csv(OUT / "controller_speed.csv", index=False)
+        write_speed_summary(df, args)
+        return
     df.to_csv(OUT / "controller_boxes.csv", index=False)
     write_summary(df, args, pipelines)
 
@@ -328,6 +349,60 @@ def write_parallel_summary(df: pd.DataFrame, args: argparse.Namespace, counts: l
     lines += ["", _markdown(df), ""]
     (OUT / "controller_boxes_parallel.md").write_text("\n".join(lines))
     print("\n".join(lines[:8]))
+
+
+#: what the speed table means and what else was measured (text, kept with the benchmark; filled in after the run)
+NOTES_SPEED = ""
+
+
+def write_speed_summary(df: pd.DataFrame, args: argparse.Namespace) -> None:
+    """controller_speed.md: the tree with the node bounds before (``before``) and now (``auto``), same run."""
+    n = len(df)
+    ended = time.strftime("%Y-%m-%d %H:%M", time.gmtime((OUT / "controller_speed.csv").stat().st_mtime))
+    lines = [
+        "# Controller-style nets: seconds per property of the input branch-and-bound, node bounds before / now",
+        "",
+        f"`python benchmarks/controller_boxes.py --nets {args.nets} --time-limit {args.time_limit:g} --pipelines "
+        f"{args.pipelines}` (one run, ended {ended} UTC; 2 cores shared with other jobs: `*_load` is the 1-minute "
+        "load average before / after each run, so wall seconds are noisy and CPU seconds (`*_cpu`, this process) "
+        "are the steadier measure; BLAS on one thread). Each property is run by `before` then `auto`, one right "
+        "after the other, with the same time limit: `before` = the tree with the former per-layer node bounds "
+        "(`batch_tree.ROWS = 'unstable'`, output bounds back-substituted on every node); `auto` = the tree now "
+        "(node bounds in each box's active coordinates, output bounds only for MILP leaves). Everything else is "
+        "the same code in both (the fused alpha-CROWN step too, which gives the same numbers).",
+        "",
+    ]
+    both = (df.before_verdict != "unknown") & (df.auto_verdict != "unknown")
+    agree = bool((df.before_verdict[both] == df.auto_verdict[both]).all())
+    for p in ("before", "auto"):
+        dec = df[f"{p}_verdict"] != "unknown"
+        t = df[f"{p}_time"]
+        within = ", ".join(f"{int((dec & (t <= s)).sum())} within {s} s" for s in (5, 20, 60))
+        lines.append(
+            f"- {p}: decided {int(dec.sum())} / {n} ({within}); median {t.median():.2f} s per property, total "
+            f"{t.sum():.1f} s wall, {df[f'{p}_cpu'].sum():.1f} s CPU"
+        )
+    tree = (df.before_nodes > 0) & (df.auto_nodes > 0)
+    if tree.any():
+        rate_new = df.auto_nodes / df.auto_cpu
+        rate_old = df.before_nodes / df.before_cpu
+        ratio = (rate_new / rate_old)[tree]
+        wall = (df.auto_time / df.before_time)[tree]
+        cpu = (df.auto_cpu / df.before_cpu)[tree]
+        nodes = (df.auto_nodes / df.before_nodes)[tree]
+        lines += [
+            f"- on the {int(tree.sum())} properties that reach the tree: nodes per CPU second new / old median "
+            f"{ratio.median():.2f} (range {ratio.min():.2f} - {ratio.max():.2f}; new {rate_new[tree].median():.0f}, "
+            f"old {rate_old[tree].median():.0f} nodes per CPU second); nodes new / old median {nodes.median():.3f} "
+            f"(range {nodes.min():.3f} - {nodes.max():.3f}); CPU seconds new / old median {cpu.median():.2f}; wall "
+            f"seconds new / old median {wall.median():.2f} (range {wall.min():.2f} - {wall.max():.2f})",
+        ]
+    lines += [f"- verdicts agree wherever both decide: {'yes' if agree else 'NO'}", ""]
+    if NOTES_SPEED:
+        lines += [NOTES_SPEED, ""]
+    lines += [_markdown(df.drop(columns=[c for c in df.columns if c.endswith("_stages")])), ""]
+    (OUT / "controller_speed.md").write_text("\n".join(lines))
+    print("\n".join(lines[:10]))
 
 
 def _markdown(df: pd.DataFrame) -> str:

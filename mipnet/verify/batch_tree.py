@@ -5,7 +5,9 @@ the lowest live row bound (best first: where a counterexample is likeliest) and 
 
 1. **bounds** (:mod:`mipnet.verify.batched_bounds`): per-layer CROWN bounds of all the boxes, each intersected
    with its parent's per-layer bounds (valid on the box, which lies inside the parent; kept in a pool until both
-   children were bounded), only the units that this leaves unstable back-substituted; then CROWN on the
+   children were bounded), only the units that this leaves unstable back-substituted, in each box's active
+   coordinates (its unstable and active units only, :mod:`mipnet.verify.tree_bounds`: the same numbers with
+   about 0.4x the arithmetic, where the net alternates dense and ReLU-type layers); then CROWN on the
    specification rows s_r(x) = a_r.x + b_r.y + c_r (one per atom). Disjunct p is closed on box b when some row r
    of p has lower bound > thr (thr = -delta, or 0 when delta = 0): then no x of the box satisfies p. A closed
    disjunct stays closed in the box's children (they lie inside it).
@@ -61,12 +63,17 @@ from ..network import Network
 from . import input_split as split
 from .batched_bounds import BoundsB, layer_bounds, spec_alpha, spec_crown, take, unstable_counts
 from .spec_bounds import ALPHA_STEPS, Maps
+from .tree_bounds import active_layer_bounds, plan_ok
 
 if TYPE_CHECKING:
     from .vnnlib import Atom
 
-#: how the per-layer bounds of a node are computed (:func:`mipnet.verify.batched_bounds.layer_bounds`)
-ROWS = "unstable"
+#: how the per-layer bounds of a node are computed: "active" (:func:`mipnet.verify.tree_bounds.active_layer_bounds`
+#: where the network alternates affine and ReLU-type layers, else as "unstable") or a ``rows`` value of
+#: :func:`mipnet.verify.batched_bounds.layer_bounds` ("unstable": the same numbers with more arithmetic)
+ROWS = "active"
+#: back-substitute the output's bounds of every node (False: only of the MILP leaves, which use them)
+OUTPUT_BOUNDS = False
 #: a MILP leaf is chosen when LEAF_COST times its mean cost is below the estimated subtree's (the estimate is
 #: pessimistic: relaxation errors shrink faster than the box)
 LEAF_COST = 4.0
@@ -306,6 +313,7 @@ def batched_tree(
         S_alive, S_key = start.alive.astype(bool), start.key.astype(float)
     S_ref = np.full(S_lo.shape[0], -1)  # the row of the parent's per-layer bounds in the pool (-1: none)
     pool = _Pool([int(np.prod(s)) for s in net.shapes[1:]])
+    active = ROWS == "active" and plan_ok(net)
 
     t_start = time.perf_counter()
     root_low = -np.inf if start is None else start.root_low  # the root's lowest live bound
@@ -334,7 +342,10 @@ def batched_tree(
         first = start is None and out.nodes == 0
         out.nodes += b
         t = time.perf_counter()
-        bounds, ops = layer_bounds(net, nlo, nhi, maps, ROWS, prior)
+        if active:
+            bounds, ops = active_layer_bounds(net, nlo, nhi, maps, prior, OUTPUT_BOUNDS)
+        else:
+            bounds, ops = layer_bounds(net, nlo, nhi, maps, "unstable" if ROWS == "active" else ROWS, prior)
         tick("bounds", t)
         t = time.perf_counter()
         lb, coef = spec_crown(ops, bounds, C, E, d, nlo, nhi)
@@ -383,7 +394,10 @@ def batched_tree(
                 out.status, out.open_leaves = "unknown", out.open_leaves + 1
                 continue
             t = time.perf_counter()
-            nb = [(L[j].reshape(s), U[j].reshape(s)) for (L, U), s in zip(bounds, net.shapes[1:])]
+            jb = [(L[j : j + 1], U[j : j + 1]) for L, U in bounds]
+            if active and not OUTPUT_BOUNDS:  # the output's bounds by back-substitution, for this leaf only
+                jb = active_layer_bounds(net, nlo[j : j + 1], nhi[j : j + 1], maps, jb)[0]
+            nb = [(L[0].reshape(s), U[0].reshape(s)) for (L, U), s in zip(jb, net.shapes[1:])]
             cap = deadline if forced[j] else deadline.sub(LEAF_SECONDS)
             status, w = leaf(nlo[j], nhi[j], [conjs[p] for p in np.flatnonzero(alive[j])], nb, cap)
             tick("milp", t)

@@ -230,19 +230,29 @@ def take(ops: list[BatchOp], idx: np.ndarray) -> list[BatchOp]:
 
 
 def _gradient(
-    ops: list[BatchOp], xs: np.ndarray, pos: dict[int, np.ndarray], alphas: dict[int, np.ndarray]
+    ops: list[BatchOp],
+    xs: np.ndarray,
+    pos: dict[int, np.ndarray],
+    alphas: dict[int, np.ndarray],
+    out: dict[int, np.ndarray] | None = None,
 ) -> dict[int, np.ndarray]:
-    """d b / d alpha: the corners x* (B, m, n_in) forward through the chosen lines (module docstring)."""
+    """d b / d alpha: the corners x* (B, m, n_in) forward through the chosen lines (module docstring); written
+    into the arrays ``out`` (by layer) when given."""
     V = xs
     grads: dict[int, np.ndarray] = {}
     for t, op in enumerate(ops):
         if op.kind == "affine":
             assert op.A is not None and op.c is not None
-            V = V @ op.A.T + op.c
+            # one product for all boxes (a stacked V @ A.T would be one small product per box)
+            V = (V.reshape(-1, V.shape[-1]) @ op.A.T).reshape(V.shape[:-1] + (op.A.shape[0],)) + op.c
             continue
         assert op.sl is not None and op.su is not None and op.bu is not None and op.free is not None
         free = op.free[:, None, :]
-        grads[t] = np.where(free, pos[t] * V, 0.0)
+        if out is None:
+            grads[t] = np.where(free, pos[t] * V, 0.0)
+        else:
+            grads[t] = np.multiply(pos[t], V, out=out[t])
+            grads[t] *= free
         slope = np.where(free, alphas[t], op.sl[:, None, :])
         V = np.where(pos[t] > 0, slope * V, op.su[:, None, :] * V + op.bu[:, None, :])
     return grads
@@ -266,23 +276,29 @@ def spec_alpha(
     marks the boxes whose bounds already suffice; the iteration stops when all do."""
     B, m = start.shape
     best, coef = start.copy(), coef.copy()
-    alphas = {
-        t: np.broadcast_to(op.sl[:, None, :], (B, m, op.sl.shape[1])).copy()
-        for t, op in enumerate(ops)
-        if op.kind == "gated" and op.sl is not None
-    }
-    if not alphas or steps <= 0:
+    gated = [t for t, op in enumerate(ops) if op.kind == "gated" and op.sl is not None]
+    if not gated or steps <= 0:
         return best, coef
-    mom = {t: np.zeros_like(a) for t, a in alphas.items()}
-    var = {t: np.zeros_like(a) for t, a in alphas.items()}
+    # every layer's slopes are views into one array (B, m, sum n_t), so that each Adam step is a few operations
+    sizes = [ops[t].sl.shape[1] for t in gated]  # type: ignore[union-attr]
+    ends = np.cumsum(sizes)
+    flat = np.concatenate([np.broadcast_to(ops[t].sl[:, None, :], (B, m, n)) for t, n in zip(gated, sizes)], axis=2)  # type: ignore[index]
+    amin = np.concatenate([np.full(n, ops[t].amin) for t, n in zip(gated, sizes)])
+    grad = np.zeros_like(flat)
+    alphas = {t: flat[:, :, e - n : e] for t, n, e in zip(gated, sizes, ends)}
+    gviews = {t: grad[:, :, e - n : e] for t, n, e in zip(gated, sizes, ends)}
+    mom, var = np.zeros_like(flat), np.zeros_like(flat)
     _, _, xs, pos = backward(ops, C, E, d, lo, hi, alphas)
     for it in range(1, steps + 1):
-        grads = _gradient(ops, xs, pos, alphas)
-        for t, g in grads.items():
-            mom[t] = 0.9 * mom[t] + 0.1 * g
-            var[t] = 0.999 * var[t] + 0.001 * g * g
-            step = (mom[t] / (1 - 0.9**it)) / (np.sqrt(var[t] / (1 - 0.999**it)) + 1e-12)
-            alphas[t] = np.clip(alphas[t] + lr * step, ops[t].amin, 1.0)
+        _gradient(ops, xs, pos, alphas, gviews)
+        mom *= 0.9
+        mom += 0.1 * grad
+        var *= 0.999
+        var += 0.001 * grad * grad
+        step = (mom / (1 - 0.9**it)) / (np.sqrt(var / (1 - 0.999**it)) + 1e-12)
+        step *= lr
+        step += flat
+        np.clip(step, amin, 1.0, out=flat)
         b, Lam, xs, pos = backward(ops, C, E, d, lo, hi, alphas)
         better = b > best
         best = np.where(better, b, best)
