@@ -40,7 +40,8 @@ African-American and other defendants) against the unconstrained fit, same split
 on the returned network is read from the certificate.
 
 Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means and standard errors over seeds, the target
-check, the frontier by size: ``interpretable/summary.py``), ``frontier_<data>_<N>.png``, ``constraints_<N>.md``.
+check, the frontier by size: ``interpretable/summary.py``), ``frontier_<data>_<N>.png``,
+``frontier_difference_<N>.png`` (the paired frontier difference by size), ``constraints_<N>.md``.
 The run of results/interpretable/ (its README): one process per (data set, seed), each to its own folder, the
 rows then merged and rendered with ``--from-rows``:
 
@@ -583,15 +584,12 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "rows.json").write_text(json.dumps({**meta, "rows": rows}, indent=1, default=str))
     agg = summary.aggregate(rows)
     md = [f"Run {started}: `{' '.join(meta['argv'])}`", "", *summary.table(agg), "", "Target:", *summary.verdict(agg)]
-    md += [
-        "",
-        "Frontier by size (paired over seeds; summary.py's doc):",
-        "",
-        *summary.frontier_md(summary.frontier(rows)),
-    ]
+    fr = summary.frontier(rows)
+    md += ["", "Frontier by size (paired over seeds; summary.py's doc):", "", *summary.frontier_md(fr)]
     (args.out / "table.md").write_text("\n".join(md) + "\n")
     if not args.no_plots:
         summary.plot(agg, args.out)
+        summary.plot_difference(fr, args.out)
     if args.from_rows is not None:  # each constraints*.json of the output folder rendered again
         for path in sorted(args.out.glob("constraints*.json")):
             crow = json.loads(path.read_text())["rows"]

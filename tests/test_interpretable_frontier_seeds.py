@@ -90,3 +90,12 @@ def test_frontier_paired_over_seeds() -> None:
     md = summary.frontier_md(list(fr.values()))
     assert md[0].startswith("| data set | N | size <=") and "| **no** |" in md[-1] and "(gosdt)" in md[-1]
     assert "| none | none | none | - |" in md[2]
+
+
+def test_difference_plot_written(tmp_path: Path) -> None:
+    rows = [row("mipnet_small", s, 2, 0.70 + 0.01 * s, 0.05) for s in range(3)]
+    rows += [row("l1lr", s, 2, 0.69, setting="C") for s in range(3)]
+    fr = summary.frontier(rows, sizes=(1, 2))
+    paths = summary.plot_difference(fr, tmp_path)
+    assert paths == [tmp_path / "frontier_difference_100.png"] and paths[0].stat().st_size > 1000
+    assert summary.plot_difference([e for e in fr if e["D"] is None], tmp_path / "none") == []

@@ -231,8 +231,8 @@ def frontier_md(fr: list[dict[str, Any]]) -> list[str]:
 
 
 def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """One frontier plot per (data set, N): test accuracy against size (log scale), error bars the SE over seeds, each
-    mipnet point labelled with its certificate's gap."""
+    """One frontier plot per (data set, N): test accuracy against mean size (log scale), vertical bars the SE over
+    seeds, horizontal bars the range of sizes over seeds, each mipnet point labelled with its largest gap."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -254,6 +254,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
                 xs,
                 [p["acc"] for p in pts],
                 yerr=[p["acc_se"] for p in pts],
+                xerr=np.array([[x - max(p["size_min"], 0.8), max(p["size_max"], 0.8) - x] for x, p in zip(xs, pts)]).T,
                 marker=markers.get(meth, "o"),
                 linestyle="-" if len(pts) > 1 and meth != "mipnet_small" else "none",
                 label=meth,
@@ -278,6 +279,51 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         path = out_dir / f"frontier_{ds}_{n}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_difference(fr: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """Per N, one plot of the paired frontier difference mean(D(S)) +- SE(D(S)) against the size budget S, one
+    line per data set (module doc): at or above 0 within the bar is the target at that size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for n in sorted({e["N"] for e in fr}):
+        es = [e for e in fr if e["N"] == n and e["D"] is not None]
+        if not es:
+            continue
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for i, ds in enumerate(sorted({e["dataset"] for e in es})):
+            pts = [e for e in es if e["dataset"] == ds]
+            k = max(e["D"][2] for e in pts)
+            x = np.array([e["S"] for e in pts], dtype=np.float64) * (1.0 + 0.03 * (i - 2))  # spread the bars
+            ax.errorbar(
+                x,
+                [e["D"][0] for e in pts],
+                yerr=[e["D"][1] for e in pts],
+                marker="o",
+                capsize=2,
+                label=f"{ds} ({k} seed{'s' if k > 1 else ''})",
+            )
+        ax.axhline(0.0, color="k", lw=0.8)
+        clip = 0.06  # the budgets where one side is only a constant model differ by 0.1-0.25: off the scale
+        if any(abs(e["D"][0]) + e["D"][1] > clip for e in es):
+            ax.set_ylim(-clip, clip)
+            ax.text(0.01, 0.01, f"y clipped at +-{clip:g}", transform=ax.transAxes, fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("size budget S (model size <= S)")
+        ax.set_ylabel("certified mipnet frontier - best baseline")
+        ax.set_title(f"N = {n}: paired over seeds, bars: SE", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out_dir / f"frontier_difference_{n}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
