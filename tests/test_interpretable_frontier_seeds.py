@@ -99,3 +99,12 @@ def test_difference_plot_written(tmp_path: Path) -> None:
     paths = summary.plot_difference(fr, tmp_path)
     assert paths == [tmp_path / "frontier_difference_100.png"] and paths[0].stat().st_size > 1000
     assert summary.plot_difference([e for e in fr if e["D"] is None], tmp_path / "none") == []
+
+
+def test_cross_validated_settings_group_over_seeds() -> None:
+    assert summary.setting_key("C=0.433 (cv)") == ("C by cv", "0.433")
+    assert summary.setting_key("4 hidden, l1=cv (chose 0.01)") == ("4 hidden, l1=cv", "0.01")
+    assert summary.setting_key("C=0.01") == ("C=0.01", None)
+    rows = [row("l1lr", s, 7, a, setting=f"C={c} (cv)") for s, (a, c) in enumerate(((0.68, 0.43), (0.69, 0.08)))]
+    (e,) = summary.aggregate(rows)
+    assert e["seeds"] == 2 and e["setting"] == "C by cv (chose 0.43, 0.08)" and e["acc"] == pytest.approx(0.685)

@@ -23,6 +23,7 @@ reported as mean +- SE over the seeds where both exist; "at or above within erro
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -46,16 +47,32 @@ def se(values: Any) -> float:
     return float(v.std(ddof=1) / np.sqrt(v.size)) if v.size >= 2 else 0.0
 
 
+_CHOSEN = re.compile(r"^C=(\S+) \(cv\)| \(chose ([^)]*)\)")
+
+
+def setting_key(setting: str) -> tuple[str, str | None]:
+    """(the setting without the value its method chose by cross-validation on the seed's rows, that value or
+    None): "C=0.433 (cv)" -> ("C by cv", "0.433"), "4 hidden, l1=cv (chose 0.01)" -> ("4 hidden, l1=cv", "0.01"),
+    so that one setting's seeds form one group."""
+    m = _CHOSEN.search(setting)
+    if m is None:
+        return setting, None
+    key = "C by cv" + setting[m.end() :] if m.group(1) is not None else setting[: m.start()] + setting[m.end() :]
+    return key, m.group(1) or m.group(2)
+
+
 def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per (data set, N, method, setting): means and standard errors over seeds (acc_std: the
     population standard deviation, kept for older readers), or the skip reason. A mipnet entry's gap is the
     largest over its seeds, None when some seed has no proved bound; ``bounded`` counts the seeds with one."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        groups[(r["dataset"], str(r["N"]), r["method"], r.get("setting", ""))].append(r)
+        groups[(r["dataset"], str(r["N"]), r["method"], setting_key(r.get("setting", ""))[0])].append(r)
     out = []
     for (ds, n, meth, setting), rs in groups.items():
         ok = [r for r in rs if r.get("acc") is not None]
+        chosen = [c for c in (setting_key(r.get("setting", ""))[1] for r in ok) if c is not None]
+        setting += f" (chose {', '.join(chosen)})" if chosen else ""
         e: dict[str, Any] = {"dataset": ds, "N": n, "method": meth, "setting": setting, "seeds": len(rs)}
         e["n_train"] = int(np.mean([r["n_train"] for r in rs]))
         e["n_test"] = int(np.mean([r["n_test"] for r in rs]))
