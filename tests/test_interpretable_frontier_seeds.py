@@ -26,6 +26,7 @@ def row(method: str, seed: int, size: int, acc: float, gap: float | None = 0.0, 
 
 def test_standard_error_over_seeds() -> None:
     assert summary.se([0.7]) == 0.0 and summary.se([]) == 0.0
+    assert summary.se([29 / 171] * 3) == 0.0  # np.std of equal floats is about 1e-16, not 0
     v = np.array([0.70, 0.72, 0.77])
     assert summary.se(v) == pytest.approx(np.std(v, ddof=1) / np.sqrt(3))
 

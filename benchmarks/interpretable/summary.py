@@ -44,7 +44,9 @@ def _fmt(v: Any, digits: int = 3) -> str:
 def se(values: Any) -> float:
     """Standard error of the mean, s / sqrt(k) with the sample standard deviation (ddof 1); 0 for k < 2."""
     v = np.asarray(values, dtype=np.float64)
-    return float(v.std(ddof=1) / np.sqrt(v.size)) if v.size >= 2 else 0.0
+    if v.size < 2 or np.ptp(v) == 0.0:  # equal values: exactly 0, not the rounding of their mean
+        return 0.0
+    return float(v.std(ddof=1) / np.sqrt(v.size))
 
 
 _CHOSEN = re.compile(r"^C=(\S+) \(cv\)| \(chose ([^)]*)\)")
