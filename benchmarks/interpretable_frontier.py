@@ -39,13 +39,15 @@ the race columns, a sign on priors_count, a budget of K features, an output orde
 African-American and other defendants) against the unconstrained fit, same split and l1; each constraint's check
 on the returned network is read from the certificate.
 
-Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means over seeds), ``frontier_<data>_<N>.png``,
-``constraints_<N>.md``. Short run (what results/interpretable/ holds: one process per data set, each to its
-own folder, the rows then merged and rendered with ``--from-rows``; results/interpretable/README.md):
+Outputs in ``--out``: ``rows.json`` (every row), ``table.md`` (means and standard errors over seeds, the target
+check, the frontier by size: ``interpretable/summary.py``), ``frontier_<data>_<N>.png``,
+``frontier_difference_<N>.png`` (the paired frontier difference by size), ``constraints_<N>.md``.
+The run of results/interpretable/ (its README): one process per (data set, seed), each to its own folder, the
+rows then merged and rendered with ``--from-rows``:
 
-    python benchmarks/interpretable_frontier.py --datasets compas --n 1000 --seeds 0 --l1 0.03 \\
-        --time-limit 30 --out /tmp/fr_run/compas     # then breast_cancer, german, heart, adult
-    python benchmarks/interpretable_frontier.py --from-rows /tmp/fr_run/compas/rows.json,... \\
+    python benchmarks/interpretable_frontier.py --datasets compas --n 1000 --seeds 1 --l1 0.03 \\
+        --time-limit 30 --out /tmp/fr_run_s1/compas     # each data set, seeds 0, 1, 2
+    python benchmarks/interpretable_frontier.py --from-rows /tmp/fr_run_s1/compas/rows.json,... \\
         --out results/interpretable
 
 Full run (the issue's grid): ``--datasets compas,adult,german,heart,breast_cancer --n 1000,full --seeds 0,1,2``.
@@ -582,9 +584,12 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "rows.json").write_text(json.dumps({**meta, "rows": rows}, indent=1, default=str))
     agg = summary.aggregate(rows)
     md = [f"Run {started}: `{' '.join(meta['argv'])}`", "", *summary.table(agg), "", "Target:", *summary.verdict(agg)]
+    fr = summary.frontier(rows)
+    md += ["", "Frontier by size (paired over seeds; summary.py's doc):", "", *summary.frontier_md(fr)]
     (args.out / "table.md").write_text("\n".join(md) + "\n")
     if not args.no_plots:
         summary.plot(agg, args.out)
+        summary.plot_difference(fr, args.out)
     if args.from_rows is not None:  # each constraints*.json of the output folder rendered again
         for path in sorted(args.out.glob("constraints*.json")):
             crow = json.loads(path.read_text())["rows"]
