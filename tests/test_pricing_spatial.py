@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from mipnet.train.dual_bound import price
 from mipnet.train.dual_bound.spatial import Rows, box_bound, facets, spatial_price, split, values
+from mipnet.train.dual_bound.spatial_pairs import Pairs, pair_bound
 
 
 def _g(X: np.ndarray, a: np.ndarray, sign: int, lam: float, kappa: float, V: np.ndarray) -> np.ndarray:
@@ -61,15 +62,19 @@ def _instance(seed: int, N: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     d=st.integers(2, 3),
     sign=st.sampled_from([1, -1]),
     lam=st.sampled_from([0.0, 0.01, 0.05]),
+    k=st.sampled_from([0, 3]),
 )
-def test_bound_is_valid_and_a_finished_search_is_exact(seed: int, N: int, d: int, sign: int, lam: float) -> None:
+def test_bound_is_valid_and_a_finished_search_is_exact(
+    seed: int, N: int, d: int, sign: int, lam: float, k: int
+) -> None:
     X, a = _instance(seed, N, d)
     kappa, Bw, Bb = 0.01, 1.0, 0.7
     exact = _exact_max(X, a, sign, lam, kappa, Bw, Bb)
     # a dense grid never beats the exact maximum (a check of the enumeration itself)
     grid = np.array(list(itertools.product(*[np.linspace(-Bw, Bw, 9)] * d, np.linspace(-Bb, Bb, 9))))
     assert _g(X, a, sign, lam, kappa, grid).max() <= exact + 1e-12
-    p = spatial_price(X, a, sign, lam=lam, kappa=kappa, w_bound=Bw, b_bound=Bb, time_limit=20, needed=-math.inf)
+    kw = dict(lam=lam, kappa=kappa, w_bound=Bw, b_bound=Bb, time_limit=20, pair_cuts=k)
+    p = spatial_price(X, a, sign, needed=-math.inf, **kw)  # type: ignore[arg-type]
     assert p.upper >= exact - 1e-12
     assert p.value <= exact + 1e-12 and p.w is not None
     assert np.all(np.abs(p.w) <= Bw) and abs(p.b) <= Bb
@@ -79,9 +84,9 @@ def test_bound_is_valid_and_a_finished_search_is_exact(seed: int, N: int, d: int
     milp = price(X, a, sign, lam=lam, kappa=kappa, ball=False, w_bound=Bw, b_bound=Bb, time_limit=20)
     assert p.upper <= milp.upper + 1e-5
     # an unfinished search (two batches of splits) still bounds the maximum
-    q = spatial_price(X, a, sign, lam=lam, kappa=kappa, w_bound=Bw, b_bound=Bb, time_limit=20, max_boxes=4, batch=2)
+    q = spatial_price(X, a, sign, max_boxes=4, batch=2, **kw)  # type: ignore[arg-type]
     assert q.upper >= exact - 1e-12
-    r = spatial_price(X, a, sign, lam=lam, kappa=kappa, w_bound=Bw, b_bound=Bb, time_limit=20, max_boxes=6, lp=False)
+    r = spatial_price(X, a, sign, max_boxes=6, lp=False, **kw)  # type: ignore[arg-type]
     assert r.upper >= exact - 1e-12
 
 
@@ -152,3 +157,28 @@ def test_time_limit_and_box_limit_are_honoured() -> None:
     q = spatial_price(X, a, 1, lam=0.001, kappa=0.0, w_bound=1.0, b_bound=1.0, time_limit=60, max_boxes=32)
     assert q.search["boxes"] <= 32 + 16
     assert q.upper >= p.value - 1e-12 and p.upper >= q.value - 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pair_bound_holds_for_any_multipliers(seed: int) -> None:
+    """The node bound with pair terms is >= g at every point of the box for random (even out-of-range) t and mu."""
+    rng = np.random.default_rng(seed)
+    d = 3
+    X, a = _instance(seed, 12, d)
+    rows = Rows.of(X, a, -1)
+    pairs = Pairs.of(rows, 3)
+    assert pairs.p.size > 0
+    lam = np.full(d, 0.01)
+    lo, hi = facets(d, 1.0, 0.8)
+    K = lo.shape[0]
+    t = rng.uniform(-0.5, 1.5, size=(K, rows.c.size))
+    mu = rng.uniform(-0.2, 1.0, size=(K, pairs.p.size))
+    ub, v = pair_bound(rows, pairs, lam, 0.0, lo, hi, t, mu)
+    for k in range(K):
+        P = rng.uniform(lo[k], hi[k], size=(400, d + 1))
+        P[:, hi[k] == lo[k]] = lo[k][hi[k] == lo[k]]
+        assert values(rows, lam, 0.0, np.vstack([P, v[k]])).max() <= ub[k] + 1e-12
+    # mu = 0 is the plain separable bound
+    ub0, _ = pair_bound(rows, pairs, lam, 0.0, lo, hi, t, np.zeros_like(mu))
+    ub1, _, _, _ = box_bound(rows, lam, 0.0, lo, hi, t)
+    assert np.allclose(ub0, ub1, rtol=1e-12, atol=1e-12)
