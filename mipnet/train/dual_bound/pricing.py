@@ -57,6 +57,7 @@ class Pricing:
     extra: list[tuple[np.ndarray, float]]  # (w with b appended, value) of the solutions found on the way
     consistent: bool = True  # False: a found unit beat the solver's dual bound (the trivial bound is used)
     cuts: dict[str, Any] = field(default_factory=dict)  # the root loop of strong ReLU cuts (:func:`.cut_loop`)
+    search: dict[str, Any] = field(default_factory=dict)  # the spatial branch and bound's figures (:mod:`.spatial`)
 
 
 def _trivial_upper(a_s: np.ndarray, U: np.ndarray, kappa: float) -> float:
@@ -83,6 +84,7 @@ def price(
     lam_neg: float | np.ndarray | None = None,
     relu_cuts: int | None = None,
     cut_share: float = 0.3,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Pricing:
     """max_{w,b} sign * sum_n a_n (w . x_n + b)_+ - sum_i lam_i |w_i| - kappa over the l1 ball (``ball``:
     ||w||_1 <= 1, |b| <= b_bound) or the box (|w_i| <= w_bound, |b| <= b_bound), by a HiGHS MILP built with the
@@ -91,7 +93,9 @@ def price(
     rewarded) gets a sign binary so that one of w+_i, w-_i is 0. ``pair_cuts``: k nearest opposite-sign rows per
     binary row for the pair cuts of the module docstring (None: ``PAIR_CUTS``; 0: none). ``relu_cuts``: rounds of
     the root loop of strong ReLU cuts (:mod:`.relu_cuts`; None: ``RELU_CUT_ROUNDS``; 0: none), on at most
-    ``cut_share`` of the time limit."""
+    ``cut_share`` of the time limit. ``box``: (lo, hi) of (w, b) (d + 1 each, inside the box; not with the ball): the
+    maximum over that sub-box only, with its interval bounds [L_n, U_n] of z_n as big-M values (rows with U_n <= 0
+    leave, rows with L_n >= 0 get d_n = 1: :mod:`.spatial`)."""
     import highspy
     from scipy import sparse
 
@@ -107,10 +111,22 @@ def price(
         Xk, ak = Xk[nz], ak[nz]
     N, d = Xk.shape
     if ball:
+        if box is not None:
+            raise DataError("a sub-box needs the box mode")
         U = np.abs(Xk).max(axis=1) + b_bound if d else np.full(N, b_bound)
-    else:
+        L = -U
+    elif box is None:
         U = w_bound * np.abs(Xk).sum(axis=1) + b_bound
-    L = -U
+        L = -U
+    else:
+        v_lo, v_hi = (np.asarray(e, dtype=np.float64) for e in box)
+        if np.any(v_lo > v_hi) or np.any(v_lo < -_top(d, w_bound, b_bound)) or np.any(v_hi > _top(d, w_bound, b_bound)):
+            raise DataError("the sub-box must lie in the box")
+        L = np.maximum(Xk, 0) @ v_lo[:d] - np.maximum(-Xk, 0) @ v_hi[:d] + v_lo[d]
+        U = np.maximum(Xk, 0) @ v_hi[:d] - np.maximum(-Xk, 0) @ v_lo[:d] + v_hi[d]
+        live = U > 0  # rows with U_n <= 0 are off on the whole sub-box: h_n = 0 whatever their sign
+        Xk, ak, L, U = Xk[live], ak[live], L[live], U[live]
+        N = Xk.shape[0]
     lam_v = np.broadcast_to(np.asarray(lam, dtype=np.float64), (d,)).copy()
     lam_n = lam_v.copy() if lam_neg is None else np.broadcast_to(np.asarray(lam_neg, dtype=np.float64), (d,)).copy()
     if ball and (np.any(lam_v < 0) or np.any(lam_n < 0)):
@@ -139,6 +155,11 @@ def price(
     upper = np.empty(ncol)
     upper[: 2 * d] = wmax
     lower[2 * d], upper[2 * d] = -b_bound, b_bound
+    if box is not None:  # w+ in [(lo)_+, (hi)_+], w- in [(-hi)_+, (-lo)_+], b in [lo_b, hi_b]
+        lower[:d], upper[:d] = np.maximum(v_lo[:d], 0), np.maximum(v_hi[:d], 0)
+        lower[d : 2 * d], upper[d : 2 * d] = np.maximum(-v_hi[:d], 0), np.maximum(-v_lo[:d], 0)
+        lower[2 * d], upper[2 * d] = v_lo[d], v_hi[d]
+        lower[c_d : c_d + P] = (L[pos] >= 0).astype(float)  # always on there
     upper[c_hp : c_hp + P] = U[pos]
     upper[c_d : c_d + P] = 1.0
     upper[c_hn : c_hn + Q] = np.maximum(U[neg], 0.0)
@@ -347,3 +368,8 @@ def _consistent_solution(
     sol[c_d : c_d + pos.size] = (z[pos] > 0).astype(float)
     sol[c_hn : c_hn + neg.size] = np.maximum(z[neg], 0)
     return sol
+
+
+def _top(d: int, w_bound: float, b_bound: float) -> np.ndarray:
+    """The upper corner (w_bound, ..., w_bound, b_bound) of the box of (w, b), with a relative 1e-12 allowance."""
+    return np.append(np.full(d, float(w_bound)), float(b_bound)) * (1 + 1e-12)
