@@ -12,8 +12,8 @@ units as first columns, as ``experiments/dual_bound_strength.py``): the pricing 
 
 Methods: ``milp`` (the baseline: the global big-M MILP with its pair cuts, as the column generation prices),
 ``spatial`` (the node bound with the chord slopes and inherited t only), ``spatial lp`` (t chosen by each box's LP),
-``spatial pairs`` (and the pair terms, k = 5, as the MILP's pair cuts), ``facets milp``: the cover of the box's surface by its 2 (d + 1) facets, one sub-box MILP (``price(box=)``) each,
-the seconds split evenly.
+``spatial pairs`` (and the pair terms, k = 5, as the MILP's pair cuts), ``facets milp``: the cover of the box's
+surface by its 2 (d + 1) facets, one sub-box MILP (``price(box=)``) each, the seconds split evenly.
 """
 
 from __future__ import annotations
