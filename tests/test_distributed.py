@@ -110,3 +110,16 @@ def test_run_until_ends_at_the_deadline(tmp_path):
     assert os.listdir(tmp_path) == []
     with pytest.raises(MipnetError, match="task two is bad"):
         run_until(_fails, list(range(4)), lambda v: False, processes=False, n_workers=2)
+
+
+def _malloc_env(_i):
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_local_workers_keep_the_default_allocator(monkeypatch):
+    """Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536 in each worker (numpy-heavy bounds 1.7x slower there);
+    the local cluster leaves it out, keeps its other worker settings, and a value the caller sets still arrives."""
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert run_many(_malloc_env, [0], n_workers=1, progress=False) == [(None, "1")]
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert run_many(_malloc_env, [0], n_workers=1, progress=False) == [("131072", "1")]
