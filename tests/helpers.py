@@ -77,3 +77,21 @@ def twin_of(base: Network) -> Network:
     out = dense[-1]
     layers.append(Dense(np.hstack([out.weight, -out.weight, [[2.0]]]), np.zeros(1)))
     return Network(layers, domain=Domain.box(n_in, -1.0, 1.0))
+
+
+def bab_net(rng: np.random.Generator, sizes: Sequence[int], leaky: bool = False) -> Network:
+    """Dense layers of the given sizes (weights N(0, 1.2 / sqrt(fan-in)), biases N(0, 0.2)) with ReLU (or
+    LeakyReLU(0.1)) between them, on the box [-1, 1]^n: the branch-and-bound tests' random nets."""
+    layers: list[Layer] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(rng.normal(0, 1.2 / np.sqrt(a), (b, a)), rng.normal(0, 0.2, b)))
+        if i < len(sizes) - 2:
+            layers.append(LeakyReLU(0.1) if leaky else ReLU())
+    return Network(layers, domain=Domain.box(sizes[0], -1.0, 1.0))
+
+
+def bab_boxes(rng: np.random.Generator, n_in: int, B: int) -> tuple[np.ndarray, np.ndarray]:
+    """B random sub-boxes of [-1, 1]^n_in, about a tenth of their widths 0."""
+    c = rng.uniform(-0.6, 0.6, (B, n_in))
+    w = rng.uniform(0.0, 0.4, (B, n_in)) * (rng.random((B, n_in)) < 0.9)
+    return c - w, c + w

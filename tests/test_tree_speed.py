@@ -7,32 +7,18 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from helpers import bab_boxes as boxes
+from helpers import bab_net as net_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mipnet.verify.batch_tree as bt
-from mipnet import Dense, Domain, LeakyReLU, Network, ReLU
-from mipnet.layers import Layer
+from mipnet import Dense, Domain, Network, ReLU
 from mipnet.verify.batched_bounds import batch_plan, layer_bounds
 from mipnet.verify.tree_bounds import active_layer_bounds, plan_ok
 from mipnet.verify.vnnlib import check_property, parse_vnnlib
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-
-
-def net_of(rng: np.random.Generator, sizes: list[int], leaky: bool = False) -> Network:
-    layers: list[Layer] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(rng.normal(0, 1.2 / np.sqrt(a), (b, a)), rng.normal(0, 0.2, b)))
-        if i < len(sizes) - 2:
-            layers.append(LeakyReLU(0.1) if leaky else ReLU())
-    return Network(layers, domain=Domain.box(sizes[0], -1.0, 1.0))
-
-
-def boxes(rng: np.random.Generator, n_in: int, B: int) -> tuple[np.ndarray, np.ndarray]:
-    c = rng.uniform(-0.6, 0.6, (B, n_in))
-    w = rng.uniform(0.0, 0.4, (B, n_in)) * (rng.random((B, n_in)) < 0.9)  # some widths 0
-    return c - w, c + w
 
 
 def points(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, n: int = 300) -> np.ndarray:

@@ -7,27 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import bab_net as net_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mipnet.verify.batch_tree as bt
-from mipnet import Dense, Domain, LeakyReLU, Network, ReLU
+from mipnet import Network
 from mipnet.deadline import Deadline
-from mipnet.layers import Layer
 from mipnet.verify.batched_bounds import batch_plan, layer_bounds
 from mipnet.verify.input_split import box_network, branch_and_bound
 from mipnet.verify.vnnlib import _check, parse_vnnlib
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-
-
-def net_of(rng: np.random.Generator, sizes: list[int], leaky: bool = False) -> Network:
-    layers: list[Layer] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(rng.normal(0, 1.2 / np.sqrt(a), (b, a)), rng.normal(0, 0.2, b)))
-        if i < len(sizes) - 2:
-            layers.append(LeakyReLU(0.1) if leaky else ReLU())
-    return Network(layers, domain=Domain.box(sizes[0], -1.0, 1.0))
 
 
 def gradients(net: Network, X: np.ndarray, C: np.ndarray, E: np.ndarray) -> np.ndarray:

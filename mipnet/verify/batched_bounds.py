@@ -25,7 +25,7 @@ is a proved bound). Everything here is a sound lower bound over the whole box; n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -122,6 +122,19 @@ def backward(
     return b, Lam, xs, pos
 
 
+def interval_step(
+    layer: Any, in_shape: tuple[int, ...], L: np.ndarray, U: np.ndarray, prior: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval bound (B, n) of ``layer``'s output over the boxes [L, U] (B, prod(in_shape)) of its input,
+    intersected with ``prior`` (bounds known to hold on each box) when given."""
+    B = L.shape[0]
+    ilo, ihi = layer.interval(L.reshape((B,) + in_shape), U.reshape((B,) + in_shape))
+    nlo, nhi = np.asarray(ilo, float).reshape(B, -1), np.asarray(ihi, float).reshape(B, -1)
+    if prior is not None:
+        nlo, nhi = np.maximum(nlo, prior[0]), np.minimum(nhi, prior[1])
+    return nlo, nhi
+
+
 def layer_bounds(
     net: Network, lo: np.ndarray, hi: np.ndarray, maps: Maps, rows: str = "all", prior: BoundsB | None = None
 ) -> tuple[BoundsB, list[BatchOp]]:
@@ -132,16 +145,11 @@ def layer_bounds(
     of a stable unit does not depend on its bounds), and all units of the last layer. ``prior``: bounds known to
     hold on each box (e.g. the parent box's bounds in a branch-and-bound tree: the box lies inside its parent),
     intersected with the interval bounds before the unstable units are chosen, and with the result."""
-    B = lo.shape[0]
     L, U = lo, hi
     ops: list[BatchOp] = []
     out: BoundsB = []
     for i, layer in enumerate(net.layers):
-        in_shape = net.shapes[i]
-        ilo, ihi = layer.interval(L.reshape((B,) + in_shape), U.reshape((B,) + in_shape))
-        nlo, nhi = np.asarray(ilo, float).reshape(B, -1), np.asarray(ihi, float).reshape(B, -1)
-        if prior is not None:
-            nlo, nhi = np.maximum(nlo, prior[i][0]), np.minimum(nhi, prior[i][1])
+        nlo, nhi = interval_step(layer, net.shapes[i], L, U, None if prior is None else prior[i])
         if layer.affine:
             A, c = maps[i]
             ops.append(BatchOp("affine", A=np.asarray(A), c=c))

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..bounds import SAFETY
 from ..network import Network
-from .batched_bounds import BatchOp, BoundsB, _gated_op
+from .batched_bounds import BatchOp, BoundsB, _gated_op, interval_step
 from .spec_bounds import Maps
 
 
@@ -168,18 +168,13 @@ def active_layer_bounds(
     :func:`mipnet.verify.batched_bounds.batch_plan`. ``output=False``: the network's output keeps its interval
     bound (intersected with the prior; sound, looser), e.g. where only the specification's own back-substitution
     uses it."""
-    B = lo.shape[0]
     L, U = lo, hi
     ops: list[BatchOp] = []
     out: BoundsB = []
     state = ActiveBounds(lo, hi)
     last_affine: tuple[np.ndarray, np.ndarray] | None = None
     for i, layer in enumerate(net.layers):
-        in_shape = net.shapes[i]
-        ilo, ihi = layer.interval(L.reshape((B,) + in_shape), U.reshape((B,) + in_shape))
-        nlo, nhi = np.asarray(ilo, float).reshape(B, -1), np.asarray(ihi, float).reshape(B, -1)
-        if prior is not None:
-            nlo, nhi = np.maximum(nlo, prior[i][0]), np.minimum(nhi, prior[i][1])
+        nlo, nhi = interval_step(layer, net.shapes[i], L, U, None if prior is None else prior[i])
         if layer.affine:
             A, c = maps[i]
             A, c = np.asarray(A), np.asarray(c, float)
