@@ -20,11 +20,11 @@ branch-and-bound bounding one node per step, ``input_split.BATCH = 1``: the tree
 ``auto`` (sampling attack, CROWN / alpha-CROWN refutation, the batched input branch-and-bound of
 :mod:`mipnet.verify.batch_tree` with MILP leaves, the split input chosen by the smear) and ``base`` (``auto`` with
 the split input chosen by the CROWN coefficients and every box cut once, ``batch_tree.BRANCHING = "crown"``,
-``MULTI_GAP = inf``: the tree's rules before the smear).
-``before`` is ``auto`` with the tree's node bounds as before the active coordinates
-(``batch_tree.ROWS = "unstable"``, ``OUTPUT_BOUNDS = True``): with ``--pipelines before,auto`` the run writes
-results/verification/controller_speed.md (and .csv) instead: properties decided within 5 / 20 / 60 s, median
-seconds, nodes per CPU second, new / old, with the CPU seconds and the load average around each run.
+``MULTI_GAP = inf``: the tree's rules before the smear); ``auto2`` is ``auto`` with the tree across 2 worker
+processes (``check_property(..., processes=2)``). ``before`` is ``auto`` with the tree's node bounds as before the
+active coordinates (``batch_tree.ROWS = "unstable"``, ``OUTPUT_BOUNDS = True``): with ``--pipelines before,auto``
+the run writes results/verification/controller_speed.md (and .csv) instead: properties decided within 5 / 20 / 60 s,
+median seconds, nodes per CPU second, new / old, with the CPU seconds and the load average around each run.
 Verdicts must agree wherever two pipelines decide. BLAS runs on
 one thread (``OPENBLAS_NUM_THREADS=1`` unless set: the machine is shared). Output:
 results/verification/controller_boxes.md (and .csv).
@@ -135,7 +135,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nets", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, before, auto")
+    ap.add_argument(
+        "--pipelines", default="milp,serial,auto", help="comma-separated: milp, serial, base, before, auto, auto2"
+    )
     ap.add_argument("--summary-only", action="store_true", help="rewrite the .md from the existing .csv")
     ap.add_argument("--processes", default="", help="comma-separated worker counts: the parallel comparison")
     ap.add_argument("--properties", default="", help="comma-separated property names (default: all)")
@@ -176,7 +178,11 @@ def main() -> None:
                 batch_tree.OUTPUT_BOUNDS = True if pipeline == "before" else out_bounds
                 load, t, c = os.getloadavg()[0], time.perf_counter(), time.process_time()
                 r = check_property(
-                    net, prop, time_limit=args.time_limit, pipeline="milp" if pipeline == "milp" else "auto"
+                    net,
+                    prop,
+                    time_limit=args.time_limit,
+                    pipeline="milp" if pipeline == "milp" else "auto",
+                    processes=2 if pipeline == "auto2" else 1,
                 )
                 wall, c = time.perf_counter() - t, time.process_time() - c
                 row[f"{pipeline}_verdict"], row[f"{pipeline}_time"] = r.verdict, round(wall, 3)
@@ -185,7 +191,7 @@ def main() -> None:
                     row[f"{pipeline}_load"] = f"{load:.2f}/{os.getloadavg()[0]:.2f}"
                 if pipeline != "milp":
                     row[f"{pipeline}_prover"], row[f"{pipeline}_nodes"] = r.prover, r.nodes
-                if pipeline in ("base", "before", "auto"):
+                if pipeline in ("base", "before", "auto", "auto2"):
                     row[f"{pipeline}_stages"] = " ".join(f"{k}={v:.2f}" for k, v in r.seconds.items())
             input_split.BATCH, batch_tree.BRANCHING, batch_tree.MULTI_GAP = batch, branching, multi
             batch_tree.ROWS, batch_tree.OUTPUT_BOUNDS = node_rows, out_bounds
@@ -434,7 +440,8 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
         "leaves a box open, MILP leaves by cost, the split input by the smear: width times the interval bound of "
         "the input gradient, boxes far from closing cut twice at once); `base`: `auto` with the split input chosen by "
         "width times the CROWN coefficients and every box cut once (the batched tree's rules before this change; "
-        "the back-substitution, which gives the same numbers faster, is today's in both). Same time limit per "
+        "the back-substitution, which gives the same numbers faster, is today's in both); `auto2`: `auto` with the "
+        "tree across 2 worker processes (`check_property(..., processes=2)`). Same time limit per "
         "property, same run.",
         "",
         "- decided: "
@@ -442,8 +449,12 @@ def write_summary(df: pd.DataFrame, args: argparse.Namespace, pipelines: list[st
         + f"; verdicts agree wherever two decide: {'yes' if agree else 'NO'}",
         "- total time: " + ", ".join(f"{p} {total[p]:.1f} s" for p in pipelines),
     ]
-    if "milp" in pipelines and "auto" in pipelines:
-        lines.append(f"- total time auto / milp = {total['auto'] / total['milp']:.3f}")
+    for p in pipelines:
+        if "milp" in pipelines and p != "milp":
+            lines.append(f"- total time {p} / milp = {total[p] / total['milp']:.3f}")
+    for p in pipelines:
+        fast = int(((df[f"{p}_verdict"] != "unknown") & (df[f"{p}_time"] <= 5.0)).sum())
+        lines.append(f"- {p}: decided within 5 s: {fast} of {n}")
     if "serial" in pipelines and "auto" in pipelines:
         lines.append(f"- total time auto / serial = {total['auto'] / total['serial']:.3f}")
         both_open = (df.serial_verdict == "unknown") & (df.auto_verdict == "unknown")
