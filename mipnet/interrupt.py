@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator, Sequence, TypeVar
@@ -200,12 +201,28 @@ def install() -> None:
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # e.g. a background job of a script: keep it so
         return
     signal.signal(signal.SIGINT, _handler)
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     if _console_fd is None:
         # solver interfaces capture file descriptors 1 and 2 while they run: keep the real stderr
         with contextlib.suppress(OSError):
             _console_fd = os.dup(2)
     _installed = True
     _start_watcher()
+
+
+def _quiet_unraisable(previous: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``sys.unraisablehook`` that drops an :class:`Interrupted` raised where Python cannot propagate it (Ctrl-C
+    landing in a weakref callback or ``__del__``, e.g. inside an import's module lock): Python would print
+    "Exception ignored in ..." with a traceback. Nothing is lost: the flag stays set, so the next :func:`check`
+    raises it again, and the watcher ends the process after :data:`DEADLINE` seconds whatever it is doing. Every
+    other unraisable exception goes to the previous hook."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def _start_watcher() -> None:

@@ -241,3 +241,43 @@ def test_closed_output_pipe_ends_quietly(tmp_path):
     _, err = p.communicate(timeout=120)
     assert p.returncode == 141, (p.returncode, err)
     assert err.decode() == "", err.decode()
+
+
+def test_ctrl_c_where_python_cannot_raise_prints_no_traceback():
+    """Ctrl-C landing in a weakref callback (as inside an import's module lock): the Interrupted raised there cannot
+    propagate, and Python would print "Exception ignored in ..." with a traceback. The flag stays set, so the next
+    safe point raises it."""
+    code = textwrap.dedent(
+        """
+        import weakref
+        from mipnet import interrupt
+        interrupt.install()
+
+        class Thing:
+            pass
+
+        def callback(ref):
+            interrupt._flag.set()
+            raise interrupt.Interrupted()
+
+        thing = Thing()
+        ref = weakref.ref(thing, callback)
+        del thing  # the callback runs here; its exception is unraisable
+        print("went on")
+        try:
+            interrupt.check()
+        except interrupt.Interrupted:
+            print("raised at the safe point")
+
+        def other(ref):
+            raise ValueError("a real bug")
+
+        thing = Thing()
+        ref2 = weakref.ref(thing, other)
+        del thing
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.split() == ["went", "on", "raised", "at", "the", "safe", "point"], p.stdout
+    assert "Interrupted" not in p.stderr, p.stderr
+    assert "ValueError: a real bug" in p.stderr  # other unraisable exceptions are still reported
