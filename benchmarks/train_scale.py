@@ -11,6 +11,8 @@ Methods (``--methods``, a registry below: name -> train() keyword arguments and 
   decides whether the training MILP is built at all).
 * ``previous``: the behaviour before the scale policy: the MILP is always built (environment
   ``MIPNET_SCALE_POLICY=off``); the build still stops when its own projection passes the deadline.
+* ``no-vertex``: ``current`` with the dual bound chosen as before the vertex-pair bound (``MIPNET_DUAL_VERTEX=off``:
+  the hybrid or the transport LP above the column generation's rows).
 
 More methods are one entry of :data:`METHODS` (e.g. a local search, a faster model build).
 
@@ -45,6 +47,8 @@ L1 = 0.01
 METHODS: dict[str, dict[str, Any]] = {
     "current": {"kwargs": {}, "env": {}},
     "previous": {"kwargs": {}, "env": {"MIPNET_SCALE_POLICY": "off"}},
+    # the large-data path with the dual bound chosen as before the vertex-pair bound (hybrid / transport)
+    "no-vertex": {"kwargs": {}, "env": {"MIPNET_DUAL_VERTEX": "off"}},
 }
 
 

@@ -118,3 +118,31 @@ def test_no_model_column_generation_bound_rechecked_by_pricing(monkeypatch: pyte
     off = recheck(cert, r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(off)
     assert chk.outcome == "undecided" and off.status == "partial", off.lines()
+
+
+def test_no_model_vertex_pair_bound_rechecked_over_the_vertices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vertex-pair bound (its pricing exact over the box's vertices) is recorded as a plan on pairs; the re-check
+    re-proves it by the same enumeration where the separable loads fall short, and refutes a raised figure."""
+    _no_model(monkeypatch)
+    monkeypatch.setattr(dual_record_mod, "DUAL_METHOD", "vertex")
+    X, y = _data(80, 6)
+    r = train(X, y, config=CFG, time_limit=8, threads=1)
+    c = r.certificate
+    assert c.bound_source == "dual: vertex pairs" and c.bound > 0 and c.status == "feasible", c.lines()
+    assert c.bound <= c.incumbent and c.dual_bound["rows"] == [] and c.dual_bound["pairs"]
+    cert, df = _file(r.network_full, X, y)
+    rep = recheck(cert, r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    (chk,) = _dual_check(rep)
+    assert chk.outcome == "pass", rep.lines()
+    assert "vertices of the box" in str(vars(chk)), vars(chk)  # the separable loads alone do not reach it
+
+    def raised(d):
+        b = min(d["answer"]["incumbent"], 1.02 * d["answer"]["bound"])
+        g = (d["answer"]["incumbent"] - b) / d["answer"]["incumbent"]
+        for part in (d["answer"], d["result"]):
+            part.update(bound=b, gap=g)
+        d["result"]["dual_bound"]["bound"] = b
+
+    bad = recheck(_forged(cert, raised), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    (chk,) = _dual_check(bad)
+    assert chk.outcome == "fail" and bad.status == "failed", bad.lines()

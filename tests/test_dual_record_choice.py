@@ -1,5 +1,6 @@
-"""Which dual bound the certificate gets by size: column generation on few rows, the hybrid in the middle, the
-transport LP alone on many rows or many entries (rows x features); each bound stays below the incumbent."""
+"""Which dual bound the certificate gets by size: column generation on few rows, the vertex-pair bound above on few
+features, else the hybrid in the middle, the transport LP alone on many rows or many entries (rows x features); each
+bound stays below the incumbent."""
 
 from __future__ import annotations
 
@@ -21,10 +22,15 @@ def _data(n: int) -> tuple[np.ndarray, np.ndarray]:
     return X, t
 
 
-@pytest.mark.parametrize("entries_cap, expected", [(None, "hybrid"), (500, "transport")])
+@pytest.mark.parametrize(
+    "vertex_max, entries_cap, expected", [(14, None, "vertex"), (2, None, "hybrid"), (2, 500, "transport")]
+)
 def test_entries_cap_sends_wide_data_to_the_transport_bound(
-    monkeypatch: pytest.MonkeyPatch, entries_cap: int | None, expected: str
+    monkeypatch: pytest.MonkeyPatch, vertex_max: int, entries_cap: int | None, expected: str
 ) -> None:
+    from mipnet.train.dual_bound import pair_vertices
+
+    monkeypatch.setattr(pair_vertices, "VERTEX_MAX_FEATURES", vertex_max)  # 3 features: vertex pairs up to 3
     if entries_cap is not None:
         monkeypatch.setattr(dr, "HYBRID_MAX_ENTRIES", entries_cap)
     X, t = _data(330)  # above the column generation's 300 rows; 330 x 3 = 990 entries

@@ -350,8 +350,11 @@ def _dual_claim(
 
     lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation. Without
     alpha_M, V = B_w sum_k [(beta+_k - lam)_+ + (beta-_k - lam)_+] - kappa exactly (numpy; beta^{+1} = beta+,
-    beta^{-1} = beta-, :func:`~mipnet.train.dual_bound.hybrid_lower_bound`); with alpha_M, V is the dual bound of a
-    fresh single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    beta^{-1} = beta-, :func:`~mipnet.train.dual_bound.hybrid_lower_bound`), or where that does not reach the claim
+    (up to ``VERTEX_MAX_FEATURES`` inputs) the exact pair maximum over the box's vertices
+    (:func:`~mipnet.train.dual_bound.pair_vertices.vertex_pricing_value`, a smaller valid V); with alpha_M, V is the
+    dual bound of a fresh single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    from ..train.dual_bound.pair_vertices import VERTEX_MAX_FEATURES, vertex_pricing_value
     from ..train.objective_check import _targets
 
     rec = (cert.result or {}).get("dual_bound")
@@ -424,14 +427,19 @@ def _dual_claim(
     def value(V: float) -> float:
         return t * base - J * max(0.0, t * V - (1.0 - t) * kappa)
 
-    if not am.size:  # transport only: V exact in numpy
+    if not am.size:  # transport only: V exact in numpy (the separable loads, else the box's vertices)
         V = Bw * float(np.clip(beta_p - lam, 0.0, None).sum() + np.clip(beta_n - lam, 0.0, None).sum()) - kappa
+        how = "loads"
+        if value(V) < claimed - 1e-9 * max(1.0, abs(claimed)) and d_in <= VERTEX_MAX_FEATURES:
+            V_vert, _ = vertex_pricing_value(dxp, pi, lam=lam, kappa=kappa, weight_bound=Bw)
+            if V_vert < V:
+                V, how = V_vert, f"the {3**d_in - 1} vertices of the box"
         got = value(V)
         ok = got >= claimed - 1e-9 * max(1.0, abs(claimed))
         return (
             ok,
             (
-                f"recomputed with numpy from {pi.size} transport pairs: {got:.9g} "
+                f"recomputed with numpy from {pi.size} transport pairs (pricing over {how}): {got:.9g} "
                 f"{'>=' if ok else '<'} claimed {claimed:.9g}"
             ),
             "witness",

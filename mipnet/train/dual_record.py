@@ -3,6 +3,7 @@ that makes the record (multipliers that re-check it, source, time) within a shar
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
@@ -21,8 +22,10 @@ DUAL_SHARE_UNSOLVED = 0.85
 #: the dual bound is not started with less time than this left
 MIN_DUAL_SECONDS = 1.0
 #: its method (:func:`.dual_bound.bound_for_config`): "auto" = column generation up to AUTO_CG_ROWS distinct rows,
-#: the hybrid above, the transport bound above HYBRID_MAX_ROWS (or HYBRID_MAX_ENTRIES); "transport", "hybrid",
-#: "cg" force one
+#: above that the vertex-pair bound up to VERTEX_MAX_FEATURES inputs (COMPAS 1000: 0.648 against the transport
+#: LP's 0.598; full COMPAS 0.72 against the hybrid's 0.706: results/training/pair_vertices.md), else the hybrid,
+#: the transport bound above HYBRID_MAX_ROWS (or HYBRID_MAX_ENTRIES); "transport", "vertex", "hybrid", "cg" force one.
+#: ``MIPNET_DUAL_VERTEX=off`` in the environment restores the choice before the vertex-pair bound (benchmarks)
 DUAL_METHOD = "auto"
 #: above this many distinct rows "auto" is the transport bound alone: the hybrid's exact rows added nothing at
 #: Adult 10 000 (0.2539 both, 4x the time; dual_bound_strength.md), and at full Adult (28 265 distinct rows) the
@@ -72,6 +75,7 @@ def dual_bound_record(
     seed are the column generation's."""
     from ..errors import MipnetError
     from .dual_bound import AUTO_CG_ROWS, bound_for_config, merge_duplicates
+    from .dual_bound.pair_vertices import VERTEX_MAX_FEATURES
     from .dual_bound.result import HYBRID_NEIGHBOURS, HYBRID_NEIGHBOURS_ROWS
 
     if not deadline.allows(MIN_DUAL_SECONDS):
@@ -89,9 +93,15 @@ def dual_bound_record(
     n_rows = merge_duplicates(Xs, target)[0].shape[0]
     small = n_rows <= HYBRID_MAX_ROWS and n_rows * Xs.shape[1] <= HYBRID_MAX_ENTRIES
     auto = "cg" if n_rows <= AUTO_CG_ROWS else ("hybrid" if small else "transport")
+    if auto != "cg" and Xs.shape[1] <= VERTEX_MAX_FEATURES:
+        auto = "vertex"
+    if os.environ.get("MIPNET_DUAL_VERTEX", "on").strip().lower() in ("off", "0", "false", "no") and auto == "vertex":
+        auto = "hybrid" if small else "transport"  # the choice before the vertex-pair bound (benchmarks compare)
     method = DUAL_METHOD if DUAL_METHOD != "auto" else auto
     extra: dict[str, Any] = {"row_scores": row_scores} if method == "hybrid" else {}
-    if method != "transport":
+    if method == "vertex":
+        extra.update(threads=int(solve_options.threads or 1))
+    elif method != "transport":
         extra.update(threads=int(solve_options.threads or 1), seed=int(solve_options.seed or 0))
     elif n_rows <= HYBRID_NEIGHBOURS_ROWS:  # as many pairs as the hybrid's transport part offers (a higher bound)
         extra["neighbours"] = HYBRID_NEIGHBOURS
@@ -104,6 +114,8 @@ def dual_bound_record(
     if rec is None:
         return None
     kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
+    if rec.get("pricing_kind") == "vertices":
+        kind = "vertex pairs"
     out = {
         **rec,
         "source": f"dual: {kind}",

@@ -11,6 +11,7 @@ from ...errors import DataError, UnsupportedError
 from .column_generation import any_width_lower_bound
 from .hybrid import hybrid_lower_bound
 from .merge import merge_duplicates
+from .pair_vertices import vertex_lower_bound
 from .pairwise import transport_lower_bound
 from .result import AUTO_CG_ROWS, DualBoundResult
 
@@ -33,7 +34,9 @@ def bound_for_config(
     kappa = pw (l1 + l2 + l0 + neuron_penalty) (|v_j| = v_j^2 = [v_j != 0] = 1 for an active unit).
 
     ``method``: ``"cg"`` column generation with the exact pricing MILP over all rows (strong, for a few hundred
-    rows), ``"transport"`` (:func:`transport_lower_bound`, any N, seconds), ``"hybrid"``
+    rows), ``"transport"`` (:func:`transport_lower_bound`, any N, seconds), ``"vertex"`` (the transport bound with
+    its pair relaxation maximised exactly over the box's vertices, :func:`.pair_vertices.vertex_lower_bound`; up
+    to ``VERTEX_MAX_FEATURES`` inputs), ``"hybrid"``
     (:func:`hybrid_lower_bound`), ``"any width"`` (the any-width column generation), ``"auto"`` (cg up to
     ``AUTO_CG_ROWS`` distinct rows, hybrid above)."""
     from ..formulation import resolve_config
@@ -63,6 +66,10 @@ def bound_for_config(
         return transport_lower_bound(
             X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common, **kwargs
         )
+    if method == "vertex":
+        return vertex_lower_bound(
+            X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common, **kwargs
+        )
     box: dict[str, Any] = dict(
         width=J,
         weight_bound=cfg.weight_bound,
@@ -74,5 +81,5 @@ def bound_for_config(
     if method == "hybrid":
         return hybrid_lower_bound(X, target, **box, **common, **kwargs)
     if method != "cg":
-        raise DataError(f"method must be cg, transport, hybrid, any width or auto, not {method!r}")
+        raise DataError(f"method must be cg, transport, vertex, hybrid, any width or auto, not {method!r}")
     return any_width_lower_bound(X, target, **box, **common, **kwargs)
