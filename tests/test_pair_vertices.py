@@ -109,3 +109,12 @@ def test_time_limit_keeps_a_valid_bound() -> None:
     assert r.bound >= 0.0 and r.seconds < 5.0
     full = vertex_lower_bound(Xs, t, l1=0.02, width=3, unit_cost=0.02, time_limit=30)
     assert r.bound <= full.bound + 1e-12
+
+
+def test_enumeration_stops_at_its_deadline_without_a_partial_max() -> None:
+    from mipnet.deadline import Deadline
+
+    rng = np.random.default_rng(0)
+    DX, pi = rng.normal(size=(50, 9)), rng.uniform(size=50)
+    with pytest.raises(TimeoutError):
+        vertex_pricing_value(DX, pi, lam=0.01, kappa=0.01, weight_bound=1.0, deadline=Deadline(0.0))

@@ -354,6 +354,7 @@ def _dual_claim(
     (up to ``VERTEX_MAX_FEATURES`` inputs) the exact pair maximum over the box's vertices
     (:func:`~mipnet.train.dual_bound.pair_vertices.vertex_pricing_value`, a smaller valid V); with alpha_M, V is the
     dual bound of a fresh single-neuron pricing MILP. Returns (verdict, detail, category)."""
+    from ..deadline import Deadline
     from ..train.dual_bound.pair_vertices import VERTEX_MAX_FEATURES, vertex_pricing_value
     from ..train.objective_check import _targets
 
@@ -431,7 +432,16 @@ def _dual_claim(
         V = Bw * float(np.clip(beta_p - lam, 0.0, None).sum() + np.clip(beta_n - lam, 0.0, None).sum()) - kappa
         how = "loads"
         if value(V) < claimed - 1e-9 * max(1.0, abs(claimed)) and d_in <= VERTEX_MAX_FEATURES:
-            V_vert, _ = vertex_pricing_value(dxp, pi, lam=lam, kappa=kappa, weight_bound=Bw)
+            try:  # the enumeration stays within the re-check's time (3^d vertices x the pairs)
+                V_vert, _ = vertex_pricing_value(
+                    dxp, pi, lam=lam, kappa=kappa, weight_bound=Bw, deadline=Deadline(seconds)
+                )
+            except TimeoutError:
+                return (
+                    None,
+                    f"not re-proved: the {3**d_in - 1} vertices of the box were not all enumerated in the time left",
+                    "solver",
+                )
             if V_vert < V:
                 V, how = V_vert, f"the {3**d_in - 1} vertices of the box"
         got = value(V)
