@@ -24,6 +24,12 @@ JSON, once on this code and once on the code before the one-sided loads and the 
 archive`` of that commit), on the same machine at the same time, so the ratios compare like with like. The
 cuts study (results/training/dual_bound_cuts.md: pattern local search in the column generation, strong ReLU cuts
 in the pricing) ran ``--methods "cg width J,hybrid width J"`` the same way, and ``--cg-limit 600`` on compas_full.
+The vertex-pair study (results/training/pair_vertices.md; ``vertex width J`` prices all opposite pairs, ``vertex
+nearest pairs width J`` keeps the transport's 20 nearest) ran
+
+    python experiments/dual_bound_strength.py --stage bounds --instances compas1000,compas_full \
+        --methods "transport width J,vertex nearest pairs width J,vertex width J" --transport-limit 600 \
+        --incumbents-from results/training/dual_bound_strength.json --out results/training/pair_vertices.json
 """
 
 from __future__ import annotations
@@ -130,6 +136,19 @@ def bounds(
             r = transport_lower_bound(Xs, t, l1=L1, time_limit=tr_limit, neighbours=neighbours or 20)
         elif method == "transport width J":
             r = bound_for_config(Xs, t, cfg, time_limit=tr_limit, method="transport", neighbours=neighbours or 20)
+        elif method in (
+            "vertex width J",
+            "vertex nearest pairs width J",
+        ):  # all opposite pairs priced, or the k nearest
+            r = bound_for_config(
+                Xs,
+                t,
+                cfg,
+                time_limit=tr_limit,
+                method="vertex",
+                neighbours=neighbours or 20,
+                price_pairs=method == "vertex width J",
+            )
         elif method == "hybrid width J":
             r = hybrid_lower_bound(
                 Xs,

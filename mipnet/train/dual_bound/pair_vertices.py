@@ -44,6 +44,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...blas import blas_threads
 from ...deadline import Deadline
 from ...errors import UnsupportedError
 from ...highs import new_highs
@@ -272,7 +273,46 @@ def vertex_lower_bound(
 ) -> DualBoundResult:
     """The width-J bound of the module docstring (sign class, hinge; ``X`` standardised, ``y`` in {-1, +1}): the
     best LB(pi) over the rounds, its plan as a transport record. Every round's LB is valid; the time limit only
-    stops the rounds (the last enumeration is not cut: a round is started only when the previous one fits)."""
+    stops the rounds (an enumeration the deadline cuts is discarded: the best earlier round stands). numpy's
+    BLAS runs on ``threads`` threads meanwhile (:func:`mipnet.blas.blas_threads`)."""
+    with blas_threads(threads):
+        return _vertex_lower_bound(
+            X,
+            y,
+            l1=l1,
+            width=width,
+            margin=margin,
+            time_limit=time_limit,
+            weight_bound=weight_bound,
+            unit_cost=unit_cost,
+            penalty_weight=penalty_weight,
+            loss_denominator=loss_denominator,
+            neighbours=neighbours,
+            merge=merge,
+            threads=threads,
+            price_pairs=price_pairs,
+            log=log,
+        )
+
+
+def _vertex_lower_bound(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    l1: float,
+    width: int,
+    margin: float,
+    time_limit: float | Deadline,
+    weight_bound: float,
+    unit_cost: float,
+    penalty_weight: float,
+    loss_denominator: float | None,
+    neighbours: int,
+    merge: bool,
+    threads: int,
+    price_pairs: bool,
+    log: Callable[[str], None] | None,
+) -> DualBoundResult:
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
