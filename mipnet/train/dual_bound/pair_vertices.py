@@ -27,8 +27,8 @@ priced over *all* opposite pairs of the merged rows in numpy. The LP only choose
 an early stop or the LP's tolerances weaken the bound, never its validity.
 
 **Safety.** pi is clipped at 0 and scaled into the caps in numpy; V_pair is raised by a float margin
-(``_margin``: 64 eps times sum_p pi_p B_w ||dx_p||_1 + lam B_w d, a bound on the rounding of every vertex's sums);
-the final figure is lowered as every dual bound's (:func:`.safety._safe`). The record is a transport record (pairs
+(``_margin``: 2 (d + S + 2) eps times sum_p pi_p B_w ||dx_p||_1 + lam B_w d, a bound on the rounding of every
+vertex's sums over its S pairs); the final figure is lowered as every dual bound's (:func:`.safety._safe`). The record is a transport record (pairs
 only): the certificate re-check recomputes V by the same enumeration (:func:`vertex_pricing_value`).
 
 Measured on COMPAS 1000 (855 distinct rows, d = 13; results/training/pair_vertices.md): the transport LP 0.58,
@@ -75,12 +75,13 @@ def box_vertices(d: int) -> np.ndarray:
 
 
 def _margin(DX: np.ndarray, pi: np.ndarray, B: float, lam: float) -> float:
-    """A bound on the float error of any vertex's value: each (w . dx_p) has relative error <= d eps, the weighted
-    sum another P eps; 64 eps times the largest possible magnitude covers both (d, P << 2^40)."""
-    eps = np.finfo(np.float64).eps
+    """A bound on the float error of any vertex's value: each w . dx_p (d products) and the weighted sum over the S
+    pairs (any summation order) err by at most gamma_n sum |terms| with gamma_n <= 1.01 n eps (n = d + S + 2 << 1 /
+    eps); sum |terms| <= sum_p pi_p B ||dx_p||_1 + lam B d. Twice that is returned."""
+    eps = float(np.finfo(np.float64).eps)
     d = DX.shape[1]
     scale = B * float(np.abs(DX).sum(axis=1) @ pi) + lam * B * d
-    return 64.0 * eps * (d + 2 + math.log2(max(pi.size, 2)) ** 2) * scale + 1e-15
+    return 2.0 * 1.01 * (d + pi.size + 2) * eps * scale + 1e-15
 
 
 def vertex_pricing_value(
