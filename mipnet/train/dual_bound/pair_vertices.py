@@ -28,11 +28,14 @@ an early stop or the LP's tolerances weaken the bound, never its validity.
 
 **Safety.** pi is clipped at 0 and scaled into the caps in numpy; V_pair is raised by a float margin
 (``_margin``: 2 (d + S + 2) eps times sum_p pi_p B_w ||dx_p||_1 + lam B_w d, a bound on the rounding of every
-vertex's sums over its S pairs); the final figure is lowered as every dual bound's (:func:`.safety._safe`). The record is a transport record (pairs
-only): the certificate re-check recomputes V by the same enumeration (:func:`vertex_pricing_value`).
+vertex's sums over its S pairs); the final figure is lowered as every dual bound's (:func:`.safety._safe`). The
+record is a transport record (pairs only): the certificate re-check recomputes V by the same enumeration
+(:func:`vertex_pricing_value`).
 
-Measured on COMPAS 1000 (855 distinct rows, d = 13; results/training/pair_vertices.md): the transport LP 0.58,
-this bound 0.64 with the 20 nearest pairs. The cost is 3^d: used up to ``VERTEX_MAX_FEATURES`` features.
+Measured (results/training/pair_vertices.md, one run): COMPAS 1000 (855 distinct rows, d = 13) the transport LP
+0.5825, this bound 0.6366 with the transport's 20 nearest pairs and 0.6485 with all opposite pairs priced (the
+relaxation's optimum); full COMPAS (2 891 x 13) 0.6884, 0.7112 and 0.7216. The cost is 3^d: used up to
+``VERTEX_MAX_FEATURES`` features.
 """
 
 from __future__ import annotations
@@ -235,7 +238,7 @@ def _priced_pairs(
     pos, neg = np.flatnonzero(yu > 0), np.flatnonzero(yu < 0)
     act = mu > 1e-12
     Wa, ma = W[act], mu[act]
-    found: list[tuple[float, int, int]] = []
+    best_rc, best_i, best_j = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     block = max(1, chunk_entries // max(1, neg.size * max(1, Wa.shape[0])))
     base_neg = 2.0 * margin - u[neg]
     for s0 in range(0, pos.size, block):
@@ -246,12 +249,18 @@ def _priced_pairs(
         price = np.maximum(dx @ Wa.T, 0.0) @ ma if Wa.shape[0] else np.zeros(dx.shape[:2])
         rc = base_neg[None, :] - u[ip][:, None] - price
         r, c = np.nonzero(rc > 1e-9 * max(1.0, margin))
-        for k in np.argsort(-rc[r, c])[: 4 * limit]:
-            i, j = int(ip[r[k]]), int(neg[c[k]])
-            if (i, j) not in have:
-                found.append((float(rc[r[k], c[k]]), i, j))
-    found.sort(reverse=True)
-    return np.array([[i, j] for _, i, j in found[:limit]], dtype=np.int64).reshape(-1, 2)
+        top = np.argsort(-rc[r, c], kind="stable")[: 2 * limit]
+        cand = [(k, int(ip[r[k]]), int(neg[c[k]])) for k in top]
+        cand = [(k, i, j) for k, i, j in cand if (i, j) not in have][:limit]
+        if not cand:
+            continue
+        ks = np.array([k for k, _, _ in cand])  # at most ``limit`` kept at any time (memory stays O(limit))
+        best_rc = np.concatenate([best_rc, rc[r[ks], c[ks]]])
+        best_i = np.concatenate([best_i, [i for _, i, _ in cand]]).astype(np.int64)
+        best_j = np.concatenate([best_j, [j for _, _, j in cand]]).astype(np.int64)
+        keep = np.argsort(-best_rc, kind="stable")[:limit]
+        best_rc, best_i, best_j = best_rc[keep], best_i[keep], best_j[keep]
+    return np.column_stack([best_i, best_j]).astype(np.int64).reshape(-1, 2)
 
 
 def vertex_lower_bound(
