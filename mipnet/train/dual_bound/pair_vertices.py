@@ -285,44 +285,6 @@ def vertex_lower_bound(
     best LB(pi) over the rounds, its plan as a transport record. Every round's LB is valid; the time limit only
     stops the rounds (an enumeration the deadline cuts is discarded: the best earlier round stands). numpy's
     BLAS runs on ``threads`` threads meanwhile (:func:`mipnet.blas.blas_threads`)."""
-    with blas_threads(threads):
-        return _vertex_lower_bound(
-            X,
-            y,
-            l1=l1,
-            width=width,
-            margin=margin,
-            time_limit=time_limit,
-            weight_bound=weight_bound,
-            unit_cost=unit_cost,
-            penalty_weight=penalty_weight,
-            loss_denominator=loss_denominator,
-            neighbours=neighbours,
-            merge=merge,
-            threads=threads,
-            price_pairs=price_pairs,
-            log=log,
-        )
-
-
-def _vertex_lower_bound(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    l1: float,
-    width: int,
-    margin: float,
-    time_limit: float | Deadline,
-    weight_bound: float,
-    unit_cost: float,
-    penalty_weight: float,
-    loss_denominator: float | None,
-    neighbours: int,
-    merge: bool,
-    threads: int,
-    price_pairs: bool,
-    log: Callable[[str], None] | None,
-) -> DualBoundResult:
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
@@ -371,7 +333,8 @@ def _vertex_lower_bound(
         new_pairs = np.zeros((0, 2), dtype=np.int64)
         if price_pairs and not keep and dl.remaining() > 2 * round_s:
             cut_W = np.array(lp.cuts)
-            new_pairs = _priced_pairs(Xu, yu, u, cut_W, mu, margin, have, PAIRS_PER_ROUND, dl)
+            with blas_threads(threads):
+                new_pairs = _priced_pairs(Xu, yu, u, cut_W, mu, margin, have, PAIRS_PER_ROUND, dl)
         say(
             f"vertex pricing: round {rounds}, {pairs.shape[0]} pairs, {len(lp.cuts)} cuts, master {master:.6g}, "
             f"V {g:.4g}, bound {lb:.6g} (best {best[0]:.6g}), +{len(keep)} cuts +{new_pairs.shape[0]} pairs"
