@@ -55,6 +55,20 @@ def _forged(cert, edit):
     return c
 
 
+def _raised(factor):
+    """A careful forger's edit: every copy of the bound raised by ``factor`` (at most the incumbent), the gap
+    recomputed."""
+
+    def edit(d):
+        b = min(d["answer"]["incumbent"], factor * d["answer"]["bound"])
+        g = (d["answer"]["incumbent"] - b) / d["answer"]["incumbent"]
+        for part in (d["answer"], d["result"]):
+            part.update(bound=b, gap=g)
+        d["result"]["dual_bound"]["bound"] = b
+
+    return edit
+
+
 def _dual_check(rep):
     return [c for c in rep.checks if "dual certificate" in c.name]
 
@@ -84,12 +98,7 @@ def test_no_model_transport_bound_rechecked_and_forgery_refuted(monkeypatch: pyt
     (chk,) = _dual_check(rep)
     assert chk.outcome == "pass", rep.lines()
 
-    def raised(d):  # a careful forger: every copy of the bound raised, the gap recomputed
-        b = min(d["answer"]["incumbent"], 1.05 * d["answer"]["bound"])
-        g = (d["answer"]["incumbent"] - b) / d["answer"]["incumbent"]
-        for part in (d["answer"], d["result"]):
-            part.update(bound=b, gap=g)
-        d["result"]["dual_bound"]["bound"] = b
+    raised = _raised(1.05)  # a careful forger: every copy of the bound raised, the gap recomputed
 
     bad = recheck(_forged(cert, raised), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
@@ -136,13 +145,6 @@ def test_no_model_vertex_pair_bound_rechecked_over_the_vertices(monkeypatch: pyt
     assert chk.outcome == "pass", rep.lines()
     assert "vertices of the box" in str(vars(chk)), vars(chk)  # the separable loads alone do not reach it
 
-    def raised(d):
-        b = min(d["answer"]["incumbent"], 1.02 * d["answer"]["bound"])
-        g = (d["answer"]["incumbent"] - b) / d["answer"]["incumbent"]
-        for part in (d["answer"], d["result"]):
-            part.update(bound=b, gap=g)
-        d["result"]["dual_bound"]["bound"] = b
-
-    bad = recheck(_forged(cert, raised), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    bad = recheck(_forged(cert, _raised(1.02)), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
     assert chk.outcome == "fail" and bad.status == "failed", bad.lines()

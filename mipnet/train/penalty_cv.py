@@ -180,17 +180,27 @@ def select_l1(
 
 
 def surrogate_steps(
-    X: np.ndarray, y: np.ndarray, hidden: int, l1: float, restarts: int, seconds: float, **kw: Any
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    l1: float,
+    restarts: int,
+    seconds: float,
+    *,
+    most: int | None = None,
+    **kw: Any,
 ) -> tuple[int, int]:
     """(restarts, steps) of a surrogate fit on all of (X, y) (standardised) that fits in ``seconds``: (``restarts``,
-    :data:`STEPS`) without a limit or when that fits by the probe's rate, else one restart with as many steps as fit
-    (at most :data:`STEPS`; 0 steps when fewer than :data:`MIN_STEPS`: no time for the fit). ``kw``: the fit's
-    margin, boxes and seed."""
+    :data:`STEPS`) without a limit or when that fits by the probe's rate (``most``: then as many restarts as fit,
+    up to ``most``), else one restart with as many steps as fit (at most :data:`STEPS`; 0 steps when fewer than
+    :data:`MIN_STEPS`: no time for the fit). ``kw``: the fit's margin, boxes and seed."""
     if not np.isfinite(seconds):
         return restarts, STEPS
     rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=1)
     per_step = max(rate * X.shape[0], 1e-12)  # one problem's step on all rows
     if fixed + per_step * max(1, restarts) * STEPS <= seconds:
+        if most is not None and most > restarts:
+            return max(restarts, min(most, int((seconds - fixed) / (per_step * STEPS)))), STEPS
         return restarts, STEPS
     steps = int(max(0.0, seconds - fixed) / per_step)
     return 1, (min(STEPS, steps) if steps >= MIN_STEPS else 0)

@@ -28,15 +28,19 @@ an early stop or the LP's tolerances weaken the bound, never its validity.
 
 **Safety.** pi is clipped at 0 and scaled into the caps in numpy; V_pair is raised by a float margin
 (``_margin``: 2 (d + S + 2) eps times sum_p pi_p B_w ||dx_p||_1 + lam B_w d, a bound on the rounding of every
-vertex's sums over its S pairs); the final figure is lowered as every dual bound's (:func:`.safety._safe`). The record is a transport record (pairs
-only): the certificate re-check recomputes V by the same enumeration (:func:`vertex_pricing_value`).
+vertex's sums over its S pairs); the final figure is lowered as every dual bound's (:func:`.safety._safe`). The
+record is a transport record (pairs only): the certificate re-check recomputes V by the same enumeration
+(:func:`vertex_pricing_value`).
 
-Measured on COMPAS 1000 (855 distinct rows, d = 13; results/training/pair_vertices.md): the transport LP 0.58,
-this bound 0.64 with the 20 nearest pairs. The cost is 3^d: used up to ``VERTEX_MAX_FEATURES`` features.
+Measured (results/training/pair_vertices.md, one run): COMPAS 1000 (855 distinct rows, d = 13) the transport LP
+0.5825, this bound 0.6366 with the transport's 20 nearest pairs and 0.6485 with all opposite pairs priced (the
+relaxation's optimum); full COMPAS (2 891 x 13) 0.6884, 0.7112 and 0.7216. The cost is 3^d: used up to
+``VERTEX_MAX_FEATURES`` features.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -63,15 +67,21 @@ CUTS_PER_ROUND = 20
 PAIRS_PER_ROUND = 2000
 
 
+@functools.lru_cache(maxsize=4)
 def box_vertices(d: int) -> np.ndarray:
     """The 3^d - 1 non-zero points of {-1, 0, 1}^d (rows; w = B_w times a row), w = 0 left out (its value is
-    -kappa)."""
+    -kappa): first the half H whose first non-zero coordinate is +1, then -H in the same order (read-only)."""
     if d > VERTEX_MAX_FEATURES:
         raise UnsupportedError(
             f"the vertex pricing enumerates 3^d points: {d} features (at most {VERTEX_MAX_FEATURES})"
         )
     V = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=d)), dtype=np.float64).reshape(-1, d)
-    return V[np.abs(V).sum(axis=1) > 0]
+    V = V[np.abs(V).sum(axis=1) > 0]
+    first = V[np.arange(V.shape[0]), np.argmax(V != 0, axis=1)]
+    H = V[first > 0]
+    out = np.vstack([H, -H])
+    out.flags.writeable = False
+    return out
 
 
 def _margin(DX: np.ndarray, pi: np.ndarray, B: float, lam: float) -> float:
@@ -91,34 +101,40 @@ def vertex_pricing_value(
     lam: float,
     kappa: float,
     weight_bound: float,
-    vertices: np.ndarray | None = None,
     top: int = 0,
     deadline: Deadline | None = None,
 ) -> tuple[float, np.ndarray]:
     """V_pair(pi) of the module docstring for the pair differences ``DX`` (P, d) and plan ``pi`` (P), exactly up
-    to the float margin it adds (an upper bound). Returns (V_pair + margin, indices into ``vertices`` of the
-    ``top`` best vertices, best first). ``deadline``: raises TimeoutError when it passes mid-way (no partial max
-    is ever returned)."""
+    to the float margin it adds (an upper bound). Returns (V_pair + margin, indices into :func:`box_vertices` (d) of
+    the ``top`` best vertices, best first). ``deadline``: raises TimeoutError when it passes mid-way (no partial
+    max is ever returned).
+
+    Half the products suffice: for w and -w, (-w . dx)_+ = (w . dx)_+ - w . dx, so the value at -w is the value at
+    w minus w . g with g = sum_p pi_p B_w dx_p (one d-vector); only the half H of :func:`box_vertices` is
+    multiplied out."""
     DX = np.asarray(DX, dtype=np.float64)
     pi = np.clip(np.asarray(pi, dtype=np.float64), 0.0, None)
     d = DX.shape[1]
-    V = box_vertices(d) if vertices is None else vertices
+    V = box_vertices(d)
+    h = V.shape[0] // 2
+    H = V[:h]
     sup = np.flatnonzero(pi > 0)
     B = float(weight_bound)
     dxT = (DX[sup] * B).T.copy()  # (d, S)
     p = pi[sup]
-    nnz = np.abs(V).sum(axis=1)
-    vals = np.empty(V.shape[0])
-    for s0 in range(0, V.shape[0], VERTEX_CHUNK):
+    g = dxT @ p  # (d,)
+    half = np.empty(h)
+    for s0 in range(0, h, VERTEX_CHUNK):
         if deadline is not None and deadline.expired():
             raise TimeoutError("vertex pricing: the time limit passed")
-        Z = V[s0 : s0 + VERTEX_CHUNK] @ dxT
+        Z = H[s0 : s0 + VERTEX_CHUNK] @ dxT
         np.maximum(Z, 0.0, out=Z)
-        vals[s0 : s0 + VERTEX_CHUNK] = Z @ p
-    vals -= lam * B * nnz + kappa
+        half[s0 : s0 + VERTEX_CHUNK] = Z @ p
+    pen = lam * B * np.abs(H).sum(axis=1) + kappa
+    vals = np.concatenate([half - pen, half - H @ g - pen])
     best = float(max(vals.max(initial=-math.inf), -kappa))  # w = 0 is a vertex too (value -kappa)
     order = np.argsort(-vals)[:top] if top else np.zeros(0, dtype=np.int64)
-    return best + _margin(DX[sup], p, B, lam), order
+    return best + 2.0 * _margin(DX[sup], p, B, lam), order  # twice: the subtraction of w . g rounds too
 
 
 class _PairLP:
@@ -235,7 +251,7 @@ def _priced_pairs(
     pos, neg = np.flatnonzero(yu > 0), np.flatnonzero(yu < 0)
     act = mu > 1e-12
     Wa, ma = W[act], mu[act]
-    found: list[tuple[float, int, int]] = []
+    best_rc, best_i, best_j = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     block = max(1, chunk_entries // max(1, neg.size * max(1, Wa.shape[0])))
     base_neg = 2.0 * margin - u[neg]
     for s0 in range(0, pos.size, block):
@@ -246,12 +262,18 @@ def _priced_pairs(
         price = np.maximum(dx @ Wa.T, 0.0) @ ma if Wa.shape[0] else np.zeros(dx.shape[:2])
         rc = base_neg[None, :] - u[ip][:, None] - price
         r, c = np.nonzero(rc > 1e-9 * max(1.0, margin))
-        for k in np.argsort(-rc[r, c])[: 4 * limit]:
-            i, j = int(ip[r[k]]), int(neg[c[k]])
-            if (i, j) not in have:
-                found.append((float(rc[r[k], c[k]]), i, j))
-    found.sort(reverse=True)
-    return np.array([[i, j] for _, i, j in found[:limit]], dtype=np.int64).reshape(-1, 2)
+        top = np.argsort(-rc[r, c], kind="stable")[: 2 * limit]
+        cand = [(k, int(ip[r[k]]), int(neg[c[k]])) for k in top]
+        cand = [(k, i, j) for k, i, j in cand if (i, j) not in have][:limit]
+        if not cand:
+            continue
+        ks = np.array([k for k, _, _ in cand])  # at most ``limit`` kept at any time (memory stays O(limit))
+        best_rc = np.concatenate([best_rc, rc[r[ks], c[ks]]])
+        best_i = np.concatenate([best_i, [i for _, i, _ in cand]]).astype(np.int64)
+        best_j = np.concatenate([best_j, [j for _, _, j in cand]]).astype(np.int64)
+        keep = np.argsort(-best_rc, kind="stable")[:limit]
+        best_rc, best_i, best_j = best_rc[keep], best_i[keep], best_j[keep]
+    return np.column_stack([best_i, best_j]).astype(np.int64).reshape(-1, 2)
 
 
 def vertex_lower_bound(
@@ -276,44 +298,6 @@ def vertex_lower_bound(
     best LB(pi) over the rounds, its plan as a transport record. Every round's LB is valid; the time limit only
     stops the rounds (an enumeration the deadline cuts is discarded: the best earlier round stands). numpy's
     BLAS runs on ``threads`` threads meanwhile (:func:`mipnet.blas.blas_threads`)."""
-    with blas_threads(threads):
-        return _vertex_lower_bound(
-            X,
-            y,
-            l1=l1,
-            width=width,
-            margin=margin,
-            time_limit=time_limit,
-            weight_bound=weight_bound,
-            unit_cost=unit_cost,
-            penalty_weight=penalty_weight,
-            loss_denominator=loss_denominator,
-            neighbours=neighbours,
-            merge=merge,
-            threads=threads,
-            price_pairs=price_pairs,
-            log=log,
-        )
-
-
-def _vertex_lower_bound(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    l1: float,
-    width: int,
-    margin: float,
-    time_limit: float | Deadline,
-    weight_bound: float,
-    unit_cost: float,
-    penalty_weight: float,
-    loss_denominator: float | None,
-    neighbours: int,
-    merge: bool,
-    threads: int,
-    price_pairs: bool,
-    log: Callable[[str], None] | None,
-) -> DualBoundResult:
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
@@ -347,7 +331,7 @@ def _vertex_lower_bound(
         DX = Xu[pairs[:, 0]] - Xu[pairs[:, 1]]
         try:
             g, order = vertex_pricing_value(
-                DX, pi, lam=lam, kappa=kappa, weight_bound=B, vertices=verts, top=CUTS_PER_ROUND, deadline=dl
+                DX, pi, lam=lam, kappa=kappa, weight_bound=B, top=CUTS_PER_ROUND, deadline=dl
             )
         except TimeoutError:
             break
@@ -362,7 +346,8 @@ def _vertex_lower_bound(
         new_pairs = np.zeros((0, 2), dtype=np.int64)
         if price_pairs and not keep and dl.remaining() > 2 * round_s:
             cut_W = np.array(lp.cuts)
-            new_pairs = _priced_pairs(Xu, yu, u, cut_W, mu, margin, have, PAIRS_PER_ROUND, dl)
+            with blas_threads(threads):
+                new_pairs = _priced_pairs(Xu, yu, u, cut_W, mu, margin, have, PAIRS_PER_ROUND, dl)
         say(
             f"vertex pricing: round {rounds}, {pairs.shape[0]} pairs, {len(lp.cuts)} cuts, master {master:.6g}, "
             f"V {g:.4g}, bound {lb:.6g} (best {best[0]:.6g}), +{len(keep)} cuts +{new_pairs.shape[0]} pairs"
