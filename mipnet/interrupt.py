@@ -48,6 +48,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 _flag = threading.Event()
+_hook_installed = False  # the quiet unraisable hook (:func:`_quiet_unraisable`) is in place
 _installed = False
 _hits = 0  # SIGINTs seen by the handler
 _main_depth = 0  # native sections open in the main thread (where Python runs signal handlers)
@@ -195,13 +196,15 @@ def _handler(signum: int, frame: Any) -> None:
 
 def install() -> None:
     """Install the flag handler for SIGINT (idempotent; a SIGINT that is ignored stays ignored)."""
-    global _installed, _console_fd
+    global _installed, _console_fd, _hook_installed
     if _installed or threading.current_thread() is not threading.main_thread():
         return
+    if not _hook_installed:  # also where SIGINT is ignored: the flag can still be set (a parent's stop, a test)
+        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
+        _hook_installed = True
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # e.g. a background job of a script: keep it so
         return
     signal.signal(signal.SIGINT, _handler)
-    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     if _console_fd is None:
         # solver interfaces capture file descriptors 1 and 2 while they run: keep the real stderr
         with contextlib.suppress(OSError):

@@ -243,10 +243,11 @@ def test_closed_output_pipe_ends_quietly(tmp_path):
     assert err.decode() == "", err.decode()
 
 
-def test_ctrl_c_where_python_cannot_raise_prints_no_traceback():
+@pytest.mark.parametrize("sigint_ignored", [False, True])
+def test_ctrl_c_where_python_cannot_raise_prints_no_traceback(sigint_ignored: bool) -> None:
     """Ctrl-C landing in a weakref callback (as inside an import's module lock): the Interrupted raised there cannot
     propagate, and Python would print "Exception ignored in ..." with a traceback. The flag stays set, so the next
-    safe point raises it."""
+    safe point raises it. Also in a process started with SIGINT ignored (a background job of a script)."""
     code = textwrap.dedent(
         """
         import weakref
@@ -277,7 +278,8 @@ def test_ctrl_c_where_python_cannot_raise_prints_no_traceback():
         del thing
         """
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, preexec_fn=ignore)
     assert p.stdout.split() == ["went", "on", "raised", "at", "the", "safe", "point"], p.stdout
     assert "Interrupted" not in p.stderr, p.stderr
     assert "ValueError: a real bug" in p.stderr  # other unraisable exceptions are still reported
