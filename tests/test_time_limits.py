@@ -160,6 +160,12 @@ def test_train_sign_patterns(files: dict[str, Path], tmp_path: Path) -> None:
         8,
     )
     cert = load_model(tmp_path / "m.json").metadata["certificate"]
+    if "sign_patterns" not in cert["formulation"]:  # a slow machine: the model could not be translated in time
+        note = cert["formulation"].get("time_limit_note", "")
+        dual = str(cert.get("bound_source")).startswith("dual")
+        assert note.startswith("not solved: the time limit leaves"), note
+        assert (cert["bound"] is None and "no certificate" in note) or dual, note
+        return
     patterns = cert["formulation"]["sign_patterns"]
     assert len(patterns) == 15
     if any(p["status"] == "unknown" for p in patterns):  # a pattern not solved (or not run): no combined bound

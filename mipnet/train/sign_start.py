@@ -20,6 +20,8 @@ SURROGATE_SHARE = 0.25
 #: 0.5 s a restart there; results/training/train_scale_vertex.md)
 WARM_START_RESTARTS = 16
 WARM_START_RESTART_SHARE = 0.3
+#: ... and only with a share of at least this many seconds (short limits keep the usual plan and its single probe)
+WARM_START_RESTARTS_MIN_SECONDS = 30.0
 
 
 def surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
@@ -59,13 +61,13 @@ def better_start(
         return sign_objective(w[0][0], w[0][1], w[1][0][0], float(w[1][1][0]), Xs, target, cfg.l1, cfg.margin)
 
     kw: dict[str, Any] = dict(margin=cfg.margin, weight_bound=cfg.weight_bound, bias_bound=cfg.bias_bound, seed=seed)
-    budget = (
-        WARM_START_RESTART_SHARE * seconds
-    )  # more restarts only within part of the share (the probe over-estimates)
-    restarts, steps = surrogate_steps(
-        Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, budget, most=WARM_START_RESTARTS, **kw
-    )
-    if steps == 0 or restarts < FULL_DATA_RESTARTS:  # not even the usual restarts in that part: the usual plan
+    restarts = steps = 0
+    if WARM_START_RESTARTS_MIN_SECONDS <= seconds < float("inf"):  # more restarts within part of a long share
+        budget = WARM_START_RESTART_SHARE * seconds  # (the probe over-estimates)
+        restarts, steps = surrogate_steps(
+            Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, budget, most=WARM_START_RESTARTS, **kw
+        )
+    if steps == 0 or restarts < FULL_DATA_RESTARTS:  # a short share, or not even the usual restarts: the usual plan
         restarts, steps = surrogate_steps(Xs, target, cfg.hidden[0], cfg.l1, FULL_DATA_RESTARTS, seconds, **kw)
     if steps == 0:
         return mapped, f"gradient net mapped into the {cfg.hypothesis} class (no time for the surrogate)"
@@ -81,6 +83,7 @@ __all__ = [
     "SURROGATE_SHARE",
     "SURROGATE_SHARE_GUARD",
     "WARM_START_RESTARTS",
+    "WARM_START_RESTARTS_MIN_SECONDS",
     "WARM_START_RESTART_SHARE",
     "better_start",
     "surrogate_applies",
