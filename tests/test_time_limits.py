@@ -160,10 +160,10 @@ def test_train_sign_patterns(files: dict[str, Path], tmp_path: Path) -> None:
         8,
     )
     cert = load_model(tmp_path / "m.json").metadata["certificate"]
-    if "sign_patterns" not in cert["formulation"]:  # a slow machine: the model could not be translated in time
+    if "sign_patterns" not in cert["formulation"]:  # a slow machine: the model could not be built or translated in time
         note = cert["formulation"].get("time_limit_note", "")
         dual = str(cert.get("bound_source")).startswith("dual")
-        assert note.startswith("not solved: the time limit leaves"), note
+        assert note.startswith("not solved: ") and ("time limit" in note or "are left" in note), note
         assert (cert["bound"] is None and "no certificate" in note) or dual, note
         return
     patterns = cert["formulation"]["sign_patterns"]
