@@ -100,6 +100,19 @@ def _descend(
     return W, b, v, c
 
 
+def random_class_objectives(
+    Xs: np.ndarray, t: np.ndarray, J: int, l1: float, rng: np.random.Generator, n: int
+) -> list[float]:
+    """The objectives of ``n`` random networks of the class (boxes 1, output weights in {-1, 0, 1})."""
+    objs = []
+    for _ in range(n):
+        W, b = rng.uniform(-1, 1, size=(J, Xs.shape[1])), rng.uniform(-1, 1, size=J)
+        v = rng.choice([-1.0, 0.0, 1.0], size=J)
+        W[v == 0], b[v == 0] = 0.0, 0.0
+        objs.append(objective(Xs, t, W, b, v, float(rng.uniform(-1, 1)), l1))
+    return objs
+
+
 def test_bound_below_random_and_gradient_networks() -> None:
     rng = np.random.default_rng(7)
     X, y = xor_data(20, 3, 7)
@@ -107,12 +120,7 @@ def test_bound_below_random_and_gradient_networks() -> None:
     l1, J = 0.03, 3
     cfg = TrainConfig(hidden=(J,), hypothesis="sign", l1=l1)
     bounds = all_bounds(Xs, t, cfg)
-    objs = []
-    for _ in range(200):  # random networks of the class (boxes 1, output weights in {-1, 0, 1})
-        W, b = rng.uniform(-1, 1, size=(J, 3)), rng.uniform(-1, 1, size=J)
-        v = rng.choice([-1.0, 0.0, 1.0], size=J)
-        W[v == 0], b[v == 0] = 0.0, 0.0
-        objs.append(objective(Xs, t, W, b, v, float(rng.uniform(-1, 1)), l1))
+    objs = random_class_objectives(Xs, t, J, l1, rng, 200)
     for _ in range(5):
         objs.append(objective(Xs, t, *_descend(Xs, t, J, l1, rng), l1=l1))
     assert max(bounds.values()) <= min(objs) + TOL

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_dual_bound import TOL, _descend, objective, xor_data
+from test_dual_bound import TOL, _descend, objective, random_class_objectives, xor_data
 
 from mipnet.errors import UnsupportedError
 from mipnet.train import TrainConfig, train
@@ -94,11 +94,7 @@ def test_vertex_bound_below_networks_of_the_class() -> None:
     vert, trans = _bounds(Xs, t, cfg)
     assert vert > trans  # the features cancel on these data: strictly stronger
     objs = [objective(Xs, t, *_descend(Xs, t, J, l1, rng), l1=l1) for _ in range(4)]
-    for _ in range(300):
-        W, b = rng.uniform(-1, 1, size=(J, 3)), rng.uniform(-1, 1, size=J)
-        v = rng.choice([-1.0, 0.0, 1.0], size=J)
-        W[v == 0], b[v == 0] = 0.0, 0.0
-        objs.append(objective(Xs, t, W, b, v, float(rng.uniform(-1, 1)), l1))
+    objs += random_class_objectives(Xs, t, J, l1, rng, 300)
     assert vert <= min(objs) + TOL
 
 
