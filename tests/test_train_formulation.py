@@ -501,3 +501,30 @@ def test_progress_reaches_the_caller_on_the_shared_instance():
     assert points  # the first callback passes on at once, the next ones every 5 s
     assert all(0 <= t <= r.certificate.solve_time + 1 for t, _, _ in points)
     assert all(inc is None or inc >= r.certificate.incumbent - 1e-9 for _, inc, _ in points)
+
+
+def test_build_projection_waits_for_evidence_before_a_close_refusal() -> None:
+    """The build's projection refuses a hopeless build early, a close one only once a quarter of the samples is in
+    (a pause of the machine in the first samples must not refuse a build that fits: a CI run saw that)."""
+    from mipnet.deadline import Deadline, OutOfTime
+    from mipnet.train.formulation import BUILD_TAIL, _check_build
+
+    def need(spent: float, done: int, total: int, after: float) -> float:
+        build = spent * total / done * (1.0 + BUILD_TAIL)
+        return build - spent + after * build
+
+    total, after = 160, 1.0
+    left = Deadline(100.0).remaining()
+    # 16 of 160 samples: a projection 1.5x the time left goes on, 3x is refused
+    spent = 1.5 * left / need(1.0, 16, total, after)
+    _check_build(Deadline(100.0), spent, 16, total, after)
+    spent = 3.0 * left / need(1.0, 16, total, after)
+    with pytest.raises(OutOfTime, match="would need about"):
+        _check_build(Deadline(100.0), spent, 16, total, after)
+    # 48 of 160 samples: a projection 1.2x the time left is refused, 0.8x goes on
+    spent = 1.2 * left / need(1.0, 48, total, after)
+    with pytest.raises(OutOfTime, match="would need about"):
+        _check_build(Deadline(100.0), spent, 48, total, after)
+    _check_build(Deadline(100.0), 0.8 * left / need(1.0, 48, total, after), 48, total, after)
+    with pytest.raises(OutOfTime, match="time limit passed"):
+        _check_build(Deadline(0.0), 0.1, 16, total, after)

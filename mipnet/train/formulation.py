@@ -116,11 +116,16 @@ from .readback import Readback, _val  # noqa: F401
 #: penalties, cuts) per second of sample encoding (measured 0.1-0.25 at N = 300-3000)
 BUILD_CHECK_EVERY = 16
 BUILD_TAIL = 0.25
+#: a projection from the first samples is noisy (a pause of the machine, first-use costs): before this share of the
+#: samples is encoded, the build is refused only when the projection exceeds the time left by BUILD_EARLY_MARGIN x
+BUILD_EARLY_SHARE = 0.25
+BUILD_EARLY_MARGIN = 2.0
 
 
 def _check_build(dl: Deadline, spent: float, done: int, total: int, after: float) -> None:
     """Raise OutOfTime if the deadline has passed, or if ``done`` of ``total`` samples encoded in ``spent``
-    seconds show that the rest of the build and ``after`` x the whole build's time would not end before it."""
+    seconds show that the rest of the build and ``after`` x the whole build's time would not end before it
+    (by a margin of BUILD_EARLY_MARGIN while fewer than BUILD_EARLY_SHARE of the samples are encoded)."""
     if dl.expired():
         raise OutOfTime("the time limit passed while the training model was being built")
     if spent < 0.5 or done < 0.05 * total:
@@ -128,7 +133,8 @@ def _check_build(dl: Deadline, spent: float, done: int, total: int, after: float
     rest = spent * (total - done) / done
     build = (spent + rest) * (1.0 + BUILD_TAIL)
     need = build - spent + after * build
-    if need > dl.remaining():
+    margin = BUILD_EARLY_MARGIN if done < BUILD_EARLY_SHARE * total else 1.0
+    if need > margin * dl.remaining():
         raise OutOfTime(
             f"building the training model ({total} samples) would need about {need:.1f} s more, "
             f"{dl.remaining():.1f} s are left"
@@ -492,5 +498,7 @@ __all__ = [
     "REGRESS_LOSSES",
     "QUADRATIC_SOLVERS",
     "BUILD_CHECK_EVERY",
+    "BUILD_EARLY_MARGIN",
+    "BUILD_EARLY_SHARE",
     "BUILD_TAIL",
 ]
