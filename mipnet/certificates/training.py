@@ -348,13 +348,16 @@ def _dual_claim(
         V    >= max_{s, box} s sum_n alpha_M,n y_n (w . x_n + b)_+
                  - sum_k [(lam - beta^s_k) (w_k)_+ + (lam - beta^-s_k) (-w_k)_+] - kappa,
 
-    lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation. Without
+    lam = l1, kappa = l1 + l2 + l0 + neuron_penalty, m the margin, all read from the recorded formulation; with the
+    linear term (the config's ``linear``, or the record's) the value also subtracts L(t g) = sum_i max(0, B_w (t |g_i|
+    - lam) - l0), g = sum_n alpha_n y_n x_n (:mod:`~mipnet.train.dual_bound.linear_part`). Without
     alpha_M, V = B_w sum_k [(beta+_k - lam)_+ + (beta-_k - lam)_+] - kappa exactly (numpy; beta^{+1} = beta+,
     beta^{-1} = beta-, :func:`~mipnet.train.dual_bound.hybrid_lower_bound`), or where that does not reach the claim
     (up to ``VERTEX_MAX_FEATURES`` inputs) the exact pair maximum over the box's vertices
     (:func:`~mipnet.train.dual_bound.pair_vertices.vertex_pricing_value`, a smaller valid V); with alpha_M, V is the
     dual bound of a fresh single-neuron pricing MILP. Returns (verdict, detail, category)."""
     from ..deadline import Deadline
+    from ..train.dual_bound.linear_part import linear_penalty
     from ..train.dual_bound.pair_vertices import VERTEX_MAX_FEATURES, vertex_pricing_value
     from ..train.objective_check import _targets
 
@@ -424,9 +427,14 @@ def _dual_claim(
     beta_p = np.clip(dxp, 0.0, None).T @ pi if pi.size else np.zeros(d_in)  # one-sided loads
     beta_n = np.clip(-dxp, 0.0, None).T @ pi if pi.size else np.zeros(d_in)
     base = 2.0 * m * math.fsum(pi) + m * math.fsum(am) - Bb * abs(math.fsum(am * target[n]))
+    # the linear term's share (0 without it); subtracting it where it is not needed only lowers the value
+    linear_share = 0.0
+    if cfg.get("linear") or rec.get("linear"):
+        g_lin = dxp.T @ pi + Xs[n].T @ (am * target[n])  # sum_n alpha_n y_n x_n over the pairs and the rows
+        linear_share = linear_penalty(t * g_lin, lam=lam, l0=num("l0"), weight_bound=Bw)
 
     def value(V: float) -> float:
-        return t * base - J * max(0.0, t * V - (1.0 - t) * kappa)
+        return t * base - J * max(0.0, t * V - (1.0 - t) * kappa) - linear_share
 
     if not am.size:  # transport only: V exact in numpy (the separable loads, else the box's vertices)
         V = Bw * float(np.clip(beta_p - lam, 0.0, None).sum() + np.clip(beta_n - lam, 0.0, None).sum()) - kappa

@@ -44,15 +44,14 @@ def dual_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
     (one hidden layer, v_j in {-1, 0, +1}), binary hinge, boxes B_w, B_b (output bias too), width
     min(hidden, max_neurons); l2, l0 and the neuron penalty give each active unit kappa (v_j^2 = [v_j != 0] = 1,
     their terms on W_0 are >= 0 and dropped); max_nonzeros, symmetry breaking and the Lipschitz cuts only
-    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound). Not used with
-    the linear term (a larger class) or domain constraints (:mod:`.constraints`)."""
+    shrink the feasible set or cut off no network. The layer penalty is left out (not in the bound). With the
+    linear term the bound subtracts the linear part's share (:mod:`.dual_bound.linear_part`); domain constraints
+    (:mod:`.constraints`) only remove networks, so the bound of the class without them holds (weaker)."""
     return (
         task == "classify"
         and n_classes == 2
         and cfg.hypothesis == "sign"
         and cfg.loss == "hinge"
-        and not cfg.linear
-        and not cfg.constraints
         and cfg.layer_penalty == 0
         and cfg.architecture is None
         and len(cfg.hidden) == 1
@@ -116,6 +115,8 @@ def dual_bound_record(
     kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
     if rec.get("pricing_kind") == "vertices":
         kind = "vertex pairs"
+    if rec.get("linear"):
+        kind = f"{kind} + linear term"
     out = {
         **rec,
         "source": f"dual: {kind}",

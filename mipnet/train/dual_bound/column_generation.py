@@ -39,8 +39,18 @@ class _Master:
     """The restricted master LP (module docstring), HiGHS matrix API, columns added as units are found."""
 
     def __init__(
-        self, y: np.ndarray, omega: np.ndarray, margin: float, c_bound: float | None, width: float | None, threads: int
+        self,
+        y: np.ndarray,
+        omega: np.ndarray,
+        margin: float,
+        c_bound: float | None,
+        width: float | None,
+        threads: int,
+        linear: tuple[np.ndarray, float, float] | None = None,
     ) -> None:
+        """``linear`` = (X, lam, B): the linear term's weights as 2 d more columns w0+-_i in [0, B] at cost lam
+        (entries +-y_n x_ni in the hinge rows, none in the width row), so that the master's multipliers price it
+        (:mod:`.linear_part`)."""
         import highspy
 
         self.hs = highspy
@@ -70,6 +80,21 @@ class _Master:
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = starts, index, value
         h.passModel(lp)
         self.units: list[np.ndarray] = []
+        if linear is not None:
+            X, lam, B = linear
+            for i in range(X.shape[1]):
+                nz = np.flatnonzero(X[:, i])
+                for sgn in (1.0, -1.0):
+                    h.addCols(
+                        1,
+                        np.array([float(lam)]),
+                        np.array([0.0]),
+                        np.array([float(B)]),
+                        nz.size,
+                        np.array([0], dtype=np.int32),
+                        nz.astype(np.int32),
+                        sgn * y[nz] * X[nz, i],
+                    )
 
     def add(self, X: np.ndarray, unit: np.ndarray, cost: float) -> None:
         phi = np.maximum(X @ unit[:-1] + unit[-1], 0.0)
@@ -131,6 +156,7 @@ def any_width_lower_bound(
     seed: int = 0,
     log: Callable[[str], None] | None = None,
     local_starts: int = 12,
+    linear_bound: float | None = None,
 ) -> DualBoundResult:
     """A lower bound on the sign-class hinge training objective (package docstring) by column generation.
 
@@ -145,7 +171,10 @@ def any_width_lower_bound(
     the master's value less J times the pricing MILP's dual gap, which only time shrinks (full COMPAS: 0.17 after
     30 s of it, 0.35 after 110 s). ``local_starts``: the columns of each round come first from the pattern local
     search (:mod:`.local_search`) from that many of the master's best units per sign (plus a third as many random
-    ones); the MILP pricing (the certified bound) runs only when it finds no column (0: the MILP every round)."""
+    ones); the MILP pricing (the certified bound) runs only when it finds no column (0: the MILP every round).
+    ``linear_bound`` = B (width J only): the master also holds the linear term's weights in [-B, B] at the price
+    lam, so that its multipliers suit the class with the linear term; the bound returned is still that of the class
+    without it (:func:`.linear_part.with_linear_term` subtracts the linear part's share)."""
     dl = Deadline.of(time_limit)
     t_start = time.perf_counter()
     say = log or (lambda s: None)
@@ -184,7 +213,10 @@ def any_width_lower_bound(
             return np.append(w / n1, np.clip(b / n1, -R, R))
         return np.append(np.clip(w, -w_box, w_box), np.clip(b, -b_box, b_box))
 
-    master = _Master(yu, omega, margin, c_bound, None if width is None else float(width), threads)  # any_width
+    if linear_bound is not None and any_width:
+        raise UnsupportedError("the linear term needs the width-J bound (its weight box)")
+    linear = None if linear_bound is None else (Xu, lam, float(linear_bound))
+    master = _Master(yu, omega, margin, c_bound, None if width is None else float(width), threads, linear)
     rep = _representatives(inverse, N)
     records: list[dict[str, Any] | None] = [None]
     best_record: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ from ...deadline import Deadline
 from ...errors import DataError, UnsupportedError
 from .column_generation import any_width_lower_bound
 from .hybrid import hybrid_lower_bound
+from .linear_part import with_linear_term
 from .merge import merge_duplicates
 from .pair_vertices import vertex_lower_bound
 from .pairwise import transport_lower_bound
@@ -38,7 +39,12 @@ def bound_for_config(
     its pair relaxation maximised exactly over the box's vertices, :func:`.pair_vertices.vertex_lower_bound`; up
     to ``VERTEX_MAX_FEATURES`` inputs), ``"hybrid"``
     (:func:`hybrid_lower_bound`), ``"any width"`` (the any-width column generation), ``"auto"`` (cg up to
-    ``AUTO_CG_ROWS`` distinct rows, hybrid above)."""
+    ``AUTO_CG_ROWS`` distinct rows, hybrid above).
+
+    With the linear term (``config.linear``) every width-J method's multipliers and certified V give the bound of
+    the larger class by subtracting the linear part's L(t g) (:mod:`.linear_part`; the any-width bound has no box
+    and is not defined there). Domain constraints (``config.constraints``) only remove networks from the class, so
+    a bound of the class without them holds for it too (weaker, never wrong)."""
     from ..formulation import resolve_config
 
     cfg = resolve_config(config, "classify", 2)
@@ -61,7 +67,38 @@ def bound_for_config(
         loss_denominator=loss_denominator,
     )
     if method == "any width":
+        if cfg.linear:
+            raise UnsupportedError("the any-width dual bound has no weight box: not defined with the linear term")
         return any_width_lower_bound(X, target, init_units=init_units, **common, **kwargs)
+    result = _width_j_bound(X, target, cfg, J, kappa, init_units, method, common, kwargs)
+    if not cfg.linear:
+        return result
+    return with_linear_term(
+        result,
+        X,
+        target,
+        margin=cfg.margin,
+        width=J,
+        unit_cost=kappa,
+        lam=float(penalty_weight) * cfg.l1,
+        l0=float(penalty_weight) * cfg.l0,
+        weight_bound=cfg.weight_bound,
+        output_bias_bound=cfg.bias_bound,
+    )
+
+
+def _width_j_bound(
+    X: np.ndarray,
+    target: np.ndarray,
+    cfg: Any,
+    J: int,
+    kappa: float,
+    init_units: np.ndarray | None,
+    method: str,
+    common: dict[str, Any],
+    kwargs: dict[str, Any],
+) -> DualBoundResult:
+    """The width-J bound of ``method`` for the class without the linear term."""
     if method == "transport":
         return transport_lower_bound(
             X, target, width=J, weight_bound=cfg.weight_bound, unit_cost=kappa, **common, **kwargs
@@ -82,4 +119,6 @@ def bound_for_config(
         return hybrid_lower_bound(X, target, **box, **common, **kwargs)
     if method != "cg":
         raise DataError(f"method must be cg, transport, vertex, hybrid, any width or auto, not {method!r}")
+    if cfg.linear:  # the master prices the linear part too (its multipliers then suit the larger class)
+        box["linear_bound"] = cfg.weight_bound
     return any_width_lower_bound(X, target, **box, **common, **kwargs)
