@@ -83,8 +83,9 @@ def test_bound_below_the_optimum_of_the_class_with_the_linear_term(seed: int) ->
     }
     for name, b in bounds.items():
         assert 0.0 <= b <= cert.incumbent + TOL, (name, b, cert.incumbent)
-    # the column generation's master prices the linear part: its multipliers suit the class (strong here)
+    # the column generation's master and the hybrid's LP price the linear part: their multipliers suit the class
     assert bounds["cg"] >= 0.7 * cert.incumbent, (bounds, cert.incumbent)
+    assert bounds["hybrid"] >= 0.5 * cert.incumbent, (bounds, cert.incumbent)
 
 
 def test_bound_below_random_networks_of_the_class() -> None:

@@ -162,3 +162,36 @@ def test_estimator_and_multiclass_linear_term():
     y3 = np.digitize(X[:, 0], [-0.5, 0.5])
     res = train(X, y3, config=TrainConfig(hidden=(1,), l1=L1), linear=True, time_limit=60)
     assert res.check["ok"]
+
+
+def test_linear_start_is_the_l1_svm_and_beats_a_poor_mapped_start(monkeypatch):
+    """The warm start of the class with the linear term is the lower of the mapped gradient net and the sparse linear
+    model (every hidden unit off, one LP): the latter is the L1-SVM's optimum; a poor mapped start (every weight at
+    the box) loses to it, and the returned network is never above it."""
+    from mipnet.train import trainer as trainer_mod
+    from mipnet.train.formulation import TrainingProblem, resolve_config
+    from mipnet.train.linear_term import linear_start
+
+    X, y = _data(40, 3)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    Xs, t = (X - mu) / sd, np.where(y == 1, 1.0, -1.0)
+    cfg = resolve_config(TrainConfig(hidden=(3,), l1=L1, linear=True), "classify", 2)
+    problem = TrainingProblem(Xs, t, "classify", 2, cfg, solver="highs")
+    like = [(np.zeros(p.shape), np.zeros(p.shape[0])) for p in problem.params]
+    w, obj = linear_start(problem, like, solver="highs", threads=1, instance=None)
+    svm = l1_svm(X, y, L1, BW, BB)
+    assert obj == pytest.approx(svm, abs=1e-6) and not np.any(w[0][0]) and np.any(problem.linear_w)
+
+    real = trainer_mod.map_to_class
+
+    def poor(weights, problem):  # every weight at the box, output signs alternating
+        mapped = real(weights, problem)
+        return [(np.full_like(W, BW), np.zeros_like(b)) for W, b in mapped[:-1]] + [
+            (np.where(np.arange(mapped[-1][0].size) % 2, -1.0, 1.0).reshape(mapped[-1][0].shape), mapped[-1][1])
+        ]
+
+    monkeypatch.setattr(trainer_mod, "map_to_class", poor)
+    lines: list[str] = []
+    res = train(X, y, config=TrainConfig(hidden=(3,), l1=L1), linear=True, time_limit=30, threads=1, log=lines.append)
+    assert any("warm start: the sparse linear model" in s for s in lines), lines
+    assert res.certificate.incumbent <= svm + 1e-6 and res.check["ok"]

@@ -24,7 +24,10 @@ units have that exact form (otherwise they are ordinary units). Pruning never re
 out-weights are nonzero), so they stay the last hidden units.
 
 **Warm start**: the linear part starts at 0; the LP heuristic's first round frees it (an LP in all continuous
-weights with the activation patterns fixed), which fits it to the start's hidden units.
+weights with the activation patterns fixed), which fits it to the start's hidden units. The trainer also tries
+:func:`linear_start`, the best network with every hidden unit off (the sparse linear model of the same objective,
+one LP), and starts from whichever has the lower objective: a mapped gradient net can be far worse than it
+(Adult 1000, l1 = 0.03, 4 hidden: 1.284 against about 0.45).
 """
 
 from __future__ import annotations
@@ -257,3 +260,28 @@ __all__ = [
     "shifted_units",
     "linear_corrections",
 ]
+
+
+def linear_start(
+    problem: Any, like: list[tuple[np.ndarray, np.ndarray]], *, solver: str, threads: int | None, instance: Any
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], float] | None:
+    """The best network of ``problem`` with every hidden unit off: the binaries of all-zero weights (shapes of
+    ``like``) fixed, the continuous weights free (the linear part and the output bias), one LP; then the completion
+    LP of exactly the weights read back. Returns (weights, objective), the variables holding that point and
+    ``problem.linear_w`` its linear part, or None (``problem.linear_w`` restored)."""
+    from .warmstart_complete import fixed_lp
+
+    saved = None if problem.linear_w is None else problem.linear_w.copy()
+    if problem.linear_w is not None:
+        problem.linear_w[...] = 0.0
+    zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in like]
+    kw: dict[str, Any] = dict(solver=solver, threads=threads, instance=instance)
+    if fixed_lp(problem, zero, free_weights=True, **kw) is None:
+        problem.linear_w = saved
+        return None
+    weights = problem.zero_dead_units(problem.weight_values())  # reads the linear part into problem.linear_w
+    obj = fixed_lp(problem, weights, free_weights=False, **kw)
+    if obj is None:
+        problem.linear_w = saved
+        return None
+    return weights, float(obj)

@@ -396,6 +396,10 @@ def train_with_options(
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
             )
             reserve += 2.0 * (time.perf_counter() - t_fix)
+            if cfg.linear and dl.allows(reserve + MIN_SOLVE_SECONDS):  # the sparse linear model, if it is lower
+                warm_w, warm_obj, origin = _lower_of_linear_start(
+                    problem, warm_w, warm_obj, origin, lp_solver, threads, instance
+                )
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and opts.lp_heuristic_rounds > 0:
             left = dl.remaining() - reserve
@@ -496,6 +500,29 @@ def train_with_options(
         build=lambda w: build(w, problem),
         **common,
     )
+
+
+def _lower_of_linear_start(
+    problem: TrainingProblem,
+    warm_w: Any,
+    warm_obj: float | None,
+    origin: str,
+    lp_solver: str,
+    threads: int | None,
+    instance: Any,
+) -> tuple[Any, float | None, str]:
+    """The mapped start or the sparse linear model (:func:`.linear_term.linear_start`), whichever has the lower
+    objective; the variables are left holding the chosen point."""
+    from .linear_term import linear_start
+
+    saved = None if problem.linear_w is None else problem.linear_w.copy()
+    lin = linear_start(problem, warm_w, solver=lp_solver, threads=threads, instance=instance)
+    if lin is not None and (warm_obj is None or lin[1] < warm_obj - 1e-9):
+        return lin[0], lin[1], f"the sparse linear model, no hidden unit (lower objective than the {origin})"
+    if lin is not None and warm_obj is not None:  # reload the mapped start's point (and its linear part)
+        problem.linear_w = saved
+        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
+    return warm_w, warm_obj, origin
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:

@@ -116,6 +116,8 @@ def _width_j_bound(
         init_units=init_units,
     )
     if method == "hybrid":
+        if cfg.linear:  # its LP pays the linear part's share too (multipliers that suit the larger class)
+            kwargs = {**kwargs, "linear": (cfg.weight_bound, float(common["penalty_weight"]) * cfg.l0)}
         return hybrid_lower_bound(X, target, **box, **common, **kwargs)
     if method != "cg":
         raise DataError(f"method must be cg, transport, vertex, hybrid, any width or auto, not {method!r}")

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
 from ...highs import new_highs
+from .linear_part import best_scale
 from .merge import _prepared, _representatives
 from .pairwise import one_sided_excess, opposite_pairs, pair_signed_loads, transport_lower_bound
 from .pricing import Pricing, price
@@ -49,6 +50,7 @@ def hybrid_lower_bound(
     threads: int = 1,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    linear: tuple[float, float] | None = None,
 ) -> DualBoundResult:
     r"""Width-J bound with the multipliers split: alpha = alpha_T + alpha_M, the transport part on pairs (cheap,
     any N) and the MILP part on at most ``milp_rows`` rows S (the pricing MILP stays small).
@@ -69,7 +71,11 @@ def hybrid_lower_bound(
     bound. alpha_M = 0 is :func:`transport_lower_bound`'s width-J figure, also certified at every iterate.
     S: the rows the transport plan leaves capacity on, highest ``row_scores`` (e.g. the incumbent's hinge
     losses, per original row) first. ``neighbours``: opposite rows offered per row (None: ``HYBRID_NEIGHBOURS``
-    up to ``HYBRID_NEIGHBOURS_ROWS`` distinct rows, 20 above, where the pair matrix would grow large)."""
+    up to ``HYBRID_NEIGHBOURS_ROWS`` distinct rows, 20 above, where the pair matrix would grow large).
+    ``linear`` = (B, l0): the LP also pays the linear term's share (:mod:`.linear_part`), u_i >= B (+-g_i - lam)
+    - l0, u_i >= 0 at cost 1, g = beta+ - beta- + sum_S alpha_M y x (the pairs' signed sum), so that its
+    multipliers suit the class with the linear term; the bound returned is still that of the class without it
+    (:func:`.linear_part.with_linear_term` subtracts the share)."""
     import highspy
     from scipy import sparse
 
@@ -100,8 +106,9 @@ def hybrid_lower_bound(
     def build(S: np.ndarray) -> tuple[Any, int]:
         K = S.size
         c_am, c_th, c_be = P, P + K, P + K + 1
-        ncol = P + K + 1 + d2 + (1 if cb is not None else 0)
         c_e = P + K + 1 + d2
+        c_u = c_e + (1 if cb is not None else 0)  # the linear term's u (d), last: the cuts' indices stay
+        ncol = c_u + (d if linear is not None else 0)
         cost = np.zeros(ncol)
         cost[:P] = 2.0 * margin
         cost[c_am : c_am + K] = margin
@@ -143,6 +150,19 @@ def hybrid_lower_bound(
                 row_lo.append([0.0])
                 row_hi.append([np.inf])
                 nrow += 1
+        if linear is not None:  # u_i - sg B (beta+_i - beta-_i + sum_S aM y x_i) >= -B lam - l0
+            B_lin, l0_lin = linear
+            cost[c_u : c_u + d] = -1.0
+            lo[c_u : c_u + d] = 0.0
+            yx = ys[:, None] * Xu[S]  # (K, d)
+            kk, ii = np.nonzero(yx)
+            for sg in (1.0, -1.0):
+                rows += [nrow + np.arange(d), nrow + np.arange(d), nrow + np.arange(d), nrow + ii]
+                cols += [c_u + np.arange(d), c_be + np.arange(d), c_be + d + np.arange(d), c_am + kk]
+                vals += [np.ones(d), np.full(d, -sg * B_lin), np.full(d, sg * B_lin), -sg * B_lin * yx[kk, ii]]
+                row_lo.append(np.full(d, -B_lin * lam - l0_lin))
+                row_hi.append(np.full(d, np.inf))
+                nrow += d
         A = sparse.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, ncol))
         A.sum_duplicates()
         A.sort_indices()
@@ -177,8 +197,9 @@ def hybrid_lower_bound(
 
     def certify(
         col: np.ndarray, S: np.ndarray, tl: float, starts: dict[int, tuple[np.ndarray, float]] | None
-    ) -> tuple[float, float, float, list[Pricing], bool, float, np.ndarray]:
-        """Certified (bound, V upper, t, pricings, optimal, transport-only bound, alpha per merged row)."""
+    ) -> tuple[float, float, float, list[Pricing], bool, float, np.ndarray, tuple[float, np.ndarray]]:
+        """Certified (bound, V upper, t, pricings, optimal, transport-only bound, alpha per merged row, the
+        transport-only (V, alpha per merged row))."""
         K = S.size
         pi = np.clip(col[:P], 0.0, None)
         am = np.clip(col[P : P + K], 0.0, omega[S])
@@ -244,7 +265,8 @@ def hybrid_lower_bound(
             },
         )
         records[1] = _record(rep, pairs, pi, None, None, 1.0, b_t, None)
-        return (b_m, g, cands[i], prs, both, b_t, alpha)
+        alpha_pairs = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
+        return (b_m, g, cands[i], prs, both, b_t, alpha, (tv, alpha_pairs))
 
     # 1. the transport plan alone: its bound and the capacity it leaves (rows of S)
     tr = transport_lower_bound(
@@ -275,7 +297,19 @@ def hybrid_lower_bound(
         f"{time.perf_counter() - t_start:.1f} s"
     )
     h, ncol = build(S)
+
+    def key(value: float, alpha_m: np.ndarray, V: float) -> float:
+        """What the iterates are ranked by: the bound, or with ``linear`` the bound of the class with the linear
+        term at the same multipliers (:func:`.linear_part.best_scale`)."""
+        if linear is None or not np.isfinite(V):
+            return value
+        a = alpha_m * yu
+        base = margin * math.fsum(alpha_m.tolist()) - (0.0 if cb is None else float(cb)) * abs(math.fsum(a.tolist()))
+        kw = dict(base=base, V=V, kappa=kappa, J=J, g=Xu.T @ a, lam=lam, l0=linear[1], weight_bound=linear[0])
+        return best_scale(**kw)[1]
+
     best, best_t, best_g, best_alpha = tr.bound, 1.0, tr.g_upper, alpha_t.copy()
+    best_key = key(best, best_alpha, best_g)
     best_record = tr.record
     trace = [(time.perf_counter() - t_start, best)]
     # initial cuts: coordinate units, the incumbent's units, random units
@@ -315,11 +349,14 @@ def hybrid_lower_bound(
         col = np.asarray(h.getSolution().col_value)
         it += 1
         tl = min(pricing_time, max(0.2, dl.remaining() - final_reserve))
-        bound, g, t, prs, both, t_only, alpha = certify(col, S, tl, None)
-        for cand, gg, tt, ok, rec in ((bound, g, t, both, records[0]), (t_only, None, 1.0, False, records[1])):
-            if cand > best:
-                best, best_t, best_alpha, best_col = cand, tt, alpha, col.copy()
-                best_g = gg if gg is not None else best_g
+        bound, g, t, prs, both, t_only, alpha, (tv, alpha_t_only) = certify(col, S, tl, None)
+        for cand, gg, tt, ok, rec, al in (
+            (bound, g, t, both, records[0], alpha),
+            (t_only, tv, 1.0, False, records[1], alpha_t_only),
+        ):
+            k = key(cand, al, gg)
+            if k > best_key:  # the multipliers, V and t of the winning candidate (one consistent triple)
+                best, best_t, best_alpha, best_col, best_g, best_key = cand, tt, al, col.copy(), gg, k
                 pricing_optimal = ok
                 best_record = rec
         trace.append((time.perf_counter() - t_start, best))
@@ -352,9 +389,10 @@ def hybrid_lower_bound(
     if best_col is None and it:
         best_col = col
     if dl.remaining() > 1.0 and final_share > 0 and status != "converged" and best_col is not None:
-        bound, g, t, prs, both, t_only, alpha = certify(best_col, S, max(0.5, dl.remaining() - 0.5), None)
-        if bound > best:
-            best, best_t, best_g, best_alpha, pricing_optimal = bound, t, g, alpha, both
+        bound, g, t, prs, both, _, alpha, _ = certify(best_col, S, max(0.5, dl.remaining() - 0.5), None)
+        k = key(bound, alpha, g)
+        if k > best_key:
+            best, best_t, best_g, best_alpha, pricing_optimal, best_key = bound, t, g, alpha, both, k
             best_record = records[0]
         trace.append((time.perf_counter() - t_start, best))
         say(f"hybrid final pricing: V upper {g:.4g}, bound {bound:.6g}, best {best:.6g}")

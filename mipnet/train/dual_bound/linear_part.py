@@ -105,6 +105,15 @@ def with_linear_term(
     if not np.isfinite(V):
         t, value = 0.0, 0.0
     else:
+        # self-check: the multipliers and V the method returned reproduce its own figure (one consistent triple)
+        _, plain = best_scale(
+            base=base, V=V, kappa=float(unit_cost), J=float(width), g=np.zeros(1), lam=lam, l0=l0, weight_bound=1.0
+        )
+        if _safe(plain) < float(result.bound) - 1e-7 * max(1.0, abs(float(result.bound))):
+            raise RuntimeError(
+                f"the dual bound's multipliers and V give {plain:.9g}, below its figure {result.bound:.9g}: "
+                "not extended to the linear term"
+            )
         t, value = best_scale(
             base=base, V=V, kappa=float(unit_cost), J=float(width), g=g, lam=lam, l0=l0, weight_bound=weight_bound
         )
