@@ -180,3 +180,32 @@ def test_recheck_subtracts_the_linear_share(monkeypatch: pytest.MonkeyPatch) -> 
     bad = recheck(forged, net, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
     assert chk.outcome == "fail" and bad.status == "failed", bad.lines()
+
+
+def test_recheck_refuses_a_linear_term_outside_the_recorded_class() -> None:
+    """A network with exact linear units whose certificate's configuration no longer names the linear term (a bound
+    of the smaller class says nothing of it) fails the class check; the honest certificate passes it."""
+    import json
+
+    from mipnet.report.certificates import certificate_from_dict, training_certificate
+
+    X, y = _linear_data(0)
+    r = train(X, y, config=TrainConfig(hidden=(1,), hypothesis="sign", l1=0.01, linear=True), time_limit=30, threads=1)
+    net = r.network_full
+    assert net.metadata.get("linear_units"), "the optimum uses the linear term here"
+    cert = training_certificate(net, net.metadata["certificate"], target="y")
+    df = pd.DataFrame(X, columns=["x0", "x1"]).assign(y=y)
+
+    def class_check(rep):
+        return [c for c in rep.checks if c.name == "network of the recorded class"]
+
+    rep = recheck(cert, net, df, second_solver=None, time_limit=10, reprove=False)
+    (chk,) = class_check(rep)
+    assert chk.outcome == "pass", rep.lines()
+    d = json.loads(json.dumps(cert.to_dict()))
+    d["question"]["config"].pop("linear")
+    forged = certificate_from_dict(d)
+    forged.seal = forged.compute_seal()
+    bad = recheck(forged, net, df, second_solver=None, time_limit=10, reprove=False)
+    (chk,) = class_check(bad)
+    assert chk.outcome == "fail" and bad.status == "failed", bad.lines()

@@ -226,6 +226,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
             f"status {status!r} (a trained network is 'optimal' or 'feasible')",
         )
     _training_consistency(rep, cert)
+    _class_claim(rep, cert, net)
     coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
     pen = penalty_terms(net, coefs)
     bad = [k for k, v in pen.items() if not _close(v, terms.get(k, 0.0))]
@@ -302,6 +303,38 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         [("training bound re-proved by a fresh solve", None)],
         lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t),
     )
+
+
+def _class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None:
+    """The network is of the class its recorded configuration names, as far as the bound depends on it: exact
+    linear units (:mod:`~mipnet.train.linear_term`) only where the configuration has the linear term (a bound of the
+    class without it says nothing of a network with it), and in the sign class with one hidden layer at most
+    J = min(hidden, max_neurons) hidden units besides them (a unit is active with any nonzero in-weight, bias or
+    out-weight)."""
+    from ..layers import Weighted
+    from ..train.linear_term import linear_units_of
+
+    cfg = cert.question.get("config")
+    if not isinstance(cfg, dict):
+        return
+    lin = linear_units_of(net)
+    name = "network of the recorded class"
+    if lin and not cfg.get("linear"):
+        rep.add(name, "integrity", False, "the network has a linear term that its recorded configuration does not name")
+        return
+    hidden = list(cfg.get("hidden") or [])
+    dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
+    if cfg.get("hypothesis") != "sign" or len(hidden) != 1 or cfg.get("architecture") or len(dense) != 2:
+        return
+    W, b = np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[0].bias, dtype=np.float64)
+    V = np.asarray(dense[1].weight, dtype=np.float64)
+    if W.ndim != 2 or V.ndim != 2 or V.shape[1] != W.shape[0]:
+        return
+    skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
+    act = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(V).sum(axis=0)) > 0
+    units = int(sum(1 for j in np.flatnonzero(act) if int(j) not in skip))
+    J = int(hidden[0]) if cfg.get("max_neurons") is None else min(int(hidden[0]), int(cfg["max_neurons"]))
+    rep.add(name, "integrity", units <= J, f"{units} hidden units (linear units apart), width {J}")
 
 
 def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray | None) -> None:
