@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
 from ...highs import new_highs
-from .linear_part import best_scale
+from .linear_part import linear_class_value
 from .merge import _prepared, _representatives
 from .pairwise import one_sided_excess, opposite_pairs, pair_signed_loads, transport_lower_bound
 from .pricing import Pricing, price
@@ -303,10 +303,8 @@ def hybrid_lower_bound(
         term at the same multipliers (:func:`.linear_part.best_scale`)."""
         if linear is None or not np.isfinite(V):
             return value
-        a = alpha_m * yu
-        base = margin * math.fsum(alpha_m.tolist()) - (0.0 if cb is None else float(cb)) * abs(math.fsum(a.tolist()))
-        kw = dict(base=base, V=V, kappa=kappa, J=J, g=Xu.T @ a, lam=lam, l0=linear[1], weight_bound=linear[0])
-        return best_scale(**kw)[1]
+        kw: dict[str, Any] = dict(margin=margin, output_bias_bound=cb, J=J, kappa=kappa, lam=lam)
+        return linear_class_value(alpha_m, yu, Xu, V, **kw, l0=linear[1], weight_bound=linear[0])[1]
 
     best, best_t, best_g, best_alpha = tr.bound, 1.0, tr.g_upper, alpha_t.copy()
     best_key = key(best, best_alpha, best_g)

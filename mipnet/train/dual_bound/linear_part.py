@@ -65,9 +65,9 @@ def best_scale(
     cands = [0.0, 1.0]
     if V + kappa > 0:
         cands.append(kappa / (V + kappa))
-    nz = g > 1e-300
-    with np.errstate(over="ignore"):
-        cands.extend(((float(lam) + float(l0) / float(weight_bound)) / g[nz]).tolist())
+    if weight_bound > 0:  # a zero box: no linear part, no breakpoint of its own
+        with np.errstate(over="ignore"):
+            cands.extend(((float(lam) + float(l0) / float(weight_bound)) / g[g > 1e-300]).tolist())
     kw: dict[str, Any] = dict(base=base, V=V, kappa=kappa, J=J, g=g, lam=lam, l0=l0, weight_bound=weight_bound)
     best = (0.0, scaled_value(0.0, **kw))
     for t in cands:
@@ -76,6 +76,30 @@ def best_scale(
             if v > best[1]:
                 best = (float(t), v)
     return best
+
+
+def linear_class_value(
+    alpha: np.ndarray,
+    y: np.ndarray,
+    X: np.ndarray,
+    V: float,
+    *,
+    margin: float,
+    output_bias_bound: float | None,
+    J: float,
+    kappa: float,
+    lam: float,
+    l0: float,
+    weight_bound: float,
+) -> tuple[float, float, np.ndarray]:
+    """(t, LB_lin(t alpha), g) at the best t for multipliers ``alpha`` (per row of ``X``), labels ``y`` and a certified
+    V of the hidden units: base = m sum alpha - B_c |sum a|, g = sum_n a_n x_n, a = alpha y."""
+    a = np.asarray(alpha, dtype=np.float64) * np.asarray(y, dtype=np.float64)
+    g = np.asarray(X, dtype=np.float64).T @ a
+    Bc = 0.0 if output_bias_bound is None else float(output_bias_bound)
+    base = float(margin) * math.fsum(np.asarray(alpha, dtype=np.float64).tolist()) - Bc * abs(math.fsum(a.tolist()))
+    t, value = best_scale(base=base, V=V, kappa=kappa, J=J, g=g, lam=lam, l0=l0, weight_bound=weight_bound)
+    return t, value, g
 
 
 def with_linear_term(
@@ -95,28 +119,23 @@ def with_linear_term(
     multipliers ``result.alpha`` (per row of ``X``, standardised) and certified V = ``result.g_upper``, the linear
     part's L(t g) subtracted and t chosen again (:func:`best_scale`). The record keeps its pairs and rows, gets the
     new t and bound and ``linear`` = True (the certificate re-check then subtracts L(t g) too)."""
-    alpha = np.asarray(result.alpha, dtype=np.float64)
-    y = np.asarray(target, dtype=np.float64)
-    a = alpha * y
-    g = np.asarray(X, dtype=np.float64).T @ a
-    Bc = 0.0 if output_bias_bound is None else float(output_bias_bound)
-    base = float(margin) * math.fsum(alpha.tolist()) - Bc * abs(math.fsum(a.tolist()))
     V = float(result.g_upper)
+    kw: dict[str, Any] = dict(
+        margin=margin, output_bias_bound=output_bias_bound, J=float(width), kappa=float(unit_cost), lam=lam, l0=l0
+    )
+    g = np.zeros(np.asarray(X).shape[1])
     if not np.isfinite(V):
         t, value = 0.0, 0.0
     else:
-        # self-check: the multipliers and V the method returned reproduce its own figure (one consistent triple)
-        _, plain = best_scale(
-            base=base, V=V, kappa=float(unit_cost), J=float(width), g=np.zeros(1), lam=lam, l0=l0, weight_bound=1.0
-        )
+        # self-check: the multipliers and V the method returned reproduce its own figure (one consistent triple); a
+        # zero box leaves the linear part out (the plain bound)
+        _, plain, _ = linear_class_value(result.alpha, target, X, V, **kw, weight_bound=0.0)
         if _safe(plain) < float(result.bound) - 1e-7 * max(1.0, abs(float(result.bound))):
             raise RuntimeError(
                 f"the dual bound's multipliers and V give {plain:.9g}, below its figure {result.bound:.9g}: "
                 "not extended to the linear term"
             )
-        t, value = best_scale(
-            base=base, V=V, kappa=float(unit_cost), J=float(width), g=g, lam=lam, l0=l0, weight_bound=weight_bound
-        )
+        t, value, g = linear_class_value(result.alpha, target, X, V, **kw, weight_bound=weight_bound)
     bound = max(_safe(value), 0.0)
     record = None
     if result.record is not None:
