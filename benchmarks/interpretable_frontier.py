@@ -24,6 +24,10 @@ Methods (``--methods``, each a row per setting; a method that cannot run gives a
       s.t. |w0_i| <= B_w z_i, sum_i z_i <= K, z binary   (the budget's feature switches, when K is given),
 
   solved to a certified gap like every mipnet fit. Size counted as for ``mipnet_linear``.
+* ``mipnet_logistic``: the same linear models (the linear term alone, per budget K of ``--small-k`` at
+  ``--small-k-l1``, and per l1 of ``--logistic-l1`` without a budget) with the **logistic loss**
+  log(1 + exp(-y f(x))): the MILP holds its tangent envelope (within 2e-3, :mod:`mipnet.train.logistic`), the
+  certificate reports the true loss and the envelope's proved bound.
 * ``fasterrisk``: FasterRisk risk scores (integer points in [-5, 5], binarised features), per sparsity k, in its own
   virtual environment (``--fasterrisk-python``; it pins numpy < 2, pandas 1.5.2, scikit-learn 1.2) as a subprocess
   on the same split (an .npz in, JSON out). Size: non-zero points.
@@ -70,7 +74,10 @@ import numpy as np
 
 from mipnet.datasets import load
 
-METHODS = ("l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "fasterrisk", "gosdt", "ebm")
+METHODS = (
+    "l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic", "fasterrisk", "gosdt",
+    "ebm",
+)  # fmt: skip
 HERE = Path(__file__).resolve().parent
 DEFAULT_FR_PYTHON = HERE.parent / ".fasterriskvenv" / "bin" / "python"
 Row = dict[str, Any]
@@ -135,6 +142,7 @@ def fit_mipnet(
     seed: int,
     constraints: list[Any] | None = None,
     max_rows: int | None = None,
+    loss: str = "auto",
 ) -> Row:
     """One MIPNetClassifier fit: test accuracy / AUC, size, certificate status and gap (None: no bound).
     ``hidden`` = 0 (with ``linear``): the linear term alone, one unit held off by ``max_neurons=0``."""
@@ -153,6 +161,7 @@ def fit_mipnet(
         random_state=seed,
         threads=1,
         max_samples=max_rows,
+        loss=loss,
     ).fit(Xtr, ytr)
     cert = m.certificate_
     pred = m.predict(Xte)
@@ -190,6 +199,16 @@ def small_configs(args: argparse.Namespace) -> list[tuple[str, int, float, int |
     for h in [int(v) for v in args.small_hidden.split(",") if v.strip()]:
         hl1 = float(args.small_hidden_l1)
         out.append((f"linear + {h} hidden, l1={hl1:g}", h, hl1, None))
+    return out
+
+
+def logistic_configs(args: argparse.Namespace) -> list[tuple[str, float, int | None]]:
+    """(setting, l1, feature budget K or None) of each ``mipnet_logistic`` row (the linear term alone)."""
+    out: list[tuple[str, float, int | None]] = []
+    for k in [int(v) for v in args.small_k.split(",") if v.strip()]:
+        out.append((f"logistic, linear only, K={k} features, l1={float(args.small_k_l1):g}", float(args.small_k_l1), k))
+    for l1 in _floats(args.logistic_l1):
+        out.append((f"logistic, linear only, l1={l1:g}", l1, None))
     return out
 
 
@@ -435,6 +454,32 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     return [r]
 
                 jobs.append((meth, small_job))
+        elif meth == "mipnet_logistic":
+            from mipnet.train.constraints import FeatureBudget
+
+            for setting, l1v, k in logistic_configs(args):
+
+                def logistic_job(setting: str = setting, l1v: float = l1v, k: int | None = k) -> list[Row]:
+                    r = fit_mipnet(
+                        Xtr,
+                        ytr,
+                        Xte,
+                        yte,
+                        hidden=0,
+                        l1=l1v,
+                        linear=True,
+                        time_limit=args.time_limit,
+                        seed=seed,
+                        constraints=None if k is None else [FeatureBudget(k)],
+                        max_rows=max_rows,
+                        loss="logistic",
+                    )
+                    r.pop("network")
+                    r.pop("domain_constraints")
+                    r["setting"] = setting
+                    return [r]
+
+                jobs.append((meth, logistic_job))
         elif meth == "fasterrisk":
             ks = [int(k) for k in args.fasterrisk_k.split(",")]
             jobs.append(
@@ -539,6 +584,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--small-k-l1", default="0.001", help="mipnet_small: l1 of the budget fits")
     ap.add_argument("--small-hidden", default="1,2", help="mipnet_small: hidden units beside the linear term")
     ap.add_argument("--small-hidden-l1", default="0.03", help="mipnet_small: l1 of those fits")
+    ap.add_argument("--logistic-l1", default="0.01", help="mipnet_logistic: l1 of the fits without a budget")
     ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
     ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")
     ap.add_argument("--fasterrisk-python", type=Path, default=DEFAULT_FR_PYTHON)

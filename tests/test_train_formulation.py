@@ -30,6 +30,7 @@ CASES = [
     ("hinge+l2 (tangent OA)", 2, "classify", TrainConfig(hidden=(2,), l2=0.05)),
     ("hinge+l0", 2, "classify", TrainConfig(hidden=(2,), l0=0.02)),
     ("zero_one", 2, "classify", TrainConfig(hidden=(2,), loss="zero_one", l1=0.01)),
+    ("logistic (tangent OA)", 2, "classify", TrainConfig(hidden=(2,), loss="logistic", l1=0.01)),
     (
         "quantized neurons+layers",
         2,

@@ -152,8 +152,8 @@ def _summary(est, X, y) -> None:
     "--loss",
     default="auto",
     show_default=True,
-    type=click.Choice(["auto", "hinge", "multiclass_hinge", "zero_one", "l1", "squared"]),
-    help="hinge, multiclass_hinge, zero_one (classify); l1, squared (regress).",
+    type=click.Choice(["auto", "hinge", "multiclass_hinge", "zero_one", "logistic", "l1", "squared"]),
+    help="hinge, multiclass_hinge, zero_one, logistic (classify; logistic: two classes); l1, squared (regress).",
 )
 @click.option(
     "--l1",

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DataError, UnsupportedError
 
 HYPOTHESES = ("auto", "sign", "quantized", "continuous")
-CLASSIFY_LOSSES = ("auto", "hinge", "multiclass_hinge", "zero_one")
+CLASSIFY_LOSSES = ("auto", "hinge", "multiclass_hinge", "zero_one", "logistic")
 REGRESS_LOSSES = ("auto", "l1", "squared")
 QUADRATIC_SOLVERS = ("gurobi", "scip")
 
@@ -103,6 +103,8 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
             loss = "multiclass_hinge"
         if loss == "multiclass_hinge" and n_out == 1:
             loss = "hinge"
+        if loss == "logistic" and n_out > 1:
+            raise UnsupportedError("the logistic loss is binary (two classes); use loss='multiclass_hinge'")
     else:
         if loss not in REGRESS_LOSSES:
             raise DataError(f"regression loss must be one of {REGRESS_LOSSES[1:]}, got {loss!r}")

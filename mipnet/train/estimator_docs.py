@@ -13,8 +13,9 @@ _PARAMETERS = """
         Hypothesis class of :class:`~mipnet.train.TrainConfig`; "auto": the sign class (one hidden layer, one
         output, output weights in {-1, 0, +1}) when it applies, else "quantized".
     loss : str, default="auto"
-        Classifier: "hinge", "multiclass_hinge" or "zero_one"; regressor: "l1" or "squared"; "auto" picks the
-        first that applies.
+        Classifier: "hinge", "multiclass_hinge", "zero_one" or "logistic" (two classes; the MILP holds its tangent
+        envelope, within 2e-3, and the certificate reports the true loss); regressor: "l1" or "squared"; "auto"
+        picks the first that applies.
     margin : float, default=1.0
         Hinge margin m >= 0 of ``max(0, m - y f(x))``.
     l1 : float >= 0 or "cv", default=0.0

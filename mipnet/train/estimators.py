@@ -22,8 +22,10 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Hidden, Interval, InvalidParameterError, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -553,6 +555,25 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         check_is_fitted(self)
         logits = self.network_.forward(self._encode(X, reset=False))
         return self.classes_[self.network_.predict_index(logits)]
+
+    @available_if(lambda est: est.loss == "logistic")
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the logistic loss's model, ``P(classes_[1] | x) = 1 / (1 + exp(-f(x)))``.
+
+        Only with ``loss="logistic"``: the other losses do not fit probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or images
+            Inputs, encoded as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Columns in the order of ``classes_``.
+        """
+        p1 = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p1, p1])
 
 
 class MIPNetRegressor(RegressorMixin, _MIPNetBase):

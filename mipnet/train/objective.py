@@ -6,6 +6,9 @@
 
 * ``hinge``: xi_n >= m - y_n f(x_n), xi_n >= 0
 * ``multiclass_hinge`` (Crammer-Singer): xi_n >= m + f_k(x_n) - f_{y_n}(x_n) for all k != y_n, xi_n >= 0
+* ``logistic`` (binary): xi_n >= l(t) + l'(t) (y_n f(x_n) - t) for t on a tangent grid of the margin's range,
+  xi_n >= 0, l(z) = log(1 + exp(-z)): the tangent envelope, a lower approximation within
+  :data:`~.logistic.LOGISTIC_TOLERANCE` of l (:mod:`.logistic`); the certificate reports the true value
 * ``zero_one``: e_n binary, y_n f(x_n) >= m - M_n e_n (multiclass: f_{y_n} - f_k >= m - M_nk e_n);
   the count of samples without margin m
 * ``l1`` (regression): r_n >= +-(f(x_n) - y_n)
@@ -30,7 +33,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..encode.terms import constraint_list, new_binaries, new_vars
+from .logistic import logistic_loss, logistic_slope, logistic_tangent_points, restrict
 from .problem_state import ProblemState
+
+#: the margin range the logistic envelope's grid covers when an output has no finite bound
+UNBOUNDED_MARGIN = 40.0
 
 
 def tangent_points(lo: float, hi: float, k: int) -> np.ndarray:
@@ -71,6 +78,8 @@ class ObjectiveTerms(ProblemState):
                         cons.add(xi[n] >= mg + f[k] - f[k_n])
             self.loss_vars["xi"] = xi
             return inv * self._weighted(xi)
+        if loss == "logistic":
+            return inv * self._logistic_loss()
         if loss == "zero_one":
             e = new_binaries(m, "err", (N,))
             cons = constraint_list(m, "zero_one")
@@ -117,6 +126,31 @@ class ObjectiveTerms(ProblemState):
             self.oa_terms["loss"] = [(r[n], pts_all[n]) for n in range(N)]
         self.loss_vars["sq"] = r
         return inv * self._weighted(r)
+
+    def _logistic_loss(self) -> Any:
+        """sum_n c_n xi_n with xi_n above the tangents of l at the margin range's grid points (:mod:`.logistic`)."""
+        m, N = self.model, self.N
+        y = self.target.astype(float)
+        lower = np.array([o.lower[0] for o in self.outputs], dtype=float)
+        upper = np.array([o.upper[0] for o in self.outputs], dtype=float)
+        z_lo = np.where(y > 0, lower, -upper)
+        z_hi = np.where(y > 0, upper, -lower)
+        # an unbounded output (no box) keeps the envelope valid, only looser beyond this range
+        z_lo = np.clip(np.nan_to_num(z_lo, nan=-UNBOUNDED_MARGIN), -UNBOUNDED_MARGIN, UNBOUNDED_MARGIN)
+        z_hi = np.clip(np.nan_to_num(z_hi, nan=UNBOUNDED_MARGIN), z_lo, UNBOUNDED_MARGIN)
+        grid = logistic_tangent_points(float(z_lo.min()), float(z_hi.max()))
+        xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
+        cons = constraint_list(m, "logistic")
+        pts_all = []
+        for n in range(N):
+            pts = restrict(grid, float(z_lo[n]), float(z_hi[n]))
+            z = float(y[n]) * self.outputs[n].expr[0]
+            for t, lt, st in zip(pts, logistic_loss(pts), logistic_slope(pts)):
+                cons.add(xi[n] >= float(lt) + float(st) * (z - float(t)))
+            pts_all.append(pts)
+        self.oa_terms["loss"] = [(xi[n], pts_all[n]) for n in range(N)]
+        self.loss_vars["xi"] = xi
+        return self._weighted(xi)
 
     def _weighted(self, v: Any) -> Any:
         """sum_n c_n v_n (the plain sum without weights)."""

@@ -11,6 +11,7 @@ the data:
     loss     = (1/N) sum_n loss_n   with, on the outputs f of the network (raw features in):
                hinge:            max(0, m - y_n f(x_n)),       y_n = +1 for the second class, else -1
                multiclass_hinge: max(0, m + max_{k != y_n} f_k(x_n) - f_{y_n}(x_n))
+               logistic:         log(1 + exp(-y_n f(x_n)))  (the margin m is not used)
                zero_one:         [margin_n < m - 1e-6]  (margin_n the quantity of the hinge; a margin
                                  within the solvers' feasibility tolerance of m counts as met, as in
                                  the MILP, where the optimum puts margins exactly on m)
@@ -25,8 +26,8 @@ the data:
 
 ``terms`` are these true values; ``model_terms`` are the solver model's values at the same network.
 They agree to 1e-6 except for terms the model writes as a tangent outer approximation (HiGHS: l2,
-squared loss), where model <= true. ``incumbent`` is the true objective of the returned network,
-``bound`` the best proved lower bound (valid also for an outer approximation, which only lowers
+squared loss; every solver: the logistic loss), where model <= true. ``incumbent`` is the true objective of the
+returned network, ``bound`` the best proved lower bound (valid also for an outer approximation, which only lowers
 the optimum), ``gap = (incumbent - bound) / |incumbent|``. ``bound_source`` says which: the solver's
 ("milp"), the sample groups' ("groups") or, sign class with the hinge loss, the dual bound of
 :mod:`.dual_bound` ("dual: transport" / "dual: hybrid" / "dual: column generation", also when the MILP was
@@ -50,6 +51,7 @@ import numpy as np
 from ..errors import DataError
 from ..layers import Weighted
 from ..network import Network
+from .logistic import logistic_loss
 
 TOLERANCE = 1e-6
 #: margins within this distance below m count as met by the 0-1 loss (the solvers' feasibility tolerance)
@@ -204,6 +206,8 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
         other = f.copy()
         other[rows, y] = -np.inf
         mg = f[rows, y] - other.max(axis=1)
+    if loss == "logistic":
+        return logistic_loss(mg)
     if loss == "zero_one":
         return (mg < margin - ZERO_ONE_TIE).astype(np.float64)  # as the MILP counts it (discrete_values)
     return np.maximum(0.0, margin - mg)

@@ -16,7 +16,7 @@ neuron penalty, no ``max_neurons``, and no l1, l2 or l0 term, which all count th
 is then a pruned unit at no cost (ReLU(-B_b) = 0; biases are not penalised), so every network of a
 smaller pattern is a network of a full one with the same objective.
 
-**Directional relaxation** (hinge and 0-1 loss): with the signs fixed, sample n's loss is a
+**Directional relaxation** (hinge, logistic and 0-1 loss): with the signs fixed, sample n's loss is a
 non-increasing function of y_n f(x_n) = sum_j y_n v_j h_nj + y_n c. Where y_n v_j < 0 the loss can
 only grow with h_nj, so the lower envelope h_nj >= max(0, z_nj) is all the model needs: the ReLU
 binary of (n, j) is relaxed to [0, 1]. Exact: the true network is feasible with h = ReLU(z), and any
@@ -87,7 +87,7 @@ PATTERN_OVERHEAD_PRIOR = 0.5
 SETTLED = frozenset({"optimal", "infeasible", "pruned"})
 
 #: losses that only grow as y_n f(x_n) falls (the directional relaxation applies)
-MARGIN_LOSSES = ("hinge", "zero_one")
+MARGIN_LOSSES = ("hinge", "zero_one", "logistic")
 
 
 @dataclass

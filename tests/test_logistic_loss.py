@@ -1,0 +1,196 @@
+"""The logistic loss: its tangent envelope (below l, within the tolerance), the training MILP's bound never above
+the true optimum (an independent convex solve; random networks of the class), the certificate's true loss, the
+estimator's probabilities, the command line and the refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+from mipnet.certificates import training_certificate
+from mipnet.cli import cli
+from mipnet.errors import UnsupportedError
+from mipnet.io import load_model
+from mipnet.report.recheck import recheck
+from mipnet.train import TrainConfig, train
+from mipnet.train.logistic import (
+    LOGISTIC_TOLERANCE,
+    envelope_error,
+    logistic_loss,
+    logistic_slope,
+    logistic_tangent_points,
+    restrict,
+)
+
+L1 = 0.02
+
+
+def envelope(points: np.ndarray, z: np.ndarray) -> np.ndarray:
+    tangents = logistic_loss(points)[:, None] + logistic_slope(points)[:, None] * (z[None, :] - points[:, None])
+    return np.maximum(0.0, tangents.max(axis=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-30, 10),
+    st.floats(0.01, 40),
+    st.sampled_from([1e-2, 2e-3, 1e-4]),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_envelope_is_below_and_within_tolerance(lo, width, tol, a, b):
+    hi = lo + width
+    pts = logistic_tangent_points(lo, hi, tol)
+    assert pts[0] == lo and pts[-1] == hi and np.all(np.diff(pts) > 0)
+    z = np.linspace(lo, hi, 20001)
+    err = logistic_loss(z) - envelope(pts, z)
+    assert err.min() >= -1e-12  # a lower approximation: the bound stays valid
+    assert err.max() <= tol * (1 + 1e-6)
+    # a sample's sub-range: the grid restricted to it, with its ends, keeps the error bound
+    sub_lo, sub_hi = sorted((lo + a * width, lo + b * width))
+    if sub_hi > sub_lo:
+        sub = restrict(pts, sub_lo, sub_hi)
+        zs = np.linspace(sub_lo, sub_hi, 5001)
+        e2 = logistic_loss(zs) - envelope(sub, zs)
+        assert e2.min() >= -1e-12 and e2.max() <= tol * (1 + 1e-6)
+
+
+def test_envelope_error_of_far_points_is_large():
+    assert envelope_error(-2.0, 2.0) > 0.1  # the check above is not vacuous
+    assert envelope_error(0.0, 0.01) < 1e-5
+
+
+def _data(n: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0]
+    y = (X @ [1.0, -0.4, 0.8] + 0.8 * rng.normal(size=n) > -0.2).astype(int)
+    return X, y
+
+
+def l1_logistic(X: np.ndarray, y: np.ndarray, lam: float, bw: float, bb: float) -> float:
+    """min (1/N) sum_n l(y_n (w x_n + b)) + lam ||w||_1, |w| <= bw, |b| <= bb on the standardised data: a smooth
+    convex problem in w = p - q (p, q in [0, bw]), solved by L-BFGS-B."""
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    t = np.where(y == 1, 1.0, -1.0)
+    d = Xs.shape[1]
+
+    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, b = v[:d], v[d : 2 * d], v[-1]
+        z = t * (Xs @ (p - q) + b)
+        g = logistic_slope(z) * t / len(t)
+        gw = Xs.T @ g
+        val = float(logistic_loss(z).mean() + lam * (p.sum() + q.sum()))
+        return val, np.concatenate([gw + lam, -gw + lam, [g.sum()]])
+
+    best = np.inf
+    for start in (np.zeros(2 * d + 1), np.full(2 * d + 1, 0.3)):
+        r = minimize(fun, start, jac=True, method="L-BFGS-B", bounds=[(0, bw)] * (2 * d) + [(-bb, bb)],
+                     options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 10000})  # fmt: skip
+        best = min(best, float(r.fun))
+    return best
+
+
+@pytest.fixture(scope="module")
+def linear_only():
+    X, y = _data()
+    cfg = TrainConfig(hidden=(1,), loss="logistic", l1=L1, max_neurons=0)
+    return X, y, train(X, y, config=cfg, linear=True, time_limit=60, threads=1)
+
+
+def test_linear_only_brackets_the_convex_optimum(linear_only):
+    X, y, res = linear_only
+    cert = res.certificate
+    assert res.check["ok"], res.check
+    assert cert.loss == "logistic" and "loss" in cert.outer_approximated
+    opt = l1_logistic(X, y, L1, 1.0, 1.0)
+    assert cert.bound is not None and cert.bound <= opt + 1e-7, (cert.bound, opt)
+    assert cert.incumbent >= opt - 1e-7
+    # the envelope's optimum is within the tolerance of l's: the returned network is within it of the optimum
+    assert cert.incumbent <= opt + LOGISTIC_TOLERANCE + 1e-6, (cert.incumbent, opt)
+    assert cert.gap is not None and cert.gap <= 1.5 * LOGISTIC_TOLERANCE / cert.incumbent
+    # the model's loss is the envelope's: below the true loss, within the tolerance
+    assert cert.terms["loss"] - LOGISTIC_TOLERANCE - 1e-7 <= cert.model_terms["loss"] <= cert.terms["loss"] + 1e-7
+
+
+def test_certificate_loss_is_the_true_logistic_loss(linear_only):
+    X, y, res = linear_only
+    f = res.network.forward(X)[:, 0]
+    t = np.where(y == 1, 1.0, -1.0)
+    assert abs(res.certificate.terms["loss"] - float(np.mean(np.log1p(np.exp(-t * f))))) <= 1e-9
+
+
+def test_certificate_rechecks_and_a_lowered_loss_fails(linear_only):
+    X, y, res = linear_only
+    meta = res.network.metadata["certificate"]
+    rep = recheck(training_certificate(res.network, meta, target="y"), res.network, (X, y))
+    assert rep.status == "ok", rep.lines()
+    forged = {**meta, "terms": {**meta["terms"], "loss": meta["terms"]["loss"] - 0.01}}
+    forged["incumbent"] = meta["incumbent"] - 0.01
+    rep = recheck(training_certificate(res.network, forged, target="y"), res.network, (X, y))
+    assert rep.status != "ok"
+
+
+def _sign_objective(Xs: np.ndarray, t: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, c: float) -> float:
+    f = np.maximum(Xs @ W.T + b, 0.0) @ v + c
+    return float(logistic_loss(t * f).mean() + L1 * (np.abs(W[v != 0]).sum() + np.abs(v).sum()))
+
+
+def test_sign_class_bound_below_every_sampled_network():
+    X, y = _data(n=14, seed=3)
+    X = X[:, :2]
+    cfg = TrainConfig(hidden=(2,), loss="logistic", l1=L1)
+    res = train(X, y, config=cfg, time_limit=60, threads=1)
+    cert = res.certificate
+    assert res.check["ok"] and cert.bound is not None and cert.bound <= cert.incumbent + 1e-9
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    t = np.where(y == 1, 1.0, -1.0)
+    rng = np.random.default_rng(0)
+    best = np.inf
+    for _ in range(3000):
+        W = rng.uniform(-1, 1, size=(2, 2))
+        b = rng.uniform(-1, 1, size=2)
+        v = rng.integers(-1, 2, size=2).astype(float)
+        best = min(best, _sign_objective(Xs, t, W, b, v, float(rng.uniform(-1, 1))))
+    assert cert.bound <= best + 1e-9, (cert.bound, best)
+    if cert.status in ("optimal", "feasible") and cert.gap is not None and cert.gap <= 1e-3:
+        assert cert.incumbent <= best + LOGISTIC_TOLERANCE + 1e-6
+
+
+def test_predict_proba_only_for_the_logistic_loss():
+    from mipnet import MIPNetClassifier
+
+    X, y = _data(20, seed=1)
+    clf = MIPNetClassifier((1,), loss="logistic", l1=L1, time_limit=30).fit(X, y)
+    p = clf.predict_proba(X)
+    assert p.shape == (20, 2) and np.allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[p.argmax(axis=1)], clf.predict(X))
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-clf.decision_function(X))), atol=1e-12)
+    hinge = MIPNetClassifier((1,), l1=L1, time_limit=30)
+    assert not hasattr(hinge, "predict_proba")
+
+
+def test_multiclass_logistic_is_refused():
+    X, _ = _data(12)
+    y = np.arange(12) % 3
+    with pytest.raises(UnsupportedError, match="binary"):
+        train(X, y, config=TrainConfig(hidden=(1,), loss="logistic"), time_limit=5)
+
+
+def test_cli_trains_with_the_logistic_loss(tmp_path):
+    X, y = _data(24, seed=4)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["y"] = y
+    path, out = tmp_path / "d.csv", tmp_path / "m.json"
+    df.to_csv(path, index=False)
+    r = CliRunner().invoke(
+        cli, ["train", str(path), "--target", "y", "--hidden", "1", "--loss", "logistic", "--l1", "0.02",
+              "--time-limit", "20", "-o", str(out)],
+    )  # fmt: skip
+    assert r.exit_code in (0, 1), r.output
+    cert = load_model(out).metadata["certificate"]
+    assert cert["loss"] == "logistic" and "loss" in cert["outer_approximated"]
