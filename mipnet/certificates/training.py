@@ -263,6 +263,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     X, y = sel
     _constraints_claim(rep, cert, net, X)
+    _standardisation_claim(rep, cert, net, X)
     res = cert.result or {}
     try:
         tc = Certificate.from_dict(res)
@@ -335,6 +336,61 @@ def _class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> Non
     units = int(sum(1 for j in np.flatnonzero(act) if int(j) not in skip))
     J = int(hidden[0]) if cfg.get("max_neurons") is None else min(int(hidden[0]), int(cfg["max_neurons"]))
     rep.add(name, "integrity", units <= J, f"{units} hidden units (linear units apart), width {J}")
+    _sign_class_boxes(rep, cfg, net, W, b, V, np.asarray(dense[1].bias, dtype=np.float64))
+
+
+#: slack of the weight-box check (the solver's values are read back with its feasibility tolerance)
+BOX_TOL = 1e-6
+
+
+def _sign_class_boxes(
+    rep: RecheckReport, cfg: dict[str, Any], net: Network, W: np.ndarray, b: np.ndarray, V: np.ndarray, c: np.ndarray
+) -> None:
+    """The sign class as the trainer returns it: ``Normalize, Dense (W, b), ReLU, Dense (v, c)`` (and, regression,
+    the target's ``Normalize``) with v in {-1, 0, +1} and, on the standardised inputs the first ``Normalize`` gives,
+    |W| <= B_w, |b| <= B_b, |c| <= B_b (the linear term's weights have the box B_w too). A network outside the boxes
+    is not of the class the bound is about. Whether that ``Normalize`` is the training data's standardisation is
+    checked with the data (:func:`_standardisation_claim`)."""
+    name = "weights in the recorded class's boxes"
+    kinds = [layer.kind for layer in net.layers]
+    if kinds[:4] != ["Normalize", "Dense", "ReLU", "Dense"] or kinds[4:] not in ([], ["Normalize"]):
+        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the sign class's layout")
+        return
+    bw, bb = float(cfg.get("weight_bound", 1.0)), float(cfg.get("bias_bound", 1.0))
+    bad = []
+    if not np.all(np.isin(V, (-1.0, 0.0, 1.0))):
+        bad.append("output weights not in {-1, 0, +1}")
+    for what, arr, box in (("|W|", W, bw), ("|b|", b, bb), ("|c|", c, bb)):
+        worst = float(np.max(np.abs(arr), initial=0.0))
+        if not worst <= box * (1 + BOX_TOL) + BOX_TOL:
+            bad.append(f"{what} up to {worst:.9g} > {box:g}")
+    rep.add(name, "integrity", not bad, "; ".join(bad) if bad else f"v in {{-1, 0, 1}}, B_w {bw:g}, B_b {bb:g}")
+
+
+def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray) -> None:
+    """The first layer of a trained network is the training data's standardisation ``Normalize(1/sd, -mu/sd)``
+    (sd of a constant column 1), as the trainer built it: the weight boxes hold on that scale. Checked whenever the
+    recorded configuration has a box (every dense training configuration)."""
+    cfg = cert.question.get("config")
+    if not isinstance(cfg, dict) or cfg.get("architecture") or not net.layers or net.layers[0].kind != "Normalize":
+        return
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    first = net.layers[0]
+    scale = np.asarray(getattr(first, "scale", np.nan), dtype=np.float64)
+    offset = np.asarray(getattr(first, "offset", np.nan), dtype=np.float64)
+    ok = (
+        scale.shape == sd.shape
+        and offset.shape == mu.shape
+        and bool(np.allclose(scale, 1.0 / sd, rtol=1e-6, atol=0.0))
+        and bool(np.allclose(offset, -mu / sd, rtol=1e-6, atol=1e-9))
+    )
+    rep.add(
+        "input standardisation is the training data's",
+        "integrity",
+        ok,
+        "Normalize(1/sd, -mu/sd) of the training rows" if ok else "the first Normalize differs from the data's",
+    )
 
 
 def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray | None) -> None:

@@ -1,0 +1,110 @@
+"""The training re-check holds the network to the recorded class: in the sign class, output weights in {-1, 0, +1}
+and the boxes |W| <= B_w, |b|, |c| <= B_b on the standardised inputs, whose scale is the training data's own
+standardisation (the network's first Normalize). Each forgery below computes the same function as the honest
+network (so the loss is unchanged) but lies outside the class the bound is about."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from mipnet.certificates import training_certificate
+from mipnet.report.recheck import recheck
+from mipnet.train import TrainConfig, train
+from mipnet.train.objective_check import penalty_terms
+
+BOXES = "weights in the recorded class's boxes"
+SCALE = "input standardisation is the training data's"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 3)) * [1.0, 5.0, 0.2] + 3.0
+    s = X[:, 0] - 3.0 + (X[:, 2] - 3.0) * 3.0
+    y = (s > np.median(s)).astype(int)
+    res = train(X, y, config=TrainConfig(hidden=(2,), l1=0.02), time_limit=30, threads=1)
+    return X, y, res.network
+
+
+def _outcome(rep, name):
+    found = [c.outcome for c in rep.checks if c.name == name]
+    assert found, [c.name for c in rep.checks]
+    return found[0]
+
+
+def _recheck(net, meta, X, y):
+    """Re-check ``net`` with ``meta`` re-derived for it as a forger would: the penalty terms recomputed from its
+    weights, the incumbent their sum with the (unchanged) loss, the gap from the recorded bound."""
+    meta = copy.deepcopy(meta)
+    terms = {"loss": meta["terms"]["loss"], **penalty_terms(net, meta["coefficients"])}
+    meta["terms"] = meta["model_terms"] = terms
+    meta["incumbent"] = float(sum(terms.values()))
+    if meta.get("bound") is not None:
+        meta["bound"] = min(meta["bound"], meta["incumbent"])
+        meta["gap"] = (meta["incumbent"] - meta["bound"]) / abs(meta["incumbent"])
+    net.metadata = {**net.metadata, "certificate": meta}
+    return recheck(training_certificate(net, meta, target="y"), net, (X, y), second_solver=None)
+
+
+def test_honest_network_passes_both(trained):
+    X, y, net = trained
+    rep = recheck(training_certificate(net, net.metadata["certificate"], target="y"), net, (X, y))
+    assert rep.status == "ok", rep.lines()
+    assert _outcome(rep, BOXES) == "pass" and _outcome(rep, SCALE) == "pass"
+
+
+def _active_unit(net):
+    v = net.layers[3].weight[0]
+    j = int(np.flatnonzero(v)[0])
+    return j
+
+
+def test_output_weight_outside_the_signs_fails(trained):
+    X, y, net = trained
+    forged = copy.deepcopy(net)
+    j = _active_unit(forged)
+    forged.layers[1].weight[j] *= 0.5  # the same function: the unit's output weight doubled
+    forged.layers[1].bias[j] *= 0.5
+    forged.layers[3].weight[0, j] *= 2.0
+    np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-12)
+    rep = _recheck(forged, net.metadata["certificate"], X, y)
+    assert _outcome(rep, BOXES) == "fail" and rep.status != "ok"
+
+
+def test_weights_beyond_the_box_fail(trained):
+    X, y, net = trained
+    forged = copy.deepcopy(net)
+    forged.layers[0].scale = forged.layers[0].scale / 3.0  # the same function on a wider scale
+    forged.layers[0].offset = forged.layers[0].offset / 3.0
+    forged.layers[1].weight = forged.layers[1].weight * 3.0
+    np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
+    assert np.abs(forged.layers[1].weight).max() > 1.0
+    rep = _recheck(forged, net.metadata["certificate"], X, y)
+    assert _outcome(rep, BOXES) == "fail" and _outcome(rep, SCALE) == "fail" and rep.status != "ok"
+
+
+def test_a_rescaled_standardisation_fails_even_inside_the_box(trained):
+    X, y, net = trained
+    forged = copy.deepcopy(net)
+    forged.layers[0].scale = forged.layers[0].scale * 2.0  # weights halved: inside the box, l1 halved
+    forged.layers[0].offset = forged.layers[0].offset * 2.0
+    forged.layers[1].weight = forged.layers[1].weight / 2.0
+    np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
+    rep = _recheck(forged, net.metadata["certificate"], X, y)
+    assert _outcome(rep, BOXES) == "pass"
+    assert _outcome(rep, SCALE) == "fail" and rep.status != "ok"
+
+
+def test_a_layer_inserted_breaks_the_layout(trained):
+    from mipnet.layers import Normalize
+
+    X, y, net = trained
+    forged = copy.deepcopy(net)
+    forged.layers.insert(1, Normalize(np.full(3, 2.0), np.zeros(3)))
+    forged.layers[2].weight = forged.layers[2].weight / 2.0
+    np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
+    rep = _recheck(forged, net.metadata["certificate"], X, y)
+    assert _outcome(rep, BOXES) == "fail" and rep.status != "ok"
