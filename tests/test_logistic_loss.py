@@ -46,7 +46,9 @@ def envelope(points: np.ndarray, z: np.ndarray) -> np.ndarray:
 def test_envelope_is_below_and_within_tolerance(lo, width, tol, a, b):
     hi = lo + width
     pts = logistic_tangent_points(lo, hi, tol)
-    assert pts[0] == lo and pts[-1] == hi and np.all(np.diff(pts) > 0)
+    assert pts[0] == lo and np.all(np.diff(pts) > 0)
+    # the grid reaches hi, or stops at the first point where l <= tol (xi >= 0 covers the rest)
+    assert pts[-1] == hi or (logistic_loss(pts[-1]) <= tol and np.all(logistic_loss(pts[:-1]) > tol))
     z = np.linspace(lo, hi, 20001)
     err = logistic_loss(z) - envelope(pts, z)
     assert err.min() >= -1e-12  # a lower approximation: the bound stays valid
@@ -54,7 +56,7 @@ def test_envelope_is_below_and_within_tolerance(lo, width, tol, a, b):
     # a sample's sub-range: the grid restricted to it, with its ends, keeps the error bound
     sub_lo, sub_hi = sorted((lo + a * width, lo + b * width))
     if sub_hi > sub_lo:
-        sub = restrict(pts, sub_lo, sub_hi)
+        sub = restrict(pts, sub_lo, sub_hi, tol)
         zs = np.linspace(sub_lo, sub_hi, 5001)
         e2 = logistic_loss(zs) - envelope(sub, zs)
         assert e2.min() >= -1e-12 and e2.max() <= tol * (1 + 1e-6)
@@ -194,3 +196,20 @@ def test_cli_trains_with_the_logistic_loss(tmp_path):
     assert r.exit_code in (0, 1), r.output
     cert = load_model(out).metadata["certificate"]
     assert cert["loss"] == "logistic" and "loss" in cert["outer_approximated"]
+
+
+def test_sub_mip_effort_is_lower_for_the_logistic_loss_only():
+    from mipnet.train import TrainingProblem
+    from mipnet.train.warmstart_complete import LOGISTIC_HEURISTIC_EFFORT, _highs_knows, milp_options
+
+    if not _highs_knows("mip_heuristic_effort"):
+        pytest.skip("this HiGHS has no mip_heuristic_effort")
+    X, y = _data(8)
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    t = np.where(y == 1, 1.0, -1.0)
+    efforts = {}
+    for loss in ("logistic", "hinge"):
+        prob = TrainingProblem(Xs, t, "classify", 2, TrainConfig(hidden=(1,), loss=loss, l1=L1), solver="highs")
+        efforts[loss] = milp_options(prob, "highs", 60.0)["mip_heuristic_effort"]
+    # set explicitly both ways: options persist on a shared HiGHS instance
+    assert efforts == {"logistic": LOGISTIC_HEURISTIC_EFFORT, "hinge": 0.05}

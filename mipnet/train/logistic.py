@@ -60,7 +60,7 @@ def logistic_tangent_points(lo: float, hi: float, tol: float = LOGISTIC_TOLERANC
     if hi <= lo:
         return np.array([lo])
     pts = [lo]
-    while envelope_error(pts[-1], hi) > tol:
+    while envelope_error(pts[-1], hi) > tol and float(logistic_loss(pts[-1])) > tol:
         a, step_ok, step_bad = pts[-1], 0.0, hi - pts[-1]
         for _ in range(60):
             mid = 0.5 * (step_ok + step_bad)
@@ -69,14 +69,21 @@ def logistic_tangent_points(lo: float, hi: float, tol: float = LOGISTIC_TOLERANC
             else:
                 step_bad = mid
         pts.append(a + step_ok)
-    pts.append(hi)
-    return np.asarray(pts)
+    return _flat_tail(np.asarray(pts + [hi]), tol)
 
 
-def restrict(grid: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """The grid's points inside [lo, hi] with lo and hi themselves (the envelope keeps its error bound there)."""
+def _flat_tail(pts: np.ndarray, tol: float) -> np.ndarray:
+    """The points up to the first t with l(t) <= tol: beyond it xi >= 0 alone is within tol (l decreases), and the
+    tangents there only add slopes near 0 (down to 1e-9 at z = 20) that the solver's tolerances cannot tell apart."""
+    flat = np.flatnonzero(logistic_loss(pts) <= tol)
+    return pts if flat.size == 0 else pts[: int(flat[0]) + 1]
+
+
+def restrict(grid: np.ndarray, lo: float, hi: float, tol: float) -> np.ndarray:
+    """The grid's points inside [lo, hi] with lo and hi themselves (the envelope keeps its error bound there), up to
+    the first with l <= tol (``tol`` the grid's own)."""
     inside = grid[(grid > lo) & (grid < hi)]
-    return np.unique(np.concatenate([[lo], inside, [hi]]))
+    return _flat_tail(np.unique(np.concatenate([[lo], inside, [hi]])), tol)
 
 
 __all__ = [

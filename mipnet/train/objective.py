@@ -6,8 +6,8 @@
 
 * ``hinge``: xi_n >= m - y_n f(x_n), xi_n >= 0
 * ``multiclass_hinge`` (Crammer-Singer): xi_n >= m + f_k(x_n) - f_{y_n}(x_n) for all k != y_n, xi_n >= 0
-* ``logistic`` (binary): xi_n >= l(t) + l'(t) (y_n f(x_n) - t) for t on a tangent grid of the margin's range,
-  xi_n >= 0, l(z) = log(1 + exp(-z)): the tangent envelope, a lower approximation within
+* ``logistic`` (binary): z_n = y_n f(x_n), xi_n >= l(t) + l'(t) (z_n - t) for t on a tangent grid of the margin's
+  range, xi_n >= 0, l(z) = log(1 + exp(-z)): the tangent envelope, a lower approximation within
   :data:`~.logistic.LOGISTIC_TOLERANCE` of l (:mod:`.logistic`); the certificate reports the true value
 * ``zero_one``: e_n binary, y_n f(x_n) >= m - M_n e_n (multiclass: f_{y_n} - f_k >= m - M_nk e_n);
   the count of samples without margin m
@@ -33,7 +33,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..encode.terms import constraint_list, new_binaries, new_vars
-from .logistic import logistic_loss, logistic_slope, logistic_tangent_points, restrict
+from .logistic import LOGISTIC_TOLERANCE, logistic_loss, logistic_slope, logistic_tangent_points, restrict
 from .problem_state import ProblemState
 
 #: the margin range the logistic envelope's grid covers when an output has no finite bound
@@ -138,15 +138,18 @@ class ObjectiveTerms(ProblemState):
         # an unbounded output (no box) keeps the envelope valid, only looser beyond this range
         z_lo = np.clip(np.nan_to_num(z_lo, nan=-UNBOUNDED_MARGIN), -UNBOUNDED_MARGIN, UNBOUNDED_MARGIN)
         z_hi = np.clip(np.nan_to_num(z_hi, nan=UNBOUNDED_MARGIN), z_lo, UNBOUNDED_MARGIN)
-        grid = logistic_tangent_points(float(z_lo.min()), float(z_hi.max()))
+        grid = logistic_tangent_points(float(z_lo.min()), float(z_hi.max()), LOGISTIC_TOLERANCE)
         xi = new_vars(m, "xi", np.zeros(N), np.full(N, np.inf))
+        # the margin z_n = y_n f(x_n) once per sample: the tangent rows then have two non-zeros each
+        z = new_vars(m, "margin", np.full(N, -np.inf), np.full(N, np.inf))
+        define = constraint_list(m, "margin_def")
         cons = constraint_list(m, "logistic")
         pts_all = []
         for n in range(N):
-            pts = restrict(grid, float(z_lo[n]), float(z_hi[n]))
-            z = float(y[n]) * self.outputs[n].expr[0]
+            define.add(z[n] == float(y[n]) * self.outputs[n].expr[0])
+            pts = restrict(grid, float(z_lo[n]), float(z_hi[n]), LOGISTIC_TOLERANCE)
             for t, lt, st in zip(pts, logistic_loss(pts), logistic_slope(pts)):
-                cons.add(xi[n] >= float(lt) + float(st) * (z - float(t)))
+                cons.add(xi[n] - float(st) * z[n] >= float(lt) - float(st) * float(t))
             pts_all.append(pts)
         self.oa_terms["loss"] = [(xi[n], pts_all[n]) for n in range(N)]
         self.loss_vars["xi"] = xi
