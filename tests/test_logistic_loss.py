@@ -213,3 +213,31 @@ def test_sub_mip_effort_is_lower_for_the_logistic_loss_only():
         efforts[loss] = milp_options(prob, "highs", 60.0)["mip_heuristic_effort"]
     # set explicitly both ways: options persist on a shared HiGHS instance
     assert efforts == {"logistic": LOGISTIC_HEURISTIC_EFFORT, "hinge": 0.05}
+
+
+def test_logistic_start_prefers_the_best_constant_over_a_worse_mapped_net():
+    from mipnet.train.sign_start import logistic_start
+
+    rng = np.random.default_rng(5)
+    Xs = rng.normal(size=(200, 3))
+    t = np.where(Xs[:, 0] + 0.3 * rng.normal(size=200) > 0.8, 1.0, -1.0)  # about a quarter positive
+    cfg = TrainConfig(hidden=(2,), loss="logistic", l1=L1, bias_bound=2.0)
+    wrong = [(np.zeros((2, 3)), np.zeros(2)), (np.array([[1.0, -1.0]]), np.array([2.0]))]  # everyone positive
+    got = logistic_start(wrong, Xs, t, cfg)
+    assert got is not None
+    w, origin = got
+    assert "constant" in origin and all(not W.any() for W, _ in w) and not w[0][1].any()
+    p = float(np.mean(t > 0))
+    c = float(w[-1][1][0])
+    assert abs(c - np.log(p / (1 - p))) <= 1e-12  # inside the box: the exact minimiser
+    grid = np.linspace(-2, 2, 4001)
+    assert logistic_loss(t * c).mean() <= min(logistic_loss(t * g).mean() for g in grid) + 1e-12
+    # a mapped net with a lower loss is kept
+    good = [
+        (np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), np.array([-1.6, 0.0])),
+        (np.array([[1.0, 0.0]]), np.array([-1.2])),
+    ]
+    assert logistic_start(good, Xs, t, cfg) is None
+    # the box clips the constant (the loss is convex in c: the clipped value is the minimum on the box)
+    w2, _ = logistic_start(wrong, Xs, t, TrainConfig(hidden=(2,), loss="logistic", bias_bound=0.1))
+    assert w2[-1][1][0] == pytest.approx(-0.1)

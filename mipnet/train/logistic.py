@@ -19,8 +19,14 @@ error is at their intersection z*, ``l(z*) - (l(a) + l'(a)(z* - a))``, and it gr
 placed greedily from the lower end so that this error is at most ``tol`` on each interval (bisection on b), until
 the upper end. On a sub-interval [a', b'] of [a, b] the tangents at a', b' lie above those at a, b there (slopes of
 a convex function grow), so restricting the grid to a sample's margin range and adding the range's ends keeps the
-error at most ``tol`` on that range: one grid serves every sample. With tol = 2e-3 on [-20, 20] the grid has 26
-points; the envelope is then within 2e-3 of the mean loss, which bounds the gap the approximation alone leaves.
+error at most ``tol`` on that range: one grid serves every sample. The grid stops at the first point t with
+l(t) <= tol: above it xi >= 0 alone is within tol (l decreases), and further tangents would only add slopes near 0
+(1e-9 at z = 20). With tol = 2e-3 on [-20, 20] the grid has 25 points (the last at z = 6.5); the envelope is then
+within 2e-3 of the mean loss, which bounds the gap the approximation alone leaves.
+
+**In the model** the margin is one variable per sample, z_n = y_n f(x_n) (one row with f's terms), so that each
+tangent row has two non-zeros: with f's terms repeated in all 25 rows, translating the model of Adult (1000 rows,
+86 inputs) to HiGHS took 30 s of a 45 s fit.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .formulation import TrainConfig, TrainingProblem
-from .warmstart import Weights, map_to_class
+from .logistic import logistic_loss
+from .warmstart import Weights, forward_pre, map_to_class
 
 #: the surrogate start (sign class) is fitted only if the time left is this many times the gradient fit's
 SURROGATE_SHARE_GUARD = 4.0
@@ -79,7 +80,29 @@ def better_start(
     return mapped, f"gradient net mapped into the {cfg.hypothesis} class (lower objective than the surrogate)"
 
 
+def logistic_start(mapped: Weights, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig) -> tuple[Weights, str] | None:
+    """The constant network when the mapped gradient net's logistic loss is no lower than it: every weight and hidden
+    bias 0, the output bias c* = logit(p) clipped to [-B_b, B_b] (p the share of y = +1; the mean loss is convex in c,
+    so the clipped value is its minimum on the box). Its penalties are 0 and the mapped net's are >= 0, so the
+    constant's objective is then no higher. Rescaling into the class's boxes shrinks the logits that the logistic
+    loss prices: on Adult (3000 rows) the mapped net predicted the positive class everywhere (objective 0.742 against
+    the constant's 0.55). None when the mapped net is kept, or with domain constraints (a constant may break an
+    output order)."""
+    if cfg.constraints or mapped[-1][0].shape[0] != 1:
+        return None
+    p = float(np.mean(target > 0))
+    c = float(np.clip(np.log(max(p, 1e-12)) - np.log(max(1.0 - p, 1e-12)), -cfg.bias_bound, cfg.bias_bound))
+    const_loss = float(logistic_loss(target * c).mean())
+    mapped_loss = float(logistic_loss(target * forward_pre(mapped, Xs)[-1][:, 0]).mean())
+    if mapped_loss < const_loss:
+        return None
+    zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in mapped]
+    zero[-1] = (zero[-1][0], np.full_like(mapped[-1][1], c))
+    return zero, f"the best constant (logistic loss {const_loss:.6g}; the mapped gradient net's {mapped_loss:.6g})"
+
+
 __all__ = [
+    "logistic_start",
     "SURROGATE_SHARE",
     "SURROGATE_SHARE_GUARD",
     "WARM_START_RESTARTS",

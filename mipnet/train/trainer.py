@@ -44,7 +44,7 @@ from .outcome import (
 )
 from .scale_policy import ScalePolicy
 from .scale_policy import plan as scale_plan
-from .sign_start import SURROGATE_SHARE, SURROGATE_SHARE_GUARD, better_start, surrogate_applies
+from .sign_start import SURROGATE_SHARE, SURROGATE_SHARE_GUARD, better_start, logistic_start, surrogate_applies
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -391,6 +391,8 @@ def train_with_options(
             origin = f"gradient net mapped into the {cfg.hypothesis} class"
             if surrogate_applies(cfg, task, n_classes) and dl.allows(SURROGATE_SHARE_GUARD * t_gradient):
                 warm_w, origin = better_start(warm_w, problem, Xs, target, cfg, seed, SURROGATE_SHARE * dl.remaining())
+            elif cfg.loss == "logistic":
+                warm_w, origin = logistic_start(warm_w, Xs, target, cfg) or (warm_w, origin)
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
