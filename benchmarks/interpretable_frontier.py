@@ -425,13 +425,18 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     return [r]
 
                 jobs.append((meth, job))
-        elif meth == "mipnet_small":
+        elif meth in ("mipnet_small", "mipnet_logistic"):
             from mipnet.train.constraints import FeatureBudget
 
-            for setting, hidden, l1v, k in small_configs(args):
+            settings = (
+                [(st, h, l1v, k, "auto") for st, h, l1v, k in small_configs(args)]
+                if meth == "mipnet_small"
+                else [(st, 0, l1v, k, "logistic") for st, l1v, k in logistic_configs(args)]
+            )
+            for setting, hidden, l1v, k, loss in settings:
 
                 def small_job(
-                    setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k
+                    setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k, loss: str = loss
                 ) -> list[Row]:
                     r = fit_mipnet(
                         Xtr,
@@ -445,6 +450,7 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                         seed=seed,
                         constraints=None if k is None else [FeatureBudget(k)],
                         max_rows=max_rows,
+                        loss=loss,
                     )
                     r.pop("network")
                     r.pop("domain_constraints")
@@ -454,32 +460,6 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     return [r]
 
                 jobs.append((meth, small_job))
-        elif meth == "mipnet_logistic":
-            from mipnet.train.constraints import FeatureBudget
-
-            for setting, l1v, k in logistic_configs(args):
-
-                def logistic_job(setting: str = setting, l1v: float = l1v, k: int | None = k) -> list[Row]:
-                    r = fit_mipnet(
-                        Xtr,
-                        ytr,
-                        Xte,
-                        yte,
-                        hidden=0,
-                        l1=l1v,
-                        linear=True,
-                        time_limit=args.time_limit,
-                        seed=seed,
-                        constraints=None if k is None else [FeatureBudget(k)],
-                        max_rows=max_rows,
-                        loss="logistic",
-                    )
-                    r.pop("network")
-                    r.pop("domain_constraints")
-                    r["setting"] = setting
-                    return [r]
-
-                jobs.append((meth, logistic_job))
         elif meth == "fasterrisk":
             ks = [int(k) for k in args.fasterrisk_k.split(",")]
             jobs.append(

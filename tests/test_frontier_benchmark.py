@@ -174,6 +174,25 @@ def test_small_end_rows(bench: Any, tmp_path: Path) -> None:
         )
 
 
+def test_logistic_rows(bench: Any, tmp_path: Path) -> None:
+    """mipnet_logistic: the linear term alone under the logistic loss, with a budget K and without; each row with its
+    certificate's gap, the budget held."""
+    bench.main(
+        [
+            *("--datasets", "breast_cancer", "--n", "30", "--seeds", "0", "--methods", "mipnet_logistic"),
+            *("--small-k", "1", "--logistic-l1", "0.1", "--time-limit", "5", "--no-plots", "--out", str(tmp_path)),
+        ]
+    )
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    by = {r["setting"]: r for r in rows}
+    assert set(by) == {"logistic, linear only, K=1 features, l1=0.001", "logistic, linear only, l1=0.1"}
+    for r in rows:
+        assert r["method"] == "mipnet_logistic" and r["status"] in ("optimal", "feasible")
+        assert r["gap"] is None or 0.0 <= r["gap"] <= 1.0 + 1e-9
+        assert r["size"] == r["features_used"]
+    assert by["logistic, linear only, K=1 features, l1=0.001"]["features_used"] <= 1
+
+
 def test_from_rows_merges_several_runs(bench: Any, tmp_path: Path) -> None:
     def run(ds: str, acc: float) -> Path:
         row = {"dataset": ds, "N": 10, "n_train": 10, "n_test": 5, "seed": 0, "method": "l1lr", "setting": "C=1"}
