@@ -4,6 +4,8 @@ estimator's probabilities, the command line and the refusals."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -241,3 +243,15 @@ def test_logistic_start_prefers_the_best_constant_over_a_worse_mapped_net():
     # the box clips the constant (the loss is convex in c: the clipped value is the minimum on the box)
     w2, _ = logistic_start(wrong, Xs, t, TrainConfig(hidden=(2,), loss="logistic", bias_bound=0.1))
     assert w2[-1][1][0] == pytest.approx(-0.1)
+
+
+def test_certificate_with_the_loss_renamed_fails(linear_only):
+    """A forger who renames the loss (the hinge's recorded figures stay those of the logistic loss) is caught by the
+    loss recomputed from the data."""
+    X, y, res = linear_only
+    meta = copy.deepcopy(res.network.metadata["certificate"])
+    meta["loss"] = "hinge"
+    meta["formulation"]["config"]["loss"] = "hinge"
+    rep = recheck(training_certificate(res.network, meta, target="y"), res.network, (X, y), second_solver=None)
+    assert rep.status != "ok"
+    assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "fail" for c in rep.checks)
