@@ -255,3 +255,21 @@ def test_certificate_with_the_loss_renamed_fails(linear_only):
     rep = recheck(training_certificate(res.network, meta, target="y"), res.network, (X, y), second_solver=None)
     assert rep.status != "ok"
     assert any(c.name == "objective terms recomputed from weights and data" and c.outcome == "fail" for c in rep.checks)
+
+
+def test_scorecard_prints_the_risk_of_a_logistic_model(linear_only):
+    from mipnet.explain.scorecard import RISK_POINTS, scorecard
+
+    X, _, res = linear_only
+    card = scorecard(res.network)
+    assert card.logistic
+    # the risk at a total of points is the model's probability at any input with that total
+    total = card.evaluate(X)[:, 0] / card.scale
+    np.testing.assert_allclose(card.risks(total), 1 / (1 + np.exp(-res.network.forward(X)[:, 0])), atol=1e-12)
+    np.testing.assert_allclose(card.risks(), 1 / (1 + np.exp(-card.scale * np.asarray(RISK_POINTS))), atol=1e-15)
+    text = card.render(3)
+    assert "risk (trained with the logistic loss)" in text and "+0 points: 50 %" in text
+    assert card.to_dict()["risk"]["points"] == RISK_POINTS
+    hinge = train(*_data(), config=TrainConfig(hidden=(1,), l1=L1, max_neurons=0), linear=True, time_limit=30)
+    hinge_card = scorecard(hinge.network)
+    assert not hinge_card.logistic and "risk" not in hinge_card.render(3) and "risk" not in hinge_card.to_dict()

@@ -29,7 +29,9 @@ by these identities, each exact:
   integers. Dividing by ``scale`` > 0 changes neither the sign of a single score nor the argmax of several.
 
 The decision rule: one output -> class 1 when the points are > 0 (the network's ``predict``); several outputs ->
-the class with the most points; regression -> the prediction is ``scale`` times the points.
+the class with the most points; regression -> the prediction is ``scale`` times the points. A binary network
+trained with the logistic loss (its certificate says so) is a log-odds: the card also prints the risk
+P(class 1) = 1 / (1 + exp(-scale * points)) at a few totals of points.
 
 **Units that read only 0/1 features** (every w_ji != 0 on a feature of :func:`indicator_features`, at most
 :data:`mipnet.explain.rules.MAX_INPUTS` of them) are printed as rules, "+3 points if A and not B": the unit's
@@ -52,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from ..domain import Domain
 from ..errors import MipnetError, UnsupportedError
@@ -216,6 +219,9 @@ def _decision(task: str, classes: list[str], outputs: list[str], K: int, score: 
 
 # ----------------------------------------------------------------------------- the scorecard
 
+#: the totals of points whose risk a logistic-loss scorecard prints
+RISK_POINTS = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+
 
 @dataclass
 class Scorecard:
@@ -241,6 +247,8 @@ class Scorecard:
     rules: dict[int, UnitRules] = field(default_factory=dict)
     rules_error: float = 0.0  #: checked against the forward pass on every allowed 0/1 combination of their inputs
     groups: list[list[int]] = field(default_factory=list)  #: the domain's one-hot groups (the rules read them)
+    #: trained with the logistic loss (the certificate says so): the output is a log-odds, its risk is printed
+    logistic: bool = False
 
     def evaluate(self, X: Any, rules: bool = False) -> np.ndarray:
         """The network's outputs (N, K) computed from the scorecard's numbers; with ``rules``, each rule unit's
@@ -273,7 +281,11 @@ class Scorecard:
             ],
             "hidden_width": self.hidden_width,
             "max_error": self.max_error,
-        }
+        } | ({"risk": {"points": RISK_POINTS, "probability": self.risks().tolist()}} if self.logistic else {})
+
+    def risks(self, points: Any = RISK_POINTS) -> np.ndarray:
+        """P(class 1) at these totals of points: 1 / (1 + exp(-scale * points)) (the logistic loss's model)."""
+        return np.asarray(expit(self.scale * np.asarray(points, dtype=np.float64)))
 
     def _points(self, v: np.ndarray, digits: int) -> str:
         """Points of one line: ``+3 points`` (one output) or ``points (+3 to A, -1 to B)`` (several, zeros left out)."""
@@ -338,6 +350,12 @@ class Scorecard:
                 out.append(f"the network's score is {score} (a positive factor: the decision is the same)")
                 score = "points"
         out.append(_decision(self.task, self.class_names, self.output_names, self.base.size, score))
+        if self.logistic and len(self.class_names) == 2:
+            factor = "" if self.scale == 1.0 else f"{fmt(self.scale, digits)} * "
+            out.append(
+                f"risk (trained with the logistic loss): P({self.class_names[1]}) = 1 / (1 + exp(-{factor}points)); "
+                + ", ".join(f"{p:+g} points: {100 * r:.0f} %" for p, r in zip(RISK_POINTS, self.risks()))
+            )
         out.append(_checked(self.max_error, digits))
         if self.rules:
             out.append(
@@ -424,11 +442,18 @@ def scorecard(net: Network) -> Scorecard:
         units=[int(j) for j in np.flatnonzero(keep)],
         hidden_width=H,
         paired=paired,
+        logistic=net.task == "classify" and base.size == 1 and _trained_loss(net) == "logistic",
     )
     card.max_error = _check(net, card)
     card.groups = [[int(i) for i in g] for g in net.domain.onehot_groups]
     _add_rules(net, card)
     return card
+
+
+def _trained_loss(net: Network) -> str | None:
+    """The training loss its certificate records (None for a network without one)."""
+    cert = (net.metadata or {}).get("certificate")
+    return str(cert.get("loss")) if isinstance(cert, dict) and cert.get("loss") else None
 
 
 def _add_rules(net: Network, card: Scorecard) -> None:
