@@ -46,7 +46,7 @@ def _recheck(net, meta, X, y):
         meta["bound"] = min(meta["bound"], meta["incumbent"])
         meta["gap"] = (meta["incumbent"] - meta["bound"]) / abs(meta["incumbent"])
     net.metadata = {**net.metadata, "certificate": meta}
-    return recheck(training_certificate(net, meta, target="y"), net, (X, y), second_solver=None)
+    return recheck(training_certificate(net, meta, target="y"), net, (X, y), second_solver=None, reprove=False)
 
 
 def test_honest_network_passes_both(trained):
@@ -105,6 +105,48 @@ def test_a_layer_inserted_breaks_the_layout(trained):
     forged = copy.deepcopy(net)
     forged.layers.insert(1, Normalize(np.full(3, 2.0), np.zeros(3)))
     forged.layers[2].weight = forged.layers[2].weight / 2.0
+    np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
+    rep = _recheck(forged, net.metadata["certificate"], X, y)
+    assert _outcome(rep, BOXES) == "fail" and rep.status != "ok"
+
+
+def _data3(n: int = 18, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) * [2.0, 0.5] + 1.0
+    score = X[:, 0] - X[:, 1]
+    return X, np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    X, y = _data3()
+    cfg = TrainConfig(hidden=(2, 2), hypothesis="quantized", levels=2, scale=0.5, l1=0.01)
+    return X, y, train(X, y, config=cfg, time_limit=8, threads=1).network
+
+
+def test_honest_quantized_and_regression_networks_pass(quantized):
+    X, y, net = quantized
+    assert [layer.kind for layer in net.layers][:2] == ["Normalize", "Dense"]
+    rep = recheck(training_certificate(net, net.metadata["certificate"], target="y"), net, (X, y), reprove=False)
+    assert _outcome(rep, BOXES) == "pass" and _outcome(rep, SCALE) == "pass", rep.lines()
+    Xr = X
+    yr = X[:, 0] - 0.5 * X[:, 1]
+    reg = train(Xr, yr, task="regress", config=TrainConfig(hidden=(2,), loss="l1", l1=0.01), time_limit=20).network
+    assert [layer.kind for layer in reg.layers][-1] == "Normalize"  # the target's scale
+    rep = recheck(training_certificate(reg, reg.metadata["certificate"], target="y"), reg, (Xr, yr), reprove=False)
+    assert _outcome(rep, BOXES) == "pass" and _outcome(rep, SCALE) == "pass", rep.lines()
+
+
+def test_quantized_weight_off_the_grid_fails(quantized):
+    X, y, net = quantized
+    forged = copy.deepcopy(net)
+    dense = [layer for layer in forged.layers if layer.kind == "Dense"]
+    # a second-layer unit with a non-zero out-weight: its in-weights and bias x 1.5, its out-weights / 1.5 (the same
+    # function: ReLU is positively homogeneous), which puts them off the grid 0.5 * {-2, ..., 2}
+    j = int(np.flatnonzero(np.abs(dense[2].weight).sum(axis=0))[0])
+    dense[1].weight[j] *= 1.5
+    dense[1].bias[j] *= 1.5
+    dense[2].weight[:, j] /= 1.5
     np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
     rep = _recheck(forged, net.metadata["certificate"], X, y)
     assert _outcome(rep, BOXES) == "fail" and rep.status != "ok"

@@ -309,8 +309,9 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
 def _class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None:
     """The network is of the class its recorded configuration names, as far as the bound depends on it: exact
     linear units (:mod:`~mipnet.train.linear_term`) only where the configuration has the linear term (a bound of the
-    class without it says nothing of a network with it), and in the sign class with one hidden layer at most
-    J = min(hidden, max_neurons) hidden units besides them (a unit is active with any nonzero in-weight, bias or
+    class without it says nothing of a network with it); the weights in the class's boxes and grids
+    (:func:`_class_boxes`, dense nets); and in the sign class with one hidden layer at most J = min(hidden,
+    max_neurons) hidden units besides the linear ones (a unit is active with any nonzero in-weight, bias or
     out-weight)."""
     from ..layers import Weighted
     from ..train.linear_term import linear_units_of
@@ -323,48 +324,84 @@ def _class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> Non
     if lin and not cfg.get("linear"):
         rep.add(name, "integrity", False, "the network has a linear term that its recorded configuration does not name")
         return
+    if cfg.get("architecture"):  # conv nets: their layouts are not checked yet
+        return
+    skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
+    _class_boxes(rep, cfg, net, skip)
     hidden = list(cfg.get("hidden") or [])
     dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
-    if cfg.get("hypothesis") != "sign" or len(hidden) != 1 or cfg.get("architecture") or len(dense) != 2:
+    if cfg.get("hypothesis") != "sign" or len(hidden) != 1 or len(dense) != 2:
         return
     W, b = np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[0].bias, dtype=np.float64)
     V = np.asarray(dense[1].weight, dtype=np.float64)
     if W.ndim != 2 or V.ndim != 2 or V.shape[1] != W.shape[0]:
         return
-    skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
     act = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(V).sum(axis=0)) > 0
     units = int(sum(1 for j in np.flatnonzero(act) if int(j) not in skip))
     J = int(hidden[0]) if cfg.get("max_neurons") is None else min(int(hidden[0]), int(cfg["max_neurons"]))
     rep.add(name, "integrity", units <= J, f"{units} hidden units (linear units apart), width {J}")
-    _sign_class_boxes(rep, cfg, net, W, b, V, np.asarray(dense[1].bias, dtype=np.float64))
 
 
-#: slack of the weight-box check (the solver's values are read back with its feasibility tolerance)
+#: slack of the weight-box and grid checks (the solver's values are read back with its feasibility tolerance)
 BOX_TOL = 1e-6
 
 
-def _sign_class_boxes(
-    rep: RecheckReport, cfg: dict[str, Any], net: Network, W: np.ndarray, b: np.ndarray, V: np.ndarray, c: np.ndarray
-) -> None:
-    """The sign class as the trainer returns it: ``Normalize, Dense (W, b), ReLU, Dense (v, c)`` (and, regression,
-    the target's ``Normalize``) with v in {-1, 0, +1} and, on the standardised inputs the first ``Normalize`` gives,
-    |W| <= B_w, |b| <= B_b, |c| <= B_b (the linear term's weights have the box B_w too). A network outside the boxes
-    is not of the class the bound is about. Whether that ``Normalize`` is the training data's standardisation is
-    checked with the data (:func:`_standardisation_claim`)."""
+def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_units: set[int]) -> None:
+    """A dense trained network as the trainer returns it: ``Normalize, Dense, (ReLU, Dense)*`` (and, regression, the
+    target's ``Normalize``), with, on the standardised inputs the first ``Normalize`` gives (whether it is the
+    training data's standardisation is checked with the data, :func:`_standardisation_claim`):
+
+    * every bias |b| <= B_b; the first Dense (continuous in every class; with the linear term, its w0 rows too)
+      |W| <= B_w;
+    * the later Dense layers by the class: sign, v in {-1, 0, +1}; quantized, W / s an integer in [-Q, Q];
+      continuous, |W| <= B_w. The linear units' out-weights +-1 are not grid weights (the linear part enters the
+      output directly in the MILP) and are left out of the last layer's check.
+
+    A hidden layer switched off (layer switches) is left out of the network: then the first Dense may be a grid
+    layer, and it passes with either rule. A network outside the boxes is not of the class the bound is about."""
     name = "weights in the recorded class's boxes"
     kinds = [layer.kind for layer in net.layers]
-    if kinds[:4] != ["Normalize", "Dense", "ReLU", "Dense"] or kinds[4:] not in ([], ["Normalize"]):
-        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the sign class's layout")
+    body = kinds[1:-1] if kinds[-1:] == ["Normalize"] and len(kinds) > 2 else kinds[1:]
+    layout_ok = (
+        kinds[:1] == ["Normalize"]
+        and len(body) % 2 == 1
+        and all(k == ("Dense" if i % 2 == 0 else "ReLU") for i, k in enumerate(body))
+    )
+    hidden = list(cfg.get("hidden") or [])
+    dense = [layer for layer in net.layers if layer.kind == "Dense"]
+    if not layout_ok or len(dense) > len(hidden) + 1:
+        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the layout of a trained dense network")
         return
     bw, bb = float(cfg.get("weight_bound", 1.0)), float(cfg.get("bias_bound", 1.0))
+    hyp, s, Q = str(cfg.get("hypothesis")), float(cfg.get("scale", 1.0)), int(cfg.get("levels", 1))
+    skipped = len(dense) < len(hidden) + 1
+
+    def boxed(W: np.ndarray, box: float) -> bool:
+        return bool(float(np.max(np.abs(W), initial=0.0)) <= box * (1 + BOX_TOL) + BOX_TOL)
+
+    def on_grid(W: np.ndarray) -> bool:
+        if hyp == "sign":
+            return bool(np.all(np.isin(W, (-1.0, 0.0, 1.0))))
+        if hyp == "quantized":
+            k = W / s
+            return bool(np.all(np.abs(k - np.round(k)) <= BOX_TOL) and np.all(np.abs(np.round(k)) <= Q))
+        return boxed(W, bw)
+
     bad = []
-    if not np.all(np.isin(V, (-1.0, 0.0, 1.0))):
-        bad.append("output weights not in {-1, 0, +1}")
-    for what, arr, box in (("|W|", W, bw), ("|b|", b, bb), ("|c|", c, bb)):
-        worst = float(np.max(np.abs(arr), initial=0.0))
-        if not worst <= box * (1 + BOX_TOL) + BOX_TOL:
-            bad.append(f"{what} up to {worst:.9g} > {box:g}")
-    rep.add(name, "integrity", not bad, "; ".join(bad) if bad else f"v in {{-1, 0, 1}}, B_w {bw:g}, B_b {bb:g}")
+    for i, layer in enumerate(dense):
+        W = np.asarray(layer.weight, dtype=np.float64)
+        b = np.asarray(layer.bias, dtype=np.float64)
+        if not boxed(b, bb):
+            bad.append(f"Dense {i + 1}: |b| up to {float(np.max(np.abs(b))):.9g} > {bb:g}")
+        if i == len(dense) - 1 and linear_units:
+            W = W[:, [j for j in range(W.shape[1]) if j not in linear_units]]
+        ok = boxed(W, bw) if i == 0 else on_grid(W)
+        if i == 0 and skipped and not ok:
+            ok = on_grid(W)
+        if not ok:
+            rule = f"|W| <= {bw:g}" if i == 0 or hyp == "continuous" else f"the {hyp} class's grid"
+            bad.append(f"Dense {i + 1}: weights outside {rule}")
+    rep.add(name, "integrity", not bad, "; ".join(bad) if bad else f"{hyp} class, B_w {bw:g}, B_b {bb:g}")
 
 
 def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray) -> None:
