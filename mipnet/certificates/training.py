@@ -359,7 +359,7 @@ def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_u
 
     A hidden layer switched off (layer switches) is left out of the network: then the first Dense may be a grid
     layer, and it passes with either rule. A network outside the boxes is not of the class the bound is about."""
-    from ..layers import Dense
+    from ..layers import Weighted
 
     name = "weights in the recorded class's boxes"
     kinds = [layer.kind for layer in net.layers]
@@ -370,7 +370,7 @@ def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_u
         and all(k == ("Dense" if i % 2 == 0 else "ReLU") for i, k in enumerate(body))
     )
     hidden = list(cfg.get("hidden") or [])
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
     if not layout_ok or len(dense) > len(hidden) + 1:
         rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the layout of a trained dense network")
         return
