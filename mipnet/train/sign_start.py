@@ -1,5 +1,6 @@
-"""The sign class's start: whether the proximal-gradient surrogate applies, and the better of it and the mapped
-gradient net (both by the numpy objective)."""
+"""The start beside the mapped gradient net: in the sign class with the hinge loss, whether the proximal-gradient
+surrogate applies and the better of it and the mapped net (both by the numpy objective); with the logistic loss (any
+class), the best constant network when the mapped net's loss is no lower (:func:`logistic_start`)."""
 
 from __future__ import annotations
 
