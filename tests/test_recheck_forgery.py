@@ -243,8 +243,13 @@ def trained_feasible():
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] + 0.5 * X[:, 1] - 0.3 * X[:, 2] + 0.4 * rng.normal(size=40) > 0).astype(int)
     df = pd.DataFrame(X, columns=["a", "b", "c"])
-    est = MIPNetClassifier((3,), l1=0.01, time_limit=2, random_state=0, threads=1)
-    est.fit(df, y)
+    # On a loaded machine 2 s can end before the solver proves any bound; this instance's gap stays
+    # above 4 % even after 30 s, so a longer retry still gives an open gap.
+    for limit in (2, 6, 15):
+        est = MIPNetClassifier((3,), l1=0.01, time_limit=limit, random_state=0, threads=1)
+        est.fit(df, y)
+        if est.network_.metadata["certificate"].get("gap") is not None:
+            break
     df["y"] = y
     net = est.network_
     return net, df, training_certificate(net, net.metadata["certificate"], target="y")
