@@ -294,6 +294,10 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         rep.skip("training bound re-proved by a fresh solve", "solver", "not solved: the data differ")
         return
     source = str((cert.result or {}).get("bound_source") or "milp")
+    if source == "cuts":  # the master MILP again, every cut recomputed from the data at the recorded points
+        cuts_ok, detail = _cuts_claim(cert, X, y, tc, float(bound), ctx.budget.share(1))
+        rep.add("training bound re-proved from the recorded cuts (a fresh master MILP)", "solver", cuts_ok, detail)
+        return
     if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
         dual_ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
         rep.add(f"training bound re-checked from the dual certificate ({source})", category, dual_ok, detail)
@@ -636,6 +640,75 @@ def _dual_claim(
     return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
 
 
+def _recorded_config(cert: CertificateFile) -> tuple[Any, str]:
+    """The recorded formulation's :class:`~mipnet.train.formulation.TrainConfig`, or (None, why not)."""
+    from ..train.formulation import TrainConfig
+
+    cfgd = dict(cert.question.get("config") or {})
+    if not cfgd:
+        return None, "not re-proved: the certificate does not record the formulation"
+    fields = TrainConfig.__dataclass_fields__
+    try:
+        cfg_fields: dict[str, Any] = {
+            k: (tuple(int(h) for h in v) if k == "hidden" else v) for k, v in cfgd.items() if k in fields
+        }
+        return TrainConfig(**cfg_fields), ""
+    except (TypeError, ValueError, MipnetError) as exc:
+        return None, f"not re-proved: the recorded formulation is not readable ({exc})"
+
+
+def _cuts_claim(
+    cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, seconds: float | None
+) -> tuple[bool | None, str]:
+    """A bound from the cutting-plane fit (:mod:`mipnet.train.linear_cuts`): every cut recomputed from the data
+    at the recorded points (any points give cuts below the loss, so an edited point cannot make a cut invalid)
+    and the master MILP solved again; its proved bound must reach the claimed one. A master solved to optimality
+    below the claim refutes it (the recorded cuts do not prove it)."""
+    from ..deadline import Deadline
+    from ..train.formulation import merge_rows
+    from ..train.linear_cuts import LinearCuts, applies, master_bound
+    from ..train.objective_check import _targets
+
+    if seconds is None:
+        return None, "not re-proved: no time left for the master MILP"
+    cfg, why = _recorded_config(cert)
+    if cfg is None:
+        return None, why
+    from ..train.config import resolve_config
+
+    n_classes = len(tc.classes or [])
+    try:
+        cfg = resolve_config(cfg, tc.task, n_classes)
+    except MipnetError as exc:
+        return False, f"the recorded formulation is not a training problem ({exc})"
+    reason = applies(cfg, tc.task, n_classes)
+    if reason is not None:
+        return False, f"a bound from cuts on a class the cutting planes do not cover ({reason})"
+    points = (((cert.result or {}).get("formulation") or {}).get("cuts") or {}).get("points")
+    if not isinstance(points, list) or not points:
+        return False, "the certificate names cuts as the bound's source but records no cut points"
+    target = _targets(y, tc.task, tc.classes, 1)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    Xm, tm, counts, _ = merge_rows((X - mu) / sd, target)
+    t0 = time.perf_counter()
+    try:
+        problem = LinearCuts(Xm, tm, cfg, counts, X.shape[0])
+        got = master_bound(problem, points, Deadline(seconds))
+    except DataError as exc:
+        return False, f"the recorded cut points are not readable: {exc}"
+    secs = time.perf_counter() - t0
+    tol = BOUND_TOL * max(1.0, abs(claimed))
+    if got is not None and got >= claimed - tol:
+        return True, f"{len(points)} cuts, {secs:.1f} s: bound {got:.9g} >= claimed {claimed:.9g}"
+    import highspy
+
+    solved = problem.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    if solved and got is not None:
+        return False, f"the recorded cuts prove {got:.9g} only (master solved), below the claimed bound {claimed:.9g}"
+    return None, f"not re-proved within {seconds:.3g} s: the master reached {got} < claimed {claimed:.9g}"
+
+
 def _reprove_training(
     cert: CertificateFile,
     net: Network,
@@ -650,26 +723,19 @@ def _reprove_training(
     its proved bound must reach the claimed one; a network of the class (objective recomputed with numpy)
     below the claimed bound refutes it."""
     from ..solve import solve
-    from ..train.formulation import TrainConfig, TrainingProblem
+    from ..train.formulation import TrainingProblem
     from ..train.objective_check import _targets, recompute_terms
     from ..train.trainer import build_network, encode_targets
 
     t0 = time.perf_counter()
     cfgd = dict(cert.question.get("config") or {})
-    if not cfgd:
-        return None, "not re-proved: the certificate does not record the formulation"
     if cfgd.get("architecture"):
         return None, "not re-proved: re-solving a conv training problem is not supported by the re-check yet"
     if cfgd.get("hypothesis") == "continuous" and solver == "highs":
         return None, "not re-proved: the continuous class needs SCIP or Gurobi (pip install pyscipopt)"
-    fields = TrainConfig.__dataclass_fields__
-    try:
-        cfg_fields: dict[str, Any] = {
-            k: (tuple(int(h) for h in v) if k == "hidden" else v) for k, v in cfgd.items() if k in fields
-        }
-        cfg = TrainConfig(**cfg_fields)
-    except (TypeError, ValueError) as exc:
-        return None, f"not re-proved: the recorded formulation is not readable ({exc})"
+    cfg, why = _recorded_config(cert)
+    if cfg is None:
+        return None, why
     task, classes = tc.task, tc.classes
     if task == "regress":
         target, _, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), "regress")

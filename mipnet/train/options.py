@@ -46,6 +46,7 @@ class TrainOptions:
       (:mod:`.constraints`, objects or JSON-style dicts).
     * conv nets: ``input_shape``, ``downsample``, ``gradient_epochs``, ``initial_weights``.
     * ``scale_policy``: build the training MILP only if it fits the time left and memory (:mod:`.scale_policy`).
+    * ``cutting_planes``: the linear term alone with a convex loss by cutting planes (:mod:`.linear_cuts`).
     * ``tee``: the solver's log; ``log``: the pipeline's stage lines.
     """
 
@@ -72,6 +73,8 @@ class TrainOptions:
     constraints: tuple[Any, ...] = ()
     #: whether the training MILP is built at all (:class:`~.scale_policy.ScalePolicy`; None: defaults + environment)
     scale_policy: ScalePolicy | None = None
+    #: the linear term alone by cutting planes on its convex loss (:mod:`.linear_cuts`) where that applies
+    cutting_planes: bool = True
 
     def __post_init__(self) -> None:
         tl = self.time_limit

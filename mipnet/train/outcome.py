@@ -142,11 +142,15 @@ def finish(
     dual: dict[str, Any] | None = None,
     weights: Weights | None = None,
     pattern_search: dict[str, Any] | None = None,
+    cuts: dict[str, Any] | None = None,
 ) -> TrainResult:
     """After the solve: the returned weights, a consistent model point, the certificate and its re-check.
 
     ``weights``: the network the caller chose, when the solve ran outside ``problem``'s model (the matrix MILP of
     :mod:`.large_data`); ``res`` then carries that solve's status and bound.
+
+    ``cuts``: the cutting-plane fit's record (:mod:`.linear_cuts`): its bound is the master's (``bound_source``
+    "cuts"), its points go to the formulation for the re-check.
 
     ``evaluate=False`` (the model was not built or translated in time): no model point, ``model_terms`` empty;
     the certificate rests on numpy's terms alone. Past ``deadline`` a network the model cannot re-evaluate at
@@ -195,7 +199,7 @@ def finish(
         else:
             raise SolverError("the solver's network could not be re-evaluated in the model (numerical trouble)")
     bound = res.bound
-    bound_source = None if bound is None else "milp"
+    bound_source = None if bound is None else ("cuts" if cuts is not None else "milp")
     if group_info is not None and group_info["bound"] is not None:
         if bound is None or group_info["bound"] > bound:
             bound, bound_source = group_info["bound"], "groups"
@@ -254,6 +258,7 @@ def finish(
             **({"domain_constraints": checks} if checks is not None else {}),
             **({"time_limit_note": note} if note else {}),
             **({"pattern_search": pattern_search} if pattern_search is not None else {}),
+            **({"cuts": cuts} if cuts is not None else {}),
         },
         warm_start_objective=warm_obj,
         heuristic_objective=heur_obj,

@@ -30,6 +30,8 @@ from .dual_record import DUAL_SHARE, dual_applies, dual_bound_record
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
 from .large_data import LARGE_ROWS, fit_without_model
 from .large_data import applies as large_data_applies
+from .linear_cuts import applies as cuts_applies
+from .linear_cuts import fit_linear_by_cuts
 from .linear_term import META_KEY as LINEAR_KEY
 from .linear_term import expand_linear
 from .options import TrainOptions
@@ -130,6 +132,7 @@ def train(
     linear: bool = False,
     constraints: Sequence[Any] | None = None,
     scale_policy: ScalePolicy | None = None,
+    cutting_planes: bool = True,
 ) -> TrainResult:
     """Train and certify; see the module docstrings of :mod:`.formulation` and :mod:`.certificate`.
 
@@ -165,6 +168,10 @@ def train(
     or their JSON dicts) as rows of the MILP, each checked on the returned network and recorded in the
     certificate's formulation (``domain_constraints``). With either, the dual bound, the surrogate start, sign patterns,
     the sample-group bound and ``l1_grid`` are not used (they bound or search the plain class).
+
+    ``cutting_planes``: the linear term alone (``max_neurons=0``) with the hinge or logistic loss is trained by
+    cutting planes on its convex loss, a MILP of 3d + 2 columns whatever N (:mod:`.linear_cuts`; HiGHS); False: by
+    the training MILP like every other class.
     """
     return train_with_options(
         X,
@@ -193,6 +200,7 @@ def train(
             linear=bool(linear),
             constraints=tuple(as_constraints(constraints)),
             scale_policy=scale_policy,
+            cutting_planes=bool(cutting_planes),
         ),
         task=task,
         domain=domain,
@@ -318,6 +326,9 @@ def train_with_options(
         penalty_selection=selection,
         data_reduction=reduction,
     )
+    # the linear term alone with a convex loss: cutting planes, a MILP whose size does not grow with N
+    if opts.cutting_planes and solver == "highs" and cuts_applies(cfg, task, n_classes) is None:
+        return fit_linear_by_cuts(X, y, Xs, target, Xm, tm, counts, task, n_classes, cfg, build, opts, dl, common)
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
     gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None

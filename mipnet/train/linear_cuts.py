@@ -1,0 +1,640 @@
+"""The linear term alone, trained by cutting planes on its convex loss: a MILP whose size does not grow with N.
+
+**When.** The network is the linear term of :mod:`.linear_term` alone (``linear`` on, ``max_neurons = 0``: every
+hidden unit off), binary classification with the hinge or the logistic loss, l1 and l0 terms, and the weight
+constraints a linear model can hold (excluded features, weight signs, a feature budget, ``max_nonzeros``, output
+orders); see :func:`applies`. Notation: standardised rows x_n in R^d (merged duplicates with counts c_n), labels
+y_n in {-1, +1}, D the number of original rows, f(x) = w . x + b, w in [-B_w, B_w]^d, b in [-B_b, B_b].
+
+**Objective** (the training objective of this class, exactly)::
+
+    F(w, b) = L(w, b) + l1 ||w||_1 + l0 ||w||_0,    L(w, b) = (1/D) sum_n c_n l(y_n (w . x_n + b)),
+    l(z) = max(0, m - z) (hinge)  or  log(1 + exp(-z)) (logistic).
+
+L is convex. **Cuts**: for the logistic loss, at any point (w_k, b_k) the tangent
+theta >= L(w_k, b_k) + grad L(w_k, b_k) . (w - w_k, b - b_k) lies below L everywhere. For the hinge, for any
+alpha_n in [0, 1], max(0, a) >= alpha_n a gives theta >= (1/D) sum_n c_n alpha_n (m - y_n (w . x_n + b)), below L
+everywhere (alpha_n = [m - y_n f(x_n) > 0] is the subgradient cut at a point; the duals of a restricted LP are
+another choice). **The master MILP** over (w, b, t, z, theta)::
+
+    minimise  theta + l1 sum_i t_i + l0 sum_i z_i
+    s.t.      the cuts;  theta >= 0 (both losses are >= 0);  t_i >= w_i, t_i >= -w_i
+              |w_i| <= B_w z_i, z_i in {0, 1}        (with l0 > 0 or a budget: z_i >= [w_i != 0])
+              sum_i z_i <= k                          (feature budget / max_nonzeros)
+              w_i = 0 (excluded),  s w_i >= 0 (sign s),  w . (x_a - x_b) >= delta (output order)
+
+Every feasible (w, b) of the class has a master point of value <= F(w, b) (each cut is below L), so the master's
+proved bound is a lower bound on min F, **whatever points the cuts were taken at**. Its size is
+3d + 2 columns and one row per cut, independent of N; a cut costs one pass over the distinct rows.
+
+**Algorithm** (outer approximation, Kelley's cutting planes with a MILP master). Cuts at the best constant model
+and at the optimum over all allowed features; then repeat: solve the master, cut at its solution (w_m, b_m); on
+each new support S of a master solution, **polish**: the convex problem restricted to S solved to high accuracy
+(logistic: L-BFGS-B on w = u - v; hinge: an LP in HiGHS, whose duals give the hinge cut), which gives an
+incumbent and a cut that is tight at the support's optimum (its linearisation has the same optimality
+conditions, so the master values that support exactly). Stop when the gap (F_best - bound) / F_best reaches the
+MIP gap, when the master's solution lies on its cuts (L(w_m, b_m) <= theta_m: the master's optimum is then F's),
+or at the deadline. The incumbent is the best F (numpy) of a point meeting every constraint.
+
+The certificate records the points (``formulation["cuts"]["points"]``) and the re-check recomputes every cut
+from the data and solves the master again (:func:`master_bound`): an edited point only changes which valid cuts
+are used; it cannot make the bound invalid.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..deadline import Deadline
+from ..errors import DataError
+from .config import TrainConfig
+
+#: supported losses (binary classification)
+LOSSES = ("hinge", "logistic")
+#: constraint kinds a linear model holds as rows of the master
+KINDS = ("exclude", "sign", "budget", "order")
+#: at most this many points are recorded in the certificate (all cuts, in order, up to the cap)
+MAX_RECORDED_POINTS = 4000
+#: hinge records list the alphas of the rows this close to the margin (the others follow from the point)
+MARGIN_TIE = 1e-7
+#: L-BFGS-B settings of the logistic polish
+POLISH_ITERATIONS = 2000
+
+
+def applies(cfg: TrainConfig, task: str, n_classes: int) -> str | None:
+    """None if the cutting-plane fit covers ``cfg`` (the module docstring's "When"), else what it does not cover."""
+    if task != "classify" or n_classes != 2:
+        return "binary classification only"
+    if not cfg.linear or cfg.max_neurons != 0 or len(cfg.hidden) != 1:
+        return "the linear term alone (linear on, max_neurons = 0, one hidden layer held off)"
+    if cfg.loss not in LOSSES:
+        return f"the hinge or logistic loss (not {cfg.loss!r})"
+    if cfg.architecture is not None:
+        return "dense nets only"
+    for name in ("l2", "layer_penalty"):
+        if float(getattr(cfg, name)) != 0.0:
+            return f"no {name}"
+    kinds = {c.kind for c in cfg.constraints}
+    if not kinds <= set(KINDS):
+        return f"constraints of the kinds {', '.join(KINDS)} (not {', '.join(sorted(kinds - set(KINDS)))})"
+    return None
+
+
+def _loss(z: np.ndarray, loss: str, margin: float) -> np.ndarray:
+    if loss == "logistic":
+        return np.logaddexp(0.0, -z)
+    return np.maximum(0.0, margin - z)
+
+
+def _slope(z: np.ndarray, loss: str, margin: float) -> np.ndarray:
+    """dl/dz (logistic) or minus the hinge's alpha (hinge: -1 where m - z > 0, else 0)."""
+    if loss == "logistic":
+        return -0.5 * (1.0 - np.tanh(0.5 * z))  # -1 / (1 + exp(z)), stable
+    return -(margin - z > 0).astype(np.float64)
+
+
+@dataclass
+class CutsResult:
+    """The fit: w (d,), b, status (optimal | feasible), F of (w, b) by numpy, the proved bound, the points."""
+
+    w: np.ndarray
+    b: float
+    status: str
+    objective: float
+    bound: float | None
+    points: list[Any]
+    iterations: int
+    master_solves: int
+    polishes: int
+    seconds: float
+    stop: str
+    trace: list[tuple[float, float | None, float | None]] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """What the certificate's formulation keeps (``cuts``)."""
+        return {
+            "method": "outer approximation (cutting planes on the convex loss)",
+            "points": self.points[:MAX_RECORDED_POINTS],
+            "iterations": self.iterations,
+            "master_solves": self.master_solves,
+            "polishes": self.polishes,
+            "stop": self.stop,
+        }
+
+
+class LinearCuts:
+    """The data, the class and the master MILP of the module docstring (one ``highspy.Highs``)."""
+
+    def __init__(
+        self,
+        Xm: np.ndarray,
+        tm: np.ndarray,
+        cfg: TrainConfig,
+        counts: np.ndarray | None = None,
+        n_rows: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.X = np.asarray(Xm, dtype=np.float64)
+        self.y = np.asarray(tm, dtype=np.float64).ravel()
+        if self.X.ndim != 2 or self.y.shape != (self.X.shape[0],) or self.X.shape[0] == 0:
+            raise DataError("the cutting-plane fit needs X (N, d) and one label per row, N >= 1")
+        if not np.all(np.isfinite(self.X)) or not np.all(np.abs(self.y) == 1.0):
+            raise DataError("the cutting-plane fit needs finite X and labels in {-1, +1}")
+        self.cfg = cfg
+        self.N, self.d = self.X.shape
+        c = np.ones(self.N) if counts is None else np.asarray(counts, dtype=np.float64).ravel()
+        self.weight = c / float(n_rows if n_rows else c.sum())  # c_n / D
+        self.loss, self.margin = str(cfg.loss), float(cfg.margin)
+        self.Bw, self.Bb = float(cfg.weight_bound), float(cfg.bias_bound)
+        self.l1, self.l0 = float(cfg.l1), float(cfg.l0)
+        d = self.d
+        lo, hi = np.full(d, -self.Bw), np.full(d, self.Bw)
+        self.orders: list[tuple[np.ndarray, float]] = []
+        budget: int | None = None if cfg.max_nonzeros is None else int(cfg.max_nonzeros)
+        for r in cfg.constraints:
+            if r.kind == "exclude":
+                lo[list(r.features)], hi[list(r.features)] = 0.0, 0.0
+            elif r.kind == "sign":
+                i = int(r.features[0])
+                if r.sign > 0:
+                    lo[i] = 0.0
+                else:
+                    hi[i] = 0.0
+            elif r.kind == "budget":
+                budget = int(r.k) if budget is None else min(budget, int(r.k))
+            elif r.kind == "order":
+                self.orders.append((np.asarray(r.x_a, dtype=np.float64) - np.asarray(r.x_b), float(r.delta)))
+        self.w_lo, self.w_hi = lo, hi
+        self.budget = budget
+        self.binaries = self.l0 > 0 or (budget is not None and budget < int(np.count_nonzero(hi - lo)))
+        self._build_master(threads)
+
+    # ------------------------------------------------------------------ the objective
+    def margins(self, w: np.ndarray, b: float) -> np.ndarray:
+        return self.y * (self.X @ w + b)
+
+    def objective(self, w: np.ndarray, b: float) -> float:
+        """F(w, b) with numpy (module docstring)."""
+        L = float(self.weight @ _loss(self.margins(w, b), self.loss, self.margin))
+        return L + self.l1 * float(np.abs(w).sum()) + self.l0 * float(np.count_nonzero(w))
+
+    def cut(self, w: np.ndarray, b: float, alpha: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
+        """(g_w, g_b, r): theta >= g_w . w + g_b b + r, below L everywhere. Logistic: the tangent at (w, b);
+        hinge: alpha (default the subgradient's indicator at (w, b)), clipped to [0, 1]."""
+        if self.loss == "hinge" and alpha is not None:
+            a = np.clip(np.asarray(alpha, dtype=np.float64), 0.0, 1.0)
+            s = -a * self.weight  # d/dz of sum_n weight_n a_n (m - z_n)
+            r = float(self.margin * (self.weight * a).sum())
+        else:
+            z = self.margins(w, b)
+            s = self.weight * _slope(z, self.loss, self.margin)
+            r = float(self.weight @ _loss(z, self.loss, self.margin)) - float((s * z).sum())
+            if self.loss == "hinge":
+                r = float(self.margin * (-s).sum())  # exact: the active rows' m, the others 0
+        sy = s * self.y
+        return self.X.T @ sy, float(sy.sum()), r
+
+    def clean(self, w: np.ndarray, b: float, z: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """A master point made to meet the class exactly: off switches' weights 0, |w| < 1e-9 to 0, boxes."""
+        w = np.clip(np.asarray(w, dtype=np.float64), self.w_lo, self.w_hi)
+        if z is not None:
+            w[np.round(z) < 0.5] = 0.0
+        w[np.abs(w) < 1e-9] = 0.0
+        return w, float(np.clip(b, -self.Bb, self.Bb))
+
+    def feasible(self, w: np.ndarray) -> bool:
+        """Whether w meets every constraint (orders to 1e-9 of delta)."""
+        if np.any(w < self.w_lo) or np.any(w > self.w_hi):
+            return False
+        if self.budget is not None and np.count_nonzero(w) > self.budget:
+            return False
+        return all(float(dx @ w) >= delta - 1e-9 for dx, delta in self.orders)
+
+    # ------------------------------------------------------------------ the master
+    def _build_master(self, threads: int | None) -> None:
+        import highspy
+
+        from .matrix.model import _new_highs
+
+        d, inf = self.d, highspy.kHighsInf
+        self.col_w = np.arange(d)
+        self.col_b = d
+        self.col_t = d + 1 + np.arange(d)
+        nz = d if self.binaries else 0
+        self.col_z = 2 * d + 1 + np.arange(nz)
+        self.col_theta = 2 * d + 1 + nz
+        n_col = self.col_theta + 1
+        cost = np.zeros(n_col)
+        cost[self.col_t] = self.l1
+        cost[self.col_theta] = 1.0
+        lo = np.concatenate([self.w_lo, [-self.Bb], np.zeros(d), np.zeros(nz), [0.0]])
+        hi = np.concatenate([self.w_hi, [self.Bb], np.full(d, self.Bw), np.ones(nz), [inf]])
+        if self.binaries:
+            cost[self.col_z] = self.l0
+        h = _new_highs(threads)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+        for j in range(n_col):
+            h.addCol(float(cost[j]), float(lo[j]), float(hi[j]), 0, np.zeros(0, dtype=np.int32), np.zeros(0))
+        if self.binaries:
+            h.changeColsIntegrality(nz, self.col_z.astype(np.int32), np.ones(nz, dtype=np.uint8))
+
+        def row(lo_: float, hi_: float, cols: Any, vals: Any) -> None:
+            h.addRow(lo_, hi_, len(cols), np.asarray(cols, dtype=np.int32), np.asarray(vals, dtype=np.float64))
+
+        for i in range(d):
+            row(0.0, inf, [self.col_t[i], self.col_w[i]], [1.0, -1.0])
+            row(0.0, inf, [self.col_t[i], self.col_w[i]], [1.0, 1.0])
+            if self.binaries:
+                row(-inf, 0.0, [self.col_w[i], self.col_z[i]], [1.0, -self.Bw])
+                row(-inf, 0.0, [self.col_w[i], self.col_z[i]], [-1.0, -self.Bw])
+        if self.binaries and self.budget is not None:
+            row(-inf, float(self.budget), self.col_z, np.ones(d))
+        for dx, delta in self.orders:
+            nzi = np.flatnonzero(dx)
+            row(float(delta), inf, self.col_w[nzi], dx[nzi])
+        self.h, self.n_col, self.cuts = h, n_col, 0
+        self.cut_rows: list[np.ndarray] = []  # (g_w, g_b, r) of each cut
+
+    def add_cut(self, g_w: np.ndarray, g_b: float, r: float) -> None:
+        """theta - g_w . w - g_b b >= r."""
+        import highspy
+
+        nzi = np.flatnonzero(g_w)
+        cols = np.concatenate([self.col_w[nzi], [self.col_b, self.col_theta]]).astype(np.int32)
+        vals = np.concatenate([-g_w[nzi], [-g_b, 1.0]])
+        self.h.addRow(float(r), highspy.kHighsInf, len(cols), cols, vals)
+        self.cut_rows.append(np.concatenate([g_w, [g_b, r]]))
+        self.cuts += 1
+
+    def start(self, w: np.ndarray, b: float) -> None:
+        """Give the master the point of the network (w, b) (its theta the largest cut there)."""
+        import highspy
+
+        x = np.zeros(self.n_col)
+        x[self.col_w], x[self.col_b], x[self.col_t] = w, b, np.abs(w)
+        if self.binaries:
+            x[self.col_z] = (w != 0).astype(np.float64)
+        theta = 0.0
+        if self.cut_rows:
+            G = np.asarray(self.cut_rows)
+            theta = max(0.0, float((G[:, : self.d] @ w + G[:, self.d] * b + G[:, self.d + 1]).max()))
+        x[self.col_theta] = theta
+        sol = highspy.HighsSolution()
+        sol.col_value = x.tolist()
+        sol.value_valid = True
+        self.h.setSolution(sol)
+
+    def solve(self, deadline: Deadline, mip_gap: float) -> tuple[float | None, np.ndarray | None]:
+        """The master within ``deadline``: (its proved lower bound or None, its solution or None)."""
+        import highspy
+
+        from ..highs import proved_dual_bound, stop_at
+
+        h = self.h
+        left = deadline.remaining()
+        h.setOptionValue("time_limit", float(left) if math.isfinite(left) else float("inf"))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        with stop_at(h, deadline):
+            status = h.run()
+        info, ms = h.getInfo(), h.getModelStatus()
+        has = int(info.primal_solution_status) == 2
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has else None
+        if self.binaries:
+            bound = proved_dual_bound(h, status)
+        else:
+            bound = float(info.objective_function_value) if ms == highspy.HighsModelStatus.kOptimal else None
+        return bound, x
+
+    def point(self, x: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """(w, b, theta) of a master solution, cleaned to the class (:meth:`clean`)."""
+        z = x[self.col_z] if self.binaries else None
+        w, b = self.clean(x[self.col_w], float(x[self.col_b]), z)
+        return w, b, float(x[self.col_theta])
+
+    def hinge_record(self, w: np.ndarray, b: float, alpha: np.ndarray) -> dict[str, Any]:
+        """A hinge cut's alphas kept small: the rows within ``MARGIN_TIE`` of the margin with their alphas; every
+        other row's alpha is its subgradient indicator at (w, b) (:meth:`alphas`)."""
+        z = self.margins(w, b)
+        rows = np.flatnonzero(np.abs(self.margin - z) <= MARGIN_TIE)
+        return {
+            "x": [float(v) for v in w] + [float(b)],
+            "rows": [int(r) for r in rows],
+            "alpha": [float(a) for a in np.clip(alpha[rows], 0.0, 1.0)],
+        }
+
+    def alphas(self, w: np.ndarray, b: float, rec: dict[str, Any]) -> np.ndarray:
+        """The alphas of a hinge record: the listed rows' values, elsewhere [m - y_n f(x_n) > 0] at (w, b)."""
+        a = (self.margin - self.margins(w, b) > 0).astype(np.float64)
+        rows = np.asarray(rec.get("rows", []), dtype=np.int64)
+        a[rows] = np.clip(np.asarray(rec.get("alpha", []), dtype=np.float64), 0.0, 1.0)
+        return a
+
+    # ------------------------------------------------------------------ polish
+    def polish(self, support: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float, np.ndarray | None] | None:
+        """The convex problem restricted to the features ``support`` (w_i = 0 elsewhere): (w, b, hinge alphas or
+        None), or None when it cannot run (orders with the logistic loss; no time)."""
+        if deadline.remaining() < 0.05:
+            return None
+        if self.loss == "logistic":
+            return None if self.orders else self._polish_logistic(support)
+        return self._polish_hinge(support, deadline)
+
+    def _polish_logistic(self, S: np.ndarray) -> tuple[np.ndarray, float, None]:
+        from scipy.optimize import minimize
+
+        XS, k = self.X[:, S], S.size
+        yw = self.y * self.weight
+
+        def fg(v: np.ndarray) -> tuple[float, np.ndarray]:
+            w = v[:k] - v[k : 2 * k]
+            z = self.y * (XS @ w + v[-1])
+            f = float(self.weight @ np.logaddexp(0.0, -z)) + self.l1 * float(v[: 2 * k].sum())
+            s = yw * _slope(z, "logistic", 0.0)
+            gw = XS.T @ s
+            return f, np.concatenate([gw + self.l1, -gw + self.l1, [s.sum()]])
+
+        bounds = [(0.0, max(0.0, float(self.w_hi[i]))) for i in S] + [(0.0, max(0.0, -float(self.w_lo[i]))) for i in S]
+        bounds.append((-self.Bb, self.Bb))
+        res = minimize(
+            fg,
+            np.zeros(2 * k + 1),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": POLISH_ITERATIONS, "ftol": 1e-15, "gtol": 1e-10},
+        )
+        w = np.zeros(self.d)
+        w[S] = res.x[:k] - res.x[k : 2 * k]
+        w, b = self.clean(w, float(res.x[-1]))
+        return w, b, None
+
+    def _polish_hinge(self, S: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float, np.ndarray | None] | None:
+        """min (1/D) sum c_n xi_n + l1 sum t  s.t.  xi_n + y_n (x_nS w_S + b) >= m, xi >= 0, t >= |w_S|, the
+        boxes, signs and orders: an LP in HiGHS; its row duals / (c_n / D) are the hinge cut's alphas."""
+        import highspy
+        import scipy.sparse as sp
+
+        from ..highs import stop_at
+        from .matrix.model import _new_highs
+
+        N, k = self.N, S.size
+        XS = self.X[:, S]
+        # columns: w_S (k), b, t (k), xi (N)
+        n_col = 2 * k + 1 + N
+        cost = np.concatenate([np.zeros(k), [0.0], np.full(k, self.l1), self.weight])
+        lo = np.concatenate([self.w_lo[S], [-self.Bb], np.zeros(k), np.zeros(N)])
+        hi = np.concatenate([self.w_hi[S], [self.Bb], np.full(k, self.Bw), np.full(N, np.inf)])
+        Yx = sp.csr_matrix(self.y[:, None] * XS)
+        hinge = sp.hstack([Yx, sp.csr_matrix(self.y[:, None]), sp.csr_matrix((N, k)), sp.identity(N, format="csr")])
+        eye = sp.identity(k, format="csr")
+        zk1 = sp.csr_matrix((k, 1))
+        zkN = sp.csr_matrix((k, N))
+        absp = sp.hstack([-eye, zk1, eye, zkN])
+        absn = sp.hstack([eye, zk1, eye, zkN])
+        blocks = [hinge, absp, absn]
+        rlo = [np.full(N, self.margin), np.zeros(k), np.zeros(k)]
+        for dx, delta in self.orders:
+            blocks.append(sp.hstack([sp.csr_matrix(dx[S][None, :]), sp.csr_matrix((1, 1 + k + N))]))
+            rlo.append(np.array([delta]))
+        A = sp.vstack(blocks, format="csr")
+        A.sort_indices()
+        h = _new_highs()
+        h.setOptionValue("time_limit", float(max(0.05, deadline.remaining())))
+        h.passModel(
+            int(n_col), int(A.shape[0]), int(A.nnz),
+            int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+            cost, lo, hi, np.concatenate(rlo), np.full(A.shape[0], np.inf),
+            A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
+            np.zeros(n_col, dtype=np.int32),
+        )  # fmt: skip
+        with stop_at(h, deadline):
+            h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=np.float64)
+        duals = np.asarray(sol.row_dual, dtype=np.float64)[:N]
+        w = np.zeros(self.d)
+        w[S] = x[:k]
+        w, b = self.clean(w, float(x[k]))
+        alpha = np.abs(duals) / self.weight
+        return w, b, alpha
+
+
+def fit_by_cuts(
+    problem: LinearCuts,
+    deadline: Deadline,
+    *,
+    mip_gap: float,
+    say: Callable[[str], None] = lambda s: None,
+    start: tuple[np.ndarray, float] | None = None,
+) -> CutsResult:
+    """Outer approximation (module docstring) within ``deadline``."""
+    from .. import interrupt
+
+    P, d = problem, problem.d
+    t0 = time.perf_counter()
+    points: list[Any] = []
+    best: tuple[float, np.ndarray, float] | None = None
+    trace: list[tuple[float, float | None, float | None]] = []
+
+    def add(w: np.ndarray, b: float, alpha: np.ndarray | None = None) -> None:
+        g_w, g_b, r = P.cut(w, b, alpha)
+        P.add_cut(g_w, g_b, r)
+        if alpha is None:
+            points.append([float(v) for v in w] + [float(b)])
+
+    def offer(w: np.ndarray, b: float) -> None:
+        nonlocal best
+        if P.feasible(w):
+            f = P.objective(w, b)
+            if best is None or f < best[0]:
+                best = (f, w.copy(), b)
+
+    # the best constant model, and the optimum over all allowed features
+    pos = float(P.weight[P.y > 0].sum()) / float(P.weight.sum())
+    b0 = float(np.clip(math.log(max(pos, 1e-9) / max(1.0 - pos, 1e-9)), -P.Bb, P.Bb))
+    consts = [b0] if P.loss == "logistic" else [-P.Bb, 0.0, P.Bb, float(np.clip(2 * pos - 1, -P.Bb, P.Bb))]
+    for b in consts:
+        add(np.zeros(d), b)
+        offer(np.zeros(d), b)
+    if start is not None:
+        w_s, b_s = P.clean(*start)
+        add(w_s, b_s)
+        offer(w_s, b_s)
+    polished: set[bytes] = set()
+    n_polish = 0
+
+    def polish(S: np.ndarray) -> None:
+        nonlocal n_polish
+        key = np.sort(S).astype(np.int32).tobytes()
+        if key in polished:
+            return
+        polished.add(key)
+        out = P.polish(S, deadline)
+        if out is None:
+            return
+        n_polish += 1
+        w, b, alpha = out
+        offer(w, b)
+        if alpha is not None:
+            rec = P.hinge_record(w, b, alpha)
+            P.add_cut(*P.cut(w, b, P.alphas(w, b, rec)))
+            points.append(rec)
+        add(w, b)
+
+    polish(np.flatnonzero(P.w_hi - P.w_lo))
+    lower: float | None = None
+    it = solves = 0
+    stop = "time limit"
+    while True:
+        interrupt.check()
+        if deadline.expired():
+            break
+        if best is not None:
+            P.start(best[1], best[2])
+        bound, x = P.solve(deadline, mip_gap / 4.0)
+        solves += 1
+        if bound is not None:
+            lower = bound if lower is None else max(lower, bound)
+        trace.append((time.perf_counter() - t0, None if best is None else best[0], lower))
+        if best is not None and lower is not None and best[0] - lower <= mip_gap * max(abs(best[0]), 1e-10):
+            stop = "gap closed"
+            break
+        if x is None:
+            if deadline.expired():
+                break
+            stop = "the master has no solution"
+            break
+        it += 1
+        w, b, theta = P.point(x)
+        offer(w, b)
+        L = P.objective(w, b) - P.l1 * float(np.abs(w).sum()) - P.l0 * float(np.count_nonzero(w))
+        if L <= theta + 1e-12 * max(1.0, abs(theta)) and bound is not None:
+            stop = "the master's point is on its cuts"
+            break
+        add(w, b)
+        S = np.flatnonzero(w)
+        polish(S)
+    assert best is not None  # the constant model meets every constraint but the orders
+    f, w, b = best
+    if lower is not None:
+        lower = min(lower, f)  # (a valid bound is <= min F <= f; only the solver's tolerances can put it above)
+    status = "optimal" if lower is not None and f - lower <= mip_gap * max(abs(f), 1e-10) else "feasible"
+    secs = time.perf_counter() - t0
+    say(
+        f"cutting planes: {it} master solves after {n_polish} polishes, {P.cuts} cuts; objective {f:.6g}, "
+        f"bound {lower if lower is not None else float('nan'):.6g} ({stop}, {secs:.1f} s)"
+    )
+    return CutsResult(w, b, status, f, lower, points, it, solves, n_polish, secs, stop, trace)
+
+
+def master_bound(problem: LinearCuts, points: list[Any], deadline: Deadline, mip_gap: float = 1e-9) -> float | None:
+    """The master's proved bound with the cuts at ``points`` (each cut recomputed from the data): a list of d + 1
+    numbers (w, b) for the tangent or subgradient cut there, or a hinge record ``{"x": [w, b], "rows": [...],
+    "alpha": [...]}`` (:meth:`LinearCuts.hinge_record`). Any numbers give valid cuts (DataError if unreadable)."""
+    d = problem.d
+    for p in points:
+        rec = p if isinstance(p, dict) else {"x": p}
+        try:
+            v = np.asarray(rec["x"], dtype=np.float64)
+            rows = np.asarray(rec.get("rows", []), dtype=np.int64)
+            vals = np.asarray(rec.get("alpha", []), dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            raise DataError("a cut point must be d + 1 numbers or a hinge record {x, rows, alpha}") from None
+        finite = np.all(np.isfinite(v)) and np.all(np.isfinite(vals))
+        if v.shape != (d + 1,) or not finite or rows.shape != vals.shape:
+            raise DataError(f"a cut point must hold {d + 1} finite numbers (w, b)")
+        if rows.size and (rows.min() < 0 or rows.max() >= problem.N):
+            raise DataError(f"a hinge record names rows outside 0..{problem.N - 1}")
+        w, b = v[:d], float(v[d])
+        alpha = problem.alphas(w, b, rec) if isinstance(p, dict) else None
+        problem.add_cut(*problem.cut(w, b, alpha))
+    bound, _ = problem.solve(deadline, mip_gap)
+    return bound
+
+
+def fit_linear_by_cuts(
+    X: np.ndarray,
+    y: np.ndarray,
+    Xs: np.ndarray,
+    target: np.ndarray,
+    Xm: np.ndarray,
+    tm: np.ndarray,
+    counts: np.ndarray | None,
+    task: str,
+    n_classes: int,
+    cfg: TrainConfig,
+    build: Callable[..., Any],
+    opts: Any,
+    deadline: Deadline,
+    common: dict[str, Any],
+) -> Any:
+    """The trainer's path for the class :func:`applies` covers: :func:`fit_by_cuts` on the merged rows, then the
+    network and its certificate (:func:`~.outcome.finish`, every term recomputed with numpy on the original rows;
+    the bound is the master's, ``bound_source`` "cuts", the points in ``formulation["cuts"]``)."""
+    from dataclasses import replace
+
+    from ..solve import Result
+    from .formulation import TrainingProblem
+    from .outcome import finish
+
+    say = opts.say()
+    problem = LinearCuts(Xm, tm, cfg, counts, Xs.shape[0], threads=opts.threads)
+    say(
+        f"formulation: cutting planes on the {cfg.loss} loss of the linear term alone, a master of {problem.n_col} "
+        f"columns ({problem.d if problem.binaries else 0} binary) for {Xs.shape[0]} rows ({Xm.shape[0]} distinct)"
+    )
+    # finish() recomputes every term on the original rows (numpy): a few passes over X
+    reserve = min(0.1 * deadline.remaining(), 1e-7 * X.size * 20 + 0.2)
+    within = deadline.sub(seconds=max(0.0, deadline.remaining() - reserve))
+    out = fit_by_cuts(problem, within, mip_gap=opts.mip_gap, say=say)
+    # the two-row model: the network's layout and weight variables (what the network build reads), no samples
+    mapper = TrainingProblem(
+        Xs[:2], target[:2], task, n_classes,
+        replace(cfg, constraints=tuple(c for c in cfg.constraints if c.kind != "parity")), solver=opts.solver,
+    )  # fmt: skip
+    J, d = int(cfg.hidden[0]), Xs.shape[1]
+    mapper.linear_w = out.w[None, :].copy()
+    weights = [(np.zeros((J, d)), np.zeros(J)), (np.zeros((1, J)), np.array([out.b]))]
+    try:
+        h = problem.h
+        version = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except AttributeError:
+        version = "unknown"
+    res = Result(
+        status=out.status,
+        incumbent=out.objective,
+        bound=out.bound,
+        gap=None,
+        wall_time=out.seconds,
+        nodes=None,
+        solver="highs",
+        solver_version=version,
+        termination=f"cutting planes: {out.stop}",
+        trace=out.trace,
+    )
+    return finish(
+        mapper, res, None, None, None, X, y, cfg,
+        group_info=None, evaluate=False, deadline=deadline, build=lambda w: build(w, mapper), weights=weights,
+        cuts=out.record(), **common,
+    )  # fmt: skip
+
+
+__all__ = [
+    "KINDS",
+    "LOSSES",
+    "CutsResult",
+    "LinearCuts",
+    "applies",
+    "fit_by_cuts",
+    "fit_linear_by_cuts",
+    "master_bound",
+]
