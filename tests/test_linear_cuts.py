@@ -1,0 +1,244 @@
+"""The linear term alone by cutting planes (mipnet.train.linear_cuts): valid cuts, a bound never above the optimum
+found by brute force over the supports (solved independently: scipy's linprog for the hinge, L-BFGS-B for the
+logistic loss), an incumbent at the optimum, constraints met, merged rows exact, and the certificate's re-check
+(honest passes; a raised bound or edited points fail)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog, minimize
+
+from mipnet.certificates import recheck, training_certificate
+from mipnet.certificates.format import CertificateFile, certificate_from_dict
+from mipnet.deadline import Deadline
+from mipnet.train import TrainConfig, train
+from mipnet.train.config import resolve_config
+from mipnet.train.constraints import Resolved
+from mipnet.train.linear_cuts import LinearCuts, applies, fit_by_cuts, master_bound
+
+
+def _data(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = np.where(X[:, 0] - 0.7 * X[:, -1] + 0.8 * rng.normal(size=n) > 0, 1.0, -1.0)
+    return X, y
+
+
+def _cfg(loss: str, l1: float, l0: float = 0.0, constraints: tuple[Resolved, ...] = ()) -> TrainConfig:
+    return resolve_config(
+        TrainConfig(hidden=(1,), loss=loss, l1=l1, l0=l0, linear=True, max_neurons=0, constraints=constraints),
+        "classify",
+        2,
+    )
+
+
+def _support_optimum(X, y, S, loss, l1, lo, hi, orders=()) -> float:
+    """min over w supported on S, |b| <= 1: (1/N) sum l(y (x w + b)) + l1 |w|_1, solved without mipnet."""
+    N, k = X.shape[0], len(S)
+    XS = X[:, list(S)]
+    if loss == "hinge":
+        # variables: u (k), v (k), b, xi (N); w = u - v
+        c = np.concatenate([np.full(2 * k, l1), [0.0], np.full(N, 1.0 / N)])
+        yX = y[:, None] * XS
+        A = np.hstack([-yX, yX, -y[:, None], -np.eye(N)])  # -(y (x w + b)) - xi <= -1
+        A_ub, b_ub = [A], [-np.ones(N)]
+        for dx, delta in orders:
+            A_ub.append(np.concatenate([-dx[list(S)], dx[list(S)], [0.0], np.zeros(N)])[None, :])
+            b_ub.append(np.array([-delta]))
+        bounds = [(0, max(0.0, hi[i])) for i in S] + [(0, max(0.0, -lo[i])) for i in S] + [(-1, 1)] + [(0, None)] * N
+        r = linprog(c, A_ub=np.vstack(A_ub), b_ub=np.concatenate(b_ub), bounds=bounds, method="highs")
+        return float(r.fun) if r.status == 0 else np.inf
+    assert not orders
+
+    def f(p):
+        w = p[:k] - p[k : 2 * k]
+        z = y * (XS @ w + p[-1])
+        val = np.mean(np.logaddexp(0.0, -z)) + l1 * p[: 2 * k].sum()
+        s = -y / (1.0 + np.exp(z)) / N
+        g = XS.T @ s
+        return val, np.concatenate([g + l1, -g + l1, [s.sum()]])
+
+    bounds = [(0, max(0.0, hi[i])) for i in S] + [(0, max(0.0, -lo[i])) for i in S] + [(-1, 1)]
+    r = minimize(f, np.zeros(2 * k + 1), jac=True, method="L-BFGS-B", bounds=bounds, options={"gtol": 1e-12})
+    return float(r.fun)
+
+
+def _brute(X, y, loss, l1, l0, k, lo, hi, orders=()) -> float:
+    d = X.shape[1]
+    best = np.inf
+    free = [i for i in range(d) if hi[i] > lo[i]]
+    for size in range(0, min(k, len(free)) + 1):
+        for S in itertools.combinations(free, size):
+            best = min(best, _support_optimum(X, y, S, loss, l1, lo, hi, orders) + l0 * size)
+    return best
+
+
+@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    loss=st.sampled_from(["hinge", "logistic"]),
+    l1=st.sampled_from([0.0, 0.01, 0.05]),
+    l0=st.sampled_from([0.0, 0.02]),
+    k=st.sampled_from([1, 2, 4]),
+)
+def test_bound_below_the_brute_force_optimum_and_incumbent_at_it(seed, loss, l1, l0, k):
+    X, y = _data(seed, 30, 4)
+    cons = (Resolved(kind="budget", k=k),) if k < 4 else ()
+    P = LinearCuts(X, y, _cfg(loss, l1, l0, cons))
+    r = fit_by_cuts(P, Deadline(30), mip_gap=1e-7)
+    opt = _brute(X, y, loss, l1, l0, k, -np.ones(4), np.ones(4))
+    tol = 1e-6 * max(1.0, opt)
+    assert r.bound is not None and r.bound <= opt + tol, (r.bound, opt)
+    assert r.objective >= opt - tol and abs(P.objective(r.w, r.b) - r.objective) <= 1e-12
+    assert r.status == "optimal" and r.objective <= opt + 1e-5, (r.objective, opt, r.stop)
+    assert np.count_nonzero(r.w) <= k
+    # the recorded points re-derive the bound on a fresh master
+    again = master_bound(LinearCuts(X, y, _cfg(loss, l1, l0, cons)), r.points, Deadline(30))
+    assert again is not None and again >= r.bound - 1e-7
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), loss=st.sampled_from(["hinge", "logistic"]))
+def test_every_cut_lies_below_the_loss(seed, loss):
+    """Cuts at random points (and hinge cuts with random alphas in [0, 1]) never exceed L at sampled points."""
+    X, y = _data(seed, 25, 3)
+    P = LinearCuts(X, y, _cfg(loss, 0.0))
+    rng = np.random.default_rng(seed)
+    probes = rng.uniform(-1, 1, size=(400, 4))
+    L = np.array([P.objective(p[:3], p[3]) for p in probes])
+    for _ in range(6):
+        w, b = rng.uniform(-1, 1, 3), float(rng.uniform(-1, 1))
+        alpha = rng.uniform(0, 1, 25) if loss == "hinge" else None
+        g_w, g_b, r = P.cut(w, b, alpha)
+        cut = probes[:, :3] @ g_w + probes[:, 3] * g_b + r
+        assert np.all(cut <= L + 1e-12)
+        if alpha is None:  # a tangent / subgradient cut touches L at its point
+            assert abs(g_w @ w + g_b * b + r - P.objective(w, b)) <= 1e-12
+
+
+def test_sign_exclusion_and_order_constraints_are_met_and_bounded():
+    X, y = _data(3, 40, 3)
+    dx = np.array([0.0, 1.0, 0.0])  # f(x_a) - f(x_b) = w_1 >= 0.3: forces the second feature in
+    cons = (
+        Resolved(kind="sign", features=(0,), sign=-1),  # against the data: the first weight is pushed to 0
+        Resolved(kind="exclude", features=(2,)),
+        Resolved(kind="order", x_a=tuple(dx), x_b=(0.0, 0.0, 0.0), delta=0.3),
+    )
+    P = LinearCuts(X, y, _cfg("hinge", 0.01, 0.0, cons))
+    r = fit_by_cuts(P, Deadline(30), mip_gap=1e-7)
+    assert r.w[0] <= 0 and r.w[2] == 0 and r.w[1] >= 0.3 - 1e-9
+    lo, hi = np.array([-1.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    opt = _brute(X, y, "hinge", 0.01, 0.0, 3, lo, hi, orders=[(dx, 0.3)])
+    assert r.bound is not None and r.bound <= opt + 1e-7 and r.objective <= opt + 1e-6
+    # just outside: delta above what the box allows (w_1 <= 1) leaves no network; the master says so
+    bad = (Resolved(kind="order", x_a=tuple(dx), x_b=(0.0, 0.0, 0.0), delta=1.0 + 1e-3),)
+    P2 = LinearCuts(X, y, _cfg("hinge", 0.01, 0.0, bad))
+    assert not P2.feasible(np.array([0.0, 1.0, 0.0]))
+
+
+def test_merged_rows_give_the_same_objective_and_bound():
+    X, y = _data(5, 20, 3)
+    Xd, yd = np.vstack([X, X[:7]]), np.concatenate([y, y[:7]])
+    counts = np.concatenate([np.full(7, 2.0), np.ones(13)])
+    cfg = _cfg("logistic", 0.02, 0.0, (Resolved(kind="budget", k=2),))
+    full = fit_by_cuts(LinearCuts(Xd, yd, cfg), Deadline(30), mip_gap=1e-8)
+    merged = fit_by_cuts(LinearCuts(X, y, cfg, counts, Xd.shape[0]), Deadline(30), mip_gap=1e-8)
+    assert abs(full.objective - merged.objective) <= 1e-8
+    assert full.bound is not None and merged.bound is not None and abs(full.bound - merged.bound) <= 1e-6
+
+
+def test_applies_only_to_the_linear_term_alone():
+    assert applies(_cfg("hinge", 0.01), "classify", 2) is None
+    assert applies(_cfg("hinge", 0.01), "classify", 3) is not None
+    hidden = resolve_config(TrainConfig(hidden=(2,), loss="hinge", linear=True), "classify", 2)
+    assert applies(hidden, "classify", 2) is not None
+    parity = _cfg("hinge", 0.01, 0.0, (Resolved(kind="parity", groups=(0, 1), delta=0.1),))
+    assert "parity" in str(applies(parity, "classify", 2))
+
+
+# ------------------------------------------------------------------------------------- the trainer and re-check
+@pytest.fixture(scope="module")
+def trained():
+    X, y = _data(11, 120, 4)
+    df = pd.DataFrame(X, columns=["x0", "x1", "x2", "x3"])
+    yl = (y > 0).astype(int)
+    cfg = TrainConfig(hidden=(1,), loss="hinge", l1=0.01, max_neurons=0)
+    res = train(df.to_numpy(), yl, config=cfg, linear=True, constraints=[{"kind": "budget", "k": 2}], time_limit=30)
+    df["y"] = yl
+    net = res.network
+    return net, df, training_certificate(net, net.metadata["certificate"], target="y"), res
+
+
+def _forged(cert: CertificateFile, edit) -> CertificateFile:
+    d = json.loads(json.dumps(cert.to_dict()))
+    edit(d)
+    c = certificate_from_dict(d)
+    c.seal = c.compute_seal()  # anyone can recompute the seal
+    return c
+
+
+def test_trained_network_certificate_by_cuts(trained):
+    net, df, cert, res = trained
+    c = res.certificate
+    assert c.bound_source == "cuts" and c.status == "optimal" and res.check["ok"]
+    assert np.count_nonzero(np.abs(net.layers[1].weight).sum(axis=0)) <= 2  # the budget, on the returned network
+    Xr = df[["x0", "x1", "x2", "x3"]].to_numpy()
+    Xs = (Xr - Xr.mean(axis=0)) / Xr.std(axis=0)
+    opt = _brute(Xs, np.where(df["y"] > 0, 1.0, -1.0), "hinge", 0.01, 0.0, 2, -np.ones(4), np.ones(4))
+    assert c.bound <= opt + 1e-7 and c.incumbent <= opt + 1e-6
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "ok" and rep.exit_code == 0, rep.lines()
+    assert any("recorded cuts" in line and "PASS" in line for line in rep.lines()), rep.lines()
+
+
+def test_recheck_refuses_thinned_or_unreadable_cuts(trained):
+    net, df, cert, _ = trained
+
+    def thinned(d):  # only the first cut kept: the master proves far less than the claimed bound
+        d["result"]["formulation"]["cuts"]["points"] = d["result"]["formulation"]["cuts"]["points"][:1]
+
+    def garbage(d):
+        d["result"]["formulation"]["cuts"]["points"] = [["x"]]
+
+    def none(d):
+        del d["result"]["formulation"]["cuts"]
+
+    for edit in (thinned, garbage, none):
+        rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
+        assert rep.status == "failed" and rep.exit_code != 0, (edit.__name__, rep.lines())
+        assert any("recorded cuts" in line and "FAIL" in line for line in rep.lines()), rep.lines()
+
+
+def test_recheck_refuses_cuts_named_for_a_network_with_hidden_units():
+    X, y = _data(2, 40, 3)
+    df = pd.DataFrame(X, columns=["x0", "x1", "x2"])
+    yl = (y > 0).astype(int)
+    res = train(df.to_numpy(), yl, config=TrainConfig(hidden=(2,), l1=0.01), time_limit=10, threads=1)
+    df["y"] = yl
+    net = res.network
+    cert = training_certificate(net, net.metadata["certificate"], target="y")
+    if cert.answer.get("bound") is None or cert.answer["bound"] <= 0:
+        pytest.skip("no positive bound to re-attribute")
+
+    def to_cuts(d):
+        d["result"]["bound_source"] = "cuts"
+        d["result"]["formulation"]["cuts"] = {"points": [[0.0, 0.0, 0.0, 0.0]]}
+
+    rep = recheck(_forged(cert, to_cuts), net, df, second_solver=None, time_limit=10)
+    assert rep.status == "failed", rep.lines()
+
+
+def test_cutting_planes_off_uses_the_training_milp():
+    X, y = _data(4, 40, 3)
+    cfg = TrainConfig(hidden=(1,), loss="hinge", l1=0.01, max_neurons=0)
+    on = train(X, (y > 0).astype(int), config=cfg, linear=True, time_limit=20, threads=1)
+    off = train(X, (y > 0).astype(int), config=cfg, linear=True, time_limit=20, threads=1, cutting_planes=False)
+    assert on.certificate.bound_source == "cuts" and off.certificate.bound_source == "milp"
+    assert abs(on.certificate.incumbent - off.certificate.incumbent) <= 1e-5 * max(1.0, off.certificate.incumbent)
