@@ -62,6 +62,13 @@ KINDS = ("exclude", "sign", "budget", "order")
 MAX_RECORDED_POINTS = 4000
 #: hinge records list the alphas of the rows this close to the margin (the others follow from the point)
 MARGIN_TIE = 1e-7
+#: the LP-relaxation phase (with binaries): at most this share of the time and this many rounds; it stops when
+#: the bound gained nothing (1e-6 relative) over ``LP_STALL`` rounds
+LP_PHASE_SHARE = 0.2
+LP_PHASE_ROUNDS = 200
+LP_STALL = 5
+#: the master MILP's own relative gap is a fifth of the overall gap, at most this (at least mip_gap / 4)
+MASTER_GAP_CAP = 0.01
 #: L-BFGS-B settings of the logistic polish
 POLISH_ITERATIONS = 2000
 
@@ -291,13 +298,20 @@ class LinearCuts:
         sol.value_valid = True
         self.h.setSolution(sol)
 
-    def solve(self, deadline: Deadline, mip_gap: float) -> tuple[float | None, np.ndarray | None]:
-        """The master within ``deadline``: (its proved lower bound or None, its solution or None)."""
+    def solve(
+        self, deadline: Deadline, mip_gap: float, relaxed: bool = False
+    ) -> tuple[float | None, np.ndarray | None]:
+        """The master within ``deadline`` (``relaxed``: its LP relaxation, every z_i in [0, 1]): (its proved lower
+        bound or None, its solution or None). Either bound is a lower bound on min F."""
         import highspy
 
         from ..highs import proved_dual_bound, stop_at
 
         h = self.h
+        integer = self.binaries and not relaxed
+        if self.binaries:
+            nz = self.col_z.size
+            h.changeColsIntegrality(nz, self.col_z.astype(np.int32), np.full(nz, int(integer), dtype=np.uint8))
         left = deadline.remaining()
         h.setOptionValue("time_limit", float(left) if math.isfinite(left) else float("inf"))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -306,7 +320,7 @@ class LinearCuts:
         info, ms = h.getInfo(), h.getModelStatus()
         has = int(info.primal_solution_status) == 2
         x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has else None
-        if self.binaries:
+        if integer:
             bound = proved_dual_bound(h, status)
         else:
             bound = float(info.objective_function_value) if ms == highspy.HighsModelStatus.kOptimal else None
@@ -494,18 +508,51 @@ def fit_by_cuts(
     lower: float | None = None
     it = solves = 0
     stop = "time limit"
+
+    def gap() -> float:
+        if best is None or lower is None:
+            return math.inf
+        return (best[0] - lower) / max(abs(best[0]), 1e-10)
+
+    # phase 1 (with binaries): Kelley on the master's LP relaxation, cheap LPs that gather cuts near its optimum
+    if P.binaries:
+        lp_deadline = deadline.sub(fraction=LP_PHASE_SHARE)
+        history: list[float] = []
+        for _ in range(LP_PHASE_ROUNDS):
+            interrupt.check()
+            if lp_deadline.expired():
+                break
+            bound, x = P.solve(lp_deadline, mip_gap, relaxed=True)
+            solves += 1
+            if bound is None or x is None:
+                break
+            lower = bound if lower is None else max(lower, bound)
+            history.append(bound)
+            w_raw = np.clip(x[P.col_w], P.w_lo, P.w_hi)
+            b_raw = float(np.clip(x[P.col_b], -P.Bb, P.Bb))
+            L = P.objective(w_raw, b_raw) - P.l1 * float(np.abs(w_raw).sum()) - P.l0 * float(np.count_nonzero(w_raw))
+            if L <= float(x[P.col_theta]) + 1e-9 * max(1.0, abs(L)):
+                break  # the relaxation is solved: its point lies on its cuts
+            if len(history) > LP_STALL and history[-1] - history[-1 - LP_STALL] <= 1e-6 * max(1.0, abs(bound)):
+                break
+            add(w_raw, b_raw)
+            w, b = P.point(x)[:2]
+            offer(w, b)
+            if gap() <= mip_gap:
+                break
+    # phase 2: the master MILP, solved to a gap that follows the overall gap (a fifth of it, at least mip_gap / 4)
     while True:
         interrupt.check()
         if deadline.expired():
             break
         if best is not None:
             P.start(best[1], best[2])
-        bound, x = P.solve(deadline, mip_gap / 4.0)
+        bound, x = P.solve(deadline, max(mip_gap / 4.0, min(MASTER_GAP_CAP, 0.2 * gap())))
         solves += 1
         if bound is not None:
             lower = bound if lower is None else max(lower, bound)
         trace.append((time.perf_counter() - t0, None if best is None else best[0], lower))
-        if best is not None and lower is not None and best[0] - lower <= mip_gap * max(abs(best[0]), 1e-10):
+        if gap() <= mip_gap:
             stop = "gap closed"
             break
         if x is None:
