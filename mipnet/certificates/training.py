@@ -24,7 +24,9 @@ The witness is the model's weights (the model sha256).
   class below the claimed bound (objective recomputed with numpy) refutes it; a bound from the dual
   certificate (``bound_source`` "dual: ...") is recomputed from its recorded multipliers instead
   (:func:`_dual_claim`): in numpy for the transport plan, with a fresh single-neuron pricing MILP where the
-  record used one. A bound <= 0 needs no solve (every objective term is >= 0).
+  record used one; a bound from the cutting planes of the linear term alone (``bound_source`` "cuts") by the
+  master MILP again, every cut recomputed from the data at the recorded points (:func:`.cuts.cuts_claim`).
+  A bound <= 0 needs no solve (every objective term is >= 0).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import numpy as np
 from ..errors import DataError, MipnetError
 from ..network import Network
 from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
+from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
 
 
@@ -295,7 +298,11 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     source = str((cert.result or {}).get("bound_source") or "milp")
     if source == "cuts":  # the master MILP again, every cut recomputed from the data at the recorded points
-        cuts_ok, detail = _cuts_claim(cert, X, y, tc, float(bound), ctx.budget.share(1))
+        cfg, why = _recorded_config(cert)
+        points = ((res.get("formulation") or {}).get("cuts") or {}).get("points")
+        cuts_ok, detail = (
+            (None, why) if cfg is None else cuts_claim(cfg, points, X, y, tc, float(bound), ctx.budget.share(1))
+        )
         rep.add("training bound re-proved from the recorded cuts (a fresh master MILP)", "solver", cuts_ok, detail)
         return
     if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
@@ -655,58 +662,6 @@ def _recorded_config(cert: CertificateFile) -> tuple[Any, str]:
         return TrainConfig(**cfg_fields), ""
     except (TypeError, ValueError, MipnetError) as exc:
         return None, f"not re-proved: the recorded formulation is not readable ({exc})"
-
-
-def _cuts_claim(
-    cert: CertificateFile, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, seconds: float | None
-) -> tuple[bool | None, str]:
-    """A bound from the cutting-plane fit (:mod:`mipnet.train.linear_cuts`): every cut recomputed from the data
-    at the recorded points (any points give cuts below the loss, so an edited point cannot make a cut invalid)
-    and the master MILP solved again; its proved bound must reach the claimed one. A master solved to optimality
-    below the claim refutes it (the recorded cuts do not prove it)."""
-    from ..deadline import Deadline
-    from ..train.formulation import merge_rows
-    from ..train.linear_cuts import LinearCuts, applies, master_bound
-    from ..train.objective_check import _targets
-
-    if seconds is None:
-        return None, "not re-proved: no time left for the master MILP"
-    cfg, why = _recorded_config(cert)
-    if cfg is None:
-        return None, why
-    from ..train.config import resolve_config
-
-    n_classes = len(tc.classes or [])
-    try:
-        cfg = resolve_config(cfg, tc.task, n_classes)
-    except MipnetError as exc:
-        return False, f"the recorded formulation is not a training problem ({exc})"
-    reason = applies(cfg, tc.task, n_classes)
-    if reason is not None:
-        return False, f"a bound from cuts on a class the cutting planes do not cover ({reason})"
-    points = (((cert.result or {}).get("formulation") or {}).get("cuts") or {}).get("points")
-    if not isinstance(points, list) or not points:
-        return False, "the certificate names cuts as the bound's source but records no cut points"
-    target = _targets(y, tc.task, tc.classes, 1)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
-    Xm, tm, counts, _ = merge_rows((X - mu) / sd, target)
-    t0 = time.perf_counter()
-    try:
-        problem = LinearCuts(Xm, tm, cfg, counts, X.shape[0])
-        got = master_bound(problem, points, Deadline(seconds))
-    except DataError as exc:
-        return False, f"the recorded cut points are not readable: {exc}"
-    secs = time.perf_counter() - t0
-    tol = BOUND_TOL * max(1.0, abs(claimed))
-    if got is not None and got >= claimed - tol:
-        return True, f"{len(points)} cuts, {secs:.1f} s: bound {got:.9g} >= claimed {claimed:.9g}"
-    import highspy
-
-    solved = problem.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    if solved and got is not None:
-        return False, f"the recorded cuts prove {got:.9g} only (master solved), below the claimed bound {claimed:.9g}"
-    return None, f"not re-proved within {seconds:.3g} s: the master reached {got} < claimed {claimed:.9g}"
 
 
 def _reprove_training(

@@ -1,0 +1,68 @@
+"""Re-check of a training bound proved by the cutting planes of the linear term alone (:mod:`mipnet.train.linear_cuts`).
+
+The certificate's formulation records the points the cuts were taken at; each cut is recomputed here from the data
+(a tangent of the logistic loss, or a hinge cut whose alphas are clipped to [0, 1]), so any recorded numbers give
+cuts below the loss: an edited point can only weaken the master, never make its bound invalid. The master MILP
+(the recorded class: boxes, budget, signs, exclusions, orders) is solved again; its proved bound must reach the
+claimed one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, MipnetError
+from .checks import BOUND_TOL
+
+
+def cuts_claim(
+    cfg: Any, points: Any, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, seconds: float | None
+) -> tuple[bool | None, str]:
+    """A bound from the cutting-plane fit (:mod:`mipnet.train.linear_cuts`): every cut recomputed from the data
+    at the recorded points (any points give cuts below the loss, so an edited point cannot make a cut invalid)
+    and the master MILP solved again; its proved bound must reach the claimed one. A master solved to optimality
+    below the claim refutes it (the recorded cuts do not prove it)."""
+    from ..deadline import Deadline
+    from ..train.config import resolve_config
+    from ..train.formulation import merge_rows
+    from ..train.linear_cuts import LinearCuts, applies, master_bound
+    from ..train.objective_check import _targets
+
+    if seconds is None:
+        return None, "not re-proved: no time left for the master MILP"
+    n_classes = len(tc.classes or [])
+    try:
+        cfg = resolve_config(cfg, tc.task, n_classes)
+    except MipnetError as exc:
+        return False, f"the recorded formulation is not a training problem ({exc})"
+    reason = applies(cfg, tc.task, n_classes)
+    if reason is not None:
+        return False, f"a bound from cuts on a class the cutting planes do not cover ({reason})"
+    if not isinstance(points, list) or not points:
+        return False, "the certificate names cuts as the bound's source but records no cut points"
+    target = _targets(y, tc.task, tc.classes, 1)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    Xm, tm, counts, _ = merge_rows((X - mu) / sd, target)
+    t0 = time.perf_counter()
+    try:
+        problem = LinearCuts(Xm, tm, cfg, counts, X.shape[0])
+        got = master_bound(problem, points, Deadline(seconds))
+    except DataError as exc:
+        return False, f"the recorded cut points are not readable: {exc}"
+    secs = time.perf_counter() - t0
+    tol = BOUND_TOL * max(1.0, abs(claimed))
+    if got is not None and got >= claimed - tol:
+        return True, f"{len(points)} cuts, {secs:.1f} s: bound {got:.9g} >= claimed {claimed:.9g}"
+    import highspy
+
+    solved = problem.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    if solved and got is not None:
+        return False, f"the recorded cuts prove {got:.9g} only (master solved), below the claimed bound {claimed:.9g}"
+    return None, f"not re-proved within {seconds:.3g} s: the master reached {got} < claimed {claimed:.9g}"
+
+
+__all__ = ["cuts_claim"]
