@@ -242,3 +242,37 @@ def test_cutting_planes_off_uses_the_training_milp():
     off = train(X, (y > 0).astype(int), config=cfg, linear=True, time_limit=20, threads=1, cutting_planes=False)
     assert on.certificate.bound_source == "cuts" and off.certificate.bound_source == "milp"
     assert abs(on.certificate.incumbent - off.certificate.incumbent) <= 1e-5 * max(1.0, off.certificate.incumbent)
+
+
+def test_cli_trains_the_linear_model_alone_and_rechecks_it(tmp_path):
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.io import load_model
+    from mipnet.report.certificates import save_certificate
+
+    X, y = _data(8, 60, 3)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["y"] = (y > 0).astype(int)
+    data, model, cons = tmp_path / "d.csv", tmp_path / "m.json", tmp_path / "c.json"
+    df.to_csv(data, index=False)
+    cons.write_text(json.dumps([{"kind": "budget", "k": 1}, {"kind": "sign", "feature": "a", "sign": 1}]))
+    r = CliRunner().invoke(
+        cli, ["train", str(data), "--target", "y", "--hidden", "1", "--max-neurons", "0", "--linear",
+              "--loss", "logistic", "--l1", "0.01", "--constraint", str(cons), "--time-limit", "20", "-o", str(model)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    net = load_model(model)
+    cert = net.metadata["certificate"]
+    assert cert["bound_source"] == "cuts" and cert["status"] == "optimal", cert["status"]
+    W = net.layers[1].weight
+    assert np.count_nonzero(np.abs(W).sum(axis=0)) <= 1
+    path = tmp_path / "cert.json"
+    save_certificate(training_certificate(net, cert, target="y"), path)
+    r = CliRunner().invoke(cli, ["recheck", str(path), str(model), str(data), "--second-solver", "none"])
+    assert r.exit_code == 0 and "recorded cuts" in r.output, r.output
+    # a nonsense option fails before any work, in one line
+    r = CliRunner().invoke(
+        cli, ["train", str(data), "--target", "y", "--max-neurons", "-1", "--linear", "-o", str(tmp_path / "x.json")]
+    )
+    assert r.exit_code == 2 and not (tmp_path / "x.json").exists()

@@ -180,6 +180,13 @@ def _summary(est, X, y) -> None:
     "and becomes the identity (removed from the saved network).",
 )
 @click.option("--max-nonzeros", type=NONNEG_INT, default=None, help="At most K non-zero weights.")
+@click.option(
+    "--max-neurons",
+    type=NONNEG_INT,
+    default=None,
+    help="At most K active hidden units; with --linear, --max-neurons 0 is the sparse linear model alone "
+    "(trained by cutting planes on its convex loss, hinge or logistic).",
+)
 @click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True, help=TRAIN_LIMIT)
 @click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, gurobi or scip.")
 @click.option("--samples", type=POSITIVE_INT, default=None, help="Train on a random subsample of N rows.")
@@ -262,6 +269,7 @@ def train(
     neuron_penalty: float,
     layer_penalty: float,
     max_nonzeros: int | None,
+    max_neurons: int | None,
     time_limit: float,
     solver: str,
     samples: int | None,
@@ -292,7 +300,11 @@ def train(
         extra["linear_term"] = True
     if constraint_file is not None:
         extra["constraints"] = _read_constraints(constraint_file)
-    if extra and (
+    if max_neurons is not None:
+        if architecture is not None or monotone_increasing or monotone_decreasing:
+            raise DataError("--max-neurons takes dense networks without --architecture or --monotone-*")
+        extra["max_neurons"] = max_neurons
+    if set(extra) - {"max_neurons"} and (
         architecture is not None
         or monotone_increasing
         or monotone_decreasing
