@@ -87,11 +87,12 @@ def _brute(X, y, loss, l1, l0, k, lo, hi, orders=()) -> float:
     l1=st.sampled_from([0.0, 0.01, 0.05]),
     l0=st.sampled_from([0.0, 0.02]),
     k=st.sampled_from([1, 2, 4]),
+    groups=st.sampled_from([1, 7, 30]),
 )
-def test_bound_below_the_brute_force_optimum_and_incumbent_at_it(seed, loss, l1, l0, k):
+def test_bound_below_the_brute_force_optimum_and_incumbent_at_it(seed, loss, l1, l0, k, groups):
     X, y = _data(seed, 30, 4)
     cons = (Resolved(kind="budget", k=k),) if k < 4 else ()
-    P = LinearCuts(X, y, _cfg(loss, l1, l0, cons))
+    P = LinearCuts(X, y, _cfg(loss, l1, l0, cons), groups=groups)
     r = fit_by_cuts(P, Deadline(30), mip_gap=1e-7)
     opt = _brute(X, y, loss, l1, l0, k, -np.ones(4), np.ones(4))
     tol = 1e-6 * max(1.0, opt)
@@ -100,27 +101,34 @@ def test_bound_below_the_brute_force_optimum_and_incumbent_at_it(seed, loss, l1,
     assert r.status == "optimal" and r.objective <= opt + 1e-5, (r.objective, opt, r.stop)
     assert np.count_nonzero(r.w) <= k
     # the recorded points re-derive the bound on a fresh master
-    again = master_bound(LinearCuts(X, y, _cfg(loss, l1, l0, cons)), r.points, Deadline(30))
+    again = master_bound(LinearCuts(X, y, _cfg(loss, l1, l0, cons), groups=groups), r.points, Deadline(30))
     assert again is not None and again >= r.bound - 1e-7
 
 
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 10_000), loss=st.sampled_from(["hinge", "logistic"]))
-def test_every_cut_lies_below_the_loss(seed, loss):
-    """Cuts at random points (and hinge cuts with random alphas in [0, 1]) never exceed L at sampled points."""
+@given(seed=st.integers(0, 10_000), loss=st.sampled_from(["hinge", "logistic"]), groups=st.sampled_from([1, 4, 25]))
+def test_every_cut_lies_below_the_loss(seed, loss, groups):
+    """Cuts at random points (and hinge cuts with random alphas in [0, 1]) never exceed each group's loss at
+    sampled points, nor does their sum exceed L; a tangent / subgradient cut touches L at its point."""
     X, y = _data(seed, 25, 3)
-    P = LinearCuts(X, y, _cfg(loss, 0.0))
+    P = LinearCuts(X, y, _cfg(loss, 0.0), groups=groups)
     rng = np.random.default_rng(seed)
     probes = rng.uniform(-1, 1, size=(400, 4))
     L = np.array([P.objective(p[:3], p[3]) for p in probes])
+    group_of = np.arange(25) % groups
     for _ in range(6):
         w, b = rng.uniform(-1, 1, 3), float(rng.uniform(-1, 1))
         alpha = rng.uniform(0, 1, 25) if loss == "hinge" else None
         g_w, g_b, r = P.cut(w, b, alpha)
-        cut = probes[:, :3] @ g_w + probes[:, 3] * g_b + r
-        assert np.all(cut <= L + 1e-12)
-        if alpha is None:  # a tangent / subgradient cut touches L at its point
-            assert abs(g_w @ w + g_b * b + r - P.objective(w, b)) <= 1e-12
+        cut = probes[:, :3] @ g_w.T + probes[:, [3]] * g_b[None, :] + r[None, :]  # (probes, groups)
+        for g in range(groups):
+            m = group_of == g
+            z = y[m][:, None] * (X[m] @ probes[:, :3].T + probes[:, 3][None, :])  # (rows of g, probes)
+            lg = (np.logaddexp(0.0, -z) if loss == "logistic" else np.maximum(0.0, 1.0 - z)).sum(axis=0) / 25
+            assert np.all(cut[:, g] <= lg + 1e-12)
+        assert np.all(cut.sum(axis=1) <= L + 1e-12)
+        if alpha is None:
+            assert abs(float((g_w @ w + g_b * b + r).sum()) - P.objective(w, b)) <= 1e-12
 
 
 def test_sign_exclusion_and_order_constraints_are_met_and_bounded():
@@ -210,7 +218,10 @@ def test_recheck_refuses_thinned_or_unreadable_cuts(trained):
     def none(d):
         del d["result"]["formulation"]["cuts"]
 
-    for edit in (thinned, garbage, none):
+    def bad_groups(d):
+        d["result"]["formulation"]["cuts"]["groups"] = -1
+
+    for edit in (thinned, garbage, none, bad_groups):
         rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
         assert rep.status == "failed" and rep.exit_code != 0, (edit.__name__, rep.lines())
         assert any("recorded cuts" in line and "FAIL" in line for line in rep.lines()), rep.lines()

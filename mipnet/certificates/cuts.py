@@ -4,7 +4,8 @@ The certificate's formulation records the points the cuts were taken at; each cu
 (a tangent of the logistic loss, or a hinge cut whose alphas are clipped to [0, 1]), so any recorded numbers give
 cuts below the loss: an edited point can only weaken the master, never make its bound invalid. The master MILP
 (the recorded class: boxes, budget, signs, exclusions, orders) is solved again; its proved bound must reach the
-claimed one.
+claimed one. The rows' grouping (row n of the merged rows in group n mod G, G recorded) only changes how the loss
+is split among the master's variables; any G gives valid cuts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .checks import BOUND_TOL
 
 
 def cuts_claim(
-    cfg: Any, points: Any, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, seconds: float | None
+    cfg: Any, record: Any, X: np.ndarray, y: np.ndarray, tc: Any, claimed: float, seconds: float | None
 ) -> tuple[bool | None, str]:
     """A bound from the cutting-plane fit (:mod:`mipnet.train.linear_cuts`): every cut recomputed from the data
     at the recorded points (any points give cuts below the loss, so an edited point cannot make a cut invalid)
@@ -41,6 +42,11 @@ def cuts_claim(
     reason = applies(cfg, tc.task, n_classes)
     if reason is not None:
         return False, f"a bound from cuts on a class the cutting planes do not cover ({reason})"
+    record = record if isinstance(record, dict) else {}
+    points = record.get("points")
+    groups = record.get("groups", 1)
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        return False, f"the recorded number of row groups is not a positive integer ({groups!r})"
     if not isinstance(points, list) or not points:
         return False, "the certificate names cuts as the bound's source but records no cut points"
     target = _targets(y, tc.task, tc.classes, 1)
@@ -49,7 +55,7 @@ def cuts_claim(
     Xm, tm, counts, _ = merge_rows((X - mu) / sd, target)
     t0 = time.perf_counter()
     try:
-        problem = LinearCuts(Xm, tm, cfg, counts, X.shape[0])
+        problem = LinearCuts(Xm, tm, cfg, counts, X.shape[0], groups=groups)
         got = master_bound(problem, points, Deadline(seconds))
     except DataError as exc:
         return False, f"the recorded cut points are not readable: {exc}"

@@ -299,10 +299,9 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
     source = str((cert.result or {}).get("bound_source") or "milp")
     if source == "cuts":  # the master MILP again, every cut recomputed from the data at the recorded points
         cfg, why = _recorded_config(cert)
-        points = ((res.get("formulation") or {}).get("cuts") or {}).get("points")
-        cuts_ok, detail = (
-            (None, why) if cfg is None else cuts_claim(cfg, points, X, y, tc, float(bound), ctx.budget.share(1))
-        )
+        record = (res.get("formulation") or {}).get("cuts")
+        seconds = ctx.budget.share(1)
+        cuts_ok, detail = (None, why) if cfg is None else cuts_claim(cfg, record, X, y, tc, float(bound), seconds)
         rep.add("training bound re-proved from the recorded cuts (a fresh master MILP)", "solver", cuts_ok, detail)
         return
     if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
