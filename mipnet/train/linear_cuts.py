@@ -60,10 +60,15 @@ LOSSES = ("hinge", "logistic")
 KINDS = ("exclude", "sign", "budget", "order")
 #: at most this many points are recorded in the certificate (all cuts, in order, up to the cap)
 MAX_RECORDED_POINTS = 4000
-#: rows per group of the master's loss variables (theta_g >= cuts of the group's rows), by loss: the hinge's cuts
+#: groups of rows of the master's loss variables (theta_g >= cuts of the group's rows), by loss: the hinge's cuts
 #: per row are its exact rows (Adult 1000, K = 3, 60 s: one group 7.3 % gap, 32 groups 1.3 %, every row its own
 #: group optimal in 36 s); one tangent of the smooth logistic loss for all rows did better than 32 groups
-GROUPS_BY_LOSS = {"hinge": None, "logistic": 1}  # None: every row its own group
+#: at most this many groups (the hinge: every row its own up to 1024 rows; full Adult, 37 666 distinct rows, 60 s:
+#: one group per row proved no bound, 1024 groups 9 %)
+GROUPS_BY_LOSS = {"hinge": 1024, "logistic": 1}
+#: a hinge polish (an LP over every row, entries = rows x support) is skipped above this many entries (full Adult:
+#: the first polish, over all 86 features, took the whole minute)
+HINGE_POLISH_MAX_ENTRIES = 1_000_000
 #: hinge records list the alphas of the rows this close to the margin (the others follow from the point)
 MARGIN_TIE = 1e-7
 #: the LP-relaxation phase (with binaries): at most this share of the time and this many rounds; it stops when
@@ -526,8 +531,8 @@ def fit_by_cuts(
     def polish(S: np.ndarray) -> None:
         nonlocal n_polish
         key = np.sort(S).astype(np.int32).tobytes()
-        if key in polished:
-            return
+        if key in polished or (P.loss == "hinge" and P.N * S.size > HINGE_POLISH_MAX_ENTRIES):
+            return  # (a hinge polish is an LP over every row: on wide supports of many rows it took the time)
         polished.add(key)
         out = P.polish(S, deadline)
         if out is None:
@@ -675,7 +680,7 @@ def fit_linear_by_cuts(
     from .outcome import finish
 
     say = opts.say()
-    groups = GROUPS_BY_LOSS[str(cfg.loss)] or Xm.shape[0]
+    groups = min(GROUPS_BY_LOSS[str(cfg.loss)], Xm.shape[0])
     problem = LinearCuts(Xm, tm, cfg, counts, Xs.shape[0], threads=opts.threads, groups=groups)
     say(
         f"formulation: cutting planes on the {cfg.loss} loss of the linear term alone, a master of {problem.n_col} "
