@@ -288,3 +288,23 @@ def test_scorecard_prints_the_risk_of_a_logistic_model(linear_only):
     hinge = train(*_data(), config=TrainConfig(hidden=(1,), l1=L1, max_neurons=0), linear=True, time_limit=30)
     hinge_card = scorecard(hinge.network)
     assert not hinge_card.logistic and "risk" not in hinge_card.render(3) and "risk" not in hinge_card.to_dict()
+
+
+def test_without_the_model_a_logistic_fit_is_no_worse_than_the_best_constant():
+    """When the scale plan builds no model (here: a 1 MB memory cap), the warm start is returned: with the logistic
+    loss it is the best constant network whenever the mapped gradient net's loss is no lower (before: the mapped
+    net, which could predict the minority class everywhere)."""
+    from mipnet.train.scale_policy import ScalePolicy
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 4))
+    y = (rng.uniform(size=300) < 0.2).astype(int)  # labels independent of X: nothing beats the constant by much
+    cfg = TrainConfig(hidden=(2,), loss="logistic", l1=0.01)
+    res = train(X, y, config=cfg, time_limit=20, threads=1, scale_policy=ScalePolicy(memory_cap_mb=1.0))
+    cert = res.certificate
+    assert cert.bound is None and res.check["ok"]
+    p = y.mean()
+    c = float(np.clip(np.log(p / (1 - p)), -1.0, 1.0))
+    const = float(np.mean(np.log1p(np.exp(-np.where(y == 1, 1.0, -1.0) * c))))
+    assert cert.incumbent <= const + 1e-9, (cert.incumbent, const)
+    assert (res.network.predict(X) == 0).mean() >= 0.5  # the majority class, not the minority everywhere

@@ -36,7 +36,7 @@ from .formulation import TrainingProblem
 from .options import TrainOptions
 from .outcome import TrainResult, _seconds, finish
 from .scale_policy import ScalePolicy, proved_words
-from .sign_start import SURROGATE_SHARE_GUARD, better_start, surrogate_applies
+from .sign_start import SURROGATE_SHARE_GUARD, better_start, logistic_start, surrogate_applies
 from .warmstart import map_to_class, no_solve_result
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -116,6 +116,8 @@ def fit_without_model(
         )
     weights = map_to_class(gw, mapper)
     origin = "gradient net"
+    if cfg.loss == "logistic":  # the best constant network when the mapped net's loss is no lower (:mod:`.sign_start`)
+        weights, origin = logistic_start(weights, Xs, target, cfg) or (weights, origin)
     if (
         surrogate_applies(cfg, task, n_classes)
         and deadline is not None

@@ -82,7 +82,8 @@ def better_start(
 
 
 def logistic_start(mapped: Weights, Xs: np.ndarray, target: np.ndarray, cfg: TrainConfig) -> tuple[Weights, str] | None:
-    """The constant network when the mapped gradient net's logistic loss is no lower than it: every weight and hidden
+    """The constant network when the mapped gradient net's logistic loss plus its weight penalties (l1, l2, l0: a lower
+    bound of its objective) is no lower than the constant's loss: every weight and hidden
     bias 0, the output bias c* = logit(p) clipped to [-B_b, B_b] (p the share of y = +1; the mean loss is convex in c,
     so the clipped value is its minimum on the box). Its penalties are 0 and the mapped net's are >= 0, so the
     constant's objective is then no higher. Rescaling into the class's boxes shrinks the logits that the logistic
@@ -95,7 +96,12 @@ def logistic_start(mapped: Weights, Xs: np.ndarray, target: np.ndarray, cfg: Tra
     c = float(np.clip(np.log(max(p, 1e-12)) - np.log(max(1.0 - p, 1e-12)), -cfg.bias_bound, cfg.bias_bound))
     const_loss = float(logistic_loss(target * c).mean())
     mapped_loss = float(logistic_loss(target * forward_pre(mapped, Xs)[-1][:, 0]).mean())
-    if mapped_loss < const_loss:
+    # the mapped net's weight penalties (l1, l2, l0; the unit and layer terms only add to them)
+    Ws = [np.asarray(W, dtype=np.float64) for W, _ in mapped]
+    penalty = sum(
+        cfg.l1 * float(np.abs(W).sum()) + cfg.l2 * float((W**2).sum()) + cfg.l0 * float(np.count_nonzero(W)) for W in Ws
+    )
+    if mapped_loss + penalty < const_loss:
         return None
     zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in mapped]
     zero[-1] = (zero[-1][0], np.full_like(mapped[-1][1], c))
