@@ -287,3 +287,17 @@ def test_cli_trains_the_linear_model_alone_and_rechecks_it(tmp_path):
         cli, ["train", str(data), "--target", "y", "--max-neurons", "-1", "--linear", "-o", str(tmp_path / "x.json")]
     )
     assert r.exit_code == 2 and not (tmp_path / "x.json").exists()
+
+
+def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):
+    """A fit with more points than the record keeps says so; the re-check then reports "not re-proved" (partial),
+    never "failed" for an honest certificate, and never "ok"."""
+    net, df, cert, _ = trained
+
+    def truncated(d):
+        d["result"]["formulation"]["cuts"]["points"] = d["result"]["formulation"]["cuts"]["points"][:1]
+        d["result"]["formulation"]["cuts"]["truncated"] = True
+
+    rep = recheck(_forged(cert, truncated), net, df, second_solver=None, time_limit=20)
+    assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
+    assert any("recorded cuts" in line and "first 1 cut points" in line for line in rep.lines()), rep.lines()

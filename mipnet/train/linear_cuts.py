@@ -138,6 +138,7 @@ class CutsResult:
             "method": "outer approximation (cutting planes on the convex loss)",
             "groups": self.groups,
             "points": self.points[:MAX_RECORDED_POINTS],
+            "truncated": len(self.points) > MAX_RECORDED_POINTS,
             "iterations": self.iterations,
             "master_solves": self.master_solves,
             "polishes": self.polishes,
