@@ -45,11 +45,20 @@ def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss
     from mipnet.train.constraints import FeatureBudget
 
     cfg = TrainConfig(hidden=(1,), loss=loss, l1=l1, max_neurons=0)
+    from mipnet.errors import MipnetError
+
     t0 = time.perf_counter()
-    res = train(
-        Xtr, ytr, config=cfg, linear=True, constraints=None if k is None else [FeatureBudget(k)],
-        time_limit=time_limit, threads=1, cutting_planes=cuts,
-    )  # fmt: skip
+    try:
+        res = train(
+            Xtr, ytr, config=cfg, linear=True, constraints=None if k is None else [FeatureBudget(k)],
+            time_limit=time_limit, threads=1, cutting_planes=cuts,
+        )  # fmt: skip
+    except MipnetError as exc:  # no network at all (e.g. none meeting the budget in time): a row that says so
+        return {
+            "method": "cutting planes" if cuts else "training MILP", "wall": time.perf_counter() - t0,
+            "status": f"no network: {str(exc).splitlines()[0][:120]}", "incumbent": None, "bound": None, "gap": None,
+            "bound_source": None, "test_acc": None, "features": None, "rows": Xtr.shape[0], "distinct_rows": None,
+        }  # fmt: skip
     wall = time.perf_counter() - t0
     c = res.certificate
     W = [L for L in res.network.layers if hasattr(L, "weight")][0].weight
@@ -70,6 +79,23 @@ def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss
 
 def _fmt(v: Any, spec: str = ".4f") -> str:
     return "-" if v is None else format(v, spec)
+
+
+def _median_int(vals: list[Any]) -> str:
+    ok = [v for v in vals if v is not None]
+    return str(int(statistics.median(ok))) if ok else "-"
+
+
+def _mean(vals: list[Any], spec: str) -> str:
+    ok = [v for v in vals if v is not None]
+    return (
+        (
+            format(statistics.mean(ok), spec)
+            + (f" ({len(vals) - len(ok)} without a network)" if len(ok) < len(vals) else "")
+        )
+        if ok
+        else "no network"
+    )
 
 
 def table(rows: list[Row]) -> str:
@@ -93,10 +119,10 @@ def table(rows: list[Row]) -> str:
             f"{max(x for x in gaps if x is not None):.2%}" + (" (some: none)" if None in gaps else "")
         )
         out.append(
-            f"| {key[0]} | {key[1]} ({int(statistics.median(r['distinct_rows'] for r in g))}) | {key[2]} | {key[3]} | "
+            f"| {key[0]} | {key[1]} ({_median_int([r['distinct_rows'] for r in g])}) | {key[2]} | {key[3]} | "
             f"{len(g)} | {statistics.median(r['wall'] for r in g):.1f} | "
             f"{sum(r['status'] == 'optimal' for r in g)}/{len(g)} | {gap_txt} | "
-            f"{statistics.mean(r['test_acc'] for r in g):.3f} | {statistics.mean(r['features'] for r in g):.1f} |"
+            f"{_mean([r['test_acc'] for r in g], '.3f')} | {_mean([r['features'] for r in g], '.1f')} |"
         )
     return "\n".join(out) + "\n"
 
