@@ -301,3 +301,15 @@ def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):
     rep = recheck(_forged(cert, truncated), net, df, second_solver=None, time_limit=20)
     assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
     assert any("recorded cuts" in line and "first 1 cut points" in line for line in rep.lines()), rep.lines()
+
+
+def test_no_time_with_an_output_order_is_one_clear_error():
+    """With an output order the constant model is not a network of the class: a deadline that leaves no master
+    solve gives the trainer's one-line SolverError, not an assertion."""
+    from mipnet.errors import SolverError
+
+    X, y = _data(6, 30, 3)
+    cons = (Resolved(kind="order", x_a=(0.0, 1.0, 0.0), x_b=(0.0, 0.0, 0.0), delta=0.3),)
+    P = LinearCuts(X, y, _cfg("logistic", 0.01, 0.0, cons))
+    with pytest.raises(SolverError, match="no network meeting the training constraints"):
+        fit_by_cuts(P, Deadline(0.0), mip_gap=1e-6)

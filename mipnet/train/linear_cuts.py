@@ -51,7 +51,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..deadline import Deadline
-from ..errors import DataError
+from ..errors import DataError, SolverError
 from .config import TrainConfig
 
 #: supported losses (binary classification)
@@ -617,7 +617,11 @@ def fit_by_cuts(
         add(w, b)
         S = np.flatnonzero(w)
         polish(S)
-    assert best is not None  # the constant model meets every constraint but the orders
+    if best is None:  # only with output orders (the constant model meets every other constraint)
+        raise SolverError(
+            "no network meeting the training constraints was found within the time limit (the output orders); "
+            "raise --time-limit"
+        )
     f, w, b = best
     if lower is not None:
         lower = min(lower, f)  # (a valid bound is <= min F <= f; only the solver's tolerances can put it above)
