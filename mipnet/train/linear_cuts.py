@@ -491,7 +491,6 @@ def fit_by_cuts(
     *,
     mip_gap: float,
     say: Callable[[str], None] = lambda s: None,
-    start: tuple[np.ndarray, float] | None = None,
 ) -> CutsResult:
     """Outer approximation (module docstring) within ``deadline``."""
     from .. import interrupt
@@ -522,10 +521,6 @@ def fit_by_cuts(
     for b in consts:
         add(np.zeros(d), b)
         offer(np.zeros(d), b)
-    if start is not None:
-        w_s, b_s = P.clean(*start)
-        add(w_s, b_s)
-        offer(w_s, b_s)
     polished: set[bytes] = set()
     n_polish = 0
 
@@ -695,7 +690,6 @@ def fit_linear_by_cuts(
     reserve = min(0.1 * deadline.remaining(), 1e-7 * X.size * 20 + 0.2)
     within = deadline.sub(seconds=max(0.0, deadline.remaining() - reserve))
     out = fit_by_cuts(problem, within, mip_gap=opts.mip_gap, say=say)
-    out.groups = problem.G
     # the two-row model: the network's layout and weight variables (what the network build reads), no samples
     mapper = TrainingProblem(
         Xs[:2], target[:2], task, n_classes,
