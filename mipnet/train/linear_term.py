@@ -263,12 +263,20 @@ __all__ = [
 
 
 def linear_start(
-    problem: Any, like: list[tuple[np.ndarray, np.ndarray]], *, solver: str, threads: int | None, instance: Any
+    problem: Any,
+    like: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    solver: str,
+    threads: int | None,
+    instance: Any,
+    time_limit: float | None = 30.0,
+    completion_limit: float | None = 30.0,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float] | None:
     """The best network of ``problem`` with every hidden unit off: the binaries of all-zero weights (shapes of
     ``like``) fixed, the continuous weights free (the linear part and the output bias), one LP; then the completion
     LP of exactly the weights read back. Returns (weights, objective), the variables holding that point and
-    ``problem.linear_w`` its linear part, or None (``problem.linear_w`` restored)."""
+    ``problem.linear_w`` its linear part, or None (``problem.linear_w`` restored; also when ``time_limit`` stopped
+    the LP in the free weights or ``completion_limit`` the completion LP)."""
     from .warmstart_complete import fixed_lp
 
     saved = None if problem.linear_w is None else problem.linear_w.copy()
@@ -276,11 +284,11 @@ def linear_start(
         problem.linear_w[...] = 0.0
     zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in like]
     kw: dict[str, Any] = dict(solver=solver, threads=threads, instance=instance)
-    if fixed_lp(problem, zero, free_weights=True, **kw) is None:
+    if fixed_lp(problem, zero, free_weights=True, time_limit=time_limit, **kw) is None:
         problem.linear_w = saved
         return None
     weights = problem.zero_dead_units(problem.weight_values())  # reads the linear part into problem.linear_w
-    obj = fixed_lp(problem, weights, free_weights=False, **kw)
+    obj = fixed_lp(problem, weights, free_weights=False, time_limit=completion_limit, **kw)
     if obj is None:
         problem.linear_w = saved
         return None

@@ -67,6 +67,8 @@ CV_SHARE = 0.25
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 #: share of the time left that the sample-group bound may take
 GROUP_SHARE = 0.3
+#: longest an LP of the warm start may take (the deadline's time left caps it further, :func:`_lp_limit`)
+WARM_LP_CAP = 30.0
 
 
 def build_network(
@@ -406,12 +408,13 @@ def train_with_options(
                 warm_w, origin = logistic_start(warm_w, Xs, target, cfg) or (warm_w, origin)
             t_fix = time.perf_counter()
             warm_obj = fixed_lp(
-                problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance
-            )
+                problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
+                time_limit=_lp_limit(dl, reserve),
+            )  # fmt: skip
             reserve += 2.0 * (time.perf_counter() - t_fix)
-            if cfg.linear and dl.allows(reserve + MIN_SOLVE_SECONDS):  # the sparse linear model, if it is lower
+            if cfg.linear and dl.allows(reserve + 2.0 * MIN_SOLVE_SECONDS):  # the sparse linear model, if lower
                 warm_w, warm_obj, origin = _lower_of_linear_start(
-                    problem, warm_w, warm_obj, origin, lp_solver, threads, instance
+                    problem, warm_w, warm_obj, origin, lp_solver, threads, instance, dl, reserve
                 )
         # else: a class absent from the sample gave the gradient net fewer outputs: no warm start
         if warm_obj is not None and opts.lp_heuristic_rounds > 0:
@@ -523,19 +526,37 @@ def _lower_of_linear_start(
     lp_solver: str,
     threads: int | None,
     instance: Any,
+    dl: Deadline,
+    reserve: float,
 ) -> tuple[Any, float | None, str]:
     """The mapped start or the sparse linear model (:func:`.linear_term.linear_start`), whichever has the lower
-    objective; the variables are left holding the chosen point."""
+    objective; the variables are left holding the chosen point. The linear model's LP in the free weights gets the
+    time left less ``reserve`` and a solve's minimum (it is the slow one: 130 000 rows of the logistic envelope at
+    3000 rows ran past 30 s); stopped, it gives no linear start."""
     from .linear_term import linear_start
 
     saved = None if problem.linear_w is None else problem.linear_w.copy()
-    lin = linear_start(problem, warm_w, solver=lp_solver, threads=threads, instance=instance)
+    lin = linear_start(
+        problem, warm_w, solver=lp_solver, threads=threads, instance=instance,
+        time_limit=_lp_limit(dl, reserve + MIN_SOLVE_SECONDS), completion_limit=_lp_limit(dl, 0.5 * reserve),
+    )  # fmt: skip
     if lin is not None and (warm_obj is None or lin[1] < warm_obj - 1e-9):
         return lin[0], lin[1], f"the sparse linear model, no hidden unit (lower objective than the {origin})"
     if lin is not None and warm_obj is not None:  # reload the mapped start's point (and its linear part)
         problem.linear_w = saved
-        warm_obj = fixed_lp(problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
+        warm_obj = fixed_lp(
+            problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
+            time_limit=_lp_limit(dl, 0.5 * reserve),
+        )  # fmt: skip
     return warm_w, warm_obj, origin
+
+
+def _lp_limit(dl: Deadline, keep: float) -> float | None:
+    """An LP's time limit before the training MILP: at most :data:`WARM_LP_CAP` s, and what ``dl`` leaves after
+    ``keep`` seconds (at least 0.1 s; an LP stopped there returns None and the caller goes on without its point)."""
+    if dl.unlimited:
+        return WARM_LP_CAP
+    return max(0.1, min(WARM_LP_CAP, dl.remaining() - keep))
 
 
 def train_dataset(data: Any, *, n_samples: int | None = None, seed: int | None = 0, **kwargs: Any) -> TrainResult:
