@@ -28,6 +28,11 @@ Methods (``--methods``, each a row per setting; a method that cannot run gives a
   ``--small-k-l1``, and per l1 of ``--logistic-l1`` without a budget) with the **logistic loss**
   log(1 + exp(-y f(x))): the MILP holds its tangent envelope (within 2e-3, :mod:`mipnet.train.logistic`), the
   certificate reports the true loss and the envelope's proved bound.
+* ``mipnet_thresholds``: the settings of ``mipnet_logistic`` on threshold features instead of the raw columns:
+  each numeric column asked "x_f > t" at the splits of ``--threshold-stumps`` boosted depth-1 trees fitted on the
+  training rows (:class:`mipnet.thresholds.ThresholdFeatures`, the construction of GOSDT's binariser below), so
+  the model is a risk score "w points if x_f > t" with real-valued points, trained to a certified optimum by
+  cutting planes. Size: the questions it uses.
 * ``fasterrisk``: FasterRisk risk scores (integer points in [-5, 5], binarised features), per sparsity k, in its own
   virtual environment (``--fasterrisk-python``; it pins numpy < 2, pandas 1.5.2, scikit-learn 1.2) as a subprocess
   on the same split (an .npz in, JSON out). Size: non-zero points.
@@ -75,8 +80,8 @@ import numpy as np
 from mipnet.datasets import load
 
 METHODS = (
-    "l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic", "fasterrisk", "gosdt",
-    "ebm",
+    "l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic", "mipnet_thresholds",
+    "fasterrisk", "gosdt", "ebm",
 )  # fmt: skip
 HERE = Path(__file__).resolve().parent
 DEFAULT_FR_PYTHON = HERE.parent / ".fasterriskvenv" / "bin" / "python"
@@ -425,7 +430,7 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     return [r]
 
                 jobs.append((meth, job))
-        elif meth in ("mipnet_small", "mipnet_logistic"):
+        elif meth in ("mipnet_small", "mipnet_logistic", "mipnet_thresholds"):
             from mipnet.train.constraints import FeatureBudget
 
             settings = (
@@ -433,15 +438,23 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                 if meth == "mipnet_small"
                 else [(st, 0, l1v, k, "logistic") for st, l1v, k in logistic_configs(args)]
             )
+            A_tr, A_te, questions = Xtr, Xte, None
+            if meth == "mipnet_thresholds":
+                from mipnet.thresholds import ThresholdFeatures
+
+                tf = ThresholdFeatures(n_stumps=args.threshold_stumps, random_state=seed).fit(Xtr, ytr)
+                A_tr, A_te, questions = tf.transform(Xtr), tf.transform(Xte), len(tf.thresholds_)
+                settings = [(st.replace("logistic, ", "logistic on thresholds, "), *rest) for st, *rest in settings]
             for setting, hidden, l1v, k, loss in settings:
 
                 def small_job(
-                    setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k, loss: str = loss
-                ) -> list[Row]:
+                    setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k, loss: str = loss,
+                    A_tr: np.ndarray = A_tr, A_te: np.ndarray = A_te, questions: int | None = questions,
+                ) -> list[Row]:  # fmt: skip
                     r = fit_mipnet(
-                        Xtr,
+                        A_tr,
                         ytr,
-                        Xte,
+                        A_te,
                         yte,
                         hidden=hidden,
                         l1=l1v,
@@ -455,6 +468,8 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                     r.pop("network")
                     r.pop("domain_constraints")
                     r["setting"] = setting
+                    if questions is not None:
+                        r["questions"] = questions  # threshold columns offered (the size counts those used)
                     if max_rows and Xtr.shape[0] > max_rows:
                         r["note"] = f"trained on {max_rows} of the {Xtr.shape[0]} rows"
                     return [r]
@@ -565,6 +580,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--small-hidden", default="1,2", help="mipnet_small: hidden units beside the linear term")
     ap.add_argument("--small-hidden-l1", default="0.03", help="mipnet_small: l1 of those fits")
     ap.add_argument("--logistic-l1", default="0.01", help="mipnet_logistic: l1 of the fits without a budget")
+    ap.add_argument("--threshold-stumps", type=int, default=40, help="mipnet_thresholds: boosted stumps")
     ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
     ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")
     ap.add_argument("--fasterrisk-python", type=Path, default=DEFAULT_FR_PYTHON)

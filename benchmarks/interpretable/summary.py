@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
-MIPNET = ("mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic")
+MIPNET = ("mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic", "mipnet_thresholds")
+#: methods whose rows are separate settings (drawn as points, not a line)
+POINT_METHODS = ("mipnet_small", "mipnet_logistic", "mipnet_thresholds")
 COLUMNS = ("dataset", "N", "method", "setting", "seeds", "n_train", "n_test", "size", "acc", "acc_se", "auc", "gap")
 SIZES = (1, 2, 3, 5, 10, 20, 50, 100, 400)  # the size budgets of the frontier table
 
@@ -264,6 +266,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
             by[(e["dataset"], e["N"])].append(e)
     markers = {"l1lr": "s", "l1lr_path": ".", "mlp": "x", "mipnet": "o", "mipnet_linear": "D", "mipnet_small": "P"}
     markers["mipnet_logistic"] = "h"
+    markers["mipnet_thresholds"] = "*"
     markers.update({"fasterrisk": "^", "gosdt": "v", "ebm": "*"})
     for (ds, n), es in by.items():
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -276,7 +279,7 @@ def plot(agg: list[dict[str, Any]], out_dir: Path) -> list[Path]:
                 yerr=[p["acc_se"] for p in pts],
                 xerr=np.array([[x - max(p["size_min"], 0.8), max(p["size_max"], 0.8) - x] for x, p in zip(xs, pts)]).T,
                 marker=markers.get(meth, "o"),
-                linestyle="-" if len(pts) > 1 and meth not in ("mipnet_small", "mipnet_logistic") else "none",
+                linestyle="-" if len(pts) > 1 and meth not in POINT_METHODS else "none",
                 label=meth,
                 capsize=2,
             )
