@@ -79,6 +79,8 @@ import numpy as np
 
 from mipnet.datasets import load
 
+#: boosted stumps of ``mipnet_thresholds`` (GOSDT's binariser uses 40); another number is named in the setting
+DEFAULT_STUMPS = 40
 METHODS = (
     "l1lr", "l1lr_path", "mlp", "mipnet", "mipnet_linear", "mipnet_small", "mipnet_logistic", "mipnet_thresholds",
     "fasterrisk", "gosdt", "ebm",
@@ -444,7 +446,10 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
 
                 tf = ThresholdFeatures(n_stumps=args.threshold_stumps, random_state=seed).fit(Xtr, ytr)
                 A_tr, A_te, questions = tf.transform(Xtr), tf.transform(Xte), len(tf.thresholds_)
-                settings = [(st.replace("logistic, ", "logistic on thresholds, "), *rest) for st, *rest in settings]
+                named = "logistic on thresholds" + (
+                    f" ({args.threshold_stumps} stumps)" if args.threshold_stumps != DEFAULT_STUMPS else ""
+                )
+                settings = [(st.replace("logistic", named, 1), *rest) for st, *rest in settings]
             for setting, hidden, l1v, k, loss in settings:
 
                 def small_job(
@@ -580,7 +585,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--small-hidden", default="1,2", help="mipnet_small: hidden units beside the linear term")
     ap.add_argument("--small-hidden-l1", default="0.03", help="mipnet_small: l1 of those fits")
     ap.add_argument("--logistic-l1", default="0.01", help="mipnet_logistic: l1 of the fits without a budget")
-    ap.add_argument("--threshold-stumps", type=int, default=40, help="mipnet_thresholds: boosted stumps")
+    ap.add_argument(
+        "--threshold-stumps", type=int, default=DEFAULT_STUMPS, help="mipnet_thresholds: boosted stumps (40: GOSDT's)"
+    )
     ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
     ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")
     ap.add_argument("--fasterrisk-python", type=Path, default=DEFAULT_FR_PYTHON)
