@@ -11,7 +11,9 @@ wall seconds, status, incumbent, bound, gap, test accuracy, features used.
     python benchmarks/linear_cuts.py --datasets compas --out results/training/linear_cuts_compas.json
     python benchmarks/linear_cuts.py --from-rows a.json,b.json --out results/training/linear_cuts.json
 
-writes the rows (json) and the table (the same name, .md).
+writes the rows (json) and the table (the same name, .md). ``--top-k-ablation`` compares, in the same run and on
+every seed, the cuts with and without their top-K start (:func:`mipnet.train.linear_cuts.top_k_support`) instead of
+the training MILP; ``--settings 0,2`` runs only those of the three settings.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ def settings(k: int) -> list[tuple[str, str, float, int | None]]:
     ]
 
 
+#: the name of each method's rows (``--top-k-ablation``: the cuts without their top-K start instead of the MILP)
+NAMES = {"cuts": "cutting planes", "milp": "training MILP", "no-top-k": "cutting planes, no top-K start"}
+
+
 def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss: str, l1: float, k: int | None,
-        cuts: bool, time_limit: float) -> Row:  # fmt: skip
+        method: str, time_limit: float) -> Row:  # fmt: skip
+    import mipnet.train.linear_cuts as linear_cuts
     from mipnet.train import TrainConfig, train
     from mipnet.train.constraints import FeatureBudget
+
+    cuts = method != "milp"
+    linear_cuts.TOP_K_START = method != "no-top-k"
 
     cfg = TrainConfig(hidden=(1,), loss=loss, l1=l1, max_neurons=0)
     from mipnet.errors import MipnetError
@@ -54,16 +64,18 @@ def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss
             time_limit=time_limit, threads=1, cutting_planes=cuts,
         )  # fmt: skip
     except MipnetError as exc:  # no network at all (e.g. none meeting the budget in time): a row that says so
+        linear_cuts.TOP_K_START = True
         return {
-            "method": "cutting planes" if cuts else "training MILP", "wall": time.perf_counter() - t0,
+            "method": NAMES[method], "wall": time.perf_counter() - t0,
             "status": f"no network: {str(exc).splitlines()[0][:120]}", "incumbent": None, "bound": None, "gap": None,
             "bound_source": None, "test_acc": None, "features": None, "rows": Xtr.shape[0], "distinct_rows": None,
         }  # fmt: skip
     wall = time.perf_counter() - t0
+    linear_cuts.TOP_K_START = True
     c = res.certificate
     W = [L for L in res.network.layers if hasattr(L, "weight")][0].weight
     return {
-        "method": "cutting planes" if cuts else "training MILP",
+        "method": NAMES[method],
         "wall": wall,
         "status": c.status,
         "incumbent": c.incumbent,
@@ -135,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--k", type=int, default=3, help="the feature budget of the budget settings")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--milp-max-n", type=int, default=3000, help="the training MILP only up to this N, first seed")
+    ap.add_argument("--top-k-ablation", action="store_true", help="compare with the cuts without the top-K start")
+    ap.add_argument("--settings", default=None, help="comma list of setting numbers (0-2) to run, default all")
     ap.add_argument("--from-rows", type=lambda v: [Path(p) for p in v.split(",")], help="merge these, run nothing")
     ap.add_argument("--out", type=Path, default=Path("results/training/linear_cuts.json"))
     args = ap.parse_args(argv)
@@ -151,10 +165,16 @@ def main(argv: list[str] | None = None) -> None:
                 n = None if n_txt == "full" else int(n_txt)
                 for si, seed in enumerate(int(s) for s in args.seeds.split(",")):
                     Xtr, ytr, Xte, yte, _ = split(name, n, seed)
-                    for setting, loss, l1, k in settings(args.k):
-                        methods = [True] + ([False] if si == 0 and Xtr.shape[0] <= args.milp_max_n else [])
-                        for cuts in methods:
-                            r = fit(Xtr, ytr, Xte, yte, loss, l1, k, cuts, args.time_limit)
+                    chosen = settings(args.k)
+                    if args.settings:
+                        chosen = [chosen[int(i)] for i in args.settings.split(",")]
+                    for setting, loss, l1, k in chosen:
+                        if args.top_k_ablation:
+                            methods = ["cuts", "no-top-k"]
+                        else:
+                            methods = ["cuts"] + (["milp"] if si == 0 and Xtr.shape[0] <= args.milp_max_n else [])
+                        for method in methods:
+                            r = fit(Xtr, ytr, Xte, yte, loss, l1, k, method, args.time_limit)
                             r.update(dataset=name, n_label=n_txt, seed=seed, setting=setting)
                             rows.append(r)
                             print(json.dumps(r), flush=True)
