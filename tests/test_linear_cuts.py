@@ -313,3 +313,24 @@ def test_no_time_with_an_output_order_is_one_clear_error():
     P = LinearCuts(X, y, _cfg("logistic", 0.01, 0.0, cons))
     with pytest.raises(SolverError, match="no network meeting the training constraints"):
         fit_by_cuts(P, Deadline(0.0), mip_gap=1e-6)
+
+
+def test_top_k_start_is_the_largest_allowed_weights_and_meets_the_budget():
+    """top_k_support: the K allowed features of largest |w| at the given point; an excluded feature is never picked;
+    at a point with <= K non-zeros (or none) the l1-logistic fit over every allowed feature ranks them. The fit's
+    incumbent meets the budget however the start was found."""
+    from mipnet.train.linear_cuts import top_k_support
+
+    X, y = _data(5, 80, 6)
+    excl = Resolved(kind="exclude", features=(0,))
+    P = LinearCuts(X, y, _cfg("hinge", 0.001, constraints=(excl, Resolved(kind="budget", k=2))))
+    allowed = np.flatnonzero(P.w_hi - P.w_lo)
+    assert 0 not in allowed
+    w = np.array([9.0, 0.1, -0.5, 0.3, 0.0, 0.7])
+    assert top_k_support(P, allowed, 2, w).tolist() == [2, 5]
+    ranked = top_k_support(P, allowed, 2, np.zeros(6))  # no information at the point: the logistic fit ranks
+    w_log = P._polish_logistic(allowed)[0]
+    assert 0 not in ranked and len(ranked) == 2
+    assert set(ranked) == set(allowed[np.argsort(-np.abs(w_log[allowed]))[:2]])
+    res = fit_by_cuts(P, Deadline(20), mip_gap=1e-6)
+    assert np.count_nonzero(res.w) <= 2 and res.w[0] == 0.0
