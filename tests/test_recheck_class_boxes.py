@@ -150,3 +150,45 @@ def test_quantized_weight_off_the_grid_fails(quantized):
     np.testing.assert_allclose(forged.forward(X), net.forward(X), atol=1e-9)
     rep = _recheck(forged, net.metadata["certificate"], X, y)
     assert _outcome(rep, BOXES) == "fail" and rep.status != "ok"
+
+
+# ----------------------------------------------------------------------------- conv nets
+@pytest.fixture(scope="module")
+def conv_trained():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(8, 1, 6, 6))
+    y = (X[:, 0, :3].mean(axis=(1, 2)) > X[:, 0, 3:].mean(axis=(1, 2))).astype(int)
+    cfg = TrainConfig(architecture="conv2x3-maxpool2-dense2", l1=0.01, channel_penalty=0.05, neuron_penalty=0.01)
+    res = train(X, y, config=cfg, time_limit=4, lp_heuristic_rounds=1, threads=1)
+    return X.reshape(8, -1), y, res.network
+
+
+def test_conv_honest_network_is_in_its_class(conv_trained):
+    X, y, net = conv_trained
+    rep = recheck(training_certificate(net, net.metadata["certificate"], target="y"), net, (X, y), second_solver=None)
+    assert _outcome(rep, BOXES) == "pass", rep.lines()
+
+
+@pytest.mark.parametrize("forgery", ["conv_out_of_box", "head_off_grid", "bias_out_of_box", "extra_layer"])
+def test_conv_forgeries_fail_the_class_check(conv_trained, forgery):
+    """Each edit leaves a conv net outside the recorded class (a first layer beyond B_w, a head weight off the grid,
+    a bias beyond B_b, a layer the architecture does not have): the class check fails, whatever the rest says."""
+    from mipnet.layers import ReLU
+
+    X, y, honest = conv_trained
+    net = copy.deepcopy(honest)
+    conv = next(layer for layer in net.layers if layer.kind == "Conv2D")
+    head = [layer for layer in net.layers if layer.kind == "Dense"]
+    if forgery == "conv_out_of_box":
+        conv.weight = conv.weight * (3.0 / max(float(np.abs(conv.weight).max()), 1e-9))
+    elif forgery == "head_off_grid":
+        head[-1].weight = head[-1].weight * 0.5
+    elif forgery == "bias_out_of_box":
+        head[0].bias = head[0].bias + 5.0
+    else:
+        at = next(i for i, layer in enumerate(net.layers) if layer is head[-1])
+        net.layers = [*net.layers[:at], ReLU(), *net.layers[at:]]
+    meta = copy.deepcopy(honest.metadata["certificate"])
+    net.metadata = {**net.metadata, "certificate": meta}
+    rep = recheck(training_certificate(net, meta, target="y"), net, (X, y), second_solver=None, reprove=False)
+    assert _outcome(rep, BOXES) == "fail", rep.lines()

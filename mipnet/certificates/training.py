@@ -42,6 +42,7 @@ from ..network import Network
 from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
+from .training_class import class_claim
 
 
 # ============================================================================ the certificate
@@ -229,7 +230,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
             f"status {status!r} (a trained network is 'optimal' or 'feasible')",
         )
     _training_consistency(rep, cert)
-    _class_claim(rep, cert, net)
+    class_claim(rep, cert, net)
     coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
     pen = penalty_terms(net, coefs)
     bad = [k for k, v in pen.items() if not _close(v, terms.get(k, 0.0))]
@@ -314,106 +315,6 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         [("training bound re-proved by a fresh solve", None)],
         lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t),
     )
-
-
-def _class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None:
-    """The network is of the class its recorded configuration names, as far as the bound depends on it: exact
-    linear units (:mod:`~mipnet.train.linear_term`) only where the configuration has the linear term (a bound of the
-    class without it says nothing of a network with it); the weights in the class's boxes and grids
-    (:func:`_class_boxes`, dense nets); and in the sign class with one hidden layer at most J = min(hidden,
-    max_neurons) hidden units besides the linear ones (a unit is active with any nonzero in-weight, bias or
-    out-weight)."""
-    from ..layers import Weighted
-    from ..train.linear_term import linear_units_of
-
-    cfg = cert.question.get("config")
-    if not isinstance(cfg, dict):
-        return
-    lin = linear_units_of(net)
-    name = "network of the recorded class"
-    if lin and not cfg.get("linear"):
-        rep.add(name, "integrity", False, "the network has a linear term that its recorded configuration does not name")
-        return
-    if cfg.get("architecture"):  # conv nets: their layouts are not checked yet
-        return
-    skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
-    _class_boxes(rep, cfg, net, skip)
-    hidden = list(cfg.get("hidden") or [])
-    dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
-    if cfg.get("hypothesis") != "sign" or len(hidden) != 1 or len(dense) != 2:
-        return
-    W, b = np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[0].bias, dtype=np.float64)
-    V = np.asarray(dense[1].weight, dtype=np.float64)
-    if W.ndim != 2 or V.ndim != 2 or V.shape[1] != W.shape[0]:
-        return
-    act = (np.abs(W).sum(axis=1) + np.abs(b) + np.abs(V).sum(axis=0)) > 0
-    units = int(sum(1 for j in np.flatnonzero(act) if int(j) not in skip))
-    J = int(hidden[0]) if cfg.get("max_neurons") is None else min(int(hidden[0]), int(cfg["max_neurons"]))
-    rep.add(name, "integrity", units <= J, f"{units} hidden units (linear units apart), width {J}")
-
-
-#: slack of the weight-box and grid checks (the solver's values are read back with its feasibility tolerance)
-BOX_TOL = 1e-6
-
-
-def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_units: set[int]) -> None:
-    """A dense trained network as the trainer returns it: ``Normalize, Dense, (ReLU, Dense)*`` (and, regression, the
-    target's ``Normalize``), with, on the standardised inputs the first ``Normalize`` gives (whether it is the
-    training data's standardisation is checked with the data, :func:`_standardisation_claim`):
-
-    * every bias |b| <= B_b; the first Dense (continuous in every class; with the linear term, its w0 rows too)
-      |W| <= B_w;
-    * the later Dense layers by the class: sign, v in {-1, 0, +1}; quantized, W / s an integer in [-Q, Q];
-      continuous, |W| <= B_w. The linear units' out-weights +-1 are not grid weights (the linear part enters the
-      output directly in the MILP) and are left out of the last layer's check.
-
-    A hidden layer switched off (layer switches) is left out of the network: then the first Dense may be a grid
-    layer, and it passes with either rule. A network outside the boxes is not of the class the bound is about."""
-    from ..layers import Weighted
-
-    name = "weights in the recorded class's boxes"
-    kinds = [layer.kind for layer in net.layers]
-    body = kinds[1:-1] if kinds[-1:] == ["Normalize"] and len(kinds) > 2 else kinds[1:]
-    layout_ok = (
-        kinds[:1] == ["Normalize"]
-        and len(body) % 2 == 1
-        and all(k == ("Dense" if i % 2 == 0 else "ReLU") for i, k in enumerate(body))
-    )
-    hidden = list(cfg.get("hidden") or [])
-    dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
-    if not layout_ok or len(dense) > len(hidden) + 1:
-        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the layout of a trained dense network")
-        return
-    bw, bb = float(cfg.get("weight_bound", 1.0)), float(cfg.get("bias_bound", 1.0))
-    hyp, s, Q = str(cfg.get("hypothesis")), float(cfg.get("scale", 1.0)), int(cfg.get("levels", 1))
-    skipped = len(dense) < len(hidden) + 1
-
-    def boxed(W: np.ndarray, box: float) -> bool:
-        return bool(float(np.max(np.abs(W), initial=0.0)) <= box * (1 + BOX_TOL) + BOX_TOL)
-
-    def on_grid(W: np.ndarray) -> bool:
-        if hyp == "sign":
-            return bool(np.all(np.isin(W, (-1.0, 0.0, 1.0))))
-        if hyp == "quantized":
-            k = W / s
-            return bool(np.all(np.abs(k - np.round(k)) <= BOX_TOL) and np.all(np.abs(np.round(k)) <= Q))
-        return boxed(W, bw)
-
-    bad = []
-    for i, layer in enumerate(dense):
-        W = np.asarray(layer.weight, dtype=np.float64)
-        b = np.asarray(layer.bias, dtype=np.float64)
-        if not boxed(b, bb):
-            bad.append(f"Dense {i + 1}: |b| up to {float(np.max(np.abs(b))):.9g} > {bb:g}")
-        if i == len(dense) - 1 and linear_units:
-            W = W[:, [j for j in range(W.shape[1]) if j not in linear_units]]
-        ok = boxed(W, bw) if i == 0 else on_grid(W)
-        if i == 0 and skipped and not ok:
-            ok = on_grid(W)
-        if not ok:
-            rule = f"|W| <= {bw:g}" if i == 0 or hyp == "continuous" else f"the {hyp} class's grid"
-            bad.append(f"Dense {i + 1}: weights outside {rule}")
-    rep.add(name, "integrity", not bad, "; ".join(bad) if bad else f"{hyp} class, B_w {bw:g}, B_b {bb:g}")
 
 
 def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray) -> None:
