@@ -56,16 +56,21 @@ def stop_at(h: Any, deadline: Any) -> Iterator[None]:
     passed, through the callbacks it polls while it solves, and on Ctrl-C (:func:`mipnet.interrupt.native`). A best
     effort only: on large models of the training MILP HiGHS overran both its own ``time_limit`` and these
     callbacks by minutes (it polls none of them in some phases), so a hard limit needs a process of its own
-    (:func:`mipnet.train.large_data.matrix_milp`). What HiGHS found before it stopped is kept."""
+    (:func:`mipnet.train.large_data.matrix_milp`). What HiGHS found before it stopped is kept.
+
+    The callback *sets* the request each time (stop = the deadline passed or Ctrl-C was pressed), never only
+    raises it: HiGHS 1.16 keeps an interrupt request on the instance after the run it stopped, so every later run
+    of that instance was stopped at its first poll (the cutting planes' master, stopped once by the LP phase's
+    deadline, then proved no bound for the rest of a 45 s fit; ``tests/test_highs_interrupt.py``)."""
     from . import interrupt
 
     def poll(event: Any) -> None:
-        if event.data_in is not None and deadline.expired():
-            event.data_in.user_interrupt = True
+        if event.data_in is not None:
+            event.data_in.user_interrupt = bool(deadline.expired() or interrupt.requested())
 
     undo = interrupt.watch_highs(h, poll)
     try:
-        with interrupt.native(h):
+        with interrupt.native():  # Ctrl-C sets the flag that ``poll`` reads (no second callback to overrule it)
             yield
     finally:
         undo()

@@ -268,8 +268,10 @@ def installed() -> bool:
 
 
 def _interrupt_callback(event: Any) -> None:
-    if _flag.is_set() and event.data_in is not None:
-        event.data_in.user_interrupt = True
+    """Stop HiGHS iff Ctrl-C was pressed: set either way, as HiGHS 1.16 keeps a request on the instance after the run
+    it stopped (:func:`mipnet.highs.stop_at`)."""
+    if event.data_in is not None:
+        event.data_in.user_interrupt = _flag.is_set()
 
 
 #: the HiGHS callbacks called regularly while it solves, whose input can ask it to stop
