@@ -318,7 +318,8 @@ def test_no_time_with_an_output_order_is_one_clear_error():
 def test_top_k_start_is_the_largest_allowed_weights_and_meets_the_budget():
     """top_k_support: the K allowed features of largest |w| at the given point; an excluded feature is never picked;
     at a point with <= K non-zeros (or none) the l1-logistic fit over every allowed feature ranks them. The fit's
-    incumbent meets the budget however the start was found."""
+    incumbent meets the budget however the start was found (the start is the logistic loss's; the hinge's fit here
+    goes without it)."""
     from mipnet.train.linear_cuts import top_k_support
 
     X, y = _data(5, 80, 6)
