@@ -152,3 +152,17 @@ def test_init_defaults_and_contradiction():
     X, y = _data()
     with pytest.raises(InvalidParameterError, match="contradicts init"):
         MIPNetClassifier(**FAST, init="none", warm_start=True).fit(X, y)
+
+
+def test_regressor_rejects_complex_targets_before_any_work():
+    """A complex target is one clear error (float64 would silently drop the imaginary part), as for complex X."""
+    import warnings
+
+    from mipnet.train.estimators import InputError
+
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    y = np.arange(6) + 1j * np.ones(6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning either
+        with pytest.raises(InputError, match="Complex data not supported"):
+            MIPNetRegressor((1,), time_limit=5).fit(X, y)

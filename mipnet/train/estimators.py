@@ -620,7 +620,10 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
             The fitted estimator.
         """
         _require_y(self, y)
-        ya = np.asarray(y, dtype=np.float64) if not _is_frame(y) else y.to_numpy(dtype=np.float64)
+        raw = np.asarray(y) if not _is_frame(y) else y.to_numpy()
+        if np.iscomplexobj(raw):  # float64 would drop the imaginary part
+            raise InputError("Complex data not supported: y has complex values")
+        ya = np.asarray(raw, dtype=np.float64)
         if ya.ndim == 2 and ya.shape[1] == 1:
             ya = ya.ravel()
         if not np.all(np.isfinite(ya)):
