@@ -29,31 +29,8 @@ def _hard_mip():
     return h
 
 
-def test_a_run_after_a_deadline_stop_is_not_stopped_again():
-    import highspy
-
-    h = _hard_mip()
-    h.setOptionValue("time_limit", 100.0)
-    with stop_at(h, Deadline(0.2)):
-        h.run()
-    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
-    # the next run has time: it ends by HiGHS's own limit (or solves), not by the stale request
-    h.setOptionValue("time_limit", 1.5)
-    with stop_at(h, Deadline(30.0)):
-        h.run()
-    assert h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kOptimal)
-    # and the Ctrl-C watcher alone (no deadline) does not replay it either
-    with stop_at(h, Deadline(0.2)):
-        h.run()
-    undo = interrupt.watch_highs(h)
-    try:
-        h.run()
-    finally:
-        undo()
-    assert h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kOptimal)
-
-
-def test_a_deadline_still_stops_and_ctrl_c_still_stops():
+def _stopped_once():
+    """A hard MIP whose first run a 0.3 s deadline stopped (HiGHS's own limit far away)."""
     import highspy
 
     h = _hard_mip()
@@ -61,13 +38,41 @@ def test_a_deadline_still_stops_and_ctrl_c_still_stops():
     with stop_at(h, Deadline(0.3)):
         h.run()
     assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    return h
+
+
+def _run_watched(h) -> None:
+    """One run under the Ctrl-C watcher alone (no deadline)."""
+    undo = interrupt.watch_highs(h)
+    try:
+        h.run()
+    finally:
+        undo()
+
+
+def test_a_run_after_a_deadline_stop_is_not_stopped_again():
+    import highspy
+
+    h = _stopped_once()
+    # the next run has time: it ends by HiGHS's own limit (or solves), not by the stale request
+    h.setOptionValue("time_limit", 1.5)
+    with stop_at(h, Deadline(30.0)):
+        h.run()
+    assert h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kOptimal)
+    # and the Ctrl-C watcher alone (no deadline) does not replay it either
+    h = _stopped_once()
+    h.setOptionValue("time_limit", 1.5)
+    _run_watched(h)
+    assert h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kOptimal)
+
+
+def test_a_deadline_still_stops_and_ctrl_c_still_stops():
+    import highspy
+
+    h = _stopped_once()
     interrupt.request()
     try:
-        undo = interrupt.watch_highs(h)
-        try:
-            h.run()
-        finally:
-            undo()
+        _run_watched(h)
         assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     finally:
         interrupt.clear()
