@@ -67,7 +67,7 @@ CV_SHARE = 0.25
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 #: share of the time left that the sample-group bound may take
 GROUP_SHARE = 0.3
-#: longest an LP of the warm start may take (the deadline's time left caps it further, :func:`_lp_limit`)
+#: longest an LP of the warm start may take (the free-weights LP is capped further by the deadline, :func:`_lp_limit`)
 WARM_LP_CAP = 30.0
 
 
@@ -407,9 +407,9 @@ def train_with_options(
             elif cfg.loss == "logistic":
                 warm_w, origin = logistic_start(warm_w, Xs, target, cfg) or (warm_w, origin)
             t_fix = time.perf_counter()
-            warm_obj = fixed_lp(
+            warm_obj = fixed_lp(  # every weight and binary fixed: one cheap pass, the incumbent (its own cap)
                 problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
-                time_limit=_lp_limit(dl, reserve),
+                time_limit=WARM_LP_CAP,
             )  # fmt: skip
             reserve += 2.0 * (time.perf_counter() - t_fix)
             if cfg.linear and dl.allows(reserve + 2.0 * MIN_SOLVE_SECONDS):  # the sparse linear model, if lower
@@ -532,13 +532,15 @@ def _lower_of_linear_start(
     """The mapped start or the sparse linear model (:func:`.linear_term.linear_start`), whichever has the lower
     objective; the variables are left holding the chosen point. The linear model's LP in the free weights gets the
     time left less ``reserve`` and a solve's minimum (it is the slow one: 130 000 rows of the logistic envelope at
-    3000 rows ran past 30 s); stopped, it gives no linear start."""
+    3000 rows ran past 30 s); stopped, it gives no linear start. The completion LPs (every weight and binary fixed,
+    one cheap pass that gives the incumbent) keep their own cap: capped by the deadline too, a 6 s fit of 300 rows
+    under load lost its only network."""
     from .linear_term import linear_start
 
     saved = None if problem.linear_w is None else problem.linear_w.copy()
     lin = linear_start(
         problem, warm_w, solver=lp_solver, threads=threads, instance=instance,
-        time_limit=_lp_limit(dl, reserve + MIN_SOLVE_SECONDS), completion_limit=_lp_limit(dl, 0.5 * reserve),
+        time_limit=_lp_limit(dl, reserve + MIN_SOLVE_SECONDS), completion_limit=WARM_LP_CAP,
     )  # fmt: skip
     if lin is not None and (warm_obj is None or lin[1] < warm_obj - 1e-9):
         return lin[0], lin[1], f"the sparse linear model, no hidden unit (lower objective than the {origin})"
@@ -546,7 +548,7 @@ def _lower_of_linear_start(
         problem.linear_w = saved
         warm_obj = fixed_lp(
             problem, warm_w, free_weights=False, solver=lp_solver, threads=threads, instance=instance,
-            time_limit=_lp_limit(dl, 0.5 * reserve),
+            time_limit=WARM_LP_CAP,
         )  # fmt: skip
     return warm_w, warm_obj, origin
 
