@@ -32,7 +32,11 @@ Methods (``--methods``, each a row per setting; a method that cannot run gives a
   each numeric column asked "x_f > t" at the splits of ``--threshold-stumps`` boosted depth-1 trees fitted on the
   training rows (:class:`mipnet.thresholds.ThresholdFeatures`, the construction of GOSDT's binariser below), so
   the model is a risk score "w points if x_f > t" with real-valued points, trained to a certified optimum by
-  cutting planes. Size: the questions it uses.
+  cutting planes. Size: the questions it uses. ``--threshold-depth 2``: the trees have depth 2 and their pair
+  questions "x_f > t and x_g > s" (each root side with its child's split) are columns too, so the score is a
+  two-way additive model like EBM's, each pair one question.
+  ``--logistic-boxes B_w,B_b`` (both methods): the class's weight and bias bounds (default 1,1; the intercept of a
+  logistic model on an unbalanced set is beyond 1, so larger boxes fit better; named in the setting).
 * ``fasterrisk``: FasterRisk risk scores (integer points in [-5, 5], binarised features), per sparsity k, in its own
   virtual environment (``--fasterrisk-python``; it pins numpy < 2, pandas 1.5.2, scikit-learn 1.2) as a subprocess
   on the same split (an .npz in, JSON out). Size: non-zero points.
@@ -150,9 +154,11 @@ def fit_mipnet(
     constraints: list[Any] | None = None,
     max_rows: int | None = None,
     loss: str = "auto",
+    boxes: tuple[float, float] = (1.0, 1.0),
 ) -> Row:
     """One MIPNetClassifier fit: test accuracy / AUC, size, certificate status and gap (None: no bound).
-    ``hidden`` = 0 (with ``linear``): the linear term alone, one unit held off by ``max_neurons=0``."""
+    ``hidden`` = 0 (with ``linear``): the linear term alone, one unit held off by ``max_neurons=0``. ``boxes``:
+    (weight bound B_w, bias bound B_b) of the class."""
     from mipnet.train.estimators import MIPNetClassifier
 
     if hidden == 0 and not linear:
@@ -169,6 +175,8 @@ def fit_mipnet(
         threads=1,
         max_samples=max_rows,
         loss=loss,
+        weight_bound=boxes[0],
+        bias_bound=boxes[1],
     ).fit(Xtr, ytr)
     cert = m.certificate_
     pred = m.predict(Xte)
@@ -217,6 +225,11 @@ def logistic_configs(args: argparse.Namespace) -> list[tuple[str, float, int | N
     for l1 in _floats(args.logistic_l1):
         out.append((f"logistic, linear only, l1={l1:g}", l1, None))
     return out
+
+
+def _boxes(text: str) -> tuple[float, float]:
+    w, b = _floats(text)
+    return (w, b)
 
 
 def _floats(text: str) -> list[float]:
@@ -441,20 +454,29 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                 else [(st, 0, l1v, k, "logistic") for st, l1v, k in logistic_configs(args)]
             )
             A_tr, A_te, questions = Xtr, Xte, None
+            boxes = (1.0, 1.0) if meth == "mipnet_small" else _boxes(args.logistic_boxes)
+            if boxes != (1.0, 1.0):
+                settings = [(f"{st}, boxes {boxes[0]:g}/{boxes[1]:g}", h, l1v, k, ls) for st, h, l1v, k, ls in settings]
             if meth == "mipnet_thresholds":
                 from mipnet.thresholds import ThresholdFeatures
 
-                tf = ThresholdFeatures(n_stumps=args.threshold_stumps, random_state=seed).fit(Xtr, ytr)
-                A_tr, A_te, questions = tf.transform(Xtr), tf.transform(Xte), len(tf.thresholds_)
-                named = "logistic on thresholds" + (
-                    f" ({args.threshold_stumps} stumps)" if args.threshold_stumps != DEFAULT_STUMPS else ""
-                )
-                settings = [(st.replace("logistic", named, 1), *rest) for st, *rest in settings]
+                depth = args.threshold_depth
+                tf = ThresholdFeatures(n_stumps=args.threshold_stumps, random_state=seed, depth=depth).fit(Xtr, ytr)
+                A_tr, A_te = tf.transform(Xtr), tf.transform(Xte)
+                questions = len(tf.thresholds_) + len(tf.pairs_)
+                if depth == 1:
+                    named = "logistic on thresholds" + (
+                        f" ({args.threshold_stumps} stumps)" if args.threshold_stumps != DEFAULT_STUMPS else ""
+                    )
+                else:  # the pair questions of depth-2 trees: always named, with the trees' number
+                    named = f"logistic on thresholds and pairs ({args.threshold_stumps} depth-2 trees)"
+                settings = [(st.replace("logistic", named, 1), h, l1v, k, ls) for st, h, l1v, k, ls in settings]
             for setting, hidden, l1v, k, loss in settings:
 
                 def small_job(
                     setting: str = setting, hidden: int = hidden, l1v: float = l1v, k: int | None = k, loss: str = loss,
                     A_tr: np.ndarray = A_tr, A_te: np.ndarray = A_te, questions: int | None = questions,
+                    boxes: tuple[float, float] = boxes,
                 ) -> list[Row]:  # fmt: skip
                     r = fit_mipnet(
                         A_tr,
@@ -469,6 +491,7 @@ def run_one(name: str, n: int | None, seed: int, args: argparse.Namespace) -> li
                         constraints=None if k is None else [FeatureBudget(k)],
                         max_rows=max_rows,
                         loss=loss,
+                        boxes=boxes,
                     )
                     r.pop("network")
                     r.pop("domain_constraints")
@@ -587,6 +610,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--logistic-l1", default="0.01", help="mipnet_logistic: l1 of the fits without a budget")
     ap.add_argument(
         "--threshold-stumps", type=int, default=DEFAULT_STUMPS, help="mipnet_thresholds: boosted stumps (40: GOSDT's)"
+    )
+    ap.add_argument(
+        "--threshold-depth", type=int, default=1, choices=(1, 2), help="mipnet_thresholds: 2 adds the pair questions"
+    )
+    ap.add_argument(
+        "--logistic-boxes",
+        default="1,1",
+        help="mipnet_logistic / mipnet_thresholds: weight and bias bounds B_w,B_b (others are named in the setting)",
     )
     ap.add_argument("--time-limit", type=float, default=60.0, help="mipnet's (and GOSDT's) limit per fit, s")
     ap.add_argument("--mipnet-max-rows", type=int, default=0, help="train mipnet on at most this many rows (0: all)")

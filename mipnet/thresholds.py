@@ -1,19 +1,28 @@
-"""Threshold features: each numeric column turned into the yes/no questions a scorecard asks ("age > 45.5").
+"""Threshold features: numeric columns turned into the yes/no questions a scorecard asks ("age > 45.5").
 
-The thresholds are those of boosted decision stumps (the construction GOSDT's documentation gives for its
-``ThresholdGuessBinarizer``): gradient boosting with ``n_stumps`` trees of depth 1 on the training rows; every
-split (feature f, threshold t) of those trees becomes one binary column
+The thresholds are those of boosted decision trees (for depth 1, the construction GOSDT's documentation gives for
+its ``ThresholdGuessBinarizer``): gradient boosting with ``n_stumps`` trees of depth ``depth`` on the training
+rows. Depth 1: every split (feature f, threshold t) of the stumps becomes one binary column
 
     b_{f,t}(x) = 1 if x_f > t else 0,
 
-deduplicated and ordered by (f, t). A linear model on these columns, w . b(x) + c, is a risk score: "w points if
-x_f > t", one point value per question. With mipnet's linear term alone and the logistic loss
+deduplicated and ordered by (f, t). Depth 2 adds the trees' **pair questions**: a tree splitting on (f, t) at its
+root and on (g, s) in its left (right) child has the leaves 1[x_f <= t] 1[x_g > s] and so on; with the single
+questions and the intercept, the one column
+
+    p(x) = 1[x_f <= t and x_g > s]      (left child)     or      1[x_f > t and x_g > s]      (right child)
+
+spans them, so a linear model on the singles and these pairs represents every sum of the trees (a two-way
+additive model, as GA2M / EBM fit with shape functions). Each child's split is also a single question.
+
+A linear model on these columns, w . b(x) + c, is a risk score: "w points if x_f > t", one point value per
+question. With mipnet's linear term alone and the logistic loss
 (``MIPNetClassifier((1,), max_neurons=0, linear_term=True, loss="logistic", constraints=[FeatureBudget(K)])``) it
 is trained to a certified optimum by cutting planes (:mod:`mipnet.train.linear_cuts`), and its size is the
 number of questions it uses.
 
 A scikit-learn transformer (``fit`` / ``transform`` / ``get_feature_names_out``), so it composes with a
-``Pipeline``. Only the labels' order matters to the stumps (any two classes).
+``Pipeline``. Only the labels' order matters to the trees (any two classes).
 """
 
 from __future__ import annotations
@@ -28,20 +37,24 @@ __all__ = ["ThresholdFeatures"]
 
 
 class ThresholdFeatures:
-    """Binary columns 1[x_f > t] at the split thresholds of ``n_stumps`` boosted depth-1 trees (module docstring).
+    """Binary columns 1[x_f > t] at the split thresholds of ``n_stumps`` boosted trees of depth ``depth`` (1 or 2),
+    and with depth 2 the trees' pair questions (module docstring).
 
-    After ``fit``: ``thresholds_`` (list of (feature index, threshold)), ``n_features_in_``."""
+    After ``fit``: ``thresholds_`` (the single questions: list of (feature index, threshold)), ``pairs_`` (list of
+    ((f, t, above), (g, s)): 1[x_f > t] if above else 1[x_f <= t], times 1[x_g > s]; empty for depth 1),
+    ``n_features_in_``. Columns: the singles in ``thresholds_`` order, then the pairs in ``pairs_`` order."""
 
-    def __init__(self, n_stumps: int = 40, random_state: int | None = 0) -> None:
+    def __init__(self, n_stumps: int = 40, random_state: int | None = 0, depth: int = 1) -> None:
         self.n_stumps = n_stumps
         self.random_state = random_state
+        self.depth = depth
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {"n_stumps": self.n_stumps, "random_state": self.random_state}
+        return {"n_stumps": self.n_stumps, "random_state": self.random_state, "depth": self.depth}
 
     def set_params(self, **params: Any) -> "ThresholdFeatures":
         for k, v in params.items():
-            if k not in ("n_stumps", "random_state"):
+            if k not in ("n_stumps", "random_state", "depth"):
                 raise ValueError(f"unknown parameter {k!r}")
             setattr(self, k, v)
         return self
@@ -51,6 +64,8 @@ class ThresholdFeatures:
 
         if not isinstance(self.n_stumps, (int, np.integer)) or isinstance(self.n_stumps, bool) or self.n_stumps < 1:
             raise DataError(f"n_stumps must be a positive integer, got {self.n_stumps!r}")
+        if isinstance(self.depth, bool) or self.depth not in (1, 2):
+            raise DataError(f"depth must be 1 (single questions) or 2 (and pair questions), got {self.depth!r}")
         A = _matrix(X)
         labels = np.asarray(y).ravel()
         if labels.shape[0] != A.shape[0]:
@@ -58,14 +73,23 @@ class ThresholdFeatures:
         if np.unique(labels).size != 2:
             raise DataError(f"threshold features need two classes, y has {np.unique(labels).size}")
         gb = GradientBoostingClassifier(
-            n_estimators=int(self.n_stumps), max_depth=1, random_state=self.random_state
+            n_estimators=int(self.n_stumps), max_depth=int(self.depth), random_state=self.random_state
         ).fit(A, labels)
-        pairs = {
-            (int(t.tree_.feature[0]), float(t.tree_.threshold[0]))
-            for t in gb.estimators_[:, 0]
-            if t.tree_.feature[0] >= 0  # a stump that found no split has no question
-        }
-        self.thresholds_: list[tuple[int, float]] = sorted(pairs)
+        singles: set[tuple[int, float]] = set()
+        pairs: set[tuple[tuple[int, float, bool], tuple[int, float]]] = set()
+        for est in gb.estimators_[:, 0]:
+            tree = est.tree_
+            if tree.feature[0] < 0:  # a tree that found no split has no question
+                continue
+            root = (int(tree.feature[0]), float(tree.threshold[0]))
+            singles.add(root)
+            for child, above in ((tree.children_left[0], False), (tree.children_right[0], True)):
+                if tree.feature[child] >= 0:  # an inner node (depth 2): its split, and the path to it
+                    split = (int(tree.feature[child]), float(tree.threshold[child]))
+                    singles.add(split)
+                    pairs.add(((root[0], root[1], above), split))
+        self.thresholds_: list[tuple[int, float]] = sorted(singles)
+        self.pairs_: list[tuple[tuple[int, float, bool], tuple[int, float]]] = sorted(pairs)
         self.n_features_in_ = int(A.shape[1])
         return self
 
@@ -75,11 +99,18 @@ class ThresholdFeatures:
         A = _matrix(X)
         if A.shape[1] != self.n_features_in_:
             raise DataError(f"X has {A.shape[1]} columns, the thresholds were fitted on {self.n_features_in_}")
-        if not self.thresholds_:
-            return np.zeros((A.shape[0], 0))
         f = np.array([p[0] for p in self.thresholds_], dtype=np.int64)
         t = np.array([p[1] for p in self.thresholds_], dtype=np.float64)
-        return (A[:, f] > t).astype(np.float64)
+        singles = A[:, f] > t
+        if not self.pairs_:
+            return singles.astype(np.float64)
+        rf = np.array([r[0] for r, _ in self.pairs_], dtype=np.int64)
+        rt = np.array([r[1] for r, _ in self.pairs_], dtype=np.float64)
+        above = np.array([r[2] for r, _ in self.pairs_], dtype=bool)
+        g = np.array([c[0] for _, c in self.pairs_], dtype=np.int64)
+        s = np.array([c[1] for _, c in self.pairs_], dtype=np.float64)
+        pair = ((A[:, rf] > rt) == above) & (A[:, g] > s)
+        return np.hstack([singles, pair]).astype(np.float64)
 
     def fit_transform(self, X: Any, y: Any) -> np.ndarray:
         return self.fit(X, y).transform(X)
@@ -91,7 +122,12 @@ class ThresholdFeatures:
         names = list(input_features) if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)]
         if len(names) != self.n_features_in_:
             raise DataError(f"{len(names)} feature names for {self.n_features_in_} columns")
-        return np.array([f"{names[f]} > {t:.6g}" for f, t in self.thresholds_], dtype=object)
+        out = [f"{names[f]} > {t:.6g}" for f, t in self.thresholds_]
+        out += [
+            f"{names[f]} {'>' if above else '<='} {t:.6g} and {names[g]} > {s:.6g}"
+            for (f, t, above), (g, s) in self.pairs_
+        ]
+        return np.array(out, dtype=object)
 
 
 def _matrix(X: Any) -> np.ndarray:

@@ -40,6 +40,64 @@ def test_columns_are_the_stumps_questions(seed: int, stumps: int) -> None:
         assert tf.transform(probe)[:, j].tolist() == [0.0, 0.0, 1.0]
 
 
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), trees=st.integers(1, 8))
+def test_pair_questions_are_the_trees_paths(seed: int, trees: int) -> None:
+    """Depth 2: the singles are every split of the trees, each pair column is exactly its root side and child split
+    (planted just below / at / just above both thresholds), and a linear model on the columns reproduces every
+    tree's prediction exactly (the columns span the leaves)."""
+    X, y = _data(seed)
+    tf = ThresholdFeatures(n_stumps=trees, depth=2, random_state=seed).fit(X, y)
+    gb = GradientBoostingClassifier(n_estimators=trees, max_depth=2, random_state=seed).fit(X, y)
+    splits, paths = set(), set()
+    for est in gb.estimators_[:, 0]:
+        t = est.tree_
+        for node in range(t.node_count):
+            if t.feature[node] >= 0:
+                splits.add((int(t.feature[node]), float(t.threshold[node])))
+        for child, above in ((t.children_left[0], False), (t.children_right[0], True)):
+            if t.feature[0] >= 0 and t.feature[child] >= 0:
+                paths.add(
+                    (
+                        (int(t.feature[0]), float(t.threshold[0]), above),
+                        (int(t.feature[child]), float(t.threshold[child])),
+                    )
+                )
+    assert tf.thresholds_ == sorted(splits) and tf.pairs_ == sorted(paths)
+    B = tf.transform(X)
+    k = len(tf.thresholds_)
+    assert B.shape == (X.shape[0], k + len(tf.pairs_)) and set(np.unique(B)) <= {0.0, 1.0}
+    for j, ((f, t, above), (g, s)) in enumerate(tf.pairs_):
+        assert np.array_equal(B[:, k + j], (((X[:, f] > t) == above) & (X[:, g] > s)).astype(float))
+        probe = np.tile(X[:1], (9, 1))
+        grid = [(a, b) for a in (np.nextafter(t, -np.inf), t, np.nextafter(t, np.inf))
+                for b in (np.nextafter(s, -np.inf), s, np.nextafter(s, np.inf))]  # fmt: skip
+        if f == g:
+            continue  # one column asked twice: the 3 x 3 grid is not realisable
+        probe[:, f], probe[:, g] = [a for a, _ in grid], [b for _, b in grid]
+        expected = [float(((ai > 1) == above) and bi == 2) for ai in range(3) for bi in range(3)]
+        assert tf.transform(probe)[:, k + j].tolist() == expected
+    # every tree is a linear function of the columns and a constant: least squares reproduces it exactly
+    Xs = np.vstack([X, np.random.default_rng(seed).normal(size=(200, X.shape[1]))])
+    D = np.hstack([tf.transform(Xs), np.ones((Xs.shape[0], 1))])
+    for est in gb.estimators_[:, 0]:
+        target = est.predict(Xs)
+        coef = np.linalg.lstsq(D, target, rcond=None)[0]
+        assert np.allclose(D @ coef, target, atol=1e-8)
+
+
+def test_pair_names() -> None:
+    X, y = _data(1)
+    tf = ThresholdFeatures(n_stumps=6, depth=2).fit(X, y)
+    names = tf.get_feature_names_out(["a", "b", "c", "d"])
+    (f, t, above), (g, s) = tf.pairs_[0]
+    assert names[len(tf.thresholds_)] == f"{'abcd'[f]} {'>' if above else '<='} {t:.6g} and {'abcd'[g]} > {s:.6g}"
+    assert len(names) == len(tf.thresholds_) + len(tf.pairs_)
+    for bad in (0, 3, True, 1.5):
+        with pytest.raises(DataError, match="depth"):
+            ThresholdFeatures(depth=bad).fit(X, y)
+
+
 def test_names_and_bad_input() -> None:
     X, y = _data(0)
     tf = ThresholdFeatures(n_stumps=5).fit(X, y)
