@@ -3,17 +3,20 @@
 For COMPAS and Adult at N = 1000, 3000 and the full training set (seeds 0, 1, 2: stratified subsets; the full set
 is the same rows for every seed), the linear term alone (``max_neurons=0``) with the settings of the interpretable
 frontier: the logistic loss with a feature budget K (l1 = 0.001), the logistic loss with l1 = 0.01 and no budget,
-and the hinge loss with a budget K (l1 = 0.001). Each is trained by the cutting planes (:mod:`mipnet.train.linear_cuts`,
-the default) and, at N <= ``--milp-max-n`` on the first seed, by the training MILP (``cutting_planes=False``: the
-logistic loss's tangent envelope in Pyomo), both within ``--time-limit`` seconds. Columns: rows and distinct rows,
-wall seconds, status, incumbent, bound, gap, test accuracy, features used.
+the hinge loss with a budget K (l1 = 0.001) and the hinge with l1 = 0.01 and no budget. Each is trained by the
+cutting planes (:mod:`mipnet.train.linear_cuts`, the default) and, at N <= ``--milp-max-n`` on the first seed, by
+the training MILP (``cutting_planes=False``: the logistic loss's tangent envelope in Pyomo), both within
+``--time-limit`` seconds. Columns: rows and distinct rows, wall seconds, status, incumbent, bound, gap, test
+accuracy, features used.
 
     python benchmarks/linear_cuts.py --datasets compas --out results/training/linear_cuts_compas.json
     python benchmarks/linear_cuts.py --from-rows a.json,b.json --out results/training/linear_cuts.json
 
 writes the rows (json) and the table (the same name, .md). ``--top-k-ablation`` compares, in the same run and on
 every seed, the cuts with and without their top-K start (:func:`mipnet.train.linear_cuts.top_k_support`) instead of
-the training MILP; ``--settings 0,2`` runs only those of the three settings.
+the training MILP; ``--polish-ablation`` compares the hinge's polish in its dual form (the default, |S| + 2 rows)
+with the primal LP by interior point (the previous form, skipped above 1 M entries); ``--settings 0,2`` runs only
+those of the four settings.
 """
 
 from __future__ import annotations
@@ -38,21 +41,30 @@ def settings(k: int) -> list[tuple[str, str, float, int | None]]:
         (f"logistic, K={k}, l1=0.001", "logistic", 0.001, k),
         ("logistic, l1=0.01", "logistic", 0.01, None),
         (f"hinge, K={k}, l1=0.001", "hinge", 0.001, k),
+        ("hinge, l1=0.01", "hinge", 0.01, None),
     ]
 
 
-#: the name of each method's rows (``--top-k-ablation``: the cuts without their top-K start instead of the MILP)
-NAMES = {"cuts": "cutting planes", "milp": "training MILP", "no-top-k": "cutting planes, no top-K start"}
+#: the name of each method's rows (``--top-k-ablation``: the cuts without their top-K start instead of the MILP;
+#: ``--polish-ablation``: the hinge's polish as the primal LP by interior point, with its entry cap)
+NAMES = {
+    "cuts": "cutting planes",
+    "milp": "training MILP",
+    "no-top-k": "cutting planes, no top-K start",
+    "primal-polish": "cutting planes, primal hinge polish",
+}
 
 
 def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss: str, l1: float, k: int | None,
         method: str, time_limit: float) -> Row:  # fmt: skip
     import mipnet.train.linear_cuts as linear_cuts
+    import mipnet.train.linear_polish as linear_polish
     from mipnet.train import TrainConfig, train
     from mipnet.train.constraints import FeatureBudget
 
     cuts = method != "milp"
     linear_cuts.TOP_K_START = method != "no-top-k"
+    linear_polish.HINGE_FORM = "primal" if method == "primal-polish" else "dual"
 
     cfg = TrainConfig(hidden=(1,), loss=loss, l1=l1, max_neurons=0)
     from mipnet.errors import MipnetError
@@ -148,7 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--milp-max-n", type=int, default=3000, help="the training MILP only up to this N, first seed")
     ap.add_argument("--top-k-ablation", action="store_true", help="compare with the cuts without the top-K start")
-    ap.add_argument("--settings", default=None, help="comma list of setting numbers (0-2) to run, default all")
+    ap.add_argument(
+        "--polish-ablation", action="store_true", help="compare with the hinge's primal polish (the previous form)"
+    )
+    ap.add_argument("--settings", default=None, help="comma list of setting numbers (0-3) to run, default all")
     ap.add_argument("--from-rows", type=lambda v: [Path(p) for p in v.split(",")], help="merge these, run nothing")
     ap.add_argument("--out", type=Path, default=Path("results/training/linear_cuts.json"))
     args = ap.parse_args(argv)
@@ -171,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
                     for setting, loss, l1, k in chosen:
                         if args.top_k_ablation:
                             methods = ["cuts", "no-top-k"]
+                        elif args.polish_ablation:
+                            methods = ["cuts", "primal-polish"]
                         else:
                             methods = ["cuts"] + (["milp"] if si == 0 and Xtr.shape[0] <= args.milp_max_n else [])
                         for method in methods:

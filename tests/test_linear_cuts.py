@@ -321,6 +321,7 @@ def test_top_k_start_is_the_largest_allowed_weights_and_meets_the_budget():
     incumbent meets the budget however the start was found (the start is the logistic loss's; the hinge's fit here
     goes without it)."""
     from mipnet.train.linear_cuts import top_k_support
+    from mipnet.train.linear_polish import polish_logistic
 
     X, y = _data(5, 80, 6)
     excl = Resolved(kind="exclude", features=(0,))
@@ -330,7 +331,7 @@ def test_top_k_start_is_the_largest_allowed_weights_and_meets_the_budget():
     w = np.array([9.0, 0.1, -0.5, 0.3, 0.0, 0.7])
     assert top_k_support(P, allowed, 2, w).tolist() == [2, 5]
     ranked = top_k_support(P, allowed, 2, np.zeros(6))  # no information at the point: the logistic fit ranks
-    w_log = P._polish_logistic(allowed)[0]
+    w_log = polish_logistic(P, allowed)[0]
     assert 0 not in ranked and len(ranked) == 2
     assert set(ranked) == set(allowed[np.argsort(-np.abs(w_log[allowed]))[:2]])
     res = fit_by_cuts(P, Deadline(20), mip_gap=1e-6)

@@ -30,7 +30,8 @@ proved bound is a lower bound on min F, **whatever points the cuts were taken at
 **Algorithm** (outer approximation, Kelley's cutting planes with a MILP master). Cuts at the best constant model
 and at the optimum over all allowed features; then repeat: solve the master, cut at its solution (w_m, b_m); on
 each new support S of a master solution, **polish**: the convex problem restricted to S solved to high accuracy
-(logistic: L-BFGS-B on w = u - v; hinge: an LP in HiGHS, whose duals give the hinge cut), which gives an
+(:mod:`.linear_polish`; logistic: L-BFGS-B on w = u - v; hinge: an LP in HiGHS, in its dual form with |S| + 2
+rows, whose solution gives the hinge cut), which gives an
 incumbent and a cut that is tight at the support's optimum (its linearisation has the same optimality
 conditions, so the master values that support exactly). Stop when the gap (F_best - bound) / F_best reaches the
 MIP gap, when the master's solution lies on its cuts (L(w_m, b_m) <= theta_m: the master's optimum is then F's),
@@ -52,6 +53,7 @@ import numpy as np
 
 from ..deadline import Deadline
 from ..errors import DataError, SolverError
+from . import linear_polish
 from .config import TrainConfig
 
 #: supported losses (binary classification)
@@ -66,9 +68,10 @@ MAX_RECORDED_POINTS = 4000
 #: at most this many groups (the hinge: every row its own up to 1024 rows; full Adult, 37 666 distinct rows, 60 s:
 #: one group per row proved no bound, 1024 groups 9 %)
 GROUPS_BY_LOSS = {"hinge": 1024, "logistic": 1}
-#: a hinge polish (an LP over every row, entries = rows x support) is skipped above this many entries (full Adult:
-#: the first polish, over all 86 features, took the whole minute)
-HINGE_POLISH_MAX_ENTRIES = 1_000_000
+#: a hinge polish (an LP over every row, entries = rows x support) is skipped above this many entries, by its form
+#: (:mod:`.linear_polish`). The primal LP: full Adult's first polish, over all 86 features, took the whole minute;
+#: the dual LP (|S| + 2 rows, no output orders) solves those 3.2 M entries in about 7 s
+HINGE_POLISH_MAX_ENTRIES = {"primal": 1_000_000, "dual": 10_000_000}
 #: one polish may take at most this share of the time left (a hinge LP over every row of full Adult took a minute)
 POLISH_SHARE = 0.3
 #: with a feature budget K and the logistic loss, polish the K largest weights of the fit over every feature first
@@ -84,8 +87,6 @@ LP_PHASE_ROUNDS = 200
 LP_STALL = 5
 #: the master MILP's own relative gap is a fifth of the overall gap, at most this (at least mip_gap / 4)
 MASTER_GAP_CAP = 0.01
-#: L-BFGS-B settings of the logistic polish
-POLISH_ITERATIONS = 2000
 
 
 def applies(cfg: TrainConfig, task: str, n_classes: int) -> str | None:
@@ -406,92 +407,8 @@ class LinearCuts:
         if deadline.remaining() < 0.05:
             return None
         if self.loss == "logistic":
-            return None if self.orders else self._polish_logistic(support)
-        return self._polish_hinge(support, deadline)
-
-    def _polish_logistic(self, S: np.ndarray) -> tuple[np.ndarray, float, None]:
-        from scipy.optimize import minimize
-
-        XS, k = self.X[:, S], S.size
-        yw = self.y * self.weight
-
-        def fg(v: np.ndarray) -> tuple[float, np.ndarray]:
-            w = v[:k] - v[k : 2 * k]
-            z = self.y * (XS @ w + v[-1])
-            f = float(self.weight @ np.logaddexp(0.0, -z)) + self.l1 * float(v[: 2 * k].sum())
-            s = yw * _slope(z, "logistic", 0.0)
-            gw = XS.T @ s
-            return f, np.concatenate([gw + self.l1, -gw + self.l1, [s.sum()]])
-
-        bounds = [(0.0, max(0.0, float(self.w_hi[i]))) for i in S] + [(0.0, max(0.0, -float(self.w_lo[i]))) for i in S]
-        bounds.append((-self.Bb, self.Bb))
-        res = minimize(
-            fg,
-            np.zeros(2 * k + 1),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": POLISH_ITERATIONS, "ftol": 1e-15, "gtol": 1e-10},
-        )
-        w = np.zeros(self.d)
-        w[S] = res.x[:k] - res.x[k : 2 * k]
-        w, b = self.clean(w, float(res.x[-1]))
-        return w, b, None
-
-    def _polish_hinge(self, S: np.ndarray, deadline: Deadline) -> tuple[np.ndarray, float, np.ndarray | None] | None:
-        """min (1/D) sum c_n xi_n + l1 sum t  s.t.  xi_n + y_n (x_nS w_S + b) >= m, xi >= 0, t >= |w_S|, the
-        boxes, signs and orders: an LP in HiGHS; its row duals / (c_n / D) are the hinge cut's alphas."""
-        import highspy
-        import scipy.sparse as sp
-
-        from ..highs import stop_at
-        from .matrix.model import _new_highs
-
-        N, k = self.N, S.size
-        XS = self.X[:, S]
-        # columns: w_S (k), b, t (k), xi (N)
-        n_col = 2 * k + 1 + N
-        cost = np.concatenate([np.zeros(k), [0.0], np.full(k, self.l1), self.weight])
-        lo = np.concatenate([self.w_lo[S], [-self.Bb], np.zeros(k), np.zeros(N)])
-        hi = np.concatenate([self.w_hi[S], [self.Bb], np.full(k, self.Bw), np.full(N, np.inf)])
-        Yx = sp.csr_matrix(self.y[:, None] * XS)
-        hinge = sp.hstack([Yx, sp.csr_matrix(self.y[:, None]), sp.csr_matrix((N, k)), sp.identity(N, format="csr")])
-        eye = sp.identity(k, format="csr")
-        zk1 = sp.csr_matrix((k, 1))
-        zkN = sp.csr_matrix((k, N))
-        absp = sp.hstack([-eye, zk1, eye, zkN])
-        absn = sp.hstack([eye, zk1, eye, zkN])
-        blocks = [hinge, absp, absn]
-        rlo = [np.full(N, self.margin), np.zeros(k), np.zeros(k)]
-        for dx, delta in self.orders:
-            blocks.append(sp.hstack([sp.csr_matrix(dx[S][None, :]), sp.csr_matrix((1, 1 + k + N))]))
-            rlo.append(np.array([delta]))
-        A = sp.vstack(blocks, format="csr")
-        A.sort_indices()
-        h = _new_highs()
-        h.setOptionValue("time_limit", float(max(0.05, deadline.remaining())))
-        # interior point, then crossover: on many rows and a narrow support the simplex methods stall on this LP's
-        # degeneracy (full Adult, 3 features: dual simplex 80 s, primal 33 s, IPM 5.8 s; on 86 features within 1.4x)
-        h.setOptionValue("solver", "ipm")
-        h.passModel(
-            int(n_col), int(A.shape[0]), int(A.nnz),
-            int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
-            cost, lo, hi, np.concatenate(rlo), np.full(A.shape[0], np.inf),
-            A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
-            np.zeros(n_col, dtype=np.int32),
-        )  # fmt: skip
-        with stop_at(h, deadline):
-            h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value, dtype=np.float64)
-        duals = np.asarray(sol.row_dual, dtype=np.float64)[:N]
-        w = np.zeros(self.d)
-        w[S] = x[:k]
-        w, b = self.clean(w, float(x[k]))
-        alpha = np.abs(duals) / self.weight
-        return w, b, alpha
+            return None if self.orders else linear_polish.polish_logistic(self, support)
+        return linear_polish.polish_hinge(self, support, deadline)
 
 
 def fit_by_cuts(
@@ -532,12 +449,13 @@ def fit_by_cuts(
         offer(np.zeros(d), b)
     polished: set[bytes] = set()
     n_polish = 0
+    hinge_form = "primal" if P.orders else linear_polish.HINGE_FORM
     full_fit: dict[str, np.ndarray] = {}
 
     def polish(S: np.ndarray) -> None:
         nonlocal n_polish
         key = np.sort(S).astype(np.int32).tobytes()
-        if key in polished or (P.loss == "hinge" and P.N * S.size > HINGE_POLISH_MAX_ENTRIES):
+        if key in polished or (P.loss == "hinge" and P.N * S.size > HINGE_POLISH_MAX_ENTRIES[hinge_form]):
             return  # (a hinge polish is an LP over every row: on wide supports of many rows it took the time)
         polished.add(key)
         out = P.polish(S, deadline.sub(fraction=POLISH_SHARE))
@@ -645,12 +563,12 @@ def fit_by_cuts(
 
 def top_k_support(P: LinearCuts, allowed: np.ndarray, k: int, w: np.ndarray | None) -> np.ndarray:
     """The ``k`` allowed features of largest |w_i| (standardised inputs) at ``w`` when it uses more than ``k``,
-    else at the l1-logistic fit over every allowed feature (:meth:`LinearCuts._polish_logistic`, whatever the
+    else at the l1-logistic fit over every allowed feature (:func:`.linear_polish.polish_logistic`, whatever the
     loss): a budget-feasible support whose polish is the first incumbent that meets the budget (without it the
     incumbent was the constant model until a master solution came; on full Adult with the hinge that took most of
     the minute)."""
     if w is None or np.count_nonzero(w) <= k:
-        w = P._polish_logistic(allowed)[0]
+        w = linear_polish.polish_logistic(P, allowed)[0]
     order = np.argsort(-np.abs(w[allowed]), kind="stable")
     return np.sort(allowed[order[:k]])
 
