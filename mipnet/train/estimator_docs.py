@@ -26,9 +26,10 @@ _PARAMETERS = """
     max_nonzeros, max_neurons, max_channels : int >= 0 or None, default=None
         Budgets: at most this many non-zero weights, active units, active channels.
     weight_bound, bias_bound : float > 0, default=1.0
-        Boxes ``|W| <= B_w``, ``|b| <= B_b`` on the standardised inputs. The hinge is scale-free (the margin
-        scales with the weights); the logistic loss is not: on unbalanced classes its intercept lies beyond 1, so
-        raise the boxes (e.g. 4 and 8: Adult's threshold scores gained 0.3-0.6 points of test accuracy).
+        Boxes ``|W| <= B_w``, ``|b| <= B_b`` on the standardised inputs; the certificate is for the class with
+        these boxes. On unbalanced classes the best intercept can lie beyond 1 (a network whose bias sits at
+        +-B_b says so): raise the boxes, e.g. 4 and 8 for the logistic loss's linear scores (Adult's threshold
+        scores gained up to 0.6 points of test accuracy).
     levels : int >= 1, default=1
         Quantisation levels Q of the quantized class (weights in ``scale * {-Q, ..., Q} / Q``).
     scale : float > 0, default=1.0
