@@ -8,7 +8,7 @@ y_n in {-1, +1}, D the number of original rows, f(x) = w . x + b, w in [-B_w, B_
 
 **Objective** (the training objective of this class, exactly)::
 
-    F(w, b) = L(w, b) + l1 ||w||_1 + l0 ||w||_0,    L(w, b) = (1/D) sum_n c_n l(y_n (w . x_n + b)),
+    F(w, b) = L(w, b) + l1 ||w||_1 + l2 ||w||_2^2 + l0 ||w||_0,    L(w, b) = (1/D) sum_n c_n l(y_n (w . x_n + b)),
     l(z) = max(0, m - z) (hinge)  or  log(1 + exp(-z)) (logistic).
 
 L is convex. **Cuts**: for the logistic loss, at any point (w_k, b_k) the tangent
@@ -17,15 +17,20 @@ alpha_n in [0, 1], max(0, a) >= alpha_n a gives theta >= (1/D) sum_n c_n alpha_n
 everywhere (alpha_n = [m - y_n f(x_n) > 0] is the subgradient cut at a point; the duals of a restricted LP are
 another choice). **The master MILP** over (w, b, t, z, theta)::
 
-    minimise  theta + l1 sum_i t_i + l0 sum_i z_i
+    minimise  theta + l1 sum_i t_i + l2 sum_i s_i + l0 sum_i z_i
     s.t.      the cuts;  theta >= 0 (both losses are >= 0);  t_i >= w_i, t_i >= -w_i
+              s_i >= 2 a w_i - a^2 z_i  at a = w_i of every cut point (l2 > 0; z_i = 1 without binaries)
               |w_i| <= B_w z_i, z_i in {0, 1}        (with l0 > 0 or a budget: z_i >= [w_i != 0])
               sum_i z_i <= k                          (feature budget / max_nonzeros)
               w_i = 0 (excluded),  s w_i >= 0 (sign s),  w . (x_a - x_b) >= delta (output order)
 
+The s_i cuts are the perspective of w_i^2: (w_i - a z_i)^2 >= 0 gives w_i^2 >= 2 a w_i z_i - a^2 z_i^2, i.e.
+w_i^2 / z_i >= 2 a w_i - a^2 z_i for z_i = 1, and w_i = 0 when z_i = 0; so s_i = w_i^2 meets them, and with a
+feature budget they are much tighter than a tangent (a weight the relaxation spreads over a fractional z_i pays
+w_i^2 / z_i). l2 > 0 is covered with the logistic loss (its polish stays smooth).
 Every feasible (w, b) of the class has a master point of value <= F(w, b) (each cut is below L), so the master's
 proved bound is a lower bound on min F, **whatever points the cuts were taken at**. Its size is
-3d + 2 columns and one row per cut, independent of N; a cut costs one pass over the distinct rows.
+3d + 2 columns (4d + 2 with l2) and one row per cut, independent of N; a cut costs one pass over the distinct rows.
 
 **Algorithm** (outer approximation, Kelley's cutting planes with a MILP master). Cuts at the best constant model
 and at the optimum over all allowed features; then repeat: solve the master, cut at its solution (w_m, b_m); on
@@ -99,9 +104,10 @@ def applies(cfg: TrainConfig, task: str, n_classes: int) -> str | None:
         return f"the hinge or logistic loss (not {cfg.loss!r})"
     if cfg.architecture is not None:
         return "dense nets only"
-    for name in ("l2", "layer_penalty"):
-        if float(getattr(cfg, name)) != 0.0:
-            return f"no {name}"
+    if float(cfg.layer_penalty) != 0.0:
+        return "no layer_penalty"
+    if float(cfg.l2) != 0.0 and cfg.loss != "logistic":
+        return "l2 with the logistic loss only (the hinge's polish is an LP)"
     kinds = {c.kind for c in cfg.constraints}
     if not kinds <= set(KINDS):
         return f"constraints of the kinds {', '.join(KINDS)} (not {', '.join(sorted(kinds - set(KINDS)))})"
@@ -185,7 +191,7 @@ class LinearCuts:
         self.weight = c / float(n_rows if n_rows else c.sum())  # c_n / D
         self.loss, self.margin = str(cfg.loss), float(cfg.margin)
         self.Bw, self.Bb = float(cfg.weight_bound), float(cfg.bias_bound)
-        self.l1, self.l0 = float(cfg.l1), float(cfg.l0)
+        self.l1, self.l0, self.l2 = float(cfg.l1), float(cfg.l0), float(cfg.l2)
         d = self.d
         lo, hi = np.full(d, -self.Bw), np.full(d, self.Bw)
         self.orders: list[tuple[np.ndarray, float]] = []
@@ -215,7 +221,7 @@ class LinearCuts:
     def objective(self, w: np.ndarray, b: float) -> float:
         """F(w, b) with numpy (module docstring)."""
         L = float(self.weight @ _loss(self.margins(w, b), self.loss, self.margin))
-        return L + self.l1 * float(np.abs(w).sum()) + self.l0 * float(np.count_nonzero(w))
+        return L + self.l1 * float(np.abs(w).sum()) + self.l2 * float(w @ w) + self.l0 * float(np.count_nonzero(w))
 
     def cut(
         self, w: np.ndarray, b: float, alpha: np.ndarray | None = None
@@ -267,12 +273,18 @@ class LinearCuts:
         nz = d if self.binaries else 0
         self.col_z = 2 * d + 1 + np.arange(nz)
         self.col_theta = 2 * d + 1 + nz + np.arange(self.G)  # one theta_g per group of rows
-        n_col = 2 * d + 1 + nz + self.G
+        ns = d if self.l2 > 0 else 0
+        self.col_s = 2 * d + 1 + nz + self.G + np.arange(ns)  # s_i >= w_i^2 (l2 > 0)
+        n_col = 2 * d + 1 + nz + self.G + ns
         cost = np.zeros(n_col)
         cost[self.col_t] = self.l1
         cost[self.col_theta] = 1.0
-        lo = np.concatenate([self.w_lo, [-self.Bb], np.zeros(d), np.zeros(nz), np.zeros(self.G)])
-        hi = np.concatenate([self.w_hi, [self.Bb], np.full(d, self.Bw), np.ones(nz), np.full(self.G, inf)])
+        cost[self.col_s] = self.l2
+        w_max = np.maximum(np.abs(self.w_lo), np.abs(self.w_hi))
+        lo = np.concatenate([self.w_lo, [-self.Bb], np.zeros(d), np.zeros(nz), np.zeros(self.G), np.zeros(ns)])
+        hi = np.concatenate(
+            [self.w_hi, [self.Bb], np.full(d, self.Bw), np.ones(nz), np.full(self.G, inf), (w_max**2)[:ns]]
+        )
         if self.binaries:
             cost[self.col_z] = self.l0
         h = _new_highs(threads)
@@ -301,6 +313,32 @@ class LinearCuts:
         self.h, self.n_col, self.cuts = h, n_col, 0
         self.cut_rows: list[tuple[int, np.ndarray]] = []  # (group, (g_w, g_b, r)) of each cut row
         self._seen: set[tuple[int, bytes]] = set()
+        self._squares: set[tuple[int, float]] = set()  # (i, a) of each s_i cut
+
+    def add_point(self, w: np.ndarray, b: float, alpha: np.ndarray | None = None) -> None:
+        """The cuts of a point (w, b): the loss's (:meth:`cut`, :meth:`add_cut`) and, with l2, the s_i cuts at a = w_i
+        for every w_i != 0 (:meth:`add_square_cuts`)."""
+        self.add_cut(*self.cut(w, b, alpha))
+        self.add_square_cuts(w)
+
+    def add_square_cuts(self, w: np.ndarray) -> None:
+        """s_i - 2 a w_i + a^2 z_i >= 0 (without binaries: s_i - 2 a w_i >= -a^2) at a = w_i, each (i, a) once."""
+        if self.l2 <= 0:
+            return
+        for i in np.flatnonzero(w):
+            a = float(w[i])
+            if (int(i), a) in self._squares:
+                continue
+            self._squares.add((int(i), a))
+            if self.binaries:
+                cols, vals, lo_ = [self.col_s[i], self.col_w[i], self.col_z[i]], [1.0, -2.0 * a, a * a], 0.0
+            else:
+                cols, vals, lo_ = [self.col_s[i], self.col_w[i]], [1.0, -2.0 * a], -a * a
+            self.h.addRow(lo_, np.inf, 2 + int(self.binaries), np.asarray(cols, dtype=np.int32), np.asarray(vals))
+
+    def smooth_estimate(self, x: np.ndarray) -> float:
+        """The master's value of L + l2 ||w||^2 at its solution x: sum_g theta_g + l2 sum_i s_i."""
+        return float(x[self.col_theta].sum()) + self.l2 * float(x[self.col_s].sum())
 
     def add_cut(self, g_w: np.ndarray, g_b: np.ndarray, r: np.ndarray) -> None:
         """theta_g - g_w[g] . w - g_b[g] b >= r[g] for every group g (a group's all-zero cut is left out)."""
@@ -334,6 +372,7 @@ class LinearCuts:
 
         x = np.zeros(self.n_col)
         x[self.col_w], x[self.col_b], x[self.col_t] = w, b, np.abs(w)
+        x[self.col_s] = (w**2)[: self.col_s.size]
         if self.binaries:
             x[self.col_z] = (w != 0).astype(np.float64)
         theta = np.zeros(self.G)
@@ -377,10 +416,11 @@ class LinearCuts:
         return bound, x
 
     def point(self, x: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """(w, b, theta) of a master solution, cleaned to the class (:meth:`clean`)."""
+        """(w, b, theta) of a master solution, cleaned to the class (:meth:`clean`); theta is the master's value of
+        L + l2 ||w||^2 (:meth:`smooth_estimate`)."""
         z = x[self.col_z] if self.binaries else None
         w, b = self.clean(x[self.col_w], float(x[self.col_b]), z)
-        return w, b, float(x[self.col_theta].sum())
+        return w, b, self.smooth_estimate(x)
 
     def hinge_record(self, w: np.ndarray, b: float, alpha: np.ndarray) -> dict[str, Any]:
         """A hinge cut's alphas kept small: the rows within ``MARGIN_TIE`` of the margin with their alphas; every
@@ -428,8 +468,7 @@ def fit_by_cuts(
     trace: list[tuple[float, float | None, float | None]] = []
 
     def add(w: np.ndarray, b: float, alpha: np.ndarray | None = None) -> None:
-        g_w, g_b, r = P.cut(w, b, alpha)
-        P.add_cut(g_w, g_b, r)
+        P.add_point(w, b, alpha)
         if alpha is None:
             points.append([float(v) for v in w] + [float(b)])
 
@@ -467,7 +506,7 @@ def fit_by_cuts(
         offer(w, b)
         if alpha is not None:
             rec = P.hinge_record(w, b, alpha)
-            P.add_cut(*P.cut(w, b, P.alphas(w, b, rec)))
+            P.add_point(w, b, P.alphas(w, b, rec))
             points.append(rec)
         add(w, b)
 
@@ -501,7 +540,7 @@ def fit_by_cuts(
             w_raw = np.clip(x[P.col_w], P.w_lo, P.w_hi)
             b_raw = float(np.clip(x[P.col_b], -P.Bb, P.Bb))
             L = P.objective(w_raw, b_raw) - P.l1 * float(np.abs(w_raw).sum()) - P.l0 * float(np.count_nonzero(w_raw))
-            if L <= float(x[P.col_theta].sum()) + 1e-9 * max(1.0, abs(L)):
+            if L <= P.smooth_estimate(x) + 1e-9 * max(1.0, abs(L)):
                 break  # the relaxation is solved: its point lies on its cuts
             if len(history) > LP_STALL and history[-1] - history[-1 - LP_STALL] <= 1e-6 * max(1.0, abs(bound)):
                 break
@@ -593,7 +632,7 @@ def master_bound(problem: LinearCuts, points: list[Any], deadline: Deadline, mip
             raise DataError(f"a hinge record names rows outside 0..{problem.N - 1}")
         w, b = v[:d], float(v[d])
         alpha = problem.alphas(w, b, rec) if isinstance(p, dict) else None
-        problem.add_cut(*problem.cut(w, b, alpha))
+        problem.add_point(w, b, alpha)
     bound, _ = problem.solve(deadline, mip_gap)
     return bound
 

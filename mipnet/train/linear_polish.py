@@ -1,11 +1,12 @@
 """The polish of the cutting planes (:mod:`.linear_cuts`): the convex problem restricted to a support S.
 
-With w_i = 0 outside S, minimise F(w, b) = (1/D) sum_n c_n l(y_n (x_nS . w_S + b)) + l1 ||w_S||_1 over the class
+With w_i = 0 outside S, minimise F(w, b) = (1/D) sum_n c_n l(y_n (x_nS . w_S + b)) + l1 ||w_S||_1 (+ l2 ||w_S||^2
+for the logistic loss) over the class
 (lo_i <= w_i <= hi_i, |b| <= B_b, the output orders w . dx >= delta). The polish gives the cutting planes an
 incumbent and a cut that is tight at the support's optimum; its answer is never trusted: the caller recomputes F
 with numpy and every hinge alpha is clipped to [0, 1], where any alpha gives a valid cut.
 
-**Logistic**: L-BFGS-B on w = u - v, u, v >= 0 (smooth in (u, v, b)).
+**Logistic** (with its l2 ||w_S||^2 term): L-BFGS-B on w = u - v, u, v >= 0 (smooth in (u, v, b)).
 
 **Hinge, without output orders: the dual LP** (a_n the row weights of the hinge's cut, g = sum_n c_n a_n y_n x_nS
 / D the cut's slope in w)::
@@ -60,9 +61,9 @@ def polish_logistic(P: "LinearCuts", S: np.ndarray) -> tuple[np.ndarray, float, 
     def fg(v: np.ndarray) -> tuple[float, np.ndarray]:
         w = v[:k] - v[k : 2 * k]
         z = P.y * (XS @ w + v[-1])
-        f = float(P.weight @ np.logaddexp(0.0, -z)) + P.l1 * float(v[: 2 * k].sum())
+        f = float(P.weight @ np.logaddexp(0.0, -z)) + P.l1 * float(v[: 2 * k].sum()) + P.l2 * float(w @ w)
         s = yw * _slope(z, "logistic", 0.0)
-        gw = XS.T @ s
+        gw = XS.T @ s + 2.0 * P.l2 * w
         return f, np.concatenate([gw + P.l1, -gw + P.l1, [s.sum()]])
 
     bounds = [(0.0, max(0.0, float(P.w_hi[i]))) for i in S] + [(0.0, max(0.0, -float(P.w_lo[i]))) for i in S]
