@@ -96,3 +96,21 @@ def test_a_dual_answer_that_does_not_match_falls_back_to_the_primal(monkeypatch:
     assert linear_polish._hinge_dual(P, S, Deadline(30)) is None
     got = linear_polish.polish_hinge(P, S, Deadline(30))
     assert got is not None and P.objective(got[0], got[1]) == pytest.approx(P.objective(want[0], want[1]), abs=1e-9)
+
+
+def test_logistic_polish_stops_at_its_deadline_with_the_best_point_so_far() -> None:
+    """L-BFGS-B has no time limit: at the deadline the polish returns the best point it evaluated (an expired
+    deadline: the first, w = 0), and with time it reaches the optimum over the support."""
+    from mipnet.train.linear_polish import polish_logistic
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=60) > 0, 1.0, -1.0)
+    cfg = TrainConfig(hidden=(1,), loss="logistic", l1=0.01, linear=True, max_neurons=0)
+    P = LinearCuts(X, y, resolve_config(cfg, "classify", 2))
+    S = np.arange(4)
+    w0, b0, _ = polish_logistic(P, S, Deadline(0.0))
+    assert np.all(w0 == 0.0) and b0 == 0.0
+    w, b, _ = polish_logistic(P, S, Deadline(30))
+    assert P.objective(w, b) < P.objective(w0, b0) - 0.05
+    assert P.objective(w, b) == pytest.approx(P.objective(*polish_logistic(P, S)[:2]), abs=1e-12)

@@ -447,7 +447,7 @@ class LinearCuts:
         if deadline.remaining() < 0.05:
             return None
         if self.loss == "logistic":
-            return None if self.orders else linear_polish.polish_logistic(self, support)
+            return None if self.orders else linear_polish.polish_logistic(self, support, deadline)
         return linear_polish.polish_hinge(self, support, deadline)
 
 
@@ -513,7 +513,7 @@ def fit_by_cuts(
     allowed = np.flatnonzero(P.w_hi - P.w_lo)
     polish(allowed)
     if TOP_K_START and P.loss == "logistic" and P.binaries and P.budget is not None and 0 < P.budget < allowed.size:
-        polish(top_k_support(P, allowed, P.budget, full_fit.get("w")))
+        polish(top_k_support(P, allowed, P.budget, full_fit.get("w"), deadline.sub(fraction=POLISH_SHARE)))
     lower: float | None = None
     it = solves = 0
     stop = "time limit"
@@ -600,14 +600,16 @@ def fit_by_cuts(
     return CutsResult(w, b, status, f, lower, points, it, solves, n_polish, secs, stop, trace, P.G)
 
 
-def top_k_support(P: LinearCuts, allowed: np.ndarray, k: int, w: np.ndarray | None) -> np.ndarray:
+def top_k_support(
+    P: LinearCuts, allowed: np.ndarray, k: int, w: np.ndarray | None, deadline: Deadline | None = None
+) -> np.ndarray:
     """The ``k`` allowed features of largest |w_i| (standardised inputs) at ``w`` when it uses more than ``k``,
     else at the l1-logistic fit over every allowed feature (:func:`.linear_polish.polish_logistic`, whatever the
     loss): a budget-feasible support whose polish is the first incumbent that meets the budget (without it the
     incumbent was the constant model until a master solution came; on full Adult with the hinge that took most of
     the minute)."""
     if w is None or np.count_nonzero(w) <= k:
-        w = linear_polish.polish_logistic(P, allowed)[0]
+        w = linear_polish.polish_logistic(P, allowed, deadline)[0]
     order = np.argsort(-np.abs(w[allowed]), kind="stable")
     return np.sort(allowed[order[:k]])
 
