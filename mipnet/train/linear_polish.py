@@ -90,10 +90,15 @@ def polish_logistic(P: "LinearCuts", S: np.ndarray, deadline: Deadline | None = 
         ).x
     except _OutOfTime:
         x = best[1]
-    w = np.zeros(P.d)
-    w[S] = x[:k] - x[k : 2 * k]
-    w, b = P.clean(w, float(x[-1]))
+    w, b = _on_support(P, S, x[:k] - x[k : 2 * k], float(x[-1]))
     return w, b, None
+
+
+def _on_support(P: "LinearCuts", S: np.ndarray, w_S: np.ndarray, b: float) -> tuple[np.ndarray, float]:
+    """(w, b) with w_S on the support and 0 elsewhere, cleaned to the class (:meth:`LinearCuts.clean`)."""
+    w = np.zeros(P.d)
+    w[S] = w_S
+    return P.clean(w, b)
 
 
 def polish_hinge(P: "LinearCuts", S: np.ndarray, deadline: Deadline) -> Polished | None:
@@ -153,9 +158,7 @@ def _hinge_dual(P: "LinearCuts", S: np.ndarray, deadline: Deadline) -> Polished 
         return None
     sol = h.getSolution()
     duals = np.asarray(sol.row_dual, dtype=np.float64)
-    w = np.zeros(P.d)
-    w[S] = duals[:k]
-    w, b = P.clean(w, float(duals[k] + duals[k + 1]))
+    w, b = _on_support(P, S, duals[:k], float(duals[k] + duals[k + 1]))
     value = float(h.getInfo().objective_function_value)
     if abs(P.objective(w, b) - value) > DUAL_MATCH * max(1.0, abs(value)):
         return None  # (a solver's sign convention or tolerance: the primal LP decides)
@@ -192,7 +195,5 @@ def _hinge_primal(P: "LinearCuts", S: np.ndarray, deadline: Deadline) -> Polishe
         return None
     sol = h.getSolution()
     x = np.asarray(sol.col_value, dtype=np.float64)
-    w = np.zeros(P.d)
-    w[S] = x[:k]
-    w, b = P.clean(w, float(x[k]))
+    w, b = _on_support(P, S, x[:k], float(x[k]))
     return w, b, np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:N]) / P.weight
