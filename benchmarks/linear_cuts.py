@@ -3,11 +3,12 @@
 For COMPAS and Adult at N = 1000, 3000 and the full training set (seeds 0, 1, 2: stratified subsets; the full set
 is the same rows for every seed), the linear term alone (``max_neurons=0``) with the settings of the interpretable
 frontier: the logistic loss with a feature budget K (l1 = 0.001), the logistic loss with l1 = 0.01 and no budget,
-the hinge loss with a budget K (l1 = 0.001) and the hinge with l1 = 0.01 and no budget. Each is trained by the
-cutting planes (:mod:`mipnet.train.linear_cuts`, the default) and, at N <= ``--milp-max-n`` on the first seed, by
-the training MILP (``cutting_planes=False``: the logistic loss's tangent envelope in Pyomo), both within
-``--time-limit`` seconds. Columns: rows and distinct rows, wall seconds, status, incumbent, bound, gap, test
-accuracy, features used.
+the hinge loss with a budget K (l1 = 0.001), the hinge with l1 = 0.01 and no budget, and the elastic net: the
+logistic loss with a budget K, l1 = 0.001 and l2 = 0.01 (before the perspective cuts, l2 sent it to the MILP).
+Each is trained by the cutting planes (:mod:`mipnet.train.linear_cuts`, the default) and, at N <=
+``--milp-max-n`` on the first seed, by the training MILP (``cutting_planes=False``: the logistic loss's tangent
+envelope in Pyomo), both within ``--time-limit`` seconds. Columns: rows and distinct rows, wall seconds, status,
+incumbent, bound, gap, test accuracy, features used.
 
     python benchmarks/linear_cuts.py --datasets compas --out results/training/linear_cuts_compas.json
     python benchmarks/linear_cuts.py --from-rows a.json,b.json --out results/training/linear_cuts.json
@@ -16,7 +17,7 @@ writes the rows (json) and the table (the same name, .md). ``--top-k-ablation`` 
 every seed, the cuts with and without their top-K start (:func:`mipnet.train.linear_cuts.top_k_support`) instead of
 the training MILP; ``--polish-ablation`` compares the hinge's polish in its dual form (the default, |S| + 2 rows)
 with the primal LP by interior point (the previous form, skipped above 1 M entries); ``--settings 0,2`` runs only
-those of the four settings.
+those of the five settings.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ HERE = Path(__file__).resolve().parent
 Row = dict[str, Any]
 
 
-def settings(k: int) -> list[tuple[str, str, float, int | None]]:
-    """(name, loss, l1, budget K)."""
+def settings(k: int) -> list[tuple[str, str, float, int | None, float]]:
+    """(name, loss, l1, budget K, l2)."""
     return [
-        (f"logistic, K={k}, l1=0.001", "logistic", 0.001, k),
-        ("logistic, l1=0.01", "logistic", 0.01, None),
-        (f"hinge, K={k}, l1=0.001", "hinge", 0.001, k),
-        ("hinge, l1=0.01", "hinge", 0.01, None),
+        (f"logistic, K={k}, l1=0.001", "logistic", 0.001, k, 0.0),
+        ("logistic, l1=0.01", "logistic", 0.01, None, 0.0),
+        (f"hinge, K={k}, l1=0.001", "hinge", 0.001, k, 0.0),
+        ("hinge, l1=0.01", "hinge", 0.01, None, 0.0),
+        (f"logistic, K={k}, l1=0.001, l2=0.01", "logistic", 0.001, k, 0.01),
     ]
 
 
@@ -56,7 +58,7 @@ NAMES = {
 
 
 def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss: str, l1: float, k: int | None,
-        method: str, time_limit: float) -> Row:  # fmt: skip
+        method: str, time_limit: float, l2: float = 0.0) -> Row:  # fmt: skip
     import mipnet.train.linear_cuts as linear_cuts
     import mipnet.train.linear_polish as linear_polish
     from mipnet.train import TrainConfig, train
@@ -66,7 +68,7 @@ def fit(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, loss
     linear_cuts.TOP_K_START = method != "no-top-k"
     linear_polish.HINGE_FORM = "primal" if method == "primal-polish" else "dual"
 
-    cfg = TrainConfig(hidden=(1,), loss=loss, l1=l1, max_neurons=0)
+    cfg = TrainConfig(hidden=(1,), loss=loss, l1=l1, l2=l2, max_neurons=0)
     from mipnet.errors import MipnetError
 
     t0 = time.perf_counter()
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--polish-ablation", action="store_true", help="compare with the hinge's primal polish (the previous form)"
     )
-    ap.add_argument("--settings", default=None, help="comma list of setting numbers (0-3) to run, default all")
+    ap.add_argument("--settings", default=None, help="comma list of setting numbers (0-4) to run, default all")
     ap.add_argument("--from-rows", type=lambda v: [Path(p) for p in v.split(",")], help="merge these, run nothing")
     ap.add_argument("--out", type=Path, default=Path("results/training/linear_cuts.json"))
     args = ap.parse_args(argv)
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
                     chosen = settings(args.k)
                     if args.settings:
                         chosen = [chosen[int(i)] for i in args.settings.split(",")]
-                    for setting, loss, l1, k in chosen:
+                    for setting, loss, l1, k, l2 in chosen:
                         if args.top_k_ablation:
                             methods = ["cuts", "no-top-k"]
                         elif args.polish_ablation:
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                         else:
                             methods = ["cuts"] + (["milp"] if si == 0 and Xtr.shape[0] <= args.milp_max_n else [])
                         for method in methods:
-                            r = fit(Xtr, ytr, Xte, yte, loss, l1, k, method, args.time_limit)
+                            r = fit(Xtr, ytr, Xte, yte, loss, l1, k, method, args.time_limit, l2)
                             r.update(dataset=name, n_label=n_txt, seed=seed, setting=setting)
                             rows.append(r)
                             print(json.dumps(r), flush=True)
