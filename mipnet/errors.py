@@ -21,3 +21,8 @@ class DataError(MipnetError):
 
 class SolverError(MipnetError):
     """A solver is missing, refused the model (licence size, bilinear terms) or failed."""
+
+
+class BoundWarning(UserWarning):
+    """A fitted parameter sits at its box (``bias_bound`` / ``--bias-bound``): the certificate holds for that box,
+    and a larger box may fit better."""

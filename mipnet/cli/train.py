@@ -89,8 +89,13 @@ def _fit_and_report(
     layer_penalty: float = 0.0,
     sign_patterns: bool = False,
     l1_grid: tuple[float, ...] | None = None,
+    weight_bound: float = 1.0,
+    bias_bound: float = 1.0,
     **conv,
 ):
+    import warnings
+
+    from ..errors import BoundWarning
     from ..train.estimators import MIPNetClassifier, MIPNetRegressor
 
     cls = MIPNetClassifier if task == "classify" else MIPNetRegressor
@@ -105,6 +110,8 @@ def _fit_and_report(
         neuron_penalty=neuron_penalty,
         layer_penalty=layer_penalty,
         max_nonzeros=max_nonzeros,
+        weight_bound=weight_bound,
+        bias_bound=bias_bound,
         time_limit=time_limit,
         solver=solver,
         max_samples=samples,
@@ -115,7 +122,9 @@ def _fit_and_report(
         **conv,
     )
     # progress: the trainer's stage lines, then a line every 5 s with incumbent, bound and gap
-    est.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundWarning)  # (the summary says it in its own line)
+        est.fit(X, y)
     return est
 
 
@@ -131,6 +140,14 @@ def _summary(est, X, y) -> None:
         + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else "")
     )
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
+    from ..train.estimators import output_bias_at_bound
+
+    at = output_bias_at_bound(net, float(est.bias_bound)) if net.task == "classify" else None
+    if at is not None:
+        click.echo(
+            f"note: the output bias is at its bound ({at:+g}, --bias-bound {float(est.bias_bound):g}): the "
+            "certificate is for this box; a larger --bias-bound may fit better"
+        )
     click.echo(
         f"training score ({'accuracy' if net.task == 'classify' else 'R^2'}, all {len(y)} rows): {est.score(X, y):.4f}"
     )
@@ -186,6 +203,20 @@ def _summary(est, X, y) -> None:
     default=None,
     help="At most K active hidden units; with --linear, --max-neurons 0 is the sparse linear model alone "
     "(trained by cutting planes on its convex loss, hinge or logistic).",
+)
+@click.option(
+    "--weight-bound",
+    type=FINITE_POSITIVE,
+    default=1.0,
+    show_default=True,
+    help="Box |w| <= B_w on the weights (standardised inputs).",
+)
+@click.option(
+    "--bias-bound",
+    type=FINITE_POSITIVE,
+    default=1.0,
+    show_default=True,
+    help="Box |b| <= B_b on the biases; raise it when the output bias sits at the box (unbalanced classes).",
 )
 @click.option("--time-limit", type=FINITE_POSITIVE, default=60.0, show_default=True, help=TRAIN_LIMIT)
 @click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, gurobi or scip.")
@@ -270,6 +301,8 @@ def train(
     layer_penalty: float,
     max_nonzeros: int | None,
     max_neurons: int | None,
+    weight_bound: float,
+    bias_bound: float,
     time_limit: float,
     solver: str,
     samples: int | None,
@@ -300,6 +333,8 @@ def train(
         extra["linear_term"] = True
     if constraint_file is not None:
         extra["constraints"] = _read_constraints(constraint_file)
+    if (weight_bound, bias_bound) != (1.0, 1.0) and (monotone_increasing or monotone_decreasing):
+        raise DataError("--weight-bound and --bias-bound are not yet supported by certified monotonic learning")
     if max_neurons is not None:
         if architecture is not None or monotone_increasing or monotone_decreasing:
             raise DataError("--max-neurons takes dense networks without --architecture or --monotone-*")
@@ -396,6 +431,8 @@ def train(
         layer_penalty=layer_penalty,
         sign_patterns=sign_patterns,
         l1_grid=grid,
+        weight_bound=weight_bound,
+        bias_bound=bias_bound,
         **conv,
         **extra,
     )

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..deadline import Deadline
 from ..domain import Domain
-from ..errors import DataError, SolverError
+from ..errors import BoundWarning, DataError, SolverError
 from ..solve import MAX_SEED, console_progress, solver_interface
 from .constraints import ParityBound, as_constraints
 from .estimator_docs import _ATTRIBUTES, _PARAMETERS, _doc  # noqa: F401  (the classes' docstrings)
@@ -442,6 +442,16 @@ class _MIPNetBase(BaseEstimator):
         self.network_ = res.network
         self.network_full_ = res.network_full
         self.certificate_ = res.certificate
+        # (a regressor's output layer also carries the target's scaling: classifiers only)
+        at = output_bias_at_bound(self.network_, float(self.bias_bound)) if self._task == "classify" else None
+        if at is not None:
+            warnings.warn(
+                f"the output bias is at its bound ({at:+g}, bias_bound={float(self.bias_bound):g}): the certificate "
+                "is for this box, and a larger bias_bound may fit better (an unbalanced target's intercept can "
+                "lie beyond it)",
+                BoundWarning,
+                stacklevel=3,
+            )
         self.certificate_check_ = res.check
         self.l1_ = float(res.certificate.coefficients["l1"])
         selection = res.certificate.formulation.get("penalty_selection")
@@ -645,3 +655,14 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
         """
         check_is_fitted(self)
         return self.network_.forward(self._encode(X, reset=False))[:, 0]
+
+
+def output_bias_at_bound(net: Any, bias_bound: float) -> float | None:
+    """The output layer's bias when one of its entries sits at +-``bias_bound`` (to 1e-9 relative), else None. The
+    output layer's bias is the class's b (the input scaling is folded into the first layer only)."""
+    layers = [layer for layer in net.layers if getattr(layer, "bias", None) is not None]
+    if len(layers) < 2:  # a single layer's bias carries the input scaling: not the class's b
+        return None
+    b = np.asarray(layers[-1].bias, dtype=np.float64).ravel()
+    hit = np.flatnonzero(np.abs(b) >= bias_bound * (1.0 - 1e-9))
+    return float(b[hit[0]]) if hit.size else None
