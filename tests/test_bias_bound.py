@@ -34,10 +34,12 @@ def test_warns_when_the_output_bias_sits_at_its_box_and_a_larger_box_fits_better
         boxed = _score(1.0).fit(X, y)
     out = boxed.network_.layers[-1]
     assert abs(float(out.bias[0])) == pytest.approx(1.0)
+    assert boxed.output_bias_at_bound_ == pytest.approx(float(out.bias[0]))
     with warnings.catch_warnings():
         warnings.simplefilter("error", BoundWarning)
         free = _score(8.0).fit(X, y)
     assert abs(float(free.network_.layers[-1].bias[0])) < 8.0 - 1e-6
+    assert free.output_bias_at_bound_ is None
     assert boxed.certificate_.status == free.certificate_.status == "optimal"
     # the larger box contains the smaller: its certified optimum is never higher
     assert free.certificate_.incumbent <= boxed.certificate_.incumbent + 1e-9

@@ -140,9 +140,7 @@ def _summary(est, X, y) -> None:
         + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else "")
     )
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
-    from ..train.estimators import output_bias_at_bound
-
-    at = output_bias_at_bound(net, float(est.bias_bound)) if net.task == "classify" else None
+    at = est.output_bias_at_bound_  # (fit's BoundWarning, silenced here: this line says it)
     if at is not None:
         click.echo(
             f"note: the output bias is at its bound ({at:+g}, --bias-bound {float(est.bias_bound):g}): the "

@@ -89,6 +89,8 @@ _ATTRIBUTES = """
         What was proved: objective, bound, gap, status, the formulation (:mod:`mipnet.train.certificate`).
     certificate_check_ : dict
         The certificate's numpy re-check (``ok`` True when it holds).
+    output_bias_at_bound_ : float or None
+        The output bias when it sits at +-``bias_bound`` (classifiers; a ``BoundWarning`` says so), else None.
     l1_ : float
         The l1 coefficient used (chosen by cross-validation with ``l1="cv"``).
     cv_results_ : dict

@@ -444,6 +444,7 @@ class _MIPNetBase(BaseEstimator):
         self.certificate_ = res.certificate
         # (a regressor's output layer also carries the target's scaling: classifiers only)
         at = output_bias_at_bound(self.network_, float(self.bias_bound)) if self._task == "classify" else None
+        self.output_bias_at_bound_ = at
         if at is not None:
             warnings.warn(
                 f"the output bias is at its bound ({at:+g}, bias_bound={float(self.bias_bound):g}): the certificate "
