@@ -64,6 +64,7 @@ CATEGORIES = {
     "witness": "false claim: a witness or bound does not hold for this model",
     "objective": "the training objective does not match",
     "solver": "false claim: a fresh solve refutes it",
+    "evidence": "not proved by its own evidence: the recorded proof re-derives a weaker claim",
     "note": "note",
 }
 

@@ -124,6 +124,10 @@ def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
     same("rows", rec.get("rows"), res.get("rows"))
     same("source rows", rec.get("source_rows"), res.get("source_rows"))
     same("status", a.get("status"), res.get("status"))
+    fcfg = (res.get("formulation") or {}).get("config") if isinstance(res.get("formulation"), dict) else None
+    if q.get("config") is not None and fcfg is not None and q.get("config") != fcfg:
+        keys = sorted(k for k in set(cfg) | set(fcfg) if cfg.get(k) != fcfg.get(k)) if isinstance(fcfg, dict) else []
+        bad.append(f"configuration of the question and of the formulation differ ({', '.join(keys[:4]) or 'type'})")
     qc, rc = q.get("coefficients") or {}, res.get("coefficients") or {}
     for k in sorted(set(qc) | set(rc) | ({"l1", "l2", "l0", "neuron_penalty", "layer_penalty"} & set(cfg))):
         same(f"coefficient {k}", qc.get(k), rc.get(k), cfg.get(k))
@@ -230,6 +234,9 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
             f"status {status!r} (a trained network is 'optimal' or 'feasible')",
         )
     _training_consistency(rep, cert)
+    if not _config_claim(rep, cert):
+        rep.skip("witnesses and proofs", "witness", "not checked: the recorded configuration is not readable")
+        return
     class_claim(rep, cert, net)
     coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
     pen = penalty_terms(net, coefs)
@@ -303,7 +310,8 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         record = (res.get("formulation") or {}).get("cuts")
         seconds = ctx.budget.share(1)
         cuts_ok, detail = (None, why) if cfg is None else cuts_claim(cfg, record, X, y, tc, float(bound), seconds)
-        rep.add("training bound re-proved from the recorded cuts (a fresh master MILP)", "solver", cuts_ok, detail)
+        # (recorded cuts that prove less than the claim fall short of it: they do not refute it)
+        rep.add("training bound re-proved from the recorded cuts (a fresh master MILP)", "evidence", cuts_ok, detail)
         return
     if source.startswith("dual"):  # re-derived from the recorded multipliers (numpy, or a fresh pricing solve)
         dual_ok, detail, category = _dual_claim(cert, X, y, tc, float(bound), ctx.solver, ctx.budget.share(1))
@@ -545,6 +553,34 @@ def _dual_claim(
             "solver",
         )
     return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
+
+
+def _config_claim(rep: RecheckReport, cert: CertificateFile) -> bool:
+    """The recorded configuration (``question.config``) is one the trainer accepts: every field of the right type and
+    range, as :func:`~mipnet.train.config.resolve_config` validates it (a box of null or a budget of "two" is an
+    edited file, not a class). False (a failed check) when it is not; True when it is or none is recorded."""
+    from ..train.config import resolve_config
+
+    if cert.question.get("config") is None:
+        return True
+    q = cert.question
+    try:
+        if not isinstance(q.get("config"), dict):
+            raise TypeError(f"a mapping was expected, got {type(q.get('config')).__name__}")
+        cfg, why = _recorded_config(cert)
+        if cfg is None:
+            raise ValueError(why.removeprefix("not re-proved: the recorded formulation is not readable (")[:-1])
+        classes = q.get("classes")
+        n_classes = len(classes) if isinstance(classes, list) and classes else 2
+        resolve_config(cfg, str(q.get("task") or "classify"), n_classes)
+        for name in ("max_nonzeros", "max_neurons", "max_channels", "levels"):
+            v = getattr(cfg, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v)):
+                raise ValueError(f"{name} must be a whole number, got {v!r}")
+    except (TypeError, ValueError, KeyError, AttributeError, MipnetError) as exc:
+        rep.add("recorded configuration readable", "integrity", False, f"{exc}")
+        return False
+    return True
 
 
 def _recorded_config(cert: CertificateFile) -> tuple[Any, str]:

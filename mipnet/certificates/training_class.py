@@ -35,8 +35,10 @@ def class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None
         rep.add(name, "integrity", False, "the network has a linear term that its recorded configuration does not name")
         return
     if cfg.get("architecture"):  # conv nets: the recorded architecture's layout, the same boxes and grids
+        _budget_claim(rep, cfg, net)
         _conv_class_boxes(rep, cfg, net)
         return
+    _budget_claim(rep, cfg, net)
     skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
     _class_boxes(rep, cfg, net, skip)
     hidden = list(cfg.get("hidden") or [])
@@ -51,6 +53,27 @@ def class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None
     units = int(sum(1 for j in np.flatnonzero(act) if int(j) not in skip))
     J = int(hidden[0]) if cfg.get("max_neurons") is None else min(int(hidden[0]), int(cfg["max_neurons"]))
     rep.add(name, "integrity", units <= J, f"{units} hidden units (linear units apart), width {J}")
+
+
+def _budget_claim(rep: RecheckReport, cfg: dict[str, Any], net: Network) -> None:
+    """The budgets the recorded configuration names, counted on the network as the objective's terms count them
+    (:func:`~mipnet.train.objective_check.sparsity_counts`): #{W != 0} <= max_nonzeros, active units <=
+    max_neurons, active channels <= max_channels. A bound over a class with a budget says nothing of a network
+    over it."""
+    from ..train.objective_check import sparsity_counts
+
+    named = [(k, c) for k, c in (("max_nonzeros", "nonzeros"), ("max_neurons", "neurons"), ("max_channels", "channels"))
+             if cfg.get(k) is not None]  # fmt: skip
+    if not named:
+        return
+    counts = sparsity_counts(net)
+    over = [f"{int(counts[c])} {c} > {k} {int(cfg[k])}" for k, c in named if counts[c] > int(cfg[k])]
+    rep.add(
+        "budgets of the recorded class",
+        "integrity",
+        not over,
+        "; ".join(over) if over else ", ".join(f"{int(counts[c])} {c} <= {int(cfg[k])}" for k, c in named),
+    )
 
 
 #: slack of the weight-box and grid checks (the solver's values are read back with its feasibility tolerance)

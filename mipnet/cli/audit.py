@@ -36,7 +36,7 @@ from .options import (
     output_file,
 )
 from .resilience import ALPHA, check_k
-from .verify import exit_code
+from .verify import EXIT_VIOLATED, exit_code
 
 
 def _names(values: Sequence[str]) -> list[str]:
@@ -184,8 +184,18 @@ def audit(
         click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
     if "accuracy" in a.quality:
         click.echo(f"accuracy on {Path(data).name}: {100 * a.quality['accuracy']:.1f} %")
+    code = exit_code(a.verdicts)
+    rc = a.training_recheck
+    if a.training is not None and rc is not None:
+        words = rc.verdict()
+        if rc.status == "partial":
+            where = Path(cert_dir or default_cert_dir(output)) / "training.json"
+            words = f"partial (the loss and the bound need the training rows: mipnet recheck {where} {model} DATA)"
+        click.echo(f"training certificate (claimed {a.training.status}): re-check without the data {words}")
+        if rc.status == "failed":  # the model's own claim is refuted or tampered with: as a violated property
+            code = EXIT_VIOLATED
     click.echo(f"wrote {output}")
-    ctx.exit(exit_code(a.verdicts))
+    ctx.exit(code)
 
 
 @click.command()

@@ -208,6 +208,23 @@ def read_resolved(c: Any) -> Resolved:
         raise ConstraintError(f"a recorded constraint must be an object with a kind in {KINDS}, got {c!r}")
     known = Resolved.__dataclass_fields__
     d: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in c.items() if k in known}
+
+    def whole(v: Any) -> bool:
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    def real(v: Any) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+    bad: list[str] = [k for k in ("sign", "k") if k in d and not whole(d[k])]
+    bad += [k for k in ("delta", "raw_delta") if k in d and not real(d[k])]
+    bad += [k for k in ("features", "groups") if k in d and not (isinstance(d[k], tuple) and all(map(whole, d[k])))]
+    bad += [
+        k for k in ("x_a", "x_b", "raw_a", "raw_b") if k in d and not (isinstance(d[k], tuple) and all(map(real, d[k])))
+    ]
+    if "text" in d and not isinstance(d["text"], str):
+        bad.append("text")
+    if bad:
+        raise ConstraintError(f"a recorded {c.get('kind')} constraint is not readable (its {', '.join(bad)})")
     try:
         return Resolved(**d)
     except TypeError as exc:

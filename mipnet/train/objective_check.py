@@ -162,12 +162,12 @@ class Certificate:
             f"status        {self.status}",
             f"objective     {f(self.incumbent)}  (best bound {f(self.bound)}"
             + (f" from {self.bound_source}" if self.bound_source else "")
-            + f", gap {f(self.gap * 100 if self.gap is not None else None, '.2f')} %)",
+            + f", gap {'n/a' if self.gap is None else format(self.gap * 100, '.2f') + ' %'})",
         ]
         for k, v in self.terms.items():
             extra = ""
-            if k in self.outer_approximated:
-                extra = f"  (model {self.model_terms.get(k, float('nan')):.6g}, outer approx.)"
+            if k in self.outer_approximated and k in self.model_terms:  # (the cutting planes keep no model value)
+                extra = f"  (model {self.model_terms[k]:.6g}, outer approx.)"
             out.append(f"  {k:12s}{v:.6g}{extra}")
         out += [
             f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
@@ -213,9 +213,39 @@ def sample_losses(f: np.ndarray, target: np.ndarray, loss: str, margin: float, s
     return np.maximum(0.0, margin - mg)
 
 
+def sparsity_counts(net: Network) -> dict[str, float]:
+    """What the l0, unit and channel terms and the budgets ``max_nonzeros``, ``max_neurons``, ``max_channels`` count
+    on ``net``: ``nonzeros`` #{W != 0} over every Dense and Conv2D weight (the linear term's weights once),
+    ``neurons`` the active units between consecutive Dense layers (a nonzero in-weight, bias or out-weight; the
+    linear term's units apart), ``channels`` the active Conv2D channels (:func:`~.conv.channel_activity`)."""
+    weighted = [l for l in net.layers if isinstance(l, Weighted)]
+    dense = [l for l in weighted if l.unit_name == "neurons"]
+    lin: dict[str, Any] = {}
+    if (net.metadata or {}).get("linear_units"):  # the linear term's units, counted once (:mod:`.linear_term`)
+        from .linear_term import linear_corrections
+
+        lin = linear_corrections(net)
+    active: list[np.ndarray] = []
+    for a, b in zip(dense[:-1], dense[1:]):
+        act = (np.abs(a.weight).sum(axis=1) + np.abs(a.bias) + np.abs(b.weight).sum(axis=0)) > 0
+        if not active and "units" in lin:
+            act = act & ~lin["units"]
+        active.append(act)
+    out = {
+        "nonzeros": float(sum(np.count_nonzero(l.weight) for l in weighted)) - lin.get("nz", 0.0),
+        "neurons": float(sum(int(a.sum()) for a in active)),
+        "channels": 0.0,
+    }
+    if any(l.unit_name == "channels" for l in weighted):
+        from .conv import channel_activity
+
+        out["channels"] = float(sum(int(a.sum()) for a in channel_activity(net)))
+    return out
+
+
 def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, float]:
     """l1, l2, l0, neurons, layers of ``net`` (Dense weights; units between consecutive Dense layers;
-    layers: every Dense layer but the output one)."""
+    layers: every Dense layer but the output one; the counts of :func:`sparsity_counts`)."""
     weighted = [l for l in net.layers if isinstance(l, Weighted)]
     dense = [l for l in weighted if l.unit_name == "neurons"]
     Ws = [l.weight for l in weighted]
@@ -224,27 +254,20 @@ def penalty_terms(net: Network, coefficients: dict[str, float]) -> dict[str, flo
         from .linear_term import linear_corrections
 
         lin = linear_corrections(net)
+    counts = sparsity_counts(net)
     out: dict[str, float] = {}
     if coefficients.get("l1", 0) > 0:
         out["l1"] = coefficients["l1"] * (float(sum(np.abs(W).sum() for W in Ws)) - lin.get("abs", 0.0))
     if coefficients.get("l2", 0) > 0:
         out["l2"] = coefficients["l2"] * (float(sum((W * W).sum() for W in Ws)) - lin.get("sq", 0.0))
     if coefficients.get("l0", 0) > 0:
-        out["l0"] = coefficients["l0"] * (float(sum(np.count_nonzero(W) for W in Ws)) - lin.get("nz", 0.0))
-    active: list[np.ndarray] = []
-    for a, b in zip(dense[:-1], dense[1:]):
-        act = (np.abs(a.weight).sum(axis=1) + np.abs(a.bias) + np.abs(b.weight).sum(axis=0)) > 0
-        if not active and "units" in lin:
-            act = act & ~lin["units"]
-        active.append(act)
+        out["l0"] = coefficients["l0"] * counts["nonzeros"]
     if coefficients.get("neuron_penalty", 0) > 0:
-        out["neurons"] = coefficients["neuron_penalty"] * float(sum(int(a.sum()) for a in active))
+        out["neurons"] = coefficients["neuron_penalty"] * counts["neurons"]
     if coefficients.get("layer_penalty", 0) > 0:
         out["layers"] = coefficients["layer_penalty"] * float(max(len(dense) - 1, 0))
     if coefficients.get("channel_penalty", 0) > 0:
-        from .conv import channel_activity
-
-        out["channels"] = coefficients["channel_penalty"] * float(sum(int(a.sum()) for a in channel_activity(net)))
+        out["channels"] = coefficients["channel_penalty"] * counts["channels"]
     return out
 
 

@@ -64,9 +64,16 @@ def _section_summary(a: Audit) -> str:
         items.append(f"<tr><td>{html.escape(p.name)}</td><td>{_badge(p.verdict)}</td></tr>")
     if a.training is not None:
         g = a.training.answer.get("gap")
+        rc = a.training_recheck
+        if rc is not None and rc.status == "failed":  # a claim the re-check refuted is not repeated as proved
+            words = "the re-check FAILED (" + "; ".join(rc.problems()) + "): the claim is not evidence"
+        else:
+            words = _gap_words(g) + (
+                "; re-check without the training rows: integrity and terms only" if rc is not None else ""
+            )
         items.append(
-            f"<tr><td>Training certificate</td><td>{html.escape(str(a.training.status))}, gap "
-            f"{'-' if g is None else f'{100 * float(g):.2f} %'} ({_gap_words(g)})</td></tr>"
+            f"<tr><td>Training certificate</td><td>{html.escape(str(a.training.status))} (claimed), gap "
+            f"{'-' if g is None else f'{100 * float(g):.2f} %'} ({html.escape(words)})</td></tr>"
         )
     if "accuracy" in a.quality:
         items.append(
