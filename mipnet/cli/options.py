@@ -98,6 +98,8 @@ FINITE_POSITIVE = FiniteFloat(0.0, min_open=True)
 FINITE_NONNEG = FiniteFloat(0.0)
 FINITE = FiniteFloat()
 RADIUS = FiniteFloat(0.0, MAX_RADIUS)
+#: the weight and bias boxes of training (:data:`mipnet.train.config.MAX_BOX`)
+BOX = FiniteFloat(0.0, 1e6, min_open=True)
 POSITIVE_INT = BoundedInt(1)
 NONNEG_INT = BoundedInt(0)
 #: seeds of numpy's generators are 0 .. 2**32 - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ..choices import DEFAULT_L1_GRID
 from ..errors import DataError
 from .common import missing_values, read_csv, stray_text
 from .options import (
+    BOX,
     FINITE_NONNEG,
     FINITE_POSITIVE,
     MODEL_SUFFIXES,
@@ -67,6 +69,12 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
     if len(shape) not in (2, 3) or any(s < 1 for s in shape):
         raise DataError(f"--input-shape must be C,H,W (or H,W) with positive sizes, got {text!r}")
     return shape
+
+
+def _time_left(time_limit: float, started: float) -> float:
+    """What reading and checking the data left of the command's time limit (at least 1 % of it: the fit still
+    starts, and the overshoot stays within 1 % of the limit)."""
+    return max(0.01 * float(time_limit), float(time_limit) - (time.perf_counter() - started))
 
 
 def _fit_and_report(
@@ -204,14 +212,14 @@ def _summary(est, X, y) -> None:
 )
 @click.option(
     "--weight-bound",
-    type=FINITE_POSITIVE,
+    type=BOX,
     default=1.0,
     show_default=True,
     help="Box |w| <= B_w on the weights (standardised inputs).",
 )
 @click.option(
     "--bias-bound",
-    type=FINITE_POSITIVE,
+    type=BOX,
     default=1.0,
     show_default=True,
     help="Box |b| <= B_b on the biases; raise it when the output bias sits at the box (unbalanced classes).",
@@ -325,6 +333,8 @@ def train(
     --constraint FILE.json adds domain constraints (format: mipnet.train.constraints)."""
     from ..io import save_model
 
+    started = time.perf_counter()  # the time limit covers the whole command, reading the data too
+
     # every option is checked before the data are read, the data before any work
     extra: dict[str, Any] = {}
     if linear:
@@ -400,7 +410,7 @@ def train(
             l0=l0,
             neuron_penalty=neuron_penalty,
             max_nonzeros=max_nonzeros,
-            time_limit=time_limit,
+            time_limit=_time_left(time_limit, started),
             solver=solver,
             samples=samples,
             seed=seed,
@@ -421,7 +431,7 @@ def train(
         l0=l0,
         neuron_penalty=neuron_penalty,
         max_nonzeros=max_nonzeros,
-        time_limit=time_limit,
+        time_limit=_time_left(time_limit, started),
         solver=solver,
         samples=samples,
         seed=seed,
@@ -473,9 +483,15 @@ def _check_training_frame(df, target: str, task: str) -> None:
     would be one-hot encoded silently), empty/NaN/inf cells, a regression target that is not numeric."""
     import pandas as pd
 
+    if df.shape[1] < 2:
+        raise DataError(f"the data have no feature columns besides the target {target!r}")
     stray_text(df)
     missing_values(df.drop(columns=[target]))
     missing_values(df[[target]], what="target column")
+    if task == "classify" and df[target].nunique() < 2:
+        raise DataError(
+            f"the target {target!r} has only one class ({df[target].iloc[0]}); a classifier needs 2 classes"
+        )
     if task == "regress" and not pd.api.types.is_numeric_dtype(df[target]):
         raise DataError(
             f"--task regress needs a numeric target; column {target!r} holds text such as {str(df[target].iloc[0])!r}"

@@ -70,6 +70,11 @@ class TrainConfig:
         return d
 
 
+#: the largest weight or bias box: the MILP's big-M constants are products of the boxes and the data, and above
+#: this the solver's tolerances (1e-9 relative) no longer separate the ReLU's two sides
+MAX_BOX = 1e6
+
+
 def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfig:
     """Fill the ``auto`` choices and validate; returns a new config."""
     hidden = tuple(int(h) for h in config.hidden)
@@ -118,6 +123,10 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
         v = float(getattr(config, name))
         if not np.isfinite(v) or v <= 0:
             raise DataError(f"{name} must be a finite number > 0, got {v}")
+    for name in ("weight_bound", "bias_bound"):
+        if float(getattr(config, name)) > MAX_BOX:
+            v = getattr(config, name)
+            raise DataError(f"{name} must be at most {MAX_BOX:g} (a box on standardised inputs), got {v}")
     if int(config.levels) < 1:
         raise DataError(f"levels (Q) must be >= 1, got {config.levels}")
     for name in ("max_nonzeros", "max_neurons", "max_channels"):
@@ -146,4 +155,12 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
     )
 
 
-__all__ = ["HYPOTHESES", "CLASSIFY_LOSSES", "REGRESS_LOSSES", "QUADRATIC_SOLVERS", "TrainConfig", "resolve_config"]
+__all__ = [
+    "MAX_BOX",
+    "HYPOTHESES",
+    "CLASSIFY_LOSSES",
+    "REGRESS_LOSSES",
+    "QUADRATIC_SOLVERS",
+    "TrainConfig",
+    "resolve_config",
+]

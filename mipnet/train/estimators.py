@@ -33,6 +33,7 @@ from ..deadline import Deadline
 from ..domain import Domain
 from ..errors import BoundWarning, DataError, SolverError
 from ..solve import MAX_SEED, console_progress, solver_interface
+from .config import MAX_BOX
 from .constraints import ParityBound, as_constraints
 from .estimator_docs import _ATTRIBUTES, _PARAMETERS, _doc  # noqa: F401  (the classes' docstrings)
 from .formulation import CLASSIFY_LOSSES, HYPOTHESES, REGRESS_LOSSES, TrainConfig
@@ -123,8 +124,8 @@ class _MIPNetBase(BaseEstimator):
         "layer_penalty": [_NONNEG],
         "max_nonzeros": [Interval(Integral, 0, None, closed="left"), None],
         "max_neurons": [Interval(Integral, 0, None, closed="left"), None],
-        "weight_bound": [_POSITIVE],
-        "bias_bound": [_POSITIVE],
+        "weight_bound": [Interval(Real, 0, MAX_BOX, closed="right")],
+        "bias_bound": [Interval(Real, 0, MAX_BOX, closed="right")],
         "levels": [Interval(Integral, 1, None, closed="left")],
         "scale": [_POSITIVE],
         "solver": [SolverNames()],
@@ -451,7 +452,7 @@ class _MIPNetBase(BaseEstimator):
                 "is for this box, and a larger bias_bound may fit better (an unbalanced target's intercept can "
                 "lie beyond it)",
                 BoundWarning,
-                stacklevel=3,
+                stacklevel=4,  # (the user's call: _fit <- fit <- scikit-learn's fit context <- the caller)
             )
         self.certificate_check_ = res.check
         self.l1_ = float(res.certificate.coefficients["l1"])
@@ -530,7 +531,8 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         check_classification_targets(ya)
         self.classes_ = np.unique(ya)
         if self.classes_.size < 2:
-            raise InputError(f"the target has only one class ({self.classes_[0]!r}); a classifier needs 2 classes")
+            only = np.asarray(self.classes_[0]).item()
+            raise InputError(f"the target has only one class ({only!r}); a classifier needs 2 classes")
         return self._fit(X, ya, list(self.classes_))
 
     def decision_function(self, X: Any) -> np.ndarray:
