@@ -242,7 +242,7 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     h = opt._solver_model  # the highspy object of the persistent interface
     h.setOptionValue("output_flag", False)
     per_solve = float(tl) if method == "mip" else 1e4
-    from .solve import highs_is_mip, highs_time_limit
+    from .highs import highs_is_mip, set_time_limit
 
     mip = highs_is_mip(h)
     h.setOptionValue("threads", highs_threads())
@@ -270,7 +270,7 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
             # each solve gets its own allowance (an LP's time_limit counts on the instance's clock, which
             # runs on across runs: without this, the first LPs of a chunk would use up every later one's)
-            h.setOptionValue("time_limit", highs_time_limit(h, min(per_solve, left), mip))
+            set_time_limit(h, min(per_solve, left), mip)
             with native(h):  # Ctrl-C asks HiGHS to stop, then raises Interrupted here
                 run_status = h.run()
             st = h.getModelStatus()

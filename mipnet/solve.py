@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 
 from . import interrupt
 from .errors import MipnetError, SolverError
+from .highs import highs_is_mip, highs_time_limit  # noqa: F401  (their home is .highs)
 
 #: our solver name -> Pyomo contrib solver name
 CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
@@ -418,25 +419,6 @@ def remove_constraints(opt: Any, cons: list[Any]) -> None:
         getattr(opt, "_external_functions", {}).pop(con, None)
         del opt._vars_referenced_by_con[con]
     opt._check_to_remove_vars(list(touched.values()))
-
-
-def highs_is_mip(h: Any) -> bool:
-    """Whether the highspy instance ``h`` holds an integer column (fixed or not): HiGHS then runs its MIP solver."""
-    import highspy
-
-    return any(v != highspy.HighsVarType.kContinuous for v in h.getLp().integrality_)
-
-
-def highs_time_limit(h: Any, seconds: float, mip: bool | None = None) -> float:
-    """The ``time_limit`` option that gives the next run of the highspy instance ``h`` ``seconds``.
-
-    HiGHS (1.16) keeps one clock per instance that runs on across runs. An LP run is stopped once that clock
-    passes time_limit, a MIP run once time_limit has passed since its own start: on an instance that has run
-    before, an LP's limit must be moved by the time already on the clock, a MIP's must not (measured with
-    highspy; the tests check both). ``mip``: :func:`highs_is_mip` of ``h``, if known."""
-    if mip is None:
-        mip = highs_is_mip(h)
-    return float(seconds) if mip else float(seconds) + float(h.getRunTime())
 
 
 def _solve_highs(

@@ -58,6 +58,7 @@ import numpy as np
 
 from ..deadline import Deadline
 from ..errors import DataError, SolverError
+from ..highs import set_time_limit
 from . import linear_polish
 from .config import TrainConfig
 
@@ -402,7 +403,7 @@ class LinearCuts:
             nz = self.col_z.size
             h.changeColsIntegrality(nz, self.col_z.astype(np.int32), np.full(nz, int(integer), dtype=np.uint8))
         left = deadline.remaining()
-        h.setOptionValue("time_limit", float(left) if math.isfinite(left) else float("inf"))
+        set_time_limit(h, float(left) if math.isfinite(left) else float("inf"))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         with stop_at(h, deadline):
             status = h.run()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..deadline import Deadline
+from ..highs import set_time_limit
 
 if TYPE_CHECKING:
     from .linear_cuts import LinearCuts
@@ -122,7 +123,7 @@ def _run(n_col: int, A: Any, sense: Any, cost: np.ndarray, lo: np.ndarray, hi: n
     M = sp.csr_matrix(A)
     M.sort_indices()
     h = _new_highs()
-    h.setOptionValue("time_limit", float(max(0.05, deadline.remaining())))
+    set_time_limit(h, float(max(0.05, deadline.remaining())))
     h.setOptionValue("solver", solver)
     h.passModel(
         int(n_col), int(M.shape[0]), int(M.nnz), int(highspy.MatrixFormat.kRowwise), int(sense), 0.0,

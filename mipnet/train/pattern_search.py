@@ -55,7 +55,7 @@ from scipy import sparse
 
 from ..deadline import Deadline
 from ..errors import DataError
-from ..highs import new_highs
+from ..highs import new_highs, set_time_limit
 from .formulation import merge_rows
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -294,7 +294,7 @@ class PatternLP:
     def solve(self, deadline: Deadline) -> bool:
         """Re-solve from the current basis within the deadline; True if an optimal solution was found."""
         limit = deadline.solver_limit()
-        self.h.setOptionValue("time_limit", math.inf if limit is None else float(limit))
+        set_time_limit(self.h, math.inf if limit is None else float(limit))
         self.h.run()
         self.solves += 1
         return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal

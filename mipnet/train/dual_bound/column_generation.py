@@ -28,7 +28,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError, UnsupportedError
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 from .merge import _prepared, _representatives
 from .pricing import Pricing, price
 from .result import ALPHA_ZERO, ENTER_TOL, QUANT_BITS, DualBoundResult
@@ -121,7 +121,7 @@ class _Master:
 
     def solve(self, time_limit: float) -> tuple[float, np.ndarray, float]:
         """(value, alpha (raw duals of the hinge rows), theta (dual of the width row, >= 0))."""
-        self.h.setOptionValue("time_limit", max(float(time_limit), 0.05))
+        set_time_limit(self.h, max(float(time_limit), 0.05))
         self.h.run()
         st = self.h.getModelStatus()
         if st != self.hs.HighsModelStatus.kOptimal:

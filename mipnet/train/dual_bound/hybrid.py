@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 from .linear_part import linear_class_value
 from .merge import _prepared, _representatives
 from .pairwise import one_sided_excess, opposite_pairs, pair_signed_loads, transport_lower_bound
@@ -338,7 +338,7 @@ def hybrid_lower_bound(
         if dl.remaining() - final_reserve < 0.5:
             status = "time_limit"
             break
-        h.setOptionValue("time_limit", max(dl.remaining(), 0.1) if not dl.unlimited else math.inf)
+        set_time_limit(h, max(dl.remaining(), 0.1) if not dl.unlimited else math.inf)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             status = "master " + h.modelStatusToString(h.getModelStatus())

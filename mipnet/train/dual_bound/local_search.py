@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 
 
 def _unit_value(X: np.ndarray, c: np.ndarray, w: np.ndarray, b: float, lam: float, kappa: float) -> float:
@@ -103,7 +103,7 @@ def local_search(
             on = posm & (X @ w + b > 0)
             g = c[on] @ X[on]
             h.changeColsCost(cols.size, cols, np.concatenate([g - lam, -g - lam, [c[on].sum()]]))
-            h.setOptionValue("time_limit", float(left))
+            set_time_limit(h, float(left))
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 break

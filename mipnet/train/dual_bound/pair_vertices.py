@@ -51,7 +51,7 @@ import numpy as np
 from ...blas import blas_threads
 from ...deadline import Deadline
 from ...errors import UnsupportedError
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 from .merge import _prepared, _representatives
 from .pairwise import opposite_pairs
 from .result import DualBoundResult
@@ -216,7 +216,7 @@ class _PairLP:
     def solve(self, seconds: float) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float, str]:
         """(pi, tau, cap duals u >= 0, cut duals mu >= 0, LP value, status) after a solve of at most ``seconds``."""
         h = self.h
-        h.setOptionValue("time_limit", max(seconds, 0.05))
+        set_time_limit(h, max(seconds, 0.05))
         h.run()
         status = h.modelStatusToString(h.getModelStatus())
         sol = h.getSolution()

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ...deadline import Deadline
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 from .merge import _prepared, _representatives
 from .result import DualBoundResult
 from .safety import _record, _safe
@@ -167,7 +167,7 @@ def transport_lower_bound(
     from ...solve import highs_threads  # the process pins one HiGHS thread count
 
     h.setOptionValue("threads", highs_threads(threads))
-    h.setOptionValue("time_limit", max(dl.remaining() - 0.5, 0.1) if not dl.unlimited else math.inf)
+    set_time_limit(h, max(dl.remaining() - 0.5, 0.1) if not dl.unlimited else math.inf)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = ncol, nrow
     lp.col_cost_ = cost

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import DataError
-from ...highs import new_highs, proved_dual_bound
+from ...highs import new_highs, proved_dual_bound, set_time_limit
 from .relu_cuts import cut_loop, row_coefficients
 from .result import ABS_SAFETY, PAIR_CUTS, REL_SAFETY, RELU_CUT_ROUNDS
 
@@ -233,7 +233,7 @@ def price(
     def solver(limit: float) -> Any:
         h = new_highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", max(float(limit), 0.05))
+        set_time_limit(h, max(float(limit), 0.05))
         from ...solve import highs_threads  # the process pins one HiGHS thread count
 
         h.setOptionValue("threads", highs_threads(threads))

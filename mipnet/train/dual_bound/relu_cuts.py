@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from ...highs import set_time_limit
+
 
 @dataclass
 class CutRows:
@@ -146,7 +148,7 @@ def cut_loop(
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0.05:
             break
-        h.setOptionValue("time_limit", float(left))
+        set_time_limit(h, float(left))
         h.run()  # HiGHS' run clock accumulates over runs: the loop's own clock decides
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break

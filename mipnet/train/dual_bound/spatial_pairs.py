@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...highs import new_highs
+from ...highs import new_highs, set_time_limit
 
 if TYPE_CHECKING:
     from .spatial import Rows
@@ -186,7 +186,7 @@ def pair_lp(
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data
     h = new_highs()
-    h.setOptionValue("time_limit", max(float(time_limit), 0.05))
+    set_time_limit(h, max(float(time_limit), 0.05))
     from ...solve import highs_threads
 
     h.setOptionValue("threads", highs_threads(1))

@@ -54,7 +54,7 @@ import numpy as np
 
 from ...deadline import Deadline
 from ...errors import DataError
-from ...highs import new_highs, proved_dual_bound, stop_at
+from ...highs import new_highs, proved_dual_bound, set_time_limit, stop_at
 from ..config import TrainConfig
 from .rows import Rows, Weights, check_supported, lipschitz_pairs
 
@@ -288,7 +288,7 @@ class MatrixTrainingModel:
 
         h = _new_highs()
         if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+            set_time_limit(h, float(time_limit))
         self._pass(h, integer=False)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -403,7 +403,7 @@ class MatrixTrainingModel:
 
         h = self.highs()
         left = Deadline.of(limit).remaining()
-        h.setOptionValue("time_limit", float(left) if math.isfinite(left) else float("inf"))
+        set_time_limit(h, float(left) if math.isfinite(left) else float("inf"))
         h.setOptionValue("threads", highs_threads(threads))
         if seed is not None:
             h.setOptionValue("random_seed", int(seed))
