@@ -84,6 +84,12 @@ POLISH_SHARE = 0.3
 #: (:func:`top_k_support`; full Adult, K = 3, 45 s: 2.2 % -> optimal in 3 of 3. With the hinge its LP polish over
 #: every row cost the master a quarter of the time: 18 % -> 28 %, so the hinge goes without it)
 TOP_K_START = True
+#: with a feature budget, after the top-K start: swaps of one feature of the incumbent's support for one of the
+#: ``SWAP_CANDIDATES`` features outside it with the steepest loss slope, each polished, the first improvement kept
+#: (:func:`swap_search`), within ``SWAP_SHARE`` of the time left
+SWAP_SEARCH = True
+SWAP_CANDIDATES = 5
+SWAP_SHARE = 0.25
 #: hinge records list the alphas of the rows this close to the margin (the others follow from the point)
 MARGIN_TIE = 1e-7
 #: the LP-relaxation phase (with binaries): at most this share of the time and this many rounds; it stops when
@@ -483,7 +489,12 @@ def fit_by_cuts(
     # the best constant model, and the optimum over all allowed features
     pos = float(P.weight[P.y > 0].sum()) / float(P.weight.sum())
     b0 = float(np.clip(math.log(max(pos, 1e-9) / max(1.0 - pos, 1e-9)), -P.Bb, P.Bb))
-    consts = [b0] if P.loss == "logistic" else [-P.Bb, 0.0, P.Bb, float(np.clip(2 * pos - 1, -P.Bb, P.Bb))]
+    # (the hinge's constant loss is piecewise linear in b with its kinks at -m and +m: its minimum over the box is at
+    # one of them, clipped, or at an end of the box)
+    consts = [b0]
+    if P.loss == "hinge":
+        consts = [-P.Bb, 0.0, P.Bb, float(np.clip(2 * pos - 1, -P.Bb, P.Bb))]
+        consts += [c for c in (float(np.clip(v, -P.Bb, P.Bb)) for v in (-P.margin, P.margin)) if c not in consts]
     for b in consts:
         add(np.zeros(d), b)
         offer(np.zeros(d), b)
@@ -492,13 +503,13 @@ def fit_by_cuts(
     hinge_form = "primal" if P.orders else linear_polish.HINGE_FORM
     full_fit: dict[str, np.ndarray] = {}
 
-    def polish(S: np.ndarray) -> None:
+    def polish(S: np.ndarray, within: Deadline = deadline) -> None:
         nonlocal n_polish
         key = np.sort(S).astype(np.int32).tobytes()
         if key in polished or (P.loss == "hinge" and P.N * S.size > HINGE_POLISH_MAX_ENTRIES[hinge_form]):
             return  # (a hinge polish is an LP over every row: on wide supports of many rows it took the time)
         polished.add(key)
-        out = P.polish(S, deadline.sub(fraction=POLISH_SHARE))
+        out = P.polish(S, within.sub(fraction=POLISH_SHARE))
         if out is None:
             return
         n_polish += 1
@@ -515,6 +526,8 @@ def fit_by_cuts(
     polish(allowed)
     if TOP_K_START and P.loss == "logistic" and P.binaries and P.budget is not None and 0 < P.budget < allowed.size:
         polish(top_k_support(P, allowed, P.budget, full_fit.get("w"), deadline.sub(fraction=POLISH_SHARE)))
+    if SWAP_SEARCH and P.budget is not None and P.binaries and best is not None:
+        swap_search(P, allowed, lambda: best, polish, deadline.sub(fraction=SWAP_SHARE))
     lower: float | None = None
     it = solves = 0
     stop = "time limit"
@@ -540,14 +553,14 @@ def fit_by_cuts(
             history.append(bound)
             w_raw = np.clip(x[P.col_w], P.w_lo, P.w_hi)
             b_raw = float(np.clip(x[P.col_b], -P.Bb, P.Bb))
+            w, b = P.point(x)[:2]
+            offer(w, b)  # (before the stops: a relaxation's point can be the optimum itself)
             L = P.objective(w_raw, b_raw) - P.l1 * float(np.abs(w_raw).sum()) - P.l0 * float(np.count_nonzero(w_raw))
             if L <= P.smooth_estimate(x) + 1e-9 * max(1.0, abs(L)):
                 break  # the relaxation is solved: its point lies on its cuts
             if len(history) > LP_STALL and history[-1] - history[-1 - LP_STALL] <= 1e-6 * max(1.0, abs(bound)):
                 break
             add(w_raw, b_raw)
-            w, b = P.point(x)[:2]
-            offer(w, b)
             if gap() <= mip_gap:
                 break
     # phase 2: the master MILP, solved to a gap that follows the overall gap (a fifth of it, at least mip_gap / 4)
@@ -613,6 +626,48 @@ def top_k_support(
         w = linear_polish.polish_logistic(P, allowed, deadline)[0]
     order = np.argsort(-np.abs(w[allowed]), kind="stable")
     return np.sort(allowed[order[:k]])
+
+
+def swap_search(
+    P: LinearCuts,
+    allowed: np.ndarray,
+    incumbent: Callable[[], tuple[float, np.ndarray, float] | None],
+    polish: Callable[[np.ndarray, Deadline], None],
+    deadline: Deadline,
+    candidates: int = SWAP_CANDIDATES,
+) -> None:
+    """Local search over supports of at most K features (the primal side; the bound does not depend on it).
+
+    At the incumbent (w, b) with support S, the candidates are the ``candidates`` allowed features i outside S with
+    the largest |dL/dw_i| (the steepest first step off w_i = 0; it lowers F only where |dL/dw_i| > l1). While
+    |S| < K each candidate is added alone; then each j in S, smallest |w_j| first, is swapped for each candidate.
+    ``polish`` (the caller's) solves the convex problem on the new support, offers it as an incumbent and adds its
+    cuts; the search restarts from the first support that lowers F, and stops when no swap does or at
+    ``deadline``. Supports already polished are skipped by ``polish``."""
+    assert P.budget is not None
+    while not deadline.expired():
+        inc = incumbent()
+        if inc is None:
+            return
+        f0, w, b = inc
+        S = np.flatnonzero(w)
+        g_w = P.cut(w, b)[0].sum(axis=0)  # grad L at (w, b), the groups' slopes summed
+        outside = np.setdiff1d(allowed, S)
+        if outside.size == 0:
+            return
+        cand = outside[np.argsort(-np.abs(g_w[outside]), kind="stable")[:candidates]]
+        trials = [np.append(S, i) for i in cand] if S.size < P.budget else []
+        for j in S[np.argsort(np.abs(w[S]), kind="stable")]:
+            trials += [np.append(S[S != j], i) for i in cand]
+        for T in trials:
+            if deadline.expired():
+                return
+            polish(np.sort(T), deadline)
+            now = incumbent()
+            if now is not None and now[0] < f0 - 1e-12 * max(1.0, abs(f0)):
+                break
+        else:
+            return
 
 
 def master_bound(problem: LinearCuts, points: list[Any], deadline: Deadline, mip_gap: float = 1e-9) -> float | None:
@@ -717,4 +772,5 @@ __all__ = [
     "fit_by_cuts",
     "fit_linear_by_cuts",
     "master_bound",
+    "swap_search",
 ]
