@@ -110,6 +110,10 @@ def test_cli_refuses_data_without_features_or_with_one_class_before_any_work(tmp
     pd.DataFrame({"label": [0, 1, 0]}).to_csv(none, index=False)
     r = CliRunner().invoke(cli, ["train", str(none), "--target", "label", "-o", str(tmp_path / "m.json")])
     assert r.exit_code == 2 and "no feature columns" in r.output and "training on" not in r.output, r.output
+    huge = tmp_path / "huge.csv"
+    pd.DataFrame({"a": [0.1, 1e302, 0.3], "label": [0, 1, 0]}).to_csv(huge, index=False)
+    r = CliRunner().invoke(cli, ["train", str(huge), "--target", "label", "-o", str(tmp_path / "m.json")])
+    assert r.exit_code == 2 and "rescale the column" in r.output and "training on" not in r.output, r.output
     assert not (tmp_path / "m.json").exists()
 
 

@@ -102,6 +102,20 @@ def test_question_and_formulation_configs_must_agree(linear_fit):
     assert any("weight_bound" in c.detail for c in rep.checks)
 
 
+@pytest.mark.parametrize("value", [None, "x", 3])
+def test_a_question_without_the_recorded_configuration_fails(linear_fit, value):
+    """The question's configuration null or not a mapping while the formulation records one: inconsistent (before:
+    null was PARTIAL, a string a traceback)."""
+    net, df, cert = linear_fit
+
+    def edit(d):
+        d["question"]["config"] = value
+
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=30)
+    assert rep.status == "failed", rep.lines()
+    assert _failed(rep, "question, answer and record agree"), rep.lines()
+
+
 @pytest.mark.parametrize(
     "field, value",
     [

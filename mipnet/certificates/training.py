@@ -100,7 +100,8 @@ def _optimal_gap_tolerance(cert: CertificateFile) -> float:
 def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
     """The facts the file repeats (question, answer, result, data record, formulation) must agree."""
     q, a, res, rec = cert.question, cert.answer, cert.result or {}, cert.data or {}
-    cfg = q.get("config") or {}
+    qcfg = q.get("config")
+    cfg: dict[str, Any] = qcfg if isinstance(qcfg, dict) else {}
     bad = []
 
     def same(what: str, *vals: Any) -> None:
@@ -125,7 +126,7 @@ def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
     same("source rows", rec.get("source_rows"), res.get("source_rows"))
     same("status", a.get("status"), res.get("status"))
     fcfg = (res.get("formulation") or {}).get("config") if isinstance(res.get("formulation"), dict) else None
-    if q.get("config") is not None and fcfg is not None and q.get("config") != fcfg:
+    if res and q.get("config") != fcfg:  # (one of them missing is a difference too)
         keys = sorted(k for k in set(cfg) | set(fcfg) if cfg.get(k) != fcfg.get(k)) if isinstance(fcfg, dict) else []
         bad.append(f"configuration of the question and of the formulation differ ({', '.join(keys[:4]) or 'type'})")
     qc, rc = q.get("coefficients") or {}, res.get("coefficients") or {}

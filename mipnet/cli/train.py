@@ -71,6 +71,10 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
+#: the largest magnitude of a training feature (its square must stay a finite float64 in the standardisation)
+MAX_MAGNITUDE = 1e150
+
+
 def _time_left(time_limit: float, started: float) -> float:
     """What reading and checking the data left of the command's time limit (at least 1 % of it: the fit still
     starts, and the overshoot stays within 1 % of the limit)."""
@@ -488,6 +492,15 @@ def _check_training_frame(df, target: str, task: str) -> None:
     stray_text(df)
     missing_values(df.drop(columns=[target]))
     missing_values(df[[target]], what="target column")
+    feats = df.drop(columns=[target]).select_dtypes("number")
+    if feats.shape[1]:
+        big = np.abs(feats.to_numpy(dtype=np.float64)).max(axis=0)
+        if float(big.max()) > MAX_MAGNITUDE:
+            c = feats.columns[int(np.argmax(big))]
+            raise DataError(
+                f"column {str(c)!r} has values up to {float(big.max()):.3g}: above {MAX_MAGNITUDE:g} the "
+                "standardisation's squares overflow; rescale the column"
+            )
     if task == "classify" and df[target].nunique() < 2:
         raise DataError(
             f"the target {target!r} has only one class ({df[target].iloc[0]}); a classifier needs 2 classes"

@@ -609,7 +609,7 @@ def fit_by_cuts(
     secs = time.perf_counter() - t0
     say(
         f"cutting planes: {it} master solves after {n_polish} polishes, {P.cuts} cuts; objective {f:.6g}, "
-        f"bound {lower if lower is not None else float('nan'):.6g} ({stop}, {secs:.1f} s)"
+        f"bound {'none' if lower is None else format(lower, '.6g')} ({stop}, {secs:.1f} s)"
     )
     return CutsResult(w, b, status, f, lower, points, it, solves, n_polish, secs, stop, trace, P.G)
 
