@@ -210,3 +210,29 @@ def test_rows_outside_the_domain_are_not_audited(dense_net):
     assert "2 data row(s) lie outside" in rob.sentence
     with pytest.raises(DataError, match="no row of the data lies inside"):
         run_audit(dense_net, X[[1, 4]], eps=0.01)
+
+
+def test_audit_that_stops_before_its_report_leaves_no_certificate_files(audited, tmp_path, monkeypatch):
+    """The report and its certificates are one output: an error after the certificates were written (here in the
+    report's writing) removes them and the folder the audit made; a folder that existed keeps its other files."""
+    import mipnet.report.audit as report_audit
+
+    net, X, y, a, page = audited
+    model, data = tmp_path / "net.json", tmp_path / "data.csv"
+    save_model(net, model)
+    pd.DataFrame(X, columns=net.feature_names).assign(label=y).to_csv(data, index=False)
+
+    def broken(*args, **kwargs):
+        raise DataError("the report could not be written")
+
+    monkeypatch.setattr(report_audit, "write_report", broken)
+    args = ["audit", str(model), str(data), "--eps", "0.02", "--rows", "2", "--workers", "0", "--time-limit", "5"]
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 2 and "could not be written" in res.output, res.output
+    assert not (tmp_path / "r-certificates").exists() and not (tmp_path / "r.html").exists()
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "s.html"), "--cert-dir", str(keep)])
+    assert res.exit_code == 2 and "could not be written" in res.output, res.output
+    assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]

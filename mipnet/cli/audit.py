@@ -14,8 +14,9 @@ not re-proved (time limit of the whole re-check, no data), 2 input error.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import click
 
@@ -37,6 +38,23 @@ from .options import (
 )
 from .resilience import ALPHA, check_k
 from .verify import EXIT_VIOLATED, exit_code
+
+
+@contextlib.contextmanager
+def _all_or_nothing(cdir: Path) -> Iterator[None]:
+    """The report and its certificate files are one output: when the audit stops on an error (or Ctrl-C) before the
+    report is written, the certificate files it wrote are removed again (and the folder, if it made it)."""
+    existed = cdir.exists()
+    before = set(cdir.iterdir()) if existed else set()
+    try:
+        yield
+    except BaseException:
+        if cdir.exists():
+            for f in set(cdir.iterdir()) - before:
+                f.unlink(missing_ok=True)
+            if not existed and not any(cdir.iterdir()):
+                cdir.rmdir()
+        raise
 
 
 def _names(values: Sequence[str]) -> list[str]:
@@ -157,29 +175,31 @@ def audit(
     def log(line: str) -> None:
         click.echo(line, err=True)
 
-    a = run_audit(
-        net,
-        X,
-        y,
-        increasing=inc,
-        decreasing=dec,
-        output=output_name,
-        eps=eps,
-        norm=norm,
-        rows=rows,
-        alpha=alpha,
-        k=k,
-        solver=solver,
-        time_limit=time_limit,
-        scheduler=sched,
-        workers=workers,
-        cert_dir=cert_dir or default_cert_dir(output),
-        model_name=Path(model).name,
-        data_name=Path(data).name,
-        target=tcol,
-        log=log,
-    )
-    write_report(a, output)
+    cdir = Path(cert_dir) if cert_dir else default_cert_dir(output)
+    with _all_or_nothing(cdir):
+        a = run_audit(
+            net,
+            X,
+            y,
+            increasing=inc,
+            decreasing=dec,
+            output=output_name,
+            eps=eps,
+            norm=norm,
+            rows=rows,
+            alpha=alpha,
+            k=k,
+            solver=solver,
+            time_limit=time_limit,
+            scheduler=sched,
+            workers=workers,
+            cert_dir=cdir,
+            model_name=Path(model).name,
+            data_name=Path(data).name,
+            target=tcol,
+            log=log,
+        )
+        write_report(a, output)
     for p in a.properties:
         click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
     if "accuracy" in a.quality:
