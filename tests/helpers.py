@@ -5,11 +5,13 @@
 ``random_conv_net(rng)``               (1, 6, 6) image in [0, 1]: Conv2D(2, 3x3, pad 1) -> ReLU ->
                                        MaxPool2D(2) -> Flatten -> Dense(18 -> 4) -> ReLU -> Dense(4 -> 2).
 Weights are N(0, 1/fan_in), biases N(0, 0.1^2); both are drawn from ``rng`` only.
+``forged(cert, edit)``                 a certificate edited by ``edit(dict)`` and sealed again, as a forger would.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -95,3 +97,16 @@ def bab_boxes(rng: np.random.Generator, n_in: int, B: int) -> tuple[np.ndarray, 
     c = rng.uniform(-0.6, 0.6, (B, n_in))
     w = rng.uniform(0.0, 0.4, (B, n_in)) * (rng.random((B, n_in)) < 0.9)
     return c - w, c + w
+
+
+def forged(cert: Any, edit: Callable[[dict[str, Any]], None]) -> Any:
+    """A copy of the certificate ``cert`` edited by ``edit(dict)`` and sealed again: the seal is a plain content hash
+    anyone can recompute, so only a re-check that re-derives the claims can catch the edit."""
+    from mipnet.certificates.format import certificate_from_dict
+
+    d = json.loads(json.dumps(cert.to_dict()))
+    edit(d)
+    c = certificate_from_dict(d)
+    c.seal = c.compute_seal()
+    assert c.sealed()
+    return c

@@ -3,14 +3,13 @@ re-checked from its recorded multipliers (numpy, or a fresh pricing solve), a ra
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import forged
 
 from mipnet.deadline import OutOfTime
-from mipnet.report.certificates import certificate_from_dict, training_certificate
+from mipnet.report.certificates import training_certificate
 from mipnet.report.recheck import recheck
 from mipnet.train import TrainConfig, train
 from mipnet.train import dual_record as dual_record_mod
@@ -45,14 +44,6 @@ def _file(net, X, y):
     df = pd.DataFrame(X, columns=["x0", "x1", "x2"])
     df["y"] = y
     return training_certificate(net, net.metadata["certificate"], target="y"), df
-
-
-def _forged(cert, edit):
-    d = json.loads(json.dumps(cert.to_dict()))
-    edit(d)
-    c = certificate_from_dict(d)
-    c.seal = c.compute_seal()
-    return c
 
 
 def _raised(factor):
@@ -100,7 +91,7 @@ def test_no_model_transport_bound_rechecked_and_forgery_refuted(monkeypatch: pyt
 
     raised = _raised(1.05)  # a careful forger: every copy of the bound raised, the gap recomputed
 
-    bad = recheck(_forged(cert, raised), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    bad = recheck(forged(cert, raised), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
     assert chk.outcome == "fail" and bad.status == "failed", bad.lines()
 
@@ -109,7 +100,7 @@ def test_no_model_transport_bound_rechecked_and_forgery_refuted(monkeypatch: pyt
         for p in d["result"]["dual_bound"]["pairs"]:
             p[2] *= 1.05
 
-    bad2 = recheck(_forged(cert, inflated), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    bad2 = recheck(forged(cert, inflated), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     assert bad2.status == "failed", bad2.lines()
 
 
@@ -145,6 +136,6 @@ def test_no_model_vertex_pair_bound_rechecked_over_the_vertices(monkeypatch: pyt
     assert chk.outcome == "pass", rep.lines()
     assert "vertices of the box" in str(vars(chk)), vars(chk)  # the separable loads alone do not reach it
 
-    bad = recheck(_forged(cert, _raised(1.02)), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
+    bad = recheck(forged(cert, _raised(1.02)), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
     assert chk.outcome == "fail" and bad.status == "failed", bad.lines()

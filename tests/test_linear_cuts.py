@@ -11,12 +11,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import forged
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
 from mipnet.certificates import recheck, training_certificate
-from mipnet.certificates.format import CertificateFile, certificate_from_dict
 from mipnet.deadline import Deadline
 from mipnet.train import TrainConfig, train
 from mipnet.train.config import resolve_config
@@ -184,14 +184,6 @@ def trained():
     return net, df, training_certificate(net, net.metadata["certificate"], target="y"), res
 
 
-def _forged(cert: CertificateFile, edit) -> CertificateFile:
-    d = json.loads(json.dumps(cert.to_dict()))
-    edit(d)
-    c = certificate_from_dict(d)
-    c.seal = c.compute_seal()  # anyone can recompute the seal
-    return c
-
-
 def test_trained_network_certificate_by_cuts(trained):
     net, df, cert, res = trained
     c = res.certificate
@@ -222,7 +214,7 @@ def test_recheck_refuses_thinned_or_unreadable_cuts(trained):
         d["result"]["formulation"]["cuts"]["groups"] = -1
 
     for edit in (thinned, garbage, none, bad_groups):
-        rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
+        rep = recheck(forged(cert, edit), net, df, second_solver=None, time_limit=20)
         assert rep.status == "failed" and rep.exit_code != 0, (edit.__name__, rep.lines())
         assert any("recorded cuts" in line and "FAIL" in line for line in rep.lines()), rep.lines()
 
@@ -242,7 +234,7 @@ def test_recheck_refuses_cuts_named_for_a_network_with_hidden_units():
         d["result"]["bound_source"] = "cuts"
         d["result"]["formulation"]["cuts"] = {"points": [[0.0, 0.0, 0.0, 0.0]]}
 
-    rep = recheck(_forged(cert, to_cuts), net, df, second_solver=None, time_limit=10)
+    rep = recheck(forged(cert, to_cuts), net, df, second_solver=None, time_limit=10)
     assert rep.status == "failed", rep.lines()
 
 
@@ -298,7 +290,7 @@ def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):
         d["result"]["formulation"]["cuts"]["points"] = d["result"]["formulation"]["cuts"]["points"][:1]
         d["result"]["formulation"]["cuts"]["truncated"] = True
 
-    rep = recheck(_forged(cert, truncated), net, df, second_solver=None, time_limit=20)
+    rep = recheck(forged(cert, truncated), net, df, second_solver=None, time_limit=20)
     assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
     assert any("recorded cuts" in line and "first 1 cut points" in line for line in rep.lines()), rep.lines()
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import forged
 
 from mipnet.certificates import recheck, training_certificate
-from mipnet.certificates.format import CertificateFile, certificate_from_dict
 from mipnet.cli import cli
 from mipnet.cli.audit import COMMANDS
 from mipnet.io import save_model
@@ -36,14 +36,6 @@ def linear_fit():
     df["y"] = y
     net = res.network
     return net, df, training_certificate(net, net.metadata["certificate"], target="y")
-
-
-def _forged(cert: CertificateFile, edit) -> CertificateFile:
-    d = json.loads(json.dumps(cert.to_dict()))
-    edit(d)
-    c = certificate_from_dict(d)
-    c.seal = c.compute_seal()
-    return c
 
 
 def _both_configs(d):
@@ -75,7 +67,7 @@ def test_a_budget_the_network_breaks_fails_the_recheck(linear_fit):
         for part in (d["answer"], d["result"]):
             part["bound"], part["gap"] = part["incumbent"], 0.0
 
-    rep = recheck(_forged(cert, forge), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, forge), net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
     assert _failed(rep, "budgets of the recorded class"), rep.lines()
     assert any("nonzeros > max_nonzeros 1" in c.detail for c in rep.checks)
@@ -84,7 +76,7 @@ def test_a_budget_the_network_breaks_fails_the_recheck(linear_fit):
         for c in _both_configs(d):
             c["max_nonzeros"] = 2
 
-    rep = recheck(_forged(cert, at_count), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, at_count), net, df, second_solver=None, time_limit=30)
     assert not _failed(rep, "budgets of the recorded class"), rep.lines()
     assert any(c.name == "budgets of the recorded class" and c.outcome == "pass" for c in rep.checks)
 
@@ -96,7 +88,7 @@ def test_question_and_formulation_configs_must_agree(linear_fit):
         d["result"]["formulation"]["config"]["weight_bound"] = 4.0
         d["result"]["formulation"]["config"]["constraints"] = []
 
-    rep = recheck(_forged(cert, wider_box_in_the_record), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, wider_box_in_the_record), net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed", rep.lines()
     assert _failed(rep, "question, answer and record agree"), rep.lines()
     assert any("weight_bound" in c.detail for c in rep.checks)
@@ -111,7 +103,7 @@ def test_a_question_without_the_recorded_configuration_fails(linear_fit, value):
     def edit(d):
         d["question"]["config"] = value
 
-    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, edit), net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed", rep.lines()
     assert _failed(rep, "question, answer and record agree"), rep.lines()
 
@@ -137,7 +129,7 @@ def test_malformed_recorded_values_fail_in_one_line(linear_fit, field, value):
         for c in _both_configs(d):
             c[field] = value
 
-    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, edit), net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
     assert _failed(rep, "recorded configuration readable"), rep.lines()
 
@@ -150,7 +142,7 @@ def test_malformed_recorded_constraint_fails_in_one_line(linear_fit, key, value)
         for c in _both_configs(d):
             c["constraints"][0][key] = value
 
-    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=30)
+    rep = recheck(forged(cert, edit), net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed", rep.lines()
     assert _failed(rep, "recorded configuration readable"), rep.lines()
     assert "budget constraint is not readable" in next(
@@ -171,7 +163,7 @@ def test_cli_recheck_and_audit_of_a_malformed_record(linear_fit, tmp_path):
         for c in _both_configs(d):
             c["weight_bound"] = None
 
-    save_certificate(_forged(cert, edit), path)
+    save_certificate(forged(cert, edit), path)
     r = CliRunner().invoke(cli, ["recheck", str(path), str(model), str(data), "--time-limit", "20"])
     assert r.exit_code == 1 and "FAILED" in r.output and "Traceback" not in r.output, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)

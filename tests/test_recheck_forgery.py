@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import forged as _forged
 
 from mipnet.cli import cli
 from mipnet.cli.audit import COMMANDS
@@ -25,7 +26,6 @@ from mipnet.io import save_model
 from mipnet.layers import Dense, ReLU
 from mipnet.network import Network
 from mipnet.report.certificates import (
-    certificate_from_dict,
     monotonicity_certificate,
     robustness_certificate,
     save_certificate,
@@ -41,16 +41,6 @@ for _cmd in COMMANDS:
         cli.add_command(_cmd)
 
 EXIT_PARTIAL = 3
-
-
-def _forged(cert, edit):
-    """A copy of ``cert`` edited by ``edit(dict)`` and sealed again (anyone can recompute the seal)."""
-    d = json.loads(json.dumps(cert.to_dict()))
-    edit(d)
-    c = certificate_from_dict(d)
-    c.seal = c.compute_seal()
-    assert c.sealed()
-    return c
 
 
 def _cli(tmp_path, cert, net, df=None, *extra):
