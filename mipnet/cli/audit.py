@@ -209,7 +209,7 @@ def audit(
     if a.training is not None and rc is not None:
         words = rc.verdict()
         if rc.status == "partial":
-            where = Path(cert_dir or default_cert_dir(output)) / "training.json"
+            where = cdir / "training.json"
             words = f"partial (the loss and the bound need the training rows: mipnet recheck {where} {model} DATA)"
         click.echo(f"training certificate (claimed {a.training.status}): re-check without the data {words}")
         if rc.status == "failed":  # the model's own claim is refuted or tampered with: as a violated property
