@@ -8,10 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import forged as _forged
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_dual_bound import objective
-from test_dual_bound_certificate import _dual_check, _file, _forged, _no_model, _raised
+from test_dual_bound_certificate import _dual_check, _file, _no_model, _raised
 
 from mipnet.report.recheck import recheck
 from mipnet.train import TrainConfig, train
