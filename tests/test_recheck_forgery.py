@@ -146,6 +146,12 @@ def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
             **{"class": int(rk.cls)},
         )
         d["answer"]["status"] = "violated" if any(i["verdict"] == "violated" for i in d["answer"]["items"]) else "holds"
+        d["result"][j].update(verdict=rk.verdict, bound=rk.bound)  # the verifier's record, kept consistent too
+        ans = d["answer"]
+        proved = [i["bound"] for i in ans["items"] if i["bound"] is not None]
+        ans["bound"] = min(proved) if proved else None
+        ans["counts"] = {v: sum(i["verdict"] == v for i in ans["items"]) for v in ("holds", "violated", "unknown")}
+        d["question"]["sample_classes"] = [i["class"] for i in ans["items"]]
 
     forged = _forged(cert, swap)
     rep = recheck(forged, net, df, second_solver=None, time_limit=30)
@@ -335,3 +341,77 @@ def test_individual_monotonicity_rows_bound_and_flipped_row_refuted(rob, tmp_pat
     assert rep.status == "failed" and any(
         c.outcome == "fail" and c.name.startswith(f"row {j}: holds") for c in rep.checks
     ), rep.lines()
+
+
+# ============================================================================ edits a careful forger makes
+def _violated_row(cert):
+    return next(i for i, it in enumerate(cert.answer["items"]) if it["verdict"] == "violated")
+
+
+@pytest.mark.parametrize("word", ["Holds", "holds ", "proved"])
+def test_an_unknown_verdict_word_never_passes_as_holds(rob, word):
+    """The aggregate reads anything but violated / unknown as holds: a violated row relabelled with another word
+    (and the certificate's status with it) must fail, not pass as holds."""
+    net, X, df, rows, res, cert = rob
+    j = _violated_row(cert)
+
+    def edit(d):
+        d["answer"]["items"][j]["verdict"] = word
+        d["answer"]["status"] = "holds" if word != "proved" else "proved"
+
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+    assert any(c.name == "verdict words" and c.outcome == "fail" for c in rep.checks), rep.lines()
+
+
+def _answer_bound_up(d):
+    d["answer"]["bound"] = 5.0
+
+
+def _classes_swapped(d):
+    d["question"]["sample_classes"] = [1 - int(c) for c in d["question"]["sample_classes"]]
+
+
+def _result_flipped(d):
+    for r in d["result"]:
+        r["verdict"] = "holds"
+
+
+def _domain_widened(d):
+    dom = d["question"]["domain"]
+    key = next(k for k in ("lower", "lo", "low") if k in dom)
+    dom[key] = [v - 1.0 for v in dom[key]]
+
+
+@pytest.mark.parametrize("edit", [_answer_bound_up, _classes_swapped, _result_flipped, _domain_widened])
+def test_summary_figures_records_and_the_domain_are_bound(rob, edit):
+    net, X, df, rows, res, cert = rob
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, (edit.__name__, rep.lines())
+
+
+def test_malformed_items_are_a_failed_check_not_a_traceback(rob):
+    net, X, df, rows, res, cert = rob
+
+    def strings(d):
+        d["answer"]["items"] = ["x" for _ in d["answer"]["items"]]
+
+    rep = recheck(_forged(cert, strings), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed", rep.lines()
+
+
+def test_monotonicity_summary_bound_and_worst_derivative_are_bound(dense_net):
+    rep0 = verify_global(dense_net, increasing=["x0"], time_limit=10)
+    assert rep0.features[0].status == "violated"
+    cert = monotonicity_certificate(dense_net, rep0, increasing=["x0"])
+    assert recheck(cert, dense_net, second_solver=None, time_limit=20).status in ("ok", "partial")
+
+    def bound_up(d):
+        d["answer"]["bound"] = 3.0
+
+    def positive_worst(d):
+        d["answer"]["items"][0]["min_derivative"] = 0.3
+
+    for edit in (bound_up, positive_worst):
+        rep = recheck(_forged(cert, edit), dense_net, second_solver=None, time_limit=20)
+        assert rep.status == "failed", (edit.__name__, rep.lines())

@@ -47,7 +47,7 @@ import numpy as np
 
 from ..errors import DataError, MipnetError
 from ..network import Network
-from .format import CertificateFile, _aggregate, kind, number
+from .format import CertificateFile, _aggregate, jsonable, kind, number
 
 #: relative tolerance of numeric comparisons (forward pass vs recorded values)
 TOL = 1e-6
@@ -309,7 +309,20 @@ def recheck(
     prover = reproving_solver(solver, second_solver) if reprove else None
     rep.second_solver = prover
     ctx = _Ctx(prover, budget, samples)
-    checker(rep, cert, net, Xy, ctx)
+    if cert.kind != "training":  # the claim is over the model's domain: the question must name that set
+        qd, md = cert.question.get("domain"), jsonable(net.domain.to_dict())
+        rep.add(
+            "domain of the question is the model's",
+            "integrity",
+            qd == md,
+            "the set the property was proved on" if qd == md else "the certificate names another input set",
+        )
+    try:
+        checker(rep, cert, net, Xy, ctx)
+    except MipnetError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an edited field of another type
+        rep.add("certificate fields readable", "integrity", False, f"a malformed field ({type(exc).__name__}: {exc})")
     if prover is not None and any(c.category == "solver" and c.outcome in ("pass", "fail") for c in rep.checks):
         how = (
             "a second solver"
@@ -437,7 +450,55 @@ def _check_row_binding(
     )
 
 
+def _check_summary(rep: RecheckReport, cert: CertificateFile, items: Sequence[Any], **expected: Any) -> None:
+    """The answer's summary figures restate its items (each keyword: the answer's key and the value recomputed from
+    the items; numbers to 1e-9 relative, None = absent), and the result record, the verifier's own output kept in
+    the file, agrees with them: per item its verdict, bound and Phi where both hold one, else its overall status."""
+    a, bad = cert.answer, []
+    for k, v in expected.items():
+        got = a.get(k)
+        if v is None or got is None:
+            ok = v is None and got is None
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            g = number(got)
+            ok = g is not None and _close(g, float(v), 1e-9)
+        else:
+            ok = got == v
+        if not ok:
+            bad.append(f"answer {k} {got!r}, the items give {v!r}")
+    res = cert.result
+    if isinstance(res, list):
+        if len(res) != len(items):
+            bad.append(f"the result record has {len(res)} entries for {len(items)} items")
+        for i, (r, it) in enumerate(zip(res, items)):
+            for key in ("verdict", "bound", "phi"):
+                if not (isinstance(r, dict) and isinstance(it, dict)) or r.get(key) is None or it.get(key) is None:
+                    continue  # (a record without the figure claims nothing about it)
+                if r[key] != it[key]:
+                    bad.append(f"item {i}: {key} {it[key]!r}, the result record {r[key]!r}")
+    elif isinstance(res, dict) and "status" in res and res["status"] != a.get("status"):
+        bad.append(f"status {a.get('status')!r}, the result record {res['status']!r}")
+    rep.add("answer restates its items and the result record", "integrity", not bad, "; ".join(bad[:4]))
+
+
+#: the verdict words a certificate of a property may use (any other word, "Holds", "proved", "holds ", is an edit)
+VERDICT_WORDS = ("holds", "violated", "unknown")
+
+
 def _check_aggregate(rep: RecheckReport, cert: CertificateFile, verdicts: Sequence[str]) -> None:
+    """The certificate's verdict is the aggregate of its items', and every verdict is one of :data:`VERDICT_WORDS`
+    (the aggregate reads "not violated, not unknown" as holds: an unknown word must not pass as holds)."""
+    words = [str(cert.status), *(str(v) for v in verdicts)]
+    odd = sorted({w for w in words if w not in VERDICT_WORDS})
+    if odd or not verdicts:
+        rep.add(
+            "verdict words",
+            "integrity",
+            False,
+            f"verdicts {', '.join(repr(w) for w in odd)} (one of {', '.join(VERDICT_WORDS)})"
+            if odd
+            else "a certificate of a property without its items",
+        )
     agg = _aggregate(list(verdicts))
     rep.add(
         "verdict consistent with its items",
@@ -448,6 +509,7 @@ def _check_aggregate(rep: RecheckReport, cert: CertificateFile, verdicts: Sequen
 
 
 __all__ = [
+    "VERDICT_WORDS",
     "Check",
     "RecheckReport",
     "recheck",

@@ -34,11 +34,13 @@ import numpy as np
 
 from ..network import Network
 from .checks import (
+    TOL,
     RecheckReport,
     _array,
     _check_aggregate,
     _check_data_hash,
     _check_row_binding,
+    _check_summary,
     _close,
     _Ctx,
     _reprove,
@@ -188,6 +190,14 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
     coef, _ = output_coefficients(net, q.get("output"), q.get("versus"))
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    bounds = [b for b in (number(it.get("bound")) for it in items) if b is not None]
+    _check_summary(rep, cert, items, bound=min(bounds) if bounds else None)
+    for it in items:  # the worst derivative found is an incumbent: at or above the bound, below 0 where violated
+        md, b = number(it.get("min_derivative")), number(it.get("bound"))
+        if md is not None and (
+            (b is not None and md < b - TOL * max(1.0, abs(b))) or (it.get("verdict") == "violated" and md >= 0)
+        ):
+            rep.add(f"{it.get('feature')}: worst derivative", "integrity", False, f"{md} with bound {b}")
     dom = net.domain
     both = sorted(set(inc) & set(dec))
     if both:
@@ -356,6 +366,11 @@ def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network,
     X = _samples(cert, net)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    rows = [it.get("row") for it in items]
+    if sorted(r for r in rows if isinstance(r, int)) != list(range(X.shape[0])):
+        rep.add("one answer per sample", "integrity", False, f"rows answered {rows}, {X.shape[0]} samples")
+    n_viol = sum(it.get("verdict") == "violated" for it in items)
+    _check_summary(rep, cert, items, fraction_counterexamples=n_viol / len(items) if items else None)
     if Xy is not None:
         _check_data_hash(rep, cert, Xy[0], None)
     dom = net.domain

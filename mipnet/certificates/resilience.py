@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import MipnetError
 from ..network import Network
-from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _close, _Ctx, _reprove
+from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _check_summary, _close, _Ctx, _reprove
 from .format import CertificateFile, Kind, _aggregate, _new, data_record, number, register, solver_record
 
 
@@ -139,6 +139,15 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
     alpha, k, norm = float(q.get("alpha", 1.0)), int(q.get("k", 1)), str(q.get("norm", "1"))
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    phis = [p for p in (number(it.get("phi")) for it in items) if p is not None]
+    bnds = [number(it.get("bound")) for it in items]
+    inc = min(phis) if phis else None
+    bnd = min(b for b in bnds if b is not None) if bnds and all(b is not None for b in bnds) else None
+    gap = None if inc is None or bnd is None else max(0.0, inc - bnd) / max(abs(inc), 1e-10)
+    _check_summary(rep, cert, items, incumbent=inc, bound=bnd, gap=gap)
+    classes = [it.get("class") for it in items]
+    if q.get("classes") is not None and (list(q["classes"]) != classes or len(set(map(str, classes))) != len(classes)):
+        rep.add("one answer per class asked", "integrity", False, f"asked {q.get('classes')}, answered {classes}")
     if not (math.isfinite(alpha) and alpha >= 1.0):
         rep.add("alpha", "integrity", False, f"alpha {alpha} (must be >= 1)")
         return
@@ -175,7 +184,18 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
             )
         elif phi is not None:
             rep.add(f"{name}: witness pair (a, b)", "witness", False, "a value of Phi without its witness pair")
-        if it.get("kind", q.get("kind")) != "class":
+        if it.get("kind", q.get("kind")) != q.get("kind"):
+            rep.add(f"{name}: kind", "integrity", False, f"item kind {it.get('kind')!r}, question {q.get('kind')!r}")
+            continue
+        if q.get("kind") != "class":  # (local resilience and alpha_max: no fresh solve here yet)
+            if bound is not None and bound > 0:
+                rep.add(
+                    f"{name}: Phi >= {bound:.6g}",
+                    "solver",
+                    None,
+                    f"not re-proved: the re-check re-solves class resilience only, not {q.get('kind')!r} yet "
+                    "(the witness pair above is checked)",
+                )
             continue
         if status == "infeasible":
             if dom.is_finite():  # a strongly classified random point refutes "no input is strongly classified"

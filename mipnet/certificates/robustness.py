@@ -35,6 +35,7 @@ from .checks import (
     _check_aggregate,
     _check_data_hash,
     _check_row_binding,
+    _check_summary,
     _Ctx,
     _reprove,
     _samples,
@@ -137,6 +138,12 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
         rep.add("one answer per sample", "integrity", False, f"{len(items)} answers for {X.shape[0]} samples")
         return
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
+    bounds = [number(it.get("bound")) for it in items]
+    proved = [b for b in bounds if b is not None]
+    counts = {v: sum(it.get("verdict") == v for it in items) for v in ("holds", "violated", "unknown")}
+    _check_summary(rep, cert, items, bound=min(proved) if proved else None, counts=counts)
+    if q.get("sample_classes") is not None and list(q["sample_classes"]) != [it.get("class") for it in items]:
+        rep.add("sample classes", "integrity", False, "the question's classes are not the items'")
     if Xy is not None:
         _check_data_hash(rep, cert, Xy[0], Xy[1])
     _check_row_binding(rep, cert, X, items, list(range(len(items))), Xy)
