@@ -420,3 +420,16 @@ def test_bad_files(tmp_path):
         from_onnx(two_inputs)
     with pytest.raises(UnsupportedError, match="float32 and float64"):
         to_onnx(Network([Dense(np.ones((1, 2)), np.zeros(1))]), dtype="int8")
+
+
+def test_numpy_class_names_save_as_plain_values(tmp_path):
+    """A fitted estimator's class names come from np.unique (np.int64, np.bool_): the ONNX file holds them as the
+    plain values a JSON model holds (before: a raw json TypeError)."""
+    from mipnet.io import load_model, save_model
+
+    for names in ([np.int64(0), np.int64(1)], [np.bool_(False), np.bool_(True)]):
+        net = Network([Dense(np.ones((1, 2)), np.zeros(1))], class_names=names)
+        save_model(net, tmp_path / "m.onnx")
+        back = load_model(tmp_path / "m.onnx")
+        assert back.class_names == [n.item() for n in names]
+        assert all(type(a) is type(n.item()) for a, n in zip(back.class_names, names))

@@ -140,3 +140,15 @@ def test_errors(tmp_path):
     (tmp_path / "bad.pkl").write_bytes(b"not a pickle at all")
     with pytest.raises(ModelFormatError, match="not a readable pickle"):
         load_sklearn_file(tmp_path / "bad.pkl")
+
+
+@pytest.mark.parametrize("with_mean, with_std", [(False, True), (True, False), (False, False)])
+def test_standard_scaler_without_centring_or_scaling(with_mean, with_std):
+    """StandardScaler(with_mean=False) keeps mean_ but does not subtract it (with_std=False: keeps var_, does not
+    divide): the imported network must do the same (before, mean_ was subtracted and 45 of 200 predictions
+    differed)."""
+    scaler = StandardScaler(with_mean=with_mean, with_std=with_std)
+    mlp = MLPClassifier(hidden_layer_sizes=(6,), max_iter=300, random_state=1)
+    est = _fit(make_pipeline(scaler, mlp), X, Y_BIN)
+    net = from_sklearn(est)
+    np.testing.assert_allclose(_proba(net.forward(X)), est.predict_proba(X), atol=1e-6, rtol=0)

@@ -595,7 +595,9 @@ def to_onnx(net: Network, dtype: str = "float64") -> Any:
     saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}
     if exact:
         saved["exact_attributes"] = exact
-    helper.set_model_props(model, {META_KEY: json.dumps(saved, allow_nan=False)})
+    # (numpy scalars, e.g. the class names np.unique gives a fitted estimator, as the plain values a JSON file holds)
+    plain = json.dumps(saved, allow_nan=False, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+    helper.set_model_props(model, {META_KEY: plain})
     return model
 
 

@@ -45,8 +45,9 @@ def _scaler_layer(step: Any, n: int) -> Normalize:
 
     _require_fitted(step)
     if isinstance(step, StandardScaler):
-        mean = step.mean_ if step.mean_ is not None else np.zeros(n)
-        s = step.scale_ if step.scale_ is not None else np.ones(n)
+        # (with_mean=False keeps mean_ but does not subtract it; with_std=False keeps var_ but does not divide)
+        mean = np.asarray(step.mean_, float) if step.with_mean and step.mean_ is not None else np.zeros(n)
+        s = np.asarray(step.scale_, float) if step.with_std and step.scale_ is not None else np.ones(n)
         return Normalize(1.0 / s, -mean / s)
     if isinstance(step, MinMaxScaler):
         if step.clip:
