@@ -66,6 +66,7 @@ class ThresholdFeatures:
             raise DataError(f"n_stumps must be a positive integer, got {self.n_stumps!r}")
         if isinstance(self.depth, bool) or self.depth not in (1, 2):
             raise DataError(f"depth must be 1 (single questions) or 2 (and pair questions), got {self.depth!r}")
+        names = _column_names(X)
         A = _matrix(X)
         labels = np.asarray(y).ravel()
         if labels.shape[0] != A.shape[0]:
@@ -77,25 +78,40 @@ class ThresholdFeatures:
         ).fit(A, labels)
         singles: set[tuple[int, float]] = set()
         pairs: set[tuple[tuple[int, float, bool], tuple[int, float]]] = set()
+
+        def snap(node: int) -> tuple[int, float]:
+            f = int(tree.feature[node])
+            return f, _snap(A[:, f], float(tree.threshold[node]))
+
         for est in gb.estimators_[:, 0]:
             tree = est.tree_
             if tree.feature[0] < 0:  # a tree that found no split has no question
                 continue
-            root = (int(tree.feature[0]), float(tree.threshold[0]))
+            root = snap(0)
             singles.add(root)
             for child, above in ((tree.children_left[0], False), (tree.children_right[0], True)):
                 if tree.feature[child] >= 0:  # an inner node (depth 2): its split, and the path to it
-                    split = (int(tree.feature[child]), float(tree.threshold[child]))
+                    split = snap(child)
                     singles.add(split)
                     pairs.add(((root[0], root[1], above), split))
         self.thresholds_: list[tuple[int, float]] = sorted(singles)
         self.pairs_: list[tuple[tuple[int, float, bool], tuple[int, float]]] = sorted(pairs)
         self.n_features_in_ = int(A.shape[1])
+        if names is not None:
+            self.feature_names_in_ = np.array(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         return self
 
     def transform(self, X: Any) -> np.ndarray:
         if not hasattr(self, "thresholds_"):
             raise DataError("ThresholdFeatures: call fit first")
+        names = _column_names(X)
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None and names != list(fitted):
+            if sorted(names) != sorted(fitted):
+                raise DataError(f"X has the columns {names[:6]}, the thresholds were fitted on {list(fitted)[:6]}")
+            X = X[list(fitted)]  # the same columns in another order: by name, as they were fitted
         A = _matrix(X)
         if A.shape[1] != self.n_features_in_:
             raise DataError(f"X has {A.shape[1]} columns, the thresholds were fitted on {self.n_features_in_}")
@@ -119,15 +135,49 @@ class ThresholdFeatures:
         """ "name > threshold" per column (``x<i>`` names without ``input_features``)."""
         if not hasattr(self, "thresholds_"):
             raise DataError("ThresholdFeatures: call fit first")
-        names = list(input_features) if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)]
+        fitted = getattr(self, "feature_names_in_", None)
+        default = list(fitted) if fitted is not None else [f"x{i}" for i in range(self.n_features_in_)]
+        names = list(input_features) if input_features is not None else default
         if len(names) != self.n_features_in_:
             raise DataError(f"{len(names)} feature names for {self.n_features_in_} columns")
-        out = [f"{names[f]} > {t:.6g}" for f, t in self.thresholds_]
+        out = [f"{names[f]} > {_text(t)}" for f, t in self.thresholds_]
         out += [
-            f"{names[f]} {'>' if above else '<='} {t:.6g} and {names[g]} > {s:.6g}"
+            f"{names[f]} {'>' if above else '<='} {_text(t)} and {names[g]} > {_text(s)}"
             for (f, t, above), (g, s) in self.pairs_
         ]
         return np.array(out, dtype=object)
+
+
+def _column_names(X: Any) -> list[str] | None:
+    """A DataFrame's column names (as text), else None."""
+    cols = getattr(X, "columns", None)
+    return None if cols is None else [str(c) for c in cols]
+
+
+def _snap(column: np.ndarray, t: float) -> float:
+    """The tree's threshold t moved to the shortest decimal strictly between the training values on its two sides.
+
+    The trees compare float32(x) <= t, at a float32 midpoint (0.48999999463558197 between 0.48 and 0.49): the
+    question "x > 0.49" it would print is false for x = 0.49 while its column says true. With lo the largest
+    training value that goes left and hi the smallest that goes right (lo < hi: float32 rounding is monotone), any d
+    in (lo, hi) splits the training rows as the tree does; the shortest such decimal prints exactly
+    (:func:`_text`), so a column is 1 exactly when its printed question is true."""
+    x32 = column.astype(np.float32).astype(np.float64)  # (compared in float64, as the trees compare)
+    left, right = column[x32 <= np.float64(t)], column[x32 > np.float64(t)]
+    if left.size == 0 or right.size == 0:
+        return float(t)
+    lo, hi = float(left.max()), float(right.min())
+    mid = 0.5 * (lo + hi)
+    for k in range(1, 18):
+        d = float(f"{mid:.{k}g}")
+        if lo < d < hi:
+            return d
+    return mid
+
+
+def _text(t: float) -> str:
+    """The shortest text that reads back as exactly t."""
+    return repr(float(t))
 
 
 def _matrix(X: Any) -> np.ndarray:

@@ -14,6 +14,12 @@ from mipnet.errors import DataError
 from mipnet.thresholds import ThresholdFeatures
 
 
+def _side(X: np.ndarray, f: int, t: float, exact: bool = False) -> bytes:
+    """Which training rows go right at the threshold t of feature f: a tree's float32 rule, or (exact) x > t."""
+    col = X[:, f] if exact else X[:, f].astype(np.float32).astype(np.float64)
+    return (col > np.float64(t)).tobytes()
+
+
 def _data(seed: int, n: int = 120, d: int = 4) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)).round(2)
@@ -28,12 +34,16 @@ def test_columns_are_the_stumps_questions(seed: int, stumps: int) -> None:
     tf = ThresholdFeatures(n_stumps=stumps, random_state=seed).fit(X, y)
     gb = GradientBoostingClassifier(n_estimators=stumps, max_depth=1, random_state=seed).fit(X, y)
     stumps_ = [t.tree_ for t in gb.estimators_[:, 0]]
-    expected = sorted({(int(t.feature[0]), float(t.threshold[0])) for t in stumps_ if t.feature[0] >= 0})
-    assert tf.thresholds_ == expected and 1 <= len(expected) <= stumps
+    # each column splits the training rows as its stump does (the tree compares float32(x) <= t)
+    expected = sorted({(int(t.feature[0]), _side(X, int(t.feature[0]), t.threshold[0])) for t in stumps_
+                       if t.feature[0] >= 0})  # fmt: skip
+    got = sorted({(f, _side(X, f, t, exact=True)) for f, t in tf.thresholds_})
+    assert got == expected and 1 <= len(expected) <= stumps
     B = tf.transform(X)
-    assert B.shape == (X.shape[0], len(expected)) and set(np.unique(B)) <= {0.0, 1.0}
-    for j, (f, t) in enumerate(expected):
+    assert B.shape == (X.shape[0], len(tf.thresholds_)) and set(np.unique(B)) <= {0.0, 1.0}
+    for j, (f, t) in enumerate(tf.thresholds_):
         assert np.array_equal(B[:, j], (X[:, f] > t).astype(float))
+        assert float(repr(t)) == t  # the printed threshold reads back exactly
         # planted just below, at and just above the threshold: > is strict
         probe = np.tile(X[:1], (3, 1))
         probe[:, f] = [np.nextafter(t, -np.inf), t, np.nextafter(t, np.inf)]
@@ -54,16 +64,14 @@ def test_pair_questions_are_the_trees_paths(seed: int, trees: int) -> None:
         t = est.tree_
         for node in range(t.node_count):
             if t.feature[node] >= 0:
-                splits.add((int(t.feature[node]), float(t.threshold[node])))
+                splits.add((int(t.feature[node]), _side(X, int(t.feature[node]), t.threshold[node])))
         for child, above in ((t.children_left[0], False), (t.children_right[0], True)):
             if t.feature[0] >= 0 and t.feature[child] >= 0:
-                paths.add(
-                    (
-                        (int(t.feature[0]), float(t.threshold[0]), above),
-                        (int(t.feature[child]), float(t.threshold[child])),
-                    )
-                )
-    assert tf.thresholds_ == sorted(splits) and tf.pairs_ == sorted(paths)
+                f0, fc = int(t.feature[0]), int(t.feature[child])
+                paths.add(((f0, _side(X, f0, t.threshold[0]), above), (fc, _side(X, fc, t.threshold[child]))))
+    # the same splits and paths of the training rows (the thresholds moved to short decimals between the rows)
+    assert {(f, _side(X, f, t, True)) for f, t in tf.thresholds_} == splits and len(tf.thresholds_) == len(splits)
+    assert {((f, _side(X, f, t, True), a), (g, _side(X, g, u, True))) for (f, t, a), (g, u) in tf.pairs_} == paths
     B = tf.transform(X)
     k = len(tf.thresholds_)
     assert B.shape == (X.shape[0], k + len(tf.pairs_)) and set(np.unique(B)) <= {0.0, 1.0}
@@ -77,8 +85,9 @@ def test_pair_questions_are_the_trees_paths(seed: int, trees: int) -> None:
         probe[:, f], probe[:, g] = [a for a, _ in grid], [b for _, b in grid]
         expected = [float(((ai > 1) == above) and bi == 2) for ai in range(3) for bi in range(3)]
         assert tf.transform(probe)[:, k + j].tolist() == expected
-    # every tree is a linear function of the columns and a constant: least squares reproduces it exactly
-    Xs = np.vstack([X, np.random.default_rng(seed).normal(size=(200, X.shape[1]))])
+    # on the training rows every tree is a linear function of the columns and a constant: least squares reproduces
+    # it exactly (between two training values the column's threshold is a short decimal, the tree's a float32)
+    Xs = X
     D = np.hstack([tf.transform(Xs), np.ones((Xs.shape[0], 1))])
     for est in gb.estimators_[:, 0]:
         target = est.predict(Xs)
@@ -91,7 +100,7 @@ def test_pair_names() -> None:
     tf = ThresholdFeatures(n_stumps=6, depth=2).fit(X, y)
     names = tf.get_feature_names_out(["a", "b", "c", "d"])
     (f, t, above), (g, s) = tf.pairs_[0]
-    assert names[len(tf.thresholds_)] == f"{'abcd'[f]} {'>' if above else '<='} {t:.6g} and {'abcd'[g]} > {s:.6g}"
+    assert names[len(tf.thresholds_)] == f"{'abcd'[f]} {'>' if above else '<='} {t!r} and {'abcd'[g]} > {s!r}"
     assert len(names) == len(tf.thresholds_) + len(tf.pairs_)
     for bad in (0, 3, True, 1.5):
         with pytest.raises(DataError, match="depth"):
@@ -103,7 +112,7 @@ def test_names_and_bad_input() -> None:
     tf = ThresholdFeatures(n_stumps=5).fit(X, y)
     names = tf.get_feature_names_out(["a", "b", "c", "d"])
     f, t = tf.thresholds_[0]
-    assert names[0] == f"{'abcd'[f]} > {t:.6g}" and len(names) == len(tf.thresholds_)
+    assert names[0] == f"{'abcd'[f]} > {t!r}" and len(names) == len(tf.thresholds_)
     assert tf.get_feature_names_out()[0].startswith(f"x{f} > ")
     with pytest.raises(DataError, match="columns"):
         tf.transform(X[:, :3])
@@ -162,3 +171,22 @@ def test_certified_sparse_score_on_the_questions() -> None:
     rep = recheck(training_certificate(net, net.metadata["certificate"], target="y"), net, df, second_solver=None,
                   time_limit=30)  # fmt: skip
     assert rep.status == "ok" and rep.exit_code == 0, rep.lines()
+
+
+def test_printed_questions_are_exactly_their_columns_and_names_follow_a_frame() -> None:
+    """Data on a 0.01 grid: the trees' float32 midpoints (0.48999999...) moved to short decimals between the training
+    values, so "b > t" as printed is true exactly where its column is 1, at the training values too. A DataFrame's
+    names are kept: its columns in another order are read by name, a missing column is one error."""
+    import pandas as pd
+
+    X, y = _data(3)
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    tf = ThresholdFeatures(n_stumps=8).fit(df, y)
+    names = tf.get_feature_names_out()
+    B = tf.transform(df)
+    for j, name in enumerate(names):
+        col, t = name.split(" > ")
+        assert np.array_equal(B[:, j], (df[col].to_numpy() > float(t)).astype(float)), name
+    assert np.array_equal(tf.transform(df[["d", "c", "b", "a"]]), B)
+    with pytest.raises(DataError, match="columns"):
+        tf.transform(df.rename(columns={"a": "z"}))
