@@ -276,3 +276,20 @@ def test_every_box_attacked_before_any_is_proved(monkeypatch: pytest.MonkeyPatch
     assert r.verdict == "violated" and r.prover == "attack"
     assert np.all(np.abs(r.x) <= 1.0) and r.y[k] >= r.y[c] - CHECK_TOL
     np.testing.assert_allclose(r.y, NET.forward(r.x[None])[0])
+
+
+def test_a_witness_just_outside_the_unsafe_region_is_not_a_violation() -> None:
+    """y = -0.9 x_1 on x_1 in [0.5, 1]: min y = -0.9, so "y <= -0.9000005" is unreachable and the property holds.
+    The witness x_1 = 1 (y = -0.9) is 5e-7 outside: with a 1e-6 tolerance it was reported violated (and "sat")."""
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+
+    net = Network([Dense(np.array([[0.0, -0.9]]), np.zeros(1))])
+    text = (
+        "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n"
+        "(assert (>= X_0 0.0))\n(assert (<= X_0 0.0))\n(assert (>= X_1 0.5))\n(assert (<= X_1 1.0))\n"
+    )
+    r = check_property(net, parse_vnnlib(text + "(assert (<= Y_0 -0.9000005))\n"))
+    assert r.verdict != "violated", r
+    r = check_property(net, parse_vnnlib(text + "(assert (<= Y_0 -0.8999995))\n"))
+    assert r.verdict == "violated" and r.y[0] <= -0.8999995  # reachable: a real witness, checked exactly
