@@ -22,7 +22,7 @@ from ...deadline import Deadline
 from ...encode import input_terms
 from ...errors import DataError
 from ...network import Network
-from ..search import logits, perturbation_norm, search_perturbation, strong_margin
+from ..search import logits, perturbation_norm, reached, search_perturbation, strong_margin
 from .model import (
     _add_norm,
     _add_reach,
@@ -90,7 +90,7 @@ def local_resilience(
         res.timings["init_search"] = time.perf_counter() - t0
         if b0 is not None:
             res.phi_init = phi_init = perturbation_norm(x, b0, norm)
-            if decide and delta is not None and phi_init <= delta:  # (decide needs delta: checked above)
+            if decide and delta is not None and _exactly_below(net, x, b0, mi, k, norm, float(delta)):
                 res.status, res.phi, res.verdict, res.a, res.b = "feasible", res.phi_init, "below", x, b0
                 res.witness = _witness(net, x, b0, mi, alpha, k, norm, res.phi)
                 res.notes.append("decided by the gradient search (no MILP needed)")
@@ -151,12 +151,29 @@ def local_resilience(
         assert delta is not None  # decide needs delta (checked above)
         if r.status == "infeasible":
             res.verdict = "not_below"
-        elif r.has_solution and res.witness.get("ok") and res.witness["norm_value"] <= delta * (1 + 1e-6) + 1e-9:
+        elif (
+            r.has_solution
+            and res.b is not None
+            and res.witness.get("ok")
+            and _exactly_below(net, x, res.b, mi, k, norm, float(delta))
+        ):
             res.verdict = "below"
         else:
             res.verdict = "unknown"
     res.timings["total"] = time.perf_counter() - t0
     return res
+
+
+def _exactly_below(net: Network, x: np.ndarray, b: np.ndarray, mi: int, k: int, norm: str, delta: float) -> bool:
+    """Whether b answers "below delta" with no tolerance: ||b - x|| <= delta, b in the domain, and at least k
+    classes i != m with z_i(b) >= z_m(b) by the forward pass. (With the solver's tolerances a pair at distance
+    0.4166667 > delta = 0.41666666, or with z_i - z_m = -2.8e-17, answered "below".)"""
+    z = logits(net, b[None])
+    return bool(
+        perturbation_norm(x, b, norm) <= delta
+        and net.domain.contains(b[None], tol=0.0).all()
+        and int(reached(z, mi, 0.0)[0]) >= k
+    )
 
 
 def _decide_by_robustness(
@@ -194,7 +211,7 @@ def _decide_by_robustness(
     if r.verdict == "violated" and r.counterexample is not None:
         b = np.asarray(r.counterexample, dtype=np.float64).ravel()
         w = _witness(net, x, b, mi, alpha, 1, norm, None)
-        if w.get("ok") and w["norm_value"] <= delta * (1 + 1e-6) + 1e-9:
+        if w.get("ok") and _exactly_below(net, x, b, mi, 1, norm, delta):
             res.status, res.verdict, res.a, res.b, res.witness = "feasible", "below", x, b, w
             res.phi = w["norm_value"]
             res.notes.append("decided by the robustness MILP (counterexample re-checked)")
