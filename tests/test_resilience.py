@@ -200,3 +200,23 @@ def test_cli_resilience(net3, tmp_path):
     res = runner.invoke(group, ["resilience", str(path), "--input", x, "--delta", "1e-4"])
     assert res.exit_code == 0, res.output
     assert "not_below" in res.output
+
+
+def test_cli_network_bound_not_printed_as_a_value_when_unproved(tmp_path):
+    """Digits (10 classes) in 1 s: the classes are not all decided, so Xi is no value: the line says "not proved",
+    with the smallest Phi found as an upper bound, and the JSON's xi is null (it printed "Xi = ... = 0.116" before,
+    with every class's bound 0)."""
+    from pathlib import Path
+
+    from mipnet.cli.resilience import SUBCOMMANDS
+
+    model = Path(__file__).resolve().parents[1] / "benchmarks" / "models" / "digits_mlp_50_50.json"
+    group = click.Group("verify", commands=SUBCOMMANDS["verify"])
+    args = ["resilience", str(model), "--alpha", "2", "--k", "1", "--time-limit", "1"]
+    res = CliRunner().invoke(group, args)
+    assert res.exit_code == 3, res.output
+    assert "Xi = min_m Phi_m: not proved" in res.output and "Xi = min_m Phi_m =" not in res.output, res.output
+    out = json.loads(CliRunner().invoke(group, [*args, "--json"]).output)
+    assert out["xi"] is None
+    phis = [r["phi"] for r in out["results"] if r["phi"] is not None]
+    assert out["xi_upper"] == (min(phis) if phis else None)

@@ -18,6 +18,7 @@ from typing import Any
 import click
 import numpy as np
 
+from ..deadline import Deadline
 from ..errors import DataError
 from ..io.atomic import atomic_write_bytes, atomic_write_text
 from .common import (
@@ -118,7 +119,7 @@ def _line(r: Any) -> str:
     type=FINITE_POSITIVE,
     default=60.0,
     show_default=True,
-    help="seconds per class (bounds, heuristics, MILP and witness check of that class)",
+    help="seconds for the whole command (every class shares them: bounds, heuristics, MILP and witness checks)",
 )
 @click.option("--threads", type=POSITIVE_INT, default=None, help="solver threads")
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
@@ -182,25 +183,50 @@ def resilience_cmd(
         if delta is not None:
             ctx.exit({"below": EXIT_VIOLATED, "not_below": EXIT_OK}.get(r.verdict or "", EXIT_UNKNOWN))
         ctx.exit(EXIT_OK if r.status in ("optimal", "infeasible") else EXIT_UNKNOWN)
-    classes = [cls] if cls is not None else list(range(len(net.class_names or [])))
+    classes: list[int | str] = [cls] if cls is not None else list(range(len(net.class_names or [])))
+    total = Deadline(time_limit)  # the limit covers every class: each gets its share of what is left
     results = [
         class_resilience(
-            net, c, alpha=alpha, k=k, norm=norm, heuristics=heur, solver=solver, time_limit=time_limit, threads=threads
+            net,
+            c,
+            alpha=alpha,
+            k=k,
+            norm=norm,
+            heuristics=heur,
+            solver=solver,
+            time_limit=total.share(len(classes) - i),
+            threads=threads,
         )
-        for c in classes
+        for i, c in enumerate(classes)
     ]
     vals = [r.phi for r in results if r.phi is not None]
-    xi = min(vals) if vals else None
+    decided = all(r.status in ("optimal", "infeasible") for r in results)
+    # Xi = min_m Phi_m is a value only when every Phi_m is proved; else the smallest Phi found is an upper bound and
+    # the smallest proved lower bound (none where a class has none) is the lower one
+    xi = min(vals) if vals and decided else None
+    lows = [float(r.bound) for r in results if r.bound is not None]
+    xi_low = min(lows) if lows and len(lows) == len(results) else None
+    xi_up = min(vals) if vals else None
     if as_json:
-        echo_json({"xi": xi if cls is None else None, "results": [r.to_dict() for r in results]})
+        echo_json(
+            {
+                "xi": xi if cls is None else None,
+                "xi_upper": xi_up if cls is None else None,
+                "xi_lower": xi_low if cls is None else None,
+                "results": [r.to_dict() for r in results],
+            }
+        )
     else:
         for r in results:
             click.echo(_line(r))
             for note in r.notes:
                 click.echo(f"  note: {note}")
-        if cls is None:
+        if cls is None and decided:
             click.echo(f"Xi = min_m Phi_m = {'-' if xi is None else f'{xi:.6g}'}")
-    decided = all(r.status in ("optimal", "infeasible") for r in results)
+        elif cls is None:
+            up = "-" if xi_up is None else f"{xi_up:.6g}"
+            low = "none" if xi_low is None else f"{xi_low:.6g}"
+            click.echo(f"Xi = min_m Phi_m: not proved; at most {up} (the smallest Phi found), proved >= {low}")
     ctx.exit(EXIT_OK if decided else EXIT_UNKNOWN)
 
 
