@@ -293,3 +293,25 @@ def test_a_witness_just_outside_the_unsafe_region_is_not_a_violation() -> None:
     assert r.verdict != "violated", r
     r = check_property(net, parse_vnnlib(text + "(assert (<= Y_0 -0.8999995))\n"))
     assert r.verdict == "violated" and r.y[0] <= -0.8999995  # reachable: a real witness, checked exactly
+
+
+def test_witness_sampling_stops_at_the_deadline_between_points() -> None:
+    """find_witness checks the deadline every 32 points, not only between chunks of 2048: a Python check over many
+    atoms (9 disjuncts of 784 input bounds) took 35 s per chunk, past a 2 s limit."""
+    from mipnet.verify.input_split import find_witness
+
+    class Expires:  # not expired at the chunk's start, expired at the first check inside it
+        calls = 0
+
+        def expired(self) -> bool:
+            self.calls += 1
+            return self.calls > 1
+
+    seen: list[int] = []
+
+    def never(x, y) -> bool:
+        seen.append(1)
+        return False
+
+    out = find_witness(NET, -np.ones(3), np.ones(3), never, n=4096, deadline=Expires())  # type: ignore[arg-type]
+    assert out is None and len(seen) == 31
