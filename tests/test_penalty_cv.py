@@ -195,3 +195,24 @@ def test_the_default_grid_steps_by_at_most_a_factor_two():
     assert np.all(np.diff(grid) > 0) and grid[0] == 0.001 and grid[-1] == 0.1
     assert np.max(grid[1:] / grid[:-1]) <= 2.0 + 1e-12  # a coarser grid stepped over the accuracy peak
     assert MIPNetClassifier().l1_grid == DEFAULT_L1_GRID
+
+
+def test_the_speed_probe_stops_at_its_budget_and_prices_what_it_ran(monkeypatch):
+    """The probe of the surrogate's speed gets an end (a share of the time left; full Adult with l1 cv and 5 s: its
+    30 steps took over 20 s) and, stopped there, prices its time as one step (the fits after it then plan fewer)."""
+    import mipnet.train.penalty_cv as pcv
+
+    seen: list = []
+
+    def fake(*args, **kwargs):
+        seen.append(kwargs.get("end"))
+        return []
+
+    monkeypatch.setattr(pcv, "fit_sign_path", fake)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), np.where(rng.random(200) < 0.5, 1.0, -1.0)
+    kw = dict(margin=1.0, weight_bound=1.0, bias_bound=1.0, seed=0)
+    rate_free, _ = pcv._probe(X, y, 2, [0.01, 0.1], kw, standardised=True)
+    rate_cut, _ = pcv._probe(X, y, 2, [0.01, 0.1], kw, standardised=True, budget=0.0)
+    assert seen[0] is None and seen[1] is not None
+    assert rate_cut > 0 and rate_free >= 0  # (the stopped probe divides by one step, not PROBE_STEPS)

@@ -55,6 +55,8 @@ STEPS = 600
 #: rows underestimated a fit on 9511 rows x 86 features about 3 times, so it takes the rows)
 PROBE_STEPS = 30
 PROBE_ROWS = 20000
+#: the probe stops at this share of the time left (it prices the rest)
+PROBE_SHARE = 0.1
 #: cross-validation never runs on fewer rows than this (or all of them, if fewer)
 MIN_CV_ROWS = 200
 #: a surrogate fit cut to fewer steps than this (the time left) is not started (:func:`surrogate_steps`)
@@ -131,7 +133,7 @@ def select_l1(
     left = _left(deadline)
     kw: dict[str, Any] = dict(margin=margin, weight_bound=weight_bound, bias_bound=bias_bound, seed=seed)
     # seconds per row x problem x step, and the fixed seconds of one fit
-    rate, fixed = _probe(X, y, hidden, grid, kw) if np.isfinite(left()) else (0.0, 0.0)
+    rate, fixed = _probe(X, y, hidden, grid, kw, budget=PROBE_SHARE * left()) if np.isfinite(left()) else (0.0, 0.0)
     per_row = rate * len(grid) * SPLIT_RESTARTS * STEPS * (folds - 1) / folds  # one split's seconds per row
     Xcv, ycv, cv_rows = X, y, None
     if fixed + per_row * X.shape[0] > left() and X.shape[0] > MIN_CV_ROWS:
@@ -196,7 +198,7 @@ def surrogate_steps(
     :data:`MIN_STEPS`: no time for the fit). ``kw``: the fit's margin, boxes and seed."""
     if not np.isfinite(seconds):
         return restarts, STEPS
-    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=1)
+    rate, fixed = _probe(X, y, hidden, [float(l1)], kw, standardised=True, restarts=1, budget=PROBE_SHARE * seconds)
     per_step = max(rate * X.shape[0], 1e-12)  # one problem's step on all rows
     if fixed + per_step * max(1, restarts) * STEPS <= seconds:
         if most is not None and most > restarts:
@@ -224,6 +226,7 @@ def _probe(
     kw: dict[str, Any],
     standardised: bool = False,
     restarts: int = SPLIT_RESTARTS,
+    budget: float | None = None,
 ) -> tuple[float, float]:
     """(seconds per row x problem x step, fixed seconds: 0) of the surrogate: one fit of ``PROBE_STEPS`` steps on
     at most ``PROBE_ROWS`` rows (a stratified sample) with the grid's problems. Its mean per step includes the
@@ -232,8 +235,15 @@ def _probe(
     keep = _stratified_sample(y, PROBE_ROWS, kw.get("seed"))
     Xp = X[keep] if standardised else _standardise(X[keep], X[:1])[0]
     t0 = time.perf_counter()
-    fit_sign_path(Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, **kw)
-    return (time.perf_counter() - t0) / (keep.size * len(grid) * max(1, restarts) * PROBE_STEPS), 0.0
+    end = None if budget is None or not np.isfinite(budget) else t0 + max(0.0, budget)
+    fit_sign_path(
+        Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, end=end, **kw
+    )
+    took = time.perf_counter() - t0
+    # stopped by its budget: it may have run a single step, so the rate is priced as if it had (the fits after it
+    # then plan fewer rows and steps: the deadline is kept; full Adult, l1 cv, 5 s: the 30 steps took over 20 s)
+    steps = 1 if end is not None and time.perf_counter() >= end else PROBE_STEPS
+    return took / (keep.size * len(grid) * max(1, restarts) * steps), 0.0
 
 
 def _stratified_sample(y: np.ndarray, n: int, seed: int | None) -> np.ndarray:
