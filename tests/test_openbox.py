@@ -298,6 +298,9 @@ def test_cli_single_instance(cli_files, tmp_path) -> None:
     assert (out / "instance.json").is_file()
     res = CliRunner().invoke(group, ["explain", model, data, "--instance", "5"])
     assert res.exit_code == 0 and f"{net.predict(X[5:6])[0]}" in res.output
+    # -1 is the last row (it was an empty slice and a numpy error)
+    last = CliRunner().invoke(group, ["explain", model, data, "--instance=-1"])
+    assert last.exit_code == 0 and f"{net.predict(X[-1:])[0]}" in last.output, last.output
 
 
 @pytest.mark.parametrize(
@@ -305,6 +308,7 @@ def test_cli_single_instance(cli_files, tmp_path) -> None:
     [
         ["{model}", "{data}", "--instance", "1,2"],
         ["{model}", "{data}", "--instance", "999"],
+        ["{model}", "--instance", "a=0.1,a=0.2,b=0,c=0"],
         ["{model}", "{data}", "--label", "nope"],
         ["{model}", "{tmp}/missing.csv"],
         ["{tmp}/missing.json", "{data}"],

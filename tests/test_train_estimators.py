@@ -218,3 +218,31 @@ def test_cli_train_sign_patterns(tmp_path):
         ],
     )
     assert bad.exit_code != 0 and "sign class" in bad.output and not deep.exists()
+
+
+def test_refit_without_cv_drops_cv_results_and_a_column_y_warns():
+    """A refit with a fixed l1 keeps no earlier fit's cross-validation evidence; a column-vector y is flattened with
+    scikit-learn's DataConversionWarning; the estimators say they are not deterministic (a fit within a time limit
+    depends on the machine's speed)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MIPNetClassifier((1,), l1="cv", l1_grid=(0.01, 0.1), time_limit=10, random_state=0).fit(X, y)
+    assert hasattr(clf, "cv_results_")
+    clf.set_params(l1=0.05).fit(X, y)
+    assert not hasattr(clf, "cv_results_")
+    with pytest.warns(DataConversionWarning):
+        MIPNetClassifier((1,), l1=0.05, time_limit=5).fit(X, y[:, None])
+    assert MIPNetClassifier().__sklearn_tags__().non_deterministic
+
+
+def test_interpret_of_no_rows_is_one_error():
+    from mipnet.explain import interpret
+
+    net = mipnet.Network(
+        [mipnet.Dense(np.ones((2, 2)), np.zeros(2)), mipnet.ReLU(), mipnet.Dense(np.ones((1, 2)), [0.0])]
+    )
+    with pytest.raises(DataError, match="at least one row"):
+        interpret(net, np.empty((0, 2)))

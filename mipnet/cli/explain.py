@@ -65,10 +65,15 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
         i = int(s)
         if not -X.shape[0] <= i < X.shape[0]:
             raise DataError(f"--instance {i} is out of range: DATA has {X.shape[0]} rows")
+        i %= X.shape[0]  # (-1: the last row; X[-1:0] was empty)
         return X[i : i + 1]
     parts = [p.strip() for p in s.split(",") if p.strip()]
     if parts and all("=" in p for p in parts):
         x = np.full(net.n_inputs, np.nan)
+        names = [p.split("=", 1)[0].strip() for p in parts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise DataError(f"--instance names {', '.join(twice)} more than once")
         for p in parts:
             name, val = p.split("=", 1)
             try:

@@ -542,6 +542,8 @@ def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = 
     """
     pieces = piece_layers(net)
     X = net._check_input(X)
+    if X.shape[0] == 0:
+        raise DataError("interpret needs at least one row of X (it explains the configurations the rows reach)")
     codes, out = configurations(net, X, pieces)
     if codes.shape[1]:
         packed = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1])))[:, 0]

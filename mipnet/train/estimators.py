@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.utils._param_validation import Hidden, Interval, InvalidParameterError, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..deadline import Deadline
 from ..domain import Domain
@@ -398,7 +398,7 @@ class _MIPNetBase(BaseEstimator):
         Xa = self._encode(X, reset=True)
         ya = np.asarray(y)
         if ya.ndim == 2 and ya.shape[1] == 1:
-            ya = ya.ravel()
+            ya = column_or_1d(ya, warn=True)  # (a column vector: DataConversionWarning, as scikit-learn's own)
         if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
             raise InputError(f"y must be a vector with one entry per row of X ({Xa.shape[0]}), got shape {ya.shape}")
         Xs, ys, rows = self._subsample(Xa, ya)
@@ -459,12 +459,16 @@ class _MIPNetBase(BaseEstimator):
         selection = res.certificate.formulation.get("penalty_selection")
         if selection is not None:
             self.cv_results_ = selection
+        elif hasattr(self, "cv_results_"):  # a refit without cross-validation keeps no earlier fit's evidence
+            del self.cv_results_
         return self
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.non_deterministic = False
+        # a fit within a time limit depends on the machine's speed (which incumbent the solver reached): refits on
+        # the same data and seed can differ (scikit-learn's check_fit_idempotent failed)
+        tags.non_deterministic = True
         return tags
 
 
@@ -527,7 +531,7 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         self._encode(X, reset=True)
         ya = np.asarray(y)
         if ya.ndim == 2 and ya.shape[1] == 1:
-            ya = ya.ravel()
+            ya = column_or_1d(ya, warn=True)  # (a column vector: DataConversionWarning, as scikit-learn's own)
         check_classification_targets(ya)
         self.classes_ = np.unique(ya)
         if self.classes_.size < 2:
@@ -638,7 +642,7 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
             raise InputError("Complex data not supported: y has complex values")
         ya = np.asarray(raw, dtype=np.float64)
         if ya.ndim == 2 and ya.shape[1] == 1:
-            ya = ya.ravel()
+            ya = column_or_1d(ya, warn=True)  # (a column vector: DataConversionWarning, as scikit-learn's own)
         if not np.all(np.isfinite(ya)):
             raise InputError("Input y contains NaN or infinity")
         return self._fit(X, ya, None)
