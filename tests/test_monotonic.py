@@ -385,3 +385,20 @@ def test_lattice_check_minimum_equals_a_dense_scan(sizes: list[int]) -> None:
         assert v.solver["incumbent"] <= scan + 1e-6
         assert v.solver["incumbent"] >= scan - 2e-3 * (1 + abs(scan))
         assert (v.status == "holds") == (v.solver["incumbent"] >= -1e-6)
+
+
+@pytest.mark.parametrize("width, expect", [(1e8, {"violated", "unknown"}), (1.0, {"holds"})])
+def test_a_small_negative_slope_over_a_wide_range_is_not_monotone(width, expect):
+    """f = 1 - 5e-8 relu(u) + relu(v), u in [0, width]: slope -5e-8 is within the per-unit tolerance (1e-7), but over
+    u in [0, 1e8] f drops by 5 and the class flips, so "holds" would be false; over [0, 1] it drops by 5e-8,
+    round-off's size, and holds as before."""
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+    from mipnet.verify.monotonic import verify_global
+
+    net = Network(
+        [Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[-5e-8, 1.0]]), np.array([1.0]))],
+        domain=Domain(["u", "v"], lower=[0, 0], upper=[width, 1]),
+    )
+    rep = verify_global(net, increasing=["u"], time_limit=10)
+    assert rep.features[0].status in expect, rep.features[0]

@@ -65,6 +65,11 @@ class _ExactModel:
     bounds: list[tuple[np.ndarray, np.ndarray]]
 
 
+#: the largest decrease of f over a feature's whole range that a "holds" may carry (a proved slope of -TOL per unit
+#: times the range: 1e-7 x 78 years of age is 7.8e-6)
+DROP_TOL = 1e-5
+
+
 def _build_exact(
     net: Network, coef: np.ndarray, bounds_method: str, full_forward: bool, deadline: Deadline | None = None
 ) -> _ExactModel:
@@ -161,13 +166,21 @@ def _exact_feature(
     direction = INCREASING if s > 0 else DECREASING
     dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
+    width = float(net.domain.upper[l] - net.domain.lower[l])
+
+    def accepted(bound: float) -> bool:
+        """A proved min slope that lets "holds" stand: >= -tol per unit, and a negative one (round-off) may not add
+        up to more than :data:`DROP_TOL` over the feature's whole range (f = 1 - 5e-8 u on u in [0, 1e8] has slope
+        -5e-8 >= -tol and drops by 5: it was certified monotone)."""
+        return bound >= -tol and (bound >= 0 or not np.isfinite(width) or -bound * width <= DROP_TOL)
+
     verdict = FeatureVerdict(name, direction, "unknown", "exact", None, None)
     if _trivial(net, l):
         verdict.status, verdict.bound, verdict.how = "holds", 0.0, "interval"
         verdict.note = "the feature is constant on the domain"
         return verdict
     lo_g = s * ex.grad.lower[l] if s > 0 else -ex.grad.upper[l]
-    if lo_g >= -tol:
+    if accepted(float(lo_g)):
         verdict.status, verdict.bound, verdict.how = "holds", float(lo_g), "interval"
         verdict.solve_time = time.perf_counter() - t0
         return verdict
@@ -189,7 +202,7 @@ def _exact_feature(
         val = s * float(gl)
         verdict.bound = verdict.min_derivative = val
         verdict.how = "interval"
-        if val >= -tol:
+        if accepted(val):
             verdict.status = "holds"
         else:
             w = _witness_from_point(net, coef, net.domain.sample(1, 0)[0], l, s, tol)
@@ -213,7 +226,7 @@ def _exact_feature(
     verdict.bound = res.bound
     verdict.min_derivative = res.incumbent
     verdict.how = "milp"
-    if res.bound is not None and res.bound >= -tol:
+    if res.bound is not None and accepted(float(res.bound)):
         verdict.status = "holds"
     elif res.has_solution and res.incumbent is not None and res.incumbent < -tol:
         x_star = ex.x.values()
