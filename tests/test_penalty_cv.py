@@ -208,6 +208,7 @@ def test_the_speed_probe_stops_at_its_budget_and_prices_what_it_ran(monkeypatch)
     def fake(*args, **kwargs):
         seen.append(kwargs.get("end"))
         time.sleep(0.02)  # the same seconds either way: only the steps they are divided by differ
+        kwargs["ran"].append(1 if kwargs.get("end") is not None else kwargs["steps"])  # stopped after one step
         return []
 
     monkeypatch.setattr(pcv, "fit_sign_path", fake)
@@ -217,4 +218,4 @@ def test_the_speed_probe_stops_at_its_budget_and_prices_what_it_ran(monkeypatch)
     rate_free, _ = pcv._probe(X, y, 2, [0.01, 0.1], kw, standardised=True)
     rate_cut, _ = pcv._probe(X, y, 2, [0.01, 0.1], kw, standardised=True, budget=0.0)
     assert seen[0] is None and seen[1] is not None
-    assert rate_cut > 10 * rate_free > 0  # the stopped probe divides by one step, not PROBE_STEPS (30)
+    assert rate_cut > 10 * rate_free > 0  # the stopped probe divides by the one step it ran, not PROBE_STEPS (30)

@@ -179,10 +179,13 @@ def test_conv_forgeries_fail_the_class_check(conv_trained, forgery):
     net = copy.deepcopy(honest)
     conv = next(layer for layer in net.layers if layer.kind == "Conv2D")
     head = [layer for layer in net.layers if layer.kind == "Dense"]
+    # (one entry set, not the weights scaled: a 4 s fit on a loaded machine can return the all-zero network)
     if forgery == "conv_out_of_box":
-        conv.weight = conv.weight * (3.0 / max(float(np.abs(conv.weight).max()), 1e-9))
+        conv.weight = conv.weight.copy()
+        conv.weight.flat[0] = 3.0
     elif forgery == "head_off_grid":
-        head[-1].weight = head[-1].weight * 0.5
+        head[-1].weight = head[-1].weight.copy()
+        head[-1].weight.flat[0] = 0.5
     elif forgery == "bias_out_of_box":
         head[0].bias = head[0].bias + 5.0
     else:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, MipnetError
+from ..train.scaling import column_scale
 from .checks import BOUND_TOL
 
 
@@ -50,8 +51,7 @@ def cuts_claim(
     if not isinstance(points, list) or not points:
         return False, "the certificate names cuts as the bound's source but records no cut points"
     target = _targets(y, tc.task, tc.classes, 1)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
     Xm, tm, counts, _ = merge_rows((X - mu) / sd, target)
     t0 = time.perf_counter()
     try:

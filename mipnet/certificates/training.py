@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import DataError, MipnetError
 from ..network import Network
+from ..train.scaling import column_scale
 from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
@@ -333,8 +334,7 @@ def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Netwo
     cfg = cert.question.get("config")
     if not isinstance(cfg, dict) or cfg.get("architecture") or not net.layers or net.layers[0].kind != "Normalize":
         return
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
     first = net.layers[0]
     scale = np.asarray(getattr(first, "scale", np.nan), dtype=np.float64)
     offset = np.asarray(getattr(first, "offset", np.nan), dtype=np.float64)
@@ -428,8 +428,8 @@ def _dual_claim(
     Bw, Bb = num("weight_bound", 1.0), num("bias_bound", 1.0)
     N = X.shape[0]
     target = _targets(y, tc.task, tc.classes, 1)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    Xs = (X - mu) / np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
+    Xs = (X - mu) / sd
     _, first, inv, counts = np.unique(
         np.column_stack([Xs, target]), axis=0, return_index=True, return_inverse=True, return_counts=True
     )
@@ -635,8 +635,7 @@ def _reprove_training(
         n_classes = len(classes or [])
         target = _targets(y, task, classes, 1 if n_classes == 2 else n_classes)
         y_mu, y_sd = 0.0, 1.0
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
     problem = TrainingProblem((X - mu) / sd, target, task, n_classes, cfg, solver=solver)
     left = seconds - (time.perf_counter() - t0)
     if left < MIN_SOLVE_SECONDS:

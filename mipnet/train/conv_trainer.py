@@ -27,6 +27,7 @@ from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
 from .options import TrainOptions
 from .outcome import TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish, solve_milp
+from .scaling import column_scale
 from .warmstart import (
     fixed_lp,
     is_linear,
@@ -52,9 +53,7 @@ def prepare_images(
     if pool is not None:
         front.append(pool)
         imgs = pool.forward(imgs)
-    mu = imgs.mean(axis=(0, 2, 3))
-    sd = imgs.std(axis=(0, 2, 3))
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(imgs, axis=(0, 2, 3))
     norm = Normalize((1.0 / sd)[:, None, None], (-mu / sd)[:, None, None])
     front.append(norm)
     Xs = norm.forward(imgs)

@@ -39,6 +39,7 @@ from ..errors import DataError, UnsupportedError
 from ..layers import Dense, Layer, ReLU
 from ..network import Network
 from ..verify.monotonic import GlobalReport, output_coefficients, resolve_features, verify_global
+from .scaling import column_scale
 
 __all__ = ["CertifiedModel", "fit_torch", "train_monotone_gradient", "train_monotone_milp"]
 
@@ -72,8 +73,7 @@ class CertifiedModel:
 
 
 def _standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    return mu, np.where(sd > 1e-12, sd, 1.0)
+    return column_scale(X)
 
 
 def _to_network(

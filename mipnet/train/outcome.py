@@ -21,6 +21,7 @@ from .certificate import Certificate, check_certificate, data_hash, recompute_te
 from .formulation import TrainConfig, TrainingProblem
 from .linear_term import META_KEY as LINEAR_KEY
 from .linear_term import shifted_units
+from .scaling import column_scale
 from .warmstart import (
     Weights,
     fixed_lp,
@@ -59,8 +60,8 @@ def encode_targets(
         t = y.astype(np.float64)
         if not np.all(np.isfinite(t)):
             raise DataError("the regression target contains NaN or inf")
-        mu, sd = float(t.mean()), float(t.std())
-        sd = sd if sd > 1e-12 else 1.0
+        mu_, sd_ = column_scale(t.ravel())
+        mu, sd = float(mu_), float(sd_)
         return (t - mu) / sd, None, 0, mu, sd
     cls = list(classes) if classes is not None else sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
     if len(cls) < 2:

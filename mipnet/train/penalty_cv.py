@@ -39,6 +39,7 @@ from .. import choices
 from ..deadline import Deadline
 from ..errors import DataError
 from ..progress import progress
+from .scaling import column_scale
 from .surrogate import fit_sign_path
 
 #: 1-2-3-5 steps (adjacent candidates at most a factor 2 apart): on tabular data the held-out accuracy often
@@ -83,8 +84,7 @@ class PenaltySelection:
 
 
 def _standardise(train: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mu, sd = train.mean(axis=0), train.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(train)
     return (train - mu) / sd, (other - mu) / sd
 
 
@@ -236,13 +236,14 @@ def _probe(
     Xp = X[keep] if standardised else _standardise(X[keep], X[:1])[0]
     t0 = time.perf_counter()
     end = None if budget is None or not np.isfinite(budget) else t0 + max(0.0, budget)
+    ran: list[int] = []
     fit_sign_path(
-        Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, end=end, **kw
-    )
+        Xp, y[keep], hidden, grid, restarts=restarts, steps=PROBE_STEPS, check_every=PROBE_STEPS, end=end, ran=ran,
+        **kw,
+    )  # fmt: skip
     took = time.perf_counter() - t0
-    # stopped by its budget: it may have run a single step, so the rate is priced as if it had (the fits after it
-    # then plan fewer rows and steps: the deadline is kept; full Adult, l1 cv, 5 s: the 30 steps took over 20 s)
-    steps = 1 if end is not None and time.perf_counter() >= end else PROBE_STEPS
+    # stopped by its budget (full Adult, l1 cv, 5 s: the 30 steps took over 20 s), it prices the steps it ran
+    steps = max(1, ran[-1]) if ran else PROBE_STEPS
     return took / (keep.size * len(grid) * max(1, restarts) * steps), 0.0
 
 

@@ -88,6 +88,7 @@ def _fit_batch(
     lr: float,
     check_every: int,
     end: float | None = None,
+    ran: list[int] | None = None,
 ) -> list[SignNetwork]:
     """Proximal Adam on K independent problems at once (member k: l1[k], positive[k] + signs, seeds[k]).
 
@@ -143,6 +144,8 @@ def _fit_batch(
                     best[k] = (W[k].copy(), bb.copy(), vv.copy(), cc)
             if late:
                 break
+    if ran is not None:  # the steps it ran (a speed probe stopped by ``end`` prices what it did)
+        ran.append(step if steps >= 1 else 0)
     return [SignNetwork(Wk, bk, vk, ck, float(Fk)) for (Wk, bk, vk, ck), Fk in zip(best, best_F)]
 
 
@@ -215,9 +218,10 @@ def fit_sign_path(
     lr: float = 0.03,
     check_every: int = 20,
     end: float | None = None,
+    ran: list[int] | None = None,
 ) -> list[SignNetwork]:
     """For each l1 in ``l1s``, the best of ``restarts`` fits and the best constant network
-    (:func:`fit_sign_network_best`), the fits all in one batch; ``end``: as in :func:`_fit_batch`."""
+    (:func:`fit_sign_network_best`), the fits all in one batch; ``end``, ``ran``: as in :func:`_fit_batch`."""
     l1s = [float(c) for c in l1s]
     X, y = _check(X, y, hidden, l1s, margin)
     pos, seeds = _restart_plan(hidden, restarts, seed)
@@ -236,6 +240,7 @@ def fit_sign_path(
         lr,
         check_every,
         end,
+        ran,
     )
     return [
         min(nets[i * R : (i + 1) * R] + [constant_network(X, y, hidden, margin, bias_bound)], key=lambda s: s.objective)

@@ -46,6 +46,7 @@ from .outcome import (
 )
 from .scale_policy import ScalePolicy
 from .scale_policy import plan as scale_plan
+from .scaling import column_scale
 from .sign_start import SURROGATE_SHARE, SURROGATE_SHARE_GUARD, better_start, logistic_start, surrogate_applies
 from .warmstart import (
     Weights,
@@ -250,8 +251,7 @@ def train_with_options(
         raise DataError(f"X has {X.shape[0]} rows but y has {len(y)}")
     target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
     cfg = resolve_config(opts.config or TrainConfig(), task, n_classes)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
     if domain is None:
         domain = Domain.from_data(X)
     if opts.linear or opts.constraints:  # checked before any work (:mod:`.constraints`, :mod:`.linear_term`)

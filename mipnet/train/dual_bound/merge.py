@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import DataError
+from ..scaling import column_scale
 
 
 def merge_duplicates(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -33,8 +34,7 @@ def _representatives(inverse: np.ndarray, n_groups: int) -> np.ndarray:
 def standardise(X: np.ndarray) -> np.ndarray:
     """The inputs the training MILP sees: ``(X - mean) / std`` with a zero std read as 1 (:func:`.trainer.train`)."""
     X = np.asarray(X, dtype=np.float64)
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    mu, sd = column_scale(X)
     return (X - mu) / sd
 
 
