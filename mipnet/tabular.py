@@ -90,10 +90,38 @@ def numeric_matrix(df: pd.DataFrame, columns: list[Any]) -> np.ndarray:
     return df[columns].to_numpy(dtype=np.float64)
 
 
+def _one_hot_text(df: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    """``df`` with the one-hot columns "col=level" among ``wanted`` built from its text column "col", as the
+    estimators encode a text column in ``fit`` (so the CSV a model was trained on reads back for predict, explain
+    and verify). A text value that is none of the model's levels of its column is one error."""
+    import pandas as pd
+
+    text = [c for c in df.columns if isinstance(c, str) and not pd.api.types.is_numeric_dtype(df[c])]
+    levels: dict[str, dict[str, str]] = {}
+    for name in wanted:
+        col = next((c for c in text if name.startswith(c + "=")), None)
+        if col is not None:
+            levels.setdefault(col, {})[name[len(col) + 1 :]] = name
+    if not levels:
+        return df
+    out = df.copy()
+    for col, by_level in levels.items():
+        values = df[col].astype(str)
+        unseen = sorted(set(values) - set(by_level))
+        if unseen:
+            raise DataError(f"column {col!r} has the value(s) {unseen[:3]} that the model was not trained on")
+        for level, name in by_level.items():
+            out[name] = (values == level).astype(np.float64)
+    return out
+
+
 def features_for(net: Network, df: pd.DataFrame) -> np.ndarray:
     """The model's feature columns of ``df`` in the model's order, as floats (clear errors otherwise)."""
     names = net.feature_names
     missing = [n for n in names if n not in df.columns]
+    if missing:
+        df = _one_hot_text(df, missing)
+        missing = [n for n in names if n not in df.columns]
     if missing:
         raise DataError(
             f"the CSV lacks the model's feature columns {missing[:5]}"
