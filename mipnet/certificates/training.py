@@ -568,9 +568,7 @@ def _config_claim(rep: RecheckReport, cert: CertificateFile) -> bool:
     try:
         if not isinstance(q.get("config"), dict):
             raise TypeError(f"a mapping was expected, got {type(q.get('config')).__name__}")
-        cfg, why = _recorded_config(cert)
-        if cfg is None:
-            raise ValueError(why.removeprefix("not re-proved: the recorded formulation is not readable (")[:-1])
+        cfg = _read_config(q["config"])
         classes = q.get("classes")
         n_classes = len(classes) if isinstance(classes, list) and classes else 2
         resolve_config(cfg, str(q.get("task") or "classify"), n_classes)
@@ -584,19 +582,25 @@ def _config_claim(rep: RecheckReport, cert: CertificateFile) -> bool:
     return True
 
 
-def _recorded_config(cert: CertificateFile) -> tuple[Any, str]:
-    """The recorded formulation's :class:`~mipnet.train.formulation.TrainConfig`, or (None, why not)."""
+def _read_config(cfgd: dict[str, Any]) -> Any:
+    """The :class:`~mipnet.train.formulation.TrainConfig` of a recorded configuration (TypeError / ValueError when a
+    field is not readable)."""
     from ..train.formulation import TrainConfig
 
+    fields = TrainConfig.__dataclass_fields__
+    cfg_fields: dict[str, Any] = {
+        k: (tuple(int(h) for h in v) if k == "hidden" else v) for k, v in cfgd.items() if k in fields
+    }
+    return TrainConfig(**cfg_fields)
+
+
+def _recorded_config(cert: CertificateFile) -> tuple[Any, str]:
+    """The recorded formulation's :class:`~mipnet.train.formulation.TrainConfig`, or (None, why not)."""
     cfgd = dict(cert.question.get("config") or {})
     if not cfgd:
         return None, "not re-proved: the certificate does not record the formulation"
-    fields = TrainConfig.__dataclass_fields__
     try:
-        cfg_fields: dict[str, Any] = {
-            k: (tuple(int(h) for h in v) if k == "hidden" else v) for k, v in cfgd.items() if k in fields
-        }
-        return TrainConfig(**cfg_fields), ""
+        return _read_config(cfgd), ""
     except (TypeError, ValueError, MipnetError) as exc:
         return None, f"not re-proved: the recorded formulation is not readable ({exc})"
 
