@@ -283,3 +283,28 @@ def test_ctrl_c_where_python_cannot_raise_prints_no_traceback(sigint_ignored: bo
     assert p.stdout.split() == ["went", "on", "raised", "at", "the", "safe", "point"], p.stdout
     assert "Interrupted" not in p.stderr, p.stderr
     assert "ValueError: a real bug" in p.stderr  # other unraisable exceptions are still reported
+
+
+def test_ctrl_c_wrapped_by_a_class_definition_is_still_an_interrupt():
+    """Ctrl-C landing in a class body of a module being imported arrives as RuntimeError("Error calling
+    __set_name__ ...") from KeyboardInterrupt: the command exits 130 with the one line, not a traceback."""
+    import click
+    from click.testing import CliRunner
+
+    from mipnet.cli import _Group
+
+    class Hit:
+        def __set_name__(self, owner, name):
+            raise KeyboardInterrupt
+
+    @click.group(cls=_Group)
+    def group() -> None:
+        pass
+
+    @group.command("define")
+    def define() -> None:
+        class Lazy:  # noqa: F841
+            cat = Hit()
+
+    res = CliRunner().invoke(group, ["define"])
+    assert res.exit_code == 130, (res.exit_code, res.output, res.exception)

@@ -93,6 +93,23 @@ class _Group(click.Group):
         except (OSError, ValueError) as exc:
             click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
+        except RuntimeError as exc:  # Ctrl-C inside a class definition of a module being imported arrives wrapped
+            if not _from_interrupt(exc):  # ("Error calling __set_name__ ..."): still an interrupt
+                raise
+            interrupt.announce(lambda line: click.echo(line, err=True))
+            ctx.exit(interrupt.EXIT_INTERRUPTED)
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by Ctrl-C (a KeyboardInterrupt in its chain)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -412,6 +412,9 @@ class LinearCuts:
         left = deadline.remaining()
         set_time_limit(h, float(left) if math.isfinite(left) else float("inf"))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
+        # (HiGHS also stops at an absolute gap of 1e-6 by default: a master "optimal" 5e-7 below its incumbent ended a
+        # fit "feasible" at a relative gap of 1.1e-6 > mip_gap, its point on its cuts)
+        h.setOptionValue("mip_abs_gap", 1e-12)
         with stop_at(h, deadline):
             status = h.run()
         info, ms = h.getInfo(), h.getModelStatus()
