@@ -19,6 +19,12 @@ class DataError(MipnetError):
     """Input data do not fit the model: wrong columns, wrong shape, NaN or inf values."""
 
 
+class CertificateFieldError(DataError):
+    """A field of a certificate file does not read as what it claims (a sample that is not a list of numbers, an
+    unknown norm): the file was edited or is corrupt, so a re-check counts it as a failed check (exit 1), not as a
+    usage error."""
+
+
 class SolverError(MipnetError):
     """A solver is missing, refused the model (licence size, bilinear terms) or failed."""
 

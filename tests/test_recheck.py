@@ -151,6 +151,27 @@ def test_resilience_witness_and_second_solver(multiclass_net):
     assert _failed(rep2, "re-proved by a fresh solve")
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [("norm", "2"), ("norm", None), ("k", 0), ("k", -1), ("k", 1.5), ("k", 3), ("alpha", "x"), ("alpha", 0.5)],
+)
+def test_resilience_question_is_read_as_the_verifier_reads_it(multiclass_net, field, value):
+    """alpha, k and the norm of a resilience question must be values the verifier accepts: with k = -1 every pair
+    "reaches k classes" and with norm "2" the distance was silently an L1 one, so both re-checked OK."""
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    rep = recheck(_edited(cert, lambda d: d["question"].update({field: value})), multiclass_net, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+
+
+def test_a_summary_figure_that_is_not_a_number_is_a_failed_check(multiclass_net):
+    """A gap of "zz" printed "expected a number" and exited 2 (a usage error) instead of refuting the file."""
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    rep = recheck(_edited(cert, lambda d: d["answer"].update(gap="zz")), multiclass_net, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+
+
 @pytest.fixture(scope="module")
 def trained():
     from mipnet.train import TrainConfig, train

@@ -400,6 +400,38 @@ def test_malformed_items_are_a_failed_check_not_a_traceback(rob):
     assert rep.status == "failed", rep.lines()
 
 
+def _norm_unknown(d):
+    d["question"]["norm"] = "l7"
+
+
+def _sample_short(d):
+    d["question"]["samples"][0] = d["question"]["samples"][0][:2]
+
+
+def _samples_dropped(d):
+    d["question"]["samples"] = []
+
+
+def _gap_set(d):
+    d["answer"]["gap"] = -1.0  # robustness and monotonicity answers carry no incumbent and no gap
+
+
+def _counterexample_short(d):
+    it = d["answer"]["items"][0]
+    it["verdict"], it["counterexample"] = "violated", [0.0]
+
+
+@pytest.mark.parametrize("edit", [_norm_unknown, _sample_short, _samples_dropped, _counterexample_short, _gap_set])
+def test_an_unreadable_field_refutes_the_certificate_with_exit_1(rob, tmp_path, edit):
+    """A field edited into something the re-check cannot read (an unknown norm, a sample of the wrong length) is a
+    refuted certificate (exit 1), not a usage error of the command (exit 2)."""
+    net, X, df, rows, res, cert = rob
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, (edit.__name__, rep.lines())
+    code, out = _cli(tmp_path, _forged(cert, edit), net, df)
+    assert code == 1 and out["status"] == "failed", (edit.__name__, out)
+
+
 def test_monotonicity_summary_bound_and_worst_derivative_are_bound(dense_net):
     rep0 = verify_global(dense_net, increasing=["x0"], time_limit=10)
     assert rep0.features[0].status == "violated"

@@ -45,7 +45,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import DataError, MipnetError
+from ..errors import CertificateFieldError, DataError, MipnetError
 from ..network import Network
 from .format import CertificateFile, _aggregate, jsonable, kind, number
 
@@ -235,16 +235,16 @@ def _array(v: Any, n: int | None = None, what: str = "a point") -> np.ndarray:
     try:
         a = np.asarray([number(x) for x in v], dtype=np.float64)
     except (TypeError, MipnetError):
-        raise DataError(f"the certificate's {what} is not a list of numbers") from None
+        raise CertificateFieldError(f"the certificate's {what} is not a list of numbers") from None
     if n is not None and a.size != n:
-        raise DataError(f"the certificate's {what} has {a.size} values, the model takes {n}")
+        raise CertificateFieldError(f"the certificate's {what} has {a.size} values, the model takes {n}")
     return a
 
 
 def _samples(cert: CertificateFile, net: Network) -> np.ndarray:
     S = cert.question.get("samples")
     if not isinstance(S, list) or not S:
-        raise DataError("the certificate does not record the points it is about")
+        raise CertificateFieldError("the certificate does not record the points it is about")
     return np.vstack([_array(row, net.n_inputs, "sample") for row in S])
 
 
@@ -253,7 +253,10 @@ def _claimed(cert: CertificateFile) -> str:
     parts = [str(a.get("status"))]
     for k in ("incumbent", "bound", "gap"):
         if a.get(k) is not None:
-            parts.append(f"{k} {number(a[k]):.6g}")
+            try:
+                parts.append(f"{k} {number(a[k]):.6g}")
+            except CertificateFieldError:  # refuted by the checks below; the claim is shown as written
+                parts.append(f"{k} {a[k]!r}")
     return ", ".join(parts)
 
 
@@ -319,6 +322,8 @@ def recheck(
         )
     try:
         checker(rep, cert, net, Xy, ctx)
+    except CertificateFieldError as exc:  # an edited or corrupt field: the certificate is refuted, not the command
+        rep.add("certificate fields readable", "integrity", False, str(exc))
     except MipnetError:
         raise
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an edited field of another type

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import MipnetError
+from ..errors import CertificateFieldError, MipnetError
 from ..io.atomic import atomic_write_text
 from ..network import Network
 
@@ -104,7 +104,7 @@ def number(v: Any) -> float | None:
     try:
         return float(v)
     except (TypeError, ValueError):
-        raise CertificateError(f"expected a number in the certificate, found {v!r}") from None
+        raise CertificateFieldError(f"expected a number in the certificate, found {v!r}") from None
 
 
 def canonical(d: dict[str, Any]) -> str:

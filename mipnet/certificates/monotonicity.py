@@ -191,7 +191,7 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
     bounds = [b for b in (number(it.get("bound")) for it in items) if b is not None]
-    _check_summary(rep, cert, items, bound=min(bounds) if bounds else None)
+    _check_summary(rep, cert, items, bound=min(bounds) if bounds else None, incumbent=None, gap=None)
     for it in items:  # the worst derivative found is an incumbent: at or above the bound, below 0 where violated
         md, b = number(it.get("min_derivative")), number(it.get("bound"))
         if md is not None and (
@@ -370,7 +370,9 @@ def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network,
     if sorted(r for r in rows if isinstance(r, int)) != list(range(X.shape[0])):
         rep.add("one answer per sample", "integrity", False, f"rows answered {rows}, {X.shape[0]} samples")
     n_viol = sum(it.get("verdict") == "violated" for it in items)
-    _check_summary(rep, cert, items, fraction_counterexamples=n_viol / len(items) if items else None)
+    _check_summary(
+        rep, cert, items, fraction_counterexamples=n_viol / len(items) if items else None, incumbent=None, gap=None
+    )
     if Xy is not None:
         _check_data_hash(rep, cert, Xy[0], None)
     dom = net.domain

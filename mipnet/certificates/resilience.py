@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import MipnetError
+from ..errors import CertificateFieldError, MipnetError
 from ..network import Network
 from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _check_summary, _close, _Ctx, _reprove
 from .format import CertificateFile, Kind, _aggregate, _new, data_record, number, register, solver_record
@@ -131,12 +131,28 @@ def _resilience_pair_problems(
     return why, nv, nr
 
 
+def _question_args(q: dict[str, Any], net: Network) -> tuple[float, int, str]:
+    """alpha, k and the norm of the question, read as the verifier reads them (alpha >= 1 finite, k a whole number
+    from 1 to the number of other classes, norm "1" or "inf"): anything else is an edited field."""
+    from ..verify.resilience.results import NORMS
+
+    alpha, k, norm = number(q.get("alpha", 1.0)), q.get("k", 1), q.get("norm", "1")
+    n_other = len(net.class_names or []) - 1
+    if alpha is None or not (math.isfinite(alpha) and alpha >= 1.0):
+        raise CertificateFieldError(f"the certificate's alpha {q.get('alpha')!r} is not a number >= 1")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n_other:
+        raise CertificateFieldError(f"the certificate's k {k!r} is not a whole number from 1 to {n_other}")
+    if norm not in NORMS:
+        raise CertificateFieldError(f"the certificate's norm {norm!r} is not one of {', '.join(NORMS)}")
+    return float(alpha), int(k), str(norm)
+
+
 def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
     from ..verify.resilience import Heuristics, class_resilience
     from ..verify.search import logits, strong_margin
 
     q = cert.question
-    alpha, k, norm = float(q.get("alpha", 1.0)), int(q.get("k", 1)), str(q.get("norm", "1"))
+    alpha, k, norm = _question_args(q, net)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
     phis = [p for p in (number(it.get("phi")) for it in items) if p is not None]
@@ -148,9 +164,6 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
     classes = [it.get("class") for it in items]
     if q.get("classes") is not None and (list(q["classes"]) != classes or len(set(map(str, classes))) != len(classes)):
         rep.add("one answer per class asked", "integrity", False, f"asked {q.get('classes')}, answered {classes}")
-    if not (math.isfinite(alpha) and alpha >= 1.0):
-        rep.add("alpha", "integrity", False, f"alpha {alpha} (must be >= 1)")
-        return
     dom = net.domain
     ln_a = math.log(alpha)
     claims: list[tuple[str, tuple[int, float | None, float | None, Any]]] = []

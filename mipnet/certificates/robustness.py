@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import MipnetError
+from ..errors import CertificateFieldError, MipnetError, UnsupportedError
 from ..network import Network
 from .checks import (
     TOL,
@@ -132,7 +132,10 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
     if eps is None or not math.isfinite(eps) or eps < 0:
         rep.add("eps", "integrity", False, f"eps {eps!r} is not a finite number >= 0")
         return
-    norm = normalise_norm(q.get("norm", "inf"))
+    try:
+        norm = normalise_norm(q.get("norm", "inf"))
+    except UnsupportedError as exc:
+        raise CertificateFieldError(f"the certificate's norm: {exc}") from None
     items = cert.answer.get("items") or []
     if len(items) != X.shape[0]:
         rep.add("one answer per sample", "integrity", False, f"{len(items)} answers for {X.shape[0]} samples")
@@ -141,7 +144,7 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
     bounds = [number(it.get("bound")) for it in items]
     proved = [b for b in bounds if b is not None]
     counts = {v: sum(it.get("verdict") == v for it in items) for v in ("holds", "violated", "unknown")}
-    _check_summary(rep, cert, items, bound=min(proved) if proved else None, counts=counts)
+    _check_summary(rep, cert, items, bound=min(proved) if proved else None, counts=counts, incumbent=None, gap=None)
     if q.get("sample_classes") is not None and list(q["sample_classes"]) != [it.get("class") for it in items]:
         rep.add("sample classes", "integrity", False, "the question's classes are not the items'")
     if Xy is not None:
