@@ -184,6 +184,51 @@ def test_duplicate_and_zero_rows() -> None:
     assert keep.tolist() == [True, False, False, True, False]
 
 
+def test_nearly_parallel_rows_keep_one_of_the_pair() -> None:
+    """Two units with weights (1, 1) and (1, 1 + 1e-9): each alone makes the other redundant; tested against all
+    the others, both were dropped and the region was reported with no boundary at all."""
+    G = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-9], [-1.0, 0.0]])
+    h = np.array([0.0, 0.0, 3.0])
+    keep, _ = nonredundant(G, h, np.array([-5.0, -5.0]), np.array([5.0, 5.0]))
+    assert keep[:2].any() and keep[2]
+
+
+@pytest.mark.parametrize(
+    "lo, hi",
+    [((0.0, 0.0), (1e-6, 1e6)), ((0.0, 0.0), (1e-8, 1e-8)), ((-3e9, 0.0), (3e9, 1e-3))],
+)
+def test_facets_of_features_in_very_different_units_are_kept(lo, hi) -> None:
+    """The test runs in the box's units: a row of norm 2e-6 beside one of 2e6 (income in dollars beside a
+    concentration), or inputs in [0, 1e-8] against the absolute tolerance, were dropped as zero or redundant."""
+    lo, hi = np.array(lo), np.array(hi)
+    mid = (lo + hi) / 2
+    G = np.array([[1.0 / (hi[0] - lo[0]), 0.0], [0.0, 1.0 / (hi[1] - lo[1])], [1.0, 0.0]])
+    h = np.array([mid[0] / (hi[0] - lo[0]), mid[1] / (hi[1] - lo[1]), hi[0] * 2 + 1.0])
+    keep, _ = nonredundant(G, h, lo, hi)
+    assert keep.tolist() == [True, True, False]
+
+
+@given(st.integers(0, 10_000), st.integers(-6, 6), st.integers(-6, 6))
+@settings(max_examples=40, deadline=None)
+def test_kept_rows_describe_the_same_region_as_all_rows(seed: int, e0: int, e1: int) -> None:
+    """On a dense grid of a box with features in units 10^e0 and 10^e1, the region of the kept rows is the region
+    of all rows (up to points within 1e-6 of the box's width of a hyperplane)."""
+    rng = np.random.default_rng(seed)
+    scale = np.array([10.0**e0, 10.0**e1])
+    lo, hi = -scale, scale
+    G = rng.normal(size=(7, 2)) / scale
+    h = rng.normal(size=7) * 0.7
+    U = _grid(-1, 1, 201) * scale
+    inside_all = np.all(U @ G.T <= h, axis=1)
+    if not inside_all.any():
+        return  # an empty region is refused (a configuration met by an instance is never empty)
+    keep, _ = nonredundant(G, h, lo, hi)
+    dist = np.abs(U @ G.T - h) / np.linalg.norm(G * scale, axis=1)  # in units of the box's half-width
+    clear = np.all(dist > 1e-6, axis=1)
+    inside_kept = np.all(U @ G[keep].T <= h[keep], axis=1)
+    assert np.array_equal(inside_kept[clear], inside_all[clear])
+
+
 # ----------------------------------------------------------------------------- configurations
 
 
@@ -323,3 +368,83 @@ def test_cli_bad_input_exit_2_without_output(cli_files, tmp_path, args) -> None:
     assert res.exit_code == 2, res.output
     assert "error:" in res.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("big", [1e200, 1e160])
+def test_overflowing_weights_are_refused_not_called_exact(big: float) -> None:
+    """Weights near the float64 limit: the local classifiers were NaN and exactness() counted NaN errors as 0, so
+    the CLI printed "exactness: 100.00 %"."""
+    net = Network(
+        [
+            Dense(np.array([[big, -big], [1.0, 1.0]]), np.zeros(2)),
+            ReLU(),
+            Dense(np.array([[big, -big]]), np.zeros(1)),
+        ],
+        domain=Domain.box(2, -1.0, 1.0),
+    )
+    X = np.array([[0.5, 0.1], [0.1, 0.5], [0.3, 0.3]])
+    with pytest.raises(DataError, match="overflow"):
+        interpret(net, X)
+
+
+def test_an_unbounded_domain_keeps_its_boundaries_and_says_so(tmp_path) -> None:
+    """The box of an unbounded model was the data's range (one instance: a point, "0 non-redundant in the box");
+    now the redundancy test runs over the domain as it is, and the JSON records the open sides as null."""
+    net = Network(
+        [
+            Dense(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -1.0])),
+            ReLU(),
+            Dense(np.array([[1.0, -1.0, 0.5]]), np.array([0.1])),
+        ],
+        domain=Domain.box(2, -np.inf, np.inf),
+    )
+    model = str(tmp_path / "m.json")
+    save_model(net, model)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(
+        _Group(commands={"explain": explain}), ["explain", model, "--instance", "0.5,0.2", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "3 inequalities, 3 non-redundant in the box" in res.output
+    box = json.loads((out / "instance.json").read_text())["box"]
+    assert box == {"lower": [None, None], "upper": [None, None]}
+
+
+def test_multiclass_instance_names_the_margin_it_prints(tmp_path) -> None:
+    """With three classes the printed "local logit" was the winner's margin over the runner-up."""
+    net = Network(
+        [
+            Dense(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)),
+            ReLU(),
+            Dense(np.array([[0.0, 0.0], [1.0, 2.0], [1.0, 1.0]]), np.array([2.0, 0.0, 5.0])),
+        ],
+        domain=Domain.box(2, -3.0, 3.0),
+        class_names=["A", "B", "C"],
+    )
+    model = str(tmp_path / "m.json")
+    save_model(net, model)
+    res = CliRunner().invoke(_Group(commands={"explain": explain}), ["explain", model, "--instance", "1,1"])
+    assert res.exit_code == 0, res.output
+    assert "local margin (output" in res.output and "local logit" not in res.output
+
+
+def test_output_directory_is_one_output(tmp_path) -> None:
+    """A failure part-way left summary.csv and local_classifiers.csv behind; a second run left the first run's
+    region figures beside its own."""
+    rng = np.random.default_rng(3)
+    net = _dense_net(3, [2, 4, 3], False, 2)
+    model, data = str(tmp_path / "m.json"), str(tmp_path / "d.csv")
+    save_model(net, model)
+    pd.DataFrame(rng.uniform(-1, 1, (60, 2)), columns=net.feature_names).to_csv(data, index=False)
+    group = _Group(commands={"explain": explain})
+    blocked = tmp_path / "blocked"
+    (blocked / "interpretation.json").mkdir(parents=True)
+    res = CliRunner().invoke(group, ["explain", model, data, "-o", str(blocked)])
+    assert res.exit_code == 2 and sorted(p.name for p in blocked.iterdir()) == ["interpretation.json"]
+    out = tmp_path / "o"
+    assert CliRunner().invoke(group, ["explain", model, data, "-o", str(out), "--figures", "3"]).exit_code == 0
+    assert {"region_1.png", "region_2.png"} <= {p.name for p in out.iterdir()}
+    assert CliRunner().invoke(group, ["explain", model, data, "-o", str(out), "--figures", "1"]).exit_code == 0
+    figures = sorted(p.name for p in out.iterdir() if p.name.startswith("region_"))
+    assert figures == ["region_0.png"]
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]

@@ -14,6 +14,7 @@ from scipy.special import erf
 
 from mipnet.domain import Domain
 from mipnet.encode import envelope
+from mipnet.errors import DataError
 from mipnet.io import save_model
 from mipnet.verify.polytope import analyse, polytope_lp
 
@@ -109,3 +110,11 @@ def test_cli_polytope(gelu_net, tmp_path):
     assert (out / "envelopes_eps0.05.png").exists()
     bad = CliRunner().invoke(group, ["polytope", str(path), str(tmp_path / "d.csv"), "--eps", "-1", "-o", str(out)])
     assert bad.exit_code != 0
+
+
+def test_a_row_outside_the_domain_is_refused_not_counted_correct(gelu_net):
+    """The eps-box cut to the domain did not contain a row outside it: a misclassified row was counted "correct"
+    (LP accuracy 1.000), and a row further out than eps emptied the box and stopped the run without naming it."""
+    X = np.array([[0.0] * gelu_net.n_inputs, [5.0] + [0.0] * (gelu_net.n_inputs - 1)])
+    with pytest.raises(DataError, match="row 1 lies outside the model's input domain"):
+        analyse(gelu_net, X, [0, 0], [0.1])

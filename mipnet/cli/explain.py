@@ -14,14 +14,13 @@ atomically, so bad input exits 2 without leaving partial output.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 
 from ..errors import DataError
-from ..io.atomic import atomic_write_bytes
+from ..io.atomic import write_directory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,10 +112,11 @@ def _image_shape(net: Network) -> tuple[int, ...] | None:
 
 def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, regions: list[int]) -> dict[str, bytes]:
     from ..explain.figures import image_features, regions_2d, tabular_features, to_png
+    from ..explain.openbox import view_box
 
     files: dict[str, bytes] = {}
     if net.n_inputs == 2 and net.n_outputs <= 2:
-        fig, _ = regions_2d(net, interp.lower, interp.upper, X, y, resolution=300)
+        fig, _ = regions_2d(net, *view_box(interp.lower, interp.upper, X), X, y, resolution=300)
         files["regions_2d.png"] = to_png(fig)
     shape = _image_shape(net)
     for k in regions:
@@ -130,11 +130,7 @@ def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, reg
 
 
 def _write_all(out_dir: str, files: dict[str, bytes]) -> None:
-    d = Path(out_dir)
-    if d.exists() and not d.is_dir():
-        raise DataError(f"{d} exists and is not a directory")
-    for name, data in files.items():
-        atomic_write_bytes(d / name, data)
+    write_directory(out_dir, files, owned=("region_*.png",))
 
 
 def _json(obj: Any) -> bytes:
@@ -277,7 +273,7 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     w, b = interp.margin(k)
     out = interp.outputs[0]
     exact = interp.exactness(x)
-    pred = net.predict(x)[0] if net.task == "classify" else out
+    pred = net.predict(x)[0] if net.task == "classify" else f"{out[0]:.6g}"
     click.echo(
         f"prediction: {pred}   outputs: {', '.join(f'{v:.6g}' for v in out)}   "
         f"(local classifier reproduces them to {exact['max_rel_error']:.1e} relative)"
@@ -285,7 +281,14 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     code = interp.codes[0]
     active = int(sum(code[p.offset : p.offset + p.n_codes].sum() for p in interp.pieces if p.kind != "maxpool"))
     click.echo(f"configuration: {active} of {interp.n_hidden_units} ReLU units on")
-    label = "margin" if net.n_outputs == 2 else "logit"
+    if net.task != "classify":
+        label = "model"
+    elif net.n_outputs == 1:
+        label = "logit"
+    else:
+        top, second = interp.margin_classes(k)
+        names = net.output_names
+        label = f"margin (output {names[top]} - output {names[second]})"
     click.echo(f"local {label}: {_terms(net, w, b, x[0], 12)}")
     click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
     slack = P.h - P.G @ x[0]

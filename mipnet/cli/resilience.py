@@ -20,7 +20,7 @@ import numpy as np
 
 from ..deadline import Deadline
 from ..errors import DataError
-from ..io.atomic import atomic_write_bytes, atomic_write_text
+from ..io.atomic import write_directory
 from .common import (
     EXIT_OK,
     EXIT_UNKNOWN,
@@ -302,12 +302,7 @@ def polytope_cmd(
         if an.smooth_layers:
             files[f"envelopes_eps{e:g}.png"] = to_png(envelope_bars(an, e))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, blob in files.items():
-        if name.endswith((".csv", ".json")):
-            atomic_write_text(out / name, blob.decode())
-        else:
-            atomic_write_bytes(out / name, blob)
+    write_directory(out, files, owned=("signature_eps*.png", "envelopes_eps*.png"))
     for e, v in summary["lp_accuracy"].items():
         click.echo(f"eps={e}: LP accuracy {v:.3f}")
     click.echo(f"wrote {len(files)} files to {out}")

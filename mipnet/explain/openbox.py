@@ -266,39 +266,54 @@ def polytope(
 
 
 def nonredundant(
-    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-7
+    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-9
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows of G x <= h are facets of the polytope inside the box lower <= x <= upper.
+    """Which rows of G x <= h are needed to describe the polytope inside the box lower <= x <= upper.
 
-    Rows are scaled to unit norm first. Zero rows are redundant; of several identical rows only the
-    first can be a facet. Row i is redundant when already max_{box} G_i x <= h_i (closed form) or
-    when the LP max {G_i x : G_j x <= h_j, j != i, box} <= h_i + tol. Returns the boolean mask and,
-    per row, the slack ``max - h_i`` found (>= tol for facets; -inf for rows never tested).
+    The test runs in the box's own units, x = lower + (upper - lower) u with u in [0, 1] per feature (a feature
+    without a finite range keeps its units), so features of very different scales (1e-6 and 1e6) are treated
+    alike; rows are then scaled to unit norm. A row is dropped only when it is redundant with a margin: its
+    closed-form maximum over the box, or the LP max {G_i x : G_j x <= h_j for the rows j still kept, box}, is at
+    most h_i - tol (in u units). A dropped row leaves the later LPs, so of two equal or nearly parallel rows one is
+    kept (each alone would make the other redundant); identical rows are merged first. Keeping a row with a
+    margin of +-tol is conservative (the described region is exact; a touching row may be listed), dropping one
+    never enlarges the region. Zero rows (constant, satisfied in the region) are redundant. Returns the boolean
+    mask and, per row, the LP's ``max - h_i`` (in u units; -inf for rows not tested by an LP).
     """
     G = np.asarray(G, dtype=np.float64)
     h = np.asarray(h, dtype=np.float64)
+    lower = np.asarray(lower, dtype=np.float64)
+    upper = np.asarray(upper, dtype=np.float64)
     m = G.shape[0]
     keep = np.zeros(m, dtype=bool)
     excess = np.full(m, -np.inf)
     if m == 0:
         return keep, excess
-    norms = np.linalg.norm(G, axis=1)
-    live = norms > 1e-12 * max(1.0, float(norms.max()))
-    Gn = np.where(live[:, None], G / np.where(live, norms, 1.0)[:, None], 0.0)
-    hn = np.where(live, h / np.where(live, norms, 1.0), h)
+    finite = np.isfinite(lower) & np.isfinite(upper)
+    width = np.where(finite & (upper > lower), upper - lower, 1.0)
+    shift = np.where(np.isfinite(lower), lower, np.where(np.isfinite(upper), upper, 0.0))
+    Gu = G * width  # G x = G (shift + width u) = (G width) u + G shift
+    hu = h - np.where(shift != 0, G * shift, 0.0).sum(axis=1)
+    lo_u, hi_u = (lower - shift) / width, (upper - shift) / width
+    norms = np.linalg.norm(Gu, axis=1)
+    live = norms > 0
+    Gn = np.where(live[:, None], Gu / np.where(live, norms, 1.0)[:, None], 0.0)
+    hn = np.where(live, hu / np.where(live, norms, 1.0), hu)
     # identical rows: only the first representative is tested
-    key = np.round(np.concatenate([Gn, hn[:, None]], axis=1), 12)
+    key = np.concatenate([Gn, hn[:, None]], axis=1)
     _, first = np.unique(key, axis=0, return_index=True)
-    rep = np.zeros(m, dtype=bool)
-    rep[first] = True
-    cand = live & rep
-    # closed-form box maximum: a row the box never violates is redundant
-    box_max = np.where(Gn > 0, Gn * upper, Gn * lower).sum(axis=1)
-    cand &= box_max > hn + tol
-    bounds = np.column_stack([lower, upper])
-    idx_live = np.flatnonzero(live & rep)  # duplicates of a row would make each other redundant
-    for i in np.flatnonzero(cand):
-        others = idx_live[idx_live != i]
+    active = np.zeros(m, dtype=bool)
+    active[first] = True
+    active &= live
+    # closed-form box maximum: a row the box never violates (with the margin) is redundant
+    with np.errstate(invalid="ignore"):  # 0 * inf of a feature without a range: the row does not use it
+        box_max = np.where(Gn > 0, Gn * hi_u, np.where(Gn < 0, Gn * lo_u, 0.0)).sum(axis=1)
+    active &= ~(box_max <= hn - tol)
+    bounds = np.column_stack([lo_u, hi_u])
+    bounds = [(None if not np.isfinite(a) else a, None if not np.isfinite(b) else b) for a, b in bounds]
+    for i in np.flatnonzero(active):
+        others = np.flatnonzero(active)
+        others = others[others != i]
         res = linprog(
             -Gn[i],
             A_ub=Gn[others] if others.size else None,
@@ -308,10 +323,15 @@ def nonredundant(
         )
         if res.status == 2:  # the other rows and the box are infeasible: empty region
             raise DataError("a configuration's polytope does not meet the input box: are the instances inside it?")
+        if res.status == 3:  # unbounded along this row (a feature without a range): a facet
+            excess[i] = np.inf
+            continue
         if res.status != 0:
             raise SolverError(f"redundancy LP failed: {res.message}")
         excess[i] = -res.fun - hn[i]
-        keep[i] = excess[i] > tol
+        if excess[i] <= -tol:
+            active[i] = False  # redundant: the rows kept describe the same polytope
+    keep[:] = active
     return keep, excess
 
 
@@ -401,6 +421,7 @@ class Interpretation:
                 err = np.abs(got - ref[rows])
                 worst_abs = max(worst_abs, float(err.max(initial=0.0)))
                 rel = np.where(err > 0, err / np.maximum(scale, np.finfo(float).tiny), 0.0)
+                rel[~np.isfinite(err) | ~np.isfinite(scale)] = np.inf  # NaN compares false: never "exact"
                 worst_rel[rows] = np.maximum(worst_rel[rows], rel.max(axis=1, initial=0.0))
         return {
             "max_abs_error": worst_abs,
@@ -415,16 +436,23 @@ class Interpretation:
     def margin(self, k: int) -> tuple[np.ndarray, float]:
         """(w, b) of the local decision function of region k: logit 1 - logit 0 (two logits) or the logit.
 
-        With more classes, the margin of the region's most frequent predicted class over the runner-up.
+        With more classes, the margin of the class with the largest mean output on the region's rows over the
+        runner-up (:meth:`margin_classes`).
         """
         W, b = self.weight[k], self.bias[k]
         if W.shape[0] == 1:
             return W[0].copy(), float(b[0])
         if W.shape[0] == 2:
             return W[1] - W[0], float(b[1] - b[0])
-        pred = np.argsort(self.outputs[self.region == k].mean(axis=0))
-        top, second = int(pred[-1]), int(pred[-2])
+        top, second = self.margin_classes(k)
         return W[top] - W[second], float(b[top] - b[second])
+
+    def margin_classes(self, k: int) -> tuple[int, int]:
+        """(top, runner-up) output indices of :meth:`margin` on region k ((1, 0) with two outputs)."""
+        if self.weight.shape[1] <= 2:
+            return (1, 0) if self.weight.shape[1] == 2 else (0, 0)
+        pred = np.argsort(self.outputs[self.region == k].mean(axis=0), kind="stable")
+        return int(pred[-1]), int(pred[-2])
 
     # --------------------------------------------------------------- polytopes
     def polytope(self, k: int) -> Polytope:
@@ -432,7 +460,7 @@ class Interpretation:
             self.pieces, self.codes[k], [w[k] for w in self.maps.pre_weight], [c[k] for c in self.maps.pre_bias]
         )
 
-    def facets(self, k: int, tol: float = 1e-7) -> tuple[Polytope, np.ndarray]:
+    def facets(self, k: int, tol: float = 1e-9) -> tuple[Polytope, np.ndarray]:
         """Region k's polytope and the indices of its non-redundant inequalities (cached)."""
         P = self.polytope(k)
         if k not in self._facets:
@@ -520,19 +548,29 @@ class Interpretation:
             "log2_configuration_bound": self.log2_bound(),
             "features": self.net.feature_names,
             "outputs": self.net.output_names,
-            "box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()},
+            "box": {  # the set the boundaries are non-redundant in (null: a side without a bound)
+                "lower": [float(v) if np.isfinite(v) else None for v in self.lower],
+                "upper": [float(v) if np.isfinite(v) else None for v in self.upper],
+            },
             "regions": regions,
         }
 
 
 def input_box(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The box used for redundancy: the model's domain, with infinite sides replaced by the data's range."""
-    lo = net.domain.lower.copy()
-    hi = net.domain.upper.copy()
-    dlo, dhi = X.min(axis=0), X.max(axis=0)
-    lo = np.where(np.isfinite(lo), np.minimum(lo, dlo), dlo)
-    hi = np.where(np.isfinite(hi), np.maximum(hi, dhi), dhi)
+    """The box used for redundancy: the model's domain, widened to contain the rows of X. A side without a bound
+    stays infinite (a boundary that only matters beyond the data is still a boundary of the region)."""
+    lo = np.minimum(net.domain.lower, X.min(axis=0))
+    hi = np.maximum(net.domain.upper, X.max(axis=0))
     return lo, hi
+
+
+def view_box(lower: np.ndarray, upper: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A finite box to draw: the sides of (lower, upper) that are finite, the data's range elsewhere, a side of
+    zero width widened by one unit (or 10 %) each way."""
+    lo = np.where(np.isfinite(lower), lower, X.min(axis=0))
+    hi = np.where(np.isfinite(upper), upper, X.max(axis=0))
+    pad = np.where(hi > lo, 0.0, np.maximum(1.0, 0.1 * np.abs(lo)))
+    return lo - pad, hi + pad
 
 
 def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = None) -> Interpretation:
@@ -544,7 +582,14 @@ def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = 
     X = net._check_input(X)
     if X.shape[0] == 0:
         raise DataError("interpret needs at least one row of X (it explains the configurations the rows reach)")
-    codes, out = configurations(net, X, pieces)
+    with np.errstate(over="ignore", invalid="ignore"):
+        codes, out = configurations(net, X, pieces)
+    bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
+    if bad.size:
+        raise DataError(
+            f"the network's output is not finite at row {int(bad[0])} ({bad.size} rows): its weights or the inputs "
+            "overflow float64, so no local classifier can be exact"
+        )
     if codes.shape[1]:
         packed = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1])))[:, 0]
         _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
@@ -554,6 +599,9 @@ def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = 
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     uniq = codes[first[order]]
-    maps = affine_maps(net, uniq, pieces)
+    with np.errstate(over="ignore", invalid="ignore"):
+        maps = affine_maps(net, uniq, pieces)
+    if not all(np.all(np.isfinite(a)) for a in [maps.weight, maps.bias, *maps.pre_weight, *maps.pre_bias]):
+        raise DataError("a local classifier's coefficients overflow float64 (weights too large): none can be exact")
     lo, hi = input_box(net, X) if box is None else (np.asarray(box[0], float), np.asarray(box[1], float))
     return Interpretation(net, pieces, uniq, rank[inverse.ravel()], counts[order], maps, out, lo, hi)

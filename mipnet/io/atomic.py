@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from .. import interrupt
+from ..errors import DataError
 
 
 def _umask() -> int:
@@ -67,3 +68,46 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     with atomic_write(path, "w") as fh:
         fh.write(text)
+
+
+def write_directory(out_dir: str | os.PathLike[str], files: dict[str, bytes], owned: tuple[str, ...] = ()) -> None:
+    """Write ``files`` (name -> content) into ``out_dir`` as one output: every file is first written in full to a
+    temporary file beside its target, and only when all are written are they renamed into place, so an error or
+    Ctrl-C part-way leaves the directory as it was (renames do not fail for want of space). Files of an earlier run
+    that match a glob of ``owned`` (the command's own numbered outputs, e.g. ``region_*.png``) and are not part of
+    this output are removed, so the directory never mixes two runs."""
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise DataError(f"{d} exists and is not a directory")
+    for name in files:
+        if (d / name).is_dir():
+            raise DataError(f"{d / name} is a directory: it cannot be replaced by the output file {name}")
+    made = not d.exists()
+    d.mkdir(parents=True, exist_ok=True)
+    parts: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=d)
+            interrupt.register_temp(tmp)
+            parts.append((tmp, d / name))
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), _mode_for(d / name))
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    except BaseException:
+        for tmp, _ in parts:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            interrupt.unregister_temp(tmp)
+        if made:
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+    for pattern in owned:
+        for old in d.glob(pattern):
+            if old.name not in files and old.is_file():
+                old.unlink(missing_ok=True)
+    for tmp, target in parts:
+        os.replace(tmp, target)
+        interrupt.unregister_temp(tmp)
