@@ -116,7 +116,8 @@ def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, reg
 
     files: dict[str, bytes] = {}
     if net.n_inputs == 2 and net.n_outputs <= 2:
-        fig, _ = regions_2d(net, *view_box(interp.lower, interp.upper, X), X, y, resolution=300)
+        v_lo, v_hi = view_box(interp.lower, interp.upper, X)
+        fig, _ = regions_2d(net, v_lo.tolist(), v_hi.tolist(), X, y, resolution=300)
         files["regions_2d.png"] = to_png(fig)
     shape = _image_shape(net)
     for k in regions:

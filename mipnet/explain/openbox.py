@@ -309,8 +309,7 @@ def nonredundant(
     with np.errstate(invalid="ignore"):  # 0 * inf of a feature without a range: the row does not use it
         box_max = np.where(Gn > 0, Gn * hi_u, np.where(Gn < 0, Gn * lo_u, 0.0)).sum(axis=1)
     active &= ~(box_max <= hn - tol)
-    bounds = np.column_stack([lo_u, hi_u])
-    bounds = [(None if not np.isfinite(a) else a, None if not np.isfinite(b) else b) for a, b in bounds]
+    bounds = [(float(a) if np.isfinite(a) else None, float(b) if np.isfinite(b) else None) for a, b in zip(lo_u, hi_u)]
     for i in np.flatnonzero(active):
         others = np.flatnonzero(active)
         others = others[others != i]
