@@ -113,3 +113,43 @@ def test_envelopes_contain_activation(kind: str) -> None:
     # tight at the chord: the band's width shrinks with the interval
     a2, lo2, _, hi2 = envelope(kind, L, L + 1e-3)
     assert np.all(hi2 - lo2 < 1e-3)
+
+
+def _pool_at(net: Network, lo: np.ndarray, hi: np.ndarray, x: np.ndarray | None, sense: str = "min") -> float | None:
+    """The encoded output with the inputs fixed at x (None: optimised over the box); None when infeasible."""
+    m = pyo.ConcreteModel()
+    inp = input_terms(m, net.domain, lo, hi)
+    enc = encode_network(m, net, inp)
+    if x is not None:
+        for e, v in zip(inp.expr.ravel(), x):
+            if hasattr(e, "fix"):
+                e.fix(float(v))
+    y = enc.outputs.expr.ravel()[0]
+    m.obj = pyo.Objective(expr=y, sense=pyo.minimize if sense == "min" else pyo.maximize)
+    r = solve(m, "highs")
+    return float(pyo.value(m.obj)) if r.status == "optimal" else None
+
+
+@given(st.integers(0, 10_000), st.integers(2, 4))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_maxpool_with_single_point_inputs_matches_brute_force(seed: int, k: int) -> None:
+    """Window elements whose bounds are one point (a conv output that is constant, e.g. at a zero-padded border
+    with a zero tap): the encoder dropped the element that sets the largest lower bound when its upper bound was
+    no larger, and then cut off points of the box (max(2, x1) at x1 = 1 infeasible) or, as the last layer,
+    encoded max(2, x1) as x1. At grid points of a box with some fixed inputs the encoded output is the forward
+    pass, and min / max over the box are the grid's."""
+    rng = np.random.default_rng(seed)
+    lo = rng.integers(-3, 3, k).astype(float)
+    hi = lo + rng.integers(0, 4, k)  # some sides of width 0
+    hi[0] = lo[0]
+    v = rng.choice([-1.0, 1.0])
+    for head in ([Flatten(), Dense(np.array([[v]]), np.array([0.0]))], [Flatten()]):
+        net = Network([MaxPool2D((1, k)), *head], input_shape=(1, 1, k))
+        net.domain = Domain.box(k, lo, hi)
+        axes = [np.linspace(a, b, 5) for a, b in zip(lo, hi)]
+        grid = np.array(np.meshgrid(*axes)).reshape(k, -1).T
+        f = net.forward(grid.reshape(-1, 1, 1, k)).ravel()
+        for n in rng.choice(grid.shape[0], 4, replace=False):
+            assert _pool_at(net, lo, hi, grid[n]) == pytest.approx(f[n], abs=1e-6), grid[n]
+        assert _pool_at(net, lo, hi, None, "min") == pytest.approx(f.min(), abs=1e-6)
+        assert _pool_at(net, lo, hi, None, "max") == pytest.approx(f.max(), abs=1e-6)

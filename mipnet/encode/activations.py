@@ -65,6 +65,17 @@ def encode_relu(
     return Terms(out.reshape(shape), lo.reshape(shape), hi.reshape(shape)), bins.reshape(shape)
 
 
+def pool_candidates(idx: np.ndarray, xl: np.ndarray, xu: np.ndarray) -> np.ndarray:
+    """The elements of a max-pool window (indices ``idx`` into the bounds ``xl``, ``xu``) that can be its maximum:
+    with L* = max_k xl_k reached at k*, every element with xu_k <= L* is never above x_k* (x_k <= xu_k <= L* <=
+    x_k*), so the candidates are k* and the elements with xu_k > L*. k* is always one of them: when its bounds
+    are a single point (xl = xu = L*, e.g. a constant conv output at the border) it is the maximum whenever the
+    others are below L*, which the set {xu_k > L*} alone lost."""
+    top = int(idx[int(np.argmax(xl[idx]))])
+    above = idx[xu[idx] > xl[top]]
+    return above if np.any(above == top) else np.concatenate([[top], above])
+
+
 def encode_maxpool(
     block: pyo.Block, name: str, layer: MaxPool2D, x: Terms, relax: bool = False
 ) -> tuple[Terms, np.ndarray]:
@@ -80,11 +91,8 @@ def encode_maxpool(
     cons = None
     for j in range(n):
         idx = win[j][win[j] >= 0]
-        Lstar = xl[idx].max()
-        cand = idx[xu[idx] > Lstar]
-        if cand.size == 0:
-            cand = idx[[int(np.argmax(xl[idx]))]]
-        lo[j], hi[j] = Lstar, xu[cand].max()
+        cand = pool_candidates(idx, xl, xu)
+        lo[j], hi[j] = xl[idx].max(), xu[cand].max()
         if cand.size == 1:
             out[j] = xe[cand[0]]
             continue
@@ -138,4 +146,4 @@ def activation_interval(layer: Layer, L: np.ndarray, U: np.ndarray) -> tuple[np.
     return layer.interval(L, U)
 
 
-__all__ = ["encode_relu", "encode_maxpool", "encode_smooth", "activation_interval", "GELU_ARGMIN"]
+__all__ = ["encode_relu", "encode_maxpool", "pool_candidates", "encode_smooth", "activation_interval", "GELU_ARGMIN"]

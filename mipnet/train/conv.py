@@ -38,6 +38,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from ..encode.activations import pool_candidates
 from ..encode.terms import constraint_list, new_binaries
 from ..layers import Conv2D, Dense
 from ..network import Network
@@ -210,7 +211,7 @@ class ConvTrainingProblem(TrainingProblem):
                     if d is None:
                         continue
                     idx = win[j][win[j] >= 0]
-                    cand = idx[xu[idx] > xl[idx].max()]
+                    cand = pool_candidates(idx, xl, xu)
                     t = int(np.argmax(v[cand]))
                     for u, dv in enumerate(d):
                         vals[dv] = float(u == t)
