@@ -68,6 +68,8 @@ def files(tmp_path_factory) -> dict[str, str]:
     df.assign(label=np.where(df["label"] == 1, "yes", "no")).to_csv(d / "text_target.csv", index=False)
     (d / "empty.csv").write_text("")
     (d / "header.csv").write_text("a,b,c,label\n")
+    (d / "shifted.csv").write_text("a,b,c\n9,1,2,3\n9,4,5,6\n")  # one field more than the header: pandas indexed
+    (d / "dup_col.csv").write_text("a,b,c,a\n1,2,3,4\n")  # by the first field and read every column one to the right
 
     (d / "junk_cert.json").write_text("{")
     from mipnet.report.certificates import robustness_certificate, save_certificate
@@ -237,6 +239,8 @@ CASES: list[tuple[str, str, str]] = [
     ("predict-string", "predict {model} {str} -o {out}/p.csv", "row 4 'abc'"),
     ("predict-empty", "predict {model} {empty} -o {out}/p.csv", "not a readable CSV"),
     ("predict-out-dir", "predict {model} {data} -o {out}", "is a directory"),
+    ("predict-shifted-rows", "predict {model} {shifted}", "more fields than the header"),
+    ("predict-duplicate-column", "predict {model} {dup_col}", "names 'a' more than once"),
     # --- convert
     ("convert-suffix", "convert {model} -o {out}/m.txt", "cannot write model files of type '.txt'"),
     ("convert-trunc-onnx", "convert {trunc} -o {out}/m.json", "trunc.onnx"),
@@ -350,6 +354,8 @@ _INPUTS = [
     "text_target.csv",
     "empty.csv",
     "header.csv",
+    "shifted.csv",
+    "dup_col.csv",
     "junk_cert.json",
     "cert.json",
     "prop.vnnlib",

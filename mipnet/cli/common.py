@@ -47,6 +47,19 @@ def read_csv(path: str) -> pd.DataFrame:
         raise DataError(f"{p} is not a readable CSV file: {str(exc).splitlines()[0]}") from None
     if df.empty:
         raise DataError(f"{p} has no data rows")
+    if not df.index.equals(
+        pd.RangeIndex(len(df))
+    ):  # pandas made the first field the index: rows longer than the header
+        raise DataError(
+            f"{p}: the data rows have more fields than the header (a missing column name or a trailing comma)"
+        )
+    import csv
+
+    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise DataError(f"{p}: the header names {dup[0]!r} more than once")
     return df
 
 
