@@ -262,3 +262,86 @@ def test_parse_constraints_round_trip():
         ]
     )
     assert cs == [ExcludeFeatures(("a", 1)), FeatureBudget(2), ParityBound((True, False), 0.1)]
+
+
+# ---------------------------------------------------------------------- what the certificate says, and its re-check
+def _forged(cert, edit):
+    from helpers import forged
+
+    return forged(cert, edit)
+
+
+def _edit_constraint(kind, **changes):
+    def edit(d):
+        for block in (d["question"]["config"], d["result"]["formulation"]["config"]):
+            for c in block["constraints"]:
+                if c["kind"] == kind:
+                    c.update(changes)
+        for r in d["result"]["formulation"]["domain_constraints"]:
+            if r["kind"] == kind and "text" in changes:
+                r["constraint"] = changes["text"]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "kind, constraints, changes",
+    [
+        # the text names another feature than the indices encode (the model reads that feature)
+        ("exclude", [ExcludeFeatures(("a",))], {"text": "ExcludeFeatures(features=('b',))"}),
+        # the text claims the opposite sign; the recorded index points at another column
+        ("sign", [WeightSign("b", +1)], {"text": "WeightSign(feature='b', sign=-1)", "sign": -1, "features": [0]}),
+        # a parity group by feature with made-up groups: the data's column says otherwise
+        ("parity", [ParityBound("a", 1.0)], {"groups": [1, 0] * 7}),
+    ],
+)
+def test_recheck_refutes_a_constraint_whose_record_was_edited(kind, constraints, changes):
+    """The re-check measured the recorded numbers only: an edited text ("excludes b", "sign -1") or made-up parity
+    groups re-checked OK while the model breaks what the text says."""
+    X, y = _data()
+    Xp = X.copy()
+    Xp[:, 0] = (X[:, 0] > 0).astype(float)  # a 0/1 column for the parity group
+    res = train(
+        Xp, y, config=CFG, domain=Domain.from_data(Xp, names=NAMES), constraints=constraints, time_limit=60, threads=1
+    )
+    cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
+    assert recheck(cert, res.network, (Xp, y)).status == "ok"
+    rep = recheck(_forged(cert, _edit_constraint(kind, **changes)), res.network, (Xp, y))
+    failed = [c for c in rep.checks if c.name == "domain constraints hold on the network" and c.outcome == "fail"]
+    assert rep.status == "failed" and failed, rep.lines()
+
+
+def test_a_one_hot_column_is_excluded_by_its_name_and_never_by_one_level():
+    """Excluding one level (race=A) left the other levels in the model, which still read the attribute."""
+    rng = np.random.default_rng(0)
+    level = rng.integers(0, 3, 30)
+    X = np.column_stack([rng.normal(size=30), *(level == k for k in range(3))]).astype(float)
+    y = (X[:, 0] + (level == 2) > 0.5).astype(int)
+    names = ["x", "g=A", "g=B", "g=C"]
+    dom = Domain.from_data(X, names=names)
+    with pytest.raises(ConstraintError, match="one level of the one-hot column 'g'"):
+        train(X, y, config=CFG, domain=dom, constraints=[ExcludeFeatures(("g=A",))], time_limit=0.001)
+    with pytest.raises(ConstraintError, match="one-hot encoded into g=A, g=B, g=C"):
+        train(X, y, config=CFG, domain=dom, constraints=[WeightSign("g", 1)], time_limit=0.001)
+    res = train(X, y, config=CFG, domain=dom, constraints=[ExcludeFeatures(("g",))], time_limit=60, threads=1)
+    W, _ = _first(res.network)
+    assert np.all(W[:, 1:] == 0)
+    assert res.certificate.formulation["domain_constraints"][0]["constraint"] == (
+        "ExcludeFeatures(features=('g=A', 'g=B', 'g=C'))"
+    )
+
+
+def test_constraints_no_network_can_meet_are_called_infeasible():
+    """They were reported as "found no network within the time limit; raise --time-limit" after the solver had
+    proved the MILP infeasible."""
+    X, y = _data()
+    dom = Domain.from_data(X, names=NAMES)
+    same = list(X[0])
+    with pytest.raises(ConstraintError, match="the same point"):
+        train(X, y, config=CFG, domain=dom, constraints=[OutputOrder(same, same, 1.0)], time_limit=0.001)
+    lo, hi = X[:, 1].min(), X[:, 1].max()
+    a, b = list(X[0]), list(X[0])
+    a[1], b[1] = lo, hi
+    contradiction = [WeightSign("b", +1), OutputOrder(a, b, 0.5)]  # non-decreasing in b, yet f(lo) >= f(hi) + 0.5
+    with pytest.raises(ConstraintError, match="infeasible"):
+        train(X, y, config=CFG, domain=dom, constraints=contradiction, time_limit=60, threads=1)

@@ -354,23 +354,53 @@ def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Netwo
 
 def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray | None) -> None:
     """The domain constraints of the recorded formulation (:mod:`mipnet.train.constraints`) measured again on the
-    network with numpy (the parity bound needs the training rows: skipped without data)."""
+    network with numpy (the parity bound needs the training rows: skipped without data). Each recorded text must be
+    the one its numbers give with the model's feature names (:func:`~mipnet.train.constraints.canonical_text`: a
+    text naming another feature, sign or group than the indices encode is an edit), a parity group given by a
+    feature must be that feature's nonzero rows of the data, and the formulation's record of the checks (what the
+    trainer printed) must restate them."""
     recorded = (cert.question.get("config") or {}).get("constraints")
     if not recorded:
         return
-    from ..train.constraints import check_constraints, read_resolved
+    from ..train.constraints import canonical_text, check_constraints, read_resolved
 
+    name = "domain constraints hold on the network"
     try:
         resolved = [read_resolved(c) for c in recorded]
+        d = net.n_inputs
+        for r in resolved:
+            if any(not 0 <= i < d for i in r.features) or (r.kind in ("sign",) and len(r.features) != 1):
+                rep.add(name, "objective", False, f"a recorded {r.kind} constraint names inputs outside 0..{d - 1}")
+                return
+        edited = [r.text for r in resolved if r.text != canonical_text(r, net.feature_names)]
+        if edited:
+            rep.add(
+                name, "objective", False, f"the text {edited[0]!r} is not the constraint its recorded numbers encode"
+            )
+            return
+        if X is not None:
+            for r in resolved:
+                if r.kind == "parity" and r.features and tuple(int(v) for v in X[:, r.features[0]] != 0) != r.groups:
+                    rep.add(name, "objective", False, f"{r.text}: the recorded groups are not the data's")
+                    return
         if X is None:
             resolved = [r for r in resolved if r.kind != "parity"]
         recs = check_constraints(net, resolved, X if X is not None else np.zeros((0, 0)))
     except MipnetError as exc:
-        rep.add("domain constraints hold on the network", "objective", False, str(exc))
+        rep.add(name, "objective", False, str(exc))
         return
     bad = [r["constraint"] for r in recs if not r["holds"]]
+    form = (cert.result or {}).get("formulation")
+    printed = form.get("domain_constraints") if isinstance(form, dict) else None
+    if printed is not None:  # what the trainer printed: the same constraints, the same verdicts
+        said = [(str(p.get("constraint")), p.get("holds")) for p in printed if isinstance(p, dict)]
+        if len(said) != len(printed) or [t for t, _ in said] != [str(c.get("text")) for c in recorded]:
+            bad.append("the formulation's record of the checks names other constraints")
+        else:
+            got = {r["constraint"]: r["holds"] for r in recs}
+            bad += [f"{t}: recorded holds = {h!r}" for t, h in said if t in got and h is not got[t]]
     rep.add(
-        "domain constraints hold on the network",
+        name,
         "objective",
         not bad,
         f"violated: {'; '.join(bad[:3])}" if bad else f"{len(recs)} measured with numpy",

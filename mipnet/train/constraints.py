@@ -53,7 +53,7 @@ any work with one line (:class:`ConstraintError`; the command line exits 2).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -278,8 +278,41 @@ def as_constraints(items: Any) -> list[Constraint]:
     return out
 
 
+def _levels(f: str, names: Sequence[str]) -> list[int]:
+    """The one-hot columns ``f=level`` that a text column ``f`` was encoded into."""
+    return [i for i, n in enumerate(names) if str(n).startswith(f + "=")]
+
+
+def _excluded(features: Sequence[str | int], names: Sequence[str]) -> tuple[int, ...]:
+    """The inputs excluded features stand for: a one-hot encoded column by its name means all its levels; some
+    levels of a column without the others are refused (the others would still read the attribute: excluding
+    race=A alone leaves race=B, ... in the model)."""
+    idx: set[int] = set()
+    for f in features:
+        if isinstance(f, str) and f not in names and _levels(f, names):
+            idx.update(_levels(f, names))
+        else:
+            idx.add(_index(f, names, "ExcludeFeatures"))
+    for i in sorted(idx):
+        name = str(names[i])
+        col = name.split("=")[0]
+        lv = _levels(col, names) if "=" in name else []
+        if len(lv) > 1 and not set(lv) <= idx:
+            raise ConstraintError(
+                f"ExcludeFeatures: {name!r} is one level of the one-hot column {col!r}, whose other levels would "
+                f"still read it; exclude {col!r} (all its levels)"
+            )
+    return tuple(sorted(idx))
+
+
 def _index(f: str | int, names: Sequence[str], what: str) -> int:
     if isinstance(f, str):
+        if f not in names and _levels(f, names):
+            lv = [str(names[i]) for i in _levels(f, names)]
+            raise ConstraintError(
+                f"{what}: {f!r} was one-hot encoded into {', '.join(lv[:4])}{', ...' if len(lv) > 4 else ''}: "
+                "name one of these columns"
+            )
         if f not in names:
             raise ConstraintError(
                 f"{what}: unknown feature {f!r} (features: {', '.join(list(names)[:8])}"
@@ -315,6 +348,28 @@ def _point(v: Any, names: Sequence[str], what: str) -> np.ndarray:
     return arr
 
 
+def canonical_text(r: Resolved, names: Sequence[str]) -> str:
+    """The constraint's one-line text, written from the recorded numbers and the model's feature names alone (every
+    value exact, ``repr``): the certificate's ``text``, so that a re-check can rebuild it and refute a text that
+    claims another constraint than the one the numbers encode."""
+    nm = [str(n) for n in names]
+
+    def point(v: Sequence[float]) -> str:
+        return "{" + ", ".join(f"{n!r}: {float(a)!r}" for n, a in zip(nm, v)) + "}"
+
+    if r.kind == "exclude":
+        return f"ExcludeFeatures(features={tuple(nm[i] for i in r.features)!r})"
+    if r.kind == "sign":
+        return f"WeightSign(feature={nm[r.features[0]]!r}, sign={r.sign})"
+    if r.kind == "budget":
+        return f"FeatureBudget(k={r.k})"
+    if r.kind == "order":
+        return f"OutputOrder(x_a={point(r.raw_a)}, x_b={point(r.raw_b)}, delta={float(r.raw_delta)!r})"
+    if r.features:  # parity over a feature's nonzero rows
+        return f"ParityBound(group={nm[r.features[0]]!r}, delta={float(r.raw_delta)!r})"
+    return f"ParityBound(group=mask with {sum(r.groups)} of {len(r.groups)} rows in A, delta={float(r.raw_delta)!r})"
+
+
 def describe(c: Constraint) -> str:
     """The constraint in one line (a mask: its group sizes)."""
     if isinstance(c, ParityBound) and isinstance(c.group, tuple):
@@ -341,8 +396,7 @@ def resolve(
         text = describe(c)
         what = type(c).__name__
         if isinstance(c, ExcludeFeatures):
-            idx = tuple(sorted({_index(f, names, what) for f in c.features}))
-            out.append(Resolved("exclude", text, features=idx))
+            out.append(Resolved("exclude", text, features=_excluded(c.features, names)))
         elif isinstance(c, WeightSign):
             out.append(Resolved("sign", text, features=(_index(c.feature, names, what),), sign=c.sign))
         elif isinstance(c, FeatureBudget):
@@ -351,6 +405,11 @@ def resolve(
             if not one_output:
                 raise UnsupportedError("OutputOrder compares one output (binary classification or regression)")
             a, b = _point(c.x_a, names, what), _point(c.x_b, names, what)
+            if np.array_equal(a, b) and c.delta > 0:
+                raise ConstraintError(
+                    f"OutputOrder: x_a and x_b are the same point, so f(x_a) - f(x_b) = 0 < delta = {c.delta:g} "
+                    "for every network (infeasible)"
+                )
             out.append(
                 Resolved(
                     "order",
@@ -372,14 +431,20 @@ def resolve(
                         f"ParityBound: the mask has {len(c.group)} entries, the training data {X.shape[0]} rows"
                     )
                 g = np.asarray(c.group, dtype=bool)
+                feat: tuple[int, ...] = ()
             else:
-                g = X[:, _index(c.group, names, what)] != 0
+                feat = (_index(c.group, names, what),)
+                g = X[:, feat[0]] != 0
             if g.all() or not g.any():
                 raise ConstraintError("ParityBound: both groups need at least one training row")
-            out.append(Resolved("parity", text, delta=c.delta, raw_delta=c.delta, groups=tuple(int(v) for v in g)))
+            out.append(
+                Resolved(
+                    "parity", text, features=feat, delta=c.delta, raw_delta=c.delta, groups=tuple(int(v) for v in g)
+                )
+            )
         else:
             raise ConstraintError(f"not a domain constraint: {c!r}")
-    return tuple(out)
+    return tuple(replace(r, text=canonical_text(r, names)) for r in out)
 
 
 # ---------------------------------------------------------------------- the check on the returned network
@@ -441,6 +506,7 @@ __all__ = [
     "read_resolved",
     "check_constraints",
     "describe",
+    "canonical_text",
     "PREDICTION_EPS",
     "KINDS",
 ]

@@ -114,6 +114,17 @@ def solve_line(res: Result) -> str:
     return f"solver: {res.status}, incumbent {res.incumbent}, bound {res.bound}, gap {gap}, {res.wall_time:.1f} s"
 
 
+def _infeasible(solver: str, constraints: Any) -> Exception:
+    """The solver proved the training MILP infeasible: no network of the class meets the constraints (no longer
+    time helps)."""
+    from .constraints import ConstraintError
+
+    return ConstraintError(
+        f"infeasible: {solver} proved that no network of this class (its weight boxes and width) meets the training "
+        f"constraints together (kinds: {', '.join(c.kind for c in constraints)}); relax one of them"
+    )
+
+
 def finish(
     problem: TrainingProblem,
     res: Result,
@@ -162,6 +173,8 @@ def finish(
         pass
     elif res.has_solution:
         weights = problem.zero_dead_units(problem.weight_values())
+    elif res.status == "infeasible" and cfg.constraints:
+        raise _infeasible(solver, cfg.constraints)
     elif warm_w is not None:
         weights = warm_w
     else:
@@ -220,6 +233,8 @@ def finish(
 
         checks = check_constraints(full, cfg.constraints, X)
         broken = [c["constraint"] for c in checks if not c["holds"]]
+        if broken and res.status == "infeasible":
+            raise _infeasible(solver, cfg.constraints)
         if broken:  # never a network that breaks what the user required (the warm start, when no solve ran)
             raise SolverError(
                 f"no network meeting the training constraints was found within the time limit "
