@@ -433,3 +433,33 @@ def test_numpy_class_names_save_as_plain_values(tmp_path):
         back = load_model(tmp_path / "m.onnx")
         assert back.class_names == [n.item() for n in names]
         assert all(type(a) is type(n.item()) for a, n in zip(back.class_names, names))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_lenet_export_is_valid_onnx_and_keeps_the_fingerprint(rng, tmp_path, channels):
+    """conv -> avgpool -> conv (float64 export: Conv and AveragePool between Casts) wrote two nodes with one output
+    name (onnx.checker and onnxruntime refused the file); a per-channel Normalize (C, 1, 1), as the conv trainer
+    writes it, came back as (C, H, W): same forward pass, another fingerprint, so certificates stopped re-checking."""
+    net = Network(
+        [
+            Normalize(rng.uniform(0.5, 2, (channels, 1, 1)), rng.normal(size=(channels, 1, 1))),
+            Conv2D(rng.normal(size=(2, channels, 3, 3)), rng.normal(size=2)),
+            ReLU(),
+            AvgPool2D((2, 2)),
+            Conv2D(rng.normal(size=(2, 2, 2, 2)), rng.normal(size=2)),
+            ReLU(),
+            Flatten(),
+            Dense(rng.normal(size=(2, 2)), rng.normal(size=2)),
+        ],
+        input_shape=(channels, 6, 6),
+    )
+    save_model(net, tmp_path / "m.onnx")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    outs = [o for n in model.graph.node for o in n.output]
+    assert len(outs) == len(set(outs))
+    X = rng.normal(size=(20, channels, 6, 6))
+    np.testing.assert_allclose(_ort(model, X), net.forward(X), rtol=1e-5, atol=1e-5)
+    back = load_model(tmp_path / "m.onnx")
+    assert back.fingerprint() == net.fingerprint()
+    assert back.layers[0].scale.shape == (channels, 1, 1)

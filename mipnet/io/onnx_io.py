@@ -70,6 +70,7 @@ from ..layers import (
     Normalize,
     Shape,
 )
+from ..layers.normalize import compact
 from ..network import Network
 from .atomic import atomic_write_bytes
 
@@ -128,8 +129,20 @@ def _fit(c: np.ndarray, shape: Shape, what: str) -> np.ndarray:
         raise UnsupportedError(f"{what}: a constant of shape {c.shape} does not broadcast to {shape}") from None
 
 
+def _own_shape(c: np.ndarray, shape: Shape) -> Shape | None:
+    """The shape of a constant without a leading batch dim of 1, when it broadcasts to one sample's ``shape``."""
+    cs = tuple(np.shape(c))
+    if len(cs) == len(shape) + 1 and cs[0] == 1:
+        cs = cs[1:]
+    try:
+        return cs if np.broadcast_shapes(cs, tuple(shape)) == tuple(shape) else None
+    except ValueError:
+        return None
+
+
 def _node_name(node: Any) -> str:
     return node.name or (node.output[0] if node.output else "?")
+
 
 
 class _Reader:
@@ -419,6 +432,7 @@ class _Reader:
         if self.batch != "dynamic" and raw.ndim > len(self.shape):
             self.batched = True  # broadcasting against (1, ...) adds the batch axis
         c = _fit(raw, self.shape, where)
+        self._compact = _own_shape(raw, self.shape)  # (the new Normalize keeps the constant's own shape)
         one, zero = np.ones(self.shape), np.zeros(self.shape)
         if op == "Add":
             a, b = one, c
@@ -438,7 +452,10 @@ class _Reader:
         """Append ``a * x + b``: into the previous bias (a shift after Dense/Conv2D), Normalize, or a new one."""
         prev = self.layers[-1] if self.layers else None
         if prev is None or not prev.absorb_affine(a, b, self.shape, shift_only):  # the layer's own merge rule
-            self.push(Normalize(a, b), node)
+            small = getattr(self, "_compact", None)
+            ac, bc = (compact(a, small), compact(b, small)) if small is not None else (None, None)
+            self.push(Normalize(a, b) if ac is None or bc is None else Normalize(ac, bc), node)
+        self._compact = None
 
 
 def _without_float_casts(nodes: Any) -> tuple[list[Any], dict[str, str]]:
@@ -547,7 +564,7 @@ class _Graph:
         if op not in self.f32_ops:
             self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
             return
-        cast = [f"{n}_f32" for n in inputs]
+        cast = [f"{out}_in{k}_f32" for k in range(len(inputs))]  # (named by the consumer: one writer per tensor)
         self.nodes.extend(helper.make_node("Cast", [n], [c], to=TensorProto.FLOAT) for n, c in zip(inputs, cast))
         self.nodes.append(helper.make_node(op, cast, [f"{out}_f32"], **attrs))
         self.nodes.append(helper.make_node("Cast", [f"{out}_f32"], [out], to=self.elem))

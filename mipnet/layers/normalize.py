@@ -92,9 +92,13 @@ class Normalize(Layer):
         graph.node("Add", [prefix + "scaled", graph.const(prefix + "offset", self.offset)], out)
 
     def absorb_affine(self, a: np.ndarray, b: np.ndarray, shape: Shape, shift_only: bool) -> bool:
-        """a (scale x + offset) + b, when the parameters have the full shape."""
+        """a (scale x + offset) + b, when the parameters have the full shape, or a and b (full shape) are constant
+        where this layer's parameters broadcast (per-channel (C, 1, 1) stays per-channel)."""
         if self.scale.shape != shape:
-            return False
+            ac, bc = compact(a, self.scale.shape), compact(b, self.scale.shape)
+            if ac is None or bc is None:
+                return False
+            a, b = ac, bc
         # a zero offset (the Mul of an exported Normalize) takes b as it is: 0.0 + -0.0 would lose the sign
         self.scale, self.offset = a * self.scale, np.where(self.offset == 0, b, a * self.offset + b)
         return True
@@ -106,3 +110,22 @@ class Normalize(Layer):
             _torch_tensor(np.broadcast_to(self.scale, shape), dtype),
             _torch_tensor(np.broadcast_to(self.offset, shape), dtype),
         )
+
+
+def compact(full: np.ndarray, small: Shape) -> np.ndarray | None:
+    """``full`` as an array of shape ``small`` that broadcasts back to it exactly (None when it does not: the values
+    vary along an axis where ``small`` has size 1)."""
+    full = np.asarray(full, dtype=np.float64)
+    small = tuple(small)
+    if len(small) > full.ndim:
+        return None
+    lead = full.ndim - len(small)
+    idx = tuple(0 for _ in range(lead)) + tuple(
+        slice(0, 1) if s == 1 and f != 1 else slice(None) for s, f in zip(small, full.shape[lead:])
+    )
+    try:
+        out = full[idx].reshape(small)
+    except ValueError:
+        return None
+    same = np.array_equal(np.broadcast_to(out, full.shape).view(np.uint64), full.view(np.uint64))  # bits: -0.0 too
+    return out.copy() if same else None
