@@ -186,3 +186,27 @@ def test_unsupported_modules_are_named(module, message):
 def test_shape_mismatch_names_the_module():
     with pytest.raises(ModelFormatError, match=r"module 2 \(Linear\)"):
         from_torch(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(5, 1)), (3,))
+
+
+def test_a_subclass_with_its_own_forward_is_refused_not_read_as_its_parts():
+    """A Sequential subclass computing x + f(x) was flattened as plain f (max difference 2.3 from torch)."""
+    from torch import nn
+
+    from mipnet.errors import UnsupportedError
+    from mipnet.io.torch_io import from_torch
+
+    class Residual(nn.Sequential):
+        def forward(self, x):
+            return x + super().forward(x)
+
+    class Clipped(nn.Linear):
+        def forward(self, x):
+            return super().forward(x).clamp(-1, 1)
+
+    class Named(nn.Sequential):  # no forward of its own: read as its parts
+        pass
+
+    for model in (Residual(nn.Linear(3, 3), nn.ReLU()), nn.Sequential(Clipped(3, 2))):
+        with pytest.raises(UnsupportedError, match="with its own forward"):
+            from_torch(model, (3,))
+    assert len(from_torch(Named(nn.Linear(3, 2), nn.ReLU()), (3,)).layers) == 2

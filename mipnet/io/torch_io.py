@@ -75,10 +75,25 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 
 def _modules(module: nn.Module) -> list[nn.Module]:
-    """Leaf modules of a (possibly nested) Sequential, in execution order."""
+    """Leaf modules of a (possibly nested) Sequential, in execution order. A module whose class redefines the
+    ``forward`` of the torch class it derives from (a Sequential subclass adding a skip connection, a Linear that
+    clips) computes something else than its parts: refused, never read as its parts."""
+    _own_forward(module)
     if isinstance(module, nn.Sequential):
         return [leaf for child in module for leaf in _modules(child)]
     return [module]
+
+
+def _own_forward(m: nn.Module) -> None:
+    cls = type(m)
+    if cls.__module__.startswith("mipnet."):
+        return
+    base = next((c for c in cls.__mro__ if c.__module__.startswith("torch.nn")), nn.Module)
+    if base is not cls and base is not nn.Module and cls.forward is not base.forward:
+        raise UnsupportedError(
+            f"{cls.__name__} subclasses torch's {base.__name__} with its own forward (e.g. a skip connection): "
+            "mipnet reads the standard modules only; write the model as a plain nn.Sequential"
+        )
 
 
 def _padding(m: nn.Module) -> tuple[int, int]:
