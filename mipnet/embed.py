@@ -107,13 +107,16 @@ class NetworkHandle:
     bound_method: str
 
     def input_values(self) -> np.ndarray:
-        """The input variables' values after a solve (flat, float)."""
+        """The input variables' values after a solve (flat, float). An input the solver left without a value
+        appears in no row of the model: the encoding writes every nonzero weight, so the network does not read it
+        (a pruned feature), and any point of its box serves; the one nearest 0 is used."""
         import pyomo.environ as pyo
 
         vals = [pyo.value(v, exception=False) for v in self.inputs]
-        if any(v is None for v in vals):
-            raise DataError("some input variables have no value: solve the model first")
-        return np.array(vals, dtype=np.float64)
+        if all(v is None for v in vals):
+            raise DataError("the input variables have no value: solve the model first")
+        fill = np.clip(0.0, self.lower, self.upper)
+        return np.array([fill[i] if v is None else v for i, v in enumerate(vals)], dtype=np.float64)
 
     def values(self) -> np.ndarray:
         """The outputs' values after a solve (flat, float), as the solver left them."""

@@ -155,3 +155,20 @@ def test_smooth_activations_and_unknown_bound_methods_are_refused():
         add_network(m, net, m.x)
     with pytest.raises(UnsupportedError, match="unknown bounds method"):
         add_network(m, _net(0, widths=(2, 3, 1)), m.x, bounds="magic")
+
+
+def test_a_pruned_input_does_not_stop_the_check_after_a_solve():
+    """An input with all-zero weights appears in no row, so the solver left it without a value, and error() /
+    forward() said "solve the model first" after an optimal solve."""
+    net = Network(
+        [Dense(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2)), ReLU(), Dense(np.array([[1.0, 1.0]]), np.zeros(1))],
+        domain=Domain(["used", "pruned"], [0, 0], [1, 1]),
+    )
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2), bounds=(0, 1))
+    h = add_network(m, net, m.x)
+    with pytest.raises(DataError, match="solve the model first"):
+        h.error()
+    m.obj = pyo.Objective(expr=h.outputs[0], sense=pyo.maximize)
+    pyo.SolverFactory(SOLVER).solve(m)
+    assert h.values()[0] == pytest.approx(1.0) and h.error() <= 1e-9
