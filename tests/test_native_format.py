@@ -372,3 +372,17 @@ def test_cli_info_on_missing_or_unknown_file(tmp_path, args):
     args = [a if a.startswith("-") else str(tmp_path / a) for a in args]
     result = CliRunner().invoke(cli, ["info", *args])
     _assert_cli_input_error(result, "file not found|unknown model file type '.txt'")
+
+
+def test_a_dense_layer_without_units_is_refused_at_construction():
+    """A 0-unit layer saved without complaint, and its file ([] for the weight) did not load back."""
+    import numpy as np
+    import pytest
+
+    from mipnet.errors import ModelFormatError
+    from mipnet.layers import Dense
+
+    with pytest.raises(ModelFormatError, match="no units or no inputs"):
+        Dense(np.zeros((0, 3)), np.zeros(0))
+    with pytest.raises(ModelFormatError, match="no units or no inputs"):
+        Dense(np.zeros((2, 0)), np.zeros(2))

@@ -448,3 +448,13 @@ def test_output_directory_is_one_output(tmp_path) -> None:
     figures = sorted(p.name for p in out.iterdir() if p.name.startswith("region_"))
     assert figures == ["region_0.png"]
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+
+
+def test_instance_of_a_network_without_hidden_units(tmp_path) -> None:
+    """A linear model: --instance printed half its answer, then a numpy matmul error (G of shape (0, 0))."""
+    net = Network([Dense(np.array([[1.0, -2.0, 0.5]]), np.array([0.1]))], domain=Domain.box(3, -1.0, 1.0))
+    model = str(tmp_path / "m.json")
+    save_model(net, model)
+    res = CliRunner().invoke(_Group(commands={"explain": explain}), ["explain", model, "--instance", "0.5,0.1,0.2"])
+    assert res.exit_code == 0, res.output
+    assert "0 inequalities" in res.output

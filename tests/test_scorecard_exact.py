@@ -141,7 +141,7 @@ def test_several_outputs_argmax_and_class_names() -> None:
     text = scorecard(net).render()
     assert "unit h1  points (+3 to A, -1 to B) per unit of (x + 2*y)" in text  # per class, zeros left out
     assert "to C" not in text.split("decision")[0]
-    assert "predict the class with the largest points (A, B, C)" in text
+    assert "predict the class with the largest points (A, B, C; a tie goes to the first listed)" in text
 
 
 def test_deeper_network_gets_the_layer_form() -> None:
@@ -214,3 +214,16 @@ def test_a_wrong_form_is_never_shown() -> None:
     card.biases = card.biases + 1e-6
     with pytest.raises(MipnetError, match="differs from the network"):
         _check(net, card)
+
+
+def test_large_terms_that_cancel_are_not_an_internal_error() -> None:
+    """Two units of size 1e8 whose difference is about 0: the float sums of the card and of the network differ by
+    ~1e-8 absolute, which the check read relative to max(1, |f|) and refused as an "internal error" (exit 2)."""
+    dom = Domain.box(["x0", "x1"], -100.0, 100.0)
+    W = np.array([[1e8, 3e7], [1e8 + 1, 3e7]])
+    norm = Normalize(np.array([0.1, 1 / 3]), np.array([0.7, 0.1]))  # folded into the card's raw units
+    net = Network([norm, Dense(W, [0.3, 0.2]), ReLU(), Dense(np.array([[1.0, -1.0]]), [0.0])], dom)
+    card = scorecard(net)
+    assert card.max_error <= 1e-9
+    X = np.random.default_rng(0).uniform(-100, 100, (500, 2))
+    np.testing.assert_allclose(card.evaluate(X), net.forward(X), atol=1e-5)

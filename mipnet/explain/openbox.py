@@ -233,9 +233,14 @@ class Polytope:
 
 
 def polytope(
-    pieces: Sequence[PieceLayer], code: np.ndarray, pre_w: Sequence[np.ndarray], pre_b: Sequence[np.ndarray]
+    pieces: Sequence[PieceLayer],
+    code: np.ndarray,
+    pre_w: Sequence[np.ndarray],
+    pre_b: Sequence[np.ndarray],
+    n_inputs: int | None = None,
 ) -> Polytope:
-    """Inequalities G x <= h of one configuration from its pre-activation maps (see module docstring)."""
+    """Inequalities G x <= h of one configuration from its pre-activation maps (see module docstring); a network
+    without piece layers has none (G of shape (0, ``n_inputs``))."""
     Gs, hs, labels, layers, units = [], [], [], [], []
     for j, p in enumerate(pieces):
         A, c = pre_w[j], pre_b[j]
@@ -259,7 +264,7 @@ def polytope(
             labels += [f"L{p.layer}.p{oo}:{kk}<={ww}" for oo, kk, ww in zip(o, other, w)]
             layers.append(np.full(o.size, p.layer))
             units.append(other)
-    n_in = pre_w[0].shape[1] if pre_w else 0
+    n_in = pre_w[0].shape[1] if pre_w else int(n_inputs or 0)
     if not Gs:
         return Polytope(np.zeros((0, n_in)), np.zeros(0), [], np.zeros(0, int), np.zeros(0, int))
     return Polytope(np.concatenate(Gs), np.concatenate(hs), labels, np.concatenate(layers), np.concatenate(units))
@@ -456,7 +461,11 @@ class Interpretation:
     # --------------------------------------------------------------- polytopes
     def polytope(self, k: int) -> Polytope:
         return polytope(
-            self.pieces, self.codes[k], [w[k] for w in self.maps.pre_weight], [c[k] for c in self.maps.pre_bias]
+            self.pieces,
+            self.codes[k],
+            [w[k] for w in self.maps.pre_weight],
+            [c[k] for c in self.maps.pre_bias],
+            n_inputs=self.net.n_inputs,
         )
 
     def facets(self, k: int, tol: float = 1e-9) -> tuple[Polytope, np.ndarray]:

@@ -144,7 +144,6 @@ def _node_name(node: Any) -> str:
     return node.name or (node.output[0] if node.output else "?")
 
 
-
 class _Reader:
     """Walks the data path of a graph, turning nodes into layers."""
 

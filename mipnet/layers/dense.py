@@ -42,6 +42,8 @@ class Dense(Weighted):
             raise ModelFormatError(
                 f"Dense bias has {self.bias.shape[0]} entries but the weight has {self.weight.shape[0]} rows"
             )
+        if 0 in self.weight.shape:  # (a file could not even say which: [] reads back as shape (0,))
+            raise ModelFormatError(f"a Dense layer of shape {self.weight.shape} has no units or no inputs")
 
     @property
     def in_features(self) -> int:
