@@ -88,8 +88,8 @@ def _own_forward(m: nn.Module) -> None:
     cls = type(m)
     if cls.__module__.startswith("mipnet."):
         return
-    base = next((c for c in cls.__mro__ if c.__module__.startswith("torch.nn")), nn.Module)
-    if base is not cls and base is not nn.Module and getattr(cls, "forward") is not getattr(base, "forward"):
+    base: type = next((c for c in cls.__mro__ if c.__module__.startswith("torch.nn")), nn.Module)
+    if base is not cls and base is not nn.Module and cls.forward is not base.forward:  # type: ignore[attr-defined]
         raise UnsupportedError(
             f"{cls.__name__} subclasses torch's {base.__name__} with its own forward (e.g. a skip connection): "
             "mipnet reads the standard modules only; write the model as a plain nn.Sequential"
