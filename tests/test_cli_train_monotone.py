@@ -43,9 +43,9 @@ def test_certified_monotone_training_saves_a_network_whose_certificate_rechecks(
     )
     assert r.exit_code in (0, 1, 3), r.output
     assert "global monotonicity certificate:" in r.output
-    net = load_model(out)
-    verdict = verify_global(net, ["a"], [], time_limit=20).status
-    assert (r.exit_code == 0) == (verdict == "holds")
+    assert out.exists() == (r.exit_code == 0)  # a network not proved monotone is never written
+    if r.exit_code == 0:
+        assert verify_global(load_model(out), ["a"], [], time_limit=20).status == "holds"
 
 
 def test_unknown_monotone_feature_is_an_input_error(tmp_path):

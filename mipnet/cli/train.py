@@ -253,7 +253,8 @@ def _summary(est, X, y) -> None:
 @click.option(
     "--monotone-increasing",
     default=None,
-    help="Certified monotonic learning: features (comma list) the output must not decrease in.",
+    help="Certified monotonic learning: features (comma list) the output must not decrease in (a network not "
+    "proved monotone within the time limit is not written: exit 1 violated, 3 unknown).",
 )
 @click.option("--monotone-decreasing", default=None, help="Features the output must not increase in.")
 @click.option(
@@ -594,9 +595,13 @@ def _train_monotone(
     for f in res.certificate.features if res.certificate is not None else []:
         click.echo(f"  {f.feature:24s} {f.direction:10s} {f.status}")
     click.echo(f"global monotonicity certificate: {status} after {len(res.history)} round(s) ({method})")
+    if status != "holds":  # never a network that breaks what the user required (as with --constraint)
+        why = "is not monotone (counterexample above)" if status == "violated" else "is not proved monotone"
+        click.echo(f"not written: the last network {why}; raise --time-limit", err=True)
+        return EXIT_VIOLATED if status == "violated" else EXIT_UNKNOWN
     save_model(res.network, output)
     click.echo(f"wrote {output}")
-    return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(status, EXIT_UNKNOWN)
+    return EXIT_OK
 
 
 COMMANDS = [train]
