@@ -118,3 +118,12 @@ def test_a_row_outside_the_domain_is_refused_not_counted_correct(gelu_net):
     X = np.array([[0.0] * gelu_net.n_inputs, [5.0] + [0.0] * (gelu_net.n_inputs - 1)])
     with pytest.raises(DataError, match="row 1 lies outside the model's input domain"):
         analyse(gelu_net, X, [0, 0], [0.1])
+
+
+def test_an_open_domain_needs_no_box_for_the_finite_eps_box(tmp_path):
+    """The eps-box around a row is finite: an imported model with an unbounded domain was refused with a hint to
+    options explain polytope does not have."""
+    net = random_dense_net(np.random.default_rng(5), [3, 4, 2])
+    net.domain = Domain.box(3, -np.inf, np.inf)
+    an = analyse(net, np.zeros((2, 3)), [0, 1], [0.1])
+    assert len(an.rows) == 2

@@ -76,9 +76,12 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
         for p in parts:
             name, val = p.split("=", 1)
             try:
-                x[net.domain.index(name.strip())] = float(val)
+                v = float(val)
             except ValueError:
                 raise DataError(f"--instance: {val!r} is not a number") from None
+            if not np.isfinite(v):
+                raise DataError(f"--instance: {name.strip()} = {val.strip()} is not a finite number")
+            x[net.domain.index(name.strip())] = v
         if np.isnan(x).any():
             missing = [net.feature_names[i] for i in np.flatnonzero(np.isnan(x))]
             raise DataError(f"--instance lacks features {missing[:5]}")
@@ -100,7 +103,7 @@ def _terms(net: Network, w: np.ndarray, b: float, x: np.ndarray | None, top: int
     order = np.argsort(-size)[:top]
     text = " ".join(f"{w[j]:+.4g}*{net.feature_names[j]}" for j in order if w[j] != 0)
     rest = int(np.count_nonzero(w)) - sum(1 for j in order if w[j] != 0)
-    return f"{text} {b:+.4g}" + (f"  (+{rest} more terms)" if rest > 0 else "")
+    return f"{text} {b + 0.0:+.4g}" + (f"  (+{rest} more terms)" if rest > 0 else "")  # (+ 0.0: no "-0")
 
 
 def _image_shape(net: Network) -> tuple[int, ...] | None:
@@ -213,8 +216,9 @@ def openbox(
         f"(bound 2^{interp.log2_bound():g}); exactness: {100 * exact['exact_fraction']:.2f} % of instances "
         f"within 1e-9 relative (max relative error {exact['max_rel_error']:.2e})"
     )
-    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
-        click.echo(table.head(top).to_string(index=False))
+    if top > 0:
+        with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+            click.echo(table.head(top).to_string(index=False))
     if interp.n_regions > top:
         click.echo(f"... {interp.n_regions - top} more regions")
     if not out_dir:
@@ -235,6 +239,8 @@ def openbox(
 def _label_indices(net: Network, col: pd.Series) -> np.ndarray:
     import pandas as pd
 
+    if net.task != "classify":
+        raise DataError("--label gives the true class for per-region accuracy: this model is a regression")
     names = [str(c) for c in (net.class_names or [])]
     vals = col.astype(str).to_numpy()
     lookup = {n: i for i, n in enumerate(names)}

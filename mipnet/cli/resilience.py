@@ -265,6 +265,8 @@ def polytope_cmd(
 
     eps = _parse_eps(eps_spec)
     net = load_network(model)
+    if net.task != "classify":
+        raise DataError("explain polytope compares classes (robust margin LPs): this model is a regression")
     df = read_csv(data)
     if limit is not None:
         df = df.head(limit)

@@ -74,9 +74,10 @@ def input_terms(
     lower_i <= x_i <= upper_i,  x_i integer (integer features),
     x_g binary with sum_{i in g} x_i = 1 (one-hot groups).
     """
-    domain.require_finite()
     lo = domain.lower.copy() if lower is None else np.maximum(domain.lower, lower)
     hi = domain.upper.copy() if upper is None else np.minimum(domain.upper, upper)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):  # (a finite sub-box of an open domain will do)
+        domain.require_finite()
     integer = domain.integer.copy()
     for g in domain.onehot_groups:
         integer[g] = True

@@ -228,4 +228,7 @@ def summary_frame(rows: list[dict[str, Any]]) -> Any:
         if isinstance(d.get("boundaries"), list):
             d["boundaries"] = " ".join(d["boundaries"])
         flat.append(d)
-    return pd.DataFrame(flat)
+    df = pd.DataFrame(flat)
+    if "n_boundaries" in df:  # a count, blank where not computed (not 30.0 / NaN)
+        df["n_boundaries"] = df["n_boundaries"].astype("Int64")
+    return df

@@ -357,6 +357,8 @@ class Scorecard:
         if not ur.rules:
             return [(label, f"0 points (reads only the 0/1 features {reads}; never positive on them)")]
         each = [f"{self._points(p * r.value, digits)} if {r.condition(names)}" for r in ur.rules]
+        if len(ur.rules) == 1 and not (ur.rules[0].when or ur.rules[0].unless):  # the same on every combination
+            return [(label, f"{self._points(p * ur.rules[0].value, digits)} always (a constant: reads {reads})")]
         if len(each) == 1:
             return [(label, f"{each[0]} (otherwise 0)")]
         head = f"reads only the 0/1 features {reads}; the points of the one line that applies (otherwise 0):"
