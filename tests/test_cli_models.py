@@ -59,7 +59,7 @@ def test_info_text(model_file):
     assert "task: classify   input shape: (4,)   outputs: 1" in out
     assert "classes: deny, grant" in out
     assert "Dense(weight=(5, 4), bias=(5,))" in out and "-> (5,)" in out
-    assert f"parameters: {net.n_params()}   non-zeros: {net.n_nonzero()}" in out
+    assert f"parameters: {net.n_params()}   non-zero weights (no biases): {net.n_nonzero()}" in out
     assert "layer 0: 5/5 active neurons" in out
     assert "income" in out and "[-1, 1]" in out
     assert "metadata: trainer" in out

@@ -26,7 +26,7 @@ def info(model: str, as_json: bool) -> None:
     click.echo("layers:")
     for i, (layer, shape) in enumerate(zip(net.layers, net.shapes[1:])):
         click.echo(f"  {i:2d}  {layer!r:60s} -> {tuple(shape)}")
-    click.echo(f"parameters: {s['n_params']}   non-zeros: {s['n_nonzero']}")
+    click.echo(f"parameters: {s['n_params']}   non-zero weights (no biases): {s['n_nonzero']}")
     for u in s["units"]:
         click.echo(f"  layer {u['layer']}: {u['active']}/{u['total']} active {u['kind']}")
     d = net.domain

@@ -169,7 +169,8 @@ def _layer(m: nn.Module, shape: Shape) -> Layer | None:
         return Normalize(np.broadcast_to(_np(m.scale), shape).copy(), np.broadcast_to(_np(m.offset), shape).copy())
     raise UnsupportedError(
         f"unsupported torch module {type(m).__name__!r} (supported: Linear, Conv2d, MaxPool2d, AvgPool2d, "
-        "BatchNorm1d/2d, Flatten, ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Identity, Dropout)"
+        "BatchNorm1d/2d, Flatten, ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Identity, Dropout, "
+        f"{', '.join(sorted(_IMPORTERS))})"
     )
 
 

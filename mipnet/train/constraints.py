@@ -73,6 +73,8 @@ class ConstraintError(DataError):
 
 
 def _delta(delta: Any, what: str) -> float:
+    if isinstance(delta, bool):
+        raise ConstraintError(f"{what}: delta must be a number >= 0, got {delta!r}")
     try:
         d = float(delta)
     except (TypeError, ValueError):
@@ -95,7 +97,12 @@ class ExcludeFeatures:
     features: tuple[str | int, ...]
 
     def __post_init__(self) -> None:
-        feats = (self.features,) if isinstance(self.features, (str, int)) else tuple(self.features)
+        if isinstance(self.features, (str, int, np.integer)):
+            feats: tuple[Any, ...] = (self.features,)
+        elif isinstance(self.features, (list, tuple, np.ndarray)):
+            feats = tuple(self.features)
+        else:
+            raise ConstraintError(f"ExcludeFeatures: features is a feature or a list of them, got {self.features!r}")
         if not feats:
             raise ConstraintError("ExcludeFeatures: name at least one feature")
         object.__setattr__(self, "features", tuple(_feature(f, "ExcludeFeatures") for f in feats))
