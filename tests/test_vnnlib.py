@@ -315,3 +315,45 @@ def test_witness_sampling_stops_at_the_deadline_between_points() -> None:
 
     out = find_witness(NET, -np.ones(3), np.ones(3), never, n=4096, deadline=Expires())  # type: ignore[arg-type]
     assert out is None and len(seen) == 31
+
+
+@pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
+def test_a_final_softmax_is_never_verified_through_the_logits_for_values(tmp_path, op: str) -> None:
+    """The import drops a final Softmax; "Y_0 <= 0" (never true of probabilities) was reported violated with a logit
+    of -0.9, and a reachable property "holds". Order-only properties stay exact and decided; their Y are the graph's
+    outputs (probabilities), as onnxruntime gives them."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mipnet.errors import UnsupportedError
+    from mipnet.io import load_model
+
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(3, 2)), rng.normal(size=3)
+    nodes = [
+        helper.make_node("Gemm", ["input", "W", "b"], ["z"], transB=1),
+        helper.make_node(op, ["z"], ["output"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.DOUBLE, ["N", 2])],
+        [helper.make_tensor_value_info("output", TensorProto.DOUBLE, ["N", 3])],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(b, "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    net = load_model(path)
+    box2 = "".join(f"(assert (<= X_{i} 1.0))\n(assert (>= X_{i} -1.0))\n" for i in range(2))
+    with pytest.raises(UnsupportedError, match="bounds output values"):
+        check_property(net, parse_vnnlib(header(2) + box2 + "(assert (<= Y_0 0.0))\n"), time_limit=10)
+    res = check_property(net, parse_vnnlib(header(2) + box2 + "(assert (>= Y_0 Y_1))\n"), time_limit=10)
+    X = rng.uniform(-1, 1, (4000, 2))
+    Z = X @ W.T + b
+    assert (res.verdict == "violated") == bool(np.any(Z[:, 0] >= Z[:, 1]))
+    if res.verdict == "violated":
+        sess = ort.InferenceSession(str(path))
+        got = sess.run(None, {"input": np.asarray(res.x, dtype=np.float64)[None]})[0][0]
+        np.testing.assert_allclose(res.y, got, rtol=1e-9, atol=1e-12)

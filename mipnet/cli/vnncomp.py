@@ -186,6 +186,7 @@ def run_instance(
 
 def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> str:
     from ..io import load_model
+    from ..io.onnx_io import onnx_outputs
     from ..verify.vnnlib import verify_vnnlib
 
     t0 = time.monotonic()
@@ -200,7 +201,8 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
             click.echo(f"({res.reason})", err=True)
         return result_text(res.verdict, res.reason)
     x = np.asarray(res.x, dtype=np.float64).ravel()
-    y = load_model(onnx).forward(x[None])[0]  # Y: the outputs at X, by the forward pass
+    net = load_model(onnx)
+    y = onnx_outputs(net, net.forward(x[None]))[0]  # Y: the graph's outputs at X, by the forward pass
     if res.y is not None and not np.allclose(y, np.ravel(res.y), rtol=1e-9, atol=1e-9):
         click.echo("the witness's outputs differ between two forward passes: not reported", err=True)
         return "unknown\n"

@@ -198,18 +198,15 @@ def magnitude(net: Network, X: np.ndarray) -> np.ndarray:
     weight, bias, scale and offset by its absolute value on |x| (a monotone activation f with f(0) = 0 by
     max(|f(h)|, |f(-h)|)). Round-off in any order of summation is a small multiple of eps times this, also where
     large terms cancel to an output near 0."""
-    from ..layers import Dense, Normalize
-
     h = np.abs(np.atleast_2d(np.asarray(X, dtype=np.float64)))
+    shape = tuple(net.input_shape)
     for layer in net.layers:
-        if isinstance(layer, Dense):
-            h = h @ np.abs(layer.weight).T + np.abs(layer.bias)
-        elif isinstance(layer, Normalize):
-            h = h * np.abs(layer.scale).ravel() + np.abs(layer.offset).ravel()
-        elif layer.activation:
-            h = np.maximum(np.abs(layer.forward(h)), np.abs(layer.forward(-h)))
+        if layer.affine:  # |A| |h| + |c| with the layer's own matrix
+            A, c = layer.linear_map(shape)
+            h = np.asarray(abs(A) @ h.T).T + np.abs(c)
         else:
-            h = layer.forward(h)
+            h = np.maximum(np.abs(layer.forward(h)), np.abs(layer.forward(-h)))
+        shape = tuple(layer.output_shape(shape))
     return h
 
 

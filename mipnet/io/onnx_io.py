@@ -144,6 +144,20 @@ def _node_name(node: Any) -> str:
     return node.name or (node.output[0] if node.output else "?")
 
 
+def onnx_outputs(net: Network, y: np.ndarray) -> np.ndarray:
+    """The ONNX graph's outputs from the network's (rows of ``y``): the final Softmax / LogSoftmax the import dropped
+    (``metadata["onnx_dropped_output"]``) applied again over the classes; ``y`` itself otherwise."""
+    from scipy.special import log_softmax, softmax
+
+    op = (net.metadata or {}).get("onnx_dropped_output")
+    y = np.asarray(y, dtype=np.float64)
+    if op == "Softmax":
+        return np.asarray(softmax(y, axis=-1))
+    if op == "LogSoftmax":
+        return np.asarray(log_softmax(y, axis=-1))
+    return y
+
+
 class _Reader:
     """Walks the data path of a graph, turning nodes into layers."""
 
@@ -158,6 +172,7 @@ class _Reader:
                 "mipnet reads ONNX graphs with one input and one output, "
                 f"this one has {len(inputs)} and {len(g.output)}"
             )
+        self.opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
         self.batch, self.input_shape = _input_layout(inputs[0].name, inputs[0].type.tensor_type.shape.dim)
         #: the current tensor has a leading batch axis (always with a dynamic batch; of size 1 otherwise)
         self.batched = self.batch != "none"
@@ -351,6 +366,10 @@ class _Reader:
         elif op in ("Squeeze", "Unsqueeze"):
             self.squeeze(node, at, where)
         elif op in ("Softmax", "LogSoftmax") and out == self.output and len(self.shape) == 1:
+            rank = len(self.full_shape())
+            axis = int(at.get("axis", -1 if self.opset >= 13 else 1))
+            if axis % rank != rank - 1:  # over the batch axis: not the classes' normalisation
+                raise UnsupportedError(f"{where}: {op} over axis {axis} (not the class axis) is not supported")
             self.notes["onnx_dropped_output"] = op
         else:
             raise UnsupportedError(f"unsupported ONNX operator '{op}' (node {name!r})")

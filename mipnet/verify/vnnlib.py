@@ -54,7 +54,7 @@ import pyomo.environ as pyo
 from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
 from ..encode import encode_network, input_terms, new_binaries
-from ..errors import DataError, ModelFormatError
+from ..errors import DataError, ModelFormatError, UnsupportedError
 from ..network import Network
 from ..solve import solve
 from .input_split import SPLIT_INPUTS, box_network, branch_and_bound, find_witness, refute
@@ -181,6 +181,40 @@ def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline |
     return timeout
 
 
+def _outputs(net: Network, x: np.ndarray) -> np.ndarray:
+    """Y at x as the property names it: the ONNX graph's outputs (a dropped final softmax applied again)."""
+    from ..io.onnx_io import onnx_outputs
+
+    return onnx_outputs(net, net.forward(x[None]))[0]
+
+
+def _check_dropped_output(net: Network, prop: Property) -> None:
+    """A network whose ONNX graph ends in Softmax / LogSoftmax is verified through its logits (the import drops the
+    last op). That decides exactly only the atoms the op leaves unchanged: Softmax keeps the order of two outputs
+    (c (Y_i - Y_j) <= 0, no input term, no constant), LogSoftmax shifts every output by the same amount (any atom
+    whose output coefficients add up to 0). Any other atom bounds output values: refused, never decided on the
+    logits (a property "Y_0 <= 0" of probabilities was reported violated with a logit of -0.9)."""
+    op = (net.metadata or {}).get("onnx_dropped_output")
+    if not op:
+        return
+    for conj in prop.disjuncts:
+        for at in conj:
+            if not at.b:
+                continue
+            coef = sorted(at.b.values())
+            if op == "LogSoftmax":
+                exact = abs(sum(coef)) <= 1e-12 * max(1.0, max(abs(c) for c in coef))
+            else:
+                exact = not at.a and at.c == 0 and len(coef) == 2 and coef[0] == -coef[1] != 0
+            if not exact:
+                raise UnsupportedError(
+                    f"the network's ONNX graph ends in {op}, which mipnet verifies through its logits: a property "
+                    "may only compare two outputs (Y_i <= Y_j)"
+                    + (" or bound differences of outputs" if op == "LogSoftmax" else "")
+                    + "; this one bounds output values"
+                )
+
+
 def check_property(
     net: Network,
     prop: Property,
@@ -220,6 +254,7 @@ def check_property(
         raise DataError(f"the property has {prop.n_inputs} inputs X_i, the network takes {net.n_inputs}")
     if prop.n_outputs != net.n_outputs:
         raise DataError(f"the property has {prop.n_outputs} outputs Y_j, the network has {net.n_outputs}")
+    _check_dropped_output(net, prop)
     groups = prop.box_groups()
     for g in groups:  # every box bounded, before any solving
         open_ = ~(np.isfinite(g.lower) & np.isfinite(g.upper))
@@ -247,7 +282,7 @@ def check_property(
         x = find_witness(net, g.lower, g.upper, functools.partial(_check, g.whole), deadline=dl)
         res._stage("attack", time.perf_counter() - ta)
         if x is not None:
-            res.verdict, res.x, res.y, res.prover = "violated", x, net.forward(x[None])[0], "attack"
+            res.verdict, res.x, res.y, res.prover = "violated", x, _outputs(net, x), "attack"
             res.time = time.perf_counter() - t0
             return res
     if scheduler is not None and len(groups) > 1 and not dl.expired():
@@ -268,7 +303,7 @@ def check_property(
     for out in outcomes:
         if out.verdict == "violated":
             assert out.x is not None
-            res.verdict, res.x, res.y = "violated", out.x, net.forward(out.x[None])[0]
+            res.verdict, res.x, res.y = "violated", out.x, _outputs(net, out.x)
             res.prover = out.prover
             res.time = time.perf_counter() - t0
             return res
