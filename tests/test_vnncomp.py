@@ -221,6 +221,7 @@ def test_result_text_and_reading_it_back(tmp_path):
     x, y = np.array([0.1, -1 / 3]), np.array([2.0**-60, 1e300])
     assert result_text("holds") == "unsat\n"
     assert result_text("unknown", "timeout") == "timeout\n"
+    assert result_text("unknown", "timeout (16 open leaves of the input split)") == "timeout\n"  # (was "unknown")
     assert result_text("unknown", "the witness fails the forward-pass re-check") == "unknown\n"
     text = result_text("violated", x=x, y=y)
     assert text == f"sat\n{counterexample_text(x, y)}\n"

@@ -105,6 +105,11 @@ def test_input_disjunction_is_several_boxes() -> None:
         ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (xor Y_0 1))", "unsupported operator"),
         ("(declare-const X_1 Real)(declare-const Y_0 Real)", "numbered"),
         ("(declare-const A Real)", "named X_i or Y_j"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (<= X_0 1_000))", "not a number"),
+        (
+            "(declare-const X_0 Real)(declare-const Y_0 Real)(assert " + "(and " * 3000 + "(<= X_0 1)" + ")" * 3001,
+            "nested too deeply",
+        ),
     ],
 )
 def test_parse_errors(text: str, match: str) -> None:
@@ -357,3 +362,36 @@ def test_a_final_softmax_is_never_verified_through_the_logits_for_values(tmp_pat
         sess = ort.InferenceSession(str(path))
         got = sess.run(None, {"input": np.asarray(res.x, dtype=np.float64)[None]})[0][0]
         np.testing.assert_allclose(res.y, got, rtol=1e-9, atol=1e-12)
+
+
+def test_the_attack_screen_keeps_every_point_the_exact_check_accepts() -> None:
+    """find_witness runs the atom-by-atom check only on the rows a vectorised screen passes (the Python check over
+    9 disjuncts of 784 input bounds used up a 30 s limit): the screen must pass every row the check accepts,
+    including points exactly on an atom's boundary (v = 0) and both strict and non-strict atoms."""
+    from mipnet.verify.vnnlib import _Check
+    from mipnet.verify.vnnlib_format import Atom
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n_in, n_out = 3, 3
+        disjuncts = [
+            [
+                Atom(
+                    {i: float(rng.normal()) for i in rng.choice(n_in, rng.integers(0, 2), replace=False)},
+                    {j: float(rng.normal()) for j in rng.choice(n_out, rng.integers(1, 3), replace=False)},
+                    float(rng.normal()),
+                    strict=bool(rng.integers(2)),
+                )
+                for _ in range(rng.integers(1, 3))
+            ]
+            for _ in range(rng.integers(1, 4))
+        ]
+        X = rng.uniform(-1, 1, (400, n_in))
+        Y = NET.forward(X)
+        at = disjuncts[0][0]  # plant points on the first atom's boundary: move Y_j so that the value is 0
+        j, v = next(iter(at.b.items()))
+        for n in range(0, 400, 7):
+            Y[n, j] -= at.value(X[n], Y[n]) / v
+        chk = _Check(disjuncts, disjuncts, n_in, n_out)
+        exact = np.array([chk(x, y) for x, y in zip(X, Y)])
+        assert not np.any(exact & ~chk.screen(X, Y)), trial

@@ -101,7 +101,7 @@ def result_text(verdict: str, reason: str = "", x: np.ndarray | None = None, y: 
         return "unsat\n"
     if verdict == "violated" and x is not None and y is not None:
         return f"sat\n{counterexample_text(x, y)}\n"
-    if verdict == "unknown" and reason == TIME_LIMIT_REASON:
+    if verdict == "unknown" and reason.split(" (")[0] == TIME_LIMIT_REASON:  # ("timeout (16 open leaves ...)")
         return "timeout\n"
     return "unknown\n"
 

@@ -135,11 +135,14 @@ def _sexprs(tokens: list[str]) -> list[Any]:
 
 
 def _number(tok: str) -> float | None:
-    """The value of a numeral; None for a name. nan, inf and overflowing numerals are input errors."""
+    """The value of a numeral; None for a name. nan, inf and overflowing numerals are input errors; Python's own
+    spellings (``1_000``, surrounding spaces) are not numerals of the format."""
     try:
         v = float(tok)
     except ValueError:
         return None
+    if "_" in tok:
+        raise ModelFormatError(f"{tok!r} in the VNN-LIB property is not a number (no '_' in numerals)")
     if not math.isfinite(v):
         raise ModelFormatError(
             f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are not allowed)"
@@ -285,7 +288,10 @@ def _show(e: Any) -> str:
 
 def parse_vnnlib(text: str, source: str = "") -> Property:
     """Parse VNN-LIB text into a :class:`Property`."""
-    return _Parser().parse(text, source)
+    try:
+        return _Parser().parse(text, source)
+    except RecursionError:  # (terms are read recursively: a few hundred levels are fine, thousands are not)
+        raise ModelFormatError("the VNN-LIB terms are nested too deeply to read") from None
 
 
 def load_vnnlib(path: str | Path) -> Property:
