@@ -395,3 +395,26 @@ def test_the_attack_screen_keeps_every_point_the_exact_check_accepts() -> None:
         chk = _Check(disjuncts, disjuncts, n_in, n_out)
         exact = np.array([chk(x, y) for x, y in zip(X, Y)])
         assert not np.any(exact & ~chk.screen(X, Y)), trial
+
+
+def test_a_failed_witness_is_retried_closer_to_the_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A violation with a margin of 1e-6: the MILP's first witness failed the re-check, the one retry 1e-5 inside
+    the unsafe region was infeasible, and the answer was "unknown: the only witnesses lie on the boundary" with 29 s
+    of the limit left. The retries now go down to 1e-9."""
+    import mipnet.verify.vnnlib as V
+
+    prop = parse_vnnlib(header() + box(1.0) + "(assert (>= Y_0 Y_1))\n")
+    g = prop.box_groups()[0]
+    good = next(
+        x for x in np.random.default_rng(0).uniform(-1, 1, (5000, 3)) if V._check(g.whole, x, NET.forward(x[None])[0])
+    )
+    bad = np.full(3, 5.0)  # outside the box: fails the re-check
+    tried = []
+
+    def fake(net, lo, hi, rest, solver, dl, bounds, threads, delta, res, pipeline, processes):
+        tried.append(delta)
+        return {0.0: ("feasible", bad), V.RETRY_DELTAS[0]: ("infeasible", None)}.get(delta, ("feasible", good))
+
+    monkeypatch.setattr(V, "_solve_box", fake)
+    out = V.decide_box(NET, g, "highs", V.Deadline.of(30), "linear", None, V.VnnResult(verdict="unknown"))
+    assert out.verdict == "violated" and tried == [0.0, V.RETRY_DELTAS[0], V.RETRY_DELTAS[1]]

@@ -81,6 +81,9 @@ DEFAULT_TIME_LIMIT = 60.0
 TIME_LIMIT_REASON = "timeout"
 #: margin by which atoms are tightened when a witness fails the re-check
 RETRY_DELTA = 1e-5
+#: the retries of a box whose first witness fails the re-check: kept this far inside the unsafe region (and off the
+#: strict input bounds), the largest first (a violation with a margin of 1e-6 needs a retry below it)
+RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
 PIPELINES = ("auto", "milp")
 #: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
@@ -367,31 +370,31 @@ def decide_box(
     processes: int = 1,
 ) -> BoxOutcome:
     """Decide one input box of a property (after the attack on every box): :func:`_solve_box` on the box as given,
-    and once more kept ``RETRY_DELTA`` off the boundary of strict bounds and the unsafe region when the first
+    and again kept each of ``RETRY_DELTAS`` off the boundary of strict bounds and the unsafe region while the
     witness fails the re-check. ``res`` collects the stages' seconds, the tree's counts and the solver statuses."""
-    for delta in (0.0, RETRY_DELTA):
+    why = "the witness fails the forward-pass re-check"
+    for delta in (0.0, *RETRY_DELTAS):
         if dl.expired():
             return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
         # the retry keeps off the boundary of strict bounds too (a witness there fails the re-check)
         lo = np.where(g.strict_lower, g.lower + delta, g.lower)
         hi = np.where(g.strict_upper, g.upper - delta, g.upper)
         if np.any(lo > hi):
-            return BoxOutcome("unknown", reason="the only witnesses lie on the boundary of a strict input bound")
+            why = f"the only witnesses lie within {delta:g} of the boundary of a strict input bound"
+            continue
         status, x = _solve_box(net, lo, hi, g.rest, solver, dl, bounds, threads, delta, res, pipeline, processes)
         res.statuses.append(status)
         if status == "infeasible" and delta == 0.0:
             return BoxOutcome("holds", prover=res.prover)  # this box is safe
-        if x is None:
-            return BoxOutcome(
-                "unknown",
-                reason=TIME_LIMIT_REASON
-                if status != "infeasible"
-                else "the only witnesses lie on the unsafe region's boundary and fail the re-check",
-            )
+        if x is None and status != "infeasible":
+            return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
+        if x is None:  # nothing this far inside the unsafe region: a witness may lie closer to its boundary
+            why = f"no witness lies {delta:g} inside the unsafe region, and the ones closer fail the re-check"
+            continue
         y = net.forward(x[None])[0]
         if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
             return BoxOutcome("violated", prover=res.prover, x=x)
-    return BoxOutcome("unknown", reason="the witness fails the forward-pass re-check")
+    return BoxOutcome("unknown", reason=why)
 
 
 def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
