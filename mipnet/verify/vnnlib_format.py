@@ -117,11 +117,17 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"\(|\)|[^\s()]+", text)
 
 
+#: the deepest nesting of terms read (the terms are then read recursively; competition files nest a few levels)
+MAX_DEPTH = 300
+
+
 def _sexprs(tokens: list[str]) -> list[Any]:
     stack: list[list[Any]] = [[]]
     for t in tokens:
         if t == "(":
             stack.append([])
+            if len(stack) > MAX_DEPTH:
+                raise ModelFormatError(f"the VNN-LIB terms are nested too deeply to read (over {MAX_DEPTH} levels)")
         elif t == ")":
             if len(stack) == 1:
                 raise ModelFormatError("unbalanced ')' in the VNN-LIB file")
