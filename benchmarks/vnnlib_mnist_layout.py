@@ -50,8 +50,8 @@ def robustness_vnnlib(x: np.ndarray, c: int, eps: float, n_out: int = 10) -> str
     lines = [f"(declare-const X_{i} Real)" for i in range(x.size)]
     lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
     for i, v in enumerate(x):
-        lines.append(f"(assert (>= X_{i} {max(0.0, v - eps)!r}))")
-        lines.append(f"(assert (<= X_{i} {min(1.0, v + eps)!r}))")
+        lines.append(f"(assert (>= X_{i} {float(max(0.0, v - eps))!r}))")
+        lines.append(f"(assert (<= X_{i} {float(min(1.0, v + eps))!r}))")
     rivals = " ".join(f"(and (>= Y_{j} Y_{c}))" for j in range(n_out) if j != c)
     lines.append(f"(assert (or {rivals}))")
     return "\n".join(lines) + "\n"

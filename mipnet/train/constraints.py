@@ -6,7 +6,9 @@ f(x) = w0 x + c + sum_j v_j ReLU(W_j x + b_j) on standardised inputs x (K output
 :mod:`.linear_term`, 0 without it); B_w the weight box.
 
 * :class:`ExcludeFeatures` ``(features)``: W[j, i] = 0 for every unit j and w0_ki = 0, for each named input i
-  (protected attributes: the network does not read them at all).
+  (protected attributes: the network does not read them at all). A text column one-hot encoded into ``col=level``
+  columns is excluded by its name ``col`` (every level); some of its levels without the others are refused (the
+  others would still read the attribute).
 * :class:`WeightSign` ``(feature, sign)``, sign s = +1 / -1: every path from input i to an output has sign s,
   s v_kj W[j, i] >= 0 for all k, j, and s w0_ki >= 0. Linear in the weights with the output weights' signs:
   sign class (v_j = p_j - q_j): s W[j, i] >= -B_w (1 - p_j) and s W[j, i] <= B_w (1 - q_j); other classes: a
@@ -46,8 +48,10 @@ output delta in standardised units, the rows' groups), so that the re-check rebu
      {"kind": "parity", "group": "sex", "delta": 0.1}]
 
 Points are objects naming every feature or lists in the column order (one-hot columns by their encoded names,
-``column=level``). Bad constraints (unknown kind or feature, k < 1, delta < 0, NaN, a sign not +-1) fail before
-any work with one line (:class:`ConstraintError`; the command line exits 2).
+``column=level``). The certificate records each constraint's text as :func:`canonical_text` writes it from the
+recorded numbers and the feature names, so that the re-check can rebuild it. Bad constraints (unknown kind or
+feature, k < 1, delta < 0, NaN, a sign not +-1) fail before any work with one line (:class:`ConstraintError`; the
+command line exits 2).
 """
 
 from __future__ import annotations
