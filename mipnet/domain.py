@@ -176,7 +176,10 @@ class Domain:
             names = d["names"]
             n = len(names)
             integer = np.zeros(n, dtype=bool)
-            idx = [int(i) for i in d.get("integer", [])]
+            raw = d.get("integer", [])
+            if not isinstance(raw, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in raw):
+                raise ModelFormatError(f"domain integer must be a list of feature indices, got {raw!r}"[:200])
+            idx = [int(i) for i in raw]
             if any(i < 0 or i >= n for i in idx):
                 raise ModelFormatError("domain integer indices out of range")
             integer[idx] = True

@@ -463,3 +463,30 @@ def test_lenet_export_is_valid_onnx_and_keeps_the_fingerprint(rng, tmp_path, cha
     back = load_model(tmp_path / "m.onnx")
     assert back.fingerprint() == net.fingerprint()
     assert back.layers[0].scale.shape == (channels, 1, 1)
+
+
+def test_an_integer_input_is_refused(tmp_path):
+    """An INT64 input was verified over the reals: a counterexample could be fractional, not an input the graph
+    takes."""
+    W = np.eye(2)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["input"], ["xf"], to=TensorProto.DOUBLE),
+            helper.make_node("MatMul", ["xf", "W"], ["output"]),
+        ],
+        "g",
+        [helper.make_tensor_value_info("input", TensorProto.INT64, ["N", 2])],
+        [helper.make_tensor_value_info("output", TensorProto.DOUBLE, ["N", 2])],
+        [numpy_helper.from_array(W, "W")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(UnsupportedError, match="real-valued"):
+        from_onnx(model)
+
+
+def test_a_domain_integer_list_of_booleans_is_refused():
+    """ "integer": [true] read as index 1 (True == 1) and marked the second feature integer."""
+    from mipnet.domain import Domain
+
+    with pytest.raises(ModelFormatError, match="list of feature indices"):
+        Domain.from_dict({"names": ["a", "b"], "lower": [0, 0], "upper": [1, 1], "integer": [True]})

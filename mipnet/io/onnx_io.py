@@ -173,6 +173,14 @@ class _Reader:
                 f"this one has {len(inputs)} and {len(g.output)}"
             )
         self.opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
+        elem = inputs[0].type.tensor_type.elem_type
+        real = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.UNDEFINED)
+        if elem not in real:
+            raise UnsupportedError(
+                f"the ONNX input {inputs[0].name!r} has type {TensorProto.DataType.Name(elem)}: mipnet reads networks "
+                "of real-valued (float) inputs (an integer input verified over the reals could get a fractional "
+                "counterexample)"
+            )
         self.batch, self.input_shape = _input_layout(inputs[0].name, inputs[0].type.tensor_type.shape.dim)
         #: the current tensor has a leading batch axis (always with a dynamic batch; of size 1 otherwise)
         self.batched = self.batch != "none"
