@@ -178,7 +178,7 @@ class Domain:
             integer = np.zeros(n, dtype=bool)
             raw = d.get("integer", [])
             if not isinstance(raw, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in raw):
-                raise ModelFormatError(f"domain integer must be a list of feature indices, got {raw!r}"[:200])
+                raise ModelFormatError(f"malformed domain: integer must be a list of feature indices, not {raw!r}")
             idx = [int(i) for i in raw]
             if any(i < 0 or i >= n for i in idx):
                 raise ModelFormatError("domain integer indices out of range")
