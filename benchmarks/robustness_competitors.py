@@ -55,13 +55,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from robustness.competitors_summary import disagreements, lirpa_python, summarise, table, target_lines  # noqa: E402
-from robustness.gurobi_ml_query import torch_sequential, verify, weights  # noqa: E402
+from robustness.gurobi_ml_query import torch_sequential, verify  # noqa: E402
+from robustness.lirpa_client import Lirpa  # noqa: E402
 from robustness_mlp import _data, _split, get_model  # noqa: E402
 
 from mipnet.network import Network  # noqa: E402
 from mipnet.verify.robustness import ball_box, verify_sample  # noqa: E402
 
-WORKER = ROOT / "benchmarks" / "robustness" / "lirpa_worker.py"
 BEFORE_WORKER = ROOT / "benchmarks" / "robustness" / "mipnet_before_worker.py"
 DEFAULT_LIRPA = "/work/bench-venvs/lirpa/bin/python"
 TOL = 1e-6
@@ -85,48 +85,6 @@ SETUP = [
     "- One thread each: HiGHS (`threads=1`), Gurobi (`Threads=1`), torch (`set_num_threads(1)`), numpy's BLAS",
     "  (`OPENBLAS_NUM_THREADS=1`, and mipnet's `threads=1` caps it too).",
 ]
-
-
-class Lirpa:
-    """auto_LiRPA's worker process for one network (JSON lines; ``lirpa_worker.py``)."""
-
-    def __init__(self, python: str, net: Network) -> None:
-        fd, self.path = tempfile.mkstemp(suffix=".npz")
-        os.close(fd)
-        arrays = {}
-        for i, (W, b) in enumerate(weights(net)):
-            arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-        np.savez(self.path, **arrays)  # type: ignore[arg-type]
-        self.proc = subprocess.Popen(
-            [python, str(WORKER), self.path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        first = self._read()
-        self.ready, self.error = bool(first.get("ready")), str(first.get("error", ""))
-        self.versions = first.get("versions", {})
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            return {"ready": False, "error": f"the worker exited (code {self.proc.poll()}) without an answer"}
-        out: dict[str, Any] = json.loads(line)
-        return out
-
-    def query(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, c: int) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"x": x.tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "c": c}) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-        os.unlink(self.path)
 
 
 class Before:

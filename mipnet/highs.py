@@ -81,7 +81,8 @@ def proved_dual_bound(h: Any, run_status: Any) -> float | None:
     refused (an option error, e.g. a thread count other than the process' HiGHS scheduler's, leaves the model
     status "Not Set" and ``mip_dual_bound`` 0.0, a finite number) or ended in a status after which HiGHS has no
     bound (load, model, presolve, solve or postsolve errors), or the value is not finite. A solve cut by a
-    time, iteration, solution limit or an interrupt keeps its (valid) bound."""
+    time, iteration, solution limit or an interrupt keeps its (valid) bound. A model without integer columns is
+    an LP: its optimum is the bound (HiGHS leaves ``mip_dual_bound`` at 0.0 there), and a cut LP gives None."""
     import math
 
     import highspy
@@ -90,6 +91,13 @@ def proved_dual_bound(h: Any, run_status: Any) -> float | None:
     ran = {S.kOptimal, S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt}
     if run_status == highspy.HighsStatus.kError or h.getModelStatus() not in ran:
         return None
+    if not highs_is_mip(h):
+        # no integer column: HiGHS ran its LP solver and left mip_dual_bound at 0.0; the LP's optimum is exact,
+        # and a cut LP bounds nothing
+        if h.getModelStatus() != S.kOptimal:
+            return None
+        val = float(h.getInfo().objective_function_value)
+        return val if math.isfinite(val) and abs(val) < 1e30 else None
     val = float(h.getInfo().mip_dual_bound)
     return val if math.isfinite(val) and abs(val) < 1e30 else None
 

@@ -111,13 +111,11 @@ def robustness_certificate(
 # ============================================================================ its re-check
 def _ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str, c: int) -> tuple[list[str], str]:
     """Why x' is not a counterexample in the eps-ball around x (empty: it is one), and a description."""
+    from ..verify.robustness.region import ball_problems
+
     d = float(np.max(np.abs(xp - x))) if norm == "inf" else float(np.sum(np.abs(xp - x)))
     k = int(net.predict_index(net.forward(xp[None]))[0])
-    why = []
-    if not d <= eps * (1 + 1e-9) + 1e-9:
-        why.append(f"distance {d:.6g} > eps {eps:g}")
-    if not bool(net.domain.contains(xp[None], tol=1e-7)[0]):
-        why.append("outside the domain")
+    why = ball_problems(net, x, xp, eps, norm)
     if k == c:
         why.append(f"the forward pass keeps class {c}")
     return why, f"distance {d:.4g} <= {eps:g}, class {c} -> {k}"

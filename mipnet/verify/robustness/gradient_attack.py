@@ -64,7 +64,7 @@ def attack(
                     xa = _l1_vertex(x, g, eps, lo, hi)
                 if int(net.predict_index(net.forward(xa[None]))[0]) != c:
                     xp = _pkg.project_to_ball(net, x, xa, eps, norm)
-                    if int(net.predict_index(net.forward(xp[None]))[0]) != c:
+                    if xp is not None and int(net.predict_index(net.forward(xp[None]))[0]) != c:
                         return xp
                 if norm == "1":
                     break

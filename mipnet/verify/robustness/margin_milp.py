@@ -472,11 +472,18 @@ def _solve_margin(
         res.reason = f"solver stopped ({r.termination}) without proof or counterexample"
         return "done"
     xp = _pkg.project_to_ball(net, x, xin.values().ravel(), eps, norm)
+    if xp is None:  # the solver's point cannot be moved into the ball and the domain: no witness
+        res.verdict = "unknown"
+        res.reason = "the solver's point does not lie in the ball intersected with the domain"
+        return "done"
     logits = net.forward(xp[None])
     k = int(net.predict_index(logits)[0])
     mf = float(margins(net, logits, np.array([c]))[0])
     assert r.incumbent is not None  # r.has_solution
-    res.margin = float(r.incumbent)
+    # an exact encoding's optimum is a margin of the ball; a relaxation's (smooth layers) is only a lower bound,
+    # so the margin reported is then the witness's own, by the forward pass
+    exact = all(layer.piecewise_linear for layer in net.layers)
+    res.margin = float(r.incumbent) if exact else mf
     res.margin_forward = mf
     res.witness = xp
     if r.status == "optimal" and r.bound is not None and r.bound > 0 and not early_stop:

@@ -120,11 +120,12 @@ def minimal_perturbation(
         xv = xin.values().ravel()
         dist = float(np.max(np.abs(xv - x)) if norm == "inf" else np.sum(np.abs(xv - x)))
         xp = _pkg.project_to_ball(net, x, xv, dist, norm)
-        k = int(net.predict_index(net.forward(xp[None]))[0])
         assert r.incumbent is not None  # r.has_solution
         out.eps = float(r.incumbent)
-        out.counterexample = xp
-        out.adversarial_class = names[k] if k < len(names) else k
-        out.checked = k != c
+        if xp is not None:  # else no checked witness: the solver's point is not in the domain
+            k = int(net.predict_index(net.forward(xp[None]))[0])
+            out.counterexample = xp
+            out.adversarial_class = names[k] if k < len(names) else k
+            out.checked = k != c
     out.time = time.perf_counter() - t0
     return out

@@ -43,7 +43,11 @@ def split_stage(
         if plain:
             Q = np.clip(P, lo, hi)
         else:
-            Q = np.array([_pkg.project_to_ball(net, x, p, eps, norm) for p in P])
+            moved = [_pkg.project_to_ball(net, x, p, eps, norm) for p in P]
+            kept = [q for q in moved if q is not None]  # a point that cannot be moved into the set is dropped
+            if not kept:
+                return None
+            Q = np.array(kept)
         k = net.predict_index(net.forward(Q))
         bad = np.flatnonzero(k != c)
         return Q[bad[0]] if bad.size else None
