@@ -5,7 +5,8 @@ one per class m, same alpha, k and norm): Phi_m is the least distance ||b - a|| 
 classified as m (z_m(a) - max_{i != m} z_i(a) >= ln(alpha)) and an input b at which at least k classes
 i != m reach z_i(b) >= z_m(b), both in the domain. Each item records Phi with its witness pair (a, b), the
 proved lower bound and the gap; its verdict is ``holds`` when Phi is proved (status ``optimal``, or
-``infeasible``: no input is strongly classified), ``unknown`` otherwise.
+``infeasible``: no such pair, as no input is strongly classified or none reaches k other classes), ``unknown``
+otherwise.
 
 **Re-check** (:func:`_recheck_resilience`), re-derived without the solver that produced it:
 
@@ -14,7 +15,8 @@ proved lower bound and the gap; its verdict is ``holds`` when Phi is proved (sta
 * the witness pair (a, b), through the numpy forward pass: a in the domain with
   z_m(a) - max_{i != m} z_i(a) >= ln(alpha), b in the domain with at least k classes i != m reaching
   z_i(b) >= z_m(b), and ||b - a|| = Phi; a value of Phi without its pair fails;
-* ``infeasible``: no strongly classified point among 2000 random domain points, then a fresh solve;
+* ``infeasible`` (no pair: no input is strongly classified, or none reaches k other classes): not both kinds
+  of point among 2000 random domain points, then a fresh solve;
 * a positive bound, by a fresh solve (:func:`mipnet.verify.resilience.class_resilience`): the fresh lower
   bound must reach the claimed one; a fresh bound above the claimed Phi, or a checked witness pair below the
   claimed bound, refutes it.
@@ -149,7 +151,7 @@ def _question_args(q: dict[str, Any], net: Network) -> tuple[float, int, str]:
 
 def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
     from ..verify.resilience import Heuristics, class_resilience
-    from ..verify.search import logits, strong_margin
+    from ..verify.search import logits, reached, strong_margin
 
     q = cert.question
     alpha, k, norm = _question_args(q, net)
@@ -211,22 +213,26 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 )
             continue
         if status == "infeasible":
-            if dom.is_finite():  # a strongly classified random point refutes "no input is strongly classified"
+            # no pair exists: no input is strongly classified, or none reaches k other classes (Phi = +inf); a
+            # random point of each kind together refute it
+            if dom.is_finite():
                 S = dom.sample(2000, 0)
-                hit = np.flatnonzero(strong_margin(logits(net, S), m) >= ln_a)
+                z = logits(net, S)
+                hit_a = np.flatnonzero(strong_margin(z, m) >= ln_a)
+                hit_b = np.flatnonzero(reached(z, m, 0.0) >= k)
+                both = hit_a.size > 0 and hit_b.size > 0
                 rep.add(
-                    f"{name}: no strongly classified input",
+                    f"{name}: no pair (a strongly classified, b reaching {k} other classes)",
                     "witness",
-                    hit.size == 0,
-                    f"the random point {np.round(S[hit[0]], 4).tolist()} is strongly classified"
-                    if hit.size
+                    not both,
+                    f"the random points {np.round(S[hit_a[0]], 4).tolist()} (strongly classified) and "
+                    f"{np.round(S[hit_b[0]], 4).tolist()} (reaching {k} classes) form one"
+                    if both
                     else "none among 2000 random points",
                 )
-                if hit.size:
+                if both:
                     continue
-            claims.append(
-                (f"{name}: no strongly classified input, re-proved by a fresh solve", (m, None, None, status))
-            )
+            claims.append((f"{name}: no such pair, re-proved by a fresh solve", (m, None, None, status)))
         elif bound is not None and bound > 0:
             claims.append((f"{name}: Phi >= {bound:.6g}, re-proved by a fresh solve", (m, phi, bound, status)))
     heur_d = q.get("heuristics") or {}

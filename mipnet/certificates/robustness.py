@@ -122,7 +122,9 @@ def _ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm
 
 
 def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
+    from ..deadline import Deadline
     from ..verify.robustness import margins, normalise_norm, verify_sample
+    from ..verify.robustness.region import ball_problems
 
     q = cert.question
     X = _samples(cert, net)
@@ -189,18 +191,35 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
                     b <= m_x + TOL * max(1.0, abs(m_x)),
                     f"bound {b:.6g}, margin at x {m_x:.6g}",
                 )
-            to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c)))
+            to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c, b)))
 
-    def prove(ic: tuple[int, int], solver: str, t: float) -> tuple[bool | None, str]:
-        i, c = ic
+    def prove(icb: tuple[int, int, float | None], solver: str, t: float) -> tuple[bool | None, str]:
+        """The verdict by a fresh solve; the claimed lower bound of the worst margin too: by the fresh proof's
+        bound, else by the exact worst margin (no early stop), a point of the ball below the claim refuting it."""
+        i, c, b = icb
+        dl = Deadline(t)
         # interval bounds (numpy only): the proof owes nothing to the first solver's LP bounds
-        r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=t, bounds="interval")
+        r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=dl, bounds="interval")
         if r.verdict == "holds":
-            return True, (
+            how = (
                 f"bound propagation alone proves it ({r.prover or 'interval'})"
                 if r.status == "bounds"
                 else f"{solver}: {r.status}"
             )
+            slack = TOL * max(1.0, abs(b)) if b is not None else 0.0
+            if b is None or (r.bound is not None and r.bound >= b - slack):
+                return True, how
+            w = verify_sample(
+                net, X[i], eps, norm, c, solver=solver, time_limit=dl, bounds="interval", early_stop=False
+            )
+            if w.bound is not None and w.bound >= b - slack:
+                return True, f"{how}; worst margin >= {w.bound:.6g} >= the claimed {b:.6g}"
+            if w.witness is not None:
+                xw = np.asarray(w.witness, dtype=np.float64)
+                mw = float(margins(net, net.forward(xw[None]), np.array([c]))[0])
+                if not ball_problems(net, X[i], xw, eps, norm) and mw < b - slack:
+                    return False, f"a point of the ball has margin {mw:.6g} < the claimed bound {b:.6g}"
+            return None, f"not re-proved: {how}, but the claimed bound {b:.6g} was not reached ({w.bound})"
         if r.verdict == "violated" and r.counterexample is not None:
             why, desc = _ball_problems(net, X[i], np.asarray(r.counterexample, dtype=np.float64), eps, norm, c)
             if not why:

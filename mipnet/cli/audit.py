@@ -5,7 +5,8 @@
                  [--scheduler ADDRESS | --workers N] [--time-limit S] [--solver highs]
     mipnet recheck CERT.json MODEL [DATA.csv] [--second-solver auto|none|scip|highs] [--json]
 
-Exit codes. audit: 0 every property holds, 1 some property is violated, 3 some verdict is undecided,
+Exit codes. audit: 0 every property holds, 1 some property is violated (or a certificate's own re-check
+fails), 3 some verdict is undecided,
 2 input error (the report is written in the first three cases). recheck: 0 every check passed and every
 proved claim was re-proved by a fresh solve, 1 some check failed (tampered file, another model or data, a
 false witness or bound, a claim refuted by the fresh solve), 3 partial: nothing failed but some claims were
@@ -200,11 +201,16 @@ def audit(
             log=log,
         )
         write_report(a, output)
+    refuted = False
     for p in a.properties:
-        click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
+        if p.recheck.status == "failed":  # as the training certificate: a refuted claim counts as violated
+            refuted = True
+            click.echo(f"{p.name}: claimed {p.verdict}, but the re-check of its certificate FAILED  ({p.cert_path})")
+        else:
+            click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
     if "accuracy" in a.quality:
         click.echo(f"accuracy on {Path(data).name}: {100 * a.quality['accuracy']:.1f} %")
-    code = exit_code(a.verdicts)
+    code = EXIT_VIOLATED if refuted else exit_code(a.verdicts)
     rc = a.training_recheck
     if a.training is not None and rc is not None:
         words = rc.verdict()

@@ -180,10 +180,17 @@ def logit_terms(t: Terms) -> tuple[list[Any], np.ndarray, np.ndarray]:
 
 
 def add_margin_floor(cons: pyo.ConstraintList, z: Sequence[Any], m: int, rhs: Any) -> None:
-    """z_m >= rhs + z_i for every i != m (rhs a float or a model term)."""
+    """z_m >= rhs + z_i for every i != m (rhs a float or a model term). Logits that are constants on the box
+    (every unit stable) make a row a plain truth value: a true one is left out, a false one is an explicitly
+    infeasible row (Pyomo refuses a bare boolean)."""
     for i in range(len(z)):
         if i != m:
-            cons.add(z[m] >= rhs + z[i])
+            row = z[m] >= rhs + z[i]
+            if isinstance(row, (bool, np.bool_)):
+                if not row:
+                    cons.add(pyo.Constraint.Infeasible)
+                continue
+            cons.add(row)
 
 
 @dataclass

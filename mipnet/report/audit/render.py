@@ -61,7 +61,15 @@ def _table(rows: list[dict[str, str]], numeric: Sequence[str] = ()) -> str:
 def _section_summary(a: Audit) -> str:
     items = []
     for p in a.properties:
-        items.append(f"<tr><td>{html.escape(p.name)}</td><td>{_badge(p.verdict)}</td></tr>")
+        if p.recheck.status == "failed":  # a verdict its own re-check refutes is not shown as the answer
+            cell = (
+                f"{_badge('unknown')} claimed {html.escape(p.verdict)}, but its certificate's re-check FAILED ("
+                + html.escape("; ".join(p.recheck.problems()))
+                + "): the claim is not evidence"
+            )
+        else:
+            cell = _badge(p.verdict)
+        items.append(f"<tr><td>{html.escape(p.name)}</td><td>{cell}</td></tr>")
     if a.training is not None:
         g = a.training.answer.get("gap")
         rc = a.training_recheck

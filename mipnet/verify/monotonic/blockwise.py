@@ -24,7 +24,7 @@ from ...encode import encode_network, input_terms
 from ...encode.terms import Terms, new_vars
 from ...network import Network
 from ..slope_encoding import encode_gradient, linear_matrix
-from .common import BOUNDS_SHARE, DECREASING, INCREASING, FeatureVerdict, GlobalReport, _solve_cut
+from .common import BOUNDS_SHARE, DECREASING, INCREASING, FeatureVerdict, GlobalReport, _solve_cut, slope_tolerance
 from .lattice_check import _lattice_verdict
 from .witness import _code_from_encoding, _witness_from_code, _witness_from_point
 
@@ -55,6 +55,12 @@ def _structure(net: Network, start: int, stop: int, bnds: list[tuple[np.ndarray,
         elif layer.affine:
             M = np.abs(linear_matrix(layer, net.shapes[i])) @ M
     return M
+
+
+def _span(bounds: tuple[np.ndarray, np.ndarray], i: int) -> float:
+    """The range of input ``i`` of a later block: its neuron's bound width."""
+    lo, hi = bounds
+    return float(hi.ravel()[i] - lo.ravel()[i])
 
 
 def _verify_blockwise(
@@ -118,8 +124,12 @@ def _verify_blockwise(
             for j in outs:
                 g = grad(k, int(j))
                 for i in relevant:
+                    # the tolerance along this block input (:func:`slope_tolerance`): the feature's range in the
+                    # first block, the input neuron's bound range after it
+                    span = net.domain.upper[i] - net.domain.lower[i] if k == 0 else _span(bnds[a - 1], i)
+                    t = slope_tolerance(tol, float(span))
                     lo_g = g.lower[i] if sign > 0 else -g.upper[i]
-                    if lo_g >= -tol:
+                    if lo_g >= -t:
                         worst = min(worst, float(lo_g))
                         continue
                     if k == 0 and net.domain.integer[i]:
@@ -130,7 +140,7 @@ def _verify_blockwise(
                     if isinstance(gi, (int, float)):
                         val = sign * float(gi)
                         worst = min(worst, val)
-                        if val < -tol:
+                        if val < -t:
                             failed = (k, j, i, val, None)
                         continue
                     if fdl.expired():  # no verdict without this block's proof: unknown
@@ -140,13 +150,11 @@ def _verify_blockwise(
                         xi.domain = pyo.Reals
                     try:
                         built[k]["model"].obj.set_value(sign * gi)
-                        res = _solve_cut(
-                            built[k]["model"], solver, fdl.solver_limit(), threads, tol, opts["early_stop"]
-                        )
+                        res = _solve_cut(built[k]["model"], solver, fdl.solver_limit(), threads, t, opts["early_stop"])
                     finally:
                         if xi is not None:
                             xi.domain = pyo.Integers
-                    if res.bound is not None and res.bound >= -tol:
+                    if res.bound is not None and res.bound >= -t:
                         worst = min(worst, float(res.bound))
                         continue
                     failed = (k, j, i, res.incumbent, res)
@@ -165,19 +173,20 @@ def _verify_blockwise(
         else:
             k, j, i, fval, res = failed
             v.solver = res.to_dict() if res is not None else None
-            if len(blks) == 1 and res is not None and res.has_solution and fval is not None and fval < -tol:
+            tl = slope_tolerance(tol, float(net.domain.upper[l] - net.domain.lower[l]))  # one block: the feature's
+            if len(blks) == 1 and res is not None and res.has_solution and fval is not None and fval < -tl:
                 enc = built[0]["enc"]
                 code = _code_from_encoding(net, enc)
                 x_star = built[0]["u"].values()
-                w = _witness_from_code(net, coef, code, x_star, l, s, tol) or _witness_from_point(
-                    net, coef, x_star, l, s, tol
+                w = _witness_from_code(net, coef, code, x_star, l, s, tl) or _witness_from_point(
+                    net, coef, x_star, l, s, tl
                 )
                 v.min_derivative = fval
                 if w is not None:
                     v.status, v.witness, v.how = "violated", w, "region"
                 elif net.domain.integer[l]:  # one block = the exact test: decide on the lattice
                     v.status = "unknown"
-                    _lattice_verdict(net, coef, l, s, bnds, v, fdl, solver, threads, opts["early_stop"], tol)
+                    _lattice_verdict(net, coef, l, s, bnds, v, fdl, solver, threads, opts["early_stop"], tl)
                 else:
                     v.status = "unknown"
                     v.note = "negative slope found but no witness pair reproduces on the domain"

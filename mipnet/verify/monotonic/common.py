@@ -242,6 +242,19 @@ def _prepare(net: Network) -> None:
     check_gradient_support(net)
 
 
+#: the largest decrease of f over a feature's whole range that a "holds" may carry (a proved slope of -TOL per unit
+#: times the range: 1e-7 x 78 years of age is 7.8e-6)
+DROP_TOL = 1e-5
+
+
+def slope_tolerance(tol: float, width: float) -> float:
+    """The slope tolerance a "holds" may carry along an input of range ``width``: ``tol`` per unit, and at most
+    :data:`DROP_TOL` over the whole range (f = 1 - 5e-8 u on u in [0, 1e8] has slope -5e-8 >= -tol and drops
+    by 5: it was certified monotone), so min(tol, DROP_TOL / width) for a finite, positive width. Every test
+    of a slope against the tolerance (interval bounds, the cut-off solve, witness searches) uses this value."""
+    return min(tol, DROP_TOL / width) if np.isfinite(width) and width > 0 else tol
+
+
 def _solve_cut(
     model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float, early_stop: bool
 ) -> Any:

@@ -49,6 +49,7 @@ from .common import (
     _solve_cut,
     output_coefficients,
     resolve_features,
+    slope_tolerance,
 )
 from .lattice_check import _lattice_verdict
 from .witness import _code_from_encoding, _witness_from_code, _witness_from_point
@@ -63,11 +64,6 @@ class _ExactModel:
     n_products: int
     build_time: float
     bounds: list[tuple[np.ndarray, np.ndarray]]
-
-
-#: the largest decrease of f over a feature's whole range that a "holds" may carry (a proved slope of -TOL per unit
-#: times the range: 1e-7 x 78 years of age is 7.8e-6)
-DROP_TOL = 1e-5
 
 
 def _build_exact(
@@ -166,13 +162,13 @@ def _exact_feature(
     direction = INCREASING if s > 0 else DECREASING
     dl = Deadline.of(time_limit)
     t0 = time.perf_counter()
-    width = float(net.domain.upper[l] - net.domain.lower[l])
+    # the tolerance along this feature (:func:`slope_tolerance`): at most DROP_TOL over its whole range, so that a
+    # wide feature is neither certified with a real drop nor left unprovable by a cut-off at -tol
+    tol = slope_tolerance(tol, float(net.domain.upper[l] - net.domain.lower[l]))
 
     def accepted(bound: float) -> bool:
-        """A proved min slope that lets "holds" stand: >= -tol per unit, and a negative one (round-off) may not add
-        up to more than :data:`DROP_TOL` over the feature's whole range (f = 1 - 5e-8 u on u in [0, 1e8] has slope
-        -5e-8 >= -tol and drops by 5: it was certified monotone)."""
-        return bound >= -tol and (bound >= 0 or not np.isfinite(width) or -bound * width <= DROP_TOL)
+        """A proved min slope that lets "holds" stand: >= -tol (the feature's :func:`slope_tolerance`)."""
+        return bound >= -tol
 
     verdict = FeatureVerdict(name, direction, "unknown", "exact", None, None)
     if _trivial(net, l):
@@ -226,6 +222,8 @@ def _exact_feature(
     verdict.bound = res.bound
     verdict.min_derivative = res.incumbent
     verdict.how = "milp"
+    if res.has_solution:  # where the lowest slope was found (a re-check's secants start there)
+        verdict.argmin = ex.x.values().tolist()
     if res.bound is not None and accepted(float(res.bound)):
         verdict.status = "holds"
     elif res.has_solution and res.incumbent is not None and res.incumbent < -tol:

@@ -55,7 +55,7 @@ from .results import (
     _out_of_time,
 )
 from .strong import alpha_max
-from .witness import _keep_initial_pair, _witness
+from .witness import _keep_initial_pair, _phi_of_witness, _witness
 
 
 def class_resilience(
@@ -191,6 +191,7 @@ def class_resilience(
     if r.has_solution:
         res.a, res.b = xa.values().ravel(), xb.values().ravel()
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
+        _phi_of_witness(res)
     res.timings["total"] = time.perf_counter() - t0
     return res
 

@@ -148,7 +148,9 @@ def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> Componen
             if _is_var(e):
                 out[e] = float(np.clip(v, e.lb if e.lb is not None else -np.inf, e.ub if e.ub is not None else np.inf))
     for k, B in enumerate(enc.binaries):
-        if B is None:
+        # only a gated (ReLU-type) layer has one indicator per unit, on iff z > 0; HardTanh's two per unit and
+        # max-pool's per candidate are left to the solver
+        if B is None or not net.layers[k].gated or trace[k][0].size != B.size:
             continue
         pre = trace[k][0].reshape(B.shape)
         for e, v in zip(B.ravel(), pre.ravel()):

@@ -1,0 +1,137 @@
+"""Monotonicity's slope tolerance along wide features, and the re-check of what a "holds" claims.
+
+A proved slope of -tol per unit is round-off on a narrow feature and a real drop on a wide one: the tolerance along
+a feature is min(tol, DROP_TOL / range) in both modes (block-wise accepted -5e-8 on [0, 1e8], a drop of 5, as
+"holds"; exact mode's cut-off solve at -tol could never prove a feature wider than 100 units). The re-check of a
+claimed bound above round-off re-derives it (a forged minimum slope or worst margin was "OK"), a lattice proof's
+certificate (no bound recorded) re-checks, and an individual "holds" cannot claim a maximum below f(x)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from helpers import forged
+
+from mipnet.domain import Domain
+from mipnet.layers import Dense, ReLU
+from mipnet.network import Network
+from mipnet.report.certificates import (
+    individual_monotonicity_certificate,
+    monotonicity_certificate,
+    robustness_certificate,
+)
+from mipnet.report.recheck import recheck
+from mipnet.verify.monotonic import verify_global, verify_individual
+from mipnet.verify.monotonic.common import DROP_TOL, TOL, slope_tolerance
+from mipnet.verify.robustness import verify_robustness
+
+
+def _drop_net() -> Network:  # f = 1 - 5e-8 u on [0, 1e8]: slope above -tol, a drop of 5
+    return Network([Dense(np.array([[-5e-8]]), np.array([1.0]))], domain=Domain(["u"], [0.0], [1e8]), task="regress")
+
+
+def _ramp(width: float) -> Network:  # slopes 0, 2, 1 along x0: monotone
+    layers = [Dense(np.array([[1.0], [1.0]]), np.array([0.0, -1.0])), ReLU(), Dense(np.array([[2.0, -1.0]]), [0.0])]
+    return Network(layers, domain=Domain(["x0"], [-width], [width]), task="regress")
+
+
+def test_slope_tolerance_caps_the_drop_over_the_range() -> None:
+    assert slope_tolerance(TOL, 1.0) == TOL
+    assert slope_tolerance(TOL, 1e8) == DROP_TOL / 1e8
+    assert slope_tolerance(TOL, float("inf")) == TOL and slope_tolerance(TOL, 0.0) == TOL
+
+
+def test_a_real_drop_on_a_wide_feature_is_never_holds() -> None:
+    net = _drop_net()
+    for mode in ("exact", "blockwise"):
+        fv = verify_global(net, ["u"], mode=mode, time_limit=10).features[0]
+        assert fv.status != "holds", (mode, fv)
+    fv = verify_global(net, ["u"], mode="exact", time_limit=10).features[0]
+    assert fv.status == "violated" and fv.witness is not None
+    assert fv.witness.f_x_prime < fv.witness.f_x - 1.0  # the pair shows the drop
+
+
+def test_a_monotone_feature_wider_than_100_units_is_proved() -> None:
+    for width in (50.0, 200.0, 1e4):
+        fv = verify_global(_ramp(width), ["x0"], mode="exact", time_limit=10).features[0]
+        assert fv.status == "holds", (width, fv)
+
+
+def _thin() -> Network:
+    """f = x0 - 0.8 relu(x0 + 1e4 x1 - 1e4 + 0.5): slope 1 except in a strip x1 > ~0.99995, where it is 0.2."""
+    layers = [
+        Dense(np.array([[1.0, 0.0], [1.0, 1e4]]), np.array([0.0, -1e4 + 0.5])),
+        ReLU(),
+        Dense(np.array([[1.0, -0.8]]), np.array([0.0])),
+    ]
+    return Network(layers, domain=Domain(["x0", "x1"], [0.0, 0.0], [1.0, 1.0]), task="regress")
+
+
+def test_a_raised_minimum_slope_is_refuted() -> None:
+    net = _thin()
+    df = pd.DataFrame({"x0": [0.1, 0.5], "x1": [0.2, 0.7]})
+    rep = verify_global(net, ["x0"], time_limit=10)
+    assert rep.features[0].status == "holds"
+    cert = monotonicity_certificate(net, rep, increasing=["x0"])
+    assert recheck(cert, net, df, second_solver=None, time_limit=30).status == "ok"
+
+    def raise_bound(d):
+        d["answer"]["bound"] = 0.9
+        d["answer"]["items"][0]["bound"] = 0.9
+        d["result"]["features"][0]["bound"] = 0.9
+
+    bad = recheck(forged(cert, raise_bound), net, df, second_solver=None, time_limit=30)
+    assert bad.status == "failed", bad.lines()
+
+
+def test_a_lattice_proof_rechecks() -> None:
+    """Monotone on the integers 0..10 but not between them: the lattice proof records no bound."""
+    layers = [
+        Dense(np.array([[1.0], [1.0], [1.0]]), np.array([0.0, -6.2, -6.6])),
+        ReLU(),
+        Dense(np.array([[1.0, -2.0, 2.0]]), np.array([0.0])),
+    ]
+    net = Network(layers, domain=Domain(["x0"], [0.0], [10.0], np.array([True])), task="regress")
+    assert np.all(np.diff(net.forward(np.arange(11.0)[:, None]).ravel()) >= 0)
+    rep = verify_global(net, ["x0"], time_limit=10)
+    assert rep.features[0].status == "holds"
+    cert = monotonicity_certificate(net, rep, increasing=["x0"])
+    out = recheck(cert, net, pd.DataFrame({"x0": [1, 5]}), second_solver=None, time_limit=30)
+    assert out.status == "ok", out.lines()
+
+
+def test_an_individual_maximum_below_f_x_is_refuted() -> None:
+    net = _ramp(2.0)
+    X = np.array([[0.5], [1.5]])
+    r = verify_individual(net, X, ["x0"], time_limit=5)
+    assert [p.status for p in r.points] == ["holds", "holds"]
+    cert = individual_monotonicity_certificate(net, X, r, increasing=["x0"])
+    df = pd.DataFrame({"x0": X[:, 0]})
+    assert recheck(cert, net, df, second_solver=None, time_limit=20).status == "ok"
+
+    def sink(d):
+        d["answer"]["items"][1].update(bound=-100.0, f_best=-100.0)
+        d["result"]["points"][1]["bound"] = -100.0
+
+    bad = recheck(forged(cert, sink), net, df, second_solver=None, time_limit=20)
+    assert bad.status == "failed", bad.lines()
+
+
+def test_a_raised_worst_margin_is_refuted() -> None:
+    """Class 1 iff a - 0.5 > 0; the sample a = 0.8, eps 0.2: the worst margin is 0.1 (at a = 0.6)."""
+    net = Network([Dense(np.array([[1.0]]), np.array([-0.5]))], domain=Domain(["a"], [0.0], [1.0]))
+    X = np.array([[0.8]])
+    res = verify_robustness(net, X, 0.2, time_limit=10)
+    assert res[0].verdict == "holds"
+    cert = robustness_certificate(net, X, res, eps=0.2)
+    df = pd.DataFrame({"a": [0.8]})
+    assert recheck(cert, net, df, second_solver=None, time_limit=20).status == "ok"
+
+    def lift(d):
+        d["answer"]["items"][0]["bound"] = 0.25
+        d["answer"]["bound"] = 0.25
+        for r in d["result"] if isinstance(d["result"], list) else d["result"].get("rows", []):
+            r["bound"] = 0.25
+
+    bad = recheck(forged(cert, lift), net, df, second_solver=None, time_limit=20)
+    assert bad.status == "failed", bad.lines()

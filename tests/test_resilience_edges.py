@@ -1,0 +1,126 @@
+"""Maximum resilience at the edges: layers without one indicator per unit, logits that are constants on the
+domain, a solver pair whose distance is not the solver's objective, and a class no perturbation can leave.
+
+Each case used to fail: HardTanh's warm start raised a reshape error (exit 2 for a valid model); constant
+logits made Pyomo refuse a plain boolean row; Phi was the solver's objective while its pair lay 0.4 % further
+apart (the audit's own re-check refuted its certificate, yet the audit said "holds" and exited 0); an honest
+"infeasible" (no input reaches another class) was refuted by the re-check, which read it as "no input is
+strongly classified"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from mipnet.cli import cli
+from mipnet.domain import Domain
+from mipnet.io import save_model
+from mipnet.layers import Dense, HardTanh, ReLU
+from mipnet.network import Network
+from mipnet.report.certificates import resilience_certificate
+from mipnet.report.recheck import recheck
+from mipnet.verify.resilience import class_resilience
+from mipnet.verify.search import perturbation_norm
+
+
+def test_hardtanh_net_gets_a_checked_value() -> None:
+    net = Network(
+        [
+            Dense(np.array([[1.0, -1.0], [0.5, 1.0]]), np.array([0.0, 0.1])),
+            HardTanh(-1.0, 1.0),
+            Dense(np.array([[1.0, -1.0], [-1.0, 1.0]]), np.zeros(2)),
+        ],
+        domain=Domain(["a", "b"], [-1, -1], [1, 1]),
+    )
+    r = class_resilience(net, 0, alpha=1.5, time_limit=20)
+    assert r.phi is not None and r.witness["ok"]
+    assert abs(perturbation_norm(r.a, r.b, "1") - r.phi) <= 1e-9 * (1 + r.phi)
+
+
+def test_constant_logits_are_infeasible_not_an_error() -> None:
+    """Every ReLU is dead on the domain: logits (0, 1) everywhere, class 0 never strongly classified."""
+    net = Network(
+        [Dense(np.eye(2), np.array([-5.0, -5.0])), ReLU(), Dense(np.eye(2), np.array([0.0, 1.0]))],
+        domain=Domain(["a", "b"], [-1, -1], [1, 1]),
+    )
+    for m in (0, 1):
+        assert class_resilience(net, m, alpha=1.5, time_limit=20).status == "infeasible"
+
+
+def _ramp() -> Network:  # logit = a - 0.5 on [0, 1]^2
+    return Network(
+        [Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[1.0, 0.0]]), np.array([-0.5]))],
+        domain=Domain(["a", "b"], [0, 0], [1, 1]),
+        class_names=["no", "yes"],
+    )
+
+
+def test_phi_is_the_distance_of_its_witness_pair() -> None:
+    net = _ramp()
+    for m in (0, 1):
+        r = class_resilience(net, m, alpha=1.2, k=1, time_limit=20)
+        assert r.phi is not None and r.witness["ok"]
+        assert abs(perturbation_norm(r.a, r.b, "1") - r.phi) <= 1e-9 * (1 + r.phi)
+        assert r.bound is not None and r.bound <= r.phi + 1e-12
+        assert r.bound <= np.log(1.2) + 1e-6  # the true value: from a = 0.5 +- ln 1.2 to the boundary a = 0.5
+        if r.status == "optimal":
+            assert r.phi - r.bound <= 1e-6 * r.phi
+
+
+def test_the_audit_certificate_of_resilience_rechecks(tmp_path) -> None:
+    net = _ramp()
+    save_model(net, tmp_path / "m.json")
+    pd.DataFrame({"a": [0.8, 0.9], "b": [0.5, 0.5]}).to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "r.html"
+    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--alpha", "1.2", "--k", "1"]
+    r = CliRunner().invoke(cli, [*args, "--workers", "0", "--time-limit", "20", "-o", str(out)])
+    assert r.exit_code in (0, 3), r.output
+    assert "re-check of its certificate FAILED" not in r.output
+    r2 = CliRunner().invoke(
+        cli, ["recheck", str(tmp_path / "r-certificates" / "resilience.json"), str(tmp_path / "m.json")]
+    )
+    assert r2.exit_code in (0, 3), r2.output
+
+
+def test_a_class_that_no_perturbation_leaves_rechecks_as_infeasible() -> None:
+    """Logits (0, 1 + relu(a)) on [0, 1]: class 1 everywhere. Class 1 is strongly classified at alpha 1.5
+    (margin >= 1 > ln 1.5), but no input reaches class 0: Phi_1 = +inf, "infeasible"."""
+    net = Network(
+        [Dense(np.array([[1.0]]), np.array([0.0])), ReLU(), Dense(np.array([[0.0], [1.0]]), np.array([0.0, 1.0]))],
+        domain=Domain(["a"], [0.0], [1.0]),
+        class_names=["p", "q"],
+    )
+    res = [class_resilience(net, m, alpha=1.5, time_limit=20) for m in (0, 1)]
+    assert [r.status for r in res] == ["infeasible", "infeasible"]
+    cert = resilience_certificate(net, res)
+    rep = recheck(cert, net, None, second_solver=None, time_limit=30)
+    assert rep.status == "ok", rep.lines()
+
+
+def test_a_property_whose_own_recheck_fails_is_not_reported_as_holding(tmp_path, monkeypatch) -> None:
+    """If the audit's re-check of a property's certificate fails, the page and the exit code say so (exit 1, as
+    for a refuted training certificate), never "holds" with exit 0."""
+    import mipnet.report.audit.summaries as summaries
+    from mipnet.certificates.checks import RecheckReport
+
+    real = summaries.recheck
+
+    def failing(cert, *args, **kwargs):
+        rep = real(cert, *args, **kwargs)
+        if cert.kind == "resilience":
+            rep = RecheckReport(rep.kind, rep.title, rep.claimed, list(rep.checks))
+            rep.add("planted", "witness", False, "a refutation planted by the test")
+        return rep
+
+    monkeypatch.setattr(summaries, "recheck", failing)
+    net = _ramp()
+    save_model(net, tmp_path / "m.json")
+    pd.DataFrame({"a": [0.8, 0.9], "b": [0.5, 0.5]}).to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "r.html"
+    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--alpha", "1.2", "--k", "1"]
+    r = CliRunner().invoke(cli, [*args, "--workers", "0", "--time-limit", "20", "-o", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "re-check of its certificate FAILED" in r.output
+    page = out.read_text()
+    assert "re-check FAILED" in page and "verdict holds" not in page
