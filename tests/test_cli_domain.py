@@ -140,3 +140,29 @@ def test_bad_domain_fails_at_once(sk, tmp_path, monkeypatch, args, fragment, com
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], r.stderr
     assert not (tmp_path / "m.json").exists()
+
+
+def test_domain_from_data_is_the_box_not_its_lattice(tmp_path) -> None:
+    """A data column of whole numbers 0..10 gave the feature integer flags: an ONNX model whose output dips
+    between 3.2 and 3.5 was proved monotone "on the box of the data" (only the integers were checked)."""
+    from mipnet.domain import Domain
+    from mipnet.io import save_model
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+
+    net = Network(
+        [
+            Dense(np.array([[1.0], [1.0], [1.0]]), np.array([0.0, -3.2, -3.5])),
+            ReLU(),
+            Dense(np.array([[1.0, -3.0, 3.0]]), np.array([0.0])),
+        ],
+        Domain(["x0"], [-np.inf], [np.inf]),
+        task="regress",
+    )
+    assert net.forward(np.array([[3.2]]))[0, 0] > net.forward(np.array([[3.5]]))[0, 0]
+    save_model(net, tmp_path / "m.onnx")
+    pd.DataFrame({"x0": np.arange(0, 11)}).to_csv(tmp_path / "d.csv", index=False)
+    args = ["verify", "monotonic", str(tmp_path / "m.onnx"), "--increasing", "x0", "--domain", str(tmp_path / "d.csv")]
+    r = CliRunner().invoke(cli, [*args, "--time-limit", "20"])
+    assert r.exit_code == 1, r.output
+    assert "violated" in r.output

@@ -135,3 +135,17 @@ def test_a_raised_worst_margin_is_refuted() -> None:
 
     bad = recheck(forged(cert, lift), net, df, second_solver=None, time_limit=20)
     assert bad.status == "failed", bad.lines()
+
+
+def test_individual_rows_must_lie_in_the_domain_exactly() -> None:
+    """A row 5e-8 above the box was accepted (tolerance 1e-7), then its region came out empty and the whole run
+    stopped with "the requested input region is empty": it is refused up front, naming the feature."""
+    import pytest
+
+    from mipnet.errors import DataError
+
+    net = Network(
+        [Dense(np.array([[1.0, 0.5]]), np.array([0.0]))], domain=Domain(["x0", "x1"], [0, 0], [1, 1]), task="regress"
+    )
+    with pytest.raises(DataError, match="row 1 .*'x1' = 1.00000005 is outside"):
+        verify_individual(net, np.array([[0.5, 0.5], [0.9999, 1.00000005]]), ["x0"], time_limit=5)

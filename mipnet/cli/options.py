@@ -238,9 +238,9 @@ def check_domain_options(domain: str | None, margin: float | None, domain_json: 
 
 def domain_override(net: Any, domain: str | None, margin: float | None, domain_json: str | None) -> Any:
     """The input :class:`~mipnet.domain.Domain` given by ``--domain`` / ``--domain-json`` for ``net``, with a
-    one-line description ("domain: box of DATA.csv (+0.1 margin)"). Integer flags come from the data
-    (``--domain``, margin 0) or are kept from the model (``--domain-json``); one-hot groups are kept, their
-    bounds cut to [0, 1]. Every input error (unreadable file, missing columns, NaN or inf, lower > upper)
+    one-line description ("domain: box of DATA.csv (+0.1 margin)"). Integer flags are kept from the model (a
+    data column of whole numbers does not make a feature integer: the box is what the line names); one-hot
+    groups are kept, their bounds cut to [0, 1]. Every input error (unreadable file, missing columns, NaN or inf, lower > upper)
     is a :class:`~mipnet.errors.MipnetError`."""
     import numpy as np
 
@@ -259,7 +259,9 @@ def domain_override(net: Any, domain: str | None, margin: float | None, domain_j
             raise DataError(f"--domain {domain}: the feature columns {bad[:5]} contain NaN or inf values")
         m = margin or 0.0
         new = Domain.from_data(X, names=names, margin=m)
-        lower, upper, integer = new.lower, new.upper, new.integer
+        # the box only: a column holding whole numbers is not made an integer feature (the verdict would speak of
+        # its lattice, not of the box the line names); the model's own integer flags are kept
+        lower, upper, integer = new.lower, new.upper, old.integer.copy()
         what = f"box of {Path(domain).name}" + (f" (+{m:g} margin)" if m else "")
     else:
         assert domain_json is not None

@@ -54,9 +54,20 @@ def verify_individual(
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if X.shape[1] != net.n_inputs:
         raise DataError(f"the model takes {net.n_inputs} features, the data have {X.shape[1]}")
-    inside = net.domain.contains(X, tol=1e-7)
+    # exactly inside (no tolerance): the region below / above a row is cut from the domain's box, and a row even
+    # 1e-8 outside left it empty (the whole run stopped at that row with "the requested input region is empty")
+    inside = net.domain.contains(X, tol=0.0)
     if not inside.all():
-        raise DataError(f"row {int(np.flatnonzero(~inside)[0])} lies outside the model's input domain")
+        r = int(np.flatnonzero(~inside)[0])
+        d = net.domain
+        out = np.flatnonzero((X[r] < d.lower) | (X[r] > d.upper))
+        where = (
+            f": feature {d.names[int(out[0])]!r} = {float(X[r, int(out[0])])!r} is outside "
+            f"[{d.lower[int(out[0])]:g}, {d.upper[int(out[0])]:g}]"
+            if out.size
+            else " (an integer or one-hot feature)"
+        )
+        raise DataError(f"row {r} lies outside the model's input domain{where}")
     fx = net.forward(X) @ coef
     dom = net.domain
     points = []
