@@ -240,8 +240,8 @@ def domain_override(net: Any, domain: str | None, margin: float | None, domain_j
     """The input :class:`~mipnet.domain.Domain` given by ``--domain`` / ``--domain-json`` for ``net``, with a
     one-line description ("domain: box of DATA.csv (+0.1 margin)"). Integer flags are kept from the model (a
     data column of whole numbers does not make a feature integer: the box is what the line names); one-hot
-    groups are kept, their bounds cut to [0, 1]. Every input error (unreadable file, missing columns, NaN or inf, lower > upper)
-    is a :class:`~mipnet.errors.MipnetError`."""
+    groups are kept, their bounds cut to [0, 1]. Every input error (unreadable file, missing columns, NaN or
+    inf, lower > upper) is a :class:`~mipnet.errors.MipnetError`."""
     import numpy as np
 
     from ..domain import Domain
