@@ -24,9 +24,24 @@ from ..network import Network
 from .openbox import Interpretation, configurations, piece_layers
 
 
+def plain_text(fig: Figure) -> Figure:
+    """Every text of ``fig`` drawn as written: feature and class names are user data, and matplotlib would read
+    a name holding ``$`` as mathtext (``$\\frac$`` made every figure, and the whole report, fail)."""
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        t.set_parse_math(False)
+    return fig
+
+
+def layout(fig: Figure) -> None:
+    """``fig.tight_layout()`` with its texts plain (:func:`plain_text`): the layout renders them."""
+    plain_text(fig).tight_layout()
+
+
 def to_png(fig: Figure, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plain_text(fig).savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
 
@@ -110,7 +125,7 @@ def regions_2d(
     if X is not None:
         dc, _ = configurations(net, X, pieces)
         info["data_configurations"] = int(np.unique(dc, axis=0).shape[0])
-    fig.tight_layout()
+    layout(fig)
     return fig, info
 
 
@@ -172,7 +187,7 @@ def image_features(
     for ax in axes[len(panels) :]:
         ax.axis("off")
     fig.suptitle(f"region {k}: {int(interp.counts[k])} instances, {len(labels)} non-redundant boundaries", fontsize=10)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -212,7 +227,7 @@ def tabular_features(interp: Interpretation, k: int, top: int = 12, scale: np.nd
     else:
         ax.axis("off")
         ax.set_title("no boundary inside the box", fontsize=9)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 

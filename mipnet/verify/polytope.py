@@ -297,6 +297,8 @@ def envelope_bars(an: PolytopeAnalysis, eps: float) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..explain.figures import layout
+
     classes = sorted({c for c, e in an.envelopes if e == float(eps)})
     n_layers = len(an.smooth_layers)
     if n_layers == 0:
@@ -317,7 +319,7 @@ def envelope_bars(an: PolytopeAnalysis, eps: float) -> Any:
             ax.set_title(f"{'lower' if side == 1 else 'upper'} envelope tight", fontsize=9)
     axes[0, 1].legend(fontsize=7, ncol=2, loc="upper right")
     fig.suptitle(f"active envelopes per neuron and class (eps={eps:g})", fontsize=10)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -327,6 +329,8 @@ def accuracy_plot(an: PolytopeAnalysis) -> Any:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ..explain.figures import layout
 
     fig, ax = plt.subplots(figsize=(6, 4))
     cmap = plt.get_cmap("tab10")
@@ -339,7 +343,7 @@ def accuracy_plot(an: PolytopeAnalysis) -> Any:
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -348,7 +352,9 @@ def to_png(fig: Any) -> bytes:
 
     import matplotlib.pyplot as plt
 
+    from ..explain.figures import plain_text
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    plain_text(fig).savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()

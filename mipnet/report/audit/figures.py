@@ -21,6 +21,7 @@ from typing import Any, cast
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...explain.figures import layout
 from ...layers import Dense
 from ...network import Network
 
@@ -65,7 +66,7 @@ def sparsity_figure(net: Network) -> Figure:
         ax.set_title(f"layer {i}: {np.count_nonzero(W)}/{W.size} weights", fontsize=9)
         ax.set_xlabel("input")
         ax.set_ylabel("output")
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -173,7 +174,7 @@ def training_figure(cert: dict[str, Any]) -> Figure:
         ax.set_xlabel("training objective (lower is better)")
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=3)
         ax.set_title("final certificate: no network of this class has an objective below the bound", fontsize=9)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -201,7 +202,7 @@ def _profile_figure(net: Network, coef: np.ndarray, desc: str, verdict: Any, X: 
     ax.set_ylabel("score")
     where = "through the witness" if verdict.witness is not None else "at a typical data row"
     ax.set_title(f"{desc} vs {verdict.feature} ({where}): {verdict.status}", fontsize=9)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -238,7 +239,7 @@ def _robustness_figure(results: list[Any], eps: float) -> Figure:
         "red: an input that changes the class",
         fontsize=8,
     )
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
@@ -254,7 +255,7 @@ def _region_figure(net: Network, w: np.ndarray, eff: np.ndarray, k: int, interp:
     ax.axvline(0, color="k", lw=0.5)
     ax.set_xlabel("effect of a one-standard-deviation increase on the score", fontsize=8)
     ax.set_title(f"region {k + 1}: {int(interp.counts[k])} rows", fontsize=9)
-    fig.tight_layout()
+    layout(fig)
     return fig
 
 
