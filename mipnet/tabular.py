@@ -115,6 +115,14 @@ def _one_hot_text(df: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     return out
 
 
+def non_feature_columns(net: Network, df: pd.DataFrame) -> list[str]:
+    """The columns of ``df`` that are neither the model's features nor a text column the model reads one-hot
+    (its features "col=level"): the candidates for the target column."""
+    names = set(net.feature_names)
+    sources = {n.split("=", 1)[0] for n in names if "=" in n}
+    return [c for c in df.columns if c not in names and c not in sources]
+
+
 def features_for(net: Network, df: pd.DataFrame) -> np.ndarray:
     """The model's feature columns of ``df`` in the model's order, as floats (clear errors otherwise)."""
     names = net.feature_names

@@ -346,12 +346,12 @@ def _data_arrays(cert: CertificateFile, net: Network, data: Any) -> tuple[np.nda
         X, y = data
         return np.atleast_2d(np.asarray(X, dtype=np.float64)), None if y is None else np.asarray(y)
     if hasattr(data, "columns"):
-        from ..tabular import features_for
+        from ..tabular import features_for, non_feature_columns
 
         X = features_for(net, data)
         target = (cert.data or {}).get("target")
         if target is None:
-            extra = [c for c in data.columns if c not in set(net.feature_names)]
+            extra = non_feature_columns(net, data)
             target = extra[0] if len(extra) == 1 else None
         if cert.kind == "training" and target is None:
             raise DataError("name the target column: the CSV has no single column besides the model's features")

@@ -70,7 +70,9 @@ def _target(net, df, target: str | None) -> str | None:
         if target not in df.columns:
             raise DataError(f"no target column {target!r} in the data (columns: {list(df.columns)[:8]})")
         return target
-    extra = [c for c in df.columns if c not in set(net.feature_names)]
+    from ..tabular import non_feature_columns
+
+    extra = non_feature_columns(net, df)
     return extra[0] if len(extra) == 1 else None
 
 

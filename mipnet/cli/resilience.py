@@ -272,7 +272,9 @@ def polytope_cmd(
         df = df.head(limit)
     X = features_for(net, df)
     if target is None:
-        rest = [c for c in df.columns if c not in set(net.feature_names)]
+        from ..tabular import non_feature_columns
+
+        rest = non_feature_columns(net, df)
         if len(rest) != 1:
             raise DataError(f"give --target: DATA has {len(rest)} non-feature columns {rest[:5]}")
         target = rest[0]
