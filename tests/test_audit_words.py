@@ -129,3 +129,32 @@ def test_demo_report_speaks_plainly(tmp_path, monkeypatch):
     assert "may flip yes/no features" not in text
     last = r.stdout.strip().splitlines()[-1]
     assert last.startswith("proved: ") and "year(s) of age" in last and last.endswith("model: compas_model.json")
+
+
+def test_a_constant_indicator_cannot_flip_and_a_still_whole_number_has_no_share() -> None:
+    """A 0/1 feature whose domain is 0..0 (a constant column) was listed as "can flip" and in the flip warning;
+    a whole number that cannot move at eps < 1 was still "2.5 % of its range"."""
+    d = Domain(["age", "male", "count"], [18, 0, 0], [90, 0, 20], integer=[False, True, True])
+    net = Network([Dense(np.array([[0.1, 5.0, 0.0]]), np.array([-4.0]))], domain=d, class_names=["no", "yes"])
+    assert feature_kinds(net) == ["number", "constant", "whole number"]
+    assert flippable(net, 1.0, "inf") == []
+    rows = {r["feature"]: r for r in eps_meaning(net, 0.5, "inf")}
+    assert rows["male"]["what eps = 0.5 allows"].startswith("cannot change")
+    assert "% of its range" not in rows["count"]["what eps = 0.5 allows"]
+    assert "% of its range" in rows["age"]["what eps = 0.5 allows"]
+
+
+def test_page_words_for_several_classes_dotted_file_names_and_escaped_headers() -> None:
+    d = Domain(["x", "y"], [0, 0], [1, 1])
+    net = Network(
+        [Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[1.0, 1.0], [0.0, 0.0], [-1.0, -1.0]]), [1, 0, -1])],
+        domain=d,
+        class_names=["a<b", "c&d", "hi"],
+    )
+    X = np.random.default_rng(1).uniform(size=(6, 2))
+    y = np.array(["a<b"] * 3 + ["c&d"] * 3)
+    a = run_audit(net, X, y, eps=0.01, rows=1, data_name="my.data.csv", workers=0, time_limit=10)
+    page = render_html(a)
+    assert "a positive score means class <b>hi</b>" not in page  # three classes: no single "positive" class
+    assert "<th>predicted a&lt;b</th>" in page and "&amp;lt;" not in page
+    assert "all 6 rows of my.data.csv" in page

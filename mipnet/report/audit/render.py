@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import string
 from importlib import resources
 from pathlib import Path
@@ -112,7 +113,8 @@ def _gap_words(g: object) -> str:
 
 def _rows_short(a: Audit) -> str:
     note = a.data_note or ""
-    return note.split(":")[0].split(".")[0] if note else "all rows of the data"
+    # the first clause: up to a colon or the end of the first sentence (a file name's own dots stay)
+    return re.split(r"[:.](?:\s|$)", note)[0] if note else "all rows of the data"
 
 
 def _section_model(a: Audit) -> str:
@@ -159,6 +161,7 @@ def _domain_table(a: Audit) -> str:
         "indicator": "yes/no (0 or 1)",
         "category": "category indicator (0 or 1; one per group is 1)",
         "whole number": "whole number",
+        "constant": "constant (its domain holds a single value)",
         "number": "number",
     }
     if d.n_features > 60:
@@ -247,11 +250,12 @@ def _section_quality(a: Audit) -> str:
         rows = [
             {
                 "true class": html.escape(n),
-                **{f"predicted {html.escape(m)}": str(v) for m, v in zip(names, q["confusion"][i])},
+                # column names are plain text: _table escapes its header cells
+                **{f"predicted {m}": str(v) for m, v in zip(names, q["confusion"][i])},
             }
             for i, n in enumerate(names)
         ]
-        out.append(_table(rows, tuple(f"predicted {html.escape(m)}" for m in names)))
+        out.append(_table(rows, tuple(f"predicted {m}" for m in names)))
     elif "mae" in q:
         out.append(
             f" Mean absolute error {q['mae']:.4g}"
@@ -303,11 +307,16 @@ def _section_explanation(a: Audit) -> str:
         return "".join(out)
     ex = e["exactness"]
     classes = a.net.class_names or []  # a classifier's, used only when a.net.task == "classify"
+    if a.net.task != "classify":
+        sign = "a higher score means a higher prediction"
+    elif len(classes) == 2:
+        sign = f"a positive score means class <b>{html.escape(str(classes[-1]))}</b>"
+    else:  # several classes: the score of a region compares its top class with the runner-up
+        sign = "a positive score means the region's top class wins over the runner-up"
     out.append(
         f"<p>On the data the network behaves like {e['n_regions']} simple linear rules, one per region of "
         f"inputs that switch on the same neurons. Within a region the score ({html.escape(e['score'])}) is "
-        f"exactly a weighted sum of the features; a positive score means class "
-        f"<b>{html.escape(str(classes[-1])) if a.net.task == 'classify' else 'higher'}</b>. "
+        f"exactly a weighted sum of the features; {sign}. "
         f"These rules reproduce the network exactly on {100 * ex['exact_fraction']:.0f} % of the rows "
         f"(largest difference {ex['max_abs_error']:.2g}). The largest regions:</p>"
     )

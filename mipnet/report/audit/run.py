@@ -212,7 +212,7 @@ def monotone_output(net: Network, output: int | str | None = None) -> tuple[Any,
         return None, None
     if net.n_outputs == 2 and net.task == "classify":
         return 1, 0
-    raise DataError(f"the model has {net.n_outputs} outputs: choose the monitored output (--output)")
+    raise DataError(f"the model has {net.n_outputs} outputs: choose the monitored output (--output-name)")
 
 
 def check_request(

@@ -154,12 +154,16 @@ def pair(a: float, b: float, min_digits: int = 4) -> tuple[str, str]:
 
 def feature_kinds(net: Network) -> list[str]:
     """Per feature: "indicator" (whole number in [0, 1]), "category" (in a one-hot group), "whole number",
-    or "number"."""
+    "number", or "constant" (its domain holds one value: a 0/1 column constant in the data, a box of width 0)."""
     d = net.domain
     kinds = ["number"] * d.n_features
     for i in range(d.n_features):
         if d.integer[i]:
             kinds[i] = "indicator" if d.lower[i] >= 0 and d.upper[i] <= 1 else "whole number"
+            if math.ceil(d.lower[i]) >= math.floor(d.upper[i]):
+                kinds[i] = "constant"
+        elif d.lower[i] == d.upper[i]:
+            kinds[i] = "constant"
     for g in d.onehot_groups:
         for i in g:
             kinds[int(i)] = "category"
@@ -192,6 +196,9 @@ def eps_meaning(net: Network, eps: float, norm: str) -> list[dict[str, str]]:
                 else f"cannot change (a yes/no value needs a change of {cost}; eps = {eps:g} is smaller)"
             )
             kind = "yes/no indicator (0 or 1)" if k == "indicator" else "one category of a group (0 or 1)"
+        elif k == "constant":
+            what = "cannot change (its domain holds a single value)"
+            kind = "constant"
         elif k == "whole number":
             steps = int(math.floor(eps + 1e-9))
             what = (
@@ -203,9 +210,10 @@ def eps_meaning(net: Network, eps: float, norm: str) -> list[dict[str, str]]:
         else:
             what = f"may move by up to {eps:g} in its own units"
             kind = "number"
-        if l1 and k not in ("indicator", "category") and eps > 0:
+        moves = k not in ("indicator", "category") and not what.startswith("cannot change")
+        if l1 and moves and eps > 0:
             what += " (the moves of all features share the L1 budget)"
-        if math.isfinite(width) and width > 0 and k not in ("indicator", "category") and eps > 0:
+        if math.isfinite(width) and width > 0 and moves and eps > 0:
             what += f"; that is {100 * min(1.0, eps / width):.1f} % of its range"
         rows.append(
             {
