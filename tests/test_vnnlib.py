@@ -418,3 +418,41 @@ def test_a_failed_witness_is_retried_closer_to_the_boundary(monkeypatch: pytest.
     monkeypatch.setattr(V, "_solve_box", fake)
     out = V.decide_box(NET, g, "highs", V.Deadline.of(30), "linear", None, V.VnnResult(verdict="unknown"))
     assert out.verdict == "violated" and tried == [0.0, V.RETRY_DELTAS[0], V.RETRY_DELTAS[1]]
+
+
+def test_the_milp_witness_lies_deep_in_the_unsafe_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MILP minimises how deep its point lies inside the unsafe region (all atoms <= t, t minimised, stop at
+    STOP_DEPTH): a feasibility MILP returned a point on the region's boundary (a tie the forward-pass re-check can
+    refute), and a second MILP had to follow. Here the attack is switched off so that the MILP answers: one MILP,
+    and its witness is at least about STOP_DEPTH inside every atom of one disjunct."""
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+    from mipnet.verify import vnnlib as vnn
+
+    rng = np.random.default_rng(3)
+    for seed in range(4):
+        net = Network(
+            [
+                Dense(rng.normal(size=(6, 3)), rng.normal(size=6) * 0.3),
+                ReLU(),
+                Dense(rng.normal(size=(3, 6)), [0, 0, 0]),
+            ],
+            domain=Domain.box(3, -1.0, 1.0),
+        )
+        y0 = net.forward(np.zeros((1, 3)))[0]
+        c = int(np.argmax(y0))
+        rivals = " ".join(f"(and (>= Y_{j} Y_{c}))" for j in range(3) if j != c)
+        p = parse_vnnlib(header() + box(1.0) + f"(assert (or {rivals}))")
+        monkeypatch.setattr(vnn, "find_witness", lambda *a, **k: None)
+        monkeypatch.setattr(vnn, "SPLIT_INPUTS", 0)  # the one MILP over the box, no input branch-and-bound
+        r = check_property(net, p, time_limit=30, pipeline="milp")
+        X = rng.uniform(-1, 1, (20000, 3))
+        Y = net.forward(X)
+        reachable = bool(np.any(np.delete(Y, c, axis=1).max(axis=1) >= Y[:, c]))
+        if r.verdict == "violated":
+            assert r.statuses[-1] != "infeasible" and len(r.statuses) == 1, r.statuses
+            y = net.forward(r.x[None])[0]
+            assert max(y[j] - y[c] for j in range(3) if j != c) >= 0.5 * vnn.STOP_DEPTH
+        else:
+            assert r.verdict == "holds" and not reachable, (seed, r.verdict)

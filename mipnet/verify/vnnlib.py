@@ -17,8 +17,12 @@ disjunct's input box; disjuncts with the same box are solved together in one MIL
     sum_p d_p = 1,
 
 with M_a the upper bound of e_a over the box and the output bounds (interval arithmetic over the
-encoding's Terms). A single disjunct needs no binary. Feasible -> candidate counterexample;
-infeasible for every box -> holds; a time limit -> unknown.
+encoding's Terms). A single disjunct needs no binary. The MILP minimises a depth variable t with
+e_a(x, y) <= t + M'_a (1 - d_p) and t <= -delta (the same feasible set): it heads for points deep inside the
+unsafe region, whose witness passes the forward-pass re-check at once (a feasibility MILP returned points on
+the region's boundary: a tie the re-check refutes, then a second MILP), and stops at the first point
+``STOP_DEPTH`` deep. Feasible -> candidate counterexample; infeasible for every box -> holds; a time limit ->
+unknown.
 
 Before the MILP (:mod:`mipnet.verify.input_split`): the box is sampled (corners, centre, uniform points; a
 point is a counterexample only once the whole disjunct re-checks on it), then every atom is bounded below by
@@ -77,6 +81,9 @@ from .vnnlib_format import (
 
 #: seconds for a whole property when no time limit is given
 DEFAULT_TIME_LIMIT = 60.0
+#: the MILP stops at the first point whose atoms are all at least this deep in the unsafe region (times the
+#: outputs' scale, max(1, |output bounds|)): deep enough for the forward-pass re-check, no need to optimise on
+STOP_DEPTH = 1e-4
 #: ``VnnResult.reason`` when the time limit ends a box undecided (the word printed since the first release)
 TIME_LIMIT_REASON = "timeout"
 #: margin by which atoms are tightened when a witness fails the re-check
@@ -539,11 +546,16 @@ def _milp_box(
     yl, yu = enc.outputs.lower.ravel(), enc.outputs.upper.ravel()
     sel = new_binaries(m, "disj", (len(live),)) if len(live) > 1 else [None]
     m.cons = pyo.ConstraintList()
+    cap = -delta
+    # the depth variable t (module docstring): every atom of the chosen disjunct <= t <= cap; t is minimised, so
+    # the solver heads for points deep inside the unsafe region and stops at the first one STOP_DEPTH deep
+    lows = [_atom_lower(at, lo, hi, yl, yu) for conj in live for at in conj]
+    t_low = min(min(lows), cap) - 1.0 - 1e-6 * abs(min(lows))
+    m.depth = pyo.Var(bounds=(t_low, cap))
     for p, conj in enumerate(live):
         sel_p = sel[p]
         for at in conj:
             expr = at.c + sum(v * xs[i] for i, v in at.a.items()) + sum(v * ys[j] for j, v in at.b.items())
-            cap = -delta
             if isinstance(expr, (int, float, np.number)):  # constant outputs (every unit stable off)
                 if float(expr) <= cap:
                     continue
@@ -552,19 +564,21 @@ def _milp_box(
                 m.cons.add(sel_p == 0)
                 continue
             if sel_p is None:
-                m.cons.add(expr <= cap)
+                m.cons.add(expr <= m.depth)
             else:
                 big = _atom_upper(at, lo, hi, yl, yu) - cap
                 if big <= 0:
                     continue  # satisfied everywhere in the box
                 m.cons.add(expr <= cap + big * (1 - sel_p))
+                m.cons.add(expr <= m.depth + (big + cap - t_low) * (1 - sel_p))
     if len(live) > 1:
         m.cons.add(pyo.quicksum(list(sel)) == 1)
     res.n_binaries = max(res.n_binaries, enc.n_binaries() + (len(live) if len(live) > 1 else 0))
-    m.obj = pyo.Objective(expr=0.0)
+    m.obj = pyo.Objective(expr=m.depth)
     if dl.expired():
         return "unknown", None
-    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads)
+    scale = max(1.0, float(np.max(np.abs(np.concatenate([yl, yu])))) if yl.size else 1.0)
+    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads, stop_below=cap - STOP_DEPTH * scale)
     if r.status == "infeasible":
         return "infeasible", None
     if not r.has_solution:
@@ -572,10 +586,15 @@ def _milp_box(
     return r.status, np.clip(xin.values().ravel(), lo, hi)
 
 
+def _atom_lower(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> float:
+    """A lower bound of the atom's expression over the box and the output bounds (interval arithmetic)."""
+    neg = Atom({i: -v for i, v in at.a.items()}, {j: -v for j, v in at.b.items()}, -at.c)
+    return -_atom_upper(neg, xlo, xhi, ylo, yhi)
+
+
 def _lower_ok(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray, delta: float) -> bool:
     """False if the atom's expression is > -delta everywhere on the box (the disjunct is impossible)."""
-    neg = Atom({i: -v for i, v in at.a.items()}, {j: -v for j, v in at.b.items()}, -at.c)
-    lower = -_atom_upper(neg, xlo, xhi, ylo, yhi)
+    lower = _atom_lower(at, xlo, xhi, ylo, yhi)
     return lower <= -delta if delta > 0 else lower <= 0
 
 
