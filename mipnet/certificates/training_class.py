@@ -40,7 +40,10 @@ def class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None
         return
     _budget_claim(rep, cfg, net)
     skip = {int(u) for pos, neg, _ in lin for u in (pos, neg)}
-    _class_boxes(rep, cfg, net, skip)
+    task = str(cert.question.get("task") or "classify")
+    if not _class_boxes(rep, cfg, net, skip, task):
+        return
+    _width_claim(rep, cfg, net, len(skip))
     hidden = list(cfg.get("hidden") or [])
     dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
     if cfg.get("hypothesis") != "sign" or len(hidden) != 1 or len(dense) != 2:
@@ -80,7 +83,29 @@ def _budget_claim(rep: RecheckReport, cfg: dict[str, Any], net: Network) -> None
 BOX_TOL = 1e-6
 
 
-def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_units: set[int]) -> None:
+def _width_claim(rep: RecheckReport, cfg: dict[str, Any], net: Network, n_linear: int) -> None:
+    """Each hidden Dense layer at most as wide as the recorded ``hidden`` width (pruning only removes units; the
+    first also holds the linear units); with a hidden layer switched off (layer switches) each at most the widest.
+    A wider network is not of the class the bound is about."""
+    from ..layers import Weighted
+
+    hidden = [int(h) for h in (cfg.get("hidden") or [])]
+    dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
+    widths = [int(np.asarray(layer.weight).shape[0]) for layer in dense[:-1]]
+    if len(widths) == len(hidden):
+        allowed = [h + (n_linear if i == 0 else 0) for i, h in enumerate(hidden)]
+    else:  # a layer switched off (_class_boxes admitted it): each layer at most the widest
+        allowed = [max(hidden, default=0) + (n_linear if i == 0 else 0) for i in range(len(widths))]
+    over = [f"hidden layer {i + 1}: {w} units > {a}" for i, (w, a) in enumerate(zip(widths, allowed)) if w > a]
+    rep.add(
+        "hidden widths of the recorded class",
+        "integrity",
+        not over,
+        "; ".join(over) if over else f"widths {widths} within {allowed}",
+    )
+
+
+def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_units: set[int], task: str) -> bool:
     """A dense trained network as the trainer returns it: ``Normalize, Dense, (ReLU, Dense)*`` (and, regression, the
     target's ``Normalize``), with, on the standardised inputs the first ``Normalize`` gives (whether it is the
     training data's standardisation is checked with the data, in :mod:`mipnet.certificates.training`):
@@ -91,13 +116,16 @@ def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_u
       continuous, |W| <= B_w. The linear units' out-weights +-1 are not grid weights (the linear part enters the
       output directly in the MILP) and are left out of the last layer's check.
 
-    A hidden layer switched off (layer switches) is left out of the network: then the first Dense may be a grid
-    layer, and it passes with either rule. A network outside the boxes is not of the class the bound is about."""
+    A hidden layer switched off (layer switches: a layer penalty, a layer as wide as its input) is left out of the
+    network: then the first Dense may be a grid layer, and it passes with either rule. The trailing ``Normalize``
+    is a regression's (a classifier's scores are not rescaled). A network outside the boxes is not of the class
+    the bound is about. Returns False when the layout itself is not a trained one."""
     from ..layers import Weighted
 
     name = "weights in the recorded class's boxes"
     kinds = [layer.kind for layer in net.layers]
-    body = kinds[1:-1] if kinds[-1:] == ["Normalize"] and len(kinds) > 2 else kinds[1:]
+    tail = task == "regress" and kinds[-1:] == ["Normalize"] and len(kinds) > 2
+    body = kinds[1:-1] if tail else kinds[1:]
     layout_ok = (
         kinds[:1] == ["Normalize"]
         and len(body) % 2 == 1
@@ -105,11 +133,17 @@ def _class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network, linear_u
     )
     hidden = list(cfg.get("hidden") or [])
     dense = [layer for layer in net.layers if isinstance(layer, Weighted) and layer.unit_name == "neurons"]
-    if not layout_ok or len(dense) > len(hidden) + 1:
-        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the layout of a trained dense network")
-        return
     skipped = len(dense) < len(hidden) + 1
+    # layer switches: a layer penalty, and a hidden layer l >= 1 as wide as its input (:mod:`~mipnet.train.formulation`)
+    switches = float(cfg.get("layer_penalty") or 0.0) > 0 and any(a == b for a, b in zip(hidden, hidden[1:]))
+    if not layout_ok or len(dense) > len(hidden) + 1 or (skipped and not switches):
+        why = "not the layout of a trained dense network"
+        if layout_ok and skipped and not switches:
+            why = f"{len(dense) - 1} hidden layers where the class has {len(hidden)} (no layer switches)"
+        rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: {why}")
+        return False
     _boxes_verdict(rep, cfg, dense, linear_units, skipped)
+    return True
 
 
 def _boxes_verdict(
@@ -207,3 +241,43 @@ def _conv_class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network) -> 
         return
     params = [layer for layer in net.layers[lead + 1 :] if layer.kind in ("Conv2D", "Dense")]
     _boxes_verdict(rep, cfg, params, set(), m < hidden)
+
+
+def classes_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None:
+    """A classifier's recorded classes, in order, are the model's class names: the loss is recomputed against
+    that order, so a certificate listing them swapped would vouch for a network that predicts the other label."""
+    q = cert.question
+    classes = q.get("classes")
+    if str(q.get("task") or "classify") != "classify" or not isinstance(classes, list):
+        return
+    names = [str(c) for c in (net.class_names or [])]
+    mine = [str(c) for c in classes]
+    rep.add("classes = the model's classes, in order", "integrity", mine == names, f"certificate {mine}, model {names}")
+
+
+def target_scale_claim(rep: RecheckReport, cert: CertificateFile, net: Network, y: np.ndarray) -> None:
+    """A regression's target scale (the loss is measured in units of sigma_y) is the training targets' own, and the
+    network's trailing ``Normalize(sigma_y, mu_y)`` maps back with them (checked with the data)."""
+    from ..train.outcome import encode_targets
+
+    if str(cert.question.get("task") or "classify") != "regress":
+        return
+    _, _, _, y_mu, y_sd = encode_targets(np.asarray(y, dtype=np.float64), "regress")
+    rec = (cert.result or {}).get("target_scale")
+    ok = isinstance(rec, (int, float)) and abs(float(rec) - y_sd) <= 1e-9 * max(1.0, abs(y_sd))
+    last = net.layers[-1] if net.layers else None
+    if last is not None and last.kind == "Normalize":
+        sc = np.asarray(getattr(last, "scale", np.nan), dtype=np.float64).ravel()
+        off = np.asarray(getattr(last, "offset", np.nan), dtype=np.float64).ravel()
+        ok = ok and sc.size == 1 and off.size == 1
+        ok = (
+            ok
+            and abs(float(sc[0]) - y_sd) <= 1e-9 * max(1.0, y_sd)
+            and abs(float(off[0]) - y_mu) <= 1e-9 * max(1.0, abs(y_mu))
+        )
+    rep.add(
+        "target scale is the training targets'",
+        "integrity",
+        ok,
+        f"sigma_y {y_sd:.9g}, mu_y {y_mu:.9g} of the data; recorded {rec!r}",
+    )

@@ -191,7 +191,9 @@ def linear_units_of(net: Network) -> list[tuple[int, int, int]]:
     try:
         for p, q, k in rec:
             p, q, k = int(p), int(q), int(k)
-            if not (0 <= p < W.shape[0] and 0 <= q < W.shape[0] and 0 <= k < V.shape[0]) or {p, q} & seen or p == q:
+            in_range = 0 <= p < W.shape[0] and 0 <= q < W.shape[0] and 0 <= k < V.shape[0]
+            # one pair per output: several pairs of one output would add up to a linear weight beyond the box
+            if not in_range or {p, q} & seen or p == q or k in {u[2] for u in units}:
                 return []
             e = np.zeros(V.shape[0])
             e[k] = 1.0
