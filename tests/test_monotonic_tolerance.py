@@ -149,3 +149,23 @@ def test_individual_rows_must_lie_in_the_domain_exactly() -> None:
     )
     with pytest.raises(DataError, match="row 1 .*'x1' = 1.00000005 is outside"):
         verify_individual(net, np.array([[0.5, 0.5], [0.9999, 1.00000005]]), ["x0"], time_limit=5)
+
+
+def test_cli_words_of_a_lattice_proof(tmp_path) -> None:
+    """A lattice "holds" printed "min slope -1" next to the footer "holds = a proved minimum slope >= -1e-07"."""
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.io import save_model
+
+    layers = [
+        Dense(np.array([[1.0], [1.0], [1.0]]), np.array([0.0, -6.2, -6.6])),
+        ReLU(),
+        Dense(np.array([[1.0, -2.0, 2.0]]), np.array([0.0])),
+    ]
+    net = Network(layers, domain=Domain(["x0"], [0.0], [10.0], np.array([True])), task="regress")
+    save_model(net, tmp_path / "m.json")
+    r = CliRunner().invoke(cli, ["verify", "monotonic", str(tmp_path / "m.json"), "--increasing", "x0"])
+    assert r.exit_code == 0, r.output
+    assert "(between whole numbers)" in r.output and "by the lattice check" in r.output
+    assert "a proved minimum slope >=" not in r.output

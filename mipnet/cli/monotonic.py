@@ -133,6 +133,8 @@ def monotonic_cmd(
         )
         for f in rep_g.features:
             val = "" if f.min_derivative is None else f"min slope {f.min_derivative:.6g}"
+            if f.how == "lattice" and val:  # the slope between whole numbers: not what the lattice verdict is about
+                val += " (between whole numbers)"
             bnd = "" if f.bound is None else f"bound {f.bound:.6g}"
             click.echo(f"  {f.feature} ({f.direction}): {f.status:8} {val}  {bnd}  [{f.how}, {f.solve_time:.2f} s]")
             if f.witness is not None:
@@ -145,10 +147,15 @@ def monotonic_cmd(
             if f.note:
                 click.echo(f"    note: {f.note}")
         click.echo(rep_g.status)
-        if any(f.status == "holds" for f in rep_g.features):
+        if any(f.status == "holds" and f.how != "lattice" for f in rep_g.features):
             click.echo(
                 f"(holds = a proved minimum slope >= -{TOL:g} per unit of the feature: the solvers' "
                 "feasibility tolerance, below which a MILP cannot tell a decrease from round-off)"
+            )
+        if any(f.status == "holds" and f.how == "lattice" for f in rep_g.features):
+            click.echo(
+                "(holds on an integer feature by the lattice check = a proved f(x + 1) >= f(x) for every step "
+                "between its whole numbers, the other features anywhere in the domain)"
             )
     ctx.exit(_code(rep_g.status))
 

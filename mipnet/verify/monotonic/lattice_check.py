@@ -105,7 +105,8 @@ def _lattice_verdict(
         verdict.status = "holds"
         verdict.note = (
             "the slope test fails between lattice points, the exact lattice check f(x + e_l) >= f(x) "
-            f"holds (min step {res.incumbent}, bound {res.bound})"
+            + ("holds" if res.incumbent is None else f"holds (min step {res.incumbent:.6g})")
+            + f", proved step >= {res.bound:.6g}"
         )
         verdict.bound = None
         return
