@@ -58,3 +58,14 @@ def test_a_text_column_is_not_taken_for_the_target(tmp_path) -> None:
     r = CliRunner().invoke(cli, ["recheck", str(tmp_path / "a-certificates" / "training.json"), model, data])
     assert r.exit_code in (0, 3), r.output
     assert "name the target column" not in r.output
+
+
+def test_datasets_options_and_unwritable_directories(tmp_path) -> None:
+    """A yes/no loader option took any word ("dropna=maybe" ran as True); a directory that takes no files reported
+    a missing temporary '.part' file."""
+    r = CliRunner().invoke(cli, ["datasets", "heart", "--set", "dropna=maybe", "-o", str(tmp_path / "h.csv")])
+    assert r.exit_code == 2 and "true or false" in r.output and not (tmp_path / "h.csv").exists()
+    r = CliRunner().invoke(cli, ["datasets", "heart", "--set", "dropna=false", "-o", str(tmp_path / "h.csv")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["datasets", "heart", "-o", "/proc/h.csv"])
+    assert r.exit_code == 2 and ".part" not in r.output and "cannot write" in r.output

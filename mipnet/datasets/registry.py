@@ -101,4 +101,8 @@ def load(name: str, **options: Any) -> Dataset:
     if bad:
         opts = ", ".join(allowed) if allowed else "none"
         raise DataError(f"dataset {entry.info.name!r} has no option {bad[0]!r} (options: {opts})")
+    for k, v in options.items():  # a yes/no option takes a yes/no value ("dropna=maybe" is not True)
+        default = params[k].default
+        if isinstance(default, bool) and not isinstance(v, bool):
+            raise DataError(f"dataset {entry.info.name!r}: option {k!r} is true or false, got {v!r}")
     return entry.loader(**entry.fixed, **options)

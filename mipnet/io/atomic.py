@@ -42,8 +42,11 @@ def _mode_for(path: Path) -> int:
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Context manager yielding a file handle; the file appears at ``path`` only on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:  # a directory that takes no new files (/proc, a read-only mount): say which
+        raise DataError(f"cannot write {path}: {exc.strerror or exc} in {path.parent}") from None
     interrupt.register_temp(tmp)
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as fh:
