@@ -69,3 +69,31 @@ def test_datasets_options_and_unwritable_directories(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(cli, ["datasets", "heart", "-o", "/proc/h.csv"])
     assert r.exit_code == 2 and ".part" not in r.output and "cannot write" in r.output
+
+
+def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path) -> None:
+    """predict -o DATA replaced the data with predictions, -o MODEL the model with CSV text; vnncomp's result file
+    equal to the network replaced it with "error". Each is one line, exit 2, and the input is kept."""
+    net = Network([Dense(np.array([[1.0, 2.0]]), np.array([0.0]))], domain=Domain(["a", "b"], [0, 0], [1, 1]))
+    m, o, d = tmp_path / "m.json", tmp_path / "m.onnx", tmp_path / "d.csv"
+    save_model(net, m)
+    save_model(net, o)
+    pd.DataFrame({"a": [0.1], "b": [0.2]}).to_csv(d, index=False)
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text(
+        "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+        "(assert (>= X_0 0))(assert (<= X_0 1))(assert (>= X_1 0))(assert (<= X_1 1))(assert (>= Y_0 5))"
+    )
+    before = {p: p.read_bytes() for p in (m, o, d, prop)}
+    for args in (
+        ["predict", str(m), str(d), "-o", str(d)],
+        ["predict", str(m), str(d), "-o", str(m)],
+        ["vnncomp", "run", str(o), str(prop), "--result-file", str(o), "--timeout", "5"],
+        ["vnncomp", "run", str(o), str(prop), "--result-file", str(prop), "--timeout", "5"],
+        ["convert", str(m), "-o", str(m)],
+    ):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 2 and "would destroy that input" in r.output, (args, r.output)
+    assert all(p.read_bytes() == b for p, b in before.items())
+    r = CliRunner().invoke(cli, ["predict", str(m), str(d), "-o", str(tmp_path / "out.csv")])
+    assert r.exit_code == 0, r.output

@@ -140,6 +140,29 @@ def _register() -> None:
 _register()
 
 
+def _guard_outputs(cmd: click.Command) -> None:
+    """Every command checks, once its options are parsed, that no file it writes is one it reads
+    (:func:`~mipnet.cli.options.refuse_overwrite`); groups pass it on to their subcommands."""
+    from .options import refuse_overwrite
+
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _guard_outputs(sub)
+        return
+    parse = cmd.parse_args
+
+    def parse_args(ctx: click.Context, args: list[str]) -> list[str]:
+        rest = parse(ctx, args)
+        refuse_overwrite(ctx)
+        return rest
+
+    cmd.parse_args = parse_args  # type: ignore[method-assign]
+
+
+for _cmd in cli.commands.values():
+    _guard_outputs(_cmd)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mipnet`` script."""
     interrupt.install()  # Ctrl-C: a flag the solvers poll, Interrupted at the next safe point

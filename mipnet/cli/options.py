@@ -140,9 +140,56 @@ def output_file(suffixes: Sequence[str], what: str, allow_empty: bool = False) -
         if value is None or (allow_empty and value == ""):
             return value
         check_output_path(str(value), suffixes, what, param_hint=_hint(param))
+        mark_output(ctx, param)
         return value
 
     return check
+
+
+#: ``ctx.meta`` key: the names of the command's parameters that are files it writes (:func:`refuse_overwrite`)
+OUTPUTS_KEY = "mipnet.outputs"
+
+
+def mark_output(ctx: click.Context, param: click.Parameter) -> None:
+    """Record ``param`` as a file the command writes (checked against its inputs once every option is parsed)."""
+    if param.name:
+        ctx.meta.setdefault(OUTPUTS_KEY, set()).add(param.name)
+
+
+def output_marked(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback for an output path checked elsewhere: only marks it (:func:`mark_output`)."""
+    mark_output(ctx, param)
+    return value
+
+
+def refuse_overwrite(ctx: click.Context) -> None:
+    """After parsing: no file the command writes may be one it reads (``predict m.json d.csv -o d.csv`` replaced the
+    data with its predictions, ``-o m.json`` the model with CSV text, ``vnncomp run --result-file NET.onnx`` the
+    network with "error"): one line, exit 2, before any work. Inputs are the other parameters whose value names
+    an existing file."""
+    import os
+
+    outs = ctx.meta.get(OUTPUTS_KEY) or set()
+    if not outs:
+        return
+    inputs = []
+    for name, v in ctx.params.items():
+        if name in outs:
+            continue
+        for item in v if isinstance(v, (list, tuple)) else (v,):
+            if isinstance(item, (str, os.PathLike)) and str(item) and os.path.isfile(item):
+                inputs.append((name, item))
+    for out in outs:
+        target = ctx.params.get(out)
+        if not isinstance(target, (str, os.PathLike)) or not str(target) or not os.path.exists(target):
+            continue
+        for name, src in inputs:
+            if os.path.samefile(target, src):
+                raise click.BadParameter(
+                    f"{target} is also the input {name.upper()}: writing it would destroy that input",
+                    ctx,
+                    param_hint="/".join(p.opts[0] for p in ctx.command.params if p.name == out) or out,
+                )
 
 
 def output_dir(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

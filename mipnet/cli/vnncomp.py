@@ -55,7 +55,7 @@ from ..deadline import OVERSHOOT_SECONDS, OVERSHOOT_SHARE
 from ..errors import DataError, MipnetError
 from ..io.atomic import atomic_write_text
 from .common import EXIT_INPUT_ERROR, EXIT_OK
-from .options import FINITE_POSITIVE, SOLVER
+from .options import FINITE_POSITIVE, SOLVER, output_marked
 
 #: the words a result file may start with
 RESULTS = ("sat", "unsat", "timeout", "unknown", "error")
@@ -360,7 +360,12 @@ def vnncomp() -> None:
 @vnncomp.command("run")
 @click.argument("onnx")
 @click.argument("vnnlib")
-@click.option("--result-file", required=True, help="Where the result goes (sat + counterexample, unsat, ...).")
+@click.option(
+    "--result-file",
+    required=True,
+    callback=output_marked,
+    help="Where the result goes (sat + counterexample, unsat, ...).",
+)
 @click.option("--timeout", type=FINITE_POSITIVE, required=True, help="Seconds for the whole instance.")
 @click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi, ...")
 @click.option("--bounds", type=_BOUNDS, default="linear", show_default=True)
