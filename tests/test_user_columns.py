@@ -97,3 +97,25 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path) -> None
     assert all(p.read_bytes() == b for p, b in before.items())
     r = CliRunner().invoke(cli, ["predict", str(m), str(d), "-o", str(tmp_path / "out.csv")])
     assert r.exit_code == 0, r.output
+
+
+def test_ctrl_c_inside_the_gradient_warm_start_is_not_swallowed() -> None:
+    """scikit-learn's MLP catches KeyboardInterrupt (Ctrl-C) and returns: the training went on, exit 0 and the
+    model written. The flag Ctrl-C sets is checked right after the fit."""
+    import pytest
+
+    from mipnet import interrupt
+    from mipnet.deadline import Deadline
+    from mipnet.train.warmstart_map import gradient_weights
+
+    rng = np.random.default_rng(0)
+    X, t = rng.normal(size=(60, 3)), np.sign(rng.normal(size=60))
+    interrupt.request()
+    try:
+        with pytest.raises(interrupt.Interrupted):
+            gradient_weights(X, t, "classify", 2, (3,), seed=0)
+    finally:
+        interrupt.clear()
+    # a deadline already past: the fit stops at once with what it has (its initial weights), no error
+    w = gradient_weights(X, t, "classify", 2, (3,), seed=0, deadline=Deadline(0.0))
+    assert w is None or [W.shape for W, _ in w] == [(3, 3), (1, 3)]

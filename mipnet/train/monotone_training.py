@@ -427,8 +427,16 @@ def _milp_start(
     from .warmstart import gradient_weights, lp_heuristic, map_to_class, repair, snapshot
 
     if previous is None:
-        gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed)
-        if [W.shape for W, _ in gw] != [lp.shape for lp in problem.params]:
+        gw = gradient_weights(
+            Xs,
+            target,
+            task,
+            n_classes,
+            cfg.hidden,
+            seed=seed,
+            deadline=None if deadline is None else deadline.sub(fraction=0.25),
+        )
+        if gw is None or [W.shape for W, _ in gw] != [lp.shape for lp in problem.params]:
             return None, None
         previous = map_to_class(gw, problem)
     w = repair(

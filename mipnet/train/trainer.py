@@ -68,6 +68,8 @@ CV_SHARE = 0.25
 LP_HEURISTIC_SHARE = {"joint": 0.2, "sign patterns": 0.05}
 #: share of the time left that the sample-group bound may take
 GROUP_SHARE = 0.3
+#: share of the time left that the gradient warm start may take (it is then stopped with the weights it has)
+GRADIENT_SHARE = 0.25
 #: longest an LP of the warm start may take (the free-weights LP is capped further by the deadline, :func:`_lp_limit`)
 WARM_LP_CAP = 30.0
 
@@ -333,7 +335,11 @@ def train_with_options(
         return fit_linear_by_cuts(X, y, Xs, target, Xm, tm, counts, task, n_classes, cfg, build, opts, dl, common)
     # the gradient net first: when the model cannot be built (or translated) in time, it is the answer
     t0 = time.perf_counter()
-    gw = gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed) if opts.warm_start else None
+    gw = (
+        gradient_weights(Xs, target, task, n_classes, cfg.hidden, seed=seed, deadline=dl.sub(fraction=GRADIENT_SHARE))
+        if opts.warm_start
+        else None
+    )
     t_gradient = time.perf_counter() - t0
 
     def no_model(problem: TrainingProblem | None, reason: str, merged: Any = None) -> TrainResult:

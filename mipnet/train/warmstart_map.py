@@ -22,8 +22,14 @@ The weights then go to :mod:`.warmstart_complete` for a complete consistent assi
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from typing import Any, Iterator
+
 import numpy as np
 
+from .. import interrupt
 from .formulation import TrainingProblem
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -39,6 +45,41 @@ def forward_pre(weights: Weights, X: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+class _GradientDeadline(KeyboardInterrupt):
+    """Raised by the alarm of :func:`_stop_at`: scikit-learn's MLP catches a KeyboardInterrupt between its
+    iterations, stops and keeps the weights it has."""
+
+
+@contextlib.contextmanager
+def _stop_at(deadline: Any) -> Iterator[None]:
+    """Within the block, an alarm at ``deadline`` (a :class:`~mipnet.deadline.Deadline`) raises
+    :class:`_GradientDeadline`. Only on the main thread, where ``setitimer`` exists and no other timer runs (the
+    VNN-COMP runner's); otherwise, or without a deadline, no limit."""
+    seconds = None if deadline is None else deadline.remaining()
+    usable = (
+        seconds is not None
+        and np.isfinite(seconds)
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise _GradientDeadline()
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    assert seconds is not None  # usable
+    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 0.01))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def gradient_weights(
     X: np.ndarray,
     target: np.ndarray,
@@ -47,8 +88,11 @@ def gradient_weights(
     hidden: tuple[int, ...],
     seed: int | None = 0,
     max_iter: int = 400,
-) -> Weights:
-    """A scikit-learn MLP of the same architecture trained on the standardised data (ReLU, adam)."""
+    deadline: Any = None,
+) -> Weights | None:
+    """A scikit-learn MLP of the same architecture trained on the standardised data (ReLU, adam), stopped at
+    ``deadline`` with the weights it has then (None if it had none yet). Ctrl-C, which scikit-learn swallows
+    (it stops and returns), is raised again after the fit."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -62,13 +106,19 @@ def gradient_weights(
         alpha=1e-3,
         learning_rate_init=0.01,
     )
+    est: Any = MLPRegressor(**kw) if task == "regress" else MLPClassifier(**kw)
+    y = target if task == "regress" or n_classes > 2 else (target > 0).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if task == "regress":
-            est = MLPRegressor(**kw).fit(X, target)
-        else:
-            y = target if n_classes > 2 else (target > 0).astype(int)
-            est = MLPClassifier(**kw).fit(X, y)
+        warnings.filterwarnings("ignore", message="Training interrupted by user")
+        try:
+            with _stop_at(deadline):
+                est.fit(X, y)
+        except _GradientDeadline:  # the alarm outside scikit-learn's loop (set-up): the weights so far, if any
+            pass
+    interrupt.check()  # Ctrl-C during the fit: scikit-learn caught it
+    if not hasattr(est, "coefs_"):
+        return None
     return [(np.asarray(W, float).T.copy(), np.asarray(b, float).copy()) for W, b in zip(est.coefs_, est.intercepts_)]
 
 
