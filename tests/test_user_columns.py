@@ -119,3 +119,32 @@ def test_ctrl_c_inside_the_gradient_warm_start_is_not_swallowed() -> None:
     # a deadline already past: the fit stops at once with what it has (its initial weights), no error
     w = gradient_weights(X, t, "classify", 2, (3,), seed=0, deadline=Deadline(0.0))
     assert w is None or [W.shape for W, _ in w] == [(3, 3), (1, 3)]
+
+
+def test_a_directory_written_file_by_file_is_restored_when_the_block_stops(tmp_path) -> None:
+    """An audit stopped part-way removed only the certificates it added: one it had overwritten kept the new run's
+    claim (eps 0.002) beside the old report (eps 0.01). Now the old contents come back, new files go."""
+    import pytest
+
+    from mipnet.io.atomic import restored_on_failure
+
+    d = tmp_path / "certs"
+    d.mkdir()
+    (d / "robustness.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with restored_on_failure(d):
+            (d / "robustness.json").write_text("new")
+            (d / "monotonicity.json").write_text("new")
+            raise KeyboardInterrupt
+    assert sorted(p.name for p in d.iterdir()) == ["robustness.json"]
+    assert (d / "robustness.json").read_text() == "old"
+    fresh = tmp_path / "fresh"
+    with pytest.raises(ValueError):
+        with restored_on_failure(fresh):
+            fresh.mkdir()
+            (fresh / "a.json").write_text("x")
+            raise ValueError
+    assert not fresh.exists()
+    with restored_on_failure(d):  # no error: what the block wrote stays
+        (d / "robustness.json").write_text("newer")
+    assert (d / "robustness.json").read_text() == "newer"

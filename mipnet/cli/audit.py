@@ -15,13 +15,13 @@ not re-proved (time limit of the whole re-check, no data), 2 input error.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import click
 
 from ..errors import DataError
+from ..io.atomic import restored_on_failure
 from .common import echo_json, features_for, load_network, missing_values, read_csv, stray_text
 from .options import (
     FINITE_POSITIVE,
@@ -39,23 +39,6 @@ from .options import (
 )
 from .resilience import ALPHA, check_k
 from .verify import EXIT_VIOLATED, exit_code
-
-
-@contextlib.contextmanager
-def _all_or_nothing(cdir: Path) -> Iterator[None]:
-    """The report and its certificate files are one output: when the audit stops on an error (or Ctrl-C) before the
-    report is written, the certificate files it wrote are removed again (and the folder, if it made it)."""
-    existed = cdir.exists()
-    before = set(cdir.iterdir()) if existed else set()
-    try:
-        yield
-    except BaseException:
-        if cdir.exists():
-            for f in set(cdir.iterdir()) - before:
-                f.unlink(missing_ok=True)
-            if not existed and not any(cdir.iterdir()):
-                cdir.rmdir()
-        raise
 
 
 def _names(values: Sequence[str]) -> list[str]:
@@ -179,7 +162,7 @@ def audit(
         click.echo(line, err=True)
 
     cdir = Path(cert_dir) if cert_dir else default_cert_dir(output)
-    with _all_or_nothing(cdir):
+    with restored_on_failure(cdir):
         a = run_audit(
             net,
             X,

@@ -287,20 +287,24 @@ def demo(
             f"the {te.n_rows} rows of COMPAS held out before training (30 %, split with seed {seed}): the "
             "model never saw them"
         )
-        a = run_demo_audit(
-            net,
-            te_df,
-            y_te,
-            report,
-            increasing=mono,
-            eps=eps,
-            rows=10,
-            time_limit=20,
-            model_name=Path(model_path).name,
-            data_name="COMPAS held-out rows",
-            log=click.echo,
-            data_note=note,
-        )
+        from ..io.atomic import restored_on_failure
+        from ..report.audit import default_cert_dir
+
+        with restored_on_failure(default_cert_dir(report)):  # stopped part-way: no half set of certificates
+            a = run_demo_audit(
+                net,
+                te_df,
+                y_te,
+                report,
+                increasing=mono,
+                eps=eps,
+                rows=10,
+                time_limit=20,
+                model_name=Path(model_path).name,
+                data_name="COMPAS held-out rows",
+                log=click.echo,
+                data_note=note,
+            )
     click.echo(demo_summary(None, a, model_path, training))
     if a is not None:
         ctx.exit(exit_code(a.verdicts))

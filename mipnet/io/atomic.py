@@ -114,3 +114,27 @@ def write_directory(out_dir: str | os.PathLike[str], files: dict[str, bytes], ow
     for tmp, target in parts:
         os.replace(tmp, target)
         interrupt.unregister_temp(tmp)
+
+
+@contextlib.contextmanager
+def restored_on_failure(directory: str | os.PathLike[str]) -> Iterator[None]:
+    """A directory of files written one by one as one output: when the block stops on an error (or Ctrl-C), the
+    files it added are removed (and the directory, if the block made it) and the files it overwrote get their
+    earlier contents back, so an audit stopped part-way leaves neither half a set of certificates nor a report
+    beside certificates of another run. (The files are a command's small outputs: their contents are held.)"""
+    d = Path(directory)
+    existed = d.exists()
+    before = {f: f.read_bytes() for f in d.iterdir() if f.is_file()} if existed else {}
+    try:
+        yield
+    except BaseException:
+        if d.exists():
+            for f in d.iterdir():
+                if f.is_file() and f not in before:
+                    f.unlink(missing_ok=True)
+            for f, data in before.items():
+                if not f.exists() or f.read_bytes() != data:
+                    atomic_write_bytes(f, data)
+            if not existed and not any(d.iterdir()):
+                d.rmdir()
+        raise
