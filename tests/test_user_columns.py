@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from mipnet.cli import cli
@@ -148,3 +149,26 @@ def test_a_directory_written_file_by_file_is_restored_when_the_block_stops(tmp_p
     with restored_on_failure(d):  # no error: what the block wrote stays
         (d / "robustness.json").write_text("newer")
     assert (d / "robustness.json").read_text() == "newer"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "DATA", "--target", "y", "--hidden", "4,,3", "-o", "OUT.json"],
+        ["train", "DATA", "--target", "y", "--l1", "cv", "--l1-grid", "0.01,", "-o", "OUT.json"],
+        ["verify", "resilience", "MODEL", "--alpha", "1.5", "--heuristics", "dataflow,,"],
+        ["explain", "polytope", "MODEL", "DATA", "--eps", "0.1,,0.2", "-o", "OUTDIR"],
+        ["audit", "MODEL", "DATA", "--monotone-increasing", "a,,b", "-o", "OUT.html"],
+    ],
+)
+def test_an_empty_item_of_a_comma_list_is_refused(tmp_path, args) -> None:
+    """``--hidden 4,,3`` trained a 4,3 net, ``--eps 0.1,,0.2`` and ``--heuristics dataflow,,`` ran: an empty item
+    is a typo, one line, exit 2, nothing written."""
+    net = Network([Dense(np.array([[1.0, 2.0]]), np.array([0.0]))], domain=Domain(["a", "b"], [0, 0], [1, 1]))
+    save_model(net, tmp_path / "m.json")
+    pd.DataFrame({"a": [0.1, 0.9], "b": [0.2, 0.3], "y": [0, 1]}).to_csv(tmp_path / "d.csv", index=False)
+    where = {"DATA": tmp_path / "d.csv", "MODEL": tmp_path / "m.json", "OUT.json": tmp_path / "o.json"}
+    where |= {"OUTDIR": tmp_path / "od", "OUT.html": tmp_path / "o.html"}
+    r = CliRunner().invoke(cli, [str(where.get(a, a)) for a in args])
+    assert r.exit_code == 2 and "empty item" in r.output, r.output
+    assert not any(p.exists() for k, p in where.items() if k.startswith("OUT"))

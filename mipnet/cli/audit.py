@@ -20,6 +20,7 @@ from typing import Sequence
 
 import click
 
+from ..choices import comma_items
 from ..errors import DataError
 from ..io.atomic import restored_on_failure
 from .common import echo_json, features_for, load_network, missing_values, read_csv, stray_text
@@ -44,7 +45,7 @@ from .verify import EXIT_VIOLATED, exit_code
 def _names(values: Sequence[str]) -> list[str]:
     out: list[str] = []
     for v in values:
-        out += [p.strip() for p in v.split(",") if p.strip()]
+        out += comma_items(v, "feature list")
     return out
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
+from ..choices import comma_items
 from ..errors import DataError
 from ..io.atomic import write_directory
 
@@ -66,7 +67,7 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
             raise DataError(f"--instance {i} is out of range: DATA has {X.shape[0]} rows")
         i %= X.shape[0]  # (-1: the last row; X[-1:0] was empty)
         return X[i : i + 1]
-    parts = [p.strip() for p in s.split(",") if p.strip()]
+    parts = comma_items(s, "--instance")
     if parts and all("=" in p for p in parts):
         x = np.full(net.n_inputs, np.nan)
         names = [p.split("=", 1)[0].strip() for p in parts]

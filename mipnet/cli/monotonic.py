@@ -14,6 +14,7 @@ from __future__ import annotations
 import click
 
 from ..choices import BOUND_METHODS as METHODS
+from ..choices import comma_items
 from ..errors import DataError
 from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, echo_json, features_for, load_network, read_csv
 from .options import FINITE_POSITIVE, SOLVER, apply_domain, check_domain_options, domain_options
@@ -22,10 +23,7 @@ from .options import FINITE_POSITIVE, SOLVER, apply_domain, check_domain_options
 def _names(spec: str | None) -> list[str]:
     if not spec:
         return []
-    names = [s.strip() for s in spec.split(",")]
-    if any(not n for n in names):
-        raise DataError(f"empty feature name in {spec!r}: give names separated by commas")
-    return names
+    return comma_items(spec, "feature list")
 
 
 def _code(status: str) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import click
 import numpy as np
 
+from ..choices import comma_items
 from ..deadline import Deadline
 from ..errors import DataError
 from ..io.atomic import write_directory
@@ -50,7 +51,7 @@ ALPHA = FiniteFloat(1.0)
 
 def _parse_input(spec: str, n: int) -> np.ndarray:
     try:
-        vals = np.array([float(p) for p in spec.split(",") if p.strip()])
+        vals = np.array([float(p) for p in comma_items(spec, "--input")])
     except ValueError:
         raise DataError("--input must be comma-separated numbers") from None
     if vals.size != n:
@@ -232,7 +233,7 @@ def resilience_cmd(
 
 def _parse_eps(spec: str) -> list[float]:
     try:
-        vals = [float(p) for p in spec.split(",") if p.strip()]
+        vals = [float(p) for p in comma_items(spec, "--eps")]
     except ValueError:
         raise DataError("--eps must be a number or a comma list of numbers") from None
     if not vals or any(not (0 <= v <= MAX_RADIUS) for v in vals):

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
-from ..choices import DEFAULT_L1_GRID
+from ..choices import DEFAULT_L1_GRID, comma_items
 from ..errors import DataError
 from .common import missing_values, read_csv, stray_text
 from .options import (
@@ -28,7 +28,7 @@ from .options import (
 
 def _hidden(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(v) for v in text.split(",") if v.strip())
+        sizes = tuple(int(v) for v in comma_items(text, "--hidden"))
     except ValueError:
         raise DataError(f"--hidden must list integers like 4 or 4,3, got {text!r}") from None
     if not sizes or any(s < 1 for s in sizes):
@@ -51,7 +51,7 @@ def _l1(text: str) -> float | str:
 
 def _grid(text: str) -> tuple[float, ...]:
     try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
+        values = tuple(float(v) for v in comma_items(text, "--l1-grid"))
     except ValueError:
         raise DataError(f"--l1-grid must list numbers like 0.003,0.01,0.03, got {text!r}") from None
     if not values or any(not np.isfinite(v) or v < 0 for v in values):
@@ -63,7 +63,7 @@ def _input_shape(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     try:
-        shape = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+        shape = tuple(int(v) for v in comma_items(text.replace("x", ","), "--input-shape"))
     except ValueError:
         raise DataError(f"--input-shape must be C,H,W like 1,28,28, got {text!r}") from None
     if len(shape) not in (2, 3) or any(s < 1 for s in shape):
@@ -472,7 +472,7 @@ def _read_constraints(path: str) -> list[Any]:
 
 
 def _names(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
+    return comma_items(text, "feature list") if text else []
 
 
 def _check_loss(loss: str, task: str) -> None:

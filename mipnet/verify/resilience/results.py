@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ...choices import comma_items
 from ...errors import UnsupportedError
 from ...network import Network
 from ...solve import Result
@@ -51,7 +52,7 @@ class Heuristics:
         s = spec.strip().lower()
         if s == "none":
             return cls.none()
-        names = [p.strip() for p in s.split(",") if p.strip()]
+        names = comma_items(s, "--heuristics")
         bad = [n for n in names if n not in cls.NAMES]
         if bad:
             raise UnsupportedError(f"unknown heuristic {bad[0]!r} (use all, none or a list of {', '.join(cls.NAMES)})")

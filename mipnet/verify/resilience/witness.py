@@ -51,10 +51,15 @@ def _keep_initial_pair(
     )
 
 
+#: how far (relative, absolute below 1) a witness pair's distance may lie above the proved bound for "optimal"
+OPTIMAL_TOL = 1e-4
+
+
 def _phi_of_witness(res: ResilienceResult) -> None:
     """Phi as the checked witness pair's own distance, measured by numpy: the solver's objective is only what the
     solver reported (a big-M or tolerance slip can put its pair off the objective). The proved bound stays (it
-    cannot exceed a value a pair attains), the gap is recomputed, and "optimal" stays only at gap <= 1e-6."""
+    cannot exceed a value a pair attains), the gap is recomputed, and "optimal" stays only while the pair is within
+    :data:`OPTIMAL_TOL` of the bound (relative; absolute below 1: the re-check's "optimal means bound = Phi")."""
     w = res.witness
     if not w or not w.get("ok"):
         return
@@ -65,5 +70,5 @@ def _phi_of_witness(res: ResilienceResult) -> None:
     if res.bound is not None:
         res.bound = min(res.bound, nv)
         res.gap = relative_gap(nv, res.bound)
-        if res.status == "optimal" and res.gap is not None and res.gap > 1e-6:
+        if res.status == "optimal" and nv - res.bound > OPTIMAL_TOL * max(1.0, abs(nv)):
             res.status = "feasible"
