@@ -172,3 +172,24 @@ def test_an_empty_item_of_a_comma_list_is_refused(tmp_path, args) -> None:
     r = CliRunner().invoke(cli, [str(where.get(a, a)) for a in args])
     assert r.exit_code == 2 and "empty item" in r.output, r.output
     assert not any(p.exists() for k, p in where.items() if k.startswith("OUT"))
+
+
+def test_an_unknown_monitored_output_is_refused_before_any_work(tmp_path, monkeypatch) -> None:
+    import mipnet.report.audit.run as run
+
+    net = Network(
+        [Dense(np.eye(3, 2), np.zeros(3))], domain=Domain(["a", "b"], [0, 0], [1, 1]), class_names=["x", "y", "z"]
+    )
+    save_model(net, tmp_path / "m.json")
+    pd.DataFrame({"a": [0.1, 0.5], "b": [0.2, 0.3], "t": ["x", "y"]}).to_csv(tmp_path / "d.csv", index=False)
+
+    def no_work(*a, **k):
+        raise AssertionError("a verification problem ran before the output name was checked")
+
+    monkeypatch.setattr(run, "_call", no_work)
+    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--monotone-increasing", "a"]
+    r = CliRunner().invoke(
+        cli, [*args, "--output-name", "nosuch", "--eps", "0.01", "--workers", "0", "-o", str(tmp_path / "r.html")]
+    )
+    assert r.exit_code == 2 and "unknown output 'nosuch'" in r.output, r.output
+    assert not (tmp_path / "r.html").exists()

@@ -205,8 +205,12 @@ def _call(task: AuditTask) -> Any:
 
 # ============================================================================ running the checks
 def monotone_output(net: Network, output: int | str | None = None) -> tuple[Any, Any]:
-    """(output, versus) of the monitored score: the logit; with two logits, logit 1 minus logit 0."""
+    """(output, versus) of the monitored score: the logit; with two logits, logit 1 minus logit 0. A named output
+    is resolved here, before any work (an unknown name failed only after the robustness problems had run)."""
     if output is not None:
+        from ...verify.monotonic import output_coefficients
+
+        output_coefficients(net, output, None)  # raises on an output the model does not have
         return output, None
     if net.n_outputs == 1:
         return None, None
