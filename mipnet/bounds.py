@@ -45,7 +45,7 @@ from scipy import sparse
 
 from .choices import BOUND_METHODS
 from .deadline import Deadline
-from .encode.network import encode_network
+from .encode.network import build_estimate, encode_network
 from .encode.terms import Terms, new_vars
 from .errors import UnsupportedError
 from .highs import proved_dual_bound
@@ -221,14 +221,12 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     from pyomo.contrib.solver.common.factory import SolverFactory
 
     lo_old, hi_old = bounds[i][0].ravel()[neurons], bounds[i][1].ravel()[neurons]
-    if dl.expired():
-        return lo_old.copy(), hi_old.copy()
+    s0 = _window_start(net, i, lookback) if method == "mip" else 0
+    if dl.expired() or not dl.allows(build_estimate(net, start=s0, stop=i + 1)):
+        return lo_old.copy(), hi_old.copy()  # (the model's build cannot be interrupted: not started past the deadline)
 
     m = pyo.ConcreteModel()
-    if method == "mip":
-        s = _window_start(net, i, lookback)
-    else:
-        s = 0
+    s = s0
     if s == 0:
         inp = Terms(new_vars(m, "x", lo_in, hi_in), lo_in, hi_in)
     else:

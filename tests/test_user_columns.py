@@ -193,3 +193,27 @@ def test_an_unknown_monitored_output_is_refused_before_any_work(tmp_path, monkey
     )
     assert r.exit_code == 2 and "unknown output 'nosuch'" in r.output, r.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_verifiers_decline_a_build_that_cannot_fit_in_the_time_left() -> None:
+    """The MILP of a verifier is built in one uninterruptible step: it started after the deadline and ran on for
+    5-10 s on a 2-M-weight net. With less time left than the build's lower estimate, each says unknown at once."""
+    from mipnet.deadline import Deadline
+    from mipnet.encode import build_estimate
+    from mipnet.layers import ReLU
+    from mipnet.verify.monotonic import verify_global
+    from mipnet.verify.resilience import class_resilience
+    from mipnet.verify.robustness import verify_sample
+
+    rng = np.random.default_rng(0)
+    net = Network(
+        [Dense(rng.normal(size=(40, 3)), rng.normal(size=40)), ReLU(), Dense(rng.normal(size=(2, 40)), [0, 0])],
+        domain=Domain(["a", "b", "c"], [0, 0, 0], [1, 1, 1]),
+    )
+    assert build_estimate(net) > 0 and build_estimate(net, copies=2) == pytest.approx(2 * build_estimate(net))
+    tiny = Deadline(build_estimate(net) / 10)
+    r = verify_sample(net, np.full(3, 0.5), 0.3, "inf", time_limit=tiny, use_attack=False, spec_bound=False)
+    assert r.verdict == "unknown"
+    rep = verify_global(net, ["a"], output=0, versus=1, time_limit=build_estimate(net) / 10, presample=0)
+    assert rep.features[0].status == "unknown" and "while the model is built" in (rep.features[0].note or "")
+    assert class_resilience(net, 0, alpha=1.1, time_limit=tiny).bound is None

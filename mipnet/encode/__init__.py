@@ -4,7 +4,7 @@ weights (training). See :func:`encode_network`."""
 from .activations import activation_interval, encode_maxpool, encode_relu, encode_smooth
 from .affine import VariableWeights, bilinear_product, connections, encode_affine, encode_normalize
 from .envelopes import envelope
-from .network import NetworkEncoding, encode_network, input_terms
+from .network import NetworkEncoding, build_estimate, encode_network, input_terms
 from .terms import Terms, constraint_list, new_binaries, new_vars
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "NetworkEncoding",
     "VariableWeights",
     "encode_network",
+    "build_estimate",
     "input_terms",
     "encode_affine",
     "encode_normalize",

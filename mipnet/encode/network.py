@@ -126,3 +126,23 @@ def encode_network(
         enc.binaries.append(b)
         x = y
     return enc
+
+
+#: seconds per nonzero of the affine layers to encode a network with fixed weights and hand it to the solver
+#: (measured 3.8e-6 to 4.8e-6 on the shared 2-core machine, 55 k to 2 M nonzeros, encoding and translation
+#: together); the prior is half that, so a build is declined only when it clearly cannot fit
+BUILD_SECONDS_PER_NONZERO = 2e-6
+
+
+def build_estimate(net: Network, copies: int = 1, start: int = 0, stop: int | None = None) -> float:
+    """A lower estimate of the seconds to encode ``copies`` copies of layers ``start:stop`` of ``net`` (fixed
+    weights) and translate them for the solver: a verifier that cannot interrupt the build declines it, as
+    unknown, when even this does not fit in its time left (a build that started after the deadline ran on for
+    5-10 s)."""
+    nnz = 0
+    for i, layer in list(enumerate(net.layers))[start:stop]:
+        if layer.affine:
+            nnz += int(layer.linear_map(net.shapes[i])[0].nnz)
+        else:
+            nnz += int(np.prod(net.shapes[i + 1]))
+    return BUILD_SECONDS_PER_NONZERO * nnz * max(1, int(copies))

@@ -56,7 +56,7 @@ import pyomo.environ as pyo
 
 from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
-from ..encode import encode_network, input_terms, new_binaries
+from ..encode import build_estimate, encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError, UnsupportedError
 from ..network import Network
 from ..solve import solve
@@ -539,6 +539,8 @@ def _milp_box(
 ) -> tuple[str, np.ndarray | None]:
     """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts."""
     dom = bnet.domain
+    if not dl.allows(build_estimate(bnet)):  # the build cannot be interrupted: it would end past the deadline
+        return "unknown", None
     m = pyo.ConcreteModel()
     xin = input_terms(m, dom)
     enc = encode_network(m, bnet, xin, bounds=bnds)

@@ -31,7 +31,7 @@ import pyomo.environ as pyo
 
 from ...bounds import compute_bounds
 from ...deadline import Deadline, limit_seconds
-from ...encode import encode_network, input_terms
+from ...encode import build_estimate, encode_network, input_terms
 from ...encode.terms import Terms
 from ...errors import UnsupportedError
 from ...network import Network
@@ -123,6 +123,16 @@ def verify_global(
     )
     if mode == "blockwise":
         return _verify_blockwise(net, feats, coef, desc, opts, threads, total)
+    need = build_estimate(net, copies=2)  # the forward encoding and its gradient
+    if not total.allows(need):  # the build cannot be interrupted: it would end past the deadline
+        note = (
+            f"the time limit would pass while the model is built (about {need:.2g} s, {total.remaining():.2g} s left)"
+        )
+        verdicts = [
+            FeatureVerdict(name, INCREASING if s > 0 else DECREASING, "unknown", "exact", None, None, note=note)
+            for l, name, s in feats
+        ]
+        return GlobalReport(verdicts, desc, "exact", 0.0, 0, 0, opts)
     ex = _build_exact(
         net,
         coef,

@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 import mipnet.verify.resilience as _pkg
 
 from ...deadline import Deadline
-from ...encode import input_terms
+from ...encode import build_estimate, input_terms
 from ...encode.properties import add_margin_floor
 from ...errors import UnsupportedError
 from ...network import Network
@@ -139,6 +139,16 @@ def class_resilience(
             res.timings["init_local"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
+    need = build_estimate(net, copies=2)
+    if not dl.allows(need):  # the two-copy build cannot be interrupted: it would end past the deadline
+        if b0 is not None:
+            assert a0 is not None  # b0 is found near a0, its norm measured (phi_init)
+            res.phi, res.a, res.b = res.phi_init, a0, b0
+            res.witness = _witness(net, a0, b0, mi, alpha, k, norm, None)
+        res.notes.append(f"the time limit would pass while the MILP is built (about {need:.2g} s)")
+        _out_of_time(res)
+        res.timings["total"] = time.perf_counter() - t0
+        return res
     model = pyo.ConcreteModel()
     model.A, model.B = pyo.Block(), pyo.Block()
     xa = input_terms(model.A, dom, name="a")

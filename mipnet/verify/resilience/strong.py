@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 import mipnet.verify.resilience as _pkg
 
 from ...deadline import Deadline
-from ...encode import input_terms
+from ...encode import build_estimate, input_terms
 from ...encode.properties import add_margin_floor
 from ...network import Network
 from ..search import logits, strong_margin
@@ -42,6 +42,12 @@ def alpha_max(
     t0 = time.perf_counter()
     bounds, big_m = _prepare_bounds(net, net.domain.lower, net.domain.upper, heur, dl.sub(fraction=BOUNDS_SHARE))
     res.timings["bounds"] = time.perf_counter() - t0
+    need = build_estimate(net)
+    if not dl.allows(need):  # the build cannot be interrupted: it would end past the deadline
+        res.notes.append(f"the time limit would pass while the MILP is built (about {need:.2g} s)")
+        _out_of_time(res)
+        res.timings["total"] = time.perf_counter() - t0
+        return res
     model = pyo.ConcreteModel()
     model.A = pyo.Block()
     xa = input_terms(model.A, net.domain, name="a")

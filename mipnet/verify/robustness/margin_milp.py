@@ -93,7 +93,7 @@ import mipnet.verify.robustness as _pkg
 from ...bounds import METHODS, Bounds, compute_bounds
 from ...deadline import Deadline
 from ...domain import Domain
-from ...encode import encode_network, input_terms, new_vars
+from ...encode import build_estimate, encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
 from ...encode.terms import Terms
 from ...errors import UnsupportedError
@@ -409,6 +409,14 @@ def _solve_margin(
     ``time_limit``: seconds from the solve's start, or the sample's deadline (building counts against it).
     ``keep``: the rivals the MILP considers (all by default; the others are proved by a bound)."""
     names = net.class_names or []
+    dl = Deadline.of(time_limit)
+    need = build_estimate(net)
+    if not dl.allows(need):  # the build cannot be interrupted: it would end past the deadline
+        res.verdict, res.status = "unknown", "time limit"
+        res.reason = (
+            f"the time limit would pass while the MILP is built (about {need:.2g} s, {dl.remaining():.2g} s left)"
+        )
+        return "done"
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x")
     add_norm_ball(m, "B", xin, x, float(eps), norm)
@@ -437,7 +445,6 @@ def _solve_margin(
     mv = new_vars(m, "margin", np.array([mg.lower]), np.array([mg.upper if cap is None else min(mg.upper, cap)]))[0]
     m.margin_def = pyo.Constraint(expr=mv == mg.expr)
     m.obj = pyo.Objective(expr=mv, sense=pyo.minimize)
-    dl = Deadline.of(time_limit)
     if dl.expired():
         res.verdict, res.status = "unknown", "time limit"
         res.reason = "the time limit was reached before the MILP could be solved"
