@@ -38,7 +38,6 @@ import argparse
 import datetime as _dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,7 +55,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from robustness.competitors_summary import disagreements, lirpa_python, summarise, table, target_lines  # noqa: E402
 from robustness.gurobi_ml_query import torch_sequential, verify  # noqa: E402
-from robustness.lirpa_client import Lirpa  # noqa: E402
+from robustness.lirpa_client import JsonWorker, Lirpa  # noqa: E402
 from robustness_mlp import _data, _split, get_model  # noqa: E402
 
 from mipnet.network import Network  # noqa: E402
@@ -87,47 +86,25 @@ SETUP = [
 ]
 
 
-class Before:
+class Before(JsonWorker):
     """An earlier mipnet's ``verify_sample`` in its own process (``mipnet_before_worker.py``, JSON lines)."""
 
     def __init__(self, tree: str, net: Network) -> None:
         from mipnet.io import save_model
 
-        fd, self.path = tempfile.mkstemp(suffix=".json")
+        fd, path = tempfile.mkstemp(suffix=".json")
         os.close(fd)
-        save_model(net, self.path)
-        env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
-        self.proc = subprocess.Popen(
-            [sys.executable, str(BEFORE_WORKER), self.path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            cwd=str(Path(tree).resolve()),
+        save_model(net, path)
+        root = str(Path(tree).resolve())
+        env = dict(os.environ, PYTHONPATH=root)
+        super().__init__([sys.executable, str(BEFORE_WORKER), path], path, env=env, cwd=root)
+        self.ready, self.where = (
+            bool(self.first.get("ready")),
+            str(self.first.get("mipnet", self.first.get("error", ""))),
         )
-        first = self._read()
-        self.ready, self.where = bool(first.get("ready")), str(first.get("mipnet", first.get("error", "")))
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            return {"ready": False, "error": f"the worker exited (code {self.proc.poll()}) without an answer"}
-        out: dict[str, Any] = json.loads(line)
-        return out
 
     def query(self, x: np.ndarray, eps: float, limit: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"x": x.tolist(), "eps": eps, "limit": limit}) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-        os.unlink(self.path)
+        return self.ask({"x": x.tolist(), "eps": eps, "limit": limit})
 
 
 class MilpPath:

@@ -56,6 +56,15 @@ def _ramp() -> Network:  # logit = a - 0.5 on [0, 1]^2
     )
 
 
+def _audit_ramp(tmp_path):
+    """``mipnet audit`` of the ramp net's resilience (alpha 1.2, k 1): (the CLI result, the report path)."""
+    save_model(_ramp(), tmp_path / "m.json")
+    pd.DataFrame({"a": [0.8, 0.9], "b": [0.5, 0.5]}).to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "r.html"
+    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--alpha", "1.2", "--k", "1"]
+    return CliRunner().invoke(cli, [*args, "--workers", "0", "--time-limit", "20", "-o", str(out)]), out
+
+
 def test_phi_is_the_distance_of_its_witness_pair() -> None:
     net = _ramp()
     for m in (0, 1):
@@ -69,12 +78,7 @@ def test_phi_is_the_distance_of_its_witness_pair() -> None:
 
 
 def test_the_audit_certificate_of_resilience_rechecks(tmp_path) -> None:
-    net = _ramp()
-    save_model(net, tmp_path / "m.json")
-    pd.DataFrame({"a": [0.8, 0.9], "b": [0.5, 0.5]}).to_csv(tmp_path / "d.csv", index=False)
-    out = tmp_path / "r.html"
-    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--alpha", "1.2", "--k", "1"]
-    r = CliRunner().invoke(cli, [*args, "--workers", "0", "--time-limit", "20", "-o", str(out)])
+    r, out = _audit_ramp(tmp_path)
     assert r.exit_code in (0, 3), r.output
     assert "re-check of its certificate FAILED" not in r.output
     r2 = CliRunner().invoke(
@@ -114,12 +118,7 @@ def test_a_property_whose_own_recheck_fails_is_not_reported_as_holding(tmp_path,
         return rep
 
     monkeypatch.setattr(summaries, "recheck", failing)
-    net = _ramp()
-    save_model(net, tmp_path / "m.json")
-    pd.DataFrame({"a": [0.8, 0.9], "b": [0.5, 0.5]}).to_csv(tmp_path / "d.csv", index=False)
-    out = tmp_path / "r.html"
-    args = ["audit", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "--alpha", "1.2", "--k", "1"]
-    r = CliRunner().invoke(cli, [*args, "--workers", "0", "--time-limit", "20", "-o", str(out)])
+    r, out = _audit_ramp(tmp_path)
     assert r.exit_code == 1, r.output
     assert "re-check of its certificate FAILED" in r.output
     page = out.read_text()

@@ -1,4 +1,5 @@
-"""auto_LiRPA's worker process for one network, driven over JSON lines (``lirpa_worker.py`` in its own venv)."""
+"""Benchmark workers in their own processes, driven over JSON lines: auto_LiRPA's (``lirpa_worker.py`` in its own
+venv) and the shared protocol (:class:`JsonWorker`) an earlier mipnet's worker uses too."""
 
 from __future__ import annotations
 
@@ -18,26 +19,16 @@ from .gurobi_ml_query import weights
 WORKER = Path(__file__).resolve().parent / "lirpa_worker.py"
 
 
-class Lirpa:
-    """auto_LiRPA's worker process for one network (JSON lines; ``lirpa_worker.py``)."""
+class JsonWorker:
+    """A worker process answering one JSON line per JSON line asked, on a model file at ``self.path`` (removed on
+    :meth:`close`); its first line says whether it is ready."""
 
-    def __init__(self, python: str, net: Network) -> None:
-        fd, self.path = tempfile.mkstemp(suffix=".npz")
-        os.close(fd)
-        arrays = {}
-        for i, (W, b) in enumerate(weights(net)):
-            arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-        np.savez(self.path, **arrays)  # type: ignore[arg-type]
+    def __init__(self, argv: list[str], path: str, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
+        self.path = path
         self.proc = subprocess.Popen(
-            [python, str(WORKER), self.path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=cwd
         )
-        first = self._read()
-        self.ready, self.error = bool(first.get("ready")), str(first.get("error", ""))
-        self.versions = first.get("versions", {})
+        self.first = self._read()
 
     def _read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -47,9 +38,9 @@ class Lirpa:
         out: dict[str, Any] = json.loads(line)
         return out
 
-    def query(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, c: int) -> dict[str, Any]:
+    def ask(self, query: dict[str, Any]) -> dict[str, Any]:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"x": x.tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "c": c}) + "\n")
+        self.proc.stdin.write(json.dumps(query) + "\n")
         self.proc.stdin.flush()
         return self._read()
 
@@ -58,3 +49,21 @@ class Lirpa:
             self.proc.stdin.close()
         self.proc.wait(timeout=30)
         os.unlink(self.path)
+
+
+class Lirpa(JsonWorker):
+    """auto_LiRPA's worker process for one network (JSON lines; ``lirpa_worker.py``)."""
+
+    def __init__(self, python: str, net: Network) -> None:
+        fd, path = tempfile.mkstemp(suffix=".npz")
+        os.close(fd)
+        arrays = {}
+        for i, (W, b) in enumerate(weights(net)):
+            arrays[f"W{i}"], arrays[f"b{i}"] = W, b
+        np.savez(path, **arrays)  # type: ignore[arg-type]
+        super().__init__([python, str(WORKER), path], path)
+        self.ready, self.error = bool(self.first.get("ready")), str(self.first.get("error", ""))
+        self.versions = self.first.get("versions", {})
+
+    def query(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, c: int) -> dict[str, Any]:
+        return self.ask({"x": x.tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "c": c})
