@@ -217,3 +217,17 @@ def test_verifiers_decline_a_build_that_cannot_fit_in_the_time_left() -> None:
     rep = verify_global(net, ["a"], output=0, versus=1, time_limit=build_estimate(net) / 10, presample=0)
     assert rep.features[0].status == "unknown" and "while the model is built" in (rep.features[0].note or "")
     assert class_resilience(net, 0, alpha=1.1, time_limit=tiny).bound is None
+
+
+def test_a_result_file_that_is_a_directory_is_named_not_its_temporary_file(tmp_path) -> None:
+    net = Network([Dense(np.array([[1.0, 2.0]]), np.array([0.0]))], domain=Domain(["a", "b"], [0, 0], [1, 1]))
+    save_model(net, tmp_path / "m.onnx")
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text(
+        "(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+        "(assert (>= X_0 0))(assert (<= X_0 1))(assert (>= X_1 0))(assert (<= X_1 1))(assert (>= Y_0 5))"
+    )
+    (tmp_path / "out").mkdir()
+    args = ["vnncomp", "run", str(tmp_path / "m.onnx"), str(prop), "--result-file", str(tmp_path / "out")]
+    r = CliRunner().invoke(cli, [*args, "--timeout", "5"])
+    assert r.exit_code == 2 and ".part" not in r.output and "cannot write" in r.output, r.output
