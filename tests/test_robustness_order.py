@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mipnet.verify.robustness as rob
+import mipnet.verify.robustness.hard_milp as hm
 import mipnet.verify.robustness.margin_milp as mm
 from mipnet.bounds import compute_bounds
 from mipnet.domain import Domain
@@ -32,6 +33,9 @@ def _forbid(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     for n in names:
         if n == "solve":
             monkeypatch.setattr(rob, "solve", boom)
+        elif n == "compute_bounds":  # the MILP's layer bounds (hard_milp.milp_bounds) and the tightening
+            monkeypatch.setattr(hm, n, boom)
+            monkeypatch.setattr(mm, "milp_bounds", boom)
         else:
             monkeypatch.setattr(mm, n, boom)
 

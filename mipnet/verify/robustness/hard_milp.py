@@ -25,6 +25,8 @@ faster there, each measured on the hard robust queries of ``benchmarks/robustnes
 
    stopping at the first rival with a point (re-checked as in the single MILP). min_k min_B (z_c - z_k) is the
    single MILP's m*, so "all infeasible" proves the same ``holds`` and any re-checked point is a counterexample.
+
+The MILP's layer bounds before tightening (:func:`milp_bounds`, stage 3 of :mod:`.margin_milp`) live here too.
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from ...bounds import Bounds, tighten_neurons, tightenable_layers, unstable_neurons
+from ...bounds import Bounds, compute_bounds, tighten_neurons, tightenable_layers, unstable_neurons
 from ...deadline import Deadline
 from ...errors import UnsupportedError
 from ...network import Network
 from ...solve import highs_has_option
+from ..spec_bounds import crown_bounds
 
 #: HiGHS options of the verdict-seeking MILP (module docstring, 1)
 HIGHS_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
@@ -96,3 +99,27 @@ def rival_order(keep: np.ndarray, rivals: np.ndarray, lower: np.ndarray | None) 
     pos = {int(r): t for t, r in enumerate(np.asarray(rivals, dtype=int))}
     key = np.array([lower[pos[int(k)]] for k in keep])
     return keep[np.argsort(key, kind="stable")]
+
+
+def milp_bounds(
+    net: Network, lo: np.ndarray, hi: np.ndarray, method: str, deadline: Deadline, first: Bounds | None = None
+) -> Bounds:
+    """Layer bounds over the box [lo, hi] for the MILP by ``method`` (module docstring, stage 3); ``first``:
+    sound layer bounds already computed over the same box (stage 1's), reused or intersected."""
+    if method == "interval":
+        return compute_bounds(net, lo, hi, method="interval")
+    if method == "linear" and not net.domain.onehot_groups:
+        return first if first is not None else crown_bounds(net, lo, hi)
+    out = compute_bounds(net, lo, hi, method=method, deadline=deadline)
+    if method == "linear" and first is None:
+        first = crown_bounds(net, lo, hi)
+    return out if first is None else intersect_bounds(out, first)
+
+
+def intersect_bounds(a: Bounds, b: Bounds) -> Bounds:
+    """The elementwise intersection of two sound bound lists of the same network and box (sound as well)."""
+    out: Bounds = []
+    for (la, ua), (lb, ub) in zip(a, b):
+        lo = np.maximum(la, lb)
+        out.append((lo, np.maximum(np.minimum(ua, ub), lo)))
+    return out

@@ -90,7 +90,7 @@ import pyomo.environ as pyo
 
 import mipnet.verify.robustness as _pkg
 
-from ...bounds import METHODS, Bounds, compute_bounds
+from ...bounds import METHODS, Bounds
 from ...deadline import Deadline
 from ...domain import Domain
 from ...encode import build_estimate, encode_network, input_terms, new_vars
@@ -102,7 +102,7 @@ from ...solve import Result
 from ..relu_split_bounds import supported
 from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
-from .hard_milp import check_tighten, rival_order, tighten_for_milp
+from .hard_milp import check_tighten, milp_bounds, rival_order, tighten_for_milp
 from .hard_milp import milp_options as milp_options_for
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, SPLIT_REACH, SPLIT_SHARE, TAU, RobustnessResult, normalise_norm
@@ -362,30 +362,6 @@ def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> 
     res.reason = f"the {stage} bound proves every margin positive"
     res.time = time.perf_counter() - t0
     return res
-
-
-def milp_bounds(
-    net: Network, lo: np.ndarray, hi: np.ndarray, method: str, deadline: Deadline, first: Bounds | None = None
-) -> Bounds:
-    """Layer bounds over the box [lo, hi] for the MILP by ``method`` (module docstring, stage 3); ``first``:
-    sound layer bounds already computed over the same box (stage 1's), reused or intersected."""
-    if method == "interval":
-        return compute_bounds(net, lo, hi, method="interval")
-    if method == "linear" and not net.domain.onehot_groups:
-        return first if first is not None else crown_bounds(net, lo, hi)
-    out = compute_bounds(net, lo, hi, method=method, deadline=deadline)
-    if method == "linear" and first is None:
-        first = crown_bounds(net, lo, hi)
-    return out if first is None else intersect_bounds(out, first)
-
-
-def intersect_bounds(a: Bounds, b: Bounds) -> Bounds:
-    """The elementwise intersection of two sound bound lists of the same network and box (sound as well)."""
-    out: Bounds = []
-    for (la, ua), (lb, ub) in zip(a, b):
-        lo = np.maximum(la, lb)
-        out.append((lo, np.maximum(np.minimum(ua, ub), lo)))
-    return out
 
 
 def _solve_margin(
