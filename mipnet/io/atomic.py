@@ -56,8 +56,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | 
             os.fsync(fh.fileno())
         try:
             os.replace(tmp, path)
-        except OSError as exc:  # e.g. the path is a directory: name the path, not the temporary file
-            raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+        except IsADirectoryError:  # name the path, not the temporary file (other OSErrors pass as they are)
+            raise DataError(f"cannot write {path}: it is a directory") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
