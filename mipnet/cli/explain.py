@@ -150,7 +150,12 @@ def _json(obj: Any) -> bytes:
 @click.option(
     "-o", "--output", "out_dir", callback=output_dir, help="Directory for figures, CSV and JSON (created if needed)."
 )
-@click.option("--instance", "instance", help="Explain one row: an index into DATA, 'v1,v2,...' or 'name=value,...'.")
+@click.option(
+    "--instance",
+    "instance",
+    help="Explain one row: an index into DATA (negative counts from the end: -1 is the last row), 'v1,v2,...' or "
+    "'name=value,...'.",
+)
 @click.option("--label", help="Column of DATA with the true class (per-region accuracy).")
 @click.option(
     "--max-boundaries",
