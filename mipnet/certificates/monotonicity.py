@@ -329,7 +329,8 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
 
 def _low_slope_points(net: Network, coef: np.ndarray, l: int, s: int, argmin: Any, n: int = 50_000) -> list[Any]:
     """Where to look for a slope below a claimed bound: the fresh solve's minimiser, else (an interval proof has
-    none) the 20 lowest-slope points of ``n`` seeded domain samples (numpy gradients of their regions)."""
+    none) the 20 lowest-slope points of seeded domain samples (numpy gradients of their regions): ``n`` of them,
+    fewer on a large net (about 5e8 multiply-adds in all, so the search stays well inside a re-check's time)."""
     from ..verify.slope_encoding import pattern_gradient
 
     if argmin is not None:
@@ -337,6 +338,8 @@ def _low_slope_points(net: Network, coef: np.ndarray, l: int, s: int, argmin: An
     dom = net.domain
     if not dom.is_finite():
         return []
+    weights = sum(int(np.size(getattr(layer, "weight", 0))) for layer in net.layers)
+    n = int(min(n, max(1000, 5e8 // max(1, weights))))
     X = dom.sample(n, np.random.default_rng(1))
     g = s * pattern_gradient(net, X, coef)[:, l]
     return list(X[np.argsort(g)[:20]])
