@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import pickle
+from collections import OrderedDict
 from typing import Any, Iterator, Sequence, cast
 
 import numpy as np
@@ -28,6 +30,11 @@ from .layers import (
 FORMAT_NAME = "mipnet"
 FORMAT_VERSION = 1
 TASKS = ("classify", "regress")
+
+
+#: :meth:`Network.fingerprint`'s recent results: digest of the pickled dict -> SHA-256 of its JSON text
+_FINGERPRINTS: "OrderedDict[bytes, str]" = OrderedDict()
+_FINGERPRINT_CACHE_SIZE = 16
 
 
 class Network:
@@ -363,14 +370,32 @@ class Network:
         return json.dumps(self.to_dict(), allow_nan=False)
 
     def fingerprint(self) -> str:
-        """SHA-256 of the model's function: layers, domain and shape (metadata excluded)."""
+        """SHA-256 of the model's function: layers, domain and shape (metadata excluded): the hash of the
+        canonical JSON text of :meth:`to_dict`.
+
+        The JSON text of a net with millions of weights takes seconds to write (one float repr per weight), and
+        an audit asks for the fingerprint of one net several times. Recent results are kept, keyed by a digest of
+        the dict's pickle (a few percent of the JSON's cost): equal pickles are equal dicts, hence equal JSON
+        texts, so a hit is exact; an edited weight changes the pickle and is hashed afresh."""
         d = self.to_dict()
         d.pop("metadata")
+        try:
+            key: bytes | None = hashlib.sha256(pickle.dumps(d, protocol=5)).digest()
+        except Exception:  # an unpicklable class name: no cache
+            key = None
+        if key is not None and key in _FINGERPRINTS:
+            _FINGERPRINTS.move_to_end(key)
+            return _FINGERPRINTS[key]
         # numpy scalars (e.g. class names from np.unique) hash as the plain values a saved file holds
         text = json.dumps(
             d, sort_keys=True, allow_nan=False, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)
         )
-        return hashlib.sha256(text.encode()).hexdigest()
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if key is not None:
+            _FINGERPRINTS[key] = digest
+            while len(_FINGERPRINTS) > _FINGERPRINT_CACHE_SIZE:
+                _FINGERPRINTS.popitem(last=False)
+        return digest
 
     def copy(self) -> "Network":
         return copy.deepcopy(self)

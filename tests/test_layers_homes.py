@@ -93,6 +93,29 @@ def test_linear_map_reproduces_forward(layer: Layer, shape: tuple[int, ...]):
     )
 
 
+def test_dense_linear_map_is_the_connection_map_entry_for_entry():
+    """Dense writes its CSR matrix directly; it is the one the generic connection lists build (every entry kept,
+    explicit zeros and -0.0 included), and it does not alias the layer's weights."""
+    from mipnet.layers.base import _connection_map
+
+    rng = np.random.default_rng(11)
+    W = rng.normal(size=(6, 9))
+    W[W < 0.2] = 0.0
+    W[1] = -0.0
+    layer = Dense(W, rng.normal(size=6))
+    A, c = layer.linear_map((9,))
+    B, d = _connection_map(layer, (9,))
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(A, name), getattr(B, name))
+    assert np.array_equal(np.signbit(A.data), np.signbit(B.data)) and A.nnz == W.size
+    np.testing.assert_array_equal(c, d)
+    A.data[:] = 7.0
+    c[:] = 7.0
+    assert not np.any(layer.weight == 7.0) and not np.any(layer.bias == 7.0)
+    with pytest.raises(Exception, match="expects 9 inputs"):
+        layer.linear_map((8,))
+
+
 @pytest.mark.parametrize("layer,shape", CASES, ids=IDS)
 def test_vjp_matches_finite_differences(layer: Layer, shape: tuple[int, ...]):
     rng = np.random.default_rng(3)

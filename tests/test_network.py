@@ -243,6 +243,40 @@ def test_fingerprint_and_copy(dense_net):
         dense_net.with_domain(Domain.box(3))
 
 
+def _uncached_fingerprint(net: Network) -> str:
+    import hashlib
+
+    d = net.to_dict()
+    d.pop("metadata")
+    text = json.dumps(
+        d, sort_keys=True, allow_nan=False, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_fingerprint_cache_is_exact_after_in_place_edits(dense_net):
+    """The fingerprint's cache (keyed by the pickled dict) returns what the JSON text hashes to, edit after edit
+    of one weight in place, -0.0 against 0.0 and numpy class names against plain ones included."""
+    import mipnet.network as network_module
+
+    net = dense_net.copy()
+    seen = set()
+    for k, value in enumerate([0.5, 0.0, -0.0, 0.5, 1e-300, 0.5]):
+        net.layers[0].weight[0, 0] = value
+        for _ in range(2):  # the second call is a cache hit
+            assert net.fingerprint() == _uncached_fingerprint(net), (k, value)
+        seen.add(net.fingerprint())
+    assert len(seen) == 4  # 0.5, 0.0, -0.0 and 1e-300 are four functions' texts
+    net.task, net.class_names = "classify", [np.int64(0), np.int64(1)]
+    plain = net.copy()
+    plain.class_names = [0, 1]
+    assert net.fingerprint() == plain.fingerprint() == _uncached_fingerprint(plain)
+    for i in range(3 * network_module._FINGERPRINT_CACHE_SIZE):
+        net.layers[0].bias[0] = float(i)
+        assert net.fingerprint() == _uncached_fingerprint(net)
+    assert len(network_module._FINGERPRINTS) <= network_module._FINGERPRINT_CACHE_SIZE
+
+
 # ----------------------------------------------------------------------------- pruning
 
 

@@ -83,8 +83,10 @@ class _Blocks:
     slopes: list[float]
 
 
-def _blocks(net: Network) -> _Blocks:
-    """The network as affine maps separated by ReLU-type activations (module docstring)."""
+def _blocks(net: Network, max_hidden: int | None = None) -> _Blocks:
+    """The network as affine maps separated by ReLU-type activations (module docstring). With ``max_hidden``,
+    a network with more ReLU-type layers is refused (the scorecard's error) once every layer has been checked
+    and before any matrix is formed (a deep 2-M-weight net's products took a second, for a refusal)."""
     if len(net.input_shape) != 1:
         raise UnsupportedError(
             f"the scorecard reads networks on flat features; this one takes inputs of shape {net.input_shape} "
@@ -96,11 +98,23 @@ def _blocks(net: Network) -> _Blocks:
     biases: list[np.ndarray] = []
     slopes: list[float] = []
     for i, layer in enumerate(net.layers):
-        shape = net.shapes[i]
-        if len(shape) != 1 or layer.unit_name == "channels":
+        if len(net.shapes[i]) != 1 or layer.unit_name == "channels":
             raise UnsupportedError(
                 f"layer {i} ({layer.kind}) works on images: the scorecard reads Dense networks on flat features"
             )
+        if not (layer.gated or layer.passthrough or layer.affine):
+            raise UnsupportedError(
+                f"layer {i} ({layer.kind}) is not a ReLU-type or affine layer: the scorecard reads networks of "
+                "Dense, Normalize, ReLU and LeakyReLU layers"
+            )
+    hidden = sum(1 for layer in net.layers if layer.gated)
+    if max_hidden is not None and hidden > max_hidden:
+        raise UnsupportedError(
+            f"the scorecard covers networks with one hidden layer; this one has {hidden} "
+            "(see mipnet.explain.scorecard.readable for its layer-by-layer form)"
+        )
+    for i, layer in enumerate(net.layers):
+        shape = net.shapes[i]
         if layer.gated:
             weights.append(A)
             biases.append(c)
@@ -108,14 +122,9 @@ def _blocks(net: Network) -> _Blocks:
             A, c = np.eye(int(shape[0])), np.zeros(int(shape[0]))
         elif layer.passthrough:
             continue
-        elif layer.affine:
+        else:  # affine (checked above)
             M = layer.linear_matrix(shape)
             A, c = M @ A, M @ c + layer.linear_map(shape)[1]
-        else:
-            raise UnsupportedError(
-                f"layer {i} ({layer.kind}) is not a ReLU-type or affine layer: the scorecard reads networks of "
-                "Dense, Normalize, ReLU and LeakyReLU layers"
-            )
     weights.append(A)
     biases.append(c)
     return _Blocks(weights, biases, slopes)
@@ -407,12 +416,7 @@ class Scorecard:
 def scorecard(net: Network) -> Scorecard:
     """The exact scorecard of a network with at most one hidden layer (module docstring); UnsupportedError for
     deeper networks (see :func:`readable`) and for layers that are not Dense / Normalize / ReLU-type."""
-    bl = _blocks(net)
-    if len(bl.weights) > 2:
-        raise UnsupportedError(
-            f"the scorecard covers networks with one hidden layer; this one has {len(bl.slopes)} "
-            "(see mipnet.explain.scorecard.readable for its layer-by-layer form)"
-        )
+    bl = _blocks(net, max_hidden=1)
     d = net.n_inputs
     if len(bl.weights) == 1:  # no hidden layer: a linear model
         W1, b1, alpha = np.zeros((0, d)), np.zeros(0), 0.0

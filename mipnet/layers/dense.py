@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ModelFormatError
-from .base import Connections, OnnxGraph, Shape, Weighted, _as_array, _connection_map, _torch_param
+from .base import Connections, OnnxGraph, Shape, Weighted, _as_array, _torch_param
 
 if TYPE_CHECKING:
     from ..encode.affine import VariableWeights
@@ -108,7 +108,16 @@ class Dense(Weighted):
         return Connections(j, j * n_in + i, i, np.ones(j.size), np.arange(n_out), out_shape)
 
     def linear_map(self, input_shape: Shape) -> tuple[sparse.csr_matrix, np.ndarray]:
-        return _connection_map(self, input_shape)
+        """(W, b) with W in CSR form holding every entry, zeros included: the matrix :func:`_connection_map`
+        builds from :meth:`connections` (same indptr, indices and data), written directly, as a 2-M-weight net's
+        coordinate lists took a third of a second per layer and per call."""
+        self.output_shape(input_shape)  # the shape check of connections()
+        n_out, n_in = self.weight.shape
+        data = np.array(self.weight, dtype=np.float64).ravel()  # a copy: the matrix never aliases the layer
+        indices = np.tile(np.arange(n_in), n_out)
+        indptr = np.arange(0, n_out * n_in + 1, n_in) if n_in else np.zeros(n_out + 1, dtype=np.int64)
+        A = sparse.csr_matrix((data, indices, indptr), shape=(n_out, n_in))
+        return A, np.array(self.bias, dtype=np.float64)
 
     def linear_forward(self, V: np.ndarray) -> np.ndarray:
         return V @ self.weight.T
