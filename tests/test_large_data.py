@@ -103,3 +103,22 @@ def test_a_broken_training_constraint_stops_the_fit() -> None:
             seed=0,
             scale_policy=ScalePolicy(time_share=1e-12, min_seconds=0.0, slowdown=1.0),
         )
+
+
+def test_a_mapping_model_that_cannot_be_built_in_time_is_declined_before_its_build(monkeypatch) -> None:
+    """Without the full model the warm start is mapped into the class by a two-row Pyomo model, whose build
+    cannot be interrupted (5000 hidden units: 14 s after a 3 s limit). When its estimate does not fit in the time
+    left, the fit stops with one error before building it, instead of overrunning the limit."""
+    from mipnet.train import large_data, scale_policy
+
+    monkeypatch.setattr(scale_policy, "BUILD_SECONDS", (50.0, 0.0))  # 2 rows x 2 units: 200 s
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the two-row model was built")
+
+    monkeypatch.setattr(large_data, "TrainingProblem", no_build)
+    X, y = _data()
+    with pytest.raises(
+        SolverError, match=r"maps the warm start into the class \(2 hidden units\) takes about \d+ s to build"
+    ):
+        train(X, y, config=CFG, time_limit=20, seed=0, scale_policy=ScalePolicy(slowdown=1.0))

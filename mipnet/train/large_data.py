@@ -35,7 +35,8 @@ from .dual_record import DUAL_SHARE_UNSOLVED, dual_applies, dual_bound_record
 from .formulation import TrainingProblem
 from .options import TrainOptions
 from .outcome import TrainResult, _seconds, finish
-from .scale_policy import ScalePolicy, proved_words
+from .scale_policy import ScalePolicy, load_slowdown, proved_words
+from .scale_policy import estimate as scale_estimate
 from .sign_start import SURROGATE_SHARE_GUARD, better_start, logistic_start, surrogate_applies
 from .warmstart import map_to_class, no_solve_result
 
@@ -96,6 +97,14 @@ def fit_without_model(
         raise SolverError(
             f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; raise --time-limit"
         )
+    if problem is None and deadline is not None:  # the two-row model's build cannot be interrupted
+        need = scale_estimate(2, Xs.shape[1], cfg.hidden, base_mb=0.0, slowdown=load_slowdown()).build_seconds
+        if not deadline.allows(need):
+            raise SolverError(
+                f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}, and the "
+                f"model that maps the warm start into the class ({sum(cfg.hidden)} hidden units) takes about "
+                f"{need:.0f} s to build, more than the {max(0.0, deadline.remaining()):.1f} s left; raise --time-limit"
+            )
     # (the two-row model without the parity bound: its groups are the data's rows)
     mapper = (
         problem
