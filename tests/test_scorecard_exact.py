@@ -183,6 +183,33 @@ def test_numbers() -> None:
     assert grid_step(np.array([[0.5, -0.25, 0.0]])) == 0.25
     assert grid_step(np.array([[2.0, -4.0]])) == 1.0  # integers stay integers
     assert grid_step(np.array([[0.3, np.pi]])) == 1.0  # no small grid
+    # a non-zero number is never printed as 0, nor counted as the integer 0 of the grid of 1
+    assert fmt(2e-10) == "2e-10" and fmt(-3e-11) == "-3e-11" and fmt(0.0) == "0" and fmt(1 + 1e-12) == "1"
+    assert grid_step(np.array([[3e-10, -6e-10]])) == pytest.approx(3e-10)
+
+
+def test_tiny_weights_that_matter_are_printed() -> None:
+    """Income in cents up to 1e12 with a weight of 2e-10 per cent moves the output by 100; the card said 0."""
+    dom = Domain(["income_cents", "age"], [0.0, 18.0], [1e12, 90.0])
+    net = Network(
+        [
+            Normalize(np.array([1e-11, 0.05]), np.array([-5.0, -2.7])),
+            Dense(np.array([[20.0, 1.0], [-3.0, 0.5]]), np.array([0.0, 0.1])),
+            ReLU(),
+            Dense(np.array([[1.0, -2.0]]), np.array([0.3])),
+        ],
+        domain=dom,
+    )
+    text = scorecard(net).render()
+    assert "(-102.7 + 2e-10*income_cents + 0.05*age)" in text and " 0*income_cents" not in text
+    reg = Network(
+        [Dense(np.eye(2), np.zeros(2)), ReLU(), Dense(np.array([[3e-10, -6e-10]]), np.zeros(1))],
+        domain=Domain.box(2, 0.0, 1e9),
+        task="regress",
+    )
+    card = scorecard(reg)
+    assert "3e-10 * points" in card.render() and "unit h1  +0 point" not in card.render()
+    _close(reg, card, np.array([[1e9, 0.0], [0.0, 1e9], [3e8, 2e8]]))
 
 
 @settings(max_examples=15, deadline=None, derandomize=True)

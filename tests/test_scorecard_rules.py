@@ -265,3 +265,11 @@ def test_rounding_is_not_a_rule() -> None:
     """max(0, 0.1 a + 0.2 b - 0.3) is 0 on {0, 1}^2, though 0.1 + 0.2 - 0.3 = 5.6e-17 in floating point."""
     ur = unit_rules(np.array([0.1, 0.2]), -0.3, np.ones(2, dtype=bool))
     assert ur is not None and ur.rules == ()
+
+
+def test_rules_of_a_unit_with_tiny_weights() -> None:
+    """A unit over 0/1 features with weights near 1e-13 (its output weight 1e13: the same function as weights near
+    1) has rules: the equality tolerance is relative to the unit's own size (it was "internal error")."""
+    ur = unit_rules(np.array([1e-13, 2e-13]) * 1.0, -0.5e-13, np.ones(2, dtype=bool))
+    assert ur is not None and len(ur.rules) == 3
+    assert sorted(round(r.value * 1e13, 9) for r in ur.rules) == [0.5, 1.5, 2.5]

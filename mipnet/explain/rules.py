@@ -14,7 +14,7 @@ with h != 0 are the rules: each is a conjunction of literals (x_i = 1: "A", x_i 
     h(x) = sum_r value_r [x matches the literals of rule r]     for every x in {0, 1}^S,
 
 exactly, because the leaves are disjoint and cover the cube (each combination matches one leaf, and the
-leaves with h = 0 are left out). Two values within :data:`EQUAL` times 1 + |b| + sum |w_i| count as equal
+leaves with h = 0 are left out). Two values within :data:`EQUAL` times |b| + sum |w_i| count as equal
 (rounding of b + w . c in floating point: 0.1 + 0.2 - 0.3 is not 0), so the rules are exact to that, far
 inside the scorecard's own check (1e-9 relative). The values are the unit's own, computed once with numpy on
 all 2^m combinations (ordered so that every sub-cube is a contiguous block of them) and read per leaf.
@@ -45,7 +45,8 @@ import numpy as np
 MAX_INPUTS = 6
 #: and so does a unit whose rules would be more than this many lines
 MAX_RULES = 8
-#: values of a unit within this much (relative to 1 + |b| + sum |w_i|) count as equal: floating-point rounding
+#: values of a unit within this much (relative to |b| + sum |w_i|, with no absolute floor: a unit whose weights
+#: are all about 1e-13 is as readable as one of weights about 1) count as equal: floating-point rounding
 EQUAL = 1e-12
 
 
@@ -128,7 +129,7 @@ def unit_rules(
     m = order.size
     C = combinations(m)
     h = np.maximum(0.0, float(b) + C @ w[order])  # the unit on every combination, in ``order``'s columns
-    eps = EQUAL * max(1.0, abs(float(b)) + float(np.abs(w[order]).sum()))  # rounding of b + w . c
+    eps = EQUAL * (abs(float(b)) + float(np.abs(w[order]).sum()))  # rounding of b + w . c
     h[h <= eps] = 0.0
     ok = allowed([int(i) for i in order], groups, C)
     group_of = {int(i): n for n, g in enumerate(groups) for i in g}

@@ -154,18 +154,19 @@ def grid_step(V: np.ndarray) -> float:
 
 def _on_grid(values: np.ndarray, s: float) -> bool:
     q = values / s
-    return bool(np.all(np.abs(q - np.round(q)) <= TOL * np.maximum(1.0, q)) and q.max() <= MAX_POINTS)
+    r = np.round(q)  # a non-zero value is never the integer 0 (3e-10 on the grid of 1 printed "+0 points")
+    return bool(np.all(np.abs(q - r) <= TOL * np.maximum(1.0, q)) and np.all(r != 0) and q.max() <= MAX_POINTS)
 
 
 # ----------------------------------------------------------------------------- numbers as text
 
 
 def fmt(v: float, digits: int = 6) -> str:
-    """A number as text: an integer (to 1e-9 relative) without decimals; otherwise ``digits`` significant digits,
-    or the shortest exact form (``repr``) when ``digits`` is 0."""
+    """A number as text: an integer (to 1e-9 relative, never 0 for a non-zero number: 2e-10 is "2e-10") without
+    decimals; otherwise ``digits`` significant digits, or the shortest exact form (``repr``) when ``digits`` is 0."""
     v = float(v)
     r = round(v)
-    if abs(v) < 1e15 and (v == r or (digits > 0 and abs(v - r) <= TOL * max(1.0, abs(v)))):
+    if abs(v) < 1e15 and (v == r or (digits > 0 and r != 0 and abs(v - r) <= TOL * abs(v))):
         return str(int(r))
     return repr(v) if digits <= 0 else format(v, f".{digits}g")
 
