@@ -236,3 +236,25 @@ def test_audit_that_stops_before_its_report_leaves_no_certificate_files(audited,
     res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "s.html"), "--cert-dir", str(keep)])
     assert res.exit_code == 2 and "could not be written" in res.output, res.output
     assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
+
+
+def test_explanation_words_of_a_regression() -> None:
+    """A 2-output regression's page said "score (the logit of output 1 minus the logit of output 0)"; the score
+    is the first output's prediction, and a 1-output regression's is "the prediction" (not "the logit")."""
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+    from mipnet.report.audit.summaries import _explanation
+
+    two = Network(
+        [Dense(np.eye(3), np.zeros(3)), ReLU(), Dense(np.array([[1.0, 0, 0], [0, 0, 2.0]]), np.array([0.5, 1.0]))],
+        domain=Domain.box(3, 0, 1),
+        task="regress",
+    )
+    X = np.random.default_rng(0).uniform(0, 1, size=(20, 3))
+    e = _explanation(two, X, 2)
+    assert e is not None and e["score"] == "the prediction of y0 (the first of the model's 2 outputs)"
+    assert e["regions"][0]["terms"][0][:2] == ("x0", 1.0) and e["regions"][0]["bias"] == 0.5
+    one = Network(two.layers[:2] + [Dense(np.array([[1.0, 0, 0]]), np.zeros(1))], domain=two.domain, task="regress")
+    e1 = _explanation(one, X, 1)
+    assert e1 is not None and e1["score"] == "the prediction"

@@ -458,3 +458,75 @@ def test_instance_of_a_network_without_hidden_units(tmp_path) -> None:
     res = CliRunner().invoke(_Group(commands={"explain": explain}), ["explain", model, "--instance", "0.5,0.1,0.2"])
     assert res.exit_code == 0, res.output
     assert "0 inequalities" in res.output
+
+
+def test_cli_multi_output_regression_prints_each_outputs_local_model(tmp_path) -> None:
+    """It printed "local model: +2*x2 -1*x0 +0.5", the difference of the two predictions."""
+    net = Network(
+        [Dense(np.eye(3), np.zeros(3)), ReLU(), Dense(np.array([[1.0, 0, 0], [0, 0, 2.0]]), np.array([0.5, 1.0]))],
+        domain=Domain.box(3, 0, 1),
+        task="regress",
+    )
+    model = tmp_path / "r.json"
+    save_model(net, model)
+    group = _Group("mipnet")
+    group.add_command(explain)
+    res = CliRunner().invoke(group, ["explain", str(model), "--instance", "0.1,0.2,0.3"])
+    assert res.exit_code == 0, res.output
+    assert "local model of y0: +1*x0 +0.5" in res.output and "local model of y1: +2*x2 +1" in res.output
+    interp = interpret(net, np.array([[0.1, 0.2, 0.3]]))
+    w, b = interp.margin(0)
+    assert np.array_equal(w, [1.0, 0, 0]) and b == 0.5 and interp.margin_label(0) == "model of y0"
+
+
+def test_cli_instance_at_zero_lists_the_largest_weights(tmp_path) -> None:
+    """At an all-zero instance every |w_j x_j| is 0: the terms are then ordered by |w_j| (it printed none)."""
+    w = np.arange(1, 21, dtype=float) * 0.5
+    net = Network([Dense(w[None, :], np.array([0.5]))], domain=Domain.box(20, -1, 1))
+    model = tmp_path / "t.json"
+    save_model(net, model)
+    group = _Group("mipnet")
+    group.add_command(explain)
+    res = CliRunner().invoke(group, ["explain", str(model), "--instance", ",".join(["0"] * 20)])
+    assert res.exit_code == 0, res.output
+    assert "local logit: +10*x19 +9.5*x18" in res.output and "(+8 more terms)" in res.output
+
+
+def test_cli_one_run_per_output_directory(cli_files, tmp_path) -> None:
+    """An --instance run then a DATA run into one DIR left the first run's instance files beside the second's."""
+    group, model, data, _, _ = cli_files
+    out = tmp_path / "mix"
+    assert CliRunner().invoke(group, ["explain", model, "--instance", "0.1,0.2,0.3", "-o", str(out)]).exit_code == 0
+    assert (out / "instance.json").is_file()
+    res = CliRunner().invoke(group, ["explain", model, data, "-o", str(out), "--figures", "1"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "interpretation.json",
+        "local_classifiers.csv",
+        "region_0.png",
+        "summary.csv",
+    ]
+
+
+def test_a_domain_wider_than_the_largest_float_is_explained(tmp_path) -> None:
+    """[-1e308, 1e308]: the box's width overflowed to inf in the redundancy LPs (scipy refused them)."""
+    net = Network(
+        [
+            Dense(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -0.5])),
+            ReLU(),
+            Dense(np.array([[1.0, -1.0, 2.0]]), [0.1]),
+        ],
+        domain=Domain(["a", "b"], [-1e308, -1e308], [1e308, 1e308]),
+    )
+    X = np.array([[0.3, 0.4], [-0.2, 0.1], [0.9, -0.5]])
+    interp = interpret(net, X)
+    for k in range(interp.n_regions):
+        P, idx = interp.facets(k)
+        assert idx.size >= 1
+    model, data = tmp_path / "w.json", tmp_path / "w.csv"
+    save_model(net, model)
+    pd.DataFrame(X, columns=["a", "b"]).to_csv(data, index=False)
+    group = _Group("mipnet")
+    group.add_command(explain)
+    res = CliRunner().invoke(group, ["explain", str(model), str(data), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output

@@ -127,3 +127,34 @@ def test_an_open_domain_needs_no_box_for_the_finite_eps_box(tmp_path):
     net.domain = Domain.box(3, -np.inf, np.inf)
     an = analyse(net, np.zeros((2, 3)), [0, 1], [0.1])
     assert len(an.rows) == 2
+
+
+def test_a_row_just_outside_the_domain_is_refused_with_its_exact_value(gelu_net):
+    """A row 5e-8 above the box passed a 1e-7 tolerance, then its eps-box (eps 0) met the domain nowhere and the
+    run stopped with "the requested input region is empty"; the refusal names the exact value."""
+    x = np.zeros((1, gelu_net.n_inputs))
+    x[0, 0] = gelu_net.domain.upper[0] + 5e-8
+    with pytest.raises(DataError, match=r"row 0 lies outside .* = 1\.00000005 is outside \[0\.0, 1\.0\]"):
+        analyse(gelu_net, x, [0], [0.0])
+
+
+def test_cli_polytope_reads_labels_of_float_class_names(tmp_path):
+    """A model with classes [0.0, 1.0] (an sklearn MLP fitted on a float target) refused its own labels "1.0"."""
+    from mipnet.cli.resilience import SUBCOMMANDS
+
+    net = random_dense_net(np.random.default_rng(2), [2, 3, 2])
+    net.domain = Domain.box(2, -1, 1)
+    net.class_names = [0.0, 1.0]
+    path = tmp_path / "net.json"
+    save_model(net, path)
+    X = np.random.default_rng(3).uniform(-1, 1, size=(5, 2))
+    df = pd.DataFrame(X, columns=net.feature_names)
+    df["y"] = [float(c) for c in net.forward(X).argmax(1)]
+    df.to_csv(tmp_path / "d.csv", index=False)
+    group = click.Group("explain", commands=SUBCOMMANDS["explain"])
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        group, ["polytope", str(path), str(tmp_path / "d.csv"), "--eps", "0", "--target", "y", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out / "rows.csv")["correct"].all()  # eps 0: every row is its own (correct) class

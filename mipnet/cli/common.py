@@ -81,3 +81,33 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, (np.bool_,)):
         return bool(o)
     return str(o)
+
+
+def label_indices(net: Network, col: pd.Series) -> np.ndarray:
+    """Class indices of a DATA column of true classes: each label is a class name as text, or a number equal to
+    a numeric class name ("1.0" is the class 1, "1" the class 1.0)."""
+    import pandas as pd
+
+    names = [str(c) for c in (net.class_names or [])]
+    vals = col.astype(str).to_numpy()
+    lookup = {n: i for i, n in enumerate(names)}
+    idx = np.array([lookup.get(v, -1) for v in vals])
+    if np.any(idx < 0):
+        try:
+            as_num = pd.to_numeric(col).to_numpy()
+            num = {float(n): i for i, n in enumerate(names) if _is_number(n)}
+            idx = np.array([num.get(float(v), -1) for v in as_num])
+        except (ValueError, TypeError):
+            pass
+    if np.any(idx < 0):
+        bad = sorted(set(vals[idx < 0]))[:5]
+        raise DataError(f"labels {bad} are not classes of the model ({', '.join(names[:10])})")
+    return idx
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False

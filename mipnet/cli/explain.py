@@ -24,10 +24,8 @@ from ..errors import DataError
 from ..io.atomic import write_directory
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ..network import Network
-from .common import features_for, load_network, missing_values, read_csv
+from .common import features_for, label_indices, load_network, missing_values, read_csv
 from .options import NONNEG_INT, output_dir
 
 DEFAULT_COMMAND = "openbox"
@@ -99,9 +97,10 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
 
 
 def _terms(net: Network, w: np.ndarray, b: float, x: np.ndarray | None, top: int) -> str:
-    """Readable local classifier: the ``top`` largest terms (by |w_j x_j| at x, else by |w_j|)."""
+    """Readable local classifier: the ``top`` largest non-zero terms (by |w_j x_j| at x, ties - a feature at 0 -
+    by |w_j|; without x by |w_j|)."""
     size = np.abs(w * x) if x is not None else np.abs(w)
-    order = np.argsort(-size)[:top]
+    order = np.lexsort((-np.abs(w), -size, w == 0))[:top]  # the last key first: non-zero weights before zeros
     text = " ".join(f"{w[j]:+.4g}*{net.feature_names[j]}" for j in order if w[j] != 0)
     rest = int(np.count_nonzero(w)) - sum(1 for j in order if w[j] != 0)
     return f"{text} {b + 0.0:+.4g}" + (f"  (+{rest} more terms)" if rest > 0 else "")  # (+ 0.0: no "-0")
@@ -134,8 +133,20 @@ def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, reg
     return files
 
 
+#: every file an explain run can write (an earlier run's that this one does not write are removed: one run per DIR)
+OUTPUT_FILES = (
+    "region_*.png",
+    "regions_2d.png",
+    "summary.csv",
+    "local_classifiers.csv",
+    "interpretation.json",
+    "instance.json",
+    "instance_classifier.csv",
+)
+
+
 def _write_all(out_dir: str, files: dict[str, bytes]) -> None:
-    write_directory(out_dir, files, owned=("region_*.png",))
+    write_directory(out_dir, files, owned=OUTPUT_FILES)
 
 
 def _json(obj: Any) -> bytes:
@@ -199,7 +210,9 @@ def openbox(
             if label not in df.columns:
                 raise DataError(f"--label column {label!r} is not in {data}")
             missing_values(df[[label]], what="label column")
-            y = _label_indices(net, df[label])
+            if net.task != "classify":
+                raise DataError("--label gives the true class for per-region accuracy: this model is a regression")
+            y = label_indices(net, df[label])
     elif label is not None:
         raise DataError("--label needs DATA")
     if X is None and instance is None:
@@ -242,37 +255,6 @@ def openbox(
     click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
 
 
-def _label_indices(net: Network, col: pd.Series) -> np.ndarray:
-    import pandas as pd
-
-    if net.task != "classify":
-        raise DataError("--label gives the true class for per-region accuracy: this model is a regression")
-    names = [str(c) for c in (net.class_names or [])]
-    vals = col.astype(str).to_numpy()
-    lookup = {n: i for i, n in enumerate(names)}
-    idx = np.array([lookup.get(v, -1) for v in vals])
-    if np.any(idx < 0):
-        # numeric labels written as floats ("1.0") still match integer class names
-        try:
-            as_num = pd.to_numeric(col).to_numpy()
-            num = {float(n): i for i, n in enumerate(names) if _is_number(n)}
-            idx = np.array([num.get(float(v), -1) for v in as_num])
-        except (ValueError, TypeError):
-            pass
-    if np.any(idx < 0):
-        bad = sorted(set(vals[idx < 0]))[:5]
-        raise DataError(f"labels {bad} are not classes of the model ({names})")
-    return idx
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
 def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None) -> None:
     import pandas as pd
 
@@ -294,15 +276,12 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     code = interp.codes[0]
     active = int(sum(code[p.offset : p.offset + p.n_codes].sum() for p in interp.pieces if p.kind != "maxpool"))
     click.echo(f"configuration: {active} of {interp.n_hidden_units} ReLU units on")
-    if net.task != "classify":
-        label = "model"
-    elif net.n_outputs == 1:
-        label = "logit"
+    if net.task != "classify" and net.n_outputs > 1:  # each output's own local model
+        for j, name in enumerate(net.output_names):
+            W, c = interp.weight[k][j], float(interp.bias[k][j])
+            click.echo(f"local model of {name}: {_terms(net, W, c, x[0], 12)}")
     else:
-        top, second = interp.margin_classes(k)
-        names = net.output_names
-        label = f"margin (output {names[top]} - output {names[second]})"
-    click.echo(f"local {label}: {_terms(net, w, b, x[0], 12)}")
+        click.echo(f"local {interp.margin_label(k)}: {_terms(net, w, b, x[0], 12)}")
     click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
     slack = P.h - P.G @ x[0]
     for i in idx:

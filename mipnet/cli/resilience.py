@@ -28,6 +28,7 @@ from .common import (
     EXIT_VIOLATED,
     echo_json,
     features_for,
+    label_indices,
     load_network,
     missing_values,
     read_csv,
@@ -281,13 +282,8 @@ def polytope_cmd(
         target = rest[0]
     if target not in df.columns:
         raise DataError(f"DATA has no column {target!r}")
-    names = [str(c) for c in net.class_names or []]
     missing_values(df[[target]], what="target column")
-    labels = df[target].astype(str).str.replace(r"\.0$", "", regex=True).tolist()
-    bad = sorted({v for v in labels if v not in names})
-    if bad:
-        raise DataError(f"labels {bad[:5]} are not classes of the model ({', '.join(names[:10])})")
-    y = np.array([names.index(v) for v in labels])
+    y = label_indices(net, df[target])
     an = analyse(net, X, y, eps, sense=sense)
     files: dict[str, bytes] = {
         "rows.csv": an.rows.to_csv(index=False).encode(),

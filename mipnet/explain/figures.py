@@ -212,7 +212,7 @@ def tabular_features(interp: Interpretation, k: int, top: int = 12, scale: np.nd
     ax.axvline(0, color="k", lw=0.5)
     unit = "weight x feature std" if scale is not None else "weight"
     ax.set_xlabel(f"decision feature ({unit}); bias {b:+.3g}")
-    ax.set_title(f"region {k}: {int(interp.counts[k])} instances, local margin", fontsize=9)
+    ax.set_title(f"region {k}: {int(interp.counts[k])} instances, local {interp.margin_label(k)}", fontsize=9)
     ax = axes[1]
     if G.shape[0]:
         Gs = G[:, order] * s[order]

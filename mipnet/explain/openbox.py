@@ -294,9 +294,12 @@ def nonredundant(
     excess = np.full(m, -np.inf)
     if m == 0:
         return keep, excess
-    finite = np.isfinite(lower) & np.isfinite(upper)
-    width = np.where(finite & (upper > lower), upper - lower, 1.0)
-    shift = np.where(np.isfinite(lower), lower, np.where(np.isfinite(upper), upper, 0.0))
+    with np.errstate(over="ignore"):
+        span = upper - lower  # inf for a finite box wider than the largest float ([-1e308, 1e308])
+    finite = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(span)
+    width = np.where(finite & (upper > lower), span, 1.0)
+    half_open = np.isfinite(lower) != np.isfinite(upper)  # one finite end: the unit shift starts there
+    shift = np.where(finite | (half_open & np.isfinite(lower)), lower, np.where(half_open, upper, 0.0))
     Gu = G * width  # G x = G (shift + width u) = (G width) u + G shift
     hu = h - np.where(shift != 0, G * shift, 0.0).sum(axis=1)
     lo_u, hi_u = (lower - shift) / width, (upper - shift) / width
@@ -311,7 +314,7 @@ def nonredundant(
     active[first] = True
     active &= live
     # closed-form box maximum: a row the box never violates (with the margin) is redundant
-    with np.errstate(invalid="ignore"):  # 0 * inf of a feature without a range: the row does not use it
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf of a feature without a range: the row does not use it
         box_max = np.where(Gn > 0, Gn * hi_u, np.where(Gn < 0, Gn * lo_u, 0.0)).sum(axis=1)
     active &= ~(box_max <= hn - tol)
     bounds = [(float(a) if np.isfinite(a) else None, float(b) if np.isfinite(b) else None) for a, b in zip(lo_u, hi_u)]
@@ -441,18 +444,33 @@ class Interpretation:
         """(w, b) of the local decision function of region k: logit 1 - logit 0 (two logits) or the logit.
 
         With more classes, the margin of the class with the largest mean output on the region's rows over the
-        runner-up (:meth:`margin_classes`).
+        runner-up (:meth:`margin_classes`). A regression has no decision: its first output's local model (a
+        difference of two predictions means nothing); :meth:`margin_label` says which.
         """
         W, b = self.weight[k], self.bias[k]
-        if W.shape[0] == 1:
+        if W.shape[0] == 1 or self.net.task != "classify":
             return W[0].copy(), float(b[0])
         if W.shape[0] == 2:
             return W[1] - W[0], float(b[1] - b[0])
         top, second = self.margin_classes(k)
         return W[top] - W[second], float(b[top] - b[second])
 
+    def margin_label(self, k: int) -> str:
+        """What :meth:`margin` of region k is, in words: ``logit``, ``margin (output B - output A)``, ``model``
+        (a regression) or ``model of NAME`` (the first output of a regression with several)."""
+        names = self.net.output_names
+        if self.net.task != "classify":
+            return "model" if len(names) == 1 else f"model of {names[0]}"
+        if len(names) == 1:
+            return "logit"
+        top, second = self.margin_classes(k)
+        return f"margin (output {names[top]} - output {names[second]})"
+
     def margin_classes(self, k: int) -> tuple[int, int]:
-        """(top, runner-up) output indices of :meth:`margin` on region k ((1, 0) with two outputs)."""
+        """(top, runner-up) output indices of :meth:`margin` on region k ((1, 0) with two outputs, (0, 0) for
+        one output or a regression)."""
+        if self.net.task != "classify":
+            return (0, 0)
         if self.weight.shape[1] <= 2:
             return (1, 0) if self.weight.shape[1] == 2 else (0, 0)
         pred = np.argsort(self.outputs[self.region == k].mean(axis=0), kind="stable")
@@ -573,10 +591,14 @@ def input_box(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def view_box(lower: np.ndarray, upper: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A finite box to draw: the sides of (lower, upper) that are finite, the data's range elsewhere, a side of
-    zero width widened by one unit (or 10 %) each way."""
-    lo = np.where(np.isfinite(lower), lower, X.min(axis=0))
-    hi = np.where(np.isfinite(upper), upper, X.max(axis=0))
+    """A finite box to draw: the sides of (lower, upper) that are finite, the data's range elsewhere (and for a
+    box wider than the largest float, [-1e308, 1e308]), a side of zero width widened by one unit (or 10 %)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        drawable = np.isfinite(np.asarray(upper, float) - np.asarray(lower, float)) | ~(
+            np.isfinite(lower) & np.isfinite(upper)
+        )
+    lo = np.where(np.isfinite(lower) & drawable, lower, X.min(axis=0))
+    hi = np.where(np.isfinite(upper) & drawable, upper, X.max(axis=0))
     pad = np.where(hi > lo, 0.0, np.maximum(1.0, 0.1 * np.abs(lo)))
     return lo - pad, hi + pad
 

@@ -194,14 +194,16 @@ def analyse(
     sig_e: dict[tuple[int, float], list[list[np.ndarray]]] = {}
     layers: list[int] = []
     dom = net.domain
-    off = (X < dom.lower - 1e-7) | (X > dom.upper + 1e-7)  # (the LP relaxes integrality: the box is what counts)
+    # exactly (a row 5e-8 outside passed a 1e-7 tolerance, then its eps-box met the domain nowhere); the LP
+    # relaxes integrality: the box is what counts
+    off = (X < dom.lower) | (X > dom.upper)
     outside = np.flatnonzero(off.any(axis=1))
     if outside.size:  # B would not contain the row: its "correct" would speak of other inputs (or B is empty)
         n = int(outside[0])
         i = int(np.flatnonzero(off[n])[0])
         raise DataError(
-            f"row {n} lies outside the model's input domain (feature {dom.names[i]!r} = {X[n, i]:g} is outside "
-            f"[{dom.lower[i]:g}, {dom.upper[i]:g}]; {outside.size} rows): the analysis is "
+            f"row {n} lies outside the model's input domain (feature {dom.names[i]!r} = {float(X[n, i])!r} is "
+            f"outside [{float(dom.lower[i])!r}, {float(dom.upper[i])!r}]; {outside.size} rows): the analysis is "
             "over the eps-box intersected with the domain, which must contain the row"
         )
     for eps in eps_values:

@@ -367,13 +367,16 @@ def _explanation(net: Network, X: np.ndarray, top: int) -> dict[str, Any] | None
         )
     ex = interp.exactness(X)
     names = [str(c) for c in (net.class_names or ["output 0", "output 1"])]
-    score = (
-        f"the logit of {names[1]} minus the logit of {names[0]}"
-        if net.n_outputs == 2 and len(names) == 2
-        else "the logit"
-        if net.n_outputs == 1
-        else "the margin of the region's top class"
-    )
+    if net.task != "classify":  # no decision: the prediction itself (of the first output)
+        score = (
+            "the prediction"
+            if net.n_outputs == 1
+            else f"the prediction of {net.output_names[0]} (the first of the model's {net.n_outputs} outputs)"
+        )
+    elif net.n_outputs == 2 and len(names) == 2:
+        score = f"the logit of {names[1]} minus the logit of {names[0]}"
+    else:
+        score = "the logit" if net.n_outputs == 1 else "the margin of the region's top class"
     return {"n_regions": interp.n_regions, "regions": regions, "exactness": ex, "score": score}
 
 
