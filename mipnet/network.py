@@ -261,12 +261,14 @@ class Network:
         assert v is not None
         return float(v[0])
 
-    def pruned(self) -> "Network":
+    def pruned(self, fold_constants: bool = True) -> "Network":
         """A copy without dead neurons/channels; the function computed is unchanged.
 
-        A unit is removed when all its outgoing weights are zero, or when all its incoming weights
-        are zero (it is then a constant c = act(b), folded into the consumer's bias; for a channel
-        only when that constant is 0, since a constant channel meets zero padding downstream).
+        A unit is removed when all its outgoing weights are zero, or (``fold_constants``) when all its incoming
+        weights are zero (it is then a constant c = act(b), folded into the consumer's bias; for a channel
+        only when that constant is 0, since a constant channel meets zero padding downstream). A trained network
+        keeps its constant units (``fold_constants=False``): folding one moves v c into a bias that may leave its
+        box and drops the weights v its certificate's penalty terms count.
         """
         net = copy.deepcopy(self)
         changed = True
@@ -280,7 +282,7 @@ class Network:
                 inc = net._incoming(prod)
                 n_units = out.size
                 remove = out == 0
-                for k in np.flatnonzero((inc == 0) & ~remove):
+                for k in np.flatnonzero((inc == 0) & ~remove) if fold_constants else ():
                     const = net._constant_through(prod, cons, float(p.bias[k]))
                     if const is None:
                         continue

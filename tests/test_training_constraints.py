@@ -345,3 +345,97 @@ def test_constraints_no_network_can_meet_are_called_infeasible():
     contradiction = [WeightSign("b", +1), OutputOrder(a, b, 0.5)]  # non-decreasing in b, yet f(lo) >= f(hi) + 0.5
     with pytest.raises(ConstraintError, match="infeasible"):
         train(X, y, config=CFG, domain=dom, constraints=contradiction, time_limit=60, threads=1)
+
+
+def _edit_user_numbers(kind, **changes):
+    """Edit the user's numbers of a recorded constraint and rewrite its text to match (the MILP's numbers kept)."""
+    from mipnet.train.constraints import canonical_text, read_resolved
+
+    def edit(d):
+        text = None
+        for block in (d["question"]["config"], d["result"]["formulation"]["config"]):
+            for c in block["constraints"]:
+                if c["kind"] == kind:
+                    c.update(changes)
+                    c["text"] = text = canonical_text(read_resolved(c), NAMES)
+        for r in d["result"]["formulation"]["domain_constraints"]:
+            if r["kind"] == kind:
+                r["constraint"] = text
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "kind, constraints, changes",
+    [
+        # trained under delta 0.5, claimed under delta 0: a looser constraint beside the tighter one's optimum
+        (
+            "order",
+            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": -1.0, "b": 0.0, "c": 0.0}, 0.5)],
+            {"raw_delta": 0.0},
+        ),
+        # the raw point moved (its standardised copy, which the MILP reads, not)
+        (
+            "order",
+            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": -1.0, "b": 0.0, "c": 0.0}, 0.5)],
+            {"raw_b": [0.9, 0.0, 0.0]},
+        ),
+        # trained under parity 0.1, claimed vacuous (delta 1)
+        ("parity", [ParityBound("a", 0.1)], {"raw_delta": 1.0}),
+    ],
+)
+def test_recheck_binds_the_users_numbers_to_the_milps(kind, constraints, changes):
+    """A recorded order or parity constraint keeps the user's numbers (text, numpy check) and the MILP's (the fresh
+    solve, the cuts). Editing the user's alone (text rewritten to match) re-checked OK: a claim of "optimal under
+    delta 0" for the optimum under delta 0.5. The MILP's numbers must be the user's, standardised."""
+    X, y = _data()
+    Xp = X.copy()
+    Xp[:, 0] = (X[:, 0] > 0).astype(float)  # a 0/1 column for the parity group
+    res = train(
+        Xp, y, config=CFG, domain=Domain.from_data(Xp, names=NAMES), constraints=constraints, time_limit=60, threads=1
+    )
+    cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
+    assert recheck(cert, res.network, (Xp, y)).status == "ok"
+    rep = recheck(_forged(cert, _edit_user_numbers(kind, **changes)), res.network, (Xp, y))
+    failed = [c for c in rep.checks if c.name == "domain constraints hold on the network" and c.outcome == "fail"]
+    assert rep.status == "failed" and failed, rep.lines()
+    assert "in the MILP's units" in failed[0].detail or "standardised point" in failed[0].detail
+    no_data = recheck(_forged(cert, _edit_user_numbers(kind, **changes)), res.network, None)
+    assert no_data.status == "failed", no_data.lines()  # the network's Normalize is the scale without data
+
+
+def test_an_honest_certificate_with_constant_units_rechecks():
+    """Every feature excluded, 9 of 10 labels 1 and the output bias box 0.5: the optimum adds constant units
+    (W = 0, b = B_b, v = +1) as extra output bias. Saving folded them into the output bias (1 > its box 0.5) and
+    dropped their weights v (the recorded l1 share): the honest certificate was refuted as tampered."""
+    X = np.array(
+        [
+            [0.35, -0.2],
+            [0.82, 0.1],
+            [0.33, 1.1],
+            [-1.3, -0.4],
+            [0.91, 0.3],
+            [0.45, -0.9],
+            [-0.54, 0.2],
+            [0.58, 0.7],
+            [0.36, -0.1],
+            [0.29, 0.5],
+        ]
+    )
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 0])
+    cfg = TrainConfig(hidden=(2,), l1=0.01, bias_bound=0.5)
+    res = train(
+        X,
+        y,
+        config=cfg,
+        domain=Domain.from_data(X, names=["x0", "x1"]),
+        constraints=[ExcludeFeatures(("x0", "x1"))],
+        time_limit=60,
+        threads=1,
+    )
+    c = _certified(res)
+    cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
+    rep = recheck(cert, res.network, (X, y))
+    assert rep.status == "ok", rep.lines()
+    assert np.all(np.abs(res.network.layers[-1].bias) <= 0.5 + 1e-12)
+    assert c.incumbent == pytest.approx(sum(c.terms.values()), abs=1e-12)

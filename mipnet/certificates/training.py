@@ -380,6 +380,10 @@ def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, 
                 name, "objective", False, f"the text {edited[0]!r} is not the constraint its recorded numbers encode"
             )
             return
+        moved = _moved_numbers(resolved, cert, net, X)
+        if moved:
+            rep.add(name, "objective", False, moved)
+            return
         if X is not None:
             for r in resolved:
                 if r.kind == "parity" and r.features and tuple(int(v) for v in X[:, r.features[0]] != 0) != r.groups:
@@ -407,6 +411,42 @@ def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, 
         not bad,
         f"violated: {'; '.join(bad[:3])}" if bad else f"{len(recs)} measured with numpy",
     )
+
+
+def _moved_numbers(resolved: list[Any], cert: CertificateFile, net: Network, X: np.ndarray | None) -> str | None:
+    """A recorded constraint keeps the user's numbers (``raw_a``, ``raw_b``, ``raw_delta``: the text and the numpy
+    check read them) and the MILP's (``x_a``, ``x_b`` standardised, ``delta`` in units of the target scale: the
+    re-solve and the recorded cuts read them). The MILP's must be the user's, standardised by the training rows'
+    scale (the network's input Normalize without data) and divided by the target scale (1 for a classifier):
+    else a looser constraint could be written beside the optimum of a tighter one. None when they agree."""
+    task = str(cert.question.get("task") or "classify")
+    y_scale = number((cert.result or {}).get("target_scale")) if task == "regress" else 1.0
+    scale: tuple[np.ndarray, np.ndarray] | None = None
+    if X is not None:
+        mu, sd = column_scale(X)
+        scale = (1.0 / sd, -mu / sd)
+    elif net.layers and net.layers[0].kind == "Normalize":
+        first = net.layers[0]
+        scale = (
+            np.asarray(getattr(first, "scale", np.nan), dtype=np.float64).ravel(),
+            np.asarray(getattr(first, "offset", np.nan), dtype=np.float64).ravel(),
+        )
+
+    def close(a: Any, b: Any) -> bool:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(b))))
+
+    for r in resolved:
+        if r.kind not in ("order", "parity"):
+            continue
+        want = r.raw_delta if r.kind == "parity" else (None if y_scale is None else r.raw_delta / y_scale)
+        if want is None or not close(r.delta, want):
+            return f"{r.text}: the recorded delta {r.delta!r} is not {r.raw_delta!r} in the MILP's units"
+        if r.kind == "order" and scale is not None:
+            for std, raw in ((r.x_a, r.raw_a), (r.x_b, r.raw_b)):
+                if len(raw) != scale[0].size or not close(std, np.asarray(raw) * scale[0] + scale[1]):
+                    return f"{r.text}: the recorded standardised point is not the raw point's"
+    return None
 
 
 def _dual_claim(

@@ -309,10 +309,25 @@ def finish(
     meta = {"trained_by": "mipnet.train", "hypothesis": cfg.hypothesis, "certificate": cert.to_dict()}
     units = (full.metadata or {}).get(LINEAR_KEY)  # the linear term's units (:mod:`.linear_term`)
     full.metadata = dict(meta, **({LINEAR_KEY: units} if units else {}))
-    pruned = full.pruned()
+    pruned = saved_network(full, X, y, cert)
     pruned.metadata = dict(meta, **({LINEAR_KEY: shifted_units(units, full, pruned)} if units else {}))
     return TrainResult(pruned, full, cert, res, check)
 
 
 def _seconds(limit: float | None) -> str:
     return "no limit" if limit is None else f"{limit:g} s"
+
+
+def saved_network(full: Network, X: np.ndarray, y: np.ndarray, cert: Certificate) -> Network:
+    """The network a training run saves: ``full`` without its dead units (constant units kept: :meth:`Network.
+    pruned`: no bias moves, so the boxes hold as before), provided its objective terms, recomputed with numpy,
+    are the certificate's (to 1e-9 relative); ``full`` itself otherwise. The saved network is the one ``mipnet recheck``
+    measures, so it must be the certified one term for term (a unit with zero outgoing but non-zero incoming
+    weights would take its l1 share with it)."""
+    pruned = full.pruned(fold_constants=False)
+    terms = recompute_terms(pruned, X, y, cert)
+    same = set(terms) == set(cert.terms) and all(
+        abs(terms[k] - cert.terms[k]) <= 1e-9 * max(1.0, abs(cert.terms[k])) for k in terms
+    )
+    return pruned if same else full.copy()
+
