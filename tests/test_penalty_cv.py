@@ -135,10 +135,11 @@ def test_estimator_l1_cv():
     assert est.certificate_.coefficients["l1"] == est.l1_ and est.certificate_check_["ok"]
     assert est.get_params()["l1"] == "cv"  # the parameter is kept as given
     line = [t for t in est.certificate_.lines() if t.startswith("l1 chosen")]
-    assert line == [
-        f"l1 chosen     {est.l1_:g} of 0.001, 0.03 by 3-fold cross-validation x 2 "
-        f"(held-out accuracy {max(est.cv_results_['mean_accuracy']):.3f})"
-    ]
+    # the chosen penalty's own held-out accuracy (it printed the grid's best, of a penalty passed over)
+    acc = est.cv_results_["mean_accuracy"][list(est.cv_results_["grid"]).index(est.l1_)]
+    assert len(line) == 1 and line[0].startswith(
+        f"l1 chosen     {est.l1_:g} of 0.001, 0.03 by 3-fold cross-validation x 2, held-out accuracy {acc:.3f}"
+    )
     plain = MIPNetClassifier((2,), l1=0.01, time_limit=5, threads=1).fit(X, y)
     assert plain.l1_ == 0.01 and not hasattr(plain, "cv_results_")
     assert not any(t.startswith("l1 chosen") for t in plain.certificate_.lines())
@@ -219,3 +220,36 @@ def test_the_speed_probe_stops_at_its_budget_and_prices_what_it_ran(monkeypatch)
     rate_cut, _ = pcv._probe(X, y, 2, [0.01, 0.1], kw, standardised=True, budget=0.0)
     assert seen[0] is None and seen[1] is not None
     assert rate_cut > 10 * rate_free > 0  # the stopped probe divides by the one step it ran, not PROBE_STEPS (30)
+
+
+def test_recheck_binds_the_selection_record():
+    """The --l1 cv record was never read by the re-check: a chosen l1 of 0.01 beside the objective's 0.1, or scores
+    edited so that another penalty wins, re-checked OK. It must be the objective's l1 and the rule's choice."""
+    from helpers import forged
+
+    from mipnet.certificates import training_certificate
+    from mipnet.report.recheck import recheck
+
+    X, y = _data(n=30, d=3, seed=3)
+    est = MIPNetClassifier((2,), l1="cv", l1_grid=(0.001, 0.03), cv_folds=3, time_limit=8, threads=1).fit(X, y)
+    cert = training_certificate(est.network_, est.network_.metadata["certificate"], target="y")
+    rep = recheck(cert, est.network_, (X, y))
+    claim = [c for c in rep.checks if c.name == "l1 chosen by cross-validation, as recorded"]
+    assert claim and claim[0].outcome == "pass", rep.lines()
+    other = 0.001 if est.l1_ == 0.03 else 0.03
+
+    def moved_l1(d):
+        d["result"]["formulation"]["penalty_selection"]["l1"] = other
+
+    def other_wins(d):  # scores that make the other penalty the rule's choice (its full-data fit not constant)
+        sel = d["result"]["formulation"]["penalty_selection"]
+        k = sel["grid"].index(other)
+        sel["mean_accuracy"] = [0.99 if i == k else 0.5 for i in range(len(sel["grid"]))]
+        sel["full_data_nonzero"] = [5] * len(sel["grid"])
+
+    for edit in (moved_l1, other_wins):
+        bad = recheck(forged(cert, edit), est.network_, (X, y))
+        failed = [
+            c for c in bad.checks if c.name == "l1 chosen by cross-validation, as recorded" and c.outcome == "fail"
+        ]
+        assert bad.status == "failed" and failed, (edit.__name__, bad.lines())

@@ -43,7 +43,7 @@ from ..train.scaling import column_scale
 from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
-from .training_class import class_claim, classes_claim, target_scale_claim
+from .training_class import class_claim, classes_claim, selection_claim, target_scale_claim
 
 
 # ============================================================================ the certificate
@@ -241,6 +241,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     class_claim(rep, cert, net)
     classes_claim(rep, cert, net)
+    selection_claim(rep, cert)
     coefs = {k: float(v) for k, v in (cert.question.get("coefficients") or {}).items() if v is not None}
     pen = penalty_terms(net, coefs)
     bad = [k for k, v in pen.items() if not _close(v, terms.get(k, 0.0))]

@@ -281,3 +281,41 @@ def target_scale_claim(rep: RecheckReport, cert: CertificateFile, net: Network, 
         ok,
         f"sigma_y {y_sd:.9g}, mu_y {y_mu:.9g} of the data; recorded {rec!r}",
     )
+
+
+def selection_claim(rep: RecheckReport, cert: CertificateFile) -> None:
+    """The record of ``--l1 cv`` (``formulation.penalty_selection``) agrees with itself and with the certificate:
+    the chosen l1 is the penalty coefficient the objective counts, one of the grid, the one the selection rule
+    (:func:`mipnet.train.penalty_cv.chosen_index`) picks from the recorded scores and full-data fits, and the splits
+    done at most folds x repeats. The scores are the surrogate's (a heuristic choice, not a proof): the re-check
+    binds them to the choice, it does not re-run the cross-validation."""
+    from ..train.penalty_cv import chosen_index
+
+    sel = ((cert.result or {}).get("formulation") or {}).get("penalty_selection")
+    if sel is None:
+        return
+    name = "l1 chosen by cross-validation, as recorded"
+    try:
+        grid = [float(c) for c in sel["grid"]]
+        mean = [float(v) for v in sel["mean_accuracy"]]
+        nonzero = [int(v) for v in sel["full_data_nonzero"]]
+        l1, folds, repeats, splits = float(sel["l1"]), int(sel["folds"]), int(sel["repeats"]), int(sel["splits"])
+        std = list(sel["std_accuracy"])
+    except (KeyError, TypeError, ValueError):
+        rep.add(name, "integrity", False, "the selection record is not readable")
+        return
+    coef = (cert.question.get("coefficients") or {}).get("l1")
+    problems = []
+    if not (len(grid) == len(mean) == len(nonzero) == len(std) > 0):
+        problems.append("grid, scores and fits differ in length")
+    elif not all(0.0 <= v <= 1.0 for v in mean):
+        problems.append("a held-out accuracy outside [0, 1]")
+    elif l1 not in grid:
+        problems.append(f"l1 {l1:g} is not on the grid")
+    elif grid[chosen_index(grid, mean, nonzero)] != l1:
+        problems.append(f"the rule picks l1 {grid[chosen_index(grid, mean, nonzero)]:g} from these scores, not {l1:g}")
+    if not isinstance(coef, (int, float)) or float(coef) != l1:
+        problems.append(f"the objective's l1 is {coef!r}, the selection's {l1:g}")
+    if not 1 <= splits <= folds * repeats:
+        problems.append(f"{splits} splits of {folds} x {repeats}")
+    rep.add(name, "integrity", not problems, "; ".join(problems) or f"l1 {l1:g} of {len(grid)} candidates")

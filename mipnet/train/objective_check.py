@@ -138,11 +138,10 @@ class Certificate:
         sel = (self.formulation or {}).get("penalty_selection")
         if not sel:
             return []
-        best = max(sel["mean_accuracy"])
-        return [
-            f"l1 chosen     {sel['l1']:g} of {', '.join(f'{c:g}' for c in sel['grid'])} by "
-            f"{sel['folds']}-fold cross-validation x {sel['repeats']} (held-out accuracy {best:.3f})"
-        ]
+        from .penalty_cv import selection_method, selection_score
+
+        grid = ", ".join(f"{c:g}" for c in sel["grid"])
+        return [f"l1 chosen     {sel['l1']:g} of {grid} by {selection_method(sel)}, {selection_score(sel)}"]
 
     def _constraint_lines(self) -> list[str]:
         """The domain constraints' numpy checks (:mod:`.constraints`), one line each."""

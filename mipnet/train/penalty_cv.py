@@ -153,7 +153,7 @@ def select_l1(
             bar.update()
     acc = np.asarray(scores).T  # (grid, splits done)
     mean = acc.mean(axis=1)
-    order = sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -grid[i]))
+    order = score_order(grid, mean.tolist())
     Xs, _ = _standardise(X, X[:1])
     one = fixed + rate * X.shape[0] * FULL_DATA_RESTARTS * STEPS  # seconds of one candidate's full-data fit
     nonzero = [-1] * len(grid)
@@ -166,7 +166,7 @@ def select_l1(
             nonzero[i] = fit_sign_path(Xs, y, hidden, [grid[i]], restarts=FULL_DATA_RESTARTS, **kw)[0].nonzero()
             if nonzero[i] > 0:
                 break
-    chosen = next((i for i in order if nonzero[i] > 0), next((i for i in order if nonzero[i] < 0), order[0]))
+    chosen = chosen_index(grid, mean.tolist(), nonzero)
     return PenaltySelection(
         l1=grid[chosen],
         grid=grid,
@@ -179,6 +179,43 @@ def select_l1(
         seconds=time.perf_counter() - t0,
         cv_rows=cv_rows,
     )
+
+
+def score_order(grid: Sequence[float], mean: Sequence[float]) -> list[int]:
+    """Candidates best first: higher mean held-out accuracy (to 1e-12), then the larger penalty."""
+    return sorted(range(len(grid)), key=lambda i: (-round(float(mean[i]), 12), -float(grid[i])))
+
+
+def chosen_index(grid: Sequence[float], mean: Sequence[float], nonzero: Sequence[int]) -> int:
+    """The rule of the module docstring: the best-scoring candidate whose full-data fit is not constant (non-zero
+    weights), else the best-scoring one not fitted (-1), else the best-scoring one. A certificate's record of the
+    selection is re-checked against it (:mod:`mipnet.certificates.training_class`)."""
+    order = score_order(grid, mean)
+    return next((i for i in order if nonzero[i] > 0), next((i for i in order if nonzero[i] < 0), order[0]))
+
+
+def selection_method(sel: dict[str, Any]) -> str:
+    """How a selection (a :class:`PenaltySelection` dict) was made: the folds and repeats, the splits done when
+    fewer than planned, the rows drawn from when a sample was needed."""
+    planned = int(sel["folds"]) * int(sel["repeats"])
+    done = int(sel.get("splits") or planned)
+    how = f"{sel['folds']}-fold cross-validation x {sel['repeats']}"
+    if done < planned:
+        how += f" ({done} of {planned} splits in the time limit)"
+    if sel.get("cv_rows"):
+        how += f" on a sample of {sel['cv_rows']} rows"
+    return how
+
+
+def selection_score(sel: dict[str, Any]) -> str:
+    """The chosen penalty's own held-out accuracy, and the better score the constant-network guard passed over."""
+    grid, mean = list(sel["grid"]), list(sel["mean_accuracy"])
+    i = grid.index(sel["l1"]) if sel["l1"] in grid else int(np.argmax(mean))
+    words = f"held-out accuracy {mean[i]:.3f}"
+    best = score_order(grid, mean)[0]
+    if best != i:
+        words += f" (best {mean[best]:.3f} at l1 {grid[best]:g}, passed over: its fit on all rows is constant)"
+    return words
 
 
 def surrogate_steps(

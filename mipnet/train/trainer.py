@@ -287,7 +287,7 @@ def train_with_options(
                 f"{cfg.hypothesis} class, {cfg.loss} loss); use scikit-learn's GridSearchCV "
                 "over MIPNetClassifier(l1=...)"
             )
-        from .penalty_cv import select_l1
+        from .penalty_cv import select_l1, selection_method, selection_score
 
         selection = select_l1(
             X,
@@ -302,10 +302,8 @@ def train_with_options(
             deadline=dl.sub(fraction=CV_SHARE),
         )
         cfg = replace(cfg, l1=selection.l1)
-        say(
-            f"l1 by {opts.cv_folds}-fold cross-validation (x{selection.repeats}, {selection.splits} splits): "
-            f"{selection.l1:g} (held-out accuracy {max(selection.mean_accuracy):.3f}, {selection.seconds:.1f} s)"
-        )
+        sel = selection.to_dict()
+        say(f"l1 by {selection_method(sel)}: {selection.l1:g}, {selection_score(sel)} ({selection.seconds:.1f} s)")
     Xs = (X - mu) / sd
     dom = domain
 
