@@ -47,6 +47,12 @@ from .errors import MipnetError, UnsupportedError
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: seconds a local cluster of two workers takes to start and to close on the loaded 2-core machine (an audit of 2
+#: problems of 0.5 s: 8.6-12.6 s with a cluster, 2.7-4.2 s in its own process)
+LOCAL_CLUSTER_SECONDS = 7.5
+#: a caller runs its problems on a local cluster only with at least this much time in all (below, the cluster's
+#: start and close would break the time limit's promise, limit x 1.1 + 5 s, for what two workers save)
+LOCAL_CLUSTER_MIN_BUDGET = 2 * LOCAL_CLUSTER_SECONDS
 #: seconds to wait for a scheduler before giving up
 CONNECT_TIMEOUT = 10.0
 
@@ -131,14 +137,41 @@ def _serial_until(
     return out
 
 
+def check_address(scheduler: str) -> str:
+    """``scheduler`` if it is a Dask scheduler address (``[protocol://]host:port``; ``inproc://...``), else one
+    MipnetError: checked before a client is made (a half-made client of a malformed address blocked its
+    clean-up for 20 s and printed a traceback)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(str(scheduler))
+        if protocol != "inproc":
+            _, port = parse_host_port(location)
+            if not isinstance(port, int) or not 0 < port < 65536:
+                raise ValueError(f"port {port!r} out of range")
+    except (ValueError, TypeError) as exc:
+        raise MipnetError(
+            f"invalid Dask scheduler address {scheduler!r} ({exc}); give tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)"
+        ) from None
+    return str(scheduler)
+
+
+def connect_seconds(deadline: Deadline | None, timeout: float = CONNECT_TIMEOUT) -> float:
+    """How long to wait for a scheduler: ``timeout``, but not past ``deadline`` (at least one second)."""
+    if deadline is None or deadline.unlimited:
+        return timeout
+    return max(1.0, min(timeout, deadline.remaining()))
+
+
 def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
-    """A client of the running scheduler at ``scheduler`` (clear MipnetError when unreachable)."""
+    """A client of the running scheduler at ``scheduler`` (clear MipnetError when malformed or unreachable)."""
     distributed = _dask()
+    check_address(scheduler)
     try:
         return distributed.Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise MipnetError(
-            f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+            f"cannot reach the Dask scheduler at {scheduler} within {timeout:.3g} s "
             f"({type(exc).__name__}); is it running? (dask scheduler)"
         ) from None
     except ValueError as exc:
@@ -249,7 +282,8 @@ def run_until(
         return []
     if scheduler == "serial":
         return _serial_until(fn, items, stop, deadline)
-    with _client(client, scheduler, processes, n_workers or min(len(items), _cpus()), connect_timeout) as (c, own):
+    wait = min(connect_timeout, connect_seconds(deadline))
+    with _client(client, scheduler, processes, n_workers or min(len(items), _cpus()), wait) as (c, own):
         try:
             return _gather_until(c, fn, items, retries, stop, deadline, own)
         finally:

@@ -123,3 +123,55 @@ def test_local_workers_keep_the_default_allocator(monkeypatch):
     assert run_many(_malloc_env, [0], n_workers=1, progress=False) == [(None, "1")]
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert run_many(_malloc_env, [0], n_workers=1, progress=False) == [("131072", "1")]
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://host", "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "tcp://:x"])
+def test_a_malformed_scheduler_address_is_one_error_before_any_client(address):
+    """A malformed address made a half-built Client whose clean-up printed a traceback and took 20 s."""
+    from mipnet.distributed import check_address, connect
+
+    with pytest.raises(MipnetError, match="invalid Dask scheduler address"):
+        check_address(address)
+    t0 = time.perf_counter()
+    with pytest.raises(MipnetError, match="invalid Dask scheduler address"):
+        connect(address)
+    assert time.perf_counter() - t0 < 5
+    assert check_address("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786" and check_address("10.0.0.2:8786")
+
+
+def test_the_wait_for_a_scheduler_ends_with_the_callers_time():
+    """An unreachable scheduler was waited for 10 s whatever the time limit (audit --time-limit 1: 13 s)."""
+    from mipnet.deadline import Deadline
+    from mipnet.distributed import CONNECT_TIMEOUT, connect_seconds, run_until
+
+    assert connect_seconds(None) == CONNECT_TIMEOUT and connect_seconds(Deadline(2.0)) <= 2.0
+    assert connect_seconds(Deadline(0.0)) == 1.0
+    t0 = time.perf_counter()
+    with pytest.raises(MipnetError, match="cannot reach the Dask scheduler"):
+        run_until(_fails, [1, 2], lambda r: False, scheduler="tcp://127.0.0.1:9", deadline=Deadline(1.5))
+    assert time.perf_counter() - t0 < 8
+
+
+def test_cli_refuses_a_malformed_scheduler_before_work(tmp_path):
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+
+    for argv in (
+        ["audit", "m.json", "d.csv", "--scheduler", "garbage"],
+        ["verify", "vnnlib", "n.onnx", "p.vnnlib", "--scheduler", "nope"],
+    ):
+        res = CliRunner().invoke(cli, argv)
+        assert res.exit_code == 2 and "invalid Dask scheduler address" in res.output, res.output
+        assert "Traceback" not in res.output
+
+
+def test_a_short_audit_runs_in_this_process(dense_net):
+    """Two problems of 0.5 s: a local cluster's start and close (7 s and more) broke the promise; it runs here."""
+    from mipnet.report.audit.run import run_audit
+
+    lines: list[str] = []
+    X = np.random.default_rng(0).uniform(-1, 1, size=(4, dense_net.n_inputs))
+    run_audit(dense_net, X, eps=0.01, rows=2, time_limit=0.5, scheduler=None, log=lines.append)
+    assert any("the problems run in this process" in s for s in lines), lines
+    assert any("verification problems on serial" in s for s in lines), lines

@@ -37,6 +37,7 @@ from .options import (
     domain_options,
     output_dir,
     output_file,
+    scheduler_address,
 )
 from .resilience import ALPHA, check_k
 from .verify import EXIT_VIOLATED, exit_code
@@ -103,7 +104,12 @@ def _target(net, df, target: str | None) -> str | None:
     "model building, solve and re-check).",
 )
 @click.option("--solver", type=SOLVER, default="highs", show_default=True)
-@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:8786).")
+@click.option(
+    "--scheduler",
+    default=None,
+    callback=scheduler_address(),
+    help="Address of a running Dask scheduler (tcp://host:8786).",
+)
 @click.option(
     "--workers",
     type=NONNEG_INT,

@@ -388,3 +388,21 @@ def apply_domain(net: Any, domain: str | None, margin: float | None, domain_json
     new, line = domain_override(net, domain, margin, domain_json)
     (echo or click.echo)(line)
     return net.with_domain(new)
+
+
+def scheduler_address(local: bool = False) -> Any:
+    """A click callback checking ``--scheduler`` before any work: a Dask scheduler address (``tcp://HOST:PORT``;
+    ``local`` too when ``local``), one line otherwise (:func:`mipnet.distributed.check_address`)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or (local and value == "local"):
+            return value
+        from ..distributed import check_address
+        from ..errors import MipnetError
+
+        try:
+            return check_address(value)
+        except MipnetError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return check

@@ -34,6 +34,7 @@ from .options import (
     apply_domain,
     check_domain_options,
     domain_options,
+    scheduler_address,
 )
 
 
@@ -169,6 +170,7 @@ def robustness(
     "--scheduler",
     default=None,
     metavar="local|ADDRESS",
+    callback=scheduler_address(local=True),
     help="Decide the input boxes of a property with several at the same time on Dask, stopping at the first "
     "counterexample: 'local' (a local cluster) or a running scheduler's address (tcp://host:8786).",
 )

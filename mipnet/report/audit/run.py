@@ -287,7 +287,7 @@ def run_audit(
     The re-proofs of the certificates' claims (:func:`~mipnet.report.recheck.recheck`, a fresh model) share what
     the problems left of that budget (claims left without time are reported as not re-proved).
     """
-    from ...distributed import run_many
+    from ...distributed import LOCAL_CLUSTER_MIN_BUDGET, LOCAL_CLUSTER_SECONDS, connect_seconds, run_many
 
     say = log or (lambda s: None)
     t0 = time.perf_counter()
@@ -317,6 +317,13 @@ def run_audit(
         for m in range(n_cls):
             tasks.append(ResilienceTask(net, m, float(alpha), int(k), resilience_norm, solver, time_limit))
     total = Deadline(float(time_limit) * max(1, len(tasks)))  # the whole audit's budget
+    if scheduler is None and (len(tasks) <= 1 or workers == 1 or total.remaining() < LOCAL_CLUSTER_MIN_BUDGET):
+        # a local cluster's start and close (LOCAL_CLUSTER_SECONDS) would not fit in the time limit's promise
+        say(
+            f"(the problems run in this process: a local Dask cluster takes about {LOCAL_CLUSTER_SECONDS:g} s to "
+            f"start and close, and the audit's time limit is {total.remaining():.3g} s)"
+        )
+        scheduler = "serial"
     say(f"{len(tasks)} verification problems on {scheduler or 'a local Dask cluster'}")
     with progress(len(tasks), "audit") as bar:  # a bar on a terminal's stderr, else the log's lines
 
@@ -325,7 +332,14 @@ def run_audit(
             if not bar.shown:
                 say(f"  {done}/{n} problems done")
 
-        results = run_many(_call, tasks, scheduler=scheduler, n_workers=workers, progress=report)
+        results = run_many(
+            _call,
+            tasks,
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=report,
+            connect_timeout=connect_seconds(total),
+        )
     by_kind: dict[type, list[Any]] = {MonotonicityTask: [], RobustnessTask: [], ResilienceTask: []}
     for task, r in zip(tasks, results):
         by_kind[type(task)].append(r)
