@@ -114,6 +114,20 @@ def test_predict_to_stdout(model_file, data, tmp_path):
     assert set(out["prediction"]) == {"deny", "grant"}
 
 
+def test_predict_with_an_output_named_prediction(model_file, data, tmp_path):
+    """A classifier whose output is named "prediction": it stopped with "cannot insert prediction, already exists"."""
+    path, net = model_file
+    named = Network(net.layers, domain=net.domain, class_names=net.class_names, output_names=["prediction"])
+    save_model(named, tmp_path / "named.json")
+    csv = tmp_path / "data.csv"
+    data.to_csv(csv, index=False)
+    r = run("predict", str(tmp_path / "named.json"), str(csv))
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(io.StringIO(r.stdout))
+    assert list(out.columns) == ["predicted_class", "prediction"]
+    assert out["predicted_class"].tolist() == net.predict(data.to_numpy()).tolist()
+
+
 def test_predict_writes_file_with_reordered_and_extra_columns(model_file, data, tmp_path):
     path, net = model_file
     csv = tmp_path / "data.csv"

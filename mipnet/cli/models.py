@@ -49,7 +49,10 @@ def info(model: str, as_json: bool) -> None:
     "-o", "--output", callback=output_file((), "predictions"), help="Write predictions to this CSV instead of stdout."
 )
 def predict(model: str, data: str, output: str | None) -> None:
-    """Run MODEL on the rows of DATA.csv (columns named as the model's features)."""
+    """Run MODEL on the rows of DATA.csv (columns named as the model's features).
+
+    The output has one column per model output and, for a classifier, the predicted class first in a column
+    'prediction' ('predicted_class' when an output already has that name)."""
     import pandas as pd
 
     net = load_network(model)
@@ -57,8 +60,13 @@ def predict(model: str, data: str, output: str | None) -> None:
     X = features_for(net, df)
     out = net.forward(X)
     res = pd.DataFrame(out, columns=net.output_names)
-    if net.task == "classify":
-        res.insert(0, "prediction", net.predict(X))
+    if net.task == "classify":  # the class column's name never takes an output's ("prediction" may be one)
+        name = next(
+            n
+            for n in ("prediction", "predicted_class", *(f"prediction_{k}" for k in range(2, 10**6)))
+            if n not in res.columns
+        )
+        res.insert(0, name, net.predict(X))
     if output:
         write_csv(res, output)
         click.echo(f"wrote {len(res)} predictions to {output}")
