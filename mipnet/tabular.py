@@ -94,24 +94,56 @@ def _one_hot_text(df: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     """``df`` with the one-hot columns "col=level" among ``wanted`` built from its text column "col", as the
     estimators encode a text column in ``fit`` (so the CSV a model was trained on reads back for predict, explain
     and verify). A text value that is none of the model's levels of its column is one error."""
-    import pandas as pd
-
-    text = [c for c in df.columns if isinstance(c, str) and not pd.api.types.is_numeric_dtype(df[c])]
+    sources = [c for c in df.columns if isinstance(c, str)]
     levels: dict[str, dict[str, str]] = {}
     for name in wanted:
-        col = next((c for c in text if name.startswith(c + "=")), None)
+        col = next((c for c in sources if name.startswith(c + "=")), None)
         if col is not None:
             levels.setdefault(col, {})[name[len(col) + 1 :]] = name
     if not levels:
         return df
     out = df.copy()
     for col, by_level in levels.items():
-        values = df[col].astype(str)
-        unseen = sorted(set(values) - set(by_level))
+        values = _level_of(df[col], list(by_level))
+        unseen = sorted({str(v) for v, lv in zip(df[col].tolist(), values) if lv is None})
         if unseen:
             raise DataError(f"column {col!r} has the value(s) {unseen[:3]} that the model was not trained on")
         for level, name in by_level.items():
-            out[name] = (values == level).astype(np.float64)
+            out[name] = np.array([lv == level for lv in values], dtype=np.float64)
+    return out
+
+
+#: text that pandas reads as a missing value (a level "None" comes back as NaN)
+_NA_TEXT = {"", "None", "none", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "<NA>", "#N/A"}
+
+
+def _level_of(column: pd.Series, levels: list[str]) -> list[str | None]:
+    """The model's level of each value of a column read back from CSV (None: no level): its text, else its number
+    equal to a numeric level (a category 1, 2, 3 reads back as 1.0 beside a missing value), else, for a missing
+    value, the one level that is a missing-value text ("None" reads back as NaN)."""
+    import pandas as pd
+
+    text = set(levels)
+    numeric: dict[float, str] = {}
+    for lv in levels:
+        try:
+            numeric.setdefault(float(lv), lv)
+        except ValueError:
+            pass
+    na_levels = [lv for lv in levels if lv in _NA_TEXT]
+    out: list[str | None] = []
+    for v in column.tolist():
+        s = str(v)
+        if s in text and not (isinstance(v, float) and np.isnan(v)):
+            out.append(s)
+        elif v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            out.append(na_levels[0] if len(na_levels) == 1 else None)
+        elif isinstance(v, (bool, np.bool_)):
+            out.append(s if s in text else None)
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            out.append(numeric.get(float(v)))
+        else:
+            out.append(None)
     return out
 
 

@@ -46,6 +46,9 @@ BAD: list[tuple[str, Any]] = [
     ("threads", 1.5),
     ("hidden_layer_sizes", 0),
     ("hidden_layer_sizes", "3"),
+    ("hidden_layer_sizes", (2.5,)),  # scikit-learn checks the container only: 2 units were trained
+    ("hidden_layer_sizes", (3, 0)),
+    ("max_samples", True),  # a bool is an Integral: it trained on one row and said "optimal"
     ("levels", 0),
     ("weight_bound", 0.0),
     ("bias_bound", -1.0),

@@ -49,3 +49,44 @@ def test_an_unseen_level_is_one_error(trained):
     bad.loc[0, "c"] = "w"
     with pytest.raises(DataError, match="not trained on"):
         features_for(load_model(model), bad)
+
+
+@pytest.mark.parametrize(
+    "levels",
+    [
+        pd.Series([1, 2, 3] * 8).astype("category"),  # reads back as int64
+        pd.Series(["True", "False", "False"] * 8, dtype=object),  # reads back as bool
+        pd.Series(["1.0", "2.5", "2.5"] * 8, dtype=object),  # reads back as float64
+        pd.Series(["None", "x", "x"] * 8, dtype=object),  # "None" reads back as NaN
+    ],
+    ids=["int-category", "bool-text", "float-text", "none-text"],
+)
+def test_an_estimators_training_frame_reads_back_from_csv(tmp_path, levels):
+    """Levels pandas re-reads as numbers, booleans or missing values: the CSV of the frame an estimator was fitted on
+    was refused ("lacks the model's feature columns ['c=1', ...]", "value(s) [nan] not trained on")."""
+    from mipnet import MIPNetClassifier
+
+    rng = np.random.default_rng(0)
+    num = rng.normal(size=len(levels))
+    df = pd.DataFrame({"num": num, "c": levels})
+    y = (num + (levels.astype(str) == str(levels.iloc[0])) > 0.3).astype(int)
+    clf = MIPNetClassifier((1,), time_limit=5, threads=1).fit(df, y)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    back = pd.read_csv(tmp_path / "d.csv")
+    X = features_for(clf.network_, back)
+    np.testing.assert_array_equal(X, clf._encode(df, reset=False))
+    assert clf.network_.predict(X).tolist() == clf.predict(df).tolist()
+
+
+def test_a_fitted_categorical_column_arriving_numeric_is_named():
+    """It said "fitted on a frame with categorical columns; pass a frame" to a caller who passed a frame."""
+    from mipnet import MIPNetClassifier
+    from mipnet.errors import InputError
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(24, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    df = pd.DataFrame({"num": X[:, 0], "col": np.where(X[:, 1] > 0, "hi", "lo")})
+    clf = MIPNetClassifier((1,), time_limit=5, threads=1).fit(df, y)
+    with pytest.raises(InputError, match=r"column 'col' has the level 1\.0 not seen in fit"):
+        clf.predict(df.assign(col=1.0))

@@ -237,6 +237,18 @@ class _MIPNetBase(BaseEstimator):
             super()._validate_params()
         except InvalidParameterError as exc:
             raise ParameterError(str(exc)) from None
+        name = type(self).__name__
+        sizes = self.hidden_layer_sizes
+        items = [sizes] if np.isscalar(sizes) else list(sizes)
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in items):
+            # scikit-learn checks the container only: (2.5,) became 2 units
+            raise ParameterError(
+                f"The 'hidden_layer_sizes' parameter of {name} must be a positive int or a sequence of positive "
+                f"ints. Got {sizes!r} instead."
+            )
+        for key in ("max_samples", "max_nonzeros", "max_neurons", "threads", "levels", "lp_heuristic_rounds"):
+            if isinstance(getattr(self, key, None), bool):  # a bool is an Integral to scikit-learn: True was 1
+                raise ParameterError(f"The '{key}' parameter of {name} must be an int, not a bool.")
 
     def _gradient_start(self) -> bool:
         """Whether the fit starts from the gradient-trained net: ``init="gradient"``, or the deprecated
@@ -309,8 +321,8 @@ class _MIPNetBase(BaseEstimator):
             X = Xa.reshape(Xa.shape[0], -1)
         elif reset:
             self.image_shape_ = tuple(int(s) for s in self.input_shape) if self.input_shape is not None else None
-        if _is_frame(X) and _categorical_columns(X):
-            return self._encode_frame(X, reset)
+        if _is_frame(X) and (_categorical_columns(X) or (not reset and getattr(self, "categories_", None))):
+            return self._encode_frame(X, reset)  # (a fitted categorical column may arrive numeric: 1, 2, 3)
         if reset:
             self.categories_: dict[Any, list[Any]] = {}
         elif getattr(self, "categories_", None):
@@ -359,6 +371,7 @@ class _MIPNetBase(BaseEstimator):
                 codes = np.array([lookup.get(v, -1) for v in col.tolist()])
                 if np.any(codes < 0):
                     bad = col[codes < 0].iloc[0]
+                    bad = bad.item() if isinstance(bad, np.generic) else bad
                     raise InputError(f"column {c!r} has the level {bad!r} not seen in fit (levels {levels})")
                 groups.append(list(range(len(names), len(names) + len(levels))))
                 blocks.append((codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float64))
