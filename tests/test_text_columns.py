@@ -81,7 +81,7 @@ def test_an_estimators_training_frame_reads_back_from_csv(tmp_path, levels):
 def test_a_fitted_categorical_column_arriving_numeric_is_named():
     """It said "fitted on a frame with categorical columns; pass a frame" to a caller who passed a frame."""
     from mipnet import MIPNetClassifier
-    from mipnet.errors import InputError
+    from mipnet.train.estimators import InputError
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(24, 2))
