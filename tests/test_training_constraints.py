@@ -345,6 +345,10 @@ def test_constraints_no_network_can_meet_are_called_infeasible():
     contradiction = [WeightSign("b", +1), OutputOrder(a, b, 0.5)]  # non-decreasing in b, yet f(lo) >= f(hi) + 0.5
     with pytest.raises(ConstraintError, match="infeasible"):
         train(X, y, config=CFG, domain=dom, constraints=contradiction, time_limit=60, threads=1)
+    # the linear model alone (cutting planes): its master proved infeasible said "raise --time-limit" after 2 s
+    alone = TrainConfig(hidden=(2,), l1=0.02, max_neurons=0)
+    with pytest.raises(ConstraintError, match="infeasible: highs proved that no linear model"):
+        train(X, y, config=alone, domain=dom, constraints=contradiction, linear=True, time_limit=60, threads=1)
 
 
 def _edit_user_numbers(kind, **changes):

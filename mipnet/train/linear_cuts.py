@@ -220,6 +220,7 @@ class LinearCuts:
         self.w_lo, self.w_hi = lo, hi
         self.budget = budget
         self.binaries = self.l0 > 0 or (budget is not None and budget < int(np.count_nonzero(hi - lo)))
+        self.infeasible = False  # the last master solve proved no weights meet the constraint rows
         self._build_master(threads)
 
     # ------------------------------------------------------------------ the objective
@@ -418,6 +419,8 @@ class LinearCuts:
         with stop_at(h, deadline):
             status = h.run()
         info, ms = h.getInfo(), h.getModelStatus()
+        # proved: no weights of the box meet the constraint rows (the cuts bound the loss only, never the weights)
+        self.infeasible = ms == highspy.HighsModelStatus.kInfeasible
         has = int(info.primal_solution_status) == 2
         x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has else None
         if integer:
@@ -586,7 +589,7 @@ def fit_by_cuts(
         if x is None:
             if deadline.expired():
                 break
-            stop = "the master has no solution"
+            stop = "the master is infeasible" if P.infeasible else "the master has no solution"
             break
         it += 1
         w, b, theta = P.point(x)
@@ -601,6 +604,13 @@ def fit_by_cuts(
         add(w, b)
         S = np.flatnonzero(w)
         polish(S)
+    if best is None and stop == "the master is infeasible":
+        from .constraints import ConstraintError
+
+        raise ConstraintError(
+            "infeasible: highs proved that no linear model (its weight box) meets the training constraints together "
+            "(the output orders with the others); relax one of them"
+        )
     if best is None:  # only with output orders (the constant model meets every other constraint)
         raise SolverError(
             "no network meeting the training constraints was found within the time limit (the output orders); "
