@@ -89,6 +89,12 @@ def test_a_deadline_stops_after_the_first_split():
     assert sel.splits == 1 and sel.folds == 3 and sel.repeats == 2
     full = select_l1(X, y, 2, [0.001, 0.01], folds=3, repeats=2)
     assert full.splits == 6
+    # the trainer's call (strict): a first split past its share of the time limit is one error, not an overrun
+    # (Adult, --time-limit 0.5: 6.7-8.2 s of the 5.55 s promised)
+    from mipnet.errors import SolverError
+
+    with pytest.raises(SolverError, match="no time for the cross-validation of l1"):
+        select_l1(X, y, 2, [0.001, 0.01], folds=3, repeats=2, deadline=time.perf_counter() - 1.0, strict=True)
 
 
 def test_bad_grids_and_too_few_rows_are_clear_errors():

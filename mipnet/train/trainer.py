@@ -300,6 +300,7 @@ def train_with_options(
             bias_bound=cfg.bias_bound,
             seed=seed,
             deadline=dl.sub(fraction=CV_SHARE),
+            strict=True,
         )
         cfg = replace(cfg, l1=selection.l1)
         sel = selection.to_dict()

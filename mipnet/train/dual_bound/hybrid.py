@@ -94,7 +94,7 @@ def hybrid_lower_bound(
     rng = np.random.default_rng(seed)
     if neighbours is None:  # more pairs: a higher bound (COMPAS 1000: 0.610 / 0.620 / 0.621 at k = 20 / 50 / 100)
         neighbours = HYBRID_NEIGHBOURS if N <= HYBRID_NEIGHBOURS_ROWS else 20
-    pairs = opposite_pairs(Xu, yu, neighbours)
+    pairs = opposite_pairs(Xu, yu, neighbours, deadline=dl)
     P = pairs.shape[0]
     dx = pair_signed_loads(Xu, pairs)  # (P, 2d): one-sided loads (beta+, beta-)
     d2 = 2 * d

@@ -312,7 +312,7 @@ def vertex_lower_bound(
     N = Xu.shape[0]
     omega = counts / D
     lp = _PairLP(pairs=np.zeros((0, 2)), omega=omega, margin=margin, J=J, threads=threads)
-    start = opposite_pairs(Xu, yu, neighbours)
+    start = opposite_pairs(Xu, yu, neighbours, deadline=dl)
     lp.add_pairs(start, Xu[start[:, 0]] - Xu[start[:, 1]])
     unit = np.abs(verts).sum(axis=1) == 1
     lp.add_cuts(B * verts[unit], lam * B + kappa + np.zeros(int(unit.sum())), Xu[start[:, 0]] - Xu[start[:, 1]])
