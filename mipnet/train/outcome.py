@@ -330,4 +330,3 @@ def saved_network(full: Network, X: np.ndarray, y: np.ndarray, cert: Certificate
         abs(terms[k] - cert.terms[k]) <= 1e-9 * max(1.0, abs(cert.terms[k])) for k in terms
     )
     return pruned if same else full.copy()
-
