@@ -325,6 +325,29 @@ def test_normalisation_matmul_add_and_softmax(rng):
     assert np.array_equal(net.predict_index(logits), _ort(model, X).argmax(1))
 
 
+def _batchnorm_model(rng, **attrs):
+    c = 2
+    inits = {"g": rng.uniform(0.5, 2, c), "b": rng.normal(size=c), "m": rng.normal(size=c), "v": rng.uniform(0.5, 2, c)}
+    outputs = ["z"] + (["rm", "rv"] if attrs.pop("extra_outputs", False) else [])
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], outputs, name="bn", **attrs),
+        helper.make_node("Flatten", ["z"], ["y"]),
+    ]
+    return _model(nodes, inits, [c, 3, 3])
+
+
+def test_batchnorm_in_inference_mode_reads_and_training_mode_is_refused(rng):
+    """training_mode=1 normalises by the batch's statistics (onnxruntime does): reading the stored ones gave
+    another function and a false "holds" on it."""
+    model = _batchnorm_model(rng)
+    net = from_onnx(model)
+    X = rng.normal(size=(4, 2, 3, 3))
+    np.testing.assert_allclose(net.forward(X), _ort(model, X), atol=1e-9)
+    for attrs in ({"training_mode": 1}, {"extra_outputs": True, "training_mode": 1}):
+        with pytest.raises(UnsupportedError, match="training mode"):
+            from_onnx(_batchnorm_model(rng, **attrs))
+
+
 def test_gemm_transb0_reshape_image_normalisation_and_global_pool(rng):
     W, B = rng.normal(size=(4, 2, 3, 3)), rng.normal(size=4)
     nodes = [

@@ -315,6 +315,13 @@ class _Reader:
             exact = self.exact_attrs.get(out)
             self.push(_IMPORTERS[op].from_onnx(op, at, consts, exact if isinstance(exact, dict) else {}), node)
         elif op == "BatchNormalization":  # y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
+            if at.get("training_mode", 0) or any(node.output[1:]):
+                # training mode normalises by the batch's own statistics (onnxruntime does): the stored running
+                # statistics would be another function (a false "holds" was proved on it)
+                raise UnsupportedError(
+                    f"{where}: training mode (training_mode=1 or the running-statistics outputs) normalises by "
+                    "each batch's statistics; export the model in inference mode (model.eval())"
+                )
             gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
             scale = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
             per_channel = (-1,) + (1,) * (len(self.shape) - 1)
