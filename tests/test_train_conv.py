@@ -248,3 +248,51 @@ def test_verify_torch_and_onnx_conv_nets_end_to_end():
     res = verify_robustness(onet, X, 1.0, time_limit=10, bounds="lp", use_attack=False)
     _check_verdicts(onet, oforward, X, 1.0, res)
     assert [r.verdict for r in res] == verdicts[4:]
+
+
+def test_recheck_binds_a_conv_net_to_its_recorded_architecture_and_scale():
+    """A conv certificate re-checked OK for a net of another class: a 3x3 stride-2 filter in place of the recorded
+    2x2 (its terms recomputed and the certificate rebuilt), or the front Normalize scaled x 50 (every conv weight
+    50 times outside its box). Both are now refuted; the honest net passes both checks."""
+    import copy
+
+    from mipnet.certificates import training_certificate
+    from mipnet.layers import Normalize
+    from mipnet.network import Network
+    from mipnet.report.recheck import recheck
+    from mipnet.train.objective_check import Certificate, recompute_terms
+
+    X, y = _images(6, size=4)
+    Xf = X.reshape(6, -1)
+    r = train(X, y, config=TrainConfig(architecture="conv2x2-maxpool2", l1=0.01), time_limit=20, lp_heuristic_rounds=1)
+    net = r.network
+
+    def outcome(candidate: Network, edited: bool) -> dict[str, str]:
+        d = copy.deepcopy(net.metadata["certificate"])
+        if edited:
+            fields = Certificate.__dataclass_fields__
+            terms = recompute_terms(candidate, Xf, y, Certificate(**{k: d[k] for k in fields if k in d}))
+            d.update(
+                terms=terms, model_terms=terms, incumbent=sum(terms.values()), status="feasible", bound=None, gap=None
+            )
+            d.update(solver_incumbent=sum(terms.values()), bound_source=None, trace=[])
+        rep = recheck(training_certificate(candidate, d, target="y"), candidate, (Xf, y))
+        names = ("weights in the recorded class's boxes", "input standardisation is the training data's")
+        return {c.name: c.outcome for c in rep.checks if c.name in names}
+
+    assert set(outcome(net, False).values()) == {"pass"}, outcome(net, False)
+    i = next(k for k, layer in enumerate(net.layers) if layer.kind == "Conv2D")
+    old = net.layers[i]
+    w = np.zeros((old.weight.shape[0], old.weight.shape[1], 3, 3))
+    w[:, :, 1:, 1:] = old.weight
+    wider = Network(
+        net.layers[:i] + [Conv2D(w, old.bias.copy(), stride=(2, 2), padding=(1, 1))] + net.layers[i + 1 :],
+        domain=net.domain, input_shape=net.input_shape, class_names=net.class_names, metadata=net.metadata,
+    )  # fmt: skip
+    assert outcome(wider, True)["weights in the recorded class's boxes"] == "fail"
+    n0 = net.layers[0]
+    scaled = Network(
+        [Normalize(n0.scale * 50, n0.offset * 50)] + net.layers[1:],
+        domain=net.domain, input_shape=net.input_shape, class_names=net.class_names, metadata=net.metadata,
+    )  # fmt: skip
+    assert outcome(scaled, True)["input standardisation is the training data's"] == "fail"

@@ -43,7 +43,7 @@ from ..train.scaling import column_scale
 from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
-from .training_class import class_claim, classes_claim, selection_claim, target_scale_claim
+from .training_class import class_claim, classes_claim, selection_claim, standardisation_claim, target_scale_claim
 
 
 # ============================================================================ the certificate
@@ -278,7 +278,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         return
     X, y = sel
     _constraints_claim(rep, cert, net, X)
-    _standardisation_claim(rep, cert, net, X)
+    standardisation_claim(rep, cert, net, X)
     target_scale_claim(rep, cert, net, y)
     res = cert.result or {}
     try:
@@ -327,31 +327,6 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         ctx,
         [("training bound re-proved by a fresh solve", None)],
         lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t),
-    )
-
-
-def _standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray) -> None:
-    """The first layer of a trained network is the training data's standardisation ``Normalize(1/sd, -mu/sd)``
-    (sd of a constant column 1), as the trainer built it: the weight boxes hold on that scale. Checked whenever the
-    recorded configuration has a box (every dense training configuration)."""
-    cfg = cert.question.get("config")
-    if not isinstance(cfg, dict) or cfg.get("architecture") or not net.layers or net.layers[0].kind != "Normalize":
-        return
-    mu, sd = column_scale(X)
-    first = net.layers[0]
-    scale = np.asarray(getattr(first, "scale", np.nan), dtype=np.float64)
-    offset = np.asarray(getattr(first, "offset", np.nan), dtype=np.float64)
-    ok = (
-        scale.shape == sd.shape
-        and offset.shape == mu.shape
-        and bool(np.allclose(scale, 1.0 / sd, rtol=1e-6, atol=0.0))
-        and bool(np.allclose(offset, -mu / sd, rtol=1e-6, atol=1e-9))
-    )
-    rep.add(
-        "input standardisation is the training data's",
-        "integrity",
-        ok,
-        "Normalize(1/sd, -mu/sd) of the training rows" if ok else "the first Normalize differs from the data's",
     )
 
 

@@ -1,6 +1,8 @@
 """The training re-check's class claim: the returned network belongs to the hypothesis class its certificate's bound
 is about (:func:`class_claim`). A bound on the best network of a class says nothing of a network outside it: the
 layout, the linear units, the weight boxes and grids, and the sign class's width are checked on the network itself.
+The claims that bind the record to the data the class is measured on live here too: the classes' order, the target
+scale, the input standardisation (dense rows and conv images) and the l1 chosen by cross-validation.
 """
 
 from __future__ import annotations
@@ -10,10 +12,18 @@ from typing import Any
 import numpy as np
 
 from ..network import Network
+from ..train.scaling import column_scale
 from .checks import RecheckReport
 from .format import CertificateFile
 
-__all__ = ["BOX_TOL", "class_claim"]
+__all__ = [
+    "BOX_TOL",
+    "class_claim",
+    "classes_claim",
+    "selection_claim",
+    "standardisation_claim",
+    "target_scale_claim",
+]
 
 
 def class_claim(rep: RecheckReport, cert: CertificateFile, net: Network) -> None:
@@ -208,6 +218,32 @@ def _conv_layout(spec: Any) -> tuple[list[str], int]:
     return kinds, dense
 
 
+def _conv_geometry(spec: Any, layers: list[Any]) -> str | None:
+    """The image layers against the recorded entries (as :func:`~mipnet.train.architecture.template_conv_network`
+    builds them): each Conv2D's kernel, stride and padding, at most the recorded channels (pruning may drop some);
+    each pool's kernel, stride and padding as built. None when they agree, else what differs (a 3x3 stride-2 filter
+    in place of the recorded 2x2 re-checked OK: a wider class)."""
+    rest = iter(layers)
+    for e in spec:
+        if e[0] == "conv":
+            conv = next(rest)
+            next(rest)  # its ReLU
+            k, s, p = int(e[2]), int(e[3]["stride"]), int(e[3]["padding"])
+            got = (tuple(conv.weight.shape[2:]), tuple(conv.stride), tuple(conv.padding))
+            if got != ((k, k), (s, s), (p, p)) or conv.weight.shape[0] > int(e[1]):
+                return (
+                    f"Conv2D of {conv.weight.shape[0]} channels, kernel {got[0]}, stride {got[1]}, padding {got[2]}; "
+                    f"recorded conv{e[1]}x{k} stride {s} padding {p}"
+                )
+        elif e[0] in ("maxpool", "avgpool"):
+            pool = next(rest)
+            k, s = int(e[1]), int(e[2]["stride"])
+            got = (tuple(pool.kernel), tuple(pool.stride), tuple(pool.padding))
+            if got != ((k, k), (s, s), (0, 0)):
+                return f"{pool.kind} kernel {got[0]}, stride {got[1]}, padding {got[2]}; recorded {e[0]}{k} stride {s}"
+    return None
+
+
 def _conv_class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network) -> None:
     """A conv net as the conv trainer returns it: ``[AvgPool2D (downsampling)], Normalize``, the recorded
     architecture's layers up to its dense head, then m of its hidden ``Dense, ReLU`` pairs (layer switches may drop
@@ -238,6 +274,15 @@ def _conv_class_boxes(rep: RecheckReport, cfg: dict[str, Any], net: Network) -> 
     )
     if not ok:
         rep.add(name, "integrity", False, f"layers {', '.join(kinds)}: not the layout of the recorded architecture")
+        return
+    wrong = _conv_geometry(parse_architecture(cfg["architecture"]), net.layers[lead + 1 : lead + 1 + len(front)])
+    head_at = lead + 1 + len(front)
+    widths = [int(np.prod(net.shapes[i + 1])) for i in range(head_at, len(net.layers)) if kinds[i] == "Dense"]
+    widest = max((int(e[1]) for e in parse_architecture(cfg["architecture"]) if e[0] == "dense"), default=0)
+    if wrong is None and any(w > widest for w in widths[:-1]):
+        wrong = f"hidden Dense widths {widths[:-1]} above the recorded {widest}"
+    if wrong is not None:
+        rep.add(name, "integrity", False, f"not of the recorded architecture: {wrong}")
         return
     params = [layer for layer in net.layers[lead + 1 :] if layer.kind in ("Conv2D", "Dense")]
     _boxes_verdict(rep, cfg, params, set(), m < hidden)
@@ -319,3 +364,63 @@ def selection_claim(rep: RecheckReport, cert: CertificateFile) -> None:
     if not 1 <= splits <= folds * repeats:
         problems.append(f"{splits} splits of {folds} x {repeats}")
     rep.add(name, "integrity", not problems, "; ".join(problems) or f"l1 {l1:g} of {len(grid)} candidates")
+
+
+def standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Network, X: np.ndarray) -> None:
+    """The first layer of a trained network is the training data's standardisation ``Normalize(1/sd, -mu/sd)``
+    (sd of a constant column 1), as the trainer built it: the weight boxes hold on that scale. Checked whenever the
+    recorded configuration has a box (every dense training configuration)."""
+    cfg = cert.question.get("config")
+    if not isinstance(cfg, dict) or not net.layers:
+        return
+    if cfg.get("architecture"):  # images: [AvgPool2D (downsampling)], then Normalize per channel of the images
+        _conv_standardisation_claim(rep, net, X)
+        return
+    if net.layers[0].kind != "Normalize":
+        return
+    mu, sd = column_scale(X)
+    first = net.layers[0]
+    scale = np.asarray(getattr(first, "scale", np.nan), dtype=np.float64)
+    offset = np.asarray(getattr(first, "offset", np.nan), dtype=np.float64)
+    ok = (
+        scale.shape == sd.shape
+        and offset.shape == mu.shape
+        and bool(np.allclose(scale, 1.0 / sd, rtol=1e-6, atol=0.0))
+        and bool(np.allclose(offset, -mu / sd, rtol=1e-6, atol=1e-9))
+    )
+    rep.add(
+        "input standardisation is the training data's",
+        "integrity",
+        ok,
+        "Normalize(1/sd, -mu/sd) of the training rows" if ok else "the first Normalize differs from the data's",
+    )
+
+
+def _conv_standardisation_claim(rep: RecheckReport, net: Network, X: np.ndarray) -> None:
+    """A conv net's Normalize (after its downsampling AvgPool2D, if any) is the per-channel standardisation of the
+    training images as that pool sees them (the conv trainer's :func:`~mipnet.train.conv_trainer.prepare_images`):
+    the conv weights' boxes are measured on that scale (a Normalize scaled x 50 put every weight 50 times outside
+    its box, and re-checked OK)."""
+    lead = 1 if net.layers[0].kind == "AvgPool2D" else 0
+    ok = len(net.layers) > lead and net.layers[lead].kind == "Normalize" and len(net.input_shape) == 3
+    if ok:
+        imgs = np.asarray(X, dtype=np.float64).reshape((X.shape[0],) + tuple(net.input_shape))
+        if lead:
+            imgs = net.layers[0].forward(imgs)
+        mu, sd = column_scale(imgs, axis=(0, 2, 3))
+        norm = net.layers[lead]
+        scale = np.asarray(getattr(norm, "scale", np.nan), dtype=np.float64)
+        offset = np.asarray(getattr(norm, "offset", np.nan), dtype=np.float64)
+        want_scale, want_offset = (1.0 / sd)[:, None, None], (-mu / sd)[:, None, None]
+        ok = (
+            scale.shape == want_scale.shape
+            and offset.shape == want_offset.shape
+            and bool(np.allclose(scale, want_scale, rtol=1e-6, atol=0.0))
+            and bool(np.allclose(offset, want_offset, rtol=1e-6, atol=1e-9))
+        )
+    rep.add(
+        "input standardisation is the training data's",
+        "integrity",
+        ok,
+        "Normalize per channel of the training images" if ok else "the Normalize differs from the images' own",
+    )
