@@ -24,8 +24,10 @@ WHOLE_COMMAND_LIMIT = (
 TRAIN_LIMIT = (
     "Wall-clock seconds for the whole fit: --l1 cv, the gradient warm start, building the MILP and "
     "handing it to the solver, the LP heuristic, the solve (all sign patterns together; every round of "
-    "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A model that cannot be "
-    "built in time gives the warm start, unproved (status feasible, no bound)."
+    "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A dense model that cannot "
+    "be built in time gives the warm start, unproved (status feasible, no bound); a conv model that cannot be "
+    "built and translated in time (its warm start is mapped by that model), or a warm start whose mapping "
+    "into the class would not fit, gives no network: one error line, exit 2."
 )
 #: help text of the per-row limit of robustness checks
 PER_ROW_LIMIT = (
