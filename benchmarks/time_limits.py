@@ -124,6 +124,14 @@ def instances(d: Path) -> dict[str, Path]:
     dw["label"] = wide.predict(Xw)
     f["wide_data"] = d / "wide.csv"
     dw.to_csv(f["wide_data"], index=False)
+    # 50 rows of 6 features for a 5000-unit hidden layer (the class model that maps its warm start is the build)
+    Xt = rng.normal(size=(50, 6))
+    dt = pd.DataFrame(Xt, columns=[f"f{i}" for i in range(6)])
+    dt["y"] = (Xt[:, 0] + Xt[:, 1] > 0).astype(int)
+    f["wide_train"] = d / "wide_train.csv"
+    dt.to_csv(f["wide_train"], index=False)
+    f["adult"] = d / "adult.csv"  # as a user gets it: `mipnet datasets adult -o FILE` (target column "income")
+    load("adult").frame.to_csv(f["adult"], index=False)
     f["fashion"] = d / "fashion.csv"  # as a user gets it: `mipnet datasets NAME -o FILE` (target column "label")
     load("fashion_coat_vs_pullover").numeric_frame().to_csv(f["fashion"], index=False)
     return f
@@ -357,6 +365,20 @@ def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[
             ["verify", "robustness", f["wide"], f["wide_data"], "--eps", "0.01", t, 1],
             1,
             2,
+        ),
+        (
+            "train_adult_cv",
+            "full Adult (45 222 rows, 86 encoded features), 2 hidden, --l1 cv (whole fit)",
+            ["train", f["adult"], "--target", "income", "--hidden", "2", "--l1", "cv", t, 20, "-o", d / "ad.json"],
+            20,
+            1,
+        ),
+        (
+            "train_wide",
+            "50 rows x 6 features, one hidden layer of 5000 units (whole fit)",
+            ["train", f["wide_train"], "--target", "y", "--hidden", "5000", t, 3, "-o", d / "wt.json"],
+            3,
+            1,
         ),
         (
             "audit_wide",
