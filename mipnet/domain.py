@@ -98,7 +98,16 @@ class Domain:
         if not np.all(np.isfinite(X)):
             raise DataError("the data contain NaN or inf values")
         lo, hi = X.min(axis=0), X.max(axis=0)
-        pad = margin * (hi - lo)
+        pad = np.zeros_like(lo)
+        if margin > 0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                pad = margin * (hi - lo)  # the range of data near +-1e308 overflows
+            if not (np.all(np.isfinite(lo - pad)) and np.all(np.isfinite(hi + pad))):
+                bad = int(np.flatnonzero(~(np.isfinite(lo - pad) & np.isfinite(hi + pad)))[0])
+                raise DataError(
+                    f"widening the data's range of feature {bad} by the margin {margin:g} overflows float64 "
+                    f"([{lo[bad]:g}, {hi[bad]:g}]): give the domain as a box (--domain-json) or no margin"
+                )
         names = list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
         integer = np.all(np.equal(np.mod(X, 1), 0), axis=0)
         return cls(names, lo - pad, hi + pad, integer & (margin == 0))

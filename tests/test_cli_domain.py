@@ -166,3 +166,26 @@ def test_domain_from_data_is_the_box_not_its_lattice(tmp_path) -> None:
     r = CliRunner().invoke(cli, [*args, "--time-limit", "20"])
     assert r.exit_code == 1, r.output
     assert "violated" in r.output
+
+
+def test_extreme_numbers_in_domains_are_one_error_or_exact():
+    """An integer of 400 digits in --domain-json was an OverflowError traceback; data near +-1e308 gave "domain
+    lower contains NaN" (0 * inf of its range) without a margin, and +-inf silently with one."""
+    from mipnet.cli.options import _domain_json
+    from mipnet.domain import Domain
+    from mipnet.errors import DataError
+
+    X = np.array([[-1e308, 0.0], [1e308, 1.0]])
+    d = Domain.from_data(X)
+    assert d.lower[0] == -1e308 and d.upper[0] == 1e308 and np.isfinite(d.lower).all()
+    with pytest.raises(DataError, match="overflows float64"):
+        Domain.from_data(X, margin=0.1)
+    assert Domain.from_data(X[:, 1:], margin=0.1).upper[0] == pytest.approx(1.1)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "big.json"
+        p.write_text('{"lower": [0, 0], "upper": [1, ' + "9" * 400 + "]}")
+        with pytest.raises(DataError, match="an integer of 400 digits"):
+            _domain_json(p, ["a", "b"], np.zeros(2), np.ones(2))

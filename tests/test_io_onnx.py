@@ -513,3 +513,55 @@ def test_a_domain_integer_list_of_booleans_is_refused():
 
     with pytest.raises(ModelFormatError, match="list of feature indices"):
         Domain.from_dict({"names": ["a", "b"], "lower": [0, 0], "upper": [1, 1], "integer": [True]})
+
+
+def test_dropout_in_training_mode_and_a_regrouping_reshape_are_refused(rng):
+    """Dropout(training_mode=true) drops random inputs (onnxruntime: y in {2, 4, 6, 8}); a Reshape (2, -1) of a
+    batch of any size regroups samples (a Softmax after it normalises other groups): both were read as no-ops and
+    a "holds" proved on another function."""
+    W = rng.normal(size=(3, 4))
+    drop = [
+        helper.make_node("Gemm", ["x", "W"], ["h"], transB=1),
+        helper.make_node("Dropout", ["h", "ratio", "train"], ["y"], name="d"),
+    ]
+    inits = {"W": W, "ratio": np.array(0.5), "train": np.array(True)}
+    with pytest.raises(UnsupportedError, match="Dropout in training mode"):
+        from_onnx(_model(drop, inits, [4]))
+    inits["train"] = np.array(False)  # inference mode: read as the identity
+    net = from_onnx(_model(drop, inits, [4]))
+    X = rng.normal(size=(5, 4))
+    np.testing.assert_allclose(net.forward(X), X @ W.T, atol=1e-12)
+    regroup = [
+        helper.make_node("Gemm", ["x", "W"], ["h"], transB=1),
+        helper.make_node("Reshape", ["h", "shape"], ["y"], name="r"),
+    ]
+    with pytest.raises(UnsupportedError, match="keep the batch first"):
+        from_onnx(_model(regroup, {"W": rng.normal(size=(6, 4)), "shape": np.array([2, -1], dtype=np.int64)}, [4]))
+    keep = from_onnx(_model(regroup, {"W": W, "shape": np.array([0, -1], dtype=np.int64)}, [4]))
+    np.testing.assert_allclose(keep.forward(X), X @ W.T, atol=1e-12)
+
+
+def test_saved_metadata_of_any_shape_and_the_softmax_note(tmp_path, rng):
+    """A "metadata" entry that is a list crashed the import; a Softmax the import dropped was kept as a note
+    through JSON and exported back as if the logits-only graph still ended in it (counterexample Y were
+    probabilities of a graph that outputs logits)."""
+    import json as _json
+
+    W = rng.normal(size=(2, 3))
+    model = _model(
+        [helper.make_node("Gemm", ["x", "W"], ["z"], transB=1), helper.make_node("Softmax", ["z"], ["y"])],
+        {"W": W},
+        [3],
+    )
+    net = from_onnx(model)
+    assert net.metadata["onnx_dropped_output"] == "Softmax"
+    back = from_onnx(to_onnx(net))
+    assert "onnx_dropped_output" not in back.metadata  # the exported graph ends in the logits
+    exported = to_onnx(net)
+    for bad in ([1, 2], "text"):
+        for p in exported.metadata_props:
+            if p.key == "mipnet":
+                d = _json.loads(p.value)
+                d["metadata"] = bad
+                p.value = _json.dumps(d)
+        assert from_onnx(exported).metadata["source"] == "onnx"

@@ -152,3 +152,19 @@ def test_standard_scaler_without_centring_or_scaling(with_mean, with_std):
     est = _fit(make_pipeline(scaler, mlp), X, Y_BIN)
     net = from_sklearn(est)
     np.testing.assert_allclose(_proba(net.forward(X)), est.predict_proba(X), atol=1e-6, rtol=0)
+
+
+def test_a_poisson_regressor_is_refused():
+    """loss="poisson" predicts exp(z): read without the exp, predictions were log(prediction) (a false "holds")."""
+    from mipnet.errors import UnsupportedError
+    from mipnet.io.sklearn_io import from_sklearn
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(40, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = MLPRegressor(hidden_layer_sizes=(3,), loss="poisson", max_iter=50, random_state=0).fit(
+            X, np.exp(X.sum(axis=1))
+        )
+    with pytest.raises(UnsupportedError, match="'exp'"):
+        from_sklearn(reg)

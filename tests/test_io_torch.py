@@ -210,3 +210,28 @@ def test_a_subclass_with_its_own_forward_is_refused_not_read_as_its_parts():
         with pytest.raises(UnsupportedError, match="with its own forward"):
             from_torch(model, (3,))
     assert len(from_torch(Named(nn.Linear(3, 2), nn.ReLU()), (3,)).layers) == 2
+
+
+def test_forward_hooks_and_look_alike_classes_are_refused():
+    """weight_norm recomputes the weight in a pre-hook (the cached weight is stale after a training step: a false
+    "holds"); a registered hook clamps the output; a user class named LeakyReLU is not torch's."""
+    import warnings
+
+    lin = nn.Linear(2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # weight_norm's deprecation in favour of parametrizations
+        normed = nn.utils.weight_norm(nn.Linear(2, 1))
+    with pytest.raises(UnsupportedError, match="forward hooks"):
+        from_torch(nn.Sequential(normed, nn.ReLU()), (2,))
+    hooked = nn.Sequential(nn.Linear(2, 1))
+    hooked.register_forward_hook(lambda m, i, o: o.clamp(max=1.0))
+    with pytest.raises(UnsupportedError, match="forward hooks"):
+        from_torch(hooked, (2,))
+
+    class LeakyReLU(nn.Module):  # noqa: N801 - a look-alike of torch's class
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * x
+
+    with pytest.raises(UnsupportedError, match="unsupported torch module 'LeakyReLU'"):
+        from_torch(nn.Sequential(lin, LeakyReLU()), (2,))
+    assert from_torch(nn.Sequential(lin, nn.LeakyReLU(0.1)), (2,)).layers[-1].kind == "LeakyReLU"

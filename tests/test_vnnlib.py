@@ -456,3 +456,19 @@ def test_the_milp_witness_lies_deep_in_the_unsafe_region(monkeypatch: pytest.Mon
             assert max(y[j] - y[c] for j in range(3) if j != c) >= 0.5 * vnn.STOP_DEPTH
         else:
             assert r.verdict == "holds" and not reachable, (seed, r.verdict)
+
+
+def test_counts_names_and_numerals_are_read_exactly() -> None:
+    """64 assertions of 2 disjuncts: the count wrapped to 0 in int64, passed the cap and exhausted memory; X_01 was
+    read as X_1 (its own bounds emptied the box: a vacuous "holds"); 3e-322 * X_0 <= 1e-322 became X_0 <= 0.33 in
+    subnormal arithmetic."""
+    two = "".join(f"(assert (or (>= X_0 {i}.0) (<= X_1 {i}.0)))\n" for i in range(64))
+    with pytest.raises(ModelFormatError, match="18446744073709551616 disjuncts"):
+        parse_vnnlib(header() + box(0.1) + two)
+    with pytest.raises(ModelFormatError, match="'X_01'"):
+        parse_vnnlib(header() + "(declare-const X_01 Real)\n" + box(0.1) + "(assert (>= Y_0 Y_1))")
+    with pytest.raises(ModelFormatError, match="smallest normal float"):
+        parse_vnnlib(header() + box(0.1) + "(assert (<= (* 3e-322 Y_0) 1e-322))")
+    with pytest.raises(ModelFormatError, match="underflows to 0"):
+        parse_vnnlib(header() + box(0.1) + "(assert (<= Y_0 1e-400))")
+    assert parse_vnnlib(header() + box(0.1) + "(assert (<= Y_0 0.0e5))").n_outputs == 3

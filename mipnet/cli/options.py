@@ -346,9 +346,14 @@ def _domain_json(path: Path, names: list[str], lower: Any, upper: Any) -> tuple[
     def num(v: Any, where: str) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise DataError(f"--domain-json {path.name}: {where} must be a number, got {v!r}")
-        if not math.isfinite(v):
-            raise DataError(f"--domain-json {path.name}: {where} must be finite, got {v!r}")
-        return float(v)
+        try:
+            f = float(v)  # an int beyond float64 overflows here
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            shown = v if isinstance(v, float) else f"an integer of {len(str(abs(v)))} digits"
+            raise DataError(f"--domain-json {path.name}: {where} must be finite, got {shown}")
+        return f
 
     if isinstance(d, dict) and "features" in d and isinstance(d["features"], dict):
         unknown = [k for k in d["features"] if k not in names]

@@ -309,7 +309,12 @@ class _Reader:
         if op in _ACTIVATIONS:
             self.push(_ACTIVATIONS[op](), node)
         elif op in _SKIP:
-            pass
+            mode = node.input[2] if len(node.input) > 2 else ""  # Dropout's training_mode (opset 12 on)
+            if mode and (mode not in self.consts or bool(np.asarray(self.consts[mode]).reshape(-1).any())):
+                raise UnsupportedError(
+                    f"{where}: Dropout in training mode (training_mode not a constant false) drops random inputs; "
+                    "export the model in inference mode (model.eval())"
+                )
         elif op in _IMPORTERS:  # a layer type with attributes or constant inputs reads the node itself
             consts = [self.const(n, node) if n else None for n in node.input[1:]]
             exact = self.exact_attrs.get(out)
@@ -416,6 +421,12 @@ class _Reader:
             return
         if len(target) < 2:
             raise UnsupportedError(f"{where}: only a Reshape to a constant (batch, ...) shape is supported")
+        if target[0] not in (0, -1, 1) or (target[0] == -1 and -1 in target[1:]):
+            # the first entry keeps the batch (0), is inferred as it (-1 beside a whole sample) or is the one sample
+            # a property speaks of (1); (2, -1) regroups samples (a Softmax after it normalises other groups)
+            raise UnsupportedError(
+                f"{where}: a Reshape of a batch of any size must keep the batch first (0, -1 or 1 there), not {target}"
+            )
         rest = [self.shape[i] if v == 0 and i < len(self.shape) else v for i, v in enumerate(target[1:])]
         n = int(np.prod(self.shape))
         if rest.count(-1) == 1 and len(rest) > 1:
@@ -552,7 +563,13 @@ def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None
             saved = {}
     reader = _Reader(model, saved.get("exact_attributes"))
     layers = reader.read()
-    metadata = saved.get("metadata") or {"source": "onnx", "producer": model.producer_name or "unknown"}
+    kept = saved.get("metadata")
+    metadata = (
+        dict(kept)
+        if isinstance(kept, dict) and kept
+        else {"source": "onnx", "producer": model.producer_name or "unknown"}
+    )
+    metadata.pop("onnx_dropped_output", None)  # what this graph drops is the reader's to say, not a saved note's
     metadata.update(reader.notes)
     if domain is None and isinstance(saved.get("domain"), dict):
         domain = Domain.from_dict(saved["domain"])
@@ -643,6 +660,8 @@ def to_onnx(net: Network, dtype: str = "float64") -> Any:
     model.ir_version = 8  # the IR of opset 17; readable by every onnxruntime since 1.11
     d = net.to_dict()
     saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}
+    # the exported graph ends in the logits: a Softmax the import dropped is not in it
+    saved["metadata"] = {k: v for k, v in (saved["metadata"] or {}).items() if k != "onnx_dropped_output"}
     if exact:
         saved["exact_attributes"] = exact
     # (numpy scalars, e.g. the class names np.unique gives a fitted estimator, as the plain values a JSON file holds)

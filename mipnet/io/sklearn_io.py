@@ -103,6 +103,12 @@ def from_sklearn(estimator: Any, feature_names: Sequence[str] | None = None, dom
             layers.append(act())
 
     kwargs: dict[str, Any] = {"task": "regress"}
+    if not isinstance(mlp, MLPClassifier) and mlp.out_activation_ != "identity":
+        # loss="poisson" predicts exp(z): the network without it would answer log(prediction)
+        raise UnsupportedError(
+            f"an MLPRegressor whose output is {mlp.out_activation_!r} (loss={getattr(mlp, 'loss', '?')!r}) is not "
+            "supported: mipnet reads piecewise-linear or smooth hidden layers with an identity output"
+        )
     if isinstance(mlp, MLPClassifier):
         if mlp.out_activation_ not in ("logistic", "softmax") or (
             mlp.out_activation_ == "logistic" and mlp.n_outputs_ != 1

@@ -86,6 +86,13 @@ def _modules(module: nn.Module) -> list[nn.Module]:
 
 def _own_forward(m: nn.Module) -> None:
     cls = type(m)
+    hooks = [h for h in ("_forward_hooks", "_forward_pre_hooks") if getattr(m, h, None)]
+    if hooks:  # weight_norm / spectral_norm recompute the weight in a pre-hook; any hook may change the output
+        raise UnsupportedError(
+            f"{cls.__name__} has forward hooks ({', '.join(h.strip('_') for h in hooks)}: e.g. weight_norm or "
+            "spectral_norm, or a registered hook) that change what it computes: remove them (for weight_norm: "
+            "torch.nn.utils.remove_weight_norm) before converting"
+        )
     if cls.__module__.startswith("mipnet."):
         return
     base: type = next((c for c in cls.__mro__ if c.__module__.startswith("torch.nn")), nn.Module)
@@ -145,7 +152,7 @@ def _layer(m: nn.Module, shape: Shape) -> Layer | None:
         return _conv(m)
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return _pool(m)
-    if type(m).__name__ in _IMPORTERS:
+    if type(m).__name__ in _IMPORTERS and getattr(nn, type(m).__name__, None) is type(m):  # torch's own class only
         return _IMPORTERS[type(m).__name__].from_torch(m)
     if isinstance(m, nn.GELU):
         if m.approximate != "none":
@@ -222,7 +229,8 @@ def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
         if isinstance(m, nn.Linear):
             return (m.in_features,)
         if not (
-            isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.GELU)) or type(m).__name__ in _IMPORTERS
+            isinstance(m, (*_DROPOUT, nn.Identity, nn.Flatten, *_SIMPLE, nn.GELU))
+            or (type(m).__name__ in _IMPORTERS and getattr(nn, type(m).__name__, None) is type(m))
         ):
             break
     raise ModelFormatError(

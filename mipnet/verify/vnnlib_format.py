@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ MAX_DISJUNCTS = 4096
 #: reported "violated" / "sat" where the property holds; a witness on the boundary is re-checked exactly)
 CHECK_TOL = 0.0
 
-_VAR = re.compile(r"^([XY])_(\d+)$")
+_VAR = re.compile(r"^([XY])_(0|[1-9]\d*)$")  # no leading zeros: X_01 is not X_1
 
 # ----------------------------------------------------------------------------- property model
 
@@ -153,6 +154,13 @@ def _number(tok: str) -> float | None:
         raise ModelFormatError(
             f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are not allowed)"
         )
+    if v != 0.0 and abs(v) < sys.float_info.min:  # subnormal: 3e-322 / 1e-322 is not 3 in floating point
+        raise ModelFormatError(
+            f"the number {tok!r} in the VNN-LIB property is below the smallest normal float (2.2e-308): its ratios "
+            "to other numbers are not exact; scale the property"
+        )
+    if v == 0.0 and any(ch in "123456789" for ch in tok.lower().split("e")[0]):  # underflowed to 0
+        raise ModelFormatError(f"the number {tok!r} in the VNN-LIB property underflows to 0; scale the property")
     return v
 
 
@@ -200,7 +208,7 @@ class _Parser:
         op = e[0]
         if op == "and":
             parts = [self.formula(a) for a in e[1:]]
-            total = int(np.prod([len(p) for p in parts])) if parts else 1
+            total = math.prod(len(p) for p in parts)  # a Python int: 2**64 wrapped to 0 in int64
             if total > MAX_DISJUNCTS:
                 raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
             return [[a for conj in combo for a in conj] for combo in itertools.product(*parts)]
@@ -267,7 +275,7 @@ class _Parser:
                 raise ModelFormatError(f"the property declares no {kind}_ variables")
             if sorted(idx) != list(range(len(idx))):
                 raise ModelFormatError(f"the {kind}_ variables must be numbered 0..{len(idx) - 1}")
-        total = int(np.prod([len(c) for c in conj])) if conj else 1
+        total = math.prod(len(c) for c in conj)  # a Python int: 2**64 wrapped to 0 in int64
         if total > MAX_DISJUNCTS:
             raise ModelFormatError(f"the property expands to {total} disjuncts (more than {MAX_DISJUNCTS})")
         disjuncts = [[a for c in combo for a in c] for combo in itertools.product(*conj)]
