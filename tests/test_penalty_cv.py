@@ -259,3 +259,15 @@ def test_recheck_binds_the_selection_record():
             c for c in bad.checks if c.name == "l1 chosen by cross-validation, as recorded" and c.outcome == "fail"
         ]
         assert bad.status == "failed" and failed, (edit.__name__, bad.lines())
+
+
+def test_margin_zero_fits_and_cv_names_what_is_missing():
+    """margin=0 passed validation, then the surrogate start stopped the fit with "need ... margin > 0"; the --l1 cv
+    refusal named the class and loss (both fine) instead of what kept it out (a budget, a zero margin)."""
+    X, y = _data(n=30, d=2, seed=1)
+    est = MIPNetClassifier((2,), l1=0.01, margin=0.0, time_limit=20, threads=1).fit(X, y)
+    assert est.certificate_check_["ok"]
+    with pytest.raises(UnsupportedError, match=r"lacks: no --max-nonzeros / --max-neurons budget\)"):
+        MIPNetClassifier((2,), l1="cv", max_nonzeros=2, time_limit=5).fit(X, y)
+    with pytest.raises(UnsupportedError, match=r"lacks: a margin > 0\)"):
+        MIPNetClassifier((2,), l1="cv", margin=0.0, time_limit=5).fit(X, y)

@@ -125,3 +125,23 @@ def test_several_linear_pairs_for_one_output_are_not_linear_units() -> None:
     n = W.shape[0]
     bad.metadata = {**(net.metadata or {}), "linear_units": [[p, q, k], [n, n + 1, k], [n + 2, n + 3, k]]}
     assert linear_units_of(bad) == []
+
+
+@pytest.mark.parametrize("field", ["margin", "bias_bound", "l1"])
+def test_a_config_missing_a_field_the_bound_depends_on_is_refuted(field):
+    """Deleting "margin" from both recorded configurations made the re-check read the default 1.0: a dual plan for
+    margin 1 then "proved" an optimum that a margin-0.5 network beats (0.22751 < 0.22772)."""
+    from helpers import forged
+
+    net = _fit(D1, hidden_layer_sizes=(2,), l1=0.01, margin=0.5)
+    cert = training_certificate(net, net.metadata["certificate"], target="t")
+    X, y = D1[["a", "b"]].to_numpy(float), D1["t"].to_numpy()
+    assert recheck(cert, net, (X, y)).status in ("ok", "partial")
+
+    def drop(d):
+        d["question"]["config"].pop(field)
+        d["result"]["formulation"]["config"].pop(field)
+
+    rep = recheck(forged(cert, drop), net, (X, y))
+    bad = [c for c in rep.checks if c.name == "recorded configuration readable" and c.outcome == "fail"]
+    assert rep.status == "failed" and bad and field in bad[0].detail, rep.lines()

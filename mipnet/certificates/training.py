@@ -604,6 +604,10 @@ def _dual_claim(
     return None, f"not re-proved within {seconds:.3g} s ({what}): {got:.9g} < claimed {claimed:.9g}", "solver"
 
 
+#: fields every trainer has recorded in a configuration since the first format: never read as their defaults
+CORE_CONFIG = ("hidden", "hypothesis", "loss", "margin", "weight_bound", "bias_bound", "l1")
+
+
 def _config_claim(rep: RecheckReport, cert: CertificateFile) -> bool:
     """The recorded configuration (``question.config``) is one the trainer accepts: every field of the right type and
     range, as :func:`~mipnet.train.config.resolve_config` validates it (a box of null or a budget of "two" is an
@@ -616,6 +620,9 @@ def _config_claim(rep: RecheckReport, cert: CertificateFile) -> bool:
     try:
         if not isinstance(q.get("config"), dict):
             raise TypeError(f"a mapping was expected, got {type(q.get('config')).__name__}")
+        missing = [k for k in CORE_CONFIG if k not in q["config"]]
+        if missing:  # a default filled in for a deleted field would re-prove another problem (margin 1 for 0.5)
+            raise ValueError(f"it lacks {', '.join(missing)}, which the objective and its bound depend on")
         cfg = _read_config(q["config"])
         classes = q.get("classes")
         n_classes = len(classes) if isinstance(classes, list) and classes else 2

@@ -27,22 +27,25 @@ WARM_START_RESTARTS_MIN_SECONDS = 30.0
 
 
 def surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
-    """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge, l1 only."""
-    return (
-        task == "classify"
-        and n_classes == 2
-        and cfg.hypothesis == "sign"
-        and cfg.loss == "hinge"
-        and not cfg.linear
-        and not cfg.constraints
-        and cfg.l2 == 0
-        and cfg.l0 == 0
-        and cfg.neuron_penalty == 0
-        and cfg.layer_penalty == 0
-        and cfg.max_nonzeros is None
-        and cfg.max_neurons is None
-        and len(cfg.hidden) == 1
-    )
+    """The gradient surrogate (:mod:`.surrogate`) minimises the MILP objective: sign class, binary hinge with a
+    positive margin (margin 0 is a legal, degenerate objective the surrogate does not take), l1 only."""
+    return not surrogate_obstacles(cfg, task, n_classes)
+
+
+def surrogate_obstacles(cfg: TrainConfig, task: str, n_classes: int) -> list[str]:
+    """What keeps the surrogate from this problem (:func:`surrogate_applies`), in words; empty when it applies."""
+    checks = [
+        (task == "classify" and n_classes == 2, f"a binary classifier (this is a {task} with {n_classes} outputs)"),
+        (cfg.hypothesis == "sign", f"the sign class (not {cfg.hypothesis})"),
+        (cfg.loss == "hinge", f"the hinge loss (not {cfg.loss})"),
+        (cfg.margin > 0, "a margin > 0"),
+        (not cfg.linear, "no linear term"),
+        (not cfg.constraints, "no domain constraints"),
+        (cfg.l2 == 0 and cfg.l0 == 0 and cfg.neuron_penalty == 0 and cfg.layer_penalty == 0, "no penalty but l1"),
+        (cfg.max_nonzeros is None and cfg.max_neurons is None, "no --max-nonzeros / --max-neurons budget"),
+        (len(cfg.hidden) == 1, "one hidden layer"),
+    ]
+    return [need for ok, need in checks if not ok]
 
 
 def better_start(

@@ -284,10 +284,12 @@ def train_with_options(
     selection = None
     if opts.l1_grid is not None:
         if not surrogate_applies(cfg, task, n_classes):
+            from .sign_start import surrogate_obstacles
+
             raise UnsupportedError(
                 "choosing l1 by cross-validation is not yet supported here: it needs the sign class "
-                "with the hinge loss and no other penalty or budget (this problem: "
-                f"{cfg.hypothesis} class, {cfg.loss} loss); use scikit-learn's GridSearchCV "
+                "with the hinge loss and no other penalty or budget (this problem lacks: "
+                f"{'; '.join(surrogate_obstacles(cfg, task, n_classes))}); use scikit-learn's GridSearchCV "
                 "over MIPNetClassifier(l1=...)"
             )
         from .penalty_cv import select_l1, selection_method, selection_score
