@@ -108,3 +108,35 @@ def test_bad_files_give_one_clear_error(tmp_path, content, message):
     with pytest.raises(CertificateError, match=message) as exc:
         load_certificate(path)
     assert "\n" not in str(exc.value)
+
+
+def test_a_monotonicity_certificate_naming_a_foreign_feature_is_refuted(dense_net):
+    """An edit adding a feature the model does not have stopped the re-check with exit 2 (an input error), and one
+    naming one level of a one-hot group was only "partial": both are edits of the certificate, refuted."""
+    from helpers import forged
+
+    from mipnet.domain import Domain
+    from mipnet.report.recheck import recheck
+
+    rep = verify_global(dense_net, increasing=["x0"], time_limit=10)
+    cert = monotonicity_certificate(dense_net, rep, increasing=["x0"])
+
+    def add(name):
+        def edit(d):
+            d["question"]["increasing"].append(name)
+            item = json.loads(json.dumps(d["answer"]["items"][0]))
+            item["feature"] = name
+            d["answer"]["items"].append(item)
+
+        return edit
+
+    bad = recheck(forged(cert, add("nonexistent")), dense_net, None)
+    failed = [c for c in bad.checks if c.name.startswith("features asked are the model's") and c.outcome == "fail"]
+    assert bad.status == "failed" and failed, bad.lines()
+    grouped = dense_net.with_domain(
+        Domain(["x0", "x1", "x2", "x3"], [-1, -1, 0, 0], [1, 1, 1, 1], onehot_groups=[[2, 3]])
+    )
+    g_rep = verify_global(grouped, increasing=["x0"], time_limit=10)
+    g_cert = monotonicity_certificate(grouped, g_rep, increasing=["x0"])
+    level = recheck(forged(g_cert, add("x2")), grouped, None)
+    assert level.status == "failed", level.lines()

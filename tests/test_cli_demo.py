@@ -47,3 +47,25 @@ def test_demo_model_path():
     assert demo_model_path("out/r.html", None) == "out/r_model.json"
     assert demo_model_path("", None) == "compas_model.json"
     assert demo_model_path("r.html", "m.onnx") == "m.onnx"
+
+
+def test_demo_words_say_the_ball_and_the_gap_that_were_proved():
+    """With eps >= 1 the robustness verdicts speak of a ball that also moves counts and flips yes/no features: the
+    last line said "+-1 year(s) of age" beside counterexamples that flip male or felony. A final MILP stopped at
+    HiGHS's gap 7.7e-5 was "gap 0"; the class's weight box was not named."""
+    from mipnet.cli.demo import DemoTraining, demo_summary
+
+    small = DemoTraining(20, True, 1, 0.24, [("priors_count", "holds")], 0.5, gap=0.0)
+    assert small.robustness_words == "robustness to +-0.5 year(s) of age" and small.gap_words == "gap 0"
+    wide = DemoTraining(18, True, 2, 0.2436, [("priors_count", "holds")], 1.0, gap=7.7e-5)
+    assert wide.robustness_words.startswith("robustness in the L-inf ball of radius 1 (")
+    assert "counts and yes/no features by up to 1" in wide.robustness_words
+    assert wide.gap_words == "gap 7.7e-05" and "gap 0" not in wide.words()
+    assert "weights and biases in [-1, 1]" in wide.words()
+    line = demo_summary(None, None, "m.json", wide)
+    assert "training optimal on its 18 rows (gap 7.7e-05)" in line
+
+
+def test_demo_needs_two_training_rows():
+    r = CliRunner().invoke(cli, ["demo", "--samples", "1"])
+    assert r.exit_code == 2 and "--samples" in r.output and "train_size" not in r.output

@@ -208,6 +208,16 @@ def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Networ
             f"{', '.join(both)} listed as both increasing and decreasing",
         )
     sign = {f: 1 for f in inc} | {f: -1 for f in dec if f not in both}
+    levels = {dom.names[i] for g in dom.onehot_groups for i in g}
+    foreign = sorted(f for f in sign if f not in dom.names or f in levels)
+    if foreign:  # an edit: the verifier asks only the model's own features, never one level of a one-hot group
+        rep.add(
+            "features asked are the model's (no one-hot level alone)",
+            "integrity",
+            False,
+            f"{', '.join(foreign)}: not a feature of the model, or one level of a one-hot group",
+        )
+        sign = {f: s for f, s in sign.items() if f not in foreign}
     recorded = [str(it.get("feature")) for it in items]
     if set(recorded) != set(sign) or len(recorded) != len(set(recorded)):
         rep.add(

@@ -12,7 +12,6 @@ import numpy as np
 from .options import (
     FINITE_POSITIVE,
     MODEL_SUFFIXES,
-    POSITIVE_INT,
     RADIUS,
     SEED,
     output_file,
@@ -46,7 +45,7 @@ def demo_summary(cert: Any, audit: Any, model_path: str, training: Any = None) -
         unknown.append(f"training optimality ({cert.status}, no bound)")
     if training is not None:
         (proved if training.optimal else unknown).append(
-            f"training optimal on its {training.rows} rows (gap 0)"
+            f"training optimal on its {training.rows} rows ({training.gap_words})"
             if training.optimal
             else "training optimality (stopped at the time limit, gap unknown)"
         )
@@ -103,13 +102,29 @@ class DemoTraining:
         objective: float | None,
         features: list[tuple[str, str]],
         eps: float,
+        gap: float | None = None,
     ) -> None:
         self.rows = rows
         self.optimal = optimal
         self.rounds = rounds
         self.objective = objective
         self.features = features  # (feature, holds | violated | unknown) of the loop's global certificate
-        self.robustness_words = f"robustness to +-{eps:g} year(s) of age"
+        # below 1 only age can move (every other feature is a whole number); from 1 on the ball moves counts and
+        # flips yes/no features too, and a verdict speaks of that ball, not of age alone
+        self.robustness_words = (
+            f"robustness to +-{eps:g} year(s) of age"
+            if eps < 1
+            else f"robustness in the L-inf ball of radius {eps:g} (age +-{eps:g} years, counts and yes/no features "
+            f"by up to {int(eps)})"
+        )
+        self.gap = gap
+
+    @property
+    def gap_words(self) -> str:
+        """The proved relative gap of the last training MILP: "gap 0", or its value (HiGHS stops at 1e-4)."""
+        if self.gap is None or self.gap <= 1e-9:
+            return "gap 0"
+        return f"gap {self.gap:.2g}"
 
     @property
     def monotone_status(self) -> str:
@@ -121,10 +136,11 @@ class DemoTraining:
         obj = "" if self.objective is None else f" (objective {self.objective:.6g})"
         if self.optimal:
             gap = (
-                "the training MILP was solved to optimality, gap 0: among the networks of this class (2 hidden "
-                "ReLU units, sign class) that satisfy the monotonicity constraints added during training, none "
-                f"has a lower objective (hinge loss + 0.01 x the sum of the absolute weights) on the {self.rows} "
-                f"training rows{obj}"
+                f"the training MILP was solved to optimality, {self.gap_words}: among the networks of this class "
+                "(2 hidden ReLU units, sign class, weights and biases in [-1, 1]) that satisfy the monotonicity "
+                "constraints added during training, none has a lower objective (hinge loss + 0.01 x the sum of the "
+                f"absolute weights) on the {self.rows} training rows{obj}"
+                + ("" if self.gap_words == "gap 0" else " by more than that relative gap")
             )
             if self.monotone_status == "holds":
                 gap += (
@@ -165,10 +181,11 @@ def _demo_domain(domain: Any) -> Any:
 )
 @click.option(
     "--samples",
-    type=POSITIVE_INT,
+    type=click.IntRange(min=2),
     default=20,
     show_default=True,
-    help="Training rows: few enough for the training MILP to be proved optimal (gap 0) in --time-limit.",
+    help="Training rows (at least 2: one of each class): few enough for the training MILP to be proved optimal "
+    "(gap 0) in --time-limit.",
 )
 @click.option(
     "--seed",
@@ -255,7 +272,13 @@ def demo(
     last = res.history[-1] if res.history else {}
     feats = [(f.feature, f.status) for f in (res.certificate.features if res.certificate is not None else [])]
     training = DemoTraining(
-        len(X), last.get("train_status") == "optimal", len(res.history), last.get("objective"), feats, eps
+        len(X),
+        last.get("train_status") == "optimal",
+        len(res.history),
+        last.get("objective"),
+        feats,
+        eps,
+        gap=last.get("gap"),
     )
     for f_name, f_status in feats:
         click.echo(f"  {f_name:24s} increasing {f_status}")

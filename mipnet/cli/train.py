@@ -348,6 +348,7 @@ def train(
         extra["constraints"] = _read_constraints(constraint_file)
     if (weight_bound, bias_bound) != (1.0, 1.0) and (monotone_increasing or monotone_decreasing):
         raise DataError("--weight-bound and --bias-bound are not yet supported by certified monotonic learning")
+    _check_monotone_options(monotone_increasing, monotone_decreasing, monotone_method)
     if max_neurons is not None:
         if architecture is not None or monotone_increasing or monotone_decreasing:
             raise DataError("--max-neurons takes dense networks without --architecture or --monotone-*")
@@ -512,6 +513,30 @@ def _check_training_frame(df, target: str, task: str) -> None:
         )
 
 
+#: options certified monotonic learning does not read: per method (the gradient method trains its own loss)
+_MONOTONE_UNUSED = {
+    "milp": ("layer_penalty",),
+    "gradient": ("hypothesis", "loss", "l1_text", "l2", "l0", "neuron_penalty", "max_nonzeros", "layer_penalty"),
+}
+
+
+def _check_monotone_options(increasing: str | None, decreasing: str | None, method: str) -> None:
+    """Before any work: a --monotone-* list that names no feature, and the options the chosen method would ignore
+    (the gradient method wrote a 15-weight network for --max-nonzeros 1), are one error line each."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    for name, value in (("monotone_increasing", increasing), ("monotone_decreasing", decreasing)):
+        if value is not None and not _names(value):
+            raise DataError(f"--{name.replace('_', '-')} names no feature (it trained a plain network)")
+    if not (increasing or decreasing):
+        return
+    given = [n for n in _MONOTONE_UNUSED[method] if ctx.get_parameter_source(n) not in (None, ParameterSource.DEFAULT)]
+    if given:
+        flags = ", ".join("--" + n.replace("_text", "").replace("_", "-") for n in given)
+        raise DataError(f"{flags}: not used by certified monotonic learning with --monotone-method {method}")
+
+
 def _train_monotone(
     X,
     y,
@@ -596,8 +621,12 @@ def _train_monotone(
         click.echo(f"  {f.feature:24s} {f.direction:10s} {f.status}")
     click.echo(f"global monotonicity certificate: {status} after {len(res.history)} round(s) ({method})")
     if status != "holds":  # never a network that breaks what the user required (as with --constraint)
-        why = "is not monotone (counterexample above)" if status == "violated" else "is not proved monotone"
-        click.echo(f"not written: the last network {why}; raise --time-limit", err=True)
+        why = "is not monotone (a counterexample pair was found)" if status == "violated" else "is not proved monotone"
+        click.echo(
+            f"not written: the last network {why} after {len(res.history)} round(s); raise --time-limit"
+            + (" or try --monotone-method milp" if method == "gradient" else ""),
+            err=True,
+        )
         return EXIT_VIOLATED if status == "violated" else EXIT_UNKNOWN
     save_model(res.network, output)
     click.echo(f"wrote {output}")

@@ -287,6 +287,20 @@ def _fit(
     return net, mods
 
 
+def training_tolerance(net: Network) -> float:
+    """The slope tolerance of the proofs that end a training loop: the verifier's (1e-7 per unit of the feature, in
+    output units) times the target's scale when that is below 1. A regression target in small units (sigma_y 3e-8)
+    made a slope of -5e-8 over the whole domain pass as "holds"; the trained output's own scale is what the
+    tolerance must be small against."""
+    from ..verify.monotonic.common import TOL
+
+    last = net.layers[-1] if net.layers else None
+    scale = 1.0
+    if net.task == "regress" and last is not None and last.kind == "Normalize":
+        scale = float(np.min(np.abs(np.asarray(getattr(last, "scale", 1.0), dtype=np.float64))))
+    return TOL * min(1.0, scale) if scale > 0 else TOL
+
+
 def train_monotone_gradient(
     X: np.ndarray,
     y: np.ndarray,
@@ -375,6 +389,7 @@ def train_monotone_gradient(
             net,
             [n for _, n, s in feats if s > 0],
             [n for _, n, s in feats if s < 0],
+            tol=training_tolerance(net),
             mode=mode,
             output=output,
             versus=versus,
@@ -627,6 +642,7 @@ def train_monotone_milp(
             net,
             [n for _, n, s in feats if s > 0],
             [n for _, n, s in feats if s < 0],
+            tol=training_tolerance(net),
             time_limit=round_dl.sub(seconds=verify_time_limit * max(1, len(feats))),
             solver=solver,
         )
@@ -641,6 +657,8 @@ def train_monotone_milp(
                 "pairs": len(pairs),
                 "train_status": res.status,
                 "objective": res.incumbent,
+                "bound": res.bound,
+                "gap": res.gap,
                 "warm_start_objective": start_obj,
                 "train_time": time.perf_counter() - t0,
                 "status": report.status,
