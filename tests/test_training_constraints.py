@@ -298,17 +298,24 @@ def _edit_constraint(kind, **changes):
 def test_recheck_refutes_a_constraint_whose_record_was_edited(kind, constraints, changes):
     """The re-check measured the recorded numbers only: an edited text ("excludes b", "sign -1") or made-up parity
     groups re-checked OK while the model breaks what the text says."""
+    rep, failed, _ = _forged_recheck(constraints, _edit_constraint(kind, **changes))
+    assert rep.status == "failed" and failed, rep.lines()
+
+
+def _forged_recheck(constraints, edit):
+    """Train under ``constraints`` (a 0/1 column a for parity groups), check the honest certificate re-checks OK,
+    re-check the one ``edit`` forged: (report, failed constraint checks, re-check of the forgery without data)."""
     X, y = _data()
     Xp = X.copy()
-    Xp[:, 0] = (X[:, 0] > 0).astype(float)  # a 0/1 column for the parity group
+    Xp[:, 0] = (X[:, 0] > 0).astype(float)
     res = train(
         Xp, y, config=CFG, domain=Domain.from_data(Xp, names=NAMES), constraints=constraints, time_limit=60, threads=1
     )
     cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
     assert recheck(cert, res.network, (Xp, y)).status == "ok"
-    rep = recheck(_forged(cert, _edit_constraint(kind, **changes)), res.network, (Xp, y))
+    rep = recheck(_forged(cert, edit), res.network, (Xp, y))
     failed = [c for c in rep.checks if c.name == "domain constraints hold on the network" and c.outcome == "fail"]
-    assert rep.status == "failed" and failed, rep.lines()
+    return rep, failed, recheck(_forged(cert, edit), res.network, None)
 
 
 def test_a_one_hot_column_is_excluded_by_its_name_and_never_by_one_level():
@@ -392,19 +399,9 @@ def test_recheck_binds_the_users_numbers_to_the_milps(kind, constraints, changes
     """A recorded order or parity constraint keeps the user's numbers (text, numpy check) and the MILP's (the fresh
     solve, the cuts). Editing the user's alone (text rewritten to match) re-checked OK: a claim of "optimal under
     delta 0" for the optimum under delta 0.5. The MILP's numbers must be the user's, standardised."""
-    X, y = _data()
-    Xp = X.copy()
-    Xp[:, 0] = (X[:, 0] > 0).astype(float)  # a 0/1 column for the parity group
-    res = train(
-        Xp, y, config=CFG, domain=Domain.from_data(Xp, names=NAMES), constraints=constraints, time_limit=60, threads=1
-    )
-    cert = training_certificate(res.network, res.network.metadata["certificate"], target="y")
-    assert recheck(cert, res.network, (Xp, y)).status == "ok"
-    rep = recheck(_forged(cert, _edit_user_numbers(kind, **changes)), res.network, (Xp, y))
-    failed = [c for c in rep.checks if c.name == "domain constraints hold on the network" and c.outcome == "fail"]
+    rep, failed, no_data = _forged_recheck(constraints, _edit_user_numbers(kind, **changes))
     assert rep.status == "failed" and failed, rep.lines()
     assert "in the MILP's units" in failed[0].detail or "standardised point" in failed[0].detail
-    no_data = recheck(_forged(cert, _edit_user_numbers(kind, **changes)), res.network, None)
     assert no_data.status == "failed", no_data.lines()  # the network's Normalize is the scale without data
 
 
