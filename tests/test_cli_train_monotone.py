@@ -67,7 +67,7 @@ def test_a_target_in_small_units_gets_a_network_that_is_monotone_at_its_scale(tm
     pd.DataFrame({"a": a, "c": c, "y": -5e-8 * a + 1e-8 * c}).to_csv(tmp_path / "t.csv", index=False)
     out = tmp_path / "t.json"
     argv = ["train", str(tmp_path / "t.csv"), "--task", "regress", "--target", "y", "--hidden", "2"]
-    r = CliRunner().invoke(cli, argv + ["--monotone-increasing", "a", "--time-limit", "15", "-o", str(out)])
+    r = CliRunner().invoke(cli, argv + ["--monotone-increasing", "a", "--time-limit", "6", "-o", str(out)])
     assert r.exit_code in (0, 3), r.output
     if r.exit_code == 0:
         net = load_model(out)

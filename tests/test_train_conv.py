@@ -264,7 +264,7 @@ def test_recheck_binds_a_conv_net_to_its_recorded_architecture_and_scale():
 
     X, y = _images(6, size=4)
     Xf = X.reshape(6, -1)
-    r = train(X, y, config=TrainConfig(architecture="conv2x2-maxpool2", l1=0.01), time_limit=20, lp_heuristic_rounds=1)
+    r = train(X, y, config=TrainConfig(architecture="conv2x2-maxpool2", l1=0.01), time_limit=5, lp_heuristic_rounds=1)
     net = r.network
 
     def outcome(candidate: Network, edited: bool) -> dict[str, str]:
