@@ -204,13 +204,15 @@ def install() -> None:
         _hook_installed = True
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # e.g. a background job of a script: keep it so
         return
-    signal.signal(signal.SIGINT, _handler)
     if _console_fd is None:
         # solver interfaces capture file descriptors 1 and 2 while they run: keep the real stderr
         with contextlib.suppress(OSError):
             _console_fd = os.dup(2)
-    _installed = True
+    # the watcher first, while the caller's handler (mipnet.entry's: one line, exit 130) still answers a Ctrl-C: one
+    # landing in the thread's start after our handler was in place raised there, outside every guard (a traceback)
     _start_watcher()
+    signal.signal(signal.SIGINT, _handler)
+    _installed = True
 
 
 def _quiet_unraisable(previous: Callable[[Any], Any]) -> Callable[[Any], Any]:
