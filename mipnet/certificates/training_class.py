@@ -379,15 +379,7 @@ def standardisation_claim(rep: RecheckReport, cert: CertificateFile, net: Networ
     if net.layers[0].kind != "Normalize":
         return
     mu, sd = column_scale(X)
-    first = net.layers[0]
-    scale = np.asarray(getattr(first, "scale", np.nan), dtype=np.float64)
-    offset = np.asarray(getattr(first, "offset", np.nan), dtype=np.float64)
-    ok = (
-        scale.shape == sd.shape
-        and offset.shape == mu.shape
-        and bool(np.allclose(scale, 1.0 / sd, rtol=1e-6, atol=0.0))
-        and bool(np.allclose(offset, -mu / sd, rtol=1e-6, atol=1e-9))
-    )
+    ok = _is_standardisation(net.layers[0], 1.0 / sd, -mu / sd)
     rep.add(
         "input standardisation is the training data's",
         "integrity",
@@ -408,19 +400,22 @@ def _conv_standardisation_claim(rep: RecheckReport, net: Network, X: np.ndarray)
         if lead:
             imgs = net.layers[0].forward(imgs)
         mu, sd = column_scale(imgs, axis=(0, 2, 3))
-        norm = net.layers[lead]
-        scale = np.asarray(getattr(norm, "scale", np.nan), dtype=np.float64)
-        offset = np.asarray(getattr(norm, "offset", np.nan), dtype=np.float64)
-        want_scale, want_offset = (1.0 / sd)[:, None, None], (-mu / sd)[:, None, None]
-        ok = (
-            scale.shape == want_scale.shape
-            and offset.shape == want_offset.shape
-            and bool(np.allclose(scale, want_scale, rtol=1e-6, atol=0.0))
-            and bool(np.allclose(offset, want_offset, rtol=1e-6, atol=1e-9))
-        )
+        ok = _is_standardisation(net.layers[lead], (1.0 / sd)[:, None, None], (-mu / sd)[:, None, None])
     rep.add(
         "input standardisation is the training data's",
         "integrity",
         ok,
         "Normalize per channel of the training images" if ok else "the Normalize differs from the images' own",
+    )
+
+
+def _is_standardisation(norm: Any, scale: np.ndarray, offset: np.ndarray) -> bool:
+    """Whether the Normalize layer ``norm`` is ``Normalize(scale, offset)``: same shapes, values to 1e-6."""
+    have_scale = np.asarray(getattr(norm, "scale", np.nan), dtype=np.float64)
+    have_offset = np.asarray(getattr(norm, "offset", np.nan), dtype=np.float64)
+    return (
+        have_scale.shape == scale.shape
+        and have_offset.shape == offset.shape
+        and bool(np.allclose(have_scale, scale, rtol=1e-6, atol=0.0))
+        and bool(np.allclose(have_offset, offset, rtol=1e-6, atol=1e-9))
     )
