@@ -42,7 +42,7 @@ def test_certified_monotone_training_saves_a_network_whose_certificate_rechecks(
         ],
     )
     assert r.exit_code in (0, 1, 3), r.output
-    assert "global monotonicity certificate:" in r.output
+    assert "global monotonicity certificate of the output y0:" in r.output  # the trained net names its output y0
     assert out.exists() == (r.exit_code == 0)  # a network not proved monotone is never written
     if r.exit_code == 0:
         assert verify_global(load_model(out), ["a"], [], time_limit=20).status == "holds"
@@ -94,3 +94,16 @@ def test_options_a_method_would_ignore_and_empty_lists_are_refused(tmp_path):
         r = CliRunner().invoke(cli, base + extra)
         assert r.exit_code == 2 and message in r.output, (extra, r.output)
         assert not (tmp_path / "o.json").exists()
+
+
+def test_a_classifier_s_monotone_training_names_the_score_it_proves_about(tmp_path):
+    """The line said "global monotonicity certificate: holds" without naming which class a higher logit favours."""
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, size=(30, 2))
+    df = pd.DataFrame(X, columns=["a", "b"])
+    df["y"] = np.where(X[:, 0] > 0.5, "high", "low")
+    df.to_csv(tmp_path / "d.csv", index=False)
+    args = ["train", str(tmp_path / "d.csv"), "--target", "y", "--hidden", "1", "--time-limit", "4"]
+    r = CliRunner().invoke(cli, [*args, "--monotone-increasing", "a", "-o", str(tmp_path / "m.json")])
+    assert r.exit_code in (0, 1, 3), r.output
+    assert "certificate of the logit (the network's score: above 0 means low, below 0 means high)" in r.output

@@ -562,6 +562,7 @@ def _train_monotone(
     """Certified monotonic learning (mipnet.train.monotone); exit 0 certified, 1 violated, 3 unknown."""
     from ..domain import Domain
     from ..io import save_model
+    from ..report.audit.words import score_words
     from ..train.formulation import TrainConfig
     from ..train.monotone import train_monotone_gradient, train_monotone_milp
     from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
@@ -619,7 +620,9 @@ def _train_monotone(
     status = res.certificate.status if res.certificate is not None else "unknown"
     for f in res.certificate.features if res.certificate is not None else []:
         click.echo(f"  {f.feature:24s} {f.direction:10s} {f.status}")
-    click.echo(f"global monotonicity certificate: {status} after {len(res.history)} round(s) ({method})")
+    # which score the proof is about: for a one-logit classifier, what a higher logit means in class names
+    about = f" of the {score_words(res.network, res.certificate.output)}" if res.certificate is not None else ""
+    click.echo(f"global monotonicity certificate{about}: {status} after {len(res.history)} round(s) ({method})")
     if status != "holds":  # never a network that breaks what the user required (as with --constraint)
         why = "is not monotone (a counterexample pair was found)" if status == "violated" else "is not proved monotone"
         click.echo(
