@@ -27,6 +27,7 @@ import numpy as np
 
 from ..network import Network
 from .conv import ConvTrainingProblem, Weights, unit_out
+from .torch_adam import PlainAdam
 
 
 def gradient_conv_weights(
@@ -86,7 +87,8 @@ def gradient_train(
     else:
         y = torch.tensor(target.astype(int), dtype=torch.long)
         loss_fn = torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # Adam without torch.optim, whose first use imports torch._dynamo (seconds of a short limit)
+    opt = PlainAdam(model.parameters(), lr=lr, weight_decay=weight_decay)
     model.train()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny nets: thread start-up costs more than it saves

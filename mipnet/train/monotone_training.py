@@ -40,6 +40,7 @@ from ..layers import Dense, Layer, ReLU
 from ..network import Network
 from ..verify.monotonic import GlobalReport, output_coefficients, resolve_features, verify_global
 from .scaling import column_scale
+from .torch_adam import PlainAdam
 
 __all__ = ["CertifiedModel", "fit_torch", "train_monotone_gradient", "train_monotone_milp"]
 
@@ -232,9 +233,9 @@ def _fit(
         if k < len(mods) - 1:
             seq.append(nn.ReLU())
     model = nn.Sequential(*seq)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((X.shape[0] + batch_size - 1) // batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, steps), eta_min=0.02 * lr)
+    # cosine-annealed Adam without torch.optim (whose first use imports torch._dynamo: seconds of a short limit)
+    opt = PlainAdam(model.parameters(), lr=lr, weight_decay=weight_decay, total_steps=max(1, steps), eta_min=0.02 * lr)
     mono_idx = [l for l, _ in monotone]
     signs = torch.tensor([s for _, s in monotone], dtype=torch.float32)
     N = X.shape[0]
@@ -270,7 +271,6 @@ def _fit(
                 loss = loss + penalty * reg.sum(dim=1).mean()
             loss.backward()
             opt.step()
-            sched.step()
             if nonnegative:
                 project()
     net = _to_network(
