@@ -75,6 +75,10 @@ class Domain:
             seen.update(g)
             if np.any(self.lower[g] < 0) or np.any(self.upper[g] > 1):
                 raise ModelFormatError(f"one-hot group {[self.names[i] for i in g]} must have bounds within [0, 1]")
+            if not self.onehot_levels(g):
+                raise ModelFormatError(
+                    f"one-hot group {[self.names[i] for i in g]} allows no level within its bounds: empty domain"
+                )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -150,11 +154,18 @@ class Domain:
             ok &= np.abs(xg.sum(axis=1) - 1) <= tol
         return ok
 
+    def onehot_levels(self, group: Sequence[int]) -> list[int]:
+        """The features of a one-hot ``group`` that may be its 1: e_k is in the box iff upper_k >= 1 and every other
+        level of the group may be 0 (lower_j <= 0)."""
+        g = [int(i) for i in group]
+        forced = [j for j in g if self.lower[j] > 0]
+        return [k for k in g if self.upper[k] >= 1 and all(j == k for j in forced)]
+
     def clip(self, X: np.ndarray) -> np.ndarray:
         return np.clip(X, self.lower, self.upper)
 
     def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
-        """Uniform samples of the domain (integers rounded, one-hot groups a random category)."""
+        """Uniform samples of the domain (integers rounded, one-hot groups a random category the bounds allow)."""
         self.require_finite()
         rng = np.random.default_rng(rng)
         X = rng.uniform(self.lower, self.upper, size=(n, self.n_features))
@@ -162,9 +173,10 @@ class Domain:
             X[:, self.integer] = np.clip(
                 np.round(X[:, self.integer]), np.ceil(self.lower[self.integer]), np.floor(self.upper[self.integer])
             )
-        for g in self.onehot_groups:
+        for g in self.onehot_groups:  # a random level among those the bounds allow (a level may be fixed at 0 or 1)
+            levels = np.asarray(self.onehot_levels(g))
             X[:, g] = 0.0
-            X[np.arange(n), np.asarray(g)[rng.integers(len(g), size=n)]] = 1.0
+            X[np.arange(n), levels[rng.integers(len(levels), size=n)]] = 1.0
         return X
 
     # ------------------------------------------------------------------ serialisation

@@ -189,3 +189,27 @@ def test_extreme_numbers_in_domains_are_one_error_or_exact():
         p.write_text('{"lower": [0, 0], "upper": [1, ' + "9" * 400 + "]}")
         with pytest.raises(DataError, match="an integer of 400 digits"):
             _domain_json(p, ["a", "b"], np.zeros(2), np.ones(2))
+
+
+def test_a_box_with_no_whole_number_for_an_integer_feature_is_refused(tmp_path) -> None:
+    """--domain-json {"features": {"k": [0.3, 0.7]}} for an integer feature k silently made k continuous: the
+    verdict then spoke of (and its witness lay on) points off the model's lattice."""
+    from mipnet.domain import Domain
+    from mipnet.io import save_model
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+
+    net = Network([Dense(np.array([[-1.0, 1.0]]), np.zeros(1))], Domain(["k", "u"], [0, 0], [3, 1], [True, False]))
+    save_model(net, tmp_path / "m.json")
+    (tmp_path / "d.json").write_text(json.dumps({"features": {"k": [0.3, 0.7]}}))
+    args = [
+        "verify",
+        "monotonic",
+        str(tmp_path / "m.json"),
+        "--increasing",
+        "k",
+        "--domain-json",
+        str(tmp_path / "d.json"),
+    ]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2 and "integer feature 'k' has no whole number within [0.3, 0.7]" in r.output, r.output

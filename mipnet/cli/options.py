@@ -324,7 +324,9 @@ def domain_override(net: Any, domain: str | None, margin: float | None, domain_j
         j = int(bad_box[0])
         raise DataError(f"domain: lower bound {lower[j]:g} exceeds upper bound {upper[j]:g} for feature {names[j]!r}")
     empty = integer & (np.ceil(lower) > np.floor(upper))
-    integer = integer & ~empty  # an integer feature whose new box holds no integer becomes continuous
+    if empty.any():  # the set is empty on the model's lattice (made continuous, a witness was off the lattice)
+        j = int(np.flatnonzero(empty)[0])
+        raise DataError(f"domain: integer feature {names[j]!r} has no whole number within [{lower[j]:g}, {upper[j]:g}]")
     return Domain(names, lower, upper, integer, old.onehot_groups), f"domain: {what}"
 
 

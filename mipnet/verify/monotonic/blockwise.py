@@ -190,6 +190,16 @@ def _verify_blockwise(
                 else:
                     v.status = "unknown"
                     v.note = "negative slope found but no witness pair reproduces on the domain"
+            elif len(blks) == 1 and res is None and fval is not None and fval < -tl:
+                # one block whose slope along x_l is a constant below -tol: every pair along e_l is a witness
+                x0 = net.domain.sample(1, rng=0)[0]
+                w = _witness_from_point(net, coef, x0, l, s, tl)
+                v.min_derivative = fval
+                if w is not None:
+                    v.status, v.witness, v.how = "violated", w, "region"
+                else:
+                    v.status = "unknown"
+                    v.note = "negative slope found but no witness pair reproduces on the domain"
             else:
                 v.status = "unknown"
                 v.min_derivative = fval

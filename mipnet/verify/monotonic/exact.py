@@ -22,6 +22,7 @@ gradient (proves ``holds`` without a MILP when it is >= 0), an early stop at the
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -152,7 +153,13 @@ def verify_global(
 
 
 def _trivial(net: Network, l: int) -> bool:
-    return bool(net.domain.upper[l] - net.domain.lower[l] <= 0)
+    """Feature l takes one value on the domain (a point interval, or an integer feature with one whole number in
+    its bounds): no pair x' > x exists, so monotonicity holds vacuously."""
+    dom = net.domain
+    lo, hi = float(dom.lower[l]), float(dom.upper[l])
+    if dom.integer[l]:
+        lo, hi = math.ceil(lo), math.floor(hi)
+    return bool(hi - lo <= 0)
 
 
 def _exact_feature(

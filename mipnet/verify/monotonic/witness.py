@@ -126,9 +126,9 @@ def _lattice_witness(
     f = net.forward(X) @ coef
     d = s * np.diff(f)
     k = int(np.argmin(d))
-    if d[k] < -1e-9 * (1 + abs(f[k])):
+    if d[k] < -1e-9 * (1 + abs(f[k])) and np.all(net.domain.contains(X[k : k + 2], tol=1e-9)):
         return Witness(X[k].tolist(), X[k + 1].tolist(), float(f[k]), float(f[k + 1]), None)
-    return None
+    return None  # (a base outside the domain, e.g. a one-hot level its bounds exclude, is no witness)
 
 
 def _witness_from_point(
