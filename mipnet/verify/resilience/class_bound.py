@@ -55,7 +55,7 @@ from .results import (
     _out_of_time,
 )
 from .strong import alpha_max
-from .witness import _keep_initial_pair, _phi_of_witness, _witness
+from .witness import _keep_initial_pair, _phi_of_witness, _refute_infeasible_by_samples, _witness
 
 
 def class_resilience(
@@ -198,8 +198,11 @@ def class_resilience(
     if r.status == "infeasible" and b0 is not None:
         assert a0 is not None  # b0 is found near a0, its norm measured (phi_init)
         _keep_initial_pair(net, res, a0, b0, mi, alpha, k, norm)
+    elif r.status == "infeasible":
+        _refute_infeasible_by_samples(net, res, mi, alpha, k, norm)
     if r.has_solution:
-        res.a, res.b = xa.values().ravel(), xb.values().ravel()
+        # the solver's pair on the domain (integers whole, one-hot exact) before its forward-pass re-check
+        res.a, res.b = dom.snap(xa.values().ravel())[0], dom.snap(xb.values().ravel())[0]
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
         _phi_of_witness(res)
     res.timings["total"] = time.perf_counter() - t0

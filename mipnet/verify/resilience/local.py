@@ -145,7 +145,7 @@ def local_resilience(
     if r.status == "infeasible" and b0 is not None:
         _keep_initial_pair(net, res, x, b0, mi, alpha, k, norm)
     if r.has_solution:
-        res.a, res.b = x, xb.values().ravel()
+        res.a, res.b = x, net.domain.snap(xb.values().ravel())[0]  # on the domain before its re-check
         res.witness = _witness(net, x, res.b, mi, alpha, k, norm, None)
     if decide:
         assert delta is not None  # decide needs delta (checked above)

@@ -76,7 +76,7 @@ def alpha_max(
     _fill(res, r)
     if r.has_solution:
         assert r.incumbent is not None  # r.has_solution
-        a = xa.values().ravel()
+        a = net.domain.snap(xa.values().ravel())[0]  # on the domain (integers whole) before its re-check
         res.a = a
         res.witness = {
             "strong_margin": float(strong_margin(logits(net, a[None]), mi)[0]),

@@ -21,7 +21,7 @@ def _witness(
     margin = float(strong_margin(z[:1], m)[0])
     n_reach = int(reached(z[1:], m, tol)[0])
     nv = perturbation_norm(a, b, norm)
-    in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=1e-6).all())
+    in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=1e-9).all())  # (solver points are snapped first)
     strong = margin >= math.log(alpha) - tol
     ok = strong and n_reach >= k and in_dom and (phi is None or nv <= phi + 1e-5 * (1 + abs(phi)))
     return {
@@ -61,7 +61,16 @@ def _phi_of_witness(res: ResilienceResult) -> None:
     cannot exceed a value a pair attains), the gap is recomputed, and "optimal" stays only while the pair is within
     :data:`OPTIMAL_TOL` of the bound (relative; absolute below 1: the re-check's "optimal means bound = Phi")."""
     w = res.witness
-    if not w or not w.get("ok"):
+    if w and not w.get("ok"):  # the solver's pair, put on the domain, is not a pair: no value, only the bound
+        res.notes.append(
+            f"the solver's pair (Phi {res.phi if res.phi is not None else float('nan'):.6g}) fails the forward-pass "
+            "re-check on the domain (numerical trouble: badly scaled weights?): no value is claimed"
+        )
+        res.phi, res.gap = None, None
+        if res.status in ("optimal", "feasible"):
+            res.status = "unknown"
+        return
+    if not w:
         return
     nv = float(w["norm_value"])
     if res.phi is not None and abs(nv - res.phi) > 1e-9 * (1.0 + abs(nv)):
@@ -72,3 +81,32 @@ def _phi_of_witness(res: ResilienceResult) -> None:
         res.gap = relative_gap(nv, res.bound)
         if res.status == "optimal" and nv - res.bound > OPTIMAL_TOL * max(1.0, abs(nv)):
             res.status = "feasible"
+
+
+def _refute_infeasible_by_samples(
+    net: Network, res: ResilienceResult, mi: int, alpha: float, k: int, norm: str, n: int = 2000
+) -> None:
+    """The MILP said "no pair at all", but any strongly classified point a and any point b reaching k other classes
+    form one: if random domain points contain both, the solver's claim is false (numerical trouble) and the closest
+    such sampled pair is reported, with no bound."""
+    X = net.domain.sample(n, 0)
+    z = logits(net, X)
+    tol = TOL * (1.0 + np.abs(z).max(axis=1, keepdims=True))  # each row's own scale (as its pair's re-check)
+    A = X[strong_margin(z, mi) >= math.log(alpha)]
+    B = X[reached(z, mi, tol) >= k]
+    if not (len(A) and len(B)):
+        return
+    A, B = A[:400], B[:400]
+    diff = np.abs(A[:, None, :] - B[None, :, :])
+    dist = diff.sum(axis=2) if norm == "1" else diff.max(axis=2)
+    i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
+    w = _witness(net, A[i], B[j], mi, alpha, k, norm, None)
+    if not w["ok"]:
+        return
+    res.status, res.bound, res.gap = "feasible", None, None
+    res.a, res.b, res.witness = A[i], B[j], w
+    res.phi = float(w["norm_value"])
+    res.notes.append(
+        "the solver reported no pair, but random domain points form one (numerical trouble: badly scaled "
+        "weights?): the closest sampled pair is reported, no bound is claimed"
+    )
