@@ -15,6 +15,8 @@ import threading
 from typing import Any, Iterator
 
 _LOCK = threading.Lock()
+#: HiGHS treats matrix entries below this as zero (its default 1e-9 dropped real weights; 1e-12 is its minimum)
+SMALL_MATRIX_VALUE = 1e-12
 _FIRST_DONE = False
 
 
@@ -47,6 +49,7 @@ def new_highs() -> Any:
                     os.close(saved)
             _FIRST_DONE = True
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)  # entries below it are dropped (default 1e-9)
     return h
 
 

@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 
 from . import interrupt
 from .errors import MipnetError, SolverError
-from .highs import highs_is_mip, highs_time_limit  # noqa: F401  (their home is .highs)
+from .highs import SMALL_MATRIX_VALUE, highs_is_mip, highs_time_limit  # noqa: F401  (their home is .highs)
 
 #: our solver name -> Pyomo contrib solver name
 CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
@@ -292,6 +292,9 @@ def solve(
         threads = highs_threads(threads)
         solver_options.setdefault("mip_feasibility_tolerance", 1e-7)
         solver_options.setdefault("primal_feasibility_tolerance", 1e-8)
+        # HiGHS drops matrix entries below small_matrix_value (1e-9 by default) as zeros: a weight of 5e-10 on an
+        # input of 1e5 vanished from the encoding (a false "infeasible"); 1e-12 is the least it accepts
+        solver_options.setdefault("small_matrix_value", SMALL_MATRIX_VALUE)
         if stop_below is not None:
             solver_options["objective_target"] = stop_below
     elif solver == "gurobi":

@@ -30,6 +30,7 @@ from .base import (
     _pair,
     _torch_param,
     _windows,
+    rounding_slack,
     window_indices,
 )
 
@@ -128,11 +129,15 @@ class Conv2D(Weighted):
 
     # ------------------------------------------------------------------ bounds and derivatives
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The interval of each output (positive weights on one end, negative on the other), widened by its float64
+        round-off (:func:`rounding_slack` over the C kh kw terms of a window)."""
         Wp, Wn = np.maximum(self.weight, 0), np.minimum(self.weight, 0)
         zero = np.zeros_like(self.bias)
+        mag = self._correlate(np.maximum(np.abs(lo), np.abs(hi)), np.abs(self.weight), np.abs(self.bias))
+        slack = rounding_slack(mag, int(np.prod(self.weight.shape[1:])))
         return (
-            self._correlate(lo, Wp, self.bias) + self._correlate(hi, Wn, zero),
-            self._correlate(hi, Wp, self.bias) + self._correlate(lo, Wn, zero),
+            self._correlate(lo, Wp, self.bias) + self._correlate(hi, Wn, zero) - slack,
+            self._correlate(hi, Wp, self.bias) + self._correlate(lo, Wn, zero) + slack,
         )
 
     def connections(self, input_shape: Shape) -> Connections:

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import ModelFormatError
-from .base import Connections, OnnxGraph, Shape, Weighted, _as_array, _torch_param
+from .base import Connections, OnnxGraph, Shape, Weighted, _as_array, _torch_param, rounding_slack
 
 if TYPE_CHECKING:
     from ..encode.affine import VariableWeights
@@ -97,8 +97,12 @@ class Dense(Weighted):
 
     # ------------------------------------------------------------------ bounds and derivatives
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[lo Wp^T + hi Wn^T + b, hi Wp^T + lo Wn^T + b], widened by its float64 round-off (:func:`rounding_slack`)."""
         Wp, Wn = np.maximum(self.weight, 0), np.minimum(self.weight, 0)
-        return lo @ Wp.T + hi @ Wn.T + self.bias, hi @ Wp.T + lo @ Wn.T + self.bias
+        slack = rounding_slack(
+            np.maximum(np.abs(lo), np.abs(hi)) @ np.abs(self.weight).T + np.abs(self.bias), lo.shape[-1]
+        )
+        return lo @ Wp.T + hi @ Wn.T + self.bias - slack, hi @ Wp.T + lo @ Wn.T + self.bias + slack
 
     def connections(self, input_shape: Shape) -> Connections:
         out_shape = tuple(self.output_shape(input_shape))

@@ -69,6 +69,7 @@ from scipy import sparse
 from ..bounds import SAFETY, Bounds, compute_bounds
 from ..deadline import Deadline
 from ..layers import Layer
+from ..layers.base import rounding_slack
 from ..network import Network
 
 #: default number of alpha-CROWN iterations and its Adam step size
@@ -371,7 +372,9 @@ def spec_bounds(
     ylo, yhi = bounds[-1][0].ravel(), bounds[-1][1].ravel()
     Cp, Cn, Ep, En = np.maximum(C, 0), np.minimum(C, 0), np.maximum(E, 0), np.minimum(E, 0)
     interval = Cp @ ylo + Cn @ yhi + Ep @ lo + En @ hi + d
-    interval = interval - SAFETY * (1.0 + np.abs(interval))
+    # round-off: relative to the result and to the terms that cancel in it (outputs of 1e11 for a margin of 1e-6)
+    mag = np.abs(C) @ np.maximum(np.abs(ylo), np.abs(yhi)) + np.abs(E) @ np.maximum(np.abs(lo), np.abs(hi)) + np.abs(d)
+    interval = interval - SAFETY * (1.0 + np.abs(interval)) - rounding_slack(mag, C.shape[1] + E.shape[1])
     ops = layer_ops(net, lo, hi, bounds, maps)
     b, Lam, xs, pos = _backward(ops, C, E, d, lo, hi, {})
     crown = np.maximum(b, interval)

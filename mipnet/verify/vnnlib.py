@@ -58,6 +58,7 @@ from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
 from ..encode import build_estimate, encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError, UnsupportedError
+from ..layers.base import rounding_slack
 from ..network import Network
 from ..solve import solve
 from .input_split import SPLIT_INPUTS, box_network, branch_and_bound, find_witness, refute
@@ -91,6 +92,11 @@ RETRY_DELTA = 1e-5
 #: the retries of a box whose first witness fails the re-check: kept this far inside the unsafe region (and off the
 #: strict input bounds), the largest first (a violation with a margin of 1e-6 needs a retry below it)
 RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
+#: the MILP of a box (delta = 0) searches the unsafe region widened by NUMERIC_WIDEN (1 + the largest term of the
+#: encoding and the atoms over the box), so that its "infeasible" is not a round-off verdict: HiGHS declared a region
+#: 7.8 deep infeasible on a net whose first layer sums terms of 1e11 (relative 3e-11). A point found in the widening
+#: only fails the forward re-check, and the retries (RETRY_DELTAS, unwidened) decide: a witness, or "unknown".
+NUMERIC_WIDEN = 1e-9
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
 PIPELINES = ("auto", "milp")
 #: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
@@ -194,13 +200,37 @@ class _Check:
         return np.logical_or.reduce([ok[:, rows].all(axis=1) for rows in self.owner] or [np.zeros(len(X), bool)])
 
 
+def _encoding_magnitude(net: Network, lo: np.ndarray, hi: np.ndarray, bnds: Bounds) -> float:
+    """The largest term a layer of the encoding sums over the box: each layer's interval over the symmetric box
+    [-m, m] of its input's magnitude m (for an affine layer max |.| = |W| m + |b|, the terms before they cancel)."""
+    m = np.maximum(np.abs(lo), np.abs(hi)).ravel()
+    out = float(m.max()) if m.size else 0.0
+    for i, layer in enumerate(net.layers):
+        shape = (1,) + tuple(net.shapes[i])
+        a, b = layer.interval(-m.reshape(shape), m.reshape(shape))
+        out = max(out, float(np.max(np.maximum(np.abs(a), np.abs(b)))))
+        m = np.maximum(np.abs(bnds[i][0]), np.abs(bnds[i][1])).ravel()
+    return out
+
+
+def _atom_magnitude(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> float:
+    """|c| + sum |a_i| max|x_i| + sum |b_j| max|y_j| over the box and the output bounds: the size of the terms."""
+    mag = abs(at.c)
+    mag += sum(abs(v) * max(abs(xlo[i]), abs(xhi[i])) for i, v in at.a.items())
+    mag += sum(abs(v) * max(abs(ylo[j]), abs(yhi[j])) for j, v in at.b.items())
+    return float(mag)
+
+
 def _atom_upper(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> float:
+    """An upper bound of the atom's expression over the box and the output bounds, raised by its float64 round-off
+    (:func:`mipnet.layers.base.rounding_slack`: relative to the terms that cancel, not to the result)."""
     u = at.c
     for i, v in at.a.items():
         u += v * (xhi[i] if v > 0 else xlo[i])
     for j, v in at.b.items():
         u += v * (yhi[j] if v > 0 else ylo[j])
-    return float(u)
+    mag = _atom_magnitude(at, xlo, xhi, ylo, yhi)
+    return float(u + rounding_slack(np.asarray(mag), len(at.a) + len(at.b)))
 
 
 def _time_limit(time_limit: float | Deadline | None, timeout: float | Deadline | None, where: str) -> float | Deadline:
@@ -549,6 +579,10 @@ def _milp_box(
     sel = new_binaries(m, "disj", (len(live),)) if len(live) > 1 else [None]
     m.cons = pyo.ConstraintList()
     cap = -delta
+    if delta == 0.0:  # widened by the round-off of the encoding's largest terms (NUMERIC_WIDEN)
+        terms = [_encoding_magnitude(bnet, lo, hi, bnds)]
+        terms += [_atom_magnitude(at, lo, hi, yl, yu) for conj in live for at in conj]
+        cap = NUMERIC_WIDEN * (1.0 + max(terms))
     # the depth variable t (module docstring): every atom of the chosen disjunct <= t <= cap; t is minimised, so
     # the solver heads for points deep inside the unsafe region and stops at the first one STOP_DEPTH deep
     lows = [_atom_lower(at, lo, hi, yl, yu) for conj in live for at in conj]
@@ -580,7 +614,7 @@ def _milp_box(
     if dl.expired():
         return "unknown", None
     scale = max(1.0, float(np.max(np.abs(np.concatenate([yl, yu])))) if yl.size else 1.0)
-    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads, stop_below=cap - STOP_DEPTH * scale)
+    r = solve(m, solver, time_limit=dl.solver_limit(), threads=threads, stop_below=-delta - STOP_DEPTH * scale)
     if r.status == "infeasible":
         return "infeasible", None
     if not r.has_solution:
