@@ -501,3 +501,23 @@ def test_hinge_fit_is_never_worse_than_the_best_constant_model_in_the_box(bias_b
     grid = np.linspace(-bias_bound, bias_bound, 4001)
     best_const = min(float(np.mean(np.maximum(0.0, 1.0 - y * b))) for b in grid)
     assert res.objective <= best_const + 1e-12
+
+
+def test_a_slope_below_the_solver_s_zero_keeps_its_cut_below_the_loss():
+    """Logistic, l1 = 0, box 1e6: two rows at x = +-1e-6 want a weight at the box; at the polish point their cut's
+    slope was -7.6e-11, stored by HiGHS as zero while the cut's constant kept it: "optimal, gap 0" with a bound
+    above what a weight in the box reaches. The bound stays below every objective of the class."""
+    import numpy as np
+
+    from mipnet.train.config import TrainConfig
+    from mipnet.train.scaling import column_scale
+    from mipnet.train.trainer import train
+
+    x = np.array([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0] * 1500 + [1e-6, -1e-6])
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1] * 1500 + [1, 0])
+    cfg = TrainConfig(hidden=(3,), loss="logistic", l1=0.0, max_neurons=0, weight_bound=1e6, bias_bound=1.0)
+    r = train(x[:, None], y, config=cfg, linear=True, time_limit=8)
+    mu, sd = column_scale(x[:, None])
+    t = np.where(y == 1, 1.0, -1.0)
+    at_the_box = np.logaddexp(0, -t * 1e6 * (x - mu[0]) / sd[0]).mean()  # standardised weight 1e6, bias 0
+    assert r.certificate.bound is not None and r.certificate.bound <= at_the_box + 1e-12, (r.certificate, at_the_box)
