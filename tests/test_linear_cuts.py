@@ -214,7 +214,14 @@ def test_recheck_refuses_thinned_or_unreadable_cuts(trained):
     def bad_groups(d):
         d["result"]["formulation"]["cuts"]["groups"] = -1
 
-    for edit in (thinned, garbage, none, bad_groups):
+    def truncated_short(d):  # the fit truncates only a record past MAX_RECORDED_POINTS: "truncated" here is an edit
+        thinned(d)
+        d["result"]["formulation"]["cuts"]["truncated"] = True
+
+    def no_config(d):  # a bound from cuts whose class is not recorded names no problem (was: not re-proved)
+        d["question"]["config"] = None
+
+    for edit in (thinned, garbage, none, bad_groups, truncated_short, no_config):
         rep = recheck(forged(cert, edit), net, df, second_solver=None, time_limit=20)
         assert rep.status == "failed" and rep.exit_code != 0, (edit.__name__, rep.lines())
         assert any("recorded cuts" in line and "FAIL" in line for line in rep.lines()), rep.lines()
@@ -287,13 +294,16 @@ def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):
     never "failed" for an honest certificate, and never "ok"."""
     net, df, cert, _ = trained
 
-    def truncated(d):
-        d["result"]["formulation"]["cuts"]["points"] = d["result"]["formulation"]["cuts"]["points"][:1]
+    from mipnet.train.linear_cuts import MAX_RECORDED_POINTS
+
+    def truncated(d):  # a full record (the cap) of one repeated point: proves less than the claim, says so
+        first = d["result"]["formulation"]["cuts"]["points"][0]
+        d["result"]["formulation"]["cuts"]["points"] = [first] * MAX_RECORDED_POINTS
         d["result"]["formulation"]["cuts"]["truncated"] = True
 
     rep = recheck(forged(cert, truncated), net, df, second_solver=None, time_limit=20)
     assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
-    assert any("recorded cuts" in line and "first 1 cut points" in line for line in rep.lines()), rep.lines()
+    assert any("recorded cuts" in line and f"first {MAX_RECORDED_POINTS} cut points" in line for line in rep.lines())
 
 
 def test_no_time_with_an_output_order_is_one_clear_error():

@@ -30,7 +30,7 @@ def cuts_claim(
     from ..deadline import Deadline
     from ..train.config import resolve_config
     from ..train.formulation import merge_rows
-    from ..train.linear_cuts import LinearCuts, applies, master_bound
+    from ..train.linear_cuts import MAX_RECORDED_POINTS, LinearCuts, applies, master_bound
     from ..train.objective_check import _targets
 
     if seconds is None:
@@ -66,7 +66,10 @@ def cuts_claim(
     import highspy
 
     solved = problem.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    if record.get("truncated") is True:  # the fit recorded its first points only: the master may need the rest
+    truncated = record.get("truncated") is True
+    if truncated and len(points) < MAX_RECORDED_POINTS:  # the fit truncates only a record that reached the cap
+        return False, f"the record says truncated but holds {len(points)} < {MAX_RECORDED_POINTS} cut points"
+    if truncated:  # the fit recorded its first points only: the master may need the rest
         return None, f"not re-proved: the record keeps the fit's first {len(points)} cut points only ({got} < claimed)"
     if solved and got is not None:
         return False, f"the recorded cuts prove {got:.9g} only (master solved), below the claimed bound {claimed:.9g}"
