@@ -314,6 +314,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         cfg, why = _recorded_config(cert)
         record = (res.get("formulation") or {}).get("cuts")
         seconds = ctx.budget.share(1)
+        cuts_ok: bool | None
         if cfg is None:  # the cutting planes always record their class: without it the bound names no problem
             cuts_ok, detail = False, why.replace("not re-proved: ", "a bound from cuts, but ")
         else:
