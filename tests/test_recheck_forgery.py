@@ -447,3 +447,38 @@ def test_monotonicity_summary_bound_and_worst_derivative_are_bound(dense_net):
     for edit in (bound_up, positive_worst):
         rep = recheck(_forged(cert, edit), dense_net, second_solver=None, time_limit=20)
         assert rep.status == "failed", (edit.__name__, rep.lines())
+
+
+def test_a_violated_claim_for_a_class_the_sample_does_not_have_is_refuted(rob):
+    """A robust row relabelled violated by defending the other class, with the sample itself as the "counterexample"
+    (distance 0), re-checked OK: the defended class is the model's prediction at the sample."""
+    net, X, df, rows, res, cert = rob
+    j = next(i for i, it in enumerate(cert.answer["items"]) if it["verdict"] == "holds")
+
+    def edit(d):
+        it = d["answer"]["items"][j]
+        other = 1 - int(it["class"])
+        it.update(
+            verdict="violated", bound=None, counterexample=d["question"]["samples"][j], adversarial_class=it["class"]
+        )
+        it["class"] = other
+        d["question"]["sample_classes"][j] = other
+        d["result"][j].update(verdict="violated", bound=None, cls=other)
+        items = d["answer"]["items"]
+        d["answer"]["status"] = "violated"
+        d["answer"]["counts"] = {v: sum(i["verdict"] == v for i in items) for v in ("holds", "violated", "unknown")}
+        d["answer"]["bound"] = min((i["bound"] for i in items if i["bound"] is not None), default=None)
+
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, time_limit=20, reprove=False)
+    assert rep.status == "failed", rep.lines()
+    assert any("defended class" in c.name and c.outcome == "fail" for c in rep.checks), rep.lines()
+
+
+def test_the_title_names_the_norm_the_re_check_checks(rob):
+    """ "norm": "Linf" was checked as the L-inf ball but titled "robustness, L1 eps = ..."."""
+    from mipnet.certificates.robustness import _title
+
+    net, X, df, rows, res, cert = rob
+    for spelled in ("Linf", "inf", "linf"):
+        assert _title(dict(cert.question, norm=spelled)).startswith("robustness, L-inf")
+    assert _title(dict(cert.question, norm="1")).startswith("robustness, L1")

@@ -109,6 +109,22 @@ def robustness_certificate(
 
 
 # ============================================================================ its re-check
+def _defended_class_problem(net: Network, q: dict[str, Any], item: dict[str, Any], c: int, predicted: int) -> str:
+    """Why class ``c`` is not the one the certificate defends at this sample ('' when it is): the model's prediction
+    (``classes_defended: predicted``) or the row's label (``labels``)."""
+    names = [str(k) for k in (net.class_names or [])]
+    if not 0 <= c < max(len(names), net.n_outputs, 2):
+        return f"class {c} is not a class of the model"
+    if q.get("classes_defended") == "labels":
+        label = item.get("label")
+        if names and str(label) in names and names.index(str(label)) != c:
+            return f"the certificate defends class {c}, the row's label is {label!r}"
+        return ""
+    if c != predicted:
+        return f"the certificate defends class {c}, the model predicts class {predicted} at the sample"
+    return ""
+
+
 def _ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str, c: int) -> tuple[list[str], str]:
     """Why x' is not a counterexample in the eps-ball around x (empty: it is one), and a description."""
     from ..verify.robustness.region import ball_problems
@@ -158,6 +174,10 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
         v = it.get("verdict")
         name = f"sample {i}"
         if v == "violated":
+            wrong = _defended_class_problem(net, q, it, c, int(pred[i]))
+            if wrong:  # a counterexample for a class the sample does not have says nothing about the sample
+                rep.add(f"{name}: the defended class is the sample's", "witness", False, wrong)
+                continue
             ce = it.get("counterexample")
             if ce is None:
                 rep.add(f"{name}: counterexample", "witness", False, "verdict violated without a counterexample")
@@ -232,7 +252,12 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
 
 # ============================================================================ registration
 def _title(q: dict[str, Any]) -> str:
-    norm = "L-inf" if q.get("norm") == "inf" else "L1"
+    from ..verify.robustness import normalise_norm
+
+    try:  # the norm the re-check checks ("Linf" is the L-inf ball): never a title naming another
+        norm = "L-inf" if normalise_norm(q.get("norm", "inf")) == "inf" else "L1"
+    except UnsupportedError:
+        norm = f"unknown norm {q.get('norm')!r}"
     return f"robustness, {norm} eps = {q.get('eps')}, {len(q.get('samples') or [])} samples"
 
 
