@@ -231,3 +231,28 @@ def test_recheck_loads_a_saved_file(rob, tmp_path):
     net, X, res, cert = rob
     c = load_certificate(save_certificate(cert, tmp_path / "c.json"))
     assert recheck(c, net, second_solver=None).status == "ok"
+
+
+def test_resilience_verdicts_follow_their_status_and_other_kinds_are_not_reproved(multiclass_net):
+    """A feasible item (a gap) relabelled holds re-checked OK, and a certificate renamed kind 'local' with items
+    turned infeasible printed no line for them: OK, exit 0. The title names the classes covered."""
+    from mipnet.certificates.resilience import _title
+
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    assert _title(cert.question).startswith("maximum resilience of classes [0]")
+
+    def holds_with_a_gap(d):
+        d["answer"]["items"][0].update(status="feasible", verdict="holds", bound=0.5 * r.phi)
+
+    rep = recheck(_edited(cert, holds_with_a_gap), multiclass_net, second_solver=None, reprove=False)
+    assert rep.status == "failed" and _failed(rep, "verdict of its status"), rep.lines()
+
+    def local_infeasible(d):
+        d["question"]["kind"] = "local"
+        d["answer"]["items"][0].update(kind="local", status="infeasible", verdict="holds", phi=None, bound=None)
+        d["answer"]["items"][0].update(a=None, b=None)
+        d["answer"].update(incumbent=None, bound=None, gap=None)
+
+    rep = recheck(_edited(cert, local_infeasible), multiclass_net, second_solver=None, time_limit=10)
+    assert rep.status != "ok" and any(c.outcome == "undecided" for c in rep.checks), rep.lines()

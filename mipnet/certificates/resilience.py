@@ -178,6 +178,14 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         name = f"class {it.get('class_name', m)}"
         phi, bound = number(it.get("phi")), number(it.get("bound"))
         status = it.get("status")
+        proved = status in ("optimal", "infeasible")  # the verdict of a status (:func:`_resilience_verdict`)
+        if it.get("verdict") != ("holds" if proved else "unknown"):
+            rep.add(
+                f"{name}: verdict of its status",
+                "integrity",
+                False,
+                f"verdict {it.get('verdict')!r} for status {status!r} (holds only when optimal or infeasible)",
+            )
         if phi is not None and bound is not None:
             rep.add(
                 f"{name}: bound <= Phi",
@@ -203,9 +211,10 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
             rep.add(f"{name}: kind", "integrity", False, f"item kind {it.get('kind')!r}, question {q.get('kind')!r}")
             continue
         if q.get("kind") != "class":  # (local resilience and alpha_max: no fresh solve here yet)
-            if bound is not None and bound > 0:
+            if (bound is not None and bound > 0) or status == "infeasible":
+                what = "no such pair" if status == "infeasible" else f"Phi >= {bound:.6g}"
                 rep.add(
-                    f"{name}: Phi >= {bound:.6g}",
+                    f"{name}: {what}",
                     "solver",
                     None,
                     f"not re-proved: the re-check re-solves class resilience only, not {q.get('kind')!r} yet "
@@ -271,7 +280,11 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
 
 # ============================================================================ registration
 def _title(q: dict[str, Any]) -> str:
-    return f"maximum resilience, alpha = {q.get('alpha')}, k = {q.get('k')}, L{q.get('norm')} norm"
+    """What was asked, with the classes it covers (a certificate of some classes is not the network's Xi)."""
+    return (
+        f"maximum resilience of classes {q.get('classes')}, alpha = {q.get('alpha')}, k = {q.get('k')}, "
+        f"L{q.get('norm')} norm"
+    )
 
 
 def _from_results(net: Network, result: Any, **question: Any) -> CertificateFile:
