@@ -256,3 +256,29 @@ def test_resilience_verdicts_follow_their_status_and_other_kinds_are_not_reprove
 
     rep = recheck(_edited(cert, local_infeasible), multiclass_net, second_solver=None, time_limit=10)
     assert rep.status != "ok" and any(c.outcome == "undecided" for c in rep.checks), rep.lines()
+
+
+def test_the_monitored_score_words_are_those_of_the_output_proved():
+    """Output and versus swapped with "decreasing" turned "increasing" is a true claim about the other score, but the
+    title kept the recorded words (a false sentence) and the re-check said OK."""
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+
+    net = Network(
+        [Dense(np.array([[-1.0, 0.0], [1.0, 0.0]]), np.zeros(2))],
+        domain=Domain(["a", "b"], [0, 0], [1, 1]),
+        class_names=["yes", "no"],
+    )
+    rep0 = verify_global(net, [], ["a"], output="yes", versus="no", time_limit=10)
+    assert rep0.status == "holds"
+    cert = monotonicity_certificate(net, rep0, decreasing=["a"], output="yes", versus="no")
+    assert recheck(cert, net, second_solver=None, reprove=False).status != "failed"
+
+    def swapped(d):
+        d["question"].update(output="no", versus="yes", increasing=["a"], decreasing=[])
+        for it in d["answer"]["items"]:
+            it["direction"] = "increasing"
+
+    rep = recheck(_edited(cert, swapped), net, second_solver=None, reprove=False)
+    assert rep.status == "failed" and _failed(rep, "monitored score"), rep.lines()

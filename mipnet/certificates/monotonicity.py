@@ -182,12 +182,21 @@ def _pair_problems(
     return why, fx, fxp
 
 
+def _check_output_description(rep: RecheckReport, q: dict[str, Any], desc: str) -> None:
+    """The recorded words for the monitored score (the title prints them) are those of the output and versus the
+    re-check proves about: swapped output and versus with the old words titled a false claim."""
+    recorded = q.get("output_description")
+    if recorded is not None and recorded != desc:
+        rep.add("monitored score", "integrity", False, f"the certificate names {recorded!r}, its output is {desc!r}")
+
+
 def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
     from ..verify.monotonic import output_coefficients, verify_global
 
     q = cert.question
     inc, dec = _feature_list(cert)
-    coef, _ = output_coefficients(net, q.get("output"), q.get("versus"))
+    coef, desc = output_coefficients(net, q.get("output"), q.get("versus"))
+    _check_output_description(rep, q, desc)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
     bounds = [b for b in (number(it.get("bound")) for it in items) if b is not None]
@@ -432,7 +441,8 @@ def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network,
 
     q = cert.question
     inc, dec = _feature_list(cert)
-    coef, _ = output_coefficients(net, q.get("output"), q.get("versus"))
+    coef, desc = output_coefficients(net, q.get("output"), q.get("versus"))
+    _check_output_description(rep, q, desc)
     X = _samples(cert, net)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
