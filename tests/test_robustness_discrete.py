@@ -123,3 +123,25 @@ def test_projection_lands_in_the_set_or_gives_up(row: int, norm: str, eps: float
     # the sample itself is always in its own set
     same = project_to_ball(net, x, x.copy(), eps, norm)
     assert same is not None and np.array_equal(same, x)
+
+
+def test_witness_sets_are_exact_to_float_rounding_not_to_loose_tolerances():
+    """ball_problems allowed 1e-9 beyond the ball and 1e-7 off the domain: with weights of 1e8 a witness 1e-9 from
+    the sample at eps = 0, 9e-8 outside the box or at the integer 3 + 9e-8 flipped the class and a forged
+    'violated' certificate re-checked OK."""
+    import numpy as np
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+    from mipnet.verify.robustness.region import ball_problems
+
+    net = Network([Dense(np.array([[1.0]]), np.zeros(1))], domain=Domain(["k"], [0], [5], integer=[True]))
+    x = np.array([3.0])
+    assert ball_problems(net, x, np.array([3.0]), 0.0, "inf") == []
+    assert ball_problems(net, x, np.array([3.0 + 1e-9]), 0.0, "inf")  # outside the eps = 0 ball
+    assert "outside the domain" in ball_problems(net, x, np.array([3.0 + 9e-8]), 1.0, "inf")  # off the lattice
+    assert "outside the domain" in ball_problems(net, np.array([5.0]), np.array([5.0 + 9e-8]), 1.0, "inf")
+    assert ball_problems(net, x, np.array([4.0]), 1.0, "inf") == [] and ball_problems(
+        net, x, np.array([4.0]), 0.99, "1"
+    )

@@ -99,15 +99,38 @@ def margins(net: Network, logits: np.ndarray, cls: np.ndarray) -> np.ndarray:
 
 def ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str) -> list[str]:
     """Why ``xp`` is not in the set a verdict speaks of (empty: it is): its distance from ``x`` exceeds ``eps``
-    (relative 1e-9 plus absolute 1e-9 of float rounding), or it leaves the domain (box, integers, one-hot
-    groups, to 1e-7). One test for every witness the verifier reports and every one a certificate's re-check reads."""
-    d = float(np.max(np.abs(xp - x))) if normalise_norm(norm) == "inf" else float(np.sum(np.abs(xp - x)))
+    by more than the float rounding of the subtraction (a few ulps of the coordinates), or it leaves the domain (the
+    box to a few ulps of its bounds; integer features whole and one-hot groups exactly 0 / 1, as the verifier's
+    witnesses are rounded). One test for every witness the verifier reports and every one a certificate's re-check
+    reads. (It allowed 1e-9 + 1e-9 eps and 1e-7 off the domain: with weights of 1e8 a witness 1e-9 outside an
+    eps = 0 ball, or an integer 3 + 9e-8, flipped the class and re-checked OK.)"""
+    inf = normalise_norm(norm) == "inf"
+    diff = np.abs(xp - x)
+    d = float(np.max(diff)) if inf else float(np.sum(diff))
+    scale = max(float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(xp), initial=0.0)), abs(eps), 1e-300)
+    slack = 4.0 * (1 if inf else max(1, x.size)) * float(np.spacing(scale))
     why = []
-    if not d <= eps * (1 + 1e-9) + 1e-9:
+    if not d <= eps + slack:
         why.append(f"distance {d:.6g} > eps {eps:g}")
-    if not bool(net.domain.contains(xp[None], tol=1e-7)[0]):
+    if not _in_domain(net, xp):
         why.append("outside the domain")
     return why
+
+
+def _in_domain(net: Network, xp: np.ndarray) -> bool:
+    """xp in the domain: the box to 4 ulps of each bound, integers whole, one-hot groups exactly one 1 (the rest 0)."""
+    dom = net.domain
+    tol = 4.0 * np.spacing(np.maximum(np.abs(dom.lower), np.abs(dom.upper)))
+    if not bool(np.all((xp >= dom.lower - tol) & (xp <= dom.upper + tol))):
+        return False
+    ii = dom.integer
+    if ii.any() and not bool(np.all(xp[ii] == np.round(xp[ii]))):
+        return False
+    for g in dom.onehot_groups:
+        v = xp[np.asarray(g)]
+        if not (bool(np.all((v == 0.0) | (v == 1.0))) and float(v.sum()) == 1.0):
+            return False
+    return True
 
 
 def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str) -> np.ndarray | None:
