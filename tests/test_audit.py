@@ -258,3 +258,26 @@ def test_explanation_words_of_a_regression() -> None:
     one = Network(two.layers[:2] + [Dense(np.array([[1.0, 0, 0]]), np.zeros(1))], domain=two.domain, task="regress")
     e1 = _explanation(one, X, 1)
     assert e1 is not None and e1["score"] == "the prediction"
+
+
+@pytest.mark.parametrize(
+    "field, value", [("n_samples", '<script>alert("n")</script>'), ("gap", "abc"), ("rows", ["x"]), ("bound", "nan")]
+)
+def test_a_malformed_training_certificate_in_the_model_is_refused_before_any_work(dense_net, monkeypatch, field, value):
+    """The model file's metadata is the attacker's: n_samples went into the report's HTML unescaped (a live script)
+    and a gap of "abc" failed with Python's message after every verification had run."""
+    import mipnet.report.audit.run as run
+
+    net = dense_net.copy()
+    cert = {"data_sha256": "ab" * 32, "n_samples": 10, "status": "optimal", "hypothesis": "sign", "loss": "hinge"}
+    cert.update(incumbent=1.0, bound=1.0, gap=0.0, terms={"loss": 1.0})
+    cert[field] = value
+    net.metadata = dict(net.metadata or {}, certificate=cert)
+
+    def no_work(*a, **k):
+        raise AssertionError("a verification problem ran before the certificate was read")
+
+    monkeypatch.setattr(run, "_call", no_work)
+    X = np.zeros((2, net.n_inputs))
+    with pytest.raises(DataError, match=f"training certificate .* malformed: .*{field}|malformed: (could not|invalid)"):
+        run_audit(net, X, eps=0.01, rows=1, time_limit=2, scheduler="serial")

@@ -223,7 +223,7 @@ def _section_training(a: Audit) -> str:
     return (
         f"<h2>2. Training certificate</h2><p>The weights were found by solving the training problem "
         f"({html.escape(str(q.get('hypothesis')))} network class, {html.escape(str(q.get('loss')))} loss, "
-        f"{q.get('n_samples')} training rows) with {html.escape(str(c.solver.get('name')))} "
+        f"{html.escape(str(q.get('n_samples')))} training rows) with {html.escape(str(c.solver.get('name')))} "
         f"{html.escape(str(c.solver.get('version')))}. Status <b>{html.escape(str(c.status))}</b>: "
         f"objective {_fmt(ans.get('incumbent'), '.6g')}, proved bound {_fmt(ans.get('bound'), '.6g')}, gap "
         f"{'-' if g is None else f'{100 * float(g):.2f} %'} (0 % = no better network of this class exists), "

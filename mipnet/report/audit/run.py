@@ -249,6 +249,27 @@ def check_request(
         )
 
 
+def _training_of(net: Network) -> CertificateFile | None:
+    """The training certificate the model file carries (``metadata.certificate``), its figures read as numbers; a
+    DataError naming the field when they are not (a gap of "abc" failed after every verification had run, and a
+    row count of '<script>' went into the report's HTML)."""
+    meta = net.metadata.get("certificate") if isinstance(net.metadata, dict) else None
+    if not (isinstance(meta, dict) and "data_sha256" in meta):
+        return None
+    try:
+        cert = training_certificate(net, meta)
+        for key in ("incumbent", "bound", "gap", "time"):
+            v = cert.answer.get(key)
+            if v is not None and (isinstance(v, bool) or not math.isfinite(float(v))):
+                raise ValueError(f"{key} is {v!r}")
+        n = cert.question.get("n_samples")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise ValueError(f"n_samples is {n!r}")
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DataError(f"the model's training certificate (metadata.certificate) is malformed: {exc}") from None
+    return cert
+
+
 def run_audit(
     net: Network,
     X: np.ndarray,
@@ -294,6 +315,7 @@ def run_audit(
     increasing, decreasing = [str(f) for f in increasing], [str(f) for f in decreasing]
     check_request(net, increasing, decreasing, eps, alpha, k)
     X = net._check_input(X)
+    training = _training_of(net)  # before any work: a malformed certificate in the model file is an input error
     out_arg, versus = monotone_output(net, output) if (increasing or decreasing) else (None, None)
 
     # 1. every independent problem, fanned out together
@@ -388,10 +410,8 @@ def run_audit(
             save_certificate(p.certificate, path)
             p.cert_path = str(path)
     # 2. training certificate in the model's metadata
-    training = rc = None
-    meta = net.metadata.get("certificate") if isinstance(net.metadata, dict) else None
-    if isinstance(meta, dict) and "data_sha256" in meta:
-        training = training_certificate(net, meta)
+    rc = None
+    if training is not None:
         rc = recheck(training, net, None, second_solver=None, time_limit=total.remaining())
         if cdir is not None:
             save_certificate(training, cdir / "training.json")
