@@ -281,3 +281,19 @@ def test_a_malformed_training_certificate_in_the_model_is_refused_before_any_wor
     X = np.zeros((2, net.n_inputs))
     with pytest.raises(DataError, match=f"training certificate .* malformed: .*{field}|malformed: (could not|invalid)"):
         run_audit(net, X, eps=0.01, rows=1, time_limit=2, scheduler="serial")
+
+
+def test_certificate_files_never_overwrite_an_input_and_the_directory_is_checked_first(dense_net, tmp_path):
+    """--cert-dir . beside a model named robustness.json overwrote the model with a certificate; a default
+    certificate directory that was a regular file failed with [Errno 20] after the verification."""
+    model = tmp_path / "robustness.json"
+    save_model(dense_net, model)
+    pd.DataFrame(np.zeros((2, dense_net.n_inputs)), columns=dense_net.feature_names).to_csv(tmp_path / "d.csv")
+    before = model.read_bytes()
+    args = ["audit", str(model), str(tmp_path / "d.csv"), "--eps", "0.01", "--rows", "1", "--workers", "0"]
+    r = CliRunner().invoke(cli, [*args, "--cert-dir", str(tmp_path), "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "would overwrite an input" in r.output, r.output
+    assert model.read_bytes() == before and not (tmp_path / "r.html").exists()
+    (tmp_path / "s-certificates").write_text("a file, not a directory")
+    r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "s.html")])
+    assert r.exit_code == 2 and "is not a directory" in r.output, r.output

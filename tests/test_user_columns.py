@@ -129,24 +129,26 @@ def test_a_directory_written_file_by_file_is_restored_when_the_block_stops(tmp_p
 
     from mipnet.io.atomic import restored_on_failure
 
+    names = ("robustness.json", "monotonicity.json", "a.json")
     d = tmp_path / "certs"
     d.mkdir()
     (d / "robustness.json").write_text("old")
     with pytest.raises(KeyboardInterrupt):
-        with restored_on_failure(d):
+        with restored_on_failure(d, names):
             (d / "robustness.json").write_text("new")
             (d / "monotonicity.json").write_text("new")
+            (d / "theirs.txt").write_text("another program's file")  # never the block's to remove
             raise KeyboardInterrupt
-    assert sorted(p.name for p in d.iterdir()) == ["robustness.json"]
+    assert sorted(p.name for p in d.iterdir()) == ["robustness.json", "theirs.txt"]
     assert (d / "robustness.json").read_text() == "old"
     fresh = tmp_path / "fresh"
     with pytest.raises(ValueError):
-        with restored_on_failure(fresh):
+        with restored_on_failure(fresh, names):
             fresh.mkdir()
             (fresh / "a.json").write_text("x")
             raise ValueError
     assert not fresh.exists()
-    with restored_on_failure(d):  # no error: what the block wrote stays
+    with restored_on_failure(d, names):  # no error: what the block wrote stays
         (d / "robustness.json").write_text("newer")
     assert (d / "robustness.json").read_text() == "newer"
 

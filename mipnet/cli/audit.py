@@ -61,6 +61,23 @@ def _target(net, df, target: str | None) -> str | None:
     return extra[0] if len(extra) == 1 else None
 
 
+def _check_certificate_paths(cdir: Path, inputs: list[str]) -> None:
+    """Before any work: the certificate directory is a directory (or can be made), and no certificate file it will
+    hold is one of the command's inputs or its report (--cert-dir . beside a model named robustness.json overwrote
+    the model; a default directory that was a file failed after the verification)."""
+    from ..errors import DataError
+    from ..report.audit import CERTIFICATE_FILES
+
+    if cdir.exists() and not cdir.is_dir():
+        raise DataError(f"the certificate directory {cdir} exists and is not a directory (give --cert-dir)")
+    taken = {Path(p).resolve() for p in inputs}
+    for name in CERTIFICATE_FILES:
+        if (cdir / name).resolve() in taken:
+            raise DataError(
+                f"the certificate file {cdir / name} would overwrite an input or the report: choose --cert-dir"
+            )
+
+
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
@@ -148,9 +165,10 @@ def audit(
     domain_json: str | None,
 ) -> None:
     """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
-    from ..report.audit import check_request, default_cert_dir, run_audit, write_report
+    from ..report.audit import CERTIFICATE_FILES, check_request, default_cert_dir, run_audit, write_report
 
     check_domain_options(domain, domain_margin, domain_json)
+    _check_certificate_paths(Path(cert_dir) if cert_dir else default_cert_dir(output), [model, data, output])
     net = load_network(model)
     net = apply_domain(net, domain, domain_margin, domain_json)
     inc, dec = _names(increasing), _names(decreasing)
@@ -169,7 +187,7 @@ def audit(
         click.echo(line, err=True)
 
     cdir = Path(cert_dir) if cert_dir else default_cert_dir(output)
-    with restored_on_failure(cdir):
+    with restored_on_failure(cdir, CERTIFICATE_FILES):
         a = run_audit(
             net,
             X,

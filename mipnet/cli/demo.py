@@ -311,9 +311,10 @@ def demo(
             "model never saw them"
         )
         from ..io.atomic import restored_on_failure
-        from ..report.audit import default_cert_dir
+        from ..report.audit import CERTIFICATE_FILES, default_cert_dir
 
-        with restored_on_failure(default_cert_dir(report)):  # stopped part-way: no half set of certificates
+        # stopped part-way: no half set of certificates
+        with restored_on_failure(default_cert_dir(report), CERTIFICATE_FILES):
             a = run_demo_audit(
                 net,
                 te_df,

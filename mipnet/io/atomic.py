@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 from .. import interrupt
 from ..errors import DataError
@@ -120,19 +120,21 @@ def write_directory(out_dir: str | os.PathLike[str], files: dict[str, bytes], ow
 
 
 @contextlib.contextmanager
-def restored_on_failure(directory: str | os.PathLike[str]) -> Iterator[None]:
-    """A directory of files written one by one as one output: when the block stops on an error (or Ctrl-C), the
-    files it added are removed (and the directory, if the block made it) and the files it overwrote get their
-    earlier contents back, so an audit stopped part-way leaves neither half a set of certificates nor a report
-    beside certificates of another run. (The files are a command's small outputs: their contents are held.)"""
+def restored_on_failure(directory: str | os.PathLike[str], names: Iterable[str]) -> Iterator[None]:
+    """The files ``names`` of a directory, written one by one as one output: when the block stops on an error (or
+    Ctrl-C), those it added are removed (and the directory, if the block made it and it is empty) and those it
+    overwrote get their earlier contents back, so an audit stopped part-way leaves neither half a set of
+    certificates nor a report beside certificates of another run. Other files of the directory are never touched
+    (a file another program wrote there during the run was deleted). (Small outputs: their contents are held.)"""
     d = Path(directory)
     existed = d.exists()
-    before = {f: f.read_bytes() for f in d.iterdir() if f.is_file()} if existed else {}
+    mine = [d / n for n in names]
+    before = {f: f.read_bytes() for f in mine if f.is_file()}
     try:
         yield
     except BaseException:
         if d.exists():
-            for f in d.iterdir():
+            for f in mine:
                 if f.is_file() and f not in before:
                     f.unlink(missing_ok=True)
             for f, data in before.items():

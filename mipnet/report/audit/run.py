@@ -249,6 +249,10 @@ def check_request(
         )
 
 
+#: the certificate files an audit writes into its directory (``{key}.json`` of each property, and the training one)
+CERTIFICATE_FILES = ("monotonicity.json", "robustness.json", "resilience.json", "training.json")
+
+
 def _training_of(net: Network) -> CertificateFile | None:
     """The training certificate the model file carries (``metadata.certificate``), its figures read as numbers; a
     DataError naming the field when they are not (a gap of "abc" failed after every verification had run, and a
