@@ -482,3 +482,22 @@ def test_the_title_names_the_norm_the_re_check_checks(rob):
     for spelled in ("Linf", "inf", "linf"):
         assert _title(dict(cert.question, norm=spelled)).startswith("robustness, L-inf")
     assert _title(dict(cert.question, norm="1")).startswith("robustness, L1")
+
+
+def test_huge_integers_and_deep_nesting_are_one_clear_refusal_not_a_traceback(rob, tmp_path):
+    """An eps of 400 digits was an OverflowError traceback with exit 1; arrays nested 100 000 deep a RecursionError;
+    an integer of 5000 digits Python's own message."""
+    from mipnet.certificates.format import CertificateError, load_certificate
+
+    net, X, df, rows, res, cert = rob
+    rep = recheck(
+        _forged(cert, lambda d: d["question"].update(eps=10**400)), net, df, second_solver=None, reprove=False
+    )
+    assert rep.status == "failed" and any("expected a number" in c.detail for c in rep.checks), rep.lines()
+    for name, text, words in [
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "too deeply"),
+        ("long.json", "1" * 5000, "too long"),
+    ]:
+        (tmp_path / name).write_text(text)
+        with pytest.raises(CertificateError, match=words):
+            load_certificate(tmp_path / name)

@@ -103,8 +103,9 @@ def number(v: Any) -> float | None:
         return None
     try:
         return float(v)
-    except (TypeError, ValueError):
-        raise CertificateFieldError(f"expected a number in the certificate, found {v!r}") from None
+    except (TypeError, ValueError, OverflowError):  # (an integer of 400 digits overflows a float)
+        shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+        raise CertificateFieldError(f"expected a number in the certificate, found {shown}") from None
 
 
 def canonical(d: dict[str, Any]) -> str:
@@ -382,7 +383,14 @@ def load_certificate(path: str | os.PathLike[str]) -> CertificateFile:
         d = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CertificateError(f"{p} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return certificate_from_dict(d, str(p))
+    except ValueError:  # an integer past Python's 4300-digit limit
+        raise CertificateError(f"{p} holds an integer too long to read (over 4300 digits)") from None
+    except RecursionError:
+        raise CertificateError(f"{p} nests arrays or objects too deeply to read") from None
+    try:
+        return certificate_from_dict(d, str(p))
+    except RecursionError:
+        raise CertificateError(f"{p} nests arrays or objects too deeply to read") from None
 
 
 __all__ = [
