@@ -287,6 +287,9 @@ def test_cli_trains_the_linear_model_alone_and_rechecks_it(tmp_path):
         cli, ["train", str(data), "--target", "y", "--max-neurons", "-1", "--linear", "-o", str(tmp_path / "x.json")]
     )
     assert r.exit_code == 2 and not (tmp_path / "x.json").exists()
+    # no hidden unit and no linear term is the constant model (trained silently at accuracy 0.5): refused
+    r = CliRunner().invoke(cli, ["train", str(data), "--target", "y", "--max-neurons", "0", "-o", str(model)])
+    assert r.exit_code == 2 and "add --linear" in r.output, r.output
 
 
 def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):

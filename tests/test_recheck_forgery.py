@@ -501,3 +501,14 @@ def test_huge_integers_and_deep_nesting_are_one_clear_refusal_not_a_traceback(ro
         (tmp_path / name).write_text(text)
         with pytest.raises(CertificateError, match=words):
             load_certificate(tmp_path / name)
+
+
+def test_a_field_outside_the_seal_is_refused(rob, tmp_path):
+    """A top-level "verdict": "all rows violated" (or a <script> note) re-checked OK without a word about it."""
+    from mipnet.certificates.format import CertificateError, certificate_from_dict
+
+    net, X, df, rows, res, cert = rob
+    d = cert.to_dict()
+    d["verdict"] = "all rows violated"
+    with pytest.raises(CertificateError, match="field.*verdict"):
+        certificate_from_dict(d)

@@ -345,6 +345,9 @@ def certificate_from_dict(d: Any, where: str = "the certificate") -> Certificate
     missing = [k for k in ("kind", "question", "model", "solver", "answer") if k not in d]
     if missing:
         raise CertificateError(f"{where} lacks the field(s) {', '.join(missing)}")
+    extra = sorted(str(k) for k in d if k not in ("format", "version", "seal", *FIELDS))
+    if extra:  # a field outside the seal (e.g. "verdict": "all rows violated") would be shown by no re-check
+        raise CertificateError(f"{where} has field(s) a certificate does not have: {', '.join(extra[:5])}")
     if d["kind"] not in _REGISTRY:
         raise CertificateError(f"{where} has unknown kind {d['kind']!r} (known: {', '.join(_REGISTRY)})")
     for k in ("question", "model", "solver", "answer"):

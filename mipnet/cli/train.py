@@ -352,6 +352,8 @@ def train(
     if max_neurons is not None:
         if architecture is not None or monotone_increasing or monotone_decreasing:
             raise DataError("--max-neurons takes dense networks without --architecture or --monotone-*")
+        if max_neurons == 0 and not linear:  # no hidden unit and no linear term: the constant model
+            raise DataError("--max-neurons 0 leaves only a constant model: add --linear for the sparse linear model")
         extra["max_neurons"] = max_neurons
     if set(extra) - {"max_neurons"} and (
         architecture is not None

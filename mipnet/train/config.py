@@ -109,7 +109,9 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
         if loss == "multiclass_hinge" and n_out == 1:
             loss = "hinge"
         if loss == "logistic" and n_out > 1:
-            raise UnsupportedError("the logistic loss is binary (two classes); use loss='multiclass_hinge'")
+            raise UnsupportedError(
+                "the logistic loss is binary (two classes); use the multiclass hinge loss (multiclass_hinge)"
+            )
     else:
         if loss not in REGRESS_LOSSES:
             raise DataError(f"regression loss must be one of {REGRESS_LOSSES[1:]}, got {loss!r}")
