@@ -169,9 +169,10 @@ def test_forgery_2_sample_swapped_for_another_row(rob, tmp_path):
     assert rep1.problems() == ["the data do not match"], rep1.lines()  # the file itself is consistent
     code, out = _cli(tmp_path, forged, net, df, "--second-solver", "none")
     assert code == 1 and out["status"] == "failed", out
-    # without the data file the binding cannot be checked, and the report says so
+    # without the data file the binding cannot be checked, and the report says so: partial, never OK (README)
     rep2 = recheck(forged, net, None, second_solver=None, time_limit=30)
-    assert any("data row" in c.name and c.outcome == "skip" and "not checked" in c.detail for c in rep2.checks)
+    assert any("data row" in c.name and c.outcome == "undecided" and "not checked" in c.detail for c in rep2.checks)
+    assert rep2.status != "ok" and rep2.exit_code != 0, rep2.lines()
 
 
 # ============================================================================ monotonicity

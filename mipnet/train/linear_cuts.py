@@ -356,17 +356,12 @@ class LinearCuts:
         """theta_g - g_w[g] . w - g_b[g] b >= r[g] for every group g (a group's all-zero cut is left out)."""
         import highspy
 
-        # a slope HiGHS would store as zero (or that its tolerances blur) is dropped here and paid for in the
-        # constant: g_i w_i >= -|g_i| max|w_i| over the box keeps the cut below the loss (a slope of -7.6e-11 lost
-        # with its constant kept lifted the cut above the loss by 1e-4 on a box of 1e6: a false "optimal")
-        g_w, g_b, r = np.array(g_w, dtype=np.float64), np.array(g_b, dtype=np.float64), np.array(r, dtype=np.float64)
-        tiny_w = np.abs(g_w) < TINY_SLOPE
-        reach = np.maximum(np.abs(self.w_lo), np.abs(self.w_hi))
-        r = r - (np.abs(g_w) * tiny_w) @ reach
-        g_w[tiny_w] = 0.0
-        tiny_b = np.abs(g_b) < TINY_SLOPE
-        r = r - np.abs(g_b) * tiny_b * self.Bb
-        g_b[tiny_b] = 0.0
+        # slopes HiGHS would store as zero are dropped and paid for in the constant (g_i w_i >= -|g_i| max|w_i| on
+        # the box): a slope of -7.6e-11 lost with its constant kept lifted the cut above the loss (a false optimum)
+        g_w, g_b, r = (np.array(a, dtype=np.float64) for a in (g_w, g_b, r))
+        tw, tb = np.abs(g_w) < TINY_SLOPE, np.abs(g_b) < TINY_SLOPE
+        r = r - (np.abs(g_w) * tw) @ np.maximum(np.abs(self.w_lo), np.abs(self.w_hi)) - np.abs(g_b) * tb * self.Bb
+        g_w[tw], g_b[tb] = 0.0, 0.0
         rows = np.hstack([g_w, g_b[:, None], r[:, None]])
         keep = []
         for g in np.flatnonzero(np.any(rows != 0.0, axis=1)):  # an all-zero cut is theta_g >= 0, already there

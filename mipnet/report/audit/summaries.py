@@ -245,7 +245,8 @@ def _robustness_property(
         sentence,
         rows,
         cert,
-        recheck(cert, net, second_solver=None, time_limit=recheck_limit),
+        # with the audit's data: the samples' binding to their rows is re-checked, not left open
+        recheck(cert, net, (X, None), second_solver=None, time_limit=recheck_limit),
         [("Worst-case margins", _png(fig))],
         details=details,
     )
