@@ -124,3 +124,35 @@ def test_vnnlib_milp_finds_the_violation_of_a_net_summing_terms_of_1e11():
     assert exact - Fraction(float(thr)) > 7  # Y_0 >= thr at xb, a point of the box
     res = check_property(net, parse_vnnlib(_vnnlib(lo, hi, f"(assert (>= Y_0 {float(thr)!r}))", 1)), time_limit=30)
     assert res.verdict == "violated", res
+
+
+def test_vnnlib_milp_over_a_box_far_from_the_origin_is_solved_centred():
+    """Weights of 3e-10 - 2e-8 on inputs of 1e5 (box of width 100): HiGHS (and SCIP) called the MILP infeasible
+    although x = xb is feasible in it; the box is now centred into the first layer (terms of its width)."""
+    W1 = np.array(
+        [[-3.2152914589034156e-09, -7.855152948495817e-09, -4.5684424816087164e-09],
+         [6.7964563691651635e-09, -4.4123645799010295e-09, 1.0247196427826197e-09],
+         [-2.9915605028202993e-09, 2.8988612009689536e-09, -7.985492491855689e-10],
+         [-2.4213401213094552e-08, -3.398675561405052e-09, -1.5577093436907096e-08],
+         [-3.23263539792501e-10, 2.8029962221555273e-09, -1.0287480256687982e-08],
+         [-9.374408033359772e-09, 5.428086434459689e-09, -8.581139965091404e-09]]
+    )  # fmt: skip
+    b1 = np.array([0.0015630164591862795, -0.0003396672246090324, 9.309095761203942e-05, 0.004319557955064125,
+                   0.000780622287914063, 0.0012529177688850274])  # fmt: skip
+    W2 = np.array([[0.08710622715431166, -0.19144124772235066, 0.4723349834442538, -1.1329135504902592,
+                    -0.30573873644809213, -0.4862782227909434]])  # fmt: skip
+    b2, thr = np.array([-0.48939026685325]), -0.4893885523878036
+    xb = np.array([100000.08647850866, 100049.02760707492, 100049.6433539295])
+    net = mipnet.Network(
+        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)],
+        domain=mipnet.Domain(["x0", "x1", "x2"], [-1e9] * 3, [1e9] * 3),
+        task="regress",
+    )
+    exact = sum(
+        (Fraction(float(v)) * max(Fraction(0), _exact_affine(W1[j], b1[j], xb)) for j, v in enumerate(W2[0])),
+        Fraction(float(b2[0])),
+    )
+    assert exact >= Fraction(thr)  # Y_0 >= thr at xb: violated
+    lo, hi = np.full(3, 99950.0), np.full(3, 100050.0)
+    res = check_property(net, parse_vnnlib(_vnnlib(lo, hi, f"(assert (>= Y_0 {thr!r}))", 1)), time_limit=30)
+    assert res.verdict == "violated", res

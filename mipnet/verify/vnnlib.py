@@ -45,6 +45,8 @@ that overflow a double are refused by the parser).
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -56,8 +58,10 @@ import pyomo.environ as pyo
 
 from ..bounds import Bounds, compute_bounds
 from ..deadline import Deadline
+from ..domain import Domain
 from ..encode import build_estimate, encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError, UnsupportedError
+from ..layers import Dense
 from ..layers.base import rounding_slack
 from ..network import Network
 from ..solve import solve
@@ -97,6 +101,8 @@ RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
 #: 7.8 deep infeasible on a net whose first layer sums terms of 1e11 (relative 3e-11). A point found in the widening
 #: only fails the forward re-check, and the retries (RETRY_DELTAS, unwidened) decide: a witness, or "unknown".
 NUMERIC_WIDEN = 1e-9
+#: a box whose centre lies farther from the origin than this many half-widths is solved centred (:func:`_centred`)
+CENTRE_RATIO = 100.0
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
 PIPELINES = ("auto", "milp")
 #: the property model and parser live in :mod:`mipnet.verify.vnnlib_format`; importable from here as before
@@ -567,7 +573,65 @@ def _milp_box(
     delta: float,
     res: VnnResult,
 ) -> tuple[str, np.ndarray | None]:
-    """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts."""
+    """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts; on a box far
+    from the origin against its width, over the centred box (:func:`_centred`)."""
+    magnitude = 0.0
+    if delta == 0.0:  # the unsafe region is widened by the round-off of the encoding's largest terms
+        yl, yu = bnds[-1][0].ravel(), bnds[-1][1].ravel()
+        terms = [_encoding_magnitude(bnet, lo, hi, bnds)] + [
+            _atom_magnitude(a, lo, hi, yl, yu) for c in live for a in c
+        ]
+        magnitude = max(terms)
+    centred = _centred(bnet, lo, hi, live)
+    if centred is None:
+        return _milp_model(bnet, lo, hi, live, bnds, solver, dl, threads, delta, magnitude, res)
+    cnet, clive, centre, half = centred
+    status, u = _milp_model(cnet, cnet.domain.lower, cnet.domain.upper, clive, bnds, solver, dl, threads, delta,
+                            magnitude, res)  # fmt: skip
+    return status, None if u is None else np.clip(centre + half * u, lo, hi)
+
+
+def _centred(
+    bnet: Network, lo: np.ndarray, hi: np.ndarray, live: list[list[Atom]]
+) -> tuple[Network, list[list[Atom]], np.ndarray, np.ndarray] | None:
+    """x = centre + half * u with u in [-1, 1] (half = 0: u = 0), folded into the first Dense layer (W diag(half),
+    b + W centre, each sum by math.fsum) and into the atoms' input terms. Done when the box lies far from the
+    origin against its width (|centre| > CENTRE_RATIO half): weights of 1e-9 on inputs of 1e5 made HiGHS call a
+    feasible MILP infeasible; centred, the same terms are of the box's width. None when not done."""
+    first = bnet.layers[0] if bnet.layers else None
+    if not isinstance(first, Dense) or len(bnet.input_shape) != 1:
+        return None
+    centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+    if not float(np.max(np.abs(centre))) > CENTRE_RATIO * max(float(np.max(half)), 1e-300):
+        return None
+    W, b = np.asarray(first.weight, dtype=np.float64), np.asarray(first.bias, dtype=np.float64)
+    b2 = np.array([math.fsum([b[j], *(W[j] * centre)]) for j in range(W.shape[0])])
+    cnet = copy.copy(bnet)
+    cnet.layers = [Dense(W * half[None, :], b2), *bnet.layers[1:]]
+    cnet.domain = Domain(bnet.domain.names, np.where(half > 0, -1.0, 0.0), np.where(half > 0, 1.0, 0.0))
+
+    def moved(at: Atom) -> Atom:  # a . (centre + half u) = (a half) . u + a . centre
+        c = math.fsum([at.c, *(v * centre[i] for i, v in at.a.items())])
+        return Atom({i: v * half[i] for i, v in at.a.items()}, dict(at.b), c, at.strict)
+
+    return cnet, [[moved(at) for at in conj] for conj in live], centre, half
+
+
+def _milp_model(
+    bnet: Network,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    live: list[list[Atom]],
+    bnds: Bounds,
+    solver: str,
+    dl: Deadline,
+    threads: int | None,
+    delta: float,
+    magnitude: float,
+    res: VnnResult,
+) -> tuple[str, np.ndarray | None]:
+    """The MILP over the box [lo, hi] (``bnet``'s domain); the unsafe region widened by NUMERIC_WIDEN (1 +
+    ``magnitude``) when delta = 0."""
     dom = bnet.domain
     if not dl.allows(build_estimate(bnet)):  # the build cannot be interrupted: it would end past the deadline
         return "unknown", None
@@ -578,11 +642,7 @@ def _milp_box(
     yl, yu = enc.outputs.lower.ravel(), enc.outputs.upper.ravel()
     sel = new_binaries(m, "disj", (len(live),)) if len(live) > 1 else [None]
     m.cons = pyo.ConstraintList()
-    cap = -delta
-    if delta == 0.0:  # widened by the round-off of the encoding's largest terms (NUMERIC_WIDEN)
-        terms = [_encoding_magnitude(bnet, lo, hi, bnds)]
-        terms += [_atom_magnitude(at, lo, hi, yl, yu) for conj in live for at in conj]
-        cap = NUMERIC_WIDEN * (1.0 + max(terms))
+    cap = -delta if delta != 0.0 else NUMERIC_WIDEN * (1.0 + magnitude)
     # the depth variable t (module docstring): every atom of the chosen disjunct <= t <= cap; t is minimised, so
     # the solver heads for points deep inside the unsafe region and stops at the first one STOP_DEPTH deep
     lows = [_atom_lower(at, lo, hi, yl, yu) for conj in live for at in conj]
