@@ -154,3 +154,26 @@ def test_vnnlib_verdicts_unchanged_on_random_nets() -> None:
         assert r.verdict in ("holds", "violated")
         if r.verdict == "violated":
             assert r.y[0] >= r.y[1] - CHECK_TOL and np.all(np.abs(r.x - c) <= w + 1e-9)
+
+
+def test_a_witness_is_accepted_only_if_its_own_forward_pass_agrees_with_the_batch():
+    """The batch evaluation of the sampled points and a point's own forward pass can round apart (weights 1e6,
+    inputs 1e5): a batch row 4.7e-6 above the threshold was reported 'violated' while the point alone is below."""
+    import numpy as np
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+    from mipnet.verify.input_split import find_witness
+
+    class Rounded(Network):  # batches (more than one row) round up by 1e-3; a single row is exact
+        def forward(self, X):
+            Y = super().forward(X)
+            return Y + 1e-3 if np.atleast_2d(X).shape[0] > 1 else Y
+
+    net = Rounded([Dense(np.array([[1.0]]), np.zeros(1))], domain=Domain(["x"], [0], [1]), task="regress")
+
+    def check(x, y):  # unsafe: y >= 1.0005 (no point of [0, 1] reaches it; the batch's rounding does)
+        return bool(y[0] >= 1.0005)
+
+    assert find_witness(net, np.zeros(1), np.ones(1), check) is None

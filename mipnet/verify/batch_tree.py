@@ -269,8 +269,8 @@ def _attack(
     Y = net.forward(X).reshape(X.shape[0], -1)
     S = Y @ C.T + X @ E.T + d  # the atom values
     ok = ((S <= CANDIDATE_TOL)[:, None, :] | ~own[None]).all(axis=2).any(axis=1)
-    for j in np.flatnonzero(ok):
-        if check(X[j], Y[j]):
+    for j in np.flatnonzero(ok):  # the batch row and the point's own forward pass must both accept (rounding)
+        if check(X[j], Y[j]) and check(X[j], net.forward(X[j][None]).reshape(-1)):
             return X[j].copy()
     return None
 
