@@ -120,6 +120,11 @@ class SolverName(click.ParamType):
         name = str(value).strip()
         if name.lower() in self.extra:
             return name.lower()
+        if name == "highs":  # the embedded default: its module is enough (Pyomo's factory costs seconds of start-up)
+            import importlib.util
+
+            if importlib.util.find_spec("highspy") is not None:
+                return name
         from ..errors import SolverError
         from ..solve import _contrib
 

@@ -564,9 +564,9 @@ def _train_monotone(
     """Certified monotonic learning (mipnet.train.monotone); exit 0 certified, 1 violated, 3 unknown."""
     from ..domain import Domain
     from ..io import save_model
-    from ..report.audit.words import score_words
     from ..train.formulation import TrainConfig
     from ..train.monotone import train_monotone_gradient, train_monotone_milp
+    from ..verify.monotonic.common import score_words
     from .common import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
 
     bad = [c for c in X.columns if not np.issubdtype(X[c].dtype, np.number)]

@@ -599,12 +599,13 @@ def _centred(
     origin against its width (|centre| > CENTRE_RATIO half): weights of 1e-9 on inputs of 1e5 made HiGHS call a
     feasible MILP infeasible; centred, the same terms are of the box's width. None when not done."""
     first = bnet.layers[0] if bnet.layers else None
-    if not isinstance(first, Dense) or len(bnet.input_shape) != 1:
+    if first is None or first.kind != "Dense" or len(bnet.input_shape) != 1:
         return None
     centre, half = (lo + hi) / 2.0, (hi - lo) / 2.0
     if not float(np.max(np.abs(centre))) > CENTRE_RATIO * max(float(np.max(half)), 1e-300):
         return None
-    W, b = np.asarray(first.weight, dtype=np.float64), np.asarray(first.bias, dtype=np.float64)
+    params = first.parameters()
+    W, b = np.asarray(params["weight"], dtype=np.float64), np.asarray(params["bias"], dtype=np.float64)
     b2 = np.array([math.fsum([b[j], *(W[j] * centre)]) for j in range(W.shape[0])])
     cnet = copy.copy(bnet)
     cnet.layers = [Dense(W * half[None, :], b2), *bnet.layers[1:]]

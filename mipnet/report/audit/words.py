@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ...network import Network
+from ...verify.monotonic.common import score_words
 
 #: the glossary of the page: (term, plain explanation)
 GLOSSARY: list[tuple[str, str]] = [
@@ -234,16 +235,6 @@ def flippable(net: Network, eps: float, norm: str) -> list[str]:
         if kinds[i] == "indicator" and eps >= 1 or kinds[i] == "category" and eps >= (2 if norm == "1" else 1):
             out.append(str(name))
     return out
-
-
-def score_words(net: Network, desc: str) -> str:
-    """``desc`` (a monitored output as the verifier names it) with what a higher value means, in class names."""
-    names = [str(c) for c in (net.class_names or [])]
-    if net.task != "classify" or not names:
-        return desc
-    if desc == "logit" and len(names) == 2:
-        return f"logit (the network's score: above 0 means {names[1]}, below 0 means {names[0]})"
-    return desc
 
 
 def class_name(net: Network, c: Any) -> str:

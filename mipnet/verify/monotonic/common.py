@@ -74,6 +74,17 @@ def output_coefficients(
     return c, desc
 
 
+def score_words(net: Network, desc: str) -> str:
+    """``desc`` (a monitored output as :func:`output_coefficients` names it) with what a higher value means, in class
+    names (the one logit of a two-class model: above 0 means its second class)."""
+    names = [str(c) for c in (net.class_names or [])]
+    if net.task != "classify" or not names:
+        return desc
+    if desc == "logit" and len(names) == 2:
+        return f"logit (the network's score: above 0 means {names[1]}, below 0 means {names[0]})"
+    return desc
+
+
 def resolve_features(
     net: Network, increasing: Sequence[str | int] = (), decreasing: Sequence[str | int] = ()
 ) -> list[tuple[int, str, int]]:
