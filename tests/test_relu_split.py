@@ -245,3 +245,34 @@ def test_exact_leaves_and_empty_patterns() -> None:
     assert _empty(Q, np.array([-0.5, 0.4]), *box)  # x0 >= 0.5 and x0 <= 0.4
     assert not _empty(Q[:1], np.array([-0.5]), *box)  # x0 >= 0.5
     assert not _empty(Q[:1], np.array([-(1 + 1e-9)]), *box)  # x0 >= 1 + 1e-9: empty, but not by a margin
+
+
+def test_an_exact_leaf_counts_the_rows_closed_before_its_lp():
+    """A domain with every unit fixed is closed by one LP per live row; its value was the least LP optimum of the
+    live rows only, leaving out rows already closed there with a smaller positive bound: a 'proved' bound of the
+    worst margin 0.1785 where the grid reaches 0.0113 (a robustness certificate carried one and re-checked OK)."""
+    import numpy as np
+
+    from mipnet import Domain, Network
+    from mipnet.layers import Dense, LeakyReLU, ReLU
+    from mipnet.verify.relu_split import relu_split
+
+    rng = np.random.default_rng(106)
+    nin, h = int(rng.integers(1, 3)), int(rng.integers(2, 6))
+    layers = [
+        Dense(rng.normal(0, 1, (h, nin)), rng.normal(0, 0.3, h)),
+        ReLU() if rng.random() < 0.7 else LeakyReLU(0.2),
+    ]
+    if rng.random() < 0.5:
+        h2 = int(rng.integers(2, 5))
+        layers += [Dense(rng.normal(0, 1, (h2, h)), rng.normal(0, 0.3, h2)), ReLU()]
+        h = h2
+    layers.append(Dense(rng.normal(0, 1, (3, h)), rng.normal(0, 1, 3)))
+    net = Network(layers, domain=Domain.box(nin, -1.0, 1.0))
+    g = np.linspace(-1, 1, 801 if nin == 2 else 200001)
+    X = np.stack(np.meshgrid(*([g] * nin)), -1).reshape(-1, nin)
+    C = rng.normal(0, 1, (int(rng.integers(2, 4)), 3))
+    S = net.forward(X) @ C.T
+    d = -S.min(0) + rng.uniform(0.001, 0.5, C.shape[0])
+    r = relu_split(net, C, net.domain.lower, net.domain.upper, lambda P: None, d=d, deadline=10)
+    assert r.status == "holds" and r.bound <= float((S + d).min(1).min()) + 1e-9, r.bound

@@ -337,8 +337,9 @@ def _settle(
         if out == "open":  # stays open (and counts in the bound); the tree stops
             res.reason = "an exact domain's LP is infeasible or its point failed the re-check (a tie)"
             break
-        if isinstance(val, float):
-            leaves.append(val)
+        if isinstance(val, float):  # the least margin of the domain: its LP rows' and the rows closed before
+            closed_rows = pool.lower[e][pool.lower[e] > 0]
+            leaves.append(min([val, *closed_rows.tolist()]))
         still[e] = False
     live = np.flatnonzero(still)
     return pool.take(live), (bt[live], bj[live])
