@@ -24,6 +24,14 @@ the region's boundary: a tie the re-check refutes, then a second MILP), and stop
 ``STOP_DEPTH`` deep. Feasible -> candidate counterexample; infeasible for every box -> holds; a time limit ->
 unknown.
 
+Round-off: the first MILP of a box searches the unsafe region widened to t <= ``NUMERIC_WIDEN`` (1 + the
+largest term the encoding and the atoms sum over the box), so that its "infeasible" is not the solver's round-off
+(HiGHS declared a region 7.8 deep infeasible on terms of 1e11); a point found in the widening only is no witness
+and the retries below it decide. A box whose centre lies more than ``CENTRE_RATIO`` half-widths from the origin
+is solved in centred coordinates x = centre + half u, u in [-1, 1] (folded into the first Dense layer and the
+atoms, sums by ``math.fsum``): weights of 1e-9 on inputs of 1e5 made HiGHS and SCIP call a feasible MILP
+infeasible. These are guards against the solvers' floating point, not a proof in exact arithmetic.
+
 Before the MILP (:mod:`mipnet.verify.input_split`): the box is sampled (corners, centre, uniform points; a
 point is a counterexample only once the whole disjunct re-checks on it), then every atom is bounded below by
 CROWN / alpha-CROWN (:mod:`mipnet.verify.spec_bounds`); a disjunct with an atom that cannot hold anywhere in the
