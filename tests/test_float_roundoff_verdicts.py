@@ -41,6 +41,17 @@ def test_robustness_is_not_proved_where_a_corner_of_the_ball_changes_class():
     assert verify_sample(net, x, eps, "inf", time_limit=20).status != "holds"
 
 
+def _one_hidden_layer(W1, b1, W2, b2, x):
+    """The 3-input regression net W2 ReLU(W1 x + b1) + b2 and its exact output at x (rational arithmetic)."""
+    net = mipnet.Network(
+        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)],
+        domain=mipnet.Domain(["x0", "x1", "x2"], [-1e9] * 3, [1e9] * 3),
+        task="regress",
+    )
+    hidden = [max(Fraction(0), _exact_affine(W1[j], b1[j], x)) for j in range(len(b1))]
+    return net, sum((Fraction(float(v)) * h for v, h in zip(W2[0], hidden)), Fraction(float(b2[0])))
+
+
 def _vnnlib(lo, hi, outputs: str, n_out: int) -> str:
     lines = [f"(declare-const X_{i} Real)" for i in range(len(lo))]
     lines += [f"(declare-const Y_{j} Real)" for j in range(n_out)]
@@ -112,15 +123,7 @@ def test_vnnlib_milp_finds_the_violation_of_a_net_summing_terms_of_1e11():
         "xb": np.array([99999.50046861035, 99999.50309668088, 99999.7423569396]),
     }
     W1, b1, W2, b2, lo, hi, thr, xb = (d[k] for k in ("W1", "b1", "W2", "b2", "lo", "hi", "thr", "xb"))
-    net = mipnet.Network(
-        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)],
-        domain=mipnet.Domain(["x0", "x1", "x2"], [-1e9] * 3, [1e9] * 3),
-        task="regress",
-    )
-    exact = sum(
-        (Fraction(float(v)) * max(Fraction(0), _exact_affine(W1[j], b1[j], xb)) for j, v in enumerate(W2[0])),
-        Fraction(float(b2[0])),
-    )
+    net, exact = _one_hidden_layer(W1, b1, W2, b2, xb)
     assert exact - Fraction(float(thr)) > 7  # Y_0 >= thr at xb, a point of the box
     res = check_property(net, parse_vnnlib(_vnnlib(lo, hi, f"(assert (>= Y_0 {float(thr)!r}))", 1)), time_limit=30)
     assert res.verdict == "violated", res
@@ -143,15 +146,7 @@ def test_vnnlib_milp_over_a_box_far_from_the_origin_is_solved_centred():
                     -0.30573873644809213, -0.4862782227909434]])  # fmt: skip
     b2, thr = np.array([-0.48939026685325]), -0.4893885523878036
     xb = np.array([100000.08647850866, 100049.02760707492, 100049.6433539295])
-    net = mipnet.Network(
-        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)],
-        domain=mipnet.Domain(["x0", "x1", "x2"], [-1e9] * 3, [1e9] * 3),
-        task="regress",
-    )
-    exact = sum(
-        (Fraction(float(v)) * max(Fraction(0), _exact_affine(W1[j], b1[j], xb)) for j, v in enumerate(W2[0])),
-        Fraction(float(b2[0])),
-    )
+    net, exact = _one_hidden_layer(W1, b1, W2, b2, xb)
     assert exact >= Fraction(thr)  # Y_0 >= thr at xb: violated
     lo, hi = np.full(3, 99950.0), np.full(3, 100050.0)
     res = check_property(net, parse_vnnlib(_vnnlib(lo, hi, f"(assert (>= Y_0 {thr!r}))", 1)), time_limit=30)
