@@ -530,3 +530,31 @@ def test_a_domain_wider_than_the_largest_float_is_explained(tmp_path) -> None:
     group.add_command(explain)
     res = CliRunner().invoke(group, ["explain", str(model), str(data), "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
+
+
+def test_classifier_table_keeps_bias_and_output_when_features_share_their_names():
+    """Features named bias and output overwrote the CSV's fixed columns: the table described another classifier."""
+    net = Network(
+        [Dense(np.array([[-2.0, 3.0]]), np.array([7.75]))],
+        domain=Domain(["bias", "output"], [0, 0], [1, 1]),
+        task="regress",
+    )
+    (row,) = interpret(net, np.array([[0.5, 0.5]])).classifier_table()
+    assert row["bias"] == 7.75 and row["output"] == net.output_names[0]
+    assert row["weight bias"] == -2.0 and row["weight output"] == 3.0
+
+
+def test_the_local_margin_of_tied_outputs_is_the_predicted_class_s():
+    """Outputs (1, 0, 1): the prediction is class 0 (first of the tie), the margin named class 2 first."""
+    net = Network([Dense(np.zeros((3, 1)), np.array([1.0, 0.0, 1.0]))], domain=Domain(["p"], [0], [1]))
+    interp = interpret(net, np.array([[0.5]]))
+    top, _ = interp.margin_classes(0)
+    assert top == int(net.predict_index(net.forward(np.array([[0.5]])))[0]) == 0
+
+
+def test_a_row_cutting_the_region_by_less_than_the_solver_s_tolerance_is_kept():
+    """A row dropped as redundant with a margin of 1e-9 (below HiGHS's 1e-7) cut the described region by 1.5e-8."""
+    G = np.array([[1.0, 0.0], [1.0, 1e-8]])  # x <= 0.5 and x + 1e-8 y <= 0.5 + 1e-8 * 0.5 - 2e-9: both needed
+    h = np.array([0.5, 0.5 + 0.5e-8 - 2e-9])
+    keep, _ = nonredundant(G, h, np.zeros(2), np.ones(2))
+    assert keep.all()

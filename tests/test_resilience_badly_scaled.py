@@ -46,3 +46,19 @@ def test_snap_puts_solver_points_on_the_domain():
     X = dom.snap(np.array([[2 + 4e-8, 1.2, 0.3, 0.9], [-0.4, 0.5, 1e-9, 0.0]]))
     assert dom.contains(X, tol=0).all()
     assert X.tolist() == [[2.0, 1.0, 1.0, 0.0], [0.0, 0.5, 1.0, 0.0]]  # level b is excluded by its bounds
+
+
+def test_an_exact_infeasible_is_not_overruled_by_a_pair_within_a_tolerance():
+    """z0 - z1 = 0.5 + 100 relu(x - 5) >= 0.5 on [0, 10]: class a cannot be flipped (infeasible). Logits of 1e6 made
+    the sampled "pair" (b half a unit short of reaching) overrule the MILP's correct answer."""
+    net = mipnet.Network(
+        [
+            mipnet.Dense(np.array([[1.0]]), np.array([-5.0])),
+            mipnet.ReLU(),
+            mipnet.Dense(np.array([[100.0], [0.0]]), np.array([1e6 + 0.5, 1e6])),
+        ],
+        domain=mipnet.Domain(["x"], [0.0], [10.0]),
+        class_names=["a", "b"],
+    )
+    r = class_resilience(net, 0, alpha=2.0, k=1, norm="inf", time_limit=20)
+    assert r.status == "infeasible" and r.phi is None, (r.status, r.phi, r.notes)

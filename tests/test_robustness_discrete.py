@@ -145,3 +145,19 @@ def test_witness_sets_are_exact_to_float_rounding_not_to_loose_tolerances():
     assert ball_problems(net, x, np.array([4.0]), 1.0, "inf") == [] and ball_problems(
         net, x, np.array([4.0]), 0.99, "1"
     )
+
+
+def test_a_large_coordinate_lends_no_slack_to_the_others():
+    """Feature f0 = 1e8 (an ulp of 1.5e-8) left alone: a counterexample moving f1 by 5e-8 at eps = 1e-10 passed."""
+    import numpy as np
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+    from mipnet.verify.robustness.region import ball_problems
+
+    net = Network([Dense(np.array([[0.0, 1e9]]), np.array([1.0]))], domain=Domain(["f0", "f1"], [0, -1], [2e8, 1]))
+    x = np.array([1e8, 0.0])
+    for norm in ("inf", "1"):
+        assert ball_problems(net, x, np.array([1e8, -5e-8]), 1e-10, norm), norm
+        assert ball_problems(net, x, np.array([1e8, -1e-10]), 1e-10, norm) == [], norm

@@ -118,7 +118,8 @@ def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, reg
     from ..explain.openbox import view_box
 
     files: dict[str, bytes] = {}
-    if net.n_inputs == 2 and net.n_outputs <= 2:
+    # (the decision boundaries of a classifier: a regression's outputs have no such boundary to draw)
+    if net.n_inputs == 2 and net.n_outputs <= 2 and net.task == "classify":
         v_lo, v_hi = view_box(interp.lower, interp.upper, X)
         fig, _ = regions_2d(net, v_lo.tolist(), v_hi.tolist(), X, y, resolution=300)
         files["regions_2d.png"] = to_png(fig)

@@ -270,8 +270,13 @@ def polytope(
     return Polytope(np.concatenate(Gs), np.concatenate(hs), labels, np.concatenate(layers), np.concatenate(units))
 
 
+#: a row is dropped as redundant only with this margin (unit rows, box units): above HiGHS's tolerances (1e-7), as
+#: 1e-9 dropped rows that cut the region by 1.5e-8 (its LP optimum is only as exact as the solver's tolerances)
+REDUNDANT_MARGIN = 1e-6
+
+
 def nonredundant(
-    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-9
+    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = REDUNDANT_MARGIN
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of G x <= h are needed to describe the polytope inside the box lower <= x <= upper.
 
@@ -473,8 +478,9 @@ class Interpretation:
             return (0, 0)
         if self.weight.shape[1] <= 2:
             return (1, 0) if self.weight.shape[1] == 2 else (0, 0)
-        pred = np.argsort(self.outputs[self.region == k].mean(axis=0), kind="stable")
-        return int(pred[-1]), int(pred[-2])
+        # the first of tied outputs wins, as in the prediction (np.argmax; a stable ascending sort put the last first)
+        pred = np.argsort(-self.outputs[self.region == k].mean(axis=0), kind="stable")
+        return int(pred[0]), int(pred[1])
 
     # --------------------------------------------------------------- polytopes
     def polytope(self, k: int) -> Polytope:
@@ -486,7 +492,7 @@ class Interpretation:
             n_inputs=self.net.n_inputs,
         )
 
-    def facets(self, k: int, tol: float = 1e-9) -> tuple[Polytope, np.ndarray]:
+    def facets(self, k: int, tol: float = REDUNDANT_MARGIN) -> tuple[Polytope, np.ndarray]:
         """Region k's polytope and the indices of its non-redundant inequalities (cached)."""
         P = self.polytope(k)
         if k not in self._facets:
@@ -541,13 +547,16 @@ class Interpretation:
         return rows
 
     def classifier_table(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Long-format local classifiers: one row per (region, output) with bias and all weights."""
+        """Long-format local classifiers: one row per (region, output) with bias and all weights (a feature named
+        region, output or bias gets the column "weight NAME": it overwrote the fixed column, silently)."""
         names = list(names) if names is not None else self.net.feature_names
+        fixed = ("region", "output", "bias")
+        columns = [f"weight {n}" if n in fixed else n for n in names]
         rows = []
         for k in range(self.n_regions):
             for o, oname in enumerate(self.net.output_names):
                 row: dict[str, Any] = {"region": k, "output": oname, "bias": float(self.bias[k, o])}
-                row.update({n: float(v) for n, v in zip(names, self.weight[k, o])})
+                row.update({c: float(v) for c, v in zip(columns, self.weight[k, o])})
                 rows.append(row)
         return rows
 

@@ -106,11 +106,17 @@ def ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm:
     eps = 0 ball, or an integer 3 + 9e-8, flipped the class and re-checked OK.)"""
     inf = normalise_norm(norm) == "inf"
     diff = np.abs(xp - x)
-    d = float(np.max(diff)) if inf else float(np.sum(diff))
-    scale = max(float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(xp), initial=0.0)), abs(eps), 1e-300)
-    slack = 4.0 * (1 if inf else max(1, x.size)) * float(np.spacing(scale))
+    # round-off per coordinate, only where it moved: 2 ulps of that coordinate (a feature of 1e8 left alone lent
+    # its ulp of 1.5e-8 to every other one, and a point 500 eps outside the ball passed)
+    ulps = np.where(xp != x, 2.0 * np.spacing(np.maximum(np.abs(x), np.abs(xp))), 0.0)
+    if inf:
+        d = float(np.max(diff, initial=0.0))
+        inside = bool(np.all(diff <= eps + ulps))
+    else:
+        d = float(np.sum(diff))
+        inside = d <= eps + float(np.sum(ulps)) + 2.0 * x.size * float(np.spacing(max(abs(eps), d, 1e-300)))
     why = []
-    if not d <= eps + slack:
+    if not inside:
         why.append(f"distance {d:.6g} > eps {eps:g}")
     if not _in_domain(net, xp):
         why.append("outside the domain")
