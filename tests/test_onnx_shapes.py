@@ -249,3 +249,36 @@ def test_vnnlib_on_a_rank1_network(rng):
     far = float(np.abs(p["W2"][:, 0]) @ hmax + abs(p["b2"][0])) + 1.0
     res = check_property(net, parse_vnnlib(f"{decl}\n{box}\n(assert (>= Y_0 {far}))"), time_limit=60)
     assert res.verdict == "holds"
+
+
+def test_softmax_over_the_size_one_axis_a_matmul_kept_is_refused():
+    """Input (1, 1, 4) -> MatMul -> Add -> Softmax(axis=1): onnxruntime normalises the size-1 axis (every output 1),
+    the reader took the classes' softmax (its flattened rank 2) and a VNN-LIB property was proved on other logits."""
+    import onnx
+    import pytest
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mipnet.errors import UnsupportedError
+    from mipnet.io.onnx_io import from_onnx
+
+    W = np.eye(4, 3, dtype=np.float32)
+    b = np.array([-5.0, 5.0, 0.0], dtype=np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "W"], ["h"]),
+        helper.make_node("Add", ["h", "b"], ["z"]),
+        helper.make_node("Softmax", ["z"], ["y"], axis=1),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 3])],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(b, "b")],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    with pytest.raises(UnsupportedError, match="axis 1"):
+        from_onnx(m)
+    m.graph.node[2].attribute[0].i = -1  # the classes' axis: read, the Softmax dropped
+    assert from_onnx(m).metadata.get("onnx_dropped_output") == "Softmax"

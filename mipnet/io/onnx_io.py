@@ -164,6 +164,7 @@ class _Reader:
     def __init__(self, model: Any, exact_attrs: dict[str, Any] | None = None) -> None:
         g = model.graph
         self.exact_attrs = exact_attrs if isinstance(exact_attrs, dict) else {}
+        self.hidden_ones = 0  # leading ones of the runtime tensor a MatMul flattened away (see its branch)
         self.nodes, alias = _without_float_casts(g.node)
         self.consts: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in g.initializer}
         inputs = [i for i in g.input if i.name not in self.consts]
@@ -346,7 +347,10 @@ class _Reader:
         elif op == "MatMul":
             w = self.const(node.input[1], node) if node.input[0] == self.cur else None
             if self.batch != "dynamic" and len(self.shape) > 1 and all(d == 1 for d in self.shape[:-1]):
-                self.push(Flatten(), node)  # (1, ..., 1, d) @ W: the same values as the flat sample
+                # (1, ..., 1, d) @ W: the same values as the flat sample; the runtime's tensor keeps its leading
+                # ones (a Softmax over its axis 1 normalises a size-1 axis: every output 1, not the classes')
+                self.hidden_ones = len(self.shape) - 1
+                self.push(Flatten(), node)
             if w is None or w.ndim != 2 or len(self.shape) != 1:
                 raise UnsupportedError(f"{where}: only MatMul(flat input, constant 2-D matrix) is supported")
             self.push(Dense(w.T, np.zeros(w.shape[1])), node)
@@ -374,19 +378,23 @@ class _Reader:
             k = self.shape[1:]
             self.push(MaxPool2D(k, k) if op == "GlobalMaxPool" else AvgPool2D(k, k), node)
         elif op == "Flatten" and self.batch != "dynamic":  # [prod(dims before axis), prod(dims from axis)]
+            self.hidden_ones = 0
             full, a = self.full_shape(), int(at.get("axis", 1))
             a = a + len(full) if a < 0 else a
             self.reshape_to([int(np.prod(full[:a])), int(np.prod(full[a:]))], node, where)
         elif op == "Flatten":
+            self.hidden_ones = 0
             if at.get("axis", 1) != 1:
                 raise UnsupportedError(f"{where}: only Flatten(axis=1) is supported")
             self.push(Flatten(), node)
         elif op == "Reshape":
+            self.hidden_ones = 0  # (the runtime's rank is the reshaped one)
             self.reshape(node, where)
         elif op in ("Squeeze", "Unsqueeze"):
+            self.hidden_ones = 0
             self.squeeze(node, at, where)
         elif op in ("Softmax", "LogSoftmax") and out == self.output and len(self.shape) == 1:
-            rank = len(self.full_shape())
+            rank = len(self.full_shape()) + self.hidden_ones
             axis = int(at.get("axis", -1 if self.opset >= 13 else 1))
             if axis % rank != rank - 1:  # over the batch axis: not the classes' normalisation
                 raise UnsupportedError(f"{where}: {op} over axis {axis} (not the class axis) is not supported")
