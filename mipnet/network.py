@@ -37,6 +37,13 @@ _FINGERPRINTS: "OrderedDict[bytes, str]" = OrderedDict()
 _FINGERPRINT_CACHE_SIZE = 16
 
 
+def _name_list(v: Any, what: str) -> list[Any]:
+    """A list of names from a list or tuple (a string would be read letter by letter, a number not at all)."""
+    if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, np.ndarray)):
+        raise ModelFormatError(f"the {what} must be a list, not {type(v).__name__} {v!r:.60}")
+    return list(v)
+
+
 class Network:
     """A feed-forward network over a typed input domain."""
 
@@ -76,14 +83,23 @@ class Network:
         out = self.shapes[-1]
         if len(out) != 1:
             raise ModelFormatError(f"the last layer must produce a flat output, got shape {out}")
-        self.class_names = list(class_names) if class_names is not None else None
+        self.class_names = _name_list(class_names, "class names") if class_names is not None else None
+        if self.class_names is not None and len({str(c) for c in self.class_names}) != len(self.class_names):
+            raise ModelFormatError(f"the class names repeat a name: {self.class_names[:8]}")
+        if task == "classify" and out[0] == 1 and self.layers and self.layers[-1].kind == "Sigmoid":
+            raise ModelFormatError(
+                "a one-output classifier ending in Sigmoid returns a probability (class 1 above 0.5), while mipnet "
+                "classifies by the sign of a logit: remove the final Sigmoid (the importers drop it)"
+            )
         if task == "classify" and self.class_names is None:
             self.class_names = [0, 1] if out[0] == 1 else list(range(out[0]))
         if self.class_names is not None and task == "classify":
             expected = 2 if out[0] == 1 else out[0]
             if len(self.class_names) != expected:
                 raise ModelFormatError(f"{len(self.class_names)} class names for a network with {out[0]} output(s)")
-        self.output_names = list(output_names) if output_names is not None else [f"y{i}" for i in range(out[0])]
+        self.output_names = (
+            _name_list(output_names, "output names") if output_names is not None else [f"y{i}" for i in range(out[0])]
+        )
         if len(self.output_names) != out[0]:
             raise ModelFormatError(f"{len(self.output_names)} output names for {out[0]} outputs")
 

@@ -235,3 +235,36 @@ def test_forward_hooks_and_look_alike_classes_are_refused():
     with pytest.raises(UnsupportedError, match="unsupported torch module 'LeakyReLU'"):
         from_torch(nn.Sequential(lin, LeakyReLU()), (2,))
     assert from_torch(nn.Sequential(lin, nn.LeakyReLU(0.1)), (2,)).layers[-1].kind == "LeakyReLU"
+
+
+def test_a_final_sigmoid_of_a_one_output_classifier_is_dropped_and_names_are_lists():
+    """Linear + Sigmoid was kept and thresholded at 0: every input was class 1 and robustness always held. The
+    logit decides the same classes (sigmoid(z) > 0.5 iff z > 0); the Network refuses a sigmoid-ended classifier."""
+    import numpy as np
+    import pytest
+    import torch
+    from torch import nn
+
+    from mipnet.domain import Domain
+    from mipnet.errors import ModelFormatError
+    from mipnet.io.torch_io import from_torch
+    from mipnet.layers import Dense, Sigmoid
+    from mipnet.network import Network
+
+    m = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    with torch.no_grad():
+        m[0].weight[:] = torch.tensor([[1.0, -1.0]])
+        m[0].bias[:] = 0.0
+    net = from_torch(m.eval(), input_shape=(2,), class_names=["neg", "pos"])
+    X = np.array([[0.1, 0.0], [0.0, 0.1], [-3.0, 3.0]])
+    with torch.no_grad():
+        p = m(torch.tensor(X, dtype=torch.float32)).numpy()[:, 0]
+    assert net.predict(X).tolist() == np.where(p > 0.5, "pos", "neg").tolist() == ["pos", "neg", "neg"]
+    assert net.metadata["torch_dropped_output"] == "Sigmoid"
+    dom = Domain(["a", "b"], [0, 0], [1, 1])
+    with pytest.raises(ModelFormatError, match="ending in Sigmoid"):
+        Network([Dense(np.ones((1, 2)), np.zeros(1)), Sigmoid()], domain=dom)
+    with pytest.raises(ModelFormatError, match="must be a list"):
+        Network([Dense(np.ones((2, 2)), np.zeros(2))], domain=dom, class_names="ab")
+    with pytest.raises(ModelFormatError, match="repeat a name"):
+        Network([Dense(np.ones((2, 2)), np.zeros(2))], domain=dom, class_names=["cat", "cat"])

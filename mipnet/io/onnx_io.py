@@ -145,9 +145,9 @@ def _node_name(node: Any) -> str:
 
 
 def onnx_outputs(net: Network, y: np.ndarray) -> np.ndarray:
-    """The ONNX graph's outputs from the network's (rows of ``y``): the final Softmax / LogSoftmax the import dropped
-    (``metadata["onnx_dropped_output"]``) applied again over the classes; ``y`` itself otherwise."""
-    from scipy.special import log_softmax, softmax
+    """The ONNX graph's outputs from the network's (rows of ``y``): the final Softmax / LogSoftmax / Sigmoid the
+    import dropped (``metadata["onnx_dropped_output"]``) applied again; ``y`` itself otherwise."""
+    from scipy.special import expit, log_softmax, softmax
 
     op = (net.metadata or {}).get("onnx_dropped_output")
     y = np.asarray(y, dtype=np.float64)
@@ -155,6 +155,8 @@ def onnx_outputs(net: Network, y: np.ndarray) -> np.ndarray:
         return np.asarray(softmax(y, axis=-1))
     if op == "LogSoftmax":
         return np.asarray(log_softmax(y, axis=-1))
+    if op == "Sigmoid":
+        return np.asarray(expit(y))
     return y
 
 
@@ -582,6 +584,9 @@ def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None
     if domain is None and isinstance(saved.get("domain"), dict):
         domain = Domain.from_dict(saved["domain"])
     task = task or saved.get("task", "classify")
+    if task == "classify" and int(np.prod(reader.shape)) == 1 and layers[-1].kind == "Sigmoid" and len(layers) > 1:
+        # P(class 1) = sigmoid(z) > 0.5 iff z > 0: the logit is what a one-output classifier of mipnet returns
+        layers, metadata["onnx_dropped_output"] = layers[:-1], "Sigmoid"
     return Network(
         layers,
         domain=domain,

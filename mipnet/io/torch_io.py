@@ -208,16 +208,22 @@ def from_torch(
         raise ModelFormatError("the torch model has no layers with an effect at inference")
     n_in = int(np.prod(input_shape))
     if domain is None and feature_names is not None:
+        if isinstance(feature_names, (str, bytes)) or not isinstance(feature_names, (list, tuple)):
+            raise ModelFormatError(f"the feature names must be a list, not {type(feature_names).__name__}")
         domain = Domain.box(list(feature_names), -np.inf, np.inf)
     if domain is not None and domain.n_features != n_in:
         raise ModelFormatError(f"the domain has {domain.n_features} features, the input shape {shape} has {n_in}")
+    metadata: dict[str, Any] = {"source": "torch", "module": type(module).__name__}
+    if task == "classify" and int(np.prod(shape)) == 1 and layers[-1].kind == "Sigmoid" and len(layers) > 1:
+        # P(class 1) = sigmoid(z) > 0.5 iff z > 0: the logit is what a one-output classifier of mipnet returns
+        layers, metadata["torch_dropped_output"] = layers[:-1], "Sigmoid"
     return Network(
         layers,
         domain=domain,
         input_shape=input_shape,
         class_names=class_names,
         task=task,
-        metadata={"source": "torch", "module": type(module).__name__},
+        metadata=metadata,
     )
 
 
