@@ -161,3 +161,23 @@ def test_a_large_coordinate_lends_no_slack_to_the_others():
     for norm in ("inf", "1"):
         assert ball_problems(net, x, np.array([1e8, -5e-8]), 1e-10, norm), norm
         assert ball_problems(net, x, np.array([1e8, -1e-10]), 1e-10, norm) == [], norm
+
+
+def test_witnesses_of_a_model_with_an_unbounded_domain_are_in_its_domain():
+    """The ulp slack of an infinite bound is nan: every witness of an imported model without a box was 'outside
+    the domain', so a violated row would have turned unknown."""
+    import numpy as np
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+    from mipnet.verify.robustness import verify_sample
+    from mipnet.verify.robustness.region import ball_problems
+
+    net = Network(
+        [Dense(np.array([[1.0, -1.0], [0.0, 0.0]]), np.zeros(2))],
+        domain=Domain(["a", "b"], [-np.inf, -np.inf], [np.inf, np.inf]),
+    )
+    assert ball_problems(net, np.array([0.1, 0.0]), np.array([0.0, 0.1]), 0.1, "inf") == []
+    r = verify_sample(net, np.array([0.05, 0.0]), 0.1, "inf", time_limit=10)
+    assert r.verdict == "violated", r

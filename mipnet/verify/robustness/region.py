@@ -126,7 +126,8 @@ def ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm:
 def _in_domain(net: Network, xp: np.ndarray) -> bool:
     """xp in the domain: the box to 4 ulps of each bound, integers whole, one-hot groups exactly one 1 (the rest 0)."""
     dom = net.domain
-    tol = 4.0 * np.spacing(np.maximum(np.abs(dom.lower), np.abs(dom.upper)))
+    with np.errstate(invalid="ignore"):  # (an infinite bound has no spacing: no slack is needed there)
+        tol = np.nan_to_num(4.0 * np.spacing(np.maximum(np.abs(dom.lower), np.abs(dom.upper))), nan=0.0)
     if not bool(np.all((xp >= dom.lower - tol) & (xp <= dom.upper + tol))):
         return False
     ii = dom.integer
