@@ -244,3 +244,46 @@ def test_help_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=ENV, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert not loaded & {"pyomo", "pandas", "sklearn", "torch", "onnx", "highspy", "matplotlib"}
+
+
+def test_a_float64_witness_the_float32_model_refutes_is_not_reported_sat(tmp_path):
+    """y = relu(1e5 x + b1) + b2 over X_0 in [lo, 0.2]: y(lo) = -1e-6 violates Y_0 <= 0 in float64, but the
+    competition re-runs the float32 model in onnxruntime on float32(lo) > lo, where Y_0 = +6.5e-4: 'sat' scored as a
+    wrong answer. It is now 'unknown'. A --timeout of 1e10 (a traceback from the alarm timer) is refused at once."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    lo = next(0.1 + k * 1e-9 for k in range(1000) if float(np.float32(0.1 + k * 1e-9)) - (0.1 + k * 1e-9) > 3e-9)
+    w, b1 = np.float32(1e5), np.float32(-1e5 * lo)
+    b2 = np.float32(-(float(w) * lo + float(b1)) - 1e-6)
+    inits = [
+        numpy_helper.from_array(np.array([[w]], np.float32), "W0"),
+        numpy_helper.from_array(np.array([b1], np.float32), "b0"),
+        numpy_helper.from_array(np.array([[1.0]], np.float32), "W1"),
+        numpy_helper.from_array(np.array([b2], np.float32), "b1"),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["X", "W0", "b0"], ["a"], transB=1),
+        helper.make_node("Relu", ["a"], ["r"]),
+        helper.make_node("Gemm", ["r", "W1", "b1"], ["Y"], transB=1),
+    ]
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1])],
+        inits,
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    (tmp_path / "n.onnx").write_bytes(m.SerializeToString())
+    (tmp_path / "p.vnnlib").write_text(
+        f"(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 {lo!r}))\n(assert (<= X_0 0.2))\n"
+        "(assert (<= Y_0 0.0))\n"
+    )
+    # (in a process of its own: the run's watchdog arms an alarm signal)
+    args = [sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "n.onnx"), str(tmp_path / "p.vnnlib")]
+    run = {"env": ENV, "capture_output": True, "text": True, "timeout": 120}
+    r = subprocess.run([*args, "--result-file", str(tmp_path / "r.txt"), "--timeout", "20"], **run)
+    assert r.returncode == 0 and (tmp_path / "r.txt").read_text().split()[0] == "unknown", r.stderr
+    r = subprocess.run([*args, "--result-file", str(tmp_path / "r2.txt"), "--timeout", "1e10"], **run)
+    assert r.returncode == 2 and not (tmp_path / "r2.txt").exists(), r.stderr

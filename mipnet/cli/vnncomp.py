@@ -55,10 +55,13 @@ from ..deadline import OVERSHOOT_SECONDS, OVERSHOOT_SHARE
 from ..errors import DataError, MipnetError
 from ..io.atomic import atomic_write_text
 from .common import EXIT_INPUT_ERROR, EXIT_OK
-from .options import FINITE_POSITIVE, SOLVER, output_marked
+from .options import FINITE_POSITIVE, SOLVER, FiniteFloat, output_marked
 
 #: the words a result file may start with
 RESULTS = ("sat", "unsat", "timeout", "unknown", "error")
+#: the longest timeout taken (116 days): 1e10 overflowed the alarm timer (a traceback after the file was written)
+MAX_TIMEOUT = 1e7
+TIMEOUT = FiniteFloat(0.0, MAX_TIMEOUT, min_open=True)
 #: seconds kept back from the competition's timeout for the interpreter's start and the exit
 STARTUP_ALLOWANCE = 0.5
 #: seconds past the timeout at which the alarm signal ends a process the watchdog could not end
@@ -206,8 +209,39 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
     if res.y is not None and not np.allclose(y, np.ravel(res.y), rtol=1e-9, atol=1e-9):
         click.echo("the witness's outputs differ between two forward passes: not reported", err=True)
         return "unknown\n"
+    if _float32_runtime_refutes(onnx, vnnlib, x):
+        click.echo(
+            "the witness is no violation when the float32 model runs in onnxruntime on float32(X), as the "
+            "competition's checker does: not reported",
+            err=True,
+        )
+        return "unknown\n"
     click.echo(f"counterexample found in {time.monotonic() - t0:.2f} s", err=True)
     return result_text("violated", x=x, y=y)
+
+
+def _float32_runtime_refutes(onnx_path: str, vnnlib: str, x: np.ndarray) -> bool:
+    """Whether a float32 model, run by onnxruntime on float32(x) (how VNN-COMP re-checks a counterexample), has
+    outputs at which no disjunct of the property holds. A witness found in float64 can be no violation there (an
+    X_0 of 0.100000013 rounds below the box's bound in float32, and Y_0 = -1e-6 became +6.5e-4). False when the
+    model is not float32 or onnxruntime is not installed (the float64 re-check stands)."""
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError:
+        return False
+    from ..verify.vnnlib import load_vnnlib
+
+    model = onnx.load(onnx_path)
+    if model.graph.input[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+        return False
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    shape = [d if isinstance(d, int) else 1 for d in inp.shape]
+    x32 = np.asarray(x, dtype=np.float32)
+    y = np.asarray(sess.run(None, {inp.name: x32.reshape(shape)})[0], dtype=np.float64).ravel()
+    xs = x32.astype(np.float64)
+    return not any(all(at.holds_at(xs, y) for at in conj) for conj in load_vnnlib(vnnlib).disjuncts)
 
 
 # ----------------------------------------------------------------------------- instances.csv
@@ -241,8 +275,10 @@ def read_instances(path: str | os.PathLike[str]) -> list[Instance]:
             t = float(row[2])
         except ValueError:
             raise DataError(f"{p}, row {k}: timeout {row[2].strip()!r} is not a number") from None
-        if not (math.isfinite(t) and t > 0):
-            raise DataError(f"{p}, row {k}: timeout must be a positive number, got {row[2].strip()}")
+        if not (math.isfinite(t) and 0 < t <= MAX_TIMEOUT):
+            raise DataError(
+                f"{p}, row {k}: timeout must be a positive number <= {MAX_TIMEOUT:g} s, not {row[2].strip()}"
+            )
         rows.append(Instance(p.parent / row[0].strip(), p.parent / row[1].strip(), t))
     if not rows:
         raise DataError(f"{p} lists no instances")
@@ -283,6 +319,9 @@ def run_table(
     folder where the result files stay (``<index>.txt``).
     """
     rows: list[dict[str, Any]] = []
+    longest = max((inst.timeout * timeout_scale for inst in instances), default=0.0)
+    if not longest <= MAX_TIMEOUT:  # before any work: the alarm timer of a run cannot take it
+        raise DataError(f"a timeout of {longest:g} s (row timeout x --timeout-scale) is over {MAX_TIMEOUT:g} s")
     with tempfile.TemporaryDirectory(prefix="mipnet-vnncomp-") as tmp:
         folder = Path(keep) if keep is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -366,7 +405,7 @@ def vnncomp() -> None:
     callback=output_marked,
     help="Where the result goes (sat + counterexample, unsat, ...).",
 )
-@click.option("--timeout", type=FINITE_POSITIVE, required=True, help="Seconds for the whole instance.")
+@click.option("--timeout", type=TIMEOUT, required=True, help="Seconds for the whole instance (at most 1e7).")
 @click.option("--solver", type=SOLVER, default="highs", show_default=True, help="highs, scip, gurobi, ...")
 @click.option("--bounds", type=_BOUNDS, default="linear", show_default=True)
 def run(onnx: str, vnnlib: str, result_file: str, timeout: float, solver: str, bounds: str) -> None:
