@@ -287,3 +287,17 @@ def test_a_float64_witness_the_float32_model_refutes_is_not_reported_sat(tmp_pat
     assert r.returncode == 0 and (tmp_path / "r.txt").read_text().split()[0] == "unknown", r.stderr
     r = subprocess.run([*args, "--result-file", str(tmp_path / "r2.txt"), "--timeout", "1e10"], **run)
     assert r.returncode == 2 and not (tmp_path / "r2.txt").exists(), r.stderr
+
+
+def test_the_table_refuses_to_overwrite_its_inputs_and_checks_its_output_first(tmp_path):
+    """-o instances.csv replaced the instances with the results and -o NET.onnx the network, exit 0; -o /proc/x.csv
+    failed only after every instance had run."""
+    (tmp_path / "n.onnx").write_bytes(b"not read")
+    (tmp_path / "p.vnnlib").write_text("(declare-const X_0 Real)\n")
+    (tmp_path / "i.csv").write_text("n.onnx,p.vnnlib,5\n")
+    base = [sys.executable, "-m", "mipnet.cli", "vnncomp", "table", str(tmp_path / "i.csv"), "-o"]
+    for out in (tmp_path / "i.csv", tmp_path / "n.onnx", Path("/proc/x.csv")):
+        before = out.read_bytes() if out.is_file() else None
+        r = subprocess.run([*base, str(out)], env=ENV, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and r.stderr.startswith("error: -o"), r.stderr
+        assert (out.read_bytes() if out.is_file() else None) == before

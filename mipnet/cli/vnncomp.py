@@ -447,6 +447,21 @@ def table(
     rows_in = read_instances(instances)
     if tool_script is not None and not os.access(tool_script, os.X_OK):
         raise MipnetError(f"{tool_script} is not an executable file")
+    # before any work: the table may overwrite neither the instances file nor a row's network or property, and
+    # its folder must take it (-o instances.csv replaced the instances, -o /proc/x.csv failed after every run)
+    out = Path(output).resolve()
+    if out in {Path(instances).resolve()} | {p.resolve() for r in rows_in for p in (r.onnx, r.vnnlib)}:
+        raise DataError(f"-o {output} is one of the table's inputs: choose another results file")
+    try:  # a file can be made beside it (os.access says yes for /proc)
+        if out.is_dir():
+            raise OSError("a directory")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=".mipnet-probe-"):
+            pass
+    except OSError as exc:
+        raise DataError(f"-o {output}: cannot write the results table there ({exc})") from None
+    if tool_script is not None:  # ("./run_instance.sh" became the bare name prepare_instance.sh, looked up on PATH)
+        tool_script = str(Path(tool_script).resolve())
     rows = run_table(
         rows_in,
         timeout_scale=timeout_scale,
