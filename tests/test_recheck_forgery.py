@@ -513,3 +513,52 @@ def test_a_field_outside_the_seal_is_refused(rob, tmp_path):
     d["verdict"] = "all rows violated"
     with pytest.raises(CertificateError, match="field.*verdict"):
         certificate_from_dict(d)
+
+
+def test_the_rows_named_without_item_bindings_must_be_the_samples(rob):
+    """With data.rows kept but every item's data_row deleted, a violated row's sample swapped for a robust row's
+    (and its answer) re-checked OK: the binding check skipped itself."""
+    net, X, df, rows, res, cert = rob
+    j = _violated_row(cert)
+    k = next(i for i, it in enumerate(cert.answer["items"]) if it["verdict"] == "holds")
+
+    def edit(d):
+        items = d["answer"]["items"]
+        for it in items:
+            it.pop("data_row", None)
+            it.pop("data_row_sha256", None)
+        d["question"]["samples"][j] = d["question"]["samples"][k]
+        items[j] = dict(items[k])
+        d["result"][j] = dict(d["result"][k])
+        d["question"]["sample_classes"][j] = d["question"]["sample_classes"][k]
+        d["answer"]["status"] = "holds" if all(i["verdict"] == "holds" for i in items) else d["answer"]["status"]
+        d["answer"]["counts"] = {v: sum(i["verdict"] == v for i in items) for v in ("holds", "violated", "unknown")}
+
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, reprove=False)
+    assert any(c.name == "each sample bound to its data row" and c.outcome == "fail" for c in rep.checks), rep.lines()
+    assert rep.status == "failed"
+
+
+def test_a_defended_label_must_be_its_row_s_label_in_the_data(rob):
+    """Labels defended: an item's label rewritten to the other class, verdict violated with the sample itself as
+    the witness, re-checked OK while the data file still gave the row its own label."""
+    net, X, df, rows, res, _ = rob
+    labels = df["label"].to_numpy()[rows]
+    cert = robustness_certificate(net, X[rows], res, eps=0.1, rows=rows, target="label", labels=labels)
+    k = next(i for i, it in enumerate(cert.answer["items"]) if it["verdict"] == "holds")
+
+    def edit(d):
+        it = d["answer"]["items"][k]
+        other = 1 - int(it["class"])
+        it.update(label=other, verdict="violated", bound=None, counterexample=d["question"]["samples"][k])
+        it["class"] = other
+        d["question"]["sample_classes"][k] = other
+        d["result"][k].update(verdict="violated", bound=None, cls=other, label=other)
+        items = d["answer"]["items"]
+        d["answer"]["status"] = "violated"
+        d["answer"]["counts"] = {v: sum(i["verdict"] == v for i in items) for v in ("holds", "violated", "unknown")}
+        d["answer"]["bound"] = min((i["bound"] for i in items if i["bound"] is not None), default=None)
+
+    rep = recheck(_forged(cert, edit), net, df, second_solver=None, reprove=False)
+    assert rep.status == "failed", rep.lines()
+    assert any("row's label in the data" in c.detail for c in rep.checks), rep.lines()

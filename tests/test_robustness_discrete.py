@@ -181,3 +181,24 @@ def test_witnesses_of_a_model_with_an_unbounded_domain_are_in_its_domain():
     assert ball_problems(net, np.array([0.1, 0.0]), np.array([0.0, 0.1]), 0.1, "inf") == []
     r = verify_sample(net, np.array([0.05, 0.0]), 0.1, "inf", time_limit=10)
     assert r.verdict == "violated", r
+
+
+def test_a_row_off_the_integer_grid_by_5e_8_is_refused():
+    """1e-7 of slack took k = 2 + 5e-8: its eps = 0 ball held no point of the domain and "holds" spoke of nothing."""
+    import numpy as np
+    import pytest
+
+    from mipnet.domain import Domain
+    from mipnet.errors import DataError
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+    from mipnet.verify.robustness.region import check_in_domain
+
+    net = Network(
+        [Dense(np.array([[1e8, 1.0]]), np.array([-2e8 - 1]))], domain=Domain(["k", "u"], [0, 0], [4, 1], [True, False])
+    )
+    check_in_domain(net, np.array([2.0, 0.5]))
+    with pytest.raises(DataError, match="'k' = 2.00000005 is not an integer"):
+        check_in_domain(net, np.array([2.0 + 5e-8, 0.5]), 1)
+    with pytest.raises(DataError, match="'u' = 1.00000005 is outside"):
+        check_in_domain(net, np.array([2.0, 1.0 + 5e-8]), 1)

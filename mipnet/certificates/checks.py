@@ -411,13 +411,22 @@ def _check_row_binding(
     rec = cert.data or {}
     rows = rec.get("rows")
     if not any("data_row" in it for it in items):
-        rep.skip(
-            name,
-            "data",
-            "not checked: the certificate does not name the samples' data rows"
-            if rows is None
-            else "not checked: the certificate names the rows but not their values' hashes",
-        )
+        if rows is None:
+            rep.skip(name, "data", "not checked: the certificate does not name the samples' data rows")
+            return
+        # the rows are named but the items' bindings are gone (deleted: a violated row's sample was swapped for a
+        # robust one's and re-checked OK): the samples themselves must be those rows of the data
+        if Xy is None:
+            rep.add(name, "data", None, "not checked: the items name no rows and no data file was given")
+            return
+        X = Xy[0]
+        wrong = [
+            f"sample {p}"
+            for p in positions
+            if not (isinstance(rows, list) and p < len(rows) and isinstance(rows[p], int) and 0 <= rows[p] < len(X))
+            or row_hash(X[rows[p]]) != row_hash(S[p])
+        ]
+        rep.add(name, "data", not wrong, "; ".join(wrong[:5]) or f"{len(items)} samples equal the named rows")
         return
     bad = []
     for it, p in zip(items, positions):

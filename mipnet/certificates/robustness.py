@@ -109,16 +109,31 @@ def robustness_certificate(
 
 
 # ============================================================================ its re-check
-def _defended_class_problem(net: Network, q: dict[str, Any], item: dict[str, Any], c: int, predicted: int) -> str:
+def _row_label(Xy: Any, item: dict[str, Any]) -> Any:
+    """The data's label of the item's row (None without data, labels or a row)."""
+    r = item.get("data_row")
+    if Xy is None or Xy[1] is None or not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < len(Xy[1]):
+        return None
+    return Xy[1][r]
+
+
+def _defended_class_problem(
+    net: Network, q: dict[str, Any], item: dict[str, Any], c: int, predicted: int, data_label: Any = None
+) -> str:
     """Why class ``c`` is not the one the certificate defends at this sample ('' when it is): the model's prediction
-    (``classes_defended: predicted``) or the row's label (``labels``)."""
+    (``classes_defended: predicted``) or the row's label (``labels``: a class of the model, and the data's label of
+    the row when the data are given - an item's label rewritten with its seal re-checked OK)."""
     names = [str(k) for k in (net.class_names or [])]
     if not 0 <= c < max(len(names), net.n_outputs, 2):
         return f"class {c} is not a class of the model"
     if q.get("classes_defended") == "labels":
         label = item.get("label")
-        if names and str(label) in names and names.index(str(label)) != c:
+        if names and str(label) not in names:
+            return f"the item's label {label!r} is not a class of the model"
+        if names and names.index(str(label)) != c:
             return f"the certificate defends class {c}, the row's label is {label!r}"
+        if data_label is not None and str(data_label) != str(label):
+            return f"the item's label {label!r} is not its row's label in the data ({data_label!r})"
         return ""
     if c != predicted:
         return f"the certificate defends class {c}, the model predicts class {predicted} at the sample"
@@ -174,7 +189,7 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
         v = it.get("verdict")
         name = f"sample {i}"
         if v == "violated":
-            wrong = _defended_class_problem(net, q, it, c, int(pred[i]))
+            wrong = _defended_class_problem(net, q, it, c, int(pred[i]), _row_label(Xy, it))
             if wrong:  # a counterexample for a class the sample does not have says nothing about the sample
                 rep.add(f"{name}: the defended class is the sample's", "witness", False, wrong)
                 continue

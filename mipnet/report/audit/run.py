@@ -330,7 +330,7 @@ def run_audit(
     rob_rows = np.zeros(0, dtype=int)
     n_outside = 0
     if eps is not None:  # rows spread over the data, among those inside the model's input domain
-        inside = np.flatnonzero(net.domain.contains(X, tol=1e-7))
+        inside = np.flatnonzero(net.domain.contains(X, tol=0.0))
         n_outside = X.shape[0] - inside.size
         if inside.size == 0:
             raise DataError("no row of the data lies inside the model's input domain: robustness cannot be checked")
