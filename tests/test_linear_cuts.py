@@ -529,7 +529,7 @@ def test_a_slope_below_the_solver_s_zero_keeps_its_cut_below_the_loss():
     x = np.array([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0] * 1500 + [1e-6, -1e-6])
     y = np.array([0, 0, 0, 0, 1, 1, 1, 1] * 1500 + [1, 0])
     cfg = TrainConfig(hidden=(3,), loss="logistic", l1=0.0, max_neurons=0, weight_bound=1e6, bias_bound=1.0)
-    r = train(x[:, None], y, config=cfg, linear=True, time_limit=8)
+    r = train(x[:, None], y, config=cfg, linear=True, time_limit=3)
     mu, sd = column_scale(x[:, None])
     t = np.where(y == 1, 1.0, -1.0)
     at_the_box = np.logaddexp(0, -t * 1e6 * (x - mu[0]) / sd[0]).mean()  # standardised weight 1e6, bias 0
