@@ -184,9 +184,11 @@ def test_table_runs_an_instances_csv(tmp_path):
     )
     assert r.returncode == 2, r.stderr  # an instance gave error
     lines = out.read_text().splitlines()
-    assert lines[0] == "instance,onnx,vnnlib,timeout,result,seconds"
+    assert lines[0] == "instance,onnx,vnnlib,timeout,result,seconds,reason"
     got = [line.split(",") for line in lines[1:]]
     assert [g[4] for g in got] == ["unsat", "sat", "error"]
+    assert got[0][6] == got[1][6] == "" and "missing.onnx" in got[2][6]  # why the row is an error (was blank)
+    assert "missing.onnx" in r.stdout.splitlines()[2]
     assert [float(g[3]) for g in got] == [30.0, 30.0, 30.0]
     assert all(0 < float(g[5]) < 60 for g in got)
     assert got[0][0] == "ctrl_rank1/rank1_y0_holds"
@@ -215,6 +217,38 @@ def test_bad_instances_csv(tmp_path, text, message):
     r = CliRunner().invoke(cli, ["vnncomp", "table", str(p), "-o", str(tmp_path / "r.csv")])
     assert r.exit_code == 2 and message in r.output
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_instances_csv_with_a_byte_order_mark(tmp_path):
+    """A spreadsheet's UTF-8 byte-order mark was read into the first row's network path (file not found)."""
+    p = tmp_path / "instances.csv"
+    p.write_text("a.onnx,b.vnnlib,10\n", encoding="utf-8-sig")
+    assert [(i.onnx.name, i.vnnlib.name, i.timeout) for i in read_instances(p)] == [("a.onnx", "b.vnnlib", 10.0)]
+
+
+def test_ctrl_c_leaves_no_result_file(tmp_path):
+    """An interrupted run has no verdict: the placeholder ``timeout`` it wrote first is removed (it read as one)."""
+    rng = np.random.default_rng(0)
+    sizes, layers = [5, 60, 60, 60, 1], []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [Dense(rng.normal(0, 1 / np.sqrt(a), (b, a)), rng.normal(0, 0.3, b)), ReLU()]
+    net = Network(layers[:-1])
+    save_model(net, tmp_path / "hard.onnx")
+    top = float(net.forward(rng.uniform(-3, 3, (5000, 5))).max())
+    spec = "".join(f"(declare-const X_{i} Real)\n(assert (>= X_{i} -3))\n(assert (<= X_{i} 3))\n" for i in range(5))
+    (tmp_path / "hard.vnnlib").write_text(spec + f"(declare-const Y_0 Real)\n(assert (>= Y_0 {top * 1.02}))\n")
+    out = tmp_path / "out.txt"
+    cmd = [sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "hard.onnx")]
+    cmd += [str(tmp_path / "hard.vnnlib"), "--result-file", str(out), "--timeout", "60", "--bounds", "mip"]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not out.exists() and time.monotonic() < deadline:  # the placeholder is written once the run starts
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(2)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted" and not out.exists()
 
 
 def test_result_text_and_reading_it_back(tmp_path):

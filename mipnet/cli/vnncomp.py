@@ -174,6 +174,12 @@ def run_instance(
         signal.setitimer(signal.ITIMER_REAL, max(0.1, left + HARD_GRACE))
     try:
         text = _decide(onnx, vnnlib, left, solver, bounds)
+    except KeyboardInterrupt:  # no verdict: the placeholder "timeout" would read as one
+        with out.lock:
+            if not out.done:
+                out.done = True
+                Path(result_file).unlink(missing_ok=True)
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure is the competition's "error", never a crash
         msg = " ".join(str(exc).split()) or type(exc).__name__
         click.echo(f"error: {msg if isinstance(exc, MipnetError) else f'{type(exc).__name__}: {msg}'}", err=True)
@@ -266,7 +272,8 @@ def read_instances(path: str | os.PathLike[str]) -> list[Instance]:
     if not p.is_file():
         raise DataError(f"file not found: {p}")
     rows = []
-    for k, row in enumerate(csv.reader(io.StringIO(p.read_text())), start=1):
+    text = p.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not part of the first path
+    for k, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not "".join(row).strip():
             continue
         if len(row) != 3:
@@ -285,18 +292,18 @@ def read_instances(path: str | os.PathLike[str]) -> list[Instance]:
     return rows
 
 
-def _run_process(cmd: list[str], limit: float) -> int | None:
-    """Run ``cmd`` in its own process group; None if it outlived ``limit`` seconds (then it is ended)."""
+def _run_process(cmd: list[str], limit: float) -> tuple[int | None, str]:
+    """Run ``cmd`` in its own process group: its exit code (None if it outlived ``limit`` seconds and was
+    ended) and the last line it wrote to stderr (why an instance is ``error``)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         _, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # our own child's group only
         proc.communicate()
-        return None
-    if proc.returncode != 0 and err:
-        click.echo(err.decode(errors="replace").strip().splitlines()[-1], err=True)
-    return proc.returncode
+        return None, ""
+    lines = err.decode(errors="replace").strip().splitlines() if err else []
+    return proc.returncode, (lines[-1].strip() if lines else "")
 
 
 def run_table(
@@ -315,7 +322,8 @@ def run_table(
 
     One row per instance: instance, onnx, vnnlib, timeout, result (the result file's first word; ``error``
     for a non-zero exit or no file, ``timeout`` when the process outlived the timeout by 10 % + 5 s and was
-    ended), seconds (wall time of the run), and ``result_file`` (its text) for each instance. ``keep``: a
+    ended), seconds (wall time of the run), reason (for ``error``: the exit code and the last line the run wrote to
+    stderr), and ``result_file`` (its text) for each instance. ``keep``: a
     folder where the result files stay (``<index>.txt``).
     """
     rows: list[dict[str, Any]] = []
@@ -350,18 +358,28 @@ def run_table(
             else:
                 prepare = Path(tool_script).with_name("prepare_instance.sh")
                 if prepare.is_file():
-                    _run_process([str(prepare), "v1", category, str(inst.onnx), str(inst.vnnlib)], 60.0)
+                    pcode, plast = _run_process([str(prepare), "v1", category, str(inst.onnx), str(inst.vnnlib)], 60.0)
+                    if pcode != 0:
+                        click.echo(
+                            f"{prepare.name} exit {pcode}: {plast}"
+                            if pcode is not None
+                            else f"{prepare.name}: over 60 s",
+                            err=True,
+                        )
                 cmd = [str(tool_script), "v1", category, str(inst.onnx), str(inst.vnnlib), str(res), f"{t:g}"]
             t0 = time.perf_counter()
-            code = _run_process(cmd, t * (1 + OVERSHOOT_SHARE) + OVERSHOOT_SECONDS)
+            code, last = _run_process(cmd, t * (1 + OVERSHOOT_SHARE) + OVERSHOOT_SECONDS)
             seconds = time.perf_counter() - t0
             if code is None:
-                word = "timeout"
+                word, reason = "timeout", "ended after the timeout x 1.1 + 5 s"
             elif code == 0 or (tool_script is None and code == -signal.SIGALRM):  # the alarm: the file says timeout
-                word = read_result(res)[0]
+                word, reason = read_result(res)[0], ""
             else:
-                word = "error"
-            word = word if word in RESULTS else "error"
+                word, reason = "error", f"exit {code}"
+            if word not in RESULTS:
+                reason, word = f"the result file says {word[:40]!r}", "error"
+            if word == "error" and last:  # the run's own account ("error: ... not found")
+                reason = f"{reason}: {last}" if reason else last
             rows.append(
                 {
                     "instance": inst.name,
@@ -370,18 +388,19 @@ def run_table(
                     "timeout": t,
                     "result": word,
                     "seconds": round(seconds, 3),
+                    "reason": reason if word == "error" else "",
                     "result_file": res.read_text() if res.is_file() else "",
                 }
             )
             if echo is not None:
-                echo(f"{inst.name:40s} {word:8s} {seconds:8.2f} s")
+                echo(f"{inst.name:40s} {word:8s} {seconds:8.2f} s" + (f"  {reason}" if word == "error" else ""))
     return rows
 
 
 def table_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The results table: instance, onnx, vnnlib, timeout, result, seconds."""
+    """The results table: instance, onnx, vnnlib, timeout, result, seconds, reason (why a row is ``error``)."""
     buf = io.StringIO()
-    cols = ["instance", "onnx", "vnnlib", "timeout", "result", "seconds"]
+    cols = ["instance", "onnx", "vnnlib", "timeout", "result", "seconds", "reason"]
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
