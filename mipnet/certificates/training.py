@@ -40,7 +40,17 @@ import numpy as np
 from ..errors import DataError, MipnetError
 from ..network import Network
 from ..train.scaling import column_scale
-from .checks import BOUND_TOL, MIN_SOLVE_SECONDS, TOL, RecheckReport, _close, _Ctx, _reprove
+from .checks import (
+    BOUND_TOL,
+    MIN_SOLVE_SECONDS,
+    OPTIMAL_ABS_GAP,
+    TOL,
+    RecheckReport,
+    _close,
+    _Ctx,
+    _reprove,
+    gap_closed,
+)
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record
 from .training_class import class_claim, classes_claim, selection_claim, standardisation_claim, target_scale_claim
@@ -225,8 +235,8 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
             rep.add(
                 "status optimal with a closed gap",
                 "integrity",
-                gap <= tol * (1 + 1e-9),
-                f"gap {gap:.3g} (tolerance {tol:.3g})",
+                gap <= tol * (1 + 1e-9) or (inc is not None and gap_closed(inc, bound, tol)),
+                f"gap {gap:.3g} (tolerance {tol:.3g}, or {OPTIMAL_ABS_GAP:g} absolute)",
             )
     elif status not in ("feasible", "unknown"):
         rep.add(

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pyomo.environ as pyo
 
+from ..certificates.checks import gap_closed
 from ..deadline import Deadline
 from ..errors import DataError, SolverError
 from ..network import Network
@@ -295,13 +296,15 @@ def finish(
         if cert.status == "optimal" and not oa:
             cert.bound = min(cert.bound, cert.incumbent)
         cert.gap = max(0.0, cert.incumbent - cert.bound) / max(abs(cert.incumbent), 1e-10)
-    if cert.status == "optimal" and cert.gap is not None and cert.gap > max(10 * mip_gap, 1e-6):
+    if cert.status == "optimal" and (
+        cert.bound is None or not gap_closed(cert.incumbent, cert.bound, max(10 * mip_gap, 1e-6))
+    ):
         cert.status = "feasible"
     if (
         cert.status != "optimal"
         and str(cert.bound_source).startswith("dual")
-        and cert.gap is not None
-        and cert.gap <= min(max(10 * mip_gap, 1e-6), 1e-4)
+        and cert.bound is not None
+        and gap_closed(cert.incumbent, cert.bound, min(max(10 * mip_gap, 1e-6), 1e-4))
     ):  # the dual bound closed the gap
         cert.status = "optimal"
     cert.wall_time = time.perf_counter() - t_start
