@@ -52,7 +52,9 @@ def predict(model: str, data: str, output: str | None) -> None:
     """Run MODEL on the rows of DATA.csv (columns named as the model's features).
 
     The output has one column per model output and, for a classifier, the predicted class first in a column
-    'prediction' ('predicted_class' when an output already has that name)."""
+    'prediction' ('predicted_class' when an output already has that name). A classifier's outputs are its scores
+    (logits): a sigmoid or softmax the source model ended with is not applied (the class is the same: a single
+    score's sign, or the largest score), so they are not probabilities."""
     import pandas as pd
 
     net = load_network(model)
