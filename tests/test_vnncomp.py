@@ -113,10 +113,11 @@ def test_wrong_version_or_arguments_exit_one(tmp_path):
     assert r.returncode == 1
 
 
-def test_timeout_is_kept(tmp_path):
-    """A net too hard for the time given: ``timeout`` in the file, exit 0, within the timeout plus start-up."""
+def _hard_instance(tmp_path: Path, sizes: list[int]) -> None:
+    """hard.onnx and hard.vnnlib: a deep random net whose output must reach 1.02 x its largest sampled value
+    (too hard for a few seconds)."""
     rng = np.random.default_rng(0)
-    sizes, layers = [5, 80, 80, 80, 80, 1], []
+    layers: list = []
     for a, b in zip(sizes, sizes[1:]):
         layers += [Dense(rng.normal(0, 1 / np.sqrt(a), (b, a)), rng.normal(0, 0.3, b)), ReLU()]
     net = Network(layers[:-1])
@@ -124,6 +125,11 @@ def test_timeout_is_kept(tmp_path):
     top = float(net.forward(rng.uniform(-3, 3, (5000, 5))).max())
     spec = "".join(f"(declare-const X_{i} Real)\n(assert (>= X_{i} -3))\n(assert (<= X_{i} 3))\n" for i in range(5))
     (tmp_path / "hard.vnnlib").write_text(spec + f"(declare-const Y_0 Real)\n(assert (>= Y_0 {top * 1.02}))\n")
+
+
+def test_timeout_is_kept(tmp_path):
+    """A net too hard for the time given: ``timeout`` in the file, exit 0, within the timeout plus start-up."""
+    _hard_instance(tmp_path, [5, 80, 80, 80, 80, 1])
     out = tmp_path / "out.txt"
     t0 = time.perf_counter()
     r = subprocess.run(
@@ -228,15 +234,7 @@ def test_instances_csv_with_a_byte_order_mark(tmp_path):
 
 def test_ctrl_c_leaves_no_result_file(tmp_path):
     """An interrupted run has no verdict: the placeholder ``timeout`` it wrote first is removed (it read as one)."""
-    rng = np.random.default_rng(0)
-    sizes, layers = [5, 60, 60, 60, 1], []
-    for a, b in zip(sizes, sizes[1:]):
-        layers += [Dense(rng.normal(0, 1 / np.sqrt(a), (b, a)), rng.normal(0, 0.3, b)), ReLU()]
-    net = Network(layers[:-1])
-    save_model(net, tmp_path / "hard.onnx")
-    top = float(net.forward(rng.uniform(-3, 3, (5000, 5))).max())
-    spec = "".join(f"(declare-const X_{i} Real)\n(assert (>= X_{i} -3))\n(assert (<= X_{i} 3))\n" for i in range(5))
-    (tmp_path / "hard.vnnlib").write_text(spec + f"(declare-const Y_0 Real)\n(assert (>= Y_0 {top * 1.02}))\n")
+    _hard_instance(tmp_path, [5, 60, 60, 60, 1])
     out = tmp_path / "out.txt"
     cmd = [sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "hard.onnx")]
     cmd += [str(tmp_path / "hard.vnnlib"), "--result-file", str(out), "--timeout", "60", "--bounds", "mip"]
