@@ -62,3 +62,68 @@ def test_an_exact_infeasible_is_not_overruled_by_a_pair_within_a_tolerance():
     )
     r = class_resilience(net, 0, alpha=2.0, k=1, norm="inf", time_limit=20)
     assert r.status == "infeasible" and r.phi is None, (r.status, r.phi, r.notes)
+
+
+def _large_logit_net(seed: int, scale: float = 1e4):
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(seed), [3, 6, 3])
+    net.domain = mipnet.Domain.box(3, -1.0, 1.0)
+    net.layers[-1].weight *= scale
+    net.layers[-1].bias *= scale
+    return net
+
+
+def _exact(net, a, b, m, alpha, k=1):
+    """The pair by the forward pass with float64's round-off only (1e-12 of the logits)."""
+    z = logits(net, np.vstack([a, b]))
+    tol = 1e-12 * (1 + np.abs(z).max())
+    others = [i for i in range(z.shape[1]) if i != m]
+    strong = z[0, m] - z[0, others].max() >= np.log(alpha) - tol
+    return bool(strong and (z[1, others] >= z[1, m] - tol).sum() >= k)
+
+
+def test_witness_pairs_are_pairs_by_the_forward_pass_at_large_logits():
+    """A relative 1e-6 of logits of 1e4 accepted a b a hundredth of a logit short of reaching its rival: every
+    reported pair now passes the forward pass to float64's round-off (a solver's pair is moved off its tolerances)."""
+    seen = 0
+    for seed, scale in [(0, 1e4), (1, 1e4), (6, 1e7), (9, 1e7), (11, 1e7)]:
+        net = _large_logit_net(seed, scale)
+        r = class_resilience(net, 0, alpha=1.5, k=1, time_limit=10)
+        if r.phi is not None:
+            seen += 1
+            assert r.witness["ok"] and _exact(net, r.a, r.b, 0, 1.5), (seed, r.witness)
+            assert r.bound is None or r.bound <= r.phi + 1e-9
+    assert seen >= 3
+
+
+def test_a_certificate_pair_short_of_its_rival_by_a_relative_1e_7_is_refuted():
+    from helpers import forged
+
+    from mipnet.report.certificates import resilience_certificate
+    from mipnet.report.recheck import recheck
+
+    net = _large_logit_net(0)
+    r = class_resilience(net, 0, alpha=1.5, k=1, time_limit=10)
+    assert r.status == "optimal" and r.phi is not None
+    z = logits(net, r.b[None])[0]
+    # b moved back toward a until its rival is short of class 0 by about 1e-7 of the logits' size
+    gap_per_step = None
+    for s in 10.0 ** -np.arange(3, 12, 0.25):
+        b2 = r.b - s * (r.b - r.a)
+        z2 = logits(net, b2[None])[0]
+        short = z2[0] - max(z2[1], z2[2])
+        if 0 < short < 1e-7 * (1 + np.abs(z).max()) and short > 1e-11 * (1 + np.abs(z).max()):
+            gap_per_step = b2
+            break
+    assert gap_per_step is not None
+    b2 = gap_per_step
+    phi2 = float(np.abs(b2 - r.a).sum())
+
+    def edit(d):
+        it = d["answer"]["items"][0]
+        it.update(b=b2.tolist(), phi=phi2, bound=min(it["bound"], phi2))
+
+    rep = recheck(forged(resilience_certificate(net, [r]), edit), net, second_solver=None, time_limit=10)
+    assert any("witness pair" in c.name and c.outcome == "fail" for c in rep.checks), rep.lines()
+    assert rep.exit_code == 1

@@ -114,12 +114,13 @@ def _resilience_verdict(r: Any) -> str:
 def _resilience_pair_problems(
     net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, norm: str, phi: float | None
 ) -> tuple[list[str], float, int]:
+    from ..verify.resilience.witness import ROUND_OFF
     from ..verify.search import logits, perturbation_norm, reached, strong_margin
 
     z = logits(net, np.vstack([a, b]))
-    tol = TOL * (1.0 + float(np.abs(z).max()))
+    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))  # the verifier's own test (a relative 1e-6 was forgeable)
     why = []
-    if not np.all(net.domain.contains(np.vstack([a, b]), tol=1e-6)):
+    if not np.all(net.domain.contains(np.vstack([a, b]), tol=0.0)):  # witnesses are put on the domain exactly
         why.append("outside the domain")
     sm = float(strong_margin(z[:1], m)[0])
     if sm < ln_a - tol:

@@ -55,7 +55,7 @@ from .results import (
     _out_of_time,
 )
 from .strong import alpha_max
-from .witness import _keep_initial_pair, _phi_of_witness, _refute_infeasible_by_samples, _witness
+from .witness import _keep_initial_pair, _phi_of_witness, _refute_infeasible_by_samples, _witness, exact_pair
 
 
 def class_resilience(
@@ -203,6 +203,7 @@ def class_resilience(
     if r.has_solution:
         # the solver's pair on the domain (integers whole, one-hot exact) before its forward-pass re-check
         res.a, res.b = dom.snap(xa.values().ravel())[0], dom.snap(xb.values().ravel())[0]
+        res.a, res.b = exact_pair(net, res.a, res.b, mi, alpha, k)  # off the solver's tolerances
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
         _phi_of_witness(res)
     res.timings["total"] = time.perf_counter() - t0

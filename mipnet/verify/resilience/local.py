@@ -35,7 +35,7 @@ from .model import (
     _start_values,
 )
 from .results import BOUNDS_SHARE, Heuristics, ResilienceResult, _base, _fill, _out_of_time
-from .witness import _keep_initial_pair, _witness
+from .witness import _keep_initial_pair, _witness, exact_pair
 
 
 def local_resilience(
@@ -146,6 +146,7 @@ def local_resilience(
         _keep_initial_pair(net, res, x, b0, mi, alpha, k, norm)
     if r.has_solution:
         res.a, res.b = x, net.domain.snap(xb.values().ravel())[0]  # on the domain before its re-check
+        res.b = exact_pair(net, x, res.b, mi, alpha, k, fixed_a=True)[1]  # off the solver's tolerances
         res.witness = _witness(net, x, res.b, mi, alpha, k, norm, None)
     if decide:
         assert delta is not None  # decide needs delta (checked above)

@@ -10,18 +10,56 @@ import numpy as np
 from ...network import Network
 from ...solve import relative_gap
 from ..search import logits, perturbation_norm, reached, strong_margin
-from .results import TOL, ResilienceResult
+from .results import ResilienceResult
+
+#: round-off allowed in a witness pair's logit comparisons, relative to 1 + max |z|: float64's, not a solver's
+#: (a relative 1e-6 took logits of 1e4 a hundredth apart as "reached"); a solver's pair on its tolerances is moved
+#: onto the exact side first (:func:`exact_pair`)
+ROUND_OFF = 1e-12
+
+
+def _pair_holds(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_alpha: float, k: int) -> bool:
+    z = logits(net, np.vstack([a, b]))
+    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))
+    return bool(
+        strong_margin(z[:1], m)[0] >= ln_alpha - tol
+        and reached(z[1:], m, tol)[0] >= k
+        and net.domain.contains(np.vstack([a, b]), tol=0.0).all()
+    )
+
+
+def exact_pair(
+    net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, *, fixed_a: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pair (a, b) itself when it passes the forward pass exactly (to :data:`ROUND_OFF`), else the first of
+    a' = a - t (b - a), b' = b + t (b - a), t = 1e-12, 1e-11, ..., 1 (put on the domain; a stays with
+    ``fixed_a``) that does: a solver's pair lies on the boundary of both sets, within its tolerances, and a step
+    away from each other moves each point inside (the distance grows by the factor 1 + 2t, ``_phi_of_witness``
+    measures it). The pair unchanged when no step works: its re-check then says it is not a pair."""
+    ln_a = math.log(alpha)
+    if _pair_holds(net, a, b, m, ln_a, k):
+        return a, b
+    d = b - a
+    if not np.any(d):
+        return a, b
+    dom = net.domain
+    for t in 10.0 ** np.arange(-12, 1):
+        a2 = a if fixed_a else dom.snap(a - t * d)[0]
+        b2 = dom.snap(b + t * d)[0]
+        if _pair_holds(net, a2, b2, m, ln_a, k):
+            return a2, b2
+    return a, b
 
 
 def _witness(
     net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, norm: str, phi: float | None
 ) -> dict[str, Any]:
     z = logits(net, np.vstack([a, b]))
-    tol = TOL * (1.0 + float(np.abs(z).max()))
+    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))
     margin = float(strong_margin(z[:1], m)[0])
     n_reach = int(reached(z[1:], m, tol)[0])
     nv = perturbation_norm(a, b, norm)
-    in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=1e-9).all())  # (solver points are snapped first)
+    in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=0.0).all())  # (solver points are snapped first)
     strong = margin >= math.log(alpha) - tol
     ok = strong and n_reach >= k and in_dom and (phi is None or nv <= phi + 1e-5 * (1 + abs(phi)))
     return {
