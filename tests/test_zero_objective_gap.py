@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from helpers import forged
 
-from mipnet.certificates.checks import OPTIMAL_ABS_GAP, gap_closed
+from mipnet.gaps import OPTIMAL_ABS_GAP, gap_closed
 from mipnet.report.certificates import training_certificate
 from mipnet.report.recheck import recheck
 from mipnet.train import TrainConfig, train

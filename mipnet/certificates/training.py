@@ -38,18 +38,17 @@ from typing import Any, cast
 import numpy as np
 
 from ..errors import DataError, MipnetError
+from ..gaps import OPTIMAL_ABS_GAP, gap_closed
 from ..network import Network
 from ..train.scaling import column_scale
 from .checks import (
     BOUND_TOL,
     MIN_SOLVE_SECONDS,
-    OPTIMAL_ABS_GAP,
     TOL,
     RecheckReport,
     _close,
     _Ctx,
     _reprove,
-    gap_closed,
 )
 from .cuts import cuts_claim
 from .format import CertificateFile, Kind, _new, no_certificate_format, number, register, solver_record

@@ -28,6 +28,8 @@ import pyomo.environ as pyo
 
 from ..errors import UnsupportedError
 from ..layers import Connections, Layer
+from ..layers.base import rounding_slack
+from .sound_sums import sound_affine_bounds
 from .terms import Terms, constraint_list, new_vars
 
 
@@ -98,9 +100,20 @@ def encode_affine(
         bl = np.where(conn.bias_idx >= 0, weights.b_lower.ravel()[np.maximum(conn.bias_idx, 0)], 0.0)
         bu = np.where(conn.bias_idx >= 0, weights.b_upper.ravel()[np.maximum(conn.bias_idx, 0)], 0.0)
         w_var = has_w & (wl != wu)
-    plo, phi = _interval_products(wl, wu, xl, xu)
-    lower = bl + np.bincount(conn.out_idx, weights=conn.coef * plo, minlength=n_out)
-    upper = bu + np.bincount(conn.out_idx, weights=conn.coef * phi, minlength=n_out)
+    if weights is None and np.all(conn.coef == 1.0):  # fixed weights: bounds rounded outward, exact where they are
+        lower, upper = sound_affine_bounds(wv, xl, xu, bl, conn.out_idx, n_out)
+    else:  # variable weights (training: big-M values over the data's fixed rows) or pooling coefficients
+        plo, phi = _interval_products(wl, wu, xl, xu)
+        lower = bl + np.bincount(conn.out_idx, weights=conn.coef * plo, minlength=n_out)
+        upper = bu + np.bincount(conn.out_idx, weights=conn.coef * phi, minlength=n_out)
+    if weights is None and not np.all(conn.coef == 1.0):  # pooling: the float sums, widened by their round-off
+        with np.errstate(invalid="ignore"):
+            mags = np.abs(conn.coef) * np.maximum(np.abs(wl), np.abs(wu)) * np.maximum(np.abs(xl), np.abs(xu))
+        mag = np.maximum(np.abs(bl), np.abs(bu)) + np.bincount(
+            conn.out_idx, weights=np.where(np.isnan(mags), 0.0, mags), minlength=n_out
+        )
+        slack = rounding_slack(mag, np.bincount(conn.out_idx, minlength=n_out))
+        lower, upper = lower - slack, upper + slack
     if out_bounds is not None:
         lower = np.maximum(lower, np.asarray(out_bounds[0], float).ravel())
         upper = np.minimum(upper, np.asarray(out_bounds[1], float).ravel())

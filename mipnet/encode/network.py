@@ -66,33 +66,78 @@ class NetworkEncoding:
         return len(self.all_binaries())
 
 
+#: inputs whose box lies farther from the origin than this many half-widths are encoded as offsets from a centre
+#: (:func:`input_terms`)
+CENTRE_RATIO = 100.0
+
+
 def input_terms(
-    block: pyo.Block, domain: Domain, lower: np.ndarray | None = None, upper: np.ndarray | None = None, name: str = "x"
+    block: pyo.Block,
+    domain: Domain,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    name: str = "x",
+    centre: np.ndarray | None = None,
 ) -> Terms:
     """Input variables x in the domain (box, integers, one-hot groups), optionally within a sub-box.
 
     lower_i <= x_i <= upper_i,  x_i integer (integer features),
     x_g binary with sum_{i in g} x_i = 1 (one-hot groups).
+
+    With ``centre`` c, a coordinate whose box lies far from the origin against its width (|c_i| >
+    ``CENTRE_RATIO`` half-widths; one-hot coordinates never) is the expression x_i = c_i + d_i over a variable
+    d_i in [lower_i - c_i, upper_i - c_i] (rounded outward; c_i whole for an integer feature, d_i then integer):
+    the first layer's rows then carry W d + (W c + b) in place of W x + b, whose terms of 1e9 cancelling to a
+    margin of 1e3 made HiGHS cut off an integer corner (a false "holds"). The Terms' bounds stay x's.
     """
     lo = domain.lower.copy() if lower is None else np.maximum(domain.lower, lower)
     hi = domain.upper.copy() if upper is None else np.minimum(domain.upper, upper)
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):  # (a finite sub-box of an open domain will do)
         domain.require_finite()
     integer = domain.integer.copy()
+    onehot = np.zeros(integer.size, dtype=bool)
     for g in domain.onehot_groups:
         integer[g] = True
+        onehot[g] = True
     lo = np.where(integer, np.ceil(lo - 1e-9), lo)
     hi = np.where(integer, np.floor(hi + 1e-9), hi)
     if np.any(lo > hi):
         raise UnsupportedError("the requested input region is empty")
-    x = new_vars(block, name, lo, hi)
-    for i in np.flatnonzero(integer):
-        x[i].domain = pyo.Integers
+    c = _offsets(centre, lo, hi, integer, onehot)
+    if c is None:
+        x = new_vars(block, name, lo, hi)
+        dvars = x
+    else:
+        dlo = np.where(c != 0, lo - c, lo)
+        dhi = np.where(c != 0, hi - c, hi)
+        dlo = np.where((c != 0) & ~integer, np.nextafter(dlo, -np.inf), dlo)  # outward: never a smaller box
+        dhi = np.where((c != 0) & ~integer, np.nextafter(dhi, np.inf), dhi)
+        dvars = new_vars(block, f"{name}_offset", dlo, dhi)
+        x = np.empty(lo.size, dtype=object)
+        for i in range(lo.size):
+            x[i] = float(c[i]) + dvars[i] if c[i] != 0 else dvars[i]
+    for k in np.flatnonzero(integer):
+        dvars[k].domain = pyo.Integers
     if domain.onehot_groups:
         cons = constraint_list(block, f"{name}_onehot")
         for g in domain.onehot_groups:
             cons.add(sum(x[i] for i in g) == 1)
     return Terms(x, lo, hi)
+
+
+def _offsets(
+    centre: np.ndarray | None, lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, onehot: np.ndarray
+) -> np.ndarray | None:
+    """The offsets c of :func:`input_terms` (0 where a coordinate is not moved), or None when none is."""
+    if centre is None:
+        return None
+    c = np.asarray(centre, dtype=np.float64).ravel().copy()
+    if c.size != lo.size:
+        return None
+    c = np.where(integer, np.round(c), c)
+    far = np.isfinite(c) & ~onehot & (np.abs(c) > CENTRE_RATIO * np.maximum((hi - lo) / 2.0, 1e-300))
+    c = np.where(far, c, 0.0)
+    return c if np.any(c != 0) else None
 
 
 def encode_network(

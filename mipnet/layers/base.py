@@ -127,7 +127,7 @@ class Connections:
 UNIT_ROUNDOFF = 2.0**-53
 
 
-def rounding_slack(magnitude: np.ndarray, n_terms: int) -> np.ndarray:
+def rounding_slack(magnitude: np.ndarray, n_terms: int | np.ndarray) -> np.ndarray:
     """How far an affine layer's interval bound, computed in float64, may lie inside the real one: a sum of
     ``n_terms`` products plus a bias is within gamma_{n+2} sum |terms| of its exact value (Higham, gamma_k =
     k u / (1 - k u) <= 1.01 k u), and an interval bound sums two such sums; ``magnitude`` = |W| max(|lo|, |hi|) + |b|

@@ -13,9 +13,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pyomo.environ as pyo
 
-from ..certificates.checks import gap_closed
 from ..deadline import Deadline
 from ..errors import DataError, SolverError
+from ..gaps import gap_closed
 from ..network import Network
 from ..solve import Result, solve
 from .certificate import Certificate, check_certificate, data_hash, recompute_terms

@@ -279,8 +279,15 @@ def _section_properties(a: Audit) -> str:
         out.append("<p>No property was requested.</p>")
     for p in a.properties:
         rc = p.recheck
-        out.append(f"<h3>{html.escape(p.name)} {_badge(p.verdict)}</h3><p>{p.sentence}</p>{p.details}")
-        out.append(_table(p.rows, ("bound", "Phi", "time")))
+        rows = p.rows
+        if rc.status == "failed":  # a verdict its own re-check refutes is shown as no answer, here as at a glance
+            head = f"{_badge('unknown')} (claimed {html.escape(p.verdict)}: its certificate's re-check FAILED)"
+            sentence = "<b>The re-check FAILED: what follows is the claim, not evidence.</b> " + p.sentence
+            rows = [{**r, "verdict": "unknown"} if "verdict" in r else r for r in rows]
+        else:
+            head, sentence = _badge(p.verdict), p.sentence
+        out.append(f"<h3>{html.escape(p.name)} {head}</h3><p>{sentence}</p>{p.details}")
+        out.append(_table(rows, ("bound", "Phi", "time")))
         out.append(
             f'<p class="muted">Re-checked independently (witnesses with the network\'s own arithmetic, '
             f"'holds' claims re-proved by a fresh solve on a model rebuilt from the weights): "

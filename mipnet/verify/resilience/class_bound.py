@@ -151,8 +151,9 @@ def class_resilience(
         return res
     model = pyo.ConcreteModel()
     model.A, model.B = pyo.Block(), pyo.Block()
-    xa = input_terms(model.A, dom, name="a")
-    xb = input_terms(model.B, dom, name="b")
+    mid = (dom.lower + dom.upper) / 2.0  # offsets from the box's centre where it lies far from the origin
+    xa = input_terms(model.A, dom, name="a", centre=mid)
+    xb = input_terms(model.B, dom, name="b", centre=mid)
     enc_a = _encode_copy(model.A, net, xa, bounds, big_m, "A")
     enc_b = _encode_copy(model.B, net, xb, bounds, big_m, "B")
     za, _, _ = _logit_terms(enc_a.outputs)

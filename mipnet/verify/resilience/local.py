@@ -111,7 +111,7 @@ def local_resilience(
     t2 = time.perf_counter()
     model = pyo.ConcreteModel()
     model.B = pyo.Block()
-    xb = input_terms(model.B, dom, lo_b, hi_b, name="b")
+    xb = input_terms(model.B, dom, lo_b, hi_b, name="b", centre=x)  # offsets from x far from the origin
     enc = _encode_copy(model.B, net, xb, bounds, big_m, "B")
     z, lo, hi = _logit_terms(enc.outputs)
     c, others = _add_reach(model, "p", z, lo, hi, mi, k)

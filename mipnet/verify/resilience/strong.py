@@ -50,7 +50,8 @@ def alpha_max(
         return res
     model = pyo.ConcreteModel()
     model.A = pyo.Block()
-    xa = input_terms(model.A, net.domain, name="a")
+    mid = (net.domain.lower + net.domain.upper) / 2.0  # offsets from the box's centre far from the origin
+    xa = input_terms(model.A, net.domain, name="a", centre=mid)
     enc = _encode_copy(model.A, net, xa, bounds, big_m, "A")
     z, lo, hi = _logit_terms(enc.outputs)
     others = [i for i in range(len(z)) if i != mi]

@@ -39,7 +39,7 @@ def attack(
     best vertex of the linearisation over the L1 ball and the box (greedy on |g|). Returns a point of
     the ball whose forward-pass class differs from c, or None (also once ``deadline`` has passed).
     """
-    lo, hi = ball_box(net, x, eps, norm)
+    lo, hi = ball_box(net, x, eps, norm, inward=True)  # its points must be in the real ball
     z0 = net.forward(x[None])[0]
     targets: Sequence[int | None]
     if z0.size == 1:

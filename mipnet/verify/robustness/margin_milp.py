@@ -394,7 +394,7 @@ def _solve_margin(
         )
         return "done"
     m = pyo.ConcreteModel()
-    xin = input_terms(m, sub, name="x")
+    xin = input_terms(m, sub, name="x", centre=x)  # offsets from x where the ball lies far from the origin
     add_norm_ball(m, "B", xin, x, float(eps), norm)
     enc = encode_network(m, net, xin, bounds=bnds)
     outs, cls = enc.outputs, c

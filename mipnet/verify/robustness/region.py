@@ -78,11 +78,29 @@ def check_in_domain(net: Network, x: np.ndarray, index: int = 0) -> None:
     )
 
 
-def ball_box(net: Network, x: np.ndarray, eps: float, norm: str) -> tuple[np.ndarray, np.ndarray]:
-    """The box [x - eps, x + eps] intersected with the domain's box (it contains the L1 ball too)."""
-    lo = np.maximum(x - eps, net.domain.lower)
-    hi = np.minimum(x + eps, net.domain.upper)
-    return lo, hi
+def _sum_error(a: np.ndarray, b: float, s: np.ndarray) -> np.ndarray:
+    """The exact a + b - s of s = fl(a + b) (Knuth's TwoSum: a float; 0 where a sum is not finite)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        bb = s - a
+        err = (a - (s - bb)) + (b - bb)
+    return np.where(np.isfinite(err), err, 0.0)
+
+
+def ball_box(net: Network, x: np.ndarray, eps: float, norm: str, inward: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The box [x - eps, x + eps] intersected with the domain's box (it contains the L1 ball too), its ends
+    rounded outward: every real point of the ball is in it (the regions proofs speak of); with ``inward`` rounded
+    inward: every float of it is in the real ball (where witnesses are put: fl(1000000.5 - (1 - 1e-11)) =
+    999999.5 lies outside the ball, and was reported as a counterexample at distance 1.0 > eps)."""
+    x = np.asarray(x, dtype=np.float64)
+    lo_s, hi_s = x - eps, x + eps
+    e_lo, e_hi = _sum_error(x, -eps, lo_s), _sum_error(x, eps, hi_s)
+    if inward:  # the exact end above the float lower end: one float up (and symmetrically)
+        lo_s = np.where(e_lo > 0, np.nextafter(lo_s, np.inf), lo_s)
+        hi_s = np.where(e_hi < 0, np.nextafter(hi_s, -np.inf), hi_s)
+    else:
+        lo_s = np.where(e_lo < 0, np.nextafter(lo_s, -np.inf), lo_s)
+        hi_s = np.where(e_hi > 0, np.nextafter(hi_s, np.inf), hi_s)
+    return np.maximum(lo_s, net.domain.lower), np.minimum(hi_s, net.domain.upper)
 
 
 def _sub_domain(net: Network, lo: np.ndarray, hi: np.ndarray) -> Domain:
@@ -102,29 +120,49 @@ def margins(net: Network, logits: np.ndarray, cls: np.ndarray) -> np.ndarray:
 
 
 def ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str) -> list[str]:
-    """Why ``xp`` is not in the set a verdict speaks of (empty: it is): its distance from ``x`` exceeds ``eps``
-    by more than the float rounding of the subtraction (a few ulps of the coordinates), or it leaves the domain (the
-    box to a few ulps of its bounds; integer features whole and one-hot groups exactly 0 / 1, as the verifier's
-    witnesses are rounded). One test for every witness the verifier reports and every one a certificate's re-check
-    reads. (It allowed 1e-9 + 1e-9 eps and 1e-7 off the domain: with weights of 1e8 a witness 1e-9 outside an
-    eps = 0 ball, or an integer 3 + 9e-8, flipped the class and re-checked OK.)"""
+    """Why ``xp`` is not in the set a verdict speaks of (empty: it is): its distance from ``x``, in exact
+    arithmetic, exceeds ``eps``, or it leaves the domain (the box exactly, integer features whole and one-hot groups
+    exactly 0 / 1, as the verifier's witnesses are rounded). One test for every witness the verifier reports and
+    every one a certificate's re-check reads. (It allowed 1e-9 + 1e-9 eps and 1e-7 off the domain: with weights of
+    1e8 a witness 1e-9 outside an eps = 0 ball, or an integer 3 + 9e-8, flipped the class and re-checked OK; later
+    2 ulps of each moved coordinate: a witness at distance 1.0 from 1000000.5 passed for eps = 1 - 1e-11.)"""
     inf = normalise_norm(norm) == "inf"
+    x, xp = np.asarray(x, dtype=np.float64).ravel(), np.asarray(xp, dtype=np.float64).ravel()
     diff = np.abs(xp - x)
-    # round-off per coordinate, only where it moved: 2 ulps of that coordinate (a feature of 1e8 left alone lent
-    # its ulp of 1.5e-8 to every other one, and a point 500 eps outside the ball passed)
-    ulps = np.where(xp != x, 2.0 * np.spacing(np.maximum(np.abs(x), np.abs(xp))), 0.0)
-    if inf:
-        d = float(np.max(diff, initial=0.0))
-        inside = bool(np.all(diff <= eps + ulps))
-    else:
-        d = float(np.sum(diff))
-        inside = d <= eps + float(np.sum(ulps)) + 2.0 * x.size * float(np.spacing(max(abs(eps), d, 1e-300)))
+    d = float(np.max(diff, initial=0.0)) if inf else float(np.sum(diff))
+    inside = _within(x, xp, diff, float(eps), inf)
     why = []
     if not inside:
-        why.append(f"distance {d:.6g} > eps {eps:g}")
+        why.append(f"distance {d:.6g} > eps {eps:g}" if d > eps else f"distance > eps {eps:g} in exact arithmetic")
     if not _in_domain(net, xp):
         why.append("outside the domain")
     return why
+
+
+def _within(x: np.ndarray, xp: np.ndarray, diff: np.ndarray, eps: float, inf: bool) -> bool:
+    """||xp - x|| <= eps in exact arithmetic: decided in floats where the round-off cannot matter, by exact
+    rationals for the few coordinates (L-inf) or the sum (L1) near the edge."""
+    from fractions import Fraction
+
+    if not (np.all(np.isfinite(xp)) and np.all(np.isfinite(x))) or not eps >= 0:
+        return False
+    if eps == np.inf:
+        return True
+    slack = 4.0 * np.spacing(np.maximum(np.maximum(np.abs(x), np.abs(xp)), eps))  # > the subtraction's error
+    if inf:
+        if np.any(diff > eps + slack):
+            return False
+        near = np.flatnonzero(diff >= eps - slack)
+        fe = Fraction(eps)
+        return all(abs(Fraction(float(xp[i])) - Fraction(float(x[i]))) <= fe for i in near)
+    total = float(np.sum(diff))
+    err = float(np.sum(slack)) + 2.0 * (x.size + 2) * float(np.spacing(max(total, eps, 1e-300)))
+    if total > eps + err:
+        return False
+    if total < eps - err:
+        return True
+    moved = np.flatnonzero(xp != x)
+    return sum((abs(Fraction(float(xp[i])) - Fraction(float(x[i]))) for i in moved), Fraction(0)) <= Fraction(eps)
 
 
 def _in_domain(net: Network, xp: np.ndarray) -> bool:
@@ -155,7 +193,7 @@ def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, nor
     switch costs 2 and is taken only while the budget allows it. The continuous features are then scaled into
     the L1 budget that is left. The result is checked by :func:`ball_problems`."""
     x = np.asarray(x, dtype=np.float64).ravel()
-    lo, hi = ball_box(net, x, eps, norm)
+    lo, hi = ball_box(net, x, eps, norm, inward=True)
     xp = np.clip(np.asarray(xp, dtype=np.float64).ravel(), lo, hi)
     dom = net.domain
     ii = dom.integer.copy()
@@ -186,6 +224,10 @@ def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, nor
         n1 = float(np.abs(d).sum())
         if n1 > max(budget, 0.0):
             xp[cont] = x[cont] + d * (max(budget, 0.0) / n1)
+        for _ in range(8):  # the scaled steps may overshoot the budget by their round-off: shrink them a little
+            if _within(x, xp, np.abs(xp - x), float(eps), False):
+                break
+            xp[cont] = x[cont] + (xp[cont] - x[cont]) * (1.0 - 8.0 * x.size * np.finfo(np.float64).eps)
     return None if ball_problems(net, x, xp, eps, norm) else xp
 
 

@@ -13,7 +13,7 @@ from ...bounds import Bounds
 from ...deadline import Deadline
 from ...network import Network
 from ..relu_split import relu_split as split_tree
-from .region import margins
+from .region import ball_box, margins
 from .results import RobustnessResult
 
 
@@ -38,10 +38,11 @@ def split_stage(
     live = best <= 0
     names = net.class_names or []
     plain = not net.domain.integer.any() and not net.domain.onehot_groups
+    lo_in, hi_in = ball_box(net, x, eps, norm, inward=True)  # lo, hi hold the whole ball; witnesses lie in it
 
     def check(P: np.ndarray) -> np.ndarray | None:
         if plain:
-            Q = np.clip(P, lo, hi)
+            Q = np.clip(P, lo_in, hi_in)
         else:
             moved = [_pkg.project_to_ball(net, x, p, eps, norm) for p in P]
             kept = [q for q in moved if q is not None]  # a point that cannot be moved into the set is dropped
