@@ -139,3 +139,14 @@ def test_no_model_vertex_pair_bound_rechecked_over_the_vertices(monkeypatch: pyt
     bad = recheck(forged(cert, _raised(1.02)), r.network_full, df, second_solver=None, time_limit=10, reprove=False)
     (chk,) = _dual_check(bad)
     assert chk.outcome == "fail" and bad.status == "failed", bad.lines()
+
+
+def test_hybrid_bound_with_one_label_is_zero_not_a_traceback():
+    """No opposite-label pairs: numpy's bincount of no weights is an integer array, and adding the float
+    multipliers into it raised a casting error."""
+    from mipnet.train.config import TrainConfig
+    from mipnet.train.dual_bound import bound_for_config
+
+    Xs, y = np.array([[-1.0], [1.0], [0.5], [-0.5], [0.0]]), np.ones(5)
+    cfg = TrainConfig(hidden=(1,), hypothesis="sign", loss="hinge", l1=0.05)
+    assert bound_for_config(Xs, y, cfg, time_limit=10.0, method="hybrid").bound == 0.0

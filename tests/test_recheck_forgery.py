@@ -562,3 +562,37 @@ def test_a_defended_label_must_be_its_row_s_label_in_the_data(rob):
     rep = recheck(_forged(cert, edit), net, df, second_solver=None, reprove=False)
     assert rep.status == "failed", rep.lines()
     assert any("row's label in the data" in c.detail for c in rep.checks), rep.lines()
+
+
+def test_forgery_3b_a_slightly_worse_network_claimed_optimal(tmp_path):
+    """An optimal network's first weight moved by 8e-5 (objective 7.8e-6 above the optimum, 2.7e-5 relative) and
+    claimed optimal with bound = its own objective re-checked OK: the fresh solve's bound was accepted 1e-5 below
+    the claim (absolute). The fresh solve's network, below the claimed bound, now refutes it."""
+    import copy
+
+    from mipnet.train import TrainConfig, train
+    from mipnet.train.objective_check import Certificate, recompute_terms
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 2))
+    y = (X[:, 0] + 0.3 * rng.normal(size=8) > 0).astype(int)
+    res = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05), time_limit=20)
+    assert res.certificate.status == "optimal"
+    net = res.network
+    df = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "y": y})
+    meta = copy.deepcopy(net.metadata["certificate"])
+    tc = Certificate.from_dict(meta)
+    best = float(sum(recompute_terms(net, X, y, tc).values()))
+    first = next(layer for layer in net.layers if layer.kind == "Dense")
+    W = np.array(first.weight, dtype=float)
+    W[0, 1] += 8e-5 if W[0, 1] < 0.5 else -8e-5
+    first.weight = W
+    terms = recompute_terms(net, X, y, tc)
+    inc = float(sum(terms.values()))
+    assert 0 < inc - best < 1e-4  # a worse network of the same class, by a hair
+    meta.update(terms=terms, incumbent=inc, bound=inc, gap=0.0, status="optimal", solver_incumbent=inc)
+    meta["model_terms"] = dict(terms)
+    net.metadata = {**net.metadata, "certificate": meta}
+    cert = training_certificate(net, meta, target="y")
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, MipnetError
 from ..train.scaling import column_scale
-from .checks import BOUND_TOL
+from .checks import REPROVE_TOL
 
 
 def cuts_claim(
@@ -60,7 +60,7 @@ def cuts_claim(
     except DataError as exc:
         return False, f"the recorded cut points are not readable: {exc}"
     secs = time.perf_counter() - t0
-    tol = BOUND_TOL * max(1.0, abs(claimed))
+    tol = REPROVE_TOL * max(1.0, abs(claimed))
     if got is not None and got >= claimed - tol:
         return True, f"{len(points)} cuts, {secs:.1f} s: bound {got:.9g} >= claimed {claimed:.9g}"
     import highspy

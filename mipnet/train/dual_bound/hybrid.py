@@ -203,7 +203,7 @@ def hybrid_lower_bound(
         K = S.size
         pi = np.clip(col[:P], 0.0, None)
         am = np.clip(col[P : P + K], 0.0, omega[S])
-        alpha = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
+        alpha = np.bincount(pairs[:, 0], pi, N).astype(float) + np.bincount(pairs[:, 1], pi, N)
         alpha[S] += am
         ratio = np.where(alpha > omega, omega / np.maximum(alpha, 1e-300), 1.0) * (1.0 - 1e-12)
         ratio = np.minimum(ratio, 1.0)
@@ -211,7 +211,7 @@ def hybrid_lower_bound(
         am = am * ratio[S]
         if cb is None:
             _, am = _balanced(am, yu[S], counts[S], D)
-        alpha = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
+        alpha = np.bincount(pairs[:, 0], pi, N).astype(float) + np.bincount(pairs[:, 1], pi, N)
         alpha[S] += am
         assert np.all(alpha <= omega)
         beta = np.asarray(dx.T @ pi).ravel()
@@ -265,7 +265,7 @@ def hybrid_lower_bound(
             },
         )
         records[1] = _record(rep, pairs, pi, None, None, 1.0, b_t, None)
-        alpha_pairs = np.bincount(pairs[:, 0], pi, N) + np.bincount(pairs[:, 1], pi, N)
+        alpha_pairs = np.bincount(pairs[:, 0], pi, N).astype(float) + np.bincount(pairs[:, 1], pi, N)
         return (b_m, g, cands[i], prs, both, b_t, alpha, (tv, alpha_pairs))
 
     # 1. the transport plan alone: its bound and the capacity it leaves (rows of S)
