@@ -382,13 +382,13 @@ def _edit_user_numbers(kind, **changes):
         # trained under delta 0.5, claimed under delta 0: a looser constraint beside the tighter one's optimum
         (
             "order",
-            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": -1.0, "b": 0.0, "c": 0.0}, 0.5)],
+            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, 0.5)],
             {"raw_delta": 0.0},
         ),
         # the raw point moved (its standardised copy, which the MILP reads, not)
         (
             "order",
-            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": -1.0, "b": 0.0, "c": 0.0}, 0.5)],
+            [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, 0.5)],
             {"raw_b": [0.9, 0.0, 0.0]},
         ),
         # trained under parity 0.1, claimed vacuous (delta 1)
@@ -440,3 +440,77 @@ def test_an_honest_certificate_with_constant_units_rechecks():
     assert rep.status == "ok", rep.lines()
     assert np.all(np.abs(res.network.layers[-1].bias) <= 0.5 + 1e-12)
     assert c.incumbent == pytest.approx(sum(c.terms.values()), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "point, message",
+    [
+        ({"a": 1e9, "b": 0.0, "c": 0.0}, "outside the model's input domain"),  # (big-M of 1e9: a false optimal)
+        ({"a": 0.0, "b": 0.0, "c": 0.0, "x": 1.0}, "unknown"),
+    ],
+)
+def test_order_points_are_inputs_of_the_model(point, message):
+    X, y = _data()
+    c = [OutputOrder(point, {"a": 0.0, "b": 0.0, "c": 0.0}, 0.0)]
+    with pytest.raises(ConstraintError, match=re.escape(message)):
+        train(X, y, config=CFG, domain=Domain.from_data(X, names=NAMES), constraints=c, time_limit=0.001)
+
+
+def test_order_points_far_from_the_data_and_deltas_below_resolution_are_refused():
+    X, y = _data()
+    wide = Domain(NAMES, [-1e12] * 3, [1e12] * 3)
+    far = [OutputOrder({"a": 1e9, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, 0.0)]
+    with pytest.raises(ConstraintError, match="standard deviations"):
+        train(X, y, config=CFG, domain=wide, constraints=far, time_limit=0.001)
+    Xr, yr = X, 2e6 * X[:, 0]  # a target in millions: delta 1 is 5e-7 of its spread
+    tiny = [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, 1.0)]
+    with pytest.raises(ConstraintError, match="resolution"):
+        train(Xr, yr, task="regress", config=TrainConfig(hidden=(1,), l1=0.02), domain=wide, constraints=tiny)
+
+
+def test_one_hot_order_points_and_numeric_columns_named_with_equals():
+    rng = np.random.default_rng(0)
+    level = rng.integers(0, 3, 30)
+    X = np.column_stack([rng.normal(size=30), *(level == k for k in range(3))]).astype(float)
+    y = (X[:, 0] + (level == 2) > 0.5).astype(int)
+    names = ["x", "g=A", "g=B", "g=C"]
+    dom = Domain(names, [-3, 0, 0, 0], [3, 1, 1, 1], onehot_groups=[[1, 2, 3]])
+    two = [OutputOrder([0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0], 0.0)]
+    with pytest.raises(ConstraintError, match="exactly one 1"):
+        train(X, y, config=CFG, domain=dom, constraints=two, time_limit=0.001)
+    # numeric columns named t=1, t=2 are no levels of a column t: either may be excluded alone
+    Xn = rng.normal(size=(30, 2))
+    yn = (Xn[:, 0] > 0).astype(int)
+    res = train(
+        Xn,
+        yn,
+        config=CFG,
+        domain=Domain.from_data(Xn, names=["t=1", "t=2"]),
+        constraints=[ExcludeFeatures(("t=2",))],
+        time_limit=20,
+    )
+    assert np.all(res.network.layers[1].weight[:, 1] == 0)
+
+
+def test_the_printed_record_of_a_check_is_bound_to_the_measurement(free):
+    """The trainer's record of each check (measured, required, kind) could be edited freely and re-check OK."""
+    constraints = [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, 0.5)]
+
+    def edit(d):
+        rec = d["result"]["formulation"]["domain_constraints"][0]
+        rec.update(measured=100.0, required="f(x_a) - f(x_b) >= 100")
+
+    rep, failed, _ = _forged_recheck(constraints, edit)
+    assert rep.status == "failed" and failed, rep.lines()
+
+
+def test_a_deeply_nested_constraint_file_is_one_line(tmp_path):
+    from mipnet.cli import cli
+
+    X, y = _data()
+    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "".join(f"{r[0]},{r[1]},{r[2]},{t}\n" for r, t in zip(X, y)))
+    (tmp_path / "c.json").write_text("[" * 3000 + "]" * 3000)
+    args = ["train", str(tmp_path / "d.csv"), "--target", "y", "--constraint", str(tmp_path / "c.json")]
+    r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "m.json")])
+    assert r.exit_code == 2 and "nested too deeply" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "m.json").exists()

@@ -55,7 +55,7 @@ def read_csv(path: str) -> pd.DataFrame:
         )
     import csv
 
-    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
+    with open(p, newline="", encoding="utf-8-sig", errors="replace") as fh:  # (a BOM hid a repeated first name)
         header = next(csv.reader(fh), [])
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:

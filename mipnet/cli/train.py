@@ -464,13 +464,17 @@ def _read_constraints(path: str) -> list[Any]:
     from ..train.constraints import parse_constraints
 
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"--constraint: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"--constraint: {path} is not UTF-8 text") from None
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"--constraint: {path} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:  # 3000 levels of [ were a traceback
+        raise DataError(f"--constraint: {path} is nested too deeply to be a constraint list") from None
     return list(parse_constraints(items))
 
 

@@ -67,6 +67,10 @@ from ..layers import Weighted
 
 #: the gap of the prediction indicators (:class:`ParityBound`): pi_n = 1 needs f(x_n) >= eps, pi_n = 0 f <= -eps
 PREDICTION_EPS = 1e-5
+#: an order constraint's points may lie at most this many standard deviations from the training data's mean
+MAX_STANDARDISED = 1e3
+#: the least nonzero delta of an order constraint in the standardised target's units (the solver's tolerances)
+MIN_SCALED_DELTA = 1e-5
 #: tolerance of the numpy checks of the output constraints (the solvers' feasibility tolerance)
 CHECK_TOL = 1e-6
 KINDS = ("exclude", "sign", "budget", "order", "parity")
@@ -294,10 +298,11 @@ def _levels(f: str, names: Sequence[str]) -> list[int]:
     return [i for i, n in enumerate(names) if str(n).startswith(f + "=")]
 
 
-def _excluded(features: Sequence[str | int], names: Sequence[str]) -> tuple[int, ...]:
+def _excluded(features: Sequence[str | int], names: Sequence[str], groups: Any = None) -> tuple[int, ...]:
     """The inputs excluded features stand for: a one-hot encoded column by its name means all its levels; some
     levels of a column without the others are refused (the others would still read the attribute: excluding
-    race=A alone leaves race=B, ... in the model)."""
+    race=A alone leaves race=B, ... in the model). ``groups``: the domain's one-hot groups, when known (a numeric
+    column named "t=1" is no level of anything)."""
     idx: set[int] = set()
     for f in features:
         if isinstance(f, str) and f not in names and _levels(f, names):
@@ -307,13 +312,29 @@ def _excluded(features: Sequence[str | int], names: Sequence[str]) -> tuple[int,
     for i in sorted(idx):
         name = str(names[i])
         col = name.split("=")[0]
-        lv = _levels(col, names) if "=" in name else []
+        if groups is not None:
+            lv = next((list(map(int, g)) for g in groups if i in list(map(int, g))), [])
+        else:
+            lv = _levels(col, names) if "=" in name else []
         if len(lv) > 1 and not set(lv) <= idx:
             raise ConstraintError(
                 f"ExcludeFeatures: {name!r} is one level of the one-hot column {col!r}, whose other levels would "
                 f"still read it; exclude {col!r} (all its levels)"
             )
     return tuple(sorted(idx))
+
+
+def _groups(domain: Any, names: Sequence[str], X: np.ndarray) -> list[list[int]]:
+    """The one-hot groups: the domain's, or else the columns named ``f=level`` whose training values are all 0 / 1
+    (numeric columns named "t=1", "t=2" are no levels of a column "t")."""
+    if domain is not None and domain.onehot_groups:
+        return [list(map(int, g)) for g in domain.onehot_groups]
+    binary = [bool(X.shape[0]) and bool(np.all((X[:, i] == 0) | (X[:, i] == 1))) for i in range(len(names))]
+    cols: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if "=" in str(n) and binary[i]:
+            cols.setdefault(str(n).split("=")[0], []).append(i)
+    return [g for g in cols.values() if len(g) > 1]
 
 
 def _index(f: str | int, names: Sequence[str], what: str) -> int:
@@ -359,6 +380,29 @@ def _point(v: Any, names: Sequence[str], what: str) -> np.ndarray:
     return arr
 
 
+def _point_in_domain(pt: np.ndarray, domain: Any, names: Sequence[str], what: str) -> None:
+    """An order point must be an input of the model: in its domain's box, integer features whole, exactly one 1
+    (the rest 0) per one-hot group (a point with no category or two was accepted silently)."""
+    if domain is None:
+        return
+    lo, hi = np.asarray(domain.lower, dtype=np.float64), np.asarray(domain.upper, dtype=np.float64)
+    out = np.flatnonzero((pt < lo) | (pt > hi))
+    if out.size:
+        i = int(out[0])
+        raise ConstraintError(
+            f"{what}: {names[i]} = {pt[i]:g} is outside the model's input domain [{lo[i]:g}, {hi[i]:g}]"
+        )
+    ii = np.asarray(domain.integer, dtype=bool)
+    bad = np.flatnonzero(ii & (pt != np.round(pt)))
+    if bad.size:
+        raise ConstraintError(f"{what}: {names[int(bad[0])]} is an integer feature, not {pt[int(bad[0])]:g}")
+    for g in domain.onehot_groups:
+        v = pt[np.asarray(g, dtype=int)]
+        if not (np.all((v == 0.0) | (v == 1.0)) and v.sum() == 1.0):
+            cols = [names[i] for i in g]
+            raise ConstraintError(f"{what}: the one-hot columns {cols[:4]} must hold exactly one 1 (the rest 0)")
+
+
 def canonical_text(r: Resolved, names: Sequence[str]) -> str:
     """The constraint's one-line text, written from the recorded numbers and the model's feature names alone (every
     value exact, ``repr``): the certificate's ``text``, so that a re-check can rebuild it and refute a text that
@@ -399,15 +443,18 @@ def resolve(
     y_scale: float,
     task: str,
     n_classes: int,
+    domain: Any = None,
 ) -> tuple[Resolved, ...]:
-    """The user's constraints as the MILP sees them (:class:`Resolved`), every name and shape checked."""
+    """The user's constraints as the MILP sees them (:class:`Resolved`), every name and shape checked; an order
+    constraint's points in ``domain`` (the model's input domain: its box, whole integers, one 1 per one-hot group)
+    and within :data:`MAX_STANDARDISED` standard deviations of the data, its delta above the solver's resolution."""
     out: list[Resolved] = []
     one_output = task == "regress" or n_classes == 2
     for c in constraints:
         text = describe(c)
         what = type(c).__name__
         if isinstance(c, ExcludeFeatures):
-            out.append(Resolved("exclude", text, features=_excluded(c.features, names)))
+            out.append(Resolved("exclude", text, features=_excluded(c.features, names, _groups(domain, names, X))))
         elif isinstance(c, WeightSign):
             out.append(Resolved("sign", text, features=(_index(c.feature, names, what),), sign=c.sign))
         elif isinstance(c, FeatureBudget):
@@ -416,6 +463,20 @@ def resolve(
             if not one_output:
                 raise UnsupportedError("OutputOrder compares one output (binary classification or regression)")
             a, b = _point(c.x_a, names, what), _point(c.x_b, names, what)
+            for label, pt in (("x_a", a), ("x_b", b)):
+                _point_in_domain(pt, domain, names, f"{what}: {label}")
+                far = np.abs((pt - mu) / sd)
+                if far.max() > MAX_STANDARDISED:  # (a point at 1e9 made big-M values of 1e9: a false "optimal")
+                    i = int(np.argmax(far))
+                    raise ConstraintError(
+                        f"{what}: {label}'s {names[i]} = {pt[i]:g} lies {far[i]:.3g} standard deviations from the "
+                        f"training data's mean (at most {MAX_STANDARDISED:g}): the MILP cannot resolve it"
+                    )
+            if 0 < c.delta / y_scale < MIN_SCALED_DELTA:
+                raise ConstraintError(
+                    f"{what}: delta = {c.delta:g} is {c.delta / y_scale:.3g} in the standardised target's units, below "
+                    f"the solver's resolution ({MIN_SCALED_DELTA:g}): use a larger delta or 0"
+                )
             if np.array_equal(a, b) and c.delta > 0:
                 raise ConstraintError(
                     f"OutputOrder: x_a and x_b are the same point, so f(x_a) - f(x_b) = 0 < delta = {c.delta:g} "

@@ -118,11 +118,17 @@ def solve_line(res: Result) -> str:
 def _infeasible(solver: str, constraints: Any) -> Exception:
     """The solver proved the training MILP infeasible: no network of the class meets the constraints (no longer
     time helps)."""
-    from .constraints import ConstraintError
+    from .constraints import PREDICTION_EPS, ConstraintError
 
+    band = (
+        f"; a parity constraint also keeps every training output outside (-{PREDICTION_EPS:g}, {PREDICTION_EPS:g}) "
+        "(its 0-1 predictions must be decided), which small weight or bias boxes may not allow"
+        if any(c.kind == "parity" for c in constraints)
+        else ""
+    )
     return ConstraintError(
         f"infeasible: {solver} proved that no network of this class (its weight boxes and width) meets the training "
-        f"constraints together (kinds: {', '.join(c.kind for c in constraints)}); relax one of them"
+        f"constraints together (kinds: {', '.join(c.kind for c in constraints)}){band}; relax one of them"
     )
 
 

@@ -260,7 +260,9 @@ def train_with_options(
     if domain is None:
         domain = Domain.from_data(X)
     if opts.linear or opts.constraints:  # checked before any work (:mod:`.constraints`, :mod:`.linear_term`)
-        resolved = resolve(opts.constraints, domain.names, X, mu, sd, y_scale=y_sd, task=task, n_classes=n_classes)
+        resolved = resolve(
+            opts.constraints, domain.names, X, mu, sd, y_scale=y_sd, task=task, n_classes=n_classes, domain=domain
+        )
         cfg = resolve_config(
             replace(cfg, linear=cfg.linear or opts.linear, constraints=cfg.constraints + resolved), task, n_classes
         )
