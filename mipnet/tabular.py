@@ -97,9 +97,15 @@ def _one_hot_text(df: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     sources = [c for c in df.columns if isinstance(c, str)]
     levels: dict[str, dict[str, str]] = {}
     for name in wanted:
-        col = next((c for c in sources if name.startswith(c + "=")), None)
-        if col is not None:
-            levels.setdefault(col, {})[name[len(col) + 1 :]] = name
+        cands = [c for c in sources if name.startswith(c + "=")]
+        if len(cands) > 1:  # text column "a" with a level "b=x" beside a column "a=b": the one holding the level
+            cands = [c for c in cands if name[len(c) + 1 :] in {str(v) for v in df[c].tolist()}] or cands
+        if len(cands) > 1:
+            raise DataError(
+                f"the model's column {name!r} could be built from the CSV's columns {cands[:3]}: rename a column"
+            )
+        if cands:
+            levels.setdefault(cands[0], {})[name[len(cands[0]) + 1 :]] = name
     if not levels:
         return df
     out = df.copy()
@@ -168,4 +174,14 @@ def features_for(net: Network, df: pd.DataFrame) -> np.ndarray:
             + (" ..." if len(missing) > 5 else "")
             + f" (it has {list(df.columns)[:8]})"
         )
-    return numeric_matrix(df, list(names))
+    X = numeric_matrix(df, list(names))
+    for g in net.domain.onehot_groups:  # rows the model can read: one 1 per one-hot group (a misread text column
+        block = X[:, np.asarray(g, dtype=int)]  # gave all-zero groups, and wrong predictions, silently)
+        bad = np.flatnonzero(~(np.all((block == 0) | (block == 1), axis=1) & (block.sum(axis=1) == 1)))
+        if bad.size:
+            cols = [names[i] for i in g]
+            raise DataError(
+                f"row {int(bad[0])}: the one-hot columns {cols[:4]}{' ...' if len(cols) > 4 else ''} do not hold "
+                "exactly one 1 (the rest 0)"
+            )
+    return X

@@ -341,8 +341,12 @@ class _MIPNetBase(BaseEstimator):
         import pandas as pd
 
         cols = list(X.columns)
+        if len(set(map(repr, cols))) != len(cols):  # X[c] of a repeated name is a frame (a pandas TypeError)
+            dup = next(c for c in cols if cols.count(c) > 1)
+            raise InputError(f"the frame names the column {dup!r} more than once")
         if reset:
             self.n_features_in_ = len(cols)
+            self.columns_in_ = list(cols)  # whatever the names' type: predict's frame must have the same order
             if all(isinstance(c, str) for c in cols):
                 self.feature_names_in_ = np.asarray(cols, dtype=object)
             elif hasattr(self, "feature_names_in_"):
@@ -356,8 +360,11 @@ class _MIPNetBase(BaseEstimator):
                     f"X has {len(cols)} features, but {type(self).__name__} is expecting "
                     f"{self.n_features_in_} features as input"
                 )
+            seen = getattr(self, "columns_in_", None)
             if hasattr(self, "feature_names_in_") and list(self.feature_names_in_) != cols:
                 raise InputError("the frame's columns differ from those seen in fit")
+            if seen is not None and seen != cols:  # (integer names with a text column: a reordered frame read wrong)
+                raise InputError(f"the frame's columns {cols[:6]} differ from those seen in fit {seen[:6]}")
         blocks: list[np.ndarray] = []
         names: list[str] = []
         groups: list[list[int]] = []
@@ -396,6 +403,12 @@ class _MIPNetBase(BaseEstimator):
         integer = np.all(np.equal(np.mod(X, 1), 0), axis=0)
         names = list(self.encoded_names_)
         if len(set(names)) != len(names):
+            encoded = {n for g in self.onehot_groups_ for n in (names[i] for i in g)}
+            clash = next((n for n in names if names.count(n) > 1 and n in encoded), None)
+            if clash is not None:  # (renamed x0, x1, ... silently: the saved model could not read its own CSV)
+                raise InputError(
+                    f"a text column's one-hot column {clash!r} has the name of another column: rename one of them"
+                )
             names = [f"x{i}" for i in range(len(names))]
         return Domain(names, lo, hi, integer, self.onehot_groups_)
 

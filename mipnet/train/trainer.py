@@ -257,6 +257,12 @@ def train_with_options(
     target, cls, n_classes, y_mu, y_sd = encode_targets(np.asarray(y), task, classes)
     cfg = resolve_config(opts.config or TrainConfig(), task, n_classes)
     mu, sd = column_scale(X)
+    with np.errstate(divide="ignore", over="ignore"):
+        tiny = np.flatnonzero(~np.isfinite(1.0 / sd) | ~np.isfinite(mu / sd))
+    if tiny.size:  # 1 / sd overflowed after the solve ("Normalize scale contains NaN or inf")
+        raise DataError(
+            f"feature {int(tiny[0])} varies by {float(sd[tiny[0]]):.3g} only: too little to standardise (rescale it)"
+        )
     if domain is None:
         domain = Domain.from_data(X)
     if opts.linear or opts.constraints:  # checked before any work (:mod:`.constraints`, :mod:`.linear_term`)
