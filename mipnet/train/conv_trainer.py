@@ -171,7 +171,7 @@ def _train_conv(
         )
     except OutOfTime as exc:
         raise SolverError(
-            f"no conv network within the time limit ({limit_seconds(time_limit)} s): {exc}; "
+            f"no conv network within the time the fit had ({limit_seconds(time_limit)} s): {exc}; "
             "raise --time-limit or train on fewer images"
         ) from None
     size = problem.size()
@@ -186,7 +186,7 @@ def _train_conv(
     # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
     if shared and is_linear(problem) and not dl.allows(TRANSLATE_PER_BUILD * problem.build_seconds):
         raise SolverError(
-            f"no conv network within the time limit ({limit_seconds(time_limit)} s): translating the "
+            f"no conv network within the time the fit had ({limit_seconds(time_limit)} s): translating the "
             f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
             f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images"
         )

@@ -95,13 +95,13 @@ def fit_without_model(
     solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
     if gw is None:
         raise SolverError(
-            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}; raise --time-limit"
+            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}; raise --time-limit"
         )
     if problem is None and deadline is not None:  # the two-row model's build cannot be interrupted
         need = scale_estimate(2, Xs.shape[1], cfg.hidden, base_mb=0.0, slowdown=load_slowdown()).build_seconds
         if not deadline.allows(need):
             raise SolverError(
-                f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason}, and the "
+                f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}, and the "
                 f"model that maps the warm start into the class ({sum(cfg.hidden)} hidden units) takes about "
                 f"{need:.0f} s to build, more than the {max(0.0, deadline.remaining()):.1f} s left; raise --time-limit"
             )
@@ -120,7 +120,7 @@ def fit_without_model(
     )
     if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
         raise SolverError(
-            f"{solver} found no network within the time limit ({_seconds(time_limit)}): {reason} "
+            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason} "
             "(and the gradient net does not fit the architecture); raise --time-limit"
         )
     weights = map_to_class(gw, mapper)

@@ -186,7 +186,7 @@ def finish(
         weights = warm_w
     else:
         raise SolverError(
-            f"{solver} found no network within the time limit ({_seconds(time_limit)}); raise --time-limit"
+            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}); raise --time-limit"
         )
     if cfg.constraints:  # the weight constraints met exactly, not to the solver's tolerance (:mod:`.constraint_rows`)
         from .constraint_rows import clean_weights
