@@ -95,7 +95,8 @@ def fit_without_model(
     solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
     if gw is None:
         raise SolverError(
-            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}; raise --time-limit"
+            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}; "
+            "raise --time-limit"
         )
     if problem is None and deadline is not None:  # the two-row model's build cannot be interrupted
         need = scale_estimate(2, Xs.shape[1], cfg.hidden, base_mb=0.0, slowdown=load_slowdown()).build_seconds
