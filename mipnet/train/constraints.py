@@ -557,7 +557,10 @@ def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> 
             g = np.asarray(r.groups, dtype=bool)
             pos = net.predict_index(net.forward(np.asarray(X, dtype=np.float64))) == 1
             m = float(abs(pos[g].mean() - pos[~g].mean()))
-            rec.update(measured=m, required=f"|rate A - rate B| <= {r.raw_delta:g}", holds=m <= r.raw_delta + 1e-12)
+            band = f"every group row's output outside (-{PREDICTION_EPS:g}, {PREDICTION_EPS:g})"  # the MILP's class
+            rec.update(
+                measured=m, required=f"|rate A - rate B| <= {r.raw_delta:g}; {band}", holds=m <= r.raw_delta + 1e-12
+            )
         rec["holds"] = bool(rec["holds"])
         out.append(rec)
     return out
