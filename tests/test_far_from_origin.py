@@ -89,3 +89,79 @@ def test_random_ball_ends_round_the_right_way():
             a, e = Fraction(float(x[i])), Fraction(eps)
             assert a - e <= Fraction(float(lo_in[i])) and Fraction(float(hi_in[i])) <= a + e
             assert Fraction(float(lo_out[i])) <= a - e and a + e <= Fraction(float(hi_out[i]))
+
+
+def test_l1_projection_keeps_points_of_the_sphere_far_from_the_origin():
+    """A relative shrink of 1e-14 rounds back to the same float at |x| >= 1e3: points of the L1 sphere around
+    x ~ 1e6 were dropped (robustness then said "unknown" for clearly violated samples)."""
+    from mipnet.verify.robustness import project_to_ball
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x = rng.uniform(1e6, 2e6, 2)
+        net = mipnet.Network([mipnet.Dense(np.eye(2), np.zeros(2))], domain=mipnet.Domain(["a", "b"], x - 1, x + 1))
+        t = rng.uniform(0.1, 0.9)
+        q = project_to_ball(net, x, x + np.array([-t * 0.01, -(1 - t) * 0.01]), 0.01, "1")
+        assert q is not None and not ball_problems(net, x, q, 0.01, "1")
+
+
+def test_a_solver_pair_is_repaired_by_moving_b_alone():
+    """b 1e-9 short of its rival, and a's limiting rival another class: moving a away from b lowers a's margin, so
+    the pair was dropped (Phi None, "unknown"); moving b alone by 1e-7 (b - a) gives an exact pair."""
+    from mipnet.verify.resilience import class_resilience
+
+    W1 = np.array([[348.76409, 222.26386], [14.880439, 180.50021], [346.74105, 95.466171], [-276.69746, -19.065171]])
+    b1 = np.array([2648847.3611664055, -1845986.008144451, 4071182.12498123, -3903049.347167343])
+    W2 = np.array([[-1.0453821, 0.4143215, -0.8002148, 0.8030279], [0.8850750, 0.3822621, -1.1992641, -2.0412528]])
+    W2 = np.vstack([W2, [2.1418615, -0.0534546, 2.0492663, -0.2376024]])
+    b2 = np.array([-0.1680648291602384, 0.0005442588070984216, -0.17579346930918652])
+    lo, hi = np.array([-14895.11884658967, 11455.006938874743]), np.array([-14895.115118717356, 11455.010666747057])
+    net = mipnet.Network(
+        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)], domain=mipnet.Domain(["f0", "f1"], lo, hi)
+    )
+    r = class_resilience(net, 1, alpha=1.0903836891657857, k=1, norm="inf", time_limit=15)
+    assert r.phi is not None and r.witness["ok"], (r.status, r.notes)  # (was "unknown", Phi None)
+    assert r.bound is not None and r.bound <= r.phi <= r.bound * (1 + 1e-4)
+
+
+def test_a_pair_short_of_its_rival_by_4e_6_is_refuted_whatever_a_s_logits():
+    """a's logit of 5e6 lent a tolerance of 5e-6 to b's comparison of logits 4e-6 and 0 (no pair exists)."""
+    from mipnet.verify.resilience.witness import _witness
+
+    net = mipnet.Network(
+        [
+            mipnet.Dense(np.array([[-1e7]]), np.array([5e6])),
+            mipnet.ReLU(),
+            mipnet.Dense(np.array([[1.0], [0.0]]), np.array([4e-6, 0.0])),
+        ],
+        domain=mipnet.Domain(["x"], [0.0], [1.0]),
+        class_names=["m", "r"],
+    )
+    w = _witness(net, np.array([0.0]), np.array([1.0]), 0, 1.0, 1, "1", None)
+    assert not w["ok"] and w["classes_reached"] == 0
+
+
+def test_the_exact_worst_margin_finds_an_integer_corner_at_1e5():
+    """One integer input in [99998, 100002], weights 5e4, biases 5e9 (a robustness fuzz case): only 99999 in the
+    ball of 100000 changes the class. HiGHS at a MIP feasibility tolerance of 1e-7 cut it off and the exact worst
+    margin came back +4071.7 (a false "holds"); at its default 1e-6 it is found."""
+    W1 = np.array([[1.6983122e-4], [-1.0294357e-5], [0.16722409], [-8.8050726e-3], [-2.5895554e-4]])
+    W1 = np.vstack([W1, [[28818.363837286903], [-51126.678077639124], [5760.991938587761]]])
+    b1 = np.array([-16.982996, 1.0294117, -16722.608, 880.52862, 25.895698])
+    b1 = np.r_[b1, -2881923333.3960314, 5112621894.803425, -576083920.7890098]
+    W2 = np.array(
+        [
+            [12.222988, -114.80387, -2.4073643e-3, 5.0548663e-3, 908.80681, 15.738141, 1.3116056e-3, -0.031148214],
+            [-0.054490485, 3.4230321, -35.048859, -5.3960979e-3, 8.9596618e-3, -0.013919239, -4.5198051, -1.2743782],
+            [0.057476689, -5.3279917e-3, -0.11466244, -258.18978, 5.8528526e-3, -0.49625273, -201.26223, 0.033848512],
+        ]
+    )
+    b2 = np.array([0.0, 30790.090438402458, -795.6633546927865])
+    dom = mipnet.Domain(["x0"], [99998.0], [100002.0], [True])
+    net = mipnet.Network([mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, b2)], domain=dom, class_names=[0, 1, 2])
+    pts = np.arange(99999.0, 100002.0)[:, None]
+    k = net.predict_index(net.forward(pts))
+    assert k[1] != k[0]  # 99999 changes the class of 100000
+    for norm in ("inf", "1"):
+        r = verify_sample(net, np.array([100000.0]), 1.0, norm, time_limit=20, early_stop=False)
+        assert r.verdict == "violated", (norm, r.verdict, r.reason, r.margin)

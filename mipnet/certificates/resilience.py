@@ -114,18 +114,18 @@ def _resilience_verdict(r: Any) -> str:
 def _resilience_pair_problems(
     net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, norm: str, phi: float | None
 ) -> tuple[list[str], float, int]:
-    from ..verify.resilience.witness import ROUND_OFF
+    from ..verify.resilience.witness import pair_tolerances
     from ..verify.search import logits, perturbation_norm, reached, strong_margin
 
     z = logits(net, np.vstack([a, b]))
-    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))  # the verifier's own test (a relative 1e-6 was forgeable)
+    tol_a, tol_b = pair_tolerances(z)  # the verifier's own test, each point by its own logits (forgeable before)
     why = []
     if not np.all(net.domain.contains(np.vstack([a, b]), tol=0.0)):  # witnesses are put on the domain exactly
         why.append("outside the domain")
     sm = float(strong_margin(z[:1], m)[0])
-    if sm < ln_a - tol:
+    if sm < ln_a - tol_a:
         why.append(f"a is not strongly classified (margin {sm:.4g} < ln alpha {ln_a:.4g})")
-    nr = int(reached(z[1:], m, tol)[0])
+    nr = int(reached(z[1:], m, tol_b)[0])
     if nr < k:
         why.append(f"b reaches {nr} classes, fewer than k = {k}")
     nv = perturbation_norm(a, b, norm)

@@ -12,18 +12,24 @@ from ...solve import relative_gap
 from ..search import logits, perturbation_norm, reached, strong_margin
 from .results import ResilienceResult
 
-#: round-off allowed in a witness pair's logit comparisons, relative to 1 + max |z|: float64's, not a solver's
-#: (a relative 1e-6 took logits of 1e4 a hundredth apart as "reached"); a solver's pair on its tolerances is moved
+#: round-off allowed in a witness pair's logit comparisons, relative to 1 + max |z| of the point compared (a's
+#: logits for a, b's for b): float64's, not a solver's (a relative 1e-6 took logits of 1e4 a hundredth apart as
+#: "reached"; a's logit of 5e6 lent its allowance to b's logits of 4e-6); a solver's pair on its tolerances is moved
 #: onto the exact side first (:func:`exact_pair`)
 ROUND_OFF = 1e-12
 
 
+def pair_tolerances(z: np.ndarray) -> tuple[float, float]:
+    """The round-off allowances of a's and b's comparisons, each from its own logits (rows 0 and 1 of z)."""
+    return ROUND_OFF * (1.0 + float(np.abs(z[0]).max())), ROUND_OFF * (1.0 + float(np.abs(z[1]).max()))
+
+
 def _pair_holds(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_alpha: float, k: int) -> bool:
     z = logits(net, np.vstack([a, b]))
-    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))
+    tol_a, tol_b = pair_tolerances(z)
     return bool(
-        strong_margin(z[:1], m)[0] >= ln_alpha - tol
-        and reached(z[1:], m, tol)[0] >= k
+        strong_margin(z[:1], m)[0] >= ln_alpha - tol_a
+        and reached(z[1:], m, tol_b)[0] >= k
         and net.domain.contains(np.vstack([a, b]), tol=0.0).all()
     )
 
@@ -31,11 +37,12 @@ def _pair_holds(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_alpha: fl
 def exact_pair(
     net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, *, fixed_a: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The pair (a, b) itself when it passes the forward pass exactly (to :data:`ROUND_OFF`), else the first of
-    a' = a - t (b - a), b' = b + t (b - a), t = 1e-12, 1e-11, ..., 1 (put on the domain; a stays with
-    ``fixed_a``) that does: a solver's pair lies on the boundary of both sets, within its tolerances, and a step
-    away from each other moves each point inside (the distance grows by the factor 1 + 2t, ``_phi_of_witness``
-    measures it). The pair unchanged when no step works: its re-check then says it is not a pair."""
+    """The pair (a, b) itself when it passes the forward pass exactly (to :data:`ROUND_OFF`), else the first that
+    does of b' = b + t (b - a) alone, a' = a - t (b - a) alone (not with ``fixed_a``) and both, t = 1e-12, 1e-11,
+    ..., 1 (put on the domain): a solver's pair lies on the boundary of both sets, within its tolerances, and a
+    step away from the other point moves each inside (a's limiting rival need not be b's: moving a then can fail
+    where moving b alone works). The distance grows by the factor 1 + t or 1 + 2t; ``_phi_of_witness`` measures
+    it. The pair unchanged when no step works: its re-check then says it is not a pair."""
     ln_a = math.log(alpha)
     if _pair_holds(net, a, b, m, ln_a, k):
         return a, b
@@ -44,8 +51,57 @@ def exact_pair(
         return a, b
     dom = net.domain
     for t in 10.0 ** np.arange(-12, 1):
-        a2 = a if fixed_a else dom.snap(a - t * d)[0]
-        b2 = dom.snap(b + t * d)[0]
+        moves = [(a, dom.snap(b + t * d)[0])]
+        if not fixed_a:
+            moves += [(dom.snap(a - t * d)[0], b), (dom.snap(a - t * d)[0], dom.snap(b + t * d)[0])]
+        for a2, b2 in moves:
+            if _pair_holds(net, a2, b2, m, ln_a, k):
+                return a2, b2
+    return _gradient_repair(net, a, b, m, ln_a, k, fixed_a)
+
+
+def _logit_jacobian(net: Network, x: np.ndarray) -> np.ndarray:
+    """d z / d x with the logits of :func:`logits` (a single output l read as (0, l))."""
+    from ...gradients import jacobian
+
+    J = jacobian(net, x)[1]
+    return np.vstack([np.zeros_like(J), J]) if J.shape[0] == 1 else J
+
+
+def _gradient_repair(
+    net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, fixed_a: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each point that fails moved along the exact gradient of what it lacks (a: z_m - z_i for its rivals within
+    1e-6 of the limit; b: z_i - z_m for the k rivals closest to reaching m), by its deficit over the gradient's
+    squared norm times 1, 2, 10, ..., 1e4: a solver's pair short by 1e-9 where a tied rival limits a (moving a
+    away from b lowered its margin) is repaired this way. The pair unchanged when no step works."""
+    dom = net.domain
+
+    def direction(x: np.ndarray, for_a: bool) -> tuple[np.ndarray, float]:
+        z = logits(net, x[None])[0]
+        J = _logit_jacobian(net, x)
+        others = np.array([i for i in range(z.size) if i != m])
+        if for_a:
+            gaps = z[m] - z[others] - ln_a  # each must be >= 0
+            near = others[gaps <= gaps.min() + 1e-6 * (1.0 + np.abs(z).max())]
+            g = sum(J[m] - J[i] for i in near)
+            need = max(0.0, -float(gaps.min()))
+        else:
+            gaps = z[others] - z[m]  # the k largest must be >= 0
+            top = others[np.argsort(-gaps)[:k]]
+            g = sum(J[i] - J[m] for i in top)
+            need = max(0.0, -float(np.sort(gaps)[::-1][k - 1]))
+        return np.asarray(g, dtype=np.float64), need
+
+    ua, need_a = direction(a, True)
+    ub, need_b = direction(b, False)
+    for f in (1.0, 2.0, 10.0, 100.0, 1e3, 1e4):
+        a2 = a
+        if not fixed_a and need_a > 0 and np.any(ua):
+            a2 = dom.snap(a + f * need_a * ua / float(ua @ ua))[0]
+        b2 = b
+        if need_b > 0 and np.any(ub):
+            b2 = dom.snap(b + f * need_b * ub / float(ub @ ub))[0]
         if _pair_holds(net, a2, b2, m, ln_a, k):
             return a2, b2
     return a, b
@@ -55,12 +111,12 @@ def _witness(
     net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, norm: str, phi: float | None
 ) -> dict[str, Any]:
     z = logits(net, np.vstack([a, b]))
-    tol = ROUND_OFF * (1.0 + float(np.abs(z).max()))
+    tol_a, tol_b = pair_tolerances(z)
     margin = float(strong_margin(z[:1], m)[0])
-    n_reach = int(reached(z[1:], m, tol)[0])
+    n_reach = int(reached(z[1:], m, tol_b)[0])
     nv = perturbation_norm(a, b, norm)
     in_dom = bool(net.domain.contains(np.vstack([a, b]), tol=0.0).all())  # (solver points are snapped first)
-    strong = margin >= math.log(alpha) - tol
+    strong = margin >= math.log(alpha) - tol_a
     ok = strong and n_reach >= k and in_dom and (phi is None or nv <= phi + 1e-5 * (1 + abs(phi)))
     return {
         "ok": bool(ok),

@@ -447,8 +447,14 @@ def _solve_margin(
                 f"the worst margin lies in [-{-cap:g}, 0]: a tie or a class change below the solver's resolution"
             )
             return "done"
+        if cap is None:  # no cap: the ball holds the sample, so "infeasible" is the solver's numerical trouble
+            res.verdict = "unknown"
+            res.reason = (
+                f"{solver} called the MILP of a nonempty ball infeasible (numerical trouble: badly scaled weights?)"
+            )
+            return "done"
         res.verdict = "holds"
-        res.reason = "no point of the ball has margin <= %g" % (cap if cap is not None else 0.0)
+        res.reason = "no point of the ball has margin <= %g" % cap
         return "done"
     if not r.has_solution:
         res.verdict = "unknown"

@@ -224,10 +224,10 @@ def project_to_ball(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, nor
         n1 = float(np.abs(d).sum())
         if n1 > max(budget, 0.0):
             xp[cont] = x[cont] + d * (max(budget, 0.0) / n1)
-        for _ in range(8):  # the scaled steps may overshoot the budget by their round-off: shrink them a little
-            if _within(x, xp, np.abs(xp - x), float(eps), False):
-                break
-            xp[cont] = x[cont] + (xp[cont] - x[cont]) * (1.0 - 8.0 * x.size * np.finfo(np.float64).eps)
+        for _ in range(16):  # the scaled steps may overshoot the budget by their round-off: each moved coordinate
+            if _within(x, xp, np.abs(xp - x), float(eps), False):  # one float toward x (a relative shrink of 1e-14
+                break  # rounds back to the same float at |x| >= 1e3)
+            xp[cont] = np.nextafter(xp[cont], x[cont])
     return None if ball_problems(net, x, xp, eps, norm) else xp
 
 
