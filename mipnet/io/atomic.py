@@ -40,8 +40,19 @@ def _mode_for(path: Path) -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Context manager yielding a file handle; the file appears at ``path`` only on success."""
+    """Context manager yielding a file handle; the file appears at ``path`` only on success. A symbolic link is
+    followed (its target is replaced, the link stays); a device or a named pipe at ``path`` (``/dev/null``, a FIFO)
+    is written to directly, as any program writes to it (renaming over it replaced /dev/null by a regular file)."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with open(path, mode, encoding=None if "b" in mode else encoding) as special:
+                yield special
+        except OSError as exc:  # /dev/full: "no space left", one line
+            raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    if path.is_symlink():  # a link to a file (or to a name to be made): replace the target, keep the link
+        path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
