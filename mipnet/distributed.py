@@ -145,10 +145,11 @@ def check_address(scheduler: str) -> str:
 
     try:
         protocol, location = parse_address(str(scheduler))
-        if protocol != "inproc":
-            _, port = parse_host_port(location)
-            if not isinstance(port, int) or not 0 < port < 65536:
-                raise ValueError(f"port {port!r} out of range")
+        if protocol != "tcp":  # tls:// wants an ssl context, ucx:// a library, inproc:// this process: tracebacks
+            raise ValueError(f"protocol {protocol}:// is not supported, only tcp://")
+        _, port = parse_host_port(location)
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"port {port!r} out of range")
     except (ValueError, TypeError) as exc:
         raise MipnetError(
             f"invalid Dask scheduler address {scheduler!r} ({exc}); give tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)"
@@ -167,15 +168,31 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     """A client of the running scheduler at ``scheduler`` (clear MipnetError when malformed or unreachable)."""
     distributed = _dask()
     check_address(scheduler)
-    try:
-        return distributed.Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise MipnetError(
-            f"cannot reach the Dask scheduler at {scheduler} within {timeout:.3g} s "
-            f"({type(exc).__name__}); is it running? (dask scheduler)"
-        ) from None
-    except ValueError as exc:
-        raise MipnetError(f"invalid Dask scheduler address {scheduler!r}: {exc}") from None
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            box["client"] = distributed.Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
+        except Exception as exc:  # noqa: BLE001 - reported below, whatever the client raised
+            box["error"] = exc
+
+    # Dask's own timeout does not bound the handshake: an HTTP server on the port (the dashboard's) held the
+    # command forever. The client is made in a daemon thread that the command stops waiting for.
+    maker = threading.Thread(target=make, name="mipnet-dask-connect", daemon=True)
+    maker.start()
+    maker.join(timeout + 2.0)
+    if "client" in box:
+        return box["client"]
+    exc = box.get("error")
+    if isinstance(exc, ValueError):
+        raise MipnetError(f"invalid Dask scheduler address {scheduler!r}: {exc}")
+    why = "no answer" if exc is None else type(exc).__name__
+    raise MipnetError(
+        f"cannot reach the Dask scheduler at {scheduler} within {timeout:.3g} s ({why}); "
+        "is it running? (dask scheduler)"
+    )
 
 
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"  # the glibc variable Dask's nanny sets for its workers (not for ours)

@@ -125,7 +125,11 @@ def test_local_workers_keep_the_default_allocator(monkeypatch):
     assert run_many(_malloc_env, [0], n_workers=1, progress=False) == [("131072", "1")]
 
 
-@pytest.mark.parametrize("address", ["garbage", "tcp://host", "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "tcp://:x"])
+@pytest.mark.parametrize(
+    "address",
+    ["garbage", "tcp://host", "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "tcp://:x", "tls://127.0.0.1:8799"]
+    + ["ucx://127.0.0.1:8799", "inproc://x"],
+)
 def test_a_malformed_scheduler_address_is_one_error_before_any_client(address):
     """A malformed address made a half-built Client whose clean-up printed a traceback and took 20 s."""
     from mipnet.distributed import check_address, connect
@@ -175,3 +179,23 @@ def test_a_short_audit_runs_in_this_process(dense_net):
     run_audit(dense_net, X, eps=0.01, rows=2, time_limit=0.5, scheduler=None, log=lines.append)
     assert any("the problems run in this process" in s for s in lines), lines
     assert any("verification problems on serial" in s for s in lines), lines
+
+
+def test_a_port_that_accepts_but_never_answers_ends_within_the_timeout():
+    """An HTTP server (the dashboard's port) given as the scheduler held the command forever: Dask's timeout does
+    not bound its handshake."""
+    import socket
+
+    from mipnet.distributed import connect
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(MipnetError, match="cannot reach the Dask scheduler"):
+            connect(f"tcp://127.0.0.1:{port}", timeout=1.0)
+        assert time.perf_counter() - t0 < 10
+    finally:
+        srv.close()
