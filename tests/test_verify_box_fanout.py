@@ -98,3 +98,36 @@ def test_cli_scheduler_option(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--scheduler" in bad.output
     with pytest.raises(ValueError, match="scheduler"):
         check_property(net, parse_vnnlib(prop_text(0.0)), scheduler="")
+
+
+def _decide_in_a_daemon(q, args) -> None:  # (module level: the child process unpickles it)
+    try:
+        out, _ = bf._decide_one(args)
+        q.put(out.verdict)
+    except Exception as exc:  # noqa: BLE001 - the test reads it
+        q.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_box_on_a_daemonic_worker_runs_its_tree_serially() -> None:
+    """Dask's workers are daemonic processes: --processes 2 made the input split start a process pool inside one,
+    an AssertionError ("daemonic processes are not allowed to have children")."""
+    import multiprocessing
+    import time as _time
+
+    rng = np.random.default_rng(3)
+    sizes, layers = [8, 40, 40, 1], []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [Dense(rng.normal(0, 1 / np.sqrt(a), (b, a)), rng.normal(0, 0.3, b)), ReLU()]
+    net = Network(layers[:-1], domain=Domain.box(8, -1.0, 1.0))
+    top = float(net.forward(rng.uniform(-1, 1, (20000, 8))).max())
+    decl = "".join(f"(declare-const X_{i} Real)(assert (>= X_{i} -1))(assert (<= X_{i} 1))" for i in range(8))
+    prop = parse_vnnlib(decl + f"(declare-const Y_0 Real)(assert (>= Y_0 {top * 1.01!r}))")  # the split runs
+    g = prop.box_groups()[0]
+    args = (net, g, "highs", 4.0, _time.time() + 4.0, "linear", 1, "auto", 2)
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_decide_in_a_daemon, args=(q, args), daemon=True)
+    p.start()
+    got = q.get(timeout=120)
+    p.join(30)
+    assert got in ("holds", "unknown", "violated"), got

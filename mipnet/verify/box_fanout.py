@@ -42,6 +42,10 @@ def _decide_one(args: tuple[Any, ...]) -> tuple[BoxOutcome, dict[str, Any]]:
     from .vnnlib import VnnResult, decide_box
 
     net, g, solver, seconds, end, bounds, threads, pipeline, processes = args
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:  # Dask's workers are daemonic: no process pool of their own
+        processes = 1  # (--processes 2 with --scheduler local was an AssertionError traceback)
     part = VnnResult("holds", boxes=1)
     # until the caller's wall-clock end (a worker started late gets less), never longer than the seconds it had
     dl = Deadline(max(0.0, min(seconds, end - time.time())))
