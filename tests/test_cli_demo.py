@@ -69,3 +69,28 @@ def test_demo_words_say_the_ball_and_the_gap_that_were_proved():
 def test_demo_needs_two_training_rows():
     r = CliRunner().invoke(cli, ["demo", "--samples", "1"])
     assert r.exit_code == 2 and "--samples" in r.output and "train_size" not in r.output
+
+
+def test_demo_model_may_not_be_one_of_the_reports_files(tmp_path, monkeypatch):
+    """-o compas_audit-certificates/monotonicity.json was overwritten by the certificate, and the demo said OK."""
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["demo", "-o", "compas_audit-certificates/monotonicity.json"])
+    assert r.exit_code == 2 and "one of the report's own files" in r.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_demo_stopped_during_its_audit_leaves_the_earlier_model(tmp_path, monkeypatch):
+    """Ctrl-C during the audit left the new model beside the earlier run's report and certificates (a re-check of
+    those then failed: "certificate for another model")."""
+    import mipnet.report.audit as audit
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "compas_model.json").write_text("earlier model\n")
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(audit, "run_demo_audit", stopped)
+    r = CliRunner().invoke(cli, ["demo", "--time-limit", "3", "--samples", "20"])
+    assert r.exit_code != 0 and isinstance(r.exception, RuntimeError)
+    assert (tmp_path / "compas_model.json").read_text() == "earlier model\n"

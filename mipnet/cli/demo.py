@@ -245,6 +245,12 @@ def demo(
     model_path = demo_model_path(report, output)
     if not output:
         check_output_path(model_path, MODEL_SUFFIXES, "model files")
+    if report:  # before any work: the model may not be one of the report's own files (it was overwritten by one)
+        from ..report.audit import CERTIFICATE_FILES, default_cert_dir
+
+        theirs = {Path(report).resolve()} | {(Path(default_cert_dir(report)) / f).resolve() for f in CERTIFICATE_FILES}
+        if Path(model_path).resolve() in theirs:
+            raise click.UsageError(f"-o {model_path} is one of the report's own files: choose another model path")
     data = load_compas()
     classes = [str(c) for c in (data.class_names or ["0", "1"])]
     tr, te = data.train_test_split(test_size=0.3, random_state=seed)
@@ -290,8 +296,23 @@ def demo(
     y_te = [classes[int(v)] for v in te.y.to_numpy()]
     acc = float(np.mean(net.predict(te_df.to_numpy(dtype=np.float64)) == np.asarray(y_te, dtype=object)))
     click.echo(f"accuracy on the {te.n_rows} held-out rows (30 %, never seen in training): {acc:.4f}")
-    save_model(net, model_path)
-    click.echo(f"wrote {model_path}")
+    from ..io.atomic import restored_on_failure
+
+    mp = Path(model_path)
+    with restored_on_failure(mp.parent, [mp.name]):  # stopped during the audit: the earlier model, not a new one
+        save_model(net, model_path)  # beside the earlier run's report and certificates
+        click.echo(f"wrote {model_path}")
+        a = _demo_audit(net, te, te_df, y_te, report, mono, eps, seed, model_path) if report else None
+    click.echo(demo_summary(None, a, model_path, training))
+    if a is not None:
+        ctx.exit(exit_code(a.verdicts))
+    ctx.exit({"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(training.monotone_status, EXIT_UNKNOWN))
+
+
+def _demo_audit(
+    net: Any, te: Any, te_df: Any, y_te: list[str], report: str, mono: list[str], eps: float, seed: int, model_path: str
+) -> Any:
+    """The demo's audit of the held-out rows (its certificates written as one output)."""
     a = None
     if report:
         from ..report.audit import run_demo_audit
@@ -329,10 +350,7 @@ def demo(
                 log=click.echo,
                 data_note=note,
             )
-    click.echo(demo_summary(None, a, model_path, training))
-    if a is not None:
-        ctx.exit(exit_code(a.verdicts))
-    ctx.exit({"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(training.monotone_status, EXIT_UNKNOWN))
+    return a
 
 
 COMMANDS = [demo]
