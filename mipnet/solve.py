@@ -290,11 +290,7 @@ def solve(
     solver_options: dict[str, Any] = dict(options or {})
     if solver == "highs":
         threads = highs_threads(threads)
-        # HiGHS's own default: 1e-7 made it cut off the only counterexample of badly scaled robustness MILPs (an
-        # integer corner at 1e5 with weights 5e4: 7 false "holds" in 180 fuzzed balls, 1 with 1e-6). A looser
-        # integrality tolerance only enlarges the set a bound is proved over: bounds stay valid, and every solution
-        # is re-checked (witnesses by the forward pass, training objectives recomputed with numpy)
-        solver_options.setdefault("mip_feasibility_tolerance", 1e-6)
+        solver_options.setdefault("mip_feasibility_tolerance", 1e-7)  # (robustness margins: 1e-6, margin_milp)
         solver_options.setdefault("primal_feasibility_tolerance", 1e-8)
         # HiGHS drops matrix entries below small_matrix_value (1e-9 by default) as zeros: a weight of 5e-10 on an
         # input of 1e5 vanished from the encoding (a false "infeasible"); 1e-12 is the least it accepts

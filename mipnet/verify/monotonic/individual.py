@@ -104,7 +104,7 @@ def _individual_point(
     if upper <= thr:
         return PointResult(row, "holds", fx, fx, upper, None, time.perf_counter() - t0)
     m = pyo.ConcreteModel()
-    xt = input_terms(m, net.domain, lo, hi, name="x")
+    xt = input_terms(m, net.domain, lo, hi, name="x", centre=x)  # offsets from x far from the origin
     enc = encode_network(m, net, xt, bounds=bnds)
     y = enc.outputs.expr.ravel()
     m.obj = pyo.Objective(expr=-output_functional(y, coef), sense=pyo.minimize)
