@@ -138,9 +138,9 @@ def _serial_until(
 
 
 def check_address(scheduler: str) -> str:
-    """``scheduler`` if it is a Dask scheduler address (``[protocol://]host:port``; ``inproc://...``), else one
-    MipnetError: checked before a client is made (a half-made client of a malformed address blocked its
-    clean-up for 20 s and printed a traceback)."""
+    """``scheduler`` if it is a Dask scheduler address (``[tcp://]host:port``: other protocols need set-ups the
+    command does not make), else one MipnetError: checked before a client is made (a half-made client of a
+    malformed address blocked its clean-up for 20 s and printed a traceback)."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:
