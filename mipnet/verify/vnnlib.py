@@ -361,7 +361,11 @@ def check_property(
             res.verdict, res.x, res.y, res.prover = "violated", x, _outputs(net, x), "attack"
             res.time = time.perf_counter() - t0
             return res
-    if scheduler is not None and len(groups) > 1 and not dl.expired():
+    from ..distributed import LOCAL_CLUSTER_MIN_BUDGET
+
+    # too little time for a local cluster's start and close (7.7 s for a 2 s limit): the boxes are decided here
+    local_too_short = scheduler == "local" and not dl.unlimited and dl.remaining() < LOCAL_CLUSTER_MIN_BUDGET
+    if scheduler is not None and len(groups) > 1 and not dl.expired() and not local_too_short:
         from .box_fanout import decide_boxes_distributed
 
         outcomes = decide_boxes_distributed(
