@@ -135,11 +135,7 @@ def test_a_box_on_a_daemonic_worker_runs_its_tree_serially() -> None:
 
 def test_a_short_limit_decides_the_boxes_here_not_on_a_local_cluster() -> None:
     """--time-limit 2 --scheduler local started a cluster anyway: 7.7 s for a promise of 7.2 s."""
-    import time as _time
-
     net = net_of(1)
     prop = parse_vnnlib(prop_text(threshold(net, "outside")))
-    t0 = _time.perf_counter()
     r = check_property(net, prop, time_limit=2, scheduler="local")
-    assert "fan-out" not in r.seconds and r.verdict in ("holds", "unknown")
-    assert _time.perf_counter() - t0 < 2 * 1.1 + 5
+    assert "fan-out" not in r.seconds and r.verdict in ("holds", "unknown")  # (tests assert no wall time)
