@@ -169,3 +169,14 @@ def test_cli_words_of_a_lattice_proof(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert "(between whole numbers)" in r.output and "by the lattice check" in r.output
     assert "a proved minimum slope >=" not in r.output
+
+
+def test_an_undecided_slope_says_whether_the_time_limit_or_the_solver_stopped_it() -> None:
+    """HiGHS's "solve error" on a badly scaled model (after 0.01 s) was reported as "time limit of 10 s reached"."""
+    from types import SimpleNamespace
+
+    from mipnet.verify.monotonic.common import stopped_note
+
+    assert stopped_note(SimpleNamespace(termination="maxTimeLimit"), 10.0, "x").startswith("time limit of 10 s")
+    words = stopped_note(SimpleNamespace(termination="error"), 10.0, "in block 0")
+    assert "not the time limit" in words and "(error)" in words and words.endswith("in block 0")

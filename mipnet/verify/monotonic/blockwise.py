@@ -24,7 +24,16 @@ from ...encode import encode_network, input_terms
 from ...encode.terms import Terms, new_vars
 from ...network import Network
 from ..slope_encoding import encode_gradient, linear_matrix
-from .common import BOUNDS_SHARE, DECREASING, INCREASING, FeatureVerdict, GlobalReport, _solve_cut, slope_tolerance
+from .common import (
+    BOUNDS_SHARE,
+    DECREASING,
+    INCREASING,
+    FeatureVerdict,
+    GlobalReport,
+    _solve_cut,
+    slope_tolerance,
+    stopped_note,
+)
 from .lattice_check import _lattice_verdict
 from .witness import _code_from_encoding, _witness_from_code, _witness_from_point
 
@@ -207,7 +216,7 @@ def _verify_blockwise(
                     f"the block-wise test fails in block {k} (layers {blks[k][0]}..{blks[k][1] - 1}), output "
                     f"{'f' if j < 0 else j}, input {i}: min slope {fval}; run mode exact for a verdict"
                     if fval is not None
-                    else f"time limit of {fdl.seconds or 0.0:.3g} s reached in block {k}"
+                    else stopped_note(res, fdl.seconds, f"in block {k}")
                 )
         v.solve_time = time.perf_counter() - ft0
         verdicts.append(v)

@@ -266,6 +266,19 @@ def slope_tolerance(tol: float, width: float) -> float:
     return min(tol, DROP_TOL / width) if np.isfinite(width) and width > 0 else tol
 
 
+def stopped_note(res: Any, seconds: float | None, where: str) -> str:
+    """Why a slope solve ended undecided: its time limit, or (any other termination) the solver itself (HiGHS's
+    "solve error" after a 1.9e-6 infeasibility on a badly scaled model was reported as "time limit reached",
+    and a longer limit cannot help)."""
+    why = str(getattr(res, "termination", "") or "")
+    if res is None or "time" in why.lower() or not why:
+        return f"time limit of {seconds or 0.0:.3g} s reached; {where}"
+    return (
+        f"the solver stopped ({why}) without a proof: numerical trouble (badly scaled weights?), not the time "
+        f"limit; {where}"
+    )
+
+
 def _solve_cut(
     model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float, early_stop: bool
 ) -> Any:

@@ -51,6 +51,7 @@ from .common import (
     output_coefficients,
     resolve_features,
     slope_tolerance,
+    stopped_note,
 )
 from .lattice_check import _lattice_verdict
 from .witness import _code_from_encoding, _witness_from_code, _witness_from_point
@@ -258,6 +259,6 @@ def _exact_feature(
         else:
             verdict.note = "negative slope found, but no witness pair reproduces (a degenerate activation region)"
     elif res.status in ("feasible", "unknown"):
-        verdict.note = f"time limit of {dl.seconds or 0.0:.3g} s reached; best bound {res.bound}"
+        verdict.note = stopped_note(res, dl.seconds, f"best bound {res.bound}")
     verdict.solve_time = time.perf_counter() - t0
     return verdict
