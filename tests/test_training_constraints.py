@@ -318,13 +318,18 @@ def _forged_recheck(constraints, edit):
     return rep, failed, recheck(_forged(cert, edit), res.network, None)
 
 
-def test_a_one_hot_column_is_excluded_by_its_name_and_never_by_one_level():
-    """Excluding one level (race=A) left the other levels in the model, which still read the attribute."""
+def _one_hot_data():
+    """(rng, X, y, names): a numeric column and a one-hot column g=A, g=B, g=C of 30 rows."""
     rng = np.random.default_rng(0)
     level = rng.integers(0, 3, 30)
     X = np.column_stack([rng.normal(size=30), *(level == k for k in range(3))]).astype(float)
     y = (X[:, 0] + (level == 2) > 0.5).astype(int)
-    names = ["x", "g=A", "g=B", "g=C"]
+    return rng, X, y, ["x", "g=A", "g=B", "g=C"]
+
+
+def test_a_one_hot_column_is_excluded_by_its_name_and_never_by_one_level():
+    """Excluding one level (race=A) left the other levels in the model, which still read the attribute."""
+    rng, X, y, names = _one_hot_data()
     dom = Domain.from_data(X, names=names)
     with pytest.raises(ConstraintError, match="one level of the one-hot column 'g'"):
         train(X, y, config=CFG, domain=dom, constraints=[ExcludeFeatures(("g=A",))], time_limit=0.001)
@@ -469,11 +474,7 @@ def test_order_points_far_from_the_data_and_deltas_below_resolution_are_refused(
 
 
 def test_one_hot_order_points_and_numeric_columns_named_with_equals():
-    rng = np.random.default_rng(0)
-    level = rng.integers(0, 3, 30)
-    X = np.column_stack([rng.normal(size=30), *(level == k for k in range(3))]).astype(float)
-    y = (X[:, 0] + (level == 2) > 0.5).astype(int)
-    names = ["x", "g=A", "g=B", "g=C"]
+    rng, X, y, names = _one_hot_data()
     dom = Domain(names, [-3, 0, 0, 0], [3, 1, 1, 1], onehot_groups=[[1, 2, 3]])
     two = [OutputOrder([0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0], 0.0)]
     with pytest.raises(ConstraintError, match="exactly one 1"):
