@@ -243,6 +243,8 @@ def test_cli_unknown_name_or_option_exits_2(cli, tmp_path: Path):
     assert not out.exists()
     res = runner.invoke(cli, ["datasets", "compas", "--set", "split"])
     assert res.exit_code == 2 and "KEY=VALUE" in res.output
+    res = runner.invoke(cli, ["datasets", "heart", "--set", "split=train", "--set", "split=test", "-o", str(out)])
+    assert res.exit_code == 2 and "more than once" in res.output and not out.exists()  # (the last one was kept)
 
 
 # ---------------------------------------------------------------------------------------- vendored files

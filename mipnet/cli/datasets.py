@@ -57,7 +57,12 @@ def datasets(name: str | None, output: str | None, options: tuple[str, ...], raw
             click.echo(f"{r.name:{w}s}  {r.rows:6d}  {r.features:6d}  {r.task:8s}  {r.description}")
         return
 
-    data = ds.load(name, **dict(_parse_option(o) for o in options))
+    pairs = [_parse_option(o) for o in options]
+    keys = [k for k, _ in pairs]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:  # (the last value was kept silently)
+        raise click.UsageError(f"--set {twice}=... is given more than once")
+    data = ds.load(name, **dict(pairs))
     if output:
         frame = data.frame if raw else data.numeric_frame()
         write_csv(frame, output)
