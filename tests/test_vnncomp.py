@@ -238,7 +238,18 @@ def test_ctrl_c_leaves_no_result_file(tmp_path):
     out = tmp_path / "out.txt"
     cmd = [sys.executable, "-m", "mipnet.cli", "vnncomp", "run", str(tmp_path / "hard.onnx")]
     cmd += [str(tmp_path / "hard.vnnlib"), "--result-file", str(out), "--timeout", "60", "--bounds", "mip"]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import signal
+
+    # a child of a background job inherits SIGINT ignored (CI): give it the default, as a terminal would
+    default = signal.SIG_DFL
+    proc = subprocess.Popen(
+        cmd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, default),
+    )
     deadline = time.monotonic() + 60
     while not out.exists() and time.monotonic() < deadline:  # the placeholder is written once the run starts
         time.sleep(0.05)
