@@ -165,3 +165,26 @@ def test_the_exact_worst_margin_finds_an_integer_corner_at_1e5():
     for norm in ("inf", "1"):
         r = verify_sample(net, np.array([100000.0]), 1.0, norm, time_limit=20, early_stop=False)
         assert r.verdict == "violated", (norm, r.verdict, r.reason, r.margin)
+
+
+def test_global_monotonicity_far_from_the_origin_is_decided():
+    """One integer input in [439384, 439388], weights 4.8e5, biases -2e11 (a monotonicity fuzz case): monotone on
+    the lattice (steps +7456 .. +88072) with a thin negative ramp between two lattice points. Uncentred, HiGHS
+    ended in a solve error after 0.01 s, reported as "time limit reached"; as offsets from the domain's centre both
+    global modes prove it."""
+    from mipnet.verify.monotonic import verify_global
+
+    W1 = np.array([[0.22788928523195276], [24996.575104738866], [0.14327619722610638]])
+    W1 = np.vstack([W1, [[476280.1728186411], [476280.1728186411]]])
+    b1 = np.array([-100130.22203450064, -10983118036.073, -62953.44450569012, -209270061074.3206])
+    b1 = np.r_[b1, -209270248193.41617]
+    W2 = np.array([[0.002035517845071893, 3.523352422268983, 2.8437812201342243e-07, -1.36332688e-09, 1.36332688e-09]])
+    net = mipnet.Network(
+        [mipnet.Dense(W1, b1), mipnet.ReLU(), mipnet.Dense(W2, np.array([877.8791525520742]))],
+        domain=mipnet.Domain(["x0"], [439384.0], [439388.0], integer=[True]),
+        task="regress",
+    )
+    assert np.all(np.diff(net.forward(np.arange(439384.0, 439389.0)[:, None])[:, 0]) > 0)
+    for mode in ("exact", "blockwise"):
+        f = verify_global(net, increasing=["x0"], mode=mode, time_limit=15).features[0]
+        assert f.status == "holds", (mode, f.status, f.note)

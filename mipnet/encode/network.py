@@ -125,6 +125,27 @@ def input_terms(
     return Terms(x, lo, hi)
 
 
+def domain_centre(domain: Domain) -> np.ndarray:
+    """The midpoint of the domain's box, 0 where a bound is infinite: a ``centre`` for :func:`input_terms`."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        mid = (np.asarray(domain.lower, dtype=np.float64) + np.asarray(domain.upper, dtype=np.float64)) / 2.0
+    return np.where(np.isfinite(mid), mid, 0.0)
+
+
+def input_variable(terms: Terms, i: int) -> Any:
+    """The solver variable of input i of :func:`input_terms`: x_i itself, or the offset d_i of x_i = c_i + d_i
+    (a caller that relaxes an integer input's domain in place changes d_i's)."""
+    e = terms.expr.ravel()[i]
+    if isinstance(e, pyo.Var) or getattr(e, "is_variable_type", lambda: False)():
+        return e
+    from pyomo.core.expr.visitor import identify_variables
+
+    found = list(identify_variables(e, include_fixed=False))
+    if len(found) != 1:
+        raise UnsupportedError(f"input {i} is not one variable plus a constant")
+    return found[0]
+
+
 def _offsets(
     centre: np.ndarray | None, lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, onehot: np.ndarray
 ) -> np.ndarray | None:

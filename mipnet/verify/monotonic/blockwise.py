@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 from ...bounds import compute_bounds
 from ...deadline import Deadline
 from ...encode import encode_network, input_terms
+from ...encode.network import domain_centre, input_variable
 from ...encode.terms import Terms, new_vars
 from ...network import Network
 from ..slope_encoding import encode_gradient, linear_matrix
@@ -95,7 +96,7 @@ def _verify_blockwise(
     for k, (a, b) in enumerate(blks):
         m = pyo.ConcreteModel()
         if k == 0:
-            u = input_terms(m, net.domain, name="u")
+            u = input_terms(m, net.domain, name="u", centre=domain_centre(net.domain))
         else:
             lo, hi = bnds[a - 1]
             u = Terms(new_vars(m, "u", lo.ravel(), hi.ravel()), lo.ravel(), hi.ravel())
@@ -142,7 +143,7 @@ def _verify_blockwise(
                         worst = min(worst, float(lo_g))
                         continue
                     if k == 0 and net.domain.integer[i]:
-                        xi = built[k]["u"].expr[i]
+                        xi = input_variable(built[k]["u"], i)
                     else:
                         xi = None
                     gi = g.expr[i]

@@ -33,6 +33,7 @@ import pyomo.environ as pyo
 from ...bounds import compute_bounds
 from ...deadline import Deadline, limit_seconds
 from ...encode import build_estimate, encode_network, input_terms
+from ...encode.network import domain_centre, input_variable
 from ...encode.terms import Terms
 from ...errors import UnsupportedError
 from ...network import Network
@@ -74,7 +75,7 @@ def _build_exact(
     t0 = time.perf_counter()
     bnds = compute_bounds(net, method=bounds_method, deadline=deadline)
     m = pyo.ConcreteModel()
-    x = input_terms(m, net.domain, name="x")
+    x = input_terms(m, net.domain, name="x", centre=domain_centre(net.domain))  # (far: offsets)
     last_act = max([i for i, layer in enumerate(net.layers) if layer.gated], default=-1)
     stop = len(net.layers) if full_forward else last_act + 1
     enc = encode_network(m, net, x, bounds=bnds, stop=stop)
@@ -227,7 +228,7 @@ def _exact_feature(
         verdict.note = "the time limit was reached before the MILP could be solved"
         verdict.solve_time = time.perf_counter() - t0
         return verdict
-    xl = ex.x.expr[l]
+    xl = input_variable(ex.x, l)
     was_integer = xl.domain is pyo.Integers
     xl.domain = pyo.Reals
     try:

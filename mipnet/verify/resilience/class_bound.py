@@ -27,6 +27,7 @@ import mipnet.verify.resilience as _pkg
 
 from ...deadline import Deadline
 from ...encode import build_estimate, input_terms
+from ...encode.network import domain_centre
 from ...encode.properties import add_margin_floor
 from ...errors import UnsupportedError
 from ...network import Network
@@ -151,7 +152,7 @@ def class_resilience(
         return res
     model = pyo.ConcreteModel()
     model.A, model.B = pyo.Block(), pyo.Block()
-    mid = (dom.lower + dom.upper) / 2.0  # offsets from the box's centre where it lies far from the origin
+    mid = domain_centre(dom)  # offsets from the box's centre where it lies far from the origin
     xa = input_terms(model.A, dom, name="a", centre=mid)
     xb = input_terms(model.B, dom, name="b", centre=mid)
     enc_a = _encode_copy(model.A, net, xa, bounds, big_m, "A")

@@ -16,6 +16,7 @@ import mipnet.verify.resilience as _pkg
 
 from ...deadline import Deadline
 from ...encode import build_estimate, input_terms
+from ...encode.network import domain_centre
 from ...encode.properties import add_margin_floor
 from ...network import Network
 from ..search import logits, strong_margin
@@ -50,7 +51,7 @@ def alpha_max(
         return res
     model = pyo.ConcreteModel()
     model.A = pyo.Block()
-    mid = (net.domain.lower + net.domain.upper) / 2.0  # offsets from the box's centre far from the origin
+    mid = domain_centre(net.domain)  # offsets from the box's centre far from the origin
     xa = input_terms(model.A, net.domain, name="a", centre=mid)
     enc = _encode_copy(model.A, net, xa, bounds, big_m, "A")
     z, lo, hi = _logit_terms(enc.outputs)
