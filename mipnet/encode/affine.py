@@ -106,14 +106,12 @@ def encode_affine(
         plo, phi = _interval_products(wl, wu, xl, xu)
         lower = bl + np.bincount(conn.out_idx, weights=conn.coef * plo, minlength=n_out)
         upper = bu + np.bincount(conn.out_idx, weights=conn.coef * phi, minlength=n_out)
-    if weights is None and not np.all(conn.coef == 1.0):  # pooling: the float sums, widened by their round-off
-        with np.errstate(invalid="ignore"):
-            mags = np.abs(conn.coef) * np.maximum(np.abs(wl), np.abs(wu)) * np.maximum(np.abs(xl), np.abs(xu))
-        mag = np.maximum(np.abs(bl), np.abs(bu)) + np.bincount(
-            conn.out_idx, weights=np.where(np.isnan(mags), 0.0, mags), minlength=n_out
-        )
-        slack = rounding_slack(mag, np.bincount(conn.out_idx, minlength=n_out))
-        lower, upper = lower - slack, upper + slack
+        if weights is None:  # pooling: the float sums, widened by their round-off
+            with np.errstate(invalid="ignore"):
+                mags = np.abs(conn.coef) * np.abs(wv) * np.maximum(np.abs(xl), np.abs(xu))
+            mag = np.abs(bl) + np.bincount(conn.out_idx, weights=np.where(np.isnan(mags), 0.0, mags), minlength=n_out)
+            slack = rounding_slack(mag, np.bincount(conn.out_idx, minlength=n_out))
+            lower, upper = lower - slack, upper + slack
     if out_bounds is not None:
         lower = np.maximum(lower, np.asarray(out_bounds[0], float).ravel())
         upper = np.minimum(upper, np.asarray(out_bounds[1], float).ravel())

@@ -42,7 +42,6 @@ def _safe(a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
             & np.isfinite(b)
             & (np.abs(a) < big)
             & (np.abs(b) < big)
-            & ((p == 0.0) | (np.abs(p) > tiny))
             & ((a == 0.0) | (b == 0.0) | (np.abs(p) > tiny))
         )
 
@@ -80,7 +79,7 @@ def _end(b: float, p: np.ndarray, e: np.ndarray, ok: np.ndarray, down: bool) -> 
         v = b + float(np.sum(p))
         mag = abs(b) + float(np.sum(np.abs(p)))
     if not math.isfinite(v) or not math.isfinite(mag):  # an infinite input bound (or inf - inf): unbounded
-        return sign * math.inf if not (math.isinf(v) and np.sign(v) == sign) else v
+        return sign * math.inf
     if math.isfinite(b) and bool(np.all(ok)):
         return _directed_sum([b, *p.tolist(), *e.tolist()], down=down)
     return v + sign * float(rounding_slack(np.array(mag), p.size))

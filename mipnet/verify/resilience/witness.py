@@ -24,14 +24,8 @@ def pair_tolerances(z: np.ndarray) -> tuple[float, float]:
     return ROUND_OFF * (1.0 + float(np.abs(z[0]).max())), ROUND_OFF * (1.0 + float(np.abs(z[1]).max()))
 
 
-def _pair_holds(net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_alpha: float, k: int) -> bool:
-    z = logits(net, np.vstack([a, b]))
-    tol_a, tol_b = pair_tolerances(z)
-    return bool(
-        strong_margin(z[:1], m)[0] >= ln_alpha - tol_a
-        and reached(z[1:], m, tol_b)[0] >= k
-        and net.domain.contains(np.vstack([a, b]), tol=0.0).all()
-    )
+def _pair_holds(net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int) -> bool:
+    return bool(_witness(net, a, b, m, alpha, k, "1", None)["ok"])  # the one test of a pair
 
 
 def exact_pair(
@@ -43,8 +37,7 @@ def exact_pair(
     step away from the other point moves each inside (a's limiting rival need not be b's: moving a then can fail
     where moving b alone works). The distance grows by the factor 1 + t or 1 + 2t; ``_phi_of_witness`` measures
     it. The pair unchanged when no step works: its re-check then says it is not a pair."""
-    ln_a = math.log(alpha)
-    if _pair_holds(net, a, b, m, ln_a, k):
+    if _pair_holds(net, a, b, m, alpha, k):
         return a, b
     d = b - a
     if not np.any(d):
@@ -55,9 +48,9 @@ def exact_pair(
         if not fixed_a:
             moves += [(dom.snap(a - t * d)[0], b), (dom.snap(a - t * d)[0], dom.snap(b + t * d)[0])]
         for a2, b2 in moves:
-            if _pair_holds(net, a2, b2, m, ln_a, k):
+            if _pair_holds(net, a2, b2, m, alpha, k):
                 return a2, b2
-    return _gradient_repair(net, a, b, m, ln_a, k, fixed_a)
+    return _gradient_repair(net, a, b, m, alpha, k, fixed_a)
 
 
 def _logit_jacobian(net: Network, x: np.ndarray) -> np.ndarray:
@@ -69,13 +62,13 @@ def _logit_jacobian(net: Network, x: np.ndarray) -> np.ndarray:
 
 
 def _gradient_repair(
-    net: Network, a: np.ndarray, b: np.ndarray, m: int, ln_a: float, k: int, fixed_a: bool
+    net: Network, a: np.ndarray, b: np.ndarray, m: int, alpha: float, k: int, fixed_a: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each point that fails moved along the exact gradient of what it lacks (a: z_m - z_i for its rivals within
     1e-6 of the limit; b: z_i - z_m for the k rivals closest to reaching m), by its deficit over the gradient's
     squared norm times 1, 2, 10, ..., 1e4: a solver's pair short by 1e-9 where a tied rival limits a (moving a
     away from b lowered its margin) is repaired this way. The pair unchanged when no step works."""
-    dom = net.domain
+    dom, ln_a = net.domain, math.log(alpha)
 
     def direction(x: np.ndarray, for_a: bool) -> tuple[np.ndarray, float]:
         z = logits(net, x[None])[0]
@@ -102,7 +95,7 @@ def _gradient_repair(
         b2 = b
         if need_b > 0 and np.any(ub):
             b2 = dom.snap(b + f * need_b * ub / float(ub @ ub))[0]
-        if _pair_holds(net, a2, b2, m, ln_a, k):
+        if _pair_holds(net, a2, b2, m, alpha, k):
             return a2, b2
     return a, b
 
