@@ -27,3 +27,28 @@ def test_a_symlink_keeps_pointing_at_its_replaced_target(tmp_path):
     (tmp_path / "link.csv").symlink_to("real.csv")
     atomic_write_text(tmp_path / "link.csv", "new\n")
     assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "real.csv").read_text() == "new\n"
+
+
+def test_a_name_too_long_for_the_file_system_is_one_line_before_any_work(tmp_path):
+    """``-o`` with a 300-byte file name was "[Errno 36] File name too long" from deep inside; a 250-byte name (legal)
+    failed because the temporary file beside it added 14 bytes."""
+    import pytest
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli as main
+    from mipnet.errors import DataError
+
+    runner = CliRunner()
+    for args in (
+        ["datasets", "heart", "-o", str(tmp_path / ("a" * 300 + ".csv"))],
+        ["vnncomp", "table", str(tmp_path / "none.csv"), "-o", str(tmp_path / ("a" * 300 + ".csv"))],
+        ["vnncomp", "run", "x.onnx", "y.vnnlib", "--timeout", "5", "--result-file", "b" * 300],
+    ):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 2 and "bytes; file systems take 255)" in res.output, args
+        assert "Errno" not in res.output and list(tmp_path.iterdir()) == []
+    legal = tmp_path / ("c" * 250 + ".csv")
+    atomic_write_text(legal, "ok\n")
+    assert legal.read_text() == "ok\n" and [p.name for p in tmp_path.iterdir()] == [legal.name]
+    with pytest.raises(DataError, match="File name too long"):
+        atomic_write_text(tmp_path / ("d" * 300), "x")

@@ -164,7 +164,10 @@ def mark_output(ctx: click.Context, param: click.Parameter) -> None:
 
 
 def output_marked(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """A click callback for an output path checked elsewhere: only marks it (:func:`mark_output`)."""
+    """A click callback for an output path checked elsewhere: marks it (:func:`mark_output`) and refuses only a
+    name no file system takes."""
+    if value is not None:
+        _check_name_lengths(Path(str(value)), ctx, param)
     mark_output(ctx, param)
     return value
 
@@ -204,6 +207,7 @@ def output_dir(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value is None:
         return value
     p = Path(value)
+    _check_name_lengths(p, ctx, param)
     if p.exists() and not p.is_dir():
         raise click.BadParameter(f"{p} exists and is not a directory", ctx, param)
     _check_writable(p if p.exists() else p.parent, ctx, param)
@@ -212,6 +216,7 @@ def output_dir(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def check_output_path(path: str, suffixes: Sequence[str], what: str, param_hint: str | None = None) -> None:
     p = Path(path)
+    _check_name_lengths(p, None, None, param_hint)
     if p.is_dir():
         raise click.BadParameter(f"{path} is a directory; give a file name", param_hint=param_hint)
     if suffixes and p.suffix.lower() not in suffixes:
@@ -220,6 +225,31 @@ def check_output_path(path: str, suffixes: Sequence[str], what: str, param_hint:
             param_hint=param_hint,
         )
     _check_writable(p.parent, None, None, param_hint)
+
+
+#: the longest file name (one path component) and path Linux file systems take (NAME_MAX, PATH_MAX)
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def _check_name_lengths(
+    p: Path, ctx: click.Context | None, param: click.Parameter | None, param_hint: str | None = None
+) -> None:
+    """A name the file system cannot take is refused by name (testing it raised "[Errno 36] File name too long")."""
+    import os
+
+    long = [part for part in p.parts if len(os.fsencode(part)) > NAME_MAX]
+    if long:
+        shown = long[0] if len(long[0]) <= 60 else long[0][:40] + "..." + long[0][-12:]
+        raise click.BadParameter(
+            f"the file name {shown!r} is too long ({len(os.fsencode(long[0]))} bytes; file systems take {NAME_MAX})",
+            ctx,
+            param,
+            param_hint,
+        )
+    if len(os.fsencode(str(p.absolute()))) >= PATH_MAX:
+        raise click.BadParameter(
+            f"the path is too long (file systems take {PATH_MAX - 1} bytes)", ctx, param, param_hint
+        )
 
 
 def _check_writable(

@@ -55,7 +55,7 @@ from ..deadline import OVERSHOOT_SECONDS, OVERSHOOT_SHARE
 from ..errors import DataError, MipnetError
 from ..io.atomic import atomic_write_text
 from .common import EXIT_INPUT_ERROR, EXIT_OK
-from .options import FINITE_POSITIVE, SOLVER, FiniteFloat, output_marked
+from .options import FINITE_POSITIVE, SOLVER, FiniteFloat, check_output_path, output_marked
 
 #: the words a result file may start with
 RESULTS = ("sat", "unsat", "timeout", "unknown", "error")
@@ -463,6 +463,7 @@ def table(
     bounds: str,
 ) -> None:
     """Run every instance of INSTANCES.csv (onnx,vnnlib,timeout) and write a results table."""
+    check_output_path(output, (), "results tables", param_hint="-o/--output")
     rows_in = read_instances(instances)
     if tool_script is not None and not os.access(tool_script, os.X_OK):
         raise MipnetError(f"{tool_script} is not an executable file")

@@ -31,6 +31,12 @@ def _umask() -> int:
     return mask
 
 
+def _temp_prefix(name: str) -> str:
+    """The temporary file's prefix: the target's name, cut so that the temporary name (prefix, 8 random
+    characters, ".part") stays within a file system's 255 bytes whenever the target's own name does."""
+    return f".{name[:60]}."
+
+
 def _mode_for(path: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)  # replacing a file: keep its mode
@@ -44,7 +50,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | 
     followed (its target is replaced, the link stays); a device or a named pipe at ``path`` (``/dev/null``, a FIFO)
     is written to directly, as any program writes to it (renaming over it replaced /dev/null by a regular file)."""
     path = Path(path)
-    if path.exists() and not path.is_file() and not path.is_dir():
+    try:
+        is_special = path.exists() and not path.is_file() and not path.is_dir()
+    except OSError as exc:  # a name too long for the file system: one line, not "[Errno 36]"
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if is_special:
         try:
             with open(path, mode, encoding=None if "b" in mode else encoding) as special:
                 yield special
@@ -55,7 +65,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | 
         path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".part", dir=path.parent)
     except OSError as exc:  # a directory that takes no new files (/proc, a read-only mount): say which
         raise DataError(f"cannot write {path}: {exc.strerror or exc} in {path.parent}") from None
     interrupt.register_temp(tmp)
@@ -104,7 +114,7 @@ def write_directory(out_dir: str | os.PathLike[str], files: dict[str, bytes], ow
     parts: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=d)
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(name), suffix=".part", dir=d)
             interrupt.register_temp(tmp)
             parts.append((tmp, d / name))
             with os.fdopen(fd, "wb") as fh:
