@@ -188,3 +188,33 @@ def test_global_monotonicity_far_from_the_origin_is_decided():
     for mode in ("exact", "blockwise"):
         f = verify_global(net, increasing=["x0"], mode=mode, time_limit=15).features[0]
         assert f.status == "holds", (mode, f.status, f.note)
+
+
+def test_a_warm_start_far_from_the_origin_keeps_the_input_values():
+    """Inputs far from the origin are encoded as c + d: the resilience MILPs' warm start skipped them (only plain
+    variables were set), so the solver got a start without its inputs. Every variable of the encoding now has a
+    start value, and the start satisfies every constraint of the encoding."""
+    import pyomo.environ as pyo
+
+    from mipnet.encode.network import input_terms
+    from mipnet.verify.resilience.model import _encode_copy, _prepare_bounds, _start_values
+    from mipnet.verify.resilience.results import Heuristics
+
+    net = _integer_net()
+    x, b0 = np.array([10000.0]), np.array([10002.0])
+    bounds, big_m = _prepare_bounds(net, net.domain.lower, net.domain.upper, Heuristics())
+    model = pyo.ConcreteModel()
+    model.B = pyo.Block()
+    xb = input_terms(model.B, net.domain, name="b", centre=x)
+    assert not isinstance(xb.expr.ravel()[0], pyo.Var)  # the offset form is what this test is about
+    enc = _encode_copy(model.B, net, xb, bounds, big_m, "B")
+    warm = _start_values(enc, net, b0)
+    variables = list(model.B.component_data_objects(pyo.Var, active=True))
+    assert variables and all(v in warm for v in variables)
+    for v in variables:
+        v.set_value(warm[v], skip_validation=True)
+    assert pyo.value(xb.expr.ravel()[0]) == 10002.0
+    for con in model.B.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        assert con.lower is None or body >= pyo.value(con.lower) - 1e-6 * max(1.0, abs(body)), con.name
+        assert con.upper is None or body <= pyo.value(con.upper) + 1e-6 * max(1.0, abs(body)), con.name

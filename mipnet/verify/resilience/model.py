@@ -138,6 +138,17 @@ def _is_var(e: Any) -> bool:
     return hasattr(e, "is_variable_type") and e.is_variable_type()
 
 
+def _offset_variable(e: Any, value: float) -> tuple[Any, float]:
+    """(d, value - c) for an input expression c + d of :func:`~mipnet.encode.network.input_terms` (a warm start
+    that skipped it lost the input's value); (e, value) for anything else."""
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(e, compute_values=True)
+    if len(repn.linear_vars) == 1 and not repn.nonlinear_vars and float(repn.linear_coefs[0]) == 1.0:
+        return repn.linear_vars[0], float(value) - float(repn.constant)
+    return e, value
+
+
 def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> ComponentMap:
     """Values of every variable of ``enc`` at input x: layer values from the forward pass, binaries on iff z > 0."""
     trace = net.forward_trace(x[None, :])
@@ -145,6 +156,8 @@ def _start_values(enc: NetworkEncoding, net: Network, x: np.ndarray) -> Componen
     for k, T in enumerate(enc.terms):
         vals = trace[k][0].reshape(T.shape)
         for e, v in zip(T.expr.ravel(), vals.ravel()):
+            if not _is_var(e) and k == 0:  # an input far from the origin is c + d (input_terms' offsets): set d
+                e, v = _offset_variable(e, v)
             if _is_var(e):
                 out[e] = float(np.clip(v, e.lb if e.lb is not None else -np.inf, e.ub if e.ub is not None else np.inf))
     for k, B in enumerate(enc.binaries):
