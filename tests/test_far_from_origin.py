@@ -218,3 +218,15 @@ def test_a_warm_start_far_from_the_origin_keeps_the_input_values():
         body = pyo.value(con.body)
         assert con.lower is None or body >= pyo.value(con.lower) - 1e-6 * max(1.0, abs(body)), con.name
         assert con.upper is None or body <= pyo.value(con.upper) + 1e-6 * max(1.0, abs(body)), con.name
+
+
+def test_the_minimal_perturbation_far_from_the_origin_finds_the_integer_corner():
+    """The smallest radius MILP was not centred: on the integer net it said "infeasible" (no class change anywhere
+    in the domain) where x = 10002 changes it at radius 2."""
+    from mipnet.verify.robustness import minimal_perturbation
+
+    net = _integer_net()
+    for norm in ("inf", "1"):
+        r = minimal_perturbation(net, np.array([10000.0]), norm=norm, time_limit=20)
+        assert r.status == "optimal" and r.eps == 2.0 and r.checked, (norm, r.status, r.eps)
+        assert r.counterexample is not None and float(r.counterexample[0]) == 10002.0

@@ -25,6 +25,7 @@ from ...deadline import Deadline
 from ...encode import encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
 from ...network import Network
+from .margin_milp import MARGIN_MIP_TOLERANCE
 from .region import _prepare, _sub_domain, ball_box
 from .results import BOUNDS_SHARE, TAU, PerturbationResult, normalise_norm
 
@@ -72,7 +73,7 @@ def minimal_perturbation(
     sub = _sub_domain(net, lo, hi)
     bnds = compute_bounds(net, lo, hi, method=bounds, deadline=dl.sub(fraction=BOUNDS_SHARE))
     m = pyo.ConcreteModel()
-    xin = input_terms(m, sub, name="x")
+    xin = input_terms(m, sub, name="x", centre=x)  # offsets from x where the box lies far from the origin
     e = new_vars(m, "eps", np.array([0.0]), np.array([emax]))[0]
     add_norm_ball(m, "B", xin, x, e, norm)
     enc = encode_network(m, net, xin, bounds=bnds)
@@ -103,7 +104,8 @@ def minimal_perturbation(
             time=time.perf_counter() - t0,
             extra={"reason": "the time limit was reached before the MILP could be solved"},
         )
-    r = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads, mip_gap=1e-6)
+    opts = {MARGIN_MIP_TOLERANCE[0]: MARGIN_MIP_TOLERANCE[1]} if solver == "highs" else None
+    r = _pkg.solve(m, solver, time_limit=dl.solver_limit(), threads=threads, mip_gap=1e-6, options=opts)
     out = PerturbationResult(
         c,
         label,
