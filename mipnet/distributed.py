@@ -198,6 +198,24 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
 MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"  # the glibc variable Dask's nanny sets for its workers (not for ours)
 
 
+#: the ``-W`` option given to multiprocessing's resource tracker (:func:`_quiet_resource_tracker`)
+TRACKER_WARNING = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker() -> None:
+    """Every worker of a local cluster imports Pyomo, which makes a multiprocessing lock; the nanny ends the worker
+    without its exit handlers, so the resource tracker (shared with this process) removes the lock itself at
+    shutdown and said so: "There appear to be 2 leaked semaphore objects to clean up at shutdown" after every
+    ``--scheduler local`` run. The removal is what it is for; its message is silenced by a warning filter the
+    tracker is started with (it takes this interpreter's ``-W`` options), when it is not running yet."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if getattr(tracker, "_fd", 0) is None and TRACKER_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_WARNING)
+
+
 def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[Any, Any]:
     """(client, cluster) of a fresh LocalCluster: ``n_workers`` single-threaded workers, no dashboard.
 
@@ -211,6 +229,7 @@ def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[
     import dask
 
     n = max(1, n_workers or os.cpu_count() or 1)
+    _quiet_resource_tracker()
     with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}):
         cluster = distributed.LocalCluster(
             n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None, silence_logs=50
