@@ -558,3 +558,20 @@ def test_a_row_cutting_the_region_by_less_than_the_solver_s_tolerance_is_kept():
     h = np.array([0.5, 0.5 + 0.5e-8 - 2e-9])
     keep, _ = nonredundant(G, h, np.zeros(2), np.ones(2))
     assert keep.all()
+
+
+def test_cli_instance_by_name_with_one_hot_names(tmp_path) -> None:
+    """--instance 'age=30,race=A=1,race=B=0' said "names race more than once": the name was cut at the first '='
+    (every one-hot column of the bundled data sets is named "column=level")."""
+    dom = Domain(["age", "race=A", "race=B"], [18, 0, 0], [80, 1, 1], [True, True, True], [[1, 2]])
+    net = Network(
+        [Dense(np.array([[0.1, 1.0, -1.0]]), np.array([-3.0])), ReLU(), Dense(np.array([[1.0]]), np.array([-0.5]))],
+        domain=dom,
+    )
+    model = str(tmp_path / "m.json")
+    save_model(net, model)
+    group = _Group(commands={"explain": explain})
+    named = CliRunner().invoke(group, ["explain", model, "--instance", "race=B=0,age=30,race=A=1"])
+    plain = CliRunner().invoke(group, ["explain", model, "--instance", "30,1,0"])
+    assert named.exit_code == 0 and named.output == plain.output, named.output
+    assert "outputs: 0.5" in named.output

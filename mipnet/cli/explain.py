@@ -68,12 +68,13 @@ def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray
     parts = comma_items(s, "--instance")
     if parts and all("=" in p for p in parts):
         x = np.full(net.n_inputs, np.nan)
-        names = [p.split("=", 1)[0].strip() for p in parts]
+        # the value is after the last "=": one-hot columns are named "race=African-American"
+        names = [p.rsplit("=", 1)[0].strip() for p in parts]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise DataError(f"--instance names {', '.join(twice)} more than once")
         for p in parts:
-            name, val = p.split("=", 1)
+            name, val = p.rsplit("=", 1)
             try:
                 v = float(val)
             except ValueError:
