@@ -409,27 +409,30 @@ class Interpretation:
     def exactness(self, X: Any) -> dict[str, float]:
         """How exactly the local classifiers reproduce the network on the interpreted instances X.
 
-        The relative error of an output is |W^ x + b^ - f(x)| / (sum_j |W^_ij x_j| + |b^_i|), the scale of
-        the floating-point sum (so a zero output is not divided by zero). Also checks every piece
-        layer's pre-activation. ``exact_fraction`` is the share of instances with relative error <= 1e-9.
+        The relative error of an output is |W^ x + b^ - f(x)| / max(sum_j |W^_ij x_j| + |b^_i|, M(x)), the
+        scale of the floating-point sums: the local map's and the forward pass's own (M, :func:`magnitude_trace`),
+        so that neither a zero output nor a local map that cancels to 0 where the forward pass adds up terms of 1
+        divides round-off by nothing (1e-17 / 1e-308 was reported as a relative error of 5e291). Also checks every
+        piece layer's pre-activation. ``exact_fraction`` is the share of instances with relative error <= 1e-9.
         """
         X = self.net._check_input(X)
         if X.shape[0] != self.region.shape[0]:
             raise DataError("exactness needs the same instances that were interpreted")
         trace = self.net.forward_trace(X)
+        mags = magnitude_trace(self.net, X)
         worst_rel = np.zeros(X.shape[0])
         worst_abs = 0.0
         targets = [
-            (self.maps.pre_weight[j], self.maps.pre_bias[j], trace[p.layer].reshape(X.shape[0], -1))
+            (self.maps.pre_weight[j], self.maps.pre_bias[j], trace[p.layer].reshape(X.shape[0], -1), mags[p.layer])
             for j, p in enumerate(self.pieces)
         ]
-        targets.append((self.weight, self.bias, trace[-1]))
-        for Wk, bk, ref in targets:
+        targets.append((self.weight, self.bias, trace[-1], mags[-1]))
+        for Wk, bk, ref, mag in targets:
             for k in range(self.n_regions):
                 rows = np.flatnonzero(self.region == k)
                 xr = X[rows]
                 got = xr @ Wk[k].T + bk[k]
-                scale = np.abs(xr) @ np.abs(Wk[k]).T + np.abs(bk[k])
+                scale = np.maximum(np.abs(xr) @ np.abs(Wk[k]).T + np.abs(bk[k]), mag[rows])
                 err = np.abs(got - ref[rows])
                 worst_abs = max(worst_abs, float(err.max(initial=0.0)))
                 rel = np.where(err > 0, err / np.maximum(scale, np.finfo(float).tiny), 0.0)
@@ -610,6 +613,29 @@ def view_box(lower: np.ndarray, upper: np.ndarray, X: np.ndarray) -> tuple[np.nd
     hi = np.where(np.isfinite(upper) & drawable, upper, X.max(axis=0))
     pad = np.where(hi > lo, 0.0, np.maximum(1.0, 0.1 * np.abs(lo)))
     return lo - pad, hi + pad
+
+
+def magnitude_trace(net: Network, X: Any) -> list[np.ndarray]:
+    """As :meth:`~mipnet.network.Network.forward_trace` (element i for the input of layer i, the last for the
+    output; each of shape (N, size)), a bound on the size of the sums the forward pass adds up: the network run
+    with every weight, bias, scale and offset by its absolute value on |x| (a monotone activation or a pooling f
+    with f(0) = 0 by max(|f(h)|, |f(-h)|)). Round-off in any order of summation is a small multiple of eps times
+    this, also where large terms cancel to a value near 0."""
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    n = X.shape[0]
+    h = np.abs(X.reshape(n, -1))
+    shape = tuple(net.input_shape)
+    out = [h]
+    for layer in net.layers:
+        if layer.affine:  # |A| |h| + |c| with the layer's own matrix
+            A, c = layer.linear_map(shape)
+            h = np.asarray(abs(A) @ h.T).T + np.abs(c)
+        else:
+            hs = h.reshape((n,) + shape)
+            h = np.maximum(np.abs(layer.forward(hs)), np.abs(layer.forward(-hs))).reshape(n, -1)
+        shape = tuple(layer.output_shape(shape))
+        out.append(h)
+    return out
 
 
 def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = None) -> Interpretation:

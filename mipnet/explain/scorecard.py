@@ -59,6 +59,7 @@ from scipy.special import expit
 from ..domain import Domain
 from ..errors import MipnetError, UnsupportedError
 from ..network import Network
+from .openbox import magnitude_trace
 from .rules import UnitRules, rules_error, unit_rules
 
 #: largest |points| for which the output weights count as a small integer grid
@@ -204,20 +205,9 @@ def sample_domain(d: Domain, n: int, seed: int) -> np.ndarray:
 
 
 def magnitude(net: Network, X: np.ndarray) -> np.ndarray:
-    """Per input and output, a bound on the size of the sums the forward pass adds up: the network run with every
-    weight, bias, scale and offset by its absolute value on |x| (a monotone activation f with f(0) = 0 by
-    max(|f(h)|, |f(-h)|)). Round-off in any order of summation is a small multiple of eps times this, also where
-    large terms cancel to an output near 0."""
-    h = np.abs(np.atleast_2d(np.asarray(X, dtype=np.float64)))
-    shape = tuple(net.input_shape)
-    for layer in net.layers:
-        if layer.affine:  # |A| |h| + |c| with the layer's own matrix
-            A, c = layer.linear_map(shape)
-            h = np.asarray(abs(A) @ h.T).T + np.abs(c)
-        else:
-            h = np.maximum(np.abs(layer.forward(h)), np.abs(layer.forward(-h)))
-        shape = tuple(layer.output_shape(shape))
-    return h
+    """Per input and output, a bound on the size of the sums the forward pass adds up (the last element of
+    :func:`~mipnet.explain.openbox.magnitude_trace`)."""
+    return magnitude_trace(net, X)[-1]
 
 
 def _check(net: Network, form: Scorecard | LayerForm, seed: int = 0) -> float:
