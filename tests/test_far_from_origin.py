@@ -230,3 +230,44 @@ def test_the_minimal_perturbation_far_from_the_origin_finds_the_integer_corner()
         r = minimal_perturbation(net, np.array([10000.0]), norm=norm, time_limit=20)
         assert r.status == "optimal" and r.eps == 2.0 and r.checked, (norm, r.status, r.eps)
         assert r.counterexample is not None and float(r.counterexample[0]) == 10002.0
+
+
+def _onehot_far_net() -> mipnet.Network:
+    """A fuzzed net (fuzz_minimal_perturbation.py seed 2, case 19): x0 in 1e6 +- 1e-3 and a one-hot pair; from
+    x = (1e6, 0, 1) the class changes at L-inf radius 0.000519 (x0 alone)."""
+    W1 = [
+        [67155.08547210683, -0.006918243546436268, -1.4762139766855353e-08],
+        [-0.0008795867334158277, -813.8109545029245, 2.5616315069924336],
+        [-0.0005165471418613377, 187332.3169195282, 0.005851530658035991],
+        [2146.202802711744, 0.00011054613033742408, 1.8001582857950294e-09],
+    ]
+    b1 = [-67155085558.92993, 1020.3971125488501, -37262.14556513375, -2146202802.8397179]
+    W2 = [
+        [127.25658192616515, -51.39557568094045, 0.15677332241891254, 622.439870472914],
+        [-1.007173894622939, 0.004069637128977675, 0.007843852621953593, -0.016567573151885846],
+        [0.0016317601311417183, 8.346846779812111, -88.7494599078873, -10.837910127773977],
+    ]
+    b2 = [0.0, -6755.899782984638, -8593.598828391589]
+    dom = mipnet.Domain(["x0", "a", "b"], [999999.999, 0.0, 0.0], [1000000.001, 1.0, 1.0], np.zeros(3, bool), [[1, 2]])
+    layers = [mipnet.Dense(np.array(W1), np.array(b1)), mipnet.ReLU(), mipnet.Dense(np.array(W2), np.array(b2))]
+    return mipnet.Network(layers, domain=dom)
+
+
+def test_a_minimal_perturbation_bound_the_attack_refutes_is_not_reported(monkeypatch):
+    """With HiGHS's MIP feasibility tolerance at 1e-6 the smallest-radius MILP said "optimal, radius 1.0" (the
+    one-hot flipped) where x0 alone changes the class at 0.000519. The default tolerance solves it; a bound that
+    the gradient attack refutes is no longer reported as proved, whatever the solver said."""
+    import mipnet.verify.robustness as rob
+    from mipnet.verify.robustness import minimal_perturbation
+
+    net, x = _onehot_far_net(), np.array([1e6, 0.0, 1.0])
+    r = minimal_perturbation(net, x, norm="inf", tau=0.0, time_limit=20)
+    assert r.status == "optimal" and r.bound is not None and abs(r.bound - 0.000518766) < 1e-8, (r.status, r.bound)
+    solve = rob.solve
+    monkeypatch.setattr(rob, "solve", lambda m, s, **kw: solve(m, s, **kw, options={"mip_feasibility_tolerance": 1e-6}))
+    r = minimal_perturbation(net, x, norm="inf", tau=0.0, time_limit=20)
+    assert r.status != "optimal" or r.bound < 1e-3, (r.status, r.bound)
+    if r.status == "feasible":
+        assert r.bound is None and r.checked and r.counterexample is not None and "refuted" in r.extra
+        assert float(np.max(np.abs(r.counterexample - x))) <= r.eps < 1.0
+        assert int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 1
