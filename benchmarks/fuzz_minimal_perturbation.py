@@ -130,7 +130,8 @@ def main() -> None:
     meta = {"seed": args.seed, "n": args.n, "checkout": who, "mipnet": head["mipnet"], "time_limit": TIME_LIMIT}
     meta["wall_seconds"] = time.perf_counter() - t0
     out.write_text(json.dumps({"meta": meta, "summary": s, "rows": rows}, indent=1) + "\n")
-    print(f"{who} seed {args.seed}: {s['cases']} cases, {s['statuses']}, FALSE {s['false']}, median {s['median_seconds']}")
+    print(f"{who} seed {args.seed}: {s['cases']} cases, {s['statuses']}, FALSE {s['false']}, ", end="")
+    print(f"median {s['median_seconds']:.3f} s")
 
 
 if __name__ == "__main__":
