@@ -472,3 +472,36 @@ def test_counts_names_and_numerals_are_read_exactly() -> None:
     with pytest.raises(ModelFormatError, match="underflows to 0"):
         parse_vnnlib(header() + box(0.1) + "(assert (<= Y_0 1e-400))")
     assert parse_vnnlib(header() + box(0.1) + "(assert (<= Y_0 0.0e5))").n_outputs == 3
+
+
+def test_a_max_pool_net_with_terms_of_1e9_is_not_proved_by_an_infeasible_milp() -> None:
+    """Normalize(x1000) -> MaxPool2D(1x2) -> Flatten -> Dense on a box of +-2e5: HiGHS called the MILP infeasible
+    ("holds") where a point lies 21 772 deep in the unsafe region (SCIP and Gurobi find it); two windows tie there."""
+    from mipnet import Dense, Domain, Flatten, MaxPool2D, Network, Normalize
+
+    lo = [-106734.258489, -10929.161602, -124361.665622, -196317.75835, -134423.926004, -192765.164874,
+          -51247.270301, -15466.940828, -58196.97874, -62371.414365, -111264.124459, -70993.629059, -182117.999161,
+          -104572.018643, -4333.454311, -186785.992933]  # fmt: skip
+    hi = [93265.741511, 189070.838398, 75638.334378, 3682.24165, 65576.073996, 7234.835126, 148752.729699,
+          184533.059172, 141803.02126, 137628.585635, 88735.875541, 129006.370941, 17882.000839, 95427.981357,
+          195666.545689, 13214.007067]  # fmt: skip
+    W = np.array([[-1.0, 0, 0, -2, -1, -1, 1, 2, -2, 2, 0, 1], [-2, 0, 0, 2, 2, 2, -2, 2, 2, 0, 1, -1],
+                  [0, 1, 0, 2, 0, -2, 0, -1, 0, 0, 1, -1]])  # fmt: skip
+    layers = [Normalize(np.full((1, 1, 1), 1000.0), np.full((1, 1, 1), 0.5)), MaxPool2D((1, 2), (1, 1)), Flatten()]
+    dom = Domain([f"x{i}" for i in range(16)], np.full(16, -3e5), np.full(16, 3e5))
+    net = Network([*layers, Dense(W, np.array([0.25, 0.25, 0.5]))], input_shape=(1, 4, 4), domain=dom)
+    xw = np.clip([-10929.161602, -10929.161602, -124361.665622, -196317.75835, 65576.073996, -192765.164874,
+                  148752.729699, 184533.059172, -58196.97874, -62371.414365, 88735.875541, 129006.370941,
+                  -182117.999161, -104572.018643, -4333.454311, -4333.454311], lo, hi)  # fmt: skip
+    y = net.forward(xw[None])[0]
+    t = float(y[1] - y[0]) * (1 - 1e-5)
+    text = "".join(f"(declare-const X_{k} Real)" for k in range(16)) + "".join(
+        f"(declare-const Y_{k} Real)" for k in range(3)
+    )
+    text += "".join(f"(assert (>= X_{k} {lo[k]!r}))(assert (<= X_{k} {hi[k]!r}))" for k in range(16))
+    text += f"(assert (>= (- Y_1 Y_0) {t!r}))"
+    r = check_property(net, parse_vnnlib(text), time_limit=20)
+    assert r.verdict != "holds", r.reason
+    if r.verdict == "violated":
+        y = net.forward(np.asarray(r.counterexample)[None])[0]
+        assert y[1] - y[0] >= t

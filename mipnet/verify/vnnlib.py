@@ -109,6 +109,12 @@ RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
 #: 7.8 deep infeasible on a net whose first layer sums terms of 1e11 (relative 3e-11). A point found in the widening
 #: only fails the forward re-check, and the retries (RETRY_DELTAS, unwidened) decide: a witness, or "unknown".
 NUMERIC_WIDEN = 1e-9
+#: the largest term (:func:`_encoding_magnitude`, after centring) at which the MILP's "infeasible" proves a box safe:
+#: HiGHS called a max-pool net's MILP infeasible (also with presolve off and tolerances of 1e-9) where SCIP and
+#: Gurobi find a point 21 772 deep in the unsafe region (relative 1e-5; terms of 4.5e9); the same net at a tenth
+#: of the scale (4.5e8) was decided right. Above it the box ends "unknown" with :data:`UNRELIABLE` as the reason.
+RELIABLE_MAGNITUDE = 1e9
+UNRELIABLE = f"the MILP's terms exceed {RELIABLE_MAGNITUDE:g}, where the solver's infeasibility is not taken as a proof"
 #: a box whose centre lies farther from the origin than this many half-widths is solved centred (:func:`_centred`)
 CENTRE_RATIO = 100.0
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
@@ -441,6 +447,8 @@ def decide_box(
         res.statuses.append(status)
         if status == "infeasible" and delta == 0.0:
             return BoxOutcome("holds", prover=res.prover)  # this box is safe
+        if status == UNRELIABLE:
+            return BoxOutcome("unknown", reason=UNRELIABLE)
         if x is None and status != "infeasible":
             return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
         if x is None:  # nothing this far inside the unsafe region: a witness may lie closer to its boundary
@@ -596,11 +604,19 @@ def _milp_box(
         magnitude = max(terms)
     centred = _centred(bnet, lo, hi, live)
     if centred is None:
-        return _milp_model(bnet, lo, hi, live, bnds, solver, dl, threads, delta, magnitude, res)
+        status, x = _milp_model(bnet, lo, hi, live, bnds, solver, dl, threads, delta, magnitude, res)
+        return _trusted(status, _encoding_magnitude(bnet, lo, hi, bnds)), x
     cnet, clive, centre, half = centred
     status, u = _milp_model(cnet, cnet.domain.lower, cnet.domain.upper, clive, bnds, solver, dl, threads, delta,
                             magnitude, res)  # fmt: skip
+    status = _trusted(status, _encoding_magnitude(cnet, cnet.domain.lower, cnet.domain.upper, bnds))
     return status, None if u is None else np.clip(centre + half * u, lo, hi)
+
+
+def _trusted(status: str, magnitude: float) -> str:
+    """The MILP's "infeasible" (the box is safe) is taken only where the model's terms stay below
+    ``RELIABLE_MAGNITUDE``; above, :data:`UNRELIABLE` (the box stays undecided)."""
+    return UNRELIABLE if status == "infeasible" and magnitude > RELIABLE_MAGNITUDE else status
 
 
 def _centred(
