@@ -271,3 +271,31 @@ def test_a_minimal_perturbation_bound_the_attack_refutes_is_not_reported(monkeyp
         assert r.bound is None and r.checked and r.counterexample is not None and "refuted" in r.extra
         assert float(np.max(np.abs(r.counterexample - x))) <= r.eps < 1.0
         assert int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 1
+
+
+def test_the_minimal_perturbation_of_logits_of_1e10_is_not_proved_by_an_infeasible_milp():
+    """A fuzzed net (fuzz_minimal_perturbation.py seed 3, case 39): logits of 2e10 cancelling in the last layer;
+    HiGHS called the smallest-radius MILP infeasible (no class change within the domain) where the corner
+    (-99000, -99999.999) changes the class by 1.3e10. The answer is now unknown, never "infeasible"."""
+    from mipnet.verify.robustness import minimal_perturbation
+
+    W1 = [[8.005333252474406e-06, 17645.443814959228], [1.2274319274095246e-07, 0.014326547563903363],
+          [-0.06841850592610624, -0.03340695750902326], [172183.25446519427, -8.293947294160488e-08],
+          [0.00020181754949313054, -24513.777731379058], [-17817.376312138887, 64285.76589153435]]  # fmt: skip
+    b1 = [1764544378.9187455, 1432.6669688613852, -10162.443602834428, 17146137777.299116, -2451377765.7625093,
+          4639499623.722213]  # fmt: skip
+    W2 = [[-0.02866929887085511, 679.3754934372548, -2.8659846480709446, -229.40935426260262, 5.067227581621247,
+           -168.60174425672164],
+          [0.7209144827196956, -0.0016311565128391428, 3.034995635930998, 0.17543090450490065, 0.004912458689330744,
+           0.7934185324896424],
+          [0.010307828785728106, 0.2990063558350033, -0.6045292185617387, 0.17653739784573266, -408.44370897280186,
+           4.5669010333496365]]  # fmt: skip
+    b2 = [0.0, -10470740100.224035, -9563901147.120169]
+    dom = mipnet.Domain(["x0", "x1"], [-101000.0, -100000.001], [-99000.0, -99999.999])
+    layers = [mipnet.Dense(np.array(W1), np.array(b1)), mipnet.ReLU(), mipnet.Dense(np.array(W2), np.array(b2))]
+    net, x = mipnet.Network(layers, domain=dom), np.array([-1e5, -1e5])
+    assert int(net.predict_index(net.forward(np.array([[-99000.0, -99999.999]])))[0]) != 0
+    r = minimal_perturbation(net, x, norm="inf", tau=0.0, time_limit=20)
+    assert r.status != "infeasible", r.extra
+    if r.checked:
+        assert r.counterexample is not None and int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 0

@@ -96,12 +96,15 @@ def test_label_that_is_not_predicted_is_its_own_counterexample() -> None:
 
 @pytest.mark.parametrize("norm", ["inf", "1"])
 def test_minimal_perturbation_is_the_robustness_threshold(norm: str) -> None:
+    from mipnet.verify.robustness.perturbation import distance_up
+
     net = random_dense_net(np.random.default_rng(1), [3, 8, 8, 3])
     x = np.array([0.2, -0.1, 0.4])
     p = minimal_perturbation(net, x, norm)
     assert p.status == "optimal" and p.checked
     d = np.abs(p.counterexample - x)
     assert (d.max() if norm == "inf" else d.sum()) == pytest.approx(p.eps, abs=1e-6)
+    assert distance_up(p.counterexample, x, norm) <= p.eps  # the witness lies in the ball of the radius reported
     assert verify_sample(net, x, p.eps * 0.99, norm).verdict == "holds"
     assert verify_sample(net, x, p.eps * 1.01, norm).verdict == "violated"
     # the same optimum with bounds over a smaller box that still contains it

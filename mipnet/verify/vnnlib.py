@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from ..bounds import Bounds, compute_bounds
+from ..bounds import RELIABLE_MAGNITUDE, Bounds, compute_bounds, encoding_magnitude
 from ..deadline import Deadline
 from ..domain import Domain
 from ..encode import build_estimate, encode_network, input_terms, new_binaries
@@ -109,11 +109,7 @@ RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
 #: 7.8 deep infeasible on a net whose first layer sums terms of 1e11 (relative 3e-11). A point found in the widening
 #: only fails the forward re-check, and the retries (RETRY_DELTAS, unwidened) decide: a witness, or "unknown".
 NUMERIC_WIDEN = 1e-9
-#: the largest term (:func:`_encoding_magnitude`, after centring) at which the MILP's "infeasible" proves a box safe:
-#: HiGHS called a max-pool net's MILP infeasible (also with presolve off and tolerances of 1e-9) where SCIP and
-#: Gurobi find a point 21 772 deep in the unsafe region (relative 1e-5; terms of 4.5e9); the same net at a tenth
-#: of the scale (4.5e8) was decided right. Above it the box ends "unknown" with :data:`UNRELIABLE` as the reason.
-RELIABLE_MAGNITUDE = 1e9
+#: above :data:`~mipnet.bounds.RELIABLE_MAGNITUDE` (after centring) the MILP's "infeasible" leaves the box "unknown"
 UNRELIABLE = f"the MILP's terms exceed {RELIABLE_MAGNITUDE:g}, where the solver's infeasibility is not taken as a proof"
 #: a box whose centre lies farther from the origin than this many half-widths is solved centred (:func:`_centred`)
 CENTRE_RATIO = 100.0
@@ -218,19 +214,6 @@ class _Check:
         slack = CHECK_TOL + 1e-9 * (np.abs(Y) @ np.abs(self.C).T + np.abs(X) @ np.abs(self.E).T + np.abs(self.d) + 1.0)
         ok = V <= slack
         return np.logical_or.reduce([ok[:, rows].all(axis=1) for rows in self.owner] or [np.zeros(len(X), bool)])
-
-
-def _encoding_magnitude(net: Network, lo: np.ndarray, hi: np.ndarray, bnds: Bounds) -> float:
-    """The largest term a layer of the encoding sums over the box: each layer's interval over the symmetric box
-    [-m, m] of its input's magnitude m (for an affine layer max |.| = |W| m + |b|, the terms before they cancel)."""
-    m = np.maximum(np.abs(lo), np.abs(hi)).ravel()
-    out = float(m.max()) if m.size else 0.0
-    for i, layer in enumerate(net.layers):
-        shape = (1,) + tuple(net.shapes[i])
-        a, b = layer.interval(-m.reshape(shape), m.reshape(shape))
-        out = max(out, float(np.max(np.maximum(np.abs(a), np.abs(b)))))
-        m = np.maximum(np.abs(bnds[i][0]), np.abs(bnds[i][1])).ravel()
-    return out
 
 
 def _atom_magnitude(at: Atom, xlo: np.ndarray, xhi: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> float:
@@ -598,18 +581,16 @@ def _milp_box(
     magnitude = 0.0
     if delta == 0.0:  # the unsafe region is widened by the round-off of the encoding's largest terms
         yl, yu = bnds[-1][0].ravel(), bnds[-1][1].ravel()
-        terms = [_encoding_magnitude(bnet, lo, hi, bnds)] + [
-            _atom_magnitude(a, lo, hi, yl, yu) for c in live for a in c
-        ]
+        terms = [encoding_magnitude(bnet, lo, hi, bnds)] + [_atom_magnitude(a, lo, hi, yl, yu) for c in live for a in c]
         magnitude = max(terms)
     centred = _centred(bnet, lo, hi, live)
     if centred is None:
         status, x = _milp_model(bnet, lo, hi, live, bnds, solver, dl, threads, delta, magnitude, res)
-        return _trusted(status, _encoding_magnitude(bnet, lo, hi, bnds)), x
+        return _trusted(status, encoding_magnitude(bnet, lo, hi, bnds)), x
     cnet, clive, centre, half = centred
     status, u = _milp_model(cnet, cnet.domain.lower, cnet.domain.upper, clive, bnds, solver, dl, threads, delta,
                             magnitude, res)  # fmt: skip
-    status = _trusted(status, _encoding_magnitude(cnet, cnet.domain.lower, cnet.domain.upper, bnds))
+    status = _trusted(status, encoding_magnitude(cnet, cnet.domain.lower, cnet.domain.upper, bnds))
     return status, None if u is None else np.clip(centre + half * u, lo, hi)
 
 

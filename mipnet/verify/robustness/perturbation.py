@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyomo.environ as pyo
 
 import mipnet.verify.robustness as _pkg
 
-from ...bounds import compute_bounds
+from ...bounds import RELIABLE_MAGNITUDE, compute_bounds
 from ...deadline import Deadline
 from ...encode import encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
@@ -116,7 +117,13 @@ def minimal_perturbation(
         eps_max=emax,
         extra={"nodes": r.nodes, "n_binaries": enc.n_binaries() + len(mg.binaries)},
     )
-    if r.status == "infeasible":
+    values = max(
+        (float(np.max(np.abs(np.concatenate([lo_k.ravel(), hi_k.ravel()])))) for lo_k, hi_k in bnds), default=0
+    )
+    if r.status == "infeasible" and values > RELIABLE_MAGNITUDE:  # (HiGHS: infeasible with logits of 2e10)
+        out.status, out.bound = "unknown", None
+        out.extra["reason"] = f"the network's values reach {values:.3g}: the solver's infeasibility is not a proof"
+    elif r.status == "infeasible":
         out.bound = emax
     elif r.has_solution:
         xv = xin.values().ravel()
@@ -129,19 +136,33 @@ def minimal_perturbation(
             out.counterexample = xp
             out.adversarial_class = names[k] if k < len(names) else k
             out.checked = k != c
+            if out.checked:  # the radius reported is one the witness lies within, exactly (the solver's may be less)
+                out.eps = max(out.eps, distance_up(xp, x, norm))
     _refute_bound(net, x, c, norm, tau, names, out, dl)
     out.time = time.perf_counter() - t0
     return out
+
+
+#: a refuting point must lie this much (relative) inside the solver's bound: the MILP's own gap is 1e-6
+REFUTE_MARGIN = 1e-5
+
+
+def distance_up(q: np.ndarray, x: np.ndarray, norm: str) -> float:
+    """||q - x|| (L-inf or L1) in exact arithmetic, rounded up to a float: q lies in the real ball of that radius."""
+    d = [abs(Fraction(float(a)) - Fraction(float(b))) for a, b in zip(np.ravel(q), np.ravel(x))]
+    exact = max(d, default=Fraction(0)) if norm == "inf" else sum(d, Fraction(0))
+    f = float(exact)
+    return f if Fraction(f) >= exact else math.nextafter(f, math.inf)
 
 
 def _refute_bound(
     net: Network, x: np.ndarray, c: int, norm: str, tau: float, names: list[Any], out: PerturbationResult, dl: Deadline
 ) -> None:
     """The solver's lower bound B on the radius ("optimal", or "infeasible": no class change within eps_max) is
-    tested by the gradient attack on the ball of radius B: a point of the domain within B whose margin is <= -tau
-    refutes it. The solver's answer is then not a proof: the status becomes "feasible", the bound None and the
-    radius that point's distance (HiGHS at a looser MIP feasibility tolerance said "optimal, 1.0" for a net whose
-    class changes at 0.00052, a point the attack finds)."""
+    tested by the gradient attack on the ball of radius B: a point of the domain whose margin is <= -tau, at a
+    distance below B (1 - ``REFUTE_MARGIN``), refutes it. The solver's answer is then not a proof: the status
+    becomes "feasible", the bound None and the radius that point's distance (HiGHS at a looser MIP feasibility
+    tolerance said "optimal, 1.0" for a net whose class changes at 0.00052, a point the attack finds)."""
     if out.bound is None or not out.bound > 0 or out.status not in ("optimal", "infeasible") or dl.expired():
         return
     xa = _pkg.attack(net, x, float(out.bound), norm, c, deadline=dl)
@@ -150,8 +171,9 @@ def _refute_bound(
     la = net.forward(xa[None])
     if float(margins(net, la, np.array([c]))[0]) > -tau:
         return
-    d = np.abs(xa - x)
-    dist = float(d.max() if norm == "inf" else math.fsum(d))
+    dist = distance_up(xa, x, norm)
+    if not dist < out.bound * (1.0 - REFUTE_MARGIN):  # a point on the bound's own sphere is consistent with it
+        return
     k = int(net.predict_index(la)[0])
     out.extra["refuted"] = f"the solver's {out.status} bound {out.bound!r} is refuted by a point at distance {dist!r}"
     out.status, out.bound, out.eps, out.counterexample, out.checked = "feasible", None, dist, xa, k != c
