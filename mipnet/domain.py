@@ -70,7 +70,7 @@ class Domain:
         self.onehot_groups = [[int(i) for i in g] for g in self.onehot_groups]
         seen: set[int] = set()
         for g in self.onehot_groups:
-            if len(g) < 2 or any(i < 0 or i >= n for i in g) or seen.intersection(g):
+            if len(g) < 2 or len(set(g)) != len(g) or any(i < 0 or i >= n for i in g) or seen.intersection(g):
                 raise ModelFormatError(f"invalid one-hot group {g}: indices must be distinct, in range, >= 2")
             seen.update(g)
             if np.any(self.lower[g] < 0) or np.any(self.upper[g] > 1):

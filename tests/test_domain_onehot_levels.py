@@ -84,3 +84,10 @@ def test_blockwise_mode_on_one_affine_block_gives_the_witness():
     assert rep.status == "violated" and v.witness is not None
     fx, fxp = net.forward(np.array([v.witness.x, v.witness.x_prime])).ravel()
     assert v.witness.x_prime[0] > v.witness.x[0] and fxp < fx
+
+
+def test_a_one_hot_group_with_a_repeated_index_is_refused() -> None:
+    """[[0, 0]] was accepted: no point of the domain had exactly one 1 in it (Domain.contains refused every point),
+    and a monotonicity check over the empty domain said "holds"."""
+    with pytest.raises(ModelFormatError, match="distinct"):
+        mipnet.Domain(["a", "b"], [0.0, 0.0], [1.0, 1.0], [True, True], [[0, 0]])
