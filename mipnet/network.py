@@ -37,6 +37,30 @@ _FINGERPRINTS: "OrderedDict[bytes, str]" = OrderedDict()
 _FINGERPRINT_CACHE_SIZE = 16
 
 
+#: layers that leave every value as it is (a Sigmoid before them is still the network's last operation)
+VALUE_NOOPS = ("Identity", "Flatten")
+
+
+def output_sigmoid(layers: Sequence[Layer]) -> int | None:
+    """The index of a Sigmoid that only :data:`VALUE_NOOPS` follow (a classifier's output probability), or None.
+    (A Sigmoid before a trailing Identity or Flatten was kept: every input was read as class 1.)"""
+    k = len(layers) - 1
+    while k >= 0 and layers[k].kind in VALUE_NOOPS:
+        k -= 1
+    return k if k >= 0 and layers[k].kind == "Sigmoid" else None
+
+
+def dropped_output(net: "Network") -> str | None:
+    """The output operation an importer removed to leave logits ("Sigmoid", "Softmax", "LogSoftmax"), or None:
+    ONNX and torch record it, a scikit-learn MLP its ``out_activation_`` (logistic, softmax). Properties about
+    output values were checked on the logits of a torch model (a reachable probability of 0.62 said "holds")."""
+    meta = net.metadata or {}
+    op = meta.get("onnx_dropped_output") or meta.get("torch_dropped_output")
+    if op:
+        return str(op)
+    return {"logistic": "Sigmoid", "softmax": "Softmax"}.get(str(meta.get("output_activation")))
+
+
 def _name_list(v: Any, what: str) -> list[Any]:
     """A list of names from a list or tuple (a string would be read letter by letter, a number not at all)."""
     if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, np.ndarray)):
@@ -86,7 +110,7 @@ class Network:
         self.class_names = _name_list(class_names, "class names") if class_names is not None else None
         if self.class_names is not None and len({str(c) for c in self.class_names}) != len(self.class_names):
             raise ModelFormatError(f"the class names repeat a name: {self.class_names[:8]}")
-        if task == "classify" and out[0] == 1 and self.layers and self.layers[-1].kind == "Sigmoid":
+        if task == "classify" and out[0] == 1 and output_sigmoid(self.layers) is not None:
             raise ModelFormatError(
                 "a one-output classifier ending in Sigmoid returns a probability (class 1 above 0.5), while mipnet "
                 "classifies by the sign of a logit: remove the final Sigmoid (the importers drop it)"

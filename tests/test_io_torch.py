@@ -268,3 +268,31 @@ def test_a_final_sigmoid_of_a_one_output_classifier_is_dropped_and_names_are_lis
         Network([Dense(np.ones((2, 2)), np.zeros(2))], domain=dom, class_names="ab")
     with pytest.raises(ModelFormatError, match="repeat a name"):
         Network([Dense(np.ones((2, 2)), np.zeros(2))], domain=dom, class_names=["cat", "cat"])
+
+
+def test_a_sigmoid_before_a_trailing_identity_or_flatten_is_the_output_probability(tmp_path) -> None:
+    """p = sigmoid(x0 - x1) followed by nn.Identity() or nn.Flatten(): the Sigmoid was kept (only a last Sigmoid was
+    dropped), so every input was class 1 and robustness "held" around a row whose ball crosses p = 0.5. The logit is
+    now what the network returns, and a VNN-LIB property about the probability is refused (it was decided on the
+    logit: a reachable 0.62 "held")."""
+    import torch
+    from torch import nn
+
+    from mipnet.errors import UnsupportedError
+    from mipnet.verify.vnnlib import check_property, parse_vnnlib
+
+    for tail in (nn.Identity(), nn.Flatten()):
+        lin = nn.Linear(2, 1)
+        with torch.no_grad():
+            lin.weight[:] = torch.tensor([[1.0, -1.0]])
+            lin.bias[:] = 0.0
+        module = nn.Sequential(lin, nn.Sigmoid(), tail).eval()
+        net = from_torch(module, input_shape=(2,), domain=Domain.box(2, 0.0, 1.0))
+        X = np.array([[0.1, 0.0], [0.0, 0.1]])
+        p = module(torch.tensor(X, dtype=torch.float32)).detach().numpy().ravel()
+        assert (net.predict_index(net.forward(X)) == (p > 0.5)).all() and net.metadata["torch_dropped_output"]
+        prop = parse_vnnlib("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+                            "(assert (>= X_0 0.0))(assert (<= X_0 1.0))(assert (>= X_1 0.0))(assert (<= X_1 1.0))"
+                            "(assert (>= Y_0 0.6))")  # fmt: skip
+        with pytest.raises(UnsupportedError, match="ends in Sigmoid"):
+            check_property(net, prop, time_limit=10)

@@ -37,7 +37,7 @@ from ..layers import (
     Normalize,
     Shape,
 )
-from ..network import Network
+from ..network import Network, output_sigmoid
 
 try:
     import torch
@@ -214,9 +214,10 @@ def from_torch(
     if domain is not None and domain.n_features != n_in:
         raise ModelFormatError(f"the domain has {domain.n_features} features, the input shape {shape} has {n_in}")
     metadata: dict[str, Any] = {"source": "torch", "module": type(module).__name__}
-    if task == "classify" and int(np.prod(shape)) == 1 and layers[-1].kind == "Sigmoid" and len(layers) > 1:
+    sig = output_sigmoid(layers)
+    if task == "classify" and int(np.prod(shape)) == 1 and sig is not None and len(layers) > 1:
         # P(class 1) = sigmoid(z) > 0.5 iff z > 0: the logit is what a one-output classifier of mipnet returns
-        layers, metadata["torch_dropped_output"] = layers[:-1], "Sigmoid"
+        layers, metadata["torch_dropped_output"] = layers[:sig] + layers[sig + 1 :], "Sigmoid"
     return Network(
         layers,
         domain=domain,

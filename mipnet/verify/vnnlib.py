@@ -71,7 +71,7 @@ from ..encode import build_estimate, encode_network, input_terms, new_binaries
 from ..errors import DataError, ModelFormatError, UnsupportedError
 from ..layers import Dense
 from ..layers.base import rounding_slack
-from ..network import Network
+from ..network import Network, dropped_output
 from ..solve import solve
 from .input_split import SPLIT_INPUTS, box_network, branch_and_bound, find_witness, refute
 from .parallel_tree import parallel_tree
@@ -259,7 +259,7 @@ def _check_dropped_output(net: Network, prop: Property) -> None:
     (c (Y_i - Y_j) <= 0, no input term, no constant), LogSoftmax shifts every output by the same amount (any atom
     whose output coefficients add up to 0). Any other atom bounds output values: refused, never decided on the
     logits (a property "Y_0 <= 0" of probabilities was reported violated with a logit of -0.9)."""
-    op = (net.metadata or {}).get("onnx_dropped_output")
+    op = dropped_output(net)
     if not op:
         return
     for conj in prop.disjuncts:
@@ -273,7 +273,7 @@ def _check_dropped_output(net: Network, prop: Property) -> None:
                 exact = not at.a and at.c == 0 and len(coef) == 2 and coef[0] == -coef[1] != 0
             if not exact:
                 raise UnsupportedError(
-                    f"the network's ONNX graph ends in {op}, which mipnet verifies through its logits: a property "
+                    f"the network's model ends in {op}, which mipnet verifies through its logits: a property "
                     "may only compare two outputs (Y_i <= Y_j)"
                     + (" or bound differences of outputs" if op == "LogSoftmax" else "")
                     + "; this one bounds output values"
