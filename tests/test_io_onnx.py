@@ -565,3 +565,38 @@ def test_saved_metadata_of_any_shape_and_the_softmax_note(tmp_path, rng):
                 d["metadata"] = bad
                 p.value = _json.dumps(d)
         assert from_onnx(exported).metadata["source"] == "onnx"
+
+
+@pytest.mark.parametrize(
+    "nodes",
+    [
+        [helper.make_node("Gemm", ["x"], ["y"])],
+        [helper.make_node("MatMul", ["x"], ["y"])],
+        [helper.make_node("Sub", ["x"], ["y"])],
+        [helper.make_node("Gemm", ["x", "W"], ["h"]), helper.make_node("Reshape", ["h"], ["y"])],
+        [helper.make_node("Gemm", ["x", "W"], ["h"]), helper.make_node("Relu", ["h"], [])],
+    ],
+)
+def test_a_node_missing_its_inputs_or_output_is_one_error(nodes) -> None:
+    """A Gemm, MatMul or Sub with one input, a Reshape without its shape, a Relu without an output: IndexError
+    tracebacks from inside the reader."""
+    W = numpy_helper.from_array(np.ones((4, 3), np.float32), "W")
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [W],
+    )
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises((ModelFormatError, UnsupportedError)):
+        from_onnx(model)
+
+
+def test_an_empty_torch_model_is_one_error(tmp_path) -> None:
+    """An empty nn.Sequential saved whole: IndexError while guessing its input shape."""
+    from mipnet.io.torch_io import load_torch_file
+
+    torch.save(nn.Sequential(), tmp_path / "empty.pt")
+    with pytest.raises(ModelFormatError, match="no layers"):
+        load_torch_file(tmp_path / "empty.pt")

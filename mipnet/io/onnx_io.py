@@ -262,7 +262,13 @@ class _Reader:
                     f"ONNX node {_node_name(node)!r} ({node.op_type}) reads {data}: "
                     "only single-path graphs are supported"
                 )
-            out = self.gelu(i) or self.convert(node)
+            try:
+                out = self.gelu(i) or self.convert(node)
+            except (IndexError, TypeError, KeyError, AttributeError) as exc:  # a node without its inputs or output
+                raise ModelFormatError(
+                    f"ONNX node {_node_name(node)!r} ({node.op_type}) is malformed: {type(exc).__name__}: {exc} "
+                    f"(inputs {list(node.input)}, outputs {list(node.output)})"
+                ) from None
             self.cur = out
         if self.cur != self.output:
             raise UnsupportedError(f"the ONNX output {self.output!r} is not computed along the input's single path")

@@ -240,8 +240,11 @@ def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
             or (type(m).__name__ in _IMPORTERS and getattr(nn, type(m).__name__, None) is type(m))
         ):
             break
+    mods = _modules(module)
+    if not mods:
+        raise ModelFormatError("the torch model has no layers")
     raise ModelFormatError(
-        f"cannot infer the input shape of a model starting with {type(_modules(module)[0]).__name__}; "
+        f"cannot infer the input shape of a model starting with {type(mods[0]).__name__}; "
         "set model.input_shape = (C, H, W) before torch.save(model)"
     )
 
