@@ -341,3 +341,17 @@ def test_shape_errors_name_the_problem():
         Conv2D(np.ones((1, 1, 5, 5)), np.zeros(1)).output_shape((1, 4, 4))
     with pytest.raises(ModelFormatError, match="expects an input"):
         MaxPool2D().output_shape((8,))
+
+
+@pytest.mark.parametrize("flag", ["false", "no", 2, None, []])
+def test_avgpool_count_include_pad_must_be_a_boolean(flag) -> None:
+    """A hand-edited "count_include_pad": "false" was read as True (any truthy value): the model computed another
+    function without a word."""
+    from mipnet.layers import layer_from_dict
+
+    d = AvgPool2D(2, 1, padding=1, count_include_pad=False).to_dict()
+    d["count_include_pad"] = flag
+    with pytest.raises(ModelFormatError, match="count_include_pad"):
+        layer_from_dict(d)
+    assert AvgPool2D(2, 1, padding=1, count_include_pad=np.bool_(False)).count_include_pad is False
+    assert AvgPool2D(2, 1, padding=1, count_include_pad=1).count_include_pad is True

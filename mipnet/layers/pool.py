@@ -172,6 +172,15 @@ class AvgPool2D(_Pool):
     kind: ClassVar[str] = "AvgPool2D"
     affine: ClassVar[bool] = True
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        flag = self.count_include_pad
+        if isinstance(flag, np.bool_) or (isinstance(flag, (int, np.integer)) and flag in (0, 1)):
+            flag = bool(flag)  # (torch and onnx give 0 / 1 and numpy booleans)
+        if not isinstance(flag, bool):  # a file's "false" (a string) was read as True
+            raise ModelFormatError(f"AvgPool2D count_include_pad must be true or false, got {flag!r}")
+        self.count_include_pad = flag
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         s = _windows(x, self.kernel, self.stride, self.padding, 0.0).sum(axis=(4, 5))
         return s / self.divisors(x.shape[1:])[None]
