@@ -299,3 +299,29 @@ def test_the_minimal_perturbation_of_logits_of_1e10_is_not_proved_by_an_infeasib
     assert r.status != "infeasible", r.extra
     if r.checked:
         assert r.counterexample is not None and int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 0
+
+
+def test_a_refuting_point_is_moved_to_the_nearest_class_change_on_its_segment():
+    """A fuzzed net (fuzz_minimal_perturbation.py seed 1, case 38; L1, x = 1e6 in [999999, 1000001]): HiGHS said
+    "optimal, radius 1.0" where the class changes at 0.1898. The attack's point lay at distance 1.0 (the ball's
+    surface), consistent with the bound; bisected along its segment it lies at 0.1898 and refutes it."""
+    from mipnet.verify.robustness import minimal_perturbation
+
+    W1 = [[-255170.5189521761], [9.516396636644082e-05], [13119.982197223528], [88441.88839995618],
+          [-2353.095408915111], [-14.59377592555872], [-6.575398678529258e-08], [0.0003794286260650677]]  # fmt: skip
+    b1 = [255170835179.0705, -95.16403150873158, -13119978810.17686, -88441871170.16753, 2353095787.595606,
+          14593758.050248476, 0.06575401627638837, -379.42813921387005]  # fmt: skip
+    W2 = [[-0.1531225293861717, -0.2338323907643647, 0.008198638905220944, -329.4871417976415, -0.12825853327799414,
+           -0.30160959844760815, -0.11747431484158835, 134.27930091643879],
+          [-0.9201281713072168, 59.594818533298586, -0.7948240163030047, -173.57930696786238, 107.8008717469993,
+           -1.4030803037528017, 0.003771606297329277, 50.44624353330124]]  # fmt: skip
+    b2 = [0.0, -5093378.750485289]
+    layers = [mipnet.Dense(np.array(W1), np.array(b1)), mipnet.ReLU(), mipnet.Dense(np.array(W2), np.array(b2))]
+    net = mipnet.Network(layers, domain=mipnet.Domain(["x0"], [999999.0], [1000001.0]))
+    x = np.array([1e6])
+    assert int(net.predict_index(net.forward(np.array([[1000000.1917]])))[0]) != 0
+    r = minimal_perturbation(net, x, norm="1", tau=0.0, time_limit=20)
+    assert r.bound is None or r.bound <= 0.1918, (r.status, r.bound, r.extra)
+    assert r.eps is not None and r.eps <= 0.1918 and r.checked and r.counterexample is not None
+    assert abs(float(r.counterexample[0]) - 1e6) <= r.eps
+    assert int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 0
