@@ -299,3 +299,19 @@ def test_certificate_files_never_overwrite_an_input_and_the_directory_is_checked
     (tmp_path / "s-certificates").write_text("a file, not a directory")
     r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "s.html")])
     assert r.exit_code == 2 and "is not a directory" in r.output, r.output
+    # the report's own path as the certificate directory: refused before any work (it failed after the solves)
+    r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "t.html"), "--cert-dir", str(tmp_path / "t.html")])
+    assert r.exit_code == 2 and "is an input or the report" in r.output, r.output
+    assert not (tmp_path / "t.html").exists()
+
+
+def test_a_second_audit_into_the_same_bundle_leaves_no_certificate_of_the_first(dense_net, tmp_path):
+    """Audit A (monotonicity and robustness), then B (robustness only) into the same folder: A's monotonicity.json
+    ("holds") stayed beside B's certificates, and B's page listed only its own."""
+    X = np.random.default_rng(2).uniform(-1, 1, (8, 4))
+    certs = tmp_path / "certs"
+    run_audit(dense_net, X, increasing=["x0"], eps=0.01, rows=2, time_limit=5, cert_dir=certs)
+    assert {p.name for p in certs.iterdir()} == {"monotonicity.json", "robustness.json"}
+    b = run_audit(dense_net, X, eps=0.02, rows=2, time_limit=5, cert_dir=certs)
+    assert {p.name for p in certs.iterdir()} == {"robustness.json"}
+    assert [Path(p.cert_path).name for p in b.properties] == ["robustness.json"]

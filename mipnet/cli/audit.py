@@ -71,6 +71,8 @@ def _check_certificate_paths(cdir: Path, inputs: list[str]) -> None:
     if cdir.exists() and not cdir.is_dir():
         raise DataError(f"the certificate directory {cdir} exists and is not a directory (give --cert-dir)")
     taken = {Path(p).resolve() for p in inputs}
+    if cdir.resolve() in taken:  # (-o o.html --cert-dir o.html failed after every problem was solved)
+        raise DataError(f"the certificate directory {cdir} is an input or the report: choose another --cert-dir")
     for name in CERTIFICATE_FILES:
         if (cdir / name).resolve() in taken:
             raise DataError(

@@ -419,6 +419,11 @@ def run_audit(
         rc = recheck(training, net, None, second_solver=None, time_limit=total.remaining())
         if cdir is not None:
             save_certificate(training, cdir / "training.json")
+    if cdir is not None:  # a bundle never mixes runs: certificates of an earlier audit that this one did not write go
+        written = {f"{p.key}.json" for p in props} | ({"training.json"} if training is not None else set())
+        for name in CERTIFICATE_FILES:
+            if name not in written:
+                (cdir / name).unlink(missing_ok=True)
     # 3. quality on the data, exact explanation
     quality = _quality(net, X, y)
     explanation = _explanation(net, X, explain_regions)
