@@ -195,3 +195,33 @@ def test_conv_forgeries_fail_the_class_check(conv_trained, forgery):
     net.metadata = {**net.metadata, "certificate": meta}
     rep = recheck(training_certificate(net, meta, target="y"), net, (X, y), second_solver=None, reprove=False)
     assert _outcome(rep, BOXES) == "fail", rep.lines()
+
+
+def test_a_network_below_the_proved_optimum_of_its_class_fails() -> None:
+    """Quantized, hidden (1, 1) with a layer penalty (the second layer switched off), B_w = 0.3: a first-layer
+    weight of 1.0 (on the grid, beyond the box) passed the box check because a layer was skipped, and the fresh
+    solve's bound 0.785 above the claimed optimum 0.274 read as a successful re-proof. Both now fail it."""
+    X = np.array([[-1.5], [-1.0], [-0.5], [0.5], [1.0], [1.5]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    cfg = TrainConfig(hidden=(1, 1), hypothesis="quantized", layer_penalty=0.05, weight_bound=0.3, l1=0.01)
+    net = train(X, y, config=cfg, time_limit=20, threads=1).network
+    honest = recheck(training_certificate(net, net.metadata["certificate"], target="y"), net, (X, y))
+    assert honest.status == "ok", honest.lines()
+    assert [layer.kind for layer in net.layers] == ["Normalize", "Dense", "ReLU", "Dense"]  # one layer skipped
+    fake = copy.deepcopy(net)
+    fake.layers[1].weight[:] = 1.0
+    fake.layers[1].bias[:] = 0.95
+    fake.layers[3].weight[:] = 1.0
+    fake.layers[3].bias[:] = -1.0
+    meta = copy.deepcopy(net.metadata["certificate"])
+    from mipnet.train.objective_check import Certificate, recompute_terms
+
+    loss = recompute_terms(fake, X, y, Certificate.from_dict(meta))["loss"]
+    meta["terms"] = meta["model_terms"] = {"loss": loss, **penalty_terms(fake, meta["coefficients"])}
+    meta["incumbent"] = meta["bound"] = float(sum(meta["terms"].values()))
+    meta["gap"] = 0.0
+    fake.metadata = {**fake.metadata, "certificate": meta}
+    rep = recheck(training_certificate(fake, meta, target="y"), fake, (X, y), second_solver=None)
+    assert rep.status == "failed", rep.lines()
+    assert _outcome(rep, BOXES) == "fail"
+    assert _outcome(rep, "training bound re-proved by a fresh solve") == "fail"  # (whatever the box check says)

@@ -339,7 +339,7 @@ def _recheck_training(rep: RecheckReport, cert: CertificateFile, net: Network, X
         rep,
         ctx,
         [("training bound re-proved by a fresh solve", None)],
-        lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t),
+        lambda _, s, t: _reprove_training(cert, net, X, y, tc, float(bound), s, t, res.get("incumbent")),
     )
 
 
@@ -703,10 +703,11 @@ def _reprove_training(
     bound: float,
     solver: str,
     seconds: float,
+    incumbent: Any = None,
 ) -> tuple[bool | None, str]:
-    """Rebuild the training MILP from the recorded formulation and the data, solve it within ``seconds``:
-    its proved bound must reach the claimed one; a network of the class (objective recomputed with numpy)
-    below the claimed bound refutes it."""
+    """Rebuild the training MILP from the recorded formulation and the data, solve it within ``seconds``: its bound
+    must reach the claimed one; a network of the class below the claimed bound (numpy) refutes it, as does a bound
+    above the claimed ``incumbent`` (not of the class: a weight out of its box, a dropped penalty or layer)."""
     from ..solve import solve
     from ..train.formulation import TrainingProblem
     from ..train.objective_check import _targets, recompute_terms
@@ -735,23 +736,15 @@ def _reprove_training(
         return None, f"not re-proved: building the problem took the {seconds:.3g} s left"
     r = solve(problem.model, solver, time_limit=left, mip_gap=1e-6)
     tol = REPROVE_TOL * max(1.0, abs(bound))
+    if isinstance(incumbent, (int, float)) and r.bound is not None and r.bound > incumbent + tol:
+        return False, f"{solver} proves every network of the class >= {r.bound:.6g}; this one claims {incumbent:.6g}"
     if r.bound is not None and r.bound >= bound - tol:
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
         w = problem.zero_dead_units(problem.weight_values())
-        other = build_network(
-            w,
-            mu,
-            sd,
-            net.domain,
-            task,
-            classes,
-            y_mu,
-            y_sd,
-            {},
-            skip=problem.skipped_layers(w),
-            linear=problem.linear_w,
-        )  # the linear term's units, when the class has them
+        args: tuple[Any, ...] = (w, mu, sd, net.domain, task, classes, y_mu, y_sd, {})
+        # (the linear term's units, when the class has them)
+        other = build_network(*args, skip=problem.skipped_layers(w), linear=problem.linear_w)
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - 1e-9 * max(1.0, abs(bound)):  # numpy's objective: exact to round-off
             return False, (

@@ -185,9 +185,7 @@ def _boxes_verdict(
             bad.append(f"{layer.kind} {i + 1}: |b| up to {float(np.max(np.abs(b))):.9g} > {bb:g}")
         if i == len(params) - 1 and linear_units:
             W = W[:, [j for j in range(W.shape[1]) if j not in linear_units]]
-        ok = boxed(W, bw) if i == 0 else on_grid(W)
-        if i == 0 and skipped and not ok:
-            ok = on_grid(W)
+        ok = boxed(W, bw) if i == 0 else on_grid(W)  # (the first hidden layer has no switch: always in the box)
         if not ok:
             rule = f"|W| <= {bw:g}" if i == 0 or hyp == "continuous" else f"the {hyp} class's grid"
             bad.append(f"{layer.kind} {i + 1}: weights outside {rule}")
