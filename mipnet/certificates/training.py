@@ -742,9 +742,8 @@ def _reprove_training(
         return True, f"{solver} ({r.status}, {r.wall_time:.1f} s): bound {r.bound:.6g} >= claimed {bound:.6g}"
     if r.has_solution:
         w = problem.zero_dead_units(problem.weight_values())
-        args: tuple[Any, ...] = (w, mu, sd, net.domain, task, classes, y_mu, y_sd, {})
-        # (the linear term's units, when the class has them)
-        other = build_network(*args, skip=problem.skipped_layers(w), linear=problem.linear_w)
+        skip, lin = problem.skipped_layers(w), problem.linear_w  # (the linear term's units, when the class has them)
+        other = build_network(w, mu, sd, net.domain, task, classes, y_mu, y_sd, {}, skip=skip, linear=lin)
         obj = float(sum(recompute_terms(other, X, y, tc).values()))
         if obj < bound - 1e-9 * max(1.0, abs(bound)):  # numpy's objective: exact to round-off
             return False, (
