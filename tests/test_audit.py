@@ -315,3 +315,19 @@ def test_a_second_audit_into_the_same_bundle_leaves_no_certificate_of_the_first(
     b = run_audit(dense_net, X, eps=0.02, rows=2, time_limit=5, cert_dir=certs)
     assert {p.name for p in certs.iterdir()} == {"robustness.json"}
     assert [Path(p.cert_path).name for p in b.properties] == ["robustness.json"]
+
+
+def test_requests_the_model_cannot_have_are_refused_before_any_solve(dense_net) -> None:
+    """A Tanh net asked for resilience ran every robustness problem first, then failed; monotonicity over an
+    unbounded domain ran and ended "unknown" (verify monotonic refuses it before any work)."""
+    from mipnet import Dense, Domain, Network, Tanh
+    from mipnet.errors import UnsupportedError
+
+    X = np.zeros((3, 4))
+    smooth = Network([Dense(np.ones((3, 4)), np.zeros(3)), Tanh(), Dense(np.ones((2, 3)), np.zeros(2))],
+                     domain=Domain.box(4, -1.0, 1.0))  # fmt: skip
+    with pytest.raises(UnsupportedError, match="piecewise-linear"):
+        run_audit(smooth, X, eps=0.1, alpha=2.0, k=1, rows=3)
+    open_net = Network(list(dense_net.layers), domain=Domain.box(4, -np.inf, np.inf))
+    with pytest.raises(DataError, match="unbounded"):
+        run_audit(open_net, X, increasing=["x0"])

@@ -229,6 +229,7 @@ def check_request(
 ) -> None:
     """Fail fast (before any solve) on a property the model cannot have."""
     from ...verify.monotonic import resolve_features
+    from ...verify.monotonic.common import _prepare as _prepare_monotonic
 
     names = set(net.feature_names)
     missing = [f for f in [*increasing, *decreasing] if f not in names]
@@ -237,6 +238,11 @@ def check_request(
         raise DataError(f"the model has no feature(s) {', '.join(map(repr, missing))} (its features: {shown})")
     if increasing or decreasing:
         resolve_features(net, increasing, decreasing)
+        _prepare_monotonic(net)  # a bounded domain, layers with gradients: as `verify monotonic`, before any work
+    if alpha is not None:  # (a Tanh net failed after every robustness problem had been solved)
+        for layer in net.layers:
+            if layer.activation and not layer.piecewise_linear:
+                raise UnsupportedError(f"the resilience MILP is exact for piecewise-linear nets only, not {layer.kind}")
     if (alpha is None) != (k is None):
         raise DataError("maximum resilience needs both --alpha and --k")
     if (eps is not None or alpha is not None) and net.task != "classify":
