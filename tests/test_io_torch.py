@@ -296,3 +296,13 @@ def test_a_sigmoid_before_a_trailing_identity_or_flatten_is_the_output_probabili
                             "(assert (>= Y_0 0.6))")  # fmt: skip
         with pytest.raises(UnsupportedError, match="ends in Sigmoid"):
             check_property(net, prop, time_limit=10)
+
+
+@pytest.mark.parametrize("module", [nn.BatchNorm1d(3), nn.Dropout(0.5)])
+def test_a_module_in_training_mode_is_refused(module) -> None:
+    """A model saved without .eval() was read with its running statistics and without dropout: torch as saved
+    computed another function. The ONNX reader already refused training-mode nodes."""
+    model = nn.Sequential(nn.Linear(2, 3), module, nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(UnsupportedError, match="training mode"):
+        from_torch(model, input_shape=(2,))
+    assert from_torch(model.eval(), input_shape=(2,)).n_inputs == 2

@@ -1,6 +1,7 @@
 """PyTorch ``nn.Sequential`` models <-> :class:`~mipnet.network.Network`.
 
-Module -> layer (nested ``Sequential`` containers are flattened, eval-mode semantics):
+Module -> layer (nested ``Sequential`` containers are flattened, eval-mode semantics; a BatchNorm or Dropout
+module in training mode is refused, as the ONNX reader refuses training-mode nodes):
 
     Linear                    Dense(W, b)                 (no bias -> b = 0)
     Conv2d                    Conv2D(W, b, stride, padding)   (dilation 1, groups 1, zero padding)
@@ -196,6 +197,12 @@ def from_torch(
     shape: Shape = tuple(int(s) for s in input_shape)
     layers: list[Layer] = []
     for k, m in enumerate(_modules(module)):
+        if m.training and isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, *_DROPOUT)):
+            # as the ONNX reader: in training mode these compute another function (batch statistics, random
+            # zeros) than the one mipnet would verify (the running statistics, no dropout)
+            raise UnsupportedError(
+                f"module {k} ({type(m).__name__}) is in training mode: call model.eval() before saving or converting"
+            )
         layer = _layer(m, shape)
         if layer is None:
             continue
