@@ -306,3 +306,12 @@ def test_a_module_in_training_mode_is_refused(module) -> None:
     with pytest.raises(UnsupportedError, match="training mode"):
         from_torch(model, input_shape=(2,))
     assert from_torch(model.eval(), input_shape=(2,)).n_inputs == 2
+
+
+def test_a_batch_norm_with_zero_variance_is_one_error(capfd) -> None:
+    """running_var + eps == 0: four numpy RuntimeWarning lines on stderr, then "Normalize scale contains NaN"."""
+    bn = nn.BatchNorm1d(3, eps=0.0)
+    bn.running_var.zero_()
+    with pytest.raises(ModelFormatError, match=r"variance \+ epsilon 0.0 \(must be > 0\)"):
+        from_torch(nn.Sequential(nn.Linear(2, 3), bn, nn.ReLU(), nn.Linear(3, 1)).eval(), input_shape=(2,))
+    assert "RuntimeWarning" not in capfd.readouterr().err

@@ -70,7 +70,7 @@ from ..layers import (
     Normalize,
     Shape,
 )
-from ..layers.normalize import compact
+from ..layers.normalize import compact, positive_variance
 from ..network import Network, output_sigmoid
 from .atomic import atomic_write_bytes
 
@@ -337,7 +337,7 @@ class _Reader:
                     "each batch's statistics; export the model in inference mode (model.eval())"
                 )
             gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
-            scale = gamma / np.sqrt(var + at.get("epsilon", 1e-5))
+            scale = gamma / np.sqrt(positive_variance(var + at.get("epsilon", 1e-5), f"node {name!r}"))
             per_channel = (-1,) + (1,) * (len(self.shape) - 1)
             a, b = (np.broadcast_to(v.reshape(per_channel), self.shape).copy() for v in (scale, beta - mean * scale))
             self.affine(a, b, node)

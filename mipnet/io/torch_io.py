@@ -38,6 +38,7 @@ from ..layers import (
     Normalize,
     Shape,
 )
+from ..layers.normalize import positive_variance
 from ..network import Network, output_sigmoid
 
 try:
@@ -166,7 +167,7 @@ def _layer(m: nn.Module, shape: Shape) -> Layer | None:
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         if m.running_mean is None:
             raise UnsupportedError(f"{type(m).__name__}(track_running_stats=False) has no inference statistics")
-        scale = 1.0 / np.sqrt(_np(m.running_var) + m.eps)
+        scale = 1.0 / np.sqrt(positive_variance(_np(m.running_var) + m.eps, type(m).__name__))
         if m.affine:
             scale = scale * _np(m.weight)
         offset = -_np(m.running_mean) * scale + (_np(m.bias) if m.affine else 0.0)

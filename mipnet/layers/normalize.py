@@ -129,3 +129,14 @@ def compact(full: np.ndarray, small: Shape) -> np.ndarray | None:
         return None
     same = np.array_equal(np.broadcast_to(out, full.shape).view(np.uint64), full.view(np.uint64))  # bits: -0.0 too
     return out.copy() if same else None
+
+
+def positive_variance(v: np.ndarray, where: str) -> np.ndarray:
+    """A batch normalisation's variance + epsilon, refused where not > 0 (NaN and inf scales with numpy's warnings
+    on stderr before the error)."""
+    v = np.asarray(v, dtype=np.float64)
+    if not np.all(v > 0):
+        raise ModelFormatError(
+            f"{where}: batch normalisation with variance + epsilon {float(np.min(v))!r} (must be > 0)"
+        )
+    return v
