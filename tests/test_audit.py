@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from mipnet.cli import cli
 from mipnet.cli.audit import COMMANDS
 from mipnet.errors import DataError
-from mipnet.io import save_model
+from mipnet.io import load_model, save_model
 from mipnet.report import load_certificate, recheck
 from mipnet.report.audit import render_html, run_audit, run_demo_audit, write_report
 
@@ -331,3 +331,23 @@ def test_requests_the_model_cannot_have_are_refused_before_any_solve(dense_net) 
     open_net = Network(list(dense_net.layers), domain=Domain.box(4, -np.inf, np.inf))
     with pytest.raises(DataError, match="unbounded"):
         run_audit(open_net, X, increasing=["x0"])
+
+
+def test_an_audit_with_a_replaced_domain_writes_the_model_its_certificates_are_of(dense_net, tmp_path):
+    """--domain-json: the certificates are of the re-domained model, and re-checked against the model file they
+    FAILED ("certificate for another model"); the page told the reader to do exactly that."""
+    model = tmp_path / "m.json"
+    save_model(dense_net, model)
+    pd.DataFrame(np.zeros((2, dense_net.n_inputs)), columns=dense_net.feature_names).to_csv(tmp_path / "d.csv")
+    (tmp_path / "dom.json").write_text('{"features": {"x0": [-0.5, 0.5]}}')
+    args = ["audit", str(model), str(tmp_path / "d.csv"), "--eps", "0.01", "--rows", "1", "--workers", "0"]
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(cli, [*args, "-o", str(out), "--domain-json", str(tmp_path / "dom.json")])
+    assert r.exit_code == 0, r.output
+    certs = tmp_path / "r-certificates"
+    audited = certs / "model.json"
+    assert audited.is_file() and "r-certificates/model.json" in out.read_text()
+    rep = recheck(load_certificate(certs / "robustness.json"), load_model(audited), None, second_solver=None)
+    assert rep.status != "failed", rep.lines()
+    r = CliRunner().invoke(cli, [*args, "-o", str(out)])  # the same bundle, the model's own domain: no copy left
+    assert r.exit_code == 0 and not audited.exists(), r.output

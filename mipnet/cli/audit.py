@@ -167,12 +167,21 @@ def audit(
     domain_json: str | None,
 ) -> None:
     """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
-    from ..report.audit import CERTIFICATE_FILES, check_request, default_cert_dir, run_audit, write_report
+    from ..report.audit import (
+        AUDITED_MODEL,
+        CERTIFICATE_FILES,
+        check_request,
+        default_cert_dir,
+        run_audit,
+        write_report,
+    )
 
     check_domain_options(domain, domain_margin, domain_json)
     _check_certificate_paths(Path(cert_dir) if cert_dir else default_cert_dir(output), [model, data, output])
     net = load_network(model)
+    loaded = net
     net = apply_domain(net, domain, domain_margin, domain_json)
+    redomained = net is not loaded  # the certificates are of this model: it is written beside them
     inc, dec = _names(increasing), _names(decreasing)
     check_request(net, inc, dec, eps, alpha, k)  # bad requests fail before the data are read
     if k is not None:
@@ -190,6 +199,13 @@ def audit(
 
     cdir = Path(cert_dir) if cert_dir else default_cert_dir(output)
     with restored_on_failure(cdir, CERTIFICATE_FILES):
+        if redomained:
+            from ..io import save_model
+
+            cdir.mkdir(parents=True, exist_ok=True)
+            save_model(net, cdir / AUDITED_MODEL)
+        else:
+            (cdir / AUDITED_MODEL).unlink(missing_ok=True)  # (an earlier run's copy is not this model)
         a = run_audit(
             net,
             X,
@@ -207,7 +223,7 @@ def audit(
             scheduler=sched,
             workers=workers,
             cert_dir=cdir,
-            model_name=Path(model).name,
+            model_name=str(cdir / AUDITED_MODEL) if redomained else Path(model).name,
             data_name=Path(data).name,
             target=tcol,
             log=log,

@@ -58,6 +58,7 @@ from .render import (  # noqa: F401
     write_report,
 )
 from .run import (  # noqa: F401
+    AUDITED_MODEL,
     CERTIFICATE_FILES,
     Audit,
     AuditTask,

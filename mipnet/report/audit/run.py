@@ -256,7 +256,10 @@ def check_request(
 
 
 #: the certificate files an audit writes into its directory (``{key}.json`` of each property, and the training one)
-CERTIFICATE_FILES = ("monotonicity.json", "robustness.json", "resilience.json", "training.json")
+CERTIFICATE_FILES = ("monotonicity.json", "robustness.json", "resilience.json", "training.json", "model.json")
+#: the model as audited, written beside the certificates when its domain was replaced (--domain / --domain-json):
+#: the certificates name it, not the model file (they re-checked as "certificate for another model")
+AUDITED_MODEL = "model.json"
 
 
 def _training_of(net: Network) -> CertificateFile | None:
@@ -428,7 +431,7 @@ def run_audit(
     if cdir is not None:  # a bundle never mixes runs: certificates of an earlier audit that this one did not write go
         written = {f"{p.key}.json" for p in props} | ({"training.json"} if training is not None else set())
         for name in CERTIFICATE_FILES:
-            if name not in written:
+            if name not in written and name != AUDITED_MODEL:  # (the command writes or removes the model copy)
                 (cdir / name).unlink(missing_ok=True)
     # 3. quality on the data, exact explanation
     quality = _quality(net, X, y)
