@@ -351,3 +351,29 @@ def test_an_audit_with_a_replaced_domain_writes_the_model_its_certificates_are_o
     assert rep.status != "failed", rep.lines()
     r = CliRunner().invoke(cli, [*args, "-o", str(out)])  # the same bundle, the model's own domain: no copy left
     assert r.exit_code == 0 and not audited.exists(), r.output
+
+
+def test_rows_dropped_from_an_audit_s_robustness_certificate_are_refuted(audited):
+    """Two rows deleted from the certificate and the rest re-sealed re-checked OK (every claim left was true, but
+    the audit's verdict over its rows was rewritten): the rows are now the recorded rule's rows of the data."""
+    from helpers import forged
+
+    net, X, y, a, _ = audited
+    cert = load_certificate(a.properties[1].cert_path)
+    assert cert.question["selection"] == {"rule": "spread", "rows": 6}
+
+    def drop_two(d):
+        for key in ("items",):
+            d["answer"][key] = [it for k, it in enumerate(d["answer"][key]) if k not in (1, 3)]
+        d["question"]["samples"] = [s for k, s in enumerate(d["question"]["samples"]) if k not in (1, 3)]
+        d["question"]["sample_classes"] = [c for k, c in enumerate(d["question"]["sample_classes"]) if k not in (1, 3)]
+        d["question"]["selection"]["rows"] = 4
+        d["answer"]["counts"] = {
+            v: sum(it["verdict"] == v for it in d["answer"]["items"]) for v in d["answer"]["counts"]
+        }
+
+    fake = forged(cert, drop_two)
+    rep = recheck(fake, net, (X, None), second_solver=None, reprove=False)
+    assert rep.status == "failed" and any("selection" in c.name and c.outcome == "fail" for c in rep.checks), (
+        rep.lines()
+    )

@@ -57,9 +57,11 @@ def robustness_certificate(
     target: str | None = None,
     source: str | None = None,
     rows: Sequence[int] | None = None,
+    selection: str | None = None,
 ) -> CertificateFile:
     """From the :class:`mipnet.verify.robustness.RobustnessResult` list of the rows of ``X``
-    (``rows``: their row numbers in the data file, so that the file's hash can be re-checked)."""
+    (``rows``: their row numbers in the data file, so that the file's hash can be re-checked; ``selection``
+    "spread": the rows are :func:`spread_rows` of the data file, which a re-check with the data recomputes)."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if len(results) != X.shape[0]:
         raise MipnetError(f"{len(results)} robustness results for {X.shape[0]} samples")
@@ -100,12 +102,40 @@ def robustness_certificate(
         "samples": X,
         "sample_classes": [int(r.cls) for r in results],
     }
+    if selection is not None:
+        question["selection"] = {"rule": str(selection), "rows": len(results)}
     data = data_record(X, labels, target=target, source=source)
     if rows is not None:
         data["rows"] = [int(i) for i in rows]
     return _new(
         "robustness", question, net, data, solver_record(solver, None, options), answer, [r.to_dict() for r in results]
     )
+
+
+def spread_rows(net: Network, X: np.ndarray, n: int) -> np.ndarray:
+    """An audit's robustness rows: ``n`` rows spread evenly (first and last included) over the rows of X that lie
+    in the model's input domain; their row numbers."""
+    inside = np.flatnonzero(net.domain.contains(X, tol=0.0))
+    if inside.size == 0 or n < 1:
+        return inside[:0]
+    return inside[np.unique(np.linspace(0, inside.size - 1, min(n, inside.size)).round().astype(int))]
+
+
+def _check_selection(rep: RecheckReport, q: dict[str, Any], items: list[Any], net: Network, Xy: Any) -> None:
+    """The rows a recorded selection rule picks from the data are the certificate's rows (the violated rows of an
+    audit were dropped and the rest re-sealed: every claim left was true, the audit's verdict was not)."""
+    sel = q.get("selection")
+    if sel is None or Xy is None:
+        return
+    n = sel.get("rows") if isinstance(sel, dict) else None
+    if not isinstance(sel, dict) or sel.get("rule") != "spread" or not isinstance(n, int) or isinstance(n, bool):
+        rep.add("the recorded row selection", "integrity", False, f"unknown selection {sel!r}")
+        return
+    want = spread_rows(net, np.asarray(Xy[0], dtype=np.float64), n).tolist()
+    got = [it.get("data_row") for it in items]
+    ok = got == want and n == len(items)
+    detail = f"{n} rows spread over the data: rows {want[:8]}" + (" ..." if len(want) > 8 else "")
+    rep.add("the rows of the recorded selection", "integrity", ok, detail if ok else f"{detail}, the items' {got[:8]}")
 
 
 # ============================================================================ its re-check
@@ -181,6 +211,7 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
     if Xy is not None:
         _check_data_hash(rep, cert, Xy[0], Xy[1])
     _check_row_binding(rep, cert, X, items, list(range(len(items))), Xy)
+    _check_selection(rep, q, items, net, Xy)
     logits = net.forward(X)
     pred = net.predict_index(logits)
     to_solve = []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import numpy as np
 
+from ...certificates.robustness import spread_rows
 from ...deadline import Deadline
 from ...errors import DataError, MipnetError, SolverError, UnsupportedError
 from ...network import Network
@@ -339,11 +340,10 @@ def run_audit(
     rob_rows = np.zeros(0, dtype=int)
     n_outside = 0
     if eps is not None:  # rows spread over the data, among those inside the model's input domain
-        inside = np.flatnonzero(net.domain.contains(X, tol=0.0))
-        n_outside = X.shape[0] - inside.size
-        if inside.size == 0:
+        rob_rows = spread_rows(net, X, rows)
+        n_outside = X.shape[0] - int(np.count_nonzero(net.domain.contains(X, tol=0.0)))
+        if rob_rows.size == 0:
             raise DataError("no row of the data lies inside the model's input domain: robustness cannot be checked")
-        rob_rows = inside[np.unique(np.linspace(0, inside.size - 1, min(rows, inside.size)).round().astype(int))]
         for i in rob_rows:
             tasks.append(RobustnessTask(net, X[i], float(eps), norm, None, solver, time_limit, int(i)))
     n_cls = len(net.class_names or [])

@@ -172,6 +172,7 @@ def _robustness_property(
         options={"time_limit": time_limit},
         target=target,
         rows=rows_idx.tolist(),
+        selection="spread",
     )
     rows = []
     vals = [_margin_value(r) for r in results]
