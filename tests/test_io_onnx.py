@@ -600,3 +600,14 @@ def test_an_empty_torch_model_is_one_error(tmp_path) -> None:
     torch.save(nn.Sequential(), tmp_path / "empty.pt")
     with pytest.raises(ModelFormatError, match="no layers"):
         load_torch_file(tmp_path / "empty.pt")
+
+
+def test_a_weight_too_large_for_float32_is_refused_by_the_float32_export(tmp_path) -> None:
+    """save_model(net, "x.onnx", dtype="float32") with a weight of 1e39 wrote inf (onnxruntime then gave NaN and
+    mipnet refused to read its own file)."""
+    net = Network([Dense(np.array([[1e39, 1.0]]), np.zeros(1))], domain=Domain.box(2, -1.0, 1.0))
+    with pytest.raises(UnsupportedError, match="does not fit"):
+        save_model(net, tmp_path / "x.onnx", dtype="float32")
+    assert not (tmp_path / "x.onnx").exists()
+    save_model(net, tmp_path / "x64.onnx")  # float64 keeps it
+    assert from_onnx(onnx.load(tmp_path / "x64.onnx")).layers[0].weight[0, 0] == 1e39

@@ -627,7 +627,13 @@ class _Graph:
         self.exact: dict[str, dict[str, float]] = {}
 
     def const(self, name: str, value: Any) -> str:
-        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=self.np_type), name))
+        v = np.asarray(value, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            cast = v.astype(self.np_type)
+        if not np.all(np.isfinite(cast)):  # a weight of 1e39 became inf in float32 (and NaN in onnxruntime)
+            big = float(np.max(np.abs(v[~np.isfinite(cast)])))
+            raise UnsupportedError(f"a value of {big:.3g} does not fit the ONNX export's {self.np_type} (use float64)")
+        self.inits.append(numpy_helper.from_array(cast, name))
         return name
 
     def node(self, op: str, inputs: list[str], out: str, **attrs: Any) -> None:
