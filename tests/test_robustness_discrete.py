@@ -202,3 +202,22 @@ def test_a_row_off_the_integer_grid_by_5e_8_is_refused():
         check_in_domain(net, np.array([2.0 + 5e-8, 0.5]), 1)
     with pytest.raises(DataError, match="'u' = 1.00000005 is outside"):
         check_in_domain(net, np.array([2.0, 1.0 + 5e-8]), 1)
+
+
+def test_the_exact_worst_margin_reported_is_the_witness_s_own() -> None:
+    """--exact reported the solver's incumbent, -2.250001 on an integer domain whose worst margin is -2.25 (its
+    integrality tolerance): the margin reported is now recomputed by the forward pass at the witness, and the
+    bound stays below it."""
+    from mipnet.verify.robustness import margins
+
+    rng = np.random.default_rng(4)
+    dom = Domain([f"x{i}" for i in range(3)], [-2.0] * 3, [2.0] * 3, np.array([True] * 3))
+    for _ in range(6):
+        layers = [Dense(rng.normal(size=(5, 3)), rng.normal(size=5)), ReLU()]
+        net = Network([*layers, Dense(rng.normal(size=(2, 5)), rng.normal(size=2))], domain=dom)
+        x = np.zeros(3)
+        r = verify_sample(net, x, 2.0, "inf", time_limit=10, early_stop=False)
+        if r.witness is None:
+            continue
+        assert r.margin == float(margins(net, net.forward(r.witness[None]), np.array([r.cls]))[0])
+        assert r.bound is None or r.bound <= r.margin + 1e-9
