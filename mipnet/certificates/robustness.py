@@ -279,7 +279,8 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
                 net, X[i], eps, norm, c, solver=solver, time_limit=dl, bounds="interval", early_stop=False
             )
             if w.bound is not None and w.bound >= b - slack:
-                return True, f"{how}; worst margin >= {w.bound:.6g} >= the claimed {b:.6g}"
+                rel = "" if w.bound >= b else f" - {TOL:g} x {max(1.0, abs(b)):.3g} (the re-check's tolerance)"
+                return True, f"{how}; worst margin >= {w.bound!r} >= the claimed {b!r}{rel}"
             if w.witness is not None:
                 xw = np.asarray(w.witness, dtype=np.float64)
                 mw = float(margins(net, net.forward(xw[None]), np.array([c]))[0])
