@@ -52,3 +52,14 @@ def test_a_name_too_long_for_the_file_system_is_one_line_before_any_work(tmp_pat
     assert legal.read_text() == "ok\n" and [p.name for p in tmp_path.iterdir()] == [legal.name]
     with pytest.raises(DataError, match="File name too long"):
         atomic_write_text(tmp_path / ("d" * 300), "x")
+
+
+def test_a_directory_that_takes_no_files_is_refused_before_any_work() -> None:
+    """-o /sys/x passed the option check as root (os.access says yes), ran the whole job, then failed with
+    "[Errno 1] Operation not permitted"."""
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+
+    res = CliRunner().invoke(cli, ["datasets", "heart", "-o", "/sys/mipnet_out.csv"])
+    assert res.exit_code == 2 and "cannot write to /sys" in res.output and "wrote" not in res.output, res.output

@@ -267,6 +267,16 @@ def _check_writable(
         raise click.BadParameter(f"cannot create {d}: {probe} is a file", ctx, param, param_hint)
     if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
         raise click.BadParameter(f"cannot write to {probe}: permission denied", ctx, param, param_hint)
+    if probe.is_dir():  # os.access says yes for /sys and /proc as root: a file must really be made there
+        import tempfile
+
+        try:
+            with tempfile.TemporaryFile(dir=probe, prefix=".mipnet-probe-"):
+                pass
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot write to {probe}: {exc.strerror or exc}", ctx, param, param_hint
+            ) from None
 
 
 def _hint(param: click.Parameter | None) -> str | None:
