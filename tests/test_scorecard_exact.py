@@ -185,6 +185,8 @@ def test_numbers() -> None:
     assert grid_step(np.array([[0.3, np.pi]])) == 1.0  # no small grid
     # a non-zero number is never printed as 0, nor counted as the integer 0 of the grid of 1
     assert fmt(2e-10) == "2e-10" and fmt(-3e-11) == "-3e-11" and fmt(0.0) == "0" and fmt(1 + 1e-12) == "1"
+    # --digits 15 printed -123456.0001 as "-123456": a finer request is not snapped at 1e-9
+    assert fmt(-123456.0001, digits=15) == "-123456.0001" and fmt(-123456.0001, digits=6) == "-123456"
     assert grid_step(np.array([[3e-10, -6e-10]])) == pytest.approx(3e-10)
 
 

@@ -163,11 +163,13 @@ def _on_grid(values: np.ndarray, s: float) -> bool:
 
 
 def fmt(v: float, digits: int = 6) -> str:
-    """A number as text: an integer (to 1e-9 relative, never 0 for a non-zero number: 2e-10 is "2e-10") without
-    decimals; otherwise ``digits`` significant digits, or the shortest exact form (``repr``) when ``digits`` is 0."""
+    """A number as text: an integer (to 1e-9 relative, or to the ``digits`` asked for when they are finer; never 0
+    for a non-zero number: 2e-10 is "2e-10") without decimals; otherwise ``digits`` significant digits, or the
+    shortest exact form (``repr``) when ``digits`` is 0 (--digits 15 printed -123456.0001 as -123456)."""
     v = float(v)
     r = round(v)
-    if abs(v) < 1e15 and (v == r or (digits > 0 and r != 0 and abs(v - r) <= TOL * abs(v))):
+    snap = min(TOL, 0.5 * 10.0 ** (1 - digits)) if digits > 0 else 0.0
+    if abs(v) < 1e15 and (v == r or (digits > 0 and r != 0 and abs(v - r) <= snap * abs(v))):
         return str(int(r))
     return repr(v) if digits <= 0 else format(v, f".{digits}g")
 
