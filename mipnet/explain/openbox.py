@@ -83,8 +83,13 @@ def piece_layers(net: Network) -> list[PieceLayer]:
             pieces.append(PieceLayer(i, layer.piece_kind, shape, offset, win.shape[0], 0.0, win))
             offset += win.shape[0]
         elif not (layer.affine or layer.passthrough):
+            what = (
+                "a piecewise-linear layer this explanation does not read yet"
+                if layer.piecewise_linear
+                else ("not piecewise linear")
+            )  # (HardTanh was called "not piecewise linear")
             raise UnsupportedError(
-                f"layer {i} ({layer.kind}) is not piecewise linear: exact interpretation needs "
+                f"layer {i} ({layer.kind}) is {what}: exact interpretation needs "
                 "ReLU, LeakyReLU, MaxPool2D or affine layers"
             )
     return pieces
