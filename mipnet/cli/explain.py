@@ -287,7 +287,7 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
     click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
     slack = P.h - P.G @ x[0]
     for i in idx:
-        click.echo(f"  {P.labels[i]:>16s}  slack {slack[i]:.4g}:  {_terms(net, P.G[i], -P.h[i], x[0], 6)} <= 0")
+        click.echo(f"  {P.labels[i]:>16s}  slack {slack[i] + 0.0:.4g}:  {_terms(net, P.G[i], -P.h[i], x[0], 6)} <= 0")
     if out_dir:
         doc = interp.to_dict(y=None)
         doc["instance"] = dict(zip(net.feature_names, x[0].tolist()))
