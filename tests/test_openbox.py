@@ -598,3 +598,18 @@ def test_exactness_is_measured_against_the_forward_pass_sums() -> None:
     it = interpret(net, X)
     it.net = wrong  # the local maps no longer describe this network: the measure must say so
     assert interpret(net, X).exactness(X)["exact_fraction"] == 1.0 and it.exactness(X)["exact_fraction"] < 1.0
+
+
+def test_the_linear_term_s_unit_pairs_split_no_region() -> None:
+    """f = relu(x0 - 1) + 0.5 x0 + x1 with the linear part written as the unit pairs of train(linear=True): 4
+    configurations for 2 local classifiers, and the pair's plane listed as a region boundary."""
+    W1 = np.array([[1.0, 0.0], [0.5, 1.0], [-0.5, -1.0]])
+    net = Network(
+        [Dense(W1, np.array([-1.0, 0.0, 0.0])), ReLU(), Dense(np.array([[1.0, 1.0, -1.0]]), np.zeros(1))],
+        domain=Domain.box(2, -3.0, 3.0),
+    )
+    X = np.random.default_rng(0).uniform(-3, 3, (200, 2))
+    it = interpret(net, X)
+    assert it.n_regions == 2 and it.exactness(X)["exact_fraction"] == 1.0
+    for k in range(it.n_regions):
+        assert all(label.startswith("L1.u0") for label in it.polytope(k).labels)

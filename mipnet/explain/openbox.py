@@ -61,6 +61,8 @@ class PieceLayer:
     n_codes: int  #: number of code columns (units for ReLU, pooled outputs for MaxPool)
     alpha: float = 0.0  #: LeakyReLU slope
     windows: np.ndarray | None = None  #: MaxPool: (n_codes, kh*kw) flat input index per window slot, -1 = pad
+    #: ReLU: unit pairs (p, q) whose states do not change the map (:func:`value_pairs`); coded p on, q off
+    pairs: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_inputs(self) -> int:
@@ -76,7 +78,8 @@ def piece_layers(net: Network) -> list[PieceLayer]:
         if layer.gated:
             n = int(np.prod(shape))
             assert layer.piece_kind is not None  # a gated activation is a "relu" or "leaky" piece
-            pieces.append(PieceLayer(i, layer.piece_kind, shape, offset, n, layer.negative_slope))
+            pairs = value_pairs(net, i) if layer.piece_kind == "relu" else ()
+            pieces.append(PieceLayer(i, layer.piece_kind, shape, offset, n, layer.negative_slope, pairs=pairs))
             offset += n
         elif layer.piece_kind is not None:  # a max-pool selection
             win = layer.flat_windows(shape)
@@ -95,6 +98,31 @@ def piece_layers(net: Network) -> list[PieceLayer]:
     return pieces
 
 
+def value_pairs(net: Network, i: int) -> tuple[tuple[int, int], ...]:
+    """Unit pairs (p, q) of the ReLU layer i between two Dense layers with W_q = -W_p != 0, b_q = -b_p and out-weights
+    V_q = -V_p (bit for bit): V_p max(0, z) + V_q max(0, -z) = V_p z whatever their states, so they split no region
+    (the linear term of ``train(linear=True)`` is such pairs, :mod:`mipnet.train.linear_term`; its regions were
+    counted twice and its plane listed as a boundary)."""
+    if not 0 < i < len(net.layers) - 1 or net.layers[i - 1].kind != "Dense" or net.layers[i + 1].kind != "Dense":
+        return ()
+    prev, nxt = net.layers[i - 1].parameters(), net.layers[i + 1].parameters()
+    W, b = np.asarray(prev["weight"], np.float64), np.asarray(prev["bias"], np.float64)
+    V = np.asarray(nxt["weight"], np.float64)
+
+    def key(j: int, sign: float) -> bytes:  # + 0.0 makes -0.0 the +0.0 of the partner's bytes
+        return (sign * np.concatenate([W[j], [b[j]], V[:, j]]) + 0.0).tobytes()
+
+    rows = {key(j, 1.0): j for j in range(W.shape[0]) if np.any(W[j])}
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for p in range(W.shape[0]):
+        q = rows.get(key(p, -1.0)) if np.any(W[p]) and p not in used else None
+        if q is not None and q != p and q not in used:
+            pairs.append((p, q))
+            used.update((p, q))
+    return tuple(pairs)
+
+
 def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Configuration code of every row of X and the network outputs.
 
@@ -107,7 +135,10 @@ def configurations(net: Network, X: Any, pieces: Sequence[PieceLayer] | None = N
     for p in pieces:
         z = trace[p.layer].reshape(n, -1)
         if p.kind in ("relu", "leaky"):
-            cols.append((z > 0).astype(np.int16))
+            col = (z > 0).astype(np.int16)
+            for u, v in p.pairs:  # one code for both states of a pair (the same map)
+                col[:, u], col[:, v] = 1, 0
+            cols.append(col)
         else:
             ext = np.concatenate([z, np.full((n, 1), -np.inf)], axis=1)  # index -1 (padding) -> -inf
             cols.append(np.argmax(ext[:, p.windows], axis=2).astype(np.int16))
@@ -252,11 +283,12 @@ def polytope(
         cd = np.asarray(code[p.offset : p.offset + p.n_codes])
         if p.kind in ("relu", "leaky"):
             s = 2.0 * cd - 1.0
-            Gs.append(-s[:, None] * A)
-            hs.append(s * c)
-            labels += [f"L{p.layer}.u{u}{'+' if on else '-'}" for u, on in enumerate(cd)]
-            layers.append(np.full(p.n_codes, p.layer))
-            units.append(np.arange(p.n_codes))
+            rows = np.setdiff1d(np.arange(p.n_codes), np.array([u for pair in p.pairs for u in pair], dtype=int))
+            Gs.append(-s[rows, None] * A[rows])
+            hs.append(s[rows] * c[rows])
+            labels += [f"L{p.layer}.u{u}{'+' if cd[u] else '-'}" for u in rows]
+            layers.append(np.full(rows.size, p.layer))
+            units.append(rows)
         else:
             win = p.windows
             assert win is not None  # a max-pool piece layer carries its windows
