@@ -325,3 +325,57 @@ def test_a_refuting_point_is_moved_to_the_nearest_class_change_on_its_segment():
     assert r.eps is not None and r.eps <= 0.1918 and r.checked and r.counterexample is not None
     assert abs(float(r.counterexample[0]) - 1e6) <= r.eps
     assert int(net.predict_index(net.forward(r.counterexample[None]))[0]) != 0
+
+
+def _lattice_truth(net: mipnet.Network, lo: float, hi: float) -> float:
+    import itertools
+
+    X = np.array(list(itertools.product(np.arange(lo, hi), np.arange(lo, hi + 1))), dtype=float)
+    return float((net.forward(X + [1.0, 0.0]) - net.forward(X)).min())
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_the_lattice_check_never_proves_a_step_the_lattice_breaks(depth):
+    """Integer x, y; first-layer weights K with cancelling biases; a step of -0.025 (one hidden layer: output
+    weights of 2.5e-8, which HiGHS's presolve dropped from the ramp model's objective) or -0.5 (two hidden layers at
+    1e5: HiGHS called the two-copy model infeasible under the cut-off) was proved ">= -1e-7"."""
+    from mipnet.verify.monotonic import verify_global
+
+    a, M = (0.05, 5.0) if depth == 1 else (1.0, 5.0)
+    K, C = (1e6, 0.0) if depth == 1 else (12345.678901, 1e5)
+    lo = C - 2
+    W1 = np.array([[K, 0], [K, 0], [K, K], [K, -10 * K], [K, -10 * K]])
+    b1 = np.array(
+        [-K * (C + 0.5), -K * C, -K * (2 * C + 2.5), -K * (C + 1.5) + 10 * K * lo, -K * (C + 1) + 10 * K * lo]
+    )
+    W2 = np.array([[2 / K, -1 / K, -a / K, 2 * M / K, -M / K]])
+    layers = [mipnet.Dense(W1, b1), mipnet.ReLU()]
+    if depth == 1:
+        layers.append(mipnet.Dense(W2, np.array([0.0])))
+    else:
+        layers += [
+            mipnet.Dense(W2, np.array([10.0])),
+            mipnet.ReLU(),
+            mipnet.Dense(np.array([[1.0]]), np.array([-10.0])),
+        ]
+    dom = mipnet.Domain(["x", "y"], [C - 2, C - 2], [C + 2, C + 2], integer=[True, True])
+    net = mipnet.Network(layers, domain=dom, task="regress")
+    assert _lattice_truth(net, C - 2, C + 2) < -0.02
+    f = verify_global(net, ["x"], time_limit=20).features[0]
+    assert f.status != "holds", f.note
+    if f.status == "violated":
+        assert f.witness is not None and f.witness.f_x_prime < f.witness.f_x
+
+
+def test_individual_monotonicity_tolerates_no_rise_that_grows_with_f():
+    """f = 1e7 - 0.05 x, increasing asked at x = 10: x' = 0 raises f by 0.5, accepted under "holds" as within the
+    tolerance 1e-7 (1 + |f|) = 1.0. The tolerance is now at most the global check's drop (1e-5)."""
+    from mipnet.verify.monotonic import verify_individual
+
+    net = mipnet.Network(
+        [mipnet.Dense(np.array([[-0.05]]), np.array([1e7]))],
+        domain=mipnet.Domain(["x"], [0.0], [20.0]),
+        task="regress",
+    )
+    rep = verify_individual(net, np.array([[10.0]]), increasing=["x"], time_limit=10)
+    assert rep.points[0].status == "counterexample", rep.points[0]

@@ -83,6 +83,7 @@ def monotonic_cmd(
 ) -> None:
     """Is MODEL monotone in the given features (on its whole domain, or at every row of DATA)?"""
     from ..verify.monotonic import TOL, verify_global, verify_individual
+    from ..verify.monotonic.common import DROP_TOL
 
     inc, dec = _names(increasing), _names(decreasing)
     if not inc and not dec:
@@ -106,8 +107,8 @@ def monotonic_cmd(
                 "counterexample" + (f"; worst at row {w.row} (gain {w.gain:.6g})" if w else "")
             )
             click.echo(
-                f"(no counterexample = a proved max f(x') <= f(x) + {TOL:g} (1 + |f(x)|): the solvers' "
-                "feasibility tolerance)"
+                f"(no counterexample = a proved max f(x') <= f(x) + min({TOL:g} (1 + |f(x)|), {DROP_TOL:g}): the "
+                "solvers' feasibility tolerance, at most the global check's drop)"
             )
         ctx.exit(_code(rep.status))
         return

@@ -3,7 +3,7 @@
 verdict tolerance ``TOL`` and the cut-off solve of a slope / lattice-step minimisation (:func:`_solve_cut`).
 
 Tolerance: ``holds`` needs a proved min s_l df/dx_l (or lattice step) >= -TOL; individually a proved
-max f(x') <= f(x) + TOL (1 + |f(x)|).
+max f(x') <= f(x) + min(TOL (1 + |f(x)|), DROP_TOL).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ MODES = ("exact", "blockwise")
 #: share of a global check's time that LP/MIP bound tightening may take (the rest: model building, MILPs)
 BOUNDS_SHARE = 0.5
 #: default tolerance of every verdict: ``holds`` needs a proved min slope (or lattice step)
-#: >= -TOL; individual: a proved max f(x') <= f(x) + TOL (1 + |f(x)|). It sits at the solvers'
+#: >= -TOL; individual: a proved max f(x') <= f(x) + min(TOL (1 + |f(x)|), DROP_TOL). It sits at the solvers'
 #: feasibility tolerance (1e-7, :func:`mipnet.solve.solve`), below which a MILP cannot tell a
 #: decrease from round-off (at 1e-9 a monotone net's exact lattice optimum 0 came back as
 #: -1.00000008e-9). It was 1e-6: a net decreasing with slope -5e-7 was certified monotone.

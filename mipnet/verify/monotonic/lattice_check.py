@@ -29,7 +29,7 @@ from ...encode import encode_network, input_terms
 from ...encode.properties import difference_cuts, functional_difference
 from ...encode.terms import Terms
 from ...network import Network
-from .common import FeatureVerdict, _solve_cut
+from .common import FeatureVerdict, _solve_cut, stopped_note
 from .witness import _check_pair
 
 
@@ -90,15 +90,30 @@ def _lattice_verdict(
     dl = Deadline.of(time_limit)
     dom = net.domain
     shallow = _pkg.shallow_form(net)
+    scale = 1.0
     if shallow is not None:  # one hidden layer: the ramp model, one binary per unit at most
         zb = bnds[shallow.hidden] if bnds is not None and bnds[shallow.hidden] is not None else None
-        m, x, _ = _pkg.lattice_step_model(shallow, dom, l, s, coef, zb)
+        # the objective's coefficients are the output weights: scaled to 1 at the largest (HiGHS's presolve dropped
+        # units whose coefficients were 1e-9 and proved a step of -0.025 ">= -1e-7"); the tolerance scales with it
+        top = float(np.max(np.abs(np.asarray(coef, dtype=np.float64) @ shallow.W2), initial=0.0))
+        scale = top if np.isfinite(top) and top > 0 else 1.0
+        m, x, _ = _pkg.lattice_step_model(shallow, dom, l, s, np.asarray(coef, dtype=np.float64) / scale, zb)
     else:
         m, x = _two_copy_model(net, coef, l, s, bnds)
     if dl.expired():
         verdict.note = "negative slope between lattice points; the time limit came before the exact lattice check"
         return
-    res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop)
+    res = _solve_cut(m, solver, dl.solver_limit(), threads, tol / scale, early_stop)
+    if shallow is None and early_stop and res.bound is not None and res.bound >= -tol and not dl.expired():
+        # the cut-off search's "infeasible" is its proof; the two-copy model of a nonempty domain is never
+        # infeasible, and HiGHS called it so with x fixed at a violating point (badly scaled copies): the proof is
+        # taken only when a search without the cut-off proves the same bound
+        res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop=False)
+        if res.status == "infeasible":
+            res.bound = None
+    for f in ("bound", "incumbent"):
+        if getattr(res, f) is not None:
+            setattr(res, f, getattr(res, f) * scale)
     verdict.how = "lattice"
     verdict.solver = res.to_dict()
     if res.bound is not None and res.bound >= -tol:
@@ -111,15 +126,20 @@ def _lattice_verdict(
         verdict.bound = None
         return
     if res.has_solution and res.incumbent is not None and res.incumbent < -tol:
-        xa = x.values()
-        xa = np.where(dom.integer, np.round(xa), xa)
+        xa = dom.snap(x.values()[None])[0]  # integers whole and one-hot levels exact (0.9999999999999993 was kept)
+        xa[l] = min(xa[l], math.floor(dom.upper[l] + 1e-9) - 1)
         xb = xa.copy()
         xb[l] += 1.0
         w = _check_pair(net, coef, xa, xb, s, tol, None)
         if w is not None:
             verdict.status, verdict.witness = "violated", w
             return
-    verdict.note = (
-        f"negative slope between lattice points; the lattice check ended {res.status} "
-        f"(bound {res.bound}) within {dl.seconds or 0.0:.3g} s"
+    if res.status == "infeasible":  # (the model of a nonempty domain: the solver's numerical trouble)
+        verdict.note = (
+            "negative slope between lattice points; the solver called the lattice check's model of a nonempty "
+            "domain infeasible: numerical trouble (badly scaled weights?), not a proof"
+        )
+        return
+    verdict.note = stopped_note(
+        res, dl.seconds, f"negative slope between lattice points; lattice check bound {res.bound}"
     )
