@@ -41,13 +41,29 @@ _FINGERPRINT_CACHE_SIZE = 16
 VALUE_NOOPS = ("Identity", "Flatten")
 
 
+def _identity_on_probabilities(layer: Layer) -> bool:
+    """The layer leaves every value in (0, 1) as it is: Identity, Flatten, ReLU, LeakyReLU, a HardTanh / ReLU6 /
+    clamp whose range holds [0, 1]."""
+    if layer.kind in VALUE_NOOPS or layer.kind in ("ReLU", "LeakyReLU"):
+        return True
+    lo, hi = getattr(layer, "min_val", None), getattr(layer, "max_val", None)
+    return layer.kind == "HardTanh" and lo is not None and hi is not None and lo <= 0.0 and hi >= 1.0
+
+
 def output_sigmoid(layers: Sequence[Layer]) -> int | None:
-    """The index of a Sigmoid that only :data:`VALUE_NOOPS` follow (a classifier's output probability), or None.
-    (A Sigmoid before a trailing Identity or Flatten was kept: every input was read as class 1.)"""
+    """The index of a Sigmoid after which every layer leaves a probability as it is (a classifier's output
+    probability), or None. (A Sigmoid before a trailing Identity, Flatten, ReLU or clamp was kept: every input was
+    read as class 1.)"""
     k = len(layers) - 1
-    while k >= 0 and layers[k].kind in VALUE_NOOPS:
+    while k >= 0 and _identity_on_probabilities(layers[k]):
         k -= 1
     return k if k >= 0 and layers[k].kind == "Sigmoid" else None
+
+
+def without_output_sigmoid(layers: Sequence[Layer], k: int) -> list[Layer]:
+    """``layers`` without the output Sigmoid at ``k`` and the activations after it (identities on its range, not on
+    the logit's): the logit, through the Identity / Flatten layers that follow."""
+    return [*layers[:k], *(layer for layer in layers[k + 1 :] if layer.kind in VALUE_NOOPS)]
 
 
 def dropped_output(net: "Network") -> str | None:

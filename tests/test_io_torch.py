@@ -271,7 +271,8 @@ def test_a_final_sigmoid_of_a_one_output_classifier_is_dropped_and_names_are_lis
 
 
 def test_a_sigmoid_before_a_trailing_identity_or_flatten_is_the_output_probability(tmp_path) -> None:
-    """p = sigmoid(x0 - x1) followed by nn.Identity() or nn.Flatten(): the Sigmoid was kept (only a last Sigmoid was
+    """p = sigmoid(x0 - x1) followed by nn.Identity(), nn.Flatten(), or an activation that is the identity on
+    probabilities (ReLU, a clamp to [0, 1], ReLU6): the Sigmoid was kept (only a last Sigmoid was
     dropped), so every input was class 1 and robustness "held" around a row whose ball crosses p = 0.5. The logit is
     now what the network returns, and a VNN-LIB property about the probability is refused (it was decided on the
     logit: a reachable 0.62 "held")."""
@@ -281,7 +282,7 @@ def test_a_sigmoid_before_a_trailing_identity_or_flatten_is_the_output_probabili
     from mipnet.errors import UnsupportedError
     from mipnet.verify.vnnlib import check_property, parse_vnnlib
 
-    for tail in (nn.Identity(), nn.Flatten()):
+    for tail in (nn.Identity(), nn.Flatten(), nn.ReLU(), nn.Hardtanh(0.0, 1.0), nn.ReLU6()):
         lin = nn.Linear(2, 1)
         with torch.no_grad():
             lin.weight[:] = torch.tensor([[1.0, -1.0]])

@@ -71,7 +71,7 @@ from ..layers import (
     Shape,
 )
 from ..layers.normalize import compact, positive_variance
-from ..network import Network, output_sigmoid
+from ..network import Network, output_sigmoid, without_output_sigmoid
 from .atomic import atomic_write_bytes
 
 try:
@@ -593,7 +593,7 @@ def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None
     sig = output_sigmoid(layers)
     if task == "classify" and int(np.prod(reader.shape)) == 1 and sig is not None and len(layers) > 1:
         # P(class 1) = sigmoid(z) > 0.5 iff z > 0: the logit is what a one-output classifier of mipnet returns
-        layers, metadata["onnx_dropped_output"] = layers[:sig] + layers[sig + 1 :], "Sigmoid"
+        layers, metadata["onnx_dropped_output"] = without_output_sigmoid(layers, sig), "Sigmoid"
     return Network(
         layers,
         domain=domain,

@@ -39,7 +39,7 @@ from ..layers import (
     Shape,
 )
 from ..layers.normalize import positive_variance
-from ..network import Network, output_sigmoid
+from ..network import Network, output_sigmoid, without_output_sigmoid
 
 try:
     import torch
@@ -225,7 +225,7 @@ def from_torch(
     sig = output_sigmoid(layers)
     if task == "classify" and int(np.prod(shape)) == 1 and sig is not None and len(layers) > 1:
         # P(class 1) = sigmoid(z) > 0.5 iff z > 0: the logit is what a one-output classifier of mipnet returns
-        layers, metadata["torch_dropped_output"] = layers[:sig] + layers[sig + 1 :], "Sigmoid"
+        layers, metadata["torch_dropped_output"] = without_output_sigmoid(layers, sig), "Sigmoid"
     return Network(
         layers,
         domain=domain,
