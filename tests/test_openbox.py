@@ -613,3 +613,21 @@ def test_the_linear_term_s_unit_pairs_split_no_region() -> None:
     assert it.n_regions == 2 and it.exactness(X)["exact_fraction"] == 1.0
     for k in range(it.n_regions):
         assert all(label.startswith("L1.u0") for label in it.polytope(k).labels)
+
+
+def test_exactness_is_not_blinded_by_units_that_are_off() -> None:
+    """A ReLU unit off at -1e12 adds nothing to the forward pass, but counted in the sums' size it made a local
+    classifier 100 off (on outputs of about 1) look "100 % exact" (relative error 9e-11)."""
+    net = Network(
+        [
+            Dense(np.array([[1.0, 0.0], [0.0, 1.0], [-1e12, 0.0]]), np.array([0.0, 0.0, -1e12])),
+            ReLU(),
+            Dense(np.array([[1.0, -1.0, 1.0], [0.0, 0.0, 0.0]]), np.zeros(2)),
+        ],
+        domain=Domain.box(2, 0.0, 1.0),
+    )
+    X = np.random.default_rng(0).uniform(0, 1, size=(5, 2))
+    it = interpret(net, X)
+    assert it.exactness(X)["exact_fraction"] == 1.0
+    it.bias[:, 0] += 100.0  # the local maps of output 0 are now wrong by 100
+    assert it.exactness(X)["exact_fraction"] == 0.0
