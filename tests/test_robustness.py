@@ -224,3 +224,16 @@ def test_exact_margin_of_a_smooth_net_is_a_margin_of_the_ball() -> None:
         assert r.margin == pytest.approx(lw[c] - lw[1 - c])  # a margin some point of the ball has
         if r.bound is not None:
             assert r.bound <= worst + 1e-6
+
+
+def test_minimal_perturbation_of_a_class_the_model_lacks_or_a_tie() -> None:
+    """cls=5 of a two-class net was "optimal, radius 0"; a tie at x (logits 0.5, 0.5) with cls=1 too, although no
+    point at distance 0 has margin <= -tau."""
+    from mipnet import Dense, Domain
+
+    net = random_dense_net(np.random.default_rng(1), [3, 8, 8, 3])
+    with pytest.raises(DataError, match="not a class"):
+        minimal_perturbation(net, np.array([0.2, -0.1, 0.4]), cls=5)
+    tie = Network([Dense(np.zeros((2, 1)), np.array([0.5, 0.5]))], domain=Domain.box(1, -1.0, 1.0))
+    r = minimal_perturbation(tie, np.array([0.0]), cls=1, time_limit=5)
+    assert not (r.status == "optimal" and r.eps == 0.0), (r.status, r.eps)

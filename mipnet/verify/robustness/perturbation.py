@@ -27,6 +27,7 @@ from ...bounds import RELIABLE_MAGNITUDE, compute_bounds
 from ...deadline import Deadline
 from ...encode import encode_network, input_terms, new_vars
 from ...encode.properties import add_norm_ball, encode_margin
+from ...errors import DataError
 from ...network import Network
 from .region import _prepare, _sub_domain, ball_box, margins
 from .results import BOUNDS_SHARE, TAU, PerturbationResult, normalise_norm
@@ -59,8 +60,11 @@ def minimal_perturbation(
     pred = int(net.predict_index(logits)[0])
     c = pred if cls is None else int(cls)
     names = net.class_names or []
+    n_cls = max(len(names), logits.shape[1], 2)
+    if not 0 <= c < n_cls:  # (cls=5 of two classes was "optimal, radius 0")
+        raise DataError(f"class {c} is not a class of the model (0 .. {n_cls - 1})")
     label = names[c] if c < len(names) else c
-    if pred != c:
+    if pred != c and float(margins(net, logits, np.array([c]))[0]) <= -tau:  # (a tie at x is not a change by tau)
         return PerturbationResult(
             c, label, norm, 0.0, 0.0, "optimal", x.copy(), names[pred], True, eps_max, time.perf_counter() - t0
         )
