@@ -377,3 +377,16 @@ def test_rows_dropped_from_an_audit_s_robustness_certificate_are_refuted(audited
     assert rep.status == "failed" and any("selection" in c.name and c.outcome == "fail" for c in rep.checks), (
         rep.lines()
     )
+
+
+def test_the_summary_names_the_norm_and_a_lone_output_name_is_refused(audited, dense_net, tmp_path):
+    """With --norm 1 the summary said only "Robustness (eps = 0.1)"; --output-name without a monotone feature was
+    ignored without a word."""
+    a = audited[3]
+    assert a.properties[1].name == "Robustness (eps = 0.1, Linf norm)"
+    model = tmp_path / "m.json"
+    save_model(dense_net, model)
+    pd.DataFrame(np.zeros((2, dense_net.n_inputs)), columns=dense_net.feature_names).to_csv(tmp_path / "d.csv")
+    args = ["audit", str(model), str(tmp_path / "d.csv"), "--eps", "0.01", "--output-name", "bogus"]
+    r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "--output-name" in r.output and not (tmp_path / "r.html").exists(), r.output

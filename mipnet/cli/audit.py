@@ -183,6 +183,8 @@ def audit(
     net = apply_domain(net, domain, domain_margin, domain_json)
     redomained = net is not loaded  # the certificates are of this model: it is written beside them
     inc, dec = _names(increasing), _names(decreasing)
+    if output_name is not None and not (inc or dec):  # (it was ignored without a word)
+        raise DataError("--output-name names the output monotonicity monitors: give --monotone-increasing/-decreasing")
     check_request(net, inc, dec, eps, alpha, k)  # bad requests fail before the data are read
     if k is not None:
         check_k(net, k)

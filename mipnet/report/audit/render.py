@@ -92,7 +92,8 @@ def _section_summary(a: Audit) -> str:
     return (
         '<div class="box"><h3>At a glance</h3><table class="summary">' + "".join(items) + "</table>"
         '<p class="muted">"holds" means proved for every input the property covers, not only tested; '
-        '"violated" means a concrete input shows the problem; "undecided" means the solver ran out of time. '
+        '"violated" means a concrete input shows the problem; "undecided" means neither was reached (a time '
+        "limit, a tie or numerical trouble: each property's note says which). "
         'Technical words are explained where they are used and in the <a href="#glossary">glossary</a> at '
         "the end of the page.</p></div>"
     )

@@ -143,6 +143,14 @@ def _monotonicity_property(
     )
 
 
+def _no_phi(results: list[Any]) -> str:
+    """The resilience sentence's value when no class has one: proved absent ("infeasible" for every class), or
+    not found (a limit cut the search)."""
+    if results and all(r.status == "infeasible" for r in results):
+        return "proved not to exist (no such change for any class)"
+    return "not found (the search was cut short)"
+
+
 def _robustness_property(
     net: Network,
     X: np.ndarray,
@@ -241,7 +249,7 @@ def _robustness_property(
     fig = _robustness_figure(results, eps)
     return PropertyResult(
         "robustness",
-        f"Robustness (eps = {eps:g})",
+        f"Robustness (eps = {eps:g}, L{norm} norm)",
         verdict,
         sentence,
         rows,
@@ -300,7 +308,7 @@ def _resilience_property(net: Network, results: list[Any], recheck_limit: float 
     sentence = (
         f"The smallest change (L{r0.norm} norm) that takes a confidently classified input (logit margin "
         f">= ln {r0.alpha:g}) to at least {r0.k} other class(es) is "
-        f"{_fmt(min(vals)) if vals else 'not found'}; the per-class values below are "
+        f"{_fmt(min(vals)) if vals else _no_phi(results)}; the per-class values below are "
         f"{'all proved optimal' if cert.status == 'holds' else 'not all proved (see the gaps)'}."
     )
     return PropertyResult(
