@@ -611,3 +611,25 @@ def test_a_weight_too_large_for_float32_is_refused_by_the_float32_export(tmp_pat
     assert not (tmp_path / "x.onnx").exists()
     save_model(net, tmp_path / "x64.onnx")  # float64 keeps it
     assert from_onnx(onnx.load(tmp_path / "x64.onnx")).layers[0].weight[0, 0] == 1e39
+
+
+def test_batch_norm_with_spatial_0_and_a_missing_external_file_are_named(tmp_path) -> None:
+    """BatchNormalization(spatial=0) (opset 7) failed with numpy's broadcast message naming no node; an external
+    weights file that is missing said only "ValidationError"."""
+    shape = [None, 3]
+    stats = [numpy_helper.from_array(np.full(6, v, np.float32), n) for v, n in [(1, "g"), (0, "b"), (0, "m"), (1, "v")]]
+    g = helper.make_graph(
+        [helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"], spatial=0)],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [*shape[:1], 2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        stats,
+    )
+    with pytest.raises((UnsupportedError, ModelFormatError), match="spatial=0"):
+        from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 7)]))
+    net = Network([Dense(np.ones((1, 2)), np.zeros(1))], domain=Domain.box(2, -1.0, 1.0))
+    m = to_onnx(net)
+    onnx.save_model(m, str(tmp_path / "m.onnx"), save_as_external_data=True, location="w.bin", size_threshold=0)
+    (tmp_path / "w.bin").unlink()
+    with pytest.raises(ModelFormatError, match="w.bin"):
+        from_onnx(tmp_path / "m.onnx")

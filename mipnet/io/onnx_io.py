@@ -336,7 +336,11 @@ class _Reader:
                     f"{where}: training mode (training_mode=1 or the running-statistics outputs) normalises by "
                     "each batch's statistics; export the model in inference mode (model.eval())"
                 )
+            if not at.get("spatial", 1):  # opset < 9: statistics per element, not per channel
+                raise UnsupportedError(f"{where}: BatchNormalization with spatial=0 is not supported")
             gamma, beta, mean, var = (self.const(n, node) for n in node.input[1:5])
+            if not all(v.size == self.shape[0] for v in (gamma, beta, mean, var)):
+                raise ModelFormatError(f"{where}: BatchNormalization's statistics are not one per channel")
             scale = gamma / np.sqrt(positive_variance(var + at.get("epsilon", 1e-5), f"node {name!r}"))
             per_channel = (-1,) + (1,) * (len(self.shape) - 1)
             a, b = (np.broadcast_to(v.reshape(per_channel), self.shape).copy() for v in (scale, beta - mean * scale))
@@ -558,7 +562,10 @@ def _load(model_or_path: Any) -> Any:
     except MipnetError:
         raise
     except Exception as exc:  # noqa: BLE001 - protobuf raises several types for a corrupt file
-        raise ModelFormatError(f"{model_or_path} is not a readable ONNX model: {type(exc).__name__}") from None
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise ModelFormatError(
+            f"{model_or_path} is not a readable ONNX model: {type(exc).__name__}" + (f" ({detail})" if detail else "")
+        ) from None
 
 
 def from_onnx(model_or_path: Any, domain: Domain | None = None, task: str | None = None) -> Network:

@@ -220,7 +220,9 @@ def from_torch(
             raise ModelFormatError(f"the feature names must be a list, not {type(feature_names).__name__}")
         domain = Domain.box(list(feature_names), -np.inf, np.inf)
     if domain is not None and domain.n_features != n_in:
-        raise ModelFormatError(f"the domain has {domain.n_features} features, the input shape {shape} has {n_in}")
+        raise ModelFormatError(
+            f"the domain has {domain.n_features} features, the input shape {tuple(input_shape)} has {n_in}"
+        )
     metadata: dict[str, Any] = {"source": "torch", "module": type(module).__name__}
     sig = output_sigmoid(layers)
     if task == "classify" and int(np.prod(shape)) == 1 and sig is not None and len(layers) > 1:
