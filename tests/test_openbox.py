@@ -631,3 +631,16 @@ def test_exactness_is_not_blinded_by_units_that_are_off() -> None:
     assert it.exactness(X)["exact_fraction"] == 1.0
     it.bias[:, 0] += 100.0  # the local maps of output 0 are now wrong by 100
     assert it.exactness(X)["exact_fraction"] == 0.0
+
+
+def test_cli_instance_refuses_the_options_of_the_data_s_regions(tmp_path) -> None:
+    """--instance with --figures 0 or --max-boundaries 0 wrote its figure anyway (the options were ignored)."""
+    net = Network([Dense(np.array([[1.0, -2.0]]), np.array([0.1]))], domain=Domain.box(2, -1.0, 1.0))
+    model = str(tmp_path / "m.json")
+    save_model(net, model)
+    group = _Group(commands={"explain": explain})
+    res = CliRunner().invoke(
+        group, ["explain", model, "--instance", "0.5,0.1", "--figures", "0", "-o", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2 and "--figures applies to the regions of DATA" in res.output, res.output
+    assert not (tmp_path / "o").exists()

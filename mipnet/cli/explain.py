@@ -223,6 +223,14 @@ def openbox(
         raise DataError("--max-boundaries, --figures and --top must be >= 0")
 
     if instance is not None:
+        from click.core import ParameterSource
+
+        ctx = click.get_current_context()
+        opts = {"label": "--label", "max_boundaries": "--max-boundaries", "n_figures": "--figures", "top": "--top"}
+        given = [o for n, o in opts.items() if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+        if given:  # (they were ignored: a figure still written, no true label shown)
+            verb = "applies" if len(given) == 1 else "apply"
+            raise DataError(f"{', '.join(given)} {verb} to the regions of DATA, not to one --instance")
         x = _parse_instance(net, instance, X)
         _explain_one(net, x, X, out_dir)
         return
