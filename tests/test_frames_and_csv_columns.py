@@ -64,3 +64,20 @@ def test_a_feature_too_small_to_standardise_is_refused_before_the_solve():
     X[:, 0] *= 1e-310
     with pytest.raises(MipnetError, match="too little to standardise"):
         MIPNetClassifier((1,), time_limit=5).fit(X, (X[:, 1] > 0).astype(int))
+
+
+def test_one_hot_columns_already_encoded_in_the_data_form_a_group() -> None:
+    """A model trained on `mipnet datasets`'s export (race=African-American, race=Asian, ... as 0/1 columns) had no
+    one-hot group: robustness said "violated" with a witness of three races at once."""
+    from mipnet.train.estimators import _encoded_groups
+
+    names = ["age", "race=a", "race=b", "race=c", "sex=m", "flag=1"]
+    X = np.array([[30, 1, 0, 0, 1, 0], [40, 0, 1, 0, 0, 1], [50, 0, 0, 1, 1, 1], [60, 0, 1, 0, 0, 0]], dtype=float)
+    assert _encoded_groups(X, names, []) == [[1, 2, 3]]  # sex=m alone and flag=1 alone are no groups
+    assert _encoded_groups(X, names, [[1, 2, 3]]) == []  # a group the frame's encoding made already
+    X2 = X.copy()
+    X2[0, 2] = 1.0  # two races in one row: not a one-hot encoding
+    assert _encoded_groups(X2, names, []) == []
+    frame = pd.DataFrame(np.vstack([X, X]), columns=names)
+    est = MIPNetClassifier((1,), time_limit=3).fit(frame, [0, 1, 1, 0, 1, 0, 0, 1])
+    assert est.network_.domain.onehot_groups == [[1, 2, 3]]

@@ -107,6 +107,18 @@ def _subsampled(constraints: list[Any], rows: np.ndarray | None, n_rows: int) ->
     return out
 
 
+def _encoded_groups(X: np.ndarray, names: list[str], known: list[list[int]]) -> list[list[int]]:
+    """One-hot groups already encoded in the data: columns named ``column=level`` (as ``mipnet datasets`` exports
+    them), 0 / 1 on every training row, exactly one 1 per row among them, two or more, in no group yet. (A model
+    trained on such an export had no group: robustness "violated" with a witness of three races at once.)"""
+    taken = {i for g in known for i in g}
+    cols: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        if "=" in n and i not in taken and bool(np.all((X[:, i] == 0) | (X[:, i] == 1))):
+            cols.setdefault(n.split("=")[0], []).append(i)
+    return [g for g in cols.values() if len(g) >= 2 and X.shape[0] > 0 and bool(np.all(X[:, g].sum(axis=1) == 1))]
+
+
 class _MIPNetBase(BaseEstimator):
     _task = "classify"
 
@@ -410,6 +422,7 @@ class _MIPNetBase(BaseEstimator):
                     f"a text column's one-hot column {clash!r} has the name of another column: rename one of them"
                 )
             names = [f"x{i}" for i in range(len(names))]
+        self.onehot_groups_ = self.onehot_groups_ + _encoded_groups(X, names, self.onehot_groups_)
         return Domain(names, lo, hi, integer, self.onehot_groups_)
 
     def _subsample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
