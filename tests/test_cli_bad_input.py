@@ -66,6 +66,7 @@ def files(tmp_path_factory) -> dict[str, str]:
     tnan.loc[2, "label"] = np.nan
     tnan.to_csv(d / "target_nan.csv", index=False)
     df.assign(label=np.where(df["label"] == 1, "yes", "no")).to_csv(d / "text_target.csv", index=False)
+    df.assign(label=X[:, 0] * 7.5).to_csv(d / "real_target.csv", index=False)  # a numeric target, classify asked
     (d / "empty.csv").write_text("")
     (d / "header.csv").write_text("a,b,c,label\n")
     (d / "shifted.csv").write_text("a,b,c\n9,1,2,3\n9,4,5,6\n")  # one field more than the header: pandas indexed
@@ -132,6 +133,7 @@ CASES: list[tuple[str, str, str]] = [
     ("train-nan-feature", "train {nan} --target label -o {out}/m.json", "column 'b' has 2 empty"),
     ("train-nan-target", "train {target_nan} --target label -o {out}/m.json", "target column 'label' has 1"),
     ("train-regress-text", "train {text_target} --target label --task regress -o {out}/m.json", "numeric target"),
+    ("train-real-target", "train {real_target} --target label -o {out}/m.json", "pass --task regress"),
     ("train-empty-csv", "train {empty} --target label -o {out}/m.json", "not a readable CSV"),
     ("train-header-only", "train {header} --target label -o {out}/m.json", "has no data rows"),
     ("train-no-target", "train {data} --target nope -o {out}/m.json", "'nope'"),
@@ -352,6 +354,7 @@ _INPUTS = [
     "nan.csv",
     "target_nan.csv",
     "text_target.csv",
+    "real_target.csv",
     "empty.csv",
     "header.csv",
     "shifted.csv",

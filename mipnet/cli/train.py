@@ -513,6 +513,14 @@ def _check_training_frame(df, target: str, task: str) -> None:
         raise DataError(
             f"the target {target!r} has only one class ({df[target].iloc[0]}); a classifier needs 2 classes"
         )
+    t = df[target]
+    frac = pd.api.types.is_float_dtype(t) and not bool(np.all(np.mod(t.to_numpy(dtype=np.float64), 1) == 0))
+    if task == "classify" and frac:
+        odd = float(t[np.mod(t.to_numpy(dtype=np.float64), 1) != 0].iloc[0])
+        raise DataError(  # (sklearn's "Unknown label type: continuous" came after "training on N rows")
+            f"the target {target!r} holds {t.nunique()} distinct numbers, some not whole (such as {odd:g}): "
+            "a classifier needs class labels (whole numbers or text); for a numeric target pass --task regress"
+        )
     if task == "regress" and not pd.api.types.is_numeric_dtype(df[target]):
         raise DataError(
             f"--task regress needs a numeric target; column {target!r} holds text such as {str(df[target].iloc[0])!r}"
