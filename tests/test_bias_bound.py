@@ -67,6 +67,16 @@ def test_cli_note_and_the_box_options(tmp_path):
     res = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "m1.json")])
     assert res.exit_code == 0, res.output
     assert "note: the output bias is at its bound" in res.output and "--bias-bound 1" in res.output
+    # the target's name is kept: a re-check of the training certificate with the CSV plus other columns finds it
+    from mipnet.io import load_model
+    from mipnet.report import recheck
+    from mipnet.report.audit.run import _training_of
+
+    net = load_model(tmp_path / "m1.json")
+    assert net.metadata["target"] == "label"
+    frame = pd.read_csv(path).assign(note=1.0)
+    rep = recheck(_training_of(net), net, frame, second_solver=None, reprove=False)
+    assert rep.status != "failed", rep.lines()
     res = CliRunner().invoke(cli, [*base, "--bias-bound", "8", "--weight-bound", "2", "-o", str(tmp_path / "m8.json")])
     assert res.exit_code == 0, res.output
     assert "note: the output bias" not in res.output

@@ -358,7 +358,16 @@ def _data_arrays(cert: CertificateFile, net: Network, data: Any) -> tuple[np.nda
             extra = non_feature_columns(net, data)
             target = extra[0] if len(extra) == 1 else None
         if cert.kind == "training" and target is None:
-            raise DataError("name the target column: the CSV has no single column besides the model's features")
+            extra = non_feature_columns(net, data)
+            raise DataError(
+                "the certificate names no target column, and the CSV has "
+                + (
+                    f"{len(extra)} columns besides the model's features ({', '.join(map(str, extra[:5]))})"
+                    if extra
+                    else "no column besides the model's features"
+                )  # fmt: skip
+                + ": give the training CSV with only its target column besides the features"
+            )
         if target is not None and target not in data.columns:
             if cert.kind == "training":
                 raise DataError(f"the data lack the target column {target!r} named in the certificate")

@@ -409,6 +409,7 @@ def train(
         code = _train_monotone(
             X,
             y,
+            target=target,
             task=task,
             hidden=_hidden(hidden),
             hypothesis=hypothesis,
@@ -453,6 +454,7 @@ def train(
         **extra,
     )
     _summary(est, X, y)  # the certificate's lines show each domain constraint's check
+    est.network_.metadata["target"] = str(target)  # (a re-check of its certificate finds the column by it)
     save_model(est.network_, output)
     click.echo(f"wrote {output}")
 
@@ -572,6 +574,7 @@ def _train_monotone(
     decreasing: list[str],
     method: str,
     output: str,
+    target: str | None = None,
 ) -> int:
     """Certified monotonic learning (mipnet.train.monotone); exit 0 certified, 1 violated, 3 unknown."""
     from ..domain import Domain
@@ -645,6 +648,8 @@ def _train_monotone(
             err=True,
         )
         return EXIT_VIOLATED if status == "violated" else EXIT_UNKNOWN
+    if target is not None:  # (the target column's name: a re-check finds the column by it)
+        res.network.metadata["target"] = str(target)
     save_model(res.network, output)
     click.echo(f"wrote {output}")
     return EXIT_OK

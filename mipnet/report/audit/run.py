@@ -271,7 +271,8 @@ def _training_of(net: Network) -> CertificateFile | None:
     if not (isinstance(meta, dict) and "data_sha256" in meta):
         return None
     try:
-        cert = training_certificate(net, meta)
+        target = net.metadata.get("target") if isinstance(net.metadata, dict) else None
+        cert = training_certificate(net, meta, target=target if isinstance(target, str) else None)
         for key in ("incumbent", "bound", "gap", "time"):
             v = cert.answer.get(key)
             if v is not None and (isinstance(v, bool) or not math.isfinite(float(v))):
