@@ -81,3 +81,11 @@ def test_one_hot_columns_already_encoded_in_the_data_form_a_group() -> None:
     frame = pd.DataFrame(np.vstack([X, X]), columns=names)
     est = MIPNetClassifier((1,), time_limit=3).fit(frame, [0, 1, 1, 0, 1, 0, 0, 1])
     assert est.network_.domain.onehot_groups == [[1, 2, 3]]
+
+
+def test_a_subsample_of_one_class_is_refused() -> None:
+    """--samples 1 trained a constant network on one row and certified it "optimal"."""
+    X = np.random.default_rng(3).normal(size=(30, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(MipnetError, match="holds only the class"):
+        MIPNetClassifier((1,), max_samples=1, time_limit=3).fit(X, y)

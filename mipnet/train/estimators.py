@@ -441,6 +441,11 @@ class _MIPNetBase(BaseEstimator):
         if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
             raise InputError(f"y must be a vector with one entry per row of X ({Xa.shape[0]}), got shape {ya.shape}")
         Xs, ys, rows = self._subsample(Xa, ya)
+        if classes is not None and rows is not None and len(set(ys.tolist())) < 2:  # (a constant net, "optimal")
+            raise InputError(
+                f"the {ys.shape[0]}-row subsample (max_samples) holds only the class {ys[0].item()!r}: a classifier "
+                "needs 2 classes; raise max_samples (--samples) or change random_state (--seed)"
+            )
         log = print if self.verbose else None
         progress = console_progress("  solver ") if self.verbose else None
         conv: dict[str, Any] = {}
