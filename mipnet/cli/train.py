@@ -527,6 +527,11 @@ def _check_training_frame(df, target: str, task: str) -> None:
         raise DataError(
             f"--task regress needs a numeric target; column {target!r} holds text such as {str(df[target].iloc[0])!r}"
         )
+    if task == "regress" and float(np.abs(t.to_numpy(dtype=np.float64)).max()) > MAX_MAGNITUDE:
+        raise DataError(  # (as the features: the standardisation's squares overflow, the score printed nan)
+            f"the target {target!r} has values up to {float(np.abs(t.to_numpy(dtype=np.float64)).max()):.3g}: above "
+            f"{MAX_MAGNITUDE:g} the standardisation's squares overflow; rescale the column"
+        )
 
 
 #: options certified monotonic learning does not read: per method (the gradient method trains its own loss)

@@ -95,9 +95,15 @@ def resolve_config(config: TrainConfig, task: str, n_classes: int) -> TrainConfi
     if hyp == "auto":
         hyp = "sign" if len(hidden) == 1 and n_out == 1 and not conv else "quantized"
     if hyp == "sign" and conv:
-        raise UnsupportedError("conv architectures use hypothesis='quantized' (or 'continuous' on SCIP/Gurobi)")
+        raise UnsupportedError(
+            "conv architectures use the quantized class (hypothesis='quantized', --hypothesis quantized; or "
+            "'continuous' on SCIP/Gurobi)"
+        )
     if hyp == "sign" and (len(hidden) != 1 or n_out != 1):
-        raise UnsupportedError("the sign class has one hidden layer and one output; use hypothesis='quantized'")
+        raise UnsupportedError(
+            "the sign class has one hidden layer and one output; use the quantized class (hypothesis='quantized', "
+            "--hypothesis quantized)"
+        )
     loss = config.loss
     if task == "classify":
         if loss not in CLASSIFY_LOSSES:

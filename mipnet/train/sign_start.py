@@ -35,7 +35,11 @@ def surrogate_applies(cfg: TrainConfig, task: str, n_classes: int) -> bool:
 def surrogate_obstacles(cfg: TrainConfig, task: str, n_classes: int) -> list[str]:
     """What keeps the surrogate from this problem (:func:`surrogate_applies`), in words; empty when it applies."""
     checks = [
-        (task == "classify" and n_classes == 2, f"a binary classifier (this is a {task} with {n_classes} outputs)"),
+        (
+            task == "classify" and n_classes == 2,
+            "a binary classifier (this is "
+            + ("a regression)" if task != "classify" else f"a classifier of {n_classes} classes)"),
+        ),
         (cfg.hypothesis == "sign", f"the sign class (not {cfg.hypothesis})"),
         (cfg.loss == "hinge", f"the hinge loss (not {cfg.loss})"),
         (cfg.margin > 0, "a margin > 0"),

@@ -297,8 +297,9 @@ def train_with_options(
             raise UnsupportedError(
                 "choosing l1 by cross-validation is not yet supported here: it needs the sign class "
                 "with the hinge loss and no other penalty or budget (this problem lacks: "
-                f"{'; '.join(surrogate_obstacles(cfg, task, n_classes))}); use scikit-learn's GridSearchCV "
-                "over MIPNetClassifier(l1=...)"
+                f"{'; '.join(surrogate_obstacles(cfg, task, n_classes))}); give l1 a number, or use "
+                f"scikit-learn's GridSearchCV over {'MIPNetRegressor' if task == 'regress' else 'MIPNetClassifier'}"
+                "(l1=...)"
             )
         from .penalty_cv import select_l1, selection_method, selection_score
 
