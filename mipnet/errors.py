@@ -32,3 +32,8 @@ class SolverError(MipnetError):
 class BoundWarning(UserWarning):
     """A fitted parameter sits at its box (``bias_bound`` / ``--bias-bound``): the certificate holds for that box,
     and a larger box may fit better."""
+
+
+class LimitError(SolverError):
+    """A limit (time) ended the work before it had a result the user required (a network meeting the training
+    constraints): not an input error. The command line exits 3 (unknown), as when a proof is cut short."""

@@ -515,3 +515,20 @@ def test_a_deeply_nested_constraint_file_is_one_line(tmp_path):
     r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "m.json")])
     assert r.exit_code == 2 and "nested too deeply" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "m.json").exists()
+
+
+def test_constraints_unmet_when_the_time_limit_ends_exit_3_not_2(monkeypatch) -> None:
+    """ "no network meeting the training constraints was found within the time limit" exited 2 (an input error),
+    where the documentation says 3 (unknown), as with --monotone-*: a limit cut the work short."""
+    from click.testing import CliRunner
+
+    import mipnet.datasets as ds
+    from mipnet.cli import cli
+    from mipnet.errors import LimitError
+
+    def cut(*args, **kwargs):
+        raise LimitError("no network meeting the training constraints was found within the time limit (5 s)")
+
+    monkeypatch.setattr(ds, "load", cut)
+    res = CliRunner().invoke(cli, ["datasets", "heart"])
+    assert res.exit_code == 3 and res.output.strip().startswith("error: no network meeting"), res.output

@@ -17,8 +17,8 @@ from typing import cast
 import click
 
 from .. import interrupt
-from ..errors import MipnetError
-from .common import EXIT_INPUT_ERROR
+from ..errors import LimitError, MipnetError
+from .common import EXIT_INPUT_ERROR, EXIT_UNKNOWN
 from .models import convert, info, predict
 
 #: modules whose ``COMMANDS`` list of click commands is added to the group
@@ -87,6 +87,9 @@ class _Group(click.Group):
             raise  # the help text, as click prints it
         except click.ClickException as exc:  # bad options and arguments: one line, exit 2 (click's code)
             _usage_error(ctx, exc)
+        except LimitError as exc:  # a limit ended the work before a required result: unknown, not bad input
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            ctx.exit(EXIT_UNKNOWN)
         except MipnetError as exc:
             click.echo(f"error: {_one_line(exc)}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)

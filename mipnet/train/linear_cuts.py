@@ -57,7 +57,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..deadline import Deadline
-from ..errors import DataError, SolverError
+from ..errors import DataError, LimitError
 from ..highs import set_time_limit
 from . import linear_polish
 from .config import TrainConfig
@@ -621,7 +621,7 @@ def fit_by_cuts(
             "(the output orders with the others); relax one of them"
         )
     if best is None:  # only with output orders (the constant model meets every other constraint)
-        raise SolverError(
+        raise LimitError(
             "no network meeting the training constraints was found within the time limit (the output orders); "
             "raise --time-limit"
         )

@@ -14,7 +14,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..deadline import Deadline
-from ..errors import DataError, SolverError
+from ..errors import DataError, LimitError, SolverError
 from ..gaps import gap_closed
 from ..network import Network
 from ..solve import Result, solve
@@ -243,7 +243,7 @@ def finish(
         if broken and res.status == "infeasible":
             raise _infeasible(solver, cfg.constraints)
         if broken:  # never a network that breaks what the user required (the warm start, when no solve ran)
-            raise SolverError(
+            raise LimitError(
                 f"no network meeting the training constraints was found within the time limit "
                 f"({_seconds(time_limit)}): {', '.join(map(str, broken))} do(es) not hold on the best network "
                 "found; raise --time-limit"
