@@ -342,5 +342,6 @@ def test_the_table_refuses_to_overwrite_its_inputs_and_checks_its_output_first(t
     for out in (tmp_path / "i.csv", tmp_path / "n.onnx", Path("/proc/x.csv")):
         before = out.read_bytes() if out.is_file() else None
         r = subprocess.run([*base, str(out)], env=ENV, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 2 and r.stderr.startswith("error: -o"), r.stderr
+        one_line = r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "-o" in r.stderr
+        assert r.returncode == 2 and one_line, r.stderr
         assert (out.read_bytes() if out.is_file() else None) == before
