@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzz_robustness_scales import domain_problem, in_ball, make_case  # noqa: E402
+from fuzz_robustness_scales import domain_problem, draw_case, in_ball, worker, worker_rows  # noqa: E402
 
 TIME_LIMIT = 10.0
 BOUND_SLACK = 1e-6  # relative: the MILP's gap tolerance
@@ -41,10 +38,7 @@ BOUND_SLACK = 1e-6  # relative: the MILP's gap tolerance
 def run_case(seed: int, t: int) -> dict[str, Any]:
     from mipnet.verify.robustness import minimal_perturbation
 
-    rng = np.random.default_rng([seed, t])
-    drawn, draws = None, 0
-    while drawn is None and draws < 50:
-        drawn, draws = make_case(rng), draws + 1
+    drawn, _ = draw_case(seed, t)
     if drawn is None:
         return {"case": t, "skipped": "no case with a class change in 50 draws"}
     case, c, (below, beyond) = drawn
@@ -75,14 +69,6 @@ def run_case(seed: int, t: int) -> dict[str, Any]:
     return row
 
 
-def worker(seed: int, cases: list[int]) -> None:
-    import mipnet
-
-    print(json.dumps({"mipnet": str(Path(mipnet.__file__).resolve().parent)}), flush=True)
-    for t in cases:
-        print(json.dumps(run_case(seed, t)), flush=True)
-
-
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     done = [r for r in rows if "status" in r]
     statuses: dict[str, int] = {}
@@ -107,22 +93,16 @@ def main() -> None:
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.seed, list(range(args.n)))
+        worker(args.seed, list(range(args.n)), run_case)
         return
-    env = dict(os.environ, PYTHONPATH=str(Path(args.checkout).resolve())) if args.checkout else None
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--seed", str(args.seed), "--n", str(args.n)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
-    assert proc.stdout is not None
-    head = json.loads(proc.stdout.readline())
+    stream = worker_rows(__file__, ["--seed", str(args.seed), "--n", str(args.n)], args.checkout)
+    head = next(stream)
     rows = []
-    for line in proc.stdout:
-        row = json.loads(line)
+    for row in stream:
         rows.append(row)
         if row.get("false"):
             print(f"case {row['case']}: {row['kind']} L{row['norm']} {row['status']}: {row['problems']}", flush=True)
-    if proc.wait() != 0:
-        sys.exit(f"the worker failed (exit {proc.returncode})")
     s = summarize(rows)
     who = args.checkout or "this checkout"
     out = Path(args.out or "results/trust/minimal_perturbation.json")

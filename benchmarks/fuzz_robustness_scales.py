@@ -448,14 +448,21 @@ def run_query(
     return row
 
 
-def run_case(seed: int, t: int) -> dict[str, Any]:
-    """Case t of a seed: draw a case (again until its class changes within the domain), then ask about the
-    planted radius and the radius below it."""
+def draw_case(seed: int, t: int) -> tuple[tuple[Case, int, tuple[float, float]] | None, int]:
+    """Case t of a seed, drawn from its own generator again until its class changes within the domain (at most 50
+    draws): (case, its class, (below, beyond) the exact minimal radius) or None, and the number of draws."""
     rng = np.random.default_rng([seed, t])
-    t0 = time.perf_counter()
     drawn, draws = None, 0
     while drawn is None and draws < 50:
         drawn, draws = make_case(rng), draws + 1
+    return drawn, draws
+
+
+def run_case(seed: int, t: int) -> dict[str, Any]:
+    """Case t of a seed: draw a case (again until its class changes within the domain), then ask about the
+    planted radius and the radius below it."""
+    t0 = time.perf_counter()
+    drawn, draws = draw_case(seed, t)
     if drawn is None:
         return {"case": t, "skipped": "no case with a class change in 50 draws"}
     case, c, (below, beyond) = drawn
@@ -480,13 +487,27 @@ def run_case(seed: int, t: int) -> dict[str, Any]:
     return row
 
 
-def worker(seed: int, cases: list[int]) -> None:
-    """Run the cases in this process (whose mipnet may be a baseline checkout's), one JSON row per line."""
+def worker(seed: int, cases: list[int], run: Any = None) -> None:
+    """Run the cases (``run(seed, t)``, default :func:`run_case`) in this process (whose mipnet may be a baseline
+    checkout's), one JSON row per line after a first line naming the mipnet run."""
     import mipnet
 
     print(json.dumps({"mipnet": str(Path(mipnet.__file__).resolve().parent)}), flush=True)
     for t in cases:
-        print(json.dumps(run_case(seed, t)), flush=True)
+        print(json.dumps((run or run_case)(seed, t)), flush=True)
+
+
+def worker_rows(script: str, args: list[str], checkout: str | None) -> Iterator[dict[str, Any]]:
+    """Run ``script --worker ARGS`` in a subprocess (from a neutral directory: the current one would come first on
+    the path; with ``checkout``, that checkout's mipnet) and yield its head line, then its rows as they come."""
+    env = dict(os.environ, PYTHONPATH=str(Path(checkout).resolve())) if checkout else None
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        yield json.loads(line)
+    if proc.wait() != 0:
+        sys.exit(f"the worker failed (exit {proc.returncode})")
 
 
 # ----------------------------------------------------------------------------------------------- the driver
@@ -541,17 +562,12 @@ def main() -> None:
     if args.worker:
         worker(args.seed, cases)
         return
-    env = dict(os.environ, PYTHONPATH=str(Path(args.checkout).resolve())) if args.checkout else None
     t0 = time.perf_counter()
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--seed", str(args.seed)]
-    cmd += ["--case", str(args.case)] if args.case is not None else ["--n", str(args.n)]
-    # (from a neutral directory: the current one would come first on the path)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=tempfile.gettempdir())
-    assert proc.stdout is not None
-    head = json.loads(proc.stdout.readline())
+    wargs = ["--seed", str(args.seed)] + (["--case", str(args.case)] if args.case is not None else ["--n", str(args.n)])
+    stream = worker_rows(__file__, wargs, args.checkout)
+    head = next(stream)
     rows = []
-    for line in proc.stdout:
-        row = json.loads(line)
+    for row in stream:
         rows.append(row)
         if args.case is not None:
             print(json.dumps(row, indent=1))
@@ -561,8 +577,6 @@ def main() -> None:
                 for q in row["queries"]
             ]
             print(f"case {row['case']}: {row['kind']} L{row['norm']} {brief}", flush=True)
-    if proc.wait() != 0:
-        sys.exit(f"the worker failed (exit {proc.returncode})")
     summary = summarize(rows)
     who = args.checkout or "this checkout"
     line = one_line(summary, who, args.seed)
