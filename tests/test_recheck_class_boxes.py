@@ -225,3 +225,17 @@ def test_a_network_below_the_proved_optimum_of_its_class_fails() -> None:
     assert rep.status == "failed", rep.lines()
     assert _outcome(rep, BOXES) == "fail"
     assert _outcome(rep, "training bound re-proved by a fresh solve") == "fail"  # (whatever the box check says)
+
+
+def test_the_fresh_solve_s_build_stops_at_the_re_check_s_budget(trained, monkeypatch) -> None:
+    """The re-proof built the whole training MILP before it looked at the clock: 24 s of a 5 s limit on 6172 rows,
+    minutes on full Adult. The build now stops at the budget and the claim is left not re-proved."""
+    import mipnet.certificates.training as tr
+
+    X, y, net = trained
+    cert = training_certificate(net, net.metadata["certificate"], target="y")
+    real = tr._reprove_training
+    monkeypatch.setattr(tr, "_reprove_training", lambda *a, **k: real(*a[:7], 0.0, *a[8:], **k))  # no time left
+    rep = recheck(cert, net, (X, y), second_solver=None)
+    lines = "\n".join(rep.lines())
+    assert rep.status == "partial" and "building the problem did not fit" in lines, lines
