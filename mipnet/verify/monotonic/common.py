@@ -280,7 +280,13 @@ def stopped_note(res: Any, seconds: float | None, where: str) -> str:
 
 
 def _solve_cut(
-    model: pyo.ConcreteModel, solver: str, time_limit: float | None, threads: int | None, tol: float, early_stop: bool
+    model: pyo.ConcreteModel,
+    solver: str,
+    time_limit: float | None,
+    threads: int | None,
+    tol: float,
+    early_stop: bool,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
     """Solve min s * g_l. With ``early_stop``: stop at the first incumbent < -tol, and (HiGHS) prune every
     node whose bound exceeds -tol (objective cutoff): a finished search then proves min >= -tol (the
@@ -288,6 +294,7 @@ def _solve_cut(
     # HiGHS's RINS heuristic can stall inside its sub-MIP presolve, past any time limit, on these
     # models (seen on COMPAS lattice checks): the verification solves run without it
     base = {"mip_heuristic_run_rins": False} if solver == "highs" and highs_has_option("mip_heuristic_run_rins") else {}
+    base.update((extra or {}) if solver == "highs" else {})  # (HiGHS option names)
     if not early_stop:
         return solve(model, solver, time_limit=time_limit, threads=threads, options=base or None)
     opts = {"objective_bound": -tol, **base} if solver == "highs" else None

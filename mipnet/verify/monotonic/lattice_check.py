@@ -108,7 +108,8 @@ def _lattice_verdict(
         # the cut-off search's "infeasible" is its proof; the two-copy model of a nonempty domain is never
         # infeasible, and HiGHS called it so with x fixed at a violating point (badly scaled copies): the proof is
         # taken only when a search without the cut-off proves the same bound
-        res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop=False)
+        closed = {"mip_rel_gap": 0.0, "mip_abs_gap": tol / 10.0}  # (an optimum of 0 stopped at a bound of -1e-6)
+        res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop=False, extra=closed)
         if res.status == "infeasible":
             res.bound = None
     for f in ("bound", "incumbent"):
