@@ -124,6 +124,21 @@ def instances(d: Path) -> dict[str, Path]:
     dw["label"] = wide.predict(Xw)
     f["wide_data"] = d / "wide.csv"
     dw.to_csv(f["wide_data"], index=False)
+    # 60 inputs, 8 hidden layers of 60 (29 k weights): its audit page's diagram took 13 s of CPU after the deadline
+    sizes = [60] + [60] * 8 + [2]
+    deep: list = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        deep.append(Dense(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.1))
+        if i < len(sizes) - 2:
+            deep.append(ReLU())
+    deep_net = Network(deep, domain=Domain([f"x{i}" for i in range(60)], [0.0] * 60, [1.0] * 60))
+    f["deep"] = d / "deep.json"
+    save_model(deep_net, f["deep"])
+    Xd = rng.uniform(0, 1, size=(20, 60))
+    dd = pd.DataFrame(Xd, columns=deep_net.domain.names)
+    dd["label"] = deep_net.predict(Xd)
+    f["deep_data"] = d / "deep.csv"
+    dd.to_csv(f["deep_data"], index=False)
     # 50 rows of 6 features for a 5000-unit hidden layer (the class model that maps its warm start is the build)
     Xt = rng.normal(size=(50, 6))
     dt = pd.DataFrame(Xt, columns=[f"f{i}" for i in range(6)])
@@ -426,6 +441,14 @@ def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[
             ],
             1,
             2,
+        ),
+        (
+            "audit_deep",
+            "60 inputs, 8 hidden layers of 60 (29 k weights), 1 robustness row (per problem; the page's diagram)",
+            ["audit", f["deep"], f["deep_data"], "--target", "label", "-o", d / "deep.html", "--eps", "0.00001"]
+            + ["--rows", "1", t, 1, "--workers", "0"],
+            1,
+            1,
         ),
         (
             "verify_resilience_wide",
