@@ -89,3 +89,14 @@ def test_a_subsample_of_one_class_is_refused() -> None:
     y = (X[:, 0] > 0).astype(int)
     with pytest.raises(MipnetError, match="holds only the class"):
         MIPNetClassifier((1,), max_samples=1, time_limit=3).fit(X, y)
+
+
+def test_a_regression_certificate_says_its_loss_is_of_the_standardised_target() -> None:
+    """It printed "loss l1 (margin 1)": a margin means nothing for a regression, and the loss (0.12) was of the
+    standardised target while the user's mean absolute error was 1.08."""
+    from mipnet.train import TrainConfig, train
+
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    res = train(X, X[:, 0] * 3 + 1, task="regress", config=TrainConfig(hidden=(1,), loss="l1", l1=0.01), time_limit=5)
+    line = next(v for v in res.certificate.lines() if v.startswith("class"))
+    assert "standardised target" in line and "margin" not in line, line

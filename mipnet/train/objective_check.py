@@ -169,7 +169,12 @@ class Certificate:
                 extra = f"  (model {self.model_terms[k]:.6g}, outer approx.)"
             out.append(f"  {k:12s}{v:.6g}{extra}")
         out += [
-            f"class         {self.hypothesis}, loss {self.loss} (margin {self.margin:g})",
+            f"class         {self.hypothesis}, loss {self.loss} "
+            + (
+                "(of the standardised target: the target minus its mean, divided by its scale)"
+                if self.task == "regress"
+                else f"(margin {self.margin:g})"
+            ),
             *self._selection_lines(),
             *self._constraint_lines(),
             f"solver        {self.solver} {self.solver_version}, {f(self.solve_time, '.1f')} s, nodes {self.nodes}",
