@@ -78,6 +78,25 @@ def twin_net(n_in: int = 20, width: int = 32, depth: int = 3, seed: int = 0) -> 
     return twin_of(dense_net([n_in] + [width] * depth + [1], seed))
 
 
+def _random_mlp_files(rng: np.random.Generator, sizes: list[int], n_rows: int, d: Path, stem: str, f: dict) -> None:
+    """A random ReLU net of layer ``sizes`` over [0, 1]^sizes[0] (weights scaled by 1/sqrt(fan-in)) and ``n_rows``
+    rows drawn after its weights, labelled by it: ``f[stem]`` (d/STEM.json) and ``f[stem + "_data"]`` (d/STEM.csv)."""
+    layers: list = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.1))
+        if i < len(sizes) - 2:
+            layers.append(ReLU())
+    n = sizes[0]
+    net = Network(layers, domain=Domain([f"x{i}" for i in range(n)], [0.0] * n, [1.0] * n))
+    f[stem] = d / f"{stem}.json"
+    save_model(net, f[stem])
+    X = rng.uniform(0, 1, size=(n_rows, n))
+    data = pd.DataFrame(X, columns=net.domain.names)
+    data["label"] = net.predict(X)
+    f[stem + "_data"] = d / f"{stem}.csv"
+    data.to_csv(f[stem + "_data"], index=False)
+
+
 def instances(d: Path) -> dict[str, Path]:
     f: dict[str, Path] = {}
     for name in ("breast_cancer", "german", "compas", "adult"):
@@ -110,35 +129,9 @@ def instances(d: Path) -> dict[str, Path]:
     save_model(twin_net(), f["twin"])
     # 2 M weights over [0, 1]^100 (its builds take seconds), and two rows drawn after the weights (the attacker's)
     rng = np.random.default_rng(1)
-    sizes = [100, 800, 800, 800, 800, 10]
-    layers: list = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Dense(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.1))
-        if i < len(sizes) - 2:
-            layers.append(ReLU())
-    wide = Network(layers, domain=Domain([f"x{i}" for i in range(100)], [0.0] * 100, [1.0] * 100))
-    f["wide"] = d / "wide.json"
-    save_model(wide, f["wide"])
-    Xw = rng.uniform(0, 1, size=(2, 100))
-    dw = pd.DataFrame(Xw, columns=wide.domain.names)
-    dw["label"] = wide.predict(Xw)
-    f["wide_data"] = d / "wide.csv"
-    dw.to_csv(f["wide_data"], index=False)
+    _random_mlp_files(rng, [100, 800, 800, 800, 800, 10], 2, d, "wide", f)
     # 60 inputs, 8 hidden layers of 60 (29 k weights): its audit page's diagram took 13 s of CPU after the deadline
-    sizes = [60] + [60] * 8 + [2]
-    deep: list = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        deep.append(Dense(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.1))
-        if i < len(sizes) - 2:
-            deep.append(ReLU())
-    deep_net = Network(deep, domain=Domain([f"x{i}" for i in range(60)], [0.0] * 60, [1.0] * 60))
-    f["deep"] = d / "deep.json"
-    save_model(deep_net, f["deep"])
-    Xd = rng.uniform(0, 1, size=(20, 60))
-    dd = pd.DataFrame(Xd, columns=deep_net.domain.names)
-    dd["label"] = deep_net.predict(Xd)
-    f["deep_data"] = d / "deep.csv"
-    dd.to_csv(f["deep_data"], index=False)
+    _random_mlp_files(rng, [60] + [60] * 8 + [2], 20, d, "deep", f)
     # 50 rows of 6 features for a 5000-unit hidden layer (the class model that maps its warm start is the build)
     Xt = rng.normal(size=(50, 6))
     dt = pd.DataFrame(Xt, columns=[f"f{i}" for i in range(6)])
