@@ -25,6 +25,7 @@ from mipnet.layers import (
     Conv2D,
     Dense,
     Flatten,
+    HardTanh,
     Identity,
     LeakyReLU,
     MaxPool2D,
@@ -633,3 +634,38 @@ def test_batch_norm_with_spatial_0_and_a_missing_external_file_are_named(tmp_pat
     (tmp_path / "w.bin").unlink()
     with pytest.raises(ModelFormatError, match="w.bin"):
         from_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("low", [-1.0, 0.0, -3.0])
+def test_relu_then_hardtanh_float64_export_loads_in_onnxruntime(rng, low):
+    """onnxruntime's Relu-Clip fusion cannot read a float64 Clip min: the export leaves the min out after a ReLU
+    (the same function for every min <= 0) and the import restores it from the metadata, not from an edit."""
+    net = Network(
+        [
+            Dense(rng.normal(size=(3, 2)), rng.normal(size=3)),
+            ReLU(),
+            HardTanh(low, low + 2.0),
+            Dense(rng.normal(size=(1, 3)), [0.0]),
+        ],
+        input_shape=(2,),
+    )
+    model = to_onnx(net)
+    clip = next(n for n in model.graph.node if n.op_type == "Clip")
+    assert clip.input[1] == ""
+    x = rng.normal(size=(64, 2)) * 3
+    got = ort.InferenceSession(model.SerializeToString()).run(None, {"input": x})[0]
+    np.testing.assert_allclose(got, net.forward(x), rtol=1e-12, atol=1e-12)
+    back = from_onnx(model)
+    assert back.fingerprint() == net.fingerprint()
+    # metadata claiming a min above 0 (another function than the graph's) is not trusted: the graph's own 0
+    meta = next(p for p in model.metadata_props if p.key == "mipnet")
+    meta.value = meta.value.replace(f'"min": {low}', '"min": 0.5')
+    edited = from_onnx(model)
+    assert edited.layers[2].config()["min_val"] == min(0.0, low + 1.0)
+    np.testing.assert_array_equal(edited.forward(x), net.forward(x))
+    # a foreign Relu then Clip(max only) reads as HardTanh(0, max)
+    foreign = onnx.load_from_string(model.SerializeToString())
+    del foreign.metadata_props[:]
+    read = from_onnx(foreign)
+    assert read.layers[2].config() == {"min_val": min(0.0, low + 1.0), "max_val": low + 2.0}
+    np.testing.assert_array_equal(read.forward(x), net.forward(x))

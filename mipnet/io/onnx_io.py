@@ -326,8 +326,11 @@ class _Reader:
                 )
         elif op in _IMPORTERS:  # a layer type with attributes or constant inputs reads the node itself
             consts = [self.const(n, node) if n else None for n in node.input[1:]]
-            exact = self.exact_attrs.get(out)
-            self.push(_IMPORTERS[op].from_onnx(op, at, consts, exact if isinstance(exact, dict) else {}), node)
+            exact = dict(self.exact_attrs.get(out) or {}) if isinstance(self.exact_attrs.get(out), dict) else {}
+            exact.pop("input_nonnegative", None)  # what the graph says, never the (editable) metadata
+            if self.layers and self.layers[-1].kind == "ReLU":
+                exact["input_nonnegative"] = 1.0
+            self.push(_IMPORTERS[op].from_onnx(op, at, consts, exact), node)
         elif op == "BatchNormalization":  # y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
             if at.get("training_mode", 0) or any(node.output[1:]):
                 # training mode normalises by the batch's own statistics (onnxruntime does): the stored running
@@ -642,6 +645,9 @@ class _Graph:
             raise UnsupportedError(f"a value of {big:.3g} does not fit the ONNX export's {self.np_type} (use float64)")
         self.inits.append(numpy_helper.from_array(cast, name))
         return name
+
+    def producer(self, name: str) -> str | None:
+        return next((str(n.op_type) for n in reversed(self.nodes) if name in n.output), None)
 
     def node(self, op: str, inputs: list[str], out: str, **attrs: Any) -> None:
         if op not in self.f32_ops:

@@ -145,6 +145,10 @@ class OnnxGraph(Protocol):
 
     def const(self, name: str, value: Any) -> str: ...
 
+    def producer(self, name: str) -> str | None:
+        """The op type of the node that wrote tensor ``name`` (None for the graph's input)."""
+        ...
+
 
 class Layer:
     """Base class. Subclasses define ``forward`` and ``output_shape`` and their rules (module docstring);

@@ -12,7 +12,9 @@ Rules (elementwise, on [L, U]):
                 the one ReLU formulation (:func:`mipnet.encode.activations.encode_relu`, one binary where the
                 bounds leave it unstable); exact: z <= a gives b - (b - a) = a, a < z < b gives z, z >= b gives b
     ONNX        Clip(x, min, max) with min and max as constant inputs (opset >= 11) or attributes (older);
-                the export records the exact float64 bounds (a float32 export rounds its constants)
+                the export records the exact float64 bounds (a float32 export rounds its constants). After a
+                ReLU a min <= 0 is left out (the same function; onnxruntime cannot load a float64 Relu then a
+                Clip with a min) and read back from the metadata (only a value <= 0; 0 without it)
     torch       nn.Hardtanh(min_val, max_val); nn.ReLU6 imports as HardTanh(0, 6)
 
 Not supported (a clear error, not a wrong answer): explanations by local linear pieces and the gradient
@@ -92,8 +94,13 @@ class HardTanh(Activation):
         return out, binaries
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
-        lo, hi = graph.const(prefix + "min", self.min_val), graph.const(prefix + "max", self.max_val)
-        graph.node("Clip", [x, lo, hi], out)
+        hi = graph.const(prefix + "max", self.max_val)
+        if self.min_val <= 0 and graph.producer(x) == "Relu":
+            # the same function (the input is >= 0 >= min), and onnxruntime's Relu-Clip fusion fails on a
+            # float64 Clip whose min is given ("Unexpected data type for Clip 'min' input of 11", up to 1.32)
+            graph.node("Clip", [x, "", hi], out)
+        else:
+            graph.node("Clip", [x, graph.const(prefix + "min", self.min_val), hi], out)
         graph.exact[out] = {"min": self.min_val, "max": self.max_val}  # a float32 export rounds the constants
 
     @classmethod
@@ -114,6 +121,11 @@ class HardTanh(Activation):
             if value is not None and isinstance(e, float) and np.float32(e) == np.float32(value):
                 value = e  # the exporter's float64 value
             bounds.append(value)
+        if bounds[0] is None and bounds[1] is not None and exact.get("input_nonnegative"):
+            # after a ReLU a Clip without a min is HardTanh(a, max) for every a <= 0: the exporter's own a
+            # (metadata, trusted only when <= 0), else 0 (max - 1 for a max <= 0: the constant max either way)
+            e, top = exact.get("min"), bounds[1]
+            bounds[0] = e if isinstance(e, float) and e <= 0 and e < top else min(0.0, top - 1.0)
         if bounds[0] is None or bounds[1] is None:
             raise UnsupportedError(
                 "Clip without both a min and a max is not supported (import it as a ReLU-type layer instead)"
