@@ -35,6 +35,9 @@ def test_patterns_cover_the_class():
     for kw in ({"neuron_penalty": 0.1}, {"l1": 0.01}, {"l2": 0.01}, {"l0": 0.01}):
         every = sign_patterns(_problem(TrainConfig(hidden=(3,), **kw))[0])
         assert len(every) == 10 and (0, 0) in every and len(set(every)) == 10
+    # a budget on non-zeros counts the output weights: a full pattern cannot stand in for a smaller one
+    budget = sign_patterns(_problem(TrainConfig(hidden=(3,), max_nonzeros=2))[0])
+    assert len(budget) == 10 and (0, 0) in budget
     capped = sign_patterns(_problem(TrainConfig(hidden=(3,), max_neurons=1))[0])
     assert sorted(capped) == [(0, 0), (0, 1), (1, 0)]
     with pytest.raises(UnsupportedError):
@@ -247,3 +250,18 @@ def test_every_pattern_outcome_is_exact_on_the_shared_instance(cuts):
             assert o.incumbent >= alone.incumbent - 1e-6
         if o.status == "optimal" and o.incumbent is not None and o.incumbent < res.incumbent + 1e-9:
             assert o.incumbent == pytest.approx(alone.incumbent, abs=1e-6)
+
+
+def test_a_nonzero_budget_without_unit_costs_keeps_the_smaller_patterns():
+    """Only the full patterns were solved: each spent both output weights of a budget of 2, and "optimal" at 1.0
+    (the constant model) was proved where one unit reaches 0.226."""
+    X = np.array(
+        [[-2.0, 0.3], [-1.0, -0.4], [-1.5, 0.8], [-0.5, -1.0], [0.5, 0.9], [1.0, -0.2], [1.5, 0.4], [2.0, -0.7]]
+    )
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    cfg = TrainConfig(hidden=(2,), hypothesis="sign", loss="hinge", l1=0.0, max_nonzeros=2)
+    joint = train(X, y, config=cfg, time_limit=60).certificate
+    split = train(X, y, config=cfg, time_limit=60, sign_patterns=True).certificate
+    assert joint.status == "optimal" and joint.incumbent < 0.5
+    assert split.bound <= joint.incumbent + 1e-6
+    assert split.incumbent == pytest.approx(joint.incumbent, abs=1e-5)

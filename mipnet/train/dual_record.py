@@ -113,6 +113,8 @@ def dual_bound_record(
     if rec is None:
         return None
     kind = "transport" if not rec["rows"] else ("hybrid" if rec["pairs"] else "column generation")
+    if not rec["rows"] and not rec["pairs"]:  # every multiplier 0 (the bound 0), whichever method ran
+        kind = "no multipliers"
     if rec.get("pricing_kind") == "vertices":
         kind = "vertex pairs"
     if rec.get("linear"):

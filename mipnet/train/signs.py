@@ -11,7 +11,7 @@ so the class is the union of its patterns and
 
 (each pattern's own proved bound; a pattern proved infeasible contributes +inf). Which patterns:
 every (P, M) with P + M <= H (and <= ``max_neurons``). When a unit costs nothing by itself (no
-neuron penalty, no ``max_neurons``, and no l1, l2 or l0 term, which all count the output weights
+neuron penalty, no ``max_neurons`` or ``max_nonzeros`` budget, and no l1, l2 or l0 term, which all count the output weights
 |v_j| = 1) only the full patterns P + M = H are needed: a unit with zero in-weights and bias -B_b
 is then a pruned unit at no cost (ReLU(-B_b) = 0; biases are not penalised), so every network of a
 smaller pattern is a network of a full one with the same objective.
@@ -127,7 +127,9 @@ def sign_patterns(problem: TrainingProblem) -> list[tuple[int, int]]:
         raise UnsupportedError("the sign-pattern decomposition is for the sign class (one hidden layer, one output)")
     H = cfg.hidden[0]
     cap = H if cfg.max_neurons is None else min(H, int(cfg.max_neurons))
-    full_only = cfg.max_neurons is None and not any(getattr(cfg, k) > 0 for k in ("neuron_penalty", "l1", "l2", "l0"))
+    # a budget on non-zeros counts the output weights: a full pattern spends H of it (no free copy of a unit)
+    free = cfg.max_neurons is None and cfg.max_nonzeros is None
+    full_only = free and not any(getattr(cfg, k) > 0 for k in ("neuron_penalty", "l1", "l2", "l0"))
     out = [(P, k - P) for k in range(cap, -1, -1) for P in range(k, -1, -1)]
     return [pm for pm in out if not full_only or pm[0] + pm[1] == H]
 
