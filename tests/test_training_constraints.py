@@ -532,3 +532,25 @@ def test_constraints_unmet_when_the_time_limit_ends_exit_3_not_2(monkeypatch) ->
     monkeypatch.setattr(ds, "load", cut)
     res = CliRunner().invoke(cli, ["datasets", "heart"])
     assert res.exit_code == 3 and res.output.strip().startswith("error: no network meeting"), res.output
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"kind": "sign", "features": [0], "sign": 0},
+        {"kind": "sign", "features": [0], "sign": 2},
+        {"kind": "sign", "features": [0, 1], "sign": 1},
+        {"kind": "budget", "k": -1},
+        {"kind": "parity", "delta": -0.1, "groups": [1, 0]},
+        {"kind": "exclude", "features": []},
+    ],
+)
+def test_a_recorded_constraint_that_means_nothing_is_refused(record):
+    """A recorded sign of 0 read as "w <= 0" in the cutting planes' master and as no constraint in the other
+    checks: an edited certificate re-checked OK an optimum over a constraint that restricted nothing."""
+    from mipnet.train.constraints import ConstraintError, read_resolved
+
+    with pytest.raises(ConstraintError, match="not readable"):
+        read_resolved(record)
+    ok = read_resolved({"kind": "sign", "features": [0], "sign": -1})
+    assert ok.sign == -1

@@ -238,6 +238,17 @@ def read_resolved(c: Any) -> Resolved:
     ]
     if "text" in d and not isinstance(d["text"], str):
         bad.append("text")
+    kind = c.get("kind")
+    # what the constraint means, not only its types: a sign of 0 read as "<= 0" by one check and as nothing by
+    # another let an edited certificate claim an optimum over a constraint that restricts nothing
+    if kind == "sign" and not bad and (d.get("sign") not in (1, -1) or len(d.get("features", ())) != 1):
+        bad.append("sign (+1 or -1 on one feature)")
+    if kind == "budget" and not bad and int(d.get("k", 0)) < 0:
+        bad.append("k (at least 0)")
+    if kind == "parity" and not bad and float(d.get("delta", 0.0)) < 0:
+        bad.append("delta (at least 0)")
+    if kind == "exclude" and not bad and not d.get("features"):
+        bad.append("features (at least one)")
     if bad:
         raise ConstraintError(f"a recorded {c.get('kind')} constraint is not readable (its {', '.join(bad)})")
     try:

@@ -214,7 +214,7 @@ class LinearCuts:
                 i = int(r.features[0])
                 if r.sign > 0:
                     lo[i] = 0.0
-                else:
+                elif r.sign < 0:  # (a recorded 0 is refused by read_resolved; it restricts nothing anywhere)
                     hi[i] = 0.0
             elif r.kind == "budget":
                 budget = int(r.k) if budget is None else min(budget, int(r.k))
