@@ -292,21 +292,33 @@ def test_cli_trains_the_linear_model_alone_and_rechecks_it(tmp_path):
     assert r.exit_code == 2 and "add --linear" in r.output, r.output
 
 
-def test_a_truncated_record_is_not_re_proved_rather_than_refuted(trained):
-    """A fit with more points than the record keeps says so; the re-check then reports "not re-proved" (partial),
-    never "failed" for an honest certificate, and never "ok"."""
+def test_a_truncated_record_is_re_proved_by_more_cuts_or_refuted(trained):
+    """A fit with more points than the record keeps says so; the re-check goes on cutting from the recorded points:
+    an honest claim is re-proved (never "failed"), and a forged one (the budget struck out of the recorded class, so
+    that "optimal" claims the unconstrained optimum) is refuted by the model it finds, not left "not re-proved"."""
     net, df, cert, _ = trained
 
     from mipnet.train.linear_cuts import MAX_RECORDED_POINTS
 
-    def truncated(d):  # a full record (the cap) of one repeated point: proves less than the claim, says so
+    def truncated(d):  # a full record (the cap) of one repeated point: proves less than the claim alone
         first = d["result"]["formulation"]["cuts"]["points"][0]
         d["result"]["formulation"]["cuts"]["points"] = [first] * MAX_RECORDED_POINTS
         d["result"]["formulation"]["cuts"]["truncated"] = True
 
     rep = recheck(forged(cert, truncated), net, df, second_solver=None, time_limit=20)
-    assert rep.status != "ok" and rep.exit_code != 0, rep.lines()
-    assert any("recorded cuts" in line and f"first {MAX_RECORDED_POINTS} cut points" in line for line in rep.lines())
+    assert rep.status != "failed", rep.lines()
+    line = next(line for line in rep.lines() if "recorded cuts" in line)
+    assert ("PASS" in line and "new" in line) or f"first {MAX_RECORDED_POINTS} cut points" in line, line
+
+    def unconstrained(d):
+        truncated(d)
+        for block in (d["question"]["config"], d["result"]["formulation"]["config"]):
+            block["constraints"] = []
+        d["result"]["formulation"].pop("domain_constraints", None)
+
+    rep = recheck(forged(cert, unconstrained), net, df, second_solver=None, time_limit=20)
+    assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+    assert any("below the claimed bound" in line and "FAIL" in line for line in rep.lines()), rep.lines()
 
 
 def test_no_time_with_an_output_order_is_one_clear_error():
