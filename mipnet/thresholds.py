@@ -109,9 +109,11 @@ class ThresholdFeatures:
         names = _column_names(X)
         fitted = getattr(self, "feature_names_in_", None)
         if names is not None and fitted is not None and names != list(fitted):
-            if sorted(names) != sorted(fitted):
+            if sorted(names) != sorted(fitted) or len(set(names)) != len(names):
                 raise DataError(f"X has the columns {names[:6]}, the thresholds were fitted on {list(fitted)[:6]}")
-            X = X[list(fitted)]  # the same columns in another order: by name, as they were fitted
+            # the same columns in another order: by name, as they were fitted (by position: the names are the
+            # labels as text, and a label 0 is not the text "0")
+            X = X.iloc[:, [names.index(str(f)) for f in fitted]]
         A = _matrix(X)
         if A.shape[1] != self.n_features_in_:
             raise DataError(f"X has {A.shape[1]} columns, the thresholds were fitted on {self.n_features_in_}")

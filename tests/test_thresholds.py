@@ -188,5 +188,9 @@ def test_printed_questions_are_exactly_their_columns_and_names_follow_a_frame() 
         col, t = name.split(" > ")
         assert np.array_equal(B[:, j], (df[col].to_numpy() > float(t)).astype(float)), name
     assert np.array_equal(tf.transform(df[["d", "c", "b", "a"]]), B)
+    # a frame's labels need not be text (the names kept are their text): integer labels reordered, read by position
+    plain = pd.DataFrame(X)
+    tp = ThresholdFeatures(n_stumps=8).fit(plain, y)
+    assert np.array_equal(tp.transform(plain[[3, 2, 1, 0]]), tp.transform(plain))
     with pytest.raises(DataError, match="columns"):
         tf.transform(df.rename(columns={"a": "z"}))
