@@ -9,8 +9,11 @@ strongly classified"."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from mipnet.cli import cli
@@ -20,7 +23,7 @@ from mipnet.layers import Dense, HardTanh, ReLU
 from mipnet.network import Network
 from mipnet.report.certificates import resilience_certificate
 from mipnet.report.recheck import recheck
-from mipnet.verify.resilience import class_resilience
+from mipnet.verify.resilience import Heuristics, class_resilience
 from mipnet.verify.search import perturbation_norm
 
 
@@ -123,3 +126,64 @@ def test_a_property_whose_own_recheck_fails_is_not_reported_as_holding(tmp_path,
     assert "re-check of its certificate FAILED" in r.output
     page = out.read_text()
     assert "re-check FAILED" in page and "verdict holds" not in page
+
+
+def _small_units(s: float) -> Network:
+    """A 2-6-3 ReLU net on [0, s]^2 (first-layer weights / s): the same classifier for every s, Phi scales by s."""
+    rng = np.random.default_rng(20)
+    W1, b1 = rng.normal(size=(6, 2)), rng.normal(size=6)
+    W2, b2 = rng.normal(size=(3, 6)), rng.normal(size=3)
+    return Network(
+        [Dense(W1 / s, b1), ReLU(), Dense(W2, b2)],
+        domain=Domain(["u", "v"], lower=[0, 0], upper=[s, s]),
+        class_names=["a", "b", "c"],
+    )
+
+
+def test_phi_in_small_units_is_not_optimal_off_by_the_solvers_absolute_gap() -> None:
+    """Domain [0, 1e-5]^2: HiGHS's absolute gap of 1e-6 ended "optimal" 10 % above Phi; the same classifier in
+    units 1 gives Phi / 1e-5."""
+    ref = class_resilience(_small_units(1.0), 2, alpha=2.0, time_limit=30)
+    small = class_resilience(_small_units(1e-5), 2, alpha=2.0, time_limit=30)
+    assert ref.status == "optimal" and ref.phi is not None
+    if small.status == "optimal":
+        assert small.bound is not None and small.bound <= ref.phi * 1e-5 * (1 + 1e-6)
+        assert small.phi == pytest.approx(ref.phi * 1e-5, rel=1e-4)
+
+
+def test_a_bound_above_a_sampled_pair_is_dropped() -> None:
+    """Logits of 1e-6 (x - 0.5) on [0, 1]: HiGHS proved "optimal" Phi = 0.5 where the true Phi is 0.45; a checked
+    sampled pair below the bound now refutes it (feasible, no bound)."""
+    s = 1e-6
+    net = Network(
+        [Dense([[1.0], [-1.0]], [0.0, 0.0]), ReLU(), Dense([[0.0, 0.0], [s, -s]], [0.0, -s * 0.5])],
+        domain=Domain(["x"], lower=[0.0], upper=[1.0]),
+        class_names=["a", "b"],
+    )
+    alpha = 1.0 + 0.9 * s * 0.5
+    r = class_resilience(net, "b", alpha=alpha, time_limit=20, heuristics=Heuristics.parse("dataflow"))
+    true_phi = 0.5 - math.log(alpha) / s  # b strongly classified from x >= 0.5 + ln(alpha) / s; reaches a at 0.5
+    assert r.bound is None or r.bound <= true_phi * (1 + 1e-4), (r.status, r.bound, r.notes)
+    assert r.phi is not None and r.phi >= true_phi * (1 - 1e-6)
+
+
+def test_recheck_refutes_an_optimal_claim_far_from_its_bound_in_small_units() -> None:
+    """Closeness of Phi and bound was absolute below 1: "optimal" Phi 1.2e-5 with bound 0 re-checked OK, and a
+    bound 3x the true one was accepted within an absolute 1e-5."""
+    from mipnet.certificates.format import certificate_from_dict
+
+    net = _small_units(1e-5)
+    r = class_resilience(net, 2, alpha=2.0, time_limit=30)
+    cert = resilience_certificate(net, [r])
+    assert recheck(cert, net, second_solver=None, time_limit=30).status == "ok"
+    for phi, bound in ((3.0 * r.phi, 0.0), (3.0 * r.phi, 3.0 * r.phi)):
+        d = cert.to_dict()
+        it = d["answer"]["items"][0]
+        it.update(phi=phi, bound=bound)
+        d["result"][0].update(phi=phi, bound=bound)
+        d["answer"].update(incumbent=phi, bound=bound, gap=(phi - bound) / phi)
+        it["gap"] = d["answer"]["gap"]
+        forged = certificate_from_dict(d)
+        forged.seal = forged.compute_seal()
+        rep = recheck(forged, net, second_solver=None, time_limit=30)
+        assert rep.status == "failed", rep.lines()

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import CertificateFieldError, MipnetError
 from ..network import Network
-from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _check_summary, _close, _Ctx, _reprove
+from .checks import BOUND_TOL, TOL, RecheckReport, _array, _check_aggregate, _check_summary, _Ctx, _reprove
 from .format import CertificateFile, Kind, _aggregate, _new, data_record, number, register, solver_record
 
 
@@ -129,7 +129,7 @@ def _resilience_pair_problems(
     if nr < k:
         why.append(f"b reaches {nr} classes, fewer than k = {k}")
     nv = perturbation_norm(a, b, norm)
-    if phi is not None and not _close(nv, phi, 1e-5):
+    if phi is not None and abs(nv - phi) > 1e-9 * max(abs(nv), abs(phi)):  # (relative: Phi may be 1e-6)
         why.append(f"||b - a|| = {nv:.6g} but Phi = {phi:.6g}")
     return why, nv, nr
 
@@ -152,6 +152,7 @@ def _question_args(q: dict[str, Any], net: Network) -> tuple[float, int, str]:
 
 def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
     from ..verify.resilience import Heuristics, class_resilience
+    from ..verify.resilience.witness import DISTANCE_FLOOR, domain_span, optimal_within
     from ..verify.search import logits, reached, strong_margin
 
     q = cert.question
@@ -169,6 +170,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         rep.add("one answer per class asked", "integrity", False, f"asked {q.get('classes')}, answered {classes}")
     dom = net.domain
     ln_a = math.log(alpha)
+    span = domain_span(net, norm)  # distances are compared relative to the domain's scale, never to 1
     claims: list[tuple[str, tuple[int, float | None, float | None, Any]]] = []
     n_classes = logits(net, np.zeros((1, net.n_inputs))).shape[1]
     for it in items:
@@ -194,7 +196,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 bound <= phi + TOL * max(1.0, abs(phi)),
                 f"bound {bound:.6g}, Phi {phi:.6g}",
             )
-        if status == "optimal" and (phi is None or bound is None or not _close(phi, bound, 1e-4)):
+        if status == "optimal" and (phi is None or bound is None or not optimal_within(phi, bound, span)):
             rep.add(f"{name}: optimal means bound = Phi", "integrity", False, f"bound {bound}, Phi {phi}")
         if it.get("a") is not None and it.get("b") is not None:
             a = _array(it["a"], net.n_inputs, "witness a")
@@ -243,7 +245,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 if both:
                     continue
             claims.append((f"{name}: no such pair, re-proved by a fresh solve", (m, None, None, status)))
-        elif bound is not None and bound > 0:
+        elif bound is not None and (bound > 0 or (status == "optimal" and phi is not None and phi > 0)):
             claims.append((f"{name}: Phi >= {bound:.6g}, re-proved by a fresh solve", (m, phi, bound, status)))
     heur_d = q.get("heuristics") or {}
     heur = Heuristics(**{k2: v for k2, v in heur_d.items() if k2 in Heuristics.__dataclass_fields__})
@@ -264,12 +266,16 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 return False, f"{solver} found a strongly classified input and a pair at distance {found:.6g}"
             return None, f"not re-proved within {t:.3g} s: {solver}: {r.status}"
         assert bound is not None
-        tol = BOUND_TOL * max(1.0, abs(bound))
-        if r.bound is not None and phi is not None and phi < r.bound - BOUND_TOL * max(1.0, abs(r.bound)):
+        tol = BOUND_TOL * max(abs(bound), DISTANCE_FLOOR * span)
+        if (
+            r.bound is not None
+            and phi is not None
+            and phi < r.bound - BOUND_TOL * max(abs(r.bound), DISTANCE_FLOOR * span)
+        ):
             return False, f"{solver} proves Phi >= {r.bound:.6g}, the certificate claims Phi = {phi:.6g}"
         if r.bound is not None and r.bound >= bound - tol:
             return True, f"{solver} ({r.status}): bound {r.bound:.6g} >= claimed {bound:.6g}"
-        if found is not None and found < bound - max(tol, 1e-5 * max(1.0, abs(bound))):
+        if found is not None and found < bound - tol:
             return False, f"{solver} found a witness pair at distance {found:.6g} < claimed bound {bound:.6g}"
         if r.status == "infeasible" and phi is not None:
             return None, f"not re-proved: {solver} says infeasible, yet the certificate's witness pair checks"

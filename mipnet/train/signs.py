@@ -11,8 +11,8 @@ so the class is the union of its patterns and
 
 (each pattern's own proved bound; a pattern proved infeasible contributes +inf). Which patterns:
 every (P, M) with P + M <= H (and <= ``max_neurons``). When a unit costs nothing by itself (no
-neuron penalty, no ``max_neurons`` or ``max_nonzeros`` budget, and no l1, l2 or l0 term, which all count the output weights
-|v_j| = 1) only the full patterns P + M = H are needed: a unit with zero in-weights and bias -B_b
+neuron penalty, no ``max_neurons`` or ``max_nonzeros`` budget, and no l1, l2 or l0 term, which all count
+the output weights |v_j| = 1) only the full patterns P + M = H are needed: a unit with zero in-weights and bias -B_b
 is then a pruned unit at no cost (ReLU(-B_b) = 0; biases are not penalised), so every network of a
 smaller pattern is a network of a full one with the same objective.
 

@@ -56,7 +56,19 @@ from .results import (
     _out_of_time,
 )
 from .strong import alpha_max
-from .witness import _keep_initial_pair, _phi_of_witness, _refute_infeasible_by_samples, _witness, exact_pair
+from .witness import (
+    DISTANCE_FLOOR,
+    OPTIMAL_TOL,
+    _keep_initial_pair,
+    _phi_of_witness,
+    _refute_infeasible_by_samples,
+    _witness,
+    check_bound_by_samples,
+    domain_span,
+    exact_pair,
+    optimal_within,
+    refute_bound,
+)
 
 
 def class_resilience(
@@ -194,7 +206,20 @@ def class_resilience(
         _out_of_time(res)
         res.timings["total"] = time.perf_counter() - t0
         return res
-    r = _pkg._solve(model, solver, heur, [enc_a, enc_b], len(net.layers), dl, threads, warm, None, res.notes)
+    span = domain_span(net, norm)
+    r = _pkg._solve(
+        model,
+        solver,
+        heur,
+        [enc_a, enc_b],
+        len(net.layers),
+        dl,
+        threads,
+        warm,
+        None,
+        res.notes,
+        OPTIMAL_TOL * DISTANCE_FLOOR * span,
+    )
     res.timings["milp"] = time.perf_counter() - t4
     _fill(res, r)
     if r.status == "infeasible" and b0 is not None:
@@ -207,7 +232,16 @@ def class_resilience(
         res.a, res.b = dom.snap(xa.values().ravel())[0], dom.snap(xb.values().ravel())[0]
         res.a, res.b = exact_pair(net, res.a, res.b, mi, alpha, k)  # off the solver's tolerances
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
-        _phi_of_witness(res)
+        _phi_of_witness(res, span)
+    p0 = res.phi_init
+    if res.bound is not None and b0 is not None and p0 is not None and p0 < res.bound:
+        if not optimal_within(p0, res.bound, span):  # the initial pair is checked: a bound above it is false
+            assert a0 is not None  # b0 is found near a0
+            refute_bound(res, p0, "the initial pair")
+            if res.phi is None or p0 < res.phi:
+                res.phi, res.a, res.b = p0, a0, b0
+                res.witness = _witness(net, a0, b0, mi, alpha, k, norm, None)
+    check_bound_by_samples(net, res, mi, alpha, k, norm)
     res.timings["total"] = time.perf_counter() - t0
     return res
 

@@ -229,17 +229,23 @@ def _solve(
     warm: dict[Any, float] | None,
     stop_below: float | None,
     notes: list[str],
+    abs_gap: float | None = None,
 ) -> Result:
+    """``abs_gap``: HiGHS's absolute MIP gap (its default 1e-6 ended "optimal" 10 % above the optimum of a domain
+    1e-5 wide); the callers pass 1e-4 of a millionth of the largest distance in the domain (the relative gap
+    governs)."""
     if isinstance(time_limit, Deadline):
         time_limit = time_limit.remaining()
     name, opts = solver, None
+    if abs_gap is not None and solver == "highs":
+        opts = {"mip_abs_gap": abs_gap}
     if heur.priority:
         pname = priority_solver(solver)
         if pname is None:
             notes.append(f"branching priorities: {solver} has no priority interface; heuristic skipped")
         else:
             set_priorities(model, _priorities(encs, n_layers))
-            name, opts = pname, solver_options(solver)
+            name, opts = pname, {**solver_options(solver), **(opts or {})}
     return solve(
         model,
         name,

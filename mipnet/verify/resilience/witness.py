@@ -138,15 +138,30 @@ def _keep_initial_pair(
     )
 
 
-#: how far (relative, absolute below 1) a witness pair's distance may lie above the proved bound for "optimal"
+#: how far (relative) a witness pair's distance may lie above the proved bound for "optimal", and the floor of the
+#: scale it is relative to: DISTANCE_FLOOR times the domain's largest distance (a floor of 1 let a domain 1e-5 wide
+#: be "optimal" 10 % off, and an edited certificate claim Phi 1e-4 where it is 0)
 OPTIMAL_TOL = 1e-4
+DISTANCE_FLOOR = 1e-6
 
 
-def _phi_of_witness(res: ResilienceResult) -> None:
+def domain_span(net: Network, norm: str) -> float:
+    """The largest distance between two points of the (finite) domain in ``norm``: the scale of every Phi."""
+    dom = net.domain
+    return perturbation_norm(dom.lower, dom.upper, norm) if dom.is_finite() else 1.0
+
+
+def optimal_within(phi: float, bound: float, span: float, tol: float = OPTIMAL_TOL) -> bool:
+    """``phi`` and ``bound`` equal for "optimal": within ``tol`` of max(|phi|, |bound|, DISTANCE_FLOOR span)."""
+    return abs(phi - bound) <= tol * max(abs(phi), abs(bound), DISTANCE_FLOOR * span)
+
+
+def _phi_of_witness(res: ResilienceResult, span: float = 1.0) -> None:
     """Phi as the checked witness pair's own distance, measured by numpy: the solver's objective is only what the
-    solver reported (a big-M or tolerance slip can put its pair off the objective). The proved bound stays (it
-    cannot exceed a value a pair attains), the gap is recomputed, and "optimal" stays only while the pair is within
-    :data:`OPTIMAL_TOL` of the bound (relative; absolute below 1: the re-check's "optimal means bound = Phi")."""
+    solver reported (a big-M or tolerance slip can put its pair off the objective). A proved bound above a checked
+    pair's distance (beyond :func:`optimal_within`) is false: it is dropped (numerical trouble; status feasible).
+    The gap is recomputed, and "optimal" stays only while the pair is within :func:`optimal_within` of the bound
+    (the re-check's "optimal means bound = Phi")."""
     w = res.witness
     if w and not w.get("ok"):  # the solver's pair, put on the domain, is not a pair: no value, only the bound
         res.notes.append(
@@ -164,26 +179,39 @@ def _phi_of_witness(res: ResilienceResult) -> None:
         res.notes.append(f"Phi is the witness pair's distance {nv:.6g} (the solver's objective: {res.phi:.6g})")
     res.phi = nv
     if res.bound is not None:
+        if res.bound > nv and not optimal_within(nv, res.bound, span):
+            refute_bound(res, nv, "the solver's own pair")
+            return
         res.bound = min(res.bound, nv)
         res.gap = relative_gap(nv, res.bound)
-        if res.status == "optimal" and nv - res.bound > OPTIMAL_TOL * max(1.0, abs(nv)):
+        if res.status == "optimal" and not optimal_within(nv, res.bound, span):
             res.status = "feasible"
 
 
-def _refute_infeasible_by_samples(
-    net: Network, res: ResilienceResult, mi: int, alpha: float, k: int, norm: str, n: int = 2000
-) -> None:
-    """The MILP said "no pair at all", but any strongly classified point a and any point b reaching k other classes
-    form one: if random domain points contain both, the solver's claim is false (numerical trouble) and the closest
-    such sampled pair is reported, with no bound."""
+def refute_bound(res: ResilienceResult, distance: float, what: str) -> None:
+    """A checked pair at ``distance`` below the solver's proved bound: the bound is false (numerical trouble)."""
+    res.notes.append(
+        f"the solver's bound {res.bound:.6g} lies above {what} at distance {distance:.6g} (checked by the forward "
+        "pass): numerical trouble (logits or inputs on the scale of the solver's tolerances?); no bound is claimed"
+    )
+    res.bound, res.gap = None, None
+    if res.status in ("optimal", "infeasible"):
+        res.status = "feasible"
+
+
+def closest_sampled_pair(
+    net: Network, mi: int, alpha: float, k: int, norm: str, n: int = 2000
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """The closest pair (a strongly classified, b reaching k other classes) among ``n`` random domain points (at most
+    200 of each kind), b then moved towards a by bisection on the segment while it still reaches k classes; the
+    pair and its forward-pass witness, or None. Exactly (no tolerance): only a pair that is one in the forward pass
+    overrules the MILP (a tolerance of 1e-6 |z| took logits of 1e6 half a unit apart as "reached")."""
     X = net.domain.sample(n, 0)
     z = logits(net, X)
-    # exactly (no tolerance): only a pair that is one in the forward pass overrules the MILP (a tolerance of
-    # 1e-6 |z| took logits of 1e6 half a unit apart as "reached" and replaced a true "infeasible")
     A = X[strong_margin(z, mi) >= math.log(alpha)]
     B = X[reached(z, mi, 0.0) >= k]
     if not (len(A) and len(B)):
-        return
+        return None
     A, B = A[:200], B[:200]
     best = (np.inf, 0, 0)
     for i, a in enumerate(A):  # one row of distances at a time (200 x 200 x 784 floats would be 250 MB)
@@ -193,11 +221,49 @@ def _refute_infeasible_by_samples(
         if dist[j] < best[0]:
             best = (float(dist[j]), i, j)
     _, i, j = best
-    w = _witness(net, A[i], B[j], mi, alpha, k, norm, None)
-    if not w["ok"]:
+    a, b = A[i], B[j]
+    lo, hi = 0.0, 1.0  # a + hi (b - a) reaches k classes (checked), a + lo (b - a) does not (a is strong)
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if reached(logits(net, (a + mid * (b - a))[None, :]), mi, 0.0)[0] >= k:
+            hi = mid
+        else:
+            lo = mid
+    for cand in (net.domain.snap(a + hi * (b - a))[0], b):
+        w = _witness(net, a, cand, mi, alpha, k, norm, None)
+        if w["ok"]:
+            return a, cand, w
+    return None
+
+
+def check_bound_by_samples(net: Network, res: ResilienceResult, mi: int, alpha: float, k: int, norm: str) -> None:
+    """The solver's proved bound against the closest sampled pair (:func:`closest_sampled_pair`): a checked pair
+    below it refutes it (tiny logits let HiGHS prove "optimal" at 3x the true Phi)."""
+    if res.bound is None or not net.domain.is_finite():
         return
+    found = closest_sampled_pair(net, mi, alpha, k, norm)
+    if found is None:
+        return
+    a, b, w = found
+    nv = float(w["norm_value"])
+    if nv < res.bound and not optimal_within(nv, res.bound, domain_span(net, norm)):
+        refute_bound(res, nv, "a sampled pair")
+        if res.phi is None or nv < res.phi:
+            res.a, res.b, res.witness, res.phi = a, b, w, nv
+
+
+def _refute_infeasible_by_samples(
+    net: Network, res: ResilienceResult, mi: int, alpha: float, k: int, norm: str, n: int = 2000
+) -> None:
+    """The MILP said "no pair at all", but any strongly classified point a and any point b reaching k other classes
+    form one: if random domain points contain both, the solver's claim is false (numerical trouble) and the closest
+    such sampled pair is reported, with no bound."""
+    found = closest_sampled_pair(net, mi, alpha, k, norm, n)
+    if found is None:
+        return
+    a, b, w = found
     res.status, res.bound, res.gap = "feasible", None, None
-    res.a, res.b, res.witness = A[i], B[j], w
+    res.a, res.b, res.witness = a, b, w
     res.phi = float(w["norm_value"])
     res.notes.append(
         "the solver reported no pair, but random domain points form one (numerical trouble: badly scaled "
