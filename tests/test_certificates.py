@@ -140,3 +140,31 @@ def test_a_monotonicity_certificate_naming_a_foreign_feature_is_refuted(dense_ne
     g_cert = monotonicity_certificate(grouped, g_rep, increasing=["x0"])
     level = recheck(forged(g_cert, add("x2")), grouped, None)
     assert level.status == "failed", level.lines()
+
+
+def test_the_data_hash_reads_a_whole_float_target_as_the_integer_a_csv_holds(tmp_path):
+    """A regression target of whole numbers: the trainer hashed 1.0, the re-check the CSV's 1, and refuted the
+    genuine certificate as "other data". Certificates hashed before still match (the legacy text)."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.io import load_model
+    from mipnet.report.certificates import save_certificate, training_certificate
+    from mipnet.train.objective_check import data_hash
+
+    X = np.arange(6.0).reshape(3, 2)
+    assert data_hash(X, np.array([1.0, 0.0, 2.0])) == data_hash(X, np.array([1, 0, 2]))
+    assert data_hash(X, np.array([1.5, 0.0, 2.0])) != data_hash(X, np.array([1, 0, 2]))
+    assert data_hash(X, np.array([1.0, 0.0, 2.0]), legacy=True) != data_hash(X, np.array([1, 0, 2]))
+    rows = [[3, 2, 2, 1, 0], [1, 0, 0, 0, 1], [0, 3, 2, 3, 1], [2, 2, 3, 2, 0], [2, 2, 2, 3, 1], [1, 3, 2, 0, 1]]
+    data, model, cert = tmp_path / "d.csv", tmp_path / "m.json", tmp_path / "c.json"
+    pd.DataFrame(rows, columns=["p0", "p1", "p2", "p3", "t"]).to_csv(data, index=False)
+    args = ["train", str(data), "--target", "t", "--task", "regress", "--hidden", "1", "--time-limit", "10"]
+    r = CliRunner().invoke(cli, [*args, "-o", str(model)])
+    assert r.exit_code == 0, r.output
+    net = load_model(model)
+    save_certificate(training_certificate(net, net.metadata["certificate"]), cert)
+    r = CliRunner().invoke(cli, ["recheck", str(cert), str(model), str(data), "--second-solver", "none"])
+    assert "data sha256" in r.output and "the data differ" not in r.output, r.output
+    assert r.exit_code == 0, r.output

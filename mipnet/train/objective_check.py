@@ -59,13 +59,23 @@ ZERO_ONE_TIE = 1e-6
 TERMS = ("loss", "l1", "l2", "l0", "neurons", "layers", "channels")
 
 
-def data_hash(X: np.ndarray, y: np.ndarray) -> str:
-    """SHA-256 of the training data: float64 feature matrix (C order, with its shape) and the targets."""
+def _label_text(v: Any) -> str:
+    """A target's text in the hash: a whole float as its integer (a regression target 1.0 as the trainer holds
+    it, 1 as a CSV column of whole numbers reads: the genuine certificate was refuted as "other data")."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0**53:
+        return str(int(v))
+    return str(v)
+
+
+def data_hash(X: np.ndarray, y: np.ndarray, legacy: bool = False) -> str:
+    """SHA-256 of the training data: float64 feature matrix (C order, with its shape) and the targets
+    (:func:`_label_text`; ``legacy``: ``str`` of each, as certificates before that rule hashed them)."""
     X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
     h = hashlib.sha256()
     h.update(f"{X.shape}".encode())
     h.update(X.tobytes())
-    h.update("\x1f".join(str(v) for v in np.asarray(y).ravel().tolist()).encode())
+    text = str if legacy else _label_text
+    h.update("\x1f".join(text(v) for v in np.asarray(y).ravel().tolist()).encode())
     return h.hexdigest()
 
 
@@ -293,7 +303,7 @@ def check_certificate(
     Returns ``{"ok": bool, "hash_ok": bool, "differences": {term: recomputed - recorded}, ...}``;
     outer-approximated terms must satisfy model <= true instead of equality.
     """
-    hash_ok = data_hash(X, y) == cert.data_sha256
+    hash_ok = cert.data_sha256 in (data_hash(X, y), data_hash(X, y, legacy=True))
     terms = recompute_terms(net, X, y, cert)
     diffs = {k: terms.get(k, 0.0) - cert.terms.get(k, 0.0) for k in set(terms) | set(cert.terms)}
     model_diffs = {}
