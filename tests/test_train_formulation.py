@@ -529,3 +529,24 @@ def test_build_projection_waits_for_evidence_before_a_close_refusal() -> None:
     _check_build(Deadline(100.0), 0.8 * left / need(1.0, 48, total, after), 48, total, after)
     with pytest.raises(OutOfTime, match="time limit passed"):
         _check_build(Deadline(0.0), 0.1, 16, total, after)
+
+
+def test_the_build_stops_at_the_first_sample_past_its_deadline(monkeypatch) -> None:
+    """The deadline was looked at every 16 samples: one 10x10 conv sample took 1.7 s to encode, and a 1 s limit ended
+    after 15 s. Now after every sample: a passed deadline stops the build after one."""
+    from mipnet.deadline import Deadline, OutOfTime
+    from mipnet.train import TrainConfig, TrainingProblem
+
+    calls = []
+    original = TrainingProblem.encode
+
+    def counting(self, block, inputs):
+        calls.append(1)
+        return original(self, block, inputs)
+
+    monkeypatch.setattr(TrainingProblem, "encode", counting)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), rng.integers(0, 2, 40)
+    with pytest.raises(OutOfTime):
+        TrainingProblem(X, np.where(y > 0, 1.0, -1.0), "classify", 2, TrainConfig(hidden=(2,)), deadline=Deadline(0.0))
+    assert len(calls) == 1

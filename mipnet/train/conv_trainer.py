@@ -26,7 +26,7 @@ from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
 from .formulation import TrainConfig, resolve_config
 from .options import TrainOptions
-from .outcome import TRANSLATE_PER_BUILD, TrainResult, encode_targets, finish, solve_milp
+from .outcome import TRANSLATE_PER_BUILD, TrainResult, _seconds, encode_targets, finish, solve_milp
 from .scaling import column_scale
 from .warmstart import (
     fixed_lp,
@@ -171,7 +171,7 @@ def _train_conv(
         )
     except OutOfTime as exc:
         raise SolverError(
-            f"no conv network within the time the fit had ({limit_seconds(time_limit)} s): {exc}; "
+            f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): {exc}; "
             "raise --time-limit or train on fewer images"
         ) from None
     size = problem.size()
@@ -186,7 +186,7 @@ def _train_conv(
     # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
     if shared and is_linear(problem) and not dl.allows(TRANSLATE_PER_BUILD * problem.build_seconds):
         raise SolverError(
-            f"no conv network within the time the fit had ({limit_seconds(time_limit)} s): translating the "
+            f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): translating the "
             f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
             f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images"
         )

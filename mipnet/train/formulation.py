@@ -112,9 +112,10 @@ from .linear_term import add_linear_part, linear_abs_terms, linear_nonzero_indic
 from .objective import ObjectiveTerms, tangent_points  # noqa: F401
 from .readback import Readback, _val  # noqa: F401
 
-#: building the model under a deadline: samples encoded between two checks; the rest of the build (losses,
-#: penalties, cuts) per second of sample encoding (measured 0.1-0.25 at N = 300-3000)
-BUILD_CHECK_EVERY = 16
+#: building the model under a deadline: samples encoded between two checks (1: one 10x10 conv sample took 1.7 s,
+#: and every 16 let a 1 s limit end after 15 s); the rest of the build (losses, penalties, cuts) per second of
+#: sample encoding (measured 0.1-0.25 at N = 300-3000)
+BUILD_CHECK_EVERY = 1
 BUILD_TAIL = 0.25
 #: a projection from the first samples is noisy (a pause of the machine, first-use costs): before this share of the
 #: samples is encoded, the build is refused only when the projection exceeds the time left by BUILD_EARLY_MARGIN x

@@ -324,7 +324,7 @@ def finish(
 
 
 def _seconds(limit: float | None) -> str:
-    return "no limit" if limit is None else f"{limit:g} s"
+    return "no limit" if limit is None else f"{limit:.3g} s"
 
 
 def saved_network(full: Network, X: np.ndarray, y: np.ndarray, cert: Certificate) -> Network:
