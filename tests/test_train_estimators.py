@@ -246,3 +246,42 @@ def test_interpret_of_no_rows_is_one_error():
     )
     with pytest.raises(DataError, match="at least one row"):
         interpret(net, np.empty((0, 2)))
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    """The classes and encoding were set before the training failed: a fresh estimator counted as fitted, and a
+    failed refit kept the old network under the new classes (silently wrong labels)."""
+    from sklearn.exceptions import NotFittedError
+
+    from mipnet.errors import MipnetError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    y_ab = np.where(X[:, 0] > 0, "a", "b")
+    y_xyz = np.array(["x", "y", "z"])[(X[:, 1] > 0).astype(int) + (X[:, 1] > 1)]
+    fresh = MIPNetClassifier((1,), loss="logistic", time_limit=5)
+    with pytest.raises(MipnetError):
+        fresh.fit(X, y_xyz)  # the logistic loss is binary
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    clf = MIPNetClassifier((1,), loss="logistic", time_limit=10).fit(X, y_ab)
+    before = clf.predict(X)
+    with pytest.raises(MipnetError):
+        clf.fit(X, y_xyz)
+    assert list(clf.classes_) == ["a", "b"]
+    np.testing.assert_array_equal(clf.predict(X), before)
+
+
+def test_a_frame_with_a_text_column_and_no_rows_or_a_complex_column_is_one_clear_error():
+    """The text-column path gave IndexError / ValueError on no rows, and kept a complex column's real part."""
+    import pandas as pd
+
+    from mipnet.errors import MipnetError
+
+    empty = pd.DataFrame({"colour": pd.Series([], dtype=object), "x": pd.Series([], dtype=float)})
+    with pytest.raises(MipnetError, match="0 sample"):
+        MIPNetClassifier((1,), time_limit=5).fit(empty, np.array([], dtype=int))
+    with pytest.raises(MipnetError, match="0 sample"):
+        MIPNetRegressor((1,), time_limit=5).fit(empty, np.array([], dtype=float))
+    mixed = pd.DataFrame({"colour": ["red", "blue"] * 5, "z": np.arange(10) * 1j})
+    with pytest.raises(MipnetError, match="complex"):
+        MIPNetClassifier((1,), time_limit=5).fit(mixed, np.arange(10) % 2)

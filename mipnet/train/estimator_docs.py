@@ -31,9 +31,9 @@ _PARAMETERS = """
         +-B_b says so): raise the boxes, e.g. 4 and 8 for the logistic loss's linear scores (Adult's threshold
         scores gained up to 0.6 points of test accuracy).
     levels : int >= 1, default=1
-        Quantisation levels Q of the quantized class (weights in ``scale * {-Q, ..., Q} / Q``).
+        Quantisation levels Q of the quantized class (weights in ``scale * {-Q, ..., Q}``).
     scale : float > 0, default=1.0
-        Scale of the quantized weights.
+        Step of the quantized weights (the grid above).
     solver : str, default="highs"
         "highs", "gurobi", "scip" or an installed Pyomo solver (checked at ``fit``).
     time_limit : float >= 0, default=60.0

@@ -16,10 +16,11 @@ means reusing the previous fit, which these estimators do not do).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.special import expit
@@ -39,6 +40,24 @@ from .estimator_docs import _ATTRIBUTES, _PARAMETERS, _doc  # noqa: F401  (the c
 from .formulation import CLASSIFY_LOSSES, HYPOTHESES, REGRESS_LOSSES, TrainConfig
 from .penalty_cv import DEFAULT_L1_GRID
 from .trainer import train
+
+
+def _all_or_nothing(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """A fit that fails leaves the estimator as it was (fitted before: the earlier model; new: not fitted). The
+    encoding (classes, one-hot levels) was set before the training failed: a refit on new levels that ran out of
+    time kept the old network and read a new level's column as an old one's, predicting silently wrong classes."""
+
+    @functools.wraps(fit)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        before = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 class InputError(DataError, ValueError):
@@ -377,6 +396,8 @@ class _MIPNetBase(BaseEstimator):
                 raise InputError("the frame's columns differ from those seen in fit")
             if seen is not None and seen != cols:  # (integer names with a text column: a reordered frame read wrong)
                 raise InputError(f"the frame's columns {cols[:6]} differ from those seen in fit {seen[:6]}")
+        if X.shape[0] == 0:  # (as scikit-learn's check on a numeric frame says it)
+            raise InputError(f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum of 1 is required")
         blocks: list[np.ndarray] = []
         names: list[str] = []
         groups: list[list[int]] = []
@@ -396,6 +417,8 @@ class _MIPNetBase(BaseEstimator):
                 blocks.append((codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float64))
                 names.extend(f"{c}={lv}" for lv in levels)
             else:
+                if np.iscomplexobj(X[c].to_numpy()):  # float64 would keep the real part only
+                    raise InputError(f"Complex data not supported: column {c!r} has complex values")
                 try:
                     v = X[c].to_numpy(dtype=np.float64)[:, None]
                 except (TypeError, ValueError):
@@ -555,6 +578,7 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         "loss": [StrOptions(set(CLASSIFY_LOSSES))],
     }
 
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetClassifier":
         """Train the network by MILP and certify it.
@@ -664,6 +688,7 @@ class MIPNetRegressor(RegressorMixin, _MIPNetBase):
         "loss": [StrOptions(set(REGRESS_LOSSES))],
     }
 
+    @_all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> "MIPNetRegressor":
         """Train the network by MILP and certify it.
