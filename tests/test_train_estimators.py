@@ -247,6 +247,7 @@ def test_interpret_of_no_rows_is_one_error():
     with pytest.raises(DataError, match="at least one row"):
         interpret(net, np.empty((0, 2)))
 
+
 def test_a_failed_fit_leaves_the_estimator_as_it_was():
     """The classes and encoding were set before the training failed: a fresh estimator counted as fitted, and a
     failed refit kept the old network under the new classes (silently wrong labels)."""

@@ -550,3 +550,35 @@ def test_the_build_stops_at_the_first_sample_past_its_deadline(monkeypatch) -> N
     with pytest.raises(OutOfTime):
         TrainingProblem(X, np.where(y > 0, 1.0, -1.0), "classify", 2, TrainConfig(hidden=(2,)), deadline=Deadline(0.0))
     assert len(calls) == 1
+
+
+def test_no_network_within_the_time_limit_is_a_limit_not_an_input_error(tmp_path) -> None:
+    """A limit that leaves training without any network exited 2 (the input-error code): it is exit 3 (unknown),
+    the error a LimitError."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.errors import LimitError
+    from mipnet.train import TrainConfig, train
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)
+    with pytest.raises(LimitError, match="found no network"):
+        train(X, y, config=TrainConfig(hidden=(3,)), time_limit=1e-6)
+    data = tmp_path / "d.csv"
+    pd.DataFrame(np.column_stack([X, y]), columns=["a", "b", "c", "y"]).to_csv(data, index=False)
+    args = [
+        "train",
+        str(data),
+        "--target",
+        "y",
+        "--hidden",
+        "3",
+        "--time-limit",
+        "0.000001",
+        "-o",
+        str(tmp_path / "m.json"),
+    ]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code in (0, 3), r.output  # (0: a machine fast enough to map the warm start in time)

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..deadline import Deadline
-from ..errors import MipnetError, SolverError
+from ..errors import LimitError, MipnetError, SolverError
 from ..network import Network
 from ..solve import Result
 from .config import TrainConfig
@@ -94,17 +94,17 @@ def fit_without_model(
     dual bound and the matrix MILP of the module docstring run around the warm start."""
     solver, time_limit, seed = opts.solver, opts.limit_seconds, opts.seed
     if gw is None:
-        raise SolverError(
+        raise LimitError(
             f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}; "
             "raise --time-limit"
         )
     if problem is None and deadline is not None:  # the two-row model's build cannot be interrupted
         need = scale_estimate(2, Xs.shape[1], cfg.hidden, base_mb=0.0, slowdown=load_slowdown()).build_seconds
         if not deadline.allows(need):
-            raise SolverError(
+            raise LimitError(
                 f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}, and the "
                 f"model that maps the warm start into the class ({sum(cfg.hidden)} hidden units) takes about "
-                f"{need:.0f} s to build, more than the {max(0.0, deadline.remaining()):.1f} s left; raise --time-limit"
+                f"{need:.2g} s to build, more than the {max(0.0, deadline.remaining()):.2g} s left; raise --time-limit"
             )
     # (the two-row model without the parity bound: its groups are the data's rows)
     mapper = (

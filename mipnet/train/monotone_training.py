@@ -35,7 +35,7 @@ import numpy as np
 
 from ..deadline import Deadline, OutOfTime
 from ..domain import Domain
-from ..errors import DataError, UnsupportedError
+from ..errors import DataError, LimitError, UnsupportedError
 from ..layers import Dense, Layer, ReLU
 from ..network import Network
 from ..verify.monotonic import GlobalReport, output_coefficients, resolve_features, verify_global
@@ -564,7 +564,7 @@ def train_monotone_milp(
             )
         except OutOfTime as exc:
             if net is None:
-                raise UnsupportedError(
+                raise LimitError(
                     f"round {rnd}: the training MILP could not be built within the time limit "
                     f"({exc}); raise --time-limit or use --samples"
                 ) from None
@@ -621,7 +621,7 @@ def train_monotone_milp(
         )
         if not res.has_solution:
             if net is None:
-                raise UnsupportedError(f"round {rnd}: the training MILP found no network within the time limit")
+                raise LimitError(f"round {rnd}: the training MILP found no network within the time limit")
             say(f"round {rnd}: the training MILP found no network in time; the last network is kept")
             break
         w = problem.weight_values()

@@ -185,7 +185,7 @@ def finish(
     elif warm_w is not None:
         weights = warm_w
     else:
-        raise SolverError(
+        raise LimitError(
             f"{solver} found no network within the time the fit had ({_seconds(time_limit)}); raise --time-limit"
         )
     if cfg.constraints:  # the weight constraints met exactly, not to the solver's tolerance (:mod:`.constraint_rows`)

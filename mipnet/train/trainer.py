@@ -369,7 +369,8 @@ def train_with_options(
     ) and not (opts.sign_patterns or opts.group_bound)
     if not sp.build or large:
         why = sp.reason if not sp.build else f"{Xm.shape[0]} distinct rows: the matrix MILP replaces it"
-        say(f"formulation: not built ({why}); the warm start (gradient net {t_gradient:.1f} s) goes on")
+        after = "no warm start either" if gw is None else f"the warm start (gradient net {t_gradient:.1f} s) goes on"
+        say(f"formulation: not built ({why}); {after}")
         return no_model(None, f"no Pyomo MILP was built: {why}", merged=(Xm, tm, counts))
     # HiGHS: one persistent instance for every LP and MILP below (the model is translated once)
     shared = solver == "highs" and cfg.hypothesis != "continuous"
@@ -388,7 +389,7 @@ def train_with_options(
             loss_denominator=Xs.shape[0],
         )
     except OutOfTime as exc:
-        say(f"formulation: not built ({exc}): the warm start is returned, without a solve (no bound)")
+        say(f"formulation: not built ({exc}): the warm start is returned, if it can be mapped in time (no bound)")
         return no_model(None, str(exc))
     t_size = time.perf_counter()
     size = problem.size()
