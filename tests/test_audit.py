@@ -390,3 +390,22 @@ def test_the_summary_names_the_norm_and_a_lone_output_name_is_refused(audited, d
     args = ["audit", str(model), str(tmp_path / "d.csv"), "--eps", "0.01", "--output-name", "bogus"]
     r = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "r.html")])
     assert r.exit_code == 2 and "--output-name" in r.output and not (tmp_path / "r.html").exists(), r.output
+
+
+def test_the_explanation_fits_the_time_left_on_a_spread_sample_of_rows():
+    """The exact explanation ran over every row outside the audit's budget (50 000 rows: 19 s of a 1 s audit)."""
+    from helpers import random_dense_net
+
+    from mipnet.report.audit.summaries import EXPLAIN_PROBE_ROWS, _explanation, explained_rows
+
+    assert explained_rows(400, 1.0, 0.0).size == 400  # below the probe: all rows
+    assert explained_rows(10_000, 1e-4, 5.0).size == 10_000  # all fit
+    some = explained_rows(10_000, 1e-3, 2.0)
+    assert some.size == 2000 and some[0] == 0 and some[-1] == 9999 and np.all(np.diff(some) > 0)
+    assert explained_rows(10_000, 1.0, 0.0).size == EXPLAIN_PROBE_ROWS
+    net = random_dense_net(np.random.default_rng(0), [3, 5, 2])
+    X = np.random.default_rng(1).normal(size=(3000, 3))
+    cut = _explanation(net, X, 2, seconds=0.0)
+    assert "sample" in cut and sum(r["count"] for r in cut["regions"]) <= EXPLAIN_PROBE_ROWS
+    whole = _explanation(net, X, 2, seconds=None)
+    assert "sample" not in whole

@@ -328,6 +328,8 @@ def _section_explanation(a: Audit) -> str:
         f"These rules reproduce the network exactly on {100 * ex['exact_fraction']:.0f} % of the rows "
         f"(largest difference {ex['max_abs_error']:.2g}). The largest regions:</p>"
     )
+    if e.get("sample"):
+        out.append(f"<p>Explained on {html.escape(e['sample'])}: counts and shares are of those rows.</p>")
     for r in e["regions"]:
         terms = " ".join(
             f"{'+' if w >= 0 else '&minus;'} {abs(w):.3g}&middot;{html.escape(n)}" for n, w, _ in r["terms"]

@@ -436,7 +436,7 @@ def run_audit(
                 (cdir / name).unlink(missing_ok=True)
     # 3. quality on the data, exact explanation
     quality = _quality(net, X, y)
-    explanation = _explanation(net, X, explain_regions)
+    explanation = _explanation(net, X, explain_regions, total.remaining())
     now = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat(sep=" ")
     if data_note is None:
         data_note = (
