@@ -35,11 +35,13 @@ submission of task i is one :class:`Submission` (index, attempt, Dask key ``mipn
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from .deadline import Deadline
 from .errors import MipnetError, UnsupportedError
@@ -230,11 +232,28 @@ def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[
 
     n = max(1, n_workers or os.cpu_count() or 1)
     _quiet_resource_tracker()
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}):
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}), _sigint_blocked():
         cluster = distributed.LocalCluster(
             n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None, silence_logs=50
         )
     return distributed.Client(cluster, set_as_default=False), cluster
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked (not ignored: one that arrives stays pending, and is delivered at the end) while the cluster
+    starts: its threads and the worker processes they spawn inherit the mask, so a Ctrl-C at the terminal (sent to
+    the whole process group) reaches this process alone, whose interrupt handler stops the workers. Without it the
+    workers printed KeyboardInterrupt tracebacks from their imports after the one line "interrupted"."""
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+    if not main:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def run_many(

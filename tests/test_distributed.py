@@ -199,3 +199,30 @@ def test_a_port_that_accepts_but_never_answers_ends_within_the_timeout():
         assert time.perf_counter() - t0 < 10
     finally:
         srv.close()
+
+
+def test_a_local_cluster_starts_with_sigint_blocked_for_its_workers_only():
+    """Worker processes spawned while the cluster starts inherit SIGINT blocked (a terminal's Ctrl-C reaches the
+    process group: they printed KeyboardInterrupt tracebacks after "interrupted"); this process gets a Ctrl-C that
+    arrived meanwhile once the cluster is up (pending, not lost)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mipnet.distributed import _sigint_blocked
+
+    probe = "import signal; print(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))"
+    with _sigint_blocked():
+        inside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
+        with pytest.raises(KeyboardInterrupt):
+            previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+            try:
+                os.kill(os.getpid(), signal.SIGINT)  # pending while blocked ...
+                with _sigint_blocked():
+                    pass
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ... delivered here
+            finally:
+                signal.signal(signal.SIGINT, previous)
+    outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
+    assert inside == "True" and outside == "False"
