@@ -308,3 +308,25 @@ def test_ctrl_c_wrapped_by_a_class_definition_is_still_an_interrupt():
 
     res = CliRunner().invoke(group, ["define"])
     assert res.exit_code == 130, (res.exit_code, res.output, res.exception)
+
+
+def test_a_finished_command_ignores_ctrl_c_during_the_interpreter_teardown(tmp_path):
+    """A Ctrl-C between the last line and the exit (0.5-1.7 s of teardown) killed the process by the signal and lost
+    the verdict's exit code: once the command is done, SIGINT is ignored (an ignored signal stays so through the
+    teardown)."""
+    net = random_dense_net(np.random.default_rng(0), [2, 3, 2])
+    save_model(net, tmp_path / "net.json")
+    code = textwrap.dedent(
+        f"""
+        import signal, sys
+        from mipnet.cli import main
+        try:
+            main(["info", {str(tmp_path / "net.json")!r}])
+        except SystemExit as exc:
+            print("IGNORED" if signal.getsignal(signal.SIGINT) is signal.SIG_IGN else "HANDLED", exc.code)
+        """
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, preexec_fn=_default_sigint
+    )
+    assert p.stdout.strip().splitlines()[-1] == "IGNORED 0", (p.stdout, p.stderr)

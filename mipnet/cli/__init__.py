@@ -11,6 +11,7 @@ command quietly with exit 141.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import cast
 
@@ -174,6 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit as exc:
         if exc.code == interrupt.EXIT_INTERRUPTED and interrupt.requested():
             interrupt.exit_now(interrupt.EXIT_INTERRUPTED)  # no slow interpreter teardown after Ctrl-C
+        # the command is done and its verdict printed: a Ctrl-C during the interpreter's teardown (0.5-1.7 s) killed
+        # the process by the signal (returncode -2), losing the verdict's exit code; ignored from here (an ignored
+        # signal stays ignored through the teardown, a handler is reset to the default there)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise
     except KeyboardInterrupt:  # outside a command (argument parsing)
         interrupt.announce(lambda line: click.echo(line, err=True))
