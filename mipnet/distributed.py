@@ -35,11 +35,14 @@ submission of task i is one :class:`Submission` (index, attempt, Dask key ``mipn
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
@@ -232,10 +235,20 @@ def local_client(n_workers: int | None = None, processes: bool = True) -> tuple[
 
     n = max(1, n_workers or os.cpu_count() or 1)
     _quiet_resource_tracker()
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None}), _sigint_blocked():
+    # the workers' scratch space in a directory of its own, removed with the cluster (or at exit): Dask's default
+    # left $TMPDIR/dask-scratch-space behind after every run
+    scratch = tempfile.mkdtemp(prefix="mipnet-dask-")
+    settings = {f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM}": None, "temporary-directory": scratch}
+    with dask.config.set(settings), _sigint_blocked():
         cluster = distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None, silence_logs=50
+            n_workers=n,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=50,
+            local_directory=scratch,
         )
+    weakref.finalize(cluster, shutil.rmtree, scratch, True)
     return distributed.Client(cluster, set_as_default=False), cluster
 
 

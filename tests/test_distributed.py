@@ -226,3 +226,29 @@ def test_a_local_cluster_starts_with_sigint_blocked_for_its_workers_only():
                 signal.signal(signal.SIGINT, previous)
     outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()
     assert inside == "True" and outside == "False"
+
+
+def test_a_local_cluster_leaves_no_scratch_directory(monkeypatch):
+    """Every audit left $TMPDIR/dask-scratch-space behind: the scratch space is the cluster's own, removed with it."""
+    import gc
+    import os
+    import tempfile
+
+    import mipnet.distributed as dist
+
+    made: list[str] = []
+    original = tempfile.mkdtemp
+
+    def recording_mkdtemp(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(dist.tempfile, "mkdtemp", recording_mkdtemp)
+    client, cluster = dist.local_client(1, processes=False)
+    assert made and os.path.isdir(made[0])
+    assert all(path.startswith(made[0]) for path in made), made  # the scheduler's and workers' too
+    client.close()
+    cluster.close()
+    del client, cluster
+    gc.collect()
+    assert not os.path.exists(made[0])
