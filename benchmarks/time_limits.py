@@ -142,6 +142,15 @@ def instances(d: Path) -> dict[str, Path]:
     load("adult").frame.to_csv(f["adult"], index=False)
     f["fashion"] = d / "fashion.csv"  # as a user gets it: `mipnet datasets NAME -o FILE` (target column "label")
     load("fashion_coat_vs_pullover").numeric_frame().to_csv(f["fashion"], index=False)
+    # 50 000 rows for a 10-60x3-3 net: the audit page's exact explanation ran over every row past the deadline
+    _random_mlp_files(np.random.default_rng(2), [10, 60, 60, 60, 3], 50_000, d, "rows50k", f)
+    # 20 images of 10 x 10 (pixels in [0, 1], a label by the mean brightness): one conv sample takes 1-2 s to encode
+    rng_img = np.random.default_rng(3)
+    img = rng_img.uniform(0, 1, size=(20, 100))
+    di = pd.DataFrame(img, columns=[f"p{i}" for i in range(100)])
+    di["t"] = (img.mean(axis=1) > 0.5).astype(int)
+    f["images"] = d / "images.csv"
+    di.to_csv(f["images"], index=False)
     return f
 
 
@@ -440,6 +449,22 @@ def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[
             "60 inputs, 8 hidden layers of 60 (29 k weights), 1 robustness row (per problem; the page's diagram)",
             ["audit", f["deep"], f["deep_data"], "--target", "label", "-o", d / "deep.html", "--eps", "0.00001"]
             + ["--rows", "1", t, 1, "--workers", "0"],
+            1,
+            1,
+        ),
+        (
+            "audit_rows",
+            "10-60x3-3 net, 50 000 rows, 1 robustness row (per problem; the page's exact explanation over the rows)",
+            ["audit", f["rows50k"], f["rows50k_data"], "--target", "label", "-o", d / "rows50k.html", "--eps", "0.01"]
+            + ["--rows", "1", t, 1, "--workers", "0"],
+            1,
+            1,
+        ),
+        (
+            "train_conv",
+            "conv4x3-dense8 on 20 images of 10 x 10 (whole command; the model build: 1-2 s per image)",
+            ["train", f["images"], "--target", "t", "--input-shape", "1,10,10", "--architecture", "conv4x3-dense8"]
+            + [t, 1, "-o", d / "conv.json"],
             1,
             1,
         ),
