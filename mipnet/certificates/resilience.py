@@ -152,7 +152,7 @@ def _question_args(q: dict[str, Any], net: Network) -> tuple[float, int, str]:
 
 def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
     from ..verify.resilience import Heuristics, class_resilience
-    from ..verify.resilience.witness import DISTANCE_FLOOR, domain_span, optimal_within
+    from ..verify.resilience.witness import DISTANCE_FLOOR, distance_scale, optimal_within
     from ..verify.search import logits, reached, strong_margin
 
     q = cert.question
@@ -170,7 +170,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
         rep.add("one answer per class asked", "integrity", False, f"asked {q.get('classes')}, answered {classes}")
     dom = net.domain
     ln_a = math.log(alpha)
-    span = domain_span(net, norm)  # distances are compared relative to the domain's scale, never to 1
+    scale = distance_scale(net, norm)  # tolerances relative to Phi, floored at the narrowest feature's scale
     claims: list[tuple[str, tuple[int, float | None, float | None, Any]]] = []
     n_classes = logits(net, np.zeros((1, net.n_inputs))).shape[1]
     for it in items:
@@ -196,7 +196,7 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 bound <= phi + TOL * max(1.0, abs(phi)),
                 f"bound {bound:.6g}, Phi {phi:.6g}",
             )
-        if status == "optimal" and (phi is None or bound is None or not optimal_within(phi, bound, span)):
+        if status == "optimal" and (phi is None or bound is None or not optimal_within(phi, bound, scale)):
             rep.add(f"{name}: optimal means bound = Phi", "integrity", False, f"bound {bound}, Phi {phi}")
         if it.get("a") is not None and it.get("b") is not None:
             a = _array(it["a"], net.n_inputs, "witness a")
@@ -266,11 +266,11 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
                 return False, f"{solver} found a strongly classified input and a pair at distance {found:.6g}"
             return None, f"not re-proved within {t:.3g} s: {solver}: {r.status}"
         assert bound is not None
-        tol = BOUND_TOL * max(abs(bound), DISTANCE_FLOOR * span)
+        tol = BOUND_TOL * max(abs(bound), DISTANCE_FLOOR * scale)
         if (
             r.bound is not None
             and phi is not None
-            and phi < r.bound - BOUND_TOL * max(abs(r.bound), DISTANCE_FLOOR * span)
+            and phi < r.bound - BOUND_TOL * max(abs(r.bound), DISTANCE_FLOOR * scale)
         ):
             return False, f"{solver} proves Phi >= {r.bound:.6g}, the certificate claims Phi = {phi:.6g}"
         if r.bound is not None and r.bound >= bound - tol:

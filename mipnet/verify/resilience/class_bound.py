@@ -67,7 +67,7 @@ from .witness import (
     _refute_infeasible_by_samples,
     _witness,
     check_bound_by_samples,
-    domain_span,
+    distance_scale,
     exact_pair,
     optimal_within,
     refute_bound,
@@ -212,7 +212,7 @@ def class_resilience(
         _out_of_time(res)
         res.timings["total"] = time.perf_counter() - t0
         return res
-    span = domain_span(net, norm)
+    scale = distance_scale(net, norm)
     r = _pkg._solve(
         model,
         solver,
@@ -224,7 +224,7 @@ def class_resilience(
         warm,
         None,
         res.notes,
-        OPTIMAL_TOL * DISTANCE_FLOOR * span,
+        OPTIMAL_TOL * DISTANCE_FLOOR * scale,
     )
     res.timings["milp"] = time.perf_counter() - t4
     _fill(res, r)
@@ -238,10 +238,10 @@ def class_resilience(
         res.a, res.b = dom.snap(xa.values().ravel())[0], dom.snap(xb.values().ravel())[0]
         res.a, res.b = exact_pair(net, res.a, res.b, mi, alpha, k)  # off the solver's tolerances
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
-        _phi_of_witness(res, span)
+        _phi_of_witness(res, scale)
     p0 = res.phi_init
     if res.bound is not None and b0 is not None and p0 is not None and p0 < res.bound:
-        if not optimal_within(p0, res.bound, span):  # the initial pair is checked: a bound above it is false
+        if not optimal_within(p0, res.bound, scale):  # the initial pair is checked: a bound above it is false
             assert a0 is not None  # b0 is found near a0
             refute_bound(res, p0, "the initial pair")
             if res.phi is None or p0 < res.phi:
@@ -310,7 +310,7 @@ def _from_unit_scale(
         res.a, res.b = exact_pair(net, a, b, mi, alpha, k)
         res.witness = _witness(net, res.a, res.b, mi, alpha, k, norm, None)
         res.phi = float(r.phi) * s if r.phi is not None else None
-        _phi_of_witness(res, domain_span(net, norm))
+        _phi_of_witness(res, distance_scale(net, norm))
     elif res.status in ("optimal", "feasible"):
         res.status = "unknown"
     return res

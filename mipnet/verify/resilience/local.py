@@ -35,7 +35,15 @@ from .model import (
     _start_values,
 )
 from .results import BOUNDS_SHARE, Heuristics, ResilienceResult, _base, _fill, _out_of_time
-from .witness import DISTANCE_FLOOR, OPTIMAL_TOL, _keep_initial_pair, _phi_of_witness, _witness, domain_span, exact_pair
+from .witness import (
+    DISTANCE_FLOOR,
+    OPTIMAL_TOL,
+    _keep_initial_pair,
+    _phi_of_witness,
+    _witness,
+    distance_scale,
+    exact_pair,
+)
 
 
 def local_resilience(
@@ -139,7 +147,7 @@ def local_resilience(
         res.timings["total"] = time.perf_counter() - t0
         return res
     stop = float(delta) * (1 + 1e-9) + 1e-12 if decide and delta is not None else None  # decide needs delta
-    span = domain_span(net, norm)
+    scale = distance_scale(net, norm)
     r = _pkg._solve(
         model,
         solver,
@@ -151,7 +159,7 @@ def local_resilience(
         warm,
         stop,
         res.notes,
-        OPTIMAL_TOL * DISTANCE_FLOOR * span,
+        OPTIMAL_TOL * DISTANCE_FLOOR * scale,
     )
     res.timings["milp"] = time.perf_counter() - t3
     _fill(res, r)
@@ -161,7 +169,7 @@ def local_resilience(
         res.a, res.b = x, net.domain.snap(xb.values().ravel())[0]  # on the domain before its re-check
         res.b = exact_pair(net, x, res.b, mi, alpha, k, fixed_a=True)[1]  # off the solver's tolerances
         res.witness = _witness(net, x, res.b, mi, alpha, k, norm, None)
-        _phi_of_witness(res, span)
+        _phi_of_witness(res, scale)
     if decide:
         assert delta is not None  # decide needs delta (checked above)
         if r.status == "infeasible":

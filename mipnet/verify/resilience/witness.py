@@ -139,24 +139,30 @@ def _keep_initial_pair(
 
 
 #: how far (relative) a witness pair's distance may lie above the proved bound for "optimal", and the floor of the
-#: scale it is relative to: DISTANCE_FLOOR times the domain's largest distance (a floor of 1 let a domain 1e-5 wide
-#: be "optimal" 10 % off, and an edited certificate claim Phi 1e-4 where it is 0)
+#: scale it is relative to: DISTANCE_FLOOR times the domain's narrowest feature width (a floor of 1 let a domain 1e-5
+#: wide be "optimal" 10 % off, and an edited certificate claim Phi 1e-4 where it is 0; a floor from the widest
+#: feature let a net with one feature of width 1e5 beside two of 1e-3 be "optimal" 3.7 % off)
 OPTIMAL_TOL = 1e-4
 DISTANCE_FLOOR = 1e-6
 
 
-def domain_span(net: Network, norm: str) -> float:
-    """The largest distance between two points of the (finite) domain in ``norm``: the scale of every Phi."""
+def distance_scale(net: Network, norm: str) -> float:
+    """The scale the distances' tolerances are floored at: the narrowest width of a feature that varies (1 when
+    none varies or the domain is unbounded). ``norm`` is kept for the callers' symmetry (a width is one
+    coordinate's distance in every norm)."""
     dom = net.domain
-    return perturbation_norm(dom.lower, dom.upper, norm) if dom.is_finite() else 1.0
+    if not dom.is_finite():
+        return 1.0
+    widths = (dom.upper - dom.lower)[dom.upper > dom.lower]
+    return float(widths.min()) if widths.size else 1.0
 
 
-def optimal_within(phi: float, bound: float, span: float, tol: float = OPTIMAL_TOL) -> bool:
-    """``phi`` and ``bound`` equal for "optimal": within ``tol`` of max(|phi|, |bound|, DISTANCE_FLOOR span)."""
-    return abs(phi - bound) <= tol * max(abs(phi), abs(bound), DISTANCE_FLOOR * span)
+def optimal_within(phi: float, bound: float, scale: float, tol: float = OPTIMAL_TOL) -> bool:
+    """``phi`` and ``bound`` equal for "optimal": within ``tol`` of max(|phi|, |bound|, DISTANCE_FLOOR scale)."""
+    return abs(phi - bound) <= tol * max(abs(phi), abs(bound), DISTANCE_FLOOR * scale)
 
 
-def _phi_of_witness(res: ResilienceResult, span: float = 1.0) -> None:
+def _phi_of_witness(res: ResilienceResult, scale: float = 1.0) -> None:
     """Phi as the checked witness pair's own distance, measured by numpy: the solver's objective is only what the
     solver reported (a big-M or tolerance slip can put its pair off the objective). A proved bound above a checked
     pair's distance (beyond :func:`optimal_within`) is false: it is dropped (numerical trouble; status feasible).
@@ -179,12 +185,12 @@ def _phi_of_witness(res: ResilienceResult, span: float = 1.0) -> None:
         res.notes.append(f"Phi is the witness pair's distance {nv:.6g} (the solver's objective: {res.phi:.6g})")
     res.phi = nv
     if res.bound is not None:
-        if res.bound > nv and not optimal_within(nv, res.bound, span):
+        if res.bound > nv and not optimal_within(nv, res.bound, scale):
             refute_bound(res, nv, "the solver's own pair")
             return
         res.bound = min(res.bound, nv)
         res.gap = relative_gap(nv, res.bound)
-        if res.status == "optimal" and not optimal_within(nv, res.bound, span):
+        if res.status == "optimal" and not optimal_within(nv, res.bound, scale):
             res.status = "feasible"
 
 
@@ -246,7 +252,7 @@ def check_bound_by_samples(net: Network, res: ResilienceResult, mi: int, alpha: 
         return
     a, b, w = found
     nv = float(w["norm_value"])
-    if nv < res.bound and not optimal_within(nv, res.bound, domain_span(net, norm)):
+    if nv < res.bound and not optimal_within(nv, res.bound, distance_scale(net, norm)):
         refute_bound(res, nv, "a sampled pair")
         if res.phi is None or nv < res.phi:
             res.a, res.b, res.witness, res.phi = a, b, w, nv
