@@ -582,3 +582,10 @@ def test_no_network_within_the_time_limit_is_a_limit_not_an_input_error(tmp_path
     ]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code in (0, 3), r.output  # (0: a machine fast enough to map the warm start in time)
+
+
+def test_time_budgets_in_messages_read_as_seconds() -> None:
+    from mipnet.train.outcome import _seconds
+
+    assert _seconds(3600.0) == "3600 s" and _seconds(6.398825409996789) == "6.4 s" and _seconds(None) == "no limit"
+    assert _seconds(0.0047) == "0.0047 s"

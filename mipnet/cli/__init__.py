@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from typing import cast
 
 import click
@@ -178,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
         # the command is done and its verdict printed: a Ctrl-C during the interpreter's teardown (0.5-1.7 s) killed
         # the process by the signal (returncode -2), losing the verdict's exit code; ignored from here (an ignored
         # signal stays ignored through the teardown, a handler is reset to the default there)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if argv is None and threading.current_thread() is threading.main_thread():  # the script, not a host's call
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise
     except KeyboardInterrupt:  # outside a command (argument parsing)
         interrupt.announce(lambda line: click.echo(line, err=True))

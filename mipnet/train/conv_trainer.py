@@ -18,7 +18,7 @@ import numpy as np
 
 from ..deadline import Deadline, OutOfTime, limit_seconds
 from ..domain import Domain
-from ..errors import DataError, SolverError
+from ..errors import DataError, LimitError
 from ..layers import Layer, Normalize
 from ..network import Network
 from .architecture import downsample_layer, image_shape
@@ -170,7 +170,7 @@ def _train_conv(
             after_build=TRANSLATE_PER_BUILD if shared else 0.0,
         )
     except OutOfTime as exc:
-        raise SolverError(
+        raise LimitError(
             f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): {exc}; "
             "raise --time-limit or train on fewer images"
         ) from None
@@ -185,7 +185,7 @@ def _train_conv(
     reserve = 0.0  # the final re-evaluation (finish) costs about one completion LP: kept out of the solver's time
     # HiGHS: one persistent instance for every LP and the MILP (a conv model's translation costs minutes)
     if shared and is_linear(problem) and not dl.allows(TRANSLATE_PER_BUILD * problem.build_seconds):
-        raise SolverError(
+        raise LimitError(
             f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): translating the "
             f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
             f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images"

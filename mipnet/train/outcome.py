@@ -324,7 +324,10 @@ def finish(
 
 
 def _seconds(limit: float | None) -> str:
-    return "no limit" if limit is None else f"{limit:.3g} s"
+    """A time budget for a message: 3 digits, whole seconds from 100 s up (not 3.6e+03)."""
+    if limit is None:
+        return "no limit"
+    return f"{limit:.0f} s" if limit >= 100 else f"{limit:.3g} s"
 
 
 def saved_network(full: Network, X: np.ndarray, y: np.ndarray, cert: Certificate) -> Network:

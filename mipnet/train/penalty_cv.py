@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import choices
 from ..deadline import Deadline
-from ..errors import DataError, SolverError
+from ..errors import DataError, LimitError
 from ..progress import progress
 from .scaling import column_scale
 from .surrogate import fit_sign_path
@@ -152,7 +152,7 @@ def select_l1(
         rate_s, fixed_s = _probe(Xcv, ycv, hidden, grid, kw, budget=PROBE_SHARE * max(0.0, first_split_max))
         first = fixed_s + rate_s * len(grid) * SPLIT_RESTARTS * STEPS * (folds - 1) / folds * Xcv.shape[0]
     if first_split_max is not None and first > first_split_max:
-        raise SolverError(
+        raise LimitError(
             f"no time for the cross-validation of l1: one split of {Xcv.shape[0]} rows takes about {first:.2g} s, "
             f"more than the {max(0.0, first_split_max):.2g} s the time limit allows it; raise --time-limit or give "
             "--l1 VALUE"
