@@ -180,3 +180,39 @@ def test_an_undecided_slope_says_whether_the_time_limit_or_the_solver_stopped_it
     assert stopped_note(SimpleNamespace(termination="maxTimeLimit"), 10.0, "x").startswith("time limit of 10 s")
     words = stopped_note(SimpleNamespace(termination="error"), 10.0, "in block 0")
     assert "not the time limit" in words and "(error)" in words and words.endswith("in block 0")
+
+
+def test_an_individual_counterexample_stays_inside_the_points_own_box():
+    """HiGHS's point lay 1e-8 past x_c (c increasing: x'_c <= x_c) and a steep net (weights 1e8) made that a gain:
+    a "counterexample" outside the set the property names, where exact search finds none. The point is clipped into
+    its box before the forward check."""
+    from mipnet.network import Network
+    from mipnet.verify.monotonic import verify_individual
+
+    net = Network.from_dict(
+        {
+            "format": "mipnet", "version": 1, "task": "regress", "input_shape": [3], "output_names": ["y0"],
+            "domain": {"names": ["a", "b", "c"], "lower": [-2.0, 0.0, -1.0], "upper": [3.0, 4.0, 1.0],
+                       "integer": [0, 1], "onehot_groups": []},
+            "class_names": None, "metadata": {},
+            "layers": [
+                {"type": "Dense",
+                 "weight": [[0.7, -1.8, 1.7e8], [-0.5, -0.6, -1e8], [0.9, 0.7, 1.2e8], [0.9, 0.3, 3e7]],
+                 "bias": [0.9, -0.9, -0.0, 0.4]},
+                {"type": "ReLU"},
+                {"type": "Dense", "weight": [[0.7, -0.4, 0.7, 0.1], [0.5, -1.5, -0.9, 1.3]], "bias": [0.2, -0.1]},
+                {"type": "ReLU"},
+                {"type": "Dense", "weight": [[1.0, 0.8]], "bias": [-0.0]},
+            ],
+        }
+    )  # fmt: skip
+    x = np.array([[1.0, 1.0, 0.55569846400356826]])
+    rep = verify_individual(net, x, ["a", "c"], ["b"], time_limit=10)
+    p = rep.points[0]
+    assert p.status != "counterexample" or (
+        p.x_prime is not None
+        and p.x_prime[0] <= x[0, 0]
+        and p.x_prime[2] <= x[0, 2]
+        and p.x_prime[1] >= x[0, 1]
+        and float(net.forward(np.array([p.x_prime]))[0, 0]) > p.f_x
+    ), (p.status, p.x_prime)

@@ -116,7 +116,10 @@ def _individual_point(
     elapsed = time.perf_counter() - t0
     bound = -res.bound if res.bound is not None else None
     if res.has_solution:
-        xp = net.domain.snap(xt.values()[None])[0]  # integers whole, one-hot levels exact
+        # integers whole, one-hot levels exact, and inside the point's own box [lo, hi] (x'_i <= x_i for an increasing
+        # feature, x' = x off the monotone features): HiGHS's point lay up to its tolerance past a bound, and a steep
+        # net turned that 1e-8 into a "counterexample" outside the set the property names
+        xp = np.clip(net.domain.snap(xt.values()[None])[0], lo, hi)
         fxp = float(net.forward(xp[None])[0] @ coef)
         if fxp > thr:
             return PointResult(row, "counterexample", fx, fxp, bound, xp.tolist(), elapsed)
