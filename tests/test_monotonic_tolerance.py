@@ -216,3 +216,61 @@ def test_an_individual_counterexample_stays_inside_the_points_own_box():
         and p.x_prime[1] >= x[0, 1]
         and float(net.forward(np.array([p.x_prime]))[0, 0]) > p.f_x
     ), (p.status, p.x_prime)
+
+
+def test_recheck_takes_no_tolerance_on_a_monotonicity_witness():
+    """A forged global 'violated' with x' 9e-8 outside the domain (where a net monotone on its domain drops), and a
+    forged individual one whose increasing feature moved up by 9e-10 on a slope of 10, both re-checked OK."""
+    import json
+
+    import pandas as pd
+
+    from mipnet.certificates.format import certificate_from_dict
+    from mipnet.certificates.monotonicity import individual_monotonicity_certificate, monotonicity_certificate
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+    from mipnet.report.recheck import recheck
+    from mipnet.verify.monotonic import verify_global, verify_individual
+
+    net = Network(
+        [Dense([[1.0, 0], [1.0, 0], [0, 1.0]], [0.0, -1.0, 0.0]), ReLU(), Dense([[1.0, -1e8, 1.0]], [0.0])],
+        domain=Domain(["a", "b"], [0, 0], [1, 1]),
+        task="regress",
+    )
+    rep = verify_global(net, ["a"], [], time_limit=10)
+    assert rep.features[0].status == "holds"
+    cert = json.loads(json.dumps(monotonicity_certificate(net, rep, increasing=["a"]).to_dict()))
+    x, xp = [1.0, 0.5], [1.0 + 9e-8, 0.5]
+    fx, fxp = net.forward(np.array([x, xp]))[:, 0].tolist()
+    w = {"x": x, "x_prime": xp, "f_x": fx, "f_x_prime": fxp, "slope": None}
+    item, feature = cert["answer"]["items"][0], cert["result"]["features"][0]
+    item.update({"verdict": "violated", "bound": None, "min_derivative": -1.0, "witness": w})
+    feature.update({"status": "violated", "bound": None, "min_derivative": -1.0, "witness": w})
+    cert["answer"]["status"] = cert["result"]["status"] = "violated"
+    cert["answer"]["bound"] = None
+    forged = certificate_from_dict(cert)
+    forged.seal = forged.compute_seal()
+    assert recheck(forged, net, second_solver=None, time_limit=10).status == "failed"
+
+    net = Network(
+        [Dense([[0, 10.0], [1.0, 0]], [0.0, 0.0]), ReLU(), Dense([[1.0, 1.0]], [0.0])],
+        domain=Domain(["b", "c"], [0, 0], [1, 1]),
+        task="regress",
+    )
+    X = np.array([[0.0, 0.5]])
+    rep = verify_individual(net, X, ["c"], [], time_limit=5)
+    assert rep.points[0].status == "holds"
+    cert = json.loads(
+        json.dumps(individual_monotonicity_certificate(net, X, rep, increasing=["c"], rows=[0]).to_dict())
+    )
+    xp = [0.0, 0.5 + 9e-10]
+    item = cert["answer"]["items"][0]
+    item.update({"verdict": "violated", "f_best": float(net.forward(np.array([xp]))[0, 0]), "bound": None})
+    item["x_prime"] = xp
+    cert["answer"]["status"] = cert["result"]["status"] = "violated"
+    cert["answer"]["fraction_counterexamples"] = 1.0
+    forged = certificate_from_dict(cert)
+    forged.seal = forged.compute_seal()
+    data = pd.DataFrame(X, columns=["b", "c"])
+    assert recheck(forged, net, data, second_solver=None, time_limit=10).status == "failed"

@@ -55,7 +55,10 @@ def _fixed_mask(net: Network, l: int) -> np.ndarray:
 def _check_pair(
     net: Network, coef: np.ndarray, x: np.ndarray, xp: np.ndarray, s: int, tol: float, slope: float | None
 ) -> Witness | None:
-    if not np.all(net.domain.contains(np.stack([x, xp]), tol=1e-9)):
+    dom = net.domain
+    # inside the domain exactly (the re-check allows no tolerance: a forged pair 1e-7 outside passed it)
+    x, xp = np.clip(x, dom.lower, dom.upper), np.clip(xp, dom.lower, dom.upper)
+    if not np.all(dom.contains(np.stack([x, xp]), tol=0.0)):
         return None
     fx, fxp = (net.forward(np.stack([x, xp])) @ coef).tolist()
     if s * (fxp - fx) < -1e-9 * (1 + abs(fx)):
@@ -119,6 +122,7 @@ def _lattice_witness(
     if hi <= lo:
         return None
     ks = np.arange(lo, hi + 1, dtype=np.float64)
+    base = np.clip(base, net.domain.lower, net.domain.upper)  # (the pair inside the domain exactly)
     if ks.size > max_points:
         ks = np.unique(np.round(np.linspace(lo, hi, max_points)))
     X = np.repeat(base[None], ks.size, axis=0)
@@ -126,7 +130,7 @@ def _lattice_witness(
     f = net.forward(X) @ coef
     d = s * np.diff(f)
     k = int(np.argmin(d))
-    if d[k] < -1e-9 * (1 + abs(f[k])) and np.all(net.domain.contains(X[k : k + 2], tol=1e-9)):
+    if d[k] < -1e-9 * (1 + abs(f[k])) and np.all(net.domain.contains(X[k : k + 2], tol=0.0)):
         return Witness(X[k].tolist(), X[k + 1].tolist(), float(f[k]), float(f[k + 1]), None)
     return None  # (a base outside the domain, e.g. a one-hot level its bounds exclude, is no witness)
 
