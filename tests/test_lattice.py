@@ -87,3 +87,24 @@ def test_ramp_model_minimum_equals_the_two_copy_model(seed: int, hidden: int, s:
     xb[0] += 1
     step = s * float((net.forward(np.stack([xb]))[0] - net.forward(np.stack([xa]))[0]) @ coef)
     assert step == pytest.approx(a.incumbent, abs=1e-6)
+
+
+def test_the_lattice_proof_survives_the_objectives_rescaling():
+    """The one-hidden-layer lattice model's objective is scaled by 1.3 here: its cut-off proof -1e-7 / 1.3 came back
+    as -1.0000000000000001e-07 < -1e-7, and a monotone net (its smallest step +0.99) ended unknown."""
+    import numpy as np
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+    from mipnet.verify.monotonic import verify_global
+
+    W1 = np.array([[-0.1, 1.1, -0.6], [-0.2, -0.7, 2.2], [-1.2, 1.0, -1.6]])
+    dom = Domain(["a", "b", "c"], [-2, 0, 0], [3, 4, 1], [True, True, False])
+    net = Network([Dense(W1, [0.6, -1.1, 0.4]), ReLU(), Dense([[1.3, 0.1, 0.2]], [0.2])], domain=dom, task="regress")
+    X = np.array([[a, b, c] for a in range(-2, 4) for b in range(0, 4) for c in np.linspace(0, 1, 201)])
+    X2 = X.copy()
+    X2[:, 1] += 1
+    assert (net.forward(X2) - net.forward(X)).min() > 0.5  # monotone on the lattice
+    rep = verify_global(net, ["b"], [], time_limit=20)
+    assert rep.features[0].status == "holds", (rep.features[0].status, rep.features[0].note)

@@ -112,9 +112,12 @@ def _lattice_verdict(
         res = _solve_cut(m, solver, dl.solver_limit(), threads, tol, early_stop=False, extra=closed)
         if res.status == "infeasible":
             res.bound = None
+    proved = res.bound is not None and res.bound >= -tol / scale  # (in the model's units: (1e-7 / 1.3) * 1.3 < -1e-7)
     for f in ("bound", "incumbent"):
         if getattr(res, f) is not None:
             setattr(res, f, getattr(res, f) * scale)
+    if proved:
+        res.bound = max(res.bound, -tol)
     verdict.how = "lattice"
     verdict.solver = res.to_dict()
     if res.bound is not None and res.bound >= -tol:
