@@ -38,8 +38,11 @@ are upcast). LeakyRelu's ``alpha`` attribute is float32 in ONNX: it is read as i
 bit for bit, so ``from_onnx(to_onnx(net))`` has the same :meth:`~mipnet.network.Network.fingerprint`
 as ``net`` and as its JSON copy (a certificate made on one re-checks on the other). onnxruntime has no
 float64 Conv, AveragePool and Erf kernels: those nodes run in float32 between ``Cast`` nodes (their
-weights stay DOUBLE initializers, cast in the graph), so onnxruntime runs every export and the file
-still holds the exact weights. ``dtype="float32"`` writes a plain float32 model for consumers that need
+weights stay DOUBLE initializers, cast in the graph), so onnxruntime runs the exports and the file
+still holds the exact weights; one exception: a ReLU followed by a HardTanh whose min is > 0 (onnxruntime's
+Relu-Clip fusion cannot read a float64 Clip min, up to 1.32 at least; a min <= 0 is left out of the Clip, which
+is the same function after a ReLU) loads with ``dtype="float32"`` or with onnxruntime's graph optimisations off.
+``dtype="float32"`` writes a plain float32 model for consumers that need
 one (weights rounded to float32). Gemm nodes carry ``alpha``, ``beta``, ``transA`` and ``transB``
 explicitly and every node has a unique name (readers such as OMLT need both). GELU becomes the erf
 subgraph above. Task, domain, class and output names and metadata go to the model's
