@@ -296,7 +296,7 @@ class _MIPNetBase(BaseEstimator):
             f"warm_start is renamed init (scikit-learn's warm_start means reusing the previous fit) and "
             f"will be removed: pass init={new!r} instead of warm_start={self.warm_start!r}",
             FutureWarning,
-            stacklevel=5,
+            stacklevel=6,  # (the user: ... <- fit <- _all_or_nothing <- the caller)
         )
         return bool(self.warm_start)
 
@@ -519,7 +519,7 @@ class _MIPNetBase(BaseEstimator):
                 "is for this box, and a larger bias_bound may fit better (an unbalanced target's intercept can "
                 "lie beyond it)",
                 BoundWarning,
-                stacklevel=4,  # (the user's call: _fit <- fit <- scikit-learn's fit context <- the caller)
+                stacklevel=5,  # (the user's call: _fit <- fit <- fit context <- _all_or_nothing <- the caller)
             )
         self.certificate_check_ = res.check
         self.l1_ = float(res.certificate.coefficients["l1"])
