@@ -669,3 +669,28 @@ def test_relu_then_hardtanh_float64_export_loads_in_onnxruntime(rng, low):
     read = from_onnx(foreign)
     assert read.layers[2].config() == {"min_val": min(0.0, low + 1.0), "max_val": low + 2.0}
     np.testing.assert_array_equal(read.forward(x), net.forward(x))
+
+
+def test_a_foreign_leaky_relu_alpha_is_read_as_onnxruntime_computes_it():
+    """ONNX holds alpha as float32 (0.10000000149): read as the decimal 0.1, a float64 model's output at x = -1e6 was
+    1.5e-3 off onnxruntime's, and a VNN-LIB property between the two values "held"."""
+    D = TensorProto.DOUBLE
+    nodes = [
+        helper.make_node("Gemm", ["x", "W", "b"], ["h"]),
+        helper.make_node("LeakyRelu", ["h"], ["r"], alpha=0.1),
+        helper.make_node("Gemm", ["r", "V", "c"], ["y"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([[1.0]]), "W"),
+        numpy_helper.from_array(np.array([0.0]), "b"),
+        numpy_helper.from_array(np.array([[1.0]]), "V"),
+        numpy_helper.from_array(np.array([0.0]), "c"),
+    ]
+    io = [helper.make_tensor_value_info(n, D, ["N", 1]) for n in ("x", "y")]
+    graph = helper.make_graph(nodes, "g", io[:1], io[1:], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    x = np.array([[-1e6], [3.0]])
+    ours = from_onnx(model).forward(x)
+    theirs = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
