@@ -505,3 +505,15 @@ def test_a_max_pool_net_with_terms_of_1e9_is_not_proved_by_an_infeasible_milp() 
     if r.verdict == "violated":
         y = net.forward(np.asarray(r.counterexample)[None])[0]
         assert y[1] - y[0] >= t
+
+
+def test_coefficients_are_summed_exactly() -> None:
+    """0.1 Y + 0.2 Y - 0.3 Y is 0 Y: summed in floats it left 5.6e-17 Y, so "0 <= 0" (every point) became "Y <= 0"
+    and a net with Y >= 1 "held"."""
+    head = "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 0))\n(assert (<= X_0 1))\n"
+    prop = parse_vnnlib(head + "(assert (<= (+ (* 0.1 Y_0) (* 0.2 Y_0) (* -0.3 Y_0)) 0))\n")
+    atom = prop.disjuncts[0][-1]
+    assert atom.b == {} and atom.a == {} and atom.c == 0.0
+    prop = parse_vnnlib(head + "(assert (<= (+ Y_0 0.1 0.2) 0.3))\n")  # Y <= 0 exactly, not Y <= -5.6e-17
+    atom = prop.disjuncts[0][-1]
+    assert atom.b == {0: 1.0} and atom.c == 0.0

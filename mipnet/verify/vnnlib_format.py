@@ -16,6 +16,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -169,26 +170,31 @@ class _Parser:
         self.inputs: set[int] = set()
         self.outputs: set[int] = set()
 
-    def linear(self, e: Any) -> tuple[dict[str, float], float]:
-        """A term as ({variable: coefficient}, constant)."""
+    def linear(self, e: Any) -> tuple[dict[str, Fraction], Fraction]:
+        """A term as ({variable: coefficient}, constant), in exact rational arithmetic (the numerals' decimal values;
+        rounded once, in :meth:`atom`): 0.1 Y + 0.2 Y - 0.3 Y summed in floats left 5.6e-17 Y, and "0 <= 0" (true
+        everywhere) became "Y <= 0" (a false "holds")."""
         if isinstance(e, str):
             v = _number(e)
             if v is not None:
-                return {}, v
+                try:
+                    return {}, Fraction(e)
+                except (ValueError, ZeroDivisionError):
+                    return {}, Fraction(v)
             if e not in self.declared:
                 raise ModelFormatError(f"undeclared variable {e!r} in the VNN-LIB property")
-            return {e: 1.0}, 0.0
+            return {e: Fraction(1)}, Fraction(0)
         if not e or not isinstance(e[0], str):
             raise ModelFormatError(f"malformed term {_show(e)}")
         op, args = e[0], [self.linear(a) for a in e[1:]]
         if op == "+":
-            return _add(args, [1.0] * len(args))
+            return _add(args, [1] * len(args))
         if op == "-":
             if len(args) == 1:
-                return _add(args, [-1.0])
-            return _add(args, [1.0] + [-1.0] * (len(args) - 1))
+                return _add(args, [-1])
+            return _add(args, [1] + [-1] * (len(args) - 1))
         if op == "*":
-            coef, var = 1.0, None
+            coef, var = Fraction(1), None
             for lin, const in args:
                 if lin:
                     if var is not None:
@@ -221,7 +227,7 @@ class _Parser:
             if len(e) != 3:
                 raise ModelFormatError(f"comparison {_show(e)} needs exactly two operands")
             (la, ca), (lb, cb) = self.linear(e[1]), self.linear(e[2])
-            diff, c = _add([(la, ca), (lb, cb)], [1.0, -1.0])  # lhs - rhs
+            diff, c = _add([(la, ca), (lb, cb)], [1, -1])  # lhs - rhs
             strict = op in ("<", ">")
             if op in ("<=", "<"):
                 return [[self.atom(diff, c, strict)]]
@@ -230,17 +236,21 @@ class _Parser:
             return [[self.atom(diff, c, False), self.atom({k: -v for k, v in diff.items()}, -c, False)]]
         raise ModelFormatError(f"unsupported operator {op!r} in the VNN-LIB property")
 
-    def atom(self, lin: dict[str, float], c: float, strict: bool) -> Atom:
-        if not (math.isfinite(c) and all(math.isfinite(v) for v in lin.values())):
+    def atom(self, lin: dict[str, Fraction], c: Fraction, strict: bool) -> Atom:
+        try:  # the exact sums rounded once (a coefficient that cancels to exactly 0 is dropped)
+            cf, lf = float(c), {k: float(v) for k, v in lin.items() if v != 0}
+        except OverflowError:
+            cf, lf = math.inf, {}
+        if not (math.isfinite(cf) and all(math.isfinite(v) for v in lf.values())):
             raise ModelFormatError("a coefficient of the VNN-LIB property overflows (is not finite)")
         a: dict[int, float] = {}
         b: dict[int, float] = {}
-        for name, v in lin.items():
-            if v == 0.0:
+        for name, v in lf.items():
+            if v == 0.0:  # (a nonzero rational below the smallest float: as before, no term)
                 continue
             kind, idx = _VAR.match(name).groups()  # type: ignore[union-attr]
             (a if kind == "X" else b)[int(idx)] = v
-        return Atom(a, b, float(c), strict)
+        return Atom(a, b, cf, strict)
 
     def parse(self, text: str, source: str = "") -> Property:
         exprs = _sexprs(_tokens(text))
@@ -282,13 +292,13 @@ class _Parser:
         return Property(len(self.inputs), len(self.outputs), disjuncts, source)
 
 
-def _add(terms: list[tuple[dict[str, float], float]], signs: list[float]) -> tuple[dict[str, float], float]:
-    out: dict[str, float] = {}
-    const = 0.0
+def _add(terms: list[tuple[dict[str, Fraction], Fraction]], signs: list[int]) -> tuple[dict[str, Fraction], Fraction]:
+    out: dict[str, Fraction] = {}
+    const = Fraction(0)
     for (lin, c), s in zip(terms, signs):
         const += s * c
         for k, v in lin.items():
-            out[k] = out.get(k, 0.0) + s * v
+            out[k] = out.get(k, Fraction(0)) + s * v
     return out, const
 
 
