@@ -345,3 +345,23 @@ def test_the_table_refuses_to_overwrite_its_inputs_and_checks_its_output_first(t
         one_line = r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "-o" in r.stderr
         assert r.returncode == 2 and one_line, r.stderr
         assert (out.read_bytes() if out.is_file() else None) == before
+
+
+def test_a_float32_corner_witness_is_moved_into_the_box_not_dropped(tmp_path):
+    """float32(0.8) = 0.800000012 lies outside a box [0.2, 0.8]: the float32 re-check threw the corner witness away
+    ("unknown") where the input one float32 step inside is a violation in onnxruntime."""
+    from mipnet.io.onnx_io import save_onnx
+
+    net = Network([Dense([[1.0]], [0.0])], input_shape=(1,), task="regress")
+    onnx, prop, res = tmp_path / "n.onnx", tmp_path / "p.vnnlib", tmp_path / "r.txt"
+    save_onnx(net, onnx, dtype="float32")
+    prop.write_text(
+        "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 0.2))\n(assert (<= X_0 0.8))\n"
+        "(assert (>= Y_0 0.75))\n"
+    )
+    r = CliRunner().invoke(cli, ["vnncomp", "run", str(onnx), str(prop), "--result-file", str(res), "--timeout", "20"])
+    assert r.exit_code == 0, r.output
+    text = res.read_text()
+    assert text.startswith("sat"), text
+    x = float(re.search(r"\(X_0 ([^)]+)\)", text).group(1))
+    assert 0.75 <= x <= 0.8 and float(np.float32(x)) == x

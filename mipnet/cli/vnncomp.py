@@ -215,39 +215,66 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
     if res.y is not None and not np.allclose(y, np.ravel(res.y), rtol=1e-9, atol=1e-9):
         click.echo("the witness's outputs differ between two forward passes: not reported", err=True)
         return "unknown\n"
-    if _float32_runtime_refutes(onnx, vnnlib, x):
+    x32 = _float32_runtime_witness(onnx, vnnlib, x)
+    if x32 is None:
         click.echo(
-            "the witness is no violation when the float32 model runs in onnxruntime on float32(X), as the "
-            "competition's checker does: not reported",
+            "the witness is no violation when the float32 model runs in onnxruntime on float32(X) (nor with its "
+            "inputs moved one float32 step into the box), as the competition's checker runs it: not reported",
             err=True,
         )
+        return "unknown\n"
+    if x32 is not x:  # float32(X) left the box: the input one float32 step inside, its outputs by the forward pass
+        x, y = x32, onnx_outputs(net, net.forward(x32[None]))[0]
+    from ..verify.vnnlib import load_vnnlib
+
+    if not any(all(at.holds_at(x, y) for at in conj) for conj in load_vnnlib(vnnlib).disjuncts):
+        # (a final Softmax rounding two outputs to the same value: the verdict holds on the logits, the listing not)
+        click.echo("the listed outputs do not satisfy the property (rounded outputs?): not reported", err=True)
         return "unknown\n"
     click.echo(f"counterexample found in {time.monotonic() - t0:.2f} s", err=True)
     return result_text("violated", x=x, y=y)
 
 
-def _float32_runtime_refutes(onnx_path: str, vnnlib: str, x: np.ndarray) -> bool:
-    """Whether a float32 model, run by onnxruntime on float32(x) (how VNN-COMP re-checks a counterexample), has
-    outputs at which no disjunct of the property holds. A witness found in float64 can be no violation there (an
-    X_0 of 0.100000013 rounds below the box's bound in float32, and Y_0 = -1e-6 became +6.5e-4). False when the
-    model is not float32 or onnxruntime is not installed (the float64 re-check stands)."""
+def _float32_runtime_witness(onnx_path: str, vnnlib: str, x: np.ndarray) -> np.ndarray | None:
+    """The input to report for a witness ``x`` found in float64, as VNN-COMP re-checks it (onnxruntime on float32(X)
+    for a float32 model): ``x`` itself when the model is not float32 or onnxruntime is not installed, or when
+    onnxruntime's outputs at float32(x) violate the property; else float32(x) with each coordinate that rounded out
+    of the property's box moved one float32 step inside (float32(0.8) = 0.800000012 left a box [0.2, 0.8]); None when
+    neither is a violation (an X_0 of 0.100000013 rounds below the box's bound, and Y_0 = -1e-6 became +6.5e-4)."""
     try:
         import onnx
         import onnxruntime as ort
     except ImportError:
-        return False
+        return x
     from ..verify.vnnlib import load_vnnlib
 
     model = onnx.load(onnx_path)
     if model.graph.input[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-        return False
+        return x
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
     shape = [d if isinstance(d, int) else 1 for d in inp.shape]
+    prop = load_vnnlib(vnnlib)
+
+    def violates(x32: np.ndarray) -> bool:
+        y = np.asarray(sess.run(None, {inp.name: x32.reshape(shape)})[0], dtype=np.float64).ravel()
+        xs = x32.astype(np.float64)
+        return any(all(at.holds_at(xs, y) for at in conj) for conj in prop.disjuncts)
+
     x32 = np.asarray(x, dtype=np.float32)
-    y = np.asarray(sess.run(None, {inp.name: x32.reshape(shape)})[0], dtype=np.float64).ravel()
-    xs = x32.astype(np.float64)
-    return not any(all(at.holds_at(xs, y) for at in conj) for conj in load_vnnlib(vnnlib).disjuncts)
+    if violates(x32):
+        return x
+    for lo, hi, _ in prop.boxes():
+        if not (np.all(x >= lo) and np.all(x <= hi)):
+            continue
+        inner = x32.copy()
+        below, above = inner.astype(np.float64) < lo, inner.astype(np.float64) > hi
+        inner[below] = np.nextafter(inner[below], np.float32(np.inf))
+        inner[above] = np.nextafter(inner[above], np.float32(-np.inf))
+        inside = np.all(inner.astype(np.float64) >= lo) and np.all(inner.astype(np.float64) <= hi)
+        if (below.any() or above.any()) and inside and violates(inner):
+            return inner.astype(np.float64)
+    return None
 
 
 # ----------------------------------------------------------------------------- instances.csv
