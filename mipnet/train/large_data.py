@@ -63,11 +63,6 @@ MIN_SECONDS = 2.0
 BUILD_SECONDS_PER_NNZ = 1.5e-6
 
 
-def _short(seconds: float) -> str:
-    """Seconds for a message: whole from 1 s up, 2 digits below (not "0 s" for 0.0047 s)."""
-    return f"{seconds:.0f}" if seconds >= 1 else f"{seconds:.2g}"
-
-
 def fit_without_model(
     X: np.ndarray,
     y: np.ndarray,
@@ -109,7 +104,7 @@ def fit_without_model(
             raise LimitError(
                 f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}, and the "
                 f"model that maps the warm start into the class ({sum(cfg.hidden)} hidden units) takes about "
-                f"{_short(need)} s to build, more than the {_short(max(0.0, deadline.remaining()))} s left; "
+                f"{_seconds(need)} to build, more than the {_seconds(max(0.0, deadline.remaining()))} left; "
                 "raise --time-limit"
             )
     # (the two-row model without the parity bound: its groups are the data's rows)
