@@ -112,10 +112,11 @@ from .linear_term import add_linear_part, linear_abs_terms, linear_nonzero_indic
 from .objective import ObjectiveTerms, tangent_points  # noqa: F401
 from .readback import Readback, _val  # noqa: F401
 
-#: building the model under a deadline: samples encoded between two checks (1: one 10x10 conv sample took 1.7 s,
-#: and every 16 let a 1 s limit end after 15 s); the rest of the build (losses, penalties, cuts) per second of
-#: sample encoding (measured 0.1-0.25 at N = 300-3000)
-BUILD_CHECK_EVERY = 1
+#: building the model under a deadline: samples encoded between two projections of the build's time (the deadline
+#: itself is looked at after every sample: one 10x10 conv sample took 1.7 s, and a 1 s limit ended after 15 s; a
+#: projection after every sample refused small builds that fit); the rest of the build (losses, penalties, cuts) per
+#: second of sample encoding (measured 0.1-0.25 at N = 300-3000)
+BUILD_CHECK_EVERY = 16
 BUILD_TAIL = 0.25
 #: a projection from the first samples is noisy (a pause of the machine, first-use costs): before this share of the
 #: samples is encoded, the build is refused only when the projection exceeds the time left by BUILD_EARLY_MARGIN x
@@ -281,6 +282,8 @@ class TrainingProblem(ObjectiveTerms, Readback):
         for n, inp in enumerate(self._inputs()):
             if dl is not None and n and n % BUILD_CHECK_EVERY == 0:
                 _check_build(dl, time.monotonic() - t0, n, self.N, getattr(self, "after_build", 0.0))
+            elif dl is not None and n and dl.expired():
+                raise OutOfTime("the time limit passed while the training model was being built")
             self.encodings.append(self.encode(m.S[n], inp))
         if dl is not None and dl.expired():
             raise OutOfTime("the time limit passed while the training model was being built")
