@@ -589,3 +589,25 @@ def test_time_budgets_in_messages_read_as_seconds() -> None:
 
     assert _seconds(3600.0) == "3600 s" and _seconds(6.398825409996789) == "6.4 s" and _seconds(None) == "no limit"
     assert _seconds(0.0047) == "0.0047 s"
+
+
+def test_model_terms_at_a_point_that_need_not_be_tight(monkeypatch):
+    """Without the LP at the returned weights (a conv model cut by its limit), the model's terms are read at a
+    MIP's or the solver's own point, whose |w| and hinge auxiliaries may sit above their terms: the re-check then
+    asks model >= true, not equality, and says so in the certificate (a correct certificate is no MISMATCH)."""
+    import dataclasses
+
+    import mipnet.train.outcome as outcome
+
+    monkeypatch.setattr(outcome, "fixed_lp", lambda *a, **k: None)
+    X, y = _data(n=8)
+    r = train(X, y, config=TrainConfig(hidden=(2,), l1=0.05), time_limit=4)
+    c = r.certificate
+    assert c.formulation["model_point"] == "not tight"
+    assert c.model_terms and r.check["ok"], r.check
+    above = dataclasses.replace(c, model_terms={k: v + 0.01 for k, v in c.model_terms.items()})
+    assert check_certificate(r.network_full, X, y, above)["ok"]
+    below = dataclasses.replace(c, model_terms={k: v - 0.01 for k, v in c.model_terms.items()})
+    assert not check_certificate(r.network_full, X, y, below)["ok"]
+    tight = dataclasses.replace(above, formulation={k: v for k, v in c.formulation.items() if k != "model_point"})
+    assert not check_certificate(r.network_full, X, y, tight)["ok"]

@@ -18,10 +18,10 @@ from ..errors import DataError, LimitError, SolverError
 from ..gaps import gap_closed
 from ..network import Network
 from ..solve import Result, solve
-from .certificate import Certificate, check_certificate, data_hash, recompute_terms
 from .formulation import TrainConfig, TrainingProblem
 from .linear_term import META_KEY as LINEAR_KEY
 from .linear_term import shifted_units
+from .objective_check import NOT_TIGHT, Certificate, check_certificate, data_hash, recompute_terms
 from .scaling import column_scale
 from .warmstart import (
     Weights,
@@ -193,6 +193,7 @@ def finish(
 
         weights = clean_weights(weights, problem)
     model_terms: dict[str, float] = {}
+    point_note: str | None = None
     size = problem.size() if evaluate else {}
     if evaluate:
         lp_solver = lp_solver_for(problem, solver)
@@ -200,6 +201,7 @@ def finish(
         loaded = [(v, v.value) for v in problem.model.component_data_objects(pyo.Var)]
         fresh_lp_state(instance)
         obj = fixed_lp(problem, weights, free_weights=False, solver=lp_solver, threads=threads, instance=instance)
+        tight = obj is not None  # the LP at fixed weights minimises every auxiliary onto its term
         if obj is None and dl.allows(TRANSLATE_PER_BUILD * getattr(problem, "build_seconds", 0.0) + MIN_SOLVE_SECONDS):
             # near-ties (a pre-activation or a pooling window within the solver's tolerance of a switch)
             # can make the numpy-derived binaries inconsistent with the model's big-M rows: keep the
@@ -215,6 +217,8 @@ def finish(
                 obj = problem.objective_value()
         if obj is not None:
             model_terms = problem.term_values()
+            if not tight:  # a MIP's or the solver's point: model >= true is what it shows (objective_check)
+                point_note = NOT_TIGHT
         elif dl.expired():
             note = "the time limit came before the network could be re-evaluated in the model"
         else:
@@ -280,6 +284,7 @@ def finish(
             **({"penalty_selection": penalty_selection.to_dict()} if penalty_selection is not None else {}),
             **({"domain_constraints": checks} if checks is not None else {}),
             **({"time_limit_note": note} if note else {}),
+            **({"model_point": point_note} if point_note else {}),
             **({"pattern_search": pattern_search} if pattern_search is not None else {}),
             **({"cuts": cuts} if cuts is not None else {}),
         },
