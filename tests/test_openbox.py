@@ -644,3 +644,87 @@ def test_cli_instance_refuses_the_options_of_the_data_s_regions(tmp_path) -> Non
     )
     assert res.exit_code == 2 and "--figures applies to the regions of DATA" in res.output, res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_boundary_whose_normal_underflows_in_the_norm_is_kept():
+    """Weights of 1e-170 square to 0: the row was dropped as a zero row, and two regions claimed the whole box."""
+    dom = Domain(["x0", "x1"], lower=[0, 0], upper=[1, 1])
+    net = Network(
+        [Dense(np.array([[1e-170, 0.0], [0.0, 1.0]]), np.array([-0.5e-170, -0.5])), ReLU(),
+         Dense(np.array([[1e170, 1.0]]), np.array([-0.1]))],
+        domain=dom,
+    )  # fmt: skip
+    X = np.array([[0.2, 0.2], [0.8, 0.2], [0.2, 0.8], [0.8, 0.8]])
+    it = interpret(net, X)
+    assert it.exactness(X)["exact_fraction"] == 1.0
+    for k in range(it.n_regions):
+        _, labels = it.boundary_features(k)
+        assert sorted(lab[:-1] for lab in labels) == ["L1.u0", "L1.u1"], labels
+
+
+def test_a_box_whose_units_overflow_is_tested_in_the_features_units():
+    dom = Domain(["a", "b"], lower=[-1e300, -1e300], upper=[1e300, 1e300])
+    net = Network(
+        [Dense(np.array([[1e10, -1.0], [0.5, 2.0]]), np.array([0.0, -1.0])), ReLU(),
+         Dense(np.array([[1.0, -1.0]]), np.array([0.1]))],
+        domain=dom,
+    )  # fmt: skip
+    X = np.random.default_rng(0).uniform(0, 1, (20, 2))
+    it = interpret(net, X)
+    for k in range(it.n_regions):
+        G, labels = it.boundary_features(k)
+        assert len(labels) >= 1 and np.all(np.isfinite(G))
+
+
+def test_a_pre_activation_that_overflows_is_one_clear_error(tmp_path):
+    """The unit is off at -inf and the output finite: the exactness read 'inf' and the JSON failed after the
+    summary. Now one line, exit 2, before any output."""
+    net = Network(
+        [
+            Dense(np.array([[-1e200], [1.0]]), np.array([0.0, 0.0])),
+            ReLU(),
+            Dense(np.array([[1.0, 1.0]]), np.array([-0.5])),
+        ],
+        domain=Domain(["a"], lower=[-np.inf], upper=[np.inf]),
+    )
+    with pytest.raises(DataError, match="pre-activation of layer 1 is not finite at row 0"):
+        interpret(net, np.array([[1e200], [2.0]]))
+    save_model(net, tmp_path / "m.json")
+    (tmp_path / "d.csv").write_text("a\n1e200\n2\n")
+    args = ["explain", str(tmp_path / "m.json"), str(tmp_path / "d.csv"), "-o", str(tmp_path / "o")]
+    r = CliRunner().invoke(_Group(commands={"explain": explain}), args)
+    assert r.exit_code == 2 and "pre-activation" in r.output and "instances" not in r.output, r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_region_indices_are_checked():
+    """assign() gives -1 for a configuration not met: numpy read it as the last region's classifier."""
+    rng = np.random.default_rng(3)
+    net = Network([_dense(rng, 2, 4), ReLU(), _dense(rng, 4, 2)], domain=Domain.box(2, -1, 1))
+    X = rng.uniform(-1, 1, (30, 2))
+    it = interpret(net, X)
+    assert it.n_regions >= 2
+    np.testing.assert_allclose(it.local_outputs(X, it.region), net.forward(X), atol=1e-9)
+    with pytest.raises(DataError, match="region indices"):
+        it.local_outputs(X[:1], np.array([-1]))
+    with pytest.raises(DataError, match="region indices"):
+        it.margin(it.n_regions)
+    with pytest.raises(DataError, match="region indices"):
+        it.decision_features(-1)
+
+
+def test_the_time_limit_stops_the_boundary_lps(tmp_path):
+    """A deadline already passed: no LP runs, every region says so, the classifiers are still written."""
+    from mipnet.deadline import Deadline
+
+    rng = np.random.default_rng(4)
+    net = Network([_dense(rng, 3, 6), ReLU(), _dense(rng, 6, 2)], domain=Domain.box(3, -1, 1))
+    X = rng.uniform(-1, 1, (40, 3))
+    it = interpret(net, X)
+    it.deadline = Deadline(1e-9)
+    rows = it.summary()
+    assert rows and all(r["boundaries"] is None and r["boundaries_cut"] == "time limit" for r in rows)
+    doc = it.to_dict()
+    assert all("boundary_rows" not in r for r in doc["regions"])
+    it.deadline = None
+    assert all(r["boundaries"] is not None for r in it.summary())

@@ -26,7 +26,7 @@ from ..io.atomic import write_directory
 if TYPE_CHECKING:
     from ..network import Network
 from .common import features_for, label_indices, load_network, missing_values, read_csv
-from .options import NONNEG_INT, output_dir
+from .options import EXPLAIN_LIMIT, FINITE_POSITIVE, NONNEG_INT, output_dir
 
 DEFAULT_COMMAND = "openbox"
 
@@ -186,6 +186,7 @@ def _json(obj: Any) -> bytes:
     help="Feature figures for this many regions.",
 )
 @click.option("--top", type=NONNEG_INT, default=20, show_default=True, help="Regions listed in the printed summary.")
+@click.option("--time-limit", type=FINITE_POSITIVE, default=300.0, show_default=True, help=EXPLAIN_LIMIT)
 def openbox(
     model: str,
     data: str | None,
@@ -195,9 +196,14 @@ def openbox(
     max_boundaries: int,
     n_figures: int,
     top: int,
+    time_limit: float,
 ) -> None:
     """Local linear classifiers of MODEL on DATA.csv (or on one --instance)."""
     import pandas as pd
+
+    from ..deadline import Deadline
+
+    deadline = Deadline(time_limit)
 
     from ..explain.figures import summary_frame
     from ..explain.openbox import interpret, piece_layers
@@ -232,13 +238,15 @@ def openbox(
             verb = "applies" if len(given) == 1 else "apply"
             raise DataError(f"{', '.join(given)} {verb} to the regions of DATA, not to one --instance")
         x = _parse_instance(net, instance, X)
-        _explain_one(net, x, X, out_dir)
+        _explain_one(net, x, X, out_dir, deadline)
         return
 
     assert X is not None  # DATA is required without --instance (checked above)
     interp = interpret(net, X)
+    interp.deadline = deadline
     exact = interp.exactness(X)
     rows = interp.summary(y, max_boundaries)
+    cut = [r["region"] for r in rows if r.get("boundaries_cut")]
     table = summary_frame(rows)
     click.echo(
         f"{X.shape[0]} instances, {interp.n_regions} configurations "
@@ -250,6 +258,11 @@ def openbox(
             click.echo(table.head(top).to_string(index=False))
     if interp.n_regions > top:
         click.echo(f"... {interp.n_regions - top} more regions")
+    if cut:
+        click.echo(
+            f"boundaries of {len(cut)} region(s) from region {cut[0]} on not computed: the time limit "
+            f"({time_limit:g} s) came first (raise --time-limit or lower --max-boundaries)"
+        )
     if not out_dir:
         return
     doc = interp.to_dict(max_boundaries=max_boundaries, y=y)
@@ -260,21 +273,23 @@ def openbox(
         "local_classifiers.csv": pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode(),
         "interpretation.json": _json(doc),
     }
-    files.update(_figures(interp, net, X, y, list(range(min(n_figures, interp.n_regions, max_boundaries)))))
+    drawn = [k for k in range(min(n_figures, interp.n_regions, max_boundaries)) if rows[k]["boundaries"] is not None]
+    files.update(_figures(interp, net, X, y, drawn))
     _write_all(out_dir, files)
     click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
 
 
-def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None) -> None:
+def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None, deadline: Any) -> None:
     import pandas as pd
 
+    from ..deadline import OutOfTime
     from ..explain.openbox import input_box, interpret
 
     context = x if X is None else np.vstack([x, X])
     lo, hi = input_box(net, context)
     interp = interpret(net, x, box=(lo, hi))
+    interp.deadline = deadline
     k = 0
-    P, idx = interp.facets(k)
     w, b = interp.margin(k)
     out = interp.outputs[0]
     exact = interp.exactness(x)
@@ -292,10 +307,20 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
             click.echo(f"local model of {name}: {_terms(net, W, c, x[0], 12)}")
     else:
         click.echo(f"local {interp.margin_label(k)}: {_terms(net, w, b, x[0], 12)}")
-    click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
-    slack = P.h - P.G @ x[0]
-    for i in idx:
-        click.echo(f"  {P.labels[i]:>16s}  slack {slack[i] + 0.0:.4g}:  {_terms(net, P.G[i], -P.h[i], x[0], 6)} <= 0")
+    idx: np.ndarray | None = None
+    try:
+        P, idx = interp.facets(k)
+    except OutOfTime:
+        click.echo(
+            f"region: {interp.polytope(k).G.shape[0]} inequalities; which are non-redundant was not computed: the "
+            "time limit came first (raise --time-limit)"
+        )
+    if idx is not None:
+        click.echo(f"region: {P.G.shape[0]} inequalities, {idx.size} non-redundant in the box:")
+        slack = P.h - P.G @ x[0]
+        for i in idx:
+            terms = _terms(net, P.G[i], -P.h[i], x[0], 6)
+            click.echo(f"  {P.labels[i]:>16s}  slack {slack[i] + 0.0:.4g}:  {terms} <= 0")
     if out_dir:
         doc = interp.to_dict(y=None)
         doc["instance"] = dict(zip(net.feature_names, x[0].tolist()))
@@ -303,7 +328,7 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
             "instance.json": _json(doc),
             "instance_classifier.csv": pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode(),
         }
-        files.update(_figures(interp, net, x, None, [0]))
+        files.update(_figures(interp, net, x, None, [0] if idx is not None else []))
         _write_all(out_dir, files)
         click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
 

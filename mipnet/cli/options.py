@@ -27,7 +27,13 @@ TRAIN_LIMIT = (
     "--monotone-*) and the final re-check; may overshoot by at most 10 % + 5 s. A dense model that cannot "
     "be built in time gives the warm start, unproved (status feasible, no bound); a conv model that cannot be "
     "built and translated in time (its warm start is mapped by that model), or a warm start whose mapping "
-    "into the class would not fit, gives no network: one error line, exit 2."
+    "into the class would not fit, gives no network: one error line, exit 3."
+)
+#: help text of explain's --time-limit
+EXPLAIN_LIMIT = (
+    "Wall-clock seconds from the command's start after which no more boundary LPs (one per inequality of a "
+    "region) are started: the regions left show no boundaries. The configurations and local classifiers are "
+    "computed in any case (one pass over the data), also past it."
 )
 #: help text of the per-row limit of robustness checks
 PER_ROW_LIMIT = (

@@ -76,7 +76,8 @@ def regions_2d(
     G0, G1 = np.meshgrid(g0, g1)
     grid = np.column_stack([G0.ravel(), G1.ravel()])
     pieces = piece_layers(net)
-    codes, out = configurations(net, grid, pieces)
+    with np.errstate(over="ignore", invalid="ignore"):  # grid points far out may overflow: drawn as they come
+        codes, out = configurations(net, grid, pieces)
     uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     K = uniq.shape[0]
@@ -109,7 +110,9 @@ def regions_2d(
     for k in range(K):
         colour = colours[k]
         if abs(w[k, 1]) > 1e-12 * max(1.0, abs(w[k, 0])):
-            ax.plot(xs, -(b[k] + w[k, 0] * xs) / w[k, 1], color=colour, lw=0.6, alpha=0.6)
+            with np.errstate(over="ignore", invalid="ignore"):  # a line off a box of 1e300 is not drawn anyway
+                line = -(b[k] + w[k, 0] * xs) / w[k, 1]
+            ax.plot(xs, line, color=colour, lw=0.6, alpha=0.6)
         elif abs(w[k, 0]) > 0:
             ax.axvline(-b[k] / w[k, 0], color=colour, lw=0.6, alpha=0.6)
         inside = np.where(region_img == k, margin.reshape(resolution, resolution), np.nan)

@@ -37,6 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.optimize import linprog
 
+from ..deadline import Deadline, OutOfTime
 from ..errors import DataError, SolverError, UnsupportedError
 from ..layers import Layer, Shape
 from ..network import Network
@@ -313,7 +314,12 @@ REDUNDANT_MARGIN = 1e-6
 
 
 def nonredundant(
-    G: np.ndarray, h: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = REDUNDANT_MARGIN
+    G: np.ndarray,
+    h: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    tol: float = REDUNDANT_MARGIN,
+    deadline: Deadline | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of G x <= h are needed to describe the polytope inside the box lower <= x <= upper.
 
@@ -326,6 +332,11 @@ def nonredundant(
     margin of +-tol is conservative (the described region is exact; a touching row may be listed), dropping one
     never enlarges the region. Zero rows (constant, satisfied in the region) are redundant. Returns the boolean
     mask and, per row, the LP's ``max - h_i`` (in u units; -inf for rows not tested by an LP).
+
+    Each row is divided by its largest entry before its norm is taken (a row of 1e-170 squared to 0 and was
+    dropped as a zero row); where the box's units overflow float64 (a box of 1e300 times weights of 1e10) the
+    test runs in the features' own units. ``deadline``: checked before every LP; past it, :class:`OutOfTime`
+    (no partial answer: a row not tested may be redundant).
     """
     G = np.asarray(G, dtype=np.float64)
     h = np.asarray(h, dtype=np.float64)
@@ -336,19 +347,32 @@ def nonredundant(
     excess = np.full(m, -np.inf)
     if m == 0:
         return keep, excess
+    if deadline is not None and deadline.expired():
+        raise OutOfTime("the time limit came before this region's boundaries were computed")
     with np.errstate(over="ignore"):
         span = upper - lower  # inf for a finite box wider than the largest float ([-1e308, 1e308])
     finite = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(span)
     width = np.where(finite & (upper > lower), span, 1.0)
     half_open = np.isfinite(lower) != np.isfinite(upper)  # one finite end: the unit shift starts there
     shift = np.where(finite | (half_open & np.isfinite(lower)), lower, np.where(half_open, upper, 0.0))
-    Gu = G * width  # G x = G (shift + width u) = (G width) u + G shift
-    hu = h - np.where(shift != 0, G * shift, 0.0).sum(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Gu = G * width  # G x = G (shift + width u) = (G width) u + G shift
+        hu = h - np.where(shift != 0, G * shift, 0.0).sum(axis=1)
+    if not (np.all(np.isfinite(Gu)) and np.all(np.isfinite(hu))):  # the box's units overflow: the features' own
+        width, shift, Gu, hu = np.ones_like(width), np.zeros_like(shift), G, h
+    if not (np.all(np.isfinite(Gu)) and np.all(np.isfinite(hu))):
+        raise DataError("a region's inequalities are not finite in float64 (weights too large): no boundary is exact")
     lo_u, hi_u = (lower - shift) / width, (upper - shift) / width
-    norms = np.linalg.norm(Gu, axis=1)
-    live = norms > 0
-    Gn = np.where(live[:, None], Gu / np.where(live, norms, 1.0)[:, None], 0.0)
-    hn = np.where(live, hu / np.where(live, norms, 1.0), hu)
+    top = np.abs(Gu).max(axis=1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        Gs = Gu / np.where(top > 0, top, 1.0)[:, None]  # entries of at most 1: the norm neither under- nor overflows
+        norms = np.linalg.norm(Gs, axis=1)
+        hn = np.where(top > 0, hu / np.where(top > 0, top, 1.0) / np.where(top > 0, norms, 1.0), hu)
+    if np.any(np.isneginf(hn) & (top > 0)):
+        raise DataError("a region's inequality overflows float64 once scaled (weights too small or too large)")
+    live = (top > 0) & np.isfinite(hn)  # a row whose h overflows +inf once scaled is never binding
+    Gn = np.where(live[:, None], Gs / np.where(live, norms, 1.0)[:, None], 0.0)
+    hn = np.where(live, hn, 0.0)
     # identical rows: only the first representative is tested
     key = np.concatenate([Gn, hn[:, None]], axis=1)
     _, first = np.unique(key, axis=0, return_index=True)
@@ -361,6 +385,8 @@ def nonredundant(
     active &= ~(box_max <= hn - tol)
     bounds = [(float(a) if np.isfinite(a) else None, float(b) if np.isfinite(b) else None) for a, b in zip(lo_u, hi_u)]
     for i in np.flatnonzero(active):
+        if deadline is not None and deadline.expired():
+            raise OutOfTime("the time limit came before this region's boundaries were computed")
         others = np.flatnonzero(active)
         others = others[others != i]
         res = linprog(
@@ -404,6 +430,9 @@ class Interpretation:
     lower: np.ndarray  #: input box used for redundancy
     upper: np.ndarray
     _facets: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    #: the redundancy LPs stop here: :meth:`facets` raises :class:`OutOfTime`, :meth:`summary` marks the regions
+    #: left without boundaries (``boundaries_cut``)
+    deadline: Deadline | None = field(default=None, repr=False)
 
     # --------------------------------------------------------------- sizes
     @property
@@ -436,12 +465,25 @@ class Interpretation:
     def local_outputs(self, X: Any, region: np.ndarray | None = None) -> np.ndarray:
         """W^_k x + b^_k for every row, with k = its region (default: the interpreted instances)."""
         X = self.net._check_input(X)
-        region = self.region if region is None else np.asarray(region)
+        region = self.region if region is None else self._regions(region)
+        if region.shape != (X.shape[0],):
+            raise DataError(f"local_outputs needs one region per row ({X.shape[0]}), got shape {region.shape}")
         out = np.empty((X.shape[0], self.net.n_outputs))
         for k in np.unique(region):
             rows = np.flatnonzero(region == k)
             out[rows] = X[rows] @ self.weight[k].T + self.bias[k]
         return out
+
+    def _regions(self, region: Any) -> np.ndarray:
+        """Region indices checked to lie in 0 .. n_regions - 1 (numpy would read -1, :meth:`assign`'s "not met",
+        as the last region and give its classifier silently)."""
+        r = np.asarray(region)
+        if r.size and (not np.issubdtype(r.dtype, np.integer) or r.min() < 0 or r.max() >= self.n_regions):
+            raise DataError(
+                f"region indices must be whole numbers 0 .. {self.n_regions - 1} (assign() gives -1 for a "
+                "configuration the interpretation has not met: it has no local classifier here)"
+            )
+        return r
 
     def exactness(self, X: Any) -> dict[str, float]:
         """How exactly the local classifiers reproduce the network on the interpreted instances X.
@@ -483,6 +525,7 @@ class Interpretation:
 
     def decision_features(self, k: int, cls: int | None = None) -> np.ndarray:
         """Rows of the local classifier of region k: all (n_out, n_in), or class ``cls``'s row."""
+        k = int(self._regions(k))
         return self.weight[k] if cls is None else self.weight[k, cls]
 
     def margin(self, k: int) -> tuple[np.ndarray, float]:
@@ -492,6 +535,7 @@ class Interpretation:
         runner-up (:meth:`margin_classes`). A regression has no decision: its first output's local model (a
         difference of two predictions means nothing); :meth:`margin_label` says which.
         """
+        k = int(self._regions(k))
         W, b = self.weight[k], self.bias[k]
         if W.shape[0] == 1 or self.net.task != "classify":
             return W[0].copy(), float(b[0])
@@ -524,6 +568,7 @@ class Interpretation:
 
     # --------------------------------------------------------------- polytopes
     def polytope(self, k: int) -> Polytope:
+        k = int(self._regions(k))
         return polytope(
             self.pieces,
             self.codes[k],
@@ -536,7 +581,7 @@ class Interpretation:
         """Region k's polytope and the indices of its non-redundant inequalities (cached)."""
         P = self.polytope(k)
         if k not in self._facets:
-            self._facets[k] = nonredundant(P.G, P.h, self.lower, self.upper, tol)
+            self._facets[k] = nonredundant(P.G, P.h, self.lower, self.upper, tol, self.deadline)
         mask, _ = self._facets[k]
         return P, np.flatnonzero(mask)
 
@@ -575,14 +620,17 @@ class Interpretation:
                 if y is not None:
                     row["accuracy"] = float(np.mean(pred[members] == np.asarray(y)[members]))
             row["inequalities"] = int(self.polytope(k).G.shape[0])
+            row["boundaries"] = row["n_boundaries"] = None
             if max_boundaries is None or k < max_boundaries:
-                _, idx = self.facets(k)
-                P = self.polytope(k)
-                row["boundaries"] = [P.labels[i] for i in idx]
-                row["n_boundaries"] = int(idx.size)
-            else:
-                row["boundaries"] = None
-                row["n_boundaries"] = None
+                try:
+                    if k not in self._facets and self.deadline is not None and self.deadline.expired():
+                        raise OutOfTime("no time left for this region's LPs")
+                    P, idx = self.facets(k)
+                except OutOfTime:
+                    row["boundaries_cut"] = "time limit"
+                else:
+                    row["boundaries"] = [P.labels[i] for i in idx]
+                    row["n_boundaries"] = int(idx.size)
             rows.append(row)
         return rows
 
@@ -680,6 +728,23 @@ def magnitude_trace(net: Network, X: Any) -> list[np.ndarray]:
     return out
 
 
+def _require_finite_pre_activations(net: Network, X: np.ndarray, pieces: Sequence[PieceLayer]) -> None:
+    """A unit switched off at -inf still gives a finite output (and an exactness of "inf"): refuse it, in chunks of
+    rows (the whole trace of a conv net on many rows would not fit in memory)."""
+    step = 4096
+    for start in range(0, X.shape[0], step):
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = net.forward_trace(X[start : start + step])
+        for p in pieces:
+            pre = trace[p.layer].reshape(trace[p.layer].shape[0], -1)
+            bad = np.flatnonzero(~np.all(np.isfinite(pre), axis=1))
+            if bad.size:
+                raise DataError(
+                    f"a pre-activation of layer {p.layer} is not finite at row {start + int(bad[0])}: the weights or "
+                    "the inputs overflow float64, so no local classifier can be exact"
+                )
+
+
 def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = None) -> Interpretation:
     """Group the rows of X by configuration and compute each configuration's local linear classifier.
 
@@ -697,6 +762,7 @@ def interpret(net: Network, X: Any, box: tuple[np.ndarray, np.ndarray] | None = 
             f"the network's output is not finite at row {int(bad[0])} ({bad.size} rows): its weights or the inputs "
             "overflow float64, so no local classifier can be exact"
         )
+    _require_finite_pre_activations(net, X, pieces)
     if codes.shape[1]:
         packed = np.ascontiguousarray(codes).view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1])))[:, 0]
         _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
