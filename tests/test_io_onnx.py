@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import warnings
 
@@ -140,7 +141,10 @@ def test_float32_option_and_float32_files_are_upcast(rng, tmp_path):
         for k, v in b.parameters().items():
             assert a.parameters()[k].dtype == np.float64
             np.testing.assert_array_equal(a.parameters()[k], v.astype(np.float32).astype(np.float64))
-    assert back.layers[5].alpha == 1 / 3  # the exact value is in the mipnet metadata
+    # the float32 file computes with float32(1/3), and that is what is read (metadata never overrides the graph)
+    assert back.layers[5].alpha == float(np.float32(1 / 3))
+    X = rng.normal(size=(5, *net.input_shape))
+    np.testing.assert_allclose(back.forward(X), _ort(model, X), rtol=1e-5, atol=1e-5)
     assert back.fingerprint() != net.fingerprint()  # rounded weights: a different model, as it should be
 
 
@@ -694,3 +698,62 @@ def test_a_foreign_leaky_relu_alpha_is_read_as_onnxruntime_computes_it():
     ours = from_onnx(model).forward(x)
     theirs = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.25, 0.0])
+def test_a_leaky_relu_export_computes_with_its_own_alpha_and_metadata_never_overrides_the_graph(alpha):
+    """A float64 export wrote the float32 attribute 0.10000000149 and the exact 0.1 in metadata: mipnet read 0.1,
+    onnxruntime computed with the float32 value, and verify vnnlib said "holds" where the file violates it. Now an
+    alpha float32 does not hold is PRelu's float64 slope; the graph is read as it computes, whatever the metadata."""
+    from mipnet.layers import LeakyReLU
+
+    net = Network(
+        [Dense(np.array([[1.0]]), np.array([0.0])), LeakyReLU(alpha), Dense(np.array([[1.0]]), np.array([1e5 + 1e-3]))],
+        domain=Domain(["x"], lower=[-1e6], upper=[1e6]),
+        task="regress",
+    )
+    model = to_onnx(net)
+    assert [n.op_type for n in model.graph.node][1] == ("PRelu" if alpha == 0.1 else "LeakyRelu")
+    x = np.array([[-1e6], [-3.0], [2.0]])
+    back = from_onnx(model)
+    assert back.fingerprint() == net.fingerprint()
+    np.testing.assert_array_equal(_ort(model, x), net.forward(x))
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
+    # an older export's form: the float32 attribute, the exact value in (editable) metadata: read as it computes
+    old = onnx.load_from_string(model.SerializeToString())
+    for n in old.graph.node:
+        if n.op_type == "PRelu":
+            n.op_type = "LeakyRelu"
+            del n.input[1:]
+            n.attribute.append(helper.make_attribute("alpha", alpha))
+    meta = next(p for p in old.metadata_props if p.key == "mipnet")
+    saved = json.loads(meta.value)
+    saved["exact_attributes"] = {old.graph.node[1].output[0]: {"alpha": alpha}}
+    meta.value = json.dumps(saved)
+    read = from_onnx(old)
+    assert read.layers[1].alpha == float(np.float32(alpha))
+    np.testing.assert_allclose(read.forward(x), _ort(old, x), rtol=0, atol=1e-12)
+
+
+def test_a_prelu_with_one_slope_is_a_leaky_relu_and_per_channel_slopes_are_refused():
+    D = TensorProto.DOUBLE
+
+    def model(slope):
+        nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["h"]), helper.make_node("PRelu", ["h", "s"], ["y"])]
+        inits = [
+            numpy_helper.from_array(np.eye(2), "W"),
+            numpy_helper.from_array(np.zeros(2), "b"),
+            numpy_helper.from_array(np.asarray(slope, dtype=np.float64), "s"),
+        ]
+        io = [helper.make_tensor_value_info(n, D, ["N", 2]) for n in ("x", "y")]
+        m = helper.make_model(
+            helper.make_graph(nodes, "g", io[:1], io[1:], inits), opset_imports=[helper.make_opsetid("", 17)]
+        )
+        m.ir_version = 8
+        return m
+
+    x = np.array([[-2.0, 3.0], [1.0, -7.0]])
+    m = model([0.3, 0.3])
+    np.testing.assert_array_equal(from_onnx(m).forward(x), _ort(m, x))
+    with pytest.raises(UnsupportedError, match="one slope"):
+        from_onnx(model([0.3, 0.2]))

@@ -16,6 +16,7 @@ nodes whose inputs are all constants are evaluated once (onnx reference runtime)
     Flatten (axis 1), Reshape    Flatten             (Reshape to (N, -1) or to the same shape only)
     Squeeze, Unsqueeze           Flatten or nothing  (the same rule as Reshape)
     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (exact), Identity    the same layer
+    PRelu (one constant slope in [0, 1))                      LeakyReLU
     x/sqrt2 -> Erf -> +1 -> *x -> *0.5                         GELU (the exporters' erf subgraph)
     BatchNormalization           Normalize (per channel, inference statistics)
     Dropout                      nothing
@@ -30,8 +31,9 @@ nodes whose inputs are all constants are evaluated once (onnx reference runtime)
 Anything else raises ``UnsupportedError("unsupported ONNX operator 'Op' (node name)")``.
 
 Float inputs, weights and outputs of any precision are read as float64 (float32 files of other tools
-are upcast). LeakyRelu's ``alpha`` attribute is float32 in ONNX: it is read as its shortest decimal
-(0.1, not 0.10000000149), or as the exact float64 value a mipnet export recorded in its metadata.
+are upcast). Every value is read as what the graph computes with, never as metadata (which anyone can edit):
+LeakyRelu's float32 ``alpha`` attribute as its float32 value (0.10000000149, as onnxruntime computes, not 0.1);
+mipnet's float64 export writes an alpha float32 does not hold as PRelu's slope tensor (one value) instead.
 
 **Export** writes opset 17 with a dynamic batch dim ``N`` (input ``input``, output ``output``), in
 **float64** by default: input, output and every weight are DOUBLE tensors holding the network's values

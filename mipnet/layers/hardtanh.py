@@ -101,7 +101,7 @@ class HardTanh(Activation):
             graph.node("Clip", [x, "", hi], out)
         else:
             graph.node("Clip", [x, graph.const(prefix + "min", self.min_val), hi], out)
-        graph.exact[out] = {"min": self.min_val, "max": self.max_val}  # a float32 export rounds the constants
+        graph.exact[out] = {"min": self.min_val}  # (the min a Clip after a Relu leaves out)
 
     @classmethod
     def from_onnx(
@@ -117,10 +117,7 @@ class HardTanh(Activation):
                 value: float | None = float(v.reshape(-1)[0])
             else:
                 value = float(attrs[key]) if key in attrs else None  # opset < 11: attributes
-            e = exact.get(key)
-            if value is not None and isinstance(e, float) and np.float32(e) == np.float32(value):
-                value = e  # the exporter's float64 value
-            bounds.append(value)
+            bounds.append(value)  # what the graph computes with (a float32 export's rounded constant included)
         if bounds[0] is None and bounds[1] is not None and exact.get("input_nonnegative"):
             # after a ReLU a Clip without a min is HardTanh(a, max) for every a <= 0: the exporter's own a
             # (metadata, trusted only when <= 0), else 0 (max - 1 for a max <= 0: the constant max either way)

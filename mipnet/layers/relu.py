@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import numpy as np
 from scipy import sparse
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, UnsupportedError
 from .base import Activation, OnnxGraph, Relaxation, Shape
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class LeakyReLU(_Gated):
     alpha: float = 0.01
     kind: ClassVar[str] = "LeakyReLU"
     piece_kind: ClassVar[str | None] = "leaky"
-    onnx_imports: ClassVar[tuple[str, ...]] = ("LeakyRelu",)
+    onnx_imports: ClassVar[tuple[str, ...]] = ("LeakyRelu", "PRelu")
     torch_imports: ClassVar[tuple[str, ...]] = ("LeakyReLU",)
 
     def __post_init__(self) -> None:
@@ -105,22 +105,32 @@ class LeakyReLU(_Gated):
         return np.where(z > 0, 1.0, self.alpha)
 
     def onnx_export(self, graph: OnnxGraph, x: str, out: str, prefix: str) -> None:
-        # the attribute is float32: the exact value goes to the metadata
-        graph.node("LeakyRelu", [x], out, alpha=self.alpha)
-        graph.exact[out] = {"alpha": float(self.alpha)}
+        """LeakyRelu's ``alpha`` attribute is float32: an alpha it holds exactly goes there; any other (0.1) is
+        PRelu's slope, a tensor of the graph's own dtype, so that a float64 export computes with alpha itself (the
+        float32 attribute plus the exact value in metadata made runtimes compute another function than the one
+        mipnet read back)."""
+        if float(np.float32(self.alpha)) == self.alpha:
+            graph.node("LeakyRelu", [x], out, alpha=self.alpha)
+        else:
+            graph.node("PRelu", [x, graph.const(prefix + "slope", [self.alpha])], out)
 
     @classmethod
     def from_onnx(
         cls, op: str, attrs: dict[str, Any], inputs: list[np.ndarray | None], exact: dict[str, float]
     ) -> "LeakyReLU":
-        """The attribute is float32: mipnet's own export's float64 value (its metadata) when it rounds to it, else
-        the float32 value itself, as onnxruntime computes with it (0.10000000149, not 0.1: reading the shortest
-        decimal made a float64 model's output at x = -1e6 differ by 1.5e-3 from onnxruntime's, and a false "holds")."""
-        alpha = np.float32(attrs.get("alpha", 0.01))
-        value = exact.get("alpha")
-        if isinstance(value, float) and np.float32(value) == alpha:
-            return cls(value)
-        return cls(float(alpha))
+        """What the graph computes, never the (editable) metadata: LeakyRelu's float32 attribute as its float32
+        value, as onnxruntime computes with it (0.10000000149, not 0.1: reading the shortest decimal made a float64
+        model's output at x = -1e6 differ by 1.5e-3 from onnxruntime's, and a false "holds"); PRelu's slope tensor,
+        one value for every unit."""
+        if op == "PRelu":
+            slope = inputs[0] if inputs else None
+            if slope is None or slope.size == 0:
+                raise UnsupportedError("PRelu needs a constant slope")
+            flat = np.asarray(slope, dtype=np.float64).reshape(-1)
+            if not np.all(flat == flat[0]):
+                raise UnsupportedError("PRelu with a slope per unit or channel is not supported (one slope only)")
+            return cls(float(flat[0]))
+        return cls(float(np.float32(attrs.get("alpha", 0.01))))
 
     @classmethod
     def from_torch(cls, module: Any) -> "LeakyReLU":
