@@ -77,6 +77,24 @@ def dropped_output(net: "Network") -> str | None:
     return {"logistic": "Sigmoid", "softmax": "Softmax"}.get(str(meta.get("output_activation")))
 
 
+#: the most values one row may have at any layer (1e8 float64 = 800 MB per row): a file of a few hundred bytes
+#: declaring an input of 1e9 features or a padding of 30 000 asked for gigabytes and ended in a MemoryError
+MAX_VALUES_PER_ROW = 10**8
+
+
+def _checked_size(shape: Sequence[int], what: str) -> int:
+    """The number of values of ``shape`` (exact integers), refused above :data:`MAX_VALUES_PER_ROW`."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if n > MAX_VALUES_PER_ROW:
+        raise ModelFormatError(
+            f"{what} has {n:.3g} values per row (shape {tuple(shape)}), more than mipnet handles "
+            f"({MAX_VALUES_PER_ROW:.0e}): is the model file corrupt?"
+        )
+    return n
+
+
 def _name_list(v: Any, what: str) -> list[Any]:
     """A list of names from a list or tuple (a string would be read letter by letter, a number not at all)."""
     if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple, np.ndarray)):
@@ -109,7 +127,7 @@ class Network:
                     raise ModelFormatError("give input_shape or a domain when the first layer is not Dense")
                 input_shape = (n_first,)
         self.input_shape: Shape = tuple(int(s) for s in input_shape)
-        n_in = int(np.prod(self.input_shape))
+        n_in = _checked_size(self.input_shape, "the input")
         self.domain = domain if domain is not None else Domain.box(n_in, -np.inf, np.inf)
         if self.domain.n_features != n_in:
             raise ModelFormatError(
@@ -151,6 +169,7 @@ class Network:
                 shapes.append(tuple(layer.output_shape(shapes[-1])))
             except ModelFormatError as exc:
                 raise ModelFormatError(f"layer {i} ({layer.kind}): {exc}") from None
+            _checked_size(shapes[-1], f"layer {i} ({layer.kind})'s output")
         return shapes
 
     @property

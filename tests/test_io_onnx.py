@@ -757,3 +757,22 @@ def test_a_prelu_with_one_slope_is_a_leaky_relu_and_per_channel_slopes_are_refus
     np.testing.assert_array_equal(from_onnx(m).forward(x), _ort(m, x))
     with pytest.raises(UnsupportedError, match="one slope"):
         from_onnx(model([0.3, 0.2]))
+
+
+@pytest.mark.parametrize("key,value", [("torch_dropped_output", "Softmax"), ("output_activation", "logistic")])
+def test_an_export_ending_in_logits_carries_no_dropped_output_and_convert_says_so(tmp_path, key, value):
+    """The written ONNX ends in the logits: metadata saying the model ends in a Sigmoid made verify refuse a property
+    for a reason the file does not have, and convert changed the outputs without a word."""
+    from click.testing import CliRunner
+
+    from mipnet.cli import cli
+    from mipnet.network import dropped_output
+
+    net = Network([Dense(np.array([[1.0, -1.0], [0.5, 2.0]]), np.zeros(2))], domain=Domain.box(2, -1, 1))
+    net.metadata = {key: value}
+    assert dropped_output(net)
+    assert dropped_output(from_onnx(to_onnx(net))) is None
+    save_model(net, tmp_path / "m.json")
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "m.json"), "-o", str(tmp_path / "m.onnx")])
+    assert r.exit_code == 0, r.output
+    assert "outputs the logits" in r.output and ("Softmax" in r.output or "Sigmoid" in r.output)

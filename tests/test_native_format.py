@@ -386,3 +386,16 @@ def test_a_dense_layer_without_units_is_refused_at_construction():
         Dense(np.zeros((0, 3)), np.zeros(0))
     with pytest.raises(ModelFormatError, match="no units or no inputs"):
         Dense(np.zeros((2, 0)), np.zeros(2))
+
+
+def test_a_model_declaring_gigabytes_per_row_is_refused_before_any_allocation(tmp_path):
+    """A few hundred bytes declaring a padding of 30 000 (3.6e9 outputs) or an input of 1e9 features ended in a
+    MemoryError traceback after asking for gigabytes: now one ModelFormatError before any allocation."""
+    from mipnet.errors import ModelFormatError
+    from mipnet.layers import Conv2D, Dense
+    from mipnet.network import Network
+
+    with pytest.raises(ModelFormatError, match="values per row"):
+        Network([Conv2D(np.ones((1, 1, 1, 1)), np.zeros(1), padding=(30000, 30000))], input_shape=(1, 1, 1))
+    with pytest.raises(ModelFormatError, match="the input has 1e\\+09 values per row"):
+        Network([Dense(np.ones((1, 1)), np.zeros(1))], input_shape=(10**9,))

@@ -90,9 +90,13 @@ def convert(source: str, output: str, domain: str | None, domain_margin: float |
     """Convert a model between formats: ONNX, torch file, sklearn pickle -> JSON, and JSON -> ONNX.
     --domain / --domain-json store an input domain (box) in the converted model."""
     from ..io import load_model, save_model
+    from ..network import dropped_output
 
     check_domain_options(domain, domain_margin, domain_json)
     net = load_model(source)
     net = apply_domain(net, domain, domain_margin, domain_json)
     save_model(net, output)
     click.echo(f"wrote {output}: {net!r}")
+    dropped = dropped_output(net)
+    if dropped:  # the same classes, other output values: say so (a converted file's outputs silently changed)
+        click.echo(f"note: the source ended in {dropped}; the written model outputs the logits before it")

@@ -704,8 +704,9 @@ def to_onnx(net: Network, dtype: str = "float64") -> Any:
     model.ir_version = 8  # the IR of opset 17; readable by every onnxruntime since 1.11
     d = net.to_dict()
     saved = {k: d[k] for k in ("task", "domain", "class_names", "output_names", "metadata")}
-    # the exported graph ends in the logits: a Softmax the import dropped is not in it
-    saved["metadata"] = {k: v for k, v in (saved["metadata"] or {}).items() if k != "onnx_dropped_output"}
+    # the exported graph ends in the logits: a Softmax / Sigmoid an import dropped is not in it
+    dropped = ("onnx_dropped_output", "torch_dropped_output", "output_activation")
+    saved["metadata"] = {k: v for k, v in (saved["metadata"] or {}).items() if k not in dropped}
     if exact:
         saved["exact_attributes"] = exact
     # (numpy scalars, e.g. the class names np.unique gives a fitted estimator, as the plain values a JSON file holds)
