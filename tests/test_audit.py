@@ -409,3 +409,24 @@ def test_the_explanation_fits_the_time_left_on_a_spread_sample_of_rows():
     assert "sample" in cut and sum(r["count"] for r in cut["regions"]) <= EXPLAIN_PROBE_ROWS
     whole = _explanation(net, X, 2, seconds=None)
     assert "sample" not in whole
+
+
+def test_an_audit_never_overwrites_or_removes_files_it_did_not_write(dense_net, tmp_path):
+    """--cert-dir . deleted the user's own model.json (another model, not an input) and notes named training.json
+    and resilience.json. Files of those names that are no audit's are now refused before any work, untouched."""
+    work = tmp_path / "work"
+    work.mkdir()
+    model = work / "audited.json"
+    save_model(dense_net, model)
+    save_model(dense_net, work / "model.json")  # the user's other model
+    (work / "training.json").write_text('{"my": "notes"}\n')
+    pd.DataFrame(np.zeros((2, dense_net.n_inputs)), columns=dense_net.feature_names).to_csv(work / "d.csv")
+    before = {p.name: p.read_bytes() for p in work.iterdir()}
+    args = ["audit", str(model), str(work / "d.csv"), "--eps", "0.01", "--rows", "1", "--workers", "0"]
+    r = CliRunner().invoke(cli, [*args, "--cert-dir", str(work), "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "not a file an audit wrote" in r.output, r.output
+    assert {p.name: p.read_bytes() for p in work.iterdir()} == before and not (tmp_path / "r.html").exists()
+    # the API never removes them either: only an earlier audit's own certificates go
+    (work / "model.json").unlink()
+    run_audit(dense_net, np.zeros((2, 4)), eps=0.01, rows=1, time_limit=5, cert_dir=work)
+    assert (work / "training.json").read_text() == '{"my": "notes"}\n'

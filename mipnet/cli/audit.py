@@ -66,7 +66,7 @@ def _check_certificate_paths(cdir: Path, inputs: list[str]) -> None:
     hold is one of the command's inputs or its report (--cert-dir . beside a model named robustness.json overwrote
     the model; a default directory that was a file failed after the verification)."""
     from ..errors import DataError
-    from ..report.audit import CERTIFICATE_FILES
+    from ..report.audit import CERTIFICATE_FILES, an_audits_own
 
     if cdir.exists() and not cdir.is_dir():
         raise DataError(f"the certificate directory {cdir} exists and is not a directory (give --cert-dir)")
@@ -77,6 +77,11 @@ def _check_certificate_paths(cdir: Path, inputs: list[str]) -> None:
         if (cdir / name).resolve() in taken:
             raise DataError(
                 f"the certificate file {cdir / name} would overwrite an input or the report: choose --cert-dir"
+            )
+        if (cdir / name).exists() and not an_audits_own(cdir / name):  # (--cert-dir . deleted the user's model.json)
+            raise DataError(
+                f"{cdir / name} is not a file an audit wrote, and this audit would overwrite or remove it: choose "
+                "another --cert-dir (an empty directory or an earlier audit's own)"
             )
 
 
@@ -168,6 +173,7 @@ def audit(
 ) -> None:
     """Verify MODEL on DATA.csv and write a self-contained HTML report with certificate files."""
     from ..report.audit import (
+        AUDIT_COPY_KEY,
         AUDITED_MODEL,
         CERTIFICATE_FILES,
         check_request,
@@ -205,6 +211,7 @@ def audit(
             from ..io import save_model
 
             cdir.mkdir(parents=True, exist_ok=True)
+            net.metadata = {**(net.metadata or {}), AUDIT_COPY_KEY: Path(model).name}  # (not in the fingerprint)
             save_model(net, cdir / AUDITED_MODEL)
         else:
             (cdir / AUDITED_MODEL).unlink(missing_ok=True)  # (an earlier run's copy is not this model)

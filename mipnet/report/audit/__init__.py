@@ -58,6 +58,7 @@ from .render import (  # noqa: F401
     write_report,
 )
 from .run import (  # noqa: F401
+    AUDIT_COPY_KEY,
     AUDITED_MODEL,
     CERTIFICATE_FILES,
     Audit,
@@ -77,6 +78,7 @@ from .run import (  # noqa: F401
     _resilience_task,
     _robustness_property,
     _robustness_task,
+    an_audits_own,
     check_request,
     monotone_output,
     run_audit,

@@ -14,6 +14,7 @@ Each problem is a small frozen dataclass (:class:`MonotonicityTask`, :class:`Rob
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -261,6 +262,26 @@ CERTIFICATE_FILES = ("monotonicity.json", "robustness.json", "resilience.json", 
 #: the model as audited, written beside the certificates when its domain was replaced (--domain / --domain-json):
 #: the certificates name it, not the model file (they re-checked as "certificate for another model")
 AUDITED_MODEL = "model.json"
+#: metadata key of the model copy an audit writes to its certificate directory (metadata is not in the fingerprint)
+AUDIT_COPY_KEY = "audit_copy_of"
+
+
+def an_audits_own(path: Path) -> bool:
+    """``path`` holds what an audit writes under its name: a mipnet certificate, or (model.json) the model copy an
+    audit marked with :data:`AUDIT_COPY_KEY`. Anything else is the user's, never to be overwritten or removed
+    (--cert-dir . deleted the user's own model.json and notes named training.json)."""
+    from ...certificates.format import FORMAT
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(doc, dict):
+        return False
+    if path.name == AUDITED_MODEL:
+        meta = doc.get("metadata")
+        return isinstance(meta, dict) and AUDIT_COPY_KEY in meta
+    return doc.get("format") == FORMAT
 
 
 def _training_of(net: Network) -> CertificateFile | None:
@@ -432,8 +453,9 @@ def run_audit(
     if cdir is not None:  # a bundle never mixes runs: certificates of an earlier audit that this one did not write go
         written = {f"{p.key}.json" for p in props} | ({"training.json"} if training is not None else set())
         for name in CERTIFICATE_FILES:
-            if name not in written and name != AUDITED_MODEL:  # (the command writes or removes the model copy)
-                (cdir / name).unlink(missing_ok=True)
+            stale = cdir / name
+            if name not in written and name != AUDITED_MODEL and stale.exists() and an_audits_own(stale):
+                stale.unlink(missing_ok=True)  # (the command writes or removes the model copy)
     # 3. quality on the data, exact explanation
     quality = _quality(net, X, y)
     explanation = _explanation(net, X, explain_regions, total.remaining())
