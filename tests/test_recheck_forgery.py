@@ -596,3 +596,51 @@ def test_forgery_3b_a_slightly_worse_network_claimed_optimal(tmp_path):
     cert = training_certificate(net, meta, target="y")
     rep = recheck(cert, net, df, second_solver=None, time_limit=30)
     assert rep.status == "failed" and rep.exit_code == 1, rep.lines()
+
+
+def test_holds_for_predicted_classes_rewritten_as_defending_the_labels_is_refuted(rob):
+    """classes_defended "predicted" -> "labels" (the items' labels set to the data's) re-checked OK for a row whose
+    label the model gets wrong: the "holds" branch never asked which class the certificate defends."""
+    net, X, df, rows, res, cert = rob
+    k = next(j for j, r in enumerate(res) if r.verdict == "holds")
+    wrong = df.copy()
+    wrong.loc[rows[k], "label"] = 1 - int(wrong.loc[rows[k], "label"])  # the model misclassifies this row now
+    honest = robustness_certificate(net, X[rows], res, eps=0.1, rows=rows, target="label")
+    labels = wrong["label"].to_numpy()[rows]
+
+    def edit(d):
+        d["question"]["classes_defended"] = "labels"
+        for it, lab in zip(d["answer"]["items"], labels):
+            it["label"] = int(lab)
+
+    rep = recheck(_forged(honest, edit), net, wrong, second_solver=None, reprove=False)
+    assert rep.status == "failed", rep.lines()
+    assert any(c.outcome == "fail" and f"sample {k}: the defended class" in c.name for c in rep.checks), rep.lines()
+
+
+def test_a_bound_on_a_violated_or_unknown_item_is_a_claim_and_is_checked(rob):
+    """Bounds of violated and unknown items were never checked: 100 on both re-checked OK, and the answer's bound
+    (the audit table's) with them."""
+    net, X, df, rows, res, cert = rob
+    j = next(i for i, r in enumerate(res) if r.verdict == "violated")
+    h = next(i for i, r in enumerate(res) if r.verdict == "holds")
+
+    def violated_bound(d):
+        d["answer"]["items"][j]["bound"] = 100.0
+        d["answer"]["bound"] = min(i["bound"] for i in d["answer"]["items"] if i["bound"] is not None)
+
+    rep = recheck(_forged(cert, violated_bound), net, df, second_solver=None, reprove=False)
+    assert any(c.outcome == "fail" and "margin at the counterexample" in c.name for c in rep.checks), rep.lines()
+
+    def unknown_bound(d):
+        it = d["answer"]["items"][h]
+        it.update(verdict="unknown", bound=float(it["bound"] or 0.0) + 0.5)
+        items = d["answer"]["items"]
+        d["answer"]["counts"] = {v: sum(i["verdict"] == v for i in items) for v in ("holds", "violated", "unknown")}
+        d["answer"]["bound"] = min(i["bound"] for i in items if i["bound"] is not None)
+
+    rep = recheck(_forged(cert, unknown_bound), net, df, second_solver=None, time_limit=30)
+    assert rep.status == "failed", rep.lines()
+    # an honest bound of a violated item is re-proved, not only compared
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "ok", rep.lines()

@@ -214,7 +214,7 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
     _check_selection(rep, q, items, net, Xy)
     logits = net.forward(X)
     pred = net.predict_index(logits)
-    to_solve = []
+    to_solve: list[tuple[str, tuple[int, int, float | None, str]]] = []
     for i, it in enumerate(items):
         c = int(it.get("class", pred[i]))
         v = it.get("verdict")
@@ -228,9 +228,31 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
             if ce is None:
                 rep.add(f"{name}: counterexample", "witness", False, "verdict violated without a counterexample")
                 continue
-            why, desc = _ball_problems(net, X[i], _array(ce, net.n_inputs, "counterexample"), eps, norm, c)
+            xp = _array(ce, net.n_inputs, "counterexample")
+            why, desc = _ball_problems(net, X[i], xp, eps, norm, c)
             rep.add(f"{name}: counterexample changes the class", "witness", not why, "; ".join(why) or desc)
-        elif v == "holds":
+            b = number(it.get("bound"))
+            if b is not None and not why:  # a bound is a claim on every point of the ball, the witness's too
+                m_ce = float(margins(net, net.forward(xp[None]), np.array([c]))[0])
+                below = b <= m_ce + TOL * max(1.0, abs(m_ce))
+                rep.add(f"{name}: bound <= margin at the counterexample", "witness", below,
+                        f"bound {b:.6g}, margin at the counterexample {m_ce:.6g}")  # fmt: skip
+                if below:
+                    to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
+        elif v != "holds":  # unknown: no verdict, but a recorded bound is still a claim
+            b = number(it.get("bound"))
+            if b is not None:
+                m_x = float(margins(net, logits[i : i + 1], np.array([c]))[0])
+                below = b <= m_x + TOL * max(1.0, abs(m_x))
+                detail = f"bound {b:.6g}, margin at x {m_x:.6g}"
+                rep.add(f"{name}: bound <= margin at the sample", "witness", below, detail)
+                if below:
+                    to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
+        else:
+            wrong = _defended_class_problem(net, q, it, c, int(pred[i]), _row_label(Xy, it))
+            if wrong:  # "holds" for a class the certificate does not defend there (labels swapped for predictions)
+                rep.add(f"{name}: the defended class is the sample's", "witness", False, wrong)
+                continue
             if it.get("counterexample") is not None:
                 xp = _array(it["counterexample"], net.n_inputs, "counterexample")
                 k = int(net.predict_index(net.forward(xp[None]))[0])
@@ -257,13 +279,31 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
                     b <= m_x + TOL * max(1.0, abs(m_x)),
                     f"bound {b:.6g}, margin at x {m_x:.6g}",
                 )
-            to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c, b)))
+            to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c, b, "holds")))
 
-    def prove(icb: tuple[int, int, float | None], solver: str, t: float) -> tuple[bool | None, str]:
+    def prove_bound(i: int, c: int, b: float, solver: str, dl: Deadline) -> tuple[bool | None, str]:
+        """A violated or unknown item's bound: the exact worst margin (no early stop) at least the claim, or a point
+        of the ball below it."""
+        slack = TOL * max(1.0, abs(b))
+        w = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=dl, bounds="interval", early_stop=False)
+        if w.bound is not None and w.bound >= b - slack:
+            return True, f"worst margin >= {w.bound!r} >= the claimed {b!r} - {TOL:g} x {max(1.0, abs(b)):.3g}"
+        for point in (w.witness, w.counterexample):
+            if point is not None:
+                xw = np.asarray(point, dtype=np.float64)
+                mw = float(margins(net, net.forward(xw[None]), np.array([c]))[0])
+                if not ball_problems(net, X[i], xw, eps, norm) and mw < b - slack:
+                    return False, f"a point of the ball has margin {mw:.6g} < the claimed bound {b:.6g}"
+        return None, f"not re-proved: the claimed bound {b:.6g} was not reached ({w.bound}; {w.reason or w.status})"
+
+    def prove(icb: tuple[int, int, float | None, str], solver: str, t: float) -> tuple[bool | None, str]:
         """The verdict by a fresh solve; the claimed lower bound of the worst margin too: by the fresh proof's
         bound, else by the exact worst margin (no early stop), a point of the ball below the claim refuting it."""
-        i, c, b = icb
+        i, c, b, what = icb
         dl = Deadline(t)
+        if what == "bound":
+            assert b is not None  # (only items with a bound are queued for it)
+            return prove_bound(i, c, b, solver, dl)
         # interval bounds (numpy only): the proof owes nothing to the first solver's LP bounds
         r = verify_sample(net, X[i], eps, norm, c, solver=solver, time_limit=dl, bounds="interval")
         if r.verdict == "holds":
