@@ -254,3 +254,23 @@ def test_gated_lines_are_the_layers_own_relaxation() -> None:
         np.testing.assert_array_equal(Au.diagonal(), su)
         np.testing.assert_array_equal(bl, bl2)
         np.testing.assert_array_equal(bu, bu2)
+
+
+def test_crown_bounds_past_the_deadline_are_interval_bounds_and_still_sound():
+    """Stage 1 of a robustness check ignored the row's time limit (9 s of 0.5 s on a 10 x 800 net): past its
+    deadline crown_bounds gives the remaining layers interval bounds, looser and still sound."""
+    rng = np.random.default_rng(7)
+    net = random_dense_net(rng, [4, 8, 8, 8, 3])
+    lo, hi = np.full(4, -0.5), np.full(4, 0.5)
+    cut = crown_bounds(net, lo, hi, deadline=Deadline(1e-9))
+    full = crown_bounds(net, lo, hi)
+    interval = compute_bounds(net, lo, hi, method="interval")
+    X = rng.uniform(lo, hi, (3000, 4))
+    trace = net.forward_trace(X)
+    for (cl, ch), (fl, fh), (il, ih), values in zip(cut, full, interval, trace[1:]):
+        v = values.reshape(len(X), -1)
+        assert np.all(v >= cl.ravel() - 1e-9) and np.all(v <= ch.ravel() + 1e-9)
+        assert np.all(cl <= fl + 1e-9) and np.all(ch >= fh - 1e-9)
+        np.testing.assert_allclose(cl, il, atol=1e-9)
+        np.testing.assert_allclose(ch, ih, atol=1e-9)
+    assert any(np.any(ch > fh + 1e-6) for (_, ch), (_, fh) in zip(cut, full))  # the cut ones are looser

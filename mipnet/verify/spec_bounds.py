@@ -243,8 +243,12 @@ def _relax_op(layer: Layer, L: np.ndarray, U: np.ndarray, in_shape: tuple[int, .
     return _Op("relax", Al=Al, bl=bl, Au=Au, bu=bu)
 
 
-def crown_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, maps: Maps | None = None) -> Bounds:
-    """Bounds of every layer's output over the box [lower, upper] by CROWN (module docstring)."""
+def crown_bounds(
+    net: Network, lower: np.ndarray, upper: np.ndarray, maps: Maps | None = None, deadline: Deadline | None = None
+) -> Bounds:
+    """Bounds of every layer's output over the box [lower, upper] by CROWN (module docstring). Past ``deadline``
+    the layers left get interval bounds only (valid, looser): one back-substitution per layer of a 10 x 800 net took
+    9 s of a 0.5 s robustness limit."""
     maps = network_maps(net) if maps is None else maps
     lo, hi = np.asarray(lower, float).ravel(), np.asarray(upper, float).ravel()
     L, U = lo, hi
@@ -259,7 +263,7 @@ def crown_bounds(net: Network, lower: np.ndarray, upper: np.ndarray, maps: Maps 
             ops.append(_Op("affine", A=A, c=c))
             if layer.passthrough:
                 nlo, nhi = L, U
-            elif any(op.kind != "affine" for op in ops):
+            elif any(op.kind != "affine" for op in ops) and not (deadline is not None and deadline.expired()):
                 n = nlo.size
                 eye = np.eye(n)
                 b = _backward(ops, np.vstack([eye, -eye]), np.zeros((2 * n, lo.size)), np.zeros(2 * n), lo, hi, {})[0]

@@ -109,10 +109,10 @@ def milp_bounds(
     if method == "interval":
         return compute_bounds(net, lo, hi, method="interval")
     if method == "linear" and not net.domain.onehot_groups:
-        return first if first is not None else crown_bounds(net, lo, hi)
+        return first if first is not None else crown_bounds(net, lo, hi, deadline=deadline)
     out = compute_bounds(net, lo, hi, method=method, deadline=deadline)
     if method == "linear" and first is None:
-        first = crown_bounds(net, lo, hi)
+        first = crown_bounds(net, lo, hi, deadline=deadline)
     return out if first is None else intersect_bounds(out, first)
 
 

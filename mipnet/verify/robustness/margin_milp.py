@@ -204,7 +204,11 @@ def verify_sample(
     best: np.ndarray | None = None  # the best proved bound of every margin row so far
     if staged:  # stage 1: one CROWN pass (layer bounds by CROWN, then the margins)
         tc = time.perf_counter()
-        first = precomputed_bounds if precomputed_bounds is not None else crown_bounds(net, lo, hi)
+        first = (
+            precomputed_bounds
+            if precomputed_bounds is not None
+            else crown_bounds(net, lo, hi, deadline=dl.sub(fraction=BOUNDS_SHARE))
+        )
         tm = time.perf_counter()
         res.bounds_time = res.seconds["bounds"] = tm - tc
         sb = spec_bounds(net, C, lower=lo, upper=hi, bounds=first, steps=0)
