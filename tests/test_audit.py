@@ -430,3 +430,20 @@ def test_an_audit_never_overwrites_or_removes_files_it_did_not_write(dense_net, 
     (work / "model.json").unlink()
     run_audit(dense_net, np.zeros((2, 4)), eps=0.01, rows=1, time_limit=5, cert_dir=work)
     assert (work / "training.json").read_text() == '{"my": "notes"}\n'
+
+
+def test_a_serial_audit_s_problem_starts_only_within_the_whole_budget(dense_net):
+    """Each problem ran its own limit even after the audit's whole budget was spent (40 monotone features of 0.22 s
+    each at 0.1 s): a serial problem now gets what is left, and none once it has passed (unknown, "not run")."""
+    from mipnet.deadline import Deadline
+    from mipnet.report.audit.run import MonotonicityTask, ResilienceTask, RobustnessTask, _call
+
+    spent = Deadline(0.0)
+    mono = _call(MonotonicityTask(dense_net, "x0", 1, None, None, "highs", 5.0, audit_deadline=spent))
+    assert mono.features[0].status == "unknown" and mono.features[0].note.startswith("not run"), mono.features
+    rob = _call(RobustnessTask(dense_net, np.zeros(4), 0.1, "inf", None, "highs", 5.0, 0, audit_deadline=spent))
+    assert rob.verdict == "unknown" and rob.reason.startswith("not run"), rob
+    res = _call(ResilienceTask(dense_net, 0, 1.0, 1, "1", "highs", 5.0, audit_deadline=spent))
+    assert res.status == "unknown" and res.notes[0].startswith("not run"), res.notes
+    fresh = _call(MonotonicityTask(dense_net, "x0", 1, None, None, "highs", 5.0, audit_deadline=Deadline(30.0)))
+    assert fresh.features[0].status in ("holds", "violated"), fresh.features
