@@ -180,7 +180,7 @@ def test_audit_command(audited, tmp_path):
         ],
     )
     assert res.exit_code == 1, res.output  # monotonicity in x0 is violated
-    assert out.exists() and "accuracy on data.csv: 90.0 %" in res.output
+    assert out.exists() and "accuracy on data.csv (labels: column " in res.output and ": 90.0 %" in res.output
     cert = tmp_path / "r-certificates" / "robustness.json"
     ok = runner.invoke(cli, ["recheck", str(cert), str(model), str(data), "--second-solver", "none"])
     assert ok.exit_code == 0, ok.output
@@ -447,3 +447,20 @@ def test_a_serial_audit_s_problem_starts_only_within_the_whole_budget(dense_net)
     assert res.status == "unknown" and res.notes[0].startswith("not run"), res.notes
     fresh = _call(MonotonicityTask(dense_net, "x0", 1, None, None, "highs", 5.0, audit_deadline=Deadline(30.0)))
     assert fresh.features[0].status in ("holds", "violated"), fresh.features
+
+
+def test_a_multiclass_page_names_the_classes_each_rule_compares_and_the_label_column(tmp_path):
+    """Section 5 said "the region's top class wins over the runner-up" without naming either; the accuracy never
+    named the column the labels came from (an unrelated 0/1 column was taken silently)."""
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(5), [2, 6, 3])
+    net.class_names = ["c0", "c1", "c2"]
+    X = np.random.default_rng(6).uniform(-1, 1, (60, 2))
+    y = [net.class_names[i] for i in net.predict_index(net.forward(X))]
+    a = run_audit(net, X, y, eps=0.01, rows=2, time_limit=5, target="smoker")
+    page = render_html(a)
+    for r in a.explanation["regions"]:
+        top, second = r["classes"]
+        assert f"score = logit of {top} minus logit of {second}" in page
+    assert "the labels are column <code>smoker</code>" in page

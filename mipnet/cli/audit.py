@@ -246,7 +246,7 @@ def audit(
         else:
             click.echo(f"{p.name}: {p.verdict}  (certificate {p.cert_path})")
     if "accuracy" in a.quality:
-        click.echo(f"accuracy on {Path(data).name}: {100 * a.quality['accuracy']:.1f} %")
+        click.echo(f"accuracy on {Path(data).name} (labels: column {tcol!r}): {100 * a.quality['accuracy']:.1f} %")
     code = EXIT_VIOLATED if refuted else exit_code(a.verdicts)
     rc = a.training_recheck
     if a.training is not None and rc is not None:

@@ -245,7 +245,8 @@ def _section_quality(a: Audit) -> str:
         else f"<h2>3. Accuracy on the data</h2><p>{q['n_rows']} rows of <code>{html.escape(a.data_name)}</code>."
     ]
     if "accuracy" in q:
-        out.append(f" The model classifies <b>{100 * q['accuracy']:.1f} %</b> of them correctly.</p>")
+        column = f" (the labels are column <code>{html.escape(a.target)}</code>)" if a.target else ""
+        out.append(f" The model classifies <b>{100 * q['accuracy']:.1f} %</b> of them correctly{column}.</p>")
         assert a.net.class_names is not None  # accuracy is computed for classifiers
         names = [str(c) for c in a.net.class_names]
         rows = [
@@ -335,8 +336,13 @@ def _section_explanation(a: Audit) -> str:
             f"{'+' if w >= 0 else '&minus;'} {abs(w):.3g}&middot;{html.escape(n)}" for n, w, _ in r["terms"]
         )
         more = r["n_nonzero"] - len(r["terms"])
+        versus = (
+            f" &mdash; score = logit of {html.escape(r['classes'][0])} minus logit of {html.escape(r['classes'][1])}"
+            if r.get("classes")
+            else ""
+        )
         out.append(
-            f"<h3>Region {r['k'] + 1}: {r['count']} rows ({100 * r['share']:.0f} %)</h3>"
+            f"<h3>Region {r['k'] + 1}: {r['count']} rows ({100 * r['share']:.0f} %){versus}</h3>"
             f"<p><code>score = {r['bias']:.3g} {terms}{f' + {more} more' if more > 0 else ''}</code></p>"
             + (
                 _img(r["figure"], "region rule")

@@ -74,6 +74,8 @@ class Audit:
     scheduler: str
     #: which rows the accuracy is measured on, in words (held out from training, or not known)
     data_note: str = ""
+    #: the data's column the labels were read from (None: no labels)
+    target: str | None = None
 
     @property
     def verdicts(self) -> list[str]:
@@ -514,6 +516,7 @@ def run_audit(
         now,
         scheduler or "local Dask cluster",
         data_note,
+        target,
     )
 
 

@@ -394,6 +394,7 @@ def _explanation(net: Network, X: np.ndarray, top: int, seconds: float | None = 
     X = X[rows]
     interp = interpret(net, X) if rows.size > probe.shape[0] or sample is not None else interp
     regions = []
+    multi = net.task == "classify" and net.n_outputs > 2
     sd = X.std(axis=0)
     for k in range(min(top, interp.n_regions)):
         w, b = interp.margin(k)
@@ -408,6 +409,8 @@ def _explanation(net: Network, X: np.ndarray, top: int, seconds: float | None = 
                 "terms": [(net.feature_names[i], float(w[i]), float(eff[i])) for i in order],
                 "n_nonzero": int(np.sum(np.abs(w) > 1e-12)),
                 "figure": _png(_region_figure(net, w, eff, k, interp)) if order else None,
+                # several classes: the two the region's score compares (interp.margin's top and runner-up)
+                **({"classes": [str((net.class_names or [])[c]) for c in interp.margin_classes(k)]} if multi else {}),
             }
         )
     ex = interp.exactness(X)
