@@ -32,6 +32,13 @@ def test_demo_exit_code_follows_verdicts_and_model_is_saved(tmp_path, monkeypatc
     last = r.stdout.strip().splitlines()[-1]
     assert last.startswith("proved: ") and last.endswith("model: compas_model.json"), last
     assert ("violated: " in last) == ("violated" in verdicts), last
+    # the held-out rows the audit's certificates are about are written, and the robustness certificate re-checks
+    # against them with the command line alone (it could not: no file held those rows)
+    held = tmp_path / "compas_model_heldout.csv"
+    cert = tmp_path / "compas_audit-certificates" / "robustness.json"
+    rc = CliRunner().invoke(cli, ["recheck", str(cert), str(tmp_path / "compas_model.json"), str(held)])
+    assert rc.exit_code in (0, 3) and "data do not match" not in rc.output, rc.output[-1500:]
+    assert "each sample bound to its data row" in rc.output, rc.output[-1500:]
 
 
 def test_demo_without_report_still_saves_the_model(tmp_path, monkeypatch):
@@ -39,6 +46,7 @@ def test_demo_without_report_still_saves_the_model(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["demo", "--time-limit", "3", "--samples", "20", "--report", "", "-o", "sub/m.json"])
     assert r.exit_code == 0, (r.stdout[-1000:], r.exception)
     assert (tmp_path / "sub" / "m.json").exists() and not (tmp_path / "compas_model.json").exists()
+    assert not list(tmp_path.rglob("*_heldout.csv"))  # no audit, no certificates to re-check against them
     assert r.stdout.strip().splitlines()[-1].endswith("model: sub/m.json")
 
 

@@ -299,9 +299,18 @@ def demo(
     from ..io.atomic import restored_on_failure
 
     mp = Path(model_path)
-    with restored_on_failure(mp.parent, [mp.name]):  # stopped during the audit: the earlier model, not a new one
+    held = mp.with_name(f"{mp.stem}_heldout.csv")  # the rows the audit's certificates are about, for their re-check
+    with restored_on_failure(mp.parent, [mp.name, held.name]):  # stopped during the audit: the earlier files
         save_model(net, model_path)  # beside the earlier run's report and certificates
         click.echo(f"wrote {model_path}")
+        if report:
+            from ..io.atomic import atomic_write_bytes
+
+            atomic_write_bytes(held, te_df.assign(**{data.target: y_te}).to_csv(index=False).encode())
+            click.echo(
+                f"wrote {held} (the held-out rows: `mipnet recheck CERTIFICATE {model_path} {held}` re-checks a "
+                "certificate of the audit against them)"
+            )
         a = _demo_audit(net, te, te_df, y_te, report, mono, eps, seed, model_path) if report else None
     click.echo(demo_summary(None, a, model_path, training))
     if a is not None:
