@@ -18,7 +18,9 @@ from .results import _jsonable, normalise_norm
 
 
 def class_indices(net: Network, labels: Sequence[Any]) -> np.ndarray:
-    """Class indices of ``labels`` given as class names (compared also as strings) or integer indices."""
+    """Class indices of ``labels`` given as the model's class names (compared also as strings, a whole float as its
+    integer). Integer positions are not read as classes when the classes have other names: with names such as
+    ["1", "0"], the label 1 would be ambiguous (a wrong class defended, a wrong verdict)."""
     names = list(net.class_names or [])
     lookup: dict[Any, int] = {}
     for i, n in enumerate(names):
@@ -36,7 +38,10 @@ def class_indices(net: Network, labels: Sequence[Any]) -> np.ndarray:
         if str(lab) in lookup:
             out[j] = lookup[str(lab)]
             continue
-        raise DataError(f"label {lab!r} of row {j} is not one of the model's classes {names}")
+        raise DataError(
+            f"label {lab!r} of row {j} is not one of the model's classes {names} (labels are class names, not "
+            "their positions)"
+        )
     return out
 
 
