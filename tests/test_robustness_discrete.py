@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,21 @@ def test_the_exact_worst_margin_reported_is_the_witness_s_own() -> None:
             continue
         assert r.margin == float(margins(net, net.forward(r.witness[None]), np.array([r.cls]))[0])
         assert r.bound is None or r.bound <= r.margin + 1e-9
+
+
+@pytest.mark.parametrize("norm", ["inf", "1"])
+def test_an_eps_a_hair_below_a_whole_step_never_gives_a_false_violation_nor_an_empty_reason(norm):
+    """One integer feature, sample 0, class 1 at |k| >= 1: at eps = 1 - 1e-12 the set is {0} ("holds"); the MILP's
+    rounding of the integer bounds reached k = +-1 and the L1 retry ended "unknown" with an empty reason."""
+    net = Network(
+        [
+            Dense(np.array([[1.0], [-1.0]]), np.zeros(2)),
+            ReLU(),
+            Dense(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.5, 0.0])),
+        ],
+        domain=Domain(["k"], [-3], [3], [True]),
+    )
+    for eps in (1 - 1e-10, 1 - 1e-12):
+        r = verify_sample(net, np.array([0.0]), eps, norm, time_limit=10)
+        assert r.verdict in ("holds", "unknown") and (r.verdict == "holds" or r.reason), (r.verdict, r.reason)
+    assert verify_sample(net, np.array([0.0]), 1.0, norm, time_limit=10).verdict == "violated"

@@ -497,7 +497,14 @@ def _solve_margin(
         res.verdict = "holds"
         return "done"
     if r.incumbent is not None and r.incumbent <= 0:
-        return "retry" if margin_cap == 0.0 else "done"
+        if margin_cap == 0.0:
+            return "retry"
+        res.verdict = "unknown"  # (the retry's point: the reason was left empty)
+        res.reason = (
+            f"the solver's point has margin {r.incumbent:.3g} <= 0 in the MILP, but put into the ball the forward "
+            f"pass keeps the class (margin {mf:.3g}): the ball's edge or a tie within the solver's tolerances"
+        )
+        return "done"
     res.verdict = "unknown"
     res.reason = f"solver stopped ({r.termination}) with margin bound {res.bound}"
     return "done"
