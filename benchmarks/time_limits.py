@@ -151,6 +151,27 @@ def instances(d: Path) -> dict[str, Path]:
     di["t"] = (img.mean(axis=1) > 0.5).astype(int)
     f["images"] = d / "images.csv"
     di.to_csv(f["images"], index=False)
+    # a 100-500x10-10 net (2.5 M weights): the first CROWN pass of a robustness row took seconds past its limit
+    _random_mlp_files(np.random.default_rng(4), [100] + [500] * 10 + [10], 1, d, "deep10", f)
+    # digits (64 integer pixels) and a random 64-32-16-10 net, 40 monotone features: one audit problem each
+    digits = load("digits")
+    Xd, names_d = digits.X_numeric()
+    rng_d = np.random.default_rng(0)
+    mu, sd = Xd.mean(axis=0), Xd.std(axis=0) + 1e-9
+    W0 = rng_d.normal(size=(32, 64)) / 8 / sd
+    dig = Network(
+        [Dense(W0, -W0 @ mu), ReLU(), Dense(rng_d.normal(size=(16, 32)) / 5.6, np.zeros(16)), ReLU(),
+         Dense(rng_d.normal(size=(10, 16)) / 4, np.zeros(10))],
+        domain=Domain(names_d, Xd.min(axis=0), np.maximum(Xd.max(axis=0), Xd.min(axis=0) + 1), np.ones(64, bool)),
+        class_names=[str(k) for k in range(10)],
+    )  # fmt: skip
+    f["digits_net"] = d / "digits_net.json"
+    save_model(dig, f["digits_net"])
+    dd = pd.DataFrame(Xd, columns=names_d)
+    dd["digit"] = [str(int(v)) for v in digits.y.to_numpy()]
+    f["digits"] = d / "digits.csv"
+    dd.to_csv(f["digits"], index=False)
+    f["digits_features"] = Path(",".join(names_d[:40]))  # (an argument, not a file)
     return f
 
 
@@ -467,6 +488,21 @@ def runs(f: dict[str, Path], d: Path, quick: bool) -> list[tuple[str, str, list[
             + [t, 1, "-o", d / "conv.json"],
             1,
             1,
+        ),
+        (
+            "verify_robustness_deep10",
+            "100-500x10-10 net (2.5 M weights), 1 row (per row; the first CROWN pass)",
+            ["verify", "robustness", f["deep10"], f["deep10_data"], "--eps", "0.05", t, 0.5],
+            0.5,
+            1,
+        ),
+        (
+            "audit_features",
+            "digits, 64-32-16-10 net, 40 monotone features (per problem; serial; the score-profile figures)",
+            ["audit", f["digits_net"], f["digits"], "--target", "digit", "-o", d / "digits.html", "--output-name", "3"]
+            + ["--monotone-increasing", str(f["digits_features"]), t, 0.1, "--workers", "0"],
+            0.1,
+            40,
         ),
         (
             "verify_resilience_wide",
