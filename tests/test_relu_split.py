@@ -276,3 +276,26 @@ def test_an_exact_leaf_counts_the_rows_closed_before_its_lp():
     d = -S.min(0) + rng.uniform(0.001, 0.5, C.shape[0])
     r = relu_split(net, C, net.domain.lower, net.domain.upper, lambda P: None, d=d, deadline=10)
     assert r.status == "holds" and r.bound <= float((S + d).min(1).min()) + 1e-9, r.bound
+
+
+def test_the_split_stage_never_claims_a_counterexample_the_single_row_forward_pass_does_not_confirm():
+    """Biases of 1e11: the batched forward pass of the tree's check moved a point across the boundary that the
+    single-row pass keeps on the sample's side, and verify_sample said "violated" with a margin of +6.3e-5."""
+    W1 = [[-109965.5255625594, 4.232457072659548e-08], [265.1118207495564, 1.5073134064442988e-07],
+          [0.0021997597921003718, 0.0048622349944874264], [-7.508866598713388e-09, -5.742844530178742e-05],
+          [14.270221090987944, 0.1020740623178303], [-2433.739407254058, -5.591079139257536e-07]]  # fmt: skip
+    b1 = [109964781526.77751, -265079589.1478614, -2247.8077053515613, 0.5817983687548922, -14268759.124295434,
+          2435421448.527693]  # fmt: skip
+    W2 = [[0.006917848418373889, 135.35524664478572, 8.396274357734047, -1.030716701201962, -476.9628142393539,
+           8.135129159397021], [0.20499200113333263, -4.093144692081713, 4.0817191836301685, 0.15282712577345592,
+           1.2303755751916747, -409.9592572347028]]  # fmt: skip
+    net = Network(
+        [Dense(np.array(W1), np.array(b1)), ReLU(), Dense(np.array(W2), np.array([0.0, 619914688.9809688]))],
+        domain=Domain(["x0", "x1"], lower=[999000.0, 9999.0], upper=[1001000.0, 10001.0]),
+    )
+    x0 = np.array([1000000.0, 10000.0])
+    c = int(net.predict_index(net.forward(x0[None]))[0])
+    r = verify_sample(net, x0, 87.75149303550063, "inf", time_limit=10)
+    if r.verdict == "violated":
+        ce = np.asarray(r.counterexample, dtype=float)
+        assert int(net.predict_index(net.forward(ce[None]))[0]) != c and np.abs(ce - x0).max() <= 87.75149303550063

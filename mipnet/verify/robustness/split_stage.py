@@ -50,8 +50,10 @@ def split_stage(
                 return None
             Q = np.array(kept)
         k = net.predict_index(net.forward(Q))
-        bad = np.flatnonzero(k != c)
-        return Q[bad[0]] if bad.size else None
+        for i in np.flatnonzero(k != c):  # confirmed one row at a time: the batched pass rounds otherwise
+            if int(net.predict_index(net.forward(Q[i][None]))[0]) != c:  # (a false "violated" at biases of 1e11)
+                return Q[i]
+        return None
 
     tree = split_tree(net, C[live], lo, hi, check, deadline=dl, bounds=bnds)
     res.seconds["relu-split"] = time.perf_counter() - ts
@@ -66,6 +68,8 @@ def split_stage(
         xa = tree.counterexample
         la = net.forward(xa[None])
         k = int(net.predict_index(la)[0])
+        if k == c:  # the single-row forward pass keeps the class: no counterexample (the MILP follows)
+            return False
         res.verdict, res.counterexample, res.witness, res.prover = "violated", xa, xa, "relu-split"
         res.nodes = tree.domains
         res.adversarial_class = names[k] if k < len(names) else k
