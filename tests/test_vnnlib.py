@@ -517,3 +517,35 @@ def test_coefficients_are_summed_exactly() -> None:
     prop = parse_vnnlib(head + "(assert (<= (+ Y_0 0.1 0.2) 0.3))\n")  # Y <= 0 exactly, not Y <= -5.6e-17
     atom = prop.disjuncts[0][-1]
     assert atom.b == {0: 1.0} and atom.c == 0.0
+
+
+def test_the_milp_s_infeasible_is_no_proof_where_the_unsafe_region_is_thinner_than_its_tolerances():
+    """A box 1e-9 wide near 1e-6: the bounds leave the unsafe region 6.5e-8 deep, a point reaches it (exactly, in
+    rationals), and HiGHS called the MILP infeasible: pipeline "milp" said "holds". It stays undecided now."""
+    from fractions import Fraction as F
+
+    from mipnet.domain import Domain
+    from mipnet.layers import Dense, ReLU
+    from mipnet.network import Network
+
+    W1 = np.array([[307.9147511017051, -1138.316431992075], [-380.2709577038866, 1621.8776809364435],
+                   [259.15072701133806, 176.55934930486896], [199.82912315515762, -893.2506387698469],
+                   [801.8594196522781, -428.69289868940683], [1187.4488180975413, -224.15130848621567]])  # fmt: skip
+    b1 = np.array([0.0008308598649593584, -0.0012430052272398725, -0.0004354501386050354, 0.0006929424595440295,
+                   -0.0003729847149647705, -0.0009635697827605192])  # fmt: skip
+    W2 = np.array([[0.4044628380296772, 1.322906217942813, 0.11647645186627, 0.10874282406953742,
+                    -0.046308371821261574, 1.3963209450034426]])  # fmt: skip
+    b2, thr = np.array([0.8880722436748965]), 0.8880733245405023
+    lo, hi, xb = 9.995e-07, 1.0005e-06, [1.0004972416459931e-06, 9.995034013546703e-07]
+    net = Network([Dense(W1, b1), ReLU(), Dense(W2, b2)], domain=Domain(["x0", "x1"], [-1e9] * 2, [1e9] * 2),
+                  task="regress")  # fmt: skip
+    hidden = [max(F(0), sum((F(w) * F(v) for w, v in zip(W1[j], xb)), F(b1[j]))) for j in range(6)]
+    assert sum((F(W2[0, j]) * hidden[j] for j in range(6)), F(b2[0])) >= F(thr)  # the witness is one, exactly
+    text = "\n".join(
+        ["(declare-const X_0 Real)", "(declare-const X_1 Real)", "(declare-const Y_0 Real)"]
+        + [f"(assert (>= X_{i} {lo!r}))\n(assert (<= X_{i} {hi!r}))" for i in range(2)]
+        + [f"(assert (>= Y_0 {thr!r}))"]
+    )
+    r = check_property(net, parse_vnnlib(text), time_limit=10, solver="highs", pipeline="milp")
+    assert r.verdict in ("violated", "unknown"), (r.verdict, r.reason)
+    assert check_property(net, parse_vnnlib(text), time_limit=10).verdict == "violated"

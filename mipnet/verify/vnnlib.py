@@ -109,8 +109,15 @@ RETRY_DELTAS = (RETRY_DELTA, 1e-7, 1e-9)
 #: 7.8 deep infeasible on a net whose first layer sums terms of 1e11 (relative 3e-11). A point found in the widening
 #: only fails the forward re-check, and the retries (RETRY_DELTAS, unwidened) decide: a witness, or "unknown".
 NUMERIC_WIDEN = 1e-9
+#: the MILP's "infeasible" is not taken where the bounds leave the unsafe region at most THIN_SHARE (1 + the
+#: largest term) deep in the box: the solvers' tolerances (1e-7 and up) decide there, not the model
+THIN_SHARE = 1e-6
 #: above :data:`~mipnet.bounds.RELIABLE_MAGNITUDE` (after centring) the MILP's "infeasible" leaves the box "unknown"
 UNRELIABLE = f"the MILP's terms exceed {RELIABLE_MAGNITUDE:g}, where the solver's infeasibility is not taken as a proof"
+THIN_REGION = (
+    "the unsafe region reaches at most a solver's tolerance deep into this box: the solver's infeasibility is not "
+    "taken as a proof there"
+)
 #: a box whose centre lies farther from the origin than this many half-widths is solved centred (:func:`_centred`)
 CENTRE_RATIO = 100.0
 #: ``check_property(pipeline=...)``: attack -> bounds -> input split / MILP, or one MILP per box (as before)
@@ -430,8 +437,8 @@ def decide_box(
         res.statuses.append(status)
         if status == "infeasible" and delta == 0.0:
             return BoxOutcome("holds", prover=res.prover)  # this box is safe
-        if status == UNRELIABLE:
-            return BoxOutcome("unknown", reason=UNRELIABLE)
+        if status in (UNRELIABLE, THIN_REGION):
+            return BoxOutcome("unknown", reason=status)
         if x is None and status != "infeasible":
             return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
         if x is None:  # nothing this far inside the unsafe region: a witness may lie closer to its boundary
@@ -579,25 +586,54 @@ def _milp_box(
     """The MILP of the module docstring over the box (``bnet``'s domain) for the ``live`` disjuncts; on a box far
     from the origin against its width, over the centred box (:func:`_centred`)."""
     magnitude = 0.0
+    thin = False
     if delta == 0.0:  # the unsafe region is widened by the round-off of the encoding's largest terms
         yl, yu = bnds[-1][0].ravel(), bnds[-1][1].ravel()
         terms = [encoding_magnitude(bnet, lo, hi, bnds)] + [_atom_magnitude(a, lo, hi, yl, yu) for c in live for a in c]
         magnitude = max(terms)
+        # how deep each disjunct can reach into the unsafe region at most (its atoms' lower bounds over the box)
+        rooms = [min(-_atom_lower(at, lo, hi, yl, yu) for at in conj) for conj in live if conj]
+        thin = any(-NUMERIC_WIDEN * (1.0 + magnitude) <= r < THIN_SHARE * (1.0 + magnitude) for r in rooms)
     centred = _centred(bnet, lo, hi, live)
     if centred is None:
         status, x = _milp_model(bnet, lo, hi, live, bnds, solver, dl, threads, delta, magnitude, res)
-        return _trusted(status, encoding_magnitude(bnet, lo, hi, bnds)), x
+        return _trusted(status, encoding_magnitude(bnet, lo, hi, bnds), _smallest_weight(bnet), thin), x
     cnet, clive, centre, half = centred
     status, u = _milp_model(cnet, cnet.domain.lower, cnet.domain.upper, clive, bnds, solver, dl, threads, delta,
                             magnitude, res)  # fmt: skip
-    status = _trusted(status, encoding_magnitude(cnet, cnet.domain.lower, cnet.domain.upper, bnds))
+    status = _trusted(
+        status, encoding_magnitude(cnet, cnet.domain.lower, cnet.domain.upper, bnds), _smallest_weight(cnet), thin
+    )
     return status, None if u is None else np.clip(centre + half * u, lo, hi)
 
 
-def _trusted(status: str, magnitude: float) -> str:
+#: a model coefficient below this may be dropped by a solver (HiGHS drops |a| < 1e-9 from its matrix)
+SMALLEST_RELIABLE_WEIGHT = 1e-8
+
+
+def _smallest_weight(net: Network) -> float:
+    """The smallest non-zero |weight| of the net's Dense layers (inf when none): the MILP's smallest coefficients."""
+    small = math.inf
+    for layer in net.layers:
+        if layer.kind == "Dense":
+            w = np.abs(np.asarray(layer.parameters()["weight"], dtype=np.float64))
+            nz = w[w > 0]
+            if nz.size:
+                small = min(small, float(nz.min()))
+    return small
+
+
+def _trusted(status: str, magnitude: float, smallest: float = math.inf, thin: bool = False) -> str:
     """The MILP's "infeasible" (the box is safe) is taken only where the model's terms stay below
-    ``RELIABLE_MAGNITUDE``; above, :data:`UNRELIABLE` (the box stays undecided)."""
-    return UNRELIABLE if status == "infeasible" and magnitude > RELIABLE_MAGNITUDE else status
+    ``RELIABLE_MAGNITUDE``, no weight lies below :data:`SMALLEST_RELIABLE_WEIGHT` (a solver may drop such a
+    coefficient) and the unsafe region, if the box meets it at all, may reach deeper than :data:`THIN_SHARE` into it
+    (``thin``: HiGHS called a box 1e-9 wide "infeasible" where the unsafe region was 6.5e-8 deep by the bounds and a
+    point reached it); otherwise :data:`UNRELIABLE` / :data:`THIN_REGION` (the box stays undecided)."""
+    if status != "infeasible":
+        return status
+    if magnitude > RELIABLE_MAGNITUDE or smallest < SMALLEST_RELIABLE_WEIGHT:
+        return UNRELIABLE
+    return THIN_REGION if thin else status
 
 
 def _centred(
