@@ -37,3 +37,8 @@ class BoundWarning(UserWarning):
 class LimitError(SolverError):
     """A limit (time) ended the work before it had a result the user required (a network meeting the training
     constraints): not an input error. The command line exits 3 (unknown), as when a proof is cut short."""
+
+
+class LicenceError(SolverError):
+    """The model is larger than the solver's licence allows (the size-limited pip licence of Gurobi): an error of
+    the whole command (exit 2), never one robustness row's "unknown" (:func:`mipnet.verify.robustness.rows`)."""

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, TextIO
 import pyomo.environ as pyo
 
 from . import interrupt
-from .errors import MipnetError, SolverError
+from .errors import LicenceError, MipnetError, SolverError
 from .highs import SMALL_MATRIX_VALUE, highs_is_mip, highs_time_limit  # noqa: F401  (their home is .highs)
 
 #: our solver name -> Pyomo contrib solver name
@@ -283,9 +283,9 @@ def solve(
     if solver == "gurobi":
         n_var, n_con = model_size(model)
         if _gurobi_restricted() and (n_var > GUROBI_SIZE_LIMIT or n_con > GUROBI_SIZE_LIMIT):
-            raise SolverError(
+            raise LicenceError(
                 f"the model has {n_var} variables and {n_con} constraints; the size-limited Gurobi licence "
-                f"allows {GUROBI_SIZE_LIMIT} of each: use solver='highs' or a full Gurobi licence"
+                f"allows {GUROBI_SIZE_LIMIT} of each: use the solver highs (--solver highs) or a full Gurobi licence"
             )
     solver_options: dict[str, Any] = dict(options or {})
     if solver == "highs":

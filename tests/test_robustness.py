@@ -237,3 +237,32 @@ def test_minimal_perturbation_of_a_class_the_model_lacks_or_a_tie() -> None:
     tie = Network([Dense(np.zeros((2, 1)), np.array([0.5, 0.5]))], domain=Domain.box(1, -1.0, 1.0))
     r = minimal_perturbation(tie, np.array([0.0]), cls=1, time_limit=5)
     assert not (r.status == "optimal" and r.eps == 0.0), (r.status, r.eps)
+
+
+def test_one_row_s_solver_failure_is_that_row_s_unknown_and_a_licence_error_stops_the_command(monkeypatch):
+    """SCIP's "error in LP solver" on one row ended the whole command with exit 2 (an input error) and lost every
+    other row's verdict; a model too large for the solver's licence still stops the command."""
+    import mipnet.verify.robustness.rows as rows_mod
+    from mipnet.errors import LicenceError, SolverError
+
+    net = random_dense_net(np.random.default_rng(0), [3, 4, 2])
+    X = np.random.default_rng(1).uniform(-1, 1, (3, 3))
+    real = rows_mod.verify_sample
+
+    def flaky(net, x, *a, index=0, **k):
+        if index == 1:
+            raise SolverError("scip failed: SCIP: error in LP solver!")
+        return real(net, x, *a, index=index, **k)
+
+    monkeypatch.setattr(rows_mod, "verify_sample", flaky)
+    out = verify_robustness(net, X, 0.05, "inf", time_limit=5)
+    assert [r.index for r in out] == [0, 1, 2]
+    assert out[1].verdict == "unknown" and "error in LP solver" in out[1].reason
+    assert out[0].verdict in ("holds", "violated") and out[2].verdict in ("holds", "violated")
+
+    def licence(*a, **k):
+        raise LicenceError("the model has 2825 variables and 900 constraints; the size-limited Gurobi licence")
+
+    monkeypatch.setattr(rows_mod, "verify_sample", licence)
+    with pytest.raises(LicenceError):
+        verify_robustness(net, X, 0.05, "inf", time_limit=5)

@@ -7,11 +7,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ...errors import DataError
+from ...errors import DataError, LicenceError, SolverError
 from ...network import Network
 from .margin_milp import verify_sample
 from .region import _prepare, check_in_domain, class_indices
-from .results import RobustnessResult
+from .results import RobustnessResult, normalise_norm
 
 
 def verify_robustness(
@@ -50,13 +50,14 @@ def verify_robustness(
     results: list[RobustnessResult] = []
     with progress(total=X.shape[0], desc="robustness rows", unit="row") as bar:  # stderr, terminals only
         for i in range(X.shape[0]):
-            results.append(
-                verify_sample(
+            c = None if cls is None else int(cls[i])
+            try:
+                r = verify_sample(
                     net,
                     X[i],
                     eps,
                     norm,
-                    None if cls is None else int(cls[i]),
+                    c,
                     solver=solver,
                     time_limit=time_limit,
                     bounds=bounds,
@@ -66,6 +67,23 @@ def verify_robustness(
                     use_attack=use_attack,
                     spec_bound=spec_bound,
                 )
-            )
+            except LicenceError:
+                raise
+            except SolverError as exc:  # one row's solver failure (SCIP: "error in LP solver") is that row's unknown
+                r = _failed_row(net, X[i], c, eps, norm, solver, i, exc)
+            results.append(r)
             bar.update()
     return results
+
+
+def _failed_row(
+    net: Network, x: np.ndarray, c: int | None, eps: float, norm: str, solver: str, i: int, exc: Exception
+) -> RobustnessResult:
+    """The row's verdict when its solver failed: unknown, with the failure as the reason (the other rows' verdicts
+    kept: the whole command ended with exit 2 and lost them)."""
+    k = int(net.predict_index(net.forward(x[None]))[0]) if c is None else int(c)
+    names = net.class_names or list(range(net.n_outputs))
+    return RobustnessResult(
+        i, k, names[k] if k < len(names) else k, "unknown", float(eps), normalise_norm(norm), solver=solver,
+        status="error", reason=f"the solver failed: {exc}",
+    )  # fmt: skip
