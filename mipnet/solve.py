@@ -281,12 +281,7 @@ def solve(
         raise SolverError(f"a persistent instance is a HiGHS one; cannot solve it with {solver!r}")
     opt = _contrib(solver) if instance is None else instance
     if solver == "gurobi":
-        n_var, n_con = model_size(model)
-        if _gurobi_restricted() and (n_var > GUROBI_SIZE_LIMIT or n_con > GUROBI_SIZE_LIMIT):
-            raise LicenceError(
-                f"the model has {n_var} variables and {n_con} constraints; the size-limited Gurobi licence "
-                f"allows {GUROBI_SIZE_LIMIT} of each: use the solver highs (--solver highs) or a full Gurobi licence"
-            )
+        check_licence(solver, *model_size(model))
     solver_options: dict[str, Any] = dict(options or {})
     if solver == "highs":
         threads = highs_threads(threads)
@@ -341,6 +336,17 @@ def solve(
     if result.incumbent is not None or result.bound is not None:
         trace.append((wall, result.incumbent, result.bound))
     return result
+
+
+def check_licence(solver: str, n_var: int, n_con: int) -> None:
+    """:class:`~mipnet.errors.LicenceError` when ``solver`` runs under a licence too small for a model of that size
+    (Gurobi's size-limited pip licence): callers that know the size before their work (the training MILP once
+    built) check here first, not after minutes of warm start and bounds."""
+    if solver == "gurobi" and (n_var > GUROBI_SIZE_LIMIT or n_con > GUROBI_SIZE_LIMIT) and _gurobi_restricted():
+        raise LicenceError(
+            f"the model has {n_var} variables and {n_con} constraints; the size-limited Gurobi licence "
+            f"allows {GUROBI_SIZE_LIMIT} of each: use the solver highs (--solver highs) or a full Gurobi licence"
+        )
 
 
 def _gurobi_restricted() -> bool:

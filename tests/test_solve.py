@@ -136,3 +136,17 @@ def test_batched_constraint_removal_leaves_the_instance_as_pyomo_would():
     shared = solve(m, "highs", instance=opt)
     fresh = solve(m, "highs")
     assert shared.incumbent == pytest.approx(fresh.incumbent) == pytest.approx(-8.5)
+
+
+def test_check_licence_refuses_a_model_too_large_for_the_size_limited_licence(monkeypatch) -> None:
+    """The training MILP's size is known once it is built: refused there, not after the warm start and the bounds."""
+    import mipnet.solve as solve_mod
+    from mipnet.errors import LicenceError
+
+    monkeypatch.setattr(solve_mod, "_gurobi_restricted", lambda: True)
+    with pytest.raises(LicenceError, match="--solver highs"):
+        solve_mod.check_licence("gurobi", 10876, 28931)
+    solve_mod.check_licence("gurobi", 2000, 2000)  # at the limit: allowed
+    solve_mod.check_licence("highs", 10**6, 10**6)  # no licence to check
+    monkeypatch.setattr(solve_mod, "_gurobi_restricted", lambda: False)
+    solve_mod.check_licence("gurobi", 10876, 28931)  # a full licence

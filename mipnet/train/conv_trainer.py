@@ -21,6 +21,7 @@ from ..domain import Domain
 from ..errors import DataError, LimitError
 from ..layers import Layer, Normalize
 from ..network import Network
+from ..solve import check_licence
 from .architecture import downsample_layer, image_shape
 from .conv import ConvTrainingProblem, Weights
 from .convstart import gradient_conv_weights, map_conv_to_class
@@ -179,6 +180,7 @@ def _train_conv(
         f"formulation: {size['variables']} variables ({size['binaries']} binary), {size['constraints']} constraints, "
         f"built in {time.perf_counter() - t0:.1f} s"
     )
+    check_licence(solver, size["variables"], size["constraints"])  # before the warm start
     start = None
     warm_obj = heur_obj = None
     warm_w: Weights | None = None

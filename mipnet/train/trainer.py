@@ -25,6 +25,7 @@ from ..domain import Domain
 from ..errors import DataError, UnsupportedError
 from ..layers import Dense, Layer, Normalize, ReLU
 from ..network import Network
+from ..solve import check_licence
 from .constraints import as_constraints, resolve
 from .dual_record import DUAL_SHARE, dual_applies, dual_bound_record
 from .formulation import TrainConfig, TrainingProblem, merge_rows, resolve_config
@@ -399,6 +400,7 @@ def train_with_options(
         f"built in {time.perf_counter() - t0:.1f} s; {reduction['rows']} rows, {reduction['distinct_rows']} distinct"
         + (" (duplicates merged into weighted rows)" if reduction["distinct_rows"] < reduction["rows"] else "")
     )
+    check_licence(solver, size["variables"], size["constraints"])  # before the warm start and the bounds
     instance = None
     if shared:
         need = TRANSLATE_PER_BUILD * problem.build_seconds
