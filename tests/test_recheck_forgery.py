@@ -644,3 +644,19 @@ def test_a_bound_on_a_violated_or_unknown_item_is_a_claim_and_is_checked(rob):
     # an honest bound of a violated item is re-proved, not only compared
     rep = recheck(cert, net, df, second_solver=None, time_limit=30)
     assert rep.status == "ok", rep.lines()
+
+
+def test_an_honest_labels_certificate_with_whole_float_labels_rechecks_ok():
+    """Labels 0.0 / 1.0 (a CSV's float column) are the classes 0 / 1 to the verifier: the re-check compared them as
+    strings ("0" against "0.0") and refuted an honest certificate."""
+    from helpers import random_dense_net
+
+    net = random_dense_net(np.random.default_rng(3), [4, 5, 3, 1])
+    X = np.random.default_rng(1).uniform(-0.9, 0.9, (4, 4))
+    y = [float(net.class_names[p]) for p in net.predict_index(net.forward(X))]
+    res = verify_robustness(net, X, 0.01, labels=y, time_limit=10)
+    cert = robustness_certificate(net, X, res, eps=0.01, labels=y, target="y", rows=list(range(4)))
+    df = pd.DataFrame(X, columns=net.feature_names)
+    df["y"] = y
+    rep = recheck(cert, net, df, second_solver=None, time_limit=30)
+    assert rep.status == "ok", rep.lines()

@@ -162,12 +162,23 @@ def _defended_class_problem(
             return f"the item's label {label!r} is not a class of the model"
         if names and names.index(str(label)) != c:
             return f"the certificate defends class {c}, the row's label is {label!r}"
-        if data_label is not None and str(data_label) != str(label):
+        if data_label is not None and not _same_class(net, data_label, c):
             return f"the item's label {label!r} is not its row's label in the data ({data_label!r})"
         return ""
     if c != predicted:
         return f"the certificate defends class {c}, the model predicts class {predicted} at the sample"
     return ""
+
+
+def _same_class(net: Network, label: Any, c: int) -> bool:
+    """Whether the data's ``label`` is class ``c``, read as the verifier reads labels (a name, its string, a whole
+    float as its integer: labels 0.0 / 1.0 of a CSV are the classes 0 / 1, an honest certificate was refuted)."""
+    from ..verify.robustness.region import class_indices
+
+    try:
+        return int(class_indices(net, [label])[0]) == c
+    except MipnetError:
+        return False
 
 
 def _ball_problems(net: Network, x: np.ndarray, xp: np.ndarray, eps: float, norm: str, c: int) -> tuple[list[str], str]:

@@ -31,7 +31,7 @@ def verify_robustness(
 ) -> list[RobustnessResult]:
     """Verify every row of X: one :class:`RobustnessResult` per sample.
 
-    ``labels`` (class names or indices) fix the class to defend; by default the predicted class.
+    ``labels`` (class names) fix the class to defend; by default the predicted class.
     ``time_limit`` is per sample (bound computation included), ``bounds`` the bound method
     (interval, lp or mip), ``early_stop=False`` computes the exact worst-case margin. ``spec_bound``
     (default on) runs the CROWN / alpha-CROWN prover after the attack and before the MILP (:func:`verify_sample`).
