@@ -776,3 +776,43 @@ def test_an_export_ending_in_logits_carries_no_dropped_output_and_convert_says_s
     r = CliRunner().invoke(cli, ["convert", str(tmp_path / "m.json"), "-o", str(tmp_path / "m.onnx")])
     assert r.exit_code == 0, r.output
     assert "outputs the logits" in r.output and ("Softmax" in r.output or "Sigmoid" in r.output)
+
+
+def test_a_prelu_slope_that_would_raise_the_tensor_s_rank_is_refused():
+    """A slope of shape (1, 1, 3) on (N, 3) makes onnxruntime's tensor (1, N, 3): its Softmax then ran over the
+    batch, while mipnet read a LeakyReLU and another function."""
+    D = TensorProto.DOUBLE
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["h"]), helper.make_node("PRelu", ["h", "s"], ["y"])]
+    inits = [numpy_helper.from_array(np.eye(3), "W"), numpy_helper.from_array(np.zeros(3), "b"),
+             numpy_helper.from_array(np.full((1, 1, 3), 0.2), "s")]  # fmt: skip
+    io_ = [helper.make_tensor_value_info(n, D, ["N", 3]) for n in ("x", "y")]
+    m = helper.make_model(
+        helper.make_graph(nodes, "g", io_[:1], io_[1:], inits), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    m.ir_version = 8
+    with pytest.raises(UnsupportedError, match="changes the shape"):
+        from_onnx(m)
+
+
+def test_a_tiny_onnx_file_declaring_a_huge_input_is_refused_before_any_array_is_made():
+    """An Add's constant was broadcast to the declared 1e12 values per row (7 TiB) before the size check."""
+    D = TensorProto.DOUBLE
+    nodes = [helper.make_node("Add", ["x", "c"], ["y"])]
+    inits = [numpy_helper.from_array(np.array([1.0]), "c")]
+    io_ = [helper.make_tensor_value_info(n, D, ["N", 100000, 100000, 100]) for n in ("x", "y")]
+    m = helper.make_model(
+        helper.make_graph(nodes, "g", io_[:1], io_[1:], inits), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    with pytest.raises(ModelFormatError, match="values per row"):
+        from_onnx(m)
+
+
+def test_a_float32_export_of_an_alpha_that_rounds_to_one_is_refused():
+    from mipnet.layers import LeakyReLU
+
+    alpha = float(np.nextafter(1.0, 0.0))
+    net = Network([Dense(np.eye(2), np.zeros(2)), LeakyReLU(alpha), Dense(np.eye(2), np.zeros(2))],
+                  domain=Domain.box(2, -1, 1))  # fmt: skip
+    with pytest.raises(UnsupportedError, match="rounds to 1 in float32"):
+        to_onnx(net, dtype="float32")
+    assert from_onnx(to_onnx(net)).layers[1].alpha == alpha  # float64: exact

@@ -76,7 +76,7 @@ from ..layers import (
     Shape,
 )
 from ..layers.normalize import compact, positive_variance
-from ..network import Network, output_sigmoid, without_output_sigmoid
+from ..network import Network, _checked_size, output_sigmoid, without_output_sigmoid
 from .atomic import atomic_write_bytes
 
 try:
@@ -190,6 +190,8 @@ class _Reader:
                 "counterexample)"
             )
         self.batch, self.input_shape = _input_layout(inputs[0].name, inputs[0].type.tensor_type.shape.dim)
+        # before any per-row array is made (an Add's constant broadcast to 1e12 values asked for 7 TiB)
+        _checked_size(self.input_shape, "the input")
         #: the current tensor has a leading batch axis (always with a dynamic batch; of size 1 otherwise)
         self.batched = self.batch != "none"
         self.shape = self.input_shape
@@ -331,6 +333,17 @@ class _Reader:
                 )
         elif op in _IMPORTERS:  # a layer type with attributes or constant inputs reads the node itself
             consts = [self.const(n, node) if n else None for n in node.input[1:]]
+            if op == "PRelu" and consts and consts[0] is not None:  # the slope may not change the tensor's shape
+                full = (1, *self.shape)
+                try:
+                    same = np.broadcast_shapes(full, consts[0].shape) == full
+                except ValueError:
+                    same = False
+                if not same:
+                    raise UnsupportedError(
+                        f"{where}: a PRelu slope of shape {list(consts[0].shape)} changes the shape of its input "
+                        f"{list(full)}"
+                    )
             exact = dict(self.exact_attrs.get(out) or {}) if isinstance(self.exact_attrs.get(out), dict) else {}
             exact.pop("input_nonnegative", None)  # what the graph says, never the (editable) metadata
             if self.layers and self.layers[-1].kind == "ReLU":

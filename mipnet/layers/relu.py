@@ -109,6 +109,11 @@ class LeakyReLU(_Gated):
         PRelu's slope, a tensor of the graph's own dtype, so that a float64 export computes with alpha itself (the
         float32 attribute plus the exact value in metadata made runtimes compute another function than the one
         mipnet read back)."""
+        if np.dtype(getattr(graph, "np_type", np.float64)) == np.float32 and np.float32(self.alpha) >= 1.0:
+            raise UnsupportedError(
+                f"LeakyReLU alpha {self.alpha!r} rounds to 1 in float32 (another function, and no LeakyReLU): export "
+                "in float64"
+            )
         if float(np.float32(self.alpha)) == self.alpha:
             graph.node("LeakyRelu", [x], out, alpha=self.alpha)
         else:
