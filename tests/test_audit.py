@@ -464,3 +464,30 @@ def test_a_multiclass_page_names_the_classes_each_rule_compares_and_the_label_co
         top, second = r["classes"]
         assert f"score = logit of {top} minus logit of {second}" in page
     assert "the labels are column <code>smoker</code>" in page
+
+
+def test_an_earlier_audit_s_unmarked_model_copy_is_still_its_own(dense_net, tmp_path):
+    """Model copies written before they were marked: a certificate beside the copy is of that model, so the copy is
+    an audit's (a second audit into the same directory was refused)."""
+    import json as _json
+
+    model = tmp_path / "m.json"
+    save_model(dense_net, model)
+    pd.DataFrame(np.zeros((2, dense_net.n_inputs)), columns=dense_net.feature_names).to_csv(tmp_path / "d.csv")
+    (tmp_path / "dom.json").write_text('{"features": {"x0": [-0.5, 0.5]}}')
+    args = ["audit", str(model), str(tmp_path / "d.csv"), "--eps", "0.01", "--rows", "1", "--workers", "0"]
+    args += [
+        "--domain-json",
+        str(tmp_path / "dom.json"),
+        "--cert-dir",
+        str(tmp_path / "c"),
+        "-o",
+        str(tmp_path / "r.html"),
+    ]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    copy = tmp_path / "c" / "model.json"
+    doc = _json.loads(copy.read_text())
+    doc["metadata"].pop("audit_copy_of")  # as an older audit wrote it
+    copy.write_text(_json.dumps(doc))
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output

@@ -313,8 +313,29 @@ def an_audits_own(path: Path) -> bool:
         return False
     if path.name == AUDITED_MODEL:
         meta = doc.get("metadata")
-        return isinstance(meta, dict) and AUDIT_COPY_KEY in meta
+        return (isinstance(meta, dict) and AUDIT_COPY_KEY in meta) or _named_by_a_certificate_beside(path)
     return doc.get("format") == FORMAT
+
+
+def _named_by_a_certificate_beside(path: Path) -> bool:
+    """An audit's model copy written before the copies were marked: a certificate beside it is of that model."""
+    from ...certificates.format import FORMAT
+    from ...io import load_model
+
+    try:
+        sha = load_model(path).fingerprint()
+    except (MipnetError, OSError, ValueError):
+        return False
+    for name in CERTIFICATE_FILES:
+        if name == AUDITED_MODEL or not (path.parent / name).is_file():
+            continue
+        try:
+            cert = json.loads((path.parent / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(cert, dict) and cert.get("format") == FORMAT and (cert.get("model") or {}).get("sha256") == sha:
+            return True
+    return False
 
 
 def _training_of(net: Network) -> CertificateFile | None:
