@@ -106,6 +106,7 @@ from .hard_milp import check_tighten, milp_bounds, rival_order, tighten_for_milp
 from .hard_milp import milp_options as milp_options_for
 from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, SPLIT_REACH, SPLIT_SHARE, TAU, RobustnessResult, normalise_norm
+from .results import proved as _proved
 from .split_stage import split_stage
 from .threads import blas_threads
 
@@ -204,11 +205,7 @@ def verify_sample(
     best: np.ndarray | None = None  # the best proved bound of every margin row so far
     if staged:  # stage 1: one CROWN pass (layer bounds by CROWN, then the margins)
         tc = time.perf_counter()
-        first = (
-            precomputed_bounds
-            if precomputed_bounds is not None
-            else crown_bounds(net, lo, hi, deadline=dl.sub(fraction=BOUNDS_SHARE))
-        )
+        first = precomputed_bounds or crown_bounds(net, lo, hi, deadline=dl.sub(fraction=BOUNDS_SHARE))
         tm = time.perf_counter()
         res.bounds_time = res.seconds["bounds"] = tm - tc
         sb = spec_bounds(net, C, lower=lo, upper=hi, bounds=first, steps=0)
@@ -360,14 +357,6 @@ def _solve_rivals(
     res.reason = f"no point of the ball has z_c - z_k <= 0 for any of the {len(order)} rivals (one MILP each)"
 
 
-def _proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> RobustnessResult:
-    """``res`` filled as proved robust by the bound of ``stage``: every margin's lower bound is > 0."""
-    res.verdict, res.bound, res.status, res.prover = "holds", float(lower.min()), "bounds", stage
-    res.reason = f"the {stage} bound proves every margin positive"
-    res.time = time.perf_counter() - t0
-    return res
-
-
 #: HiGHS's own default MIP feasibility tolerance for the margin MILP: mipnet's 1e-7 made it cut off the only
 #: counterexample of badly scaled balls (an integer corner at 1e5 with weights 5e4: 7 false "holds" in 240 fuzzed
 #: queries, 0 with 1e-6; benchmarks/fuzz_robustness_scales.py). A looser integrality tolerance only enlarges the set
@@ -480,9 +469,8 @@ def _solve_margin(
     k = int(net.predict_index(logits)[0])
     mf = float(margins(net, logits, np.array([c]))[0])
     assert r.incumbent is not None  # r.has_solution
-    # the margin reported is the witness's own, by the forward pass: a relaxation's optimum (smooth layers) is only
-    # a lower bound, and an exact encoding's carries the solver's tolerances (-2.250001 for a worst margin of -2.25
-    # on an integer domain); the worst margin lies between the bound and it
+    # the margin reported is the witness's own (forward pass): a relaxation's optimum is only a lower bound, an exact
+    # one carries the solver's tolerances (-2.250001 for -2.25); the worst margin lies between the bound and it
     res.margin = res.margin_forward = mf
     res.witness = xp
     if r.status == "optimal" and r.bound is not None and r.bound > 0 and not early_stop:
@@ -499,10 +487,12 @@ def _solve_margin(
     if r.incumbent is not None and r.incumbent <= 0:
         if margin_cap == 0.0:
             return "retry"
-        res.verdict = "unknown"  # (the retry's point: the reason was left empty)
-        res.reason = (
-            f"the solver's point has margin {r.incumbent:.3g} <= 0 in the MILP, but put into the ball the forward "
-            f"pass keeps the class (margin {mf:.3g}): the ball's edge or a tie within the solver's tolerances"
+        res.verdict, res.reason = (
+            "unknown",
+            (  # (the retry's point: the reason was left empty)
+                f"the solver's point has margin {r.incumbent:.3g} <= 0 in the MILP, but put into the ball the forward "
+                f"pass keeps the class (margin {mf:.3g}): the ball's edge or a tie within the solver's tolerances"
+            ),
         )
         return "done"
     res.verdict = "unknown"
