@@ -282,3 +282,24 @@ def test_the_monitored_score_words_are_those_of_the_output_proved():
 
     rep = recheck(_edited(cert, swapped), net, second_solver=None, reprove=False)
     assert rep.status == "failed" and _failed(rep, "monitored score"), rep.lines()
+
+
+def test_the_re_proof_note_names_the_solver_as_it_was_chosen():
+    """--second-solver gurobi on a gurobi certificate said "no second solver installed: pip install pyscipopt"
+    although SCIP was installed and gurobi was asked for: the note now says how the solver was chosen."""
+    from helpers import random_dense_net
+
+    from mipnet.certificates.robustness import robustness_certificate
+    from mipnet.report import recheck as recheck_cert
+    from mipnet.verify.robustness import verify_robustness
+
+    net = random_dense_net(np.random.default_rng(3), [3, 5, 2])
+    X = np.random.default_rng(4).uniform(-0.5, 0.5, (3, 3))
+    res = verify_robustness(net, X, 0.2, "inf", time_limit=10, early_stop=False)
+    cert = robustness_certificate(net, X, res, eps=0.2)
+    rep = recheck_cert(cert, net, None, second_solver="highs", time_limit=30)
+    notes = [c.detail for c in rep.checks if c.name == "re-proved with"]
+    assert notes and "(--second-solver highs)" in notes[0] and "pip install" not in notes[0], rep.lines()
+    rep = recheck_cert(cert, net, None, second_solver=None, time_limit=30)
+    notes = [c.detail for c in rep.checks if c.name == "re-proved with"]
+    assert notes and "no second solver requested" in notes[0], rep.lines()

@@ -333,13 +333,18 @@ def recheck(
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an edited field of another type
         rep.add("certificate fields readable", "integrity", False, f"a malformed field ({type(exc).__name__}: {exc})")
     if prover is not None and any(c.category == "solver" and c.outcome in ("pass", "fail") for c in rep.checks):
-        how = (
-            "a second solver"
-            if prover != solver
-            else f"the same solver on a model built afresh from the model file (no second solver"
-            f"{' requested' if second_solver is None else ' installed: pip install pyscipopt'})"
-        )
-        rep.skip("re-proved with", "note", f"{prover}: {how}")
+        if prover != solver:
+            how = "a second solver"
+        elif second_solver is None:
+            how = "the same solver on a model built afresh from the model file (no second solver requested)"
+        elif second_solver != "auto":
+            how = f"the same solver on a model built afresh from the model file (--second-solver {second_solver})"
+        else:
+            how = "the same solver on a model built afresh from the model file (no second solver installed: " + (
+                "pip install pyscipopt)" if prover != "scip" else "pip install highspy)"
+            )
+        # (a claim proved by bound propagation alone, or by the dual bound's own pricing, used no MILP solver)
+        rep.skip("re-proved with", "note", f"{prover}: {how}, where a re-proof needed a MILP solver")
     return rep
 
 
