@@ -132,3 +132,17 @@ def test_tree_verdicts_are_sound_against_dense_sampling(
         assert out.status == "violated"
     else:
         assert out.status == "infeasible"
+
+
+def test_pyomo_s_skipped_priority_suffix_warning_is_not_printed(caplog):
+    """Gurobi with priorities printed "EXPORT Suffix 'priority' ... ignores export suffixes. Skipping." although
+    GurobiPriority applies them (BranchPriority); other warnings of that logger still pass."""
+    import logging
+
+    import mipnet.verify.branching  # noqa: F401  (installs the filter)
+
+    log = logging.getLogger("pyomo.repn.plugins.standard_form")
+    with caplog.at_level(logging.WARNING):
+        log.warning("EXPORT Suffix 'priority' found on 1 block:\n    m\nStandard Form compiler ignores export suffixes.")
+        log.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]

@@ -16,6 +16,7 @@ for it and the caller reports the heuristic as unsupported.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable
 
 import pyomo.environ as pyo
@@ -97,6 +98,17 @@ def _register() -> None:
     except ImportError:  # pragma: no cover - gurobipy missing
         pass
     _registered = True
+
+
+class _DropSuffixSkip(logging.Filter):
+    """Pyomo's standard-form writer warns that it skips the ``priority`` export suffix: GurobiPriority applies the
+    priorities itself (``BranchPriority``), so the warning on stderr said the opposite of what happens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "EXPORT Suffix 'priority'" not in record.getMessage()
+
+
+logging.getLogger("pyomo.repn.plugins.standard_form").addFilter(_DropSuffixSkip())
 
 
 def priority_solver(solver: str) -> str | None:
