@@ -143,6 +143,6 @@ def test_pyomo_s_skipped_priority_suffix_warning_is_not_printed(caplog):
 
     log = logging.getLogger("pyomo.repn.plugins.standard_form")
     with caplog.at_level(logging.WARNING):
-        log.warning("EXPORT Suffix 'priority' found on 1 block:\n    m\nStandard Form compiler ignores export suffixes.")
+        log.warning("EXPORT Suffix 'priority' found on 1 block:\n    m\nStandard Form compiler ignores them.")
         log.warning("something else")
     assert [r.getMessage() for r in caplog.records] == ["something else"]
