@@ -226,6 +226,16 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
     logits = net.forward(X)
     pred = net.predict_index(logits)
     to_solve: list[tuple[str, tuple[int, int, float | None, str]]] = []
+
+    def bound_below(name: str, b: float, at: np.ndarray, c: int, where: str) -> bool:
+        """The claimed bound of the worst margin is at most the margin at a point of the ball (recorded as a check)."""
+        m = float(margins(net, net.forward(at[None]), np.array([c]))[0])
+        below = b <= m + TOL * max(1.0, abs(m))
+        rep.add(
+            f"{name}: bound <= margin at the {where}", "witness", below, f"bound {b:.6g}, margin at the {where} {m:.6g}"
+        )
+        return below
+
     for i, it in enumerate(items):
         c = int(it.get("class", pred[i]))
         v = it.get("verdict")
@@ -243,22 +253,13 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
             why, desc = _ball_problems(net, X[i], xp, eps, norm, c)
             rep.add(f"{name}: counterexample changes the class", "witness", not why, "; ".join(why) or desc)
             b = number(it.get("bound"))
-            if b is not None and not why:  # a bound is a claim on every point of the ball, the witness's too
-                m_ce = float(margins(net, net.forward(xp[None]), np.array([c]))[0])
-                below = b <= m_ce + TOL * max(1.0, abs(m_ce))
-                rep.add(f"{name}: bound <= margin at the counterexample", "witness", below,
-                        f"bound {b:.6g}, margin at the counterexample {m_ce:.6g}")  # fmt: skip
-                if below:
-                    to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
+            # a bound is a claim on every point of the ball, the witness's too
+            if b is not None and not why and bound_below(name, b, xp, c, "counterexample"):
+                to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
         elif v != "holds":  # unknown: no verdict, but a recorded bound is still a claim
             b = number(it.get("bound"))
-            if b is not None:
-                m_x = float(margins(net, logits[i : i + 1], np.array([c]))[0])
-                below = b <= m_x + TOL * max(1.0, abs(m_x))
-                detail = f"bound {b:.6g}, margin at x {m_x:.6g}"
-                rep.add(f"{name}: bound <= margin at the sample", "witness", below, detail)
-                if below:
-                    to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
+            if b is not None and bound_below(name, b, X[i], c, "sample"):
+                to_solve.append((f"{name}: its bound, re-proved by a fresh solve", (i, c, b, "bound")))
         else:
             wrong = _defended_class_problem(net, q, it, c, int(pred[i]), _row_label(Xy, it))
             if wrong:  # "holds" for a class the certificate does not defend there (labels swapped for predictions)
@@ -273,7 +274,6 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
                     k == c,
                     "a recorded counterexample changes the class" if k != c else "recorded point keeps the class",
                 )
-            m_x = float(margins(net, logits[i : i + 1], np.array([c]))[0])
             if pred[i] != c:
                 rep.add(
                     f"{name}: sample is classified as defended",
@@ -284,12 +284,7 @@ def _recheck_robustness(rep: RecheckReport, cert: CertificateFile, net: Network,
                 continue
             b = number(it.get("bound"))
             if b is not None:
-                rep.add(
-                    f"{name}: bound <= margin at the sample",
-                    "witness",
-                    b <= m_x + TOL * max(1.0, abs(m_x)),
-                    f"bound {b:.6g}, margin at x {m_x:.6g}",
-                )
+                bound_below(name, b, X[i], c, "sample")
             to_solve.append((f"{name}: holds, re-proved by a fresh solve", (i, c, b, "holds")))
 
     def prove_bound(i: int, c: int, b: float, solver: str, dl: Deadline) -> tuple[bool | None, str]:

@@ -114,10 +114,7 @@ class RobustnessTask:
     solver: str
     time_limit: float
     index: int
-    #: the whole audit's deadline, serial runs only (a clock of this machine): a problem starts with at most what
-    #: is left of it, none once it has passed (40 monotone features of 0.22 s each at a limit of 0.1 s broke the
-    #: whole command's promise)
-    audit_deadline: Deadline | None = None
+    audit_deadline: Deadline | None = None  # (as MonotonicityTask.audit_deadline)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,10 +129,7 @@ class ResilienceTask:
     norm: str
     solver: str
     time_limit: float
-    #: the whole audit's deadline, serial runs only (a clock of this machine): a problem starts with at most what
-    #: is left of it, none once it has passed (40 monotone features of 0.22 s each at a limit of 0.1 s broke the
-    #: whole command's promise)
-    audit_deadline: Deadline | None = None
+    audit_deadline: Deadline | None = None  # (as MonotonicityTask.audit_deadline)
 
 
 AuditTask = Union[MonotonicityTask, RobustnessTask, ResilienceTask]
@@ -144,7 +138,8 @@ AuditTask = Union[MonotonicityTask, RobustnessTask, ResilienceTask]
 # A problem whose verification raises (a solver failure, numerical trouble) is reported as undecided with
 # the error as its reason, so that one bad problem does not sink the whole audit.
 def _robustness_task(task: RobustnessTask) -> RobustnessResult:
-    from ...verify.robustness import RobustnessResult, normalise_norm, verify_sample
+    from ...verify.robustness import verify_sample
+    from ...verify.robustness.results import failed
 
     net, x, eps, norm, cls = task.net, task.x, task.eps, task.norm, task.cls
     solver, time_limit, index = task.solver, task.time_limit, task.index
@@ -152,18 +147,7 @@ def _robustness_task(task: RobustnessTask) -> RobustnessResult:
         time_limit = _task_limit(task)
         return verify_sample(net, x, eps, norm, cls, solver=solver, time_limit=time_limit, threads=1, index=index)
     except MipnetError as exc:
-        c = int(net.predict_index(net.forward(x[None]))[0]) if cls is None else int(cls)
-        return RobustnessResult(
-            index,
-            c,
-            (net.class_names or [c])[c],
-            "unknown",
-            float(eps),
-            normalise_norm(norm),
-            solver=solver,
-            status="error",
-            reason=_failed(exc),
-        )
+        return failed(net, x, cls, eps, norm, solver, index, _failed(exc))
 
 
 def _task_limit(task: AuditTask) -> float:

@@ -131,3 +131,16 @@ def proved(res: RobustnessResult, stage: str, lower: np.ndarray, t0: float) -> R
     res.reason = f"the {stage} bound proves every margin positive"
     res.time = time.perf_counter() - t0
     return res
+
+
+def failed(
+    net: Any, x: np.ndarray, cls: int | None, eps: float, norm: str, solver: str, index: int, reason: str
+) -> RobustnessResult:
+    """The verdict of a sample whose verification failed or did not run: unknown, ``reason`` saying why (its class
+    the given one, else the predicted one)."""
+    c = int(net.predict_index(net.forward(x[None]))[0]) if cls is None else int(cls)
+    names = net.class_names or list(range(net.n_outputs))
+    return RobustnessResult(
+        index, c, names[c] if c < len(names) else c, "unknown", float(eps), normalise_norm(norm), solver=solver,
+        status="error", reason=reason,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from ...errors import DataError, LicenceError, SolverError
 from ...network import Network
 from .margin_milp import verify_sample
 from .region import _prepare, check_in_domain, class_indices
-from .results import RobustnessResult, normalise_norm
+from .results import RobustnessResult, failed
 
 
 def verify_robustness(
@@ -70,20 +70,7 @@ def verify_robustness(
             except LicenceError:
                 raise
             except SolverError as exc:  # one row's solver failure (SCIP: "error in LP solver") is that row's unknown
-                r = _failed_row(net, X[i], c, eps, norm, solver, i, exc)
+                r = failed(net, X[i], c, eps, norm, solver, i, f"the solver failed: {exc}")
             results.append(r)
             bar.update()
     return results
-
-
-def _failed_row(
-    net: Network, x: np.ndarray, c: int | None, eps: float, norm: str, solver: str, i: int, exc: Exception
-) -> RobustnessResult:
-    """The row's verdict when its solver failed: unknown, with the failure as the reason (the other rows' verdicts
-    kept: the whole command ended with exit 2 and lost them)."""
-    k = int(net.predict_index(net.forward(x[None]))[0]) if c is None else int(c)
-    names = net.class_names or list(range(net.n_outputs))
-    return RobustnessResult(
-        i, k, names[k] if k < len(names) else k, "unknown", float(eps), normalise_norm(norm), solver=solver,
-        status="error", reason=f"the solver failed: {exc}",
-    )  # fmt: skip
