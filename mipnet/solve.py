@@ -31,16 +31,39 @@ CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_dire
 GUROBI_SIZE_LIMIT = 2000
 #: HiGHS builds its thread pool once per process; a later run asking for another count fails at once
 #: (status unknown). mipnet therefore pins the count at the first use (default 1: parallelism in
-#: mipnet comes from independent problems in separate processes).
+#: mipnet comes from independent problems in separate processes), or 0 ("the pool there is") when
+#: the process already has a pool of another size (:func:`highs_threads`).
 _HIGHS_THREADS: int | None = None
 
 
 def highs_threads(requested: int | None = None) -> int:
-    """The HiGHS thread count of this process: the first requested value (default 1), then fixed."""
+    """The HiGHS thread count of this process: the first requested value (default 1), then fixed.
+
+    The count is checked once by running an empty model with it: where the process already holds HiGHS's
+    global thread pool with another count (the user's own HiGHS run, Pyomo's ``appsi_highs``, ...), HiGHS
+    refuses every later run asking for a different count, and each of mipnet's problems would have ended
+    "unknown". The count is then 0, which HiGHS reads as "use the pool there is"; the pool is never reset
+    (that could disturb a solve of the caller's own)."""
     global _HIGHS_THREADS
     if _HIGHS_THREADS is None:
-        _HIGHS_THREADS = int(requested) if requested else 1
+        wanted = int(requested) if requested else 1
+        _HIGHS_THREADS = wanted if _highs_accepts_threads(wanted) else 0
     return _HIGHS_THREADS
+
+
+def _highs_accepts_threads(threads: int) -> bool:
+    """Whether HiGHS runs with ``threads`` in this process (an empty model; it initialises the thread pool with
+    that count when there is none yet)."""
+    try:
+        import highspy
+
+        from .highs import new_highs
+
+        h = new_highs()
+        h.setOptionValue("threads", int(threads))
+        return h.run() != highspy.HighsStatus.kError
+    except Exception:  # no highspy: the solver's own error comes at its first use
+        return True
 
 
 @functools.lru_cache(maxsize=None)

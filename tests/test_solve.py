@@ -179,3 +179,36 @@ def test_a_dense_highs_model_runs_without_the_presolve_rule_that_ignores_the_tim
         assert solve_mod.solve(m, "highs", time_limit=10).status == "optimal"
     assert seen[0].get("presolve_rule_off") == solve_mod.DENSE_PRESOLVE_RULES_OFF
     assert "presolve_rule_off" not in seen[1]
+
+
+def test_a_process_whose_highs_pool_has_another_thread_count_still_gets_verdicts() -> None:
+    """The user's own HiGHS run with threads=2 first: HiGHS then refuses every run asking for 1 thread, and each
+    of mipnet's MILPs ended "unknown" (solver stopped, no proof). mipnet now uses the pool there is. In a child
+    process: HiGHS's thread pool lives as long as the process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import numpy as np, highspy
+        from helpers import random_dense_net
+        from mipnet.highs import new_highs
+        from mipnet.verify.robustness import verify_sample
+        h = new_highs()
+        h.setOptionValue("threads", 2)
+        h.addVar(0, 1)
+        assert h.run() == highspy.HighsStatus.kOk
+        net = random_dense_net(np.random.default_rng(1), [4, 12, 12, 3])
+        for eps in (0.05, 2.0):
+            r = verify_sample(net, np.zeros(4), eps, time_limit=20, threads=1, use_attack=False,
+                              spec_bound=False, relu_split=False, bounds="interval", tighten="none")
+            print(r.verdict)
+        """
+    )
+    import pathlib
+
+    tests_dir = str(pathlib.Path(__file__).parent)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tests_dir)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["holds", "violated"], out.stdout
