@@ -173,6 +173,8 @@ def output_marked(ctx: click.Context, param: click.Parameter, value: Any) -> Any
     """A click callback for an output path checked elsewhere: marks it (:func:`mark_output`) and refuses only a
     name no file system takes."""
     if value is not None:
+        if not str(value).strip() or str(value).rstrip("/") in (".", ".."):  # ("" renamed a temporary file onto ".")
+            raise click.BadParameter(f"{str(value)!r} names no file", ctx=ctx, param=param)
         _check_name_lengths(Path(str(value)), ctx, param)
     mark_output(ctx, param)
     return value

@@ -194,14 +194,14 @@ def run_instance(
 
 
 def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> str:
+    t0 = time.monotonic()
+    for path in (onnx, vnnlib):  # before the imports (seconds on a loaded machine): a missing file is an "error"
+        if not Path(path).is_file():
+            raise DataError(f"file not found: {path}")
     from ..io import load_model
     from ..io.onnx_io import onnx_outputs
     from ..verify.vnnlib import verify_vnnlib
 
-    t0 = time.monotonic()
-    for path in (onnx, vnnlib):
-        if not Path(path).is_file():
-            raise DataError(f"file not found: {path}")
     res = verify_vnnlib(onnx, vnnlib, time_limit=verification_limit(left), solver=solver, bounds=bounds)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
@@ -215,19 +215,21 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
     if res.y is not None and not np.allclose(y, np.ravel(res.y), rtol=1e-9, atol=1e-9):
         click.echo("the witness's outputs differ between two forward passes: not reported", err=True)
         return "unknown\n"
-    x32 = _float32_runtime_witness(onnx, vnnlib, x)
-    if x32 is None:
+    checked = _runtime_witness(onnx, vnnlib, x, y)
+    if checked is None:
         click.echo(
-            "the witness is no violation when the float32 model runs in onnxruntime on float32(X) (nor with its "
-            "inputs moved one float32 step into the box), as the competition's checker runs it: not reported",
+            "the witness is no violation when the model runs in onnxruntime on X cast to the model's input type "
+            "(nor with its inputs moved one step of that type into the box), as the competition's checker runs "
+            "it: not reported",
             err=True,
         )
         return "unknown\n"
-    if x32 is not x:  # float32(X) left the box: the input one float32 step inside, its outputs by the forward pass
-        x, y = x32, onnx_outputs(net, net.forward(x32[None]))[0]
+    x, y = checked
     from ..verify.vnnlib import load_vnnlib
 
-    if not any(all(at.holds_at(x, y) for at in conj) for conj in load_vnnlib(vnnlib).disjuncts):
+    prop = load_vnnlib(vnnlib)
+    y_forward = onnx_outputs(net, net.forward(x[None]))[0]  # (the listed X may be one step inside the found one)
+    if not all(any(all(at.holds_at(x, v) for at in conj) for conj in prop.disjuncts) for v in (y, y_forward)):
         # (a final Softmax rounding two outputs to the same value: the verdict holds on the logits, the listing not)
         click.echo("the listed outputs do not satisfy the property (rounded outputs?): not reported", err=True)
         return "unknown\n"
@@ -235,45 +237,62 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
     return result_text("violated", x=x, y=y)
 
 
-def _float32_runtime_witness(onnx_path: str, vnnlib: str, x: np.ndarray) -> np.ndarray | None:
-    """The input to report for a witness ``x`` found in float64, as VNN-COMP re-checks it (onnxruntime on float32(X)
-    for a float32 model): ``x`` itself when the model is not float32 or onnxruntime is not installed, or when
-    onnxruntime's outputs at float32(x) violate the property; else float32(x) with each coordinate that rounded out
-    of the property's box moved one float32 step inside (float32(0.8) = 0.800000012 left a box [0.2, 0.8]); None when
-    neither is a violation (an X_0 of 0.100000013 rounds below the box's bound, and Y_0 = -1e-6 became +6.5e-4)."""
+#: onnxruntime's input types whose witness is re-run as the competition's checker runs it
+_RUNTIME_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
+
+
+def _runtime_witness(
+    model_path: str, vnnlib: str, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The counterexample to list for a witness ``x`` (outputs ``y`` by the float64 forward pass), as VNN-COMP
+    re-checks it: X cast to the ONNX graph's input type (float32, float16 or double) and run in onnxruntime, whose
+    outputs must satisfy the property and must match the listed Y. Returns ``(x, onnxruntime's outputs)`` when they
+    violate the property; else the cast X with each coordinate that rounded out of the property's box moved one step
+    of that type inside (float32(0.8) = 0.800000012 left a box [0.2, 0.8]) when that is a violation; None when
+    neither is (an X_0 of 0.100000013 rounds below the box's bound, and Y_0 = -1e-6 became +6.5e-4; a float16 model's
+    Y_0 of 1.75e-4 is -9.5e-7 in onnxruntime). ``(x, y)`` unchanged where there is nothing to run it in: the model
+    file is not ONNX (mipnet's own JSON), onnxruntime is not installed, or the input type is none of the three.
+    The listed Y was the forward pass's before: a float32 model where float64 cancels differently listed 0.3 for
+    onnxruntime's 0.3125, and the checker rejects a Y more than 1e-3 away."""
+    if Path(model_path).suffix.lower() != ".onnx":
+        return x, y
     try:
-        import onnx
         import onnxruntime as ort
     except ImportError:
-        return x
+        return x, y
     from ..verify.vnnlib import load_vnnlib
 
-    model = onnx.load(onnx_path)
-    if model.graph.input[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-        return x
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(Path(model_path).read_bytes(), providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
+    dtype = _RUNTIME_TYPES.get(inp.type)
+    if dtype is None:
+        return x, y
     shape = [d if isinstance(d, int) else 1 for d in inp.shape]
     prop = load_vnnlib(vnnlib)
 
-    def violates(x32: np.ndarray) -> bool:
-        y = np.asarray(sess.run(None, {inp.name: x32.reshape(shape)})[0], dtype=np.float64).ravel()
-        xs = x32.astype(np.float64)
-        return any(all(at.holds_at(xs, y) for at in conj) for conj in prop.disjuncts)
+    def outputs(xc: np.ndarray) -> np.ndarray:
+        return np.asarray(sess.run(None, {inp.name: xc.reshape(shape)})[0], dtype=np.float64).ravel()
 
-    x32 = np.asarray(x, dtype=np.float32)
-    if violates(x32):
-        return x
+    def violates(xs: np.ndarray, ys: np.ndarray) -> bool:
+        return any(all(at.holds_at(xs, ys) for at in conj) for conj in prop.disjuncts)
+
+    xc = np.asarray(x, dtype=dtype)
+    if np.all(np.isfinite(xc)):
+        yr = outputs(xc)
+        if violates(x, yr) and violates(xc.astype(np.float64), yr):
+            return x, yr
     for lo, hi, _ in prop.boxes():
         if not (np.all(x >= lo) and np.all(x <= hi)):
             continue
-        inner = x32.copy()
+        inner = xc.copy()
         below, above = inner.astype(np.float64) < lo, inner.astype(np.float64) > hi
-        inner[below] = np.nextafter(inner[below], np.float32(np.inf))
-        inner[above] = np.nextafter(inner[above], np.float32(-np.inf))
-        inside = np.all(inner.astype(np.float64) >= lo) and np.all(inner.astype(np.float64) <= hi)
-        if (below.any() or above.any()) and inside and violates(inner):
-            return inner.astype(np.float64)
+        inner[below] = np.nextafter(inner[below], dtype(np.inf))
+        inner[above] = np.nextafter(inner[above], dtype(-np.inf))
+        xs = inner.astype(np.float64)
+        if (below.any() or above.any()) and np.all(xs >= lo) and np.all(xs <= hi) and np.all(np.isfinite(xs)):
+            yr = outputs(inner)
+            if violates(xs, yr):
+                return xs, yr
     return None
 
 
@@ -299,7 +318,10 @@ def read_instances(path: str | os.PathLike[str]) -> list[Instance]:
     if not p.is_file():
         raise DataError(f"file not found: {p}")
     rows = []
-    text = p.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not part of the first path
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark is not part of the first path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p} is not a readable text file: {exc}") from None
     for k, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not "".join(row).strip():
             continue
@@ -343,6 +365,7 @@ def run_table(
     bounds: str = "linear",
     keep: str | os.PathLike[str] | None = None,
     echo: Any = None,
+    rows: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run each instance in a fresh process (``mipnet vnncomp run``, or ``tool_script`` with the competition's
     arguments ``v1 category onnx vnnlib result timeout`` after its folder's ``prepare_instance.sh``).
@@ -351,9 +374,11 @@ def run_table(
     for a non-zero exit or no file, ``timeout`` when the process outlived the timeout by 10 % + 5 s and was
     ended), seconds (wall time of the run), reason (for ``error``: the exit code and the last line the run wrote to
     stderr), and ``result_file`` (its text) for each instance. ``keep``: a
-    folder where the result files stay (``<index>.txt``).
+    folder where the result files stay (``<index>.txt``). ``rows``: the list the rows are appended to as each
+    instance ends (the finished ones are there when Ctrl-C stops the table). A ``prepare_instance.sh`` that fails
+    makes its row ``unknown`` without a run, as the competition scores it.
     """
-    rows: list[dict[str, Any]] = []
+    rows = [] if rows is None else rows
     longest = max((inst.timeout * timeout_scale for inst in instances), default=0.0)
     if not longest <= MAX_TIMEOUT:  # before any work: the alarm timer of a run cannot take it
         raise DataError(f"a timeout of {longest:g} s (row timeout x --timeout-scale) is over {MAX_TIMEOUT:g} s")
@@ -364,6 +389,7 @@ def run_table(
             t = inst.timeout * timeout_scale
             res = folder / f"{k:04d}.txt"
             res.unlink(missing_ok=True)
+            failed = ""
             if tool_script is None:
                 cmd = [
                     sys.executable,
@@ -387,17 +413,18 @@ def run_table(
                 if prepare.is_file():
                     pcode, plast = _run_process([str(prepare), "v1", category, str(inst.onnx), str(inst.vnnlib)], 60.0)
                     if pcode != 0:
-                        click.echo(
-                            f"{prepare.name} exit {pcode}: {plast}"
-                            if pcode is not None
-                            else f"{prepare.name}: over 60 s",
-                            err=True,
-                        )
+                        failed = f"{prepare.name} " + (f"exit {pcode}: {plast}" if pcode is not None else "over 60 s")
+                        click.echo(failed, err=True)
                 cmd = [str(tool_script), "v1", category, str(inst.onnx), str(inst.vnnlib), str(res), f"{t:g}"]
             t0 = time.perf_counter()
-            code, last = _run_process(cmd, t * (1 + OVERSHOOT_SHARE) + OVERSHOOT_SECONDS)
+            code: int | None = 0
+            last = ""
+            if not failed:  # (a failed prepare is the competition's "prepare_instance_error": unknown, no run)
+                code, last = _run_process(cmd, t * (1 + OVERSHOOT_SHARE) + OVERSHOOT_SECONDS)
             seconds = time.perf_counter() - t0
-            if code is None:
+            if failed:
+                word, reason = "unknown", failed
+            elif code is None:
                 word, reason = "timeout", "ended after the timeout x 1.1 + 5 s"
             elif code == 0 or (tool_script is None and code == -signal.SIGALRM):  # the alarm: the file says timeout
                 word, reason = read_result(res)[0], ""
@@ -415,17 +442,19 @@ def run_table(
                     "timeout": t,
                     "result": word,
                     "seconds": round(seconds, 3),
-                    "reason": reason if word == "error" else "",
+                    "reason": reason if word in ("error", "unknown") else "",
                     "result_file": res.read_text() if res.is_file() else "",
                 }
             )
             if echo is not None:
-                echo(f"{inst.name:40s} {word:8s} {seconds:8.2f} s" + (f"  {reason}" if word == "error" else ""))
+                why = rows[-1]["reason"]
+                echo(f"{inst.name:40s} {word:8s} {seconds:8.2f} s" + (f"  {why}" if why else ""))
     return rows
 
 
 def table_csv(rows: Sequence[dict[str, Any]]) -> str:
-    """The results table: instance, onnx, vnnlib, timeout, result, seconds, reason (why a row is ``error``)."""
+    """The results table: instance, onnx, vnnlib, timeout, result, seconds, reason (why a row is ``error``, or
+    ``unknown`` without a run)."""
     buf = io.StringIO()
     cols = ["instance", "onnx", "vnnlib", "timeout", "result", "seconds", "reason"]
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
@@ -509,15 +538,23 @@ def table(
         raise DataError(f"-o {output}: cannot write the results table there ({exc})") from None
     if tool_script is not None:  # ("./run_instance.sh" became the bare name prepare_instance.sh, looked up on PATH)
         tool_script = str(Path(tool_script).resolve())
-    rows = run_table(
-        rows_in,
-        timeout_scale=timeout_scale,
-        tool_script=tool_script,
-        solver=solver,
-        bounds=bounds,
-        category=category or Path(instances).resolve().parent.name,
-        echo=click.echo,
-    )
+    rows: list[dict[str, Any]] = []
+    try:
+        run_table(
+            rows_in,
+            timeout_scale=timeout_scale,
+            tool_script=tool_script,
+            solver=solver,
+            bounds=bounds,
+            category=category or Path(instances).resolve().parent.name,
+            echo=click.echo,
+            rows=rows,
+        )
+    except KeyboardInterrupt:  # the finished rows are kept: a table of them, and the count said
+        if rows:
+            atomic_write_text(output, table_csv(rows))
+            click.echo(f"interrupted: the {len(rows)} finished rows of {len(rows_in)} -> {output}", err=True)
+        raise
     atomic_write_text(output, table_csv(rows))
     counts = {w: sum(r["result"] == w for r in rows) for w in RESULTS}
     total = sum(r["seconds"] for r in rows)

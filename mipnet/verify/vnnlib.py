@@ -440,7 +440,7 @@ def decide_box(
         if status in (UNRELIABLE, THIN_REGION):
             return BoxOutcome("unknown", reason=status)
         if x is None and status != "infeasible":
-            return BoxOutcome("unknown", reason=TIME_LIMIT_REASON)
+            return BoxOutcome("unknown", reason=_undecided_reason(dl, res))
         if x is None:  # nothing this far inside the unsafe region: a witness may lie closer to its boundary
             why = f"no witness lies {delta:g} inside the unsafe region, and the ones closer fail the re-check"
             continue
@@ -448,6 +448,19 @@ def decide_box(
         if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
             return BoxOutcome("violated", prover=res.prover, x=x)
     return BoxOutcome("unknown", reason=why)
+
+
+def _undecided_reason(dl: Deadline, res: VnnResult) -> str:
+    """Why a box stayed open: :data:`TIME_LIMIT_REASON` only where the time limit has passed; else what stopped its
+    MILPs (a leaf's :data:`THIN_REGION` or :data:`UNRELIABLE` guard, or a solver status). Before, every open box read
+    "timeout", also where every leaf had ended on the guards within a second of a 60 s limit."""
+    if dl.expired():
+        return TIME_LIMIT_REASON
+    for guard in (THIN_REGION, UNRELIABLE):
+        if guard in res.statuses:
+            return guard
+    other = [s for s in res.statuses if s not in ("infeasible", "feasible", "optimal")]
+    return f"the solver stopped ({other[-1] if other else 'unknown'}) without a proof or a witness"
 
 
 def _domain_warnings(net: Network, groups: list[BoxGroup]) -> list[str]:
@@ -568,7 +581,10 @@ class _MilpLeaf:
         bnet = box_network(self.net, llo, lhi)
         if self.bounds != "linear":  # the user's (tighter) bound method for the MILP's big-M values
             lb = compute_bounds(bnet, llo, lhi, method=self.bounds, deadline=ldl.sub(fraction=0.5))
-        return _milp_box(bnet, llo, lhi, lconjs, lb, self.solver, ldl, self.threads, self.delta, self.res)
+        status, x = _milp_box(bnet, llo, lhi, lconjs, lb, self.solver, ldl, self.threads, self.delta, self.res)
+        if status != "infeasible":
+            self.res.statuses.append(status)  # (why a box stayed open: :func:`_undecided_reason`)
+        return status, x
 
 
 def _milp_box(

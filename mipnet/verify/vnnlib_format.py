@@ -323,7 +323,7 @@ def load_vnnlib(path: str | Path) -> Property:
     if not p.is_file():
         raise DataError(f"file not found: {p}")
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8-sig")  # (an editor's byte-order mark is not a token)
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{p} is not a readable text file: {exc}") from None
     try:
