@@ -485,7 +485,7 @@ def test_a_failed_prepare_is_unknown_without_a_run_and_ctrl_c_keeps_the_finished
     tool = tmp_path / "tool"
     tool.mkdir()
     (tool / "prepare_instance.sh").write_text("#!/bin/sh\necho 'cannot prepare' >&2\nexit 1\n")
-    (tool / "run_instance.sh").write_text(f"#!/bin/sh\necho ran >> {tmp_path / 'ran.txt'}\necho unsat > \"$5\"\n")
+    (tool / "run_instance.sh").write_text(f'#!/bin/sh\necho ran >> {tmp_path / "ran.txt"}\necho unsat > "$5"\n')
     for f in tool.iterdir():
         f.chmod(0o755)
     (tmp_path / "n.onnx").write_bytes(b"x")
