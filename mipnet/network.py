@@ -195,6 +195,7 @@ class Network:
 
     # ------------------------------------------------------------------ forward pass
     def _check_input(self, X: Any) -> np.ndarray:
+        X = self._by_feature_name(X)
         try:
             X = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
@@ -210,6 +211,24 @@ class Network:
         if not np.all(np.isfinite(X)):
             raise DataError("the data contain NaN or inf values")
         return X
+
+    def _by_feature_name(self, X: Any) -> Any:
+        """A table (a pandas DataFrame) whose columns name any of the model's features is read by name, in the
+        model's order (columns in another order gave other predictions, silently; the estimators and ``mipnet
+        predict`` read by name); a feature it lacks is an error. A table naming none of them is read by position."""
+        columns = getattr(X, "columns", None)
+        if columns is None or not hasattr(X, "loc"):
+            return X
+        names = list(self.feature_names)
+        have = [c for c in columns if isinstance(c, str)]
+        if not set(have) & set(names):
+            return X
+        missing = [n for n in names if n not in set(have)]
+        if missing:
+            raise DataError(
+                f"the table lacks the model's feature columns {missing[:5]}{' ...' if len(missing) > 5 else ''}"
+            )
+        return X.loc[:, names]
 
     def forward_trace(self, X: Any) -> list[np.ndarray]:
         """All intermediate values: element i is the input of layer i, the last is the output."""
@@ -228,6 +247,11 @@ class Network:
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (classify) or outputs (regress; a single output is returned as a vector)."""
         out = self.forward(X)
+        bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
+        if bad.size:  # (a NaN score was class 0, an overflow class 1, silently)
+            raise DataError(
+                f"row {int(bad[0])}: the model's outputs overflow (inf or NaN) at these inputs; no prediction"
+            )
         if self.task == "regress":
             return out[:, 0] if out.shape[1] == 1 else out
         return np.asarray(self.class_names, dtype=object)[self.predict_index(out)]

@@ -131,15 +131,23 @@ def _level_of(column: pd.Series, levels: list[str]) -> list[str | None]:
 
     text = set(levels)
     numeric: dict[float, str] = {}
+    same: dict[float, list[str]] = {}
     for lv in levels:
         try:
             numeric.setdefault(float(lv), lv)
+            same.setdefault(float(lv), []).append(lv)
         except ValueError:
             pass
     na_levels = [lv for lv in levels if lv in _NA_TEXT]
     out: list[str | None] = []
     for v in column.tolist():
         s = str(v)
+        number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+        if number and len(same.get(float(v), ())) > 1:  # "01" and "1" both read back as 1: one level was taken,
+            raise DataError(  # silently (half the rows of a model fitted on such text got other classes)
+                f"column {column.name!r}: the value {s} read as a number is the model's levels "
+                f"{same[float(v)][:3]} alike; the levels cannot be told apart once read as numbers"
+            )
         if s in text and not (isinstance(v, float) and np.isnan(v)):
             out.append(s)
         elif v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:

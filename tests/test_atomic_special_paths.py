@@ -63,3 +63,17 @@ def test_a_directory_that_takes_no_files_is_refused_before_any_work() -> None:
 
     res = CliRunner().invoke(cli, ["datasets", "heart", "-o", "/sys/mipnet_out.csv"])
     assert res.exit_code == 2 and "cannot write to /sys" in res.output and "wrote" not in res.output, res.output
+
+
+def test_dev_stdout_appended_to_a_log_keeps_the_log(tmp_path):
+    """``mipnet predict ... -o /dev/stdout >> log``: /dev/stdout led through its links to the log itself, and the
+    temporary file renamed over it removed the log's earlier lines. The descriptor is written to as it is."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    log.write_text("earlier line\n")
+    code = "import sys; from mipnet.io.atomic import atomic_write_text; atomic_write_text(sys.argv[1], 'new\\n')"
+    with open(log, "a") as fh:
+        subprocess.run([sys.executable, "-c", code, "/dev/stdout"], stdout=fh, check=True, timeout=120)
+    assert log.read_text() == "earlier line\nnew\n"

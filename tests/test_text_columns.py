@@ -90,3 +90,49 @@ def test_a_fitted_categorical_column_arriving_numeric_is_named():
     clf = MIPNetClassifier((1,), time_limit=5, threads=1).fit(df, y)
     with pytest.raises(InputError, match=r"column 'col' has the level 1\.0 not seen in fit"):
         clf.predict(df.assign(col=1.0))
+
+
+def test_levels_that_read_back_as_one_number_are_an_error_not_the_first_level():
+    """Levels "01" and "1" both read back from CSV as 1: every such row took the first level, and `mipnet predict`
+    gave other classes than the estimator on half the rows, exit 0."""
+    from mipnet.tabular import _level_of
+
+    with pytest.raises(DataError, match="cannot be told apart"):
+        _level_of(pd.Series([1, 2], name="code"), ["01", "1", "2"])
+    assert _level_of(pd.Series([2, 3], name="code"), ["01", "1", "2", "3.0"]) == ["2", "3.0"]  # the rest still read
+    assert _level_of(pd.Series(["01", "1"], name="code"), ["01", "1"]) == ["01", "1"]  # text is read as text
+
+
+def test_a_network_reads_a_table_by_its_feature_names():
+    """Network.forward / predict read a DataFrame by position: its columns in another order gave other predictions
+    (14 of 30 rows), silently, where the estimator refused the frame and `mipnet predict` read it by name."""
+    from mipnet import Dense, Domain, Network, ReLU
+
+    net = Network(
+        [Dense([[1.0, -2.0], [0.5, 0.3]], [0.0, -0.1]), ReLU(), Dense([[1.0, -1.0]], [0.05])],
+        input_shape=(2,),
+        task="classify",
+        class_names=["no", "yes"],
+        domain=Domain(["age", "score"], np.array([-5.0, -5.0]), np.array([5.0, 5.0])),
+    )
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(30, 2)), columns=["age", "score"])
+    want = net.forward(df.to_numpy())
+    np.testing.assert_array_equal(net.forward(df[["score", "age"]]), want)
+    np.testing.assert_array_equal(net.forward(df.assign(extra=1.0)), want)
+    assert net.predict(df[["score", "age"]]).tolist() == net.predict(df.to_numpy()).tolist()
+    with pytest.raises(DataError, match="lacks the model's feature columns \\['score'\\]"):
+        net.forward(df[["age"]].assign(other=1.0))
+    np.testing.assert_array_equal(net.forward(df.set_axis(["p", "q"], axis=1)), want)  # no name in common: position
+    with pytest.raises(DataError, match="overflow"):  # a NaN score was class 0, silently
+        net.predict(np.array([[1e308, -1e308]]))
+
+
+def test_a_date_column_is_refused_at_fit():
+    """A date column was one-hot encoded one level per timestamp, and the CSV of the fitted frame no longer read back
+    ("the value(s) ['2020-01-01', ...] that the model was not trained on")."""
+    from mipnet import MIPNetClassifier
+
+    df = pd.DataFrame({"a": np.arange(10.0), "d": pd.date_range("2020-01-01", periods=10)})
+    with pytest.raises(ValueError, match="column 'd' holds dates or times"):
+        MIPNetClassifier((1,), time_limit=5).fit(df, np.arange(10) % 2)

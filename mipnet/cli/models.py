@@ -55,12 +55,18 @@ def predict(model: str, data: str, output: str | None) -> None:
     'prediction' ('predicted_class' when an output already has that name). A classifier's outputs are its scores
     (logits): a sigmoid or softmax the source model ended with is not applied (the class is the same: a single
     score's sign, or the largest score), so they are not probabilities."""
+    import numpy as np
     import pandas as pd
+
+    from ..errors import DataError
 
     net = load_network(model)
     df = read_csv(data)
     X = features_for(net, df)
     out = net.forward(X)
+    bad = np.flatnonzero(~np.all(np.isfinite(out), axis=1))
+    if bad.size:  # (an empty score and class 0, or inf and class 1, with exit 0)
+        raise DataError(f"row {int(bad[0])}: the model's outputs overflow (inf or NaN) at these inputs; no prediction")
     res = pd.DataFrame(out, columns=net.output_names)
     if net.task == "classify":  # the class column's name never takes an output's ("prediction" may be one)
         name = next(
@@ -70,8 +76,12 @@ def predict(model: str, data: str, output: str | None) -> None:
         )
         res.insert(0, name, net.predict(X))
     if output:
-        write_csv(res, output)
-        click.echo(f"wrote {len(res)} predictions to {output}")
+        from pathlib import Path
+
+        from ..io.atomic import descriptor_of
+
+        write_csv(res, output)  # (the note goes to stderr when the table went to stdout: not into the CSV stream)
+        click.echo(f"wrote {len(res)} predictions to {output}", err=descriptor_of(Path(output)) == 1)
     else:
         click.echo(res.to_csv(index=False), nl=False)
 

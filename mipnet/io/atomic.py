@@ -44,12 +44,34 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~_umask()
 
 
+def descriptor_of(path: Path) -> int | None:
+    """The descriptor number a path names (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``), or
+    None. Such a path led, through its links, to the file the shell had opened (``-o /dev/stdout >> log``); the
+    temporary file renamed over it replaced the log's earlier lines."""
+    text = os.path.normpath(str(path))
+    named = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+    if text in named:
+        return named[text]
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        if text.startswith(prefix) and text[len(prefix) :].isdigit():
+            return int(text[len(prefix) :])
+    return None
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Context manager yielding a file handle; the file appears at ``path`` only on success. A symbolic link is
     followed (its target is replaced, the link stays); a device or a named pipe at ``path`` (``/dev/null``, a FIFO)
     is written to directly, as any program writes to it (renaming over it replaced /dev/null by a regular file)."""
     path = Path(path)
+    fd_number = descriptor_of(path)
+    if fd_number is not None:  # /dev/stdout: the descriptor the shell opened (">> log" appends), never truncated
+        try:
+            with os.fdopen(os.dup(fd_number), mode, encoding=None if "b" in mode else encoding) as stream:
+                yield stream
+        except OSError as exc:
+            raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     try:
         is_special = path.exists() and not path.is_file() and not path.is_dir()
     except OSError as exc:  # a name too long for the file system: one line, not "[Errno 36]"

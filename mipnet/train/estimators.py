@@ -104,8 +104,20 @@ def _is_frame(X: Any) -> bool:
 
 
 def _categorical_columns(X: Any) -> list[Any]:
+    """The frame's text / category columns (one-hot encoded). A date or time column is an error: it was one-hot
+    encoded one level per timestamp, and the CSV the model was fitted on no longer read back."""
     import pandas as pd
 
+    timed = [
+        c
+        for c in X.columns
+        if pd.api.types.is_datetime64_any_dtype(X[c]) or pd.api.types.is_timedelta64_dtype(X[c])
+        or isinstance(X[c].dtype, pd.PeriodDtype)
+    ]  # fmt: skip
+    if timed:
+        raise InputError(
+            f"column {timed[0]!r} holds dates or times: convert it to numbers (e.g. days since a date) or to text"
+        )
     return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
 
 
