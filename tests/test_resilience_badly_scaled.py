@@ -127,3 +127,31 @@ def test_a_certificate_pair_short_of_its_rival_by_a_relative_1e_7_is_refuted():
     rep = recheck(forged(resilience_certificate(net, [r]), edit), net, second_solver=None, time_limit=10)
     assert any("witness pair" in c.name and c.outcome == "fail" for c in rep.checks), rep.lines()
     assert rep.exit_code == 1
+
+
+def test_a_rival_region_thinner_than_the_solver_s_tolerance_is_not_called_unreachable():
+    """Weights of 2e7: the margin of class "pos" dips below 0 only on a region 1e-7 wide (x = 0.5 is strongly "pos",
+    x = 0.5000001 is "neg"). HiGHS called the MILP infeasible ("no pair at all", exit 0): a false proof. The
+    solver's tolerance moves these logits by about 8, so its "infeasible" is no proof here: "unknown"."""
+    from mipnet.verify.resilience.witness import TRUSTED_REACH, tolerance_reach
+
+    eps, a = 1e-7, 0.5
+    k = 2.0 / eps
+    net = mipnet.Network(
+        [
+            mipnet.Dense(np.ones((4, 1)), np.array([-a, -a - eps, -a - 2 * eps, 0.0])),
+            mipnet.ReLU(),
+            mipnet.Dense(np.array([[-k, 2 * k, -k, -0.3]]), np.array([1.0])),
+        ],
+        domain=mipnet.Domain(["x"], [0], [1]),
+        class_names=["neg", "pos"],
+    )
+    assert net.forward(np.array([[0.5]]))[0, 0] >= np.log(2) and net.forward(np.array([[0.5 + 1e-7]]))[0, 0] < 0
+    r = class_resilience(net, 1, alpha=2.0, time_limit=20)
+    assert r.status != "infeasible", r.notes
+    assert r.phi is None or r.phi <= 1e-7 + 1e-12
+    plain = mipnet.Network(  # weights of 100 (the exact "infeasible" above): its answer stays a proof
+        [mipnet.Dense(np.array([[1.0]]), np.array([-5.0])), mipnet.ReLU(), mipnet.Dense(np.array([[100.0], [0.0]]))],
+        domain=mipnet.Domain(["x"], [0.0], [10.0]),
+    )
+    assert tolerance_reach(net) > TRUSTED_REACH > tolerance_reach(plain)

@@ -68,6 +68,7 @@ from .witness import (
     _witness,
     check_bound_by_samples,
     distance_scale,
+    distrust_infeasible,
     exact_pair,
     optimal_within,
     refute_bound,
@@ -132,6 +133,7 @@ def class_resilience(
                     f"no input is strongly classified at alpha={alpha} (alpha_max <= "
                     f"{math.exp(am.bound) if am.bound is not None else float('nan'):.4g})"
                 )
+                distrust_infeasible(net, res, "that no input is strongly classified")
                 res.timings["init_strong"] = time.perf_counter() - t1
                 res.timings["total"] = time.perf_counter() - t0
                 return res
@@ -233,6 +235,7 @@ def class_resilience(
         _keep_initial_pair(net, res, a0, b0, mi, alpha, k, norm)
     elif r.status == "infeasible":
         _refute_infeasible_by_samples(net, res, mi, alpha, k, norm)
+        distrust_infeasible(net, res, "no pair at all")
     if r.has_solution:
         # the solver's pair on the domain (integers whole, one-hot exact) before its forward-pass re-check
         res.a, res.b = dom.snap(xa.values().ravel())[0], dom.snap(xb.values().ravel())[0]

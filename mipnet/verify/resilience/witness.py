@@ -258,6 +258,48 @@ def check_bound_by_samples(net: Network, res: ResilienceResult, mi: int, alpha: 
             res.a, res.b, res.witness, res.phi = a, b, w, nv
 
 
+#: the solvers' feasibility tolerance on one variable (HiGHS's mip_feasibility_tolerance as mipnet sets it)
+SOLVER_TOLERANCE = 1e-7
+#: a "no pair" / "nothing strongly classified" answer is taken as a proof only where the tolerance moves the logits
+#: by at most this (:func:`tolerance_reach`)
+TRUSTED_REACH = 1e-3
+
+
+def tolerance_reach(net: Network) -> float:
+    """How far a solver's feasibility tolerance on one variable can move the logits: ``SOLVER_TOLERANCE`` times the
+    largest L-inf Lipschitz bound from any layer's input to the output (the product of the affine maps' largest
+    absolute row sums; a piecewise-linear activation counts its largest slope). Weights of 2e7 give a reach of
+    about 8: HiGHS then called a class "never reached" whose rival region was 1e-7 wide."""
+    from ..spec_bounds import network_maps
+
+    maps = network_maps(net)
+    lip, reach = 1.0, 0.0
+    for i in range(len(net.layers) - 1, -1, -1):
+        layer = net.layers[i]
+        if i in maps:
+            A = maps[i][0]
+            rows = np.abs(A).sum(axis=1)
+            lip *= float(np.max(rows)) if np.size(rows) else 0.0
+        else:
+            lip *= max(1.0, abs(float(getattr(layer, "alpha", 1.0) or 1.0)))
+        reach = max(reach, lip)
+    return SOLVER_TOLERANCE * reach
+
+
+def distrust_infeasible(net: Network, res: ResilienceResult, what: str) -> None:
+    """A solver's "infeasible" on a net whose :func:`tolerance_reach` exceeds ``TRUSTED_REACH`` is not taken as a
+    proof: the status becomes "unknown", with a note (``what``: the claim not made)."""
+    if res.status != "infeasible":
+        return
+    reach = tolerance_reach(net)
+    if reach > TRUSTED_REACH:
+        res.status, res.bound, res.gap = "unknown", None, None
+        res.notes.append(
+            f"the solver reported {what}, but its feasibility tolerance ({SOLVER_TOLERANCE:g} on a variable) can move "
+            f"this net's logits by up to {reach:.3g} (large weights): not taken as a proof (try --solver scip)"
+        )
+
+
 def _refute_infeasible_by_samples(
     net: Network, res: ResilienceResult, mi: int, alpha: float, k: int, norm: str, n: int = 2000
 ) -> None:
