@@ -151,7 +151,11 @@ def test_a_rival_region_thinner_than_the_solver_s_tolerance_is_not_called_unreac
     assert r.status != "infeasible", r.notes
     assert r.phi is None or r.phi <= 1e-7 + 1e-12
     plain = mipnet.Network(  # weights of 100 (the exact "infeasible" above): its answer stays a proof
-        [mipnet.Dense(np.array([[1.0]]), np.array([-5.0])), mipnet.ReLU(), mipnet.Dense(np.array([[100.0], [0.0]]))],
+        [
+            mipnet.Dense(np.array([[1.0]]), np.array([-5.0])),
+            mipnet.ReLU(),
+            mipnet.Dense(np.array([[100.0], [0.0]]), np.zeros(2)),
+        ],
         domain=mipnet.Domain(["x"], [0.0], [10.0]),
     )
     assert tolerance_reach(net) > TRUSTED_REACH > tolerance_reach(plain)
