@@ -303,3 +303,41 @@ def test_the_re_proof_note_names_the_solver_as_it_was_chosen():
     rep = recheck_cert(cert, net, None, second_solver=None, time_limit=30)
     notes = [c.detail for c in rep.checks if c.name == "re-proved with"]
     assert notes and "no second solver requested" in notes[0], rep.lines()
+
+
+def test_a_resilience_item_names_the_model_s_class_and_a_round_off_drop_is_no_violation(multiclass_net):
+    """(1) Class names swapped between a resilience certificate's items re-checked OK, one class's Phi shown under
+    the other's name. (2) A "violated" monotonicity claim whose pair drops f by 1.8e-15 (round-off; f is constant
+    in x0) re-checked OK: the verifier's own test asks for more than 1e-9 (1 + |f|)."""
+    from mipnet import Dense, Network, ReLU
+
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    other = multiclass_net.class_names[1]
+    rep = recheck(_edited(cert, lambda d: d["answer"]["items"][0].update(class_name=other)), multiclass_net)
+    assert rep.status != "ok" and _failed(rep, f"class {other}"), rep.lines()
+
+    # f = relu(3 x0 + 1) - 3 relu(x0 + 1) + x1 + 2 = x1 (x0 in [0, 1]): constant in x0
+    flat = Network(
+        [Dense([[3.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [1.0, 1.0, 0.0]), ReLU(), Dense([[1.0, -3.0, 1.0]], [0.0])],
+        input_shape=(2,),
+        task="regress",
+    )
+    from mipnet import Domain
+
+    flat.domain = Domain(["x0", "x1"], np.array([0.0, -1.0]), np.array([1.0, 1.0]))
+    rep0 = verify_global(flat, increasing=["x0"], time_limit=10)
+    assert rep0.features[0].status == "holds"
+    cert = monotonicity_certificate(flat, rep0, increasing=["x0"])
+    x, xp = np.array([0.016527635528529094, 0.8255111545554434]), np.array([0.8132702392002724, 0.8255111545554434])
+    fx, fxp = (flat.forward(np.stack([x, xp])) @ np.ones(1)).tolist()
+    assert 0 < fx - fxp < 1e-12  # round-off only
+
+    def violated(d):
+        w = {"x": x.tolist(), "x_prime": xp.tolist(), "f_x": fx, "f_x_prime": fxp, "slope": None}
+        it = d["answer"]["items"][0]
+        it.update(verdict="violated", witness=w, bound=None, min_derivative=-1e-9)
+        d["answer"].update(status="violated", bound=None)
+
+    rep = recheck(_edited(cert, violated), flat, second_solver=None)
+    assert _failed(rep, "x0: witness pair"), rep.lines()

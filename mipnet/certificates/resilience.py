@@ -179,6 +179,11 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
             rep.add(f"class {m}", "integrity", False, "no such class")
             continue
         name = f"class {it.get('class_name', m)}"
+        names = list(net.class_names or [])
+        if "class_name" in it and m < len(names) and str(it["class_name"]) != str(names[m]):
+            # (swapped names showed one class's Phi under the other's name, re-checked OK)
+            rep.add(name, "integrity", False, f"class {m} is {names[m]!r} in the model, not {it['class_name']!r}")
+            continue
         phi, bound = number(it.get("phi")), number(it.get("bound"))
         status = it.get("status")
         proved = status in ("optimal", "infeasible")  # the verdict of a status (:func:`_resilience_verdict`)

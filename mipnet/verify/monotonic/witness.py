@@ -52,6 +52,16 @@ def _fixed_mask(net: Network, l: int) -> np.ndarray:
     return fixed
 
 
+#: a change of f smaller than this share of 1 + |f(x)| is round-off, not a violation (the verifier and the re-check)
+ROUND_OFF_SHARE = 1e-9
+
+
+def breaks_monotonicity(fx: float, fxp: float, s: int) -> bool:
+    """Whether f(x) -> f(x') (x' above x in the feature) goes against sign ``s`` beyond round-off: s (f(x') - f(x)) <
+    -ROUND_OFF_SHARE (1 + |f(x)|)."""
+    return s * (fxp - fx) < -ROUND_OFF_SHARE * (1 + abs(fx))
+
+
 def _check_pair(
     net: Network, coef: np.ndarray, x: np.ndarray, xp: np.ndarray, s: int, tol: float, slope: float | None
 ) -> Witness | None:
@@ -61,7 +71,7 @@ def _check_pair(
     if not np.all(dom.contains(np.stack([x, xp]), tol=0.0)):
         return None
     fx, fxp = (net.forward(np.stack([x, xp])) @ coef).tolist()
-    if s * (fxp - fx) < -1e-9 * (1 + abs(fx)):
+    if breaks_monotonicity(fx, fxp, s):
         return Witness(x.tolist(), xp.tolist(), fx, fxp, slope)
     return None
 
