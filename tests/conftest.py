@@ -36,3 +36,30 @@ def multiclass_net() -> Network:
 def conv_net() -> Network:
     """Two-class conv net over 1x6x6 images in [0, 1]."""
     return random_conv_net(np.random.default_rng(2))
+
+
+#: mypy's run over the package, started in a process of its own as soon as the typing test is collected: it takes
+#: about 30 s of one core, and runs beside the tests before it (the suite itself uses about one core)
+MYPY_KEY = pytest.StashKey[object]()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    import subprocess
+    import tempfile
+
+    if not any(item.nodeid.startswith("tests/test_typing.py") for item in items):
+        return
+    try:
+        import mypy  # noqa: F401
+    except ImportError:  # the test skips itself
+        return
+    root = Path(__file__).resolve().parents[1]
+    cache = tempfile.mkdtemp(prefix="mipnet-mypy-")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mypy", "--cache-dir", cache],
+        cwd=root,  # mypy reads pyproject.toml and the files it lists from the working directory
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    config.stash[MYPY_KEY] = proc
