@@ -341,3 +341,34 @@ def test_a_resilience_item_names_the_model_s_class_and_a_round_off_drop_is_no_vi
 
     rep = recheck(_edited(cert, violated), flat, second_solver=None)
     assert _failed(rep, "x0: witness pair"), rep.lines()
+
+
+def test_a_training_objective_edited_out_of_both_records_or_a_constraint_record_added_is_refuted(trained):
+    """The coefficients and the loss the objective is scored with must be the configuration's (which the re-proof
+    solves): l1 deleted from the question's and the result's coefficients, or the loss set to null in both, re-checked
+    OK for a bound of another objective. A record of domain-constraint checks on a configuration without constraints
+    was printed as "holds" and re-checked OK. A null class list ended in an AssertionError traceback."""
+    net, X, y, cert = trained
+
+    def no_l1(d):
+        for c in (d["question"]["coefficients"], d["result"]["coefficients"]):
+            del c["l1"]
+
+    def no_loss(d):
+        d["question"]["loss"] = d["result"]["loss"] = None
+
+    def constraint_record(d):
+        d["result"]["formulation"]["domain_constraints"] = [
+            {"constraint": "ExcludeFeatures(features=('x0',))", "holds": True, "measured": 0.0}
+        ]
+
+    for edit, words in ((no_l1, "coefficient l1"), (no_loss, "loss of the question")):
+        bad = _failed(recheck(_edited(cert, edit), net, (X, y), second_solver=None), "question, answer and record")
+        assert bad and words in bad[0].detail, edit.__name__
+    assert _failed(recheck(_edited(cert, constraint_record), net, (X, y), second_solver=None), "domain constraints")
+
+    def no_classes(d):
+        d["question"]["classes"] = d["result"]["classes"] = None
+
+    rep = recheck(_edited(cert, no_classes), net, (X, y), second_solver=None)  # (a traceback before)
+    assert rep.status != "ok"

@@ -330,7 +330,8 @@ def recheck(
         rep.add("certificate fields readable", "integrity", False, str(exc))
     except MipnetError:
         raise
-    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an edited field of another type
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, AssertionError) as exc:
+        # an edited field of another type (classes: null reached an internal assertion: a traceback)
         rep.add("certificate fields readable", "integrity", False, f"a malformed field ({type(exc).__name__}: {exc})")
     if prover is not None and any(c.category == "solver" and c.outcome in ("pass", "fail") for c in rep.checks):
         if prover != solver:

@@ -142,6 +142,17 @@ def _training_consistency(rep: RecheckReport, cert: CertificateFile) -> None:
     qc, rc = q.get("coefficients") or {}, res.get("coefficients") or {}
     for k in sorted(set(qc) | set(rc) | ({"l1", "l2", "l0", "neuron_penalty", "layer_penalty"} & set(cfg))):
         same(f"coefficient {k}", qc.get(k), rc.get(k), cfg.get(k))
+    # what the objective is scored with (the coefficients, a missing one counting 0, and the loss) is what the
+    # re-proof solves (the configuration): an l1 or a loss deleted from both places above was never compared, and
+    # a bound of the objective with l1 re-checked OK for the objective without it
+    for k in sorted({"l1", "l2", "l0", "neuron_penalty", "layer_penalty"} & set(cfg)):
+        for where, coef in (("question", qc), ("result", rc if res else None)):
+            if coef is not None and not _close(float(number(coef.get(k)) or 0.0), float(number(cfg[k]) or 0.0), 1e-12):
+                bad.append(f"coefficient {k} of the {where}: {coef.get(k)!r}, the configuration's {cfg[k]!r}")
+    if "loss" in cfg:
+        for where, rec_loss in (("question", q.get("loss")), ("result", res.get("loss") if res else cfg["loss"])):
+            if rec_loss != cfg["loss"]:
+                bad.append(f"loss of the {where}: {rec_loss!r}, the configuration's {cfg['loss']!r}")
     for k in ("incumbent", "bound", "gap"):
         same(k, number(a.get(k)), number(res.get(k)))
     at, rt = a.get("terms") or {}, res.get("terms") or {}
@@ -352,6 +363,15 @@ def _constraints_claim(rep: RecheckReport, cert: CertificateFile, net: Network, 
     trainer printed) must restate them."""
     recorded = (cert.question.get("config") or {}).get("constraints")
     if not recorded:
+        form = (cert.result or {}).get("formulation")
+        printed = form.get("domain_constraints") if isinstance(form, dict) else None
+        if printed:  # (a record of checks for constraints the configuration never had was printed, re-checked OK)
+            rep.add(
+                "domain constraints hold on the network",
+                "integrity",
+                False,
+                "the formulation records domain constraints the configuration does not have",
+            )
         return
     from ..train.constraints import canonical_text, check_constraints, read_resolved
 
@@ -572,7 +592,7 @@ def _dual_claim(
         if value(V) < claimed - 1e-9 * max(1.0, abs(claimed)) and d_in <= VERTEX_MAX_FEATURES:
             try:  # the enumeration stays within the re-check's time (3^d vertices x the pairs)
                 V_vert, _ = vertex_pricing_value(
-                    dxp, pi, lam=lam, kappa=kappa, weight_bound=Bw, deadline=Deadline(seconds)
+                    dxp, pi, lam=lam, kappa=kappa, weight_bound=Bw, deadline=Deadline(seconds or 0.0)
                 )
             except TimeoutError:
                 return (
