@@ -108,11 +108,11 @@ def _categorical_columns(X: Any) -> list[Any]:
     encoded one level per timestamp, and the CSV the model was fitted on no longer read back."""
     import pandas as pd
 
-    timed = [
+    timed = [  # (by the dtypes: a repeated column name makes X[c] a frame)
         c
-        for c in X.columns
-        if pd.api.types.is_datetime64_any_dtype(X[c]) or pd.api.types.is_timedelta64_dtype(X[c])
-        or isinstance(X[c].dtype, pd.PeriodDtype)
+        for c, dt in X.dtypes.items()
+        if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt)
+        or isinstance(dt, pd.PeriodDtype)
     ]  # fmt: skip
     if timed:
         raise InputError(
