@@ -48,7 +48,7 @@ from .deadline import Deadline
 from .encode.network import build_estimate, encode_network
 from .encode.terms import Terms, new_vars
 from .errors import UnsupportedError
-from .highs import proved_dual_bound
+from .highs import proved_dual_bound, set_instance
 from .interrupt import native, process_map
 from .layers import Layer, Relaxation
 from .network import Network
@@ -242,7 +242,7 @@ def _tighten_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     z = enc.outputs.expr.ravel()
     m.obj = pyo.Objective(expr=0.0)
     opt = SolverFactory("highs")
-    opt.set_instance(m)
+    set_instance(opt, m)
     h = opt._solver_model  # the highspy object of the persistent interface
     h.setOptionValue("output_flag", False)
     per_solve = float(tl) if method == "mip" else 1e4

@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 
 from . import interrupt
 from .errors import LicenceError, MipnetError, SolverError
-from .highs import SMALL_MATRIX_VALUE, highs_is_mip, highs_time_limit  # noqa: F401  (their home is .highs)
+from .highs import SMALL_MATRIX_VALUE, highs_is_mip, highs_time_limit, set_instance  # noqa: F401  (their home is .highs)
 
 #: our solver name -> Pyomo contrib solver name
 CONTRIB_NAMES = {"highs": "highs", "gurobi": "gurobi_direct", "scip": "scip_direct"}
@@ -476,7 +476,7 @@ def _solve_highs(
     import numpy as np
 
     if not built:
-        opt.set_instance(model)
+        set_instance(opt, model)
     h = opt._solver_model  # the highspy object of the persistent interface
     if h.getNumNz() > DENSE_PRESOLVE_NONZEROS and h.getNumNz() > DENSE_PRESOLVE_ROW_NONZEROS * max(1, h.getNumRow()):
         # one presolve rule (bit 14 of presolve_rule_off) polls neither HiGHS's time_limit nor its interrupt

@@ -212,3 +212,30 @@ def test_a_process_whose_highs_pool_has_another_thread_count_still_gets_verdicts
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tests_dir)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["holds", "violated"], out.stdout
+
+
+def test_coefficients_below_highs_default_drop_size_reach_the_solver() -> None:
+    """Pyomo's HiGHS interface loads the rows into its own Highs() at once, with HiGHS's default small_matrix_value of
+    1e-9: a weight of 5e-10 on an input of range 1e9 (a term of 0.5) was dropped before any option reached the solver.
+    mipnet.solve then maximised z = 5e-10 x - 0.25 to -0.25, and the LP / MIP bound tightening proved [-0.5, -0.5]
+    for a pre-activation that reaches 0.5."""
+    from mipnet import Dense, Domain, Network, ReLU
+    from mipnet.bounds import compute_bounds
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1e9))
+    m.z = pyo.Var(bounds=(-1, 1))
+    m.c = pyo.Constraint(expr=m.z == 5e-10 * m.x - 0.25)
+    m.o = pyo.Objective(expr=m.z, sense=pyo.maximize)
+    r = solve(m)
+    assert r.status == "optimal" and abs(pyo.value(m.z) - 0.25) < 1e-6
+
+    net = Network(
+        [Dense([[5e-10]], [-0.25]), ReLU(), Dense([[4.0]], [-0.5]), ReLU()],
+        input_shape=(1,),
+        task="regress",
+        domain=Domain(["x"], np.array([0.0]), np.array([1e9])),
+    )
+    for method in ("lp", "mip"):
+        lo, hi = compute_bounds(net, net.domain.lower, net.domain.upper, method=method)[2]
+        assert lo.ravel()[0] <= -0.5 + 1e-6 and hi.ravel()[0] >= 0.5 - 1e-6, (method, lo, hi)

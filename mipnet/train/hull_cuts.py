@@ -52,6 +52,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 from pyomo.core.expr import LinearExpression
 
+from ..highs import set_instance
 from ..interrupt import native
 from ..solve import HIGHS_NO_UPDATES, highs_threads, highs_time_limit, remove_constraints, solver_interface
 from .formulation import TrainingProblem
@@ -303,7 +304,7 @@ def root_cut_loop(
     try:
         if opt is None:
             opt = solver_interface("highs")
-            opt.set_instance(model)
+            set_instance(opt, model)
         else:
             opt.add_constraints(seeds)
             opt.update_variables([v for v, *_ in relaxed])

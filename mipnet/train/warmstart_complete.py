@@ -27,7 +27,7 @@ from pyomo.common.collections import ComponentMap
 
 from ..deadline import Deadline
 from ..errors import MipnetError
-from ..highs import new_highs
+from ..highs import new_highs, set_instance
 from ..solve import Result, solve, solver_interface
 from .certificate import ZERO_ONE_TIE
 from .formulation import TrainingProblem
@@ -195,7 +195,7 @@ def lp_instance(problem: TrainingProblem) -> Any:
     once (at N = 300, 4 hidden units, several seconds per translation) and each solve sends only what it
     fixes and frees."""
     opt = solver_interface("highs")
-    opt.set_instance(problem.model)
+    set_instance(opt, problem.model)
     return opt
 
 
