@@ -68,7 +68,9 @@ def test_a_target_in_small_units_gets_a_network_that_is_monotone_at_its_scale(tm
     out = tmp_path / "t.json"
     argv = ["train", str(tmp_path / "t.csv"), "--task", "regress", "--target", "y", "--hidden", "2"]
     r = CliRunner().invoke(cli, argv + ["--monotone-increasing", "a", "--time-limit", "6", "-o", str(out)])
-    assert r.exit_code in (0, 3), r.output
+    assert r.exit_code in (0, 1, 3), r.output
+    # exit 1: the limit ended the loop on a network with a counterexample pair (a loaded machine): nothing written
+    assert out.exists() == (r.exit_code == 0) and (r.exit_code != 1 or "not written" in r.output), r.output
     if r.exit_code == 0:
         net = load_model(out)
         grid = np.linspace(0, 1, 201)
