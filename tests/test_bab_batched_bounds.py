@@ -19,7 +19,8 @@ from mipnet.deadline import Deadline
 from mipnet.verify.batched_bounds import batch_plan, layer_bounds, spec_alpha, spec_crown, unstable_counts
 from mipnet.verify.input_split import box_network, branch_and_bound
 from mipnet.verify.spec_bounds import affine_maps, crown_bounds, spec_bounds
-from mipnet.verify.vnnlib import CHECK_TOL, _check, check_property, parse_vnnlib
+from mipnet.verify.vnnlib import CHECK_TOL, check_property, parse_vnnlib
+from mipnet.verify.vnnlib_format import some_disjunct_holds
 
 SETTINGS = settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -141,7 +142,7 @@ def tree(net: Network, text: str, seconds: float = 30.0):  # type: ignore[no-unt
         g.lower,
         g.upper,
         g.rest,
-        lambda x, y: _check(g.whole, x, y),
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
         leaf,
         0.0,
         Deadline(seconds),
@@ -165,7 +166,7 @@ def test_tree_finds_a_counterexample_just_inside_and_never_one_just_outside(monk
     out, _, g = tree(net, vnnlib(3, 0.0, 0.5, 0.99))
     assert out.status == "violated"
     y = net.forward(out.x[None])[0]
-    assert _check(g.whole, out.x, y) and y[0] >= 0.99 - CHECK_TOL
+    assert some_disjunct_holds(g.whole, out.x, y) and y[0] >= 0.99 - CHECK_TOL
     assert np.all(out.x >= 0.0) and np.all(out.x <= 0.5)
     # outside: the peak 1e-3 outside the corner, max inside 1 - 0.012 < 0.99
     net = ridge_net(np.full(3, 0.5 + 1e-3))
@@ -187,7 +188,13 @@ def test_batch_and_serial_trees_agree_and_the_deadline_cuts(monkeypatch) -> None
     monkeypatch.setattr("mipnet.verify.input_split.LEAF_UNSTABLE", -1)
     net = ridge_net(np.full(3, 0.5 + 1e-3))
     (g,) = parse_vnnlib(vnnlib(3, 0.0, 0.5, 0.99)).box_groups()
-    args = (box_network(net, g.lower, g.upper), g.lower, g.upper, g.rest, lambda x, y: _check(g.whole, x, y))
+    args = (
+        box_network(net, g.lower, g.upper),
+        g.lower,
+        g.upper,
+        g.rest,
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
+    )
     serial = branch_and_bound(*args, lambda *a: ("unknown", None), 0.0, Deadline(30), batch=1)
     batched = branch_and_bound(*args, lambda *a: ("unknown", None), 0.0, Deadline(30), batch=16)
     assert serial.status == batched.status == "infeasible"

@@ -14,7 +14,7 @@ import mipnet.verify.input_split as split
 from mipnet import Dense, Domain, Network, ReLU
 from mipnet.deadline import Deadline
 from mipnet.verify.input_split import box_network, branch_and_bound, find_witness, refute, split_dimension
-from mipnet.verify.vnnlib import CHECK_TOL, _check, check_property, parse_vnnlib
+from mipnet.verify.vnnlib import CHECK_TOL, check_property, parse_vnnlib, some_disjunct_holds
 
 N = 5
 
@@ -75,12 +75,26 @@ def test_splitting_alone_closes_the_outside_case(monkeypatch) -> None:
         return "unknown", None
 
     tree = branch_and_bound(
-        box_network(net, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(60)
+        box_network(net, lo, hi),
+        lo,
+        hi,
+        g.rest,
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
+        leaf,
+        0.0,
+        Deadline(60),
     )
     assert tree.status == "infeasible" and not calls and tree.nodes > 1 and tree.open_leaves == 0
     inside = bump_net(N - 0.03, pairs=2)
     tree = branch_and_bound(
-        box_network(inside, lo, hi), lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(60)
+        box_network(inside, lo, hi),
+        lo,
+        hi,
+        g.rest,
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
+        leaf,
+        0.0,
+        Deadline(60),
     )
     assert tree.status in ("violated", "unknown")
     if tree.status == "violated":
@@ -97,7 +111,7 @@ def test_the_deadline_cuts_the_tree_with_open_leaves(monkeypatch) -> None:
         lo,
         hi,
         g.rest,
-        lambda x, y: _check(g.whole, x, y),
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
         lambda *a: ("unknown", None),
         0.0,
         Deadline(0.5),
@@ -126,8 +140,8 @@ def test_attack_and_refutation_on_the_toy_cases() -> None:
 
     ref = refute(bnet, g.lower, g.upper, g.rest, compute_bounds(bnet, g.lower, g.upper, "linear"), 0.0, Deadline(None))
     assert ref.live == [1] and ref.stage in ("crown", "alpha-crown") and ref.coef.shape == (1, 3)
-    x = find_witness(net, g.lower, g.upper, lambda x, y: _check(g.whole, x, y))
-    assert x is not None and _check(g.whole, x, net.forward(x[None])[0])
+    x = find_witness(net, g.lower, g.upper, lambda x, y: some_disjunct_holds(g.whole, x, y))
+    assert x is not None and some_disjunct_holds(g.whole, x, net.forward(x[None])[0])
 
 
 @pytest.mark.parametrize("coef, expect", [(np.array([[0.0, 5.0, 1.0]]), 1), (np.zeros((0, 3)), 2)])

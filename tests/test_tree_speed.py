@@ -93,7 +93,7 @@ def test_milp_leaves_get_sound_output_bounds_that_are_back_substituted(monkeypat
     output's are the full CROWN bounds of the leaf (at least as tight as with the output's interval bound)."""
     from mipnet.deadline import Deadline
     from mipnet.verify.input_split import box_network, branch_and_bound
-    from mipnet.verify.vnnlib import _check
+    from mipnet.verify.vnnlib import some_disjunct_holds
 
     monkeypatch.setattr(bt, "OUTPUT_BOUNDS", False)
     monkeypatch.setattr("mipnet.verify.input_split.LEAF_UNSTABLE", 10_000)  # every open box is a leaf
@@ -110,7 +110,9 @@ def test_milp_leaves_get_sound_output_bounds_that_are_back_substituted(monkeypat
         return "unknown", None
 
     sub = box_network(net, g.lower, g.upper)
-    out = branch_and_bound(sub, g.lower, g.upper, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(10))
+    out = branch_and_bound(
+        sub, g.lower, g.upper, g.rest, lambda x, y: some_disjunct_holds(g.whole, x, y), leaf, 0.0, Deadline(10)
+    )
     assert seen and out.status in ("unknown", "infeasible")  # an undecided leaf is split instead
     maps = batch_plan(net)
     assert maps is not None

@@ -25,7 +25,7 @@ from mipnet.layers import Layer
 from mipnet.verify.batch_tree import Frontier, batched_tree
 from mipnet.verify.batched_bounds import batch_plan
 from mipnet.verify.input_split import box_network
-from mipnet.verify.vnnlib import _check, check_property, parse_vnnlib
+from mipnet.verify.vnnlib import check_property, parse_vnnlib, some_disjunct_holds
 
 
 def net_of(seed: int, sizes: list[int]) -> Network:
@@ -137,7 +137,7 @@ class ParentCheck:
             if not self.armed:
                 return False
             self.parent_calls += 1
-        return _check(self.whole, x, y)
+        return some_disjunct_holds(self.whole, x, y)
 
 
 def _tree_query(seed: int, above: float) -> tuple[Network, np.ndarray, np.ndarray, Any]:
@@ -168,7 +168,7 @@ def test_a_workers_counterexample_counts_only_when_the_parent_rechecks_it(
     if parent_accepts:
         assert out.status == "violated" and out.x is not None
         assert chk.parent_calls >= 1  # re-checked in the parent
-        assert _check(g.whole, out.x, net.forward(out.x[None])[0])
+        assert some_disjunct_holds(g.whole, out.x, net.forward(out.x[None])[0])
     else:  # a worker's claim that the parent's re-check refuses is never a counterexample
         assert out.status == "unknown" and out.x is None
     assert all(gone(pid) for pid in worker_pids())
@@ -185,7 +185,9 @@ def test_no_worker_is_left_after_an_exception_in_a_worker(monkeypatch: pytest.Mo
         return "unknown", None  # in the parent: undecided, the box is split
 
     with pytest.raises(RuntimeError, match="in a worker"):
-        pt.parallel_tree(net, lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(30), 2)
+        pt.parallel_tree(
+            net, lo, hi, g.rest, lambda x, y: some_disjunct_holds(g.whole, x, y), leaf, 0.0, Deadline(30), 2
+        )
     assert worker_pids() and all(gone(pid) for pid in worker_pids())
 
 
@@ -208,7 +210,9 @@ def test_ctrl_c_stops_every_worker(monkeypatch: pytest.MonkeyPatch, worker_pids:
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            pt.parallel_tree(net, lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(60), 2)
+            pt.parallel_tree(
+                net, lo, hi, g.rest, lambda x, y: some_disjunct_holds(g.whole, x, y), leaf, 0.0, Deadline(60), 2
+            )
     finally:
         timer.cancel()
         interrupt.clear()
@@ -220,7 +224,9 @@ def test_the_deadline_leaves_an_unfinished_tree_unknown(monkeypatch: pytest.Monk
     monkeypatch.setattr(pt, "GRACE", 0.3)  # workers stuck in a leaf past the deadline are killed after this
     net, lo, hi, g = _tree_query(5, 0.05)
     leaf = _slow_in_workers(os.getpid())
-    out, _ = pt.parallel_tree(net, lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), leaf, 0.0, Deadline(1.0), 2)
+    out, _ = pt.parallel_tree(
+        net, lo, hi, g.rest, lambda x, y: some_disjunct_holds(g.whole, x, y), leaf, 0.0, Deadline(1.0), 2
+    )
     assert out.status == "unknown" and out.open_leaves > 0 and out.x is None
     assert worker_pids() and all(gone(pid) for pid in worker_pids())
 
@@ -229,7 +235,7 @@ def test_a_paused_tree_resumed_from_its_frontier_decides_as_the_whole_tree() -> 
     net, lo, hi, g = _tree_query(6, 0.01)
     maps = batch_plan(net)
     assert maps is not None
-    args = (net, lo, hi, g.rest, lambda x, y: _check(g.whole, x, y), lambda *a: ("unknown", None), 0.0)
+    args = (net, lo, hi, g.rest, lambda x, y: some_disjunct_holds(g.whole, x, y), lambda *a: ("unknown", None), 0.0)
     whole = batched_tree(*args, Deadline(30), 40, maps, 16)
     head = batched_tree(*args, Deadline(30), 40, maps, 16, frontier=6)
     if whole.status != "infeasible" or head.frontier is None:

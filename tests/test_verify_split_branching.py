@@ -16,7 +16,7 @@ from mipnet import Network
 from mipnet.deadline import Deadline
 from mipnet.verify.batched_bounds import batch_plan, layer_bounds
 from mipnet.verify.input_split import box_network, branch_and_bound
-from mipnet.verify.vnnlib import _check, parse_vnnlib
+from mipnet.verify.vnnlib import parse_vnnlib, some_disjunct_holds
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -93,7 +93,7 @@ def _query(net: Network, lo: np.ndarray, hi: np.ndarray, thr: float):  # type: i
         g.lower,
         g.upper,
         g.rest,
-        lambda x, y: _check(g.whole, x, y),
+        lambda x, y: some_disjunct_holds(g.whole, x, y),
         lambda *a: ("unknown", None),
         0.0,
         Deadline(20),
@@ -125,7 +125,7 @@ def test_tree_verdicts_are_sound_against_dense_sampling(
     out, grp = _query(net, lo, hi, thr)
     if out.status == "violated":  # re-checked and inside the box
         assert out.x is not None and np.all(out.x >= lo) and np.all(out.x <= hi)
-        assert _check(grp.whole, out.x, net.forward(out.x[None])[0])
+        assert some_disjunct_holds(grp.whole, out.x, net.forward(out.x[None])[0])
     if out.status == "infeasible":  # never contradicted by a sample
         assert not np.any(ys >= thr)
     if above < 0:  # a sampled point reaches thr: "holds" would be wrong

@@ -406,7 +406,9 @@ def test_a_failed_witness_is_retried_closer_to_the_boundary(monkeypatch: pytest.
     prop = parse_vnnlib(header() + box(1.0) + "(assert (>= Y_0 Y_1))\n")
     g = prop.box_groups()[0]
     good = next(
-        x for x in np.random.default_rng(0).uniform(-1, 1, (5000, 3)) if V._check(g.whole, x, NET.forward(x[None])[0])
+        x
+        for x in np.random.default_rng(0).uniform(-1, 1, (5000, 3))
+        if V.some_disjunct_holds(g.whole, x, NET.forward(x[None])[0])
     )
     bad = np.full(3, 5.0)  # outside the box: fails the re-check
     tried = []

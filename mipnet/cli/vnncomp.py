@@ -225,11 +225,11 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
         )
         return "unknown\n"
     x, y = checked
-    from ..verify.vnnlib import load_vnnlib
+    from ..verify.vnnlib_format import load_vnnlib, some_disjunct_holds
 
     prop = load_vnnlib(vnnlib)
     y_forward = onnx_outputs(net, net.forward(x[None]))[0]  # (the listed X may be one step inside the found one)
-    if not all(any(all(at.holds_at(x, v) for at in conj) for conj in prop.disjuncts) for v in (y, y_forward)):
+    if not all(some_disjunct_holds(prop.disjuncts, x, v) for v in (y, y_forward)):
         # (a final Softmax rounding two outputs to the same value: the verdict holds on the logits, the listing not)
         click.echo("the listed outputs do not satisfy the property (rounded outputs?): not reported", err=True)
         return "unknown\n"
@@ -260,7 +260,7 @@ def _runtime_witness(
         import onnxruntime as ort
     except ImportError:
         return x, y
-    from ..verify.vnnlib import load_vnnlib
+    from ..verify.vnnlib_format import load_vnnlib, some_disjunct_holds
 
     sess = ort.InferenceSession(Path(model_path).read_bytes(), providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
@@ -274,7 +274,7 @@ def _runtime_witness(
         return np.asarray(sess.run(None, {inp.name: xc.reshape(shape)})[0], dtype=np.float64).ravel()
 
     def violates(xs: np.ndarray, ys: np.ndarray) -> bool:
-        return any(all(at.holds_at(xs, ys) for at in conj) for conj in prop.disjuncts)
+        return some_disjunct_holds(prop.disjuncts, xs, ys)
 
     xc = np.asarray(x, dtype=dtype)
     if np.all(np.isfinite(xc)):

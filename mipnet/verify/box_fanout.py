@@ -79,7 +79,8 @@ def decide_boxes_distributed(
     cancelled after another box's counterexample) is "unknown". ``scheduler``: ``"local"`` (a local cluster, one
     worker process per box up to the CPU count) or a Dask scheduler address; ``res`` gets the workers' stage
     seconds and counts."""
-    from .vnnlib import TIME_LIMIT_REASON, BoxOutcome, _check
+    from .vnnlib import TIME_LIMIT_REASON, BoxOutcome
+    from .vnnlib_format import some_disjunct_holds
 
     if scheduler == LOCAL and not dl.unlimited:  # the local cluster's close is inside the time limit
         dl = dl.sub(seconds=max(0.0, dl.remaining() - LOCAL_CLOSE_SECONDS))
@@ -104,7 +105,7 @@ def decide_boxes_distributed(
         if out.verdict == "violated":
             x = out.x
             # re-checked in this process: a worker's answer is not taken on trust
-            if x is None or not _check(g.whole, x, net.forward(x[None])[0]):
+            if x is None or not some_disjunct_holds(g.whole, x, net.forward(x[None])[0]):
                 out = BoxOutcome("unknown", reason="the witness fails the forward-pass re-check")
         outcomes.append(out)
     return outcomes

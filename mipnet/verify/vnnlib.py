@@ -90,6 +90,7 @@ from .vnnlib_format import (
     _tokens,
     load_vnnlib,
     parse_vnnlib,
+    some_disjunct_holds,
 )
 
 #: seconds for a whole property when no time limit is given
@@ -196,10 +197,6 @@ class VnnResult:
         return "(" + "\n ".join(items) + ")"
 
 
-def _check(prop_disjuncts: list[list[Atom]], x: np.ndarray, y: np.ndarray) -> bool:
-    return any(all(a.holds_at(x, y) for a in conj) for conj in prop_disjuncts)
-
-
 class _Check:
     """``check(x, y)``: some disjunct of ``exact`` holds at (x, y), atom by atom (:meth:`Atom.holds_at`, the verdict's
     test). ``screen(X, Y)``: the rows of a batch where some disjunct of ``screen_atoms`` holds up to a slack above
@@ -214,7 +211,7 @@ class _Check:
         self.C, self.E, self.d, self.owner = spec_rows(screen_atoms, n_in, n_out)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> bool:
-        return _check(self.exact, x, y)
+        return some_disjunct_holds(self.exact, x, y)
 
     def screen(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         V = Y @ self.C.T + X @ self.E.T + self.d
@@ -445,7 +442,7 @@ def decide_box(
             why = f"no witness lies {delta:g} inside the unsafe region, and the ones closer fail the re-check"
             continue
         y = net.forward(x[None])[0]
-        if _check(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
+        if some_disjunct_holds(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
             return BoxOutcome("violated", prover=res.prover, x=x)
     return BoxOutcome("unknown", reason=why)
 

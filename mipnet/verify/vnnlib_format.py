@@ -51,6 +51,12 @@ class Atom:
         return v < 0 if self.strict else v <= tol
 
 
+def some_disjunct_holds(disjuncts: list[list[Atom]], x: np.ndarray, y: np.ndarray) -> bool:
+    """True if every atom of some disjunct holds at ``(x, y)`` (:meth:`Atom.holds_at`): the one test of a
+    counterexample, used by the verdict and by the listing of a witness."""
+    return any(all(a.holds_at(x, y) for a in conj) for conj in disjuncts)
+
+
 @dataclass
 class Property:
     """Inputs, outputs and the unsafe region as a disjunction of conjunctions of atoms."""
