@@ -49,6 +49,9 @@ def test_large_path_certificate_is_exact_and_bound_valid(monkeypatch, optimum) -
     assert c.bound is not None and c.bound <= optimum + 1e-7  # never above it
     note = c.formulation["time_limit_note"]
     assert "matrix MILP ran" in note and "proved:" in note
+    (said,) = [s for s in notes if "; the network: " in s]  # where the returned network came from, as the note
+    assert ("matrix MILP's" in said) == ("found a better network" in note)
+    assert ("pattern search" in said) == ("improved by the pattern search" in note)
     ps = c.formulation.get("pattern_search")
     if ps is not None:
         assert ps["objective"] <= ps["start_objective"] + 1e-12

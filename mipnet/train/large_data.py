@@ -147,6 +147,7 @@ def fit_without_model(
                 f"{reason}, improved by the pattern search (objective {pattern_info['start_objective']:.6g} -> "
                 f"{pattern_info['objective']:.6g})"
             )
+            origin = f"{origin}, improved by the pattern search"
     dual = None
     if dual_applies(cfg, task, n_classes) and deadline is not None:
         dual = dual_bound_record(
@@ -182,6 +183,8 @@ def fit_without_model(
             reason = f"{reason}; the matrix MILP ran ({status}, {mres.wall_time:.1f} s)" + (
                 " and found a better network" if better else ", the network above kept"
             )
+            if better:
+                origin = f"the matrix MILP's solution (better than the warm start, the {origin})"
         else:
             chosen = None
     if pattern_info is not None:
