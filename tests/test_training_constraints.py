@@ -359,8 +359,26 @@ def test_constraints_no_network_can_meet_are_called_infeasible():
         train(X, y, config=CFG, domain=dom, constraints=contradiction, time_limit=60, threads=1)
     # the linear model alone (cutting planes): its master proved infeasible said "raise --time-limit" after 2 s
     alone = TrainConfig(hidden=(2,), l1=0.02, max_neurons=0)
-    with pytest.raises(ConstraintError, match="infeasible: highs proved that no linear model"):
+    with pytest.raises(ConstraintError, match="infeasible: f.x_a. - f.x_b. is at most 0 for every linear model"):
         train(X, y, config=alone, domain=dom, constraints=contradiction, linear=True, time_limit=60, threads=1)
+    zero = {"a": 0.0, "b": 0.0, "c": 0.0}
+    two = [OutputOrder({**zero, "a": 0.5}, zero, 0.5), OutputOrder({**zero, "b": 0.5}, zero, 0.5), FeatureBudget(1)]
+    with pytest.raises(ConstraintError, match="infeasible: highs proved that no linear model"):  # (two features)
+        train(X, y, config=alone, domain=dom, constraints=two, linear=True, time_limit=60, threads=1)
+
+
+@pytest.mark.parametrize("delta", [1e4, 1e20])
+def test_an_order_delta_beyond_every_network_of_the_class_is_infeasible(delta):
+    """A delta of 1e20 is HiGHS's infinity: the row was dropped, the MILP "optimal", and the fit ended in "no network
+    meeting the constraints was found within the time limit; raise --time-limit"."""
+    X, y = _data()
+    dom = Domain.from_data(X, names=NAMES)
+    far = [OutputOrder({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 0.0, "c": 0.0}, delta)]
+    with pytest.raises(ConstraintError, match="infeasible: f.x_a. - f.x_b. is at most"):
+        train(X, y, config=CFG, domain=dom, constraints=far, time_limit=60, threads=1)
+    alone = TrainConfig(hidden=(2,), l1=0.02, max_neurons=0)
+    with pytest.raises(ConstraintError, match="infeasible"):
+        train(X, y, config=alone, domain=dom, constraints=far, linear=True, time_limit=60, threads=1)
 
 
 def _edit_user_numbers(kind, **changes):

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
+from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
 from ..encode import Terms
 from ..encode.terms import constraint_list, new_binaries
@@ -125,6 +126,14 @@ def _order(problem: Any, r: Resolved, name: str) -> None:
     m.add_component(f"{name}_points", blk)
     fa, ba, va = _point_output(problem, blk[0], np.asarray(r.x_a, dtype=np.float64))
     fb, bb, vb = _point_output(problem, blk[1], np.asarray(r.x_b, dtype=np.float64))
+    _, most = compute_bounds_on_expr(fa - fb)  # interval arithmetic over the variables' boxes: a sound upper bound
+    if most is not None and most < float(r.delta):  # (a delta of 1e20 was HiGHS's infinity: the row was dropped)
+        from .constraints import ConstraintError
+
+        raise ConstraintError(
+            f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for every network of this class (its weight boxes), "
+            f"below the order constraint's delta {float(r.delta):.6g} (as the MILP sees it); lower delta"
+        )
     m.add_component(name, pyo.Constraint(expr=fa - fb >= float(r.delta)))
     if ba:
         problem.constraint_binaries.append((ba, va))

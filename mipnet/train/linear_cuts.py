@@ -221,6 +221,16 @@ class LinearCuts:
             elif r.kind == "order":
                 self.orders.append((np.asarray(r.x_a, dtype=np.float64) - np.asarray(r.x_b), float(r.delta)))
         self.w_lo, self.w_hi = lo, hi
+        for dx, delta in self.orders:  # w . dx is at most this over the box (a delta of 1e20 is HiGHS's infinity)
+            most = float(np.maximum(dx * lo, dx * hi).sum())
+            if most < delta:
+                from .constraints import ConstraintError
+
+                raise ConstraintError(
+                    f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for every linear model in its weight box with "
+                    f"the sign and exclude constraints, below the order constraint's delta {delta:.6g} (as the MILP "
+                    "sees it); relax one of them"
+                )
         self.budget = budget
         self.binaries = self.l0 > 0 or (budget is not None and budget < int(np.count_nonzero(hi - lo)))
         self.infeasible = False  # the last master solve proved no weights meet the constraint rows
