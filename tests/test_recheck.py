@@ -151,6 +151,18 @@ def test_resilience_witness_and_second_solver(multiclass_net):
     assert _failed(rep2, "re-proved by a fresh solve")
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", float("nan")])
+def test_a_witness_coordinate_that_is_no_number_is_refuted_not_an_input_error(multiclass_net, value):
+    """A witness "nan" reached the forward pass's input check: the re-check ended as an input error (exit 2), not
+    FAILED."""
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    edited = _edited(cert, lambda d: d["answer"]["items"][0]["a"].__setitem__(0, value), reseal=isinstance(value, str))
+    rep = recheck(edited, multiclass_net, time_limit=20)
+    assert rep.status == "failed"
+    assert any("NaN or inf" in c.detail for c in _failed(rep, "fields readable"))
+
+
 @pytest.mark.parametrize(
     "field, value",
     [("norm", "2"), ("norm", None), ("k", 0), ("k", -1), ("k", 1.5), ("k", 3), ("alpha", "x"), ("alpha", 0.5)],

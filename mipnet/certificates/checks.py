@@ -240,6 +240,8 @@ def _array(v: Any, n: int | None = None, what: str = "a point") -> np.ndarray:
         a = np.asarray([number(x) for x in v], dtype=np.float64)
     except (TypeError, MipnetError):
         raise CertificateFieldError(f"the certificate's {what} is not a list of numbers") from None
+    if not np.all(np.isfinite(a)):  # (a point of the model's input: never NaN or inf)
+        raise CertificateFieldError(f"the certificate's {what} contains NaN or inf")
     if n is not None and a.size != n:
         raise CertificateFieldError(f"the certificate's {what} has {a.size} values, the model takes {n}")
     return a
