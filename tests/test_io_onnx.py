@@ -348,6 +348,7 @@ def test_batchnorm_in_inference_mode_reads_and_training_mode_is_refused(rng):
     net = from_onnx(model)
     X = rng.normal(size=(4, 2, 3, 3))
     np.testing.assert_allclose(net.forward(X), _ort(model, X), atol=1e-9)
+    assert net.n_params() == 4  # 2 numbers per channel (`mipnet info` counted them per pixel: 36)
     for attrs in ({"training_mode": 1}, {"extra_outputs": True, "training_mode": 1}):
         with pytest.raises(UnsupportedError, match="training mode"):
             from_onnx(_batchnorm_model(rng, **attrs))

@@ -86,7 +86,8 @@ def test_batchnorm_folds_into_normalize():
             bn.bias.uniform_(-1, 1)
     model.eval()
     net = from_torch(model, (1, 5, 5))
-    assert isinstance(net.layers[1], Normalize) and net.layers[1].scale.shape == (2, 3, 3)
+    assert isinstance(net.layers[1], Normalize) and net.layers[1].scale.shape == (2, 1, 1)  # broadcast per channel
+    assert net.layers[1].n_params() == 4  # (`mipnet info` counted 36: scale and offset per pixel)
     assert _compare(model, net, torch.randn(16, 1, 5, 5, dtype=torch.float64)) < 1e-6
 
 

@@ -171,9 +171,8 @@ def _layer(m: nn.Module, shape: Shape) -> Layer | None:
         if m.affine:
             scale = scale * _np(m.weight)
         offset = -_np(m.running_mean) * scale + (_np(m.bias) if m.affine else 0.0)
-        per_channel = (-1,) + (1,) * (len(shape) - 1)
-        full = lambda v: np.broadcast_to(v.reshape(per_channel), shape).copy()  # noqa: E731
-        return Normalize(full(scale), full(offset))
+        per_channel = (shape[0],) + (1,) * (len(shape) - 1)  # broadcast to the input: 2 numbers per channel
+        return Normalize(np.reshape(scale, per_channel).copy(), np.reshape(offset, per_channel).copy())
     if isinstance(m, Affine):
         return Normalize(np.broadcast_to(_np(m.scale), shape).copy(), np.broadcast_to(_np(m.offset), shape).copy())
     raise UnsupportedError(
