@@ -70,9 +70,12 @@ def network_over_box(net: Network, lower: np.ndarray, upper: np.ndarray) -> Netw
 def _flat_vars(inputs: Any, what: str) -> list[Any]:
     """The scalar Pyomo variables of ``inputs`` (an indexed Var, a sequence of scalar Vars or an array), in order."""
     import pyomo.environ as pyo
+    from pyomo.core.base.indexed_component_slice import IndexedComponent_slice
 
     if isinstance(inputs, pyo.Var) and inputs.is_indexed():
         items = [inputs[k] for k in inputs.index_set()]
+    elif isinstance(inputs, IndexedComponent_slice):  # m.x[:] or m.x[1, :]: its variables, in index order
+        items = list(inputs)
     elif isinstance(inputs, np.ndarray):
         items = list(inputs.ravel())
     elif isinstance(inputs, (list, tuple)):
@@ -120,6 +123,7 @@ class NetworkHandle:
 
     def values(self) -> np.ndarray:
         """The outputs' values after a solve (flat, float), as the solver left them."""
+        self.input_values()  # (before a solve: an error, not the outputs' initial values)
         return self.encoding.outputs.values().ravel().astype(np.float64)
 
     def forward(self) -> np.ndarray:
@@ -153,6 +157,7 @@ def add_network(
     *,
     bounds: str = "auto",
     name: str | None = None,
+    time_limit: float | None = None,
 ) -> NetworkHandle:
     """Add ``y = net(x)`` to ``block`` (a Pyomo ``ConcreteModel`` or ``Block``) as an exact MILP.
 
@@ -173,6 +178,9 @@ def add_network(
         faster to solve. ``"auto"`` is ``"linear"``.
     name : str, optional
         The sub-block's name (default ``mipnet_network_<k>``, unique).
+    time_limit : float, optional
+        Seconds for the bound computation (``"lp"`` and ``"mip"`` solve one problem per neuron): when they pass,
+        the bounds tightened so far are kept and the rest stay the ``"linear"`` ones (sound, looser). Default: none.
 
     Returns
     -------
@@ -191,7 +199,18 @@ def add_network(
     from .bounds import compute_bounds
     from .encode.network import encode_network
     from .encode.terms import Terms, constraint_list
+    from .network import Network
 
+    if not isinstance(net, Network):
+        raise DataError(f"net must be a mipnet Network, got {type(net).__name__} (add_network(block, net, inputs))")
+    if not (hasattr(block, "add_component") and hasattr(block, "component")):
+        raise DataError(f"block must be a Pyomo Block or ConcreteModel, got {type(block).__name__}")
+    for i, layer in enumerate(net.layers):  # (weights edited after construction: NaN big-M constants otherwise)
+        for key, value in layer.parameters().items():
+            if not np.all(np.isfinite(value)):
+                raise DataError(f"layer {i} ({layer.kind}) has NaN or inf in its {key}")
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit >= 0):
+        raise DataError(f"time_limit must be a number of seconds >= 0, got {time_limit!r}")
     method = AUTO_BOUNDS if bounds == "auto" else bounds
     if method not in BOUND_METHODS:
         raise UnsupportedError(f"unknown bounds method {bounds!r} (use auto or one of {', '.join(BOUND_METHODS)})")
@@ -222,7 +241,7 @@ def add_network(
             raise DataError(f"the network has {net.n_outputs} outputs, {len(ys)} output variables were given")
 
     boxed = network_over_box(net, lb, ub)
-    layer_bounds = compute_bounds(boxed, lb, ub, method=method)
+    layer_bounds = compute_bounds(boxed, lb, ub, method=method, deadline=time_limit)
     name = name or f"mipnet_network_{next(_counter)}"
     if block.component(name) is not None:
         raise DataError(f"the block already has a component named {name!r}")

@@ -167,8 +167,54 @@ def test_a_pruned_input_does_not_stop_the_check_after_a_solve():
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(2), bounds=(0, 1))
     h = add_network(m, net, m.x)
-    with pytest.raises(DataError, match="solve the model first"):
-        h.error()
+    for before_the_solve in (h.error, h.values):  # (values() gave the outputs' initial values)
+        with pytest.raises(DataError, match="solve the model first"):
+            before_the_solve()
     m.obj = pyo.Objective(expr=h.outputs[0], sense=pyo.maximize)
     pyo.SolverFactory(SOLVER).solve(m)
     assert h.values()[0] == pytest.approx(1.0) and h.error() <= 1e-9
+
+
+def test_a_slice_of_a_variable_is_its_variables_in_index_order():
+    """m.x[:] was read as one variable ("2 inputs, 1 input variables were given")."""
+    net = _net(2)
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2), range(3), bounds=(-1, 1))
+    h = add_network(m, net, m.x[1, :])
+    assert [v.name for v in h.inputs] == ["x[1,0]", "x[1,1]", "x[1,2]"]
+
+
+def test_swapped_arguments_and_weights_edited_to_nan_are_one_clear_error():
+    """add_network(net, m, ...) ended in an AttributeError; a weight set to NaN after construction was embedded with
+    NaN big-M constants."""
+    net = _net(0)
+    m = _model(3, -np.ones(3), np.ones(3))
+    with pytest.raises(DataError, match="net must be a mipnet Network"):
+        add_network(net, m, m.x)
+    with pytest.raises(DataError, match="block must be a Pyomo Block"):
+        add_network(None, net, m.x)
+    net.layers[0].weight[1, 2] = np.nan
+    n_before = len(list(m.component_objects()))
+    with pytest.raises(DataError, match="layer 0 .Dense. has NaN or inf in its weight"):
+        add_network(m, net, m.x)
+    assert len(list(m.component_objects())) == n_before
+
+
+@pytest.mark.parametrize("limit", [-1.0, float("nan"), "5"])
+def test_a_bound_time_limit_is_seconds(limit):
+    m = _model(3, -np.ones(3), np.ones(3))
+    with pytest.raises(DataError, match="time_limit must be"):
+        add_network(m, _net(0), m.x, bounds="mip", time_limit=limit)
+
+
+def test_mip_bounds_keep_their_time_limit_and_stay_sound():
+    """bounds="mip" solved one MILP per neuron with no limit on the whole; with time_limit=0 the linear bounds are
+    kept (looser, sound): the maximum over the box still matches dense sampling from above."""
+    net = _net(5, widths=(3, 8, 8, 1))
+    m = _model(3, -np.ones(3), np.ones(3))
+    h = add_network(m, net, m.x, bounds="mip", time_limit=0.0)
+    m.obj = pyo.Objective(expr=h.outputs[0], sense=pyo.maximize)
+    _solve(m)
+    X = np.random.default_rng(0).uniform(-1, 1, (20000, 3))
+    assert pyo.value(m.obj) >= net.forward(X).max() - SOLVER_TOL
+    assert h.error() <= SOLVER_TOL

@@ -365,7 +365,8 @@ class _Reader:
             scale = gamma / np.sqrt(positive_variance(var + at.get("epsilon", 1e-5), f"node {name!r}"))
             per_channel = (-1,) + (1,) * (len(self.shape) - 1)
             a, b = (np.broadcast_to(v.reshape(per_channel), self.shape).copy() for v in (scale, beta - mean * scale))
-            self._compact = (self.shape[0],) + (1,) * (len(self.shape) - 1)  # a new Normalize: 2 numbers per channel
+            # a new Normalize keeps 2 numbers per channel
+            self._compact: tuple[int, ...] | None = (self.shape[0],) + (1,) * (len(self.shape) - 1)
             self.affine(a, b, node)
         elif op == "Gelu":
             if at.get("approximate", "none") != "none":
