@@ -225,7 +225,7 @@ def _reprove(
                 name,
                 "solver",
                 None,
-                f"not re-proved: the re-check's time limit ({ctx.budget.seconds:g} s) is used up (raise --time-limit)",
+                f"not re-proved: the re-check's time limit ({ctx.budget.seconds:g} s) is used up (raise it)",
             )
             continue
         try:

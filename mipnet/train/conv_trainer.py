@@ -173,7 +173,7 @@ def _train_conv(
     except OutOfTime as exc:
         raise LimitError(
             f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): {exc}; "
-            "raise --time-limit or train on fewer images"
+            "raise the time limit or train on fewer images"
         ) from None
     size = problem.size()
     say(
@@ -190,7 +190,7 @@ def _train_conv(
         raise LimitError(
             f"no conv network within the time the fit had ({_seconds(limit_seconds(time_limit))}): translating the "
             f"model to HiGHS takes about {TRANSLATE_PER_BUILD * problem.build_seconds:.0f} s, "
-            f"{dl.remaining():.0f} s are left; raise --time-limit or train on fewer images"
+            f"{dl.remaining():.0f} s are left; raise the time limit or train on fewer images"
         )
     instance = lp_instance(problem) if solver == "highs" and is_linear(problem) else None
     if opts.warm_start or initial_weights is not None:

@@ -96,7 +96,7 @@ def fit_without_model(
     if gw is None:
         raise LimitError(
             f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}; "
-            "raise --time-limit"
+            "raise the time limit"
         )
     if problem is None and deadline is not None:  # the two-row model's build cannot be interrupted
         need = scale_estimate(2, Xs.shape[1], cfg.hidden, base_mb=0.0, slowdown=load_slowdown()).build_seconds
@@ -105,7 +105,7 @@ def fit_without_model(
                 f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason}, and the "
                 f"model that maps the warm start into the class ({sum(cfg.hidden)} hidden units) takes about "
                 f"{_seconds(need)} to build, more than the {_seconds(max(0.0, deadline.remaining()))} left; "
-                "raise --time-limit"
+                "raise the time limit"
             )
     # (the two-row model without the parity bound: its groups are the data's rows)
     mapper = (
@@ -123,7 +123,7 @@ def fit_without_model(
     if [W.shape for W, _ in gw] != [lp.shape for lp in mapper.params]:
         raise SolverError(
             f"{solver} found no network within the time the fit had ({_seconds(time_limit)}): {reason} "
-            "(and the gradient net does not fit the architecture); raise --time-limit"
+            "(and the gradient net does not fit the architecture); raise the time limit"
         )
     weights = map_to_class(gw, mapper)
     origin = "gradient net"

@@ -633,7 +633,7 @@ def fit_by_cuts(
     if best is None:  # only with output orders (the constant model meets every other constraint)
         raise LimitError(
             "no network meeting the training constraints was found within the time limit (the output orders); "
-            "raise --time-limit"
+            "raise the time limit"
         )
     f, w, b = best
     if lower is not None:

@@ -566,7 +566,7 @@ def train_monotone_milp(
             if net is None:
                 raise LimitError(
                     f"round {rnd}: the training MILP could not be built within the time limit "
-                    f"({exc}); raise --time-limit or use --samples"
+                    f"({exc}); raise the time limit or use --samples"
                 ) from None
             say(f"round {rnd}: the training MILP could not be built in time ({exc}); the last network is kept")
             break
@@ -590,7 +590,7 @@ def train_monotone_milp(
                 if net is None:
                     raise UnsupportedError(
                         f"round {rnd}: no time left to hand the training MILP to the solver; "
-                        "raise --time-limit or use --samples"
+                        "raise the time limit or use --samples"
                     )
                 say(f"round {rnd}: no time left to solve the training MILP; the last network is kept")
                 break

@@ -186,7 +186,7 @@ def finish(
         weights = warm_w
     else:
         raise LimitError(
-            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}); raise --time-limit"
+            f"{solver} found no network within the time the fit had ({_seconds(time_limit)}); raise the time limit"
         )
     if cfg.constraints:  # the weight constraints met exactly, not to the solver's tolerance (:mod:`.constraint_rows`)
         from .constraint_rows import clean_weights
@@ -250,7 +250,7 @@ def finish(
             raise LimitError(
                 f"no network meeting the training constraints was found within the time limit "
                 f"({_seconds(time_limit)}): {', '.join(map(str, broken))} do(es) not hold on the best network "
-                "found; raise --time-limit"
+                "found; raise the time limit"
             )
     oa = [k for k in problem.oa_terms]
     cert = Certificate(

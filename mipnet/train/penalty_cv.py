@@ -154,7 +154,7 @@ def select_l1(
     if first_split_max is not None and first > first_split_max:
         raise LimitError(
             f"no time for the cross-validation of l1: one split of {Xcv.shape[0]} rows takes about {first:.2g} s, "
-            f"more than the {max(0.0, first_split_max):.2g} s the time limit allows it; raise --time-limit or give "
+            f"more than the {max(0.0, first_split_max):.2g} s the time limit allows it; raise the time limit or give "
             "--l1 VALUE"
         )
     scores: list[list[float]] = []
