@@ -151,6 +151,24 @@ def test_resilience_witness_and_second_solver(multiclass_net):
     assert _failed(rep2, "re-proved by a fresh solve")
 
 
+def test_the_recheck_takes_no_process_count_or_bound_seconds_from_the_certificate(multiclass_net, monkeypatch):
+    """An edited heuristics record ("processes": 100000) reached the bound tightening's process pool."""
+    import mipnet.verify.resilience.model as res_model
+
+    seen = []
+    real = res_model.compute_bounds
+    monkeypatch.setattr(res_model, "compute_bounds", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
+    r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)
+    cert = resilience_certificate(multiclass_net, [r])
+    greedy = {"processes": 100000, "bound_time": 1e9, "lookback": 10**6, "mip_bounds": True, "robust": "yes"}
+    edited = _edited(cert, lambda d: d["question"]["heuristics"].update(greedy))
+    seen.clear()
+    rep = recheck(edited, multiclass_net, time_limit=20)
+    assert seen and all(kw["processes"] == 1 and kw["time_limit_per_neuron"] <= 1.0 for kw in seen)
+    assert all(kw["lookback"] <= 2 for kw in seen)
+    assert not _failed(rep, "re-proved")
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", float("nan")])
 def test_a_witness_coordinate_that_is_no_number_is_refuted_not_an_input_error(multiclass_net, value):
     """A witness "nan" reached the forward pass's input check: the re-check ended as an input error (exit 2), not
