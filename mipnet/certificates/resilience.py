@@ -254,7 +254,8 @@ def _recheck_resilience(rep: RecheckReport, cert: CertificateFile, net: Network,
             claims.append((f"{name}: Phi >= {bound:.6g}, re-proved by a fresh solve", (m, phi, bound, status)))
     # the certificate's switches only (true or false); its numbers (processes, lookback, bound seconds) are the
     # re-check's own: an edited "processes": 100000 would have started that many solver processes
-    heur_d = q.get("heuristics") if isinstance(q.get("heuristics"), dict) else {}
+    heur_d = q.get("heuristics")
+    heur_d = heur_d if isinstance(heur_d, dict) else {}
     heur = Heuristics(**{k2: v for k2, v in heur_d.items() if k2 in Heuristics.NAMES and isinstance(v, bool)})
 
     def prove(claim: tuple[int, float | None, float | None, str], solver: str, t: float) -> tuple[bool | None, str]:

@@ -17,7 +17,7 @@ from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
 from ..encode import Terms
 from ..encode.terms import constraint_list, new_binaries
-from .constraints import PREDICTION_EPS, Resolved
+from .constraints import PREDICTION_EPS, Resolved, unreachable_order
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
 
@@ -127,13 +127,7 @@ def _order(problem: Any, r: Resolved, name: str) -> None:
     fa, ba, va = _point_output(problem, blk[0], np.asarray(r.x_a, dtype=np.float64))
     fb, bb, vb = _point_output(problem, blk[1], np.asarray(r.x_b, dtype=np.float64))
     _, most = compute_bounds_on_expr(fa - fb)  # interval arithmetic over the variables' boxes: a sound upper bound
-    if most is not None and most < float(r.delta):  # (a delta of 1e20 was HiGHS's infinity: the row was dropped)
-        from .constraints import ConstraintError
-
-        raise ConstraintError(
-            f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for every network of this class (its weight boxes), "
-            f"below the order constraint's delta {float(r.delta):.6g} (as the MILP sees it); lower delta"
-        )
+    unreachable_order(most, float(r.delta), "every network of this class (its weight boxes)")
     m.add_component(name, pyo.Constraint(expr=fa - fb >= float(r.delta)))
     if ba:
         problem.constraint_binaries.append((ba, va))

@@ -80,6 +80,17 @@ class ConstraintError(DataError):
     """A domain constraint that cannot be used (one line; the command line exits 2)."""
 
 
+def unreachable_order(most: float | None, delta: float, over: str) -> None:
+    """:class:`ConstraintError` ("infeasible") when f(x_a) - f(x_b) is at most ``most`` ``over`` a set of models
+    (an interval bound over weight boxes) and that is below the order's ``delta``: no solve can meet it (a delta of
+    1e20, HiGHS's infinity, dropped the row and read as a time-out)."""
+    if most is not None and most < delta:
+        raise ConstraintError(
+            f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for {over}, below the order constraint's delta "
+            f"{delta:.6g} (as the MILP sees it); relax one of them"
+        )
+
+
 def _delta(delta: Any, what: str) -> float:
     if isinstance(delta, bool):
         raise ConstraintError(f"{what}: delta must be a number >= 0, got {delta!r}")

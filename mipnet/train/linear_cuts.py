@@ -61,6 +61,7 @@ from ..errors import DataError, LimitError
 from ..highs import set_time_limit
 from . import linear_polish
 from .config import TrainConfig
+from .constraints import ConstraintError, unreachable_order
 
 #: supported losses (binary classification)
 LOSSES = ("hinge", "logistic")
@@ -221,16 +222,8 @@ class LinearCuts:
             elif r.kind == "order":
                 self.orders.append((np.asarray(r.x_a, dtype=np.float64) - np.asarray(r.x_b), float(r.delta)))
         self.w_lo, self.w_hi = lo, hi
-        for dx, delta in self.orders:  # w . dx is at most this over the box (a delta of 1e20 is HiGHS's infinity)
-            most = float(np.maximum(dx * lo, dx * hi).sum())
-            if most < delta:
-                from .constraints import ConstraintError
-
-                raise ConstraintError(
-                    f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for every linear model in its weight box with "
-                    f"the sign and exclude constraints, below the order constraint's delta {delta:.6g} (as the MILP "
-                    "sees it); relax one of them"
-                )
+        for dx, delta in self.orders:  # w . dx over the weight box at most (bias cancels)
+            unreachable_order(float(np.maximum(dx * lo, dx * hi).sum()), delta, "every linear model in its weight box")
         self.budget = budget
         self.binaries = self.l0 > 0 or (budget is not None and budget < int(np.count_nonzero(hi - lo)))
         self.infeasible = False  # the last master solve proved no weights meet the constraint rows
@@ -624,8 +617,6 @@ def fit_by_cuts(
         S = np.flatnonzero(w)
         polish(S)
     if best is None and stop == "the master is infeasible":
-        from .constraints import ConstraintError
-
         raise ConstraintError(
             "infeasible: highs proved that no linear model (its weight box) meets the training constraints together "
             "(the output orders with the others); relax one of them"
