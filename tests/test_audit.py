@@ -377,6 +377,11 @@ def test_rows_dropped_from_an_audit_s_robustness_certificate_are_refuted(audited
     assert rep.status == "failed" and any("selection" in c.name and c.outcome == "fail" for c in rep.checks), (
         rep.lines()
     )
+    # the record deleted too: a claim about the 4 samples left, and the re-check names them as that
+    fake = forged(cert, lambda d: (drop_two(d), d["question"].pop("selection")))
+    rep = recheck(fake, net, (X, None), second_solver=None, reprove=False)
+    (covers,) = [c for c in rep.checks if c.name == "the rows the claim covers"]
+    assert "covers only the 4 listed samples" in covers.detail, rep.lines()
 
 
 def test_the_summary_names_the_norm_and_a_lone_output_name_is_refused(audited, dense_net, tmp_path):

@@ -125,6 +125,11 @@ def _check_selection(rep: RecheckReport, q: dict[str, Any], items: list[Any], ne
     """The rows a recorded selection rule picks from the data are the certificate's rows (the violated rows of an
     audit were dropped and the rest re-sealed: every claim left was true, the audit's verdict was not)."""
     sel = q.get("selection")
+    if sel is None and Xy is not None:  # (an audit's record deleted: the claim is about the rows listed, say which)
+        rows = [it.get("data_row") for it in items]
+        shown = f"{rows[:8]}" + (" ..." if len(rows) > 8 else "")
+        detail = f"no row selection recorded: the claim covers only the {len(rows)} listed samples (data rows {shown})"
+        rep.add("the rows the claim covers", "integrity", True, detail)
     if sel is None or Xy is None:
         return
     n = sel.get("rows") if isinstance(sel, dict) else None
