@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -506,6 +507,23 @@ def test_cli_one_run_per_output_directory(cli_files, tmp_path) -> None:
         "region_0.png",
         "summary.csv",
     ]
+
+
+def test_an_output_directory_holding_the_inputs_under_output_names_is_refused(cli_files, tmp_path) -> None:
+    """`explain interpretation.json summary.csv -o .` replaced the model and the data by its outputs (exit 0)."""
+    group, model, data, _, _ = cli_files
+    d = tmp_path / "here"
+    d.mkdir()
+    m, x = d / "interpretation.json", d / "summary.csv"
+    m.write_bytes(Path(model).read_bytes())
+    x.write_bytes(Path(data).read_bytes())
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    res = CliRunner().invoke(group, ["explain", str(m), str(x), "-o", str(d)])
+    assert res.exit_code == 2 and "is also an input of this command" in res.output, res.output
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
+    res = CliRunner().invoke(group, ["explain", str(m), "--instance", "0.1,0.2,0.3", "-o", str(d)])
+    assert res.exit_code == 2 and "is also an input" in res.output, res.output  # (interpretation.json is owned)
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
 
 
 def test_a_domain_wider_than_the_largest_float_is_explained(tmp_path) -> None:

@@ -110,6 +110,14 @@ def test_cli_polytope(gelu_net, tmp_path):
     assert (out / "envelopes_eps0.05.png").exists()
     bad = CliRunner().invoke(group, ["polytope", str(path), str(tmp_path / "d.csv"), "--eps", "-1", "-o", str(out)])
     assert bad.exit_code != 0
+    # the model and the data under the output's own names in the output directory: refused, both kept
+    (out / "summary.json").write_bytes(path.read_bytes())
+    (out / "rows.csv").write_bytes((tmp_path / "d.csv").read_bytes())
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    args = ["polytope", str(out / "summary.json"), str(out / "rows.csv"), "--eps", "0.05", "-o", str(out)]
+    same = CliRunner().invoke(group, args)
+    assert isinstance(same.exception, DataError) and "is also an input of this command" in str(same.exception)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_a_row_outside_the_domain_is_refused_not_counted_correct(gelu_net):

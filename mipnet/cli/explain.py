@@ -137,7 +137,7 @@ def _figures(interp: Any, net: Network, X: np.ndarray, y: np.ndarray | None, reg
 
 #: every file an explain run can write (an earlier run's that this one does not write are removed: one run per DIR)
 OUTPUT_FILES = (
-    "region_*.png",
+    "region_[0-9]*.png",  # (numbered: a region_map.png of the user's is not one)
     "regions_2d.png",
     "summary.csv",
     "local_classifiers.csv",
@@ -147,8 +147,8 @@ OUTPUT_FILES = (
 )
 
 
-def _write_all(out_dir: str, files: dict[str, bytes]) -> None:
-    write_directory(out_dir, files, owned=OUTPUT_FILES)
+def _write_all(out_dir: str, files: dict[str, bytes], inputs: tuple[str | None, ...]) -> None:
+    write_directory(out_dir, files, owned=OUTPUT_FILES, inputs=inputs)
 
 
 def _json(obj: Any) -> bytes:
@@ -238,7 +238,7 @@ def openbox(
             verb = "applies" if len(given) == 1 else "apply"
             raise DataError(f"{', '.join(given)} {verb} to the regions of DATA, not to one --instance")
         x = _parse_instance(net, instance, X)
-        _explain_one(net, x, X, out_dir, deadline)
+        _explain_one(net, x, X, out_dir, deadline, (model, data))
         return
 
     assert X is not None  # DATA is required without --instance (checked above)
@@ -275,11 +275,18 @@ def openbox(
     }
     drawn = [k for k in range(min(n_figures, interp.n_regions, max_boundaries)) if rows[k]["boundaries"] is not None]
     files.update(_figures(interp, net, X, y, drawn))
-    _write_all(out_dir, files)
+    _write_all(out_dir, files, (model, data))
     click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
 
 
-def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str | None, deadline: Any) -> None:
+def _explain_one(
+    net: Network,
+    x: np.ndarray,
+    X: np.ndarray | None,
+    out_dir: str | None,
+    deadline: Any,
+    inputs: tuple[str | None, ...],
+) -> None:
     import pandas as pd
 
     from ..deadline import OutOfTime
@@ -329,7 +336,7 @@ def _explain_one(net: Network, x: np.ndarray, X: np.ndarray | None, out_dir: str
             "instance_classifier.csv": pd.DataFrame(interp.classifier_table()).to_csv(index=False).encode(),
         }
         files.update(_figures(interp, net, x, None, [0] if idx is not None else []))
-        _write_all(out_dir, files)
+        _write_all(out_dir, files, inputs)
         click.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(sorted(files))}")
 
 

@@ -303,7 +303,7 @@ def polytope_cmd(
         if an.smooth_layers:
             files[f"envelopes_eps{e:g}.png"] = to_png(envelope_bars(an, e))
     out = Path(out_dir)
-    write_directory(out, files, owned=("signature_eps*.png", "envelopes_eps*.png"))
+    write_directory(out, files, owned=("signature_eps*.png", "envelopes_eps*.png"), inputs=(model, data))
     for e, v in summary["lp_accuracy"].items():
         click.echo(f"eps={e}: LP accuracy {v:.3f}")
     click.echo(f"wrote {len(files)} files to {out}")

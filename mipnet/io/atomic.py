@@ -119,15 +119,30 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
-def write_directory(out_dir: str | os.PathLike[str], files: dict[str, bytes], owned: tuple[str, ...] = ()) -> None:
+def write_directory(
+    out_dir: str | os.PathLike[str],
+    files: dict[str, bytes],
+    owned: tuple[str, ...] = (),
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
+) -> None:
     """Write ``files`` (name -> content) into ``out_dir`` as one output: every file is first written in full to a
     temporary file beside its target, and only when all are written are they renamed into place, so an error or
     Ctrl-C part-way leaves the directory as it was (renames do not fail for want of space). Files of an earlier run
     that match a glob of ``owned`` (the command's own numbered outputs, e.g. ``region_*.png``) and are not part of
-    this output are removed, so the directory never mixes two runs."""
+    this output are removed, so the directory never mixes two runs. A file to be replaced or removed that is one of
+    the command's ``inputs`` (its model, its data) is a :class:`DataError` before anything is written."""
     d = Path(out_dir)
     if d.exists() and not d.is_dir():
         raise DataError(f"{d} exists and is not a directory")
+    if d.is_dir():
+        touched = [d / n for n in files] + [f for pattern in owned for f in d.glob(pattern) if f.name not in files]
+        for src in (Path(i) for i in inputs if i):
+            for f in touched:
+                if src.is_file() and f.is_file() and os.path.samefile(src, f):
+                    raise DataError(
+                        f"{f} is also an input of this command ({src}): the output would replace it; write to "
+                        "another directory"
+                    )
     for name in files:
         if (d / name).is_dir():
             raise DataError(f"{d / name} is a directory: it cannot be replaced by the output file {name}")
