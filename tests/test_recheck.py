@@ -135,6 +135,13 @@ def test_monotonicity_witness_and_false_holds(dense_net):
     assert _failed(rep, "x0: 2000 random secants") and _failed(rep, "x1: 2000 random secants")
     assert _failed(rep, "x0: increasing, re-proved")
 
+    def record_says_holds(d):  # the verifier's own record kept in the file, rewritten: its PASS line compared nothing
+        d["result"]["features"][0].update(status="holds", bound=0.5, min_derivative=0.5, witness=None)
+
+    rep = recheck(_edited(cert, record_says_holds), dense_net, second_solver=None, reprove=False)
+    (chk,) = _failed(rep, "the result record")
+    assert "item 0: verdict 'violated', the result record's status 'holds'" in chk.detail
+
 
 def test_resilience_witness_and_second_solver(multiclass_net):
     r = class_resilience(multiclass_net, 0, alpha=1.5, k=1, time_limit=10)

@@ -513,8 +513,19 @@ def _check_summary(rep: RecheckReport, cert: CertificateFile, items: Sequence[An
                     continue  # (a record without the figure claims nothing about it)
                 if r[key] != it[key]:
                     bad.append(f"item {i}: {key} {it[key]!r}, the result record {r[key]!r}")
-    elif isinstance(res, dict) and "status" in res and res["status"] != a.get("status"):
-        bad.append(f"status {a.get('status')!r}, the result record {res['status']!r}")
+    elif isinstance(res, dict):
+        if "status" in res and res["status"] != a.get("status"):
+            bad.append(f"status {a.get('status')!r}, the result record {res['status']!r}")
+        per = res.get("features")  # (monotonicity: one record per feature, its status the item's verdict)
+        if isinstance(per, list):
+            if len(per) != len(items):
+                bad.append(f"the result record has {len(per)} features for {len(items)} items")
+            pairs = (("status", "verdict"), ("feature", "feature"), ("direction", "direction"), ("bound", "bound"))
+            for i, (r, it) in enumerate(zip(per, items)):
+                for rk, ik in (*pairs, ("min_derivative", "min_derivative")):
+                    if isinstance(r, dict) and isinstance(it, dict) and None not in (r.get(rk), it.get(ik)):
+                        if r[rk] != it[ik]:
+                            bad.append(f"item {i}: {ik} {it[ik]!r}, the result record's {rk} {r[rk]!r}")
     rep.add("answer restates its items and the result record", "integrity", not bad, "; ".join(bad[:4]))
 
 
