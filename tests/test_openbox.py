@@ -371,6 +371,13 @@ def test_cli_bad_input_exit_2_without_output(cli_files, tmp_path, args) -> None:
     assert not out.exists()
 
 
+def test_an_empty_output_directory_name_is_refused(cli_files) -> None:
+    """`-o ""` was read as no output: nothing written, exit 0."""
+    group, model, data, _, _ = cli_files
+    res = CliRunner().invoke(group, ["explain", model, data, "-o", ""])
+    assert res.exit_code == 2 and "an empty directory name" in res.output, res.output
+
+
 @pytest.mark.parametrize("big", [1e200, 1e160])
 def test_overflowing_weights_are_refused_not_called_exact(big: float) -> None:
     """Weights near the float64 limit: the local classifiers were NaN and exactness() counted NaN errors as 0, so

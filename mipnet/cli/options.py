@@ -214,6 +214,8 @@ def output_dir(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A click callback: the output directory is not a file and can be created or written."""
     if value is None:
         return value
+    if not str(value).strip():  # (an empty name was read as "no output": nothing written, exit 0)
+        raise click.BadParameter("an empty directory name (use . for the current directory)", ctx, param)
     p = Path(value)
     _check_name_lengths(p, ctx, param)
     if p.exists() and not p.is_dir():
