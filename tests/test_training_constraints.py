@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from mipnet import Dense, Network, ReLU
 from mipnet.certificates import training_certificate
 from mipnet.domain import Domain
 from mipnet.report.recheck import recheck
@@ -119,6 +120,29 @@ def test_weight_sign_gives_a_certified_monotone_network(free):
     mono = verify_global(res.network, increasing=["b"], time_limit=30)
     assert mono.status == "holds"
     _rechecks(res)
+
+
+@pytest.mark.parametrize("forge", ["input", "output"])
+def test_a_sign_is_measured_from_the_raw_feature_through_the_scalings(forge):
+    """A forged model with feature b's input scaling (or the output's) negated decreases in b; the check read only
+    the Dense weights and printed the sign as holding (the re-check without data: a PASS line)."""
+    from mipnet.layers import Normalize
+    from mipnet.train.constraints import Resolved, check_constraints
+
+    W, V = np.array([[0.5, 1.0, 0.0], [0.0, 2.0, -1.0]]), np.array([[1.0, 0.5]])
+    layers = [Normalize(np.ones(3), np.zeros(3)), Dense(W, np.zeros(2)), ReLU(), Dense(V, np.zeros(1))]
+    layers.append(Normalize(np.ones(1), np.zeros(1)))
+    net = Network(layers, input_shape=(3,))
+    sign = [Resolved("sign", "WeightSign(feature='b', sign=1)", features=(1,), sign=1)]
+    X, _ = _data()
+    assert check_constraints(net, sign, X)[0]["holds"]
+    flipped = net.layers[0] if forge == "input" else net.layers[-1]
+    k = 1 if forge == "input" else 0
+    flipped.scale[k] = -flipped.scale[k]
+    (rec,) = check_constraints(net, sign, X)
+    assert rec["holds"] is False and rec["measured"] < 0
+    x = np.array([[2.0, 0.0, 0.0], [2.0, 0.5, 0.0]])
+    assert net.forward(x)[1, 0] < net.forward(x)[0, 0]  # (the forged network does decrease in b)
 
 
 def test_weight_sign_other_classes_and_linear_part():

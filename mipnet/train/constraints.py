@@ -549,10 +549,27 @@ def _layers(net: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(dense[0].weight, dtype=np.float64), np.asarray(dense[1].weight, dtype=np.float64)
 
 
+def _scale_signs(net: Any) -> tuple[np.ndarray, float]:
+    """The signs of the elementwise scalings before the first weighted layer (one per raw feature) and after the
+    last (the first output's): a negative input or output scale reverses a feature's direction."""
+    idx = [k for k, layer in enumerate(net.layers) if isinstance(layer, Weighted)]
+    s_in, s_out = np.ones(net.n_inputs), 1.0
+    for k, layer in enumerate(net.layers):
+        scale = getattr(layer, "scale", None) if layer.kind == "Normalize" else None
+        if scale is not None and k < idx[0]:
+            s_in = s_in * np.sign(np.broadcast_to(np.asarray(scale, dtype=np.float64), (net.n_inputs,)))
+        elif scale is not None and k > idx[-1]:
+            s_out *= float(np.sign(np.asarray(scale, dtype=np.float64).ravel()[0]))
+    return s_in, s_out
+
+
 def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> list[dict[str, Any]]:
     """Each constraint measured with numpy on ``net`` (raw features in; ``X`` the raw training rows):
-    ``{"constraint", "kind", "holds", "measured", "required"}``."""
+    ``{"constraint", "kind", "holds", "measured", "required"}``. A sign is measured from the raw feature to the
+    output: the paths' weights times the signs of the input and output scalings (a forged negative scale reversed
+    the direction, and the re-check without data printed the sign as holding)."""
     W, V = _layers(net)
+    s_in, s_out = _scale_signs(net)
     out: list[dict[str, Any]] = []
     for r in resolved:
         rec: dict[str, Any] = {"constraint": r.text, "kind": r.kind}
@@ -561,7 +578,7 @@ def check_constraints(net: Any, resolved: Sequence[Resolved], X: np.ndarray) -> 
             rec.update(measured=m, required="max |weight| on the features = 0", holds=m == 0.0)
         elif r.kind == "sign":
             i = r.features[0]
-            paths = r.sign * V * W[:, i][None, :]
+            paths = r.sign * s_out * s_in[i] * V * W[:, i][None, :]
             m = float(paths.min()) if paths.size else 0.0
             rec.update(measured=m, required="min over paths of sign * v * w >= 0", holds=m >= 0.0)
         elif r.kind == "budget":
