@@ -218,6 +218,7 @@ def test_parity_by_feature_column_and_estimator():
         ([{"kind": "sign", "feature": "a", "sign": 2}], "sign must be +1 or -1"),
         ([{"kind": "monotone", "feature": "a"}], "unknown kind"),
         ([OutputOrder([0, 0], [0, 0, 0])], "one value per feature"),
+        ([{"kind": "order", "x_a": [[1, 30], [1, 1]], "x_b": [0, 0, 0, 0]}], "a flat list"),  # (was flattened)
     ],
 )
 def test_bad_constraints_fail_before_any_work(bad, message):

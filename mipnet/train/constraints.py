@@ -169,9 +169,11 @@ class OutputOrder:
                 object.__setattr__(self, name, dict(v))
             else:
                 try:
-                    arr = np.asarray(v, dtype=np.float64).ravel()
+                    arr = np.asarray(v, dtype=np.float64)
                 except (TypeError, ValueError):
                     raise ConstraintError(f"OutputOrder: {name} must be numbers (or a feature -> value map)") from None
+                if arr.ndim != 1:  # (a nested list was flattened into a point of other values)
+                    raise ConstraintError(f"OutputOrder: {name} must be a flat list, one number per feature")
                 if not np.all(np.isfinite(arr)):
                     raise ConstraintError(f"OutputOrder: {name} contains NaN or inf")
                 object.__setattr__(self, name, tuple(float(a) for a in arr))
