@@ -20,7 +20,7 @@ from mipnet.certificates import recheck, training_certificate
 from mipnet.deadline import Deadline
 from mipnet.train import TrainConfig, train
 from mipnet.train.config import resolve_config
-from mipnet.train.constraints import Resolved
+from mipnet.train.constraints import ConstraintError, Resolved
 from mipnet.train.linear_cuts import LinearCuts, applies, fit_by_cuts, master_bound
 
 
@@ -146,10 +146,12 @@ def test_sign_exclusion_and_order_constraints_are_met_and_bounded():
     lo, hi = np.array([-1.0, -1.0, 0.0]), np.array([0.0, 1.0, 0.0])
     opt = _brute(X, y, "hinge", 0.01, 0.0, 3, lo, hi, orders=[(dx, 0.3)])
     assert r.bound is not None and r.bound <= opt + 1e-7 and r.objective <= opt + 1e-6
-    # just outside: delta above what the box allows (w_1 <= 1) leaves no network; the master says so
+    # just outside: delta above what the box allows (w_1 <= 1) leaves no network; said before any master is built
     bad = (Resolved(kind="order", x_a=tuple(dx), x_b=(0.0, 0.0, 0.0), delta=1.0 + 1e-3),)
-    P2 = LinearCuts(X, y, _cfg("hinge", 0.01, 0.0, bad))
-    assert not P2.feasible(np.array([0.0, 1.0, 0.0]))
+    with pytest.raises(ConstraintError, match="infeasible: f.x_a. - f.x_b. is at most 1 for every linear model"):
+        LinearCuts(X, y, _cfg("hinge", 0.01, 0.0, bad))
+    at_edge = (Resolved(kind="order", x_a=tuple(dx), x_b=(0.0, 0.0, 0.0), delta=1.0),)  # just inside: w_1 = 1
+    assert LinearCuts(X, y, _cfg("hinge", 0.01, 0.0, at_edge)).feasible(np.array([0.0, 1.0, 0.0]))
 
 
 def test_merged_rows_give_the_same_objective_and_bound():
