@@ -59,7 +59,7 @@ def explain() -> None:
 
 def _parse_instance(net: Network, spec: str, X: np.ndarray | None) -> np.ndarray:
     s = spec.strip()
-    if X is not None and s.lstrip("-").isdigit():
+    if X is not None and s.lstrip("-").isascii() and s.lstrip("-").isdigit():  # ("²" is a digit int() refuses)
         i = int(s)
         if not -X.shape[0] <= i < X.shape[0]:
             raise DataError(f"--instance {i} is out of range: DATA has {X.shape[0]} rows")
