@@ -280,6 +280,11 @@ def test_cli_trains_the_linear_model_alone_and_rechecks_it(tmp_path):
     assert cert["bound_source"] == "cuts" and cert["status"] == "optimal", cert["status"]
     W = net.layers[1].weight
     assert np.count_nonzero(np.abs(W).sum(axis=0)) <= 1
+    # the summary's count of the exported unit pairs (weights twice, +-1 outputs) says how training counts them
+    from mipnet.train.objective_check import sparsity_counts
+
+    once = int(sparsity_counts(net)["nonzeros"])
+    assert f"{net.n_nonzero()} of" in r.output and f"; {once} as training counts them" in r.output, r.output
     path = tmp_path / "cert.json"
     save_certificate(training_certificate(net, cert, target="y"), path)
     r = CliRunner().invoke(cli, ["recheck", str(path), str(model), str(data), "--second-solver", "none"])

@@ -146,9 +146,16 @@ def _summary(est, X, y) -> None:
     for line in cert.lines():
         click.echo("  " + line)
     net = est.network_
+    counted = ""
+    if (net.metadata or {}).get("linear_units"):  # (the pairs' weights twice and their +-1 outputs: not a budget)
+        from ..train.objective_check import sparsity_counts
+
+        counted = (
+            f"; {int(sparsity_counts(net)['nonzeros'])} as training counts them, the linear term's unit pairs once"
+        )
     click.echo(
-        f"network: {net!r}, {net.n_nonzero()} of {net.n_weights()} "
-        f"weights non-zero (biases and input scaling not counted), {net.n_active_neurons()} active hidden units"
+        f"network: {net!r}, {net.n_nonzero()} of {net.n_weights()} weights non-zero "
+        f"(biases and input scaling not counted{counted}), {net.n_active_neurons()} active hidden units"
         + (f", {net.n_active_channels()} active conv channels" if net.n_active_channels() else "")
     )
     click.echo(f"re-check with numpy: {'ok' if est.certificate_check_['ok'] else 'MISMATCH'}")
