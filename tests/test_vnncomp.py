@@ -157,7 +157,7 @@ def test_timeout_is_kept(tmp_path):
     wall = time.perf_counter() - t0
     assert r.returncode in (0, 142, -14), r.stderr  # exit 0, or the alarm signal past the timeout
     assert out.read_text().splitlines()[0] in ("timeout", "unsat", "sat")  # a fast machine may decide it
-    assert wall < 3 + 5, wall
+    assert wall < 3 + 8, wall  # the alarm ends it; the interpreter's start on a busy machine before it is set
 
 
 def test_table_runs_an_instances_csv(tmp_path):
