@@ -66,7 +66,8 @@ def shallow_form(net: Network) -> ShallowNet | None:
     offset = np.zeros(net.n_inputs)
     while i < len(layers) and layers[i].scaling:
         norm = cast(Normalize, layers[i])
-        sc, of = np.broadcast_to(norm.scale, scale.shape), np.broadcast_to(norm.offset, scale.shape)
+        shape = tuple(net.input_shape)  # (a per-channel (C, 1) scale of a (C, L) input: broadcast, then flat)
+        sc, of = (np.broadcast_to(v, shape).ravel() for v in (norm.scale, norm.offset))
         scale, offset = sc * scale, sc * offset + of
         i += 1
     rest = layers[i:]
