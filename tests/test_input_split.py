@@ -74,28 +74,14 @@ def test_splitting_alone_closes_the_outside_case(monkeypatch) -> None:
         calls.append(1)
         return "unknown", None
 
-    tree = branch_and_bound(
-        box_network(net, lo, hi),
-        lo,
-        hi,
-        g.rest,
-        lambda x, y: some_disjunct_holds(g.whole, x, y),
-        leaf,
-        0.0,
-        Deadline(60),
-    )
+    def tree_of(n):
+        check = lambda x, y: some_disjunct_holds(g.whole, x, y)  # noqa: E731
+        return branch_and_bound(box_network(n, lo, hi), lo, hi, g.rest, check, leaf, 0.0, Deadline(60))
+
+    tree = tree_of(net)
     assert tree.status == "infeasible" and not calls and tree.nodes > 1 and tree.open_leaves == 0
     inside = bump_net(N - 0.03, pairs=2)
-    tree = branch_and_bound(
-        box_network(inside, lo, hi),
-        lo,
-        hi,
-        g.rest,
-        lambda x, y: some_disjunct_holds(g.whole, x, y),
-        leaf,
-        0.0,
-        Deadline(60),
-    )
+    tree = tree_of(inside)
     assert tree.status in ("violated", "unknown")
     if tree.status == "violated":
         assert inside.forward(tree.x[None])[0, 0] >= THRESHOLD - CHECK_TOL
