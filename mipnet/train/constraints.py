@@ -84,7 +84,7 @@ def unreachable_order(most: float | None, delta: float, over: str) -> None:
     """:class:`ConstraintError` ("infeasible") when f(x_a) - f(x_b) is at most ``most`` ``over`` a set of models
     (an interval bound over weight boxes) and that is below the order's ``delta``: no solve can meet it (a delta of
     1e20, HiGHS's infinity, dropped the row and read as a time-out)."""
-    if most is not None and most < delta:
+    if most is not None and most < delta - 1e-9 * max(1.0, abs(delta), abs(most)):  # (round-off: never at the edge)
         raise ConstraintError(
             f"infeasible: f(x_a) - f(x_b) is at most {most:.6g} for {over}, below the order constraint's delta "
             f"{delta:.6g} (as the MILP sees it); relax one of them"
