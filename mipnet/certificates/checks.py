@@ -520,12 +520,13 @@ def _check_summary(rep: RecheckReport, cert: CertificateFile, items: Sequence[An
         if isinstance(per, list):
             if len(per) != len(items):
                 bad.append(f"the result record has {len(per)} features for {len(items)} items")
-            pairs = (("status", "verdict"), ("feature", "feature"), ("direction", "direction"), ("bound", "bound"))
+            pairs = [("status", "verdict")] + [(k, k) for k in ("feature", "direction", "bound", "min_derivative")]
             for i, (r, it) in enumerate(zip(per, items)):
-                for rk, ik in (*pairs, ("min_derivative", "min_derivative")):
-                    if isinstance(r, dict) and isinstance(it, dict) and None not in (r.get(rk), it.get(ik)):
-                        if r[rk] != it[ik]:
-                            bad.append(f"item {i}: {ik} {it[ik]!r}, the result record's {rk} {r[rk]!r}")
+                if not (isinstance(r, dict) and isinstance(it, dict)):
+                    continue
+                for rk, ik in pairs:
+                    if None not in (r.get(rk), it.get(ik)) and r[rk] != it[ik]:
+                        bad.append(f"item {i}: {ik} {it[ik]!r}, the result record's {rk} {r[rk]!r}")
     rep.add("answer restates its items and the result record", "integrity", not bad, "; ".join(bad[:4]))
 
 
