@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -110,6 +112,12 @@ def test_input_disjunction_is_several_boxes() -> None:
             "(declare-const X_0 Real)(declare-const Y_0 Real)(assert " + "(and " * 600 + "(<= X_0 1)" + ")" * 601,
             "nested too deeply",
         ),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= Y_0 (-)))", "without operands"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= Y_0 (+)))", "without operands"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= Y_0 (*)))", "without operands"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= Y_0 \u0660.\u0669))", "ASCII"),
+        ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= Y_0 \uff11e\uff10))", "ASCII"),
+        ("(declare-const X_0 Real)(declare-const X_0 Real)(declare-const Y_0 Real)", "declared twice"),
     ],
 )
 def test_parse_errors(text: str, match: str) -> None:
@@ -551,3 +559,32 @@ def test_the_milp_s_infeasible_is_no_proof_where_the_unsafe_region_is_thinner_th
     r = check_property(net, parse_vnnlib(text), time_limit=10, solver="highs", pipeline="milp")
     assert r.verdict in ("violated", "unknown"), (r.verdict, r.reason)
     assert check_property(net, parse_vnnlib(text), time_limit=10).verdict == "violated"
+
+
+def test_a_witness_is_checked_in_exact_arithmetic_on_the_numerals_as_written() -> None:
+    """3 X_0 >= 1 and Y_0 = X_0 <= 0.3333333333333333 (a decimal below 1/3): no real point lies in the unsafe region.
+    At X_0 = 0.3333333333333333 the triple rounds to 1.0 in floats, so the float test accepted the point: a
+    "violated" whose witness is outside the property's input set."""
+    from mipnet.layers import Dense
+    from mipnet.network import Network
+
+    text = (
+        "(declare-const X_0 Real)(declare-const Y_0 Real)"
+        "(assert (>= (* 3 X_0) 1))(assert (<= X_0 1))(assert (<= Y_0 0.3333333333333333))"
+    )
+    prop = parse_vnnlib(text)
+    x = np.array([0.3333333333333333])
+    assert 3 * x[0] == 1.0  # the float test's error
+    (conj,) = prop.disjuncts
+    assert not all(a.holds_at(x, x) for a in conj)  # 3 x < 1 exactly
+    assert all(a.holds_at(np.array([0.5]), np.array([0.3])) for a in conj[1:])  # the others decided as before
+    (g,) = prop.box_groups()  # the face 1/3: outward for proofs, inward for witnesses, one float apart
+    assert Fraction(g.lower[0]) < Fraction(1, 3) < Fraction(g.inner_lower[0])
+    assert g.inner_lower[0] == np.nextafter(g.lower[0], 1.0) and g.upper[0] == g.inner_upper[0] == 1.0
+    net = Network([Dense(np.eye(1), np.zeros(1))])
+    assert check_property(net, prop, time_limit=30).verdict != "violated"
+    # planted just inside (the unsafe region [1/3, 1/3 + 1e-9]): a witness, in the region exactly
+    inside = text.replace("0.3333333333333333)", "0.3333333343333333)")
+    r = check_property(net, parse_vnnlib(inside), time_limit=30)
+    assert r.verdict == "violated"
+    assert 3 * Fraction(float(r.x[0])) >= 1 and Fraction(float(r.y[0])) <= Fraction("0.3333333343333333")

@@ -348,7 +348,10 @@ def check_property(
     closed_by: list[str] = []
     for g in groups if pipeline != "milp" else ():  # the attack on every box first: a violated later box is
         ta = time.perf_counter()  # found even when an earlier box is hard to prove
-        x = find_witness(net, g.lower, g.upper, _Check(g.whole, g.rest, net.n_inputs, net.n_outputs), deadline=dl)
+        x = None
+        if np.all(g.inner_lower <= g.inner_upper):  # (else no float lies in the box as written)
+            check = _Check(g.whole, g.rest, net.n_inputs, net.n_outputs)
+            x = find_witness(net, g.inner_lower, g.inner_upper, check, deadline=dl)
         res._stage("attack", time.perf_counter() - ta)
         if x is not None:
             res.verdict, res.x, res.y, res.prover = "violated", x, _outputs(net, x), "attack"
@@ -441,6 +444,7 @@ def decide_box(
         if x is None:  # nothing this far inside the unsafe region: a witness may lie closer to its boundary
             why = f"no witness lies {delta:g} inside the unsafe region, and the ones closer fail the re-check"
             continue
+        x = g.place(x)  # a point of the proof's box (rounded outward) onto the floats of the box as written
         y = net.forward(x[None])[0]
         if some_disjunct_holds(g.whole, x, y):  # the whole disjunct: the box (strict bounds strictly) and the outputs
             return BoxOutcome("violated", prover=res.prover, x=x)

@@ -15,7 +15,7 @@ import itertools
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,19 +36,91 @@ _VAR = re.compile(r"^([XY])_(0|[1-9]\d*)$")  # no leading zeros: X_01 is not X_1
 
 @dataclass
 class Atom:
-    """sum_i a[i] X_i + sum_j b[j] Y_j + c <= 0 (< 0 if strict), coefficients as sparse dicts."""
+    """sum_i a[i] X_i + sum_j b[j] Y_j + c <= 0 (< 0 if strict), coefficients as sparse dicts.
+
+    ``exact``: the coefficients as written (the property's decimal numerals as rationals, before their rounding to
+    a double); None for an atom built from floats, whose floats are then exact. :meth:`holds_at` decides the atom
+    at a point in exact arithmetic on these."""
 
     a: dict[int, float]
     b: dict[int, float]
     c: float
     strict: bool = False
+    exact: tuple[dict[int, Fraction], dict[int, Fraction], Fraction] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def value(self, x: np.ndarray, y: np.ndarray) -> float:
         return self.c + sum(v * x[i] for i, v in self.a.items()) + sum(v * y[j] for j, v in self.b.items())
 
     def holds_at(self, x: np.ndarray, y: np.ndarray, tol: float = CHECK_TOL) -> bool:
+        """The atom at the point (x, y) given as floats, decided exactly: in floats where the value lies farther
+        from 0 than their round-off (the coefficients' rounding included), else in rational arithmetic on the
+        coefficients as written. (In floats alone, 3 X_0 >= 1 held at X_0 = 0.3333333333333333, whose triple
+        rounds to 1: a "violated" whose witness lies outside the property's input set.)"""
         v = self.value(x, y)
-        return v < 0 if self.strict else v <= tol
+        if tol != 0.0:  # a caller's own tolerance: the float test it asks for
+            return v < tol if self.strict else v <= tol
+        terms = [abs(self.c)] + [abs(c * x[i]) for i, c in self.a.items()] + [abs(c * y[j]) for j, c in self.b.items()]
+        err = 4.0 * (len(terms) + 2) * _UNIT * math.fsum(terms)
+        if not (math.isfinite(v) and math.isfinite(err)):  # a non-finite coordinate, or terms that overflow
+            return self._decide(x, y)
+        if v < -err:
+            return True
+        if v > err:
+            return False
+        return self._decide(x, y)
+
+    def rational(self) -> tuple[dict[int, Fraction], dict[int, Fraction], Fraction]:
+        """The coefficients as written, exactly (an atom built from floats: its floats)."""
+        if self.exact is not None:
+            return self.exact
+        return (
+            {i: Fraction(v) for i, v in self.a.items()},
+            {j: Fraction(v) for j, v in self.b.items()},
+            Fraction(self.c),
+        )
+
+    def _decide(self, x: np.ndarray, y: np.ndarray) -> bool:
+        e = self._exact_value(x, y)
+        if e is None:
+            return False
+        return e < 0 if self.strict else e <= 0
+
+    def _exact_value(self, x: np.ndarray, y: np.ndarray) -> Fraction | None:
+        """The atom's left side at (x, y) in rational arithmetic (None at a non-finite coordinate)."""
+        a, b, c = self.exact if self.exact is not None else (self.a, self.b, self.c)
+        pts = [float(x[i]) for i in a] + [float(y[j]) for j in b]
+        if not all(math.isfinite(p) for p in pts):
+            return None
+        out = Fraction(c)
+        for i, v in a.items():
+            out += Fraction(v) * Fraction(float(x[i]))
+        for j, v in b.items():
+            out += Fraction(v) * Fraction(float(y[j]))
+        return out
+
+
+#: the unit round-off of a double
+_UNIT = 2.0**-53
+
+
+def _floats(bounds: list[Fraction | None], side: int, outward: bool) -> np.ndarray:
+    """Exact bounds as floats (None: -inf / inf by ``side``, -1 lower, +1 upper): rounded away from the box's
+    inside when ``outward``, towards it otherwise (a bound beyond the largest double: an infinite one)."""
+    out = np.full(len(bounds), side * np.inf)
+    up = (side > 0) == outward  # round up: an outward upper bound or an inward lower one
+    for i, q in enumerate(bounds):
+        if q is None:
+            continue
+        try:
+            f = float(q)
+        except OverflowError:
+            f = math.copysign(math.inf, q)
+        if math.isfinite(f) and Fraction(f) != q and (Fraction(f) < q) == up:
+            f = math.nextafter(f, math.inf if up else -math.inf)
+        out[i] = f + 0.0  # no -0.0
+    return out
 
 
 def some_disjunct_holds(disjuncts: list[list[Atom]], x: np.ndarray, y: np.ndarray) -> bool:
@@ -74,31 +146,43 @@ class Property:
         """Group the disjuncts by input box (bounds, which bounds are strict, remaining atoms, and
         every disjunct whole for the re-check of a witness). Empty boxes are dropped."""
         groups: dict[tuple, BoxGroup] = {}
+        n = self.n_inputs
         for conj in self.disjuncts:
-            lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
-            slo, shi = np.zeros(self.n_inputs, bool), np.zeros(self.n_inputs, bool)
+            lo_q: list[Fraction | None] = [None] * n  # the bounds as written, exactly (None: no bound)
+            hi_q: list[Fraction | None] = [None] * n
+            slo, shi = np.zeros(n, bool), np.zeros(n, bool)
             rest: list[Atom] = []
             empty = False  # an atom false everywhere
             for at in conj:
-                if not at.b and len(at.a) == 1:
-                    ((i, v),) = at.a.items()
-                    t = -at.c / v + 0.0  # no -0.0
-                    if v > 0 and (t < hi[i] or (t == hi[i] and at.strict)):
-                        hi[i], shi[i] = t, at.strict
-                    elif v < 0 and (t > lo[i] or (t == lo[i] and at.strict)):
-                        lo[i], slo[i] = t, at.strict
+                a, b, c = at.rational()
+                if not b and len(a) == 1:
+                    ((i, v),) = a.items()
+                    t = -c / v
+                    if v > 0:
+                        old = hi_q[i]
+                        if old is None or t < old or (t == old and at.strict):
+                            hi_q[i], shi[i] = t, at.strict
+                    else:
+                        old = lo_q[i]
+                        if old is None or t > old or (t == old and at.strict):
+                            lo_q[i], slo[i] = t, at.strict
                     continue
-                if not at.a and not at.b:
-                    if at.c > 0 or (at.strict and at.c >= 0):
+                if not a and not b:
+                    if c > 0 or (at.strict and c >= 0):
                         empty = True
                         break
                     continue
                 rest.append(at)
-            if empty or np.any(lo > hi) or np.any((lo == hi) & (slo | shi)):
+            if empty or any(
+                lq is not None and hq is not None and (lq > hq or (lq == hq and (slo[i] or shi[i])))
+                for i, (lq, hq) in enumerate(zip(lo_q, hi_q))
+            ):
                 continue  # an empty disjunct
+            lo, hi = _floats(lo_q, -1, outward=True), _floats(hi_q, 1, outward=True)
             key = (lo.tobytes(), hi.tobytes(), slo.tobytes(), shi.tobytes())
             if key not in groups:
-                groups[key] = BoxGroup(lo, hi, slo, shi, [], [])
+                inner = (_floats(lo_q, -1, outward=False), _floats(hi_q, 1, outward=False))
+                groups[key] = BoxGroup(lo, hi, slo, shi, [], [], inner[0], inner[1])
             groups[key].rest.append(rest)
             groups[key].whole.append(conj)
         return list(groups.values())
@@ -107,7 +191,12 @@ class Property:
 @dataclass
 class BoxGroup:
     """Disjuncts sharing one input box: ``lower <= X <= upper`` (``<`` where ``strict_*``), the atoms
-    left once the box is taken out (``rest``, one list per disjunct) and the disjuncts whole."""
+    left once the box is taken out (``rest``, one list per disjunct) and the disjuncts whole.
+
+    The box's faces are the property's numerals as written (rationals): ``lower`` / ``upper`` are rounded outward
+    to floats (the box proofs speak of contains every real point of the property's box), ``inner_lower`` /
+    ``inner_upper`` inward (every float of that box is in the property's box: where witnesses are put). The two
+    differ by at most one float per face (X_0 >= 1/3: 0.3333333333333333 outward, 0.33333333333333337 inward)."""
 
     lower: np.ndarray
     upper: np.ndarray
@@ -115,6 +204,18 @@ class BoxGroup:
     strict_upper: np.ndarray
     rest: list[list[Atom]]
     whole: list[list[Atom]]
+    inner_lower: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: lower
+    inner_upper: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: upper
+
+    def __post_init__(self) -> None:
+        if self.inner_lower is None:
+            self.inner_lower = self.lower
+        if self.inner_upper is None:
+            self.inner_upper = self.upper
+
+    def place(self, X: np.ndarray) -> np.ndarray:
+        """Candidate points moved onto the floats of the box as written (by at most one float at its faces)."""
+        return np.clip(X, self.inner_lower, self.inner_upper)
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -157,6 +258,8 @@ def _number(tok: str) -> float | None:
         return None
     if "_" in tok:
         raise ModelFormatError(f"{tok!r} in the VNN-LIB property is not a number (no '_' in numerals)")
+    if not tok.isascii():  # Python reads any script's decimal digits (fullwidth, Arabic-Indic) as a number
+        raise ModelFormatError(f"{tok!r} in the VNN-LIB property is not a number (numerals are written in ASCII)")
     if not math.isfinite(v):
         raise ModelFormatError(
             f"the number {tok!r} in the VNN-LIB property is not finite (nan and inf are not allowed)"
@@ -193,6 +296,8 @@ class _Parser:
         if not e or not isinstance(e[0], str):
             raise ModelFormatError(f"malformed term {_show(e)}")
         op, args = e[0], [self.linear(a) for a in e[1:]]
+        if op in ("+", "-", "*") and not args:  # (an empty sum or product is no term of the format)
+            raise ModelFormatError(f"operator {op!r} without operands in term {_show(e)}")
         if op == "+":
             return _add(args, [1] * len(args))
         if op == "-":
@@ -256,7 +361,13 @@ class _Parser:
                 continue
             kind, idx = _VAR.match(name).groups()  # type: ignore[union-attr]
             (a if kind == "X" else b)[int(idx)] = v
-        return Atom(a, b, cf, strict)
+        ea: dict[int, Fraction] = {}
+        eb: dict[int, Fraction] = {}
+        for name, q in lin.items():
+            if q != 0:
+                kind, idx = _VAR.match(name).groups()  # type: ignore[union-attr]
+                (ea if kind == "X" else eb)[int(idx)] = q
+        return Atom(a, b, cf, strict, exact=(ea, eb, c))
 
     def parse(self, text: str, source: str = "") -> Property:
         exprs = _sexprs(_tokens(text))
@@ -276,6 +387,8 @@ class _Parser:
                     raise ModelFormatError(
                         f"variable {e[1]!r} has unsupported sort {_show(e[2])!r} (VNN-LIB variables are Real)"
                     )
+                if e[1] in self.declared:
+                    raise ModelFormatError(f"variable {e[1]!r} is declared twice in the VNN-LIB file")
                 self.declared.add(e[1])
                 (self.inputs if m.group(1) == "X" else self.outputs).add(int(m.group(2)))
             elif head == "assert":
