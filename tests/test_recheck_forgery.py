@@ -12,6 +12,7 @@ Plus the honest paths (exit 0) and the time limit of the whole re-check (claims 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -660,3 +661,52 @@ def test_an_honest_labels_certificate_with_whole_float_labels_rechecks_ok():
     df["y"] = y
     rep = recheck(cert, net, df, second_solver=None, time_limit=30)
     assert rep.status == "ok", rep.lines()
+
+
+def test_the_audit_rechecks_a_training_certificate_with_its_training_rows(trained_feasible, tmp_path):
+    """`mipnet audit MODEL DATA` never gave the training certificate its data: a model whose certificate was edited
+    to "optimal" (bound = incumbent, loss lowered) passed the audit on its own training rows with exit 0, the page
+    saying "proved bound ... gap 0.00 %" and "proved the best network of its class". With the rows the certificate's
+    data hash records, the re-check has the data and refutes it (exit 1); on other rows it stays a claim, said as
+    one."""
+    import copy
+
+    net, df, cert = trained_feasible
+    forged = copy.deepcopy(net)
+    c = forged.metadata["certificate"]  # a tenth off the loss (only the data can show it), proved optimal
+    assert "loss" in c["terms"], c["terms"]
+    c["terms"]["loss"] *= 0.9
+    c["incumbent"] = sum(c["terms"].values())
+    c["status"], c["bound"], c["gap"] = "optimal", c["incumbent"], 0.0
+    if isinstance(c.get("dual_bound"), dict):
+        c["dual_bound"]["bound"] = c["incumbent"]
+    data, held = tmp_path / "train.csv", tmp_path / "held.csv"
+    df.to_csv(data, index=False)
+    df.iloc[:25].to_csv(held, index=False)
+    runner = CliRunner()
+    for name, model in (("forged", forged), ("true", net)):
+        save_model(model, tmp_path / f"{name}.json")
+
+    def audit(name, csv):
+        args = ["audit", str(tmp_path / f"{name}.json"), str(csv), "-o", str(tmp_path / f"{name}_{csv.stem}.html")]
+        r = runner.invoke(cli, args + ["--eps", "0.05", "--rows", "1", "--time-limit", "10", "--workers", "0"])
+        return r.exit_code, r.output, (tmp_path / f"{name}_{csv.stem}.html").read_text()
+
+    code, out, page = audit("forged", data)
+    assert code == 1 and "re-check with the training rows" in out and "FAILED" in out, out
+    assert "proved the best network" not in page and not re.search(r"objective [0-9.]+, proved bound", page)
+    code, out, page = audit("true", data)
+    line = next(t for t in out.splitlines() if t.startswith("training certificate"))
+    assert code == 0 and "re-check with the training rows (the data's hash is the certificate's)" in line, out
+    assert "FAILED" not in line  # OK, or PARTIAL where the fresh solve could not re-prove the bound in the time left
+    assert bool(re.search(r"objective [0-9.]+, proved bound", page)) == line.endswith(" OK"), line
+    code, out, page = audit("forged", held)  # not the training rows: re-checked without them, a claim
+    assert code == 0 and "re-check without the data partial" in out, out
+    assert "claimed bound (not re-proved here)" in page and "the trainer claims the best network" in page
+    assert "proved the best network" not in page
+    # `mipnet recheck MODEL MODEL DATA`: the certificate a trained model carries (docs/training.md; it was "not a
+    # mipnet certificate", exit 2)
+    for name, codes in (("forged", (1,)), ("true", (0, 3))):
+        model = str(tmp_path / f"{name}.json")
+        r = runner.invoke(cli, ["recheck", model, model, str(data), "--time-limit", "10", "--second-solver", "none"])
+        assert r.exit_code in codes and "certificate: training" in r.output, (name, r.output)

@@ -385,6 +385,20 @@ def _data_arrays(cert: CertificateFile, net: Network, data: Any) -> tuple[np.nda
     return np.atleast_2d(np.asarray(data, dtype=np.float64)), None
 
 
+def data_matches(cert: CertificateFile, X: np.ndarray, y: Sequence[Any] | None) -> bool:
+    """True when ``(X, y)`` are the rows the certificate's data hash records (its row selection applied): the data
+    check of :func:`recheck` would pass. (The audit re-checks a model's training certificate with its data only then:
+    held-out data would fail a re-check that is not about them.)"""
+    if y is None:
+        return False
+    rep = RecheckReport(cert.kind, "", "")
+    try:
+        _check_data_hash(rep, cert, np.atleast_2d(np.asarray(X, dtype=np.float64)), np.asarray(y, dtype=object))
+    except (ValueError, TypeError, MipnetError):
+        return False
+    return bool(rep.checks) and rep.checks[-1].outcome == "pass"
+
+
 def _check_data_hash(rep: RecheckReport, cert: CertificateFile, X: np.ndarray, y: np.ndarray | None) -> None:
     from ..train.objective_check import data_hash
 
@@ -562,6 +576,7 @@ __all__ = [
     "Check",
     "RecheckReport",
     "recheck",
+    "data_matches",
     "other_solver",
     "reproving_solver",
     "EXIT_CODES",

@@ -16,7 +16,7 @@ not re-proved (time limit of the whole re-check, no data), 2 input error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import click
 
@@ -40,6 +40,9 @@ from .options import (
     scheduler_address,
 )
 from .resilience import ALPHA, check_k
+
+if TYPE_CHECKING:
+    from ..certificates.format import CertificateFile
 from .verify import EXIT_VIOLATED, exit_code
 
 
@@ -251,10 +254,17 @@ def audit(
     rc = a.training_recheck
     if a.training is not None and rc is not None:
         words = rc.verdict()
-        if rc.status == "partial":
+        if a.training_rows:
+            words = f"with the training rows (the data's hash is the certificate's) {words}"
+        elif rc.status == "partial":
             where = cdir / "training.json"
-            words = f"partial (the loss and the bound need the training rows: mipnet recheck {where} {model} DATA)"
-        click.echo(f"training certificate (claimed {a.training.status}): re-check without the data {words}")
+            words = (
+                "without the data partial (the loss and the bound need the training rows: "
+                f"mipnet recheck {where} {model} DATA)"
+            )
+        else:
+            words = f"without the data {words}"
+        click.echo(f"training certificate (claimed {a.training.status}): re-check {words}")
         if rc.status == "failed":  # the model's own claim is refuted or tampered with: as a violated property
             code = EXIT_VIOLATED
     click.echo(f"wrote {output}")
@@ -286,6 +296,9 @@ def recheck(
 ) -> None:
     """Re-check CERTIFICATE against MODEL (and DATA.csv) without trusting the solver that produced it.
 
+    CERTIFICATE is a certificate file, or a trained model file: the training certificate it carries
+    (mipnet recheck model.json model.json train.csv).
+
     Witnesses are re-checked with the network's forward pass; every proved claim (a robustness or
     monotonicity "holds", a resilience value, a training bound) is re-proved by a fresh solve of a model
     built afresh from MODEL: with the other installed solver (--second-solver auto), else with the
@@ -298,10 +311,17 @@ def recheck(
     (nothing failed, but some claims were not re-proved: time limit, no data; the UNDECIDED lines say
     which); 2 input error.
     """
+    from ..certificates.format import CertificateError
     from ..report.certificates import load_certificate
     from ..report.recheck import recheck as run_recheck
 
-    cert = load_certificate(certificate)
+    try:
+        cert = load_certificate(certificate)
+    except CertificateError:  # a trained model file: the training certificate it carries in its metadata
+        carried = _carried_certificate(certificate)
+        if carried is None:
+            raise
+        cert = carried
     net = load_network(model)
     df = read_csv(data) if data is not None else None
     if df is not None:  # input errors of the data before any re-check
@@ -316,6 +336,19 @@ def recheck(
         for line in rep.lines():
             click.echo(line)
     ctx.exit(rep.exit_code)
+
+
+def _carried_certificate(path: str) -> CertificateFile | None:
+    """The training certificate a model file carries (``mipnet train -o MODEL``), or None when ``path`` is no model
+    file with one."""
+    from ..errors import MipnetError
+    from ..report.audit.run import _training_of
+
+    try:
+        carrier = load_network(path)
+    except MipnetError:
+        return None
+    return _training_of(carrier)
 
 
 COMMANDS = [audit, recheck]

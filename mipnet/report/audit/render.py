@@ -77,8 +77,12 @@ def _section_summary(a: Audit) -> str:
         if rc is not None and rc.status == "failed":  # a claim the re-check refuted is not repeated as proved
             words = "the re-check FAILED (" + "; ".join(rc.problems()) + "): the claim is not evidence"
         else:
-            words = _gap_words(g) + (
-                "; re-check without the training rows: integrity and terms only" if rc is not None else ""
+            words = _gap_words(g, rc is not None and rc.status == "ok") + (
+                ""
+                if rc is None
+                else f"; re-check with the training rows: {rc.verdict()}"
+                if a.training_rows
+                else "; re-check without the training rows: integrity and terms only"
             )
         items.append(
             f"<tr><td>Training certificate</td><td>{html.escape(str(a.training.status))} (claimed), gap "
@@ -99,12 +103,14 @@ def _section_summary(a: Audit) -> str:
     )
 
 
-def _gap_words(g: object) -> str:
-    """What a training gap means, in a few words."""
+def _gap_words(g: object, reproved: bool = True) -> str:
+    """What a training gap means, in a few words (``reproved`` False: the trainer's claim, not re-proved here)."""
     if g is None:
         return "no proved bound: nobody knows how far a better network could be"
     gap = float(g)  # type: ignore[arg-type]
     if gap <= 1e-6:
+        if not reproved:
+            return "the trainer claims the best network of its class on the training rows (not re-proved here)"
         return "proved the best network of its class on the training rows"
     return (
         f"a network of the same class with an objective up to {100 * gap:.0f} % lower might exist; "
@@ -211,6 +217,9 @@ def _section_training(a: Audit) -> str:
         )
     )
     rc = a.training_recheck
+    # "proved" only where this audit's re-check re-proved it (with the training rows); else the trainer's claim
+    reproved = rc is not None and rc.status == "ok"
+    bound_words = "proved bound" if reproved else "claimed bound (not re-proved here)"
     rc_line = (
         ""
         if rc is None
@@ -226,12 +235,12 @@ def _section_training(a: Audit) -> str:
         f"({html.escape(str(q.get('hypothesis')))} network class, {html.escape(str(q.get('loss')))} loss, "
         f"{html.escape(str(q.get('n_samples')))} training rows) with {html.escape(str(c.solver.get('name')))} "
         f"{html.escape(str(c.solver.get('version')))}. Status <b>{html.escape(str(c.status))}</b>: "
-        f"objective {_fmt(ans.get('incumbent'), '.6g')}, proved bound {_fmt(ans.get('bound'), '.6g')}, gap "
+        f"objective {_fmt(ans.get('incumbent'), '.6g')}, {bound_words} {_fmt(ans.get('bound'), '.6g')}, gap "
         f"{'-' if g is None else f'{100 * float(g):.2f} %'} (0 % = no better network of this class exists), "
         f"{_fmt(ans.get('time'), '.1f')} s.</p><p>In plain words: the <i>objective</i> is the number training "
         "makes as small as it can (the average loss on the training rows plus penalties on the weights); the "
         "<i>proved bound</i> is a value no network of this class can go below; the <i>gap</i> between them "
-        f"says how much better a network could still be: {_gap_words(g)}.</p>{_table(rows, ('value',))}"
+        f"says how much better a network could still be: {_gap_words(g, reproved)}.</p>{_table(rows, ('value',))}"
         f"{_img(_png(training_figure(meta)), 'training certificate')}{prog}{rc_line}"
     )
 

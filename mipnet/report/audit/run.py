@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import numpy as np
 
+from ...certificates.checks import data_matches
 from ...certificates.robustness import spread_rows
 from ...deadline import Deadline
 from ...errors import DataError, LimitError, MipnetError, SolverError, UnsupportedError
@@ -76,6 +77,8 @@ class Audit:
     data_note: str = ""
     #: the data's column the labels were read from (None: no labels)
     target: str | None = None
+    #: the training certificate was re-checked with the audit's data (they are its training rows, by their hash)
+    training_rows: bool = False
 
     @property
     def verdicts(self) -> list[str]:
@@ -487,8 +490,10 @@ def run_audit(
             p.cert_path = str(path)
     # 2. training certificate in the model's metadata
     rc = None
+    with_rows = training is not None and data_matches(training, X, y)  # the training rows: the bound is re-proved
     if training is not None:
-        rc = recheck(training, net, None, second_solver=None, time_limit=total.remaining())
+        data = (X, np.asarray(y, dtype=object)) if with_rows else None
+        rc = recheck(training, net, data, second_solver=None, time_limit=total.remaining())
         if cdir is not None:
             save_certificate(training, cdir / "training.json")
     if cdir is not None:  # a bundle never mixes runs: certificates of an earlier audit that this one did not write go
@@ -501,7 +506,12 @@ def run_audit(
     quality = _quality(net, X, y)
     explanation = _explanation(net, X, explain_regions, total.remaining())
     now = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat(sep=" ")
-    if data_note is None:
+    if data_note is None and with_rows:
+        data_note = (
+            f"all {X.shape[0]} rows of {data_name}: the model's training rows (their hash is the one its training "
+            "certificate records), so the accuracy overstates how well it does on new cases."
+        )
+    elif data_note is None:
         data_note = (
             f"all {X.shape[0]} rows of {data_name}. The audit cannot tell whether the model was trained on "
             "these rows; if it was, the accuracy overstates how well it does on new cases."
@@ -522,6 +532,7 @@ def run_audit(
         scheduler or "local Dask cluster",
         data_note,
         target,
+        with_rows,
     )
 
 
