@@ -81,6 +81,7 @@ takes effect.)
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import replace
 from typing import Any, Callable, ParamSpec
@@ -364,6 +365,17 @@ def _solve_rivals(
 MARGIN_MIP_TOLERANCE = ("mip_feasibility_tolerance", 1e-6)
 
 
+def _l1_radius(net: Network, eps: float, norm: str) -> float:
+    """The L1 budget of the MILP: ``eps``, or floor(eps) when every coordinate is a whole number (integer features,
+    one-hot groups): their steps sum to a whole number, so the set is the same, and the solver's feasibility
+    tolerance cannot take a step of 2 on a budget of 2 - 1e-12 (a category switch no point of the ball makes)."""
+    d = net.domain
+    whole = d.integer.copy()
+    for g in d.onehot_groups:
+        whole[np.asarray(g, dtype=int)] = True
+    return float(math.floor(eps)) if norm == "1" and bool(whole.all()) and math.isfinite(eps) else eps
+
+
 def _solve_margin(
     net: Network,
     sub: Domain,
@@ -395,7 +407,7 @@ def _solve_margin(
         return "done"
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x", centre=x)  # offsets from x where the ball lies far from the origin
-    add_norm_ball(m, "B", xin, x, float(eps), norm)
+    add_norm_ball(m, "B", xin, x, _l1_radius(net, float(eps), norm), norm)
     enc = encode_network(m, net, xin, bounds=bnds)
     outs, cls = enc.outputs, c
     if keep is not None:

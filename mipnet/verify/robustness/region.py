@@ -103,7 +103,11 @@ def ball_box(net: Network, x: np.ndarray, eps: float, norm: str, inward: bool = 
     else:
         lo_s = np.where(e_lo < 0, np.nextafter(lo_s, -np.inf), lo_s)
         hi_s = np.where(e_hi > 0, np.nextafter(hi_s, np.inf), hi_s)
-    return np.maximum(lo_s, net.domain.lower), np.minimum(hi_s, net.domain.upper)
+    lo, hi = np.maximum(lo_s, net.domain.lower), np.minimum(hi_s, net.domain.upper)
+    whole = net.domain.integer.copy()  # whole-number coordinates: the ends rounded to whole numbers, inward, which
+    for g in net.domain.onehot_groups:  # keeps exactly the box's whole numbers (ceil of an end rounded outward is
+        whole[np.asarray(g, dtype=int)] = True  # still below every real point of the ball; 1 - 1e-9 left 2 in the MILP)
+    return np.where(whole, np.ceil(lo), lo), np.where(whole, np.floor(hi), hi)
 
 
 def _sub_domain(net: Network, lo: np.ndarray, hi: np.ndarray) -> Domain:
