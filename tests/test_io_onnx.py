@@ -817,3 +817,40 @@ def test_a_float32_export_of_an_alpha_that_rounds_to_one_is_refused():
     with pytest.raises(UnsupportedError, match="rounds to 1 in float32"):
         to_onnx(net, dtype="float32")
     assert from_onnx(to_onnx(net)).layers[1].alpha == alpha  # float64: exact
+
+
+@pytest.mark.parametrize(
+    "nodes, inits, error, message",
+    [  # a random draw was folded into the bias, another at every load
+        (
+            [helper.make_node("RandomNormal", [], ["r"], shape=[3]), helper.make_node("Add", ["x", "r"], ["y"])],
+            {},
+            UnsupportedError,
+            "draws random numbers",
+        ),
+        (
+            [helper.make_node("RandomUniform", [], ["r"], shape=[3]), helper.make_node("Mul", ["x", "r"], ["y"])],
+            {},
+            UnsupportedError,
+            "draws random numbers",
+        ),
+        (  # a NaN shift after a Gemm went into its bias unchecked
+            [helper.make_node("Gemm", ["x", "W"], ["z"], transB=1), helper.make_node("Add", ["z", "c"], ["y"])],
+            {"W": np.ones((3, 3)), "c": [0.0, np.nan, 0.0]},
+            ModelFormatError,
+            "NaN or inf",
+        ),
+        (  # a file of a few hundred bytes asked for 7 GB before the broadcast failed
+            [
+                helper.make_node("ConstantOfShape", ["s"], ["c"]),
+                helper.make_node("Add", ["x", "c"], ["y"]),
+            ],
+            {"s": np.array([30000, 30000], dtype=np.int64)},
+            ModelFormatError,
+            "900000000 elements",
+        ),
+    ],
+)
+def test_random_non_finite_and_huge_constants_are_refused(nodes, inits, error, message):
+    with pytest.raises(error, match=message):
+        from_onnx(_model(nodes, inits, [3]))

@@ -165,6 +165,39 @@ def onnx_outputs(net: Network, y: np.ndarray) -> np.ndarray:
     return y
 
 
+#: operators whose value is a random draw: never folded into a fixed network
+RANDOM_OPERATORS = frozenset(
+    {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"}
+)
+#: the largest constant read from an ONNX graph (elements): 400 MB as float64, beyond any network mipnet verifies
+MAX_CONSTANT_ELEMENTS = 50_000_000
+
+
+def _check_constant_size(n: int, node: Any) -> None:
+    if n > MAX_CONSTANT_ELEMENTS:
+        raise ModelFormatError(
+            f"ONNX node {_node_name(node)!r} ({node.op_type}) makes a constant of {n} elements (more than "
+            f"{MAX_CONSTANT_ELEMENTS}): not a network mipnet can read"
+        )
+
+
+def _folded_size(node: Any, consts: dict[str, Any]) -> int:
+    """The number of elements a constant node would make, where its inputs say so before it runs (the operators
+    that build a tensor from a shape); 0 when not known in advance."""
+    ins = [np.asarray(consts[n]) if n in consts else None for n in node.input]
+    try:
+        if node.op_type == "ConstantOfShape" and ins and ins[0] is not None:
+            return int(np.prod([max(int(d), 0) for d in ins[0].ravel()], dtype=object))
+        if node.op_type == "Expand" and len(ins) == 2 and ins[0] is not None and ins[1] is not None:
+            shape = np.broadcast_shapes(ins[0].shape, tuple(max(int(d), 0) for d in ins[1].ravel()))
+            return int(np.prod(shape, dtype=object))
+        if node.op_type == "Tile" and len(ins) == 2 and ins[0] is not None and ins[1] is not None:
+            return int(ins[0].size * np.prod([max(int(d), 0) for d in ins[1].ravel()], dtype=object))
+    except (ValueError, TypeError, OverflowError):
+        return 0  # (a malformed shape: the evaluator's own error says so)
+    return 0
+
+
 class _Reader:
     """Walks the data path of a graph, turning nodes into layers."""
 
@@ -224,7 +257,13 @@ class _Reader:
     def const(self, name: str, node: Any) -> np.ndarray:
         if name not in self.consts:
             raise UnsupportedError(f"ONNX node {_node_name(node)!r} ({node.op_type}) needs a constant for {name!r}")
-        return np.asarray(self.consts[name], dtype=np.float64)
+        _check_constant_size(np.asarray(self.consts[name]).size, node)
+        try:
+            return np.asarray(self.consts[name], dtype=np.float64)
+        except MemoryError:
+            raise ModelFormatError(
+                f"the constant {name!r} of ONNX node {_node_name(node)!r} does not fit in memory"
+            ) from None
 
     def scalar(self, name: str) -> float | None:
         c = self.consts.get(name)
@@ -242,6 +281,12 @@ class _Reader:
             v = helper.get_attribute_value(a)
             self.consts[node.output[0]] = numpy_helper.to_array(v) if a.name == "value" else np.array(v)
             return
+        if node.op_type in RANDOM_OPERATORS:  # the reference evaluator draws anew at every load
+            raise UnsupportedError(
+                f"ONNX node {_node_name(node)!r} ({node.op_type}) draws random numbers: its value differs at every "
+                "run, and mipnet reads and verifies fixed networks only"
+            )
+        _check_constant_size(_folded_size(node, self.consts), node)  # before a tiny file allocates gigabytes
         from onnx.reference import ReferenceEvaluator
 
         try:
@@ -516,6 +561,8 @@ class _Reader:
         op = node.op_type
         first = node.input[0] == self.cur
         raw = self.const(node.input[1] if first else node.input[0], node)
+        if not np.all(np.isfinite(raw)):  # (it went into the previous layer's bias unchecked: NaN outputs)
+            raise ModelFormatError(f"{where}: its constant contains NaN or inf values")
         if self.batch != "dynamic" and raw.ndim > len(self.shape):
             self.batched = True  # broadcasting against (1, ...) adds the batch axis
         c = _fit(raw, self.shape, where)
