@@ -597,3 +597,18 @@ def test_a_recorded_constraint_that_means_nothing_is_refused(record):
         read_resolved(record)
     ok = read_resolved({"kind": "sign", "features": [0], "sign": -1})
     assert ok.sign == -1
+
+
+@pytest.mark.parametrize("extra", [["--linear"], ["--constraint", "CONS"]])
+def test_cli_linear_and_constraints_need_one_hidden_layer_before_the_data_are_read(tmp_path, extra):
+    """--linear --hidden 3,2 printed "training on N rows" and failed after the data were read."""
+    from mipnet.cli import cli
+
+    data = tmp_path / "d.csv"
+    data.write_text("not,a\ncsv file at all,\x00\n")  # never read: the option error comes first
+    cons = tmp_path / "c.json"
+    cons.write_text(json.dumps([{"kind": "budget", "k": 1}]))
+    args = ["train", str(data), "--target", "a", "--hidden", "3,2", "-o", str(tmp_path / "m.json")]
+    r = CliRunner().invoke(cli, args + [str(cons) if e == "CONS" else e for e in extra])
+    assert r.exit_code == 2 and "take one hidden layer" in r.output and "training on" not in r.output, r.output
+    assert not (tmp_path / "m.json").exists()

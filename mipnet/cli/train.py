@@ -395,6 +395,8 @@ def train(
         }
     elif input_shape is not None or channel_penalty or max_channels is not None or downsample != 1:
         raise DataError("--input-shape, --downsample, --channel-penalty and --max-channels need --architecture")
+    elif set(extra) - {"max_neurons"} and len(_hidden(hidden)) != 1:  # (it came after the data were read)
+        raise DataError("--linear and --constraint take one hidden layer (--hidden N)")
     else:
         _hidden(hidden)
     df = read_csv(data)

@@ -112,7 +112,10 @@ def logistic_start(mapped: Weights, Xs: np.ndarray, target: np.ndarray, cfg: Tra
         return None
     zero = [(np.zeros_like(W), np.zeros_like(b)) for W, b in mapped]
     zero[-1] = (zero[-1][0], np.full_like(mapped[-1][1], c))
-    return zero, f"best constant network (logistic loss {const_loss:.6g}; the mapped gradient net's {mapped_loss:.6g})"
+    return zero, (
+        f"best constant network (objective {const_loss:.6g}, its logistic loss; the mapped gradient net's loss "
+        f"{mapped_loss:.6g} plus its weight penalties {penalty:.6g} is no lower)"
+    )
 
 
 __all__ = [
