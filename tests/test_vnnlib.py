@@ -588,3 +588,14 @@ def test_a_witness_is_checked_in_exact_arithmetic_on_the_numerals_as_written() -
     r = check_property(net, parse_vnnlib(inside), time_limit=30)
     assert r.verdict == "violated"
     assert 3 * Fraction(float(r.x[0])) >= 1 and Fraction(float(r.y[0])) <= Fraction("0.3333333343333333")
+
+
+def test_the_property_parser_imports_no_solver_layer() -> None:
+    """`vnncomp run` parses the property before the MILP encoders are imported (Pyomo took 4.4 s on a loaded machine,
+    and a malformed property then ended as "timeout" instead of "error"): the parser's import leaves them out."""
+    import subprocess
+    import sys
+
+    code = "import sys, mipnet.verify.vnnlib_format; print('pyomo' in sys.modules, 'mipnet.encode' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"], out

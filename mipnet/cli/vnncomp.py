@@ -198,6 +198,9 @@ def _decide(onnx: str, vnnlib: str, left: float, solver: str, bounds: str) -> st
     for path in (onnx, vnnlib):  # before the imports (seconds on a loaded machine): a missing file is an "error"
         if not Path(path).is_file():
             raise DataError(f"file not found: {path}")
+    from ..verify.vnnlib_format import load_vnnlib
+
+    load_vnnlib(vnnlib)  # a malformed property is an "error" before the solvers' imports (not a "timeout" under load)
     from ..io import load_model
     from ..io.onnx_io import onnx_outputs
     from ..verify.vnnlib import verify_vnnlib
