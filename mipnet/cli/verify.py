@@ -55,7 +55,7 @@ def verify() -> None:
 @verify.command("robustness")
 @click.argument("model")
 @click.argument("data")
-@click.option("--eps", type=RADIUS, required=True, help="Radius of the ball around each sample (finite, >= 0).")
+@click.option("--eps", type=RADIUS, required=True, help="Radius of the ball around each sample, in [0, 1e12].")
 @click.option("--norm", type=click.Choice(["inf", "1"]), default="inf", show_default=True, help="L-inf or L1 ball.")
 @click.option("--label", "label_col", help="Column of DATA with the class to defend (default: the prediction).")
 @click.option("--time-limit", type=FINITE_POSITIVE, default=30.0, show_default=True, help=PER_ROW_LIMIT)
