@@ -34,7 +34,7 @@ def test_certified_monotone_training_saves_a_network_whose_certificate_rechecks(
             "--hidden",
             "2",
             "--time-limit",
-            "5",
+            "30",  # (about 2 s alone; 5 s ran out on a loaded machine before any certificate line)
             "--monotone-increasing",
             "a",
             "-o",
@@ -105,7 +105,7 @@ def test_a_classifier_s_monotone_training_names_the_score_it_proves_about(tmp_pa
     df = pd.DataFrame(X, columns=["a", "b"])
     df["y"] = np.where(X[:, 0] > 0.5, "high", "low")
     df.to_csv(tmp_path / "d.csv", index=False)
-    args = ["train", str(tmp_path / "d.csv"), "--target", "y", "--hidden", "1", "--time-limit", "2"]
+    args = ["train", str(tmp_path / "d.csv"), "--target", "y", "--hidden", "1", "--time-limit", "30"]
     r = CliRunner().invoke(cli, [*args, "--monotone-increasing", "a", "-o", str(tmp_path / "m.json")])
     assert r.exit_code in (0, 1, 3), r.output
     assert "certificate of the logit (the network's score: above 0 means low, below 0 means high)" in r.output

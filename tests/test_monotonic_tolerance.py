@@ -51,6 +51,26 @@ def test_a_real_drop_on_a_wide_feature_is_never_holds() -> None:
     assert fv.witness.f_x_prime < fv.witness.f_x - 1.0  # the pair shows the drop
 
 
+def test_a_falling_classifier_with_tiny_logits_is_never_holds() -> None:
+    """logit = sc (0.5 - x0): the class falls from 1 to 0 as x0 grows, whatever sc > 0. At sc = 1e-8 the exact
+    interval bound -1e-8 was within the absolute tolerance 1e-7: "holds". The tolerance is also relative to the
+    slopes the bounds allow (REL_TOL x 1e-8); scaled up, a truly monotone net of the same size still holds."""
+    from mipnet.verify.monotonic.common import REL_TOL
+
+    for sc in (1e-8, 1e-10, 1e-6):
+        net = Network(
+            [Dense(np.array([[-sc, 0.0]]), np.array([0.5 * sc]))], domain=Domain(["x0", "x1"], [0, 0], [1, 1])
+        )
+        assert list(net.predict(np.array([[0.2, 0.5], [0.8, 0.5]]))) == [1, 0]
+        for mode in ("exact", "blockwise"):
+            fv = verify_global(net, ["x0"], mode=mode, time_limit=10).features[0]
+            assert fv.status == "violated" or (sc < 1e-8 and fv.status == "unknown"), (sc, mode, fv)
+        rising = Network([Dense(np.array([[sc, 0.0]]), np.array([-0.5 * sc]))], domain=net.domain)
+        for mode in ("exact", "blockwise"):
+            assert verify_global(rising, ["x0"], mode=mode, time_limit=10).features[0].status == "holds"
+    assert slope_tolerance(TOL, 1.0, 1e-8) == REL_TOL * 1e-8 and slope_tolerance(TOL, 1.0, 1.0) == TOL
+
+
 def test_a_monotone_feature_wider_than_100_units_is_proved() -> None:
     for width in (50.0, 200.0, 1e4):
         fv = verify_global(_ramp(width), ["x0"], mode="exact", time_limit=10).features[0]

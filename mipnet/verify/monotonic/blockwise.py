@@ -137,7 +137,7 @@ def _verify_blockwise(
                     # the tolerance along this block input (:func:`slope_tolerance`): the feature's range in the
                     # first block, the input neuron's bound range after it
                     span = net.domain.upper[i] - net.domain.lower[i] if k == 0 else _span(bnds[a - 1], i)
-                    t = slope_tolerance(tol, float(span))
+                    t = slope_tolerance(tol, float(span), max(abs(float(g.lower[i])), abs(float(g.upper[i]))))
                     lo_g = g.lower[i] if sign > 0 else -g.upper[i]
                     if lo_g >= -t:
                         worst = min(worst, float(lo_g))
@@ -183,7 +183,12 @@ def _verify_blockwise(
         else:
             k, j, i, fval, res = failed
             v.solver = res.to_dict() if res is not None else None
-            tl = slope_tolerance(tol, float(net.domain.upper[l] - net.domain.lower[l]))  # one block: the feature's
+            g0 = grad(k, int(j))  # one block: the feature's range and its slope bounds
+            tl = slope_tolerance(
+                tol,
+                float(net.domain.upper[l] - net.domain.lower[l]),
+                max(abs(float(g0.lower[i])), abs(float(g0.upper[i]))),
+            )
             if len(blks) == 1 and res is not None and res.has_solution and fval is not None and fval < -tl:
                 enc = built[0]["enc"]
                 code = _code_from_encoding(net, enc)

@@ -258,12 +258,22 @@ def _prepare(net: Network) -> None:
 DROP_TOL = 1e-5
 
 
-def slope_tolerance(tol: float, width: float) -> float:
+#: the largest slope tolerance relative to the slopes the network can have along the input (their interval bound)
+REL_TOL = 1e-6
+
+
+def slope_tolerance(tol: float, width: float, scale: float | None = None) -> float:
     """The slope tolerance a "holds" may carry along an input of range ``width``: ``tol`` per unit, and at most
     :data:`DROP_TOL` over the whole range (f = 1 - 5e-8 u on u in [0, 1e8] has slope -5e-8 >= -tol and drops
-    by 5: it was certified monotone), so min(tol, DROP_TOL / width) for a finite, positive width. Every test
-    of a slope against the tolerance (interval bounds, the cut-off solve, witness searches) uses this value."""
-    return min(tol, DROP_TOL / width) if np.isfinite(width) and width > 0 else tol
+    by 5: it was certified monotone), so min(tol, DROP_TOL / width) for a finite, positive width; with ``scale``
+    (an upper bound of |slope| along the input, from the interval bounds) also at most :data:`REL_TOL` x scale:
+    logits scaled by 1e-8 have slopes of 1e-8, and a slope of -1e-8 (the class falling as the input grows) was
+    within the absolute tolerance ("holds"). Every test of a slope against the tolerance (interval bounds, the
+    cut-off solve, witness searches) uses this value."""
+    t = min(tol, DROP_TOL / width) if np.isfinite(width) and width > 0 else tol
+    if scale is not None and np.isfinite(scale):
+        t = min(t, REL_TOL * float(scale))
+    return t
 
 
 def stopped_note(res: Any, seconds: float | None, where: str) -> str:

@@ -183,7 +183,8 @@ def _exact_feature(
     t0 = time.perf_counter()
     # the tolerance along this feature (:func:`slope_tolerance`): at most DROP_TOL over its whole range, so that a
     # wide feature is neither certified with a real drop nor left unprovable by a cut-off at -tol
-    tol = slope_tolerance(tol, float(net.domain.upper[l] - net.domain.lower[l]))
+    scale = max(abs(float(ex.grad.lower[l])), abs(float(ex.grad.upper[l])))  # the largest |slope| the bounds allow
+    tol = slope_tolerance(tol, float(net.domain.upper[l] - net.domain.lower[l]), scale)
 
     def accepted(bound: float) -> bool:
         """A proved min slope that lets "holds" stand: >= -tol (the feature's :func:`slope_tolerance`)."""
