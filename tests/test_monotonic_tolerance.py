@@ -294,3 +294,24 @@ def test_recheck_takes_no_tolerance_on_a_monotonicity_witness():
     forged.seal = forged.compute_seal()
     data = pd.DataFrame(X, columns=["b", "c"])
     assert recheck(forged, net, data, second_solver=None, time_limit=10).status == "failed"
+
+
+def test_an_edited_output_or_feature_name_fails_the_recheck_not_the_command() -> None:
+    """question.output = 5 on a 2-output model, output = true, or an individual certificate's feature renamed ended
+    the re-check as an input error (exit 2): an edited certificate is FAILED (exit 1)."""
+    layers = [Dense(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)), ReLU(), Dense(np.eye(2), np.zeros(2))]
+    net = Network(layers, domain=Domain(["a", "b"], [0.0, 0.0], [1.0, 1.0]), class_names=["p", "q"])
+    rep = verify_global(net, ["a"], output=1, time_limit=10)
+    cert = monotonicity_certificate(net, rep, increasing=["a"], output=1)
+    assert recheck(cert, net, second_solver=None, time_limit=30).status == "ok"
+    for value in (5, True, 0.5):
+        bad = recheck(forged(cert, lambda d, v=value: d["question"].update(output=v)), net, second_solver=None)
+        assert bad.status == "failed" and bad.exit_code == 1, (value, bad.lines())
+    X = np.array([[0.2, 0.3], [0.6, 0.1]])
+    ind = individual_monotonicity_certificate(
+        net, X, verify_individual(net, X, ["a"], output=1, time_limit=10), increasing=["a"], output=1
+    )
+    assert recheck(ind, net, second_solver=None, time_limit=30).status in ("ok", "partial")
+    for edit in (lambda d: d["question"].update(increasing=["zz"]), lambda d: d["question"].update(output=-7)):
+        bad = recheck(forged(ind, edit), net, second_solver=None)
+        assert bad.status == "failed" and bad.exit_code == 1, bad.lines()

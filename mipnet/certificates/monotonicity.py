@@ -192,12 +192,32 @@ def _check_output_description(rep: RecheckReport, q: dict[str, Any], desc: str) 
         rep.add("monitored score", "integrity", False, f"the certificate names {recorded!r}, its output is {desc!r}")
 
 
+def _question_score(rep: RecheckReport, net: Network, q: dict[str, Any]) -> tuple[np.ndarray, str] | None:
+    """The monitored score's coefficients and words from the question's output and versus; None (a failed integrity
+    check) when they name no output of the model: an edited field refutes the certificate (an output index 5 of a
+    2-output model ended the re-check as an input error, exit 2), and a JSON true / false is no index."""
+    from ..errors import DataError
+    from ..verify.monotonic import output_coefficients
+
+    out, versus = q.get("output"), q.get("versus")
+    try:
+        if isinstance(out, bool) or isinstance(versus, bool):
+            raise DataError(f"output {out!r} / versus {versus!r}: true / false name no output")
+        return output_coefficients(net, out, versus)
+    except DataError as exc:
+        rep.add("the question's output is the model's", "integrity", False, str(exc))
+        return None
+
+
 def _recheck_monotonicity(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
-    from ..verify.monotonic import output_coefficients, verify_global
+    from ..verify.monotonic import verify_global
 
     q = cert.question
     inc, dec = _feature_list(cert)
-    coef, desc = output_coefficients(net, q.get("output"), q.get("versus"))
+    score = _question_score(rep, net, q)
+    if score is None:
+        return
+    coef, desc = score
     _check_output_description(rep, q, desc)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
@@ -440,12 +460,21 @@ def _individual_problems(
 
 
 def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network, Xy: Any, ctx: _Ctx) -> None:
-    from ..verify.monotonic import output_coefficients, verify_individual
+    from ..errors import DataError
+    from ..verify.monotonic import verify_individual
 
     q = cert.question
     inc, dec = _feature_list(cert)
-    coef, desc = output_coefficients(net, q.get("output"), q.get("versus"))
+    score = _question_score(rep, net, q)
+    if score is None:
+        return
+    coef, desc = score
     _check_output_description(rep, q, desc)
+    try:
+        ia, idd = net.domain.indices(inc), net.domain.indices(dec)
+    except DataError as exc:  # an edited feature name refutes the certificate (it was an input error, exit 2)
+        rep.add("features asked are the model's", "integrity", False, str(exc))
+        return
     X = _samples(cert, net)
     items = cert.answer.get("items") or []
     _check_aggregate(rep, cert, [str(it.get("verdict")) for it in items])
@@ -458,8 +487,6 @@ def _recheck_individual(rep: RecheckReport, cert: CertificateFile, net: Network,
     )
     if Xy is not None:
         _check_data_hash(rep, cert, Xy[0], None)
-    dom = net.domain
-    ia, idd = dom.indices(inc), dom.indices(dec)
     rest = np.setdiff1d(np.arange(net.n_inputs), ia + idd)
     fX = net.forward(X) @ coef
     proved = []
