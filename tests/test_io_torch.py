@@ -138,8 +138,12 @@ def test_load_torch_file(tmp_path):
 
     conv = _conv_model()
     torch.save(conv, tmp_path / "conv.pt")
-    with pytest.raises(ModelFormatError, match="cannot infer the input shape.*Conv2d.*input_shape"):
+    with pytest.raises(ModelFormatError, match=r"cannot infer the input shape.*Conv2d.*input_shape = \(C, H, W\)"):
         load_torch_file(tmp_path / "conv.pt")
+    bn = nn.Sequential(nn.BatchNorm1d(3).eval(), nn.Linear(3, 1))  # its hint was (C, H, W) for a flat input
+    torch.save(bn, tmp_path / "bn.pt")
+    with pytest.raises(ModelFormatError, match=r"BatchNorm1d; set model.input_shape = \(C,\) or \(C, L\)"):
+        load_torch_file(tmp_path / "bn.pt")
     conv.input_shape = (2, 11, 10)
     torch.save(conv, tmp_path / "conv.pt")
     assert _compare(conv, load_torch_file(tmp_path / "conv.pt"), torch.randn(4, 2, 11, 10, dtype=torch.float64)) < 1e-6

@@ -254,8 +254,16 @@ def _guess_input_shape(module: nn.Module) -> tuple[int, ...]:
         raise ModelFormatError("the torch model has no layers")
     raise ModelFormatError(
         f"cannot infer the input shape of a model starting with {type(mods[0]).__name__}; "
-        "set model.input_shape = (C, H, W) before torch.save(model)"
+        f"set model.input_shape = {_shape_hint(mods[0])} before torch.save(model)"
     )
+
+
+def _shape_hint(first: nn.Module) -> str:
+    """The input shape's form for a first layer (BatchNorm1d reads (C,) or (C, L); a 2-D layer (C, H, W))."""
+    name = type(first).__name__
+    if name.endswith("1d"):
+        return "(C,) or (C, L)"
+    return "(C, H, W)" if name.endswith("2d") else "(n,) for a flat input, or (C, H, W)"
 
 
 def load_torch_file(path: str | os.PathLike[str]) -> Network:
