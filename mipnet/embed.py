@@ -2,7 +2,8 @@
 
 Given Pyomo variables ``x`` (the network's inputs, each with finite bounds), :func:`add_network` adds to a
 block of your model the exact MILP form of ``y = net(x)`` (mipnet's one encoder, :func:`mipnet.encode.encode_network`):
-affine layers as equalities, each ReLU / leaky ReLU / max-pool unit by its big-M formulation with one binary,
+affine layers as equalities, each ReLU / leaky ReLU / max-pool unit by its big-M formulation with one binary
+(a HardTanh unit as two ReLUs),
 units that the bounds prove stable without one. Your objective and constraints may then use the outputs ``y``
 (a counterfactual explanation, an optimal decision under a learned cost, a verification query of your own).
 
@@ -18,7 +19,7 @@ imposed on your variables: the network is a function on the reals, and what valu
 model's business. Tightening a variable's bounds after the call keeps the formulation valid (B only shrinks);
 widening them does not: :meth:`NetworkHandle.check_bounds` says whether the variables still lie in B.
 
-Only networks whose activations are piecewise linear (ReLU, LeakyReLU, Identity, MaxPool2D; affine layers of
+Only networks whose activations are piecewise linear (ReLU, LeakyReLU, HardTanh, Identity, MaxPool2D; affine layers of
 any kind) have an exact MILP form; a network with a smooth activation (GELU, tanh, sigmoid) is refused.
 
 Example::
@@ -122,8 +123,13 @@ class NetworkHandle:
         return np.array([fill[i] if v is None else v for i, v in enumerate(vals)], dtype=np.float64)
 
     def values(self) -> np.ndarray:
-        """The outputs' values after a solve (flat, float), as the solver left them."""
-        self.input_values()  # (before a solve: an error, not the outputs' initial values)
+        """The outputs' values after a solve (flat, float), as the solver left them; before a solve an error, not
+        the midpoints of the outputs' bounds (inputs declared with initial values have values before any solve)."""
+        import pyomo.environ as pyo
+
+        self.input_values()
+        if any(pyo.value(e, exception=False) is None for e in self.encoding.outputs.expr.ravel()):
+            raise DataError("the network's output variables have no value: solve the model first")
         return self.encoding.outputs.values().ravel().astype(np.float64)
 
     def forward(self) -> np.ndarray:

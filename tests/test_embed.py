@@ -173,6 +173,13 @@ def test_a_pruned_input_does_not_stop_the_check_after_a_solve():
     m.obj = pyo.Objective(expr=h.outputs[0], sense=pyo.maximize)
     pyo.SolverFactory(SOLVER).solve(m)
     assert h.values()[0] == pytest.approx(1.0) and h.error() <= 1e-9
+    # inputs declared with initial values have values before any solve: the outputs' bound midpoints were returned
+    m2 = pyo.ConcreteModel()
+    m2.x = pyo.Var(range(2), bounds=(0, 1), initialize=0.0)
+    h2 = add_network(m2, net, m2.x)
+    for before_the_solve in (h2.error, h2.values):
+        with pytest.raises(DataError, match="output variables have no value: solve the model first"):
+            before_the_solve()
 
 
 def test_a_slice_of_a_variable_is_its_variables_in_index_order():

@@ -48,6 +48,7 @@ BAD: list[tuple[str, Any]] = [
     ("hidden_layer_sizes", "3"),
     ("hidden_layer_sizes", (2.5,)),  # scikit-learn checks the container only: 2 units were trained
     ("hidden_layer_sizes", (3, 0)),
+    ("hidden_layer_sizes", ()),  # no layer: it passed the check and failed at fit as a DataError
     ("max_samples", True),  # a bool is an Integral: it trained on one row and said "optimal"
     ("levels", 0),
     ("weight_bound", 0.0),
@@ -169,3 +170,18 @@ def test_regressor_rejects_complex_targets_before_any_work():
         warnings.simplefilter("error")  # no ComplexWarning either
         with pytest.raises(InputError, match="Complex data not supported"):
             MIPNetRegressor((1,), time_limit=5).fit(X, y)
+
+
+def test_predict_proba_follows_the_loss_the_model_was_fitted_with():
+    """set_params(loss="logistic") after a hinge fit made predict_proba available, giving "probabilities" of a model
+    never fitted for them; and the other way round."""
+    X, y = _data(12)
+    est = MIPNetClassifier(**{**FAST, "loss": "hinge", "time_limit": 5.0}).fit(X, y)
+    assert not hasattr(est, "predict_proba")
+    est.set_params(loss="logistic")
+    assert not hasattr(est, "predict_proba")  # no refit: still the hinge model
+    est.fit(X, y)
+    assert est.certificate_.loss == "logistic" and hasattr(est, "predict_proba")
+    np.testing.assert_allclose(est.predict_proba(X).sum(axis=1), 1.0)
+    est.set_params(loss="hinge")
+    assert hasattr(est, "predict_proba")  # the fitted model's loss decides

@@ -283,7 +283,7 @@ class _MIPNetBase(BaseEstimator):
         name = type(self).__name__
         sizes = self.hidden_layer_sizes
         items = [sizes] if np.isscalar(sizes) else list(sizes)
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in items):
+        if not items or not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in items):
             # scikit-learn checks the container only: (2.5,) became 2 units
             raise ParameterError(
                 f"The 'hidden_layer_sizes' parameter of {name} must be a positive int or a sequence of positive "
@@ -653,7 +653,7 @@ class MIPNetClassifier(ClassifierMixin, _MIPNetBase):
         logits = self.network_.forward(self._encode(X, reset=False))
         return self.classes_[self.network_.predict_index(logits)]
 
-    @available_if(lambda est: est.loss == "logistic")
+    @available_if(lambda est: _fitted_loss(est) == "logistic")
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the logistic loss's model, ``P(classes_[1] | x) = 1 / (1 + exp(-f(x)))``.
 
@@ -754,3 +754,11 @@ def output_bias_at_bound(net: Any, bias_bound: float) -> float | None:
     b = np.asarray(layers[-1].bias, dtype=np.float64).ravel()
     hit = np.flatnonzero(np.abs(b) >= bias_bound * (1.0 - 1e-9))
     return float(b[hit[0]]) if hit.size else None
+
+
+def _fitted_loss(est: Any) -> Any:
+    """The loss the fitted model was trained with (its certificate's), else the ``loss`` parameter: probabilities
+    come from a model fitted for them (``set_params(loss="logistic")`` after a hinge fit gave some)."""
+    cert = getattr(est, "certificate_", None)
+    loss = getattr(cert, "loss", None) if cert is not None else None
+    return est.loss if loss is None else loss
