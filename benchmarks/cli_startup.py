@@ -60,11 +60,25 @@ def main() -> None:
                 + "\n".join(",".join(f"{v:.4f}" for v in row) for row in rng.normal(size=(20, 5)))
                 + "\n"
             )
+            onnx, bad = Path(tmp) / "m.onnx", Path(tmp) / "bad.vnnlib"
+            save_model(net, onnx)
+            bad.write_text("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1)\n")  # unbalanced
             commands = {
                 "--help": ["--help"],
                 "train --help": ["train", "--help"],
                 "info": ["info", str(model)],
                 "predict": ["predict", str(model), str(data)],
+                # a malformed property: the result file says "error" (exit 0) once the property is read
+                "vnncomp run (malformed property)": [
+                    "vnncomp",
+                    "run",
+                    str(onnx),
+                    str(bad),
+                    "--result-file",
+                    str(Path(tmp) / "result.txt"),
+                    "--timeout",
+                    "60",
+                ],
             }
             rows = []
             for name, args in commands.items():
@@ -74,7 +88,7 @@ def main() -> None:
                     this.append(_time(ROOT, args))
                 m_this, m_old = statistics.median(this), statistics.median(old)
                 rows.append((name, m_old, m_this, m_this / m_old))
-                print(f"{name:14s} baseline {m_old:.2f} s  this {m_this:.2f} s  ratio {m_this / m_old:.2f}")
+                print(f"{name:34s} baseline {m_old:.2f} s  this {m_this:.2f} s  ratio {m_this / m_old:.2f}")
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
@@ -88,7 +102,12 @@ def main() -> None:
         "|---|---|---|---|",
     ]
     lines += [f"| `mipnet {n}` | {o:.2f} | {t:.2f} | {r:.2f} |" for n, o, t, r in rows]
-    lines += ["", "Target (issue: for the people who use it): under 1 s for `--help`, `info`, `predict`."]
+    lines += [
+        "",
+        "Target (issue: for the people who use it): under 1 s for `--help`, `info`, `predict`. `vnncomp run` on a "
+        "malformed property: its `error` before the solver layers are imported (they cost seconds on a loaded machine, "
+        "and a competition's short timeouts turned the error into `timeout`).",
+    ]
     Path(a.output).parent.mkdir(parents=True, exist_ok=True)
     Path(a.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {a.output}")
