@@ -92,10 +92,13 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    default = ROOT / "results" / "cli_startup.md"
+    out = Path(a.output).resolve()
+    out_flag = "" if out == default else f" -o {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}"
     lines = [
         "# Command-line start-up time",
         "",
-        f"`python benchmarks/cli_startup.py --baseline {a.baseline} --repeats {a.repeats}`: medians of "
+        f"`python benchmarks/cli_startup.py --baseline {a.baseline} --repeats {a.repeats}{out_flag}`: medians of "
         f"{a.repeats} runs per tree, trees alternated, same interpreter (load average at the end: {load}).",
         "",
         "| command | baseline (s) | this tree (s) | ratio this / baseline |",
