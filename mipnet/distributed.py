@@ -169,10 +169,36 @@ def connect_seconds(deadline: Deadline | None, timeout: float = CONNECT_TIMEOUT)
     return max(1.0, min(timeout, deadline.remaining()))
 
 
+def _refused(scheduler: str) -> None:
+    """A MipnetError at once when nothing listens at a tcp:// scheduler's host and port (the connection is refused):
+    the client's handshake waited its whole timeout (10 s) for a port that had answered "refused" at once."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return  # (a malformed port: the client's own error says so)
+    if parts.scheme != "tcp" or not host or port is None:
+        return
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return
+    except ConnectionRefusedError:
+        raise MipnetError(
+            f"cannot reach the Dask scheduler at {scheduler}: the connection was refused; is it running? "
+            "(dask scheduler)"
+        ) from None
+    except OSError:
+        return  # (no answer within a second, or no route: the client's timeout decides)
+
+
 def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
     """A client of the running scheduler at ``scheduler`` (clear MipnetError when malformed or unreachable)."""
     distributed = _dask()
     check_address(scheduler)
+    _refused(scheduler)
     import threading
 
     box: dict[str, Any] = {}

@@ -256,3 +256,24 @@ def test_a_local_cluster_leaves_no_scratch_directory(monkeypatch):
     del client, cluster
     gc.collect()
     assert not os.path.exists(made[0])
+
+
+def test_a_refused_connection_is_reported_as_refused_without_the_handshake(monkeypatch):
+    """Nothing listening at the scheduler's port: the client's handshake waited its whole timeout (10 s) for a port
+    that had answered "refused" at once. The refusal is now the error, before any Dask client is made."""
+    import socket
+
+    import mipnet.distributed as dist
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    srv.close()  # a port nothing listens on
+
+    class NoClient:
+        def Client(self, *a, **k):  # noqa: N802 - Dask's name
+            raise AssertionError("a client was made for a refused port")
+
+    monkeypatch.setattr(dist, "_dask", lambda: NoClient())
+    with pytest.raises(MipnetError, match=f"tcp://127.0.0.1:{port}: the connection was refused"):
+        dist.connect(f"tcp://127.0.0.1:{port}", timeout=30.0)

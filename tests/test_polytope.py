@@ -110,6 +110,11 @@ def test_cli_polytope(gelu_net, tmp_path):
     assert (out / "envelopes_eps0.05.png").exists()
     bad = CliRunner().invoke(group, ["polytope", str(path), str(tmp_path / "d.csv"), "--eps", "-1", "-o", str(out)])
     assert bad.exit_code != 0
+    # two radii that print alike under %g had one figure (the second replaced the first)
+    two = tmp_path / "two"
+    args = ["polytope", str(path), str(tmp_path / "d.csv"), "--eps", "0.1,0.1000001", "-o", str(two)]
+    assert CliRunner().invoke(group, args).exit_code == 0
+    assert {p.name for p in two.glob("signature_eps*.png")} == {"signature_eps0.1.png", "signature_eps0.1000001.png"}
     # the model and the data under the output's own names in the output directory: refused, both kept
     (out / "summary.json").write_bytes(path.read_bytes())
     (out / "rows.csv").write_bytes((tmp_path / "d.csv").read_bytes())

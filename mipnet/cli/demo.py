@@ -300,18 +300,29 @@ def demo(
 
     mp = Path(model_path)
     held = mp.with_name(f"{mp.stem}_heldout.csv")  # the rows the audit's certificates are about, for their re-check
-    with restored_on_failure(mp.parent, [mp.name, held.name]):  # stopped during the audit: the earlier files
-        save_model(net, model_path)  # beside the earlier run's report and certificates
-        click.echo(f"wrote {model_path}")
-        if report:
-            from ..io.atomic import atomic_write_bytes
+    written = False
+    try:
+        with restored_on_failure(mp.parent, [mp.name, held.name]):  # stopped during the audit: the earlier files
+            save_model(net, model_path)  # beside the earlier run's report and certificates
+            click.echo(f"wrote {model_path}")
+            written = True
+            if report:
+                from ..io.atomic import atomic_write_bytes
 
-            atomic_write_bytes(held, te_df.assign(**{data.target: y_te}).to_csv(index=False).encode())
+                atomic_write_bytes(held, te_df.assign(**{data.target: y_te}).to_csv(index=False).encode())
+                click.echo(
+                    f"wrote {held} (the held-out rows: `mipnet recheck CERTIFICATE {model_path} {held}` re-checks a "
+                    "certificate of the audit against them)"
+                )
+            a = _demo_audit(net, te, te_df, y_te, report, mono, eps, seed, model_path) if report else None
+    except BaseException:  # (Ctrl-C during the audit: the "wrote" lines above no longer held, unsaid)
+        if written:
             click.echo(
-                f"wrote {held} (the held-out rows: `mipnet recheck CERTIFICATE {model_path} {held}` re-checks a "
-                "certificate of the audit against them)"
+                f"not kept: {model_path} and {held} (stopped before the audit ended: an earlier run's files are "
+                "restored, new ones removed)",
+                err=True,
             )
-        a = _demo_audit(net, te, te_df, y_te, report, mono, eps, seed, model_path) if report else None
+        raise
     click.echo(demo_summary(None, a, model_path, training))
     if a is not None:
         ctx.exit(exit_code(a.verdicts))

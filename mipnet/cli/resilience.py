@@ -298,10 +298,13 @@ def polytope_cmd(
     }
     files["summary.json"] = json.dumps(summary, indent=1).encode()
     files["lp_accuracy.png"] = to_png(accuracy_plot(an))
-    for e in eps:
-        files[f"signature_eps{e:g}.png"] = to_png(signature_heatmaps(an, net, e))
+    names = [f"{e:g}" for e in eps]
+    if len(set(names)) < len(names):  # (0.1 and 0.1000001 print alike: one figure replaced the other)
+        names = [repr(float(e)) for e in eps]
+    for e, name in zip(eps, names):
+        files[f"signature_eps{name}.png"] = to_png(signature_heatmaps(an, net, e))
         if an.smooth_layers:
-            files[f"envelopes_eps{e:g}.png"] = to_png(envelope_bars(an, e))
+            files[f"envelopes_eps{name}.png"] = to_png(envelope_bars(an, e))
     out = Path(out_dir)
     write_directory(out, files, owned=("signature_eps*.png", "envelopes_eps*.png"), inputs=(model, data))
     for e, v in summary["lp_accuracy"].items():
