@@ -25,6 +25,7 @@ handler for the flag handler while it runs, so Ctrl-C never raises inside C++ ei
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -191,6 +192,8 @@ def _handler(signum: int, frame: Any) -> None:
         if _hits > 1:  # pressed again: the solver did not stop
             _hard_exit()
         return  # native code runs below this frame: no exception here, the solver is asked to stop
+    if _installed:  # the command ends: Pyomo's own error log of the exception it is building a variable in ("Binary is
+        logging.getLogger("pyomo").setLevel(logging.CRITICAL + 1)  # not a valid domain") is no message of the interrupt
     raise Interrupted()
 
 

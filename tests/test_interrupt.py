@@ -341,3 +341,31 @@ def test_a_finished_command_ignores_ctrl_c_during_the_interpreter_teardown(tmp_p
     )
     lines = p.stdout.strip().splitlines()
     assert "IGNORED 0" in lines and lines[-1] == "KEPT", (p.stdout, p.stderr)
+
+
+def test_the_command_s_interrupt_silences_pyomo_s_error_log(monkeypatch, caplog) -> None:
+    """Ctrl-C while Pyomo built a variable printed its own "ERROR (E2001): Binary is not a valid domain" (the
+    exception it was handling was the interrupt) before "interrupted". The command's handler now mutes Pyomo's
+    logger as it raises; a library caller's handler (not installed) leaves it alone."""
+    import logging
+    import signal
+
+    import mipnet.interrupt as it
+
+    log = logging.getLogger("pyomo")
+    level = log.level
+    monkeypatch.setattr(it, "_installed", False)
+    monkeypatch.setattr(it, "_main_depth", 0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            it._handler(signal.SIGINT, None)
+        assert logging.getLogger("pyomo.core").isEnabledFor(logging.ERROR)
+        monkeypatch.setattr(it, "_installed", True)
+        with pytest.raises(KeyboardInterrupt):
+            it._handler(signal.SIGINT, None)
+        with caplog.at_level(logging.ERROR, logger="root"):
+            logging.getLogger("pyomo.core").error("Binary is not a valid domain")
+        assert "valid domain" not in caplog.text
+    finally:
+        log.setLevel(level)  # (setLevel also clears the loggers' cached levels)
+        it.clear()
