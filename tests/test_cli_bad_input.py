@@ -118,6 +118,11 @@ CASES: list[tuple[str, str, str]] = [
     ("train-max-nonzeros", "train {data} --target label --max-nonzeros -1 -o {out}/m.json", "--max-nonzeros"),
     ("train-seed", "train {data} --target label --seed -1 -o {out}/m.json", "--seed"),
     ("train-downsample", "train {data} --target label --downsample 0 -o {out}/m.json", "--downsample"),
+    (  # 3 does not divide 8: the pooling dropped two rows and columns of pixels unannounced
+        "train-downsample-divides",
+        "train {data} --target label --architecture conv1x2-dense1 --input-shape 1,8,8 --downsample 3 -o {out}/m.json",
+        "--downsample 3 does not divide the 8x8 images",
+    ),
     ("train-l1-neg", "train {data} --target label --l1 -0.1 -o {out}/m.json", "--l1"),
     ("train-l1-nan", "train {data} --target label --l1 nan -o {out}/m.json", "--l1"),
     ("train-hidden-zero", "train {data} --target label --hidden 0 -o {out}/m.json", "--hidden"),

@@ -386,6 +386,11 @@ def train(
         shape = _input_shape(input_shape)
         if shape is None:
             raise DataError("--architecture needs --input-shape C,H,W for the pixel columns")
+        if downsample > 1 and (shape[-2] % downsample or shape[-1] % downsample):
+            raise DataError(  # (the average pooling dropped the last rows and columns of pixels unannounced)
+                f"--downsample {downsample} does not divide the {shape[-2]}x{shape[-1]} images: pick a factor of both "
+                "sides (the pooling would drop the pixels left over)"
+            )
         conv = {
             "architecture": architecture,
             "input_shape": shape,
