@@ -710,3 +710,8 @@ def test_the_audit_rechecks_a_training_certificate_with_its_training_rows(traine
         model = str(tmp_path / f"{name}.json")
         r = runner.invoke(cli, ["recheck", model, model, str(data), "--time-limit", "10", "--second-solver", "none"])
         assert r.exit_code in codes and "certificate: training" in r.output, (name, r.output)
+    broken = json.loads((tmp_path / "true.json").read_text())  # a model file that no longer loads: its own error
+    broken["input_shape"] = [2]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    r = runner.invoke(cli, ["recheck", str(tmp_path / "broken.json"), str(tmp_path / "true.json"), str(data)])
+    assert r.exit_code == 2 and "not a mipnet certificate" not in r.output and "input shape" in r.output, r.output

@@ -347,8 +347,21 @@ def _carried_certificate(path: str) -> CertificateFile | None:
     try:
         carrier = load_network(path)
     except MipnetError:
+        if _model_format(path):  # a model file that does not load: its own error, not "not a certificate"
+            raise
         return None
     return _training_of(carrier)
+
+
+def _model_format(path: str) -> bool:
+    """Whether ``path`` holds a JSON object of mipnet's model format ("format": "mipnet")."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("format") == "mipnet"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 COMMANDS = [audit, recheck]
