@@ -245,6 +245,8 @@ def branch_and_bound(
     if size > 1 and conjs:
         plan = batch_plan(net, affine_maps(net))
         if plan is not None:
+            from .batch_tree import batched_tree  # (batch_tree imports this module: imported where used)
+
             return batched_tree(net, lo, hi, conjs, check, leaf, delta, deadline, depth_cap, plan, size)
     return _serial_tree(net, lo, hi, conjs, check, leaf, delta, deadline, depth_cap)
 
@@ -309,6 +311,3 @@ def _serial_tree(
         stack.append((right_lo, nhi.copy(), depth + 1, live))
         stack.append((nlo.copy(), left_hi, depth + 1, live))
     return out
-
-
-from .batch_tree import batched_tree  # noqa: E402  (batch_tree uses the helpers above)

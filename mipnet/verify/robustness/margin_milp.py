@@ -81,7 +81,6 @@ takes effect.)
 from __future__ import annotations
 
 import functools
-import math
 import time
 from dataclasses import replace
 from typing import Any, Callable, ParamSpec
@@ -105,7 +104,7 @@ from ..spec_bounds import crown_bounds, margin_rows, spec_bounds
 from .gradient_attack import attack
 from .hard_milp import check_tighten, milp_bounds, rival_order, tighten_for_milp
 from .hard_milp import milp_options as milp_options_for
-from .region import _prepare, _sub_domain, ball_box, check_in_domain, margins, region_text
+from .region import _prepare, _sub_domain, ball_box, check_in_domain, l1_radius, margins, region_text
 from .results import BOUNDS_SHARE, SPEC_SHARE, SPLIT_REACH, SPLIT_SHARE, TAU, RobustnessResult, normalise_norm
 from .results import proved as _proved
 from .split_stage import split_stage
@@ -365,17 +364,6 @@ def _solve_rivals(
 MARGIN_MIP_TOLERANCE = ("mip_feasibility_tolerance", 1e-6)
 
 
-def _l1_radius(net: Network, eps: float, norm: str) -> float:
-    """The L1 budget of the MILP: ``eps``, or floor(eps) when every coordinate is a whole number (integer features,
-    one-hot groups): their steps sum to a whole number, so the set is the same, and the solver's feasibility
-    tolerance cannot take a step of 2 on a budget of 2 - 1e-12 (a category switch no point of the ball makes)."""
-    d = net.domain
-    whole = d.integer.copy()
-    for g in d.onehot_groups:
-        whole[np.asarray(g, dtype=int)] = True
-    return float(math.floor(eps)) if norm == "1" and bool(whole.all()) and math.isfinite(eps) else eps
-
-
 def _solve_margin(
     net: Network,
     sub: Domain,
@@ -407,7 +395,7 @@ def _solve_margin(
         return "done"
     m = pyo.ConcreteModel()
     xin = input_terms(m, sub, name="x", centre=x)  # offsets from x where the ball lies far from the origin
-    add_norm_ball(m, "B", xin, x, _l1_radius(net, float(eps), norm), norm)
+    add_norm_ball(m, "B", xin, x, l1_radius(net, float(eps), norm), norm)
     enc = encode_network(m, net, xin, bounds=bnds)
     outs, cls = enc.outputs, c
     if keep is not None:

@@ -6,6 +6,7 @@ of a solver's point back into the ball and the domain (solver tolerances, intege
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -108,6 +109,17 @@ def ball_box(net: Network, x: np.ndarray, eps: float, norm: str, inward: bool = 
     for g in net.domain.onehot_groups:  # keeps exactly the box's whole numbers (ceil of an end rounded outward is
         whole[np.asarray(g, dtype=int)] = True  # still below every real point of the ball; 1 - 1e-9 left 2 in the MILP)
     return np.where(whole, np.ceil(lo), lo), np.where(whole, np.floor(hi), hi)
+
+
+def l1_radius(net: Network, eps: float, norm: str) -> float:
+    """The L1 budget of the MILP: ``eps``, or floor(eps) when every coordinate is a whole number (integer features,
+    one-hot groups): their steps sum to a whole number, so the set is the same, and the solver's feasibility
+    tolerance cannot take a step of 2 on a budget of 2 - 1e-12 (a category switch no point of the ball makes)."""
+    d = net.domain
+    whole = d.integer.copy()
+    for g in d.onehot_groups:
+        whole[np.asarray(g, dtype=int)] = True
+    return float(math.floor(eps)) if norm == "1" and bool(whole.all()) and math.isfinite(eps) else eps
 
 
 def _sub_domain(net: Network, lo: np.ndarray, hi: np.ndarray) -> Domain:
