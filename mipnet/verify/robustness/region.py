@@ -105,10 +105,18 @@ def ball_box(net: Network, x: np.ndarray, eps: float, norm: str, inward: bool = 
         lo_s = np.where(e_lo < 0, np.nextafter(lo_s, -np.inf), lo_s)
         hi_s = np.where(e_hi > 0, np.nextafter(hi_s, np.inf), hi_s)
     lo, hi = np.maximum(lo_s, net.domain.lower), np.minimum(hi_s, net.domain.upper)
-    whole = net.domain.integer.copy()  # whole-number coordinates: the ends rounded to whole numbers, inward, which
-    for g in net.domain.onehot_groups:  # keeps exactly the box's whole numbers (ceil of an end rounded outward is
-        whole[np.asarray(g, dtype=int)] = True  # still below every real point of the ball; 1 - 1e-9 left 2 in the MILP)
+    # whole-number coordinates: the ends rounded to whole numbers, inward, which keeps exactly the box's whole numbers
+    # (ceil of an end rounded outward is still below every real point of the ball; 1 - 1e-9 left 2 in the MILP)
+    whole = _whole_coordinates(net.domain)
     return np.where(whole, np.ceil(lo), lo), np.where(whole, np.floor(hi), hi)
+
+
+def _whole_coordinates(d: Domain) -> np.ndarray:
+    """The coordinates that take whole numbers only: integer features and the members of one-hot groups."""
+    whole = d.integer.copy()
+    for g in d.onehot_groups:
+        whole[np.asarray(g, dtype=int)] = True
+    return whole
 
 
 def l1_radius(net: Network, eps: float, norm: str) -> float:
@@ -116,9 +124,7 @@ def l1_radius(net: Network, eps: float, norm: str) -> float:
     one-hot groups): their steps sum to a whole number, so the set is the same, and the solver's feasibility
     tolerance cannot take a step of 2 on a budget of 2 - 1e-12 (a category switch no point of the ball makes)."""
     d = net.domain
-    whole = d.integer.copy()
-    for g in d.onehot_groups:
-        whole[np.asarray(g, dtype=int)] = True
+    whole = _whole_coordinates(d)
     return float(math.floor(eps)) if norm == "1" and bool(whole.all()) and math.isfinite(eps) else eps
 
 
